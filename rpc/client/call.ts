@@ -1,0 +1,50 @@
+/**
+ * Typed calls: encode the procedure's args, send them, decode its ret. Argument errors surface as
+ * XdrError before anything is sent; a ret with bytes left over is a protocol error.
+ */
+import { ProtocolError, XdrError } from "../errors";
+import { Procedure } from "../protocol/program";
+import { XdrReader, XdrWriter } from "../xdr";
+import { CallOptions, Connection } from "./connection";
+
+export function encodeArgs<A>(procedure: Procedure<A, unknown>, args: A): Buffer {
+  const writer = new XdrWriter();
+  try {
+    procedure.args.encode(writer, args);
+  } catch (error) {
+    if (error instanceof XdrError) {
+      throw new XdrError(`invalid arguments for ${procedure.name}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return writer.finish();
+}
+
+export function decodeRet<R>(procedure: Procedure<unknown, R>, payload: Buffer): R {
+  try {
+    const reader = new XdrReader(payload);
+    const ret = procedure.ret.decode(reader);
+    reader.assertEnd(`reply to ${procedure.name}`);
+    return ret;
+  } catch (error) {
+    throw new ProtocolError(`malformed reply to ${procedure.name}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export async function callProcedure<A, R>(
+  connection: Connection,
+  procedure: Procedure<A, R>,
+  args: A,
+  options: Omit<CallOptions, "name"> = {},
+): Promise<R> {
+  const payload = encodeArgs(procedure, args);
+  const reply = await connection.call(procedure.program, procedure.number, payload, {
+    ...options,
+    name: procedure.name,
+  });
+  return decodeRet(procedure, reply);
+}

@@ -1,0 +1,271 @@
+/**
+ * Connection: one byte stream to a libvirt daemon, shared by many concurrent calls (libvirt's
+ * virNetClient). It owns the Duplex, hands out serial numbers, matches each REPLY to its call by
+ * (program, serial), answers keepalive PINGs, and passes MESSAGE packets (events) and STREAM
+ * packets to whoever registered for them. It knows nothing of procedures or their payloads.
+ */
+import { EventEmitter } from "node:events";
+import type { Duplex } from "node:stream";
+import { ConnectionClosedError, LibvirtError, ProtocolError, VirtwireRpcError } from "../errors";
+import { Header, MessageStatus, MessageType } from "../protocol/header";
+import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
+import { Packet, PacketDecoder, encodePacket } from "../protocol/packet";
+import { Program } from "../protocol/program";
+import { decodeLibvirtError } from "../protocol/virnet-error";
+
+export interface CallOptions {
+  /** Name of the procedure, for error messages (`DomainLookupByName`). */
+  name?: string;
+  /** Called with the call's serial before it is sent, e.g. to register a stream for it. */
+  onSerial?: (serial: number) => void;
+}
+
+/** Receives the STREAM and STREAM_HOLE packets of one call. */
+export type StreamPacketHandler = (packet: Packet) => void;
+/** Receives MESSAGE packets of one program (events). */
+export type MessageHandler = (packet: Packet) => void;
+
+interface PendingCall {
+  program: Program;
+  procedure: number;
+  name: string;
+  resolve(payload: Buffer): void;
+  reject(error: Error): void;
+}
+
+const UINT32_LIMIT = 0x1_0000_0000;
+
+export class Connection extends EventEmitter {
+  private readonly decoder = new PacketDecoder();
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly streams = new Map<number, StreamPacketHandler>();
+  private readonly messageHandlers = new Map<number, MessageHandler>();
+  /** libvirt's own client starts at 0 and counts up; any value unique on the connection works. */
+  private nextSerial = 0;
+  private closedBy: Error | undefined;
+
+  constructor(private readonly socket: Duplex) {
+    super();
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    socket.on("end", () => this.receiveEnd());
+    socket.on("error", (error) =>
+      this.fail(new ConnectionClosedError(`connection error: ${error.message}`, { cause: error })),
+    );
+    socket.on("close", () => this.fail(new ConnectionClosedError("connection closed by the peer")));
+  }
+
+  /** True once the connection has closed or failed; every later call fails at once. */
+  get closed(): boolean {
+    return this.closedBy !== undefined;
+  }
+
+  /** Why the connection closed, if it has. */
+  get closeReason(): Error | undefined {
+    return this.closedBy;
+  }
+
+  /** Number of calls sent and not yet answered. */
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Sends a CALL and resolves with the payload of its REPLY. A REPLY with status ERROR rejects
+   * with a LibvirtError; a closed connection rejects with ConnectionClosedError.
+   */
+  call(
+    program: Program,
+    procedure: number,
+    payload: Buffer,
+    options: CallOptions = {},
+  ): Promise<Buffer> {
+    if (this.closedBy) return Promise.reject(this.closedBy);
+    const serial = this.allocateSerial();
+    const name = options.name ?? `${program.name} procedure ${procedure}`;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pending.set(serial, { program, procedure, name, resolve, reject });
+      try {
+        options.onSerial?.(serial);
+        this.write(
+          {
+            program: program.number,
+            version: program.version,
+            procedure,
+            type: MessageType.CALL,
+            serial,
+            status: MessageStatus.OK,
+          },
+          payload,
+        );
+      } catch (error) {
+        this.pending.delete(serial);
+        reject(error);
+      }
+    });
+  }
+
+  /**
+   * Writes one packet. Returns false when the transport's buffer is full: a bulk writer (stream
+   * upload) should then wait for `drained()` before writing more.
+   */
+  write(header: Header, payload?: Uint8Array): boolean {
+    if (this.closedBy) throw this.closedBy;
+    return this.socket.write(encodePacket(header, payload));
+  }
+
+  /** Resolves when the transport can take more data (or at once if it can now). */
+  drained(): Promise<void> {
+    if (this.closedBy) return Promise.reject(this.closedBy);
+    if (!this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        this.off("closed", onClose);
+        resolve();
+      };
+      const onClose = (error: Error) => {
+        this.socket.off("drain", onDrain);
+        reject(error);
+      };
+      this.socket.once("drain", onDrain);
+      this.once("closed", onClose);
+    });
+  }
+
+  /** Routes STREAM / STREAM_HOLE packets carrying `serial` to `handler` until unregistered. */
+  registerStream(serial: number, handler: StreamPacketHandler): void {
+    this.streams.set(serial, handler);
+  }
+
+  unregisterStream(serial: number): void {
+    this.streams.delete(serial);
+  }
+
+  /** Routes MESSAGE packets of `program` (events) to `handler`. */
+  onMessage(program: Program, handler: MessageHandler): void {
+    this.messageHandlers.set(program.number, handler);
+  }
+
+  /** Fails every pending call and closes the transport. Safe to call more than once. */
+  destroy(reason: Error = new ConnectionClosedError("connection closed by the client")): void {
+    this.fail(reason);
+  }
+
+  private allocateSerial(): number {
+    // Skip serials still in use after a wrap-around of the 32-bit counter.
+    for (;;) {
+      const serial = this.nextSerial;
+      this.nextSerial = (this.nextSerial + 1) % UINT32_LIMIT;
+      if (!this.pending.has(serial) && !this.streams.has(serial)) return serial;
+    }
+  }
+
+  private receive(chunk: Buffer): void {
+    let packets: Packet[];
+    try {
+      packets = this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(asProtocolError(error));
+      return;
+    }
+    for (const packet of packets) {
+      try {
+        this.dispatch(packet);
+      } catch (error) {
+        this.fail(asProtocolError(error));
+        return;
+      }
+    }
+  }
+
+  private dispatch(packet: Packet): void {
+    const { header } = packet;
+    switch (header.type) {
+      case MessageType.REPLY:
+        return this.dispatchReply(packet);
+      case MessageType.MESSAGE:
+        return this.dispatchMessage(packet);
+      case MessageType.STREAM:
+      case MessageType.STREAM_HOLE:
+        // Packets of a stream nobody waits for any more (after an abort) are dropped, as libvirt does.
+        this.streams.get(header.serial)?.(packet);
+        return;
+      default:
+        throw new ProtocolError(`unexpected ${MessageType[header.type]} message from the server`);
+    }
+  }
+
+  private dispatchReply(packet: Packet): void {
+    const { header, payload } = packet;
+    const call = this.pending.get(header.serial);
+    if (!call || call.program.number !== header.program || call.procedure !== header.procedure) {
+      throw new ProtocolError(
+        `no call waiting for a reply with program ${header.program.toString(16)} procedure ${header.procedure} serial ${header.serial}`,
+      );
+    }
+    this.pending.delete(header.serial);
+    if (header.status === MessageStatus.OK) {
+      call.resolve(payload);
+    } else if (header.status === MessageStatus.ERROR) {
+      call.reject(this.decodeError(payload, call.name));
+    } else {
+      throw new ProtocolError(
+        `reply to ${call.name} has unexpected status ${MessageStatus[header.status]}`,
+      );
+    }
+  }
+
+  private dispatchMessage(packet: Packet): void {
+    const { header } = packet;
+    if (header.program === KeepaliveProgram.number) {
+      if (header.procedure === KeepaliveProcedure.PING) {
+        this.write({
+          ...header,
+          procedure: KeepaliveProcedure.PONG,
+          serial: 0,
+          status: MessageStatus.OK,
+        });
+      }
+      this.emit("keepalive", header.procedure);
+      return;
+    }
+    const handler = this.messageHandlers.get(header.program);
+    if (handler) handler(packet);
+  }
+
+  private decodeError(payload: Buffer, name: string): LibvirtError | ProtocolError {
+    try {
+      return decodeLibvirtError(payload, name);
+    } catch (error) {
+      return new ProtocolError(`undecodable error reply to ${name}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private receiveEnd(): void {
+    try {
+      this.decoder.end();
+    } catch (error) {
+      this.fail(asProtocolError(error));
+      return;
+    }
+    this.fail(new ConnectionClosedError("connection closed by the server"));
+  }
+
+  private fail(reason: Error): void {
+    if (this.closedBy) return;
+    this.closedBy = reason;
+    for (const call of this.pending.values()) call.reject(reason);
+    this.pending.clear();
+    this.streams.clear();
+    this.socket.destroy();
+    this.emit("closed", reason);
+  }
+}
+
+function asProtocolError(error: unknown): VirtwireRpcError {
+  if (error instanceof VirtwireRpcError) return error;
+  return new ProtocolError(error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Errors of the rpc/ layer. Server failures are `LibvirtError` (code and domain from virterror.h);
+ * everything the client itself detects has its own class, so callers can tell "libvirt said no"
+ * from "the bytes were wrong" from "the connection went away".
+ */
+import {
+  ErrorCode,
+  ErrorDomain,
+  ErrorLevel,
+  errorCodeName,
+  errorDomainName,
+} from "./protocol/error-codes";
+
+/** Base class of every error raised by virtwire's rpc/ layer. */
+export class VirtwireRpcError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** XDR data that cannot be encoded or decoded: bad padding, lengths over a maximum, short input. */
+export class XdrError extends VirtwireRpcError {}
+
+/** A frame or header that breaks the libvirt RPC protocol (bad length, unknown type, stray reply). */
+export class ProtocolError extends VirtwireRpcError {}
+
+/** The connection closed, or died, while a call was pending or a new call was attempted. */
+export class ConnectionClosedError extends VirtwireRpcError {}
+
+/** A call or a connection attempt took longer than allowed. */
+export class TimeoutError extends VirtwireRpcError {}
+
+/** Authentication could not be carried out (no usable method, missing credential, rejected). */
+export class AuthError extends VirtwireRpcError {}
+
+/** A libvirt URI that cannot be parsed or uses an unsupported parameter or transport. */
+export class UriError extends VirtwireRpcError {}
+
+/** The fields of libvirt's `virNetMessageError` / `remote_error`, as sent by the daemon. */
+export interface LibvirtErrorFields {
+  code: number;
+  domain: number;
+  message: string | null;
+  level: number;
+  str1: string | null;
+  str2: string | null;
+  str3: string | null;
+  int1: number;
+  int2: number;
+}
+
+/** An error reported by the libvirt daemon, carrying libvirt's error code and domain. */
+export class LibvirtError extends VirtwireRpcError {
+  readonly code: number;
+  readonly domain: number;
+  readonly level: number;
+  readonly str1: string | null;
+  readonly str2: string | null;
+  readonly str3: string | null;
+  readonly int1: number;
+  readonly int2: number;
+  /** The procedure that failed, e.g. `DomainLookupByName`, when known. */
+  readonly procedure?: string;
+
+  constructor(fields: LibvirtErrorFields, procedure?: string) {
+    super(fields.message ?? "Unknown error");
+    this.code = fields.code;
+    this.domain = fields.domain;
+    this.level = fields.level;
+    this.str1 = fields.str1;
+    this.str2 = fields.str2;
+    this.str3 = fields.str3;
+    this.int1 = fields.int1;
+    this.int2 = fields.int2;
+    this.procedure = procedure;
+  }
+
+  /** libvirt's symbolic name of the code, e.g. `VIR_ERR_NO_DOMAIN`. */
+  get codeName(): string {
+    return errorCodeName(this.code);
+  }
+
+  /** libvirt's symbolic name of the domain, e.g. `VIR_FROM_QEMU`. */
+  get domainName(): string {
+    return errorDomainName(this.domain);
+  }
+
+  get isWarning(): boolean {
+    return this.level === ErrorLevel.WARNING;
+  }
+}
+
+const NOT_FOUND_CODES = new Set<number>([
+  ErrorCode.NO_DOMAIN,
+  ErrorCode.NO_NETWORK,
+  ErrorCode.NO_STORAGE_POOL,
+  ErrorCode.NO_STORAGE_VOL,
+  ErrorCode.NO_NODE_DEVICE,
+  ErrorCode.NO_INTERFACE,
+  ErrorCode.NO_NWFILTER,
+  ErrorCode.NO_SECRET,
+  ErrorCode.NO_DOMAIN_SNAPSHOT,
+  ErrorCode.NO_NWFILTER_BINDING,
+  ErrorCode.NO_DOMAIN_CHECKPOINT,
+  ErrorCode.NO_NETWORK_PORT,
+]);
+
+/** True for libvirt's "no such object" errors (domain, network, pool, volume, secret, …). */
+export function isNotFound(error: unknown): error is LibvirtError {
+  return error instanceof LibvirtError && NOT_FOUND_CODES.has(error.code);
+}
+
+/** True when the error is a LibvirtError with the given code. */
+export function hasErrorCode(error: unknown, code: ErrorCode): error is LibvirtError {
+  return error instanceof LibvirtError && error.code === code;
+}
+
+export const isNoDomain = (e: unknown): e is LibvirtError => hasErrorCode(e, ErrorCode.NO_DOMAIN);
+export const isNoNetwork = (e: unknown): e is LibvirtError => hasErrorCode(e, ErrorCode.NO_NETWORK);
+export const isNoStoragePool = (e: unknown): e is LibvirtError =>
+  hasErrorCode(e, ErrorCode.NO_STORAGE_POOL);
+export const isNoStorageVol = (e: unknown): e is LibvirtError =>
+  hasErrorCode(e, ErrorCode.NO_STORAGE_VOL);
+
+/**
+ * True when the server does not implement the call: `VIR_ERR_NO_SUPPORT`, or the RPC error
+ * "unknown procedure" that older daemons send for procedures they do not know (libvirt's own
+ * client remaps the latter to NO_SUPPORT; see remote_driver.c).
+ */
+export function isNoSupport(error: unknown): error is LibvirtError {
+  if (!(error instanceof LibvirtError)) return false;
+  if (error.code === ErrorCode.NO_SUPPORT) return true;
+  return (
+    error.code === ErrorCode.RPC &&
+    (error.domain === ErrorDomain.REMOTE || error.domain === ErrorDomain.RPC) &&
+    error.message.startsWith("unknown procedure")
+  );
+}

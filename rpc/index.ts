@@ -1,0 +1,24 @@
+/**
+ * virtwire/rpc: a libvirt RPC client in pure TypeScript.
+ *
+ *   const lv = await Libvirt.connect("qemu:///system");
+ *   const { dom } = await lv.DomainLookupByName({ name: "vm1" });
+ *   await lv.close();
+ */
+export { Libvirt, DEFAULT_URI } from "./libvirt";
+export type { ConnectOptions, RemoteApi } from "./libvirt";
+export * from "./errors";
+export {
+  ErrorCode,
+  ErrorDomain,
+  ErrorLevel,
+  errorCodeName,
+  errorDomainName,
+} from "./protocol/error-codes";
+export { RemoteProcedures, RemoteProgram } from "./protocol/remote";
+export * from "./protocol/remote/types";
+export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
+export { Connection } from "./client/connection";
+export type { ServerFeatures } from "./client/open";
+export { parseLibvirtUri } from "./transport/uri";
+export type { LibvirtUri, TransportName } from "./transport/uri";

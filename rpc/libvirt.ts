@@ -1,0 +1,139 @@
+/**
+ * Libvirt: an open connection to a libvirt daemon, with one typed method per REMOTE procedure
+ * (`await lv.DomainLookupByName({ name: "vm1" })`). The methods are built from the procedure
+ * table, so the table stays the only place a procedure is declared.
+ */
+import type { Duplex } from "node:stream";
+import { ConnectionClosedError, UriError } from "./errors";
+import { callProcedure } from "./client/call";
+import { Connection } from "./client/connection";
+import { ServerFeatures, openConnection } from "./client/open";
+import { ArgsOf, Procedure, RetOf } from "./protocol/program";
+import { RemoteProcedures } from "./protocol/remote";
+import { dialUnix, systemSocketPath } from "./transport/unix";
+import { LibvirtUri, parseLibvirtUri, redact } from "./transport/uri";
+
+export const DEFAULT_URI = "qemu:///system";
+
+export interface ConnectOptions {
+  readOnly?: boolean;
+  /** A transport already connected to the daemon; skips dialing. */
+  transport?: Duplex;
+  /** Milliseconds to wait for the socket and the connection sequence (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** One method per REMOTE procedure; procedures without args take none. */
+export type RemoteApi = {
+  [K in keyof RemoteProcedures]: ArgsOf<RemoteProcedures[K]> extends void
+    ? () => Promise<RetOf<RemoteProcedures[K]>>
+    : (args: ArgsOf<RemoteProcedures[K]>) => Promise<RetOf<RemoteProcedures[K]>>;
+};
+
+// The procedure methods are installed on the prototype below, from the table.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface Libvirt extends RemoteApi {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Libvirt {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly connection: Connection,
+    readonly uri: LibvirtUri,
+    readonly features: ServerFeatures,
+  ) {}
+
+  /**
+   * Opens a connection: dials the transport the URI names, authenticates and sends CONNECT_OPEN.
+   * The URI defaults to `$LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+   */
+  static async connect(uri?: string, options: ConnectOptions = {}): Promise<Libvirt> {
+    const parsed = parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const socket =
+      options.transport ?? (await withTimeout(dial(parsed, options), timeoutMs, parsed));
+    const connection = new Connection(socket);
+    try {
+      const features = await withTimeout(
+        openConnection(connection, {
+          name: parsed.name,
+          readOnly: options.readOnly,
+          auth: parsed.params.auth,
+        }),
+        timeoutMs,
+        parsed,
+      );
+      return new Libvirt(connection, parsed, features);
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+  }
+
+  /** Calls any procedure of the table (or of another program sharing this connection). */
+  call<P extends Procedure<unknown, unknown>>(procedure: P, args: ArgsOf<P>): Promise<RetOf<P>> {
+    return callProcedure(this.connection, procedure as Procedure<ArgsOf<P>, RetOf<P>>, args);
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
+  }
+
+  /** Sends CONNECT_CLOSE, then closes the transport. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        if (!this.connection.closed) await this.ConnectClose();
+      } catch {
+        // The daemon may already be gone; the transport is closed below either way.
+      } finally {
+        this.connection.destroy();
+      }
+    })();
+    return this.closing;
+  }
+}
+
+for (const procedure of Object.values(RemoteProcedures) as Procedure<unknown, unknown>[]) {
+  Object.defineProperty(Libvirt.prototype, procedure.name, {
+    value: function (this: Libvirt, args: unknown) {
+      return callProcedure(this.connection, procedure, args);
+    },
+    writable: false,
+    enumerable: false,
+  });
+}
+
+async function dial(uri: LibvirtUri, options: ConnectOptions): Promise<Duplex> {
+  switch (uri.transport) {
+    case "unix":
+      return dialUnix(uri.params.socket ?? unixSocketPath(uri, options.readOnly ?? false));
+    default:
+      throw new UriError(
+        `the ${uri.transport} transport is not supported yet (URI ${redact(uri.uri)})`,
+      );
+  }
+}
+
+function unixSocketPath(uri: LibvirtUri, readOnly: boolean): string {
+  if (uri.path === "/session") {
+    const runtimeDir = process.env.XDG_RUNTIME_DIR ?? `${process.env.HOME ?? ""}/.cache`;
+    return systemSocketPath(uri.driver, false, `${runtimeDir}/libvirt`);
+  }
+  return systemSocketPath(uri.driver, readOnly);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, uri: LibvirtUri): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ConnectionClosedError(`connecting to ${redact(uri.uri)} timed out after ${ms} ms`),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,18 @@
+/**
+ * The REMOTE program's procedure table: every procedure declared once, named after libvirt's API
+ * (`DomainGetXMLDesc` for REMOTE_PROC_DOMAIN_GET_XML_DESC), grouped by object in the files beside
+ * this one. Duplicate procedure numbers are refused when the table is built.
+ */
+import { defineProcedures } from "../program";
+import { connectProcedures } from "./connect";
+import { domainProcedures } from "./domain";
+import { RemoteProgram } from "./program";
+
+export const RemoteProcedures = defineProcedures(RemoteProgram, {
+  ...connectProcedures,
+  ...domainProcedures,
+});
+
+export type RemoteProcedures = typeof RemoteProcedures;
+export { RemoteProgram };
+export * from "./types";

@@ -1,0 +1,3 @@
+export * from "./codec";
+export { XdrReader } from "./reader";
+export { XdrWriter, padding } from "./writer";

@@ -7,10 +7,12 @@ import { defineProcedures } from "../program";
 import { connectProcedures } from "./connect";
 import { domainProcedures } from "./domain";
 import { RemoteProgram } from "./program";
+import { storageProcedures } from "./storage";
 
 export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...connectProcedures,
   ...domainProcedures,
+  ...storageProcedures,
 });
 
 export type RemoteProcedures = typeof RemoteProcedures;

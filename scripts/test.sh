@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, the README's test command and what .ci/run calls.
+#
+# On a fresh Debian 12 machine as root it installs what is missing (Node.js packages, the test
+# bed's Debian packages), starts the test bed (scripts/testbed.sh: a real libvirtd inside the
+# `virtwire` network namespace), type-checks, and runs every jest project (unit and integration)
+# inside that namespace, so TCP/TLS/SSH tests only ever reach loopback or our own guests.
+#
+# The last line printed is `N passed, N failed, N skipped`. Exits non-zero when a test failed,
+# a suite could not run, or no test ran at all.
+#
+# Usage: bash scripts/test.sh [jest arguments…]   e.g. bash scripts/test.sh --selectProjects unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "test: $*" >&2; }
+
+# Whatever stops the run before jest reports (a failed install, a test bed that did not come up, a
+# type error), CI still gets a closing line that counts it as a failure.
+summary_printed=0
+trap '[ "$summary_printed" = 1 ] || echo "0 passed, 1 failed, 0 skipped"' EXIT
+
+ensure_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return; fi
+  log "installing Node.js and npm from the distribution"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+}
+
+ensure_packages() {
+  # npm ci when node_modules is missing or older than the lock file.
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_node
+ensure_packages
+bash scripts/testbed.sh up
+eval "$(bash scripts/testbed.sh env)"
+export VIRTWIRE_TEST_URI VIRTWIRE_NETNS
+
+log "type-checking"
+npx tsc -p tsconfig.json --noEmit
+
+mkdir -p reports
+rm -f reports/jest.json
+log "running jest inside network namespace ${VIRTWIRE_NETNS}"
+status=0
+ip netns exec "${VIRTWIRE_NETNS}" npx jest --ci --json --outputFile=reports/jest.json "$@" || status=$?
+
+summary_printed=1
+node scripts/summarize-jest.js reports/jest.json || status=$?
+exit "$status"

@@ -141,11 +141,24 @@ function saslName(name: string): string {
  * "commonly mapped to nothing" go, then NFKC. Plain ASCII passwords are unchanged.
  */
 function normalize(value: string): string {
-  return value
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, " ")
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
-    .normalize("NFKC");
+  let mapped = "";
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (MAPPED_TO_NOTHING.has(code)) continue;
+    mapped += NON_ASCII_SPACES.has(code) ? " " : char;
+  }
+  return mapped.normalize("NFKC");
 }
+
+const NON_ASCII_SPACES = new Set([
+  0x00a0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009,
+  0x200a, 0x200b, 0x202f, 0x205f, 0x3000,
+]);
+const MAPPED_TO_NOTHING = new Set([
+  0x00ad, 0x034f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200c, 0x200d, 0x2060, 0xfe00, 0xfe01, 0xfe02,
+  0xfe03, 0xfe04, 0xfe05, 0xfe06, 0xfe07, 0xfe08, 0xfe09, 0xfe0a, 0xfe0b, 0xfe0c, 0xfe0d, 0xfe0e,
+  0xfe0f, 0xfeff,
+]);
 
 function text(data: Buffer | null, what: string): string {
   if (data === null) throw new AuthError(`SCRAM: the server sent no ${what}`);

@@ -1,4 +1,3 @@
-import { Duplex } from "node:stream";
 import {
   ConnectionClosedError,
   LibvirtError,
@@ -8,40 +7,15 @@ import {
 } from "../errors";
 import { ErrorCode, ErrorDomain } from "../protocol/error-codes";
 import { MessageStatus, MessageType } from "../protocol/header";
-import { Packet, PacketDecoder } from "../protocol/packet";
+import { Packet } from "../protocol/packet";
 import { RemoteProcedures, RemoteProgram } from "../protocol/remote";
 import { encode, string, struct, uhyper } from "../xdr";
-import { duplexPair } from "../../test/support/duplex-pair";
+import { fakeConnection } from "../../test/support/fake-daemon";
 import { errorReply, hex, packet } from "../../test/support/packets";
 import { callProcedure } from "./call";
-import { Connection } from "./connection";
-
-/** The daemon's side of the pair: collects the client's packets and lets the test answer them. */
-class FakeDaemon {
-  readonly received: Packet[] = [];
-  private readonly decoder = new PacketDecoder();
-  private waiters: (() => void)[] = [];
-
-  constructor(readonly socket: Duplex) {
-    socket.on("data", (chunk: Buffer) => {
-      this.received.push(...this.decoder.push(chunk));
-      this.waiters.splice(0).forEach((wake) => wake());
-    });
-  }
-
-  async nextCalls(count: number): Promise<Packet[]> {
-    while (this.received.length < count) await new Promise<void>((wake) => this.waiters.push(wake));
-    return this.received.splice(0, count);
-  }
-
-  send(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-}
 
 function setup() {
-  const [client, server] = duplexPair();
-  return { connection: new Connection(client), daemon: new FakeDaemon(server), server };
+  return fakeConnection();
 }
 
 const LibVersion = struct({ lib_ver: uhyper });

@@ -7,10 +7,13 @@ import { AuthError, isNoSupport } from "../../errors";
 import { RemoteAuthType, RemoteProcedures } from "../../protocol/remote";
 import { callProcedure } from "../call";
 import { Connection } from "../connection";
+import { SaslMechanismFactory, authenticateSasl } from "./sasl";
 
 export interface AuthOptions {
   /** Forces a method, as libvirt's URI parameter `auth=` does (`sasl`, `sasl.<MECH>`, `polkit`). */
   auth?: string;
+  /** Builds the SASL mechanism (with its credentials) when the server asks for SASL. */
+  sasl?: SaslMechanismFactory;
 }
 
 export async function authenticate(
@@ -33,10 +36,18 @@ export async function authenticate(
       if (complete !== 1) throw new AuthError("polkit authentication did not complete");
       return method;
     }
-    case RemoteAuthType.SASL:
-      throw new AuthError(
-        'the server requires SASL authentication, which this version of virtwire cannot perform yet; connect as root over the unix socket, or configure the daemon with auth_unix_rw = "none"',
-      );
+    case RemoteAuthType.SASL: {
+      if (!options.sasl) {
+        throw new AuthError(
+          "the server requires SASL authentication, but no credentials were given: supply a user name and password",
+        );
+      }
+      const forced = options.auth?.startsWith("sasl.")
+        ? options.auth.slice("sasl.".length)
+        : undefined;
+      await authenticateSasl(connection, options.sasl, forced);
+      return method;
+    }
     default:
       throw new AuthError(`the server asks for unsupported authentication type ${method}`);
   }

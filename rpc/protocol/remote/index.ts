@@ -4,17 +4,24 @@
  * this one. Duplicate procedure numbers are refused when the table is built.
  */
 import { defineProcedures } from "../program";
+import { authProcedures } from "./auth";
 import { connectProcedures } from "./connect";
 import { domainProcedures } from "./domain";
+import { networkProcedures } from "./network";
 import { RemoteProgram } from "./program";
+import { secretProcedures } from "./secret";
 import { storageProcedures } from "./storage";
 
 export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...connectProcedures,
+  ...authProcedures,
   ...domainProcedures,
+  ...networkProcedures,
   ...storageProcedures,
+  ...secretProcedures,
 });
 
 export type RemoteProcedures = typeof RemoteProcedures;
 export { RemoteProgram };
 export * from "./types";
+export * from "./constants";

@@ -1,0 +1,169 @@
+import { AuthError } from "../../errors";
+import { ErrorCode, ErrorDomain } from "../../protocol/error-codes";
+import { RemoteProcedures } from "../../protocol/remote";
+import { decode, encode } from "../../xdr";
+import { fakeConnection } from "../../../test/support/fake-daemon";
+import { errorReply, packet } from "../../../test/support/packets";
+import { chooseSaslMechanism, createPasswordMechanism } from "./choose";
+import { ScramMechanism } from "./mechanisms/scram";
+import { authenticateSasl } from "./sasl";
+
+const { AuthSaslInit, AuthSaslStart, AuthSaslStep } = RemoteProcedures;
+const reply = (proc: { number: number }, serial: number, payload: Buffer) =>
+  packet({ procedure: proc.number, serial }, payload);
+const saslReply = (complete: number, data: string) =>
+  encode(AuthSaslStart.ret, { complete, nil: 0, data: Buffer.from(data) });
+
+describe("the SASL exchange", () => {
+  // The RFC 7677 example, played by a daemon that speaks libvirt RPC.
+  it("completes SCRAM-SHA-256 in START and one STEP, checking the server's final data", async () => {
+    const { connection, daemon } = fakeConnection();
+    const done = authenticateSasl(
+      connection,
+      () =>
+        new ScramMechanism("SCRAM-SHA-256", {
+          authname: "user",
+          password: "pencil",
+          nonce: "rOprNGfwEbeRWgbNEkqO",
+        }),
+    );
+    const [init] = await daemon.nextCalls(1);
+    daemon.send(
+      reply(
+        AuthSaslInit,
+        init!.header.serial,
+        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256,GSSAPI" }),
+      ),
+    );
+
+    const [start] = await daemon.nextCalls(1);
+    const startArgs = decode(AuthSaslStart.args, start!.payload);
+    expect(startArgs).toMatchObject({ mech: "SCRAM-SHA-256", nil: 0 });
+    expect(startArgs.data.toString()).toBe("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+    daemon.send(
+      reply(
+        AuthSaslStart,
+        start!.header.serial,
+        saslReply(
+          0,
+          "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+        ),
+      ),
+    );
+
+    const [step] = await daemon.nextCalls(1);
+    expect(decode(AuthSaslStep.args, step!.payload).data.toString()).toMatch(
+      /^c=biws,r=.*,p=dHzbZap/,
+    );
+    daemon.send(
+      reply(
+        AuthSaslStep,
+        step!.header.serial,
+        saslReply(1, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="),
+      ),
+    );
+    await expect(done).resolves.toBe("SCRAM-SHA-256");
+  });
+
+  it("fails when the server claims completion with a forged signature", async () => {
+    const { connection, daemon } = fakeConnection();
+    const done = authenticateSasl(
+      connection,
+      () =>
+        new ScramMechanism("SCRAM-SHA-256", { authname: "user", password: "pencil", nonce: "abc" }),
+    );
+    const [init] = await daemon.nextCalls(1);
+    daemon.send(
+      reply(
+        AuthSaslInit,
+        init!.header.serial,
+        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256" }),
+      ),
+    );
+    const [start] = await daemon.nextCalls(1);
+    daemon.send(
+      reply(
+        AuthSaslStart,
+        start!.header.serial,
+        saslReply(0, "r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"),
+      ),
+    );
+    const [step] = await daemon.nextCalls(1);
+    daemon.send(reply(AuthSaslStep, step!.header.serial, saslReply(1, "v=AAAA")));
+    await expect(done).rejects.toThrow(/signature is wrong/);
+  });
+
+  it("turns the daemon's refusal into an AuthError", async () => {
+    const { connection, daemon } = fakeConnection();
+    const done = authenticateSasl(connection, () =>
+      createPasswordMechanism("PLAIN", { authname: "u", password: "p" }),
+    );
+    const [init] = await daemon.nextCalls(1);
+    daemon.send(
+      reply(AuthSaslInit, init!.header.serial, encode(AuthSaslInit.ret, { mechlist: "PLAIN" })),
+    );
+    const [start] = await daemon.nextCalls(1);
+    daemon.send(
+      errorReply(
+        { procedure: AuthSaslStart.number, serial: start!.header.serial },
+        {
+          code: ErrorCode.AUTH_FAILED,
+          domain: ErrorDomain.RPC,
+          message: "authentication failed: authentication failed",
+        },
+      ),
+    );
+    const error = await done.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as Error).message).toBe(
+      "SASL PLAIN authentication failed: authentication failed: authentication failed",
+    );
+  });
+
+  it("refuses a mechanism forced by the URI that the server does not offer", async () => {
+    const { connection, daemon } = fakeConnection();
+    const done = authenticateSasl(
+      connection,
+      () => createPasswordMechanism("PLAIN", { authname: "u", password: "p" }),
+      "PLAIN",
+    );
+    const [init] = await daemon.nextCalls(1);
+    daemon.send(
+      reply(
+        AuthSaslInit,
+        init!.header.serial,
+        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256" }),
+      ),
+    );
+    await expect(done).rejects.toThrow(
+      /PLAIN \(from auth=sasl.PLAIN\) is not offered by the server, which offers SCRAM-SHA-256/,
+    );
+  });
+});
+
+describe("choosing a SASL mechanism", () => {
+  it("prefers SCRAM-SHA-256, then SCRAM-SHA-1", () => {
+    expect(
+      chooseSaslMechanism(["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"], undefined, { secure: true }),
+    ).toBe("SCRAM-SHA-256");
+    expect(chooseSaslMechanism(["PLAIN", "SCRAM-SHA-1"], undefined, { secure: true })).toBe(
+      "SCRAM-SHA-1",
+    );
+  });
+
+  it("uses PLAIN only on an encrypted or local channel", () => {
+    expect(chooseSaslMechanism(["PLAIN"], undefined, { secure: true })).toBe("PLAIN");
+    expect(() => chooseSaslMechanism(["PLAIN"], undefined, { secure: false })).toThrow(/in clear/);
+  });
+
+  it("says that GSSAPI and DIGEST-MD5 are not supported, and what to configure instead", () => {
+    expect(() =>
+      chooseSaslMechanism(["GSSAPI", "DIGEST-MD5"], undefined, { secure: true }),
+    ).toThrow(
+      /GSSAPI \(Kerberos\) is not supported.*DIGEST-MD5 is deprecated.*scram-sha-256 to mech_list/,
+    );
+    expect(() => chooseSaslMechanism(["GSSAPI"], "GSSAPI", { secure: true })).toThrow(
+      /not supported by virtwire/,
+    );
+  });
+});

@@ -8,6 +8,13 @@ import { ConnectionClosedError, UriError } from "./errors";
 import { callProcedure } from "./client/call";
 import { Connection } from "./client/connection";
 import { ServerFeatures, openConnection } from "./client/open";
+import { findAuthConf, authConfCredentials } from "./client/auth/auth-conf";
+import {
+  CredentialSource,
+  environmentCredentials,
+  staticCredentials,
+} from "./client/auth/credentials";
+import { passwordSasl } from "./client/auth/password-sasl";
 import { ArgsOf, Procedure, RetOf } from "./protocol/program";
 import { RemoteProcedures } from "./protocol/remote";
 import { dialUnix, systemSocketPath } from "./transport/unix";
@@ -21,6 +28,11 @@ export interface ConnectOptions {
   transport?: Duplex;
   /** Milliseconds to wait for the socket and the connection sequence (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Where SASL credentials come from, asked in order. Default: the URI's user name, the
+   * environment (`VIRTWIRE_USERNAME`, `VIRTWIRE_PASSWORD`), then libvirt's auth.conf.
+   */
+  credentials?: readonly CredentialSource[];
 }
 
 /** One method per REMOTE procedure; procedures without args take none. */
@@ -114,6 +126,15 @@ async function dial(uri: LibvirtUri, options: ConnectOptions): Promise<Duplex> {
         `the ${uri.transport} transport is not supported yet (URI ${redact(uri.uri)})`,
       );
   }
+}
+
+function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {
+  const sources: CredentialSource[] = [];
+  if (uri.user) sources.push(staticCredentials("the user name in the URI", { username: uri.user }));
+  sources.push(environmentCredentials());
+  const authConf = findAuthConf(uri.params.authfile);
+  if (authConf) sources.push(authConfCredentials(authConf));
+  return sources;
 }
 
 function unixSocketPath(uri: LibvirtUri, readOnly: boolean): string {

@@ -72,6 +72,12 @@ export class Libvirt {
           name: parsed.name,
           readOnly: options.readOnly,
           auth: parsed.params.auth,
+          sasl: passwordSasl(
+            options.credentials ?? defaultCredentialSources(parsed),
+            { service: "libvirt", host: parsed.host ?? "localhost" },
+            // PLAIN sends the password itself: only where the channel is local or encrypted.
+            { secure: parsed.transport !== "tcp" },
+          ),
         }),
         timeoutMs,
         parsed,

@@ -2,7 +2,23 @@
  * Basic types of the REMOTE program (src/remote/remote_protocol.x). Field names are libvirt's own,
  * so a declaration here reads like its .x counterpart.
  */
-import { Infer, fixedOpaque, int, optional, string, struct } from "../../xdr";
+import {
+  Codec,
+  Infer,
+  array,
+  double,
+  fixedCharArray,
+  fixedOpaque,
+  hyper,
+  int,
+  optional,
+  string,
+  struct,
+  uhyper,
+  uint,
+  union,
+} from "../../xdr";
+import { XdrError } from "../../errors";
 
 export const REMOTE_STRING_MAX = 4194304;
 export const REMOTE_DOMAIN_LIST_MAX = 16384;
@@ -16,6 +32,7 @@ export const REMOTE_SECRET_VALUE_MAX = 65536;
 export const REMOTE_DOMAIN_INTERFACE_MAX = 2048;
 export const REMOTE_DOMAIN_IP_ADDR_MAX = 2048;
 export const REMOTE_NETWORK_DHCP_LEASES_MAX = 65536;
+export const REMOTE_DOMAIN_GUEST_INFO_PARAMS_MAX = 2048;
 export const VIR_UUID_BUFLEN = 16;
 
 /** `remote_nonnull_string` */
@@ -57,6 +74,90 @@ export const RemoteDomain = optional(RemoteNonnullDomain);
 export const RemoteNetwork = optional(RemoteNonnullNetwork);
 export const RemoteStoragePool = optional(RemoteNonnullStoragePool);
 export const RemoteSecret = optional(RemoteNonnullSecret);
+
+/** `virTypedParameterType`: the discriminant of `remote_typed_param_value`. */
+export enum TypedParamType {
+  INT = 1,
+  UINT = 2,
+  LLONG = 3,
+  ULLONG = 4,
+  DOUBLE = 5,
+  BOOLEAN = 6,
+  STRING = 7,
+}
+
+/**
+ * `remote_typed_param_value`: `union switch (int type)`; 64-bit arms are bigints, the boolean arm
+ * is an int (0/1), the string arm a `remote_nonnull_string`.
+ */
+export const RemoteTypedParamValue = union({
+  [TypedParamType.INT]: int,
+  [TypedParamType.UINT]: uint,
+  [TypedParamType.LLONG]: hyper,
+  [TypedParamType.ULLONG]: uhyper,
+  [TypedParamType.DOUBLE]: double,
+  [TypedParamType.BOOLEAN]: int,
+  [TypedParamType.STRING]: RemoteNonnullString,
+});
+export type RemoteTypedParamValue = Infer<typeof RemoteTypedParamValue>;
+
+/** `remote_typed_param`: `{ field; value }`, e.g. `{ field: "hostname", value: { type: 7, … } }`. */
+export const RemoteTypedParam = struct({
+  field: RemoteNonnullString,
+  value: RemoteTypedParamValue,
+});
+export type RemoteTypedParam = Infer<typeof RemoteTypedParam>;
+
+/** `remote_domain_ip_addr`: `type` 0 is IPv4, 1 is IPv6 (virIPAddrType). */
+export const RemoteDomainIpAddr = struct({ type: int, addr: RemoteNonnullString, prefix: uint });
+export type RemoteDomainIpAddr = Infer<typeof RemoteDomainIpAddr>;
+
+/** `remote_domain_interface`: one guest interface and its addresses. */
+export const RemoteDomainInterface = struct({
+  name: RemoteNonnullString,
+  hwaddr: RemoteString,
+  addrs: array(RemoteDomainIpAddr, REMOTE_DOMAIN_IP_ADDR_MAX),
+});
+export type RemoteDomainInterface = Infer<typeof RemoteDomainInterface>;
+
+/**
+ * `remote_network_dhcp_lease`: `expirytime` is seconds since the epoch (0 = never), `type` 0 IPv4
+ * and 1 IPv6; `iaid` is set for IPv6 leases only.
+ */
+export const RemoteNetworkDhcpLease = struct({
+  iface: RemoteNonnullString,
+  expirytime: hyper,
+  type: int,
+  mac: RemoteString,
+  iaid: RemoteString,
+  ipaddr: RemoteNonnullString,
+  prefix: uint,
+  hostname: RemoteString,
+  clientid: RemoteString,
+});
+export type RemoteNetworkDhcpLease = Infer<typeof RemoteNetworkDhcpLease>;
+
+/**
+ * `char model[32]` of `remote_node_get_info_ret`, as text: 32 chars of four wire bytes each (128
+ * bytes, no count), NUL-padded. Decodes up to the first NUL; encodes padded with NULs.
+ */
+export const NodeInfoModel: Codec<string> = charString(32);
+
+function charString(size: number): Codec<string> {
+  const chars = fixedCharArray(size);
+  return {
+    encode(w, text) {
+      const bytes = Buffer.from(text, "utf8");
+      if (bytes.length > size) throw new XdrError(`"${text}" does not fit a char[${size}]`);
+      chars.encode(w, Buffer.concat([bytes, Buffer.alloc(size - bytes.length)]));
+    },
+    decode(r) {
+      const bytes = chars.decode(r);
+      const end = bytes.indexOf(0);
+      return bytes.subarray(0, end === -1 ? size : end).toString("utf8");
+    },
+  };
+}
 
 /** `remote_auth_type` */
 export enum RemoteAuthType {

@@ -228,3 +228,120 @@ export enum ConnectListAllSecretsFlags {
   PRIVATE = 4,
   NO_PRIVATE = 8,
 }
+
+/** `virStoragePoolState`: STORAGE_POOL_GET_INFO's `state`. */
+export enum StoragePoolState {
+  INACTIVE = 0,
+  BUILDING = 1,
+  RUNNING = 2,
+  DEGRADED = 3,
+  INACCESSIBLE = 4,
+}
+
+/** `virStoragePoolBuildFlags` */
+export enum StoragePoolBuildFlags {
+  NEW = 0,
+  REPAIR = 1,
+  RESIZE = 2,
+  NO_OVERWRITE = 4,
+  OVERWRITE = 8,
+}
+
+/** `virStoragePoolCreateFlags`: STORAGE_POOL_CREATE and STORAGE_POOL_CREATE_XML. */
+export enum StoragePoolCreateFlags {
+  NORMAL = 0,
+  WITH_BUILD = 1,
+  WITH_BUILD_OVERWRITE = 2,
+  WITH_BUILD_NO_OVERWRITE = 4,
+}
+
+/** `virStoragePoolDeleteFlags` */
+export enum StoragePoolDeleteFlags {
+  NORMAL = 0,
+  ZEROED = 1,
+}
+
+/** `virStorageXMLFlags`: STORAGE_POOL_GET_XML_DESC. */
+export enum StorageXMLFlags {
+  INACTIVE = 1,
+}
+
+/** `virConnectListAllStoragePoolsFlags`; 0 lists every pool. */
+export enum ConnectListAllStoragePoolsFlags {
+  INACTIVE = 1,
+  ACTIVE = 2,
+  PERSISTENT = 4,
+  TRANSIENT = 8,
+  AUTOSTART = 16,
+  NO_AUTOSTART = 32,
+  DIR = 64,
+  FS = 128,
+  NETFS = 256,
+  LOGICAL = 512,
+  DISK = 1024,
+  ISCSI = 2048,
+  SCSI = 4096,
+  MPATH = 8192,
+  RBD = 16384,
+  SHEEPDOG = 32768,
+  GLUSTER = 65536,
+  ZFS = 131072,
+  VSTORAGE = 262144,
+  ISCSI_DIRECT = 524288,
+}
+
+/** `virStorageVolType`: STORAGE_VOL_GET_INFO's `type`. */
+export enum StorageVolType {
+  FILE = 0,
+  BLOCK = 1,
+  DIR = 2,
+  NETWORK = 3,
+  NETDIR = 4,
+  PLOOP = 5,
+}
+
+/** `virStorageVolCreateFlags`: STORAGE_VOL_CREATE_XML and STORAGE_VOL_CREATE_XML_FROM. */
+export enum StorageVolCreateFlags {
+  PREALLOC_METADATA = 1,
+  REFLINK = 2,
+  VALIDATE = 4,
+}
+
+/** `virStorageVolDeleteFlags` */
+export enum StorageVolDeleteFlags {
+  NORMAL = 0,
+  ZEROED = 1,
+  WITH_SNAPSHOTS = 2,
+}
+
+/** `virStorageVolWipeAlgorithm`: STORAGE_VOL_WIPE_PATTERN's `algorithm`. */
+export enum StorageVolWipeAlgorithm {
+  ZERO = 0,
+  NNSA = 1,
+  DOD = 2,
+  BSI = 3,
+  GUTMANN = 4,
+  SCHNEIER = 5,
+  PFITZNER7 = 6,
+  PFITZNER33 = 7,
+  RANDOM = 8,
+  TRIM = 9,
+}
+
+/** `virStorageVolResizeFlags` */
+export enum StorageVolResizeFlags {
+  ALLOCATE = 1,
+  DELTA = 2,
+  SHRINK = 4,
+}
+
+/** `virStorageVolInfoFlags`: STORAGE_VOL_GET_INFO_FLAGS. */
+export enum StorageVolInfoFlags {
+  USE_ALLOCATION = 0,
+  GET_PHYSICAL = 1,
+}
+
+/** `virStorageVolUploadFlags` / `virStorageVolDownloadFlags` */
+export enum StorageVolTransferFlags {
+  SPARSE_STREAM = 1,
+}

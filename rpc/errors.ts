@@ -28,6 +28,26 @@ export class ProtocolError extends VirtwireRpcError {}
 /** The connection closed, or died, while a call was pending or a new call was attempted. */
 export class ConnectionClosedError extends VirtwireRpcError {}
 
+/**
+ * The daemon stopped answering: nothing arrived from it for `silentMs` although keepalive PINGs
+ * were sent (libvirt's virKeepAlive). The connection has been closed; reconnecting is up to the
+ * caller.
+ */
+export class KeepaliveTimeoutError extends ConnectionClosedError {
+  constructor(
+    /** How long nothing was received, in milliseconds. */
+    readonly silentMs: number,
+    /** The keepalive interval in seconds and the number of unanswered PINGs tolerated. */
+    readonly interval: number,
+    readonly count: number,
+  ) {
+    super(
+      `the libvirt daemon stopped answering: nothing received for ${(silentMs / 1000).toFixed(1)} s ` +
+        `(${count} keepalive PINGs at ${interval} s intervals unanswered); the connection was closed`,
+    );
+  }
+}
+
 /** A call or a connection attempt took longer than allowed. */
 export class TimeoutError extends VirtwireRpcError {}
 

@@ -3,11 +3,19 @@
  * (`await lv.DomainLookupByName({ name: "vm1" })`). The methods are built from the procedure
  * table, so the table stays the only place a procedure is declared.
  */
+import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { ConnectionClosedError, UriError } from "./errors";
 import { callProcedure } from "./client/call";
 import { Connection } from "./client/connection";
+import {
+  DEFAULT_KEEPALIVE,
+  KeepAliveOptions,
+  superviseConnection,
+  validateKeepAliveOptions,
+} from "./client/keepalive";
 import { ServerFeatures, openConnection } from "./client/open";
+import { LibvirtEvents } from "./events";
 import { findAuthConf, authConfCredentials } from "./client/auth/auth-conf";
 import {
   CredentialSource,
@@ -33,6 +41,19 @@ export interface ConnectOptions {
    * environment (`VIRTWIRE_USERNAME`, `VIRTWIRE_PASSWORD`), then libvirt's auth.conf.
    */
   credentials?: readonly CredentialSource[];
+  /**
+   * Our own keepalive PINGs (libvirt's virConnectSetKeepAlive): after `interval` silent seconds a
+   * PING is sent, and a daemon that stays silent for `interval × (count + 1)` seconds is declared
+   * dead: pending calls fail with KeepaliveTimeoutError and the connection closes. Default
+   * `{ interval: 5, count: 5 }`; `false` turns it off. Only used when the server supports keepalive.
+   */
+  keepalive?: Partial<KeepAliveOptions> | false;
+}
+
+/** Events of a Libvirt connection. */
+export interface LibvirtConnectionEvents {
+  /** The connection closed: by `close()`, by the daemon, or because it stopped answering. */
+  closed: [reason: Error];
 }
 
 /** One method per REMOTE procedure; procedures without args take none. */
@@ -47,14 +68,20 @@ export type RemoteApi = {
 export interface Libvirt extends RemoteApi {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class Libvirt {
+export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   private closing: Promise<void> | undefined;
+  /** Typed event subscriptions: `await lv.events.onDomainLifecycle(handler)`. */
+  readonly events: LibvirtEvents;
 
   private constructor(
     readonly connection: Connection,
     readonly uri: LibvirtUri,
     readonly features: ServerFeatures,
-  ) {}
+  ) {
+    super();
+    this.events = new LibvirtEvents(connection, features);
+    connection.once("closed", (reason: Error) => this.emit("closed", reason));
+  }
 
   /**
    * Opens a connection: dials the transport the URI names, authenticates and sends CONNECT_OPEN.
@@ -63,6 +90,9 @@ export class Libvirt {
   static async connect(uri?: string, options: ConnectOptions = {}): Promise<Libvirt> {
     const parsed = parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI);
     const timeoutMs = options.timeoutMs ?? 30_000;
+    const keepalive =
+      options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
+    if (keepalive) validateKeepAliveOptions(keepalive);
     const socket =
       options.transport ?? (await withTimeout(dial(parsed, options), timeoutMs, parsed));
     const connection = new Connection(socket);
@@ -82,7 +112,10 @@ export class Libvirt {
         timeoutMs,
         parsed,
       );
-      return new Libvirt(connection, parsed, features);
+      const lv = new Libvirt(connection, parsed, features);
+      // A server that does not do keepalive would not answer our PINGs either.
+      if (keepalive && features.keepalive) superviseConnection(connection, socket, keepalive);
+      return lv;
     } catch (error) {
       connection.destroy();
       throw error;
@@ -94,8 +127,14 @@ export class Libvirt {
     return callProcedure(this.connection, procedure as Procedure<ArgsOf<P>, RetOf<P>>, args);
   }
 
+  /** True once the connection closed; the "closed" event and `closeReason` say why. */
   get closed(): boolean {
     return this.connection.closed;
+  }
+
+  /** Why the connection closed (e.g. a KeepaliveTimeoutError), if it has. */
+  get closeReason(): Error | undefined {
+    return this.connection.closeReason;
   }
 
   /** Sends CONNECT_CLOSE, then closes the transport. Safe to call more than once. */

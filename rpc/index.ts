@@ -7,6 +7,12 @@
  */
 export { Libvirt, DEFAULT_URI } from "./libvirt";
 export type { ConnectOptions, RemoteApi } from "./libvirt";
+export type { LibvirtConnectionEvents } from "./libvirt";
+export type { KeepAliveOptions } from "./client/keepalive";
+export { LibvirtEvents } from "./events";
+export type { EventApi, EventHandler, EventSubscription } from "./events";
+export { RemoteEventMessages, RemoteEventProcedures } from "./protocol/remote/events";
+export type { EventFilter, EventName, EventOf } from "./protocol/remote/events";
 export * from "./errors";
 export {
   ErrorCode,

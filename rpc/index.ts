@@ -28,3 +28,20 @@ export { Connection } from "./client/connection";
 export type { ServerFeatures } from "./client/open";
 export { parseLibvirtUri } from "./transport/uri";
 export type { LibvirtUri, TransportName } from "./transport/uri";
+export { Stream, openStream } from "./client/stream";
+export type { OpenStreamOptions, StreamChunk, StreamDirection } from "./client/stream";
+export {
+  downloadVolume,
+  uploadVolume,
+  VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+  VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+} from "./volume-transfer";
+export type {
+  DownloadDestination,
+  DownloadOptions,
+  StreamHost,
+  TransferProgress,
+  TransferResult,
+  UploadOptions,
+  UploadSource,
+} from "./volume-transfer";

@@ -43,6 +43,7 @@ export class Connection extends EventEmitter {
   /** libvirt's own client starts at 0 and counts up; any value unique on the connection works. */
   private nextSerial = 0;
   private closedBy: Error | undefined;
+  private readPauses = 0;
 
   constructor(private readonly socket: Duplex) {
     super();
@@ -140,6 +141,19 @@ export class Connection extends EventEmitter {
     this.streams.delete(serial);
   }
 
+  /**
+   * Stops reading the transport until `resumeReading()` has been called as many times: a stream
+   * download's backpressure (the socket buffer fills and the kernel stalls the server). Replies,
+   * events and keepalive PINGs of the whole connection wait meanwhile.
+   */
+  pauseReading(): void {
+    if (this.readPauses++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0 && --this.readPauses === 0) this.socket.resume();
+  }
+
   /** Routes MESSAGE packets of `program` (events) to `handler`. */
   onMessage(program: Program, handler: MessageHandler): void {
     this.messageHandlers.set(program.number, handler);
@@ -197,6 +211,10 @@ export class Connection extends EventEmitter {
   private dispatchReply(packet: Packet): void {
     const { header, payload } = packet;
     const call = this.pending.get(header.serial);
+    // After a stream call's own reply, libvirt answers a stream packet it could not handle (a hole
+    // it failed to write) with a REPLY carrying the stream's serial: that reply is the stream's.
+    const stream = call ? undefined : this.streams.get(header.serial);
+    if (stream) return stream(packet);
     if (!call || call.program.number !== header.program || call.procedure !== header.procedure) {
       throw new ProtocolError(
         `no call waiting for a reply with program ${header.program.toString(16)} procedure ${header.procedure} serial ${header.serial}`,

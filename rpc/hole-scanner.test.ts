@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { Extent, HOLE_GRANULE, HoleScanner } from "./hole-scanner";
+
+/** Turns extents back into the bytes they stand for. */
+function materialise(extents: Extent[]): Buffer {
+  return Buffer.concat(extents.map((e) => (e.type === "data" ? e.data : Buffer.alloc(e.length))));
+}
+
+function scan(chunks: Buffer[], granule?: number): Extent[] {
+  const scanner = new HoleScanner(granule);
+  return [...chunks.flatMap((chunk) => scanner.push(chunk)), ...scanner.end()];
+}
+
+/** Extents as a compact string, e.g. "D8 H16 D4". */
+function shape(extents: Extent[]): string {
+  const merged: [string, number][] = [];
+  for (const e of extents) {
+    const kind = e.type === "data" ? "D" : "H";
+    const size = e.type === "data" ? e.data.length : e.length;
+    const last = merged[merged.length - 1];
+    if (last && last[0] === kind) last[1] += size;
+    else merged.push([kind, size]);
+  }
+  return merged.map(([kind, size]) => `${kind}${size}`).join(" ");
+}
+
+describe("HoleScanner", () => {
+  it("turns an all-zero input into a single hole", () => {
+    const extents = scan([Buffer.alloc(10 * HOLE_GRANULE), Buffer.alloc(3 * HOLE_GRANULE)]);
+    expect(extents).toEqual([{ type: "hole", length: 13 * HOLE_GRANULE }]);
+  });
+
+  it("returns data granules that sit side by side as one view of the chunk", () => {
+    const data = randomBytes(4 * HOLE_GRANULE);
+    const extents = scan([data]);
+    expect(extents).toHaveLength(1);
+    expect(extents[0]).toEqual({ type: "data", data });
+    expect((extents[0] as { data: Buffer }).data.buffer).toBe(data.buffer);
+  });
+
+  it("keeps zero runs shorter than a granule inside the data", () => {
+    const input = randomBytes(2 * HOLE_GRANULE);
+    input.fill(0, 100, 100 + HOLE_GRANULE); // a zero run that straddles two granules
+    expect(shape(scan([input]))).toBe(`D${2 * HOLE_GRANULE}`);
+  });
+
+  it("finds holes on granule boundaries, a trailing hole included", () => {
+    const g = 16;
+    const input = Buffer.concat([
+      randomBytes(g),
+      Buffer.alloc(3 * g),
+      randomBytes(2 * g),
+      Buffer.alloc(g),
+      randomBytes(5), // data at the start of a granule the next chunk completes
+      Buffer.alloc(0),
+    ]);
+    const extents = scan([input, Buffer.alloc(2 * g)], g);
+    expect(shape(extents)).toBe(`D${g} H${3 * g} D${2 * g} H${g} D${g} H${g + 5}`);
+    expect(materialise(extents)).toEqual(Buffer.concat([input, Buffer.alloc(2 * g)]));
+  });
+
+  it("counts a short all-zero last granule as hole", () => {
+    expect(shape(scan([randomBytes(16), Buffer.alloc(7)], 16))).toBe("D16 H7");
+  });
+
+  it("gives the same result however the input is split", () => {
+    const g = 8;
+    const input = Buffer.concat([
+      Buffer.alloc(2 * g),
+      randomBytes(g + 3),
+      Buffer.alloc(3 * g - 3),
+      randomBytes(2),
+      Buffer.alloc(g * 2 + 5),
+    ]);
+    const whole = shape(scan([input], g));
+    expect(whole).toBe(`H${2 * g} D${2 * g} H${2 * g} D${g} H${g + 7}`);
+    for (let first = 0; first <= input.length; first++) {
+      for (let second = first; second <= input.length; second += 3) {
+        const pieces = [
+          input.subarray(0, first),
+          input.subarray(first, second),
+          input.subarray(second),
+        ];
+        const extents = scan(pieces, g);
+        expect(shape(extents)).toBe(whole);
+        expect(materialise(extents)).toEqual(input);
+      }
+    }
+  });
+
+  it("does not let a reused granule buffer change data it already returned", () => {
+    const g = 8;
+    const scanner = new HoleScanner(g);
+    const first = scanner.push(Buffer.from("abcdefghijkl")); // 8 whole + 4 kept
+    const second = scanner.push(Buffer.from("mnop" + "qrstuvwx" + "yz"));
+    const third = scanner.push(Buffer.from("012345"));
+    const all = [...first, ...second, ...third, ...scanner.end()];
+    expect(materialise(all).toString()).toBe("abcdefghijklmnopqrstuvwxyz012345");
+  });
+
+  it("refuses a granule that is not a positive whole number", () => {
+    expect(() => new HoleScanner(0)).toThrow(RangeError);
+    expect(() => new HoleScanner(1.5)).toThrow(RangeError);
+  });
+});

@@ -1,5 +1,12 @@
 import { cpus } from "node:os";
-import { DriverFeature, ErrorCode, Libvirt, LibvirtError, RemoteAuthType } from "../../rpc";
+import {
+  DriverFeature,
+  ErrorCode,
+  ErrorDomain,
+  Libvirt,
+  LibvirtError,
+  RemoteAuthType,
+} from "../../rpc";
 import { connectTestbed } from "../support/testbed";
 
 describe("the host and connection procedures against the test bed daemon", () => {
@@ -85,7 +92,11 @@ describe("the host and connection procedures against the test bed daemon", () =>
     await expect(ask(9999)).resolves.toEqual({ supported: 0 });
   });
 
-  it("lists no authentication on the test bed's socket", async () => {
+  it("lists no authentication on the test bed's socket, and refuses polkit there", async () => {
     await expect(lv.AuthList()).resolves.toEqual({ types: [RemoteAuthType.NONE] });
+    // The daemon fails the call without setting an error of its own (INTERNAL_ERROR from RPC).
+    const error = await lv.AuthPolkit().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LibvirtError);
+    expect(error).toMatchObject({ domain: ErrorDomain.RPC, procedure: "AuthPolkit" });
   });
 });

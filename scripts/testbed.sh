@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# virtwire test bed: a real libvirtd (QEMU driver, TCG guests) on this machine, for integration tests.
+#
+# Usage (as root, Debian 12 or Ubuntu):
+#   scripts/testbed.sh up      install what is missing, build the test guest, start virtlogd and libvirtd
+#                              inside the network namespace "virtwire", wait until qemu:///system answers
+#   scripts/testbed.sh down    destroy running domains and active networks of the test bed's daemon, stop
+#                              the daemons it started, remove the namespace if it created it
+#   scripts/testbed.sh status  print what runs
+#   scripts/testbed.sh env     print shell exports for tests:  eval "$(scripts/testbed.sh env)"
+#   scripts/testbed.sh guest   (re)build the test guest (kernel + initramfs) if its inputs changed
+#
+# Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
+# VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest).
+# `up` is idempotent: a second run installs nothing and reuses the running daemon. Packages stay installed.
+# Bridges, dnsmasq and guest traffic live in the namespace; the unix socket
+# /var/run/libvirt/libvirt-sock is reachable from outside it. Guests must use domain type "qemu" (TCG).
+set -euo pipefail
+
+TESTBED_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed"
+NETNS="${VIRTWIRE_NETNS:-virtwire}"
+STATE="${VIRTWIRE_TESTBED_STATE:-/run/virtwire-testbed}"
+TEST_URI="qemu:///system"
+LIBVIRT_SOCK="/var/run/libvirt/libvirt-sock"
+DAEMON_LOG="/var/log/libvirt/virtwire-libvirtd.log"
+START_TIMEOUT=60
+
+PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+  dnsmasq-base iptables iproute2 busybox-static cpio gzip xz-utils python3-libvirt
+  openssh-server openssh-client sasl2-bin openssl)
+
+say() { echo "testbed: $*" >&2; }
+die() { echo "testbed: error: $*" >&2; exit 1; }
+
+# shellcheck source-path=SCRIPTDIR source=testbed/guest.sh
+source "$TESTBED_DIR/guest.sh"
+
+require_root() {
+  [[ $(id -u) -eq 0 ]] || die "must run as root (libvirtd, network namespaces and apt need it); try: sudo $0 $*"
+}
+
+# --- packages -------------------------------------------------------------------------------------
+
+distro_packages() {
+  local id="" id_like=""
+  # shellcheck disable=SC1091
+  [[ -r /etc/os-release ]] && { id="$(. /etc/os-release; echo "${ID:-}")"; id_like="$(. /etc/os-release; echo "${ID_LIKE:-}")"; }
+  printf '%s\n' "${PACKAGES[@]}"
+  if [[ $id == ubuntu || $id_like == *ubuntu* ]]; then
+    printf '%s\n' linux-image-generic zstd   # Ubuntu ships modules as .ko.zst
+  else
+    echo linux-image-amd64
+  fi
+}
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
+}
+
+install_packages() {
+  local missing=() pkg
+  while read -r pkg; do is_installed "$pkg" || missing+=("$pkg"); done < <(distro_packages)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    say "packages: all present"
+    return
+  fi
+  say "packages: installing ${missing[*]}"
+  # Lock::Timeout waits for another apt/dpkg run (e.g. an unattended install) instead of failing.
+  local apt=(apt-get -q -o DPkg::Lock::Timeout=900)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" update \
+    || die "apt-get update failed; check network access to the distribution mirror"
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends "${missing[@]}" \
+    || die "apt-get install failed; see the output above (is another package manager holding the lock?)"
+}
+
+# --- host preparation -----------------------------------------------------------------------------
+
+# libvirt-daemon-system normally creates these; the QEMU driver looks its built-in default user up
+# before it reads qemu.conf, so they must exist even though QEMU runs as root below.
+ensure_qemu_accounts() {
+  getent group kvm >/dev/null || groupadd --system kvm
+  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+  if ! getent passwd libvirt-qemu >/dev/null; then
+    useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt \
+      --no-create-home --shell /usr/sbin/nologin libvirt-qemu
+    say "created system user libvirt-qemu"
+  fi
+}
+
+# QEMU running as an unprivileged user cannot open files in the 0700 temp dirs tests make (mkdtemp);
+# run QEMU as root, which is what a test bed wants.
+prepare_qemu_conf() {
+  local conf=/etc/libvirt/qemu.conf
+  mkdir -p /etc/libvirt /var/log/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu "$STATE"
+  ensure_qemu_accounts
+  if [[ -f $conf ]] && grep -qE '^[[:space:]]*user[[:space:]]*=' "$conf"; then
+    local user
+    user="$(sed -nE 's/^[[:space:]]*user[[:space:]]*=[[:space:]]*"([^"]*)".*/\1/p' "$conf" | tail -n1)"
+    id "$user" >/dev/null 2>&1 \
+      || die "$conf runs QEMU as '$user', who does not exist; create the user or set user = \"root\""
+    return
+  fi
+  say "setting user/group root for QEMU in $conf"
+  printf '# Added by virtwire scripts/testbed.sh: run QEMU as root on this test machine.\nuser = "root"\ngroup = "root"\n' >>"$conf"
+}
+
+write_daemon_config() {
+  cat >"$STATE/libvirtd.conf" <<EOF
+# Written by virtwire scripts/testbed.sh on every start; edit the script, not this file.
+# No authentication on the unix sockets, so only root may open them (the default would be 0777).
+unix_sock_group = "root"
+unix_sock_ro_perms = "0770"
+unix_sock_rw_perms = "0770"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:$DAEMON_LOG"
+EOF
+}
+
+ensure_netns() {
+  if ! ip netns list | grep -qE "^$NETNS( |\$)"; then
+    ip netns add "$NETNS" || die "cannot create network namespace $NETNS (needs root and CONFIG_NET_NS)"
+    touch "$STATE/netns.created"
+    say "created network namespace $NETNS"
+  fi
+  ip netns exec "$NETNS" ip link set lo up
+}
+
+# --- daemons --------------------------------------------------------------------------------------
+
+# True while the process exists and is not a zombie (PID 1 here may reap exited daemons slowly).
+running() { # pid
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" && [[ ${stat##*) } != Z* ]]
+}
+
+pid_alive() { # pidfile [command name]
+  local pid
+  [[ -s $1 ]] && pid="$(cat "$1")" && [[ $pid =~ ^[0-9]+$ ]] && running "$pid" \
+    && [[ -z ${2:-} || "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$2" ]]
+}
+
+daemon_answers() {
+  [[ -S $LIBVIRT_SOCK ]] && timeout 10 virsh -q -c "$TEST_URI" version >/dev/null 2>&1
+}
+
+ours() { pid_alive "$STATE/$1.pid" "$1"; }   # libvirtd | virtlogd, started by the test bed
+
+start_virtlogd() {
+  if ours virtlogd || { pid_alive /var/run/virtlogd.pid && [[ -S /run/libvirt/virtlogd-sock ]]; }; then
+    return
+  fi
+  ip netns exec "$NETNS" virtlogd -d -p "$STATE/virtlogd.pid" 2>>"$STATE/virtlogd.out" 9>&- \
+    || die "virtlogd failed to start; see $STATE/virtlogd.out"
+}
+
+start_libvirtd() {
+  : >"$STATE/libvirtd.out"
+  ip netns exec "$NETNS" libvirtd -d -f "$STATE/libvirtd.conf" -p "$STATE/libvirtd.pid" \
+    >>"$STATE/libvirtd.out" 2>&1 9>&- || daemon_failure "libvirtd -d exited with an error"
+}
+
+daemon_failure() {
+  echo "testbed: error: $1" >&2
+  echo "testbed: last lines of $STATE/libvirtd.out and $DAEMON_LOG:" >&2
+  tail -n 20 "$STATE/libvirtd.out" "$DAEMON_LOG" 2>/dev/null | sed 's/^/  /' >&2
+  echo "testbed: fix the cause above, then run: $0 down && $0 up" >&2
+  exit 1
+}
+
+# libvirtd removes its pid file when it exits, so follow the pid read once at the start.
+wait_for_daemon() {
+  local deadline=$((SECONDS + START_TIMEOUT)) pid
+  pid="$(cat "$STATE/libvirtd.pid" 2>/dev/null)" || daemon_failure "libvirtd wrote no pid file"
+  until daemon_answers; do
+    running "$pid" || daemon_failure "libvirtd (pid $pid) exited during start-up"
+    ((SECONDS < deadline)) || daemon_failure "libvirtd did not answer $TEST_URI within ${START_TIMEOUT}s"
+    sleep 0.2
+  done
+}
+
+daemon_up() {
+  if ours libvirtd; then
+    say "libvirtd already running (pid $(cat "$STATE/libvirtd.pid")), reusing it"
+    wait_for_daemon
+    return
+  fi
+  if daemon_answers; then
+    say "a libvirtd the test bed did not start answers $TEST_URI; reusing it"
+    return
+  fi
+  rm -f "$STATE/libvirtd.pid"
+  command -v iptables >/dev/null || die "iptables must be installed before libvirtd starts"
+  prepare_qemu_conf
+  write_daemon_config
+  start_virtlogd
+  start_libvirtd
+  wait_for_daemon
+  say "libvirtd running in namespace $NETNS (pid $(cat "$STATE/libvirtd.pid")), $TEST_URI answers"
+}
+
+stop_pid() { # name pidfile
+  local pid
+  pid="$(cat "$2")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 75); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then
+    say "$1 (pid $pid) ignored SIGTERM for 15 s; killing it"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$2"
+  say "stopped $1 (pid $pid)"
+}
+
+# Domains and networks keep running (QEMU, dnsmasq) when libvirtd stops; stop them first.
+stop_guests_and_networks() {
+  local name
+  while read -r name; do
+    [[ -n $name ]] || continue
+    if virsh -q -c "$TEST_URI" destroy "$name" >/dev/null; then say "destroyed domain $name"; fi
+  done < <(virsh -q -c "$TEST_URI" list --name 2>/dev/null || true)
+  while read -r name; do
+    [[ -n $name ]] || continue
+    if virsh -q -c "$TEST_URI" net-destroy "$name" >/dev/null; then say "stopped network $name"; fi
+  done < <(virsh -q -c "$TEST_URI" net-list --name 2>/dev/null || true)
+}
+
+remove_netns() {
+  [[ -e $STATE/netns.created ]] || return 0
+  if ip netns list | grep -qE "^$NETNS( |\$)"; then
+    local pids
+    pids="$(ip netns pids "$NETNS" | tr '\n' ' ')"
+    [[ -z $pids ]] || say "warning: processes still in namespace $NETNS: $pids(the namespace lives on until they exit)"
+    ip netns delete "$NETNS"
+    say "removed network namespace $NETNS"
+  fi
+  rm -f "$STATE/netns.created"
+}
+
+# --- subcommands ----------------------------------------------------------------------------------
+
+# Serialises up, down and guest, which several test runs may call at once. The daemons are started
+# with fd 9 closed, so that they do not hold the lock.
+lock_state() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/testbed.lock"
+  flock -w 300 9 || die "another testbed.sh run held $STATE/testbed.lock for 5 minutes; is one stuck?"
+}
+
+cmd_up() {
+  require_root up
+  lock_state
+  install_packages
+  guest_build
+  ensure_netns   # also with a reused daemon: tests run inside it (scripts/test.sh)
+  daemon_up
+}
+
+cmd_down() {
+  require_root down
+  lock_state
+  if ours libvirtd; then
+    stop_guests_and_networks
+    stop_pid libvirtd "$STATE/libvirtd.pid"
+  elif daemon_answers; then
+    say "libvirtd was not started by the test bed; leaving it running"
+  fi
+  if ours virtlogd; then stop_pid virtlogd "$STATE/virtlogd.pid"; fi
+  remove_netns
+  rm -f "$STATE/libvirtd.pid" "$STATE/virtlogd.pid"
+}
+
+daemon_netns() { # prints the namespace libvirtd runs in, or nothing
+  local pidfile="$STATE/libvirtd.pid"
+  ours libvirtd || pidfile=/var/run/libvirtd.pid
+  if pid_alive "$pidfile"; then ip netns identify "$(cat "$pidfile")" 2>/dev/null || true; fi
+}
+
+cmd_status() {
+  local ns_state=absent
+  ip netns list 2>/dev/null | grep -qE "^$NETNS( |\$)" && ns_state=present
+  [[ -e $STATE/netns.created ]] && ns_state+=" (created by the test bed)"
+  echo "namespace $NETNS: $ns_state"
+  local d
+  for d in virtlogd libvirtd; do
+    if ours "$d"; then echo "$d: running, pid $(cat "$STATE/$d.pid"), started by the test bed"
+    elif pid_alive "/var/run/$d.pid"; then echo "$d: running, pid $(cat "/var/run/$d.pid"), not started by the test bed"
+    else echo "$d: not running (by pid file)"; fi
+  done
+  if daemon_answers; then
+    echo "$TEST_URI: answers ($(virsh -q -c "$TEST_URI" version 2>/dev/null | sed -n 's/^Running hypervisor: //p'))"
+    echo "  daemon network namespace: $(daemon_netns | grep . || echo 'host (none)')"
+    echo "  running domains: $(virsh -q -c "$TEST_URI" list --name | sed '/^$/d' | wc -l)," \
+      "active networks: $(virsh -q -c "$TEST_URI" net-list --name | sed '/^$/d' | wc -l)"
+  else
+    echo "$TEST_URI: does not answer"
+  fi
+  guest_status
+}
+
+# VIRTWIRE_NETNS is the namespace to run tests in; VIRTWIRE_DAEMON_NETNS the one libvirtd runs in,
+# which differs (empty: the host's) only when `up` reused a daemon it did not start.
+cmd_env() {
+  local daemon_ns="$NETNS"
+  if ! ours libvirtd; then
+    if daemon_answers; then daemon_ns="$(daemon_netns)"; else say "warning: $TEST_URI does not answer; run: $0 up"; fi
+  fi
+  cat <<EOF
+export VIRTWIRE_TEST_URI='$TEST_URI'
+export VIRTWIRE_LIBVIRT_SOCK='$LIBVIRT_SOCK'
+export VIRTWIRE_NETNS='$NETNS'
+export VIRTWIRE_DAEMON_NETNS='$daemon_ns'
+export VIRTWIRE_GUEST_KERNEL='$GUEST_CACHE/vmlinuz'
+export VIRTWIRE_GUEST_INITRD='$GUEST_CACHE/initrd.gz'
+export VIRTWIRE_GUEST_CMDLINE='console=ttyS0'
+export VIRTWIRE_GUEST_DOMAIN_TYPE='qemu'
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  case "$cmd" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    guest) require_root guest; lock_state; guest_build ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

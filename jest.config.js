@@ -18,7 +18,8 @@ module.exports = {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
-      testTimeout: 120000,
+      // testTimeout is not a per-project option in jest; the setup file sets it for this project.
+      setupFilesAfterEnv: ["<rootDir>/test/integration/setup.ts"],
     },
   ],
 };

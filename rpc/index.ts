@@ -23,6 +23,18 @@ export {
 } from "./protocol/error-codes";
 export { RemoteProcedures, RemoteProgram } from "./protocol/remote";
 export * from "./protocol/remote/types";
+export * from "./protocol/remote/constants";
+export { networkUpdate } from "./network-update";
+export {
+  CredentialType,
+  callbackCredentials,
+  collectCredentials,
+  credentialName,
+  environmentCredentials,
+  staticCredentials,
+} from "./client/auth/credentials";
+export type { CredentialContext, CredentialRequest, CredentialSource } from "./client/auth/credentials";
+export { authConfCredentials, findAuthConf, parseAuthConf } from "./client/auth/auth-conf";
 export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
 export { Connection } from "./client/connection";
 export type { ServerFeatures } from "./client/open";

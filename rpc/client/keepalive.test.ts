@@ -112,6 +112,20 @@ describe("KeepAlive", () => {
     expect(peer.onDead).toHaveBeenCalledTimes(1);
   });
 
+  it("does not count silence while we ourselves stopped reading", () => {
+    let paused = true;
+    const peer = { ...fakePeer(), readingPaused: () => paused };
+    new KeepAlive(peer, { interval: 2, count: 3 }).start();
+    jest.advanceTimersByTime(60_000);
+    expect(peer.sendPing).not.toHaveBeenCalled();
+    expect(peer.onDead).not.toHaveBeenCalled();
+    paused = false;
+    jest.advanceTimersByTime(2000);
+    expect(peer.sendPing).toHaveBeenCalledTimes(1);
+    jest.advanceTimersByTime(6000);
+    expect(peer.onDead).toHaveBeenCalledTimes(1);
+  });
+
   it("leaves no timer behind once stopped", () => {
     const peer = fakePeer();
     const keepalive = new KeepAlive(peer, { interval: 5, count: 5 });
@@ -234,6 +248,19 @@ describe("superviseConnection", () => {
       callProcedure(connection, RemoteProcedures.ConnectGetHostname, undefined),
     ).rejects.toBe(error);
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it("does not declare the daemon dead while a download holds reading paused", async () => {
+    const { connection, peer, keepalive } = setup();
+    peer.answering = false;
+    connection.pauseReading();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(connection.closed).toBe(false);
+    expect(peer.pings).toBe(0);
+    connection.resumeReading();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(connection.closeReason).toBeInstanceOf(KeepaliveTimeoutError);
+    expect(keepalive.active).toBe(false);
   });
 
   it("stops when the connection closes for another reason", async () => {

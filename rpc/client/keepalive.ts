@@ -31,6 +31,11 @@ export interface KeepAlivePeer {
   sendPing(): void;
   /** Called once, when the peer is declared dead. */
   onDead(error: KeepaliveTimeoutError): void;
+  /**
+   * True while we ourselves stopped reading (a slow stream consumer's backpressure): the silence
+   * then says nothing about the peer, so it is not counted.
+   */
+  readingPaused?(): boolean;
 }
 
 export type TimerHandle = unknown;
@@ -97,6 +102,11 @@ export class KeepAlive {
   private tick(): void {
     this.timer = undefined;
     if (!this.running) return;
+    if (this.peer.readingPaused?.()) {
+      this.received();
+      this.schedule(this.intervalMs);
+      return;
+    }
     const silentMs = this.timers.now() - this.lastReceived;
     if (silentMs < this.intervalMs) {
       // Something arrived since the last tick: look again when the silence could reach an interval.
@@ -150,6 +160,7 @@ export function superviseConnection(
         });
       },
       onDead: (error) => connection.destroy(error),
+      readingPaused: () => socket.isPaused(),
     },
     options,
     timers,

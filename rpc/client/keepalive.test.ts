@@ -4,6 +4,8 @@ import { MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
 import { Packet, PacketDecoder } from "../protocol/packet";
 import { RemoteProcedures } from "../protocol/remote";
+import { Libvirt } from "../libvirt";
+import { XdrReader, encode } from "../xdr";
 import { duplexPair } from "../../test/support/duplex-pair";
 import { packet } from "../../test/support/packets";
 import { callProcedure } from "./call";
@@ -270,5 +272,92 @@ describe("superviseConnection", () => {
     expect(connection.closed).toBe(true);
     expect(keepalive.active).toBe(false);
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+/**
+ * Answers the open sequence like a daemon whose keepalive support is `keepalive`, and every later
+ * call with an empty OK; never answers PINGs.
+ */
+function scriptedDaemon(socket: Duplex, keepalive: boolean) {
+  const decoder = new PacketDecoder();
+  const received: Packet[] = [];
+  socket.on("data", (chunk: Buffer) => {
+    for (const call of decoder.push(chunk)) {
+      received.push(call);
+      if (call.header.type !== MessageType.CALL) continue;
+      const { procedure, serial } = call.header;
+      let payload: Buffer = Buffer.alloc(0);
+      if (procedure === RemoteProcedures.AuthList.number) {
+        payload = encode(RemoteProcedures.AuthList.ret, { types: [0] });
+      } else if (procedure === RemoteProcedures.ConnectSupportsFeature.number) {
+        const { feature } = RemoteProcedures.ConnectSupportsFeature.args.decode(
+          new XdrReader(call.payload),
+        );
+        const supported = feature === 10 ? Number(keepalive) : 1;
+        payload = encode(RemoteProcedures.ConnectSupportsFeature.ret, { supported });
+      }
+      socket.write(packet({ procedure, serial }, payload));
+    }
+  });
+  return {
+    get pings() {
+      return received.filter((p) => p.header.program === KeepaliveProgram.number).length;
+    },
+  };
+}
+
+describe("Libvirt.connect", () => {
+  beforeEach(fakeTimers);
+  afterEach(() => jest.useRealTimers());
+
+  async function connect(
+    serverKeepalive: boolean,
+    keepalive?: { interval: number; count: number } | false,
+  ) {
+    const [client, server] = duplexPair();
+    const daemon = scriptedDaemon(server, serverKeepalive);
+    const lv = await Libvirt.connect("qemu:///system", { transport: client, keepalive });
+    return { lv, daemon };
+  }
+
+  it("supervises the connection and reports a dead daemon with the closed event", async () => {
+    const { lv, daemon } = await connect(true, { interval: 1, count: 2 });
+    const closed = new Promise<Error>((resolve) => lv.once("closed", resolve));
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(daemon.pings).toBe(2);
+    const reason = await closed;
+    expect(reason).toBeInstanceOf(KeepaliveTimeoutError);
+    expect(lv.closed).toBe(true);
+    expect(lv.closeReason).toBe(reason);
+  });
+
+  it("pings every 5 s and gives up after 30 s of silence by default", async () => {
+    const { lv, daemon } = await connect(true);
+    await jest.advanceTimersByTimeAsync(29_999);
+    expect(daemon.pings).toBe(5);
+    expect(lv.closed).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(lv.closeReason).toBeInstanceOf(KeepaliveTimeoutError);
+  });
+
+  it("sends no PINGs when keepalive is off or the server does not support it", async () => {
+    for (const [serverKeepalive, keepalive] of [
+      [true, false],
+      [false, undefined],
+    ] as const) {
+      const { lv, daemon } = await connect(serverKeepalive, keepalive);
+      await jest.advanceTimersByTimeAsync(120_000);
+      expect(daemon.pings).toBe(0);
+      expect(lv.closed).toBe(false);
+      await lv.close();
+    }
+  });
+
+  it("refuses a bad keepalive setting before connecting", async () => {
+    const [client] = duplexPair();
+    await expect(
+      Libvirt.connect("qemu:///system", { transport: client, keepalive: { interval: -1 } }),
+    ).rejects.toThrow(RangeError);
   });
 });

@@ -187,6 +187,22 @@ describe("uploadVolume", () => {
     expect(result).toEqual({ bytes: 2 * MiB + 3, dataBytes: 2 * MiB + 3, holeBytes: 0 });
   });
 
+  it("reads an open file from its current position", async () => {
+    const path = join(dir, "handle-up.raw");
+    const content = randomBytes(100 * KiB);
+    await writeFile(path, content);
+    const file = await open(path, "r");
+    await file.read(Buffer.alloc(1000), 0, 1000, null); // move the position past 1000 bytes
+    const { connection, daemon } = fakeConnection();
+    const [result, served] = await Promise.all([
+      uploadVolume({ connection }, vol, file),
+      serveUpload(daemon),
+    ]);
+    await file.close();
+    expect(served.content.equals(content.subarray(1000))).toBe(true);
+    expect(result.bytes).toBe(content.length - 1000);
+  });
+
   it("finds holes in a byte stream by content", async () => {
     const chunks = [
       randomBytes(10),

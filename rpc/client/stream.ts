@@ -95,7 +95,7 @@ export class Stream {
     connection.once("closed", this.onConnectionClosed);
   }
 
-  /** Received bytes waiting to be read (data and hole lengths are not mixed: data only). */
+  /** Received data bytes waiting to be read (holes do not count). */
   get bufferedBytes(): number {
     return this.queued;
   }
@@ -119,9 +119,7 @@ export class Stream {
     this.assertSendable();
     for (let offset = 0; offset < data.length; offset += STREAM_DATA_MAX) {
       const end = Math.min(offset + STREAM_DATA_MAX, data.length);
-      const header = this.header(MessageType.STREAM, MessageStatus.CONTINUE);
-      if (!this.connection.write(header, data.subarray(offset, end))) await this.drained();
-      this.assertSendable();
+      await this.sendPacket(MessageType.STREAM, data.subarray(offset, end));
     }
   }
 
@@ -129,12 +127,7 @@ export class Stream {
   async sendHole(length: number): Promise<void> {
     this.assertSendable();
     if (!this.sparse) throw new Error("holes can only be sent on a sparse stream");
-    const payload = encodeStreamHole(length);
-    if (
-      !this.connection.write(this.header(MessageType.STREAM_HOLE, MessageStatus.CONTINUE), payload)
-    )
-      await this.drained();
-    this.assertSendable();
+    await this.sendPacket(MessageType.STREAM_HOLE, encodeStreamHole(length));
   }
 
   /**
@@ -154,6 +147,19 @@ export class Stream {
       if (!this.serverOpen) throw new ProtocolError(`stream ${this.procedure.name} ended early`);
       await this.nextChange();
     }
+  }
+
+  /**
+   * Like `read`, but returns every chunk received so far (at least one), so a consumer can write
+   * several packets at once; null at the end of data.
+   */
+  async readAll(): Promise<StreamChunk[] | null> {
+    const first = await this.read();
+    if (!first) return null;
+    const chunks = [first, ...this.queue.splice(0)];
+    this.queued = 0;
+    if (this.readingPaused) this.resumeReading();
+    return chunks;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<StreamChunk> {
@@ -324,6 +330,14 @@ export class Stream {
     if (this.direction !== "send")
       throw new Error(`the ${this.procedure.name} stream only receives`);
     if (this.closeSent || !this.serverOpen) throw new Error("the stream is already closed");
+  }
+
+  /** Writes one CONTINUE packet; if the transport is full, waits for it to drain. */
+  private async sendPacket(type: MessageType, payload: Uint8Array): Promise<void> {
+    if (!this.connection.write(this.header(type, MessageStatus.CONTINUE), payload)) {
+      await this.drained();
+    }
+    this.assertSendable();
   }
 
   /** Waits for the transport to drain, or for the stream to fail meanwhile. */

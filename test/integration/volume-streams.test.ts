@@ -70,14 +70,28 @@ describe("volume streams against the test bed daemon", () => {
     return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
   }
 
-  async function timed<T extends { bytes: number }>(what: string, run: () => Promise<T>) {
+  /**
+   * Runs a transfer, prints its throughput and the most Buffer memory in use meanwhile, and checks
+   * that memory stayed far below the transfer's size (nothing is buffered whole).
+   */
+  async function timed<T extends { bytes: number; dataBytes: number }>(
+    what: string,
+    run: () => Promise<T>,
+  ) {
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+    }, 20);
     const start = process.hrtime.bigint();
-    const result = await run();
+    const result = await run().finally(() => clearInterval(sampler));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     console.log(
       `${what}: ${(result.bytes / MiB).toFixed(0)} MiB in ${seconds.toFixed(2)} s = ` +
-        `${(result.bytes / MiB / seconds).toFixed(0)} MiB/s`,
+        `${(result.bytes / MiB / seconds).toFixed(0)} MiB/s; ` +
+        `peak Buffer memory +${(peak / MiB).toFixed(0)} MiB`,
     );
+    if (result.dataBytes >= 512 * MiB) expect(peak).toBeLessThan(result.dataBytes / 4);
     return result;
   }
 

@@ -1,0 +1,238 @@
+/**
+ * The two ends of a volume transfer on this side: where an upload's bytes come from (a file, read
+ * in large blocks, or any byte stream) and where a download's go (a file written at offsets, so
+ * holes stay holes, or a Writable, with its backpressure).
+ */
+import { open, unlink } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import type { StreamChunk } from "./client/stream";
+import { Extent, HoleScanner } from "./hole-scanner";
+import { STREAM_CHUNK_SIZE } from "./protocol/header";
+
+/** Bytes read from a file per read: four full packets when dense, 1 MiB granule-aligned when sparse. */
+const DENSE_READ_SIZE = 4 * STREAM_CHUNK_SIZE;
+const SPARSE_READ_SIZE = 1024 * 1024;
+/** Largest zero buffer written at once when a hole goes to a destination that cannot seek. */
+const ZERO_WRITE_SIZE = 1024 * 1024;
+
+/** A file path, an open file (read from its current position), or any byte stream. */
+export type UploadSource = string | FileHandle | AsyncIterable<Uint8Array>;
+/** A file path (created or truncated), or a byte stream (ended when the download completes). */
+export type DownloadDestination = string | Writable;
+
+/** An upload's input: its bytes in chunks, its size if known, and what to release after. */
+export interface Source {
+  chunks: AsyncIterable<Buffer>;
+  total: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens an upload source, reading at most `length` bytes (0: all of it). */
+export async function openSource(
+  source: UploadSource,
+  length: number,
+  sparse: boolean,
+): Promise<Source> {
+  const readSize = sparse ? SPARSE_READ_SIZE : DENSE_READ_SIZE;
+  if (typeof source === "string") {
+    const file = await open(source, "r");
+    try {
+      const { size } = await file.stat();
+      const total = length > 0 ? Math.min(length, size) : size;
+      return { chunks: readFile(file, length, readSize), total, close: () => file.close() };
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+  if (Symbol.asyncIterator in source) {
+    return {
+      chunks: limit(source, length),
+      total: length > 0 ? length : undefined,
+      close: async () => undefined,
+    };
+  }
+  return {
+    chunks: readFile(source, length, readSize),
+    total: length > 0 ? length : undefined,
+    close: async () => undefined,
+  };
+}
+
+/** Reads a file sequentially from its current position, in fresh buffers, up to `length` bytes. */
+async function* readFile(
+  file: FileHandle,
+  length: number,
+  readSize: number,
+): AsyncGenerator<Buffer> {
+  let remaining = length > 0 ? length : Infinity;
+  while (remaining > 0) {
+    const buffer = Buffer.allocUnsafe(Math.min(readSize, remaining));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) return;
+    remaining -= bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** Byte chunks of an iterable as Buffers, cut off after `length` bytes (0: no limit). */
+async function* limit(source: AsyncIterable<Uint8Array>, length: number): AsyncGenerator<Buffer> {
+  let remaining = length > 0 ? length : Infinity;
+  for await (const chunk of source) {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError("an upload source must yield bytes");
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.length >= remaining) {
+      yield bytes.subarray(0, remaining);
+      return;
+    }
+    remaining -= bytes.length;
+    if (bytes.length > 0) yield bytes;
+  }
+}
+
+/** Data only, or (sparse) data and holes as the hole scanner finds them. */
+export async function* extents(
+  chunks: AsyncIterable<Buffer>,
+  sparse: boolean,
+): AsyncGenerator<Extent> {
+  if (!sparse) {
+    for await (const data of chunks) yield { type: "data", data };
+    return;
+  }
+  const scanner = new HoleScanner();
+  for await (const chunk of chunks) yield* scanner.push(chunk);
+  yield* scanner.end();
+}
+
+export interface Sink {
+  write(chunks: StreamChunk[]): Promise<void>;
+  /** All data is in: sets a file's final size (a trailing hole), or ends a stream. */
+  complete(): Promise<void>;
+  /** The download failed: closes, and removes a file this call created. */
+  discard(): Promise<void>;
+}
+
+export async function openSink(destination: DownloadDestination): Promise<Sink> {
+  return typeof destination === "string" ? openFileSink(destination) : streamSink(destination);
+}
+
+/** Positional writes; holes only move the position, so they stay unallocated. */
+async function openFileSink(path: string): Promise<Sink> {
+  let created = true;
+  let file: FileHandle;
+  try {
+    file = await open(path, "wx");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    created = false;
+    file = await open(path, "w");
+  }
+  let position = 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await file.close();
+  };
+  return {
+    async write(chunks) {
+      // Runs of data go out in one writev each; a hole only moves the position.
+      for (let index = 0; index < chunks.length;) {
+        const chunk = chunks[index]!;
+        if (chunk.type === "hole") {
+          position += chunk.length;
+          index++;
+          continue;
+        }
+        const run: Buffer[] = [];
+        for (let next = chunks[index]; next?.type === "data"; next = chunks[++index]) {
+          run.push(next.data);
+        }
+        position = await writeAt(file, run, position);
+      }
+    },
+    async complete() {
+      await file.truncate(position);
+      await close();
+    },
+    async discard() {
+      await close().catch(() => undefined);
+      if (created) await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+/** Writes `buffers` at `position` with writev, finishing a short write; returns the new position. */
+async function writeAt(file: FileHandle, buffers: Buffer[], position: number): Promise<number> {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  const { bytesWritten } = await file.writev(buffers, position);
+  if (bytesWritten === total) return position + total;
+  let rest = Buffer.concat(buffers).subarray(bytesWritten); // a short write: rare, so one copy
+  position += bytesWritten;
+  while (rest.length > 0) {
+    const { bytesWritten: written } = await file.write(rest, 0, rest.length, position);
+    rest = rest.subarray(written);
+    position += written;
+  }
+  return position;
+}
+
+/** Sequential writes with the stream's backpressure; holes become zeros. */
+function streamSink(destination: Writable): Sink {
+  let zeros: Buffer | undefined;
+  const write = async (data: Buffer) => {
+    if (destination.destroyed) throw new Error("the download destination was destroyed");
+    if (!destination.write(data)) await whenWritable(destination, "drain");
+  };
+  return {
+    async write(chunks) {
+      for (const chunk of chunks) {
+        if (chunk.type === "data") {
+          await write(chunk.data);
+          continue;
+        }
+        zeros ??= Buffer.alloc(ZERO_WRITE_SIZE);
+        for (let left = chunk.length; left > 0; left -= ZERO_WRITE_SIZE) {
+          await write(left >= ZERO_WRITE_SIZE ? zeros : zeros.subarray(0, left));
+        }
+      }
+    },
+    async complete() {
+      destination.end();
+      await whenWritable(destination, "finish");
+    },
+    async discard() {
+      // The caller owns the stream; it is left as it is, short of the missing data.
+    },
+  };
+}
+
+/** Resolves on `event`; rejects if the stream errors or closes first. */
+function whenWritable(stream: Writable, event: "drain" | "finish"): Promise<void> {
+  if (event === "finish" && stream.writableFinished) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      stream.off(event, onEvent);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onEvent = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error(`the download destination closed before ${event}`));
+    };
+    stream.on(event, onEvent);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+  });
+}

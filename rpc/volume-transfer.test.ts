@@ -260,6 +260,22 @@ describe("uploadVolume", () => {
     await expect(uploading).rejects.toThrow("changed my mind");
   });
 
+  it("aborts a stream whose signal fired while it was opening", async () => {
+    const { connection, daemon } = fakeConnection();
+    const controller = new AbortController();
+    const uploading = uploadVolume({ connection }, vol, Readable.from([Buffer.from("data")]), {
+      signal: controller.signal,
+    });
+    const call = await next(daemon);
+    controller.abort(new Error("too late"));
+    const { serial } = call.header;
+    daemon.send(packet({ procedure: 208, serial }));
+    const abort = await next(daemon);
+    expect(abort.header).toMatchObject({ type: MessageType.STREAM, status: ERROR, serial });
+    daemon.send(packet({ procedure: 208, serial, type: MessageType.STREAM, status: OK }));
+    await expect(uploading).rejects.toThrow("too late");
+  });
+
   it("refuses a negative or fractional offset before anything is sent", async () => {
     const { connection, daemon } = fakeConnection();
     await expect(uploadVolume({ connection }, vol, "/nonexistent", { offset: -1 })).rejects.toThrow(

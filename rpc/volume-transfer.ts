@@ -143,7 +143,11 @@ export async function downloadVolume(
     );
     const progress = new Progress(total, options.onProgress);
     await runStream(stream, signal, async () => {
-      for (let chunks = await stream.readAll(); chunks; chunks = await stream.readAll()) {
+      for (
+        let chunks = await stream.readAvailable();
+        chunks;
+        chunks = await stream.readAvailable()
+      ) {
         await sink.write(chunks);
         for (const chunk of chunks) progress.add(chunk);
       }
@@ -171,7 +175,8 @@ async function runStream(
     onAbort = () => reject(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-  const running = body();
+  // A signal that fired while the stream was opening stops it before any data goes out.
+  const running = signal?.aborted ? Promise.reject(signal.reason) : body();
   running.catch(() => undefined); // after an abort, its failure is of no interest
   try {
     await (signal ? Promise.race([running, aborted]) : running);

@@ -260,6 +260,24 @@ describe("Stream, downloading", () => {
     expect(chunks).toEqual(["head", 2 ** 33, "tail", 100]);
   });
 
+  it("hands over everything received so far in one batch", async () => {
+    const { connection, daemon } = fakeConnection();
+    const { stream, serial } = await open(connection, daemon, "receive", true);
+    daemon.send(streamPacket(209, serial, {}, Buffer.from("a")));
+    daemon.send(streamPacket(209, serial, { type: HOLE }, encodeStreamHole(7)));
+    daemon.send(streamPacket(209, serial, {}, Buffer.from("bc")));
+    await tick();
+    const batch = await stream.readAvailable();
+    expect(batch?.map((c) => (c.type === "data" ? c.data.toString() : c.length))).toEqual([
+      "a",
+      7,
+      "bc",
+    ]);
+    expect(stream.bufferedBytes).toBe(0);
+    daemon.send(streamPacket(209, serial, {}));
+    await expect(stream.readAvailable()).resolves.toBeNull();
+  });
+
   it("reassembles packets however the socket splits them", async () => {
     const { connection, daemon } = fakeConnection();
     const { stream, serial } = await open(connection, daemon, "receive", true);

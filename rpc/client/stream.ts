@@ -153,7 +153,7 @@ export class Stream {
    * Like `read`, but returns every chunk received so far (at least one), so a consumer can write
    * several packets at once; null at the end of data.
    */
-  async readAll(): Promise<StreamChunk[] | null> {
+  async readAvailable(): Promise<StreamChunk[] | null> {
     const first = await this.read();
     if (!first) return null;
     const chunks = [first, ...this.queue.splice(0)];

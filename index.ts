@@ -1,7 +1,10 @@
 /**
  * virtwire: libvirt for Pulumi, in pure TypeScript.
  *
- * The package entry re-exports the RPC client for now; the Pulumi resources join it as they land.
+ *   import * as virtwire from "virtwire";
+ *   const pool = new virtwire.Pool("images", { type: "dir", targetPath: "/var/lib/libvirt/images/lab" });
+ *
  * Subpaths: `virtwire/rpc` (the libvirt RPC client), `virtwire/provider` (the dynamic provider).
  */
+export * from "./sdk";
 export * as rpc from "./rpc";

@@ -1,0 +1,226 @@
+/**
+ * check(): inputs validated against schema.json (types, enums, required, patterns, bounds, sizes)
+ * before anything touches libvirt, each failure naming the property and the fix. Also fills in
+ * defaults and auto-names (`<resource name>-<7 hex>`, kept stable across updates).
+ */
+import { randomBytes } from "node:crypto";
+import { schema } from "../sdk/schema";
+import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
+import type { CheckFailure } from "./resource";
+import { SIZE_HELP, parseSize } from "./units";
+
+/** The value Pulumi sends in preview for inputs not known yet. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function resourceSchema(kind: string): ResourceSchema {
+  const resource = schema.resources[`virtwire:index:${kind}`];
+  if (!resource) throw new Error(`virtwire has no resource kind ${JSON.stringify(kind)}`);
+  return resource;
+}
+
+function typeOf(ref: string): TypeSchema {
+  const type = schema.types?.[ref.replace(/^#\/types\//, "")];
+  if (!type) throw new Error(`schema.json refers to a missing type ${ref}`);
+  return type;
+}
+
+export function validateInputs(kind: string, inputs: Record<string, unknown>): CheckFailure[] {
+  const resource = resourceSchema(kind);
+  const failures: CheckFailure[] = [];
+  for (const name of resource.requiredInputs ?? []) {
+    if (inputs[name] === undefined || inputs[name] === null) {
+      failures.push({
+        property: name,
+        reason: `${name} is required: set it in the ${kind}'s arguments`,
+      });
+    }
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    if (name.startsWith("__")) continue;
+    const property = resource.inputProperties[name];
+    if (!property) {
+      failures.push({
+        property: name,
+        reason: unknownProperty(name, Object.keys(resource.inputProperties), kind),
+      });
+      continue;
+    }
+    failures.push(...validateValue(name, value, property));
+  }
+  return failures;
+}
+
+function validateValue(path: string, value: unknown, property: PropertySchema): CheckFailure[] {
+  if (value === undefined || value === null || value === UNKNOWN) return [];
+  const fail = (reason: string): CheckFailure[] => [{ property: path, reason }];
+  const rules = property.language?.virtwire ?? {};
+  if (rules.units === "bytes") {
+    return parseSize(value) === undefined
+      ? fail(`${path} must be ${SIZE_HELP}; got ${show(value)}`)
+      : [];
+  }
+  if (property.$ref) return validateRef(path, value, typeOf(property.$ref));
+  if (property.oneOf) {
+    return property.oneOf.some((option) => validateValue(path, value, option).length === 0)
+      ? []
+      : fail(`${path} has the wrong type: got ${show(value)}`);
+  }
+  switch (property.type) {
+    case "string":
+      if (typeof value !== "string") return fail(`${path} must be a string; got ${show(value)}`);
+      if (rules.pattern && !new RegExp(rules.pattern, "u").test(value)) {
+        return fail(`${path} ${JSON.stringify(value)} is not valid: ${patternHelp(property)}`);
+      }
+      return [];
+    case "integer":
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value))
+        return fail(`${path} must be a number; got ${show(value)}`);
+      if (property.type === "integer" && !Number.isInteger(value))
+        return fail(`${path} must be a whole number; got ${value}`);
+      if (rules.minimum !== undefined && value < rules.minimum)
+        return fail(`${path} must be at least ${rules.minimum}; got ${value}`);
+      if (rules.maximum !== undefined && value > rules.maximum)
+        return fail(`${path} must be at most ${rules.maximum}; got ${value}`);
+      return [];
+    case "boolean":
+      return typeof value === "boolean"
+        ? []
+        : fail(`${path} must be true or false; got ${show(value)}`);
+    case "array":
+      if (!Array.isArray(value)) return fail(`${path} must be a list; got ${show(value)}`);
+      return value.flatMap((item, index) =>
+        validateValue(`${path}[${index}]`, item, property.items ?? {}),
+      );
+    case "object":
+      if (!isObject(value)) return fail(`${path} must be an object; got ${show(value)}`);
+      return Object.entries(value).flatMap(([key, item]) =>
+        validateValue(`${path}.${key}`, item, property.additionalProperties ?? {}),
+      );
+    default:
+      return [];
+  }
+}
+
+function validateRef(path: string, value: unknown, type: TypeSchema): CheckFailure[] {
+  if (type.enum) {
+    const allowed = type.enum.map((entry) => entry.value);
+    if (typeof value === "string" && allowed.includes(value)) return [];
+    const hint = typeof value === "string" ? closest(value, allowed) : undefined;
+    return [
+      {
+        property: path,
+        reason: `${path} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}; got ${show(value)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`,
+      },
+    ];
+  }
+  if (!isObject(value))
+    return [{ property: path, reason: `${path} must be an object; got ${show(value)}` }];
+  const failures: CheckFailure[] = [];
+  for (const name of type.required ?? []) {
+    if (value[name] === undefined || value[name] === null) {
+      failures.push({ property: `${path}.${name}`, reason: `${path}.${name} is required` });
+    }
+  }
+  for (const [name, item] of Object.entries(value)) {
+    const property = type.properties?.[name];
+    if (!property) {
+      failures.push({
+        property: `${path}.${name}`,
+        reason: unknownProperty(`${path}.${name}`, Object.keys(type.properties ?? {}), path),
+      });
+      continue;
+    }
+    failures.push(...validateValue(`${path}.${name}`, item, property));
+  }
+  return failures;
+}
+
+/** Fills defaults and auto-names; an auto-name given before is kept. */
+export function applyDefaults(
+  kind: string,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Record<string, unknown> {
+  const resource = resourceSchema(kind);
+  const inputs = { ...news };
+  for (const [name, property] of Object.entries(resource.inputProperties)) {
+    if (inputs[name] !== undefined && inputs[name] !== null) continue;
+    if (property.language?.virtwire?.autoName) {
+      const logicalName = String(news.__logicalName ?? kind.toLowerCase());
+      const previous = olds[name];
+      inputs[name] =
+        typeof previous === "string" &&
+        olds.__logicalName === news.__logicalName &&
+        olds.__autoNamed === name
+          ? previous
+          : autoName(logicalName);
+      inputs.__autoNamed = name;
+    } else if (property.default !== undefined) {
+      inputs[name] = property.default;
+    } else {
+      delete inputs[name];
+    }
+  }
+  return inputs;
+}
+
+/** `<logical name>-<7 hex>`, with characters libvirt refuses in names replaced by `-`. */
+export function autoName(logicalName: string): string {
+  const base =
+    logicalName
+      .replace(/[^A-Za-z0-9_.+:-]/g, "-")
+      .replace(/^[^A-Za-z0-9_]+/, "")
+      .slice(0, 90) || "virtwire";
+  return `${base}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+}
+
+function unknownProperty(name: string, known: string[], owner: string): string {
+  const leaf = name.split(".").pop()!;
+  const hint = closest(leaf, known);
+  return `${owner} has no property ${JSON.stringify(leaf)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : `; known properties: ${known.join(", ")}`}`;
+}
+
+function patternHelp(property: PropertySchema): string {
+  const rules = property.language?.virtwire;
+  return rules?.help ?? `it must match ${rules?.pattern}`;
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The candidate within edit distance 2 of `word`, if any: the "did you mean" hint. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,137 @@
+/**
+ * The dynamic provider as Pulumi calls it. One object serves every resource kind; the kind
+ * travels in the hidden input `__kind` (and so in the outputs, which read and delete receive).
+ *
+ * configure() only starts reading the settings; every method awaits them, because the plugin
+ * caches the provider and lets concurrent calls through before configure() has finished.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { applyDefaults, validateInputs } from "./check";
+import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
+import { ConnectionCache } from "./connections";
+import { schemaDiff } from "./diff";
+import { describeError } from "./errors";
+import type { ResourceContext, ResourceHandlers } from "./resource";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyHandlers = ResourceHandlers<any, any>;
+type Props = Record<string, unknown>;
+
+/** Words for messages: `Pool` → "storage pool". */
+export interface Registry {
+  handlers: Record<string, AnyHandlers>;
+  nouns: Record<string, string>;
+}
+
+export function createProvider(
+  registry: Registry,
+): pulumi.dynamic.ResourceProvider & { configure(req: { config: ConfigSource }): Promise<void> } {
+  let settings: Promise<ProviderSettings> | undefined;
+  const connections = new ConnectionCache();
+
+  const ready = (): Promise<ProviderSettings> =>
+    (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
+
+  const context = (config: ProviderSettings): ResourceContext => ({
+    connect: (host) => connections.get(hostSettings(config, host)),
+    log: (message) => console.log(message),
+  });
+
+  const lookup = (props: Props): { kind: string; handlers: AnyHandlers } => {
+    const kind = String(props.__kind ?? "");
+    const handlers = registry.handlers[kind];
+    if (!handlers)
+      throw new Error(
+        `virtwire does not know the resource kind ${JSON.stringify(kind)}; is the virtwire package in the program older than the one that created this resource?`,
+      );
+    return { kind, handlers };
+  };
+
+  const run = async <T>(
+    props: Props,
+    verb: string,
+    work: (config: ProviderSettings) => Promise<T>,
+  ): Promise<T> => {
+    const config = await ready();
+    try {
+      return await work(config);
+    } catch (error) {
+      const { kind } = lookup(props);
+      const name = typeof props.name === "string" ? ` ${props.name}` : "";
+      throw describeError(
+        error,
+        `${verb} ${registry.nouns[kind] ?? kind}${name}`,
+        typeof props.host === "string" ? props.host : "default",
+      );
+    }
+  };
+
+  return {
+    async configure(req) {
+      settings = Promise.resolve().then(() => readSettings(req.config));
+      await settings;
+    },
+
+    async check(olds: Props, news: Props) {
+      await ready();
+      const { kind, handlers } = lookup(news);
+      const inputs = applyDefaults(kind, olds ?? {}, news);
+      let failures = validateInputs(kind, inputs);
+      if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
+      return { inputs, failures };
+    },
+
+    async diff(id: string, olds: Props, news: Props) {
+      await ready();
+      const { kind, handlers } = lookup(news);
+      const result = handlers.diff
+        ? await handlers.diff(id, olds, news)
+        : schemaDiff(kind, olds, news);
+      return {
+        changes: result.changes,
+        replaces: result.replaces,
+        deleteBeforeReplace: result.deleteBeforeReplace,
+      };
+    },
+
+    async create(inputs: Props) {
+      return run(inputs, "creating", async (config) => {
+        const { kind, handlers } = lookup(inputs);
+        const { id, outs } = await handlers.create(inputs, context(config));
+        return { id, outs: withKind(outs, kind) };
+      });
+    },
+
+    async read(id: string, props: Props) {
+      return run(props ?? {}, "reading", async (config) => {
+        const { kind, handlers } = lookup(props ?? {});
+        const outs = await handlers.read(id, props, context(config));
+        // An empty id tells the engine the resource no longer exists.
+        if (outs === undefined) return { id: "" };
+        return { id, props: withKind(outs, kind) };
+      });
+    },
+
+    async update(id: string, olds: Props, news: Props) {
+      return run(news, "updating", async (config) => {
+        const { kind, handlers } = lookup(news);
+        const outs = await handlers.update(id, olds, news, context(config));
+        return { outs: withKind(outs, kind) };
+      });
+    },
+
+    async delete(id: string, props: Props) {
+      await run(props, "deleting", async (config) => {
+        const { handlers } = lookup(props);
+        await handlers.delete(id, props, context(config));
+      });
+    },
+  };
+}
+
+/** Outputs as the engine stores them: the kind added, properties without a value left out. */
+function withKind(outs: object, kind: string): Props {
+  const result: Props = { __kind: kind };
+  for (const [key, value] of Object.entries(outs)) if (value !== undefined) result[key] = value;
+  return result;
+}

@@ -1,0 +1,38 @@
+/**
+ * What a resource kind implements (resources/<kind>/handlers.ts) and what the provider gives it.
+ * Handlers work on plain resolved inputs and outputs (sdk/types.ts); the provider does the
+ * schema checks, auto-naming, error mapping and dispatch around them.
+ */
+import type { Libvirt } from "../rpc";
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export interface DiffResult {
+  changes: boolean;
+  replaces: string[];
+  deleteBeforeReplace?: boolean;
+}
+
+export interface ResourceContext {
+  /** The shared connection to a host: `virtwire:hosts` key, or undefined for `virtwire:uri`. */
+  connect(host: string | undefined): Promise<Libvirt>;
+  /** A line for the user (shown by Pulumi as a diagnostic). Never pass secrets. */
+  log(message: string): void;
+}
+
+export interface ResourceHandlers<Inputs, Outputs> {
+  /** Rules the schema cannot express, after the schema checks passed. */
+  check?(inputs: Inputs): CheckFailure[];
+  /** Default: compare every input property, `replaceOnChanges` ones replace. */
+  diff?(id: string, olds: Outputs, news: Inputs): DiffResult | Promise<DiffResult>;
+  /** Creates the object; on failure removes whatever it made before rethrowing. */
+  create(inputs: Inputs, ctx: ResourceContext): Promise<{ id: string; outs: Outputs }>;
+  /** The object's current state, or undefined when libvirt says it no longer exists. */
+  read(id: string, props: Outputs, ctx: ResourceContext): Promise<Outputs | undefined>;
+  update(id: string, olds: Outputs, news: Inputs, ctx: ResourceContext): Promise<Outputs>;
+  /** Removes the object; an object that is already gone is not an error. */
+  delete(id: string, props: Outputs, ctx: ResourceContext): Promise<void>;
+}

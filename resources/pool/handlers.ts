@@ -1,0 +1,182 @@
+/**
+ * Pool: define → build → start → autostart on create (undone in reverse if a step fails);
+ * autostart and permissions change in place; name, type, target and source replace the pool.
+ * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set.
+ */
+import { Libvirt, RemoteNonnullStoragePool, formatUuid, isNotFound, parseUuid } from "../../rpc";
+import { preserveUserIntent, schemaDiff } from "../../provider/diff";
+import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import { buildPoolXml, readPoolXml } from "./xml";
+
+const POOL_RUNNING = 2;
+const XML_INACTIVE = 1;
+const BUILD_NO_OVERWRITE = 4;
+
+export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
+  check(inputs) {
+    if (inputs.type === "netfs" && (!inputs.source?.host || !inputs.source.dir)) {
+      return [
+        {
+          property: "source",
+          reason: "a netfs pool needs source.host (the NFS server) and source.dir (the export)",
+        },
+      ];
+    }
+    if ((inputs.type === "fs" || inputs.type === "logical") && !inputs.source?.devices?.length) {
+      return [
+        {
+          property: "source.devices",
+          reason: `a ${inputs.type} pool needs source.devices (the block devices it uses)`,
+        },
+      ];
+    }
+    return [];
+  },
+
+  diff(_id, olds, news) {
+    const result = schemaDiff("Pool", olds, news);
+    // A pool found stopped (by read) is started again by update.
+    if (olds.active === false) result.changes = true;
+    return result;
+  },
+
+  async create(inputs, ctx) {
+    const lv = await ctx.connect(inputs.host);
+    const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs), flags: 0 });
+    try {
+      await build(lv, pool, inputs);
+      await lv.StoragePoolCreate({ pool, flags: 0 });
+      await lv.StoragePoolSetAutostart({ pool, autostart: inputs.autostart ? 1 : 0 });
+    } catch (error) {
+      await rollback(lv, pool, inputs, ctx);
+      throw error;
+    }
+    const id = formatUuid(pool.uuid);
+    return { id, outs: await describe(lv, pool, inputs) };
+  },
+
+  async read(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const pool = await lookup(lv, id);
+    return pool && describe(lv, pool, props);
+  },
+
+  async update(id, olds, news, ctx) {
+    const lv = await ctx.connect(news.host);
+    const pool = await lookup(lv, id);
+    if (!pool)
+      throw new Error(`storage pool ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    const changed = schemaDiff("Pool", olds, news).changed;
+    if (changed.includes("permissions")) {
+      await lv.StoragePoolDefineXML({ xml: buildPoolXml(news, id), flags: 0 });
+      await build(lv, pool, news);
+    }
+    const { active } = await lv.StoragePoolIsActive({ pool });
+    if (!active) await lv.StoragePoolCreate({ pool, flags: 0 });
+    await lv.StoragePoolSetAutostart({ pool, autostart: news.autostart ? 1 : 0 });
+    return describe(lv, pool, news);
+  },
+
+  async delete(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const pool = await lookup(lv, id);
+    if (!pool) return;
+    await ignoreNotFound(async () => {
+      const { active } = await lv.StoragePoolIsActive({ pool });
+      if (active && props.deleteTargetOnDestroy) {
+        await lv.StoragePoolDestroy({ pool });
+        await lv.StoragePoolDelete({ pool, flags: 0 });
+      } else if (active) {
+        await lv.StoragePoolDestroy({ pool });
+      } else if (props.deleteTargetOnDestroy) {
+        await lv.StoragePoolDelete({ pool, flags: 0 });
+      }
+      await lv.StoragePoolUndefine({ pool });
+    });
+  },
+};
+
+/** dir pools: creates the directory with its permissions. Others: never overwrites existing data. */
+async function build(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  inputs: PoolInputs,
+): Promise<void> {
+  await lv.StoragePoolBuild({ pool, flags: inputs.type === "dir" ? 0 : BUILD_NO_OVERWRITE });
+}
+
+/** Undoes a half-made pool. For a dir pool, removes the directory only if it is empty. */
+async function rollback(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  inputs: PoolInputs,
+  ctx: ResourceContext,
+): Promise<void> {
+  const steps = [
+    async () => {
+      if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
+    },
+    async () => {
+      if (inputs.type === "dir") await lv.StoragePoolDelete({ pool, flags: 0 });
+    },
+    () => lv.StoragePoolUndefine({ pool }),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      if (!isNotFound(error) && step === steps[2]) {
+        ctx.log(
+          `virtwire: could not undefine the half-created storage pool ${inputs.name}: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+}
+
+async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {
+  try {
+    return (await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) })).pool;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function describe(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  previous: PoolInputs | PoolOutputs,
+): Promise<PoolOutputs> {
+  const [{ xml }, info, { autostart }] = await Promise.all([
+    lv.StoragePoolGetXMLDesc({ pool, flags: XML_INACTIVE }),
+    lv.StoragePoolGetInfo({ pool }),
+    lv.StoragePoolGetAutostart({ pool }),
+  ]);
+  const description = readPoolXml(xml);
+  return preserveUserIntent("Pool", previous, {
+    name: description.name,
+    type: description.type,
+    targetPath: description.targetPath,
+    permissions: description.permissions,
+    source: description.source,
+    autostart: autostart === 1,
+    // Settings of virtwire itself, not of libvirt: carried over as given.
+    deleteTargetOnDestroy: previous.deleteTargetOnDestroy,
+    host: previous.host,
+    uuid: formatUuid(pool.uuid),
+    active: info.state === POOL_RUNNING,
+    capacity: Number(info.capacity),
+    allocation: Number(info.allocation),
+    available: Number(info.available),
+  });
+}
+
+async function ignoreNotFound(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Storage pool XML (https://libvirt.org/formatstorage.html), built from a Pool's inputs and read
+ * back from libvirt's description:
+ *
+ *   <pool type="dir|fs|netfs|logical">
+ *     <name>…</name>
+ *     <source>  <host name="…"/> <dir path="…"/> <device path="…"/>… <name>vg</name> <format type="…"/>  </source>
+ *     <target>  <path>…</path>  <permissions><mode/><owner/><group/></permissions>  </target>
+ *   </pool>
+ */
+import { create } from "xmlbuilder2";
+import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../../sdk/types";
+import { attr, element, elements, parseXml, text } from "../../provider/xml";
+
+/** `uuid`: when redefining an existing pool, so libvirt updates it instead of refusing a duplicate. */
+export function buildPoolXml(inputs: PoolInputs, uuid?: string): string {
+  const pool = create().ele("pool", { type: inputs.type });
+  pool.ele("name").txt(inputs.name!);
+  if (uuid) pool.ele("uuid").txt(uuid);
+  const source = inputs.source;
+  if (source) {
+    const node = pool.ele("source");
+    if (source.host) node.ele("host", { name: source.host });
+    if (source.dir) node.ele("dir", { path: source.dir });
+    for (const device of source.devices ?? []) node.ele("device", { path: device });
+    if (source.name) node.ele("name").txt(source.name);
+    if (source.format) node.ele("format", { type: source.format });
+  }
+  const target = pool.ele("target");
+  target.ele("path").txt(inputs.targetPath);
+  const permissions = inputs.permissions;
+  if (permissions && Object.values(permissions).some((v) => v !== undefined)) {
+    const node = target.ele("permissions");
+    if (permissions.mode !== undefined) node.ele("mode").txt(permissions.mode);
+    if (permissions.owner !== undefined) node.ele("owner").txt(String(permissions.owner));
+    if (permissions.group !== undefined) node.ele("group").txt(String(permissions.group));
+  }
+  return pool.end({ headless: true, prettyPrint: true });
+}
+
+export interface PoolDescription {
+  name: string;
+  uuid: string;
+  type: PoolType;
+  targetPath: string;
+  permissions: PoolPermissions;
+  source: PoolSource;
+}
+
+export function readPoolXml(xml: string): PoolDescription {
+  const pool = parseXml(xml, "pool");
+  const source = element(pool, "source");
+  const permissions = element(element(pool, "target"), "permissions");
+  const owner = text(permissions, "owner");
+  const group = text(permissions, "group");
+  return {
+    name: text(pool, "name") ?? "",
+    uuid: text(pool, "uuid") ?? "",
+    type: attr(pool, "type") as PoolType,
+    targetPath: text(element(pool, "target"), "path") ?? "",
+    permissions: {
+      mode: normalizeMode(text(permissions, "mode")),
+      owner: owner === undefined ? undefined : Number(owner),
+      group: group === undefined ? undefined : Number(group),
+    },
+    source: {
+      host: attr(element(source, "host"), "name"),
+      dir: attr(element(source, "dir"), "path"),
+      devices: elements(source, "device").map((device) => attr(device, "path") ?? ""),
+      name: text(source, "name"),
+      format: attr(element(source, "format"), "type"),
+    },
+  };
+}
+
+/** libvirt prints modes as it stores them (`0755`, `755`); compare them as octal numbers. */
+export function normalizeMode(mode: string | undefined): string | undefined {
+  if (mode === undefined) return undefined;
+  return parseInt(mode, 8).toString(8).padStart(4, "0");
+}

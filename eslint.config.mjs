@@ -39,6 +39,17 @@ export default tseslint.config(
     },
   },
   {
+    // provider/index.ts is the composition root; the rest of provider/ is shared by resources/.
+    files: ["provider/**/*.ts"],
+    ignores: ["provider/index.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/resources/**"], message: "resources/ depend on provider/, not the reverse" }] },
+      ],
+    },
+  },
+  {
     files: ["*.js", "scripts/**/*.js"],
     languageOptions: {
       globals: {

@@ -1,0 +1,29 @@
+import { formatSize, parseSize } from "./units";
+
+describe("sizes", () => {
+  it.each([
+    [1024, 1024],
+    ["1024", 1024],
+    ["10GiB", 10 * 2 ** 30],
+    ["10G", 10 * 2 ** 30],
+    ["10 GB", 10 * 10 ** 9],
+    ["512MiB", 512 * 2 ** 20],
+    ["1.5GiB", 1.5 * 2 ** 30],
+    ["2T", 2 * 2 ** 40],
+    ["0", 0],
+  ])("reads %p as %p bytes", (input, bytes) => {
+    expect(parseSize(input)).toBe(bytes);
+  });
+
+  it.each([["ten"], ["10 XB"], [-1], [1.5], ["1.0000000001KiB"], [""], [null], [true]])(
+    "refuses %p",
+    (input) => {
+      expect(parseSize(input)).toBeUndefined();
+    },
+  );
+
+  it("prints sizes for people", () => {
+    expect(formatSize(10 * 2 ** 30)).toBe("10 GiB");
+    expect(formatSize(1536)).toBe("1.5 KiB");
+  });
+});

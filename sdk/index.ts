@@ -51,6 +51,24 @@ export interface PoolSourceArgs {
   format?: pulumi.Input<string>;
 }
 
+/**
+ * Connection settings of one host in `virtwire:hosts`.
+ */
+export interface HostConfigArgs {
+  /**
+   * The host's libvirt URI.
+   */
+  uri: pulumi.Input<string>;
+  /**
+   * SASL user name.
+   */
+  username?: pulumi.Input<string>;
+  /**
+   * SASL password (set with `--secret`).
+   */
+  password?: pulumi.Input<string>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**

@@ -22,6 +22,14 @@ export const schema: Omit<PackageSchema, "name"> = {
         description:
           "Password for SASL logins to the default host. Set it with `pulumi config set --secret virtwire:password …`.",
       },
+      hosts: {
+        type: "object",
+        additionalProperties: {
+          $ref: "#/types/virtwire:index:HostConfig",
+        },
+        description:
+          "More libvirt hosts, by name; a resource picks one with its `host` input. Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords).",
+      },
     },
   },
   types: {
@@ -110,6 +118,26 @@ export const schema: Omit<PackageSchema, "name"> = {
           description: "File system or source format, e.g. `nfs`, `ext4`, `lvm2`.",
         },
       },
+    },
+    "virtwire:index:HostConfig": {
+      type: "object",
+      description: "Connection settings of one host in `virtwire:hosts`.",
+      properties: {
+        uri: {
+          type: "string",
+          description: "The host's libvirt URI.",
+        },
+        username: {
+          type: "string",
+          description: "SASL user name.",
+        },
+        password: {
+          type: "string",
+          secret: true,
+          description: "SASL password (set with `--secret`).",
+        },
+      },
+      required: ["uri"],
     },
   },
   resources: {

@@ -50,6 +50,24 @@ export interface PoolSource {
   format?: string;
 }
 
+/**
+ * Connection settings of one host in `virtwire:hosts`.
+ */
+export interface HostConfig {
+  /**
+   * The host's libvirt URI.
+   */
+  uri: string;
+  /**
+   * SASL user name.
+   */
+  username?: string;
+  /**
+   * SASL password (set with `--secret`).
+   */
+  password?: string;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**

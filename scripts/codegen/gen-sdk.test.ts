@@ -11,7 +11,10 @@ describe("the generated sdk/", () => {
   it("is up to date with schema.json (run npm run gen if not)", () => {
     const tsNode = join(root, "node_modules", ".bin", "ts-node");
     expect(() =>
-      execFileSync(tsNode, ["--transpile-only", "scripts/codegen/main.ts", "--check"], { cwd: root, stdio: "pipe" }),
+      execFileSync(tsNode, ["--transpile-only", "scripts/codegen/main.ts", "--check"], {
+        cwd: root,
+        stdio: "pipe",
+      }),
     ).not.toThrow();
   }, 60_000);
 

@@ -6,12 +6,17 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generateSdk } from "./gen-sdk";
 import { formatGenerated } from "./format";
+import { generateReference, updateReadme } from "./gen-docs";
 
 async function main(): Promise<void> {
   const root = join(__dirname, "..", "..");
   const check = process.argv.includes("--check");
   const schema = JSON.parse(readFileSync(join(root, "schema.json"), "utf8"));
   const files = await formatGenerated(generateSdk(schema));
+  files["README.md"] = updateReadme(
+    readFileSync(join(root, "README.md"), "utf8"),
+    generateReference(schema),
+  );
   let stale = 0;
   for (const [path, content] of Object.entries(files)) {
     const target = join(root, path);

@@ -1,0 +1,97 @@
+/**
+ * schema.json → the README's reference tables (between the `<!-- BEGIN/END GENERATED … -->`
+ * markers): every config key, and each resource's inputs and outputs with their descriptions.
+ */
+import type { PackageSchema, PropertySchema } from "../../provider/schema-types";
+import { tokenName } from "./gen-sdk";
+
+export const BEGIN = "<!-- BEGIN GENERATED: reference (npm run gen) -->";
+export const END = "<!-- END GENERATED: reference -->";
+
+function typeText(schema: PackageSchema, property: PropertySchema): string {
+  if (property.$ref) {
+    const token = property.$ref.replace(/^#\/types\//, "");
+    const type = schema.types?.[token];
+    if (type?.enum) return type.enum.map((e) => `\`${e.value}\``).join(" \\| ");
+    return `${tokenName(token)}`;
+  }
+  if (property.language?.virtwire?.units === "bytes") return "size";
+  if (property.oneOf) return property.oneOf.map((p) => typeText(schema, p)).join(" \\| ");
+  if (property.type === "array") return `${typeText(schema, property.items ?? {})}[]`;
+  return property.type ?? "any";
+}
+
+function cell(text: string | undefined): string {
+  return (text ?? "").replace(/\|/g, "\\|").replace(/\n+/g, " ");
+}
+
+function table(
+  schema: PackageSchema,
+  properties: Record<string, PropertySchema>,
+  required: string[],
+): string {
+  const rows = Object.entries(properties).map(([name, property]) => {
+    const notes = [
+      required.includes(name) ? "**required**" : "",
+      property.default !== undefined ? `default \`${JSON.stringify(property.default)}\`` : "",
+      property.secret ? "secret" : "",
+    ].filter(Boolean);
+    return `| \`${name}\` | ${typeText(schema, property)} | ${cell(property.description)}${notes.length ? ` (${notes.join(", ")})` : ""} |`;
+  });
+  return ["| name | type | description |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+export function generateReference(schema: PackageSchema): string {
+  const parts = [
+    BEGIN,
+    "",
+    "### Configuration",
+    "",
+    table(schema, schema.config?.variables ?? {}, []).replace(
+      /\| `(\w+)` \|/g,
+      "| `virtwire:$1` |",
+    ),
+  ];
+  for (const [token, resource] of Object.entries(schema.resources)) {
+    const name = tokenName(token);
+    const inputs = Object.keys(resource.inputProperties);
+    const outputs = Object.fromEntries(
+      Object.entries(resource.properties).filter(([key]) => !inputs.includes(key)),
+    );
+    parts.push(
+      "",
+      `### ${name}`,
+      "",
+      cell(resource.description),
+      "",
+      "Inputs:",
+      "",
+      table(schema, resource.inputProperties, resource.requiredInputs ?? []),
+    );
+    parts.push("", "Outputs (besides the inputs):", "", table(schema, outputs, []));
+  }
+  const objectTypes = Object.entries(schema.types ?? {}).filter(([, type]) => !type.enum);
+  if (objectTypes.length) {
+    parts.push("", "### Object types");
+    for (const [token, type] of objectTypes) {
+      parts.push(
+        "",
+        `#### ${tokenName(token)}`,
+        "",
+        cell(type.description),
+        "",
+        table(schema, type.properties ?? {}, type.required ?? []),
+      );
+    }
+  }
+  parts.push("", END);
+  return parts.join("\n");
+}
+
+/** The README with its generated section replaced. */
+export function updateReadme(readme: string, reference: string): string {
+  const start = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < 0) throw new Error(`README.md lacks the ${BEGIN} … ${END} markers`);
+  return readme.slice(0, start) + reference + readme.slice(end + END.length);
+}

@@ -69,6 +69,102 @@ export interface HostConfigArgs {
   password?: pulumi.Input<string>;
 }
 
+/**
+ * The network's bridge device.
+ */
+export interface NetworkBridgeArgs {
+  /**
+   * Bridge device name (at most 15 characters). For `bridge` mode, the existing host bridge to join; otherwise libvirt creates it (default: `virbrN`).
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Spanning tree protocol on the bridge (libvirt's default: on).
+   */
+  stp?: pulumi.Input<boolean>;
+  /**
+   * Forward delay in seconds.
+   */
+  delay?: pulumi.Input<number>;
+}
+
+/**
+ * A range of addresses the DHCP server hands out.
+ */
+export interface NetworkDhcpRangeArgs {
+  /**
+   * First address.
+   */
+  start: pulumi.Input<string>;
+  /**
+   * Last address.
+   */
+  end: pulumi.Input<string>;
+}
+
+/**
+ * A static DHCP lease. Changed live, without restarting the network.
+ */
+export interface NetworkDhcpHostArgs {
+  /**
+   * The guest's MAC address (IPv4).
+   */
+  mac?: pulumi.Input<string>;
+  /**
+   * The address to give it.
+   */
+  ip: pulumi.Input<string>;
+  /**
+   * Host name to give it.
+   */
+  name?: pulumi.Input<string>;
+}
+
+/**
+ * DHCP on one address of the network. Ranges and hosts change live.
+ */
+export interface NetworkDhcpArgs {
+  /**
+   * Address ranges to hand out.
+   */
+  ranges?: pulumi.Input<pulumi.Input<NetworkDhcpRangeArgs>[]>;
+  /**
+   * Static leases.
+   */
+  hosts?: pulumi.Input<pulumi.Input<NetworkDhcpHostArgs>[]>;
+}
+
+/**
+ * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.
+ */
+export interface NetworkAddressArgs {
+  /**
+   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.
+   */
+  address: pulumi.Input<string>;
+  /**
+   * Prefix length, e.g. 24.
+   */
+  prefix: pulumi.Input<number>;
+  /**
+   * DHCP service on this address.
+   */
+  dhcp?: pulumi.Input<NetworkDhcpArgs>;
+}
+
+/**
+ * A DNS record served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsHostArgs {
+  /**
+   * The address.
+   */
+  ip: pulumi.Input<string>;
+  /**
+   * Names that resolve to it.
+   */
+  hostnames: pulumi.Input<pulumi.Input<string>[]>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -183,5 +279,135 @@ export class Pool extends pulumi.dynamic.Resource {
     for (const key of ["uuid", "active", "capacity", "allocation", "available"])
       props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Pool");
+  }
+}
+
+/** The arguments of a {@link Network}. */
+export interface NetworkArgs {
+  /**
+   * Network name. Default: the resource name plus a random suffix. Changing it replaces the network.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * How guests reach the outside. Changing it replaces the network.
+   */
+  mode?: pulumi.Input<types.NetworkMode>;
+  /**
+   * The bridge device. Changing it replaces the network.
+   */
+  bridge?: pulumi.Input<NetworkBridgeArgs>;
+  /**
+   * Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
+   */
+  forwardDevice?: pulumi.Input<string>;
+  /**
+   * DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
+   */
+  domain?: pulumi.Input<string>;
+  /**
+   * The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.
+   */
+  addresses?: pulumi.Input<pulumi.Input<NetworkAddressArgs>[]>;
+  /**
+   * Extra DNS records. Changed live.
+   */
+  dnsHosts?: pulumi.Input<pulumi.Input<NetworkDnsHostArgs>[]>;
+  /**
+   * MTU of the bridge. Changing it replaces the network.
+   */
+  mtu?: pulumi.Input<number>;
+  /**
+   * Start the network when the host's libvirt starts. Changed in place.
+   */
+  autostart?: pulumi.Input<boolean>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/**
+ * A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
+ */
+export class Network extends pulumi.dynamic.Resource {
+  /**
+   * Network name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * How guests reach the outside.
+   */
+  declare public readonly mode: pulumi.Output<types.NetworkMode>;
+  /**
+   * The bridge device, as given.
+   */
+  declare public readonly bridge: pulumi.Output<types.NetworkBridge>;
+  /**
+   * Host interface for NAT or routed traffic.
+   */
+  declare public readonly forwardDevice: pulumi.Output<string>;
+  /**
+   * DNS domain.
+   */
+  declare public readonly domain: pulumi.Output<string>;
+  /**
+   * Addresses with DHCP.
+   */
+  declare public readonly addresses: pulumi.Output<types.NetworkAddress[]>;
+  /**
+   * Extra DNS records.
+   */
+  declare public readonly dnsHosts: pulumi.Output<types.NetworkDnsHost[]>;
+  /**
+   * MTU of the bridge.
+   */
+  declare public readonly mtu: pulumi.Output<number>;
+  /**
+   * Whether the network starts with libvirt.
+   */
+  declare public readonly autostart: pulumi.Output<boolean>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's UUID of the network.
+   */
+  declare public readonly uuid: pulumi.Output<string>;
+  /**
+   * The bridge device the network uses (e.g. `virbr3`).
+   */
+  declare public readonly bridgeName: pulumi.Output<string>;
+  /**
+   * Whether the network is running.
+   */
+  declare public readonly active: pulumi.Output<boolean>;
+
+  /** Looks up an existing Network by its id (its libvirt UUID) and reads its state. */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): Network {
+    return new Network(name, undefined, { ...opts, id });
+  }
+
+  constructor(name: string, args: NetworkArgs | undefined, opts?: pulumi.CustomResourceOptions) {
+    const props: Record<string, unknown> = { __kind: "Network", __logicalName: name };
+    for (const key of [
+      "name",
+      "mode",
+      "bridge",
+      "forwardDevice",
+      "domain",
+      "addresses",
+      "dnsHosts",
+      "mtu",
+      "autostart",
+      "host",
+    ])
+      props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    for (const key of ["uuid", "bridgeName", "active"]) props[key] = undefined;
+    super(provider, name, props, opts, "virtwire", "Network");
   }
 }

@@ -139,6 +139,168 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["uri"],
     },
+    "virtwire:index:NetworkMode": {
+      type: "string",
+      description: "How a network reaches the outside.",
+      enum: [
+        {
+          value: "isolated",
+          description: "Guests reach each other and the host only.",
+        },
+        {
+          value: "nat",
+          description: "Guests reach the outside through NAT on the host.",
+        },
+        {
+          value: "route",
+          description: "Guests are routed to the outside without NAT.",
+        },
+        {
+          value: "open",
+          description: "Like route, but libvirt adds no firewall rules.",
+        },
+        {
+          value: "bridge",
+          description:
+            "Guests join an existing host bridge (`bridge.name`); libvirt manages no addresses.",
+        },
+      ],
+    },
+    "virtwire:index:NetworkBridge": {
+      type: "object",
+      description: "The network's bridge device.",
+      properties: {
+        name: {
+          type: "string",
+          description:
+            "Bridge device name (at most 15 characters). For `bridge` mode, the existing host bridge to join; otherwise libvirt creates it (default: `virbrN`).",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]{1,15}$",
+              help: "use at most 15 letters, digits and _ . - (a Linux interface name)",
+            },
+          },
+        },
+        stp: {
+          type: "boolean",
+          description: "Spanning tree protocol on the bridge (libvirt's default: on).",
+        },
+        delay: {
+          type: "integer",
+          description: "Forward delay in seconds.",
+          language: {
+            virtwire: {
+              minimum: 0,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:NetworkDhcpRange": {
+      type: "object",
+      description: "A range of addresses the DHCP server hands out.",
+      properties: {
+        start: {
+          type: "string",
+          description: "First address.",
+        },
+        end: {
+          type: "string",
+          description: "Last address.",
+        },
+      },
+      required: ["start", "end"],
+    },
+    "virtwire:index:NetworkDhcpHost": {
+      type: "object",
+      description: "A static DHCP lease. Changed live, without restarting the network.",
+      properties: {
+        mac: {
+          type: "string",
+          description: "The guest's MAC address (IPv4).",
+          language: {
+            virtwire: {
+              pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+              help: "use a MAC address such as 52:54:00:12:34:56",
+            },
+          },
+        },
+        ip: {
+          type: "string",
+          description: "The address to give it.",
+        },
+        name: {
+          type: "string",
+          description: "Host name to give it.",
+        },
+      },
+      required: ["ip"],
+    },
+    "virtwire:index:NetworkDhcp": {
+      type: "object",
+      description: "DHCP on one address of the network. Ranges and hosts change live.",
+      properties: {
+        ranges: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDhcpRange",
+          },
+          description: "Address ranges to hand out.",
+        },
+        hosts: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDhcpHost",
+          },
+          description: "Static leases.",
+        },
+      },
+    },
+    "virtwire:index:NetworkAddress": {
+      type: "object",
+      description:
+        "An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.",
+      properties: {
+        address: {
+          type: "string",
+          description:
+            "The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.",
+        },
+        prefix: {
+          type: "integer",
+          description: "Prefix length, e.g. 24.",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 128,
+            },
+          },
+        },
+        dhcp: {
+          $ref: "#/types/virtwire:index:NetworkDhcp",
+          description: "DHCP service on this address.",
+        },
+      },
+      required: ["address", "prefix"],
+    },
+    "virtwire:index:NetworkDnsHost": {
+      type: "object",
+      description: "A DNS record served by the network's DNS server. Changed live.",
+      properties: {
+        ip: {
+          type: "string",
+          description: "The address.",
+        },
+        hostnames: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "Names that resolve to it.",
+        },
+      },
+      required: ["ip", "hostnames"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -269,6 +431,153 @@ export const schema: Omit<PackageSchema, "name"> = {
         "allocation",
         "available",
       ],
+    },
+    "virtwire:index:Network": {
+      description:
+        "A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.",
+      inputProperties: {
+        name: {
+          type: "string",
+          description:
+            "Network name. Default: the resource name plus a random suffix. Changing it replaces the network.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use up to 100 letters, digits and _ . + : - , starting with a letter, digit or _",
+              autoName: true,
+            },
+          },
+        },
+        mode: {
+          $ref: "#/types/virtwire:index:NetworkMode",
+          default: "nat",
+          description: "How guests reach the outside. Changing it replaces the network.",
+          replaceOnChanges: true,
+        },
+        bridge: {
+          $ref: "#/types/virtwire:index:NetworkBridge",
+          description: "The bridge device. Changing it replaces the network.",
+          replaceOnChanges: true,
+        },
+        forwardDevice: {
+          type: "string",
+          description:
+            "Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.",
+          replaceOnChanges: true,
+        },
+        domain: {
+          type: "string",
+          description:
+            "DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern:
+                "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+              help: "use a DNS domain such as lab.internal",
+            },
+          },
+        },
+        addresses: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkAddress",
+          },
+          description:
+            "The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.",
+        },
+        dnsHosts: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsHost",
+          },
+          description: "Extra DNS records. Changed live.",
+        },
+        mtu: {
+          type: "integer",
+          description: "MTU of the bridge. Changing it replaces the network.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              minimum: 68,
+              maximum: 65535,
+            },
+          },
+        },
+        autostart: {
+          type: "boolean",
+          default: true,
+          description: "Start the network when the host's libvirt starts. Changed in place.",
+        },
+        host: {
+          type: "string",
+          description:
+            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.",
+          replaceOnChanges: true,
+        },
+      },
+      properties: {
+        name: {
+          type: "string",
+          description: "Network name.",
+        },
+        mode: {
+          $ref: "#/types/virtwire:index:NetworkMode",
+          description: "How guests reach the outside.",
+        },
+        bridge: {
+          $ref: "#/types/virtwire:index:NetworkBridge",
+          description: "The bridge device, as given.",
+        },
+        forwardDevice: {
+          type: "string",
+          description: "Host interface for NAT or routed traffic.",
+        },
+        domain: {
+          type: "string",
+          description: "DNS domain.",
+        },
+        addresses: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkAddress",
+          },
+          description: "Addresses with DHCP.",
+        },
+        dnsHosts: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsHost",
+          },
+          description: "Extra DNS records.",
+        },
+        mtu: {
+          type: "integer",
+          description: "MTU of the bridge.",
+        },
+        autostart: {
+          type: "boolean",
+          description: "Whether the network starts with libvirt.",
+        },
+        host: {
+          type: "string",
+          description: "The libvirt host name, when not the default.",
+        },
+        uuid: {
+          type: "string",
+          description: "libvirt's UUID of the network.",
+        },
+        bridgeName: {
+          type: "string",
+          description: "The bridge device the network uses (e.g. `virbr3`).",
+        },
+        active: {
+          type: "boolean",
+          description: "Whether the network is running.",
+        },
+      },
+      required: ["name", "mode", "autostart", "uuid", "active"],
     },
   },
 };

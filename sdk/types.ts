@@ -68,6 +68,107 @@ export interface HostConfig {
   password?: string;
 }
 
+/**
+ * How a network reaches the outside.
+ */
+export type NetworkMode = "isolated" | "nat" | "route" | "open" | "bridge";
+
+/**
+ * The network's bridge device.
+ */
+export interface NetworkBridge {
+  /**
+   * Bridge device name (at most 15 characters). For `bridge` mode, the existing host bridge to join; otherwise libvirt creates it (default: `virbrN`).
+   */
+  name?: string;
+  /**
+   * Spanning tree protocol on the bridge (libvirt's default: on).
+   */
+  stp?: boolean;
+  /**
+   * Forward delay in seconds.
+   */
+  delay?: number;
+}
+
+/**
+ * A range of addresses the DHCP server hands out.
+ */
+export interface NetworkDhcpRange {
+  /**
+   * First address.
+   */
+  start: string;
+  /**
+   * Last address.
+   */
+  end: string;
+}
+
+/**
+ * A static DHCP lease. Changed live, without restarting the network.
+ */
+export interface NetworkDhcpHost {
+  /**
+   * The guest's MAC address (IPv4).
+   */
+  mac?: string;
+  /**
+   * The address to give it.
+   */
+  ip: string;
+  /**
+   * Host name to give it.
+   */
+  name?: string;
+}
+
+/**
+ * DHCP on one address of the network. Ranges and hosts change live.
+ */
+export interface NetworkDhcp {
+  /**
+   * Address ranges to hand out.
+   */
+  ranges?: NetworkDhcpRange[];
+  /**
+   * Static leases.
+   */
+  hosts?: NetworkDhcpHost[];
+}
+
+/**
+ * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.
+ */
+export interface NetworkAddress {
+  /**
+   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.
+   */
+  address: string;
+  /**
+   * Prefix length, e.g. 24.
+   */
+  prefix: number;
+  /**
+   * DHCP service on this address.
+   */
+  dhcp?: NetworkDhcp;
+}
+
+/**
+ * A DNS record served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsHost {
+  /**
+   * The address.
+   */
+  ip: string;
+  /**
+   * Names that resolve to it.
+   */
+  hostnames: string[];
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -158,4 +259,104 @@ export interface PoolOutputs {
    * Bytes free for new volumes.
    */
   available: number;
+}
+
+/** The resolved inputs of a Network, as its provider receives them. */
+export interface NetworkInputs {
+  /**
+   * Network name. Default: the resource name plus a random suffix. Changing it replaces the network.
+   */
+  name?: string;
+  /**
+   * How guests reach the outside. Changing it replaces the network.
+   */
+  mode?: NetworkMode;
+  /**
+   * The bridge device. Changing it replaces the network.
+   */
+  bridge?: NetworkBridge;
+  /**
+   * Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
+   */
+  forwardDevice?: string;
+  /**
+   * DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
+   */
+  domain?: string;
+  /**
+   * The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.
+   */
+  addresses?: NetworkAddress[];
+  /**
+   * Extra DNS records. Changed live.
+   */
+  dnsHosts?: NetworkDnsHost[];
+  /**
+   * MTU of the bridge. Changing it replaces the network.
+   */
+  mtu?: number;
+  /**
+   * Start the network when the host's libvirt starts. Changed in place.
+   */
+  autostart?: boolean;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.
+   */
+  host?: string;
+}
+
+/** The outputs of a Network, as its provider returns them. */
+export interface NetworkOutputs {
+  /**
+   * Network name.
+   */
+  name: string;
+  /**
+   * How guests reach the outside.
+   */
+  mode: NetworkMode;
+  /**
+   * The bridge device, as given.
+   */
+  bridge?: NetworkBridge;
+  /**
+   * Host interface for NAT or routed traffic.
+   */
+  forwardDevice?: string;
+  /**
+   * DNS domain.
+   */
+  domain?: string;
+  /**
+   * Addresses with DHCP.
+   */
+  addresses?: NetworkAddress[];
+  /**
+   * Extra DNS records.
+   */
+  dnsHosts?: NetworkDnsHost[];
+  /**
+   * MTU of the bridge.
+   */
+  mtu?: number;
+  /**
+   * Whether the network starts with libvirt.
+   */
+  autostart: boolean;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's UUID of the network.
+   */
+  uuid: string;
+  /**
+   * The bridge device the network uses (e.g. `virbr3`).
+   */
+  bridgeName?: string;
+  /**
+   * Whether the network is running.
+   */
+  active: boolean;
 }

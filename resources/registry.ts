@@ -1,12 +1,15 @@
 /** Every resource kind the provider serves, by the name in its `__kind` input. */
 import type { Registry } from "../provider/dispatch";
+import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 
 export const registry: Registry = {
   handlers: {
+    Network: networkHandlers,
     Pool: poolHandlers,
   },
   nouns: {
+    Network: "network",
     Pool: "storage pool",
   },
 };

@@ -3,15 +3,20 @@
  * autostart and permissions change in place; name, type, target and source replace the pool.
  * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set.
  */
-import { Libvirt, RemoteNonnullStoragePool, formatUuid, isNotFound, parseUuid } from "../../rpc";
+import {
+  Libvirt,
+  RemoteNonnullStoragePool,
+  StoragePoolBuildFlags,
+  StoragePoolState,
+  StorageXMLFlags,
+  formatUuid,
+  isNotFound,
+  parseUuid,
+} from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
 import { buildPoolXml, readPoolXml } from "./xml";
-
-const POOL_RUNNING = 2;
-const XML_INACTIVE = 1;
-const BUILD_NO_OVERWRITE = 4;
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
   check(inputs) {
@@ -103,7 +108,10 @@ async function build(
   pool: RemoteNonnullStoragePool,
   inputs: PoolInputs,
 ): Promise<void> {
-  await lv.StoragePoolBuild({ pool, flags: inputs.type === "dir" ? 0 : BUILD_NO_OVERWRITE });
+  await lv.StoragePoolBuild({
+    pool,
+    flags: inputs.type === "dir" ? StoragePoolBuildFlags.NEW : StoragePoolBuildFlags.NO_OVERWRITE,
+  });
 }
 
 /** Undoes a half-made pool. For a dir pool, removes the directory only if it is empty. */
@@ -150,7 +158,7 @@ async function describe(
   previous: PoolInputs | PoolOutputs,
 ): Promise<PoolOutputs> {
   const [{ xml }, info, { autostart }] = await Promise.all([
-    lv.StoragePoolGetXMLDesc({ pool, flags: XML_INACTIVE }),
+    lv.StoragePoolGetXMLDesc({ pool, flags: StorageXMLFlags.INACTIVE }),
     lv.StoragePoolGetInfo({ pool }),
     lv.StoragePoolGetAutostart({ pool }),
   ]);
@@ -166,7 +174,7 @@ async function describe(
     deleteTargetOnDestroy: previous.deleteTargetOnDestroy,
     host: previous.host,
     uuid: formatUuid(pool.uuid),
-    active: info.state === POOL_RUNNING,
+    active: info.state === StoragePoolState.RUNNING,
     capacity: Number(info.capacity),
     allocation: Number(info.allocation),
     available: Number(info.available),

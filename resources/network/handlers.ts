@@ -1,0 +1,236 @@
+/**
+ * Network: define → start → autostart on create (undone if a step fails). Static DHCP hosts, DHCP
+ * ranges and DNS hosts are edited live (NETWORK_UPDATE on the running network and its config), so
+ * attached guests keep their link; see changes.ts for what replaces the network instead.
+ */
+import {
+  AffectFlags,
+  Libvirt,
+  NetworkUpdateCommand as Command,
+  NetworkUpdateSection as Section,
+  NetworkXMLFlags,
+  RemoteNonnullNetwork,
+  formatUuid,
+  isNotFound,
+  networkUpdate,
+  parseUuid,
+} from "../../rpc";
+import { preserveUserIntent, schemaDiff } from "../../provider/diff";
+import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
+import {
+  addressLayout,
+  alignTo,
+  dhcpDiffers,
+  dnsKey,
+  hostKey,
+  listEdit,
+  rangeKey,
+  sameSet,
+} from "./changes";
+import { buildNetworkXml, fragments, isIpv6, readNetworkXml } from "./xml";
+
+export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
+  check(inputs) {
+    const failures = [];
+    if (inputs.mode === "bridge" && !inputs.bridge?.name) {
+      failures.push({
+        property: "bridge.name",
+        reason: "a bridge-mode network needs bridge.name, the existing host bridge to join",
+      });
+    }
+    if (inputs.mode === "bridge" && inputs.addresses?.length) {
+      failures.push({
+        property: "addresses",
+        reason:
+          "a bridge-mode network has no addresses or DHCP of its own; remove addresses or use nat/route/isolated",
+      });
+    }
+    (inputs.addresses ?? []).forEach((address, index) => {
+      const max = isIpv6(address.address) ? 128 : 32;
+      if (address.prefix > max) {
+        failures.push({
+          property: `addresses[${index}].prefix`,
+          reason: `addresses[${index}].prefix must be at most ${max} for ${address.address}`,
+        });
+      }
+      if (!/^[0-9a-fA-F:.]+$/.test(address.address)) {
+        failures.push({
+          property: `addresses[${index}].address`,
+          reason: `addresses[${index}].address must be an IPv4 or IPv6 address; got ${JSON.stringify(address.address)}`,
+        });
+      }
+      (address.dhcp?.hosts ?? []).forEach((host, hostIndex) => {
+        if (!isIpv6(address.address) && !host.mac) {
+          failures.push({
+            property: `addresses[${index}].dhcp.hosts[${hostIndex}].mac`,
+            reason: "a static IPv4 DHCP host needs the guest's mac",
+          });
+        }
+      });
+    });
+    return failures;
+  },
+
+  diff(_id, olds, news) {
+    const result = schemaDiff("Network", olds, news);
+    const changed = new Set(result.changed);
+    // Lists compare as sets; addresses split into what replaces and what changes live.
+    changed.delete("addresses");
+    changed.delete("dnsHosts");
+    const replaces = result.replaces.filter((name) => changed.has(name));
+    if (addressLayout(olds.addresses) !== addressLayout(news.addresses)) {
+      changed.add("addresses");
+      replaces.push("addresses");
+    } else if (dhcpDiffers(olds.addresses, news.addresses)) {
+      changed.add("addresses");
+    }
+    if (!sameSet(olds.dnsHosts, news.dnsHosts, dnsKey)) changed.add("dnsHosts");
+    return { changes: changed.size > 0 || olds.active === false, replaces };
+  },
+
+  async create(inputs, ctx) {
+    const lv = await ctx.connect(inputs.host);
+    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs) });
+    try {
+      await lv.NetworkCreate({ net });
+      await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
+    } catch (error) {
+      await rollback(lv, net, inputs, ctx);
+      throw error;
+    }
+    return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
+  },
+
+  async read(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const net = await lookup(lv, id);
+    return net && describe(lv, net, props);
+  },
+
+  async update(id, olds, news, ctx) {
+    const lv = await ctx.connect(news.host);
+    const net = await lookup(lv, id);
+    if (!net) throw new Error(`network ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    const { active } = await lv.NetworkIsActive({ net });
+    const flags = active ? AffectFlags.LIVE | AffectFlags.CONFIG : AffectFlags.CONFIG;
+    await applyLiveEdits(lv, net, olds, news, flags);
+    if (!active) await lv.NetworkCreate({ net });
+    await lv.NetworkSetAutostart({ net, autostart: news.autostart ? 1 : 0 });
+    return describe(lv, net, news);
+  },
+
+  async delete(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const net = await lookup(lv, id);
+    if (!net) return;
+    try {
+      if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
+      await lv.NetworkUndefine({ net });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  },
+};
+
+/** Deletes first, then adds, so an address can move from one MAC to another. */
+async function applyLiveEdits(
+  lv: Libvirt,
+  net: RemoteNonnullNetwork,
+  olds: NetworkOutputs,
+  news: NetworkInputs,
+  flags: number,
+): Promise<void> {
+  const update = (command: Command, section: Section, parentIndex: number, xml: string) =>
+    networkUpdate(lv, net, command, section, parentIndex, xml, flags);
+  const addresses: (NetworkAddress | undefined)[] = news.addresses ?? [];
+  for (const [index, address] of addresses.entries()) {
+    const before = olds.addresses?.[index]?.dhcp;
+    const after = address?.dhcp;
+    const hosts = listEdit(before?.hosts, after?.hosts, hostKey);
+    const ranges = listEdit(before?.ranges, after?.ranges, rangeKey);
+    for (const host of hosts.remove)
+      await update(Command.DELETE, Section.IP_DHCP_HOST, index, fragments.dhcpHost(host));
+    for (const range of ranges.remove)
+      await update(Command.DELETE, Section.IP_DHCP_RANGE, index, fragments.dhcpRange(range));
+    for (const range of ranges.add)
+      await update(Command.ADD_LAST, Section.IP_DHCP_RANGE, index, fragments.dhcpRange(range));
+    for (const host of hosts.add)
+      await update(Command.ADD_LAST, Section.IP_DHCP_HOST, index, fragments.dhcpHost(host));
+  }
+  const dns = listEdit(olds.dnsHosts, news.dnsHosts, dnsKey);
+  for (const host of dns.remove)
+    await update(Command.DELETE, Section.DNS_HOST, -1, fragments.dnsHost(host));
+  for (const host of dns.add)
+    await update(Command.ADD_LAST, Section.DNS_HOST, -1, fragments.dnsHost(host));
+}
+
+async function rollback(
+  lv: Libvirt,
+  net: RemoteNonnullNetwork,
+  inputs: NetworkInputs,
+  ctx: ResourceContext,
+): Promise<void> {
+  try {
+    if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
+  } catch {
+    // not running: nothing to stop
+  }
+  try {
+    await lv.NetworkUndefine({ net });
+  } catch (error) {
+    if (!isNotFound(error))
+      ctx.log(
+        `virtwire: could not undefine the half-created network ${inputs.name}: ${(error as Error).message}`,
+      );
+  }
+}
+
+async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {
+  try {
+    return (await lv.NetworkLookupByUUID({ uuid: parseUuid(id) })).net;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function describe(
+  lv: Libvirt,
+  net: RemoteNonnullNetwork,
+  previous: NetworkInputs | NetworkOutputs,
+): Promise<NetworkOutputs> {
+  const [{ xml }, { active }, { autostart }] = await Promise.all([
+    lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE }),
+    lv.NetworkIsActive({ net }),
+    lv.NetworkGetAutostart({ net }),
+  ]);
+  const config = readNetworkXml(xml);
+  const bridgeName = active ? (await lv.NetworkGetBridgeName({ net })).name : config.bridge.name;
+  const addresses = config.addresses.map((address, index) => {
+    const wanted = previous.addresses?.[index]?.dhcp;
+    if (!address.dhcp) return address;
+    return {
+      ...address,
+      dhcp: {
+        ranges: alignTo(wanted?.ranges, address.dhcp.ranges ?? [], rangeKey),
+        hosts: alignTo(wanted?.hosts, address.dhcp.hosts ?? [], hostKey),
+      },
+    };
+  });
+  return preserveUserIntent("Network", previous, {
+    name: config.name,
+    mode: config.mode,
+    bridge: config.bridge,
+    forwardDevice: config.forwardDevice,
+    domain: config.domain,
+    addresses,
+    dnsHosts: alignTo(previous.dnsHosts, config.dnsHosts, dnsKey),
+    mtu: config.mtu,
+    autostart: autostart === 1,
+    host: previous.host,
+    uuid: formatUuid(net.uuid),
+    bridgeName,
+    active: active === 1,
+  });
+}

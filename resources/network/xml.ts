@@ -1,0 +1,167 @@
+/**
+ * Network XML (https://libvirt.org/formatnetwork.html), built from a Network's inputs and read
+ * back from libvirt's description:
+ *
+ *   <network>
+ *     <name/>  <forward mode="nat|route|open|bridge" dev="…"/>  (no <forward>: isolated)
+ *     <bridge name="…" stp="on|off" delay="0"/>  <mtu size="…"/>  <domain name="…"/>
+ *     <dns> <host ip="…"><hostname>…</hostname></host> </dns>
+ *     <ip address="…" prefix="…" [family="ipv6"]>
+ *       <dhcp> <range start="…" end="…"/> <host mac="…" ip="…" name="…"/> </dhcp>
+ *     </ip>
+ *   </network>
+ */
+import { create } from "xmlbuilder2";
+import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
+import type {
+  NetworkAddress,
+  NetworkBridge,
+  NetworkDhcpHost,
+  NetworkDhcpRange,
+  NetworkDnsHost,
+  NetworkInputs,
+  NetworkMode,
+} from "../../sdk/types";
+import { attr, element, elements, parseXml, text, XmlNode } from "../../provider/xml";
+
+export function buildNetworkXml(inputs: NetworkInputs, uuid?: string): string {
+  const network = create().ele("network");
+  network.ele("name").txt(inputs.name!);
+  if (uuid) network.ele("uuid").txt(uuid);
+  const mode = inputs.mode ?? "nat";
+  if (mode !== "isolated") {
+    network.ele("forward", {
+      mode,
+      ...(inputs.forwardDevice ? { dev: inputs.forwardDevice } : {}),
+    });
+  }
+  const bridge = inputs.bridge;
+  if (bridge && (bridge.name || bridge.stp !== undefined || bridge.delay !== undefined)) {
+    network.ele("bridge", {
+      ...(bridge.name ? { name: bridge.name } : {}),
+      ...(bridge.stp !== undefined ? { stp: bridge.stp ? "on" : "off" } : {}),
+      ...(bridge.delay !== undefined ? { delay: String(bridge.delay) } : {}),
+    });
+  }
+  if (inputs.mtu !== undefined) network.ele("mtu", { size: String(inputs.mtu) });
+  if (inputs.domain) network.ele("domain", { name: inputs.domain });
+  if (inputs.dnsHosts?.length) {
+    const dns = network.ele("dns");
+    for (const host of inputs.dnsHosts) addDnsHost(dns, host);
+  }
+  for (const address of inputs.addresses ?? []) {
+    const ip = network.ele("ip", {
+      address: address.address,
+      prefix: String(address.prefix),
+      ...(isIpv6(address.address) ? { family: "ipv6" } : {}),
+    });
+    const dhcp = address.dhcp;
+    if (dhcp && (dhcp.ranges?.length || dhcp.hosts?.length)) {
+      const node = ip.ele("dhcp");
+      for (const range of dhcp.ranges ?? [])
+        node.ele("range", { start: range.start, end: range.end });
+      for (const host of dhcp.hosts ?? []) node.ele("host", dhcpHostAttributes(host));
+    }
+  }
+  return network.end({ headless: true, prettyPrint: true });
+}
+
+function addDnsHost(parent: XMLBuilder, host: NetworkDnsHost): void {
+  const node = parent.ele("host", { ip: host.ip });
+  for (const name of host.hostnames) node.ele("hostname").txt(name);
+}
+
+function dhcpHostAttributes(host: NetworkDhcpHost): Record<string, string> {
+  return {
+    ...(host.mac ? { mac: host.mac.toLowerCase() } : {}),
+    ...(host.name ? { name: host.name } : {}),
+    ip: host.ip,
+  };
+}
+
+/** The XML fragment NETWORK_UPDATE takes for one DHCP host, range or DNS host. */
+export const fragments = {
+  dhcpHost: (host: NetworkDhcpHost) =>
+    create().ele("host", dhcpHostAttributes(host)).end({ headless: true }),
+  dhcpRange: (range: NetworkDhcpRange) =>
+    create().ele("range", { start: range.start, end: range.end }).end({ headless: true }),
+  dnsHost: (host: NetworkDnsHost) => {
+    const node = create().ele("host", { ip: host.ip });
+    for (const name of host.hostnames) node.ele("hostname").txt(name);
+    return node.end({ headless: true });
+  },
+};
+
+export interface NetworkDescription {
+  name: string;
+  uuid: string;
+  mode: NetworkMode;
+  forwardDevice?: string;
+  bridge: NetworkBridge;
+  mtu?: number;
+  domain?: string;
+  addresses: NetworkAddress[];
+  dnsHosts: NetworkDnsHost[];
+}
+
+export function readNetworkXml(xml: string): NetworkDescription {
+  const network = parseXml(xml, "network");
+  const forward = element(network, "forward");
+  const bridge = element(network, "bridge");
+  const mtu = attr(element(network, "mtu"), "size");
+  const delay = attr(bridge, "delay");
+  const stp = attr(bridge, "stp");
+  return {
+    name: text(network, "name") ?? "",
+    uuid: text(network, "uuid") ?? "",
+    mode: forward === undefined ? "isolated" : ((attr(forward, "mode") ?? "nat") as NetworkMode),
+    forwardDevice: attr(forward, "dev"),
+    bridge: {
+      name: attr(bridge, "name"),
+      stp: stp === undefined ? undefined : stp === "on",
+      delay: delay === undefined ? undefined : Number(delay),
+    },
+    mtu: mtu === undefined ? undefined : Number(mtu),
+    domain: attr(element(network, "domain"), "name"),
+    addresses: elements(network, "ip").map(readAddress),
+    dnsHosts: elements(element(network, "dns"), "host").map((host) => ({
+      ip: attr(host, "ip") ?? "",
+      hostnames: elements(host, "hostname").map((name) => text(name) ?? ""),
+    })),
+  };
+}
+
+function readAddress(ip: XmlNode): NetworkAddress {
+  const dhcp = element(ip, "dhcp");
+  const netmask = attr(ip, "netmask");
+  const prefix = attr(ip, "prefix");
+  return {
+    address: attr(ip, "address") ?? "",
+    prefix: prefix !== undefined ? Number(prefix) : netmask ? netmaskToPrefix(netmask) : 0,
+    dhcp:
+      dhcp === undefined
+        ? undefined
+        : {
+            ranges: elements(dhcp, "range").map((range) => ({
+              start: attr(range, "start") ?? "",
+              end: attr(range, "end") ?? "",
+            })),
+            hosts: elements(dhcp, "host").map((host) => ({
+              mac: attr(host, "mac"),
+              ip: attr(host, "ip") ?? "",
+              name: attr(host, "name"),
+            })),
+          },
+  };
+}
+
+export function isIpv6(address: string): boolean {
+  return address.includes(":");
+}
+
+function netmaskToPrefix(netmask: string): number {
+  return netmask
+    .split(".")
+    .map((octet) => Number(octet).toString(2).replace(/0/g, "").length)
+    .reduce((sum, bits) => sum + bits, 0);
+}

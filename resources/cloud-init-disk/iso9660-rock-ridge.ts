@@ -31,9 +31,6 @@ export function suspIndicator(): Buffer {
   return entry("SP", 1, Buffer.from([0xbe, 0xef, 0]));
 }
 
-/** Bytes of a CE entry; the layout needs it before the continuation area has a place. */
-export const CONTINUATION_ENTRY_LENGTH = 28;
-
 /**
  * SUSP 5.1 "CE", continuation area (28 bytes): more System Use entries live elsewhere.
  *   BP5-12   block location of the continuation area (both-byte orders)

@@ -35,7 +35,6 @@ import {
   levelOneIdentifiers,
 } from "./iso9660-names";
 import {
-  CONTINUATION_ENTRY_LENGTH,
   continuationArea,
   fileSystemUse,
   rockRidgeExtensionsReference,
@@ -177,10 +176,15 @@ function prepareFiles(files: readonly IsoFile[]): PreparedFile[] {
 }
 
 function emptyLayout(fileCount: number): Layout {
-  const pathTables = { primaryL: 0, primaryM: 0, jolietL: 0, jolietM: 0 };
   return {
-    ...{ primaryRoot: 0, primaryRootSize: 0, jolietRoot: 0, jolietRootSize: 0, pathTables },
-    ...{ continuation: 0, fileExtents: new Array<number>(fileCount).fill(0), totalSectors: 0 },
+    primaryRoot: 0,
+    primaryRootSize: 0,
+    jolietRoot: 0,
+    jolietRootSize: 0,
+    pathTables: { primaryL: 0, primaryM: 0, jolietL: 0, jolietM: 0 },
+    continuation: 0,
+    fileExtents: new Array<number>(fileCount).fill(0),
+    totalSectors: 0,
   };
 }
 
@@ -206,10 +210,15 @@ function allocate(files: PreparedFile[], primaryRootSize: number, jolietRootSize
   const fileExtents = files.map((file) =>
     file.data.length ? take(sectorsFor(file.data.length)) : 0,
   );
-  const totalSectors = next;
   return {
-    ...{ primaryRoot, primaryRootSize, jolietRoot, jolietRootSize, pathTables },
-    ...{ continuation, fileExtents, totalSectors },
+    primaryRoot,
+    primaryRootSize,
+    jolietRoot,
+    jolietRootSize,
+    pathTables,
+    continuation,
+    fileExtents,
+    totalSectors: next,
   };
 }
 
@@ -217,7 +226,6 @@ function allocate(files: PreparedFile[], primaryRootSize: number, jolietRootSize
 function primaryRecords(files: PreparedFile[], layout: Layout, timestamp: Date): Buffer[] {
   const erLength = rockRidgeExtensionsReference().length;
   const continuation = continuationArea(layout.continuation, 0, erLength);
-  if (continuation.length !== CONTINUATION_ENTRY_LENGTH) throw new Error("CE entry size changed");
   const root = { extent: layout.primaryRoot, size: layout.primaryRootSize, directory: true };
   const dot = {
     ...root,
@@ -230,7 +238,9 @@ function primaryRecords(files: PreparedFile[], layout: Layout, timestamp: Date):
     .sort((a, b) => compareLevelOne(a.file.levelOne, b.file.levelOne))
     .map(({ file, extent }) => ({
       identifier: Buffer.from(file.levelOne, "latin1"),
-      ...{ extent, size: file.data.length, directory: false },
+      extent,
+      size: file.data.length,
+      directory: false,
       systemUse: fileSystemUse(file.name, timestamp),
     }));
   return [dot, dotDot, ...entries].map((spec) => directoryRecord(spec, timestamp));
@@ -244,7 +254,9 @@ function jolietRecords(files: PreparedFile[], layout: Layout, timestamp: Date): 
     .sort((a, b) => compareJoliet(a.file.name, b.file.name))
     .map(({ file, extent }) => ({
       identifier: jolietIdentifier(file.name),
-      ...{ extent, size: file.data.length, directory: false },
+      extent,
+      size: file.data.length,
+      directory: false,
     }));
   const specs = [
     { ...root, identifier: Buffer.from([0]) },

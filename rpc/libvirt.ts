@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError, UriError } from "./errors";
+import { ConnectionClosedError } from "./errors";
 import { callProcedure } from "./client/call";
 import { Connection } from "./client/connection";
 import {
@@ -25,7 +25,9 @@ import {
 import { passwordSasl } from "./client/auth/password-sasl";
 import { ArgsOf, Procedure, RetOf } from "./protocol/program";
 import { RemoteProcedures } from "./protocol/remote";
-import { dialUnix, systemSocketPath } from "./transport/unix";
+import { dialTransport, isSecureTransport } from "./transport/dialer";
+import type { SshOptions } from "./transport/ssh-auth";
+import type { TlsOptions } from "./transport/tls-credentials";
 import { LibvirtUri, parseLibvirtUri, redact } from "./transport/uri";
 
 export const DEFAULT_URI = "qemu:///system";
@@ -48,6 +50,17 @@ export interface ConnectOptions {
    * `{ interval: 5, count: 5 }`; `false` turns it off. Only used when the server supports keepalive.
    */
   keepalive?: Partial<KeepAliveOptions> | false;
+  /**
+   * TLS credentials as PEM text, each used instead of the file libvirt would read (pkipath=, then
+   * ~/.pki/libvirt, then /etc/pki): `{ ca, cert, key, passphrase?, crl? }`.
+   */
+  tls?: TlsOptions;
+  /**
+   * SSH transports: `privateKey` (PEM/OpenSSH text) and its `passphrase`, a `password` (else the
+   * credential sources are asked), `hostKeyFingerprint` ("SHA256:…", pins the host key instead
+   * of known_hosts) and `agent` (socket path, default $SSH_AUTH_SOCK; false for none).
+   */
+  ssh?: SshOptions;
 }
 
 /** Events of a Libvirt connection. */
@@ -94,7 +107,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
     const socket =
-      options.transport ?? (await withTimeout(dial(parsed, options), timeoutMs, parsed));
+      options.transport ?? (await withTimeout(dial(parsed, options, timeoutMs), timeoutMs, parsed));
     const connection = new Connection(socket);
     try {
       const features = await withTimeout(
@@ -106,7 +119,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
             options.credentials ?? defaultCredentialSources(parsed),
             { service: "libvirt", host: parsed.host ?? "localhost" },
             // PLAIN sends the password itself: only where the channel is local or encrypted.
-            { secure: parsed.transport !== "tcp" },
+            { secure: isSecureTransport(parsed.transport) },
           ),
         }),
         timeoutMs,
@@ -162,15 +175,15 @@ for (const procedure of Object.values(RemoteProcedures) as Procedure<unknown, un
   });
 }
 
-async function dial(uri: LibvirtUri, options: ConnectOptions): Promise<Duplex> {
-  switch (uri.transport) {
-    case "unix":
-      return dialUnix(uri.params.socket ?? unixSocketPath(uri, options.readOnly ?? false));
-    default:
-      throw new UriError(
-        `the ${uri.transport} transport is not supported yet (URI ${redact(uri.uri)})`,
-      );
-  }
+/** Dials the transport the URI names (rpc/transport/dialer.ts); SSH passwords use the same sources. */
+function dial(uri: LibvirtUri, options: ConnectOptions, timeoutMs: number): Promise<Duplex> {
+  return dialTransport(uri, {
+    readOnly: options.readOnly,
+    tls: options.tls,
+    ssh: options.ssh,
+    credentials: options.credentials ?? defaultCredentialSources(uri),
+    timeoutMs,
+  });
 }
 
 function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {
@@ -180,14 +193,6 @@ function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {
   const authConf = findAuthConf(uri.params.authfile);
   if (authConf) sources.push(authConfCredentials(authConf));
   return sources;
-}
-
-function unixSocketPath(uri: LibvirtUri, readOnly: boolean): string {
-  if (uri.path === "/session") {
-    const runtimeDir = process.env.XDG_RUNTIME_DIR ?? `${process.env.HOME ?? ""}/.cache`;
-    return systemSocketPath(uri.driver, false, `${runtimeDir}/libvirt`);
-  }
-  return systemSocketPath(uri.driver, readOnly);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, uri: LibvirtUri): Promise<T> {

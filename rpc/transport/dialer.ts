@@ -1,0 +1,113 @@
+/**
+ * Picks the transport the URI names and dials it (libvirt's doRemoteOpen, transport part):
+ * each transport is a function from the parsed URI and typed options to a connected Duplex.
+ *
+ *   unix              local socket (sockets.ts)              secure
+ *   tcp               host:16509, plain                      not secure
+ *   tls               host:16514, TLS + confirmation byte    secure
+ *   ssh/libssh/libssh2 host:22, remote virt-ssh-helper / nc  secure
+ *   ext               command=, its stdin/stdout             not secure
+ *
+ * "Secure" is libvirt's is_secure: whether SASL may send a password without a security layer.
+ */
+import type { Duplex } from "node:stream";
+import { ConnectionClosedError, UriError } from "../errors";
+import { CredentialSource } from "../client/auth/credentials";
+import { abortReason } from "./connect-socket";
+import { dialExt } from "./ext";
+import { dialSsh } from "./ssh";
+import { SshOptions } from "./ssh-auth";
+import { localSocketPath } from "./sockets";
+import { DEFAULT_TCP_PORT, dialTcp } from "./tcp";
+import { DEFAULT_TLS_PORT, dialTls } from "./tls";
+import { TlsOptions, loadTlsCredentials } from "./tls-credentials";
+import { dialUnix } from "./unix";
+import { LibvirtUri, TransportName, isSshTransport, redact, uriFlag } from "./uri";
+
+export interface DialOptions {
+  readOnly?: boolean;
+  tls?: TlsOptions;
+  ssh?: SshOptions;
+  /** Where an SSH password (or keyboard-interactive answer) comes from. */
+  credentials?: readonly CredentialSource[];
+  /** Gives up, and closes whatever was opened, after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** libvirt's is_secure flag of each transport. */
+export function isSecureTransport(transport: TransportName): boolean {
+  return transport !== "tcp" && transport !== "ext";
+}
+
+export async function dialTransport(uri: LibvirtUri, options: DialOptions = {}): Promise<Duplex> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new ConnectionClosedError(
+          `connecting to ${redact(uri.uri)} timed out after ${timeoutMs} ms`,
+        ),
+      ),
+    timeoutMs,
+  );
+  try {
+    const socket = await dialWith(uri, options, timeoutMs, controller.signal);
+    if (controller.signal.aborted) {
+      socket.destroy();
+      throw abortReason(controller.signal);
+    }
+    return socket;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function dialWith(
+  uri: LibvirtUri,
+  options: DialOptions,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Duplex> {
+  const readOnly = options.readOnly ?? false;
+  const host = uri.host ?? "localhost";
+  switch (uri.transport) {
+    case "unix":
+      return dialUnix(localSocketPath(uri, readOnly), signal);
+    case "tcp":
+      return dialTcp(host, uri.port ?? DEFAULT_TCP_PORT, signal);
+    case "tls":
+      checkTlsPriority(uri);
+      return dialTls({
+        host,
+        port: uri.port ?? DEFAULT_TLS_PORT,
+        credentials: loadTlsCredentials(uri.params.pkipath, options.tls),
+        noVerify: uriFlag(uri, "no_verify"),
+        signal,
+      });
+    case "ext":
+      return dialExt(uri.params.command!, signal);
+    default:
+      if (!isSshTransport(uri.transport)) throw new Error(`unhandled transport ${uri.transport}`);
+      return dialSsh(uri, {
+        readOnly,
+        ssh: options.ssh ?? {},
+        credentials: options.credentials ?? [],
+        timeoutMs,
+        signal,
+      });
+  }
+}
+
+/**
+ * `tls_priority` is a GnuTLS priority string; Node uses OpenSSL, which has no equivalent. Its
+ * default (NORMAL) is what Node does anyway; anything else is refused rather than ignored.
+ */
+function checkTlsPriority(uri: LibvirtUri): void {
+  const priority = uri.params.tls_priority;
+  if (priority !== undefined && priority !== "NORMAL") {
+    throw new UriError(
+      `tls_priority=${priority} is a GnuTLS priority string, which virtwire (Node.js, OpenSSL) cannot apply; drop it from ${redact(uri.uri)} (Node's defaults allow TLS 1.2 and 1.3 only)`,
+    );
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A remote or local process used as the RPC byte stream (the SSH transports' remote command, the
+ * ext transport's program) as one Duplex: its stdout is what we read, its stdin what we write.
+ *
+ * When the process ends with a failure status, the stream fails with an error that carries the
+ * status and the tail of the process's stderr ("nc: command not found", virt-ssh-helper's
+ * "Failed to connect socket …"), instead of a bare end-of-stream.
+ */
+import { Duplex, Readable, Writable } from "node:stream";
+import { ConnectionClosedError } from "../errors";
+
+export interface ProcessStreams {
+  /** What the process writes (its stdout). */
+  output: Readable;
+  /** What the process reads (its stdin). */
+  input: Writable;
+  /** Its stderr, collected for messages. */
+  errors?: Readable;
+  /** Resolves when the process has exited: a code, or a signal name. */
+  exited: Promise<{ code: number | null; signal?: string | null }>;
+  /** Ends the process and whatever carries it (channel, SSH connection, child). */
+  close(): void;
+  /** For messages: "the remote command on root@host:22". */
+  description: string;
+}
+
+const STDERR_TAIL = 600;
+/** How long to wait for the exit status after the output ended. */
+const EXIT_STATUS_WAIT_MS = 2_000;
+
+export function processDuplex(streams: ProcessStreams): Duplex {
+  let stderr = "";
+  streams.errors?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
+  });
+  let closed = false;
+  const closeOnce = () => {
+    if (closed) return;
+    closed = true;
+    streams.close();
+  };
+
+  const duplex = new Duplex({
+    read() {
+      streams.output.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      if (streams.input.write(chunk)) callback();
+      else streams.input.once("drain", () => callback());
+    },
+    final(callback) {
+      streams.input.end();
+      callback();
+    },
+    destroy(error, callback) {
+      closeOnce();
+      callback(error);
+    },
+  });
+
+  streams.output.on("data", (chunk: Buffer) => {
+    if (!duplex.push(chunk)) streams.output.pause();
+  });
+  streams.output.once("end", () => {
+    void waitForExit(streams.exited).then((status) => {
+      if (duplex.destroyed) return;
+      const failed = (status?.code ?? 0) !== 0 || Boolean(status?.signal);
+      if (!failed) {
+        duplex.push(null);
+        return;
+      }
+      const how = status?.signal
+        ? `was killed by ${status.signal}`
+        : `exited with status ${status?.code}`;
+      const detail = stderr.trim() ? `: ${stderr.trim()}` : " (it wrote nothing to stderr)";
+      duplex.destroy(new ConnectionClosedError(`${streams.description} ${how}${detail}`));
+    });
+  });
+  const onError = (error: Error) => {
+    if (!duplex.destroyed) {
+      duplex.destroy(
+        new ConnectionClosedError(`${streams.description} failed: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    }
+  };
+  streams.output.on("error", onError);
+  streams.input.on("error", onError);
+  return duplex;
+}
+
+function waitForExit(
+  exited: ProcessStreams["exited"],
+): Promise<{ code: number | null; signal?: string | null } | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), EXIT_STATUS_WAIT_MS);
+    exited.then(
+      (status) => {
+        clearTimeout(timer);
+        resolve(status);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}

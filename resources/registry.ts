@@ -2,14 +2,17 @@
 import type { Registry } from "../provider/dispatch";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
+import { volumeHandlers } from "./volume/handlers";
 
 export const registry: Registry = {
   handlers: {
     Network: networkHandlers,
     Pool: poolHandlers,
+    Volume: volumeHandlers,
   },
   nouns: {
     Network: "network",
     Pool: "storage pool",
+    Volume: "volume",
   },
 };

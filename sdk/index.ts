@@ -165,6 +165,56 @@ export interface NetworkDnsHostArgs {
   hostnames: pulumi.Input<pulumi.Input<string>[]>;
 }
 
+/**
+ * Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.
+ */
+export interface VolumeSourceArgs {
+  /**
+   * Path of an image file on the machine running Pulumi (relative to the program's directory).
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * http(s) URL of an image; redirects are followed. The server must send Content-Length unless `capacity` is set. Credentials in the URL are never logged.
+   */
+  url?: pulumi.Input<string>;
+  /**
+   * Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Changing it to another digest replaces the volume.
+   */
+  sha256?: pulumi.Input<string>;
+}
+
+/**
+ * The volume a copy-on-write overlay reads from: either `key` (a volume's key or path, e.g. `base.key`) or `pool` and `name`.
+ */
+export interface VolumeBaseArgs {
+  /**
+   * Key or path of the base volume, e.g. `base.key` of another Volume.
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * Pool of the base volume (with `name`).
+   */
+  pool?: pulumi.Input<string>;
+  /**
+   * Name of the base volume in `pool`.
+   */
+  name?: pulumi.Input<string>;
+}
+
+/**
+ * The backing file of an overlay, as libvirt reports it.
+ */
+export interface VolumeBackingStoreArgs {
+  /**
+   * Path of the base volume's file.
+   */
+  path: pulumi.Input<string>;
+  /**
+   * Format of the base volume.
+   */
+  format?: pulumi.Input<string>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -409,5 +459,224 @@ export class Network extends pulumi.dynamic.Resource {
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
     for (const key of ["uuid", "bridgeName", "active"]) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Network");
+  }
+}
+
+/** The arguments of a {@link Volume}. */
+export interface VolumeArgs {
+  /**
+   * Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: pulumi.Input<string>;
+  /**
+   * Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
+   */
+  capacity?: pulumi.Input<number | string>;
+  /**
+   * Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume.
+   */
+  format?: pulumi.Input<types.VolumeFormat>;
+  /**
+   * Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.
+   */
+  baseVolume?: pulumi.Input<VolumeBaseArgs>;
+  /**
+   * Content to upload when the volume is created. Changing it replaces the volume; a changed file at the same path is noticed only through `sha256`.
+   */
+  source?: pulumi.Input<VolumeSourceArgs>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/**
+ * A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first).
+ */
+export class Volume extends pulumi.dynamic.Resource {
+  /**
+   * Volume name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Storage pool name.
+   */
+  declare public readonly pool: pulumi.Output<string>;
+  /**
+   * Size the guest sees, in bytes (for qcow2, the virtual size).
+   */
+  declare public readonly capacity: pulumi.Output<number>;
+  /**
+   * Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).
+   */
+  declare public readonly format: pulumi.Output<string>;
+  /**
+   * The base volume, as given.
+   */
+  declare public readonly baseVolume: pulumi.Output<types.VolumeBase>;
+  /**
+   * The uploaded content's source, as given.
+   */
+  declare public readonly source: pulumi.Output<types.VolumeSource>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  declare public readonly key: pulumi.Output<string>;
+  /**
+   * Path of the volume on the host, for a domain's disk.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * Bytes the volume occupies on the host (small for sparse and qcow2 volumes).
+   */
+  declare public readonly allocation: pulumi.Output<number>;
+  /**
+   * The base file of an overlay.
+   */
+  declare public readonly backingStore: pulumi.Output<types.VolumeBackingStore>;
+  /**
+   * SHA-256 of the content uploaded from `source`.
+   */
+  declare public readonly contentSha256: pulumi.Output<string>;
+
+  /** Looks up an existing Volume by its id (its libvirt UUID) and reads its state. */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): Volume {
+    return new Volume(name, undefined, { ...opts, id });
+  }
+
+  constructor(name: string, args: VolumeArgs | undefined, opts?: pulumi.CustomResourceOptions) {
+    const props: Record<string, unknown> = { __kind: "Volume", __logicalName: name };
+    for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
+      props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
+      props[key] = undefined;
+    super(provider, name, props, opts, "virtwire", "Volume");
+  }
+}
+
+/** The arguments of a {@link CloudInitDisk}. */
+export interface CloudInitDiskArgs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Name of the storage pool to create the disk in, e.g. `pool.name`. Changing it replaces the disk.
+   */
+  pool: pulumi.Input<string>;
+  /**
+   * cloud-init user-data: `#cloud-config` YAML, a script, or MIME multipart. Often holds passwords and keys, so it is kept secret in the state. Changing it replaces the disk.
+   */
+  userData: pulumi.Input<string>;
+  /**
+   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.
+   */
+  metaData?: pulumi.Input<string>;
+  /**
+   * cloud-init network-config (version 1 or 2 YAML). Changing it replaces the disk.
+   */
+  networkConfig?: pulumi.Input<string>;
+  /**
+   * cloud-init vendor-data. Changing it replaces the disk.
+   */
+  vendorData?: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the disk.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/**
+ * A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one.
+ */
+export class CloudInitDisk extends pulumi.dynamic.Resource {
+  /**
+   * Volume name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Storage pool name.
+   */
+  declare public readonly pool: pulumi.Output<string>;
+  /**
+   * The user-data (secret).
+   */
+  declare public readonly userData: pulumi.Output<string>;
+  /**
+   * The meta-data, as given.
+   */
+  declare public readonly metaData: pulumi.Output<string>;
+  /**
+   * The network-config.
+   */
+  declare public readonly networkConfig: pulumi.Output<string>;
+  /**
+   * The vendor-data.
+   */
+  declare public readonly vendorData: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  declare public readonly key: pulumi.Output<string>;
+  /**
+   * Path of the ISO image on the host, for a domain's cdrom.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * Size of the ISO image in bytes.
+   */
+  declare public readonly size: pulumi.Output<number>;
+  /**
+   * The instance-id the guest sees.
+   */
+  declare public readonly instanceId: pulumi.Output<string>;
+
+  /** Looks up an existing CloudInitDisk by its id (its libvirt UUID) and reads its state. */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): CloudInitDisk {
+    return new CloudInitDisk(name, undefined, { ...opts, id });
+  }
+
+  constructor(
+    name: string,
+    args: CloudInitDiskArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const props: Record<string, unknown> = { __kind: "CloudInitDisk", __logicalName: name };
+    for (const key of [
+      "name",
+      "pool",
+      "userData",
+      "metaData",
+      "networkConfig",
+      "vendorData",
+      "host",
+    ])
+      props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    for (const key of ["key", "path", "size", "instanceId"]) props[key] = undefined;
+    opts = {
+      ...opts,
+      additionalSecretOutputs: [...["userData"], ...(opts?.additionalSecretOutputs ?? [])],
+    };
+    super(provider, name, props, opts, "virtwire", "CloudInitDisk");
   }
 }

@@ -301,6 +301,89 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["ip", "hostnames"],
     },
+    "virtwire:index:VolumeFormat": {
+      type: "string",
+      description: "How a volume stores its data.",
+      enum: [
+        {
+          value: "raw",
+          description: "The guest's disk byte for byte (sparse: unwritten parts take no space).",
+        },
+        {
+          value: "qcow2",
+          description:
+            "QEMU copy-on-write image: grows as written, can sit on a base volume (`baseVolume`).",
+        },
+      ],
+    },
+    "virtwire:index:VolumeSource": {
+      type: "object",
+      description:
+        "Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.",
+      properties: {
+        path: {
+          type: "string",
+          description:
+            "Path of an image file on the machine running Pulumi (relative to the program's directory).",
+        },
+        url: {
+          type: "string",
+          description:
+            "http(s) URL of an image; redirects are followed. The server must send Content-Length unless `capacity` is set. Credentials in the URL are never logged.",
+          language: {
+            virtwire: {
+              pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$",
+              help: "use an http:// or https:// URL",
+            },
+          },
+        },
+        sha256: {
+          type: "string",
+          description:
+            "Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Changing it to another digest replaces the volume.",
+          language: {
+            virtwire: {
+              pattern: "^[0-9A-Fa-f]{64}$",
+              help: "use the 64 hexadecimal digits `sha256sum` prints",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:VolumeBase": {
+      type: "object",
+      description:
+        "The volume a copy-on-write overlay reads from: either `key` (a volume's key or path, e.g. `base.key`) or `pool` and `name`.",
+      properties: {
+        key: {
+          type: "string",
+          description: "Key or path of the base volume, e.g. `base.key` of another Volume.",
+        },
+        pool: {
+          type: "string",
+          description: "Pool of the base volume (with `name`).",
+        },
+        name: {
+          type: "string",
+          description: "Name of the base volume in `pool`.",
+        },
+      },
+    },
+    "virtwire:index:VolumeBackingStore": {
+      type: "object",
+      description: "The backing file of an overlay, as libvirt reports it.",
+      properties: {
+        path: {
+          type: "string",
+          description: "Path of the base volume's file.",
+        },
+        format: {
+          type: "string",
+          description: "Format of the base volume.",
+        },
+      },
+      required: ["path"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -578,6 +661,241 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
+    },
+    "virtwire:index:Volume": {
+      description:
+        "A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first).",
+      inputProperties: {
+        name: {
+          type: "string",
+          description:
+            "Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,254}$",
+              autoName: true,
+              help: "use up to 255 letters, digits and _ . + : - , starting with a letter, digit or _ (it becomes a file name in the pool)",
+            },
+          },
+        },
+        pool: {
+          type: "string",
+          description:
+            "Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use the name of a storage pool, e.g. `pool.name`",
+            },
+          },
+        },
+        capacity: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          description:
+            'Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image\'s (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).',
+          language: {
+            virtwire: {
+              units: "bytes",
+            },
+          },
+        },
+        format: {
+          $ref: "#/types/virtwire:index:VolumeFormat",
+          description:
+            "Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume.",
+          replaceOnChanges: true,
+        },
+        baseVolume: {
+          $ref: "#/types/virtwire:index:VolumeBase",
+          description:
+            "Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.",
+          replaceOnChanges: true,
+        },
+        source: {
+          $ref: "#/types/virtwire:index:VolumeSource",
+          description:
+            "Content to upload when the volume is created. Changing it replaces the volume; a changed file at the same path is noticed only through `sha256`.",
+          replaceOnChanges: true,
+        },
+        host: {
+          type: "string",
+          description:
+            "Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["pool"],
+      properties: {
+        name: {
+          type: "string",
+          description: "Volume name.",
+        },
+        pool: {
+          type: "string",
+          description: "Storage pool name.",
+        },
+        capacity: {
+          type: "number",
+          description: "Size the guest sees, in bytes (for qcow2, the virtual size).",
+        },
+        format: {
+          type: "string",
+          description:
+            "Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).",
+        },
+        baseVolume: {
+          $ref: "#/types/virtwire:index:VolumeBase",
+          description: "The base volume, as given.",
+        },
+        source: {
+          $ref: "#/types/virtwire:index:VolumeSource",
+          description: "The uploaded content's source, as given.",
+        },
+        host: {
+          type: "string",
+          description: "The libvirt host name, when not the default.",
+        },
+        key: {
+          type: "string",
+          description: "libvirt's key of the volume (its path, in dir pools); the resource id.",
+        },
+        path: {
+          type: "string",
+          description: "Path of the volume on the host, for a domain's disk.",
+        },
+        allocation: {
+          type: "number",
+          description:
+            "Bytes the volume occupies on the host (small for sparse and qcow2 volumes).",
+        },
+        backingStore: {
+          $ref: "#/types/virtwire:index:VolumeBackingStore",
+          description: "The base file of an overlay.",
+        },
+        contentSha256: {
+          type: "string",
+          description: "SHA-256 of the content uploaded from `source`.",
+        },
+      },
+      required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+    },
+    "virtwire:index:CloudInitDisk": {
+      description:
+        "A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one.",
+      inputProperties: {
+        name: {
+          type: "string",
+          description:
+            "Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,254}$",
+              help: "use up to 255 letters, digits and _ . + : - , starting with a letter, digit or _ (it becomes a file name in the pool)",
+            },
+          },
+        },
+        pool: {
+          type: "string",
+          description:
+            "Name of the storage pool to create the disk in, e.g. `pool.name`. Changing it replaces the disk.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use the name of a storage pool, e.g. `pool.name`",
+            },
+          },
+        },
+        userData: {
+          type: "string",
+          secret: true,
+          description:
+            "cloud-init user-data: `#cloud-config` YAML, a script, or MIME multipart. Often holds passwords and keys, so it is kept secret in the state. Changing it replaces the disk.",
+          replaceOnChanges: true,
+        },
+        metaData: {
+          type: "string",
+          description:
+            "cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.",
+          replaceOnChanges: true,
+        },
+        networkConfig: {
+          type: "string",
+          description:
+            "cloud-init network-config (version 1 or 2 YAML). Changing it replaces the disk.",
+          replaceOnChanges: true,
+        },
+        vendorData: {
+          type: "string",
+          description: "cloud-init vendor-data. Changing it replaces the disk.",
+          replaceOnChanges: true,
+        },
+        host: {
+          type: "string",
+          description:
+            "Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the disk.",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["pool", "userData"],
+      properties: {
+        name: {
+          type: "string",
+          description: "Volume name.",
+        },
+        pool: {
+          type: "string",
+          description: "Storage pool name.",
+        },
+        userData: {
+          type: "string",
+          secret: true,
+          description: "The user-data (secret).",
+        },
+        metaData: {
+          type: "string",
+          description: "The meta-data, as given.",
+        },
+        networkConfig: {
+          type: "string",
+          description: "The network-config.",
+        },
+        vendorData: {
+          type: "string",
+          description: "The vendor-data.",
+        },
+        host: {
+          type: "string",
+          description: "The libvirt host name, when not the default.",
+        },
+        key: {
+          type: "string",
+          description: "libvirt's key of the volume (its path, in dir pools); the resource id.",
+        },
+        path: {
+          type: "string",
+          description: "Path of the ISO image on the host, for a domain's cdrom.",
+        },
+        size: {
+          type: "number",
+          description: "Size of the ISO image in bytes.",
+        },
+        instanceId: {
+          type: "string",
+          description: "The instance-id the guest sees.",
+        },
+      },
+      required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],
     },
   },
 };

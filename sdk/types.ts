@@ -169,6 +169,61 @@ export interface NetworkDnsHost {
   hostnames: string[];
 }
 
+/**
+ * How a volume stores its data.
+ */
+export type VolumeFormat = "raw" | "qcow2";
+
+/**
+ * Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.
+ */
+export interface VolumeSource {
+  /**
+   * Path of an image file on the machine running Pulumi (relative to the program's directory).
+   */
+  path?: string;
+  /**
+   * http(s) URL of an image; redirects are followed. The server must send Content-Length unless `capacity` is set. Credentials in the URL are never logged.
+   */
+  url?: string;
+  /**
+   * Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Changing it to another digest replaces the volume.
+   */
+  sha256?: string;
+}
+
+/**
+ * The volume a copy-on-write overlay reads from: either `key` (a volume's key or path, e.g. `base.key`) or `pool` and `name`.
+ */
+export interface VolumeBase {
+  /**
+   * Key or path of the base volume, e.g. `base.key` of another Volume.
+   */
+  key?: string;
+  /**
+   * Pool of the base volume (with `name`).
+   */
+  pool?: string;
+  /**
+   * Name of the base volume in `pool`.
+   */
+  name?: string;
+}
+
+/**
+ * The backing file of an overlay, as libvirt reports it.
+ */
+export interface VolumeBackingStore {
+  /**
+   * Path of the base volume's file.
+   */
+  path: string;
+  /**
+   * Format of the base volume.
+   */
+  format?: string;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -359,4 +414,168 @@ export interface NetworkOutputs {
    * Whether the network is running.
    */
   active: boolean;
+}
+
+/** The resolved inputs of a Volume, as its provider receives them. */
+export interface VolumeInputs {
+  /**
+   * Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: string;
+  /**
+   * Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
+   */
+  capacity?: number | string;
+  /**
+   * Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume.
+   */
+  format?: VolumeFormat;
+  /**
+   * Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.
+   */
+  baseVolume?: VolumeBase;
+  /**
+   * Content to upload when the volume is created. Changing it replaces the volume; a changed file at the same path is noticed only through `sha256`.
+   */
+  source?: VolumeSource;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: string;
+}
+
+/** The outputs of a Volume, as its provider returns them. */
+export interface VolumeOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * Size the guest sees, in bytes (for qcow2, the virtual size).
+   */
+  capacity: number;
+  /**
+   * Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).
+   */
+  format: string;
+  /**
+   * The base volume, as given.
+   */
+  baseVolume?: VolumeBase;
+  /**
+   * The uploaded content's source, as given.
+   */
+  source?: VolumeSource;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the volume on the host, for a domain's disk.
+   */
+  path: string;
+  /**
+   * Bytes the volume occupies on the host (small for sparse and qcow2 volumes).
+   */
+  allocation: number;
+  /**
+   * The base file of an overlay.
+   */
+  backingStore?: VolumeBackingStore;
+  /**
+   * SHA-256 of the content uploaded from `source`.
+   */
+  contentSha256?: string;
+}
+
+/** The resolved inputs of a CloudInitDisk, as its provider receives them. */
+export interface CloudInitDiskInputs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to create the disk in, e.g. `pool.name`. Changing it replaces the disk.
+   */
+  pool: string;
+  /**
+   * cloud-init user-data: `#cloud-config` YAML, a script, or MIME multipart. Often holds passwords and keys, so it is kept secret in the state. Changing it replaces the disk.
+   */
+  userData: string;
+  /**
+   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.
+   */
+  metaData?: string;
+  /**
+   * cloud-init network-config (version 1 or 2 YAML). Changing it replaces the disk.
+   */
+  networkConfig?: string;
+  /**
+   * cloud-init vendor-data. Changing it replaces the disk.
+   */
+  vendorData?: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the disk.
+   */
+  host?: string;
+}
+
+/** The outputs of a CloudInitDisk, as its provider returns them. */
+export interface CloudInitDiskOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * The user-data (secret).
+   */
+  userData: string;
+  /**
+   * The meta-data, as given.
+   */
+  metaData?: string;
+  /**
+   * The network-config.
+   */
+  networkConfig?: string;
+  /**
+   * The vendor-data.
+   */
+  vendorData?: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the ISO image on the host, for a domain's cdrom.
+   */
+  path: string;
+  /**
+   * Size of the ISO image in bytes.
+   */
+  size: number;
+  /**
+   * The instance-id the guest sees.
+   */
+  instanceId: string;
 }

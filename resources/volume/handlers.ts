@@ -1,0 +1,228 @@
+/**
+ * Volume: created empty, uploaded from `source` (sparse, hashed, with progress) or as a qcow2
+ * overlay on `baseVolume`; whatever fails during create removes the volume again. The id is the
+ * volume's key (its path in dir pools), stable and unique on the host. `capacity` grows in place
+ * with STORAGE_VOL_RESIZE; every other change replaces the volume (rules.ts).
+ */
+import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol, isNotFound } from "../../rpc";
+import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import { formatSize, parseSize } from "../../provider/units";
+import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { detectImageFormat } from "./image-format";
+import { checkVolume, diffVolume, shrinkMessage } from "./rules";
+import { openContentSource } from "./source";
+import {
+  createVolume,
+  deleteVolume,
+  findVolume,
+  refreshPool,
+  removeHalfMade,
+  runningPool,
+} from "./storage";
+import { uploadContent } from "./upload";
+import { VolumeSpec, buildVolumeXml, readVolumeXml } from "./xml";
+
+/** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
+type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256">;
+
+export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
+  check: (inputs) => checkVolume(inputs),
+
+  diff: (_id, olds, news) => diffVolume(olds, news),
+
+  async create(inputs, ctx) {
+    const lv = await ctx.connect(inputs.host);
+    const pool = await runningPool(lv, inputs.pool);
+    if (inputs.source) return createFromSource(lv, pool, inputs, ctx);
+    const spec: VolumeSpec = inputs.baseVolume
+      ? await overlaySpec(lv, inputs, inputs.baseVolume)
+      : {
+          name: inputs.name!,
+          capacity: parseSize(inputs.capacity)!,
+          format: inputs.format ?? "raw",
+        };
+    const vol = await createVolume(lv, pool, buildVolumeXml(spec), spec.name);
+    try {
+      return { id: vol.key, outs: await describe(lv, vol, inputs) };
+    } catch (error) {
+      await removeHalfMade(lv, vol, ctx);
+      throw error;
+    }
+  },
+
+  async read(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const vol = await findVolume(lv, id, props.pool);
+    return vol && describe(lv, vol, props);
+  },
+
+  async update(id, olds, news, ctx) {
+    const lv = await ctx.connect(news.host);
+    const vol = await findVolume(lv, id, news.pool);
+    if (!vol) throw new Error(`volume ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    const wanted = parseSize(news.capacity);
+    if (wanted !== undefined) {
+      const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
+      if (wanted < current) throw new Error(shrinkMessage(wanted, current));
+      if (wanted > current) {
+        await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
+        ctx.log(
+          `virtwire: volume ${vol.name} grown from ${formatSize(current)} to ${formatSize(wanted)}`,
+        );
+      }
+    }
+    return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
+  },
+
+  async delete(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const vol = await findVolume(lv, id, props.pool);
+    if (vol) await deleteVolume(lv, vol);
+  },
+};
+
+/**
+ * Uploads go into a raw volume exactly as large as the content (or `capacity`, when a download
+ * has no Content-Length); libvirt then reads the content's format and, for qcow2, its virtual size,
+ * and a larger `capacity` grows the volume.
+ */
+async function createFromSource(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  inputs: VolumeInputs,
+  ctx: ResourceContext,
+): Promise<{ id: string; outs: VolumeOutputs }> {
+  const name = inputs.name!;
+  const content = await openContentSource(inputs.source!);
+  try {
+    const image = detectImageFormat(content.header);
+    if ("refused" in image) throw new Error(`cannot upload ${content.label}: ${image.refused}`);
+    if (inputs.format && inputs.format !== image.format) {
+      throw new Error(
+        `${content.label} is ${image.format === "qcow2" ? "a qcow2 image" : "raw content (not qcow2)"}, but format is ${JSON.stringify(inputs.format)}: libvirt reads the format from the content, so set format to ${JSON.stringify(image.format)} or leave it out`,
+      );
+    }
+    const wanted = parseSize(inputs.capacity);
+    const guestSize = image.format === "qcow2" ? image.virtualSize : content.size;
+    if (wanted !== undefined && guestSize !== undefined && wanted < guestSize) {
+      throw new Error(
+        `capacity ${formatSize(wanted)} is smaller than the image's ${formatSize(guestSize)} (${guestSize} bytes): leave capacity out, or set at least that`,
+      );
+    }
+    const fileSize = content.size ?? wanted;
+    if (fileSize === undefined) {
+      throw new Error(
+        `${content.label} was sent without Content-Length, so its size is unknown before the download: set capacity to at least the image's size`,
+      );
+    }
+    if (fileSize === 0) throw new Error(`${content.label} is empty`);
+
+    const vol = await createVolume(
+      lv,
+      pool,
+      buildVolumeXml({ name, capacity: fileSize, format: "raw" }),
+      name,
+    );
+    try {
+      const uploaded = await uploadContent(lv, vol, content, {
+        log: ctx.log,
+        sha256: inputs.source!.sha256,
+        limit: content.size === undefined ? fileSize : undefined,
+      });
+      await refreshPool(lv, pool);
+      const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
+      if (wanted !== undefined && wanted < current) throw new Error(shrinkMessage(wanted, current));
+      if (wanted !== undefined && wanted > current) {
+        await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
+      }
+      return {
+        id: vol.key,
+        outs: await describe(lv, vol, { ...inputs, contentSha256: uploaded.sha256 }),
+      };
+    } catch (error) {
+      await removeHalfMade(lv, vol, ctx);
+      throw error;
+    }
+  } finally {
+    await content.close();
+  }
+}
+
+/** A qcow2 overlay on the base volume, as large as the base unless `capacity` says more. */
+async function overlaySpec(
+  lv: Libvirt,
+  inputs: VolumeInputs,
+  base: VolumeBase,
+): Promise<VolumeSpec> {
+  const baseVol = await findBase(lv, base);
+  const description = readVolumeXml(
+    (await lv.StorageVolGetXMLDesc({ vol: baseVol, flags: 0 })).xml,
+  );
+  const baseCapacity = Number((await lv.StorageVolGetInfo({ vol: baseVol })).capacity);
+  const wanted = parseSize(inputs.capacity);
+  if (wanted !== undefined && wanted < baseCapacity) {
+    throw new Error(
+      `capacity ${formatSize(wanted)} is smaller than the base volume's ${formatSize(baseCapacity)} (${baseCapacity} bytes): an overlay is at least as large as its base`,
+    );
+  }
+  return {
+    name: inputs.name!,
+    capacity: wanted,
+    format: "qcow2",
+    backingStore: {
+      path: description.path,
+      format: description.format === "qcow2" ? "qcow2" : "raw",
+    },
+  };
+}
+
+async function findBase(lv: Libvirt, base: VolumeBase): Promise<RemoteNonnullStorageVol> {
+  const attempts: (() => Promise<{ vol: RemoteNonnullStorageVol }>)[] = base.key
+    ? [
+        () => lv.StorageVolLookupByKey({ key: base.key! }),
+        () => lv.StorageVolLookupByPath({ path: base.key! }),
+      ]
+    : [
+        async () => {
+          const { pool } = await lv.StoragePoolLookupByName({ name: base.pool! });
+          return lv.StorageVolLookupByName({ pool, name: base.name! });
+        },
+      ];
+  for (const attempt of attempts) {
+    try {
+      return (await attempt()).vol;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  const which = base.key
+    ? `with key or path ${base.key}`
+    : `${base.name} in storage pool ${base.pool}`;
+  throw new Error(`the base volume ${which} does not exist (is its pool running?)`);
+}
+
+async function describe(
+  lv: Libvirt,
+  vol: RemoteNonnullStorageVol,
+  carried: Carried,
+): Promise<VolumeOutputs> {
+  const [{ xml }, info] = await Promise.all([
+    lv.StorageVolGetXMLDesc({ vol, flags: 0 }),
+    lv.StorageVolGetInfo({ vol }),
+  ]);
+  const description = readVolumeXml(xml);
+  return {
+    name: vol.name,
+    pool: vol.pool,
+    host: carried.host,
+    capacity: Number(info.capacity),
+    allocation: Number(info.allocation),
+    format: description.format,
+    key: vol.key,
+    path: description.path,
+    baseVolume: carried.baseVolume,
+    backingStore: description.backingStore,
+    source: carried.source,
+    contentSha256: carried.contentSha256,
+  } satisfies VolumeOutputs;
+}

@@ -1,0 +1,205 @@
+import { createProvider } from "../../provider/dispatch";
+import { UNKNOWN } from "../../provider/check";
+import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { registry } from "../registry";
+import { checkVolume, diffVolume } from "./rules";
+
+const provider = createProvider(registry);
+
+const GiB = 1024 ** 3;
+const aFile = () => true;
+
+/** The outputs of a 10 GiB raw volume `data` in pool `images`. */
+const current = (fields: Partial<VolumeOutputs> = {}): VolumeOutputs => ({
+  name: "data",
+  pool: "images",
+  capacity: 10 * GiB,
+  allocation: 4096,
+  format: "raw",
+  key: "/srv/images/data",
+  path: "/srv/images/data",
+  ...fields,
+});
+
+const wanted = (fields: Partial<VolumeInputs> = {}): VolumeInputs => ({
+  name: "data",
+  pool: "images",
+  capacity: "10GiB",
+  ...fields,
+});
+
+const reasons = (inputs: VolumeInputs, isFile: (path: string) => boolean | string = aFile) =>
+  checkVolume(inputs, isFile).map((failure) => `${failure.property}: ${failure.reason}`);
+
+describe("Volume check rules", () => {
+  it("accepts an empty volume, an upload and an overlay", () => {
+    expect(reasons(wanted())).toEqual([]);
+    expect(reasons({ pool: "images", source: { path: "disk.img" } })).toEqual([]);
+    expect(reasons({ pool: "images", baseVolume: { key: "/srv/images/base" } })).toEqual([]);
+    expect(reasons({ pool: "images", baseVolume: { pool: "images", name: "base" } })).toEqual([]);
+  });
+
+  it("refuses a source with both a path and a url, or neither", () => {
+    expect(reasons({ pool: "p", source: { path: "/a", url: "https://x/a" } })).toEqual([
+      "source: source takes a path or a url, not both",
+    ]);
+    expect(reasons({ pool: "p", source: { sha256: "a".repeat(64) } })).toEqual([
+      "source: source needs a path (a file on this machine) or a url",
+    ]);
+  });
+
+  it("refuses a source file that is not there, saying where relative paths start", () => {
+    const [reason] = reasons({ pool: "p", source: { path: "/nope/disk.img" } }, (path) =>
+      path === "/nope/disk.img" ? false : true,
+    );
+    expect(reason).toBe("source.path: /nope/disk.img is not a file");
+    const [missing] = checkVolume({ pool: "p", source: { path: "/does/not/exist.img" } });
+    expect(missing!.reason).toContain("does not exist on the machine running Pulumi");
+  });
+
+  it("needs a capacity only for an empty volume, and more than 0 bytes", () => {
+    expect(reasons({ pool: "p" })[0]).toMatch(/^capacity: capacity is required for an empty/);
+    expect(reasons(wanted({ capacity: 0 }))).toEqual([
+      "capacity: capacity must be more than 0 bytes",
+    ]);
+  });
+
+  it("refuses an upload that is also an overlay, and a raw overlay", () => {
+    expect(reasons({ pool: "p", source: { path: "/a" }, baseVolume: { key: "/b" } })[0]).toMatch(
+      /^baseVolume: a volume is either uploaded/,
+    );
+    expect(reasons({ pool: "p", format: "raw", baseVolume: { key: "/b" } })[0]).toMatch(
+      /^format: an overlay on a base volume is a qcow2 image/,
+    );
+  });
+
+  it("needs a base volume's key, or its pool and name, not a mix", () => {
+    expect(reasons({ pool: "p", baseVolume: { pool: "images" } })[0]).toMatch(/needs a key/);
+    expect(reasons({ pool: "p", baseVolume: { key: "/b", name: "b" } })[0]).toMatch(/not both/);
+  });
+
+  it("leaves values unknown in preview alone", () => {
+    expect(reasons({ pool: UNKNOWN, source: { path: UNKNOWN } }, () => false)).toEqual([]);
+  });
+});
+
+describe("the provider's check of a Volume (schema and rules)", () => {
+  const check = async (fields: Record<string, unknown>) =>
+    (
+      await provider.check!(
+        {},
+        { __kind: "Volume", __logicalName: "data", pool: "images", ...fields },
+      )
+    ).failures!.map((failure) => failure.reason);
+
+  it("refuses what libvirt would refuse, before anything is created", async () => {
+    expect(await check({ name: "a/b", capacity: "1GiB" })).toEqual([
+      expect.stringContaining('name "a/b" is not valid'),
+    ]);
+    expect(await check({ capacity: "ten gigs" })).toEqual([
+      expect.stringContaining("capacity must be a number of bytes, or a string such as"),
+    ]);
+    expect(await check({ source: { url: "https://x/a.img", sha256: "abc" } })).toEqual([
+      expect.stringContaining("the 64 hexadecimal digits"),
+    ]);
+    expect(await check({ source: { url: "ftp://x/a.img" } })).toEqual([
+      expect.stringContaining("use an http:// or https:// URL"),
+    ]);
+    expect(await check({ capacity: "1GiB", format: "vmdk" })).toEqual([
+      expect.stringContaining('format must be one of "raw", "qcow2"'),
+    ]);
+  });
+
+  it("gives an unnamed volume a stable auto-name", async () => {
+    const { inputs } = await provider.check!(
+      {},
+      { __kind: "Volume", __logicalName: "data", pool: "images", capacity: "1GiB" },
+    );
+    expect(inputs.name).toMatch(/^data-[0-9a-f]{7}$/);
+    const again = await provider.check!(inputs, { ...inputs, name: undefined });
+    expect(again.inputs.name).toBe(inputs.name);
+  });
+});
+
+describe("Volume diff rules", () => {
+  it("sees no change when the inputs match, sizes compared in bytes", () => {
+    expect(diffVolume(current(), wanted())).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(diffVolume(current(), wanted({ capacity: 10 * GiB })).changes).toBe(false);
+  });
+
+  it("grows a larger capacity in place", () => {
+    expect(diffVolume(current(), wanted({ capacity: "20GiB" }))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("refuses a smaller capacity, saying how large it must be and how to recreate it", () => {
+    expect(() => diffVolume(current(), wanted({ capacity: "5GiB" }))).toThrow(
+      /capacity 5 GiB \(5368709120 bytes\) is smaller than the volume's current 10 GiB .*at least 10737418240.*pulumi up --replace/,
+    );
+  });
+
+  it("ignores capacity when none is asked for (the image gives the size)", () => {
+    expect(
+      diffVolume(current({ capacity: 3 * GiB }), wanted({ capacity: undefined })).changes,
+    ).toBe(false);
+  });
+
+  it("replaces on another pool, name, host, base volume or source", () => {
+    expect(diffVolume(current(), wanted({ pool: "other" })).replaces).toEqual(["pool"]);
+    expect(diffVolume(current(), wanted({ host: "kvm2" })).replaces).toEqual(["host"]);
+    expect(
+      diffVolume(
+        current({ format: "qcow2", baseVolume: { key: "/a" } }),
+        wanted({ baseVolume: { key: "/b" } }),
+      ).replaces,
+    ).toEqual(["baseVolume"]);
+    expect(
+      diffVolume(
+        current({ source: { url: "https://x/1.img" } }),
+        wanted({ source: { url: "https://x/2.img" } }),
+      ).replaces,
+    ).toEqual(["source"]);
+  });
+
+  it("replaces a fixed name delete-first, an auto-name or a move to another pool create-first", () => {
+    const fixed = diffVolume(current(), wanted({ format: "qcow2" }));
+    expect(fixed).toMatchObject({ replaces: ["format"], deleteBeforeReplace: true });
+    const autoNamed = { ...wanted({ format: "qcow2" }), __autoNamed: "name" } as VolumeInputs;
+    expect(diffVolume(current(), autoNamed).deleteBeforeReplace).toBe(false);
+    expect(diffVolume(current(), wanted({ pool: "other" })).deleteBeforeReplace).toBe(false);
+  });
+
+  it("follows the default format: raw when empty, qcow2 for an overlay, the image's for an upload", () => {
+    expect(diffVolume(current({ format: "qcow2" }), wanted()).replaces).toEqual(["format"]);
+    expect(diffVolume(current({ format: "iso" }), wanted({ format: "raw" })).replaces).toEqual([]);
+    const upload = { source: { path: "/a.qcow2" }, capacity: undefined };
+    expect(diffVolume(current({ format: "qcow2", ...upload }), wanted(upload)).changes).toBe(false);
+  });
+
+  it("does not replace when source.sha256 is added with the digest of what was uploaded", () => {
+    const digest = "ab".repeat(32);
+    const olds = current({ source: { url: "https://x/a.img" }, contentSha256: digest });
+    const same = wanted({
+      capacity: undefined,
+      source: { url: "https://x/a.img", sha256: digest.toUpperCase() },
+    });
+    expect(diffVolume(olds, same).changes).toBe(false);
+    const other = wanted({
+      capacity: undefined,
+      source: { url: "https://x/a.img", sha256: "cd".repeat(32) },
+    });
+    expect(diffVolume(olds, other).replaces).toEqual(["source"]);
+  });
+
+  it("treats values unknown in preview as changes, never as a shrink", () => {
+    expect(diffVolume(current(), wanted({ pool: UNKNOWN })).replaces).toEqual(["pool"]);
+    expect(diffVolume(current(), wanted({ capacity: UNKNOWN })).changes).toBe(true);
+  });
+});

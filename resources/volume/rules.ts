@@ -1,0 +1,146 @@
+/**
+ * The Volume's check and diff rules beyond the schema: one content source at a time, what an
+ * overlay may be, which changes replace the volume and which grow it, and why it never shrinks.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { UNKNOWN } from "../../provider/check";
+import { deepEqual } from "../../provider/diff";
+import type { CheckFailure, DiffResult } from "../../provider/resource";
+import { formatSize, parseSize } from "../../provider/units";
+import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { formatClass } from "./xml";
+
+const set = (value: unknown) => value !== undefined && value !== null && value !== "";
+const known = (value: unknown) => set(value) && value !== UNKNOWN;
+
+export function checkVolume(
+  inputs: VolumeInputs,
+  isFile: (path: string) => boolean | string = fileStatus,
+): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  const { source, baseVolume } = inputs;
+  if (source) {
+    if (set(source.path) && set(source.url)) {
+      fail("source", "source takes a path or a url, not both");
+    } else if (!set(source.path) && !set(source.url)) {
+      fail("source", "source needs a path (a file on this machine) or a url");
+    }
+    if (known(source.path)) {
+      const status = isFile(source.path!);
+      if (status !== true) fail("source.path", status || `${source.path} is not a file`);
+    }
+    if (known(source.url) && !URL.canParse(source.url!)) {
+      fail("source.url", `source.url ${JSON.stringify(source.url)} is not a valid URL`);
+    }
+    if (baseVolume) {
+      fail(
+        "baseVolume",
+        "a volume is either uploaded (source) or an overlay on a base volume (baseVolume), not both",
+      );
+    }
+  }
+  if (baseVolume) {
+    const byKey = set(baseVolume.key);
+    const byName = set(baseVolume.pool) || set(baseVolume.name);
+    if (byKey && byName) {
+      fail("baseVolume", "baseVolume takes a key, or a pool and a name, not both");
+    } else if (!byKey && !(set(baseVolume.pool) && set(baseVolume.name))) {
+      fail(
+        "baseVolume",
+        "baseVolume needs a key (e.g. base.key), or both pool and name of the base volume",
+      );
+    }
+    if (inputs.format === "raw") {
+      fail(
+        "format",
+        'an overlay on a base volume is a qcow2 image: set format to "qcow2" or leave it out',
+      );
+    }
+  }
+  if (!source && !baseVolume && !set(inputs.capacity)) {
+    fail(
+      "capacity",
+      'capacity is required for an empty volume (e.g. "20GiB"); a volume with source or baseVolume takes the image\'s size',
+    );
+  }
+  if (known(inputs.capacity) && parseSize(inputs.capacity) === 0) {
+    fail("capacity", "capacity must be more than 0 bytes");
+  }
+  return failures;
+}
+
+/** true, or why the path is not a file this machine can read. */
+function fileStatus(path: string): boolean | string {
+  const absolute = resolve(path);
+  try {
+    return statSync(absolute).isFile() || `${absolute} is not a regular file`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `${absolute} does not exist on the machine running Pulumi (a relative path starts from the program's directory)`
+      : `cannot read ${absolute}: ${(error as Error).message}`;
+  }
+}
+
+/** The format a volume made from these inputs gets; undefined: the uploaded image's format. */
+export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefined {
+  if (inputs.format) return inputs.format;
+  if (inputs.baseVolume) return "qcow2";
+  return inputs.source ? undefined : "raw";
+}
+
+export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult {
+  const replaces: string[] = [];
+  for (const name of ["name", "pool", "host", "baseVolume"] as const) {
+    if (changed(olds[name], news[name])) replaces.push(name);
+  }
+  const format: string | undefined = expectedFormat(news);
+  if (format === UNKNOWN || (format !== undefined && format !== formatClass(olds.format))) {
+    replaces.push("format");
+  }
+  if (sourceChanged(olds, news)) replaces.push("source");
+
+  let grows = false;
+  if (replaces.length === 0 && set(news.capacity)) {
+    const wanted = parseSize(news.capacity);
+    if (news.capacity === UNKNOWN || wanted === undefined) grows = true;
+    else if (wanted > olds.capacity) grows = true;
+    else if (wanted < olds.capacity) throw new Error(shrinkMessage(wanted, olds.capacity));
+  }
+
+  const sameHome =
+    news.name === olds.name && news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "");
+  const autoNamed = (news as unknown as Record<string, unknown>).__autoNamed === "name";
+  return {
+    changes: replaces.length > 0 || grows,
+    replaces,
+    // A fixed name in the same pool: the old volume must go before the new one can be created.
+    deleteBeforeReplace: replaces.length > 0 && sameHome && !autoNamed,
+  };
+}
+
+export function shrinkMessage(wanted: number, current: number): string {
+  return `capacity ${formatSize(wanted)} (${wanted} bytes) is smaller than the volume's current ${formatSize(current)} (${current} bytes): a volume only grows, since shrinking would cut off its data. Set capacity to at least ${current}, or replace the volume (pulumi up --replace <urn>) to recreate it smaller`;
+}
+
+function changed(old: unknown, value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  return !deepEqual(old, value);
+}
+
+/**
+ * Another path or URL replaces the volume. A sha256 replaces it only if it differs from the digest
+ * of what was uploaded, so adding the digest of the current content changes nothing.
+ */
+function sourceChanged(olds: VolumeOutputs, news: VolumeInputs): boolean {
+  const old = olds.source;
+  const source = news.source;
+  if (!old || !source) return Boolean(old) !== Boolean(source);
+  if (changed(old.path, source.path) || changed(old.url, source.url)) return true;
+  if (!set(source.sha256)) return false;
+  if (source.sha256 === UNKNOWN) return true;
+  const digest = source.sha256!.toLowerCase();
+  return digest !== old.sha256?.toLowerCase() && digest !== olds.contentSha256;
+}

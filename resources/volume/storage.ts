@@ -1,0 +1,145 @@
+/**
+ * Storage calls shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
+ * volume by key (telling "gone" from "its pool is stopped"), creating one with a message users can
+ * act on when the name is taken, refreshing a pool while other volumes are being built, and
+ * removing a half-made volume.
+ */
+import {
+  ErrorCode,
+  Libvirt,
+  RemoteNonnullStoragePool,
+  RemoteNonnullStorageVol,
+  hasErrorCode,
+  isNoStoragePool,
+  isNotFound,
+} from "../../rpc";
+import type { ResourceContext } from "../../provider/resource";
+
+/** How long a pool refresh waits for other volumes being built in the pool. */
+const REFRESH_PATIENCE_MS = 120_000;
+const REFRESH_RETRY_MS = 250;
+
+/** The running pool called `name`; a missing or stopped pool fails with what to do. */
+export async function runningPool(lv: Libvirt, name: string): Promise<RemoteNonnullStoragePool> {
+  let pool: RemoteNonnullStoragePool;
+  try {
+    ({ pool } = await lv.StoragePoolLookupByName({ name }));
+  } catch (error) {
+    if (isNoStoragePool(error)) {
+      throw new Error(
+        `storage pool ${JSON.stringify(name)} does not exist: create it first (a virtwire Pool) and pass its name`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  if (!(await lv.StoragePoolIsActive({ pool })).active) {
+    throw new Error(
+      `storage pool ${JSON.stringify(name)} is not running: start it (virsh pool-start ${name}) and try again`,
+    );
+  }
+  return pool;
+}
+
+/**
+ * The volume with this key, or undefined when it no longer exists. A volume whose pool is stopped
+ * cannot be looked up either; that is an error, not a deletion.
+ */
+export async function findVolume(
+  lv: Libvirt,
+  key: string,
+  poolName: string | undefined,
+): Promise<RemoteNonnullStorageVol | undefined> {
+  try {
+    return (await lv.StorageVolLookupByKey({ key })).vol;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    if (poolName !== undefined) await assertPoolNotStopped(lv, poolName, key);
+    return undefined;
+  }
+}
+
+async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Promise<void> {
+  let pool: RemoteNonnullStoragePool;
+  try {
+    ({ pool } = await lv.StoragePoolLookupByName({ name }));
+  } catch (error) {
+    if (isNotFound(error)) return; // the pool is gone, and its volumes with it
+    throw error;
+  }
+  if (!(await lv.StoragePoolIsActive({ pool })).active) {
+    throw new Error(
+      `storage pool ${name} is not running, so volume ${key} cannot be found: start the pool (virsh pool-start ${name}) and try again`,
+    );
+  }
+}
+
+/** STORAGE_VOL_CREATE_XML, with a useful message when the name is taken. */
+export async function createVolume(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  xml: string,
+  name: string,
+  hint = "",
+): Promise<RemoteNonnullStorageVol> {
+  try {
+    return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
+  } catch (error) {
+    if (hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) {
+      throw new Error(
+        `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${hint}; if it is left over from a failed run, delete it (virsh vol-delete ${name} --pool ${pool.name})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * STORAGE_POOL_REFRESH: makes libvirt read a volume's content again (its format and, for qcow2,
+ * its virtual size) after an upload. libvirt refuses while another volume of the pool is being
+ * built ("pool has asynchronous jobs running"), which parallel creates in one pool cause; retried.
+ */
+export async function refreshPool(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<void> {
+  const deadline = Date.now() + REFRESH_PATIENCE_MS;
+  for (;;) {
+    try {
+      await lv.StoragePoolRefresh({ pool, flags: 0 });
+      return;
+    } catch (error) {
+      const busy =
+        hasErrorCode(error, ErrorCode.OPERATION_INVALID) && /asynchronous jobs/.test(error.message);
+      if (!busy || Date.now() > deadline) throw error;
+      await sleep(REFRESH_RETRY_MS);
+    }
+  }
+}
+
+/** Removes a volume this create made before it failed; a failure to do so is reported, not thrown. */
+export async function removeHalfMade(
+  lv: Libvirt,
+  vol: RemoteNonnullStorageVol,
+  ctx: ResourceContext,
+): Promise<void> {
+  try {
+    await lv.StorageVolDelete({ vol, flags: 0 });
+  } catch (error) {
+    if (isNotFound(error)) return;
+    ctx.log(
+      `virtwire: could not delete the half-created volume ${vol.name} in pool ${vol.pool}: ${(error as Error).message}; delete it with virsh vol-delete ${vol.name} --pool ${vol.pool}`,
+    );
+  }
+}
+
+/** Deletes a volume; one that is already gone is not an error. */
+export async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<void> {
+  try {
+    await lv.StorageVolDelete({ vol, flags: 0 });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}

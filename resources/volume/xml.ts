@@ -1,0 +1,104 @@
+/**
+ * Storage volume XML (https://libvirt.org/formatstorage.html#storage-volume-xml), built for
+ * STORAGE_VOL_CREATE_XML and read back from STORAGE_VOL_GET_XML_DESC:
+ *
+ *   <volume>
+ *     <name>disk.qcow2</name>
+ *     <capacity unit="bytes">…</capacity>      what the guest sees (qcow2: the virtual size)
+ *     <allocation unit="bytes">0</allocation>  omitted, libvirt would allocate the whole capacity
+ *     <target> <format type="raw|qcow2|iso|…"/> <path>…</path> </target>
+ *     <backingStore> <path>/base.qcow2</path> <format type="qcow2"/> </backingStore>
+ *   </volume>
+ *
+ * libvirt adds `<key>`, `<physical>`, permissions and timestamps; a dir pool reads the format from
+ * the file's content when it refreshes, so a raw volume holding an ISO image reads back as `iso`.
+ */
+import { create } from "xmlbuilder2";
+import { attr, element, parseXml, text } from "../../provider/xml";
+
+export interface VolumeSpec {
+  name: string;
+  /** Bytes; may be left out for an overlay, which then takes its base's capacity. */
+  capacity?: number;
+  format: string;
+  backingStore?: { path: string; format: string };
+}
+
+export function buildVolumeXml(spec: VolumeSpec): string {
+  const volume = create().ele("volume");
+  volume.ele("name").txt(spec.name);
+  if (spec.capacity !== undefined) {
+    volume.ele("capacity", { unit: "bytes" }).txt(String(spec.capacity));
+  }
+  // Sparse: a raw file of `capacity` bytes with nothing allocated, a qcow2 file without preallocation.
+  volume.ele("allocation", { unit: "bytes" }).txt("0");
+  volume.ele("target").ele("format", { type: spec.format });
+  if (spec.backingStore) {
+    const backing = volume.ele("backingStore");
+    backing.ele("path").txt(spec.backingStore.path);
+    backing.ele("format", { type: spec.backingStore.format });
+  }
+  return volume.end({ headless: true, prettyPrint: true });
+}
+
+export interface VolumeDescription {
+  name: string;
+  key: string;
+  path: string;
+  /** libvirt's probe of the content: `raw`, `qcow2`, `iso`, …; `raw` when it reports none. */
+  format: string;
+  capacity: number;
+  allocation: number;
+  backingStore?: { path: string; format?: string };
+}
+
+export function readVolumeXml(xml: string): VolumeDescription {
+  const volume = parseXml(xml, "volume");
+  const target = element(volume, "target");
+  const backing = element(volume, "backingStore");
+  const backingPath = text(backing, "path");
+  return {
+    name: text(volume, "name") ?? "",
+    key: text(volume, "key") ?? "",
+    path: text(target, "path") ?? "",
+    format: attr(element(target, "format"), "type") ?? "raw",
+    capacity: bytes(element(volume, "capacity")),
+    allocation: bytes(element(volume, "allocation")),
+    backingStore:
+      backingPath === undefined
+        ? undefined
+        : { path: backingPath, format: attr(element(backing, "format"), "type") },
+  };
+}
+
+/** libvirt's size units (`unit='bytes'` when it writes them; K, MiB, G… as users may). */
+const UNIT_FACTORS: Record<string, number> = {
+  b: 1,
+  bytes: 1,
+  k: 1024,
+  kib: 1024,
+  kb: 1000,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  mb: 1000 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  gb: 1000 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  tb: 1000 ** 4,
+};
+
+function bytes(node: ReturnType<typeof element>): number {
+  const value = Number(text(node) ?? "0");
+  const unit = (attr(node, "unit") ?? "bytes").toLowerCase();
+  return value * (UNIT_FACTORS[unit] ?? 1);
+}
+
+/**
+ * Which of the two input formats a volume's probed format counts as: qcow2 is qcow2; anything else
+ * (raw, iso, …) is content kept byte for byte, which is what `raw` asks for.
+ */
+export function formatClass(format: string | undefined): "raw" | "qcow2" {
+  return format === "qcow2" ? "qcow2" : "raw";
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Makes a Pulumi CLI (pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs) available
+# for tests and the quick start, without network access beyond the package registries.
+#
+#   scripts/pulumi-cli.sh [bin]   ensure a CLI, print its bin directory on stdout
+#   scripts/pulumi-cli.sh env     ensure a CLI, print `export PATH=…` and the offline settings
+#   scripts/pulumi-cli.sh build   build from the Go modules even if another CLI is on PATH
+#
+# Where the CLI comes from, first match wins:
+#   1. `pulumi` on PATH with `pulumi-language-nodejs` beside it or on PATH;
+#   2. an earlier result of this script in the cache;
+#   3. the official installer (get.pulumi.com), tried with short time-outs;
+#   4. a build from Pulumi's Go modules through the Go module proxy (scripts/pulumi-cli/).
+# Results are cached outside the repository, in $VIRTWIRE_CACHE_DIR/pulumi/<version>/bin
+# (default /var/cache/virtwire, or ~/.cache/virtwire when that is not writable), so a machine
+# installs or builds once. Messages go to stderr; stdout carries only the result.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WRAPPER="$HERE/pulumi-cli"
+REPO="$(dirname "$HERE")"
+
+# The version built from source: must match the require lines of scripts/pulumi-cli/go.mod.
+BUILD_VERSION="v3.260.0"
+# The version asked of the installer: the @pulumi/pulumi in node_modules, if any.
+install_version() {
+	local v
+	v="$(node -p 'require("@pulumi/pulumi/package.json").version' 2>/dev/null || true)"
+	echo "${v:-${BUILD_VERSION#v}}"
+}
+
+log() { echo "pulumi-cli: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+cache_root() {
+	if [ -n "${VIRTWIRE_CACHE_DIR:-}" ]; then
+		echo "$VIRTWIRE_CACHE_DIR"
+	elif mkdir -p /var/cache/virtwire 2>/dev/null && [ -w /var/cache/virtwire ]; then
+		echo /var/cache/virtwire
+	else
+		echo "${XDG_CACHE_HOME:-$HOME/.cache}/virtwire"
+	fi
+}
+CACHE="$(cache_root)/pulumi"
+
+# The Node.js dynamic-provider plugin, as shipped next to `pulumi` in official releases (and at
+# the root of the @pulumi/pulumi npm package). It resolves the SDK from its working directory,
+# which the engine sets to the program's directory.
+write_nodejs_plugin() {
+	cat >"$1/pulumi-resource-pulumi-nodejs" <<'EOF'
+#!/bin/sh
+PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")
+if [ ! -z "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" ]; then
+    node "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" $@
+fi
+EOF
+	chmod +x "$1/pulumi-resource-pulumi-nodejs"
+}
+
+# 1. An ambient CLI.
+from_path() {
+	local pulumi dir
+	pulumi="$(command -v pulumi 2>/dev/null)" || return 1
+	dir="$(dirname "$(readlink -f "$pulumi")")"
+	if [ ! -x "$dir/pulumi-language-nodejs" ] && ! command -v pulumi-language-nodejs >/dev/null; then
+		log "ignoring $pulumi: no pulumi-language-nodejs beside it or on PATH"
+		return 1
+	fi
+	if [ ! -x "$dir/pulumi-resource-pulumi-nodejs" ] &&
+		! command -v pulumi-resource-pulumi-nodejs >/dev/null; then
+		log "warning: $pulumi has no pulumi-resource-pulumi-nodejs beside it; dynamic providers need it"
+	fi
+	echo "$dir"
+}
+
+# A cached build is valid when its stamp matches the wrapper module's current contents.
+wrapper_hash() {
+	(cd "$WRAPPER" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# 2. An earlier result in the cache.
+from_cache() {
+	local d
+	d="$CACHE/$BUILD_VERSION"
+	if [ -x "$d/bin/pulumi" ] && [ "$(cat "$d/stamp" 2>/dev/null)" = "build $(wrapper_hash)" ]; then
+		echo "$d/bin"
+		return 0
+	fi
+	d="$CACHE/v$(install_version)"
+	if [ -x "$d/bin/pulumi" ] && [ "$(cat "$d/stamp" 2>/dev/null)" = "installer" ]; then
+		echo "$d/bin"
+		return 0
+	fi
+	return 1
+}
+
+# 3. The official installer. Here it fails at once (no DNS); elsewhere it may hang, hence the limits.
+from_installer() {
+	[ "${VIRTWIRE_PULUMI_NO_INSTALLER:-}" = "1" ] && return 1
+	command -v curl >/dev/null || return 1
+	local d tmp version
+	version="$(install_version)"
+	d="$CACHE/v$version"
+	tmp="$(mktemp -d "$CACHE/.install.XXXXXX")"
+	log "trying the official installer for $version"
+	if curl -fsSL --connect-timeout 5 --max-time 30 https://get.pulumi.com -o "$tmp/install.sh" 2>/dev/null &&
+		timeout 300 sh "$tmp/install.sh" --version "$version" --install-root "$tmp/root" \
+			--no-edit-path >&2 2>&1 &&
+		[ -x "$tmp/root/bin/pulumi" ] && [ -x "$tmp/root/bin/pulumi-language-nodejs" ]; then
+		[ -x "$tmp/root/bin/pulumi-resource-pulumi-nodejs" ] || write_nodejs_plugin "$tmp/root/bin"
+		echo installer >"$tmp/root/stamp"
+		rm -rf "$d" && mv "$tmp/root" "$d"
+		rm -rf "$tmp"
+		echo "$d/bin"
+		return 0
+	fi
+	rm -rf "$tmp"
+	log "the installer is not reachable; building from the Go modules instead"
+	return 1
+}
+
+# 4. A build from the Go modules. See scripts/pulumi-cli/README.md.
+from_source() {
+	command -v go >/dev/null || die "no Pulumi CLI, no installer, and no Go toolchain to build one"
+	local d tmp flags t0 t1
+	d="$CACHE/$BUILD_VERSION"
+	rm -rf "$CACHE"/.build.* # left by an interrupted build; we hold the lock
+	tmp="$(mktemp -d "$CACHE/.build.XXXXXX")"
+	mkdir -p "$tmp/bin"
+	# -mod=readonly: the committed go.sum is exact, and a build never edits the repository.
+	flags=(-mod=readonly -buildvcs=false -trimpath -tags osusergo,grpcnotrace
+		-ldflags "-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$BUILD_VERSION")
+	log "building Pulumi $BUILD_VERSION from the Go modules (several minutes on 2 cores)"
+	t0=$(date +%s)
+	# `go list -deps` fetches the modules the two programs need. Not `go mod download`: it also
+	# wants each module's .info, which the proxy here refuses for some pseudo-versions (gocloud.dev).
+	(cd "$WRAPPER" && go list -mod=readonly -deps github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+		./pulumi-language-nodejs >/dev/null) >&2 || die "fetching the Go modules failed (see above)"
+	t1=$(date +%s)
+	log "modules ready in $((t1 - t0)) s"
+	(cd "$WRAPPER" && nice -n 10 go build "${flags[@]}" -o "$tmp/bin/pulumi" \
+		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2 || die "building pulumi failed (see above)"
+	t0=$(date +%s)
+	log "pulumi built in $((t0 - t1)) s"
+	(cd "$WRAPPER" && nice -n 10 go build "${flags[@]}" -o "$tmp/bin/pulumi-language-nodejs" \
+		./pulumi-language-nodejs) >&2 || die "building pulumi-language-nodejs failed (see above)"
+	t1=$(date +%s)
+	log "pulumi-language-nodejs built in $((t1 - t0)) s"
+	write_nodejs_plugin "$tmp/bin"
+	echo "build $(wrapper_hash)" >"$tmp/stamp"
+	rm -rf "$d" && mkdir -p "$d" && mv "$tmp/bin" "$tmp/stamp" "$d/"
+	rm -rf "$tmp"
+	echo "$d/bin"
+}
+
+ensure() {
+	local mode="$1"
+	mkdir -p "$CACHE"
+	if [ "$mode" != build ]; then
+		from_path && return 0
+		from_cache && return 0
+	fi
+	# One build per machine at a time; whoever waited finds the result in the cache.
+	exec 9>"$CACHE/.lock"
+	flock 9
+	if [ "$mode" = build ]; then
+		from_source
+	else
+		from_cache || from_installer || from_source
+	fi
+	exec 9>&-
+}
+
+cd "$REPO"
+case "${1:-bin}" in
+bin) ensure bin ;;
+build) ensure build ;;
+env)
+	dir="$(ensure bin)" || exit 1
+	echo "export PATH=\"$dir:\$PATH\""
+	echo "export PULUMI_SKIP_UPDATE_CHECK=true"
+	echo "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+	;;
+-h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$1' (try --help)" ;;
+esac

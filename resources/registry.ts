@@ -1,16 +1,19 @@
 /** Every resource kind the provider serves, by the name in its `__kind` input. */
 import type { Registry } from "../provider/dispatch";
+import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
 
 export const registry: Registry = {
   handlers: {
+    CloudInitDisk: cloudInitDiskHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
   },
   nouns: {
+    CloudInitDisk: "cloud-init disk",
     Network: "network",
     Pool: "storage pool",
     Volume: "volume",

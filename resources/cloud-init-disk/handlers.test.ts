@@ -1,0 +1,104 @@
+import { UNKNOWN } from "../../provider/check";
+import type { DiffResult } from "../../provider/resource";
+import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
+import { cloudInitDiskHandlers, contentHash, diskName } from "./handlers";
+
+const inputs = (fields: Partial<CloudInitDiskInputs> = {}): CloudInitDiskInputs =>
+  ({
+    __logicalName: "seed",
+    pool: "images",
+    userData: "#cloud-config\npassword: hunter2\n",
+    ...fields,
+  }) as CloudInitDiskInputs;
+
+const outputsOf = (given: CloudInitDiskInputs): CloudInitDiskOutputs => ({
+  ...given,
+  name: diskName(given)!,
+  key: `/srv/images/${diskName(given)}`,
+  path: `/srv/images/${diskName(given)}`,
+  size: 374784,
+  instanceId: "iid-0123456789abcdef",
+});
+
+const diff = (olds: CloudInitDiskOutputs, news: CloudInitDiskInputs) =>
+  cloudInitDiskHandlers.diff!("id", olds, news) as DiffResult;
+
+describe("CloudInitDisk names", () => {
+  it("are the resource name and 7 hex digits of the data, the same for the same data", () => {
+    expect(diskName(inputs())).toMatch(/^seed-[0-9a-f]{7}$/);
+    expect(diskName(inputs())).toBe(diskName(inputs()));
+    expect(diskName(inputs({ userData: "#cloud-config\n" }))).not.toBe(diskName(inputs()));
+    expect(diskName(inputs({ networkConfig: "version: 2\n" }))).not.toBe(diskName(inputs()));
+  });
+
+  it("hash each part with its name and length, so moving bytes between parts counts", () => {
+    expect(contentHash(inputs({ userData: "ab", metaData: "c" }))).not.toBe(
+      contentHash(inputs({ userData: "a", metaData: "bc" })),
+    );
+    // Pinned: a derived name must not change between virtwire versions.
+    expect(contentHash(inputs({ userData: "hello" }))).toBe(
+      "84033395644038afcfc3277dd2d67aa6a8183e9189e0a533a53527a29cde885b",
+    );
+  });
+
+  it("keep a given name, and are unknown while the data is", () => {
+    expect(diskName(inputs({ name: "seed.iso" }))).toBe("seed.iso");
+    expect(diskName(inputs({ userData: UNKNOWN }))).toBeUndefined();
+  });
+
+  it("replace characters libvirt refuses in the resource name", () => {
+    expect(diskName(inputs({ __logicalName: "web/01 seed" } as never))).toMatch(
+      /^web-01-seed-[0-9a-f]{7}$/,
+    );
+  });
+});
+
+describe("CloudInitDisk diff", () => {
+  it("sees no change for the same data", () => {
+    expect(diff(outputsOf(inputs()), inputs())).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("replaces the disk create-first under a new name when the data changes", () => {
+    const changed = inputs({ userData: "#cloud-config\npassword: other\n" });
+    expect(diff(outputsOf(inputs()), changed)).toEqual({
+      changes: true,
+      replaces: ["userData", "name"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("replaces a disk with a fixed name delete-first, since the name stays taken", () => {
+    const olds = outputsOf(inputs({ name: "seed.iso" }));
+    expect(diff(olds, inputs({ name: "seed.iso", metaData: "local-hostname: web\n" }))).toEqual({
+      changes: true,
+      replaces: ["metaData"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("replaces create-first when moving to another pool", () => {
+    const olds = outputsOf(inputs({ name: "seed.iso" }));
+    expect(diff(olds, inputs({ name: "seed.iso", pool: "other" }))).toMatchObject({
+      replaces: ["pool"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("treats data unknown in preview as a replacement", () => {
+    expect(diff(outputsOf(inputs()), inputs({ userData: UNKNOWN })).replaces).toEqual([
+      "userData",
+      "name",
+    ]);
+  });
+});
+
+describe("CloudInitDisk check", () => {
+  it("accepts what the seed builder can build, and skips unknown data", () => {
+    expect(cloudInitDiskHandlers.check!(inputs())).toEqual([]);
+    expect(cloudInitDiskHandlers.check!(inputs({ userData: UNKNOWN }))).toEqual([]);
+  });
+});

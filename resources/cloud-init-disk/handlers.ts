@@ -1,0 +1,178 @@
+/**
+ * CloudInitDisk: the NoCloud seed image (nocloud.ts) built in memory and streamed into a raw
+ * volume; nothing touches the client's disk. The id is the volume's key.
+ *
+ * Every change of the data replaces the disk. Without a fixed `name` the volume is called
+ * `<resource name>-<7 hex of a hash of the data>`: the same data keeps its name (no diff, and
+ * preview shows the real name), new data gets a new name and path, so Pulumi creates the new disk
+ * beside the old one, moves the domain over, and only then deletes the old one; a running guest
+ * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
+ * name the old disk has to go first (deleteBeforeReplace).
+ */
+import { createHash } from "node:crypto";
+import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
+import { UNKNOWN } from "../../provider/check";
+import { deepEqual } from "../../provider/diff";
+import type { ResourceHandlers } from "../../provider/resource";
+import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
+import {
+  createVolume,
+  deleteVolume,
+  findVolume,
+  removeHalfMade,
+  runningPool,
+} from "../volume/storage";
+import { buildVolumeXml } from "../volume/xml";
+import { NoCloudSeed, buildNoCloudIso } from "./nocloud";
+
+const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
+
+export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudInitDiskOutputs> = {
+  check(inputs) {
+    if (CONTENT.some((key) => inputs[key] === UNKNOWN)) return [];
+    try {
+      buildNoCloudIso(seedOf(inputs));
+      return [];
+    } catch (error) {
+      return [
+        {
+          property: "userData",
+          reason: `cannot build the seed image: ${(error as Error).message}`,
+        },
+      ];
+    }
+  },
+
+  diff(_id, olds, news) {
+    const replaces: string[] = [];
+    for (const key of ["pool", "host", ...CONTENT] as const) {
+      if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
+    }
+    const name = diskName(news);
+    if (name === undefined || name !== olds.name) replaces.push("name");
+    const sameHome =
+      news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && name === olds.name;
+    return {
+      changes: replaces.length > 0,
+      replaces,
+      deleteBeforeReplace: replaces.length > 0 && sameHome,
+    };
+  },
+
+  async create(inputs, ctx) {
+    const lv = await ctx.connect(inputs.host);
+    const pool = await runningPool(lv, inputs.pool);
+    const { image, instanceId } = buildNoCloudIso(seedOf(inputs));
+    const name = diskName(inputs)!;
+    const vol = await createVolume(
+      lv,
+      pool,
+      buildVolumeXml({ name, capacity: image.length, format: "raw" }),
+      name,
+      inputs.name
+        ? ""
+        : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
+    );
+    try {
+      await uploadVolume(lv, vol, once(image), { sparse: true });
+      return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
+    } catch (error) {
+      await removeHalfMade(lv, vol, ctx);
+      throw error;
+    }
+  },
+
+  async read(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const vol = await findVolume(lv, id, props.pool);
+    return vol && describe(lv, vol, props, props.instanceId);
+  },
+
+  // diff replaces the disk on every change, so an update only reports the disk as it is.
+  async update(id, olds, news, ctx) {
+    const lv = await ctx.connect(news.host);
+    const vol = await findVolume(lv, id, news.pool);
+    if (!vol)
+      throw new Error(`cloud-init disk ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    return describe(lv, vol, news, olds.instanceId);
+  },
+
+  async delete(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const vol = await findVolume(lv, id, props.pool);
+    if (vol) await deleteVolume(lv, vol);
+  },
+};
+
+function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {
+  return {
+    userData: inputs.userData,
+    metaData: inputs.metaData,
+    networkConfig: inputs.networkConfig,
+    vendorData: inputs.vendorData,
+  };
+}
+
+/** The given name, or `<resource name>-<7 hex>` of the data; undefined while the data is unknown. */
+export function diskName(inputs: CloudInitDiskInputs): string | undefined {
+  if (inputs.name !== undefined && inputs.name !== null) {
+    return inputs.name === UNKNOWN ? undefined : inputs.name;
+  }
+  if (CONTENT.some((key) => inputs[key] === UNKNOWN)) return undefined;
+  const logicalName = (inputs as unknown as Record<string, unknown>).__logicalName;
+  return `${nameBase(String(logicalName ?? "cloud-init"))}-${contentHash(inputs).slice(0, 7)}`;
+}
+
+/**
+ * SHA-256 over the parts, each preceded by its name and byte length, so that moving bytes from one
+ * part to another changes it. Part of every derived name: it must never change between versions.
+ */
+export function contentHash(inputs: CloudInitDiskInputs): string {
+  const hash = createHash("sha256");
+  for (const key of CONTENT) {
+    const value = inputs[key];
+    if (value === undefined || value === null) continue;
+    const data = Buffer.from(value, "utf8");
+    hash.update(`${key}\0${data.length}\0`).update(data);
+  }
+  return hash.digest("hex");
+}
+
+/** The resource name with characters libvirt refuses in volume names replaced by `-`. */
+function nameBase(logicalName: string): string {
+  return (
+    logicalName
+      .replace(/[^A-Za-z0-9_.+:-]/g, "-")
+      .replace(/^[^A-Za-z0-9_]+/, "")
+      .slice(0, 90) || "cloud-init"
+  );
+}
+
+async function* once(image: Buffer): AsyncGenerator<Buffer> {
+  yield image;
+}
+
+async function describe(
+  lv: Libvirt,
+  vol: RemoteNonnullStorageVol,
+  carried: CloudInitDiskInputs | CloudInitDiskOutputs,
+  instanceId: string,
+): Promise<CloudInitDiskOutputs> {
+  const [info, { name: path }] = await Promise.all([
+    lv.StorageVolGetInfo({ vol }),
+    lv.StorageVolGetPath({ vol }),
+  ]);
+  return {
+    name: vol.name,
+    pool: vol.pool,
+    host: carried.host,
+    userData: carried.userData,
+    metaData: carried.metaData,
+    networkConfig: carried.networkConfig,
+    vendorData: carried.vendorData,
+    key: vol.key,
+    path,
+    size: Number(info.capacity),
+    instanceId,
+  } satisfies CloudInitDiskOutputs;
+}

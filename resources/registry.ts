@@ -1,6 +1,7 @@
 /** Every resource kind the provider serves, by the name in its `__kind` input. */
 import type { Registry } from "../provider/dispatch";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
+import { domainHandlers } from "./domain/handlers";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
@@ -8,12 +9,14 @@ import { volumeHandlers } from "./volume/handlers";
 export const registry: Registry = {
   handlers: {
     CloudInitDisk: cloudInitDiskHandlers,
+    Domain: domainHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
   },
   nouns: {
     CloudInitDisk: "cloud-init disk",
+    Domain: "domain",
     Network: "network",
     Pool: "storage pool",
     Volume: "volume",

@@ -301,6 +301,440 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["ip", "hostnames"],
     },
+    "virtwire:index:DomainType": {
+      type: "string",
+      description: "The hypervisor driver of a domain.",
+      enum: [
+        {
+          value: "kvm",
+          description: "Hardware virtualisation (needs /dev/kvm on the host).",
+        },
+        {
+          value: "qemu",
+          description: "Plain QEMU emulation (TCG): slow, works without KVM.",
+        },
+      ],
+    },
+    "virtwire:index:DomainFirmware": {
+      type: "string",
+      description: "What the guest boots from.",
+      enum: [
+        {
+          value: "bios",
+          description: "SeaBIOS (libvirt's default).",
+        },
+        {
+          value: "efi",
+          description:
+            "UEFI: `<os firmware='efi'>`; libvirt picks the firmware and manages the NVRAM file, which is removed with the domain.",
+        },
+      ],
+    },
+    "virtwire:index:DomainCpuMode": {
+      type: "string",
+      description: "How the guest CPU is modelled.",
+      enum: [
+        {
+          value: "host-passthrough",
+          description: "The host CPU as is (KVM only).",
+        },
+        {
+          value: "host-model",
+          description: "A named model close to the host CPU.",
+        },
+        {
+          value: "maximum",
+          description: "Every feature the hypervisor can offer (also under TCG).",
+        },
+        {
+          value: "custom",
+          description: "The named `model`.",
+        },
+      ],
+    },
+    "virtwire:index:DomainCpu": {
+      type: "object",
+      description: "The guest CPU. Changing it restarts the domain.",
+      properties: {
+        mode: {
+          $ref: "#/types/virtwire:index:DomainCpuMode",
+          description: "The CPU mode.",
+        },
+        model: {
+          type: "string",
+          description: "CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]+$",
+              help: "use a CPU model name such as Skylake-Client or qemu64",
+            },
+          },
+        },
+      },
+      required: ["mode"],
+    },
+    "virtwire:index:DomainBootDevice": {
+      type: "string",
+      description: "A device class to boot from.",
+      enum: [
+        {
+          value: "hd",
+          description: "The first disk.",
+        },
+        {
+          value: "cdrom",
+          description: "The first CD-ROM.",
+        },
+        {
+          value: "network",
+          description: "PXE on the first network interface.",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskBus": {
+      type: "string",
+      description: "The bus a disk is attached to.",
+      enum: [
+        {
+          value: "virtio",
+          description: "virtio-blk (`vdX`); the default for disks.",
+        },
+        {
+          value: "sata",
+          description: "SATA/AHCI (`sdX`); the default for CD-ROMs.",
+        },
+        {
+          value: "scsi",
+          description: "SCSI (`sdX`).",
+        },
+        {
+          value: "ide",
+          description: "IDE (`hdX`, only on the `pc` machine).",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskDevice": {
+      type: "string",
+      description: "What the guest sees.",
+      enum: [
+        {
+          value: "disk",
+          description: "A hard disk.",
+        },
+        {
+          value: "cdrom",
+          description: "A read-only CD-ROM drive.",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskFormat": {
+      type: "string",
+      description: "Image format of a disk's source.",
+      enum: [
+        {
+          value: "raw",
+          description: "A raw image (also ISO files).",
+        },
+        {
+          value: "qcow2",
+          description: "A qcow2 image.",
+        },
+      ],
+    },
+    "virtwire:index:DomainVolumeRef": {
+      type: "object",
+      description: "A storage volume, by pool and volume name.",
+      properties: {
+        pool: {
+          type: "string",
+          description: "Name of the storage pool.",
+        },
+        name: {
+          type: "string",
+          description: "Name of the volume in the pool.",
+        },
+      },
+      required: ["pool", "name"],
+    },
+    "virtwire:index:DomainDisk": {
+      type: "object",
+      description:
+        "A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding or removing a disk is applied live (hotplug); changing a CD-ROM's medium is applied live; changing any other setting of a disk restarts the domain. Disks are matched by `target` when given, otherwise by source, so reordering them changes nothing.",
+      properties: {
+        volume: {
+          $ref: "#/types/virtwire:index:DomainVolumeRef",
+          description: "A storage volume (e.g. from a virtwire Volume).",
+        },
+        file: {
+          type: "string",
+          description: "A file on the libvirt host (an image or an ISO).",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "use an absolute path on the libvirt host, e.g. /var/lib/libvirt/images/disk.qcow2",
+            },
+          },
+        },
+        device: {
+          $ref: "#/types/virtwire:index:DomainDiskDevice",
+          description: "Disk or CD-ROM (default: `disk`).",
+        },
+        bus: {
+          $ref: "#/types/virtwire:index:DomainDiskBus",
+          description: "The bus (default: `virtio` for disks, `sata` for CD-ROMs).",
+        },
+        target: {
+          type: "string",
+          description:
+            "Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).",
+          language: {
+            virtwire: {
+              pattern: "^(vd|sd|hd)[a-z]{1,2}$",
+              help: "use vd*, sd* or hd* followed by one or two letters, e.g. vdb",
+            },
+          },
+        },
+        readOnly: {
+          type: "boolean",
+          description: "Attach read-only (CD-ROMs always are).",
+        },
+        format: {
+          $ref: "#/types/virtwire:index:DomainDiskFormat",
+          description: "Image format (default: the volume's own format; `raw` for files).",
+        },
+      },
+    },
+    "virtwire:index:DomainCloudInitDisk": {
+      type: "object",
+      description:
+        "The NoCloud seed ISO (e.g. a virtwire CloudInitDisk), attached as a SATA CD-ROM. Give `path`, or `pool` and `name`. Changing it puts the new ISO in the drive and restarts the domain so cloud-init reads it.",
+      properties: {
+        path: {
+          type: "string",
+          description: "Path of the ISO on the libvirt host (a CloudInitDisk's `path` output).",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "use an absolute path on the libvirt host, e.g. /var/lib/libvirt/images/disk.qcow2",
+            },
+          },
+        },
+        pool: {
+          type: "string",
+          description: "Storage pool of the ISO volume.",
+        },
+        name: {
+          type: "string",
+          description: "Volume name of the ISO.",
+        },
+      },
+    },
+    "virtwire:index:DomainNetworkInterface": {
+      type: "object",
+      description:
+        "A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.",
+      properties: {
+        network: {
+          type: "string",
+          description: "Name of a libvirt network (e.g. a virtwire Network's `name`).",
+        },
+        bridge: {
+          type: "string",
+          description: "Name of a host bridge device.",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]{1,15}$",
+              help: "use a Linux interface name: at most 15 letters, digits and _ . -",
+            },
+          },
+        },
+        mac: {
+          type: "string",
+          description:
+            "MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).",
+          language: {
+            virtwire: {
+              pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+              help: "use a MAC address such as 52:54:00:12:34:56",
+            },
+          },
+        },
+        model: {
+          type: "string",
+          description: "NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_-]+$",
+              help: "use a NIC model name such as virtio, e1000e or rtl8139",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainGraphicsType": {
+      type: "string",
+      description: "The remote display protocol.",
+      enum: [
+        {
+          value: "vnc",
+          description: "VNC.",
+        },
+        {
+          value: "spice",
+          description: "SPICE.",
+        },
+      ],
+    },
+    "virtwire:index:DomainGraphics": {
+      type: "object",
+      description: "A graphical console. Changing it restarts the domain.",
+      properties: {
+        type: {
+          $ref: "#/types/virtwire:index:DomainGraphicsType",
+          description: "VNC or SPICE.",
+        },
+        listen: {
+          type: "string",
+          description:
+            "Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).",
+        },
+        port: {
+          type: "integer",
+          description:
+            "TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).",
+          language: {
+            virtwire: {
+              minimum: 5900,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+      required: ["type"],
+    },
+    "virtwire:index:DomainConsoleType": {
+      type: "string",
+      description: "Where the serial console goes.",
+      enum: [
+        {
+          value: "pty",
+          description: "A pseudo-terminal (`virsh console`).",
+        },
+        {
+          value: "file",
+          description: "A log file on the libvirt host.",
+        },
+      ],
+    },
+    "virtwire:index:DomainConsole": {
+      type: "object",
+      description: "The serial console (ttyS0). Changing it restarts the domain.",
+      properties: {
+        type: {
+          $ref: "#/types/virtwire:index:DomainConsoleType",
+          description: "pty or file (default: `pty`).",
+        },
+        path: {
+          type: "string",
+          description: "The log file, for type `file`.",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "use an absolute path on the libvirt host, e.g. /var/lib/libvirt/images/disk.qcow2",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainAddressSource": {
+      type: "string",
+      description: "Where IP addresses come from.",
+      enum: [
+        {
+          value: "lease",
+          description: "DHCP leases of libvirt networks (interfaces on a `network` only).",
+        },
+        {
+          value: "agent",
+          description:
+            "The QEMU guest agent (needs `qemuAgent: true` and the agent running in the guest).",
+        },
+        {
+          value: "any",
+          description: "Leases for interfaces on libvirt networks, the agent for the others.",
+        },
+      ],
+    },
+    "virtwire:index:DomainWaitForAddresses": {
+      type: "object",
+      description:
+        "Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.",
+      properties: {
+        timeout: {
+          type: "integer",
+          description: "Seconds to wait (default: 300).",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 3600,
+            },
+          },
+        },
+        source: {
+          $ref: "#/types/virtwire:index:DomainAddressSource",
+          description: "Where to look (default: `any`).",
+        },
+      },
+    },
+    "virtwire:index:DomainXmlPatch": {
+      type: "object",
+      description:
+        "Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: \"devices\", xml: \"<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.",
+      properties: {
+        parent: {
+          type: "string",
+          description:
+            "Path of element names below `<domain>`, e.g. `devices`, `features` or `clock`; missing elements are created. `.` is `<domain>` itself.",
+          language: {
+            virtwire: {
+              pattern: "^(\\.|[a-z][A-Za-z0-9_-]*(/[a-z][A-Za-z0-9_-]*)*)$",
+              help: "use element names separated by /, e.g. devices or features, or . for <domain>",
+            },
+          },
+        },
+        xml: {
+          type: "string",
+          description: "One or more XML elements to append.",
+        },
+      },
+      required: ["parent", "xml"],
+    },
+    "virtwire:index:DomainInterfaceState": {
+      type: "object",
+      description: "An interface as the domain has it, with its current addresses.",
+      properties: {
+        mac: {
+          type: "string",
+          description: "MAC address.",
+        },
+        network: {
+          type: "string",
+          description: "The libvirt network, if on one.",
+        },
+        bridge: {
+          type: "string",
+          description: "The host bridge, if on one.",
+        },
+        addresses: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "IPv4 and IPv6 addresses (without prefix) seen for this MAC.",
+        },
+      },
+      required: ["mac", "addresses"],
+    },
     "virtwire:index:VolumeFormat": {
       type: "string",
       description: "How a volume stores its data.",
@@ -661,6 +1095,438 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
+    },
+    "virtwire:index:Domain": {
+      description:
+        "A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, disk and interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced.",
+      inputProperties: {
+        name: {
+          type: "string",
+          description:
+            "Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use up to 100 letters, digits and _ . + : - , starting with a letter, digit or _",
+              autoName: true,
+            },
+          },
+        },
+        type: {
+          $ref: "#/types/virtwire:index:DomainType",
+          description:
+            "Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.",
+          default: "kvm",
+          replaceOnChanges: true,
+        },
+        vcpu: {
+          type: "integer",
+          default: 1,
+          description:
+            "Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4096,
+            },
+          },
+        },
+        maxVcpus: {
+          type: "integer",
+          description:
+            "vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4096,
+            },
+          },
+        },
+        memory: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          default: "512MiB",
+          description:
+            "Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.",
+          language: {
+            virtwire: {
+              units: "bytes",
+            },
+          },
+        },
+        maxMemory: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          description:
+            "Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.",
+          language: {
+            virtwire: {
+              units: "bytes",
+            },
+          },
+        },
+        machine: {
+          type: "string",
+          description:
+            "Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]+$",
+              help: "use a machine type such as q35, pc or pc-q35-7.2",
+            },
+          },
+        },
+        arch: {
+          type: "string",
+          description:
+            "Guest architecture, e.g. `x86_64` or `aarch64`. Default: the host's. Changing it replaces the domain.",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[a-z0-9_]+$",
+              help: "use an architecture name such as x86_64 or aarch64",
+            },
+          },
+        },
+        cpu: {
+          $ref: "#/types/virtwire:index:DomainCpu",
+          description:
+            "The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.",
+        },
+        firmware: {
+          $ref: "#/types/virtwire:index:DomainFirmware",
+          description: "BIOS or UEFI. Changing it replaces the domain.",
+          default: "bios",
+          replaceOnChanges: true,
+        },
+        boot: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainBootDevice",
+          },
+          description:
+            'Boot order, e.g. `["hd", "network"]` (default: libvirt\'s, the first disk). Changing it restarts the domain.',
+        },
+        kernel: {
+          type: "string",
+          description:
+            "Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "use an absolute path on the libvirt host, e.g. /var/lib/libvirt/images/disk.qcow2",
+            },
+          },
+        },
+        initrd: {
+          type: "string",
+          description:
+            "Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "use an absolute path on the libvirt host, e.g. /var/lib/libvirt/images/disk.qcow2",
+            },
+          },
+        },
+        cmdline: {
+          type: "string",
+          description:
+            "Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.",
+        },
+        disks: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainDisk",
+          },
+          default: [],
+          description: "Disks and CD-ROMs. Added and removed live.",
+        },
+        cloudInitDisk: {
+          $ref: "#/types/virtwire:index:DomainCloudInitDisk",
+          description: "The cloud-init seed ISO, attached as a SATA CD-ROM.",
+        },
+        networkInterfaces: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainNetworkInterface",
+          },
+          default: [],
+          description: "Network interfaces. Added and removed live.",
+        },
+        graphics: {
+          $ref: "#/types/virtwire:index:DomainGraphics",
+          description: "A VNC or SPICE display (default: none).",
+        },
+        console: {
+          $ref: "#/types/virtwire:index:DomainConsole",
+          description: "The serial console (default: a pty).",
+        },
+        qemuAgent: {
+          type: "boolean",
+          default: false,
+          description:
+            "Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.",
+        },
+        autostart: {
+          type: "boolean",
+          default: false,
+          description: "Start the domain when the host's libvirt starts. Changed live.",
+        },
+        running: {
+          type: "boolean",
+          default: true,
+          description:
+            "Desired power state, enforced on every update: a domain found stopped is started again, and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).",
+        },
+        shutdownTimeout: {
+          type: "integer",
+          default: 60,
+          description:
+            "Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 3600,
+            },
+          },
+        },
+        allowRestart: {
+          type: "boolean",
+          default: true,
+          description:
+            "Whether an update may restart the running domain to apply a change. When `false`, such an update fails before changing anything, naming the changes that need the restart.",
+        },
+        waitForAddresses: {
+          $ref: "#/types/virtwire:index:DomainWaitForAddresses",
+          description: "Wait for IP addresses on create and update (default: do not wait).",
+        },
+        xmlPatches: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlPatch",
+          },
+          description: "Escape hatch: raw XML appended to the generated domain XML.",
+        },
+        host: {
+          type: "string",
+          description:
+            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.",
+          replaceOnChanges: true,
+        },
+      },
+      properties: {
+        name: {
+          type: "string",
+          description:
+            "Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.",
+        },
+        type: {
+          $ref: "#/types/virtwire:index:DomainType",
+          description:
+            "Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.",
+        },
+        vcpu: {
+          type: "integer",
+          description:
+            "Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.",
+        },
+        maxVcpus: {
+          type: "integer",
+          description: "vCPUs the domain can grow to without a restart.",
+        },
+        memory: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          description: "Memory (`<currentMemory>`), in the spelling given when equal.",
+        },
+        maxMemory: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          description: "Memory the domain can grow to without a restart.",
+        },
+        machine: {
+          type: "string",
+          description: "Machine type (as libvirt expanded it, unless given and equal).",
+        },
+        arch: {
+          type: "string",
+          description: "Guest architecture.",
+        },
+        cpu: {
+          $ref: "#/types/virtwire:index:DomainCpu",
+          description:
+            "The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.",
+        },
+        firmware: {
+          $ref: "#/types/virtwire:index:DomainFirmware",
+          description: "BIOS or UEFI. Changing it replaces the domain.",
+        },
+        boot: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainBootDevice",
+          },
+          description:
+            'Boot order, e.g. `["hd", "network"]` (default: libvirt\'s, the first disk). Changing it restarts the domain.',
+        },
+        kernel: {
+          type: "string",
+          description:
+            "Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.",
+        },
+        initrd: {
+          type: "string",
+          description:
+            "Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.",
+        },
+        cmdline: {
+          type: "string",
+          description:
+            "Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.",
+        },
+        disks: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainDisk",
+          },
+          description: "Disks and CD-ROMs, with the target, bus and format libvirt uses.",
+        },
+        cloudInitDisk: {
+          $ref: "#/types/virtwire:index:DomainCloudInitDisk",
+          description: "The cloud-init seed ISO, attached as a SATA CD-ROM.",
+        },
+        networkInterfaces: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainNetworkInterface",
+          },
+          description: "Network interfaces, with their MAC addresses.",
+        },
+        graphics: {
+          $ref: "#/types/virtwire:index:DomainGraphics",
+          description: "A VNC or SPICE display (default: none).",
+        },
+        console: {
+          $ref: "#/types/virtwire:index:DomainConsole",
+          description: "The serial console (default: a pty).",
+        },
+        qemuAgent: {
+          type: "boolean",
+          description:
+            "Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.",
+        },
+        autostart: {
+          type: "boolean",
+          description: "Start the domain when the host's libvirt starts. Changed live.",
+        },
+        running: {
+          type: "boolean",
+          description:
+            "Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).",
+        },
+        shutdownTimeout: {
+          type: "integer",
+          description:
+            "Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.",
+        },
+        allowRestart: {
+          type: "boolean",
+          description:
+            "Whether an update may restart the running domain to apply a change. When `false`, such an update fails before changing anything, naming the changes that need the restart.",
+        },
+        waitForAddresses: {
+          $ref: "#/types/virtwire:index:DomainWaitForAddresses",
+          description: "Wait for IP addresses on create and update (default: do not wait).",
+        },
+        xmlPatches: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlPatch",
+          },
+          description: "Escape hatch: raw XML appended to the generated domain XML.",
+        },
+        host: {
+          type: "string",
+          description:
+            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.",
+        },
+        uuid: {
+          type: "string",
+          description: "libvirt's UUID of the domain (also the resource id).",
+        },
+        state: {
+          type: "string",
+          description:
+            "Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.",
+        },
+        macAddresses: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+          description: "MAC address of each network interface, in order.",
+        },
+        interfaces: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainInterfaceState",
+          },
+          description: "Each network interface with the IP addresses seen for it (when running).",
+        },
+        ipAddress: {
+          type: "string",
+          description: "The first IPv4 address of the first interface that has one.",
+        },
+        graphicsPort: {
+          type: "integer",
+          description: "The display's TCP port while running.",
+        },
+      },
+      required: [
+        "name",
+        "type",
+        "vcpu",
+        "memory",
+        "firmware",
+        "disks",
+        "networkInterfaces",
+        "qemuAgent",
+        "autostart",
+        "running",
+        "shutdownTimeout",
+        "allowRestart",
+        "uuid",
+        "state",
+        "macAddresses",
+        "interfaces",
+      ],
     },
     "virtwire:index:Volume": {
       description:

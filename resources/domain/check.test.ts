@@ -1,0 +1,233 @@
+import { Libvirt } from "../../rpc";
+import { createProvider } from "../../provider/dispatch";
+import { domainHandlers } from "./handlers";
+
+const provider = createProvider({
+  handlers: { Domain: domainHandlers },
+  nouns: { Domain: "domain" },
+});
+const good = { __kind: "Domain", __logicalName: "web", type: "qemu", memory: "128MiB" };
+
+async function check(inputs: Record<string, unknown>) {
+  return provider.check!({}, { ...good, ...inputs });
+}
+
+describe("check() of a Domain", () => {
+  const connect = jest.spyOn(Libvirt, "connect");
+  afterAll(() => {
+    // Every bad input was refused before virtwire tried to reach libvirt.
+    expect(connect).not.toHaveBeenCalled();
+    connect.mockRestore();
+  });
+
+  it("accepts a full, valid domain and fills in the defaults", async () => {
+    const { inputs, failures } = await check({
+      vcpu: 1,
+      maxVcpus: 4,
+      maxMemory: "1GiB",
+      kernel: "/boot/vmlinuz",
+      cmdline: "console=ttyS0",
+      disks: [{ volume: { pool: "default", name: "root" } }, { device: "cdrom" }],
+      cloudInitDisk: { path: "/var/lib/libvirt/images/seed.iso" },
+      networkInterfaces: [{ network: "default" }, { bridge: "br0", mac: "52:54:00:00:00:01" }],
+      qemuAgent: true,
+      waitForAddresses: { source: "any" },
+      xmlPatches: [
+        {
+          parent: "devices",
+          xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+        },
+      ],
+    });
+    expect(failures).toEqual([]);
+    expect(inputs).toMatchObject({
+      name: expect.stringMatching(/^web-[0-9a-f]{7}$/),
+      type: "qemu",
+      firmware: "bios",
+      running: true,
+      autostart: false,
+      allowRestart: true,
+      shutdownTimeout: 60,
+    });
+  });
+
+  const bad: [string, Record<string, unknown>, string, RegExp][] = [
+    ["an unknown hypervisor type", { type: "xen" }, "type", /one of "kvm", "qemu"/],
+    ["a name libvirt refuses", { name: "web server" }, "name", /letters, digits/],
+    ["a memory size that is not a size", { memory: "lots" }, "memory", /20GiB/],
+    ["memory that is not whole KiB", { memory: 134217729 }, "memory", /whole number of KiB/],
+    ["memory below 1MiB", { memory: "512KiB" }, "memory", /at least 1MiB/],
+    [
+      "memory above maxMemory",
+      { memory: "2GiB", maxMemory: "1GiB" },
+      "memory",
+      /more than maxMemory/,
+    ],
+    ["zero vCPUs", { vcpu: 0 }, "vcpu", /at least 1/],
+    ["more vCPUs than maxVcpus", { vcpu: 4, maxVcpus: 2 }, "vcpu", /more than maxVcpus/],
+    ["a misspelt property", { memroy: "1GiB" }, "memroy", /did you mean "memory"/],
+    ["an unknown cpu mode", { cpu: { mode: "host" } }, "cpu.mode", /host-passthrough/],
+    ["a custom cpu without a model", { cpu: { mode: "custom" } }, "cpu.model", /needs cpu.model/],
+    [
+      "a cpu model with another mode",
+      { cpu: { mode: "maximum", model: "qemu64" } },
+      "cpu.model",
+      /only used with/,
+    ],
+    ["a relative kernel path", { kernel: "vmlinuz" }, "kernel", /absolute path/],
+    ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
+    ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],
+    ["a boot device twice", { boot: ["hd", "hd"] }, "boot[1]", /twice/],
+    ["a disk without a source", { disks: [{ bus: "virtio" }] }, "disks[0]", /no source/],
+    [
+      "a disk with two sources",
+      { disks: [{ file: "/a.img", volume: { pool: "p", name: "v" } }] },
+      "disks[0]",
+      /both volume and file/,
+    ],
+    [
+      "a volume without its pool",
+      { disks: [{ volume: { name: "v" } }] },
+      "disks[0].volume.pool",
+      /required/,
+    ],
+    [
+      "an unknown disk bus",
+      { disks: [{ file: "/a.img", bus: "usb" }] },
+      "disks[0].bus",
+      /"virtio", "sata"/,
+    ],
+    [
+      "a target that does not fit the bus",
+      { disks: [{ file: "/a.img", target: "sdb" }] },
+      "disks[0].target",
+      /starting with vd/,
+    ],
+    [
+      "a target used twice",
+      {
+        disks: [
+          { file: "/a.img", target: "vdb" },
+          { file: "/b.img", target: "vdb" },
+        ],
+      },
+      "disks[1].target",
+      /already used/,
+    ],
+    [
+      "a virtio CD-ROM",
+      { disks: [{ device: "cdrom", bus: "virtio" }] },
+      "disks[0].bus",
+      /cannot be on the virtio bus/,
+    ],
+    [
+      "a writable CD-ROM",
+      { disks: [{ device: "cdrom", readOnly: false }] },
+      "disks[0].readOnly",
+      /always read-only/,
+    ],
+    [
+      "a cloud-init seed with a pool but no name",
+      { cloudInitDisk: { pool: "default" } },
+      "cloudInitDisk",
+      /path, or both pool and name/,
+    ],
+    [
+      "an interface on both a network and a bridge",
+      { networkInterfaces: [{ network: "n", bridge: "br0" }] },
+      "networkInterfaces[0]",
+      /exactly one/,
+    ],
+    [
+      "a malformed MAC",
+      { networkInterfaces: [{ network: "n", mac: "52:54:00:zz:00:01" }] },
+      "networkInterfaces[0].mac",
+      /MAC address/,
+    ],
+    [
+      "a multicast MAC",
+      { networkInterfaces: [{ network: "n", mac: "01:00:5e:00:00:01" }] },
+      "networkInterfaces[0].mac",
+      /multicast/,
+    ],
+    [
+      "a MAC used twice",
+      {
+        networkInterfaces: [
+          { network: "n", mac: "52:54:00:00:00:01" },
+          { network: "n", mac: "52:54:00:00:00:01" },
+        ],
+      },
+      "networkInterfaces[1].mac",
+      /already used/,
+    ],
+    [
+      "a display port below 5900",
+      { graphics: { type: "vnc", port: 80 } },
+      "graphics.port",
+      /at least 5900/,
+    ],
+    [
+      "a file console without a path",
+      { console: { type: "file" } },
+      "console.path",
+      /needs console.path/,
+    ],
+    ["a shutdown timeout below zero", { shutdownTimeout: -1 }, "shutdownTimeout", /at least 0/],
+    [
+      "agent addresses without the agent",
+      { networkInterfaces: [{ network: "n" }], waitForAddresses: { source: "agent" } },
+      "waitForAddresses.source",
+      /needs qemuAgent: true/,
+    ],
+    [
+      "lease addresses on a bridge",
+      { networkInterfaces: [{ bridge: "br0" }], waitForAddresses: { source: "lease" } },
+      "waitForAddresses.source",
+      /DHCP leases only on its own networks/,
+    ],
+    [
+      "waiting for addresses with no interface",
+      { waitForAddresses: {} },
+      "waitForAddresses",
+      /at least one entry/,
+    ],
+    [
+      "waiting for addresses of a stopped domain",
+      { running: false, networkInterfaces: [{ network: "n" }], waitForAddresses: {} },
+      "waitForAddresses",
+      /running: true/,
+    ],
+    [
+      "an XML patch that is not well-formed",
+      { xmlPatches: [{ parent: "devices", xml: "<rng><backend></rng>" }] },
+      "xmlPatches[0].xml",
+      /not well-formed/,
+    ],
+    [
+      "an XML patch adding a managed device",
+      { xmlPatches: [{ parent: "devices", xml: "<disk type='file'/>" }] },
+      "xmlPatches[0].xml",
+      /use disks or cloudInitDisk/,
+    ],
+    [
+      "an XML patch inside a device",
+      { xmlPatches: [{ parent: "devices/disk", xml: "<serial>x</serial>" }] },
+      "xmlPatches[0].parent",
+      /inside a device/,
+    ],
+    [
+      "an XML patch replacing the memory",
+      { xmlPatches: [{ parent: ".", xml: "<memory>1</memory>" }] },
+      "xmlPatches[0].xml",
+      /use maxMemory/,
+    ],
+  ];
+
+  it.each(bad)("refuses %s", async (...[, inputs, property, reason]) => {
+    const { failures } = await check(inputs);
+    expect(failures).toEqual([expect.objectContaining({ property })]);
+    expect(failures[0]!.reason).toMatch(reason);
+    expect(failures[0]!.reason).toContain(property.replace(/\.[^.]*$/, "").replace(/\[\d+\]$/, ""));
+  });
+});

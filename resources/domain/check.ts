@@ -1,0 +1,266 @@
+/**
+ * Domain rules that schema.json cannot express, checked after the schema's own (types, enums,
+ * patterns, bounds, sizes) and before anything reaches libvirt. Each failure names the property
+ * and what to do. Values not known yet (preview) are skipped.
+ */
+import type { CheckFailure } from "../../provider/resource";
+import type { DomainInputs } from "../../sdk/types";
+import {
+  bytes,
+  defaultBus,
+  formatBytes,
+  isSet,
+  isUnknown,
+  targetPrefix,
+  waitWithDefaults,
+} from "./normalize";
+import { checkPatches } from "./patches";
+
+type Rule = (inputs: DomainInputs) => CheckFailure[];
+
+export function checkDomain(inputs: DomainInputs): CheckFailure[] {
+  const patches: Rule = (domain) => checkPatches(domain.xmlPatches ?? []);
+  const rules = [sizes, direct, cpu, disks, cloudInit, interfaces, consoleRule, addresses, boot];
+  return [...rules, patches].flatMap((rule) => rule(inputs));
+}
+
+const fail = (property: string, reason: string): CheckFailure[] => [{ property, reason }];
+
+const sizes: Rule = (inputs) => {
+  const failures: CheckFailure[] = [];
+  for (const property of ["memory", "maxMemory"] as const) {
+    const value = bytes(inputs[property]);
+    if (value === undefined) continue;
+    if (value < 1024 * 1024) {
+      failures.push(
+        ...fail(property, `${property} must be at least 1MiB; got ${inputs[property]}`),
+      );
+    } else if (value % 1024 !== 0) {
+      failures.push(
+        ...fail(
+          property,
+          `${property} ${inputs[property]} is not a whole number of KiB: libvirt would round it and every run would see a difference; use e.g. ${formatBytes(value - (value % 1024))}`,
+        ),
+      );
+    }
+  }
+  const memory = bytes(inputs.memory);
+  const max = bytes(inputs.maxMemory);
+  if (memory !== undefined && max !== undefined && memory > max) {
+    failures.push(
+      ...fail(
+        "memory",
+        `memory ${inputs.memory} is more than maxMemory ${inputs.maxMemory}: raise maxMemory or lower memory`,
+      ),
+    );
+  }
+  const { vcpu, maxVcpus } = inputs;
+  if (typeof vcpu === "number" && typeof maxVcpus === "number" && vcpu > maxVcpus) {
+    failures.push(
+      ...fail(
+        "vcpu",
+        `vcpu ${vcpu} is more than maxVcpus ${maxVcpus}: raise maxVcpus or lower vcpu`,
+      ),
+    );
+  }
+  return failures;
+};
+
+const direct: Rule = (inputs) =>
+  (["initrd", "cmdline"] as const).flatMap((property) =>
+    isSet(inputs[property]) && !isSet(inputs.kernel)
+      ? fail(
+          property,
+          `${property} is only used for direct kernel boot: set kernel too, or remove ${property}`,
+        )
+      : [],
+  );
+
+const cpu: Rule = ({ cpu: spec }) => {
+  if (!spec || isUnknown(spec.mode)) return [];
+  if (spec.mode === "custom" && !isSet(spec.model)) {
+    return fail(
+      "cpu.model",
+      `cpu.mode "custom" needs cpu.model (e.g. "qemu64" or "Skylake-Client")`,
+    );
+  }
+  if (spec.mode !== "custom" && isSet(spec.model)) {
+    return fail(
+      "cpu.model",
+      `cpu.model is only used with cpu.mode "custom"; got mode ${JSON.stringify(spec.mode)}`,
+    );
+  }
+  return [];
+};
+
+const disks: Rule = (inputs) => {
+  const failures: CheckFailure[] = [];
+  const targets = new Map<string, number>();
+  (inputs.disks ?? []).forEach((disk, index) => {
+    const path = `disks[${index}]`;
+    const device = disk.device ?? "disk";
+    const bus = disk.bus ?? defaultBus(device);
+    if (isSet(disk.volume) && isSet(disk.file)) {
+      failures.push(...fail(path, `${path} has both volume and file: give one source`));
+    } else if (!isSet(disk.volume) && !isSet(disk.file) && device !== "cdrom") {
+      failures.push(
+        ...fail(
+          path,
+          `${path} has no source: give volume ({ pool, name }) or file (a path); only a cdrom may be empty`,
+        ),
+      );
+    }
+    if (device === "cdrom" && bus === "virtio") {
+      failures.push(
+        ...fail(
+          `${path}.bus`,
+          `${path} is a cdrom, which cannot be on the virtio bus: use sata (the default), scsi or ide`,
+        ),
+      );
+    }
+    if (device === "cdrom" && disk.readOnly === false) {
+      failures.push(
+        ...fail(
+          `${path}.readOnly`,
+          `${path} is a cdrom, which is always read-only: remove readOnly: false`,
+        ),
+      );
+    }
+    if (isSet(disk.target) && !isUnknown(disk.target) && !isUnknown(bus)) {
+      if (!disk.target.startsWith(targetPrefix(bus))) {
+        failures.push(
+          ...fail(
+            `${path}.target`,
+            `${path}.target ${disk.target} does not fit bus ${bus}: use a name starting with ${targetPrefix(bus)}`,
+          ),
+        );
+      }
+      const first = targets.get(disk.target);
+      if (first !== undefined) {
+        failures.push(
+          ...fail(
+            `${path}.target`,
+            `${path}.target ${disk.target} is already used by disks[${first}]`,
+          ),
+        );
+      } else {
+        targets.set(disk.target, index);
+      }
+    }
+  });
+  return failures;
+};
+
+const cloudInit: Rule = ({ cloudInitDisk: seed }) => {
+  if (!seed) return [];
+  const hasVolume = isSet(seed.pool) || isSet(seed.name);
+  if (isSet(seed.path) && hasVolume) {
+    return fail(
+      "cloudInitDisk",
+      "cloudInitDisk has both path and pool/name: give one (a CloudInitDisk's path output, or its pool and name)",
+    );
+  }
+  if (!isSet(seed.path) && !(isSet(seed.pool) && isSet(seed.name))) {
+    return fail("cloudInitDisk", "cloudInitDisk needs path, or both pool and name");
+  }
+  return [];
+};
+
+const interfaces: Rule = (inputs) => {
+  const failures: CheckFailure[] = [];
+  const macs = new Map<string, number>();
+  (inputs.networkInterfaces ?? []).forEach((nic, index) => {
+    const path = `networkInterfaces[${index}]`;
+    if (isSet(nic.network) === isSet(nic.bridge)) {
+      failures.push(
+        ...fail(
+          path,
+          `${path} needs exactly one of network (a libvirt network) or bridge (a host bridge)`,
+        ),
+      );
+    }
+    if (!isSet(nic.mac) || isUnknown(nic.mac)) return;
+    const mac = nic.mac.toLowerCase();
+    if (parseInt(mac.slice(0, 2), 16) % 2 === 1) {
+      failures.push(
+        ...fail(
+          `${path}.mac`,
+          `${path}.mac ${nic.mac} is a multicast address: the first byte must be even (e.g. 52:54:00:…)`,
+        ),
+      );
+    }
+    const first = macs.get(mac);
+    if (first !== undefined) {
+      failures.push(
+        ...fail(
+          `${path}.mac`,
+          `${path}.mac ${nic.mac} is already used by networkInterfaces[${first}]`,
+        ),
+      );
+    } else {
+      macs.set(mac, index);
+    }
+  });
+  return failures;
+};
+
+const consoleRule: Rule = ({ console: spec }) => {
+  if (!spec) return [];
+  if (spec.type === "file" && !isSet(spec.path)) {
+    return fail(
+      "console.path",
+      `console.type "file" needs console.path (the log file on the libvirt host)`,
+    );
+  }
+  if (spec.type !== "file" && isSet(spec.path)) {
+    return fail("console.path", `console.path is only used with console.type "file"`);
+  }
+  return [];
+};
+
+const addresses: Rule = (inputs) => {
+  const wait = waitWithDefaults(inputs.waitForAddresses);
+  if (!wait) return [];
+  const nics = inputs.networkInterfaces ?? [];
+  if (inputs.running === false) {
+    return fail(
+      "waitForAddresses",
+      "waitForAddresses needs running: true: a stopped domain gets no addresses",
+    );
+  }
+  if (nics.length === 0) {
+    return fail(
+      "waitForAddresses",
+      "waitForAddresses needs at least one entry in networkInterfaces",
+    );
+  }
+  if (wait.source === "agent" && !inputs.qemuAgent) {
+    return fail(
+      "waitForAddresses.source",
+      `waitForAddresses.source "agent" needs qemuAgent: true (the guest agent channel), and the agent installed in the guest`,
+    );
+  }
+  const index = nics.findIndex((nic) => isSet(nic.bridge));
+  if (index >= 0 && wait.source === "lease") {
+    return fail(
+      "waitForAddresses.source",
+      `waitForAddresses.source "lease" cannot work for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: libvirt sees DHCP leases only on its own networks; use "agent" or "any" with qemuAgent: true`,
+    );
+  }
+  if (index >= 0 && wait.source === "any" && !inputs.qemuAgent) {
+    return fail(
+      "waitForAddresses",
+      `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: only the guest agent can tell its address`,
+    );
+  }
+  return [];
+};
+
+const boot: Rule = (inputs) => {
+  const seen = new Set<string>();
+  for (const [index, dev] of (inputs.boot ?? []).entries()) {
+    if (seen.has(dev)) return fail(`boot[${index}]`, `boot lists ${dev} twice`);
+    seen.add(dev);
+  }
+  return [];
+};

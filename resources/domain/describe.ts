@@ -1,0 +1,95 @@
+/**
+ * A Domain's outputs from libvirt: the configuration from the inactive XML (what the next boot
+ * uses, and what drift is judged against), the power state, and, while it runs, the display port
+ * and the interfaces' addresses. User intent is preserved: a size or machine alias the user wrote
+ * is reported as written when libvirt's value means the same; virtwire's own settings are carried
+ * over as given. Properties the user did not set are reported as libvirt has them, and diff never
+ * compares them.
+ */
+import { DomainXMLFlags, formatUuid } from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import { interfaceStates, lookupAddresses } from "./addresses";
+import { sameMachine, sizeInUserSpelling, waitWithDefaults } from "./normalize";
+import { STATE_NAMES, domainState, isRunningState } from "./power";
+import { DomainDescription, readDomainXml, readGraphicsPort } from "./xml-read";
+
+export interface DomainSnapshot {
+  outputs: DomainOutputs;
+  description: DomainDescription;
+  /** Active in libvirt's sense: running, paused or suspended (a live config exists). */
+  active: boolean;
+}
+
+export async function describeDomain(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  previous: DomainInputs | DomainOutputs,
+): Promise<DomainSnapshot> {
+  const [{ xml }, state, { autostart }, { active }] = await Promise.all([
+    lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE }),
+    domainState(lv, dom),
+    lv.DomainGetAutostart({ dom }),
+    lv.DomainIsActive({ dom }),
+  ]);
+  const description = readDomainXml(xml);
+  const running = isRunningState(state);
+  let graphicsPort: number | undefined;
+  let byMac = new Map<string, string[]>();
+  if (running) {
+    graphicsPort = readGraphicsPort((await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml);
+    const wait = waitWithDefaults(previous.waitForAddresses);
+    const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;
+    // Addresses are a report, not a requirement: a failure to look them up leaves them empty.
+    byMac =
+      (await lookupAddresses(lv, dom, description.networkInterfaces, query).catch(() => undefined))
+        ?.byMac ?? byMac;
+  }
+  const interfaces = interfaceStates(description.networkInterfaces, byMac);
+  const outputs: DomainOutputs = {
+    name: description.name,
+    type: description.type,
+    vcpu: description.vcpu,
+    maxVcpus: description.maxVcpus,
+    memory: sizeInUserSpelling(previous.memory, description.memoryBytes),
+    maxMemory: sizeInUserSpelling(
+      previous.maxMemory ??
+        (description.maxMemoryBytes === description.memoryBytes ? previous.memory : undefined),
+      description.maxMemoryBytes,
+    ),
+    machine:
+      previous.machine && sameMachine(previous.machine, description.machine)
+        ? previous.machine
+        : description.machine,
+    arch: description.arch,
+    cpu: description.cpu,
+    firmware: description.firmware,
+    boot: description.boot,
+    kernel: description.kernel,
+    initrd: description.initrd,
+    cmdline: description.cmdline,
+    disks: description.disks,
+    cloudInitDisk: description.cloudInitDisk,
+    networkInterfaces: description.networkInterfaces,
+    graphics: description.graphics,
+    console: description.console,
+    qemuAgent: description.qemuAgent,
+    autostart: autostart === 1,
+    running,
+    // virtwire's own settings, not libvirt's: carried over as given.
+    shutdownTimeout: previous.shutdownTimeout ?? 60,
+    allowRestart: previous.allowRestart ?? true,
+    waitForAddresses: previous.waitForAddresses,
+    xmlPatches: previous.xmlPatches,
+    host: previous.host,
+    uuid: formatUuid(dom.uuid),
+    state: STATE_NAMES[state] ?? String(state),
+    macAddresses: description.networkInterfaces.map((nic) => nic.mac ?? ""),
+    interfaces,
+    ipAddress: interfaces
+      .flatMap((nic) => nic.addresses)
+      .find((addr) => /^\d+\.\d+\.\d+\.\d+$/.test(addr)),
+    graphicsPort,
+  };
+  return { outputs, description, active: active === 1 };
+}

@@ -1,0 +1,74 @@
+/**
+ * Which wanted disk or interface is which existing one. The answer decides what is hot-plugged
+ * (added), unplugged (removed) and what is a change to an existing device, and it carries libvirt's
+ * choices (disk targets, generated MAC addresses) over to the devices that stay.
+ *
+ * Disks: by `target` when the user gave one; otherwise by source (volume or file), so reordering
+ * disks is no change; CD-ROMs without a target pair up in order (a new medium is a media change).
+ * Interfaces: by `mac` when the user gave one; then by the same network or bridge, in order; then
+ * by position (a changed network keeps the interface and its MAC).
+ */
+import type { DomainDisk, DomainNetworkInterface } from "../../sdk/types";
+import { isUnknown, sameJson } from "./normalize";
+
+export interface DeviceMatch<T> {
+  /** Wanted devices that correspond to an existing one. */
+  pairs: { wanted: T; current: T }[];
+  added: T[];
+  removed: T[];
+}
+
+type Rule<T> = (wanted: T, current: T) => boolean;
+
+/** Pairs devices rule by rule; each rule only sees what earlier rules left unpaired. */
+function pairUp<T>(wanted: T[], current: T[], rules: Rule<T>[]): DeviceMatch<T> {
+  const partner = new Map<number, number>();
+  const taken = new Set<number>();
+  for (const rule of rules) {
+    wanted.forEach((item, w) => {
+      if (partner.has(w)) return;
+      const c = current.findIndex((candidate, index) => !taken.has(index) && rule(item, candidate));
+      if (c < 0) return;
+      partner.set(w, c);
+      taken.add(c);
+    });
+  }
+  return {
+    pairs: [...partner].map(([w, c]) => ({ wanted: wanted[w]!, current: current[c]! })),
+    added: wanted.filter((_, w) => !partner.has(w)),
+    removed: current.filter((_, c) => !taken.has(c)),
+  };
+}
+
+/** Same volume or file; never true while a source is not known yet (preview). */
+export function sameSource(a: DomainDisk, b: DomainDisk): boolean {
+  if (a.volume) return !!b.volume && known(a.volume) && sameJson(a.volume, b.volume);
+  if (a.file !== undefined) return !isUnknown(a.file) && a.file === b.file;
+  return !b.volume && b.file === undefined;
+}
+
+function known(value: object): boolean {
+  return Object.values(value).every((item) => !isUnknown(item));
+}
+
+export function matchDisks(wanted: DomainDisk[], current: DomainDisk[]): DeviceMatch<DomainDisk> {
+  return pairUp(wanted, current, [
+    (w, c) => w.target !== undefined && w.target === c.target,
+    (w, c) =>
+      w.target === undefined && w.device !== "cdrom" && c.device !== "cdrom" && sameSource(w, c),
+    (w, c) => w.target === undefined && w.device === "cdrom" && c.device === "cdrom",
+  ]);
+}
+
+export function matchInterfaces(
+  wanted: DomainNetworkInterface[],
+  current: DomainNetworkInterface[],
+): DeviceMatch<DomainNetworkInterface> {
+  const sameAttachment = (w: DomainNetworkInterface, c: DomainNetworkInterface) =>
+    w.network !== undefined ? w.network === c.network : w.bridge === c.bridge;
+  return pairUp(wanted, current, [
+    (w, c) => w.mac !== undefined && w.mac.toLowerCase() === c.mac?.toLowerCase(),
+    (w, c) => w.mac === undefined && sameAttachment(w, c),
+    (w) => w.mac === undefined,
+  ]);
+}

@@ -1,0 +1,252 @@
+import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import { ChangeClass, classifyChanges } from "./diff";
+import { domainHandlers } from "./handlers";
+
+/** A running domain as read back from libvirt (outputs), after `inputs` below were applied. */
+const current: DomainOutputs = {
+  name: "web-1",
+  type: "qemu",
+  vcpu: 1,
+  maxVcpus: 2,
+  memory: "128MiB",
+  maxMemory: "256MiB",
+  machine: "pc-i440fx-7.2",
+  arch: "x86_64",
+  firmware: "bios",
+  kernel: "/boot/vmlinuz",
+  disks: [
+    {
+      device: "disk",
+      bus: "virtio",
+      target: "vda",
+      readOnly: false,
+      volume: { pool: "images", name: "root" },
+      format: "qcow2",
+    },
+    {
+      device: "cdrom",
+      bus: "sata",
+      target: "sda",
+      readOnly: true,
+      file: "/isos/a.iso",
+      format: "raw",
+    },
+  ],
+  networkInterfaces: [
+    { network: "lab", mac: "52:54:00:00:00:01", model: "virtio" },
+    { bridge: "br0", mac: "52:54:00:00:00:02", model: "virtio" },
+  ],
+  graphics: { type: "vnc", listen: "127.0.0.1" },
+  console: { type: "pty" },
+  qemuAgent: false,
+  autostart: false,
+  running: true,
+  shutdownTimeout: 60,
+  allowRestart: true,
+  uuid: "ad2e6c6d-cfc6-4576-905d-e2bed48c98f4",
+  state: "running",
+  macAddresses: ["52:54:00:00:00:01", "52:54:00:00:00:02"],
+  interfaces: [],
+};
+
+/** What the user wrote (after check's defaults) for that domain. */
+const inputs: DomainInputs = {
+  name: "web-1",
+  type: "qemu",
+  vcpu: 1,
+  maxVcpus: 2,
+  memory: 134217728,
+  maxMemory: "0.25GiB",
+  machine: "pc",
+  firmware: "bios",
+  kernel: "/boot/vmlinuz",
+  disks: [{ device: "cdrom", file: "/isos/a.iso" }, { volume: { pool: "images", name: "root" } }],
+  networkInterfaces: [{ network: "lab" }, { bridge: "br0" }],
+  graphics: { type: "vnc" },
+  qemuAgent: false,
+  autostart: false,
+  running: true,
+  shutdownTimeout: 60,
+  allowRestart: true,
+};
+
+const classes = (news: DomainInputs, from: DomainOutputs = current) =>
+  classifyChanges(from, news).changes.map((change) => [change.property, change.class]);
+
+describe("the change classifier", () => {
+  it("sees no change where libvirt only spelled things its own way", () => {
+    expect(classes(inputs)).toEqual([]);
+    expect(domainHandlers.diff!("id", current, inputs)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  const table: [string, Partial<DomainInputs>, [string, ChangeClass][], Partial<DomainOutputs>?][] =
+    [
+      ["a new name replaces", { name: "web-2" }, [["name", "replace"]]],
+      ["another hypervisor type replaces", { type: "kvm" }, [["type", "replace"]]],
+      ["another machine type replaces", { machine: "q35" }, [["machine", "replace"]]],
+      ["the expanded machine name is no change", { machine: "pc-i440fx-7.2" }, []],
+      ["another firmware replaces", { firmware: "efi" }, [["firmware", "replace"]]],
+      ["another arch replaces", { arch: "aarch64" }, [["arch", "replace"]]],
+      ["another host replaces", { host: "other" }, [["host", "replace"]]],
+      ["memory within maxMemory is live", { memory: "192MiB" }, [["memory", "live"]]],
+      [
+        "memory above the old ceiling restarts",
+        { memory: "384MiB", maxMemory: "512MiB" },
+        [
+          ["maxMemory", "restart"],
+          ["memory", "restart"],
+        ],
+      ],
+      [
+        "memory without a ceiling restarts",
+        { memory: "192MiB", maxMemory: undefined },
+        [
+          ["maxMemory", "restart"],
+          ["memory", "restart"],
+        ],
+      ],
+      ["one more vCPU within maxVcpus is live", { vcpu: 2 }, [["vcpu", "live"]]],
+      ["fewer vCPUs restart", { vcpu: 1 }, [["vcpu", "restart"]], { vcpu: 2 }],
+      [
+        "a new disk is attached live",
+        { disks: [...inputs.disks!, { file: "/data.img" }] },
+        [["disks", "live"]],
+      ],
+      ["a removed disk is detached live", { disks: [inputs.disks![1]!] }, [["disks", "live"]]],
+      ["reordered disks are no change", { disks: [inputs.disks![1]!, inputs.disks![0]!] }, []],
+      [
+        "a new CD-ROM medium is live",
+        { disks: [{ device: "cdrom", file: "/isos/b.iso" }, inputs.disks![1]!] },
+        [["disks", "live"]],
+      ],
+      [
+        "another bus on a disk restarts",
+        { disks: [inputs.disks![0]!, { ...inputs.disks![1]!, bus: "sata" }] },
+        [["disks", "restart"]],
+      ],
+      [
+        "a read-only disk restarts",
+        { disks: [inputs.disks![0]!, { ...inputs.disks![1]!, readOnly: true }] },
+        [["disks", "restart"]],
+      ],
+      [
+        "a new interface is attached live",
+        { networkInterfaces: [...inputs.networkInterfaces!, { network: "lab" }] },
+        [["networkInterfaces", "live"]],
+      ],
+      [
+        "a removed interface is detached live",
+        { networkInterfaces: [{ bridge: "br0" }] },
+        [["networkInterfaces", "live"]],
+      ],
+      [
+        "another network for an interface restarts (keeping its MAC)",
+        { networkInterfaces: [{ network: "other" }, { bridge: "br0" }] },
+        [["networkInterfaces", "restart"]],
+      ],
+      [
+        "another MAC is a new interface",
+        { networkInterfaces: [{ network: "lab", mac: "52:54:00:00:00:09" }, { bridge: "br0" }] },
+        [
+          ["networkInterfaces", "live"],
+          ["networkInterfaces", "live"],
+        ],
+      ],
+      [
+        "the generated MAC written out is no change",
+        { networkInterfaces: [{ network: "lab", mac: "52:54:00:00:00:01" }, { bridge: "br0" }] },
+        [],
+      ],
+      ["autostart is live", { autostart: true }, [["autostart", "live"]]],
+      ["graphics restart", { graphics: { type: "spice" } }, [["graphics", "restart"]]],
+      [
+        "the default listen address written out is no change",
+        { graphics: { type: "vnc", listen: "127.0.0.1" } },
+        [],
+      ],
+      ["removing graphics restarts", { graphics: undefined }, [["graphics", "restart"]]],
+      ["a cpu restarts", { cpu: { mode: "maximum" } }, [["cpu", "restart"]]],
+      ["a kernel command line restarts", { cmdline: "console=ttyS0" }, [["cmdline", "restart"]]],
+      ["a boot order restarts", { boot: ["network", "hd"] }, [["boot", "restart"]]],
+      [
+        "a cloud-init seed restarts",
+        { cloudInitDisk: { path: "/seed.iso" } },
+        [["cloudInitDisk", "restart"]],
+      ],
+      [
+        "a file console restarts",
+        { console: { type: "file", path: "/log" } },
+        [["console", "restart"]],
+      ],
+      ["the guest agent restarts", { qemuAgent: true }, [["qemuAgent", "restart"]]],
+      [
+        "an XML patch restarts",
+        { xmlPatches: [{ parent: "devices", xml: "<watchdog model='i6300esb'/>" }] },
+        [["xmlPatches", "restart"]],
+      ],
+      ["running: false shuts down", { running: false }, [["running", "power"]]],
+      [
+        "a stopped domain is started again",
+        {},
+        [["running", "power"]],
+        { running: false, state: "shutoff" },
+      ],
+      [
+        "a change while shut off needs no restart",
+        { running: false, qemuAgent: true },
+        [
+          ["qemuAgent", "offline"],
+          ["running", "power"],
+        ],
+      ],
+      [
+        "a change to a stopped domain being started needs no restart",
+        { qemuAgent: true },
+        [
+          ["qemuAgent", "offline"],
+          ["running", "power"],
+        ],
+        { running: false },
+      ],
+      [
+        "virtwire's own settings change nothing in libvirt",
+        { shutdownTimeout: 5, allowRestart: false, waitForAddresses: { timeout: 30 } },
+        [
+          ["shutdownTimeout", "setting"],
+          ["allowRestart", "setting"],
+          ["waitForAddresses", "setting"],
+        ],
+      ],
+    ];
+
+  // A rest parameter, so that jest does not take a fourth parameter for a done callback.
+  it.each(table)("%s", (...[, change, expected, from]) => {
+    expect(classes({ ...inputs, ...change }, { ...current, ...from })).toEqual(expected);
+  });
+
+  it("tells diff to delete before replacing, so two domains never share disks and MACs", () => {
+    expect(domainHandlers.diff!("id", current, { ...inputs, firmware: "efi" })).toEqual({
+      changes: true,
+      replaces: ["firmware"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("treats values not known yet (preview) as changes", () => {
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    expect(classes({ ...inputs, name: unknown })).toEqual([["name", "replace"]]);
+    expect(
+      classes({
+        ...inputs,
+        disks: [inputs.disks![0]!, { volume: { pool: "images", name: unknown } }],
+      }),
+    ).toEqual([
+      ["disks", "live"],
+      ["disks", "live"],
+    ]);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * The change classifier: every difference between a Domain's inputs and its current state (the
+ * outputs of the last read, i.e. libvirt's inactive XML plus the power state), each with the way
+ * it is applied:
+ *
+ *   live     applied to the running domain and its config, no restart: autostart, memory within
+ *            maxMemory, more vCPUs within maxVcpus, disk and interface hot(un)plug, CD-ROM media
+ *   restart  the XML is redefined and the running domain is shut down and started again
+ *            (refused before anything is touched when allowRestart is false)
+ *   offline  as restart, but the domain is (or will be) shut off, so the redefinition is enough
+ *   replace  only name, type, arch, machine, firmware and host
+ *   power    start or shut down (the `running` input)
+ *   setting  virtwire's own settings (timeouts, allowRestart, waitForAddresses): nothing to do in libvirt
+ *
+ * Only what the user set is compared (with unset lists meaning "none"); sizes compare in bytes and
+ * machine aliases equal their expansions (normalize.ts).
+ */
+import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
+import { matchDisks, matchInterfaces, sameSource } from "./devices";
+import {
+  bytes,
+  consoleWithDefaults,
+  diskWithDefaults,
+  effectiveMaxMemory,
+  effectiveMaxVcpus,
+  graphicsWithDefaults,
+  interfaceWithDefaults,
+  isSet,
+  isUnknown,
+  matchesWhereSet,
+  sameJson,
+  sameMachine,
+} from "./normalize";
+
+export type ChangeClass = "live" | "restart" | "offline" | "replace" | "power" | "setting";
+
+export interface DomainChange {
+  property: string;
+  class: ChangeClass;
+  /** What changes, for the log line: "memory 128MiB → 160MiB", "disks: attach vdb". */
+  detail: string;
+}
+
+export interface Classification {
+  changes: DomainChange[];
+  replaces: string[];
+  /** A restart-class change while the domain runs and should keep running. */
+  needsRestart: boolean;
+  /** Some change is applied by redefining the XML (restart or offline). */
+  needsRedefine: boolean;
+}
+
+type Current = Omit<DomainOutputs, "uuid" | "state" | "macAddresses" | "interfaces">;
+
+export function classifyChanges(current: Current, news: DomainInputs): Classification {
+  const found: Omit<DomainChange, "class">[] = [];
+  const classes: ChangeClass[] = [];
+  const add = (cls: ChangeClass | "config", property: string, detail: string) => {
+    found.push({ property, detail });
+    classes.push(cls === "config" ? "restart" : cls);
+  };
+  classifyReplacements(current, news, add);
+  classifySizes(current, news, add);
+  classifyDisks(current, news, add);
+  classifyInterfaces(current, news, add);
+  classifyRestartOnly(current, news, add);
+  for (const key of ["shutdownTimeout", "allowRestart", "waitForAddresses"] as const) {
+    if (!sameJson(current[key], news[key])) add("setting", key, `${key} changed`);
+  }
+  if (!same(current.autostart ?? false, news.autostart ?? false)) {
+    add("live", "autostart", `autostart → ${news.autostart}`);
+  }
+  const wantRunning = news.running ?? true;
+  if (!same(current.running, wantRunning)) {
+    add("power", "running", wantRunning ? "start" : "shut down");
+  }
+  // A restart-class change needs a power cycle only if the domain runs and should keep running.
+  const cycle = current.running === true && wantRunning;
+  const changes = found.map((change, index) => ({
+    ...change,
+    class: classes[index] === "restart" && !cycle ? ("offline" as const) : classes[index]!,
+  }));
+  return {
+    changes,
+    replaces: [...new Set(changes.filter((c) => c.class === "replace").map((c) => c.property))],
+    needsRestart: changes.some((c) => c.class === "restart"),
+    needsRedefine: changes.some((c) => c.class === "restart" || c.class === "offline"),
+  };
+}
+
+type Add = (cls: ChangeClass | "config", property: string, detail: string) => void;
+
+function same(a: unknown, b: unknown): boolean {
+  return !isUnknown(b) && sameJson(a, b);
+}
+
+function classifyReplacements(current: Current, news: DomainInputs, add: Add): void {
+  if (!same(current.name, news.name)) add("replace", "name", `name → ${news.name}`);
+  if (!same(current.type, news.type ?? "kvm")) add("replace", "type", `type → ${news.type}`);
+  if (!same(current.firmware, news.firmware ?? "bios"))
+    add("replace", "firmware", `firmware → ${news.firmware}`);
+  if (isSet(news.arch) && !same(current.arch, news.arch))
+    add("replace", "arch", `arch ${current.arch} → ${news.arch}`);
+  if (
+    isSet(news.machine) &&
+    (isUnknown(news.machine) || !sameMachine(news.machine, current.machine))
+  )
+    add("replace", "machine", `machine ${current.machine} → ${news.machine}`);
+  if (!same(current.host, news.host)) add("replace", "host", `host → ${news.host ?? "default"}`);
+}
+
+function classifySizes(current: Current, news: DomainInputs, add: Add): void {
+  const maxBefore = effectiveMaxMemory(current);
+  const maxAfter = effectiveMaxMemory(news);
+  const maxChanged = maxBefore !== maxAfter;
+  if (maxChanged) add("config", "maxMemory", `maxMemory → ${news.maxMemory ?? news.memory}`);
+  const memory = bytes(news.memory);
+  if (memory !== bytes(current.memory)) {
+    const live =
+      !maxChanged && memory !== undefined && maxAfter !== undefined && memory <= maxAfter;
+    add(live ? "live" : "config", "memory", `memory ${current.memory} → ${news.memory}`);
+  }
+  const vcpusBefore = effectiveMaxVcpus(current);
+  const vcpusAfter = effectiveMaxVcpus(news);
+  const vcpuMaxChanged = vcpusBefore !== vcpusAfter;
+  if (vcpuMaxChanged) add("config", "maxVcpus", `maxVcpus → ${vcpusAfter}`);
+  if (!same(current.vcpu, news.vcpu)) {
+    // Adding vCPUs is a hotplug; taking them away needs the guest's cooperation, so it restarts.
+    const live =
+      !vcpuMaxChanged &&
+      typeof news.vcpu === "number" &&
+      news.vcpu > current.vcpu &&
+      news.vcpu <= (vcpusAfter ?? 0);
+    add(live ? "live" : "config", "vcpu", `vcpu ${current.vcpu} → ${news.vcpu}`);
+  }
+}
+
+function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
+  const match = matchDisks((news.disks ?? []).map(diskWithDefaults), current.disks ?? []);
+  for (const disk of match.added) add("live", "disks", `attach ${describeDisk(disk)}`);
+  for (const disk of match.removed) add("live", "disks", `detach ${describeDisk(disk)}`);
+  for (const { wanted, current: have } of match.pairs) {
+    if (matchesWhereSet(wanted, have)) continue;
+    const mediaOnly =
+      wanted.device === "cdrom" &&
+      have.device === "cdrom" &&
+      !sameSource(wanted, have) &&
+      matchesWhereSet({ ...wanted, volume: undefined, file: undefined }, have);
+    add(
+      mediaOnly ? "live" : "config",
+      "disks",
+      mediaOnly ? `change the medium in ${have.target}` : `change ${have.target}`,
+    );
+  }
+}
+
+function classifyInterfaces(current: Current, news: DomainInputs, add: Add): void {
+  const wanted = (news.networkInterfaces ?? []).map(interfaceWithDefaults);
+  const match = matchInterfaces(wanted, current.networkInterfaces ?? []);
+  const where = (nic: { network?: string; bridge?: string }) =>
+    nic.network !== undefined ? `network ${nic.network}` : `bridge ${nic.bridge}`;
+  for (const nic of match.added) add("live", "networkInterfaces", `attach on ${where(nic)}`);
+  for (const nic of match.removed) add("live", "networkInterfaces", `detach ${nic.mac}`);
+  for (const { wanted: w, current: have } of match.pairs) {
+    if (!matchesWhereSet(w, have)) add("config", "networkInterfaces", `change ${have.mac}`);
+  }
+}
+
+/** Properties that can only be applied by redefining the domain. */
+function classifyRestartOnly(current: Current, news: DomainInputs, add: Add): void {
+  const changed = (property: string, wanted: unknown, have: unknown) => {
+    if (!same(have, wanted)) add("config", property, `${property} changed`);
+  };
+  if (isSet(news.cpu) && !matchesWhereSet(news.cpu, current.cpu))
+    add("config", "cpu", "cpu changed");
+  if (isSet(news.boot)) changed("boot", news.boot, current.boot);
+  changed("kernel", news.kernel, current.kernel);
+  changed("initrd", news.initrd, current.initrd);
+  changed("cmdline", news.cmdline, current.cmdline);
+  changed(
+    "cloudInitDisk",
+    cloudInitSource(news.cloudInitDisk),
+    cloudInitSource(current.cloudInitDisk),
+  );
+  const graphics = graphicsWithDefaults(news.graphics);
+  if (!graphics ? isSet(current.graphics) : !matchesWhereSet(graphics, current.graphics)) {
+    add("config", "graphics", "graphics changed");
+  }
+  changed("console", consoleWithDefaults(news.console), current.console);
+  changed("qemuAgent", news.qemuAgent ?? false, current.qemuAgent ?? false);
+  changed("xmlPatches", news.xmlPatches ?? [], current.xmlPatches ?? []);
+}
+
+function cloudInitSource(seed: DomainInputs["cloudInitDisk"]) {
+  if (!seed) return undefined;
+  return seed.path !== undefined ? { path: seed.path } : { pool: seed.pool, name: seed.name };
+}
+
+export function describeDisk(disk: DomainDisk): string {
+  const source = disk.volume
+    ? `volume ${disk.volume.pool}/${disk.volume.name}`
+    : (disk.file ?? "empty drive");
+  return disk.target ? `${disk.target} (${source})` : source;
+}

@@ -1,0 +1,207 @@
+/**
+ * Domain: define (validated) → autostart → start → wait for addresses on create, all undone if a
+ * step fails; updates classified by diff.ts and applied live, by redefining (with a restart only
+ * when the domain runs and `allowRestart` allows it), with the power state enforced last; delete
+ * shuts down gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, managed
+ * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ */
+import {
+  DefineFlags,
+  DomainUndefineFlags,
+  ErrorCode,
+  formatUuid,
+  hasErrorCode,
+  isNotFound,
+  parseUuid,
+} from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import { waitForAddresses } from "./addresses";
+import { checkDomain } from "./check";
+import { describeDomain } from "./describe";
+import { Classification, classifyChanges } from "./diff";
+import { applyLiveChanges, lookupVolumeFormats } from "./live";
+import { waitWithDefaults } from "./normalize";
+import { planDomain } from "./plan";
+import { ensureRunning, stopDomain } from "./power";
+import { buildDomainXml } from "./xml-build";
+
+/** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */
+const UNDEFINE_FLAGS = [
+  DomainUndefineFlags.MANAGED_SAVE |
+    DomainUndefineFlags.NVRAM |
+    DomainUndefineFlags.SNAPSHOTS_METADATA |
+    DomainUndefineFlags.CHECKPOINTS_METADATA,
+  DomainUndefineFlags.MANAGED_SAVE |
+    DomainUndefineFlags.NVRAM |
+    DomainUndefineFlags.SNAPSHOTS_METADATA,
+  0,
+];
+
+export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
+  check: checkDomain,
+
+  diff(_id, olds, news) {
+    const classification = classifyChanges(olds, news);
+    // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
+    // whether the update will be live or restart the domain.
+    if (classification.changes.length > 0) console.log(summary(news.name, classification));
+    return {
+      changes: classification.changes.length > 0,
+      replaces: classification.replaces,
+      // Never run two domains on the same disks and MAC addresses, not even for a moment.
+      deleteBeforeReplace: classification.replaces.length > 0,
+    };
+  },
+
+  async create(inputs, ctx) {
+    const lv = await ctx.connect(inputs.host);
+    const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
+    const { dom } = await lv.DomainDefineXMLFlags({
+      xml: buildDomainXml(plan),
+      flags: DefineFlags.VALIDATE,
+    });
+    try {
+      if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
+      if (inputs.running ?? true) {
+        await lv.DomainCreate({ dom });
+        await waitIfAsked(lv, dom, inputs, ctx);
+      }
+    } catch (error) {
+      await rollback(lv, dom, inputs, ctx);
+      throw error;
+    }
+    return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
+  },
+
+  async read(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const dom = await lookup(lv, id);
+    return dom && (await describeDomain(lv, dom, props)).outputs;
+  },
+
+  async update(id, olds, news, ctx) {
+    const lv = await ctx.connect(news.host);
+    const dom = await lookup(lv, id);
+    if (!dom) throw new Error(`domain ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    // Classify against libvirt's state now, not the state of the last read.
+    const before = await describeDomain(lv, dom, olds);
+    const classification = classifyChanges(
+      { ...before.outputs, running: before.outputs.running || before.active },
+      news,
+    );
+    if (classification.replaces.length > 0) {
+      throw new Error(
+        `${classification.replaces.join(", ")} cannot change without replacing the domain; run pulumi up again to replace it`,
+      );
+    }
+    const restarts = classification.changes.filter((change) => change.class === "restart");
+    if (restarts.length > 0 && news.allowRestart === false) {
+      throw new Error(
+        `applying ${restarts.map((change) => change.detail).join(", ")} needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
+      );
+    }
+    ctx.log(summary(news.name, classification));
+    const formats = await lookupVolumeFormats(lv, news);
+    const plan = planDomain(news, before.description, formats, id);
+    if (classification.needsRedefine) {
+      await lv.DomainDefineXMLFlags({ xml: buildDomainXml(plan), flags: DefineFlags.VALIDATE });
+      if (classification.needsRestart) {
+        const how = await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
+        ctx.log(`virtwire: domain ${news.name}: stopped (${how}) to restart it`);
+      }
+    } else {
+      await applyLiveChanges(lv, dom, before.outputs, plan, before.active);
+    }
+    if (before.outputs.autostart !== (news.autostart ?? false)) {
+      await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
+    }
+    if (news.running ?? true) {
+      await ensureRunning(lv, dom);
+      await waitIfAsked(lv, dom, news, ctx);
+    } else {
+      await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
+    }
+    return (await describeDomain(lv, dom, news)).outputs;
+  },
+
+  async delete(id, props, ctx) {
+    const lv = await ctx.connect(props.host);
+    const dom = await lookup(lv, id);
+    if (!dom) return;
+    try {
+      await stopDomain(lv, dom, props.shutdownTimeout ?? 60);
+      await undefine(lv, dom);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  },
+};
+
+/** One line per update: what changes and how each change is applied. */
+export function summary(name: string | undefined, classification: Classification): string {
+  const parts = classification.changes.map((change) => `${change.detail} [${change.class}]`);
+  return `virtwire: domain ${name}: ${parts.length ? parts.join("; ") : "no changes"}`;
+}
+
+async function waitIfAsked(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  inputs: DomainInputs,
+  ctx: ResourceContext,
+): Promise<void> {
+  const wait = waitWithDefaults(inputs.waitForAddresses);
+  if (!wait) return;
+  const description = (await describeDomain(lv, dom, inputs)).description;
+  const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
+    source: wait.source,
+    qemuAgent: description.qemuAgent,
+    timeoutSeconds: wait.timeout,
+  });
+  const found = [...byMac.values()].flat().join(", ");
+  ctx.log(
+    `virtwire: domain ${inputs.name}: addresses ${found} after ${(elapsedMs / 1000).toFixed(1)} s`,
+  );
+}
+
+/** Undoes a half-made domain; a failure to do so is reported, not thrown over the first error. */
+async function rollback(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  inputs: DomainInputs,
+  ctx: ResourceContext,
+): Promise<void> {
+  try {
+    await stopDomain(lv, dom, 0);
+    await undefine(lv, dom);
+  } catch (error) {
+    if (isNotFound(error)) return;
+    ctx.log(
+      `virtwire: could not remove the half-created domain ${inputs.name} (${formatUuid(dom.uuid)}): ${(error as Error).message}; remove it with virsh undefine --nvram`,
+    );
+  }
+}
+
+/** Undefine with the richest flag set the daemon accepts (older ones refuse newer flags). */
+async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
+  for (const [index, flags] of UNDEFINE_FLAGS.entries()) {
+    try {
+      await lv.DomainUndefineFlags({ dom, flags });
+      return;
+    } catch (error) {
+      const unsupported =
+        hasErrorCode(error, ErrorCode.INVALID_ARG) || hasErrorCode(error, ErrorCode.NO_SUPPORT);
+      if (!unsupported || index === UNDEFINE_FLAGS.length - 1) throw error;
+    }
+  }
+}
+
+async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullDomain | undefined> {
+  try {
+    return (await lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

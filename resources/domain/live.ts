@@ -1,0 +1,98 @@
+/**
+ * Applying live-class changes: to the running domain and its persistent config at once
+ * (AFFECT_LIVE | AFFECT_CONFIG), or to the config only while it is shut off. Also the lookups a
+ * plan needs first: the format of each pool volume, found or reported as missing by name.
+ */
+import { AffectFlags, isNotFound } from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import { attr, element, parseXml } from "../../provider/xml";
+import type { DomainDiskFormat, DomainInputs, DomainOutputs } from "../../sdk/types";
+import { matchDisks, matchInterfaces, sameSource } from "./devices";
+import { bytes } from "./normalize";
+import { VolumeFormats, volumeKey } from "./plan";
+import { diskXml, interfaceXml } from "./xml-build";
+import type { DomainPlan } from "./xml-build";
+
+export async function applyLiveChanges(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  current: DomainOutputs,
+  plan: DomainPlan,
+  active: boolean,
+): Promise<void> {
+  const flags = active ? AffectFlags.LIVE | AffectFlags.CONFIG : AffectFlags.CONFIG;
+  const news = plan.inputs;
+  const memory = bytes(news.memory)!;
+  if (memory !== bytes(current.memory)) {
+    await lv.DomainSetMemoryFlags({ dom, memory: BigInt(memory / 1024), flags });
+  }
+  if (news.vcpu !== undefined && news.vcpu !== current.vcpu) {
+    await lv.DomainSetVcpusFlags({ dom, nvcpus: news.vcpu, flags });
+  }
+  const disks = matchDisks(plan.disks, current.disks);
+  for (const disk of disks.removed) {
+    await lv.DomainDetachDeviceFlags({ dom, xml: diskXml(disk), flags });
+  }
+  for (const { wanted, current: have } of disks.pairs) {
+    if (wanted.device === "cdrom" && !sameSource(wanted, have)) {
+      await lv.DomainUpdateDeviceFlags({ dom, xml: diskXml(wanted), flags });
+    }
+  }
+  for (const disk of disks.added) {
+    await lv.DomainAttachDeviceFlags({ dom, xml: diskXml(disk), flags });
+  }
+  const nics = matchInterfaces(plan.interfaces, current.networkInterfaces);
+  for (const nic of nics.removed) {
+    await lv.DomainDetachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
+  }
+  for (const nic of nics.added) {
+    await lv.DomainAttachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
+  }
+}
+
+/**
+ * The format of every pool volume the domain uses, from the volume's XML. A missing pool or volume
+ * fails here, naming the property, before the domain is defined or changed.
+ */
+export async function lookupVolumeFormats(
+  lv: Libvirt,
+  inputs: DomainInputs,
+): Promise<VolumeFormats> {
+  const formats: VolumeFormats = new Map();
+  const volumes = (inputs.disks ?? []).flatMap((disk, index) =>
+    disk.volume ? [{ volume: disk.volume, property: `disks[${index}].volume` }] : [],
+  );
+  const seed = inputs.cloudInitDisk;
+  if (seed?.pool !== undefined && seed.name !== undefined) {
+    volumes.push({ volume: { pool: seed.pool, name: seed.name }, property: "cloudInitDisk" });
+  }
+  for (const { volume, property } of volumes) {
+    const format = await volumeFormat(lv, volume.pool, volume.name, property);
+    if (format) formats.set(volumeKey(volume), format);
+  }
+  return formats;
+}
+
+async function volumeFormat(
+  lv: Libvirt,
+  poolName: string,
+  name: string,
+  property: string,
+): Promise<DomainDiskFormat | undefined> {
+  try {
+    const { pool } = await lv.StoragePoolLookupByName({ name: poolName });
+    const { vol } = await lv.StorageVolLookupByName({ pool, name });
+    const { xml } = await lv.StorageVolGetXMLDesc({ vol, flags: 0 });
+    const format = attr(element(element(parseXml(xml, "volume"), "target"), "format"), "type");
+    // libvirt's "iso" volumes are raw images to QEMU; other formats (vmdk, vdi…) pass through.
+    return (format === "iso" ? "raw" : format) as DomainDiskFormat | undefined;
+  } catch (error) {
+    if (isNotFound(error)) {
+      throw new Error(
+        `${property}: there is no volume ${JSON.stringify(name)} in storage pool ${JSON.stringify(poolName)} (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Power state: start, graceful stop (ACPI power button or agent, chosen by libvirt; forced off
+ * after the timeout), restart, and the state names the outputs report.
+ */
+import { DomainState, ErrorCode, hasErrorCode } from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+
+const POLL_MS = 250;
+
+export const STATE_NAMES: Record<number, string> = {
+  [DomainState.NOSTATE]: "nostate",
+  [DomainState.RUNNING]: "running",
+  [DomainState.BLOCKED]: "blocked",
+  [DomainState.PAUSED]: "paused",
+  [DomainState.SHUTDOWN]: "shutdown",
+  [DomainState.SHUTOFF]: "shutoff",
+  [DomainState.CRASHED]: "crashed",
+  [DomainState.PMSUSPENDED]: "pmsuspended",
+};
+
+export async function domainState(lv: Libvirt, dom: RemoteNonnullDomain): Promise<DomainState> {
+  return (await lv.DomainGetState({ dom, flags: 0 })).state as DomainState;
+}
+
+/** Running as far as `running: true` is concerned: the guest executes (or is blocked on I/O). */
+export function isRunningState(state: DomainState): boolean {
+  return state === DomainState.RUNNING || state === DomainState.BLOCKED;
+}
+
+/** Starts a shut-off domain, resumes a paused one; a running one is left alone. */
+export async function ensureRunning(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
+  const state = await domainState(lv, dom);
+  if (isRunningState(state)) return;
+  if (state === DomainState.PAUSED) {
+    await lv.DomainResume({ dom });
+    return;
+  }
+  await lv.DomainCreate({ dom });
+}
+
+/**
+ * Asks the guest to shut down and waits up to `timeoutSeconds`, then forces it off. Returns how it
+ * went: "already" (was not active), "graceful" or "forced".
+ */
+export async function stopDomain(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  timeoutSeconds: number,
+): Promise<"already" | "graceful" | "forced"> {
+  if (!(await lv.DomainIsActive({ dom })).active) return "already";
+  if (timeoutSeconds > 0 && (await domainState(lv, dom)) !== DomainState.PAUSED) {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const asked = await lv.DomainShutdown({ dom }).then(
+      () => true,
+      (error: unknown) => {
+        if (notRunning(error)) return false;
+        throw error;
+      },
+    );
+    if (!asked) return "already";
+    while (Date.now() < deadline) {
+      if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
+      await sleep(POLL_MS);
+    }
+  }
+  try {
+    await lv.DomainDestroy({ dom });
+  } catch (error) {
+    // It went off on its own between the last poll and the destroy.
+    if (!notRunning(error)) throw error;
+  }
+  return "forced";
+}
+
+function notRunning(error: unknown): boolean {
+  return hasErrorCode(error, ErrorCode.OPERATION_INVALID) && /not running/i.test(error.message);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,143 @@
+/**
+ * Domain XML (https://libvirt.org/formatdomain.html) from a planned Domain: inputs with every disk
+ * target, disk format and known MAC address decided (plan.ts). Pure; snapshot-tested.
+ *
+ *   <domain type="kvm|qemu">
+ *     <name/> <uuid/>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
+ *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
+ *     <features><acpi/></features>  <cpu mode/>?
+ *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? </devices>
+ *   </domain>
+ *
+ * xmlPatches are appended last (patches.ts).
+ */
+import { create } from "xmlbuilder2";
+import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
+import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../../sdk/types";
+import {
+  CLOUD_INIT_ALIAS,
+  GUEST_AGENT_CHANNEL,
+  bytes,
+  consoleWithDefaults,
+  effectiveMaxMemory,
+  effectiveMaxVcpus,
+  graphicsWithDefaults,
+} from "./normalize";
+import { applyPatches } from "./patches";
+
+export interface DomainPlan {
+  inputs: DomainInputs;
+  /** Set when redefining an existing domain, so libvirt updates it instead of refusing the name. */
+  uuid?: string;
+  /** Every disk with target, bus, device, readOnly and format decided. */
+  disks: DomainDisk[];
+  /** The cloud-init seed as a SATA CD-ROM, target decided. */
+  cloudInit?: DomainDisk;
+  /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
+  interfaces: DomainNetworkInterface[];
+}
+
+export function buildDomainXml(plan: DomainPlan): string {
+  const inputs = plan.inputs;
+  const domain = create().ele("domain", { type: inputs.type ?? "kvm" });
+  domain.ele("name").txt(inputs.name!);
+  if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
+  domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
+  domain.ele("currentMemory", { unit: "KiB" }).txt(kib(bytes(inputs.memory)));
+  const vcpu = inputs.vcpu ?? 1;
+  const maxVcpus = effectiveMaxVcpus({ vcpu, maxVcpus: inputs.maxVcpus }) ?? vcpu;
+  domain
+    .ele("vcpu", maxVcpus > vcpu ? { placement: "static", current: String(vcpu) } : {})
+    .txt(String(maxVcpus));
+  buildOs(domain, inputs);
+  if (!inputs.arch || /^(x86_64|i686)$/.test(inputs.arch)) domain.ele("features").ele("acpi");
+  if (inputs.cpu) {
+    const cpu = domain.ele("cpu", { mode: inputs.cpu.mode });
+    if (inputs.cpu.model) {
+      cpu.att("match", "exact");
+      cpu.ele("model", { fallback: "allow" }).txt(inputs.cpu.model);
+    }
+  }
+  const devices = domain.ele("devices");
+  for (const disk of plan.disks) addDisk(devices, disk);
+  if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
+  for (const nic of plan.interfaces) addInterface(devices, nic);
+  buildConsoleAndChannels(devices, inputs);
+  const graphics = graphicsWithDefaults(inputs.graphics);
+  if (graphics) {
+    const port = graphics.port;
+    devices.ele("graphics", {
+      type: graphics.type,
+      port: String(port ?? -1),
+      autoport: port === undefined ? "yes" : "no",
+      listen: graphics.listen,
+    });
+  }
+  applyPatches(domain, inputs.xmlPatches ?? []);
+  return domain.end({ headless: true, prettyPrint: true });
+}
+
+/** One disk as a device document, for attach, detach and media changes. */
+export function diskXml(disk: DomainDisk, alias?: string): string {
+  const root = create();
+  addDisk(root, disk, alias);
+  return root.end({ headless: true, prettyPrint: true });
+}
+
+/** One interface as a device document, for attach and detach (libvirt matches it by MAC). */
+export function interfaceXml(nic: DomainNetworkInterface): string {
+  const root = create();
+  addInterface(root, nic);
+  return root.end({ headless: true, prettyPrint: true });
+}
+
+function kib(count: number | undefined): string {
+  if (count === undefined) throw new Error("memory is not a size; check() should have said so");
+  return String(Math.floor(count / 1024));
+}
+
+function buildOs(domain: XMLBuilder, inputs: DomainInputs): void {
+  const os = domain.ele("os", inputs.firmware === "efi" ? { firmware: "efi" } : {});
+  const type = os.ele("type");
+  if (inputs.arch) type.att("arch", inputs.arch);
+  if (inputs.machine) type.att("machine", inputs.machine);
+  type.txt("hvm");
+  if (inputs.kernel) os.ele("kernel").txt(inputs.kernel);
+  if (inputs.initrd) os.ele("initrd").txt(inputs.initrd);
+  if (inputs.cmdline) os.ele("cmdline").txt(inputs.cmdline);
+  for (const dev of inputs.boot ?? []) os.ele("boot", { dev });
+}
+
+function addDisk(parent: XMLBuilder, disk: DomainDisk, alias?: string): void {
+  const isBlock = !disk.volume && disk.file?.startsWith("/dev/");
+  const type = disk.volume ? "volume" : isBlock ? "block" : "file";
+  const node = parent.ele("disk", { type, device: disk.device ?? "disk" });
+  node.ele("driver", { name: "qemu", type: disk.format ?? "raw" });
+  if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
+  else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
+  node.ele("target", { dev: disk.target, bus: disk.bus });
+  if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
+  if (alias) node.ele("alias", { name: alias });
+}
+
+function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
+  const node = parent.ele("interface", { type: nic.network !== undefined ? "network" : "bridge" });
+  if (nic.mac) node.ele("mac", { address: nic.mac });
+  if (nic.network !== undefined) node.ele("source", { network: nic.network });
+  else node.ele("source", { bridge: nic.bridge });
+  node.ele("model", { type: nic.model ?? "virtio" });
+}
+
+function buildConsoleAndChannels(devices: XMLBuilder, inputs: DomainInputs): void {
+  const console = consoleWithDefaults(inputs.console);
+  if (console.type === "file") {
+    devices.ele("serial", { type: "file" }).ele("source", { path: console.path });
+  } else {
+    devices.ele("serial", { type: "pty" });
+  }
+  if (inputs.qemuAgent) {
+    devices
+      .ele("channel", { type: "unix" })
+      .ele("target", { type: "virtio", name: GUEST_AGENT_CHANNEL });
+  }
+}

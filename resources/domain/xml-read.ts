@@ -1,0 +1,179 @@
+/**
+ * Reading a domain's XML (https://libvirt.org/formatdomain.html) back into the shape of a Domain's
+ * inputs. Only what virtwire models is read, so whatever libvirt adds on its own (PCI and drive
+ * addresses, aliases, controllers, seclabels, emulator, clock, inputs, video, memballoon, the
+ * console that mirrors the first serial port, pty paths, vnetN names) never shows up as a change.
+ * Read the inactive XML (the persistent config) for drift; the live XML only for run-time facts.
+ */
+import { attr, element, elements, parseXml, text } from "../../provider/xml";
+import type { XmlNode } from "../../provider/xml";
+import { parseSize } from "../../provider/units";
+import type {
+  DomainBootDevice,
+  DomainCloudInitDisk,
+  DomainConsole,
+  DomainCpu,
+  DomainCpuMode,
+  DomainDisk,
+  DomainDiskBus,
+  DomainDiskFormat,
+  DomainFirmware,
+  DomainGraphics,
+  DomainGraphicsType,
+  DomainNetworkInterface,
+  DomainType,
+} from "../../sdk/types";
+import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
+
+export interface DomainDescription {
+  name: string;
+  uuid: string;
+  type: DomainType;
+  memoryBytes: number;
+  maxMemoryBytes: number;
+  vcpu: number;
+  maxVcpus: number;
+  machine?: string;
+  arch?: string;
+  firmware: DomainFirmware;
+  cpu?: DomainCpu;
+  boot?: DomainBootDevice[];
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
+  disks: DomainDisk[];
+  cloudInitDisk?: DomainCloudInitDisk;
+  /** The device name of the cloud-init CD-ROM, kept when the domain is redefined. */
+  cloudInitTarget?: string;
+  networkInterfaces: DomainNetworkInterface[];
+  graphics?: DomainGraphics;
+  console?: DomainConsole;
+  qemuAgent: boolean;
+}
+
+export function readDomainXml(xml: string): DomainDescription {
+  const domain = parseXml(xml, "domain");
+  const os = element(domain, "os");
+  const devices = element(domain, "devices");
+  const vcpuNode = element(domain, "vcpu");
+  const maxVcpus = Number(text(vcpuNode) ?? 1);
+  const maxMemoryBytes = sizeOf(element(domain, "memory")) ?? 0;
+  const allDisks = elements(devices, "disk");
+  const cloudInit = allDisks.find((disk) => alias(disk) === CLOUD_INIT_ALIAS);
+  const boot = elements(os, "boot").map((node) => attr(node, "dev") as DomainBootDevice);
+  return {
+    name: text(domain, "name") ?? "",
+    uuid: text(domain, "uuid") ?? "",
+    type: attr(domain, "type") as DomainType,
+    maxMemoryBytes,
+    memoryBytes: sizeOf(element(domain, "currentMemory")) ?? maxMemoryBytes,
+    maxVcpus,
+    vcpu: Number(attr(vcpuNode, "current") ?? maxVcpus),
+    machine: attr(element(os, "type"), "machine"),
+    arch: attr(element(os, "type"), "arch"),
+    firmware: readFirmware(os),
+    cpu: readCpu(element(domain, "cpu")),
+    boot: boot.length > 0 ? boot : undefined,
+    kernel: text(os, "kernel"),
+    initrd: text(os, "initrd"),
+    cmdline: text(os, "cmdline"),
+    disks: allDisks.filter((disk) => disk !== cloudInit).flatMap(readDisk),
+    cloudInitDisk: cloudInit ? readCloudInit(cloudInit) : undefined,
+    cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
+    networkInterfaces: elements(devices, "interface").flatMap(readInterface),
+    graphics: readGraphics(element(devices, "graphics")),
+    console: readConsole(element(devices, "serial")),
+    qemuAgent: elements(devices, "channel").some(
+      (channel) => attr(element(channel, "target"), "name") === GUEST_AGENT_CHANNEL,
+    ),
+  };
+}
+
+/** The TCP port of the first display, from the live XML of a running domain. */
+export function readGraphicsPort(liveXml: string): number | undefined {
+  const graphics = element(element(parseXml(liveXml, "domain"), "devices"), "graphics");
+  const port = Number(attr(graphics, "port"));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+function sizeOf(node: XmlNode | undefined): number | undefined {
+  const value = text(node);
+  if (value === undefined) return undefined;
+  return parseSize(`${value}${attr(node, "unit") ?? "KiB"}`);
+}
+
+function alias(node: XmlNode): string | undefined {
+  return attr(element(node, "alias"), "name");
+}
+
+/** `<os firmware='efi'>` (autoselection), or a pflash loader given explicitly. */
+function readFirmware(os: XmlNode | undefined): DomainFirmware {
+  if (attr(os, "firmware") === "efi") return "efi";
+  return attr(element(os, "loader"), "type") === "pflash" ? "efi" : "bios";
+}
+
+function readCpu(cpu: XmlNode | undefined): DomainCpu | undefined {
+  if (cpu === undefined) return undefined;
+  // libvirt's default mode is custom; a <cpu> with only a topology has no model.
+  const mode = (attr(cpu, "mode") ?? "custom") as DomainCpuMode;
+  const model = text(cpu, "model");
+  return model === undefined ? { mode } : { mode, model };
+}
+
+function readDisk(disk: XmlNode): DomainDisk[] {
+  const device = attr(disk, "device") ?? "disk";
+  if (device !== "disk" && device !== "cdrom") return [];
+  const source = element(disk, "source");
+  const target = element(disk, "target");
+  const format = attr(element(disk, "driver"), "type") as DomainDiskFormat | undefined;
+  const result: DomainDisk = {
+    device,
+    bus: attr(target, "bus") as DomainDiskBus,
+    target: attr(target, "dev"),
+    readOnly: element(disk, "readonly") !== undefined,
+  };
+  const pool = attr(source, "pool");
+  const volume = attr(source, "volume");
+  if (pool !== undefined && volume !== undefined) result.volume = { pool, name: volume };
+  const path = attr(source, "file") ?? attr(source, "dev");
+  if (path !== undefined) result.file = path;
+  if (format !== undefined) result.format = format;
+  return [result];
+}
+
+function readCloudInit(disk: XmlNode): DomainCloudInitDisk {
+  const source = element(disk, "source");
+  const pool = attr(source, "pool");
+  const name = attr(source, "volume");
+  if (pool !== undefined && name !== undefined) return { pool, name };
+  return { path: attr(source, "file") };
+}
+
+function readInterface(nic: XmlNode): DomainNetworkInterface[] {
+  const type = attr(nic, "type");
+  const source = element(nic, "source");
+  const result: DomainNetworkInterface = {
+    mac: attr(element(nic, "mac"), "address")?.toLowerCase(),
+    model: attr(element(nic, "model"), "type"),
+  };
+  if (type === "network") result.network = attr(source, "network");
+  else if (type === "bridge") result.bridge = attr(source, "bridge");
+  else return [];
+  return [result];
+}
+
+function readGraphics(graphics: XmlNode | undefined): DomainGraphics | undefined {
+  if (graphics === undefined) return undefined;
+  const listen = attr(graphics, "listen") ?? attr(element(graphics, "listen"), "address");
+  const result: DomainGraphics = { type: attr(graphics, "type") as DomainGraphicsType };
+  if (listen !== undefined) result.listen = listen;
+  if (attr(graphics, "autoport") === "no") result.port = Number(attr(graphics, "port"));
+  return result;
+}
+
+function readConsole(serial: XmlNode | undefined): DomainConsole | undefined {
+  const type = attr(serial, "type");
+  if (type === "pty") return { type: "pty" };
+  if (type === "file") return { type: "file", path: attr(element(serial, "source"), "path") };
+  return undefined;
+}

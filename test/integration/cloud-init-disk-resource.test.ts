@@ -1,0 +1,145 @@
+/**
+ * The CloudInitDisk resource against the test bed's daemon, step by step as the Pulumi engine runs
+ * it: create (the volume holds exactly the seed image), read, a diff without changes, replacement
+ * when the data changes (create-first under a new name, or delete-first for a fixed name, never a
+ * "volume exists" failure), deletion outside Pulumi found by read, delete twice.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Libvirt, RemoteNonnullStoragePool, downloadVolume } from "../../rpc";
+import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
+import { InProcessEngine } from "./in-process-engine";
+import { connectTestbed, uniqueName } from "../support/testbed";
+
+let lv: Libvirt;
+let pool: RemoteNonnullStoragePool;
+let dir: string;
+let engine: InProcessEngine;
+
+const seed = {
+  userData: "#cloud-config\nhostname: web\npassword: hunter2\nchpasswd: { expire: false }\n",
+  metaData: "local-hostname: web\n",
+  networkConfig: "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n",
+};
+
+async function volumeNames(): Promise<string[]> {
+  await lv.StoragePoolRefresh({ pool, flags: 0 });
+  const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
+  return vols.map((vol) => vol.name).sort();
+}
+
+async function contentOf(key: string): Promise<Buffer> {
+  const { vol } = await lv.StorageVolLookupByKey({ key });
+  const file = join(dir, `download-${Date.now()}.iso`);
+  await downloadVolume(lv, vol, file);
+  return readFile(file);
+}
+
+beforeAll(async () => {
+  lv = await connectTestbed();
+  dir = await mkdtemp(join(tmpdir(), "vwtest-cidata-"));
+  const target = await mkdtemp(join(dir, "pool-"));
+  ({ pool } = await lv.StoragePoolCreateXML({
+    xml: `<pool type="dir"><name>${uniqueName("cipool")}</name><target><path>${target}</path></target></pool>`,
+    flags: 0,
+  }));
+  engine = await InProcessEngine.start();
+});
+
+afterAll(async () => {
+  await engine?.close();
+  if (pool) {
+    const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
+    for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
+    await lv.StoragePoolDestroy({ pool }).catch(() => undefined);
+  }
+  await lv?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("a CloudInitDisk through its lifecycle", () => {
+  let first: { id: string; name: string };
+
+  it("is created as a volume holding exactly the NoCloud seed image", async () => {
+    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    const expected = buildNoCloudIso(seed);
+    expect(step.step).toBe("create");
+    expect(step.outputs).toMatchObject({
+      name: expect.stringMatching(/^seed-[0-9a-f]{7}$/),
+      pool: pool.name,
+      size: expected.image.length,
+      instanceId: expected.instanceId,
+      userData: seed.userData,
+    });
+    expect(step.id).toBe(step.outputs.key);
+    expect(await contentOf(step.id)).toEqual(expected.image);
+    first = { id: step.id, name: step.outputs.name as string };
+  });
+
+  it("reads back the same state, and the same data changes nothing", async () => {
+    expect(await engine.refresh("seed")).toBe("same");
+    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    expect(step).toMatchObject({ step: "same", id: first.id });
+  });
+
+  it("is replaced create-first under a new name when the data changes", async () => {
+    const changed = { ...seed, userData: seed.userData.replace("hunter2", "correct horse") };
+    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...changed });
+    expect(step.step).toBe("replace");
+    expect(step.diff).toMatchObject({ deleteBeforeReplace: false });
+    expect(step.diff!.replaces).toEqual(expect.arrayContaining(["userData", "name"]));
+    expect(step.calls).toEqual(["check", "diff", "check", "create", "delete"]);
+    expect(step.outputs.name).not.toBe(first.name);
+    expect(step.outputs.instanceId).toBe(buildNoCloudIso(changed).instanceId);
+    expect(await contentOf(step.id)).toEqual(buildNoCloudIso(changed).image);
+    expect(await volumeNames()).toEqual([step.outputs.name]);
+  });
+
+  it("is reported gone when deleted outside Pulumi, and created again by the next up", async () => {
+    const { vol } = await lv.StorageVolLookupByKey({ key: engine.id("seed") });
+    await lv.StorageVolDelete({ vol, flags: 0 });
+    expect(await engine.refresh("seed")).toBe("deleted");
+    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    expect(step.step).toBe("create");
+    expect(step.outputs.name).toBe(first.name);
+  });
+
+  it("is deleted, and deleting it again succeeds", async () => {
+    const id = engine.id("seed");
+    await engine.destroy("seed");
+    expect(await volumeNames()).toEqual([]);
+    await expect(engine.deleteAgain("CloudInitDisk", id, { pool: pool.name })).resolves.toBe(
+      undefined,
+    );
+  });
+});
+
+describe("a CloudInitDisk with a fixed name", () => {
+  it("is replaced delete-first when the data changes, without a 'volume exists' error", async () => {
+    const name = `${uniqueName("seed")}.iso`;
+    await engine.up("CloudInitDisk", "fixed", { pool: pool.name, name, ...seed });
+    const step = await engine.up("CloudInitDisk", "fixed", {
+      pool: pool.name,
+      name,
+      ...seed,
+      metaData: "local-hostname: other\n",
+    });
+    expect(step.calls).toEqual(["check", "diff", "check", "delete", "create"]);
+    expect(step.outputs.name).toBe(name);
+    expect(await volumeNames()).toEqual([name]);
+    await engine.destroy("fixed");
+  });
+
+  it("fails with what to do when the name is taken by a volume Pulumi does not manage", async () => {
+    const name = `${uniqueName("taken")}.iso`;
+    await lv.StorageVolCreateXML({
+      pool,
+      xml: `<volume><name>${name}</name><capacity>1024</capacity></volume>`,
+      flags: 0,
+    });
+    await expect(
+      engine.up("CloudInitDisk", "taken", { pool: pool.name, name, ...seed }),
+    ).rejects.toThrow(`a volume named "${name}" already exists in storage pool ${pool.name}`);
+  });
+});

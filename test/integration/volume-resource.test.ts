@@ -1,0 +1,348 @@
+/**
+ * The Volume resource against the test bed's daemon, step by step as the Pulumi engine runs it:
+ * create, read, a diff without changes, growing in place (data kept), a replacement, changes made
+ * outside Pulumi found by read, delete twice; uploads from a sparse file (holes kept), from a URL
+ * served on loopback by this process, refused digests and downloads that leave nothing behind.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { createServer, Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Libvirt, RemoteNonnullStoragePool, downloadVolume, uploadVolume } from "../../rpc";
+import { InProcessEngine } from "./in-process-engine";
+import { connectTestbed, uniqueName } from "../support/testbed";
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+
+let lv: Libvirt;
+let pool: RemoteNonnullStoragePool;
+let dir: string;
+let engine: InProcessEngine;
+let server: Server;
+let baseUrl: string;
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** A sparse file of `size` bytes with 1 MiB of random data at each of `at`. */
+async function sparseFile(path: string, size: number, at: number[]): Promise<void> {
+  const file = await open(path, "w");
+  try {
+    for (const offset of at) await file.write(randomBytes(MiB), 0, MiB, offset);
+    await file.truncate(size);
+  } finally {
+    await file.close();
+  }
+}
+
+async function volumeNames(): Promise<string[]> {
+  await lv.StoragePoolRefresh({ pool, flags: 0 });
+  const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
+  return vols.map((vol) => vol.name).sort();
+}
+
+beforeAll(async () => {
+  lv = await connectTestbed();
+  dir = await mkdtemp(join(tmpdir(), "vwtest-volume-"));
+  await mkdtemp(join(dir, "pool-")).then((target) =>
+    lv
+      .StoragePoolCreateXML({
+        xml: `<pool type="dir"><name>${uniqueName("volpool")}</name><target><path>${target}</path></target></pool>`,
+        flags: 0,
+      })
+      .then((created) => (pool = created.pool)),
+  );
+  engine = await InProcessEngine.start();
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://loopback").pathname;
+    if (url === "/moved") {
+      res.writeHead(302, { location: "/files/sparse.img" });
+      return void res.end();
+    }
+    if (url.startsWith("/chunked/")) {
+      // No Content-Length: the body goes out in chunks.
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      return void createReadStream(join(dir, url.slice("/chunked/".length))).pipe(res);
+    }
+    if (url.startsWith("/files/")) {
+      const path = join(dir, url.slice("/files/".length));
+      stat(path).then(
+        ({ size }) => {
+          res.writeHead(200, { "content-length": size });
+          createReadStream(path).pipe(res);
+        },
+        () => {
+          res.writeHead(404, "Not Found");
+          res.end();
+        },
+      );
+      return;
+    }
+    res.writeHead(404, "Not Found");
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await engine?.close();
+  if (pool) {
+    const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
+    for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
+    await lv.StoragePoolDestroy({ pool }).catch(() => undefined);
+  }
+  await lv?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("an empty Volume through its lifecycle", () => {
+  const name = "data";
+  let key: string;
+
+  it("is created sparse with the asked capacity, its key as id", async () => {
+    const step = await engine.up("Volume", name, { pool: pool.name, capacity: "64MiB" });
+    expect(step.step).toBe("create");
+    expect(step.outputs).toMatchObject({
+      pool: pool.name,
+      capacity: 64 * MiB,
+      format: "raw",
+      name: expect.stringMatching(/^data-[0-9a-f]{7}$/),
+    });
+    expect(step.outputs.allocation).toBeLessThan(MiB);
+    expect(step.id).toBe(step.outputs.key);
+    expect(step.outputs.path).toBe(step.outputs.key);
+    key = step.id;
+  });
+
+  it("reads back the same state, and a second up changes nothing", async () => {
+    expect(await engine.refresh(name)).toBe("same");
+    const step = await engine.up("Volume", name, { pool: pool.name, capacity: 64 * MiB });
+    expect(step.step).toBe("same");
+    expect(step.diff).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("grows in place and keeps its data", async () => {
+    const { vol } = await lv.StorageVolLookupByKey({ key });
+    const marker = randomBytes(4096);
+    await uploadVolume(
+      lv,
+      vol,
+      (async function* () {
+        yield marker;
+      })(),
+      { length: 4096 },
+    );
+    const step = await engine.up("Volume", name, { pool: pool.name, capacity: "128MiB" });
+    expect(step.step).toBe("update");
+    expect(step.id).toBe(key);
+    expect(step.outputs.capacity).toBe(128 * MiB);
+    const head = join(dir, "head.bin");
+    await downloadVolume(lv, vol, head, { length: 4096 });
+    expect(await readFile(head)).toEqual(marker);
+  });
+
+  it("refuses to shrink, saying what to do", async () => {
+    await expect(engine.up("Volume", name, { pool: pool.name, capacity: "32MiB" })).rejects.toThrow(
+      /capacity 32 MiB .* is smaller than the volume's current 128 MiB .*pulumi up --replace/,
+    );
+  });
+
+  it("is found grown when resized outside Pulumi, and a smaller capacity is then refused", async () => {
+    await truncate(key, 192 * MiB);
+    expect(await engine.refresh(name)).toBe("changed");
+    expect(engine.outputs(name).capacity).toBe(192 * MiB);
+    await expect(
+      engine.up("Volume", name, { pool: pool.name, capacity: "128MiB" }),
+    ).rejects.toThrow(/smaller than the volume's current 192 MiB/);
+  });
+
+  it("is replaced by a new volume (created first, auto-named) when the format changes", async () => {
+    const step = await engine.up("Volume", name, {
+      pool: pool.name,
+      capacity: "192MiB",
+      format: "qcow2",
+    });
+    expect(step.step).toBe("replace");
+    expect(step.calls).toEqual(["check", "diff", "check", "create", "delete"]);
+    expect(step.diff).toMatchObject({ replaces: ["format"], deleteBeforeReplace: false });
+    expect(step.id).not.toBe(key);
+    expect(step.outputs).toMatchObject({ format: "qcow2", capacity: 192 * MiB });
+    await expect(lv.StorageVolLookupByKey({ key })).rejects.toThrow(/no storage vol/);
+    key = step.id;
+  });
+
+  it("is reported gone when deleted outside Pulumi", async () => {
+    const { vol } = await lv.StorageVolLookupByKey({ key });
+    await lv.StorageVolDelete({ vol, flags: 0 });
+    expect(await engine.refresh(name)).toBe("deleted");
+  });
+
+  it("is deleted, and deleting it again succeeds", async () => {
+    await engine.up("Volume", name, { pool: pool.name, capacity: "1MiB" });
+    const id = engine.id(name);
+    await engine.destroy(name);
+    await expect(lv.StorageVolLookupByKey({ key: id })).rejects.toThrow(/no storage vol/);
+    await expect(engine.deleteAgain("Volume", id, { pool: pool.name })).resolves.toBeUndefined();
+  });
+
+  it("with a fixed name, is replaced delete-first so the name is free", async () => {
+    const fixed = uniqueName("fixed");
+    await engine.up("Volume", "fixed", { pool: pool.name, name: fixed, capacity: "1MiB" });
+    const step = await engine.up("Volume", "fixed", {
+      pool: pool.name,
+      name: fixed,
+      capacity: "1MiB",
+      format: "qcow2",
+    });
+    expect(step.calls).toEqual(["check", "diff", "check", "delete", "create"]);
+    expect(step.outputs).toMatchObject({ name: fixed, format: "qcow2" });
+    await engine.destroy("fixed");
+  });
+});
+
+describe("uploads", () => {
+  it("keep a 2 GiB sparse image's holes and record its digest", async () => {
+    const image = join(dir, "sparse.img");
+    await sparseFile(image, 2 * GiB, [0, GiB, 2 * GiB - MiB]);
+    const digest = await sha256File(image);
+    const started = Date.now();
+    const step = await engine.up("Volume", "sparse", {
+      pool: pool.name,
+      source: { path: image, sha256: digest },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(step.outputs).toMatchObject({ capacity: 2 * GiB, format: "raw", contentSha256: digest });
+    expect(step.outputs.allocation).toBeLessThan(16 * MiB);
+    const blocks = (await stat(step.outputs.path as string)).blocks * 512;
+    expect(blocks).toBeLessThan(16 * MiB);
+    process.stdout.write(
+      `2 GiB sparse upload from a file: ${seconds.toFixed(1)} s, allocation ${step.outputs.allocation} bytes\n`,
+    );
+    expect(engine.logs.some((line) => /uploaded .*sparse\.img: 2 GiB in/.test(line))).toBe(true);
+    await engine.destroy("sparse");
+  });
+
+  it("take a qcow2 image's format and virtual size, and grow it to a larger capacity", async () => {
+    const image = join(dir, "cloud.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", image, "1G"]);
+    const step = await engine.up("Volume", "cloud", {
+      pool: pool.name,
+      source: { path: image },
+      capacity: "3GiB",
+    });
+    expect(step.outputs).toMatchObject({ format: "qcow2", capacity: 3 * GiB });
+    const info = JSON.parse(
+      execFileSync("qemu-img", ["info", "--output=json", step.outputs.path as string]).toString(),
+    );
+    expect(info).toMatchObject({ format: "qcow2", "virtual-size": 3 * GiB });
+    expect(
+      (
+        await engine.up("Volume", "cloud", {
+          pool: pool.name,
+          source: { path: image },
+          capacity: "3GiB",
+        })
+      ).step,
+    ).toBe("same");
+
+    // An overlay on it, by key and by pool and name.
+    const byKey = await engine.up("Volume", "root", {
+      pool: pool.name,
+      baseVolume: { key: step.outputs.key },
+    });
+    expect(byKey.outputs).toMatchObject({
+      format: "qcow2",
+      capacity: 3 * GiB,
+      backingStore: { path: step.outputs.path, format: "qcow2" },
+    });
+    const byName = await engine.up("Volume", "root2", {
+      pool: pool.name,
+      baseVolume: { pool: pool.name, name: step.outputs.name },
+      capacity: "10GiB",
+    });
+    expect(byName.outputs).toMatchObject({
+      capacity: 10 * GiB,
+      backingStore: { path: step.outputs.path },
+    });
+    await engine.destroy("root2");
+    await engine.destroy("root");
+    await engine.destroy("cloud");
+  });
+
+  it("stream from a URL (after a redirect), never logging the URL's credentials", async () => {
+    const image = join(dir, "sparse.img");
+    const digest = await sha256File(image);
+    const url = `http://alice:hunter2@${baseUrl.slice(7)}/moved?token=s3cret`;
+    const step = await engine.up("Volume", "web", {
+      pool: pool.name,
+      source: { url, sha256: digest },
+    });
+    expect(step.outputs).toMatchObject({ capacity: 2 * GiB, contentSha256: digest });
+    expect(step.outputs.allocation).toBeLessThan(16 * MiB);
+    expect(engine.logs.some((line) => line.includes("uploaded http://***@127.0.0.1"))).toBe(true);
+    expect(engine.logs.join("\n")).not.toMatch(/hunter2|s3cret/);
+    await engine.destroy("web");
+  });
+
+  it("without Content-Length need a capacity, and then fill the volume", async () => {
+    const small = join(dir, "small.img");
+    await writeFile(small, randomBytes(3 * MiB));
+    await expect(
+      engine.up("Volume", "chunked", {
+        pool: pool.name,
+        source: { url: `${baseUrl}/chunked/small.img` },
+      }),
+    ).rejects.toThrow(/was sent without Content-Length.*set capacity/);
+    const step = await engine.up("Volume", "chunked", {
+      pool: pool.name,
+      source: { url: `${baseUrl}/chunked/small.img` },
+      capacity: "8MiB",
+    });
+    expect(step.outputs).toMatchObject({
+      capacity: 8 * MiB,
+      contentSha256: await sha256File(small),
+    });
+    await engine.destroy("chunked");
+  });
+
+  it("leave nothing behind on a wrong sha256, a 404 or a compressed image", async () => {
+    const before = await volumeNames();
+    const image = join(dir, "sparse.img");
+    const actual = await sha256File(image);
+    const wrong = "0".repeat(64);
+    await expect(
+      engine.up("Volume", "bad", {
+        pool: pool.name,
+        source: { url: `${baseUrl}/files/sparse.img`, sha256: wrong },
+      }),
+    ).rejects.toThrow(`does not match source.sha256: expected ${wrong}, got ${actual}`);
+    await expect(
+      engine.up("Volume", "bad", {
+        pool: pool.name,
+        source: { url: `${baseUrl}/files/missing.img` },
+      }),
+    ).rejects.toThrow(/files\/missing\.img failed: the server answered 404 Not Found/);
+    const gz = join(dir, "disk.img.gz");
+    await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+    await expect(
+      engine.up("Volume", "bad", { pool: pool.name, source: { path: gz } }),
+    ).rejects.toThrow(/gzip-compressed.*gunzip it first/);
+    expect(await volumeNames()).toEqual(before);
+  });
+
+  it("fail clearly when the pool does not exist", async () => {
+    await expect(
+      engine.up("Volume", "nopool", { pool: "vwtest-no-such-pool", capacity: "1MiB" }),
+    ).rejects.toThrow('storage pool "vwtest-no-such-pool" does not exist');
+  });
+});

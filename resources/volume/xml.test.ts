@@ -84,6 +84,12 @@ describe("volume XML", () => {
     });
   });
 
+  it("leaves a backing store's format out when libvirt gives none", () => {
+    const xml =
+      "<volume><name>v</name><capacity>1</capacity><target><path>/p</path></target><backingStore><path>/b</path></backingStore></volume>";
+    expect(Object.keys(readVolumeXml(xml).backingStore!)).toEqual(["path"]);
+  });
+
   it("counts every probed format but qcow2 as raw content", () => {
     expect(formatClass("qcow2")).toBe("qcow2");
     expect(formatClass("iso")).toBe("raw");

@@ -64,11 +64,17 @@ export function readVolumeXml(xml: string): VolumeDescription {
     format: attr(element(target, "format"), "type") ?? "raw",
     capacity: bytes(element(volume, "capacity")),
     allocation: bytes(element(volume, "allocation")),
-    backingStore:
-      backingPath === undefined
-        ? undefined
-        : { path: backingPath, format: attr(element(backing, "format"), "type") },
+    backingStore: backingPath === undefined ? undefined : readBackingStore(backing, backingPath),
   };
+}
+
+/** No `format` key at all when libvirt gives none: Pulumi cannot store undefined values. */
+function readBackingStore(
+  backing: ReturnType<typeof element>,
+  path: string,
+): { path: string; format?: string } {
+  const format = attr(element(backing, "format"), "type");
+  return format === undefined ? { path } : { path, format };
 }
 
 /** libvirt's size units (`unit='bytes'` when it writes them; K, MiB, G… as users may). */

@@ -340,6 +340,23 @@ describe("uploads", () => {
     expect(await volumeNames()).toEqual(before);
   });
 
+  it("run side by side in one pool while other volumes are being built", async () => {
+    const image = join(dir, "parallel.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", image, "2G"]);
+    const names = Array.from({ length: 8 }, (_, index) => `parallel${index}`);
+    const steps = await Promise.all(
+      names.map((name, index) =>
+        index % 2
+          ? engine.up("Volume", name, { pool: pool.name, source: { path: image } })
+          : engine.up("Volume", name, { pool: pool.name, capacity: "1GiB", format: "qcow2" }),
+      ),
+    );
+    for (const [index, step] of steps.entries()) {
+      expect(step.outputs).toMatchObject({ format: "qcow2", capacity: (index % 2 ? 2 : 1) * GiB });
+    }
+    await Promise.all(names.map((name) => engine.destroy(name)));
+  });
+
   it("fail clearly when the pool does not exist", async () => {
     await expect(
       engine.up("Volume", "nopool", { pool: "vwtest-no-such-pool", capacity: "1MiB" }),

@@ -2,8 +2,10 @@
 # virtwire test bed: a real libvirtd (QEMU driver, TCG guests) on this machine, for integration tests.
 #
 # Usage (as root, Debian 12 or Ubuntu):
-#   scripts/testbed.sh up      install what is missing, build the test guest, start virtlogd and libvirtd
-#                              inside the network namespace "virtwire", wait until qemu:///system answers
+#   scripts/testbed.sh up      install what is missing, build the test guest, make the TLS test PKI, start
+#                              virtlogd, libvirtd (unix sockets, and tcp/tls on 127.0.0.1) and an sshd inside
+#                              the network namespace "virtwire", wait until qemu:///system answers; a
+#                              changed daemon or sshd config restarts only that daemon
 #   scripts/testbed.sh down    destroy running domains and active networks of the test bed's daemon, stop
 #                              the daemons it started, remove the namespace if it created it
 #   scripts/testbed.sh status  print what runs
@@ -15,6 +17,9 @@
 # `up` is idempotent: a second run installs nothing and reuses the running daemon. Packages stay installed.
 # Bridges, dnsmasq and guest traffic live in the namespace; the unix socket
 # /var/run/libvirt/libvirt-sock is reachable from outside it. Guests must use domain type "qemu" (TCG).
+# Inside the namespace only (tests run there, see scripts/test.sh): libvirtd on 127.0.0.1:16509 (tcp,
+# auth none) and 127.0.0.1:16514 (tls, auth none, client certificate required; PKI in $STATE/pki), and
+# sshd on 127.0.0.1:2222 and :2223 (see testbed/sshd.sh). `env` prints where everything is.
 set -euo pipefail
 
 TESTBED_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed"
@@ -23,17 +28,23 @@ STATE="${VIRTWIRE_TESTBED_STATE:-/run/virtwire-testbed}"
 TEST_URI="qemu:///system"
 LIBVIRT_SOCK="/var/run/libvirt/libvirt-sock"
 DAEMON_LOG="/var/log/libvirt/virtwire-libvirtd.log"
+TCP_PORT=16509
+TLS_PORT=16514
 START_TIMEOUT=60
 
 PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip xz-utils python3-libvirt
-  openssh-server openssh-client sasl2-bin openssl)
+  openssh-server openssh-client sasl2-bin openssl netcat-openbsd)
 
 say() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }
 
 # shellcheck source-path=SCRIPTDIR source=testbed/guest.sh
 source "$TESTBED_DIR/guest.sh"
+# shellcheck source-path=SCRIPTDIR source=testbed/pki.sh
+source "$TESTBED_DIR/pki.sh"
+# shellcheck source-path=SCRIPTDIR source=testbed/sshd.sh
+source "$TESTBED_DIR/sshd.sh"
 
 require_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (libvirtd, network namespaces and apt need it); try: sudo $0 $*"
@@ -104,16 +115,29 @@ prepare_qemu_conf() {
   printf '# Added by virtwire scripts/testbed.sh: run QEMU as root on this test machine.\nuser = "root"\ngroup = "root"\n' >>"$conf"
 }
 
-write_daemon_config() {
-  cat >"$STATE/libvirtd.conf" <<EOF
-# Written by virtwire scripts/testbed.sh on every start; edit the script, not this file.
-# No authentication on the unix sockets, so only root may open them (the default would be 0777).
-unix_sock_group = "root"
+write_daemon_config() { # file
+  cat >"$1" <<EOF
+# Written by virtwire scripts/testbed.sh; edit the script, not this file. A change restarts libvirtd.
+# No authentication on the unix sockets, so only root and group $SOCK_GROUP (the ssh test user) may
+# open them (the default would be 0777).
+unix_sock_group = "$SOCK_GROUP"
 unix_sock_ro_perms = "0770"
 unix_sock_rw_perms = "0770"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:file:$DAEMON_LOG"
+# tcp and tls listeners (libvirtd --listen), on the namespace's loopback only: tests reach them.
+listen_addr = "127.0.0.1"
+listen_tcp = 1
+tcp_port = "$TCP_PORT"
+auth_tcp = "none"
+listen_tls = 1
+tls_port = "$TLS_PORT"
+auth_tls = "none"
+ca_file = "$PKI_DIR/cacert.pem"
+cert_file = "$PKI_DIR/servercert.pem"
+key_file = "$PKI_DIR/serverkey.pem"
+# test PKI $(pki_digest)
 EOF
 }
 
@@ -156,7 +180,7 @@ start_virtlogd() {
 
 start_libvirtd() {
   : >"$STATE/libvirtd.out"
-  ip netns exec "$NETNS" libvirtd -d -f "$STATE/libvirtd.conf" -p "$STATE/libvirtd.pid" \
+  ip netns exec "$NETNS" libvirtd -d --listen -f "$STATE/libvirtd.conf" -p "$STATE/libvirtd.pid" \
     >>"$STATE/libvirtd.out" 2>&1 9>&- || daemon_failure "libvirtd -d exited with an error"
 }
 
@@ -179,8 +203,44 @@ wait_for_daemon() {
   done
 }
 
+# The tcp and tls listeners answer inside the namespace (they open with the unix sockets).
+wait_for_listeners() {
+  local deadline=$((SECONDS + 10)) port
+  for port in "$TCP_PORT" "$TLS_PORT"; do
+    until ip netns exec "$NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; do
+      ((SECONDS < deadline)) || daemon_failure "libvirtd does not listen on 127.0.0.1:$port in $NETNS"
+      sleep 0.2
+    done
+  done
+}
+
+# True when the running daemon was started with --listen and the config it read is the one wanted.
+daemon_config_current() {
+  write_daemon_config "$STATE/libvirtd.conf.new"
+  local pid
+  pid="$(cat "$STATE/libvirtd.pid")"
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- ' --listen ' \
+    && cmp -s "$STATE/libvirtd.conf.new" "$STATE/libvirtd.conf"
+}
+
+# Only libvirtd restarts: domains (QEMU) and networks (dnsmasq) keep running and are picked up again.
+restart_libvirtd() {
+  say "libvirtd configuration changed (tcp/tls listeners, socket group or PKI); restarting libvirtd only"
+  stop_pid libvirtd "$STATE/libvirtd.pid"
+  mv "$STATE/libvirtd.conf.new" "$STATE/libvirtd.conf"
+  start_libvirtd
+  wait_for_daemon
+  wait_for_listeners
+  say "libvirtd restarted in namespace $NETNS (pid $(cat "$STATE/libvirtd.pid"))"
+}
+
 daemon_up() {
   if ours libvirtd; then
+    if ! daemon_config_current; then
+      restart_libvirtd
+      return
+    fi
+    rm -f "$STATE/libvirtd.conf.new"
     say "libvirtd already running (pid $(cat "$STATE/libvirtd.pid")), reusing it"
     wait_for_daemon
     return
@@ -192,10 +252,11 @@ daemon_up() {
   rm -f "$STATE/libvirtd.pid"
   command -v iptables >/dev/null || die "iptables must be installed before libvirtd starts"
   prepare_qemu_conf
-  write_daemon_config
+  write_daemon_config "$STATE/libvirtd.conf"
   start_virtlogd
   start_libvirtd
   wait_for_daemon
+  wait_for_listeners
   say "libvirtd running in namespace $NETNS (pid $(cat "$STATE/libvirtd.pid")), $TEST_URI answers"
 }
 
@@ -253,7 +314,11 @@ cmd_up() {
   install_packages
   guest_build
   ensure_netns   # also with a reused daemon: tests run inside it (scripts/test.sh)
+  pki_ensure
+  mkdir -p "$SSHD_DIR"
+  ssh_accounts   # the socket group must exist before libvirtd starts
   daemon_up
+  sshd_up
 }
 
 cmd_down() {
@@ -266,6 +331,7 @@ cmd_down() {
     say "libvirtd was not started by the test bed; leaving it running"
   fi
   if ours virtlogd; then stop_pid virtlogd "$STATE/virtlogd.pid"; fi
+  sshd_down
   remove_netns
   rm -f "$STATE/libvirtd.pid" "$STATE/virtlogd.pid"
 }
@@ -295,6 +361,10 @@ cmd_status() {
   else
     echo "$TEST_URI: does not answer"
   fi
+  sshd_status
+  if ours libvirtd; then
+    echo "tcp/tls: 127.0.0.1:$TCP_PORT and 127.0.0.1:$TLS_PORT in $NETNS (PKI $PKI_DIR)"
+  fi
   guest_status
 }
 
@@ -314,6 +384,15 @@ export VIRTWIRE_GUEST_KERNEL='$GUEST_CACHE/vmlinuz'
 export VIRTWIRE_GUEST_INITRD='$GUEST_CACHE/initrd.gz'
 export VIRTWIRE_GUEST_CMDLINE='console=ttyS0'
 export VIRTWIRE_GUEST_DOMAIN_TYPE='qemu'
+export VIRTWIRE_TCP_URI='qemu+tcp://127.0.0.1:$TCP_PORT/system'
+export VIRTWIRE_TLS_URI='qemu+tls://127.0.0.1:$TLS_PORT/system?pkipath=$PKI_DIR'
+export VIRTWIRE_TLS_PKI='$PKI_DIR'
+export VIRTWIRE_SSH_HOST='127.0.0.1'
+export VIRTWIRE_SSH_PORT='$SSH_PORT'
+export VIRTWIRE_SSH_NOHELPER_PORT='$SSH_NOHELPER_PORT'
+export VIRTWIRE_SSH_DIR='$SSHD_DIR'
+export VIRTWIRE_SSH_USER='$SSH_USER'
+export VIRTWIRE_SSH_PASSWORD_FILE='$SSHD_DIR/$SSH_USER.password'
 EOF
 }
 

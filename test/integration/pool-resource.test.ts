@@ -1,0 +1,150 @@
+// The Pool resource through the real dynamic-provider plugin, against the test bed daemon.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Libvirt, parseUuid } from "../../rpc";
+import { Engine } from "../support/engine";
+import { connectTestbed } from "../support/testbed";
+import {
+  VirtwireHarness,
+  resourceInputs,
+  startVirtwire,
+  virtwireType,
+} from "../support/virtwire-engine";
+
+const POOL = virtwireType("Pool");
+let harness: VirtwireHarness;
+let lv: Libvirt;
+let engine: Engine;
+let dir: string;
+
+beforeAll(async () => {
+  harness = await startVirtwire();
+  lv = await connectTestbed();
+});
+
+beforeEach(() => {
+  engine = harness.engine();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-pool-"));
+});
+
+afterEach(async () => {
+  await engine.destroy().catch(() => undefined);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await lv?.close();
+});
+
+const pool = (args: Record<string, unknown>) =>
+  resourceInputs("Pool", "images", { type: "dir", ...args } as never);
+
+async function poolState(id: string) {
+  const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) });
+  const [{ active }, { autostart }] = await Promise.all([
+    lv.StoragePoolIsActive({ pool: found }),
+    lv.StoragePoolGetAutostart({ pool: found }),
+  ]);
+  return { name: found.name, active: active === 1, autostart: autostart === 1 };
+}
+
+describe("a Pool", () => {
+  it("is created built, started and autostarted, with an auto-name and its sizes", async () => {
+    const target = path.join(dir, "images");
+    const created = await engine.up(POOL, "images", pool({ targetPath: target }));
+    expect(created.step).toBe("create");
+    expect(created.outputs.name).toMatch(/^images-[0-9a-f]{7}$/);
+    expect(created.outputs).toMatchObject({ active: true, autostart: true, uuid: created.id });
+    expect(created.outputs.capacity).toBeGreaterThan(0);
+    expect(fs.statSync(target).isDirectory()).toBe(true);
+    await expect(poolState(created.id)).resolves.toEqual({
+      name: created.outputs.name,
+      active: true,
+      autostart: true,
+    });
+  });
+
+  it("shows no change when nothing changed, even after a refresh", async () => {
+    await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    await engine.refresh();
+    const again = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    expect(again.step).toBe("same");
+  });
+
+  it("turns autostart off in place", async () => {
+    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const updated = await engine.up(
+      POOL,
+      "images",
+      pool({ targetPath: path.join(dir, "a"), autostart: false }),
+    );
+    expect(updated).toMatchObject({ step: "update", id: created.id });
+    await expect(poolState(created.id)).resolves.toMatchObject({ autostart: false, active: true });
+  });
+
+  it("is replaced when its target path changes, keeping the old directory", async () => {
+    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const replaced = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "b") }));
+    expect(replaced.step).toBe("replace");
+    expect(replaced.diff?.replaces).toEqual(["targetPath"]);
+    expect(replaced.id).not.toBe(created.id);
+    expect(fs.existsSync(path.join(dir, "a"))).toBe(true);
+    await expect(lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toThrow(
+      /no storage pool/i,
+    );
+  });
+
+  it("is found stopped by refresh and started again by the next up", async () => {
+    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) });
+    await lv.StoragePoolDestroy({ pool: found });
+    await engine.refresh();
+    const fixed = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    expect(fixed.step).toBe("update");
+    await expect(poolState(created.id)).resolves.toMatchObject({ active: true });
+  });
+
+  it("is dropped from the state by refresh when deleted outside Pulumi, and made again by up", async () => {
+    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) });
+    await lv.StoragePoolDestroy({ pool: found });
+    await lv.StoragePoolUndefine({ pool: found });
+    await engine.refresh();
+    expect(engine.stateJson()).not.toContain(created.id);
+    const again = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    expect(again.step).toBe("create");
+  });
+
+  it("is deleted without its directory by default, and deleting it twice is fine", async () => {
+    const target = path.join(dir, "keep");
+    const created = await engine.up(POOL, "images", pool({ targetPath: target }));
+    fs.writeFileSync(path.join(target, "data.img"), "precious");
+    await engine.destroy();
+    expect(fs.readFileSync(path.join(target, "data.img"), "utf8")).toBe("precious");
+    await expect(lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toThrow();
+    // The engine retries a delete whose first attempt it did not see finish: already gone is fine.
+    const urn = engine.urn(POOL, "images");
+    await expect(
+      harness.plugin.delete(urn, created.id, created.outputs, created.outputs),
+    ).resolves.toBeUndefined();
+  });
+
+  it("deletes its empty directory when asked to", async () => {
+    const target = path.join(dir, "gone");
+    await engine.up(POOL, "images", pool({ targetPath: target, deleteTargetOnDestroy: true }));
+    await engine.destroy();
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  it("refuses bad inputs at check with the property and the fix, touching nothing", async () => {
+    const error = await engine
+      .up(POOL, "images", pool({ type: "dri", targetPath: "relative" }))
+      .catch((e: Error) => e);
+    expect(String(error)).toContain(
+      'property type value {dri} has a problem: type must be one of "dir", "fs", "netfs", "logical"; got "dri" (did you mean "dir"?)',
+    );
+    expect(String(error)).toContain('targetPath "relative" is not valid: use an absolute path');
+  });
+});

@@ -61,10 +61,26 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
         });
       }
       (address.dhcp?.hosts ?? []).forEach((host, hostIndex) => {
+        const property = `addresses[${index}].dhcp.hosts[${hostIndex}]`;
         if (!isIpv6(address.address) && !host.mac) {
           failures.push({
-            property: `addresses[${index}].dhcp.hosts[${hostIndex}].mac`,
+            property: `${property}.mac`,
             reason: "a static IPv4 DHCP host needs the guest's mac",
+          });
+        }
+        if (!inSubnet(host.ip, address)) {
+          failures.push({
+            property: `${property}.ip`,
+            reason: `${property}.ip ${host.ip} is outside ${address.address}/${address.prefix}`,
+          });
+        }
+      });
+      (address.dhcp?.ranges ?? []).forEach((range, rangeIndex) => {
+        const property = `addresses[${index}].dhcp.ranges[${rangeIndex}]`;
+        if (!inSubnet(range.start, address) || !inSubnet(range.end, address)) {
+          failures.push({
+            property,
+            reason: `${property} ${range.start} - ${range.end} is not entirely within ${address.address}/${address.prefix}`,
           });
         }
       });
@@ -86,7 +102,12 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
       changed.add("addresses");
     }
     if (!sameSet(olds.dnsHosts, news.dnsHosts, dnsKey)) changed.add("dnsHosts");
-    return { changes: changed.size > 0 || olds.active === false, replaces };
+    // Two networks cannot hold the same addresses or bridge at once: the old one goes first.
+    return {
+      changes: changed.size > 0 || olds.active === false,
+      replaces,
+      deleteBeforeReplace: replaces.length > 0,
+    };
   },
 
   async create(inputs, ctx) {
@@ -163,6 +184,17 @@ async function applyLiveEdits(
     await update(Command.DELETE, Section.DNS_HOST, -1, fragments.dnsHost(host));
   for (const host of dns.add)
     await update(Command.ADD_LAST, Section.DNS_HOST, -1, fragments.dnsHost(host));
+}
+
+/** IPv4 only (IPv6 is left to libvirt): is `ip` inside the address's network? */
+function inSubnet(ip: string, address: NetworkAddress): boolean {
+  if (isIpv6(address.address) || isIpv6(ip)) return true;
+  const toNumber = (text: string) =>
+    text.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
+  const mask = address.prefix === 0 ? 0 : 2 ** 32 - 2 ** (32 - address.prefix);
+  const network = (value: number) =>
+    Math.floor(value / 2 ** (32 - address.prefix)) * 2 ** (32 - address.prefix);
+  return mask === 0 || network(toNumber(ip)) === network(toNumber(address.address));
 }
 
 async function rollback(

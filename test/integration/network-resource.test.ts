@@ -1,0 +1,172 @@
+// The Network resource through the real dynamic-provider plugin, against the test bed daemon:
+// static DHCP hosts and DNS records change live, with a running guest staying attached.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Libvirt, RemoteNonnullDomain, parseUuid } from "../../rpc";
+import { Engine } from "../support/engine";
+import { guestDomainXml, waitForConsole } from "../support/guest";
+import { connectTestbed, uniqueName } from "../support/testbed";
+import {
+  VirtwireHarness,
+  resourceInputs,
+  startVirtwire,
+  virtwireType,
+} from "../support/virtwire-engine";
+
+const NETWORK = virtwireType("Network");
+let harness: VirtwireHarness;
+let lv: Libvirt;
+let engine: Engine;
+// A subnet of its own per run, so parallel runs do not clash.
+const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+
+beforeAll(async () => {
+  harness = await startVirtwire();
+  lv = await connectTestbed();
+});
+
+beforeEach(() => {
+  engine = harness.engine();
+});
+
+afterEach(async () => {
+  await engine.destroy().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await lv?.close();
+});
+
+const lab = (extra: Record<string, unknown> = {}, hosts: unknown[] = []) =>
+  resourceInputs("Network", "lab", {
+    mode: "isolated",
+    domain: "lab.internal",
+    addresses: [
+      {
+        address: `${subnet}.1`,
+        prefix: 24,
+        dhcp: { ranges: [{ start: `${subnet}.100`, end: `${subnet}.199` }], hosts },
+      },
+    ],
+    ...extra,
+  } as never);
+
+describe("a Network", () => {
+  it("is created running with autostart, and shows no change afterwards", async () => {
+    const created = await engine.up(NETWORK, "lab", lab());
+    expect(created.step).toBe("create");
+    expect(created.outputs).toMatchObject({
+      active: true,
+      autostart: true,
+      mode: "isolated",
+      uuid: created.id,
+    });
+    expect(created.outputs.bridgeName).toMatch(/^virbr\d+$/);
+    await engine.refresh();
+    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("same");
+  });
+
+  it("is replaced when its address changes, and updated in place for autostart", async () => {
+    const created = await engine.up(NETWORK, "lab", lab());
+    expect((await engine.up(NETWORK, "lab", lab({ autostart: false }))).step).toBe("update");
+    const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
+    expect((await lv.NetworkGetAutostart({ net })).autostart).toBe(0);
+    const moved = lab({ autostart: false });
+    (moved.addresses as { prefix: number }[])[0]!.prefix = 23;
+    const replaced = await engine.up(NETWORK, "lab", moved);
+    expect(replaced).toMatchObject({ step: "replace", diff: { replaces: ["addresses"] } });
+  });
+
+  it("is found stopped or deleted out of band by refresh, and repaired by up", async () => {
+    const created = await engine.up(NETWORK, "lab", lab());
+    const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
+    await lv.NetworkDestroy({ net });
+    await engine.refresh();
+    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("update");
+    expect((await lv.NetworkIsActive({ net })).active).toBe(1);
+    await lv.NetworkDestroy({ net });
+    await lv.NetworkUndefine({ net });
+    await engine.refresh();
+    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("create");
+  });
+
+  it("refuses bad inputs at check, naming each property", async () => {
+    const bad = lab({ mode: "bridged", mtu: 10 });
+    (bad.addresses as { prefix: number; dhcp: { hosts: unknown[] } }[])[0]!.dhcp.hosts = [
+      { mac: "nope", ip: `${subnet}.5` },
+    ];
+    const error = String(await engine.up(NETWORK, "lab", bad).catch((e: Error) => e));
+    expect(error).toContain(
+      'mode must be one of "isolated", "nat", "route", "open", "bridge"; got "bridged"',
+    );
+    expect(error).toContain("mtu must be at least 68");
+    expect(error).toContain(
+      'addresses[0].dhcp.hosts[0].mac "nope" is not valid: use a MAC address',
+    );
+  });
+
+  describe("with a running guest attached", () => {
+    let dom: RemoteNonnullDomain | undefined;
+    let dir: string;
+
+    afterEach(async () => {
+      if (dom) {
+        await lv.DomainDestroy({ dom }).catch(() => undefined);
+        await lv.DomainUndefine({ dom }).catch(() => undefined);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("adds a static DHCP host and a DNS record live: no restart, the guest keeps its link", async () => {
+      const created = await engine.up(NETWORK, "lab", lab());
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-net-"));
+      const serialLog = path.join(dir, "console.log");
+      ({ dom } = await lv.DomainDefineXML({
+        xml: guestDomainXml(uniqueName("netguest"), {
+          network: created.outputs.name as string,
+          mac: "52:54:00:7e:00:01",
+          serialLog,
+        }),
+      }));
+      await lv.DomainCreate({ dom });
+      const [, ip] = await waitForConsole(serialLog, /VIRTWIRE-GUEST: lease (\S+)/);
+      expect(ip).toMatch(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.`));
+
+      const bridge = created.outputs.bridgeName as string;
+      const ports = () => fs.readdirSync(`/sys/class/net/${bridge}/brif`);
+      const portsBefore = ports();
+      expect(portsBefore.length).toBeGreaterThan(0);
+      const events: string[] = [];
+      const subscription = await lv.events.onNetworkLifecycle((event) => events.push(event.event));
+
+      const updated = await engine.up(
+        NETWORK,
+        "lab",
+        lab({ dnsHosts: [{ ip: `${subnet}.20`, hostnames: ["db"] }] }, [
+          { mac: "52:54:00:7e:00:02", ip: `${subnet}.20`, name: "db" },
+        ]),
+      );
+      expect(updated).toMatchObject({ step: "update", id: created.id });
+      await subscription.unsubscribe();
+      expect(events).toEqual([]); // never stopped, never started
+      expect(ports()).toEqual(portsBefore); // the guest's port is still on the bridge
+      const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
+      const { xml } = await lv.NetworkGetXMLDesc({ net, flags: 0 });
+      expect(xml).toContain(`<host mac='52:54:00:7e:00:02' name='db' ip='${subnet}.20'/>`);
+      expect(xml).toContain(`<hostname>db</hostname>`);
+      expect(
+        (
+          await engine.up(
+            NETWORK,
+            "lab",
+            lab({ dnsHosts: [{ ip: `${subnet}.20`, hostnames: ["db"] }] }, [
+              { mac: "52:54:00:7E:00:02", ip: `${subnet}.20`, name: "db" },
+            ]),
+          )
+        ).step,
+      ).toBe("same");
+    });
+  });
+});

@@ -33,7 +33,10 @@ function refreshing(...failures: LibvirtError[]) {
 describe("refreshing a pool", () => {
   it("waits while other volumes of the pool are being built", async () => {
     const busy = () =>
-      libvirtError(ErrorCode.OPERATION_INVALID, "pool 'images' has asynchronous jobs running.");
+      libvirtError(
+        ErrorCode.INTERNAL_ERROR,
+        "internal error: pool 'images' has asynchronous jobs running.",
+      );
     const { lv, calls } = refreshing(busy(), busy());
     const sleeps: number[] = [];
     await refreshPool(lv, pool, async (ms) => void sleeps.push(ms));

@@ -7,6 +7,7 @@
 import {
   ErrorCode,
   Libvirt,
+  LibvirtError,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,
   hasErrorCode,
@@ -111,8 +112,8 @@ export async function refreshPool(
       await lv.StoragePoolRefresh({ pool, flags: 0 });
       return;
     } catch (error) {
-      const busy =
-        hasErrorCode(error, ErrorCode.OPERATION_INVALID) && /asynchronous jobs/.test(error.message);
+      // libvirt 9.0 reports it as VIR_ERR_INTERNAL_ERROR; only the message tells.
+      const busy = error instanceof LibvirtError && /asynchronous jobs/.test(error.message);
       if (!busy || Date.now() > deadline) throw error;
       await sleep(REFRESH_RETRY_MS);
     }

@@ -1,5 +1,6 @@
 /**
- * The CloudInitDisk resource against the test bed's daemon, step by step as the Pulumi engine runs
+ * The CloudInitDisk resource against the test bed's daemon, through the real dynamic-provider plugin
+ * and the engine's step model (virtwire-engine.ts), step by step as `pulumi up/refresh/destroy` run
  * it: create (the volume holds exactly the seed image), read, a diff without changes, replacement
  * when the data changes (create-first under a new name, or delete-first for a fixed name, never a
  * "volume exists" failure), deletion outside Pulumi found by read, delete twice.
@@ -9,13 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool, downloadVolume } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
-import { InProcessEngine } from "./in-process-engine";
+import { isSecret, secret } from "../support/pulumi-wire";
+import { VirtwireEngine } from "./virtwire-engine";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
 let lv: Libvirt;
 let pool: RemoteNonnullStoragePool;
 let dir: string;
-let engine: InProcessEngine;
+let engine: VirtwireEngine;
 
 const seed = {
   userData: "#cloud-config\nhostname: web\npassword: hunter2\nchpasswd: { expire: false }\n",
@@ -44,7 +46,7 @@ beforeAll(async () => {
     xml: `<pool type="dir"><name>${uniqueName("cipool")}</name><target><path>${target}</path></target></pool>`,
     flags: 0,
   }));
-  engine = await InProcessEngine.start();
+  engine = await VirtwireEngine.start();
 });
 
 afterAll(async () => {
@@ -77,6 +79,29 @@ describe("a CloudInitDisk through its lifecycle", () => {
     first = { id: step.id, name: step.outputs.name as string };
   });
 
+  it("keeps the user-data secret in its outputs and never prints it", async () => {
+    const entry = engine.engine.resource(engine.urn("CloudInitDisk", "seed"));
+    expect(isSecret(entry.outputs.userData)).toBe(true);
+    expect(isSecret(entry.outputs.metaData)).toBe(false);
+    await engine.plugin.quiet();
+    expect(engine.plugin.output).not.toContain("hunter2");
+  });
+
+  it("given as a secret, keeps the user-data out of the state file altogether", async () => {
+    const step = await engine.up("CloudInitDisk", "secretseed", {
+      pool: pool.name,
+      ...seed,
+      userData: secret(seed.userData),
+    });
+    expect(step.outputs.userData).toBe(seed.userData);
+    const entry = engine.engine.resource(engine.urn("CloudInitDisk", "secretseed"));
+    expect(isSecret(entry.inputs.userData) && isSecret(entry.outputs.userData)).toBe(true);
+    const urn = engine.urn("CloudInitDisk", "secretseed");
+    const stored = engine.engine.state.resources.find((resource) => resource.urn === urn);
+    expect(JSON.stringify(stored)).not.toContain("hunter2");
+    await engine.destroy("secretseed");
+  });
+
   it("reads back the same state, and the same data changes nothing", async () => {
     expect(await engine.refresh("seed")).toBe("same");
     const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
@@ -106,12 +131,12 @@ describe("a CloudInitDisk through its lifecycle", () => {
   });
 
   it("is deleted, and deleting it again succeeds", async () => {
-    const id = engine.id("seed");
+    const { urn, id, inputs, outputs } = engine.engine.resource(
+      engine.urn("CloudInitDisk", "seed"),
+    );
     await engine.destroy("seed");
     expect(await volumeNames()).toEqual([]);
-    await expect(engine.deleteAgain("CloudInitDisk", id, { pool: pool.name })).resolves.toBe(
-      undefined,
-    );
+    await expect(engine.deleteAgain(urn, id, inputs, outputs)).resolves.toBeUndefined();
   });
 });
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Makes a Pulumi CLI (pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs) available
-# for tests and the quick start, without network access beyond the package registries.
+# Makes a Pulumi CLI available for tests and the quick start, without network access beyond the
+# package registries: `pulumi` itself, and beside it virtwire's own Node.js language host
+# (pulumi-cli/language-host, installed as `pulumi-language-nodejs`) and dynamic-provider shim
+# (pulumi-cli/bin/pulumi-resource-pulumi-nodejs).
 #
 #   scripts/pulumi-cli.sh [bin]   ensure a CLI, print its bin directory on stdout
 #   scripts/pulumi-cli.sh env     ensure a CLI, print `export PATH=…` and the offline settings
@@ -10,10 +12,12 @@
 #   1. `pulumi` on PATH with `pulumi-language-nodejs` beside it or on PATH;
 #   2. an earlier result of this script in the cache;
 #   3. the official installer (get.pulumi.com), tried with short time-outs;
-#   4. a build from Pulumi's Go modules through the Go module proxy (scripts/pulumi-cli/).
-# Results are cached outside the repository, in $VIRTWIRE_CACHE_DIR/pulumi/<version>/bin
-# (default /var/cache/virtwire, or ~/.cache/virtwire when that is not writable), so a machine
-# installs or builds once. Messages go to stderr; stdout carries only the result.
+#   4. a build of the CLI from Pulumi's Go modules through the Go module proxy (scripts/pulumi-cli/).
+# 2–4 get our language host and shim beside `pulumi`. Results are cached outside the repository,
+# in $VIRTWIRE_CACHE_DIR/pulumi/<version>/bin (default /var/cache/virtwire, or ~/.cache/virtwire
+# when that is not writable), so a machine installs or builds once; a change to the language host
+# reinstalls only the host. Needs the repository's node_modules (npm ci) for TypeScript.
+# Messages go to stderr; stdout carries only the result.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,18 +47,56 @@ cache_root() {
 }
 CACHE="$(cache_root)/pulumi"
 
-# The Node.js dynamic-provider plugin, as shipped next to `pulumi` in official releases (and at
-# the root of the @pulumi/pulumi npm package). It resolves the SDK from its working directory,
-# which the engine sets to the program's directory.
-write_nodejs_plugin() {
-	cat >"$1/pulumi-resource-pulumi-nodejs" <<'EOF'
-#!/bin/sh
-PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")
-if [ ! -z "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" ]; then
-    node "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" $@
-fi
-EOF
-	chmod +x "$1/pulumi-resource-pulumi-nodejs"
+HOST_SOURCES="$WRAPPER/language-host"
+LAUNCHERS="$WRAPPER/bin"
+
+# The language host's sources and launchers; a cached host with another hash is reinstalled.
+host_hash() {
+	(cd "$WRAPPER" && find language-host bin -type f ! -name '*.test.ts' -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# Installs our language host and the dynamic-provider shim into bin dir $1: the launchers, the
+# host compiled with the repository's TypeScript, and its runtime packages (npm ci from its lock
+# file; --prefer-offline takes them from npm's cache when the repository installed them).
+install_host() {
+	local bin="$1" tsc="$REPO/node_modules/typescript/bin/tsc" host
+	[ -f "$tsc" ] || die "TypeScript is missing from $REPO/node_modules: run npm ci in $REPO first"
+	host="$bin/language-host"
+	rm -rf "$host" "$host.new"
+	log "installing the Node.js language host into $bin"
+	node "$tsc" -p "$HOST_SOURCES/tsconfig.json" --outDir "$host.new" >&2 ||
+		die "compiling the language host failed (see above)"
+	cp "$HOST_SOURCES/package.json" "$HOST_SOURCES/package-lock.json" "$host.new/"
+	(cd "$host.new" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error) >&2 ||
+		die "installing the language host's packages failed (see above)"
+	mv "$host.new" "$host"
+	cp "$LAUNCHERS/pulumi-language-nodejs" "$LAUNCHERS/pulumi-resource-pulumi-nodejs" "$bin/"
+	chmod +x "$bin/pulumi-language-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+}
+
+# Line 1 of a cache entry's stamp says where `pulumi` came from; line 2 which host is installed.
+stamp_cli() { sed -n 1p "$1/stamp" 2>/dev/null; }
+stamp_host() { sed -n 2p "$1/stamp" 2>/dev/null; }
+
+# One install or build per machine at a time; whoever waited finds the result in the cache.
+LOCKED=0
+lock() {
+	[ "$LOCKED" = 1 ] && return 0
+	exec 9>"$CACHE/.lock"
+	flock 9
+	LOCKED=1
+}
+
+# Gives cache entry $1 the current host if it has another one.
+refresh_host() {
+	local d="$1"
+	[ "$(stamp_host "$d")" = "host $(host_hash)" ] && return 0
+	lock
+	if [ "$(stamp_host "$d")" != "host $(host_hash)" ]; then
+		install_host "$d/bin"
+		printf '%s\nhost %s\n' "$(stamp_cli "$d")" "$(host_hash)" >"$d/stamp"
+	fi
 }
 
 # 1. An ambient CLI.
@@ -62,6 +104,8 @@ from_path() {
 	local pulumi dir
 	pulumi="$(command -v pulumi 2>/dev/null)" || return 1
 	dir="$(dirname "$(readlink -f "$pulumi")")"
+	# Our own cache on PATH (after `eval "$(… env)"`): step 2 checks it is current.
+	case "$dir" in "$(readlink -f "$CACHE")"/*) return 1 ;; esac
 	if [ ! -x "$dir/pulumi-language-nodejs" ] && ! command -v pulumi-language-nodejs >/dev/null; then
 		log "ignoring $pulumi: no pulumi-language-nodejs beside it or on PATH"
 		return 1
@@ -73,22 +117,23 @@ from_path() {
 	echo "$dir"
 }
 
-# A cached build is valid when its stamp matches the wrapper module's current contents.
+# A cached build of `pulumi` is valid when its stamp matches the wrapper module's go.mod and go.sum.
 wrapper_hash() {
-	(cd "$WRAPPER" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
-		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+	(cd "$WRAPPER" && sha256sum go.mod go.sum | sha256sum | cut -c1-16)
 }
 
-# 2. An earlier result in the cache.
+# 2. An earlier result in the cache (its host brought up to date).
 from_cache() {
 	local d
 	d="$CACHE/$BUILD_VERSION"
-	if [ -x "$d/bin/pulumi" ] && [ "$(cat "$d/stamp" 2>/dev/null)" = "build $(wrapper_hash)" ]; then
+	if [ -x "$d/bin/pulumi" ] && [ "$(stamp_cli "$d")" = "build $(wrapper_hash)" ]; then
+		refresh_host "$d"
 		echo "$d/bin"
 		return 0
 	fi
 	d="$CACHE/v$(install_version)"
-	if [ -x "$d/bin/pulumi" ] && [ "$(cat "$d/stamp" 2>/dev/null)" = "installer" ]; then
+	if [ -x "$d/bin/pulumi" ] && [ "$(stamp_cli "$d")" = "installer" ]; then
+		refresh_host "$d"
 		echo "$d/bin"
 		return 0
 	fi
@@ -107,9 +152,10 @@ from_installer() {
 	if curl -fsSL --connect-timeout 5 --max-time 30 https://get.pulumi.com -o "$tmp/install.sh" 2>/dev/null &&
 		timeout 300 sh "$tmp/install.sh" --version "$version" --install-root "$tmp/root" \
 			--no-edit-path >&2 2>&1 &&
-		[ -x "$tmp/root/bin/pulumi" ] && [ -x "$tmp/root/bin/pulumi-language-nodejs" ]; then
-		[ -x "$tmp/root/bin/pulumi-resource-pulumi-nodejs" ] || write_nodejs_plugin "$tmp/root/bin"
-		echo installer >"$tmp/root/stamp"
+		[ -x "$tmp/root/bin/pulumi" ]; then
+		# One language host everywhere: ours replaces the release's, so tests run the same code.
+		install_host "$tmp/root/bin"
+		printf 'installer\nhost %s\n' "$(host_hash)" >"$tmp/root/stamp"
 		rm -rf "$d" && mv "$tmp/root" "$d"
 		rm -rf "$tmp"
 		echo "$d/bin"
@@ -120,7 +166,7 @@ from_installer() {
 	return 1
 }
 
-# 4. A build from the Go modules. See scripts/pulumi-cli/README.md.
+# 4. A build of `pulumi` from the Go modules. See scripts/pulumi-cli/README.md.
 from_source() {
 	command -v go >/dev/null || die "no Pulumi CLI, no installer, and no Go toolchain to build one"
 	local d tmp flags t0 t1
@@ -133,22 +179,18 @@ from_source() {
 		-ldflags "-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$BUILD_VERSION")
 	log "building Pulumi $BUILD_VERSION from the Go modules (several minutes on 2 cores)"
 	t0=$(date +%s)
-	# `go list -deps` fetches the modules the two programs need. Not `go mod download`: it also
-	# wants each module's .info, which the proxy here refuses for some pseudo-versions (gocloud.dev).
+	# `go list -deps` fetches the modules the CLI needs. Not `go mod download`: it also wants each
+	# module's .info, which the proxy here refuses for some pseudo-versions (gocloud.dev).
 	(cd "$WRAPPER" && go list -mod=readonly -deps github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-		./pulumi-language-nodejs >/dev/null) >&2 || die "fetching the Go modules failed (see above)"
+		>/dev/null) >&2 || die "fetching the Go modules failed (see above)"
 	t1=$(date +%s)
 	log "modules ready in $((t1 - t0)) s"
 	(cd "$WRAPPER" && nice -n 10 go build "${flags[@]}" -o "$tmp/bin/pulumi" \
 		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2 || die "building pulumi failed (see above)"
 	t0=$(date +%s)
 	log "pulumi built in $((t0 - t1)) s"
-	(cd "$WRAPPER" && nice -n 10 go build "${flags[@]}" -o "$tmp/bin/pulumi-language-nodejs" \
-		./pulumi-language-nodejs) >&2 || die "building pulumi-language-nodejs failed (see above)"
-	t1=$(date +%s)
-	log "pulumi-language-nodejs built in $((t1 - t0)) s"
-	write_nodejs_plugin "$tmp/bin"
-	echo "build $(wrapper_hash)" >"$tmp/stamp"
+	install_host "$tmp/bin"
+	printf 'build %s\nhost %s\n' "$(wrapper_hash)" "$(host_hash)" >"$tmp/stamp"
 	rm -rf "$d" && mkdir -p "$d" && mv "$tmp/bin" "$tmp/stamp" "$d/"
 	rm -rf "$tmp"
 	echo "$d/bin"
@@ -161,15 +203,12 @@ ensure() {
 		from_path && return 0
 		from_cache && return 0
 	fi
-	# One build per machine at a time; whoever waited finds the result in the cache.
-	exec 9>"$CACHE/.lock"
-	flock 9
+	lock
 	if [ "$mode" = build ]; then
 		from_source
 	else
 		from_cache || from_installer || from_source
 	fi
-	exec 9>&-
 }
 
 cd "$REPO"
@@ -182,6 +221,6 @@ env)
 	echo "export PULUMI_SKIP_UPDATE_CHECK=true"
 	echo "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
 	;;
--h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
 *) die "unknown command '$1' (try --help)" ;;
 esac

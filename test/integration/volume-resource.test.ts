@@ -14,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool, downloadVolume, uploadVolume } from "../../rpc";
+import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { StepError } from "../support/engine";
 import { UNKNOWN } from "../support/pulumi-wire";
 import { VirtwireEngine } from "./virtwire-engine";
@@ -304,6 +305,17 @@ describe("uploads", () => {
     await engine.destroy("root2");
     await engine.destroy("root");
     await engine.destroy("cloud");
+  });
+
+  it("of an ISO image stay raw to virtwire though libvirt calls them iso", async () => {
+    const iso = join(dir, "seed.iso");
+    await writeFile(iso, buildNoCloudIso({ userData: "#cloud-config\n" }).image);
+    const args = { pool: pool.name, source: { path: iso }, format: "raw" };
+    const step = await engine.up("Volume", "iso", args);
+    expect(step.outputs.format).toBe("iso");
+    expect((await engine.up("Volume", "iso", args)).step).toBe("same");
+    expect(await engine.refresh("iso")).toBe("same");
+    await engine.destroy("iso");
   });
 
   it("stream from a URL (after a redirect), never logging the URL's credentials", async () => {

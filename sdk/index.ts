@@ -354,7 +354,7 @@ export interface DomainInterfaceStateArgs {
  */
 export interface VolumeSourceArgs {
   /**
-   * Path of an image file on the machine running Pulumi (relative to the program's directory).
+   * Path of an image file on the machine running Pulumi (relative to the program's directory); read only when the volume is created.
    */
   path?: pulumi.Input<string>;
   /**
@@ -362,7 +362,7 @@ export interface VolumeSourceArgs {
    */
   url?: pulumi.Input<string>;
   /**
-   * Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Changing it to another digest replaces the volume.
+   * Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Another digest replaces the volume; with the digest of what was uploaded, a new path or URL for the same content (a mirror, a freshly signed link) keeps the volume.
    */
   sha256?: pulumi.Input<string>;
 }
@@ -965,7 +965,7 @@ export interface VolumeArgs {
    */
   baseVolume?: pulumi.Input<VolumeBaseArgs>;
   /**
-   * Content to upload when the volume is created. Changing it replaces the volume; a changed file at the same path is noticed only through `sha256`.
+   * Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.
    */
   source?: pulumi.Input<VolumeSourceArgs>;
   /**

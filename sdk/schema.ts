@@ -758,7 +758,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         path: {
           type: "string",
           description:
-            "Path of an image file on the machine running Pulumi (relative to the program's directory).",
+            "Path of an image file on the machine running Pulumi (relative to the program's directory); read only when the volume is created.",
         },
         url: {
           type: "string",
@@ -774,7 +774,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         sha256: {
           type: "string",
           description:
-            "Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Changing it to another digest replaces the volume.",
+            "Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Another digest replaces the volume; with the digest of what was uploaded, a new path or URL for the same content (a mirror, a freshly signed link) keeps the volume.",
           language: {
             virtwire: {
               pattern: "^[0-9A-Fa-f]{64}$",
@@ -1589,7 +1589,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         source: {
           $ref: "#/types/virtwire:index:VolumeSource",
           description:
-            "Content to upload when the volume is created. Changing it replaces the volume; a changed file at the same path is noticed only through `sha256`.",
+            "Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.",
           replaceOnChanges: true,
         },
         host: {

@@ -2,8 +2,6 @@
  * The Volume's check and diff rules beyond the schema: one content source at a time, what an
  * overlay may be, which changes replace the volume and which grow it, and why it never shrinks.
  */
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
 import { UNKNOWN } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import type { CheckFailure, DiffResult } from "../../provider/resource";
@@ -14,10 +12,11 @@ import { formatClass } from "./xml";
 const set = (value: unknown) => value !== undefined && value !== null && value !== "";
 const known = (value: unknown) => set(value) && value !== UNKNOWN;
 
-export function checkVolume(
-  inputs: VolumeInputs,
-  isFile: (path: string) => boolean | string = fileStatus,
-): CheckFailure[] {
+/**
+ * Whether a source file exists is not checked here: check runs on every update, and a volume
+ * uploaded long ago from a file on another machine must not block it. Create reports a missing file.
+ */
+export function checkVolume(inputs: VolumeInputs): CheckFailure[] {
   const failures: CheckFailure[] = [];
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   const { source, baseVolume } = inputs;
@@ -26,10 +25,6 @@ export function checkVolume(
       fail("source", "source takes a path or a url, not both");
     } else if (!set(source.path) && !set(source.url)) {
       fail("source", "source needs a path (a file on this machine) or a url");
-    }
-    if (known(source.path)) {
-      const status = isFile(source.path!);
-      if (status !== true) fail("source.path", status || `${source.path} is not a file`);
     }
     if (known(source.url) && !URL.canParse(source.url!)) {
       fail("source.url", `source.url ${JSON.stringify(source.url)} is not a valid URL`);
@@ -71,19 +66,6 @@ export function checkVolume(
   return failures;
 }
 
-/** true, or why the path is not a file this machine can read. */
-function fileStatus(path: string): boolean | string {
-  const absolute = resolve(path);
-  try {
-    return statSync(absolute).isFile() || `${absolute} is not a regular file`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === "ENOENT"
-      ? `${absolute} does not exist on the machine running Pulumi (a relative path starts from the program's directory)`
-      : `cannot read ${absolute}: ${(error as Error).message}`;
-  }
-}
-
 /** The format a volume made from these inputs gets; undefined: the uploaded image's format. */
 export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefined {
   if (inputs.format) return inputs.format;
@@ -100,7 +82,8 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult 
   if (format === UNKNOWN || (format !== undefined && format !== formatClass(olds.format))) {
     replaces.push("format");
   }
-  if (sourceChanged(olds, news)) replaces.push("source");
+  const source = sourceChange(olds, news);
+  if (source === "replace") replaces.push("source");
 
   let grows = false;
   if (replaces.length === 0 && set(news.capacity)) {
@@ -114,7 +97,7 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult 
     news.name === olds.name && news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "");
   const autoNamed = (news as unknown as Record<string, unknown>).__autoNamed === "name";
   return {
-    changes: replaces.length > 0 || grows,
+    changes: replaces.length > 0 || grows || source === "update",
     replaces,
     // A fixed name in the same pool: the old volume must go before the new one can be created.
     deleteBeforeReplace: replaces.length > 0 && sameHome && !autoNamed,
@@ -131,16 +114,20 @@ function changed(old: unknown, value: unknown): boolean {
 }
 
 /**
- * Another path or URL replaces the volume. A sha256 replaces it only if it differs from the digest
- * of what was uploaded, so adding the digest of the current content changes nothing.
+ * Another path or URL replaces the volume, unless source.sha256 says the content is what was
+ * uploaded (a mirror, a freshly signed link): then only the recorded source is updated. A sha256
+ * replaces the volume only if it differs from the digest of what was uploaded, so adding the digest
+ * of the current content changes nothing.
  */
-function sourceChanged(olds: VolumeOutputs, news: VolumeInputs): boolean {
+function sourceChange(olds: VolumeOutputs, news: VolumeInputs): "replace" | "update" | "same" {
   const old = olds.source;
   const source = news.source;
-  if (!old || !source) return Boolean(old) !== Boolean(source);
-  if (changed(old.path, source.path) || changed(old.url, source.url)) return true;
-  if (!set(source.sha256)) return false;
-  if (source.sha256 === UNKNOWN) return true;
+  if (!old || !source) return Boolean(old) !== Boolean(source) ? "replace" : "same";
+  const moved = changed(old.path, source.path) || changed(old.url, source.url);
+  if (!set(source.sha256)) return moved ? "replace" : "same";
+  if (source.sha256 === UNKNOWN) return "replace";
   const digest = source.sha256!.toLowerCase();
-  return digest !== old.sha256?.toLowerCase() && digest !== olds.contentSha256;
+  const uploaded = olds.contentSha256 ?? old.sha256?.toLowerCase();
+  if (digest !== uploaded) return "replace";
+  return moved || digest !== old.sha256?.toLowerCase() ? "update" : "same";
 }

@@ -334,6 +334,15 @@ describe("uploads", () => {
     await engine.plugin.waitForOutput("uploaded http://***@127.0.0.1");
     await engine.plugin.quiet();
     expect(engine.plugin.output).not.toMatch(/hunter2|s3cret/);
+
+    // The same content from another URL (a mirror, a new signed link) keeps the volume.
+    const mirror = `${baseUrl}/files/sparse.img`;
+    const moved = await engine.up("Volume", "web", {
+      pool: pool.name,
+      source: { url: mirror, sha256: digest },
+    });
+    expect(moved).toMatchObject({ step: "update", id: step.id });
+    expect(moved.outputs.source).toEqual({ url: mirror, sha256: digest });
     await engine.destroy("web");
   });
 
@@ -358,7 +367,7 @@ describe("uploads", () => {
     await engine.destroy("chunked");
   });
 
-  it("leave nothing behind on a wrong sha256, a 404 or a compressed image", async () => {
+  it("leave nothing behind on a wrong sha256, a 404, a missing file or a compressed image", async () => {
     const before = await volumeNames();
     const image = join(dir, "sparse.img");
     const actual = await sha256File(image);
@@ -375,6 +384,9 @@ describe("uploads", () => {
         source: { url: `${baseUrl}/files/missing.img` },
       }),
     ).rejects.toThrow(/files\/missing\.img failed: the server answered 404 Not Found/);
+    await expect(
+      engine.up("Volume", "bad", { pool: pool.name, source: { path: join(dir, "missing.img") } }),
+    ).rejects.toThrow(/cannot read source\.path .*missing\.img: ENOENT/);
     const gz = join(dir, "disk.img.gz");
     await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
     await expect(

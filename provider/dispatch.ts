@@ -78,7 +78,9 @@ export function createProvider(
       const inputs = applyDefaults(kind, olds ?? {}, news);
       let failures = validateInputs(kind, inputs);
       if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
-      return { inputs, failures };
+      // The engine prints the value of `property` looked up at the top level: name the top-level
+      // property, while the reason names the exact nested path.
+      return { inputs, failures: failures.map((f) => ({ ...f, property: f.property.split(/[.[]/)[0]! })) };
     },
 
     async diff(id: string, olds: Props, news: Props) {

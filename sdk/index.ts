@@ -492,7 +492,7 @@ export class Pool extends pulumi.dynamic.Resource {
    */
   declare public readonly available: pulumi.Output<number>;
 
-  /** Looks up an existing Pool by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing Pool by its id (the `id` output of a Pool) and reads its state. */
   static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): Pool {
     return new Pool(name, undefined, { ...opts, id });
   }
@@ -617,7 +617,7 @@ export class Network extends pulumi.dynamic.Resource {
    */
   declare public readonly active: pulumi.Output<boolean>;
 
-  /** Looks up an existing Network by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing Network by its id (the `id` output of a Network) and reads its state. */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
@@ -895,7 +895,7 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   declare public readonly graphicsPort: pulumi.Output<number>;
 
-  /** Looks up an existing Domain by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing Domain by its id (the `id` output of a Domain) and reads its state. */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
@@ -1027,7 +1027,7 @@ export class Volume extends pulumi.dynamic.Resource {
    */
   declare public readonly contentSha256: pulumi.Output<string>;
 
-  /** Looks up an existing Volume by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing Volume by its id (the `id` output of a Volume) and reads its state. */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
@@ -1127,7 +1127,7 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
    */
   declare public readonly instanceId: pulumi.Output<string>;
 
-  /** Looks up an existing CloudInitDisk by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing CloudInitDisk by its id (the `id` output of a CloudInitDisk) and reads its state. */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
@@ -1152,6 +1152,9 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
       "host",
     ])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+    for (const key of ["userData"])
+      if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
     for (const key of ["key", "path", "size", "instanceId"]) props[key] = undefined;
     opts = {
       ...opts,

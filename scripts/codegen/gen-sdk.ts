@@ -137,18 +137,23 @@ function generateResourceClass(
     .filter(([, p]) => p.secret)
     .map(([key]) => key);
   const inputKeys = Object.keys(resource.inputProperties);
+  const secretInputs = Object.entries(resource.inputProperties)
+    .filter(([, p]) => p.secret)
+    .map(([key]) => key);
   const outputOnly = Object.keys(resource.properties).filter((key) => !inputKeys.includes(key));
   return `${doc(resource.description)}export class ${name} extends pulumi.dynamic.Resource {
 ${outputs}
 
-  /** Looks up an existing ${name} by its id (its libvirt UUID) and reads its state. */
+  /** Looks up an existing ${name} by its id (the \`id\` output of a ${name}) and reads its state. */
   static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): ${name} {
     return new ${name}(name, undefined, { ...opts, id });
   }
 
   constructor(name: string, args: ${name}Args | undefined, opts?: pulumi.CustomResourceOptions) {
     const props: Record<string, unknown> = { __kind: ${JSON.stringify(name)}, __logicalName: name };
-    for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${secretInputs.length ? `
+    // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+    for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);` : ""}
     for (const key of ${JSON.stringify(outputOnly)}) props[key] = undefined;
     ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}super(provider, name, props, opts, "virtwire", ${JSON.stringify(name)});
   }

@@ -8,7 +8,7 @@
  * for host names (never for IP addresses), which libvirtd ignores.
  */
 import { isIP } from "node:net";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
 import { connectSocket } from "./connect-socket";
@@ -48,7 +48,47 @@ export async function dialTls(options: TlsDialOptions): Promise<Duplex> {
     describeHandshakeError(host, port, credentials, error),
   );
   await readConfirmation(socket, where, credentials, options.signal);
-  return socket;
+  return oneRecordPerWrite(socket);
+}
+
+/**
+ * Node's TLS socket joins writes queued behind each other into one TLS record, so several
+ * concurrent calls can share a record. libvirtd (9.0, GnuTLS) reads one message per wake-up and
+ * does not look at plaintext GnuTLS has already decrypted: the other calls in that record then
+ * wait until more bytes arrive (its keepalive PING, 5 s later, or never). Passing each write on
+ * only after the previous one went out keeps one RPC message per record, as libvirt's own client
+ * sends them.
+ */
+export function oneRecordPerWrite(socket: TLSSocket): Duplex {
+  let ended = false;
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, (error) => callback(error ?? null));
+    },
+    final(callback) {
+      socket.end();
+      callback();
+    },
+    destroy(error, callback) {
+      socket.destroy();
+      callback(error);
+    },
+  });
+  socket.on("data", (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.once("end", () => {
+    ended = true;
+    duplex.push(null);
+  });
+  socket.on("error", (error) => duplex.destroy(error));
+  socket.once("close", () => {
+    if (!ended && !duplex.destroyed) duplex.destroy();
+  });
+  return duplex;
 }
 
 function describeHandshakeError(

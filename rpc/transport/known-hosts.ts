@@ -11,6 +11,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { AuthError } from "../errors";
 
 export const DEFAULT_SSH_PORT = 22;
 
@@ -49,9 +50,16 @@ export function parseKnownHosts(text: string, file = "known_hosts"): KnownHostsE
 
 /** Reads and parses the files that exist; missing files count as empty. */
 export function readKnownHosts(files: readonly string[]): KnownHostsEntry[] {
-  return files.flatMap((file) =>
-    existsSync(file) ? parseKnownHosts(readFileSync(file, "utf8"), file) : [],
-  );
+  return files.flatMap((file) => {
+    if (!existsSync(file)) return [];
+    try {
+      return parseKnownHosts(readFileSync(file, "utf8"), file);
+    } catch (error) {
+      throw new AuthError(`cannot read the known_hosts file ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  });
 }
 
 /** The name a host is known under: `host` on port 22, else `[host]:port`. */

@@ -45,7 +45,12 @@ type HostKeyAlgorithm = (typeof HOST_KEY_ALGORITHMS)[number];
 
 export function sshUser(uri: LibvirtUri): string {
   if (uri.user) return uri.user;
-  return uri.transport === "ssh" ? userInfo().username : "root";
+  if (uri.transport !== "ssh") return "root";
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER || process.env.LOGNAME || "root";
+  }
 }
 
 export function knownHostsFiles(uri: LibvirtUri, home = homedir()): string[] {
@@ -150,31 +155,65 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
     options.signal?.addEventListener("abort", onAbort, { once: true });
   });
 
-  client.connect({
-    host,
-    port,
-    username,
-    readyTimeout: options.timeoutMs,
-    algorithms: {
-      serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(policy.entries, host, port)),
-    },
-    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-      try {
-        verifyHostKey(policy, host, port, key);
-        verify(true);
-      } catch (error) {
-        hostKeyFailure = error as Error;
-        verify(false);
-      }
-    },
-    authHandler: auth.handler,
-  });
+  // If connect() throws below, nobody awaits `ready`; a later abort must not go unhandled.
+  ready.catch(() => undefined);
+  try {
+    client.connect({
+      host,
+      port,
+      username,
+      readyTimeout: options.timeoutMs,
+      algorithms: {
+        serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(policy.entries, host, port)),
+      },
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        try {
+          verifyHostKey(policy, host, port, key);
+          verify(true);
+        } catch (error) {
+          hostKeyFailure = error as Error;
+          verify(false);
+        }
+      },
+      authHandler: auth.handler,
+    });
+  } catch (error) {
+    client.end();
+    const message = `cannot start the SSH connection to ${where}: ${(error as Error).message}`;
+    throw new ConnectionClosedError(message, { cause: error });
+  }
   await ready;
-  return openChannel(client, command, `the remote command on ${username}@${where}`);
+  return openChannel(client, command, `the remote command on ${username}@${where}`, where);
 }
 
-function openChannel(client: Client, command: string, description: string): Promise<Duplex> {
+function openChannel(
+  client: Client,
+  command: string,
+  description: string,
+  where: string,
+): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    let duplex: Duplex | undefined;
+    // One listener for the connection's life: before the channel exists it fails the dial,
+    // afterwards the stream.
+    client.on("error", (failure: Error) => {
+      const error = new ConnectionClosedError(
+        `the SSH connection to ${where} failed: ${failure.message}`,
+        { cause: failure },
+      );
+      if (!duplex) {
+        client.end();
+        reject(error);
+      } else if (!duplex.destroyed) {
+        duplex.destroy(error);
+      }
+    });
+    client.once("close", () => {
+      if (!duplex) reject(new ConnectionClosedError(`the SSH connection to ${where} closed`));
+      else if (!duplex.destroyed && !duplex.readableEnded) {
+        duplex.destroy(new ConnectionClosedError(`the SSH connection to ${where} closed`));
+      }
+    });
     client.exec(command, (error, channel: ClientChannel) => {
       if (error) {
         client.end();
@@ -188,7 +227,7 @@ function openChannel(client: Client, command: string, description: string): Prom
         channel.once("exit", (code: number | null, signal?: string) => done({ code, signal }));
         channel.once("close", () => done({ code: null }));
       });
-      const duplex = processDuplex({
+      duplex = processDuplex({
         output: channel,
         input: channel,
         errors: channel.stderr,
@@ -198,20 +237,6 @@ function openChannel(client: Client, command: string, description: string): Prom
           client.end();
         },
         description,
-      });
-      client.on("error", (failure: Error) => {
-        if (!duplex.destroyed) {
-          duplex.destroy(
-            new ConnectionClosedError(`the SSH connection failed: ${failure.message}`, {
-              cause: failure,
-            }),
-          );
-        }
-      });
-      client.once("close", () => {
-        if (!duplex.destroyed && !duplex.readableEnded) {
-          duplex.destroy(new ConnectionClosedError("the SSH connection closed"));
-        }
       });
       resolve(duplex);
     });

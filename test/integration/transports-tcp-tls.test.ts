@@ -49,6 +49,23 @@ describe("the tls transport", () => {
     await connectAndExercise(`${TLS_URI}?pkipath=${TLS.pki}`);
   });
 
+  it("answers concurrent calls at once (one RPC message per TLS record)", async () => {
+    // libvirtd leaves further messages of a shared TLS record unread until more bytes arrive;
+    // without keepalive nothing else would arrive, so a stall shows up as the timeout below.
+    const started = Date.now();
+    const lv = await Libvirt.connect(`${TLS_URI}?pkipath=${TLS.pki}`, { keepalive: false });
+    try {
+      const calls = Promise.all(Array.from({ length: 50 }, () => lv.ConnectGetHostname()));
+      const stall = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("calls stalled")), 3_000).unref(),
+      );
+      await expect(Promise.race([calls, stall])).resolves.toHaveLength(50);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await lv.close();
+    }
+  });
+
   it("uses the default port 16514 and accepts the host name the certificate names", async () => {
     const lv = await Libvirt.connect(`qemu+tls://localhost/system?pkipath=${TLS.pki}`);
     expect((await lv.ConnectGetHostname()).hostname.length).toBeGreaterThan(0);

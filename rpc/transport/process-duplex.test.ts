@@ -89,3 +89,30 @@ describe("processDuplex", () => {
     duplex.destroy();
   });
 });
+
+describe("processDuplex when the process dies before reading", () => {
+  it("reports the exit status and stderr rather than the broken pipe", async () => {
+    const { streams, exit } = fakeProcess();
+    const duplex = processDuplex(streams);
+    const failed = new Promise<Error>((resolve) => duplex.on("error", resolve));
+    streams.errors.write("relay: no route\n");
+    streams.input.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    exit({ code: 3 });
+    const error = await failed;
+    expect(error.message).toBe(
+      "the remote command on root@kvm1:22 exited with status 3: relay: no route",
+    );
+    expect((error.cause as Error).message).toBe("write EPIPE");
+  });
+
+  it("reports the pipe error when the process exited cleanly", async () => {
+    const { streams, exit } = fakeProcess();
+    const duplex = processDuplex(streams);
+    const failed = new Promise<Error>((resolve) => duplex.on("error", resolve));
+    streams.output.emit("error", new Error("read ECONNRESET"));
+    exit({ code: 0 });
+    expect((await failed).message).toBe(
+      "the remote command on root@kvm1:22 failed: read ECONNRESET",
+    );
+  });
+});

@@ -61,32 +61,35 @@ export function processDuplex(streams: ProcessStreams): Duplex {
   streams.output.on("data", (chunk: Buffer) => {
     if (!duplex.push(chunk)) streams.output.pause();
   });
-  streams.output.once("end", () => {
+  // The output ended or a pipe failed (EPIPE when the process died first): the exit status and
+  // stderr explain more than the pipe error, so wait for them, once.
+  let finishing = false;
+  const finish = (cause?: Error) => {
+    if (finishing) return;
+    finishing = true;
     void waitForExit(streams.exited).then((status) => {
       if (duplex.destroyed) return;
       const failed = (status?.code ?? 0) !== 0 || Boolean(status?.signal);
-      if (!failed) {
+      if (failed) {
+        const how = status?.signal
+          ? `was killed by ${status.signal}`
+          : `exited with status ${status?.code}`;
+        const detail = stderr.trim() ? `: ${stderr.trim()}` : " (it wrote nothing to stderr)";
+        duplex.destroy(
+          new ConnectionClosedError(`${streams.description} ${how}${detail}`, { cause }),
+        );
+      } else if (cause) {
+        duplex.destroy(
+          new ConnectionClosedError(`${streams.description} failed: ${cause.message}`, { cause }),
+        );
+      } else {
         duplex.push(null);
-        return;
       }
-      const how = status?.signal
-        ? `was killed by ${status.signal}`
-        : `exited with status ${status?.code}`;
-      const detail = stderr.trim() ? `: ${stderr.trim()}` : " (it wrote nothing to stderr)";
-      duplex.destroy(new ConnectionClosedError(`${streams.description} ${how}${detail}`));
     });
-  });
-  const onError = (error: Error) => {
-    if (!duplex.destroyed) {
-      duplex.destroy(
-        new ConnectionClosedError(`${streams.description} failed: ${error.message}`, {
-          cause: error,
-        }),
-      );
-    }
   };
-  streams.output.on("error", onError);
-  streams.input.on("error", onError);
+  streams.output.once("end", () => finish());
+  streams.output.on("error", finish);
+  streams.input.on("error", finish);
   return duplex;
 }
 

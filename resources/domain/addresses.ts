@@ -60,21 +60,24 @@ export async function lookupAddresses(
   dom: RemoteNonnullDomain,
   nics: DomainNetworkInterface[],
   query: AddressQuery,
+  stale?: LeaseBaseline,
 ): Promise<AddressLookup> {
   const wanted = new Set(nics.flatMap((nic) => sourcesFor(nic, query)));
   const byMac = new Map<string, string[]>();
-  const collect = async (source: DomainInterfaceAddressesSource) => {
+  const collect = async (source: DomainInterfaceAddressesSource, skip = new Set<string>()) => {
     const { ifaces } = await lv.DomainInterfaceAddresses({ dom, source, flags: 0 });
     for (const iface of ifaces) {
       const mac = iface.hwaddr?.toLowerCase();
-      if (!mac) continue;
+      if (!mac || skip.has(mac)) continue;
       const list = byMac.get(mac) ?? [];
       for (const { addr } of iface.addrs) if (usable(addr) && !list.includes(addr)) list.push(addr);
       byMac.set(mac, list);
     }
   };
   let agentError: unknown;
-  if (wanted.has("lease")) await collect(DomainInterfaceAddressesSource.LEASE);
+  if (wanted.has("lease")) {
+    await collect(DomainInterfaceAddressesSource.LEASE, await staleMacs(lv, nics, stale));
+  }
   if (wanted.has("agent")) {
     await collect(DomainInterfaceAddressesSource.AGENT).catch((error: unknown) => {
       if (!(error instanceof LibvirtError)) throw error;
@@ -82,6 +85,61 @@ export async function lookupAddresses(
     });
   }
   return { byMac, agentError };
+}
+
+/** The latest lease expiry (seconds since the epoch) of each MAC, taken before a (re)start. */
+export type LeaseBaseline = Map<string, bigint>;
+
+/**
+ * A lease outlives the boot that took it: right after a restart, libvirt still reports the old one.
+ * Taken just before starting, this baseline lets the wait ignore leases not renewed since.
+ */
+export async function leaseBaseline(
+  lv: Libvirt,
+  nics: DomainNetworkInterface[],
+): Promise<LeaseBaseline> {
+  const baseline: LeaseBaseline = new Map();
+  for (const nic of nics) {
+    const expiry = await leaseExpiry(lv, nic);
+    if (expiry !== undefined) baseline.set(nic.mac!.toLowerCase(), expiry);
+  }
+  return baseline;
+}
+
+async function leaseExpiry(lv: Libvirt, nic: DomainNetworkInterface): Promise<bigint | undefined> {
+  if (nic.network === undefined || !nic.mac) return undefined;
+  try {
+    const { net } = await lv.NetworkLookupByName({ name: nic.network });
+    const { leases } = await lv.NetworkGetDHCPLeases({
+      net,
+      mac: nic.mac,
+      need_results: 1,
+      flags: 0,
+    });
+    if (leases.length === 0) return undefined;
+    return leases.map((lease) => BigInt(lease.expirytime)).reduce((a, b) => (a > b ? a : b));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** MACs whose lease has not been renewed since the baseline (leases that never expire count as renewed). */
+async function staleMacs(
+  lv: Libvirt,
+  nics: DomainNetworkInterface[],
+  baseline: LeaseBaseline | undefined,
+): Promise<Set<string>> {
+  const stale = new Set<string>();
+  if (!baseline?.size) return stale;
+  for (const nic of nics) {
+    const mac = nic.mac?.toLowerCase();
+    const before = mac === undefined ? undefined : baseline.get(mac);
+    if (mac === undefined || before === undefined || before === 0n) continue;
+    const now = await leaseExpiry(lv, nic);
+    if (now === undefined || now <= before) stale.add(mac);
+  }
+  return stale;
 }
 
 /** Not loopback or link-local: an address the guest can be reached at. */
@@ -103,12 +161,12 @@ export async function waitForAddresses(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
   nics: DomainNetworkInterface[],
-  query: AddressQuery & { timeoutSeconds: number },
+  query: AddressQuery & { timeoutSeconds: number; baseline?: LeaseBaseline },
 ): Promise<{ byMac: Map<string, string[]>; elapsedMs: number }> {
   const started = Date.now();
   const deadline = started + query.timeoutSeconds * 1000;
   for (;;) {
-    const found = await lookupAddresses(lv, dom, nics, query);
+    const found = await lookupAddresses(lv, dom, nics, query, query.baseline);
     const missing = nics.filter((nic) => !(found.byMac.get(nic.mac ?? "") ?? []).length);
     if (missing.length === 0) return { byMac: found.byMac, elapsedMs: Date.now() - started };
     const state = await domainState(lv, dom);
@@ -119,7 +177,7 @@ export async function waitForAddresses(
     }
     if (Date.now() >= deadline) {
       const reasons = await Promise.all(
-        missing.map((nic) => diagnose(lv, nic, query, found.agentError)),
+        missing.map((nic) => diagnose(lv, nic, query, found.agentError, query.baseline)),
       );
       throw new Error(
         `no IP address after ${query.timeoutSeconds} s (waitForAddresses.source ${query.source}): ${reasons.join("; ")}`,
@@ -134,10 +192,19 @@ async function diagnose(
   nic: DomainNetworkInterface,
   query: AddressQuery,
   agentError: unknown,
+  baseline: LeaseBaseline | undefined,
 ): Promise<string> {
   const who = `interface ${nic.mac}`;
   const reasons: string[] = [];
-  if (sourcesFor(nic, query).includes("lease")) reasons.push(await leaseDiagnosis(lv, nic));
+  if (sourcesFor(nic, query).includes("lease")) {
+    const before = baseline?.get(nic.mac?.toLowerCase() ?? "");
+    const renewed = before === undefined || (await leaseExpiry(lv, nic))! > before;
+    reasons.push(
+      renewed
+        ? await leaseDiagnosis(lv, nic)
+        : `only the lease from before this start is known for MAC ${nic.mac} on network ${nic.network}: the guest has not asked for an address since it started (did it boot? its console may say)`,
+    );
+  }
   if (sourcesFor(nic, query).includes("agent")) reasons.push(agentDiagnosis(nic, agentError));
   if (reasons.length === 0) reasons.push("no address source applies (see waitForAddresses.source)");
   return `${who}: ${reasons.join(", and ")}`;

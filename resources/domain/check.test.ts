@@ -77,7 +77,7 @@ describe("check() of a Domain", () => {
     ["a relative kernel path", { kernel: "vmlinuz" }, "kernel", /absolute path/],
     ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
     ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],
-    ["a boot device twice", { boot: ["hd", "hd"] }, "boot[1]", /twice/],
+    ["a boot device twice", { boot: ["hd", "hd"] }, "boot[1]", /a second time/],
     ["a disk without a source", { disks: [{ bus: "virtio" }] }, "disks[0]", /no source/],
     [
       "a disk with two sources",
@@ -224,10 +224,11 @@ describe("check() of a Domain", () => {
     ],
   ];
 
-  it.each(bad)("refuses %s", async (...[, inputs, property, reason]) => {
-    const { failures } = await check(inputs);
-    expect(failures).toEqual([expect.objectContaining({ property })]);
+  it.each(bad)("refuses %s", async (...[, inputs, path, reason]) => {
+    const failures = (await check(inputs)).failures ?? [];
+    // The engine shows the value of a top-level property; the reason names the exact path.
+    expect(failures).toEqual([expect.objectContaining({ property: path.split(/[.[]/)[0] })]);
     expect(failures[0]!.reason).toMatch(reason);
-    expect(failures[0]!.reason).toContain(property.replace(/\.[^.]*$/, "").replace(/\[\d+\]$/, ""));
+    expect(failures[0]!.reason).toContain(path);
   });
 });

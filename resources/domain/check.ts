@@ -114,7 +114,7 @@ const disks: Rule = (inputs) => {
       failures.push(
         ...fail(
           `${path}.bus`,
-          `${path} is a cdrom, which cannot be on the virtio bus: use sata (the default), scsi or ide`,
+          `${path}.bus virtio: a cdrom cannot be on the virtio bus; use sata (the default), scsi or ide`,
         ),
       );
     }
@@ -122,7 +122,7 @@ const disks: Rule = (inputs) => {
       failures.push(
         ...fail(
           `${path}.readOnly`,
-          `${path} is a cdrom, which is always read-only: remove readOnly: false`,
+          `${path}.readOnly false: a cdrom is always read-only; remove readOnly: false`,
         ),
       );
     }
@@ -259,7 +259,7 @@ const addresses: Rule = (inputs) => {
 const boot: Rule = (inputs) => {
   const seen = new Set<string>();
   for (const [index, dev] of (inputs.boot ?? []).entries()) {
-    if (seen.has(dev)) return fail(`boot[${index}]`, `boot lists ${dev} twice`);
+    if (seen.has(dev)) return fail(`boot[${index}]`, `boot[${index}] lists ${dev} a second time`);
     seen.add(dev);
   }
   return [];

@@ -8,6 +8,7 @@
 import {
   DefineFlags,
   DomainUndefineFlags,
+  DomainXMLFlags,
   ErrorCode,
   formatUuid,
   hasErrorCode,
@@ -17,7 +18,7 @@ import {
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
-import { waitForAddresses } from "./addresses";
+import { leaseBaseline, waitForAddresses } from "./addresses";
 import { checkDomain } from "./check";
 import { describeDomain } from "./describe";
 import { Classification, classifyChanges } from "./diff";
@@ -26,6 +27,7 @@ import { waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
 import { ensureRunning, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
+import { readDomainXml } from "./xml-read";
 
 /** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */
 const UNDEFINE_FLAGS = [
@@ -64,10 +66,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     });
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
-      if (inputs.running ?? true) {
-        await lv.DomainCreate({ dom });
-        await waitIfAsked(lv, dom, inputs, ctx);
-      }
+      if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
     } catch (error) {
       await rollback(lv, dom, inputs, ctx);
       throw error;
@@ -118,8 +117,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
       await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
     }
     if (news.running ?? true) {
-      await ensureRunning(lv, dom);
-      await waitIfAsked(lv, dom, news, ctx);
+      await startAndWait(lv, dom, news, ctx);
     } else {
       await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
     }
@@ -145,19 +143,29 @@ export function summary(name: string | undefined, classification: Classification
   return `virtwire: domain ${name}: ${parts.length ? parts.join("; ") : "no changes"}`;
 }
 
-async function waitIfAsked(
+/**
+ * Starts the domain unless it runs, then waits for addresses if asked. Leases from before this
+ * start do not count (leaseBaseline), so a restarted guest is not reported up before it is.
+ */
+async function startAndWait(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
   inputs: DomainInputs,
   ctx: ResourceContext,
 ): Promise<void> {
   const wait = waitWithDefaults(inputs.waitForAddresses);
+  const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
+  const description = readDomainXml(xml);
+  const starting = !(await lv.DomainIsActive({ dom })).active;
+  const baseline =
+    wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
+  await ensureRunning(lv, dom);
   if (!wait) return;
-  const description = (await describeDomain(lv, dom, inputs)).description;
   const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
     source: wait.source,
     qemuAgent: description.qemuAgent,
     timeoutSeconds: wait.timeout,
+    baseline,
   });
   const found = [...byMac.values()].flat().join(", ");
   ctx.log(

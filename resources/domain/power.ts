@@ -6,6 +6,7 @@ import { DomainState, ErrorCode, hasErrorCode } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 
 const POLL_MS = 250;
+const REPEAT_SHUTDOWN_MS = 5000;
 
 export const STATE_NAMES: Record<number, string> = {
   [DomainState.NOSTATE]: "nostate",
@@ -50,17 +51,16 @@ export async function stopDomain(
   if (!(await lv.DomainIsActive({ dom })).active) return "already";
   if (timeoutSeconds > 0 && (await domainState(lv, dom)) !== DomainState.PAUSED) {
     const deadline = Date.now() + timeoutSeconds * 1000;
-    const asked = await lv.DomainShutdown({ dom }).then(
-      () => true,
-      (error: unknown) => {
-        if (notRunning(error)) return false;
-        throw error;
-      },
-    );
-    if (!asked) return "already";
+    // A guest still booting misses an ACPI power button press (nothing listens yet), so the
+    // request is repeated until the guest goes or the time is up.
+    let nextRequest = 0;
     while (Date.now() < deadline) {
-      if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
+      if (Date.now() >= nextRequest) {
+        if (!(await requestShutdown(lv, dom))) return "graceful";
+        nextRequest = Date.now() + REPEAT_SHUTDOWN_MS;
+      }
       await sleep(POLL_MS);
+      if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
     }
   }
   try {
@@ -70,6 +70,17 @@ export async function stopDomain(
     if (!notRunning(error)) throw error;
   }
   return "forced";
+}
+
+/** Asks the guest to power off (agent or ACPI, libvirt's choice); false when it is already off. */
+async function requestShutdown(lv: Libvirt, dom: RemoteNonnullDomain): Promise<boolean> {
+  try {
+    await lv.DomainShutdown({ dom });
+    return true;
+  } catch (error) {
+    if (notRunning(error)) return false;
+    throw error;
+  }
 }
 
 function notRunning(error: unknown): boolean {

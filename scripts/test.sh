@@ -3,7 +3,8 @@
 #
 # On a fresh Debian 12 machine as root it installs what is missing (Node.js packages, the test
 # bed's Debian packages), starts the test bed (scripts/testbed.sh: a real libvirtd inside the
-# `virtwire` network namespace), type-checks, and runs every jest project (unit and integration)
+# `virtwire` network namespace) and the Pulumi CLI for the e2e tests (scripts/pulumi-cli.sh),
+# type-checks, and runs every jest project (unit, integration and e2e)
 # inside that namespace, so TCP/TLS/SSH tests only ever reach loopback or our own guests.
 #
 # The last line printed is `N passed, N failed, N skipped`. Exits non-zero when a test failed,
@@ -40,6 +41,9 @@ ensure_packages
 bash scripts/testbed.sh up
 eval "$(bash scripts/testbed.sh env)"
 export VIRTWIRE_TEST_URI VIRTWIRE_NETNS
+# The e2e tests' Pulumi CLI, built or installed here: the namespace has no network.
+VIRTWIRE_PULUMI_BIN="$(bash scripts/pulumi-cli.sh)" || log "warning: no Pulumi CLI; e2e tests will fail"
+export VIRTWIRE_PULUMI_BIN
 
 log "type-checking"
 npx tsc -p tsconfig.json --noEmit

@@ -1,0 +1,122 @@
+/**
+ * A Pulumi project in a scratch directory, driven through the real CLI (scripts/pulumi-cli.sh:
+ * `pulumi` with our language host and dynamic-provider shim), offline: file backend and
+ * PULUMI_HOME inside the directory, passphrase secrets, no update check, no plugin downloads.
+ *
+ * The directory gets the example's sources, the repository's node_modules (hard links) and virtwire
+ * as a packed tarball, exactly as test/support/program-dir.ts prepares programs for the plugin
+ * tests, so `__provider` is the `require("virtwire/provider")` stub.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT, packVirtwire, prepareProgramDir } from "../support/program-dir";
+
+const run = promisify(execFile);
+
+/** Longest a single CLI command may take (an `up` boots guests). */
+const COMMAND_TIMEOUT_MS = 300_000;
+
+/** The bin directory of the CLI: $VIRTWIRE_PULUMI_BIN, else what scripts/pulumi-cli.sh provides. */
+async function pulumiBin(): Promise<string> {
+  if (process.env.VIRTWIRE_PULUMI_BIN) return process.env.VIRTWIRE_PULUMI_BIN;
+  const script = path.join(REPO_ROOT, "scripts/pulumi-cli.sh");
+  const { stdout } = await run("bash", [script, "bin"], { env: process.env });
+  return stdout.trim();
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  /** Wall-clock seconds. */
+  seconds: number;
+}
+
+export class PulumiProject {
+  private constructor(
+    /** The project directory (Pulumi.yaml, the program, node_modules). */
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /**
+   * Copies the example's sources (everything but node_modules and stack files) into a new scratch
+   * directory with packages installed, and creates `stack` in a file backend inside it.
+   */
+  static async create(example: string, stack: string): Promise<PulumiProject> {
+    const programDir = await prepareProgramDir([await packVirtwire()]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vwtest-e2e-${path.basename(example)}-`));
+    for (const entry of fs.readdirSync(example)) {
+      if (entry === "node_modules" || /^Pulumi\..+\.yaml$/.test(entry)) continue;
+      fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true });
+    }
+    await run("cp", ["-al", path.join(programDir.dir, "node_modules"), dir]);
+    fs.mkdirSync(path.join(dir, ".state"));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${await pulumiBin()}:${process.env.PATH}`,
+      PULUMI_HOME: path.join(dir, ".pulumi-home"),
+      PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+      PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_SKIP_CONFIRMATIONS: "true",
+      NO_COLOR: "1",
+    };
+    const project = new PulumiProject(dir, env);
+    await project.pulumi("stack", "init", stack);
+    return project;
+  }
+
+  /** Runs `pulumi <args>` in the project; fails with the CLI's output when it exits non-zero. */
+  async pulumi(...args: string[]): Promise<CommandResult> {
+    const started = Date.now();
+    try {
+      const { stdout, stderr } = await run("pulumi", ["--non-interactive", ...args], {
+        cwd: this.dir,
+        env: this.env,
+        timeout: COMMAND_TIMEOUT_MS,
+        maxBuffer: 64 << 20,
+      });
+      return { stdout, stderr, seconds: (Date.now() - started) / 1000 };
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+      throw new Error(
+        `pulumi ${args.join(" ")} failed:\n${stdout ?? ""}\n${stderr ?? String(err)}`,
+      );
+    }
+  }
+
+  async setConfig(key: string, value: string, options: { secret?: boolean; path?: boolean } = {}) {
+    const flags = [...(options.secret ? ["--secret"] : []), ...(options.path ? ["--path"] : [])];
+    await this.pulumi("config", "set", ...flags, key, "--", value);
+  }
+
+  /** The stack's outputs. */
+  async outputs(): Promise<Record<string, unknown>> {
+    return JSON.parse((await this.pulumi("stack", "output", "--json")).stdout);
+  }
+
+  /** The steps `pulumi preview` plans, other than "same", as `op name` (e.g. `update vm2`). */
+  async plannedChanges(): Promise<string[]> {
+    const preview = JSON.parse((await this.pulumi("preview", "--json")).stdout) as {
+      steps?: { op: string; urn: string }[];
+    };
+    return (preview.steps ?? [])
+      .filter((step) => step.op !== "same")
+      .map((step) => `${step.op} ${step.urn.split("::").pop()}`)
+      .sort();
+  }
+
+  /** `pulumi stack export`: the state file's text. */
+  async exportState(): Promise<string> {
+    return (await this.pulumi("stack", "export")).stdout;
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -2,7 +2,6 @@ import { cpus } from "node:os";
 import {
   DriverFeature,
   ErrorCode,
-  ErrorDomain,
   Libvirt,
   LibvirtError,
   RemoteAuthType,
@@ -94,9 +93,10 @@ describe("the host and connection procedures against the test bed daemon", () =>
 
   it("lists no authentication on the test bed's socket, and refuses polkit there", async () => {
     await expect(lv.AuthList()).resolves.toEqual({ types: [RemoteAuthType.NONE] });
-    // The daemon fails the call without setting an error of its own (INTERNAL_ERROR from RPC).
+    // The daemon fails the call without setting an error of its own, so the code and domain are
+    // whatever its worker thread last held: only the failure itself is certain.
     const error = await lv.AuthPolkit().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LibvirtError);
-    expect(error).toMatchObject({ domain: ErrorDomain.RPC, procedure: "AuthPolkit" });
+    expect(error).toMatchObject({ procedure: "AuthPolkit" });
   });
 });

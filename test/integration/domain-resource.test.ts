@@ -1,328 +1,310 @@
 /**
- * The Domain resource through the provider (in process) against the test bed's daemon: a TCG guest
- * booting the test kernel on an isolated network with DHCP, its address as an output, and each
- * kind of update classified and applied as documented, with no diff afterwards.
+ * The Domain resource through the real dynamic-provider plugin (packed virtwire, the engine's step
+ * model) against the test bed's daemon: a TCG guest booting the test kernel on an isolated network
+ * with DHCP, its address as an output, and each kind of change classified and applied as
+ * documented, with no diff afterwards. One guest at a time, 128 MiB.
  */
 import { randomInt } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainState, DomainXMLFlags, Libvirt, RemoteNonnullDomain, parseUuid } from "../../rpc";
-import type { DomainInputs, DomainOutputs } from "../../sdk/types";
-import { TEST_URI, connectTestbed, uniqueName } from "../support/testbed";
-// The provider module is `export =` the provider object, as Pulumi serializes it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import provider = require("../../provider");
+import type { DomainInputs } from "../../sdk/types";
+import { Engine } from "../support/engine";
+import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
+import type { PropertyMap } from "../support/pulumi-wire";
+import { connectTestbed, uniqueName } from "../support/testbed";
+import {
+  VirtwireHarness,
+  resourceInputs,
+  startVirtwire,
+  virtwireType,
+} from "../support/virtwire-engine";
 
-const KERNEL = process.env.VIRTWIRE_GUEST_KERNEL ?? "/var/cache/virtwire/guest/vmlinuz";
-const INITRD = process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
+const DOMAIN = virtwireType("Domain");
 const CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
+const NO_DOMAIN = 42;
 
 jest.setTimeout(180_000);
 
-type Props = Record<string, unknown>;
+let harness: VirtwireHarness;
+let lv: Libvirt;
+let engine: Engine;
+let scratch: string;
+const netName = uniqueName("domres");
+const poolName = uniqueName("domres");
+const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
 
-interface Deployed {
-  id: string;
-  inputs: Props;
-  outs: DomainOutputs & Props;
-  diff?: { changes?: boolean; replaces?: string[] };
+beforeAll(async () => {
+  [harness, lv] = await Promise.all([startVirtwire(), connectTestbed()]);
+  engine = harness.engine();
+  scratch = await mkdtemp(join(tmpdir(), "vwtest-domres-"));
+  await lv.NetworkCreateXML({
+    xml: `<network><name>${netName}</name>
+      <ip address='${subnet}.1' netmask='255.255.255.0'>
+        <dhcp><range start='${subnet}.100' end='${subnet}.199'/></dhcp></ip></network>`,
+  });
+  const { pool } = await lv.StoragePoolCreateXML({
+    xml: `<pool type='dir'><name>${poolName}</name><target><path>${scratch}</path></target></pool>`,
+    flags: 0,
+  });
+  await lv.StorageVolCreateXML({
+    pool,
+    xml: `<volume><name>data1.qcow2</name><capacity unit='MiB'>8</capacity>
+      <target><format type='qcow2'/></target></volume>`,
+    flags: 0,
+  });
+});
+
+afterAll(async () => {
+  await engine?.destroy().catch(() => undefined);
+  await harness?.stop();
+  const net = await lv.NetworkLookupByName({ name: netName }).catch(() => null);
+  if (net) await lv.NetworkDestroy(net).catch(() => undefined);
+  const pool = await lv.StoragePoolLookupByName({ name: poolName }).catch(() => null);
+  if (pool) await lv.StoragePoolDestroy(pool).catch(() => undefined);
+  await rm(scratch, { recursive: true, force: true });
+  await lv?.close();
+});
+
+const serialLog = () => join(scratch, "serial.log");
+const guest = (extra: Partial<DomainInputs> = {}): DomainInputs => ({
+  type: "qemu",
+  memory: "128MiB",
+  maxMemory: "192MiB",
+  vcpu: 1,
+  maxVcpus: 2,
+  kernel: GUEST_KERNEL,
+  initrd: GUEST_INITRD,
+  cmdline: CMDLINE,
+  console: { type: "file", path: serialLog() },
+  networkInterfaces: [{ network: netName }],
+  waitForAddresses: { timeout: 120, source: "lease" },
+  shutdownTimeout: 20,
+  ...extra,
+});
+const withDisk = (extra: Partial<DomainInputs> = {}) =>
+  guest({
+    memory: "160MiB",
+    disks: [{ volume: { pool: poolName, name: "data1.qcow2" } }],
+    ...extra,
+  });
+
+/** `pulumi up` of the domain "vm"; returns the step and the lines the plugin printed meanwhile. */
+async function up(args: DomainInputs) {
+  const before = harness.plugin.output.length;
+  const step = await engine.up(DOMAIN, "vm", resourceInputs("Domain", "vm", args as PropertyMap));
+  return { ...step, log: harness.plugin.output.slice(before) };
 }
 
-/** What `pulumi up` does for one resource: check, then diff and update, or create. */
-async function up(args: DomainInputs, previous?: Deployed): Promise<Deployed> {
-  const news = { __kind: "Domain", __logicalName: "vm", ...args };
-  const { inputs, failures } = await provider.check!(previous?.inputs ?? {}, news);
-  if (failures?.length) throw new Error(JSON.stringify(failures));
-  if (!previous) {
-    const { id, outs } = await provider.create!(inputs);
-    return { id, inputs, outs: outs as Deployed["outs"] };
-  }
-  const diff = await provider.diff!(previous.id, previous.outs, inputs);
-  if (!diff.changes) return { ...previous, inputs, diff };
-  const { outs } = await provider.update!(previous.id, previous.outs, inputs);
-  return { id: previous.id, inputs, outs: outs as Deployed["outs"], diff };
-}
+/** The step of a second `up` with the same inputs: "same" when nothing drifted. */
+const again = async (args: DomainInputs) => (await up(args)).step;
 
-describe("the Domain resource against the test bed", () => {
-  let lv: Libvirt;
-  let scratch: string;
-  const netName = uniqueName("domres");
-  const poolName = uniqueName("domres");
-  const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
-  let logLines: string[];
-  let deployed: Deployed;
-  let dom: RemoteNonnullDomain;
+const outputs = () => engine.resource(engine.urn(DOMAIN, "vm")).outputs as Record<string, never>;
+const domainId = () => engine.resource(engine.urn(DOMAIN, "vm")).id;
+const lookup = async (): Promise<RemoteNonnullDomain> =>
+  (await lv.DomainLookupByUUID({ uuid: parseUuid(domainId()) })).dom;
+/** The running domain's id: a restart gives a new one. */
+const runId = async () => (await lookup()).id;
+const inactiveXml = async () =>
+  (await lv.DomainGetXMLDesc({ dom: await lookup(), flags: DomainXMLFlags.INACTIVE })).xml;
 
-  beforeAll(async () => {
-    lv = await connectTestbed();
-    scratch = await mkdtemp(join(tmpdir(), "vwtest-domres-"));
-    await provider.configure!({
-      config: { get: (key: string) => (key === "virtwire:uri" ? TEST_URI : undefined) },
-    });
-    await lv.NetworkCreateXML({
-      xml: `<network><name>${netName}</name>
-        <ip address='${subnet}.1' netmask='255.255.255.0'>
-          <dhcp><range start='${subnet}.100' end='${subnet}.199'/></dhcp></ip></network>`,
-    });
-    const { pool } = await lv.StoragePoolCreateXML({
-      xml: `<pool type='dir'><name>${poolName}</name><target><path>${scratch}</path></target></pool>`,
-      flags: 0,
-    });
-    for (const name of ["data1.qcow2"]) {
-      await lv.StorageVolCreateXML({
-        pool,
-        xml: `<volume><name>${name}</name><capacity unit='MiB'>8</capacity><target><format type='qcow2'/></target></volume>`,
-        flags: 0,
-      });
-    }
-  });
-
-  beforeEach(() => {
-    logLines = [];
-    jest.spyOn(console, "log").mockImplementation((line: string) => void logLines.push(line));
-  });
-  afterEach(() => jest.restoreAllMocks());
-
-  afterAll(async () => {
-    if (deployed) await provider.delete!(deployed.id, deployed.outs).catch(() => undefined);
-    const net = await lv.NetworkLookupByName({ name: netName }).catch(() => null);
-    if (net) await lv.NetworkDestroy(net).catch(() => undefined);
-    const pool = await lv.StoragePoolLookupByName({ name: poolName }).catch(() => null);
-    if (pool) await lv.StoragePoolDestroy(pool).catch(() => undefined);
-    await rm(scratch, { recursive: true, force: true });
-    await lv?.close();
-  });
-
-  const serialLog = () => join(scratch, "serial.log");
-  const guest = (): DomainInputs => ({
-    type: "qemu",
-    memory: "128MiB",
-    maxMemory: "192MiB",
-    vcpu: 1,
-    maxVcpus: 2,
-    kernel: KERNEL,
-    initrd: INITRD,
-    cmdline: CMDLINE,
-    console: { type: "file", path: serialLog() },
-    networkInterfaces: [{ network: netName }],
-    waitForAddresses: { timeout: 120, source: "lease" },
-    shutdownTimeout: 20,
-  });
-  const liveId = async () => (await lv.DomainLookupByUUID({ uuid: parseUuid(deployed.id) })).dom.id;
-  const inactiveXml = async () =>
-    (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
-
-  it("creates a domain that boots the test guest and reports its DHCP address", async () => {
+describe("a Domain booting the test guest", () => {
+  it("is created running and reports its DHCP address as an output", async () => {
     const started = Date.now();
-    deployed = await up(guest());
+    const created = await up(guest());
     const seconds = (Date.now() - started) / 1000;
-    dom = (await lv.DomainLookupByUUID({ uuid: parseUuid(deployed.id) })).dom;
-    expect(deployed.outs).toMatchObject({
-      uuid: deployed.id,
+    expect(created.step).toBe("create");
+    expect(created.outputs).toMatchObject({
+      uuid: created.id,
       running: true,
       state: "running",
       memory: "128MiB",
       machine: expect.stringMatching(/^pc-/),
       ipAddress: expect.stringMatching(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.`)),
     });
-    expect(deployed.outs.macAddresses).toEqual([expect.stringMatching(/^52:54:00:/)]);
-    expect(deployed.outs.interfaces).toEqual([
-      {
-        mac: deployed.outs.macAddresses[0],
-        network: netName,
-        addresses: [deployed.outs.ipAddress],
-      },
+    const mac = (created.outputs.macAddresses as string[])[0];
+    expect(mac).toMatch(/^52:54:00:/);
+    expect(created.outputs.interfaces).toEqual([
+      { mac, network: netName, addresses: [created.outputs.ipAddress] },
     ]);
-    const waited = logLines.find((line) => / addresses .* after [\d.]+ s$/.test(line));
-    expect(waited).toBeDefined();
-    console.info(`create to DHCP address: ${seconds.toFixed(1)} s (${waited})`);
+    const waited = created.log.match(/addresses \S+ after ([\d.]+) s/);
+    expect(waited).not.toBeNull();
+    console.info(`create to DHCP address: ${seconds.toFixed(1)} s (wait ${waited![1]} s)`);
     expect(await readFile(serialLog(), "utf8")).toContain(
-      `VIRTWIRE-GUEST: lease ${deployed.outs.ipAddress}`,
+      `VIRTWIRE-GUEST: lease ${created.outputs.ipAddress}`,
     );
   });
 
-  it("sees no difference right after create, nor after a refresh", async () => {
-    const again = await up(guest(), deployed);
-    expect(again.diff).toMatchObject({ changes: false, replaces: [] });
-    const read = await provider.read!(deployed.id, deployed.outs);
-    expect(read.props).toMatchObject({
-      running: true,
-      memory: "128MiB",
-      ipAddress: deployed.outs.ipAddress,
-    });
-    const afterRefresh = await up(guest(), { ...deployed, outs: read.props as Deployed["outs"] });
-    expect(afterRefresh.diff).toMatchObject({ changes: false });
+  it("shows no change afterwards, nor after a refresh", async () => {
+    expect(await again(guest())).toBe("same");
+    await engine.refresh();
+    expect(outputs()).toMatchObject({ running: true, memory: "128MiB" });
+    expect(await again(guest())).toBe("same");
   });
 
-  it("changes memory live, within maxMemory, without a restart", async () => {
-    const id = await liveId();
-    deployed = await up({ ...guest(), memory: "160MiB" }, deployed);
-    expect(logLines).toContainEqual(expect.stringContaining("memory 128MiB → 160MiB [live]"));
-    expect(await liveId()).toBe(id);
-    expect(await inactiveXml()).toContain("<currentMemory unit='KiB'>163840</currentMemory>");
+  it("changes memory live within maxMemory, without a restart", async () => {
+    const id = await runId();
+    const changed = await up(guest({ memory: "160MiB" }));
+    expect(changed.step).toBe("update");
+    expect(changed.log).toContain("memory 128MiB → 160MiB [live]");
+    expect(await runId()).toBe(id);
     // The live balloon target is set too, but the test guest has no balloon driver to reach it,
     // so the live XML keeps reporting the memory the guest actually has.
-    expect(deployed.outs.memory).toBe("160MiB");
-    expect((await up({ ...guest(), memory: "160MiB" }, deployed)).diff).toMatchObject({
-      changes: false,
-    });
+    expect(await inactiveXml()).toContain("<currentMemory unit='KiB'>163840</currentMemory>");
+    expect(changed.outputs.memory).toBe("160MiB");
+    expect(await again(guest({ memory: "160MiB" }))).toBe("same");
   });
 
-  it("attaches a new disk live, and keeps the generated target", async () => {
-    const id = await liveId();
-    const args = {
-      ...guest(),
-      memory: "160MiB",
-      disks: [{ volume: { pool: poolName, name: "data1.qcow2" } }],
-    };
-    deployed = await up(args, deployed);
-    expect(logLines).toContainEqual(
-      expect.stringMatching(/attach volume .*\/data1.qcow2 \[live\]/),
-    );
-    expect(await liveId()).toBe(id);
-    const live = (await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml;
+  it("attaches a new disk live, with the target and format libvirt uses as outputs", async () => {
+    const id = await runId();
+    const changed = await up(withDisk());
+    expect(changed.log).toMatch(/attach volume \S+\/data1.qcow2 \[live\]/);
+    expect(await runId()).toBe(id);
+    const live = (await lv.DomainGetXMLDesc({ dom: await lookup(), flags: 0 })).xml;
     expect(live).toMatch(/<source pool='[^']+' volume='data1.qcow2'/);
-    expect(deployed.outs.disks).toEqual([
+    expect(changed.outputs.disks).toEqual([
       expect.objectContaining({ target: "vda", bus: "virtio", format: "qcow2", device: "disk" }),
     ]);
-    expect((await up(args, deployed)).diff).toMatchObject({ changes: false });
+    expect(await again(withDisk())).toBe("same");
   });
 
-  const withDisk = (): DomainInputs => ({
-    ...guest(),
-    memory: "160MiB",
-    disks: [{ volume: { pool: poolName, name: "data1.qcow2" } }],
+  it("shuts down with running: false and starts again with true, waiting for a fresh lease", async () => {
+    const off = withDisk({ running: false, waitForAddresses: undefined });
+    const stopped = await up(off);
+    expect(stopped.log).toContain("shut down [power]");
+    expect(stopped.outputs).toMatchObject({ running: false, state: "shutoff" });
+    expect((stopped.outputs.interfaces as { addresses: string[] }[])[0]!.addresses).toEqual([]);
+    const { state } = await lv.DomainGetState({ dom: await lookup(), flags: 0 });
+    expect(state).toBe(DomainState.SHUTOFF);
+    expect(await again(off)).toBe("same");
+
+    const started = await up(withDisk());
+    expect(started.log).toContain("start [power]");
+    // The lease from the first boot is still valid; the wait takes only one renewed since.
+    const waited = Number(started.log.match(/addresses \S+ after ([\d.]+) s/)![1]);
+    expect(waited).toBeGreaterThan(2);
+    expect(started.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
+    expect(await again(withDisk())).toBe("same");
   });
 
-  it("shuts the domain down with running: false and starts it again with true", async () => {
-    deployed = await up({ ...withDisk(), running: false, waitForAddresses: undefined }, deployed);
-    expect(logLines).toContainEqual(expect.stringContaining("shut down [power]"));
-    expect(deployed.outs).toMatchObject({
-      running: false,
-      state: "shutoff",
-      interfaces: [expect.objectContaining({ addresses: [] })],
-    });
-    expect((await lv.DomainGetState({ dom, flags: 0 })).state).toBe(DomainState.SHUTOFF);
-    const stopped = await up(
-      { ...withDisk(), running: false, waitForAddresses: undefined },
-      deployed,
-    );
-    expect(stopped.diff).toMatchObject({ changes: false });
-
-    deployed = await up(withDisk(), deployed);
-    expect(logLines).toContainEqual(expect.stringContaining("start [power]"));
-    expect(deployed.outs).toMatchObject({
-      running: true,
-      state: "running",
-      ipAddress: expect.stringContaining(subnet),
-    });
-    expect((await up(withDisk(), deployed)).diff).toMatchObject({ changes: false });
-  });
-
-  it("sees an out-of-band stop on read and starts the domain again on the next update", async () => {
-    await lv.DomainDestroy({ dom });
-    const read = await provider.read!(deployed.id, deployed.outs);
-    expect(read.props).toMatchObject({ running: false, state: "shutoff" });
-    const refreshed = { ...deployed, outs: read.props as Deployed["outs"] };
-    deployed = await up(withDisk(), refreshed);
-    expect(deployed.diff).toMatchObject({ changes: true, replaces: [] });
-    expect(logLines).toContainEqual(expect.stringMatching(/domain vm-\w+: start \[power\]$/));
-    expect(deployed.outs).toMatchObject({
-      running: true,
-      ipAddress: expect.stringContaining(subnet),
-    });
+  it("is found stopped out of band by refresh, and started again by the next up", async () => {
+    await lv.DomainDestroy({ dom: await lookup() });
+    await engine.refresh();
+    expect(outputs()).toMatchObject({ running: false, state: "shutoff" });
+    const repaired = await up(withDisk());
+    expect(repaired).toMatchObject({ step: "update", diff: { changes: "some", replaces: [] } });
+    expect(repaired.log).toMatch(/domain vm-\w+: start \[power\]/);
+    expect(repaired.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
   });
 
   it("refuses a change that needs a restart when allowRestart is false, touching nothing", async () => {
-    const id = await liveId();
+    const id = await runId();
     const before = await inactiveXml();
-    const args = { ...withDisk(), qemuAgent: true, allowRestart: false };
-    const error = await up(args, deployed).then(
-      () => new Error("expected the update to fail"),
-      (thrown: Error) => thrown,
+    const error = await up(withDisk({ qemuAgent: true, allowRestart: false })).catch(
+      (e: Error) => e,
     );
-    expect(error.message).toMatch(
-      /qemuAgent changed needs a restart of the running domain, and allowRestart is false, so nothing was changed/,
+    expect(String(error)).toMatch(
+      /applying qemuAgent changed needs a restart of the running domain, and allowRestart is false, so nothing was changed/,
     );
-    expect(await liveId()).toBe(id);
+    expect(await runId()).toBe(id);
     expect(await inactiveXml()).toBe(before);
   });
 
-  it("redefines and restarts the domain for a restart-class change", async () => {
-    const id = await liveId();
-    const macs = deployed.outs.macAddresses;
-    const args = { ...withDisk(), qemuAgent: true };
-    deployed = await up(args, deployed);
-    expect(logLines).toContainEqual(expect.stringContaining("qemuAgent changed [restart]"));
-    expect(logLines).toContainEqual(
-      expect.stringMatching(/stopped \((graceful|forced)\) to restart it/),
-    );
-    expect(await liveId()).not.toBe(id);
-    expect(deployed.outs).toMatchObject({ qemuAgent: true, running: true, macAddresses: macs });
-    expect(deployed.outs.disks).toEqual([expect.objectContaining({ target: "vda" })]);
+  it("redefines and restarts for a restart-class change, keeping MACs and disk targets", async () => {
+    const id = await runId();
+    const macs = outputs().macAddresses;
+    const changed = await up(withDisk({ qemuAgent: true }));
+    expect(changed.log).toContain("qemuAgent changed [restart]");
+    expect(changed.log).toMatch(/stopped \(graceful\) to restart it/);
+    expect(await runId()).not.toBe(id);
+    expect(changed.outputs).toMatchObject({ qemuAgent: true, running: true, macAddresses: macs });
+    expect(changed.outputs.disks).toEqual([expect.objectContaining({ target: "vda" })]);
     expect(await inactiveXml()).toContain("org.qemu.guest_agent.0");
-    expect((await up(args, deployed)).diff).toMatchObject({ changes: false });
+    expect(await again(withDisk({ qemuAgent: true }))).toBe("same");
   });
 
-  it("detaches the disk live again", async () => {
-    const id = await liveId();
-    const args = { ...guest(), memory: "160MiB", qemuAgent: true };
-    deployed = await up(args, deployed);
-    expect(logLines).toContainEqual(expect.stringMatching(/detach vda .* \[live\]/));
-    expect(await liveId()).toBe(id);
+  it("detaches the disk live", async () => {
+    const id = await runId();
+    const args = guest({ memory: "160MiB", qemuAgent: true });
+    const changed = await up(args);
+    expect(changed.log).toMatch(/detach vda \(volume \S+\/data1.qcow2\) \[live\]/);
+    expect(await runId()).toBe(id);
     expect(await inactiveXml()).not.toContain("data1.qcow2");
-    expect(deployed.outs.disks).toEqual([]);
-    expect((await up(args, deployed)).diff).toMatchObject({ changes: false });
+    expect(changed.outputs.disks).toEqual([]);
+    expect(await again(args)).toBe("same");
   });
 
-  it("deletes the domain: shut down, undefined, and gone for read; deleting again is fine", async () => {
-    await provider.delete!(deployed.id, deployed.outs);
-    await expect(lv.DomainLookupByUUID({ uuid: parseUuid(deployed.id) })).rejects.toMatchObject({
-      code: 42,
+  it("is destroyed (shut down, undefined), found gone by refresh, and deleting again is fine", async () => {
+    const urn = engine.urn(DOMAIN, "vm");
+    const { id, inputs, outputs: last } = engine.resource(urn);
+    await engine.destroy();
+    await expect(lv.DomainLookupByUUID({ uuid: parseUuid(id) })).rejects.toMatchObject({
+      code: NO_DOMAIN,
     });
-    await expect(provider.read!(deployed.id, deployed.outs)).resolves.toEqual({ id: "" });
-    await provider.delete!(deployed.id, deployed.outs);
+    await harness.plugin.delete(urn, id, inputs, last);
+    const read = await harness.plugin.read(urn, id, inputs, last);
+    expect(read.id).toBe("");
   });
+});
 
-  it("removes what it made when create fails after the definition", async () => {
-    const name = uniqueName("rollback");
-    const error = await up({
-      ...guest(),
-      name,
-      kernel: join(scratch, "no-such-kernel"),
-      waitForAddresses: undefined,
-    }).then(
-      () => new Error("expected create to fail"),
-      (thrown: Error) => thrown,
+describe("a Domain that cannot be made", () => {
+  it("is refused at check with the property and the fix, reaching no libvirt", async () => {
+    const error = await up(guest({ memory: "2GiB", maxMemory: "1GiB" })).catch((e: Error) => e);
+    expect(String(error)).toContain(
+      "property memory value {2GiB} has a problem: memory 2GiB is more than maxMemory 1GiB",
     );
-    expect(error.message).toMatch(new RegExp(`^Creating domain ${name} failed: .*no-such-kernel`));
-    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: 42 });
   });
 
-  it("fails a create with a diagnosis when no address can come, and removes the domain", async () => {
+  it("is removed again when it fails to start after the definition", async () => {
+    const name = uniqueName("rollback");
+    const error = await up(
+      guest({ name, kernel: join(scratch, "no-such-kernel"), waitForAddresses: undefined }),
+    ).catch((e: Error) => e);
+    expect(String(error)).toMatch(new RegExp(`Creating domain ${name} failed: .*no-such-kernel`));
+    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
+  });
+
+  it("fails with a diagnosis when no address can come, and is removed", async () => {
     const name = uniqueName("nodhcp");
     const bare = uniqueName("nodhcp");
+    const octets = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
     await lv.NetworkCreateXML({
-      xml: `<network><name>${bare}</name><ip address='10.${randomInt(200, 250)}.${randomInt(0, 256)}.1' netmask='255.255.255.0'/></network>`,
+      xml: `<network><name>${bare}</name><ip address='${octets}.1' netmask='255.255.255.0'/></network>`,
     });
     try {
-      const error = await up({
-        ...guest(),
-        name,
-        networkInterfaces: [{ network: bare }],
-        waitForAddresses: { timeout: 5, source: "lease" },
-      }).then(
-        () => new Error("expected create to fail"),
-        (thrown: Error) => thrown,
-      );
-      expect(error.message).toMatch(
+      const error = await up(
+        guest({
+          name,
+          networkInterfaces: [{ network: bare }],
+          waitForAddresses: { timeout: 5, source: "lease" },
+        }),
+      ).catch((e: Error) => e);
+      expect(String(error)).toMatch(
         /no IP address after 5 s \(waitForAddresses.source lease\): interface 52:54:00:[0-9a-f:]+: network vwtest-nodhcp-\w+ has no DHCP server/,
       );
-      await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: 42 });
+      await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
     } finally {
-      const net = await lv.NetworkLookupByName({ name: bare });
-      await lv.NetworkDestroy(net);
+      await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: bare }));
     }
+  });
+
+  it("is replaced delete-first when its machine type changes", async () => {
+    const args = (machine: string) =>
+      guest({ machine, running: false, waitForAddresses: undefined });
+    const created = await up(args("pc"));
+    expect(created.outputs.machine).toBe("pc");
+    expect(await again(args("pc"))).toBe("same");
+    const replaced = await up(args("q35"));
+    expect(replaced).toMatchObject({
+      step: "replace",
+      diff: { replaces: ["machine"], deleteBeforeReplace: true },
+    });
+    expect(replaced.calls.indexOf("delete")).toBeLessThan(replaced.calls.indexOf("create"));
+    expect(replaced.outputs.machine).toBe("q35");
+    await expect(lv.DomainLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toMatchObject({
+      code: NO_DOMAIN,
+    });
+    await engine.destroy();
   });
 });

@@ -1,0 +1,157 @@
+/**
+ * More of the Domain resource through the real plugin against the test bed: the cloud-init seed
+ * as a SATA CD-ROM the guest reads (and a new seed applied with a restart), a vCPU hot-plugged,
+ * the guest agent's diagnosis, and a UEFI domain with an XML patch defined shut off.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
+import type { DomainInputs } from "../../sdk/types";
+import { Engine } from "../support/engine";
+import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
+import type { PropertyMap } from "../support/pulumi-wire";
+import { connectTestbed, uniqueName } from "../support/testbed";
+import {
+  VirtwireHarness,
+  resourceInputs,
+  startVirtwire,
+  virtwireType,
+} from "../support/virtwire-engine";
+
+const DOMAIN = virtwireType("Domain");
+const NO_DOMAIN = 42;
+
+jest.setTimeout(180_000);
+
+let harness: VirtwireHarness;
+let lv: Libvirt;
+let engine: Engine;
+let scratch: string;
+
+beforeAll(async () => {
+  [harness, lv] = await Promise.all([startVirtwire(), connectTestbed()]);
+  scratch = await mkdtemp(join(tmpdir(), "vwtest-domdev-"));
+});
+
+beforeEach(() => {
+  engine = harness.engine();
+});
+
+afterEach(async () => {
+  await engine.destroy().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await rm(scratch, { recursive: true, force: true });
+  await lv?.close();
+});
+
+const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs => ({
+  type: "qemu",
+  memory: "128MiB",
+  kernel: GUEST_KERNEL,
+  initrd: GUEST_INITRD,
+  cmdline: "console=ttyS0",
+  console: { type: "file", path: join(scratch, `${name}.log`) },
+  shutdownTimeout: 20,
+  ...extra,
+});
+
+async function up(name: string, args: DomainInputs) {
+  const before = harness.plugin.output.length;
+  const step = await engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
+  return { ...step, log: harness.plugin.output.slice(before) };
+}
+
+async function seed(file: string, instanceId: string): Promise<string> {
+  const path = join(scratch, file);
+  const { image } = buildNoCloudIso({
+    userData: "#cloud-config\n",
+    metaData: `instance-id: ${instanceId}\n`,
+  });
+  await writeFile(path, image);
+  return path;
+}
+
+it("attaches the cloud-init seed as a SATA CD-ROM the guest reads, and a new seed restarts", async () => {
+  const log = join(scratch, "seeded.log");
+  const first = await seed("seed-1.iso", "iid-first");
+  const args = (path: string, vcpu = 1) =>
+    guest("seeded", { cloudInitDisk: { path }, vcpu, maxVcpus: 2 });
+  const created = await up("seeded", args(first));
+  expect(created.step).toBe("create");
+  await waitForConsole(log, /VIRTWIRE-INSTANCE-ID: iid-first/);
+  expect(await waitForConsole(log, /VIRTWIRE-GUEST: cidata (\S+)/)).toContain("/dev/sr0");
+  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const xml = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  expect(xml).toMatch(/<disk type='file' device='cdrom'>[\s\S]*<target dev='sda' bus='sata'\/>/);
+  expect(created.outputs).toMatchObject({ cloudInitDisk: { path: first }, disks: [] });
+  expect((await up("seeded", args(first))).step).toBe("same");
+
+  const runningId = (await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
+  const hotplug = await up("seeded", args(first, 2));
+  expect(hotplug.log).toContain("vcpu 1 → 2 [live]");
+  expect((await lv.DomainGetVcpusFlags({ dom, flags: 1 })).num).toBe(2);
+  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).toBe(runningId);
+
+  const second = await seed("seed-2.iso", "iid-second");
+  const reseeded = await up("seeded", args(second, 2));
+  expect(reseeded.log).toContain("cloudInitDisk changed [restart]");
+  await waitForConsole(log, /VIRTWIRE-INSTANCE-ID: iid-second/);
+  expect(reseeded.outputs.cloudInitDisk).toEqual({ path: second });
+  expect((await up("seeded", args(second, 2))).step).toBe("same");
+});
+
+it("says the guest agent did not answer when addresses must come from it", async () => {
+  const name = uniqueName("agent");
+  const net = uniqueName("agent");
+  await lv.NetworkCreateXML({
+    xml: `<network><name>${net}</name><ip address='10.254.${Math.floor(Math.random() * 250)}.1' netmask='255.255.255.0'/></network>`,
+  });
+  try {
+    const error = await up(
+      "agent",
+      guest("agent", {
+        name,
+        qemuAgent: true,
+        networkInterfaces: [{ network: net }],
+        waitForAddresses: { source: "agent", timeout: 5 },
+      }),
+    ).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /no IP address after 5 s \(waitForAddresses.source agent\): interface 52:54:00:[0-9a-f:]+: the QEMU guest agent did not answer \(.*\): is qemu-guest-agent installed and running in the guest\?/,
+    );
+    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
+  } finally {
+    await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: net }));
+  }
+});
+
+it("defines a UEFI domain with an XML patch shut off, reads both back, and shows no change", async () => {
+  const args = guest("uefi", {
+    firmware: "efi",
+    machine: "q35",
+    running: false,
+    xmlPatches: [
+      {
+        parent: "devices",
+        xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+      },
+    ],
+  });
+  const created = await up("uefi", args);
+  expect(created.outputs).toMatchObject({ firmware: "efi", running: false, state: "shutoff" });
+  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const xml = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  expect(xml).toContain("<os firmware='efi'>");
+  expect(xml).toMatch(/<rng model='virtio'>\s*<backend model='random'>\/dev\/urandom<\/backend>/);
+  await engine.refresh();
+  expect((await up("uefi", args)).step).toBe("same");
+  await engine.destroy();
+  await expect(lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
+    code: NO_DOMAIN,
+  });
+});

@@ -1,13 +1,54 @@
 /**
  * Stack configuration (`virtwire:*`) → connection settings per host. The dynamic-provider plugin
  * hands configure() the whole stack config with namespaced keys and secrets in plaintext; they stay
- * in this process's memory and are never echoed into outputs, logs or messages.
+ * in this process's memory and are never echoed into outputs, logs or messages: every message
+ * here names the key, never its value.
  *
- *   virtwire:uri        the default host                  (else LIBVIRT_DEFAULT_URI, else qemu:///system)
- *   virtwire:username   SASL user name for the default host
- *   virtwire:password   SASL password (secret)
- *   virtwire:hosts      JSON map: host name → { uri, username?, password? }
+ *   virtwire:uri                      the default host (else LIBVIRT_DEFAULT_URI, else qemu:///system)
+ *   virtwire:username                 SASL user name
+ *   virtwire:password                 SASL password (secret)
+ *   virtwire:sshPrivateKey            SSH private key, PEM or OpenSSH text (secret)
+ *   virtwire:sshPrivateKeyPassphrase  its passphrase (secret)
+ *   virtwire:sshPassword              SSH password, also for keyboard-interactive (secret)
+ *   virtwire:sshHostKeyFingerprint    pinned host key fingerprint(s), SHA256:…, comma-separated
+ *   virtwire:sshKnownHosts            known_hosts file to check the host key against
+ *   virtwire:tlsCaCert                CA certificate (PEM text)
+ *   virtwire:tlsClientCert            client certificate (PEM text)
+ *   virtwire:tlsClientKey             client private key (PEM text, secret)
+ *   virtwire:authFile                 libvirt auth.conf to read credentials from
+ *   virtwire:hosts                    JSON map: host name → { uri, and any key above }
+ *
+ * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
+ * that is set but empty is an error, as is an unknown key: nothing is silently ignored.
  */
+
+/** The settings of one host: at the top level (the default host) and in each virtwire:hosts entry. */
+export const HOST_KEYS = [
+  "uri",
+  "username",
+  "password",
+  "sshPrivateKey",
+  "sshPrivateKeyPassphrase",
+  "sshPassword",
+  "sshHostKeyFingerprint",
+  "sshKnownHosts",
+  "tlsCaCert",
+  "tlsClientCert",
+  "tlsClientKey",
+  "authFile",
+] as const;
+export type HostKey = (typeof HOST_KEYS)[number];
+
+/** Keys whose values are secrets (`pulumi config set --secret`). */
+export const SECRET_KEYS: readonly HostKey[] = [
+  "password",
+  "sshPrivateKey",
+  "sshPrivateKeyPassphrase",
+  "sshPassword",
+  "tlsClientKey",
+];
+
+export const CONFIG_KEYS = [...HOST_KEYS, "hosts"] as const;
 
 export interface HostSettings {
   /** The host's name in `virtwire:hosts`, or `default`. */
@@ -15,6 +56,16 @@ export interface HostSettings {
   uri: string;
   username?: string;
   password?: string;
+  sshPrivateKey?: string;
+  sshPrivateKeyPassphrase?: string;
+  sshPassword?: string;
+  /** `SHA256:…` fingerprints, as `ssh-keygen -lf` prints them. */
+  sshHostKeyFingerprint?: string[];
+  sshKnownHosts?: string;
+  tlsCaCert?: string;
+  tlsClientCert?: string;
+  tlsClientKey?: string;
+  authFile?: string;
 }
 
 export interface ProviderSettings {
@@ -27,9 +78,6 @@ export interface ConfigSource {
   get(key: string): string | undefined;
 }
 
-export const CONFIG_KEYS = ["uri", "username", "password", "hosts"] as const;
-const HOST_KEYS = ["uri", "username", "password"] as const;
-
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -37,26 +85,58 @@ export class ConfigError extends Error {
   }
 }
 
+/** The full name of a host's setting in the stack config, for messages: `virtwire:hosts.kvm1.password`. */
+export function settingName(host: string, key: HostKey): string {
+  return host === "default" ? `virtwire:${key}` : `virtwire:hosts.${host}.${key}`;
+}
+
+/** How to set a key, for messages: `pulumi config set --secret virtwire:password <value>`. */
+export function setCommand(host: string, key: HostKey, value = "<value>"): string {
+  const secret = SECRET_KEYS.includes(key) ? " --secret" : "";
+  return host === "default"
+    ? `pulumi config set${secret} virtwire:${key} ${value}`
+    : `pulumi config set${secret} --path 'virtwire:hosts.${host}.${key}' ${value}`;
+}
+
 export function readSettings(
   config: ConfigSource,
   env: NodeJS.ProcessEnv = process.env,
 ): ProviderSettings {
-  const value = (key: string) => config.get(`virtwire:${key}`);
-  const defaultHost: HostSettings = {
-    name: "default",
-    uri: value("uri") || env.LIBVIRT_DEFAULT_URI || "qemu:///system",
-    username: value("username"),
-    password: value("password"),
+  checkKnownKeys(config);
+  const fields: Record<string, unknown> = {};
+  for (const key of HOST_KEYS) fields[key] = config.get(`virtwire:${key}`);
+  fields.uri ??= env.LIBVIRT_DEFAULT_URI || "qemu:///system";
+  return {
+    defaultHost: hostFrom("default", fields),
+    hosts: parseHosts(config.get("virtwire:hosts")),
   };
-  return { defaultHost, hosts: parseHosts(value("hosts")) };
+}
+
+/**
+ * The plugin's config object keeps the whole stack config as `rawConfig` (cmd/dynamic-provider
+ * config.js); when it is there, a misspelt `virtwire:` key is refused instead of ignored.
+ */
+function checkKnownKeys(config: ConfigSource): void {
+  const raw = (config as { rawConfig?: unknown }).rawConfig;
+  if (typeof raw !== "object" || raw === null) return;
+  for (const full of Object.keys(raw)) {
+    if (!full.startsWith("virtwire:")) continue;
+    const key = full.slice("virtwire:".length);
+    if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
+    throw new ConfigError(
+      `${full} is not a virtwire setting${suggest(key, CONFIG_KEYS)}; known settings: ${CONFIG_KEYS.map((k) => `virtwire:${k}`).join(", ")}`,
+    );
+  }
 }
 
 function parseHosts(text: string | undefined): Record<string, HostSettings> {
-  if (text === undefined || text === "") return {};
+  if (text === undefined) return {};
+  if (text === "") throw emptyError("virtwire:hosts");
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
+    // JSON.parse's message quotes the text, which may hold secrets: never pass it on.
     throw new ConfigError(
       "virtwire:hosts must be a map from host name to settings, e.g. pulumi config set --path 'virtwire:hosts.kvm1.uri' qemu+ssh://root@kvm1/system",
     );
@@ -68,41 +148,139 @@ function parseHosts(text: string | undefined): Record<string, HostSettings> {
   }
   const hosts: Record<string, HostSettings> = {};
   for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof entry !== "object" || entry === null) {
+    if (name === "default" || name === "") {
+      throw new ConfigError(
+        `virtwire:hosts cannot have an entry named "${name}": the default host is set with virtwire:uri and the other top-level keys`,
+      );
+    }
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       throw new ConfigError(`virtwire:hosts.${name} must be an object with at least a uri`);
     }
     const fields = entry as Record<string, unknown>;
     for (const key of Object.keys(fields)) {
       if (!(HOST_KEYS as readonly string[]).includes(key)) {
         throw new ConfigError(
-          `virtwire:hosts.${name} has an unknown setting "${key}"; known settings: ${HOST_KEYS.join(", ")}`,
+          `virtwire:hosts.${name} has an unknown setting "${key}"${suggest(key, HOST_KEYS)}; known settings: ${HOST_KEYS.join(", ")}`,
         );
       }
     }
-    if (typeof fields.uri !== "string" || fields.uri === "") {
+    if (fields.uri === undefined) {
       throw new ConfigError(
         `virtwire:hosts.${name}.uri is missing: set it with pulumi config set --path 'virtwire:hosts.${name}.uri' <libvirt URI>`,
       );
     }
-    hosts[name] = {
-      name,
-      uri: fields.uri,
-      username: optionalString(fields.username, `virtwire:hosts.${name}.username`),
-      password: optionalString(fields.password, `virtwire:hosts.${name}.password`),
-    };
+    hosts[name] = hostFrom(name, fields);
   }
   return hosts;
 }
 
-function optionalString(value: unknown, key: string): string | undefined {
+/** Validates one host's fields (raw config values) into settings. */
+function hostFrom(name: string, fields: Record<string, unknown>): HostSettings {
+  const text = (key: HostKey): string | undefined => {
+    const value = fields[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string")
+      throw new ConfigError(`${settingName(name, key)} must be a string`);
+    if (value.trim() === "") throw emptyError(settingName(name, key));
+    return value;
+  };
+  const pem = (key: HostKey, kind: "certificate" | "private key"): string | undefined => {
+    const value = text(key);
+    const marker =
+      kind === "certificate"
+        ? /-----BEGIN [A-Z0-9 ]*CERTIFICATE-----/
+        : /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+    if (value !== undefined && !marker.test(value)) {
+      throw new ConfigError(
+        `${settingName(name, key)} must hold the ${kind} itself (PEM text starting with -----BEGIN …), not a file name; ` +
+          `set it from the file with ${setCommand(name, key, "< <file>")}`,
+      );
+    }
+    return value;
+  };
+  const settings: HostSettings = {
+    name,
+    uri: text("uri")!,
+    username: text("username"),
+    password: text("password"),
+    sshPrivateKey: pem("sshPrivateKey", "private key"),
+    sshPrivateKeyPassphrase: text("sshPrivateKeyPassphrase"),
+    sshPassword: text("sshPassword"),
+    sshHostKeyFingerprint: fingerprints(name, fields.sshHostKeyFingerprint),
+    sshKnownHosts: text("sshKnownHosts"),
+    tlsCaCert: pem("tlsCaCert", "certificate"),
+    tlsClientCert: pem("tlsClientCert", "certificate"),
+    tlsClientKey: pem("tlsClientKey", "private key"),
+    authFile: text("authFile"),
+  };
+  if ((settings.tlsClientCert === undefined) !== (settings.tlsClientKey === undefined)) {
+    const [given, missing] =
+      settings.tlsClientCert === undefined
+        ? (["tlsClientKey", "tlsClientCert"] as const)
+        : (["tlsClientCert", "tlsClientKey"] as const);
+    throw new ConfigError(
+      `${settingName(name, given)} is set but ${settingName(name, missing)} is not: a client certificate needs its private key; set it with ${setCommand(name, missing, "< <file>")}`,
+    );
+  }
+  return settings;
+}
+
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+
+/** One or several `SHA256:…` fingerprints: a comma- or space-separated string, or a list. */
+function fingerprints(host: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new ConfigError(`${key} must be a string`);
-  return value;
+  const key = settingName(host, "sshHostKeyFingerprint");
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((item) => typeof item === "string")) {
+    throw new ConfigError(`${key} must be a string (SHA256:… fingerprints, comma-separated)`);
+  }
+  const prints = (items as string[]).flatMap((item) => item.split(/[\s,]+/)).filter(Boolean);
+  if (prints.length === 0) throw emptyError(key);
+  prints.forEach((print, index) => {
+    if (!FINGERPRINT.test(print)) {
+      throw new ConfigError(
+        `${key}: entry ${index + 1} is not a SHA256 fingerprint; give SHA256: and 43 base64 characters, as ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub prints on the server`,
+      );
+    }
+  });
+  return prints;
+}
+
+function emptyError(key: string): ConfigError {
+  return new ConfigError(
+    `${key} is set but empty; virtwire never sends an empty credential or setting: give it a value, or remove it with pulumi config rm ${key.includes(".") ? `--path '${key}'` : key}`,
+  );
+}
+
+/** ` (did you mean "x"?)` for a key one or two edits (or only the case) away from a known one. */
+function suggest(key: string, known: readonly string[]): string {
+  const lower = key.toLowerCase();
+  const close = known.find(
+    (k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= 2,
+  );
+  return close ? ` (did you mean "${close}"?)` : "";
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** The settings of a resource's `host` input (undefined: the default host). */
 export function hostSettings(settings: ProviderSettings, host: string | undefined): HostSettings {
-  if (host === undefined || host === "") return settings.defaultHost;
+  if (host === undefined || host === "" || host === "default") return settings.defaultHost;
   const found = settings.hosts[host];
   if (!found) {
     const known = Object.keys(settings.hosts);

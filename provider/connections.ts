@@ -1,17 +1,31 @@
 /**
  * One shared connection per host for the whole plugin process, opened on first use and opened
  * again when it died (keepalive, daemon restart). Concurrent first uses share one attempt.
+ *
+ * A host's settings become the client's ConnectOptions here. Credentials are asked, in order, from:
+ *
+ *   1. the stack config            virtwire:username / virtwire:password (SASL), the URI's user name,
+ *                                  virtwire:sshPassword (SSH password and keyboard-interactive)
+ *   2. the environment             VIRTWIRE_USERNAME / VIRTWIRE_PASSWORD (SASL only)
+ *   3. libvirt's auth.conf         virtwire:authFile, else libvirt's search ($LIBVIRT_AUTH_FILE,
+ *                                  authfile= in the URI, ~/.config/libvirt/auth.conf, /etc/libvirt/auth.conf)
+ *
+ * A source that cannot answer passes to the next; one that answers with an empty value fails the
+ * connection (rpc/client/auth/credentials.ts). A SASL password is never offered to an SSH server,
+ * nor an SSH password to libvirt's SASL.
  */
+import { utils } from "ssh2";
 import {
+  AuthError,
   Libvirt,
-  staticCredentials,
-  environmentCredentials,
   authConfCredentials,
+  environmentCredentials,
   findAuthConf,
   parseLibvirtUri,
+  staticCredentials,
 } from "../rpc";
-import type { CredentialSource } from "../rpc";
-import type { HostSettings } from "./config";
+import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
+import { ConfigError, HostKey, HostSettings, setCommand, settingName } from "./config";
 
 export class ConnectionCache {
   private readonly open = new Map<string, Promise<Libvirt>>();
@@ -24,7 +38,14 @@ export class ConnectionCache {
       if (lv && !lv.closed) return lv;
       if (this.open.get(key) !== existing) return this.get(host);
     }
-    const attempt = Libvirt.connect(host.uri, { credentials: credentialSources(host) });
+    const attempt = (async () => {
+      const { uri, options } = connectionFor(host);
+      try {
+        return await Libvirt.connect(uri, options);
+      } catch (error) {
+        throw inStackConfigTerms(error, host);
+      }
+    })();
     this.open.set(key, attempt);
     attempt.catch(() => {
       if (this.open.get(key) === attempt) this.open.delete(key);
@@ -41,20 +62,192 @@ export class ConnectionCache {
   }
 }
 
+/** The URI and ConnectOptions for a host; throws a ConfigError for settings that cannot apply. */
+export function connectionFor(
+  host: HostSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): { uri: string; options: ConnectOptions } {
+  const parsed = parseLibvirtUri(host.uri);
+  const ssh = ["ssh", "libssh", "libssh2"].includes(parsed.transport);
+  const name = (key: HostKey) => settingName(host.name, key);
+  const misplaced = (keys: HostKey[], transport: string) => {
+    const set = keys.filter((key) => host[key as keyof HostSettings] !== undefined);
+    if (set.length > 0) {
+      throw new ConfigError(
+        `${set.map(name).join(", ")} ${set.length > 1 ? "are" : "is"} set, but ${name("uri")} uses the ${parsed.transport} transport, not ${transport}: remove ${set.length > 1 ? "them" : "it"} or fix the URI`,
+      );
+    }
+  };
+  if (!ssh) {
+    misplaced(
+      [
+        "sshPrivateKey",
+        "sshPrivateKeyPassphrase",
+        "sshPassword",
+        "sshHostKeyFingerprint",
+        "sshKnownHosts",
+      ],
+      "ssh",
+    );
+  }
+  if (parsed.transport !== "tls") misplaced(["tlsCaCert", "tlsClientCert", "tlsClientKey"], "tls");
+
+  const options: ConnectOptions = { credentials: credentialSources(host, parsed, env) };
+  if (ssh) {
+    checkPrivateKey(host);
+    options.ssh = {
+      ...(host.sshPrivateKey !== undefined && { privateKey: host.sshPrivateKey }),
+      ...(host.sshPrivateKeyPassphrase !== undefined && {
+        passphrase: host.sshPrivateKeyPassphrase,
+      }),
+      ...(host.sshHostKeyFingerprint !== undefined && {
+        hostKeyFingerprint: host.sshHostKeyFingerprint,
+      }),
+    };
+  }
+  if (parsed.transport === "tls") {
+    options.tls = {
+      ...(host.tlsCaCert !== undefined && { ca: host.tlsCaCert }),
+      ...(host.tlsClientCert !== undefined && { cert: host.tlsClientCert }),
+      ...(host.tlsClientKey !== undefined && { key: host.tlsClientKey }),
+    };
+  }
+  return { uri: withKnownHosts(host, parsed), options };
+}
+
+/** virtwire:sshKnownHosts is the URI's `known_hosts=`; both at once must agree. */
+function withKnownHosts(host: HostSettings, parsed: LibvirtUri): string {
+  const file = host.sshKnownHosts;
+  if (file === undefined) return host.uri;
+  const inUri = parsed.params.known_hosts;
+  if (inUri !== undefined) {
+    if (inUri === file) return host.uri;
+    throw new ConfigError(
+      `${settingName(host.name, "sshKnownHosts")} and known_hosts= in ${settingName(host.name, "uri")} name different files: keep one`,
+    );
+  }
+  const separator = host.uri.includes("?") ? "&" : "?";
+  const [base, fragment] = splitFragment(host.uri);
+  return `${base}${separator}known_hosts=${encodeURIComponent(file)}${fragment}`;
+}
+
+function splitFragment(uri: string): [string, string] {
+  const hash = uri.indexOf("#");
+  return hash < 0 ? [uri, ""] : [uri.slice(0, hash), uri.slice(hash)];
+}
+
+/** A key that cannot be read fails here, in the words of the stack config. */
+function checkPrivateKey(host: HostSettings): void {
+  if (host.sshPrivateKey === undefined) return;
+  const parsed = utils.parseKey(host.sshPrivateKey, host.sshPrivateKeyPassphrase);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
+    const reason = key instanceof Error ? key.message : "it is not a private key";
+    const passphrase = settingName(host.name, "sshPrivateKeyPassphrase");
+    const hint = /passphrase|decrypt|encrypt/i.test(reason)
+      ? host.sshPrivateKeyPassphrase === undefined
+        ? `; it is encrypted: set ${setCommand(host.name, "sshPrivateKeyPassphrase")}`
+        : `; check ${passphrase}`
+      : "";
+    throw new ConfigError(
+      `${settingName(host.name, "sshPrivateKey")} cannot be used: ${reason}${hint}`,
+    );
+  }
+}
+
 /** Stack config first, then the environment, then libvirt's auth.conf. */
-function credentialSources(host: HostSettings): CredentialSource[] {
-  const keys =
-    host.name === "default"
-      ? "virtwire:username / virtwire:password"
-      : `virtwire:hosts.${host.name}.username / .password`;
-  const sources = [
-    staticCredentials(`stack config (${keys})`, {
-      username: host.username,
-      password: host.password,
-    }),
-  ];
-  sources.push(environmentCredentials());
-  const authConf = findAuthConf(parseLibvirtUri(host.uri).params.authfile);
-  if (authConf) sources.push(authConfCredentials(authConf));
+function credentialSources(
+  host: HostSettings,
+  parsed: LibvirtUri,
+  env: NodeJS.ProcessEnv,
+): CredentialSource[] {
+  const name = (key: HostKey) => settingName(host.name, key);
+  const sources: CredentialSource[] = [];
+  // Listed even when unset, so that a failure's "asked:" names the keys to set.
+  sources.push(
+    only(
+      "libvirt",
+      staticCredentials(`stack config (${name("username")}, ${name("password")})`, {
+        username: host.username,
+        password: host.password,
+      }),
+    ),
+  );
+  if (parsed.user !== undefined) {
+    sources.push(
+      only(
+        "libvirt",
+        staticCredentials(`the user name in ${name("uri")}`, { username: parsed.user }),
+      ),
+    );
+  }
+  sources.push(
+    only(
+      "ssh",
+      staticCredentials(`stack config (${name("sshPassword")})`, { password: host.sshPassword }),
+    ),
+  );
+  sources.push(only("libvirt", environmentCredentials(env)));
+  const authFile = host.authFile ?? findAuthConf(parsed.params.authfile, env);
+  if (authFile !== undefined) {
+    try {
+      sources.push(authConfCredentials(authFile));
+    } catch (error) {
+      const key = host.authFile !== undefined ? name("authFile") : "auth.conf";
+      const reason = error instanceof AuthError ? error.message : readFailure(error);
+      throw new ConfigError(`${key}: cannot read ${authFile}: ${reason}`);
+    }
+  }
   return sources;
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT"
+    ? "no such file"
+    : code === "EACCES"
+      ? "permission denied"
+      : String(code ?? "unreadable");
+}
+
+/** A source consulted only for one service: SASL (`libvirt`) or `ssh`. */
+function only(service: "libvirt" | "ssh", source: CredentialSource): CredentialSource {
+  return {
+    description: source.description,
+    collect: (requests, context) =>
+      context.service === service
+        ? source.collect(requests, context)
+        : Promise.resolve(requests.map(() => undefined)),
+  };
+}
+
+/**
+ * The client's messages name its options (`options.ssh.hostKeyFingerprint`); a provider user sets
+ * stack config keys instead, so those names are replaced by the keys of this host.
+ */
+const OPTION_KEYS: [string, HostKey][] = [
+  ["options.ssh.hostKeyFingerprint", "sshHostKeyFingerprint"],
+  ["options.ssh.privateKey", "sshPrivateKey"],
+  ["options.ssh.passphrase", "sshPrivateKeyPassphrase"],
+  ["options.ssh.password", "sshPassword"],
+  ["options.tls.ca", "tlsCaCert"],
+];
+
+export function inStackConfigTerms(error: unknown, host: HostSettings): unknown {
+  if (!(error instanceof AuthError)) return error;
+  let message = error.message;
+  for (const [option, key] of OPTION_KEYS) {
+    message = message.split(option).join(settingName(host.name, key));
+  }
+  message = message
+    .split(`${settingName(host.name, "sshPassword")} or options.credentials`)
+    .join(`${settingName(host.name, "sshPassword")} or an [auth-ssh-<host>] entry in auth.conf`)
+    .split("options.credentials")
+    .join(`${settingName(host.name, "username")} / ${settingName(host.name, "password")}`);
+  if (message === error.message) return error;
+  // Same class and fields (a HostKeyError keeps its fingerprint); only the words change.
+  const stack = error.stack?.replace(error.message, message);
+  error.message = message;
+  if (stack !== undefined) error.stack = stack;
+  return error;
 }

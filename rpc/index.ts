@@ -57,3 +57,7 @@ export type {
   UploadOptions,
   UploadSource,
 } from "./volume-transfer";
+export { HostKeyError } from "./transport/errors";
+export type { HostKeyProblem } from "./transport/errors";
+export type { TlsOptions } from "./transport/tls-credentials";
+export type { SshOptions } from "./transport/ssh-auth";

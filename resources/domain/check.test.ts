@@ -51,6 +51,21 @@ describe("check() of a Domain", () => {
     });
   });
 
+  it("checks what is known in a preview and leaves values not known yet alone", async () => {
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    for (const value of [{ disks: unknown }, { networkInterfaces: [unknown] }, { boot: unknown }]) {
+      expect((await check(value)).failures).toEqual([]);
+    }
+    const seed = await check({
+      cloudInitDisk: unknown,
+      disks: [{ file: unknown }],
+      memory: unknown,
+    });
+    expect(seed.failures).toEqual([]);
+    const known = await check({ networkInterfaces: [unknown, { network: "n", bridge: "b" }] });
+    expect(known.failures).toEqual([expect.objectContaining({ property: "networkInterfaces" })]);
+  });
+
   const bad: [string, Record<string, unknown>, string, RegExp][] = [
     ["an unknown hypervisor type", { type: "xen" }, "type", /one of "kvm", "qemu"/],
     ["a name libvirt refuses", { name: "web server" }, "name", /letters, digits/],

@@ -18,13 +18,19 @@ import { checkPatches } from "./patches";
 
 type Rule = (inputs: DomainInputs) => CheckFailure[];
 
-export function checkDomain(inputs: DomainInputs): CheckFailure[] {
+export function checkDomain(given: DomainInputs): CheckFailure[] {
+  // In preview, any input may be a value not known yet: rules see only what is known.
+  const inputs = Object.fromEntries(
+    Object.entries(given).filter(([, value]) => !isUnknown(value)),
+  ) as DomainInputs;
   const patches: Rule = (domain) => checkPatches(domain.xmlPatches ?? []);
   const rules = [sizes, direct, cpu, disks, cloudInit, interfaces, consoleRule, addresses, boot];
   return [...rules, patches].flatMap((rule) => rule(inputs));
 }
 
 const fail = (property: string, reason: string): CheckFailure[] => [{ property, reason }];
+
+const isObject = (value: unknown): boolean => typeof value === "object" && value !== null;
 
 const sizes: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
@@ -97,6 +103,7 @@ const disks: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   const targets = new Map<string, number>();
   (inputs.disks ?? []).forEach((disk, index) => {
+    if (!isObject(disk)) return;
     const path = `disks[${index}]`;
     const device = disk.device ?? "disk";
     const bus = disk.bus ?? defaultBus(device);
@@ -170,6 +177,7 @@ const interfaces: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   const macs = new Map<string, number>();
   (inputs.networkInterfaces ?? []).forEach((nic, index) => {
+    if (!isObject(nic)) return;
     const path = `networkInterfaces[${index}]`;
     if (isSet(nic.network) === isSet(nic.bridge)) {
       failures.push(
@@ -259,6 +267,7 @@ const addresses: Rule = (inputs) => {
 const boot: Rule = (inputs) => {
   const seen = new Set<string>();
   for (const [index, dev] of (inputs.boot ?? []).entries()) {
+    if (isUnknown(dev)) continue;
     if (seen.has(dev)) return fail(`boot[${index}]`, `boot[${index}] lists ${dev} a second time`);
     seen.add(dev);
   }

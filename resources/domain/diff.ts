@@ -90,6 +90,14 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
 
 type Add = (cls: ChangeClass | "config", property: string, detail: string) => void;
 
+/** A list, unset, or a list of objects; not preview's unknown value in place of either. */
+function knownList(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (Array.isArray(value) && value.every((item) => typeof item === "object" && item !== null))
+  );
+}
+
 function same(a: unknown, b: unknown): boolean {
   return !isUnknown(b) && sameJson(a, b);
 }
@@ -136,6 +144,7 @@ function classifySizes(current: Current, news: DomainInputs, add: Add): void {
 }
 
 function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
+  if (!knownList(news.disks)) return add("config", "disks", "disks not known yet");
   const match = matchDisks((news.disks ?? []).map(diskWithDefaults), current.disks ?? []);
   for (const disk of match.added) add("live", "disks", `attach ${describeDisk(disk)}`);
   for (const disk of match.removed) add("live", "disks", `detach ${describeDisk(disk)}`);
@@ -155,6 +164,9 @@ function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
 }
 
 function classifyInterfaces(current: Current, news: DomainInputs, add: Add): void {
+  if (!knownList(news.networkInterfaces)) {
+    return add("config", "networkInterfaces", "networkInterfaces not known yet");
+  }
   const wanted = (news.networkInterfaces ?? []).map(interfaceWithDefaults);
   const match = matchInterfaces(wanted, current.networkInterfaces ?? []);
   const where = (nic: { network?: string; bridge?: string }) =>
@@ -183,10 +195,13 @@ function classifyRestartOnly(current: Current, news: DomainInputs, add: Add): vo
     cloudInitSource(current.cloudInitDisk),
   );
   const graphics = graphicsWithDefaults(news.graphics);
-  if (!graphics ? isSet(current.graphics) : !matchesWhereSet(graphics, current.graphics)) {
+  if (isUnknown(news.graphics)) {
+    add("config", "graphics", "graphics not known yet");
+  } else if (!graphics ? isSet(current.graphics) : !matchesWhereSet(graphics, current.graphics)) {
     add("config", "graphics", "graphics changed");
   }
-  changed("console", consoleWithDefaults(news.console), current.console);
+  const console = isUnknown(news.console) ? news.console : consoleWithDefaults(news.console);
+  changed("console", console, current.console);
   changed("qemuAgent", news.qemuAgent ?? false, current.qemuAgent ?? false);
   changed("xmlPatches", news.xmlPatches ?? [], current.xmlPatches ?? []);
 }

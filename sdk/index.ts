@@ -52,21 +52,57 @@ export interface PoolSourceArgs {
 }
 
 /**
- * Connection settings of one host in `virtwire:hosts`.
+ * Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.
  */
 export interface HostConfigArgs {
   /**
-   * The host's libvirt URI.
+   * The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.
    */
   uri: pulumi.Input<string>;
   /**
-   * SASL user name.
+   * User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).
    */
   username?: pulumi.Input<string>;
   /**
-   * SASL password (set with `--secret`).
+   * Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).
    */
   password?: pulumi.Input<string>;
+  /**
+   * SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.
+   */
+  sshPrivateKey?: pulumi.Input<string>;
+  /**
+   * Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+   */
+  sshPrivateKeyPassphrase?: pulumi.Input<string>;
+  /**
+   * SSH password, for the `password` and `keyboard-interactive` methods.
+   */
+  sshPassword?: pulumi.Input<string>;
+  /**
+   * Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+   */
+  sshHostKeyFingerprint?: pulumi.Input<string>;
+  /**
+   * known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+   */
+  sshKnownHosts?: pulumi.Input<string>;
+  /**
+   * CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+   */
+  tlsCaCert?: pulumi.Input<string>;
+  /**
+   * Client certificate (PEM text); needs `tlsClientKey`.
+   */
+  tlsClientCert?: pulumi.Input<string>;
+  /**
+   * Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.
+   */
+  tlsClientKey?: pulumi.Input<string>;
+  /**
+   * libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+   */
+  authFile?: pulumi.Input<string>;
 }
 
 /**

@@ -14,13 +14,61 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       username: {
         type: "string",
-        description: "User name for SASL logins to the default host.",
+        description:
+          "User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.",
       },
       password: {
         type: "string",
         secret: true,
         description:
-          "Password for SASL logins to the default host. Set it with `pulumi config set --secret virtwire:password …`.",
+          "Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.",
+      },
+      sshPrivateKey: {
+        type: "string",
+        secret: true,
+        description:
+          "SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.",
+      },
+      sshPrivateKeyPassphrase: {
+        type: "string",
+        secret: true,
+        description:
+          "Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).",
+      },
+      sshPassword: {
+        type: "string",
+        secret: true,
+        description: "SSH password, for the `password` and `keyboard-interactive` methods.",
+      },
+      sshHostKeyFingerprint: {
+        type: "string",
+        description:
+          "Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.",
+      },
+      sshKnownHosts: {
+        type: "string",
+        description:
+          "known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.",
+      },
+      tlsCaCert: {
+        type: "string",
+        description:
+          "CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.",
+      },
+      tlsClientCert: {
+        type: "string",
+        description: "Client certificate (PEM text); needs `tlsClientKey`.",
+      },
+      tlsClientKey: {
+        type: "string",
+        secret: true,
+        description:
+          "Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.",
+      },
+      authFile: {
+        type: "string",
+        description:
+          "libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).",
       },
       hosts: {
         type: "object",
@@ -28,7 +76,7 @@ export const schema: Omit<PackageSchema, "name"> = {
           $ref: "#/types/virtwire:index:HostConfig",
         },
         description:
-          "More libvirt hosts, by name; a resource picks one with its `host` input. Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords).",
+          "More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).",
       },
     },
   },
@@ -121,20 +169,71 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:HostConfig": {
       type: "object",
-      description: "Connection settings of one host in `virtwire:hosts`.",
+      description:
+        "Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.",
       properties: {
         uri: {
           type: "string",
-          description: "The host's libvirt URI.",
+          description:
+            "The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.",
         },
         username: {
           type: "string",
-          description: "SASL user name.",
+          description:
+            'User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).',
         },
         password: {
           type: "string",
           secret: true,
-          description: "SASL password (set with `--secret`).",
+          description:
+            "Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).",
+        },
+        sshPrivateKey: {
+          type: "string",
+          secret: true,
+          description:
+            "SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.",
+        },
+        sshPrivateKeyPassphrase: {
+          type: "string",
+          secret: true,
+          description:
+            "Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).",
+        },
+        sshPassword: {
+          type: "string",
+          secret: true,
+          description: "SSH password, for the `password` and `keyboard-interactive` methods.",
+        },
+        sshHostKeyFingerprint: {
+          type: "string",
+          description:
+            "Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.",
+        },
+        sshKnownHosts: {
+          type: "string",
+          description:
+            "known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.",
+        },
+        tlsCaCert: {
+          type: "string",
+          description:
+            "CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.",
+        },
+        tlsClientCert: {
+          type: "string",
+          description: "Client certificate (PEM text); needs `tlsClientKey`.",
+        },
+        tlsClientKey: {
+          type: "string",
+          secret: true,
+          description:
+            "Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.",
+        },
+        authFile: {
+          type: "string",
+          description:
+            "libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).",
         },
       },
       required: ["uri"],

@@ -51,21 +51,57 @@ export interface PoolSource {
 }
 
 /**
- * Connection settings of one host in `virtwire:hosts`.
+ * Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.
  */
 export interface HostConfig {
   /**
-   * The host's libvirt URI.
+   * The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.
    */
   uri: string;
   /**
-   * SASL user name.
+   * User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).
    */
   username?: string;
   /**
-   * SASL password (set with `--secret`).
+   * Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).
    */
   password?: string;
+  /**
+   * SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.
+   */
+  sshPrivateKey?: string;
+  /**
+   * Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+   */
+  sshPrivateKeyPassphrase?: string;
+  /**
+   * SSH password, for the `password` and `keyboard-interactive` methods.
+   */
+  sshPassword?: string;
+  /**
+   * Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+   */
+  sshHostKeyFingerprint?: string;
+  /**
+   * known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+   */
+  sshKnownHosts?: string;
+  /**
+   * CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+   */
+  tlsCaCert?: string;
+  /**
+   * Client certificate (PEM text); needs `tlsClientKey`.
+   */
+  tlsClientCert?: string;
+  /**
+   * Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.
+   */
+  tlsClientKey?: string;
+  /**
+   * libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+   */
+  authFile?: string;
 }
 
 /**

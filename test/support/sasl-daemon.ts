@@ -1,0 +1,354 @@
+/**
+ * A private libvirtd that demands SASL, for the authentication tests; the shared test bed daemon
+ * (auth none) is never touched.
+ *
+ * Like private-daemon.ts it runs as an unprivileged system user (`vwsasl`, created on first use),
+ * so libvirtd starts in session mode with every directory in a temp dir of its own. Its config
+ * (`libvirtd -f`) sets `auth_unix_rw = "sasl"`, and with `listen` also a TLS listener
+ * (`auth_tls = "sasl"`, the test bed's server certificate from /run/virtwire-testbed/pki) and a
+ * plain TCP one (`auth_tcp = "sasl"`) on free ports of 127.0.0.1 — inside the network namespace
+ * the tests run in.
+ *
+ * Cyrus SASL reads a service's config from `<dir>/libvirt.conf` for each dir in
+ * `$SASL_CONF_PATH` (default /etc/sasl2), and honours that variable when the process is not
+ * setuid (lib/common.c `_sasl_getconfpath`). libvirtd calls `sasl_server_init(NULL, "libvirt")`
+ * without a config-path callback, so each private daemon gets its own
+ * `SASL_CONF_PATH=<dir>/sasl2` holding `mech_list` and a `sasldb_path` of its own: nothing in
+ * /etc/sasl2 is read or written. The user and its password are made at start with
+ * `saslpasswd2 -p -c -a libvirt -f <dir>/sasl2/passwd.db`; the password is random, lives in
+ * memory and in that 0640 database only, and is removed with the temp dir.
+ *
+ * The daemon logs its RPC dispatch at debug level (`log_filters = "1:remote 1:rpc 3:*"`), so
+ * tests can prove from the server side which SASL steps arrived.
+ */
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chownSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { Server, Socket, createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PacketDecoder } from "../../rpc/protocol/packet";
+
+export const SASL_DAEMON_USER = "vwsasl";
+const TESTBED_PKI = process.env.VIRTWIRE_TLS_PKI ?? "/run/virtwire-testbed/pki";
+const START_TIMEOUT_MS = 30_000;
+
+export interface SaslDaemonOptions {
+  /** The `mech_list` of the daemon's SASL config (default `["scram-sha-256"]`). */
+  mechanisms?: string[];
+  /** Also listen on TLS and plain TCP (`auth_tls`, `auth_tcp` = "sasl"). */
+  listen?: boolean;
+}
+
+interface Account {
+  uid: number;
+  gid: number;
+}
+
+function ensureAccount(name: string): Account {
+  const lookup = (): Account | undefined => {
+    try {
+      const entry = execFileSync("getent", ["passwd", name], { encoding: "utf8" }).split(":");
+      return { uid: Number(entry[2]), gid: Number(entry[3]) };
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = lookup();
+  if (existing) return existing;
+  execFileSync("useradd", [
+    ...["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"],
+    ...["--shell", "/usr/sbin/nologin", name],
+  ]);
+  const created = lookup();
+  if (!created) throw new Error(`useradd did not create user ${name}`);
+  return created;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+export class SaslDaemon {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    /** The SASL user made for this daemon, and its generated password. */
+    readonly username: string,
+    readonly password: string,
+    readonly mechanisms: string[],
+    readonly ports: { tls: number; tcp: number } | undefined,
+  ) {}
+
+  static async start(options: SaslDaemonOptions = {}): Promise<SaslDaemon> {
+    const account = ensureAccount(SASL_DAEMON_USER);
+    const dir = mkdtempSync(join(tmpdir(), "vwtest-sasl-"));
+    const mechanisms = options.mechanisms ?? ["scram-sha-256"];
+    const ports = options.listen ? { tls: await freePort(), tcp: await freePort() } : undefined;
+    const daemon = new SaslDaemon(
+      dir,
+      `vwtest-${randomBytes(3).toString("hex")}`,
+      randomBytes(18).toString("base64url"),
+      mechanisms,
+      ports,
+    );
+    daemon.writeFiles();
+    chownTree(dir, account);
+    await daemon.launch(account);
+    return daemon;
+  }
+
+  get socketPath(): string {
+    return join(this.dir, "run", "libvirt", "libvirt-sock");
+  }
+
+  /** The unix socket (secure: SCRAM and PLAIN allowed). */
+  get unixUri(): string {
+    return `qemu:///session?socket=${this.socketPath}`;
+  }
+
+  /** TLS with the test bed's client certificate (pkipath=). */
+  get tlsUri(): string {
+    return `qemu+tls://127.0.0.1:${this.listening.tls}/session?pkipath=${TESTBED_PKI}`;
+  }
+
+  /** Plain TCP: libvirtd demands a SASL security layer (SSF ≥ 56) there. */
+  get tcpUri(): string {
+    return `qemu+tcp://127.0.0.1:${this.listening.tcp}/session`;
+  }
+
+  /** The daemon's log: its debug lines for RPC dispatch and SASL, and its stderr. */
+  get log(): string {
+    return ["libvirtd.log", "libvirtd.out"]
+      .map((name) => join(this.dir, name))
+      .filter((file) => existsSync(file))
+      .map((file) => readFileSync(file, "utf8"))
+      .join("");
+  }
+
+  /** How many AUTH_SASL_START calls the daemon dispatched so far (from its log). */
+  saslStarts(): number {
+    return this.log.split("\n").filter((line) => line.includes("remoteDispatchAuthSaslStart:"))
+      .length;
+  }
+
+  /** An auth.conf holding this daemon's user and password for every host, in a 0600 file. */
+  writeAuthConf(): string {
+    const file = join(this.dir, "client-auth.conf");
+    writeFileSync(
+      file,
+      `[credentials-vwtest]\nauthname=${this.username}\npassword=${this.password}\n\n[auth-libvirt-default]\ncredentials=vwtest\n`,
+      { mode: 0o600 },
+    );
+    return file;
+  }
+
+  async dispose(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private get listening(): { tls: number; tcp: number } {
+    if (!this.ports) throw new Error("this SASL daemon was started without listen: true");
+    return this.ports;
+  }
+
+  private writeFiles(): void {
+    const sasl = join(this.dir, "sasl2");
+    const pki = join(this.dir, "pki");
+    mkdirSync(sasl);
+    mkdirSync(pki, { mode: 0o700 });
+    for (const sub of ["run", "config", "cache", "data"]) mkdirSync(join(this.dir, sub));
+    writeFileSync(
+      join(sasl, "libvirt.conf"),
+      [
+        `mech_list: ${this.mechanisms.join(" ")}`,
+        "pwcheck_method: auxprop",
+        "auxprop_plugin: sasldb",
+        `sasldb_path: ${join(sasl, "passwd.db")}`,
+        "",
+      ].join("\n"),
+    );
+    execFileSync(
+      "saslpasswd2",
+      ["-p", "-c", "-a", "libvirt", "-f", join(sasl, "passwd.db"), this.username],
+      { input: this.password, stdio: ["pipe", "ignore", "pipe"] },
+    );
+    const lines = [
+      'auth_unix_rw = "sasl"',
+      'auth_unix_ro = "sasl"',
+      `log_outputs = "1:file:${join(this.dir, "libvirtd.log")}"`,
+      'log_filters = "1:remote 1:rpc 3:*"',
+    ];
+    if (this.ports) {
+      for (const name of ["cacert", "servercert", "serverkey"]) {
+        copyFileSync(join(TESTBED_PKI, `${name}.pem`), join(pki, `${name}.pem`));
+      }
+      lines.push(
+        'listen_addr = "127.0.0.1"',
+        "listen_tls = 1",
+        `tls_port = "${this.ports.tls}"`,
+        'auth_tls = "sasl"',
+        "listen_tcp = 1",
+        `tcp_port = "${this.ports.tcp}"`,
+        'auth_tcp = "sasl"',
+        `ca_file = "${join(pki, "cacert.pem")}"`,
+        `cert_file = "${join(pki, "servercert.pem")}"`,
+        `key_file = "${join(pki, "serverkey.pem")}"`,
+      );
+    }
+    writeFileSync(join(this.dir, "libvirtd.conf"), `${lines.join("\n")}\n`);
+  }
+
+  private async launch(account: Account): Promise<void> {
+    const out = openSync(join(this.dir, "libvirtd.out"), "a");
+    const args = ["-f", join(this.dir, "libvirtd.conf"), ...(this.ports ? ["--listen"] : [])];
+    const child = spawn("libvirtd", args, {
+      cwd: this.dir,
+      uid: account.uid,
+      gid: account.gid,
+      env: {
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        HOME: this.dir,
+        XDG_RUNTIME_DIR: join(this.dir, "run"),
+        XDG_CONFIG_HOME: join(this.dir, "config"),
+        XDG_CACHE_HOME: join(this.dir, "cache"),
+        XDG_DATA_HOME: join(this.dir, "data"),
+        SASL_CONF_PATH: join(this.dir, "sasl2"),
+      },
+      stdio: ["ignore", out, out],
+    });
+    closeSync(out);
+    this.child = child;
+    running.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once("exit", () => {
+        running.delete(child);
+        resolve();
+      }),
+    );
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    const ready = async () =>
+      (await accepts({ path: this.socketPath })) &&
+      (!this.ports ||
+        ((await accepts({ host: "127.0.0.1", port: this.ports.tls })) &&
+          (await accepts({ host: "127.0.0.1", port: this.ports.tcp }))));
+    while (!(await ready())) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`the SASL libvirtd exited during start-up:\n${this.log}`);
+      }
+      if (Date.now() > deadline) throw new Error(`the SASL libvirtd did not listen:\n${this.log}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function chownTree(path: string, account: Account): void {
+  chownSync(path, account.uid, account.gid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) chownTree(full, account);
+    else chownSync(full, account.uid, account.gid);
+  }
+}
+
+function accepts(target: { path: string } | { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(target as never);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The procedure numbers a client sent, in order, decoded from the bytes it wrote. */
+export class ProcedureSpy {
+  readonly procedures: number[] = [];
+  private readonly decoder = new PacketDecoder();
+
+  record(chunk: Buffer): void {
+    for (const packet of this.decoder.push(Buffer.from(chunk))) {
+      this.procedures.push(packet.header.procedure);
+    }
+  }
+}
+
+/** A unix socket connection whose outgoing RPC calls are recorded (for `options.transport`). */
+export function spiedUnixSocket(path: string): Promise<{ socket: Socket; spy: ProcedureSpy }> {
+  const spy = new ProcedureSpy();
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ path });
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      spy.record(Buffer.from(chunk as Uint8Array));
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    socket.once("connect", () => resolve({ socket, spy }));
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * A plain TCP listener on 127.0.0.1 that relays to a daemon's unix socket: the client sees an
+ * unencrypted channel while the daemon, seeing a unix client, offers what it allows there (such
+ * as PLAIN). Records the procedures clients sent.
+ */
+export async function startTcpRelay(
+  socketPath: string,
+): Promise<{ port: number; spy: ProcedureSpy; close(): Promise<void> }> {
+  const spy = new ProcedureSpy();
+  const server: Server = createServer((client) => {
+    const daemon = createConnection({ path: socketPath });
+    client.on("data", (chunk: Buffer) => spy.record(chunk));
+    client.pipe(daemon).pipe(client);
+    const end = () => {
+      client.destroy();
+      daemon.destroy();
+    };
+    for (const side of [client, daemon]) {
+      side.on("error", end);
+      side.on("close", end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return {
+    port: address.port,
+    spy,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

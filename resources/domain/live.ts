@@ -3,6 +3,7 @@
  * (AFFECT_LIVE | AFFECT_CONFIG), or to the config only while it is shut off. Also the lookups a
  * plan needs first: the format of each pool volume, found or reported as missing by name.
  */
+import { randomBytes } from "node:crypto";
 import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { attr, element, parseXml } from "../../provider/xml";
@@ -46,8 +47,16 @@ export async function applyLiveChanges(
     await lv.DomainDetachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
   }
   for (const nic of nics.added) {
-    await lv.DomainAttachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
+    // One MAC for the live device and the config copy, whatever libvirt's version does.
+    const xml = interfaceXml({ ...nic, mac: nic.mac ?? randomMac() });
+    await lv.DomainAttachDeviceFlags({ dom, xml, flags });
   }
+}
+
+/** A locally administered address in QEMU's 52:54:00 range, as libvirt generates them. */
+export function randomMac(): string {
+  const tail = [...randomBytes(3)].map((byte) => byte.toString(16).padStart(2, "0"));
+  return ["52", "54", "00", ...tail].join(":");
 }
 
 /**

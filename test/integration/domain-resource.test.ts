@@ -100,7 +100,7 @@ async function up(args: DomainInputs) {
 /** The step of a second `up` with the same inputs: "same" when nothing drifted. */
 const again = async (args: DomainInputs) => (await up(args)).step;
 
-const outputs = () => engine.resource(engine.urn(DOMAIN, "vm")).outputs as Record<string, never>;
+const outputs = () => engine.resource(engine.urn(DOMAIN, "vm")).outputs as Record<string, unknown>;
 const domainId = () => engine.resource(engine.urn(DOMAIN, "vm")).id;
 const lookup = async (): Promise<RemoteNonnullDomain> =>
   (await lv.DomainLookupByUUID({ uuid: parseUuid(domainId()) })).dom;
@@ -233,6 +233,30 @@ describe("a Domain booting the test guest", () => {
     expect(await inactiveXml()).not.toContain("data1.qcow2");
     expect(changed.outputs.disks).toEqual([]);
     expect(await again(args)).toBe("same");
+  });
+
+  it("attaches a second interface live and detaches it again, the first keeping its MAC", async () => {
+    const id = await runId();
+    const mac = (outputs().macAddresses as string[])[0];
+    // The test guest asks for a lease on eth0 only, so no waiting for the second's address.
+    const two = guest({
+      memory: "160MiB",
+      qemuAgent: true,
+      waitForAddresses: undefined,
+      networkInterfaces: [{ network: netName }, { network: netName, model: "e1000" }],
+    });
+    const attached = await up(two);
+    expect(attached.log).toContain(`attach on network ${netName} [live]`);
+    const macs = attached.outputs.macAddresses as string[];
+    expect(macs).toEqual([mac, expect.stringMatching(/^52:54:00:/)]);
+    expect((await lv.DomainGetXMLDesc({ dom: await lookup(), flags: 0 })).xml).toContain(macs[1]);
+    expect(await again(two)).toBe("same");
+    const one = guest({ memory: "160MiB", qemuAgent: true });
+    const detached = await up(one);
+    expect(detached.log).toContain(`detach ${macs[1]} [live]`);
+    expect(detached.outputs.macAddresses).toEqual([mac]);
+    expect(await runId()).toBe(id);
+    expect(await again(one)).toBe("same");
   });
 
   it("is destroyed (shut down, undefined), found gone by refresh, and deleting again is fine", async () => {

@@ -1197,7 +1197,7 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:Domain": {
       description:
-        "A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, disk and interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced.",
+        "A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, disk and interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`.",
       inputProperties: {
         name: {
           type: "string",
@@ -1390,7 +1390,7 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "boolean",
           default: true,
           description:
-            "Desired power state, enforced on every update: a domain found stopped is started again, and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).",
+            "Desired power state, enforced on every update: a domain found stopped by a refresh (`pulumi up --refresh`) is started again, and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).",
         },
         shutdownTimeout: {
           type: "integer",

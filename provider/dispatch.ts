@@ -80,19 +80,26 @@ export function createProvider(
       if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
       // The engine prints the value of `property` looked up at the top level: name the top-level
       // property, while the reason names the exact nested path.
-      return { inputs, failures: failures.map((f) => ({ ...f, property: f.property.split(/[.[]/)[0]! })) };
+      return {
+        inputs,
+        failures: failures.map((f) => ({ ...f, property: f.property.split(/[.[]/)[0]! })),
+      };
     },
 
     async diff(id: string, olds: Props, news: Props) {
-      await ready();
+      const config = await ready();
       const { kind, handlers } = lookup(news);
       const result = handlers.diff
-        ? await handlers.diff(id, olds, news)
+        ? await handlers.diff(id, olds, news, context(config))
         : schemaDiff(kind, olds, news);
+      // A replacement is made before the old object goes, unless it would take the same name:
+      // a name the user chose (not an auto-name) means delete first.
+      const userNamed = typeof news.name === "string" && news.__autoNamed !== "name";
       return {
         changes: result.changes,
         replaces: result.replaces,
-        deleteBeforeReplace: result.deleteBeforeReplace,
+        deleteBeforeReplace:
+          result.deleteBeforeReplace ?? (result.replaces.length > 0 && userNamed),
       };
     },
 

@@ -26,8 +26,16 @@ export interface ResourceContext {
 export interface ResourceHandlers<Inputs, Outputs> {
   /** Rules the schema cannot express, after the schema checks passed. */
   check?(inputs: Inputs): CheckFailure[];
-  /** Default: compare every input property, `replaceOnChanges` ones replace. */
-  diff?(id: string, olds: Outputs, news: Inputs): DiffResult | Promise<DiffResult>;
+  /**
+   * Default: compare every input property, `replaceOnChanges` ones replace. `ctx` allows cheap,
+   * read-only questions to libvirt (diff also runs in preview), e.g. whether a VM still runs.
+   */
+  diff?(
+    id: string,
+    olds: Outputs,
+    news: Inputs,
+    ctx?: ResourceContext,
+  ): DiffResult | Promise<DiffResult>;
   /** Creates the object; on failure removes whatever it made before rethrowing. */
   create(inputs: Inputs, ctx: ResourceContext): Promise<{ id: string; outs: Outputs }>;
   /** The object's current state, or undefined when libvirt says it no longer exists. */

@@ -773,7 +773,7 @@ export interface DomainInputs {
    */
   autostart?: boolean;
   /**
-   * Desired power state, enforced on every update: a domain found stopped by a refresh (`pulumi up --refresh`) is started again, and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
+   * Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
    */
   running?: boolean;
   /**

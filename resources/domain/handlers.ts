@@ -25,7 +25,7 @@ import { Classification, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
-import { ensureRunning, stopDomain } from "./power";
+import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
 
@@ -44,17 +44,11 @@ const UNDEFINE_FLAGS = [
 export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   check: checkDomain,
 
-  diff(_id, olds, news) {
-    const classification = classifyChanges(olds, news);
-    // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
-    // whether the update will be live or restart the domain.
-    if (classification.changes.length > 0) console.log(summary(news.name, classification));
-    return {
-      changes: classification.changes.length > 0,
-      replaces: classification.replaces,
-      // Never run two domains on the same disks and MAC addresses, not even for a moment.
-      deleteBeforeReplace: classification.replaces.length > 0,
-    };
+  diff(id, olds, news, ctx) {
+    // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
+    // virsh destroy): ask libvirt, so a plain `pulumi up` restores it without a refresh first.
+    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(live, news));
+    return decide(olds, news);
   },
 
   async create(inputs, ctx) {
@@ -203,6 +197,31 @@ async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
       if (!unsupported || index === UNDEFINE_FLAGS.length - 1) throw error;
     }
   }
+}
+
+function decide(olds: DomainOutputs, news: DomainInputs) {
+  const classification = classifyChanges(olds, news);
+  // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
+  // whether the update will be live or restart the domain.
+  if (classification.changes.length > 0) console.log(summary(news.name, classification));
+  return {
+    changes: classification.changes.length > 0,
+    replaces: classification.replaces,
+    // Never run two domains on the same disks and MAC addresses, not even for a moment.
+    deleteBeforeReplace: classification.replaces.length > 0,
+  };
+}
+
+/** The last outputs with `running` as libvirt has it now (unchanged if the domain is gone). */
+async function withLiveRunning(
+  id: string,
+  olds: DomainOutputs,
+  ctx: ResourceContext,
+): Promise<DomainOutputs> {
+  const lv = await ctx.connect(olds.host);
+  const dom = await lookup(lv, id);
+  if (!dom) return olds;
+  return { ...olds, running: isRunningState(await domainState(lv, dom)) };
 }
 
 async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullDomain | undefined> {

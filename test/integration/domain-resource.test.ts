@@ -198,6 +198,14 @@ describe("a Domain booting the test guest", () => {
     expect(repaired.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
   });
 
+  it("is started again by a plain up after an out-of-band stop, without a refresh", async () => {
+    await lv.DomainDestroy({ dom: await lookup() });
+    const repaired = await up(withDisk());
+    expect(repaired).toMatchObject({ step: "update", diff: { changes: "some", replaces: [] } });
+    expect(repaired.log).toMatch(/domain vm-\w+: start \[power\]/);
+    expect(repaired.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
+  });
+
   it("refuses a change that needs a restart when allowRestart is false, touching nothing", async () => {
     const id = await runId();
     const before = await inactiveXml();

@@ -54,7 +54,10 @@ function forbidden(): string[] {
       .map((line) => line.trim())
       .filter((line) => line.length >= 16 && !line.startsWith("-----"));
   return [
-    ...Object.values(secrets).map((value) => value.replace(/^#cloud-config\npassword: /, "")),
+    // userData: the password line's value (JSON text escapes the newlines around it).
+    ...Object.values(secrets).map((value) =>
+      value.replace(/^#cloud-config\npassword: /, "").trim(),
+    ),
     sasl.password,
     ...keyLines(sshKey.privateKey),
     ...keyLines(strangerKey.privateKey),

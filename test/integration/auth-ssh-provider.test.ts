@@ -132,6 +132,25 @@ describe("SSH logins from the stack config", () => {
     );
     expect(error.message).not.toContain(PASSPHRASE);
   });
+
+  it("refuse a passphrase that is set but empty, naming the key, before connecting", async () => {
+    stack = await startStack(
+      {
+        "virtwire:uri": SSH_URI,
+        "virtwire:sshPrivateKey": key.privateKey,
+        "virtwire:sshPrivateKeyPassphrase": "",
+        "virtwire:sshKnownHosts": knownHosts,
+      },
+      ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
+    );
+    const error = await stepFailure(
+      stack.engine.up(POOL, "emptypass", poolInputs("emptypass", join(scratch.dir, "emptypass"))),
+    );
+    expect(error.message).toContain(
+      "virtwire:sshPrivateKeyPassphrase is set but empty; virtwire never sends an empty credential or setting",
+    );
+    expect(stack.plugin.output).not.toContain(key.privateKey.split("\n")[1]!);
+  });
 });
 
 describe("SSH host keys from the stack config", () => {

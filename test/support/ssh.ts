@@ -130,6 +130,9 @@ export async function startAgent(
       env: { ...process.env, SSH_AUTH_SOCK: socket },
       stdio: "ignore",
     });
+  } catch (error) {
+    agent.kill(); // never leave an agent behind
+    throw error;
   } finally {
     rmSync(keyFile, { force: true });
   }

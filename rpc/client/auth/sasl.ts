@@ -30,7 +30,19 @@ export async function authenticateSasl(
   createMechanism: SaslMechanismFactory,
   forced?: string,
 ): Promise<string> {
-  const { mechlist } = await callProcedure(connection, RemoteProcedures.AuthSaslInit, undefined);
+  let mechlist: string;
+  try {
+    ({ mechlist } = await callProcedure(connection, RemoteProcedures.AuthSaslInit, undefined));
+  } catch (error) {
+    // libvirtd refuses to start SASL where it could offer no mechanism, e.g. on plain TCP,
+    // which needs a security layer (GSSAPI) that virtwire does not implement.
+    if (error instanceof LibvirtError) {
+      throw new AuthError(`the server could not start SASL authentication: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
   const offered = mechlist.split(/[\s,]+/).filter((name) => name !== "");
   if (
     forced !== undefined &&

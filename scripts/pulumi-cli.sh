@@ -166,9 +166,37 @@ from_installer() {
 	return 1
 }
 
+# A Go new enough for the wrapper's go.mod: the one on PATH, else Go's own toolchain module
+# (golang.org/toolchain, what GOTOOLCHAIN=auto would fetch) from the Go module proxy, cached.
+ensure_go() {
+	local want have proxy dir zip
+	want="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$WRAPPER/go.mod")"
+	if command -v go >/dev/null; then
+		have="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
+		if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" = "$want" ]; then return; fi
+	fi
+	dir="$CACHE/go-toolchain/go$want"
+	if [ ! -x "$dir/bin/go" ]; then
+		command -v curl >/dev/null && command -v unzip >/dev/null || {
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				curl unzip ca-certificates >/dev/null
+		}
+		proxy="${GOPROXY:-https://proxy.golang.org}"
+		proxy="${proxy%%,*}"
+		log "fetching Go $want from the Go module proxy (golang.org/toolchain)"
+		zip="$(mktemp)"
+		curl -fsSL "$proxy/golang.org/toolchain/@v/v0.0.1-go$want.linux-amd64.zip" -o "$zip" ||
+			die "no Go >= $want here, and the Go module proxy did not serve its toolchain"
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		unzip -q "$zip" -d "$dir.tmp" && rm -f "$zip"
+		rm -rf "$dir" && mv "$dir.tmp/golang.org/toolchain@v0.0.1-go$want.linux-amd64" "$dir" && rm -rf "$dir.tmp"
+	fi
+	export PATH="$dir/bin:$PATH" GOTOOLCHAIN=local
+}
+
 # 4. A build of `pulumi` from the Go modules. See scripts/pulumi-cli/README.md.
 from_source() {
-	command -v go >/dev/null || die "no Pulumi CLI, no installer, and no Go toolchain to build one"
+	ensure_go
 	local d tmp flags t0 t1
 	d="$CACHE/$BUILD_VERSION"
 	rm -rf "$CACHE"/.build.* # left by an interrupted build; we hold the lock

@@ -1,3 +1,4 @@
+import { Duplex } from "node:stream";
 import {
   ConnectionClosedError,
   LibvirtError,
@@ -7,12 +8,13 @@ import {
 } from "../errors";
 import { ErrorCode, ErrorDomain } from "../protocol/error-codes";
 import { MessageStatus, MessageType } from "../protocol/header";
-import { Packet } from "../protocol/packet";
+import { Packet, encodePacket } from "../protocol/packet";
 import { RemoteProcedures, RemoteProgram } from "../protocol/remote";
 import { encode, string, struct, uhyper } from "../xdr";
 import { fakeConnection } from "../../test/support/fake-daemon";
 import { errorReply, hex, packet } from "../../test/support/packets";
 import { callProcedure } from "./call";
+import { Connection } from "./connection";
 
 function setup() {
   return fakeConnection();
@@ -147,5 +149,61 @@ describe("Connection", () => {
     const seen = new Promise<Packet>((resolve) => connection.onMessage(RemoteProgram, resolve));
     daemon.send(packet({ type: MessageType.MESSAGE, procedure: 318, serial: 1 }, Buffer.alloc(4)));
     await expect(seen).resolves.toMatchObject({ header: { procedure: 318 } });
+  });
+
+  describe("write", () => {
+    const streamHeader = {
+      program: RemoteProgram.number,
+      version: 1,
+      procedure: 208,
+      type: MessageType.STREAM,
+      serial: 7,
+      status: MessageStatus.CONTINUE,
+    };
+
+    /** A transport that records the chunks it is given; each write completes a turn later. */
+    function recordingTransport(highWaterMark?: number) {
+      const chunks: Buffer[] = [];
+      const socket = new Duplex({
+        highWaterMark,
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          setImmediate(callback);
+        },
+      });
+      return { chunks, socket };
+    }
+
+    it("sends a large payload as it is after its 28-byte prefix, and says to wait for drain", async () => {
+      const { chunks, socket } = recordingTransport();
+      const connection = new Connection(socket);
+      const payload = Buffer.alloc(262120, 0xab);
+      expect(connection.write(streamHeader, payload)).toBe(false);
+      await connection.drained();
+      expect(socket.writableLength).toBe(0);
+      expect(chunks).toHaveLength(2);
+      expect(chunks[1]).toBe(payload);
+      expect(Buffer.concat(chunks)).toEqual(encodePacket(streamHeader, payload));
+    });
+
+    it("copies a payload the transport takes at once, so it may be reused when write returns true", () => {
+      const { chunks, socket } = recordingTransport(1024 * 1024);
+      const connection = new Connection(socket);
+      const payload = Buffer.alloc(262120, 0xab);
+      expect(connection.write(streamHeader, payload)).toBe(true);
+      payload.fill(0);
+      expect(chunks).toHaveLength(1);
+      expect(chunks[0]).toEqual(encodePacket(streamHeader, Buffer.alloc(262120, 0xab)));
+    });
+
+    it("copies small payloads into one packet", () => {
+      const { chunks, socket } = recordingTransport();
+      const connection = new Connection(socket);
+      const payload = Buffer.alloc(100, 1);
+      connection.write(streamHeader, payload);
+      payload.fill(0);
+      expect(chunks).toEqual([encodePacket(streamHeader, Buffer.alloc(100, 1))]);
+    });
   });
 });

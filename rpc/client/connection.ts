@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { ConnectionClosedError, LibvirtError, ProtocolError, VirtwireRpcError } from "../errors";
 import { Header, MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
-import { Packet, PacketDecoder, encodePacket } from "../protocol/packet";
+import { Packet, PacketDecoder, encodePacket, encodePacketPrefix } from "../protocol/packet";
 import { Program } from "../protocol/program";
 import { decodeLibvirtError } from "../protocol/virnet-error";
 
@@ -34,6 +34,8 @@ interface PendingCall {
 }
 
 const UINT32_LIMIT = 0x1_0000_0000;
+/** Payloads from this size on are written without being copied into a packet buffer. */
+const ZERO_COPY_MIN = 64 * 1024;
 
 export class Connection extends EventEmitter {
   private readonly decoder = new PacketDecoder();
@@ -107,11 +109,28 @@ export class Connection extends EventEmitter {
 
   /**
    * Writes one packet. Returns false when the transport's buffer is full: a bulk writer (stream
-   * upload) should then wait for `drained()` before writing more.
+   * upload) should then wait for `drained()` before writing more. Either way the caller may reuse
+   * `payload` once this returned true, or once `drained()` resolved.
    */
   write(header: Header, payload?: Uint8Array): boolean {
     if (this.closedBy) throw this.closedBy;
-    return this.socket.write(encodePacket(header, payload));
+    const socket = this.socket;
+    // A large payload that fills the transport's buffer anyway is not copied into a packet: its
+    // 28-byte prefix and the payload itself go out together (one writev on a socket). The
+    // transport holds on to the payload until it drains, which is when the caller may reuse it,
+    // since this write returns false. Copying stream data cost more CPU than the rest of an upload.
+    if (
+      payload &&
+      payload.length >= ZERO_COPY_MIN &&
+      socket.writableLength + payload.length >= socket.writableHighWaterMark
+    ) {
+      socket.cork();
+      socket.write(encodePacketPrefix(header, payload.length));
+      const ok = socket.write(payload);
+      socket.uncork();
+      return ok;
+    }
+    return socket.write(encodePacket(header, payload));
   }
 
   /** Resolves when the transport can take more data (or at once if it can now). */

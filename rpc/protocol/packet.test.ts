@@ -1,7 +1,7 @@
 import { ProtocolError } from "../errors";
 import { hex, packet } from "../../test/support/packets";
 import { MessageStatus, MessageType } from "./header";
-import { PacketDecoder, encodePacket } from "./packet";
+import { PacketDecoder, encodePacket, encodePacketPrefix } from "./packet";
 
 // The CONNECT_OPEN call of libvirt-rpc.md §1.8: serial 3, name "qemu:///system", flags 0.
 const CONNECT_OPEN = hex(`
@@ -40,6 +40,32 @@ describe("encodePacket", () => {
       status: MessageStatus.OK,
     });
     expect(pong).toEqual(hex("0000001c 6b656570 00000001 00000002 00000002 00000000 00000000"));
+  });
+});
+
+describe("encodePacketPrefix", () => {
+  it("gives the first 28 bytes of the packet, so that prefix and payload make the whole message", () => {
+    const header = {
+      program: 0x20008086,
+      version: 1,
+      procedure: 1,
+      type: MessageType.CALL,
+      serial: 3,
+      status: MessageStatus.OK,
+    };
+    const payload = CONNECT_OPEN.subarray(28);
+    const prefix = encodePacketPrefix(header, payload.length);
+    expect(prefix).toEqual(CONNECT_OPEN.subarray(0, 28));
+    expect(Buffer.concat([prefix, payload])).toEqual(encodePacket(header, payload));
+  });
+
+  it("refuses an oversize payload length", () => {
+    expect(() =>
+      encodePacketPrefix(
+        { program: 1, version: 1, procedure: 1, type: 0, serial: 0, status: 0 },
+        33554409,
+      ),
+    ).toThrow(/exceeds the protocol maximum/);
   });
 });
 

@@ -20,17 +20,33 @@ export interface Packet {
 
 /** One complete message: length word, header, payload. */
 export function encodePacket(header: Header, payload: Uint8Array = EMPTY): Buffer {
-  if (payload.length > PAYLOAD_MAX) {
+  const message = Buffer.allocUnsafe(PREFIX_SIZE + payload.length);
+  writePrefix(header, payload.length, message);
+  message.set(payload, PREFIX_SIZE);
+  return message;
+}
+
+/**
+ * The first 28 bytes of a message whose payload is `payloadLength` bytes: length word and header.
+ * Sent followed by the payload, they make the same bytes as `encodePacket`, without copying the
+ * payload (a 256 KiB stream packet).
+ */
+export function encodePacketPrefix(header: Header, payloadLength: number): Buffer {
+  const prefix = Buffer.allocUnsafe(PREFIX_SIZE);
+  writePrefix(header, payloadLength, prefix);
+  return prefix;
+}
+
+const PREFIX_SIZE = LENGTH_WORD_SIZE + HEADER_SIZE;
+
+function writePrefix(header: Header, payloadLength: number, target: Buffer): void {
+  if (payloadLength > PAYLOAD_MAX) {
     throw new ProtocolError(
-      `message payload of ${payload.length} bytes exceeds the protocol maximum of ${PAYLOAD_MAX}`,
+      `message payload of ${payloadLength} bytes exceeds the protocol maximum of ${PAYLOAD_MAX}`,
     );
   }
-  const total = LENGTH_WORD_SIZE + HEADER_SIZE + payload.length;
-  const message = Buffer.allocUnsafe(total);
-  message.writeUInt32BE(total, 0);
-  encodeHeader(header, message, LENGTH_WORD_SIZE);
-  message.set(payload, LENGTH_WORD_SIZE + HEADER_SIZE);
-  return message;
+  target.writeUInt32BE(PREFIX_SIZE + payloadLength, 0);
+  encodeHeader(header, target, LENGTH_WORD_SIZE);
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -23,12 +23,8 @@ TARBALL="$REPO/examples/virtwire.tgz"
 log() { echo "lab: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-ensure_node() {
-  if command -v node >/dev/null && command -v npm >/dev/null; then return; fi
-  log "installing Node.js and npm from the distribution"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-}
+# shellcheck source=lib/node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 ensure_repo_packages() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

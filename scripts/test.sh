@@ -21,12 +21,8 @@ log() { echo "test: $*" >&2; }
 summary_printed=0
 trap '[ "$summary_printed" = 1 ] || echo "0 passed, 1 failed, 0 skipped"' EXIT
 
-ensure_node() {
-  if command -v node >/dev/null && command -v npm >/dev/null; then return; fi
-  log "installing Node.js and npm from the distribution"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-}
+# shellcheck source=lib/node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 ensure_packages() {
   # npm ci when node_modules is missing or older than the lock file.

@@ -34,7 +34,8 @@ START_TIMEOUT=60
 
 PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip xz-utils python3-libvirt
-  openssh-server openssh-client sasl2-bin openssl netcat-openbsd)
+  openssh-server openssh-client sasl2-bin libsasl2-modules openssl netcat-openbsd
+  genisoimage) # genisoimage: only its isoinfo/isovfy, which tests use to read our ISO images back
 
 say() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }

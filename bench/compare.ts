@@ -1,0 +1,364 @@
+/**
+ * virtwire and libvirt-python side by side, in one run, against the same daemon: calls per second
+ * one at a time and with 32 in flight on one connection, dense and sparse volume uploads, and peak
+ * RSS, including during a 4 GiB upload. Prints figures and PASS/MISS for issue 3's targets; it
+ * never fails because a target is missed (benchmarks are not tests). Run it with `bash bench/run.sh`.
+ *
+ * Every measurement runs in a fresh process (bench/virtwire-worker.ts, bench/python/
+ * libvirt_bench.py), so each peak RSS is that measurement's own. The two sides alternate within a
+ * round, and which goes first alternates between rounds, so a load spike from the other users of
+ * the machine hits both; each figure is the best of the rounds, and the spread is printed too.
+ * Uploads go into a fresh volume of a temporary dir pool each time; the pool, its volumes and the
+ * data files (all named vwtest-bench-…) are removed at the end, also after a failure or Ctrl-C.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Libvirt, RemoteNonnullStoragePool } from "../rpc";
+import type { CallOp } from "./virtwire-worker";
+
+const MiB = 1024 * 1024;
+const env = (name: string, fallback: number) => Number(process.env[`VWBENCH_${name}`] ?? fallback);
+const URI = process.env.VWBENCH_URI ?? "qemu:///system";
+const PYTHON = process.env.VWBENCH_PYTHON ?? "/usr/bin/python3";
+const PYTHON_SCRIPT =
+  process.env.VWBENCH_PYTHON_SCRIPT ?? join(process.cwd(), "bench/python/libvirt_bench.py");
+const ROUNDS = env("ROUNDS", 3);
+const CALLS = env("CALLS", 20_000);
+const CAPS_CALLS = env("CAPS_CALLS", 2_000);
+const INFLIGHT = env("INFLIGHT", 32);
+/** Calls made before timing starts, so V8 has compiled the hot path (Python needs none). */
+const WARMUP = env("WARMUP", 2_000);
+const DENSE_MIB = env("DENSE_MIB", 1024);
+const SPARSE_MIB = env("SPARSE_MIB", 2048);
+const BIG_MIB = env("BIG_MIB", 4096);
+const BIG_ROUNDS = env("BIG_ROUNDS", 1);
+const RSS_LIMIT_MIB = 150;
+
+type Side = "virtwire" | "python";
+
+interface WorkerResult {
+  seconds: number;
+  count?: number;
+  bytes?: number;
+  dataBytes?: number;
+  cpuSeconds: number;
+  maxRssKiB: number;
+  sampledPeakRssKiB?: number;
+}
+
+interface Measurement {
+  key: string;
+  label: string;
+  mode: "calls" | "upload";
+  sides: Side[];
+  rounds: number;
+  job: Record<string, unknown>;
+  /** Uploads: the file, whose size is the new volume's capacity. */
+  file?: { path: string; size: number };
+}
+
+let running: ChildProcess | undefined;
+
+function runWorker(side: Side, mode: string, job: Record<string, unknown>): Promise<WorkerResult> {
+  const [command, script] =
+    side === "virtwire"
+      ? [process.execPath, join(__dirname, "virtwire-worker.js")]
+      : [PYTHON, PYTHON_SCRIPT];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [script, mode, JSON.stringify(job)], { stdio: "pipe" });
+    running = child;
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      running = undefined;
+      if (code === 0) return resolve(JSON.parse(stdout.trim().split("\n").pop()!) as WorkerResult);
+      reject(
+        new Error(
+          `${side} ${mode} ${JSON.stringify(job)} ended with ${code ?? signal}:\n${stderr}`,
+        ),
+      );
+    });
+  });
+}
+
+/** A file of `size` bytes with data (random, each MiB stamped) only in `extents`. */
+async function writeDataFile(path: string, size: number, extents: [number, number][]) {
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((Math.random() * 0x1_0000_0000) >>> 0, i);
+  const file = await open(path, "w");
+  try {
+    for (const [offset, length] of extents) {
+      for (let done = 0; done < length; done += MiB) {
+        block.writeUInt32BE((offset + done) / MiB, 0);
+        await file.write(block, 0, Math.min(MiB, length - done), offset + done);
+      }
+    }
+    await file.truncate(size);
+  } finally {
+    await file.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const suffix = Math.random().toString(16).slice(2, 8);
+  const poolName = `vwtest-bench-${suffix}`;
+  const dir = await mkdtemp(join(tmpdir(), "vwtest-bench-"));
+  const lv = await Libvirt.connect(URI);
+  let pool: RemoteNonnullStoragePool | undefined;
+  const cleanup = async () => {
+    running?.kill("SIGKILL");
+    if (pool) {
+      const { vols } = await lv
+        .StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 })
+        .catch(() => ({ vols: [] }));
+      for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
+      await lv.StoragePoolDestroy({ pool }).catch(() => undefined);
+    }
+    await lv.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up ${dir} and pool ${poolName}`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const { lib_ver } = await lv.ConnectGetLibVersion();
+    console.log(
+      `virtwire vs libvirt-python (${PYTHON}) on ${URI}, libvirt ${versionString(lib_ver)}, ` +
+        `node ${process.version}; ${ROUNDS} rounds; load average ${loadString()}`,
+    );
+    await mkdir(join(dir, "pool"));
+    ({ pool } = await lv.StoragePoolCreateXML({
+      xml: `<pool type='dir'><name>${poolName}</name><target><path>${dir}/pool</path></target></pool>`,
+      flags: 0,
+    }));
+    const files = {
+      dense: { path: join(dir, "vwtest-bench-dense.src"), size: DENSE_MIB * MiB },
+      sparse: { path: join(dir, "vwtest-bench-sparse.src"), size: SPARSE_MIB * MiB },
+      big: { path: join(dir, "vwtest-bench-big.src"), size: BIG_MIB * MiB },
+    };
+    const sparseSize = files.sparse.size;
+    const sparseExtents: [number, number][] = [
+      [0, 2 * MiB],
+      [Math.floor(sparseSize / 4 / MiB) * MiB + 4096, 2 * MiB],
+      [sparseSize / 2, 2 * MiB],
+      [sparseSize - 4 * MiB, 2 * MiB],
+    ];
+    await writeDataFile(files.dense.path, files.dense.size, [[0, files.dense.size]]);
+    await writeDataFile(files.sparse.path, files.sparse.size, sparseExtents);
+    if (BIG_MIB > 0) await writeDataFile(files.big.path, files.big.size, [[0, files.big.size]]);
+    const measurements = plan(files, poolName);
+    const results = new Map<string, Record<Side, WorkerResult[]>>();
+    let volumes = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: Side[] = round % 2 === 0 ? ["virtwire", "python"] : ["python", "virtwire"];
+      process.stdout.write(`round ${round + 1}/${ROUNDS} (load ${loadString()}):`);
+      for (const m of measurements) {
+        if (round >= m.rounds) continue;
+        for (const side of order.filter((s) => m.sides.includes(s))) {
+          let job = m.job;
+          if (m.file) {
+            const volume = `vwtest-bench-${suffix}-${++volumes}`;
+            await lv.StorageVolCreateXML({
+              pool: pool!,
+              xml: `<volume><name>${volume}</name><capacity unit='bytes'>${m.file.size}</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`,
+              flags: 0,
+            });
+            job = { ...job, volume };
+          }
+          const result = await runWorker(side, m.mode, job);
+          if (m.file) {
+            const { vol } = await lv.StorageVolLookupByName({
+              pool: pool!,
+              name: String(job.volume),
+            });
+            await lv.StorageVolDelete({ vol, flags: 0 });
+          }
+          const entry = results.get(m.key) ?? { virtwire: [], python: [] };
+          entry[side].push(result);
+          results.set(m.key, entry);
+          process.stdout.write(".");
+        }
+      }
+      process.stdout.write("\n");
+    }
+    report(measurements, results);
+    console.log(`load average at the end: ${loadString()}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+function plan(
+  files: Record<"dense" | "sparse" | "big", { path: string; size: number }>,
+  pool: string,
+): Measurement[] {
+  const both: Side[] = ["virtwire", "python"];
+  const calls = (op: CallOp, count: number, inflight: number, label: string): Measurement => ({
+    key: `${op}/${inflight}`,
+    label,
+    mode: "calls",
+    sides: both,
+    rounds: ROUNDS,
+    job: { uri: URI, op, count, inflight, warmup: WARMUP },
+  });
+  const upload = (key: string, label: string, file: keyof typeof files, sparse: boolean) => ({
+    key,
+    label,
+    mode: "upload" as const,
+    sides: key === "big" ? (["virtwire"] as Side[]) : both,
+    rounds: key === "big" ? Math.min(BIG_ROUNDS, ROUNDS) : ROUNDS,
+    job: { uri: URI, pool, file: files[file].path, sparse },
+    file: files[file],
+  });
+  return [
+    calls("libversion", CALLS, 1, `ConnectGetLibVersion ×${CALLS}, sequential`),
+    calls("libversion", CALLS, INFLIGHT, `ConnectGetLibVersion ×${CALLS}, ${INFLIGHT} in flight`),
+    calls("lookup-missing", CALLS, 1, `DomainLookupByName (missing) ×${CALLS}, sequential`),
+    calls("lookup-missing", CALLS, INFLIGHT, `DomainLookupByName (missing), ${INFLIGHT} in flight`),
+    calls("capabilities", CAPS_CALLS, 1, `ConnectGetCapabilities ×${CAPS_CALLS}, sequential`),
+    calls("capabilities", CAPS_CALLS, INFLIGHT, `ConnectGetCapabilities, ${INFLIGHT} in flight`),
+    upload("dense", `upload dense ${DENSE_MIB} MiB`, "dense", false),
+    upload("sparse", `upload sparse ${SPARSE_MIB} MiB (8 MiB data)`, "sparse", true),
+    ...(BIG_MIB > 0 ? [upload("big", `upload dense ${BIG_MIB} MiB (RSS)`, "big", false)] : []),
+  ];
+}
+
+/** calls/s or MiB/s of one run. */
+function rate(m: Measurement, r: WorkerResult): number {
+  return m.mode === "calls" ? r.count! / r.seconds : r.bytes! / MiB / r.seconds;
+}
+
+function best(m: Measurement, runs: WorkerResult[]): WorkerResult | undefined {
+  return runs.reduce<WorkerResult | undefined>(
+    (a, r) => (!a || rate(m, r) > rate(m, a) ? r : a),
+    undefined,
+  );
+}
+
+function report(measurements: Measurement[], results: Map<string, Record<Side, WorkerResult[]>>) {
+  const unit = (m: Measurement) => (m.mode === "calls" ? "calls/s" : "MiB/s");
+  const cell = (m: Measurement, r: WorkerResult | undefined) =>
+    r ? `${rate(m, r).toFixed(m.mode === "calls" ? 0 : 1)} ${unit(m)}` : "—";
+  const rss = (r: WorkerResult | undefined) => (r ? `${(r.maxRssKiB / 1024).toFixed(0)} MiB` : "—");
+  const cpu = (m: Measurement, r: WorkerResult | undefined) =>
+    !r
+      ? "—"
+      : m.mode === "calls"
+        ? `${((r.cpuSeconds / r.count!) * 1e6).toFixed(1)} µs/call`
+        : `${r.cpuSeconds.toFixed(2)} s`;
+  console.log("\nbest of each side (peak RSS and client CPU of that run)\n");
+  const rows = [
+    ["measurement", "virtwire", "libvirt-python", "ratio", "RSS vw / py", "CPU vw / py"],
+  ];
+  for (const m of measurements) {
+    const runs = results.get(m.key);
+    const [vw, py] = [best(m, runs?.virtwire ?? []), best(m, runs?.python ?? [])];
+    rows.push([
+      m.label,
+      cell(m, vw),
+      cell(m, py),
+      vw && py ? `${(rate(m, vw) / rate(m, py)).toFixed(2)}×` : "",
+      `${rss(vw)} / ${rss(py)}`,
+      `${cpu(m, vw)} / ${cpu(m, py)}`,
+    ]);
+  }
+  table(rows);
+  console.log("\nspread: every run, in the order run\n");
+  const spread = [["measurement", "virtwire runs", "libvirt-python runs"]];
+  for (const m of measurements) {
+    const runs = results.get(m.key)!;
+    const list = (rs: WorkerResult[]) =>
+      rs.map((r) => rate(m, r).toFixed(m.mode === "calls" ? 0 : 1)).join(" ") || "—";
+    spread.push([m.label, list(runs.virtwire), list(runs.python)]);
+  }
+  table(spread);
+
+  const get = (key: string, side: Side) => {
+    const m = measurements.find((x) => x.key === key);
+    const r = m && best(m, results.get(key)?.[side] ?? []);
+    return m && r ? { rate: rate(m, r), r } : undefined;
+  };
+  const targets: [string, string, boolean | undefined][] = [];
+  for (const op of ["libversion", "lookup-missing", "capabilities"]) {
+    const [vw, py] = [get(`${op}/1`, "virtwire"), get(`${op}/1`, "python")];
+    targets.push([
+      `${op} sequential ≥ libvirt-python`,
+      vw && py
+        ? `${vw.rate.toFixed(0)} vs ${py.rate.toFixed(0)} calls/s (${(vw.rate / py.rate).toFixed(2)}×)`
+        : "—",
+      vw && py && vw.rate >= py.rate,
+    ]);
+  }
+  for (const op of ["libversion", "lookup-missing", "capabilities"]) {
+    const [par, seq] = [get(`${op}/${INFLIGHT}`, "virtwire"), get(`${op}/1`, "virtwire")];
+    targets.push([
+      `${op} ${INFLIGHT} in flight ≥ 2× our sequential`,
+      par && seq
+        ? `${par.rate.toFixed(0)} vs ${seq.rate.toFixed(0)} calls/s (${(par.rate / seq.rate).toFixed(2)}×)`
+        : "—",
+      par && seq && par.rate >= 2 * seq.rate,
+    ]);
+  }
+  const [dvw, dpy] = [get("dense", "virtwire"), get("dense", "python")];
+  targets.push([
+    "dense upload ≥ 0.95× libvirt-python",
+    dvw && dpy
+      ? `${dvw.rate.toFixed(1)} vs ${dpy.rate.toFixed(1)} MiB/s (${(dvw.rate / dpy.rate).toFixed(2)}×)`
+      : "—",
+    dvw && dpy && dvw.rate >= 0.95 * dpy.rate,
+  ]);
+  const [svw, spy] = [get("sparse", "virtwire"), get("sparse", "python")];
+  targets.push([
+    "sparse upload time ≤ 1.2× libvirt-python's",
+    svw && spy
+      ? `${svw.r.seconds.toFixed(2)} vs ${spy.r.seconds.toFixed(2)} s (${(svw.r.seconds / spy.r.seconds).toFixed(2)}×)`
+      : "—",
+    svw && spy && svw.r.seconds <= 1.2 * spy.r.seconds,
+  ]);
+  const big = results.get("big")?.virtwire ?? [];
+  const peak = big.length ? Math.max(...big.map((r) => r.maxRssKiB)) / 1024 : undefined;
+  targets.push([
+    `peak RSS during the ${BIG_MIB} MiB upload < ${RSS_LIMIT_MIB} MiB`,
+    peak === undefined
+      ? "not run (VWBENCH_BIG_MIB=0)"
+      : `${peak.toFixed(0)} MiB (sampled ${(Math.max(...big.map((r) => r.sampledPeakRssKiB ?? 0)) / 1024).toFixed(0)} MiB)`,
+    peak === undefined ? undefined : peak < RSS_LIMIT_MIB,
+  ]);
+  console.log("\ntargets (issue 3)\n");
+  table([
+    ["target", "figures", ""],
+    ...targets.map(([t, f, ok]) => [t, f, ok === undefined ? "—" : ok ? "PASS" : "MISS"]),
+  ]);
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  for (const [index, row] of rows.entries()) {
+    console.log(`| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+    if (index === 0) console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  }
+}
+
+function versionString(version: bigint): string {
+  const v = Number(version);
+  return `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
+}
+
+function loadString(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -12,12 +12,13 @@ import { connectTestbed } from "../support/testbed";
 import { SaslDaemon } from "../support/sasl-daemon";
 import { TLS, pkiFile } from "../support/tls";
 import { scratchDir } from "../support/ssh";
-import { POOL, Stack, poolInputs, startStack, stepFailure } from "./auth-helpers";
+import { VirtwireEngine } from "../support/virtwire-engine";
+import { POOL, poolInputs, stepFailure } from "./auth-helpers";
 
 let sasl: SaslDaemon;
 let testbed: Libvirt;
 let onSasl: Libvirt;
-let stack: Stack;
+let stack: VirtwireEngine;
 let scratch: { dir: string; cleanup(): void };
 
 beforeAll(async () => {
@@ -31,8 +32,8 @@ beforeAll(async () => {
       ],
     }),
   ]);
-  stack = await startStack(
-    {
+  stack = await VirtwireEngine.start({
+    config: {
       "virtwire:uri": `qemu+tls://${TLS.host}:${TLS.port}/system`,
       "virtwire:tlsCaCert": pkiFile("cacert"),
       "virtwire:tlsClientCert": pkiFile("clientcert"),
@@ -43,12 +44,12 @@ beforeAll(async () => {
         saslwrong: { uri: sasl.unixUri, username: sasl.username, password: "not-the-password" },
       }),
     },
-    ["virtwire:tlsClientKey", "virtwire:hosts"],
-  );
+    secretKeys: ["virtwire:tlsClientKey", "virtwire:hosts"],
+  });
 });
 
 afterAll(async () => {
-  await stack?.stop();
+  await stack?.close();
   await Promise.all([testbed?.close(), onSasl?.close()]);
   await sasl?.dispose();
   scratch?.cleanup();

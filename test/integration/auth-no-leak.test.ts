@@ -24,14 +24,19 @@ import {
   writeKnownHosts,
 } from "../support/ssh";
 import { TLS, pkiFile } from "../support/tls";
-import { resourceInputs, virtwireType } from "../support/virtwire-engine";
-import { POOL, Stack, poolInputs, startStack, stepFailure } from "./auth-helpers";
+import {
+  SECRET_OUTPUTS,
+  VirtwireEngine,
+  resourceInputs,
+  virtwireType,
+} from "../support/virtwire-engine";
+import { POOL, poolInputs, stepFailure } from "./auth-helpers";
 
 const DISK = virtwireType("CloudInitDisk");
 const random = () => Math.random().toString(36).slice(2, 12);
 
 let sasl: SaslDaemon;
-let stack: Stack;
+let stack: VirtwireEngine;
 let scratch: { dir: string; cleanup(): void };
 let sshKey: ClientKey;
 let strangerKey: ClientKey;
@@ -95,8 +100,8 @@ beforeAll(async () => {
     `[${SSH.host}]:${SSH.port} ${hostKey("ssh-ed25519").text}`,
   ]);
   const sshUri = `qemu+ssh://${SSH.user}@${SSH.host}:${SSH.port}/system`;
-  stack = await startStack(
-    {
+  stack = await VirtwireEngine.start({
+    config: {
       "virtwire:uri": `qemu+tls://${TLS.host}:${TLS.port}/system`,
       "virtwire:password": secrets.topPassword,
       "virtwire:tlsCaCert": pkiFile("cacert"),
@@ -129,12 +134,12 @@ beforeAll(async () => {
         },
       }),
     },
-    ["virtwire:password", "virtwire:tlsClientKey", "virtwire:hosts"],
-  );
+    secretKeys: ["virtwire:password", "virtwire:tlsClientKey", "virtwire:hosts"],
+  });
 });
 
 afterAll(async () => {
-  await stack?.stop();
+  await stack?.close();
   unauthorize?.();
   await sasl?.dispose();
   scratch?.cleanup();
@@ -151,13 +156,13 @@ const disk = (pool: string, userData: string): PropertyMap =>
 
 describe("secrets in the stack config and in inputs", () => {
   it("drive create, refresh, replace and delete on TLS, SASL and SSH hosts", async () => {
-    const up = async (...args: Parameters<Stack["engine"]["up"]>) => {
+    const up = async (...args: Parameters<VirtwireEngine["engine"]["up"]>) => {
       const step = await stack.engine.up(...args);
       outputs.push(step.outputs);
       return step;
     };
     const pool = await up(POOL, "seedpool", poolInputs("seedpool", poolDir("seedpool")));
-    const secretOut = { additionalSecretOutputs: ["userData"] };
+    const secretOut = { additionalSecretOutputs: SECRET_OUTPUTS.CloudInitDisk };
     const name = pool.outputs.name as string;
     expect((await up(DISK, "seed", disk(name, secrets.userData), secretOut)).step).toBe("create");
     await stack.engine.refresh();

@@ -1,6 +1,6 @@
 /**
  * SSH credentials and host-key trust from the stack config, through the real dynamic-provider
- * plugin (auth-helpers.ts): a small Pool is created on the test bed's daemon over
+ * plugin (virtwire-engine.ts): a small Pool is created on the test bed's daemon over
  * qemu+ssh://vwssh@127.0.0.1:2222/system, logging in with a key given as a secret with its
  * passphrase, with an ssh-agent, or with a password; unknown, changed and mismatching host keys
  * are refused with the key's fingerprint. Runs inside the test bed's namespace.
@@ -21,7 +21,8 @@ import {
   testUserPassword,
   writeKnownHosts,
 } from "../support/ssh";
-import { POOL, Stack, poolInputs, startStack, stepFailure } from "./auth-helpers";
+import { VirtwireEngine } from "../support/virtwire-engine";
+import { POOL, poolInputs, stepFailure } from "./auth-helpers";
 
 const SSH_URI = `qemu+ssh://${SSH.user}@${SSH.host}:${SSH.port}/system`;
 const HOST = `[${SSH.host}]:${SSH.port}`;
@@ -34,7 +35,7 @@ let key: ClientKey;
 let agentKey: ClientKey;
 let unauthorize: (() => void)[] = [];
 let knownHosts: string;
-let stack: Stack | undefined;
+let stack: VirtwireEngine | undefined;
 
 beforeAll(async () => {
   lv = await connectTestbed();
@@ -47,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await stack?.stop();
+  await stack?.close();
   stack = undefined;
 });
 
@@ -58,7 +59,7 @@ afterAll(async () => {
 });
 
 /** Creates a pool through the stack, checks it on the daemon, then destroys it. */
-async function createPool(current: Stack, purpose: string): Promise<void> {
+async function createPool(current: VirtwireEngine, purpose: string): Promise<void> {
   const target = join(scratch.dir, purpose);
   mkdirSync(target, { recursive: true });
   const created = await current.engine.up(POOL, purpose, poolInputs(purpose, target));
@@ -73,29 +74,28 @@ async function createPool(current: Stack, purpose: string): Promise<void> {
 
 describe("SSH logins from the stack config", () => {
   it("use a private key given as a secret, with its passphrase as a secret", async () => {
-    stack = await startStack(
-      {
+    stack = await VirtwireEngine.start({
+      config: {
         "virtwire:uri": `${SSH_URI}?sshauth=privkey`,
         "virtwire:sshPrivateKey": key.privateKey,
         "virtwire:sshPrivateKeyPassphrase": PASSPHRASE,
         "virtwire:sshKnownHosts": knownHosts,
       },
-      ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
-    );
+      secretKeys: ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
+    });
     await createPool(stack, "sshkey");
   });
 
   it("use an ssh-agent (SSH_AUTH_SOCK), with the host key pinned by fingerprint", async () => {
     const agent = await startAgent(agentKey, scratch.dir);
     try {
-      stack = await startStack(
-        {
+      stack = await VirtwireEngine.start({
+        config: {
           "virtwire:uri": `${SSH_URI}?sshauth=agent`,
           "virtwire:sshHostKeyFingerprint": hostKey("ssh-ed25519").fingerprint,
         },
-        [],
-        { SSH_AUTH_SOCK: agent.socket },
-      );
+        env: { SSH_AUTH_SOCK: agent.socket },
+      });
       await createPool(stack, "sshagent");
     } finally {
       agent.stop();
@@ -103,27 +103,27 @@ describe("SSH logins from the stack config", () => {
   });
 
   it("use a password given as a secret", async () => {
-    stack = await startStack(
-      {
+    stack = await VirtwireEngine.start({
+      config: {
         "virtwire:uri": `${SSH_URI}?sshauth=password`,
         "virtwire:sshPassword": testUserPassword(),
         "virtwire:sshKnownHosts": knownHosts,
       },
-      ["virtwire:sshPassword"],
-    );
+      secretKeys: ["virtwire:sshPassword"],
+    });
     await createPool(stack, "sshpassword");
   });
 
   it("refuse a wrong passphrase before connecting, naming the keys", async () => {
-    stack = await startStack(
-      {
+    stack = await VirtwireEngine.start({
+      config: {
         "virtwire:uri": SSH_URI,
         "virtwire:sshPrivateKey": key.privateKey,
         "virtwire:sshPrivateKeyPassphrase": `${PASSPHRASE}-wrong`,
         "virtwire:sshKnownHosts": knownHosts,
       },
-      ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
-    );
+      secretKeys: ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
+    });
     const error = await stepFailure(
       stack.engine.up(POOL, "badpass", poolInputs("badpass", join(scratch.dir, "badpass"))),
     );
@@ -134,15 +134,15 @@ describe("SSH logins from the stack config", () => {
   });
 
   it("refuse a passphrase that is set but empty, naming the key, before connecting", async () => {
-    stack = await startStack(
-      {
+    stack = await VirtwireEngine.start({
+      config: {
         "virtwire:uri": SSH_URI,
         "virtwire:sshPrivateKey": key.privateKey,
         "virtwire:sshPrivateKeyPassphrase": "",
         "virtwire:sshKnownHosts": knownHosts,
       },
-      ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
-    );
+      secretKeys: ["virtwire:sshPrivateKey", "virtwire:sshPrivateKeyPassphrase"],
+    });
     const error = await stepFailure(
       stack.engine.up(POOL, "emptypass", poolInputs("emptypass", join(scratch.dir, "emptypass"))),
     );
@@ -155,10 +155,12 @@ describe("SSH logins from the stack config", () => {
 
 describe("SSH host keys from the stack config", () => {
   const attempt = async (config: Record<string, string>, purpose: string): Promise<Error> => {
-    stack = await startStack({
-      "virtwire:uri": `${SSH_URI}?sshauth=password`,
-      "virtwire:sshPassword": testUserPassword(),
-      ...config,
+    stack = await VirtwireEngine.start({
+      config: {
+        "virtwire:uri": `${SSH_URI}?sshauth=password`,
+        "virtwire:sshPassword": testUserPassword(),
+        ...config,
+      },
     });
     const error = await stepFailure(
       stack.engine.up(POOL, purpose, poolInputs(purpose, join(scratch.dir, purpose))),
@@ -199,12 +201,14 @@ describe("SSH host keys from the stack config", () => {
   });
 
   it("accept any of several pinned fingerprints", async () => {
-    stack = await startStack({
-      "virtwire:uri": `${SSH_URI}?sshauth=password`,
-      "virtwire:sshPassword": testUserPassword(),
-      "virtwire:sshHostKeyFingerprint": ["ssh-rsa", "ssh-ed25519"]
-        .map((type) => hostKey(type).fingerprint)
-        .join(","),
+    stack = await VirtwireEngine.start({
+      config: {
+        "virtwire:uri": `${SSH_URI}?sshauth=password`,
+        "virtwire:sshPassword": testUserPassword(),
+        "virtwire:sshHostKeyFingerprint": ["ssh-rsa", "ssh-ed25519"]
+          .map((type) => hostKey(type).fingerprint)
+          .join(","),
+      },
     });
     await createPool(stack, "sshpins");
   });

@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool, downloadVolume } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import { isSecret, secret } from "../support/pulumi-wire";
-import { VirtwireEngine } from "./virtwire-engine";
+import { VirtwireEngine } from "../support/virtwire-engine";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
 let lv: Libvirt;
 let pool: RemoteNonnullStoragePool;
 let dir: string;
-let engine: VirtwireEngine;
+let virtwire: VirtwireEngine;
 
 const seed = {
   userData: "#cloud-config\nhostname: web\npassword: hunter2\nchpasswd: { expire: false }\n",
@@ -46,11 +46,11 @@ beforeAll(async () => {
     xml: `<pool type="dir"><name>${uniqueName("cipool")}</name><target><path>${target}</path></target></pool>`,
     flags: 0,
   }));
-  engine = await VirtwireEngine.start();
+  virtwire = await VirtwireEngine.start();
 });
 
 afterAll(async () => {
-  await engine?.close();
+  await virtwire?.close();
   if (pool) {
     const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
     for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
@@ -64,7 +64,7 @@ describe("a CloudInitDisk through its lifecycle", () => {
   let first: { id: string; name: string };
 
   it("is created as a volume holding exactly the NoCloud seed image", async () => {
-    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    const step = await virtwire.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
     const expected = buildNoCloudIso(seed);
     expect(step.step).toBe("create");
     expect(step.outputs).toMatchObject({
@@ -80,37 +80,37 @@ describe("a CloudInitDisk through its lifecycle", () => {
   });
 
   it("keeps the user-data secret in its outputs and never prints it", async () => {
-    const entry = engine.engine.resource(engine.urn("CloudInitDisk", "seed"));
+    const entry = virtwire.engine.resource(virtwire.urn("CloudInitDisk", "seed"));
     expect(isSecret(entry.outputs.userData)).toBe(true);
     expect(isSecret(entry.outputs.metaData)).toBe(false);
-    await engine.plugin.quiet();
-    expect(engine.plugin.output).not.toContain("hunter2");
+    await virtwire.plugin.quiet();
+    expect(virtwire.plugin.output).not.toContain("hunter2");
   });
 
   it("given as a secret, keeps the user-data out of the state file altogether", async () => {
-    const step = await engine.up("CloudInitDisk", "secretseed", {
+    const step = await virtwire.up("CloudInitDisk", "secretseed", {
       pool: pool.name,
       ...seed,
       userData: secret(seed.userData),
     });
     expect(step.outputs.userData).toBe(seed.userData);
-    const entry = engine.engine.resource(engine.urn("CloudInitDisk", "secretseed"));
+    const entry = virtwire.engine.resource(virtwire.urn("CloudInitDisk", "secretseed"));
     expect(isSecret(entry.inputs.userData) && isSecret(entry.outputs.userData)).toBe(true);
-    const urn = engine.urn("CloudInitDisk", "secretseed");
-    const stored = engine.engine.state.resources.find((resource) => resource.urn === urn);
+    const urn = virtwire.urn("CloudInitDisk", "secretseed");
+    const stored = virtwire.engine.state.resources.find((resource) => resource.urn === urn);
     expect(JSON.stringify(stored)).not.toContain("hunter2");
-    await engine.destroy("secretseed");
+    await virtwire.destroy("secretseed");
   });
 
   it("reads back the same state, and the same data changes nothing", async () => {
-    expect(await engine.refresh("seed")).toBe("same");
-    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    expect(await virtwire.refresh("seed")).toBe("same");
+    const step = await virtwire.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
     expect(step).toMatchObject({ step: "same", id: first.id });
   });
 
   it("is replaced create-first under a new name when the data changes", async () => {
     const changed = { ...seed, userData: seed.userData.replace("hunter2", "correct horse") };
-    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...changed });
+    const step = await virtwire.up("CloudInitDisk", "seed", { pool: pool.name, ...changed });
     expect(step.step).toBe("replace");
     expect(step.diff).toMatchObject({ deleteBeforeReplace: false });
     expect(step.diff!.replaces).toEqual(expect.arrayContaining(["userData", "name"]));
@@ -122,29 +122,29 @@ describe("a CloudInitDisk through its lifecycle", () => {
   });
 
   it("is reported gone when deleted outside Pulumi, and created again by the next up", async () => {
-    const { vol } = await lv.StorageVolLookupByKey({ key: engine.id("seed") });
+    const { vol } = await lv.StorageVolLookupByKey({ key: virtwire.id("seed") });
     await lv.StorageVolDelete({ vol, flags: 0 });
-    expect(await engine.refresh("seed")).toBe("deleted");
-    const step = await engine.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
+    expect(await virtwire.refresh("seed")).toBe("deleted");
+    const step = await virtwire.up("CloudInitDisk", "seed", { pool: pool.name, ...seed });
     expect(step.step).toBe("create");
     expect(step.outputs.name).toBe(first.name);
   });
 
   it("is deleted, and deleting it again succeeds", async () => {
-    const { urn, id, inputs, outputs } = engine.engine.resource(
-      engine.urn("CloudInitDisk", "seed"),
+    const { urn, id, inputs, outputs } = virtwire.engine.resource(
+      virtwire.urn("CloudInitDisk", "seed"),
     );
-    await engine.destroy("seed");
+    await virtwire.destroy("seed");
     expect(await volumeNames()).toEqual([]);
-    await expect(engine.deleteAgain(urn, id, inputs, outputs)).resolves.toBeUndefined();
+    await expect(virtwire.deleteAgain(urn, id, inputs, outputs)).resolves.toBeUndefined();
   });
 });
 
 describe("a CloudInitDisk with a fixed name", () => {
   it("is replaced delete-first when the data changes, without a 'volume exists' error", async () => {
     const name = `${uniqueName("seed")}.iso`;
-    await engine.up("CloudInitDisk", "fixed", { pool: pool.name, name, ...seed });
-    const step = await engine.up("CloudInitDisk", "fixed", {
+    await virtwire.up("CloudInitDisk", "fixed", { pool: pool.name, name, ...seed });
+    const step = await virtwire.up("CloudInitDisk", "fixed", {
       pool: pool.name,
       name,
       ...seed,
@@ -153,7 +153,7 @@ describe("a CloudInitDisk with a fixed name", () => {
     expect(step.calls).toEqual(["check", "diff", "check", "delete", "create"]);
     expect(step.outputs.name).toBe(name);
     expect(await volumeNames()).toEqual([name]);
-    await engine.destroy("fixed");
+    await virtwire.destroy("fixed");
   });
 
   it("fails with what to do when the name is taken by a volume Pulumi does not manage", async () => {
@@ -164,7 +164,7 @@ describe("a CloudInitDisk with a fixed name", () => {
       flags: 0,
     });
     await expect(
-      engine.up("CloudInitDisk", "taken", { pool: pool.name, name, ...seed }),
+      virtwire.up("CloudInitDisk", "taken", { pool: pool.name, name, ...seed }),
     ).rejects.toThrow(`a volume named "${name}" already exists in storage pool ${pool.name}`);
   });
 });

@@ -13,30 +13,25 @@ import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, uniqueName } from "../support/testbed";
-import {
-  VirtwireHarness,
-  resourceInputs,
-  startVirtwire,
-  virtwireType,
-} from "../support/virtwire-engine";
+import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
 const NO_DOMAIN = 42;
 
 jest.setTimeout(180_000);
 
-let harness: VirtwireHarness;
+let virtwire: VirtwireEngine;
 let lv: Libvirt;
 let engine: Engine;
 let scratch: string;
 
 beforeAll(async () => {
-  [harness, lv] = await Promise.all([startVirtwire(), connectTestbed()]);
+  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
   scratch = await mkdtemp(join(tmpdir(), "vwtest-domdev-"));
 });
 
 beforeEach(() => {
-  engine = harness.engine();
+  engine = virtwire.reset();
 });
 
 afterEach(async () => {
@@ -44,7 +39,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await harness?.stop();
+  await virtwire?.close();
   await rm(scratch, { recursive: true, force: true });
   await lv?.close();
 });
@@ -61,9 +56,9 @@ const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs =>
 });
 
 async function up(name: string, args: DomainInputs) {
-  const before = harness.plugin.output.length;
+  const before = virtwire.plugin.output.length;
   const step = await engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
-  return { ...step, log: harness.plugin.output.slice(before) };
+  return { ...step, log: virtwire.plugin.output.slice(before) };
 }
 
 async function seed(file: string, instanceId: string): Promise<string> {

@@ -14,12 +14,7 @@ import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, uniqueName } from "../support/testbed";
-import {
-  VirtwireHarness,
-  resourceInputs,
-  startVirtwire,
-  virtwireType,
-} from "../support/virtwire-engine";
+import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
 const CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
@@ -27,7 +22,7 @@ const NO_DOMAIN = 42;
 
 jest.setTimeout(180_000);
 
-let harness: VirtwireHarness;
+let virtwire: VirtwireEngine;
 let lv: Libvirt;
 let engine: Engine;
 let scratch: string;
@@ -36,8 +31,8 @@ const poolName = uniqueName("domres");
 const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
 
 beforeAll(async () => {
-  [harness, lv] = await Promise.all([startVirtwire(), connectTestbed()]);
-  engine = harness.engine();
+  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
+  engine = virtwire.engine;
   scratch = await mkdtemp(join(tmpdir(), "vwtest-domres-"));
   await lv.NetworkCreateXML({
     xml: `<network><name>${netName}</name>
@@ -57,8 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await engine?.destroy().catch(() => undefined);
-  await harness?.stop();
+  await virtwire?.close();
   const net = await lv.NetworkLookupByName({ name: netName }).catch(() => null);
   if (net) await lv.NetworkDestroy(net).catch(() => undefined);
   const pool = await lv.StoragePoolLookupByName({ name: poolName }).catch(() => null);
@@ -92,9 +86,9 @@ const withDisk = (extra: Partial<DomainInputs> = {}) =>
 
 /** `pulumi up` of the domain "vm"; returns the step and the lines the plugin printed meanwhile. */
 async function up(args: DomainInputs) {
-  const before = harness.plugin.output.length;
+  const before = virtwire.plugin.output.length;
   const step = await engine.up(DOMAIN, "vm", resourceInputs("Domain", "vm", args as PropertyMap));
-  return { ...step, log: harness.plugin.output.slice(before) };
+  return { ...step, log: virtwire.plugin.output.slice(before) };
 }
 
 /** The step of a second `up` with the same inputs: "same" when nothing drifted. */
@@ -274,8 +268,8 @@ describe("a Domain booting the test guest", () => {
     await expect(lv.DomainLookupByUUID({ uuid: parseUuid(id) })).rejects.toMatchObject({
       code: NO_DOMAIN,
     });
-    await harness.plugin.delete(urn, id, inputs, last);
-    const read = await harness.plugin.read(urn, id, inputs, last);
+    await virtwire.plugin.delete(urn, id, inputs, last);
+    const read = await virtwire.plugin.read(urn, id, inputs, last);
     expect(read.id).toBe("");
   });
 });

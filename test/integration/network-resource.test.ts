@@ -4,43 +4,36 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Libvirt, RemoteNonnullDomain, parseUuid } from "../../rpc";
-import { Engine } from "../support/engine";
 import { guestDomainXml, waitForConsole } from "../support/guest";
+import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, uniqueName } from "../support/testbed";
-import {
-  VirtwireHarness,
-  resourceInputs,
-  startVirtwire,
-  virtwireType,
-} from "../support/virtwire-engine";
+import { VirtwireEngine } from "../support/virtwire-engine";
 
-const NETWORK = virtwireType("Network");
-let harness: VirtwireHarness;
+let virtwire: VirtwireEngine;
 let lv: Libvirt;
-let engine: Engine;
 // A subnet of its own per run, so parallel runs do not clash.
 const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
 
 beforeAll(async () => {
-  harness = await startVirtwire();
+  virtwire = await VirtwireEngine.start();
   lv = await connectTestbed();
 });
 
 beforeEach(() => {
-  engine = harness.engine();
+  virtwire.reset();
 });
 
 afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
+  await virtwire.engine.destroy().catch(() => undefined);
 });
 
 afterAll(async () => {
-  await harness?.stop();
+  await virtwire?.close();
   await lv?.close();
 });
 
 const lab = (extra: Record<string, unknown> = {}, hosts: unknown[] = []) =>
-  resourceInputs("Network", "lab", {
+  ({
     mode: "isolated",
     domain: "lab.internal",
     addresses: [
@@ -51,11 +44,11 @@ const lab = (extra: Record<string, unknown> = {}, hosts: unknown[] = []) =>
       },
     ],
     ...extra,
-  } as never);
+  }) as PropertyMap;
 
 describe("a Network", () => {
   it("is created running with autostart, and shows no change afterwards", async () => {
-    const created = await engine.up(NETWORK, "lab", lab());
+    const created = await virtwire.up("Network", "lab", lab());
     expect(created.step).toBe("create");
     expect(created.outputs).toMatchObject({
       active: true,
@@ -64,32 +57,32 @@ describe("a Network", () => {
       uuid: created.id,
     });
     expect(created.outputs.bridgeName).toMatch(/^virbr\d+$/);
-    await engine.refresh();
-    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("same");
+    await virtwire.refresh("lab");
+    expect((await virtwire.up("Network", "lab", lab())).step).toBe("same");
   });
 
   it("is replaced when its address changes, and updated in place for autostart", async () => {
-    const created = await engine.up(NETWORK, "lab", lab());
-    expect((await engine.up(NETWORK, "lab", lab({ autostart: false }))).step).toBe("update");
+    const created = await virtwire.up("Network", "lab", lab());
+    expect((await virtwire.up("Network", "lab", lab({ autostart: false }))).step).toBe("update");
     const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
     expect((await lv.NetworkGetAutostart({ net })).autostart).toBe(0);
     const moved = lab({ autostart: false });
     (moved.addresses as { prefix: number }[])[0]!.prefix = 23;
-    const replaced = await engine.up(NETWORK, "lab", moved);
+    const replaced = await virtwire.up("Network", "lab", moved);
     expect(replaced).toMatchObject({ step: "replace", diff: { replaces: ["addresses"] } });
   });
 
   it("is found stopped or deleted out of band by refresh, and repaired by up", async () => {
-    const created = await engine.up(NETWORK, "lab", lab());
+    const created = await virtwire.up("Network", "lab", lab());
     const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
     await lv.NetworkDestroy({ net });
-    await engine.refresh();
-    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("update");
+    await virtwire.refresh("lab");
+    expect((await virtwire.up("Network", "lab", lab())).step).toBe("update");
     expect((await lv.NetworkIsActive({ net })).active).toBe(1);
     await lv.NetworkDestroy({ net });
     await lv.NetworkUndefine({ net });
-    await engine.refresh();
-    expect((await engine.up(NETWORK, "lab", lab())).step).toBe("create");
+    await virtwire.refresh("lab");
+    expect((await virtwire.up("Network", "lab", lab())).step).toBe("create");
   });
 
   it("refuses bad inputs at check, naming each property", async () => {
@@ -97,7 +90,7 @@ describe("a Network", () => {
     (bad.addresses as { prefix: number; dhcp: { hosts: unknown[] } }[])[0]!.dhcp.hosts = [
       { mac: "nope", ip: `${subnet}.5` },
     ];
-    const error = String(await engine.up(NETWORK, "lab", bad).catch((e: Error) => e));
+    const error = String(await virtwire.up("Network", "lab", bad).catch((e: Error) => e));
     expect(error).toContain(
       'mode must be one of "isolated", "nat", "route", "open", "bridge"; got "bridged"',
     );
@@ -120,7 +113,7 @@ describe("a Network", () => {
     });
 
     it("adds a static DHCP host and a DNS record live: no restart, the guest keeps its link", async () => {
-      const created = await engine.up(NETWORK, "lab", lab());
+      const created = await virtwire.up("Network", "lab", lab());
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-net-"));
       const serialLog = path.join(dir, "console.log");
       ({ dom } = await lv.DomainDefineXML({
@@ -141,8 +134,8 @@ describe("a Network", () => {
       const events: string[] = [];
       const subscription = await lv.events.onNetworkLifecycle((event) => events.push(event.event));
 
-      const updated = await engine.up(
-        NETWORK,
+      const updated = await virtwire.up(
+        "Network",
         "lab",
         lab({ dnsHosts: [{ ip: `${subnet}.20`, hostnames: ["db"] }] }, [
           { mac: "52:54:00:7e:00:02", ip: `${subnet}.20`, name: "db" },
@@ -158,8 +151,8 @@ describe("a Network", () => {
       expect(xml).toContain(`<hostname>db</hostname>`);
       expect(
         (
-          await engine.up(
-            NETWORK,
+          await virtwire.up(
+            "Network",
             "lab",
             lab({ dnsHosts: [{ ip: `${subnet}.20`, hostnames: ["db"] }] }, [
               { mac: "52:54:00:7E:00:02", ip: `${subnet}.20`, name: "db" },

@@ -3,43 +3,35 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Libvirt, parseUuid } from "../../rpc";
-import { Engine } from "../support/engine";
+import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed } from "../support/testbed";
-import {
-  VirtwireHarness,
-  resourceInputs,
-  startVirtwire,
-  virtwireType,
-} from "../support/virtwire-engine";
+import { VirtwireEngine } from "../support/virtwire-engine";
 
-const POOL = virtwireType("Pool");
-let harness: VirtwireHarness;
+let virtwire: VirtwireEngine;
 let lv: Libvirt;
-let engine: Engine;
 let dir: string;
 
 beforeAll(async () => {
-  harness = await startVirtwire();
+  virtwire = await VirtwireEngine.start();
   lv = await connectTestbed();
 });
 
 beforeEach(() => {
-  engine = harness.engine();
+  virtwire.reset();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-pool-"));
 });
 
 afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
+  await virtwire.engine.destroy().catch(() => undefined);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 afterAll(async () => {
-  await harness?.stop();
+  await virtwire?.close();
   await lv?.close();
 });
 
-const pool = (args: Record<string, unknown>) =>
-  resourceInputs("Pool", "images", { type: "dir", ...args } as never);
+const pool = (args: Record<string, unknown>) => ({ type: "dir", ...args }) as PropertyMap;
 
 async function poolState(id: string) {
   const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) });
@@ -53,7 +45,7 @@ async function poolState(id: string) {
 describe("a Pool", () => {
   it("is created built, started and autostarted, with an auto-name and its sizes", async () => {
     const target = path.join(dir, "images");
-    const created = await engine.up(POOL, "images", pool({ targetPath: target }));
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: target }));
     expect(created.step).toBe("create");
     expect(created.outputs.name).toMatch(/^images-[0-9a-f]{7}$/);
     expect(created.outputs).toMatchObject({ active: true, autostart: true, uuid: created.id });
@@ -67,16 +59,16 @@ describe("a Pool", () => {
   });
 
   it("shows no change when nothing changed, even after a refresh", async () => {
-    await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
-    await engine.refresh();
-    const again = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
+    await virtwire.refresh("images");
+    const again = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     expect(again.step).toBe("same");
   });
 
   it("turns autostart off in place", async () => {
-    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
-    const updated = await engine.up(
-      POOL,
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
+    const updated = await virtwire.up(
+      "Pool",
       "images",
       pool({ targetPath: path.join(dir, "a"), autostart: false }),
     );
@@ -85,8 +77,8 @@ describe("a Pool", () => {
   });
 
   it("is replaced when its target path changes, keeping the old directory", async () => {
-    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
-    const replaced = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "b") }));
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
+    const replaced = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "b") }));
     expect(replaced.step).toBe("replace");
     expect(replaced.diff?.replaces).toEqual(["targetPath"]);
     expect(replaced.id).not.toBe(created.id);
@@ -97,50 +89,50 @@ describe("a Pool", () => {
   });
 
   it("is found stopped by refresh and started again by the next up", async () => {
-    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) });
     await lv.StoragePoolDestroy({ pool: found });
-    await engine.refresh();
-    const fixed = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    await virtwire.refresh("images");
+    const fixed = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     expect(fixed.step).toBe("update");
     await expect(poolState(created.id)).resolves.toMatchObject({ active: true });
   });
 
   it("is dropped from the state by refresh when deleted outside Pulumi, and made again by up", async () => {
-    const created = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     const { pool: found } = await lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) });
     await lv.StoragePoolDestroy({ pool: found });
     await lv.StoragePoolUndefine({ pool: found });
-    await engine.refresh();
-    expect(engine.stateJson()).not.toContain(created.id);
-    const again = await engine.up(POOL, "images", pool({ targetPath: path.join(dir, "a") }));
+    await virtwire.refresh("images");
+    expect(virtwire.engine.stateJson()).not.toContain(created.id);
+    const again = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     expect(again.step).toBe("create");
   });
 
   it("is deleted without its directory by default, and deleting it twice is fine", async () => {
     const target = path.join(dir, "keep");
-    const created = await engine.up(POOL, "images", pool({ targetPath: target }));
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: target }));
     fs.writeFileSync(path.join(target, "data.img"), "precious");
-    await engine.destroy();
+    await virtwire.destroy("images");
     expect(fs.readFileSync(path.join(target, "data.img"), "utf8")).toBe("precious");
     await expect(lv.StoragePoolLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toThrow();
     // The engine retries a delete whose first attempt it did not see finish: already gone is fine.
-    const urn = engine.urn(POOL, "images");
+    const urn = virtwire.urn("Pool", "images");
     await expect(
-      harness.plugin.delete(urn, created.id, created.outputs, created.outputs),
+      virtwire.deleteAgain(urn, created.id, created.outputs, created.outputs),
     ).resolves.toBeUndefined();
   });
 
   it("deletes its empty directory when asked to", async () => {
     const target = path.join(dir, "gone");
-    await engine.up(POOL, "images", pool({ targetPath: target, deleteTargetOnDestroy: true }));
-    await engine.destroy();
+    await virtwire.up("Pool", "images", pool({ targetPath: target, deleteTargetOnDestroy: true }));
+    await virtwire.destroy("images");
     expect(fs.existsSync(target)).toBe(false);
   });
 
   it("refuses bad inputs at check with the property and the fix, touching nothing", async () => {
-    const error = await engine
-      .up(POOL, "images", pool({ type: "dri", targetPath: "relative" }))
+    const error = await virtwire
+      .up("Pool", "images", pool({ type: "dri", targetPath: "relative" }))
       .catch((e: Error) => e);
     expect(String(error)).toContain(
       'property type value {dri} has a problem: type must be one of "dir", "fs", "netfs", "logical"; got "dri" (did you mean "dir"?)',

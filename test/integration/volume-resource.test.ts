@@ -17,7 +17,7 @@ import { Libvirt, RemoteNonnullStoragePool, downloadVolume, uploadVolume } from 
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { StepError } from "../support/engine";
 import { UNKNOWN } from "../support/pulumi-wire";
-import { VirtwireEngine } from "./virtwire-engine";
+import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
 const MiB = 1024 ** 2;
@@ -26,7 +26,7 @@ const GiB = 1024 ** 3;
 let lv: Libvirt;
 let pool: RemoteNonnullStoragePool;
 let dir: string;
-let engine: VirtwireEngine;
+let virtwire: VirtwireEngine;
 let server: Server;
 let baseUrl: string;
 
@@ -64,7 +64,7 @@ beforeAll(async () => {
       })
       .then((created) => (pool = created.pool)),
   );
-  engine = await VirtwireEngine.start();
+  virtwire = await VirtwireEngine.start();
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://loopback").pathname;
     if (url === "/moved") {
@@ -99,7 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
-  await engine?.close();
+  await virtwire?.close();
   if (pool) {
     const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
     for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
@@ -113,7 +113,7 @@ describe("check and preview", () => {
   it("reports check failures in the engine's words, before anything is created", async () => {
     const path = join(dir, "both.img");
     await writeFile(path, "x");
-    const failure = (await engine
+    const failure = (await virtwire
       .up("Volume", "bad", { pool: pool.name, source: { path, url: "https://x/a.img" } })
       .catch((error: unknown) => error)) as StepError;
     expect(failure.diagnostics).toEqual([
@@ -125,9 +125,9 @@ describe("check and preview", () => {
   });
 
   it("previews a volume whose pool is not created yet", async () => {
-    const type = engine.type("Volume");
-    const props = engine.props("Volume", "later", { pool: UNKNOWN, capacity: "1GiB" });
-    const step = await engine.engine.preview(type, "later", props);
+    const type = virtwireType("Volume");
+    const props = resourceInputs("Volume", "later", { pool: UNKNOWN, capacity: "1GiB" });
+    const step = await virtwire.engine.preview(type, "later", props);
     expect(step).toMatchObject({ step: "create", calls: ["check"] });
     expect(step.inputs.name).toMatch(/^later-[0-9a-f]{7}$/);
   });
@@ -138,7 +138,7 @@ describe("an empty Volume through its lifecycle", () => {
   let key: string;
 
   it("is created sparse with the asked capacity, its key as id", async () => {
-    const step = await engine.up("Volume", name, { pool: pool.name, capacity: "64MiB" });
+    const step = await virtwire.up("Volume", name, { pool: pool.name, capacity: "64MiB" });
     expect(step.step).toBe("create");
     expect(step.outputs).toMatchObject({
       pool: pool.name,
@@ -153,8 +153,8 @@ describe("an empty Volume through its lifecycle", () => {
   });
 
   it("reads back the same state, and a second up changes nothing", async () => {
-    expect(await engine.refresh(name)).toBe("same");
-    const step = await engine.up("Volume", name, { pool: pool.name, capacity: 64 * MiB });
+    expect(await virtwire.refresh(name)).toBe("same");
+    const step = await virtwire.up("Volume", name, { pool: pool.name, capacity: 64 * MiB });
     expect(step.step).toBe("same");
     expect(step.diff).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
@@ -170,7 +170,7 @@ describe("an empty Volume through its lifecycle", () => {
       })(),
       { length: 4096 },
     );
-    const step = await engine.up("Volume", name, { pool: pool.name, capacity: "128MiB" });
+    const step = await virtwire.up("Volume", name, { pool: pool.name, capacity: "128MiB" });
     expect(step.step).toBe("update");
     expect(step.id).toBe(key);
     expect(step.outputs.capacity).toBe(128 * MiB);
@@ -180,22 +180,24 @@ describe("an empty Volume through its lifecycle", () => {
   });
 
   it("refuses to shrink, saying what to do", async () => {
-    await expect(engine.up("Volume", name, { pool: pool.name, capacity: "32MiB" })).rejects.toThrow(
+    await expect(
+      virtwire.up("Volume", name, { pool: pool.name, capacity: "32MiB" }),
+    ).rejects.toThrow(
       /capacity 32 MiB .* is smaller than the volume's current 128 MiB .*pulumi up --replace/,
     );
   });
 
   it("is found grown when resized outside Pulumi, and a smaller capacity is then refused", async () => {
     await truncate(key, 192 * MiB);
-    expect(await engine.refresh(name)).toBe("changed");
-    expect(engine.outputs(name).capacity).toBe(192 * MiB);
+    expect(await virtwire.refresh(name)).toBe("changed");
+    expect(virtwire.outputs(name).capacity).toBe(192 * MiB);
     await expect(
-      engine.up("Volume", name, { pool: pool.name, capacity: "128MiB" }),
+      virtwire.up("Volume", name, { pool: pool.name, capacity: "128MiB" }),
     ).rejects.toThrow(/smaller than the volume's current 192 MiB/);
   });
 
   it("is replaced by a new volume (created first, auto-named) when the format changes", async () => {
-    const step = await engine.up("Volume", name, {
+    const step = await virtwire.up("Volume", name, {
       pool: pool.name,
       capacity: "192MiB",
       format: "qcow2",
@@ -212,21 +214,21 @@ describe("an empty Volume through its lifecycle", () => {
   it("is reported gone when deleted outside Pulumi", async () => {
     const { vol } = await lv.StorageVolLookupByKey({ key });
     await lv.StorageVolDelete({ vol, flags: 0 });
-    expect(await engine.refresh(name)).toBe("deleted");
+    expect(await virtwire.refresh(name)).toBe("deleted");
   });
 
   it("is deleted, and deleting it again succeeds", async () => {
-    await engine.up("Volume", name, { pool: pool.name, capacity: "1MiB" });
-    const { urn, id, inputs, outputs } = engine.engine.resource(engine.urn("Volume", name));
-    await engine.destroy(name);
+    await virtwire.up("Volume", name, { pool: pool.name, capacity: "1MiB" });
+    const { urn, id, inputs, outputs } = virtwire.engine.resource(virtwire.urn("Volume", name));
+    await virtwire.destroy(name);
     await expect(lv.StorageVolLookupByKey({ key: id })).rejects.toThrow(/no storage vol/);
-    await expect(engine.deleteAgain(urn, id, inputs, outputs)).resolves.toBeUndefined();
+    await expect(virtwire.deleteAgain(urn, id, inputs, outputs)).resolves.toBeUndefined();
   });
 
   it("with a fixed name, is replaced delete-first so the name is free", async () => {
     const fixed = uniqueName("fixed");
-    await engine.up("Volume", "fixed", { pool: pool.name, name: fixed, capacity: "1MiB" });
-    const step = await engine.up("Volume", "fixed", {
+    await virtwire.up("Volume", "fixed", { pool: pool.name, name: fixed, capacity: "1MiB" });
+    const step = await virtwire.up("Volume", "fixed", {
       pool: pool.name,
       name: fixed,
       capacity: "1MiB",
@@ -234,7 +236,7 @@ describe("an empty Volume through its lifecycle", () => {
     });
     expect(step.calls).toEqual(["check", "diff", "check", "delete", "create"]);
     expect(step.outputs).toMatchObject({ name: fixed, format: "qcow2" });
-    await engine.destroy("fixed");
+    await virtwire.destroy("fixed");
   });
 });
 
@@ -244,7 +246,7 @@ describe("uploads", () => {
     await sparseFile(image, 2 * GiB, [0, GiB, 2 * GiB - MiB]);
     const digest = await sha256File(image);
     const started = Date.now();
-    const step = await engine.up("Volume", "sparse", {
+    const step = await virtwire.up("Volume", "sparse", {
       pool: pool.name,
       source: { path: image, sha256: digest },
     });
@@ -256,14 +258,14 @@ describe("uploads", () => {
     process.stdout.write(
       `2 GiB sparse upload from a file: ${seconds.toFixed(1)} s, allocation ${step.outputs.allocation} bytes\n`,
     );
-    await engine.plugin.waitForOutput(/uploaded .*sparse\.img: 2 GiB in/);
-    await engine.destroy("sparse");
+    await virtwire.plugin.waitForOutput(/uploaded .*sparse\.img: 2 GiB in/);
+    await virtwire.destroy("sparse");
   });
 
   it("take a qcow2 image's format and virtual size, and grow it to a larger capacity", async () => {
     const image = join(dir, "cloud.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", image, "1G"]);
-    const step = await engine.up("Volume", "cloud", {
+    const step = await virtwire.up("Volume", "cloud", {
       pool: pool.name,
       source: { path: image },
       capacity: "3GiB",
@@ -275,7 +277,7 @@ describe("uploads", () => {
     expect(info).toMatchObject({ format: "qcow2", "virtual-size": 3 * GiB });
     expect(
       (
-        await engine.up("Volume", "cloud", {
+        await virtwire.up("Volume", "cloud", {
           pool: pool.name,
           source: { path: image },
           capacity: "3GiB",
@@ -284,7 +286,7 @@ describe("uploads", () => {
     ).toBe("same");
 
     // An overlay on it, by key and by pool and name.
-    const byKey = await engine.up("Volume", "root", {
+    const byKey = await virtwire.up("Volume", "root", {
       pool: pool.name,
       baseVolume: { key: step.outputs.key as string },
     });
@@ -293,7 +295,7 @@ describe("uploads", () => {
       capacity: 3 * GiB,
       backingStore: { path: step.outputs.path, format: "qcow2" },
     });
-    const byName = await engine.up("Volume", "root2", {
+    const byName = await virtwire.up("Volume", "root2", {
       pool: pool.name,
       baseVolume: { pool: pool.name, name: step.outputs.name as string },
       capacity: "10GiB",
@@ -302,20 +304,20 @@ describe("uploads", () => {
       capacity: 10 * GiB,
       backingStore: { path: step.outputs.path },
     });
-    await engine.destroy("root2");
-    await engine.destroy("root");
-    await engine.destroy("cloud");
+    await virtwire.destroy("root2");
+    await virtwire.destroy("root");
+    await virtwire.destroy("cloud");
   });
 
   it("of an ISO image stay raw to virtwire though libvirt calls them iso", async () => {
     const iso = join(dir, "seed.iso");
     await writeFile(iso, buildNoCloudIso({ userData: "#cloud-config\n" }).image);
     const args = { pool: pool.name, source: { path: iso }, format: "raw" };
-    const step = await engine.up("Volume", "iso", args);
+    const step = await virtwire.up("Volume", "iso", args);
     expect(step.outputs.format).toBe("iso");
-    expect((await engine.up("Volume", "iso", args)).step).toBe("same");
-    expect(await engine.refresh("iso")).toBe("same");
-    await engine.destroy("iso");
+    expect((await virtwire.up("Volume", "iso", args)).step).toBe("same");
+    expect(await virtwire.refresh("iso")).toBe("same");
+    await virtwire.destroy("iso");
   });
 
   it("stream from a URL (after a redirect), never logging the URL's credentials", async () => {
@@ -323,7 +325,7 @@ describe("uploads", () => {
     const digest = await sha256File(image);
     const url = `http://alice:hunter2@${baseUrl.slice(7)}/moved?token=s3cret`;
     const started = Date.now();
-    const step = await engine.up("Volume", "web", {
+    const step = await virtwire.up("Volume", "web", {
       pool: pool.name,
       source: { url, sha256: digest },
     });
@@ -331,31 +333,31 @@ describe("uploads", () => {
     process.stdout.write(`2 GiB sparse upload from a URL on loopback: ${seconds.toFixed(1)} s\n`);
     expect(step.outputs).toMatchObject({ capacity: 2 * GiB, contentSha256: digest });
     expect(step.outputs.allocation).toBeLessThan(16 * MiB);
-    await engine.plugin.waitForOutput("uploaded http://***@127.0.0.1");
-    await engine.plugin.quiet();
-    expect(engine.plugin.output).not.toMatch(/hunter2|s3cret/);
+    await virtwire.plugin.waitForOutput("uploaded http://***@127.0.0.1");
+    await virtwire.plugin.quiet();
+    expect(virtwire.plugin.output).not.toMatch(/hunter2|s3cret/);
 
     // The same content from another URL (a mirror, a new signed link) keeps the volume.
     const mirror = `${baseUrl}/files/sparse.img`;
-    const moved = await engine.up("Volume", "web", {
+    const moved = await virtwire.up("Volume", "web", {
       pool: pool.name,
       source: { url: mirror, sha256: digest },
     });
     expect(moved).toMatchObject({ step: "update", id: step.id });
     expect(moved.outputs.source).toEqual({ url: mirror, sha256: digest });
-    await engine.destroy("web");
+    await virtwire.destroy("web");
   });
 
   it("without Content-Length need a capacity, and then fill the volume", async () => {
     const small = join(dir, "small.img");
     await writeFile(small, randomBytes(3 * MiB));
     await expect(
-      engine.up("Volume", "chunked", {
+      virtwire.up("Volume", "chunked", {
         pool: pool.name,
         source: { url: `${baseUrl}/chunked/small.img` },
       }),
     ).rejects.toThrow(/was sent without Content-Length.*set capacity/);
-    const step = await engine.up("Volume", "chunked", {
+    const step = await virtwire.up("Volume", "chunked", {
       pool: pool.name,
       source: { url: `${baseUrl}/chunked/small.img` },
       capacity: "8MiB",
@@ -364,7 +366,7 @@ describe("uploads", () => {
       capacity: 8 * MiB,
       contentSha256: await sha256File(small),
     });
-    await engine.destroy("chunked");
+    await virtwire.destroy("chunked");
   });
 
   it("leave nothing behind on a wrong sha256, a 404, a missing file or a compressed image", async () => {
@@ -373,24 +375,24 @@ describe("uploads", () => {
     const actual = await sha256File(image);
     const wrong = "0".repeat(64);
     await expect(
-      engine.up("Volume", "bad", {
+      virtwire.up("Volume", "bad", {
         pool: pool.name,
         source: { url: `${baseUrl}/files/sparse.img`, sha256: wrong },
       }),
     ).rejects.toThrow(`does not match source.sha256: expected ${wrong}, got ${actual}`);
     await expect(
-      engine.up("Volume", "bad", {
+      virtwire.up("Volume", "bad", {
         pool: pool.name,
         source: { url: `${baseUrl}/files/missing.img` },
       }),
     ).rejects.toThrow(/files\/missing\.img failed: the server answered 404 Not Found/);
     await expect(
-      engine.up("Volume", "bad", { pool: pool.name, source: { path: join(dir, "missing.img") } }),
+      virtwire.up("Volume", "bad", { pool: pool.name, source: { path: join(dir, "missing.img") } }),
     ).rejects.toThrow(/cannot read source\.path .*missing\.img: ENOENT/);
     const gz = join(dir, "disk.img.gz");
     await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
     await expect(
-      engine.up("Volume", "bad", { pool: pool.name, source: { path: gz } }),
+      virtwire.up("Volume", "bad", { pool: pool.name, source: { path: gz } }),
     ).rejects.toThrow(/gzip-compressed.*gunzip it first/);
     expect(await volumeNames()).toEqual(before);
   });
@@ -402,19 +404,19 @@ describe("uploads", () => {
     const steps = await Promise.all(
       names.map((name, index) =>
         index % 2
-          ? engine.up("Volume", name, { pool: pool.name, source: { path: image } })
-          : engine.up("Volume", name, { pool: pool.name, capacity: "1GiB", format: "qcow2" }),
+          ? virtwire.up("Volume", name, { pool: pool.name, source: { path: image } })
+          : virtwire.up("Volume", name, { pool: pool.name, capacity: "1GiB", format: "qcow2" }),
       ),
     );
     for (const [index, step] of steps.entries()) {
       expect(step.outputs).toMatchObject({ format: "qcow2", capacity: (index % 2 ? 2 : 1) * GiB });
     }
-    await Promise.all(names.map((name) => engine.destroy(name)));
+    await Promise.all(names.map((name) => virtwire.destroy(name)));
   });
 
   it("fail clearly when the pool does not exist", async () => {
     await expect(
-      engine.up("Volume", "nopool", { pool: "vwtest-no-such-pool", capacity: "1MiB" }),
+      virtwire.up("Volume", "nopool", { pool: "vwtest-no-such-pool", capacity: "1MiB" }),
     ).rejects.toThrow('storage pool "vwtest-no-such-pool" does not exist');
   });
 });

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { schema } from "../sdk/schema";
 import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
 import type { CheckFailure } from "./resource";
+import { closest } from "./suggest";
 import { SIZE_HELP, parseSize } from "./units";
 
 /** The value Pulumi sends in preview for inputs not known yet. */
@@ -193,34 +194,4 @@ function show(value: unknown): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The candidate within edit distance 2 of `word`, if any: the "did you mean" hint. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

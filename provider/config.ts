@@ -21,6 +21,7 @@
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
  * that is set but empty is an error, as is an unknown key: nothing is silently ignored.
  */
+import { closest } from "./suggest";
 
 /** The settings of one host: at the top level (the default host) and in each virtwire:hosts entry. */
 export const HOST_KEYS = [
@@ -255,27 +256,8 @@ function emptyError(key: string): ConfigError {
 
 /** ` (did you mean "x"?)` for a key one or two edits (or only the case) away from a known one. */
 function suggest(key: string, known: readonly string[]): string {
-  const lower = key.toLowerCase();
-  const close = known.find(
-    (k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= 2,
-  );
+  const close = closest(key, known);
   return close ? ` (did you mean "${close}"?)` : "";
-}
-
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** The settings of a resource's `host` input (undefined: the default host). */

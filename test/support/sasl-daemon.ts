@@ -2,8 +2,8 @@
  * A private libvirtd that demands SASL, for the authentication tests; the shared test bed daemon
  * (auth none) is never touched.
  *
- * Like private-daemon.ts it runs as an unprivileged system user (`vwsasl`, created on first use),
- * so libvirtd starts in session mode with every directory in a temp dir of its own. Its config
+ * A session daemon (session-daemon.ts) like private-daemon.ts, run as the unprivileged system user
+ * `vwsasl` with every directory in a temp dir of its own. Its config
  * (`libvirtd -f`) sets `auth_unix_rw = "sasl"`, and with `listen` also a TLS listener
  * (`auth_tls = "sasl"`, the test bed's server certificate from /run/virtwire-testbed/pki) and a
  * plain TCP one (`auth_tcp = "sasl"`) on free ports of 127.0.0.1 — inside the network namespace
@@ -21,29 +21,16 @@
  * The daemon logs its RPC dispatch at debug level (`log_filters = "1:remote 1:rpc 3:*"`), so
  * tests can prove from the server side which SASL steps arrived.
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  chownSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chownSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { Server, Socket, createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PacketDecoder } from "../../rpc/protocol/packet";
+import { Account, SessionDaemon, accepts, readIfExists } from "./session-daemon";
 
 export const SASL_DAEMON_USER = "vwsasl";
 const TESTBED_PKI = process.env.VIRTWIRE_TLS_PKI ?? "/run/virtwire-testbed/pki";
-const START_TIMEOUT_MS = 30_000;
 
 export interface SaslDaemonOptions {
   /** The `mech_list` of the daemon's SASL config (default `["scram-sha-256"]`). */
@@ -52,56 +39,26 @@ export interface SaslDaemonOptions {
   listen?: boolean;
 }
 
-interface Account {
-  uid: number;
-  gid: number;
-}
-
-function ensureAccount(name: string): Account {
-  const lookup = (): Account | undefined => {
-    try {
-      const entry = execFileSync("getent", ["passwd", name], { encoding: "utf8" }).split(":");
-      return { uid: Number(entry[2]), gid: Number(entry[3]) };
-    } catch {
-      return undefined;
-    }
-  };
-  const existing = lookup();
-  if (existing) return existing;
-  execFileSync("useradd", [
-    ...["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"],
-    ...["--shell", "/usr/sbin/nologin", name],
-  ]);
-  const created = lookup();
-  if (!created) throw new Error(`useradd did not create user ${name}`);
-  return created;
-}
-
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-export class SaslDaemon {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-
+export class SaslDaemon extends SessionDaemon {
   private constructor(
-    readonly dir: string,
+    dir: string,
+    account: Account,
     /** The SASL user made for this daemon, and its generated password. */
     readonly username: string,
     readonly password: string,
     readonly mechanisms: string[],
     readonly ports: { tls: number; tcp: number } | undefined,
-  ) {}
+  ) {
+    super(dir, account, "SASL libvirtd");
+  }
 
   static async start(options: SaslDaemonOptions = {}): Promise<SaslDaemon> {
-    const account = ensureAccount(SASL_DAEMON_USER);
-    const dir = mkdtempSync(join(tmpdir(), "vwtest-sasl-"));
+    const { dir, account } = SessionDaemon.prepare(SASL_DAEMON_USER, "vwtest-sasl-");
     const mechanisms = options.mechanisms ?? ["scram-sha-256"];
     const ports = options.listen ? { tls: await freePort(), tcp: await freePort() } : undefined;
     const daemon = new SaslDaemon(
       dir,
+      account,
       `vwtest-${randomBytes(3).toString("hex")}`,
       randomBytes(18).toString("base64url"),
       mechanisms,
@@ -109,17 +66,13 @@ export class SaslDaemon {
     );
     daemon.writeFiles();
     chownTree(dir, account);
-    await daemon.launch(account);
+    await daemon.launchSasl();
     return daemon;
-  }
-
-  get socketPath(): string {
-    return join(this.dir, "run", "libvirt", "libvirt-sock");
   }
 
   /** The unix socket (secure: SCRAM and PLAIN allowed). */
   get unixUri(): string {
-    return `qemu:///session?socket=${this.socketPath}`;
+    return this.uri;
   }
 
   /** TLS with the test bed's client certificate (pkipath=). */
@@ -133,12 +86,8 @@ export class SaslDaemon {
   }
 
   /** The daemon's log: its debug lines for RPC dispatch and SASL, and its stderr. */
-  get log(): string {
-    return ["libvirtd.log", "libvirtd.out"]
-      .map((name) => join(this.dir, name))
-      .filter((file) => existsSync(file))
-      .map((file) => readFileSync(file, "utf8"))
-      .join("");
+  override get log(): string {
+    return readIfExists(join(this.dir, "libvirtd.log")) + super.log;
   }
 
   /** How many AUTH_SASL_START calls the daemon dispatched so far (from its log). */
@@ -156,15 +105,6 @@ export class SaslDaemon {
       { mode: 0o600 },
     );
     return file;
-  }
-
-  async dispose(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await this.exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private get listening(): { tls: number; tcp: number } {
@@ -219,46 +159,18 @@ export class SaslDaemon {
     writeFileSync(join(this.dir, "libvirtd.conf"), `${lines.join("\n")}\n`);
   }
 
-  private async launch(account: Account): Promise<void> {
-    const out = openSync(join(this.dir, "libvirtd.out"), "a");
+  private async launchSasl(): Promise<void> {
     const args = ["-f", join(this.dir, "libvirtd.conf"), ...(this.ports ? ["--listen"] : [])];
-    const child = spawn("libvirtd", args, {
-      cwd: this.dir,
-      uid: account.uid,
-      gid: account.gid,
-      env: {
-        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        HOME: this.dir,
-        XDG_RUNTIME_DIR: join(this.dir, "run"),
-        XDG_CONFIG_HOME: join(this.dir, "config"),
-        XDG_CACHE_HOME: join(this.dir, "cache"),
-        XDG_DATA_HOME: join(this.dir, "data"),
-        SASL_CONF_PATH: join(this.dir, "sasl2"),
-      },
-      stdio: ["ignore", out, out],
-    });
-    closeSync(out);
-    this.child = child;
-    running.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", () => {
-        running.delete(child);
-        resolve();
-      }),
+    const ports = this.ports;
+    await this.launch(
+      args,
+      { SASL_CONF_PATH: join(this.dir, "sasl2") },
+      async () =>
+        (await accepts({ path: this.socketPath })) &&
+        (!ports ||
+          ((await accepts({ host: "127.0.0.1", port: ports.tls })) &&
+            (await accepts({ host: "127.0.0.1", port: ports.tcp })))),
     );
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const ready = async () =>
-      (await accepts({ path: this.socketPath })) &&
-      (!this.ports ||
-        ((await accepts({ host: "127.0.0.1", port: this.ports.tls })) &&
-          (await accepts({ host: "127.0.0.1", port: this.ports.tcp }))));
-    while (!(await ready())) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`the SASL libvirtd exited during start-up:\n${this.log}`);
-      }
-      if (Date.now() > deadline) throw new Error(`the SASL libvirtd did not listen:\n${this.log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 }
 
@@ -269,17 +181,6 @@ function chownTree(path: string, account: Account): void {
     if (entry.isDirectory()) chownTree(full, account);
     else chownSync(full, account.uid, account.gid);
   }
-}
-
-function accepts(target: { path: string } | { host: string; port: number }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(target as never);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 function freePort(): Promise<number> {

@@ -16,10 +16,10 @@ import { deepEqual } from "../../provider/diff";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
 import {
-  createVolume,
-  deleteVolume,
-  findVolume,
-  removeHalfMade,
+  createFilledVolume,
+  deleteVolumeByKey,
+  existingVolume,
+  lookupVolume,
   runningPool,
 } from "../volume/storage";
 import { buildVolumeXml } from "../volume/xml";
@@ -64,44 +64,31 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
     const pool = await runningPool(lv, inputs.pool);
     const { image, instanceId } = buildNoCloudIso(seedOf(inputs));
     const name = diskName(inputs)!;
-    const vol = await createVolume(
-      lv,
-      pool,
-      buildVolumeXml({ name, capacity: image.length, format: "raw" }),
+    const volume = {
+      xml: buildVolumeXml({ name, capacity: image.length, format: "raw" }),
       name,
-      inputs.name
+      hint: inputs.name
         ? ""
         : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
-    );
-    try {
+    };
+    return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       await uploadVolume(lv, vol, once(image), { sparse: true });
       return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
-    } catch (error) {
-      await removeHalfMade(lv, vol, ctx);
-      throw error;
-    }
+    });
   },
 
   async read(id, props, ctx) {
-    const lv = await ctx.connect(props.host);
-    const vol = await findVolume(lv, id, props.pool);
+    const { lv, vol } = await lookupVolume(id, props, ctx);
     return vol && describe(lv, vol, props, props.instanceId);
   },
 
   // diff replaces the disk on every change, so an update only reports the disk as it is.
   async update(id, olds, news, ctx) {
-    const lv = await ctx.connect(news.host);
-    const vol = await findVolume(lv, id, news.pool);
-    if (!vol)
-      throw new Error(`cloud-init disk ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    const { lv, vol } = await existingVolume(id, news, ctx, `cloud-init disk ${olds.name}`);
     return describe(lv, vol, news, olds.instanceId);
   },
 
-  async delete(id, props, ctx) {
-    const lv = await ctx.connect(props.host);
-    const vol = await findVolume(lv, id, props.pool);
-    if (vol) await deleteVolume(lv, vol);
-  },
+  delete: deleteVolumeByKey,
 };
 
 function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {

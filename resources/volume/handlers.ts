@@ -12,11 +12,11 @@ import { detectImageFormat } from "./image-format";
 import { checkVolume, diffVolume, shrinkMessage } from "./rules";
 import { openContentSource } from "./source";
 import {
-  createVolume,
-  deleteVolume,
-  findVolume,
+  createFilledVolume,
+  deleteVolumeByKey,
+  existingVolume,
+  lookupVolume,
   refreshPool,
-  removeHalfMade,
   runningPool,
 } from "./storage";
 import { uploadContent } from "./upload";
@@ -41,25 +41,20 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
           capacity: parseSize(inputs.capacity)!,
           format: inputs.format ?? "raw",
         };
-    const vol = await createVolume(lv, pool, buildVolumeXml(spec), spec.name);
-    try {
-      return { id: vol.key, outs: await describe(lv, vol, inputs) };
-    } catch (error) {
-      await removeHalfMade(lv, vol, ctx);
-      throw error;
-    }
+    const volume = { xml: buildVolumeXml(spec), name: spec.name };
+    return createFilledVolume(lv, pool, volume, ctx, async (vol) => ({
+      id: vol.key,
+      outs: await describe(lv, vol, inputs),
+    }));
   },
 
   async read(id, props, ctx) {
-    const lv = await ctx.connect(props.host);
-    const vol = await findVolume(lv, id, props.pool);
+    const { lv, vol } = await lookupVolume(id, props, ctx);
     return vol && describe(lv, vol, props);
   },
 
   async update(id, olds, news, ctx) {
-    const lv = await ctx.connect(news.host);
-    const vol = await findVolume(lv, id, news.pool);
-    if (!vol) throw new Error(`volume ${olds.name} (${id}) no longer exists; run pulumi refresh`);
+    const { lv, vol } = await existingVolume(id, news, ctx, `volume ${olds.name}`);
     const wanted = parseSize(news.capacity);
     if (wanted !== undefined) {
       const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
@@ -74,11 +69,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
     return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
   },
 
-  async delete(id, props, ctx) {
-    const lv = await ctx.connect(props.host);
-    const vol = await findVolume(lv, id, props.pool);
-    if (vol) await deleteVolume(lv, vol);
-  },
+  delete: deleteVolumeByKey,
 };
 
 /**
@@ -117,13 +108,8 @@ async function createFromSource(
     }
     if (fileSize === 0) throw new Error(`${content.label} is empty`);
 
-    const vol = await createVolume(
-      lv,
-      pool,
-      buildVolumeXml({ name, capacity: fileSize, format: "raw" }),
-      name,
-    );
-    try {
+    const volume = { xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }), name };
+    return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
         log: ctx.log,
         sha256: inputs.source!.sha256,
@@ -139,10 +125,7 @@ async function createFromSource(
         id: vol.key,
         outs: await describe(lv, vol, { ...inputs, contentSha256: uploaded.sha256 }),
       };
-    } catch (error) {
-      await removeHalfMade(lv, vol, ctx);
-      throw error;
-    }
+    });
   } finally {
     await content.close();
   }

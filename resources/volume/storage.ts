@@ -1,8 +1,8 @@
 /**
- * Storage calls shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
- * volume by key (telling "gone" from "its pool is stopped"), creating one with a message users can
- * act on when the name is taken, refreshing a pool while other volumes are being built, and
- * removing a half-made volume.
+ * Storage steps shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
+ * volume by key (telling "gone" from "its pool is stopped"), creating and filling one (with a
+ * message users can act on when the name is taken, and the half-made volume removed on failure),
+ * refreshing a pool while other volumes are being built, and deleting one that may be gone.
  */
 import {
   ErrorCode,
@@ -15,6 +15,12 @@ import {
   isNotFound,
 } from "../../rpc";
 import type { ResourceContext } from "../../provider/resource";
+
+/** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
+export interface VolumePlace {
+  host?: string;
+  pool: string;
+}
 
 /** How long a pool refresh waits for other volumes being built in the pool. */
 const REFRESH_PATIENCE_MS = 120_000;
@@ -60,6 +66,38 @@ export async function findVolume(
   }
 }
 
+/** The connection to the resource's host and its volume with key `id` (undefined: gone). */
+export async function lookupVolume(
+  id: string,
+  place: VolumePlace,
+  ctx: ResourceContext,
+): Promise<{ lv: Libvirt; vol: RemoteNonnullStorageVol | undefined }> {
+  const lv = await ctx.connect(place.host);
+  return { lv, vol: await findVolume(lv, id, place.pool) };
+}
+
+/** As lookupVolume, for an update: the volume must still exist; `what` names it for the user. */
+export async function existingVolume(
+  id: string,
+  place: VolumePlace,
+  ctx: ResourceContext,
+  what: string,
+): Promise<{ lv: Libvirt; vol: RemoteNonnullStorageVol }> {
+  const { lv, vol } = await lookupVolume(id, place, ctx);
+  if (!vol) throw new Error(`${what} (${id}) no longer exists; run pulumi refresh`);
+  return { lv, vol };
+}
+
+/** The delete handler: removes the volume with key `id`; one that is already gone is fine. */
+export async function deleteVolumeByKey(
+  id: string,
+  place: VolumePlace,
+  ctx: ResourceContext,
+): Promise<void> {
+  const { lv, vol } = await lookupVolume(id, place, ctx);
+  if (vol) await deleteVolume(lv, vol);
+}
+
 async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Promise<void> {
   let pool: RemoteNonnullStoragePool;
   try {
@@ -75,8 +113,28 @@ async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Pro
   }
 }
 
+/**
+ * Creates a volume from `volume.xml` and runs `fill` on it; when filling fails, the volume is
+ * removed again before the error goes on.
+ */
+export async function createFilledVolume<T>(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  volume: { xml: string; name: string; hint?: string },
+  ctx: ResourceContext,
+  fill: (vol: RemoteNonnullStorageVol) => Promise<T>,
+): Promise<T> {
+  const vol = await createVolume(lv, pool, volume.xml, volume.name, volume.hint);
+  try {
+    return await fill(vol);
+  } catch (error) {
+    await removeHalfMade(lv, vol, ctx);
+    throw error;
+  }
+}
+
 /** STORAGE_VOL_CREATE_XML, with a useful message when the name is taken. */
-export async function createVolume(
+async function createVolume(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
   xml: string,
@@ -121,7 +179,7 @@ export async function refreshPool(
 }
 
 /** Removes a volume this create made before it failed; a failure to do so is reported, not thrown. */
-export async function removeHalfMade(
+async function removeHalfMade(
   lv: Libvirt,
   vol: RemoteNonnullStorageVol,
   ctx: ResourceContext,
@@ -137,7 +195,7 @@ export async function removeHalfMade(
 }
 
 /** Deletes a volume; one that is already gone is not an error. */
-export async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<void> {
+async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<void> {
   try {
     await lv.StorageVolDelete({ vol, flags: 0 });
   } catch (error) {

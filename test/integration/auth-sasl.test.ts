@@ -4,17 +4,13 @@
  * over the unix socket, TLS, plain TCP and a TCP relay. Runs inside the test bed's namespace:
  * `ip netns exec virtwire npx jest test/integration/auth-sasl --selectProjects integration`.
  */
-import {
-  AuthError,
-  Libvirt,
-  callbackCredentials,
-  staticCredentials,
-} from "../../rpc";
+import { AuthError, Libvirt, callbackCredentials, staticCredentials } from "../../rpc";
 import type { ConnectOptions } from "../../rpc";
 import { readSettings } from "../../provider/config";
 import { ConnectionCache, connectionFor } from "../../provider/connections";
 import { SaslDaemon, spiedUnixSocket, startTcpRelay } from "../support/sasl-daemon";
 import { pkiFile } from "../support/tls";
+import { connectFailure } from "../support/transport-checks";
 
 const AUTH_LIST = 66;
 const AUTH_SASL_INIT = 67;
@@ -53,19 +49,6 @@ async function hostname(uri: string, options: ConnectOptions): Promise<string> {
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    (value) => value,
-    (error: unknown) => error,
-  );
-  if (result instanceof Libvirt) {
-    await result.close();
-    throw new Error("the connection was expected to fail");
-  }
-  expect(result).toBeInstanceOf(Error);
-  return result as Error;
-}
-
 /** Whatever went wrong, no secret is shown. */
 function expectNoSecret(error: Error, ...secrets: string[]): void {
   for (const text of [
@@ -89,7 +72,7 @@ describe.each([
 
   it("fails with a wrong password: a clear AuthError without the password", async () => {
     const wrong = `wrong-${scram.password}`;
-    const error = await failure(hostname(uri(), login(scram, wrong)));
+    const error = await connectFailure(hostname(uri(), login(scram, wrong)));
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toMatch(
       /^SASL SCRAM-SHA-256 authentication failed: authentication failed/,
@@ -100,7 +83,7 @@ describe.each([
   it("fails before AUTH_SASL_START when a callback answers with an empty passphrase", async () => {
     const starts = scram.saslStarts();
     const callback = callbackCredentials(() => [scram.username, ""], "the application's callback");
-    const error = await failure(hostname(uri(), { credentials: [callback] }));
+    const error = await connectFailure(hostname(uri(), { credentials: [callback] }));
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toBe(
       `the credential source "the application's callback" reported success but left the password ("Password for ${uri().includes("tls") ? "127.0.0.1" : "localhost"}") empty; nothing was sent to the server`,
@@ -120,7 +103,7 @@ describe("SASL on the unix socket, seen from the client's side", () => {
   it("sends only AUTH_LIST and AUTH_SASL_INIT when the passphrase is empty", async () => {
     const { socket, spy } = await spiedUnixSocket(scram.socketPath);
     const callback = callbackCredentials(() => [scram.username, ""]);
-    const error = await failure(
+    const error = await connectFailure(
       Libvirt.connect(scram.unixUri, { transport: socket, credentials: [callback] }),
     );
     expect(error.message).toMatch(/left the password .* empty; nothing was sent to the server$/);
@@ -189,7 +172,7 @@ describe("SASL credentials from the provider's settings", () => {
 
   it("names every source it asked when none has the credentials", async () => {
     const { uri, options } = connectionFor({ name: "default", uri: scram.unixUri }, CLEAN_ENV);
-    const error = await failure(hostname(uri, options));
+    const error = await connectFailure(hostname(uri, options));
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toBe(
       "no credential source could supply the user name and password for libvirt on localhost (asked: stack config (virtwire:username, virtwire:password), stack config (virtwire:sshPassword), environment (VIRTWIRE_USERNAME, VIRTWIRE_PASSWORD))",
@@ -202,7 +185,7 @@ describe("SASL credentials from the provider's settings", () => {
       { name: "default", uri: scram.unixUri, username: scram.username, password: wrong },
       CLEAN_ENV,
     );
-    const error = await failure(hostname(uri, options));
+    const error = await connectFailure(hostname(uri, options));
     expect(error).toBeInstanceOf(AuthError);
     expectNoSecret(error, wrong, scram.password);
   });
@@ -211,9 +194,11 @@ describe("SASL credentials from the provider's settings", () => {
 describe("SASL without encryption", () => {
   it("gets no mechanism from libvirtd on plain TCP (it demands a security layer)", async () => {
     const starts = scram.saslStarts();
-    const error = await failure(hostname(scram.tcpUri, login(scram)));
+    const error = await connectFailure(hostname(scram.tcpUri, login(scram)));
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.message).toMatch(/^the server could not start SASL authentication: .*authentication failed/);
+    expect(error.message).toMatch(
+      /^the server could not start SASL authentication: .*authentication failed/,
+    );
     expect(scram.log).toContain("no SASL mechanisms are available");
     expect(scram.saslStarts()).toBe(starts);
   });
@@ -228,7 +213,7 @@ describe("SASL without encryption", () => {
     try {
       for (const query of ["", "?auth=sasl.PLAIN"]) {
         const uri = `qemu+tcp://127.0.0.1:${relay.port}/session${query}`;
-        const error = await failure(hostname(uri, login(plain)));
+        const error = await connectFailure(hostname(uri, login(plain)));
         expect(error).toBeInstanceOf(AuthError);
         expect(error.message).toBe(
           "SASL PLAIN would send the password in clear over an unencrypted channel; use TLS, SSH or the unix socket, or enable scram-sha-256 on the daemon",
@@ -241,7 +226,7 @@ describe("SASL without encryption", () => {
   });
 
   it("explains that DIGEST-MD5 is not supported, before sending anything", async () => {
-    const error = await failure(hostname(digest.unixUri, login(digest)));
+    const error = await connectFailure(hostname(digest.unixUri, login(digest)));
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toBe(
       "the server offers SASL mechanisms DIGEST-MD5, none of which virtwire can use (DIGEST-MD5 is deprecated (RFC 6331) and not supported by virtwire); add scram-sha-256 to mech_list in the daemon's /etc/sasl2/libvirt.conf",

@@ -12,7 +12,7 @@ import { Libvirt, RemoteNonnullStoragePool, downloadVolume } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import { isSecret, secret } from "../support/pulumi-wire";
 import { VirtwireEngine } from "../support/virtwire-engine";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 
 let lv: Libvirt;
 let pool: RemoteNonnullStoragePool;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "vwtest-cidata-"));
   const target = await mkdtemp(join(dir, "pool-"));
   ({ pool } = await lv.StoragePoolCreateXML({
-    xml: `<pool type="dir"><name>${uniqueName("cipool")}</name><target><path>${target}</path></target></pool>`,
+    xml: dirPoolXml(uniqueName("cipool"), target),
     flags: 0,
   }));
   virtwire = await VirtwireEngine.start();
@@ -51,11 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await virtwire?.close();
-  if (pool) {
-    const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
-    for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
-    await lv.StoragePoolDestroy({ pool }).catch(() => undefined);
-  }
+  if (pool) await removePool(lv, pool);
   await lv?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -17,10 +17,9 @@ import { gzipSync } from "node:zlib";
 import { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { DomainCreateFlags } from "../../rpc/protocol/remote";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
+import { GUEST_INITRD, guestDomainXml, waitForConsole } from "../support/guest";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
-const KERNEL = process.env.VIRTWIRE_GUEST_KERNEL ?? "/var/cache/virtwire/guest/vmlinuz";
-const INITRD = process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
 const run = promisify(execFile);
 
 const seed = {
@@ -48,17 +47,6 @@ async function tool(command: string, args: string[], debianPackage: string): Pro
       throw new Error(`${command} is missing: install the Debian package ${debianPackage}`);
     }
     throw error;
-  }
-}
-
-/** Polls `probe` every 250 ms until it returns a value other than undefined. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
@@ -187,32 +175,20 @@ describe("the NoCloud seed image read by real readers", () => {
     async function boot(purpose: string, initrd: string): Promise<string> {
       const name = uniqueName(purpose);
       const serialLog = join(scratch, `${name}.log`);
-      const xml = `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><kernel>${KERNEL}</kernel><initrd>${initrd}</initrd>
-    <cmdline>console=ttyS0</cmdline></os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='file'><source path='${serialLog}'/></serial>
-    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/>
-      <source file='${isoPath}'/><target dev='sda' bus='sata'/><readonly/></disk>
-  </devices>
-</domain>`;
+      const devices = `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>
+      <source file='${isoPath}'/><target dev='sda' bus='sata'/><readonly/></disk>`;
+      const xml = guestDomainXml(name, { serialLog, initrd, devices });
       const { dom } = await lv.DomainCreateXML({ xml_desc: xml, flags: DomainCreateFlags.NONE });
       started.push(dom);
       return serialLog;
     }
 
-    const logOnceItHas = (serialLog: string, marker: RegExp) =>
-      waitFor(`${marker} in ${serialLog}`, async () => {
-        const log = await readFile(serialLog, "utf8").catch(() => "");
-        return marker.test(log) ? log : undefined;
-      });
+    /** The whole console log once it shows `marker`. */
+    const logOnceItHas = async (serialLog: string, marker: RegExp) =>
+      (await waitForConsole(serialLog, marker, 90_000)).input!;
 
     it("the test bed's /init mounts it by its cidata label and prints our instance-id", async () => {
-      const serialLog = await boot("cidata", INITRD);
+      const serialLog = await boot("cidata", GUEST_INITRD);
       const log = await logOnceItHas(serialLog, /VIRTWIRE-GUEST: (ready|no cidata)/);
       expect(log).toMatch(/^VIRTWIRE-GUEST: cidata \/dev\/sr0\r?$/m);
       expect(log).toContain(`VIRTWIRE-INSTANCE-ID: ${instanceId}`);
@@ -221,7 +197,7 @@ describe("the NoCloud seed image read by real readers", () => {
     it("the guest kernel shows the Rock Ridge names and modes and the exact contents", async () => {
       // The kernel unpacks concatenated initramfs archives in order, later files replacing earlier
       // ones; each archive starts at a multiple of 4 bytes.
-      const base = await readFile(INITRD);
+      const base = await readFile(GUEST_INITRD);
       const init = cpioNewc([{ name: "init", mode: 0o100755, data: Buffer.from(LISTING_INIT) }]);
       const initrd = join(scratch, "listing-initrd.gz");
       await writeFile(

@@ -1,4 +1,3 @@
-import { randomBytes, randomInt } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,68 +26,38 @@ import {
   DomainXMLFlags,
   IPAddrType,
 } from "../../rpc/protocol/remote";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { guestDomainXml } from "../support/guest";
+import { rejection, waitFor } from "../support/promises";
+import {
+  connectTestbed,
+  isolatedNetworkXml,
+  randomMac,
+  randomSubnet,
+  uniqueName,
+} from "../support/testbed";
 
-const KERNEL = process.env.VIRTWIRE_GUEST_KERNEL ?? "/var/cache/virtwire/guest/vmlinuz";
-const INITRD = process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
 const MiB = 1024n;
 
 // Guests boot under TCG on two cores; starting and destroying one takes seconds.
 jest.setTimeout(60_000);
 
-interface GuestOptions {
-  memoryMiB: number;
-  /** Direct kernel boot of the test guest; without it the guest sits in the BIOS. */
-  boot?: { serialLog: string; network: string; mac: string; disk: string };
-}
-
-function guestXml(name: string, { memoryMiB, boot }: GuestOptions): string {
-  const os = boot
-    ? `<kernel>${KERNEL}</kernel><initrd>${INITRD}</initrd><cmdline>console=ttyS0</cmdline>`
-    : "";
-  const devices = boot
-    ? `<serial type='file'><source path='${boot.serialLog}'/></serial>
-    <interface type='network'><source network='${boot.network}'/><mac address='${boot.mac}'/>
-      <model type='virtio'/></interface>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-      <source file='${boot.disk}'/><target dev='vdb' bus='virtio'/></disk>`
-    : "";
+/** A guest without a kernel to boot: it sits in the BIOS, ignoring the power button. */
+function idleGuestXml(name: string): string {
   return `<domain type='qemu'>
   <name>${name}</name>
-  <memory unit='MiB'>${memoryMiB}</memory>
+  <memory unit='MiB'>64</memory>
   <vcpu current='1'>2</vcpu>
-  <os><type arch='x86_64'>hvm</type>${os}</os>
+  <os><type arch='x86_64'>hvm</type></os>
   <features><acpi/></features>
-  <devices>${devices}</devices>
+  <devices></devices>
 </domain>`;
-}
-
-/** The error a call fails with; fails the test if the call succeeds. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
-
-/** Polls `probe` every 250 ms until it returns a value other than undefined. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe("the domain procedures against the test bed daemon", () => {
   let lv: Libvirt;
   let scratch: string;
   const netName = uniqueName("domnet");
-  const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+  const subnet = randomSubnet();
   const created: string[] = [];
   const name = (purpose: string) => {
     const unique = uniqueName(purpose);
@@ -99,11 +68,7 @@ describe("the domain procedures against the test bed daemon", () => {
   beforeAll(async () => {
     lv = await connectTestbed();
     scratch = await mkdtemp(join(tmpdir(), "vwtest-domain-"));
-    await lv.NetworkCreateXML({
-      xml: `<network><name>${netName}</name>
-        <ip address='${subnet}.1' netmask='255.255.255.0'>
-          <dhcp><range start='${subnet}.100' end='${subnet}.199'/></dhcp></ip></network>`,
-    });
+    await lv.NetworkCreateXML({ xml: isolatedNetworkXml(netName, subnet) });
   });
 
   afterAll(async () => {
@@ -129,9 +94,7 @@ describe("the domain procedures against the test bed daemon", () => {
 
   describe("a persistent guest that boots the test kernel", () => {
     const domName = name("guest");
-    const mac = `52:54:00:${randomBytes(3)
-      .toString("hex")
-      .replace(/(..)(?!$)/g, "$1:")}`;
+    const mac = randomMac();
     let serialLog: string;
     let dom: RemoteNonnullDomain;
     /** Waits until the guest has taken its `count`-th DHCP lease since the domain started. */
@@ -146,8 +109,16 @@ describe("the domain procedures against the test bed daemon", () => {
       serialLog = join(scratch, "serial.log");
       const disk = join(scratch, "vdb.img");
       await writeFile(disk, Buffer.alloc(1024 * 1024));
-      const boot = { serialLog, network: netName, mac, disk };
-      ({ dom } = await lv.DomainDefineXML({ xml: guestXml(domName, { memoryMiB: 128, boot }) }));
+      const devices = `<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+      <source file='${disk}'/><target dev='vdb' bus='virtio'/></disk>`;
+      const xml = guestDomainXml(domName, {
+        serialLog,
+        network: netName,
+        mac,
+        maxVcpus: 2,
+        devices,
+      });
+      ({ dom } = await lv.DomainDefineXML({ xml }));
       expect(dom).toMatchObject({ name: domName, id: -1 });
       await expect(lv.DomainLookupByName({ name: domName })).resolves.toEqual({ dom });
       await expect(lv.DomainLookupByUUID({ uuid: dom.uuid })).resolves.toEqual({ dom });
@@ -353,7 +324,7 @@ describe("the domain procedures against the test bed daemon", () => {
   });
 
   it("runs a transient guest that ignores the power button until destroyed", async () => {
-    const xml = guestXml(name("transient"), { memoryMiB: 64 });
+    const xml = idleGuestXml(name("transient"));
     const { dom } = await lv.DomainCreateXML({ xml_desc: xml, flags: DomainCreateFlags.NONE });
     await expect(lv.DomainIsPersistent({ dom })).resolves.toEqual({ persistent: 0 });
     await lv.DomainShutdownFlags({ dom, flags: DomainShutdownFlags.ACPI_POWER_BTN });
@@ -363,7 +334,7 @@ describe("the domain procedures against the test bed daemon", () => {
   });
 
   it("defines with schema validation, and refuses invalid XML", async () => {
-    const xml = guestXml(name("valid"), { memoryMiB: 64 });
+    const xml = idleGuestXml(name("valid"));
     const { dom } = await lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE });
     const { xml: inactive } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
     expect(inactive).toContain(`<name>${dom.name}</name>`);

@@ -3,6 +3,7 @@
  * as a SATA CD-ROM the guest reads (and a new seed applied with a restart), a vCPU hot-plugged,
  * the guest agent's diagnosis, and a UEFI domain with an XML patch defined shut off.
  */
+import { randomInt } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import type { DomainInputs } from "../../sdk/types";
 import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, isolatedNetworkXml, uniqueName } from "../support/testbed";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
@@ -104,7 +105,7 @@ it("says the guest agent did not answer when addresses must come from it", async
   const name = uniqueName("agent");
   const net = uniqueName("agent");
   await lv.NetworkCreateXML({
-    xml: `<network><name>${net}</name><ip address='10.254.${Math.floor(Math.random() * 250)}.1' netmask='255.255.255.0'/></network>`,
+    xml: isolatedNetworkXml(net, `10.254.${randomInt(0, 250)}`, { dhcp: false }),
   });
   try {
     const error = await up(

@@ -4,7 +4,6 @@
  * with DHCP, its address as an output, and each kind of change classified and applied as
  * documented, with no diff afterwards. One guest at a time, 128 MiB.
  */
-import { randomInt } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,13 @@ import type { DomainInputs } from "../../sdk/types";
 import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import {
+  connectTestbed,
+  dirPoolXml,
+  isolatedNetworkXml,
+  randomSubnet,
+  uniqueName,
+} from "../support/testbed";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
@@ -28,19 +33,15 @@ let engine: Engine;
 let scratch: string;
 const netName = uniqueName("domres");
 const poolName = uniqueName("domres");
-const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+const subnet = randomSubnet();
 
 beforeAll(async () => {
   [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
   engine = virtwire.engine;
   scratch = await mkdtemp(join(tmpdir(), "vwtest-domres-"));
-  await lv.NetworkCreateXML({
-    xml: `<network><name>${netName}</name>
-      <ip address='${subnet}.1' netmask='255.255.255.0'>
-        <dhcp><range start='${subnet}.100' end='${subnet}.199'/></dhcp></ip></network>`,
-  });
+  await lv.NetworkCreateXML({ xml: isolatedNetworkXml(netName, subnet) });
   const { pool } = await lv.StoragePoolCreateXML({
-    xml: `<pool type='dir'><name>${poolName}</name><target><path>${scratch}</path></target></pool>`,
+    xml: dirPoolXml(poolName, scratch),
     flags: 0,
   });
   await lv.StorageVolCreateXML({
@@ -294,9 +295,8 @@ describe("a Domain that cannot be made", () => {
   it("fails with a diagnosis when no address can come, and is removed", async () => {
     const name = uniqueName("nodhcp");
     const bare = uniqueName("nodhcp");
-    const octets = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
     await lv.NetworkCreateXML({
-      xml: `<network><name>${bare}</name><ip address='${octets}.1' netmask='255.255.255.0'/></network>`,
+      xml: isolatedNetworkXml(bare, randomSubnet(), { dhcp: false }),
     });
     try {
       const error = await up(

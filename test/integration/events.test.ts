@@ -11,7 +11,7 @@ import { EventOf, Libvirt, RemoteProgram, parseLibvirtUri } from "../../rpc";
 import { MessageType } from "../../rpc/protocol/header";
 import { PacketDecoder } from "../../rpc/protocol/packet";
 import { dialUnix, systemSocketPath } from "../../rpc/transport/unix";
-import { TEST_URI, uniqueName } from "../support/testbed";
+import { TEST_URI, dirPoolXml, uniqueName } from "../support/testbed";
 
 const EVENT_TIMEOUT_MS = 30_000;
 
@@ -221,7 +221,7 @@ describe("events from the test bed daemon", () => {
         await lv.events.onStoragePoolRefresh(refreshed.handler),
       ];
       const target = join(scratch, "pool");
-      const xml = `<pool type='dir'><name>${name}</name><target><path>${target}</path></target></pool>`;
+      const xml = dirPoolXml(name, target);
       const { pool } = await lv.StoragePoolDefineXML({ xml, flags: 0 });
       await lv.StoragePoolBuild({ pool, flags: 0 });
       await lv.StoragePoolCreate({ pool, flags: 0 });

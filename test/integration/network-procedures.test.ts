@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import {
   ErrorCode,
   Libvirt,
@@ -17,29 +16,8 @@ import {
   NetworkXMLFlags,
 } from "../../rpc/protocol/remote";
 import { networkUpdate } from "../../rpc/network-update";
-import { connectTestbed, uniqueName } from "../support/testbed";
-
-/** An isolated network (no <forward>) on a random 10.x.y.0/24 with a DHCP range. */
-function isolatedNetworkXml(name: string): { xml: string; prefix: string } {
-  const prefix = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
-  const xml = `<network>
-  <name>${name}</name>
-  <ip address='${prefix}.1' netmask='255.255.255.0'>
-    <dhcp><range start='${prefix}.100' end='${prefix}.199'/></dhcp>
-  </ip>
-</network>`;
-  return { xml, prefix };
-}
-
-/** The error a call fails with; fails the test if the call succeeds. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
+import { rejection } from "../support/promises";
+import { connectTestbed, isolatedNetworkXml, randomSubnet, uniqueName } from "../support/testbed";
 
 /** Stops and undefines a network if it still exists; missing networks are fine. */
 async function removeNetwork(lv: Libvirt, name: string): Promise<void> {
@@ -69,7 +47,8 @@ describe("the network procedures against the test bed daemon", () => {
 
   describe("a persistent isolated network", () => {
     const netName = name("net");
-    const { xml, prefix } = isolatedNetworkXml(netName);
+    const prefix = randomSubnet();
+    const xml = isolatedNetworkXml(netName, prefix);
     let net: RemoteNonnullNetwork;
 
     it("is defined inactive and found by name and UUID", async () => {
@@ -173,7 +152,7 @@ describe("the network procedures against the test bed daemon", () => {
   it("defines a network with validation, and refuses invalid XML", async () => {
     const netName = name("valid");
     const { net } = await lv.NetworkDefineXMLFlags({
-      xml: isolatedNetworkXml(netName).xml,
+      xml: isolatedNetworkXml(netName, randomSubnet()),
       flags: DefineFlags.VALIDATE,
     });
     expect(net.name).toBe(netName);
@@ -190,7 +169,7 @@ describe("the network procedures against the test bed daemon", () => {
 
   it("starts a transient network that disappears when stopped", async () => {
     const netName = name("transient");
-    const { net } = await lv.NetworkCreateXML({ xml: isolatedNetworkXml(netName).xml });
+    const { net } = await lv.NetworkCreateXML({ xml: isolatedNetworkXml(netName, randomSubnet()) });
     await expect(lv.NetworkIsActive({ net })).resolves.toEqual({ active: 1 });
     await expect(lv.NetworkIsPersistent({ net })).resolves.toEqual({ persistent: 0 });
     await lv.NetworkDestroy({ net });
@@ -200,7 +179,7 @@ describe("the network procedures against the test bed daemon", () => {
   it("starts a transient network with flags", async () => {
     const netName = name("transflags");
     const { net } = await lv.NetworkCreateXMLFlags({
-      xml: isolatedNetworkXml(netName).xml,
+      xml: isolatedNetworkXml(netName, randomSubnet()),
       flags: DefineFlags.VALIDATE,
     });
     await expect(lv.NetworkIsPersistent({ net })).resolves.toEqual({ persistent: 0 });

@@ -6,13 +6,13 @@ import * as path from "node:path";
 import { Libvirt, RemoteNonnullDomain, parseUuid } from "../../rpc";
 import { guestDomainXml, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, randomSubnet, uniqueName } from "../support/testbed";
 import { VirtwireEngine } from "../support/virtwire-engine";
 
 let virtwire: VirtwireEngine;
 let lv: Libvirt;
 // A subnet of its own per run, so parallel runs do not clash.
-const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+const subnet = randomSubnet();
 
 beforeAll(async () => {
   virtwire = await VirtwireEngine.start();

@@ -9,6 +9,7 @@ import {
   parseUuid,
 } from "../../rpc";
 import { ConnectListAllSecretsFlags, SecretUsageType } from "../../rpc/protocol/remote";
+import { rejection } from "../support/promises";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
 function cephSecretXml(usage: string, options: { private?: boolean } = {}): string {
@@ -16,16 +17,6 @@ function cephSecretXml(usage: string, options: { private?: boolean } = {}): stri
   <description>virtwire test secret</description>
   <usage type='ceph'><name>${usage}</name></usage>
 </secret>`;
-}
-
-/** The error a call fails with; fails the test if the call succeeds. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe("the secret procedures against the test bed daemon", () => {

@@ -19,25 +19,14 @@ import {
   StorageVolType,
   StorageVolWipeAlgorithm,
 } from "../../rpc/protocol/remote";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { rejection } from "../support/promises";
+import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 
 const MiB = 1024n * 1024n;
 
-const dirPoolXml = (name: string, path: string) =>
-  `<pool type='dir'><name>${name}</name><target><path>${path}</path></target></pool>`;
 const rawVolumeXml = (name: string, mib: number) =>
   `<volume><name>${name}</name><capacity unit='MiB'>${mib}</capacity>` +
   `<target><format type='raw'/></target></volume>`;
-
-/** The error a call fails with; fails the test if the call succeeds. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe("the storage procedures against the test bed daemon", () => {
   let lv: Libvirt;

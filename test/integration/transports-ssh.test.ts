@@ -28,24 +28,16 @@ import {
   startAgent,
   testUserPassword,
 } from "../support/ssh";
-import { connectAndExercise, exerciseConnection } from "../support/transport-checks";
+import {
+  connectAndExercise,
+  connectFailure,
+  exerciseConnection,
+} from "../support/transport-checks";
 
 /** Trust every host key of the test bed's sshd by fingerprint; known_hosts is then not read. */
 const pinned = () => hostKeys().map((key) => key.fingerprint);
 const rootUri = (port = SSH.port, query = "") =>
   `qemu+ssh://root@${SSH.host}:${port}/system${query ? `?${query}` : ""}`;
-
-async function failure(promise: Promise<Libvirt>): Promise<Error> {
-  const result = await promise.then(
-    (value) => value,
-    (error: unknown) => error,
-  );
-  if (result instanceof Libvirt) {
-    await result.close();
-    throw new Error("the connection was expected to fail");
-  }
-  return result as Error;
-}
 
 describe("the ssh transport", () => {
   let key: ClientKey;
@@ -104,7 +96,7 @@ describe("the ssh transport", () => {
   });
 
   it("fails proxy=native where virt-ssh-helper is missing, with the remote error", async () => {
-    const error = await failure(
+    const error = await connectFailure(
       Libvirt.connect(rootUri(SSH.noHelperPort, `keyfile=${keyFile}&proxy=native`), {
         ssh: { ...noAgent, hostKeyFingerprint: pinned() },
       }),
@@ -125,7 +117,7 @@ describe("the ssh transport", () => {
           hostKeyFingerprint: pinned(),
         },
       });
-      const wrong = await failure(
+      const wrong = await connectFailure(
         Libvirt.connect(rootUri(), {
           ssh: { ...noAgent, privateKey: encrypted.privateKey, hostKeyFingerprint: pinned() },
         }),
@@ -155,7 +147,7 @@ describe("the ssh transport", () => {
 
   it("says what it tried when no method works", async () => {
     const stranger = makeClientKey();
-    const error = await failure(
+    const error = await connectFailure(
       Libvirt.connect(rootUri(SSH.port, "sshauth=privkey"), {
         ssh: { ...noAgent, privateKey: stranger.privateKey, hostKeyFingerprint: pinned() },
       }),
@@ -166,7 +158,7 @@ describe("the ssh transport", () => {
   });
 
   it("refuses command= (no local ssh binary is used)", async () => {
-    const error = await failure(Libvirt.connect(rootUri(SSH.port, "command=/usr/bin/ssh")));
+    const error = await connectFailure(Libvirt.connect(rootUri(SSH.port, "command=/usr/bin/ssh")));
     expect(error).toBeInstanceOf(UriError);
   });
 
@@ -203,7 +195,7 @@ describe("the ssh transport", () => {
     });
 
     it("refuse an empty answer from a source, naming the credential", async () => {
-      const error = await failure(
+      const error = await connectFailure(
         Libvirt.connect(userUri("sshauth=password"), {
           ssh: { ...noAgent, hostKeyFingerprint: pinned() },
           credentials: [staticCredentials("stack config", { password: "" })],
@@ -214,7 +206,7 @@ describe("the ssh transport", () => {
     });
 
     it("fail with a wrong password without showing it", async () => {
-      const error = await failure(
+      const error = await connectFailure(
         Libvirt.connect(userUri("sshauth=password"), {
           ssh: { ...noAgent, password: "not-the-password", hostKeyFingerprint: pinned() },
         }),

@@ -8,23 +8,10 @@ import { join } from "node:path";
 import { AuthError, ConnectionClosedError, Libvirt, UriError } from "../../rpc";
 import { scratchDir } from "../support/ssh";
 import { TLS, makeServerCertificate, pkiFile, startTlsFrontEnd } from "../support/tls";
-import { connectAndExercise } from "../support/transport-checks";
+import { connectAndExercise, connectFailure } from "../support/transport-checks";
 
 const TCP_URI = `qemu+tcp://${TLS.host}:${TLS.tcpPort}/system`;
 const TLS_URI = `qemu+tls://${TLS.host}:${TLS.port}/system`;
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    (value) => value,
-    (error: unknown) => error,
-  );
-  if (result instanceof Libvirt) {
-    await result.close();
-    throw new Error("the connection was expected to fail");
-  }
-  expect(result).toBeInstanceOf(Error);
-  return result as Error;
-}
 
 describe("the tcp transport", () => {
   it("carries the representative calls", async () => {
@@ -38,7 +25,7 @@ describe("the tcp transport", () => {
   });
 
   it("says where nothing listens", async () => {
-    const error = await failure(Libvirt.connect(`qemu+tcp://${TLS.host}:1/system`));
+    const error = await connectFailure(Libvirt.connect(`qemu+tcp://${TLS.host}:1/system`));
     expect(error).toBeInstanceOf(ConnectionClosedError);
     expect(error.message).toMatch(/cannot connect to 127\.0\.0\.1:1 \(tcp\): connection refused/);
   });
@@ -95,11 +82,11 @@ describe("the tls transport", () => {
     const scratch = scratchDir("tls-nocert");
     try {
       copyFileSync(join(TLS.pki, "cacert.pem"), join(scratch.dir, "cacert.pem"));
-      const error = await failure(Libvirt.connect(`${TLS_URI}?pkipath=${scratch.dir}`));
+      const error = await connectFailure(Libvirt.connect(`${TLS_URI}?pkipath=${scratch.dir}`));
       expect(error).toBeInstanceOf(AuthError);
       expect(error.message).toMatch(/refused after the handshake/);
       expect(error.message).toMatch(/the server rejected us: we presented no client certificate/);
-      const viaOptions = await failure(
+      const viaOptions = await connectFailure(
         Libvirt.connect(TLS_URI, { tls: { ca: pkiFile("cacert") } }),
       );
       expect(viaOptions.message).toMatch(/we presented no client certificate/);
@@ -112,7 +99,7 @@ describe("the tls transport", () => {
     const scratch = scratchDir("tls-otherca");
     try {
       const other = makeServerCertificate(scratch.dir, "IP:127.0.0.1");
-      const error = await failure(
+      const error = await connectFailure(
         Libvirt.connect(TLS_URI, {
           tls: { ca: other.ca, cert: pkiFile("clientcert"), key: pkiFile("clientkey") },
         }),
@@ -128,7 +115,7 @@ describe("the tls transport", () => {
   it("needs a CA and says where it looked", async () => {
     const scratch = scratchDir("tls-noca");
     try {
-      const error = await failure(Libvirt.connect(`${TLS_URI}?pkipath=${scratch.dir}`));
+      const error = await connectFailure(Libvirt.connect(`${TLS_URI}?pkipath=${scratch.dir}`));
       expect(error).toBeInstanceOf(AuthError);
       expect(error.message).toContain(`${scratch.dir}/cacert.pem`);
     } finally {
@@ -137,7 +124,7 @@ describe("the tls transport", () => {
   });
 
   it("refuses tls_priority strings it cannot apply", async () => {
-    const error = await failure(
+    const error = await connectFailure(
       Libvirt.connect(`${TLS_URI}?pkipath=${TLS.pki}&tls_priority=SECURE256:-VERS-TLS1.2`),
     );
     expect(error).toBeInstanceOf(UriError);
@@ -162,7 +149,7 @@ describe("the tls transport", () => {
     });
 
     it("is refused, naming the mismatch", async () => {
-      const error = await failure(
+      const error = await connectFailure(
         Libvirt.connect(`qemu+tls://127.0.0.1:${frontEnd.port}/system`, { tls: { ca } }),
       );
       expect(error).toBeInstanceOf(AuthError);

@@ -18,7 +18,7 @@ import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { StepError } from "../support/engine";
 import { UNKNOWN } from "../support/pulumi-wire";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -56,14 +56,11 @@ async function volumeNames(): Promise<string[]> {
 beforeAll(async () => {
   lv = await connectTestbed();
   dir = await mkdtemp(join(tmpdir(), "vwtest-volume-"));
-  await mkdtemp(join(dir, "pool-")).then((target) =>
-    lv
-      .StoragePoolCreateXML({
-        xml: `<pool type="dir"><name>${uniqueName("volpool")}</name><target><path>${target}</path></target></pool>`,
-        flags: 0,
-      })
-      .then((created) => (pool = created.pool)),
-  );
+  const target = await mkdtemp(join(dir, "pool-"));
+  ({ pool } = await lv.StoragePoolCreateXML({
+    xml: dirPoolXml(uniqueName("volpool"), target),
+    flags: 0,
+  }));
   virtwire = await VirtwireEngine.start();
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://loopback").pathname;
@@ -100,11 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
   await virtwire?.close();
-  if (pool) {
-    const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
-    for (const vol of vols) await lv.StorageVolDelete({ vol, flags: 0 }).catch(() => undefined);
-    await lv.StoragePoolDestroy({ pool }).catch(() => undefined);
-  }
+  if (pool) await removePool(lv, pool);
   await lv?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

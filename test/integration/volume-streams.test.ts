@@ -21,7 +21,7 @@ import {
   openStream,
   uploadVolume,
 } from "../../rpc";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 
 const MiB = 1024 * 1024;
 const DENSE_SIZE = Number(process.env.VIRTWIRE_STREAM_DENSE_MIB ?? 1024) * MiB;
@@ -48,7 +48,7 @@ describe("volume streams against the test bed daemon", () => {
     await mkdir(join(dir, "pool"));
     const name = uniqueName("streams");
     ({ pool } = await lv.StoragePoolCreateXML({
-      xml: `<pool type='dir'><name>${name}</name><target><path>${dir}/pool</path></target></pool>`,
+      xml: dirPoolXml(name, `${dir}/pool`),
       flags: 0,
     }));
   });

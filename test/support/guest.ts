@@ -1,7 +1,8 @@
 /**
  * The test bed's tiny guest (a Debian kernel and a busybox initramfs, see scripts/testbed/) as a
- * libvirt domain: type qemu (TCG), direct kernel boot, its console in a file, one virtio NIC.
- * It prints `VIRTWIRE-GUEST: lease <ip>` on the console once DHCP gave it an address.
+ * libvirt domain: type qemu (TCG), direct kernel boot, its console in a file, a virtio NIC when
+ * given a network. It prints `VIRTWIRE-GUEST: lease <ip>` on the console once DHCP gave it an
+ * address.
  */
 import * as fs from "node:fs";
 
@@ -11,22 +12,39 @@ export const GUEST_INITRD =
   process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
 
 export interface GuestXmlOptions {
-  network: string;
-  mac: string;
   serialLog: string;
+  /** The network of its virtio NIC; no NIC without. */
+  network?: string;
+  mac?: string;
   memoryMiB?: number;
+  /** vCPUs it may have (one runs at start), for hot-plugging. */
+  maxVcpus?: number;
+  /** Another initramfs instead of the test bed's. */
+  initrd?: string;
+  /** More `<devices>` children, e.g. a disk. */
+  devices?: string;
 }
 
 export function guestDomainXml(name: string, options: GuestXmlOptions): string {
+  const { serialLog, network, mac, maxVcpus } = options;
+  const address = mac ? `<mac address='${mac}'/>` : "";
+  const devices = [
+    `<serial type='file'><source path='${serialLog}'/></serial>`,
+    ...(network
+      ? [
+          `<interface type='network'><source network='${network}'/>${address}<model type='virtio'/></interface>`,
+        ]
+      : []),
+    ...(options.devices ? [options.devices] : []),
+  ];
   return `<domain type='qemu'>
   <name>${name}</name>
   <memory unit='MiB'>${options.memoryMiB ?? 128}</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><kernel>${GUEST_KERNEL}</kernel><initrd>${GUEST_INITRD}</initrd><cmdline>console=ttyS0</cmdline></os>
+  ${maxVcpus ? `<vcpu current='1'>${maxVcpus}</vcpu>` : "<vcpu>1</vcpu>"}
+  <os><type arch='x86_64'>hvm</type><kernel>${GUEST_KERNEL}</kernel><initrd>${options.initrd ?? GUEST_INITRD}</initrd><cmdline>console=ttyS0</cmdline></os>
   <features><acpi/></features>
   <devices>
-    <serial type='file'><source path='${options.serialLog}'/></serial>
-    <interface type='network'><source network='${options.network}'/><mac address='${options.mac}'/><model type='virtio'/></interface>
+    ${devices.join("\n    ")}
   </devices>
 </domain>`;
 }

@@ -1,7 +1,7 @@
 /**
  * A representative set of calls, run over each transport, so that every transport is shown to
  * carry real RPC traffic: version, host name, listing, a typed not-found error, a define/undefine
- * round trip and many concurrent calls.
+ * round trip and many concurrent calls. Also the error a connection attempt must fail with.
  */
 import { Libvirt, isNotFound } from "../../rpc";
 import { uniqueName } from "./testbed";
@@ -54,4 +54,18 @@ export async function connectAndExercise(
     await lv.close();
   }
   return lv;
+}
+
+/** The error connecting fails with; a connection that opens instead is closed and fails the test. */
+export async function connectFailure(promise: Promise<unknown>): Promise<Error> {
+  const result = await promise.then(
+    (value) => value,
+    (error: unknown) => error,
+  );
+  if (result instanceof Libvirt) {
+    await result.close();
+    throw new Error("the connection was expected to fail");
+  }
+  expect(result).toBeInstanceOf(Error);
+  return result as Error;
 }

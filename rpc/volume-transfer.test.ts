@@ -9,14 +9,15 @@ import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "./protocol/header
 import { Packet } from "./protocol/packet";
 import { RemoteProcedures } from "./protocol/remote";
 import { decodeStreamHole, encodeStreamHole } from "./protocol/stream-hole";
-import { VirNetMessageError } from "./protocol/virnet-error";
 import { decode, encode } from "./xdr";
 import { FakeDaemon, fakeConnection } from "../test/support/fake-daemon";
-import { errorReply, packet } from "../test/support/packets";
+import { errorPayload, errorReply, packet, streamPacket } from "../test/support/packets";
 import { HOLE_GRANULE } from "./hole-scanner";
 import { TransferProgress, downloadVolume, uploadVolume } from "./volume-transfer";
 
 const vol = { pool: "default", name: "disk.raw", key: "/images/disk.raw" };
+const UPLOAD = RemoteProcedures.StorageVolUpload.number;
+const DOWNLOAD = RemoteProcedures.StorageVolDownload.number;
 const { OK, ERROR, CONTINUE } = MessageStatus;
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -33,32 +34,9 @@ async function next(daemon: FakeDaemon): Promise<Packet> {
   return (await daemon.nextCalls(1))[0]!;
 }
 
-function streamPacket(
-  serial: number,
-  fields: { type?: MessageType; status?: MessageStatus },
-  payload?: Uint8Array,
-) {
-  return packet(
-    { procedure: 209, serial, type: MessageType.STREAM, status: CONTINUE, ...fields },
-    payload,
-  );
-}
-
-function errorPayload(message: string): Buffer {
-  return encode(VirNetMessageError, {
-    code: ErrorCode.SYSTEM_ERROR,
-    domain: ErrorDomain.STORAGE,
-    message,
-    level: 2,
-    dom: null,
-    str1: null,
-    str2: null,
-    str3: null,
-    int1: 0,
-    int2: 0,
-    net: null,
-  });
-}
+/** A storage error, as the daemon reports a failed read or write of a volume. */
+const diskError = (message: string) =>
+  errorPayload({ code: ErrorCode.SYSTEM_ERROR, domain: ErrorDomain.STORAGE, message });
 
 /**
  * Plays the daemon's side of an upload: answers the CALL, collects the stream until the finish,
@@ -84,7 +62,7 @@ async function serveUpload(daemon: FakeDaemon) {
       pieces.push(payload);
     } else {
       expect(header.status).toBe(OK);
-      daemon.send(packet({ procedure: 208, serial, type: MessageType.STREAM, status: OK }));
+      daemon.send(streamPacket(UPLOAD, serial, { status: OK }));
       return { args, content: Buffer.concat(pieces), holes, largestData };
     }
   }
@@ -127,7 +105,7 @@ async function acceptDownload(daemon: FakeDaemon) {
 async function confirmFinish(daemon: FakeDaemon, serial: number) {
   const finish = await next(daemon);
   expect(finish.header).toMatchObject({ type: MessageType.STREAM, status: OK, serial });
-  daemon.send(streamPacket(serial, { status: OK }));
+  daemon.send(streamPacket(DOWNLOAD, serial, { status: OK }));
 }
 
 /** A file with data at `extents` and holes elsewhere, `size` bytes long. */
@@ -229,10 +207,7 @@ describe("uploadVolume", () => {
     daemon.send(packet({ procedure: 208, serial }));
     await next(daemon); // the first data packet
     daemon.send(
-      packet(
-        { procedure: 208, serial, type: MessageType.STREAM, status: ERROR },
-        errorPayload("No space left on device"),
-      ),
+      streamPacket(UPLOAD, serial, { status: ERROR }, diskError("No space left on device")),
     );
     const error = await uploading.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LibvirtError);
@@ -256,7 +231,7 @@ describe("uploadVolume", () => {
     const abort = await next(daemon);
     expect(abort.header).toMatchObject({ type: MessageType.STREAM, status: ERROR, serial });
     expect(abort.payload).toHaveLength(0);
-    daemon.send(packet({ procedure: 208, serial, type: MessageType.STREAM, status: OK }));
+    daemon.send(streamPacket(UPLOAD, serial, { status: OK }));
     await expect(uploading).rejects.toThrow("changed my mind");
   });
 
@@ -272,7 +247,7 @@ describe("uploadVolume", () => {
     daemon.send(packet({ procedure: 208, serial }));
     const abort = await next(daemon);
     expect(abort.header).toMatchObject({ type: MessageType.STREAM, status: ERROR, serial });
-    daemon.send(packet({ procedure: 208, serial, type: MessageType.STREAM, status: OK }));
+    daemon.send(streamPacket(UPLOAD, serial, { status: OK }));
     await expect(uploading).rejects.toThrow("too late");
   });
 
@@ -303,16 +278,16 @@ describe("downloadVolume", () => {
     await answerSizeQuery(daemon, BigInt(size));
     const { serial, args } = await acceptDownload(daemon);
     expect(args).toEqual({ vol, offset: 0n, length: 0n, flags: 1 });
-    daemon.send(streamPacket(serial, {}, head.subarray(0, STREAM_CHUNK_SIZE)));
-    daemon.send(streamPacket(serial, {}, head.subarray(STREAM_CHUNK_SIZE)));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, head.subarray(0, STREAM_CHUNK_SIZE)));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, head.subarray(STREAM_CHUNK_SIZE)));
     daemon.send(
-      streamPacket(serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(64 * MiB)),
+      streamPacket(DOWNLOAD, serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(64 * MiB)),
     );
-    daemon.send(streamPacket(serial, {}, middle));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, middle));
     daemon.send(
-      streamPacket(serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(32 * MiB)),
+      streamPacket(DOWNLOAD, serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(32 * MiB)),
     );
-    daemon.send(streamPacket(serial, {}));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}));
     await confirmFinish(daemon, serial);
 
     const result = await downloading;
@@ -359,10 +334,12 @@ describe("downloadVolume", () => {
     });
     const { serial, args } = await acceptDownload(daemon); // a length given: no size query
     expect(args.length).toBe(BigInt(3 * MiB + 6));
-    daemon.send(streamPacket(serial, {}, Buffer.from("abc")));
-    daemon.send(streamPacket(serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(3 * MiB)));
-    daemon.send(streamPacket(serial, {}, Buffer.from("xyz")));
-    daemon.send(streamPacket(serial, {}));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, Buffer.from("abc")));
+    daemon.send(
+      streamPacket(DOWNLOAD, serial, { type: MessageType.STREAM_HOLE }, encodeStreamHole(3 * MiB)),
+    );
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, Buffer.from("xyz")));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}));
     await confirmFinish(daemon, serial);
     await downloading;
     expect(overlapped).toBe(false);
@@ -380,8 +357,8 @@ describe("downloadVolume", () => {
     const downloading = downloadVolume({ connection }, vol, path);
     await answerSizeQuery(daemon, undefined); // an old daemon: progress has no total
     const { serial } = await acceptDownload(daemon);
-    daemon.send(streamPacket(serial, {}, randomBytes(1000)));
-    daemon.send(streamPacket(serial, { status: ERROR }, errorPayload("Input/output error")));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, randomBytes(1000)));
+    daemon.send(streamPacket(DOWNLOAD, serial, { status: ERROR }, diskError("Input/output error")));
     await expect(downloading).rejects.toMatchObject({
       name: "LibvirtError",
       message: "Input/output error",
@@ -399,10 +376,10 @@ describe("downloadVolume", () => {
     sink.on("error", () => undefined);
     const downloading = downloadVolume({ connection }, vol, sink, { length: 10 });
     const { serial } = await acceptDownload(daemon);
-    daemon.send(streamPacket(serial, {}, Buffer.from("0123456789")));
+    daemon.send(streamPacket(DOWNLOAD, serial, {}, Buffer.from("0123456789")));
     const abort = await next(daemon);
     expect(abort.header).toMatchObject({ type: MessageType.STREAM, status: ERROR, serial });
-    daemon.send(streamPacket(serial, { status: OK }));
+    daemon.send(streamPacket(DOWNLOAD, serial, { status: OK }));
     await expect(downloading).rejects.toThrow("destination full");
   });
 });

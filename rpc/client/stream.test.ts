@@ -2,14 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { Duplex } from "node:stream";
 import { ConnectionClosedError, LibvirtError, ProtocolError } from "../errors";
 import { ErrorCode, ErrorDomain } from "../protocol/error-codes";
-import { Header, MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "../protocol/header";
+import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "../protocol/header";
 import { Packet } from "../protocol/packet";
 import { RemoteProcedures } from "../protocol/remote";
 import { encodeStreamHole } from "../protocol/stream-hole";
-import { VirNetMessageError } from "../protocol/virnet-error";
-import { encode } from "../xdr";
 import { FakeDaemon, fakeConnection } from "../../test/support/fake-daemon";
-import { errorReply, hex, packet } from "../../test/support/packets";
+import { errorPayload, errorReply, hex, packet, streamPacket } from "../../test/support/packets";
 import { Connection } from "./connection";
 import { RECEIVE_HIGH_WATER, Stream, StreamChunk, openStream } from "./stream";
 
@@ -20,33 +18,11 @@ const transfer = { vol, offset: 0n, length: 0n, flags: 0 };
 
 const STREAM = MessageType.STREAM;
 const HOLE = MessageType.STREAM_HOLE;
-const { OK, ERROR, CONTINUE } = MessageStatus;
+const { OK, ERROR } = MessageStatus;
 
-function errorPayload(message: string): Buffer {
-  return encode(VirNetMessageError, {
-    code: ErrorCode.SYSTEM_ERROR,
-    domain: ErrorDomain.STORAGE,
-    message,
-    level: 2,
-    dom: null,
-    str1: null,
-    str2: null,
-    str3: null,
-    int1: 0,
-    int2: 0,
-    net: null,
-  });
-}
-
-/** A stream packet of the call with `serial` (procedure 208 or 209). */
-function streamPacket(
-  procedure: number,
-  serial: number,
-  fields: Partial<Header>,
-  payload?: Uint8Array,
-): Buffer {
-  return packet({ procedure, serial, type: STREAM, status: CONTINUE, ...fields }, payload);
-}
+/** A storage error, as the daemon reports a failed read or write of a volume. */
+const diskError = (message: string) =>
+  errorPayload({ code: ErrorCode.SYSTEM_ERROR, domain: ErrorDomain.STORAGE, message });
 
 /** Opens a stream call against the fake daemon and answers its CALL with an OK REPLY. */
 async function open(
@@ -140,7 +116,7 @@ describe("Stream, uploading", () => {
     const { connection, daemon } = fakeConnection();
     const { stream, serial } = await open(connection, daemon, "send");
     await stream.send(Buffer.from("first"));
-    daemon.send(streamPacket(208, serial, { status: ERROR }, errorPayload("disk full")));
+    daemon.send(streamPacket(208, serial, { status: ERROR }, diskError("disk full")));
     await tick();
     const error = await stream.send(Buffer.from("second")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LibvirtError);
@@ -171,7 +147,7 @@ describe("Stream, uploading", () => {
     const { stream, serial } = await open(connection, daemon, "send");
     const finishing = stream.finish();
     await daemon.nextCalls(1);
-    daemon.send(streamPacket(208, serial, { status: ERROR }, errorPayload("I/O error")));
+    daemon.send(streamPacket(208, serial, { status: ERROR }, diskError("I/O error")));
     await expect(finishing).rejects.toMatchObject({ name: "LibvirtError", message: "I/O error" });
   });
 
@@ -303,7 +279,7 @@ describe("Stream, downloading", () => {
     const { connection, daemon } = fakeConnection();
     const { stream, serial } = await open(connection, daemon, "receive");
     daemon.send(streamPacket(209, serial, {}, Buffer.from("partial")));
-    daemon.send(streamPacket(209, serial, { status: ERROR }, errorPayload("read error")));
+    daemon.send(streamPacket(209, serial, { status: ERROR }, diskError("read error")));
     await expect(stream.read()).resolves.toMatchObject({ type: "data" });
     const error = await stream.read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LibvirtError);

@@ -27,12 +27,24 @@ export function packet(
   return encodePacket(header(fields), payload);
 }
 
-/** A REPLY with status ERROR carrying a libvirt error. */
-export function errorReply(
-  fields: Partial<Header>,
-  error: { code: number; domain: number; message: string | null },
+/** A STREAM packet (status CONTINUE unless given) of the stream call `procedure`, `serial`. */
+export function streamPacket(
+  procedure: number,
+  serial: number,
+  fields: Partial<Header> = {},
+  payload?: Uint8Array,
 ): Buffer {
-  const payload = encode(VirNetMessageError, {
+  const stream = { type: MessageType.STREAM, status: MessageStatus.CONTINUE };
+  return packet({ procedure, serial, ...stream, ...fields }, payload);
+}
+
+/** The payload of a message with status ERROR: a libvirt error (virNetMessageError). */
+export function errorPayload(error: {
+  code: number;
+  domain: number;
+  message: string | null;
+}): Buffer {
+  return encode(VirNetMessageError, {
     code: error.code,
     domain: error.domain,
     message: error.message,
@@ -45,7 +57,15 @@ export function errorReply(
     int2: 0,
     net: null,
   });
-  return packet({ ...fields, type: MessageType.REPLY, status: MessageStatus.ERROR }, payload);
+}
+
+/** A REPLY with status ERROR carrying a libvirt error. */
+export function errorReply(
+  fields: Partial<Header>,
+  error: { code: number; domain: number; message: string | null },
+): Buffer {
+  const status = { type: MessageType.REPLY, status: MessageStatus.ERROR };
+  return packet({ ...fields, ...status }, errorPayload(error));
 }
 
 /**

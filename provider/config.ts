@@ -21,52 +21,30 @@
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
  * that is set but empty is an error, as is an unknown key: nothing is silently ignored.
  */
+import { schema } from "../sdk/schema";
+import type { HostConfig } from "../sdk/types";
 import { closest } from "./suggest";
 
-/** The settings of one host: at the top level (the default host) and in each virtwire:hosts entry. */
-export const HOST_KEYS = [
-  "uri",
-  "username",
-  "password",
-  "sshPrivateKey",
-  "sshPrivateKeyPassphrase",
-  "sshPassword",
-  "sshHostKeyFingerprint",
-  "sshKnownHosts",
-  "tlsCaCert",
-  "tlsClientCert",
-  "tlsClientKey",
-  "authFile",
-] as const;
-export type HostKey = (typeof HOST_KEYS)[number];
+/** A setting of one host: at the top level (the default host) and in each virtwire:hosts entry. */
+export type HostKey = keyof HostConfig;
 
-/** Keys whose values are secrets (`pulumi config set --secret`). */
-export const SECRET_KEYS: readonly HostKey[] = [
-  "password",
-  "sshPrivateKey",
-  "sshPrivateKeyPassphrase",
-  "sshPassword",
-  "tlsClientKey",
-];
+const HOST_CONFIG = schema.types!["virtwire:index:HostConfig"]!.properties!;
 
-export const CONFIG_KEYS = [...HOST_KEYS, "hosts"] as const;
+/** The settings of one host, as schema.json's HostConfig lists them. */
+export const HOST_KEYS = Object.keys(HOST_CONFIG) as HostKey[];
 
-export interface HostSettings {
+/** Keys whose values are secrets (`pulumi config set --secret`): those schema.json marks secret. */
+export const SECRET_KEYS: readonly HostKey[] = HOST_KEYS.filter((key) => HOST_CONFIG[key]!.secret);
+
+/** Every top-level key, as schema.json's config lists them: the default host's settings and `hosts`. */
+export const CONFIG_KEYS = Object.keys(schema.config!.variables!);
+
+/** A host's settings: schema.json's HostConfig, with its name and the fingerprints split. */
+export interface HostSettings extends Omit<HostConfig, "sshHostKeyFingerprint"> {
   /** The host's name in `virtwire:hosts`, or `default`. */
   name: string;
-  uri: string;
-  username?: string;
-  password?: string;
-  sshPrivateKey?: string;
-  sshPrivateKeyPassphrase?: string;
-  sshPassword?: string;
   /** `SHA256:…` fingerprints, as `ssh-keygen -lf` prints them. */
   sshHostKeyFingerprint?: string[];
-  sshKnownHosts?: string;
-  tlsCaCert?: string;
-  tlsClientCert?: string;
-  tlsClientKey?: string;
-  authFile?: string;
 }
 
 export interface ProviderSettings {

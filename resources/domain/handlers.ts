@@ -16,6 +16,7 @@ import {
   parseUuid,
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
 import { leaseBaseline, waitForAddresses } from "./addresses";
@@ -122,12 +123,10 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(props.host);
     const dom = await lookup(lv, id);
     if (!dom) return;
-    try {
+    await unlessNotFound(async () => {
       await stopDomain(lv, dom, props.shutdownTimeout ?? 60);
       await undefine(lv, dom);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    });
   },
 };
 
@@ -224,11 +223,6 @@ async function withLiveRunning(
   return { ...olds, running: isRunningState(await domainState(lv, dom)) };
 }
 
-async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullDomain | undefined> {
-  try {
-    return (await lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullDomain | undefined> {
+  return unlessNotFound(async () => (await lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom);
 }

@@ -16,6 +16,7 @@ import {
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
+import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
@@ -145,12 +146,10 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     const lv = await ctx.connect(props.host);
     const net = await lookup(lv, id);
     if (!net) return;
-    try {
+    await unlessNotFound(async () => {
       if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
       await lv.NetworkUndefine({ net });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    });
   },
 };
 
@@ -218,13 +217,8 @@ async function rollback(
   }
 }
 
-async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {
-  try {
-    return (await lv.NetworkLookupByUUID({ uuid: parseUuid(id) })).net;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {
+  return unlessNotFound(async () => (await lv.NetworkLookupByUUID({ uuid: parseUuid(id) })).net);
 }
 
 async function describe(

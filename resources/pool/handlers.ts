@@ -14,6 +14,7 @@ import {
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
+import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
 import { buildPoolXml, readPoolXml } from "./xml";
@@ -87,7 +88,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const lv = await ctx.connect(props.host);
     const pool = await lookup(lv, id);
     if (!pool) return;
-    await ignoreNotFound(async () => {
+    await unlessNotFound(async () => {
       const { active } = await lv.StoragePoolIsActive({ pool });
       if (active && props.deleteTargetOnDestroy) {
         await lv.StoragePoolDestroy({ pool });
@@ -143,13 +144,10 @@ async function rollback(
   }
 }
 
-async function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {
-  try {
-    return (await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) })).pool;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {
+  return unlessNotFound(
+    async () => (await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) })).pool,
+  );
 }
 
 async function describe(
@@ -179,12 +177,4 @@ async function describe(
     allocation: Number(info.allocation),
     available: Number(info.available),
   });
-}
-
-async function ignoreNotFound(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
 }

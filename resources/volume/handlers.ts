@@ -4,7 +4,8 @@
  * volume's key (its path in dir pools), stable and unique on the host. `capacity` grows in place
  * with STORAGE_VOL_RESIZE; every other change replaces the volume (rules.ts).
  */
-import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol, isNotFound } from "../../rpc";
+import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol } from "../../rpc";
+import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
@@ -172,11 +173,8 @@ async function findBase(lv: Libvirt, base: VolumeBase): Promise<RemoteNonnullSto
         },
       ];
   for (const attempt of attempts) {
-    try {
-      return (await attempt()).vol;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const found = await unlessNotFound(attempt);
+    if (found) return found.vol;
   }
   const which = base.key
     ? `with key or path ${base.key}`

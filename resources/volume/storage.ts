@@ -14,6 +14,7 @@ import {
   isNoStoragePool,
   isNotFound,
 } from "../../rpc";
+import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext } from "../../provider/resource";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
@@ -196,9 +197,5 @@ async function removeHalfMade(
 
 /** Deletes a volume; one that is already gone is not an error. */
 async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<void> {
-  try {
-    await lv.StorageVolDelete({ vol, flags: 0 });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  await unlessNotFound(() => lv.StorageVolDelete({ vol, flags: 0 }));
 }

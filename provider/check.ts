@@ -168,12 +168,20 @@ export function applyDefaults(
 
 /** `<logical name>-<7 hex>`, with characters libvirt refuses in names replaced by `-`. */
 export function autoName(logicalName: string): string {
-  const base =
+  return `${nameBase(logicalName, "virtwire")}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+}
+
+/**
+ * The resource name with characters libvirt refuses in names replaced by `-` and at most 90 long;
+ * `fallback` when nothing is left.
+ */
+export function nameBase(logicalName: string, fallback: string): string {
+  return (
     logicalName
       .replace(/[^A-Za-z0-9_.+:-]/g, "-")
       .replace(/^[^A-Za-z0-9_]+/, "")
-      .slice(0, 90) || "virtwire";
-  return `${base}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+      .slice(0, 90) || fallback
+  );
 }
 
 function unknownProperty(name: string, known: string[], owner: string): string {

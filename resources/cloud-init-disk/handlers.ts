@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
-import { UNKNOWN } from "../../provider/check";
+import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
@@ -107,7 +107,7 @@ export function diskName(inputs: CloudInitDiskInputs): string | undefined {
   }
   if (CONTENT.some((key) => inputs[key] === UNKNOWN)) return undefined;
   const logicalName = (inputs as unknown as Record<string, unknown>).__logicalName;
-  return `${nameBase(String(logicalName ?? "cloud-init"))}-${contentHash(inputs).slice(0, 7)}`;
+  return `${nameBase(String(logicalName ?? "cloud-init"), "cloud-init")}-${contentHash(inputs).slice(0, 7)}`;
 }
 
 /**
@@ -123,16 +123,6 @@ export function contentHash(inputs: CloudInitDiskInputs): string {
     hash.update(`${key}\0${data.length}\0`).update(data);
   }
   return hash.digest("hex");
-}
-
-/** The resource name with characters libvirt refuses in volume names replaced by `-`. */
-function nameBase(logicalName: string): string {
-  return (
-    logicalName
-      .replace(/[^A-Za-z0-9_.+:-]/g, "-")
-      .replace(/^[^A-Za-z0-9_]+/, "")
-      .slice(0, 90) || "cloud-init"
-  );
 }
 
 async function* once(image: Buffer): AsyncGenerator<Buffer> {

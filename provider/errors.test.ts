@@ -1,19 +1,6 @@
-import { ErrorCode, LibvirtError } from "../rpc";
+import { ErrorCode, ErrorDomain } from "../rpc";
+import { libvirtError } from "../test/support/packets";
 import { unlessNotFound } from "./errors";
-
-function libvirtError(code: number): LibvirtError {
-  return new LibvirtError({
-    code,
-    domain: 10,
-    message: "libvirt says no",
-    level: 2,
-    str1: null,
-    str2: null,
-    str3: null,
-    int1: -1,
-    int2: -1,
-  });
-}
 
 describe("unlessNotFound", () => {
   it("gives what the work returns", async () => {
@@ -21,12 +8,20 @@ describe("unlessNotFound", () => {
   });
 
   it("gives undefined when libvirt says the object does not exist", async () => {
-    const gone = libvirtError(ErrorCode.NO_DOMAIN);
+    const gone = libvirtError({
+      code: ErrorCode.NO_DOMAIN,
+      domain: ErrorDomain.QEMU,
+      message: "gone",
+    });
     await expect(unlessNotFound(() => Promise.reject(gone))).resolves.toBeUndefined();
   });
 
   it("throws any other error", async () => {
-    const denied = libvirtError(ErrorCode.OPERATION_DENIED);
+    const denied = libvirtError({
+      code: ErrorCode.OPERATION_DENIED,
+      domain: ErrorDomain.QEMU,
+      message: "no",
+    });
     await expect(unlessNotFound(() => Promise.reject(denied))).rejects.toBe(denied);
   });
 });

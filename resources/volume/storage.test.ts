@@ -1,21 +1,11 @@
-import { ErrorCode, Libvirt, LibvirtError } from "../../rpc";
+import { ErrorCode, ErrorDomain, Libvirt, LibvirtError } from "../../rpc";
+import { libvirtError } from "../../test/support/packets";
 import { refreshPool } from "./storage";
 
 const pool = { name: "images", uuid: Buffer.alloc(16) };
 
-function libvirtError(code: number, message: string): LibvirtError {
-  return new LibvirtError({
-    code,
-    domain: 18,
-    message,
-    level: 2,
-    str1: null,
-    str2: null,
-    str3: null,
-    int1: -1,
-    int2: -1,
-  });
-}
+const storageError = (code: number, message: string): LibvirtError =>
+  libvirtError({ code, domain: ErrorDomain.STORAGE, message });
 
 /** A connection whose STORAGE_POOL_REFRESH fails with `failures` first, then succeeds. */
 function refreshing(...failures: LibvirtError[]) {
@@ -33,7 +23,7 @@ function refreshing(...failures: LibvirtError[]) {
 describe("refreshing a pool", () => {
   it("waits while other volumes of the pool are being built", async () => {
     const busy = () =>
-      libvirtError(
+      storageError(
         ErrorCode.INTERNAL_ERROR,
         "internal error: pool 'images' has asynchronous jobs running.",
       );
@@ -45,7 +35,7 @@ describe("refreshing a pool", () => {
   });
 
   it("fails at once for any other error", async () => {
-    const { lv, calls } = refreshing(libvirtError(ErrorCode.NO_STORAGE_POOL, "no pool"));
+    const { lv, calls } = refreshing(storageError(ErrorCode.NO_STORAGE_POOL, "no pool"));
     await expect(refreshPool(lv, pool, async () => undefined)).rejects.toThrow("no pool");
     expect(calls).toHaveLength(1);
   });

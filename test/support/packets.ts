@@ -1,7 +1,9 @@
 /**
  * Builders for packet fixtures: headers with sensible defaults and XDR payloads, so tests say what
- * a packet means rather than spelling out its bytes.
+ * a packet means rather than spelling out its bytes; and the LibvirtError a client makes of an
+ * error payload.
  */
+import { LibvirtError } from "../../rpc/errors";
 import { Header, MessageStatus, MessageType } from "../../rpc/protocol/header";
 import { encodePacket } from "../../rpc/protocol/packet";
 import { RemoteProgram } from "../../rpc/protocol/remote";
@@ -57,6 +59,16 @@ export function errorPayload(error: {
     int2: 0,
     net: null,
   });
+}
+
+/** The LibvirtError the client makes of a libvirt error, for code that handles one. */
+export function libvirtError(error: {
+  code: number;
+  domain: number;
+  message: string | null;
+}): LibvirtError {
+  const unused = { str1: null, str2: null, str3: null, int1: -1, int2: -1 };
+  return new LibvirtError({ ...error, level: 2, ...unused });
 }
 
 /** A REPLY with status ERROR carrying a libvirt error. */

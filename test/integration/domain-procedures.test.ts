@@ -33,6 +33,7 @@ import {
   isolatedNetworkXml,
   randomMac,
   randomSubnet,
+  recordedNames,
   uniqueName,
 } from "../support/testbed";
 
@@ -58,12 +59,7 @@ describe("the domain procedures against the test bed daemon", () => {
   let scratch: string;
   const netName = uniqueName("domnet");
   const subnet = randomSubnet();
-  const created: string[] = [];
-  const name = (purpose: string) => {
-    const unique = uniqueName(purpose);
-    created.push(unique);
-    return unique;
-  };
+  const { name, names: created } = recordedNames();
 
   beforeAll(async () => {
     lv = await connectTestbed();

@@ -17,7 +17,13 @@ import {
 } from "../../rpc/protocol/remote";
 import { networkUpdate } from "../../rpc/network-update";
 import { rejection } from "../support/promises";
-import { connectTestbed, isolatedNetworkXml, randomSubnet, uniqueName } from "../support/testbed";
+import {
+  connectTestbed,
+  isolatedNetworkXml,
+  randomSubnet,
+  recordedNames,
+  uniqueName,
+} from "../support/testbed";
 
 /** Stops and undefines a network if it still exists; missing networks are fine. */
 async function removeNetwork(lv: Libvirt, name: string): Promise<void> {
@@ -29,12 +35,7 @@ async function removeNetwork(lv: Libvirt, name: string): Promise<void> {
 
 describe("the network procedures against the test bed daemon", () => {
   let lv: Libvirt;
-  const created: string[] = [];
-  const name = (purpose: string) => {
-    const unique = uniqueName(purpose);
-    created.push(unique);
-    return unique;
-  };
+  const { name, names: created } = recordedNames();
 
   beforeAll(async () => {
     lv = await connectTestbed();

@@ -17,6 +17,17 @@ export function uniqueName(purpose: string): string {
   return `vwtest-${purpose}-${randomBytes(3).toString("hex")}`;
 }
 
+/** `uniqueName`, recording each name it gives in `names` for the clean-up after the tests. */
+export function recordedNames(): { name: (purpose: string) => string; names: string[] } {
+  const names: string[] = [];
+  const name = (purpose: string) => {
+    const unique = uniqueName(purpose);
+    names.push(unique);
+    return unique;
+  };
+  return { name, names };
+}
+
 /** A random subnet `10.<200–249>.<0–255>` for a test network, so parallel runs do not clash. */
 export function randomSubnet(): string {
   return `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;

@@ -221,12 +221,13 @@ describe("the domain procedures against the test bed daemon", () => {
 
     it("needs the guest agent for agent sources and guest info", async () => {
       const source = DomainInterfaceAddressesSource.AGENT;
+      // One at a time: a call made before the previous one is awaited could reject unhandled.
       for (const call of [
-        lv.DomainInterfaceAddresses({ dom, source, flags: 0 }),
-        lv.DomainGetGuestInfo({ dom, types: 0, flags: 0 }),
-        lv.DomainGetHostname({ dom, flags: DomainGetHostnameFlags.AGENT }),
+        () => lv.DomainInterfaceAddresses({ dom, source, flags: 0 }),
+        () => lv.DomainGetGuestInfo({ dom, types: 0, flags: 0 }),
+        () => lv.DomainGetHostname({ dom, flags: DomainGetHostnameFlags.AGENT }),
       ]) {
-        const error = await rejection(call);
+        const error = await rejection(call());
         expect(error).toMatchObject({ code: ErrorCode.ARGUMENT_UNSUPPORTED });
         expect((error as LibvirtError).message).toMatch(/guest agent is not configured/);
       }

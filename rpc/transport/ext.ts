@@ -12,7 +12,9 @@ export function dialExt(command: string, signal?: AbortSignal): Promise<Duplex> 
   return new Promise((resolve, reject) => {
     const child = spawn(command, [], { stdio: ["pipe", "pipe", "pipe"], signal });
     const exited = new Promise<{ code: number | null; signal?: string | null }>((done) => {
-      child.once("exit", (code, exitSignal) => done({ code, signal: exitSignal }));
+      // "close", not "exit": it comes after stderr has been read to its end, so the error
+      // message never misses what the command said as it died.
+      child.once("close", (code, exitSignal) => done({ code, signal: exitSignal }));
       child.once("error", () => done({ code: null }));
     });
     child.once("error", (error: NodeJS.ErrnoException) => {

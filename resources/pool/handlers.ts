@@ -89,15 +89,8 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const pool = await lookup(lv, id);
     if (!pool) return;
     await unlessNotFound(async () => {
-      const { active } = await lv.StoragePoolIsActive({ pool });
-      if (active && props.deleteTargetOnDestroy) {
-        await lv.StoragePoolDestroy({ pool });
-        await lv.StoragePoolDelete({ pool, flags: 0 });
-      } else if (active) {
-        await lv.StoragePoolDestroy({ pool });
-      } else if (props.deleteTargetOnDestroy) {
-        await lv.StoragePoolDelete({ pool, flags: 0 });
-      }
+      if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
+      if (props.deleteTargetOnDestroy) await lv.StoragePoolDelete({ pool, flags: 0 });
       await lv.StoragePoolUndefine({ pool });
     });
   },

@@ -57,6 +57,8 @@ export type {
   UploadOptions,
   UploadSource,
 } from "./volume-transfer";
+export { FileReader } from "./file-reader";
+export type { FileReaderOptions } from "./file-reader";
 export { HostKeyError } from "./transport/errors";
 export type { HostKeyProblem } from "./transport/errors";
 export type { TlsOptions } from "./transport/tls-credentials";

@@ -7,12 +7,9 @@ import { open, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import type { StreamChunk } from "./client/stream";
+import { FileReader, READ_SIZE } from "./file-reader";
 import { Extent, HoleScanner } from "./hole-scanner";
-import { STREAM_CHUNK_SIZE } from "./protocol/header";
 
-/** Bytes read from a file per read: four full packets when dense, 1 MiB granule-aligned when sparse. */
-const DENSE_READ_SIZE = 4 * STREAM_CHUNK_SIZE;
-const SPARSE_READ_SIZE = 1024 * 1024;
 /** Largest zero buffer written at once when a hole goes to a destination that cannot seek. */
 const ZERO_WRITE_SIZE = 1024 * 1024;
 
@@ -23,6 +20,11 @@ export type DownloadDestination = string | Writable;
 
 /** An upload's input: its bytes in chunks, its size if known, and what to release after. */
 export interface Source {
+  /**
+   * The bytes, in order. A chunk is valid only until the next one is asked for: a file is read
+   * into one buffer over and over (file-reader.ts). The upload is done with a chunk by then,
+   * since a stream send resolves only once the transport copied or wrote it (Connection.write).
+   */
   chunks: AsyncIterable<Buffer>;
   total: number | undefined;
   close(): Promise<void>;
@@ -34,17 +36,10 @@ export async function openSource(
   length: number,
   sparse: boolean,
 ): Promise<Source> {
-  const readSize = sparse ? SPARSE_READ_SIZE : DENSE_READ_SIZE;
   if (typeof source === "string") {
-    const file = await open(source, "r");
-    try {
-      const { size } = await file.stat();
-      const total = length > 0 ? Math.min(length, size) : size;
-      return { chunks: readFile(file, length, readSize), total, close: () => file.close() };
-    } catch (error) {
-      await file.close();
-      throw error;
-    }
+    const file = await FileReader.open(source, { sparse });
+    const total = length > 0 ? Math.min(length, file.size) : file.size;
+    return { chunks: file.chunks(length), total, close: () => file.close() };
   }
   if (Symbol.asyncIterator in source) {
     return {
@@ -54,22 +49,21 @@ export async function openSource(
     };
   }
   return {
-    chunks: readFile(source, length, readSize),
+    chunks: readFile(source, length),
     total: length > 0 ? length : undefined,
     close: async () => undefined,
   };
 }
 
-/** Reads a file sequentially from its current position, in fresh buffers, up to `length` bytes. */
-async function* readFile(
-  file: FileHandle,
-  length: number,
-  readSize: number,
-): AsyncGenerator<Buffer> {
+/**
+ * Reads an open file sequentially from its current position, up to `length` bytes, always into
+ * the same buffer (a fresh buffer per read is new memory for the kernel to map and zero each time).
+ */
+async function* readFile(file: FileHandle, length: number): AsyncGenerator<Buffer> {
   let remaining = length > 0 ? length : Infinity;
+  const buffer = Buffer.allocUnsafeSlow(Math.min(READ_SIZE, remaining));
   while (remaining > 0) {
-    const buffer = Buffer.allocUnsafe(Math.min(readSize, remaining));
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, remaining), null);
     if (bytesRead === 0) return;
     remaining -= bytesRead;
     yield buffer.subarray(0, bytesRead);

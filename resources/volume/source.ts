@@ -5,13 +5,11 @@
  * counting them against the expected size and reporting progress.
  */
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
 import { resolve } from "node:path";
+import { FileReader } from "../../rpc";
 import type { VolumeSource } from "../../sdk/types";
 import { httpGet, redactUrl } from "./http-source";
 import { IMAGE_HEADER_BYTES } from "./image-format";
-
-const READ_SIZE = 1024 * 1024;
 
 export interface ContentSource {
   /** How messages name it: the file's path, or the URL without credentials or query. */
@@ -33,9 +31,12 @@ export async function openContentSource(source: VolumeSource): Promise<ContentSo
 }
 
 async function openFileSource(path: string): Promise<ContentSource> {
-  const file = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read source.path ${path}: ${error.message}`, { cause: error });
-  });
+  // Uploads are sparse: a file that is mostly holes is read with O_DIRECT (rpc/file-reader.ts).
+  const file = await FileReader.open(path, { sparse: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read source.path ${path}: ${error.message}`, { cause: error });
+    },
+  );
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -43,18 +44,8 @@ async function openFileSource(path: string): Promise<ContentSource> {
     await file.close();
   };
   try {
-    const { size } = await file.stat();
-    async function* chunks(): AsyncGenerator<Buffer> {
-      for (let position = 0; ;) {
-        const buffer = Buffer.allocUnsafe(READ_SIZE);
-        const { bytesRead } = await file.read(buffer, 0, READ_SIZE, position);
-        if (bytesRead === 0) return;
-        position += bytesRead;
-        yield buffer.subarray(0, bytesRead);
-      }
-    }
-    const { head, rest } = await peek(chunks(), IMAGE_HEADER_BYTES);
-    return { label: path, size, header: head, chunks: rest, close };
+    const { head, rest } = await peek(file.chunks(), IMAGE_HEADER_BYTES);
+    return { label: path, size: file.size, header: head, chunks: rest, close };
   } catch (error) {
     await close();
     throw error;
@@ -79,7 +70,8 @@ async function openUrlSource(url: string): Promise<ContentSource> {
 
 /**
  * Reads chunks until `bytes` are in (or the content ends) and returns them, with an iterable that
- * yields everything from the start: the chunks read ahead, then the rest.
+ * yields everything from the start: the chunks read ahead, then the rest. Chunks read ahead are
+ * copied, as a source may reuse its buffer for the next chunk (rpc's FileReader does).
  */
 export async function peek(
   source: AsyncIterable<Buffer>,
@@ -95,7 +87,7 @@ export async function peek(
       done = true;
       break;
     }
-    ahead.push(next.value);
+    ahead.push(Buffer.from(next.value));
     length += next.value.length;
   }
   async function* rest(): AsyncGenerator<Buffer> {

@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { constants, existsSync } from "node:fs";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileReader, READ_SIZE } from "./file-reader";
+
+const MiB = 1024 * 1024;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "vwtest-file-reader-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A file of `size` bytes, holes except for random data at `extents` ([offset, length]). */
+async function sparseFile(name: string, size: number, extents: [number, number][]) {
+  const path = join(dir, name);
+  const file = await open(path, "w");
+  for (const [offset, length] of extents) await file.write(randomBytes(length), 0, length, offset);
+  await file.truncate(size);
+  await file.close();
+  return path;
+}
+
+/** Everything a reader yields, copied out of its reused buffer. */
+async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
+  const copies: Buffer[] = [];
+  for await (const chunk of reader.chunks(length)) copies.push(Buffer.from(chunk));
+  await reader.close();
+  return Buffer.concat(copies);
+}
+
+async function supportsDirect(path: string): Promise<boolean> {
+  const file = await open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
+  await file?.close();
+  return file !== null;
+}
+
+describe("FileReader", () => {
+  it("reads a file that is mostly holes with O_DIRECT for a sparse upload, byte for byte", async () => {
+    // An odd size, data in the middle and at the very end: the last read is short and unaligned.
+    const size = 3 * READ_SIZE + 12_345;
+    const path = await sparseFile("holes.img", size, [
+      [READ_SIZE + 4096, 100_000],
+      [size - 5000, 5000],
+    ]);
+    const reader = await FileReader.open(path, { sparse: true });
+    expect(reader.size).toBe(size);
+    expect(reader.mode).toBe((await supportsDirect(path)) ? "direct" : "buffered");
+    expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
+  });
+
+  it("reads through the page cache when the upload is not sparse, or the file is mostly data", async () => {
+    const holes = await sparseFile("holes-dense-upload.img", 8 * MiB, [[0, 4096]]);
+    const dense = join(dir, "dense.img");
+    await writeFile(dense, randomBytes(5 * MiB + 7));
+    const notSparse = await FileReader.open(holes);
+    expect(notSparse.mode).toBe("buffered");
+    await notSparse.close();
+    const reader = await FileReader.open(dense, { sparse: true });
+    expect(reader.mode).toBe("buffered");
+    expect((await readAll(reader)).equals(await readFile(dense))).toBe(true);
+  });
+
+  it("stops after `length` bytes, even in the middle of a block", async () => {
+    const path = await sparseFile("limited.img", 2 * READ_SIZE, [[0, 10_000]]);
+    const reader = await FileReader.open(path, { sparse: true });
+    const bytes = await readAll(reader, READ_SIZE + 333);
+    expect(bytes.equals((await readFile(path)).subarray(0, READ_SIZE + 333))).toBe(true);
+  });
+
+  it("yields every chunk as a view of one buffer, read over and over", async () => {
+    const path = join(dir, "views.img");
+    await writeFile(path, randomBytes(3 * READ_SIZE));
+    const reader = await FileReader.open(path);
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const chunk of reader.chunks()) buffers.add(chunk.buffer);
+    await reader.close();
+    expect(buffers.size).toBe(1);
+  });
+
+  it("goes on buffered from where it stands when a direct read is refused (EINVAL)", async () => {
+    const path = await sparseFile("refused.img", 3 * READ_SIZE, [[READ_SIZE + 1, 70_000]]);
+    const reader = await FileReader.open(path, { sparse: true });
+    const probe = await open(path, "r");
+    const fileHandle = Object.getPrototypeOf(probe) as { read: () => Promise<unknown> };
+    await probe.close();
+    // A device whose logical blocks are larger than a page would refuse the second read.
+    const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
+    const real = fileHandle.read;
+    let reads = 0;
+    const spy = jest.spyOn(fileHandle, "read").mockImplementation(function (
+      this: unknown,
+      ...args
+    ) {
+      if (++reads === 2 && reader.mode === "direct") return Promise.reject(refused);
+      return real.apply(this, args as []);
+    });
+    try {
+      expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
+      expect(reader.mode).toBe("buffered");
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  const shm = "/dev/shm";
+  (existsSync(shm) ? it : it.skip)(
+    "reads buffered where the file system refuses O_DIRECT (tmpfs)",
+    async () => {
+      const shmDir = await mkdtemp(join(shm, "vwtest-file-reader-"));
+      try {
+        const path = join(shmDir, "holes.img");
+        const file = await open(path, "w");
+        await file.write(Buffer.from("data"), 0, 4, 2 * MiB);
+        await file.truncate(8 * MiB);
+        await file.close();
+        const reader = await FileReader.open(path, { sparse: true });
+        expect(reader.mode).toBe((await supportsDirect(path)) ? "direct" : "buffered");
+        expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
+      } finally {
+        await rm(shmDir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it("rejects a missing file with the open's error", async () => {
+    await expect(FileReader.open(join(dir, "missing.img"))).rejects.toMatchObject({
+      code: "ENOENT",
+    });
+  });
+});

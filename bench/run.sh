@@ -13,6 +13,10 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 python="${VWBENCH_PYTHON:-/usr/bin/python3}"
+if ! "$python" -c 'import libvirt' 2>/dev/null && [[ "$python" == /usr/bin/python3 && $EUID -eq 0 ]]; then
+  echo "bench: installing python3-libvirt (the libvirt-python side)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-libvirt >/dev/null
+fi
 if ! "$python" -c 'import libvirt' 2>/dev/null; then
   echo "bench: $python cannot import libvirt (apt-get install python3-libvirt)" >&2
   exit 1

@@ -51,9 +51,10 @@ export class FileReader {
   static async open(path: string, options: FileReaderOptions = {}): Promise<FileReader> {
     const handle = await open(path, "r");
     try {
-      const { size, blocks } = await handle.stat();
+      const stats = await handle.stat();
+      const { size, blocks } = stats;
       // st_blocks counts 512-byte units on Linux, whatever the file system's block size.
-      const mostlyHoles = blocks * 512 <= size / 2;
+      const mostlyHoles = stats.isFile() && size > 0 && blocks * 512 <= size / 2;
       const aligned = options.sparse && mostlyHoles ? alignedBuffer(READ_SIZE) : undefined;
       if (aligned && constants.O_DIRECT !== undefined) {
         const direct = await open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);

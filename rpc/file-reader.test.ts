@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileReader, READ_SIZE } from "./file-reader";
@@ -126,6 +126,16 @@ describe("FileReader", () => {
       }
     },
   );
+
+  it("reads the file it opened, even after its path was replaced", async () => {
+    const path = await sparseFile("replaced.img", 2 * READ_SIZE, [[4096, 8192]]);
+    const original = await readFile(path);
+    const reader = await FileReader.open(path, { sparse: true });
+    const other = join(dir, "other.img");
+    await writeFile(other, randomBytes(1000));
+    await rename(other, path);
+    expect((await readAll(reader)).equals(original)).toBe(true);
+  });
 
   it("rejects a missing file with the open's error", async () => {
     await expect(FileReader.open(join(dir, "missing.img"))).rejects.toMatchObject({

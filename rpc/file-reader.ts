@@ -39,9 +39,10 @@ export interface FileReaderOptions {
 
 export class FileReader {
   private constructor(
-    private readonly path: string,
-    private handle: FileHandle,
-    private direct: boolean,
+    /** Always open: read through when not direct, and what a refused direct read falls back to. */
+    private readonly buffered: FileHandle,
+    /** The same file opened again with O_DIRECT, while direct reads work. */
+    private direct: FileHandle | undefined,
     /** The file's size when opened. */
     readonly size: number,
     private readonly buffer: Buffer,
@@ -49,29 +50,17 @@ export class FileReader {
 
   /** Opens `path`; a missing or unreadable file rejects with the open's own error (ENOENT, …). */
   static async open(path: string, options: FileReaderOptions = {}): Promise<FileReader> {
-    const handle = await open(path, "r");
+    const buffered = await open(path, "r");
     try {
-      const stats = await handle.stat();
+      const stats = await buffered.stat();
       const { size, blocks } = stats;
       // st_blocks counts 512-byte units on Linux, whatever the file system's block size.
       const mostlyHoles = stats.isFile() && size > 0 && blocks * 512 <= size / 2;
       const aligned = options.sparse && mostlyHoles ? alignedBuffer(READ_SIZE) : undefined;
-      if (aligned && constants.O_DIRECT !== undefined) {
-        const direct = await open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
-        if (direct) {
-          await handle.close();
-          return new FileReader(path, direct, true, size, aligned);
-        }
-      }
-      return new FileReader(
-        path,
-        handle,
-        false,
-        size,
-        aligned ?? Buffer.allocUnsafeSlow(READ_SIZE),
-      );
+      const direct = aligned ? await openDirect(buffered) : undefined;
+      return new FileReader(buffered, direct, size, aligned ?? Buffer.allocUnsafeSlow(READ_SIZE));
     } catch (error) {
-      await handle.close();
+      await buffered.close();
       throw error;
     }
   }
@@ -89,13 +78,14 @@ export class FileReader {
     const buffer = this.buffer;
     let remaining = length > 0 ? length : Infinity;
     for (let position = 0; remaining > 0;) {
+      const handle = this.direct ?? this.buffered;
       let bytesRead: number;
       try {
         // Always a whole buffer (O_DIRECT wants aligned lengths); a limit cuts the chunk instead.
-        ({ bytesRead } = await this.handle.read(buffer, 0, buffer.length, position));
+        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
       } catch (error) {
         if (!this.direct || (error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-        await this.fallBackToBuffered();
+        await this.stopDirectReads();
         continue;
       }
       if (bytesRead === 0) return;
@@ -107,15 +97,25 @@ export class FileReader {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.stopDirectReads();
+    await this.buffered.close();
   }
 
-  private async fallBackToBuffered(): Promise<void> {
-    const buffered = await open(this.path, "r");
-    await this.handle.close().catch(() => undefined);
-    this.handle = buffered;
-    this.direct = false;
+  private async stopDirectReads(): Promise<void> {
+    const direct = this.direct;
+    this.direct = undefined;
+    await direct?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The file behind `file` opened again with O_DIRECT, or undefined where that is refused. Through
+ * /proc/self/fd, so it is the same file even if its path has been replaced meanwhile.
+ */
+async function openDirect(file: FileHandle): Promise<FileHandle | undefined> {
+  if (constants.O_DIRECT === undefined) return undefined;
+  const flags = constants.O_RDONLY | constants.O_DIRECT;
+  return open(`/proc/self/fd/${file.fd}`, flags).catch(() => undefined);
 }
 
 /**

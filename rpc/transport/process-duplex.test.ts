@@ -1,4 +1,4 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { ConnectionClosedError } from "../errors";
 import { processDuplex } from "./process-duplex";
 
@@ -74,6 +74,26 @@ describe("processDuplex", () => {
     duplex.destroy();
     duplex.destroy();
     expect(streams.close).toHaveBeenCalledTimes(1);
+  });
+
+  it("is done with a chunk only once the process's stdin has taken it (an ssh2 channel keeps it)", async () => {
+    const { streams } = fakeProcess();
+    // Like an ssh2 channel with its window full: a large buffer that holds the chunk unprocessed.
+    const held: (() => void)[] = [];
+    streams.input = new Writable({
+      highWaterMark: 2 * 1024 * 1024,
+      write: (_chunk, _encoding, callback) => held.push(callback),
+    }) as unknown as PassThrough;
+    const duplex = processDuplex(streams);
+    let done = false;
+    duplex.write(Buffer.alloc(256 * 1024), () => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held).toHaveLength(1);
+    expect(done).toBe(false);
+    held.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(true);
+    duplex.destroy();
   });
 
   it("applies backpressure to the process's output", async () => {

@@ -45,8 +45,11 @@ export function processDuplex(streams: ProcessStreams): Duplex {
       streams.output.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      if (streams.input.write(chunk)) callback();
-      else streams.input.once("drain", () => callback());
+      // Done with a chunk only once the process's stdin is: an ssh2 channel whose window is full
+      // keeps the chunk by reference although its write() returned true, and a zero-copy stream
+      // packet (Connection.write) may be overwritten by its owner as soon as this duplex drains.
+      // A failed write is reported by the input's "error" (see finish below), not here.
+      streams.input.write(chunk, () => callback());
     },
     final(callback) {
       streams.input.end();

@@ -6,7 +6,8 @@
  * Run inside the namespace: `ip netns exec virtwire npx jest --selectProjects integration
  * test/integration/transports-ssh`.
  */
-import { writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AuthError,
@@ -16,6 +17,7 @@ import {
   UriError,
   callbackCredentials,
   staticCredentials,
+  uploadVolume,
 } from "../../rpc";
 import {
   ClientKey,
@@ -33,6 +35,7 @@ import {
   connectFailure,
   exerciseConnection,
 } from "../support/transport-checks";
+import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 
 /** Trust every host key of the test bed's sshd by fingerprint; known_hosts is then not read. */
 const pinned = () => hostKeys().map((key) => key.fingerprint);
@@ -103,6 +106,40 @@ describe("the ssh transport", () => {
     );
     expect(error).toBeInstanceOf(ConnectionClosedError);
     expect(error.message).toMatch(/exited with status 127: [^]*virt-ssh-helper: not found/);
+  });
+
+  it("uploads a file byte for byte, though the channel's window fills and the read buffer is reused", async () => {
+    // 48 MiB of random data in 4 MiB reads into one buffer: the SSH window (2 MiB) fills again
+    // and again, and a chunk the channel still held would be overwritten by the next read.
+    const source = join(scratch.dir, "upload.raw");
+    const data = randomBytes(48 * 1024 * 1024);
+    writeFileSync(source, data);
+    const local = await connectTestbed();
+    const poolDir = join(scratch.dir, "pool");
+    mkdirSync(poolDir);
+    const { pool } = await local.StoragePoolCreateXML({
+      xml: dirPoolXml(uniqueName("ssh-upload"), poolDir),
+      flags: 0,
+    });
+    const remote = await Libvirt.connect(rootUri(SSH.port, `keyfile=${keyFile}`), {
+      ssh: { ...noAgent, hostKeyFingerprint: pinned() },
+    });
+    try {
+      const { vol } = await local.StorageVolCreateXML({
+        pool,
+        xml: `<volume><name>upload.raw</name><capacity unit='bytes'>${data.length}</capacity><target><format type='raw'/></target></volume>`,
+        flags: 0,
+      });
+      await uploadVolume(remote, vol, source);
+      const { name: path } = await local.StorageVolGetPath({ vol });
+      const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+      expect(sha256(readFileSync(path))).toBe(sha256(data));
+      await local.StorageVolDelete({ vol, flags: 0 });
+    } finally {
+      await remote.close();
+      await local.StoragePoolDestroy({ pool }); // transient: gone once stopped
+      await local.close();
+    }
   });
 
   it("logs in with a private key given as text, encrypted with a passphrase", async () => {

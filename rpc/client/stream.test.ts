@@ -127,6 +127,21 @@ describe("Stream, uploading", () => {
     expect(connection.closed).toBe(false);
   });
 
+  it("fails and aborts an upload when the server sends data on it, even an empty packet", async () => {
+    const { connection, daemon } = fakeConnection();
+    const { stream, serial } = await open(connection, daemon, "send");
+    daemon.send(streamPacket(208, serial, {}, Buffer.alloc(0)));
+    await tick();
+    const error = await stream.send(Buffer.from("data")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ message: expect.stringContaining("upload stream") });
+    const [abort] = await daemon.nextCalls(1);
+    expect(kinds([abort!])).toEqual(["STREAM/ERROR/0"]);
+    daemon.send(streamPacket(208, serial, { status: OK }));
+    await stream.abort();
+    expect(connection.closed).toBe(false);
+  });
+
   it("takes a REPLY error carrying the stream's serial (a hole the server failed to write) as the stream's", async () => {
     const { connection, daemon } = fakeConnection();
     const { stream, serial } = await open(connection, daemon, "send", true);

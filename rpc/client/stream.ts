@@ -232,6 +232,11 @@ export class Stream {
   private receiveStream(status: MessageStatus, payload: Buffer): void {
     switch (status) {
       case MessageStatus.CONTINUE:
+        if (this.direction !== "receive") {
+          throw new ProtocolError(
+            `the server sent data on the ${this.procedure.name} upload stream`,
+          );
+        }
         if (payload.length === 0) this.endOfData = true;
         else this.enqueue({ type: "data", data: payload });
         return this.wake();

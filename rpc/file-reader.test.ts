@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
 import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -33,9 +34,13 @@ async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
   return Buffer.concat(copies);
 }
 
+/** Whether O_DIRECT works for `path` the way FileReader asks for it (through /proc/self/fd). */
 async function supportsDirect(path: string): Promise<boolean> {
-  const file = await open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
+  const plain = await open(path, "r");
+  const flags = constants.O_RDONLY | constants.O_DIRECT;
+  const file = await open(`/proc/self/fd/${plain.fd}`, flags).catch(() => null);
   await file?.close();
+  await plain.close();
   return file !== null;
 }
 
@@ -109,7 +114,7 @@ describe("FileReader", () => {
 
   const shm = "/dev/shm";
   (existsSync(shm) ? it : it.skip)(
-    "reads buffered where the file system refuses O_DIRECT (tmpfs)",
+    "reads buffered where the file system refuses O_DIRECT (tmpfs before Linux 6.6)",
     async () => {
       const shmDir = await mkdtemp(join(shm, "vwtest-file-reader-"));
       try {
@@ -135,6 +140,22 @@ describe("FileReader", () => {
     await writeFile(other, randomBytes(1000));
     await rename(other, path);
     expect((await readAll(reader)).equals(original)).toBe(true);
+  });
+
+  it("reads a FIFO where it stands, as a stream", async () => {
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const data = randomBytes(3 * MiB);
+    // Opening either end of a FIFO waits for the other; both opens run in libuv's thread pool.
+    const [reader, writer] = await Promise.all([
+      FileReader.open(fifo, { sparse: true }),
+      open(fifo, "w"),
+    ]);
+    const writing = writer.write(data).then(() => writer.close());
+    expect(reader.mode).toBe("buffered");
+    const bytes = await readAll(reader);
+    await writing;
+    expect(bytes.equals(data)).toBe(true);
   });
 
   it("rejects a missing file with the open's error", async () => {

@@ -46,6 +46,8 @@ export class FileReader {
     /** The file's size when opened. */
     readonly size: number,
     private readonly buffer: Buffer,
+    /** A regular file, read at explicit offsets; a FIFO or device is read where it stands. */
+    private readonly seekable: boolean,
   ) {}
 
   /** Opens `path`; a missing or unreadable file rejects with the open's own error (ENOENT, …). */
@@ -58,7 +60,8 @@ export class FileReader {
       const mostlyHoles = stats.isFile() && size > 0 && blocks * 512 <= size / 2;
       const aligned = options.sparse && mostlyHoles ? alignedBuffer(READ_SIZE) : undefined;
       const direct = aligned ? await openDirect(buffered) : undefined;
-      return new FileReader(buffered, direct, size, aligned ?? Buffer.allocUnsafeSlow(READ_SIZE));
+      const buffer = aligned ?? Buffer.allocUnsafeSlow(READ_SIZE);
+      return new FileReader(buffered, direct, size, buffer, stats.isFile());
     } catch (error) {
       await buffered.close();
       throw error;
@@ -82,7 +85,8 @@ export class FileReader {
       let bytesRead: number;
       try {
         // Always a whole buffer (O_DIRECT wants aligned lengths); a limit cuts the chunk instead.
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
+        const at = this.seekable ? position : null;
+        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, at));
       } catch (error) {
         if (!this.direct || (error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
         await this.stopDirectReads();

@@ -88,11 +88,12 @@ export class LibvirtError extends VirtwireRpcError {
     // nothing about the caller, and capturing them cost a failed call about 7 µs of client CPU
     // (a third of it; "not found" answers are frequent). `stack` is just "LibvirtError: message".
     const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    const settable = !Object.isFrozen(Error); // frozen under SES lockdown / --frozen-intrinsics
+    if (settable) Error.stackTraceLimit = 0;
     try {
       super(fields.message ?? "Unknown error");
     } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+      if (settable) Error.stackTraceLimit = stackTraceLimit;
     }
     this.code = fields.code;
     this.domain = fields.domain;

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import {
   AuthError,
   CredentialContext,
@@ -12,6 +11,7 @@ import {
 } from "../rpc";
 import { ConfigError, HostSettings } from "./config";
 import { connectionFor, inStackConfigTerms } from "./connections";
+import { generateSshKeyPair } from "../test/support/ssh-keys";
 
 const SASL: CredentialContext = { service: "libvirt", host: "kvm1" };
 const SSH: CredentialContext = { service: "ssh", host: "kvm1" };
@@ -135,11 +135,7 @@ describe("the credential sources of a host", () => {
 });
 
 describe("the transport options of a host", () => {
-  const key = utils.generateKeyPairSync("ed25519", {
-    passphrase: "pp",
-    cipher: "aes256-ctr",
-    rounds: 4,
-  }).private;
+  const key = generateSshKeyPair("ed25519", { passphrase: "pp" }).private;
 
   it("passes SSH keys, passphrase and pinned fingerprints to the ssh transports", () => {
     const { uri, options } = connectionFor(

@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import { HostKeyError } from "./errors";
 import { HostKeyPolicy, verifyHostKey } from "./host-key";
 import { fingerprint, parseKnownHosts } from "./known-hosts";
+import { generateSshKeyPair } from "../../test/support/ssh-keys";
 
 function blob(): { blob: Buffer; text: string } {
-  const line = utils.generateKeyPairSync("ed25519").public.trim();
+  const line = generateSshKeyPair().public.trim();
   const [type, base64] = line.split(" ");
   return { blob: Buffer.from(base64!, "base64"), text: `${type} ${base64}` };
 }

@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import {
   appendKnownHost,
   blobKeyType,
@@ -15,14 +14,11 @@ import {
   knownKeyTypes,
   parseKnownHosts,
 } from "./known-hosts";
+import { generateSshKeyPair } from "../../test/support/ssh-keys";
 
 function publicKey(type: "ed25519" | "ecdsa" | "rsa"): { line: string; blob: Buffer } {
-  const pair =
-    type === "ecdsa"
-      ? utils.generateKeyPairSync("ecdsa", { bits: 256 })
-      : type === "rsa"
-        ? utils.generateKeyPairSync("rsa", { bits: 2048 })
-        : utils.generateKeyPairSync("ed25519");
+  const bits = type === "ecdsa" ? 256 : type === "rsa" ? 2048 : undefined;
+  const pair = generateSshKeyPair(type, bits ? { bits } : {});
   const line = pair.public.trim();
   return { line, blob: Buffer.from(line.split(" ")[1]!, "base64") };
 }

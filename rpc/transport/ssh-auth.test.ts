@@ -6,14 +6,11 @@ import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import { CredentialType, callbackCredentials, staticCredentials } from "../client/auth/credentials";
 import { SshAuthSession, planSshAuth } from "./ssh-auth";
+import { generateSshKeyPair } from "../../test/support/ssh-keys";
 
 const CONTEXT = { service: "ssh" as const, host: "kvm1" };
-const plain = utils.generateKeyPairSync("ed25519").private;
-const encrypted = utils.generateKeyPairSync("ed25519", {
-  passphrase: "pw",
-  cipher: "aes256-ctr",
-  rounds: 16,
-}).private;
+const plain = generateSshKeyPair().private;
+const encrypted = generateSshKeyPair("ed25519", { passphrase: "pw" }).private;
 
 /** Drives the handler as ssh2 does: each answer, then the next call with the methods left. */
 async function steps(

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { hostKeyPolicy, knownHostsFiles, preferredHostKeyAlgorithms, sshUser } from "./ssh";
 import { parseLibvirtUri } from "./uri";
+import { generateSshKeyPair } from "../../test/support/ssh-keys";
 
 describe("ssh defaults by scheme", () => {
   it("logs in as the local user over +ssh (OpenSSH) and as root over +libssh/+libssh2", () => {
@@ -32,7 +32,7 @@ describe("hostKeyPolicy", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "vwtest-policy-"));
-    const key = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const key = generateSshKeyPair().public.split(" ").slice(0, 2).join(" ");
     writeFileSync(join(dir, "kh"), `h ${key}\n`);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

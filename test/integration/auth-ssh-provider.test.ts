@@ -7,7 +7,6 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { Libvirt, isNoStoragePool } from "../../rpc";
 import { connectTestbed } from "../support/testbed";
 import {
@@ -23,6 +22,7 @@ import {
 } from "../support/ssh";
 import { VirtwireEngine } from "../support/virtwire-engine";
 import { POOL, poolInputs, stepFailure } from "./auth-helpers";
+import { generateSshKeyPair } from "../support/ssh-keys";
 
 const SSH_URI = `qemu+ssh://${SSH.user}@${SSH.host}:${SSH.port}/system`;
 const HOST = `[${SSH.host}]:${SSH.port}`;
@@ -182,7 +182,7 @@ describe("SSH host keys from the stack config", () => {
   });
 
   it("refuse a changed key loudly", async () => {
-    const impostor = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const impostor = generateSshKeyPair().public.split(" ").slice(0, 2).join(" ");
     const changed = writeKnownHosts(scratch.dir, [`${HOST} ${impostor}`], "changed_known_hosts");
     const error = await attempt({ "virtwire:sshKnownHosts": changed }, "changedkey");
     expect(error.message).toContain(
@@ -191,7 +191,7 @@ describe("SSH host keys from the stack config", () => {
   });
 
   it("refuse a key that is not the pinned one", async () => {
-    const other = utils.generateKeyPairSync("ed25519").public.split(" ")[1]!;
+    const other = generateSshKeyPair().public.split(" ")[1]!;
     const { fingerprint } = await import("../../rpc/transport/known-hosts");
     const pin = fingerprint(Buffer.from(other, "base64"));
     const error = await attempt({ "virtwire:sshHostKeyFingerprint": pin }, "pinmismatch");

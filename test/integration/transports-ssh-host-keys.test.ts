@@ -5,7 +5,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { Libvirt } from "../../rpc";
 import { HostKeyError } from "../../rpc/transport/errors";
 import { fingerprint } from "../../rpc/transport/known-hosts";
@@ -19,6 +18,7 @@ import {
   scratchDir,
   writeKnownHosts,
 } from "../support/ssh";
+import { generateSshKeyPair } from "../support/ssh-keys";
 
 const NAME = `[${SSH.host}]:${SSH.port}`;
 
@@ -78,7 +78,7 @@ describe("ssh host keys", () => {
   });
 
   it("refuses a key that does not match the pinned fingerprint", async () => {
-    const other = utils.generateKeyPairSync("ed25519").public.split(" ")[1]!;
+    const other = generateSshKeyPair().public.split(" ")[1]!;
     const error = await outcome(uri("known_hosts=/dev/null"), key, {
       hostKeyFingerprint: fingerprint(Buffer.from(other, "base64")),
     });
@@ -110,7 +110,7 @@ describe("ssh host keys", () => {
   );
 
   it("refuses a changed key loudly, also with accept-new", async () => {
-    const impostor = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const impostor = generateSshKeyPair().public.split(" ").slice(0, 2).join(" ");
     const file = writeKnownHosts(scratch.dir, [`${NAME} ${impostor}`], "changed");
     for (const query of [`known_hosts=${file}`, `known_hosts=${file}&known_hosts_verify=auto`]) {
       const error = await outcome(uri(query), key);

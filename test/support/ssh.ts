@@ -17,8 +17,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { fingerprint } from "../../rpc/transport/known-hosts";
+import { generateSshKeyPair } from "./ssh-keys";
 
 const env = process.env;
 export const SSH = {
@@ -72,14 +72,7 @@ export interface ClientKey {
 
 export function makeClientKey(passphrase?: string): ClientKey {
   const comment = `vwtest-${randomBytes(3).toString("hex")}`;
-  const pair = passphrase
-    ? utils.generateKeyPairSync("ed25519", {
-        comment,
-        passphrase,
-        cipher: "aes256-ctr",
-        rounds: 16,
-      })
-    : utils.generateKeyPairSync("ed25519", { comment });
+  const pair = generateSshKeyPair("ed25519", { comment, passphrase });
   return { privateKey: pair.private, publicKey: pair.public.trim() };
 }
 

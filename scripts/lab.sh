@@ -26,13 +26,6 @@ die() { log "error: $*"; exit 1; }
 # shellcheck source=lib/node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
-ensure_repo_packages() {
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    log "installing the repository's npm packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-}
-
 # virtwire as users get it: built, then packed (a real directory under node_modules, so the
 # provider serializes to a `require("virtwire/provider")` stub). Rebuilt when a source is newer.
 pack_virtwire() {
@@ -96,7 +89,7 @@ cmd_up() {
   [ "$(id -u)" = 0 ] || die "run as root (the test bed needs it): sudo bash scripts/lab.sh up"
   local started=$SECONDS
   ensure_node
-  ensure_repo_packages
+  ensure_npm_packages
   bash scripts/testbed.sh up
   pulumi_env
   pack_virtwire

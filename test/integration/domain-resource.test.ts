@@ -7,7 +7,14 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainState, DomainXMLFlags, Libvirt, RemoteNonnullDomain, parseUuid } from "../../rpc";
+import {
+  DomainState,
+  DomainXMLFlags,
+  ErrorCode,
+  Libvirt,
+  RemoteNonnullDomain,
+  parseUuid,
+} from "../../rpc";
 import type { DomainInputs } from "../../sdk/types";
 import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
@@ -23,7 +30,6 @@ import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwir
 
 const DOMAIN = virtwireType("Domain");
 const CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
-const NO_DOMAIN = 42;
 
 jest.setTimeout(180_000);
 
@@ -267,7 +273,7 @@ describe("a Domain booting the test guest", () => {
     const { id, inputs, outputs: last } = engine.resource(urn);
     await engine.destroy();
     await expect(lv.DomainLookupByUUID({ uuid: parseUuid(id) })).rejects.toMatchObject({
-      code: NO_DOMAIN,
+      code: ErrorCode.NO_DOMAIN,
     });
     await virtwire.plugin.delete(urn, id, inputs, last);
     const read = await virtwire.plugin.read(urn, id, inputs, last);
@@ -289,7 +295,9 @@ describe("a Domain that cannot be made", () => {
       guest({ name, kernel: join(scratch, "no-such-kernel"), waitForAddresses: undefined }),
     ).catch((e: Error) => e);
     expect(String(error)).toMatch(new RegExp(`Creating domain ${name} failed: .*no-such-kernel`));
-    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
+    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+      code: ErrorCode.NO_DOMAIN,
+    });
   });
 
   it("fails with a diagnosis when no address can come, and is removed", async () => {
@@ -309,7 +317,9 @@ describe("a Domain that cannot be made", () => {
       expect(String(error)).toMatch(
         /no IP address after 5 s \(waitForAddresses.source lease\): interface 52:54:00:[0-9a-f:]+: network vwtest-nodhcp-\w+ has no DHCP server/,
       );
-      await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({ code: NO_DOMAIN });
+      await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+        code: ErrorCode.NO_DOMAIN,
+      });
     } finally {
       await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: bare }));
     }
@@ -329,7 +339,7 @@ describe("a Domain that cannot be made", () => {
     expect(replaced.calls.indexOf("delete")).toBeLessThan(replaced.calls.indexOf("create"));
     expect(replaced.outputs.machine).toBe("q35");
     await expect(lv.DomainLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toMatchObject({
-      code: NO_DOMAIN,
+      code: ErrorCode.NO_DOMAIN,
     });
     await engine.destroy();
   });

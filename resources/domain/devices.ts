@@ -9,7 +9,8 @@
  * by position (a changed network keeps the interface and its MAC).
  */
 import type { DomainDisk, DomainNetworkInterface } from "../../sdk/types";
-import { isUnknown, sameJson } from "./normalize";
+import { deepEqual } from "../../provider/diff";
+import { isUnknown } from "./normalize";
 
 export interface DeviceMatch<T> {
   /** Wanted devices that correspond to an existing one. */
@@ -42,7 +43,7 @@ function pairUp<T>(wanted: T[], current: T[], rules: Rule<T>[]): DeviceMatch<T> 
 
 /** Same volume or file; never true while a source is not known yet (preview). */
 export function sameSource(a: DomainDisk, b: DomainDisk): boolean {
-  if (a.volume) return !!b.volume && known(a.volume) && sameJson(a.volume, b.volume);
+  if (a.volume) return !!b.volume && known(a.volume) && deepEqual(a.volume, b.volume);
   if (a.file !== undefined) return !isUnknown(a.file) && a.file === b.file;
   return !b.volume && b.file === undefined;
 }

@@ -15,6 +15,7 @@
  * Only what the user set is compared (with unset lists meaning "none"); sizes compare in bytes and
  * machine aliases equal their expansions (normalize.ts).
  */
+import { deepEqual } from "../../provider/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
@@ -28,7 +29,6 @@ import {
   isSet,
   isUnknown,
   matchesWhereSet,
-  sameJson,
   sameMachine,
 } from "./normalize";
 
@@ -65,7 +65,7 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
   classifyInterfaces(current, news, add);
   classifyRestartOnly(current, news, add);
   for (const key of ["shutdownTimeout", "allowRestart", "waitForAddresses"] as const) {
-    if (!sameJson(current[key], news[key])) add("setting", key, `${key} changed`);
+    if (!deepEqual(current[key], news[key])) add("setting", key, `${key} changed`);
   }
   if (!same(current.autostart ?? false, news.autostart ?? false)) {
     add("live", "autostart", `autostart → ${news.autostart}`);
@@ -99,7 +99,7 @@ function knownList(value: unknown): boolean {
 }
 
 function same(a: unknown, b: unknown): boolean {
-  return !isUnknown(b) && sameJson(a, b);
+  return !isUnknown(b) && deepEqual(a, b);
 }
 
 function classifyReplacements(current: Current, news: DomainInputs, add: Add): void {

@@ -7,6 +7,7 @@
  * rules here settle the rest.
  */
 import { UNKNOWN } from "../../provider/check";
+import { deepEqual } from "../../provider/diff";
 import { parseSize } from "../../provider/units";
 import type {
   DomainConsole,
@@ -134,22 +135,6 @@ export function effectiveMaxVcpus(inputs: Pick<DomainInputs, "vcpu" | "maxVcpus"
   return inputs.maxVcpus ?? inputs.vcpu;
 }
 
-/** Deep equality of JSON-like values, with unset (undefined/null) equal to unset. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!isSet(a) || !isSet(b)) return !isSet(a) && !isSet(b);
-  if (typeof a !== "object" || typeof b !== "object") return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, index) => sameJson(item, b[index]));
-  }
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  return [...new Set([...Object.keys(left), ...Object.keys(right)])].every((key) =>
-    sameJson(left[key], right[key]),
-  );
-}
-
 /**
  * True when every property set in `wanted` has the same value in `actual`; properties the user
  * did not set are libvirt's business and never compared.
@@ -157,6 +142,6 @@ export function sameJson(a: unknown, b: unknown): boolean {
 export function matchesWhereSet(wanted: object, actual: object | undefined): boolean {
   const have = (actual ?? {}) as Record<string, unknown>;
   return Object.entries(wanted).every(
-    ([key, value]) => !isSet(value) || (!isUnknown(value) && sameJson(value, have[key])),
+    ([key, value]) => !isSet(value) || (!isUnknown(value) && deepEqual(value, have[key])),
   );
 }

@@ -21,7 +21,7 @@ import { ErrorCode, ErrorDomain, ErrorLevel } from "./protocol/error-codes";
 import type { Packet } from "./protocol/packet";
 import type { Procedure } from "./protocol/program";
 import { RemoteProgram } from "./protocol/remote/program";
-import { XdrReader } from "./xdr";
+import { decode } from "./xdr";
 import {
   EventFilter,
   EventMessage,
@@ -214,10 +214,7 @@ function key(source: EventSourceName, callbackID: number): string {
 
 function decodeEvent(message: AnyEventMessage, payload: Buffer): Raw {
   try {
-    const reader = new XdrReader(payload);
-    const raw = message.payload.decode(reader) as Raw;
-    reader.assertEnd(`${message.name} event`);
-    return raw;
+    return decode(message.payload, payload, `${message.name} event`) as Raw;
   } catch (error) {
     throw new ProtocolError(
       `malformed ${message.name} event (procedure ${message.procedure}): ${(error as Error).message}`,

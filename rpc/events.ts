@@ -23,8 +23,8 @@ import type { Procedure } from "./protocol/program";
 import { RemoteProgram } from "./protocol/remote/program";
 import { decode } from "./xdr";
 import {
+  AnyEventMessage,
   EventFilter,
-  EventMessage,
   EventName,
   EventOf,
   EventSourceName,
@@ -55,8 +55,6 @@ export interface EventSubscription {
   unsubscribe(): Promise<void>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEventMessage = EventMessage<EventSourceName, any, unknown>;
 type Raw = { callbackID: number };
 
 /** Events that arrived before their registration's reply, kept until the reply is handled. */

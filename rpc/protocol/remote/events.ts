@@ -385,8 +385,9 @@ export type SourceOf<K extends EventName> = RemoteEventMessages[K]["source"];
 
 export const RemoteEventMessages = defineEventMessages(specs);
 
+/** Any entry of the table, whatever its payload. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEventMessage = EventMessage<EventSourceName, any, unknown>;
+export type AnyEventMessage = EventMessage<EventSourceName, any, unknown>;
 
 /** Every event message by its procedure number: how incoming MESSAGE packets are routed. */
 export const eventMessagesByProcedure: ReadonlyMap<number, AnyEventMessage> = new Map(

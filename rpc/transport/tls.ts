@@ -11,7 +11,7 @@ import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
-import { connectSocket } from "./connect-socket";
+import { abortReason, connectSocket } from "./connect-socket";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { TlsCredentials } from "./tls-credentials";
 
@@ -180,11 +180,7 @@ function readConfirmation(
     const onAbort = () => {
       cleanup();
       socket.destroy();
-      reject(
-        signal?.reason instanceof Error
-          ? signal.reason
-          : new ConnectionClosedError("connecting was aborted"),
-      );
+      reject(abortReason(signal!));
     };
     const cleanup = () => {
       socket.off("readable", onReadable);

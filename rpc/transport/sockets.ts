@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { UriError } from "../errors";
-import { LibvirtUri, isRemoteDriver, isSshTransport, redact } from "./uri";
+import { LibvirtUri, isRemoteDriver, redact } from "./uri";
 
 /** libvirt builds system socket paths from LOCALSTATEDIR, so remote hosts without /run work too. */
 export const SYSTEM_SOCKET_DIR = "/var/run/libvirt";
@@ -78,9 +78,6 @@ export function remoteSocketPath(
   env = currentSocketEnvironment(),
 ): string {
   if (uri.params.socket) return uri.params.socket;
-  if (isSshTransport(uri.transport) && uri.params.mode === "direct") {
-    throw new UriError(`mode=direct cannot be used with the ${uri.transport} transport`);
-  }
   return socketPath("libvirt", readOnly, wantsSessionDaemon(uri, env), env);
 }
 

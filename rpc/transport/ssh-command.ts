@@ -11,7 +11,6 @@
  * and the driver URI are shell-escaped twice; the socket path is inserted as it is (as libvirt
  * does).
  */
-import { UriError } from "../errors";
 import { LibvirtUri, driverUri, isRemoteDriver } from "./uri";
 import {
   SocketEnvironment,
@@ -41,11 +40,8 @@ export function escapeShell(value: string): string {
 
 export function remoteCommand(options: RemoteCommandOptions): string {
   let { proxy } = options;
-  // A netcat path means the user wants the netcat proxy, unless they asked for native.
+  // A netcat path means the user wants the netcat proxy (parseLibvirtUri refuses it with native).
   if (proxy === "auto" && options.netcat !== undefined) proxy = "netcat";
-  if (proxy === "native" && options.netcat !== undefined) {
-    throw new UriError("netcat= cannot be used with proxy=native");
-  }
   const netcat = escapeShell(escapeShell(options.netcat ?? "nc"));
   const helperUri = escapeShell(escapeShell(options.helperUri));
   const netcatCommand =

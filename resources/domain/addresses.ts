@@ -21,7 +21,7 @@ import type {
   DomainInterfaceState,
   DomainNetworkInterface,
 } from "../../sdk/types";
-import { isRunningState, domainState, sleep, STATE_NAMES } from "./power";
+import { isRunningState, domainState, sleep, stateName } from "./power";
 
 const POLL_MS = 500;
 
@@ -172,7 +172,7 @@ export async function waitForAddresses(
     const state = await domainState(lv, dom);
     if (!isRunningState(state)) {
       throw new Error(
-        `the domain stopped (state ${STATE_NAMES[state]}) while waiting for its IP addresses; its console log may say why`,
+        `the domain stopped (state ${stateName(state)}) while waiting for its IP addresses; its console log may say why`,
       );
     }
     if (Date.now() >= deadline) {

@@ -11,7 +11,7 @@ import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
 import { sameMachine, sizeInUserSpelling, waitWithDefaults } from "./normalize";
-import { STATE_NAMES, domainState, isRunningState } from "./power";
+import { domainState, isRunningState, stateName } from "./power";
 import { DomainDescription, readDomainXml, readGraphicsPort } from "./xml-read";
 
 export interface DomainSnapshot {
@@ -83,7 +83,7 @@ export async function describeDomain(
     xmlPatches: previous.xmlPatches,
     host: previous.host,
     uuid: formatUuid(dom.uuid),
-    state: STATE_NAMES[state] ?? String(state),
+    state: stateName(state),
     macAddresses: description.networkInterfaces.map((nic) => nic.mac ?? ""),
     interfaces,
     ipAddress: interfaces

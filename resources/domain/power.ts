@@ -8,16 +8,10 @@ import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 const POLL_MS = 250;
 const REPEAT_SHUTDOWN_MS = 5000;
 
-export const STATE_NAMES: Record<number, string> = {
-  [DomainState.NOSTATE]: "nostate",
-  [DomainState.RUNNING]: "running",
-  [DomainState.BLOCKED]: "blocked",
-  [DomainState.PAUSED]: "paused",
-  [DomainState.SHUTDOWN]: "shutdown",
-  [DomainState.SHUTOFF]: "shutoff",
-  [DomainState.CRASHED]: "crashed",
-  [DomainState.PMSUSPENDED]: "pmsuspended",
-};
+/** The state as the outputs report it: libvirt's name in lower case ("running", "shutoff"). */
+export function stateName(state: DomainState): string {
+  return (DomainState[state] as string | undefined)?.toLowerCase() ?? String(state);
+}
 
 export async function domainState(lv: Libvirt, dom: RemoteNonnullDomain): Promise<DomainState> {
   return (await lv.DomainGetState({ dom, flags: 0 })).state as DomainState;

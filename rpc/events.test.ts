@@ -9,7 +9,7 @@ import {
   eventMessagesByProcedure,
 } from "./protocol/remote/events";
 import { RemoteProcedures } from "./protocol/remote";
-import { Codec, XdrReader, encode } from "./xdr";
+import { decode, encode } from "./xdr";
 import { fakeConnection, FakeDaemon } from "../test/support/fake-daemon";
 import { hex, packet } from "../test/support/packets";
 
@@ -23,20 +23,21 @@ function setup(eventCallbacks = true) {
   return { connection, daemon, server, events };
 }
 
-function decode<T>(codec: Codec<T>, payload: Buffer): T {
-  return codec.decode(new XdrReader(payload));
-}
-
-/** Answers the next registration call with `callbackID` and returns the call. */
-async function acceptRegistration(daemon: FakeDaemon, callbackID: number): Promise<Packet> {
-  const [call] = await daemon.nextCalls(1);
-  const { procedure, serial } = call!.header;
+/** Answers the registration call `call` with `callbackID`. */
+function answerRegistration(daemon: FakeDaemon, call: Packet, callbackID: number): void {
+  const { procedure, serial } = call.header;
   daemon.send(
     packet(
       { procedure, serial },
       encode(RemoteEventProcedures.ConnectDomainEventCallbackRegisterAny.ret, { callbackID }),
     ),
   );
+}
+
+/** Answers the next registration call with `callbackID` and returns the call. */
+async function acceptRegistration(daemon: FakeDaemon, callbackID: number): Promise<Packet> {
+  const [call] = await daemon.nextCalls(1);
+  answerRegistration(daemon, call!, callbackID);
   return call!;
 }
 
@@ -180,18 +181,8 @@ describe("LibvirtEvents", () => {
       events.onDomainLifecycle(second.handler),
     ];
     const [a, b] = await daemon.nextCalls(2);
-    for (const [call, callbackID] of [
-      [a!, 10],
-      [b!, 11],
-    ] as const) {
-      const { procedure, serial } = call.header;
-      daemon.send(
-        packet(
-          { procedure, serial },
-          encode(RemoteEventProcedures.ConnectDomainEventCallbackRegisterAny.ret, { callbackID }),
-        ),
-      );
-    }
+    answerRegistration(daemon, a!, 10);
+    answerRegistration(daemon, b!, 11);
     await Promise.all(subscribing);
     daemon.send(lifecycleEvent(11, 3, 0));
     daemon.send(lifecycleEvent(10, 4, 0));
@@ -228,13 +219,7 @@ describe("LibvirtEvents", () => {
     const subscribing = events.onDomainLifecycle(received.handler);
     const [call] = await daemon.nextCalls(1);
     daemon.send(lifecycleEvent(5, 0, 0));
-    const { procedure, serial } = call!.header;
-    daemon.send(
-      packet(
-        { procedure, serial },
-        encode(RemoteEventProcedures.ConnectDomainEventCallbackRegisterAny.ret, { callbackID: 5 }),
-      ),
-    );
+    answerRegistration(daemon, call!, 5);
     await subscribing;
     expect((await received.next(1)).map((e) => e.event)).toEqual(["DEFINED"]);
   });
@@ -310,18 +295,8 @@ describe("LibvirtEvents", () => {
         events.onDomainLifecycle(received.handler),
       ];
       const [a, b] = await daemon.nextCalls(2);
-      for (const [call, callbackID] of [
-        [a!, 1],
-        [b!, 2],
-      ] as const) {
-        const { procedure, serial } = call.header;
-        daemon.send(
-          packet(
-            { procedure, serial },
-            encode(RemoteEventProcedures.ConnectDomainEventCallbackRegisterAny.ret, { callbackID }),
-          ),
-        );
-      }
+      answerRegistration(daemon, a!, 1);
+      answerRegistration(daemon, b!, 2);
       await Promise.all(subscribing);
       daemon.send(lifecycleEvent(1, 2, 0));
       daemon.send(lifecycleEvent(2, 2, 0));

@@ -11,17 +11,8 @@
 import { isIPv6 } from "node:net";
 import { UriError } from "../errors";
 
-export type TransportName = "unix" | "tcp" | "tls" | "ssh" | "libssh" | "libssh2" | "ext";
-
-const TRANSPORTS: readonly TransportName[] = [
-  "unix",
-  "tcp",
-  "tls",
-  "ssh",
-  "libssh",
-  "libssh2",
-  "ext",
-];
+const TRANSPORTS = ["unix", "tcp", "tls", "ssh", "libssh", "libssh2", "ext"] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
 
 /** The transports that reach the daemon through an SSH session. */
 export const SSH_TRANSPORTS: readonly TransportName[] = ["ssh", "libssh", "libssh2"];

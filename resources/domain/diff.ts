@@ -53,11 +53,13 @@ export interface Classification {
 type Current = Omit<DomainOutputs, "uuid" | "state" | "macAddresses" | "interfaces">;
 
 export function classifyChanges(current: Current, news: DomainInputs): Classification {
-  const found: Omit<DomainChange, "class">[] = [];
-  const classes: ChangeClass[] = [];
-  const add = (cls: ChangeClass | "config", property: string, detail: string) => {
-    found.push({ property, detail });
-    classes.push(cls === "config" ? "restart" : cls);
+  const wantRunning = news.running ?? true;
+  // A restart-class change needs a power cycle only if the domain runs and should keep running.
+  const cycle = current.running === true && wantRunning;
+  const changes: DomainChange[] = [];
+  const add: Add = (cls, property, detail) => {
+    const applied = cls === "config" ? (cycle ? "restart" : "offline") : cls;
+    changes.push({ property, class: applied, detail });
   };
   classifyReplacements(current, news, add);
   classifySizes(current, news, add);
@@ -70,16 +72,9 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
   if (!same(current.autostart ?? false, news.autostart ?? false)) {
     add("live", "autostart", `autostart → ${news.autostart}`);
   }
-  const wantRunning = news.running ?? true;
   if (!same(current.running, wantRunning)) {
     add("power", "running", wantRunning ? "start" : "shut down");
   }
-  // A restart-class change needs a power cycle only if the domain runs and should keep running.
-  const cycle = current.running === true && wantRunning;
-  const changes = found.map((change, index) => ({
-    ...change,
-    class: classes[index] === "restart" && !cycle ? ("offline" as const) : classes[index]!,
-  }));
   return {
     changes,
     replaces: [...new Set(changes.filter((c) => c.class === "replace").map((c) => c.property))],
@@ -88,7 +83,12 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
   };
 }
 
-type Add = (cls: ChangeClass | "config", property: string, detail: string) => void;
+/** "config": applied by redefining the XML, which is a restart or offline by the power state. */
+type Add = (
+  cls: Exclude<ChangeClass, "restart" | "offline"> | "config",
+  property: string,
+  detail: string,
+) => void;
 
 /** A list, unset, or a list of objects; not preview's unknown value in place of either. */
 function knownList(value: unknown): boolean {

@@ -14,6 +14,7 @@
  * the file's content when it refreshes, so a raw volume holding an ISO image reads back as `iso`.
  */
 import { create } from "xmlbuilder2";
+import { parseSize } from "../../provider/units";
 import { attr, element, parseXml, text } from "../../provider/xml";
 
 export interface VolumeSpec {
@@ -77,28 +78,9 @@ function readBackingStore(
   return format === undefined ? { path } : { path, format };
 }
 
-/** libvirt's size units (`unit='bytes'` when it writes them; K, MiB, G… as users may). */
-const UNIT_FACTORS: Record<string, number> = {
-  b: 1,
-  bytes: 1,
-  k: 1024,
-  kib: 1024,
-  kb: 1000,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  mb: 1000 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  gb: 1000 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-  tb: 1000 ** 4,
-};
-
+/** A size element in bytes, whatever its `unit` (libvirt writes `bytes`; users may write K, MiB, G…). */
 function bytes(node: ReturnType<typeof element>): number {
-  const value = Number(text(node) ?? "0");
-  const unit = (attr(node, "unit") ?? "bytes").toLowerCase();
-  return value * (UNIT_FACTORS[unit] ?? 1);
+  return parseSize(`${text(node) ?? "0"}${attr(node, "unit") ?? ""}`) ?? 0;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   runningPool,
 } from "./storage";
 import { uploadContent } from "./upload";
-import { VolumeSpec, buildVolumeXml, readVolumeXml } from "./xml";
+import { VolumeSpec, buildVolumeXml, formatClass, readVolumeXml } from "./xml";
 
 /** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
 type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256">;
@@ -57,15 +57,11 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   async update(id, olds, news, ctx) {
     const { lv, vol } = await existingVolume(id, news, ctx, `volume ${olds.name}`);
     const wanted = parseSize(news.capacity);
-    if (wanted !== undefined) {
-      const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
-      if (wanted < current) throw new Error(shrinkMessage(wanted, current));
-      if (wanted > current) {
-        await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
-        ctx.log(
-          `virtwire: volume ${vol.name} grown from ${formatSize(current)} to ${formatSize(wanted)}`,
-        );
-      }
+    const grownFrom = await growTo(lv, vol, wanted);
+    if (grownFrom !== undefined) {
+      ctx.log(
+        `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
+      );
     }
     return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
   },
@@ -117,11 +113,7 @@ async function createFromSource(
         limit: content.size === undefined ? fileSize : undefined,
       });
       await refreshPool(lv, pool);
-      const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
-      if (wanted !== undefined && wanted < current) throw new Error(shrinkMessage(wanted, current));
-      if (wanted !== undefined && wanted > current) {
-        await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
-      }
+      await growTo(lv, vol, wanted);
       return {
         id: vol.key,
         outs: await describe(lv, vol, { ...inputs, contentSha256: uploaded.sha256 }),
@@ -142,7 +134,7 @@ async function overlaySpec(
   const description = readVolumeXml(
     (await lv.StorageVolGetXMLDesc({ vol: baseVol, flags: 0 })).xml,
   );
-  const baseCapacity = Number((await lv.StorageVolGetInfo({ vol: baseVol })).capacity);
+  const baseCapacity = description.capacity;
   const wanted = parseSize(inputs.capacity);
   if (wanted !== undefined && wanted < baseCapacity) {
     throw new Error(
@@ -155,9 +147,26 @@ async function overlaySpec(
     format: "qcow2",
     backingStore: {
       path: description.path,
-      format: description.format === "qcow2" ? "qcow2" : "raw",
+      format: formatClass(description.format),
     },
   };
+}
+
+/**
+ * Grows the volume to `wanted` bytes (STORAGE_VOL_RESIZE) if it is smaller; refuses to shrink it.
+ * Returns the capacity it had when it was grown, undefined when nothing changed.
+ */
+async function growTo(
+  lv: Libvirt,
+  vol: RemoteNonnullStorageVol,
+  wanted: number | undefined,
+): Promise<number | undefined> {
+  if (wanted === undefined) return undefined;
+  const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
+  if (wanted < current) throw new Error(shrinkMessage(wanted, current));
+  if (wanted === current) return undefined;
+  await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
+  return current;
 }
 
 async function findBase(lv: Libvirt, base: VolumeBase): Promise<RemoteNonnullStorageVol> {
@@ -187,17 +196,14 @@ async function describe(
   vol: RemoteNonnullStorageVol,
   carried: Carried,
 ): Promise<VolumeOutputs> {
-  const [{ xml }, info] = await Promise.all([
-    lv.StorageVolGetXMLDesc({ vol, flags: 0 }),
-    lv.StorageVolGetInfo({ vol }),
-  ]);
-  const description = readVolumeXml(xml);
+  // The description carries capacity and allocation too, as STORAGE_VOL_GET_INFO would.
+  const description = readVolumeXml((await lv.StorageVolGetXMLDesc({ vol, flags: 0 })).xml);
   return {
     name: vol.name,
     pool: vol.pool,
     host: carried.host,
-    capacity: Number(info.capacity),
-    allocation: Number(info.allocation),
+    capacity: description.capacity,
+    allocation: description.allocation,
     format: description.format,
     key: vol.key,
     path: description.path,

@@ -2,17 +2,31 @@ import { AuthError } from "../../errors";
 import { ErrorCode, ErrorDomain } from "../../protocol/error-codes";
 import { RemoteProcedures } from "../../protocol/remote";
 import { decode, encode } from "../../xdr";
-import { fakeConnection } from "../../../test/support/fake-daemon";
+import { FakeDaemon, fakeConnection } from "../../../test/support/fake-daemon";
 import { errorReply, packet } from "../../../test/support/packets";
+import { Packet } from "../../protocol/packet";
 import { chooseSaslMechanism, createPasswordMechanism } from "./choose";
 import { ScramMechanism } from "./mechanisms/scram";
 import { authenticateSasl } from "./sasl";
 
 const { AuthSaslInit, AuthSaslStart, AuthSaslStep } = RemoteProcedures;
-const reply = (proc: { number: number }, serial: number, payload: Buffer) =>
-  packet({ procedure: proc.number, serial }, payload);
 const saslReply = (complete: number, data: string) =>
   encode(AuthSaslStart.ret, { complete, nil: 0, data: Buffer.from(data) });
+
+/** Waits for the client's next call and answers it with the payload; returns the call. */
+async function answerNextCall(
+  daemon: FakeDaemon,
+  proc: { number: number },
+  payload: Buffer,
+): Promise<Packet> {
+  const [call] = await daemon.nextCalls(1);
+  daemon.send(packet({ procedure: proc.number, serial: call!.header.serial }, payload));
+  return call!;
+}
+
+/** Answers AUTH_SASL_INIT with the server's mechanism list. */
+const offerMechanisms = (daemon: FakeDaemon, mechlist: string) =>
+  answerNextCall(daemon, AuthSaslInit, encode(AuthSaslInit.ret, { mechlist }));
 
 describe("the SASL exchange", () => {
   // The RFC 7677 example, played by a daemon that speaks libvirt RPC.
@@ -27,40 +41,27 @@ describe("the SASL exchange", () => {
           nonce: "rOprNGfwEbeRWgbNEkqO",
         }),
     );
-    const [init] = await daemon.nextCalls(1);
-    daemon.send(
-      reply(
-        AuthSaslInit,
-        init!.header.serial,
-        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256,GSSAPI" }),
+    await offerMechanisms(daemon, "SCRAM-SHA-256,GSSAPI");
+
+    const start = await answerNextCall(
+      daemon,
+      AuthSaslStart,
+      saslReply(
+        0,
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
       ),
     );
-
-    const [start] = await daemon.nextCalls(1);
-    const startArgs = decode(AuthSaslStart.args, start!.payload);
+    const startArgs = decode(AuthSaslStart.args, start.payload);
     expect(startArgs).toMatchObject({ mech: "SCRAM-SHA-256", nil: 0 });
     expect(startArgs.data.toString()).toBe("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
-    daemon.send(
-      reply(
-        AuthSaslStart,
-        start!.header.serial,
-        saslReply(
-          0,
-          "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
-        ),
-      ),
-    );
 
-    const [step] = await daemon.nextCalls(1);
-    expect(decode(AuthSaslStep.args, step!.payload).data.toString()).toMatch(
-      /^c=biws,r=.*,p=dHzbZap/,
+    const step = await answerNextCall(
+      daemon,
+      AuthSaslStep,
+      saslReply(1, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="),
     );
-    daemon.send(
-      reply(
-        AuthSaslStep,
-        step!.header.serial,
-        saslReply(1, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="),
-      ),
+    expect(decode(AuthSaslStep.args, step.payload).data.toString()).toMatch(
+      /^c=biws,r=.*,p=dHzbZap/,
     );
     await expect(done).resolves.toBe("SCRAM-SHA-256");
   });
@@ -72,24 +73,13 @@ describe("the SASL exchange", () => {
       () =>
         new ScramMechanism("SCRAM-SHA-256", { authname: "user", password: "pencil", nonce: "abc" }),
     );
-    const [init] = await daemon.nextCalls(1);
-    daemon.send(
-      reply(
-        AuthSaslInit,
-        init!.header.serial,
-        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256" }),
-      ),
+    await offerMechanisms(daemon, "SCRAM-SHA-256");
+    await answerNextCall(
+      daemon,
+      AuthSaslStart,
+      saslReply(0, "r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"),
     );
-    const [start] = await daemon.nextCalls(1);
-    daemon.send(
-      reply(
-        AuthSaslStart,
-        start!.header.serial,
-        saslReply(0, "r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"),
-      ),
-    );
-    const [step] = await daemon.nextCalls(1);
-    daemon.send(reply(AuthSaslStep, step!.header.serial, saslReply(1, "v=AAAA")));
+    await answerNextCall(daemon, AuthSaslStep, saslReply(1, "v=AAAA"));
     await expect(done).rejects.toThrow(/signature is wrong/);
   });
 
@@ -98,10 +88,7 @@ describe("the SASL exchange", () => {
     const done = authenticateSasl(connection, () =>
       createPasswordMechanism("PLAIN", { authname: "u", password: "p" }),
     );
-    const [init] = await daemon.nextCalls(1);
-    daemon.send(
-      reply(AuthSaslInit, init!.header.serial, encode(AuthSaslInit.ret, { mechlist: "PLAIN" })),
-    );
+    await offerMechanisms(daemon, "PLAIN");
     const [start] = await daemon.nextCalls(1);
     daemon.send(
       errorReply(
@@ -127,14 +114,7 @@ describe("the SASL exchange", () => {
       () => createPasswordMechanism("PLAIN", { authname: "u", password: "p" }),
       "PLAIN",
     );
-    const [init] = await daemon.nextCalls(1);
-    daemon.send(
-      reply(
-        AuthSaslInit,
-        init!.header.serial,
-        encode(AuthSaslInit.ret, { mechlist: "SCRAM-SHA-256" }),
-      ),
-    );
+    await offerMechanisms(daemon, "SCRAM-SHA-256");
     await expect(done).rejects.toThrow(
       /PLAIN \(from auth=sasl.PLAIN\) is not offered by the server, which offers SCRAM-SHA-256/,
     );

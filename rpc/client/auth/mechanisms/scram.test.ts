@@ -3,6 +3,9 @@ import { PlainMechanism } from "./plain";
 import { ScramMechanism } from "./scram";
 
 const b = (text: string) => Buffer.from(text, "utf8");
+/** SCRAM-SHA-256 for the RFC 7677 example user, with a fixed client nonce. */
+const scramSha256 = (nonce: string, password = "pencil") =>
+  new ScramMechanism("SCRAM-SHA-256", { authname: "user", password, nonce });
 
 describe("SCRAM-SHA-256", () => {
   // RFC 7677 §3, the published example exchange.
@@ -10,11 +13,7 @@ describe("SCRAM-SHA-256", () => {
     "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
 
   it("produces the RFC 7677 example messages and accepts the server's signature", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "pencil",
-      nonce: "rOprNGfwEbeRWgbNEkqO",
-    });
+    const scram = scramSha256("rOprNGfwEbeRWgbNEkqO");
     expect(scram.start().toString()).toBe("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
     expect(scram.step(b(serverFirst))!.toString()).toBe(
       "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
@@ -25,11 +24,7 @@ describe("SCRAM-SHA-256", () => {
   });
 
   it("refuses a server signature that does not match the password", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "wrong",
-      nonce: "rOprNGfwEbeRWgbNEkqO",
-    });
+    const scram = scramSha256("rOprNGfwEbeRWgbNEkqO", "wrong");
     scram.start();
     scram.step(b(serverFirst));
     expect(() => scram.step(b("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="))).toThrow(
@@ -39,31 +34,19 @@ describe("SCRAM-SHA-256", () => {
   });
 
   it("refuses a server nonce that does not extend the client's", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "pencil",
-      nonce: "abc",
-    });
+    const scram = scramSha256("abc");
     scram.start();
     expect(() => scram.step(b("r=xyz123,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))).toThrow(AuthError);
   });
 
   it("refuses a weak iteration count", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "pencil",
-      nonce: "abc",
-    });
+    const scram = scramSha256("abc");
     scram.start();
     expect(() => scram.step(b("r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1"))).toThrow(/at least 4096/);
   });
 
   it("reports the server's error attribute", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "pencil",
-      nonce: "abc",
-    });
+    const scram = scramSha256("abc");
     scram.start();
     scram.step(b("r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"));
     expect(() => scram.step(b("e=invalid-proof"))).toThrow(/refused the login \(invalid-proof\)/);
@@ -79,11 +62,7 @@ describe("SCRAM-SHA-256", () => {
   });
 
   it("never puts the password in an error message", () => {
-    const scram = new ScramMechanism("SCRAM-SHA-256", {
-      authname: "user",
-      password: "s3cret-pass",
-      nonce: "abc",
-    });
+    const scram = scramSha256("abc", "s3cret-pass");
     scram.start();
     for (const bad of ["garbage", "r=zzz,s=AA==,i=4096", "r=abcd,s=AA==,i=2"]) {
       try {

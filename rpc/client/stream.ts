@@ -77,11 +77,7 @@ export class Stream {
   private failure: Error | undefined;
   private readingPaused = false;
   private wakers: (() => void)[] = [];
-  private readonly onConnectionClosed = (reason: Error) => {
-    this.serverOpen = false;
-    this.fail(reason);
-    this.release();
-  };
+  private readonly onConnectionClosed = (reason: Error) => this.dispose(reason);
 
   constructor(
     private readonly connection: Connection,
@@ -232,11 +228,7 @@ export class Stream {
   private receiveStream(status: MessageStatus, payload: Buffer): void {
     switch (status) {
       case MessageStatus.CONTINUE:
-        if (this.direction !== "receive") {
-          throw new ProtocolError(
-            `the server sent data on the ${this.procedure.name} upload stream`,
-          );
-        }
+        this.assertReceiving();
         if (payload.length === 0) this.endOfData = true;
         else this.enqueue({ type: "data", data: payload });
         return this.wake();
@@ -261,14 +253,20 @@ export class Stream {
         `unexpected stream hole on the non-sparse ${this.procedure.name} stream`,
       );
     }
-    this.enqueue({ type: "hole", length: decodeStreamHole(payload) });
+    const length = decodeStreamHole(payload);
+    this.assertReceiving();
+    this.enqueue({ type: "hole", length });
     this.wake();
   }
 
-  private enqueue(chunk: StreamChunk): void {
+  /** Data or holes from the server, even an empty end-of-data packet, break an upload stream. */
+  private assertReceiving(): void {
     if (this.direction !== "receive") {
       throw new ProtocolError(`the server sent data on the ${this.procedure.name} upload stream`);
     }
+  }
+
+  private enqueue(chunk: StreamChunk): void {
     if (this.failure || this.closeSent || this.endOfData) return; // after an abort: dropped
     this.queue.push(chunk);
     if (chunk.type === "data") this.queued += chunk.data.length;
@@ -299,9 +297,7 @@ export class Stream {
     try {
       this.connection.write(this.header(MessageType.STREAM, MessageStatus.ERROR));
     } catch (error) {
-      this.serverOpen = false;
-      this.fail(error as Error);
-      this.release();
+      this.dispose(error as Error);
     }
     this.wake();
   }

@@ -13,9 +13,9 @@
  */
 import { callProcedure } from "./client/call";
 import type { Connection } from "./client/connection";
-import { Stream, StreamChunk, openStream } from "./client/stream";
-import type { Extent } from "./hole-scanner";
+import { Stream, StreamChunk, StreamDirection, openStream } from "./client/stream";
 import { RemoteProcedures } from "./protocol/remote";
+import { StorageVolInfoFlags, StorageVolTransferFlags } from "./protocol/remote/constants";
 import type { RemoteNonnullStorageVol } from "./protocol/remote/types";
 import {
   DownloadDestination,
@@ -28,11 +28,9 @@ import {
 export type { DownloadDestination, UploadSource };
 
 /** `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM = 1;
+export const VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
 /** `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM = 1;
-/** `VIR_STORAGE_VOL_GET_PHYSICAL`: StorageVolGetInfoFlags reports the file size as allocation. */
-const VIR_STORAGE_VOL_GET_PHYSICAL = 1;
+export const VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
 
 /** What a transfer needs of a connection: a `Libvirt` will do. */
 export interface StreamHost {
@@ -81,22 +79,11 @@ export async function uploadVolume(
   source: UploadSource,
   options: UploadOptions = {},
 ): Promise<TransferResult> {
-  const { offset = 0, length = 0, sparse = false, signal } = options;
-  checkRange(offset, length);
-  signal?.throwIfAborted();
+  const range = checkOptions(options);
+  const { length, sparse, signal } = range;
   const input = await openSource(source, length, sparse);
   try {
-    const stream = await openStream(
-      lv.connection,
-      RemoteProcedures.StorageVolUpload,
-      {
-        vol,
-        offset: BigInt(offset),
-        length: BigInt(length),
-        flags: sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0,
-      },
-      { direction: "send", sparse },
-    );
+    const stream = await openVolumeStream(lv, vol, range, "send");
     const progress = new Progress(input.total, options.onProgress);
     await runStream(stream, signal, async () => {
       for await (const extent of extents(input.chunks, sparse)) {
@@ -123,24 +110,13 @@ export async function downloadVolume(
   destination: DownloadDestination,
   options: DownloadOptions = {},
 ): Promise<TransferResult> {
-  const { offset = 0, length = 0, sparse = false, signal } = options;
-  checkRange(offset, length);
-  signal?.throwIfAborted();
+  const range = checkOptions(options);
+  const { offset, length, signal } = range;
   const total = length > 0 ? length : await volumeSize(lv, vol, offset);
   const sink = await openSink(destination);
   let completed = false;
   try {
-    const stream = await openStream(
-      lv.connection,
-      RemoteProcedures.StorageVolDownload,
-      {
-        vol,
-        offset: BigInt(offset),
-        length: BigInt(length),
-        flags: sparse ? VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM : 0,
-      },
-      { direction: "receive", sparse },
-    );
+    const stream = await openVolumeStream(lv, vol, range, "receive");
     const progress = new Progress(total, options.onProgress);
     await runStream(stream, signal, async () => {
       for (
@@ -159,6 +135,42 @@ export async function downloadVolume(
   } finally {
     if (!completed) await sink.discard();
   }
+}
+
+interface CheckedOptions {
+  offset: number;
+  length: number;
+  sparse: boolean;
+  signal: AbortSignal | undefined;
+}
+
+/** The options with their defaults; rejects a bad range, or a signal that already fired. */
+function checkOptions(options: TransferOptions): CheckedOptions {
+  const { offset = 0, length = 0, sparse = false, signal } = options;
+  for (const [name, value] of [
+    ["offset", offset],
+    ["length", length],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`${name} must be a non-negative whole number of bytes, not ${value}`);
+    }
+  }
+  signal?.throwIfAborted();
+  return { offset, length, sparse, signal };
+}
+
+/** Sends STORAGE_VOL_UPLOAD ("send") or _DOWNLOAD ("receive") for `vol`; resolves with its stream. */
+function openVolumeStream(
+  lv: StreamHost,
+  vol: RemoteNonnullStorageVol,
+  { offset, length, sparse }: CheckedOptions,
+  direction: StreamDirection,
+): Promise<Stream> {
+  const procedure =
+    direction === "send" ? RemoteProcedures.StorageVolUpload : RemoteProcedures.StorageVolDownload;
+  const flags = sparse ? StorageVolTransferFlags.SPARSE_STREAM : 0;
+  const args = { vol, offset: BigInt(offset), length: BigInt(length), flags };
+  return openStream(lv.connection, procedure, args, { direction, sparse });
 }
 
 /**
@@ -197,7 +209,7 @@ async function volumeSize(
   try {
     const info = await callProcedure(lv.connection, RemoteProcedures.StorageVolGetInfoFlags, {
       vol,
-      flags: VIR_STORAGE_VOL_GET_PHYSICAL,
+      flags: StorageVolInfoFlags.GET_PHYSICAL, // the file size, as allocation
     });
     return Math.max(0, Number(info.allocation) - offset);
   } catch {
@@ -214,9 +226,9 @@ class Progress {
     private readonly onProgress: ((progress: TransferProgress) => void) | undefined,
   ) {}
 
-  add(extent: Extent | StreamChunk): void {
-    if (extent.type === "data") this.dataBytes += extent.data.length;
-    else this.holeBytes += extent.length;
+  add(chunk: StreamChunk): void {
+    if (chunk.type === "data") this.dataBytes += chunk.data.length;
+    else this.holeBytes += chunk.length;
     this.onProgress?.({ bytes: this.dataBytes + this.holeBytes, total: this.total });
   }
 
@@ -226,16 +238,5 @@ class Progress {
       dataBytes: this.dataBytes,
       holeBytes: this.holeBytes,
     };
-  }
-}
-
-function checkRange(offset: number, length: number): void {
-  for (const [name, value] of [
-    ["offset", offset],
-    ["length", length],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new RangeError(`${name} must be a non-negative whole number of bytes, not ${value}`);
-    }
   }
 }

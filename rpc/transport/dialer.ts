@@ -22,7 +22,7 @@ import { DEFAULT_TCP_PORT, dialTcp } from "./tcp";
 import { DEFAULT_TLS_PORT, dialTls } from "./tls";
 import { TlsOptions, loadTlsCredentials } from "./tls-credentials";
 import { dialUnix } from "./unix";
-import { LibvirtUri, TransportName, isSshTransport, redact, uriFlag } from "./uri";
+import { LibvirtUri, TransportName, redact, uriFlag } from "./uri";
 
 export interface DialOptions {
   readOnly?: boolean;
@@ -87,8 +87,9 @@ function dialWith(
       });
     case "ext":
       return dialExt(uri.params.command!, signal);
-    default:
-      if (!isSshTransport(uri.transport)) throw new Error(`unhandled transport ${uri.transport}`);
+    case "ssh":
+    case "libssh":
+    case "libssh2":
       return dialSsh(uri, {
         readOnly,
         ssh: options.ssh ?? {},

@@ -2,6 +2,7 @@
  * Shared by the auth-*.test.ts files, which run a stack per stack config through
  * `VirtwireEngine.start({ config, secretKeys, env })` (test/support/virtwire-engine.ts).
  */
+import { rejection } from "../support/promises";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { resourceInputs, virtwireType } from "../support/virtwire-engine";
 
@@ -18,10 +19,7 @@ export function poolInputs(name: string, targetPath: string, host?: string): Pro
 
 /** The error a step failed with (the step must fail). */
 export async function stepFailure(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  if (!(result instanceof Error)) throw new Error("the step was expected to fail");
-  return result;
+  const error = await rejection(promise);
+  if (!(error instanceof Error)) throw new Error("the step did not fail with an Error");
+  return error;
 }

@@ -5,18 +5,15 @@
  */
 import { ConnectionClosedError, KeepaliveTimeoutError, Libvirt } from "../../rpc";
 import { PrivateDaemon } from "../support/private-daemon";
+import { rejection } from "../support/promises";
 
 const KEEPALIVE = { interval: 2, count: 3 }; // dead after 2 × (3 + 1) = 8 s of silence
 
 /** The error a promise rejects with, and how long that took. */
 async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
-  try {
-    const value = await promise;
-    throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    return { error, ms: Date.now() - started };
-  }
+  const error = await rejection(promise);
+  return { error, ms: Date.now() - started };
 }
 
 function closedEvent(lv: Libvirt): Promise<Error> {

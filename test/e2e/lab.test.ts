@@ -12,15 +12,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Libvirt } from "../../rpc";
+import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { REPO_ROOT } from "../support/program-dir";
 import { connectTestbed } from "../support/testbed";
 import { inventory } from "./libvirt-inventory";
 import { PulumiProject } from "./pulumi-project";
 import { absolutePaths, sizeReport, stackObjects } from "./state-report";
-
-const KERNEL = process.env.VIRTWIRE_GUEST_KERNEL ?? "/var/cache/virtwire/guest/vmlinuz";
-const INITRD = process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
-const CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
 
 const suffix = randomBytes(3).toString("hex");
 const subnet = `10.${randomInt(160, 200)}.${randomInt(0, 256)}`;
@@ -47,13 +44,16 @@ describe("examples/lab with the Pulumi CLI", () => {
     lv = await connectTestbed();
     project = await PulumiProject.create(path.join(REPO_ROOT, "examples/lab"), `e2e-${suffix}`);
     // The base image, beside the program and named relatively, as a user would give one.
-    fs.writeFileSync(path.join(project.dir, "test-guest.img"), gunzipSync(fs.readFileSync(INITRD)));
+    fs.writeFileSync(
+      path.join(project.dir, "test-guest.img"),
+      gunzipSync(fs.readFileSync(GUEST_INITRD)),
+    );
     const settings: Record<string, string> = {
       "lab:image": "test-guest.img",
       "lab:domainType": "qemu",
-      "lab:kernel": KERNEL,
-      "lab:initrd": INITRD,
-      "lab:cmdline": CMDLINE,
+      "lab:kernel": GUEST_KERNEL,
+      "lab:initrd": GUEST_INITRD,
+      "lab:cmdline": GUEST_CMDLINE,
       "lab:memory": "128MiB",
       "lab:subnet": subnet,
       "lab:poolPath": poolPath,
@@ -135,7 +135,7 @@ describe("examples/lab with the Pulumi CLI", () => {
       expect(state).not.toContain(local);
     }
     // Absolute paths only of what the program names on the libvirt host.
-    const allowed = [poolPath, KERNEL, INITRD];
+    const allowed = [poolPath, GUEST_KERNEL, GUEST_INITRD];
     const paths = absolutePaths(state);
     expect(paths.filter((p) => !allowed.some((prefix) => p.startsWith(prefix)))).toEqual([]);
     const { rows, total, providers } = sizeReport(state);

@@ -17,7 +17,7 @@ import {
 } from "../../rpc";
 import type { DomainInputs } from "../../sdk/types";
 import { Engine } from "../support/engine";
-import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
+import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import {
   connectTestbed,
@@ -29,7 +29,6 @@ import {
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
-const CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
 
 jest.setTimeout(180_000);
 
@@ -77,7 +76,7 @@ const guest = (extra: Partial<DomainInputs> = {}): DomainInputs => ({
   maxVcpus: 2,
   kernel: GUEST_KERNEL,
   initrd: GUEST_INITRD,
-  cmdline: CMDLINE,
+  cmdline: GUEST_CMDLINE,
   console: { type: "file", path: serialLog() },
   networkInterfaces: [{ network: netName }],
   waitForAddresses: { timeout: 120, source: "lease" },

@@ -10,6 +10,8 @@ export const GUEST_KERNEL =
   process.env.VIRTWIRE_GUEST_KERNEL ?? "/var/cache/virtwire/guest/vmlinuz";
 export const GUEST_INITRD =
   process.env.VIRTWIRE_GUEST_INITRD ?? "/var/cache/virtwire/guest/initrd.gz";
+/** The kernel command line for resources that boot the guest (its console on the serial port). */
+export const GUEST_CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
 
 export interface GuestXmlOptions {
   serialLog: string;

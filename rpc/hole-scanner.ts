@@ -11,8 +11,10 @@
  * seek and a truncate, for little space saved.
  */
 
-/** A run of the input: bytes to send, or a count of zeros to send as a hole. */
-export type Extent = { type: "data"; data: Buffer } | { type: "hole"; length: number };
+import type { StreamChunk } from "./client/stream";
+
+/** A run of the input: bytes to send, or a count of zeros to send as a hole (a stream's chunk). */
+export type Extent = StreamChunk;
 
 /** Size of the unit classified as data or hole. */
 export const HOLE_GRANULE = 64 * 1024;

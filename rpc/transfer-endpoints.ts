@@ -41,17 +41,10 @@ export async function openSource(
     const total = length > 0 ? Math.min(length, file.size) : file.size;
     return { chunks: file.chunks(length), total, close: () => file.close() };
   }
-  if (Symbol.asyncIterator in source) {
-    return {
-      chunks: limit(source, length),
-      total: length > 0 ? length : undefined,
-      close: async () => undefined,
-    };
-  }
   return {
-    chunks: readFile(source, length),
+    chunks: Symbol.asyncIterator in source ? limit(source, length) : readFile(source, length),
     total: length > 0 ? length : undefined,
-    close: async () => undefined,
+    close: async () => undefined, // the caller's stream or open file: theirs to close
   };
 }
 

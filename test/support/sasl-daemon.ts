@@ -27,10 +27,11 @@ import { chownSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from "
 import { Server, Socket, createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { PacketDecoder } from "../../rpc/protocol/packet";
+import { endTogether, listenOnLoopback } from "./loopback";
 import { Account, SessionDaemon, accepts, readIfExists } from "./session-daemon";
+import { TLS } from "./tls";
 
 export const SASL_DAEMON_USER = "vwsasl";
-const TESTBED_PKI = process.env.VIRTWIRE_TLS_PKI ?? "/run/virtwire-testbed/pki";
 
 export interface SaslDaemonOptions {
   /** The `mech_list` of the daemon's SASL config (default `["scram-sha-256"]`). */
@@ -77,7 +78,7 @@ export class SaslDaemon extends SessionDaemon {
 
   /** TLS with the test bed's client certificate (pkipath=). */
   get tlsUri(): string {
-    return `qemu+tls://127.0.0.1:${this.listening.tls}/session?pkipath=${TESTBED_PKI}`;
+    return `qemu+tls://127.0.0.1:${this.listening.tls}/session?pkipath=${TLS.pki}`;
   }
 
   /** Plain TCP: libvirtd demands a SASL security layer (SSF ≥ 56) there. */
@@ -141,7 +142,7 @@ export class SaslDaemon extends SessionDaemon {
     ];
     if (this.ports) {
       for (const name of ["cacert", "servercert", "serverkey"]) {
-        copyFileSync(join(TESTBED_PKI, `${name}.pem`), join(pki, `${name}.pem`));
+        copyFileSync(join(TLS.pki, `${name}.pem`), join(pki, `${name}.pem`));
       }
       lines.push(
         'listen_addr = "127.0.0.1"',
@@ -183,16 +184,10 @@ function chownTree(path: string, account: Account): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+async function freePort(): Promise<number> {
+  const { port, close } = await listenOnLoopback(createServer());
+  await close();
+  return port;
 }
 
 /** The procedure numbers a client sent, in order, decoded from the bytes it wrote. */
@@ -235,21 +230,7 @@ export async function startTcpRelay(
     const daemon = createConnection({ path: socketPath });
     client.on("data", (chunk: Buffer) => spy.record(chunk));
     client.pipe(daemon).pipe(client);
-    const end = () => {
-      client.destroy();
-      daemon.destroy();
-    };
-    for (const side of [client, daemon]) {
-      side.on("error", end);
-      side.on("close", end);
-    }
+    endTogether(client, daemon);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return {
-    port: address.port,
-    spy,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenOnLoopback(server)), spy };
 }

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { Server, createServer } from "node:tls";
+import { endTogether, listenOnLoopback } from "./loopback";
 
 export const TLS = {
   pki: process.env.VIRTWIRE_TLS_PKI ?? "/run/virtwire-testbed/pki",
@@ -57,21 +58,7 @@ export async function startTlsFrontEnd(
       client.write(Buffer.from([0x01]));
       client.pipe(daemon).pipe(client);
     });
-    const end = () => {
-      client.destroy();
-      daemon.destroy();
-    };
-    client.on("error", end);
-    daemon.on("error", end);
-    client.on("close", end);
-    daemon.on("close", end);
+    endTogether(client, daemon);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return {
-    port: address.port,
-    server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenOnLoopback(server)), server };
 }

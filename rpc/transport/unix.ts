@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import { ConnectionClosedError } from "../errors";
 import { connectSocket } from "./connect-socket";
 
-export { SYSTEM_SOCKET_DIR, systemSocketPath } from "./sockets";
+export { systemSocketPath } from "./sockets";
 
 /** Connects to a unix socket; failures name the socket and the likely fix. */
 export function dialUnix(path: string, signal?: AbortSignal): Promise<Duplex> {

@@ -53,9 +53,9 @@ install_example() {
 
 # PATH, offline settings, backend and passphrase for the pulumi commands that follow.
 pulumi_env() {
-  local bin
-  bin="$(bash scripts/pulumi-cli.sh)"
-  export PATH="$bin:$PATH" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  local cli_env
+  cli_env="$(bash scripts/pulumi-cli.sh env)"
+  eval "$cli_env"
   mkdir -p "$STATE/backend"
   if [ ! -s "$STATE/passphrase" ]; then
     (umask 077 && head -c 24 /dev/urandom | base64 >"$STATE/passphrase")

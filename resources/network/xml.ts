@@ -24,10 +24,9 @@ import type {
 } from "../../sdk/types";
 import { attr, element, elements, parseXml, text, XmlNode } from "../../provider/xml";
 
-export function buildNetworkXml(inputs: NetworkInputs, uuid?: string): string {
+export function buildNetworkXml(inputs: NetworkInputs): string {
   const network = create().ele("network");
   network.ele("name").txt(inputs.name!);
-  if (uuid) network.ele("uuid").txt(uuid);
   const mode = inputs.mode ?? "nat";
   if (mode !== "isolated") {
     network.ele("forward", {
@@ -58,17 +57,21 @@ export function buildNetworkXml(inputs: NetworkInputs, uuid?: string): string {
     const dhcp = address.dhcp;
     if (dhcp && (dhcp.ranges?.length || dhcp.hosts?.length)) {
       const node = ip.ele("dhcp");
-      for (const range of dhcp.ranges ?? [])
-        node.ele("range", { start: range.start, end: range.end });
+      for (const range of dhcp.ranges ?? []) node.ele("range", rangeAttributes(range));
       for (const host of dhcp.hosts ?? []) node.ele("host", dhcpHostAttributes(host));
     }
   }
   return network.end({ headless: true, prettyPrint: true });
 }
 
-function addDnsHost(parent: XMLBuilder, host: NetworkDnsHost): void {
+function addDnsHost(parent: XMLBuilder, host: NetworkDnsHost): XMLBuilder {
   const node = parent.ele("host", { ip: host.ip });
   for (const name of host.hostnames) node.ele("hostname").txt(name);
+  return node;
+}
+
+function rangeAttributes(range: NetworkDhcpRange): Record<string, string> {
+  return { start: range.start, end: range.end };
 }
 
 function dhcpHostAttributes(host: NetworkDhcpHost): Record<string, string> {
@@ -84,17 +87,12 @@ export const fragments = {
   dhcpHost: (host: NetworkDhcpHost) =>
     create().ele("host", dhcpHostAttributes(host)).end({ headless: true }),
   dhcpRange: (range: NetworkDhcpRange) =>
-    create().ele("range", { start: range.start, end: range.end }).end({ headless: true }),
-  dnsHost: (host: NetworkDnsHost) => {
-    const node = create().ele("host", { ip: host.ip });
-    for (const name of host.hostnames) node.ele("hostname").txt(name);
-    return node.end({ headless: true });
-  },
+    create().ele("range", rangeAttributes(range)).end({ headless: true }),
+  dnsHost: (host: NetworkDnsHost) => addDnsHost(create(), host).end({ headless: true }),
 };
 
 export interface NetworkDescription {
   name: string;
-  uuid: string;
   mode: NetworkMode;
   forwardDevice?: string;
   bridge: NetworkBridge;
@@ -113,7 +111,6 @@ export function readNetworkXml(xml: string): NetworkDescription {
   const stp = attr(bridge, "stp");
   return {
     name: text(network, "name") ?? "",
-    uuid: text(network, "uuid") ?? "",
     mode: forward === undefined ? "isolated" : ((attr(forward, "mode") ?? "nat") as NetworkMode),
     forwardDevice: attr(forward, "dev"),
     bridge: {

@@ -10,7 +10,7 @@
  */
 import { create } from "xmlbuilder2";
 import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../../sdk/types";
-import { attr, element, elements, parseXml, text } from "../../provider/xml";
+import { attr, element, elements, numberText, parseXml, text } from "../../provider/xml";
 
 /** `uuid`: when redefining an existing pool, so libvirt updates it instead of refusing a duplicate. */
 export function buildPoolXml(inputs: PoolInputs, uuid?: string): string {
@@ -40,7 +40,6 @@ export function buildPoolXml(inputs: PoolInputs, uuid?: string): string {
 
 export interface PoolDescription {
   name: string;
-  uuid: string;
   type: PoolType;
   targetPath: string;
   permissions: PoolPermissions;
@@ -51,17 +50,14 @@ export function readPoolXml(xml: string): PoolDescription {
   const pool = parseXml(xml, "pool");
   const source = element(pool, "source");
   const permissions = element(element(pool, "target"), "permissions");
-  const owner = text(permissions, "owner");
-  const group = text(permissions, "group");
   return {
     name: text(pool, "name") ?? "",
-    uuid: text(pool, "uuid") ?? "",
     type: attr(pool, "type") as PoolType,
     targetPath: text(element(pool, "target"), "path") ?? "",
     permissions: {
       mode: normalizeMode(text(permissions, "mode")),
-      owner: owner === undefined ? undefined : Number(owner),
-      group: group === undefined ? undefined : Number(group),
+      owner: numberText(permissions, "owner"),
+      group: numberText(permissions, "group"),
     },
     source: {
       host: attr(element(source, "host"), "name"),
@@ -74,7 +70,7 @@ export function readPoolXml(xml: string): PoolDescription {
 }
 
 /** libvirt prints modes as it stores them (`0755`, `755`); compare them as octal numbers. */
-export function normalizeMode(mode: string | undefined): string | undefined {
+function normalizeMode(mode: string | undefined): string | undefined {
   if (mode === undefined) return undefined;
   return parseInt(mode, 8).toString(8).padStart(4, "0");
 }

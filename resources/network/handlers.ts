@@ -190,10 +190,8 @@ function inSubnet(ip: string, address: NetworkAddress): boolean {
   if (isIpv6(address.address) || isIpv6(ip)) return true;
   const toNumber = (text: string) =>
     text.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-  const mask = address.prefix === 0 ? 0 : 2 ** 32 - 2 ** (32 - address.prefix);
-  const network = (value: number) =>
-    Math.floor(value / 2 ** (32 - address.prefix)) * 2 ** (32 - address.prefix);
-  return mask === 0 || network(toNumber(ip)) === network(toNumber(address.address));
+  const size = 2 ** (32 - address.prefix);
+  return Math.floor(toNumber(ip) / size) === Math.floor(toNumber(address.address) / size);
 }
 
 async function rollback(

@@ -115,24 +115,23 @@ async function rollback(
   inputs: PoolInputs,
   ctx: ResourceContext,
 ): Promise<void> {
-  const steps = [
-    async () => {
-      if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
-    },
-    async () => {
-      if (inputs.type === "dir") await lv.StoragePoolDelete({ pool, flags: 0 });
-    },
-    () => lv.StoragePoolUndefine({ pool }),
-  ];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      if (!isNotFound(error) && step === steps[2]) {
-        ctx.log(
-          `virtwire: could not undefine the half-created storage pool ${inputs.name}: ${(error as Error).message}`,
-        );
-      }
+  try {
+    if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
+  } catch {
+    // not running: nothing to stop
+  }
+  try {
+    if (inputs.type === "dir") await lv.StoragePoolDelete({ pool, flags: 0 });
+  } catch {
+    // never built, or not empty: left as it is
+  }
+  try {
+    await lv.StoragePoolUndefine({ pool });
+  } catch (error) {
+    if (!isNotFound(error)) {
+      ctx.log(
+        `virtwire: could not undefine the half-created storage pool ${inputs.name}: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError, LibvirtError, ProtocolError, VirtwireRpcError } from "../errors";
+import { ConnectionClosedError, ProtocolError, VirtwireRpcError } from "../errors";
 import { Header, MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
 import { Packet, PacketDecoder, encodePacket, encodePacketPrefix } from "../protocol/packet";
@@ -243,7 +243,7 @@ export class Connection extends EventEmitter {
     if (header.status === MessageStatus.OK) {
       call.resolve(payload);
     } else if (header.status === MessageStatus.ERROR) {
-      call.reject(this.decodeError(payload, call.name));
+      call.reject(decodeLibvirtError(payload, call.name, `error reply to ${call.name}`));
     } else {
       throw new ProtocolError(
         `reply to ${call.name} has unexpected status ${MessageStatus[header.status]}`,
@@ -267,16 +267,6 @@ export class Connection extends EventEmitter {
     }
     const handler = this.messageHandlers.get(header.program);
     if (handler) handler(packet);
-  }
-
-  private decodeError(payload: Buffer, name: string): LibvirtError | ProtocolError {
-    try {
-      return decodeLibvirtError(payload, name);
-    } catch (error) {
-      return new ProtocolError(`undecodable error reply to ${name}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
   }
 
   private receiveEnd(): void {

@@ -375,13 +375,7 @@ export class Stream {
   }
 
   private decodeError(payload: Buffer): LibvirtError | ProtocolError {
-    try {
-      return decodeLibvirtError(payload, this.procedure.name);
-    } catch (error) {
-      return new ProtocolError(
-        `undecodable stream error from ${this.procedure.name}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const { name } = this.procedure;
+    return decodeLibvirtError(payload, name, `stream error from ${name}`);
   }
 }

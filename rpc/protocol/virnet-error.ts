@@ -14,7 +14,7 @@
  *   int2    int
  *   net     struct*         { string name; opaque uuid[16] } — always absent in practice
  */
-import { LibvirtError } from "../errors";
+import { LibvirtError, ProtocolError } from "../errors";
 import { decode, fixedOpaque, int, optional, string, struct } from "../xdr";
 import { MESSAGE_STRING_MAX } from "./header";
 
@@ -34,7 +34,18 @@ export const VirNetMessageError = struct({
   net: optional(struct({ name: string(MESSAGE_STRING_MAX), uuid: fixedOpaque(16) })),
 });
 
-/** Decodes an error payload into a LibvirtError (an undecodable payload throws an XdrError). */
-export function decodeLibvirtError(payload: Buffer, procedure?: string): LibvirtError {
-  return new LibvirtError(decode(VirNetMessageError, payload, "error payload"), procedure);
+/**
+ * Decodes the error payload of a failed REPLY or STREAM packet into a LibvirtError. An
+ * undecodable payload becomes a ProtocolError naming `what` it was ("error reply to …").
+ */
+export function decodeLibvirtError(
+  payload: Buffer,
+  procedure: string,
+  what: string,
+): LibvirtError | ProtocolError {
+  try {
+    return new LibvirtError(decode(VirNetMessageError, payload, "error payload"), procedure);
+  } catch (error) {
+    return new ProtocolError(`undecodable ${what}: ${(error as Error).message}`, { cause: error });
+  }
 }

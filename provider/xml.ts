@@ -42,7 +42,7 @@ export function attr(node: XmlNode | undefined, name: string): string | undefine
   return typeof value === "string" ? value : undefined;
 }
 
-/** A number from an element's text (with libvirt's `unit` attribute, when it is bytes). */
+/** A number from the text of child `name` (its `unit` attribute, if any, is not applied). */
 export function numberText(node: XmlNode | undefined, name: string): number | undefined {
   const value = text(node, name);
   return value === undefined ? undefined : Number(value);

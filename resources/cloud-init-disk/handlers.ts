@@ -9,7 +9,6 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { createHash } from "node:crypto";
 import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
@@ -22,8 +21,8 @@ import {
   lookupVolume,
   runningPool,
 } from "../volume/storage";
-import { buildVolumeXml } from "../volume/xml";
-import { NoCloudSeed, buildNoCloudIso } from "./nocloud";
+import { buildVolumeXml, readVolumeXml } from "../volume/xml";
+import { NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
 
 const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
 
@@ -115,14 +114,7 @@ export function diskName(inputs: CloudInitDiskInputs): string | undefined {
  * part to another changes it. Part of every derived name: it must never change between versions.
  */
 export function contentHash(inputs: CloudInitDiskInputs): string {
-  const hash = createHash("sha256");
-  for (const key of CONTENT) {
-    const value = inputs[key];
-    if (value === undefined || value === null) continue;
-    const data = Buffer.from(value, "utf8");
-    hash.update(`${key}\0${data.length}\0`).update(data);
-  }
-  return hash.digest("hex");
+  return partsDigest(CONTENT.map((key) => [key, inputs[key]]));
 }
 
 async function* once(image: Buffer): AsyncGenerator<Buffer> {
@@ -135,10 +127,7 @@ async function describe(
   carried: CloudInitDiskInputs | CloudInitDiskOutputs,
   instanceId: string,
 ): Promise<CloudInitDiskOutputs> {
-  const [info, { name: path }] = await Promise.all([
-    lv.StorageVolGetInfo({ vol }),
-    lv.StorageVolGetPath({ vol }),
-  ]);
+  const { path, capacity } = readVolumeXml((await lv.StorageVolGetXMLDesc({ vol, flags: 0 })).xml);
   return {
     name: vol.name,
     pool: vol.pool,
@@ -149,7 +138,7 @@ async function describe(
     vendorData: carried.vendorData,
     key: vol.key,
     path,
-    size: Number(info.capacity),
+    size: capacity,
     instanceId,
   } satisfies CloudInitDiskOutputs;
 }

@@ -75,19 +75,27 @@ function bytes(content: string | Buffer): Buffer {
  * length so that moving bytes from one part to another changes the id.
  */
 export function derivedInstanceId(seed: NoCloudSeed): string {
-  const hash = createHash("sha256");
-  const parts: [string, string | Buffer | undefined][] = [
+  const digest = partsDigest([
     ["user-data", seed.userData],
     ["network-config", seed.networkConfig],
     ["meta-data", seed.metaData],
     ["vendor-data", seed.vendorData],
-  ];
+  ]);
+  return `iid-${digest.slice(0, 16)}`;
+}
+
+/**
+ * SHA-256 (hex) over the parts given, in order, each preceded by its name and byte length; parts
+ * that are undefined or null are skipped.
+ */
+export function partsDigest(parts: [string, string | Buffer | undefined | null][]): string {
+  const hash = createHash("sha256");
   for (const [name, content] of parts) {
-    if (content === undefined) continue;
+    if (content === undefined || content === null) continue;
     const data = bytes(content);
     hash.update(`${name}\0${data.length}\0`).update(data);
   }
-  return `iid-${hash.digest("hex").slice(0, 16)}`;
+  return hash.digest("hex");
 }
 
 /** A top-level `instance-id:` line (unindented, key optionally quoted) and its value. */

@@ -21,10 +21,15 @@ export interface DomainSnapshot {
   active: boolean;
 }
 
+/**
+ * `runTimeFacts: false` leaves out the display port and the addresses (a live XML read and address
+ * queries), for callers that only compare the configuration.
+ */
 export async function describeDomain(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
   previous: DomainInputs | DomainOutputs,
+  runTimeFacts = true,
 ): Promise<DomainSnapshot> {
   const [{ xml }, state, { autostart }, { active }] = await Promise.all([
     lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE }),
@@ -36,7 +41,7 @@ export async function describeDomain(
   const running = isRunningState(state);
   let graphicsPort: number | undefined;
   let byMac = new Map<string, string[]>();
-  if (running) {
+  if (running && runTimeFacts) {
     graphicsPort = readGraphicsPort((await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml);
     const wait = waitWithDefaults(previous.waitForAddresses);
     const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;

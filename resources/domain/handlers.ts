@@ -79,8 +79,9 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(news.host);
     const dom = await lookup(lv, id);
     if (!dom) throw new Error(`domain ${olds.name} (${id}) no longer exists; run pulumi refresh`);
-    // Classify against libvirt's state now, not the state of the last read.
-    const before = await describeDomain(lv, dom, olds);
+    // Classify against libvirt's state now, not the state of the last read (the configuration
+    // and power state only: addresses and the display port play no part).
+    const before = await describeDomain(lv, dom, olds, false);
     const classification = classifyChanges(
       { ...before.outputs, running: before.outputs.running || before.active },
       news,

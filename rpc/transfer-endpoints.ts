@@ -118,12 +118,7 @@ async function openFileSink(path: string): Promise<Sink> {
     file = await open(path, "w");
   }
   let position = 0;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await file.close();
-  };
+  // FileHandle.close() may be called again: once closed, it resolves at once.
   return {
     async write(chunks) {
       // Runs of data go out in one writev each; a hole only moves the position.
@@ -143,10 +138,10 @@ async function openFileSink(path: string): Promise<Sink> {
     },
     async complete() {
       await file.truncate(position);
-      await close();
+      await file.close();
     },
     async discard() {
-      await close().catch(() => undefined);
+      await file.close().catch(() => undefined);
       if (created) await unlink(path).catch(() => undefined);
     },
   };

@@ -106,8 +106,12 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
     const keepalive =
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
+    // Built once, when first needed (auth.conf is looked for and read): by SSH, then by SASL.
+    let sources = options.credentials;
+    const credentials = () => (sources ??= defaultCredentialSources(parsed));
     const socket =
-      options.transport ?? (await withTimeout(dial(parsed, options, timeoutMs), timeoutMs, parsed));
+      options.transport ??
+      (await withTimeout(dial(parsed, options, credentials(), timeoutMs), timeoutMs, parsed));
     const connection = new Connection(socket);
     try {
       const features = await withTimeout(
@@ -116,7 +120,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
           readOnly: options.readOnly,
           auth: parsed.params.auth,
           sasl: passwordSasl(
-            options.credentials ?? defaultCredentialSources(parsed),
+            credentials(),
             { service: "libvirt", host: parsed.host ?? "localhost" },
             // PLAIN sends the password itself: only where the channel is local or encrypted.
             { secure: isSecureTransport(parsed.transport) },
@@ -176,12 +180,17 @@ for (const procedure of Object.values(RemoteProcedures) as Procedure<unknown, un
 }
 
 /** Dials the transport the URI names (rpc/transport/dialer.ts); SSH passwords use the same sources. */
-function dial(uri: LibvirtUri, options: ConnectOptions, timeoutMs: number): Promise<Duplex> {
+function dial(
+  uri: LibvirtUri,
+  options: ConnectOptions,
+  credentials: readonly CredentialSource[],
+  timeoutMs: number,
+): Promise<Duplex> {
   return dialTransport(uri, {
     readOnly: options.readOnly,
     tls: options.tls,
     ssh: options.ssh,
-    credentials: options.credentials ?? defaultCredentialSources(uri),
+    credentials,
     timeoutMs,
   });
 }

@@ -78,9 +78,9 @@ export function buildDomainXml(plan: DomainPlan): string {
 }
 
 /** One disk as a device document, for attach, detach and media changes. */
-export function diskXml(disk: DomainDisk, alias?: string): string {
+export function diskXml(disk: DomainDisk): string {
   const root = create();
-  addDisk(root, disk, alias);
+  addDisk(root, disk);
   return root.end({ headless: true, prettyPrint: true });
 }
 

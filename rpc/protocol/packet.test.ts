@@ -12,21 +12,19 @@ const CONNECT_OPEN = hex(`
   71656d75 3a2f2f2f 73797374 656d0000  // "qemu:///system" + 2 bytes of padding
   00000000  // flags
 `);
+const CONNECT_OPEN_HEADER = {
+  program: 0x20008086,
+  version: 1,
+  procedure: 1,
+  type: MessageType.CALL,
+  serial: 3,
+  status: MessageStatus.OK,
+};
 
 describe("encodePacket", () => {
   it("produces the documented bytes for a CONNECT_OPEN call", () => {
     const payload = CONNECT_OPEN.subarray(28);
-    const bytes = encodePacket(
-      {
-        program: 0x20008086,
-        version: 1,
-        procedure: 1,
-        type: MessageType.CALL,
-        serial: 3,
-        status: MessageStatus.OK,
-      },
-      payload,
-    );
+    const bytes = encodePacket(CONNECT_OPEN_HEADER, payload);
     expect(bytes).toEqual(CONNECT_OPEN);
   });
 
@@ -45,14 +43,7 @@ describe("encodePacket", () => {
 
 describe("encodePacketPrefix", () => {
   it("gives the first 28 bytes of the packet, so that prefix and payload make the whole message", () => {
-    const header = {
-      program: 0x20008086,
-      version: 1,
-      procedure: 1,
-      type: MessageType.CALL,
-      serial: 3,
-      status: MessageStatus.OK,
-    };
+    const header = CONNECT_OPEN_HEADER;
     const payload = CONNECT_OPEN.subarray(28);
     const prefix = encodePacketPrefix(header, payload.length);
     expect(prefix).toEqual(CONNECT_OPEN.subarray(0, 28));

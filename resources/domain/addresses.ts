@@ -28,6 +28,8 @@ const POLL_MS = 500;
 export interface AddressQuery {
   source: DomainAddressSource;
   qemuAgent: boolean;
+  /** Leases from before a (re)start, which do not count (see leaseBaseline). */
+  baseline?: LeaseBaseline;
 }
 
 export interface AddressLookup {
@@ -60,7 +62,6 @@ export async function lookupAddresses(
   dom: RemoteNonnullDomain,
   nics: DomainNetworkInterface[],
   query: AddressQuery,
-  stale?: LeaseBaseline,
 ): Promise<AddressLookup> {
   const wanted = new Set(nics.flatMap((nic) => sourcesFor(nic, query)));
   const byMac = new Map<string, string[]>();
@@ -76,7 +77,7 @@ export async function lookupAddresses(
   };
   let agentError: unknown;
   if (wanted.has("lease")) {
-    await collect(DomainInterfaceAddressesSource.LEASE, await staleMacs(lv, nics, stale));
+    await collect(DomainInterfaceAddressesSource.LEASE, await staleMacs(lv, nics, query.baseline));
   }
   if (wanted.has("agent")) {
     await collect(DomainInterfaceAddressesSource.AGENT).catch((error: unknown) => {
@@ -161,12 +162,12 @@ export async function waitForAddresses(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
   nics: DomainNetworkInterface[],
-  query: AddressQuery & { timeoutSeconds: number; baseline?: LeaseBaseline },
+  query: AddressQuery & { timeoutSeconds: number },
 ): Promise<{ byMac: Map<string, string[]>; elapsedMs: number }> {
   const started = Date.now();
   const deadline = started + query.timeoutSeconds * 1000;
   for (;;) {
-    const found = await lookupAddresses(lv, dom, nics, query, query.baseline);
+    const found = await lookupAddresses(lv, dom, nics, query);
     const missing = nics.filter((nic) => !(found.byMac.get(nic.mac ?? "") ?? []).length);
     if (missing.length === 0) return { byMac: found.byMac, elapsedMs: Date.now() - started };
     const state = await domainState(lv, dom);
@@ -177,7 +178,7 @@ export async function waitForAddresses(
     }
     if (Date.now() >= deadline) {
       const reasons = await Promise.all(
-        missing.map((nic) => diagnose(lv, nic, query, found.agentError, query.baseline)),
+        missing.map((nic) => diagnose(lv, nic, query, found.agentError)),
       );
       throw new Error(
         `no IP address after ${query.timeoutSeconds} s (waitForAddresses.source ${query.source}): ${reasons.join("; ")}`,
@@ -192,12 +193,11 @@ async function diagnose(
   nic: DomainNetworkInterface,
   query: AddressQuery,
   agentError: unknown,
-  baseline: LeaseBaseline | undefined,
 ): Promise<string> {
   const who = `interface ${nic.mac}`;
   const reasons: string[] = [];
   if (sourcesFor(nic, query).includes("lease")) {
-    const before = baseline?.get(nic.mac?.toLowerCase() ?? "");
+    const before = query.baseline?.get(nic.mac?.toLowerCase() ?? "");
     const renewed = before === undefined || (await leaseExpiry(lv, nic))! > before;
     reasons.push(
       renewed

@@ -47,16 +47,17 @@ export function createProvider(
     return { kind, handlers };
   };
 
+  /** Runs `work` with the handlers of the props' kind; its failure is described for the user. */
   const run = async <T>(
     props: Props,
     verb: string,
-    work: (config: ProviderSettings) => Promise<T>,
+    work: (handlers: AnyHandlers, ctx: ResourceContext, kind: string) => Promise<T>,
   ): Promise<T> => {
     const config = await ready();
+    const { kind, handlers } = lookup(props);
     try {
-      return await work(config);
+      return await work(handlers, context(config), kind);
     } catch (error) {
-      const { kind } = lookup(props);
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
       throw describeError(
         error,
@@ -104,17 +105,15 @@ export function createProvider(
     },
 
     async create(inputs: Props) {
-      return run(inputs, "creating", async (config) => {
-        const { kind, handlers } = lookup(inputs);
-        const { id, outs } = await handlers.create(inputs, context(config));
+      return run(inputs, "creating", async (handlers, ctx, kind) => {
+        const { id, outs } = await handlers.create(inputs, ctx);
         return { id, outs: withKind(outs, kind) };
       });
     },
 
     async read(id: string, props: Props) {
-      return run(props ?? {}, "reading", async (config) => {
-        const { kind, handlers } = lookup(props ?? {});
-        const outs = await handlers.read(id, props, context(config));
+      return run(props ?? {}, "reading", async (handlers, ctx, kind) => {
+        const outs = await handlers.read(id, props, ctx);
         // An empty id tells the engine the resource no longer exists.
         if (outs === undefined) return { id: "" };
         return { id, props: withKind(outs, kind) };
@@ -122,18 +121,14 @@ export function createProvider(
     },
 
     async update(id: string, olds: Props, news: Props) {
-      return run(news, "updating", async (config) => {
-        const { kind, handlers } = lookup(news);
-        const outs = await handlers.update(id, olds, news, context(config));
+      return run(news, "updating", async (handlers, ctx, kind) => {
+        const outs = await handlers.update(id, olds, news, ctx);
         return { outs: withKind(outs, kind) };
       });
     },
 
     async delete(id: string, props: Props) {
-      await run(props, "deleting", async (config) => {
-        const { handlers } = lookup(props);
-        await handlers.delete(id, props, context(config));
-      });
+      await run(props, "deleting", (handlers, ctx) => handlers.delete(id, props, ctx));
     },
   };
 }

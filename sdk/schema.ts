@@ -9,107 +9,76 @@ export const schema: Omit<PackageSchema, "name"> = {
     variables: {
       uri: {
         type: "string",
-        description:
-          "URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.",
       },
       username: {
         type: "string",
-        description:
-          "User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.",
       },
       password: {
         type: "string",
         secret: true,
-        description:
-          "Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.",
       },
       sshPrivateKey: {
         type: "string",
         secret: true,
-        description:
-          "SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.",
       },
       sshPrivateKeyPassphrase: {
         type: "string",
         secret: true,
-        description:
-          "Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).",
       },
       sshPassword: {
         type: "string",
         secret: true,
-        description: "SSH password, for the `password` and `keyboard-interactive` methods.",
       },
       sshHostKeyFingerprint: {
         type: "string",
-        description:
-          "Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.",
       },
       sshKnownHosts: {
         type: "string",
-        description:
-          "known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.",
       },
       tlsCaCert: {
         type: "string",
-        description:
-          "CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.",
       },
       tlsClientCert: {
         type: "string",
-        description: "Client certificate (PEM text); needs `tlsClientKey`.",
       },
       tlsClientKey: {
         type: "string",
         secret: true,
-        description:
-          "Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.",
       },
       authFile: {
         type: "string",
-        description:
-          "libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).",
       },
       hosts: {
         type: "object",
         additionalProperties: {
           $ref: "#/types/virtwire:index:HostConfig",
         },
-        description:
-          "More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).",
       },
     },
   },
   types: {
     "virtwire:index:PoolType": {
       type: "string",
-      description: "The kind of storage pool.",
       enum: [
         {
           value: "dir",
-          description: "A directory on the host holding one file per volume.",
         },
         {
           value: "fs",
-          description: "A block device with a file system, mounted at the target path.",
         },
         {
           value: "netfs",
-          description: "A network file system (NFS) mounted at the target path.",
         },
         {
           value: "logical",
-          description: "An LVM volume group; volumes are logical volumes.",
         },
       ],
     },
     "virtwire:index:PoolPermissions": {
       type: "object",
-      description: "Ownership and mode of the pool's target directory.",
       properties: {
         mode: {
           type: "string",
-          description: "Octal permission bits, e.g. `0755`.",
           language: {
             virtwire: {
               pattern: "^0?[0-7]{3,4}$",
@@ -119,7 +88,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         owner: {
           type: "integer",
-          description: "Numeric user id.",
           language: {
             virtwire: {
               minimum: 0,
@@ -128,7 +96,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         group: {
           type: "integer",
-          description: "Numeric group id.",
           language: {
             virtwire: {
               minimum: 0,
@@ -139,140 +106,99 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:PoolSource": {
       type: "object",
-      description: "Where a netfs, fs or logical pool's storage comes from.",
       properties: {
         host: {
           type: "string",
-          description: "NFS server (netfs).",
         },
         dir: {
           type: "string",
-          description: "Exported directory on the NFS server (netfs).",
         },
         devices: {
           type: "array",
           items: {
             type: "string",
           },
-          description:
-            "Block devices (fs: the one device to mount; logical: the physical volumes).",
         },
         name: {
           type: "string",
-          description: "Volume group name (logical); defaults to the pool name.",
         },
         format: {
           type: "string",
-          description: "File system or source format, e.g. `nfs`, `ext4`, `lvm2`.",
         },
       },
     },
     "virtwire:index:HostConfig": {
       type: "object",
-      description:
-        "Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.",
       properties: {
         uri: {
           type: "string",
-          description:
-            "The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.",
         },
         username: {
           type: "string",
-          description:
-            'User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).',
         },
         password: {
           type: "string",
           secret: true,
-          description:
-            "Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).",
         },
         sshPrivateKey: {
           type: "string",
           secret: true,
-          description:
-            "SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.",
         },
         sshPrivateKeyPassphrase: {
           type: "string",
           secret: true,
-          description:
-            "Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).",
         },
         sshPassword: {
           type: "string",
           secret: true,
-          description: "SSH password, for the `password` and `keyboard-interactive` methods.",
         },
         sshHostKeyFingerprint: {
           type: "string",
-          description:
-            "Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.",
         },
         sshKnownHosts: {
           type: "string",
-          description:
-            "known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.",
         },
         tlsCaCert: {
           type: "string",
-          description:
-            "CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.",
         },
         tlsClientCert: {
           type: "string",
-          description: "Client certificate (PEM text); needs `tlsClientKey`.",
         },
         tlsClientKey: {
           type: "string",
           secret: true,
-          description:
-            "Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.",
         },
         authFile: {
           type: "string",
-          description:
-            "libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).",
         },
       },
       required: ["uri"],
     },
     "virtwire:index:NetworkMode": {
       type: "string",
-      description: "How a network reaches the outside.",
       enum: [
         {
           value: "isolated",
-          description: "Guests reach each other and the host only.",
         },
         {
           value: "nat",
-          description: "Guests reach the outside through NAT on the host.",
         },
         {
           value: "route",
-          description: "Guests are routed to the outside without NAT.",
         },
         {
           value: "open",
-          description: "Like route, but libvirt adds no firewall rules.",
         },
         {
           value: "bridge",
-          description:
-            "Guests join an existing host bridge (`bridge.name`); libvirt manages no addresses.",
         },
       ],
     },
     "virtwire:index:NetworkBridge": {
       type: "object",
-      description: "The network's bridge device.",
       properties: {
         name: {
           type: "string",
-          description:
-            "Bridge device name (at most 15 characters). For `bridge` mode, the existing host bridge to join; otherwise libvirt creates it (default: `virbrN`).",
           language: {
             virtwire: {
               pattern: "^[A-Za-z0-9_.-]{1,15}$",
@@ -282,11 +208,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         stp: {
           type: "boolean",
-          description: "Spanning tree protocol on the bridge (libvirt's default: on).",
         },
         delay: {
           type: "integer",
-          description: "Forward delay in seconds.",
           language: {
             virtwire: {
               minimum: 0,
@@ -297,26 +221,21 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:NetworkDhcpRange": {
       type: "object",
-      description: "A range of addresses the DHCP server hands out.",
       properties: {
         start: {
           type: "string",
-          description: "First address.",
         },
         end: {
           type: "string",
-          description: "Last address.",
         },
       },
       required: ["start", "end"],
     },
     "virtwire:index:NetworkDhcpHost": {
       type: "object",
-      description: "A static DHCP lease. Changed live, without restarting the network.",
       properties: {
         mac: {
           type: "string",
-          description: "The guest's MAC address (IPv4).",
           language: {
             virtwire: {
               pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
@@ -326,48 +245,38 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         ip: {
           type: "string",
-          description: "The address to give it.",
         },
         name: {
           type: "string",
-          description: "Host name to give it.",
         },
       },
       required: ["ip"],
     },
     "virtwire:index:NetworkDhcp": {
       type: "object",
-      description: "DHCP on one address of the network. Ranges and hosts change live.",
       properties: {
         ranges: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:NetworkDhcpRange",
           },
-          description: "Address ranges to hand out.",
         },
         hosts: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:NetworkDhcpHost",
           },
-          description: "Static leases.",
         },
       },
     },
     "virtwire:index:NetworkAddress": {
       type: "object",
-      description:
-        "An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.",
       properties: {
         address: {
           type: "string",
-          description:
-            "The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.",
         },
         prefix: {
           type: "integer",
-          description: "Prefix length, e.g. 24.",
           language: {
             virtwire: {
               minimum: 1,
@@ -377,91 +286,72 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         dhcp: {
           $ref: "#/types/virtwire:index:NetworkDhcp",
-          description: "DHCP service on this address.",
         },
       },
       required: ["address", "prefix"],
     },
     "virtwire:index:NetworkDnsHost": {
       type: "object",
-      description: "A DNS record served by the network's DNS server. Changed live.",
       properties: {
         ip: {
           type: "string",
-          description: "The address.",
         },
         hostnames: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "Names that resolve to it.",
         },
       },
       required: ["ip", "hostnames"],
     },
     "virtwire:index:DomainType": {
       type: "string",
-      description: "The hypervisor driver of a domain.",
       enum: [
         {
           value: "kvm",
-          description: "Hardware virtualisation (needs /dev/kvm on the host).",
         },
         {
           value: "qemu",
-          description: "Plain QEMU emulation (TCG): slow, works without KVM.",
         },
       ],
     },
     "virtwire:index:DomainFirmware": {
       type: "string",
-      description: "What the guest boots from.",
       enum: [
         {
           value: "bios",
-          description: "SeaBIOS (libvirt's default).",
         },
         {
           value: "efi",
-          description:
-            "UEFI: `<os firmware='efi'>`; libvirt picks the firmware and manages the NVRAM file, which is removed with the domain.",
         },
       ],
     },
     "virtwire:index:DomainCpuMode": {
       type: "string",
-      description: "How the guest CPU is modelled.",
       enum: [
         {
           value: "host-passthrough",
-          description: "The host CPU as is (KVM only).",
         },
         {
           value: "host-model",
-          description: "A named model close to the host CPU.",
         },
         {
           value: "maximum",
-          description: "Every feature the hypervisor can offer (also under TCG).",
         },
         {
           value: "custom",
-          description: "The named `model`.",
         },
       ],
     },
     "virtwire:index:DomainCpu": {
       type: "object",
-      description: "The guest CPU. Changing it restarts the domain.",
       properties: {
         mode: {
           $ref: "#/types/virtwire:index:DomainCpuMode",
-          description: "The CPU mode.",
         },
         model: {
           type: "string",
-          description: "CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.",
           language: {
             virtwire: {
               pattern: "^[A-Za-z0-9_.-]+$",
@@ -474,99 +364,77 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:DomainBootDevice": {
       type: "string",
-      description: "A device class to boot from.",
       enum: [
         {
           value: "hd",
-          description: "The first disk.",
         },
         {
           value: "cdrom",
-          description: "The first CD-ROM.",
         },
         {
           value: "network",
-          description: "PXE on the first network interface.",
         },
       ],
     },
     "virtwire:index:DomainDiskBus": {
       type: "string",
-      description: "The bus a disk is attached to.",
       enum: [
         {
           value: "virtio",
-          description: "virtio-blk (`vdX`); the default for disks.",
         },
         {
           value: "sata",
-          description: "SATA/AHCI (`sdX`); the default for CD-ROMs.",
         },
         {
           value: "scsi",
-          description: "SCSI (`sdX`).",
         },
         {
           value: "ide",
-          description: "IDE (`hdX`, only on the `pc` machine).",
         },
       ],
     },
     "virtwire:index:DomainDiskDevice": {
       type: "string",
-      description: "What the guest sees.",
       enum: [
         {
           value: "disk",
-          description: "A hard disk.",
         },
         {
           value: "cdrom",
-          description: "A read-only CD-ROM drive.",
         },
       ],
     },
     "virtwire:index:DomainDiskFormat": {
       type: "string",
-      description: "Image format of a disk's source.",
       enum: [
         {
           value: "raw",
-          description: "A raw image (also ISO files).",
         },
         {
           value: "qcow2",
-          description: "A qcow2 image.",
         },
       ],
     },
     "virtwire:index:DomainVolumeRef": {
       type: "object",
-      description: "A storage volume, by pool and volume name.",
       properties: {
         pool: {
           type: "string",
-          description: "Name of the storage pool.",
         },
         name: {
           type: "string",
-          description: "Name of the volume in the pool.",
         },
       },
       required: ["pool", "name"],
     },
     "virtwire:index:DomainDisk": {
       type: "object",
-      description:
-        "A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding or removing a disk is applied live (hotplug); changing a CD-ROM's medium is applied live; changing any other setting of a disk restarts the domain. Disks are matched by `target` when given, otherwise by source, so reordering them changes nothing.",
       properties: {
         volume: {
           $ref: "#/types/virtwire:index:DomainVolumeRef",
-          description: "A storage volume (e.g. from a virtwire Volume).",
         },
         file: {
           type: "string",
-          description: "A file on the libvirt host (an image or an ISO).",
           language: {
             virtwire: {
               pattern: "^/",
@@ -576,16 +444,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         device: {
           $ref: "#/types/virtwire:index:DomainDiskDevice",
-          description: "Disk or CD-ROM (default: `disk`).",
         },
         bus: {
           $ref: "#/types/virtwire:index:DomainDiskBus",
-          description: "The bus (default: `virtio` for disks, `sata` for CD-ROMs).",
         },
         target: {
           type: "string",
-          description:
-            "Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).",
           language: {
             virtwire: {
               pattern: "^(vd|sd|hd)[a-z]{1,2}$",
@@ -595,22 +459,17 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         readOnly: {
           type: "boolean",
-          description: "Attach read-only (CD-ROMs always are).",
         },
         format: {
           $ref: "#/types/virtwire:index:DomainDiskFormat",
-          description: "Image format (default: the volume's own format; `raw` for files).",
         },
       },
     },
     "virtwire:index:DomainCloudInitDisk": {
       type: "object",
-      description:
-        "The NoCloud seed ISO (e.g. a virtwire CloudInitDisk), attached as a SATA CD-ROM. Give `path`, or `pool` and `name`. Changing it puts the new ISO in the drive and restarts the domain so cloud-init reads it.",
       properties: {
         path: {
           type: "string",
-          description: "Path of the ISO on the libvirt host (a CloudInitDisk's `path` output).",
           language: {
             virtwire: {
               pattern: "^/",
@@ -620,26 +479,20 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         pool: {
           type: "string",
-          description: "Storage pool of the ISO volume.",
         },
         name: {
           type: "string",
-          description: "Volume name of the ISO.",
         },
       },
     },
     "virtwire:index:DomainNetworkInterface": {
       type: "object",
-      description:
-        "A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.",
       properties: {
         network: {
           type: "string",
-          description: "Name of a libvirt network (e.g. a virtwire Network's `name`).",
         },
         bridge: {
           type: "string",
-          description: "Name of a host bridge device.",
           language: {
             virtwire: {
               pattern: "^[A-Za-z0-9_.-]{1,15}$",
@@ -649,8 +502,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         mac: {
           type: "string",
-          description:
-            "MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).",
           language: {
             virtwire: {
               pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
@@ -660,7 +511,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         model: {
           type: "string",
-          description: "NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.",
           language: {
             virtwire: {
               pattern: "^[A-Za-z0-9_-]+$",
@@ -672,35 +522,26 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:DomainGraphicsType": {
       type: "string",
-      description: "The remote display protocol.",
       enum: [
         {
           value: "vnc",
-          description: "VNC.",
         },
         {
           value: "spice",
-          description: "SPICE.",
         },
       ],
     },
     "virtwire:index:DomainGraphics": {
       type: "object",
-      description: "A graphical console. Changing it restarts the domain.",
       properties: {
         type: {
           $ref: "#/types/virtwire:index:DomainGraphicsType",
-          description: "VNC or SPICE.",
         },
         listen: {
           type: "string",
-          description:
-            "Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).",
         },
         port: {
           type: "integer",
-          description:
-            "TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).",
           language: {
             virtwire: {
               minimum: 5900,
@@ -713,29 +554,23 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:DomainConsoleType": {
       type: "string",
-      description: "Where the serial console goes.",
       enum: [
         {
           value: "pty",
-          description: "A pseudo-terminal (`virsh console`).",
         },
         {
           value: "file",
-          description: "A log file on the libvirt host.",
         },
       ],
     },
     "virtwire:index:DomainConsole": {
       type: "object",
-      description: "The serial console (ttyS0). Changing it restarts the domain.",
       properties: {
         type: {
           $ref: "#/types/virtwire:index:DomainConsoleType",
-          description: "pty or file (default: `pty`).",
         },
         path: {
           type: "string",
-          description: "The log file, for type `file`.",
           language: {
             virtwire: {
               pattern: "^/",
@@ -747,31 +582,23 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:DomainAddressSource": {
       type: "string",
-      description: "Where IP addresses come from.",
       enum: [
         {
           value: "lease",
-          description: "DHCP leases of libvirt networks (interfaces on a `network` only).",
         },
         {
           value: "agent",
-          description:
-            "The QEMU guest agent (needs `qemuAgent: true` and the agent running in the guest).",
         },
         {
           value: "any",
-          description: "Leases for interfaces on libvirt networks, the agent for the others.",
         },
       ],
     },
     "virtwire:index:DomainWaitForAddresses": {
       type: "object",
-      description:
-        "Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.",
       properties: {
         timeout: {
           type: "integer",
-          description: "Seconds to wait (default: 300).",
           language: {
             virtwire: {
               minimum: 1,
@@ -781,19 +608,14 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         source: {
           $ref: "#/types/virtwire:index:DomainAddressSource",
-          description: "Where to look (default: `any`).",
         },
       },
     },
     "virtwire:index:DomainXmlPatch": {
       type: "object",
-      description:
-        "Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: \"devices\", xml: \"<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.",
       properties: {
         parent: {
           type: "string",
-          description:
-            "Path of element names below `<domain>`, e.g. `devices`, `features` or `clock`; missing elements are created. `.` is `<domain>` itself.",
           language: {
             virtwire: {
               pattern: "^(\\.|[a-z][A-Za-z0-9_-]*(/[a-z][A-Za-z0-9_-]*)*)$",
@@ -803,66 +625,50 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         xml: {
           type: "string",
-          description: "One or more XML elements to append.",
         },
       },
       required: ["parent", "xml"],
     },
     "virtwire:index:DomainInterfaceState": {
       type: "object",
-      description: "An interface as the domain has it, with its current addresses.",
       properties: {
         mac: {
           type: "string",
-          description: "MAC address.",
         },
         network: {
           type: "string",
-          description: "The libvirt network, if on one.",
         },
         bridge: {
           type: "string",
-          description: "The host bridge, if on one.",
         },
         addresses: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "IPv4 and IPv6 addresses (without prefix) seen for this MAC.",
         },
       },
       required: ["mac", "addresses"],
     },
     "virtwire:index:VolumeFormat": {
       type: "string",
-      description: "How a volume stores its data.",
       enum: [
         {
           value: "raw",
-          description: "The guest's disk byte for byte (sparse: unwritten parts take no space).",
         },
         {
           value: "qcow2",
-          description:
-            "QEMU copy-on-write image: grows as written, can sit on a base volume (`baseVolume`).",
         },
       ],
     },
     "virtwire:index:VolumeSource": {
       type: "object",
-      description:
-        "Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.",
       properties: {
         path: {
           type: "string",
-          description:
-            "Path of an image file on the machine running Pulumi (relative to the program's directory); read only when the volume is created.",
         },
         url: {
           type: "string",
-          description:
-            "http(s) URL of an image; redirects are followed. The server must send Content-Length unless `capacity` is set. Credentials in the URL are never logged.",
           language: {
             virtwire: {
               pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$",
@@ -872,8 +678,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         sha256: {
           type: "string",
-          description:
-            "Expected SHA-256 of the content (as `sha256sum` prints it). Checked while uploading; on a mismatch the volume is deleted and the update fails. Another digest replaces the volume; with the digest of what was uploaded, a new path or URL for the same content (a mirror, a freshly signed link) keeps the volume.",
           language: {
             virtwire: {
               pattern: "^[0-9A-Fa-f]{64}$",
@@ -885,34 +689,26 @@ export const schema: Omit<PackageSchema, "name"> = {
     },
     "virtwire:index:VolumeBase": {
       type: "object",
-      description:
-        "The volume a copy-on-write overlay reads from: either `key` (a volume's key or path, e.g. `base.key`) or `pool` and `name`.",
       properties: {
         key: {
           type: "string",
-          description: "Key or path of the base volume, e.g. `base.key` of another Volume.",
         },
         pool: {
           type: "string",
-          description: "Pool of the base volume (with `name`).",
         },
         name: {
           type: "string",
-          description: "Name of the base volume in `pool`.",
         },
       },
     },
     "virtwire:index:VolumeBackingStore": {
       type: "object",
-      description: "The backing file of an overlay, as libvirt reports it.",
       properties: {
         path: {
           type: "string",
-          description: "Path of the base volume's file.",
         },
         format: {
           type: "string",
-          description: "Format of the base volume.",
         },
       },
       required: ["path"],
@@ -920,13 +716,9 @@ export const schema: Omit<PackageSchema, "name"> = {
   },
   resources: {
     "virtwire:index:Pool": {
-      description:
-        "A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.",
       inputProperties: {
         name: {
           type: "string",
-          description:
-            "Pool name. Default: the resource name plus a random suffix (`images-1a2b3c4`). Changing it replaces the pool.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -938,13 +730,10 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         type: {
           $ref: "#/types/virtwire:index:PoolType",
-          description: "Kind of pool. Changing it replaces the pool.",
           replaceOnChanges: true,
         },
         targetPath: {
           type: "string",
-          description:
-            "Absolute path on the host where the pool's volumes live (the directory of a dir pool, the mount point of netfs/fs). Changing it replaces the pool.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -955,29 +744,21 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         permissions: {
           $ref: "#/types/virtwire:index:PoolPermissions",
-          description:
-            "Mode and ownership of the target directory, applied when the pool is built.",
         },
         source: {
           $ref: "#/types/virtwire:index:PoolSource",
-          description: "Source of a netfs, fs or logical pool. Changing it replaces the pool.",
           replaceOnChanges: true,
         },
         autostart: {
           type: "boolean",
           default: true,
-          description: "Start the pool when the host's libvirt starts. Changed in place.",
         },
         deleteTargetOnDestroy: {
           type: "boolean",
           default: false,
-          description:
-            "When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.",
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`) to create the pool on. Default: the host of `virtwire:uri`. Changing it replaces the pool.",
           replaceOnChanges: true,
         },
       },
@@ -985,55 +766,42 @@ export const schema: Omit<PackageSchema, "name"> = {
       properties: {
         name: {
           type: "string",
-          description: "Pool name.",
         },
         type: {
           $ref: "#/types/virtwire:index:PoolType",
-          description: "Kind of pool.",
         },
         targetPath: {
           type: "string",
-          description: "Target path on the host.",
         },
         permissions: {
           $ref: "#/types/virtwire:index:PoolPermissions",
-          description: "Mode and ownership of the target directory.",
         },
         source: {
           $ref: "#/types/virtwire:index:PoolSource",
-          description: "Source of a netfs, fs or logical pool.",
         },
         autostart: {
           type: "boolean",
-          description: "Whether the pool starts with libvirt.",
         },
         deleteTargetOnDestroy: {
           type: "boolean",
-          description: "Whether destroying the pool deletes its storage.",
         },
         host: {
           type: "string",
-          description: "The libvirt host name, when not the default.",
         },
         uuid: {
           type: "string",
-          description: "libvirt's UUID of the pool.",
         },
         active: {
           type: "boolean",
-          description: "Whether the pool is running.",
         },
         capacity: {
           type: "number",
-          description: "Size of the pool's storage in bytes.",
         },
         allocation: {
           type: "number",
-          description: "Bytes allocated to volumes.",
         },
         available: {
           type: "number",
-          description: "Bytes free for new volumes.",
         },
       },
       required: [
@@ -1049,13 +817,9 @@ export const schema: Omit<PackageSchema, "name"> = {
       ],
     },
     "virtwire:index:Network": {
-      description:
-        "A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.",
       inputProperties: {
         name: {
           type: "string",
-          description:
-            "Network name. Default: the resource name plus a random suffix. Changing it replaces the network.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1068,24 +832,18 @@ export const schema: Omit<PackageSchema, "name"> = {
         mode: {
           $ref: "#/types/virtwire:index:NetworkMode",
           default: "nat",
-          description: "How guests reach the outside. Changing it replaces the network.",
           replaceOnChanges: true,
         },
         bridge: {
           $ref: "#/types/virtwire:index:NetworkBridge",
-          description: "The bridge device. Changing it replaces the network.",
           replaceOnChanges: true,
         },
         forwardDevice: {
           type: "string",
-          description:
-            "Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.",
           replaceOnChanges: true,
         },
         domain: {
           type: "string",
-          description:
-            "DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1100,19 +858,15 @@ export const schema: Omit<PackageSchema, "name"> = {
           items: {
             $ref: "#/types/virtwire:index:NetworkAddress",
           },
-          description:
-            "The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.",
         },
         dnsHosts: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:NetworkDnsHost",
           },
-          description: "Extra DNS records. Changed live.",
         },
         mtu: {
           type: "integer",
-          description: "MTU of the bridge. Changing it replaces the network.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1124,85 +878,65 @@ export const schema: Omit<PackageSchema, "name"> = {
         autostart: {
           type: "boolean",
           default: true,
-          description: "Start the network when the host's libvirt starts. Changed in place.",
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.",
           replaceOnChanges: true,
         },
       },
       properties: {
         name: {
           type: "string",
-          description: "Network name.",
         },
         mode: {
           $ref: "#/types/virtwire:index:NetworkMode",
-          description: "How guests reach the outside.",
         },
         bridge: {
           $ref: "#/types/virtwire:index:NetworkBridge",
-          description: "The bridge device, as given.",
         },
         forwardDevice: {
           type: "string",
-          description: "Host interface for NAT or routed traffic.",
         },
         domain: {
           type: "string",
-          description: "DNS domain.",
         },
         addresses: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:NetworkAddress",
           },
-          description: "Addresses with DHCP.",
         },
         dnsHosts: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:NetworkDnsHost",
           },
-          description: "Extra DNS records.",
         },
         mtu: {
           type: "integer",
-          description: "MTU of the bridge.",
         },
         autostart: {
           type: "boolean",
-          description: "Whether the network starts with libvirt.",
         },
         host: {
           type: "string",
-          description: "The libvirt host name, when not the default.",
         },
         uuid: {
           type: "string",
-          description: "libvirt's UUID of the network.",
         },
         bridgeName: {
           type: "string",
-          description: "The bridge device the network uses (e.g. `virbr3`).",
         },
         active: {
           type: "boolean",
-          description: "Whether the network is running.",
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
     },
     "virtwire:index:Domain": {
-      description:
-        "A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, disk and interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`.",
       inputProperties: {
         name: {
           type: "string",
-          description:
-            "Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1214,16 +948,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         type: {
           $ref: "#/types/virtwire:index:DomainType",
-          description:
-            "Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.",
           default: "kvm",
           replaceOnChanges: true,
         },
         vcpu: {
           type: "integer",
           default: 1,
-          description:
-            "Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.",
           language: {
             virtwire: {
               minimum: 1,
@@ -1233,8 +963,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         maxVcpus: {
           type: "integer",
-          description:
-            "vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.",
           language: {
             virtwire: {
               minimum: 1,
@@ -1252,8 +980,6 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           ],
           default: "512MiB",
-          description:
-            "Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.",
           language: {
             virtwire: {
               units: "bytes",
@@ -1269,8 +995,6 @@ export const schema: Omit<PackageSchema, "name"> = {
               type: "string",
             },
           ],
-          description:
-            "Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.",
           language: {
             virtwire: {
               units: "bytes",
@@ -1279,8 +1003,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         machine: {
           type: "string",
-          description:
-            "Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1291,8 +1013,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         arch: {
           type: "string",
-          description:
-            "Guest architecture, e.g. `x86_64` or `aarch64`. Default: the host's. Changing it replaces the domain.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1303,12 +1023,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         cpu: {
           $ref: "#/types/virtwire:index:DomainCpu",
-          description:
-            "The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.",
         },
         firmware: {
           $ref: "#/types/virtwire:index:DomainFirmware",
-          description: "BIOS or UEFI. Changing it replaces the domain.",
           default: "bios",
           replaceOnChanges: true,
         },
@@ -1317,13 +1034,9 @@ export const schema: Omit<PackageSchema, "name"> = {
           items: {
             $ref: "#/types/virtwire:index:DomainBootDevice",
           },
-          description:
-            'Boot order, e.g. `["hd", "network"]` (default: libvirt\'s, the first disk). Changing it restarts the domain.',
         },
         kernel: {
           type: "string",
-          description:
-            "Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.",
           language: {
             virtwire: {
               pattern: "^/",
@@ -1333,8 +1046,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         initrd: {
           type: "string",
-          description:
-            "Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.",
           language: {
             virtwire: {
               pattern: "^/",
@@ -1344,8 +1055,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         cmdline: {
           type: "string",
-          description:
-            "Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.",
         },
         disks: {
           type: "array",
@@ -1353,11 +1062,9 @@ export const schema: Omit<PackageSchema, "name"> = {
             $ref: "#/types/virtwire:index:DomainDisk",
           },
           default: [],
-          description: "Disks and CD-ROMs. Added and removed live.",
         },
         cloudInitDisk: {
           $ref: "#/types/virtwire:index:DomainCloudInitDisk",
-          description: "The cloud-init seed ISO, attached as a SATA CD-ROM.",
         },
         networkInterfaces: {
           type: "array",
@@ -1365,38 +1072,28 @@ export const schema: Omit<PackageSchema, "name"> = {
             $ref: "#/types/virtwire:index:DomainNetworkInterface",
           },
           default: [],
-          description: "Network interfaces. Added and removed live.",
         },
         graphics: {
           $ref: "#/types/virtwire:index:DomainGraphics",
-          description: "A VNC or SPICE display (default: none).",
         },
         console: {
           $ref: "#/types/virtwire:index:DomainConsole",
-          description: "The serial console (default: a pty).",
         },
         qemuAgent: {
           type: "boolean",
           default: false,
-          description:
-            "Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.",
         },
         autostart: {
           type: "boolean",
           default: false,
-          description: "Start the domain when the host's libvirt starts. Changed live.",
         },
         running: {
           type: "boolean",
           default: true,
-          description:
-            "Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).",
         },
         shutdownTimeout: {
           type: "integer",
           default: 60,
-          description:
-            "Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.",
           language: {
             virtwire: {
               minimum: 0,
@@ -1407,46 +1104,33 @@ export const schema: Omit<PackageSchema, "name"> = {
         allowRestart: {
           type: "boolean",
           default: true,
-          description:
-            "Whether an update may restart the running domain to apply a change. When `false`, such an update fails before changing anything, naming the changes that need the restart.",
         },
         waitForAddresses: {
           $ref: "#/types/virtwire:index:DomainWaitForAddresses",
-          description: "Wait for IP addresses on create and update (default: do not wait).",
         },
         xmlPatches: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
           },
-          description: "Escape hatch: raw XML appended to the generated domain XML.",
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.",
           replaceOnChanges: true,
         },
       },
       properties: {
         name: {
           type: "string",
-          description:
-            "Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.",
         },
         type: {
           $ref: "#/types/virtwire:index:DomainType",
-          description:
-            "Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.",
         },
         vcpu: {
           type: "integer",
-          description:
-            "Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.",
         },
         maxVcpus: {
           type: "integer",
-          description: "vCPUs the domain can grow to without a restart.",
         },
         memory: {
           oneOf: [
@@ -1457,7 +1141,6 @@ export const schema: Omit<PackageSchema, "name"> = {
               type: "string",
             },
           ],
-          description: "Memory (`<currentMemory>`), in the spelling given when equal.",
         },
         maxMemory: {
           oneOf: [
@@ -1468,144 +1151,105 @@ export const schema: Omit<PackageSchema, "name"> = {
               type: "string",
             },
           ],
-          description: "Memory the domain can grow to without a restart.",
         },
         machine: {
           type: "string",
-          description: "Machine type (as libvirt expanded it, unless given and equal).",
         },
         arch: {
           type: "string",
-          description: "Guest architecture.",
         },
         cpu: {
           $ref: "#/types/virtwire:index:DomainCpu",
-          description:
-            "The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.",
         },
         firmware: {
           $ref: "#/types/virtwire:index:DomainFirmware",
-          description: "BIOS or UEFI. Changing it replaces the domain.",
         },
         boot: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainBootDevice",
           },
-          description:
-            'Boot order, e.g. `["hd", "network"]` (default: libvirt\'s, the first disk). Changing it restarts the domain.',
         },
         kernel: {
           type: "string",
-          description:
-            "Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.",
         },
         initrd: {
           type: "string",
-          description:
-            "Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.",
         },
         cmdline: {
           type: "string",
-          description:
-            "Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.",
         },
         disks: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainDisk",
           },
-          description: "Disks and CD-ROMs, with the target, bus and format libvirt uses.",
         },
         cloudInitDisk: {
           $ref: "#/types/virtwire:index:DomainCloudInitDisk",
-          description: "The cloud-init seed ISO, attached as a SATA CD-ROM.",
         },
         networkInterfaces: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainNetworkInterface",
           },
-          description: "Network interfaces, with their MAC addresses.",
         },
         graphics: {
           $ref: "#/types/virtwire:index:DomainGraphics",
-          description: "A VNC or SPICE display (default: none).",
         },
         console: {
           $ref: "#/types/virtwire:index:DomainConsole",
-          description: "The serial console (default: a pty).",
         },
         qemuAgent: {
           type: "boolean",
-          description:
-            "Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.",
         },
         autostart: {
           type: "boolean",
-          description: "Start the domain when the host's libvirt starts. Changed live.",
         },
         running: {
           type: "boolean",
-          description:
-            "Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).",
         },
         shutdownTimeout: {
           type: "integer",
-          description:
-            "Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.",
         },
         allowRestart: {
           type: "boolean",
-          description:
-            "Whether an update may restart the running domain to apply a change. When `false`, such an update fails before changing anything, naming the changes that need the restart.",
         },
         waitForAddresses: {
           $ref: "#/types/virtwire:index:DomainWaitForAddresses",
-          description: "Wait for IP addresses on create and update (default: do not wait).",
         },
         xmlPatches: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
           },
-          description: "Escape hatch: raw XML appended to the generated domain XML.",
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.",
         },
         uuid: {
           type: "string",
-          description: "libvirt's UUID of the domain (also the resource id).",
         },
         state: {
           type: "string",
-          description:
-            "Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.",
         },
         macAddresses: {
           type: "array",
           items: {
             type: "string",
           },
-          description: "MAC address of each network interface, in order.",
         },
         interfaces: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainInterfaceState",
           },
-          description: "Each network interface with the IP addresses seen for it (when running).",
         },
         ipAddress: {
           type: "string",
-          description: "The first IPv4 address of the first interface that has one.",
         },
         graphicsPort: {
           type: "integer",
-          description: "The display's TCP port while running.",
         },
       },
       required: [
@@ -1628,13 +1272,9 @@ export const schema: Omit<PackageSchema, "name"> = {
       ],
     },
     "virtwire:index:Volume": {
-      description:
-        "A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first).",
       inputProperties: {
         name: {
           type: "string",
-          description:
-            "Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1646,8 +1286,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         pool: {
           type: "string",
-          description:
-            "Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1665,8 +1303,6 @@ export const schema: Omit<PackageSchema, "name"> = {
               type: "string",
             },
           ],
-          description:
-            'Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image\'s (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).',
           language: {
             virtwire: {
               units: "bytes",
@@ -1675,26 +1311,18 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         format: {
           $ref: "#/types/virtwire:index:VolumeFormat",
-          description:
-            "Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume.",
           replaceOnChanges: true,
         },
         baseVolume: {
           $ref: "#/types/virtwire:index:VolumeBase",
-          description:
-            "Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.",
           replaceOnChanges: true,
         },
         source: {
           $ref: "#/types/virtwire:index:VolumeSource",
-          description:
-            "Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.",
           replaceOnChanges: true,
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.",
           replaceOnChanges: true,
         },
       },
@@ -1702,65 +1330,47 @@ export const schema: Omit<PackageSchema, "name"> = {
       properties: {
         name: {
           type: "string",
-          description: "Volume name.",
         },
         pool: {
           type: "string",
-          description: "Storage pool name.",
         },
         capacity: {
           type: "number",
-          description: "Size the guest sees, in bytes (for qcow2, the virtual size).",
         },
         format: {
           type: "string",
-          description:
-            "Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).",
         },
         baseVolume: {
           $ref: "#/types/virtwire:index:VolumeBase",
-          description: "The base volume, as given.",
         },
         source: {
           $ref: "#/types/virtwire:index:VolumeSource",
-          description: "The uploaded content's source, as given.",
         },
         host: {
           type: "string",
-          description: "The libvirt host name, when not the default.",
         },
         key: {
           type: "string",
-          description: "libvirt's key of the volume (its path, in dir pools); the resource id.",
         },
         path: {
           type: "string",
-          description: "Path of the volume on the host, for a domain's disk.",
         },
         allocation: {
           type: "number",
-          description:
-            "Bytes the volume occupies on the host (small for sparse and qcow2 volumes).",
         },
         backingStore: {
           $ref: "#/types/virtwire:index:VolumeBackingStore",
-          description: "The base file of an overlay.",
         },
         contentSha256: {
           type: "string",
-          description: "SHA-256 of the content uploaded from `source`.",
         },
       },
       required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
     },
     "virtwire:index:CloudInitDisk": {
-      description:
-        "A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one.",
       inputProperties: {
         name: {
           type: "string",
-          description:
-            "Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1771,8 +1381,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         pool: {
           type: "string",
-          description:
-            "Name of the storage pool to create the disk in, e.g. `pool.name`. Changing it replaces the disk.",
           replaceOnChanges: true,
           language: {
             virtwire: {
@@ -1784,31 +1392,22 @@ export const schema: Omit<PackageSchema, "name"> = {
         userData: {
           type: "string",
           secret: true,
-          description:
-            "cloud-init user-data: `#cloud-config` YAML, a script, or MIME multipart. Often holds passwords and keys, so it is kept secret in the state. Changing it replaces the disk.",
           replaceOnChanges: true,
         },
         metaData: {
           type: "string",
-          description:
-            "cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.",
           replaceOnChanges: true,
         },
         networkConfig: {
           type: "string",
-          description:
-            "cloud-init network-config (version 1 or 2 YAML). Changing it replaces the disk.",
           replaceOnChanges: true,
         },
         vendorData: {
           type: "string",
-          description: "cloud-init vendor-data. Changing it replaces the disk.",
           replaceOnChanges: true,
         },
         host: {
           type: "string",
-          description:
-            "Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the disk.",
           replaceOnChanges: true,
         },
       },
@@ -1816,48 +1415,37 @@ export const schema: Omit<PackageSchema, "name"> = {
       properties: {
         name: {
           type: "string",
-          description: "Volume name.",
         },
         pool: {
           type: "string",
-          description: "Storage pool name.",
         },
         userData: {
           type: "string",
           secret: true,
-          description: "The user-data (secret).",
         },
         metaData: {
           type: "string",
-          description: "The meta-data, as given.",
         },
         networkConfig: {
           type: "string",
-          description: "The network-config.",
         },
         vendorData: {
           type: "string",
-          description: "The vendor-data.",
         },
         host: {
           type: "string",
-          description: "The libvirt host name, when not the default.",
         },
         key: {
           type: "string",
-          description: "libvirt's key of the volume (its path, in dir pools); the resource id.",
         },
         path: {
           type: "string",
-          description: "Path of the ISO image on the host, for a domain's cdrom.",
         },
         size: {
           type: "number",
-          description: "Size of the ISO image in bytes.",
         },
         instanceId: {
           type: "string",
-          description: "The instance-id the guest sees.",
         },
       },
       required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],

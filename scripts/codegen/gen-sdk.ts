@@ -107,6 +107,11 @@ function generateTypes(schema: PackageSchema): string {
   return parts.join("\n");
 }
 
+/** Descriptions are for docs (index.ts, the README), never read at run time: left out of schema.ts. */
+function withoutDescriptions(key: string, value: unknown): unknown {
+  return key === "description" && typeof value === "string" ? undefined : value;
+}
+
 function generateSchemaModule(schema: PackageSchema): string {
   const data = {
     config: schema.config ?? {},
@@ -117,7 +122,7 @@ function generateSchemaModule(schema: PackageSchema): string {
     HEADER("schema.ts"),
     `import type { PackageSchema } from "../provider/schema-types";\n`,
     `/** The parts of schema.json the provider reads at run time. */`,
-    `export const schema: Omit<PackageSchema, "name"> = ${JSON.stringify(data, null, 2)};\n`,
+    `export const schema: Omit<PackageSchema, "name"> = ${JSON.stringify(data, withoutDescriptions, 2)};\n`,
   ].join("\n");
 }
 
@@ -151,9 +156,13 @@ ${outputs}
 
   constructor(name: string, args: ${name}Args | undefined, opts?: pulumi.CustomResourceOptions) {
     const props: Record<string, unknown> = { __kind: ${JSON.stringify(name)}, __logicalName: name };
-    for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${secretInputs.length ? `
+    for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${
+      secretInputs.length
+        ? `
     // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
-    for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);` : ""}
+    for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);`
+        : ""
+    }
     for (const key of ${JSON.stringify(outputOnly)}) props[key] = undefined;
     ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}super(provider, name, props, opts, "virtwire", ${JSON.stringify(name)});
   }

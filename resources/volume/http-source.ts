@@ -36,10 +36,10 @@ export function redactUrl(url: string): string {
 }
 
 /** GETs `url`, following redirects; resolves with a 200 response whose body is not read yet. */
-export async function httpGet(url: string, signal?: AbortSignal): Promise<HttpResponse> {
+export async function httpGet(url: string): Promise<HttpResponse> {
   let current = new URL(url);
   for (let redirects = 0; ; redirects++) {
-    const response = await request(current, signal);
+    const response = await request(current);
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
     if (status >= 300 && status < 400 && status !== 304 && location) {
@@ -82,10 +82,10 @@ function contentLength(response: IncomingMessage): number | undefined {
   return Number.isSafeInteger(size) ? size : undefined;
 }
 
-function request(url: URL, signal?: AbortSignal): Promise<IncomingMessage> {
+function request(url: URL): Promise<IncomingMessage> {
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { signal, headers: { "accept-encoding": "identity" } }, (res) => {
+    const req = client.get(url, { headers: { "accept-encoding": "identity" } }, (res) => {
       // After the headers, idleness is still watched while the body streams.
       res.on("error", () => undefined);
       resolve(res);

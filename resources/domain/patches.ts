@@ -41,6 +41,13 @@ const MANAGED_IN_OS: Record<string, string> = {
   boot: "boot",
 };
 
+/** The managed elements under each parent that has some. */
+const MANAGED_UNDER = new Map([
+  [".", MANAGED_IN_DOMAIN],
+  ["devices", MANAGED_DEVICES],
+  ["os", MANAGED_IN_OS],
+]);
+
 export function checkPatches(patches: DomainXmlPatch[]): CheckFailure[] {
   return patches.flatMap((patch, index) => checkPatch(patch, `xmlPatches[${index}]`));
 }
@@ -66,15 +73,9 @@ function checkPatch(patch: DomainXmlPatch, path: string): CheckFailure[] {
   }
   const problem = wellFormedProblem(patch.xml);
   if (problem) return fail("xml", `${path}.xml is not well-formed XML: ${problem}`);
-  const managed =
-    segments.length === 0
-      ? MANAGED_IN_DOMAIN
-      : segments.join("/") === "devices"
-        ? MANAGED_DEVICES
-        : segments.join("/") === "os"
-          ? MANAGED_IN_OS
-          : {};
-  for (const element of topLevelElements(patch.xml)) {
+  const managed = MANAGED_UNDER.get(patch.parent) ?? {};
+  const added = topLevelElements(patch.xml);
+  for (const element of added) {
     const property = managed[element.name];
     if (property) {
       return fail(
@@ -84,13 +85,13 @@ function checkPatch(patch: DomainXmlPatch, path: string): CheckFailure[] {
     }
     if (
       element.name === "channel" &&
-      segments.join("/") === "devices" &&
+      patch.parent === "devices" &&
       element.source.includes(GUEST_AGENT_CHANNEL)
     ) {
       return fail("xml", `${path}.xml adds the guest agent channel: use qemuAgent: true`);
     }
   }
-  if (topLevelElements(patch.xml).length === 0) {
+  if (added.length === 0) {
     return fail("xml", `${path}.xml has no element to append`);
   }
   return [];

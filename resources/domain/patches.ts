@@ -130,7 +130,6 @@ export function wellFormedProblem(xml: string): string | undefined {
     const [token, closing, name, , selfClosing] = match;
     if (name === undefined) {
       if (token === "<") return `a "<" at offset ${match.index} does not start a valid tag`;
-      if (token === ">" && open.length === 0) continue;
       continue;
     }
     if (closing) {

@@ -21,6 +21,7 @@ import {
   authConfCredentials,
   environmentCredentials,
   findAuthConf,
+  isSshTransport,
   parseLibvirtUri,
   staticCredentials,
 } from "../rpc";
@@ -68,7 +69,7 @@ export function connectionFor(
   env: NodeJS.ProcessEnv = process.env,
 ): { uri: string; options: ConnectOptions } {
   const parsed = parseLibvirtUri(host.uri);
-  const ssh = ["ssh", "libssh", "libssh2"].includes(parsed.transport);
+  const ssh = isSshTransport(parsed.transport);
   const name = (key: HostKey) => settingName(host.name, key);
   const misplaced = (keys: HostKey[], transport: string) => {
     const set = keys.filter((key) => host[key as keyof HostSettings] !== undefined);

@@ -38,7 +38,7 @@ export { authConfCredentials, findAuthConf, parseAuthConf } from "./client/auth/
 export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
 export { Connection } from "./client/connection";
 export type { ServerFeatures } from "./client/open";
-export { parseLibvirtUri } from "./transport/uri";
+export { isSshTransport, parseLibvirtUri } from "./transport/uri";
 export type { LibvirtUri, TransportName } from "./transport/uri";
 export { Stream, openStream } from "./client/stream";
 export type { OpenStreamOptions, StreamChunk, StreamDirection } from "./client/stream";

@@ -33,7 +33,11 @@ export {
   environmentCredentials,
   staticCredentials,
 } from "./client/auth/credentials";
-export type { CredentialContext, CredentialRequest, CredentialSource } from "./client/auth/credentials";
+export type {
+  CredentialContext,
+  CredentialRequest,
+  CredentialSource,
+} from "./client/auth/credentials";
 export { authConfCredentials, findAuthConf, parseAuthConf } from "./client/auth/auth-conf";
 export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
 export { Connection } from "./client/connection";

@@ -45,7 +45,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/resources/**"], message: "resources/ depend on provider/, not the reverse" }] },
+        {
+          patterns: [
+            {
+              group: ["**/resources/**"],
+              message: "resources/ depend on provider/, not the reverse",
+            },
+          ],
+        },
       ],
     },
   },
@@ -57,6 +64,7 @@ export default tseslint.config(
         require: "readonly",
         __dirname: "readonly",
         process: "readonly",
+        console: "readonly",
       },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },

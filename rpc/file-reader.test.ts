@@ -5,6 +5,7 @@ import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileReader, READ_SIZE } from "./file-reader";
+import { writeSparseFile } from "../test/support/sparse-file";
 
 const MiB = 1024 * 1024;
 
@@ -16,15 +17,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A file of `size` bytes, holes except for random data at `extents` ([offset, length]). */
-async function sparseFile(name: string, size: number, extents: [number, number][]) {
-  const path = join(dir, name);
-  const file = await open(path, "w");
-  for (const [offset, length] of extents) await file.write(randomBytes(length), 0, length, offset);
-  await file.truncate(size);
-  await file.close();
-  return path;
-}
+/** A file with data at `extents` and holes elsewhere, `size` bytes long, in the test's folder. */
+const sparseFile = (name: string, size: number, extents: [number, number][]) =>
+  writeSparseFile(join(dir, name), size, extents);
 
 /** Everything a reader yields, copied out of its reused buffer. */
 async function readAll(reader: FileReader, length = 0): Promise<Buffer> {

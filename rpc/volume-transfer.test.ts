@@ -14,6 +14,7 @@ import { FakeDaemon, fakeConnection } from "../test/support/fake-daemon";
 import { errorPayload, errorReply, packet, streamPacket } from "../test/support/packets";
 import { HOLE_GRANULE } from "./hole-scanner";
 import { TransferProgress, downloadVolume, uploadVolume } from "./volume-transfer";
+import { writeSparseFile } from "../test/support/sparse-file";
 
 const vol = { pool: "default", name: "disk.raw", key: "/images/disk.raw" };
 const UPLOAD = RemoteProcedures.StorageVolUpload.number;
@@ -108,15 +109,9 @@ async function confirmFinish(daemon: FakeDaemon, serial: number) {
   daemon.send(streamPacket(DOWNLOAD, serial, { status: OK }));
 }
 
-/** A file with data at `extents` and holes elsewhere, `size` bytes long. */
-async function sparseFile(name: string, size: number, extents: [number, number][]) {
-  const path = join(dir, name);
-  const file = await open(path, "w");
-  for (const [offset, length] of extents) await file.write(randomBytes(length), 0, length, offset);
-  await file.truncate(size);
-  await file.close();
-  return path;
-}
+/** A file with data at `extents` and holes elsewhere, `size` bytes long, in the test's folder. */
+const sparseFile = (name: string, size: number, extents: [number, number][]) =>
+  writeSparseFile(join(dir, name), size, extents);
 
 describe("uploadVolume", () => {
   it("sends a sparse file's holes as holes and its data in packets of at most 262120 bytes", async () => {

@@ -4,7 +4,10 @@
  * choices (disk targets, generated MAC addresses) over to the devices that stay.
  *
  * Disks: by `target` when the user gave one; otherwise by source (volume or file), so reordering
- * disks is no change; CD-ROMs without a target pair up in order (a new medium is a media change).
+ * disks is no change; then what is left pairs up in order, CD-ROMs with CD-ROMs (a new medium is a
+ * media change) and disks with disks (a new source in the same place is a change of that disk, the
+ * boot disk above all, and keeps its target, instead of an unplug of the old disk and a plug of a
+ * new one).
  * Interfaces: by `mac` when the user gave one; then by the same network or bridge, in order; then
  * by position (a changed network keeps the interface and its MAC).
  */
@@ -58,6 +61,7 @@ export function matchDisks(wanted: DomainDisk[], current: DomainDisk[]): DeviceM
     (w, c) =>
       w.target === undefined && w.device !== "cdrom" && c.device !== "cdrom" && sameSource(w, c),
     (w, c) => w.target === undefined && w.device === "cdrom" && c.device === "cdrom",
+    (w, c) => w.target === undefined && w.device !== "cdrom" && c.device !== "cdrom",
   ]);
 }
 

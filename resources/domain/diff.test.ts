@@ -116,7 +116,29 @@ describe("the change classifier", () => {
         { disks: [...inputs.disks!, { file: "/data.img" }] },
         [["disks", "live"]],
       ],
-      ["a removed disk is detached live", { disks: [inputs.disks![1]!] }, [["disks", "live"]]],
+      [
+        "a removed disk is detached by a restart, never pulled from the running guest",
+        { disks: [inputs.disks![1]!] },
+        [["disks", "restart"]],
+      ],
+      [
+        "a removed disk of a shut-off domain is an offline change",
+        { disks: [inputs.disks![1]!], running: false },
+        [
+          ["disks", "offline"],
+          ["running", "power"],
+        ],
+      ],
+      [
+        "a new volume for the boot disk restarts, never swapped live",
+        { disks: [inputs.disks![0]!, { volume: { pool: "images", name: "root-2" } }] },
+        [["disks", "restart"]],
+      ],
+      [
+        "a new file for a disk restarts",
+        { disks: [inputs.disks![0]!, { file: "/images/root.img" }] },
+        [["disks", "restart"]],
+      ],
       ["reordered disks are no change", { disks: [inputs.disks![1]!, inputs.disks![0]!] }, []],
       [
         "a new CD-ROM medium is live",
@@ -236,6 +258,13 @@ describe("the change classifier", () => {
     });
   });
 
+  it("refuses at preview a change that needs a restart when allowRestart is false", () => {
+    const news = { ...inputs, allowRestart: false, disks: [inputs.disks![1]!] };
+    expect(() => domainHandlers.diff!("id", current, news)).toThrow(
+      "applying detach sda (/isos/a.iso) needs a restart of the running domain, and allowRestart is false",
+    );
+  });
+
   it("treats values not known yet (preview) as changes", () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     expect(classes({ ...inputs, name: unknown })).toEqual([["name", "replace"]]);
@@ -244,9 +273,20 @@ describe("the change classifier", () => {
         ...inputs,
         disks: [inputs.disks![0]!, { volume: { pool: "images", name: unknown } }],
       }),
-    ).toEqual([
-      ["disks", "live"],
-      ["disks", "live"],
+    ).toEqual([["disks", "restart"]]);
+  });
+
+  it("names both sources when a disk gets a new one", () => {
+    const news = {
+      ...inputs,
+      disks: [inputs.disks![0]!, { volume: { pool: "images", name: "root-2" } }],
+    };
+    expect(classifyChanges(current, news).changes).toEqual([
+      {
+        property: "disks",
+        class: "restart",
+        detail: "vda: volume images/root → volume images/root-2",
+      },
     ]);
   });
 });

@@ -4,7 +4,10 @@
  * it is applied:
  *
  *   live     applied to the running domain and its config, no restart: autostart, memory within
- *            maxMemory, more vCPUs within maxVcpus, disk and interface hot(un)plug, CD-ROM media
+ *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
+ *            CD-ROM media. A disk the guest may be using is never unplugged or swapped live (the
+ *            guest's filesystem on it would be cut off mid-write): removing a disk or changing its
+ *            source is a restart, so the guest shuts down cleanly first
  *   restart  the XML is redefined and the running domain is shut down and started again
  *            (refused before anything is touched when allowRestart is false)
  *   offline  as restart, but the domain is (or will be) shut off, so the redefinition is enough
@@ -147,19 +150,19 @@ function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
   if (!knownList(news.disks)) return add("config", "disks", "disks not known yet");
   const match = matchDisks((news.disks ?? []).map(diskWithDefaults), current.disks ?? []);
   for (const disk of match.added) add("live", "disks", `attach ${describeDisk(disk)}`);
-  for (const disk of match.removed) add("live", "disks", `detach ${describeDisk(disk)}`);
+  for (const disk of match.removed) add("config", "disks", `detach ${describeDisk(disk)}`);
   for (const { wanted, current: have } of match.pairs) {
     if (matchesWhereSet(wanted, have)) continue;
+    const newSource = !sameSource(wanted, have);
     const mediaOnly =
       wanted.device === "cdrom" &&
       have.device === "cdrom" &&
-      !sameSource(wanted, have) &&
+      newSource &&
       matchesWhereSet({ ...wanted, volume: undefined, file: undefined }, have);
-    add(
-      mediaOnly ? "live" : "config",
-      "disks",
-      mediaOnly ? `change the medium in ${have.target}` : `change ${have.target}`,
-    );
+    if (mediaOnly) add("live", "disks", `change the medium in ${have.target}`);
+    else if (newSource)
+      add("config", "disks", `${have.target}: ${source(have)} → ${source(wanted)}`);
+    else add("config", "disks", `change ${have.target}`);
   }
 }
 
@@ -212,8 +215,11 @@ function cloudInitSource(seed: DomainInputs["cloudInitDisk"]) {
 }
 
 export function describeDisk(disk: DomainDisk): string {
-  const source = disk.volume
-    ? `volume ${disk.volume.pool}/${disk.volume.name}`
-    : (disk.file ?? "empty drive");
-  return disk.target ? `${disk.target} (${source})` : source;
+  return disk.target ? `${disk.target} (${source(disk)})` : source(disk);
+}
+
+function source(disk: DomainDisk): string {
+  if (!disk.volume) return disk.file ?? "empty drive";
+  const name = isUnknown(disk.volume.name) ? "(not known yet)" : disk.volume.name;
+  return `volume ${disk.volume.pool}/${name}`;
 }

@@ -30,10 +30,9 @@ export async function applyLiveChanges(
   if (news.vcpu !== undefined && news.vcpu !== current.vcpu) {
     await lv.DomainSetVcpusFlags({ dom, nvcpus: news.vcpu, flags });
   }
+  // Disks are only ever added here: an unplug or a new source is a restart (diff.ts), never a
+  // live change, because the guest may have a filesystem on the disk.
   const disks = matchDisks(plan.disks, current.disks);
-  for (const disk of disks.removed) {
-    await lv.DomainDetachDeviceFlags({ dom, xml: diskXml(disk), flags });
-  }
   for (const { wanted, current: have } of disks.pairs) {
     if (wanted.device === "cdrom" && !sameSource(wanted, have)) {
       await lv.DomainUpdateDeviceFlags({ dom, xml: diskXml(wanted), flags });

@@ -62,15 +62,34 @@ describe("device matching", () => {
   const vdb = { device: "disk" as const, bus: "virtio" as const, target: "vdb", file: "/b.img" };
   const sda = { device: "cdrom" as const, bus: "sata" as const, target: "sda", file: "/x.iso" };
 
-  it("pairs disks by target, then by source, then CD-ROMs in order", () => {
+  it("pairs disks by target, then by source, then what is left in order", () => {
     const wanted = [
       { file: "/b.img", device: "disk" as const, bus: "virtio" as const },
       { device: "cdrom" as const, bus: "sata" as const, file: "/y.iso" },
       { file: "/c.img", device: "disk" as const, bus: "virtio" as const },
+      { file: "/d.img", device: "disk" as const, bus: "virtio" as const },
     ];
     const match = matchDisks(wanted, [vda, vdb, sda]);
-    expect(match.pairs.map((pair) => pair.current.target)).toEqual(["vdb", "sda"]);
-    expect(match.added).toEqual([wanted[2]]);
+    expect(match.pairs.map((pair) => [pair.wanted.file, pair.current.target])).toEqual([
+      ["/b.img", "vdb"],
+      ["/y.iso", "sda"],
+      ["/c.img", "vda"],
+    ]);
+    expect(match.added).toEqual([wanted[3]]);
+    expect(match.removed).toEqual([]);
+  });
+
+  it("keeps the boot disk's place when it gets a new source", () => {
+    const match = matchDisks([{ file: "/new-root.img", device: "disk" as const }], [vda]);
+    expect(match.pairs).toEqual([
+      { wanted: { file: "/new-root.img", device: "disk" }, current: vda },
+    ]);
+    expect(match.added).toEqual([]);
+    expect(match.removed).toEqual([]);
+  });
+
+  it("leaves a disk unpaired when fewer disks are wanted", () => {
+    const match = matchDisks([{ file: "/b.img", device: "disk" as const }], [vda, vdb]);
     expect(match.removed).toEqual([vda]);
   });
 

@@ -84,6 +84,19 @@ describe("the domain XML builder", () => {
     expect(plan.cloudInit!.target).toBe("sdb");
   });
 
+  it("keeps the boot disk's target when it gets a new volume (a re-image boots from vda again)", () => {
+    const current = readDomainXml(fixture("inactive.xml"));
+    const inputs: DomainInputs = {
+      name: "vwtest-probe-aa1",
+      memory: "128MiB",
+      disks: [{ volume: { pool: "images", name: "root-new.qcow2" } }],
+    };
+    const plan = planDomain(inputs, current, new Map(), current.uuid);
+    expect(plan.disks.map((disk) => [disk.volume?.name, disk.target])).toEqual([
+      ["root-new.qcow2", "vda"],
+    ]);
+  });
+
   it("gives new disks names the domain does not use, and the cloud-init CD-ROM the next sd name", () => {
     const plan = planDomain(
       {

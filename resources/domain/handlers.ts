@@ -48,8 +48,8 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   diff(id, olds, news, ctx) {
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
     // virsh destroy): ask libvirt, so a plain `pulumi up` restores it without a refresh first.
-    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(live, news));
-    return decide(olds, news);
+    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news));
+    return decide(id, olds, news);
   },
 
   async create(inputs, ctx) {
@@ -91,13 +91,11 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
         `${classification.replaces.join(", ")} cannot change without replacing the domain; run pulumi up again to replace it`,
       );
     }
-    const restarts = classification.changes.filter((change) => change.class === "restart");
-    if (restarts.length > 0 && news.allowRestart === false) {
-      throw new Error(
-        `applying ${restarts.map((change) => change.detail).join(", ")} needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
-      );
-    }
-    ctx.log(summary(news.name, classification));
+    refuseUnallowedRestart(classification, news);
+    const line = summary(news.name, classification);
+    // diff printed the same line moments ago in this process, unless libvirt changed in between.
+    if (announced.get(id) !== line) ctx.log(line);
+    announced.delete(id);
     const formats = await lookupVolumeFormats(lv, news);
     const plan = planDomain(news, before.description, formats, id);
     if (classification.needsRedefine) {
@@ -199,11 +197,29 @@ async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
   }
 }
 
-function decide(olds: DomainOutputs, news: DomainInputs) {
+/** The summary line diff printed last for a domain id, so that update does not print it again. */
+const announced = new Map<string, string>();
+
+function refuseUnallowedRestart(classification: Classification, news: DomainInputs): void {
+  const restarts = classification.changes.filter((change) => change.class === "restart");
+  if (restarts.length > 0 && news.allowRestart === false) {
+    throw new Error(
+      `applying ${restarts.map((change) => change.detail).join(", ")} needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
+    );
+  }
+}
+
+function decide(id: string, olds: DomainOutputs, news: DomainInputs) {
   const classification = classifyChanges(olds, news);
+  // Fail at preview, before anything is touched, rather than halfway through an update.
+  refuseUnallowedRestart(classification, news);
   // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
   // whether the update will be live or restart the domain.
-  if (classification.changes.length > 0) console.log(summary(news.name, classification));
+  if (classification.changes.length > 0) {
+    const line = summary(news.name, classification);
+    console.log(line);
+    announced.set(id, line);
+  }
   return {
     changes: classification.changes.length > 0,
     replaces: classification.replaces,

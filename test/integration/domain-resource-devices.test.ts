@@ -56,9 +56,9 @@ const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs =>
 });
 
 async function up(name: string, args: DomainInputs) {
-  const before = virtwire.plugin.output.length;
+  const printed = virtwire.plugin.mark();
   const step = await engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
-  return { ...step, log: virtwire.plugin.output.slice(before) };
+  return { ...step, log: printed() };
 }
 
 async function seed(file: string, instanceId: string): Promise<string> {

@@ -49,12 +49,14 @@ beforeAll(async () => {
     xml: dirPoolXml(poolName, scratch),
     flags: 0,
   });
-  await lv.StorageVolCreateXML({
-    pool,
-    xml: `<volume><name>data1.qcow2</name><capacity unit='MiB'>8</capacity>
+  for (const name of ["data1.qcow2", "data2.qcow2"]) {
+    await lv.StorageVolCreateXML({
+      pool,
+      xml: `<volume><name>${name}</name><capacity unit='MiB'>8</capacity>
       <target><format type='qcow2'/></target></volume>`,
-    flags: 0,
-  });
+      flags: 0,
+    });
+  }
 });
 
 afterAll(async () => {
@@ -92,9 +94,9 @@ const withDisk = (extra: Partial<DomainInputs> = {}) =>
 
 /** `pulumi up` of the domain "vm"; returns the step and the lines the plugin printed meanwhile. */
 async function up(args: DomainInputs) {
-  const before = virtwire.plugin.output.length;
+  const printed = virtwire.plugin.mark();
   const step = await engine.up(DOMAIN, "vm", resourceInputs("Domain", "vm", args as PropertyMap));
-  return { ...step, log: virtwire.plugin.output.slice(before) };
+  return { ...step, log: printed() };
 }
 
 /** The step of a second `up` with the same inputs: "same" when nothing drifted. */
@@ -232,13 +234,32 @@ describe("a Domain booting the test guest", () => {
     expect(await again(withDisk({ qemuAgent: true }))).toBe("same");
   });
 
-  it("detaches the disk live", async () => {
+  it("gives a disk a new volume by a graceful restart, never swapping it under the running guest", async () => {
+    const id = await runId();
+    const args = withDisk({
+      qemuAgent: true,
+      disks: [{ volume: { pool: poolName, name: "data2.qcow2" } }],
+    });
+    const changed = await up(args);
+    expect(changed.log).toMatch(
+      /vda: volume \S+\/data1.qcow2 → volume \S+\/data2.qcow2 \[restart\]/,
+    );
+    expect(changed.log).toMatch(/stopped \(graceful\) to restart it/);
+    expect(await runId()).not.toBe(id);
+    expect(changed.outputs.disks).toEqual([
+      expect.objectContaining({ target: "vda", volume: { pool: poolName, name: "data2.qcow2" } }),
+    ]);
+    expect(await again(args)).toBe("same");
+  });
+
+  it("detaches a disk by a graceful restart, never from under the running guest", async () => {
     const id = await runId();
     const args = guest({ memory: "160MiB", qemuAgent: true });
     const changed = await up(args);
-    expect(changed.log).toMatch(/detach vda \(volume \S+\/data1.qcow2\) \[live\]/);
-    expect(await runId()).toBe(id);
-    expect(await inactiveXml()).not.toContain("data1.qcow2");
+    expect(changed.log).toMatch(/detach vda \(volume \S+\/data2.qcow2\) \[restart\]/);
+    expect(changed.log).toMatch(/stopped \(graceful\) to restart it/);
+    expect(await runId()).not.toBe(id);
+    expect(await inactiveXml()).not.toContain("data2.qcow2");
     expect(changed.outputs.disks).toEqual([]);
     expect(await again(args)).toBe("same");
   });
@@ -265,6 +286,28 @@ describe("a Domain booting the test guest", () => {
     expect(detached.outputs.macAddresses).toEqual([mac]);
     expect(await runId()).toBe(id);
     expect(await again(one)).toBe("same");
+  });
+
+  it("reports only the current lease of its MAC after the guest took a new address", async () => {
+    const mac = (outputs().macAddresses as string[])[0]!;
+    const first = outputs().ipAddress as string;
+    // A new DHCP client id, as a re-imaged guest has: dnsmasq gives it another address and keeps
+    // the old lease of the same MAC until it expires.
+    const args = guest({
+      memory: "160MiB",
+      qemuAgent: true,
+      cmdline: `${GUEST_CMDLINE} virtwire.clientid=01aabbccddeeff`,
+    });
+    const changed = await up(args);
+    expect(changed.log).toContain("cmdline changed [restart]");
+    const { net } = await lv.NetworkLookupByName({ name: netName });
+    const { leases } = await lv.NetworkGetDHCPLeases({ net, mac, need_results: 1, flags: 0 });
+    const current = changed.outputs.ipAddress as string;
+    expect(current).not.toBe(first);
+    expect(leases.map((lease) => lease.ipaddr).sort()).toEqual([first, current].sort());
+    expect(changed.outputs.interfaces).toEqual([expect.objectContaining({ addresses: [current] })]);
+    await engine.refresh();
+    expect(outputs()).toMatchObject({ ipAddress: current, interfaces: [{ addresses: [current] }] });
   });
 
   it("is destroyed (shut down, undefined), found gone by refresh, and deleting again is fine", async () => {

@@ -104,6 +104,15 @@ export class PluginProcess {
     return this.stderrText;
   }
 
+  /**
+   * What the plugin prints from now on, stdout then stderr: slicing `output` instead would cut
+   * into stderr once stdout grows past an earlier mark.
+   */
+  mark(): () => string {
+    const [out, err] = [this.stdoutText.length, this.stderrText.length];
+    return () => this.stdoutText.slice(out) + this.stderrText.slice(err);
+  }
+
   /** Everything users would see from the plugin. */
   get output(): string {
     return this.stdoutText + this.stderrText;

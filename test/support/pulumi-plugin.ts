@@ -113,6 +113,11 @@ export class PulumiPlugin {
     return this.process.output;
   }
 
+  /** What the plugin prints from now on (PluginProcess.mark). */
+  mark(): () => string {
+    return this.process.mark();
+  }
+
   waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<void> {
     return this.process.waitForOutput(pattern, timeoutMs);
   }

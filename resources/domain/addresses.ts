@@ -15,7 +15,7 @@ import {
   hasErrorCode,
   isNotFound,
 } from "../../rpc";
-import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import type { Libvirt, RemoteNetworkDhcpLease, RemoteNonnullDomain } from "../../rpc";
 import type {
   DomainAddressSource,
   DomainInterfaceState,
@@ -63,32 +63,48 @@ export async function lookupAddresses(
   nics: DomainNetworkInterface[],
   query: AddressQuery,
 ): Promise<AddressLookup> {
-  const wanted = new Set(nics.flatMap((nic) => sourcesFor(nic, query)));
   const byMac = new Map<string, string[]>();
-  const collect = async (source: DomainInterfaceAddressesSource, skip = new Set<string>()) => {
-    const { ifaces } = await lv.DomainInterfaceAddresses({ dom, source, flags: 0 });
-    for (const iface of ifaces) {
-      const mac = iface.hwaddr?.toLowerCase();
-      if (!mac || skip.has(mac)) continue;
-      const list = byMac.get(mac) ?? [];
-      for (const { addr } of iface.addrs) if (usable(addr) && !list.includes(addr)) list.push(addr);
-      byMac.set(mac, list);
-    }
+  const add = (mac: string, addrs: string[]) => {
+    const list = byMac.get(mac) ?? [];
+    for (const addr of addrs) if (usable(addr) && !list.includes(addr)) list.push(addr);
+    byMac.set(mac, list);
   };
-  let agentError: unknown;
-  if (wanted.has("lease")) {
-    await collect(DomainInterfaceAddressesSource.LEASE, await staleMacs(lv, nics, query.baseline));
+  for (const nic of nics) {
+    const mac = nic.mac?.toLowerCase();
+    if (!mac || !sourcesFor(nic, query).includes("lease")) continue;
+    const leases = await currentLeases(lv, nic);
+    const before = query.baseline?.get(mac);
+    if (before !== undefined && !renewedSince(leases, before)) continue;
+    add(
+      mac,
+      leases.map((lease) => lease.ipaddr),
+    );
   }
-  if (wanted.has("agent")) {
-    await collect(DomainInterfaceAddressesSource.AGENT).catch((error: unknown) => {
+  let agentError: unknown;
+  if (nics.some((nic) => sourcesFor(nic, query).includes("agent"))) {
+    try {
+      const { ifaces } = await lv.DomainInterfaceAddresses({
+        dom,
+        source: DomainInterfaceAddressesSource.AGENT,
+        flags: 0,
+      });
+      for (const iface of ifaces) {
+        const mac = iface.hwaddr?.toLowerCase();
+        if (mac)
+          add(
+            mac,
+            iface.addrs.map(({ addr }) => addr),
+          );
+      }
+    } catch (error) {
       if (!(error instanceof LibvirtError)) throw error;
       agentError = error;
-    });
+    }
   }
   return { byMac, agentError };
 }
 
-/** The latest lease expiry (seconds since the epoch) of each MAC, taken before a (re)start. */
+/** The latest lease expiry (seconds since the epoch, 0 = never) of each MAC, taken before a (re)start. */
 export type LeaseBaseline = Map<string, bigint>;
 
 /**
@@ -101,14 +117,38 @@ export async function leaseBaseline(
 ): Promise<LeaseBaseline> {
   const baseline: LeaseBaseline = new Map();
   for (const nic of nics) {
-    const expiry = await leaseExpiry(lv, nic);
-    if (expiry !== undefined) baseline.set(nic.mac!.toLowerCase(), expiry);
+    const leases = await currentLeases(lv, nic);
+    if (leases.length > 0) baseline.set(nic.mac!.toLowerCase(), latestExpiry(leases));
   }
   return baseline;
 }
 
-async function leaseExpiry(lv: Libvirt, nic: DomainNetworkInterface): Promise<bigint | undefined> {
-  if (nic.network === undefined || !nic.mac) return undefined;
+/** Seconds since the epoch; a lease that never expires (0) counts as the latest. */
+const expiry = (lease: RemoteNetworkDhcpLease) =>
+  lease.expirytime === 0n ? BigInt(Number.MAX_SAFE_INTEGER) : lease.expirytime;
+
+function latestExpiry(leases: RemoteNetworkDhcpLease[]): bigint {
+  return leases
+    .map((lease) => lease.expirytime)
+    .reduce((a, b) => (a === 0n || b === 0n ? 0n : a > b ? a : b));
+}
+
+/** True when a lease was taken or renewed after the baseline (never-expiring leases count as renewed). */
+function renewedSince(leases: RemoteNetworkDhcpLease[], before: bigint): boolean {
+  if (before === 0n) return true;
+  return leases.length > 0 && latestExpiry(leases) > before;
+}
+
+/**
+ * The current lease of each address family for the NIC's MAC: the one that expires last. A guest
+ * that got a new address (a re-imaged disk, a new DHCP client id) leaves its old lease in the
+ * network until it expires; it is not the guest's address any more.
+ */
+export async function currentLeases(
+  lv: Libvirt,
+  nic: DomainNetworkInterface,
+): Promise<RemoteNetworkDhcpLease[]> {
+  if (nic.network === undefined || !nic.mac) return [];
   try {
     const { net } = await lv.NetworkLookupByName({ name: nic.network });
     const { leases } = await lv.NetworkGetDHCPLeases({
@@ -117,30 +157,16 @@ async function leaseExpiry(lv: Libvirt, nic: DomainNetworkInterface): Promise<bi
       need_results: 1,
       flags: 0,
     });
-    if (leases.length === 0) return undefined;
-    return leases.map((lease) => BigInt(lease.expirytime)).reduce((a, b) => (a > b ? a : b));
+    const newest = new Map<number, RemoteNetworkDhcpLease>();
+    for (const lease of leases) {
+      const seen = newest.get(lease.type);
+      if (!seen || expiry(lease) > expiry(seen)) newest.set(lease.type, lease);
+    }
+    return [...newest.values()];
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isNotFound(error)) return [];
     throw error;
   }
-}
-
-/** MACs whose lease has not been renewed since the baseline (leases that never expire count as renewed). */
-async function staleMacs(
-  lv: Libvirt,
-  nics: DomainNetworkInterface[],
-  baseline: LeaseBaseline | undefined,
-): Promise<Set<string>> {
-  const stale = new Set<string>();
-  if (!baseline?.size) return stale;
-  for (const nic of nics) {
-    const mac = nic.mac?.toLowerCase();
-    const before = mac === undefined ? undefined : baseline.get(mac);
-    if (mac === undefined || before === undefined || before === 0n) continue;
-    const now = await leaseExpiry(lv, nic);
-    if (now === undefined || now <= before) stale.add(mac);
-  }
-  return stale;
 }
 
 /** Not loopback or link-local: an address the guest can be reached at. */
@@ -198,7 +224,7 @@ async function diagnose(
   const reasons: string[] = [];
   if (sourcesFor(nic, query).includes("lease")) {
     const before = query.baseline?.get(nic.mac?.toLowerCase() ?? "");
-    const renewed = before === undefined || (await leaseExpiry(lv, nic))! > before;
+    const renewed = before === undefined || renewedSince(await currentLeases(lv, nic), before);
     reasons.push(
       renewed
         ? await leaseDiagnosis(lv, nic)

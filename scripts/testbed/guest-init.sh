@@ -3,7 +3,8 @@
 # It prints one marker per line on the console (console=ttyS0):
 #   VIRTWIRE-GUEST: booted <kernel version>
 #   VIRTWIRE-GUEST: eth0 <mac>
-#   VIRTWIRE-GUEST: lease <ip>              (then "renew <ip>"; from /etc/udhcpc.sh)
+#   VIRTWIRE-GUEST: lease <ip>              (then "renew <ip>"; from /etc/udhcpc.sh; the kernel
+#                                           argument virtwire.clientid=HEX sets the DHCP client id)
 #   VIRTWIRE-GUEST: cidata <device>         an ISO9660 filesystem labelled cidata was mounted read-only
 #   VIRTWIRE-INSTANCE-ID: <id>              instance-id from its meta-data
 #   VIRTWIRE-GUEST: no cidata               none found within 10 s
@@ -39,8 +40,13 @@ start_network() {
   # A discover sent before the link has carrier is lost; wait for it (up to 2 s).
   tries=0
   while [ "$(cat /sys/class/net/eth0/operstate)" != up ] && [ $tries -lt 20 ]; do sleep 0.1; tries=$((tries + 1)); done
+  # virtwire.clientid=HEX on the kernel command line sends that DHCP client id (option 61), as a
+  # re-imaged guest with a new DHCP identity does: the network then holds two leases for one MAC.
+  clientid="$(sed -n 's/.*virtwire[.]clientid=\([0-9a-fA-F]*\).*/\1/p' /proc/cmdline)"
   # Foreground udhcpc in the background: retries until bound, then renews for ever.
-  udhcpc -i eth0 -s /etc/udhcpc.sh -f -t 5 -T 1 -A 3 -x hostname:virtwire-guest &
+  # shellcheck disable=SC2086 # the client id option is one word or none
+  udhcpc -i eth0 -s /etc/udhcpc.sh -f -t 5 -T 1 -A 3 -x hostname:virtwire-guest \
+    ${clientid:+-x 0x3d:$clientid} &
 }
 
 start_acpid() {

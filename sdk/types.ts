@@ -949,7 +949,7 @@ export interface VolumeInputs {
    */
   capacity?: number | string;
   /**
-   * Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume.
+   * Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume. qcow2 volumes that virtwire creates (empty ones and overlays) are qcow2 v3 (`compat` 1.1), which every QEMU that libvirt 9 and later support reads; an uploaded image keeps its own.
    */
   format?: VolumeFormat;
   /**

@@ -33,7 +33,7 @@ describe("volume XML", () => {
 `);
   });
 
-  it("builds a qcow2 overlay on a backing store, without a capacity when none is given", () => {
+  it("builds a qcow2 v3 overlay on a backing store, without a capacity when none is given", () => {
     expect(
       buildVolumeXml({
         name: "root",
@@ -46,6 +46,7 @@ describe("volume XML", () => {
   <allocation unit="bytes">0</allocation>
   <target>
     <format type="qcow2"/>
+    <compat>1.1</compat>
   </target>
   <backingStore>
     <path>/srv/pool/base.qcow2</path>

@@ -6,7 +6,7 @@
  *     <name>disk.qcow2</name>
  *     <capacity unit="bytes">…</capacity>      what the guest sees (qcow2: the virtual size)
  *     <allocation unit="bytes">0</allocation>  omitted, libvirt would allocate the whole capacity
- *     <target> <format type="raw|qcow2|iso|…"/> <path>…</path> </target>
+ *     <target> <format type="raw|qcow2|iso|…"/> <compat>1.1</compat> <path>…</path> </target>
  *     <backingStore> <path>/base.qcow2</path> <format type="qcow2"/> </backingStore>
  *   </volume>
  *
@@ -33,7 +33,11 @@ export function buildVolumeXml(spec: VolumeSpec): string {
   }
   // Sparse: a raw file of `capacity` bytes with nothing allocated, a qcow2 file without preallocation.
   volume.ele("allocation", { unit: "bytes" }).txt("0");
-  volume.ele("target").ele("format", { type: spec.format });
+  const target = volume.ele("target");
+  target.ele("format", { type: spec.format });
+  // qcow2 v3; without <compat> libvirt writes v2 (0.10). Every QEMU that libvirt 9 and later
+  // drive (4.2 and up) reads v3, so there is no reason to ask for the older format.
+  if (spec.format === "qcow2") target.ele("compat").txt("1.1");
   if (spec.backingStore) {
     const backing = volume.ele("backingStore");
     backing.ele("path").txt(spec.backingStore.path);

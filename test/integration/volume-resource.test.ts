@@ -200,6 +200,7 @@ describe("an empty Volume through its lifecycle", () => {
     expect(step.diff).toMatchObject({ replaces: ["format"], deleteBeforeReplace: false });
     expect(step.id).not.toBe(key);
     expect(step.outputs).toMatchObject({ format: "qcow2", capacity: 192 * MiB });
+    expect(qcow2Compat(step.outputs.path as string)).toBe("1.1");
     await expect(lv.StorageVolLookupByKey({ key })).rejects.toThrow(/no storage vol/);
     key = step.id;
   });
@@ -288,6 +289,7 @@ describe("uploads", () => {
       capacity: 3 * GiB,
       backingStore: { path: step.outputs.path, format: "qcow2" },
     });
+    expect(qcow2Compat(byKey.outputs.path as string)).toBe("1.1");
     const byName = await virtwire.up("Volume", "root2", {
       pool: pool.name,
       baseVolume: { pool: pool.name, name: step.outputs.name as string },
@@ -413,3 +415,9 @@ describe("uploads", () => {
     ).rejects.toThrow('storage pool "vwtest-no-such-pool" does not exist');
   });
 });
+
+/** The qcow2 compatibility level qemu-img reads from an image: "1.1" is qcow2 v3, "0.10" v2. */
+function qcow2Compat(path: string): string {
+  const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", path]).toString());
+  return info["format-specific"].data.compat;
+}

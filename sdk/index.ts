@@ -230,7 +230,7 @@ export interface DomainVolumeRefArgs {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding or removing a disk is applied live (hotplug); changing a CD-ROM's medium is applied live; changing any other setting of a disk restarts the domain. Disks are matched by `target` when given, otherwise by source, so reordering them changes nothing.
+ * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDiskArgs {
   /**
@@ -741,7 +741,7 @@ export interface DomainArgs {
    */
   cmdline?: pulumi.Input<string>;
   /**
-   * Disks and CD-ROMs. Added and removed live.
+   * Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
    */
   disks?: pulumi.Input<pulumi.Input<DomainDiskArgs>[]>;
   /**
@@ -795,7 +795,7 @@ export interface DomainArgs {
 }
 
 /**
- * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, disk and interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`.
+ * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`.
  */
 export class Domain extends pulumi.dynamic.Resource {
   /**

@@ -269,7 +269,7 @@ export interface DomainVolumeRef {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding or removing a disk is applied live (hotplug); changing a CD-ROM's medium is applied live; changing any other setting of a disk restarts the domain. Disks are matched by `target` when given, otherwise by source, so reordering them changes nothing.
+ * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDisk {
   /**
@@ -745,7 +745,7 @@ export interface DomainInputs {
    */
   cmdline?: string;
   /**
-   * Disks and CD-ROMs. Added and removed live.
+   * Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
    */
   disks?: DomainDisk[];
   /**

@@ -135,7 +135,23 @@ export function createProvider(
 
 /** Outputs as the engine stores them: the kind added, properties without a value left out. */
 function withKind(outs: object, kind: string): Props {
-  const result: Props = { __kind: kind };
-  for (const [key, value] of Object.entries(outs)) if (value !== undefined) result[key] = value;
-  return result;
+  return { __kind: kind, ...(plainValue(outs) as Props) };
+}
+
+/**
+ * Outputs as the engine can take them, at every depth: the plugin's Struct conversion throws
+ * "Unexpected struct type" on an `undefined` anywhere, and that after create has made the object,
+ * which would then be in libvirt but not in the state. So this never throws: keys holding
+ * undefined go, undefined list items become null, bigints numbers (strings past 2^53).
+ */
+export function plainValue(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, item: unknown) =>
+      typeof item !== "bigint"
+        ? item
+        : item <= BigInt(Number.MAX_SAFE_INTEGER) && item >= -BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(item)
+          : item.toString(),
+    ) ?? "null",
+  );
 }

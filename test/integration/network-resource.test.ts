@@ -61,6 +61,19 @@ describe("a Network", () => {
     expect((await virtwire.up("Network", "lab", lab())).step).toBe("same");
   });
 
+  it("is created and read back with an address but no DHCP, and a DHCP host without a name", async () => {
+    const noDhcp = lab({ addresses: [{ address: `${subnet}.1`, prefix: 24 }] });
+    const created = await virtwire.up("Network", "lab", noDhcp);
+    expect(created.step).toBe("create");
+    expect(created.outputs.addresses).toEqual([{ address: `${subnet}.1`, prefix: 24 }]);
+    expect(await virtwire.refresh("lab")).toBe("same");
+    await virtwire.engine.destroy();
+    const unnamed = lab({}, [{ mac: "52:54:00:aa:bb:01", ip: `${subnet}.50` }]);
+    const withHost = await virtwire.up("Network", "lab", unnamed);
+    expect(withHost.step).toBe("create");
+    expect(await virtwire.refresh("lab")).toBe("same");
+  });
+
   it("is replaced when its address changes, and updated in place for autostart", async () => {
     const created = await virtwire.up("Network", "lab", lab());
     expect((await virtwire.up("Network", "lab", lab({ autostart: false }))).step).toBe("update");

@@ -12,6 +12,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { LanguageRuntimeService } from "@pulumi/pulumi/proto/language_grpc_pb";
 import { languageRuntime } from "./language-runtime";
+import { exitWithParent } from "./parent-watch";
+import { cancelPrograms } from "./run-program";
 
 /** As large as the engine's own limit: config and programs' arguments can be big. */
 const MAX_MESSAGE_BYTES = 400 * 1024 * 1024;
@@ -29,6 +31,8 @@ function engineAddressFrom(argv: string[]): string {
 
 function main(): void {
   const engineAddress = engineAddressFrom(process.argv.slice(2));
+  // A CLI killed with SIGKILL leaves its plugins running; stop the program with the CLI.
+  exitWithParent(cancelPrograms);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,

@@ -1,7 +1,6 @@
 import { UNKNOWN } from "../../provider/check";
-import type { DiffResult } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
-import { cloudInitDiskHandlers, contentHash, diskName } from "./handlers";
+import { cloudInitDiskHandlers, contentHash, diffCloudInitDisk, diskName } from "./handlers";
 
 const inputs = (fields: Partial<CloudInitDiskInputs> = {}): CloudInitDiskInputs =>
   ({
@@ -21,7 +20,7 @@ const outputsOf = (given: CloudInitDiskInputs): CloudInitDiskOutputs => ({
 });
 
 const diff = (olds: CloudInitDiskOutputs, news: CloudInitDiskInputs) =>
-  cloudInitDiskHandlers.diff!("id", olds, news) as DiffResult;
+  diffCloudInitDisk(olds, news);
 
 describe("CloudInitDisk names", () => {
   it("are the resource name and 7 hex digits of the data, the same for the same data", () => {

@@ -12,16 +12,16 @@
 import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
-import type { ResourceHandlers } from "../../provider/resource";
+import type { DiffResult, ResourceHandlers } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
 import {
   createFilledVolume,
   deleteVolumeByKey,
   existingVolume,
-  lookupVolume,
   runningPool,
 } from "../volume/storage";
 import { buildVolumeXml, readVolumeXml } from "../volume/xml";
+import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
 import { NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
 
 const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
@@ -42,20 +42,9 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
     }
   },
 
-  diff(_id, olds, news) {
-    const replaces: string[] = [];
-    for (const key of ["pool", "host", ...CONTENT] as const) {
-      if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
-    }
-    const name = diskName(news);
-    if (name === undefined || name !== olds.name) replaces.push("name");
-    const sameHome =
-      news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && name === olds.name;
-    return {
-      changes: replaces.length > 0,
-      replaces,
-      deleteBeforeReplace: replaces.length > 0 && sameHome,
-    };
+  async diff(id, olds, news, ctx) {
+    const result = diffCloudInitDisk(olds, news);
+    return replaceIfMissing(result, id, olds, ctx, `cloud-init disk ${olds.name}`);
   },
 
   async create(inputs, ctx) {
@@ -76,10 +65,8 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
     });
   },
 
-  async read(id, props, ctx) {
-    const { lv, vol } = await lookupVolume(id, props, ctx);
-    return vol && describe(lv, vol, props, props.instanceId);
-  },
+  read: (id, props, ctx) =>
+    readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props, props.instanceId)),
 
   // diff replaces the disk on every change, so an update only reports the disk as it is.
   async update(id, olds, news, ctx) {
@@ -89,6 +76,26 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
 
   delete: deleteVolumeByKey,
 };
+
+/** Every change of the data or place replaces the disk; the same data keeps its name. */
+export function diffCloudInitDisk(
+  olds: CloudInitDiskOutputs,
+  news: CloudInitDiskInputs,
+): DiffResult {
+  const replaces: string[] = [];
+  for (const key of ["pool", "host", ...CONTENT] as const) {
+    if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
+  }
+  const name = diskName(news);
+  if (name === undefined || name !== olds.name) replaces.push("name");
+  const sameHome =
+    news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && name === olds.name;
+  return {
+    changes: replaces.length > 0,
+    replaces,
+    deleteBeforeReplace: replaces.length > 0 && sameHome,
+  };
+}
 
 function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {
   return {

@@ -1,6 +1,7 @@
 /**
  * Pool: define → build → start → autostart on create (undone in reverse if a step fails);
- * autostart and permissions change in place; name, type, target and source replace the pool.
+ * autostart and permissions change in place, and a stopped pool is started again (a dir pool's
+ * directory built again first); name, type, target and source replace the pool.
  * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set.
  */
 import {
@@ -65,7 +66,14 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
   async read(id, props, ctx) {
     const lv = await ctx.connect(props.host);
     const pool = await lookup(lv, id);
-    return pool && describe(lv, pool, props);
+    if (!pool) return undefined;
+    // libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
+    // dropped then, and a pool whose directory is gone fails the refresh and stops (update
+    // builds and starts it again).
+    if ((await lv.StoragePoolIsActive({ pool })).active) {
+      await lv.StoragePoolRefresh({ pool, flags: 0 }).catch(() => undefined);
+    }
+    return unlessNotFound(() => describe(lv, pool, props));
   },
 
   async update(id, olds, news, ctx) {
@@ -79,7 +87,12 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
       await build(lv, pool, news);
     }
     const { active } = await lv.StoragePoolIsActive({ pool });
-    if (!active) await lv.StoragePoolCreate({ pool, flags: 0 });
+    if (!active) {
+      // A dir pool's directory may be gone (that is how a refresh finds it stopped); building
+      // makes it again and leaves an existing one as it is.
+      if (news.type === "dir") await build(lv, pool, news);
+      await lv.StoragePoolCreate({ pool, flags: 0 });
+    }
     await lv.StoragePoolSetAutostart({ pool, autostart: news.autostart ? 1 : 0 });
     return describe(lv, pool, news);
   },

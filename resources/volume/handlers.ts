@@ -16,11 +16,11 @@ import {
   createFilledVolume,
   deleteVolumeByKey,
   existingVolume,
-  lookupVolume,
   refreshPool,
   runningPool,
 } from "./storage";
 import { uploadContent } from "./upload";
+import { readVolumeOrGone, replaceIfMissing } from "./presence";
 import { VolumeSpec, buildVolumeXml, formatClass, readVolumeXml } from "./xml";
 
 /** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
@@ -29,7 +29,8 @@ type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSh
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
 
-  diff: (_id, olds, news) => diffVolume(olds, news),
+  diff: (id, olds, news, ctx) =>
+    replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
@@ -49,10 +50,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
     }));
   },
 
-  async read(id, props, ctx) {
-    const { lv, vol } = await lookupVolume(id, props, ctx);
-    return vol && describe(lv, vol, props);
-  },
+  read: (id, props, ctx) => readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props)),
 
   async update(id, olds, news, ctx) {
     const { lv, vol } = await existingVolume(id, news, ctx, `volume ${olds.name}`);

@@ -195,7 +195,16 @@ async function removeHalfMade(
   }
 }
 
-/** Deletes a volume; one that is already gone is not an error. */
+/**
+ * Deletes a volume; one that is already gone is not an error. A volume whose file was deleted
+ * behind libvirt's back stays listed (and its name taken) until the pool is refreshed.
+ */
 async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<void> {
-  await unlessNotFound(() => lv.StorageVolDelete({ vol, flags: 0 }));
+  try {
+    await lv.StorageVolDelete({ vol, flags: 0 });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    const pool = await unlessNotFound(() => lv.StoragePoolLookupByName({ name: vol.pool }));
+    if (pool) await lv.StoragePoolRefresh({ pool: pool.pool, flags: 0 }).catch(() => undefined);
+  }
 }

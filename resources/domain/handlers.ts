@@ -72,7 +72,8 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   async read(id, props, ctx) {
     const lv = await ctx.connect(props.host);
     const dom = await lookup(lv, id);
-    return dom && (await describeDomain(lv, dom, props)).outputs;
+    // Undefined between the lookup and the description is gone too.
+    return dom && unlessNotFound(async () => (await describeDomain(lv, dom, props)).outputs);
   },
 
   async update(id, olds, news, ctx) {

@@ -127,7 +127,8 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
   async read(id, props, ctx) {
     const lv = await ctx.connect(props.host);
     const net = await lookup(lv, id);
-    return net && describe(lv, net, props);
+    // Undefined between the lookup and the description is gone too.
+    return net && unlessNotFound(() => describe(lv, net, props));
   },
 
   async update(id, olds, news, ctx) {

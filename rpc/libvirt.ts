@@ -84,7 +84,7 @@ export type RemoteApi = ProcedureApi<RemoteProcedures>;
 export type QemuApi = ProcedureApi<QemuProcedures>;
 
 // The procedure methods are installed on the prototype below, from the tables.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Libvirt extends RemoteApi, QemuApi {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging

@@ -84,7 +84,7 @@ describe("defaults and auto-names", () => {
     expect(domain({ waitForCloudInit: { timeout: 60 } }).waitForCloudInit).toEqual({
       timeout: 60,
     });
-    expect(domain({}).waitForCloudInit).toBeUndefined();
+    expect(domain({})).not.toHaveProperty("waitForCloudInit");
     expect(domain({ waitForCloudInit: UNKNOWN }).waitForCloudInit).toBe(UNKNOWN);
   });
 

@@ -26,6 +26,11 @@ function typeOf(ref: string): TypeSchema {
   return type;
 }
 
+/** The schema default of a property of an object type (`typeDefault("DomainWaitForCloudInit", "timeout")`). */
+export function typeDefault(type: string, property: string): unknown {
+  return typeOf(`virtwire:index:${type}`).properties?.[property]?.default;
+}
+
 export function validateInputs(kind: string, inputs: Record<string, unknown>): CheckFailure[] {
   const resource = resourceSchema(kind);
   const failures: CheckFailure[] = [];
@@ -165,7 +170,7 @@ export function applyDefaults(
     }
   }
   for (const [name, property] of Object.entries(resource.inputProperties)) {
-    inputs[name] = withNestedDefaults(inputs[name], property);
+    if (inputs[name] !== undefined) inputs[name] = withNestedDefaults(inputs[name], property);
   }
   return inputs;
 }

@@ -1051,7 +1051,7 @@ export interface CloudInitDiskInputs {
    */
   userData: string;
   /**
-   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.
+   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from all the data is added unless it sets one, so by default any change of the data is a new instance to cloud-init: it runs its per-instance modules again and makes new SSH host keys for the guest (clients' `known_hosts` entries for it then fail). An `instance-id` set here is kept as it is across data changes; the price is that per-instance settings of changed user-data (users, `runcmd`, …) are not applied again. Changing it replaces the disk.
    */
   metaData?: string;
   /**

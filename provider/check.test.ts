@@ -77,6 +77,17 @@ describe("defaults and auto-names", () => {
     ).toBe("mine");
   });
 
+  it("fills the defaults of properties inside an object input and keeps what is set", () => {
+    const domain = (fields: Record<string, unknown>) =>
+      applyDefaults("Domain", {}, { __kind: "Domain", __logicalName: "vm", ...fields });
+    expect(domain({ waitForCloudInit: {} }).waitForCloudInit).toEqual({ timeout: 900 });
+    expect(domain({ waitForCloudInit: { timeout: 60 } }).waitForCloudInit).toEqual({
+      timeout: 60,
+    });
+    expect(domain({})).not.toHaveProperty("waitForCloudInit");
+    expect(domain({ waitForCloudInit: UNKNOWN }).waitForCloudInit).toBe(UNKNOWN);
+  });
+
   it("makes auto-names libvirt accepts from any logical name", () => {
     expect(autoName("my lab/images")).toMatch(/^my-lab-images-[0-9a-f]{7}$/);
   });

@@ -1,7 +1,8 @@
 /**
  * check(): inputs validated against schema.json (types, enums, required, patterns, bounds, sizes)
  * before anything touches libvirt, each failure naming the property and the fix. Also fills in
- * defaults and auto-names (`<resource name>-<7 hex>`, kept stable across updates).
+ * defaults, those inside object inputs too, and auto-names (`<resource name>-<7 hex>`, kept stable
+ * across updates).
  */
 import { randomBytes } from "node:crypto";
 import { schema } from "../sdk/schema";
@@ -23,6 +24,11 @@ function typeOf(ref: string): TypeSchema {
   const type = schema.types?.[ref.replace(/^#\/types\//, "")];
   if (!type) throw new Error(`schema.json refers to a missing type ${ref}`);
   return type;
+}
+
+/** The schema default of a property of an object type (`typeDefault("DomainWaitForCloudInit", "timeout")`). */
+export function typeDefault(type: string, property: string): unknown {
+  return typeOf(`virtwire:index:${type}`).properties?.[property]?.default;
 }
 
 export function validateInputs(kind: string, inputs: Record<string, unknown>): CheckFailure[] {
@@ -163,7 +169,31 @@ export function applyDefaults(
       delete inputs[name];
     }
   }
+  for (const [name, property] of Object.entries(resource.inputProperties)) {
+    if (inputs[name] !== undefined) inputs[name] = withNestedDefaults(inputs[name], property);
+  }
   return inputs;
+}
+
+/**
+ * An object of a schema type with the defaults of its properties filled in where unset (and so on
+ * down, through lists too); anything else, e.g. a value not known yet, is returned as it is.
+ */
+function withNestedDefaults(value: unknown, property: PropertySchema): unknown {
+  if (Array.isArray(value) && property.items) {
+    return value.map((item) => withNestedDefaults(item, property.items!));
+  }
+  if (!property.$ref || !isObject(value)) return value;
+  const type = typeOf(property.$ref);
+  if (type.enum) return value;
+  const filled: Record<string, unknown> = { ...value };
+  for (const [name, inner] of Object.entries(type.properties ?? {})) {
+    if ((filled[name] === undefined || filled[name] === null) && inner.default !== undefined) {
+      filled[name] = inner.default;
+    }
+    if (filled[name] !== undefined) filled[name] = withNestedDefaults(filled[name], inner);
+  }
+  return filled;
 }
 
 /** `<logical name>-<7 hex>`, with characters libvirt refuses in names replaced by `-`. */

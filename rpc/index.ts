@@ -6,7 +6,7 @@
  *   await lv.close();
  */
 export { Libvirt, DEFAULT_URI } from "./libvirt";
-export type { ConnectOptions, RemoteApi } from "./libvirt";
+export type { ConnectOptions, ProcedureApi, QemuApi, RemoteApi } from "./libvirt";
 export type { LibvirtConnectionEvents } from "./libvirt";
 export type { KeepAliveOptions } from "./client/keepalive";
 export { LibvirtEvents } from "./events";
@@ -22,6 +22,12 @@ export {
   errorDomainName,
 } from "./protocol/error-codes";
 export { RemoteProcedures, RemoteProgram } from "./protocol/remote";
+export {
+  DomainQemuAgentCommandTimeout,
+  DomainQemuMonitorCommandFlags,
+  QemuProcedures,
+  QemuProgram,
+} from "./protocol/qemu-program";
 export * from "./protocol/remote/types";
 export * from "./protocol/remote/constants";
 export { networkUpdate } from "./network-update";

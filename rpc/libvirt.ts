@@ -1,7 +1,8 @@
 /**
  * Libvirt: an open connection to a libvirt daemon, with one typed method per REMOTE procedure
- * (`await lv.DomainLookupByName({ name: "vm1" })`). The methods are built from the procedure
- * table, so the table stays the only place a procedure is declared.
+ * (`await lv.DomainLookupByName({ name: "vm1" })`) and per QEMU procedure
+ * (`lv.QemuDomainAgentCommand(…)`). The methods are built from the procedure tables, so each table
+ * stays the only place a procedure is declared.
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
@@ -24,6 +25,7 @@ import {
 } from "./client/auth/credentials";
 import { passwordSasl } from "./client/auth/password-sasl";
 import { ArgsOf, Procedure, RetOf } from "./protocol/program";
+import { QemuProcedures } from "./protocol/qemu-program";
 import { RemoteProcedures } from "./protocol/remote";
 import { dialTransport, isSecureTransport } from "./transport/dialer";
 import type { SshOptions } from "./transport/ssh-auth";
@@ -69,16 +71,21 @@ export interface LibvirtConnectionEvents {
   closed: [reason: Error];
 }
 
-/** One method per REMOTE procedure; procedures without args take none. */
-export type RemoteApi = {
-  [K in keyof RemoteProcedures]: ArgsOf<RemoteProcedures[K]> extends void
-    ? () => Promise<RetOf<RemoteProcedures[K]>>
-    : (args: ArgsOf<RemoteProcedures[K]>) => Promise<RetOf<RemoteProcedures[K]>>;
+/** One method per procedure of a table; procedures without args take none. */
+export type ProcedureApi<T> = {
+  [K in keyof T]: ArgsOf<T[K]> extends void
+    ? () => Promise<RetOf<T[K]>>
+    : (args: ArgsOf<T[K]>) => Promise<RetOf<T[K]>>;
 };
 
-// The procedure methods are installed on the prototype below, from the table.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
-export interface Libvirt extends RemoteApi {}
+/** One method per REMOTE procedure. */
+export type RemoteApi = ProcedureApi<RemoteProcedures>;
+/** One method per QEMU procedure (libvirt-qemu: raw monitor and guest agent commands). */
+export type QemuApi = ProcedureApi<QemuProcedures>;
+
+// The procedure methods are installed on the prototype below, from the tables.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Libvirt extends RemoteApi, QemuApi {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
@@ -169,7 +176,13 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   }
 }
 
-for (const procedure of Object.values(RemoteProcedures) as Procedure<unknown, unknown>[]) {
+for (const procedure of [
+  ...Object.values(RemoteProcedures),
+  ...Object.values(QemuProcedures),
+] as Procedure<unknown, unknown>[]) {
+  if (Object.prototype.hasOwnProperty.call(Libvirt.prototype, procedure.name)) {
+    throw new Error(`two procedures are named ${procedure.name}`);
+  }
   Object.defineProperty(Libvirt.prototype, procedure.name, {
     value: function (this: Libvirt, args: unknown) {
       return callProcedure(this.connection, procedure, args);

@@ -350,6 +350,16 @@ export interface DomainWaitForAddressesArgs {
 }
 
 /**
+ * Makes create, and every update that starts or restarts the domain, wait (after `waitForAddresses`, if set) until cloud-init in the guest has finished: it reads `/run/cloud-init/result.json` through the QEMU guest agent (`guest-file-open`/`-read`/`-close`; no `guest-exec`). Errors cloud-init reports there fail the update, naming them; when the time is up, the failure says why (the guest agent never answered, the cloud-init stage reached, cloud-init disabled in the guest because it found no NoCloud seed). Needs `qemuAgent: true`, and an image with cloud-init and qemu-guest-agent (allowing those three commands).
+ */
+export interface DomainWaitForCloudInitArgs {
+  /**
+   * Seconds to wait for cloud-init, counted from the end of the address wait.
+   */
+  timeout?: pulumi.Input<number>;
+}
+
+/**
  * Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: "devices", xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.
  */
 export interface DomainXmlPatchArgs {
@@ -785,6 +795,10 @@ export interface DomainArgs {
    */
   waitForAddresses?: pulumi.Input<DomainWaitForAddressesArgs>;
   /**
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   */
+  waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
@@ -899,6 +913,10 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   declare public readonly waitForAddresses: pulumi.Output<types.DomainWaitForAddresses>;
   /**
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   */
+  declare public readonly waitForCloudInit: pulumi.Output<types.DomainWaitForCloudInit>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   declare public readonly xmlPatches: pulumi.Output<types.DomainXmlPatch[]>;
@@ -968,6 +986,7 @@ export class Domain extends pulumi.dynamic.Resource {
       "shutdownTimeout",
       "allowRestart",
       "waitForAddresses",
+      "waitForCloudInit",
       "xmlPatches",
       "host",
     ])
@@ -1097,7 +1116,7 @@ export interface CloudInitDiskArgs {
    */
   userData: pulumi.Input<string>;
   /**
-   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.
+   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from all the data is added unless it sets one, so by default any change of the data is a new instance to cloud-init: it runs its per-instance modules again and makes new SSH host keys for the guest (clients' `known_hosts` entries for it then fail). An `instance-id` set here is kept as it is across data changes; the price is that per-instance settings of changed user-data (users, `runcmd`, …) are not applied again. Changing it replaces the disk.
    */
   metaData?: pulumi.Input<string>;
   /**

@@ -611,6 +611,21 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
     },
+    "virtwire:index:DomainWaitForCloudInit": {
+      type: "object",
+      properties: {
+        timeout: {
+          type: "integer",
+          default: 900,
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 7200,
+            },
+          },
+        },
+      },
+    },
     "virtwire:index:DomainXmlPatch": {
       type: "object",
       properties: {
@@ -1108,6 +1123,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         waitForAddresses: {
           $ref: "#/types/virtwire:index:DomainWaitForAddresses",
         },
+        waitForCloudInit: {
+          $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
+        },
         xmlPatches: {
           type: "array",
           items: {
@@ -1217,6 +1235,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         waitForAddresses: {
           $ref: "#/types/virtwire:index:DomainWaitForAddresses",
+        },
+        waitForCloudInit: {
+          $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
         },
         xmlPatches: {
           type: "array",

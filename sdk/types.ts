@@ -404,6 +404,16 @@ export interface DomainWaitForAddresses {
 }
 
 /**
+ * Makes create, and every update that starts or restarts the domain, wait (after `waitForAddresses`, if set) until cloud-init in the guest has finished: it reads `/run/cloud-init/result.json` through the QEMU guest agent (`guest-file-open`/`-read`/`-close`; no `guest-exec`). Errors cloud-init reports there fail the update, naming them; when the time is up, the failure says why (the guest agent never answered, the cloud-init stage reached, cloud-init disabled in the guest because it found no NoCloud seed). Needs `qemuAgent: true`, and an image with cloud-init and qemu-guest-agent (allowing those three commands).
+ */
+export interface DomainWaitForCloudInit {
+  /**
+   * Seconds to wait for cloud-init, counted from the end of the address wait.
+   */
+  timeout?: number;
+}
+
+/**
  * Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: "devices", xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.
  */
 export interface DomainXmlPatch {
@@ -789,6 +799,10 @@ export interface DomainInputs {
    */
   waitForAddresses?: DomainWaitForAddresses;
   /**
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   */
+  waitForCloudInit?: DomainWaitForCloudInit;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
@@ -900,6 +914,10 @@ export interface DomainOutputs {
    * Wait for IP addresses on create and update (default: do not wait).
    */
   waitForAddresses?: DomainWaitForAddresses;
+  /**
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   */
+  waitForCloudInit?: DomainWaitForCloudInit;
   /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
@@ -1033,7 +1051,7 @@ export interface CloudInitDiskInputs {
    */
   userData: string;
   /**
-   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from the data is added unless it sets one; cloud-init runs its per-instance modules again when the id changes. Changing it replaces the disk.
+   * cloud-init meta-data (YAML or JSON). An `instance-id` derived from all the data is added unless it sets one, so by default any change of the data is a new instance to cloud-init: it runs its per-instance modules again and makes new SSH host keys for the guest (clients' `known_hosts` entries for it then fail). An `instance-id` set here is kept as it is across data changes; the price is that per-instance settings of changed user-data (users, `runcmd`, …) are not applied again. Changing it replaces the disk.
    */
   metaData?: string;
   /**

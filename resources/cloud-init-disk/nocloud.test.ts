@@ -53,6 +53,20 @@ describe("buildNoCloudIso", () => {
     expect(result.metaData).toBe(metaData);
   });
 
+  it("keeps the caller's instance-id when the user-data changes, so the guest keeps its host keys", () => {
+    const metaData = "instance-id: vm1\nlocal-hostname: vm1\n";
+    const before = buildNoCloudIso({ userData, metaData });
+    const after = buildNoCloudIso({ userData: `${userData}runcmd: [touch /x]\n`, metaData });
+    expect(after.instanceId).toBe("vm1");
+    expect(after.instanceId).toBe(before.instanceId);
+    expect(after.metaData).toBe(metaData);
+    expect(after.image.equals(before.image)).toBe(false);
+    // Without one of the caller's, the derived id follows the user-data.
+    expect(buildNoCloudIso({ userData: `${userData} ` }).instanceId).not.toBe(
+      buildNoCloudIso({ userData }).instanceId,
+    );
+  });
+
   it("refuses meta-data whose instance-id is empty", () => {
     const seed = { userData, metaData: "instance-id:\nlocal-hostname: h\n" };
     expect(() => buildNoCloudIso(seed)).toThrow(NoCloudError);

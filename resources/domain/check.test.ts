@@ -32,6 +32,7 @@ describe("check() of a Domain", () => {
       networkInterfaces: [{ network: "default" }, { bridge: "br0", mac: "52:54:00:00:00:01" }],
       qemuAgent: true,
       waitForAddresses: { source: "any" },
+      waitForCloudInit: {},
       xmlPatches: [
         {
           parent: "devices",
@@ -48,12 +49,18 @@ describe("check() of a Domain", () => {
       autostart: false,
       allowRestart: true,
       shutdownTimeout: 60,
+      waitForCloudInit: { timeout: 900 },
     });
   });
 
   it("checks what is known in a preview and leaves values not known yet alone", async () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-    for (const value of [{ disks: unknown }, { networkInterfaces: [unknown] }, { boot: unknown }]) {
+    for (const value of [
+      { disks: unknown },
+      { networkInterfaces: [unknown] },
+      { boot: unknown },
+      { qemuAgent: unknown, waitForCloudInit: {} },
+    ]) {
       expect((await check(value)).failures).toEqual([]);
     }
     const seed = await check({
@@ -212,6 +219,24 @@ describe("check() of a Domain", () => {
       { running: false, networkInterfaces: [{ network: "n" }], waitForAddresses: {} },
       "waitForAddresses",
       /running: true/,
+    ],
+    [
+      "waiting for cloud-init without the guest agent",
+      { waitForCloudInit: {} },
+      "waitForCloudInit",
+      /needs qemuAgent: true.*set qemuAgent: true on this Domain/,
+    ],
+    [
+      "waiting for cloud-init of a stopped domain",
+      { running: false, qemuAgent: true, waitForCloudInit: { timeout: 60 } },
+      "waitForCloudInit",
+      /running: true/,
+    ],
+    [
+      "a cloud-init wait of more than two hours",
+      { qemuAgent: true, waitForCloudInit: { timeout: 7201 } },
+      "waitForCloudInit.timeout",
+      /at most 7200/,
     ],
     [
       "an XML patch that is not well-formed",

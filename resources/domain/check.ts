@@ -24,7 +24,18 @@ export function checkDomain(given: DomainInputs): CheckFailure[] {
     Object.entries(given).filter(([, value]) => !isUnknown(value)),
   ) as DomainInputs;
   const patches: Rule = (domain) => checkPatches(domain.xmlPatches ?? []);
-  const rules = [sizes, direct, cpu, disks, cloudInit, interfaces, consoleRule, addresses, boot];
+  const rules = [
+    sizes,
+    direct,
+    cpu,
+    disks,
+    cloudInit,
+    interfaces,
+    consoleRule,
+    addresses,
+    cloudInitWait,
+    boot,
+  ];
   return [...rules, patches].flatMap((rule) => rule(inputs));
 }
 
@@ -259,6 +270,23 @@ const addresses: Rule = (inputs) => {
     return fail(
       "waitForAddresses",
       `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: only the guest agent can tell its address`,
+    );
+  }
+  return [];
+};
+
+const cloudInitWait: Rule = (inputs) => {
+  if (!isSet(inputs.waitForCloudInit)) return [];
+  if (inputs.running === false) {
+    return fail(
+      "waitForCloudInit",
+      "waitForCloudInit needs running: true: cloud-init runs only in a running guest",
+    );
+  }
+  if (inputs.qemuAgent === false) {
+    return fail(
+      "waitForCloudInit",
+      "waitForCloudInit needs qemuAgent: true: cloud-init's result is read through the QEMU guest agent; set qemuAgent: true on this Domain, and use an image with qemu-guest-agent and cloud-init",
     );
   }
   return [];

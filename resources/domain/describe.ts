@@ -85,6 +85,7 @@ export async function describeDomain(
     shutdownTimeout: previous.shutdownTimeout ?? 60,
     allowRestart: previous.allowRestart ?? true,
     waitForAddresses: previous.waitForAddresses,
+    waitForCloudInit: previous.waitForCloudInit,
     xmlPatches: previous.xmlPatches,
     host: previous.host,
     uuid: formatUuid(dom.uuid),

@@ -236,12 +236,24 @@ describe("the change classifier", () => {
       ],
       [
         "virtwire's own settings change nothing in libvirt",
-        { shutdownTimeout: 5, allowRestart: false, waitForAddresses: { timeout: 30 } },
+        {
+          shutdownTimeout: 5,
+          allowRestart: false,
+          waitForAddresses: { timeout: 30 },
+          waitForCloudInit: { timeout: 600 },
+        },
         [
           ["shutdownTimeout", "setting"],
           ["allowRestart", "setting"],
           ["waitForAddresses", "setting"],
+          ["waitForCloudInit", "setting"],
         ],
+      ],
+      [
+        "a changed cloud-init timeout is a setting too",
+        { waitForCloudInit: { timeout: 60 } },
+        [["waitForCloudInit", "setting"]],
+        { waitForCloudInit: { timeout: 900 } },
       ],
     ];
 

@@ -13,7 +13,8 @@
  *   offline  as restart, but the domain is (or will be) shut off, so the redefinition is enough
  *   replace  only name, type, arch, machine, firmware and host
  *   power    start or shut down (the `running` input)
- *   setting  virtwire's own settings (timeouts, allowRestart, waitForAddresses): nothing to do in libvirt
+ *   setting  virtwire's own settings (timeouts, allowRestart, waitForAddresses, waitForCloudInit):
+ *            nothing to do in libvirt
  *
  * Only what the user set is compared (with unset lists meaning "none"); sizes compare in bytes and
  * machine aliases equal their expansions (normalize.ts).
@@ -69,7 +70,13 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
   classifyDisks(current, news, add);
   classifyInterfaces(current, news, add);
   classifyRestartOnly(current, news, add);
-  for (const key of ["shutdownTimeout", "allowRestart", "waitForAddresses"] as const) {
+  const settings = [
+    "shutdownTimeout",
+    "allowRestart",
+    "waitForAddresses",
+    "waitForCloudInit",
+  ] as const;
+  for (const key of settings) {
     if (!deepEqual(current[key], news[key])) add("setting", key, `${key} changed`);
   }
   if (!same(current.autostart ?? false, news.autostart ?? false)) {

@@ -1,9 +1,9 @@
 /**
- * Domain: define (validated) → autostart → start → wait for addresses on create, all undone if a
- * step fails; updates classified by diff.ts and applied live, by redefining (with a restart only
- * when the domain runs and `allowRestart` allows it), with the power state enforced last; delete
- * shuts down gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, managed
- * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ * Domain: define (validated) → autostart → start → wait for addresses and cloud-init on create,
+ * all undone if a step fails; updates classified by diff.ts and applied live, by redefining (with
+ * a restart only when the domain runs and `allowRestart` allows it), with the power state enforced
+ * last; delete shuts down gracefully, forces off after `shutdownTimeout`, and undefines with
+ * NVRAM, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
 import {
   DefineFlags,
@@ -24,7 +24,8 @@ import { checkDomain } from "./check";
 import { describeDomain } from "./describe";
 import { Classification, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
-import { waitWithDefaults } from "./normalize";
+import { waitForCloudInit } from "./cloud-init-wait";
+import { cloudInitTimeout, waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
@@ -137,8 +138,9 @@ export function summary(name: string | undefined, classification: Classification
 }
 
 /**
- * Starts the domain unless it runs, then waits for addresses if asked. Leases from before this
- * start do not count (leaseBaseline), so a restarted guest is not reported up before it is.
+ * Starts the domain unless it runs, then waits for addresses and, after a start, for cloud-init,
+ * if asked. Leases from before this start do not count (leaseBaseline), so a restarted guest is
+ * not reported up before it is.
  */
 async function startAndWait(
   lv: Libvirt,
@@ -153,18 +155,27 @@ async function startAndWait(
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
   await ensureRunning(lv, dom);
-  if (!wait) return;
-  const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
-    source: wait.source,
-    qemuAgent: description.qemuAgent,
-    timeoutSeconds: wait.timeout,
-    baseline,
-  });
-  const found = [...byMac.values()].flat().join(", ");
-  ctx.log(
-    `virtwire: domain ${inputs.name}: addresses ${found} after ${(elapsedMs / 1000).toFixed(1)} s`,
-  );
+  if (wait) {
+    const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
+      source: wait.source,
+      qemuAgent: description.qemuAgent,
+      timeoutSeconds: wait.timeout,
+      baseline,
+    });
+    const found = [...byMac.values()].flat().join(", ");
+    ctx.log(`virtwire: domain ${inputs.name}: addresses ${found} after ${seconds(elapsedMs)} s`);
+  }
+  // cloud-init runs as the guest boots: a domain that was running already has nothing to wait for.
+  if (inputs.waitForCloudInit && starting) {
+    const { elapsedMs } = await waitForCloudInit(lv, dom, {
+      timeoutSeconds: cloudInitTimeout(inputs.waitForCloudInit),
+      seedAttached: description.cloudInitDisk !== undefined,
+    });
+    ctx.log(`virtwire: domain ${inputs.name}: cloud-init finished after ${seconds(elapsedMs)} s`);
+  }
 }
+
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** Undoes a half-made domain; a failure to do so is reported, not thrown over the first error. */
 async function rollback(

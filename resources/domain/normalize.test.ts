@@ -2,6 +2,7 @@ import { create } from "xmlbuilder2";
 import { usable } from "./addresses";
 import { matchDisks, matchInterfaces } from "./devices";
 import {
+  cloudInitTimeout,
   formatBytes,
   matchesWhereSet,
   nextTarget,
@@ -47,6 +48,11 @@ describe("normalisation", () => {
     expect(matchesWhereSet({ type: "vnc", port: undefined }, actual)).toBe(true);
     expect(matchesWhereSet({ type: "vnc", listen: "0.0.0.0" }, actual)).toBe(false);
     expect(matchesWhereSet({ type: "vnc" }, undefined)).toBe(false);
+  });
+
+  it("waits for cloud-init as long as given, else schema.json's default", () => {
+    expect(cloudInitTimeout({ timeout: 60 })).toBe(60);
+    expect(cloudInitTimeout({})).toBe(900);
   });
 
   it("ignores link-local and loopback addresses, which come before DHCP has finished", () => {

@@ -6,7 +6,7 @@
  * reads only the properties virtwire models (so additions it does not model never show up); the
  * rules here settle the rest.
  */
-import { UNKNOWN } from "../../provider/check";
+import { UNKNOWN, typeDefault } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import { parseSize } from "../../provider/units";
 import type {
@@ -17,6 +17,7 @@ import type {
   DomainInputs,
   DomainNetworkInterface,
   DomainWaitForAddresses,
+  DomainWaitForCloudInit,
 } from "../../sdk/types";
 
 export const GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
@@ -102,6 +103,11 @@ export function waitWithDefaults(
   wait: DomainWaitForAddresses | undefined,
 ): Required<DomainWaitForAddresses> | undefined {
   return wait && { timeout: wait.timeout ?? DEFAULT_WAIT_SECONDS, source: wait.source ?? "any" };
+}
+
+/** The cloud-init wait's timeout in seconds; check() fills in schema.json's default, as here. */
+export function cloudInitTimeout(wait: DomainWaitForCloudInit): number {
+  return wait.timeout ?? (typeDefault("DomainWaitForCloudInit", "timeout") as number);
 }
 
 /** Device-name prefix of a bus: vd, sd or hd. */

@@ -13,7 +13,10 @@ export function stateName(state: DomainState): string {
   return (DomainState[state] as string | undefined)?.toLowerCase() ?? String(state);
 }
 
-export async function domainState(lv: Libvirt, dom: RemoteNonnullDomain): Promise<DomainState> {
+export async function domainState(
+  lv: Pick<Libvirt, "DomainGetState">,
+  dom: RemoteNonnullDomain,
+): Promise<DomainState> {
   return (await lv.DomainGetState({ dom, flags: 0 })).state as DomainState;
 }
 

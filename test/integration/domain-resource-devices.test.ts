@@ -1,7 +1,8 @@
 /**
  * More of the Domain resource through the real plugin against the test bed: the cloud-init seed
  * as a SATA CD-ROM the guest reads (and a new seed applied with a restart), a vCPU hot-plugged,
- * the guest agent's diagnosis, and a UEFI domain with an XML patch defined shut off.
+ * the guest agent's diagnoses (addresses, cloud-init), and a UEFI domain with an XML patch
+ * defined shut off.
  */
 import { randomInt } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -125,6 +126,22 @@ it("says the guest agent did not answer when addresses must come from it", async
   } finally {
     await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: net }));
   }
+});
+
+it("says the guest agent never answered when waiting for cloud-init, and removes the domain", async () => {
+  const name = uniqueName("cloudinit");
+  const started = Date.now();
+  const error = await up(
+    "cloudinit",
+    guest("cloudinit", { name, qemuAgent: true, waitForCloudInit: { timeout: 5 } }),
+  ).catch((e: Error) => e);
+  expect(String(error)).toMatch(
+    /cloud-init did not finish within 5 s \(waitForCloudInit.timeout\): the QEMU guest agent never answered \(.*\): is qemu-guest-agent installed and running in the guest/,
+  );
+  expect(Date.now() - started).toBeLessThan(60_000);
+  await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+    code: ErrorCode.NO_DOMAIN,
+  });
 });
 
 it("defines a UEFI domain with an XML patch shut off, reads both back, and shows no change", async () => {

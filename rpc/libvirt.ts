@@ -6,8 +6,9 @@
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { ConnectionClosedError } from "./errors";
-import { callProcedure } from "./client/call";
+import { PerCallOptions, callProcedure } from "./client/call";
 import { Connection } from "./client/connection";
+import { DEFAULT_DEADLINES, Deadlines, validateDeadlines } from "./client/deadlines";
 import {
   DEFAULT_KEEPALIVE,
   KeepAliveOptions,
@@ -29,10 +30,18 @@ import { dialTransport, isSecureTransport } from "./transport/dialer";
 import type { SshOptions } from "./transport/ssh-auth";
 import type { TlsOptions } from "./transport/tls-credentials";
 import { LibvirtUri, parseLibvirtUri, redact } from "./transport/uri";
+import { xdrVoid } from "./xdr";
 
 export const DEFAULT_URI = "qemu:///system";
 
-export interface ConnectOptions {
+/**
+ * How to connect. The deadlines (client/deadlines.ts) are in milliseconds, 0 for none:
+ * `callTimeoutMs` for a call's reply (default 5 min), `longCallTimeoutMs` for procedures that copy
+ * or write whole volumes or guest memory and for a stream's finish (1 h), `streamIdleTimeoutMs`
+ * for a stream waiting on a silent daemon (5 min). A call that misses its deadline fails with
+ * CallTimeoutError, a stream with StreamTimeoutError; the connection stays open.
+ */
+export interface ConnectOptions extends Partial<Deadlines> {
   readOnly?: boolean;
   /** A transport already connected to the daemon; skips dialing. */
   transport?: Duplex;
@@ -63,17 +72,26 @@ export interface ConnectOptions {
   ssh?: SshOptions;
 }
 
+/** How long to wait for the daemon's answer to CONNECT_CLOSE, a courtesy before hanging up. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /** Events of a Libvirt connection. */
 export interface LibvirtConnectionEvents {
   /** The connection closed: by `close()`, by the daemon, or because it stopped answering. */
   closed: [reason: Error];
 }
 
-/** One method per REMOTE procedure; procedures without args take none. */
+/**
+ * One method per REMOTE procedure, taking its args (none for procedures without) and optionally
+ * a deadline or AbortSignal for this call: `lv.StoragePoolBuild({ pool, flags: 0 }, { timeoutMs })`.
+ */
 export type RemoteApi = {
   [K in keyof RemoteProcedures]: ArgsOf<RemoteProcedures[K]> extends void
-    ? () => Promise<RetOf<RemoteProcedures[K]>>
-    : (args: ArgsOf<RemoteProcedures[K]>) => Promise<RetOf<RemoteProcedures[K]>>;
+    ? (options?: PerCallOptions) => Promise<RetOf<RemoteProcedures[K]>>
+    : (
+        args: ArgsOf<RemoteProcedures[K]>,
+        options?: PerCallOptions,
+      ) => Promise<RetOf<RemoteProcedures[K]>>;
 };
 
 // The procedure methods are installed on the prototype below, from the table.
@@ -106,13 +124,14 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
     const keepalive =
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
+    const deadlines = deadlinesFrom(options);
     // Built once, when first needed (auth.conf is looked for and read): by SSH, then by SASL.
     let sources = options.credentials;
     const credentials = () => (sources ??= defaultCredentialSources(parsed));
     const socket =
       options.transport ??
       (await withTimeout(dial(parsed, options, credentials(), timeoutMs), timeoutMs, parsed));
-    const connection = new Connection(socket);
+    const connection = new Connection(socket, deadlines);
     try {
       const features = await withTimeout(
         openConnection(connection, {
@@ -140,8 +159,13 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   }
 
   /** Calls any procedure of the table (or of another program sharing this connection). */
-  call<P extends Procedure<unknown, unknown>>(procedure: P, args: ArgsOf<P>): Promise<RetOf<P>> {
-    return callProcedure(this.connection, procedure as Procedure<ArgsOf<P>, RetOf<P>>, args);
+  call<P extends Procedure<unknown, unknown>>(
+    procedure: P,
+    args: ArgsOf<P>,
+    options?: PerCallOptions,
+  ): Promise<RetOf<P>> {
+    const typed = procedure as Procedure<ArgsOf<P>, RetOf<P>>;
+    return callProcedure(this.connection, typed, args, options);
   }
 
   /** True once the connection closed; the "closed" event and `closeReason` say why. */
@@ -158,7 +182,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
-        if (!this.connection.closed) await this.ConnectClose();
+        if (!this.connection.closed) await this.ConnectClose({ timeoutMs: CLOSE_TIMEOUT_MS });
       } catch {
         // The daemon may already be gone; the transport is closed below either way.
       } finally {
@@ -170,10 +194,17 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
 }
 
 for (const procedure of Object.values(RemoteProcedures) as Procedure<unknown, unknown>[]) {
+  // A procedure without args takes the per-call options first.
+  const value =
+    procedure.args === xdrVoid
+      ? function (this: Libvirt, options?: PerCallOptions) {
+          return callProcedure(this.connection, procedure, undefined, options);
+        }
+      : function (this: Libvirt, args: unknown, options?: PerCallOptions) {
+          return callProcedure(this.connection, procedure, args, options);
+        };
   Object.defineProperty(Libvirt.prototype, procedure.name, {
-    value: function (this: Libvirt, args: unknown) {
-      return callProcedure(this.connection, procedure, args);
-    },
+    value,
     writable: false,
     enumerable: false,
   });
@@ -193,6 +224,17 @@ function dial(
     credentials,
     timeoutMs,
   });
+}
+
+/** The deadlines among the options, over the defaults; a bad value is a RangeError. */
+function deadlinesFrom(options: ConnectOptions): Deadlines {
+  const deadlines = {
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_DEADLINES.callTimeoutMs,
+    longCallTimeoutMs: options.longCallTimeoutMs ?? DEFAULT_DEADLINES.longCallTimeoutMs,
+    streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_DEADLINES.streamIdleTimeoutMs,
+  };
+  validateDeadlines(deadlines); // before anything is dialed
+  return deadlines;
 }
 
 function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {

@@ -18,6 +18,7 @@
  *
  * 0 means no deadline. Timers are unref'd: a deadline never keeps the process alive.
  */
+import type { StreamTimeoutError } from "../errors";
 import type { Procedure } from "../protocol/program";
 import { RemoteProcedures, RemoteProgram } from "../protocol/remote";
 
@@ -70,6 +71,20 @@ export function callDeadline(
   return procedure.program.number === RemoteProgram.number && LONG_PROCEDURES.has(procedure.name)
     ? { timeoutMs: deadlines.longCallTimeoutMs, option: "longCallTimeoutMs" }
     : { timeoutMs: deadlines.callTimeoutMs, option: "callTimeoutMs" };
+}
+
+/**
+ * A stream's deadline while it waits for `waitingFor`, and the option that sets it: a finish is
+ * confirmed once the daemon flushed the volume, which may take as long as a long call.
+ */
+export function streamDeadline(
+  deadlines: Deadlines,
+  waitingFor: StreamTimeoutError["waitingFor"],
+  idleTimeoutMs = deadlines.streamIdleTimeoutMs,
+): { timeoutMs: number; option: string } {
+  return waitingFor === "the finish to be confirmed"
+    ? { timeoutMs: deadlines.longCallTimeoutMs, option: "longCallTimeoutMs" }
+    : { timeoutMs: idleTimeoutMs, option: "streamIdleTimeoutMs" };
 }
 
 /** setTimeout's limit: a longer delay would fire after 1 ms. */

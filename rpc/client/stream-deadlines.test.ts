@@ -106,6 +106,19 @@ describe("stream deadlines", () => {
     });
   });
 
+  it("stop waiting once the room to send came, so pauses of the uploader itself do not count", async () => {
+    const { connection, daemon } = setup(backpressurePair());
+    const { stream, serial } = await open(connection, daemon, { direction: "send" });
+    await stream.send(Buffer.alloc(2 * 1024 * 1024)); // waits for room to send several times
+    await jest.advanceTimersByTimeAsync(3000); // the uploader's source is slow
+    await stream.send(Buffer.alloc(2 * 1024 * 1024));
+    const finishing = stream.finish();
+    await daemon.nextCalls(Math.ceil((4 * 1024 * 1024) / 262120) + 1);
+    daemon.send(streamPacket(208, serial, { status: OK }));
+    await finishing;
+    expect(stream.error).toBeUndefined();
+  });
+
   it("wait longCallTimeoutMs for a finish to be confirmed, then forget the stream", async () => {
     const { connection, daemon } = setup();
     const { stream, serial } = await open(connection, daemon, { direction: "send" });

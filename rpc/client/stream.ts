@@ -23,7 +23,7 @@ import { decodeStreamHole, encodeStreamHole } from "../protocol/stream-hole";
 import { decodeLibvirtError } from "../protocol/virnet-error";
 import { callProcedure } from "./call";
 import { Connection } from "./connection";
-import { startDeadline, validateTimeout } from "./deadlines";
+import { startDeadline, streamDeadline, validateTimeout } from "./deadlines";
 import { ReceiveQueue, StreamChunk } from "./receive-queue";
 
 export { RECEIVE_HIGH_WATER, RECEIVE_LOW_WATER } from "./receive-queue";
@@ -342,7 +342,7 @@ export class Stream {
   private async drained(): Promise<void> {
     const drained = this.connection.drained();
     drained.catch(() => undefined); // a failure is reported through the stream instead
-    await Promise.race([drained, this.waitForServer("room to send")]);
+    await this.waitForServer("room to send", drained);
   }
 
   /** Waits for the server's answer to our finish or abort. */
@@ -351,28 +351,26 @@ export class Stream {
   }
 
   /**
-   * Waits for the next change (a packet, a failure), at most one deadline long. When it is up,
-   * the stream fails and is aborted; one whose finish or abort the server ignores is forgotten.
+   * Waits for the next change (a packet, a failure) or for `until`, at most one deadline long.
+   * When it is up, the stream fails and is aborted; one whose finish or abort the server ignores
+   * is forgotten.
    */
-  private async waitForServer(waitingFor: StreamTimeoutError["waitingFor"]): Promise<void> {
+  private async waitForServer(
+    waitingFor: StreamTimeoutError["waitingFor"],
+    until?: Promise<void>,
+  ): Promise<void> {
     const { deadlines } = this.connection;
-    const finishing = waitingFor === "the finish to be confirmed";
-    const [timeoutMs, option] = finishing
-      ? [deadlines.longCallTimeoutMs, "longCallTimeoutMs"]
-      : [this.options.idleTimeoutMs ?? deadlines.streamIdleTimeoutMs, "streamIdleTimeoutMs"];
-    const stop = startDeadline(
-      timeoutMs,
-      () => {
-        const error = new StreamTimeoutError(this.procedure.name, timeoutMs, waitingFor, option);
-        if (this.closeSent) this.dispose(error);
-        else this.failLocally(error);
-      },
-      () => this.connection.readingPaused,
-    );
+    const { timeoutMs, option } = streamDeadline(deadlines, waitingFor, this.options.idleTimeoutMs);
+    const expire = () => {
+      const error = new StreamTimeoutError(this.procedure.name, timeoutMs, waitingFor, option);
+      if (this.closeSent) this.dispose(error);
+      else this.failLocally(error);
+    };
+    const stop = startDeadline(timeoutMs, expire, () => this.connection.readingPaused);
     try {
-      await this.nextChange();
+      await (until ? Promise.race([until, this.nextChange()]) : this.nextChange());
     } finally {
-      stop();
+      stop(); // whichever came first: the deadline is over
     }
   }
 

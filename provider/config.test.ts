@@ -1,5 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
-import { CONFIG_KEYS, ConfigError, hostSettings, readSettings, setCommand } from "./config";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  deadline,
+  hostSettings,
+  readSettings,
+  setCommand,
+} from "./config";
 
 const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
 /** The plugin's Config object, which also keeps the whole stack config as `rawConfig`. */
@@ -200,5 +207,64 @@ describe("stack configuration", () => {
     for (const values of attempts) {
       expect(configError(values).message).not.toContain(secretValue);
     }
+  });
+});
+
+describe("deadlines in the stack config", () => {
+  it("reads virtwire:callTimeout, longCallTimeout and streamIdleTimeout as seconds, 0 included", () => {
+    const { defaultHost } = readSettings(
+      config({
+        "virtwire:callTimeout": "600",
+        "virtwire:longCallTimeout": "7200",
+        "virtwire:streamIdleTimeout": "0",
+      }),
+      {},
+    );
+    expect(defaultHost).toMatchObject({
+      callTimeout: 600,
+      longCallTimeout: 7200,
+      streamIdleTimeout: 0,
+    });
+  });
+
+  it("leaves them unset when not given, for schema.json's defaults to apply", () => {
+    const { defaultHost } = readSettings(config({}), {});
+    expect(deadline(defaultHost, "callTimeout")).toBe(300);
+    expect(deadline(defaultHost, "longCallTimeout")).toBe(3600);
+    expect(deadline(defaultHost, "streamIdleTimeout")).toBe(300);
+  });
+
+  it("takes a number or a numeric string in a virtwire:hosts entry", () => {
+    const { hosts } = readSettings(
+      config({
+        "virtwire:hosts": JSON.stringify({
+          kvm1: { uri: "qemu:///system", callTimeout: 30, streamIdleTimeout: "45" },
+        }),
+      }),
+      {},
+    );
+    expect(hosts.kvm1).toMatchObject({ callTimeout: 30, streamIdleTimeout: 45 });
+    expect(hosts.kvm1!.longCallTimeout).toBeUndefined();
+  });
+
+  it.each(["-1", "1.5", "5m", "2147484", "0x10"])(
+    "refuses %p, naming the key and the default",
+    (value) => {
+      expect(configError({ "virtwire:callTimeout": value }).message).toBe(
+        "virtwire:callTimeout must be a whole number of seconds up to 2147483, or 0 to wait " +
+          "forever; remove it (pulumi config rm virtwire:callTimeout) for the default of 300 s",
+      );
+    },
+  );
+
+  it("refuses a bad deadline inside a virtwire:hosts entry with the key's --path", () => {
+    const error = configError({
+      "virtwire:hosts": JSON.stringify({ kvm1: { uri: "qemu:///system", longCallTimeout: -5 } }),
+    });
+    expect(error.message).toContain("virtwire:hosts.kvm1.longCallTimeout must be a whole number");
+    expect(error.message).toContain(
+      "pulumi config rm --path 'virtwire:hosts.kvm1.longCallTimeout'",
+    );
+    expect(error.message).toContain("the default of 3600 s");
   });
 });

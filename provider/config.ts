@@ -16,6 +16,9 @@
  *   virtwire:tlsClientCert            client certificate (PEM text)
  *   virtwire:tlsClientKey             client private key (PEM text, secret)
  *   virtwire:authFile                 libvirt auth.conf to read credentials from
+ *   virtwire:callTimeout              seconds to wait for a call's answer (rpc/client/deadlines.ts)
+ *   virtwire:longCallTimeout          the same for calls that copy or write whole volumes
+ *   virtwire:streamIdleTimeout        seconds an upload or download may wait with no data moving
  *   virtwire:hosts                    JSON map: host name → { uri, and any key above }
  *
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
@@ -38,6 +41,9 @@ export const SECRET_KEYS: readonly HostKey[] = HOST_KEYS.filter((key) => HOST_CO
 
 /** Every top-level key, as schema.json's config lists them: the default host's settings and `hosts`. */
 export const CONFIG_KEYS = Object.keys(schema.config!.variables!);
+
+/** The settings of a host that are deadlines, in seconds. */
+export type DeadlineKey = "callTimeout" | "longCallTimeout" | "streamIdleTimeout";
 
 /** A host's settings: schema.json's HostConfig, with its name and the fingerprints split. */
 export interface HostSettings extends Omit<HostConfig, "sshHostKeyFingerprint"> {
@@ -191,6 +197,9 @@ function hostFrom(name: string, fields: Record<string, unknown>): HostSettings {
     tlsClientCert: pem("tlsClientCert", "certificate"),
     tlsClientKey: pem("tlsClientKey", "private key"),
     authFile: text("authFile"),
+    callTimeout: seconds(name, "callTimeout", fields.callTimeout),
+    longCallTimeout: seconds(name, "longCallTimeout", fields.longCallTimeout),
+    streamIdleTimeout: seconds(name, "streamIdleTimeout", fields.streamIdleTimeout),
   };
   if ((settings.tlsClientCert === undefined) !== (settings.tlsClientKey === undefined)) {
     const [given, missing] =
@@ -202,6 +211,33 @@ function hostFrom(name: string, fields: Record<string, unknown>): HostSettings {
     );
   }
   return settings;
+}
+
+/** A host's deadline in seconds: its setting, else schema.json's default. */
+export function deadline(host: HostSettings, key: DeadlineKey): number {
+  return host[key] ?? (HOST_CONFIG[key]!.default as number);
+}
+
+/**
+ * A deadline in whole seconds within schema.json's bounds. The stack config gives a string; a
+ * `--path` entry of virtwire:hosts may hold a number.
+ */
+function seconds(host: string, key: DeadlineKey, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const property = HOST_CONFIG[key]!;
+  const { minimum = 0, maximum = Infinity } = property.language?.virtwire ?? {};
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text === "string" && text.trim() === "") throw emptyError(settingName(host, key));
+  const number = typeof text === "string" && /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(number >= minimum && number <= maximum)) {
+    const setting = settingName(host, key);
+    const rm = setting.includes(".") ? `--path '${setting}'` : setting;
+    throw new ConfigError(
+      `${setting} must be a whole number of seconds up to ${maximum}, or 0 to wait forever; ` +
+        `remove it (pulumi config rm ${rm}) for the default of ${String(property.default)} s`,
+    );
+  }
+  return number;
 }
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;

@@ -5,6 +5,7 @@ import {
   AuthError,
   CredentialContext,
   CredentialType,
+  DEFAULT_DEADLINES,
   HostKeyError,
   collectCredentials,
   parseLibvirtUri,
@@ -201,6 +202,23 @@ describe("the transport options of a host", () => {
     ).toThrow(
       /^virtwire:sshPrivateKey cannot be used: .*; check virtwire:sshPrivateKeyPassphrase$/,
     );
+  });
+});
+
+describe("the deadlines of a host", () => {
+  it("become the client's options in milliseconds", () => {
+    const settings = host({ callTimeout: 20, longCallTimeout: 0, streamIdleTimeout: 90 });
+    expect(connectionFor(settings).options).toMatchObject({
+      callTimeoutMs: 20_000,
+      longCallTimeoutMs: 0,
+      streamIdleTimeoutMs: 90_000,
+    });
+  });
+
+  it("default to schema.json's, which are the client's own defaults", () => {
+    const { options } = connectionFor(host({}));
+    expect(options).toMatchObject({ ...DEFAULT_DEADLINES });
+    expect(options.callTimeoutMs).toBe(300_000);
   });
 });
 

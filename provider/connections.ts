@@ -26,7 +26,7 @@ import {
   staticCredentials,
 } from "../rpc";
 import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
-import { ConfigError, HostKey, HostSettings, setCommand, settingName } from "./config";
+import { ConfigError, HostKey, HostSettings, deadline, setCommand, settingName } from "./config";
 
 export class ConnectionCache {
   private readonly open = new Map<string, Promise<Libvirt>>();
@@ -93,7 +93,12 @@ export function connectionFor(
   }
   if (parsed.transport !== "tls") misplaced(["tlsCaCert", "tlsClientCert", "tlsClientKey"], "tls");
 
-  const options: ConnectOptions = { credentials: credentialSources(host, parsed, env) };
+  const options: ConnectOptions = {
+    credentials: credentialSources(host, parsed, env),
+    callTimeoutMs: deadline(host, "callTimeout") * 1000,
+    longCallTimeoutMs: deadline(host, "longCallTimeout") * 1000,
+    streamIdleTimeoutMs: deadline(host, "streamIdleTimeout") * 1000,
+  };
   if (ssh) {
     checkPrivateKey(host);
     options.ssh = {

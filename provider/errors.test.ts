@@ -1,6 +1,6 @@
-import { ErrorCode, ErrorDomain } from "../rpc";
+import { CallTimeoutError, ErrorCode, ErrorDomain, StreamTimeoutError } from "../rpc";
 import { libvirtError } from "../test/support/packets";
-import { unlessNotFound } from "./errors";
+import { describeError, unlessNotFound } from "./errors";
 
 describe("unlessNotFound", () => {
   it("gives what the work returns", async () => {
@@ -23,5 +23,35 @@ describe("unlessNotFound", () => {
       message: "no",
     });
     await expect(unlessNotFound(() => Promise.reject(denied))).rejects.toBe(denied);
+  });
+});
+
+describe("describeError for deadlines", () => {
+  it("names the procedure, the wait, refresh before retrying, and the stack config key to raise", () => {
+    const error = describeError(
+      new CallTimeoutError("StorageVolCreateXMLFrom", 3_600_000, "longCallTimeoutMs"),
+      "creating volume disk1",
+      "kvm2",
+    );
+    expect(error.message).toBe(
+      "Creating volume disk1 on host kvm2 failed: libvirt did not answer StorageVolCreateXMLFrom " +
+        "within 3600 s; the call was abandoned but may still complete on the host, so run pulumi " +
+        "refresh before retrying. Check libvirtd there (its log; a hung QEMU process or storage), " +
+        "or raise virtwire:hosts.kvm2.longCallTimeout (seconds) if it legitimately takes longer",
+    );
+    expect(error.cause).toBeInstanceOf(CallTimeoutError);
+  });
+
+  it("names the stream, what it waited for, and virtwire:streamIdleTimeout", () => {
+    const error = describeError(
+      new StreamTimeoutError("StorageVolUpload", 300_000, "room to send", "streamIdleTimeoutMs"),
+      "creating volume disk1",
+      "default",
+    );
+    expect(error.message).toBe(
+      "Creating volume disk1 failed: the StorageVolUpload stream waited 300 s for room to send " +
+        "from libvirt and was aborted. Check libvirtd and the volume's storage on the host, or " +
+        "raise virtwire:streamIdleTimeout (seconds) if it legitimately takes longer",
+    );
   });
 });

@@ -2,7 +2,16 @@
  * Errors as a Pulumi user reads them: what virtwire was doing, on which host, what libvirt said,
  * and libvirt's code — never a secret, never a stack of protocol internals.
  */
-import { AuthError, LibvirtError, ProtocolError, XdrError, isNotFound } from "../rpc";
+import {
+  AuthError,
+  CallTimeoutError,
+  LibvirtError,
+  ProtocolError,
+  StreamTimeoutError,
+  XdrError,
+  isNotFound,
+} from "../rpc";
+import { DeadlineKey, settingName } from "./config";
 
 /**
  * What `work` returns, or undefined when libvirt says the object it works on no longer exists;
@@ -26,10 +35,38 @@ export function describeError(error: unknown, action: string, host: string): Err
     reason = `${error.message} (${error.codeName}, ${error.domainName})`;
   } else if (error instanceof AuthError) {
     reason = `cannot log in to libvirt: ${error.message}`;
+  } else if (error instanceof CallTimeoutError) {
+    reason =
+      `libvirt did not answer ${error.procedure} within ${seconds(error.timeoutMs)}; the call ` +
+      `was abandoned but may still complete on the host, so run pulumi refresh before retrying. ` +
+      `Check libvirtd there (its log; a hung QEMU process or storage)${raise(error.option, host)}`;
+  } else if (error instanceof StreamTimeoutError) {
+    reason =
+      `the ${error.procedure} stream waited ${seconds(error.timeoutMs)} for ${error.waitingFor} ` +
+      `from libvirt and was aborted. Check libvirtd and the volume's storage on the host` +
+      raise(error.option, host);
   } else if (error instanceof ProtocolError || error instanceof XdrError) {
     reason = `the libvirt daemon sent something virtwire cannot read (${error.message}); please report this with your libvirt version`;
   }
   return new Error(`${failed}: ${reason}`, { cause: error });
+}
+
+const SETTINGS: Record<string, DeadlineKey> = {
+  callTimeoutMs: "callTimeout",
+  longCallTimeoutMs: "longCallTimeout",
+  streamIdleTimeoutMs: "streamIdleTimeout",
+};
+
+/** `, or raise virtwire:callTimeout (seconds) …`: the stack config key behind a client option. */
+function raise(option: string, host: string): string {
+  const key = SETTINGS[option];
+  return key
+    ? `, or raise ${settingName(host, key)} (seconds) if it legitimately takes longer`
+    : "";
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 function capitalize(text: string): string {

@@ -48,8 +48,55 @@ export class KeepaliveTimeoutError extends ConnectionClosedError {
   }
 }
 
-/** A call or a connection attempt took longer than allowed. */
+/** A call or a stream took longer than allowed (its own class says which). */
 export class TimeoutError extends VirtwireRpcError {}
+
+/**
+ * A call got no reply within its deadline (client/deadlines.ts). The call was abandoned: its reply,
+ * should one still come, is dropped. The connection stays open, since the daemon serves calls on
+ * several worker threads and one stuck on a hung QEMU or storage does not hold up the others;
+ * libvirt's own client never gives up on a call at all.
+ */
+export class CallTimeoutError extends TimeoutError {
+  constructor(
+    /** libvirt's name of the procedure, e.g. `DomainCreate`. */
+    readonly procedure: string,
+    readonly timeoutMs: number,
+    /** The option that set the deadline, for the message: `callTimeoutMs`, `longCallTimeoutMs`… */
+    readonly option: string,
+  ) {
+    super(
+      `the libvirt daemon did not answer ${procedure} within ${seconds(timeoutMs)}; the call was ` +
+        `abandoned, though it may still complete on the host. Check the daemon there (its log; a ` +
+        `hung QEMU process or storage), or allow ${procedure} more time (${option})`,
+    );
+  }
+}
+
+/**
+ * A stream waited `timeoutMs` for the daemon without a sign of it: no data, no room to send, no
+ * confirmation of its finish. The stream was aborted; the connection stays open.
+ */
+export class StreamTimeoutError extends TimeoutError {
+  constructor(
+    /** The stream's procedure, e.g. `StorageVolUpload`. */
+    readonly procedure: string,
+    readonly timeoutMs: number,
+    /** What the stream waited for. */
+    readonly waitingFor: "data" | "room to send" | "the finish to be confirmed" | "the abort",
+    readonly option: string,
+  ) {
+    super(
+      `the ${procedure} stream waited ${seconds(timeoutMs)} for ${waitingFor} from the libvirt ` +
+        `daemon and was aborted. Check the daemon and the volume's storage on the host, or allow ` +
+        `longer waits (${option})`,
+    );
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
 
 /** Authentication could not be carried out (no usable method, missing credential, rejected). */
 export class AuthError extends VirtwireRpcError {}

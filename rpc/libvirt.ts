@@ -7,8 +7,9 @@
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { ConnectionClosedError } from "./errors";
-import { callProcedure } from "./client/call";
+import { PerCallOptions, callProcedure } from "./client/call";
 import { Connection } from "./client/connection";
+import { DEFAULT_DEADLINES, Deadlines, validateDeadlines } from "./client/deadlines";
 import {
   DEFAULT_KEEPALIVE,
   KeepAliveOptions,
@@ -31,10 +32,18 @@ import { dialTransport, isSecureTransport } from "./transport/dialer";
 import type { SshOptions } from "./transport/ssh-auth";
 import type { TlsOptions } from "./transport/tls-credentials";
 import { LibvirtUri, parseLibvirtUri, redact } from "./transport/uri";
+import { xdrVoid } from "./xdr";
 
 export const DEFAULT_URI = "qemu:///system";
 
-export interface ConnectOptions {
+/**
+ * How to connect. The deadlines (client/deadlines.ts) are in milliseconds, 0 for none:
+ * `callTimeoutMs` for a call's reply (default 5 min), `longCallTimeoutMs` for procedures that copy
+ * or write whole volumes or guest memory and for a stream's finish (1 h), `streamIdleTimeoutMs`
+ * for a stream waiting on a silent daemon (5 min). A call that misses its deadline fails with
+ * CallTimeoutError, a stream with StreamTimeoutError; the connection stays open.
+ */
+export interface ConnectOptions extends Partial<Deadlines> {
   readOnly?: boolean;
   /** A transport already connected to the daemon; skips dialing. */
   transport?: Duplex;
@@ -65,17 +74,23 @@ export interface ConnectOptions {
   ssh?: SshOptions;
 }
 
+/** How long to wait for the daemon's answer to CONNECT_CLOSE, a courtesy before hanging up. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 /** Events of a Libvirt connection. */
 export interface LibvirtConnectionEvents {
   /** The connection closed: by `close()`, by the daemon, or because it stopped answering. */
   closed: [reason: Error];
 }
 
-/** One method per procedure of a table; procedures without args take none. */
+/**
+ * One method per procedure of a table, taking its args (none for procedures without) and
+ * optionally a deadline or AbortSignal for this call: `lv.StoragePoolBuild({ pool, flags: 0 }, { timeoutMs })`.
+ */
 export type ProcedureApi<T> = {
   [K in keyof T]: ArgsOf<T[K]> extends void
-    ? () => Promise<RetOf<T[K]>>
-    : (args: ArgsOf<T[K]>) => Promise<RetOf<T[K]>>;
+    ? (options?: PerCallOptions) => Promise<RetOf<T[K]>>
+    : (args: ArgsOf<T[K]>, options?: PerCallOptions) => Promise<RetOf<T[K]>>;
 };
 
 /** One method per REMOTE procedure. */
@@ -113,13 +128,14 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
     const keepalive =
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
+    const deadlines = deadlinesFrom(options);
     // Built once, when first needed (auth.conf is looked for and read): by SSH, then by SASL.
     let sources = options.credentials;
     const credentials = () => (sources ??= defaultCredentialSources(parsed));
     const socket =
       options.transport ??
       (await withTimeout(dial(parsed, options, credentials(), timeoutMs), timeoutMs, parsed));
-    const connection = new Connection(socket);
+    const connection = new Connection(socket, deadlines);
     try {
       const features = await withTimeout(
         openConnection(connection, {
@@ -147,8 +163,13 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   }
 
   /** Calls any procedure of the table (or of another program sharing this connection). */
-  call<P extends Procedure<unknown, unknown>>(procedure: P, args: ArgsOf<P>): Promise<RetOf<P>> {
-    return callProcedure(this.connection, procedure as Procedure<ArgsOf<P>, RetOf<P>>, args);
+  call<P extends Procedure<unknown, unknown>>(
+    procedure: P,
+    args: ArgsOf<P>,
+    options?: PerCallOptions,
+  ): Promise<RetOf<P>> {
+    const typed = procedure as Procedure<ArgsOf<P>, RetOf<P>>;
+    return callProcedure(this.connection, typed, args, options);
   }
 
   /** True once the connection closed; the "closed" event and `closeReason` say why. */
@@ -165,7 +186,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
-        if (!this.connection.closed) await this.ConnectClose();
+        if (!this.connection.closed) await this.ConnectClose({ timeoutMs: CLOSE_TIMEOUT_MS });
       } catch {
         // The daemon may already be gone; the transport is closed below either way.
       } finally {
@@ -183,10 +204,17 @@ for (const procedure of [
   if (Object.prototype.hasOwnProperty.call(Libvirt.prototype, procedure.name)) {
     throw new Error(`two procedures are named ${procedure.name}`);
   }
+  // A procedure without args takes the per-call options first.
+  const value =
+    procedure.args === xdrVoid
+      ? function (this: Libvirt, options?: PerCallOptions) {
+          return callProcedure(this.connection, procedure, undefined, options);
+        }
+      : function (this: Libvirt, args: unknown, options?: PerCallOptions) {
+          return callProcedure(this.connection, procedure, args, options);
+        };
   Object.defineProperty(Libvirt.prototype, procedure.name, {
-    value: function (this: Libvirt, args: unknown) {
-      return callProcedure(this.connection, procedure, args);
-    },
+    value,
     writable: false,
     enumerable: false,
   });
@@ -206,6 +234,17 @@ function dial(
     credentials,
     timeoutMs,
   });
+}
+
+/** The deadlines among the options, over the defaults; a bad value is a RangeError. */
+function deadlinesFrom(options: ConnectOptions): Deadlines {
+  const deadlines = {
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_DEADLINES.callTimeoutMs,
+    longCallTimeoutMs: options.longCallTimeoutMs ?? DEFAULT_DEADLINES.longCallTimeoutMs,
+    streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_DEADLINES.streamIdleTimeoutMs,
+  };
+  validateDeadlines(deadlines); // before anything is dialed
+  return deadlines;
 }
 
 function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {

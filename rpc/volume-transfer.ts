@@ -170,7 +170,9 @@ function openVolumeStream(
     direction === "send" ? RemoteProcedures.StorageVolUpload : RemoteProcedures.StorageVolDownload;
   const flags = sparse ? StorageVolTransferFlags.SPARSE_STREAM : 0;
   const args = { vol, offset: BigInt(offset), length: BigInt(length), flags };
-  return openStream(lv.connection, procedure, args, { direction, sparse });
+  // A download stops at the length it asked for: a daemon that sends more fails it.
+  const maxBytes = direction === "receive" && length > 0 ? length : undefined;
+  return openStream(lv.connection, procedure, args, { direction, sparse, maxBytes });
 }
 
 /**

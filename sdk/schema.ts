@@ -48,6 +48,36 @@ export const schema: Omit<PackageSchema, "name"> = {
       authFile: {
         type: "string",
       },
+      callTimeout: {
+        type: "integer",
+        default: 300,
+        language: {
+          virtwire: {
+            minimum: 0,
+            maximum: 2147483,
+          },
+        },
+      },
+      longCallTimeout: {
+        type: "integer",
+        default: 3600,
+        language: {
+          virtwire: {
+            minimum: 0,
+            maximum: 2147483,
+          },
+        },
+      },
+      streamIdleTimeout: {
+        type: "integer",
+        default: 300,
+        language: {
+          virtwire: {
+            minimum: 0,
+            maximum: 2147483,
+          },
+        },
+      },
       hosts: {
         type: "object",
         additionalProperties: {
@@ -170,6 +200,36 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         authFile: {
           type: "string",
+        },
+        callTimeout: {
+          type: "integer",
+          default: 300,
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 2147483,
+            },
+          },
+        },
+        longCallTimeout: {
+          type: "integer",
+          default: 3600,
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 2147483,
+            },
+          },
+        },
+        streamIdleTimeout: {
+          type: "integer",
+          default: 300,
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 2147483,
+            },
+          },
         },
       },
       required: ["uri"],

@@ -102,6 +102,18 @@ export interface HostConfig {
    * libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
    */
   authFile?: string;
+  /**
+   * Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+   */
+  callTimeout?: number;
+  /**
+   * Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+   */
+  longCallTimeout?: number;
+  /**
+   * Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+   */
+  streamIdleTimeout?: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ProtocolError, XdrError } from "../errors";
 import { Procedure } from "../protocol/program";
 import { XdrReader, XdrWriter } from "../xdr";
 import { CallOptions, Connection } from "./connection";
+import { callDeadline, validateTimeout } from "./deadlines";
 
 export function encodeArgs<A>(procedure: Procedure<A, unknown>, args: A): Buffer {
   const writer = new XdrWriter();
@@ -35,6 +36,9 @@ export function decodeRet<R>(procedure: Procedure<unknown, R>, payload: Buffer):
   }
 }
 
+/** What a caller may set for one call: its own deadline, or an AbortSignal to give up on it. */
+export type PerCallOptions = Pick<CallOptions, "timeoutMs" | "signal">;
+
 export async function callProcedure<A, R>(
   connection: Connection,
   procedure: Procedure<A, R>,
@@ -42,9 +46,17 @@ export async function callProcedure<A, R>(
   options: Omit<CallOptions, "name"> = {},
 ): Promise<R> {
   const payload = encodeArgs(procedure, args);
+  // The connection's deadline for this procedure, unless the caller set one.
+  if (options.timeoutMs !== undefined) validateTimeout("timeoutMs", options.timeoutMs);
+  const deadline =
+    options.timeoutMs === undefined
+      ? callDeadline(connection.deadlines, procedure)
+      : { timeoutMs: options.timeoutMs, option: options.timeoutOption ?? "timeoutMs" };
   const reply = await connection.call(procedure.program, procedure.number, payload, {
     ...options,
     name: procedure.name,
+    timeoutMs: deadline.timeoutMs,
+    timeoutOption: deadline.option,
   });
   return decodeRet(procedure, reply);
 }

@@ -103,6 +103,19 @@ describe("Connection", () => {
     ["an unknown message type", packet({ type: 42 as MessageType })],
     ["a reply nobody waits for", packet({ serial: 999 })],
     ["a CALL from the server", packet({ type: MessageType.CALL })],
+    [
+      "a reply of protocol version 2",
+      // len 28 · REMOTE · vers 2 · proc 59 (CONNECT_GET_HOSTNAME) · REPLY · serial 0 · OK
+      hex("0000001c 20008086 00000002 0000003b 00000001 00000000 00000000"),
+    ],
+    [
+      "a keepalive PING of protocol version 2",
+      hex("0000001c 6b656570 00000002 00000001 00000002 00000000 00000000"),
+    ],
+    [
+      "stream data of protocol version 2",
+      packet({ version: 2, type: MessageType.STREAM, status: MessageStatus.CONTINUE }),
+    ],
   ])("fails pending calls with a ProtocolError on %s", async (_what, bytes) => {
     const { connection, daemon } = setup();
     const call = callProcedure(connection, RemoteProcedures.ConnectGetHostname, undefined);
@@ -142,6 +155,26 @@ describe("Connection", () => {
     await daemon.nextCalls(3);
     server.end();
     for (const call of calls) await expect(call).rejects.toThrow(ConnectionClosedError);
+  });
+
+  it("names the program and both versions when a reply has the wrong one", async () => {
+    const { connection, daemon } = setup();
+    const call = callProcedure(connection, RemoteProcedures.ConnectGetHostname, undefined);
+    await daemon.nextCalls(1);
+    daemon.send(packet({ procedure: 59, serial: 0, version: 2 }));
+    await expect(call).rejects.toThrow(
+      "REPLY of program REMOTE has protocol version 2; virtwire speaks REMOTE version 1",
+    );
+  });
+
+  it("fails the connection on an event of another version instead of handing it on", async () => {
+    const { connection, daemon } = setup();
+    const handler = jest.fn();
+    connection.onMessage(RemoteProgram, handler);
+    const closed = new Promise<Error>((resolve) => connection.once("closed", resolve));
+    daemon.send(packet({ type: MessageType.MESSAGE, procedure: 318, serial: 1, version: 3 }));
+    await expect(closed).resolves.toBeInstanceOf(ProtocolError);
+    expect(handler).not.toHaveBeenCalled();
   });
 
   it("passes MESSAGE packets of a program to its handler", async () => {

@@ -3,21 +3,35 @@
  * virNetClient). It owns the Duplex, hands out serial numbers, matches each REPLY to its call by
  * (program, serial), answers keepalive PINGs, and passes MESSAGE packets (events) and STREAM
  * packets to whoever registered for them. It knows nothing of procedures or their payloads.
+ * Every call has a deadline; a call that misses it is given up on (pending-calls.ts).
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError, ProtocolError, VirtwireRpcError } from "../errors";
+import {
+  CallTimeoutError,
+  ConnectionClosedError,
+  ProtocolError,
+  VirtwireRpcError,
+} from "../errors";
 import { Header, MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
 import { Packet, PacketDecoder, encodePacket, encodePacketPrefix } from "../protocol/packet";
-import { Program } from "../protocol/program";
+import { Program, checkProgramVersion } from "../protocol/program";
 import { decodeLibvirtError } from "../protocol/virnet-error";
+import { DEFAULT_DEADLINES, Deadlines, validateDeadlines } from "./deadlines";
+import { PendingCalls } from "./pending-calls";
 
 export interface CallOptions {
   /** Name of the procedure, for error messages (`DomainLookupByName`). */
   name?: string;
   /** Called with the call's serial before it is sent, e.g. to register a stream for it. */
   onSerial?: (serial: number) => void;
+  /** Milliseconds to wait for the reply; default the connection's `callTimeoutMs`; 0: forever. */
+  timeoutMs?: number;
+  /** The option that set `timeoutMs`, named in the CallTimeoutError (default `callTimeoutMs`). */
+  timeoutOption?: string;
+  /** Gives up on the call: it rejects with the signal's reason, and a late reply is dropped. */
+  signal?: AbortSignal;
 }
 
 /** Receives the STREAM and STREAM_HOLE packets of one call. */
@@ -25,30 +39,29 @@ export type StreamPacketHandler = (packet: Packet) => void;
 /** Receives MESSAGE packets of one program (events). */
 export type MessageHandler = (packet: Packet) => void;
 
-interface PendingCall {
-  program: Program;
-  procedure: number;
-  name: string;
-  resolve(payload: Buffer): void;
-  reject(error: Error): void;
-}
-
 const UINT32_LIMIT = 0x1_0000_0000;
 /** Payloads from this size on are written without being copied into a packet buffer. */
 const ZERO_COPY_MIN = 64 * 1024;
 
 export class Connection extends EventEmitter {
   private readonly decoder = new PacketDecoder();
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingCalls(() => this.readingPaused);
   private readonly streams = new Map<number, StreamPacketHandler>();
   private readonly messageHandlers = new Map<number, MessageHandler>();
+  /** The programs spoken here, by number, whose version every packet must carry. */
+  private readonly programs = new Map([[KeepaliveProgram.number, KeepaliveProgram]]);
   /** libvirt's own client starts at 0 and counts up; any value unique on the connection works. */
   private nextSerial = 0;
   private closedBy: Error | undefined;
   private readPauses = 0;
 
-  constructor(private readonly socket: Duplex) {
+  constructor(
+    private readonly socket: Duplex,
+    /** How long calls and streams wait for the daemon (deadlines.ts). */
+    readonly deadlines: Readonly<Deadlines> = DEFAULT_DEADLINES,
+  ) {
     super();
+    validateDeadlines(deadlines);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("end", () => this.receiveEnd());
     socket.on("error", (error) =>
@@ -72,9 +85,20 @@ export class Connection extends EventEmitter {
     return this.pending.size;
   }
 
+  /** True while the transport is not being read (a stream consumer's backpressure). */
+  get readingPaused(): boolean {
+    return this.readPauses > 0;
+  }
+
+  /** True when the call with `serial` was given up on and its reply has not come yet. */
+  awaitsLateReply(serial: number): boolean {
+    return this.pending.abandonedAwaitingReply(serial);
+  }
+
   /**
    * Sends a CALL and resolves with the payload of its REPLY. A REPLY with status ERROR rejects
-   * with a LibvirtError; a closed connection rejects with ConnectionClosedError.
+   * with a LibvirtError; a closed connection rejects with ConnectionClosedError; no reply within
+   * the deadline rejects with CallTimeoutError.
    */
   call(
     program: Program,
@@ -83,10 +107,18 @@ export class Connection extends EventEmitter {
     options: CallOptions = {},
   ): Promise<Buffer> {
     if (this.closedBy) return Promise.reject(this.closedBy);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const serial = this.allocateSerial();
     const name = options.name ?? `${program.name} procedure ${procedure}`;
+    if (!this.programs.has(program.number)) this.programs.set(program.number, program);
+    const option = options.timeoutOption ?? "callTimeoutMs";
+    const watch = {
+      timeoutMs: options.timeoutMs ?? this.deadlines.callTimeoutMs,
+      timeoutError: (ms: number) => new CallTimeoutError(name, ms, option),
+      signal: options.signal,
+    };
     return new Promise<Buffer>((resolve, reject) => {
-      this.pending.set(serial, { program, procedure, name, resolve, reject });
+      this.pending.add(serial, { program, procedure, name, resolve, reject }, watch);
       try {
         options.onSerial?.(serial);
         this.write(
@@ -101,7 +133,7 @@ export class Connection extends EventEmitter {
           payload,
         );
       } catch (error) {
-        this.pending.delete(serial);
+        this.pending.take(serial);
         reject(error);
       }
     });
@@ -175,6 +207,7 @@ export class Connection extends EventEmitter {
 
   /** Routes MESSAGE packets of `program` (events) to `handler`. */
   onMessage(program: Program, handler: MessageHandler): void {
+    this.programs.set(program.number, program);
     this.messageHandlers.set(program.number, handler);
   }
 
@@ -188,7 +221,7 @@ export class Connection extends EventEmitter {
     for (;;) {
       const serial = this.nextSerial;
       this.nextSerial = (this.nextSerial + 1) % UINT32_LIMIT;
-      if (!this.pending.has(serial) && !this.streams.has(serial)) return serial;
+      if (!this.pending.inUse(serial) && !this.streams.has(serial)) return serial;
     }
   }
 
@@ -212,6 +245,9 @@ export class Connection extends EventEmitter {
 
   private dispatch(packet: Packet): void {
     const { header } = packet;
+    // libvirt's client matches replies, events and stream packets on program and version.
+    const program = this.programs.get(header.program);
+    if (program) checkProgramVersion(header, program);
     switch (header.type) {
       case MessageType.REPLY:
         return this.dispatchReply(packet);
@@ -230,6 +266,10 @@ export class Connection extends EventEmitter {
   private dispatchReply(packet: Packet): void {
     const { header, payload } = packet;
     const call = this.pending.get(header.serial);
+    // The late reply of a call given up on is dropped; if the call opened a stream, the stream
+    // gets it, to abort what the daemon just opened.
+    if (!call && this.pending.takeLateReply(header))
+      return this.streams.get(header.serial)?.(packet);
     // After a stream call's own reply, libvirt answers a stream packet it could not handle (a hole
     // it failed to write) with a REPLY carrying the stream's serial: that reply is the stream's.
     const stream = call ? undefined : this.streams.get(header.serial);
@@ -239,7 +279,7 @@ export class Connection extends EventEmitter {
         `no call waiting for a reply with program ${header.program.toString(16)} procedure ${header.procedure} serial ${header.serial}`,
       );
     }
-    this.pending.delete(header.serial);
+    this.pending.take(header.serial);
     if (header.status === MessageStatus.OK) {
       call.resolve(payload);
     } else if (header.status === MessageStatus.ERROR) {
@@ -282,8 +322,7 @@ export class Connection extends EventEmitter {
   private fail(reason: Error): void {
     if (this.closedBy) return;
     this.closedBy = reason;
-    for (const call of this.pending.values()) call.reject(reason);
-    this.pending.clear();
+    this.pending.failAll(reason);
     this.streams.clear();
     this.socket.destroy();
     this.emit("closed", reason);

@@ -5,8 +5,8 @@ import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-prog
 import { Packet, PacketDecoder } from "../protocol/packet";
 import { RemoteProcedures } from "../protocol/remote";
 import { Libvirt } from "../libvirt";
-import { XdrReader, encode } from "../xdr";
 import { duplexPair } from "../../test/support/duplex-pair";
+import { scriptedDaemon } from "../../test/support/fake-daemon";
 import { packet } from "../../test/support/packets";
 import { callProcedure } from "./call";
 import { Connection } from "./connection";
@@ -275,38 +275,6 @@ describe("superviseConnection", () => {
   });
 });
 
-/**
- * Answers the open sequence like a daemon whose keepalive support is `keepalive`, and every later
- * call with an empty OK; never answers PINGs.
- */
-function scriptedDaemon(socket: Duplex, keepalive: boolean) {
-  const decoder = new PacketDecoder();
-  const received: Packet[] = [];
-  socket.on("data", (chunk: Buffer) => {
-    for (const call of decoder.push(chunk)) {
-      received.push(call);
-      if (call.header.type !== MessageType.CALL) continue;
-      const { procedure, serial } = call.header;
-      let payload: Buffer = Buffer.alloc(0);
-      if (procedure === RemoteProcedures.AuthList.number) {
-        payload = encode(RemoteProcedures.AuthList.ret, { types: [0] });
-      } else if (procedure === RemoteProcedures.ConnectSupportsFeature.number) {
-        const { feature } = RemoteProcedures.ConnectSupportsFeature.args.decode(
-          new XdrReader(call.payload),
-        );
-        const supported = feature === 10 ? Number(keepalive) : 1;
-        payload = encode(RemoteProcedures.ConnectSupportsFeature.ret, { supported });
-      }
-      socket.write(packet({ procedure, serial }, payload));
-    }
-  });
-  return {
-    get pings() {
-      return received.filter((p) => p.header.program === KeepaliveProgram.number).length;
-    },
-  };
-}
-
 describe("Libvirt.connect", () => {
   beforeEach(fakeTimers);
   afterEach(() => jest.useRealTimers());
@@ -316,7 +284,7 @@ describe("Libvirt.connect", () => {
     keepalive?: { interval: number; count: number } | false,
   ) {
     const [client, server] = duplexPair();
-    const daemon = scriptedDaemon(server, serverKeepalive);
+    const daemon = scriptedDaemon(server, { keepalive: serverKeepalive });
     const lv = await Libvirt.connect("qemu:///system", { transport: client, keepalive });
     return { lv, daemon };
   }

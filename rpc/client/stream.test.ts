@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Duplex } from "node:stream";
 import { ConnectionClosedError, LibvirtError, ProtocolError } from "../errors";
 import { ErrorCode, ErrorDomain } from "../protocol/error-codes";
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "../protocol/header";
 import { Packet } from "../protocol/packet";
 import { RemoteProcedures } from "../protocol/remote";
 import { encodeStreamHole } from "../protocol/stream-hole";
+import { backpressurePair } from "../../test/support/duplex-pair";
 import { FakeDaemon, fakeConnection } from "../../test/support/fake-daemon";
 import { errorPayload, errorReply, hex, packet, streamPacket } from "../../test/support/packets";
 import { Connection } from "./connection";
@@ -415,32 +415,3 @@ describe("Stream, downloading", () => {
     expect(client.readableLength).toBeLessThan(2 * STREAM_CHUNK_SIZE);
   });
 });
-
-/**
- * Like test/support's duplexPair, but a write completes only once the other side has taken the
- * bytes, so a reader that stops reading pushes back on the writer, as a socket does.
- */
-function backpressurePair(): [Duplex, Duplex] {
-  const blocked = new Map<Duplex, () => void>();
-  const make = (peer: () => Duplex) => {
-    const side: Duplex = new Duplex({
-      read() {
-        const release = blocked.get(side);
-        blocked.delete(side);
-        release?.();
-      },
-      write(chunk: Buffer, _encoding, callback) {
-        if (peer().push(chunk)) callback();
-        else blocked.set(peer(), callback);
-      },
-      final(callback) {
-        peer().push(null);
-        callback();
-      },
-    });
-    return side;
-  };
-  const left: Duplex = make(() => right);
-  const right: Duplex = make(() => left);
-  return [left, right];
-}

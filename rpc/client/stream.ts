@@ -8,11 +8,14 @@
  *                     STREAM/OK finish or abort confirmed · STREAM/ERROR + error = stream failed
  *
  * The stream is registered for the serial before the CALL goes out, so packets that beat the
- * REPLY are kept. Sending respects the transport's backpressure. Receiving queues packets until
- * they are read; past RECEIVE_HIGH_WATER queued bytes it stops reading the connection's socket,
- * so a slow reader stalls the server through TCP (the protocol has no window of its own).
+ * REPLY are kept. Sending respects the transport's backpressure; receiving queues packets until
+ * they are read, with backpressure and a byte limit of its own (receive-queue.ts).
+ *
+ * Waiting on the server has deadlines (deadlines.ts): `streamIdleTimeoutMs` for data, room to send
+ * or the answer to an abort, `longCallTimeoutMs` for the confirmation of a finish. A deadline
+ * missed fails the stream with StreamTimeoutError and aborts it.
  */
-import { LibvirtError, ProtocolError } from "../errors";
+import { LibvirtError, ProtocolError, StreamTimeoutError } from "../errors";
 import { Header, MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "../protocol/header";
 import { Packet } from "../protocol/packet";
 import { Procedure } from "../protocol/program";
@@ -20,9 +23,11 @@ import { decodeStreamHole, encodeStreamHole } from "../protocol/stream-hole";
 import { decodeLibvirtError } from "../protocol/virnet-error";
 import { callProcedure } from "./call";
 import { Connection } from "./connection";
+import { startDeadline, streamDeadline, validateTimeout } from "./deadlines";
+import { ReceiveQueue, StreamChunk } from "./receive-queue";
 
-/** What a receiving stream yields: bytes, or (sparse streams only) a run of zeros by length. */
-export type StreamChunk = { type: "data"; data: Buffer } | { type: "hole"; length: number };
+export { RECEIVE_HIGH_WATER, RECEIVE_LOW_WATER } from "./receive-queue";
+export type { StreamChunk } from "./receive-queue";
 
 /** Which way data flows: "send" for uploads, "receive" for downloads. */
 export type StreamDirection = "send" | "receive";
@@ -31,14 +36,14 @@ export interface OpenStreamOptions {
   direction: StreamDirection;
   /** The call asked for a sparse stream, so holes may be sent or received. */
   sparse?: boolean;
+  /** Receiving: the bytes asked for (data and holes); more fail and abort the stream. */
+  maxBytes?: number;
+  /** Overrides the connection's `streamIdleTimeoutMs` for this stream; 0: wait forever. */
+  idleTimeoutMs?: number;
 }
 
 /** Largest data payload per packet: libvirt's own chunk (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
 export const STREAM_DATA_MAX = STREAM_CHUNK_SIZE;
-/** Queued received bytes above which the connection stops reading its socket. */
-export const RECEIVE_HIGH_WATER = 16 * STREAM_CHUNK_SIZE;
-/** Queued received bytes at or below which reading resumes. */
-export const RECEIVE_LOW_WATER = 4 * STREAM_CHUNK_SIZE;
 
 /**
  * Sends the stream call `procedure` and resolves with its stream once the server has answered
@@ -50,6 +55,7 @@ export async function openStream<A>(
   args: A,
   options: OpenStreamOptions,
 ): Promise<Stream> {
+  if (options.idleTimeoutMs !== undefined) validateTimeout("idleTimeoutMs", options.idleTimeoutMs);
   let stream: Stream | undefined;
   try {
     await callProcedure(connection, procedure, args, {
@@ -58,7 +64,9 @@ export async function openStream<A>(
       },
     });
   } catch (error) {
-    stream?.dispose(error as Error);
+    // A call given up on may still be answered: the stream then waits to abort what it opens.
+    if (stream && connection.awaitsLateReply(stream.serial)) stream.orphan(error as Error);
+    else stream?.dispose(error as Error);
     throw error;
   }
   return stream!;
@@ -67,15 +75,15 @@ export async function openStream<A>(
 export class Stream {
   readonly sparse: boolean;
   readonly direction: StreamDirection;
-  private readonly queue: StreamChunk[] = [];
-  private queued = 0;
+  private readonly queue: ReceiveQueue;
   private endOfData = false;
   /** The server still holds the stream: no terminal packet (OK or ERROR) seen yet. */
   private serverOpen = true;
   /** A finish or abort has been sent; its confirmation is awaited. */
   private closeSent: "finish" | "abort" | undefined;
   private failure: Error | undefined;
-  private readingPaused = false;
+  /** The stream call was given up on: its late OK is answered with an abort. */
+  private orphaned = false;
   private wakers: (() => void)[] = [];
   private readonly onConnectionClosed = (reason: Error) => this.dispose(reason);
 
@@ -83,17 +91,18 @@ export class Stream {
     private readonly connection: Connection,
     private readonly procedure: Procedure<unknown, unknown>,
     readonly serial: number,
-    options: OpenStreamOptions,
+    private readonly options: OpenStreamOptions,
   ) {
     this.sparse = options.sparse ?? false;
     this.direction = options.direction;
+    this.queue = new ReceiveQueue(connection, procedure.name, options.maxBytes);
     connection.registerStream(serial, (packet) => this.receive(packet));
     connection.once("closed", this.onConnectionClosed);
   }
 
   /** Received data bytes waiting to be read (holes do not count). */
   get bufferedBytes(): number {
-    return this.queued;
+    return this.queue.bufferedBytes;
   }
 
   /** True once the stream is over: finished, aborted or failed. */
@@ -133,15 +142,11 @@ export class Stream {
   async read(): Promise<StreamChunk | null> {
     for (;;) {
       const chunk = this.queue.shift();
-      if (chunk) {
-        if (chunk.type === "data") this.queued -= chunk.data.length;
-        if (this.readingPaused && this.queued <= RECEIVE_LOW_WATER) this.resumeReading();
-        return chunk;
-      }
+      if (chunk) return chunk;
       if (this.failure) throw this.failure;
       if (this.endOfData) return null;
       if (!this.serverOpen) throw new ProtocolError(`stream ${this.procedure.name} ended early`);
-      await this.nextChange();
+      await this.waitForServer("data");
     }
   }
 
@@ -152,10 +157,7 @@ export class Stream {
   async readAvailable(): Promise<StreamChunk[] | null> {
     const first = await this.read();
     if (!first) return null;
-    const chunks = [first, ...this.queue.splice(0)];
-    this.queued = 0;
-    if (this.readingPaused) this.resumeReading();
-    return chunks;
+    return [first, ...this.queue.takeAll()];
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<StreamChunk> {
@@ -177,9 +179,9 @@ export class Stream {
     if (this.failure) throw this.failure;
     if (this.closeSent || !this.serverOpen) throw new Error("the stream is already closed");
     this.closeSent = "finish";
-    this.dropQueue();
+    this.queue.takeAll(); // dropped
     this.connection.write(this.header(MessageType.STREAM, MessageStatus.OK));
-    await this.settled();
+    await this.settled("the finish to be confirmed");
     if (this.failure) throw this.failure;
   }
 
@@ -189,7 +191,7 @@ export class Stream {
    */
   async abort(): Promise<void> {
     if (this.serverOpen && !this.closeSent) this.sendAbort();
-    await this.settled();
+    await this.settled("the abort");
   }
 
   /** Forgets the stream without telling the server (its call failed, or the connection died). */
@@ -197,6 +199,15 @@ export class Stream {
     this.serverOpen = false;
     this.fail(reason);
     this.release();
+  }
+
+  /**
+   * The stream call was given up on before its reply: the stream fails but stays registered, to
+   * answer a late OK with an abort rather than leave the daemon's stream open.
+   */
+  orphan(reason: Error): void {
+    this.orphaned = true;
+    this.fail(reason);
   }
 
   private receive(packet: Packet): void {
@@ -214,6 +225,8 @@ export class Stream {
       else if (header.type === MessageType.STREAM_HOLE) this.receiveHole(header.status, payload);
       else if (header.type === MessageType.REPLY && header.status === MessageStatus.ERROR) {
         this.serverClosed(this.decodeError(payload));
+      } else if (header.type === MessageType.REPLY && this.orphaned && !this.closeSent) {
+        this.sendAbort(); // the late OK of the call given up on
       } else {
         throw new ProtocolError(
           `unexpected ${MessageType[header.type]}/${MessageStatus[header.status]} on the ${this.procedure.name} stream`,
@@ -269,11 +282,6 @@ export class Stream {
   private enqueue(chunk: StreamChunk): void {
     if (this.failure || this.closeSent || this.endOfData) return; // after an abort: dropped
     this.queue.push(chunk);
-    if (chunk.type === "data") this.queued += chunk.data.length;
-    if (!this.readingPaused && this.queued > RECEIVE_HIGH_WATER) {
-      this.readingPaused = true;
-      this.connection.pauseReading();
-    }
   }
 
   /** The server ended the stream: confirmation of our finish/abort, or (with `error`) a failure. */
@@ -293,7 +301,7 @@ export class Stream {
 
   private sendAbort(): void {
     this.closeSent = "abort";
-    this.dropQueue();
+    this.queue.takeAll(); // dropped
     try {
       this.connection.write(this.header(MessageType.STREAM, MessageStatus.ERROR));
     } catch (error) {
@@ -311,19 +319,8 @@ export class Stream {
   private release(): void {
     this.connection.unregisterStream(this.serial);
     this.connection.off("closed", this.onConnectionClosed);
-    if (this.readingPaused) this.resumeReading();
+    this.queue.resume();
     this.wake();
-  }
-
-  private dropQueue(): void {
-    this.queue.length = 0;
-    this.queued = 0;
-    if (this.readingPaused) this.resumeReading();
-  }
-
-  private resumeReading(): void {
-    this.readingPaused = false;
-    this.connection.resumeReading();
   }
 
   private assertSendable(): void {
@@ -345,11 +342,36 @@ export class Stream {
   private async drained(): Promise<void> {
     const drained = this.connection.drained();
     drained.catch(() => undefined); // a failure is reported through the stream instead
-    await Promise.race([drained, this.nextChange()]);
+    await this.waitForServer("room to send", drained);
   }
 
-  private async settled(): Promise<void> {
-    while (this.serverOpen) await this.nextChange();
+  /** Waits for the server's answer to our finish or abort. */
+  private async settled(waitingFor: "the finish to be confirmed" | "the abort"): Promise<void> {
+    while (this.serverOpen) await this.waitForServer(waitingFor);
+  }
+
+  /**
+   * Waits for the next change (a packet, a failure) or for `until`, at most one deadline long.
+   * When it is up, the stream fails and is aborted; one whose finish or abort the server ignores
+   * is forgotten.
+   */
+  private async waitForServer(
+    waitingFor: StreamTimeoutError["waitingFor"],
+    until?: Promise<void>,
+  ): Promise<void> {
+    const { deadlines } = this.connection;
+    const { timeoutMs, option } = streamDeadline(deadlines, waitingFor, this.options.idleTimeoutMs);
+    const expire = () => {
+      const error = new StreamTimeoutError(this.procedure.name, timeoutMs, waitingFor, option);
+      if (this.closeSent) this.dispose(error);
+      else this.failLocally(error);
+    };
+    const stop = startDeadline(timeoutMs, expire, () => this.connection.readingPaused);
+    try {
+      await (until ? Promise.race([until, this.nextChange()]) : this.nextChange());
+    } finally {
+      stop(); // whichever came first: the deadline is over
+    }
   }
 
   private nextChange(): Promise<void> {

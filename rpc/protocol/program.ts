@@ -3,7 +3,9 @@
  * others; a procedure is declared once, with the codecs of its `_args` and `_ret` structs, and
  * that single declaration drives encoding, decoding and the typed client methods.
  */
+import { ProtocolError } from "../errors";
 import { Codec, Infer } from "../xdr";
+import { Header, MessageType } from "./header";
 
 export interface Program {
   /** libvirt's name for the program, e.g. `REMOTE`. */
@@ -47,6 +49,19 @@ export function defineProcedures<S extends Record<string, ProcedureSpec>>(
     table[name] = { name, program, number, args, ret };
   }
   return table as ProcedureTable<S>;
+}
+
+/**
+ * Throws a ProtocolError unless `header`, addressed to `program`, carries the program's version: a
+ * message of another version may be laid out differently, and libvirt's own client matches every
+ * reply, event and stream packet on program and version (virNetClientProgramMatches).
+ */
+export function checkProgramVersion(header: Header, program: Program): void {
+  if (header.version === program.version) return;
+  throw new ProtocolError(
+    `${MessageType[header.type] ?? header.type} of program ${program.name} has protocol version ` +
+      `${header.version}; virtwire speaks ${program.name} version ${program.version}`,
+  );
 }
 
 export type ArgsOf<P> = P extends Procedure<infer A, unknown> ? A : never;

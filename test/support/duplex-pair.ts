@@ -21,3 +21,32 @@ export function duplexPair(): [Duplex, Duplex] {
   const right: Duplex = make(() => left);
   return [left, right];
 }
+
+/**
+ * Like duplexPair, but a write completes only once the other side has taken the bytes, so a
+ * reader that stops reading pushes back on the writer, as a socket does.
+ */
+export function backpressurePair(): [Duplex, Duplex] {
+  const blocked = new Map<Duplex, () => void>();
+  const make = (peer: () => Duplex) => {
+    const side: Duplex = new Duplex({
+      read() {
+        const release = blocked.get(side);
+        blocked.delete(side);
+        release?.();
+      },
+      write(chunk: Buffer, _encoding, callback) {
+        if (peer().push(chunk)) callback();
+        else blocked.set(peer(), callback);
+      },
+      final(callback) {
+        peer().push(null);
+        callback();
+      },
+    });
+    return side;
+  };
+  const left: Duplex = make(() => right);
+  const right: Duplex = make(() => left);
+  return [left, right];
+}

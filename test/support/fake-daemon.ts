@@ -4,8 +4,13 @@
  */
 import { Duplex } from "node:stream";
 import { Connection } from "../../rpc/client/connection";
+import { MessageType } from "../../rpc/protocol/header";
+import { KeepaliveProgram } from "../../rpc/protocol/keepalive-program";
 import { Packet, PacketDecoder } from "../../rpc/protocol/packet";
+import { RemoteProcedures } from "../../rpc/protocol/remote";
+import { XdrReader, encode } from "../../rpc/xdr";
 import { duplexPair } from "./duplex-pair";
+import { packet } from "./packets";
 
 export class FakeDaemon {
   readonly received: Packet[] = [];
@@ -34,4 +39,42 @@ export class FakeDaemon {
 export function fakeConnection(): { connection: Connection; daemon: FakeDaemon; server: Duplex } {
   const [client, server] = duplexPair();
   return { connection: new Connection(client), daemon: new FakeDaemon(server), server };
+}
+
+/**
+ * Answers the open sequence like a daemon whose keepalive support is `keepalive`, and every later
+ * call with an empty OK, except the procedures in `ignore`, which it never answers; never answers
+ * PINGs. For `Libvirt.connect({ transport })`.
+ */
+export function scriptedDaemon(
+  socket: Duplex,
+  { keepalive = true, ignore = [] }: { keepalive?: boolean; ignore?: readonly number[] } = {},
+) {
+  const decoder = new PacketDecoder();
+  const received: Packet[] = [];
+  socket.on("data", (chunk: Buffer) => {
+    for (const call of decoder.push(chunk)) {
+      received.push(call);
+      if (call.header.type !== MessageType.CALL) continue;
+      const { procedure, serial } = call.header;
+      if (ignore.includes(procedure)) continue;
+      let payload: Buffer = Buffer.alloc(0);
+      if (procedure === RemoteProcedures.AuthList.number) {
+        payload = encode(RemoteProcedures.AuthList.ret, { types: [0] });
+      } else if (procedure === RemoteProcedures.ConnectSupportsFeature.number) {
+        const { feature } = RemoteProcedures.ConnectSupportsFeature.args.decode(
+          new XdrReader(call.payload),
+        );
+        const supported = feature === 10 ? Number(keepalive) : 1;
+        payload = encode(RemoteProcedures.ConnectSupportsFeature.ret, { supported });
+      }
+      socket.write(packet({ procedure, serial }, payload));
+    }
+  });
+  return {
+    received,
+    get pings() {
+      return received.filter((p) => p.header.program === KeepaliveProgram.number).length;
+    },
+  };
 }

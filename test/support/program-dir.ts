@@ -30,6 +30,8 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 /** Where tarballs and staging directories live (program directories sit beside it). */
 const CACHE_ROOT = path.join(os.tmpdir(), "virtwire-harness");
+/** Part of a program directory's key: older ones may hold a symlink for node_modules. */
+const LAYOUT = "node_modules: hard links from its real path";
 
 const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
 
@@ -224,7 +226,10 @@ async function buildProgramDir(
   tarballs: string[],
 ): Promise<{ packages: InstalledPackage[]; pulumiVersion: string }> {
   fs.mkdirSync(dir, { recursive: true });
-  await run("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules")]);
+  // From its real path: in a git worktree node_modules is a symlink to the main checkout's, and a
+  // copy of the link would have the tarballs below installed into that shared directory.
+  const modules = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
+  await run("cp", ["-al", modules, path.join(dir, "node_modules")]);
   // The copied lock describes the repository's tree, not this one.
   fs.rmSync(path.join(dir, "node_modules/.package-lock.json"), { force: true });
   const packages: InstalledPackage[] = [];
@@ -249,6 +254,7 @@ export async function prepareProgramDir(tarballs: string[]): Promise<ProgramDir>
     ...tarballs.map((tarball) => sha256(fs.readFileSync(tarball))),
     fs.readFileSync(path.join(REPO_ROOT, "package-lock.json")),
     process.version,
+    LAYOUT,
   ).slice(0, 16);
   const dir = path.join(os.tmpdir(), `virtwire-program-${key}`);
   const marker = path.join(dir, ".ready.json");

@@ -15,7 +15,7 @@
  * the program's own node_modules like a real install. Packed packages then replace or join it.
  *
  * Everything is cached under os.tmpdir(): tarballs by the hash of their sources, program
- * directories by the hash of their tarballs, the lock file and the Node version.
+ * directories by the hash of their tarballs, the lock file, the Node version and the node_modules copied.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -27,6 +27,13 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * The repository's node_modules, through a symlink if it is one (a git worktree's may point at the
+ * main checkout's): `cp -al` of the link would copy the link, and packed packages would then be
+ * extracted into the linked tree instead of the program's own.
+ */
+const REPO_NODE_MODULES = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
 
 /** Where tarballs and staging directories live (program directories sit beside it). */
 const CACHE_ROOT = path.join(os.tmpdir(), "virtwire-harness");
@@ -224,7 +231,7 @@ async function buildProgramDir(
   tarballs: string[],
 ): Promise<{ packages: InstalledPackage[]; pulumiVersion: string }> {
   fs.mkdirSync(dir, { recursive: true });
-  await run("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules")]);
+  await run("cp", ["-al", REPO_NODE_MODULES, path.join(dir, "node_modules")]);
   // The copied lock describes the repository's tree, not this one.
   fs.rmSync(path.join(dir, "node_modules/.package-lock.json"), { force: true });
   const packages: InstalledPackage[] = [];
@@ -249,6 +256,7 @@ export async function prepareProgramDir(tarballs: string[]): Promise<ProgramDir>
     ...tarballs.map((tarball) => sha256(fs.readFileSync(tarball))),
     fs.readFileSync(path.join(REPO_ROOT, "package-lock.json")),
     process.version,
+    REPO_NODE_MODULES,
   ).slice(0, 16);
   const dir = path.join(os.tmpdir(), `virtwire-program-${key}`);
   const marker = path.join(dir, ".ready.json");

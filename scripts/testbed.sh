@@ -6,7 +6,7 @@
 #                              virtlogd, libvirtd (unix sockets, and tcp/tls on 127.0.0.1) and an sshd inside
 #                              the network namespace "virtwire", wait until qemu:///system answers; a
 #                              changed daemon or sshd config restarts only that daemon
-#                              Then the libvirt 11 daemon (testbed/libvirt11.sh): a Debian 13 root built
+#                              then the libvirt 11 daemon (testbed/libvirt11.sh): a Debian 13 root built
 #                              once into /var/cache/virtwire/trixie, its libvirtd in namespace "virtwire11"
 #   scripts/testbed.sh down    destroy running domains and active networks of the test bed's daemons, stop
 #                              the daemons it started, remove the namespaces if it created them
@@ -16,6 +16,8 @@
 #
 # Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
 # VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest).
+# libvirt 11: VIRTWIRE_LIBVIRT11_ROOT (default /var/cache/virtwire/trixie), VIRTWIRE_NETNS_11 (default
+# virtwire11), VIRTWIRE_DEBIAN_MIRROR (default: the URIs: of /etc/apt/sources.list.d/debian.sources).
 # `up` is idempotent: a second run installs nothing and reuses the running daemon. Packages stay installed.
 # Bridges, dnsmasq and guest traffic live in the namespace; the unix socket
 # /var/run/libvirt/libvirt-sock is reachable from outside it. Guests must use domain type "qemu" (TCG).

@@ -8,12 +8,13 @@
 #             the build function), and a changed recipe rebuilds it. An interrupted build leaves
 #             only a .trixie.build.* dir, removed by the next build.
 # The daemon: the root's virtlogd and libvirtd, in the network namespace $L11_NETNS (its bridges,
-#             dnsmasq and iptables chains never meet the 9.0 daemon's) and a private mount namespace
-#             in which the root is chrooted into, with /proc, /sys, /dev and the host paths tests
-#             hand to the daemon (/tmp, /var/cache/virtwire, the guest cache) bound at the same
-#             paths. Its unix socket $L11_SOCK is a plain file of the root, so the host and every
-#             network namespace reach it: $L11_URI. No TCP/TLS listener, no ssh (see
-#             DEVELOPERS.md: tests of those transports run against the 9.0 daemon only).
+#             dnsmasq and iptables chains never meet the 9.0 daemon's) and a private mount namespace,
+#             chrooted into the root, with /proc, /sys, /dev and the host paths tests hand to the
+#             daemon (/tmp, /var/cache/virtwire, the guest cache) bound at the same paths. Its unix socket $L11_SOCK is a plain file of the root, so the host and every
+#             network namespace reach it: $L11_URI. No TCP/TLS listener, no ssh: tests
+#             of those transports run against the 9.0 daemon only (ONLY_ON_9 in jest.config.js).
+#             The daemon's own files (/var/lib/libvirt, /run) lie under the root on the host
+#             (VIRTWIRE_DAEMON_ROOT_11).
 
 L11_ROOT="${VIRTWIRE_LIBVIRT11_ROOT:-/var/cache/virtwire/trixie}"
 L11_NETNS="${VIRTWIRE_NETNS_11:-virtwire11}"

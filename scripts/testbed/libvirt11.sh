@@ -141,9 +141,12 @@ log_outputs = "3:file:$L11_LOG"
 EOF
 }
 
-l11_pid() { # chroot pid file -> pid, if that process runs
+# The pid files survive a reboot (the root's /run is a plain directory): a pid counts only while
+# its process runs chrooted in this root.
+l11_pid() { # chroot pid file -> pid, if that process runs in the root
   local pid
-  pid="$(cat "$L11_ROOT$1" 2>/dev/null)" && [[ $pid =~ ^[0-9]+$ ]] && running "$pid" && echo "$pid"
+  pid="$(cat "$L11_ROOT$1" 2>/dev/null)" && [[ $pid =~ ^[0-9]+$ ]] && running "$pid" \
+    && [[ "$(readlink "/proc/$pid/root")" == "$(realpath "$L11_ROOT")" ]] && echo "$pid"
 }
 
 l11_running() { l11_pid "$L11_PIDFILE" >/dev/null; }
@@ -182,6 +185,10 @@ l11_start() {
   : >"$STATE/libvirtd11.out"
   ip netns exec "$L11_NETNS" unshare -m --propagation private "$L11_SELF" _libvirt11-start \
     >>"$STATE/libvirtd11.out" 2>&1 9>&- || l11_failure "libvirtd -d exited with an error"
+  l11_wait
+}
+
+l11_wait() {
   local pid deadline=$((SECONDS + START_TIMEOUT))
   pid="$(cat "$L11_ROOT$L11_PIDFILE" 2>/dev/null)" || l11_failure "libvirtd wrote no pid file"
   until l11_answers; do
@@ -207,6 +214,7 @@ l11_up() {
     if cmp -s "$L11_ROOT$L11_CONF.new" "$L11_ROOT$L11_CONF"; then
       rm -f "$L11_ROOT$L11_CONF.new"
       say "libvirt 11: libvirtd already running (pid $(l11_pid "$L11_PIDFILE")), reusing it"
+      l11_wait
       return
     fi
     say "libvirt 11: libvirtd configuration changed; restarting libvirtd only"

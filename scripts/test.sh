@@ -2,13 +2,16 @@
 # The whole test suite, the README's test command and what .ci/run calls.
 #
 # On a fresh Debian 12 machine as root it installs what is missing (Node.js packages, the test
-# bed's Debian packages), starts the test bed (scripts/testbed.sh: a real libvirtd inside the
-# `virtwire` network namespace) and the Pulumi CLI for the e2e tests (scripts/pulumi-cli.sh),
-# type-checks, and runs every jest project (unit, integration and e2e)
-# inside that namespace, so TCP/TLS/SSH tests only ever reach loopback or our own guests.
+# bed's Debian packages), starts the test bed (scripts/testbed.sh: the host's libvirtd 9.0 inside
+# the `virtwire` network namespace, and libvirt 11 from a Debian 13 root in `virtwire11`) and the
+# Pulumi CLI for the e2e tests (scripts/pulumi-cli.sh), type-checks, and runs every jest project
+# (unit, integration on libvirt 9.0, integration-11 on libvirt 11, e2e; see jest.config.js)
+# inside the `virtwire` namespace, so TCP/TLS/SSH tests only ever reach loopback or our own guests
+# (the libvirt 11 daemon's unix socket is a file, reachable from there).
 #
-# The last line printed is `N passed, N failed, N skipped`. Exits non-zero when a test failed,
-# a suite could not run, or no test ran at all.
+# The last line printed is `N passed, N failed, N skipped`, over all projects, after one line per
+# daemon for the integration tests. Exits non-zero when a test failed, a suite could not run, or
+# no test ran at all.
 #
 # Usage: bash scripts/test.sh [jest arguments…]   e.g. bash scripts/test.sh --selectProjects unit
 set -euo pipefail

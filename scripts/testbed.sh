@@ -6,14 +6,18 @@
 #                              virtlogd, libvirtd (unix sockets, and tcp/tls on 127.0.0.1) and an sshd inside
 #                              the network namespace "virtwire", wait until qemu:///system answers; a
 #                              changed daemon or sshd config restarts only that daemon
-#   scripts/testbed.sh down    destroy running domains and active networks of the test bed's daemon, stop
-#                              the daemons it started, remove the namespace if it created it
+#                              then the libvirt 11 daemon (testbed/libvirt11.sh): a Debian 13 root built
+#                              once into /var/cache/virtwire/trixie, its libvirtd in namespace "virtwire11"
+#   scripts/testbed.sh down    destroy running domains and active networks of the test bed's daemons, stop
+#                              the daemons it started, remove the namespaces if it created them
 #   scripts/testbed.sh status  print what runs
 #   scripts/testbed.sh env     print shell exports for tests:  eval "$(scripts/testbed.sh env)"
 #   scripts/testbed.sh guest   (re)build the test guest (kernel + initramfs) if its inputs changed
 #
 # Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
 # VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest).
+# libvirt 11: VIRTWIRE_LIBVIRT11_ROOT (default /var/cache/virtwire/trixie), VIRTWIRE_NETNS_11 (default
+# virtwire11), VIRTWIRE_DEBIAN_MIRROR (default: the URIs: of /etc/apt/sources.list.d/debian.sources).
 # `up` is idempotent: a second run installs nothing and reuses the running daemon. Packages stay installed.
 # Bridges, dnsmasq and guest traffic live in the namespace; the unix socket
 # /var/run/libvirt/libvirt-sock is reachable from outside it. Guests must use domain type "qemu" (TCG).
@@ -35,7 +39,9 @@ START_TIMEOUT=60
 PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip xz-utils python3-libvirt
   openssh-server openssh-client sasl2-bin libsasl2-modules openssl netcat-openbsd
-  genisoimage) # genisoimage: only its isoinfo/isovfy, which tests use to read our ISO images back
+  genisoimage ovmf debootstrap)
+# genisoimage: only its isoinfo/isovfy, which tests use to read our ISO images back; ovmf: UEFI
+# guests (firmware "efi"); debootstrap: the libvirt 11 root (testbed/libvirt11.sh)
 
 say() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }
@@ -46,6 +52,8 @@ source "$TESTBED_DIR/guest.sh"
 source "$TESTBED_DIR/pki.sh"
 # shellcheck source-path=SCRIPTDIR source=testbed/sshd.sh
 source "$TESTBED_DIR/sshd.sh"
+# shellcheck source-path=SCRIPTDIR source=testbed/libvirt11.sh
+source "$TESTBED_DIR/libvirt11.sh"
 
 require_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (libvirtd, network namespaces and apt need it); try: sudo $0 $*"
@@ -320,6 +328,7 @@ cmd_up() {
   ssh_accounts   # the socket group must exist before libvirtd starts
   daemon_up
   sshd_up
+  l11_up
 }
 
 cmd_down() {
@@ -333,6 +342,7 @@ cmd_down() {
   fi
   if ours virtlogd; then stop_pid virtlogd "$STATE/virtlogd.pid"; fi
   sshd_down
+  l11_down
   remove_netns
   rm -f "$STATE/libvirtd.pid" "$STATE/virtlogd.pid"
 }
@@ -367,6 +377,7 @@ cmd_status() {
     echo "tcp/tls: 127.0.0.1:$TCP_PORT and 127.0.0.1:$TLS_PORT in $NETNS (PKI $PKI_DIR)"
   fi
   guest_status
+  l11_status
 }
 
 # VIRTWIRE_NETNS is the namespace to run tests in; VIRTWIRE_DAEMON_NETNS the one libvirtd runs in,
@@ -395,6 +406,7 @@ export VIRTWIRE_SSH_DIR='$SSHD_DIR'
 export VIRTWIRE_SSH_USER='$SSH_USER'
 export VIRTWIRE_SSH_PASSWORD_FILE='$SSHD_DIR/$SSH_USER.password'
 EOF
+  l11_env
 }
 
 main() {
@@ -405,6 +417,9 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     guest) require_root guest; lock_state; guest_build ;;
+    # Internal: run by testbed/libvirt11.sh inside the namespaces it made (unshare -m, ip netns exec).
+    _libvirt11-build) l11_build_root "$2" ;;
+    _libvirt11-start) l11_start_in_namespaces ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2 ;;
   esac
 }

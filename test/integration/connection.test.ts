@@ -1,5 +1,11 @@
 import { Libvirt, LibvirtError, ErrorCode, isNotFound, ConnectionClosedError } from "../../rpc";
-import { TEST_URI, connectTestbed, uniqueName } from "../support/testbed";
+import {
+  TEST_DRIVER_URI,
+  TEST_SOCKET,
+  TEST_URI,
+  connectTestbed,
+  uniqueName,
+} from "../support/testbed";
 
 describe("a connection to the test bed daemon", () => {
   let lv: Libvirt;
@@ -89,13 +95,13 @@ describe("a connection to the test bed daemon", () => {
 describe("opening a connection", () => {
   it("explains a missing socket", async () => {
     await expect(
-      Libvirt.connect("qemu:///system?socket=/nonexistent/libvirt-sock"),
+      Libvirt.connect(`${TEST_DRIVER_URI}?socket=/nonexistent/vwtest.sock`),
     ).rejects.toThrow(/no daemon is listening there/);
   });
 
   it("explains a driver the daemon does not have", async () => {
-    await expect(
-      Libvirt.connect("nosuchdriver:///system?socket=/var/run/libvirt/libvirt-sock"),
-    ).rejects.toThrow(LibvirtError);
+    await expect(Libvirt.connect(`nosuchdriver:///system?socket=${TEST_SOCKET}`)).rejects.toThrow(
+      LibvirtError,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { cpus } from "node:os";
 import { DriverFeature, ErrorCode, Libvirt, LibvirtError, RemoteAuthType } from "../../rpc";
-import { connectTestbed } from "../support/testbed";
+import { TEST_DRIVER_URI, connectTestbed } from "../support/testbed";
 
 describe("the host and connection procedures against the test bed daemon", () => {
   let lv: Libvirt;
@@ -72,7 +72,7 @@ describe("the host and connection procedures against the test bed daemon", () =>
   });
 
   it("reports the URI it opened and that a unix socket is secure", async () => {
-    await expect(lv.ConnectGetURI()).resolves.toEqual({ uri: "qemu:///system" });
+    await expect(lv.ConnectGetURI()).resolves.toEqual({ uri: TEST_DRIVER_URI });
     await expect(lv.ConnectIsSecure()).resolves.toEqual({ secure: 1 });
   });
 

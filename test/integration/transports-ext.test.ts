@@ -6,6 +6,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConnectionClosedError, Libvirt, UriError } from "../../rpc";
 import { scratchDir } from "../support/ssh";
+import { TEST_SOCKET } from "../support/testbed";
 import { connectAndExercise } from "../support/transport-checks";
 
 describe("the ext transport", () => {
@@ -23,7 +24,7 @@ describe("the ext transport", () => {
   };
 
   it("carries the representative calls through the command's stdin/stdout", async () => {
-    const relay = script("relay", "exec nc -U /var/run/libvirt/libvirt-sock");
+    const relay = script("relay", `exec nc -U '${TEST_SOCKET}'`);
     await connectAndExercise(`qemu+ext:///system?command=${relay}`);
   });
 

@@ -16,9 +16,11 @@ import {
   Libvirt,
   UriError,
   callbackCredentials,
+  parseLibvirtUri,
   staticCredentials,
   uploadVolume,
 } from "../../rpc";
+import { remoteSocketPath } from "../../rpc/transport/sockets";
 import {
   ClientKey,
   SSH,
@@ -41,6 +43,9 @@ import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 const pinned = () => hostKeys().map((key) => key.fingerprint);
 const rootUri = (port = SSH.port, query = "") =>
   `qemu+ssh://root@${SSH.host}:${port}/system${query ? `?${query}` : ""}`;
+/** The remote commands for rootUri(): virt-ssh-helper with the driver URI, or nc on the socket. */
+const helperCommand = `virt-ssh-helper ${parseLibvirtUri(rootUri()).name}`;
+const netcatSocket = `-U ${remoteSocketPath(parseLibvirtUri(rootUri()), false)}`;
 
 describe("the ssh transport", () => {
   let key: ClientKey;
@@ -80,7 +85,7 @@ describe("the ssh transport", () => {
       ssh: { ...noAgent, hostKeyFingerprint: pinned() },
     });
     try {
-      expect(processesMatching("virt-ssh-helper qemu:///system").length).toBeGreaterThan(0);
+      expect(processesMatching(helperCommand).length).toBeGreaterThan(0);
     } finally {
       await lv.close();
     }
@@ -92,7 +97,7 @@ describe("the ssh transport", () => {
     });
     try {
       await exerciseConnection(lv);
-      expect(processesMatching("-U /var/run/libvirt/libvirt-sock").length).toBeGreaterThan(0);
+      expect(processesMatching(netcatSocket).length).toBeGreaterThan(0);
     } finally {
       await lv.close();
     }

@@ -4,6 +4,8 @@
  * sparse one stays sparse on the daemon's side and on ours. Throughput is printed.
  *
  * VIRTWIRE_STREAM_DENSE_MIB / VIRTWIRE_STREAM_SPARSE_MIB shrink the files for a quick run.
+ * An upload past its declared length runs against a private daemon instead
+ * (volume-stream-overrun.test.ts): it crashes libvirtd 11.3.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -13,12 +15,9 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import {
   Libvirt,
-  LibvirtError,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,
-  RemoteProcedures,
   downloadVolume,
-  openStream,
   uploadVolume,
 } from "../../rpc";
 import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
@@ -187,25 +186,6 @@ describe("volume streams against the test bed daemon", () => {
     await expect(lv.StorageVolGetInfo({ vol })).resolves.toMatchObject({
       capacity: BigInt(64 * MiB),
     });
-  });
-
-  it("fails a stream with the daemon's error when it sends past the call's length", async () => {
-    // uploadVolume never sends more than `length`; the bare stream does as it is told.
-    const vol = await createVolume("short.raw", 4 * MiB);
-    const stream = await openStream(
-      lv.connection,
-      RemoteProcedures.StorageVolUpload,
-      { vol, offset: 0n, length: BigInt(MiB), flags: 0 },
-      { direction: "send" },
-    );
-    const error = await (async () => {
-      await stream.send(randomBytes(4 * MiB));
-      await stream.finish();
-    })().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LibvirtError);
-    console.log(`daemon's error for an upload past its length: ${(error as Error).message}`);
-    expect(stream.closed).toBe(true);
-    await expect(lv.ConnectGetLibVersion()).resolves.toBeDefined();
   });
 });
 

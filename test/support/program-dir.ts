@@ -15,7 +15,7 @@
  * the program's own node_modules like a real install. Packed packages then replace or join it.
  *
  * Everything is cached under os.tmpdir(): tarballs by the hash of their sources, program
- * directories by the hash of their tarballs, the lock file and the Node version.
+ * directories by the hash of their tarballs, the lock file, the Node version and the node_modules copied.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -27,6 +27,13 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * The repository's node_modules, through a symlink if it is one (a git worktree's may point at the
+ * main checkout's): `cp -al` of the link would copy the link, and packed packages would then be
+ * extracted into the linked tree instead of the program's own.
+ */
+const REPO_NODE_MODULES = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
 
 /** Where tarballs and staging directories live (program directories sit beside it). */
 const CACHE_ROOT = path.join(os.tmpdir(), "virtwire-harness");
@@ -226,10 +233,7 @@ async function buildProgramDir(
   tarballs: string[],
 ): Promise<{ packages: InstalledPackage[]; pulumiVersion: string }> {
   fs.mkdirSync(dir, { recursive: true });
-  // From its real path: in a git worktree node_modules is a symlink to the main checkout's, and a
-  // copy of the link would have the tarballs below installed into that shared directory.
-  const modules = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
-  await run("cp", ["-al", modules, path.join(dir, "node_modules")]);
+  await run("cp", ["-al", REPO_NODE_MODULES, path.join(dir, "node_modules")]);
   // The copied lock describes the repository's tree, not this one.
   fs.rmSync(path.join(dir, "node_modules/.package-lock.json"), { force: true });
   const packages: InstalledPackage[] = [];
@@ -255,6 +259,7 @@ export async function prepareProgramDir(tarballs: string[]): Promise<ProgramDir>
     fs.readFileSync(path.join(REPO_ROOT, "package-lock.json")),
     process.version,
     LAYOUT,
+    REPO_NODE_MODULES,
   ).slice(0, 16);
   const dir = path.join(os.tmpdir(), `virtwire-program-${key}`);
   const marker = path.join(dir, ".ready.json");

@@ -1,12 +1,32 @@
 /**
  * Access to the test bed that scripts/testbed.sh starts: a real libvirtd (QEMU, network and
- * storage drivers) inside the `virtwire` network namespace, reachable on the unix socket.
+ * storage drivers), reachable on its unix socket. There are two, and each integration project
+ * (jest.config.js) sets `VIRTWIRE_TEST_URI` to one: the host's libvirt 9.0 in the `virtwire`
+ * network namespace, and libvirt 11 in a Debian 13 root (scripts/testbed/libvirt11.sh). Tests
+ * reach the daemon only through what this module exports.
  */
 import { randomBytes, randomInt } from "node:crypto";
-import { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
+import { join } from "node:path";
+import { Libvirt, RemoteNonnullStoragePool, parseLibvirtUri } from "../../rpc";
+import { localSocketPath } from "../../rpc/transport/sockets";
 
 /** The URI of the test bed daemon (`VIRTWIRE_TEST_URI`, default qemu:///system). */
 export const TEST_URI = process.env.VIRTWIRE_TEST_URI ?? "qemu:///system";
+
+/** The unix socket TEST_URI leads to, as the client chooses it. */
+export const TEST_SOCKET = localSocketPath(parseLibvirtUri(TEST_URI), false);
+
+/** The URI the daemon says it opened: TEST_URI without its client-side parameters. */
+export const TEST_DRIVER_URI = parseLibvirtUri(TEST_URI).name;
+
+/**
+ * Where a path the daemon names for its own files (NVRAM, /var/lib/libvirt) lies on this host:
+ * below `VIRTWIRE_DAEMON_ROOT` for a daemon in a chroot. Paths tests hand to the daemon (under
+ * /tmp, the guest cache) are the same on both sides.
+ */
+export function daemonPath(path: string): string {
+  return join(process.env.VIRTWIRE_DAEMON_ROOT || "/", path);
+}
 
 export function connectTestbed(): Promise<Libvirt> {
   return Libvirt.connect(TEST_URI);

@@ -10,6 +10,7 @@ import { createConnection } from "node:net";
 import { join } from "node:path";
 import { Server, createServer } from "node:tls";
 import { endTogether, listenOnLoopback } from "./loopback";
+import { TEST_SOCKET } from "./testbed";
 
 export const TLS = {
   pki: process.env.VIRTWIRE_TLS_PKI ?? "/run/virtwire-testbed/pki",
@@ -50,7 +51,7 @@ export function makeServerCertificate(
  */
 export async function startTlsFrontEnd(
   credentials: { cert: string; key: string },
-  daemonSocket = "/var/run/libvirt/libvirt-sock",
+  daemonSocket = TEST_SOCKET,
 ): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const server = createServer({ cert: credentials.cert, key: credentials.key }, (client) => {
     const daemon = createConnection({ path: daemonSocket });

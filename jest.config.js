@@ -21,6 +21,7 @@ const ONLY_ON_9 = [
   // private daemons only (they stop, kill or crash them)
   "auth-sasl",
   "keepalive",
+  "deadlines",
   "volume-stream-overrun",
   // no libvirt daemon
   "harness",

@@ -15,8 +15,8 @@
  * prints `<type> resource '<name>' has a problem: <reason>`, one line, instead of
  * `property <top-level name> value <the whole value as a Go map> has a problem: …`.
  */
-import { ConnectionClosedError, LibvirtError, UriError } from "../rpc";
-import { UNKNOWN, applyDefaults, validateInputs } from "./check";
+import { UriError } from "../rpc";
+import { UNKNOWN, applyDefaults, isExtraProperty, validateInputs } from "./check";
 import { ConfigError, ProviderSettings, hostSettings, settingName } from "./config";
 import { connectionFor } from "./connections";
 import { describeError } from "./errors";
@@ -78,8 +78,9 @@ export function createChecker(deps: CheckDependencies) {
       if (error instanceof ConfigError) return done([{ property: "", reason: error.message }]);
       throw error;
     }
-    let failures = validateInputs(kind, inputs);
-    if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
+    const failures = validateInputs(kind, inputs);
+    // The kind's rules need the schema's types; a property too many leaves them as they are.
+    if (failures.every(isExtraProperty) && handlers.check) failures.push(...handlers.check(inputs));
     const host = inputs.host === UNKNOWN ? UNKNOWN : (inputs.host as string | undefined);
     if (host !== UNKNOWN) failures.push(...hostFailures(settings, host));
     if (failures.length > 0 || !deps.askHosts || host === UNKNOWN) return done(failures);
@@ -116,14 +117,9 @@ function hostFailures(settings: ProviderSettings, host: string | undefined): Che
 
 /** Step 5's failure: what the connection said, and which setting to fix. */
 function unreachable(error: unknown, host: string): string {
-  const uri = settingName(host, "uri");
   if (error instanceof ConfigError) return error.message;
   const said = describeError(error, "connecting to libvirt", host).message;
-  const fix =
-    error instanceof LibvirtError || error instanceof ConnectionClosedError
-      ? `check ${uri} (e.g. qemu:///system) and the daemon's settings`
-      : `check ${uri} and that libvirtd runs there`;
-  return `${said}; ${fix}`;
+  return `${said} (check ${settingName(host, "uri")})`;
 }
 
 /** A failure as one line: the property path first, then the reason (which may start with it). */

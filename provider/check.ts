@@ -46,12 +46,14 @@ export function validateInputs(kind: string, inputs: Record<string, unknown>): C
     if (name.startsWith("__")) continue;
     const property = resource.inputProperties[name];
     if (!property) {
-      failures.push({
-        property: name,
-        reason: resource.properties[name]
-          ? `${name} is an output of the ${kind}, set by virtwire, not an input: remove it from the arguments`
-          : unknownProperty(name, Object.keys(resource.inputProperties), kind),
-      });
+      failures.push(
+        extra({
+          property: name,
+          reason: resource.properties[name]
+            ? `${name} is an output of the ${kind}, set by virtwire, not an input: remove it from the arguments`
+            : unknownProperty(name, Object.keys(resource.inputProperties), kind),
+        }),
+      );
       continue;
     }
     failures.push(...validateValue(name, value, property));
@@ -145,10 +147,12 @@ function validateRef(
   for (const [name, item] of Object.entries(value)) {
     const property = type.properties?.[name];
     if (!property) {
-      failures.push({
-        property: `${path}.${name}`,
-        reason: unknownProperty(`${path}.${name}`, Object.keys(type.properties ?? {}), typeName),
-      });
+      failures.push(
+        extra({
+          property: `${path}.${name}`,
+          reason: unknownProperty(`${path}.${name}`, Object.keys(type.properties ?? {}), typeName),
+        }),
+      );
       continue;
     }
     failures.push(...validateValue(`${path}.${name}`, item, property));
@@ -225,6 +229,21 @@ export function nameBase(logicalName: string, fallback: string): string {
       .replace(/^[^A-Za-z0-9_]+/, "")
       .slice(0, 90) || fallback
   );
+}
+
+const extras = new WeakSet<CheckFailure>();
+
+function extra(failure: CheckFailure): CheckFailure {
+  extras.add(failure);
+  return failure;
+}
+
+/**
+ * Whether a failure of validateInputs is only a property too many: the rest of the inputs still
+ * have the schema's types, so the kind's own rules can look at them too.
+ */
+export function isExtraProperty(failure: CheckFailure): boolean {
+  return extras.has(failure);
 }
 
 /** `targetpath is not a property of Pool; did you mean "targetPath"?` */

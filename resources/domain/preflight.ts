@@ -1,10 +1,11 @@
 /**
  * What the host says about a Domain before anything is made, read-only: whether it can run the
- * domain type, architecture and machine type at all (its capabilities), and whether libvirt takes
- * each XML patch (each one alone in an otherwise minimal domain, turned into a QEMU command line
- * with CONNECT_DOMAIN_XML_TO_NATIVE, which parses and validates as a define does and defines
- * nothing). Only what is new or changed is asked about. Disks and interfaces are not: the volumes
- * and networks they name may be made by the same program, after this check.
+ * domain type, architecture and machine type at all (its capabilities), then whether libvirt takes
+ * the domain's settings and each XML patch on top of them: the domain is turned into a QEMU
+ * command line with CONNECT_DOMAIN_XML_TO_NATIVE, which parses and validates as a define does and
+ * defines nothing. A refusal is pinned on a setting by asking again without it, and on a patch by
+ * asking with that patch alone. Only what is new or changed is asked about. Disks and interfaces
+ * are not: the volumes and networks they name may be made by the same program, after this check.
  */
 import { ErrorCode, Libvirt, LibvirtError } from "../../rpc";
 import { UNKNOWN } from "../../provider/check";
@@ -26,36 +27,87 @@ const REFUSALS: readonly number[] = [
   ErrorCode.OPERATION_UNSUPPORTED,
 ];
 
-const HOST_PROPERTIES = ["type", "arch", "machine", "vcpu", "maxVcpus"] as const;
+/** What the host is asked about again when it changes (disks and interfaces never: see above). */
+const ASKED = [
+  "type",
+  "arch",
+  "machine",
+  "vcpu",
+  "maxVcpus",
+  "memory",
+  "maxMemory",
+  "cpu",
+  "firmware",
+  "kernel",
+  "initrd",
+  "cmdline",
+  "boot",
+  "graphics",
+  "console",
+  "qemuAgent",
+] as const;
+
+/** The settings a refusal of the whole is pinned on, one at a time, in this order. */
+const SUSPECTS = ["cpu", "firmware", "graphics", "console", "boot", "kernel", "qemuAgent"] as const;
+
+type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;
 
 export async function preflightDomain(
   inputs: DomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
-  if (HOST_PROPERTIES.some((name) => inputs[name] === UNKNOWN)) return [];
-  const hostNew = HOST_PROPERTIES.some((name) => !deepEqual(inputs[name], olds[name]));
+  if (ASKED.some((name) => containsUnknown(inputs[name]))) return [];
+  const settingsNew = ASKED.some((name) => !deepEqual(inputs[name], olds[name]));
   const patches = (inputs.xmlPatches ?? []).flatMap((patch, index) =>
-    isUnknownPatch(patch) || (olds.xmlPatches ?? []).some((old) => deepEqual(old, patch))
+    containsUnknown(patch) || (olds.xmlPatches ?? []).some((old) => deepEqual(old, patch))
       ? []
       : [{ patch, index }],
   );
-  if (!hostNew && patches.length === 0) return [];
+  if (!settingsNew && patches.length === 0) return [];
   const lv = await ctx.connect(inputs.host);
   const { capabilities } = await lv.ConnectGetCapabilities();
   const failures = hostFailures(inputs, readCapabilities(capabilities));
-  if (failures.length > 0 || patches.length === 0) return failures;
-  // A minimal domain that libvirt refuses without any patch says nothing about the patches.
-  if (await refusal(lv, probeXml(inputs, []))) return [];
+  if (failures.length > 0) return failures;
+  const settings = Object.fromEntries(ASKED.map((name) => [name, inputs[name]])) as Settings;
+  const refused = await refusal(lv, probeXml(settings, []));
+  // Settings libvirt took before (only a patch is new) are not held against the domain now.
+  if (refused) return settingsNew ? [await blame(lv, settings, refused)] : [];
   for (const { patch, index } of patches) {
-    const refused = await refusal(lv, probeXml(inputs, [patch]));
-    if (!refused) continue;
+    const patchRefused = await refusal(lv, probeXml(settings, [patch]));
+    if (!patchRefused) continue;
     failures.push({
       property: `xmlPatches[${index}]`,
-      reason: `xmlPatches[${index}] (${describePatch(patch)}) is refused by libvirt: ${refused.message} (${refused.codeName}); fix or remove this patch`,
+      reason: `xmlPatches[${index}] (${describePatch(patch)}) is refused by libvirt: ${said(patchRefused)}; fix or remove this patch`,
     });
   }
   return failures;
+}
+
+/** The setting without which libvirt takes the domain, named with what libvirt said. */
+async function blame(
+  lv: Libvirt,
+  settings: Settings,
+  refused: LibvirtError,
+): Promise<CheckFailure> {
+  for (const name of SUSPECTS.filter((suspect) => settings[suspect] !== undefined)) {
+    const without: Settings = { ...settings, [name]: undefined };
+    if (name === "kernel") Object.assign(without, { initrd: undefined, cmdline: undefined });
+    if (!(await refusal(lv, probeXml(without, [])))) {
+      return {
+        property: name,
+        reason: `${name} is refused by libvirt on this host: ${said(refused)}; change or remove ${name}`,
+      };
+    }
+  }
+  return {
+    property: "",
+    reason: `libvirt on this host refuses this domain's settings: ${said(refused)}; change the setting it names`,
+  };
+}
+
+function said(error: LibvirtError): string {
+  return `${error.message} (${error.codeName})`;
 }
 
 function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailure[] {
@@ -90,31 +142,31 @@ function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailur
       },
     ];
   }
-  const limit = machine ? machines.get(machine) : undefined;
+  const limits = [...machines.values()].filter((max): max is number => max !== undefined);
+  const limit = machine ? machines.get(machine) : limits.length ? Math.max(...limits) : undefined;
   const vcpus = Math.max(inputs.vcpu ?? 1, inputs.maxVcpus ?? 0);
   if (limit !== undefined && vcpus > limit) {
     const property = (inputs.maxVcpus ?? 0) >= (inputs.vcpu ?? 1) ? "maxVcpus" : "vcpu";
+    const takes = machine
+      ? `machine ${machine} takes`
+      : `any machine type of ${type} ${arch} guests on this host takes`;
     return [
       {
         property,
-        reason: `${property} ${vcpus} is more than machine ${machine} takes (${limit}): use at most ${limit}, or another machine type`,
+        reason: `${property} ${vcpus} is more than ${takes} (${limit}): use at most ${limit}${machine ? ", or another machine type" : ""}`,
       },
     ];
   }
   return [];
 }
 
-/** A domain with nothing but the basics and these patches (never defined: only converted). */
-function probeXml(inputs: DomainInputs, patches: DomainXmlPatch[]): string {
+/**
+ * The domain's own settings and these patches, without disks and interfaces (the volumes and
+ * networks they name may not exist yet); never defined, only converted.
+ */
+function probeXml(settings: Settings, patches: DomainXmlPatch[]): string {
   return buildDomainXml({
-    inputs: {
-      name: "virtwire-patch-check",
-      type: "qemu",
-      memory: "128MiB",
-      arch: inputs.arch,
-      machine: inputs.machine,
-      xmlPatches: patches,
-    },
+    inputs: { ...settings, name: "virtwire-check", xmlPatches: patches },
     disks: [],
     interfaces: [],
   });
@@ -133,6 +185,9 @@ async function refusal(lv: Libvirt, xml: string): Promise<LibvirtError | undefin
   }
 }
 
-function isUnknownPatch(patch: DomainXmlPatch): boolean {
-  return [patch, patch?.parent, patch?.xml].includes(UNKNOWN as never);
+/** Whether a value is, or holds, a value not known yet (preview). */
+function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (typeof value !== "object" || value === null) return false;
+  return Object.values(value).some(containsUnknown);
 }

@@ -256,6 +256,30 @@ const cases: BadInput[] = [
     ],
   },
   {
+    what: "more vCPUs than any machine takes",
+    kind: "Domain",
+    args: vm({ vcpu: 1000 }),
+    problems: [
+      /^vcpu 1000 is more than any machine type of qemu x86_64 guests on this host takes \(288\): use at most 288$/,
+    ],
+  },
+  {
+    what: "host CPU passthrough without KVM",
+    kind: "Domain",
+    args: vm({ cpu: { mode: "host-passthrough" } }),
+    problems: [
+      /^cpu\.mode "host-passthrough" needs KVM, and type is "qemu" \(emulation\): use cpu\.mode "maximum"/,
+    ],
+  },
+  {
+    what: "a CPU model QEMU does not have",
+    kind: "Domain",
+    args: vm({ cpu: { mode: "custom", model: "Skylake-Clientt" } }),
+    problems: [
+      /^cpu is refused by libvirt on this host: .*Skylake-Clientt \(VIR_ERR_INTERNAL_ERROR\); change or remove cpu$/,
+    ],
+  },
+  {
     what: "more vCPUs than the machine takes",
     kind: "Domain",
     args: vm({ machine: "isapc", vcpu: 2 }),

@@ -172,6 +172,13 @@ describe("Network rules", () => {
     ]);
   });
 
+  it("refuses a forward device on an isolated network, which would be dropped", () => {
+    expect(reasons({ forwardDevice: "eth0" })).toEqual([
+      expect.stringMatching(/^forwardDevice is not used by an isolated network/),
+    ]);
+    expect(reasons({ mode: "nat", forwardDevice: "eth0" })).toEqual([]);
+  });
+
   it("refuses what a bridge-mode network cannot have", () => {
     expect(reasons({ mode: "bridge" })).toEqual([
       expect.stringMatching(/^bridge\.name is required/),

@@ -31,6 +31,12 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
       "addresses: a bridge-mode network has no addresses or DHCP of its own; remove addresses or use mode nat, route or isolated",
     );
   }
+  if (inputs.mode === "isolated" && inputs.forwardDevice) {
+    fail(
+      "forwardDevice",
+      "forwardDevice is not used by an isolated network (no traffic leaves it): remove it, or use mode nat or route",
+    );
+  }
   const dhcpAt: Record<number, number> = {};
   (inputs.addresses ?? []).forEach((address, index) => {
     const path = `addresses[${index}]`;

@@ -187,7 +187,10 @@ const cases: BadInput[] = [
     what: "a misspelt source property",
     kind: "Volume",
     args: { pool: "default", source: { pth: "/a.img" } },
-    problems: [/^source\.pth is not a property of VolumeSource; did you mean "path"\?/],
+    problems: [
+      /^source\.pth is not a property of VolumeSource; did you mean "path"\?/,
+      /^source needs a path \(a file on this machine\) or a url/,
+    ],
   },
   // CloudInitDisk.
   {
@@ -204,6 +207,26 @@ const cases: BadInput[] = [
       /^userData is required/,
       /^userdata is not a property of CloudInitDisk; did you mean "userData"\?/,
     ],
+  },
+  {
+    what: "user data cloud-init would ignore",
+    kind: "CloudInitDisk",
+    args: { pool: "default", userData: "hostname: web\n" },
+    problems: [
+      /^userData does not start with a line cloud-init acts on, so the guest would ignore it: start it with #cloud-config/,
+    ],
+  },
+  {
+    what: "meta-data with an empty instance-id",
+    kind: "CloudInitDisk",
+    args: { pool: "default", userData: "#cloud-config\n", metaData: "instance-id: ''\n" },
+    problems: [/^metaData: cannot build the seed image: meta-data has an empty instance-id/],
+  },
+  {
+    what: "a forward device on an isolated network",
+    kind: "Network",
+    args: { mode: "isolated", forwardDevice: "eth0" },
+    problems: [/^forwardDevice is not used by an isolated network/],
   },
   // Network addresses.
   {

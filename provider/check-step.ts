@@ -15,7 +15,7 @@
  * prints `<type> resource '<name>' has a problem: <reason>`, one line, instead of
  * `property <top-level name> value <the whole value as a Go map> has a problem: …`.
  */
-import { UriError } from "../rpc";
+import { AuthError, UriError } from "../rpc";
 import { UNKNOWN, applyDefaults, isExtraProperty, validateInputs } from "./check";
 import { ConfigError, ProviderSettings, hostSettings, settingName } from "./config";
 import { connectionFor } from "./connections";
@@ -88,7 +88,7 @@ export function createChecker(deps: CheckDependencies) {
     const ctx = deps.context(settings);
     if (Object.keys(olds).length === 0 || olds.host !== host) {
       const problem = await reach(host, ctx);
-      if (problem) return done([{ property: host ? "host" : "", reason: problem }]);
+      if (problem) return done([{ property: "", reason: problem }]);
     }
     if (!handlers.preflight) return done([]);
     try {
@@ -115,11 +115,14 @@ function hostFailures(settings: ProviderSettings, host: string | undefined): Che
   }
 }
 
-/** Step 5's failure: what the connection said, and which setting to fix. */
+/**
+ * Step 5's failure: what the connection said, and which setting to fix (a login failure names the
+ * credential keys itself).
+ */
 function unreachable(error: unknown, host: string): string {
   if (error instanceof ConfigError) return error.message;
   const said = describeError(error, "connecting to libvirt", host).message;
-  return `${said} (check ${settingName(host, "uri")})`;
+  return error instanceof AuthError ? said : `${said} (check ${settingName(host, "uri")})`;
 }
 
 /** A failure as one line: the property path first, then the reason (which may start with it). */

@@ -103,6 +103,16 @@ const cases = (): BadInput[] => [
     ],
   },
   {
+    what: "a directory another pool has",
+    kind: "Pool",
+    args: { type: "dir", targetPath: `${dir}/` },
+    problems: [
+      new RegExp(
+        `^targetPath ${dir}/ is already the target of libvirt's storage pool "${run}-pool": give this pool a directory of its own`,
+      ),
+    ],
+  },
+  {
     what: "a source file that does not exist",
     kind: "Volume",
     args: volume("missing.img"),

@@ -5,12 +5,14 @@
  *
  *   const refused = await refusal(virtwire.engine, "Network", "vwtest-bad-1f2e3d-4", args);
  *   refused.lines; // the engine's error lines, one per problem
+ *   describeBadInputs("a bad Network input", run, cases); // a test file's whole table
  */
 import type { Libvirt } from "../../rpc";
 import { Inventory, inventory } from "../e2e/libvirt-inventory";
 import { Engine, StepError } from "./engine";
 import type { PropertyMap } from "./pulumi-wire";
-import { resourceInputs, virtwireType } from "./virtwire-engine";
+import { connectTestbed } from "./testbed";
+import { VirtwireEngine, resourceInputs, virtwireType } from "./virtwire-engine";
 
 export interface BadInput {
   /** What is wrong, as the test name says it. */
@@ -71,4 +73,53 @@ export async function ownInventory(lv: Libvirt, ours: string): Promise<Inventory
     pools: all.pools.filter(keep).sort(),
     volumes: all.volumes.filter(keep).sort(),
   };
+}
+
+/**
+ * A test file's table of bad inputs, on a plugin of its own: one test per input (refused at
+ * preview with one clean line per problem, the resource named `<run>-<index>`), then `more` tests
+ * on the same plugin, then one that nothing of the run appeared in libvirt and that the plugin
+ * printed no stack trace.
+ */
+export function describeBadInputs(
+  title: string,
+  run: string,
+  cases: BadInput[],
+  more?: (virtwire: () => VirtwireEngine) => void,
+): void {
+  let virtwire: VirtwireEngine;
+  let lv: Libvirt;
+  let before: Inventory;
+
+  beforeAll(async () => {
+    virtwire = await VirtwireEngine.start();
+    lv = await connectTestbed();
+    before = await ownInventory(lv, run);
+  });
+
+  afterAll(async () => {
+    await virtwire?.close();
+    await lv?.close();
+  });
+
+  describe(title, () => {
+    it.each(cases.map((c, index) => ({ ...c, index })))(
+      "is refused at preview: $what ($kind)",
+      async ({ kind, args, problems, index }) => {
+        const name = `${run}-${index}`;
+        const { lines, reasons } = await refusal(virtwire.engine, kind, name, args);
+        const prefix = `${virtwireType(kind)} resource '${name}' has a problem: `;
+        expect(lines.filter((line) => !line.startsWith(prefix) || noise(line))).toEqual([]);
+        expect(reasons).toEqual(problems.map((problem) => expect.stringMatching(problem)));
+      },
+    );
+
+    more?.(() => virtwire);
+
+    it("leaves nothing in libvirt, and no stack trace in the plugin's output", async () => {
+      expect(await ownInventory(lv, run)).toEqual(before);
+      const printed = virtwire.logs.filter((line) => /^\s+at /.test(line) || line.includes(run));
+      expect(printed).toEqual([]);
+    });
+  });
 }

@@ -30,7 +30,7 @@ describe("checking inputs against schema.json", () => {
       validateInputs("Pool", pool({ type: "dir", targetPath: "/x", autostrt: true }))[0],
     ).toEqual({
       property: "autostrt",
-      reason: 'Pool has no property "autostrt"; did you mean "autostart"?',
+      reason: 'autostrt is not a property of Pool; did you mean "autostart"?',
     });
   });
 

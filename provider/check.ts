@@ -9,7 +9,7 @@ import { schema } from "../sdk/schema";
 import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
 import type { CheckFailure } from "./resource";
 import { closest } from "./suggest";
-import { SIZE_HELP, parseSize } from "./units";
+import { sizeProblem } from "./units";
 
 /** The value Pulumi sends in preview for inputs not known yet. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -46,10 +46,14 @@ export function validateInputs(kind: string, inputs: Record<string, unknown>): C
     if (name.startsWith("__")) continue;
     const property = resource.inputProperties[name];
     if (!property) {
-      failures.push({
-        property: name,
-        reason: unknownProperty(name, Object.keys(resource.inputProperties), kind),
-      });
+      failures.push(
+        extra({
+          property: name,
+          reason: resource.properties[name]
+            ? `${name} is an output of the ${kind}, set by virtwire, not an input: remove it from the arguments`
+            : unknownProperty(name, Object.keys(resource.inputProperties), kind),
+        }),
+      );
       continue;
     }
     failures.push(...validateValue(name, value, property));
@@ -61,12 +65,15 @@ function validateValue(path: string, value: unknown, property: PropertySchema): 
   if (value === undefined || value === null || value === UNKNOWN) return [];
   const fail = (reason: string): CheckFailure[] => [{ property: path, reason }];
   const rules = property.language?.virtwire ?? {};
+  // A secret's value never goes into a message (the engine would print it in clear).
+  const show = (shown: unknown) => (property.secret ? "(a secret value)" : showValue(shown));
   if (rules.units === "bytes") {
-    return parseSize(value) === undefined
-      ? fail(`${path} must be ${SIZE_HELP}; got ${show(value)}`)
-      : [];
+    const problem = sizeProblem(value);
+    return problem ? fail(`${path} ${show(value)} ${problem}`) : [];
   }
-  if (property.$ref) return validateRef(path, value, typeOf(property.$ref));
+  if (property.$ref) {
+    return validateRef(path, value, typeOf(property.$ref), property.$ref.split(":").pop()!);
+  }
   if (property.oneOf) {
     return property.oneOf.some((option) => validateValue(path, value, option).length === 0)
       ? []
@@ -76,7 +83,7 @@ function validateValue(path: string, value: unknown, property: PropertySchema): 
     case "string":
       if (typeof value !== "string") return fail(`${path} must be a string; got ${show(value)}`);
       if (rules.pattern && !new RegExp(rules.pattern, "u").test(value)) {
-        return fail(`${path} ${JSON.stringify(value)} is not valid: ${patternHelp(property)}`);
+        return fail(`${path} ${show(value)} is not valid: ${patternHelp(property)}`);
       }
       return [];
     case "integer":
@@ -109,7 +116,12 @@ function validateValue(path: string, value: unknown, property: PropertySchema): 
   }
 }
 
-function validateRef(path: string, value: unknown, type: TypeSchema): CheckFailure[] {
+function validateRef(
+  path: string,
+  value: unknown,
+  type: TypeSchema,
+  typeName: string,
+): CheckFailure[] {
   if (type.enum) {
     const allowed = type.enum.map((entry) => entry.value);
     if (typeof value === "string" && allowed.includes(value)) return [];
@@ -117,25 +129,30 @@ function validateRef(path: string, value: unknown, type: TypeSchema): CheckFailu
     return [
       {
         property: path,
-        reason: `${path} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}; got ${show(value)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`,
+        reason: `${path} must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}; got ${showValue(value)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`,
       },
     ];
   }
   if (!isObject(value))
-    return [{ property: path, reason: `${path} must be an object; got ${show(value)}` }];
+    return [{ property: path, reason: `${path} must be an object; got ${showValue(value)}` }];
   const failures: CheckFailure[] = [];
   for (const name of type.required ?? []) {
     if (value[name] === undefined || value[name] === null) {
-      failures.push({ property: `${path}.${name}`, reason: `${path}.${name} is required` });
+      failures.push({
+        property: `${path}.${name}`,
+        reason: `${path}.${name} is required: set it, or leave out ${path}`,
+      });
     }
   }
   for (const [name, item] of Object.entries(value)) {
     const property = type.properties?.[name];
     if (!property) {
-      failures.push({
-        property: `${path}.${name}`,
-        reason: unknownProperty(`${path}.${name}`, Object.keys(type.properties ?? {}), path),
-      });
+      failures.push(
+        extra({
+          property: `${path}.${name}`,
+          reason: unknownProperty(`${path}.${name}`, Object.keys(type.properties ?? {}), typeName),
+        }),
+      );
       continue;
     }
     failures.push(...validateValue(`${path}.${name}`, item, property));
@@ -214,10 +231,26 @@ export function nameBase(logicalName: string, fallback: string): string {
   );
 }
 
-function unknownProperty(name: string, known: string[], owner: string): string {
-  const leaf = name.split(".").pop()!;
+const extras = new WeakSet<CheckFailure>();
+
+function extra(failure: CheckFailure): CheckFailure {
+  extras.add(failure);
+  return failure;
+}
+
+/**
+ * Whether a failure of validateInputs is only a property too many: the rest of the inputs still
+ * have the schema's types, so the kind's own rules can look at them too.
+ */
+export function isExtraProperty(failure: CheckFailure): boolean {
+  return extras.has(failure);
+}
+
+/** `targetpath is not a property of Pool; did you mean "targetPath"?` */
+function unknownProperty(path: string, known: string[], owner: string): string {
+  const leaf = path.split(".").pop()!;
   const hint = closest(leaf, known);
-  return `${owner} has no property ${JSON.stringify(leaf)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : `; known properties: ${known.join(", ")}`}`;
+  return `${path} is not a property of ${owner}${hint ? `; did you mean ${JSON.stringify(hint)}?` : `: remove it, or use one of ${known.join(", ")}`}`;
 }
 
 function patternHelp(property: PropertySchema): string {
@@ -225,9 +258,12 @@ function patternHelp(property: PropertySchema): string {
   return rules?.help ?? `it must match ${rules?.pattern}`;
 }
 
-function show(value: unknown): string {
+/** A value for a message: short values as they are, never a dump of an object or a list. */
+function showValue(value: unknown): string {
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (isObject(value)) return "an object";
   const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}..."` : text;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -6,11 +6,12 @@
  * caches the provider and lets concurrent calls through before configure() has finished.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { applyDefaults, validateInputs } from "./check";
+import { createChecker } from "./check-step";
 import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
 import { ConnectionCache } from "./connections";
 import { schemaDiff } from "./diff";
 import { describeError } from "./errors";
+import { reportOnce } from "./report-once";
 import type { ResourceContext, ResourceHandlers } from "./resource";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,8 +24,17 @@ export interface Registry {
   nouns: Record<string, string>;
 }
 
+export interface ProviderOptions {
+  /**
+   * Whether check() asks libvirt and this machine about new resources (reachable host, addresses
+   * in use, source files); unit tests of the rules alone turn it off. Default true.
+   */
+  askHosts?: boolean;
+}
+
 export function createProvider(
   registry: Registry,
+  options: ProviderOptions = {},
 ): pulumi.dynamic.ResourceProvider & { configure(req: { config: ConfigSource }): Promise<void> } {
   let settings: Promise<ProviderSettings> | undefined;
   const connections = new ConnectionCache();
@@ -37,62 +47,65 @@ export function createProvider(
     log: (message) => console.log(message),
   });
 
+  const check = createChecker({
+    settings: ready,
+    context,
+    askHosts: options.askHosts ?? true,
+  });
+
   const lookup = (props: Props): { kind: string; handlers: AnyHandlers } => {
     const kind = String(props.__kind ?? "");
     const handlers = registry.handlers[kind];
     if (!handlers)
-      throw new Error(
-        `virtwire does not know the resource kind ${JSON.stringify(kind)}; is the virtwire package in the program older than the one that created this resource?`,
+      throw reportOnce(
+        new Error(
+          `virtwire does not know the resource kind ${JSON.stringify(kind)}; is the virtwire package in the program older than the one that created this resource?`,
+        ),
       );
     return { kind, handlers };
   };
 
-  /** Runs `work` with the handlers of the props' kind; its failure is described for the user. */
+  /**
+   * Runs `work` with the handlers of the props' kind; its failure is described for the user
+   * (what virtwire was doing, to which resource, on which host). The plugin prints the errors of
+   * diff, read and delete itself before answering: those go through reportOnce.
+   */
   const run = async <T>(
     props: Props,
-    verb: string,
+    verb: "planning the change of" | "creating" | "reading" | "updating" | "deleting",
     work: (handlers: AnyHandlers, ctx: ResourceContext, kind: string) => Promise<T>,
   ): Promise<T> => {
-    const config = await ready();
     const { kind, handlers } = lookup(props);
     try {
-      return await work(handlers, context(config), kind);
+      return await work(handlers, context(await ready()), kind);
     } catch (error) {
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
-      throw describeError(
+      const described = describeError(
         error,
         `${verb} ${registry.nouns[kind] ?? kind}${name}`,
         typeof props.host === "string" ? props.host : "default",
       );
+      throw verb === "creating" || verb === "updating" ? described : reportOnce(described);
     }
   };
 
   return {
+    // Never throws: the plugin calls it inside the first request and would print the error with
+    // its stack; a setting that cannot be read fails that request (check: as a check failure).
     async configure(req) {
       settings = Promise.resolve().then(() => readSettings(req.config));
-      await settings;
+      await settings.catch(() => undefined);
     },
 
     async check(olds: Props, news: Props) {
-      await ready();
       const { kind, handlers } = lookup(news);
-      const inputs = applyDefaults(kind, olds ?? {}, news);
-      let failures = validateInputs(kind, inputs);
-      if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
-      // The engine prints the value of `property` looked up at the top level: name the top-level
-      // property, while the reason names the exact nested path.
-      return {
-        inputs,
-        failures: failures.map((f) => ({ ...f, property: f.property.split(/[.[]/)[0]! })),
-      };
+      return check(kind, handlers, registry.nouns[kind] ?? kind, olds ?? {}, news);
     },
 
     async diff(id: string, olds: Props, news: Props) {
-      const config = await ready();
-      const { kind, handlers } = lookup(news);
-      const result = handlers.diff
-        ? await handlers.diff(id, olds, news, context(config))
-        : schemaDiff(kind, olds, news);
+      const result = await run(news, "planning the change of", async (handlers, ctx, kind) =>
+        handlers.diff ? handlers.diff(id, olds, news, ctx) : schemaDiff(kind, olds, news),
+      );
       // A replacement is made before the old object goes, unless it would take the same name:
       // a name the user chose (not an auto-name) means delete first.
       const userNamed = typeof news.name === "string" && news.__autoNamed !== "name";

@@ -27,6 +27,15 @@ export interface ResourceHandlers<Inputs, Outputs> {
   /** Rules the schema cannot express, after the schema checks passed. */
   check?(inputs: Inputs): CheckFailure[];
   /**
+   * Read-only questions before anything is made, after every other check passed; check runs in
+   * preview too, so this is where what the host (does a network of libvirt's use these
+   * addresses?) or this machine (is there a file at source.path?) says is reported at preview.
+   * Asked only about what is new: `olds` are the inputs the resource had (`{}` for a new one),
+   * and a value that did not change is not asked about again, so an update never fails on
+   * something that was fine when the resource was made.
+   */
+  preflight?(inputs: Inputs, olds: Partial<Inputs>, ctx: ResourceContext): Promise<CheckFailure[]>;
+  /**
    * Default: compare every input property, `replaceOnChanges` ones replace. `ctx` allows cheap,
    * read-only questions to libvirt (diff also runs in preview), e.g. whether a VM still runs.
    */

@@ -1,4 +1,4 @@
-import { formatSize, parseSize } from "./units";
+import { formatSize, parseSize, sizeProblem } from "./units";
 
 describe("sizes", () => {
   it.each([
@@ -21,6 +21,24 @@ describe("sizes", () => {
       expect(parseSize(input)).toBeUndefined();
     },
   );
+
+  it.each([
+    ["100000PiB", "is more than the largest size virtwire handles"],
+    [2 ** 60, "is more than the largest size virtwire handles"],
+    ["1.0000000001KiB", "is not a whole number of bytes"],
+    [1.5, "is not a whole number of bytes"],
+    [-1, "is negative"],
+    ["-5GiB", "is negative"],
+    ["ten", "is not a size: use a number of bytes"],
+    ["10 XB", "is not a size"],
+  ])("says why %p is not a size", (input, reason) => {
+    expect(sizeProblem(input)).toContain(reason);
+  });
+
+  it("has nothing to say about a size", () => {
+    expect(sizeProblem("8PiB")).toContain("more than");
+    expect(sizeProblem("7PiB")).toBeUndefined();
+  });
 
   it("prints sizes for people", () => {
     expect(formatSize(10 * 2 ** 30)).toBe("10 GiB");

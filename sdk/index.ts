@@ -568,8 +568,13 @@ export class Pool extends pulumi.dynamic.Resource {
       "host",
     ])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {}))
+      if (value !== undefined && !(key in props)) props[key] = value;
     for (const key of ["uuid", "active", "capacity", "allocation", "available"])
-      props[key] = undefined;
+      if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Pool");
   }
 }
@@ -699,7 +704,12 @@ export class Network extends pulumi.dynamic.Resource {
       "host",
     ])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    for (const key of ["uuid", "bridgeName", "active"]) props[key] = undefined;
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {}))
+      if (value !== undefined && !(key in props)) props[key] = value;
+    for (const key of ["uuid", "bridgeName", "active"]) if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Network");
   }
 }
@@ -1003,8 +1013,13 @@ export class Domain extends pulumi.dynamic.Resource {
       "host",
     ])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {}))
+      if (value !== undefined && !(key in props)) props[key] = value;
     for (const key of ["uuid", "state", "macAddresses", "interfaces", "ipAddress", "graphicsPort"])
-      props[key] = undefined;
+      if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Domain");
   }
 }
@@ -1107,8 +1122,13 @@ export class Volume extends pulumi.dynamic.Resource {
     const props: Record<string, unknown> = { __kind: "Volume", __logicalName: name };
     for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {}))
+      if (value !== undefined && !(key in props)) props[key] = value;
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
-      props[key] = undefined;
+      if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Volume");
   }
 }
@@ -1222,7 +1242,13 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
     for (const key of ["userData"])
       if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
-    for (const key of ["key", "path", "size", "instanceId"]) props[key] = undefined;
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {}))
+      if (value !== undefined && !(key in props)) props[key] = value;
+    for (const key of ["key", "path", "size", "instanceId"])
+      if (!(key in props)) props[key] = undefined;
     opts = {
       ...opts,
       additionalSecretOutputs: [...["userData"], ...(opts?.additionalSecretOutputs ?? [])],

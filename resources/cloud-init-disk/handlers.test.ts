@@ -99,5 +99,19 @@ describe("CloudInitDisk check", () => {
   it("accepts what the seed builder can build, and skips unknown data", () => {
     expect(cloudInitDiskHandlers.check!(inputs())).toEqual([]);
     expect(cloudInitDiskHandlers.check!(inputs({ userData: UNKNOWN }))).toEqual([]);
+    expect(cloudInitDiskHandlers.check!(inputs({ userData: "#!/bin/sh\necho hi\n" }))).toEqual([]);
+  });
+
+  it("refuses user data cloud-init would ignore, without quoting it", () => {
+    const [failure] = cloudInitDiskHandlers.check!(inputs({ userData: "hostname: web\n" }));
+    expect(failure!.reason).toMatch(/^userData does not start with a line cloud-init acts on/);
+    expect(failure!.reason).not.toContain("hostname");
+  });
+
+  it("names the meta-data the seed cannot be built from", () => {
+    const [failure] = cloudInitDiskHandlers.check!(inputs({ metaData: "instance-id: ''\n" }));
+    expect(failure!.reason).toMatch(
+      /^cannot build the seed image: meta-data has an empty instance-id/,
+    );
   });
 });

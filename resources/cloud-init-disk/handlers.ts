@@ -22,23 +22,22 @@ import {
 } from "../volume/storage";
 import { buildVolumeXml, readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
-import { NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
+import { NoCloudError, NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
 
 const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
 
 export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudInitDiskOutputs> = {
   check(inputs) {
     if (CONTENT.some((key) => inputs[key] === UNKNOWN)) return [];
+    const userData = userDataProblem(inputs.userData);
+    if (userData) return [{ property: "userData", reason: userData }];
     try {
       buildNoCloudIso(seedOf(inputs));
       return [];
     } catch (error) {
-      return [
-        {
-          property: "userData",
-          reason: `cannot build the seed image: ${(error as Error).message}`,
-        },
-      ];
+      // The seed builder's own refusals are about meta-data (its instance-id).
+      const property = error instanceof NoCloudError ? "metaData" : "";
+      return [{ property, reason: `cannot build the seed image: ${(error as Error).message}` }];
     }
   },
 
@@ -95,6 +94,27 @@ export function diffCloudInitDisk(
     replaces,
     deleteBeforeReplace: replaces.length > 0 && sameHome,
   };
+}
+
+/**
+ * The first lines cloud-init acts on (its user-data formats); user data starting otherwise is
+ * silently ignored by the guest. Never quotes the user data: it is a secret.
+ */
+const USER_DATA_STARTS = [
+  "#cloud-config",
+  "#!",
+  "#include",
+  "#cloud-boothook",
+  "#part-handler",
+  "#upstart-job",
+  "## template: jinja",
+  "Content-Type:",
+];
+
+function userDataProblem(userData: string): string | undefined {
+  if (typeof userData !== "string" || USER_DATA_STARTS.some((start) => userData.startsWith(start)))
+    return undefined;
+  return "userData does not start with a line cloud-init acts on, so the guest would ignore it: start it with #cloud-config (YAML) or #! (a script)";
 }
 
 function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {

@@ -93,12 +93,18 @@ const direct: Rule = (inputs) =>
       : [],
   );
 
-const cpu: Rule = ({ cpu: spec }) => {
+const cpu: Rule = ({ cpu: spec, type }) => {
   if (!spec || isUnknown(spec.mode)) return [];
   if (spec.mode === "custom" && !isSet(spec.model)) {
     return fail(
       "cpu.model",
       `cpu.mode "custom" needs cpu.model (e.g. "qemu64" or "Skylake-Client")`,
+    );
+  }
+  if (spec.mode === "host-passthrough" && type === "qemu") {
+    return fail(
+      "cpu.mode",
+      `cpu.mode "host-passthrough" needs KVM, and type is "qemu" (emulation): use cpu.mode "maximum" (or "custom" with a model), or type "kvm"`,
     );
   }
   if (spec.mode !== "custom" && isSet(spec.model)) {

@@ -21,6 +21,7 @@ import type { ResourceContext, ResourceHandlers } from "../../provider/resource"
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
 import { leaseBaseline, waitForAddresses } from "./addresses";
 import { checkDomain } from "./check";
+import { preflightDomain } from "./preflight";
 import { describeDomain } from "./describe";
 import { Classification, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
@@ -45,6 +46,7 @@ const UNDEFINE_FLAGS = [
 
 export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   check: checkDomain,
+  preflight: preflightDomain,
 
   diff(id, olds, news, ctx) {
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs

@@ -97,6 +97,12 @@ function checkPatch(patch: DomainXmlPatch, path: string): CheckFailure[] {
   return [];
 }
 
+/** A patch as messages name it: `<rng> under devices`, `<acpi>, <apic> under features`. */
+export function describePatch(patch: DomainXmlPatch): string {
+  const names = topLevelElements(patch.xml).map((element) => `<${element.name}>`);
+  return `${names.join(", ") || "no element"} under ${patch.parent === "." ? "<domain>" : patch.parent}`;
+}
+
 /** Appends each patch's elements under its parent, creating missing parents. */
 export function applyPatches(domain: XMLBuilder, patches: DomainXmlPatch[]): void {
   for (const patch of patches) {

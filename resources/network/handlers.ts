@@ -29,65 +29,14 @@ import {
   rangeKey,
   sameSet,
 } from "./changes";
-import { buildNetworkXml, fragments, isIpv6, readNetworkXml } from "./xml";
+import { checkNetwork } from "./check";
+import { preflightNetwork } from "./preflight";
+import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
 
 export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
-  check(inputs) {
-    const failures = [];
-    if (inputs.mode === "bridge" && !inputs.bridge?.name) {
-      failures.push({
-        property: "bridge.name",
-        reason: "a bridge-mode network needs bridge.name, the existing host bridge to join",
-      });
-    }
-    if (inputs.mode === "bridge" && inputs.addresses?.length) {
-      failures.push({
-        property: "addresses",
-        reason:
-          "a bridge-mode network has no addresses or DHCP of its own; remove addresses or use nat/route/isolated",
-      });
-    }
-    (inputs.addresses ?? []).forEach((address, index) => {
-      const max = isIpv6(address.address) ? 128 : 32;
-      if (address.prefix > max) {
-        failures.push({
-          property: `addresses[${index}].prefix`,
-          reason: `addresses[${index}].prefix must be at most ${max} for ${address.address}`,
-        });
-      }
-      if (!/^[0-9a-fA-F:.]+$/.test(address.address)) {
-        failures.push({
-          property: `addresses[${index}].address`,
-          reason: `addresses[${index}].address must be an IPv4 or IPv6 address; got ${JSON.stringify(address.address)}`,
-        });
-      }
-      (address.dhcp?.hosts ?? []).forEach((host, hostIndex) => {
-        const property = `addresses[${index}].dhcp.hosts[${hostIndex}]`;
-        if (!isIpv6(address.address) && !host.mac) {
-          failures.push({
-            property: `${property}.mac`,
-            reason: "a static IPv4 DHCP host needs the guest's mac",
-          });
-        }
-        if (!inSubnet(host.ip, address)) {
-          failures.push({
-            property: `${property}.ip`,
-            reason: `${property}.ip ${host.ip} is outside ${address.address}/${address.prefix}`,
-          });
-        }
-      });
-      (address.dhcp?.ranges ?? []).forEach((range, rangeIndex) => {
-        const property = `addresses[${index}].dhcp.ranges[${rangeIndex}]`;
-        if (!inSubnet(range.start, address) || !inSubnet(range.end, address)) {
-          failures.push({
-            property,
-            reason: `${property} ${range.start} - ${range.end} is not entirely within ${address.address}/${address.prefix}`,
-          });
-        }
-      });
-    });
-    return failures;
-  },
+  check: checkNetwork,
+
+  preflight: preflightNetwork,
 
   diff(_id, olds, news) {
     const result = schemaDiff("Network", olds, news);
@@ -184,15 +133,6 @@ async function applyLiveEdits(
     await update(Command.DELETE, Section.DNS_HOST, -1, fragments.dnsHost(host));
   for (const host of dns.add)
     await update(Command.ADD_LAST, Section.DNS_HOST, -1, fragments.dnsHost(host));
-}
-
-/** IPv4 only (IPv6 is left to libvirt): is `ip` inside the address's network? */
-function inSubnet(ip: string, address: NetworkAddress): boolean {
-  if (isIpv6(address.address) || isIpv6(ip)) return true;
-  const toNumber = (text: string) =>
-    text.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-  const size = 2 ** (32 - address.prefix);
-  return Math.floor(toNumber(ip) / size) === Math.floor(toNumber(address.address) / size);
 }
 
 async function rollback(

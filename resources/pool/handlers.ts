@@ -18,6 +18,7 @@ import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import { preflightPool } from "./preflight";
 import { buildPoolXml, readPoolXml } from "./xml";
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
@@ -40,6 +41,8 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     }
     return [];
   },
+
+  preflight: preflightPool,
 
   diff(_id, olds, news) {
     const result = schemaDiff("Pool", olds, news);

@@ -9,8 +9,9 @@ import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
-import { detectImageFormat } from "./image-format";
+import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, shrinkMessage } from "./rules";
+import { preflightVolume } from "./preflight";
 import { openContentSource } from "./source";
 import {
   createFilledVolume,
@@ -28,6 +29,8 @@ type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSh
 
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
+
+  preflight: (inputs, olds) => preflightVolume(inputs, olds),
 
   diff: (id, olds, news, ctx) =>
     replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
@@ -81,27 +84,15 @@ async function createFromSource(
   const name = inputs.name!;
   const content = await openContentSource(inputs.source!);
   try {
-    const image = detectImageFormat(content.header);
-    if ("refused" in image) throw new Error(`cannot upload ${content.label}: ${image.refused}`);
-    if (inputs.format && inputs.format !== image.format) {
-      throw new Error(
-        `${content.label} is ${image.format === "qcow2" ? "a qcow2 image" : "raw content (not qcow2)"}, but format is ${JSON.stringify(inputs.format)}: libvirt reads the format from the content, so set format to ${JSON.stringify(image.format)} or leave it out`,
-      );
-    }
+    const problem = contentProblem(content, inputs);
+    if (problem) throw new Error(problem.reason);
     const wanted = parseSize(inputs.capacity);
-    const guestSize = image.format === "qcow2" ? image.virtualSize : content.size;
-    if (wanted !== undefined && guestSize !== undefined && wanted < guestSize) {
-      throw new Error(
-        `capacity ${formatSize(wanted)} is smaller than the image's ${formatSize(guestSize)} (${guestSize} bytes): leave capacity out, or set at least that`,
-      );
-    }
     const fileSize = content.size ?? wanted;
     if (fileSize === undefined) {
       throw new Error(
         `${content.label} was sent without Content-Length, so its size is unknown before the download: set capacity to at least the image's size`,
       );
     }
-    if (fileSize === 0) throw new Error(`${content.label} is empty`);
 
     const volume = { xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }), name };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {

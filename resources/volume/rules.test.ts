@@ -4,7 +4,8 @@ import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
 import { registry } from "../registry";
 import { checkVolume, diffVolume } from "./rules";
 
-const provider = createProvider(registry);
+// The rules alone: nothing asks libvirt or looks for files.
+const provider = createProvider(registry, { askHosts: false });
 
 const GiB = 1024 ** 3;
 
@@ -91,7 +92,9 @@ describe("the provider's check of a Volume (schema and rules)", () => {
       expect.stringContaining('name "a/b" is not valid'),
     ]);
     expect(await check({ capacity: "ten gigs" })).toEqual([
-      expect.stringContaining("capacity must be a number of bytes, or a string such as"),
+      expect.stringContaining(
+        'capacity "ten gigs" is not a size: use a number of bytes, or a string',
+      ),
     ]);
     expect(await check({ source: { url: "https://x/a.img", sha256: "abc" } })).toEqual([
       expect.stringContaining("the 64 hexadecimal digits"),

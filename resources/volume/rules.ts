@@ -14,7 +14,8 @@ const known = (value: unknown) => set(value) && value !== UNKNOWN;
 
 /**
  * Whether a source file exists is not checked here: check runs on every update, and a volume
- * uploaded long ago from a file on another machine must not block it. Create reports a missing file.
+ * uploaded long ago from a file on another machine must not block it. preflight.ts looks at a new
+ * or changed source.path (so a preview reports a missing file), and create at any source.
  */
 export function checkVolume(inputs: VolumeInputs): CheckFailure[] {
   const failures: CheckFailure[] = [];

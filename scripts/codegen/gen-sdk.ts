@@ -163,7 +163,11 @@ ${outputs}
     for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);`
         : ""
     }
-    for (const key of ${JSON.stringify(outputOnly)}) props[key] = undefined;
+    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+    // silently dropped. An output's name given as an argument is refused the same way.
+    for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
+    for (const key of ${JSON.stringify(outputOnly)}) if (!(key in props)) props[key] = undefined;
     ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}super(provider, name, props, opts, "virtwire", ${JSON.stringify(name)});
   }
 }

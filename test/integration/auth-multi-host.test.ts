@@ -112,7 +112,7 @@ describe("resources on several hosts of one stack", () => {
   it("fails only the resources of a host whose login fails, naming the host", async () => {
     const error = await stepFailure(upPool("denied", "sasl", "saslwrong"));
     expect(error.message).toMatch(
-      /Creating storage pool denied-[0-9a-f]{7} on host saslwrong failed: cannot log in to libvirt: SASL SCRAM-SHA-256 authentication failed/,
+      /resource 'denied' has a problem: Connecting to libvirt on host saslwrong failed: cannot log in to libvirt: SASL SCRAM-SHA-256 authentication failed/,
     );
     expect(error.message).not.toContain("not-the-password");
     expect(error.message).not.toContain(sasl.password);

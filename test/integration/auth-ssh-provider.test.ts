@@ -128,7 +128,7 @@ describe("SSH logins from the stack config", () => {
       stack.engine.up(POOL, "badpass", poolInputs("badpass", join(scratch.dir, "badpass"))),
     );
     expect(error.message).toMatch(
-      /Creating storage pool badpass-[0-9a-f]{7} failed: virtwire:sshPrivateKey cannot be used: .*bad passphrase.*; check virtwire:sshPrivateKeyPassphrase/,
+      /resource 'badpass' has a problem: virtwire:sshPrivateKey cannot be used: .*bad passphrase.*; check virtwire:sshPrivateKeyPassphrase/,
     );
     expect(error.message).not.toContain(PASSPHRASE);
   });

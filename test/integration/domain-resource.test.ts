@@ -327,7 +327,7 @@ describe("a Domain that cannot be made", () => {
   it("is refused at check with the property and the fix, reaching no libvirt", async () => {
     const error = await up(guest({ memory: "2GiB", maxMemory: "1GiB" })).catch((e: Error) => e);
     expect(String(error)).toContain(
-      "property memory value {2GiB} has a problem: memory 2GiB is more than maxMemory 1GiB",
+      "has a problem: memory 2GiB is more than maxMemory 1GiB: raise maxMemory or lower memory",
     );
   });
 

@@ -173,7 +173,7 @@ const hasProvider = fs.existsSync(path.join(REPO_ROOT, "provider/index.ts"));
       const pool = "pulumi-nodejs:dynamic/virtwire:Pool";
       const failure = await engine.preview(pool, "p", { __kind: "Pool" }).catch((e) => e);
       expect(failure.diagnostics).toContainEqual(
-        expect.stringMatching(/^\S+ resource 'p': property type value \{<nil>\} has a problem: /),
+        expect.stringMatching(/^\S+ resource 'p' has a problem: type is required/),
       );
     } finally {
       await virtwirePlugin.stop();

@@ -19,6 +19,7 @@ pulumi.runtime.setMocks({
 const virtwire = require("virtwire");
 new virtwire.Pool("images", { type: "dir", targetPath: "/srv/images" });
 new virtwire.CloudInitDisk("seed", { pool: "images", userData: "#cloud-config\\npassword: hunter2-in-userdata\\n" });
+new virtwire.Pool("typo", { type: "dir", targetpath: "/srv/typo", uuid: "given", memry: undefined });
 setTimeout(() => { console.log(JSON.stringify(registered)); }, 500);
 `;
 
@@ -43,6 +44,7 @@ describe("a virtwire resource constructed in a program", () => {
     expect(registrations.map((r) => r.type)).toEqual([
       "pulumi-nodejs:dynamic/virtwire:Pool",
       "pulumi-nodejs:dynamic/virtwire:CloudInitDisk",
+      "pulumi-nodejs:dynamic/virtwire:Pool",
     ]);
   });
 
@@ -58,5 +60,11 @@ describe("a virtwire resource constructed in a program", () => {
   it("registers secret inputs as secrets, so the state's inputs hold them encrypted", () => {
     const seed = registrations.find((r) => r.name === "seed")!;
     expect(JSON.stringify(seed.inputs.userData)).toContain("1b47061264138c4ac30d75fd1eb44270");
+  });
+
+  it("passes arguments the schema does not know on to check, which refuses them by name", () => {
+    const typo = registrations.find((r) => r.name === "typo")!;
+    expect(typo.inputs).toMatchObject({ targetpath: "/srv/typo", uuid: "given" });
+    expect(typo.inputs).not.toHaveProperty("memry");
   });
 });

@@ -111,7 +111,7 @@ describe("check and preview", () => {
       .catch((error: unknown) => error)) as StepError;
     expect(failure.diagnostics).toEqual([
       expect.stringMatching(
-        /^pulumi-nodejs:dynamic\/virtwire:Volume resource 'bad': property source value .* has a problem: source takes a path or a url, not both$/,
+        /^pulumi-nodejs:dynamic\/virtwire:Volume resource 'bad' has a problem: source takes a path or a url, not both$/,
       ),
     ]);
     expect(await volumeNames()).toEqual([]);
@@ -383,7 +383,7 @@ describe("uploads", () => {
     ).rejects.toThrow(/files\/missing\.img failed: the server answered 404 Not Found/);
     await expect(
       virtwire.up("Volume", "bad", { pool: pool.name, source: { path: join(dir, "missing.img") } }),
-    ).rejects.toThrow(/cannot read source\.path .*missing\.img: ENOENT/);
+    ).rejects.toThrow(/has a problem: source\.path .*missing\.img does not exist on this machine/);
     const gz = join(dir, "disk.img.gz");
     await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
     await expect(

@@ -189,9 +189,23 @@ const resources = {
   ],
 } as const;
 
+const conversion = {
+  /**
+   * REMOTE_PROC_CONNECT_DOMAIN_XML_TO_NATIVE (136): the hypervisor's command line for a domain XML
+   * (`nativeFormat` "qemu-argv"). Parses and validates the XML as a define would, and defines
+   * nothing.
+   */
+  ConnectDomainXMLToNative: [
+    136,
+    struct({ nativeFormat: RemoteNonnullString, domainXml: RemoteNonnullString, flags: uint }),
+    struct({ nativeConfig: RemoteNonnullString }),
+  ],
+} as const;
+
 export const domainProcedures = {
   ...lifecycle,
   ...lookupAndState,
   ...devices,
   ...resources,
+  ...conversion,
 } as const;

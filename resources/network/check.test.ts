@@ -1,0 +1,190 @@
+import type { NetworkAddress, NetworkInputs } from "../../sdk/types";
+import { checkNetwork } from "./check";
+import { formatIp, formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
+
+describe("IP addresses as numbers", () => {
+  it.each([
+    ["10.0.0.1", 4, 0x0a000001n],
+    ["fd00::1", 6, 0xfd000000000000000000000000000001n],
+    ["::ffff:10.0.0.1", 6, 0xffff0a000001n],
+    ["::", 6, 0n],
+  ])("reads %s", (text, family, value) => {
+    expect(parseIp(text)).toEqual({ family, value });
+  });
+
+  it.each([["10.93.12.300"], ["10.0.0"], ["fd00::1::2"], ["fe80::1%eth0"], ["10.0.0.1/24"], [""]])(
+    "refuses %s",
+    (text) => {
+      expect(parseIp(text)).toBeUndefined();
+    },
+  );
+
+  it("finds subnets and their overlaps", () => {
+    const a = subnetOf(parseIp("10.1.2.3")!, 24);
+    expect(formatSubnet(a)).toBe("10.1.2.0/24");
+    expect(overlaps(a, subnetOf(parseIp("10.1.0.1")!, 16))).toBe(true);
+    expect(overlaps(a, subnetOf(parseIp("10.1.3.1")!, 24))).toBe(false);
+    expect(formatSubnet(subnetOf(parseIp("fd00:1:2:3::9")!, 64))).toBe("fd00:1:2:3::/64");
+    expect(formatIp(parseIp("fd00:0:0:1::")!)).toBe("fd00:0:0:1::");
+  });
+});
+
+const address = (fields: Partial<NetworkAddress>): NetworkAddress => ({
+  address: "10.5.0.1",
+  prefix: 24,
+  ...fields,
+});
+
+const reasons = (inputs: Partial<NetworkInputs>) =>
+  checkNetwork({ mode: "isolated", ...inputs } as NetworkInputs).map((f) => f.reason);
+
+describe("Network rules", () => {
+  it("accepts a network libvirt starts", () => {
+    const dhcp = {
+      ranges: [{ start: "10.5.0.100", end: "10.5.0.199" }],
+      hosts: [{ mac: "52:54:00:00:00:01", ip: "10.5.0.10" }],
+    };
+    const v6 = {
+      ranges: [{ start: "fd00::100", end: "fd00::1ff" }],
+      hosts: [{ ip: "fd00::9", name: "web" }],
+    };
+    expect(
+      reasons({
+        addresses: [address({ dhcp }), address({ address: "fd00::1", prefix: 64, dhcp: v6 })],
+        dnsHosts: [{ ip: "10.5.0.10", hostnames: ["web"] }],
+      }),
+    ).toEqual([]);
+  });
+
+  const range = (start: string, end: string) => [address({ dhcp: { ranges: [{ start, end }] } })];
+  const host = (fields: Record<string, string>, base?: Partial<NetworkAddress>) => [
+    address({ ...base, dhcp: { hosts: [fields as never] } }),
+  ];
+
+  it.each([
+    [
+      "an address that is not one",
+      [address({ address: "10.93.12.300" })],
+      /^addresses\[0\]\.address "10\.93\.12\.300" is not an IPv4 or IPv6 address/,
+    ],
+    ["an IPv4 prefix over 32", [address({ prefix: 33 })], /^addresses\[0\]\.prefix 33 is too long/],
+    [
+      "a range start that is not an address",
+      range("10.5.0.300", "10.5.0.9"),
+      /^addresses\[0\]\.dhcp\.ranges\[0\]\.start "10\.5\.0\.300" is not an IP address/,
+    ],
+    [
+      "a range outside the subnet",
+      range("10.6.0.10", "10.6.0.20"),
+      /^addresses\[0\]\.dhcp\.ranges\[0\]\.start 10\.6\.0\.10 is outside 10\.5\.0\.1\/24/,
+    ],
+    [
+      "a range that runs backwards",
+      range("10.5.0.50", "10.5.0.10"),
+      /runs backwards.*swap start and end/,
+    ],
+    [
+      "a range from the network address",
+      range("10.5.0.0", "10.5.0.10"),
+      /start 10\.5\.0\.0 is the network address/,
+    ],
+    [
+      "a range to the broadcast address",
+      range("10.5.0.10", "10.5.0.255"),
+      /end 10\.5\.0\.255 is the broadcast address/,
+    ],
+    [
+      "a range of another family",
+      range("fd00::1", "fd00::9"),
+      /is an IPv6 address on the IPv4 network/,
+    ],
+    [
+      "a range over 65535 addresses",
+      [address({ prefix: 8, dhcp: { ranges: [{ start: "10.0.0.2", end: "10.255.255.254" }] } })],
+      /holds 16777213 addresses/,
+    ],
+    [
+      "a host outside the subnet",
+      host({ mac: "52:54:00:00:00:01", ip: "10.6.0.5" }),
+      /hosts\[0\]\.ip 10\.6\.0\.5 is outside/,
+    ],
+    [
+      "a host on the host's own address",
+      host({ mac: "52:54:00:00:00:01", ip: "10.5.0.1" }),
+      /the host's own address/,
+    ],
+    [
+      "an IPv4 host without a MAC",
+      host({ ip: "10.5.0.5" }),
+      /hosts\[0\]\.mac is required for an IPv4 host/,
+    ],
+    [
+      "a multicast MAC",
+      host({ mac: "01:54:00:00:00:01", ip: "10.5.0.5" }),
+      /is a multicast address/,
+    ],
+    [
+      "an IPv6 host with a MAC",
+      host({ mac: "52:54:00:00:00:01", ip: "fd00::5" }, { address: "fd00::1", prefix: 64 }),
+      /does not match IPv6 hosts by MAC/,
+    ],
+    [
+      "an IPv6 host without a name",
+      host({ ip: "fd00::5" }, { address: "fd00::1", prefix: 64 }),
+      /hosts\[0\]\.name is required for an IPv6 host/,
+    ],
+    [
+      "DHCPv6 on a prefix under 64",
+      range("fd00::10", "fd00::20").map((a) => ({ ...a, address: "fd00::1", prefix: 48 })),
+      /prefix 48: dnsmasq serves DHCPv6 only on a prefix of 64/,
+    ],
+    [
+      "DHCP on two IPv4 addresses",
+      [
+        ...range("10.5.0.10", "10.5.0.20"),
+        address({
+          address: "10.7.0.1",
+          dhcp: { ranges: [{ start: "10.7.0.10", end: "10.7.0.20" }] },
+        }),
+      ],
+      /^addresses\[1\]\.dhcp: libvirt serves DHCP on one IPv4 address per network/,
+    ],
+  ])("refuses %s", (_what, addresses, reason) => {
+    expect(reasons({ addresses })).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it("refuses a MAC given to two hosts", () => {
+    const hosts = [
+      { mac: "52:54:00:00:00:01", ip: "10.5.0.5" },
+      { mac: "52:54:00:00:00:01", ip: "10.5.0.6" },
+    ];
+    expect(reasons({ addresses: [address({ dhcp: { hosts } })] })).toEqual([
+      expect.stringMatching(/hosts\[1\]\.mac 52:54:00:00:00:01 is already given to .*hosts\[0\]/),
+    ]);
+  });
+
+  it("refuses DNS hosts libvirt refuses", () => {
+    expect(reasons({ dnsHosts: [{ ip: "10.1.1.300", hostnames: ["a"] }] })).toEqual([
+      expect.stringMatching(/^dnsHosts\[0\]\.ip "10\.1\.1\.300" is not an IPv4 or IPv6 address/),
+    ]);
+    expect(reasons({ dnsHosts: [{ ip: "10.1.1.3", hostnames: [] }] })).toEqual([
+      "dnsHosts[0].hostnames is empty: give at least one name",
+    ]);
+  });
+
+  it("refuses a forward device on an isolated network, which would be dropped", () => {
+    expect(reasons({ forwardDevice: "eth0" })).toEqual([
+      expect.stringMatching(/^forwardDevice is not used by an isolated network/),
+    ]);
+    expect(reasons({ mode: "nat", forwardDevice: "eth0" })).toEqual([]);
+  });
+
+  it("refuses what a bridge-mode network cannot have", () => {
+    expect(reasons({ mode: "bridge" })).toEqual([
+      expect.stringMatching(/^bridge\.name is required/),
+    ]);
+    expect(reasons({ mode: "bridge", bridge: { name: "br0" }, addresses: [address({})] })).toEqual([
+      expect.stringMatching(/^addresses: a bridge-mode network has no addresses/),
+    ]);
+  });
+});

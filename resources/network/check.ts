@@ -1,0 +1,201 @@
+/**
+ * Network rules beyond the schema, as libvirt 9 and dnsmasq apply them at define or start (each
+ * verified against the test bed's daemon), so they fail the preview instead: addresses that are
+ * addresses, DHCP ranges inside their subnet, in order, not on the network or broadcast address
+ * and at most 65535 long, static hosts inside the subnet (by MAC for IPv4, by name for IPv6), DHCP
+ * on one address per family, DNS hosts with an address and a name. Values not known yet are
+ * skipped.
+ */
+import { UNKNOWN } from "../../provider/check";
+import type { CheckFailure } from "../../provider/resource";
+import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../../sdk/types";
+import { Ip, Subnet, contains, formatSubnet, lastOf, parseIp, subnetOf } from "./ip";
+
+/** libvirt refuses a DHCP range of more addresses than this (virSocketAddrGetRange). */
+const MAX_RANGE = 65535n;
+
+type Fail = (property: string, reason: string) => void;
+
+export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const fail: Fail = (property, reason) => failures.push({ property, reason });
+  if (inputs.mode === "bridge" && !inputs.bridge?.name) {
+    fail(
+      "bridge.name",
+      "bridge.name is required with mode bridge: give the existing host bridge to join, e.g. br0",
+    );
+  }
+  if (inputs.mode === "bridge" && inputs.addresses?.length) {
+    fail(
+      "addresses",
+      "addresses: a bridge-mode network has no addresses or DHCP of its own; remove addresses or use mode nat, route or isolated",
+    );
+  }
+  if (inputs.mode === "isolated" && inputs.forwardDevice) {
+    fail(
+      "forwardDevice",
+      "forwardDevice is not used by an isolated network (no traffic leaves it): remove it, or use mode nat or route",
+    );
+  }
+  const dhcpAt: Record<number, number> = {};
+  (inputs.addresses ?? []).forEach((address, index) => {
+    const path = `addresses[${index}]`;
+    if (isUnknown(address) || isUnknown(address.address) || isUnknown(address.prefix)) return;
+    const ip = parseIp(address.address);
+    if (!ip) {
+      return fail(
+        `${path}.address`,
+        `${path}.address ${JSON.stringify(address.address)} is not an IPv4 or IPv6 address: give the host's address on the network, e.g. 10.0.0.1 or fd00::1`,
+      );
+    }
+    if (ip.family === 4 && address.prefix > 32) {
+      return fail(
+        `${path}.prefix`,
+        `${path}.prefix ${address.prefix} is too long for the IPv4 address ${address.address}: use at most 32, e.g. 24`,
+      );
+    }
+    const subnet = subnetOf(ip, address.prefix);
+    if (!hasDhcp(address.dhcp)) return;
+    const first = dhcpAt[ip.family];
+    if (first !== undefined) {
+      fail(
+        `${path}.dhcp`,
+        `${path}.dhcp: libvirt serves DHCP on one IPv${ip.family} address per network, and addresses[${first}] has it already; keep dhcp on one of them`,
+      );
+    } else {
+      dhcpAt[ip.family] = index;
+    }
+    if (ip.family === 6 && address.prefix < 64) {
+      fail(
+        `${path}.prefix`,
+        `${path}.prefix ${address.prefix}: dnsmasq serves DHCPv6 only on a prefix of 64 or longer; use 64, or remove dhcp`,
+      );
+    }
+    checkDhcp(address, ip, subnet, `${path}.dhcp`, fail);
+  });
+  (inputs.dnsHosts ?? []).forEach((host, index) => {
+    const path = `dnsHosts[${index}]`;
+    if (isUnknown(host)) return;
+    if (!isUnknown(host.ip) && !parseIp(host.ip)) {
+      fail(
+        `${path}.ip`,
+        `${path}.ip ${JSON.stringify(host.ip)} is not an IPv4 or IPv6 address: give the address the names resolve to`,
+      );
+    }
+    if (Array.isArray(host.hostnames) && host.hostnames.length === 0) {
+      fail(`${path}.hostnames`, `${path}.hostnames is empty: give at least one name`);
+    }
+  });
+  return failures;
+}
+
+function checkDhcp(address: NetworkAddress, ip: Ip, subnet: Subnet, path: string, fail: Fail) {
+  const within = `${address.address}/${address.prefix} (${formatSubnet(subnet)})`;
+  const known = (text: unknown) => !isUnknown(text);
+  const member = (text: string, property: string, what: string): Ip | undefined => {
+    const member = parseIp(text);
+    if (!member) {
+      fail(property, `${property} ${JSON.stringify(text)} is not an IP address: give ${what}`);
+    } else if (member.family !== ip.family) {
+      fail(
+        property,
+        `${property} ${text} is an IPv${member.family} address on the IPv${ip.family} network ${within}: give an IPv${ip.family} address`,
+      );
+    } else if (!contains(subnet, member)) {
+      fail(property, `${property} ${text} is outside ${within}: give an address inside it`);
+    } else {
+      return member;
+    }
+    return undefined;
+  };
+  (address.dhcp?.ranges ?? []).forEach((range, index) => {
+    const at = `${path}.ranges[${index}]`;
+    if (isUnknown(range) || !known(range.start) || !known(range.end)) return;
+    // One line per range: its end is looked at once its start is fine.
+    const start = member(range.start, `${at}.start`, `an address inside ${within}`);
+    const end = start && member(range.end, `${at}.end`, `an address inside ${within}`);
+    if (!start || !end) return;
+    if (start.value > end.value) {
+      return fail(
+        at,
+        `${at} runs backwards, from ${range.start} down to ${range.end}: swap start and end`,
+      );
+    }
+    if (ip.family === 4 && subnet.prefix < 31) {
+      if (start.value === subnet.base) {
+        fail(
+          `${at}.start`,
+          `${at}.start ${range.start} is the network address of ${within}: start at least one higher`,
+        );
+      }
+      if (end.value === lastOf(subnet)) {
+        fail(
+          `${at}.end`,
+          `${at}.end ${range.end} is the broadcast address of ${within}: end at least one lower`,
+        );
+      }
+    }
+    if (end.value - start.value + 1n > MAX_RANGE) {
+      fail(
+        at,
+        `${at} ${range.start} - ${range.end} holds ${end.value - start.value + 1n} addresses; libvirt takes at most 65535 per range: split it or make it smaller`,
+      );
+    }
+  });
+  const macs = new Map<string, number>();
+  (address.dhcp?.hosts ?? []).forEach((host, index) => {
+    const at = `${path}.hosts[${index}]`;
+    if (isUnknown(host)) return;
+    if (known(host.ip)) {
+      const hostIp = member(host.ip, `${at}.ip`, `the address this guest gets, inside ${within}`);
+      if (hostIp && hostIp.value === ip.value) {
+        fail(
+          `${at}.ip`,
+          `${at}.ip ${host.ip} is the host's own address on this network: give the guest another one`,
+        );
+      }
+    }
+    if (ip.family === 6) {
+      if (host.mac) {
+        fail(
+          `${at}.mac`,
+          `${at}.mac: libvirt does not match IPv6 hosts by MAC address; remove mac and give name (the guest's host name)`,
+        );
+      } else if (!host.name) {
+        fail(`${at}.name`, `${at}.name is required for an IPv6 host: give the guest's host name`);
+      }
+      return;
+    }
+    if (!host.mac) {
+      return fail(
+        `${at}.mac`,
+        `${at}.mac is required for an IPv4 host: give the guest's MAC address, e.g. 52:54:00:12:34:56`,
+      );
+    }
+    if (isUnknown(host.mac)) return;
+    const mac = host.mac.toLowerCase();
+    if (parseInt(mac.slice(0, 2), 16) % 2 === 1) {
+      fail(
+        `${at}.mac`,
+        `${at}.mac ${host.mac} is a multicast address, which libvirt refuses: the first byte must be even (e.g. 52:54:00:…)`,
+      );
+    }
+    const first = macs.get(mac);
+    if (first !== undefined) {
+      fail(
+        `${at}.mac`,
+        `${at}.mac ${host.mac} is already given to ${path}.hosts[${first}]: one entry per guest`,
+      );
+    } else {
+      macs.set(mac, index);
+    }
+  });
+}
+
+function hasDhcp(dhcp: NetworkDhcp | undefined): boolean {
+  return Boolean(dhcp && (dhcp.ranges?.length || dhcp.hosts?.length));
+}
+
+function isUnknown(value: unknown): boolean {
+  return value === UNKNOWN;
+}

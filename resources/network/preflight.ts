@@ -1,0 +1,95 @@
+/**
+ * What libvirt's other networks say about a new Network, asked read-only before anything is made:
+ * libvirt refuses to start a network on a subnet a running network already routes ("Network is
+ * already in use by interface virbr6"), and to define one on a bridge another network has ("bridge
+ * name 'virbr6' already in use"); an overlapping subnet it starts, but then the host routes the
+ * common addresses to one bridge only. Asked when the addresses or the bridge are new or changed;
+ * the network's own libvirt object (its old name, on a replacement) is not held against it.
+ */
+import {
+  ConnectListAllNetworksFlags,
+  Libvirt,
+  NetworkXMLFlags,
+  RemoteNonnullNetwork,
+} from "../../rpc";
+import { UNKNOWN } from "../../provider/check";
+import { deepEqual } from "../../provider/diff";
+import type { CheckFailure, ResourceContext } from "../../provider/resource";
+import type { NetworkInputs } from "../../sdk/types";
+import { Subnet, formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
+import { readNetworkXml } from "./xml";
+
+interface OtherNetwork {
+  name: string;
+  active: boolean;
+  bridge?: string;
+  subnets: Subnet[];
+}
+
+export async function preflightNetwork(
+  inputs: NetworkInputs,
+  olds: Partial<NetworkInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  const addressesNew = !deepEqual(olds.addresses, inputs.addresses);
+  const bridge = inputs.bridge?.name;
+  const bridgeNew = bridge !== undefined && bridge !== UNKNOWN && bridge !== olds.bridge?.name;
+  if (!addressesNew && !bridgeNew) return [];
+  const own = new Set([inputs.name, olds.name].filter((name) => typeof name === "string"));
+  const others = (await otherNetworks(await ctx.connect(inputs.host))).filter(
+    (other) => !own.has(other.name),
+  );
+  const failures: CheckFailure[] = [];
+  if (bridgeNew && inputs.mode !== "bridge") {
+    const holder = others.find((other) => other.bridge === bridge);
+    if (holder) {
+      failures.push({
+        property: "bridge.name",
+        reason: `bridge.name ${bridge} is already the bridge of libvirt's network "${holder.name}": choose another name, or leave bridge.name out and libvirt picks a free one`,
+      });
+    }
+  }
+  if (!addressesNew) return failures;
+  (inputs.addresses ?? []).forEach((address, index) => {
+    const ip = parseIp(address?.address);
+    if (!ip || typeof address.prefix !== "number") return;
+    const subnet = subnetOf(ip, address.prefix);
+    for (const other of others.filter((network) => network.active)) {
+      const taken = other.subnets.find((theirs) => overlaps(subnet, theirs));
+      if (!taken) continue;
+      failures.push({
+        property: `addresses[${index}]`,
+        reason: `addresses[${index}] ${address.address}/${address.prefix} overlaps libvirt's running network "${other.name}" (${formatSubnet(taken)}${other.bridge ? ` on bridge ${other.bridge}` : ""}): choose a subnet no other network uses, or stop or change network "${other.name}"`,
+      });
+      break;
+    }
+  });
+  return failures;
+}
+
+async function otherNetworks(lv: Libvirt): Promise<OtherNetwork[]> {
+  const { nets } = await lv.ConnectListAllNetworks({ need_results: 1, flags: 0 });
+  const { nets: running } = await lv.ConnectListAllNetworks({
+    need_results: 1,
+    flags: ConnectListAllNetworksFlags.ACTIVE,
+  });
+  const active = new Set(running.map((net) => net.name));
+  const described = await Promise.all(nets.map((net) => describe(lv, net).catch(() => undefined)));
+  return described.flatMap((network) =>
+    network ? [{ ...network, active: active.has(network.name) }] : [],
+  );
+}
+
+/** A network's name, bridge and subnets; undefined when it went away meanwhile. */
+async function describe(
+  lv: Libvirt,
+  net: RemoteNonnullNetwork,
+): Promise<Omit<OtherNetwork, "active">> {
+  const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
+  const config = readNetworkXml(xml);
+  const subnets = config.addresses.flatMap((address) => {
+    const ip = parseIp(address.address);
+    return ip ? [subnetOf(ip, address.prefix)] : [];
+  });
+  return { name: config.name, bridge: config.bridge.name, subnets };
+}

@@ -1,0 +1,60 @@
+/**
+ * A Volume's source.path, looked at on this machine before anything is made: it exists, is a file
+ * that can be read, and its first bytes fit the inputs (content-rules.ts). Only a new or changed
+ * path is looked at: a volume uploaded long ago from a file on another machine, or from a file
+ * deleted since, must not fail the updates that follow (check runs on each of them).
+ * A source.url is not fetched at preview.
+ */
+import { open } from "node:fs/promises";
+import { resolve } from "node:path";
+import { UNKNOWN } from "../../provider/check";
+import type { CheckFailure } from "../../provider/resource";
+import type { VolumeInputs } from "../../sdk/types";
+import { contentProblem } from "./content-rules";
+import { IMAGE_HEADER_BYTES } from "./image-format";
+
+export async function preflightVolume(
+  inputs: VolumeInputs,
+  olds: Partial<VolumeInputs>,
+): Promise<CheckFailure[]> {
+  const path = inputs.source?.path;
+  if (typeof path !== "string" || path === UNKNOWN || path === olds.source?.path) return [];
+  if ([inputs.format, inputs.capacity].includes(UNKNOWN)) return [];
+  const full = resolve(path);
+  const shown = full === path ? path : `${path} (${full})`;
+  const fail = (reason: string) => [
+    { property: "source.path", reason: `source.path ${shown} ${reason}` },
+  ];
+  let file;
+  try {
+    file = await open(full, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      return fail(
+        "does not exist on this machine: give the path of the image file on the machine that runs Pulumi, absolute or relative to the project directory",
+      );
+    }
+    if (code === "EACCES")
+      return fail(
+        "cannot be read: permission denied; make it readable to the user that runs Pulumi",
+      );
+    return fail(`cannot be opened (${code ?? (error as Error).message})`);
+  }
+  try {
+    const stats = await file.stat();
+    if (stats.isDirectory()) return fail("is a directory: give the image file in it");
+    const header = Buffer.alloc(IMAGE_HEADER_BYTES);
+    const { bytesRead } = await file.read(header, 0, IMAGE_HEADER_BYTES, 0).catch((error) => {
+      throw new Error(`reading source.path ${shown} failed: ${(error as Error).message}`);
+    });
+    const size = stats.isFile() ? stats.size : undefined;
+    const problem = contentProblem(
+      { label: shown, header: header.subarray(0, bytesRead), size },
+      inputs,
+    );
+    return problem ? [problem] : [];
+  } finally {
+    await file.close();
+  }
+}

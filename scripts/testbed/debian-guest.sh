@@ -122,7 +122,8 @@ debian_make_image() { # work stamp
   debootstrap --variant=minbase --include="$include" "$DEBIAN_SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; die "debian: debootstrap failed (log above)"; }
   debian_mount "$root"
-  debian_configure "$root" "$2"
+  say "debian: configuring the image (apt-get -f, locale, cloud-init, initramfs)"
+  debian_configure "$root" "$2" >"$work/configure.log" 2>&1
   debian_unmount "$root"
   local kernel initrd
   kernel="$(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)"
@@ -168,6 +169,7 @@ debian_build() {
   set -e
   if ((rc != 0)); then
     debian_unmount "$work/root"
+    tail -n 30 "$work/configure.log" 2>/dev/null | sed 's/^/  /' >&2 || true
     rm -rf --one-file-system "$work"
     die "debian: image build failed; nothing in $DEBIAN_CACHE changed"
   fi
@@ -179,7 +181,12 @@ debian_build() {
   # A rename replaces the symlink atomically: readers see the old build or the new one, never half.
   ln -sfn "${stamp:0:16}" "$DEBIAN_CACHE/.current.new"
   mv -T "$DEBIAN_CACHE/.current.new" "$DEBIAN_CACHE/current"
-  [[ -z $old || $old == "${stamp:0:16}" ]] || rm -rf "${DEBIAN_CACHE:?}/$old"
+  # Keep the previous build: a guest started from it may still boot its kernel and initrd.
+  local entry
+  for entry in "$DEBIAN_CACHE"/*/; do
+    entry="$(basename "$entry")"
+    [[ $entry == "${stamp:0:16}" || $entry == "$old" || $entry == current ]] || rm -rf "${DEBIAN_CACHE:?}/$entry"
+  done
   exec 8>&-
   say "debian: built in $((SECONDS - started)) s: $dir (qcow2 $(du -m "$dir/disk.qcow2" | cut -f1) MiB," \
     "raw $(du -m "$dir/disk.raw" | cut -f1) MiB used of $DEBIAN_DISK_SIZE)"

@@ -116,6 +116,7 @@ debian_make_image() { # work stamp
   local work="$1" root="$1/root" mirror
   mirror="$(debian_mirror)"
   trap 'debian_unmount "'"$root"'"' EXIT
+  trap 'exit 130' INT TERM HUP
   say "debian: debootstrap $DEBIAN_SUITE from $mirror"
   local include
   include="$(IFS=,; echo "${DEBIAN_PACKAGES[*]}")"
@@ -138,6 +139,17 @@ debian_make_image() { # work stamp
   echo "$2" >"$work/out/stamp"
 }
 
+# What a killed build left (under the lock, no build is running): its mounts and its temp dir.
+debian_remove_stale() {
+  local dir
+  for dir in "$DEBIAN_CACHE"/.build.*; do
+    [[ -d $dir ]] || continue
+    say "debian: removing $dir, left by an interrupted build"
+    debian_unmount "$dir/root"
+    rm -rf --one-file-system "$dir"
+  done
+}
+
 debian_build() {
   local stamp started=$SECONDS
   stamp="$(debian_stamp)"
@@ -157,6 +169,7 @@ debian_build() {
     exec 8>&-
     return
   fi
+  debian_remove_stale
   say "debian: building a Debian 12 guest into $DEBIAN_CACHE (about 6 minutes)"
   local work
   work="$(mktemp -d "$DEBIAN_CACHE/.build.XXXXXX")"

@@ -9,9 +9,9 @@
 #                      rebuilds, an unchanged one reuses the cache
 # Boot: domain type "qemu", the disk as virtio /dev/vda, a cloud-init NoCloud seed ("cidata" cdrom),
 # a virtio NIC (eth0, DHCP unless the seed's network-config says otherwise), a serial console.
-# Build time: 327 s (5.5 minutes) on this project's 2-core machine while other tests ran (about 4 of
-# them debootstrap's download and unpacking); it counts once against CI's 45-minute budget on a
-# fresh machine. The result: 813 MiB of data in disk.raw, a 750 MiB qcow2.
+# Build time on this project's 2-core machines: 152–167 s when quiet, 202–327 s while other tests
+# ran (most of it debootstrap's download and unpacking); it counts once against CI's 45-minute
+# budget on a fresh machine. The result: 813 MiB of data in disk.raw, a 750 MiB qcow2.
 
 DEBIAN_CACHE="${VIRTWIRE_DEBIAN_CACHE:-/var/cache/virtwire/debian}"
 DEBIAN_RECIPE="${BASH_SOURCE[0]}"

@@ -13,11 +13,14 @@
 #   scripts/testbed.sh status  print what runs
 #   scripts/testbed.sh env     print shell exports for tests:  eval "$(scripts/testbed.sh env)"
 #   scripts/testbed.sh guest   (re)build the test guest (kernel + initramfs) if its inputs changed
+#   scripts/testbed.sh debian  build the real Debian 12 guest (cloud-init, sshd, guest agent) if its
+#                              recipe changed; `up` does this last, after the daemons run (~6 min once)
 #
 # Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
-# VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest).
+# VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest),
+# VIRTWIRE_DEBIAN_CACHE (default /var/cache/virtwire/debian, the real Debian 12 guest).
 # libvirt 11: VIRTWIRE_LIBVIRT11_ROOT (default /var/cache/virtwire/trixie), VIRTWIRE_NETNS_11 (default
-# virtwire11), VIRTWIRE_DEBIAN_MIRROR (default: the URIs: of /etc/apt/sources.list.d/debian.sources).
+# virtwire11). VIRTWIRE_DEBIAN_MIRROR (default: the URIs: of /etc/apt/sources.list.d/debian.sources).
 # `up` is idempotent: a second run installs nothing and reuses the running daemon. Packages stay installed.
 # Bridges, dnsmasq and guest traffic live in the namespace; the unix socket
 # /var/run/libvirt/libvirt-sock is reachable from outside it. Guests must use domain type "qemu" (TCG).
@@ -48,6 +51,8 @@ die() { echo "testbed: error: $*" >&2; exit 1; }
 
 # shellcheck source-path=SCRIPTDIR source=testbed/guest.sh
 source "$TESTBED_DIR/guest.sh"
+# shellcheck source-path=SCRIPTDIR source=testbed/debian-guest.sh
+source "$TESTBED_DIR/debian-guest.sh"
 # shellcheck source-path=SCRIPTDIR source=testbed/pki.sh
 source "$TESTBED_DIR/pki.sh"
 # shellcheck source-path=SCRIPTDIR source=testbed/sshd.sh
@@ -84,12 +89,16 @@ install_packages() {
     say "packages: all present"
     return
   fi
-  say "packages: installing ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
+apt_install() { # package...
+  say "packages: installing $*"
   # Lock::Timeout waits for another apt/dpkg run (e.g. an unattended install) instead of failing.
   local apt=(apt-get -q -o DPkg::Lock::Timeout=900)
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" update \
     || die "apt-get update failed; check network access to the distribution mirror"
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends "${missing[@]}" \
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends "$@" \
     || die "apt-get install failed; see the output above (is another package manager holding the lock?)"
 }
 
@@ -329,6 +338,8 @@ cmd_up() {
   daemon_up
   sshd_up
   l11_up
+  exec 9>&-      # the Debian image takes minutes to build; it has its own lock
+  debian_build
 }
 
 cmd_down() {
@@ -378,6 +389,7 @@ cmd_status() {
   fi
   guest_status
   l11_status
+  debian_status
 }
 
 # VIRTWIRE_NETNS is the namespace to run tests in; VIRTWIRE_DAEMON_NETNS the one libvirtd runs in,
@@ -396,6 +408,11 @@ export VIRTWIRE_GUEST_KERNEL='$GUEST_CACHE/vmlinuz'
 export VIRTWIRE_GUEST_INITRD='$GUEST_CACHE/initrd.gz'
 export VIRTWIRE_GUEST_CMDLINE='console=ttyS0'
 export VIRTWIRE_GUEST_DOMAIN_TYPE='qemu'
+export VIRTWIRE_DEBIAN_RAW='$DEBIAN_CACHE/current/disk.raw'
+export VIRTWIRE_DEBIAN_QCOW2='$DEBIAN_CACHE/current/disk.qcow2'
+export VIRTWIRE_DEBIAN_KERNEL='$DEBIAN_CACHE/current/vmlinuz'
+export VIRTWIRE_DEBIAN_INITRD='$DEBIAN_CACHE/current/initrd.img'
+export VIRTWIRE_DEBIAN_CMDLINE='$DEBIAN_CMDLINE'
 export VIRTWIRE_TCP_URI='qemu+tcp://127.0.0.1:$TCP_PORT/system'
 export VIRTWIRE_TLS_URI='qemu+tls://127.0.0.1:$TLS_PORT/system?pkipath=$PKI_DIR'
 export VIRTWIRE_TLS_PKI='$PKI_DIR'
@@ -417,6 +434,7 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     guest) require_root guest; lock_state; guest_build ;;
+    debian) require_root debian; debian_build ;;
     # Internal: run by testbed/libvirt11.sh inside the namespaces it made (unshare -m, ip netns exec).
     _libvirt11-build) l11_build_root "$2" ;;
     _libvirt11-start) l11_start_in_namespaces ;;

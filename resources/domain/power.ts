@@ -41,7 +41,7 @@ export async function ensureRunning(lv: Libvirt, dom: RemoteNonnullDomain): Prom
  * went: "already" (was not active), "graceful" or "forced".
  */
 export async function stopDomain(
-  lv: Libvirt,
+  lv: Pick<Libvirt, "DomainIsActive" | "DomainGetState" | "DomainShutdown" | "DomainDestroy">,
   dom: RemoteNonnullDomain,
   timeoutSeconds: number,
 ): Promise<"already" | "graceful" | "forced"> {
@@ -49,12 +49,14 @@ export async function stopDomain(
   if (timeoutSeconds > 0 && (await domainState(lv, dom)) !== DomainState.PAUSED) {
     const deadline = Date.now() + timeoutSeconds * 1000;
     // A guest still booting misses an ACPI power button press (nothing listens yet), so the
-    // request is repeated until the guest goes or the time is up.
+    // request is repeated until the guest goes or the time is up. Once the guest has powered off,
+    // libvirt refuses further requests ("not running": state shutdown) for a second or two while
+    // the domain is still active and its QEMU process exits; only inactive counts as stopped.
     let nextRequest = 0;
     while (Date.now() < deadline) {
       if (Date.now() >= nextRequest) {
-        if (!(await requestShutdown(lv, dom))) return "graceful";
-        nextRequest = Date.now() + REPEAT_SHUTDOWN_MS;
+        const requested = await requestShutdown(lv, dom);
+        nextRequest = requested ? Date.now() + REPEAT_SHUTDOWN_MS : Infinity;
       }
       await sleep(POLL_MS);
       if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
@@ -69,8 +71,14 @@ export async function stopDomain(
   return "forced";
 }
 
-/** Asks the guest to power off (agent or ACPI, libvirt's choice); false when it is already off. */
-async function requestShutdown(lv: Libvirt, dom: RemoteNonnullDomain): Promise<boolean> {
+/**
+ * Asks the guest to power off (agent or ACPI, libvirt's choice); false when libvirt says it is not
+ * running (off, or already on its way down).
+ */
+async function requestShutdown(
+  lv: Pick<Libvirt, "DomainShutdown">,
+  dom: RemoteNonnullDomain,
+): Promise<boolean> {
   try {
     await lv.DomainShutdown({ dom });
     return true;

@@ -17,8 +17,13 @@ import { REPO_ROOT, packVirtwire, prepareProgramDir } from "../support/program-d
 
 const run = promisify(execFile);
 
-/** Longest a single CLI command may take (an `up` boots guests). */
+/** Longest a single CLI command may take by default (an `up` boots guests). */
 const COMMAND_TIMEOUT_MS = 300_000;
+
+export interface ProjectOptions {
+  /** Longest a single CLI command may take (default 5 minutes). */
+  commandTimeoutMs?: number;
+}
 
 /** The bin directory of the CLI: $VIRTWIRE_PULUMI_BIN, else what scripts/pulumi-cli.sh provides. */
 async function pulumiBin(): Promise<string> {
@@ -40,13 +45,18 @@ export class PulumiProject {
     /** The project directory (Pulumi.yaml, the program, node_modules). */
     readonly dir: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly commandTimeoutMs: number,
   ) {}
 
   /**
    * Copies the example's sources (everything but node_modules and stack files) into a new scratch
    * directory with packages installed, and creates `stack` in a file backend inside it.
    */
-  static async create(example: string, stack: string): Promise<PulumiProject> {
+  static async create(
+    example: string,
+    stack: string,
+    options: ProjectOptions = {},
+  ): Promise<PulumiProject> {
     const programDir = await prepareProgramDir([await packVirtwire()]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vwtest-e2e-${path.basename(example)}-`));
     for (const entry of fs.readdirSync(example)) {
@@ -66,7 +76,7 @@ export class PulumiProject {
       PULUMI_SKIP_CONFIRMATIONS: "true",
       NO_COLOR: "1",
     };
-    const project = new PulumiProject(dir, env);
+    const project = new PulumiProject(dir, env, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
     await project.pulumi("stack", "init", stack);
     return project;
   }
@@ -78,7 +88,7 @@ export class PulumiProject {
       const { stdout, stderr } = await run("pulumi", ["--non-interactive", ...args], {
         cwd: this.dir,
         env: this.env,
-        timeout: COMMAND_TIMEOUT_MS,
+        timeout: this.commandTimeoutMs,
         maxBuffer: 64 << 20,
       });
       return { stdout, stderr, seconds: (Date.now() - started) / 1000 };

@@ -13,6 +13,22 @@ export const GUEST_INITRD =
 /** The kernel command line for resources that boot the guest (its console on the serial port). */
 export const GUEST_CMDLINE = process.env.VIRTWIRE_GUEST_CMDLINE ?? "console=ttyS0";
 
+/**
+ * The test bed's real Debian 12 guest (scripts/testbed/debian-guest.sh): systemd, cloud-init
+ * (NoCloud), sshd and the QEMU guest agent on an ext4 root filesystem without partitions, booted
+ * directly with its own kernel and initramfs. Built by `testbed.sh up` (or `testbed.sh debian`).
+ */
+const DEBIAN_DIR = "/var/cache/virtwire/debian/current";
+/** The root filesystem as a sparse raw image (3 GiB). */
+export const DEBIAN_RAW = process.env.VIRTWIRE_DEBIAN_RAW ?? `${DEBIAN_DIR}/disk.raw`;
+/** The same as qcow2, for base volumes. */
+export const DEBIAN_QCOW2 = process.env.VIRTWIRE_DEBIAN_QCOW2 ?? `${DEBIAN_DIR}/disk.qcow2`;
+export const DEBIAN_KERNEL = process.env.VIRTWIRE_DEBIAN_KERNEL ?? `${DEBIAN_DIR}/vmlinuz`;
+export const DEBIAN_INITRD = process.env.VIRTWIRE_DEBIAN_INITRD ?? `${DEBIAN_DIR}/initrd.img`;
+/** The root filesystem is the whole first virtio disk; eth0 is the first NIC. */
+export const DEBIAN_CMDLINE =
+  process.env.VIRTWIRE_DEBIAN_CMDLINE ?? "root=/dev/vda rw console=ttyS0 net.ifnames=0";
+
 export interface GuestXmlOptions {
   serialLog: string;
   /** The network of its virtio NIC; no NIC without. */

@@ -64,6 +64,7 @@ describe("real Debian guests with the Pulumi CLI", () => {
       Record<Vm, string>
     > & {
       basePath: string;
+      interfaces: Record<Vm, { addresses: string[] }[]>;
     };
   /** Runs `pulumi up`; returns virtwire's log lines about the domains (how each change applied). */
   const up = async (what: string): Promise<string[]> => {
@@ -323,6 +324,9 @@ describe("real Debian guests with the Pulumi CLI", () => {
       expect(await shells.get("static")!.output("ip -4 -o addr show dev eth0")).toContain(
         `inet ${staticAddress}/24`,
       );
+      // The re-imaged DHCP guest asked again with a new identity: only its current lease counts.
+      const { addresses, interfaces } = await outputs();
+      expect(interfaces.dhcp.flatMap((nic) => nic.addresses)).toEqual([addresses.dhcp]);
       // Minutes later: nothing wrote to the old overlays after the guests let go of them, and the
       // filesystem in each was unmounted cleanly with the marker on it.
       for (const vm of VMS) {

@@ -11,6 +11,8 @@ import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./co
 import { ConnectionCache } from "./connections";
 import { schemaDiff } from "./diff";
 import { describeError } from "./errors";
+import { LeftBehindError } from "./leftovers";
+import { ownerOf } from "./owner";
 import type { ResourceContext, ResourceHandlers } from "./resource";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,9 +34,10 @@ export function createProvider(
   const ready = (): Promise<ProviderSettings> =>
     (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
 
-  const context = (config: ProviderSettings): ResourceContext => ({
+  const context = (config: ProviderSettings, props?: Props): ResourceContext => ({
     connect: (host) => connections.get(hostSettings(config, host)),
     log: (message) => console.log(message),
+    owner: props && ownerOf(props),
   });
 
   const lookup = (props: Props): { kind: string; handlers: AnyHandlers } => {
@@ -56,14 +59,16 @@ export function createProvider(
     const config = await ready();
     const { kind, handlers } = lookup(props);
     try {
-      return await work(handlers, context(config), kind);
+      return await work(handlers, context(config, props), kind);
     } catch (error) {
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
-      throw describeError(
-        error,
+      const left = error instanceof LeftBehindError ? error : undefined;
+      const described = describeError(
+        left ? left.cause : error,
         `${verb} ${registry.nouns[kind] ?? kind}${name}`,
         typeof props.host === "string" ? props.host : "default",
       );
+      throw left ? new Error(`${described.message}. ${left.note}`, { cause: error }) : described;
     }
   };
 
@@ -77,6 +82,8 @@ export function createProvider(
       await ready();
       const { kind, handlers } = lookup(news);
       const inputs = applyDefaults(kind, olds ?? {}, news);
+      // No old inputs: the engine is about to make a new object for this resource (owner.ts).
+      inputs.__fresh = Object.keys(olds ?? {}).length === 0;
       let failures = validateInputs(kind, inputs);
       if (failures.length === 0 && handlers.check) failures = handlers.check(inputs);
       // The engine prints the value of `property` looked up at the top level: name the top-level

@@ -8,6 +8,29 @@ import type * as types from "./types";
 export * from "./types";
 
 /**
+ * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
+ * what it creates with. A promise, not an Output: the parent must not become a dependency.
+ */
+function resourceUrn(
+  name: string,
+  kind: string,
+  opts: pulumi.CustomResourceOptions | undefined,
+): string | Promise<string> {
+  const type = `pulumi-nodejs:dynamic/virtwire:${kind}`;
+  const stackPrefix = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
+  const parent = opts?.parent;
+  if (!parent) return `${stackPrefix}${type}::${name}`;
+  return new Promise((resolve) =>
+    parent.urn.apply((parentUrn) => {
+      const prefix = parentUrn.substring(0, parentUrn.lastIndexOf("::")) + "$";
+      const typed = prefix.endsWith("::pulumi:pulumi:Stack$") ? stackPrefix : prefix;
+      resolve(`${typed}${type}::${name}`);
+      return parentUrn;
+    }),
+  );
+}
+
+/**
  * Ownership and mode of the pool's target directory.
  */
 export interface PoolPermissionsArgs {
@@ -544,7 +567,11 @@ export class Pool extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: PoolArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Pool", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Pool",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Pool", opts),
+    };
     for (const key of [
       "name",
       "type",
@@ -673,7 +700,11 @@ export class Network extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: NetworkArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Network", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Network",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Network", opts),
+    };
     for (const key of [
       "name",
       "mode",
@@ -959,7 +990,11 @@ export class Domain extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: DomainArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Domain", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Domain",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Domain", opts),
+    };
     for (const key of [
       "name",
       "type",
@@ -1092,7 +1127,11 @@ export class Volume extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: VolumeArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Volume", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Volume",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Volume", opts),
+    };
     for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
@@ -1196,7 +1235,11 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     args: CloudInitDiskArgs | undefined,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    const props: Record<string, unknown> = { __kind: "CloudInitDisk", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "CloudInitDisk",
+      __logicalName: name,
+      __urn: resourceUrn(name, "CloudInitDisk", opts),
+    };
     for (const key of [
       "name",
       "pool",

@@ -11,13 +11,12 @@ import {
   NetworkXMLFlags,
   RemoteNonnullNetwork,
   formatUuid,
-  isNotFound,
   networkUpdate,
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
   addressLayout,
@@ -29,6 +28,7 @@ import {
   rangeKey,
   sameSet,
 } from "./changes";
+import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
 import { buildNetworkXml, fragments, isIpv6, readNetworkXml } from "./xml";
 
 export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
@@ -113,13 +113,13 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
-    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs) });
+    await removeLeftoverNetworks(lv, inputs.name!, ctx);
+    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs, ctx.owner?.urn) });
     try {
       await lv.NetworkCreate({ net });
       await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
     } catch (error) {
-      await rollback(lv, net, inputs, ctx);
-      throw error;
+      throw await undoNetwork(ctx, error, net, inputs.host);
     }
     return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
   },
@@ -147,10 +147,7 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     const lv = await ctx.connect(props.host);
     const net = await lookup(lv, id);
     if (!net) return;
-    await unlessNotFound(async () => {
-      if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
-      await lv.NetworkUndefine({ net });
-    });
+    await removeNetwork(lv, net);
   },
 };
 
@@ -193,27 +190,6 @@ function inSubnet(ip: string, address: NetworkAddress): boolean {
     text.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
   const size = 2 ** (32 - address.prefix);
   return Math.floor(toNumber(ip) / size) === Math.floor(toNumber(address.address) / size);
-}
-
-async function rollback(
-  lv: Libvirt,
-  net: RemoteNonnullNetwork,
-  inputs: NetworkInputs,
-  ctx: ResourceContext,
-): Promise<void> {
-  try {
-    if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
-  } catch {
-    // not running: nothing to stop
-  }
-  try {
-    await lv.NetworkUndefine({ net });
-  } catch (error) {
-    if (!isNotFound(error))
-      ctx.log(
-        `virtwire: could not undefine the half-created network ${inputs.name}: ${(error as Error).message}`,
-      );
-  }
 }
 
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {

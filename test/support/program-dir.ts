@@ -224,7 +224,10 @@ async function buildProgramDir(
   tarballs: string[],
 ): Promise<{ packages: InstalledPackage[]; pulumiVersion: string }> {
   fs.mkdirSync(dir, { recursive: true });
-  await run("cp", ["-al", path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules")]);
+  // The real directory: a worktree's node_modules may be a symlink, which `cp -a` copies as one,
+  // and the install below would then replace virtwire in the node_modules it points to.
+  const modules = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
+  await run("cp", ["-al", modules, path.join(dir, "node_modules")]);
   // The copied lock describes the repository's tree, not this one.
   fs.rmSync(path.join(dir, "node_modules/.package-lock.json"), { force: true });
   const packages: InstalledPackage[] = [];
@@ -246,6 +249,8 @@ async function buildProgramDir(
  */
 export async function prepareProgramDir(tarballs: string[]): Promise<ProgramDir> {
   const key = sha256(
+    // Directories made before node_modules was copied as a real directory are not reused.
+    "node_modules copied, not linked",
     ...tarballs.map((tarball) => sha256(fs.readFileSync(tarball))),
     fs.readFileSync(path.join(REPO_ROOT, "package-lock.json")),
     process.version,

@@ -471,7 +471,7 @@ export interface VolumeBackingStoreArgs {
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
-   * Pool name. Default: the resource name plus a random suffix (`images-1a2b3c4`). Changing it replaces the pool.
+   * Pool name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`images-1a2b3c4`): the same program retried after a failed create picks the same name. Changing it replaces the pool.
    */
   name?: pulumi.Input<string>;
   /**
@@ -592,7 +592,7 @@ export class Pool extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Network}. */
 export interface NetworkArgs {
   /**
-   * Network name. Default: the resource name plus a random suffix. Changing it replaces the network.
+   * Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
    */
   name?: pulumi.Input<string>;
   /**
@@ -726,7 +726,7 @@ export class Network extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   name?: pulumi.Input<string>;
   /**
@@ -844,7 +844,7 @@ export interface DomainArgs {
  */
 export class Domain extends pulumi.dynamic.Resource {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   declare public readonly name: pulumi.Output<string>;
   /**
@@ -1035,7 +1035,7 @@ export class Domain extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Volume}. */
 export interface VolumeArgs {
   /**
-   * Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.
+   * Volume name (a file name in a dir pool). Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`disk-1a2b3c4`). Changing it replaces the volume.
    */
   name?: pulumi.Input<string>;
   /**
@@ -1143,7 +1143,7 @@ export class Volume extends pulumi.dynamic.Resource {
 /** The arguments of a {@link CloudInitDisk}. */
 export interface CloudInitDiskArgs {
   /**
-   * Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
    */
   name?: pulumi.Input<string>;
   /**

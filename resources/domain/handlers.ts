@@ -18,7 +18,7 @@ import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { waitForCloudInit } from "./cloud-init-wait";
 import { cloudInitTimeout, waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
-import { removeLeftoverDomains, undefine, undoDomain } from "./removal";
+import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
@@ -37,10 +37,8 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverDomains(lv, inputs.name!, ctx);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
-    const { dom } = await lv.DomainDefineXMLFlags({
-      xml: buildDomainXml({ ...plan, owner: ctx.owner?.urn }),
-      flags: DefineFlags.VALIDATE,
-    });
+    const xml = buildDomainXml({ ...plan, owner: ctx.owner?.urn });
+    const dom = await defineDomain(lv, xml, inputs.name!, ctx);
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);

@@ -11,6 +11,7 @@
  * nothing.
  */
 import {
+  DefineFlags,
   DomainMetadataType,
   DomainUndefineFlags,
   ErrorCode,
@@ -19,6 +20,7 @@ import {
   isNotFound,
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import { unlessNotFound } from "../../provider/errors";
 import { undoHalfMade } from "../../provider/leftovers";
 import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
@@ -109,6 +111,31 @@ export async function removeLeftoverDomains(
     ctx.log(
       `virtwire: domain ${dom.name}: removed, left by a failed earlier create of this resource${active ? " (it was running)" : ""}`,
     );
+  }
+}
+
+/**
+ * Defines the domain of a create. If that fails and the name is now taken by this resource's
+ * leftover (a request of the failed earlier create that a daemon, frozen until just now, carried
+ * out only after the search for leftovers), the leftover is removed and the define tried again.
+ */
+export async function defineDomain(
+  lv: Libvirt,
+  xml: string,
+  name: string,
+  ctx: ResourceContext,
+): Promise<RemoteNonnullDomain> {
+  const define = async () =>
+    (await lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE })).dom;
+  try {
+    return await define();
+  } catch (error) {
+    const owner = ctx.owner;
+    const found = owner?.fresh && (await unlessNotFound(() => lv.DomainLookupByName({ name })));
+    if (!found || (await markOf(lv, found.dom)) !== owner!.urn) throw error;
+    await removeDomain(lv, found.dom);
+    ctx.log(`virtwire: domain ${name}: removed, left by a failed earlier create of this resource`);
+    return define();
   }
 }
 

@@ -11,7 +11,7 @@
  * write lock QEMU holds while a domain runs.
  */
 import { join } from "node:path";
-import { Libvirt, formatUuid } from "../../rpc";
+import { mismatches as daemonMismatches } from "../support/daemon-objects";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { PrivateDaemon } from "../support/private-daemon";
 import type { PropertyMap } from "../support/pulumi-wire";
@@ -77,29 +77,11 @@ async function firstGuest(timeoutMs = 60_000): Promise<void> {
 }
 
 /** Objects of the daemon not in the state, and state entries without an object. */
-async function mismatches(): Promise<{ notInState: string[]; notInDaemon: string[] }> {
-  const lv = await Libvirt.connect(daemon.uri);
-  try {
-    const live = new Map<string, string>();
-    const { domains } = await lv.ConnectListAllDomains({ need_results: 1, flags: 0 });
-    for (const dom of domains) live.set(formatUuid(dom.uuid), `domain ${dom.name}`);
-    const { pools } = await lv.ConnectListAllStoragePools({ need_results: 1, flags: 0 });
-    for (const pool of pools) {
-      live.set(formatUuid(pool.uuid), `pool ${pool.name}`);
-      await lv.StoragePoolRefresh({ pool, flags: 0 }).catch(() => undefined);
-      const { vols } = await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 });
-      for (const vol of vols) live.set(vol.key, `volume ${vol.name}`);
-    }
-    const inState = virtwire.engine.state.resources
-      .filter((entry) => entry.type.startsWith("pulumi-nodejs:dynamic/virtwire:"))
-      .map((entry) => entry.id);
-    return {
-      notInState: [...live].filter(([id]) => !inState.includes(id)).map(([, what]) => what),
-      notInDaemon: inState.filter((id) => !live.has(id)),
-    };
-  } finally {
-    await lv.close();
-  }
+function mismatches() {
+  const ids = virtwire.engine.state.resources
+    .filter((entry) => entry.type.startsWith("pulumi-nodejs:dynamic/virtwire:"))
+    .map((entry) => entry.id);
+  return daemonMismatches(daemon.uri, ids);
 }
 
 const reasons = (results: PromiseSettledResult<unknown>[]) =>

@@ -11,6 +11,7 @@
  * write lock QEMU holds while a domain runs.
  */
 import { join } from "node:path";
+import { ConnectionCache } from "../../provider/connections";
 import { mismatches as daemonMismatches } from "../support/daemon-objects";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { PrivateDaemon } from "../support/private-daemon";
@@ -86,6 +87,23 @@ function mismatches() {
 
 const reasons = (results: PromiseSettledResult<unknown>[]) =>
   results.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
+
+describe("the provider's connections", () => {
+  it("are replaced when the daemon's restart closed them", async () => {
+    daemon = await PrivateDaemon.start();
+    const cache = new ConnectionCache();
+    try {
+      const first = await cache.get({ name: "default", uri: daemon.uri });
+      await daemon.restart("SIGKILL");
+      await expect(first.ConnectGetLibVersion()).rejects.toThrow();
+      const second = await cache.get({ name: "default", uri: daemon.uri });
+      expect(second).not.toBe(first);
+      await expect(second.ConnectGetLibVersion()).resolves.toBeDefined();
+    } finally {
+      await cache.closeAll();
+    }
+  });
+});
 
 describe("a lab whose creation a daemon fault interrupts", () => {
   it("frozen for 40 s: the creates fail by keepalive, clean up after the thaw, and one up makes the lab", async () => {

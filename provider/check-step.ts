@@ -69,6 +69,8 @@ export function createChecker(deps: CheckDependencies) {
     if (!isNew) lastOlds.set(key, givenOlds);
     const olds = isNew ? (lastOlds.get(key) ?? {}) : givenOlds;
     const inputs = applyDefaults(kind, givenOlds, news);
+    // No old inputs: the engine is about to make a new object for this resource (owner.ts).
+    inputs.__fresh = isNew;
     const done = (failures: CheckFailure[]) => ({ inputs, failures: failures.map(oneLine) });
 
     let settings: ProviderSettings;

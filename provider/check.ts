@@ -2,12 +2,13 @@
  * check(): inputs validated against schema.json (types, enums, required, patterns, bounds, sizes)
  * before anything touches libvirt, each failure naming the property and the fix. Also fills in
  * defaults, those inside object inputs too, and auto-names (`<resource name>-<7 hex>`, kept stable
- * across updates).
+ * across updates; the same again when a failed create is retried, naming.ts).
  */
 import { randomBytes } from "node:crypto";
 import { schema } from "../sdk/schema";
 import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
 import type { CheckFailure } from "./resource";
+import { nameDigits } from "./naming";
 import { closest } from "./suggest";
 import { sizeProblem } from "./units";
 
@@ -178,7 +179,7 @@ export function applyDefaults(
         olds.__logicalName === news.__logicalName &&
         olds.__autoNamed === name
           ? previous
-          : autoName(logicalName);
+          : autoName(logicalName, nameDigits(resource, news, name));
       inputs.__autoNamed = name;
     } else if (property.default !== undefined) {
       inputs[name] = property.default;
@@ -213,9 +214,15 @@ function withNestedDefaults(value: unknown, property: PropertySchema): unknown {
   return filled;
 }
 
-/** `<logical name>-<7 hex>`, with characters libvirt refuses in names replaced by `-`. */
-export function autoName(logicalName: string): string {
-  return `${nameBase(logicalName, "virtwire")}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+/**
+ * `<logical name>-<7 hex>`, with characters libvirt refuses in names replaced by `-`; the digits
+ * come from naming.ts (derived from the URN and inputs), else at random.
+ */
+export function autoName(
+  logicalName: string,
+  digits = randomBytes(4).toString("hex").slice(0, 7),
+): string {
+  return `${nameBase(logicalName, "virtwire")}-${digits}`;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
 import { createProvider, plainValue } from "./dispatch";
+import { LeftBehindError } from "./leftovers";
 import type { ResourceHandlers } from "./resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
@@ -43,5 +45,60 @@ describe("outputs crossing to the engine", () => {
       expect(outs).toMatchObject({ __kind: "Thing", addresses: [{ address: "10.0.0.1" }] });
       expect(() => Struct.fromJavaScript(outs as never)).not.toThrow();
     }
+  });
+});
+
+describe("check and create around leftovers", () => {
+  const provider = (create: ResourceHandlers<object, object>["create"]) =>
+    // Unit tests reach no libvirt: check does not connect to the host.
+    createProvider(
+      {
+        handlers: {
+          Pool: {
+            create,
+            read: async () => ({}),
+            update: async () => ({}),
+            delete: async () => {},
+          },
+        },
+        nouns: { Pool: "storage pool" },
+      },
+      { askHosts: false },
+    );
+  const news = { __kind: "Pool", __logicalName: "images", type: "dir", targetPath: "/x" };
+
+  it("calls a create fresh when check saw no old inputs, and not when it did", async () => {
+    const p = provider(async () => ({ id: "1", outs: {} }));
+    const first = (await p.check!({}, news)).inputs;
+    expect(first.__fresh).toBe(true);
+    expect((await p.check!(first, news)).inputs.__fresh).toBe(false);
+  });
+
+  it("gives handlers the owner from the hidden inputs", async () => {
+    const seen: unknown[] = [];
+    const p = provider(async (_inputs, ctx) => {
+      seen.push(ctx.owner);
+      return { id: "1", outs: {} };
+    });
+    const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Pool::images";
+    await p.create({ ...news, name: "images-1", __urn: urn, __fresh: true });
+    await p.create({ ...news, name: "images-1" });
+    expect(seen).toEqual([{ urn, fresh: true }, undefined]);
+  });
+
+  it("says what a failed create left behind after libvirt's own error", async () => {
+    const libvirtError = new LibvirtError({
+      code: ErrorCode.OPERATION_FAILED,
+      domain: ErrorDomain.STORAGE,
+      message: "no",
+      level: 2,
+      ...{ str1: null, str2: null, str3: null, int1: 0, int2: 0 },
+    });
+    const p = provider(async () => {
+      throw new LeftBehindError(libvirtError, "Left behind: storage pool images-1");
+    });
+    await expect(p.create({ ...news, name: "images-1" })).rejects.toThrow(
+      "Creating storage pool images-1 failed: no (VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE). Left behind: storage pool images-1",
+    );
   });
 });

@@ -11,6 +11,8 @@ import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./co
 import { ConnectionCache } from "./connections";
 import { schemaDiff } from "./diff";
 import { describeError } from "./errors";
+import { LeftBehindError } from "./leftovers";
+import { ownerOf } from "./owner";
 import { reportOnce } from "./report-once";
 import type { ResourceContext, ResourceHandlers } from "./resource";
 
@@ -42,9 +44,10 @@ export function createProvider(
   const ready = (): Promise<ProviderSettings> =>
     (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
 
-  const context = (config: ProviderSettings): ResourceContext => ({
+  const context = (config: ProviderSettings, props?: Props): ResourceContext => ({
     connect: (host) => connections.get(hostSettings(config, host)),
     log: (message) => console.log(message),
+    owner: props && ownerOf(props),
   });
 
   const check = createChecker({
@@ -77,15 +80,19 @@ export function createProvider(
   ): Promise<T> => {
     const { kind, handlers } = lookup(props);
     try {
-      return await work(handlers, context(await ready()), kind);
+      return await work(handlers, context(await ready(), props), kind);
     } catch (error) {
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
+      const left = error instanceof LeftBehindError ? error : undefined;
       const described = describeError(
-        error,
+        left ? left.cause : error,
         `${verb} ${registry.nouns[kind] ?? kind}${name}`,
         typeof props.host === "string" ? props.host : "default",
       );
-      throw verb === "creating" || verb === "updating" ? described : reportOnce(described);
+      const reported = left
+        ? new Error(`${described.message}. ${left.note}`, { cause: error })
+        : described;
+      throw verb === "creating" || verb === "updating" ? reported : reportOnce(reported);
     }
   };
 

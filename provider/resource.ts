@@ -4,6 +4,7 @@
  * schema checks, auto-naming, error mapping and dispatch around them.
  */
 import type { Libvirt } from "../rpc";
+import type { Owner } from "./owner";
 
 export interface CheckFailure {
   property: string;
@@ -21,6 +22,11 @@ export interface ResourceContext {
   connect(host: string | undefined): Promise<Libvirt>;
   /** A line for the user (shown by Pulumi as a diagnostic). Never pass secrets. */
   log(message: string): void;
+  /**
+   * The resource the objects belong to, to mark them with (create, update) and to tell its own
+   * leftovers by (create); undefined when the inputs carry no URN.
+   */
+  owner?: Owner;
 }
 
 export interface ResourceHandlers<Inputs, Outputs> {

@@ -8,6 +8,29 @@ import type * as types from "./types";
 export * from "./types";
 
 /**
+ * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
+ * what it creates with. A promise, not an Output: the parent must not become a dependency.
+ */
+function resourceUrn(
+  name: string,
+  kind: string,
+  opts: pulumi.CustomResourceOptions | undefined,
+): string | Promise<string> {
+  const type = `pulumi-nodejs:dynamic/virtwire:${kind}`;
+  const stackPrefix = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
+  const parent = opts?.parent;
+  if (!parent) return `${stackPrefix}${type}::${name}`;
+  return new Promise((resolve) =>
+    parent.urn.apply((parentUrn) => {
+      const prefix = parentUrn.substring(0, parentUrn.lastIndexOf("::")) + "$";
+      const typed = prefix.endsWith("::pulumi:pulumi:Stack$") ? stackPrefix : prefix;
+      resolve(`${typed}${type}::${name}`);
+      return parentUrn;
+    }),
+  );
+}
+
+/**
  * Ownership and mode of the pool's target directory.
  */
 export interface PoolPermissionsArgs {
@@ -460,7 +483,7 @@ export interface VolumeBackingStoreArgs {
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
-   * Pool name. Default: the resource name plus a random suffix (`images-1a2b3c4`). Changing it replaces the pool.
+   * Pool name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`images-1a2b3c4`): the same program retried after a failed create picks the same name. Changing it replaces the pool.
    */
   name?: pulumi.Input<string>;
   /**
@@ -556,7 +579,11 @@ export class Pool extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: PoolArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Pool", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Pool",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Pool", opts),
+    };
     for (const key of [
       "name",
       "type",
@@ -582,7 +609,7 @@ export class Pool extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Network}. */
 export interface NetworkArgs {
   /**
-   * Network name. Default: the resource name plus a random suffix. Changing it replaces the network.
+   * Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
    */
   name?: pulumi.Input<string>;
   /**
@@ -690,7 +717,11 @@ export class Network extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: NetworkArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Network", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Network",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Network", opts),
+    };
     for (const key of [
       "name",
       "mode",
@@ -717,7 +748,7 @@ export class Network extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Domain}. */
 export interface DomainArgs {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   name?: pulumi.Input<string>;
   /**
@@ -835,7 +866,7 @@ export interface DomainArgs {
  */
 export class Domain extends pulumi.dynamic.Resource {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   declare public readonly name: pulumi.Output<string>;
   /**
@@ -981,7 +1012,11 @@ export class Domain extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: DomainArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Domain", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Domain",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Domain", opts),
+    };
     for (const key of [
       "name",
       "type",
@@ -1027,7 +1062,7 @@ export class Domain extends pulumi.dynamic.Resource {
 /** The arguments of a {@link Volume}. */
 export interface VolumeArgs {
   /**
-   * Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.
+   * Volume name (a file name in a dir pool). Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`disk-1a2b3c4`). Changing it replaces the volume.
    */
   name?: pulumi.Input<string>;
   /**
@@ -1119,7 +1154,11 @@ export class Volume extends pulumi.dynamic.Resource {
   }
 
   constructor(name: string, args: VolumeArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: "Volume", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "Volume",
+      __logicalName: name,
+      __urn: resourceUrn(name, "Volume", opts),
+    };
     for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
     // Any other argument goes to the provider too, whose check() refuses it by name ("did you
@@ -1136,7 +1175,7 @@ export class Volume extends pulumi.dynamic.Resource {
 /** The arguments of a {@link CloudInitDisk}. */
 export interface CloudInitDiskArgs {
   /**
-   * Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
    */
   name?: pulumi.Input<string>;
   /**
@@ -1228,7 +1267,11 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     args: CloudInitDiskArgs | undefined,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    const props: Record<string, unknown> = { __kind: "CloudInitDisk", __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: "CloudInitDisk",
+      __logicalName: name,
+      __urn: resourceUrn(name, "CloudInitDisk", opts),
+    };
     for (const key of [
       "name",
       "pool",

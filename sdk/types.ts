@@ -519,7 +519,7 @@ export interface VolumeBackingStore {
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
-   * Pool name. Default: the resource name plus a random suffix (`images-1a2b3c4`). Changing it replaces the pool.
+   * Pool name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`images-1a2b3c4`): the same program retried after a failed create picks the same name. Changing it replaces the pool.
    */
   name?: string;
   /**
@@ -611,7 +611,7 @@ export interface PoolOutputs {
 /** The resolved inputs of a Network, as its provider receives them. */
 export interface NetworkInputs {
   /**
-   * Network name. Default: the resource name plus a random suffix. Changing it replaces the network.
+   * Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
    */
   name?: string;
   /**
@@ -711,7 +711,7 @@ export interface NetworkOutputs {
 /** The resolved inputs of a Domain, as its provider receives them. */
 export interface DomainInputs {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   name?: string;
   /**
@@ -827,7 +827,7 @@ export interface DomainInputs {
 /** The outputs of a Domain, as its provider returns them. */
 export interface DomainOutputs {
   /**
-   * Domain name. Default: the resource name plus a random suffix. Changing it replaces the domain.
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
   name: string;
   /**
@@ -967,7 +967,7 @@ export interface DomainOutputs {
 /** The resolved inputs of a Volume, as its provider receives them. */
 export interface VolumeInputs {
   /**
-   * Volume name (a file name in a dir pool). Default: the resource name plus a random suffix (`disk-1a2b3c4`). Changing it replaces the volume.
+   * Volume name (a file name in a dir pool). Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`disk-1a2b3c4`). Changing it replaces the volume.
    */
   name?: string;
   /**
@@ -1051,7 +1051,7 @@ export interface VolumeOutputs {
 /** The resolved inputs of a CloudInitDisk, as its provider receives them. */
 export interface CloudInitDiskInputs {
   /**
-   * Volume name. Default: the resource name plus 7 hex digits of a hash of the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the data (`seed-1a2b3c4`), so a data change gives a new name. A fixed name makes a data change delete the old disk before creating the new one.
    */
   name?: string;
   /**

@@ -30,6 +30,28 @@ describe("CloudInitDisk names", () => {
     expect(diskName(inputs({ networkConfig: "version: 2\n" }))).not.toBe(diskName(inputs()));
   });
 
+  it("carry the resource's URN when it is known: two stacks with the same data differ", () => {
+    const urn = (stack: string) =>
+      `urn:pulumi:${stack}::lab::pulumi-nodejs:dynamic/virtwire:CloudInitDisk::seed`;
+    const named = (stack: string) => diskName({ ...inputs(), __urn: urn(stack) } as never);
+    expect(named("dev")).toMatch(/^seed-[0-9a-f]{7}$/);
+    expect(named("dev")).toBe(named("dev"));
+    expect(named("dev")).not.toBe(named("prod"));
+    expect(named("dev")).not.toBe(diskName(inputs()));
+  });
+
+  it("made before names carried the URN are kept while the data stays the same", () => {
+    const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:CloudInitDisk::seed";
+    const legacy = outputsOf(inputs());
+    expect(diff(legacy, { ...inputs(), __urn: urn } as never)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const changed = diff(legacy, { ...inputs({ metaData: "x: 1\n" }), __urn: urn } as never);
+    expect(changed.replaces).toEqual(["metaData", "name"]);
+  });
+
   it("hash each part with its name and length, so moving bytes between parts counts", () => {
     expect(contentHash(inputs({ userData: "ab", metaData: "c" }))).not.toBe(
       contentHash(inputs({ userData: "a", metaData: "bc" })),

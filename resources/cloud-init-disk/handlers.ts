@@ -3,8 +3,9 @@
  * volume; nothing touches the client's disk. The id is the volume's key.
  *
  * Every change of the data replaces the disk. Without a fixed `name` the volume is called
- * `<resource name>-<7 hex of a hash of the data>`: the same data keeps its name (no diff, and
- * preview shows the real name), new data gets a new name and path, so Pulumi creates the new disk
+ * `<resource name>-<7 hex of a hash of the URN and the data>`: the same data keeps its name (no
+ * diff, and preview shows the real name; a retried create finds what a failed one left under it),
+ * new data gets a new name and path, so Pulumi creates the new disk
  * beside the old one, moves the domain over, and only then deletes the old one; a running guest
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
@@ -12,6 +13,7 @@
 import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
+import { digest } from "../../provider/naming";
 import type { DiffResult, ResourceHandlers } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
 import {
@@ -54,6 +56,8 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
     const volume = {
       xml: buildVolumeXml({ name, capacity: image.length, format: "raw" }),
       name,
+      host: inputs.host,
+      derivedName: inputs.name === undefined && ctx.owner !== undefined,
       hint: inputs.name
         ? ""
         : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
@@ -86,9 +90,10 @@ export function diffCloudInitDisk(
     if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
   }
   const name = diskName(news);
-  if (name === undefined || name !== olds.name) replaces.push("name");
-  const sameHome =
-    news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && name === olds.name;
+  // A disk made before names carried the URN keeps its name while its data stays the same.
+  const sameName = name === olds.name || (name !== undefined && legacyName(news) === olds.name);
+  if (!sameName) replaces.push("name");
+  const sameHome = news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && sameName;
   return {
     changes: replaces.length > 0,
     replaces,
@@ -126,14 +131,25 @@ function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {
   };
 }
 
-/** The given name, or `<resource name>-<7 hex>` of the data; undefined while the data is unknown. */
+/**
+ * The given name, or `<resource name>-<7 hex>` of the resource's URN and the data (of the data
+ * alone without a URN); undefined while the data is unknown. The URN keeps two stacks with the
+ * same program apart, and makes the name the mark of the disk (provider/owner.ts).
+ */
 export function diskName(inputs: CloudInitDiskInputs): string | undefined {
   if (inputs.name !== undefined && inputs.name !== null) {
     return inputs.name === UNKNOWN ? undefined : inputs.name;
   }
   if (CONTENT.some((key) => inputs[key] === UNKNOWN)) return undefined;
-  const logicalName = (inputs as unknown as Record<string, unknown>).__logicalName;
-  return `${nameBase(String(logicalName ?? "cloud-init"), "cloud-init")}-${contentHash(inputs).slice(0, 7)}`;
+  const { __logicalName: logicalName, __urn: urn } = inputs as unknown as Record<string, unknown>;
+  const digits =
+    typeof urn === "string" ? digest(urn, contentHash(inputs)) : contentHash(inputs).slice(0, 7);
+  return `${nameBase(String(logicalName ?? "cloud-init"), "cloud-init")}-${digits}`;
+}
+
+/** The name disks made before names carried the URN have: the data's digits alone. */
+function legacyName(inputs: CloudInitDiskInputs): string | undefined {
+  return diskName({ ...inputs, __urn: undefined } as CloudInitDiskInputs);
 }
 
 /**

@@ -5,16 +5,7 @@
  * last; delete shuts down gracefully, forces off after `shutdownTimeout`, and undefines with
  * NVRAM, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
-import {
-  DefineFlags,
-  DomainUndefineFlags,
-  DomainXMLFlags,
-  ErrorCode,
-  formatUuid,
-  hasErrorCode,
-  isNotFound,
-  parseUuid,
-} from "../../rpc";
+import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
@@ -28,21 +19,10 @@ import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { waitForCloudInit } from "./cloud-init-wait";
 import { cloudInitTimeout, waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
+import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
-
-/** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */
-const UNDEFINE_FLAGS = [
-  DomainUndefineFlags.MANAGED_SAVE |
-    DomainUndefineFlags.NVRAM |
-    DomainUndefineFlags.SNAPSHOTS_METADATA |
-    DomainUndefineFlags.CHECKPOINTS_METADATA,
-  DomainUndefineFlags.MANAGED_SAVE |
-    DomainUndefineFlags.NVRAM |
-    DomainUndefineFlags.SNAPSHOTS_METADATA,
-  0,
-];
 
 export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   check: checkDomain,
@@ -57,17 +37,15 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
+    await removeLeftoverDomains(lv, inputs.name!, ctx);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
-    const { dom } = await lv.DomainDefineXMLFlags({
-      xml: buildDomainXml(plan),
-      flags: DefineFlags.VALIDATE,
-    });
+    const xml = buildDomainXml({ ...plan, owner: ctx.owner?.urn });
+    const dom = await defineDomain(lv, xml, inputs.name!, ctx);
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
     } catch (error) {
-      await rollback(lv, dom, inputs, ctx);
-      throw error;
+      throw await undoDomain(ctx, error, dom, inputs.host);
     }
     return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
   },
@@ -103,7 +81,10 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const formats = await lookupVolumeFormats(lv, news);
     const plan = planDomain(news, before.description, formats, id);
     if (classification.needsRedefine) {
-      await lv.DomainDefineXMLFlags({ xml: buildDomainXml(plan), flags: DefineFlags.VALIDATE });
+      await lv.DomainDefineXMLFlags({
+        xml: buildDomainXml({ ...plan, owner: ctx.owner?.urn }),
+        flags: DefineFlags.VALIDATE,
+      });
       if (classification.needsRestart) {
         const how = await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
         ctx.log(`virtwire: domain ${news.name}: stopped (${how}) to restart it`);
@@ -178,38 +159,6 @@ async function startAndWait(
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
-
-/** Undoes a half-made domain; a failure to do so is reported, not thrown over the first error. */
-async function rollback(
-  lv: Libvirt,
-  dom: RemoteNonnullDomain,
-  inputs: DomainInputs,
-  ctx: ResourceContext,
-): Promise<void> {
-  try {
-    await stopDomain(lv, dom, 0);
-    await undefine(lv, dom);
-  } catch (error) {
-    if (isNotFound(error)) return;
-    ctx.log(
-      `virtwire: could not remove the half-created domain ${inputs.name} (${formatUuid(dom.uuid)}): ${(error as Error).message}; remove it with virsh undefine --nvram`,
-    );
-  }
-}
-
-/** Undefine with the richest flag set the daemon accepts (older ones refuse newer flags). */
-async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
-  for (const [index, flags] of UNDEFINE_FLAGS.entries()) {
-    try {
-      await lv.DomainUndefineFlags({ dom, flags });
-      return;
-    } catch (error) {
-      const unsupported =
-        hasErrorCode(error, ErrorCode.INVALID_ARG) || hasErrorCode(error, ErrorCode.NO_SUPPORT);
-      if (!unsupported || index === UNDEFINE_FLAGS.length - 1) throw error;
-    }
-  }
-}
 
 /** The summary line diff printed last for a domain id, so that update does not print it again. */
 const announced = new Map<string, string>();

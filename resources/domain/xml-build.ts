@@ -3,7 +3,7 @@
  * target, disk format and known MAC address decided (plan.ts). Pure; snapshot-tested.
  *
  *   <domain type="kvm|qemu">
- *     <name/> <uuid/>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
+ *     <name/> <uuid/>?  <metadata><virtwire:resource urn/></metadata>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
  *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
  *     <features><acpi/></features>  <cpu mode/>?
  *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? </devices>
@@ -23,6 +23,7 @@ import {
   effectiveMaxVcpus,
   graphicsWithDefaults,
 } from "./normalize";
+import { addMark } from "../../provider/xml-mark";
 import { applyPatches } from "./patches";
 
 export interface DomainPlan {
@@ -35,6 +36,8 @@ export interface DomainPlan {
   cloudInit?: DomainDisk;
   /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
   interfaces: DomainNetworkInterface[];
+  /** The URN of the resource, written as virtwire's mark into `<metadata>` (provider/owner.ts). */
+  owner?: string;
 }
 
 export function buildDomainXml(plan: DomainPlan): string {
@@ -42,6 +45,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   const domain = create().ele("domain", { type: inputs.type ?? "kvm" });
   domain.ele("name").txt(inputs.name!);
   if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
+  if (plan.owner) addMark(domain, plan.owner);
   domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
   domain.ele("currentMemory", { unit: "KiB" }).txt(kib(bytes(inputs.memory)));
   const vcpu = inputs.vcpu ?? 1;

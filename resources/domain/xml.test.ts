@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { markedUrn } from "../../provider/owner";
+import { parseXml } from "../../provider/xml";
 import type { DomainInputs } from "../../sdk/types";
 import { planDomain } from "./plan";
 import { buildDomainXml, diskXml, interfaceXml } from "./xml-build";
@@ -45,6 +47,17 @@ describe("the domain XML builder", () => {
   it("writes every input, with targets, formats and defaults decided", () => {
     const formats = new Map([["images/root.qcow2", "qcow2" as const]]);
     expect(buildDomainXml(planDomain(guest, undefined, formats))).toMatchSnapshot();
+  });
+
+  it("marks the domain with the resource's URN, which reading the XML ignores", () => {
+    const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Domain::web";
+    const plan = planDomain(guest, undefined, new Map());
+    const marked = buildDomainXml({ ...plan, owner: urn });
+    expect(marked).toContain(
+      `<metadata>\n    <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="${urn}"/>\n  </metadata>`,
+    );
+    expect(markedUrn(parseXml(marked, "domain"))).toBe(urn);
+    expect(readDomainXml(marked)).toEqual(readDomainXml(buildDomainXml(plan)));
   });
 
   it("writes a minimal domain: memory equal to its ceiling, one vCPU, a pty console", () => {

@@ -11,13 +11,12 @@ import {
   NetworkXMLFlags,
   RemoteNonnullNetwork,
   formatUuid,
-  isNotFound,
   networkUpdate,
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
   addressLayout,
@@ -31,6 +30,7 @@ import {
 } from "./changes";
 import { checkNetwork } from "./check";
 import { preflightNetwork } from "./preflight";
+import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
 import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
 
 export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
@@ -62,13 +62,13 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
-    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs) });
+    await removeLeftoverNetworks(lv, inputs.name!, ctx);
+    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs, ctx.owner?.urn) });
     try {
       await lv.NetworkCreate({ net });
       await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
     } catch (error) {
-      await rollback(lv, net, inputs, ctx);
-      throw error;
+      throw await undoNetwork(ctx, error, net, inputs.host);
     }
     return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
   },
@@ -96,10 +96,7 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     const lv = await ctx.connect(props.host);
     const net = await lookup(lv, id);
     if (!net) return;
-    await unlessNotFound(async () => {
-      if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
-      await lv.NetworkUndefine({ net });
-    });
+    await removeNetwork(lv, net);
   },
 };
 
@@ -133,27 +130,6 @@ async function applyLiveEdits(
     await update(Command.DELETE, Section.DNS_HOST, -1, fragments.dnsHost(host));
   for (const host of dns.add)
     await update(Command.ADD_LAST, Section.DNS_HOST, -1, fragments.dnsHost(host));
-}
-
-async function rollback(
-  lv: Libvirt,
-  net: RemoteNonnullNetwork,
-  inputs: NetworkInputs,
-  ctx: ResourceContext,
-): Promise<void> {
-  try {
-    if ((await lv.NetworkIsActive({ net })).active) await lv.NetworkDestroy({ net });
-  } catch {
-    // not running: nothing to stop
-  }
-  try {
-    await lv.NetworkUndefine({ net });
-  } catch (error) {
-    if (!isNotFound(error))
-      ctx.log(
-        `virtwire: could not undefine the half-created network ${inputs.name}: ${(error as Error).message}`,
-      );
-  }
 }
 
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {

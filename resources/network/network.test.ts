@@ -1,3 +1,5 @@
+import { markedUrn } from "../../provider/owner";
+import { parseXml } from "../../provider/xml";
 import { addressLayout, alignTo, dhcpDiffers, hostKey, listEdit } from "./changes";
 import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
 
@@ -25,6 +27,13 @@ const lab = {
 describe("network XML", () => {
   it("builds libvirt's network document", () => {
     expect(buildNetworkXml(lab)).toMatchSnapshot();
+  });
+
+  it("marks the network with the resource's URN, which reading the XML ignores", () => {
+    const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Network::lab";
+    const marked = buildNetworkXml(lab, urn);
+    expect(markedUrn(parseXml(marked, "network"))).toBe(urn);
+    expect(readNetworkXml(marked)).toEqual(readNetworkXml(buildNetworkXml(lab)));
   });
 
   it("leaves <forward> out for an isolated network", () => {

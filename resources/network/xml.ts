@@ -3,7 +3,8 @@
  * back from libvirt's description:
  *
  *   <network>
- *     <name/>  <forward mode="nat|route|open|bridge" dev="…"/>  (no <forward>: isolated)
+ *     <name/>  <metadata><virtwire:resource urn/></metadata>?
+ *     <forward mode="nat|route|open|bridge" dev="…"/>  (no <forward>: isolated)
  *     <bridge name="…" stp="on|off" delay="0"/>  <mtu size="…"/>  <domain name="…"/>
  *     <dns> <host ip="…"><hostname>…</hostname></host> </dns>
  *     <ip address="…" prefix="…" [family="ipv6"]>
@@ -23,10 +24,13 @@ import type {
   NetworkMode,
 } from "../../sdk/types";
 import { attr, element, elements, parseXml, text, XmlNode } from "../../provider/xml";
+import { addMark } from "../../provider/xml-mark";
 
-export function buildNetworkXml(inputs: NetworkInputs): string {
+/** `owner`: the resource's URN, written as virtwire's mark (provider/owner.ts). */
+export function buildNetworkXml(inputs: NetworkInputs, owner?: string): string {
   const network = create().ele("network");
   network.ele("name").txt(inputs.name!);
+  if (owner) addMark(network, owner);
   const mode = inputs.mode ?? "nat";
   if (mode !== "isolated") {
     network.ele("forward", {

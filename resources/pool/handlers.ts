@@ -11,14 +11,15 @@ import {
   StoragePoolState,
   StorageXMLFlags,
   formatUuid,
-  isNotFound,
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import { markedUuid } from "../../provider/owner";
+import type { ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
 import { preflightPool } from "./preflight";
+import { removeLeftoverPool, undoPool } from "./removal";
 import { buildPoolXml, readPoolXml } from "./xml";
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
@@ -53,14 +54,16 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
-    const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs), flags: 0 });
+    await removeLeftoverPool(lv, inputs.name!, ctx);
+    // A new UUID with this resource's mark in it, when the resource is known.
+    const uuid = ctx.owner && markedUuid(ctx.owner.urn);
+    const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
     try {
       await build(lv, pool, inputs);
       await lv.StoragePoolCreate({ pool, flags: 0 });
       await lv.StoragePoolSetAutostart({ pool, autostart: inputs.autostart ? 1 : 0 });
     } catch (error) {
-      await rollback(lv, pool, inputs, ctx);
-      throw error;
+      throw await undoPool(ctx, error, pool, inputs);
     }
     const id = formatUuid(pool.uuid);
     return { id, outs: await describe(lv, pool, inputs) };
@@ -122,34 +125,6 @@ async function build(
     pool,
     flags: inputs.type === "dir" ? StoragePoolBuildFlags.NEW : StoragePoolBuildFlags.NO_OVERWRITE,
   });
-}
-
-/** Undoes a half-made pool. For a dir pool, removes the directory only if it is empty. */
-async function rollback(
-  lv: Libvirt,
-  pool: RemoteNonnullStoragePool,
-  inputs: PoolInputs,
-  ctx: ResourceContext,
-): Promise<void> {
-  try {
-    if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
-  } catch {
-    // not running: nothing to stop
-  }
-  try {
-    if (inputs.type === "dir") await lv.StoragePoolDelete({ pool, flags: 0 });
-  } catch {
-    // never built, or not empty: left as it is
-  }
-  try {
-    await lv.StoragePoolUndefine({ pool });
-  } catch (error) {
-    if (!isNotFound(error)) {
-      ctx.log(
-        `virtwire: could not undefine the half-created storage pool ${inputs.name}: ${(error as Error).message}`,
-      );
-    }
-  }
 }
 
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {

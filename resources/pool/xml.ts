@@ -12,7 +12,10 @@ import { create } from "xmlbuilder2";
 import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../../sdk/types";
 import { attr, element, elements, numberText, parseXml, text } from "../../provider/xml";
 
-/** `uuid`: when redefining an existing pool, so libvirt updates it instead of refusing a duplicate. */
+/**
+ * `uuid`: when redefining an existing pool, so libvirt updates it instead of refusing a duplicate;
+ * for a new pool, one that carries virtwire's mark (provider/owner.ts).
+ */
 export function buildPoolXml(inputs: PoolInputs, uuid?: string): string {
   const pool = create().ele("pool", { type: inputs.type });
   pool.ele("name").txt(inputs.name!);

@@ -46,7 +46,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
           capacity: parseSize(inputs.capacity)!,
           format: inputs.format ?? "raw",
         };
-    const volume = { xml: buildVolumeXml(spec), name: spec.name };
+    const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx) };
     return createFilledVolume(lv, pool, volume, ctx, async (vol) => ({
       id: vol.key,
       outs: await describe(lv, vol, inputs),
@@ -94,7 +94,10 @@ async function createFromSource(
       );
     }
 
-    const volume = { xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }), name };
+    const volume = {
+      xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }),
+      ...newVolume(inputs, ctx),
+    };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
         log: ctx.log,
@@ -111,6 +114,12 @@ async function createFromSource(
   } finally {
     await content.close();
   }
+}
+
+/** Name and host of the volume to create; an auto-name with a URN known is derived from it. */
+function newVolume(inputs: VolumeInputs, ctx: ResourceContext) {
+  const autoNamed = (inputs as unknown as Record<string, unknown>).__autoNamed === "name";
+  return { name: inputs.name!, host: inputs.host, derivedName: autoNamed && !!ctx.owner };
 }
 
 /** A qcow2 overlay on the base volume, as large as the base unless `capacity` says more. */

@@ -1,7 +1,8 @@
 /**
  * Storage steps shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
- * volume by key (telling "gone" from "its pool is stopped"), creating and filling one (with a
- * message users can act on when the name is taken, and the half-made volume removed on failure),
+ * volume by key (telling "gone" from "its pool is stopped"), creating and filling one (a leftover
+ * of the same resource under its name removed first, a message users can act on when the name is
+ * somebody else's, and the half-made volume removed on failure),
  * refreshing a pool while other volumes are being built, and deleting one that may be gone.
  */
 import {
@@ -15,6 +16,7 @@ import {
   isNotFound,
 } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
+import { undoHalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
@@ -114,44 +116,73 @@ async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Pro
   }
 }
 
+/** A volume to create: its XML and name, and what its name says about whose it is. */
+export interface NewVolume {
+  xml: string;
+  name: string;
+  /** The host (a `virtwire:hosts` key), for the clean-up's connection. */
+  host?: string;
+  /**
+   * virtwire derived the name from the resource's URN (provider/naming.ts), so a volume of that
+   * name is this resource's: in a fresh create, the leftover of a failed earlier one.
+   */
+  derivedName: boolean;
+  /** Added to the message when the name is taken. */
+  hint?: string;
+}
+
 /**
  * Creates a volume from `volume.xml` and runs `fill` on it; when filling fails, the volume is
- * removed again before the error goes on.
+ * removed again (over a new connection if the create's died) before the error goes on.
  */
 export async function createFilledVolume<T>(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  volume: { xml: string; name: string; hint?: string },
+  volume: NewVolume,
   ctx: ResourceContext,
   fill: (vol: RemoteNonnullStorageVol) => Promise<T>,
 ): Promise<T> {
-  const vol = await createVolume(lv, pool, volume.xml, volume.name, volume.hint);
+  const vol = await createVolume(lv, pool, volume, ctx);
   try {
     return await fill(vol);
   } catch (error) {
-    await removeHalfMade(lv, vol, ctx);
-    throw error;
+    const object = {
+      host: volume.host,
+      what: `volume ${vol.name} in storage pool ${vol.pool}, perhaps half-written`,
+      marked: volume.derivedName,
+      byHand: `virsh vol-delete ${vol.name} --pool ${vol.pool}`,
+    };
+    throw await undoHalfMade(ctx, error, object, (again) => deleteVolume(again, vol));
   }
 }
 
-/** STORAGE_VOL_CREATE_XML, with a useful message when the name is taken. */
+/**
+ * STORAGE_VOL_CREATE_XML. When the name is taken: in a fresh create of a derived name, by this
+ * resource's leftover, which is deleted and the volume created again; else fails saying so.
+ */
 async function createVolume(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  xml: string,
-  name: string,
-  hint = "",
+  volume: NewVolume,
+  ctx: ResourceContext,
 ): Promise<RemoteNonnullStorageVol> {
+  const { xml, name } = volume;
   try {
     return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
   } catch (error) {
-    if (hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) {
-      throw new Error(
-        `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${hint}; if it is left over from a failed run, delete it (virsh vol-delete ${name} --pool ${pool.name})`,
-        { cause: error },
+    if (!hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) throw error;
+    if (volume.derivedName && ctx.owner?.fresh) {
+      const { vol } = await lv.StorageVolLookupByName({ pool, name });
+      await deleteVolume(lv, vol);
+      ctx.log(
+        `virtwire: volume ${name} in storage pool ${pool.name}: removed, left by a failed earlier create of this resource`,
       );
+      return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
     }
-    throw error;
+    throw new Error(
+      `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${volume.hint ?? ""}; if it is left over from a failed run, delete it (virsh vol-delete ${name} --pool ${pool.name})`,
+      { cause: error },
+    );
   }
 }
 
@@ -176,22 +207,6 @@ export async function refreshPool(
       if (!busy || Date.now() > deadline) throw error;
       await sleep(REFRESH_RETRY_MS);
     }
-  }
-}
-
-/** Removes a volume this create made before it failed; a failure to do so is reported, not thrown. */
-async function removeHalfMade(
-  lv: Libvirt,
-  vol: RemoteNonnullStorageVol,
-  ctx: ResourceContext,
-): Promise<void> {
-  try {
-    await lv.StorageVolDelete({ vol, flags: 0 });
-  } catch (error) {
-    if (isNotFound(error)) return;
-    ctx.log(
-      `virtwire: could not delete the half-created volume ${vol.name} in pool ${vol.pool}: ${(error as Error).message}; delete it with virsh vol-delete ${vol.name} --pool ${vol.pool}`,
-    );
   }
 }
 

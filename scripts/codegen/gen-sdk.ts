@@ -155,7 +155,11 @@ ${outputs}
   }
 
   constructor(name: string, args: ${name}Args | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = { __kind: ${JSON.stringify(name)}, __logicalName: name };
+    const props: Record<string, unknown> = {
+      __kind: ${JSON.stringify(name)},
+      __logicalName: name,
+      __urn: resourceUrn(name, ${JSON.stringify(name)}, opts),
+    };
     for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${
       secretInputs.length
         ? `
@@ -174,6 +178,35 @@ ${outputs}
 `;
 }
 
+/**
+ * The helper every resource class calls: the resource's URN, which the dynamic provider is never
+ * told, for the mark on what it creates (provider/owner.ts). A plain promise, not an Output, so
+ * that the parent does not become a dependency (for a component, that would be all its children).
+ */
+const RESOURCE_URN = `/**
+ * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
+ * what it creates with. A promise, not an Output: the parent must not become a dependency.
+ */
+function resourceUrn(
+  name: string,
+  kind: string,
+  opts: pulumi.CustomResourceOptions | undefined,
+): string | Promise<string> {
+  const type = \`pulumi-nodejs:dynamic/virtwire:\${kind}\`;
+  const stackPrefix = \`urn:pulumi:\${pulumi.getStack()}::\${pulumi.getProject()}::\`;
+  const parent = opts?.parent;
+  if (!parent) return \`\${stackPrefix}\${type}::\${name}\`;
+  return new Promise((resolve) =>
+    parent.urn.apply((parentUrn) => {
+      const prefix = parentUrn.substring(0, parentUrn.lastIndexOf("::")) + "$";
+      const typed = prefix.endsWith("::pulumi:pulumi:Stack$") ? stackPrefix : prefix;
+      resolve(\`\${typed}\${type}::\${name}\`);
+      return parentUrn;
+    }),
+  );
+}
+`;
+
 function generateIndex(schema: PackageSchema): string {
   const parts = [
     HEADER("index.ts"),
@@ -182,6 +215,7 @@ function generateIndex(schema: PackageSchema): string {
     `import provider = require("../provider");`,
     `import type * as types from "./types";`,
     `export * from "./types";\n`,
+    RESOURCE_URN,
   ];
   for (const [token, type] of Object.entries(schema.types ?? {})) {
     if (type.enum) continue;

@@ -7,7 +7,7 @@
  * as a packed tarball, exactly as test/support/program-dir.ts prepares programs for the plugin
  * tests, so `__provider` is the `require("virtwire/provider")` stub.
  */
-import { execFile } from "node:child_process";
+import { ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -98,6 +98,15 @@ export class PulumiProject {
         `pulumi ${args.join(" ")} failed:\n${stdout ?? ""}\n${stderr ?? String(err)}`,
       );
     }
+  }
+
+  /** Starts `pulumi <args>` in the project without waiting for it, e.g. to kill it midway. */
+  spawn(...args: string[]): ChildProcess {
+    return spawn("pulumi", ["--non-interactive", ...args], {
+      cwd: this.dir,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   }
 
   async setConfig(key: string, value: string, options: { secret?: boolean; path?: boolean } = {}) {

@@ -7,6 +7,7 @@
  * `qemu:///session?socket=<its socket>`; root may connect to it, since a session daemon
  * authenticates unix clients with "none".
  */
+import { execFileSync } from "node:child_process";
 import { SessionDaemon } from "./session-daemon";
 
 export const PRIVATE_DAEMON_USER = "vwkeepalive";
@@ -28,6 +29,36 @@ export class PrivateDaemon extends SessionDaemon {
   /** SIGCONT */
   thaw(): void {
     process.kill(this.pid, "SIGCONT");
+  }
+
+  /**
+   * The QEMUs this daemon launched (guests, or also its capability probes): their command lines
+   * name paths in the daemon's directory. They outlive a daemon that is killed.
+   */
+  qemuPids(which: "all" | "guests" = "all"): number[] {
+    try {
+      const guest = which === "guests" ? " -name guest=" : " ";
+      const pattern = `^/usr/bin/qemu-system-\\S+${guest}.*${this.dir}/`;
+      const out = execFileSync("pgrep", ["-u", PRIVATE_DAEMON_USER, "-f", pattern], {
+        encoding: "utf8",
+      });
+      return out.split("\n").filter(Boolean).map(Number);
+    } catch {
+      return []; // pgrep exits 1 when nothing matches
+    }
+  }
+
+  /** Kills the daemon and the QEMUs it launched (by pid), and removes its directories. */
+  override async dispose(): Promise<void> {
+    await this.stop("SIGKILL");
+    for (const pid of this.qemuPids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await super.dispose();
   }
 
   /** Stops the daemon and starts it again on the same directories (and socket path). */

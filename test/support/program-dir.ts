@@ -255,6 +255,8 @@ async function buildProgramDir(
  */
 export async function prepareProgramDir(tarballs: string[]): Promise<ProgramDir> {
   const key = sha256(
+    // Directories made before node_modules was copied as a real directory are not reused.
+    "node_modules copied, not linked",
     ...tarballs.map((tarball) => sha256(fs.readFileSync(tarball))),
     fs.readFileSync(path.join(REPO_ROOT, "package-lock.json")),
     process.version,

@@ -13,6 +13,7 @@
  * Steps by kind and name return outputs with secrets revealed; the state (`virtwire.engine`) keeps
  * them marked, as the generated sdk/ classes have them (SECRET_OUTPUTS).
  */
+import { randomBytes } from "node:crypto";
 import { schema } from "../../sdk/schema";
 import { Engine, EngineOptions } from "./engine";
 import {
@@ -41,9 +42,17 @@ export const SECRET_OUTPUTS: Record<string, string[]> = Object.fromEntries(
   ]),
 );
 
-/** The props a `new <Kind>(name, args)` of sdk/ registers: kind and logical name included. */
-export function resourceInputs(kind: string, name: string, args: PropertyMap): PropertyMap {
-  return { __kind: kind, __logicalName: name, ...args };
+/**
+ * The props a `new <Kind>(name, args)` of sdk/ registers: kind and logical name included, and the
+ * URN when given (sdk/ always passes it; without it the provider marks nothing, as before).
+ */
+export function resourceInputs(
+  kind: string,
+  name: string,
+  args: PropertyMap,
+  urn?: string,
+): PropertyMap {
+  return { __kind: kind, __logicalName: name, ...(urn !== undefined && { __urn: urn }), ...args };
 }
 
 export interface Step {
@@ -97,6 +106,9 @@ export class VirtwireEngine {
     const plugin = await PulumiPlugin.start(dir, {
       // Uploads of gigabytes are single Create calls.
       callTimeoutMs: 600_000,
+      // A stack of its own: URNs, and so the names and marks derived from them, are not shared
+      // with other test runs on the same daemon.
+      stack: `test-${randomBytes(3).toString("hex")}`,
       env: { SSH_AUTH_SOCK: "", ...options.env },
     });
     const config = { "virtwire:uri": TEST_URI, ...options.config };
@@ -134,7 +146,7 @@ export class VirtwireEngine {
 
   /** `pulumi up` for one resource. */
   async up(kind: string, name: string, args: PropertyMap): Promise<Step> {
-    const props = resourceInputs(kind, name, args);
+    const props = resourceInputs(kind, name, args, this.urn(kind, name));
     const record = await this.engine.up(virtwireType(kind), name, props, {
       additionalSecretOutputs: SECRET_OUTPUTS[kind],
     });

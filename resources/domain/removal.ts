@@ -1,0 +1,156 @@
+/**
+ * Removing domains: undefine with everything libvirt keeps beside the definition, the clean-up of
+ * a failed create, and the leftovers of a failed earlier create of the same resource.
+ *
+ * Leftovers are the domains that carry this resource's mark (provider/owner.ts), whatever their
+ * name: a Domain is always deleted before its replacement is created, so no domain the engine
+ * knows of has the mark while a fresh create runs, and a retry with a changed program picks
+ * another name while the old attempt's domain still holds its disks. Each is forced off (a running
+ * leftover holds its disks' write locks; a transient one vanishes when off) and undefined. A domain
+ * that has the wanted name but not the mark is somebody else's: the create fails and touches
+ * nothing.
+ */
+import {
+  DefineFlags,
+  DomainMetadataType,
+  DomainUndefineFlags,
+  ErrorCode,
+  formatUuid,
+  hasErrorCode,
+  isNotFound,
+} from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
+import { unlessNotFound } from "../../provider/errors";
+import { undoHalfMade } from "../../provider/leftovers";
+import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
+import type { ResourceContext } from "../../provider/resource";
+import { stopDomain } from "./power";
+
+/** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */
+const UNDEFINE_FLAGS = [
+  DomainUndefineFlags.MANAGED_SAVE |
+    DomainUndefineFlags.NVRAM |
+    DomainUndefineFlags.SNAPSHOTS_METADATA |
+    DomainUndefineFlags.CHECKPOINTS_METADATA,
+  DomainUndefineFlags.MANAGED_SAVE |
+    DomainUndefineFlags.NVRAM |
+    DomainUndefineFlags.SNAPSHOTS_METADATA,
+  0,
+];
+
+/** Undefine with the richest flag set the daemon accepts (older ones refuse newer flags). */
+export async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
+  for (const [index, flags] of UNDEFINE_FLAGS.entries()) {
+    try {
+      await lv.DomainUndefineFlags({ dom, flags });
+      return;
+    } catch (error) {
+      const unsupported =
+        hasErrorCode(error, ErrorCode.INVALID_ARG) || hasErrorCode(error, ErrorCode.NO_SUPPORT);
+      if (!unsupported || index === UNDEFINE_FLAGS.length - 1) throw error;
+    }
+  }
+}
+
+/** Forces the domain off and undefines it; a transient one is gone once off. */
+export async function removeDomain(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
+  await stopDomain(lv, dom, 0);
+  try {
+    await undefine(lv, dom);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/**
+ * The error to throw after a create failed with `error` once `dom` was defined: the error itself
+ * when the domain could be removed, else one that says what is left and how to remove it.
+ */
+export function undoDomain(
+  ctx: ResourceContext,
+  error: unknown,
+  dom: RemoteNonnullDomain,
+  host: string | undefined,
+): Promise<unknown> {
+  const object = {
+    host,
+    what: `domain ${dom.name} (uuid ${formatUuid(dom.uuid)}), perhaps running`,
+    marked: ctx.owner !== undefined,
+    byHand: `virsh destroy ${dom.name} (if it runs), then virsh undefine --nvram ${dom.name}`,
+  };
+  return undoHalfMade(ctx, error, object, (lv) => removeDomain(lv, dom));
+}
+
+/**
+ * Before a fresh create of domain `name`: removes the leftovers of this resource, and fails if
+ * `name` is taken by a domain that is not one. Does nothing unless the create is fresh.
+ */
+export async function removeLeftoverDomains(
+  lv: Libvirt,
+  name: string,
+  ctx: ResourceContext,
+): Promise<void> {
+  const owner = ctx.owner;
+  if (!owner?.fresh) return;
+  const { domains } = await lv.ConnectListAllDomains({ need_results: 1, flags: 0 });
+  const marked = await Promise.all(
+    domains.map(async (dom) => ({ dom, urn: await markOf(lv, dom) })),
+  );
+  const taken = marked.find(({ dom, urn }) => dom.name === name && urn !== owner.urn);
+  if (taken) {
+    const whose = taken.urn
+      ? `it belongs to ${taken.urn}`
+      : "virtwire did not create it for this resource";
+    throw new Error(
+      `a domain named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that domain, if nothing needs it)`,
+    );
+  }
+  for (const { dom } of marked.filter(({ urn }) => urn === owner.urn)) {
+    const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
+    await removeDomain(lv, dom);
+    ctx.log(
+      `virtwire: domain ${dom.name}: removed, left by a failed earlier create of this resource${active ? " (it was running)" : ""}`,
+    );
+  }
+}
+
+/**
+ * Defines the domain of a create. If that fails and the name is now taken by this resource's
+ * leftover (a request of the failed earlier create that a daemon, frozen until just now, carried
+ * out only after the search for leftovers), the leftover is removed and the define tried again.
+ */
+export async function defineDomain(
+  lv: Libvirt,
+  xml: string,
+  name: string,
+  ctx: ResourceContext,
+): Promise<RemoteNonnullDomain> {
+  const define = async () =>
+    (await lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE })).dom;
+  try {
+    return await define();
+  } catch (error) {
+    const owner = ctx.owner;
+    const found = owner?.fresh && (await unlessNotFound(() => lv.DomainLookupByName({ name })));
+    if (!found || (await markOf(lv, found.dom)) !== owner!.urn) throw error;
+    await removeDomain(lv, found.dom);
+    ctx.log(`virtwire: domain ${name}: removed, left by a failed earlier create of this resource`);
+    return define();
+  }
+}
+
+/** The URN in the domain's virtwire metadata; undefined when it has none (or is gone). */
+async function markOf(lv: Libvirt, dom: RemoteNonnullDomain): Promise<string | undefined> {
+  try {
+    const { metadata } = await lv.DomainGetMetadata({
+      dom,
+      type: DomainMetadataType.ELEMENT,
+      uri: RESOURCE_NAMESPACE,
+      flags: 0,
+    });
+    return urnOfMetadata(metadata);
+  } catch (error) {
+    if (hasErrorCode(error, ErrorCode.NO_DOMAIN_METADATA) || isNotFound(error)) return undefined;
+    throw error;
+  }
+}

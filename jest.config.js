@@ -22,6 +22,7 @@ const ONLY_ON_9 = [
   "auth-sasl",
   "keepalive",
   "deadlines",
+  "leftovers-faults",
   "volume-stream-overrun",
   // no libvirt daemon
   "harness",

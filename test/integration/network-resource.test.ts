@@ -1,5 +1,6 @@
 // The Network resource through the real dynamic-provider plugin, against the test bed daemon:
 // static DHCP hosts and DNS records change live, with a running guest staying attached.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -141,7 +142,15 @@ describe("a Network", () => {
       expect(ip).toMatch(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.`));
 
       const bridge = created.outputs.bridgeName as string;
-      const ports = () => fs.readdirSync(`/sys/class/net/${bridge}/brif`);
+      // The bridge lives in the daemon's network namespace (libvirt 11 has one of its own).
+      const netns = process.env.VIRTWIRE_DAEMON_NETNS;
+      const ports = () =>
+        netns
+          ? execFileSync("ip", ["netns", "exec", netns, "ls", `/sys/class/net/${bridge}/brif`])
+              .toString()
+              .split("\n")
+              .filter(Boolean)
+          : fs.readdirSync(`/sys/class/net/${bridge}/brif`);
       const portsBefore = ports();
       expect(portsBefore.length).toBeGreaterThan(0);
       const events: string[] = [];

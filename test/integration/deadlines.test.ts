@@ -161,7 +161,7 @@ describe("the provider against a frozen private libvirtd", () => {
       const message = String((error as Error).message ?? error);
       console.log(`deadlines: up against a frozen daemon failed after ${ms} ms: ${message}`);
       expect(message).toMatch(
-        /libvirt did not answer (StoragePool\w+) within [35] s; the call was abandoned .* pulumi refresh/,
+        /libvirt did not answer ((Connect|StoragePool)\w+) within [35] s; the call was abandoned .* pulumi refresh/,
       );
       expect(message).toMatch(/raise virtwire:(long)?[cC]allTimeout \(seconds\)/);
       expect(ms).toBeLessThan(15_000);

@@ -4,6 +4,7 @@ import {
   ConfigError,
   deadline,
   hostSettings,
+  numberSetting,
   readSettings,
   setCommand,
 } from "./config";
@@ -266,5 +267,54 @@ describe("deadlines in the stack config", () => {
       "pulumi config rm --path 'virtwire:hosts.kvm1.longCallTimeout'",
     );
     expect(error.message).toContain("the default of 3600 s");
+  });
+});
+
+describe("keepalive in the stack config", () => {
+  it("reads virtwire:keepaliveInterval and keepaliveCount, 0 included", () => {
+    const { defaultHost } = readSettings(
+      config({ "virtwire:keepaliveInterval": "0", "virtwire:keepaliveCount": "12" }),
+      {},
+    );
+    expect(defaultHost).toMatchObject({ keepaliveInterval: 0, keepaliveCount: 12 });
+  });
+
+  it("leaves them unset when not given, for schema.json's defaults (libvirt's 5 and 5) to apply", () => {
+    const { defaultHost } = readSettings(config({}), {});
+    expect(defaultHost.keepaliveInterval).toBeUndefined();
+    expect(numberSetting(defaultHost, "keepaliveInterval")).toBe(5);
+    expect(numberSetting(defaultHost, "keepaliveCount")).toBe(5);
+  });
+
+  it("takes them in a virtwire:hosts entry", () => {
+    const { hosts } = readSettings(
+      config({
+        "virtwire:hosts": JSON.stringify({
+          kvm1: { uri: "qemu:///system", keepaliveInterval: 30, keepaliveCount: "2" },
+        }),
+      }),
+      {},
+    );
+    expect(hosts.kvm1).toMatchObject({ keepaliveInterval: 30, keepaliveCount: 2 });
+  });
+
+  it.each(["-1", "2.5", "5s", "2147484"])(
+    "refuses an interval of %p, saying what 0 does",
+    (value) => {
+      expect(configError({ "virtwire:keepaliveInterval": value }).message).toBe(
+        "virtwire:keepaliveInterval must be a whole number of seconds up to 2147483, or 0 to turn " +
+          "keepalive off; remove it (pulumi config rm virtwire:keepaliveInterval) for the default of 5 s",
+      );
+    },
+  );
+
+  it("refuses a count that is not a whole number, inside a virtwire:hosts entry too", () => {
+    const error = configError({
+      "virtwire:hosts": JSON.stringify({ kvm1: { uri: "qemu:///system", keepaliveCount: -1 } }),
+    });
+    expect(error.message).toBe(
+      "virtwire:hosts.kvm1.keepaliveCount must be a whole number of PINGs up to 2147483; remove " +
+        "it (pulumi config rm --path 'virtwire:hosts.kvm1.keepaliveCount') for the default of 5",
+    );
   });
 });

@@ -19,6 +19,8 @@
  *   virtwire:callTimeout              seconds to wait for a call's answer (rpc/client/deadlines.ts)
  *   virtwire:longCallTimeout          the same for calls that copy or write whole volumes
  *   virtwire:streamIdleTimeout        seconds an upload or download may wait with no data moving
+ *   virtwire:keepaliveInterval        seconds of silence before a keepalive PING (rpc/client/keepalive.ts)
+ *   virtwire:keepaliveCount           unanswered PINGs before the daemon is taken as dead
  *   virtwire:hosts                    JSON map: host name → { uri, and any key above }
  *
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
@@ -44,6 +46,18 @@ export const CONFIG_KEYS = Object.keys(schema.config!.variables!);
 
 /** The settings of a host that are deadlines, in seconds. */
 export type DeadlineKey = "callTimeout" | "longCallTimeout" | "streamIdleTimeout";
+
+/** The settings of a host that are whole numbers: the deadlines and keepalive's. */
+export type NumberKey = DeadlineKey | "keepaliveInterval" | "keepaliveCount";
+
+/** For messages: what a number setting counts, and what its 0 means ("" when nothing special). */
+const NUMBER_MEANING: Record<NumberKey, { unit: "seconds" | "PINGs"; zero: string }> = {
+  callTimeout: { unit: "seconds", zero: "to wait forever" },
+  longCallTimeout: { unit: "seconds", zero: "to wait forever" },
+  streamIdleTimeout: { unit: "seconds", zero: "to wait forever" },
+  keepaliveInterval: { unit: "seconds", zero: "to turn keepalive off" },
+  keepaliveCount: { unit: "PINGs", zero: "" },
+};
 
 /** A host's settings: schema.json's HostConfig, with its name and the fingerprints split. */
 export interface HostSettings extends Omit<HostConfig, "sshHostKeyFingerprint"> {
@@ -197,9 +211,11 @@ function hostFrom(name: string, fields: Record<string, unknown>): HostSettings {
     tlsClientCert: pem("tlsClientCert", "certificate"),
     tlsClientKey: pem("tlsClientKey", "private key"),
     authFile: text("authFile"),
-    callTimeout: seconds(name, "callTimeout", fields.callTimeout),
-    longCallTimeout: seconds(name, "longCallTimeout", fields.longCallTimeout),
-    streamIdleTimeout: seconds(name, "streamIdleTimeout", fields.streamIdleTimeout),
+    callTimeout: wholeNumber(name, "callTimeout", fields.callTimeout),
+    longCallTimeout: wholeNumber(name, "longCallTimeout", fields.longCallTimeout),
+    streamIdleTimeout: wholeNumber(name, "streamIdleTimeout", fields.streamIdleTimeout),
+    keepaliveInterval: wholeNumber(name, "keepaliveInterval", fields.keepaliveInterval),
+    keepaliveCount: wholeNumber(name, "keepaliveCount", fields.keepaliveCount),
   };
   if ((settings.tlsClientCert === undefined) !== (settings.tlsClientKey === undefined)) {
     const [given, missing] =
@@ -215,14 +231,19 @@ function hostFrom(name: string, fields: Record<string, unknown>): HostSettings {
 
 /** A host's deadline in seconds: its setting, else schema.json's default. */
 export function deadline(host: HostSettings, key: DeadlineKey): number {
+  return numberSetting(host, key);
+}
+
+/** A host's number setting: its own value, else schema.json's default. */
+export function numberSetting(host: HostSettings, key: NumberKey): number {
   return host[key] ?? (HOST_CONFIG[key]!.default as number);
 }
 
 /**
- * A deadline in whole seconds within schema.json's bounds. The stack config gives a string; a
+ * A number setting, whole and within schema.json's bounds. The stack config gives a string; a
  * `--path` entry of virtwire:hosts may hold a number.
  */
-function seconds(host: string, key: DeadlineKey, value: unknown): number | undefined {
+function wholeNumber(host: string, key: NumberKey, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const property = HOST_CONFIG[key]!;
   const { minimum = 0, maximum = Infinity } = property.language?.virtwire ?? {};
@@ -232,9 +253,11 @@ function seconds(host: string, key: DeadlineKey, value: unknown): number | undef
   if (!(number >= minimum && number <= maximum)) {
     const setting = settingName(host, key);
     const rm = setting.includes(".") ? `--path '${setting}'` : setting;
+    const { unit, zero } = NUMBER_MEANING[key];
+    const fallback = `${String(property.default)}${unit === "seconds" ? " s" : ""}`;
     throw new ConfigError(
-      `${setting} must be a whole number of seconds up to ${maximum}, or 0 to wait forever; ` +
-        `remove it (pulumi config rm ${rm}) for the default of ${String(property.default)} s`,
+      `${setting} must be a whole number of ${unit} up to ${maximum}${zero ? `, or 0 ${zero}` : ""}; ` +
+        `remove it (pulumi config rm ${rm}) for the default of ${fallback}`,
     );
   }
   return number;

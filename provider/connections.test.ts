@@ -6,6 +6,7 @@ import {
   CredentialContext,
   CredentialType,
   DEFAULT_DEADLINES,
+  DEFAULT_KEEPALIVE,
   HostKeyError,
   collectCredentials,
   parseLibvirtUri,
@@ -219,6 +220,23 @@ describe("the deadlines of a host", () => {
     const { options } = connectionFor(host({}));
     expect(options).toMatchObject({ ...DEFAULT_DEADLINES });
     expect(options.callTimeoutMs).toBe(300_000);
+  });
+});
+
+describe("the keepalive of a host", () => {
+  it("becomes the client's keepalive option", () => {
+    const settings = host({ keepaliveInterval: 30, keepaliveCount: 2 });
+    expect(connectionFor(settings).options.keepalive).toEqual({ interval: 30, count: 2 });
+  });
+
+  it("is turned off by an interval of 0, as libvirt's virConnectSetKeepAlive does", () => {
+    const settings = host({ keepaliveInterval: 0, keepaliveCount: 2 });
+    expect(connectionFor(settings).options.keepalive).toBe(false);
+  });
+
+  it("defaults to schema.json's, which are the client's own defaults", () => {
+    expect(connectionFor(host({})).options.keepalive).toEqual(DEFAULT_KEEPALIVE);
+    expect(DEFAULT_KEEPALIVE).toEqual({ interval: 5, count: 5 });
   });
 });
 

@@ -26,7 +26,15 @@ import {
   staticCredentials,
 } from "../rpc";
 import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
-import { ConfigError, HostKey, HostSettings, deadline, setCommand, settingName } from "./config";
+import {
+  ConfigError,
+  HostKey,
+  HostSettings,
+  deadline,
+  numberSetting,
+  setCommand,
+  settingName,
+} from "./config";
 
 export class ConnectionCache {
   private readonly open = new Map<string, Promise<Libvirt>>();
@@ -61,6 +69,12 @@ export class ConnectionCache {
       all.map((attempt) => attempt.then((lv) => lv.close()).catch(() => undefined)),
     );
   }
+}
+
+/** The client's keepalive from a host's settings: an interval of 0 turns it off, as in libvirt. */
+function keepaliveFor(host: HostSettings): ConnectOptions["keepalive"] {
+  const interval = numberSetting(host, "keepaliveInterval");
+  return interval === 0 ? false : { interval, count: numberSetting(host, "keepaliveCount") };
 }
 
 /** The URI and ConnectOptions for a host; throws a ConfigError for settings that cannot apply. */
@@ -98,6 +112,7 @@ export function connectionFor(
     callTimeoutMs: deadline(host, "callTimeout") * 1000,
     longCallTimeoutMs: deadline(host, "longCallTimeout") * 1000,
     streamIdleTimeoutMs: deadline(host, "streamIdleTimeout") * 1000,
+    keepalive: keepaliveFor(host),
   };
   if (ssh) {
     checkPrivateKey(host);

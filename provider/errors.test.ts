@@ -1,4 +1,10 @@
-import { CallTimeoutError, ErrorCode, ErrorDomain, StreamTimeoutError } from "../rpc";
+import {
+  CallTimeoutError,
+  ErrorCode,
+  ErrorDomain,
+  KeepaliveTimeoutError,
+  StreamTimeoutError,
+} from "../rpc";
 import { libvirtError } from "../test/support/packets";
 import { describeError, unlessNotFound } from "./errors";
 
@@ -52,6 +58,23 @@ describe("describeError for deadlines", () => {
       "Creating volume disk1 failed: the StorageVolUpload stream waited 300 s for room to send " +
         "from libvirt and was aborted. Check libvirtd and the volume's storage on the host, or " +
         "raise virtwire:streamIdleTimeout (seconds) if it legitimately takes longer",
+    );
+  });
+});
+
+describe("describeError for a daemon that stopped answering", () => {
+  it("says what keepalive saw and names the keepalive keys of the host", () => {
+    const error = describeError(
+      new KeepaliveTimeoutError(30_000, 5, 5),
+      "creating domain vm1",
+      "kvm2",
+    );
+    expect(error.message).toBe(
+      "Creating domain vm1 on host kvm2 failed: the libvirt daemon stopped answering: nothing " +
+        "received for 30.0 s (5 keepalive PINGs at 5 s intervals unanswered); the connection was " +
+        "closed. Check libvirtd on the host; if it is only slow to answer (a busy host or a slow " +
+        "link), raise virtwire:hosts.kvm2.keepaliveInterval (seconds) or " +
+        "virtwire:hosts.kvm2.keepaliveCount",
     );
   });
 });

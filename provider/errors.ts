@@ -5,6 +5,7 @@
 import {
   AuthError,
   CallTimeoutError,
+  KeepaliveTimeoutError,
   LibvirtError,
   ProtocolError,
   StreamTimeoutError,
@@ -45,6 +46,11 @@ export function describeError(error: unknown, action: string, host: string): Err
       `the ${error.procedure} stream waited ${seconds(error.timeoutMs)} for ${error.waitingFor} ` +
       `from libvirt and was aborted. Check libvirtd and the volume's storage on the host` +
       raise(error.option, host);
+  } else if (error instanceof KeepaliveTimeoutError) {
+    reason =
+      `${error.message}. Check libvirtd on the host; if it is only slow to answer (a busy host ` +
+      `or a slow link), raise ${settingName(host, "keepaliveInterval")} (seconds) or ` +
+      `${settingName(host, "keepaliveCount")}`;
   } else if (error instanceof ProtocolError || error instanceof XdrError) {
     reason = `the libvirt daemon sent something virtwire cannot read (${error.message}); please report this with your libvirt version`;
   }

@@ -9,6 +9,7 @@ export { Libvirt, DEFAULT_URI } from "./libvirt";
 export type { ConnectOptions, ProcedureApi, QemuApi, RemoteApi } from "./libvirt";
 export type { LibvirtConnectionEvents } from "./libvirt";
 export type { KeepAliveOptions } from "./client/keepalive";
+export { DEFAULT_KEEPALIVE } from "./client/keepalive";
 export { DEFAULT_DEADLINES, LONG_PROCEDURES } from "./client/deadlines";
 export type { Deadlines } from "./client/deadlines";
 export type { PerCallOptions } from "./client/call";

@@ -78,6 +78,26 @@ export const schema: Omit<PackageSchema, "name"> = {
           },
         },
       },
+      keepaliveInterval: {
+        type: "integer",
+        default: 5,
+        language: {
+          virtwire: {
+            minimum: 0,
+            maximum: 2147483,
+          },
+        },
+      },
+      keepaliveCount: {
+        type: "integer",
+        default: 5,
+        language: {
+          virtwire: {
+            minimum: 0,
+            maximum: 2147483,
+          },
+        },
+      },
       hosts: {
         type: "object",
         additionalProperties: {
@@ -224,6 +244,26 @@ export const schema: Omit<PackageSchema, "name"> = {
         streamIdleTimeout: {
           type: "integer",
           default: 300,
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 2147483,
+            },
+          },
+        },
+        keepaliveInterval: {
+          type: "integer",
+          default: 5,
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 2147483,
+            },
+          },
+        },
+        keepaliveCount: {
+          type: "integer",
+          default: 5,
           language: {
             virtwire: {
               minimum: 0,

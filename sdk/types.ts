@@ -114,6 +114,14 @@ export interface HostConfig {
    * Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
    */
   streamIdleTimeout?: number;
+  /**
+   * Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+   */
+  keepaliveInterval?: number;
+  /**
+   * Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+   */
+  keepaliveCount?: number;
 }
 
 /**

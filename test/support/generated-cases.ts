@@ -1,0 +1,291 @@
+/**
+ * Generated inputs for every resource kind, for the property-based test
+ * (test/integration/generated-inputs.test.ts): schema.json gives the shapes and the rules
+ * (schema-inputs.ts); the hints here give what only the test bed knows (the tiny guest, this run's
+ * pool, network, files and URL) and keep what is generated inside this run's scratch directory
+ * and names. Whatever the schema leaves free (names of DHCP hosts, DNS host names, kernel command
+ * line additions, permissions, sizes…) stays random, refusals included.
+ */
+import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "./guest";
+import { Hints, Random, schemaInputs } from "./schema-inputs";
+
+type Args = Record<string, unknown>;
+
+/** What a run made for its cases to use. */
+export interface Fixture {
+  /** A directory of this run: pool targets and console logs go below it. */
+  scratch: string;
+  /** A running dir pool of this run, and its volumes: a raw one, a qcow2 one, a seed ISO. */
+  pool: string;
+  volumes: Record<"raw" | "qcow2" | "seed", { name: string; path: string }>;
+  /** A running isolated network of this run with DHCP, and its bridge. */
+  network: string;
+  bridge: string;
+  /** A local file with random data and a run of zeros, served at `url` too. */
+  file: { path: string; sha256: string };
+  url: string;
+}
+
+export const KINDS = ["Pool", "Network", "Volume", "CloudInitDisk", "Domain"] as const;
+export type Kind = (typeof KINDS)[number];
+
+const MiB = 1024 ** 2;
+
+/** The inputs of one generated case: `logical` is its resource name, which own names start with. */
+export function generateArgs(kind: Kind, random: Random, fixture: Fixture, logical: string): Args {
+  const args = schemaInputs(kind, random, HINTS[kind](fixture, logical));
+  return finish(kind, args, random, fixture);
+}
+
+/**
+ * Inputs for an update of a case: each property of a fresh draw replaces the old one with a
+ * chance of one in four.
+ */
+export function mutateArgs(
+  kind: Kind,
+  args: Args,
+  random: Random,
+  fixture: Fixture,
+  logical: string,
+): Args {
+  const fresh = generateArgs(kind, random, fixture, logical);
+  const result: Args = {};
+  for (const key of new Set([...Object.keys(args), ...Object.keys(fresh)])) {
+    const value = random.chance(0.25) ? fresh[key] : args[key];
+    if (value !== undefined) result[key] = value;
+  }
+  return finish(kind, result, random, fixture);
+}
+
+/** A name of the case's own: the resource name, then what the name's pattern allows, up to `max`. */
+const ownName = (logical: string, max: number) => (random: Random) =>
+  random.chance(0.5)
+    ? undefined
+    : logical + random.matching(`^[A-Za-z0-9_.+:-]{0,${max - logical.length}}$`);
+
+/** Mostly the default host; sometimes spelt out, or a host that is not configured (refused). */
+const host: Hints[string] = (random) =>
+  random.chance(0.85) ? undefined : random.pick(["default", "", random.text(6)]);
+
+/** Leaves a property out, or sets it only sometimes with what the schema alone would make. */
+const never = () => undefined;
+const sometimes =
+  (chance: number): Hints[string] =>
+  (random, generate) =>
+    random.chance(chance) ? generate() : undefined;
+
+/** A size in one of the spellings users write. */
+function spelled(random: Random, bytes: number): number | string {
+  const spellings: (number | string)[] = [bytes, String(bytes), `${bytes} B`];
+  if (bytes % 1024 === 0) spellings.push(`${bytes / 1024}KiB`, `${bytes / 1024}K`);
+  if (bytes % MiB === 0) spellings.push(`${bytes / MiB}MiB`, `${bytes / MiB} M`);
+  if (bytes % (MiB / 8) === 0) spellings.push(`${bytes / 1024 ** 3}GiB`);
+  return random.pick(spellings);
+}
+
+/** One path segment below the scratch directory (never `.` or `..`). */
+function segment(random: Random): string {
+  const name = random.matching("^[^\\u0000/]{1,12}$");
+  return name === "." || name === ".." ? `${name}x` : name;
+}
+
+const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
+  Pool: (fixture, logical) => ({
+    name: ownName(logical, 100),
+    // Other pool types need block devices or NFS servers this machine does not have.
+    type: () => "dir",
+    targetPath: (random) => `${fixture.scratch}/${segment(random)}`,
+    source: sometimes(0.15),
+    host,
+  }),
+
+  Network: (_fixture, logical) => ({
+    name: ownName(logical, 100),
+    // A bridge of this run's own: a random name could be an interface of the host.
+    "bridge.name": (random) => (random.chance(0.8) ? `vwp${random.hex(8)}` : undefined),
+    forwardDevice: sometimes(0.2),
+    host,
+  }),
+
+  Volume: (fixture, logical) => ({
+    name: ownName(logical, 255),
+    pool: () => fixture.pool,
+    capacity: (random) =>
+      random.chance(0.4)
+        ? undefined
+        : spelled(random, random.pick([0, 512, 65536, MiB, 10 * MiB, 1024 * MiB])),
+    baseVolume: (random, generate) =>
+      random.chance(0.7)
+        ? undefined
+        : random.pick([
+            { pool: fixture.pool, name: fixture.volumes.qcow2.name },
+            { pool: fixture.pool, name: fixture.volumes.raw.name },
+            { key: fixture.volumes.qcow2.path },
+            generate(),
+          ]),
+    source: (random) => {
+      if (random.chance(0.6)) return undefined;
+      const where = random.pick([
+        { path: fixture.file.path },
+        { url: fixture.url },
+        { path: fixture.volumes.qcow2.path },
+      ]);
+      // A wrong digest is found only by reading the whole content, which preview does not do.
+      const digest = where.path === fixture.volumes.qcow2.path ? undefined : fixture.file.sha256;
+      return digest && random.chance(0.4) ? { ...where, sha256: digest } : where;
+    },
+    host,
+  }),
+
+  CloudInitDisk: (fixture, logical) => ({
+    name: ownName(logical, 255),
+    pool: () => fixture.pool,
+    userData: (random, generate) =>
+      random.chance(0.85) ? `#cloud-config\n${random.text(40)}` : generate(),
+    host,
+  }),
+
+  Domain: (fixture, logical) => ({
+    name: ownName(logical, 100),
+    // TCG: nested KVM does not boot here.
+    type: () => "qemu",
+    vcpu: (random) => (random.chance(0.5) ? undefined : random.int(1, 2)),
+    maxVcpus: (random) => (random.chance(0.7) ? undefined : random.int(1, 4)),
+    memory: (random) => spelled(random, random.pick([64, 96, 128, 256]) * MiB),
+    maxMemory: (random) =>
+      random.chance(0.8) ? undefined : spelled(random, random.pick([128, 256, 512]) * MiB),
+    machine: (random, generate) =>
+      random.chance(0.7) ? undefined : random.chance(0.8) ? random.pick(["pc", "q35"]) : generate(),
+    arch: (random, generate) =>
+      random.chance(0.8) ? undefined : random.chance(0.8) ? "x86_64" : generate(),
+    cpu: sometimes(0.3),
+    "cpu.model": (random, generate) =>
+      random.chance(0.5)
+        ? undefined
+        : random.chance(0.8)
+          ? random.pick(["qemu64", "qemu32", "kvm64"])
+          : generate(),
+    kernel: () => GUEST_KERNEL,
+    initrd: () => GUEST_INITRD,
+    cmdline: (random) =>
+      random.chance(0.5) ? GUEST_CMDLINE : `${GUEST_CMDLINE} ${random.text(16)}`,
+    "disks[].volume": (random) =>
+      random.chance(0.5)
+        ? undefined
+        : {
+            pool: fixture.pool,
+            name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
+          },
+    "disks[].file": (random) =>
+      random.chance(0.5) ? undefined : random.pick(Object.values(fixture.volumes)).path,
+    cloudInitDisk: (random, generate) =>
+      random.pick([
+        undefined,
+        undefined,
+        { path: fixture.volumes.seed.path },
+        { pool: fixture.pool, name: fixture.volumes.seed.name },
+        generate(),
+      ]),
+    "networkInterfaces[].network": (random) => (random.chance(0.6) ? fixture.network : undefined),
+    "networkInterfaces[].bridge": (random) => (random.chance(0.3) ? fixture.bridge : undefined),
+    // QEMU knows these; libvirt takes any name and only QEMU's start would refuse another.
+    "networkInterfaces[].model": (random) =>
+      random.chance(0.5) ? undefined : random.pick(["virtio", "e1000", "rtl8139", "e1000e"]),
+    graphics: sometimes(0.3),
+    "graphics.listen": (random, generate) =>
+      random.pick([undefined, "127.0.0.1", "0.0.0.0", "::1", generate()]),
+    // A fixed port another guest of the machine might hold: a high one, rarely.
+    "graphics.port": (random) => (random.chance(0.8) ? undefined : random.int(20000, 60000)),
+    "console.path": (random) =>
+      random.chance(0.5) ? undefined : `${fixture.scratch}/console-${segment(random)}.log`,
+    // The tiny guest ignores ACPI: every second of this is waited for at each delete.
+    shutdownTimeout: (random) => random.int(0, 2),
+    // The tiny guest has no agent and this test no time for leases: covered elsewhere.
+    waitForAddresses: never,
+    waitForCloudInit: never,
+    xmlPatches: (random, generate) =>
+      random.chance(0.75)
+        ? undefined
+        : random.chance(0.5)
+          ? [random.pick(VALID_PATCHES)(random)]
+          : generate(),
+    host,
+  }),
+};
+
+/** XML patches libvirt takes, with text of every kind where libvirt keeps it as given. */
+const VALID_PATCHES: ((random: Random) => { parent: string; xml: string })[] = [
+  (random) => ({ parent: ".", xml: `<description>${escapeXml(random.text(20))}</description>` }),
+  () => ({ parent: "features", xml: "<pae/>" }),
+  () => ({
+    parent: "devices",
+    xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+  }),
+];
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** What must agree across properties, which a walk over the schema cannot know. */
+function finish(kind: Kind, args: Args, random: Random, fixture: Fixture): Args {
+  if (kind === "Network") finishNetwork(args, random, fixture);
+  if (kind === "Domain") finishDomain(args, fixture);
+  return args;
+}
+
+interface AddressArgs {
+  address?: unknown;
+  prefix?: unknown;
+  dhcp?: {
+    ranges?: { start?: unknown; end?: unknown }[];
+    hosts?: { ip?: unknown; mac?: unknown; name?: unknown }[];
+  };
+}
+
+/**
+ * A bridge-mode network joins this run's bridge. Addresses get a subnet of their own (IPv4 in
+ * 10.200–249, IPv6 in fd00::/8) with DHCP ranges and hosts inside it; now and then an address
+ * keeps what the schema made (refused by check).
+ */
+function finishNetwork(args: Args, random: Random, fixture: Fixture): void {
+  if (args.mode === "bridge") args.bridge = { name: fixture.bridge };
+  const addresses = args.addresses as AddressArgs[] | undefined;
+  addresses?.forEach((address, index) => {
+    if (random.chance(0.1)) return;
+    const v6 = index > 0 || random.chance(0.2);
+    const net = v6
+      ? `fd${random.hex(2)}:${random.hex(4)}:${random.hex(4)}::`
+      : `10.${random.int(200, 249)}.${random.int(0, 255)}.`;
+    address.address = `${net}1`;
+    address.prefix = v6 ? 64 : 24;
+    const host = (n: number) => (v6 ? `${net}${n.toString(16)}` : `${net}${n}`);
+    address.dhcp?.ranges?.forEach((range, at) => {
+      range.start = host(100 + at * 20);
+      range.end = host(100 + at * 20 + random.int(0, 19));
+    });
+    address.dhcp?.hosts?.forEach((entry, at) => {
+      entry.ip = host(10 + at);
+    });
+  });
+  for (const entry of (args.dnsHosts as { ip?: unknown }[] | undefined) ?? []) {
+    if (random.chance(0.9)) entry.ip = `10.${random.int(0, 255)}.${random.int(0, 255)}.7`;
+  }
+}
+
+/**
+ * A disk on a file gets that file's format or none: for a file (not a pool volume) the format is
+ * known only on the host, and preview cannot know a mismatch.
+ */
+function finishDomain(args: Args, fixture: Fixture): void {
+  const formats = new Map([
+    [fixture.volumes.raw.path, "raw"],
+    [fixture.volumes.qcow2.path, "qcow2"],
+    [fixture.volumes.seed.path, "raw"],
+  ]);
+  for (const disk of (args.disks as Args[] | undefined) ?? []) {
+    if (typeof disk.file === "string" && disk.format !== undefined) {
+      disk.format = formats.get(disk.file);
+    }
+  }
+}

@@ -35,7 +35,8 @@ describe("check as the engine sees it", () => {
     expect(failures).toEqual([
       {
         property: "",
-        reason: 'permissions.mode "9" is not valid: use octal permission bits such as "0755"',
+        reason:
+          'permissions.mode "9" is not valid: use octal permission bits from 000 to 777, such as "0755"',
       },
       { property: "", reason: "permissions.owner must be at least 0; got -1" },
     ]);

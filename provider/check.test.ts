@@ -41,8 +41,17 @@ describe("checking inputs against schema.json", () => {
     );
     expect(failures.map((f) => f.property)).toEqual(["permissions.mode", "permissions.owner"]);
     expect(failures[0]!.reason).toBe(
-      'permissions.mode "999" is not valid: use octal permission bits such as "0755"',
+      'permissions.mode "999" is not valid: use octal permission bits from 000 to 777, such as "0755"',
     );
+  });
+
+  it("takes a pool's permissions only as libvirt does: bits up to 0777, ids that fit uid_t", () => {
+    const permissions = (value: Record<string, unknown>) =>
+      validateInputs("Pool", pool({ type: "dir", targetPath: "/x", permissions: value }));
+    for (const mode of ["755", "0755", "0000", "0777"]) expect(permissions({ mode })).toEqual([]);
+    for (const mode of ["01100", "1755", "07777"]) expect(permissions({ mode })).toHaveLength(1);
+    expect(permissions({ owner: 4294967294, group: 4294967294 })).toEqual([]);
+    expect(permissions({ owner: 4294967295, group: 9007199254740988 })).toHaveLength(2);
   });
 
   it("refuses names libvirt would refuse, before anything is sent", () => {

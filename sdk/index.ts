@@ -35,7 +35,7 @@ function resourceUrn(
  */
 export interface PoolPermissionsArgs {
   /**
-   * Octal permission bits, e.g. `0755`.
+   * Octal permission bits, `000` to `0777`, e.g. `0755`.
    */
   mode?: pulumi.Input<string>;
   /**

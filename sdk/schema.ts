@@ -131,8 +131,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^0?[0-7]{3,4}$",
-              help: 'use octal permission bits such as "0755"',
+              pattern: "^0?[0-7]{3}$",
+              help: 'use octal permission bits from 000 to 777, such as "0755"',
             },
           },
         },
@@ -141,6 +141,7 @@ export const schema: Omit<PackageSchema, "name"> = {
           language: {
             virtwire: {
               minimum: 0,
+              maximum: 4294967294,
             },
           },
         },
@@ -149,6 +150,7 @@ export const schema: Omit<PackageSchema, "name"> = {
           language: {
             virtwire: {
               minimum: 0,
+              maximum: 4294967294,
             },
           },
         },

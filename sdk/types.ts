@@ -11,7 +11,7 @@ export type PoolType = "dir" | "fs" | "netfs" | "logical";
  */
 export interface PoolPermissions {
   /**
-   * Octal permission bits, e.g. `0755`.
+   * Octal permission bits, `000` to `0777`, e.g. `0755`.
    */
   mode?: string;
   /**

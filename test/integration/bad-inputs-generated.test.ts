@@ -1,0 +1,34 @@
+// Inputs the property-based test (generated-inputs.test.ts) found check() accepting and libvirt
+// refusing at `up`, each as the generator made it (with the seed that made it): now refused at
+// preview with one line naming the property and the fix, and nothing appears in libvirt.
+import { BadInput, describeBadInputs } from "../support/bad-inputs";
+import { uniqueName } from "../support/testbed";
+
+const run = uniqueName("badgen");
+
+const pool = (args: Record<string, unknown>): BadInput["args"] => ({
+  type: "dir",
+  targetPath: `/tmp/${run}/Sx=mU}t`,
+  ...args,
+});
+
+const cases: BadInput[] = [
+  {
+    // seed 81885205, Pool case 2: libvirt's "malformed octal mode"
+    what: "a pool mode with more than the permission bits",
+    kind: "Pool",
+    args: pool({ permissions: { mode: "01100" } }),
+    problems: [
+      /^permissions\.mode "01100" is not valid: use octal permission bits from 000 to 777,/,
+    ],
+  },
+  {
+    // seed 81885205, Pool case 3: libvirt's "malformed owner element"
+    what: "a pool owner that is no user id",
+    kind: "Pool",
+    args: pool({ permissions: { mode: "0566", owner: 9007199254740988 } }),
+    problems: [/^permissions\.owner must be at most 4294967294; got 9007199254740988/],
+  },
+];
+
+describeBadInputs("an input found by generated inputs", run, cases);

@@ -18,30 +18,13 @@ import { unlessNotFound } from "../../provider/errors";
 import { markedUuid } from "../../provider/owner";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import { checkPool } from "./check";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
 import { buildPoolXml, readPoolXml } from "./xml";
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
-  check(inputs) {
-    if (inputs.type === "netfs" && (!inputs.source?.host || !inputs.source.dir)) {
-      return [
-        {
-          property: "source",
-          reason: "a netfs pool needs source.host (the NFS server) and source.dir (the export)",
-        },
-      ];
-    }
-    if ((inputs.type === "fs" || inputs.type === "logical") && !inputs.source?.devices?.length) {
-      return [
-        {
-          property: "source.devices",
-          reason: `a ${inputs.type} pool needs source.devices (the block devices it uses)`,
-        },
-      ];
-    }
-    return [];
-  },
+  check: checkPool,
 
   preflight: preflightPool,
 

@@ -29,6 +29,15 @@ const cases: BadInput[] = [
     args: pool({ permissions: { mode: "0566", owner: 9007199254740988 } }),
     problems: [/^permissions\.owner must be at most 4294967294; got 9007199254740988/],
   },
+  {
+    // seed 81885205, Pool case 5: libvirt drops the source of a dir pool, so the next up replaced it
+    what: "a source on a dir pool",
+    kind: "Pool",
+    args: pool({ permissions: { group: 0 }, source: { dir: "'b1xl", devices: [] } }),
+    problems: [
+      /^source\.dir: a dir pool has no source \(its volumes are files in targetPath\): remove source/,
+    ],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases);

@@ -176,8 +176,21 @@ describe("Network rules", () => {
     expect(reasons({ forwardDevice: "eth0" })).toEqual([
       expect.stringMatching(/^forwardDevice is not used by an isolated network/),
     ]);
-    expect(reasons({ mode: "nat", forwardDevice: "eth0" })).toEqual([]);
+    expect(reasons({ mode: "nat", forwardDevice: "eth0", addresses: [address({})] })).toEqual([]);
   });
+
+  it.each(["nat", "route", "open"] as const)(
+    "refuses a %s network without an address, which libvirt cannot define",
+    (mode) => {
+      expect(reasons({ mode })).toEqual([
+        `addresses: ${mode === "open" ? "an" : "a"} ${mode} network needs the host's address on it (libvirt forwards the guests' traffic from that subnet), e.g. [{ address: "10.0.0.1", prefix: 24 }]; add one, or use mode isolated`,
+      ]);
+      expect(reasons({ mode, addresses: [] })).toHaveLength(1);
+      expect(reasons({ mode, addresses: [address({ address: "fd00::1", prefix: 64 })] })).toEqual(
+        [],
+      );
+    },
+  );
 
   it("refuses what a bridge-mode network cannot have", () => {
     expect(reasons({ mode: "bridge" })).toEqual([

@@ -38,6 +38,27 @@ const cases: BadInput[] = [
       /^source\.dir: a dir pool has no source \(its volumes are files in targetPath\): remove source/,
     ],
   },
+  {
+    // seed 81885205, Network case 0: libvirt's "nat forwarding requested, but no IP address
+    // provided" (nat is the default mode)
+    what: "a nat network without an address",
+    kind: "Network",
+    args: { domain: "6FzCtNPC.D.x.X8.WLCL", autostart: false },
+    problems: [/^addresses: a nat network needs the host's address on it/],
+  },
+  {
+    // seed 81885205, Network case 2
+    what: "an open network without an address",
+    kind: "Network",
+    args: {
+      mode: "open",
+      bridge: { name: "vwp308672e2" },
+      addresses: [],
+      dnsHosts: [{ ip: "10.172.169.7", hostnames: ["q中", "Vik2"] }],
+      mtu: 65534,
+    },
+    problems: [/^addresses: an open network needs the host's address on it/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases);

@@ -41,7 +41,7 @@ const cases: BadInput[] = [
   {
     what: "an output given as an input",
     kind: "Network",
-    args: { uuid: "x" },
+    args: { mode: "isolated", uuid: "x" },
     problems: [/^uuid is an output of the Network, set by virtwire, not an input: remove it/],
   },
   {

@@ -5,10 +5,10 @@
  * with STORAGE_VOL_RESIZE; every other change replaces the volume (rules.ts).
  */
 import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { findBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, shrinkMessage } from "./rules";
 import { preflightVolume } from "./preflight";
@@ -30,7 +30,7 @@ type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSh
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
 
-  preflight: (inputs, olds) => preflightVolume(inputs, olds),
+  preflight: preflightVolume,
 
   diff: (id, olds, news, ctx) =>
     replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
@@ -134,11 +134,8 @@ async function overlaySpec(
   );
   const baseCapacity = description.capacity;
   const wanted = parseSize(inputs.capacity);
-  if (wanted !== undefined && wanted < baseCapacity) {
-    throw new Error(
-      `capacity ${formatSize(wanted)} is smaller than the base volume's ${formatSize(baseCapacity)} (${baseCapacity} bytes): an overlay is at least as large as its base`,
-    );
-  }
+  const tooSmall = wanted === undefined ? undefined : overlayTooSmall(wanted, baseCapacity);
+  if (tooSmall) throw new Error(tooSmall);
   return {
     name: inputs.name!,
     capacity: wanted,
@@ -165,28 +162,6 @@ async function growTo(
   if (wanted === current) return undefined;
   await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
   return current;
-}
-
-async function findBase(lv: Libvirt, base: VolumeBase): Promise<RemoteNonnullStorageVol> {
-  const attempts: (() => Promise<{ vol: RemoteNonnullStorageVol }>)[] = base.key
-    ? [
-        () => lv.StorageVolLookupByKey({ key: base.key! }),
-        () => lv.StorageVolLookupByPath({ path: base.key! }),
-      ]
-    : [
-        async () => {
-          const { pool } = await lv.StoragePoolLookupByName({ name: base.pool! });
-          return lv.StorageVolLookupByName({ pool, name: base.name! });
-        },
-      ];
-  for (const attempt of attempts) {
-    const found = await unlessNotFound(attempt);
-    if (found) return found.vol;
-  }
-  const which = base.key
-    ? `with key or path ${base.key}`
-    : `${base.name} in storage pool ${base.pool}`;
-  throw new Error(`the base volume ${which} does not exist (is its pool running?)`);
 }
 
 async function describe(

@@ -4,16 +4,52 @@
  * path is looked at: a volume uploaded long ago from a file on another machine, or from a file
  * deleted since, must not fail the updates that follow (check runs on each of them).
  * A source.url is not fetched at preview.
+ *
+ * An overlay's base volume, when it exists already, is asked for its capacity: an overlay smaller
+ * than its base is refused (found by the generated-inputs test, which saw it fail at up). Asked
+ * when the base or the capacity is new or changed.
  */
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UNKNOWN } from "../../provider/check";
-import type { CheckFailure } from "../../provider/resource";
+import { deepEqual } from "../../provider/diff";
+import type { CheckFailure, ResourceContext } from "../../provider/resource";
+import { parseSize } from "../../provider/units";
 import type { VolumeInputs } from "../../sdk/types";
+import { lookupBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
 import { IMAGE_HEADER_BYTES } from "./image-format";
 
 export async function preflightVolume(
+  inputs: VolumeInputs,
+  olds: Partial<VolumeInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  return [...(await preflightBase(inputs, olds, ctx)), ...(await preflightSource(inputs, olds))];
+}
+
+async function preflightBase(
+  inputs: VolumeInputs,
+  olds: Partial<VolumeInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  const base = inputs.baseVolume;
+  const wanted = parseSize(inputs.capacity);
+  if (!base || wanted === undefined || containsUnknown(base)) return [];
+  if (deepEqual(base, olds.baseVolume) && inputs.capacity === olds.capacity) return [];
+  const lv = await ctx.connect(inputs.host);
+  const vol = await lookupBase(lv, base);
+  if (!vol) return [];
+  const { capacity } = await lv.StorageVolGetInfo({ vol });
+  const problem = overlayTooSmall(wanted, Number(capacity));
+  return problem ? [{ property: "capacity", reason: problem }] : [];
+}
+
+function containsUnknown(value: object): boolean {
+  return Object.values(value).some((item) => item === UNKNOWN);
+}
+
+async function preflightSource(
   inputs: VolumeInputs,
   olds: Partial<VolumeInputs>,
 ): Promise<CheckFailure[]> {

@@ -1,8 +1,11 @@
 // Inputs the property-based test (generated-inputs.test.ts) found check() accepting and libvirt
 // refusing at `up`, each as the generator made it (with the seed that made it): now refused at
 // preview with one line naming the property and the fix, and nothing appears in libvirt.
-import { BadInput, describeBadInputs } from "../support/bad-inputs";
-import { uniqueName } from "../support/testbed";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BadInput, describeBadInputs, refusal } from "../support/bad-inputs";
+import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 
 const run = uniqueName("badgen");
 
@@ -61,4 +64,36 @@ const cases: BadInput[] = [
   },
 ];
 
-describeBadInputs("an input found by generated inputs", run, cases);
+describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {
+  // seed 81885205, Volume case 5: refused at up, after the base volume was looked up
+  it("is refused at preview: an overlay smaller than its base volume (Volume)", async () => {
+    const lv = await connectTestbed();
+    const dir = await mkdtemp(join(tmpdir(), `${run}-`));
+    const { pool } = await lv.StoragePoolCreateXML({
+      xml: dirPoolXml(`${run}-pool`, dir),
+      flags: 0,
+    });
+    try {
+      const xml = `<volume><name>base.qcow2</name><capacity>${8 << 20}</capacity><target><format type='qcow2'/></target></volume>`;
+      const { vol } = await lv.StorageVolCreateXML({ pool, xml, flags: 0 });
+      const args = {
+        pool: pool.name,
+        capacity: "65536",
+        format: "qcow2",
+        baseVolume: { key: vol.key },
+      };
+      const { reasons } = await refusal(virtwire().engine, "Volume", `${run}-overlay`, args);
+      expect(reasons).toEqual([
+        "capacity 64 KiB is smaller than the base volume's 8 MiB (8388608 bytes): an overlay is at least as large as its base",
+      ]);
+      const byName = { ...args, baseVolume: { pool: pool.name, name: "base.qcow2" } };
+      expect(
+        (await refusal(virtwire().engine, "Volume", `${run}-overlay`, byName)).reasons,
+      ).toEqual(reasons);
+    } finally {
+      await removePool(lv, pool);
+      await rm(dir, { recursive: true, force: true });
+      await lv.close();
+    }
+  });
+});

@@ -21,7 +21,7 @@ import type { PoolInputs, PoolOutputs } from "../../sdk/types";
 import { checkPool } from "./check";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
-import { buildPoolXml, readPoolXml } from "./xml";
+import { buildPoolXml, readPoolXml, sanitizePath } from "./xml";
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
   check: checkPool,
@@ -130,7 +130,12 @@ async function describe(
   return preserveUserIntent("Pool", previous, {
     name: description.name,
     type: description.type,
-    targetPath: description.targetPath,
+    // libvirt stores the path sanitized (no doubled or trailing slash): the user's spelling is kept.
+    targetPath:
+      previous.targetPath !== undefined &&
+      sanitizePath(previous.targetPath) === description.targetPath
+        ? previous.targetPath
+        : description.targetPath,
     permissions: description.permissions,
     source: description.source,
     autostart: autostart === 1,

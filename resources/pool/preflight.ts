@@ -7,7 +7,7 @@
 import { UNKNOWN } from "../../provider/check";
 import type { CheckFailure, ResourceContext } from "../../provider/resource";
 import type { PoolInputs } from "../../sdk/types";
-import { readPoolXml } from "./xml";
+import { readPoolXml, sanitizePath } from "./xml";
 
 export async function preflightPool(
   inputs: PoolInputs,
@@ -38,6 +38,5 @@ export async function preflightPool(
 }
 
 function samePath(a: string, b: string): boolean {
-  const trim = (path: string) => path.replace(/\/+$/, "") || "/";
-  return trim(a) === trim(b);
+  return sanitizePath(a) === sanitizePath(b);
 }

@@ -72,6 +72,17 @@ export function readPoolXml(xml: string): PoolDescription {
   };
 }
 
+/**
+ * A path as libvirt stores a pool's target (virFileSanitizePath): doubled slashes collapsed (a
+ * leading `//` alone kept, as POSIX allows) and a trailing slash dropped.
+ */
+export function sanitizePath(path: string): string {
+  const lead = /^\/\/(?!\/)/.test(path) ? "//" : "";
+  const rest = path.slice(lead.length).replace(/\/{2,}/g, "/");
+  const joined = lead + rest;
+  return joined.length > 1 && joined.endsWith("/") ? joined.slice(0, -1) : joined;
+}
+
 /** libvirt prints modes as it stores them (`0755`, `755`); compare them as octal numbers. */
 function normalizeMode(mode: string | undefined): string | undefined {
   if (mode === undefined) return undefined;

@@ -65,6 +65,18 @@ describe("a Pool", () => {
     expect(again.step).toBe("same");
   });
 
+  // Found by generated inputs (seed 81885205, Pool case 0): libvirt keeps the path sanitized, and
+  // every up replaced the pool.
+  it("keeps a target path with a doubled or trailing slash as written: no change on the next up", async () => {
+    const targetPath = `${dir}//s\\j@O#/`;
+    const created = await virtwire.up("Pool", "images", pool({ targetPath }));
+    expect(created.outputs.targetPath).toBe(targetPath);
+    await virtwire.refresh("images");
+    expect(virtwire.outputs("images").targetPath).toBe(targetPath);
+    expect((await virtwire.up("Pool", "images", pool({ targetPath }))).step).toBe("same");
+    expect(fs.statSync(path.join(dir, "s\\j@O#")).isDirectory()).toBe(true);
+  });
+
   it("turns autostart off in place", async () => {
     const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     const updated = await virtwire.up(

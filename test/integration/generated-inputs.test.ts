@@ -71,7 +71,11 @@ beforeAll(async () => {
     volumes: await fixtureVolumes(),
     network,
     bridge: (await lv.NetworkGetBridgeName({ net })).name,
-    file: { path: file, sha256: createHash("sha256").update(content).digest("hex") },
+    file: {
+      path: file,
+      sha256: createHash("sha256").update(content).digest("hex"),
+      size: content.length,
+    },
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/content.img`,
   };
   virtwire = await VirtwireEngine.start();

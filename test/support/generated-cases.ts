@@ -6,6 +6,7 @@
  * and names. Whatever the schema leaves free (names of DHCP hosts, DNS host names, kernel command
  * line additions, permissions, sizes…) stays random, refusals included.
  */
+import { parseSize } from "../../provider/units";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "./guest";
 import { Hints, Random, schemaInputs } from "./schema-inputs";
 
@@ -22,7 +23,7 @@ export interface Fixture {
   network: string;
   bridge: string;
   /** A local file with random data and a run of zeros, served at `url` too. */
-  file: { path: string; sha256: string };
+  file: { path: string; sha256: string; size: number };
   url: string;
 }
 
@@ -94,7 +95,9 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     name: ownName(logical, 100),
     // Other pool types need block devices or NFS servers this machine does not have.
     type: () => "dir",
-    targetPath: (random) => `${fixture.scratch}/${segment(random)}`,
+    // As users write paths too: a trailing slash, a doubled one.
+    targetPath: (random) =>
+      `${fixture.scratch}/${random.pick(["", "/"])}${segment(random)}${random.pick(["", "", "/"])}`,
     source: sometimes(0.15),
     host,
   }),
@@ -231,7 +234,18 @@ function escapeXml(text: string): string {
 function finish(kind: Kind, args: Args, random: Random, fixture: Fixture): Args {
   if (kind === "Network") finishNetwork(args, random, fixture);
   if (kind === "Domain") finishDomain(args, fixture);
+  if (kind === "Volume") finishVolume(args, fixture);
   return args;
+}
+
+/**
+ * A download's size is known only once it starts (preview does not fetch URLs): a capacity
+ * smaller than the file is left out for a URL source.
+ */
+function finishVolume(args: Args, fixture: Fixture): void {
+  const source = args.source as { url?: string } | undefined;
+  const capacity = parseSize(args.capacity);
+  if (source?.url && capacity !== undefined && capacity < fixture.file.size) delete args.capacity;
 }
 
 interface AddressArgs {

@@ -1,7 +1,7 @@
 /**
  * Pool: define → build → start → autostart on create (undone in reverse if a step fails);
- * autostart and permissions change in place, and a stopped pool is started again (a dir pool's
- * directory built again first); name, type, target and source replace the pool.
+ * autostart and permissions change in place (permissions by stopping, building and starting the
+ * pool again), and a stopped pool is started again (a dir pool's directory built again first); name, type, target and source replace the pool.
  * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set.
  */
 import {
@@ -71,15 +71,24 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     if (!pool)
       throw new Error(`storage pool ${olds.name} (${id}) no longer exists; run pulumi refresh`);
     const changed = schemaDiff("Pool", olds, news).changed;
+    let { active } = await lv.StoragePoolIsActive({ pool });
+    let built = false;
     if (changed.includes("permissions")) {
       await lv.StoragePoolDefineXML({ xml: buildPoolXml(news, id), flags: 0 });
-      await build(lv, pool, news);
+      // libvirt sets the target directory's mode and owner when it builds the pool, and builds
+      // only a stopped pool ("already active", found by generated inputs): the pool stops for a
+      // moment. Its volumes stay as they are; guests keep the files they have open.
+      if (news.type !== "logical") {
+        if (active) await lv.StoragePoolDestroy({ pool });
+        active = 0;
+        await build(lv, pool, news);
+        built = true;
+      }
     }
-    const { active } = await lv.StoragePoolIsActive({ pool });
     if (!active) {
       // A dir pool's directory may be gone (that is how a refresh finds it stopped); building
       // makes it again and leaves an existing one as it is.
-      if (news.type === "dir") await build(lv, pool, news);
+      if (news.type === "dir" && !built) await build(lv, pool, news);
       await lv.StoragePoolCreate({ pool, flags: 0 });
     }
     await lv.StoragePoolSetAutostart({ pool, autostart: news.autostart ? 1 : 0 });

@@ -77,6 +77,19 @@ describe("a Pool", () => {
     expect(fs.statSync(path.join(dir, "s\\j@O#")).isDirectory()).toBe(true);
   });
 
+  // Found by generated inputs (seed 81885205, Pool case 2): libvirt builds only a stopped pool.
+  it("changes the permissions of its running pool's directory in place", async () => {
+    const target = path.join(dir, "a");
+    const created = await virtwire.up("Pool", "images", pool({ targetPath: target }));
+    const changed = pool({ targetPath: target, permissions: { mode: "0710", owner: 1 } });
+    const updated = await virtwire.up("Pool", "images", changed);
+    expect(updated).toMatchObject({ step: "update", id: created.id });
+    expect(fs.statSync(target).mode & 0o777).toBe(0o710);
+    expect(fs.statSync(target).uid).toBe(1);
+    await expect(poolState(created.id)).resolves.toMatchObject({ active: true });
+    expect((await virtwire.up("Pool", "images", changed)).step).toBe("same");
+  });
+
   it("turns autostart off in place", async () => {
     const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     const updated = await virtwire.up(

@@ -21,7 +21,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { formatUuid } from "../rpc";
-import { attr, element, XmlNode } from "./xml";
+import { attr, element, unescapeXml, XmlNode } from "./xml";
 
 /** The namespace of virtwire's element in a domain's or network's `<metadata>`. */
 export const RESOURCE_NAMESPACE = "https://virtwire.dev/xmlns/resource/1";
@@ -53,9 +53,7 @@ export function markedUrn(root: XmlNode): string | undefined {
     if (local !== "resource") continue;
     for (const node of Array.isArray(value) ? value : [value]) {
       const declared = attr(node as XmlNode, prefix ? `xmlns:${prefix}` : "xmlns");
-      const urn = attr(node as XmlNode, "urn");
-      // xmlbuilder2's object form leaves entities in attribute values.
-      if (declared === RESOURCE_NAMESPACE) return urn === undefined ? undefined : unescapeXml(urn);
+      if (declared === RESOURCE_NAMESPACE) return attr(node as XmlNode, "urn");
     }
   }
   return undefined;
@@ -65,12 +63,6 @@ export function markedUrn(root: XmlNode): string | undefined {
 export function urnOfMetadata(metadata: string): string | undefined {
   const value = /\burn=(["'])(.*?)\1/.exec(metadata)?.[2];
   return value === undefined ? undefined : unescapeXml(value);
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos);/g, (_, entity: string) => ENTITIES[entity]!);
 }
 
 /** A new UUID that carries the mark of `urn` (its first four groups), for a pool. */

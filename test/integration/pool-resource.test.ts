@@ -77,6 +77,14 @@ describe("a Pool", () => {
     expect(fs.statSync(path.join(dir, "s\\j@O#")).isDirectory()).toBe(true);
   });
 
+  // Found by generated inputs (seed 81885205, Pool case 0): the path read back as `-8&gt;|MHM6`.
+  it("reads a target path with XML's special characters back as given", async () => {
+    const targetPath = path.join(dir, `-8>|MHM6 &<"'`);
+    const created = await virtwire.up("Pool", "images", pool({ targetPath }));
+    expect(created.outputs.targetPath).toBe(targetPath);
+    expect((await virtwire.up("Pool", "images", pool({ targetPath }))).step).toBe("same");
+  });
+
   // Found by generated inputs (seed 81885205, Pool case 2): libvirt builds only a stopped pool.
   it("changes the permissions of its running pool's directory in place", async () => {
     const target = path.join(dir, "a");

@@ -164,7 +164,8 @@ async function upAndVerify(kind: Kind, name: string, args: PropertyMap, steps: s
   expect(await virtwire.refresh(name)).not.toBe("deleted");
   expect(pick(virtwire.outputs(name), inputKeys(kind))).toEqual(pick(made, inputKeys(kind)));
   const again = await virtwire.up(kind, name, args);
-  expect({ step: again.step, diff: again.diff }).toMatchObject({ step: "same" });
+  const changes = { step: again.step, replaces: again.diff?.replaces ?? [] };
+  expect(changes).toEqual({ step: "same", replaces: [] });
 }
 
 async function runCase(kind: Kind, index: number): Promise<void> {
@@ -173,13 +174,14 @@ async function runCase(kind: Kind, index: number): Promise<void> {
   const name = `${RUN}-${kind.toLowerCase()}${index}`;
   const args = generateArgs(kind, random, fixture, name) as PropertyMap;
   const steps: string[] = [];
+  let update: PropertyMap | undefined;
   virtwire.reset();
   try {
     if (!(await accepted(kind, name, args))) {
       steps.push("refused");
     } else {
       await upAndVerify(kind, name, args, steps);
-      const update = mutateArgs(kind, args, random, fixture, name) as PropertyMap;
+      update = mutateArgs(kind, args, random, fixture, name) as PropertyMap;
       if (await accepted(kind, name, update)) await upAndVerify(kind, name, update, steps);
       else steps.push("update refused");
       await virtwire.engine.destroy();
@@ -190,7 +192,7 @@ async function runCase(kind: Kind, index: number): Promise<void> {
     tally[`${kind} ${steps.join("+")}`] = (tally[`${kind} ${steps.join("+")}`] ?? 0) + 1;
   } catch (error) {
     await virtwire.engine.destroy().catch(() => undefined);
-    const detail = `${kind} case ${index} (VIRTWIRE_PBT_SEED=${SEED}, case seed ${seed}), after ${steps.join(", ") || "nothing"}, with ${JSON.stringify(args)}`;
+    const detail = `${kind} case ${index} (VIRTWIRE_PBT_SEED=${SEED}, case seed ${seed}), after ${steps.join(", ") || "nothing"}, with ${JSON.stringify(args)}${update ? `, updated to ${JSON.stringify(update)}` : ""}`;
     throw Object.assign(error as Error, { message: `${detail}:\n${(error as Error).message}` });
   }
 }

@@ -21,7 +21,7 @@ import type { PoolInputs, PoolOutputs } from "../../sdk/types";
 import { checkPool } from "./check";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
-import { buildPoolXml, readPoolXml, sanitizePath } from "./xml";
+import { buildPoolXml, readPoolXml, sameMode, sanitizePath } from "./xml";
 
 export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
   check: checkPool,
@@ -145,7 +145,10 @@ async function describe(
       sanitizePath(previous.targetPath) === description.targetPath
         ? previous.targetPath
         : description.targetPath,
-    permissions: description.permissions,
+    // The mode as the user spelt it (`755` or `0755`), when it is the same bits.
+    permissions: sameMode(previous.permissions?.mode, description.permissions.mode)
+      ? { ...description.permissions, mode: previous.permissions!.mode }
+      : description.permissions,
     source: description.source,
     autostart: autostart === 1,
     // Settings of virtwire itself, not of libvirt: carried over as given.

@@ -59,8 +59,8 @@ export function readPoolXml(xml: string): PoolDescription {
     targetPath: text(element(pool, "target"), "path") ?? "",
     permissions: {
       mode: normalizeMode(text(permissions, "mode")),
-      owner: numberText(permissions, "owner"),
-      group: numberText(permissions, "group"),
+      owner: unsignedId(numberText(permissions, "owner")),
+      group: unsignedId(numberText(permissions, "group")),
     },
     source: {
       host: attr(element(source, "host"), "name"),
@@ -81,6 +81,20 @@ export function sanitizePath(path: string): string {
   const rest = path.slice(lead.length).replace(/\/{2,}/g, "/");
   const joined = lead + rest;
   return joined.length > 1 && joined.endsWith("/") ? joined.slice(0, -1) : joined;
+}
+
+/**
+ * libvirt prints a user or group id as a signed int: 4294967291 as -5 (found by generated inputs),
+ * and -1 for none.
+ */
+function unsignedId(id: number | undefined): number | undefined {
+  if (id === undefined || id === -1) return undefined;
+  return id < 0 ? id + 2 ** 32 : id;
+}
+
+/** Whether two modes are the same bits (`755` and `0755` are). */
+export function sameMode(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && parseInt(a, 8) === parseInt(b, 8);
 }
 
 /** libvirt prints modes as it stores them (`0755`, `755`); compare them as octal numbers. */

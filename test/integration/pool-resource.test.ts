@@ -85,6 +85,19 @@ describe("a Pool", () => {
     expect((await virtwire.up("Pool", "images", pool({ targetPath }))).step).toBe("same");
   });
 
+  // Found by generated inputs (seeds 473820769 and 81885205, Pool case 2): libvirt prints an
+  // owner past 2^31 - 1 as a negative int, and a mode with four digits.
+  it("reads permissions back as given: an owner past 2^31 - 1, a mode of three digits", async () => {
+    const args = pool({
+      targetPath: path.join(dir, "a"),
+      permissions: { mode: "022", owner: 4294967291, group: 4294967292 },
+    });
+    const created = await virtwire.up("Pool", "images", args);
+    expect(created.outputs.permissions).toEqual(args.permissions);
+    expect(fs.statSync(path.join(dir, "a")).uid).toBe(4294967291);
+    expect((await virtwire.up("Pool", "images", args)).step).toBe("same");
+  });
+
   // Found by generated inputs (seed 81885205, Pool case 2): libvirt builds only a stopped pool.
   it("changes the permissions of its running pool's directory in place", async () => {
     const target = path.join(dir, "a");

@@ -5,7 +5,9 @@
  * NETWORK_UPDATE, one entry at a time, and guests stay connected.
  *
  * Lists are compared as sets (libvirt keeps its own order after live edits), MAC addresses
- * without regard to case.
+ * without regard to case, IP addresses by value: libvirt writes them its own way (`fd00:0:0287::1`
+ * comes back as `fd00:0:287::1`; found by the generated-inputs test, which saw the network replaced
+ * at every up).
  */
 import type {
   NetworkAddress,
@@ -13,17 +15,23 @@ import type {
   NetworkDhcpRange,
   NetworkDnsHost,
 } from "../../sdk/types";
+import { parseIp } from "./ip";
 
 export interface ListEdit<T> {
   remove: T[];
   add: T[];
 }
 
+/** An IP address as a key: the same however it is written (`fd00::0100` is `fd00::100`). */
+export const ipKey = (text: string): string => {
+  const ip = parseIp(text);
+  return ip ? `v${ip.family}:${ip.value.toString(16)}` : text;
+};
 export const hostKey = (host: NetworkDhcpHost) =>
-  [host.mac?.toLowerCase() ?? "", host.ip, host.name ?? ""].join("|");
-export const rangeKey = (range: NetworkDhcpRange) => `${range.start}-${range.end}`;
+  [host.mac?.toLowerCase() ?? "", ipKey(host.ip), host.name ?? ""].join("|");
+export const rangeKey = (range: NetworkDhcpRange) => `${ipKey(range.start)}-${ipKey(range.end)}`;
 export const dnsKey = (host: NetworkDnsHost) =>
-  `${host.ip}=${[...host.hostnames].sort().join(",")}`;
+  `${ipKey(host.ip)}=${[...host.hostnames].sort().join(",")}`;
 
 /** What to delete and add to turn `before` into `after`, entries compared by `key`. */
 export function listEdit<T>(
@@ -50,7 +58,7 @@ export function sameSet<T>(
 
 /** The part of the addresses that cannot change live: family, address and prefix, in order. */
 export function addressLayout(addresses: readonly NetworkAddress[] | undefined): string {
-  return (addresses ?? []).map((a) => `${a.address.toLowerCase()}/${a.prefix}`).join(" ");
+  return (addresses ?? []).map((a) => `${ipKey(a.address)}/${a.prefix}`).join(" ");
 }
 
 /** True when the DHCP ranges or hosts of any address differ. */
@@ -78,4 +86,17 @@ export function alignTo<T>(
   return [...actual].sort(
     (a, b) => (order.get(key(a)) ?? Infinity) - (order.get(key(b)) ?? Infinity),
   );
+}
+
+/**
+ * `actual` as alignTo orders it, each entry that means the same as one of `previous` given as it
+ * is there: the outputs keep the user's spelling of addresses, MACs and the order of names.
+ */
+export function asGiven<T>(
+  previous: readonly T[] | undefined,
+  actual: readonly T[],
+  key: (item: T) => string,
+): T[] {
+  const given = new Map((previous ?? []).map((item) => [key(item), item]));
+  return alignTo(previous, actual, key).map((item) => given.get(key(item)) ?? item);
 }

@@ -20,10 +20,11 @@ import type { ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
   addressLayout,
-  alignTo,
+  asGiven,
   dhcpDiffers,
   dnsKey,
   hostKey,
+  ipKey,
   listEdit,
   rangeKey,
   sameSet,
@@ -148,14 +149,18 @@ async function describe(
   ]);
   const config = readNetworkXml(xml);
   const bridgeName = active ? (await lv.NetworkGetBridgeName({ net })).name : config.bridge.name;
-  const addresses = config.addresses.map((address, index) => {
-    const wanted = previous.addresses?.[index]?.dhcp;
+  const addresses = config.addresses.map((read, index) => {
+    const given = previous.addresses?.[index];
+    const address =
+      given && ipKey(given.address) === ipKey(read.address)
+        ? { ...read, address: given.address }
+        : read;
     if (!address.dhcp) return address;
     return {
       ...address,
       dhcp: {
-        ranges: alignTo(wanted?.ranges, address.dhcp.ranges ?? [], rangeKey),
-        hosts: alignTo(wanted?.hosts, address.dhcp.hosts ?? [], hostKey),
+        ranges: asGiven(given?.dhcp?.ranges, address.dhcp.ranges ?? [], rangeKey),
+        hosts: asGiven(given?.dhcp?.hosts, address.dhcp.hosts ?? [], hostKey),
       },
     };
   });
@@ -166,7 +171,7 @@ async function describe(
     forwardDevice: config.forwardDevice,
     domain: config.domain,
     addresses,
-    dnsHosts: alignTo(previous.dnsHosts, config.dnsHosts, dnsKey),
+    dnsHosts: asGiven(previous.dnsHosts, config.dnsHosts, dnsKey),
     mtu: config.mtu,
     autostart: autostart === 1,
     host: previous.host,

@@ -1,6 +1,15 @@
 import { markedUrn } from "../../provider/owner";
 import { parseXml } from "../../provider/xml";
-import { addressLayout, alignTo, dhcpDiffers, hostKey, listEdit } from "./changes";
+import {
+  addressLayout,
+  alignTo,
+  asGiven,
+  dhcpDiffers,
+  dnsKey,
+  hostKey,
+  listEdit,
+  rangeKey,
+} from "./changes";
 import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
 
 const lab = {
@@ -88,5 +97,34 @@ describe("network changes", () => {
 
   it("orders what libvirt reports like the user's list", () => {
     expect(alignTo(["b", "a"], ["a", "c", "b"], (x) => x)).toEqual(["b", "a", "c"]);
+  });
+
+  // Found by generated inputs (seed 473820769, Network case 3): libvirt wrote fdcf:1f15:0287::1
+  // back as fdcf:1f15:287::1, and the network was replaced at every up.
+  it("compares IP addresses by value, however they are written", () => {
+    const given = [{ address: "fdcf:1f15:0287::1", prefix: 64 }];
+    expect(addressLayout([{ address: "fdcf:1f15:287::1", prefix: 64 }])).toBe(addressLayout(given));
+    expect(rangeKey({ start: "fd00::0100", end: "FD00::1ff" })).toBe(
+      rangeKey({ start: "fd00::100", end: "fd00::1ff" }),
+    );
+    expect(hostKey({ ip: "fd00::0009", name: "web" })).toBe(
+      hostKey({ ip: "fd00::9", name: "web" }),
+    );
+    expect(dnsKey({ ip: "fd00:0::1", hostnames: ["b", "a"] })).toBe(
+      dnsKey({ ip: "fd00::1", hostnames: ["a", "b"] }),
+    );
+  });
+
+  it("gives back what libvirt reports in the user's spelling and order", () => {
+    const given = [
+      { ip: "fd00::0009", hostnames: ["web", "api"] },
+      { ip: "10.0.0.1", hostnames: ["gw"] },
+    ];
+    const reported = [
+      { ip: "10.0.0.1", hostnames: ["gw"] },
+      { ip: "fd00::9", hostnames: ["api", "web"] },
+      { ip: "10.0.0.2", hostnames: ["new"] },
+    ];
+    expect(asGiven(given, reported, dnsKey)).toEqual([...given, reported[2]]);
   });
 });

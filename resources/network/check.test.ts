@@ -192,6 +192,38 @@ describe("Network rules", () => {
     },
   );
 
+  // Found by generated inputs (seed 1489712133, Network case 2): libvirt's "mtu size only allowed
+  // in open, route, nat, and isolated mode, not in bridge".
+  it("refuses on a bridge-mode network what only a bridge libvirt makes can have", () => {
+    const bridged = (extra: Partial<NetworkInputs>) =>
+      reasons({
+        mode: "bridge",
+        bridge: { name: "virbr0", ...extra.bridge },
+        ...extra,
+        addresses: [],
+      });
+    expect(bridged({ mtu: 65532, forwardDevice: "" })).toEqual([
+      "mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU on that bridge, and remove mtu",
+    ]);
+    expect(
+      bridged({ bridge: { name: "br0", stp: false, delay: 2 }, forwardDevice: "eth0" }).map(
+        (reason) => reason.split(":")[0],
+      ),
+    ).toEqual(["bridge.stp", "bridge.delay", "forwardDevice"]);
+    expect(
+      bridged({ domain: "lab", dnsHosts: [{ ip: "10.0.0.1", hostnames: ["a"] }] }).map(
+        (reason) => reason.split(":")[0],
+      ),
+    ).toEqual(["domain", "dnsHosts"]);
+    expect(bridged({ bridge: { name: "br0", delay: 0 } })).toEqual([]);
+  });
+
+  it("refuses a forward device on an open network", () => {
+    expect(reasons({ mode: "open", forwardDevice: "eth0", addresses: [address({})] })).toEqual([
+      expect.stringMatching(/^forwardDevice is not used by an open network/),
+    ]);
+  });
+
   it("refuses what a bridge-mode network cannot have", () => {
     expect(reasons({ mode: "bridge" })).toEqual([
       expect.stringMatching(/^bridge\.name is required/),

@@ -32,6 +32,13 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
       "addresses: a bridge-mode network has no addresses or DHCP of its own; remove addresses or use mode nat, route or isolated",
     );
   }
+  if (inputs.mode === "bridge") bridgeModeRules(inputs, fail);
+  if (inputs.mode === "open" && inputs.forwardDevice) {
+    fail(
+      "forwardDevice",
+      "forwardDevice is not used by an open network (libvirt puts no rule on where its traffic goes): remove it, or use mode nat or route",
+    );
+  }
   if (inputs.mode === "isolated" && inputs.forwardDevice) {
     fail(
       "forwardDevice",
@@ -95,6 +102,37 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
     }
   });
   return failures;
+}
+
+/**
+ * A bridge-mode network joins a host bridge that exists already: libvirt refuses at define what
+ * only a bridge it makes itself could have (found by the generated-inputs test: an MTU).
+ */
+function bridgeModeRules(inputs: NetworkInputs, fail: Fail): void {
+  const joins = `a bridge-mode network joins the host bridge ${inputs.bridge?.name ?? "bridge.name"} as it is`;
+  if (inputs.mtu !== undefined) {
+    fail("mtu", `mtu: ${joins}; set the MTU on that bridge, and remove mtu`);
+  }
+  for (const setting of ["stp", "delay"] as const) {
+    if (inputs.bridge?.[setting] !== undefined && inputs.bridge[setting] !== 0) {
+      fail(
+        `bridge.${setting}`,
+        `bridge.${setting}: ${joins}, and libvirt sets STP only on bridges it makes (modes nat, route, open and isolated); remove bridge.${setting}`,
+      );
+    }
+  }
+  if (inputs.forwardDevice) {
+    fail(
+      "forwardDevice",
+      `forwardDevice: ${joins}; a forward device is for modes nat and route: remove it`,
+    );
+  }
+  if (inputs.domain !== undefined) {
+    fail("domain", `domain: ${joins}, with no DNS of libvirt's: remove domain`);
+  }
+  if (inputs.dnsHosts?.length) {
+    fail("dnsHosts", `dnsHosts: ${joins}, with no DNS of libvirt's: remove dnsHosts`);
+  }
 }
 
 function checkDhcp(address: NetworkAddress, ip: Ip, subnet: Subnet, path: string, fail: Fail) {

@@ -62,6 +62,20 @@ const cases: BadInput[] = [
     },
     problems: [/^addresses: an open network needs the host's address on it/],
   },
+  {
+    // seed 1489712133, Network case 2: libvirt's "mtu size only allowed in open, route, nat, and
+    // isolated mode, not in bridge"
+    what: "an MTU on a bridge-mode network",
+    kind: "Network",
+    args: {
+      mode: "bridge",
+      forwardDevice: "",
+      addresses: [],
+      mtu: 65532,
+      bridge: { name: "virbr0" },
+    },
+    problems: [/^mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

@@ -122,6 +122,19 @@ describe("check() of a Domain", () => {
       /"virtio", "sata"/,
     ],
     [
+      // found by generated inputs (seed 713360435, Domain case 4): refused by libvirt at up
+      "a read-only sata disk",
+      { disks: [{ file: "/a.img", bus: "sata", readOnly: true }] },
+      "disks[0].readOnly",
+      /QEMU has no read-only sata disks; use bus virtio or scsi, or device cdrom/,
+    ],
+    [
+      "a read-only ide disk",
+      { disks: [{ file: "/a.img", bus: "ide", readOnly: true }] },
+      "disks[0].readOnly",
+      /no read-only ide disks/,
+    ],
+    [
       "a target that does not fit the bus",
       { disks: [{ file: "/a.img", target: "sdb" }] },
       "disks[0].target",

@@ -150,6 +150,16 @@ const disks: Rule = (inputs) => {
         ),
       );
     }
+    // QEMU's IDE and SATA disks cannot be read-only (libvirt: "readonly sata disks are not
+    // supported"; found by the generated-inputs test). A cdrom is read-only anyway.
+    if (device === "disk" && disk.readOnly === true && (bus === "sata" || bus === "ide")) {
+      failures.push(
+        ...fail(
+          `${path}.readOnly`,
+          `${path}.readOnly: QEMU has no read-only ${bus} disks; use bus virtio or scsi, or device cdrom`,
+        ),
+      );
+    }
     if (isSet(disk.target) && !isUnknown(disk.target) && !isUnknown(bus)) {
       if (!disk.target.startsWith(targetPrefix(bus))) {
         failures.push(

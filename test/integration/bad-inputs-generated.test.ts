@@ -76,6 +76,20 @@ const cases: BadInput[] = [
     },
     problems: [/^mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU/],
   },
+  {
+    // seed 713360435, Domain case 4: libvirt's "readonly sata disks are not supported" at up
+    what: "a read-only sata disk",
+    kind: "Domain",
+    args: {
+      type: "qemu",
+      memory: "128MiB",
+      disks: [
+        { file: "/var/lib/libvirt/images/a.img", bus: "virtio", readOnly: true, format: "raw" },
+        { file: "/var/lib/libvirt/images/a.img", bus: "sata", readOnly: true, format: "raw" },
+      ],
+    },
+    problems: [/^disks\[1\]\.readOnly: QEMU has no read-only sata disks; use bus virtio or scsi/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

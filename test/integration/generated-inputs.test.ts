@@ -10,7 +10,8 @@
  * Seeded: the run prints its seed, and each failure names it with the case's inputs. To replay:
  *   VIRTWIRE_PBT_SEED=<seed> ip netns exec virtwire npx jest --selectProjects integration \
  *     test/integration/generated-inputs.test.ts -t '<Kind> case <n>'
- * VIRTWIRE_PBT_CASES=<n> runs n cases per kind instead of the default.
+ * VIRTWIRE_PBT_CASES=<n> runs n cases per kind instead of the default; VIRTWIRE_PBT_VERBOSE=1
+ * prints every case's inputs and why a refused one was refused.
  */
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -36,6 +37,7 @@ const CASES: Record<Kind, number> = process.env.VIRTWIRE_PBT_CASES
       KINDS.map((kind) => [kind, Number(process.env.VIRTWIRE_PBT_CASES)]),
     ) as Record<Kind, number>)
   : { Pool: 6, Network: 6, Volume: 8, CloudInitDisk: 6, Domain: 6 };
+const VERBOSE = process.env.VIRTWIRE_PBT_VERBOSE === "1";
 /** Every name this run gives starts with it. */
 const RUN = `vwtest-pbt${randomBytes(3).toString("hex")}`;
 
@@ -152,6 +154,8 @@ async function accepted(kind: Kind, name: string, args: PropertyMap): Promise<bo
     const resource = `${virtwireType(kind)} resource '${name}'`;
     const unclean = error.diagnostics.filter((line) => !line.startsWith(resource) || noise(line));
     expect(unclean).toEqual([]);
+    if (VERBOSE)
+      console.log(`${name} refused: ${JSON.stringify(args)}\n${error.diagnostics.join("\n")}`);
     return false;
   }
 }

@@ -233,7 +233,7 @@ function escapeXml(text: string): string {
 /** What must agree across properties, which a walk over the schema cannot know. */
 function finish(kind: Kind, args: Args, random: Random, fixture: Fixture): Args {
   if (kind === "Network") finishNetwork(args, random, fixture);
-  if (kind === "Domain") finishDomain(args, fixture);
+  if (kind === "Domain") finishDomain(args, random, fixture);
   if (kind === "Volume") finishVolume(args, fixture);
   return args;
 }
@@ -289,17 +289,59 @@ function finishNetwork(args: Args, random: Random, fixture: Fixture): void {
 
 /**
  * A disk on a file gets that file's format or none: for a file (not a pool volume) the format is
- * known only on the host, and preview cannot know a mismatch.
+ * known only on the host, and preview cannot know a mismatch. The rest makes most domains ones
+ * check() accepts, each rule kept only nine times in ten, so refusals stay in the mix.
  */
-function finishDomain(args: Args, fixture: Fixture): void {
+function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   const formats = new Map([
     [fixture.volumes.raw.path, "raw"],
     [fixture.volumes.qcow2.path, "qcow2"],
     [fixture.volumes.seed.path, "raw"],
   ]);
-  for (const disk of (args.disks as Args[] | undefined) ?? []) {
+  const usually = () => random.chance(0.9);
+  const disks = (args.disks as Args[] | undefined) ?? [];
+  for (const disk of disks) {
     if (typeof disk.file === "string" && disk.format !== undefined) {
       disk.format = formats.get(disk.file);
     }
+    if (disk.file !== undefined && disk.volume !== undefined && usually()) delete disk.volume;
+    if (disk.device === "cdrom" && disk.bus === "virtio" && usually()) disk.bus = "sata";
+    if (disk.device === "cdrom" && disk.readOnly === false && usually()) delete disk.readOnly;
+    if (disk.target !== undefined && usually()) delete disk.target;
+    if (disk.file === undefined && disk.volume === undefined && disk.device !== "cdrom") {
+      if (usually()) disk.file = random.pick([...formats.keys()]);
+      if (typeof disk.file === "string") disk.format = formats.get(disk.file);
+    }
+  }
+  const nics = (args.networkInterfaces as Args[] | undefined) ?? [];
+  for (const nic of nics) {
+    if (nic.network !== undefined && nic.bridge !== undefined && usually()) delete nic.bridge;
+    if (nic.network === undefined && nic.bridge === undefined && usually()) {
+      nic.network = fixture.network;
+    }
+    if (typeof nic.mac === "string" && usually()) nic.mac = `52:54:00${nic.mac.slice(8)}`;
+  }
+  const cpu = args.cpu as Args | undefined;
+  if (cpu?.mode === "host-passthrough" && usually()) cpu.mode = "maximum";
+  if (cpu && cpu.mode === "custom" && cpu.model === undefined && usually()) cpu.model = "qemu64";
+  if (cpu && cpu.mode !== "custom" && cpu.model !== undefined && usually()) delete cpu.model;
+  const console = args.console as Args | undefined;
+  if (console?.type === "file" && console.path === undefined && usually()) {
+    console.path = `${fixture.scratch}/console-${random.hex(6)}.log`;
+  }
+  if (console && console.type !== "file" && console.path !== undefined && usually()) {
+    delete console.path;
+  }
+  const seed = args.cloudInitDisk as Args | undefined;
+  if (seed && seed.path !== undefined && seed.name !== undefined && usually()) {
+    args.cloudInitDisk = { path: seed.path };
+  }
+  if (
+    typeof args.vcpu === "number" &&
+    typeof args.maxVcpus === "number" &&
+    args.vcpu > args.maxVcpus &&
+    usually()
+  ) {
+    args.maxVcpus = args.vcpu;
   }
 }

@@ -99,6 +99,25 @@ describe("check() of a Domain", () => {
       /only used with/,
     ],
     ["a relative kernel path", { kernel: "vmlinuz" }, "kernel", /absolute path/],
+    // found by generated inputs (seed 1237546666, Domain case 2): "/" failed libvirt's schema
+    [
+      "a cloud-init path that is no file",
+      { cloudInitDisk: { path: "/" } },
+      "cloudInitDisk.path",
+      /absolute path of a file/,
+    ],
+    [
+      "a disk path with a line break",
+      { disks: [{ file: "/a\nb.img" }] },
+      "disks[0].file",
+      /on one line/,
+    ],
+    [
+      "a kernel path that is a directory",
+      { kernel: "/boot/" },
+      "kernel",
+      /absolute path of a file/,
+    ],
     ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
     ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],
     ["a boot device twice", { boot: ["hd", "hd"] }, "boot[1]", /a second time/],

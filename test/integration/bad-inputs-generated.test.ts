@@ -90,6 +90,19 @@ const cases: BadInput[] = [
     },
     problems: [/^disks\[1\]\.readOnly: QEMU has no read-only sata disks; use bus virtio or scsi/],
   },
+  {
+    // seed 1237546666, Domain case 11: "/" failed libvirt's domain schema at up
+    what: "a cloud-init disk path that is no file",
+    kind: "Domain",
+    args: {
+      type: "qemu",
+      memory: "0.0625GiB",
+      machine: "q35",
+      cloudInitDisk: { path: "/" },
+      running: false,
+    },
+    problems: [/^cloudInitDisk\.path "\/" is not valid: use the absolute path of a file/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

@@ -75,6 +75,16 @@ describe("check() of a Domain", () => {
     ]);
   });
 
+  it("lets disks share an image they only read", async () => {
+    const shared = await check({
+      disks: [
+        { file: "/img/base.raw", readOnly: true },
+        { device: "cdrom", file: "/img/base.raw" },
+      ],
+    });
+    expect(shared.failures).toEqual([]);
+  });
+
   const bad: [string, Record<string, unknown>, string, RegExp][] = [
     ["an unknown hypervisor type", { type: "xen" }, "type", /one of "kvm", "qemu"/],
     ["a name libvirt refuses", { name: "web server" }, "name", /letters, digits/],
@@ -117,6 +127,30 @@ describe("check() of a Domain", () => {
       { kernel: "/boot/" },
       "kernel",
       /absolute path of a file/,
+    ],
+    // found by generated inputs (seed 1237546666, Domain case 13): QEMU's "Failed to get write lock"
+    [
+      "one image on two writable disks",
+      { disks: [{ file: "/img/a.qcow2", format: "qcow2" }, { file: "/img//a.qcow2" }] },
+      "disks[1]",
+      /disks\[1\] uses the image of disks\[0\] too, and QEMU locks an image a disk writes/,
+    ],
+    [
+      "a volume as a writable disk and a cdrom",
+      {
+        disks: [
+          { device: "cdrom", volume: { pool: "p", name: "v" } },
+          { volume: { pool: "p", name: "v" } },
+        ],
+      },
+      "disks[1]",
+      /uses the image of disks\[0\] too/,
+    ],
+    [
+      "the cloud-init disk as a writable disk",
+      { disks: [{ file: "/img/seed.iso" }], cloudInitDisk: { path: "/img/seed.iso" } },
+      "cloudInitDisk",
+      /cloudInitDisk uses the image of disks\[0\] too/,
     ],
     ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
     ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],

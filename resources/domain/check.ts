@@ -29,6 +29,7 @@ export function checkDomain(given: DomainInputs): CheckFailure[] {
     direct,
     cpu,
     disks,
+    sharedImages,
     cloudInit,
     interfaces,
     consoleRule,
@@ -184,6 +185,43 @@ const disks: Rule = (inputs) => {
   });
   return failures;
 };
+
+/**
+ * One image in two places with a writer among them: QEMU locks an image it writes, and the
+ * domain would not start ("Failed to get \"write\" lock"; found by the generated-inputs test).
+ * A cdrom and the cloud-init disk are read-only; images are told apart by path or pool and name.
+ */
+const sharedImages: Rule = (inputs) => {
+  const users: { property: string; key: string; writes: boolean }[] = [];
+  (inputs.disks ?? []).forEach((disk, index) => {
+    if (!isObject(disk)) return;
+    const key = imageKey(disk.file, disk.volume);
+    const writes = (disk.device ?? "disk") === "disk" && disk.readOnly !== true;
+    if (key) users.push({ property: `disks[${index}]`, key, writes });
+  });
+  const seed = inputs.cloudInitDisk;
+  const seedKey = seed && isObject(seed) ? imageKey(seed.path, seed) : undefined;
+  if (seedKey) users.push({ property: "cloudInitDisk", key: seedKey, writes: false });
+  return users.flatMap((user, index) => {
+    const first = users.findIndex((other) => other.key === user.key);
+    const conflict = first < index && (user.writes || users[first]!.writes);
+    return conflict
+      ? fail(
+          user.property,
+          `${user.property} uses the image of ${users[first]!.property} too, and QEMU locks an image a disk writes: give each its own image, or make every disk on it readOnly`,
+        )
+      : [];
+  });
+};
+
+function imageKey(file: unknown, volume: unknown): string | undefined {
+  if (typeof file === "string" && !isUnknown(file)) return `file ${file.replace(/\/+/g, "/")}`;
+  if (!isObject(volume)) return undefined;
+  const { pool, name } = volume as { pool?: unknown; name?: unknown };
+  if (typeof pool !== "string" || typeof name !== "string") return undefined;
+  if (isUnknown(pool) || isUnknown(name)) return undefined;
+  return `volume ${pool}/${name}`;
+}
 
 const cloudInit: Rule = ({ cloudInitDisk: seed }) => {
   if (!seed) return [];

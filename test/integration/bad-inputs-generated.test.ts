@@ -103,6 +103,23 @@ const cases: BadInput[] = [
     },
     problems: [/^cloudInitDisk\.path "\/" is not valid: use the absolute path of a file/],
   },
+  {
+    // seed 1237546666, Domain case 13: QEMU's 'Failed to get "write" lock' at up
+    what: "one image on two writable disks",
+    kind: "Domain",
+    args: {
+      type: "qemu",
+      memory: "64 M",
+      disks: [
+        { file: "/var/lib/libvirt/images/base.qcow2", format: "qcow2" },
+        { file: "/var/lib/libvirt/images/base.qcow2" },
+        { device: "cdrom", bus: "ide", format: "qcow2" },
+      ],
+    },
+    problems: [
+      /^disks\[1\] uses the image of disks\[0\] too, and QEMU locks an image a disk writes/,
+    ],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

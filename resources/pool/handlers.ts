@@ -32,6 +32,12 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const result = schemaDiff("Pool", olds, news);
     // A pool found stopped (by read) is started again by update.
     if (olds.active === false) result.changes = true;
+    // Two pools cannot have one target directory ("Storage source conflict"; found by generated
+    // inputs, when a name change replaced a pool): the old one goes first.
+    const sameHome =
+      (olds.host ?? "") === (news.host ?? "") &&
+      sanitizePath(olds.targetPath) === sanitizePath(news.targetPath);
+    if (result.replaces.length > 0 && sameHome) result.deleteBeforeReplace = true;
     return result;
   },
 

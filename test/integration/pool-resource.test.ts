@@ -111,6 +111,22 @@ describe("a Pool", () => {
     expect((await virtwire.up("Pool", "images", changed)).step).toBe("same");
   });
 
+  // Found by generated inputs (seed 1237546666, Pool case 0): the new pool was made first, and
+  // libvirt refused a second pool on the same directory.
+  it("is replaced old pool first when its name changes and its target path stays", async () => {
+    const targetPath = path.join(dir, "a");
+    const named = await virtwire.up(
+      "Pool",
+      "images",
+      pool({ targetPath, name: `vwtest-${path.basename(dir)}` }),
+    );
+    const renamed = await virtwire.up("Pool", "images", pool({ targetPath }));
+    expect(renamed.step).toBe("replace");
+    expect(renamed.diff?.deleteBeforeReplace).toBe(true);
+    expect(renamed.outputs.name).not.toBe(named.outputs.name);
+    await expect(poolState(renamed.id)).resolves.toMatchObject({ active: true });
+  });
+
   it("turns autostart off in place", async () => {
     const created = await virtwire.up("Pool", "images", pool({ targetPath: path.join(dir, "a") }));
     const updated = await virtwire.up(

@@ -218,6 +218,16 @@ describe("Network rules", () => {
     expect(bridged({ bridge: { name: "br0", delay: 0 } })).toEqual([]);
   });
 
+  // Found by generated inputs (seed 1237546666, Network case 5): "Failed to add IP address" at up.
+  it("refuses an MTU below 1280 with an IPv6 address", () => {
+    const v6 = address({ address: "fd04:29aa:7730::1", prefix: 64 });
+    expect(reasons({ addresses: [address({}), v6], mtu: 71 })).toEqual([
+      "mtu 71 is below 1280, the least IPv6 needs, and addresses[1] is IPv6: raise mtu to at least 1280, or remove the IPv6 address",
+    ]);
+    expect(reasons({ addresses: [address({})], mtu: 71 })).toEqual([]);
+    expect(reasons({ addresses: [v6], mtu: 1280 })).toEqual([]);
+  });
+
   it("refuses a forward device on an open network", () => {
     expect(reasons({ mode: "open", forwardDevice: "eth0", addresses: [address({})] })).toEqual([
       expect.stringMatching(/^forwardDevice is not used by an open network/),

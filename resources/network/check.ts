@@ -52,6 +52,17 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
       `addresses: ${inputs.mode === "open" ? "an" : "a"} ${inputs.mode} network needs the host's address on it (libvirt forwards the guests' traffic from that subnet), e.g. [{ address: "10.0.0.1", prefix: 24 }]; add one, or use mode isolated`,
     );
   }
+  // Linux keeps no IPv6 address on a link with an MTU below 1280 (RFC 8200), and libvirt fails
+  // the start with "Failed to add IP address" (found by the generated-inputs test).
+  const v6 = (inputs.addresses ?? []).findIndex(
+    (address) => !isUnknown(address) && parseIp(address.address)?.family === 6,
+  );
+  if (v6 >= 0 && typeof inputs.mtu === "number" && inputs.mtu < 1280) {
+    fail(
+      "mtu",
+      `mtu ${inputs.mtu} is below 1280, the least IPv6 needs, and addresses[${v6}] is IPv6: raise mtu to at least 1280, or remove the IPv6 address`,
+    );
+  }
   const dhcpAt: Record<number, number> = {};
   (inputs.addresses ?? []).forEach((address, index) => {
     const path = `addresses[${index}]`;

@@ -120,6 +120,18 @@ const cases: BadInput[] = [
       /^disks\[1\] uses the image of disks\[0\] too, and QEMU locks an image a disk writes/,
     ],
   },
+  {
+    // seed 1237546666, Network case 5: "Failed to add IP address fd04:29aa:7730::1/64" at up
+    what: "an MTU below 1280 with an IPv6 address",
+    kind: "Network",
+    args: {
+      bridge: { name: "vwpd82cbc61", stp: false },
+      domain: "ON3CN.ui.9.9WKW-b.UC",
+      addresses: [{ address: "fd04:29aa:7730::1", prefix: 64, dhcp: {} }],
+      mtu: 71,
+    },
+    problems: [/^mtu 71 is below 1280, the least IPv6 needs, and addresses\[0\] is IPv6/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

@@ -239,13 +239,14 @@ function finish(kind: Kind, args: Args, random: Random, fixture: Fixture): Args 
 }
 
 /**
- * A download's size is known only once it starts (preview does not fetch URLs): a capacity
- * smaller than the file is left out for a URL source.
+ * A download's size and format are known only once it starts (preview does not fetch URLs): a
+ * capacity smaller than the file, and format qcow2 for the raw file, are left out for a URL source.
  */
 function finishVolume(args: Args, fixture: Fixture): void {
   const source = args.source as { url?: string } | undefined;
   const capacity = parseSize(args.capacity);
   if (source?.url && capacity !== undefined && capacity < fixture.file.size) delete args.capacity;
+  if (source?.url && args.format === "qcow2") delete args.format;
 }
 
 interface AddressArgs {

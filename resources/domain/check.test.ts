@@ -85,6 +85,12 @@ describe("check() of a Domain", () => {
     expect(shared.failures).toEqual([]);
   });
 
+  it("takes an IP address or a host name for the display to listen on", async () => {
+    for (const listen of ["127.0.0.1", "::1", "0.0.0.0", "kvm1.example.com"]) {
+      expect((await check({ graphics: { type: "vnc", listen } })).failures).toEqual([]);
+    }
+  });
+
   const bad: [string, Record<string, unknown>, string, RegExp][] = [
     ["an unknown hypervisor type", { type: "xen" }, "type", /one of "kvm", "qemu"/],
     ["a name libvirt refuses", { name: "web server" }, "name", /letters, digits/],
@@ -151,6 +157,13 @@ describe("check() of a Domain", () => {
       { disks: [{ file: "/img/seed.iso" }], cloudInitDisk: { path: "/img/seed.iso" } },
       "cloudInitDisk",
       /cloudInitDisk uses the image of disks\[0\] too/,
+    ],
+    // found by generated inputs (seed 1886195852, Domain case 8): libvirt's schema refused it at up
+    [
+      "a display listening on no address",
+      { graphics: { type: "spice", listen: "(" } },
+      "graphics.listen",
+      /graphics.listen "\(" is not an IP address or host name/,
     ],
     ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
     ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],

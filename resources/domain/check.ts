@@ -3,6 +3,7 @@
  * patterns, bounds, sizes) and before anything reaches libvirt. Each failure names the property
  * and what to do. Values not known yet (preview) are skipped.
  */
+import { isIP } from "node:net";
 import type { CheckFailure } from "../../provider/resource";
 import type { DomainInputs } from "../../sdk/types";
 import {
@@ -32,6 +33,7 @@ export function checkDomain(given: DomainInputs): CheckFailure[] {
     sharedImages,
     cloudInit,
     interfaces,
+    graphicsRule,
     consoleRule,
     addresses,
     cloudInitWait,
@@ -275,6 +277,21 @@ const interfaces: Rule = (inputs) => {
     }
   });
   return failures;
+};
+
+/**
+ * libvirt's domain schema takes an IP address or a host name (letters, digits, dots and dashes)
+ * where the display listens; anything else failed the define at up (found by the generated-inputs
+ * test).
+ */
+const graphicsRule: Rule = ({ graphics }) => {
+  const listen = isObject(graphics) ? graphics!.listen : undefined;
+  if (typeof listen !== "string" || isUnknown(listen)) return [];
+  if (isIP(listen) || /^[A-Za-z0-9.-]+$/.test(listen)) return [];
+  return fail(
+    "graphics.listen",
+    `graphics.listen ${JSON.stringify(listen)} is not an IP address or host name: use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every address)`,
+  );
 };
 
 const consoleRule: Rule = ({ console: spec }) => {

@@ -132,6 +132,28 @@ const cases: BadInput[] = [
     },
     problems: [/^mtu 71 is below 1280, the least IPv6 needs, and addresses\[0\] is IPv6/],
   },
+  {
+    // seed 1886195852, Domain case 8: libvirt's schema refused the listen address at up
+    what: "a display listening on no address",
+    kind: "Domain",
+    args: {
+      type: "qemu",
+      memory: "96MiB",
+      graphics: { type: "spice", listen: "(" },
+      running: false,
+    },
+    problems: [/^graphics\.listen "\(" is not an IP address or host name: use e\.g\. 127\.0\.0\.1/],
+  },
+  {
+    // seed 1886195852, Network case 9: libvirt dropped the empty name, and every up updated
+    what: "an empty DNS host name",
+    kind: "Network",
+    args: {
+      addresses: [{ address: "10.232.44.1", prefix: 24 }],
+      dnsHosts: [{ ip: "10.218.50.7", hostnames: [")?,X[9", "", "m;6'"] }],
+    },
+    problems: [/^dnsHosts\[0\]\.hostnames\[1\] "" is empty: give a host name/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

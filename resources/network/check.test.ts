@@ -228,6 +228,14 @@ describe("Network rules", () => {
     expect(reasons({ addresses: [v6], mtu: 1280 })).toEqual([]);
   });
 
+  // Found by generated inputs (seed 1886195852, Network case 9): an update at every up.
+  it("refuses DNS host names that are empty or have blanks", () => {
+    expect(reasons({ dnsHosts: [{ ip: "10.0.0.7", hostnames: ["ok", "", "a b\tc"] }] })).toEqual([
+      'dnsHosts[0].hostnames[1] "" is empty: give a host name such as web or web.lab.internal',
+      'dnsHosts[0].hostnames[2] "a b\\tc" has a blank in it: give a host name such as web or web.lab.internal',
+    ]);
+  });
+
   it("refuses a forward device on an open network", () => {
     expect(reasons({ mode: "open", forwardDevice: "eth0", addresses: [address({})] })).toEqual([
       expect.stringMatching(/^forwardDevice is not used by an open network/),

@@ -26,7 +26,7 @@ import { schema } from "../../sdk/schema";
 import { noise, ownInventory } from "../support/bad-inputs";
 import { StepError } from "../support/engine";
 import { Fixture, KINDS, Kind, generateArgs, mutateArgs } from "../support/generated-cases";
-import type { PropertyMap } from "../support/pulumi-wire";
+import { PluginCallError, PropertyMap } from "../support/pulumi-wire";
 import { Random } from "../support/schema-inputs";
 import { connectTestbed, dirPoolXml, isolatedNetworkXml, randomSubnet } from "../support/testbed";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
@@ -109,8 +109,16 @@ async function fixtureVolumes(): Promise<Fixture["volumes"]> {
   );
   const raw = await make(`${RUN}-raw.img`, "raw", 1 << 20);
   const qcow2 = await make(`${RUN}-base.qcow2`, "qcow2", 8 << 20);
+  const fileRaw = await make(`${RUN}-file.img`, "raw", 1 << 20);
+  const fileQcow2 = await make(`${RUN}-file.qcow2`, "qcow2", 8 << 20);
   const place = ({ name, path }: { name: string; path: string }) => ({ name, path });
-  return { raw: place(raw), qcow2: place(qcow2), seed: place(iso) };
+  return {
+    raw: place(raw),
+    qcow2: place(qcow2),
+    seed: place(iso),
+    fileRaw: place(fileRaw),
+    fileQcow2: place(fileQcow2),
+  };
 }
 
 async function removeFixture(): Promise<void> {
@@ -141,23 +149,30 @@ const pick = (outputs: PropertyMap, keys: string[]) =>
 
 /**
  * Previews `args` for resource `name`: true when accepted; false when refused, after checking
- * that the refusal is clean: every line the engine prints names the resource, none carries a
- * stack trace, a dump of the value or the message twice.
+ * that the refusal is clean. A check failure: every line the engine prints names the resource,
+ * none carries a stack trace, a dump of the value or the message twice. A diff that refuses an
+ * update (a shrink, a restart allowRestart forbids): one message, without a stack trace.
  */
 async function accepted(kind: Kind, name: string, args: PropertyMap): Promise<boolean> {
   const props = resourceInputs(kind, name, args, virtwire.urn(kind, name));
+  let lines: string[];
   try {
     await virtwire.engine.preview(virtwireType(kind), name, props);
     return true;
   } catch (error) {
-    if (!(error instanceof StepError)) throw error;
-    const resource = `${virtwireType(kind)} resource '${name}'`;
-    const unclean = error.diagnostics.filter((line) => !line.startsWith(resource) || noise(line));
-    expect(unclean).toEqual([]);
-    if (VERBOSE)
-      console.log(`${name} refused: ${JSON.stringify(args)}\n${error.diagnostics.join("\n")}`);
-    return false;
+    if (error instanceof StepError) {
+      const resource = `${virtwireType(kind)} resource '${name}'`;
+      lines = error.diagnostics;
+      expect(lines.filter((line) => !line.startsWith(resource) || noise(line))).toEqual([]);
+    } else if (error instanceof PluginCallError && error.method === "Diff") {
+      lines = [error.details];
+      expect(lines.filter((line) => line.includes("\n") || noise(line))).toEqual([]);
+    } else {
+      throw error;
+    }
   }
+  if (VERBOSE) console.log(`${name} refused: ${JSON.stringify(args)}\n${lines.join("\n")}`);
+  return false;
 }
 
 /** `up`, then what must hold for the result: read gives it back, a second `up` changes nothing. */

@@ -36,7 +36,7 @@ const CASES: Record<Kind, number> = process.env.VIRTWIRE_PBT_CASES
   ? (Object.fromEntries(
       KINDS.map((kind) => [kind, Number(process.env.VIRTWIRE_PBT_CASES)]),
     ) as Record<Kind, number>)
-  : { Pool: 6, Network: 6, Volume: 8, CloudInitDisk: 6, Domain: 6 };
+  : { Pool: 8, Network: 8, Volume: 10, CloudInitDisk: 6, Domain: 10 };
 const VERBOSE = process.env.VIRTWIRE_PBT_VERBOSE === "1";
 /** Every name this run gives starts with it. */
 const RUN = `vwtest-pbt${randomBytes(3).toString("hex")}`;

@@ -114,6 +114,8 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     // A bridge of this run's own: a random name could be an interface of the host.
     "bridge.name": (random) => (random.chance(0.8) ? `vwp${random.hex(8)}` : undefined),
     forwardDevice: sometimes(0.2),
+    "dnsHosts[].hostnames[]": (random, generate) =>
+      random.chance(0.85) ? random.matching("^[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,5})?$") : generate(),
     host,
   }),
 
@@ -281,6 +283,10 @@ interface AddressArgs {
  */
 function finishNetwork(args: Args, random: Random, fixture: Fixture): void {
   if (args.mode === "bridge") args.bridge = { name: fixture.bridge };
+  const routed = args.mode === undefined || ["nat", "route", "open"].includes(String(args.mode));
+  if (routed && !(args.addresses as unknown[] | undefined)?.length && random.chance(0.9)) {
+    args.addresses = [{}];
+  }
   const addresses = args.addresses as AddressArgs[] | undefined;
   addresses?.forEach((address, index) => {
     if (random.chance(0.1)) return;

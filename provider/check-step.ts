@@ -97,7 +97,7 @@ export function createChecker(deps: CheckDependencies) {
       return done(await handlers.preflight(inputs, olds, ctx));
     } catch (error) {
       const name = typeof inputs.name === "string" ? ` ${inputs.name}` : "";
-      const reason = describeError(error, `checking ${noun}${name}`, host ?? "default").message;
+      const reason = describeError(error, `checking ${noun}${name}`, host || "default").message;
       return done([{ property: "", reason }]);
     }
   };

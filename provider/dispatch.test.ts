@@ -101,4 +101,16 @@ describe("check and create around leftovers", () => {
       "Creating storage pool images-1 failed: no (VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE). Left behind: storage pool images-1",
     );
   });
+
+  it('names no host for a resource on host "", the default one', async () => {
+    const p = provider(async () => {
+      throw new Error("no");
+    });
+    await expect(p.create({ ...news, name: "images-1", host: "" })).rejects.toThrow(
+      /^Creating storage pool images-1 failed: no$/,
+    );
+    await expect(p.create({ ...news, name: "images-1", host: "kvm2" })).rejects.toThrow(
+      /^Creating storage pool images-1 on host kvm2 failed: no$/,
+    );
+  });
 });

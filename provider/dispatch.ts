@@ -87,7 +87,8 @@ export function createProvider(
       const described = describeError(
         left ? left.cause : error,
         `${verb} ${registry.nouns[kind] ?? kind}${name}`,
-        typeof props.host === "string" ? props.host : "default",
+        // `host: ""` is the default host too (config.ts hostSettings).
+        typeof props.host === "string" && props.host !== "" ? props.host : "default",
       );
       const reported = left
         ? new Error(`${described.message}. ${left.note}`, { cause: error })

@@ -165,6 +165,13 @@ describe("check() of a Domain", () => {
       "graphics.listen",
       /graphics.listen "\(" is not an IP address or host name/,
     ],
+    // found by generated inputs (seed 365907875, Domain case 8, libvirt 11): refused at up
+    [
+      "an ide disk on a q35 machine",
+      { machine: "q35", disks: [{ file: "/a.img", bus: "ide" }] },
+      "disks[0].bus",
+      /disks\[0\]\.bus ide: machine q35 has no IDE controller; use bus sata/,
+    ],
     ["an initrd without a kernel", { initrd: "/boot/initrd.gz" }, "initrd", /set kernel too/],
     ["an unknown boot device", { boot: ["usb"] }, "boot[0]", /"hd", "cdrom", "network"/],
     ["a boot device twice", { boot: ["hd", "hd"] }, "boot[1]", /a second time/],

@@ -153,6 +153,16 @@ const disks: Rule = (inputs) => {
         ),
       );
     }
+    // A q35 machine has no IDE controller (libvirt: "IDE controllers are unsupported for this QEMU
+    // binary or machine type"; found by the generated-inputs test on libvirt 11).
+    if (bus === "ide" && typeof inputs.machine === "string" && /q35/.test(inputs.machine)) {
+      failures.push(
+        ...fail(
+          `${path}.bus`,
+          `${path}.bus ide: machine ${inputs.machine} has no IDE controller; use bus sata (or virtio for a disk)`,
+        ),
+      );
+    }
     // QEMU's IDE and SATA disks cannot be read-only (libvirt: "readonly sata disks are not
     // supported"; found by the generated-inputs test). A cdrom is read-only anyway.
     if (device === "disk" && disk.readOnly === true && (bus === "sata" || bus === "ide")) {

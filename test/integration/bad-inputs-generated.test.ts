@@ -154,6 +154,19 @@ const cases: BadInput[] = [
     },
     problems: [/^dnsHosts\[0\]\.hostnames\[1\] "" is empty: give a host name/],
   },
+  {
+    // seed 365907875, Domain case 8 (libvirt 11): "IDE controllers are unsupported for this QEMU
+    // binary or machine type" at up
+    what: "an ide disk on a q35 machine",
+    kind: "Domain",
+    args: {
+      type: "qemu",
+      memory: "128MiB",
+      machine: "q35",
+      disks: [{ file: "/var/lib/libvirt/images/a.img", device: "disk", bus: "ide" }],
+    },
+    problems: [/^disks\[0\]\.bus ide: machine q35 has no IDE controller; use bus sata/],
+  },
 ];
 
 describeBadInputs("an input found by generated inputs", run, cases, (virtwire) => {

@@ -47,15 +47,15 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     // A new UUID with this resource's mark in it, when the resource is known.
     const uuid = ctx.owner && markedUuid(ctx.owner.urn);
     const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
+    // Whatever fails once the pool exists, reading it back included, removes it again.
     try {
       await build(lv, pool, inputs);
       await lv.StoragePoolCreate({ pool, flags: 0 });
       await lv.StoragePoolSetAutostart({ pool, autostart: inputs.autostart ? 1 : 0 });
+      return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, inputs) };
     } catch (error) {
       throw await undoPool(ctx, error, pool, inputs);
     }
-    const id = formatUuid(pool.uuid);
-    return { id, outs: await describe(lv, pool, inputs) };
   },
 
   async read(id, props, ctx) {

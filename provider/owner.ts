@@ -17,7 +17,9 @@
  *   Pool                   its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
  *                          SHA-256 of the URN, the last group is random (pool XML has no metadata)
  *   Volume, CloudInitDisk  its name, when virtwire chose it: derived from the URN (naming.ts);
- *                          volumes carry nothing else, so a name the user chose marks nothing
+ *                          and while its content is uploaded, its first 512 bytes
+ *                          (resources/volume/upload-mark.ts), so that an upload cut short is
+ *                          known under a name the user chose too
  */
 import { createHash, randomBytes } from "node:crypto";
 import { formatUuid } from "../rpc";

@@ -10,7 +10,7 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
+import { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import { digest } from "../../provider/naming";
@@ -22,6 +22,7 @@ import {
   existingVolume,
   runningPool,
 } from "../volume/storage";
+import { uploadMarked } from "../volume/upload-mark";
 import { buildVolumeXml, readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
 import { NoCloudError, NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
@@ -61,9 +62,10 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
       hint: inputs.name
         ? ""
         : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
+      mark: { urn: ctx.owner?.urn, present: false },
     };
     return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
-      await uploadVolume(lv, vol, once(image), { sparse: true });
+      await uploadMarked(lv, vol, once(image), volume.mark, image.length);
       return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
     });
   },

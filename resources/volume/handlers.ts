@@ -97,12 +97,15 @@ async function createFromSource(
     const volume = {
       xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }),
       ...newVolume(inputs, ctx),
+      mark: { urn: ctx.owner?.urn, present: false },
     };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
         log: ctx.log,
         sha256: inputs.source!.sha256,
         limit: content.size === undefined ? fileSize : undefined,
+        mark: volume.mark,
+        capacity: fileSize,
       });
       await refreshPool(lv, pool);
       await growTo(lv, vol, wanted);

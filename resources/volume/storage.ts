@@ -2,7 +2,8 @@
  * Storage steps shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
  * volume by key (telling "gone" from "its pool is stopped"), creating and filling one (a leftover
  * of the same resource under its name removed first, a message users can act on when the name is
- * somebody else's, and the half-made volume removed on failure),
+ * somebody else's, and the half-made volume removed on failure; an upload cut short is known by
+ * its mark, upload-mark.ts),
  * refreshing a pool while other volumes are being built, and deleting one that may be gone.
  */
 import {
@@ -18,6 +19,7 @@ import {
 import { unlessNotFound } from "../../provider/errors";
 import { undoHalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
+import { UploadMark, hasUploadMark } from "./upload-mark";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
 export interface VolumePlace {
@@ -129,6 +131,8 @@ export interface NewVolume {
   derivedName: boolean;
   /** Added to the message when the name is taken. */
   hint?: string;
+  /** The mark of the volume's upload, for one that is uploaded (upload-mark.ts). */
+  mark?: UploadMark;
 }
 
 /**
@@ -149,7 +153,8 @@ export async function createFilledVolume<T>(
     const object = {
       host: volume.host,
       what: `volume ${vol.name} in storage pool ${vol.pool}, perhaps half-written`,
-      marked: volume.derivedName,
+      // The next fresh create knows it by its derived name, or by the mark of its upload.
+      marked: volume.derivedName || volume.mark?.present === true,
       byHand: `virsh vol-delete ${vol.name} --pool ${vol.pool}`,
     };
     throw await undoHalfMade(ctx, error, object, (again) => deleteVolume(again, vol));
@@ -157,8 +162,10 @@ export async function createFilledVolume<T>(
 }
 
 /**
- * STORAGE_VOL_CREATE_XML. When the name is taken: in a fresh create of a derived name, by this
- * resource's leftover, which is deleted and the volume created again; else fails saying so.
+ * STORAGE_VOL_CREATE_XML. When the name is taken, in a fresh create, by this resource's leftover
+ * (its derived name, or the mark of an upload of this resource cut short: upload-mark.ts), that
+ * volume is deleted and the volume created again; any other volume of that name fails the create,
+ * untouched, saying how to go on.
  */
 async function createVolume(
   lv: Libvirt,
@@ -171,19 +178,35 @@ async function createVolume(
     return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
   } catch (error) {
     if (!hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) throw error;
-    if (volume.derivedName && ctx.owner?.fresh) {
-      const { vol } = await lv.StorageVolLookupByName({ pool, name });
-      await deleteVolume(lv, vol);
-      ctx.log(
-        `virtwire: volume ${name} in storage pool ${pool.name}: removed, left by a failed earlier create of this resource`,
-      );
+    const left = ctx.owner?.fresh ? await ownLeftover(lv, pool, volume, ctx.owner.urn) : undefined;
+    if (left) {
+      await deleteVolume(lv, left.vol);
+      ctx.log(`virtwire: volume ${name} in storage pool ${pool.name}: removed, ${left.why}`);
       return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
     }
     throw new Error(
-      `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${volume.hint ?? ""}; if it is left over from a failed run, delete it (virsh vol-delete ${name} --pool ${pool.name})`,
+      `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${volume.hint ?? ""}, and nothing shows virtwire made it for this resource; nothing was changed. If it is left from an earlier run of this program (one cut short after its upload had finished), remove it with virsh vol-delete ${name} --pool ${pool.name} and run pulumi up again; if it is yours, give this resource another name`,
       { cause: error },
     );
   }
+}
+
+/** The volume of that name when it is this resource's leftover, with why it is. */
+async function ownLeftover(
+  lv: Libvirt,
+  pool: RemoteNonnullStoragePool,
+  volume: NewVolume,
+  urn: string,
+): Promise<{ vol: RemoteNonnullStorageVol; why: string } | undefined> {
+  const found = await unlessNotFound(() => lv.StorageVolLookupByName({ pool, name: volume.name }));
+  if (!found) return undefined;
+  if (volume.derivedName) {
+    return { vol: found.vol, why: "left by a failed earlier create of this resource" };
+  }
+  if (await hasUploadMark(lv, found.vol, urn)) {
+    return { vol: found.vol, why: "left half-written by an upload of this resource cut short" };
+  }
+  return undefined;
 }
 
 /**

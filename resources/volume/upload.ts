@@ -1,11 +1,13 @@
 /**
  * Content into a volume over STORAGE_VOL_UPLOAD with sparse streams: runs of zeros travel as
  * holes and stay unallocated on the host. The bytes are hashed on the way (source.sha256 is
- * checked before the stream completes) and progress is logged.
+ * checked before the stream completes) and progress is logged. Until the upload ends, the volume
+ * carries the mark of the resource (upload-mark.ts).
  */
-import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
+import { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import { progressReporter } from "./progress";
 import { ContentSource, measure } from "./source";
+import { UploadMark, uploadMarked } from "./upload-mark";
 
 export interface UploadContentOptions {
   log: (line: string) => void;
@@ -13,6 +15,10 @@ export interface UploadContentOptions {
   sha256?: string;
   /** Most bytes the volume takes, when the content's size is not known beforehand. */
   limit?: number;
+  /** Whose upload it is, marked in the volume until it ends (upload-mark.ts). */
+  mark: UploadMark;
+  /** The volume's size in bytes. */
+  capacity: number;
 }
 
 export interface UploadedContent {
@@ -36,7 +42,7 @@ export async function uploadContent(
     sha256: options.sha256,
     onBytes: (bytes) => progress.update(bytes),
   });
-  const result = await uploadVolume(lv, vol, measured.chunks, { sparse: true });
+  const result = await uploadMarked(lv, vol, measured.chunks, options.mark, options.capacity);
   progress.finish(result);
   return { ...result, sha256: measured.result().sha256 };
 }

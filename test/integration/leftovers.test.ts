@@ -260,7 +260,7 @@ describe("a fresh Volume or CloudInitDisk create", () => {
       capacity: "1MiB",
     }).catch((e) => e);
     expect(String(failure)).toContain(
-      `a volume named "${volName}" already exists in storage pool ${poolName}; if it is left over from a failed run, delete it (virsh vol-delete ${volName} --pool ${poolName})`,
+      `a volume named "${volName}" already exists in storage pool ${poolName}, and nothing shows virtwire made it for this resource; nothing was changed. If it is left from an earlier run of this program (one cut short after its upload had finished), remove it with virsh vol-delete ${volName} --pool ${poolName} and run pulumi up again; if it is yours, give this resource another name`,
     );
     expect((await lv.StorageVolGetInfo({ vol })).capacity).toBe(64n * 1024n);
     await lv.StorageVolDelete({ vol, flags: 0 });

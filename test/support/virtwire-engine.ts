@@ -73,6 +73,11 @@ export interface VirtwireOptions {
    * machine running the tests takes part.
    */
   env?: Record<string, string>;
+  /**
+   * The stack's name (default: one of its own, `test-<hex>`): a second plugin with the same name
+   * gives the same URNs, as the next `pulumi up` of the same stack does.
+   */
+  stack?: string;
 }
 
 let program: Promise<{ dir: string; provider: SerializedProvider }> | undefined;
@@ -108,7 +113,7 @@ export class VirtwireEngine {
       callTimeoutMs: 600_000,
       // A stack of its own: URNs, and so the names and marks derived from them, are not shared
       // with other test runs on the same daemon.
-      stack: `test-${randomBytes(3).toString("hex")}`,
+      stack: options.stack ?? `test-${randomBytes(3).toString("hex")}`,
       env: { SSH_AUTH_SOCK: "", ...options.env },
     });
     const config = { "virtwire:uri": TEST_URI, ...options.config };

@@ -1,4 +1,4 @@
-import { preserveUserIntent, schemaDiff } from "./diff";
+import { preserveUserIntent, sameHost, schemaDiff } from "./diff";
 import { UNKNOWN } from "./check";
 
 const outputs = {
@@ -36,6 +36,22 @@ describe("diff", () => {
       changes: true,
       replaces: ["targetPath"],
     });
+  });
+
+  it('sees unset, "" and "default" as the same host: the default one', () => {
+    for (const [a, b] of [
+      [undefined, "default"],
+      ["", undefined],
+      ["default", ""],
+    ]) {
+      expect(sameHost(a, b)).toBe(true);
+      expect(schemaDiff("Pool", { ...outputs, host: a }, { ...outputs, host: b }).changes).toBe(
+        false,
+      );
+    }
+    expect(sameHost("kvm2", "default")).toBe(false);
+    expect(sameHost(UNKNOWN, UNKNOWN)).toBe(false);
+    expect(schemaDiff("Pool", outputs, { ...outputs, host: "kvm2" }).replaces).toEqual(["host"]);
   });
 
   it("treats a value unknown in preview as a change", () => {

@@ -20,7 +20,12 @@ export function schemaDiff(
   const changed: string[] = [];
   const replaces: string[] = [];
   for (const [name, property] of Object.entries(resource.inputProperties)) {
-    if (sameValue(property, olds[name], news[name])) continue;
+    if (
+      name === "host"
+        ? sameHost(olds[name], news[name])
+        : sameValue(property, olds[name], news[name])
+    )
+      continue;
     changed.push(name);
     if (property.replaceOnChanges) replaces.push(name);
   }
@@ -32,6 +37,17 @@ function sameValue(property: PropertySchema, old: unknown, value: unknown): bool
   if (isUnset(old) && isUnset(value)) return true;
   if (property.language?.virtwire?.units === "bytes") return parseSize(old) === parseSize(value);
   return deepEqual(old, value);
+}
+
+/**
+ * Whether two `host` inputs name the same host: unset, "" and "default" all name the default host
+ * (config.ts hostSettings), so going from one to another changes nothing (found by the
+ * generated-inputs test: a cloud-init disk was replaced, new one first, and its name was taken).
+ */
+export function sameHost(a: unknown, b: unknown): boolean {
+  if (a === UNKNOWN || b === UNKNOWN) return false;
+  const name = (host: unknown) => (isUnset(host) || host === "" || host === "default" ? "" : host);
+  return name(a) === name(b);
 }
 
 function isUnset(value: unknown): boolean {

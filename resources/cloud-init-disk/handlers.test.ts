@@ -101,6 +101,18 @@ describe("CloudInitDisk diff", () => {
     });
   });
 
+  // Found by generated inputs (seed 1850610453, CloudInitDisk case 1): host "default" to unset
+  // replaced the disk new one first, and its fixed name was still taken.
+  it('replaces a disk with a fixed name delete-first when host goes from "default" to unset', () => {
+    const olds = outputsOf(inputs({ name: "seed.iso", host: "default" }));
+    expect(diff(olds, inputs({ name: "seed.iso", vendorData: "x" }))).toEqual({
+      changes: true,
+      replaces: ["vendorData"],
+      deleteBeforeReplace: true,
+    });
+    expect(diff(olds, inputs({ name: "seed.iso" })).changes).toBe(false);
+  });
+
   it("replaces create-first when moving to another pool", () => {
     const olds = outputsOf(inputs({ name: "seed.iso" }));
     expect(diff(olds, inputs({ name: "seed.iso", pool: "other" }))).toMatchObject({

@@ -12,7 +12,7 @@
  */
 import { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import { UNKNOWN, nameBase } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
+import { deepEqual, sameHost } from "../../provider/diff";
 import { digest } from "../../provider/naming";
 import type { DiffResult, ResourceHandlers } from "../../provider/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
@@ -88,14 +88,15 @@ export function diffCloudInitDisk(
   news: CloudInitDiskInputs,
 ): DiffResult {
   const replaces: string[] = [];
-  for (const key of ["pool", "host", ...CONTENT] as const) {
+  for (const key of ["pool", ...CONTENT] as const) {
     if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
   }
+  if (!sameHost(olds.host, news.host)) replaces.push("host");
   const name = diskName(news);
   // A disk made before names carried the URN keeps its name while its data stays the same.
   const sameName = name === olds.name || (name !== undefined && legacyName(news) === olds.name);
   if (!sameName) replaces.push("name");
-  const sameHome = news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && sameName;
+  const sameHome = news.pool === olds.pool && sameHost(news.host, olds.host) && sameName;
   return {
     changes: replaces.length > 0,
     replaces,

@@ -19,7 +19,7 @@
  * Only what the user set is compared (with unset lists meaning "none"); sizes compare in bytes and
  * machine aliases equal their expansions (normalize.ts).
  */
-import { deepEqual } from "../../provider/diff";
+import { deepEqual, sameHost } from "../../provider/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
@@ -124,7 +124,9 @@ function classifyReplacements(current: Current, news: DomainInputs, add: Add): v
     (isUnknown(news.machine) || !sameMachine(news.machine, current.machine))
   )
     add("replace", "machine", `machine ${current.machine} → ${news.machine}`);
-  if (!same(current.host, news.host)) add("replace", "host", `host → ${news.host ?? "default"}`);
+  if (!sameHost(current.host, news.host)) {
+    add("replace", "host", `host → ${news.host || "default"}`);
+  }
 }
 
 function classifySizes(current: Current, news: DomainInputs, add: Add): void {

@@ -13,7 +13,7 @@ import {
   formatUuid,
   parseUuid,
 } from "../../rpc";
-import { preserveUserIntent, schemaDiff } from "../../provider/diff";
+import { preserveUserIntent, sameHost, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
 import { markedUuid } from "../../provider/owner";
 import type { ResourceHandlers } from "../../provider/resource";
@@ -35,7 +35,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     // Two pools cannot have one target directory ("Storage source conflict"; found by generated
     // inputs, when a name change replaced a pool): the old one goes first.
     const sameHome =
-      (olds.host ?? "") === (news.host ?? "") &&
+      sameHost(olds.host, news.host) &&
       sanitizePath(olds.targetPath) === sanitizePath(news.targetPath);
     if (result.replaces.length > 0 && sameHome) result.deleteBeforeReplace = true;
     return result;

@@ -3,7 +3,7 @@
  * overlay may be, which changes replace the volume and which grow it, and why it never shrinks.
  */
 import { UNKNOWN } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
+import { deepEqual, sameHost } from "../../provider/diff";
 import type { CheckFailure, DiffResult } from "../../provider/resource";
 import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
@@ -76,9 +76,10 @@ export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefine
 
 export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult {
   const replaces: string[] = [];
-  for (const name of ["name", "pool", "host", "baseVolume"] as const) {
+  for (const name of ["name", "pool", "baseVolume"] as const) {
     if (changed(olds[name], news[name])) replaces.push(name);
   }
+  if (!sameHost(olds.host, news.host)) replaces.push("host");
   const format: string | undefined = expectedFormat(news);
   if (format === UNKNOWN || (format !== undefined && format !== formatClass(olds.format))) {
     replaces.push("format");
@@ -95,7 +96,7 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult 
   }
 
   const sameHome =
-    news.name === olds.name && news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "");
+    news.name === olds.name && news.pool === olds.pool && sameHost(news.host, olds.host);
   const autoNamed = (news as unknown as Record<string, unknown>).__autoNamed === "name";
   return {
     changes: replaces.length > 0 || grows || source === "update",

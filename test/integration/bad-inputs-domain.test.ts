@@ -91,7 +91,9 @@ const cases: BadInput[] = [
     what: "a relative kernel path",
     kind: "Domain",
     args: vm({ kernel: "vmlinuz" }),
-    problems: [/^kernel "vmlinuz" is not valid: use the absolute path of a file on the libvirt host/],
+    problems: [
+      /^kernel "vmlinuz" is not valid: use the absolute path of a file on the libvirt host/,
+    ],
   },
   {
     what: "a custom CPU without a model",

@@ -539,8 +539,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^/[^\\r\\n]*[^/\\r\\n]$",
-              help: "use the absolute path of a file on the libvirt host, on one line, e.g. /var/lib/libvirt/images/disk.qcow2",
+              pattern: "^/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
         },
@@ -574,8 +574,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^/[^\\r\\n]*[^/\\r\\n]$",
-              help: "use the absolute path of a file on the libvirt host, on one line, e.g. /var/lib/libvirt/images/disk.qcow2",
+              pattern: "^/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
         },
@@ -675,8 +675,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^/[^\\r\\n]*[^/\\r\\n]$",
-              help: "use the absolute path of a file on the libvirt host, on one line, e.g. /var/lib/libvirt/images/disk.qcow2",
+              pattern: "^/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
         },
@@ -1156,8 +1156,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^/[^\\r\\n]*[^/\\r\\n]$",
-              help: "use the absolute path of a file on the libvirt host, on one line, e.g. /var/lib/libvirt/images/disk.qcow2",
+              pattern: "^/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
         },
@@ -1165,8 +1165,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^/[^\\r\\n]*[^/\\r\\n]$",
-              help: "use the absolute path of a file on the libvirt host, on one line, e.g. /var/lib/libvirt/images/disk.qcow2",
+              pattern: "^/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
         },

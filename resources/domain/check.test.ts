@@ -126,7 +126,14 @@ describe("check() of a Domain", () => {
       "a disk path with a line break",
       { disks: [{ file: "/a\nb.img" }] },
       "disks[0].file",
-      /on one line/,
+      /without tabs or line breaks/,
+    ],
+    [
+      // XML turns a tab in an attribute into a space: QEMU would open another file
+      "a console path with a tab",
+      { console: { type: "file", path: "/var/log/a\tb.log" } },
+      "console.path",
+      /without tabs or line breaks/,
     ],
     [
       "a kernel path that is a directory",

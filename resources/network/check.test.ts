@@ -204,6 +204,7 @@ describe("Network rules", () => {
       });
     expect(bridged({ mtu: 65532, forwardDevice: "" })).toEqual([
       "mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU on that bridge, and remove mtu",
+      'forwardDevice "" is not 1 to 15 bytes long: give the host interface the traffic leaves by, e.g. eth0',
     ]);
     expect(
       bridged({ bridge: { name: "br0", stp: false, delay: 2 }, forwardDevice: "eth0" }).map(
@@ -234,6 +235,20 @@ describe("Network rules", () => {
       'dnsHosts[0].hostnames[1] "" is empty: give a host name such as web or web.lab.internal',
       'dnsHosts[0].hostnames[2] "a b\\tc" has a blank in it: give a host name such as web or web.lab.internal',
     ]);
+  });
+
+  // Found by generated inputs (seed 1850610453, Network case 7): a tab came back as a space, and
+  // every up replaced the network.
+  it("refuses a forward device that is no interface name", () => {
+    const nat = (forwardDevice: string) =>
+      reasons({ mode: "nat", forwardDevice, addresses: [address({})] });
+    expect(nat("QL(AE_\tΩ8p~.")).toEqual([
+      "forwardDevice \"QL(AE_\\tΩ8p~.\" has a blank, '/' or ':' in it: give the host interface the traffic leaves by, e.g. eth0",
+    ]);
+    expect(nat("a-very-long-name0")[0]).toMatch(/is not 1 to 15 bytes long/);
+    expect(nat("ΩΩΩΩΩΩΩΩ")[0]).toMatch(/is not 1 to 15 bytes long/);
+    expect(nat("..")[0]).toMatch(/is not an interface name/);
+    for (const name of ["eth0", "enp3s0f1", "br-lan.10", "wg_0"]) expect(nat(name)).toEqual([]);
   });
 
   it("refuses a forward device on an open network", () => {

@@ -33,6 +33,15 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
     );
   }
   if (inputs.mode === "bridge") bridgeModeRules(inputs, fail);
+  if (typeof inputs.forwardDevice === "string" && !isUnknown(inputs.forwardDevice)) {
+    const problem = interfaceNameProblem(inputs.forwardDevice);
+    if (problem) {
+      fail(
+        "forwardDevice",
+        `forwardDevice ${JSON.stringify(inputs.forwardDevice)} ${problem}: give the host interface the traffic leaves by, e.g. eth0`,
+      );
+    }
+  }
   if (inputs.mode === "open" && inputs.forwardDevice) {
     fail(
       "forwardDevice",
@@ -122,6 +131,19 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
     });
   });
   return failures;
+}
+
+/**
+ * Why `name` cannot be a Linux network interface name (the kernel's dev_valid_name: 1 to 15
+ * bytes, no blank, '/' or ':', not "." or ".."); undefined when it can. A blank would also reach
+ * libvirt as a space (XML turns tabs and line breaks in attributes into spaces), so the network
+ * read back with another device, and every up replaced it (found by the generated-inputs test).
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (name === "" || Buffer.byteLength(name) > 15) return "is not 1 to 15 bytes long";
+  if (/[\s/:]/.test(name)) return "has a blank, '/' or ':' in it";
+  if (name === "." || name === "..") return "is not an interface name";
+  return undefined;
 }
 
 /**

@@ -74,7 +74,10 @@ const cases: BadInput[] = [
       mtu: 65532,
       bridge: { name: "virbr0" },
     },
-    problems: [/^mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU/],
+    problems: [
+      /^mtu: a bridge-mode network joins the host bridge virbr0 as it is; set the MTU/,
+      /^forwardDevice "" is not 1 to 15 bytes long/,
+    ],
   },
   {
     // seed 713360435, Domain case 4: libvirt's "readonly sata disks are not supported" at up
@@ -166,6 +169,19 @@ const cases: BadInput[] = [
       disks: [{ file: "/var/lib/libvirt/images/a.img", device: "disk", bus: "ide" }],
     },
     problems: [/^disks\[0\]\.bus ide: machine q35 has no IDE controller; use bus sata/],
+  },
+  {
+    // seed 1850610453, Network case 7: the tab came back as a space, and every up replaced
+    what: "a forward device that is no interface name",
+    kind: "Network",
+    args: {
+      mtu: 71,
+      addresses: [{ address: "10.212.209.1", prefix: 24 }],
+      forwardDevice: "QL(AE_\tΩ8p~.",
+    },
+    problems: [
+      /^forwardDevice "QL\(AE_\\tΩ8p~\." has a blank, '\/' or ':' in it: give the host interface/,
+    ],
   },
 ];
 

@@ -251,6 +251,20 @@ describe("Network rules", () => {
     for (const name of ["eth0", "enp3s0f1", "br-lan.10", "wg_0"]) expect(nat(name)).toEqual([]);
   });
 
+  it("refuses a DHCP host name with a tab or line break, which would come back as a space", () => {
+    const named = (name: string) =>
+      reasons({
+        addresses: [
+          address({ dhcp: { hosts: [{ mac: "52:54:00:00:00:09", ip: "10.5.0.9", name }] } }),
+        ],
+      });
+    expect(named("web\t1")).toEqual([
+      'addresses[0].dhcp.hosts[0].name "web\\t1" has a tab or line break in it: give a host name such as web1',
+    ]);
+    // libvirt 9 and 11 take these as they are (checked with virsh net-create)
+    for (const name of ["9web", "web 1", "we,b"]) expect(named(name)).toEqual([]);
+  });
+
   it("refuses a forward device on an open network", () => {
     expect(reasons({ mode: "open", forwardDevice: "eth0", addresses: [address({})] })).toEqual([
       expect.stringMatching(/^forwardDevice is not used by an open network/),

@@ -243,6 +243,14 @@ function checkDhcp(address: NetworkAddress, ip: Ip, subnet: Subnet, path: string
         );
       }
     }
+    // XML turns a tab or line break in an attribute into a space: the host would read back with
+    // another name, and every up would change it.
+    if (typeof host.name === "string" && !isUnknown(host.name) && /[\t\n\r]/.test(host.name)) {
+      fail(
+        `${at}.name`,
+        `${at}.name ${JSON.stringify(host.name)} has a tab or line break in it: give a host name such as web1`,
+      );
+    }
     if (ip.family === 6) {
       if (host.mac) {
         fail(

@@ -6,6 +6,7 @@
  * to remove it by hand.
  */
 import { isNotFound, Libvirt } from "../rpc";
+import type { Owner } from "./owner";
 import type { ResourceContext } from "./resource";
 
 /** A create's error, with what it left behind in libvirt; dispatch.ts adds the note to the message. */
@@ -56,4 +57,40 @@ export async function undoHalfMade(
       `Left behind: ${object.what}, which virtwire could not remove (${why}). ${next}${object.byHand}`,
     );
   }
+}
+
+/** An object met while looking for a resource's leftovers: its name and the URN it is marked with. */
+export interface Marked<T> {
+  object: T;
+  name: string;
+  /** The URN of the object's mark; undefined when it has none. */
+  urn: string | undefined;
+}
+
+/**
+ * Before a fresh create of `kind` `name`: the objects among `found` that are this resource's
+ * leftovers (marked with its URN, whatever their name). Fails, touching nothing, when `name` is
+ * taken by an object that is not one: that object is somebody else's.
+ */
+export function leftoversOf<T>(
+  kind: string,
+  name: string,
+  found: Marked<T>[],
+  owner: Owner,
+): Marked<T>[] {
+  const taken = found.find((each) => each.name === name && each.urn !== owner.urn);
+  if (taken) {
+    const whose = taken.urn
+      ? `it belongs to ${taken.urn}`
+      : "virtwire did not create it for this resource";
+    throw new Error(
+      `a ${kind} named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that ${kind}, if nothing needs it)`,
+    );
+  }
+  return found.filter(({ urn }) => urn === owner.urn);
+}
+
+/** The line logged for a removed leftover; `detail` goes after "removed", `after` at the end. */
+export function leftoverRemoved(what: string, detail = "", after = ""): string {
+  return `virtwire: ${what}: removed${detail}, left by a failed earlier create of this resource${after}`;
 }

@@ -21,7 +21,7 @@ import {
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
 import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { stopDomain } from "./power";
@@ -93,24 +93,13 @@ export async function removeLeftoverDomains(
   const owner = ctx.owner;
   if (!owner?.fresh) return;
   const { domains } = await lv.ConnectListAllDomains({ need_results: 1, flags: 0 });
-  const marked = await Promise.all(
-    domains.map(async (dom) => ({ dom, urn: await markOf(lv, dom) })),
+  const found = await Promise.all(
+    domains.map(async (dom) => ({ object: dom, name: dom.name, urn: await markOf(lv, dom) })),
   );
-  const taken = marked.find(({ dom, urn }) => dom.name === name && urn !== owner.urn);
-  if (taken) {
-    const whose = taken.urn
-      ? `it belongs to ${taken.urn}`
-      : "virtwire did not create it for this resource";
-    throw new Error(
-      `a domain named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that domain, if nothing needs it)`,
-    );
-  }
-  for (const { dom } of marked.filter(({ urn }) => urn === owner.urn)) {
+  for (const { object: dom } of leftoversOf("domain", name, found, owner)) {
     const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
     await removeDomain(lv, dom);
-    ctx.log(
-      `virtwire: domain ${dom.name}: removed, left by a failed earlier create of this resource${active ? " (it was running)" : ""}`,
-    );
+    ctx.log(leftoverRemoved(`domain ${dom.name}`, "", active ? " (it was running)" : ""));
   }
 }
 
@@ -134,7 +123,7 @@ export async function defineDomain(
     const found = owner?.fresh && (await unlessNotFound(() => lv.DomainLookupByName({ name })));
     if (!found || (await markOf(lv, found.dom)) !== owner!.urn) throw error;
     await removeDomain(lv, found.dom);
-    ctx.log(`virtwire: domain ${name}: removed, left by a failed earlier create of this resource`);
+    ctx.log(leftoverRemoved(`domain ${name}`));
     return define();
   }
 }

@@ -7,7 +7,7 @@
  */
 import { isNotFound, NetworkXMLFlags } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
 import { markedUrn } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { parseXml } from "../../provider/xml";
@@ -50,21 +50,12 @@ export async function removeLeftoverNetworks(
   const owner = ctx.owner;
   if (!owner?.fresh) return;
   const { nets } = await lv.ConnectListAllNetworks({ need_results: 1, flags: 0 });
-  const marked = await Promise.all(nets.map(async (net) => ({ net, urn: await markOf(lv, net) })));
-  const taken = marked.find(({ net, urn }) => net.name === name && urn !== owner.urn);
-  if (taken) {
-    const whose = taken.urn
-      ? `it belongs to ${taken.urn}`
-      : "virtwire did not create it for this resource";
-    throw new Error(
-      `a network named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that network, if nothing needs it)`,
-    );
-  }
-  for (const { net } of marked.filter(({ urn }) => urn === owner.urn)) {
+  const found = await Promise.all(
+    nets.map(async (net) => ({ object: net, name: net.name, urn: await markOf(lv, net) })),
+  );
+  for (const { object: net } of leftoversOf("network", name, found, owner)) {
     await removeNetwork(lv, net);
-    ctx.log(
-      `virtwire: network ${net.name}: removed, left by a failed earlier create of this resource`,
-    );
+    ctx.log(leftoverRemoved(`network ${net.name}`));
   }
 }
 

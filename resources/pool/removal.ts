@@ -10,7 +10,7 @@
 import { formatUuid, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
 import { uuidMarks } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 
@@ -50,18 +50,13 @@ export async function removeLeftoverPool(
   const found = await unlessNotFound(() => lv.StoragePoolLookupByName({ name }));
   if (!found) return;
   const { pool } = found;
-  if (!uuidMarks(formatUuid(pool.uuid), owner.urn)) {
-    throw new Error(
-      `a storage pool named ${name} already exists, and virtwire did not create it for this resource; nothing was changed: set another name (or remove that pool, if nothing needs it)`,
-    );
-  }
+  const urn = uuidMarks(formatUuid(pool.uuid), owner.urn) ? owner.urn : undefined;
+  leftoversOf("storage pool", name, [{ object: pool, name, urn }], owner);
   try {
     if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
     await lv.StoragePoolUndefine({ pool });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  ctx.log(
-    `virtwire: storage pool ${name}: removed (its storage kept), left by a failed earlier create of this resource`,
-  );
+  ctx.log(leftoverRemoved(`storage pool ${name}`, " (its storage kept)"));
 }

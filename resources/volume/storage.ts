@@ -16,7 +16,7 @@ import {
   isNotFound,
 } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
@@ -174,9 +174,7 @@ async function createVolume(
     if (volume.derivedName && ctx.owner?.fresh) {
       const { vol } = await lv.StorageVolLookupByName({ pool, name });
       await deleteVolume(lv, vol);
-      ctx.log(
-        `virtwire: volume ${name} in storage pool ${pool.name}: removed, left by a failed earlier create of this resource`,
-      );
+      ctx.log(leftoverRemoved(`volume ${name} in storage pool ${pool.name}`));
       return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
     }
     throw new Error(

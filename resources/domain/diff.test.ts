@@ -79,7 +79,7 @@ describe("the change classifier", () => {
     expect(domainHandlers.diff!("id", current, inputs)).toEqual({
       changes: false,
       replaces: [],
-      deleteBeforeReplace: false,
+      deleteBeforeReplace: true,
     });
   });
 

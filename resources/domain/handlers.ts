@@ -186,8 +186,10 @@ function decide(id: string, olds: DomainOutputs, news: DomainInputs) {
   return {
     changes: classification.changes.length > 0,
     replaces: classification.replaces,
-    // Never run two domains on the same disks and MAC addresses, not even for a moment.
-    deleteBeforeReplace: classification.replaces.length > 0,
+    // Never run two domains on the same disks and MAC addresses, not even for a moment. Set even
+    // with no replacement here: a replacement that `replaceOnChanges` asks for takes this flag too,
+    // and a create-first replacement would meet the old domain as its own leftover.
+    deleteBeforeReplace: true,
   };
 }
 

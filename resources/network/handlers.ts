@@ -52,11 +52,12 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
       changed.add("addresses");
     }
     if (!sameSet(olds.dnsHosts, news.dnsHosts, dnsKey)) changed.add("dnsHosts");
-    // Two networks cannot hold the same addresses or bridge at once: the old one goes first.
+    // Two networks cannot hold the same addresses or bridge at once: the old one goes first, also
+    // when `replaceOnChanges` asks for the replacement (the engine takes this flag then too).
     return {
       changes: changed.size > 0 || olds.active === false,
       replaces,
-      deleteBeforeReplace: replaces.length > 0,
+      deleteBeforeReplace: true,
     };
   },
 

@@ -124,6 +124,16 @@ describe("CloudInitDisk check", () => {
     expect(cloudInitDiskHandlers.check!(inputs({ userData: "#!/bin/sh\necho hi\n" }))).toEqual([]);
   });
 
+  it("accepts what cloud-init accepts: leading blank lines and spaces, any case, MIME", () => {
+    const accepted = [
+      "\n  #cloud-config\nhostname: web\n",
+      "#Cloud-Config\nhostname: web\n",
+      'From: nobody\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n',
+    ];
+    for (const userData of accepted)
+      expect(cloudInitDiskHandlers.check!(inputs({ userData }))).toEqual([]);
+  });
+
   it("refuses user data cloud-init would ignore, without quoting it", () => {
     const [failure] = cloudInitDiskHandlers.check!(inputs({ userData: "hostname: web\n" }));
     expect(failure!.reason).toMatch(/^userData does not start with a line cloud-init acts on/);

@@ -102,8 +102,9 @@ export function diffCloudInitDisk(
 }
 
 /**
- * The first lines cloud-init acts on (its user-data formats); user data starting otherwise is
- * silently ignored by the guest. Never quotes the user data: it is a secret.
+ * The starts of user data cloud-init acts on (its user-data formats), as cloud-init compares them:
+ * after leading whitespace, in lower case. User data starting otherwise is silently ignored by the
+ * guest, unless it is MIME (cloud-init looks for a `MIME-Version:` header in its first 4096 bytes).
  */
 const USER_DATA_STARTS = [
   "#cloud-config",
@@ -113,12 +114,15 @@ const USER_DATA_STARTS = [
   "#part-handler",
   "#upstart-job",
   "## template: jinja",
-  "Content-Type:",
+  "content-type:",
 ];
 
-function userDataProblem(userData: string): string | undefined {
-  if (typeof userData !== "string" || USER_DATA_STARTS.some((start) => userData.startsWith(start)))
-    return undefined;
+/** Why the guest would ignore `userData`, or undefined. Never quotes it: it is a secret. */
+export function userDataProblem(userData: string): string | undefined {
+  if (typeof userData !== "string") return undefined;
+  const start = userData.trimStart().toLowerCase();
+  if (USER_DATA_STARTS.some((known) => start.startsWith(known))) return undefined;
+  if (userData.slice(0, 4096).toLowerCase().includes("mime-version:")) return undefined;
   return "userData does not start with a line cloud-init acts on, so the guest would ignore it: start it with #cloud-config (YAML) or #! (a script)";
 }
 

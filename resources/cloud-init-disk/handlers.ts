@@ -118,7 +118,7 @@ const USER_DATA_STARTS = [
 ];
 
 /** Why the guest would ignore `userData`, or undefined. Never quotes it: it is a secret. */
-export function userDataProblem(userData: string): string | undefined {
+function userDataProblem(userData: string): string | undefined {
   if (typeof userData !== "string") return undefined;
   const start = userData.trimStart().toLowerCase();
   if (USER_DATA_STARTS.some((known) => start.startsWith(known))) return undefined;

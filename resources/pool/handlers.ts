@@ -18,6 +18,7 @@ import { unlessNotFound } from "../../provider/errors";
 import { markedUuid } from "../../provider/owner";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import { lookAgainIfDir } from "./look-again";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
 import { buildPoolXml, readPoolXml } from "./xml";
@@ -76,9 +77,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     // libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
     // dropped then, and a pool whose directory is gone fails the refresh and stops (update
     // builds and starts it again).
-    if ((await lv.StoragePoolIsActive({ pool })).active) {
-      await lv.StoragePoolRefresh({ pool, flags: 0 }).catch(() => undefined);
-    }
+    if ((await lv.StoragePoolIsActive({ pool })).active) await lookAgainIfDir(lv, pool);
     return unlessNotFound(() => describe(lv, pool, props));
   },
 

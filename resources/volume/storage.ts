@@ -18,6 +18,7 @@ import {
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
+import { lookAgainIfDir } from "../pool/look-again";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
 export interface VolumePlace {
@@ -218,6 +219,6 @@ async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<
   } catch (error) {
     if (!isNotFound(error)) throw error;
     const pool = await unlessNotFound(() => lv.StoragePoolLookupByName({ name: vol.pool }));
-    if (pool) await lv.StoragePoolRefresh({ pool: pool.pool, flags: 0 }).catch(() => undefined);
+    if (pool) await lookAgainIfDir(lv, pool.pool);
   }
 }

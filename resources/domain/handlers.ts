@@ -41,13 +41,14 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner?.urn });
     const dom = await defineDomain(lv, xml, inputs.name!, ctx);
+    // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
+      return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
       throw await undoDomain(ctx, error, dom, inputs.host);
     }
-    return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
   },
 
   async read(id, props, ctx) {

@@ -65,13 +65,14 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverNetworks(lv, inputs.name!, ctx);
     const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs, ctx.owner?.urn) });
+    // Until the engine has the id, a failure must remove the network: describing it is part of that.
     try {
       await lv.NetworkCreate({ net });
       await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
+      return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
     } catch (error) {
       throw await undoNetwork(ctx, error, net, inputs.host);
     }
-    return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
   },
 
   async read(id, props, ctx) {

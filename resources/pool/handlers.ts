@@ -59,15 +59,15 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     // A new UUID with this resource's mark in it, when the resource is known.
     const uuid = ctx.owner && markedUuid(ctx.owner.urn);
     const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
+    // Until the engine has the id, a failure must remove the pool: describing it is part of that.
     try {
       await build(lv, pool, inputs);
       await lv.StoragePoolCreate({ pool, flags: 0 });
       await lv.StoragePoolSetAutostart({ pool, autostart: inputs.autostart ? 1 : 0 });
+      return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, inputs) };
     } catch (error) {
       throw await undoPool(ctx, error, pool, inputs);
     }
-    const id = formatUuid(pool.uuid);
-    return { id, outs: await describe(lv, pool, inputs) };
   },
 
   async read(id, props, ctx) {

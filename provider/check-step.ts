@@ -64,7 +64,8 @@ export function createChecker(deps: CheckDependencies) {
     givenOlds: Props,
     news: Props,
   ): Promise<CheckResult> {
-    const key = `${kind}\0${String(news.__logicalName)}`;
+    // By URN: two resources of one name under different parents are different resources.
+    const key = `${kind}\0${String(news.__urn ?? news.__logicalName)}`;
     const isNew = Object.keys(givenOlds).length === 0;
     if (!isNew) lastOlds.set(key, givenOlds);
     const olds = isNew ? (lastOlds.get(key) ?? {}) : givenOlds;

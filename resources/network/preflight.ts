@@ -14,13 +14,18 @@ import {
 } from "../../rpc";
 import { UNKNOWN } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
+import { unlessNotFound } from "../../provider/errors";
+import { markedUrn, ownerOf } from "../../provider/owner";
 import type { CheckFailure, ResourceContext } from "../../provider/resource";
+import { parseXml } from "../../provider/xml";
 import type { NetworkInputs } from "../../sdk/types";
 import { Subnet, formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
 import { readNetworkXml } from "./xml";
 
 interface OtherNetwork {
   name: string;
+  /** The URN of its virtwire mark, if it has one. */
+  urn?: string;
   active: boolean;
   bridge?: string;
   subnets: Subnet[];
@@ -36,8 +41,11 @@ export async function preflightNetwork(
   const bridgeNew = bridge !== undefined && bridge !== UNKNOWN && bridge !== olds.bridge?.name;
   if (!addressesNew && !bridgeNew) return [];
   const own = new Set([inputs.name, olds.name].filter((name) => typeof name === "string"));
+  // A network with this resource's mark is the leftover of a failed create, which the create
+  // removes first (removal.ts), whatever its name.
+  const urn = ownerOf(inputs as Record<string, unknown>)?.urn;
   const others = (await otherNetworks(await ctx.connect(inputs.host))).filter(
-    (other) => !own.has(other.name),
+    (other) => !own.has(other.name) && (urn === undefined || other.urn !== urn),
   );
   const failures: CheckFailure[] = [];
   if (bridgeNew && inputs.mode !== "bridge") {
@@ -74,22 +82,23 @@ async function otherNetworks(lv: Libvirt): Promise<OtherNetwork[]> {
     flags: ConnectListAllNetworksFlags.ACTIVE,
   });
   const active = new Set(running.map((net) => net.name));
-  const described = await Promise.all(nets.map((net) => describe(lv, net).catch(() => undefined)));
+  const described = await Promise.all(nets.map((net) => unlessNotFound(() => describe(lv, net))));
   return described.flatMap((network) =>
     network ? [{ ...network, active: active.has(network.name) }] : [],
   );
 }
 
-/** A network's name, bridge and subnets; undefined when it went away meanwhile. */
+/** A network's name, mark, bridge and subnets. */
 async function describe(
   lv: Libvirt,
   net: RemoteNonnullNetwork,
 ): Promise<Omit<OtherNetwork, "active">> {
   const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
   const config = readNetworkXml(xml);
+  const urn = markedUrn(parseXml(xml, "network"));
   const subnets = config.addresses.flatMap((address) => {
     const ip = parseIp(address.address);
     return ip ? [subnetOf(ip, address.prefix)] : [];
   });
-  return { name: config.name, bridge: config.bridge.name, subnets };
+  return { name: config.name, urn, bridge: config.bridge.name, subnets };
 }

@@ -19,7 +19,7 @@ import {
 import { markedUuid, RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, guestDomainXml } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
+import { connectTestbed, dirPoolXml, randomSubnet, uniqueName } from "../support/testbed";
 import { resourceInputs, VirtwireEngine, virtwireType } from "../support/virtwire-engine";
 
 jest.setTimeout(120_000);
@@ -179,6 +179,21 @@ describe("a fresh Network create", () => {
       xml: `<network><name>${oldName}</name>${mark(virtwire.urn("Network", name))}</network>`,
     });
     const created = await up("Network", name, { mode: "isolated" });
+    expect(created.log).toContain(`network ${oldName}: removed, left by a failed earlier create`);
+    expect(await gone(() => lv.NetworkLookupByName({ name: oldName }))).toBe(true);
+  });
+
+  it("is not refused at preview for the subnet its own running leftover holds", async () => {
+    const name = logical();
+    const oldName = `${name}-0ld0ld0`;
+    const subnet = randomSubnet();
+    byHand.networks.push(oldName);
+    const { net } = await lv.NetworkDefineXML({
+      xml: `<network><name>${oldName}</name>${mark(virtwire.urn("Network", name))}<ip address="${subnet}.1" prefix="24"/></network>`,
+    });
+    await lv.NetworkCreate({ net });
+    const addresses = [{ address: `${subnet}.1`, prefix: 24 }];
+    const created = await up("Network", name, { mode: "isolated", addresses } as PropertyMap);
     expect(created.log).toContain(`network ${oldName}: removed, left by a failed earlier create`);
     expect(await gone(() => lv.NetworkLookupByName({ name: oldName }))).toBe(true);
   });

@@ -97,6 +97,8 @@ export interface ProjectShape {
   name: string;
   /** Compiler options over the stock ones. */
   compilerOptions?: Record<string, unknown>;
+  /** A tsconfig.json of the repository whose compiler options replace the stock ones. */
+  tsconfigOf?: string;
   /** `"module"` for an ES module project. */
   type?: "module";
   /** Extra flags for `npm install`, e.g. `--omit=optional`. */
@@ -178,8 +180,11 @@ export async function installProject(
       virtwire: `file:${path.relative(dir, tarball)}`,
     },
   };
+  const base = shape.tsconfigOf
+    ? JSON.parse(fs.readFileSync(path.join(REPO_ROOT, shape.tsconfigOf), "utf8")).compilerOptions
+    : STOCK_COMPILER_OPTIONS;
   const tsconfig = {
-    compilerOptions: { ...STOCK_COMPILER_OPTIONS, ...shape.compilerOptions },
+    compilerOptions: { ...base, ...shape.compilerOptions },
     files: ["index.ts"],
   };
   const write = (file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);

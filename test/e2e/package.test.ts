@@ -1,8 +1,8 @@
 /**
  * virtwire as a user gets it: `npm pack` of a fresh clone (package.json's `prepare` builds it),
  * the tarball installed by npm into new projects shaped like `pulumi new typescript`, each
- * type-checked with its own tsconfig (no skipLibCheck) importing `virtwire`, `virtwire/rpc` and
- * `virtwire/provider`; `pulumi preview` of a pool and a volume from the stock project against the
+ * type-checked with its own tsconfig (without skipLibCheck but for our examples' one) importing
+ * `virtwire`, `virtwire/rpc` and `virtwire/provider`; `pulumi preview` of a pool and a volume from the stock project against the
  * test bed; and an install with `--omit=optional`, where ssh2 has none of its native add-ons and
  * still carries an SSH connection to the test bed's daemon.
  */

@@ -30,15 +30,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 # provider serializes to a `require("virtwire/provider")` stub). Rebuilt when a source is newer.
 pack_virtwire() {
   if [ -f "$TARBALL" ] && [ -z "$(find index.ts rpc provider resources sdk package.json schema.json \
-    README.md tsconfig.json tsconfig.build.json -newer "$TARBALL" -print -quit)" ]; then
+    README.md LICENSE tsconfig.json tsconfig.build.json -newer "$TARBALL" -print -quit)" ]; then
     return
   fi
   log "building and packing virtwire"
   local staging
   staging="$(mktemp -d)"
   node node_modules/typescript/bin/tsc -p tsconfig.build.json --outDir "$staging/dist"
-  cp package.json README.md schema.json "$staging/"
-  (cd "$staging" && npm pack --silent >/dev/null)
+  cp package.json README.md schema.json LICENSE "$staging/"
+  # --ignore-scripts: package.json's `prepare` builds from sources, which the staging directory lacks.
+  (cd "$staging" && npm pack --silent --ignore-scripts >/dev/null)
   mv "$staging"/virtwire-*.tgz "$TARBALL"
   rm -rf "$staging"
   rm -rf "$LAB/node_modules/virtwire" # npm would keep the old copy

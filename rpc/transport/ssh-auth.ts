@@ -12,14 +12,6 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { homedir } from "node:os";
-import type {
-  AnyAuthMethod,
-  AuthHandlerMiddleware,
-  AuthenticationType,
-  NextAuthHandler,
-  ParsedKey,
-  Prompt,
-} from "ssh2";
 import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import {
@@ -46,6 +38,58 @@ export interface SshOptions {
   agent?: string | false;
 }
 
+/*
+ * What the session hands to ssh2, in types of our own: these appear in the published declarations,
+ * and ssh2's types (@types/ssh2) are a development dependency. They are subsets of ssh2's
+ * (AuthenticationType, AnyAuthMethod, AuthHandlerMiddleware); ssh.ts passes them to ssh2, whose
+ * types check that they fit.
+ */
+
+/** An SSH user-authentication method as ssh2 names it (RFC 4252's, and `agent`). */
+export type SshMethodName =
+  "none" | "password" | "publickey" | "hostbased" | "agent" | "keyboard-interactive";
+
+/** A private key as ssh2's utils.parseKey returns it (its ParsedKey); opaque here. */
+export interface SshPrivateKey {
+  readonly type: string;
+  readonly comment: string;
+  isPrivateKey(): boolean;
+}
+
+/** One prompt of a keyboard-interactive round. */
+export interface SshPrompt {
+  prompt: string;
+  echo?: boolean;
+}
+
+/** What to try next. */
+export type SshAuthAttempt =
+  | { type: "agent"; username: string; agent: string }
+  | { type: "publickey"; username: string; key: SshPrivateKey }
+  | { type: "password"; username: string; password: string }
+  | {
+      type: "keyboard-interactive";
+      username: string;
+      prompt: (
+        name: string,
+        instructions: string,
+        lang: string,
+        prompts: SshPrompt[],
+        finish: (answers: string[]) => void,
+      ) => void;
+    };
+
+/**
+ * ssh2's authHandler in its callback form: called with the methods the server still accepts
+ * (null before the first attempt), answered through `next` with an attempt, or `false` when
+ * there is nothing left to try.
+ */
+export type SshAuthHandler = (
+  methodsLeft: SshMethodName[] | null,
+  partialSuccess: boolean | null,
+  next: (attempt: SshAuthAttempt | false) => void,
+) => void;
+
 /** Default identity files tried when neither options.ssh.privateKey nor keyfile= is given. */
 export const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa", "identity", "id_dsa"];
 
@@ -53,7 +97,7 @@ export interface SshAuthPlan {
   username: string;
   methods: SshAuthMethod[];
   agent?: string;
-  keys: { source: string; key: ParsedKey }[];
+  keys: { source: string; key: SshPrivateKey }[];
   /** Why some methods have nothing to offer, for the final message. */
   notes: string[];
   credentials: readonly CredentialSource[];
@@ -142,7 +186,7 @@ function keySources(keyfile: string | undefined, ssh: SshOptions, home: string):
 /** The state of one login: what was tried, and a fatal error to report instead of ssh2's. */
 export class SshAuthSession {
   readonly tried: string[] = [];
-  offered: AuthenticationType[] | undefined;
+  offered: SshMethodName[] | undefined;
   fatal: Error | undefined;
   private queue: AnyAuthStep[];
   private password: string | undefined;
@@ -152,7 +196,7 @@ export class SshAuthSession {
   }
 
   /** ssh2's authHandler, in its callback form. */
-  readonly handler: AuthHandlerMiddleware = (authsLeft, _partial, next) => {
+  readonly handler: SshAuthHandler = (authsLeft, _partial, next) => {
     if (authsLeft) this.offered = authsLeft;
     void this.next(next);
   };
@@ -169,11 +213,11 @@ export class SshAuthSession {
     );
   }
 
-  private async next(next: NextAuthHandler): Promise<void> {
+  private async next(next: (attempt: SshAuthAttempt | false) => void): Promise<void> {
     for (;;) {
-      if (this.fatal) return next(false as unknown as AuthenticationType);
+      if (this.fatal) return next(false);
       const step = this.queue.shift();
-      if (!step) return next(false as unknown as AuthenticationType);
+      if (!step) return next(false);
       if (this.offered && !this.offered.includes(step.wire)) continue;
       try {
         const method = await step.build();
@@ -181,7 +225,7 @@ export class SshAuthSession {
         return next(method);
       } catch (error) {
         this.fatal = this.wrap(error);
-        return next(false as unknown as AuthenticationType);
+        return next(false);
       }
     }
   }
@@ -258,7 +302,7 @@ export class SshAuthSession {
     return `Password for ${this.plan.username}@${this.plan.context.host}`;
   }
 
-  private async answerPrompts(instructions: string, prompts: Prompt[]): Promise<string[]> {
+  private async answerPrompts(instructions: string, prompts: SshPrompt[]): Promise<string[]> {
     if (prompts.length === 0) return [];
     const requests: CredentialRequest[] = prompts.map((prompt) => ({
       type: isPasswordPrompt(prompt)
@@ -279,11 +323,11 @@ export class SshAuthSession {
 
 interface AnyAuthStep {
   /** The SSH method name the server must offer. */
-  wire: AuthenticationType;
+  wire: SshMethodName;
   description: string;
-  build(): Promise<AnyAuthMethod>;
+  build(): Promise<SshAuthAttempt>;
 }
 
-function isPasswordPrompt(prompt: Prompt): boolean {
+function isPasswordPrompt(prompt: SshPrompt): boolean {
   return !prompt.echo && /pass(word|phrase)/i.test(prompt.prompt);
 }

@@ -12,13 +12,14 @@
 import { homedir, userInfo } from "node:os";
 import type { Duplex } from "node:stream";
 import { Client, ClientChannel } from "ssh2";
+import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from "ssh2";
 import { ConnectionClosedError, UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
 import { abortReason } from "./connect-socket";
 import { HostKeyPolicy, verifyHostKey } from "./host-key";
 import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
-import { SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
+import { SshAuthAttempt, SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
 import { remoteCommandFor } from "./ssh-command";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { LibvirtUri, parseSshAuth, redact, uriFlag } from "./uri";
@@ -175,7 +176,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
           verify(false);
         }
       },
-      authHandler: auth.handler,
+      authHandler: ssh2AuthHandler(auth),
     });
   } catch (error) {
     client.end();
@@ -184,6 +185,21 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
   }
   await ready;
   return openChannel(client, command, `the remote command on ${username}@${where}`, where);
+}
+
+/**
+ * The session's handler in ssh2's types. Its keys are the ParsedKey objects ssh2's own parseKey
+ * made; `false` (nothing left to try) is what ssh2 takes to end authentication, although
+ * @types/ssh2 does not list it.
+ */
+function ssh2AuthHandler(session: SshAuthSession): AuthHandlerMiddleware {
+  const toSsh2 = (attempt: SshAuthAttempt | false): AnyAuthMethod => {
+    if (attempt === false) return false as unknown as AnyAuthMethod;
+    if (attempt.type === "publickey") return { ...attempt, key: attempt.key as ParsedKey };
+    return attempt;
+  };
+  return (left, partial, next) =>
+    session.handler(left, partial, (attempt) => next(toSsh2(attempt)));
 }
 
 function openChannel(

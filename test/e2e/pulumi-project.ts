@@ -64,6 +64,18 @@ export class PulumiProject {
       fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true });
     }
     await run("cp", ["-al", path.join(programDir.dir, "node_modules"), dir]);
+    return PulumiProject.inDirectory(dir, stack, options);
+  }
+
+  /**
+   * A project whose sources and packages are already in `dir` (e.g. installed with npm): creates
+   * `stack` in a file backend inside it. remove() deletes `dir`.
+   */
+  static async inDirectory(
+    dir: string,
+    stack: string,
+    options: ProjectOptions = {},
+  ): Promise<PulumiProject> {
     fs.mkdirSync(path.join(dir, ".state"));
     const env: NodeJS.ProcessEnv = {
       ...process.env,

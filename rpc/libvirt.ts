@@ -154,7 +154,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
       );
       const lv = new Libvirt(connection, parsed, features);
       // A server that does not do keepalive would not answer our PINGs either.
-      if (keepalive && features.keepalive) superviseConnection(connection, socket, keepalive);
+      if (keepalive && features.keepalive) superviseConnection(connection, keepalive);
       return lv;
     } catch (error) {
       connection.destroy();

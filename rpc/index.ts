@@ -76,3 +76,5 @@ export { HostKeyError } from "./transport/errors";
 export type { HostKeyProblem } from "./transport/errors";
 export type { TlsOptions } from "./transport/tls-credentials";
 export type { SshOptions } from "./transport/ssh-auth";
+export { SshPrivateKey, readSshPrivateKey } from "./transport/ssh-key";
+export type { SshKeyProblem } from "./transport/ssh-key";

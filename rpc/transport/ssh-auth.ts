@@ -3,7 +3,8 @@
  * default `agent,privkey,password,keyboard-interactive`):
  *
  *   agent                 every key of the ssh-agent at options.ssh.agent or $SSH_AUTH_SOCK
- *   privkey               options.ssh.privateKey, else keyfile=, else the default files in ~/.ssh
+ *   privkey               options.ssh.privateKey (text, or a key read already), else keyfile=,
+ *                         else the default files in ~/.ssh
  *   password              options.ssh.password, else the credential sources (CredentialType
  *                         PASSPHRASE; the no-empty-answer rule applies)
  *   keyboard-interactive  each prompt asked from the same sources (password prompts as PASSPHRASE)
@@ -20,7 +21,6 @@ import type {
   ParsedKey,
   Prompt,
 } from "ssh2";
-import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import {
   CredentialContext,
@@ -30,12 +30,16 @@ import {
   collectCredentials,
   staticCredentials,
 } from "../client/auth/credentials";
+import { SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
 import { SSH_AUTH_METHODS, SshAuthMethod } from "./uri";
 
 /** What the SSH transports take besides the URI. */
 export interface SshOptions {
-  /** A private key (OpenSSH or PEM text) to use instead of `keyfile=`. */
-  privateKey?: string | Buffer;
+  /**
+   * A private key to use instead of `keyfile=`: OpenSSH or PEM text, or a key read already
+   * (readSshPrivateKey, as the provider does to check it before connecting).
+   */
+  privateKey?: string | Buffer | SshPrivateKey;
   /** The passphrase of an encrypted private key (options.ssh.privateKey, keyfile= or default). */
   passphrase?: string;
   /** The password for password and keyboard-interactive logins; else the credential sources. */
@@ -44,6 +48,8 @@ export interface SshOptions {
   hostKeyFingerprint?: string | readonly string[];
   /** The ssh-agent socket; default `$SSH_AUTH_SOCK`; `false` never uses an agent. */
   agent?: string | false;
+  /** The known_hosts file to use instead of `known_hosts=` and the default files. */
+  knownHosts?: string;
 }
 
 /** Default identity files tried when neither options.ssh.privateKey nor keyfile= is given. */
@@ -62,7 +68,7 @@ export interface SshAuthPlan {
 
 interface KeySource {
   source: string;
-  data: string | Buffer;
+  data: string | Buffer | SshPrivateKey;
   explicit: boolean;
 }
 
@@ -85,20 +91,19 @@ export function planSshAuth(options: {
     notes.push(ssh.agent === false ? "agent: disabled" : "agent: SSH_AUTH_SOCK is not set");
   const keys: SshAuthPlan["keys"] = [];
   for (const candidate of keySources(options.keyfile, ssh, options.home ?? homedir())) {
-    const parsed = utils.parseKey(candidate.data, ssh.passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
-      const reason = key instanceof Error ? key.message : "it is not a private key";
+    const { data, source } = candidate;
+    const key = data instanceof SshPrivateKey ? data : readSshPrivateKey(data, ssh.passphrase);
+    if (!(key instanceof SshPrivateKey)) {
       if (candidate.explicit) {
         throw new AuthError(
-          `cannot use the SSH private key from ${candidate.source}: ${reason}` +
-            (/passphrase|encrypt/i.test(reason) ? " (give options.ssh.passphrase)" : ""),
+          `cannot use the SSH private key from ${source}: ${key.problem}` +
+            (key.passphrase ? " (give options.ssh.passphrase)" : ""),
         );
       }
-      notes.push(`privkey: skipped ${candidate.source} (${reason})`);
+      notes.push(`privkey: skipped ${source} (${key.problem})`);
       continue;
     }
-    keys.push({ source: candidate.source, key });
+    keys.push({ source, key: parsedKey(key) });
   }
   return {
     username: options.username,

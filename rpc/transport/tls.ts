@@ -11,7 +11,8 @@ import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
-import { abortReason, connectSocket } from "./connect-socket";
+import { abortReason } from "../client/connect-deadline";
+import { connectSocket } from "./connect-socket";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { TlsCredentials } from "./tls-credentials";
 

@@ -9,7 +9,7 @@ import {
   HostKeyError,
   SshPrivateKey,
   collectCredentials,
-} from "../rpc";
+} from "../rpc/internal";
 import { ConfigError, HostSettings } from "./config";
 import { connectionFor, inStackConfigTerms } from "./connections";
 import { generateSshKeyPair } from "../test/support/ssh-keys";

@@ -25,8 +25,8 @@ import {
   parseLibvirtUri,
   readSshPrivateKey,
   staticCredentials,
-} from "../rpc";
-import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
+} from "../rpc/internal";
+import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc/internal";
 import { ConfigError, HostKey, HostSettings, deadline, setCommand, settingName } from "./config";
 
 export class ConnectionCache {

@@ -7,9 +7,9 @@ import {
   CredentialType,
   DEFAULT_DEADLINES,
   HostKeyError,
+  SshPrivateKey,
   collectCredentials,
-  parseLibvirtUri,
-} from "../rpc";
+} from "../rpc/internal";
 import { ConfigError, HostSettings } from "./config";
 import { connectionFor, inStackConfigTerms } from "./connections";
 import { generateSshKeyPair } from "../test/support/ssh-keys";
@@ -148,24 +148,23 @@ describe("the transport options of a host", () => {
       }),
       noAuthConf(),
     );
-    expect(uri).toBe("qemu+ssh://root@kvm1/system");
-    expect(options.ssh).toEqual({ privateKey: key, passphrase: "pp", hostKeyFingerprint: [PRINT] });
+    expect(uri).toMatchObject({ uri: "qemu+ssh://root@kvm1/system", transport: "ssh" });
+    expect(options.ssh).toEqual({
+      privateKey: expect.any(SshPrivateKey),
+      passphrase: "pp",
+      hostKeyFingerprint: [PRINT],
+    });
     expect(options.tls).toBeUndefined();
   });
 
-  it("adds virtwire:sshKnownHosts to the URI as known_hosts=", () => {
-    const uri = (u: string) =>
-      connectionFor(host({ uri: u, sshKnownHosts: "/tmp/my hosts" }), noAuthConf()).uri;
-    expect(uri("qemu+ssh://kvm1/system")).toBe(
-      "qemu+ssh://kvm1/system?known_hosts=%2Ftmp%2Fmy%20hosts",
-    );
-    expect(parseLibvirtUri(uri("qemu+ssh://kvm1/system?no_tty=1")).params.known_hosts).toBe(
-      "/tmp/my hosts",
-    );
-    expect(uri("qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts")).toBe(
-      "qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts",
-    );
-    expect(() => uri("qemu+ssh://kvm1/system?known_hosts=/other")).toThrow(
+  it("passes virtwire:sshKnownHosts as the ssh transport's known_hosts file", () => {
+    const knownHosts = (u: string) =>
+      connectionFor(host({ uri: u, sshKnownHosts: "/tmp/my hosts" }), noAuthConf()).options.ssh
+        ?.knownHosts;
+    expect(knownHosts("qemu+ssh://kvm1/system")).toBe("/tmp/my hosts");
+    expect(knownHosts("qemu+ssh://kvm1/system?no_tty=1")).toBe("/tmp/my hosts");
+    expect(knownHosts("qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts")).toBe("/tmp/my hosts");
+    expect(() => knownHosts("qemu+ssh://kvm1/system?known_hosts=/other")).toThrow(
       "virtwire:sshKnownHosts and known_hosts= in virtwire:uri name different files: keep one",
     );
   });

@@ -14,18 +14,19 @@
  * connection (rpc/client/auth/credentials.ts). A SASL password is never offered to an SSH server,
  * nor an SSH password to libvirt's SASL.
  */
-import { utils } from "ssh2";
 import {
   AuthError,
   Libvirt,
+  SshPrivateKey,
   authConfCredentials,
   environmentCredentials,
   findAuthConf,
   isSshTransport,
   parseLibvirtUri,
+  readSshPrivateKey,
   staticCredentials,
-} from "../rpc";
-import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
+} from "../rpc/internal";
+import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc/internal";
 import { ConfigError, HostKey, HostSettings, deadline, setCommand, settingName } from "./config";
 
 export class ConnectionCache {
@@ -63,11 +64,15 @@ export class ConnectionCache {
   }
 }
 
-/** The URI and ConnectOptions for a host; throws a ConfigError for settings that cannot apply. */
+/**
+ * The parsed URI and ConnectOptions for a host, decided here once: the client gets the parsed URI,
+ * the key read already and the known_hosts file as options. Throws a ConfigError for settings
+ * that cannot apply, before anything is dialed (also at preview).
+ */
 export function connectionFor(
   host: HostSettings,
   env: NodeJS.ProcessEnv = process.env,
-): { uri: string; options: ConnectOptions } {
+): { uri: LibvirtUri; options: ConnectOptions } {
   const parsed = parseLibvirtUri(host.uri);
   const ssh = isSshTransport(parsed.transport);
   const name = (key: HostKey) => settingName(host.name, key);
@@ -100,15 +105,17 @@ export function connectionFor(
     streamIdleTimeoutMs: deadline(host, "streamIdleTimeout") * 1000,
   };
   if (ssh) {
-    checkPrivateKey(host);
+    const privateKey = readPrivateKey(host);
+    const knownHosts = knownHostsFile(host, parsed);
     options.ssh = {
-      ...(host.sshPrivateKey !== undefined && { privateKey: host.sshPrivateKey }),
+      ...(privateKey !== undefined && { privateKey }),
       ...(host.sshPrivateKeyPassphrase !== undefined && {
         passphrase: host.sshPrivateKeyPassphrase,
       }),
       ...(host.sshHostKeyFingerprint !== undefined && {
         hostKeyFingerprint: host.sshHostKeyFingerprint,
       }),
+      ...(knownHosts !== undefined && { knownHosts }),
     };
   }
   if (parsed.transport === "tls") {
@@ -118,47 +125,34 @@ export function connectionFor(
       ...(host.tlsClientKey !== undefined && { key: host.tlsClientKey }),
     };
   }
-  return { uri: withKnownHosts(host, parsed), options };
+  return { uri: parsed, options };
 }
 
 /** virtwire:sshKnownHosts is the URI's `known_hosts=`; both at once must agree. */
-function withKnownHosts(host: HostSettings, parsed: LibvirtUri): string {
+function knownHostsFile(host: HostSettings, parsed: LibvirtUri): string | undefined {
   const file = host.sshKnownHosts;
-  if (file === undefined) return host.uri;
   const inUri = parsed.params.known_hosts;
-  if (inUri !== undefined) {
-    if (inUri === file) return host.uri;
+  if (file !== undefined && inUri !== undefined && inUri !== file) {
     throw new ConfigError(
       `${settingName(host.name, "sshKnownHosts")} and known_hosts= in ${settingName(host.name, "uri")} name different files: keep one`,
     );
   }
-  const separator = host.uri.includes("?") ? "&" : "?";
-  const [base, fragment] = splitFragment(host.uri);
-  return `${base}${separator}known_hosts=${encodeURIComponent(file)}${fragment}`;
+  return file;
 }
 
-function splitFragment(uri: string): [string, string] {
-  const hash = uri.indexOf("#");
-  return hash < 0 ? [uri, ""] : [uri.slice(0, hash), uri.slice(hash)];
-}
-
-/** A key that cannot be read fails here, in the words of the stack config. */
-function checkPrivateKey(host: HostSettings): void {
-  if (host.sshPrivateKey === undefined) return;
-  const parsed = utils.parseKey(host.sshPrivateKey, host.sshPrivateKeyPassphrase);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
-    const reason = key instanceof Error ? key.message : "it is not a private key";
-    const passphrase = settingName(host.name, "sshPrivateKeyPassphrase");
-    const hint = /passphrase|decrypt|encrypt/i.test(reason)
-      ? host.sshPrivateKeyPassphrase === undefined
-        ? `; it is encrypted: set ${setCommand(host.name, "sshPrivateKeyPassphrase")}`
-        : `; check ${passphrase}`
-      : "";
-    throw new ConfigError(
-      `${settingName(host.name, "sshPrivateKey")} cannot be used: ${reason}${hint}`,
-    );
-  }
+/** The key, read once; one that cannot be read fails here, in the words of the stack config. */
+function readPrivateKey(host: HostSettings): SshPrivateKey | undefined {
+  if (host.sshPrivateKey === undefined) return undefined;
+  const key = readSshPrivateKey(host.sshPrivateKey, host.sshPrivateKeyPassphrase);
+  if (key instanceof SshPrivateKey) return key;
+  const hint = key.passphrase
+    ? host.sshPrivateKeyPassphrase === undefined
+      ? `; it is encrypted: set ${setCommand(host.name, "sshPrivateKeyPassphrase")}`
+      : `; check ${settingName(host.name, "sshPrivateKeyPassphrase")}`
+    : "";
+  throw new ConfigError(
+    `${settingName(host.name, "sshPrivateKey")} cannot be used: ${key.problem}${hint}`,
+  );
 }
 
 /** Stack config first, then the environment, then libvirt's auth.conf. */

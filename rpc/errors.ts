@@ -48,8 +48,11 @@ export class KeepaliveTimeoutError extends ConnectionClosedError {
   }
 }
 
-/** A call or a stream took longer than allowed (its own class says which). */
-export class TimeoutError extends VirtwireRpcError {}
+/**
+ * The common class of the two deadlines, CallTimeoutError and StreamTimeoutError: never thrown
+ * itself, but `instanceof TimeoutError` catches either (the daemon is slow, the connection is fine).
+ */
+export abstract class TimeoutError extends VirtwireRpcError {}
 
 /**
  * A call got no reply within its deadline (client/deadlines.ts). The call was abandoned: its reply,

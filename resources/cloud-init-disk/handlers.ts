@@ -10,7 +10,7 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
+import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc/internal";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import { digest } from "../../provider/naming";

@@ -5,8 +5,8 @@
  */
 import type { CheckFailure } from "../../provider/resource";
 import type { DomainInputs } from "../../sdk/types";
+import { parseSize } from "../../provider/units";
 import {
-  bytes,
   defaultBus,
   formatBytes,
   isSet,
@@ -46,7 +46,7 @@ const isObject = (value: unknown): boolean => typeof value === "object" && value
 const sizes: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   for (const property of ["memory", "maxMemory"] as const) {
-    const value = bytes(inputs[property]);
+    const value = parseSize(inputs[property]);
     if (value === undefined) continue;
     if (value < 1024 * 1024) {
       failures.push(
@@ -61,8 +61,8 @@ const sizes: Rule = (inputs) => {
       );
     }
   }
-  const memory = bytes(inputs.memory);
-  const max = bytes(inputs.maxMemory);
+  const memory = parseSize(inputs.memory);
+  const max = parseSize(inputs.maxMemory);
   if (memory !== undefined && max !== undefined && memory > max) {
     failures.push(
       ...fail(

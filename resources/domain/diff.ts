@@ -21,9 +21,9 @@
  */
 import { deepEqual } from "../../provider/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
+import { parseSize } from "../../provider/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
-  bytes,
   consoleWithDefaults,
   diskWithDefaults,
   effectiveMaxMemory,
@@ -132,8 +132,8 @@ function classifySizes(current: Current, news: DomainInputs, add: Add): void {
   const maxAfter = effectiveMaxMemory(news);
   const maxChanged = maxBefore !== maxAfter;
   if (maxChanged) add("config", "maxMemory", `maxMemory → ${news.maxMemory ?? news.memory}`);
-  const memory = bytes(news.memory);
-  if (memory !== bytes(current.memory)) {
+  const memory = parseSize(news.memory);
+  if (memory !== parseSize(current.memory)) {
     const live =
       !maxChanged && memory !== undefined && maxAfter !== undefined && memory <= maxAfter;
     add(live ? "live" : "config", "memory", `memory ${current.memory} → ${news.memory}`);

@@ -17,12 +17,12 @@ import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../../sdk
 import {
   CLOUD_INIT_ALIAS,
   GUEST_AGENT_CHANNEL,
-  bytes,
   consoleWithDefaults,
   effectiveMaxMemory,
   effectiveMaxVcpus,
   graphicsWithDefaults,
 } from "./normalize";
+import { parseSize } from "../../provider/units";
 import { addMark } from "../../provider/xml-mark";
 import { applyPatches } from "./patches";
 
@@ -47,7 +47,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
   if (plan.owner) addMark(domain, plan.owner);
   domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
-  domain.ele("currentMemory", { unit: "KiB" }).txt(kib(bytes(inputs.memory)));
+  domain.ele("currentMemory", { unit: "KiB" }).txt(kib(parseSize(inputs.memory)));
   const vcpu = inputs.vcpu ?? 1;
   const maxVcpus = effectiveMaxVcpus({ vcpu, maxVcpus: inputs.maxVcpus }) ?? vcpu;
   domain

@@ -14,7 +14,7 @@ import {
   hasErrorCode,
   isNoStoragePool,
   isNotFound,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";

@@ -3,7 +3,7 @@
  * holes and stay unallocated on the host. The bytes are hashed on the way (source.sha256 is
  * checked before the stream completes) and progress is logged.
  */
-import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc";
+import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc/internal";
 import { progressReporter } from "./progress";
 import { ContentSource, measure } from "./source";
 

@@ -11,9 +11,9 @@
  * "Secure" is libvirt's is_secure: whether SASL may send a password without a security layer.
  */
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError, UriError } from "../errors";
+import { UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
-import { abortReason } from "./connect-socket";
+import { untilAborted } from "../client/connect-deadline";
 import { dialExt } from "./ext";
 import { dialSsh } from "./ssh";
 import { SshOptions } from "./ssh-auth";
@@ -30,8 +30,11 @@ export interface DialOptions {
   ssh?: SshOptions;
   /** Where an SSH password (or keyboard-interactive answer) comes from. */
   credentials?: readonly CredentialSource[];
-  /** Gives up, and closes whatever was opened, after this many milliseconds. */
-  timeoutMs?: number;
+  /**
+   * The deadline of connecting (client/connect-deadline.ts): dialing gives up when it aborts,
+   * with its reason, and closes whatever was opened.
+   */
+  signal: AbortSignal;
 }
 
 /** libvirt's is_secure flag of each transport. */
@@ -39,36 +42,13 @@ export function isSecureTransport(transport: TransportName): boolean {
   return transport !== "tcp" && transport !== "ext";
 }
 
-export async function dialTransport(uri: LibvirtUri, options: DialOptions = {}): Promise<Duplex> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new ConnectionClosedError(
-          `connecting to ${redact(uri.uri)} timed out after ${timeoutMs} ms`,
-        ),
-      ),
-    timeoutMs,
-  );
-  try {
-    const socket = await dialWith(uri, options, timeoutMs, controller.signal);
-    if (controller.signal.aborted) {
-      socket.destroy();
-      throw abortReason(controller.signal);
-    }
-    return socket;
-  } finally {
-    clearTimeout(timer);
-  }
+export function dialTransport(uri: LibvirtUri, options: DialOptions): Promise<Duplex> {
+  // Each transport stops at the abort itself; a socket that is ready regardless comes too late.
+  return untilAborted(dialWith(uri, options), options.signal, (late) => late.destroy());
 }
 
-function dialWith(
-  uri: LibvirtUri,
-  options: DialOptions,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<Duplex> {
+async function dialWith(uri: LibvirtUri, options: DialOptions): Promise<Duplex> {
+  const { signal } = options;
   const readOnly = options.readOnly ?? false;
   const host = uri.host ?? "localhost";
   switch (uri.transport) {
@@ -94,7 +74,6 @@ function dialWith(
         readOnly,
         ssh: options.ssh ?? {},
         credentials: options.credentials ?? [],
-        timeoutMs,
         signal,
       });
   }

@@ -3,7 +3,8 @@
  * default `agent,privkey,password,keyboard-interactive`):
  *
  *   agent                 every key of the ssh-agent at options.ssh.agent or $SSH_AUTH_SOCK
- *   privkey               options.ssh.privateKey, else keyfile=, else the default files in ~/.ssh
+ *   privkey               options.ssh.privateKey (text, or a key read already), else keyfile=,
+ *                         else the default files in ~/.ssh
  *   password              options.ssh.password, else the credential sources (CredentialType
  *                         PASSPHRASE; the no-empty-answer rule applies)
  *   keyboard-interactive  each prompt asked from the same sources (password prompts as PASSPHRASE)
@@ -12,7 +13,6 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import {
   CredentialContext,
@@ -22,12 +22,16 @@ import {
   collectCredentials,
   staticCredentials,
 } from "../client/auth/credentials";
+import { SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
 import { SSH_AUTH_METHODS, SshAuthMethod } from "./uri";
 
 /** What the SSH transports take besides the URI. */
 export interface SshOptions {
-  /** A private key (OpenSSH or PEM text) to use instead of `keyfile=`. */
-  privateKey?: string | Buffer;
+  /**
+   * A private key to use instead of `keyfile=`: OpenSSH or PEM text, or a key read already
+   * (readSshPrivateKey, as the provider does to check it before connecting).
+   */
+  privateKey?: string | Buffer | SshPrivateKey;
   /** The passphrase of an encrypted private key (options.ssh.privateKey, keyfile= or default). */
   passphrase?: string;
   /** The password for password and keyboard-interactive logins; else the credential sources. */
@@ -36,6 +40,8 @@ export interface SshOptions {
   hostKeyFingerprint?: string | readonly string[];
   /** The ssh-agent socket; default `$SSH_AUTH_SOCK`; `false` never uses an agent. */
   agent?: string | false;
+  /** The known_hosts file to use instead of `known_hosts=` and the default files. */
+  knownHosts?: string;
 }
 
 /*
@@ -50,7 +56,7 @@ export type SshMethodName =
   "none" | "password" | "publickey" | "hostbased" | "agent" | "keyboard-interactive";
 
 /** A private key as ssh2's utils.parseKey returns it (its ParsedKey); opaque here. */
-export interface SshPrivateKey {
+export interface SshParsedKey {
   readonly type: string;
   readonly comment: string;
   isPrivateKey(): boolean;
@@ -65,7 +71,7 @@ export interface SshPrompt {
 /** What to try next. */
 export type SshAuthAttempt =
   | { type: "agent"; username: string; agent: string }
-  | { type: "publickey"; username: string; key: SshPrivateKey }
+  | { type: "publickey"; username: string; key: SshParsedKey }
   | { type: "password"; username: string; password: string }
   | {
       type: "keyboard-interactive";
@@ -97,7 +103,7 @@ export interface SshAuthPlan {
   username: string;
   methods: SshAuthMethod[];
   agent?: string;
-  keys: { source: string; key: SshPrivateKey }[];
+  keys: { source: string; key: SshParsedKey }[];
   /** Why some methods have nothing to offer, for the final message. */
   notes: string[];
   credentials: readonly CredentialSource[];
@@ -106,7 +112,7 @@ export interface SshAuthPlan {
 
 interface KeySource {
   source: string;
-  data: string | Buffer;
+  data: string | Buffer | SshPrivateKey;
   explicit: boolean;
 }
 
@@ -129,20 +135,19 @@ export function planSshAuth(options: {
     notes.push(ssh.agent === false ? "agent: disabled" : "agent: SSH_AUTH_SOCK is not set");
   const keys: SshAuthPlan["keys"] = [];
   for (const candidate of keySources(options.keyfile, ssh, options.home ?? homedir())) {
-    const parsed = utils.parseKey(candidate.data, ssh.passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
-      const reason = key instanceof Error ? key.message : "it is not a private key";
+    const { data, source } = candidate;
+    const key = data instanceof SshPrivateKey ? data : readSshPrivateKey(data, ssh.passphrase);
+    if (!(key instanceof SshPrivateKey)) {
       if (candidate.explicit) {
         throw new AuthError(
-          `cannot use the SSH private key from ${candidate.source}: ${reason}` +
-            (/passphrase|encrypt/i.test(reason) ? " (give options.ssh.passphrase)" : ""),
+          `cannot use the SSH private key from ${source}: ${key.problem}` +
+            (key.passphrase ? " (give options.ssh.passphrase)" : ""),
         );
       }
-      notes.push(`privkey: skipped ${candidate.source} (${reason})`);
+      notes.push(`privkey: skipped ${source} (${key.problem})`);
       continue;
     }
-    keys.push({ source: candidate.source, key });
+    keys.push({ source, key: parsedKey(key) });
   }
   return {
     username: options.username,

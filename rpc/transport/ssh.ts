@@ -7,7 +7,9 @@
  * Defaults differ by scheme, as in libvirt: `+ssh` follows OpenSSH (user: the local user name;
  * known hosts: ~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts); `+libssh`/`+libssh2` follow
  * libvirt's in-process transports (user: root; known hosts: $XDG_CONFIG_HOME/libvirt/known_hosts).
- * `known_hosts=` replaces the list with one file. Port 22 unless the URI gives one.
+ * `known_hosts=` (or options.ssh.knownHosts) replaces the list with one file. Port 22 unless the
+ * URI gives one. The dial gives up when the connect deadline's signal aborts; ssh2's own handshake
+ * timer is off, so that one deadline covers the whole dial.
  */
 import { homedir, userInfo } from "node:os";
 import type { Duplex } from "node:stream";
@@ -15,7 +17,7 @@ import { Client, ClientChannel } from "ssh2";
 import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from "ssh2";
 import { ConnectionClosedError, UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
-import { abortReason } from "./connect-socket";
+import { abortReason } from "../client/connect-deadline";
 import { HostKeyPolicy, verifyHostKey } from "./host-key";
 import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
@@ -28,7 +30,6 @@ export interface SshDialOptions {
   readOnly: boolean;
   ssh: SshOptions;
   credentials: readonly CredentialSource[];
-  timeoutMs: number;
   signal?: AbortSignal;
 }
 
@@ -70,7 +71,7 @@ export function hostKeyPolicy(uri: LibvirtUri, ssh: SshOptions): HostKeyPolicy {
       : verify === "auto"
         ? "accept-new"
         : "strict";
-  const files = knownHostsFiles(uri);
+  const files = ssh.knownHosts !== undefined ? [ssh.knownHosts] : knownHostsFiles(uri);
   const pinned = ssh.hostKeyFingerprint;
   return {
     mode,
@@ -126,13 +127,6 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       client.end();
       if (hostKeyFailure) return reject(hostKeyFailure);
       if (error.level === "client-authentication") return reject(auth.failure(where));
-      if (error.level === "client-timeout") {
-        return reject(
-          new ConnectionClosedError(
-            `the SSH handshake with ${where} timed out after ${options.timeoutMs} ms`,
-          ),
-        );
-      }
       if (error.level === "client-socket") {
         return reject(
           new ConnectionClosedError(describeNetworkError("ssh", host, port, error), {
@@ -163,7 +157,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       host,
       port,
       username,
-      readyTimeout: options.timeoutMs,
+      readyTimeout: 0, // the connect deadline's signal ends a handshake that takes too long
       algorithms: {
         serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(policy.entries, host, port)),
       },
@@ -184,7 +178,8 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
     throw new ConnectionClosedError(message, { cause: error });
   }
   await ready;
-  return openChannel(client, command, `the remote command on ${username}@${where}`, where);
+  const description = `the remote command on ${username}@${where}`;
+  return openChannel(client, command, description, where, options.signal);
 }
 
 /**
@@ -207,9 +202,15 @@ function openChannel(
   command: string,
   description: string,
   where: string,
+  signal: AbortSignal | undefined,
 ): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     let duplex: Duplex | undefined;
+    const onAbort = () => {
+      if (duplex) return;
+      client.end();
+      reject(abortReason(signal!));
+    };
     // One listener for the connection's life: before the channel exists it fails the dial,
     // afterwards the stream.
     client.on("error", (failure: Error) => {
@@ -230,7 +231,14 @@ function openChannel(
         duplex.destroy(new ConnectionClosedError(`the SSH connection to ${where} closed`));
       }
     });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     client.exec(command, (error, channel: ClientChannel) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) {
+        if (!error) channel.destroy();
+        return; // onAbort ended the connection and rejected
+      }
       if (error) {
         client.end();
         return reject(

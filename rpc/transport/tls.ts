@@ -1,7 +1,8 @@
 /**
  * The tls transport: TLS from the first byte to libvirtd's `listen_tls` port (16514), then the
- * server's one-byte verdict on us (libvirt-rpc.md §4.1): after its own checks of our certificate
- * and address the server writes 0x01, or closes the connection. Only then does RPC start.
+ * server's one-byte verdict on us, which libvirt's client reads in virNetClientSetTLSSession
+ * (src/rpc/virnetclient.c): after its own checks of our certificate and address the server writes
+ * 0x01, or closes the connection. Only then does RPC start.
  *
  * The server is verified as libvirt's client does (chain to the CA, validity, the URI's host
  * name against the certificate's names) unless `no_verify=1`. No SNI is needed; Node sends one
@@ -11,7 +12,8 @@ import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
-import { abortReason, connectSocket } from "./connect-socket";
+import { abortReason } from "../client/connect-deadline";
+import { connectSocket } from "./connect-socket";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { TlsCredentials } from "./tls-credentials";
 

@@ -6,6 +6,7 @@
  * caches the provider and lets concurrent calls through before configure() has finished.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { redact } from "../rpc/internal";
 import { createChecker } from "./check-step";
 import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
 import { ConnectionCache } from "./connections";
@@ -46,6 +47,7 @@ export function createProvider(
 
   const context = (config: ProviderSettings, props?: Props): ResourceContext => ({
     connect: (host) => connections.get(hostSettings(config, host)),
+    virsh: (host) => `virsh -c '${redact(hostSettings(config, host).uri)}'`,
     log: (message) => console.log(message),
     owner: props && ownerOf(props),
   });

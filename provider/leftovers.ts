@@ -29,8 +29,8 @@ export interface HalfMade {
   what: string;
   /** Whether the next `pulumi up` removes it: the object carries the resource's mark. */
   marked: boolean;
-  /** The virsh commands that remove it by hand (checked against a real daemon). */
-  byHand: string;
+  /** The virsh commands that remove it by hand (checked against a real daemon), given virsh's. */
+  byHand: (virsh: string) => string;
 }
 
 /**
@@ -54,7 +54,7 @@ export async function undoHalfMade(
       : "Remove it before the next `pulumi up`: ";
     return new LeftBehindError(
       error,
-      `Left behind: ${object.what}, which virtwire could not remove (${why}). ${next}${object.byHand}`,
+      `Left behind: ${object.what}, which virtwire could not remove (${why}). ${next}${object.byHand(ctx.virsh(object.host))}`,
     );
   }
 }

@@ -20,6 +20,11 @@ export interface DiffResult {
 export interface ResourceContext {
   /** The shared connection to a host: `virtwire:hosts` key, or undefined for `virtwire:uri`. */
   connect(host: string | undefined): Promise<Libvirt>;
+  /**
+   * The virsh command for a host, for advice in messages: `virsh -c '<its URI>'` (any password in
+   * the URI hidden), so the advice works for any user and host.
+   */
+  virsh(host: string | undefined): string;
   /** A line for the user (shown by Pulumi as a diagnostic). Never pass secrets. */
   log(message: string): void;
   /**

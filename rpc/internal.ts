@@ -23,7 +23,7 @@ export * from "./protocol/remote/types";
 export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
 export { collectCredentials, credentialName } from "./client/auth/credentials";
 export { parseAuthConf } from "./client/auth/auth-conf";
-export { isSshTransport } from "./transport/uri";
+export { isSshTransport, redact } from "./transport/uri";
 export type { TransportName } from "./transport/uri";
 export { SshPrivateKey, readSshPrivateKey } from "./transport/ssh-key";
 export type { SshKeyProblem } from "./transport/ssh-key";

@@ -22,6 +22,7 @@ import {
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { stopDomain } from "./power";
@@ -72,11 +73,12 @@ export function undoDomain(
   dom: RemoteNonnullDomain,
   host: string | undefined,
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host,
     what: `domain ${dom.name} (uuid ${formatUuid(dom.uuid)}), perhaps running`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh destroy ${dom.name} (if it runs), then virsh undefine --nvram ${dom.name}`,
+    byHand: (virsh) =>
+      `${virsh} destroy ${dom.name} (if it runs), then ${virsh} undefine --nvram ${dom.name}`,
   };
   return undoHalfMade(ctx, error, object, (lv) => removeDomain(lv, dom));
 }

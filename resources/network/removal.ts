@@ -8,6 +8,7 @@
 import { isNotFound, NetworkXMLFlags } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
 import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import { markedUrn } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { parseXml } from "../../provider/xml";
@@ -29,11 +30,12 @@ export function undoNetwork(
   net: RemoteNonnullNetwork,
   host: string | undefined,
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host,
     what: `network ${net.name}, perhaps active`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh net-destroy ${net.name} (if it is active), then virsh net-undefine ${net.name}`,
+    byHand: (virsh) =>
+      `${virsh} net-destroy ${net.name} (if it is active), then ${virsh} net-undefine ${net.name}`,
   };
   return undoHalfMade(ctx, error, object, (lv) => removeNetwork(lv, net));
 }

@@ -11,6 +11,7 @@ import { formatUuid, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import { uuidMarks } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 
@@ -21,11 +22,12 @@ export function undoPool(
   pool: RemoteNonnullStoragePool,
   inputs: { host?: string; type: string },
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host: inputs.host,
     what: `storage pool ${pool.name}, perhaps active`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh pool-destroy ${pool.name} (if it is active), then virsh pool-undefine ${pool.name}`,
+    byHand: (virsh) =>
+      `${virsh} pool-destroy ${pool.name} (if it is active), then ${virsh} pool-undefine ${pool.name}`,
   };
   return undoHalfMade(ctx, error, object, async (lv) => {
     if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });

@@ -17,6 +17,7 @@ import {
 } from "../../rpc/internal";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
 import { lookAgainIfDir } from "../pool/look-again";
 
@@ -147,11 +148,11 @@ export async function createFilledVolume<T>(
   try {
     return await fill(vol);
   } catch (error) {
-    const object = {
+    const object: HalfMade = {
       host: volume.host,
       what: `volume ${vol.name} in storage pool ${vol.pool}, perhaps half-written`,
       marked: volume.derivedName,
-      byHand: `virsh vol-delete ${vol.name} --pool ${vol.pool}`,
+      byHand: (virsh) => `${virsh} vol-delete ${vol.name} --pool ${vol.pool}`,
     };
     throw await undoHalfMade(ctx, error, object, (again) => deleteVolume(again, vol));
   }

@@ -764,7 +764,7 @@ export interface DomainArgs {
    */
   maxVcpus?: pulumi.Input<number>;
   /**
-   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
    */
   memory?: pulumi.Input<number | string>;
   /**

@@ -727,7 +727,7 @@ export interface DomainInputs {
    */
   maxVcpus?: number;
   /**
-   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
    */
   memory?: number | string;
   /**

@@ -23,6 +23,8 @@ const COMMAND_TIMEOUT_MS = 300_000;
 export interface ProjectOptions {
   /** Longest a single CLI command may take (default 5 minutes). */
   commandTimeoutMs?: number;
+  /** More environment for every command (e.g. a CI's job variables); `""` hides a variable. */
+  env?: Record<string, string>;
 }
 
 /** The bin directory of the CLI: $VIRTWIRE_PULUMI_BIN, else what scripts/pulumi-cli.sh provides. */
@@ -75,6 +77,7 @@ export class PulumiProject {
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_SKIP_CONFIRMATIONS: "true",
       NO_COLOR: "1",
+      ...options.env,
     };
     const project = new PulumiProject(dir, env, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
     await project.pulumi("stack", "init", stack);

@@ -46,7 +46,8 @@ export class PulumiProject {
   private constructor(
     /** The project directory (Pulumi.yaml, the program, node_modules). */
     readonly dir: string,
-    private readonly env: NodeJS.ProcessEnv,
+    /** What every command runs with: PATH with the CLI, backend, passphrase, PULUMI_HOME. */
+    readonly env: NodeJS.ProcessEnv,
     private readonly commandTimeoutMs: number,
   ) {}
 

@@ -205,17 +205,21 @@ export interface NetworkDhcpArgs {
 }
 
 /**
- * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.
+ * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP; or `auto`, a free IPv4 subnet chosen when the network is created.
  */
 export interface NetworkAddressArgs {
   /**
-   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.
+   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it. Or `auto`: when it creates the network, virtwire picks an IPv4 subnet of `prefix` bits inside `within` that no other libvirt network on the host has (also when several stacks create networks at once) and gives the host its first address; the `addresses` output shows it, and it stays for the life of the network. With `auto`, `dhcp: {}` hands out the rest of the subnet (no ranges or hosts: their addresses are not known in advance).
    */
   address: pulumi.Input<string>;
   /**
    * Prefix length, e.g. 24.
    */
   prefix: pulumi.Input<number>;
+  /**
+   * Where an `auto` address is chosen from: an IPv4 subnet such as `10.112.0.0/12` (4096 subnets of /24). Pick one your hosts' own networks do not use (libvirt sees only its own networks). Used only with `auto`.
+   */
+  within?: pulumi.Input<string>;
   /**
    * DHCP service on this address.
    */
@@ -764,7 +768,7 @@ export interface DomainArgs {
    */
   maxVcpus?: pulumi.Input<number>;
   /**
-   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
    */
   memory?: pulumi.Input<number | string>;
   /**

@@ -344,6 +344,16 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        within: {
+          type: "string",
+          default: "10.112.0.0/12",
+          language: {
+            virtwire: {
+              pattern: "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$",
+              help: "use an IPv4 subnet such as 10.112.0.0/12",
+            },
+          },
+        },
         dhcp: {
           $ref: "#/types/virtwire:index:NetworkDhcp",
         },

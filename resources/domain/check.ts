@@ -4,6 +4,7 @@
  * and what to do. Values not known yet (preview) are skipped.
  */
 import type { CheckFailure } from "../../provider/resource";
+import { bareNumberHint } from "../../provider/units";
 import type { DomainInputs } from "../../sdk/types";
 import { parseSize } from "../../provider/units";
 import {
@@ -50,7 +51,10 @@ const sizes: Rule = (inputs) => {
     if (value === undefined) continue;
     if (value < 1024 * 1024) {
       failures.push(
-        ...fail(property, `${property} must be at least 1MiB; got ${inputs[property]}`),
+        ...fail(
+          property,
+          `${property} must be at least 1MiB; got ${inputs[property]}${bareNumberHint(inputs[property])}`,
+        ),
       );
     } else if (value % 1024 !== 0) {
       failures.push(

@@ -1,7 +1,8 @@
 /**
  * Network: define → start → autostart on create (undone if a step fails). Static DHCP hosts, DHCP
  * ranges and DNS hosts are edited live (NETWORK_UPDATE on the running network and its config), so
- * attached guests keep their link; see changes.ts for what replaces the network instead.
+ * attached guests keep their link; see changes.ts for what replaces the network instead. An `auto`
+ * address is chosen at create and is from then on the subnet the network has (auto.ts).
  */
 import {
   AffectFlags,
@@ -28,17 +29,21 @@ import {
   rangeKey,
   sameSet,
 } from "./changes";
+import { keepChosen } from "./auto";
 import { checkNetwork } from "./check";
+import { defineAndStart } from "./claim";
 import { preflightNetwork } from "./preflight";
 import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
-import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
+import { fragments, readNetworkXml } from "./xml";
 
 export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
   check: checkNetwork,
 
   preflight: preflightNetwork,
 
-  diff(_id, olds, news) {
+  diff(_id, olds, given) {
+    // An `auto` address the network already has a subnet for is that subnet.
+    const news = { ...given, addresses: keepChosen(given.addresses, olds.addresses) };
     const result = schemaDiff("Network", olds, news);
     const changed = new Set(result.changed);
     // Lists compare as sets; addresses split into what replaces and what changes live.
@@ -64,12 +69,11 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverNetworks(lv, inputs.name!, ctx);
-    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs, ctx.owner?.urn) });
+    const { net, made } = await defineAndStart(lv, inputs, ctx);
     // Until the engine has the id, a failure must remove the network: describing it is part of that.
     try {
-      await lv.NetworkCreate({ net });
       await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
-      return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
+      return { id: formatUuid(net.uuid), outs: await describe(lv, net, made) };
     } catch (error) {
       throw await undoNetwork(ctx, error, net, inputs.host);
     }
@@ -82,7 +86,8 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     return net && unlessNotFound(() => describe(lv, net, props));
   },
 
-  async update(id, olds, news, ctx) {
+  async update(id, olds, given, ctx) {
+    const news = { ...given, addresses: keepChosen(given.addresses, olds.addresses) };
     const lv = await ctx.connect(news.host);
     const net = await lookup(lv, id);
     if (!net) throw new Error(`network ${olds.name} (${id}) no longer exists; run pulumi refresh`);

@@ -29,6 +29,11 @@ export interface HalfMade {
   what: string;
   /** Whether the next `pulumi up` removes it: the object carries the resource's mark. */
   marked: boolean;
+  /**
+   * The next `pulumi up` finds it only under the name the create wanted (pools, volumes, seeds:
+   * their names derive from the inputs), so only if the inputs stay the same.
+   */
+  foundByName?: boolean;
   /** The virsh commands that remove it by hand (checked against a real daemon), given virsh's. */
   byHand: (virsh: string) => string;
 }
@@ -50,7 +55,9 @@ export async function undoHalfMade(
     if (isNotFound(undoError)) return error;
     const why = (undoError as Error)?.message ?? String(undoError);
     const next = object.marked
-      ? "The next `pulumi up` removes it (it carries this resource's mark); to remove it now: "
+      ? object.foundByName
+        ? "The next `pulumi up` with the same inputs removes it (it carries this resource's mark); to remove it now, or if you change the inputs: "
+        : "The next `pulumi up` removes it (it carries this resource's mark); to remove it now: "
       : "Remove it before the next `pulumi up`: ";
     return new LeftBehindError(
       error,

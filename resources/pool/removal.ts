@@ -26,6 +26,7 @@ export function undoPool(
     host: inputs.host,
     what: `storage pool ${pool.name}, perhaps active`,
     marked: ctx.owner !== undefined,
+    foundByName: true,
     byHand: (virsh) =>
       `${virsh} pool-destroy ${pool.name} (if it is active), then ${virsh} pool-undefine ${pool.name}`,
   };

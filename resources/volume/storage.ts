@@ -152,6 +152,7 @@ export async function createFilledVolume<T>(
       host: volume.host,
       what: `volume ${vol.name} in storage pool ${vol.pool}, perhaps half-written`,
       marked: volume.derivedName,
+      foundByName: true,
       byHand: (virsh) => `${virsh} vol-delete ${vol.name} --pool ${vol.pool}`,
     };
     throw await undoHalfMade(ctx, error, object, (again) => deleteVolume(again, vol));

@@ -83,7 +83,7 @@ describe("check and create around leftovers", () => {
     const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Pool::images";
     await p.create({ ...news, name: "images-1", __urn: urn, __fresh: true });
     await p.create({ ...news, name: "images-1" });
-    expect(seen).toEqual([{ urn, fresh: true }, undefined]);
+    expect(seen).toEqual([{ urn, mark: urn, fresh: true }, undefined]);
   });
 
   it("says what a failed create left behind after libvirt's own error", async () => {

@@ -66,17 +66,17 @@ export async function undoHalfMade(
   }
 }
 
-/** An object met while looking for a resource's leftovers: its name and the URN it is marked with. */
+/** An object met while looking for a resource's leftovers: its name and its mark. */
 export interface Marked<T> {
   object: T;
   name: string;
-  /** The URN of the object's mark; undefined when it has none. */
-  urn: string | undefined;
+  /** The object's mark (owner.ts); undefined when it has none. */
+  mark: string | undefined;
 }
 
 /**
  * Before a fresh create of `kind` `name`: the objects among `found` that are this resource's
- * leftovers (marked with its URN, whatever their name). Fails, touching nothing, when `name` is
+ * leftovers (with its mark, whatever their name). Fails, touching nothing, when `name` is
  * taken by an object that is not one: that object is somebody else's.
  */
 export function leftoversOf<T>(
@@ -85,16 +85,16 @@ export function leftoversOf<T>(
   found: Marked<T>[],
   owner: Owner,
 ): Marked<T>[] {
-  const taken = found.find((each) => each.name === name && each.urn !== owner.urn);
+  const taken = found.find((each) => each.name === name && each.mark !== owner.mark);
   if (taken) {
-    const whose = taken.urn
-      ? `it belongs to ${taken.urn}`
+    const whose = taken.mark
+      ? `it belongs to ${taken.mark}`
       : "virtwire did not create it for this resource";
     throw new Error(
       `a ${kind} named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that ${kind}, if nothing needs it)`,
     );
   }
-  return found.filter(({ urn }) => urn === owner.urn);
+  return found.filter(({ mark }) => mark === owner.mark);
 }
 
 /** The line logged for a removed leftover; `detail` goes after "removed", `after` at the end. */

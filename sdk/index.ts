@@ -8,6 +8,19 @@ import type * as types from "./types";
 export * from "./types";
 
 /**
+ * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN
+ * (two organizations may have stacks of the same project and stack names); undefined where the
+ * SDK has none (unit tests without mocks, old CLIs).
+ */
+function organization(): string | undefined {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
  * what it creates with. A promise, not an Output: the parent must not become a dependency.
  */
@@ -587,6 +600,7 @@ export class Pool extends pulumi.dynamic.Resource {
       __kind: "Pool",
       __logicalName: name,
       __urn: resourceUrn(name, "Pool", opts),
+      __org: organization(),
     };
     for (const key of [
       "name",
@@ -725,6 +739,7 @@ export class Network extends pulumi.dynamic.Resource {
       __kind: "Network",
       __logicalName: name,
       __urn: resourceUrn(name, "Network", opts),
+      __org: organization(),
     };
     for (const key of [
       "name",
@@ -1020,6 +1035,7 @@ export class Domain extends pulumi.dynamic.Resource {
       __kind: "Domain",
       __logicalName: name,
       __urn: resourceUrn(name, "Domain", opts),
+      __org: organization(),
     };
     for (const key of [
       "name",
@@ -1162,6 +1178,7 @@ export class Volume extends pulumi.dynamic.Resource {
       __kind: "Volume",
       __logicalName: name,
       __urn: resourceUrn(name, "Volume", opts),
+      __org: organization(),
     };
     for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
       props[key] = (args as Record<string, unknown> | undefined)?.[key];
@@ -1275,6 +1292,7 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
       __kind: "CloudInitDisk",
       __logicalName: name,
       __urn: resourceUrn(name, "CloudInitDisk", opts),
+      __org: organization(),
     };
     for (const key of [
       "name",

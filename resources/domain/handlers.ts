@@ -39,7 +39,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverDomains(lv, inputs.name!, ctx);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
-    const xml = buildDomainXml({ ...plan, owner: ctx.owner?.urn });
+    const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name!, ctx);
     // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
@@ -83,7 +83,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const plan = planDomain(news, before.description, formats, id);
     if (classification.needsRedefine) {
       await lv.DomainDefineXMLFlags({
-        xml: buildDomainXml({ ...plan, owner: ctx.owner?.urn }),
+        xml: buildDomainXml({ ...plan, owner: ctx.owner }),
         flags: DefineFlags.VALIDATE,
       });
       if (classification.needsRestart) {

@@ -23,7 +23,7 @@ import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
 import type { HalfMade } from "../../provider/leftovers";
-import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
+import { RESOURCE_NAMESPACE, markInMetadata } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { stopDomain } from "./power";
 
@@ -96,7 +96,7 @@ export async function removeLeftoverDomains(
   if (!owner?.fresh) return;
   const { domains } = await lv.ConnectListAllDomains({ need_results: 1, flags: 0 });
   const found = await Promise.all(
-    domains.map(async (dom) => ({ object: dom, name: dom.name, urn: await markOf(lv, dom) })),
+    domains.map(async (dom) => ({ object: dom, name: dom.name, mark: await markOf(lv, dom) })),
   );
   for (const { object: dom } of leftoversOf("domain", name, found, owner)) {
     const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
@@ -123,14 +123,14 @@ export async function defineDomain(
   } catch (error) {
     const owner = ctx.owner;
     const found = owner?.fresh && (await unlessNotFound(() => lv.DomainLookupByName({ name })));
-    if (!found || (await markOf(lv, found.dom)) !== owner!.urn) throw error;
+    if (!found || (await markOf(lv, found.dom)) !== owner!.mark) throw error;
     await removeDomain(lv, found.dom);
     ctx.log(leftoverRemoved(`domain ${name}`));
     return define();
   }
 }
 
-/** The URN in the domain's virtwire metadata; undefined when it has none (or is gone). */
+/** The mark in the domain's virtwire metadata; undefined when it has none (or is gone). */
 async function markOf(lv: Libvirt, dom: RemoteNonnullDomain): Promise<string | undefined> {
   try {
     const { metadata } = await lv.DomainGetMetadata({
@@ -139,7 +139,7 @@ async function markOf(lv: Libvirt, dom: RemoteNonnullDomain): Promise<string | u
       uri: RESOURCE_NAMESPACE,
       flags: 0,
     });
-    return urnOfMetadata(metadata);
+    return markInMetadata(metadata);
   } catch (error) {
     if (hasErrorCode(error, ErrorCode.NO_DOMAIN_METADATA) || isNotFound(error)) return undefined;
     throw error;

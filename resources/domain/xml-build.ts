@@ -23,6 +23,7 @@ import {
   graphicsWithDefaults,
 } from "./normalize";
 import { parseSize } from "../../provider/units";
+import type { Owner } from "../../provider/owner";
 import { addMark } from "../../provider/xml-mark";
 import { applyPatches } from "./patches";
 
@@ -36,8 +37,8 @@ export interface DomainPlan {
   cloudInit?: DomainDisk;
   /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
   interfaces: DomainNetworkInterface[];
-  /** The URN of the resource, written as virtwire's mark into `<metadata>` (provider/owner.ts). */
-  owner?: string;
+  /** The resource, whose mark is written into `<metadata>` (provider/owner.ts). */
+  owner?: Owner;
 }
 
 export function buildDomainXml(plan: DomainPlan): string {

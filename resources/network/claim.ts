@@ -50,7 +50,7 @@ export async function defineAndStart(
       inputs,
       taken.flatMap((other) => other.subnets),
     );
-    const xml = buildNetworkXml(made, ctx.owner?.urn);
+    const xml = buildNetworkXml(made, ctx.owner);
     const { net } = await lv.NetworkDefineXML({ xml });
     let lost: string | undefined;
     try {

@@ -9,15 +9,15 @@ import {
   RemoteNonnullNetwork,
 } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { markedUrn } from "../../provider/owner";
+import { markIn } from "../../provider/owner";
 import { parseXml } from "../../provider/xml";
 import { Subnet, parseIp, subnetOf } from "./ip";
 import { readNetworkXml } from "./xml";
 
 export interface OtherNetwork {
   name: string;
-  /** The URN of its virtwire mark, if it has one. */
-  urn?: string;
+  /** Its virtwire mark (provider/owner.ts), if it has one. */
+  mark?: string;
   active: boolean;
   bridge?: string;
   subnets: Subnet[];
@@ -43,10 +43,10 @@ async function describe(
 ): Promise<Omit<OtherNetwork, "active">> {
   const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
   const config = readNetworkXml(xml);
-  const urn = markedUrn(parseXml(xml, "network"));
+  const mark = markIn(parseXml(xml, "network"));
   const subnets = config.addresses.flatMap((address) => {
     const ip = parseIp(address.address);
     return ip ? [subnetOf(ip, address.prefix)] : [];
   });
-  return { name: config.name, urn, bridge: config.bridge.name, subnets };
+  return { name: config.name, mark, bridge: config.bridge.name, subnets };
 }

@@ -28,9 +28,9 @@ export async function preflightNetwork(
   const own = new Set([inputs.name, olds.name].filter((name) => typeof name === "string"));
   // A network with this resource's mark is the leftover of a failed create, which the create
   // removes first (removal.ts), whatever its name.
-  const urn = ownerOf(inputs as Record<string, unknown>)?.urn;
+  const mark = ownerOf(inputs as Record<string, unknown>)?.mark;
   const others = (await otherNetworks(await ctx.connect(inputs.host))).filter(
-    (other) => !own.has(other.name) && (urn === undefined || other.urn !== urn),
+    (other) => !own.has(other.name) && (mark === undefined || other.mark !== mark),
   );
   const failures: CheckFailure[] = [];
   if (bridgeNew && inputs.mode !== "bridge") {

@@ -9,7 +9,7 @@ import { isNotFound, NetworkXMLFlags } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
 import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
 import type { HalfMade } from "../../provider/leftovers";
-import { markedUrn } from "../../provider/owner";
+import { markIn } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { parseXml } from "../../provider/xml";
 
@@ -53,7 +53,7 @@ export async function removeLeftoverNetworks(
   if (!owner?.fresh) return;
   const { nets } = await lv.ConnectListAllNetworks({ need_results: 1, flags: 0 });
   const found = await Promise.all(
-    nets.map(async (net) => ({ object: net, name: net.name, urn: await markOf(lv, net) })),
+    nets.map(async (net) => ({ object: net, name: net.name, mark: await markOf(lv, net) })),
   );
   for (const { object: net } of leftoversOf("network", name, found, owner)) {
     await removeNetwork(lv, net);
@@ -64,7 +64,7 @@ export async function removeLeftoverNetworks(
 async function markOf(lv: Libvirt, net: RemoteNonnullNetwork): Promise<string | undefined> {
   try {
     const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
-    return markedUrn(parseXml(xml, "network"));
+    return markIn(parseXml(xml, "network"));
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

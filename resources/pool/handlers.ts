@@ -57,7 +57,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverPool(lv, inputs.name!, ctx);
     // A new UUID with this resource's mark in it, when the resource is known.
-    const uuid = ctx.owner && markedUuid(ctx.owner.urn);
+    const uuid = ctx.owner && markedUuid(ctx.owner.mark);
     const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
     // Until the engine has the id, a failure must remove the pool: describing it is part of that.
     try {

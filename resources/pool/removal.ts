@@ -53,8 +53,8 @@ export async function removeLeftoverPool(
   const found = await unlessNotFound(() => lv.StoragePoolLookupByName({ name }));
   if (!found) return;
   const { pool } = found;
-  const urn = uuidMarks(formatUuid(pool.uuid), owner.urn) ? owner.urn : undefined;
-  leftoversOf("storage pool", name, [{ object: pool, name, urn }], owner);
+  const mark = uuidMarks(formatUuid(pool.uuid), owner.mark) ? owner.mark : undefined;
+  leftoversOf("storage pool", name, [{ object: pool, name, mark }], owner);
   try {
     if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
     await lv.StoragePoolUndefine({ pool });

@@ -159,6 +159,7 @@ ${outputs}
       __kind: ${JSON.stringify(name)},
       __logicalName: name,
       __urn: resourceUrn(name, ${JSON.stringify(name)}, opts),
+      __org: organization(),
     };
     for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${
       secretInputs.length
@@ -184,6 +185,19 @@ ${outputs}
  * that the parent does not become a dependency (for a component, that would be all its children).
  */
 const RESOURCE_URN = `/**
+ * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN
+ * (two organizations may have stacks of the same project and stack names); undefined where the
+ * SDK has none (unit tests without mocks, old CLIs).
+ */
+function organization(): string | undefined {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
  * what it creates with. A promise, not an Output: the parent must not become a dependency.
  */

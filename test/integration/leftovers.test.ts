@@ -16,7 +16,7 @@ import {
   parseUuid,
   RemoteNonnullStoragePool,
 } from "../../rpc";
-import { markedUuid, RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
+import { markedUuid, markInMetadata, RESOURCE_NAMESPACE } from "../../provider/owner";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, guestDomainXml } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, dirPoolXml, randomSubnet, uniqueName } from "../support/testbed";
@@ -111,7 +111,7 @@ async function domainMark(name: string): Promise<string | undefined> {
     uri: RESOURCE_NAMESPACE,
     flags: 0,
   });
-  return urnOfMetadata(metadata);
+  return markInMetadata(metadata);
 }
 
 describe("a fresh Domain create", () => {
@@ -167,6 +167,22 @@ describe("a fresh Domain create", () => {
     expect(String(again)).toContain(`already exists, and it belongs to ${other}`);
     expect((await lv.DomainLookupByName({ name: vmName })).dom.uuid).toEqual(users.uuid);
     expect(await domainMark(marked.name)).toBe(other);
+  });
+
+  it("fails, touching nothing, when the same URN marks it for another organization's stack", async () => {
+    const name = logical();
+    const vmName = `${name}-alice`;
+    byHand.domains.push(vmName);
+    const urn = virtwire.urn("Domain", name);
+    const xml = leftoverXml(vmName).replace(
+      "</name>",
+      `</name><metadata><virtwire:resource xmlns:virtwire="${RESOURCE_NAMESPACE}" urn="${urn}" org="alice"/></metadata>`,
+    );
+    const { dom: alices } = await lv.DomainCreateXML({ xml_desc: xml, flags: 0 });
+
+    const failure = await up("Domain", name, { ...guest(name), name: vmName }).catch((e) => e);
+    expect(String(failure)).toContain(`already exists, and it belongs to alice/${urn}`);
+    expect((await lv.DomainIsActive({ dom: alices })).active).toBe(1);
   });
 });
 

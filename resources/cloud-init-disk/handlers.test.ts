@@ -83,6 +83,13 @@ describe("CloudInitDisk diff", () => {
     });
   });
 
+  it("keeps the disk and its name when only the URN changed (a renamed stack, an alias)", () => {
+    const olds = outputsOf(inputs({ __urn: "urn:pulumi:dev::lab::x::seed" } as never));
+    const renamed = inputs({ __urn: "urn:pulumi:prod::lab::x::seed" } as never);
+    expect(diskName(renamed)).not.toBe(olds.name);
+    expect(diff(olds, renamed)).toMatchObject({ changes: false, replaces: [] });
+  });
+
   it("replaces the disk create-first under a new name when the data changes", () => {
     const changed = inputs({ userData: "#cloud-config\npassword: other\n" });
     expect(diff(outputsOf(inputs()), changed)).toEqual({

@@ -89,9 +89,11 @@ export function diffCloudInitDisk(
   for (const key of ["pool", "host", ...CONTENT] as const) {
     if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
   }
-  const name = diskName(news);
-  // A disk made before names carried the URN keeps its name while its data stays the same.
-  const sameName = name === olds.name || (name !== undefined && legacyName(news) === olds.name);
+  // A derived name changes with the data (a replacement anyway) and with the URN (a renamed stack
+  // or project, an alias): while the data, pool and host stay, so do the disk and its name, as for
+  // a disk made before names carried the URN. A name the user sets is compared as it is.
+  const given = news.name !== undefined && news.name !== null;
+  const sameName = given ? diskName(news) === olds.name : replaces.length === 0;
   if (!sameName) replaces.push("name");
   const sameHome = news.pool === olds.pool && (news.host ?? "") === (olds.host ?? "") && sameName;
   return {
@@ -149,11 +151,6 @@ export function diskName(inputs: CloudInitDiskInputs): string | undefined {
   const digits =
     typeof urn === "string" ? digest(urn, contentHash(inputs)) : contentHash(inputs).slice(0, 7);
   return `${nameBase(String(logicalName ?? "cloud-init"), "cloud-init")}-${digits}`;
-}
-
-/** The name disks made before names carried the URN have: the data's digits alone. */
-function legacyName(inputs: CloudInitDiskInputs): string | undefined {
-  return diskName({ ...inputs, __urn: undefined } as CloudInitDiskInputs);
 }
 
 /**

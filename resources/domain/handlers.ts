@@ -16,7 +16,7 @@ import { preflightDomain } from "./preflight";
 import { describeDomain } from "./describe";
 import { Classification, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
-import { waitForCloudInit } from "./cloud-init-wait";
+import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { cloudInitTimeout, waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
@@ -47,7 +47,13 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
       if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
-      throw await undoDomain(ctx, error, dom, inputs.host);
+      const undone = await undoDomain(ctx, error, dom, inputs.host);
+      if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
+      // The guest whose log the message points to is gone: say how to keep one to look into.
+      throw new CloudInitWaitError(
+        `${error.message}. The domain was removed, as a failed create's always is; to look inside such a guest, create it without waitForCloudInit and read /var/log/cloud-init.log there`,
+        { cause: error },
+      );
     }
   },
 

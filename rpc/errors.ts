@@ -19,8 +19,23 @@ export class VirtwireRpcError extends Error {
   }
 }
 
-/** XDR data that cannot be encoded or decoded: bad padding, lengths over a maximum, short input. */
-export class XdrError extends VirtwireRpcError {}
+/**
+ * XDR data that cannot be encoded or decoded: bad padding, lengths over a maximum, short input.
+ * `field` is the path of the struct field it happened in (`["dom", "name"]`), outermost first.
+ */
+export class XdrError extends VirtwireRpcError {
+  readonly field: readonly string[];
+
+  constructor(
+    /** What is wrong, without the field path. */
+    readonly problem: string,
+    options?: { cause?: unknown; field?: readonly string[] },
+  ) {
+    const field = options?.field ?? [];
+    super(field.length ? `field ${field.join(".")}: ${problem}` : problem, options);
+    this.field = field;
+  }
+}
 
 /** A frame or header that breaks the libvirt RPC protocol (bad length, unknown type, stray reply). */
 export class ProtocolError extends VirtwireRpcError {}

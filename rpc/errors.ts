@@ -206,6 +206,20 @@ export function isNotFound(error: unknown): error is LibvirtError {
   return error instanceof LibvirtError && NOT_FOUND_CODES.has(error.code);
 }
 
+/**
+ * True when libvirt refused a storage pool refresh because a volume of the pool is being built:
+ * storagePoolRefresh's "pool '%s' has asynchronous jobs running" (libvirt 9–11), reported as
+ * VIR_ERR_INTERNAL_ERROR, so only its message tells it from other failures. A daemon that
+ * translates its messages is not recognised; the caller then fails at once instead of retrying.
+ */
+export function isPoolBusy(error: unknown): error is LibvirtError {
+  return (
+    error instanceof LibvirtError &&
+    error.code === ErrorCode.INTERNAL_ERROR &&
+    /asynchronous jobs/.test(error.message)
+  );
+}
+
 /** True when the error is a LibvirtError with the given code. */
 export function hasErrorCode(error: unknown, code: ErrorCode): error is LibvirtError {
   return error instanceof LibvirtError && error.code === code;

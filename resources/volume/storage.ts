@@ -8,12 +8,12 @@
 import {
   ErrorCode,
   Libvirt,
-  LibvirtError,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,
   hasErrorCode,
   isNoStoragePool,
   isNotFound,
+  isPoolBusy,
 } from "../../rpc/internal";
 import { unlessNotFound } from "../../provider/errors";
 import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
@@ -203,9 +203,7 @@ export async function refreshPool(
       await lv.StoragePoolRefresh({ pool, flags: 0 });
       return;
     } catch (error) {
-      // libvirt 9.0 reports it as VIR_ERR_INTERNAL_ERROR; only the message tells.
-      const busy = error instanceof LibvirtError && /asynchronous jobs/.test(error.message);
-      if (!busy || Date.now() > deadline) throw error;
+      if (!isPoolBusy(error) || Date.now() > deadline) throw error;
       await sleep(REFRESH_RETRY_MS);
     }
   }

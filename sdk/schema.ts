@@ -890,6 +890,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "allocation",
         "available",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Network": {
       inputProperties: {
@@ -1007,6 +1012,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Domain": {
       inputProperties: {
@@ -1351,6 +1361,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "macAddresses",
         "interfaces",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Volume": {
       inputProperties: {
@@ -1447,6 +1462,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
     "virtwire:index:CloudInitDisk": {
       inputProperties: {
@@ -1530,6 +1551,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
   },
 };

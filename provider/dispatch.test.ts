@@ -2,6 +2,8 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
 import { createProvider, plainValue } from "./dispatch";
 import { LeftBehindError } from "./leftovers";
+import { NotFoundError } from "./get";
+import { pluginLine } from "./report-once";
 import type { ResourceHandlers } from "./resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
@@ -30,6 +32,7 @@ describe("outputs crossing to the engine", () => {
   it("are made plain by create, read and update, with the kind beside them", async () => {
     const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
       create: async () => ({ id: "id-1", outs: nested }),
+      get: async () => ({ id: "id-1", outs: nested }),
       read: async () => nested,
       update: async () => nested,
       delete: async () => undefined,
@@ -56,6 +59,7 @@ describe("check and create around leftovers", () => {
         handlers: {
           Pool: {
             create,
+            get: async () => ({ id: "1", outs: {} }),
             read: async () => ({}),
             update: async () => ({}),
             delete: async () => {},
@@ -100,5 +104,59 @@ describe("check and create around leftovers", () => {
     await expect(p.create({ ...news, name: "images-1" })).rejects.toThrow(
       "Creating storage pool images-1 failed: no (VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE). Left behind: storage pool images-1",
     );
+  });
+});
+
+describe("a read with nothing known before (Kind.get)", () => {
+  const calls: string[] = [];
+  const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
+    create: async () => ({ id: "1", outs: {} }),
+    get: async (id, state) => {
+      calls.push(`get ${id} ${JSON.stringify(state)}`);
+      if (id === "missing") throw new NotFoundError("storage pool", id, "UUID or name");
+      return { id: "6f1c2d3e-0000-4000-8000-000000000001", outs: { name: id, uuid: "…" } };
+    },
+    read: async (id) => {
+      calls.push(`read ${id}`);
+      return { name: "images" };
+    },
+    update: async () => ({}),
+    delete: async () => undefined,
+  };
+  const provider = createProvider({
+    handlers: { Pool: handlers },
+    nouns: { Pool: "storage pool" },
+  });
+  beforeEach(() => calls.splice(0));
+
+  it("asks the kind's get with what the program passed, and answers with the id get found", async () => {
+    const props = { __kind: "Pool", __logicalName: "imported", __urn: "urn:x", host: "kvm1" };
+    const result = await provider.read!("images", props);
+    expect(calls).toEqual([`get images {"host":"kvm1"}`]);
+    expect(result).toEqual({
+      id: "6f1c2d3e-0000-4000-8000-000000000001",
+      props: { __kind: "Pool", name: "images", uuid: "…" },
+    });
+  });
+
+  it("reads as a refresh when the props hold the outputs of an earlier step", async () => {
+    const outputs = { __kind: "Pool", name: "images", uuid: "6f1c2d3e-…", capacity: 1 };
+    await provider.read!("6f1c2d3e-…", outputs);
+    expect(calls).toEqual(["read 6f1c2d3e-…"]);
+  });
+
+  it("fails naming the kind, the id given and what is accepted, printed once", async () => {
+    const printed = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const error = await provider.read!("missing", { __kind: "Pool" }).catch((e: Error) => e);
+      expect((error as Error).message).toBe(
+        'Reading storage pool failed: no storage pool has the UUID or name "missing"',
+      );
+      // What the plugin prints before answering, with the stack: left out.
+      console.error(pluginLine(error as Error));
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+    }
   });
 });

@@ -12,6 +12,7 @@ import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./co
 import { ConnectionCache } from "./connections";
 import { schemaDiff } from "./diff";
 import { describeError } from "./errors";
+import { givenState, readsFromNothing } from "./get";
 import { LeftBehindError } from "./leftovers";
 import { ownerOf } from "./owner";
 import { reportOnce } from "./report-once";
@@ -135,6 +136,11 @@ export function createProvider(
 
     async read(id: string, props: Props) {
       return run(props ?? {}, "reading", async (handlers, ctx, kind) => {
+        if (readsFromNothing(kind, props ?? {})) {
+          // A Get: the engine keeps the id returned here (a UUID for a name given).
+          const found = await handlers.get(id, givenState(props ?? {}), ctx);
+          return { id: found.id, props: withKind(found.outs, kind) };
+        }
         const outs = await handlers.read(id, props, ctx);
         // An empty id tells the engine the resource no longer exists.
         if (outs === undefined) return { id: "" };

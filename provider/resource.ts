@@ -58,6 +58,17 @@ export interface ResourceHandlers<Inputs, Outputs> {
   ): DiffResult | Promise<DiffResult>;
   /** Creates the object; on failure removes whatever it made before rethrowing. */
   create(inputs: Inputs, ctx: ResourceContext): Promise<{ id: string; outs: Outputs }>;
+  /**
+   * `Kind.get(name, id, state?)`, a read with nothing known before (provider/get.ts): the object
+   * `id` names, found by whatever users know it by (the kind's id, its name, …), with its complete
+   * state as libvirt has it, and the kind's own id for it. `state` is what the program passed (e.g.
+   * `host`). Throws a NotFoundError, naming what it accepts, when nothing matches.
+   */
+  get(
+    id: string,
+    state: Partial<Outputs>,
+    ctx: ResourceContext,
+  ): Promise<{ id: string; outs: Outputs }>;
   /** The object's current state, or undefined when libvirt says it no longer exists. */
   read(id: string, props: Outputs, ctx: ResourceContext): Promise<Outputs | undefined>;
   update(id: string, olds: Outputs, news: Inputs, ctx: ResourceContext): Promise<Outputs>;

@@ -900,6 +900,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "allocation",
         "available",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Network": {
       inputProperties: {
@@ -1017,6 +1022,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Domain": {
       inputProperties: {
@@ -1361,6 +1371,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "macAddresses",
         "interfaces",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Volume": {
       inputProperties: {
@@ -1457,6 +1472,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
     "virtwire:index:CloudInitDisk": {
       inputProperties: {
@@ -1540,6 +1561,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
   },
 };

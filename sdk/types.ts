@@ -583,7 +583,7 @@ export interface PoolOutputs {
    */
   autostart: boolean;
   /**
-   * Whether destroying the pool deletes its storage.
+   * Whether destroying the pool deletes its storage. `Pool.get` reports the default (Pulumi never deletes what it got).
    */
   deleteTargetOnDestroy?: boolean;
   /**
@@ -1019,11 +1019,11 @@ export interface VolumeOutputs {
    */
   format: string;
   /**
-   * The base volume, as given.
+   * The base volume, as given. Unknown to `Volume.get`: libvirt records only the base file (`backingStore`).
    */
   baseVolume?: VolumeBase;
   /**
-   * The uploaded content's source, as given.
+   * The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
    */
   source?: VolumeSource;
   /**
@@ -1047,7 +1047,7 @@ export interface VolumeOutputs {
    */
   backingStore?: VolumeBackingStore;
   /**
-   * SHA-256 of the content uploaded from `source`.
+   * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   contentSha256?: string;
 }
@@ -1095,19 +1095,19 @@ export interface CloudInitDiskOutputs {
    */
   pool: string;
   /**
-   * The user-data (secret).
+   * The user-data (secret). `CloudInitDisk.get` reads it from the image.
    */
   userData: string;
   /**
-   * The meta-data, as given.
+   * The meta-data, as given. `CloudInitDisk.get` reads it from the image: as recorded, with the `instance-id` virtwire added.
    */
   metaData?: string;
   /**
-   * The network-config.
+   * The network-config. `CloudInitDisk.get` reads it from the image.
    */
   networkConfig?: string;
   /**
-   * The vendor-data.
+   * The vendor-data. `CloudInitDisk.get` reads it from the image.
    */
   vendorData?: string;
   /**
@@ -1127,7 +1127,7 @@ export interface CloudInitDiskOutputs {
    */
   size: number;
   /**
-   * The instance-id the guest sees.
+   * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
 }

@@ -10,7 +10,8 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { Libvirt, RemoteNonnullStorageVol, uploadVolume } from "../../rpc/internal";
+import { Writable } from "node:stream";
+import { Libvirt, RemoteNonnullStorageVol, downloadVolume, uploadVolume } from "../../rpc/internal";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
 import { digest } from "../../provider/naming";
@@ -24,7 +25,15 @@ import {
 } from "../volume/storage";
 import { buildVolumeXml, readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
-import { NoCloudError, NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
+import { findVolumeForGet } from "../volume/find";
+import {
+  NoCloudContents,
+  NoCloudError,
+  NoCloudSeed,
+  buildNoCloudIso,
+  partsDigest,
+  readNoCloudIso,
+} from "./nocloud";
 
 const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
 
@@ -66,6 +75,15 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
       await uploadVolume(lv, vol, once(image), { sparse: true });
       return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
     });
+  },
+
+  // The data and the instance-id live only in the image: a get downloads and reads it.
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const vol = await findVolumeForGet(lv, id, "cloud-init disk", state.pool);
+    const { instanceId, ...parts } = await readSeed(lv, vol);
+    const carried = { host: state.host, pool: vol.pool, ...parts };
+    return { id: vol.key, outs: await describe(lv, vol, carried, instanceId) };
   },
 
   read: (id, props, ctx) =>
@@ -159,6 +177,37 @@ export function diskName(inputs: CloudInitDiskInputs): string | undefined {
  */
 export function contentHash(inputs: CloudInitDiskInputs): string {
   return partsDigest(CONTENT.map((key) => [key, inputs[key]]));
+}
+
+/** Seed images are kilobytes; a volume far larger is not one, and is not read into memory. */
+const MAX_SEED_BYTES = 64 * 1024 * 1024;
+
+/** The parts of the seed image in `vol`; fails saying why a volume is not a seed image. */
+async function readSeed(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<NoCloudContents> {
+  const { capacity } = readVolumeXml((await lv.StorageVolGetXMLDesc({ vol, flags: 0 })).xml);
+  const notASeed = (why: string) =>
+    new Error(
+      `volume ${vol.name} in storage pool ${vol.pool} is not a cloud-init seed image: ${why}`,
+    );
+  if (capacity > MAX_SEED_BYTES) {
+    throw notASeed(
+      `it is ${capacity} bytes, and seed images are far smaller (at most ${MAX_SEED_BYTES / 2 ** 20} MiB here)`,
+    );
+  }
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await downloadVolume(lv, vol, sink);
+  try {
+    return readNoCloudIso(Buffer.concat(chunks));
+  } catch (error) {
+    if (error instanceof NoCloudError) throw notASeed(error.message);
+    throw error;
+  }
 }
 
 async function* once(image: Buffer): AsyncGenerator<Buffer> {

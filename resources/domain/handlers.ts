@@ -8,6 +8,7 @@
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
 import { leaseBaseline, waitForAddresses } from "./addresses";
@@ -55,6 +56,26 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
         { cause: error },
       );
     }
+  },
+
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const dom = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.DomainLookupByUUID({ uuid })).dom,
+      async (name) => (await lv.DomainLookupByName({ name })).dom,
+    );
+    if (!dom) {
+      throw new NotFoundError(
+        "domain",
+        id,
+        "UUID or name",
+        " (virsh list --all lists the domains of a host)",
+      );
+    }
+    // The properties the user never set are reported as libvirt has them: complete as it is.
+    const { outputs } = await describeDomain(lv, dom, state);
+    return { id: formatUuid(dom.uuid), outs: outputs };
   },
 
   async read(id, props, ctx) {

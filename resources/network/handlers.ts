@@ -17,6 +17,7 @@ import {
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
@@ -77,6 +78,25 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     } catch (error) {
       throw await undoNetwork(ctx, error, net, inputs.host);
     }
+  },
+
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const net = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.NetworkLookupByUUID({ uuid })).net,
+      async (name) => (await lv.NetworkLookupByName({ name })).net,
+    );
+    if (!net) {
+      throw new NotFoundError(
+        "network",
+        id,
+        "UUID or name",
+        " (virsh net-list --all lists the networks of a host)",
+      );
+    }
+    const outs = await describe(lv, net, { host: state.host }, true);
+    return { id: formatUuid(net.uuid), outs };
   },
 
   async read(id, props, ctx) {
@@ -143,10 +163,16 @@ function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefin
   return unlessNotFound(async () => (await lv.NetworkLookupByUUID({ uuid: parseUuid(id) })).net);
 }
 
+/**
+ * The network as libvirt has it; of the input properties, only those set in `previous` (user
+ * intent, provider/diff.ts), or every one when `complete` (a get). Lists come in the order the
+ * user gave them where libvirt keeps the same items.
+ */
 async function describe(
   lv: Libvirt,
   net: RemoteNonnullNetwork,
-  previous: NetworkInputs | NetworkOutputs,
+  previous: Partial<NetworkInputs | NetworkOutputs>,
+  complete = false,
 ): Promise<NetworkOutputs> {
   const [{ xml }, { active }, { autostart }] = await Promise.all([
     lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE }),
@@ -166,7 +192,7 @@ async function describe(
       },
     };
   });
-  return preserveUserIntent("Network", previous, {
+  const outputs: NetworkOutputs = {
     name: config.name,
     mode: config.mode,
     bridge: config.bridge,
@@ -180,5 +206,6 @@ async function describe(
     uuid: formatUuid(net.uuid),
     bridgeName,
     active: active === 1,
-  });
+  };
+  return complete ? outputs : preserveUserIntent("Network", previous, outputs);
 }

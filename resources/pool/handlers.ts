@@ -15,9 +15,10 @@ import {
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, inputDefault, lookupByUuidOrName } from "../../provider/get";
 import { markedUuid } from "../../provider/owner";
 import type { ResourceHandlers } from "../../provider/resource";
-import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import type { PoolInputs, PoolOutputs, PoolSource } from "../../sdk/types";
 import { lookAgainIfDir } from "./look-again";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
@@ -70,14 +71,28 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     }
   },
 
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const pool = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.StoragePoolLookupByUUID({ uuid })).pool,
+      async (name) => (await lv.StoragePoolLookupByName({ name })).pool,
+    );
+    if (!pool) throw new NotFoundError("storage pool", id, "UUID or name", POOLS_HINT);
+    await refreshStorage(lv, pool);
+    const settings = {
+      host: state.host,
+      deleteTargetOnDestroy:
+        state.deleteTargetOnDestroy ?? (inputDefault("Pool", "deleteTargetOnDestroy") as boolean),
+    };
+    return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, settings, true) };
+  },
+
   async read(id, props, ctx) {
     const lv = await ctx.connect(props.host);
     const pool = await lookup(lv, id);
     if (!pool) return undefined;
-    // libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
-    // dropped then, and a pool whose directory is gone fails the refresh and stops (update
-    // builds and starts it again).
-    if ((await lv.StoragePoolIsActive({ pool })).active) await lookAgainIfDir(lv, pool);
+    await refreshStorage(lv, pool);
     return unlessNotFound(() => describe(lv, pool, props));
   },
 
@@ -126,16 +141,37 @@ async function build(
   });
 }
 
+const POOLS_HINT = " (virsh pool-list --all lists the storage pools of a host)";
+
+/**
+ * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
+ * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds and
+ * starts it again).
+ */
+/**
+ * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
+ * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds
+ * and starts it again).
+ */
+async function refreshStorage(lv: Libvirt, pool: RemoteNonnullStoragePool): Promise<void> {
+  if ((await lv.StoragePoolIsActive({ pool })).active) await lookAgainIfDir(lv, pool);
+}
+
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {
   return unlessNotFound(
     async () => (await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) })).pool,
   );
 }
 
+/**
+ * The pool as libvirt has it; of the input properties, only those set in `previous` (user intent,
+ * provider/diff.ts), or every one when `complete` (a get).
+ */
 async function describe(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  previous: PoolInputs | PoolOutputs,
+  previous: Partial<PoolInputs | PoolOutputs>,
+  complete = false,
 ): Promise<PoolOutputs> {
   const [{ xml }, info, { autostart }] = await Promise.all([
     lv.StoragePoolGetXMLDesc({ pool, flags: StorageXMLFlags.INACTIVE }),
@@ -143,12 +179,13 @@ async function describe(
     lv.StoragePoolGetAutostart({ pool }),
   ]);
   const description = readPoolXml(xml);
-  return preserveUserIntent("Pool", previous, {
+  const outputs: PoolOutputs = {
     name: description.name,
     type: description.type,
     targetPath: description.targetPath,
     permissions: description.permissions,
-    source: description.source,
+    // A dir pool's XML has no source: reported as none, not as an empty one.
+    source: complete && isEmpty(description.source) ? undefined : description.source,
     autostart: autostart === 1,
     // Settings of virtwire itself, not of libvirt: carried over as given.
     deleteTargetOnDestroy: previous.deleteTargetOnDestroy,
@@ -158,5 +195,10 @@ async function describe(
     capacity: Number(info.capacity),
     allocation: Number(info.allocation),
     available: Number(info.available),
-  });
+  };
+  return complete ? outputs : preserveUserIntent("Pool", previous, outputs);
+}
+
+function isEmpty(source: PoolSource): boolean {
+  return Object.values(source).every((value) => value === undefined || value.length === 0);
 }

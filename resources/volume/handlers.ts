@@ -11,6 +11,7 @@ import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, shrinkMessage } from "./rules";
+import { findVolumeForGet } from "./find";
 import { preflightVolume } from "./preflight";
 import { openContentSource } from "./source";
 import {
@@ -51,6 +52,14 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
       id: vol.key,
       outs: await describe(lv, vol, inputs),
     }));
+  },
+
+  // libvirt records neither where content came from nor the base as it was given: source,
+  // contentSha256 and baseVolume stay unset (backingStore names the base).
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const vol = await findVolumeForGet(lv, id, "volume", state.pool);
+    return { id: vol.key, outs: await describe(lv, vol, { host: state.host }) };
   },
 
   read: (id, props, ctx) => readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props)),

@@ -14,7 +14,7 @@ import { leaseBaseline, waitForAddresses } from "./addresses";
 import { checkDomain } from "./check";
 import { preflightDomain } from "./preflight";
 import { describeDomain } from "./describe";
-import { Classification, classifyChanges } from "./diff";
+import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { waitForCloudInit } from "./cloud-init-wait";
 import { cloudInitTimeout, waitWithDefaults } from "./normalize";
@@ -29,9 +29,11 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   preflight: preflightDomain,
 
   diff(id, olds, news, ctx) {
+    // What a refresh found is shown as it is: nothing is about to be applied.
+    if (ctx?.refresh) return decide(id, olds, news, ctx);
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
     // virsh destroy): ask libvirt, so a plain `pulumi up` restores it without a refresh first.
-    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news));
+    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news, ctx));
     return decide(id, olds, news);
   },
 
@@ -115,9 +117,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   },
 };
 
-/** One line per update: what changes and how each change is applied. */
+/**
+ * One line per update: each change, named by the user's property, and how it is applied
+ * (`virtwire: domain vm: memory 128MiB → 192MiB [restart]; autostart false → true [live]`).
+ */
 export function summary(name: string | undefined, classification: Classification): string {
-  const parts = classification.changes.map((change) => `${change.detail} [${change.class}]`);
+  const parts = classification.changes.map((change) => `${change.detail} [${changeLabel(change)}]`);
   return `virtwire: domain ${name}: ${parts.length ? parts.join("; ") : "no changes"}`;
 }
 
@@ -168,21 +173,26 @@ function refuseUnallowedRestart(classification: Classification, news: DomainInpu
   const restarts = classification.changes.filter((change) => change.class === "restart");
   if (restarts.length > 0 && news.allowRestart === false) {
     throw new Error(
-      `applying ${restarts.map((change) => change.detail).join(", ")} needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
+      `${restarts.map((change) => change.detail).join("; ")}: needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
     );
   }
 }
 
-function decide(id: string, olds: DomainOutputs, news: DomainInputs) {
+/**
+ * The diff, and in preview and up its summary line: the plugin drops detailed diffs, so a line on
+ * the resource (engine-log.ts) is how a preview shows whether each change is live, restarts or
+ * replaces the domain. A refresh's diff prints and refuses nothing.
+ */
+function decide(id: string, olds: DomainOutputs, news: DomainInputs, ctx?: ResourceContext) {
   const classification = classifyChanges(olds, news);
-  // Fail at preview, before anything is touched, rather than halfway through an update.
-  refuseUnallowedRestart(classification, news);
-  // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
-  // whether the update will be live or restart the domain.
-  if (classification.changes.length > 0) {
-    const line = summary(news.name, classification);
-    console.log(line);
-    announced.set(id, line);
+  if (!ctx?.refresh) {
+    // Fail at preview, before anything is touched, rather than halfway through an update.
+    refuseUnallowedRestart(classification, news);
+    if (ctx && classification.changes.length > 0) {
+      const line = summary(news.name, classification);
+      ctx.log(line);
+      announced.set(id, line);
+    }
   }
   return {
     changes: classification.changes.length > 0,

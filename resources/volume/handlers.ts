@@ -100,7 +100,7 @@ async function createFromSource(
     };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
-        log: ctx.log,
+        lines: ctx,
         sha256: inputs.source!.sha256,
         limit: content.size === undefined ? fileSize : undefined,
       });

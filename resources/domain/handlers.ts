@@ -10,7 +10,8 @@ import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
-import { leaseBaseline, waitForAddresses } from "./addresses";
+import { leaseBaseline } from "./addresses";
+import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";
 import { preflightDomain } from "./preflight";
 import { describeDomain } from "./describe";
@@ -141,15 +142,17 @@ async function startAndWait(
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
   const description = readDomainXml(xml);
   const starting = !(await lv.DomainIsActive({ dom })).active;
+  const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;
+  if (wait) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
   await ensureRunning(lv, dom);
   if (wait) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
-      source: wait.source,
-      qemuAgent: description.qemuAgent,
+      ...query,
       timeoutSeconds: wait.timeout,
       baseline,
+      status: (line) => ctx.status(`virtwire: domain ${inputs.name}: ${line}`),
     });
     const found = [...byMac.values()].flat().join(", ");
     ctx.log(`virtwire: domain ${inputs.name}: addresses ${found} after ${seconds(elapsedMs)} s`);
@@ -159,6 +162,7 @@ async function startAndWait(
     const { elapsedMs } = await waitForCloudInit(lv, dom, {
       timeoutSeconds: cloudInitTimeout(inputs.waitForCloudInit),
       seedAttached: description.cloudInitDisk !== undefined,
+      status: (line) => ctx.status(`virtwire: domain ${inputs.name}: ${line}`),
     });
     ctx.log(`virtwire: domain ${inputs.name}: cloud-init finished after ${seconds(elapsedMs)} s`);
   }

@@ -117,6 +117,10 @@ describe("a Domain booting the test guest", () => {
     const created = await up(guest());
     const seconds = (Date.now() - started) / 1000;
     expect(created.step).toBe("create");
+    // Where no engine takes them (this harness), status lines are printed like the others.
+    expect(created.log).toMatch(
+      /virtwire: domain \S+: waiting for IP addresses \(waitForAddresses\.source lease\), 0 s of 120 s: 52:54:00:\S+ on network \S+: no DHCP lease yet/,
+    );
     expect(created.outputs).toMatchObject({
       uuid: created.id,
       running: true,
@@ -174,7 +178,7 @@ describe("a Domain booting the test guest", () => {
   it("shuts down with running: false and starts again with true, waiting for a fresh lease", async () => {
     const off = withDisk({ running: false, waitForAddresses: undefined });
     const stopped = await up(off);
-    expect(stopped.log).toContain("shut down [power]");
+    expect(stopped.log).toContain("running true → false [shut down]");
     expect(stopped.outputs).toMatchObject({ running: false, state: "shutoff" });
     expect((stopped.outputs.interfaces as { addresses: string[] }[])[0]!.addresses).toEqual([]);
     const { state } = await lv.DomainGetState({ dom: await lookup(), flags: 0 });
@@ -182,7 +186,7 @@ describe("a Domain booting the test guest", () => {
     expect(await again(off)).toBe("same");
 
     const started = await up(withDisk());
-    expect(started.log).toContain("start [power]");
+    expect(started.log).toContain("running false → true [start]");
     // The lease from the first boot is still valid; the wait takes only one renewed since.
     const waited = Number(started.log.match(/addresses \S+ after ([\d.]+) s/)![1]);
     expect(waited).toBeGreaterThan(2);
@@ -282,7 +286,9 @@ describe("a Domain booting the test guest", () => {
     expect(await again(two)).toBe("same");
     const one = guest({ memory: "160MiB", qemuAgent: true });
     const detached = await up(one);
-    expect(detached.log).toContain(`detach ${macs[1]} [live]`);
+    expect(detached.log).toContain(
+      `networkInterfaces: detach ${macs[1]} (on network ${netName}) [live]`,
+    );
     expect(detached.outputs.macAddresses).toEqual([mac]);
     expect(await runId()).toBe(id);
     expect(await again(one)).toBe("same");
@@ -342,28 +348,70 @@ describe("a Domain that cannot be made", () => {
     });
   });
 
-  it("fails with a diagnosis when no address can come, and is removed", async () => {
+  it("is refused at preview when waitForAddresses can only wait in vain on a network without DHCP", async () => {
     const name = uniqueName("nodhcp");
     const bare = uniqueName("nodhcp");
     await lv.NetworkCreateXML({
       xml: isolatedNetworkXml(bare, randomSubnet(), { dhcp: false }),
     });
     try {
+      const started = Date.now();
       const error = await up(
         guest({
           name,
           networkInterfaces: [{ network: bare }],
-          waitForAddresses: { timeout: 5, source: "lease" },
+          waitForAddresses: { timeout: 60, source: "lease" },
         }),
       ).catch((e: Error) => e);
-      expect(String(error)).toMatch(
-        /no IP address after 5 s \(waitForAddresses.source lease\): interface 52:54:00:[0-9a-f:]+: network vwtest-nodhcp-\w+ has no DHCP server/,
+      expect(String(error)).toContain(
+        `has a problem: networkInterfaces[0].network: network ${bare} has no DHCP server (no <dhcp> range), so no lease can appear: give the network a DHCP range, or use the guest agent`,
       );
+      expect(Date.now() - started).toBeLessThan(10_000);
       await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
         code: ErrorCode.NO_DOMAIN,
       });
     } finally {
       await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: bare }));
+    }
+  });
+
+  it("warns at preview, and fails before starting, on a network of its own stack without DHCP", async () => {
+    // The stack's own network might get DHCP in the same `pulumi up`: only a warning at preview.
+    const NETWORK = virtwireType("Network");
+    const bare = uniqueName("nodhcp");
+    const address = { address: `${randomSubnet()}.1`, prefix: 24 };
+    const networkArgs = { name: bare, addresses: [address] };
+    await engine.up(
+      NETWORK,
+      "bare",
+      resourceInputs("Network", "bare", networkArgs, engine.urn(NETWORK, "bare")),
+    );
+    try {
+      const name = uniqueName("nodhcp");
+      const args = guest({
+        name,
+        networkInterfaces: [{ network: bare }],
+        waitForAddresses: { timeout: 60, source: "lease" },
+      }) as PropertyMap;
+      const printed = virtwire.plugin.mark();
+      const started = Date.now();
+      const error = await engine
+        .up(DOMAIN, "own", resourceInputs("Domain", "own", args, engine.urn(DOMAIN, "own")))
+        .catch((e: Error) => e);
+      expect(printed()).toContain(
+        `warning: virtwire: domain ${name}: networkInterfaces[0].network: network ${bare} has no DHCP server`,
+      );
+      expect(String(error)).toMatch(
+        new RegExp(
+          `Creating domain ${name} failed: no IP address can come \\(waitForAddresses.source lease\\), so the domain was not started to wait for one: interface 52:54:00:[0-9a-f:]+: network ${bare} has no DHCP server`,
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+        code: ErrorCode.NO_DOMAIN,
+      });
+    } finally {
+      await engine.destroy([engine.urn(NETWORK, "bare")]);
     }
   });
 

@@ -2,7 +2,7 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
 import { createProvider, plainValue } from "./dispatch";
 import { LeftBehindError } from "./leftovers";
-import type { ResourceHandlers } from "./resource";
+import type { ResourceContext, ResourceHandlers } from "./resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
 const nested = {
@@ -100,5 +100,51 @@ describe("check and create around leftovers", () => {
     await expect(p.create({ ...news, name: "images-1" })).rejects.toThrow(
       "Creating storage pool images-1 failed: no (VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE). Left behind: storage pool images-1",
     );
+  });
+});
+
+describe("the diff a refresh asks for", () => {
+  /** A kind whose diff records whether it was told it serves a refresh. */
+  const recording = () => {
+    const told: (boolean | undefined)[] = [];
+    const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
+      create: async () => ({ id: "id-1", outs: {} }),
+      read: async () => ({ name: "lab", autostart: true, sizes: [1, 2] }),
+      update: async () => ({}),
+      delete: async () => undefined,
+      diff: (_id, _olds, _news, ctx?: ResourceContext) => {
+        told.push(ctx?.refresh);
+        return { changes: true, replaces: [] };
+      },
+    };
+    const provider = createProvider({ handlers: { Thing: handlers }, nouns: { Thing: "thing" } });
+    return { provider, told };
+  };
+  const news = { __kind: "Thing", name: "lab", autostart: false };
+
+  /**
+   * What the engine hands diff after a refresh: read's props, to which the plugin adds
+   * `__provider` (resultIncludingProvider, in place), through a Struct.
+   */
+  const asEngineHasThem = (props: Record<string, unknown>) =>
+    Struct.fromJavaScript(
+      Object.assign(props, { __provider: "exports.handler = …" }) as never,
+    ).toJavaScript();
+
+  it("is told so when its olds are what read just returned, once", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    const olds = asEngineHasThem(props!);
+    await provider.diff!("id-1", olds, news);
+    await provider.diff!("id-1", olds, news);
+    expect(told).toEqual([true, undefined]);
+  });
+
+  it("is not told so for other olds, or another resource", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    await provider.diff!("id-2", asEngineHasThem(props!), news);
+    await provider.diff!("id-1", asEngineHasThem({ ...props, autostart: false }), news);
+    expect(told).toEqual([undefined, undefined]);
   });
 });

@@ -138,8 +138,7 @@ export function createProvider(
     },
 
     async diff(id: string, olds: Props, news: Props) {
-      const state = { ...olds, __provider: undefined };
-      const refresh = refreshed.has(id) && deepEqual(refreshed.get(id), state);
+      const refresh = refreshed.has(id) && deepEqual(refreshed.get(id), withoutProvider(olds));
       refreshed.delete(id);
       const result = await run(
         news,
@@ -172,7 +171,8 @@ export function createProvider(
         // An empty id tells the engine the resource no longer exists.
         if (outs === undefined) return { id: "" };
         const state = withKind(outs, kind);
-        refreshed.set(id, state);
+        // A copy: the plugin adds `__provider` to the props it is given.
+        refreshed.set(id, withoutProvider(state));
         return { id, props: state };
       });
     },
@@ -188,6 +188,13 @@ export function createProvider(
       await run(props, "deleting", (handlers, ctx) => handlers.delete(id, props, ctx));
     },
   };
+}
+
+/** A copy of `props` without the serialized provider the plugin keeps beside them. */
+function withoutProvider(props: Props | undefined): Props {
+  const copy = plainValue(props ?? {}) as Props;
+  delete copy.__provider;
+  return copy;
 }
 
 /** Outputs as the engine stores them: the kind added, properties without a value left out. */

@@ -277,7 +277,7 @@ describe("the change classifier", () => {
   it("refuses at preview a change that needs a restart when allowRestart is false", () => {
     const news = { ...inputs, allowRestart: false, disks: [inputs.disks![1]!] };
     expect(() => domainHandlers.diff!("id", current, news)).toThrow(
-      "disks: detach sda (/isos/a.iso): needs a restart of the running domain, and allowRestart is false",
+      "allowRestart is false, and this change needs a restart of the running domain: disks: detach sda (/isos/a.iso); nothing was changed",
     );
   });
 

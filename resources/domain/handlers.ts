@@ -177,7 +177,7 @@ function refuseUnallowedRestart(classification: Classification, news: DomainInpu
   const restarts = classification.changes.filter((change) => change.class === "restart");
   if (restarts.length > 0 && news.allowRestart === false) {
     throw new Error(
-      `${restarts.map((change) => change.detail).join("; ")}: needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
+      `allowRestart is false, and ${restarts.length > 1 ? "these changes need" : "this change needs"} a restart of the running domain: ${restarts.map((change) => change.detail).join("; ")}; nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
     );
   }
 }

@@ -200,7 +200,7 @@ describe("a Domain booting the test guest", () => {
     expect(outputs()).toMatchObject({ running: false, state: "shutoff" });
     const repaired = await up(withDisk());
     expect(repaired).toMatchObject({ step: "update", diff: { changes: "some", replaces: [] } });
-    expect(repaired.log).toMatch(/domain vm-\w+: start \[power\]/);
+    expect(repaired.log).toMatch(/domain vm-\w+: running false → true \[start\]/);
     expect(repaired.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
   });
 
@@ -208,7 +208,7 @@ describe("a Domain booting the test guest", () => {
     await lv.DomainDestroy({ dom: await lookup() });
     const repaired = await up(withDisk());
     expect(repaired).toMatchObject({ step: "update", diff: { changes: "some", replaces: [] } });
-    expect(repaired.log).toMatch(/domain vm-\w+: start \[power\]/);
+    expect(repaired.log).toMatch(/domain vm-\w+: running false → true \[start\]/);
     expect(repaired.outputs).toMatchObject({ running: true, ipAddress: expect.any(String) });
   });
 
@@ -219,7 +219,7 @@ describe("a Domain booting the test guest", () => {
       (e: Error) => e,
     );
     expect(String(error)).toMatch(
-      /applying qemuAgent changed needs a restart of the running domain, and allowRestart is false, so nothing was changed/,
+      /allowRestart is false, and this change needs a restart of the running domain: qemuAgent changed; nothing was changed/,
     );
     expect(await runId()).toBe(id);
     expect(await inactiveXml()).toBe(before);
@@ -246,7 +246,7 @@ describe("a Domain booting the test guest", () => {
     });
     const changed = await up(args);
     expect(changed.log).toMatch(
-      /vda: volume \S+\/data1.qcow2 → volume \S+\/data2.qcow2 \[restart\]/,
+      /disks: vda volume \S+\/data1.qcow2 → volume \S+\/data2.qcow2 \[restart\]/,
     );
     expect(changed.log).toMatch(/stopped \(graceful\) to restart it/);
     expect(await runId()).not.toBe(id);

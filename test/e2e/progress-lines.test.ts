@@ -16,6 +16,7 @@ import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { connectTestbed, isolatedNetworkXml } from "../support/testbed";
 import { Diagnostic, diagnosticsOf, resourceOf } from "./event-log";
 import { PulumiProject } from "./pulumi-project";
+import { stackObjects } from "./state-report";
 
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import * as virtwire from "virtwire";
@@ -39,7 +40,11 @@ const net = new virtwire.Network("net", {
     },
   ],
 });
-const pool = new virtwire.Pool("pool", { type: "dir", targetPath: config.require("poolPath") });
+const pool = new virtwire.Pool("pool", {
+  type: "dir",
+  targetPath: config.require("poolPath"),
+  deleteTargetOnDestroy: true,
+});
 new virtwire.Volume("image", { pool: pool.name, source: { path: config.require("image") } });
 new virtwire.Domain("vm", {
   ...guest,
@@ -71,12 +76,12 @@ let source: string;
 let scratch: string;
 const timings: string[] = [];
 
-/** Runs `pulumi <args> --event-log <file>`; returns the diagnostics and the CLI's stdout. */
-async function run(...args: string[]): Promise<{ diagnostics: Diagnostic[]; stdout: string }> {
+/** Runs `pulumi <args> --event-log <file>`; returns the diagnostics and what the CLI printed. */
+async function run(...args: string[]) {
   const log = path.join(scratch, `events-${randomBytes(4).toString("hex")}.json`);
-  const { stdout, seconds } = await project.pulumi(...args, "--event-log", log);
+  const { stdout, stderr, seconds } = await project.pulumi(...args, "--event-log", log);
   timings.push(`${args.join(" ")}: ${seconds.toFixed(1)} s`);
-  return { diagnostics: diagnosticsOf(log), stdout };
+  return { diagnostics: diagnosticsOf(log), stdout, stderr };
 }
 
 /** Runs a command that must fail; returns the diagnostics and everything it printed. */
@@ -132,20 +137,29 @@ afterAll(async () => {
   if (bare) await lv.NetworkDestroy(bare).catch(() => undefined);
   await lv?.close();
   fs.rmSync(scratch, { recursive: true, force: true });
+  fs.rmSync(poolPath, { recursive: true, force: true });
   console.log(`progress lines e2e timings:\n  ${timings.join("\n  ")}`);
 });
 
 it("`pulumi up`: progress on the volume's and the domain's rows, one kept summary each", async () => {
   const { diagnostics, stdout } = await run("up", "--yes", "--skip-preview");
   const lines = virtwireLines(diagnostics);
-  expect(lines).toContainEqual(expect.stringMatching(/^image: \[status\] virtwire: uploading \S+image\.raw: 0 % of 24 MiB$/));
-  expect(lines.filter((line) => /^image: virtwire: uploaded \S+image\.raw: 24 MiB in /.test(line))).toHaveLength(1);
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^image: \[status\] virtwire: uploading \S+image\.raw: 0 % of 24 MiB$/),
+  );
+  expect(
+    lines.filter((line) => /^image: virtwire: uploaded \S+image\.raw: 24 MiB in /.test(line)),
+  ).toHaveLength(1);
   expect(lines).toContainEqual(
     expect.stringMatching(
       /^vm: \[status\] virtwire: domain vm-\w+: waiting for IP addresses \(waitForAddresses\.source lease\), 0 s of 120 s: 52:54:00:[0-9a-f:]+ on network net-\w+: no DHCP lease yet$/,
     ),
   );
-  expect(lines.filter((line) => /^vm: virtwire: domain vm-\w+: addresses 10\.\S+ after [\d.]+ s$/.test(line))).toHaveLength(1);
+  expect(
+    lines.filter((line) =>
+      /^vm: virtwire: domain vm-\w+: addresses 10\.\S+ after [\d.]+ s$/.test(line),
+    ),
+  ).toHaveLength(1);
   expect(lines.filter((line) => line.startsWith("(stack)"))).toEqual([]);
   // Status lines are never kept: none in the Diagnostics the CLI prints at the end.
   const printedDiagnostics = stdout.slice(stdout.indexOf("Diagnostics:"));
@@ -155,14 +169,18 @@ it("`pulumi up`: progress on the volume's and the domain's rows, one kept summar
 /** The memory change of the steps below, as the summary line says it. */
 const MEMORY_LINE = /^vm: virtwire: domain vm-\w+: memory 128MiB → 160MiB \[restart\]$/;
 
+/** How often `text` occurs in `output`. */
+const count = (output: string, text: RegExp) => output.match(new RegExp(text, "g"))?.length ?? 0;
+
 it("`pulumi preview`: how the change will be applied, once, on the domain, in the user's terms", async () => {
   await project.setConfig("ux:memory", "160MiB");
-  const { diagnostics, stdout } = await run("preview", "--diff");
-  console.log(stdout);
-  const lines = virtwireLines(diagnostics);
-  expect(lines).toEqual([expect.stringMatching(MEMORY_LINE)]);
+  const { diagnostics, stdout, stderr } = await run("preview", "--diff");
+  expect(virtwireLines(diagnostics)).toEqual([expect.stringMatching(MEMORY_LINE)]);
+  // The diff display prints diagnostics on stderr as they come, so beside the diff on a terminal.
+  expect(stdout).toMatch(/~ memory\s*: "128MiB" => "160MiB"/);
+  expect(count(stderr, /memory 128MiB → 160MiB \[restart\]/)).toBe(1);
   // maxMemory was never set: it follows memory, and is not named.
-  expect(stdout).not.toContain("maxMemory");
+  expect(stdout + stderr).not.toContain("maxMemory");
   const json = JSON.parse((await project.pulumi("preview", "--json")).stdout) as {
     diagnostics?: { urn?: string; message: string }[];
   };
@@ -174,20 +192,20 @@ it("`pulumi preview`: how the change will be applied, once, on the domain, in th
 
 it("`pulumi preview` fails when the change needs a restart and allowRestart is false", async () => {
   await project.setConfig("ux:allowRestart", "false");
-  const { diagnostics, output } = await failing("preview");
-  console.log(output);
-  console.log(diagnostics);
-  expect(output).toContain(
-    "allowRestart is false, and this change needs a restart of the running domain: memory 128MiB → 160MiB; nothing was changed",
+  const { diagnostics } = await failing("preview");
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  expect(errors.map((d) => `${resourceOf(d.urn)}: ${d.message}`)).toEqual([
+    expect.stringContaining("vm: Planning the change of domain vm-"),
+  ]);
+  expect(errors[0]!.message).toContain(
+    "failed: allowRestart is false, and this change needs a restart of the running domain: memory 128MiB → 160MiB; nothing was changed: set allowRestart: true, or running: false",
   );
   await project.setConfig("ux:allowRestart", "true");
 });
 
 it("`pulumi up`: the same line once, the restart, and the wait for the new lease", async () => {
-  const { diagnostics, stdout } = await run("up", "--yes", "--skip-preview");
-  console.log(stdout);
+  const { diagnostics } = await run("up", "--yes", "--skip-preview");
   const lines = virtwireLines(diagnostics);
-  console.log(lines.join("\n"));
   const kept = lines.filter((line) => !line.includes("[status]"));
   expect(kept).toEqual([
     expect.stringMatching(MEMORY_LINE),
@@ -198,14 +216,12 @@ it("`pulumi up`: the same line once, the restart, and the wait for the new lease
 });
 
 it("`pulumi refresh` after autostart was set behind Pulumi's back says nothing of applying it", async () => {
-  const { domains } = await import("./state-report").then(async (report) =>
-    report.stackObjects(await project.exportState()),
-  );
+  const { domains } = stackObjects(await project.exportState());
   const { dom } = await lv.DomainLookupByName({ name: domains[0]! });
   await lv.DomainSetAutostart({ dom, autostart: 1 });
-  const { diagnostics, stdout } = await run("refresh", "--yes", "--skip-preview", "--diff");
-  console.log(stdout);
+  const { diagnostics, stdout, stderr } = await run("refresh", "--yes", "--skip-preview", "--diff");
   expect(virtwireLines(diagnostics)).toEqual([]);
+  expect(stderr).not.toContain("virtwire:");
   expect(stdout).toMatch(/autostart\s*: false => true/);
   // The next preview says how the program's autostart: false is applied again.
   const preview = await run("preview");
@@ -221,11 +237,12 @@ it("`pulumi preview` refuses an interface that could only wait in vain for a lea
     }),
   });
   await project.setConfig("ux:bareNetwork", bareNetwork);
-  const { diagnostics, output } = await failing("preview");
-  console.log(output);
-  console.log(diagnostics);
-  expect(output).toContain(
-    `networkInterfaces[0].network: network ${bareNetwork} has no DHCP server (no <dhcp> range), so no lease can appear`,
-  );
+  const started = Date.now();
+  const { diagnostics } = await failing("preview");
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  expect(errors.map((d) => `${resourceOf(d.urn)}: ${d.message}`)).toEqual([
+    `stranded: pulumi-nodejs:dynamic/virtwire:Domain resource 'stranded' has a problem: networkInterfaces[0].network: network ${bareNetwork} has no DHCP server (no <dhcp> range), so no lease can appear: give the network a DHCP range, or use the guest agent (qemuAgent: true, waitForAddresses.source "any" or "agent")`,
+  ]);
+  expect(Date.now() - started).toBeLessThan(60_000);
   await project.pulumi("config", "rm", "ux:bareNetwork");
 });

@@ -33,7 +33,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   preflight: (inputs, olds) => preflightVolume(inputs, olds),
 
   diff: (id, olds, news, ctx) =>
-    replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
+    replaceIfMissing(diffVolume(olds, news, !ctx?.refresh), id, olds, ctx, `volume ${olds.name}`),
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);

@@ -47,7 +47,9 @@ export function createProvider(
   const log = options.log ?? engineLog(pluginEngineAddress());
   /**
    * What read returned last, by id, until the next diff of that id: a diff whose olds are exactly
-   * that is the one a refresh asks for right after its read (ResourceContext.refresh).
+   * that is the one a refresh asks for right after its read (ResourceContext.refresh; the engine's
+   * RefreshStep, step.go). Where the engine asks no such diff (its UseLegacyRefreshDiff option),
+   * the first diff of an `up --refresh` is taken for it and says nothing; update still does.
    */
   const refreshed = new Map<string, Props>();
 

@@ -4,7 +4,7 @@ import { createProvider, plainValue } from "./dispatch";
 import { LeftBehindError } from "./leftovers";
 import { NotFoundError } from "./get";
 import { pluginLine } from "./report-once";
-import type { ResourceHandlers } from "./resource";
+import type { ResourceContext, ResourceHandlers } from "./resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
 const nested = {
@@ -158,5 +158,52 @@ describe("a read with nothing known before (Kind.get)", () => {
     } finally {
       printed.mockRestore();
     }
+  });
+});
+
+describe("the diff a refresh asks for", () => {
+  /** A kind whose diff records whether it was told it serves a refresh. */
+  const recording = () => {
+    const told: (boolean | undefined)[] = [];
+    const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
+      create: async () => ({ id: "id-1", outs: {} }),
+      get: async () => ({ id: "id-1", outs: {} }),
+      read: async () => ({ name: "lab", autostart: true, sizes: [1, 2] }),
+      update: async () => ({}),
+      delete: async () => undefined,
+      diff: (_id, _olds, _news, ctx?: ResourceContext) => {
+        told.push(ctx?.refresh);
+        return { changes: true, replaces: [] };
+      },
+    };
+    const provider = createProvider({ handlers: { Thing: handlers }, nouns: { Thing: "thing" } });
+    return { provider, told };
+  };
+  const news = { __kind: "Thing", name: "lab", autostart: false };
+
+  /**
+   * What the engine hands diff after a refresh: read's props, to which the plugin adds
+   * `__provider` (resultIncludingProvider, in place), through a Struct.
+   */
+  const asEngineHasThem = (props: Record<string, unknown>) =>
+    Struct.fromJavaScript(
+      Object.assign(props, { __provider: "exports.handler = …" }) as never,
+    ).toJavaScript();
+
+  it("is told so when its olds are what read just returned, once", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    const olds = asEngineHasThem(props!);
+    await provider.diff!("id-1", olds, news);
+    await provider.diff!("id-1", olds, news);
+    expect(told).toEqual([true, undefined]);
+  });
+
+  it("is not told so for other olds, or another resource", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    await provider.diff!("id-2", asEngineHasThem(props!), news);
+    await provider.diff!("id-1", asEngineHasThem({ ...props, autostart: false }), news);
+    expect(told).toEqual([undefined, undefined]);
   });
 });

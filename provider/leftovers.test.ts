@@ -7,6 +7,8 @@ const unreachable: ResourceContext = {
   connect: () => Promise.reject(new Error("connection refused")),
   virsh: () => "virsh -c 'qemu+ssh://root@kvm1/system'",
   log: () => undefined,
+  warn: () => undefined,
+  status: () => undefined,
 };
 
 const halfMade = (fields: Partial<HalfMade>): HalfMade => ({

@@ -25,13 +25,29 @@ export interface ResourceContext {
    * the URI hidden), so the advice works for any user and host.
    */
   virsh(host: string | undefined): string;
-  /** A line for the user (shown by Pulumi as a diagnostic). Never pass secrets. */
+  /**
+   * A line for the user, kept: Pulumi shows it under the resource in Diagnostics (on the stack
+   * when the inputs carry no URN, as in read and delete). Never pass secrets.
+   */
   log(message: string): void;
+  /** A warning for the user, kept, shown like `log`. */
+  warn(message: string): void;
+  /**
+   * Progress of a long step (what is awaited, for how long, what was seen so far): shown on the
+   * resource's row while it works and not kept (ephemeral). End a wait with one `log` line.
+   */
+  status(message: string): void;
   /**
    * The resource the objects belong to, to mark them with (create, update) and to tell its own
    * leftovers by (create); undefined when the inputs carry no URN.
    */
   owner?: Owner;
+  /**
+   * diff only: the engine asks for it to show what `refresh` found (olds are what read just
+   * returned, news the inputs in the state). Nothing is about to change: print nothing about
+   * how changes would be applied, and refuse nothing.
+   */
+  refresh?: boolean;
 }
 
 export interface ResourceHandlers<Inputs, Outputs> {

@@ -34,7 +34,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   preflight: (inputs, olds) => preflightVolume(inputs, olds),
 
   diff: (id, olds, news, ctx) =>
-    replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
+    replaceIfMissing(diffVolume(olds, news, !ctx?.refresh), id, olds, ctx, `volume ${olds.name}`),
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
@@ -109,7 +109,7 @@ async function createFromSource(
     };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
-        log: ctx.log,
+        lines: ctx,
         sha256: inputs.source!.sha256,
         limit: content.size === undefined ? fileSize : undefined,
       });

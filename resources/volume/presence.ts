@@ -98,7 +98,8 @@ export async function replaceIfMissing(
   ctx: ResourceContext | undefined,
   what: string,
 ): Promise<DiffResult> {
-  if (!ctx || result.replaces.length > 0) return result;
+  // A refresh's diff comes right after the read that found the volume.
+  if (!ctx || ctx.refresh || result.replaces.length > 0) return result;
   if ((await volumePresence(id, place, ctx, false)).state !== "gone") return result;
   ctx.log(
     `virtwire: ${what} no longer exists in storage pool ${place.pool} (deleted outside Pulumi); it is made again`,

@@ -142,6 +142,14 @@ describe("Volume diff rules", () => {
     );
   });
 
+  it("shows a volume grown outside Pulumi as a change in the diff a refresh asks for", () => {
+    expect(diffVolume(current(), wanted({ capacity: "5GiB" }), false)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
   it("ignores capacity when none is asked for (the image gives the size)", () => {
     expect(
       diffVolume(current({ capacity: 3 * GiB }), wanted({ capacity: undefined })).changes,

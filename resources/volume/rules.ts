@@ -74,7 +74,11 @@ export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefine
   return inputs.source ? undefined : "raw";
 }
 
-export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult {
+/**
+ * `refusing`: a capacity below the volume's fails the diff (at preview); false for the diff a
+ * refresh asks for, which only shows what changed (the volume grew outside Pulumi).
+ */
+export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = true): DiffResult {
   const replaces: string[] = [];
   for (const name of ["name", "pool", "host", "baseVolume"] as const) {
     if (changed(olds[name], news[name])) replaces.push(name);
@@ -91,7 +95,10 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult 
     const wanted = parseSize(news.capacity);
     if (news.capacity === UNKNOWN || wanted === undefined) grows = true;
     else if (wanted > olds.capacity) grows = true;
-    else if (wanted < olds.capacity) throw new Error(shrinkMessage(wanted, olds.capacity));
+    else if (wanted < olds.capacity) {
+      if (refusing) throw new Error(shrinkMessage(wanted, olds.capacity));
+      grows = true; // (a change all the same)
+    }
   }
 
   const sameHome =

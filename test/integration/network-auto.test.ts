@@ -97,6 +97,8 @@ describe("Networks with an auto address", () => {
           connect: async () => connection,
           virsh: () => "virsh",
           log: (l) => logs.push(l),
+          warn: () => undefined,
+          status: () => undefined,
         }),
       ),
     );
@@ -116,6 +118,8 @@ describe("Networks with an auto address", () => {
             connect: async () => connections[index]!,
             virsh: () => "virsh",
             log: () => undefined,
+            warn: () => undefined,
+            status: () => undefined,
           });
         }
       }

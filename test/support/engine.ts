@@ -302,7 +302,9 @@ export class Engine {
 
   /**
    * `pulumi refresh`: Read with the id, old inputs and old outputs. A blank id removes the
-   * resource; returned inputs replace the old ones (3.216+).
+   * resource; returned inputs replace the old ones (3.216+). Then, as RefreshStep does to show
+   * what changed (step.go, unless UseLegacyRefreshDiff), Diff with the refreshed inputs and
+   * outputs as the olds and the old inputs as the news; its answer is only displayed.
    */
   async refresh(urns?: string[]): Promise<{ urn: string; deleted: boolean; changed: boolean }[]> {
     await this.ensureConfigured();
@@ -316,7 +318,9 @@ export class Engine {
       }
       const outputs = markSecret(read.outputs, old);
       const changed = !sameValue(outputs, old.outputs);
-      this.checkpoint.put({ ...old, id: read.id, inputs: read.inputs ?? old.inputs, outputs });
+      const inputs = read.inputs ?? old.inputs;
+      await this.plugin.diff(old.urn, read.id, inputs, read.outputs, old.inputs);
+      this.checkpoint.put({ ...old, id: read.id, inputs, outputs });
       results.push({ urn: old.urn, deleted: false, changed });
     }
     return results;

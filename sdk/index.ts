@@ -1051,7 +1051,7 @@ export interface DomainArgs {
    */
   waitForAddresses?: pulumi.Input<DomainWaitForAddressesArgs>;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
@@ -1167,7 +1167,7 @@ export interface DomainState {
    */
   waitForAddresses?: pulumi.Input<DomainWaitForAddressesArgs>;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
@@ -1309,7 +1309,7 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   declare public readonly waitForAddresses: pulumi.Output<types.DomainWaitForAddresses>;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   declare public readonly waitForCloudInit: pulumi.Output<types.DomainWaitForCloudInit>;
   /**

@@ -8,10 +8,13 @@ import {
   DEFAULT_DEADLINES,
   HostKeyError,
   SshPrivateKey,
+  UriError,
   collectCredentials,
 } from "../rpc/internal";
 import { ConfigError, HostSettings } from "./config";
-import { connectionFor, inStackConfigTerms } from "./connections";
+import { connectionFor } from "./connections";
+import { verifyHostKey } from "../rpc/transport/host-key";
+import { SshAuthSession, planSshAuth } from "../rpc/transport/ssh-auth";
 import { generateSshKeyPair } from "../test/support/ssh-keys";
 
 const SASL: CredentialContext = { service: "libvirt", host: "kvm1" };
@@ -222,34 +225,62 @@ describe("the deadlines of a host", () => {
 });
 
 describe("client messages in stack config terms", () => {
+  const names = (settings: Partial<HostSettings>) =>
+    connectionFor(host({ uri: "qemu+ssh://kvm1/system", ...settings }), noAuthConf()).options
+      .optionName!;
+
+  /** The HostKeyError for a key known_hosts does not list. */
+  function unknownHostKey(optionName: ReturnType<typeof names>): HostKeyError {
+    const [, base64] = generateSshKeyPair().public.split(" ");
+    const policy = { mode: "strict" as const, entries: [], knownHostsFile: "/k", optionName };
+    try {
+      verifyHostKey(policy, "kvm1", 22, Buffer.from(base64!, "base64"));
+    } catch (error) {
+      expect(error).toBeInstanceOf(HostKeyError);
+      return error as HostKeyError;
+    }
+    throw new Error("expected a refusal");
+  }
+
   it("name the keys of the host instead of the client's options", () => {
-    const error = new HostKeyError(
-      '… pinning it with options.ssh.hostKeyFingerprint = "SHA256:x", or …',
-      "unknown",
-      "[h]:22",
-      "ssh-ed25519",
-      "SHA256:x",
+    const error = unknownHostKey(names({ name: "kvm1" }));
+    expect(error.message).toContain(
+      `pinning it with virtwire:hosts.kvm1.sshHostKeyFingerprint = "${error.fingerprint}", or`,
     );
-    const result = inStackConfigTerms(error, host({ name: "kvm1" }));
-    expect(result).toBe(error);
-    expect(error).toBeInstanceOf(HostKeyError);
-    expect(error.message).toBe(
-      '… pinning it with virtwire:hosts.kvm1.sshHostKeyFingerprint = "SHA256:x", or …',
-    );
-    expect(error.fingerprint).toBe("SHA256:x");
     expect(error.stack).toContain("virtwire:hosts.kvm1.sshHostKeyFingerprint");
-    const ssh = new AuthError(
-      "… Give a key (keyfile= or options.ssh.privateKey), an agent (SSH_AUTH_SOCK) or a password (options.ssh.password or options.credentials)",
+    const ssh = new SshAuthSession(
+      planSshAuth({
+        username: "root",
+        ssh: {},
+        credentials: [],
+        context: SSH,
+        home: dir,
+        env: {},
+        optionName: names({}),
+      }),
     );
-    inStackConfigTerms(ssh, host({}));
-    expect(ssh.message).toBe(
-      "… Give a key (keyfile= or virtwire:sshPrivateKey), an agent (SSH_AUTH_SOCK) or a password (virtwire:sshPassword or an [auth-ssh-<host>] entry in auth.conf)",
+    expect(ssh.failure("kvm1:22").message).toContain(
+      ". Give a key (keyfile= or virtwire:sshPrivateKey), an agent (SSH_AUTH_SOCK) or a password (virtwire:sshPassword or an [auth-ssh-<host>] entry in auth.conf)",
     );
   });
 
-  it("leave other errors alone", () => {
-    const error = new Error("options.ssh.privateKey");
-    expect(inStackConfigTerms(error, host({}))).toBe(error);
-    expect(error.message).toBe("options.ssh.privateKey");
+  it("name every option the client's messages can name", () => {
+    const name = names({ name: "kvm1" });
+    expect(name("ssh.privateKey")).toBe("virtwire:hosts.kvm1.sshPrivateKey");
+    expect(name("ssh.passphrase")).toBe("virtwire:hosts.kvm1.sshPrivateKeyPassphrase");
+    expect(name("ssh.password")).toBe("virtwire:hosts.kvm1.sshPassword");
+    expect(name("tls.ca")).toBe("virtwire:hosts.kvm1.tlsCaCert");
+    expect(name("tls.cert")).toBe("virtwire:hosts.kvm1.tlsClientCert");
+    expect(name("tls.key")).toBe("virtwire:hosts.kvm1.tlsClientKey");
+    expect(name("credentials")).toBe("virtwire:hosts.kvm1.username / virtwire:hosts.kvm1.password");
+  });
+
+  it("name the keys where a URI carries a password, without repeating it", () => {
+    const refusal = () => connectionFor(host({ uri: "qemu+ssh://root:s3cr3t@kvm1/system" }), {});
+    expect(refusal).toThrow(UriError);
+    expect(refusal).toThrow(
+      "pass them through virtwire:username / virtwire:password or virtwire:sshPassword",
+    );
+    expect(refusal).not.toThrow(/s3cr3t/);
   });
 });

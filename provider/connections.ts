@@ -26,7 +26,7 @@ import {
   readSshPrivateKey,
   staticCredentials,
 } from "../rpc/internal";
-import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc/internal";
+import type { ConnectOptions, CredentialSource, LibvirtUri, OptionPath } from "../rpc/internal";
 import { ConfigError, HostKey, HostSettings, deadline, setCommand, settingName } from "./config";
 
 export class ConnectionCache {
@@ -42,11 +42,7 @@ export class ConnectionCache {
     }
     const attempt = (async () => {
       const { uri, options } = connectionFor(host);
-      try {
-        return await Libvirt.connect(uri, options);
-      } catch (error) {
-        throw inStackConfigTerms(error, host);
-      }
+      return Libvirt.connect(uri, options);
     })();
     this.open.set(key, attempt);
     attempt.catch(() => {
@@ -66,14 +62,16 @@ export class ConnectionCache {
 
 /**
  * The parsed URI and ConnectOptions for a host, decided here once: the client gets the parsed URI,
- * the key read already and the known_hosts file as options. Throws a ConfigError for settings
- * that cannot apply, before anything is dialed (also at preview).
+ * the key read already and the known_hosts file as options, and names its options in messages by
+ * this host's stack config keys. Throws a ConfigError for settings that cannot apply, before
+ * anything is dialed (also at preview).
  */
 export function connectionFor(
   host: HostSettings,
   env: NodeJS.ProcessEnv = process.env,
 ): { uri: LibvirtUri; options: ConnectOptions } {
-  const parsed = parseLibvirtUri(host.uri);
+  const optionName = stackConfigNames(host);
+  const parsed = parseLibvirtUri(host.uri, optionName);
   const ssh = isSshTransport(parsed.transport);
   const name = (key: HostKey) => settingName(host.name, key);
   const misplaced = (keys: HostKey[], transport: string) => {
@@ -103,6 +101,7 @@ export function connectionFor(
     callTimeoutMs: deadline(host, "callTimeout") * 1000,
     longCallTimeoutMs: deadline(host, "longCallTimeout") * 1000,
     streamIdleTimeoutMs: deadline(host, "streamIdleTimeout") * 1000,
+    optionName,
   };
   if (ssh) {
     const privateKey = readPrivateKey(host);
@@ -222,32 +221,23 @@ function only(service: "libvirt" | "ssh", source: CredentialSource): CredentialS
 }
 
 /**
- * The client's messages name its options (`options.ssh.hostKeyFingerprint`); a provider user sets
- * stack config keys instead, so those names are replaced by the keys of this host.
+ * The client's messages name its options; a provider user sets stack config keys instead, so
+ * they are named by the keys of this host. Credentials for an SSH login come from
+ * virtwire:sshPassword, else auth.conf; for SASL from virtwire:username / virtwire:password.
  */
-const OPTION_KEYS: [string, HostKey][] = [
-  ["options.ssh.hostKeyFingerprint", "sshHostKeyFingerprint"],
-  ["options.ssh.privateKey", "sshPrivateKey"],
-  ["options.ssh.passphrase", "sshPrivateKeyPassphrase"],
-  ["options.ssh.password", "sshPassword"],
-  ["options.tls.ca", "tlsCaCert"],
-];
-
-export function inStackConfigTerms(error: unknown, host: HostSettings): unknown {
-  if (!(error instanceof AuthError)) return error;
-  let message = error.message;
-  for (const [option, key] of OPTION_KEYS) {
-    message = message.split(option).join(settingName(host.name, key));
-  }
-  message = message
-    .split(`${settingName(host.name, "sshPassword")} or options.credentials`)
-    .join(`${settingName(host.name, "sshPassword")} or an [auth-ssh-<host>] entry in auth.conf`)
-    .split("options.credentials")
-    .join(`${settingName(host.name, "username")} / ${settingName(host.name, "password")}`);
-  if (message === error.message) return error;
-  // Same class and fields (a HostKeyError keeps its fingerprint); only the words change.
-  const stack = error.stack?.replace(error.message, message);
-  error.message = message;
-  if (stack !== undefined) error.stack = stack;
-  return error;
+function stackConfigNames(host: HostSettings): (option: OptionPath) => string {
+  const name = (key: HostKey) => settingName(host.name, key);
+  const names: Record<OptionPath, string> = {
+    credentials: `${name("username")} / ${name("password")}`,
+    "credentials.ssh": "an [auth-ssh-<host>] entry in auth.conf",
+    "ssh.privateKey": name("sshPrivateKey"),
+    "ssh.passphrase": name("sshPrivateKeyPassphrase"),
+    "ssh.password": name("sshPassword"),
+    "ssh.hostKeyFingerprint": name("sshHostKeyFingerprint"),
+    tls: `${name("tlsClientCert")} / ${name("tlsClientKey")}`,
+    "tls.ca": name("tlsCaCert"),
+    "tls.cert": name("tlsClientCert"),
+    "tls.key": name("tlsClientKey"),
+  };
+  return (option) => names[option];
 }

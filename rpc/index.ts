@@ -14,6 +14,7 @@
 export { Libvirt } from "./libvirt";
 export type { ConnectOptions, LibvirtConnectionEvents, QemuApi, RemoteApi } from "./libvirt";
 export type { PerCallOptions } from "./client/call";
+export type { OptionPath } from "./client/option-names";
 export { LONG_PROCEDURES } from "./client/deadlines";
 export { parseLibvirtUri } from "./transport/uri";
 export type { LibvirtUri } from "./transport/uri";

@@ -25,6 +25,7 @@ import {
   staticCredentials,
 } from "./client/auth/credentials";
 import { passwordSasl } from "./client/auth/password-sasl";
+import { OptionNamer, optionPath } from "./client/option-names";
 import { ArgsOf, Procedure, RetOf } from "./protocol/program";
 import { QemuProcedures } from "./protocol/qemu-program";
 import { RemoteProcedures } from "./protocol/remote";
@@ -78,6 +79,11 @@ export interface ConnectOptions extends Partial<Deadlines> {
    * files) and `agent` (socket path, default $SSH_AUTH_SOCK; false for none).
    */
   ssh?: SshOptions;
+  /**
+   * How messages name these options (client/option-names.ts): a message that says what to set
+   * names it with this function. Default: the option's path, `options.ssh.privateKey`.
+   */
+  optionName?: OptionNamer;
 }
 
 /** How long to wait for the daemon's answer to CONNECT_CLOSE, a courtesy before hanging up. */
@@ -130,10 +136,11 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
    * (parseLibvirtUri), defaults to `$LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
    */
   static async connect(uri?: string | LibvirtUri, options: ConnectOptions = {}): Promise<Libvirt> {
+    const optionName = options.optionName ?? optionPath;
     const parsed =
       typeof uri === "object"
         ? uri
-        : parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI);
+        : parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI, optionName);
     const keepalive =
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
@@ -154,6 +161,7 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
           tls: options.tls,
           ssh: options.ssh,
           credentials,
+          optionName,
           signal: deadline.signal,
         }));
       const connection = new Connection(socket, deadlines);

@@ -10,17 +10,19 @@
  *
  * "Secure" is libvirt's is_secure: whether SASL may send a password without a security layer.
  */
+import { existsSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
 import { untilAborted } from "../client/connect-deadline";
+import { OptionNamer, optionPath } from "../client/option-names";
 import { dialExt } from "./ext";
 import { dialSsh } from "./ssh";
 import { SshOptions } from "./ssh-auth";
 import { localSocketPath } from "./sockets";
 import { DEFAULT_TCP_PORT, dialTcp } from "./tcp";
 import { DEFAULT_TLS_PORT, dialTls } from "./tls";
-import { TlsOptions, loadTlsCredentials } from "./tls-credentials";
+import { TlsOptions, loadTlsCredentials, tlsFilePaths } from "./tls-credentials";
 import { dialUnix } from "./unix";
 import { LibvirtUri, TransportName, redact, uriFlag } from "./uri";
 
@@ -30,6 +32,8 @@ export interface DialOptions {
   ssh?: SshOptions;
   /** Where an SSH password (or keyboard-interactive answer) comes from. */
   credentials?: readonly CredentialSource[];
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
   /**
    * The deadline of connecting (client/connect-deadline.ts): dialing gives up when it aborts,
    * with its reason, and closes whatever was opened.
@@ -50,6 +54,7 @@ export function dialTransport(uri: LibvirtUri, options: DialOptions): Promise<Du
 async function dialWith(uri: LibvirtUri, options: DialOptions): Promise<Duplex> {
   const { signal } = options;
   const readOnly = options.readOnly ?? false;
+  const optionName = options.optionName ?? optionPath;
   const host = uri.host ?? "localhost";
   switch (uri.transport) {
     case "unix":
@@ -61,8 +66,15 @@ async function dialWith(uri: LibvirtUri, options: DialOptions): Promise<Duplex> 
       return dialTls({
         host,
         port: uri.port ?? DEFAULT_TLS_PORT,
-        credentials: loadTlsCredentials(uri.params.pkipath, options.tls),
+        credentials: loadTlsCredentials(
+          uri.params.pkipath,
+          options.tls,
+          tlsFilePaths(uri.params.pkipath),
+          existsSync,
+          optionName,
+        ),
         noVerify: uriFlag(uri, "no_verify"),
+        optionName,
         signal,
       });
     case "ext":
@@ -74,6 +86,7 @@ async function dialWith(uri: LibvirtUri, options: DialOptions): Promise<Duplex> 
         readOnly,
         ssh: options.ssh ?? {},
         credentials: options.credentials ?? [],
+        optionName,
         signal,
       });
   }

@@ -22,6 +22,7 @@ import {
   collectCredentials,
   staticCredentials,
 } from "../client/auth/credentials";
+import { OptionNamer, optionPath } from "../client/option-names";
 import { SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
 import { SSH_AUTH_METHODS, SshAuthMethod } from "./uri";
 
@@ -108,6 +109,8 @@ export interface SshAuthPlan {
   notes: string[];
   credentials: readonly CredentialSource[];
   context: CredentialContext;
+  /** How the final message names the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
 }
 
 interface KeySource {
@@ -126,22 +129,25 @@ export function planSshAuth(options: {
   context: CredentialContext;
   home?: string;
   env?: NodeJS.ProcessEnv;
+  optionName?: OptionNamer;
 }): SshAuthPlan {
   const { ssh } = options;
   const env = options.env ?? process.env;
+  const optionName = options.optionName ?? optionPath;
   const notes: string[] = [];
   const agent = ssh.agent === false ? undefined : (ssh.agent ?? env.SSH_AUTH_SOCK) || undefined;
   if (!agent)
     notes.push(ssh.agent === false ? "agent: disabled" : "agent: SSH_AUTH_SOCK is not set");
   const keys: SshAuthPlan["keys"] = [];
-  for (const candidate of keySources(options.keyfile, ssh, options.home ?? homedir())) {
+  const home = options.home ?? homedir();
+  for (const candidate of keySources(options.keyfile, ssh, home, optionName)) {
     const { data, source } = candidate;
     const key = data instanceof SshPrivateKey ? data : readSshPrivateKey(data, ssh.passphrase);
     if (!(key instanceof SshPrivateKey)) {
       if (candidate.explicit) {
         throw new AuthError(
           `cannot use the SSH private key from ${source}: ${key.problem}` +
-            (key.passphrase ? " (give options.ssh.passphrase)" : ""),
+            (key.passphrase ? ` (give ${optionName("ssh.passphrase")})` : ""),
         );
       }
       notes.push(`privkey: skipped ${source} (${key.problem})`);
@@ -157,17 +163,23 @@ export function planSshAuth(options: {
     notes,
     credentials: [
       ...(ssh.password !== undefined
-        ? [staticCredentials("options.ssh.password", { password: ssh.password })]
+        ? [staticCredentials(optionName("ssh.password"), { password: ssh.password })]
         : []),
       ...options.credentials,
     ],
     context: options.context,
+    optionName,
   };
 }
 
-function keySources(keyfile: string | undefined, ssh: SshOptions, home: string): KeySource[] {
+function keySources(
+  keyfile: string | undefined,
+  ssh: SshOptions,
+  home: string,
+  optionName: OptionNamer,
+): KeySource[] {
   if (ssh.privateKey !== undefined) {
-    return [{ source: "options.ssh.privateKey", data: ssh.privateKey, explicit: true }];
+    return [{ source: optionName("ssh.privateKey"), data: ssh.privateKey, explicit: true }];
   }
   if (keyfile !== undefined) {
     let data: Buffer;
@@ -212,9 +224,10 @@ export class SshAuthSession {
     const offered = this.offered ? ` (the server accepts: ${this.offered.join(", ")})` : "";
     const tried = this.tried.length > 0 ? this.tried.join("; ") : "nothing";
     const notes = this.plan.notes.length > 0 ? `; not usable: ${this.plan.notes.join("; ")}` : "";
+    const name = this.plan.optionName ?? optionPath;
     return new AuthError(
       `SSH authentication as ${this.plan.username} at ${where} failed${offered}; tried: ${tried}${notes}. ` +
-        `Give a key (keyfile= or options.ssh.privateKey), an agent (SSH_AUTH_SOCK) or a password (options.ssh.password or options.credentials)`,
+        `Give a key (keyfile= or ${name("ssh.privateKey")}), an agent (SSH_AUTH_SOCK) or a password (${name("ssh.password")} or ${name("credentials.ssh")})`,
     );
   }
 
@@ -333,6 +346,12 @@ interface AnyAuthStep {
   build(): Promise<SshAuthAttempt>;
 }
 
+/**
+ * Whether a keyboard-interactive prompt asks for the password. This reads the server's words on
+ * purpose: RFC 4256 gives a prompt only its text and an echo flag, so the text is the protocol's
+ * own way of saying what is asked (sshd's PAM conversation sends "Password: "). A prompt in
+ * other words is asked from the credential sources as it is.
+ */
 function isPasswordPrompt(prompt: SshPrompt): boolean {
   return !prompt.echo && /pass(word|phrase)/i.test(prompt.prompt);
 }

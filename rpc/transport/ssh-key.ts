@@ -42,9 +42,19 @@ export function readSshPrivateKey(
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
     const problem = key instanceof Error ? key.message : "it is not a private key";
-    // ssh2's own messages (English, not translated): "Encrypted private OpenSSH key detected, but
-    // no passphrase given", "OpenSSH key integrity check failed -- bad passphrase?".
-    return { problem, passphrase: /passphrase|decrypt|encrypt/i.test(problem) };
+    return { problem, passphrase: key instanceof Error && isPassphraseProblem(key) };
   }
   return new ReadKey(key);
+}
+
+/**
+ * Whether ssh2's parseKey failed for want of the (right) passphrase. ssh2 gives its errors no code,
+ * so this is the one place its words are read; they are English and never translated. It stands
+ * for these of ssh2/lib/protocol/keyParser.js: "Encrypted private OpenSSH key detected, but no
+ * passphrase given" (and the same for old PEM and PPK keys), "OpenSSH key integrity check failed
+ * -- bad passphrase?" (and PPK's), "Malformed OpenSSH private key. Bad passphrase?", "Failed to
+ * generate information to decrypt key", and those naming an encrypted key's cipher or format.
+ */
+function isPassphraseProblem(error: Error): boolean {
+  return /passphrase|decrypt|encrypt/i.test(error.message);
 }

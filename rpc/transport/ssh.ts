@@ -18,6 +18,7 @@ import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from "ssh2";
 import { ConnectionClosedError, UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
 import { abortReason } from "../client/connect-deadline";
+import { OptionNamer } from "../client/option-names";
 import { HostKeyPolicy, verifyHostKey } from "./host-key";
 import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
@@ -30,6 +31,8 @@ export interface SshDialOptions {
   readOnly: boolean;
   ssh: SshOptions;
   credentials: readonly CredentialSource[];
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
   signal?: AbortSignal;
 }
 
@@ -63,7 +66,11 @@ export function knownHostsFiles(uri: LibvirtUri, home = homedir()): string[] {
 }
 
 /** The host key policy from the URI and options (see host-key.ts). */
-export function hostKeyPolicy(uri: LibvirtUri, ssh: SshOptions): HostKeyPolicy {
+export function hostKeyPolicy(
+  uri: LibvirtUri,
+  ssh: SshOptions,
+  optionName?: OptionNamer,
+): HostKeyPolicy {
   const verify = uri.params.known_hosts_verify ?? "normal";
   const mode =
     uriFlag(uri, "no_verify") || verify === "ignore"
@@ -78,6 +85,7 @@ export function hostKeyPolicy(uri: LibvirtUri, ssh: SshOptions): HostKeyPolicy {
     entries: readKnownHosts(files),
     knownHostsFile: files[0]!,
     pinned: pinned === undefined ? undefined : typeof pinned === "string" ? [pinned] : pinned,
+    optionName,
   };
 }
 
@@ -102,7 +110,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
   const port = uri.port ?? DEFAULT_SSH_PORT;
   const where = formatHostPort(host, port);
   const username = sshUser(uri);
-  const policy = hostKeyPolicy(uri, options.ssh);
+  const policy = hostKeyPolicy(uri, options.ssh, options.optionName);
   const auth = new SshAuthSession(
     planSshAuth({
       username,
@@ -111,6 +119,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       ssh: options.ssh,
       credentials: options.credentials,
       context: { service: "ssh", host },
+      optionName: options.optionName,
     }),
   );
   const command = remoteCommandFor(uri, options.readOnly);

@@ -13,6 +13,7 @@ import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
 import { abortReason } from "../client/connect-deadline";
+import { OptionNamer, optionPath } from "../client/option-names";
 import { connectSocket } from "./connect-socket";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { TlsCredentials } from "./tls-credentials";
@@ -28,6 +29,8 @@ export interface TlsDialOptions {
   credentials: TlsCredentials;
   /** `no_verify=1`: accept any server certificate (insecure). */
   noVerify: boolean;
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
   signal?: AbortSignal;
 }
 
@@ -49,7 +52,8 @@ export async function dialTls(options: TlsDialOptions): Promise<Duplex> {
   await connectSocket(socket, "secureConnect", options.signal, (error) =>
     describeHandshakeError(host, port, credentials, error),
   );
-  await readConfirmation(socket, where, credentials, options.signal);
+  const optionName = options.optionName ?? optionPath;
+  await readConfirmation(socket, where, credentials, optionName, options.signal);
   return oneRecordPerWrite(socket);
 }
 
@@ -147,6 +151,7 @@ function readConfirmation(
   socket: TLSSocket,
   where: string,
   credentials: TlsCredentials,
+  optionName: OptionNamer,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -156,9 +161,9 @@ function readConfirmation(
       const advice = credentials.sources.cert
         ? `the server rejected our client certificate (${credentials.sources.cert}) or our address. ` +
           `It must trust the CA that signed our certificate, and list its DN in tls_allowed_dn_list if it uses one`
-        : `the server rejected us: we presented no client certificate (none in options.tls, and no ` +
+        : `the server rejected us: we presented no client certificate (none in ${optionName("tls")}, and no ` +
           `clientcert.pem/clientkey.pem pair where libvirt looks), and libvirtd requires one unless ` +
-          `tls_no_verify_certificate = 1. Give one with pkipath= or options.tls.cert and options.tls.key`;
+          `tls_no_verify_certificate = 1. Give one with pkipath= or ${optionName("tls.cert")} and ${optionName("tls.key")}`;
       reject(
         new AuthError(
           `TLS connection to libvirt at ${where} refused after the handshake (${detail}): ${advice}`,

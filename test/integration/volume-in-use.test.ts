@@ -198,7 +198,7 @@ describe("a Volume a defined domain uses", () => {
     await expect(lv.StorageVolLookupByKey({ key: disk.id })).rejects.toThrow(/no storage vol/);
   });
 
-  it("under its derived name is no leftover: a fresh create touches it not", async () => {
+  it("under its derived name is no leftover: a fresh create leaves it alone", async () => {
     // As after a lost state: the volume and a domain on it are there, the stack has neither.
     const args: PropertyMap = { pool: pool.name, capacity: "1MiB" };
     const urn = virtwire.urn("Volume", "lost");

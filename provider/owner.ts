@@ -6,8 +6,11 @@
  * Two hidden inputs carry what the provider needs: `__urn`, computed by sdk/ exactly as the engine
  * computes the URN (the dynamic provider is never told it), and `__fresh`, set by check() when it
  * got no old inputs. Fresh means the engine makes a new object for the resource (a first create, a
- * retry after a failed one, or a replacement) and no object it knows of has this resource's name.
- * Without `__fresh` (pulumi up --replace keeps the old inputs) a create touches nothing existing.
+ * retry after a failed one, or a replacement) and no object it knows of has this resource's name,
+ * with one exception: `pulumi up --replace <urn>` (or a tainted resource) is checked without old
+ * inputs too and runs create-first without asking diff, so the resource's own object is still
+ * there, under the same name when its inputs are unchanged (volumes: resources/volume/storage.ts).
+ * Without `__fresh` a create touches nothing existing.
  *
  * How each kind carries the mark:
  *

@@ -10,7 +10,7 @@ import type { ResourceContext, ResourceHandlers } from "../../provider/resource"
 import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
 import { contentProblem } from "./content-rules";
-import { checkVolume, diffVolume, shrinkMessage } from "./rules";
+import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";
 import { findVolumeForGet } from "./find";
 import { preflightVolume } from "./preflight";
 import { openContentSource } from "./source";
@@ -67,7 +67,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   async update(id, olds, news, ctx) {
     const { lv, vol } = await existingVolume(id, news, ctx, `volume ${olds.name}`);
     const wanted = parseSize(news.capacity);
-    const grownFrom = await growTo(lv, vol, wanted);
+    const grownFrom = await growTo(lv, vol, wanted, isAutoNamed(news));
     if (grownFrom !== undefined) {
       ctx.log(
         `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
@@ -114,7 +114,7 @@ async function createFromSource(
         limit: content.size === undefined ? fileSize : undefined,
       });
       await refreshPool(lv, pool);
-      await growTo(lv, vol, wanted);
+      await growTo(lv, vol, wanted, false);
       return {
         id: vol.key,
         outs: await describe(lv, vol, { ...inputs, contentSha256: uploaded.sha256 }),
@@ -127,8 +127,7 @@ async function createFromSource(
 
 /** Name and host of the volume to create; an auto-name with a URN known is derived from it. */
 function newVolume(inputs: VolumeInputs, ctx: ResourceContext) {
-  const autoNamed = (inputs as unknown as Record<string, unknown>).__autoNamed === "name";
-  return { name: inputs.name!, host: inputs.host, derivedName: autoNamed && !!ctx.owner };
+  return { name: inputs.name!, host: inputs.host, derivedName: isAutoNamed(inputs) && !!ctx.owner };
 }
 
 /** A qcow2 overlay on the base volume, as large as the base unless `capacity` says more. */
@@ -167,10 +166,11 @@ async function growTo(
   lv: Libvirt,
   vol: RemoteNonnullStorageVol,
   wanted: number | undefined,
+  autoNamed: boolean,
 ): Promise<number | undefined> {
   if (wanted === undefined) return undefined;
   const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
-  if (wanted < current) throw new Error(shrinkMessage(wanted, current));
+  if (wanted < current) throw new Error(shrinkMessage(wanted, current, autoNamed));
   if (wanted === current) return undefined;
   await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
   return current;

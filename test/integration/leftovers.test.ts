@@ -291,7 +291,7 @@ describe("a fresh Volume or CloudInitDisk create", () => {
       capacity: "1MiB",
     }).catch((e) => e);
     expect(String(failure)).toContain(
-      `a volume named "${volName}" already exists in storage pool ${poolName}; if it is left over from a failed run, delete it (virsh vol-delete ${volName} --pool ${poolName})`,
+      `a volume named "${volName}" already exists in storage pool ${poolName}. If it is this resource's own volume: pulumi up --replace makes the new volume before it deletes the old one, so under the same name it needs the resource option deleteBeforeReplace: true; or give the volume another name. If it is left over from a failed run and nothing needs it, delete it (virsh vol-delete ${volName} --pool ${poolName})`,
     );
     expect((await lv.StorageVolGetInfo({ vol })).capacity).toBe(64n * 1024n);
     await lv.StorageVolDelete({ vol, flags: 0 });

@@ -41,7 +41,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverDomains(lv, inputs.name!, ctx);
+    await removeLeftoverDomains(lv, inputs.name!, ctx, inputs.shutdownTimeout ?? 60);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name!, ctx);

@@ -53,9 +53,16 @@ export async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<v
   }
 }
 
-/** Forces the domain off and undefines it; a transient one is gone once off. */
-export async function removeDomain(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
-  await stopDomain(lv, dom, 0);
+/**
+ * Stops the domain (gracefully within `shutdownTimeout` seconds, then forced; at once with 0) and
+ * undefines it; a transient one is gone once off.
+ */
+export async function removeDomain(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  shutdownTimeout = 0,
+): Promise<void> {
+  await stopDomain(lv, dom, shutdownTimeout);
   try {
     await undefine(lv, dom);
   } catch (error) {
@@ -85,12 +92,15 @@ export function undoDomain(
 
 /**
  * Before a fresh create of domain `name`: removes the leftovers of this resource, and fails if
- * `name` is taken by a domain that is not one. Does nothing unless the create is fresh.
+ * `name` is taken by a domain that is not one. Does nothing unless the create is fresh. A running
+ * one is shut down as the resource's own domain would be (`shutdownTimeout`): `pulumi up
+ * --replace` creates first without asking diff, so the "leftover" may be the domain in the state.
  */
 export async function removeLeftoverDomains(
   lv: Libvirt,
   name: string,
   ctx: ResourceContext,
+  shutdownTimeout: number,
 ): Promise<void> {
   const owner = ctx.owner;
   if (!owner?.fresh) return;
@@ -100,7 +110,7 @@ export async function removeLeftoverDomains(
   );
   for (const { object: dom } of leftoversOf("domain", name, found, owner)) {
     const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
-    await removeDomain(lv, dom);
+    await removeDomain(lv, dom, shutdownTimeout);
     ctx.log(leftoverRemoved(`domain ${dom.name}`, "", active ? " (it was running)" : ""));
   }
 }

@@ -8,7 +8,7 @@
  *
  * Prints one JSON line (see WorkerResult in compare.ts).
  */
-import { ErrorCode, Libvirt, LibvirtError, uploadVolume } from "../rpc";
+import { ErrorCode, Libvirt, LibvirtError, uploadVolume } from "../rpc/internal";
 
 interface CallsJob {
   uri: string;

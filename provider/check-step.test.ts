@@ -9,6 +9,7 @@ function pools(rules: (inputs: Props) => CheckFailure[] = () => []) {
   const handlers: ResourceHandlers<Props, Props> = {
     check: rules,
     create: async () => ({ id: "id", outs: {} }),
+    get: async () => ({ id: "id", outs: {} }),
     read: async () => undefined,
     update: async () => ({}),
     delete: async () => undefined,

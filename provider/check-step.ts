@@ -26,7 +26,8 @@ type Props = Record<string, unknown>;
 
 export interface CheckDependencies {
   settings(): Promise<ProviderSettings>;
-  context(settings: ProviderSettings): ResourceContext;
+  /** With the inputs, whose URN lines for the user are attached to. */
+  context(settings: ProviderSettings, inputs: Props): ResourceContext;
   /** Whether steps 5 and 6 ask libvirt (unit tests of rules turn it off). */
   askHosts: boolean;
 }
@@ -64,7 +65,8 @@ export function createChecker(deps: CheckDependencies) {
     givenOlds: Props,
     news: Props,
   ): Promise<CheckResult> {
-    const key = `${kind}\0${String(news.__logicalName)}`;
+    // By URN: two resources of one name under different parents are different resources.
+    const key = `${kind}\0${String(news.__urn ?? news.__logicalName)}`;
     const isNew = Object.keys(givenOlds).length === 0;
     if (!isNew) lastOlds.set(key, givenOlds);
     const olds = isNew ? (lastOlds.get(key) ?? {}) : givenOlds;
@@ -87,7 +89,7 @@ export function createChecker(deps: CheckDependencies) {
     if (host !== UNKNOWN) failures.push(...hostFailures(settings, host));
     if (failures.length > 0 || !deps.askHosts || host === UNKNOWN) return done(failures);
 
-    const ctx = deps.context(settings);
+    const ctx = deps.context(settings, inputs);
     if (Object.keys(olds).length === 0 || olds.host !== host) {
       const problem = await reach(host, ctx);
       if (problem) return done([{ property: "", reason: problem }]);

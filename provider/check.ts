@@ -194,6 +194,20 @@ export function applyDefaults(
 }
 
 /**
+ * The auto-name a replacement of a resource with these checked inputs gets: the engine checks a
+ * replacement again without the old inputs, so its name is derived afresh (naming.ts) rather than
+ * kept. Exact for kinds whose defaults add nothing the name is derived from (none of Volume's do).
+ */
+export function replacementAutoName(
+  kind: string,
+  inputs: Record<string, unknown>,
+  nameProperty: string,
+): string {
+  const logicalName = String(inputs.__logicalName ?? kind.toLowerCase());
+  return autoName(logicalName, nameDigits(resourceSchema(kind), inputs, nameProperty));
+}
+
+/**
  * An object of a schema type with the defaults of its properties filled in where unset (and so on
  * down, through lists too); anything else, e.g. a value not known yet, is returned as it is.
  */

@@ -8,11 +8,14 @@ import {
   DEFAULT_DEADLINES,
   DEFAULT_KEEPALIVE,
   HostKeyError,
+  SshPrivateKey,
+  UriError,
   collectCredentials,
-  parseLibvirtUri,
-} from "../rpc";
+} from "../rpc/internal";
 import { ConfigError, HostSettings } from "./config";
-import { connectionFor, inStackConfigTerms } from "./connections";
+import { connectionFor } from "./connections";
+import { verifyHostKey } from "../rpc/transport/host-key";
+import { SshAuthSession, planSshAuth } from "../rpc/transport/ssh-auth";
 import { generateSshKeyPair } from "../test/support/ssh-keys";
 
 const SASL: CredentialContext = { service: "libvirt", host: "kvm1" };
@@ -149,24 +152,23 @@ describe("the transport options of a host", () => {
       }),
       noAuthConf(),
     );
-    expect(uri).toBe("qemu+ssh://root@kvm1/system");
-    expect(options.ssh).toEqual({ privateKey: key, passphrase: "pp", hostKeyFingerprint: [PRINT] });
+    expect(uri).toMatchObject({ uri: "qemu+ssh://root@kvm1/system", transport: "ssh" });
+    expect(options.ssh).toEqual({
+      privateKey: expect.any(SshPrivateKey),
+      passphrase: "pp",
+      hostKeyFingerprint: [PRINT],
+    });
     expect(options.tls).toBeUndefined();
   });
 
-  it("adds virtwire:sshKnownHosts to the URI as known_hosts=", () => {
-    const uri = (u: string) =>
-      connectionFor(host({ uri: u, sshKnownHosts: "/tmp/my hosts" }), noAuthConf()).uri;
-    expect(uri("qemu+ssh://kvm1/system")).toBe(
-      "qemu+ssh://kvm1/system?known_hosts=%2Ftmp%2Fmy%20hosts",
-    );
-    expect(parseLibvirtUri(uri("qemu+ssh://kvm1/system?no_tty=1")).params.known_hosts).toBe(
-      "/tmp/my hosts",
-    );
-    expect(uri("qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts")).toBe(
-      "qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts",
-    );
-    expect(() => uri("qemu+ssh://kvm1/system?known_hosts=/other")).toThrow(
+  it("passes virtwire:sshKnownHosts as the ssh transport's known_hosts file", () => {
+    const knownHosts = (u: string) =>
+      connectionFor(host({ uri: u, sshKnownHosts: "/tmp/my hosts" }), noAuthConf()).options.ssh
+        ?.knownHosts;
+    expect(knownHosts("qemu+ssh://kvm1/system")).toBe("/tmp/my hosts");
+    expect(knownHosts("qemu+ssh://kvm1/system?no_tty=1")).toBe("/tmp/my hosts");
+    expect(knownHosts("qemu+ssh://kvm1/system?known_hosts=/tmp/my%20hosts")).toBe("/tmp/my hosts");
+    expect(() => knownHosts("qemu+ssh://kvm1/system?known_hosts=/other")).toThrow(
       "virtwire:sshKnownHosts and known_hosts= in virtwire:uri name different files: keep one",
     );
   });
@@ -241,34 +243,62 @@ describe("the keepalive of a host", () => {
 });
 
 describe("client messages in stack config terms", () => {
+  const names = (settings: Partial<HostSettings>) =>
+    connectionFor(host({ uri: "qemu+ssh://kvm1/system", ...settings }), noAuthConf()).options
+      .optionName!;
+
+  /** The HostKeyError for a key known_hosts does not list. */
+  function unknownHostKey(optionName: ReturnType<typeof names>): HostKeyError {
+    const [, base64] = generateSshKeyPair().public.split(" ");
+    const policy = { mode: "strict" as const, entries: [], knownHostsFile: "/k", optionName };
+    try {
+      verifyHostKey(policy, "kvm1", 22, Buffer.from(base64!, "base64"));
+    } catch (error) {
+      expect(error).toBeInstanceOf(HostKeyError);
+      return error as HostKeyError;
+    }
+    throw new Error("expected a refusal");
+  }
+
   it("name the keys of the host instead of the client's options", () => {
-    const error = new HostKeyError(
-      '… pinning it with options.ssh.hostKeyFingerprint = "SHA256:x", or …',
-      "unknown",
-      "[h]:22",
-      "ssh-ed25519",
-      "SHA256:x",
+    const error = unknownHostKey(names({ name: "kvm1" }));
+    expect(error.message).toContain(
+      `pinning it with virtwire:hosts.kvm1.sshHostKeyFingerprint = "${error.fingerprint}", or`,
     );
-    const result = inStackConfigTerms(error, host({ name: "kvm1" }));
-    expect(result).toBe(error);
-    expect(error).toBeInstanceOf(HostKeyError);
-    expect(error.message).toBe(
-      '… pinning it with virtwire:hosts.kvm1.sshHostKeyFingerprint = "SHA256:x", or …',
-    );
-    expect(error.fingerprint).toBe("SHA256:x");
     expect(error.stack).toContain("virtwire:hosts.kvm1.sshHostKeyFingerprint");
-    const ssh = new AuthError(
-      "… Give a key (keyfile= or options.ssh.privateKey), an agent (SSH_AUTH_SOCK) or a password (options.ssh.password or options.credentials)",
+    const ssh = new SshAuthSession(
+      planSshAuth({
+        username: "root",
+        ssh: {},
+        credentials: [],
+        context: SSH,
+        home: dir,
+        env: {},
+        optionName: names({}),
+      }),
     );
-    inStackConfigTerms(ssh, host({}));
-    expect(ssh.message).toBe(
-      "… Give a key (keyfile= or virtwire:sshPrivateKey), an agent (SSH_AUTH_SOCK) or a password (virtwire:sshPassword or an [auth-ssh-<host>] entry in auth.conf)",
+    expect(ssh.failure("kvm1:22").message).toContain(
+      ". Give a key (keyfile= or virtwire:sshPrivateKey), an agent (SSH_AUTH_SOCK) or a password (virtwire:sshPassword or an [auth-ssh-<host>] entry in auth.conf)",
     );
   });
 
-  it("leave other errors alone", () => {
-    const error = new Error("options.ssh.privateKey");
-    expect(inStackConfigTerms(error, host({}))).toBe(error);
-    expect(error.message).toBe("options.ssh.privateKey");
+  it("name every option the client's messages can name", () => {
+    const name = names({ name: "kvm1" });
+    expect(name("ssh.privateKey")).toBe("virtwire:hosts.kvm1.sshPrivateKey");
+    expect(name("ssh.passphrase")).toBe("virtwire:hosts.kvm1.sshPrivateKeyPassphrase");
+    expect(name("ssh.password")).toBe("virtwire:hosts.kvm1.sshPassword");
+    expect(name("tls.ca")).toBe("virtwire:hosts.kvm1.tlsCaCert");
+    expect(name("tls.cert")).toBe("virtwire:hosts.kvm1.tlsClientCert");
+    expect(name("tls.key")).toBe("virtwire:hosts.kvm1.tlsClientKey");
+    expect(name("credentials")).toBe("virtwire:hosts.kvm1.username / virtwire:hosts.kvm1.password");
+  });
+
+  it("name the keys where a URI carries a password, without repeating it", () => {
+    const refusal = () => connectionFor(host({ uri: "qemu+ssh://root:s3cr3t@kvm1/system" }), {});
+    expect(refusal).toThrow(UriError);
+    expect(refusal).toThrow(
+      "pass them through virtwire:username / virtwire:password or virtwire:sshPassword",
+    );
+    expect(refusal).not.toThrow(/s3cr3t/);
   });
 });

@@ -14,18 +14,19 @@
  * connection (rpc/client/auth/credentials.ts). A SASL password is never offered to an SSH server,
  * nor an SSH password to libvirt's SASL.
  */
-import { utils } from "ssh2";
 import {
   AuthError,
   Libvirt,
+  SshPrivateKey,
   authConfCredentials,
   environmentCredentials,
   findAuthConf,
   isSshTransport,
   parseLibvirtUri,
+  readSshPrivateKey,
   staticCredentials,
-} from "../rpc";
-import type { ConnectOptions, CredentialSource, LibvirtUri } from "../rpc";
+} from "../rpc/internal";
+import type { ConnectOptions, CredentialSource, LibvirtUri, OptionPath } from "../rpc/internal";
 import {
   ConfigError,
   HostKey,
@@ -49,11 +50,7 @@ export class ConnectionCache {
     }
     const attempt = (async () => {
       const { uri, options } = connectionFor(host);
-      try {
-        return await Libvirt.connect(uri, options);
-      } catch (error) {
-        throw inStackConfigTerms(error, host);
-      }
+      return Libvirt.connect(uri, options);
     })();
     this.open.set(key, attempt);
     attempt.catch(() => {
@@ -77,12 +74,18 @@ function keepaliveFor(host: HostSettings): ConnectOptions["keepalive"] {
   return interval === 0 ? false : { interval, count: numberSetting(host, "keepaliveCount") };
 }
 
-/** The URI and ConnectOptions for a host; throws a ConfigError for settings that cannot apply. */
+/**
+ * The parsed URI and ConnectOptions for a host, decided here once: the client gets the parsed URI,
+ * the key read already and the known_hosts file as options, and names its options in messages by
+ * this host's stack config keys. Throws a ConfigError for settings that cannot apply, before
+ * anything is dialed (also at preview).
+ */
 export function connectionFor(
   host: HostSettings,
   env: NodeJS.ProcessEnv = process.env,
-): { uri: string; options: ConnectOptions } {
-  const parsed = parseLibvirtUri(host.uri);
+): { uri: LibvirtUri; options: ConnectOptions } {
+  const optionName = stackConfigNames(host);
+  const parsed = parseLibvirtUri(host.uri, optionName);
   const ssh = isSshTransport(parsed.transport);
   const name = (key: HostKey) => settingName(host.name, key);
   const misplaced = (keys: HostKey[], transport: string) => {
@@ -113,17 +116,20 @@ export function connectionFor(
     longCallTimeoutMs: deadline(host, "longCallTimeout") * 1000,
     streamIdleTimeoutMs: deadline(host, "streamIdleTimeout") * 1000,
     keepalive: keepaliveFor(host),
+    optionName,
   };
   if (ssh) {
-    checkPrivateKey(host);
+    const privateKey = readPrivateKey(host);
+    const knownHosts = knownHostsFile(host, parsed);
     options.ssh = {
-      ...(host.sshPrivateKey !== undefined && { privateKey: host.sshPrivateKey }),
+      ...(privateKey !== undefined && { privateKey }),
       ...(host.sshPrivateKeyPassphrase !== undefined && {
         passphrase: host.sshPrivateKeyPassphrase,
       }),
       ...(host.sshHostKeyFingerprint !== undefined && {
         hostKeyFingerprint: host.sshHostKeyFingerprint,
       }),
+      ...(knownHosts !== undefined && { knownHosts }),
     };
   }
   if (parsed.transport === "tls") {
@@ -133,47 +139,34 @@ export function connectionFor(
       ...(host.tlsClientKey !== undefined && { key: host.tlsClientKey }),
     };
   }
-  return { uri: withKnownHosts(host, parsed), options };
+  return { uri: parsed, options };
 }
 
 /** virtwire:sshKnownHosts is the URI's `known_hosts=`; both at once must agree. */
-function withKnownHosts(host: HostSettings, parsed: LibvirtUri): string {
+function knownHostsFile(host: HostSettings, parsed: LibvirtUri): string | undefined {
   const file = host.sshKnownHosts;
-  if (file === undefined) return host.uri;
   const inUri = parsed.params.known_hosts;
-  if (inUri !== undefined) {
-    if (inUri === file) return host.uri;
+  if (file !== undefined && inUri !== undefined && inUri !== file) {
     throw new ConfigError(
       `${settingName(host.name, "sshKnownHosts")} and known_hosts= in ${settingName(host.name, "uri")} name different files: keep one`,
     );
   }
-  const separator = host.uri.includes("?") ? "&" : "?";
-  const [base, fragment] = splitFragment(host.uri);
-  return `${base}${separator}known_hosts=${encodeURIComponent(file)}${fragment}`;
+  return file;
 }
 
-function splitFragment(uri: string): [string, string] {
-  const hash = uri.indexOf("#");
-  return hash < 0 ? [uri, ""] : [uri.slice(0, hash), uri.slice(hash)];
-}
-
-/** A key that cannot be read fails here, in the words of the stack config. */
-function checkPrivateKey(host: HostSettings): void {
-  if (host.sshPrivateKey === undefined) return;
-  const parsed = utils.parseKey(host.sshPrivateKey, host.sshPrivateKeyPassphrase);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
-    const reason = key instanceof Error ? key.message : "it is not a private key";
-    const passphrase = settingName(host.name, "sshPrivateKeyPassphrase");
-    const hint = /passphrase|decrypt|encrypt/i.test(reason)
-      ? host.sshPrivateKeyPassphrase === undefined
-        ? `; it is encrypted: set ${setCommand(host.name, "sshPrivateKeyPassphrase")}`
-        : `; check ${passphrase}`
-      : "";
-    throw new ConfigError(
-      `${settingName(host.name, "sshPrivateKey")} cannot be used: ${reason}${hint}`,
-    );
-  }
+/** The key, read once; one that cannot be read fails here, in the words of the stack config. */
+function readPrivateKey(host: HostSettings): SshPrivateKey | undefined {
+  if (host.sshPrivateKey === undefined) return undefined;
+  const key = readSshPrivateKey(host.sshPrivateKey, host.sshPrivateKeyPassphrase);
+  if (key instanceof SshPrivateKey) return key;
+  const hint = key.passphrase
+    ? host.sshPrivateKeyPassphrase === undefined
+      ? `; it is encrypted: set ${setCommand(host.name, "sshPrivateKeyPassphrase")}`
+      : `; check ${settingName(host.name, "sshPrivateKeyPassphrase")}`
+    : "";
+  throw new ConfigError(
+    `${settingName(host.name, "sshPrivateKey")} cannot be used: ${key.problem}${hint}`,
+  );
 }
 
 /** Stack config first, then the environment, then libvirt's auth.conf. */
@@ -243,32 +236,23 @@ function only(service: "libvirt" | "ssh", source: CredentialSource): CredentialS
 }
 
 /**
- * The client's messages name its options (`options.ssh.hostKeyFingerprint`); a provider user sets
- * stack config keys instead, so those names are replaced by the keys of this host.
+ * The client's messages name its options; a provider user sets stack config keys instead, so
+ * they are named by the keys of this host. Credentials for an SSH login come from
+ * virtwire:sshPassword, else auth.conf; for SASL from virtwire:username / virtwire:password.
  */
-const OPTION_KEYS: [string, HostKey][] = [
-  ["options.ssh.hostKeyFingerprint", "sshHostKeyFingerprint"],
-  ["options.ssh.privateKey", "sshPrivateKey"],
-  ["options.ssh.passphrase", "sshPrivateKeyPassphrase"],
-  ["options.ssh.password", "sshPassword"],
-  ["options.tls.ca", "tlsCaCert"],
-];
-
-export function inStackConfigTerms(error: unknown, host: HostSettings): unknown {
-  if (!(error instanceof AuthError)) return error;
-  let message = error.message;
-  for (const [option, key] of OPTION_KEYS) {
-    message = message.split(option).join(settingName(host.name, key));
-  }
-  message = message
-    .split(`${settingName(host.name, "sshPassword")} or options.credentials`)
-    .join(`${settingName(host.name, "sshPassword")} or an [auth-ssh-<host>] entry in auth.conf`)
-    .split("options.credentials")
-    .join(`${settingName(host.name, "username")} / ${settingName(host.name, "password")}`);
-  if (message === error.message) return error;
-  // Same class and fields (a HostKeyError keeps its fingerprint); only the words change.
-  const stack = error.stack?.replace(error.message, message);
-  error.message = message;
-  if (stack !== undefined) error.stack = stack;
-  return error;
+function stackConfigNames(host: HostSettings): (option: OptionPath) => string {
+  const name = (key: HostKey) => settingName(host.name, key);
+  const names: Record<OptionPath, string> = {
+    credentials: `${name("username")} / ${name("password")}`,
+    "credentials.ssh": "an [auth-ssh-<host>] entry in auth.conf",
+    "ssh.privateKey": name("sshPrivateKey"),
+    "ssh.passphrase": name("sshPrivateKeyPassphrase"),
+    "ssh.password": name("sshPassword"),
+    "ssh.hostKeyFingerprint": name("sshHostKeyFingerprint"),
+    tls: `${name("tlsClientCert")} / ${name("tlsClientKey")}`,
+    "tls.ca": name("tlsCaCert"),
+    "tls.cert": name("tlsClientCert"),
+    "tls.key": name("tlsClientKey"),
+  };
+  return (option) => names[option];
 }

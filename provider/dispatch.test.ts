@@ -2,7 +2,9 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
 import { createProvider, plainValue } from "./dispatch";
 import { LeftBehindError } from "./leftovers";
-import type { ResourceHandlers } from "./resource";
+import { NotFoundError } from "./get";
+import { pluginLine } from "./report-once";
+import type { ResourceContext, ResourceHandlers } from "./resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
 const nested = {
@@ -30,6 +32,7 @@ describe("outputs crossing to the engine", () => {
   it("are made plain by create, read and update, with the kind beside them", async () => {
     const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
       create: async () => ({ id: "id-1", outs: nested }),
+      get: async () => ({ id: "id-1", outs: nested }),
       read: async () => nested,
       update: async () => nested,
       delete: async () => undefined,
@@ -56,6 +59,7 @@ describe("check and create around leftovers", () => {
         handlers: {
           Pool: {
             create,
+            get: async () => ({ id: "1", outs: {} }),
             read: async () => ({}),
             update: async () => ({}),
             delete: async () => {},
@@ -83,7 +87,7 @@ describe("check and create around leftovers", () => {
     const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Pool::images";
     await p.create({ ...news, name: "images-1", __urn: urn, __fresh: true });
     await p.create({ ...news, name: "images-1" });
-    expect(seen).toEqual([{ urn, fresh: true }, undefined]);
+    expect(seen).toEqual([{ urn, mark: urn, fresh: true }, undefined]);
   });
 
   it("says what a failed create left behind after libvirt's own error", async () => {
@@ -112,5 +116,106 @@ describe("check and create around leftovers", () => {
     await expect(p.create({ ...news, name: "images-1", host: "kvm2" })).rejects.toThrow(
       /^Creating storage pool images-1 on host kvm2 failed: no$/,
     );
+  });
+});
+
+describe("a read with nothing known before (Kind.get)", () => {
+  const calls: string[] = [];
+  const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
+    create: async () => ({ id: "1", outs: {} }),
+    get: async (id, state) => {
+      calls.push(`get ${id} ${JSON.stringify(state)}`);
+      if (id === "missing") throw new NotFoundError("storage pool", id, "UUID or name");
+      return { id: "6f1c2d3e-0000-4000-8000-000000000001", outs: { name: id, uuid: "…" } };
+    },
+    read: async (id) => {
+      calls.push(`read ${id}`);
+      return { name: "images" };
+    },
+    update: async () => ({}),
+    delete: async () => undefined,
+  };
+  const provider = createProvider({
+    handlers: { Pool: handlers },
+    nouns: { Pool: "storage pool" },
+  });
+  beforeEach(() => calls.splice(0));
+
+  it("asks the kind's get with what the program passed, and answers with the id get found", async () => {
+    const props = { __kind: "Pool", __logicalName: "imported", __urn: "urn:x", host: "kvm1" };
+    const result = await provider.read!("images", props);
+    expect(calls).toEqual([`get images {"host":"kvm1"}`]);
+    expect(result).toEqual({
+      id: "6f1c2d3e-0000-4000-8000-000000000001",
+      props: { __kind: "Pool", name: "images", uuid: "…" },
+    });
+  });
+
+  it("reads as a refresh when the props hold the outputs of an earlier step", async () => {
+    const outputs = { __kind: "Pool", name: "images", uuid: "6f1c2d3e-…", capacity: 1 };
+    await provider.read!("6f1c2d3e-…", outputs);
+    expect(calls).toEqual(["read 6f1c2d3e-…"]);
+  });
+
+  it("fails naming the kind, the id given and what is accepted, printed once", async () => {
+    const printed = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const error = await provider.read!("missing", { __kind: "Pool" }).catch((e: Error) => e);
+      expect((error as Error).message).toBe(
+        'Reading storage pool failed: no storage pool has the UUID or name "missing"',
+      );
+      // What the plugin prints before answering, with the stack: left out.
+      console.error(pluginLine(error as Error));
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+    }
+  });
+});
+
+describe("the diff a refresh asks for", () => {
+  /** A kind whose diff records whether it was told it serves a refresh. */
+  const recording = () => {
+    const told: (boolean | undefined)[] = [];
+    const handlers: ResourceHandlers<Record<string, unknown>, Record<string, unknown>> = {
+      create: async () => ({ id: "id-1", outs: {} }),
+      get: async () => ({ id: "id-1", outs: {} }),
+      read: async () => ({ name: "lab", autostart: true, sizes: [1, 2] }),
+      update: async () => ({}),
+      delete: async () => undefined,
+      diff: (_id, _olds, _news, ctx?: ResourceContext) => {
+        told.push(ctx?.refresh);
+        return { changes: true, replaces: [] };
+      },
+    };
+    const provider = createProvider({ handlers: { Thing: handlers }, nouns: { Thing: "thing" } });
+    return { provider, told };
+  };
+  const news = { __kind: "Thing", name: "lab", autostart: false };
+
+  /**
+   * What the engine hands diff after a refresh: read's props, to which the plugin adds
+   * `__provider` (resultIncludingProvider, in place), through a Struct.
+   */
+  const asEngineHasThem = (props: Record<string, unknown>) =>
+    Struct.fromJavaScript(
+      Object.assign(props, { __provider: "exports.handler = …" }) as never,
+    ).toJavaScript();
+
+  it("is told so when its olds are what read just returned, once", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    const olds = asEngineHasThem(props!);
+    await provider.diff!("id-1", olds, news);
+    await provider.diff!("id-1", olds, news);
+    expect(told).toEqual([true, undefined]);
+  });
+
+  it("is not told so for other olds, or another resource", async () => {
+    const { provider, told } = recording();
+    const { props } = await provider.read!("id-1", news);
+    await provider.diff!("id-2", asEngineHasThem(props!), news);
+    await provider.diff!("id-1", asEngineHasThem({ ...props, autostart: false }), news);
+    expect(told).toEqual([undefined, undefined]);
   });
 });

@@ -6,11 +6,14 @@
  * caches the provider and lets concurrent calls through before configure() has finished.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { redact } from "../rpc/internal";
 import { createChecker } from "./check-step";
 import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
 import { ConnectionCache } from "./connections";
-import { schemaDiff } from "./diff";
+import { deepEqual, schemaDiff } from "./diff";
+import { EngineLog, engineLog, pluginEngineAddress } from "./engine-log";
 import { describeError } from "./errors";
+import { givenState, readsFromNothing } from "./get";
 import { LeftBehindError } from "./leftovers";
 import { ownerOf } from "./owner";
 import { reportOnce } from "./report-once";
@@ -32,6 +35,8 @@ export interface ProviderOptions {
    * in use, source files); unit tests of the rules alone turn it off. Default true.
    */
   askHosts?: boolean;
+  /** Where lines for the user go; default: the engine that started this plugin (engine-log.ts). */
+  log?: EngineLog;
 }
 
 export function createProvider(
@@ -40,15 +45,34 @@ export function createProvider(
 ): pulumi.dynamic.ResourceProvider & { configure(req: { config: ConfigSource }): Promise<void> } {
   let settings: Promise<ProviderSettings> | undefined;
   const connections = new ConnectionCache();
+  const log = options.log ?? engineLog(pluginEngineAddress());
+  /**
+   * What read returned last, by id, until the next diff of that id: a diff whose olds are exactly
+   * that is the one a refresh asks for right after its read (ResourceContext.refresh; the engine's
+   * RefreshStep, step.go). Where the engine asks no such diff (its UseLegacyRefreshDiff option),
+   * the first diff of an `up --refresh` is taken for it and says nothing; update still does.
+   */
+  const refreshed = new Map<string, Props>();
 
-  const ready = (): Promise<ProviderSettings> =>
-    (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
+  // Lines written before a method answers are delivered before it answers: the engine may end the
+  // operation, and this process, right after the last answer.
+  const ready = async (): Promise<ProviderSettings> => {
+    await log.ready();
+    return (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
+  };
 
-  const context = (config: ProviderSettings, props?: Props): ResourceContext => ({
-    connect: (host) => connections.get(hostSettings(config, host)),
-    log: (message) => console.log(message),
-    owner: props && ownerOf(props),
-  });
+  const context = (config: ProviderSettings, props?: Props): ResourceContext => {
+    const owner = props && ownerOf(props);
+    const urn = owner?.urn;
+    return {
+      connect: (host) => connections.get(hostSettings(config, host)),
+      virsh: (host) => `virsh -c '${redact(hostSettings(config, host).uri)}'`,
+      log: (message) => log.write({ message, urn }),
+      warn: (message) => log.write({ message, urn, severity: "warning" }),
+      status: (message) => log.write({ message, urn, ephemeral: true }),
+      owner,
+    };
+  };
 
   const check = createChecker({
     settings: ready,
@@ -77,10 +101,11 @@ export function createProvider(
     props: Props,
     verb: "planning the change of" | "creating" | "reading" | "updating" | "deleting",
     work: (handlers: AnyHandlers, ctx: ResourceContext, kind: string) => Promise<T>,
+    extra: Partial<ResourceContext> = {},
   ): Promise<T> => {
     const { kind, handlers } = lookup(props);
     try {
-      return await work(handlers, context(await ready(), props), kind);
+      return await work(handlers, { ...context(await ready(), props), ...extra }, kind);
     } catch (error) {
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
       const left = error instanceof LeftBehindError ? error : undefined;
@@ -94,6 +119,8 @@ export function createProvider(
         ? new Error(`${described.message}. ${left.note}`, { cause: error })
         : described;
       throw verb === "creating" || verb === "updating" ? reported : reportOnce(reported);
+    } finally {
+      await log.flush();
     }
   };
 
@@ -107,12 +134,22 @@ export function createProvider(
 
     async check(olds: Props, news: Props) {
       const { kind, handlers } = lookup(news);
-      return check(kind, handlers, registry.nouns[kind] ?? kind, olds ?? {}, news);
+      try {
+        return await check(kind, handlers, registry.nouns[kind] ?? kind, olds ?? {}, news);
+      } finally {
+        await log.flush();
+      }
     },
 
     async diff(id: string, olds: Props, news: Props) {
-      const result = await run(news, "planning the change of", async (handlers, ctx, kind) =>
-        handlers.diff ? handlers.diff(id, olds, news, ctx) : schemaDiff(kind, olds, news),
+      const refresh = refreshed.has(id) && deepEqual(refreshed.get(id), withoutProvider(olds));
+      refreshed.delete(id);
+      const result = await run(
+        news,
+        "planning the change of",
+        async (handlers, ctx, kind) =>
+          handlers.diff ? handlers.diff(id, olds, news, ctx) : schemaDiff(kind, olds, news),
+        refresh ? { refresh } : {},
       );
       // A replacement is made before the old object goes, unless it would take the same name:
       // a name the user chose (not an auto-name) means delete first.
@@ -134,10 +171,18 @@ export function createProvider(
 
     async read(id: string, props: Props) {
       return run(props ?? {}, "reading", async (handlers, ctx, kind) => {
+        if (readsFromNothing(kind, props ?? {})) {
+          // A Get: the engine keeps the id returned here (a UUID for a name given).
+          const found = await handlers.get(id, givenState(props ?? {}), ctx);
+          return { id: found.id, props: withKind(found.outs, kind) };
+        }
         const outs = await handlers.read(id, props, ctx);
         // An empty id tells the engine the resource no longer exists.
         if (outs === undefined) return { id: "" };
-        return { id, props: withKind(outs, kind) };
+        const state = withKind(outs, kind);
+        // A copy: the plugin adds `__provider` to the props it is given.
+        refreshed.set(id, withoutProvider(state));
+        return { id, props: state };
       });
     },
 
@@ -152,6 +197,13 @@ export function createProvider(
       await run(props, "deleting", (handlers, ctx) => handlers.delete(id, props, ctx));
     },
   };
+}
+
+/** A copy of `props` without the serialized provider the plugin keeps beside them. */
+function withoutProvider(props: Props | undefined): Props {
+  const copy = plainValue(props ?? {}) as Props;
+  delete copy.__provider;
+  return copy;
 }
 
 /** Outputs as the engine stores them: the kind added, properties without a value left out. */

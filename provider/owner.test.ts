@@ -1,10 +1,10 @@
 import { parseXml } from "./xml";
 import {
   RESOURCE_NAMESPACE,
-  markedUrn,
+  markIn,
+  markInMetadata,
   markedUuid,
   ownerOf,
-  urnOfMetadata,
   uuidMarks,
 } from "./owner";
 
@@ -12,8 +12,23 @@ const URN = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Domain::vm1";
 
 describe("the owner of what a create makes", () => {
   it("is the URN sdk/ passes, fresh when check saw no old inputs", () => {
-    expect(ownerOf({ __urn: URN, __fresh: true })).toEqual({ urn: URN, fresh: true });
-    expect(ownerOf({ __urn: URN })).toEqual({ urn: URN, fresh: false });
+    expect(ownerOf({ __urn: URN, __fresh: true })).toEqual({ urn: URN, mark: URN, fresh: true });
+    expect(ownerOf({ __urn: URN })).toEqual({ urn: URN, mark: URN, fresh: false });
+  });
+
+  it("has the organization in its mark, so another organization's stack of the same name differs", () => {
+    const alice = ownerOf({ __urn: URN, __org: "alice" })!;
+    expect(alice).toMatchObject({ urn: URN, org: "alice", mark: `alice/${URN}` });
+    expect(ownerOf({ __urn: URN, __org: "bob" })!.mark).not.toBe(alice.mark);
+  });
+
+  it('is the URN alone for a file backend, whose organization the SDK calls "organization"', () => {
+    expect(ownerOf({ __urn: URN, __org: "organization" })).toEqual({
+      urn: URN,
+      org: undefined,
+      mark: URN,
+      fresh: false,
+    });
   });
 
   it("is unknown without a URN, so nothing is marked or taken for a leftover", () => {
@@ -28,25 +43,31 @@ describe("virtwire's mark in <metadata>", () => {
 
   it("is found by its namespace, whatever the prefix, beside other applications' elements", () => {
     const xml = `<app:x xmlns:app="https://example.com/app"/><vw:resource xmlns:vw="${RESOURCE_NAMESPACE}" urn="${URN}"/>`;
-    expect(markedUrn(domain(xml))).toBe(URN);
+    expect(markIn(domain(xml))).toBe(URN);
+  });
+
+  it("holds the organization beside the URN when the stack has one", () => {
+    const xml = `<virtwire:resource xmlns:virtwire="${RESOURCE_NAMESPACE}" urn="${URN}" org="alice"/>`;
+    expect(markIn(domain(xml))).toBe(`alice/${URN}`);
+    expect(markInMetadata(`<resource urn="${URN}" org="alice"/>`)).toBe(`alice/${URN}`);
   });
 
   it("gives the URN with XML escapes undone", () => {
     const xml = `<virtwire:resource xmlns:virtwire="${RESOURCE_NAMESPACE}" urn="urn:pulumi:a::b::c::x&amp;y"/>`;
-    expect(markedUrn(domain(xml))).toBe("urn:pulumi:a::b::c::x&y");
+    expect(markIn(domain(xml))).toBe("urn:pulumi:a::b::c::x&y");
   });
 
   it("is absent from a domain without metadata, or with a resource element of another namespace", () => {
-    expect(markedUrn(parseXml("<domain><name>vm1</name></domain>", "domain"))).toBeUndefined();
+    expect(markIn(parseXml("<domain><name>vm1</name></domain>", "domain"))).toBeUndefined();
     expect(
-      markedUrn(domain(`<x:resource xmlns:x="https://example.com/other" urn="${URN}"/>`)),
+      markIn(domain(`<x:resource xmlns:x="https://example.com/other" urn="${URN}"/>`)),
     ).toBeUndefined();
   });
 
   it("is read from DOMAIN_GET_METADATA's answer, in either kind of quotes", () => {
-    expect(urnOfMetadata(`<resource urn="${URN}"/>`)).toBe(URN);
-    expect(urnOfMetadata(`<resource urn='${URN}'/>`)).toBe(URN);
-    expect(urnOfMetadata("<resource/>")).toBeUndefined();
+    expect(markInMetadata(`<resource urn="${URN}"/>`)).toBe(URN);
+    expect(markInMetadata(`<resource urn='${URN}'/>`)).toBe(URN);
+    expect(markInMetadata("<resource/>")).toBeUndefined();
   });
 });
 

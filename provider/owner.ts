@@ -6,20 +6,29 @@
  * Two hidden inputs carry what the provider needs: `__urn`, computed by sdk/ exactly as the engine
  * computes the URN (the dynamic provider is never told it), and `__fresh`, set by check() when it
  * got no old inputs. Fresh means the engine makes a new object for the resource (a first create, a
- * retry after a failed one, or a replacement) and no object it knows of has this resource's name.
- * Without `__fresh` (pulumi up --replace keeps the old inputs) a create touches nothing existing.
+ * retry after a failed one, or a replacement) and no object it knows of has this resource's name,
+ * with one exception: `pulumi up --replace <urn>` (or a tainted resource) is checked without old
+ * inputs too and runs create-first without asking diff, so the resource's own object is still
+ * there, under the same name when its inputs are unchanged (volumes: resources/volume/storage.ts).
+ * Without `__fresh` a create touches nothing existing.
  *
  * How each kind carries the mark:
  *
  *   Domain, Network        <metadata>
- *                            <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="…"/>
+ *                            <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="…" org="…"/>
  *                          </metadata>
  *   Pool                   its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
- *                          SHA-256 of the URN, the last group is random (pool XML has no metadata)
+ *                          SHA-256 of the mark, the last group is random (pool XML has no metadata)
  *   Volume, CloudInitDisk  its name, when virtwire chose it: derived from the URN (naming.ts);
  *                          and while its content is uploaded, its first 512 bytes
  *                          (resources/volume/upload-mark.ts), so that an upload cut short is
  *                          known under a name the user chose too
+ *
+ * The URN names the project and stack but not the Pulumi organization: `alice/lab/dev` and
+ * `bob/lab/dev` have the same URNs. So the mark is the URN and, when the stack belongs to an
+ * organization (a third hidden input, `__org`, from pulumi.getOrganization()), the organization
+ * too: another organization's objects are somebody else's. A file backend has no organization
+ * (the SDK says "organization"); its marks are the URN alone, as before organizations were marked.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { formatUuid } from "../rpc";
@@ -32,6 +41,10 @@ export const RESOURCE_PREFIX = "virtwire";
 export interface Owner {
   /** The resource's URN. */
   urn: string;
+  /** The stack's Pulumi organization; undefined for a file backend. */
+  org?: string;
+  /** What objects carry as the mark: the URN, with the organization when there is one. */
+  mark: string;
   /** check() saw no old inputs: no object the engine knows of has this resource's name. */
   fresh: boolean;
 }
@@ -40,14 +53,23 @@ export interface Owner {
 export function ownerOf(inputs: Record<string, unknown>): Owner | undefined {
   const urn = inputs.__urn;
   if (typeof urn !== "string" || !urn.startsWith("urn:pulumi:")) return undefined;
-  return { urn, fresh: inputs.__fresh === true };
+  const given = inputs.__org;
+  // pulumi.getOrganization() gives this placeholder where the backend has no organizations.
+  const org =
+    typeof given === "string" && given !== "" && given !== "organization" ? given : undefined;
+  return { urn, org, mark: markOf(urn, org), fresh: inputs.__fresh === true };
+}
+
+/** The mark of a resource: its URN, after its organization's name when it has one. */
+export function markOf(urn: string, org?: string): string {
+  return org === undefined ? urn : `${org}/${urn}`;
 }
 
 /**
- * The URN in virtwire's `<metadata>` element of a parsed `<domain>` or `<network>`, found by its
+ * The mark in virtwire's `<metadata>` element of a parsed `<domain>` or `<network>`, found by its
  * namespace (whatever the prefix), or undefined when there is none.
  */
-export function markedUrn(root: XmlNode): string | undefined {
+export function markIn(root: XmlNode): string | undefined {
   const metadata = element(root, "metadata");
   if (metadata === undefined || typeof metadata === "string") return undefined;
   for (const [key, value] of Object.entries(metadata)) {
@@ -55,31 +77,38 @@ export function markedUrn(root: XmlNode): string | undefined {
     if (local !== "resource") continue;
     for (const node of Array.isArray(value) ? value : [value]) {
       const declared = attr(node as XmlNode, prefix ? `xmlns:${prefix}` : "xmlns");
-      if (declared === RESOURCE_NAMESPACE) return attr(node as XmlNode, "urn");
+      if (declared !== RESOURCE_NAMESPACE) continue;
+      const urn = attr(node as XmlNode, "urn");
+      // attr() gives the value decoded (xml.ts).
+      return urn === undefined ? undefined : markOf(urn, attr(node as XmlNode, "org"));
     }
   }
   return undefined;
 }
 
-/** The URN in the answer of DOMAIN_GET_METADATA for virtwire's namespace (`<resource urn=…/>`). */
-export function urnOfMetadata(metadata: string): string | undefined {
-  const value = /\burn=(["'])(.*?)\1/.exec(metadata)?.[2];
-  return value === undefined ? undefined : unescapeXml(value);
+/** The mark in the answer of DOMAIN_GET_METADATA for virtwire's namespace (`<resource urn=…/>`). */
+export function markInMetadata(metadata: string): string | undefined {
+  const value = (name: string) => {
+    const found = new RegExp(`\\b${name}=(["'])(.*?)\\1`).exec(metadata)?.[2];
+    return found === undefined ? undefined : unescapeXml(found);
+  };
+  const urn = value("urn");
+  return urn === undefined ? undefined : markOf(urn, value("org"));
 }
 
-/** A new UUID that carries the mark of `urn` (its first four groups), for a pool. */
-export function markedUuid(urn: string, random: Buffer = randomBytes(6)): string {
-  const bytes = Buffer.concat([uuidPrefixBytes(urn), random.subarray(0, 6)]);
+/** A new UUID that carries `mark` (its first four groups), for a pool. */
+export function markedUuid(mark: string, random: Buffer = randomBytes(6)): string {
+  const bytes = Buffer.concat([uuidPrefixBytes(mark), random.subarray(0, 6)]);
   return formatUuid(bytes);
 }
 
-/** Whether `uuid` (text form) carries the mark of `urn`. */
-export function uuidMarks(uuid: string, urn: string): boolean {
-  return uuid.toLowerCase().startsWith(markedUuid(urn, Buffer.alloc(6)).slice(0, 23));
+/** Whether `uuid` (text form) carries `mark`. */
+export function uuidMarks(uuid: string, mark: string): boolean {
+  return uuid.toLowerCase().startsWith(markedUuid(mark, Buffer.alloc(6)).slice(0, 23));
 }
 
-function uuidPrefixBytes(urn: string): Buffer {
-  const bytes = createHash("sha256").update(`virtwire pool\0${urn}`).digest().subarray(0, 10);
+function uuidPrefixBytes(mark: string): Buffer {
+  const bytes = createHash("sha256").update(`virtwire pool\0${mark}`).digest().subarray(0, 10);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80; // version 8: custom
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
   return bytes;

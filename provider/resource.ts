@@ -20,13 +20,34 @@ export interface DiffResult {
 export interface ResourceContext {
   /** The shared connection to a host: `virtwire:hosts` key, or undefined for `virtwire:uri`. */
   connect(host: string | undefined): Promise<Libvirt>;
-  /** A line for the user (shown by Pulumi as a diagnostic). Never pass secrets. */
+  /**
+   * The virsh command for a host, for advice in messages: `virsh -c '<its URI>'` (any password in
+   * the URI hidden), so the advice works for any user and host.
+   */
+  virsh(host: string | undefined): string;
+  /**
+   * A line for the user, kept: Pulumi shows it under the resource in Diagnostics (on the stack
+   * when the inputs carry no URN, as in read and delete). Never pass secrets.
+   */
   log(message: string): void;
+  /** A warning for the user, kept, shown like `log`. */
+  warn(message: string): void;
+  /**
+   * Progress of a long step (what is awaited, for how long, what was seen so far): shown on the
+   * resource's row while it works and not kept (ephemeral). End a wait with one `log` line.
+   */
+  status(message: string): void;
   /**
    * The resource the objects belong to, to mark them with (create, update) and to tell its own
    * leftovers by (create); undefined when the inputs carry no URN.
    */
   owner?: Owner;
+  /**
+   * diff only: the engine asks for it to show what `refresh` found (olds are what read just
+   * returned, news the inputs in the state). Nothing is about to change: print nothing about
+   * how changes would be applied, and refuse nothing.
+   */
+  refresh?: boolean;
 }
 
 export interface ResourceHandlers<Inputs, Outputs> {
@@ -53,6 +74,17 @@ export interface ResourceHandlers<Inputs, Outputs> {
   ): DiffResult | Promise<DiffResult>;
   /** Creates the object; on failure removes whatever it made before rethrowing. */
   create(inputs: Inputs, ctx: ResourceContext): Promise<{ id: string; outs: Outputs }>;
+  /**
+   * `Kind.get(name, id, state?)`, a read with nothing known before (provider/get.ts): the object
+   * `id` names, found by whatever users know it by (the kind's id, its name, …), with its complete
+   * state as libvirt has it, and the kind's own id for it. `state` is what the program passed (e.g.
+   * `host`). Throws a NotFoundError, naming what it accepts, when nothing matches.
+   */
+  get(
+    id: string,
+    state: Partial<Outputs>,
+    ctx: ResourceContext,
+  ): Promise<{ id: string; outs: Outputs }>;
   /** The object's current state, or undefined when libvirt says it no longer exists. */
   read(id: string, props: Outputs, ctx: ResourceContext): Promise<Outputs | undefined>;
   update(id: string, olds: Outputs, news: Inputs, ctx: ResourceContext): Promise<Outputs>;

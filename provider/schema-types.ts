@@ -42,6 +42,8 @@ export interface ResourceSchema {
   requiredInputs?: string[];
   properties: Record<string, PropertySchema>;
   required?: string[];
+  /** `getIds`: what `<Kind>.get` finds the object by, for the generated docs. */
+  language?: { virtwire?: { getIds?: string } };
 }
 
 export interface PackageSchema {

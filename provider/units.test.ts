@@ -1,4 +1,4 @@
-import { formatSize, parseSize, sizeProblem } from "./units";
+import { bareNumberHint, formatSize, parseSize, sizeProblem } from "./units";
 
 describe("sizes", () => {
   it.each([
@@ -43,5 +43,21 @@ describe("sizes", () => {
   it("prints sizes for people", () => {
     expect(formatSize(10 * 2 ** 30)).toBe("10 GiB");
     expect(formatSize(1536)).toBe("1.5 KiB");
+  });
+});
+
+describe("a bare number", () => {
+  it.each([[512], ["512"], [" 2048 "]])(
+    "%p is said to be bytes, with the MiB spelling",
+    (value) => {
+      const number = String(value).trim();
+      expect(bareNumberHint(value)).toBe(
+        ` (a bare number is bytes: for ${number} MiB write "${number}MiB")`,
+      );
+    },
+  );
+
+  it.each([["512MiB"], ["1G"], ["1.5"], [undefined]])("%p gets no hint", (value) => {
+    expect(bareNumberHint(value)).toBe("");
   });
 });

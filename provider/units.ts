@@ -52,6 +52,19 @@ export function sizeProblem(value: unknown): string | undefined {
   }
 }
 
+/**
+ * For a size given as a bare number (`512`, `"512"`), which is bytes: a hint that says so and
+ * suggests the number in MiB, the unit other libvirt tools (pulumi-libvirt's `memory`, virsh's
+ * `--memory`) take bare numbers in. Empty for a size with a unit.
+ */
+export function bareNumberHint(value: unknown): string {
+  const bare =
+    typeof value === "number" || (typeof value === "string" && /^\s*\d+\s*$/.test(value));
+  if (!bare) return "";
+  const number = String(value).trim();
+  return ` (a bare number is bytes: for ${number} MiB write "${number}MiB")`;
+}
+
 /** 2^53 - 1 bytes, the largest size a JavaScript number holds exactly: just under 8 PiB. */
 const MAX_SIZE_TEXT = "8 PiB";
 

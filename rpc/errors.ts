@@ -19,8 +19,23 @@ export class VirtwireRpcError extends Error {
   }
 }
 
-/** XDR data that cannot be encoded or decoded: bad padding, lengths over a maximum, short input. */
-export class XdrError extends VirtwireRpcError {}
+/**
+ * XDR data that cannot be encoded or decoded: bad padding, lengths over a maximum, short input.
+ * `field` is the path of the struct field it happened in (`["dom", "name"]`), outermost first.
+ */
+export class XdrError extends VirtwireRpcError {
+  readonly field: readonly string[];
+
+  constructor(
+    /** What is wrong, without the field path. */
+    readonly problem: string,
+    options?: { cause?: unknown; field?: readonly string[] },
+  ) {
+    const field = options?.field ?? [];
+    super(field.length ? `field ${field.join(".")}: ${problem}` : problem, options);
+    this.field = field;
+  }
+}
 
 /** A frame or header that breaks the libvirt RPC protocol (bad length, unknown type, stray reply). */
 export class ProtocolError extends VirtwireRpcError {}
@@ -48,8 +63,11 @@ export class KeepaliveTimeoutError extends ConnectionClosedError {
   }
 }
 
-/** A call or a stream took longer than allowed (its own class says which). */
-export class TimeoutError extends VirtwireRpcError {}
+/**
+ * The common class of the two deadlines, CallTimeoutError and StreamTimeoutError: never thrown
+ * itself, but `instanceof TimeoutError` catches either (the daemon is slow, the connection is fine).
+ */
+export abstract class TimeoutError extends VirtwireRpcError {}
 
 /**
  * A call got no reply within its deadline (client/deadlines.ts). The call was abandoned: its reply,
@@ -186,6 +204,20 @@ const NOT_FOUND_CODES = new Set<number>([
 /** True for libvirt's "no such object" errors (domain, network, pool, volume, secret, …). */
 export function isNotFound(error: unknown): error is LibvirtError {
   return error instanceof LibvirtError && NOT_FOUND_CODES.has(error.code);
+}
+
+/**
+ * True when libvirt refused a storage pool refresh because a volume of the pool is being built:
+ * storagePoolRefresh's "pool '%s' has asynchronous jobs running" (libvirt 9–11), reported as
+ * VIR_ERR_INTERNAL_ERROR, so only its message tells it from other failures. A daemon that
+ * translates its messages is not recognised; the caller then fails at once instead of retrying.
+ */
+export function isPoolBusy(error: unknown): error is LibvirtError {
+  return (
+    error instanceof LibvirtError &&
+    error.code === ErrorCode.INTERNAL_ERROR &&
+    /asynchronous jobs/.test(error.message)
+  );
 }
 
 /** True when the error is a LibvirtError with the given code. */

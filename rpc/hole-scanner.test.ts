@@ -1,18 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { Extent, HOLE_GRANULE, HoleScanner } from "./hole-scanner";
+import type { StreamChunk } from "./client/stream";
+import { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
 
 /** Turns extents back into the bytes they stand for. */
-function materialise(extents: Extent[]): Buffer {
+function materialise(extents: StreamChunk[]): Buffer {
   return Buffer.concat(extents.map((e) => (e.type === "data" ? e.data : Buffer.alloc(e.length))));
 }
 
-function scan(chunks: Buffer[], granule?: number): Extent[] {
+function scan(chunks: Buffer[], granule?: number): StreamChunk[] {
   const scanner = new HoleScanner(granule);
   return [...chunks.flatMap((chunk) => scanner.push(chunk)), ...scanner.end()];
 }
 
 /** Extents as a compact string, e.g. "D8 H16 D4". */
-function shape(extents: Extent[]): string {
+function shape(extents: StreamChunk[]): string {
   const merged: [string, number][] = [];
   for (const e of extents) {
     const kind = e.type === "data" ? "D" : "H";

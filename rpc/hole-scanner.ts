@@ -13,9 +13,6 @@
 
 import type { StreamChunk } from "./client/stream";
 
-/** A run of the input: bytes to send, or a count of zeros to send as a hole (a stream's chunk). */
-export type Extent = StreamChunk;
-
 /** Size of the unit classified as data or hole. */
 export const HOLE_GRANULE = 64 * 1024;
 
@@ -40,8 +37,8 @@ export class HoleScanner {
     this.partial = Buffer.allocUnsafe(granule);
   }
 
-  push(chunk: Buffer): Extent[] {
-    const extents: Extent[] = [];
+  push(chunk: Buffer): StreamChunk[] {
+    const extents: StreamChunk[] = [];
     let position = 0;
     if (this.partialLength > 0) {
       const used = Math.min(this.granule - this.partialLength, chunk.length);
@@ -73,8 +70,8 @@ export class HoleScanner {
   }
 
   /** The last, possibly short, granule and any hole still pending. */
-  end(): Extent[] {
-    const extents: Extent[] = [];
+  end(): StreamChunk[] {
+    const extents: StreamChunk[] = [];
     if (this.partialLength > 0) {
       this.classify(Buffer.from(this.partial.subarray(0, this.partialLength)), extents);
       this.partialLength = 0;
@@ -84,12 +81,12 @@ export class HoleScanner {
     return extents;
   }
 
-  private classify(granule: Buffer, extents: Extent[]): void {
+  private classify(granule: Buffer, extents: StreamChunk[]): void {
     if (isAllZero(granule, 0, granule.length, this.zeros)) this.pendingHole += granule.length;
     else this.emitData(granule, extents);
   }
 
-  private emitData(data: Buffer, extents: Extent[]): void {
+  private emitData(data: Buffer, extents: StreamChunk[]): void {
     if (this.pendingHole > 0) extents.push({ type: "hole", length: this.pendingHole });
     this.pendingHole = 0;
     extents.push({ type: "data", data });

@@ -4,42 +4,25 @@
  *   const lv = await Libvirt.connect("qemu:///system");
  *   const { dom } = await lv.DomainLookupByName({ name: "vm1" });
  *   await lv.close();
+ *
+ * The public surface, on purpose narrow (DEVELOPERS.md, "The public surface of virtwire/rpc"):
+ * connecting and its options, the errors, the vocabulary of the methods' arguments and results,
+ * and events. Everything else is internal (rpc/internal.ts) and may change.
  */
-export { Libvirt, DEFAULT_URI } from "./libvirt";
-export type { ConnectOptions, ProcedureApi, QemuApi, RemoteApi } from "./libvirt";
-export type { LibvirtConnectionEvents } from "./libvirt";
-export type { KeepAliveOptions } from "./client/keepalive";
-export { DEFAULT_KEEPALIVE } from "./client/keepalive";
-export { DEFAULT_DEADLINES, LONG_PROCEDURES } from "./client/deadlines";
-export type { Deadlines } from "./client/deadlines";
+
+// Connecting: Libvirt.connect(uri, options) and one method per procedure.
+export { Libvirt } from "./libvirt";
+export type { ConnectOptions, LibvirtConnectionEvents, QemuApi, RemoteApi } from "./libvirt";
 export type { PerCallOptions } from "./client/call";
-export { LibvirtEvents } from "./events";
-export type { EventApi, EventHandler, EventSubscription } from "./events";
-export { RemoteEventMessages, RemoteEventProcedures } from "./protocol/remote/events";
-export type { EventFilter, EventName, EventOf } from "./protocol/remote/events";
-export * from "./errors";
-export {
-  ErrorCode,
-  ErrorDomain,
-  ErrorLevel,
-  errorCodeName,
-  errorDomainName,
-} from "./protocol/error-codes";
-export { RemoteProcedures, RemoteProgram } from "./protocol/remote";
-export {
-  DomainQemuAgentCommandTimeout,
-  DomainQemuMonitorCommandFlags,
-  QemuProcedures,
-  QemuProgram,
-} from "./protocol/qemu-program";
-export * from "./protocol/remote/types";
-export * from "./protocol/remote/constants";
-export { networkUpdate } from "./network-update";
+export type { OptionPath } from "./client/option-names";
+export { LONG_PROCEDURES } from "./client/deadlines";
+export { parseLibvirtUri } from "./transport/uri";
+export type { LibvirtUri } from "./transport/uri";
+export type { TlsOptions } from "./transport/tls-credentials";
+export type { SshOptions } from "./transport/ssh-auth";
 export {
   CredentialType,
   callbackCredentials,
-  collectCredentials,
-  credentialName,
   environmentCredentials,
   staticCredentials,
 } from "./client/auth/credentials";
@@ -48,32 +31,47 @@ export type {
   CredentialRequest,
   CredentialSource,
 } from "./client/auth/credentials";
-export { authConfCredentials, findAuthConf, parseAuthConf } from "./client/auth/auth-conf";
-export type { Procedure, Program, ArgsOf, RetOf } from "./protocol/program";
-export { Connection } from "./client/connection";
-export type { ServerFeatures } from "./client/open";
-export { isSshTransport, parseLibvirtUri } from "./transport/uri";
-export type { LibvirtUri, TransportName } from "./transport/uri";
-export { Stream, openStream } from "./client/stream";
-export type { OpenStreamOptions, StreamChunk, StreamDirection } from "./client/stream";
+export { authConfCredentials, findAuthConf } from "./client/auth/auth-conf";
+
+// Errors: what the daemon said (LibvirtError, with libvirt's code) and what the client found.
 export {
-  downloadVolume,
-  uploadVolume,
-  VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
-  VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-} from "./volume-transfer";
-export type {
-  DownloadDestination,
-  DownloadOptions,
-  StreamHost,
-  TransferProgress,
-  TransferResult,
-  UploadOptions,
-  UploadSource,
-} from "./volume-transfer";
-export { FileReader } from "./file-reader";
-export type { FileReaderOptions } from "./file-reader";
+  AuthError,
+  CallTimeoutError,
+  ConnectionClosedError,
+  KeepaliveTimeoutError,
+  LibvirtError,
+  ProtocolError,
+  StreamTimeoutError,
+  TimeoutError,
+  UriError,
+  VirtwireRpcError,
+  XdrError,
+  hasErrorCode,
+  isNotFound,
+} from "./errors";
 export { HostKeyError } from "./transport/errors";
 export type { HostKeyProblem } from "./transport/errors";
-export type { TlsOptions } from "./transport/tls-credentials";
-export type { SshOptions } from "./transport/ssh-auth";
+export { ErrorCode, ErrorDomain } from "./protocol/error-codes";
+
+// The methods' arguments and results: libvirt's flag and state enums, object references, UUIDs.
+export * from "./protocol/remote/constants";
+export {
+  DomainQemuAgentCommandTimeout,
+  DomainQemuMonitorCommandFlags,
+} from "./protocol/qemu-program";
+export { TypedParamType, formatUuid, parseUuid } from "./protocol/remote/types";
+export type {
+  RemoteDomainInterface,
+  RemoteNetworkDhcpLease,
+  RemoteNonnullDomain,
+  RemoteNonnullNetwork,
+  RemoteNonnullSecret,
+  RemoteNonnullStoragePool,
+  RemoteNonnullStorageVol,
+  RemoteTypedParam,
+} from "./protocol/remote/types";
+export { networkUpdate } from "./network-update";
+
+// Events: lv.events.onDomainLifecycle(handler) and the rest.
+export type { EventHandler, EventSubscription, LibvirtEvents } from "./events";
+export type { EventName, EventOf } from "./protocol/remote/events";

@@ -6,8 +6,8 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError } from "./errors";
 import { PerCallOptions, callProcedure } from "./client/call";
+import { connectDeadline, untilAborted } from "./client/connect-deadline";
 import { Connection } from "./client/connection";
 import { DEFAULT_DEADLINES, Deadlines, validateDeadlines } from "./client/deadlines";
 import {
@@ -25,6 +25,7 @@ import {
   staticCredentials,
 } from "./client/auth/credentials";
 import { passwordSasl } from "./client/auth/password-sasl";
+import { OptionNamer, optionPath } from "./client/option-names";
 import { ArgsOf, Procedure, RetOf } from "./protocol/program";
 import { QemuProcedures } from "./protocol/qemu-program";
 import { RemoteProcedures } from "./protocol/remote";
@@ -47,8 +48,13 @@ export interface ConnectOptions extends Partial<Deadlines> {
   readOnly?: boolean;
   /** A transport already connected to the daemon; skips dialing. */
   transport?: Duplex;
-  /** Milliseconds to wait for the socket and the connection sequence (default 30 s). */
+  /**
+   * Milliseconds to wait for the transport and the connection sequence together (default 30 s);
+   * then connecting fails with ConnectionClosedError.
+   */
   timeoutMs?: number;
+  /** Gives up connecting when it aborts, failing with its reason; an open connection ignores it. */
+  signal?: AbortSignal;
   /**
    * Where SASL credentials come from, asked in order. Default: the URI's user name, the
    * environment (`VIRTWIRE_USERNAME`, `VIRTWIRE_PASSWORD`), then libvirt's auth.conf.
@@ -69,9 +75,15 @@ export interface ConnectOptions extends Partial<Deadlines> {
   /**
    * SSH transports: `privateKey` (PEM/OpenSSH text) and its `passphrase`, a `password` (else the
    * credential sources are asked), `hostKeyFingerprint` ("SHA256:…", pins the host key instead
-   * of known_hosts) and `agent` (socket path, default $SSH_AUTH_SOCK; false for none).
+   * of known_hosts), `knownHosts` (a known_hosts file instead of `known_hosts=` and the default
+   * files) and `agent` (socket path, default $SSH_AUTH_SOCK; false for none).
    */
   ssh?: SshOptions;
+  /**
+   * How messages name these options (client/option-names.ts): a message that says what to set
+   * names it with this function. Default: the option's path, `options.ssh.privateKey`.
+   */
+  optionName?: OptionNamer;
 }
 
 /** How long to wait for the daemon's answer to CONNECT_CLOSE, a courtesy before hanging up. */
@@ -119,46 +131,63 @@ export class Libvirt extends EventEmitter<LibvirtConnectionEvents> {
   }
 
   /**
-   * Opens a connection: dials the transport the URI names, authenticates and sends CONNECT_OPEN.
-   * The URI defaults to `$LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+   * Opens a connection: dials the transport the URI names, authenticates and sends CONNECT_OPEN,
+   * all within one deadline (`timeoutMs`, `signal`). The URI, as text or parsed
+   * (parseLibvirtUri), defaults to `$LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
    */
-  static async connect(uri?: string, options: ConnectOptions = {}): Promise<Libvirt> {
-    const parsed = parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI);
-    const timeoutMs = options.timeoutMs ?? 30_000;
+  static async connect(uri?: string | LibvirtUri, options: ConnectOptions = {}): Promise<Libvirt> {
+    const optionName = options.optionName ?? optionPath;
+    const parsed =
+      typeof uri === "object"
+        ? uri
+        : parseLibvirtUri(uri ?? process.env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI, optionName);
     const keepalive =
       options.keepalive === false ? false : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     if (keepalive) validateKeepAliveOptions(keepalive);
     const deadlines = deadlinesFrom(options);
-    // Built once, when first needed (auth.conf is looked for and read): by SSH, then by SASL.
-    let sources = options.credentials;
-    const credentials = () => (sources ??= defaultCredentialSources(parsed));
-    const socket =
-      options.transport ??
-      (await withTimeout(dial(parsed, options, credentials(), timeoutMs), timeoutMs, parsed));
-    const connection = new Connection(socket, deadlines);
+    // Asked for SSH passwords and by SASL. Made before anything is dialed, so a broken auth.conf
+    // fails every connect, whatever the transport and authentication turn out to be.
+    const credentials = options.credentials ?? defaultCredentialSources(parsed);
+    const deadline = connectDeadline(
+      redact(parsed.uri),
+      options.timeoutMs ?? 30_000,
+      options.signal,
+    );
     try {
-      const features = await withTimeout(
-        openConnection(connection, {
+      const socket =
+        options.transport ??
+        (await dialTransport(parsed, {
+          readOnly: options.readOnly,
+          tls: options.tls,
+          ssh: options.ssh,
+          credentials,
+          optionName,
+          signal: deadline.signal,
+        }));
+      const connection = new Connection(socket, deadlines);
+      try {
+        const opening = openConnection(connection, {
           name: parsed.name,
           readOnly: options.readOnly,
           auth: parsed.params.auth,
           sasl: passwordSasl(
-            credentials(),
+            credentials,
             { service: "libvirt", host: parsed.host ?? "localhost" },
             // PLAIN sends the password itself: only where the channel is local or encrypted.
             { secure: isSecureTransport(parsed.transport) },
           ),
-        }),
-        timeoutMs,
-        parsed,
-      );
-      const lv = new Libvirt(connection, parsed, features);
-      // A server that does not do keepalive would not answer our PINGs either.
-      if (keepalive && features.keepalive) superviseConnection(connection, socket, keepalive);
-      return lv;
-    } catch (error) {
-      connection.destroy();
-      throw error;
+        });
+        const features = await untilAborted(opening, deadline.signal);
+        const lv = new Libvirt(connection, parsed, features);
+        // A server that does not do keepalive would not answer our PINGs either.
+        if (keepalive && features.keepalive) superviseConnection(connection, keepalive);
+        return lv;
+      } catch (error) {
+        connection.destroy();
+        throw error;
+      }
+    } finally {
+      deadline.done();
     }
   }
 
@@ -220,22 +249,6 @@ for (const procedure of [
   });
 }
 
-/** Dials the transport the URI names (rpc/transport/dialer.ts); SSH passwords use the same sources. */
-function dial(
-  uri: LibvirtUri,
-  options: ConnectOptions,
-  credentials: readonly CredentialSource[],
-  timeoutMs: number,
-): Promise<Duplex> {
-  return dialTransport(uri, {
-    readOnly: options.readOnly,
-    tls: options.tls,
-    ssh: options.ssh,
-    credentials,
-    timeoutMs,
-  });
-}
-
 /** The deadlines among the options, over the defaults; a bad value is a RangeError. */
 function deadlinesFrom(options: ConnectOptions): Deadlines {
   const deadlines = {
@@ -254,18 +267,4 @@ function defaultCredentialSources(uri: LibvirtUri): CredentialSource[] {
   const authConf = findAuthConf(uri.params.authfile);
   if (authConf) sources.push(authConfCredentials(authConf));
   return sources;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, uri: LibvirtUri): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ConnectionClosedError(`connecting to ${redact(uri.uri)} timed out after ${ms} ms`),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -8,7 +8,7 @@ import type { FileHandle } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import type { StreamChunk } from "./client/stream";
 import { FileReader, READ_SIZE } from "./file-reader";
-import { Extent, HoleScanner } from "./hole-scanner";
+import { HoleScanner } from "./hole-scanner";
 
 /** Largest zero buffer written at once when a hole goes to a destination that cannot seek. */
 const ZERO_WRITE_SIZE = 1024 * 1024;
@@ -84,7 +84,7 @@ async function* limit(source: AsyncIterable<Uint8Array>, length: number): AsyncG
 export async function* extents(
   chunks: AsyncIterable<Buffer>,
   sparse: boolean,
-): AsyncGenerator<Extent> {
+): AsyncGenerator<StreamChunk> {
   if (!sparse) {
     for await (const data of chunks) yield { type: "data", data };
     return;

@@ -5,12 +5,15 @@
 #                                  the Pulumi CLI), deploy the lab, print the VMs' addresses
 #   bash scripts/lab.sh down       destroy everything the lab created (its stack and settings stay)
 #   bash scripts/lab.sh pulumi …   any pulumi command on the lab's stack, e.g. `lab.sh pulumi stack output`
+#   bash scripts/lab.sh address VM the address of one VM, e.g. vm1
 #
 # The lab runs on the test bed's libvirtd (scripts/testbed.sh), so its VMs are the test bed's tiny
 # TCG guest (128 MiB each, direct kernel boot); their network lives in the `virtwire` network
-# namespace: reach them with `ip netns exec virtwire busybox ping -c1 <address>`. Pulumi runs on
-# this machine with a local file backend in $VIRTWIRE_LAB_STATE (default /var/lib/virtwire/lab),
-# which also holds a generated passphrase for the stack's secrets and the base image.
+# namespace: reach them with
+#   ip netns exec virtwire busybox ping -c1 "$(bash scripts/lab.sh address vm1)"
+# Pulumi runs on this machine with a local file backend in $VIRTWIRE_LAB_STATE (default
+# /var/lib/virtwire/lab), which also holds a generated passphrase for the stack's secrets and the
+# base image.
 # Stack: $VIRTWIRE_LAB_STACK (default lab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,15 +33,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 # provider serializes to a `require("virtwire/provider")` stub). Rebuilt when a source is newer.
 pack_virtwire() {
   if [ -f "$TARBALL" ] && [ -z "$(find index.ts rpc provider resources sdk package.json schema.json \
-    README.md tsconfig.json tsconfig.build.json -newer "$TARBALL" -print -quit)" ]; then
+    README.md LICENSE tsconfig.json tsconfig.build.json -newer "$TARBALL" -print -quit)" ]; then
     return
   fi
   log "building and packing virtwire"
   local staging
   staging="$(mktemp -d)"
   node node_modules/typescript/bin/tsc -p tsconfig.build.json --outDir "$staging/dist"
-  cp package.json README.md schema.json "$staging/"
-  (cd "$staging" && npm pack --silent >/dev/null)
+  cp package.json README.md schema.json LICENSE "$staging/"
+  # --ignore-scripts: package.json's `prepare` builds from sources, which the staging directory lacks.
+  (cd "$staging" && npm pack --silent --ignore-scripts >/dev/null)
   mv "$staging"/virtwire-*.tgz "$TARBALL"
   rm -rf "$staging"
   rm -rf "$LAB/node_modules/virtwire" # npm would keep the old copy
@@ -100,7 +104,7 @@ cmd_up() {
   pulumi -C "$LAB" up --yes --skip-preview
   log "deployed in $((SECONDS - deploy)) s ($((SECONDS - started)) s in all); VM addresses:"
   pulumi -C "$LAB" stack output addresses --json
-  log "reach them inside the test bed's namespace, e.g.: ip netns exec virtwire busybox ping -c1 <address>"
+  log "reach them inside the test bed's namespace, e.g.: ip netns exec virtwire busybox ping -c1 \"\$(bash scripts/lab.sh address vm1)\""
 }
 
 cmd_down() {
@@ -120,6 +124,20 @@ pulumi)
   pulumi_env
   (cd "$LAB" && pulumi stack select "$STACK" >/dev/null) || die "no stack $STACK yet: run up first"
   pulumi -C "$LAB" "$@"
+  ;;
+address)
+  [ -n "${2:-}" ] || die "which VM? e.g. bash scripts/lab.sh address vm1"
+  pulumi_env
+  (cd "$LAB" && pulumi stack select "$STACK" >/dev/null) || die "no stack $STACK yet: run up first"
+  pulumi -C "$LAB" stack output addresses --json | node -e '
+    const addresses = JSON.parse(require("fs").readFileSync(0, "utf8")) ?? {};
+    const vm = process.argv[1];
+    if (typeof addresses[vm] !== "string") {
+      console.error(`lab: no address for ${vm}; the lab has ${Object.keys(addresses).join(", ") || "no VMs"}`);
+      process.exit(1);
+    }
+    console.log(addresses[vm]);
+  ' "$2"
   ;;
 *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -8,6 +8,19 @@ import type * as types from "./types";
 export * from "./types";
 
 /**
+ * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN
+ * (two organizations may have stacks of the same project and stack names); undefined where the
+ * SDK has none (unit tests without mocks, old CLIs).
+ */
+function organization(): string | undefined {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
  * what it creates with. A promise, not an Output: the parent must not become a dependency.
  */
@@ -213,17 +226,21 @@ export interface NetworkDhcpArgs {
 }
 
 /**
- * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.
+ * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP; or `auto`, a free IPv4 subnet chosen when the network is created.
  */
 export interface NetworkAddressArgs {
   /**
-   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.
+   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it. Or `auto`: when it creates the network, virtwire picks an IPv4 subnet of `prefix` bits inside `within` that no other libvirt network on the host has (also when several stacks create networks at once) and gives the host its first address; the `addresses` output shows it, and it stays for the life of the network. With `auto`, `dhcp: {}` hands out the rest of the subnet (no ranges or hosts: their addresses are not known in advance).
    */
   address: pulumi.Input<string>;
   /**
    * Prefix length, e.g. 24.
    */
   prefix: pulumi.Input<number>;
+  /**
+   * Where an `auto` address is chosen from: an IPv4 subnet such as `10.112.0.0/12` (4096 subnets of /24). Pick one your hosts' own networks do not use (libvirt sees only its own networks). Used only with `auto`.
+   */
+  within?: pulumi.Input<string>;
   /**
    * DHCP service on this address.
    */
@@ -524,6 +541,62 @@ export interface PoolArgs {
   host?: pulumi.Input<string>;
 }
 
+/** The state a {@link Pool} can be looked up with ({@link Pool.get}); every property of it. */
+export interface PoolState {
+  /**
+   * Pool name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Kind of pool.
+   */
+  type?: pulumi.Input<types.PoolType>;
+  /**
+   * Target path on the host.
+   */
+  targetPath?: pulumi.Input<string>;
+  /**
+   * Mode and ownership of the target directory.
+   */
+  permissions?: pulumi.Input<PoolPermissionsArgs>;
+  /**
+   * Source of a netfs, fs or logical pool.
+   */
+  source?: pulumi.Input<PoolSourceArgs>;
+  /**
+   * Whether the pool starts with libvirt.
+   */
+  autostart?: pulumi.Input<boolean>;
+  /**
+   * Whether destroying the pool deletes its storage. `Pool.get` reports the default (Pulumi never deletes what it got).
+   */
+  deleteTargetOnDestroy?: pulumi.Input<boolean>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the pool.
+   */
+  uuid?: pulumi.Input<string>;
+  /**
+   * Whether the pool is running.
+   */
+  active?: pulumi.Input<boolean>;
+  /**
+   * Size of the pool's storage in bytes.
+   */
+  capacity?: pulumi.Input<number>;
+  /**
+   * Bytes allocated to volumes.
+   */
+  allocation?: pulumi.Input<number>;
+  /**
+   * Bytes free for new volumes.
+   */
+  available?: pulumi.Input<number>;
+}
+
 /**
  * A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
  */
@@ -553,7 +626,7 @@ export class Pool extends pulumi.dynamic.Resource {
    */
   declare public readonly autostart: pulumi.Output<boolean>;
   /**
-   * Whether destroying the pool deletes its storage.
+   * Whether destroying the pool deletes its storage. `Pool.get` reports the default (Pulumi never deletes what it got).
    */
   declare public readonly deleteTargetOnDestroy: pulumi.Output<boolean>;
   /**
@@ -581,9 +654,30 @@ export class Pool extends pulumi.dynamic.Resource {
    */
   declare public readonly available: pulumi.Output<number>;
 
-  /** Looks up an existing Pool by its id (the `id` output of a Pool) and reads its state. */
-  static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): Pool {
-    return new Pool(name, undefined, { ...opts, id });
+  /**
+   * Reads an existing Pool into the program, found by its UUID (the `id` output) or its name, with
+   * every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies the
+   * lookup: `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: PoolState,
+    opts?: pulumi.CustomResourceOptions,
+  ): Pool {
+    return new Pool(name, state as PoolArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every Pool registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Pool";
+
+  /**
+   * Whether `obj` is a Pool, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is Pool {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Pool.__pulumiType;
   }
 
   constructor(name: string, args: PoolArgs | undefined, opts?: pulumi.CustomResourceOptions) {
@@ -591,23 +685,40 @@ export class Pool extends pulumi.dynamic.Resource {
       __kind: "Pool",
       __logicalName: name,
       __urn: resourceUrn(name, "Pool", opts),
+      __org: organization(),
     };
-    for (const key of [
-      "name",
-      "type",
-      "targetPath",
-      "permissions",
-      "source",
-      "autostart",
-      "deleteTargetOnDestroy",
-      "host",
-    ])
-      props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {}))
-      if (value !== undefined && !(key in props)) props[key] = value;
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // Pool.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "name",
+        "type",
+        "targetPath",
+        "permissions",
+        "source",
+        "autostart",
+        "deleteTargetOnDestroy",
+        "host",
+      ])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "name",
+        "type",
+        "targetPath",
+        "permissions",
+        "source",
+        "autostart",
+        "deleteTargetOnDestroy",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
     for (const key of ["uuid", "active", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Pool");
@@ -656,6 +767,62 @@ export interface NetworkArgs {
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.
    */
   host?: pulumi.Input<string>;
+}
+
+/** The state a {@link Network} can be looked up with ({@link Network.get}); every property of it. */
+export interface NetworkState {
+  /**
+   * Network name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * How guests reach the outside.
+   */
+  mode?: pulumi.Input<types.NetworkMode>;
+  /**
+   * The bridge device, as given.
+   */
+  bridge?: pulumi.Input<NetworkBridgeArgs>;
+  /**
+   * Host interface for NAT or routed traffic.
+   */
+  forwardDevice?: pulumi.Input<string>;
+  /**
+   * DNS domain.
+   */
+  domain?: pulumi.Input<string>;
+  /**
+   * Addresses with DHCP.
+   */
+  addresses?: pulumi.Input<pulumi.Input<NetworkAddressArgs>[]>;
+  /**
+   * Extra DNS records.
+   */
+  dnsHosts?: pulumi.Input<pulumi.Input<NetworkDnsHostArgs>[]>;
+  /**
+   * MTU of the bridge.
+   */
+  mtu?: pulumi.Input<number>;
+  /**
+   * Whether the network starts with libvirt.
+   */
+  autostart?: pulumi.Input<boolean>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the network.
+   */
+  uuid?: pulumi.Input<string>;
+  /**
+   * The bridge device the network uses (e.g. `virbr3`).
+   */
+  bridgeName?: pulumi.Input<string>;
+  /**
+   * Whether the network is running.
+   */
+  active?: pulumi.Input<boolean>;
 }
 
 /**
@@ -715,13 +882,30 @@ export class Network extends pulumi.dynamic.Resource {
    */
   declare public readonly active: pulumi.Output<boolean>;
 
-  /** Looks up an existing Network by its id (the `id` output of a Network) and reads its state. */
+  /**
+   * Reads an existing Network into the program, found by its UUID (the `id` output) or its name,
+   * with every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies
+   * the lookup: `host`; its other properties are ignored.
+   */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: NetworkState,
     opts?: pulumi.CustomResourceOptions,
   ): Network {
-    return new Network(name, undefined, { ...opts, id });
+    return new Network(name, state as NetworkArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every Network registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Network";
+
+  /**
+   * Whether `obj` is a Network, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is Network {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Network.__pulumiType;
   }
 
   constructor(name: string, args: NetworkArgs | undefined, opts?: pulumi.CustomResourceOptions) {
@@ -729,25 +913,44 @@ export class Network extends pulumi.dynamic.Resource {
       __kind: "Network",
       __logicalName: name,
       __urn: resourceUrn(name, "Network", opts),
+      __org: organization(),
     };
-    for (const key of [
-      "name",
-      "mode",
-      "bridge",
-      "forwardDevice",
-      "domain",
-      "addresses",
-      "dnsHosts",
-      "mtu",
-      "autostart",
-      "host",
-    ])
-      props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {}))
-      if (value !== undefined && !(key in props)) props[key] = value;
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // Network.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "name",
+        "mode",
+        "bridge",
+        "forwardDevice",
+        "domain",
+        "addresses",
+        "dnsHosts",
+        "mtu",
+        "autostart",
+        "host",
+      ])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "name",
+        "mode",
+        "bridge",
+        "forwardDevice",
+        "domain",
+        "addresses",
+        "dnsHosts",
+        "mtu",
+        "autostart",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
     for (const key of ["uuid", "bridgeName", "active"]) if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Network");
   }
@@ -772,7 +975,7 @@ export interface DomainArgs {
    */
   maxVcpus?: pulumi.Input<number>;
   /**
-   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
    */
   memory?: pulumi.Input<number | string>;
   /**
@@ -856,7 +1059,7 @@ export interface DomainArgs {
    */
   waitForAddresses?: pulumi.Input<DomainWaitForAddressesArgs>;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
@@ -869,8 +1072,148 @@ export interface DomainArgs {
   host?: pulumi.Input<string>;
 }
 
+/** The state a {@link Domain} can be looked up with ({@link Domain.get}); every property of it. */
+export interface DomainState {
+  /**
+   * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
+   */
+  type?: pulumi.Input<types.DomainType>;
+  /**
+   * Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
+   */
+  vcpu?: pulumi.Input<number>;
+  /**
+   * vCPUs the domain can grow to without a restart.
+   */
+  maxVcpus?: pulumi.Input<number>;
+  /**
+   * Memory (`<currentMemory>`), in the spelling given when equal.
+   */
+  memory?: pulumi.Input<number | string>;
+  /**
+   * Memory the domain can grow to without a restart.
+   */
+  maxMemory?: pulumi.Input<number | string>;
+  /**
+   * Machine type (as libvirt expanded it, unless given and equal).
+   */
+  machine?: pulumi.Input<string>;
+  /**
+   * Guest architecture.
+   */
+  arch?: pulumi.Input<string>;
+  /**
+   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   */
+  cpu?: pulumi.Input<DomainCpuArgs>;
+  /**
+   * BIOS or UEFI. Changing it replaces the domain.
+   */
+  firmware?: pulumi.Input<types.DomainFirmware>;
+  /**
+   * Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
+   */
+  boot?: pulumi.Input<pulumi.Input<types.DomainBootDevice>[]>;
+  /**
+   * Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
+   */
+  kernel?: pulumi.Input<string>;
+  /**
+   * Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
+   */
+  initrd?: pulumi.Input<string>;
+  /**
+   * Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
+   */
+  cmdline?: pulumi.Input<string>;
+  /**
+   * Disks and CD-ROMs, with the target, bus and format libvirt uses.
+   */
+  disks?: pulumi.Input<pulumi.Input<DomainDiskArgs>[]>;
+  /**
+   * The cloud-init seed ISO, attached as a SATA CD-ROM.
+   */
+  cloudInitDisk?: pulumi.Input<DomainCloudInitDiskArgs>;
+  /**
+   * Network interfaces, with their MAC addresses.
+   */
+  networkInterfaces?: pulumi.Input<pulumi.Input<DomainNetworkInterfaceArgs>[]>;
+  /**
+   * A VNC or SPICE display (default: none).
+   */
+  graphics?: pulumi.Input<DomainGraphicsArgs>;
+  /**
+   * The serial console (default: a pty).
+   */
+  console?: pulumi.Input<DomainConsoleArgs>;
+  /**
+   * Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
+   */
+  qemuAgent?: pulumi.Input<boolean>;
+  /**
+   * Start the domain when the host's libvirt starts. Changed live.
+   */
+  autostart?: pulumi.Input<boolean>;
+  /**
+   * Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
+   */
+  running?: pulumi.Input<boolean>;
+  /**
+   * Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
+   */
+  shutdownTimeout?: pulumi.Input<number>;
+  /**
+   * Whether an update may restart the running domain to apply a change. When `false`, such an update fails before changing anything, naming the changes that need the restart.
+   */
+  allowRestart?: pulumi.Input<boolean>;
+  /**
+   * Wait for IP addresses on create and update (default: do not wait).
+   */
+  waitForAddresses?: pulumi.Input<DomainWaitForAddressesArgs>;
+  /**
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
+   */
+  waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
+  /**
+   * Escape hatch: raw XML appended to the generated domain XML.
+   */
+  xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the domain (also the resource id).
+   */
+  uuid?: pulumi.Input<string>;
+  /**
+   * Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
+   */
+  state?: pulumi.Input<string>;
+  /**
+   * MAC address of each network interface, in order.
+   */
+  macAddresses?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Each network interface with the IP addresses seen for it (when running).
+   */
+  interfaces?: pulumi.Input<pulumi.Input<DomainInterfaceStateArgs>[]>;
+  /**
+   * The first IPv4 address of the first interface that has one.
+   */
+  ipAddress?: pulumi.Input<string>;
+  /**
+   * The display's TCP port while running.
+   */
+  graphicsPort?: pulumi.Input<number>;
+}
+
 /**
- * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`.
+ * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
  */
 export class Domain extends pulumi.dynamic.Resource {
   /**
@@ -974,7 +1317,7 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   declare public readonly waitForAddresses: pulumi.Output<types.DomainWaitForAddresses>;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   declare public readonly waitForCloudInit: pulumi.Output<types.DomainWaitForCloudInit>;
   /**
@@ -1010,13 +1353,30 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   declare public readonly graphicsPort: pulumi.Output<number>;
 
-  /** Looks up an existing Domain by its id (the `id` output of a Domain) and reads its state. */
+  /**
+   * Reads an existing Domain into the program, found by its UUID (the `id` output) or its name,
+   * with every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies
+   * the lookup: `host`; its other properties are ignored.
+   */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: DomainState,
     opts?: pulumi.CustomResourceOptions,
   ): Domain {
-    return new Domain(name, undefined, { ...opts, id });
+    return new Domain(name, state as DomainArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every Domain registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Domain";
+
+  /**
+   * Whether `obj` is a Domain, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is Domain {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Domain.__pulumiType;
   }
 
   constructor(name: string, args: DomainArgs | undefined, opts?: pulumi.CustomResourceOptions) {
@@ -1024,43 +1384,80 @@ export class Domain extends pulumi.dynamic.Resource {
       __kind: "Domain",
       __logicalName: name,
       __urn: resourceUrn(name, "Domain", opts),
+      __org: organization(),
     };
-    for (const key of [
-      "name",
-      "type",
-      "vcpu",
-      "maxVcpus",
-      "memory",
-      "maxMemory",
-      "machine",
-      "arch",
-      "cpu",
-      "firmware",
-      "boot",
-      "kernel",
-      "initrd",
-      "cmdline",
-      "disks",
-      "cloudInitDisk",
-      "networkInterfaces",
-      "graphics",
-      "console",
-      "qemuAgent",
-      "autostart",
-      "running",
-      "shutdownTimeout",
-      "allowRestart",
-      "waitForAddresses",
-      "waitForCloudInit",
-      "xmlPatches",
-      "host",
-    ])
-      props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {}))
-      if (value !== undefined && !(key in props)) props[key] = value;
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // Domain.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "name",
+        "type",
+        "vcpu",
+        "maxVcpus",
+        "memory",
+        "maxMemory",
+        "machine",
+        "arch",
+        "cpu",
+        "firmware",
+        "boot",
+        "kernel",
+        "initrd",
+        "cmdline",
+        "disks",
+        "cloudInitDisk",
+        "networkInterfaces",
+        "graphics",
+        "console",
+        "qemuAgent",
+        "autostart",
+        "running",
+        "shutdownTimeout",
+        "allowRestart",
+        "waitForAddresses",
+        "waitForCloudInit",
+        "xmlPatches",
+        "host",
+      ])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "name",
+        "type",
+        "vcpu",
+        "maxVcpus",
+        "memory",
+        "maxMemory",
+        "machine",
+        "arch",
+        "cpu",
+        "firmware",
+        "boot",
+        "kernel",
+        "initrd",
+        "cmdline",
+        "disks",
+        "cloudInitDisk",
+        "networkInterfaces",
+        "graphics",
+        "console",
+        "qemuAgent",
+        "autostart",
+        "running",
+        "shutdownTimeout",
+        "allowRestart",
+        "waitForAddresses",
+        "waitForCloudInit",
+        "xmlPatches",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
     for (const key of ["uuid", "state", "macAddresses", "interfaces", "ipAddress", "graphicsPort"])
       if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Domain");
@@ -1099,8 +1496,60 @@ export interface VolumeArgs {
   host?: pulumi.Input<string>;
 }
 
+/** The state a {@link Volume} can be looked up with ({@link Volume.get}); every property of it. */
+export interface VolumeState {
+  /**
+   * Volume name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Storage pool name.
+   */
+  pool?: pulumi.Input<string>;
+  /**
+   * Size the guest sees, in bytes (for qcow2, the virtual size).
+   */
+  capacity?: pulumi.Input<number | string>;
+  /**
+   * Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).
+   */
+  format?: pulumi.Input<types.VolumeFormat>;
+  /**
+   * The base volume, as given. Unknown to `Volume.get`: libvirt records only the base file (`backingStore`).
+   */
+  baseVolume?: pulumi.Input<VolumeBaseArgs>;
+  /**
+   * The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
+   */
+  source?: pulumi.Input<VolumeSourceArgs>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * Path of the volume on the host, for a domain's disk.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * Bytes the volume occupies on the host (small for sparse and qcow2 volumes).
+   */
+  allocation?: pulumi.Input<number>;
+  /**
+   * The base file of an overlay.
+   */
+  backingStore?: pulumi.Input<VolumeBackingStoreArgs>;
+  /**
+   * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
+   */
+  contentSha256?: pulumi.Input<string>;
+}
+
 /**
- * A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first).
+ * A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first). `Volume.get` reports `source`, `contentSha256` and `baseVolume` as unset: libvirt does not record them (`backingStore` names the base file).
  */
 export class Volume extends pulumi.dynamic.Resource {
   /**
@@ -1120,11 +1569,11 @@ export class Volume extends pulumi.dynamic.Resource {
    */
   declare public readonly format: pulumi.Output<string>;
   /**
-   * The base volume, as given.
+   * The base volume, as given. Unknown to `Volume.get`: libvirt records only the base file (`backingStore`).
    */
   declare public readonly baseVolume: pulumi.Output<types.VolumeBase>;
   /**
-   * The uploaded content's source, as given.
+   * The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
    */
   declare public readonly source: pulumi.Output<types.VolumeSource>;
   /**
@@ -1148,17 +1597,36 @@ export class Volume extends pulumi.dynamic.Resource {
    */
   declare public readonly backingStore: pulumi.Output<types.VolumeBackingStore>;
   /**
-   * SHA-256 of the content uploaded from `source`.
+   * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   declare public readonly contentSha256: pulumi.Output<string>;
 
-  /** Looks up an existing Volume by its id (the `id` output of a Volume) and reads its state. */
+  /**
+   * Reads an existing Volume into the program, found by its key (the `id` output; its path in dir
+   * pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every
+   * running pool: several pools with a volume of that name is an error naming them), with every
+   * property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies the lookup:
+   * `pool` and `host`; its other properties are ignored.
+   */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: VolumeState,
     opts?: pulumi.CustomResourceOptions,
   ): Volume {
-    return new Volume(name, undefined, { ...opts, id });
+    return new Volume(name, state as VolumeArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every Volume registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Volume";
+
+  /**
+   * Whether `obj` is a Volume, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is Volume {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Volume.__pulumiType;
   }
 
   constructor(name: string, args: VolumeArgs | undefined, opts?: pulumi.CustomResourceOptions) {
@@ -1166,14 +1634,22 @@ export class Volume extends pulumi.dynamic.Resource {
       __kind: "Volume",
       __logicalName: name,
       __urn: resourceUrn(name, "Volume", opts),
+      __org: organization(),
     };
-    for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
-      props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {}))
-      if (value !== undefined && !(key in props)) props[key] = value;
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // Volume.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
+        props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
       if (!(key in props)) props[key] = undefined;
     super(provider, name, props, opts, "virtwire", "Volume");
@@ -1212,8 +1688,56 @@ export interface CloudInitDiskArgs {
   host?: pulumi.Input<string>;
 }
 
+/** The state a {@link CloudInitDisk} can be looked up with ({@link CloudInitDisk.get}); every property of it. */
+export interface CloudInitDiskState {
+  /**
+   * Volume name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Storage pool name.
+   */
+  pool?: pulumi.Input<string>;
+  /**
+   * The user-data (secret). `CloudInitDisk.get` reads it from the image.
+   */
+  userData?: pulumi.Input<string>;
+  /**
+   * The meta-data, as given. `CloudInitDisk.get` reads it from the image: as recorded, with the `instance-id` virtwire added.
+   */
+  metaData?: pulumi.Input<string>;
+  /**
+   * The network-config. `CloudInitDisk.get` reads it from the image.
+   */
+  networkConfig?: pulumi.Input<string>;
+  /**
+   * The vendor-data. `CloudInitDisk.get` reads it from the image.
+   */
+  vendorData?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * Path of the ISO image on the host, for a domain's cdrom.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * Size of the ISO image in bytes.
+   */
+  size?: pulumi.Input<number>;
+  /**
+   * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
+   */
+  instanceId?: pulumi.Input<string>;
+}
+
 /**
- * A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one.
+ * A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one. `CloudInitDisk.get` reads the data and the instance-id back from the image.
  */
 export class CloudInitDisk extends pulumi.dynamic.Resource {
   /**
@@ -1225,19 +1749,19 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
    */
   declare public readonly pool: pulumi.Output<string>;
   /**
-   * The user-data (secret).
+   * The user-data (secret). `CloudInitDisk.get` reads it from the image.
    */
   declare public readonly userData: pulumi.Output<string>;
   /**
-   * The meta-data, as given.
+   * The meta-data, as given. `CloudInitDisk.get` reads it from the image: as recorded, with the `instance-id` virtwire added.
    */
   declare public readonly metaData: pulumi.Output<string>;
   /**
-   * The network-config.
+   * The network-config. `CloudInitDisk.get` reads it from the image.
    */
   declare public readonly networkConfig: pulumi.Output<string>;
   /**
-   * The vendor-data.
+   * The vendor-data. `CloudInitDisk.get` reads it from the image.
    */
   declare public readonly vendorData: pulumi.Output<string>;
   /**
@@ -1257,17 +1781,36 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
    */
   declare public readonly size: pulumi.Output<number>;
   /**
-   * The instance-id the guest sees.
+   * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   declare public readonly instanceId: pulumi.Output<string>;
 
-  /** Looks up an existing CloudInitDisk by its id (the `id` output of a CloudInitDisk) and reads its state. */
+  /**
+   * Reads an existing CloudInitDisk into the program, found by its key (the `id` output; its path
+   * in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in
+   * every running pool: several pools with a volume of that name is an error naming them), with
+   * every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies the
+   * lookup: `pool` and `host`; its other properties are ignored.
+   */
   static get(
     name: string,
     id: pulumi.Input<pulumi.ID>,
+    state?: CloudInitDiskState,
     opts?: pulumi.CustomResourceOptions,
   ): CloudInitDisk {
-    return new CloudInitDisk(name, undefined, { ...opts, id });
+    return new CloudInitDisk(name, state as CloudInitDiskArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every CloudInitDisk registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:CloudInitDisk";
+
+  /**
+   * Whether `obj` is a CloudInitDisk, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is CloudInitDisk {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === CloudInitDisk.__pulumiType;
   }
 
   constructor(
@@ -1279,25 +1822,41 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
       __kind: "CloudInitDisk",
       __logicalName: name,
       __urn: resourceUrn(name, "CloudInitDisk", opts),
+      __org: organization(),
     };
-    for (const key of [
-      "name",
-      "pool",
-      "userData",
-      "metaData",
-      "networkConfig",
-      "vendorData",
-      "host",
-    ])
-      props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
-    for (const key of ["userData"])
-      if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {}))
-      if (value !== undefined && !(key in props)) props[key] = value;
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // CloudInitDisk.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "name",
+        "pool",
+        "userData",
+        "metaData",
+        "networkConfig",
+        "vendorData",
+        "host",
+      ])
+        props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "name",
+        "pool",
+        "userData",
+        "metaData",
+        "networkConfig",
+        "vendorData",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ["userData"])
+        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
     for (const key of ["key", "path", "size", "instanceId"])
       if (!(key in props)) props[key] = undefined;
     opts = {

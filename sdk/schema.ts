@@ -386,6 +386,16 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        within: {
+          type: "string",
+          default: "10.112.0.0/12",
+          language: {
+            virtwire: {
+              pattern: "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$",
+              help: "use an IPv4 subnet such as 10.112.0.0/12",
+            },
+          },
+        },
         dhcp: {
           $ref: "#/types/virtwire:index:NetworkDhcp",
         },
@@ -932,6 +942,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "allocation",
         "available",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Network": {
       inputProperties: {
@@ -1049,6 +1064,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "mode", "autostart", "uuid", "active"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Domain": {
       inputProperties: {
@@ -1393,6 +1413,11 @@ export const schema: Omit<PackageSchema, "name"> = {
         "macAddresses",
         "interfaces",
       ],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
+        },
+      },
     },
     "virtwire:index:Volume": {
       inputProperties: {
@@ -1489,6 +1514,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
     "virtwire:index:CloudInitDisk": {
       inputProperties: {
@@ -1572,6 +1603,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
     },
   },
 };

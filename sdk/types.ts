@@ -194,17 +194,21 @@ export interface NetworkDhcp {
 }
 
 /**
- * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP.
+ * An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP; or `auto`, a free IPv4 subnet chosen when the network is created.
  */
 export interface NetworkAddress {
   /**
-   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it.
+   * The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it. Or `auto`: when it creates the network, virtwire picks an IPv4 subnet of `prefix` bits inside `within` that no other libvirt network on the host has (also when several stacks create networks at once) and gives the host its first address; the `addresses` output shows it, and it stays for the life of the network. With `auto`, `dhcp: {}` hands out the rest of the subnet (no ranges or hosts: their addresses are not known in advance).
    */
   address: string;
   /**
    * Prefix length, e.g. 24.
    */
   prefix: number;
+  /**
+   * Where an `auto` address is chosen from: an IPv4 subnet such as `10.112.0.0/12` (4096 subnets of /24). Pick one your hosts' own networks do not use (libvirt sees only its own networks). Used only with `auto`.
+   */
+  within?: string;
   /**
    * DHCP service on this address.
    */
@@ -587,7 +591,7 @@ export interface PoolOutputs {
    */
   autostart: boolean;
   /**
-   * Whether destroying the pool deletes its storage.
+   * Whether destroying the pool deletes its storage. `Pool.get` reports the default (Pulumi never deletes what it got).
    */
   deleteTargetOnDestroy?: boolean;
   /**
@@ -735,7 +739,7 @@ export interface DomainInputs {
    */
   maxVcpus?: number;
   /**
-   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+   * Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
    */
   memory?: number | string;
   /**
@@ -819,7 +823,7 @@ export interface DomainInputs {
    */
   waitForAddresses?: DomainWaitForAddresses;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: DomainWaitForCloudInit;
   /**
@@ -935,7 +939,7 @@ export interface DomainOutputs {
    */
   waitForAddresses?: DomainWaitForAddresses;
   /**
-   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent.
+   * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: DomainWaitForCloudInit;
   /**
@@ -1023,11 +1027,11 @@ export interface VolumeOutputs {
    */
   format: string;
   /**
-   * The base volume, as given.
+   * The base volume, as given. Unknown to `Volume.get`: libvirt records only the base file (`backingStore`).
    */
   baseVolume?: VolumeBase;
   /**
-   * The uploaded content's source, as given.
+   * The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
    */
   source?: VolumeSource;
   /**
@@ -1051,7 +1055,7 @@ export interface VolumeOutputs {
    */
   backingStore?: VolumeBackingStore;
   /**
-   * SHA-256 of the content uploaded from `source`.
+   * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   contentSha256?: string;
 }
@@ -1099,19 +1103,19 @@ export interface CloudInitDiskOutputs {
    */
   pool: string;
   /**
-   * The user-data (secret).
+   * The user-data (secret). `CloudInitDisk.get` reads it from the image.
    */
   userData: string;
   /**
-   * The meta-data, as given.
+   * The meta-data, as given. `CloudInitDisk.get` reads it from the image: as recorded, with the `instance-id` virtwire added.
    */
   metaData?: string;
   /**
-   * The network-config.
+   * The network-config. `CloudInitDisk.get` reads it from the image.
    */
   networkConfig?: string;
   /**
-   * The vendor-data.
+   * The vendor-data. `CloudInitDisk.get` reads it from the image.
    */
   vendorData?: string;
   /**
@@ -1131,7 +1135,7 @@ export interface CloudInitDiskOutputs {
    */
   size: number;
   /**
-   * The instance-id the guest sees.
+   * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
 }

@@ -83,6 +83,13 @@ describe("CloudInitDisk diff", () => {
     });
   });
 
+  it("keeps the disk and its name when only the URN changed (a renamed stack, an alias)", () => {
+    const olds = outputsOf(inputs({ __urn: "urn:pulumi:dev::lab::x::seed" } as never));
+    const renamed = inputs({ __urn: "urn:pulumi:prod::lab::x::seed" } as never);
+    expect(diskName(renamed)).not.toBe(olds.name);
+    expect(diff(olds, renamed)).toMatchObject({ changes: false, replaces: [] });
+  });
+
   it("replaces the disk create-first under a new name when the data changes", () => {
     const changed = inputs({ userData: "#cloud-config\npassword: other\n" });
     expect(diff(outputsOf(inputs()), changed)).toEqual({
@@ -134,6 +141,16 @@ describe("CloudInitDisk check", () => {
     expect(cloudInitDiskHandlers.check!(inputs())).toEqual([]);
     expect(cloudInitDiskHandlers.check!(inputs({ userData: UNKNOWN }))).toEqual([]);
     expect(cloudInitDiskHandlers.check!(inputs({ userData: "#!/bin/sh\necho hi\n" }))).toEqual([]);
+  });
+
+  it("accepts what cloud-init accepts: leading blank lines and spaces, any case, MIME", () => {
+    const accepted = [
+      "\n  #cloud-config\nhostname: web\n",
+      "#Cloud-Config\nhostname: web\n",
+      'From: nobody\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n',
+    ];
+    for (const userData of accepted)
+      expect(cloudInitDiskHandlers.check!(inputs({ userData }))).toEqual([]);
   });
 
   it("refuses user data cloud-init would ignore, without quoting it", () => {

@@ -10,7 +10,8 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
+import { Writable } from "node:stream";
+import { Libvirt, RemoteNonnullStorageVol, downloadVolume } from "../../rpc/internal";
 import { UNKNOWN, nameBase } from "../../provider/check";
 import { deepEqual, sameHost } from "../../provider/diff";
 import { digest } from "../../provider/naming";
@@ -25,7 +26,15 @@ import {
 import { uploadMarked } from "../volume/upload-mark";
 import { buildVolumeXml, readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
-import { NoCloudError, NoCloudSeed, buildNoCloudIso, partsDigest } from "./nocloud";
+import { findVolumeForGet } from "../volume/find";
+import {
+  NoCloudContents,
+  NoCloudError,
+  NoCloudSeed,
+  buildNoCloudIso,
+  partsDigest,
+  readNoCloudIso,
+} from "./nocloud";
 
 const CONTENT = ["userData", "metaData", "networkConfig", "vendorData"] as const;
 
@@ -62,12 +71,21 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
       hint: inputs.name
         ? ""
         : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
-      mark: { urn: ctx.owner?.urn, present: false },
+      mark: { owner: ctx.owner?.mark, present: false },
     };
     return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       await uploadMarked(lv, vol, once(image), volume.mark, image.length);
       return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
     });
+  },
+
+  // The data and the instance-id live only in the image: a get downloads and reads it.
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const vol = await findVolumeForGet(lv, id, "cloud-init disk", state.pool);
+    const { instanceId, ...parts } = await readSeed(lv, vol);
+    const carried = { host: state.host, pool: vol.pool, ...parts };
+    return { id: vol.key, outs: await describe(lv, vol, carried, instanceId) };
   },
 
   read: (id, props, ctx) =>
@@ -92,9 +110,11 @@ export function diffCloudInitDisk(
     if (news[key] === UNKNOWN || !deepEqual(olds[key], news[key])) replaces.push(key);
   }
   if (!sameHost(olds.host, news.host)) replaces.push("host");
-  const name = diskName(news);
-  // A disk made before names carried the URN keeps its name while its data stays the same.
-  const sameName = name === olds.name || (name !== undefined && legacyName(news) === olds.name);
+  // A derived name changes with the data (a replacement anyway) and with the URN (a renamed stack
+  // or project, an alias): while the data, pool and host stay, so do the disk and its name, as for
+  // a disk made before names carried the URN. A name the user sets is compared as it is.
+  const given = news.name !== undefined && news.name !== null;
+  const sameName = given ? diskName(news) === olds.name : replaces.length === 0;
   if (!sameName) replaces.push("name");
   const sameHome = news.pool === olds.pool && sameHost(news.host, olds.host) && sameName;
   return {
@@ -105,8 +125,9 @@ export function diffCloudInitDisk(
 }
 
 /**
- * The first lines cloud-init acts on (its user-data formats); user data starting otherwise is
- * silently ignored by the guest. Never quotes the user data: it is a secret.
+ * The starts of user data cloud-init acts on (its user-data formats), as cloud-init compares them:
+ * after leading whitespace, in lower case. User data starting otherwise is silently ignored by the
+ * guest, unless it is MIME (cloud-init looks for a `MIME-Version:` header in its first 4096 bytes).
  */
 const USER_DATA_STARTS = [
   "#cloud-config",
@@ -116,12 +137,15 @@ const USER_DATA_STARTS = [
   "#part-handler",
   "#upstart-job",
   "## template: jinja",
-  "Content-Type:",
+  "content-type:",
 ];
 
+/** Why the guest would ignore `userData`, or undefined. Never quotes it: it is a secret. */
 function userDataProblem(userData: string): string | undefined {
-  if (typeof userData !== "string" || USER_DATA_STARTS.some((start) => userData.startsWith(start)))
-    return undefined;
+  if (typeof userData !== "string") return undefined;
+  const start = userData.trimStart().toLowerCase();
+  if (USER_DATA_STARTS.some((known) => start.startsWith(known))) return undefined;
+  if (userData.slice(0, 4096).toLowerCase().includes("mime-version:")) return undefined;
   return "userData does not start with a line cloud-init acts on, so the guest would ignore it: start it with #cloud-config (YAML) or #! (a script)";
 }
 
@@ -150,17 +174,43 @@ export function diskName(inputs: CloudInitDiskInputs): string | undefined {
   return `${nameBase(String(logicalName ?? "cloud-init"), "cloud-init")}-${digits}`;
 }
 
-/** The name disks made before names carried the URN have: the data's digits alone. */
-function legacyName(inputs: CloudInitDiskInputs): string | undefined {
-  return diskName({ ...inputs, __urn: undefined } as CloudInitDiskInputs);
-}
-
 /**
  * SHA-256 over the parts, each preceded by its name and byte length, so that moving bytes from one
  * part to another changes it. Part of every derived name: it must never change between versions.
  */
 export function contentHash(inputs: CloudInitDiskInputs): string {
   return partsDigest(CONTENT.map((key) => [key, inputs[key]]));
+}
+
+/** Seed images are kilobytes; a volume far larger is not one, and is not read into memory. */
+const MAX_SEED_BYTES = 64 * 1024 * 1024;
+
+/** The parts of the seed image in `vol`; fails saying why a volume is not a seed image. */
+async function readSeed(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<NoCloudContents> {
+  const { capacity } = readVolumeXml((await lv.StorageVolGetXMLDesc({ vol, flags: 0 })).xml);
+  const notASeed = (why: string) =>
+    new Error(
+      `volume ${vol.name} in storage pool ${vol.pool} is not a cloud-init seed image: ${why}`,
+    );
+  if (capacity > MAX_SEED_BYTES) {
+    throw notASeed(
+      `it is ${capacity} bytes, and seed images are far smaller (at most ${MAX_SEED_BYTES / 2 ** 20} MiB here)`,
+    );
+  }
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await downloadVolume(lv, vol, sink);
+  try {
+    return readNoCloudIso(Buffer.concat(chunks));
+  } catch (error) {
+    if (error instanceof NoCloudError) throw notASeed(error.message);
+    throw error;
+  }
 }
 
 async function* once(image: Buffer): AsyncGenerator<Buffer> {

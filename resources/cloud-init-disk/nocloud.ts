@@ -9,7 +9,8 @@
  * instance).
  */
 import { createHash } from "node:crypto";
-import { buildIso9660, type IsoFile } from "./iso9660";
+import { buildIso9660, Iso9660Error, type IsoFile } from "./iso9660";
+import { readIso9660 } from "./iso9660-read";
 
 /** The label cloud-init's NoCloud datasource looks for (lower-case, as genisoimage -V cidata). */
 export const NOCLOUD_VOLUME_ID = "cidata";
@@ -64,6 +65,55 @@ export function buildNoCloudIso(seed: NoCloudSeed): NoCloudImage {
   }
   const image = buildIso9660({ volumeId: NOCLOUD_VOLUME_ID, files, timestamp: seed.timestamp });
   return { image, instanceId, metaData };
+}
+
+/** The parts of a seed image, as readNoCloudIso finds them. */
+export interface NoCloudContents {
+  userData: string;
+  /** As recorded: with the `instance-id` line buildNoCloudIso added. */
+  metaData: string;
+  networkConfig?: string;
+  vendorData?: string;
+  /** The instance-id the guest sees: the meta-data's, else cloud-init's default. */
+  instanceId: string;
+}
+
+/**
+ * The instance-id cloud-init's NoCloud datasource uses when the meta-data sets none (the
+ * `defaults` of cloudinit/sources/DataSourceNoCloud.py); images from other tools may lack one.
+ */
+export const CLOUD_INIT_DEFAULT_INSTANCE_ID = "nocloud";
+
+/**
+ * The parts of a NoCloud seed image (ours, or one of genisoimage/cloud-localds), as cloud-init
+ * finds them: label `cidata` (either case), `user-data` and `meta-data` in the root. Throws a
+ * NoCloudError saying why for any other image.
+ */
+export function readNoCloudIso(image: Buffer): NoCloudContents {
+  let volumeId: string;
+  let files: Map<string, Buffer>;
+  try {
+    ({ volumeId, files } = readIso9660(image));
+  } catch (error) {
+    if (!(error instanceof Iso9660Error)) throw error;
+    throw new NoCloudError(`it is not an ISO 9660 image that virtwire can read: ${error.message}`);
+  }
+  if (volumeId.toLowerCase() !== NOCLOUD_VOLUME_ID) {
+    throw new NoCloudError(`its ISO 9660 label is ${JSON.stringify(volumeId)}, not cidata`);
+  }
+  const text = (name: string) => files.get(name)?.toString("utf8");
+  const [userData, metaData] = [text("user-data"), text("meta-data")];
+  if (userData === undefined || metaData === undefined) {
+    const missing = userData === undefined ? "user-data" : "meta-data";
+    throw new NoCloudError(`it has no ${missing} file`);
+  }
+  return {
+    userData,
+    metaData,
+    networkConfig: text("network-config"),
+    vendorData: text("vendor-data"),
+    instanceId: topLevelInstanceId(metaData) ?? CLOUD_INIT_DEFAULT_INSTANCE_ID,
+  };
 }
 
 function bytes(content: string | Buffer): Buffer {

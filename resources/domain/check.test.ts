@@ -96,7 +96,13 @@ describe("check() of a Domain", () => {
     ["a name libvirt refuses", { name: "web server" }, "name", /letters, digits/],
     ["a memory size that is not a size", { memory: "lots" }, "memory", /20GiB/],
     ["memory that is not whole KiB", { memory: 134217729 }, "memory", /whole number of KiB/],
-    ["memory below 1MiB", { memory: "512KiB" }, "memory", /at least 1MiB/],
+    ["memory below 1MiB", { memory: "512KiB" }, "memory", /at least 1MiB; got 512KiB$/],
+    [
+      "memory in MiB as a bare number (bytes)",
+      { memory: 512 },
+      "memory",
+      /^memory must be at least 1MiB; got 512 \(a bare number is bytes: for 512 MiB write "512MiB"\)$/,
+    ],
     [
       "memory above maxMemory",
       { memory: "2GiB", maxMemory: "1GiB" },

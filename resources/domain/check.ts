@@ -5,9 +5,10 @@
  */
 import { isIP } from "node:net";
 import type { CheckFailure } from "../../provider/resource";
+import { bareNumberHint } from "../../provider/units";
 import type { DomainInputs } from "../../sdk/types";
+import { parseSize } from "../../provider/units";
 import {
-  bytes,
   defaultBus,
   formatBytes,
   isSet,
@@ -49,11 +50,14 @@ const isObject = (value: unknown): boolean => typeof value === "object" && value
 const sizes: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   for (const property of ["memory", "maxMemory"] as const) {
-    const value = bytes(inputs[property]);
+    const value = parseSize(inputs[property]);
     if (value === undefined) continue;
     if (value < 1024 * 1024) {
       failures.push(
-        ...fail(property, `${property} must be at least 1MiB; got ${inputs[property]}`),
+        ...fail(
+          property,
+          `${property} must be at least 1MiB; got ${inputs[property]}${bareNumberHint(inputs[property])}`,
+        ),
       );
     } else if (value % 1024 !== 0) {
       failures.push(
@@ -64,8 +68,8 @@ const sizes: Rule = (inputs) => {
       );
     }
   }
-  const memory = bytes(inputs.memory);
-  const max = bytes(inputs.maxMemory);
+  const memory = parseSize(inputs.memory);
+  const max = parseSize(inputs.maxMemory);
   if (memory !== undefined && max !== undefined && memory > max) {
     failures.push(
       ...fail(

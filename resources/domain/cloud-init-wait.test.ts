@@ -153,6 +153,25 @@ describe("waitForCloudInit", () => {
     expect(guest.executed).not.toContain("guest-exec");
   });
 
+  it("says every 10 s how long it has waited and what the guest shows", async () => {
+    const guest = new FakeGuest();
+    guest.failure = agentError(ErrorCode.AGENT_UNRESPONSIVE, "QEMU guest agent is not connected");
+    const clock = fakeClock({
+      10: () => (guest.failure = undefined),
+      20: () => guest.files.set(STATUS, status("init", ["init-local"])),
+      35: () => guest.files.set(RESULT, result()),
+    });
+    const lines: string[] = [];
+    const options = { timeoutSeconds: 900, seedAttached: true, clock };
+    await waitForCloudInit(guest, dom, { ...options, status: (line) => lines.push(line) });
+    expect(lines).toEqual([
+      "waiting for cloud-init, 0 s of 900 s: the guest agent does not answer yet (QEMU guest agent is not connected)",
+      "waiting for cloud-init, 10 s of 900 s: the guest agent answers; cloud-init has not started yet (no /run/cloud-init/status.json)",
+      "waiting for cloud-init, 20 s of 900 s: cloud-init is still in stage init (finished init-local)",
+      "waiting for cloud-init, 30 s of 900 s: cloud-init is still in stage init (finished init-local)",
+    ]);
+  });
+
   it("fails naming the errors cloud-init reports in result.json", async () => {
     const guest = new FakeGuest();
     const errors = [

@@ -1,6 +1,7 @@
 /**
  * The wait for cloud-init (waitForCloudInit): poll the guest through the QEMU guest agent until
  * cloud-init has finished, then fail on the errors it reports; when the time is up, say why not.
+ * Meanwhile, every STATUS_MS, a status line says how long it has waited and what the guest shows.
  *
  * cloud-init's own files (cloudinit/cmd/main.py status_wrapper), under /run, so nothing of an
  * earlier boot counts:
@@ -25,6 +26,7 @@ const FILE_COMMANDS = ["guest-file-open", "guest-file-read", "guest-file-close"]
 /** cloud-init's stages in the order they run (the keys of status.json's v1). */
 const STAGES = ["init-local", "init", "modules-config", "modules-final"];
 const POLL_MS = 2000;
+const STATUS_MS = 10_000;
 const MAX_FILE_BYTES = 1024 * 1024;
 /** Errors quoted in a failure, and characters of each: enough to act on, not a whole log. */
 const MAX_ERRORS = 5;
@@ -43,6 +45,8 @@ export interface CloudInitWaitOptions {
   /** A NoCloud seed is attached: finishing without a datasource then means it went unread. */
   seedAttached: boolean;
   clock?: Clock;
+  /** Where progress goes (ResourceContext.status). */
+  status?: (line: string) => void;
 }
 
 /** Why the wait failed, said for the user. */
@@ -79,6 +83,7 @@ export async function waitForCloudInit(
   const started = clock.now();
   const deadline = started + options.timeoutSeconds * 1000;
   let answered: Observation | undefined;
+  let nextStatus = started;
   for (;;) {
     const seen = await watch.observe();
     if (seen.kind === "finished") {
@@ -92,10 +97,16 @@ export async function waitForCloudInit(
         `the domain stopped (state ${stateName(state)}) while waiting for cloud-init to finish; its console log may say why`,
       );
     }
-    if (clock.now() >= deadline) {
+    const now = clock.now();
+    if (now >= deadline) {
       throw new CloudInitWaitError(
         `cloud-init did not finish within ${options.timeoutSeconds} s (waitForCloudInit.timeout): ${diagnose(seen, answered)}`,
       );
+    }
+    if (now >= nextStatus) {
+      const waited = `${Math.floor((now - started) / 1000)} s of ${options.timeoutSeconds} s`;
+      options.status?.(`waiting for cloud-init, ${waited}: ${observed(seen)}`);
+      nextStatus = now + STATUS_MS;
     }
     await clock.sleep(POLL_MS);
   }
@@ -234,6 +245,18 @@ function diagnose(last: Observation, answered: Observation | undefined): string 
       ? describeProgress(answered.progress)
       : `the guest agent answers, but cloud-init has not started (no ${STATUS}): is cloud-init installed in the image?`;
   return silent ? `${reason}; since then the guest agent stopped answering (${silent})` : reason;
+}
+
+/** What one look at the guest showed, for a status line. */
+function observed(seen: Exclude<Observation, { kind: "finished" }>): string {
+  switch (seen.kind) {
+    case "running":
+      return describeProgress(seen.progress);
+    case "not-started":
+      return `the guest agent answers; cloud-init has not started yet (no ${STATUS})`;
+    case "no-answer":
+      return `the guest agent does not answer yet (${seen.error.message})`;
+  }
 }
 
 function describeProgress({ stage, finished, datasource, errors }: Progress): string {

@@ -28,7 +28,7 @@ export interface DomainSnapshot {
 export async function describeDomain(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
-  previous: DomainInputs | DomainOutputs,
+  previous: Partial<DomainInputs | DomainOutputs>,
   runTimeFacts = true,
 ): Promise<DomainSnapshot> {
   const [{ xml }, state, { autostart }, { active }] = await Promise.all([

@@ -1,6 +1,7 @@
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import type { ResourceContext } from "../../provider/resource";
 import { ChangeClass, classifyChanges } from "./diff";
-import { domainHandlers } from "./handlers";
+import { domainHandlers, summary } from "./handlers";
 
 /** A running domain as read back from libvirt (outputs), after `inputs` below were applied. */
 const current: DomainOutputs = {
@@ -79,7 +80,7 @@ describe("the change classifier", () => {
     expect(domainHandlers.diff!("id", current, inputs)).toEqual({
       changes: false,
       replaces: [],
-      deleteBeforeReplace: false,
+      deleteBeforeReplace: true,
     });
   });
 
@@ -102,12 +103,15 @@ describe("the change classifier", () => {
         ],
       ],
       [
-        "memory without a ceiling restarts",
+        "memory without a ceiling restarts, and is the only change named",
         { memory: "192MiB", maxMemory: undefined },
-        [
-          ["maxMemory", "restart"],
-          ["memory", "restart"],
-        ],
+        [["memory", "restart"]],
+      ],
+      ["removing the ceiling restarts", { maxMemory: undefined }, [["maxMemory", "restart"]]],
+      [
+        "vCPUs without a maximum restart, and are the only change named",
+        { vcpu: 3, maxVcpus: undefined },
+        [["vcpu", "restart"]],
       ],
       ["one more vCPU within maxVcpus is live", { vcpu: 2 }, [["vcpu", "live"]]],
       ["fewer vCPUs restart", { vcpu: 1 }, [["vcpu", "restart"]], { vcpu: 2 }],
@@ -275,7 +279,7 @@ describe("the change classifier", () => {
   it("refuses at preview a change that needs a restart when allowRestart is false", () => {
     const news = { ...inputs, allowRestart: false, disks: [inputs.disks![1]!] };
     expect(() => domainHandlers.diff!("id", current, news)).toThrow(
-      "applying detach sda (/isos/a.iso) needs a restart of the running domain, and allowRestart is false",
+      "allowRestart is false, and this change needs a restart of the running domain: disks: detach sda (/isos/a.iso); nothing was changed",
     );
   });
 
@@ -299,8 +303,64 @@ describe("the change classifier", () => {
       {
         property: "disks",
         class: "restart",
-        detail: "vda: volume images/root → volume images/root-2",
+        detail: "disks: vda volume images/root → volume images/root-2",
       },
     ]);
+  });
+});
+
+describe("the summary line of an update", () => {
+  const line = (news: Partial<DomainInputs>, from: Partial<DomainOutputs> = {}) =>
+    summary("web-1", classifyChanges({ ...current, ...from }, { ...inputs, ...news }));
+
+  it("names each change by the user's property, then how it is applied", () => {
+    expect(line({ memory: "192MiB", autostart: true })).toBe(
+      "virtwire: domain web-1: memory 128MiB → 192MiB [live]; autostart false → true [live]",
+    );
+    expect(line({ firmware: "efi", qemuAgent: true })).toBe(
+      "virtwire: domain web-1: firmware bios → efi [replace]; qemuAgent changed [restart]",
+    );
+    expect(line({ running: false, qemuAgent: true })).toBe(
+      "virtwire: domain web-1: qemuAgent changed [while shut off]; running true → false [shut down]",
+    );
+    expect(line({ shutdownTimeout: 5 })).toBe(
+      "virtwire: domain web-1: shutdownTimeout 60 → 5 [nothing to do in libvirt]",
+    );
+  });
+
+  it("never names a maximum the user left unset", () => {
+    const unset = { memory: "192MiB", maxMemory: undefined, vcpu: 3, maxVcpus: undefined };
+    expect(line(unset)).toBe(
+      "virtwire: domain web-1: memory 128MiB → 192MiB [restart]; vcpu 1 → 3 [restart]",
+    );
+  });
+
+  it("names the interface and its network when one changes", () => {
+    expect(line({ networkInterfaces: [{ network: "other" }, { bridge: "br0" }] })).toBe(
+      "virtwire: domain web-1: networkInterfaces: 52:54:00:00:00:01 (on network lab) changed [restart]",
+    );
+  });
+});
+
+describe("the diff a refresh asks for", () => {
+  const said: string[] = [];
+  const refresh: ResourceContext = {
+    connect: () => Promise.reject(new Error("a refresh's diff asks libvirt nothing")),
+    virsh: () => "virsh",
+    log: (line) => said.push(line),
+    warn: (line) => said.push(line),
+    status: (line) => said.push(line),
+    refresh: true,
+  };
+
+  it("reports the drift, says nothing about applying it, and refuses nothing", async () => {
+    const drifted = { ...current, autostart: true };
+    const news = { ...inputs, allowRestart: false, disks: [inputs.disks![1]!] };
+    expect(await domainHandlers.diff!("id", drifted, news, refresh)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    expect(said).toEqual([]);
   });
 });

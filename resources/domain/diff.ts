@@ -17,13 +17,15 @@
  *            nothing to do in libvirt
  *
  * Only what the user set is compared (with unset lists meaning "none"); sizes compare in bytes and
- * machine aliases equal their expansions (normalize.ts).
+ * machine aliases equal their expansions (normalize.ts). Each change is described with the user's
+ * property first (`memory 128MiB → 192MiB`), and only with properties the user set: a maxMemory
+ * or maxVcpus left unset follows memory or vcpu, so its change is part of theirs.
  */
 import { deepEqual, sameHost } from "../../provider/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
+import { parseSize } from "../../provider/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
-  bytes,
   consoleWithDefaults,
   diskWithDefaults,
   effectiveMaxMemory,
@@ -43,6 +45,20 @@ export interface DomainChange {
   class: ChangeClass;
   /** What changes, for the log line: "memory 128MiB → 160MiB", "disks: attach vdb". */
   detail: string;
+}
+
+/** How a change is applied, in the words of the summary line. */
+export function changeLabel(change: DomainChange): string {
+  switch (change.class) {
+    case "offline":
+      return "while shut off";
+    case "power":
+      return change.detail.endsWith("true") ? "start" : "shut down";
+    case "setting":
+      return "nothing to do in libvirt";
+    default:
+      return change.class;
+  }
 }
 
 export interface Classification {
@@ -77,13 +93,18 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
     "waitForCloudInit",
   ] as const;
   for (const key of settings) {
-    if (!deepEqual(current[key], news[key])) add("setting", key, `${key} changed`);
+    if (!deepEqual(current[key], news[key]))
+      add("setting", key, change(key, current[key], news[key]));
   }
   if (!same(current.autostart ?? false, news.autostart ?? false)) {
-    add("live", "autostart", `autostart → ${news.autostart}`);
+    add(
+      "live",
+      "autostart",
+      `autostart ${current.autostart ?? false} → ${news.autostart ?? false}`,
+    );
   }
   if (!same(current.running, wantRunning)) {
-    add("power", "running", wantRunning ? "start" : "shut down");
+    add("power", "running", `running ${current.running ?? false} → ${wantRunning}`);
   }
   return {
     changes,
@@ -112,11 +133,19 @@ function same(a: unknown, b: unknown): boolean {
   return !isUnknown(b) && deepEqual(a, b);
 }
 
+/** `key old → new` for plain values, `key changed` for lists and objects. */
+function change(key: string, old: unknown, value: unknown): string {
+  const plain = (item: unknown) => item === undefined || typeof item !== "object";
+  if (!plain(old) || !plain(value) || isUnknown(value)) return `${key} changed`;
+  return `${key} ${old ?? "unset"} → ${value ?? "unset"}`;
+}
+
 function classifyReplacements(current: Current, news: DomainInputs, add: Add): void {
-  if (!same(current.name, news.name)) add("replace", "name", `name → ${news.name}`);
-  if (!same(current.type, news.type ?? "kvm")) add("replace", "type", `type → ${news.type}`);
+  if (!same(current.name, news.name)) add("replace", "name", `name ${current.name} → ${news.name}`);
+  if (!same(current.type, news.type ?? "kvm"))
+    add("replace", "type", `type ${current.type} → ${news.type}`);
   if (!same(current.firmware, news.firmware ?? "bios"))
-    add("replace", "firmware", `firmware → ${news.firmware}`);
+    add("replace", "firmware", `firmware ${current.firmware} → ${news.firmware}`);
   if (isSet(news.arch) && !same(current.arch, news.arch))
     add("replace", "arch", `arch ${current.arch} → ${news.arch}`);
   if (
@@ -124,18 +153,28 @@ function classifyReplacements(current: Current, news: DomainInputs, add: Add): v
     (isUnknown(news.machine) || !sameMachine(news.machine, current.machine))
   )
     add("replace", "machine", `machine ${current.machine} → ${news.machine}`);
-  if (!sameHost(current.host, news.host)) {
-    add("replace", "host", `host → ${news.host || "default"}`);
-  }
+  if (!sameHost(current.host, news.host))
+    add("replace", "host", `host ${current.host || "default"} → ${news.host || "default"}`);
 }
 
+/**
+ * A maximum the user set (or had set, and removed) is a change of its own; one left unset follows
+ * memory or vcpu, and its change is described as theirs.
+ */
 function classifySizes(current: Current, news: DomainInputs, add: Add): void {
   const maxBefore = effectiveMaxMemory(current);
   const maxAfter = effectiveMaxMemory(news);
   const maxChanged = maxBefore !== maxAfter;
-  if (maxChanged) add("config", "maxMemory", `maxMemory → ${news.maxMemory ?? news.memory}`);
-  const memory = bytes(news.memory);
-  if (memory !== bytes(current.memory)) {
+  const memory = parseSize(news.memory);
+  const memoryChanged = memory !== parseSize(current.memory);
+  if (maxChanged && (isSet(news.maxMemory) || !memoryChanged)) {
+    add(
+      "config",
+      "maxMemory",
+      `maxMemory ${current.maxMemory} → ${news.maxMemory ?? `unset (as memory, ${news.memory})`}`,
+    );
+  }
+  if (memoryChanged) {
     const live =
       !maxChanged && memory !== undefined && maxAfter !== undefined && memory <= maxAfter;
     add(live ? "live" : "config", "memory", `memory ${current.memory} → ${news.memory}`);
@@ -143,8 +182,11 @@ function classifySizes(current: Current, news: DomainInputs, add: Add): void {
   const vcpusBefore = effectiveMaxVcpus(current);
   const vcpusAfter = effectiveMaxVcpus(news);
   const vcpuMaxChanged = vcpusBefore !== vcpusAfter;
-  if (vcpuMaxChanged) add("config", "maxVcpus", `maxVcpus → ${vcpusAfter}`);
-  if (!same(current.vcpu, news.vcpu)) {
+  const vcpuChanged = !same(current.vcpu, news.vcpu);
+  if (vcpuMaxChanged && (isSet(news.maxVcpus) || !vcpuChanged)) {
+    add("config", "maxVcpus", `maxVcpus ${vcpusBefore} → ${vcpusAfter}`);
+  }
+  if (vcpuChanged) {
     // Adding vCPUs is a hotplug; taking them away needs the guest's cooperation, so it restarts.
     const live =
       !vcpuMaxChanged &&
@@ -158,8 +200,8 @@ function classifySizes(current: Current, news: DomainInputs, add: Add): void {
 function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
   if (!knownList(news.disks)) return add("config", "disks", "disks not known yet");
   const match = matchDisks((news.disks ?? []).map(diskWithDefaults), current.disks ?? []);
-  for (const disk of match.added) add("live", "disks", `attach ${describeDisk(disk)}`);
-  for (const disk of match.removed) add("config", "disks", `detach ${describeDisk(disk)}`);
+  for (const disk of match.added) add("live", "disks", `disks: attach ${describeDisk(disk)}`);
+  for (const disk of match.removed) add("config", "disks", `disks: detach ${describeDisk(disk)}`);
   for (const { wanted, current: have } of match.pairs) {
     if (matchesWhereSet(wanted, have)) continue;
     const newSource = !sameSource(wanted, have);
@@ -168,10 +210,11 @@ function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
       have.device === "cdrom" &&
       newSource &&
       matchesWhereSet({ ...wanted, volume: undefined, file: undefined }, have);
-    if (mediaOnly) add("live", "disks", `change the medium in ${have.target}`);
+    if (mediaOnly)
+      add("live", "disks", `disks: ${have.target} medium ${source(have)} → ${source(wanted)}`);
     else if (newSource)
-      add("config", "disks", `${have.target}: ${source(have)} → ${source(wanted)}`);
-    else add("config", "disks", `change ${have.target}`);
+      add("config", "disks", `disks: ${have.target} ${source(have)} → ${source(wanted)}`);
+    else add("config", "disks", `disks: ${have.target} changed`);
   }
 }
 
@@ -183,10 +226,12 @@ function classifyInterfaces(current: Current, news: DomainInputs, add: Add): voi
   const match = matchInterfaces(wanted, current.networkInterfaces ?? []);
   const where = (nic: { network?: string; bridge?: string }) =>
     nic.network !== undefined ? `network ${nic.network}` : `bridge ${nic.bridge}`;
-  for (const nic of match.added) add("live", "networkInterfaces", `attach on ${where(nic)}`);
-  for (const nic of match.removed) add("live", "networkInterfaces", `detach ${nic.mac}`);
+  const nicChange = (cls: "live" | "config", detail: string) =>
+    add(cls, "networkInterfaces", `networkInterfaces: ${detail}`);
+  for (const nic of match.added) nicChange("live", `attach on ${where(nic)}`);
+  for (const nic of match.removed) nicChange("live", `detach ${nic.mac} (on ${where(nic)})`);
   for (const { wanted: w, current: have } of match.pairs) {
-    if (!matchesWhereSet(w, have)) add("config", "networkInterfaces", `change ${have.mac}`);
+    if (!matchesWhereSet(w, have)) nicChange("config", `${have.mac} (on ${where(have)}) changed`);
   }
 }
 

@@ -8,15 +8,17 @@
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import type { DomainInputs, DomainOutputs } from "../../sdk/types";
-import { leaseBaseline, waitForAddresses } from "./addresses";
+import { leaseBaseline } from "./addresses";
+import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";
 import { preflightDomain } from "./preflight";
 import { describeDomain } from "./describe";
-import { Classification, classifyChanges } from "./diff";
+import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
-import { waitForCloudInit } from "./cloud-init-wait";
+import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { cloudInitTimeout, waitWithDefaults } from "./normalize";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
@@ -29,27 +31,54 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   preflight: preflightDomain,
 
   diff(id, olds, news, ctx) {
+    // What a refresh found is shown as it is: nothing is about to be applied.
+    if (ctx?.refresh) return decide(id, olds, news, ctx);
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
     // virsh destroy): ask libvirt, so a plain `pulumi up` restores it without a refresh first.
-    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news));
+    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news, ctx));
     return decide(id, olds, news);
   },
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverDomains(lv, inputs.name!, ctx);
+    await removeLeftoverDomains(lv, inputs.name!, ctx, inputs.shutdownTimeout ?? 60);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
-    const xml = buildDomainXml({ ...plan, owner: ctx.owner?.urn });
+    const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name!, ctx);
-    // Whatever fails once the domain exists, reading it back included, removes it again: an
-    // error leaves the engine without its id.
+    // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
-      throw await undoDomain(ctx, error, dom, inputs.host);
+      const undone = await undoDomain(ctx, error, dom, inputs.host);
+      if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
+      // The guest whose log the message points to is gone: say how to keep one to look into.
+      throw new CloudInitWaitError(
+        `${error.message}. The domain was removed, as a failed create's always is; to look inside such a guest, create it without waitForCloudInit and read /var/log/cloud-init.log there`,
+        { cause: error },
+      );
     }
+  },
+
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const dom = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.DomainLookupByUUID({ uuid })).dom,
+      async (name) => (await lv.DomainLookupByName({ name })).dom,
+    );
+    if (!dom) {
+      throw new NotFoundError(
+        "domain",
+        id,
+        "UUID or name",
+        " (virsh list --all lists the domains of a host)",
+      );
+    }
+    // The properties the user never set are reported as libvirt has them: complete as it is.
+    const { outputs } = await describeDomain(lv, dom, state);
+    return { id: formatUuid(dom.uuid), outs: outputs };
   },
 
   async read(id, props, ctx) {
@@ -84,7 +113,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const plan = planDomain(news, before.description, formats, id);
     if (classification.needsRedefine) {
       await lv.DomainDefineXMLFlags({
-        xml: buildDomainXml({ ...plan, owner: ctx.owner?.urn }),
+        xml: buildDomainXml({ ...plan, owner: ctx.owner }),
         flags: DefineFlags.VALIDATE,
       });
       if (classification.needsRestart) {
@@ -116,9 +145,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   },
 };
 
-/** One line per update: what changes and how each change is applied. */
+/**
+ * One line per update: each change, named by the user's property, and how it is applied
+ * (`virtwire: domain vm: memory 128MiB → 192MiB [restart]; autostart false → true [live]`).
+ */
 export function summary(name: string | undefined, classification: Classification): string {
-  const parts = classification.changes.map((change) => `${change.detail} [${change.class}]`);
+  const parts = classification.changes.map((change) => `${change.detail} [${changeLabel(change)}]`);
   return `virtwire: domain ${name}: ${parts.length ? parts.join("; ") : "no changes"}`;
 }
 
@@ -137,15 +169,17 @@ async function startAndWait(
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
   const description = readDomainXml(xml);
   const starting = !(await lv.DomainIsActive({ dom })).active;
+  const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;
+  if (wait) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
   await ensureRunning(lv, dom);
   if (wait) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
-      source: wait.source,
-      qemuAgent: description.qemuAgent,
+      ...query,
       timeoutSeconds: wait.timeout,
       baseline,
+      status: (line) => ctx.status(`virtwire: domain ${inputs.name}: ${line}`),
     });
     const found = [...byMac.values()].flat().join(", ");
     ctx.log(`virtwire: domain ${inputs.name}: addresses ${found} after ${seconds(elapsedMs)} s`);
@@ -155,6 +189,7 @@ async function startAndWait(
     const { elapsedMs } = await waitForCloudInit(lv, dom, {
       timeoutSeconds: cloudInitTimeout(inputs.waitForCloudInit),
       seedAttached: description.cloudInitDisk !== undefined,
+      status: (line) => ctx.status(`virtwire: domain ${inputs.name}: ${line}`),
     });
     ctx.log(`virtwire: domain ${inputs.name}: cloud-init finished after ${seconds(elapsedMs)} s`);
   }
@@ -169,27 +204,34 @@ function refuseUnallowedRestart(classification: Classification, news: DomainInpu
   const restarts = classification.changes.filter((change) => change.class === "restart");
   if (restarts.length > 0 && news.allowRestart === false) {
     throw new Error(
-      `applying ${restarts.map((change) => change.detail).join(", ")} needs a restart of the running domain, and allowRestart is false, so nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
+      `allowRestart is false, and ${restarts.length > 1 ? "these changes need" : "this change needs"} a restart of the running domain: ${restarts.map((change) => change.detail).join("; ")}; nothing was changed: set allowRestart: true, or running: false to apply it while shut off`,
     );
   }
 }
 
-function decide(id: string, olds: DomainOutputs, news: DomainInputs) {
+/**
+ * The diff, and in preview and up its summary line: the plugin drops detailed diffs, so a line on
+ * the resource (engine-log.ts) is how a preview shows whether each change is live, restarts or
+ * replaces the domain. A refresh's diff prints and refuses nothing.
+ */
+function decide(id: string, olds: DomainOutputs, news: DomainInputs, ctx?: ResourceContext) {
   const classification = classifyChanges(olds, news);
-  // Fail at preview, before anything is touched, rather than halfway through an update.
-  refuseUnallowedRestart(classification, news);
-  // The plugin drops detailed diffs, so a line on the plugin's output is how a preview shows
-  // whether the update will be live or restart the domain.
-  if (classification.changes.length > 0) {
-    const line = summary(news.name, classification);
-    console.log(line);
-    announced.set(id, line);
+  if (!ctx?.refresh) {
+    // Fail at preview, before anything is touched, rather than halfway through an update.
+    refuseUnallowedRestart(classification, news);
+    if (ctx && classification.changes.length > 0) {
+      const line = summary(news.name, classification);
+      ctx.log(line);
+      announced.set(id, line);
+    }
   }
   return {
     changes: classification.changes.length > 0,
     replaces: classification.replaces,
-    // Never run two domains on the same disks and MAC addresses, not even for a moment.
-    deleteBeforeReplace: classification.replaces.length > 0,
+    // Never run two domains on the same disks and MAC addresses, not even for a moment. Set even
+    // with no replacement here: a replacement that `replaceOnChanges` asks for takes this flag too,
+    // and a create-first replacement would meet the old domain as its own leftover.
+    deleteBeforeReplace: true,
   };
 }
 

@@ -8,8 +8,8 @@ import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { attr, element, parseXml } from "../../provider/xml";
 import type { DomainDiskFormat, DomainInputs, DomainOutputs } from "../../sdk/types";
+import { parseSize } from "../../provider/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
-import { bytes } from "./normalize";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";
 import type { DomainPlan } from "./xml-build";
@@ -23,8 +23,8 @@ export async function applyLiveChanges(
 ): Promise<void> {
   const flags = active ? AffectFlags.LIVE | AffectFlags.CONFIG : AffectFlags.CONFIG;
   const news = plan.inputs;
-  const memory = bytes(news.memory)!;
-  if (memory !== bytes(current.memory)) {
+  const memory = parseSize(news.memory)!;
+  if (memory !== parseSize(current.memory)) {
     await lv.DomainSetMemoryFlags({ dom, memory: BigInt(memory / 1024), flags });
   }
   if (news.vcpu !== undefined && news.vcpu !== current.vcpu) {

@@ -34,11 +34,6 @@ export function isSet<T>(value: T | undefined | null): value is T {
   return value !== undefined && value !== null;
 }
 
-/** Bytes of a size input, or undefined (also for preview's unknown values). */
-export function bytes(value: unknown): number | undefined {
-  return parseSize(value);
-}
-
 /** A byte count in the largest binary unit that divides it: 134217728 → "128MiB". */
 export function formatBytes(count: number): string {
   for (const [unit, factor] of [
@@ -56,7 +51,7 @@ export function sizeInUserSpelling(
   given: number | string | undefined,
   actualBytes: number,
 ): number | string {
-  return given !== undefined && bytes(given) === actualBytes ? given : formatBytes(actualBytes);
+  return given !== undefined && parseSize(given) === actualBytes ? given : formatBytes(actualBytes);
 }
 
 /**
@@ -134,7 +129,7 @@ export function nextTarget(prefix: string, taken: Set<string>): string {
 
 /** Effective memory ceiling and vCPU maximum: unset means "the same as the current value". */
 export function effectiveMaxMemory(inputs: Pick<DomainInputs, "memory" | "maxMemory">) {
-  return bytes(inputs.maxMemory ?? inputs.memory);
+  return parseSize(inputs.maxMemory ?? inputs.memory);
 }
 
 export function effectiveMaxVcpus(inputs: Pick<DomainInputs, "vcpu" | "maxVcpus">) {

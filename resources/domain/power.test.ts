@@ -54,6 +54,27 @@ class FakeDomain {
   }
 }
 
+/** A guest whose QEMU is still there after the guest crashed: nothing can ask it to power off. */
+class CrashedDomain extends FakeDomain {
+  constructor() {
+    super(0, 0);
+  }
+  override async DomainIsActive() {
+    return { active: this.calls.some((call) => call.startsWith("destroy")) ? 0 : 1 };
+  }
+  override async DomainGetState() {
+    return { state: DomainState.CRASHED, reason: 1 };
+  }
+  override async DomainShutdown() {
+    this.calls.push("shutdown while crashed");
+    throw libvirtError({
+      code: ErrorCode.OPERATION_INVALID,
+      domain: ErrorDomain.QEMU,
+      message: "Requested operation is not valid: domain is not running",
+    });
+  }
+}
+
 describe("stopDomain", () => {
   let started = 0;
   beforeEach(() => {
@@ -90,6 +111,14 @@ describe("stopDomain", () => {
       "shutdown while powered off",
       "destroy while powered off",
     ]);
+  });
+
+  it("forces off at once a crashed domain that libvirt cannot ask to power off", async () => {
+    const domain = new CrashedDomain();
+    const { how, stoppedAfterMs } = await stop(domain, 60);
+    expect(how).toBe("forced");
+    expect(stoppedAfterMs).toBeLessThan(1_000);
+    expect(domain.calls).toEqual(["shutdown while crashed", "destroy while running"]);
   });
 
   it("is graceful at the first poll after a guest that goes at once", async () => {

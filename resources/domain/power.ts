@@ -2,7 +2,7 @@
  * Power state: start, graceful stop (ACPI power button or agent, chosen by libvirt; forced off
  * after the timeout), restart, and the state names the outputs report.
  */
-import { DomainState, ErrorCode, hasErrorCode } from "../../rpc";
+import { DomainState, ErrorCode, hasErrorCode, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 
 const POLL_MS = 250;
@@ -50,13 +50,14 @@ export async function stopDomain(
     const deadline = Date.now() + timeoutSeconds * 1000;
     // A guest still booting misses an ACPI power button press (nothing listens yet), so the
     // request is repeated until the guest goes or the time is up. Once the guest has powered off,
-    // libvirt refuses further requests ("not running": state shutdown) for a second or two while
-    // the domain is still active and its QEMU process exits; only inactive counts as stopped.
+    // libvirt refuses further requests (state shutdown) for a second or two while the domain is
+    // still active and its QEMU process exits; only inactive counts as stopped.
     let nextRequest = 0;
     while (Date.now() < deadline) {
       if (Date.now() >= nextRequest) {
-        const requested = await requestShutdown(lv, dom);
-        nextRequest = requested ? Date.now() + REPEAT_SHUTDOWN_MS : Infinity;
+        const answer = await requestShutdown(lv, dom);
+        if (answer === "refused") break;
+        nextRequest = answer === "requested" ? Date.now() + REPEAT_SHUTDOWN_MS : Infinity;
       }
       await sleep(POLL_MS);
       if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
@@ -65,31 +66,35 @@ export async function stopDomain(
   try {
     await lv.DomainDestroy({ dom });
   } catch (error) {
-    // It went off on its own between the last poll and the destroy.
-    if (!notRunning(error)) throw error;
+    // It went off on its own between the last poll and the destroy (a transient one is gone).
+    if (isNotFound(error)) return "forced";
+    if (!hasErrorCode(error, ErrorCode.OPERATION_INVALID)) throw error;
+    if ((await lv.DomainIsActive({ dom })).active) throw error;
   }
   return "forced";
 }
 
 /**
- * Asks the guest to power off (agent or ACPI, libvirt's choice); false when libvirt says it is not
- * running (off, or already on its way down).
+ * Asks the guest to power off (agent or ACPI, libvirt's choice). When libvirt refuses
+ * (OPERATION_INVALID), the domain's state tells why: "going" when the guest is already on its way
+ * down (or off), "refused" when it cannot be asked (crashed, suspended to memory): only forcing it
+ * off stops it then.
  */
 async function requestShutdown(
-  lv: Pick<Libvirt, "DomainShutdown">,
+  lv: Pick<Libvirt, "DomainShutdown" | "DomainGetState">,
   dom: RemoteNonnullDomain,
-): Promise<boolean> {
+): Promise<"requested" | "going" | "refused"> {
   try {
     await lv.DomainShutdown({ dom });
-    return true;
+    return "requested";
   } catch (error) {
-    if (notRunning(error)) return false;
-    throw error;
+    if (!hasErrorCode(error, ErrorCode.OPERATION_INVALID)) throw error;
+    const state = await domainState(lv, dom).catch((stateError: unknown) => {
+      if (isNotFound(stateError)) return DomainState.SHUTOFF; // a transient domain, gone
+      throw stateError;
+    });
+    return state === DomainState.SHUTDOWN || state === DomainState.SHUTOFF ? "going" : "refused";
   }
-}
-
-function notRunning(error: unknown): boolean {
-  return hasErrorCode(error, ErrorCode.OPERATION_INVALID) && /not running/i.test(error.message);
 }
 
 export function sleep(ms: number): Promise<void> {

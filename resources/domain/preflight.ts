@@ -5,7 +5,9 @@
  * command line with CONNECT_DOMAIN_XML_TO_NATIVE, which parses and validates as a define does and
  * defines nothing. A refusal is pinned on a setting by asking again without it, and on a patch by
  * asking with that patch alone. Only what is new or changed is asked about. Disks and interfaces
- * are not: the volumes and networks they name may be made by the same program, after this check.
+ * are not: the volumes and networks they name may be made by the same program, after this check;
+ * except that an interface waitForAddresses would wait for in vain, on a network that exists now,
+ * is (address-wait.ts).
  */
 import { ErrorCode, Libvirt, LibvirtError } from "../../rpc";
 import { UNKNOWN } from "../../provider/check";
@@ -13,6 +15,7 @@ import { deepEqual } from "../../provider/diff";
 import type { CheckFailure, ResourceContext } from "../../provider/resource";
 import { closest } from "../../provider/suggest";
 import type { DomainInputs, DomainXmlPatch } from "../../sdk/types";
+import { addressFailures } from "./address-wait";
 import { HostCapabilities, readCapabilities } from "./capabilities";
 import { describePatch } from "./patches";
 import { buildDomainXml } from "./xml-build";
@@ -53,6 +56,16 @@ const SUSPECTS = ["cpu", "firmware", "graphics", "console", "boot", "kernel", "q
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;
 
 export async function preflightDomain(
+  inputs: DomainInputs,
+  olds: Partial<DomainInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  const failures = await settingsFailures(inputs, olds, ctx);
+  return failures.length > 0 ? failures : addressFailures(inputs, olds, ctx);
+}
+
+/** The domain's own settings and XML patches, as libvirt on the host takes them. */
+async function settingsFailures(
   inputs: DomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,

@@ -21,8 +21,9 @@ import {
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
-import { RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
+import { RESOURCE_NAMESPACE, markInMetadata } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { stopDomain } from "./power";
 
@@ -52,9 +53,16 @@ export async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<v
   }
 }
 
-/** Forces the domain off and undefines it; a transient one is gone once off. */
-export async function removeDomain(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
-  await stopDomain(lv, dom, 0);
+/**
+ * Stops the domain (gracefully within `shutdownTimeout` seconds, then forced; at once with 0) and
+ * undefines it; a transient one is gone once off.
+ */
+export async function removeDomain(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  shutdownTimeout = 0,
+): Promise<void> {
+  await stopDomain(lv, dom, shutdownTimeout);
   try {
     await undefine(lv, dom);
   } catch (error) {
@@ -72,45 +80,38 @@ export function undoDomain(
   dom: RemoteNonnullDomain,
   host: string | undefined,
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host,
     what: `domain ${dom.name} (uuid ${formatUuid(dom.uuid)}), perhaps running`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh destroy ${dom.name} (if it runs), then virsh undefine --nvram ${dom.name}`,
+    byHand: (virsh) =>
+      `${virsh} destroy ${dom.name} (if it runs), then ${virsh} undefine --nvram ${dom.name}`,
   };
   return undoHalfMade(ctx, error, object, (lv) => removeDomain(lv, dom));
 }
 
 /**
  * Before a fresh create of domain `name`: removes the leftovers of this resource, and fails if
- * `name` is taken by a domain that is not one. Does nothing unless the create is fresh.
+ * `name` is taken by a domain that is not one. Does nothing unless the create is fresh. A running
+ * one is shut down as the resource's own domain would be (`shutdownTimeout`): `pulumi up
+ * --replace` creates first without asking diff, so the "leftover" may be the domain in the state.
  */
 export async function removeLeftoverDomains(
   lv: Libvirt,
   name: string,
   ctx: ResourceContext,
+  shutdownTimeout: number,
 ): Promise<void> {
   const owner = ctx.owner;
   if (!owner?.fresh) return;
   const { domains } = await lv.ConnectListAllDomains({ need_results: 1, flags: 0 });
-  const marked = await Promise.all(
-    domains.map(async (dom) => ({ dom, urn: await markOf(lv, dom) })),
+  const found = await Promise.all(
+    domains.map(async (dom) => ({ object: dom, name: dom.name, mark: await markOf(lv, dom) })),
   );
-  const taken = marked.find(({ dom, urn }) => dom.name === name && urn !== owner.urn);
-  if (taken) {
-    const whose = taken.urn
-      ? `it belongs to ${taken.urn}`
-      : "virtwire did not create it for this resource";
-    throw new Error(
-      `a domain named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that domain, if nothing needs it)`,
-    );
-  }
-  for (const { dom } of marked.filter(({ urn }) => urn === owner.urn)) {
+  for (const { object: dom } of leftoversOf("domain", name, found, owner)) {
     const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
-    await removeDomain(lv, dom);
-    ctx.log(
-      `virtwire: domain ${dom.name}: removed, left by a failed earlier create of this resource${active ? " (it was running)" : ""}`,
-    );
+    await removeDomain(lv, dom, shutdownTimeout);
+    ctx.log(leftoverRemoved(`domain ${dom.name}`, "", active ? " (it was running)" : ""));
   }
 }
 
@@ -132,14 +133,14 @@ export async function defineDomain(
   } catch (error) {
     const owner = ctx.owner;
     const found = owner?.fresh && (await unlessNotFound(() => lv.DomainLookupByName({ name })));
-    if (!found || (await markOf(lv, found.dom)) !== owner!.urn) throw error;
+    if (!found || (await markOf(lv, found.dom)) !== owner!.mark) throw error;
     await removeDomain(lv, found.dom);
-    ctx.log(`virtwire: domain ${name}: removed, left by a failed earlier create of this resource`);
+    ctx.log(leftoverRemoved(`domain ${name}`));
     return define();
   }
 }
 
-/** The URN in the domain's virtwire metadata; undefined when it has none (or is gone). */
+/** The mark in the domain's virtwire metadata; undefined when it has none (or is gone). */
 async function markOf(lv: Libvirt, dom: RemoteNonnullDomain): Promise<string | undefined> {
   try {
     const { metadata } = await lv.DomainGetMetadata({
@@ -148,7 +149,7 @@ async function markOf(lv: Libvirt, dom: RemoteNonnullDomain): Promise<string | u
       uri: RESOURCE_NAMESPACE,
       flags: 0,
     });
-    return urnOfMetadata(metadata);
+    return markInMetadata(metadata);
   } catch (error) {
     if (hasErrorCode(error, ErrorCode.NO_DOMAIN_METADATA) || isNotFound(error)) return undefined;
     throw error;

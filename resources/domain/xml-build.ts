@@ -17,12 +17,13 @@ import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../../sdk
 import {
   CLOUD_INIT_ALIAS,
   GUEST_AGENT_CHANNEL,
-  bytes,
   consoleWithDefaults,
   effectiveMaxMemory,
   effectiveMaxVcpus,
   graphicsWithDefaults,
 } from "./normalize";
+import { parseSize } from "../../provider/units";
+import type { Owner } from "../../provider/owner";
 import { addMark } from "../../provider/xml-mark";
 import { applyPatches } from "./patches";
 
@@ -36,8 +37,8 @@ export interface DomainPlan {
   cloudInit?: DomainDisk;
   /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
   interfaces: DomainNetworkInterface[];
-  /** The URN of the resource, written as virtwire's mark into `<metadata>` (provider/owner.ts). */
-  owner?: string;
+  /** The resource, whose mark is written into `<metadata>` (provider/owner.ts). */
+  owner?: Owner;
 }
 
 export function buildDomainXml(plan: DomainPlan): string {
@@ -47,7 +48,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
   if (plan.owner) addMark(domain, plan.owner);
   domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
-  domain.ele("currentMemory", { unit: "KiB" }).txt(kib(bytes(inputs.memory)));
+  domain.ele("currentMemory", { unit: "KiB" }).txt(kib(parseSize(inputs.memory)));
   const vcpu = inputs.vcpu ?? 1;
   const maxVcpus = effectiveMaxVcpus({ vcpu, maxVcpus: inputs.maxVcpus }) ?? vcpu;
   domain

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { markedUrn } from "../../provider/owner";
+import { markIn } from "../../provider/owner";
 import { parseXml } from "../../provider/xml";
 import type { DomainInputs } from "../../sdk/types";
 import { planDomain } from "./plan";
@@ -52,11 +52,11 @@ describe("the domain XML builder", () => {
   it("marks the domain with the resource's URN, which reading the XML ignores", () => {
     const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Domain::web";
     const plan = planDomain(guest, undefined, new Map());
-    const marked = buildDomainXml({ ...plan, owner: urn });
+    const marked = buildDomainXml({ ...plan, owner: { urn, mark: urn, fresh: true } });
     expect(marked).toContain(
       `<metadata>\n    <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="${urn}"/>\n  </metadata>`,
     );
-    expect(markedUrn(parseXml(marked, "domain"))).toBe(urn);
+    expect(markIn(parseXml(marked, "domain"))).toBe(urn);
     expect(readDomainXml(marked)).toEqual(readDomainXml(buildDomainXml(plan)));
   });
 

@@ -3,14 +3,16 @@
  * verified against the test bed's daemon), so they fail the preview instead: addresses that are
  * addresses, DHCP ranges inside their subnet, in order, not on the network or broadcast address
  * and at most 65535 long, static hosts inside the subnet (by MAC for IPv4, by name for IPv6), DHCP
- * on one address per family, DNS hosts with an address and a name, an address on a network that
- * forwards (nat, route, open: "… forwarding requested, but no IP address provided", found by the
+ * on one address per family, DNS hosts with an address and a name; for an `auto` address an IPv4
+ * `within` that can hold its prefix, and no DHCP entries; an address on a network that forwards
+ * (nat, route, open: "… forwarding requested, but no IP address provided", found by the
  * generated-inputs test for the default mode nat). Values not known yet are skipped.
  */
 import { UNKNOWN } from "../../provider/check";
 import type { CheckFailure } from "../../provider/resource";
 import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../../sdk/types";
-import { Ip, Subnet, contains, formatSubnet, lastOf, parseIp, subnetOf } from "./ip";
+import { isAuto } from "./auto";
+import { Ip, Subnet, contains, formatSubnet, lastOf, parseIp, parseSubnet, subnetOf } from "./ip";
 
 /** libvirt refuses a DHCP range of more addresses than this (virSocketAddrGetRange). */
 const MAX_RANGE = 65535n;
@@ -76,6 +78,10 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
   (inputs.addresses ?? []).forEach((address, index) => {
     const path = `addresses[${index}]`;
     if (isUnknown(address) || isUnknown(address.address) || isUnknown(address.prefix)) return;
+    if (isAuto(address)) {
+      if (address.dhcp) dhcpAt[4] ??= index;
+      return checkAuto(address, path, fail);
+    }
     const ip = parseIp(address.address);
     if (!ip) {
       return fail(
@@ -286,6 +292,36 @@ function checkDhcp(address: NetworkAddress, ip: Ip, subnet: Subnet, path: string
       macs.set(mac, index);
     }
   });
+}
+
+/** An `auto` address (auto.ts): an IPv4 subnet inside `within`, DHCP over all of it or none. */
+function checkAuto(address: NetworkAddress, path: string, fail: Fail) {
+  if (isUnknown(address.within)) return;
+  const within = parseSubnet(address.within);
+  if (!within || within.family !== 4) {
+    return fail(
+      `${path}.within`,
+      `${path}.within ${JSON.stringify(address.within)} is not an IPv4 subnet: give the range auto chooses from, e.g. 10.112.0.0/12`,
+    );
+  }
+  if (address.prefix > 30) {
+    return fail(
+      `${path}.prefix`,
+      `${path}.prefix ${address.prefix} leaves no address for a guest: use at most 30 with auto, e.g. 24`,
+    );
+  }
+  if (address.prefix < within.prefix) {
+    return fail(
+      `${path}.prefix`,
+      `${path}.prefix ${address.prefix} is shorter than within ${address.within}'s ${within.prefix}: auto chooses a subnet inside within; use a longer prefix, e.g. 24, or a larger within`,
+    );
+  }
+  if (address.dhcp?.ranges?.length || address.dhcp?.hosts?.length) {
+    fail(
+      `${path}.dhcp`,
+      `${path}.dhcp: with address auto the subnet is not known in advance, so neither are DHCP ranges or hosts: give dhcp: {} to hand out the whole subnet, or give a fixed address`,
+    );
+  }
 }
 
 function hasDhcp(dhcp: NetworkDhcp | undefined): boolean {

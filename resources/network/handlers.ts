@@ -1,7 +1,8 @@
 /**
  * Network: define → start → autostart on create (undone if a step fails). Static DHCP hosts, DHCP
  * ranges and DNS hosts are edited live (NETWORK_UPDATE on the running network and its config), so
- * attached guests keep their link; see changes.ts for what replaces the network instead.
+ * attached guests keep their link; see changes.ts for what replaces the network instead. An `auto`
+ * address is chosen at create and is from then on the subnet the network has (auto.ts).
  */
 import {
   AffectFlags,
@@ -16,6 +17,7 @@ import {
 } from "../../rpc";
 import { preserveUserIntent, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
 import type { ResourceHandlers } from "../../provider/resource";
 import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
 import {
@@ -29,17 +31,21 @@ import {
   rangeKey,
   sameSet,
 } from "./changes";
+import { keepChosen } from "./auto";
 import { checkNetwork } from "./check";
+import { defineAndStart } from "./claim";
 import { preflightNetwork } from "./preflight";
 import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
-import { buildNetworkXml, fragments, readNetworkXml } from "./xml";
+import { fragments, readNetworkXml } from "./xml";
 
 export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = {
   check: checkNetwork,
 
   preflight: preflightNetwork,
 
-  diff(_id, olds, news) {
+  diff(_id, olds, given) {
+    // An `auto` address the network already has a subnet for is that subnet.
+    const news = { ...given, addresses: keepChosen(given.addresses, olds.addresses) };
     const result = schemaDiff("Network", olds, news);
     const changed = new Set(result.changed);
     // Lists compare as sets; addresses split into what replaces and what changes live.
@@ -53,26 +59,45 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
       changed.add("addresses");
     }
     if (!sameSet(olds.dnsHosts, news.dnsHosts, dnsKey)) changed.add("dnsHosts");
-    // Two networks cannot hold the same addresses or bridge at once: the old one goes first.
+    // Two networks cannot hold the same addresses or bridge at once: the old one goes first, also
+    // when `replaceOnChanges` asks for the replacement (the engine takes this flag then too).
     return {
       changes: changed.size > 0 || olds.active === false,
       replaces,
-      deleteBeforeReplace: replaces.length > 0,
+      deleteBeforeReplace: true,
     };
   },
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverNetworks(lv, inputs.name!, ctx);
-    const { net } = await lv.NetworkDefineXML({ xml: buildNetworkXml(inputs, ctx.owner?.urn) });
-    // Whatever fails once the network exists, reading it back included, removes it again.
+    const { net, made } = await defineAndStart(lv, inputs, ctx);
+    // Until the engine has the id, a failure must remove the network: describing it is part of that.
     try {
-      await lv.NetworkCreate({ net });
       await lv.NetworkSetAutostart({ net, autostart: inputs.autostart ? 1 : 0 });
-      return { id: formatUuid(net.uuid), outs: await describe(lv, net, inputs) };
+      return { id: formatUuid(net.uuid), outs: await describe(lv, net, made) };
     } catch (error) {
       throw await undoNetwork(ctx, error, net, inputs.host);
     }
+  },
+
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const net = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.NetworkLookupByUUID({ uuid })).net,
+      async (name) => (await lv.NetworkLookupByName({ name })).net,
+    );
+    if (!net) {
+      throw new NotFoundError(
+        "network",
+        id,
+        "UUID or name",
+        " (virsh net-list --all lists the networks of a host)",
+      );
+    }
+    const outs = await describe(lv, net, { host: state.host }, true);
+    return { id: formatUuid(net.uuid), outs };
   },
 
   async read(id, props, ctx) {
@@ -82,7 +107,8 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     return net && unlessNotFound(() => describe(lv, net, props));
   },
 
-  async update(id, olds, news, ctx) {
+  async update(id, olds, given, ctx) {
+    const news = { ...given, addresses: keepChosen(given.addresses, olds.addresses) };
     const lv = await ctx.connect(news.host);
     const net = await lookup(lv, id);
     if (!net) throw new Error(`network ${olds.name} (${id}) no longer exists; run pulumi refresh`);
@@ -138,10 +164,16 @@ function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefin
   return unlessNotFound(async () => (await lv.NetworkLookupByUUID({ uuid: parseUuid(id) })).net);
 }
 
+/**
+ * The network as libvirt has it; of the input properties, only those set in `previous` (user
+ * intent, provider/diff.ts), or every one when `complete` (a get). Lists come in the order the
+ * user gave them where libvirt keeps the same items.
+ */
 async function describe(
   lv: Libvirt,
   net: RemoteNonnullNetwork,
-  previous: NetworkInputs | NetworkOutputs,
+  previous: Partial<NetworkInputs | NetworkOutputs>,
+  complete = false,
 ): Promise<NetworkOutputs> {
   const [{ xml }, { active }, { autostart }] = await Promise.all([
     lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE }),
@@ -165,7 +197,7 @@ async function describe(
       },
     };
   });
-  return preserveUserIntent("Network", previous, {
+  const outputs: NetworkOutputs = {
     name: config.name,
     mode: config.mode,
     bridge: config.bridge,
@@ -179,5 +211,6 @@ async function describe(
     uuid: formatUuid(net.uuid),
     bridgeName,
     active: active === 1,
-  });
+  };
+  return complete ? outputs : preserveUserIntent("Network", previous, outputs);
 }

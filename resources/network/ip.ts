@@ -91,3 +91,13 @@ export function formatIp(ip: Ip): string {
   const tail = groups.slice(best.start + best.length).join(":");
   return `${head}::${tail}`;
 }
+
+/** `10.112.0.0/12` as a subnet (the address need not be the network address); else undefined. */
+export function parseSubnet(text: unknown): Subnet | undefined {
+  if (typeof text !== "string") return undefined;
+  const [address, prefix, extra] = text.split("/");
+  const ip = parseIp(address);
+  if (!ip || extra !== undefined || !/^\d{1,3}$/.test(prefix ?? "")) return undefined;
+  if (Number(prefix) > bits(ip.family)) return undefined;
+  return subnetOf(ip, Number(prefix));
+}

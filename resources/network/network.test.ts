@@ -1,4 +1,4 @@
-import { markedUrn } from "../../provider/owner";
+import { markIn } from "../../provider/owner";
 import { parseXml } from "../../provider/xml";
 import {
   addressLayout,
@@ -40,8 +40,8 @@ describe("network XML", () => {
 
   it("marks the network with the resource's URN, which reading the XML ignores", () => {
     const urn = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Network::lab";
-    const marked = buildNetworkXml(lab, urn);
-    expect(markedUrn(parseXml(marked, "network"))).toBe(urn);
+    const marked = buildNetworkXml(lab, { urn, mark: urn, fresh: true });
+    expect(markIn(parseXml(marked, "network"))).toBe(urn);
     expect(readNetworkXml(marked)).toEqual(readNetworkXml(buildNetworkXml(lab)));
   });
 

@@ -3,28 +3,18 @@
  * libvirt refuses to start a network on a subnet a running network already routes ("Network is
  * already in use by interface virbr6"), and to define one on a bridge another network has ("bridge
  * name 'virbr6' already in use"); an overlapping subnet it starts, but then the host routes the
- * common addresses to one bridge only. Asked when the addresses or the bridge are new or changed;
+ * common addresses to one bridge only. An `auto` address is chosen at create (auto.ts); here it only
+ * fails when no subnet within its range is left. Asked when the addresses or the bridge are new or changed;
  * the network's own libvirt object (its old name, on a replacement) is not held against it.
  */
-import {
-  ConnectListAllNetworksFlags,
-  Libvirt,
-  NetworkXMLFlags,
-  RemoteNonnullNetwork,
-} from "../../rpc";
 import { UNKNOWN } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
+import { ownerOf } from "../../provider/owner";
 import type { CheckFailure, ResourceContext } from "../../provider/resource";
 import type { NetworkInputs } from "../../sdk/types";
-import { Subnet, formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
-import { readNetworkXml } from "./xml";
-
-interface OtherNetwork {
-  name: string;
-  active: boolean;
-  bridge?: string;
-  subnets: Subnet[];
-}
+import { isAuto, noFreeSubnet } from "./auto";
+import { formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
+import { otherNetworks } from "./others";
 
 export async function preflightNetwork(
   inputs: NetworkInputs,
@@ -36,8 +26,11 @@ export async function preflightNetwork(
   const bridgeNew = bridge !== undefined && bridge !== UNKNOWN && bridge !== olds.bridge?.name;
   if (!addressesNew && !bridgeNew) return [];
   const own = new Set([inputs.name, olds.name].filter((name) => typeof name === "string"));
+  // A network with this resource's mark is the leftover of a failed create, which the create
+  // removes first (removal.ts), whatever its name.
+  const mark = ownerOf(inputs as Record<string, unknown>)?.mark;
   const others = (await otherNetworks(await ctx.connect(inputs.host))).filter(
-    (other) => !own.has(other.name),
+    (other) => !own.has(other.name) && (mark === undefined || other.mark !== mark),
   );
   const failures: CheckFailure[] = [];
   if (bridgeNew && inputs.mode !== "bridge") {
@@ -50,7 +43,14 @@ export async function preflightNetwork(
     }
   }
   if (!addressesNew) return failures;
-  (inputs.addresses ?? []).forEach((address, index) => {
+  const addresses = inputs.addresses ?? [];
+  addresses.forEach((address, index) => {
+    if (isAuto(address)) {
+      const taken = others.flatMap((other) => other.subnets);
+      const reason = noFreeSubnet(addresses, taken, index);
+      if (reason) failures.push({ property: `addresses[${index}]`, reason });
+      return;
+    }
     const ip = parseIp(address?.address);
     if (!ip || typeof address.prefix !== "number") return;
     const subnet = subnetOf(ip, address.prefix);
@@ -65,31 +65,4 @@ export async function preflightNetwork(
     }
   });
   return failures;
-}
-
-async function otherNetworks(lv: Libvirt): Promise<OtherNetwork[]> {
-  const { nets } = await lv.ConnectListAllNetworks({ need_results: 1, flags: 0 });
-  const { nets: running } = await lv.ConnectListAllNetworks({
-    need_results: 1,
-    flags: ConnectListAllNetworksFlags.ACTIVE,
-  });
-  const active = new Set(running.map((net) => net.name));
-  const described = await Promise.all(nets.map((net) => describe(lv, net).catch(() => undefined)));
-  return described.flatMap((network) =>
-    network ? [{ ...network, active: active.has(network.name) }] : [],
-  );
-}
-
-/** A network's name, bridge and subnets; undefined when it went away meanwhile. */
-async function describe(
-  lv: Libvirt,
-  net: RemoteNonnullNetwork,
-): Promise<Omit<OtherNetwork, "active">> {
-  const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
-  const config = readNetworkXml(xml);
-  const subnets = config.addresses.flatMap((address) => {
-    const ip = parseIp(address.address);
-    return ip ? [subnetOf(ip, address.prefix)] : [];
-  });
-  return { name: config.name, bridge: config.bridge.name, subnets };
 }

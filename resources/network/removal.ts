@@ -7,8 +7,9 @@
  */
 import { isNotFound, NetworkXMLFlags } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
-import { undoHalfMade } from "../../provider/leftovers";
-import { markedUrn } from "../../provider/owner";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
+import { markIn } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 import { parseXml } from "../../provider/xml";
 
@@ -29,11 +30,12 @@ export function undoNetwork(
   net: RemoteNonnullNetwork,
   host: string | undefined,
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host,
     what: `network ${net.name}, perhaps active`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh net-destroy ${net.name} (if it is active), then virsh net-undefine ${net.name}`,
+    byHand: (virsh) =>
+      `${virsh} net-destroy ${net.name} (if it is active), then ${virsh} net-undefine ${net.name}`,
   };
   return undoHalfMade(ctx, error, object, (lv) => removeNetwork(lv, net));
 }
@@ -50,28 +52,19 @@ export async function removeLeftoverNetworks(
   const owner = ctx.owner;
   if (!owner?.fresh) return;
   const { nets } = await lv.ConnectListAllNetworks({ need_results: 1, flags: 0 });
-  const marked = await Promise.all(nets.map(async (net) => ({ net, urn: await markOf(lv, net) })));
-  const taken = marked.find(({ net, urn }) => net.name === name && urn !== owner.urn);
-  if (taken) {
-    const whose = taken.urn
-      ? `it belongs to ${taken.urn}`
-      : "virtwire did not create it for this resource";
-    throw new Error(
-      `a network named ${name} already exists, and ${whose}; nothing was changed: set another name (or remove that network, if nothing needs it)`,
-    );
-  }
-  for (const { net } of marked.filter(({ urn }) => urn === owner.urn)) {
+  const found = await Promise.all(
+    nets.map(async (net) => ({ object: net, name: net.name, mark: await markOf(lv, net) })),
+  );
+  for (const { object: net } of leftoversOf("network", name, found, owner)) {
     await removeNetwork(lv, net);
-    ctx.log(
-      `virtwire: network ${net.name}: removed, left by a failed earlier create of this resource`,
-    );
+    ctx.log(leftoverRemoved(`network ${net.name}`));
   }
 }
 
 async function markOf(lv: Libvirt, net: RemoteNonnullNetwork): Promise<string | undefined> {
   try {
     const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
-    return markedUrn(parseXml(xml, "network"));
+    return markIn(parseXml(xml, "network"));
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -24,10 +24,11 @@ import type {
   NetworkMode,
 } from "../../sdk/types";
 import { attr, element, elements, parseXml, text, XmlNode } from "../../provider/xml";
+import type { Owner } from "../../provider/owner";
 import { addMark } from "../../provider/xml-mark";
 
-/** `owner`: the resource's URN, written as virtwire's mark (provider/owner.ts). */
-export function buildNetworkXml(inputs: NetworkInputs, owner?: string): string {
+/** `owner`: the resource, whose mark is written into the XML (provider/owner.ts). */
+export function buildNetworkXml(inputs: NetworkInputs, owner?: Owner): string {
   const network = create().ele("network");
   network.ele("name").txt(inputs.name!);
   if (owner) addMark(network, owner);

@@ -15,10 +15,12 @@ import {
 } from "../../rpc";
 import { preserveUserIntent, sameHost, schemaDiff } from "../../provider/diff";
 import { unlessNotFound } from "../../provider/errors";
+import { NotFoundError, inputDefault, lookupByUuidOrName } from "../../provider/get";
 import { markedUuid } from "../../provider/owner";
 import type { ResourceHandlers } from "../../provider/resource";
-import type { PoolInputs, PoolOutputs } from "../../sdk/types";
+import type { PoolInputs, PoolOutputs, PoolSource } from "../../sdk/types";
 import { checkPool } from "./check";
+import { lookAgainIfDir } from "./look-again";
 import { preflightPool } from "./preflight";
 import { removeLeftoverPool, undoPool } from "./removal";
 import { buildPoolXml, readPoolXml, sameMode, sanitizePath } from "./xml";
@@ -45,9 +47,9 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const lv = await ctx.connect(inputs.host);
     await removeLeftoverPool(lv, inputs.name!, ctx);
     // A new UUID with this resource's mark in it, when the resource is known.
-    const uuid = ctx.owner && markedUuid(ctx.owner.urn);
+    const uuid = ctx.owner && markedUuid(ctx.owner.mark);
     const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
-    // Whatever fails once the pool exists, reading it back included, removes it again.
+    // Until the engine has the id, a failure must remove the pool: describing it is part of that.
     try {
       await build(lv, pool, inputs);
       await lv.StoragePoolCreate({ pool, flags: 0 });
@@ -58,16 +60,28 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     }
   },
 
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const pool = await lookupByUuidOrName(
+      id,
+      async (uuid) => (await lv.StoragePoolLookupByUUID({ uuid })).pool,
+      async (name) => (await lv.StoragePoolLookupByName({ name })).pool,
+    );
+    if (!pool) throw new NotFoundError("storage pool", id, "UUID or name", POOLS_HINT);
+    await refreshStorage(lv, pool);
+    const settings = {
+      host: state.host,
+      deleteTargetOnDestroy:
+        state.deleteTargetOnDestroy ?? (inputDefault("Pool", "deleteTargetOnDestroy") as boolean),
+    };
+    return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, settings, true) };
+  },
+
   async read(id, props, ctx) {
     const lv = await ctx.connect(props.host);
     const pool = await lookup(lv, id);
     if (!pool) return undefined;
-    // libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
-    // dropped then, and a pool whose directory is gone fails the refresh and stops (update
-    // builds and starts it again).
-    if ((await lv.StoragePoolIsActive({ pool })).active) {
-      await lv.StoragePoolRefresh({ pool, flags: 0 }).catch(() => undefined);
-    }
+    await refreshStorage(lv, pool);
     return unlessNotFound(() => describe(lv, pool, props));
   },
 
@@ -125,16 +139,37 @@ async function build(
   });
 }
 
+const POOLS_HINT = " (virsh pool-list --all lists the storage pools of a host)";
+
+/**
+ * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
+ * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds and
+ * starts it again).
+ */
+/**
+ * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
+ * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds
+ * and starts it again).
+ */
+async function refreshStorage(lv: Libvirt, pool: RemoteNonnullStoragePool): Promise<void> {
+  if ((await lv.StoragePoolIsActive({ pool })).active) await lookAgainIfDir(lv, pool);
+}
+
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | undefined> {
   return unlessNotFound(
     async () => (await lv.StoragePoolLookupByUUID({ uuid: parseUuid(id) })).pool,
   );
 }
 
+/**
+ * The pool as libvirt has it; of the input properties, only those set in `previous` (user intent,
+ * provider/diff.ts), or every one when `complete` (a get).
+ */
 async function describe(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  previous: PoolInputs | PoolOutputs,
+  previous: Partial<PoolInputs | PoolOutputs>,
+  complete = false,
 ): Promise<PoolOutputs> {
   const [{ xml }, info, { autostart }] = await Promise.all([
     lv.StoragePoolGetXMLDesc({ pool, flags: StorageXMLFlags.INACTIVE }),
@@ -142,7 +177,7 @@ async function describe(
     lv.StoragePoolGetAutostart({ pool }),
   ]);
   const description = readPoolXml(xml);
-  return preserveUserIntent("Pool", previous, {
+  const outputs: PoolOutputs = {
     name: description.name,
     type: description.type,
     // libvirt stores the path sanitized (no doubled or trailing slash): the user's spelling is kept.
@@ -155,7 +190,8 @@ async function describe(
     permissions: sameMode(previous.permissions?.mode, description.permissions.mode)
       ? { ...description.permissions, mode: previous.permissions!.mode }
       : description.permissions,
-    source: description.source,
+    // A dir pool's XML has no source: reported as none, not as an empty one.
+    source: complete && isEmpty(description.source) ? undefined : description.source,
     autostart: autostart === 1,
     // Settings of virtwire itself, not of libvirt: carried over as given.
     deleteTargetOnDestroy: previous.deleteTargetOnDestroy,
@@ -165,5 +201,10 @@ async function describe(
     capacity: Number(info.capacity),
     allocation: Number(info.allocation),
     available: Number(info.available),
-  });
+  };
+  return complete ? outputs : preserveUserIntent("Pool", previous, outputs);
+}
+
+function isEmpty(source: PoolSource): boolean {
+  return Object.values(source).every((value) => value === undefined || value.length === 0);
 }

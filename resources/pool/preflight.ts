@@ -5,6 +5,7 @@
  * object (its old name, on a replacement) is not held against it.
  */
 import { UNKNOWN } from "../../provider/check";
+import { unlessNotFound } from "../../provider/errors";
 import type { CheckFailure, ResourceContext } from "../../provider/resource";
 import type { PoolInputs } from "../../sdk/types";
 import { readPoolXml, sanitizePath } from "./xml";
@@ -21,10 +22,9 @@ export async function preflightPool(
   const { pools } = await lv.ConnectListAllStoragePools({ need_results: 1, flags: 0 });
   for (const pool of pools.filter((pool) => !own.has(pool.name))) {
     // A pool removed meanwhile holds nothing.
-    const described = await lv
-      .StoragePoolGetXMLDesc({ pool, flags: 0 })
-      .then(({ xml }) => readPoolXml(xml))
-      .catch(() => undefined);
+    const described = await unlessNotFound(async () =>
+      readPoolXml((await lv.StoragePoolGetXMLDesc({ pool, flags: 0 })).xml),
+    );
     if (described && samePath(described.targetPath, target)) {
       return [
         {

@@ -10,7 +10,8 @@
 import { formatUuid, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import { uuidMarks } from "../../provider/owner";
 import type { ResourceContext } from "../../provider/resource";
 
@@ -21,11 +22,13 @@ export function undoPool(
   pool: RemoteNonnullStoragePool,
   inputs: { host?: string; type: string },
 ): Promise<unknown> {
-  const object = {
+  const object: HalfMade = {
     host: inputs.host,
     what: `storage pool ${pool.name}, perhaps active`,
     marked: ctx.owner !== undefined,
-    byHand: `virsh pool-destroy ${pool.name} (if it is active), then virsh pool-undefine ${pool.name}`,
+    foundByName: true,
+    byHand: (virsh) =>
+      `${virsh} pool-destroy ${pool.name} (if it is active), then ${virsh} pool-undefine ${pool.name}`,
   };
   return undoHalfMade(ctx, error, object, async (lv) => {
     if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
@@ -50,18 +53,13 @@ export async function removeLeftoverPool(
   const found = await unlessNotFound(() => lv.StoragePoolLookupByName({ name }));
   if (!found) return;
   const { pool } = found;
-  if (!uuidMarks(formatUuid(pool.uuid), owner.urn)) {
-    throw new Error(
-      `a storage pool named ${name} already exists, and virtwire did not create it for this resource; nothing was changed: set another name (or remove that pool, if nothing needs it)`,
-    );
-  }
+  const mark = uuidMarks(formatUuid(pool.uuid), owner.mark) ? owner.mark : undefined;
+  leftoversOf("storage pool", name, [{ object: pool, name, mark }], owner);
   try {
     if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
     await lv.StoragePoolUndefine({ pool });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  ctx.log(
-    `virtwire: storage pool ${name}: removed (its storage kept), left by a failed earlier create of this resource`,
-  );
+  ctx.log(leftoverRemoved(`storage pool ${name}`, " (its storage kept)"));
 }

@@ -10,7 +10,8 @@ import { formatSize, parseSize } from "../../provider/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
 import { findBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
-import { checkVolume, diffVolume, shrinkMessage } from "./rules";
+import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";
+import { findVolumeForGet } from "./find";
 import { preflightVolume } from "./preflight";
 import { openContentSource } from "./source";
 import {
@@ -33,7 +34,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   preflight: preflightVolume,
 
   diff: (id, olds, news, ctx) =>
-    replaceIfMissing(diffVolume(olds, news), id, olds, ctx, `volume ${olds.name}`),
+    replaceIfMissing(diffVolume(olds, news, !ctx?.refresh), id, olds, ctx, `volume ${olds.name}`),
 
   async create(inputs, ctx) {
     const lv = await ctx.connect(inputs.host);
@@ -53,12 +54,20 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
     }));
   },
 
+  // libvirt records neither where content came from nor the base as it was given: source,
+  // contentSha256 and baseVolume stay unset (backingStore names the base).
+  async get(id, state, ctx) {
+    const lv = await ctx.connect(state.host);
+    const vol = await findVolumeForGet(lv, id, "volume", state.pool);
+    return { id: vol.key, outs: await describe(lv, vol, { host: state.host }) };
+  },
+
   read: (id, props, ctx) => readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props)),
 
   async update(id, olds, news, ctx) {
     const { lv, vol } = await existingVolume(id, news, ctx, `volume ${olds.name}`);
     const wanted = parseSize(news.capacity);
-    const grownFrom = await growTo(lv, vol, wanted);
+    const grownFrom = await growTo(lv, vol, wanted, isAutoNamed(news));
     if (grownFrom !== undefined) {
       ctx.log(
         `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
@@ -97,18 +106,18 @@ async function createFromSource(
     const volume = {
       xml: buildVolumeXml({ name, capacity: fileSize, format: "raw" }),
       ...newVolume(inputs, ctx),
-      mark: { urn: ctx.owner?.urn, present: false },
+      mark: { owner: ctx.owner?.mark, present: false },
     };
     return await createFilledVolume(lv, pool, volume, ctx, async (vol) => {
       const uploaded = await uploadContent(lv, vol, content, {
-        log: ctx.log,
+        lines: ctx,
         sha256: inputs.source!.sha256,
         limit: content.size === undefined ? fileSize : undefined,
         mark: volume.mark,
         capacity: fileSize,
       });
       await refreshPool(lv, pool);
-      await growTo(lv, vol, wanted);
+      await growTo(lv, vol, wanted, false);
       return {
         id: vol.key,
         outs: await describe(lv, vol, { ...inputs, contentSha256: uploaded.sha256 }),
@@ -121,8 +130,7 @@ async function createFromSource(
 
 /** Name and host of the volume to create; an auto-name with a URN known is derived from it. */
 function newVolume(inputs: VolumeInputs, ctx: ResourceContext) {
-  const autoNamed = (inputs as unknown as Record<string, unknown>).__autoNamed === "name";
-  return { name: inputs.name!, host: inputs.host, derivedName: autoNamed && !!ctx.owner };
+  return { name: inputs.name!, host: inputs.host, derivedName: isAutoNamed(inputs) && !!ctx.owner };
 }
 
 /** A qcow2 overlay on the base volume, as large as the base unless `capacity` says more. */
@@ -158,10 +166,11 @@ async function growTo(
   lv: Libvirt,
   vol: RemoteNonnullStorageVol,
   wanted: number | undefined,
+  autoNamed: boolean,
 ): Promise<number | undefined> {
   if (wanted === undefined) return undefined;
   const current = Number((await lv.StorageVolGetInfo({ vol })).capacity);
-  if (wanted < current) throw new Error(shrinkMessage(wanted, current));
+  if (wanted < current) throw new Error(shrinkMessage(wanted, current, autoNamed));
   if (wanted === current) return undefined;
   await lv.StorageVolResize({ vol, capacity: BigInt(wanted), flags: 0 });
   return current;

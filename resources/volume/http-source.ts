@@ -90,18 +90,16 @@ function request(url: URL): Promise<IncomingMessage> {
       res.on("error", () => undefined);
       resolve(res);
     });
-    req.setTimeout(IDLE_TIMEOUT_MS, () =>
-      req.destroy(
-        new Error(
-          `downloading ${redactUrl(url.href)} failed: no data for ${IDLE_TIMEOUT_MS / 1000} s`,
-        ),
-      ),
+    // The request's own error, already naming the download; Node's errors are worded here.
+    const idle = new Error(
+      `downloading ${redactUrl(url.href)} failed: no data for ${IDLE_TIMEOUT_MS / 1000} s`,
     );
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(idle));
     req.on("error", (error: NodeJS.ErrnoException) => {
-      const text = error.message.includes(redactUrl(url.href))
-        ? error.message
-        : `downloading ${redactUrl(url.href)} failed: ${error.message}`;
-      reject(new Error(text, { cause: error }));
+      if (error === idle) return reject(idle);
+      reject(
+        new Error(`downloading ${redactUrl(url.href)} failed: ${error.message}`, { cause: error }),
+      );
     });
   });
 }

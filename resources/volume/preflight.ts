@@ -9,7 +9,8 @@
  * than its base is refused (found by the generated-inputs test, which saw it fail at up). Asked
  * when the base or the capacity is new or changed.
  */
-import { open } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UNKNOWN } from "../../provider/check";
 import { deepEqual } from "../../provider/diff";
@@ -61,36 +62,51 @@ async function preflightSource(
   const fail = (reason: string) => [
     { property: "source.path", reason: `source.path ${shown} ${reason}` },
   ];
+  // stat before open: opening a named pipe waits for a writer, and a device never ends.
+  const stats = await stat(full).catch((error: NodeJS.ErrnoException) => error);
+  if (stats instanceof Error) return fail(openFailure(stats));
+  if (stats.isDirectory()) return fail("is a directory: give the image file in it");
+  if (!stats.isFile()) {
+    return fail(
+      `is ${specialKind(stats)}, not a regular file: give the path of an image file (a device or pipe cannot be uploaded as a volume)`,
+    );
+  }
   let file;
   try {
     file = await open(full, "r");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      return fail(
-        "does not exist on this machine: give the path of the image file on the machine that runs Pulumi, absolute or relative to the project directory",
-      );
-    }
-    if (code === "EACCES")
-      return fail(
-        "cannot be read: permission denied; make it readable to the user that runs Pulumi",
-      );
-    return fail(`cannot be opened (${code ?? (error as Error).message})`);
+    return fail(openFailure(error as NodeJS.ErrnoException));
   }
   try {
-    const stats = await file.stat();
-    if (stats.isDirectory()) return fail("is a directory: give the image file in it");
     const header = Buffer.alloc(IMAGE_HEADER_BYTES);
     const { bytesRead } = await file.read(header, 0, IMAGE_HEADER_BYTES, 0).catch((error) => {
       throw new Error(`reading source.path ${shown} failed: ${(error as Error).message}`);
     });
-    const size = stats.isFile() ? stats.size : undefined;
     const problem = contentProblem(
-      { label: shown, header: header.subarray(0, bytesRead), size },
+      { label: shown, header: header.subarray(0, bytesRead), size: stats.size },
       inputs,
     );
     return problem ? [problem] : [];
   } finally {
     await file.close();
   }
+}
+
+function openFailure(error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT") {
+    return "does not exist on this machine: give the path of the image file on the machine that runs Pulumi, absolute or relative to the project directory";
+  }
+  if (error.code === "EACCES") {
+    return "cannot be read: permission denied; make it readable to the user that runs Pulumi";
+  }
+  return `cannot be opened (${error.code ?? error.message})`;
+}
+
+/** What a file that is neither a regular file nor a directory is, in a user's words. */
+export function specialKind(stats: Stats): string {
+  if (stats.isFIFO()) return "a named pipe (FIFO)";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isSocket()) return "a socket";
+  return "a special file";
 }

@@ -13,6 +13,7 @@
  */
 import { Libvirt, RemoteNonnullStorageVol, isNotFound } from "../../rpc";
 import type { DiffResult, ResourceContext } from "../../provider/resource";
+import { lookAgainIfDir } from "../pool/look-again";
 import type { VolumePlace } from "./storage";
 
 export type Presence =
@@ -51,7 +52,7 @@ async function poolSays(lv: Libvirt, name: string, refresh: boolean): Promise<Pr
   if ((await lv.StoragePoolIsActive({ pool })).active) {
     // A deleted file stays listed until a refresh; afterwards the name can be used again. A
     // refresh that fails (the pool's directory is gone too) stops the pool, which `up` restarts.
-    if (refresh) await lv.StoragePoolRefresh({ pool, flags: 0 }).catch(() => undefined);
+    if (refresh) await lookAgainIfDir(lv, pool);
     if ((await lv.StoragePoolIsActive({ pool })).active) return { state: "gone" };
   }
   return {
@@ -97,7 +98,8 @@ export async function replaceIfMissing(
   ctx: ResourceContext | undefined,
   what: string,
 ): Promise<DiffResult> {
-  if (!ctx || result.replaces.length > 0) return result;
+  // A refresh's diff comes right after the read that found the volume.
+  if (!ctx || ctx.refresh || result.replaces.length > 0) return result;
   if ((await volumePresence(id, place, ctx, false)).state !== "gone") return result;
   ctx.log(
     `virtwire: ${what} no longer exists in storage pool ${place.pool} (deleted outside Pulumi); it is made again`,

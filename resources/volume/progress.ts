@@ -1,11 +1,20 @@
 /**
- * Upload progress as lines for the Pulumi user: one each time another 10 % is done (at most one
- * per second), or every 5 seconds when the total is unknown or progress is slow, and a summary.
+ * Upload progress for the Pulumi user: status lines on the volume's row (ephemeral, so they do not
+ * pile up in Diagnostics) when the upload starts, each time another 10 % is done (at most one per
+ * second), or every 5 seconds when the total is unknown or progress is slow; and one summary line,
+ * kept.
  */
 import { formatSize } from "../../provider/units";
 
 const MIN_INTERVAL_MS = 1_000;
 const MAX_INTERVAL_MS = 5_000;
+
+export interface ProgressLines {
+  /** Progress, shown while the upload runs (ResourceContext.status). */
+  status(line: string): void;
+  /** The summary, kept (ResourceContext.log). */
+  log(line: string): void;
+}
 
 export interface ProgressReporter {
   /** Bytes done so far. */
@@ -15,7 +24,7 @@ export interface ProgressReporter {
 }
 
 export function progressReporter(
-  log: (line: string) => void,
+  lines: ProgressLines,
   label: string,
   total: number | undefined,
   now: () => number = Date.now,
@@ -23,6 +32,9 @@ export function progressReporter(
   const started = now();
   let lastLine = started;
   let lastTenth = 0;
+  lines.status(
+    `virtwire: uploading ${label}: ${total !== undefined ? `0 % of ${formatSize(total)}` : "size not known yet"}`,
+  );
   return {
     update(bytes) {
       const time = now();
@@ -36,11 +48,11 @@ export function progressReporter(
       const share = total
         ? `${Math.floor((bytes / total) * 100)} % (${formatSize(bytes)} of ${formatSize(total)})`
         : formatSize(bytes);
-      log(`virtwire: uploading ${label}: ${share}, ${rate(bytes, time - started)}`);
+      lines.status(`virtwire: uploading ${label}: ${share}, ${rate(bytes, time - started)}`);
     },
     finish({ bytes, dataBytes, holeBytes }) {
       const elapsed = now() - started;
-      log(
+      lines.log(
         `virtwire: uploaded ${label}: ${formatSize(bytes)} in ${(elapsed / 1000).toFixed(1)} s (${formatSize(dataBytes)} of data, ${formatSize(holeBytes)} sent as holes), ${rate(bytes, elapsed)}`,
       );
     },

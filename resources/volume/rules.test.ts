@@ -8,6 +8,7 @@ import { checkVolume, diffVolume } from "./rules";
 const provider = createProvider(registry, { askHosts: false });
 
 const GiB = 1024 ** 3;
+const URN = "urn:pulumi:dev::lab::pulumi-nodejs:dynamic/virtwire:Volume::data";
 
 /** The outputs of a 10 GiB raw volume `data` in pool `images`. */
 const current = (fields: Partial<VolumeOutputs> = {}): VolumeOutputs => ({
@@ -138,8 +139,21 @@ describe("Volume diff rules", () => {
 
   it("refuses a smaller capacity, saying how large it must be and how to recreate it", () => {
     expect(() => diffVolume(current(), wanted({ capacity: "5GiB" }))).toThrow(
-      /capacity 5 GiB \(5368709120 bytes\) is smaller than the volume's current 10 GiB .*at least 10737418240.*pulumi up --replace/,
+      /capacity 5 GiB \(5368709120 bytes\) is smaller than the volume's current 10 GiB .*at least 10737418240, or recreate the volume smaller under another name/,
     );
+    // The smaller capacity gives an auto-named volume's replacement a new name.
+    const autoNamed = { ...wanted({ capacity: "5GiB" }), __autoNamed: "name" } as VolumeInputs;
+    expect(() => diffVolume(current(), autoNamed)).toThrow(
+      /at least 10737418240, or recreate the volume smaller: pulumi up --replace <urn> makes the smaller volume under a new name beside this one/,
+    );
+  });
+
+  it("shows a volume grown outside Pulumi as a change in the diff a refresh asks for", () => {
+    expect(diffVolume(current(), wanted({ capacity: "5GiB" }), false)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("ignores capacity when none is asked for (the image gives the size)", () => {
@@ -171,6 +185,28 @@ describe("Volume diff rules", () => {
     const autoNamed = { ...wanted({ format: "qcow2" }), __autoNamed: "name" } as VolumeInputs;
     expect(diffVolume(current(), autoNamed).deleteBeforeReplace).toBe(false);
     expect(diffVolume(current(), wanted({ pool: "other" })).deleteBeforeReplace).toBe(false);
+  });
+
+  it("replaces an auto-named volume delete-first when its replacement would get the same name", async () => {
+    const program = { __kind: "Volume", __logicalName: "data", __urn: URN, pool: "images" };
+    const checked = async (args: Record<string, unknown>) =>
+      (await provider.check!({}, { ...program, ...args })).inputs as VolumeInputs;
+    const inputs = await checked({ capacity: "10GiB" });
+    // Found as qcow2 by a refresh, while the inputs still ask for raw: the inputs the name is
+    // derived from are unchanged, so the replacement has the old name.
+    const foundQcow2 = current({ name: inputs.name, format: "qcow2" });
+    expect(diffVolume(foundQcow2, inputs)).toMatchObject({
+      replaces: ["format"],
+      deleteBeforeReplace: true,
+    });
+    // Asking for qcow2 changes those inputs: a new name, made beside the old volume.
+    const asQcow2 = await checked({ capacity: "10GiB", format: "qcow2" });
+    expect(asQcow2.name).not.toBe(inputs.name);
+    const keptName = { ...asQcow2, name: inputs.name } as VolumeInputs; // check keeps it in a diff
+    expect(diffVolume(current({ name: inputs.name }), keptName)).toMatchObject({
+      replaces: ["format"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("follows the default format: raw when empty, qcow2 for an overlay, the image's for an upload", () => {

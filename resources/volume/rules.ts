@@ -2,7 +2,7 @@
  * The Volume's check and diff rules beyond the schema: one content source at a time, what an
  * overlay may be, which changes replace the volume and which grow it, and why it never shrinks.
  */
-import { UNKNOWN } from "../../provider/check";
+import { UNKNOWN, replacementAutoName } from "../../provider/check";
 import { deepEqual, sameHost } from "../../provider/diff";
 import type { CheckFailure, DiffResult } from "../../provider/resource";
 import { formatSize, parseSize } from "../../provider/units";
@@ -74,7 +74,11 @@ export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefine
   return inputs.source ? undefined : "raw";
 }
 
-export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult {
+/**
+ * `refusing`: a capacity below the volume's fails the diff (at preview); false for the diff a
+ * refresh asks for, which only shows what changed (the volume grew outside Pulumi).
+ */
+export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = true): DiffResult {
   const replaces: string[] = [];
   for (const name of ["name", "pool", "baseVolume"] as const) {
     if (changed(olds[name], news[name])) replaces.push(name);
@@ -92,22 +96,47 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): DiffResult 
     const wanted = parseSize(news.capacity);
     if (news.capacity === UNKNOWN || wanted === undefined) grows = true;
     else if (wanted > olds.capacity) grows = true;
-    else if (wanted < olds.capacity) throw new Error(shrinkMessage(wanted, olds.capacity));
+    else if (wanted < olds.capacity) {
+      if (refusing) throw new Error(shrinkMessage(wanted, olds.capacity, isAutoNamed(news)));
+      grows = true; // (a change all the same)
+    }
   }
 
-  const sameHome =
-    news.name === olds.name && news.pool === olds.pool && sameHost(news.host, olds.host);
-  const autoNamed = (news as unknown as Record<string, unknown>).__autoNamed === "name";
   return {
     changes: replaces.length > 0 || grows || source === "update",
     replaces,
-    // A fixed name in the same pool: the old volume must go before the new one can be created.
-    deleteBeforeReplace: replaces.length > 0 && sameHome && !autoNamed,
+    // A replacement under the same name in the same pool: the old volume must go first.
+    deleteBeforeReplace: replaces.length > 0 && replacementKeepsName(olds, news),
   };
 }
 
-export function shrinkMessage(wanted: number, current: number): string {
-  return `capacity ${formatSize(wanted)} (${wanted} bytes) is smaller than the volume's current ${formatSize(current)} (${current} bytes): a volume only grows, since shrinking would cut off its data. Set capacity to at least ${current}, or replace the volume (pulumi up --replace <urn>) to recreate it smaller`;
+/**
+ * Whether a replacement would have the old volume's name, pool and host. A fixed name is kept; an
+ * auto-name is derived again from the new inputs (the engine checks a replacement afresh), which
+ * is the old name when nothing it is derived from changed.
+ */
+function replacementKeepsName(olds: VolumeOutputs, news: VolumeInputs): boolean {
+  const inputs = news as unknown as Record<string, unknown>;
+  const name = isAutoNamed(news) ? replacementAutoName("Volume", inputs, "name") : news.name;
+  return name === olds.name && news.pool === olds.pool && sameHost(news.host, olds.host);
+}
+
+/** Whether virtwire chose the volume's name (the engine's check marks it), not the program. */
+export function isAutoNamed(inputs: VolumeInputs): boolean {
+  return (inputs as unknown as Record<string, unknown>).__autoNamed === "name";
+}
+
+/**
+ * A smaller capacity is refused. To recreate the volume smaller: an auto-named one replaced with
+ * `pulumi up --replace` gets a new name from the new capacity and is made beside the old one; a
+ * fixed name is kept, so the old volume would have to go first (which --replace never does unless
+ * the resource option says so): a new name is the way that keeps the old one until a Domain moved.
+ */
+export function shrinkMessage(wanted: number, current: number, autoNamed: boolean): string {
+  const recreate = autoNamed
+    ? "or recreate the volume smaller: pulumi up --replace <urn> makes the smaller volume under a new name beside this one, and deletes this one after the Domains that use it moved over"
+    : "or recreate the volume smaller under another name: the new volume is made beside this one, and this one is deleted after the Domains that use it moved over";
+  return `capacity ${formatSize(wanted)} (${wanted} bytes) is smaller than the volume's current ${formatSize(current)} (${current} bytes): a volume only grows, since shrinking would cut off its data. Set capacity to at least ${current}, ${recreate}`;
 }
 
 function changed(old: unknown, value: unknown): boolean {

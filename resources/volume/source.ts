@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { FileReader } from "../../rpc";
+import { FileReader } from "../../rpc/internal";
 import type { VolumeSource } from "../../sdk/types";
 import { httpGet, redactUrl } from "./http-source";
 import { IMAGE_HEADER_BYTES } from "./image-format";
@@ -130,6 +130,11 @@ export class ChecksumMismatchError extends Error {
   }
 }
 
+/** The content goes past the volume's capacity (measure's `limit`). */
+export class ContentTooLargeError extends Error {
+  override name = "ContentTooLargeError";
+}
+
 /** Passes `chunks` through, hashing and counting them and enforcing the options' rules. */
 export function measure(chunks: AsyncIterable<Buffer>, options: MeasureOptions): Measured {
   const hash = createHash("sha256");
@@ -140,7 +145,7 @@ export function measure(chunks: AsyncIterable<Buffer>, options: MeasureOptions):
       for await (const chunk of chunks) {
         bytes += chunk.length;
         if (options.limit !== undefined && bytes > options.limit) {
-          throw new Error(
+          throw new ContentTooLargeError(
             `${options.label} is larger than the volume's capacity of ${options.limit} bytes: raise capacity`,
           );
         }
@@ -149,7 +154,7 @@ export function measure(chunks: AsyncIterable<Buffer>, options: MeasureOptions):
         yield chunk;
       }
     } catch (error) {
-      if ((error as Error).message.startsWith(options.label)) throw error;
+      if (error instanceof ContentTooLargeError) throw error;
       throw new Error(`reading ${options.label} failed: ${(error as Error).message}`, {
         cause: error,
       });

@@ -2,30 +2,42 @@
  * Storage steps shared by Volume and CloudInitDisk: finding the pool a volume goes into, finding a
  * volume by key (telling "gone" from "its pool is stopped"), creating and filling one (a leftover
  * of the same resource under its name removed first, a message users can act on when the name is
- * somebody else's, and the half-made volume removed on failure; an upload cut short is known by
- * its mark, upload-mark.ts),
+ * somebody else's, and the half-made volume removed on failure),
  * refreshing a pool while other volumes are being built, and deleting one that may be gone.
  */
 import {
   ErrorCode,
   Libvirt,
-  LibvirtError,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,
   hasErrorCode,
   isNoStoragePool,
   isNotFound,
-} from "../../rpc";
+  isPoolBusy,
+} from "../../rpc/internal";
 import { unlessNotFound } from "../../provider/errors";
-import { undoHalfMade } from "../../provider/leftovers";
+import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
+import type { HalfMade } from "../../provider/leftovers";
 import type { ResourceContext } from "../../provider/resource";
+import { lookAgainIfDir } from "../pool/look-again";
 import { UploadMark, hasUploadMark } from "./upload-mark";
+import { describeUsers, domainsUsing, VolumeUser } from "./users";
 
 /** Where a volume resource lives: the host (a `virtwire:hosts` key) and the pool's name. */
 export interface VolumePlace {
   host?: string;
   pool: string;
 }
+
+/**
+ * Keys of volumes a create in this process made (and filled) under their own derived name after
+ * deleting the volume that had it. A create cannot tell a failed earlier create's leftover from the
+ * resource's own volume under `pulumi up --replace` (the engine asks neither diff nor its
+ * deleteBeforeReplace then, and makes the new volume before it deletes the old one); in the
+ * latter the engine deletes the old resource, by the same key, later in the same run, and that
+ * delete must leave the new volume alone. A Pulumi run has one provider process.
+ */
+const remadeInPlace = new Set<string>();
 
 /** How long a pool refresh waits for other volumes being built in the pool. */
 const REFRESH_PATIENCE_MS = 120_000;
@@ -93,14 +105,39 @@ export async function existingVolume(
   return { lv, vol };
 }
 
-/** The delete handler: removes the volume with key `id`; one that is already gone is fine. */
+/**
+ * The delete handler: removes the volume with key `id`; one that is already gone is fine. A volume
+ * a running domain uses is refused (users.ts); one that only defined domains use is deleted, as
+ * libvirt allows: such a domain starts again only once its disk exists, which a replacement under
+ * the same name or the Domain's own update in the same `pulumi up` sees to.
+ */
 export async function deleteVolumeByKey(
   id: string,
   place: VolumePlace,
   ctx: ResourceContext,
 ): Promise<void> {
   const { lv, vol } = await lookupVolume(id, place, ctx);
-  if (vol) await deleteVolume(lv, vol);
+  if (!vol) return;
+  if (remadeInPlace.delete(id)) {
+    ctx.log(
+      `virtwire: volume ${vol.name} in storage pool ${vol.pool}: not deleted again: its replacement under the same name already took its place in this run`,
+    );
+    return;
+  }
+  const users = await domainsUsing(lv, vol, "running");
+  if (users.length > 0) {
+    const path = (await lv.StorageVolGetPath({ vol })).name;
+    throw new Error(
+      `volume ${vol.name} in storage pool ${vol.pool} (${path}) is in use by ${describeUsers(users)}, so it was not deleted: deleting it would pull the disk from under the guest. ${stopFirst(users)} and run pulumi up again, or change the Domain so that it no longer uses the volume in the same pulumi up (a replacement volume with another name is made beside this one, and this one is deleted only after the Domain moved over)`,
+    );
+  }
+  await deleteVolume(lv, vol);
+}
+
+/** "Stop domain vm1 first (…)": what frees a volume the domains `users` hold. */
+function stopFirst(users: VolumeUser[]): string {
+  const names = users.map((user) => user.domain);
+  return `Stop ${names.length === 1 ? "that domain" : "those domains"} first (running: false on ${names.length === 1 ? "its Domain" : "their Domains"}, or virsh shutdown ${names.join(", virsh shutdown ")})`;
 }
 
 async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Promise<void> {
@@ -146,16 +183,19 @@ export async function createFilledVolume<T>(
   ctx: ResourceContext,
   fill: (vol: RemoteNonnullStorageVol) => Promise<T>,
 ): Promise<T> {
-  const vol = await createVolume(lv, pool, volume, ctx);
+  const { vol, remade } = await createVolume(lv, pool, volume, ctx);
   try {
-    return await fill(vol);
+    const filled = await fill(vol);
+    if (remade) remadeInPlace.add(vol.key);
+    return filled;
   } catch (error) {
-    const object = {
+    const object: HalfMade = {
       host: volume.host,
       what: `volume ${vol.name} in storage pool ${vol.pool}, perhaps half-written`,
       // The next fresh create knows it by its derived name, or by the mark of its upload.
       marked: volume.derivedName || volume.mark?.present === true,
-      byHand: `virsh vol-delete ${vol.name} --pool ${vol.pool}`,
+      foundByName: true,
+      byHand: (virsh) => `${virsh} vol-delete ${vol.name} --pool ${vol.pool}`,
     };
     throw await undoHalfMade(ctx, error, object, (again) => deleteVolume(again, vol));
   }
@@ -163,50 +203,82 @@ export async function createFilledVolume<T>(
 
 /**
  * STORAGE_VOL_CREATE_XML. When the name is taken, in a fresh create, by this resource's leftover
- * (its derived name, or the mark of an upload of this resource cut short: upload-mark.ts), that
- * volume is deleted and the volume created again; any other volume of that name fails the create,
- * untouched, saying how to go on.
+ * (its derived name, or the mark of an upload of this resource cut short), that volume is deleted
+ * and the volume created again, unless a domain (running or not) uses it: then it is no leftover. Otherwise fails saying so. `remade`: a volume of the same
+ * name was deleted first.
  */
 async function createVolume(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
   volume: NewVolume,
   ctx: ResourceContext,
-): Promise<RemoteNonnullStorageVol> {
+): Promise<{ vol: RemoteNonnullStorageVol; remade: boolean }> {
   const { xml, name } = volume;
   try {
-    return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
+    return { vol: (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol, remade: false };
   } catch (error) {
     if (!hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) throw error;
-    const left = ctx.owner?.fresh ? await ownLeftover(lv, pool, volume, ctx.owner.urn) : undefined;
-    if (left) {
-      await deleteVolume(lv, left.vol);
-      ctx.log(`virtwire: volume ${name} in storage pool ${pool.name}: removed, ${left.why}`);
-      return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
+    // Gone again meanwhile: nothing to tell about it.
+    const existing = await unlessNotFound(() => lv.StorageVolLookupByName({ pool, name }));
+    const users = existing ? await domainsUsing(lv, existing.vol, "any") : [];
+    const owner = ctx.owner;
+    const removed =
+      existing && owner?.fresh && users.length === 0
+        ? await ownLeftover(lv, existing.vol, volume, owner.mark, pool.name)
+        : undefined;
+    if (existing && removed) {
+      await deleteVolume(lv, existing.vol);
+      ctx.log(removed);
+      return { vol: (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol, remade: true };
     }
-    throw new Error(
-      `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool.name}${volume.hint ?? ""}, and nothing shows virtwire made it for this resource; nothing was changed. If it is left from an earlier run of this program (one cut short after its upload had finished), remove it with virsh vol-delete ${name} --pool ${pool.name} and run pulumi up again; if it is yours, give this resource another name`,
-      { cause: error },
-    );
+    throw new Error(takenMessage(volume, pool.name, users), { cause: error });
   }
 }
 
-/** The volume of that name when it is this resource's leftover, with why it is. */
+/**
+ * When `vol` is this resource's leftover, the line that says so once it is removed: a volume
+ * under the name virtwire derives for the resource, or one with the mark of an upload of this
+ * resource that was cut short (upload-mark.ts); undefined for any other volume.
+ */
 async function ownLeftover(
   lv: Libvirt,
-  pool: RemoteNonnullStoragePool,
+  vol: RemoteNonnullStorageVol,
   volume: NewVolume,
-  urn: string,
-): Promise<{ vol: RemoteNonnullStorageVol; why: string } | undefined> {
-  const found = await unlessNotFound(() => lv.StorageVolLookupByName({ pool, name: volume.name }));
-  if (!found) return undefined;
+  owner: string,
+  pool: string,
+): Promise<string | undefined> {
+  const what = `volume ${volume.name} in storage pool ${pool}`;
   if (volume.derivedName) {
-    return { vol: found.vol, why: "left by a failed earlier create of this resource" };
+    return leftoverRemoved(
+      what,
+      "",
+      " (or it was this resource's own volume, and this is pulumi up --replace)",
+    );
   }
-  if (await hasUploadMark(lv, found.vol, urn)) {
-    return { vol: found.vol, why: "left half-written by an upload of this resource cut short" };
+  if (await hasUploadMark(lv, vol, owner)) {
+    return `virtwire: ${what}: removed, left half-written by an upload of this resource cut short`;
   }
   return undefined;
+}
+
+/**
+ * Why a create found its volume's name taken, and what to do; never advises deleting a volume that
+ * may be in the state: a name virtwire derived is this resource's own, and a volume a domain uses
+ * is no leftover.
+ */
+function takenMessage(volume: NewVolume, pool: string, users: VolumeUser[]): string {
+  const { name } = volume;
+  const used = users.length > 0 ? `, used by ${describeUsers(users)}` : "";
+  const taken = `a volume named ${JSON.stringify(name)} already exists in storage pool ${pool}${used}${volume.hint ?? ""}`;
+  const stop = users.some((user) => user.running)
+    ? ", and the domain stopped, as the old volume is then deleted first"
+    : "";
+  const replace = `pulumi up --replace makes the new volume before it deletes the old one, so under the same name it needs the resource option deleteBeforeReplace: true${stop}; or give the volume another name`;
+  if (volume.derivedName) {
+    return `${taken}. Its name is the one virtwire derives for this resource, so it is this resource's own volume${users.length > 0 ? ", not a leftover of a failed run" : ""}: ${replace}`;
+  }
+  if (users.length > 0) return `${taken}. If it is this resource's own volume: ${replace}`;
+  return `${taken}. If it is this resource's own volume: ${replace}. If it is left over from a failed run and nothing needs it, delete it (virsh vol-delete ${name} --pool ${pool})`;
 }
 
 /**
@@ -225,9 +297,7 @@ export async function refreshPool(
       await lv.StoragePoolRefresh({ pool, flags: 0 });
       return;
     } catch (error) {
-      // libvirt 9.0 reports it as VIR_ERR_INTERNAL_ERROR; only the message tells.
-      const busy = error instanceof LibvirtError && /asynchronous jobs/.test(error.message);
-      if (!busy || Date.now() > deadline) throw error;
+      if (!isPoolBusy(error) || Date.now() > deadline) throw error;
       await sleep(REFRESH_RETRY_MS);
     }
   }
@@ -243,6 +313,6 @@ async function deleteVolume(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<
   } catch (error) {
     if (!isNotFound(error)) throw error;
     const pool = await unlessNotFound(() => lv.StoragePoolLookupByName({ name: vol.pool }));
-    if (pool) await lv.StoragePoolRefresh({ pool: pool.pool, flags: 0 }).catch(() => undefined);
+    if (pool) await lookAgainIfDir(lv, pool.pool);
   }
 }

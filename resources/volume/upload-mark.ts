@@ -4,7 +4,8 @@
  * the volume's content, where only an unfinished upload of ours can have it:
  *
  *   1. the volume's first 512 bytes get the mark of the resource: "virtwire: upload in progress",
- *      the SHA-256 of the resource's URN, zeros;
+ *      the SHA-256 of the resource's mark (its URN, and its organization: provider/owner.ts),
+ *      zeros;
  *   2. the content goes in from byte 512 on, its first 512 bytes held back;
  *   3. the held-back bytes go in last, over the mark (as data: a hole would leave it there).
  *
@@ -16,14 +17,14 @@
  */
 import { Writable } from "node:stream";
 import { createHash } from "node:crypto";
-import { downloadVolume, uploadVolume } from "../../rpc";
-import type { Libvirt, RemoteNonnullStorageVol, TransferResult } from "../../rpc";
+import { downloadVolume, uploadVolume } from "../../rpc/internal";
+import type { Libvirt, RemoteNonnullStorageVol, TransferResult } from "../../rpc/internal";
 
 export const MARK_BYTES = 512;
 
-/** The first 512 bytes of a volume virtwire is uploading for the resource `urn`. */
-export function uploadMark(urn: string): Buffer {
-  const digest = createHash("sha256").update(urn).digest("hex");
+/** The first 512 bytes of a volume virtwire is uploading for the resource marked `owner`. */
+export function uploadMark(owner: string): Buffer {
+  const digest = createHash("sha256").update(owner).digest("hex");
   const mark = Buffer.alloc(MARK_BYTES);
   mark.write(`virtwire: upload in progress\nresource sha256 ${digest}\n`, "utf8");
   return mark;
@@ -31,8 +32,8 @@ export function uploadMark(urn: string): Buffer {
 
 /** Whose upload a volume gets, and whether its mark is in the volume now. */
 export interface UploadMark {
-  /** The resource's URN; undefined: no mark (the inputs carry no URN). */
-  urn: string | undefined;
+  /** The resource's mark (Owner.mark); undefined: no mark (the inputs carry no URN). */
+  owner: string | undefined;
   /** True from the mark's write until the content's first bytes replace it. */
   present: boolean;
 }
@@ -48,11 +49,11 @@ export async function uploadMarked(
   mark: UploadMark,
   capacity: number,
 ): Promise<TransferResult> {
-  if (mark.urn === undefined || capacity < MARK_BYTES) {
+  if (mark.owner === undefined || capacity < MARK_BYTES) {
     return uploadVolume(lv, vol, chunks, { sparse: true });
   }
   mark.present = true;
-  await uploadVolume(lv, vol, once(uploadMark(mark.urn)), { length: MARK_BYTES });
+  await uploadVolume(lv, vol, once(uploadMark(mark.owner)), { length: MARK_BYTES });
   const head = Buffer.alloc(MARK_BYTES);
   const held = { bytes: 0 };
   const rest = await uploadVolume(lv, vol, holdBack(chunks, head, held), {
@@ -69,11 +70,11 @@ export async function uploadMarked(
   };
 }
 
-/** Whether `vol` starts with the upload mark of `urn`: an unfinished upload of that resource. */
+/** Whether `vol` starts with the upload mark of `owner`: an unfinished upload of that resource. */
 export async function hasUploadMark(
   lv: Libvirt,
   vol: RemoteNonnullStorageVol,
-  urn: string,
+  owner: string,
 ): Promise<boolean> {
   const { capacity } = await lv.StorageVolGetInfo({ vol });
   if (capacity < BigInt(MARK_BYTES)) return false;
@@ -85,7 +86,7 @@ export async function hasUploadMark(
     },
   });
   await downloadVolume(lv, vol, sink, { length: MARK_BYTES });
-  return Buffer.concat(parts).equals(uploadMark(urn));
+  return Buffer.concat(parts).equals(uploadMark(owner));
 }
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {

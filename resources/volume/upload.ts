@@ -1,16 +1,17 @@
 /**
  * Content into a volume over STORAGE_VOL_UPLOAD with sparse streams: runs of zeros travel as
  * holes and stay unallocated on the host. The bytes are hashed on the way (source.sha256 is
- * checked before the stream completes) and progress is logged. Until the upload ends, the volume
- * carries the mark of the resource (upload-mark.ts).
+ * checked before the stream completes) and progress is shown on the volume's row. Until the
+ * upload ends, the volume carries the mark of the resource (upload-mark.ts).
  */
-import { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
-import { progressReporter } from "./progress";
+import { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { ProgressLines, progressReporter } from "./progress";
 import { ContentSource, measure } from "./source";
 import { UploadMark, uploadMarked } from "./upload-mark";
 
 export interface UploadContentOptions {
-  log: (line: string) => void;
+  /** Where progress (status) and the summary (log) go. */
+  lines: ProgressLines;
   /** Expected SHA-256 (hex). */
   sha256?: string;
   /** Most bytes the volume takes, when the content's size is not known beforehand. */
@@ -34,7 +35,7 @@ export async function uploadContent(
   content: ContentSource,
   options: UploadContentOptions,
 ): Promise<UploadedContent> {
-  const progress = progressReporter(options.log, content.label, content.size);
+  const progress = progressReporter(options.lines, content.label, content.size);
   const measured = measure(content.chunks, {
     label: content.label,
     expectedSize: content.size,

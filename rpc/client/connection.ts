@@ -1,9 +1,11 @@
 /**
  * Connection: one byte stream to a libvirt daemon, shared by many concurrent calls (libvirt's
  * virNetClient). It owns the Duplex, hands out serial numbers, matches each REPLY to its call by
- * (program, serial), answers keepalive PINGs, and passes MESSAGE packets (events) and STREAM
- * packets to whoever registered for them. It knows nothing of procedures or their payloads.
- * Every call has a deadline; a call that misses it is given up on (pending-calls.ts).
+ * (program, serial), hands keepalive messages to its KeepAlive (keepalive.ts), and passes MESSAGE
+ * packets (events) and STREAM packets to whoever registered for them. It knows nothing of
+ * procedures or their payloads. Every call has a deadline; a call that misses it is given up on
+ * (pending-calls.ts). Nothing outside reaches the Duplex: others use its hooks (`write`,
+ * `drained`, `pauseReading`, `readingPaused`, `onMessage`, `registerStream`, `destroy`).
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
@@ -14,11 +16,12 @@ import {
   VirtwireRpcError,
 } from "../errors";
 import { Header, MessageStatus, MessageType } from "../protocol/header";
-import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
+import { KeepaliveProgram } from "../protocol/keepalive-program";
 import { Packet, PacketDecoder, encodePacket, encodePacketPrefix } from "../protocol/packet";
 import { Program, checkProgramVersion } from "../protocol/program";
 import { decodeLibvirtError } from "../protocol/virnet-error";
 import { DEFAULT_DEADLINES, Deadlines, validateDeadlines } from "./deadlines";
+import { KeepAlive, connectionPeer } from "./keepalive";
 import { PendingCalls } from "./pending-calls";
 
 export interface CallOptions {
@@ -54,6 +57,11 @@ export class Connection extends EventEmitter {
   private nextSerial = 0;
   private closedBy: Error | undefined;
   private readPauses = 0;
+  /**
+   * Answers the daemon's PINGs from the start; sends PINGs of its own once started
+   * (superviseConnection, by Libvirt.connect when the server supports keepalive).
+   */
+  readonly keepalive: KeepAlive = new KeepAlive(connectionPeer(this));
 
   constructor(
     private readonly socket: Duplex,
@@ -226,6 +234,7 @@ export class Connection extends EventEmitter {
   }
 
   private receive(chunk: Buffer): void {
+    this.keepalive.received();
     let packets: Packet[];
     try {
       packets = this.decoder.push(chunk);
@@ -294,15 +303,8 @@ export class Connection extends EventEmitter {
   private dispatchMessage(packet: Packet): void {
     const { header } = packet;
     if (header.program === KeepaliveProgram.number) {
-      if (header.procedure === KeepaliveProcedure.PING) {
-        this.write({
-          ...header,
-          procedure: KeepaliveProcedure.PONG,
-          serial: 0,
-          status: MessageStatus.OK,
-        });
-      }
-      this.emit("keepalive", header.procedure);
+      const answer = this.keepalive.checkMessage(header);
+      if (answer) this.write(answer);
       return;
     }
     const handler = this.messageHandlers.get(header.program);
@@ -322,6 +324,7 @@ export class Connection extends EventEmitter {
   private fail(reason: Error): void {
     if (this.closedBy) return;
     this.closedBy = reason;
+    this.keepalive.stop();
     this.pending.failAll(reason);
     this.streams.clear();
     this.socket.destroy();

@@ -197,7 +197,7 @@ function setup(options = { interval: 2, count: 3 }) {
   const [client, server] = duplexPair();
   const connection = new Connection(client);
   const peer = new FakePeer(server);
-  const keepalive = superviseConnection(connection, client, options);
+  const keepalive = superviseConnection(connection, options);
   return { connection, peer, server, keepalive };
 }
 

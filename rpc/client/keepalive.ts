@@ -1,19 +1,26 @@
 /**
- * KeepAlive: notices a daemon that stopped answering (libvirt's virKeepAlive, src/rpc/virkeepalive.c).
+ * KeepAlive: the keepalive program of one connection, both directions (libvirt's virKeepAlive,
+ * src/rpc/virkeepalive.c). Every Connection has one from the start; like the one libvirt's client
+ * registers (`virKeepAliveNew(-1, 0, …)` in virNetClientRegisterKeepAlive), it answers PINGs
+ * before it is started to send any of its own:
  *
- * Anything received from the peer counts as a sign of life, not only PONGs. After `interval`
- * seconds of silence a PING is sent, and another after each further silent interval; once `count`
- * PINGs went unanswered and one more interval passes, the peer is declared dead. So a daemon that
- * froze is detected after `interval × (count + 1)` seconds of silence, as libvirt documents for
- * virConnectSetKeepAlive (count 0: dead after one silent interval, no PING sent).
+ *   - answering: whatever arrives from the peer is a sign of life (`received`), and each message
+ *     of the keepalive program goes through `checkMessage` (virKeepAliveCheckMessage), which
+ *     answers a PING with a PONG. The daemon sends PINGs once the client asked
+ *     SUPPORTS_FEATURE(PROGRAM_KEEPALIVE), which the connection sequence always does.
+ *   - sending (after `start`, libvirt's virKeepAliveStart): after `interval` seconds of silence a
+ *     PING is sent, and another after each further silent interval; once `count` PINGs went
+ *     unanswered and one more interval passes, the peer is declared dead. Any bytes count as life,
+ *     not only PONGs. So a daemon that froze is detected after `interval × (count + 1)` seconds of
+ *     silence, as libvirt documents for virConnectSetKeepAlive (count 0: dead after one silent
+ *     interval, no PING sent).
  *
- * The supervisor only knows two small interfaces, so tests can drive it with fake timers: a peer
- * ({sendPing, onDead}) and timers ({now, setTimeout, clearTimeout}). Its timers are unref'd and never
- * keep the process alive.
+ * It only knows two small interfaces, so tests can drive it with fake timers: a peer
+ * ({sendPing, onDead, readingPaused}: the Connection's hooks) and timers ({now, setTimeout,
+ * clearTimeout}). Its timers are unref'd and never keep the process alive.
  */
-import type { Duplex } from "node:stream";
 import { KeepaliveTimeoutError } from "../errors";
-import { MessageStatus, MessageType } from "../protocol/header";
+import { Header, MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
 import type { Connection } from "./connection";
 
@@ -55,7 +62,7 @@ export const systemTimers: KeepAliveTimers = {
 };
 
 export class KeepAlive {
-  private readonly intervalMs: number;
+  private intervalMs: number;
   private lastReceived = 0;
   private unansweredPings = 0;
   private timer: TimerHandle | undefined;
@@ -63,16 +70,24 @@ export class KeepAlive {
 
   constructor(
     private readonly peer: KeepAlivePeer,
-    private readonly options: KeepAliveOptions = DEFAULT_KEEPALIVE,
+    private options: KeepAliveOptions = DEFAULT_KEEPALIVE,
     private readonly timers: KeepAliveTimers = systemTimers,
   ) {
     validateKeepAliveOptions(options);
     this.intervalMs = options.interval * 1000;
   }
 
-  /** Starts watching; the silence is measured from now. */
-  start(): void {
+  /**
+   * Starts sending PINGs, every `options.interval` seconds of silence if given, else as
+   * constructed; the silence is measured from now. Does nothing when already started.
+   */
+  start(options?: KeepAliveOptions): void {
     if (this.running) return;
+    if (options) {
+      validateKeepAliveOptions(options);
+      this.options = options;
+      this.intervalMs = options.interval * 1000;
+    }
     this.running = true;
     this.received();
     this.schedule(this.intervalMs);
@@ -84,7 +99,19 @@ export class KeepAlive {
     this.unansweredPings = 0;
   }
 
-  /** Stops watching for good (the connection closed). */
+  /**
+   * Looks at a message of the keepalive program (virKeepAliveCheckMessage): it is a sign of life,
+   * and a PING is answered. Returns the header of the answer to send, if any; PINGs are answered
+   * whether or not this side sends PINGs of its own.
+   */
+  checkMessage(header: Header): Header | undefined {
+    this.received();
+    return header.procedure === KeepaliveProcedure.PING
+      ? keepaliveMessage(KeepaliveProcedure.PONG)
+      : undefined;
+  }
+
+  /** Stops sending PINGs for good (the connection closed). */
   stop(): void {
     this.running = false;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
@@ -136,41 +163,42 @@ export function validateKeepAliveOptions(options: KeepAliveOptions): void {
 }
 
 /**
- * Supervises an open connection: bytes arriving on `socket` are signs of life, PINGs go out as
- * KEEPALIVE MESSAGE packets, and a dead peer closes the connection with KeepaliveTimeoutError
- * (which fails every pending call). Stops by itself when the connection closes.
+ * A keepalive message: MESSAGE packets with status OK, serial 0 and no payload
+ * (src/rpc/virkeepaliveprotocol.x).
+ */
+export function keepaliveMessage(procedure: KeepaliveProcedure): Header {
+  return {
+    program: KeepaliveProgram.number,
+    version: KeepaliveProgram.version,
+    procedure,
+    type: MessageType.MESSAGE,
+    serial: 0,
+    status: MessageStatus.OK,
+  };
+}
+
+/**
+ * What a connection's KeepAlive uses of it: its hooks for writing a packet, closing with a reason
+ * and whether we ourselves stopped reading. Nothing of the transport underneath.
+ */
+export function connectionPeer(connection: Connection): KeepAlivePeer {
+  return {
+    sendPing() {
+      if (!connection.closed) connection.write(keepaliveMessage(KeepaliveProcedure.PING));
+    },
+    onDead: (error) => connection.destroy(error),
+    readingPaused: () => connection.readingPaused,
+  };
+}
+
+/**
+ * Starts the PINGs of an open connection's KeepAlive: a dead peer closes the connection with
+ * KeepaliveTimeoutError, which fails every pending call. It stops when the connection closes.
  */
 export function superviseConnection(
   connection: Connection,
-  socket: Duplex,
   options: KeepAliveOptions = DEFAULT_KEEPALIVE,
-  timers: KeepAliveTimers = systemTimers,
 ): KeepAlive {
-  const keepalive = new KeepAlive(
-    {
-      sendPing() {
-        if (connection.closed) return;
-        connection.write({
-          program: KeepaliveProgram.number,
-          version: KeepaliveProgram.version,
-          procedure: KeepaliveProcedure.PING,
-          type: MessageType.MESSAGE,
-          serial: 0,
-          status: MessageStatus.OK,
-        });
-      },
-      onDead: (error) => connection.destroy(error),
-      readingPaused: () => socket.isPaused(),
-    },
-    options,
-    timers,
-  );
-  const onData = () => keepalive.received();
-  socket.on("data", onData);
-  connection.once("closed", () => {
-    keepalive.stop();
-    socket.off("data", onData);
-  });
-  if (!connection.closed) keepalive.start();
-  return keepalive;
+  if (!connection.closed) connection.keepalive.start(options);
+  return connection.keepalive;
 }

@@ -3,7 +3,8 @@ import { hex, packet } from "../../test/support/packets";
 import { MessageStatus, MessageType } from "./header";
 import { PacketDecoder, encodePacket, encodePacketPrefix } from "./packet";
 
-// The CONNECT_OPEN call of libvirt-rpc.md §1.8: serial 3, name "qemu:///system", flags 0.
+// A CONNECT_OPEN call (src/rpc/virnetprotocol.x header, src/remote/remote_protocol.x args):
+// serial 3, name "qemu:///system", flags 0.
 const CONNECT_OPEN = hex(`
   00000038  // length: 56 bytes including this word
   20008086 00000001 00000001  // program REMOTE, version 1, procedure 1 (CONNECT_OPEN)

@@ -3,7 +3,7 @@
  * its handshake), turn a failure into a typed error, and give up when the caller aborts.
  */
 import type { Socket } from "node:net";
-import { ConnectionClosedError } from "../errors";
+import { abortReason } from "../client/connect-deadline";
 
 export function connectSocket<S extends Socket>(
   socket: S,
@@ -36,11 +36,4 @@ export function connectSocket<S extends Socket>(
     socket.once(readyEvent, onReady);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** The reason an AbortSignal carries, as an Error. */
-export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error
-    ? signal.reason
-    : new ConnectionClosedError("connecting was aborted");
 }

@@ -10,17 +10,19 @@
  *
  * "Secure" is libvirt's is_secure: whether SASL may send a password without a security layer.
  */
+import { existsSync } from "node:fs";
 import type { Duplex } from "node:stream";
-import { ConnectionClosedError, UriError } from "../errors";
+import { UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
-import { abortReason } from "./connect-socket";
+import { untilAborted } from "../client/connect-deadline";
+import { OptionNamer, optionPath } from "../client/option-names";
 import { dialExt } from "./ext";
 import { dialSsh } from "./ssh";
 import { SshOptions } from "./ssh-auth";
 import { localSocketPath } from "./sockets";
 import { DEFAULT_TCP_PORT, dialTcp } from "./tcp";
 import { DEFAULT_TLS_PORT, dialTls } from "./tls";
-import { TlsOptions, loadTlsCredentials } from "./tls-credentials";
+import { TlsOptions, loadTlsCredentials, tlsFilePaths } from "./tls-credentials";
 import { dialUnix } from "./unix";
 import { LibvirtUri, TransportName, redact, uriFlag } from "./uri";
 
@@ -30,8 +32,13 @@ export interface DialOptions {
   ssh?: SshOptions;
   /** Where an SSH password (or keyboard-interactive answer) comes from. */
   credentials?: readonly CredentialSource[];
-  /** Gives up, and closes whatever was opened, after this many milliseconds. */
-  timeoutMs?: number;
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
+  /**
+   * The deadline of connecting (client/connect-deadline.ts): dialing gives up when it aborts,
+   * with its reason, and closes whatever was opened.
+   */
+  signal: AbortSignal;
 }
 
 /** libvirt's is_secure flag of each transport. */
@@ -39,37 +46,15 @@ export function isSecureTransport(transport: TransportName): boolean {
   return transport !== "tcp" && transport !== "ext";
 }
 
-export async function dialTransport(uri: LibvirtUri, options: DialOptions = {}): Promise<Duplex> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new ConnectionClosedError(
-          `connecting to ${redact(uri.uri)} timed out after ${timeoutMs} ms`,
-        ),
-      ),
-    timeoutMs,
-  );
-  try {
-    const socket = await dialWith(uri, options, timeoutMs, controller.signal);
-    if (controller.signal.aborted) {
-      socket.destroy();
-      throw abortReason(controller.signal);
-    }
-    return socket;
-  } finally {
-    clearTimeout(timer);
-  }
+export function dialTransport(uri: LibvirtUri, options: DialOptions): Promise<Duplex> {
+  // Each transport stops at the abort itself; a socket that is ready regardless comes too late.
+  return untilAborted(dialWith(uri, options), options.signal, (late) => late.destroy());
 }
 
-function dialWith(
-  uri: LibvirtUri,
-  options: DialOptions,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<Duplex> {
+async function dialWith(uri: LibvirtUri, options: DialOptions): Promise<Duplex> {
+  const { signal } = options;
   const readOnly = options.readOnly ?? false;
+  const optionName = options.optionName ?? optionPath;
   const host = uri.host ?? "localhost";
   switch (uri.transport) {
     case "unix":
@@ -81,8 +66,15 @@ function dialWith(
       return dialTls({
         host,
         port: uri.port ?? DEFAULT_TLS_PORT,
-        credentials: loadTlsCredentials(uri.params.pkipath, options.tls),
+        credentials: loadTlsCredentials(
+          uri.params.pkipath,
+          options.tls,
+          tlsFilePaths(uri.params.pkipath),
+          existsSync,
+          optionName,
+        ),
         noVerify: uriFlag(uri, "no_verify"),
+        optionName,
         signal,
       });
     case "ext":
@@ -94,7 +86,7 @@ function dialWith(
         readOnly,
         ssh: options.ssh ?? {},
         credentials: options.credentials ?? [],
-        timeoutMs,
+        optionName,
         signal,
       });
   }

@@ -10,6 +10,7 @@
  * An unknown key is refused by default (libvirt's `normal` would ask; virtwire has no one to ask).
  * A @revoked key is refused in every mode, as OpenSSH does.
  */
+import { OptionNamer, optionPath } from "../client/option-names";
 import { HostKeyError } from "./errors";
 import {
   KnownHostsEntry,
@@ -31,6 +32,8 @@ export interface HostKeyPolicy {
   knownHostsFile: string;
   /** Pinned `SHA256:…` fingerprints; when set, known_hosts is not consulted. */
   pinned?: readonly string[];
+  /** How the messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
 }
 
 export type HostKeyVerdict = "known" | "pinned" | "added" | "accepted-insecurely";
@@ -48,6 +51,7 @@ export function verifyHostKey(
   const refuse = (problem: HostKeyError["problem"], message: string) =>
     new HostKeyError(message, problem, name, keyType, print);
   const insecure = policy.mode === "insecure";
+  const optionName = policy.optionName ?? optionPath;
 
   if (policy.pinned && policy.pinned.length > 0) {
     if (policy.pinned.some((pin) => samePrint(pin, print))) return "pinned";
@@ -97,7 +101,7 @@ export function verifyHostKey(
           `. The connection was refused. If this fingerprint is right (check on the server: ` +
           `ssh-keygen -lf /etc/ssh/ssh_host_${shortType(keyType)}_key.pub), trust it by adding ` +
           `the key to ${policy.knownHostsFile} (known_hosts= in the URI picks another file), by ` +
-          `pinning it with options.ssh.hostKeyFingerprint = "${print}", or by letting virtwire ` +
+          `pinning it with ${optionName("ssh.hostKeyFingerprint")} = "${print}", or by letting virtwire ` +
           `record new hosts with known_hosts_verify=auto`,
       );
   }

@@ -1,29 +1,29 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AnyAuthMethod, AuthenticationType, KeyboardInteractiveAuthMethod } from "ssh2";
 import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import { CredentialType, callbackCredentials, staticCredentials } from "../client/auth/credentials";
 import { SshAuthSession, planSshAuth } from "./ssh-auth";
+import type { SshAuthAttempt, SshMethodName } from "./ssh-auth";
 import { generateSshKeyPair } from "../../test/support/ssh-keys";
 
 const CONTEXT = { service: "ssh" as const, host: "kvm1" };
 const plain = generateSshKeyPair().private;
 const encrypted = generateSshKeyPair("ed25519", { passphrase: "pw" }).private;
 
+type KeyboardInteractive = Extract<SshAuthAttempt, { type: "keyboard-interactive" }>;
+
 /** Drives the handler as ssh2 does: each answer, then the next call with the methods left. */
 async function steps(
   session: SshAuthSession,
-  offered: AuthenticationType[] | null,
-): Promise<(AnyAuthMethod | false)[]> {
-  const seen: (AnyAuthMethod | false)[] = [];
-  let left: AuthenticationType[] | null = null;
+  offered: SshMethodName[] | null,
+): Promise<(SshAuthAttempt | false)[]> {
+  const seen: (SshAuthAttempt | false)[] = [];
+  let left: SshMethodName[] | null = null;
   for (;;) {
-    const method = await new Promise<AnyAuthMethod | false>((resolve) =>
-      session.handler(left as AuthenticationType[], false, (m) =>
-        resolve(m as AnyAuthMethod | false),
-      ),
+    const method = await new Promise<SshAuthAttempt | false>((resolve) =>
+      session.handler(left, false, resolve),
     );
     seen.push(method);
     if (method === false) return seen;
@@ -143,7 +143,7 @@ describe("SshAuthSession", () => {
     });
     const seen = await steps(session, ["password", "keyboard-interactive"]);
     expect(seen[0]).toMatchObject({ type: "password", username: "root", password: "pw" });
-    const kbd = seen[1] as KeyboardInteractiveAuthMethod;
+    const kbd = seen[1] as KeyboardInteractive;
     const answers = await new Promise<string[]>((resolve) =>
       kbd.prompt("", "", "", [{ prompt: "Password: ", echo: false }], resolve),
     );
@@ -176,7 +176,7 @@ describe("SshAuthSession", () => {
         }),
       ],
     });
-    const [kbd] = (await steps(session, null)) as KeyboardInteractiveAuthMethod[];
+    const [kbd] = (await steps(session, null)) as KeyboardInteractive[];
     const answers = await new Promise<string[]>((resolve) =>
       kbd!.prompt(
         "",

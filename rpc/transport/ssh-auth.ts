@@ -3,7 +3,8 @@
  * default `agent,privkey,password,keyboard-interactive`):
  *
  *   agent                 every key of the ssh-agent at options.ssh.agent or $SSH_AUTH_SOCK
- *   privkey               options.ssh.privateKey, else keyfile=, else the default files in ~/.ssh
+ *   privkey               options.ssh.privateKey (text, or a key read already), else keyfile=,
+ *                         else the default files in ~/.ssh
  *   password              options.ssh.password, else the credential sources (CredentialType
  *                         PASSPHRASE; the no-empty-answer rule applies)
  *   keyboard-interactive  each prompt asked from the same sources (password prompts as PASSPHRASE)
@@ -12,15 +13,6 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { homedir } from "node:os";
-import type {
-  AnyAuthMethod,
-  AuthHandlerMiddleware,
-  AuthenticationType,
-  NextAuthHandler,
-  ParsedKey,
-  Prompt,
-} from "ssh2";
-import { utils } from "ssh2";
 import { AuthError } from "../errors";
 import {
   CredentialContext,
@@ -30,12 +22,17 @@ import {
   collectCredentials,
   staticCredentials,
 } from "../client/auth/credentials";
+import { OptionNamer, optionPath } from "../client/option-names";
+import { SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
 import { SSH_AUTH_METHODS, SshAuthMethod } from "./uri";
 
 /** What the SSH transports take besides the URI. */
 export interface SshOptions {
-  /** A private key (OpenSSH or PEM text) to use instead of `keyfile=`. */
-  privateKey?: string | Buffer;
+  /**
+   * A private key to use instead of `keyfile=`: OpenSSH or PEM text, or a key read already
+   * (readSshPrivateKey, as the provider does to check it before connecting).
+   */
+  privateKey?: string | Buffer | SshPrivateKey;
   /** The passphrase of an encrypted private key (options.ssh.privateKey, keyfile= or default). */
   passphrase?: string;
   /** The password for password and keyboard-interactive logins; else the credential sources. */
@@ -44,7 +41,61 @@ export interface SshOptions {
   hostKeyFingerprint?: string | readonly string[];
   /** The ssh-agent socket; default `$SSH_AUTH_SOCK`; `false` never uses an agent. */
   agent?: string | false;
+  /** The known_hosts file to use instead of `known_hosts=` and the default files. */
+  knownHosts?: string;
 }
+
+/*
+ * What the session hands to ssh2, in types of our own: these appear in the published declarations,
+ * and ssh2's types (@types/ssh2) are a development dependency. They are subsets of ssh2's
+ * (AuthenticationType, AnyAuthMethod, AuthHandlerMiddleware); ssh.ts passes them to ssh2, whose
+ * types check that they fit.
+ */
+
+/** An SSH user-authentication method as ssh2 names it (RFC 4252's, and `agent`). */
+export type SshMethodName =
+  "none" | "password" | "publickey" | "hostbased" | "agent" | "keyboard-interactive";
+
+/** A private key as ssh2's utils.parseKey returns it (its ParsedKey); opaque here. */
+export interface SshParsedKey {
+  readonly type: string;
+  readonly comment: string;
+  isPrivateKey(): boolean;
+}
+
+/** One prompt of a keyboard-interactive round. */
+export interface SshPrompt {
+  prompt: string;
+  echo?: boolean;
+}
+
+/** What to try next. */
+export type SshAuthAttempt =
+  | { type: "agent"; username: string; agent: string }
+  | { type: "publickey"; username: string; key: SshParsedKey }
+  | { type: "password"; username: string; password: string }
+  | {
+      type: "keyboard-interactive";
+      username: string;
+      prompt: (
+        name: string,
+        instructions: string,
+        lang: string,
+        prompts: SshPrompt[],
+        finish: (answers: string[]) => void,
+      ) => void;
+    };
+
+/**
+ * ssh2's authHandler in its callback form: called with the methods the server still accepts
+ * (null before the first attempt), answered through `next` with an attempt, or `false` when
+ * there is nothing left to try.
+ */
+export type SshAuthHandler = (
+  methodsLeft: SshMethodName[] | null,
+  partialSuccess: boolean | null,
+  next: (attempt: SshAuthAttempt | false) => void,
+) => void;
 
 /** Default identity files tried when neither options.ssh.privateKey nor keyfile= is given. */
 export const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa", "identity", "id_dsa"];
@@ -53,16 +104,18 @@ export interface SshAuthPlan {
   username: string;
   methods: SshAuthMethod[];
   agent?: string;
-  keys: { source: string; key: ParsedKey }[];
+  keys: { source: string; key: SshParsedKey }[];
   /** Why some methods have nothing to offer, for the final message. */
   notes: string[];
   credentials: readonly CredentialSource[];
   context: CredentialContext;
+  /** How the final message names the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
 }
 
 interface KeySource {
   source: string;
-  data: string | Buffer;
+  data: string | Buffer | SshPrivateKey;
   explicit: boolean;
 }
 
@@ -76,29 +129,31 @@ export function planSshAuth(options: {
   context: CredentialContext;
   home?: string;
   env?: NodeJS.ProcessEnv;
+  optionName?: OptionNamer;
 }): SshAuthPlan {
   const { ssh } = options;
   const env = options.env ?? process.env;
+  const optionName = options.optionName ?? optionPath;
   const notes: string[] = [];
   const agent = ssh.agent === false ? undefined : (ssh.agent ?? env.SSH_AUTH_SOCK) || undefined;
   if (!agent)
     notes.push(ssh.agent === false ? "agent: disabled" : "agent: SSH_AUTH_SOCK is not set");
   const keys: SshAuthPlan["keys"] = [];
-  for (const candidate of keySources(options.keyfile, ssh, options.home ?? homedir())) {
-    const parsed = utils.parseKey(candidate.data, ssh.passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
-      const reason = key instanceof Error ? key.message : "it is not a private key";
+  const home = options.home ?? homedir();
+  for (const candidate of keySources(options.keyfile, ssh, home, optionName)) {
+    const { data, source } = candidate;
+    const key = data instanceof SshPrivateKey ? data : readSshPrivateKey(data, ssh.passphrase);
+    if (!(key instanceof SshPrivateKey)) {
       if (candidate.explicit) {
         throw new AuthError(
-          `cannot use the SSH private key from ${candidate.source}: ${reason}` +
-            (/passphrase|encrypt/i.test(reason) ? " (give options.ssh.passphrase)" : ""),
+          `cannot use the SSH private key from ${source}: ${key.problem}` +
+            (key.passphrase ? ` (give ${optionName("ssh.passphrase")})` : ""),
         );
       }
-      notes.push(`privkey: skipped ${candidate.source} (${reason})`);
+      notes.push(`privkey: skipped ${source} (${key.problem})`);
       continue;
     }
-    keys.push({ source: candidate.source, key });
+    keys.push({ source, key: parsedKey(key) });
   }
   return {
     username: options.username,
@@ -108,17 +163,23 @@ export function planSshAuth(options: {
     notes,
     credentials: [
       ...(ssh.password !== undefined
-        ? [staticCredentials("options.ssh.password", { password: ssh.password })]
+        ? [staticCredentials(optionName("ssh.password"), { password: ssh.password })]
         : []),
       ...options.credentials,
     ],
     context: options.context,
+    optionName,
   };
 }
 
-function keySources(keyfile: string | undefined, ssh: SshOptions, home: string): KeySource[] {
+function keySources(
+  keyfile: string | undefined,
+  ssh: SshOptions,
+  home: string,
+  optionName: OptionNamer,
+): KeySource[] {
   if (ssh.privateKey !== undefined) {
-    return [{ source: "options.ssh.privateKey", data: ssh.privateKey, explicit: true }];
+    return [{ source: optionName("ssh.privateKey"), data: ssh.privateKey, explicit: true }];
   }
   if (keyfile !== undefined) {
     let data: Buffer;
@@ -142,7 +203,7 @@ function keySources(keyfile: string | undefined, ssh: SshOptions, home: string):
 /** The state of one login: what was tried, and a fatal error to report instead of ssh2's. */
 export class SshAuthSession {
   readonly tried: string[] = [];
-  offered: AuthenticationType[] | undefined;
+  offered: SshMethodName[] | undefined;
   fatal: Error | undefined;
   private queue: AnyAuthStep[];
   private password: string | undefined;
@@ -152,7 +213,7 @@ export class SshAuthSession {
   }
 
   /** ssh2's authHandler, in its callback form. */
-  readonly handler: AuthHandlerMiddleware = (authsLeft, _partial, next) => {
+  readonly handler: SshAuthHandler = (authsLeft, _partial, next) => {
     if (authsLeft) this.offered = authsLeft;
     void this.next(next);
   };
@@ -163,17 +224,18 @@ export class SshAuthSession {
     const offered = this.offered ? ` (the server accepts: ${this.offered.join(", ")})` : "";
     const tried = this.tried.length > 0 ? this.tried.join("; ") : "nothing";
     const notes = this.plan.notes.length > 0 ? `; not usable: ${this.plan.notes.join("; ")}` : "";
+    const name = this.plan.optionName ?? optionPath;
     return new AuthError(
       `SSH authentication as ${this.plan.username} at ${where} failed${offered}; tried: ${tried}${notes}. ` +
-        `Give a key (keyfile= or options.ssh.privateKey), an agent (SSH_AUTH_SOCK) or a password (options.ssh.password or options.credentials)`,
+        `Give a key (keyfile= or ${name("ssh.privateKey")}), an agent (SSH_AUTH_SOCK) or a password (${name("ssh.password")} or ${name("credentials.ssh")})`,
     );
   }
 
-  private async next(next: NextAuthHandler): Promise<void> {
+  private async next(next: (attempt: SshAuthAttempt | false) => void): Promise<void> {
     for (;;) {
-      if (this.fatal) return next(false as unknown as AuthenticationType);
+      if (this.fatal) return next(false);
       const step = this.queue.shift();
-      if (!step) return next(false as unknown as AuthenticationType);
+      if (!step) return next(false);
       if (this.offered && !this.offered.includes(step.wire)) continue;
       try {
         const method = await step.build();
@@ -181,7 +243,7 @@ export class SshAuthSession {
         return next(method);
       } catch (error) {
         this.fatal = this.wrap(error);
-        return next(false as unknown as AuthenticationType);
+        return next(false);
       }
     }
   }
@@ -258,7 +320,7 @@ export class SshAuthSession {
     return `Password for ${this.plan.username}@${this.plan.context.host}`;
   }
 
-  private async answerPrompts(instructions: string, prompts: Prompt[]): Promise<string[]> {
+  private async answerPrompts(instructions: string, prompts: SshPrompt[]): Promise<string[]> {
     if (prompts.length === 0) return [];
     const requests: CredentialRequest[] = prompts.map((prompt) => ({
       type: isPasswordPrompt(prompt)
@@ -279,11 +341,17 @@ export class SshAuthSession {
 
 interface AnyAuthStep {
   /** The SSH method name the server must offer. */
-  wire: AuthenticationType;
+  wire: SshMethodName;
   description: string;
-  build(): Promise<AnyAuthMethod>;
+  build(): Promise<SshAuthAttempt>;
 }
 
-function isPasswordPrompt(prompt: Prompt): boolean {
+/**
+ * Whether a keyboard-interactive prompt asks for the password. This reads the server's words on
+ * purpose: RFC 4256 gives a prompt only its text and an echo flag, so the text is the protocol's
+ * own way of saying what is asked (sshd's PAM conversation sends "Password: "). A prompt in
+ * other words is asked from the credential sources as it is.
+ */
+function isPasswordPrompt(prompt: SshPrompt): boolean {
   return !prompt.echo && /pass(word|phrase)/i.test(prompt.prompt);
 }

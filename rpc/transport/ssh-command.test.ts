@@ -15,7 +15,8 @@ import { parseLibvirtUri } from "./uri";
 const ROOT: SocketEnvironment = { euid: 0, runtimeDir: "/run/user/0", exists: () => false };
 const USER: SocketEnvironment = { euid: 1000, runtimeDir: "/run/user/1000", exists: () => false };
 
-// The three command strings libvirt 9.6 sends for qemu+ssh://host/system (libvirt-rpc.md §8.6).
+// The three command strings libvirt 9.6 sends for qemu+ssh://host/system
+// (virNetClientSSHHelperCommand in src/rpc/virnetclient.c).
 const NETCAT =
   `if 'nc' -q 2>&1 | grep "requires an argument" >/dev/null 2>&1; then ARG=-q0;else ARG=;fi;` +
   `'nc' $ARG -U /var/run/libvirt/libvirt-sock`;

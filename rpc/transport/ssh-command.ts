@@ -1,6 +1,6 @@
 /**
  * The command run on the remote host of an SSH transport, built exactly as libvirt's
- * `virNetClientSSHHelperCommand` builds it (libvirt-rpc.md §8.6), so that servers that restrict
+ * `virNetClientSSHHelperCommand` (src/rpc/virnetclient.c) builds it, so that servers that restrict
  * the command (authorized_keys `command=`, ForceCommand wrappers) see what they expect:
  *
  *   proxy=native   sh -c 'virt-ssh-helper 'qemu:///system''

@@ -57,6 +57,17 @@ describe("hostKeyPolicy", () => {
     expect(policy("", { hostKeyFingerprint: "SHA256:a" }).pinned).toEqual(["SHA256:a"]);
     expect(policy("", { hostKeyFingerprint: ["SHA256:a", "SHA256:b"] }).pinned).toHaveLength(2);
   });
+
+  it("reads options.ssh.knownHosts instead of known_hosts= and the default files", () => {
+    const other = join(dir, "other");
+    writeFileSync(other, "");
+    const uri = (query: string) => parseLibvirtUri(`qemu+ssh://h/system${query}`);
+    for (const query of ["", `?known_hosts=${dir}/kh`]) {
+      const chosen = hostKeyPolicy(uri(query), { knownHosts: other });
+      expect(chosen.knownHostsFile).toBe(other);
+      expect(chosen.entries).toHaveLength(0);
+    }
+  });
 });
 
 describe("preferredHostKeyAlgorithms", () => {

@@ -7,18 +7,22 @@
  * Defaults differ by scheme, as in libvirt: `+ssh` follows OpenSSH (user: the local user name;
  * known hosts: ~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts); `+libssh`/`+libssh2` follow
  * libvirt's in-process transports (user: root; known hosts: $XDG_CONFIG_HOME/libvirt/known_hosts).
- * `known_hosts=` replaces the list with one file. Port 22 unless the URI gives one.
+ * `known_hosts=` (or options.ssh.knownHosts) replaces the list with one file. Port 22 unless the
+ * URI gives one. The dial gives up when the connect deadline's signal aborts; ssh2's own handshake
+ * timer is off, so that one deadline covers the whole dial.
  */
 import { homedir, userInfo } from "node:os";
 import type { Duplex } from "node:stream";
 import { Client, ClientChannel } from "ssh2";
+import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from "ssh2";
 import { ConnectionClosedError, UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
-import { abortReason } from "./connect-socket";
+import { abortReason } from "../client/connect-deadline";
+import { OptionNamer } from "../client/option-names";
 import { HostKeyPolicy, verifyHostKey } from "./host-key";
 import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
-import { SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
+import { SshAuthAttempt, SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
 import { remoteCommandFor } from "./ssh-command";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { LibvirtUri, parseSshAuth, redact, uriFlag } from "./uri";
@@ -27,7 +31,8 @@ export interface SshDialOptions {
   readOnly: boolean;
   ssh: SshOptions;
   credentials: readonly CredentialSource[];
-  timeoutMs: number;
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
   signal?: AbortSignal;
 }
 
@@ -61,7 +66,11 @@ export function knownHostsFiles(uri: LibvirtUri, home = homedir()): string[] {
 }
 
 /** The host key policy from the URI and options (see host-key.ts). */
-export function hostKeyPolicy(uri: LibvirtUri, ssh: SshOptions): HostKeyPolicy {
+export function hostKeyPolicy(
+  uri: LibvirtUri,
+  ssh: SshOptions,
+  optionName?: OptionNamer,
+): HostKeyPolicy {
   const verify = uri.params.known_hosts_verify ?? "normal";
   const mode =
     uriFlag(uri, "no_verify") || verify === "ignore"
@@ -69,13 +78,14 @@ export function hostKeyPolicy(uri: LibvirtUri, ssh: SshOptions): HostKeyPolicy {
       : verify === "auto"
         ? "accept-new"
         : "strict";
-  const files = knownHostsFiles(uri);
+  const files = ssh.knownHosts !== undefined ? [ssh.knownHosts] : knownHostsFiles(uri);
   const pinned = ssh.hostKeyFingerprint;
   return {
     mode,
     entries: readKnownHosts(files),
     knownHostsFile: files[0]!,
     pinned: pinned === undefined ? undefined : typeof pinned === "string" ? [pinned] : pinned,
+    optionName,
   };
 }
 
@@ -100,7 +110,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
   const port = uri.port ?? DEFAULT_SSH_PORT;
   const where = formatHostPort(host, port);
   const username = sshUser(uri);
-  const policy = hostKeyPolicy(uri, options.ssh);
+  const policy = hostKeyPolicy(uri, options.ssh, options.optionName);
   const auth = new SshAuthSession(
     planSshAuth({
       username,
@@ -109,6 +119,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       ssh: options.ssh,
       credentials: options.credentials,
       context: { service: "ssh", host },
+      optionName: options.optionName,
     }),
   );
   const command = remoteCommandFor(uri, options.readOnly);
@@ -125,13 +136,6 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       client.end();
       if (hostKeyFailure) return reject(hostKeyFailure);
       if (error.level === "client-authentication") return reject(auth.failure(where));
-      if (error.level === "client-timeout") {
-        return reject(
-          new ConnectionClosedError(
-            `the SSH handshake with ${where} timed out after ${options.timeoutMs} ms`,
-          ),
-        );
-      }
       if (error.level === "client-socket") {
         return reject(
           new ConnectionClosedError(describeNetworkError("ssh", host, port, error), {
@@ -162,7 +166,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
       host,
       port,
       username,
-      readyTimeout: options.timeoutMs,
+      readyTimeout: 0, // the connect deadline's signal ends a handshake that takes too long
       algorithms: {
         serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(policy.entries, host, port)),
       },
@@ -175,7 +179,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
           verify(false);
         }
       },
-      authHandler: auth.handler,
+      authHandler: ssh2AuthHandler(auth),
     });
   } catch (error) {
     client.end();
@@ -183,7 +187,23 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
     throw new ConnectionClosedError(message, { cause: error });
   }
   await ready;
-  return openChannel(client, command, `the remote command on ${username}@${where}`, where);
+  const description = `the remote command on ${username}@${where}`;
+  return openChannel(client, command, description, where, options.signal);
+}
+
+/**
+ * The session's handler in ssh2's types. Its keys are the ParsedKey objects ssh2's own parseKey
+ * made; `false` (nothing left to try) is what ssh2 takes to end authentication, although
+ * @types/ssh2 does not list it.
+ */
+function ssh2AuthHandler(session: SshAuthSession): AuthHandlerMiddleware {
+  const toSsh2 = (attempt: SshAuthAttempt | false): AnyAuthMethod => {
+    if (attempt === false) return false as unknown as AnyAuthMethod;
+    if (attempt.type === "publickey") return { ...attempt, key: attempt.key as ParsedKey };
+    return attempt;
+  };
+  return (left, partial, next) =>
+    session.handler(left, partial, (attempt) => next(toSsh2(attempt)));
 }
 
 function openChannel(
@@ -191,9 +211,15 @@ function openChannel(
   command: string,
   description: string,
   where: string,
+  signal: AbortSignal | undefined,
 ): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     let duplex: Duplex | undefined;
+    const onAbort = () => {
+      if (duplex) return;
+      client.end();
+      reject(abortReason(signal!));
+    };
     // One listener for the connection's life: before the channel exists it fails the dial,
     // afterwards the stream.
     client.on("error", (failure: Error) => {
@@ -214,7 +240,14 @@ function openChannel(
         duplex.destroy(new ConnectionClosedError(`the SSH connection to ${where} closed`));
       }
     });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     client.exec(command, (error, channel: ClientChannel) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) {
+        if (!error) channel.destroy();
+        return; // onAbort ended the connection and rejected
+      }
       if (error) {
         client.end();
         return reject(

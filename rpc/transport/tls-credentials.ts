@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { AuthError } from "../errors";
+import { OptionNamer, optionPath } from "../client/option-names";
 
 /** PEM data for the TLS transport, instead of (or on top of) files. */
 export interface TlsOptions {
@@ -78,16 +79,20 @@ export function tlsFilePaths(
   };
 }
 
-/** Loads the credentials: options first, then the first existing file of each kind. */
+/**
+ * Loads the credentials: options first, then the first existing file of each kind. Messages and
+ * `sources` name the options with `optionName`.
+ */
 export function loadTlsCredentials(
   pkipath: string | undefined,
   options: TlsOptions = {},
   paths = tlsFilePaths(pkipath),
   exists: (path: string) => boolean = existsSync,
+  optionName: OptionNamer = optionPath,
 ): TlsCredentials {
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new AuthError(
-      "options.tls needs both cert and key (or neither): a client certificate is useless without its private key",
+      `${optionName("tls")} needs both cert and key (or neither): a client certificate is useless without its private key`,
     );
   }
   const read = (path: string) => {
@@ -100,12 +105,12 @@ export function loadTlsCredentials(
     }
   };
   let ca: string | Buffer | undefined = options.ca;
-  let caSource = "options.tls.ca";
+  let caSource = optionName("tls.ca");
   if (ca === undefined) {
     const file = paths.ca.find(exists);
     if (!file) {
       throw new AuthError(
-        `no CA certificate for the TLS transport: looked for ${paths.ca.join(", ")}; give pkipath=<dir> in the URI (with cacert.pem, clientcert.pem, clientkey.pem) or options.tls.ca`,
+        `no CA certificate for the TLS transport: looked for ${paths.ca.join(", ")}; give pkipath=<dir> in the URI (with cacert.pem, clientcert.pem, clientkey.pem) or ${optionName("tls.ca")}`,
       );
     }
     ca = read(file);
@@ -121,7 +126,7 @@ export function loadTlsCredentials(
   if (options.cert !== undefined) {
     credentials.cert = options.cert;
     credentials.key = options.key;
-    credentials.sources.cert = "options.tls.cert";
+    credentials.sources.cert = optionName("tls.cert");
   } else {
     const pair = paths.certKey.find(({ cert, key }) => exists(cert) && exists(key));
     if (pair) {

@@ -1,7 +1,8 @@
 /**
  * The tls transport: TLS from the first byte to libvirtd's `listen_tls` port (16514), then the
- * server's one-byte verdict on us (libvirt-rpc.md §4.1): after its own checks of our certificate
- * and address the server writes 0x01, or closes the connection. Only then does RPC start.
+ * server's one-byte verdict on us, which libvirt's client reads in virNetClientSetTLSSession
+ * (src/rpc/virnetclient.c): after its own checks of our certificate and address the server writes
+ * 0x01, or closes the connection. Only then does RPC start.
  *
  * The server is verified as libvirt's client does (chain to the CA, validity, the URI's host
  * name against the certificate's names) unless `no_verify=1`. No SNI is needed; Node sends one
@@ -11,7 +12,9 @@ import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { TLSSocket, connect } from "node:tls";
 import { AuthError, ConnectionClosedError } from "../errors";
-import { abortReason, connectSocket } from "./connect-socket";
+import { abortReason } from "../client/connect-deadline";
+import { OptionNamer, optionPath } from "../client/option-names";
+import { connectSocket } from "./connect-socket";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { TlsCredentials } from "./tls-credentials";
 
@@ -26,6 +29,8 @@ export interface TlsDialOptions {
   credentials: TlsCredentials;
   /** `no_verify=1`: accept any server certificate (insecure). */
   noVerify: boolean;
+  /** How messages name the options (client/option-names.ts); default `options.<path>`. */
+  optionName?: OptionNamer;
   signal?: AbortSignal;
 }
 
@@ -47,7 +52,8 @@ export async function dialTls(options: TlsDialOptions): Promise<Duplex> {
   await connectSocket(socket, "secureConnect", options.signal, (error) =>
     describeHandshakeError(host, port, credentials, error),
   );
-  await readConfirmation(socket, where, credentials, options.signal);
+  const optionName = options.optionName ?? optionPath;
+  await readConfirmation(socket, where, credentials, optionName, options.signal);
   return oneRecordPerWrite(socket);
 }
 
@@ -145,6 +151,7 @@ function readConfirmation(
   socket: TLSSocket,
   where: string,
   credentials: TlsCredentials,
+  optionName: OptionNamer,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -154,9 +161,9 @@ function readConfirmation(
       const advice = credentials.sources.cert
         ? `the server rejected our client certificate (${credentials.sources.cert}) or our address. ` +
           `It must trust the CA that signed our certificate, and list its DN in tls_allowed_dn_list if it uses one`
-        : `the server rejected us: we presented no client certificate (none in options.tls, and no ` +
+        : `the server rejected us: we presented no client certificate (none in ${optionName("tls")}, and no ` +
           `clientcert.pem/clientkey.pem pair where libvirt looks), and libvirtd requires one unless ` +
-          `tls_no_verify_certificate = 1. Give one with pkipath= or options.tls.cert and options.tls.key`;
+          `tls_no_verify_certificate = 1. Give one with pkipath= or ${optionName("tls.cert")} and ${optionName("tls.key")}`;
       reject(
         new AuthError(
           `TLS connection to libvirt at ${where} refused after the handshake (${detail}): ${advice}`,

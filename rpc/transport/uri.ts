@@ -10,6 +10,7 @@
  */
 import { isIPv6 } from "node:net";
 import { UriError } from "../errors";
+import { OptionNamer, optionPath } from "../client/option-names";
 
 const TRANSPORTS = ["unix", "tcp", "tls", "ssh", "libssh", "libssh2", "ext"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
@@ -83,7 +84,8 @@ export interface LibvirtUri {
 const URI_PATTERN =
   /^([A-Za-z][A-Za-z0-9._-]*)(?:\+([A-Za-z0-9]+))?:\/\/(?:([^@/?#]*)@)?(\[[^\]/?#]*\]|[^/:?#]*)(?::(\d*))?(\/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?$/;
 
-export function parseLibvirtUri(uri: string): LibvirtUri {
+/** Parses a URI; `optionName` names the client's options in messages (client/option-names.ts). */
+export function parseLibvirtUri(uri: string, optionName: OptionNamer = optionPath): LibvirtUri {
   const match = URI_PATTERN.exec(uri);
   if (!match) {
     throw new UriError(
@@ -93,7 +95,7 @@ export function parseLibvirtUri(uri: string): LibvirtUri {
   const [, driver, transportText, userText, hostText, portText, pathText, query, fragment] = match;
   const host = parseHost(hostText ?? "", uri);
   const transport = parseTransport(transportText, host, uri);
-  const user = parseUser(userText, uri);
+  const user = parseUser(userText, uri, optionName);
   const port = parsePort(portText, uri);
   const paramList = parseParams(query ?? "", uri);
   const params: Partial<Record<ClientParameter, string>> = {};
@@ -203,11 +205,15 @@ function parseTransport(
   return transport;
 }
 
-function parseUser(text: string | undefined, uri: string): string | undefined {
+function parseUser(
+  text: string | undefined,
+  uri: string,
+  optionName: OptionNamer,
+): string | undefined {
   if (text === undefined || text === "") return undefined;
   if (text.includes(":")) {
     throw new UriError(
-      `libvirt URI ${quote(uri)} carries a password in its user part; passwords do not belong in URIs: pass them through options.credentials or options.ssh.password`,
+      `libvirt URI ${quote(uri)} carries a password in its user part; passwords do not belong in URIs: pass them through ${optionName("credentials")} or ${optionName("ssh.password")}`,
     );
   }
   return decode(text, "user name", uri);

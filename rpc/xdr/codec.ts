@@ -234,13 +234,10 @@ export function union<A extends UnionArms>(arms: A): Codec<UnionValue<A>> {
   };
 }
 
+/** The error of a struct's field, with the field's name before the path it already has. */
 function prefixed(error: unknown, field: string): unknown {
   if (!(error instanceof XdrError)) return error;
-  const match = /^field ([^:]+): (.*)$/s.exec(error.message);
-  const message = match
-    ? `field ${field}.${match[1]}: ${match[2]}`
-    : `field ${field}: ${error.message}`;
-  return new XdrError(message, { cause: error.cause });
+  return new XdrError(error.problem, { cause: error.cause, field: [field, ...error.field] });
 }
 
 /** Encodes one value into a fresh buffer. */

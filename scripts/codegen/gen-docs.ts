@@ -2,8 +2,8 @@
  * schema.json → the README's reference tables (between the `<!-- BEGIN/END GENERATED … -->`
  * markers): every config key, and each resource's inputs and outputs with their descriptions.
  */
-import type { PackageSchema, PropertySchema } from "../../provider/schema-types";
-import { tokenName } from "./gen-sdk";
+import type { PackageSchema, PropertySchema, ResourceSchema } from "../../provider/schema-types";
+import { getQualifiers, tokenName } from "./gen-sdk";
 
 export const BEGIN = "<!-- BEGIN GENERATED: reference (npm run gen) -->";
 export const END = "<!-- END GENERATED: reference -->";
@@ -64,6 +64,7 @@ export function generateReference(schema: PackageSchema): string {
       "",
       cell(resource.description),
       "",
+      ...getLine(name, resource),
       "Inputs:",
       "",
       table(schema, resource.inputProperties, resource.requiredInputs ?? []),
@@ -86,6 +87,19 @@ export function generateReference(schema: PackageSchema): string {
   }
   parts.push("", END);
   return parts.join("\n");
+}
+
+/** How `<Kind>.get` finds an existing object, and what its `state` may qualify the lookup with. */
+function getLine(name: string, resource: ResourceSchema): string[] {
+  const ids = resource.language?.virtwire?.getIds;
+  if (!ids) return [];
+  const state = getQualifiers(resource)
+    .map((key) => `\`${key}\``)
+    .join(" and ");
+  return [
+    `\`${name}.get(name, id, state?, opts?)\` reads an existing one into the program, found by ${cell(ids)}; \`state\` may give ${state}.`,
+    "",
+  ];
 }
 
 /** The README with its generated section replaced. */

@@ -68,6 +68,29 @@ function tsType(
   }
 }
 
+/**
+ * The inputs a `<Kind>.get` sends with the id: what the provider needs to find the object (the
+ * host to look on; for volumes, the pool to look for a name in). Everything else it reads.
+ */
+export function getQualifiers(resource: ResourceSchema): string[] {
+  return ["pool", "host"].filter((key) => key in resource.inputProperties);
+}
+
+/** `text` broken into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line].join("\n");
+}
+
 function fields(
   schema: PackageSchema,
   properties: Record<string, PropertySchema>,
@@ -146,12 +169,42 @@ function generateResourceClass(
     .filter(([, p]) => p.secret)
     .map(([key]) => key);
   const outputOnly = Object.keys(resource.properties).filter((key) => !inputKeys.includes(key));
-  return `${doc(resource.description)}export class ${name} extends pulumi.dynamic.Resource {
+  const inputType = (key: string) => tsType(schema, resource.inputProperties[key]!, true, "types.");
+  const propertyType = (key: string, p: PropertySchema) =>
+    key in resource.inputProperties ? inputType(key) : tsType(schema, p, true, "types.");
+  const stateFields = Object.entries(resource.properties)
+    .map(([key, p]) => `${doc(p.description, "  ")}  ${key}?: ${propertyType(key, p)};`)
+    .join("\n");
+  const qualifiers = getQualifiers(resource);
+  const lookup = resource.language?.virtwire?.getIds ?? "its id";
+  return `/** The state a {@link ${name}} can be looked up with ({@link ${name}.get}); every property of it. */
+export interface ${name}State {
+${stateFields}
+}
+
+${doc(resource.description)}export class ${name} extends pulumi.dynamic.Resource {
 ${outputs}
 
-  /** Looks up an existing ${name} by its id (the \`id\` output of a ${name}) and reads its state. */
-  static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): ${name} {
-    return new ${name}(name, undefined, { ...opts, id });
+${doc(
+  wrap(
+    `Reads an existing ${name} into the program, found by ${lookup}, with every property as libvirt has it; Pulumi never changes or deletes it. \`state\` qualifies the lookup: ${qualifiers.map((key) => `\`${key}\``).join(" and ")}; its other properties are ignored.`,
+    94,
+  ),
+  "  ",
+)}  static get(name: string, id: pulumi.Input<pulumi.ID>, state?: ${name}State, opts?: pulumi.CustomResourceOptions): ${name} {
+    return new ${name}(name, state as ${name}Args | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every ${name} registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:${name}";
+
+  /**
+   * Whether \`obj\` is a ${name}, also when it was made by another copy of the virtwire package
+   * (where \`instanceof\` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is ${name} {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === ${name}.__pulumiType;
   }
 
   constructor(name: string, args: ${name}Args | undefined, opts?: pulumi.CustomResourceOptions) {
@@ -159,18 +212,25 @@ ${outputs}
       __kind: ${JSON.stringify(name)},
       __logicalName: name,
       __urn: resourceUrn(name, ${JSON.stringify(name)}, opts),
+      __org: organization(),
     };
-    for (const key of ${JSON.stringify(inputKeys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];${
-      secretInputs.length
-        ? `
-    // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
-    for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);`
-        : ""
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // ${name}.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ${JSON.stringify(inputKeys)}) props[key] = ${JSON.stringify(qualifiers)}.includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ${JSON.stringify(inputKeys)}) props[key] = given?.[key];${
+        secretInputs.length
+          ? `
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ${JSON.stringify(secretInputs)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);`
+          : ""
+      }
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
     }
-    // Any other argument goes to the provider too, whose check() refuses it by name ("did you
-    // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
-    // silently dropped. An output's name given as an argument is refused the same way.
-    for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
     for (const key of ${JSON.stringify(outputOnly)}) if (!(key in props)) props[key] = undefined;
     ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}super(provider, name, props, opts, "virtwire", ${JSON.stringify(name)});
   }
@@ -184,6 +244,19 @@ ${outputs}
  * that the parent does not become a dependency (for a component, that would be all its children).
  */
 const RESOURCE_URN = `/**
+ * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN
+ * (two organizations may have stacks of the same project and stack names); undefined where the
+ * SDK has none (unit tests without mocks, old CLIs).
+ */
+function organization(): string | undefined {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
  * what it creates with. A promise, not an Output: the parent must not become a dependency.
  */

@@ -1,17 +1,21 @@
 /**
  * examples/lab through the real Pulumi CLI against the test bed, as a user runs it: `up` creates
  * the network, pool, base image and three VMs and outputs their addresses; a second preview shows
- * no changes; one VM's memory changes only that VM; a domain deleted behind Pulumi's back is found
+ * no changes; the README's quick-start ping line reaches vm1 through `lab.sh address`; one VM's
+ * memory changes only that VM; a domain deleted behind Pulumi's back is found
  * by `refresh` and recreated by `up`; the state holds no secret, no path of this machine and a
  * 260-byte provider stub; `destroy` leaves nothing in libvirt. The steps run in order and share
  * one stack.
  */
+import { execFile } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import type { Libvirt } from "../../rpc";
+import { readmeSnippets } from "../../scripts/readme-snippets";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { REPO_ROOT } from "../support/program-dir";
 import { connectTestbed } from "../support/testbed";
@@ -25,6 +29,7 @@ const poolPath = `/var/lib/libvirt/images/vwtest-e2e-${suffix}`;
 const vmPassword = `vm-${randomBytes(9).toString("hex")}`;
 const libvirtPassword = `lv-${randomBytes(9).toString("hex")}`;
 const timings: string[] = [];
+const run = promisify(execFile);
 
 describe("examples/lab with the Pulumi CLI", () => {
   let project: PulumiProject;
@@ -92,6 +97,30 @@ describe("examples/lab with the Pulumi CLI", () => {
     const live = await inventory(lv);
     expect(live.domains).toEqual(expect.arrayContaining(created.domains));
     expect(live.volumes).toEqual(expect.arrayContaining(created.volumes));
+  });
+
+  it("the README's quick-start line pings vm1, at the address `lab.sh address vm1` reads from the stack", async () => {
+    const ping = readmeSnippets(path.join(REPO_ROOT, "README.md")).find(
+      (snippet) => snippet.id === "quick-start-ping",
+    )!;
+    // lab.sh's state directory as `lab.sh up` leaves it: the backend and the passphrase file.
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-lab-sh-"));
+    try {
+      fs.symlinkSync(path.join(project.dir, ".state"), path.join(state, "backend"));
+      fs.writeFileSync(path.join(state, "passphrase"), project.env.PULUMI_CONFIG_PASSPHRASE!);
+      const { stdout } = await run("bash", ["-c", ping.code], {
+        cwd: REPO_ROOT,
+        env: {
+          ...project.env,
+          VIRTWIRE_LAB_STATE: state,
+          VIRTWIRE_LAB_STACK: `e2e-${suffix}`,
+        },
+      });
+      expect(stdout).toContain(`1 packets transmitted, 1 packets received`);
+      expect(stdout).toContain(`PING ${(await addresses()).vm1} `);
+    } finally {
+      fs.rmSync(state, { recursive: true, force: true });
+    }
   });
 
   it("a second `pulumi preview` shows no changes", async () => {

@@ -23,6 +23,8 @@ const COMMAND_TIMEOUT_MS = 300_000;
 export interface ProjectOptions {
   /** Longest a single CLI command may take (default 5 minutes). */
   commandTimeoutMs?: number;
+  /** More environment for every command (e.g. a CI's job variables); `""` hides a variable. */
+  env?: Record<string, string>;
 }
 
 /** The bin directory of the CLI: $VIRTWIRE_PULUMI_BIN, else what scripts/pulumi-cli.sh provides. */
@@ -44,7 +46,8 @@ export class PulumiProject {
   private constructor(
     /** The project directory (Pulumi.yaml, the program, node_modules). */
     readonly dir: string,
-    private readonly env: NodeJS.ProcessEnv,
+    /** What every command runs with: PATH with the CLI, backend, passphrase, PULUMI_HOME. */
+    readonly env: NodeJS.ProcessEnv,
     private readonly commandTimeoutMs: number,
   ) {}
 
@@ -64,6 +67,18 @@ export class PulumiProject {
       fs.cpSync(path.join(example, entry), path.join(dir, entry), { recursive: true });
     }
     await run("cp", ["-al", path.join(programDir.dir, "node_modules"), dir]);
+    return PulumiProject.inDirectory(dir, stack, options);
+  }
+
+  /**
+   * A project whose sources and packages are already in `dir` (e.g. installed with npm): creates
+   * `stack` in a file backend inside it. remove() deletes `dir`.
+   */
+  static async inDirectory(
+    dir: string,
+    stack: string,
+    options: ProjectOptions = {},
+  ): Promise<PulumiProject> {
     fs.mkdirSync(path.join(dir, ".state"));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -75,6 +90,7 @@ export class PulumiProject {
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_SKIP_CONFIRMATIONS: "true",
       NO_COLOR: "1",
+      ...options.env,
     };
     const project = new PulumiProject(dir, env, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
     await project.pulumi("stack", "init", stack);

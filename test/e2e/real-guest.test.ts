@@ -129,6 +129,22 @@ describe("real Debian guests with the Pulumi CLI", () => {
   };
   const expectMarker = async (vm: Vm) =>
     expect(await shells.get(vm)!.output(`sudo cat ${MARKER_FILE}`)).toBe(marker);
+  /** Each guest's boot and QEMU run, to compare before and after a step. */
+  const lifeSigns = async () => ({
+    boots: { dhcp: await bootId("dhcp"), static: await bootId("static") },
+    runs: await runIds(),
+  });
+  /** Only the static guest booted again, in a new QEMU process; its data and root are intact. */
+  const expectOnlyStaticRestarted = async (before: Awaited<ReturnType<typeof lifeSigns>>) => {
+    await ready("static");
+    expect(await bootId("static")).not.toBe(before.boots.static);
+    expect(await bootId("dhcp")).toBe(before.boots.dhcp);
+    const runsAfter = await runIds();
+    expect(runsAfter.static).not.toBe(before.runs.static);
+    expect(runsAfter.dhcp).toBe(before.runs.dhcp);
+    await expectMarker("static");
+    await expectHealthyRoot("static", true);
+  };
 
   beforeAll(async () => {
     for (const file of [DEBIAN_QCOW2, DEBIAN_RAW, DEBIAN_KERNEL, DEBIAN_INITRD]) {
@@ -239,19 +255,11 @@ describe("real Debian guests with the Pulumi CLI", () => {
   it(
     "(b) a kernel command line change restarts only that guest, gracefully: data intact",
     async () => {
-      const before = { dhcp: await bootId("dhcp"), static: await bootId("static") };
-      const runs = await runIds();
+      const before = await lifeSigns();
       await project.setConfig("guest:vms.static.cmdlineExtra", "virtwire.step=b", { path: true });
       expectGracefulRestart(await up("up (b: cmdline of static, restart)"), "static");
-      await ready("static");
-      expect(await bootId("static")).not.toBe(before.static);
-      expect(await bootId("dhcp")).toBe(before.dhcp);
-      const runsAfter = await runIds();
-      expect(runsAfter.static).not.toBe(runs.static);
-      expect(runsAfter.dhcp).toBe(runs.dhcp);
+      await expectOnlyStaticRestarted(before);
       expect(await shells.get("static")!.output("cat /proc/cmdline")).toContain("virtwire.step=b");
-      await expectMarker("static");
-      await expectHealthyRoot("static", true);
     },
     STEP_MS,
   );
@@ -259,23 +267,15 @@ describe("real Debian guests with the Pulumi CLI", () => {
   it(
     "(c) a new seed restarts only that guest and cloud-init applies it: data intact",
     async () => {
-      const before = { dhcp: await bootId("dhcp"), static: await bootId("static") };
-      const runs = await runIds();
+      const before = await lifeSigns();
       await project.setConfig("guest:vms.static.seed", "2", { path: true });
       const planned = await project.plannedChanges();
       expect(planned.filter((step) => !step.includes(`${prefix}-static`))).toEqual([]);
       expectGracefulRestart(await up("up (c: new seed for static, restart)"), "static");
-      await ready("static");
-      expect(await bootId("static")).not.toBe(before.static);
-      expect(await bootId("dhcp")).toBe(before.dhcp);
-      const runsAfter = await runIds();
-      expect(runsAfter.static).not.toBe(runs.static);
-      expect(runsAfter.dhcp).toBe(runs.dhcp);
+      await expectOnlyStaticRestarted(before);
       const shell = shells.get("static")!;
       expect(await shell.output("cat /etc/virtwire-test/seed")).toBe("seed 2");
       expect(await shell.output("cat /var/tmp/virtwire-runcmd")).toBe("runcmd static 2");
-      await expectMarker("static");
-      await expectHealthyRoot("static", true);
     },
     STEP_MS,
   );

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Libvirt, isNoStoragePool, staticCredentials } from "../../rpc";
+import { Libvirt, isNoStoragePool, staticCredentials } from "../../rpc/internal";
 import { connectTestbed } from "../support/testbed";
 import { SaslDaemon } from "../support/sasl-daemon";
 import { TLS, pkiFile } from "../support/tls";

@@ -5,7 +5,7 @@
  * `ip netns exec virtwire npx jest test/integration/auth-sasl --selectProjects integration`.
  */
 import { AuthError, Libvirt, callbackCredentials, staticCredentials } from "../../rpc";
-import type { ConnectOptions } from "../../rpc";
+import type { ConnectOptions, LibvirtUri } from "../../rpc";
 import { readSettings } from "../../provider/config";
 import { ConnectionCache, connectionFor } from "../../provider/connections";
 import { SaslDaemon, spiedUnixSocket, startTcpRelay } from "../support/sasl-daemon";
@@ -40,7 +40,7 @@ const login = (daemon: SaslDaemon, password = daemon.password): ConnectOptions =
   credentials: [staticCredentials("test", { username: daemon.username, password })],
 });
 
-async function hostname(uri: string, options: ConnectOptions): Promise<string> {
+async function hostname(uri: string | LibvirtUri, options: ConnectOptions): Promise<string> {
   const lv = await Libvirt.connect(uri, options);
   try {
     return (await lv.ConnectGetHostname()).hostname;

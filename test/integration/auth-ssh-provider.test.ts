@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Libvirt, isNoStoragePool } from "../../rpc";
+import { Libvirt, isNoStoragePool } from "../../rpc/internal";
 import { connectTestbed } from "../support/testbed";
 import {
   ClientKey,

@@ -1,8 +1,10 @@
 // Bad inputs only the host or this machine can tell, previewed through the real plugin against the
-// test bed: a subnet or bridge another network of libvirt's has, a missing or unusable upload
-// file, a stack config that cannot reach libvirt; and a change diff refuses. Each is refused at
-// preview with one clean line per problem; what only became wrong after a resource was made (its
-// upload file deleted since) does not block it, nor does a network's own subnet on a replacement.
+// test bed: a subnet or bridge another network of libvirt's has, an upload file that is missing or
+// unusable (a directory, a named pipe, a device, compressed), a stack config that cannot reach
+// libvirt; and a change diff refuses. Each is refused at preview with one clean line per problem;
+// what only became wrong after a resource was made (its upload file deleted since) does not block
+// it, nor does a network's own subnet on a replacement.
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +47,9 @@ beforeAll(async () => {
   await writeFile(join(dir, "raw.img"), Buffer.alloc(4096));
   await writeFile(join(dir, "big.qcow2"), qcow2Header(2 ** 30));
   await mkdir(join(dir, "images"));
+  // A named pipe no one writes to: opening it to read would wait for a writer.
+  await mkdir(join(dir, "special"));
+  execFileSync("mkfifo", [join(dir, "special", "pipe.img")]);
 });
 
 afterAll(async () => {
@@ -126,6 +131,22 @@ const cases = (): BadInput[] => [
     kind: "Volume",
     args: volume("images"),
     problems: [/^source\.path \/.*\/images is a directory: give the image file in it/],
+  },
+  {
+    what: "a source that is a named pipe",
+    kind: "Volume",
+    args: volume("special/pipe.img"),
+    problems: [
+      /^source\.path \/.*\/special\/pipe\.img is a named pipe \(FIFO\), not a regular file: give the path of an image file/,
+    ],
+  },
+  {
+    what: "a source that is a character device",
+    kind: "Volume",
+    args: { pool: `${run}-pool`, source: { path: "/dev/zero" } },
+    problems: [
+      /^source\.path \/dev\/zero is a character device, not a regular file: give the path of an image file/,
+    ],
   },
   {
     what: "an empty source file",

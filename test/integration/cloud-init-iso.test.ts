@@ -5,18 +5,19 @@
  * filesystem type"), so the kernel-side checks run in a guest: once with the test bed's own /init
  * (which finds the cidata label and prints the instance-id, as cloud-init would), and once with an
  * /init of ours appended to its initramfs that lists the mounted files, hashes them and prints what
- * the kernel logged about Rock Ridge.
+ * the kernel logged about Rock Ridge. And the other way round: virtwire's reader (CloudInitDisk.get)
+ * reads the seeds genisoimage makes.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { DomainCreateFlags } from "../../rpc/protocol/remote";
-import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
+import { buildNoCloudIso, readNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import { GUEST_INITRD, guestDomainXml, waitForConsole } from "../support/guest";
 import { connectTestbed, uniqueName } from "../support/testbed";
 
@@ -155,6 +156,29 @@ describe("the NoCloud seed image read by real readers", () => {
 
     it("isovfy finds no errors", async () => {
       expect(await tool("isovfy", [isoPath], "genisoimage")).toMatch(/No errors found/);
+    });
+
+    // CloudInitDisk.get reads seeds back; users may also have made theirs with genisoimage.
+    it.each([
+      ["Rock Ridge and Joliet", ["-rock", "-joliet"]],
+      ["Rock Ridge only", ["-rock"]],
+      ["Joliet only", ["-joliet"]],
+    ])("virtwire's reader reads a seed genisoimage made with %s", async (_what, options) => {
+      const dirOfFiles = join(scratch, `genisoimage-${options.join("")}`);
+      await mkdir(dirOfFiles);
+      for (const [name, content] of Object.entries(expectedFiles)) {
+        await writeFile(join(dirOfFiles, name), content);
+      }
+      const output = join(scratch, `genisoimage${options.join("")}.iso`);
+      const args = ["-quiet", "-output", output, "-volid", "cidata", ...options, dirOfFiles];
+      await tool("genisoimage", args, "genisoimage");
+      expect(readNoCloudIso(await readFile(output))).toEqual({
+        userData: seed.userData,
+        metaData,
+        networkConfig: seed.networkConfig,
+        vendorData: seed.vendorData,
+        instanceId,
+      });
     });
   });
 

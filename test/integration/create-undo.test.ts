@@ -15,7 +15,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConnectionClosedError, Libvirt, RemoteNonnullStoragePool, isNotFound } from "../../rpc";
+import {
+  ConnectionClosedError,
+  Libvirt,
+  RemoteNonnullStoragePool,
+  isNotFound,
+} from "../../rpc/internal";
 import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
 import { cloudInitDiskHandlers } from "../../resources/cloud-init-disk/handlers";
 import { domainHandlers } from "../../resources/domain/handlers";
@@ -70,10 +75,14 @@ function contextFailing(call?: string): { ctx: ResourceContext; lines: string[] 
     },
   });
   const lines: string[] = [];
+  const urn = `urn:pulumi:test::undo::virtwire:index:X::${uniqueName("undo")}`;
   const ctx: ResourceContext = {
     connect: async () => (connections++ === 0 ? broken : lv),
+    virsh: () => "virsh",
     log: (line) => lines.push(line),
-    owner: { urn: `urn:pulumi:test::undo::virtwire:index:X::${uniqueName("undo")}`, fresh: true },
+    warn: (line) => lines.push(line),
+    status: () => undefined,
+    owner: { urn, mark: urn, fresh: true },
   };
   return { ctx, lines };
 }

@@ -17,7 +17,7 @@ import {
   StreamTimeoutError,
   downloadVolume,
   uploadVolume,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { PrivateDaemon } from "../support/private-daemon";
 import { rejection } from "../support/promises";
 import { VirtwireEngine } from "../support/virtwire-engine";

@@ -9,7 +9,7 @@ import {
   isNoDomain,
   isNotFound,
   parseUuid,
-} from "../../rpc";
+} from "../../rpc/internal";
 import {
   AffectFlags,
   DefineFlags,

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { EventOf, Libvirt, RemoteProgram, parseLibvirtUri } from "../../rpc";
+import { EventOf, Libvirt, RemoteProgram, parseLibvirtUri } from "../../rpc/internal";
 import { MessageType } from "../../rpc/protocol/header";
 import { PacketDecoder } from "../../rpc/protocol/packet";
 import { dialUnix, systemSocketPath } from "../../rpc/transport/unix";

@@ -20,7 +20,7 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Libvirt, RemoteNonnullStoragePool, uploadVolume } from "../../rpc";
+import { Libvirt, RemoteNonnullStoragePool, uploadVolume } from "../../rpc/internal";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import { schema } from "../../sdk/schema";
 import { noise, ownInventory } from "../support/bad-inputs";

@@ -1,5 +1,11 @@
 import { cpus } from "node:os";
-import { DriverFeature, ErrorCode, Libvirt, LibvirtError, RemoteAuthType } from "../../rpc";
+import {
+  DriverFeature,
+  ErrorCode,
+  Libvirt,
+  LibvirtError,
+  RemoteAuthType,
+} from "../../rpc/internal";
 import { TEST_DRIVER_URI, connectTestbed } from "../support/testbed";
 
 describe("the host and connection procedures against the test bed daemon", () => {

@@ -16,10 +16,10 @@ import {
   parseUuid,
   RemoteNonnullStoragePool,
 } from "../../rpc";
-import { markedUuid, RESOURCE_NAMESPACE, urnOfMetadata } from "../../provider/owner";
+import { markedUuid, markInMetadata, RESOURCE_NAMESPACE } from "../../provider/owner";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, guestDomainXml } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
+import { connectTestbed, dirPoolXml, randomSubnet, uniqueName } from "../support/testbed";
 import { resourceInputs, VirtwireEngine, virtwireType } from "../support/virtwire-engine";
 
 jest.setTimeout(120_000);
@@ -111,7 +111,7 @@ async function domainMark(name: string): Promise<string | undefined> {
     uri: RESOURCE_NAMESPACE,
     flags: 0,
   });
-  return urnOfMetadata(metadata);
+  return markInMetadata(metadata);
 }
 
 describe("a fresh Domain create", () => {
@@ -168,6 +168,22 @@ describe("a fresh Domain create", () => {
     expect((await lv.DomainLookupByName({ name: vmName })).dom.uuid).toEqual(users.uuid);
     expect(await domainMark(marked.name)).toBe(other);
   });
+
+  it("fails, touching nothing, when the same URN marks it for another organization's stack", async () => {
+    const name = logical();
+    const vmName = `${name}-alice`;
+    byHand.domains.push(vmName);
+    const urn = virtwire.urn("Domain", name);
+    const xml = leftoverXml(vmName).replace(
+      "</name>",
+      `</name><metadata><virtwire:resource xmlns:virtwire="${RESOURCE_NAMESPACE}" urn="${urn}" org="alice"/></metadata>`,
+    );
+    const { dom: alices } = await lv.DomainCreateXML({ xml_desc: xml, flags: 0 });
+
+    const failure = await up("Domain", name, { ...guest(name), name: vmName }).catch((e) => e);
+    expect(String(failure)).toContain(`already exists, and it belongs to alice/${urn}`);
+    expect((await lv.DomainIsActive({ dom: alices })).active).toBe(1);
+  });
 });
 
 describe("a fresh Network create", () => {
@@ -179,6 +195,21 @@ describe("a fresh Network create", () => {
       xml: `<network><name>${oldName}</name>${mark(virtwire.urn("Network", name))}</network>`,
     });
     const created = await up("Network", name, { mode: "isolated" });
+    expect(created.log).toContain(`network ${oldName}: removed, left by a failed earlier create`);
+    expect(await gone(() => lv.NetworkLookupByName({ name: oldName }))).toBe(true);
+  });
+
+  it("is not refused at preview for the subnet its own running leftover holds", async () => {
+    const name = logical();
+    const oldName = `${name}-0ld0ld0`;
+    const subnet = randomSubnet();
+    byHand.networks.push(oldName);
+    const { net } = await lv.NetworkDefineXML({
+      xml: `<network><name>${oldName}</name>${mark(virtwire.urn("Network", name))}<ip address="${subnet}.1" prefix="24"/></network>`,
+    });
+    await lv.NetworkCreate({ net });
+    const addresses = [{ address: `${subnet}.1`, prefix: 24 }];
+    const created = await up("Network", name, { mode: "isolated", addresses } as PropertyMap);
     expect(created.log).toContain(`network ${oldName}: removed, left by a failed earlier create`);
     expect(await gone(() => lv.NetworkLookupByName({ name: oldName }))).toBe(true);
   });
@@ -260,7 +291,7 @@ describe("a fresh Volume or CloudInitDisk create", () => {
       capacity: "1MiB",
     }).catch((e) => e);
     expect(String(failure)).toContain(
-      `a volume named "${volName}" already exists in storage pool ${poolName}, and nothing shows virtwire made it for this resource; nothing was changed. If it is left from an earlier run of this program (one cut short after its upload had finished), remove it with virsh vol-delete ${volName} --pool ${poolName} and run pulumi up again; if it is yours, give this resource another name`,
+      `a volume named "${volName}" already exists in storage pool ${poolName}. If it is this resource's own volume: pulumi up --replace makes the new volume before it deletes the old one, so under the same name it needs the resource option deleteBeforeReplace: true; or give the volume another name. If it is left over from a failed run and nothing needs it, delete it (virsh vol-delete ${volName} --pool ${poolName})`,
     );
     expect((await lv.StorageVolGetInfo({ vol })).capacity).toBe(64n * 1024n);
     await lv.StorageVolDelete({ vol, flags: 0 });

@@ -6,7 +6,7 @@ import {
   isNoNetwork,
   isNotFound,
   parseUuid,
-} from "../../rpc";
+} from "../../rpc/internal";
 import {
   AffectFlags,
   ConnectListAllNetworksFlags,

@@ -13,39 +13,60 @@ const PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
 const registered = [];
 pulumi.runtime.setMocks({
-  newResource: (args) => { registered.push({ type: args.type, name: args.name, inputs: args.inputs }); return { id: args.name + "-id", state: args.inputs }; },
+  newResource: (args) => { registered.push({ type: args.type, name: args.name, id: args.id, inputs: args.inputs }); return { id: args.name + "-id", state: args.inputs }; },
   call: () => ({}),
 }, "project", "stack", false);
 const virtwire = require("virtwire");
 new virtwire.Pool("images", { type: "dir", targetPath: "/srv/images" });
 new virtwire.CloudInitDisk("seed", { pool: "images", userData: "#cloud-config\\npassword: hunter2-in-userdata\\n" });
 new virtwire.Pool("typo", { type: "dir", targetpath: "/srv/typo", uuid: "given", memry: undefined });
-setTimeout(() => { console.log(JSON.stringify(registered)); }, 500);
+const got = virtwire.Pool.get("got", "lab-1907eab", { host: "kvm1", targetPath: "/ignored", uuid: "x" });
+virtwire.Volume.get("gotvol", "disk.raw", { pool: "images" });
+// A second copy of the package, as two installs in one program would have: instanceof fails there.
+const copy = require(process.argv[2]);
+const isInstance = {
+  poolIsPool: virtwire.Pool.isInstance(got),
+  poolIsNetwork: virtwire.Network.isInstance(got),
+  copyPoolIsPool: copy.Pool.isInstance(got),
+  copyPoolInstanceof: got instanceof copy.Pool,
+  plainObject: virtwire.Pool.isInstance({ targetPath: "/srv" }),
+  nothing: virtwire.Pool.isInstance(undefined),
+  outputs: ["name", "targetPath", "uuid", "capacity"].map((key) => pulumi.Output.isInstance(got[key])),
+};
+setTimeout(() => { console.log(JSON.stringify({ registered, isInstance })); }, 500);
 `;
 
 interface Registration {
   type: string;
   name: string;
+  id?: string;
   inputs: Record<string, unknown>;
 }
 
 let registrations: Registration[];
+let isInstance: Record<string, unknown>;
 
 beforeAll(async () => {
   const program = await prepareProgramDir([await packVirtwire()]);
   const script = path.join(program.dir, "register-resources.js");
   fs.writeFileSync(script, PROGRAM);
-  const { stdout } = await run(process.execPath, [script], { cwd: program.dir });
-  registrations = JSON.parse(stdout.trim().split("\n").pop()!);
+  // The same package under another directory: a second module instance with its own classes.
+  const copy = path.join(program.dir, "virtwire-copy");
+  fs.cpSync(path.join(program.dir, "node_modules", "virtwire"), copy, { recursive: true });
+  const { stdout } = await run(process.execPath, [script, copy], { cwd: program.dir });
+  ({ registered: registrations, isInstance } = JSON.parse(stdout.trim().split("\n").pop()!));
 }, 120_000);
 
 describe("a virtwire resource constructed in a program", () => {
   it("registers the dynamic type token virtwire:<Kind>", () => {
-    expect(registrations.map((r) => r.type)).toEqual([
-      "pulumi-nodejs:dynamic/virtwire:Pool",
-      "pulumi-nodejs:dynamic/virtwire:CloudInitDisk",
-      "pulumi-nodejs:dynamic/virtwire:Pool",
-    ]);
+    const types = Object.fromEntries(registrations.map((r) => [r.name, r.type]));
+    expect(types).toEqual({
+      images: "pulumi-nodejs:dynamic/virtwire:Pool",
+      seed: "pulumi-nodejs:dynamic/virtwire:CloudInitDisk",
+      typo: "pulumi-nodejs:dynamic/virtwire:Pool",
+      got: "pulumi-nodejs:dynamic/virtwire:Pool",
+      gotvol: "pulumi-nodejs:dynamic/virtwire:Volume",
+    });
   });
 
   it("stores the provider as a require stub under 1 KB with no absolute path", () => {
@@ -66,5 +87,32 @@ describe("a virtwire resource constructed in a program", () => {
     const typo = registrations.find((r) => r.name === "typo")!;
     expect(typo.inputs).toMatchObject({ targetpath: "/srv/typo", uuid: "given" });
     expect(typo.inputs).not.toHaveProperty("memry");
+  });
+});
+
+describe("Kind.get and Kind.isInstance, as generated Pulumi SDKs have them", () => {
+  it("reads by the id given, sending only what qualifies the lookup from the state", () => {
+    const got = registrations.find((r) => r.name === "got")!;
+    expect(got.id).toBe("lab-1907eab");
+    const sent = Object.entries(got.inputs).filter(([key]) => !key.startsWith("__"));
+    expect(Object.fromEntries(sent)).toEqual({ host: "kvm1" });
+    expect(got.inputs).toMatchObject({ __kind: "Pool", __logicalName: "got" });
+    const volume = registrations.find((r) => r.name === "gotvol")!;
+    expect(volume.inputs).toMatchObject({ __kind: "Volume", pool: "images" });
+  });
+
+  it("gives the resource every output property", () => {
+    expect(isInstance.outputs).toEqual([true, true, true, true]);
+  });
+
+  it("tells a resource of the kind, also from another copy of the package, and nothing else", () => {
+    expect(isInstance).toMatchObject({
+      poolIsPool: true,
+      poolIsNetwork: false,
+      copyPoolIsPool: true,
+      copyPoolInstanceof: false,
+      plainObject: false,
+      nothing: false,
+    });
   });
 });

@@ -10,7 +10,7 @@ import {
   isNoStorageVol,
   isNotFound,
   parseUuid,
-} from "../../rpc";
+} from "../../rpc/internal";
 import {
   ConnectListAllStoragePoolsFlags as ListFlags,
   StoragePoolBuildFlags,

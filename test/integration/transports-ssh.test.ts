@@ -19,7 +19,7 @@ import {
   parseLibvirtUri,
   staticCredentials,
   uploadVolume,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { remoteSocketPath } from "../../rpc/transport/sockets";
 import {
   ClientKey,

@@ -13,7 +13,12 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Libvirt, RemoteNonnullStoragePool, downloadVolume, uploadVolume } from "../../rpc";
+import {
+  Libvirt,
+  RemoteNonnullStoragePool,
+  downloadVolume,
+  uploadVolume,
+} from "../../rpc/internal";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { StepError } from "../support/engine";
 import { UNKNOWN } from "../support/pulumi-wire";

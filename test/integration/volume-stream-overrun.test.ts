@@ -12,7 +12,7 @@ import {
   RemoteProcedures,
   StoragePoolCreateFlags,
   openStream,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { PrivateDaemon } from "../support/private-daemon";
 import { dirPoolXml, uniqueName } from "../support/testbed";
 

@@ -19,7 +19,7 @@ import {
   RemoteNonnullStorageVol,
   downloadVolume,
   uploadVolume,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 
 const MiB = 1024 * 1024;

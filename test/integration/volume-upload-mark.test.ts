@@ -20,7 +20,7 @@ import {
   RemoteNonnullStorageVol,
   downloadVolume,
   uploadVolume,
-} from "../../rpc";
+} from "../../rpc/internal";
 import { hasUploadMark, uploadMark, uploadMarked } from "../../resources/volume/upload-mark";
 import { TEST_URI, connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 import { VirtwireEngine } from "../support/virtwire-engine";
@@ -98,7 +98,7 @@ describe("an upload with the mark of its resource", () => {
     ["shorter than its volume", content.subarray(0, 100), 4096],
   ])("writes %s exactly, and no mark is left", async (_what, bytes, capacity) => {
     const vol = await volume(`${uniqueName("mark")}.img`, capacity);
-    const mark = { urn: urn("a"), present: false };
+    const mark = { owner: urn("a"), present: false };
     const result = await uploadMarked(lv, vol, chunksOf(bytes), mark, capacity);
     expect(result.bytes).toBe(bytes.length);
     expect(mark.present).toBe(false);
@@ -114,7 +114,7 @@ describe("an upload with the mark of its resource", () => {
       yield* chunksOf(content.subarray(0, MiB));
       throw new Error("the source broke off");
     }
-    const mark = { urn: urn("a"), present: false };
+    const mark = { owner: urn("a"), present: false };
     await expect(uploadMarked(lv, vol, failing(), mark, content.length)).rejects.toThrow(
       "the source broke off",
     );
@@ -179,7 +179,7 @@ describe("a Volume named by the user whose upload was cut short", () => {
 
       const refused = await virtwire.up("Volume", "image", args).catch((error: Error) => error);
       expect(String(refused)).toContain(
-        `a volume named "${name}" already exists in storage pool ${pool.name}, and nothing shows virtwire made it for this resource; nothing was changed. If it is left from an earlier run of this program (one cut short after its upload had finished), remove it with virsh vol-delete ${name} --pool ${pool.name} and run pulumi up again; if it is yours, give this resource another name`,
+        `a volume named "${name}" already exists in storage pool ${pool.name}. If it is this resource's own volume: pulumi up --replace makes the new volume before it deletes the old one, so under the same name it needs the resource option deleteBeforeReplace: true; or give the volume another name. If it is left over from a failed run and nothing needs it, delete it (virsh vol-delete ${name} --pool ${pool.name})`,
       );
       const { vol } = await lv.StorageVolLookupByName({ pool, name });
       expect((await bytesOf(vol)).equals(content)).toBe(true);

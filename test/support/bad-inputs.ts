@@ -63,9 +63,13 @@ export function noise(line: string): string | undefined {
   return undefined;
 }
 
-/** The daemon's objects without those of other test runs (names `vwtest-…` not ours). */
+/**
+ * The daemon's objects of this run: those whose names hold `ours` (every resource of a run is
+ * named `<run>-…`, and so are the names virtwire derives from it). Other tests share the daemon
+ * and make objects of their own names meanwhile, which are not this run's leftovers.
+ */
 export async function ownInventory(lv: Libvirt, ours: string): Promise<Inventory> {
-  const keep = (name: string) => !name.includes("vwtest-") || name.includes(ours);
+  const keep = (name: string) => name.includes(ours);
   const all = await inventory(lv);
   return {
     domains: all.domains.filter(keep).sort(),

@@ -3,7 +3,8 @@
  * (pulumi-dynamic-providers.md §4, §6.1; in the engine: `step_generator.go`, `step.go`,
  * `step_executor.go`). Covered: check (old inputs, or `{}` for a new resource), diff with the
  * engine's own input diff on DIFF_UNKNOWN, create, same, update, replace in both orders (inputs
- * re-checked against empty olds), partial failures (initErrors), preview, refresh, get and destroy.
+ * re-checked against empty olds), a targeted replace (`--replace`), partial failures (initErrors),
+ * preview, refresh, get and destroy.
  * Not covered: ignoreChanges, replaceOnChanges, protect, aliases, plans, dependencies.
  *
  *   const engine = new Engine(plugin, { provider, config: { "virtwire:uri": uri } });
@@ -38,6 +39,12 @@ export interface ResourceOptions {
   deleteBeforeReplace?: boolean;
   /** `__provider` for this resource instead of the engine's. */
   provider?: SerializedProvider;
+  /**
+   * `pulumi up --replace <urn>` (or a tainted resource): the inputs are checked without the old
+   * ones, the provider's diff is not asked, and the resource is replaced, delete-first only when
+   * `deleteBeforeReplace` says so (step_generator.go, isTargetedReplace).
+   */
+  replace?: boolean;
 }
 
 export interface StepRecord {
@@ -73,6 +80,16 @@ interface Plan {
 }
 
 const DEFAULT_PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
+
+/** The diff the engine makes up for a targeted replacement: the id changes, nothing else said. */
+const TARGETED_REPLACE: DiffResult = {
+  changes: "some",
+  replaces: ["id"],
+  stables: [],
+  changedKeys: [],
+  deleteBeforeReplace: false,
+  hasDetailedDiff: false,
+};
 
 export class Engine {
   private readonly checkpoint = new Checkpoint();
@@ -174,8 +191,10 @@ export class Engine {
     const news = this.withProvider(inputs, options.provider);
     const old = this.checkpoint.get(urn);
     calls.push("check");
-    let checked = await this.check(urn, old?.inputs ?? {}, news, preview);
+    const olds = options.replace ? {} : (old?.inputs ?? {});
+    let checked = await this.check(urn, olds, news, preview);
     if (!old) return { step: "create", checked };
+    if (options.replace) return { step: "replace", checked, diff: TARGETED_REPLACE, old };
     calls.push("diff");
     const diff = await this.diff(urn, old, checked, preview);
     if (diff.changes === "some" && diff.replaces.length > 0) {
@@ -302,7 +321,9 @@ export class Engine {
 
   /**
    * `pulumi refresh`: Read with the id, old inputs and old outputs. A blank id removes the
-   * resource; returned inputs replace the old ones (3.216+).
+   * resource; returned inputs replace the old ones (3.216+). Then, as RefreshStep does to show
+   * what changed (step.go, unless UseLegacyRefreshDiff), Diff with the refreshed inputs and
+   * outputs as the olds and the old inputs as the news; its answer is only displayed.
    */
   async refresh(urns?: string[]): Promise<{ urn: string; deleted: boolean; changed: boolean }[]> {
     await this.ensureConfigured();
@@ -316,7 +337,9 @@ export class Engine {
       }
       const outputs = markSecret(read.outputs, old);
       const changed = !sameValue(outputs, old.outputs);
-      this.checkpoint.put({ ...old, id: read.id, inputs: read.inputs ?? old.inputs, outputs });
+      const inputs = read.inputs ?? old.inputs;
+      await this.plugin.diff(old.urn, read.id, inputs, read.outputs, old.inputs);
+      this.checkpoint.put({ ...old, id: read.id, inputs, outputs });
       results.push({ urn: old.urn, deleted: false, changed });
     }
     return results;

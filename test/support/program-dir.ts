@@ -43,7 +43,13 @@ const LAYOUT = "node_modules: hard links from its real path";
 const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /** What goes into the virtwire package: a change to any of these rebuilds the tarball. */
-const VIRTWIRE_SOURCES = ["package.json", "tsconfig.json", "tsconfig.build.json", "README.md"];
+const VIRTWIRE_SOURCES = [
+  "package.json",
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "README.md",
+  "LICENSE",
+];
 const VIRTWIRE_SOURCE_DIRS = ["index.ts", "rpc", "provider", "resources", "sdk", "schema.json"];
 
 export interface InstalledPackage {
@@ -109,10 +115,22 @@ function reuse(file: string): boolean {
   return true;
 }
 
+/**
+ * `npm pack` of a directory that is ready as it is, without lifecycle scripts: virtwire's
+ * `prepare` would build again, in a staging directory that has no sources.
+ */
 async function npmPack(packageDir: string, destination: string): Promise<string> {
   const { stdout } = await run(
     "npm",
-    ["pack", "--offline", "--silent", "--pack-destination", destination, packageDir],
+    [
+      "pack",
+      "--offline",
+      "--silent",
+      "--ignore-scripts",
+      "--pack-destination",
+      destination,
+      packageDir,
+    ],
     { cwd: destination, maxBuffer: 16 << 20 },
   );
   const name = stdout.trim().split("\n").pop();
@@ -170,7 +188,7 @@ export async function packVirtwire(): Promise<string> {
     }).catch((err: { stdout?: string }) => {
       throw new Error(`building virtwire failed:\n${err.stdout ?? String(err)}`);
     });
-    for (const file of ["package.json", "README.md", "schema.json"]) {
+    for (const file of ["package.json", "README.md", "schema.json", "LICENSE"]) {
       const source = path.join(REPO_ROOT, file);
       if (fs.existsSync(source)) fs.copyFileSync(source, path.join(staging, file));
     }

@@ -9,6 +9,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool, parseLibvirtUri } from "../../rpc";
 import { localSocketPath } from "../../rpc/transport/sockets";
+export { randomMac } from "../../resources/domain/live";
 
 /** The URI of the test bed daemon (`VIRTWIRE_TEST_URI`, default qemu:///system). */
 export const TEST_URI = process.env.VIRTWIRE_TEST_URI ?? "qemu:///system";
@@ -51,13 +52,6 @@ export function recordedNames(): { name: (purpose: string) => string; names: str
 /** A random subnet `10.<200–249>.<0–255>` for a test network, so parallel runs do not clash. */
 export function randomSubnet(): string {
   return `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
-}
-
-/** A random MAC address in QEMU's range 52:54:00. */
-export function randomMac(): string {
-  return `52:54:00:${randomBytes(3)
-    .toString("hex")
-    .replace(/(..)(?!$)/g, "$1:")}`;
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { schema } from "../../sdk/schema";
-import { Engine, EngineOptions } from "./engine";
+import { Engine, EngineOptions, ResourceOptions } from "./engine";
 import {
   packVirtwire,
   prepareProgramDir,
@@ -149,11 +149,20 @@ export class VirtwireEngine {
     return this.engine.urn(virtwireType(kind), name);
   }
 
-  /** `pulumi up` for one resource. */
-  async up(kind: string, name: string, args: PropertyMap): Promise<Step> {
+  /**
+   * `pulumi up` for one resource; `options.replace` is `pulumi up --replace <urn>`, with the
+   * resource option `deleteBeforeReplace` if given.
+   */
+  async up(
+    kind: string,
+    name: string,
+    args: PropertyMap,
+    options: Pick<ResourceOptions, "replace" | "deleteBeforeReplace"> = {},
+  ): Promise<Step> {
     const props = resourceInputs(kind, name, args, this.urn(kind, name));
     const record = await this.engine.up(virtwireType(kind), name, props, {
       additionalSecretOutputs: SECRET_OUTPUTS[kind],
+      ...options,
     });
     const diff = record.diff && {
       changes: record.diff.changes === "some",

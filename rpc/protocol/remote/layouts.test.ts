@@ -1,6 +1,6 @@
 /**
- * Wire layouts of the REMOTE structs with traps in them (libvirt-rpc.md §2.1): char arrays of four
- * bytes per char, unsigned char/short fields of four bytes, optional strings, the typed-param union.
+ * Wire layouts of the REMOTE structs with traps in them (src/remote/remote_protocol.x as rpcgen
+ * encodes it): char arrays of four bytes per char, unsigned char/short fields of four bytes, optional strings, the typed-param union.
  */
 import { XdrError } from "../../errors";
 import { decode, encode } from "../../xdr";

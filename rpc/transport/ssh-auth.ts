@@ -23,7 +23,7 @@ import {
   staticCredentials,
 } from "../client/auth/credentials";
 import { OptionNamer, optionPath } from "../client/option-names";
-import { SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
+import { SshParsedKey, SshPrivateKey, parsedKey, readSshPrivateKey } from "./ssh-key";
 import { SSH_AUTH_METHODS, SshAuthMethod } from "./uri";
 
 /** What the SSH transports take besides the URI. */
@@ -55,13 +55,6 @@ export interface SshOptions {
 /** An SSH user-authentication method as ssh2 names it (RFC 4252's, and `agent`). */
 export type SshMethodName =
   "none" | "password" | "publickey" | "hostbased" | "agent" | "keyboard-interactive";
-
-/** A private key as ssh2's utils.parseKey returns it (its ParsedKey); opaque here. */
-export interface SshParsedKey {
-  readonly type: string;
-  readonly comment: string;
-  isPrivateKey(): boolean;
-}
 
 /** One prompt of a keyboard-interactive round. */
 export interface SshPrompt {

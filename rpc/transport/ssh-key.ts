@@ -5,7 +5,16 @@
  */
 import type { ParsedKey } from "ssh2";
 import { utils } from "ssh2";
-import type { SshParsedKey } from "./ssh-auth";
+
+/**
+ * A private key as ssh2's utils.parseKey returns it (its ParsedKey), in a type of our own: the
+ * published declarations must not name ssh2's types (@types/ssh2 is a development dependency).
+ */
+export interface SshParsedKey {
+  readonly type: string;
+  readonly comment: string;
+  isPrivateKey(): boolean;
+}
 
 /** A private key that was read and decrypted (readSshPrivateKey); opaque outside the transport. */
 export class SshPrivateKey {

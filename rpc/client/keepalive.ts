@@ -22,7 +22,6 @@
 import { KeepaliveTimeoutError } from "../errors";
 import { Header, MessageStatus, MessageType } from "../protocol/header";
 import { KeepaliveProcedure, KeepaliveProgram } from "../protocol/keepalive-program";
-import type { Connection } from "./connection";
 
 export interface KeepAliveOptions {
   /** Seconds of silence before a PING is sent, and between PINGs (libvirt's default 5). */
@@ -178,10 +177,19 @@ export function keepaliveMessage(procedure: KeepaliveProcedure): Header {
 }
 
 /**
- * What a connection's KeepAlive uses of it: its hooks for writing a packet, closing with a reason
- * and whether we ourselves stopped reading. Nothing of the transport underneath.
+ * What of a Connection (connection.ts) its KeepAlive uses: its hooks for writing a packet, closing
+ * with a reason and whether we ourselves stopped reading. Nothing of the transport underneath.
  */
-export function connectionPeer(connection: Connection): KeepAlivePeer {
+export interface KeepAliveHost {
+  readonly closed: boolean;
+  readonly readingPaused: boolean;
+  readonly keepalive: KeepAlive;
+  write(header: Header): boolean;
+  destroy(reason: Error): void;
+}
+
+/** The KeepAlivePeer of a connection. */
+export function connectionPeer(connection: KeepAliveHost): KeepAlivePeer {
   return {
     sendPing() {
       if (!connection.closed) connection.write(keepaliveMessage(KeepaliveProcedure.PING));
@@ -196,7 +204,7 @@ export function connectionPeer(connection: Connection): KeepAlivePeer {
  * KeepaliveTimeoutError, which fails every pending call. It stops when the connection closes.
  */
 export function superviseConnection(
-  connection: Connection,
+  connection: KeepAliveHost,
   options: KeepAliveOptions = DEFAULT_KEEPALIVE,
 ): KeepAlive {
   if (!connection.closed) connection.keepalive.start(options);

@@ -36,9 +36,11 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     if (olds.active === false) result.changes = true;
     // Two pools cannot have one target directory ("Storage source conflict"; found by generated
     // inputs, when a name change replaced a pool): the old one goes first.
+    // (A get's inputs, which a refresh's diff compares, may have no targetPath.)
+    const target = (path: string | undefined) =>
+      path === undefined ? undefined : sanitizePath(path);
     const sameHome =
-      sameHost(olds.host, news.host) &&
-      sanitizePath(olds.targetPath) === sanitizePath(news.targetPath);
+      sameHost(olds.host, news.host) && target(olds.targetPath) === target(news.targetPath);
     if (result.replaces.length > 0 && sameHome) result.deleteBeforeReplace = true;
     return result;
   },

@@ -148,6 +148,12 @@ describe("Volume diff rules", () => {
     );
   });
 
+  it("sees no change in a capacity libvirt rounded up to whole KiB (512 bytes became 1 KiB)", () => {
+    const rounded = { ...current(), capacity: 1024 };
+    expect(diffVolume(rounded, wanted({ capacity: "512" }))).toMatchObject({ changes: false });
+    expect(() => diffVolume(rounded, wanted({ capacity: "0" }))).toThrow(/smaller/);
+  });
+
   it("shows a volume grown outside Pulumi as a change in the diff a refresh asks for", () => {
     expect(diffVolume(current(), wanted({ capacity: "5GiB" }), false)).toEqual({
       changes: true,

@@ -96,7 +96,8 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = t
     const wanted = parseSize(news.capacity);
     if (news.capacity === UNKNOWN || wanted === undefined) grows = true;
     else if (wanted > olds.capacity) grows = true;
-    else if (wanted < olds.capacity) {
+    // libvirt hands qemu-img the size in whole KiB, rounded up: what was asked for, not a shrink.
+    else if (wanted < olds.capacity && Math.ceil(wanted / 1024) * 1024 < olds.capacity) {
       if (refusing) throw new Error(shrinkMessage(wanted, olds.capacity, isAutoNamed(news)));
       grows = true; // (a change all the same)
     }

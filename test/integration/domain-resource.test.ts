@@ -96,6 +96,7 @@ const withDisk = (extra: Partial<DomainInputs> = {}) =>
 async function up(args: DomainInputs) {
   const printed = virtwire.plugin.mark();
   const step = await engine.up(DOMAIN, "vm", resourceInputs("Domain", "vm", args as PropertyMap));
+  await virtwire.plugin.quiet(50); // stdout travels beside the gRPC answer and may come after it
   return { ...step, log: printed() };
 }
 

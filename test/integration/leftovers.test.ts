@@ -78,6 +78,7 @@ async function derivedName(kind: string, name: string, args: PropertyMap): Promi
 async function up(kind: string, name: string, args: PropertyMap) {
   const printed = virtwire.plugin.mark();
   const step = await virtwire.up(kind, name, args);
+  await virtwire.plugin.quiet(50); // stdout travels beside the gRPC answer and may come after it
   return { ...step, log: printed() };
 }
 

@@ -234,6 +234,7 @@ describe("pulumi up --replace of a Volume", () => {
     await mark(created.id, randomBytes(4096));
     const printed = virtwire.plugin.mark();
     const replaced = await virtwire.up("Volume", "disk", args, { replace: true });
+    await virtwire.plugin.quiet(50); // stdout travels beside the gRPC answer and may come after it
     const log = printed();
     expect(replaced.calls).toEqual(["check", "create", "delete"]);
     expect(replaced.outputs.name).toBe(created.outputs.name);

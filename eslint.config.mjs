@@ -1,7 +1,8 @@
-// Lint settings: typescript-eslint's recommended rules, plus the one-way layer rule from style.md:
-// rpc/ never imports the provider side or Pulumi.
+// Lint settings: typescript-eslint's recommended rules, plus the one-way layer rule (DEVELOPERS.md,
+// "Layers"), which tests, scripts and benchmarks are free of.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { layers } from "./scripts/lint/layers.mjs";
 
 export default tseslint.config(
   {
@@ -22,36 +23,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ["rpc/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { group: ["@pulumi/*"], message: "rpc/ must not depend on Pulumi" },
-            {
-              group: ["**/provider/**", "**/resources/**", "**/sdk/**"],
-              message: "rpc/ is the bottom layer",
-            },
-          ],
-        },
-      ],
-    },
+    files: ["**/*.ts"],
+    ignores: ["**/*.test.ts", "test/**", "scripts/**", "bench/**", "examples/**"],
+    plugins: { virtwire: { rules: { layers } } },
+    rules: { "virtwire/layers": "error" },
   },
   {
-    // provider/index.ts is the composition root; the rest of provider/ is shared by resources/.
-    files: ["provider/**/*.ts"],
-    ignores: ["provider/index.ts"],
+    files: ["rpc/**/*.ts", "transfer/**/*.ts", "resources/kit/**/*.ts"],
+    ignores: ["**/*.test.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
         {
-          patterns: [
-            {
-              group: ["**/resources/**"],
-              message: "resources/ depend on provider/, not the reverse",
-            },
-          ],
+          patterns: [{ group: ["@pulumi/*"], message: "only provider/ and sdk/ speak to Pulumi" }],
         },
       ],
     },

@@ -1,6 +1,6 @@
 import { createProvider } from "./dispatch";
 import { pluginLine } from "./report-once";
-import type { CheckFailure, ResourceHandlers } from "./resource";
+import type { CheckFailure, ResourceHandlers } from "../resources/kit/resource";
 
 type Props = Record<string, unknown>;
 

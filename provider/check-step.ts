@@ -16,11 +16,11 @@
  * `property <top-level name> value <the whole value as a Go map> has a problem: …`.
  */
 import { AuthError, UriError } from "../rpc";
-import { UNKNOWN, applyDefaults, isExtraProperty, validateInputs } from "./check";
+import { UNKNOWN, applyDefaults, isExtraProperty, validateInputs } from "../resources/kit/check";
 import { ConfigError, ProviderSettings, hostSettings, settingName } from "./config";
 import { connectionFor } from "./connections";
 import { describeError } from "./errors";
-import type { CheckFailure, ResourceContext, ResourceHandlers } from "./resource";
+import type { CheckFailure, ResourceContext, ResourceHandlers } from "../resources/kit/resource";
 
 type Props = Record<string, unknown>;
 

@@ -26,9 +26,9 @@
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
  * that is set but empty is an error, as is an unknown key: nothing is silently ignored.
  */
-import { schema } from "../sdk/schema";
-import type { HostConfig } from "../sdk/types";
-import { closest } from "./suggest";
+import { schema } from "../resources/kit/generated/schema";
+import type { HostConfig } from "../resources/kit/generated/types";
+import { closest } from "../resources/kit/suggest";
 
 /** A setting of one host: at the top level (the default host) and in each virtwire:hosts entry. */
 export type HostKey = keyof HostConfig;

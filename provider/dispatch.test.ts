@@ -1,10 +1,10 @@
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
 import { createProvider, plainValue } from "./dispatch";
-import { LeftBehindError } from "./leftovers";
-import { NotFoundError } from "./get";
+import { LeftBehindError } from "../resources/kit/leftovers";
+import { NotFoundError } from "../resources/kit/get";
 import { pluginLine } from "./report-once";
-import type { ResourceContext, ResourceHandlers } from "./resource";
+import type { ResourceContext, ResourceHandlers } from "../resources/kit/resource";
 
 /** What a Network handler returned before the fix: a DHCP-less address with nested undefined. */
 const nested = {

@@ -10,24 +10,18 @@ import { redact } from "../rpc/internal";
 import { createChecker } from "./check-step";
 import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
 import { ConnectionCache } from "./connections";
-import { deepEqual, schemaDiff } from "./diff";
+import { deepEqual, schemaDiff } from "../resources/kit/diff";
 import { EngineLog, engineLog, pluginEngineAddress } from "./engine-log";
 import { describeError } from "./errors";
-import { givenState, readsFromNothing } from "./get";
-import { LeftBehindError } from "./leftovers";
-import { ownerOf } from "./owner";
+import { givenState, readsFromNothing } from "../resources/kit/get";
+import { LeftBehindError } from "../resources/kit/leftovers";
+import { ownerOf } from "../resources/kit/owner";
 import { reportOnce } from "./report-once";
-import type { ResourceContext, ResourceHandlers } from "./resource";
+import type { Registry, ResourceContext, ResourceHandlers } from "../resources/kit/resource";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyHandlers = ResourceHandlers<any, any>;
 type Props = Record<string, unknown>;
-
-/** Words for messages: `Pool` → "storage pool". */
-export interface Registry {
-  handlers: Record<string, AnyHandlers>;
-  nouns: Record<string, string>;
-}
 
 export interface ProviderOptions {
   /**

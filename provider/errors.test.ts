@@ -1,36 +1,5 @@
-import {
-  CallTimeoutError,
-  ErrorCode,
-  ErrorDomain,
-  KeepaliveTimeoutError,
-  StreamTimeoutError,
-} from "../rpc";
-import { libvirtError } from "../test/support/packets";
-import { describeError, unlessNotFound } from "./errors";
-
-describe("unlessNotFound", () => {
-  it("gives what the work returns", async () => {
-    await expect(unlessNotFound(async () => "found")).resolves.toBe("found");
-  });
-
-  it("gives undefined when libvirt says the object does not exist", async () => {
-    const gone = libvirtError({
-      code: ErrorCode.NO_DOMAIN,
-      domain: ErrorDomain.QEMU,
-      message: "gone",
-    });
-    await expect(unlessNotFound(() => Promise.reject(gone))).resolves.toBeUndefined();
-  });
-
-  it("throws any other error", async () => {
-    const denied = libvirtError({
-      code: ErrorCode.OPERATION_DENIED,
-      domain: ErrorDomain.QEMU,
-      message: "no",
-    });
-    await expect(unlessNotFound(() => Promise.reject(denied))).rejects.toBe(denied);
-  });
-});
+import { CallTimeoutError, KeepaliveTimeoutError, StreamTimeoutError } from "../rpc";
+import { describeError } from "./errors";
 
 describe("describeError for deadlines", () => {
   it("names the procedure, the wait, refresh before retrying, and the stack config key to raise", () => {

@@ -10,22 +10,8 @@ import {
   ProtocolError,
   StreamTimeoutError,
   XdrError,
-  isNotFound,
 } from "../rpc";
 import { DeadlineKey, settingName } from "./config";
-
-/**
- * What `work` returns, or undefined when libvirt says the object it works on no longer exists;
- * any other error is thrown. For lookups by id, and deletes that find the object gone.
- */
-export async function unlessNotFound<T>(work: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await work();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /** Rewrites an error thrown while `action` (e.g. "creating storage pool images") on `host`. */
 export function describeError(error: unknown, action: string, host: string): Error {

@@ -1,5 +1,5 @@
 /** Every resource kind the provider serves, by the name in its `__kind` input. */
-import type { Registry } from "../provider/dispatch";
+import type { Registry } from "./kit/resource";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
 import { networkHandlers } from "./network/handlers";

@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 // The one provider object every resource passes, so __provider serializes to require("virtwire/provider").
 import provider = require("../provider");
-import type * as types from "./types";
-export * from "./types";
+import type * as types from "../resources/kit/generated/types";
+export * from "../resources/kit/generated/types";
 
 /**
  * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN

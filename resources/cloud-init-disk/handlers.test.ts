@@ -1,5 +1,5 @@
-import { UNKNOWN } from "../../provider/check";
-import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../kit/generated/types";
 import { cloudInitDiskHandlers, contentHash, diffCloudInitDisk, diskName } from "./handlers";
 
 const inputs = (fields: Partial<CloudInitDiskInputs> = {}): CloudInitDiskInputs =>

@@ -12,11 +12,11 @@
  */
 import { Writable } from "node:stream";
 import { Libvirt, RemoteNonnullStorageVol, downloadVolume } from "../../rpc/internal";
-import { UNKNOWN, nameBase } from "../../provider/check";
-import { deepEqual, sameHost } from "../../provider/diff";
-import { digest } from "../../provider/naming";
-import type { DiffResult, ResourceHandlers } from "../../provider/resource";
-import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../../sdk/types";
+import { UNKNOWN, nameBase } from "../kit/check";
+import { deepEqual, sameHost } from "../kit/diff";
+import { digest } from "../kit/naming";
+import type { DiffResult, ResourceHandlers } from "../kit/resource";
+import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../kit/generated/types";
 import {
   createFilledVolume,
   deleteVolumeByKey,
@@ -161,7 +161,7 @@ function seedOf(inputs: CloudInitDiskInputs): NoCloudSeed {
 /**
  * The given name, or `<resource name>-<7 hex>` of the resource's URN and the data (of the data
  * alone without a URN); undefined while the data is unknown. The URN keeps two stacks with the
- * same program apart, and makes the name the mark of the disk (provider/owner.ts).
+ * same program apart, and makes the name the mark of the disk (resources/kit/owner.ts).
  */
 export function diskName(inputs: CloudInitDiskInputs): string | undefined {
   if (inputs.name !== undefined && inputs.name !== null) {

@@ -1,4 +1,4 @@
-import type { DomainNetworkInterface } from "../../sdk/types";
+import type { DomainNetworkInterface } from "../kit/generated/types";
 import type { AddressLookup } from "./addresses";
 import { waitStatus } from "./address-wait";
 

@@ -8,12 +8,12 @@
  */
 import { ErrorCode, hasErrorCode, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import { UNKNOWN } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
-import { markIn } from "../../provider/owner";
-import type { CheckFailure, ResourceContext } from "../../provider/resource";
-import { element, elements, parseXml } from "../../provider/xml";
-import type { DomainInputs, DomainNetworkInterface } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import { deepEqual } from "../kit/diff";
+import { markIn } from "../kit/owner";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import { element, elements, parseXml } from "../kit/xml";
+import type { DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
 import {
   AddressLookup,
   AddressQuery,

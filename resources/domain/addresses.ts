@@ -12,7 +12,7 @@ import type {
   DomainAddressSource,
   DomainInterfaceState,
   DomainNetworkInterface,
-} from "../../sdk/types";
+} from "../kit/generated/types";
 
 export interface AddressQuery {
   source: DomainAddressSource;

@@ -14,7 +14,7 @@
  *
  * A `<domain>` may list machines of its own besides the arch's.
  */
-import { attr, element, elements, parseXml, text } from "../../provider/xml";
+import { attr, element, elements, parseXml, text } from "../kit/xml";
 
 export interface GuestArch {
   arch: string;

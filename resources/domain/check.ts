@@ -4,10 +4,10 @@
  * and what to do. Values not known yet (preview) are skipped.
  */
 import { isIP } from "node:net";
-import type { CheckFailure } from "../../provider/resource";
-import { bareNumberHint } from "../../provider/units";
-import type { DomainInputs } from "../../sdk/types";
-import { parseSize } from "../../provider/units";
+import type { CheckFailure } from "../kit/resource";
+import { bareNumberHint } from "../kit/units";
+import type { DomainInputs } from "../kit/generated/types";
+import { parseSize } from "../kit/units";
 import {
   defaultBus,
   formatBytes,

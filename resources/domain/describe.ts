@@ -8,7 +8,7 @@
  */
 import { DomainXMLFlags, formatUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
 import { sameMachine, sizeInUserSpelling, waitWithDefaults } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";

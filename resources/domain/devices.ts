@@ -11,8 +11,8 @@
  * Interfaces: by `mac` when the user gave one; then by the same network or bridge, in order; then
  * by position (a changed network keeps the interface and its MAC).
  */
-import type { DomainDisk, DomainNetworkInterface } from "../../sdk/types";
-import { deepEqual } from "../../provider/diff";
+import type { DomainDisk, DomainNetworkInterface } from "../kit/generated/types";
+import { deepEqual } from "../kit/diff";
 import { isUnknown } from "./normalize";
 
 export interface DeviceMatch<T> {

@@ -1,5 +1,5 @@
-import type { DomainInputs, DomainOutputs } from "../../sdk/types";
-import type { ResourceContext } from "../../provider/resource";
+import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type { ResourceContext } from "../kit/resource";
 import { ChangeClass, classifyChanges } from "./diff";
 import { domainHandlers, summary } from "./handlers";
 

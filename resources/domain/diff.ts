@@ -21,9 +21,9 @@
  * property first (`memory 128MiB → 192MiB`), and only with properties the user set: a maxMemory
  * or maxVcpus left unset follows memory or vcpu, so its change is part of theirs.
  */
-import { deepEqual, sameHost } from "../../provider/diff";
-import type { DomainDisk, DomainInputs, DomainOutputs } from "../../sdk/types";
-import { parseSize } from "../../provider/units";
+import { deepEqual, sameHost } from "../kit/diff";
+import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import { parseSize } from "../kit/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
   consoleWithDefaults,

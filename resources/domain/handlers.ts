@@ -7,10 +7,10 @@
  */
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
-import type { DomainInputs, DomainOutputs } from "../../sdk/types";
+import { unlessNotFound } from "../kit/not-found";
+import { NotFoundError, lookupByUuidOrName } from "../kit/get";
+import type { ResourceContext, ResourceHandlers } from "../kit/resource";
+import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { leaseBaseline } from "./addresses";
 import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";

@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import { attr, element, parseXml } from "../../provider/xml";
-import type { DomainDiskFormat, DomainInputs, DomainOutputs } from "../../sdk/types";
-import { parseSize } from "../../provider/units";
+import { attr, element, parseXml } from "../kit/xml";
+import type { DomainDiskFormat, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import { parseSize } from "../kit/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";

@@ -6,9 +6,9 @@
  * reads only the properties virtwire models (so additions it does not model never show up); the
  * rules here settle the rest.
  */
-import { UNKNOWN, typeDefault } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
-import { parseSize } from "../../provider/units";
+import { UNKNOWN, typeDefault } from "../kit/check";
+import { deepEqual } from "../kit/diff";
+import { parseSize } from "../kit/units";
 import type {
   DomainConsole,
   DomainDisk,
@@ -18,7 +18,7 @@ import type {
   DomainNetworkInterface,
   DomainWaitForAddresses,
   DomainWaitForCloudInit,
-} from "../../sdk/types";
+} from "../kit/generated/types";
 
 export const GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
 /** The user alias that marks the cloud-init CD-ROM in the domain XML (`<alias name='ua-…'/>`). */

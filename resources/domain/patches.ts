@@ -7,8 +7,8 @@
  */
 import { fragment } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
-import type { CheckFailure } from "../../provider/resource";
-import type { DomainXmlPatch } from "../../sdk/types";
+import type { CheckFailure } from "../kit/resource";
+import type { DomainXmlPatch } from "../kit/generated/types";
 import { GUEST_AGENT_CHANNEL, isUnknown } from "./normalize";
 
 /** Top-level elements virtwire writes under `<domain>`, and the property that sets each. */

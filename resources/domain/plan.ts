@@ -4,7 +4,7 @@
  * the domain still uses), formats decided, and MAC addresses libvirt generated carried over, so a
  * redefinition changes only what the user changed.
  */
-import type { DomainDisk, DomainDiskFormat, DomainInputs } from "../../sdk/types";
+import type { DomainDisk, DomainDiskFormat, DomainInputs } from "../kit/generated/types";
 import { matchDisks, matchInterfaces } from "./devices";
 import { diskWithDefaults, interfaceWithDefaults, nextTarget, targetPrefix } from "./normalize";
 import type { DomainPlan } from "./xml-build";

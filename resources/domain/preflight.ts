@@ -10,11 +10,11 @@
  * is (address-wait.ts).
  */
 import { ErrorCode, Libvirt, LibvirtError } from "../../rpc";
-import { UNKNOWN } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
-import type { CheckFailure, ResourceContext } from "../../provider/resource";
-import { closest } from "../../provider/suggest";
-import type { DomainInputs, DomainXmlPatch } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import { deepEqual } from "../kit/diff";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import { closest } from "../kit/suggest";
+import type { DomainInputs, DomainXmlPatch } from "../kit/generated/types";
 import { addressFailures } from "./address-wait";
 import { HostCapabilities, readCapabilities } from "./capabilities";
 import { describePatch } from "./patches";

@@ -2,7 +2,7 @@
  * Removing domains: undefine with everything libvirt keeps beside the definition, the clean-up of
  * a failed create, and the leftovers of a failed earlier create of the same resource.
  *
- * Leftovers are the domains that carry this resource's mark (provider/owner.ts), whatever their
+ * Leftovers are the domains that carry this resource's mark (resources/kit/owner.ts), whatever their
  * name: a Domain is always deleted before its replacement is created, so no domain the engine
  * knows of has the mark while a fresh create runs, and a retry with a changed program picks
  * another name while the old attempt's domain still holds its disks. Each is forced off (a running
@@ -20,11 +20,11 @@ import {
   isNotFound,
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
-import type { HalfMade } from "../../provider/leftovers";
-import { RESOURCE_NAMESPACE, markInMetadata } from "../../provider/owner";
-import type { ResourceContext } from "../../provider/resource";
+import { unlessNotFound } from "../kit/not-found";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../kit/leftovers";
+import type { HalfMade } from "../kit/leftovers";
+import { RESOURCE_NAMESPACE, markInMetadata } from "../kit/owner";
+import type { ResourceContext } from "../kit/resource";
 import { stopDomain } from "./power";
 
 /** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */

@@ -13,7 +13,7 @@
  */
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
-import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../../sdk/types";
+import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
 import {
   CLOUD_INIT_ALIAS,
   GUEST_AGENT_CHANNEL,
@@ -22,9 +22,9 @@ import {
   effectiveMaxVcpus,
   graphicsWithDefaults,
 } from "./normalize";
-import { parseSize } from "../../provider/units";
-import type { Owner } from "../../provider/owner";
-import { addMark } from "../../provider/xml-mark";
+import { parseSize } from "../kit/units";
+import type { Owner } from "../kit/owner";
+import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 
 export interface DomainPlan {
@@ -37,7 +37,7 @@ export interface DomainPlan {
   cloudInit?: DomainDisk;
   /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
   interfaces: DomainNetworkInterface[];
-  /** The resource, whose mark is written into `<metadata>` (provider/owner.ts). */
+  /** The resource, whose mark is written into `<metadata>` (resources/kit/owner.ts). */
   owner?: Owner;
 }
 

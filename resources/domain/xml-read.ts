@@ -5,9 +5,9 @@
  * console that mirrors the first serial port, pty paths, vnetN names) never shows up as a change.
  * Read the inactive XML (the persistent config) for drift; the live XML only for run-time facts.
  */
-import { attr, element, elements, parseXml, text } from "../../provider/xml";
-import type { XmlNode } from "../../provider/xml";
-import { parseSize } from "../../provider/units";
+import { attr, element, elements, parseXml, text } from "../kit/xml";
+import type { XmlNode } from "../kit/xml";
+import { parseSize } from "../kit/units";
 import type {
   DomainBootDevice,
   DomainCloudInitDisk,
@@ -22,7 +22,7 @@ import type {
   DomainGraphicsType,
   DomainNetworkInterface,
   DomainType,
-} from "../../sdk/types";
+} from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 
 export interface DomainDescription {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { markIn } from "../../provider/owner";
-import { parseXml } from "../../provider/xml";
-import type { DomainInputs } from "../../sdk/types";
+import { markIn } from "../kit/owner";
+import { parseXml } from "../kit/xml";
+import type { DomainInputs } from "../kit/generated/types";
 import { planDomain } from "./plan";
 import { buildDomainXml, diskXml, interfaceXml } from "./xml-build";
 import { readDomainXml, readGraphicsPort } from "./xml-read";

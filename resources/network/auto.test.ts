@@ -1,4 +1,4 @@
-import type { NetworkAddress, NetworkInputs } from "../../sdk/types";
+import type { NetworkAddress, NetworkInputs } from "../kit/generated/types";
 import { freeSubnet, keepChosen } from "./auto";
 import { checkNetwork } from "./check";
 import { formatSubnet, parseSubnet } from "./ip";

@@ -7,7 +7,7 @@
  * exactly matches a host route, and that error is passed on).
  */
 import { randomInt } from "node:crypto";
-import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../../sdk/types";
+import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../kit/generated/types";
 import {
   Subnet,
   contains,

@@ -14,7 +14,7 @@ import type {
   NetworkDhcpHost,
   NetworkDhcpRange,
   NetworkDnsHost,
-} from "../../sdk/types";
+} from "../kit/generated/types";
 import { parseIp } from "./ip";
 
 export interface ListEdit<T> {

@@ -1,4 +1,4 @@
-import type { NetworkAddress, NetworkInputs } from "../../sdk/types";
+import type { NetworkAddress, NetworkInputs } from "../kit/generated/types";
 import { checkNetwork } from "./check";
 import { formatIp, formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
 

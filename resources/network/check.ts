@@ -8,9 +8,9 @@
  * (nat, route, open: "… forwarding requested, but no IP address provided", found by the
  * generated-inputs test for the default mode nat). Values not known yet are skipped.
  */
-import { UNKNOWN } from "../../provider/check";
-import type { CheckFailure } from "../../provider/resource";
-import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import type { CheckFailure } from "../kit/resource";
+import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../kit/generated/types";
 import { isAuto } from "./auto";
 import { Ip, Subnet, contains, formatSubnet, lastOf, parseIp, parseSubnet, subnetOf } from "./ip";
 

@@ -22,8 +22,8 @@
 import { randomInt } from "node:crypto";
 import { LibvirtError } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
-import type { ResourceContext } from "../../provider/resource";
-import type { NetworkInputs } from "../../sdk/types";
+import type { ResourceContext } from "../kit/resource";
+import type { NetworkInputs } from "../kit/generated/types";
 import { chooseAuto, isAuto, subnetsOf } from "./auto";
 import { formatSubnet, overlaps } from "./ip";
 import { otherNetworks } from "./others";

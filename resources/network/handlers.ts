@@ -15,11 +15,11 @@ import {
   networkUpdate,
   parseUuid,
 } from "../../rpc";
-import { preserveUserIntent, schemaDiff } from "../../provider/diff";
-import { unlessNotFound } from "../../provider/errors";
-import { NotFoundError, lookupByUuidOrName } from "../../provider/get";
-import type { ResourceHandlers } from "../../provider/resource";
-import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../../sdk/types";
+import { preserveUserIntent, schemaDiff } from "../kit/diff";
+import { unlessNotFound } from "../kit/not-found";
+import { NotFoundError, lookupByUuidOrName } from "../kit/get";
+import type { ResourceHandlers } from "../kit/resource";
+import type { NetworkAddress, NetworkInputs, NetworkOutputs } from "../kit/generated/types";
 import {
   addressLayout,
   asGiven,
@@ -166,7 +166,7 @@ function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefin
 
 /**
  * The network as libvirt has it; of the input properties, only those set in `previous` (user
- * intent, provider/diff.ts), or every one when `complete` (a get). Lists come in the order the
+ * intent, resources/kit/diff.ts), or every one when `complete` (a get). Lists come in the order the
  * user gave them where libvirt keeps the same items.
  */
 async function describe(

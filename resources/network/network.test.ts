@@ -1,5 +1,5 @@
-import { markIn } from "../../provider/owner";
-import { parseXml } from "../../provider/xml";
+import { markIn } from "../kit/owner";
+import { parseXml } from "../kit/xml";
 import {
   addressLayout,
   alignTo,

@@ -8,15 +8,15 @@ import {
   NetworkXMLFlags,
   RemoteNonnullNetwork,
 } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { markIn } from "../../provider/owner";
-import { parseXml } from "../../provider/xml";
+import { unlessNotFound } from "../kit/not-found";
+import { markIn } from "../kit/owner";
+import { parseXml } from "../kit/xml";
 import { Subnet, parseIp, subnetOf } from "./ip";
 import { readNetworkXml } from "./xml";
 
 export interface OtherNetwork {
   name: string;
-  /** Its virtwire mark (provider/owner.ts), if it has one. */
+  /** Its virtwire mark (resources/kit/owner.ts), if it has one. */
   mark?: string;
   active: boolean;
   bridge?: string;

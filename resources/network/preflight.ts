@@ -7,11 +7,11 @@
  * fails when no subnet within its range is left. Asked when the addresses or the bridge are new or changed;
  * the network's own libvirt object (its old name, on a replacement) is not held against it.
  */
-import { UNKNOWN } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
-import { ownerOf } from "../../provider/owner";
-import type { CheckFailure, ResourceContext } from "../../provider/resource";
-import type { NetworkInputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import { deepEqual } from "../kit/diff";
+import { ownerOf } from "../kit/owner";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import type { NetworkInputs } from "../kit/generated/types";
 import { isAuto, noFreeSubnet } from "./auto";
 import { formatSubnet, overlaps, parseIp, subnetOf } from "./ip";
 import { otherNetworks } from "./others";

@@ -7,11 +7,11 @@
  */
 import { isNotFound, NetworkXMLFlags } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
-import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
-import type { HalfMade } from "../../provider/leftovers";
-import { markIn } from "../../provider/owner";
-import type { ResourceContext } from "../../provider/resource";
-import { parseXml } from "../../provider/xml";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../kit/leftovers";
+import type { HalfMade } from "../kit/leftovers";
+import { markIn } from "../kit/owner";
+import type { ResourceContext } from "../kit/resource";
+import { parseXml } from "../kit/xml";
 
 /** Stops the network if it runs and undefines it; a transient one is gone once stopped. */
 export async function removeNetwork(lv: Libvirt, net: RemoteNonnullNetwork): Promise<void> {

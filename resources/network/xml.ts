@@ -22,12 +22,12 @@ import type {
   NetworkDnsHost,
   NetworkInputs,
   NetworkMode,
-} from "../../sdk/types";
-import { attr, element, elements, parseXml, text, XmlNode } from "../../provider/xml";
-import type { Owner } from "../../provider/owner";
-import { addMark } from "../../provider/xml-mark";
+} from "../kit/generated/types";
+import { attr, element, elements, parseXml, text, XmlNode } from "../kit/xml";
+import type { Owner } from "../kit/owner";
+import { addMark } from "../kit/xml-mark";
 
-/** `owner`: the resource, whose mark is written into the XML (provider/owner.ts). */
+/** `owner`: the resource, whose mark is written into the XML (resources/kit/owner.ts). */
 export function buildNetworkXml(inputs: NetworkInputs, owner?: Owner): string {
   const network = create().ele("network");
   network.ele("name").txt(inputs.name!);

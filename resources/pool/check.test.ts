@@ -1,4 +1,4 @@
-import type { PoolInputs } from "../../sdk/types";
+import type { PoolInputs } from "../kit/generated/types";
 import { checkPool } from "./check";
 
 const pool = (inputs: Partial<PoolInputs>): PoolInputs => ({

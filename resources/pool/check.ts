@@ -4,8 +4,8 @@
  * `up` would see it changed and replace the pool (found by the generated-inputs test: a dir pool
  * with a `source`). The fields per type are those libvirt's storage_conf.c keeps for it.
  */
-import type { CheckFailure } from "../../provider/resource";
-import type { PoolInputs, PoolSource, PoolType } from "../../sdk/types";
+import type { CheckFailure } from "../kit/resource";
+import type { PoolInputs, PoolSource, PoolType } from "../kit/generated/types";
 
 const SOURCE_FIELDS: Record<PoolType, readonly (keyof PoolSource)[]> = {
   dir: [],

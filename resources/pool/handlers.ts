@@ -13,12 +13,12 @@ import {
   formatUuid,
   parseUuid,
 } from "../../rpc";
-import { preserveUserIntent, sameHost, schemaDiff } from "../../provider/diff";
-import { unlessNotFound } from "../../provider/errors";
-import { NotFoundError, inputDefault, lookupByUuidOrName } from "../../provider/get";
-import { markedUuid } from "../../provider/owner";
-import type { ResourceHandlers } from "../../provider/resource";
-import type { PoolInputs, PoolOutputs, PoolSource } from "../../sdk/types";
+import { preserveUserIntent, sameHost, schemaDiff } from "../kit/diff";
+import { unlessNotFound } from "../kit/not-found";
+import { NotFoundError, inputDefault, lookupByUuidOrName } from "../kit/get";
+import { markedUuid } from "../kit/owner";
+import type { ResourceHandlers } from "../kit/resource";
+import type { PoolInputs, PoolOutputs, PoolSource } from "../kit/generated/types";
 import { checkPool } from "./check";
 import { lookAgainIfDir } from "./look-again";
 import { preflightPool } from "./preflight";
@@ -165,7 +165,7 @@ function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | und
 
 /**
  * The pool as libvirt has it; of the input properties, only those set in `previous` (user intent,
- * provider/diff.ts), or every one when `complete` (a get).
+ * resources/kit/diff.ts), or every one when `complete` (a get).
  */
 async function describe(
   lv: Libvirt,

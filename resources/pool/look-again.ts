@@ -3,7 +3,7 @@
  * lists a volume whose file is gone until its pool is refreshed).
  */
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
-import { attr, parseXml } from "../../provider/xml";
+import { attr, parseXml } from "../kit/xml";
 
 /**
  * STORAGE_POOL_REFRESH, for dir pools only: libvirt stops a pool whose refresh fails, and a

@@ -4,10 +4,10 @@
  * conflict with pool"). Asked when the target path is new or changed; the pool's own libvirt
  * object (its old name, on a replacement) is not held against it.
  */
-import { UNKNOWN } from "../../provider/check";
-import { unlessNotFound } from "../../provider/errors";
-import type { CheckFailure, ResourceContext } from "../../provider/resource";
-import type { PoolInputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import { unlessNotFound } from "../kit/not-found";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import type { PoolInputs } from "../kit/generated/types";
 import { readPoolXml, sanitizePath } from "./xml";
 
 export async function preflightPool(

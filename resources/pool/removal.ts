@@ -1,7 +1,7 @@
 /**
  * Removing storage pools a create made: the clean-up of a failed create, and the leftover of a
  * failed earlier create of the same resource. Pool XML has no metadata, so the mark is in the
- * pool's UUID (provider/owner.ts), and only a pool with the wanted name is looked at: a Pool with
+ * pool's UUID (resources/kit/owner.ts), and only a pool with the wanted name is looked at: a Pool with
  * an auto-name is replaced by creating the new one first, so another pool of this resource may be
  * live. A leftover is stopped and undefined; its storage stays (it may hold volumes), and building
  * the pool again leaves an existing directory as it is. A pool that has the wanted name but not the
@@ -9,11 +9,11 @@
  */
 import { formatUuid, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { leftoverRemoved, leftoversOf, undoHalfMade } from "../../provider/leftovers";
-import type { HalfMade } from "../../provider/leftovers";
-import { uuidMarks } from "../../provider/owner";
-import type { ResourceContext } from "../../provider/resource";
+import { unlessNotFound } from "../kit/not-found";
+import { leftoverRemoved, leftoversOf, undoHalfMade } from "../kit/leftovers";
+import type { HalfMade } from "../kit/leftovers";
+import { uuidMarks } from "../kit/owner";
+import type { ResourceContext } from "../kit/resource";
 
 /** The error to throw after a create failed with `error` once `pool` was defined. */
 export function undoPool(

@@ -9,12 +9,12 @@
  *   </pool>
  */
 import { create } from "xmlbuilder2";
-import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../../sdk/types";
-import { attr, element, elements, numberText, parseXml, text } from "../../provider/xml";
+import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../kit/generated/types";
+import { attr, element, elements, numberText, parseXml, text } from "../kit/xml";
 
 /**
  * `uuid`: when redefining an existing pool, so libvirt updates it instead of refusing a duplicate;
- * for a new pool, one that carries virtwire's mark (provider/owner.ts).
+ * for a new pool, one that carries virtwire's mark (resources/kit/owner.ts).
  */
 export function buildPoolXml(inputs: PoolInputs, uuid?: string): string {
   const pool = create().ele("pool", { type: inputs.type });

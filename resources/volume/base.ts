@@ -4,9 +4,9 @@
  * already (a base made by the same program is not there yet at preview, and is not asked about).
  */
 import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { formatSize } from "../../provider/units";
-import type { VolumeBase } from "../../sdk/types";
+import { unlessNotFound } from "../kit/not-found";
+import { formatSize } from "../kit/units";
+import type { VolumeBase } from "../kit/generated/types";
 
 /** The base volume, or undefined when there is none (yet) by that key or name. */
 export async function lookupBase(

@@ -3,9 +3,9 @@
  * boot as it is, a format that is not the content's, a capacity smaller than the image. Asked by
  * create about any source, and by preflight (so at preview) about a new or changed source.path.
  */
-import { formatSize, parseSize } from "../../provider/units";
-import type { CheckFailure } from "../../provider/resource";
-import type { VolumeInputs } from "../../sdk/types";
+import { formatSize, parseSize } from "../kit/units";
+import type { CheckFailure } from "../kit/resource";
+import type { VolumeInputs } from "../kit/generated/types";
 import { detectImageFormat } from "./image-format";
 
 export interface Content {

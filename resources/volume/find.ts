@@ -6,8 +6,8 @@
  * libvirt allows no `/` in pool or volume names, so `<pool>/<name>` cannot be misread.
  */
 import { ConnectListAllStoragePoolsFlags, Libvirt, RemoteNonnullStorageVol } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { NotFoundError } from "../../provider/get";
+import { unlessNotFound } from "../kit/not-found";
+import { NotFoundError } from "../kit/get";
 
 /** What a volume id may be, for messages. */
 export const VOLUME_IDS = "key, path, <pool>/<name> or name";

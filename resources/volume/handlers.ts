@@ -5,9 +5,9 @@
  * with STORAGE_VOL_RESIZE; every other change replaces the volume (rules.ts).
  */
 import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol } from "../../rpc";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
-import { formatSize, parseSize } from "../../provider/units";
-import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import type { ResourceContext, ResourceHandlers } from "../kit/resource";
+import { formatSize, parseSize } from "../kit/units";
+import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { findBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";

@@ -12,11 +12,11 @@
 import type { Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { UNKNOWN } from "../../provider/check";
-import { deepEqual } from "../../provider/diff";
-import type { CheckFailure, ResourceContext } from "../../provider/resource";
-import { parseSize } from "../../provider/units";
-import type { VolumeInputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import { deepEqual } from "../kit/diff";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import { parseSize } from "../kit/units";
+import type { VolumeInputs } from "../kit/generated/types";
 import { lookupBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
 import { IMAGE_HEADER_BYTES } from "./image-format";

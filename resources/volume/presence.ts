@@ -12,7 +12,7 @@
  *          the delete before that replacement refreshes the pool (storage.ts deleteVolume)
  */
 import { Libvirt, RemoteNonnullStorageVol, isNotFound } from "../../rpc";
-import type { DiffResult, ResourceContext } from "../../provider/resource";
+import type { DiffResult, ResourceContext } from "../kit/resource";
 import { lookAgainIfDir } from "../pool/look-again";
 import type { VolumePlace } from "./storage";
 

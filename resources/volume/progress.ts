@@ -4,7 +4,7 @@
  * second), or every 5 seconds when the total is unknown or progress is slow; and one summary line,
  * kept.
  */
-import { formatSize } from "../../provider/units";
+import { formatSize } from "../kit/units";
 
 const MIN_INTERVAL_MS = 1_000;
 const MAX_INTERVAL_MS = 5_000;

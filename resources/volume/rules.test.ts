@@ -1,6 +1,6 @@
 import { createProvider } from "../../provider/dispatch";
-import { UNKNOWN } from "../../provider/check";
-import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { UNKNOWN } from "../kit/check";
+import type { VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { registry } from "../registry";
 import { checkVolume, diffVolume } from "./rules";
 

@@ -2,11 +2,11 @@
  * The Volume's check and diff rules beyond the schema: one content source at a time, what an
  * overlay may be, which changes replace the volume and which grow it, and why it never shrinks.
  */
-import { UNKNOWN, replacementAutoName } from "../../provider/check";
-import { deepEqual, sameHost } from "../../provider/diff";
-import type { CheckFailure, DiffResult } from "../../provider/resource";
-import { formatSize, parseSize } from "../../provider/units";
-import type { VolumeInputs, VolumeOutputs } from "../../sdk/types";
+import { UNKNOWN, replacementAutoName } from "../kit/check";
+import { deepEqual, sameHost } from "../kit/diff";
+import type { CheckFailure, DiffResult } from "../kit/resource";
+import { formatSize, parseSize } from "../kit/units";
+import type { VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { formatClass } from "./xml";
 
 const set = (value: unknown) => value !== undefined && value !== null && value !== "";

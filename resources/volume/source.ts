@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { FileReader } from "../../rpc/internal";
-import type { VolumeSource } from "../../sdk/types";
+import type { VolumeSource } from "../kit/generated/types";
 import { httpGet, redactUrl } from "./http-source";
 import { IMAGE_HEADER_BYTES } from "./image-format";
 

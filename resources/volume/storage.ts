@@ -15,10 +15,10 @@ import {
   isNotFound,
   isPoolBusy,
 } from "../../rpc/internal";
-import { unlessNotFound } from "../../provider/errors";
-import { leftoverRemoved, undoHalfMade } from "../../provider/leftovers";
-import type { HalfMade } from "../../provider/leftovers";
-import type { ResourceContext } from "../../provider/resource";
+import { unlessNotFound } from "../kit/not-found";
+import { leftoverRemoved, undoHalfMade } from "../kit/leftovers";
+import type { HalfMade } from "../kit/leftovers";
+import type { ResourceContext } from "../kit/resource";
 import { lookAgainIfDir } from "../pool/look-again";
 import { UploadMark, hasUploadMark } from "./upload-mark";
 import { describeUsers, domainsUsing, VolumeUser } from "./users";
@@ -162,7 +162,7 @@ export interface NewVolume {
   /** The host (a `virtwire:hosts` key), for the clean-up's connection. */
   host?: string;
   /**
-   * virtwire derived the name from the resource's URN (provider/naming.ts), so a volume of that
+   * virtwire derived the name from the resource's URN (resources/kit/naming.ts), so a volume of that
    * name is this resource's: in a fresh create, the leftover of a failed earlier one.
    */
   derivedName: boolean;

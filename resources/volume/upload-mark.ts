@@ -4,7 +4,7 @@
  * the volume's content, where only an unfinished upload of ours can have it:
  *
  *   1. the volume's first 512 bytes get the mark of the resource: "virtwire: upload in progress",
- *      the SHA-256 of the resource's mark (its URN, and its organization: provider/owner.ts),
+ *      the SHA-256 of the resource's mark (its URN, and its organization: resources/kit/owner.ts),
  *      zeros;
  *   2. the content goes in from byte 512 on, its first 512 bytes held back;
  *   3. the held-back bytes go in last, over the mark (as data: a hole would leave it there).

@@ -9,8 +9,8 @@
  * open), a defined one by its definition.
  */
 import { ConnectListAllDomainsFlags, Libvirt, RemoteNonnullStorageVol } from "../../rpc";
-import { unlessNotFound } from "../../provider/errors";
-import { attr, element, elements, parseXml, XmlNode } from "../../provider/xml";
+import { unlessNotFound } from "../kit/not-found";
+import { attr, element, elements, parseXml, XmlNode } from "../kit/xml";
 
 export interface VolumeUser {
   /** The domain's name. */

@@ -14,8 +14,8 @@
  * the file's content when it refreshes, so a raw volume holding an ISO image reads back as `iso`.
  */
 import { create } from "xmlbuilder2";
-import { parseSize } from "../../provider/units";
-import { attr, element, parseXml, text } from "../../provider/xml";
+import { parseSize } from "../kit/units";
+import { attr, element, parseXml, text } from "../kit/xml";
 
 export interface VolumeSpec {
   name: string;

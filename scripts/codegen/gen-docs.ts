@@ -2,7 +2,11 @@
  * schema.json → the README's reference tables (between the `<!-- BEGIN/END GENERATED … -->`
  * markers): every config key, and each resource's inputs and outputs with their descriptions.
  */
-import type { PackageSchema, PropertySchema, ResourceSchema } from "../../provider/schema-types";
+import type {
+  PackageSchema,
+  PropertySchema,
+  ResourceSchema,
+} from "../../resources/kit/schema-types";
 import { getQualifiers, tokenName } from "./gen-sdk";
 
 export const BEGIN = "<!-- BEGIN GENERATED: reference (npm run gen) -->";

@@ -21,7 +21,7 @@ import {
   RemoteNonnullStoragePool,
   isNotFound,
 } from "../../rpc/internal";
-import type { ResourceContext, ResourceHandlers } from "../../provider/resource";
+import type { ResourceContext, ResourceHandlers } from "../../resources/kit/resource";
 import { cloudInitDiskHandlers } from "../../resources/cloud-init-disk/handlers";
 import { domainHandlers } from "../../resources/domain/handlers";
 import { networkHandlers } from "../../resources/network/handlers";

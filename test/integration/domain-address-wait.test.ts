@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, Libvirt } from "../../rpc";
-import type { DomainInputs } from "../../sdk/types";
+import type { DomainInputs } from "../../resources/kit/generated/types";
 import type { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";

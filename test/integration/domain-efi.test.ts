@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainXMLFlags, ErrorCode, Libvirt, parseUuid } from "../../rpc";
-import type { DomainInputs } from "../../sdk/types";
+import type { DomainInputs } from "../../resources/kit/generated/types";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, daemonPath, uniqueName } from "../support/testbed";

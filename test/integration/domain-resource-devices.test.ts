@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainXMLFlags, ErrorCode, Libvirt, parseUuid } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
-import type { DomainInputs } from "../../sdk/types";
+import type { DomainInputs } from "../../resources/kit/generated/types";
 import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";

@@ -15,7 +15,7 @@ import {
   RemoteNonnullDomain,
   parseUuid,
 } from "../../rpc";
-import type { DomainInputs } from "../../sdk/types";
+import type { DomainInputs } from "../../resources/kit/generated/types";
 import { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";

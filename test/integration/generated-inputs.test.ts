@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool, uploadVolume } from "../../rpc/internal";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
-import { schema } from "../../sdk/schema";
+import { schema } from "../../resources/kit/generated/schema";
 import { noise, ownInventory } from "../support/bad-inputs";
 import { StepError } from "../support/engine";
 import { Fixture, KINDS, Kind, generateArgs, mutateArgs } from "../support/generated-cases";

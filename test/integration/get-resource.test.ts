@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
-import { parseSize } from "../../provider/units";
+import { parseSize } from "../../resources/kit/units";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { PropertyMap, reveal } from "../support/pulumi-wire";
 import {

@@ -16,7 +16,7 @@ import {
   parseUuid,
   RemoteNonnullStoragePool,
 } from "../../rpc";
-import { markedUuid, markInMetadata, RESOURCE_NAMESPACE } from "../../provider/owner";
+import { markedUuid, markInMetadata, RESOURCE_NAMESPACE } from "../../resources/kit/owner";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, guestDomainXml } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, dirPoolXml, randomSubnet, uniqueName } from "../support/testbed";

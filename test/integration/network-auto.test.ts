@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import { Libvirt, parseUuid } from "../../rpc";
 import { networkHandlers } from "../../resources/network/handlers";
-import type { NetworkInputs } from "../../sdk/types";
+import type { NetworkInputs } from "../../resources/kit/generated/types";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { connectTestbed, isolatedNetworkXml, uniqueName } from "../support/testbed";
 import { VirtwireEngine } from "../support/virtwire-engine";

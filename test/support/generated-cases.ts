@@ -6,7 +6,7 @@
  * and names. Whatever the schema leaves free (names of DHCP hosts, DNS host names, kernel command
  * line additions, permissions, sizes…) stays random, refusals included.
  */
-import { parseSize } from "../../provider/units";
+import { parseSize } from "../../resources/kit/units";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "./guest";
 import { Hints, Random, schemaInputs } from "./schema-inputs";
 

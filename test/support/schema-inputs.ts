@@ -15,8 +15,8 @@
  * A hint returns the value, or undefined to leave the property out; `generate()` gives what the
  * schema alone would. Paths name array items with `[]`: `disks[].file`.
  */
-import { schema } from "../../sdk/schema";
-import type { PropertySchema, TypeSchema } from "../../provider/schema-types";
+import { schema } from "../../resources/kit/generated/schema";
+import type { PropertySchema, TypeSchema } from "../../resources/kit/schema-types";
 
 export type Hint = (random: Random, generate: () => unknown) => unknown;
 export type Hints = Record<string, Hint>;

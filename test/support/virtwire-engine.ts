@@ -14,7 +14,7 @@
  * them marked, as the generated sdk/ classes have them (SECRET_OUTPUTS).
  */
 import { randomBytes } from "node:crypto";
-import { schema } from "../../sdk/schema";
+import { schema } from "../../resources/kit/generated/schema";
 import { Engine, EngineOptions, ResourceOptions } from "./engine";
 import {
   packVirtwire,

@@ -1,9 +1,9 @@
 /**
  * What a resource kind implements (resources/<kind>/handlers.ts) and what the provider gives it.
- * Handlers work on plain resolved inputs and outputs (sdk/types.ts); the provider does the
+ * Handlers work on plain resolved inputs and outputs (resources/kit/generated/types.ts); the provider does the
  * schema checks, auto-naming, error mapping and dispatch around them.
  */
-import type { Libvirt } from "../rpc";
+import type { Libvirt } from "../../rpc";
 import type { Owner } from "./owner";
 
 export interface CheckFailure {
@@ -75,7 +75,7 @@ export interface ResourceHandlers<Inputs, Outputs> {
   /** Creates the object; on failure removes whatever it made before rethrowing. */
   create(inputs: Inputs, ctx: ResourceContext): Promise<{ id: string; outs: Outputs }>;
   /**
-   * `Kind.get(name, id, state?)`, a read with nothing known before (provider/get.ts): the object
+   * `Kind.get(name, id, state?)`, a read with nothing known before (resources/kit/get.ts): the object
    * `id` names, found by whatever users know it by (the kind's id, its name, …), with its complete
    * state as libvirt has it, and the kind's own id for it. `state` is what the program passed (e.g.
    * `host`). Throws a NotFoundError, naming what it accepts, when nothing matches.
@@ -90,4 +90,14 @@ export interface ResourceHandlers<Inputs, Outputs> {
   update(id: string, olds: Outputs, news: Inputs, ctx: ResourceContext): Promise<Outputs>;
   /** Removes the object; an object that is already gone is not an error. */
   delete(id: string, props: Outputs, ctx: ResourceContext): Promise<void>;
+}
+
+/**
+ * Every resource kind the provider serves, by the name in its `__kind` input, and the words for
+ * messages: `Pool` → "storage pool".
+ */
+export interface Registry {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: Record<string, ResourceHandlers<any, any>>;
+  nouns: Record<string, string>;
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, ErrorDomain, LibvirtError } from "../rpc";
+import { ErrorCode, ErrorDomain, LibvirtError } from "../../rpc";
 import {
   NotFoundError,
   givenState,

@@ -6,8 +6,8 @@
  * properties (`uuid`, `key`, …). So a read without any of those reads from nothing: it finds the
  * object by what users know it by and reports its complete state, not only what a user had set.
  */
-import { isNotFound, parseUuid } from "../rpc";
-import { schema } from "../sdk/schema";
+import { isNotFound, parseUuid } from "../../rpc";
+import { schema } from "./generated/schema";
 import { resourceSchema } from "./check";
 
 /** True when `props` hold no output-only property of the kind: a Get, not a refresh. */

@@ -1,5 +1,5 @@
 /**
- * virtwire's mark in a domain's or network's XML (provider/owner.ts):
+ * virtwire's mark in a domain's or network's XML (resources/kit/owner.ts):
  *
  *   <metadata>
  *     <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="<URN>" org="<organization>"/>

@@ -5,7 +5,7 @@
  * across updates; the same again when a failed create is retried, naming.ts).
  */
 import { randomBytes } from "node:crypto";
-import { schema } from "../sdk/schema";
+import { schema } from "./generated/schema";
 import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
 import type { CheckFailure } from "./resource";
 import { nameDigits } from "./naming";

@@ -31,7 +31,7 @@
  * (the SDK says "organization"); its marks are the URN alone, as before organizations were marked.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { formatUuid } from "../rpc";
+import { formatUuid } from "../../rpc";
 import { attr, element, unescapeXml, XmlNode } from "./xml";
 
 /** The namespace of virtwire's element in a domain's or network's `<metadata>`. */

@@ -5,7 +5,7 @@
  * left, that the next `pulumi up` removes it (it carries this resource's mark, owner.ts), and how
  * to remove it by hand.
  */
-import { isNotFound, Libvirt } from "../rpc";
+import { isNotFound, Libvirt } from "../../rpc";
 import type { Owner } from "./owner";
 import type { ResourceContext } from "./resource";
 

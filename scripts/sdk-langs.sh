@@ -9,6 +9,8 @@
 #                                the package imported with `pulumi` from PyPI in a cached venv;
 #                                `go build ./...` and `go vet ./...` with Pulumi's Go SDK from the
 #                                Go module proxy                    (npm run gen:langs:verify)
+#   scripts/sdk-langs.sh build   build the generator if the cache lacks it, print its path (for
+#                                scripts/test.sh, outside the test namespace that has no network)
 #
 # The generator is built through the Go module proxy and cached in
 # $VIRTWIRE_CACHE_DIR/sdkgen/<hash of its sources>/ (default /var/cache/virtwire): about a minute
@@ -128,6 +130,7 @@ cd "$REPO"
 case "${1:-gen}" in
 gen) gen ;;
 check) check ;;
+build) sdkgen ;;
 verify)
 	check
 	verify_python

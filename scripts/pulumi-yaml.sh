@@ -46,13 +46,14 @@ build() {
 	# As upstream's release (.goreleaser.yml): -trimpath, no debug info, the version linked in.
 	flags=(-mod=readonly -buildvcs=false -trimpath
 		-ldflags "-w -s -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$VERSION")
-	log "building pulumi-language-yaml $VERSION from the Go modules (about 2 minutes after the CLI's build)"
+	log "building pulumi-language-yaml $VERSION from the Go modules (minutes on 2 cores)"
 	t0=$(date +%s)
-	# `go list -deps` fetches what the build needs (see scripts/pulumi-cli/README.md: not `go mod download`).
+	# `go list -deps` fetches what the build needs (not `go mod download`: see ../pulumi-cli/README.md).
 	(cd "$WRAPPER" && go list -mod=readonly -deps github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
 		>/dev/null) >&2 || die "fetching the Go modules failed (see above)"
 	(cd "$WRAPPER" && nice -n 10 go build "${flags[@]}" -o "$tmp/bin/pulumi-language-yaml" \
-		github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml) >&2 || die "building pulumi-language-yaml failed (see above)"
+		github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml) >&2 ||
+		die "building pulumi-language-yaml failed (see above)"
 	t1=$(date +%s)
 	log "pulumi-language-yaml built in $((t1 - t0)) s"
 	echo "$STAMP" >"$tmp/stamp"

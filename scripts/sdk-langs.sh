@@ -29,6 +29,8 @@ die() { log "$*"; exit 1; }
 
 # shellcheck source=lib/go.sh
 source "$HERE/lib/go.sh"
+# shellcheck source=lib/python.sh
+source "$HERE/lib/python.sh"
 ROOT="$(virtwire_cache_root)"
 CACHE="$ROOT/sdkgen/$(files_hash "$WRAPPER" go.mod go.sum main.go)"
 
@@ -86,20 +88,12 @@ check() {
 }
 
 verify_python() {
-	local venv="$ROOT/python/venv-pulumi-$PYTHON_PULUMI" tmp
+	local venv tmp
+	venv="$(ensure_python_venv "$ROOT")"
 	tmp="$(mktemp -d)"
 	cp -r "$REPO/sdk/python/." "$tmp/sdk"
 	python3 -m compileall -q "$tmp/sdk" >&2 || die "the Python SDK does not compile"
 	log "python: every file compiles"
-	# A venv cannot move (its scripts name its path), so `.complete` marks a finished one.
-	if [ ! -e "$venv/.complete" ]; then
-		log "creating $venv with pulumi $PYTHON_PULUMI from PyPI"
-		rm -rf "$venv"
-		python3 -m venv "$venv" >&2 &&
-			"$venv/bin/pip" install -q "pulumi==$PYTHON_PULUMI" parver semver setuptools wheel >&2 ||
-			die "no venv with pulumi from PyPI (see above)"
-		touch "$venv/.complete"
-	fi
 	# Installed (into a scratch directory) as a user would: the SDK reads its version from the
 	# package's metadata.
 	"$venv/bin/pip" install -q --no-deps --no-build-isolation --target "$tmp/site" "$tmp/sdk" >&2 ||

@@ -6,10 +6,10 @@
  * scripts/test.sh builds it before the tests (the test namespace has no network) and exports its
  * PATH entries as $VIRTWIRE_PULUMI_YAML_BIN.
  *
- * Python has no host here: the Go module proxy refuses github.com/pulumi/pulumi/sdk/python/cmd/
- * pulumi-language-python/v3 at every version (403, as for the Node.js host), so a Python program
- * cannot run through the CLI; scripts/sdk-langs.sh verify type-checks and imports the generated
- * Python SDK instead.
+ * Python: virtwire's own `pulumi-language-python` (scripts/pulumi-python: the Go module proxy
+ * refuses Pulumi's at every version), put beside the same CLI by scripts/pulumi-python.sh, which
+ * also makes a venv with `pulumi` from PyPI and the generated SDK (sdk/python) installed.
+ * scripts/test.sh runs it beforehand and exports the venv as $VIRTWIRE_PYTHON_VENV.
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -24,10 +24,31 @@ const run = promisify(execFile);
  * $VIRTWIRE_PULUMI_YAML_BIN, else what scripts/pulumi-yaml.sh provides (which builds it once).
  */
 export async function yamlHostPath(): Promise<string> {
-  if (process.env.VIRTWIRE_PULUMI_YAML_BIN) return process.env.VIRTWIRE_PULUMI_YAML_BIN;
-  const script = path.join(REPO_ROOT, "scripts/pulumi-yaml.sh");
-  const { stdout } = await run("bash", [script, "bin"], { env: process.env, timeout: 900_000 });
+  return process.env.VIRTWIRE_PULUMI_YAML_BIN || scriptOutput("pulumi-yaml.sh", "bin");
+}
+
+/** The output of `scripts/<script> <command>`, which prepares what it prints once per machine. */
+async function scriptOutput(script: string, command: string): Promise<string> {
+  const { stdout } = await run("bash", [path.join(REPO_ROOT, "scripts", script), command], {
+    env: process.env,
+    timeout: 900_000,
+  });
   return stdout.trim();
+}
+
+/** The venv with `pulumi` and `pulumi_virtwire` that Python programs run in. */
+export async function pythonVenv(): Promise<string> {
+  return process.env.VIRTWIRE_PYTHON_VENV || scriptOutput("pulumi-python.sh", "venv");
+}
+
+/**
+ * Writes a Pulumi Python project into `dir`: Pulumi.yaml with `name` and `runtime: python` in the
+ * venv of pythonVenv(), and `__main__.py` with `program`.
+ */
+export async function writePythonProject(dir: string, name: string, program: string) {
+  const runtime = `runtime:\n  name: python\n  options:\n    virtualenv: ${await pythonVenv()}\n`;
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\n${runtime}`);
+  fs.writeFileSync(path.join(dir, "__main__.py"), program);
 }
 
 /** The environment a Pulumi YAML program runs with, for PulumiProject's `env` option. */

@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# ensure_python_venv ROOT: prints the path of a venv with `pulumi` $PYTHON_PULUMI from PyPI (and
+# what the generated SDK and pip builds need), made once under ROOT/python. Sourcing scripts set
+# PYTHON_PULUMI and define log and die.
+ensure_python_venv() {
+	local venv="$1/python/venv-pulumi-$PYTHON_PULUMI"
+	# A venv cannot move (its scripts name its path), so `.complete` marks a finished one.
+	if [ ! -e "$venv/.complete" ]; then
+		mkdir -p "$1/python"
+		exec 7>"$1/python/.lock"
+		flock 7
+		if [ ! -e "$venv/.complete" ]; then
+			command -v python3 >/dev/null || die "no python3 on PATH"
+			log "creating $venv with pulumi $PYTHON_PULUMI from PyPI"
+			rm -rf "$venv"
+			python3 -m venv "$venv" >&2 &&
+				"$venv/bin/pip" install -q "pulumi==$PYTHON_PULUMI" parver semver setuptools wheel >&2 ||
+				die "no venv with pulumi from PyPI (see above)"
+			touch "$venv/.complete"
+		fi
+	fi
+	echo "$venv"
+}

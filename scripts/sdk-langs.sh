@@ -47,6 +47,8 @@ sdkgen() {
 			(cd "$WRAPPER" && nice -n 10 go build -mod=readonly -buildvcs=false -trimpath -ldflags "-w -s" \
 				-o "$CACHE/sdkgen.new" .) >&2 || die "building scripts/sdkgen failed (see above)"
 			mv "$CACHE/sdkgen.new" "$CACHE/sdkgen"
+			# Builds of earlier sources are never used again.
+			find "$ROOT/sdkgen" -mindepth 1 -maxdepth 1 -type d ! -path "$CACHE" -exec rm -rf {} +
 		fi
 	fi
 	echo "$CACHE/sdkgen"

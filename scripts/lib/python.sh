@@ -10,7 +10,12 @@ ensure_python_venv() {
 		exec 7>"$1/python/.lock"
 		flock 7
 		if [ ! -e "$venv/.complete" ]; then
-			command -v python3 >/dev/null || die "no python3 on PATH"
+			# Debian ships venv's pip bootstrap separately (python3-venv).
+			if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+				log "installing python3 and python3-venv from the distribution"
+				apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+					--no-install-recommends python3 python3-venv >/dev/null || die "no python3 with venv"
+			fi
 			log "creating $venv with pulumi $PYTHON_PULUMI from PyPI"
 			rm -rf "$venv"
 			python3 -m venv "$venv" >&2 &&

@@ -36,16 +36,9 @@ install_version() {
 log() { echo "pulumi-cli: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-cache_root() {
-	if [ -n "${VIRTWIRE_CACHE_DIR:-}" ]; then
-		echo "$VIRTWIRE_CACHE_DIR"
-	elif mkdir -p /var/cache/virtwire 2>/dev/null && [ -w /var/cache/virtwire ]; then
-		echo /var/cache/virtwire
-	else
-		echo "${XDG_CACHE_HOME:-$HOME/.cache}/virtwire"
-	fi
-}
-CACHE="$(cache_root)/pulumi"
+# shellcheck source=lib/go.sh
+source "$HERE/lib/go.sh"
+CACHE="$(virtwire_cache_root)/pulumi"
 
 HOST_SOURCES="$WRAPPER/language-host"
 LAUNCHERS="$WRAPPER/bin"
@@ -119,7 +112,7 @@ from_path() {
 
 # A cached build of `pulumi` is valid when its stamp matches the wrapper module's go.mod and go.sum.
 wrapper_hash() {
-	(cd "$WRAPPER" && sha256sum go.mod go.sum | sha256sum | cut -c1-16)
+	files_hash "$WRAPPER" go.mod go.sum
 }
 
 # 2. An earlier result in the cache (its host brought up to date).
@@ -166,37 +159,9 @@ from_installer() {
 	return 1
 }
 
-# A Go new enough for the wrapper's go.mod: the one on PATH, else Go's own toolchain module
-# (golang.org/toolchain, what GOTOOLCHAIN=auto would fetch) from the Go module proxy, cached.
-ensure_go() {
-	local want have proxy dir zip
-	want="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$WRAPPER/go.mod")"
-	if command -v go >/dev/null; then
-		have="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
-		if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" = "$want" ]; then return; fi
-	fi
-	dir="$CACHE/go-toolchain/go$want"
-	if [ ! -x "$dir/bin/go" ]; then
-		command -v curl >/dev/null && command -v unzip >/dev/null || {
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				curl unzip ca-certificates >/dev/null
-		}
-		proxy="${GOPROXY:-https://proxy.golang.org}"
-		proxy="${proxy%%,*}"
-		log "fetching Go $want from the Go module proxy (golang.org/toolchain)"
-		zip="$(mktemp)"
-		curl -fsSL "$proxy/golang.org/toolchain/@v/v0.0.1-go$want.linux-amd64.zip" -o "$zip" ||
-			die "no Go >= $want here, and the Go module proxy did not serve its toolchain"
-		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-		unzip -q "$zip" -d "$dir.tmp" && rm -f "$zip"
-		rm -rf "$dir" && mv "$dir.tmp/golang.org/toolchain@v0.0.1-go$want.linux-amd64" "$dir" && rm -rf "$dir.tmp"
-	fi
-	export PATH="$dir/bin:$PATH" GOTOOLCHAIN=local
-}
-
 # 4. A build of `pulumi` from the Go modules. See scripts/pulumi-cli/README.md.
 from_source() {
-	ensure_go
+	ensure_go "$WRAPPER/go.mod" "$CACHE"
 	local d tmp flags t0 t1
 	d="$CACHE/$BUILD_VERSION"
 	rm -rf "$CACHE"/.build.* # left by an interrupted build; we hold the lock

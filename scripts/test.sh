@@ -4,10 +4,12 @@
 # On a fresh Debian 12 machine as root it installs what is missing (Node.js packages, the test
 # bed's Debian packages), starts the test bed (scripts/testbed.sh: the host's libvirtd 9.0 inside
 # the `virtwire` network namespace, and libvirt 11 from a Debian 13 root in `virtwire11`) and the
-# Pulumi CLI for the e2e tests (scripts/pulumi-cli.sh), type-checks, and runs every jest project
-# (unit, integration on libvirt 9.0, integration-11 on libvirt 11, e2e; see jest.config.js)
-# inside the `virtwire` namespace, so TCP/TLS/SSH tests only ever reach loopback or our own guests
-# (the libvirt 11 daemon's unix socket is a file, reachable from there).
+# Pulumi CLI for the e2e tests (scripts/pulumi-cli.sh, with the language hosts of
+# scripts/pulumi-yaml.sh and scripts/pulumi-python.sh; and the SDK generator of
+# scripts/sdk-langs.sh), type-checks, and runs every jest project (unit, integration on libvirt
+# 9.0, integration-11 on libvirt 11, e2e; see jest.config.js) inside the `virtwire` namespace, so
+# TCP/TLS/SSH tests only ever reach loopback or our own guests (the libvirt 11 daemon's unix socket
+# is a file, reachable from there).
 #
 # The last line printed is `N passed, N failed, N skipped`, over all projects, after one line per
 # daemon for the integration tests. Exits non-zero when a test failed, a suite could not run, or
@@ -35,6 +37,16 @@ export VIRTWIRE_TEST_URI VIRTWIRE_NETNS
 # The e2e tests' Pulumi CLI, built or installed here: the namespace has no network.
 VIRTWIRE_PULUMI_BIN="$(bash scripts/pulumi-cli.sh)" || log "warning: no Pulumi CLI; e2e tests will fail"
 export VIRTWIRE_PULUMI_BIN
+# Beside it Pulumi's YAML language host and our Python one (with a venv holding `pulumi` from PyPI
+# and sdk/python), and the generator behind sdk/python and sdk/go, made here for the same reason
+# (all cached: later runs take milliseconds).
+VIRTWIRE_PULUMI_YAML_BIN="$(bash scripts/pulumi-yaml.sh)" ||
+	log "warning: no YAML language host; the YAML e2e tests will fail"
+VIRTWIRE_PYTHON_VENV="$(bash scripts/pulumi-python.sh venv)" ||
+	log "warning: no Python language host; the Python e2e tests will fail"
+export VIRTWIRE_PULUMI_YAML_BIN VIRTWIRE_PYTHON_VENV
+bash scripts/sdk-langs.sh build >/dev/null ||
+	log "warning: no SDK generator; the sdk/python and sdk/go check will fail"
 
 log "type-checking"
 npx tsc -p tsconfig.json --noEmit

@@ -1,29 +1,26 @@
 /**
- * The two ends of a volume transfer on this side: where an upload's bytes come from (a file, read
- * in large blocks, or any byte stream) and where a download's go (a file written at offsets, so
- * holes stay holes, or a Writable, with its backpressure).
+ * Where an upload's bytes come from: a file, read in large blocks (file-reader.ts), an open file,
+ * an http(s) download (http.ts) or any byte stream; and, for a sparse upload, the data and hole
+ * extents in them (hole-scanner.ts).
  */
-import { open, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import type { Writable } from "node:stream";
-import type { StreamChunk } from "./client/stream";
+import type { StreamChunk } from "../rpc/internal";
 import { FileReader, READ_SIZE } from "./file-reader";
 import { HoleScanner } from "./hole-scanner";
+import { httpGet } from "./http";
 
-/** Largest zero buffer written at once when a hole goes to a destination that cannot seek. */
-const ZERO_WRITE_SIZE = 1024 * 1024;
-
-/** A file path, an open file (read from its current position), or any byte stream. */
-export type UploadSource = string | FileHandle | AsyncIterable<Uint8Array>;
-/** A file path (created or truncated), or a byte stream (ended when the download completes). */
-export type DownloadDestination = string | Writable;
+/**
+ * A file path, an open file (read from its current position), an http(s) URL (downloaded) or any
+ * byte stream.
+ */
+export type UploadSource = string | URL | FileHandle | AsyncIterable<Uint8Array>;
 
 /** An upload's input: its bytes in chunks, its size if known, and what to release after. */
 export interface Source {
   /**
    * The bytes, in order. A chunk is valid only until the next one is asked for: a file is read
    * into one buffer over and over (file-reader.ts). The upload is done with a chunk by then,
-   * since a stream send resolves only once the transport copied or wrote it (Connection.write).
+   * since a stream send resolves only once the transport copied or wrote it (rpc's Connection.write).
    */
   chunks: AsyncIterable<Buffer>;
   total: number | undefined;
@@ -40,6 +37,11 @@ export async function openSource(
     const file = await FileReader.open(source, { sparse });
     const total = length > 0 ? Math.min(length, file.size) : file.size;
     return { chunks: file.chunks(length), total, close: () => file.close() };
+  }
+  if (source instanceof URL) {
+    const { body, size } = await httpGet(source.href);
+    const total = length > 0 && size !== undefined ? Math.min(length, size) : size;
+    return { chunks: limit(body, length), total, close: async () => void body.destroy() };
   }
   return {
     chunks: Symbol.asyncIterator in source ? limit(source, length) : readFile(source, length),
@@ -92,129 +94,4 @@ export async function* extents(
   const scanner = new HoleScanner();
   for await (const chunk of chunks) yield* scanner.push(chunk);
   yield* scanner.end();
-}
-
-export interface Sink {
-  write(chunks: StreamChunk[]): Promise<void>;
-  /** All data is in: sets a file's final size (a trailing hole), or ends a stream. */
-  complete(): Promise<void>;
-  /** The download failed: closes, and removes a file this call created. */
-  discard(): Promise<void>;
-}
-
-export async function openSink(destination: DownloadDestination): Promise<Sink> {
-  return typeof destination === "string" ? openFileSink(destination) : streamSink(destination);
-}
-
-/** Positional writes; holes only move the position, so they stay unallocated. */
-async function openFileSink(path: string): Promise<Sink> {
-  let created = true;
-  let file: FileHandle;
-  try {
-    file = await open(path, "wx");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    created = false;
-    file = await open(path, "w");
-  }
-  let position = 0;
-  // FileHandle.close() may be called again: once closed, it resolves at once.
-  return {
-    async write(chunks) {
-      // Runs of data go out in one writev each; a hole only moves the position.
-      for (let index = 0; index < chunks.length;) {
-        const chunk = chunks[index]!;
-        if (chunk.type === "hole") {
-          position += chunk.length;
-          index++;
-          continue;
-        }
-        const run: Buffer[] = [];
-        for (let next = chunks[index]; next?.type === "data"; next = chunks[++index]) {
-          run.push(next.data);
-        }
-        position = await writeAt(file, run, position);
-      }
-    },
-    async complete() {
-      await file.truncate(position);
-      await file.close();
-    },
-    async discard() {
-      await file.close().catch(() => undefined);
-      if (created) await unlink(path).catch(() => undefined);
-    },
-  };
-}
-
-/** Writes `buffers` at `position` with writev, finishing a short write; returns the new position. */
-async function writeAt(file: FileHandle, buffers: Buffer[], position: number): Promise<number> {
-  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
-  const { bytesWritten } = await file.writev(buffers, position);
-  if (bytesWritten === total) return position + total;
-  let rest = Buffer.concat(buffers).subarray(bytesWritten); // a short write: rare, so one copy
-  position += bytesWritten;
-  while (rest.length > 0) {
-    const { bytesWritten: written } = await file.write(rest, 0, rest.length, position);
-    rest = rest.subarray(written);
-    position += written;
-  }
-  return position;
-}
-
-/** Sequential writes with the stream's backpressure; holes become zeros. */
-function streamSink(destination: Writable): Sink {
-  let zeros: Buffer | undefined;
-  const write = async (data: Buffer) => {
-    if (destination.destroyed) throw new Error("the download destination was destroyed");
-    if (!destination.write(data)) await whenWritable(destination, "drain");
-  };
-  return {
-    async write(chunks) {
-      for (const chunk of chunks) {
-        if (chunk.type === "data") {
-          await write(chunk.data);
-          continue;
-        }
-        zeros ??= Buffer.alloc(ZERO_WRITE_SIZE);
-        for (let left = chunk.length; left > 0; left -= ZERO_WRITE_SIZE) {
-          await write(left >= ZERO_WRITE_SIZE ? zeros : zeros.subarray(0, left));
-        }
-      }
-    },
-    async complete() {
-      destination.end();
-      await whenWritable(destination, "finish");
-    },
-    async discard() {
-      // The caller owns the stream; it is left as it is, short of the missing data.
-    },
-  };
-}
-
-/** Resolves on `event`; rejects if the stream errors or closes first. */
-function whenWritable(stream: Writable, event: "drain" | "finish"): Promise<void> {
-  if (event === "finish" && stream.writableFinished) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off(event, onEvent);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-    };
-    const onEvent = () => {
-      cleanup();
-      resolve();
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new Error(`the download destination closed before ${event}`));
-    };
-    stream.on(event, onEvent);
-    stream.on("error", onError);
-    stream.on("close", onClose);
-  });
 }

@@ -1,59 +1,35 @@
 /**
- * Volume upload and download over STORAGE_VOL_UPLOAD (208) / STORAGE_VOL_DOWNLOAD (209), like
- * `virsh vol-upload` / `vol-download`:
+ * Volume upload and download from and to this machine, like `virsh vol-upload` / `vol-download`:
  *
  *   await uploadVolume(lv, vol, "/images/disk.raw", { sparse: true, onProgress });
  *   await downloadVolume(lv, vol, "/backup/disk.raw", { sparse: true });
  *
+ * The pipeline, one step per file: the source is opened (source.ts: a path read with
+ * file-reader.ts, an open file, a byte stream), its holes found by content (hole-scanner.ts), the
+ * extents counted (progress.ts) and handed to rpc's `stream.sendAll`; a download's extents come
+ * from `stream.receiveAll` and go to a sink (sink.ts). rpc opens the volume's stream
+ * (rpc/volume-stream.ts) and speaks the protocol; the bytes on this side are transfer/'s.
+ *
  * Memory stays bounded whatever the size: an upload reads its source only as fast as the socket
  * takes the packets; a download writes to its destination with the destination's backpressure, and
- * while the destination is behind, the stream stops reading the socket (see client/stream.ts), so
- * the daemon waits. With `sparse`, holes travel as their length: an upload finds them by content
- * (hole-scanner.ts), a download to a path seeks over them and leaves them unallocated.
+ * while the destination is behind, the stream stops reading the socket, so the daemon waits. With
+ * `sparse`, holes travel as their length: an upload finds them by content, a download to a path
+ * seeks over them and leaves them unallocated.
  */
-import { callProcedure } from "./client/call";
-import type { Connection } from "./client/connection";
-import { Stream, StreamChunk, StreamDirection, openStream } from "./client/stream";
-import { RemoteProcedures } from "./protocol/remote";
-import { StorageVolInfoFlags, StorageVolTransferFlags } from "./protocol/remote/constants";
-import type { RemoteNonnullStorageVol } from "./protocol/remote/types";
 import {
-  DownloadDestination,
-  UploadSource,
-  extents,
-  openSink,
-  openSource,
-} from "./transfer-endpoints";
+  RemoteNonnullStorageVol,
+  StreamChunk,
+  StreamHost,
+  VolumeRange,
+  downloadSize,
+  openVolumeDownload,
+  openVolumeUpload,
+} from "../rpc/internal";
+import { Progress, TransferProgress, TransferResult } from "./progress";
+import { DownloadDestination, openSink } from "./sink";
+import { UploadSource, extents, openSource } from "./source";
 
-export type { DownloadDestination, UploadSource };
-
-/** `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
-/** `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
-
-/** What a transfer needs of a connection: a `Libvirt` will do. */
-export interface StreamHost {
-  readonly connection: Connection;
-}
-
-export interface TransferProgress {
-  /** Bytes done so far, holes included. */
-  bytes: number;
-  /** Bytes expected in all, when known. */
-  total: number | undefined;
-}
-
-export interface TransferResult {
-  /** Bytes transferred, holes included: the length of the volume range or file written. */
-  bytes: number;
-  /** Of those, bytes that travelled as data. */
-  dataBytes: number;
-  /** Of those, bytes that travelled as holes. */
-  holeBytes: number;
-}
-
-interface TransferOptions {
+export interface TransferOptions {
   /** Where in the volume to start, in bytes (default 0). */
   offset?: number;
   /** How many bytes at most; 0 (the default) means up to the end. */
@@ -79,20 +55,13 @@ export async function uploadVolume(
   source: UploadSource,
   options: UploadOptions = {},
 ): Promise<TransferResult> {
-  const range = checkOptions(options);
-  const { length, sparse, signal } = range;
-  const input = await openSource(source, length, sparse);
+  const range = checkRange(options);
+  const input = await openSource(source, range.length, range.sparse);
   try {
-    const stream = await openVolumeStream(lv, vol, range, "send");
+    const stream = await openVolumeUpload(lv, vol, range);
     const progress = new Progress(input.total, options.onProgress);
-    await runStream(stream, signal, async () => {
-      for await (const extent of extents(input.chunks, sparse)) {
-        if (extent.type === "data") await stream.send(extent.data);
-        else await stream.sendHole(extent.length);
-        progress.add(extent);
-      }
-      await stream.finish();
-    });
+    const sent = progress.counting(extents(input.chunks, range.sparse));
+    await stream.sendAll(sent, { signal: options.signal });
     return progress.result();
   } finally {
     await input.close();
@@ -110,25 +79,19 @@ export async function downloadVolume(
   destination: DownloadDestination,
   options: DownloadOptions = {},
 ): Promise<TransferResult> {
-  const range = checkOptions(options);
-  const { offset, length, signal } = range;
-  const total = length > 0 ? length : await volumeSize(lv, vol, offset);
+  const range = checkRange(options);
+  const { offset, length } = range;
+  const total = length > 0 ? length : await downloadSize(lv, vol, offset);
   const sink = await openSink(destination);
   let completed = false;
   try {
-    const stream = await openVolumeStream(lv, vol, range, "receive");
+    const stream = await openVolumeDownload(lv, vol, range);
     const progress = new Progress(total, options.onProgress);
-    await runStream(stream, signal, async () => {
-      for (
-        let chunks = await stream.readAvailable();
-        chunks;
-        chunks = await stream.readAvailable()
-      ) {
-        await sink.write(chunks);
-        for (const chunk of chunks) progress.add(chunk);
-      }
-      await stream.finish();
-    });
+    const write = async (received: StreamChunk[]) => {
+      await sink.write(received);
+      progress.add(received);
+    };
+    await stream.receiveAll(write, { signal: options.signal });
     await sink.complete();
     completed = true;
     return progress.result();
@@ -137,15 +100,8 @@ export async function downloadVolume(
   }
 }
 
-interface CheckedOptions {
-  offset: number;
-  length: number;
-  sparse: boolean;
-  signal: AbortSignal | undefined;
-}
-
-/** The options with their defaults; rejects a bad range, or a signal that already fired. */
-function checkOptions(options: TransferOptions): CheckedOptions {
+/** The range with its defaults; rejects a bad one, or a signal that already fired. */
+function checkRange(options: TransferOptions): VolumeRange {
   const { offset = 0, length = 0, sparse = false, signal } = options;
   for (const [name, value] of [
     ["offset", offset],
@@ -156,89 +112,5 @@ function checkOptions(options: TransferOptions): CheckedOptions {
     }
   }
   signal?.throwIfAborted();
-  return { offset, length, sparse, signal };
-}
-
-/** Sends STORAGE_VOL_UPLOAD ("send") or _DOWNLOAD ("receive") for `vol`; resolves with its stream. */
-function openVolumeStream(
-  lv: StreamHost,
-  vol: RemoteNonnullStorageVol,
-  { offset, length, sparse }: CheckedOptions,
-  direction: StreamDirection,
-): Promise<Stream> {
-  const procedure =
-    direction === "send" ? RemoteProcedures.StorageVolUpload : RemoteProcedures.StorageVolDownload;
-  const flags = sparse ? StorageVolTransferFlags.SPARSE_STREAM : 0;
-  const args = { vol, offset: BigInt(offset), length: BigInt(length), flags };
-  // A download stops at the length it asked for: a daemon that sends more fails it.
-  const maxBytes = direction === "receive" && length > 0 ? length : undefined;
-  return openStream(lv.connection, procedure, args, { direction, sparse, maxBytes });
-}
-
-/**
- * Runs `body` on an open stream; on failure or abort, aborts the stream and rejects. An abort does
- * not wait for `body`, which may be stuck waiting on its source or destination.
- */
-async function runStream(
-  stream: Stream,
-  signal: AbortSignal | undefined,
-  body: () => Promise<void>,
-): Promise<void> {
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  // A signal that fired while the stream was opening stops it before any data goes out.
-  const running = signal?.aborted ? Promise.reject(signal.reason) : body();
-  running.catch(() => undefined); // after an abort, its failure is of no interest
-  try {
-    await (signal ? Promise.race([running, aborted]) : running);
-  } catch (error) {
-    await stream.abort();
-    throw signal?.aborted ? signal.reason : error;
-  } finally {
-    signal?.removeEventListener("abort", onAbort!);
-  }
-}
-
-/** Bytes a download from `offset` will bring, if the daemon can tell (the file size, for files). */
-async function volumeSize(
-  lv: StreamHost,
-  vol: RemoteNonnullStorageVol,
-  offset: number,
-): Promise<number | undefined> {
-  try {
-    const info = await callProcedure(lv.connection, RemoteProcedures.StorageVolGetInfoFlags, {
-      vol,
-      flags: StorageVolInfoFlags.GET_PHYSICAL, // the file size, as allocation
-    });
-    return Math.max(0, Number(info.allocation) - offset);
-  } catch {
-    return undefined; // progress then has no total; the download itself does not need one
-  }
-}
-
-class Progress {
-  private dataBytes = 0;
-  private holeBytes = 0;
-
-  constructor(
-    private readonly total: number | undefined,
-    private readonly onProgress: ((progress: TransferProgress) => void) | undefined,
-  ) {}
-
-  add(chunk: StreamChunk): void {
-    if (chunk.type === "data") this.dataBytes += chunk.data.length;
-    else this.holeBytes += chunk.length;
-    this.onProgress?.({ bytes: this.dataBytes + this.holeBytes, total: this.total });
-  }
-
-  result(): TransferResult {
-    return {
-      bytes: this.dataBytes + this.holeBytes,
-      dataBytes: this.dataBytes,
-      holeBytes: this.holeBytes,
-    };
-  }
+  return { offset, length, sparse };
 }

@@ -5,8 +5,7 @@
  * bytes on to the upload (upload.ts) while hashing them and checking their size.
  */
 import { resolve } from "node:path";
-import type { Source } from "../../transfer";
-import { openSource, peek, redactUrl } from "../../transfer";
+import { Source, openSource, peek, redactUrl } from "../../transfer";
 import type { VolumeSource } from "../kit/generated/types";
 import { IMAGE_HEADER_BYTES } from "./image-format";
 

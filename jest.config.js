@@ -45,7 +45,7 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       transform,
-      testMatch: ["<rootDir>/{rpc,provider,resources,sdk,scripts}/**/*.test.ts"],
+      testMatch: ["<rootDir>/{rpc,transfer,provider,resources,sdk,scripts}/**/*.test.ts"],
     },
     {
       ...integration,

@@ -5,7 +5,7 @@
 #                                          # 2 GiB sparse, 4 GiB for the RSS target
 #   VWBENCH_ROUNDS=5 VWBENCH_BIG_MIB=0 bash bench/run.sh
 #
-# Builds bench/ and the rpc/ it imports with tsc into a temporary directory (plain node at run
+# Builds bench/ and the rpc/ and transfer/ it imports with tsc into a temporary directory (plain node at run
 # time: no ts-node hooks in the measured processes), runs the comparison, removes the build.
 # compare.ts creates and removes its own temporary dir pool, volumes and files (vwtest-bench-…).
 set -euo pipefail

@@ -8,7 +8,8 @@
  *
  * Prints one JSON line (see WorkerResult in compare.ts).
  */
-import { ErrorCode, Libvirt, LibvirtError, uploadVolume } from "../rpc/internal";
+import { ErrorCode, Libvirt, LibvirtError } from "../rpc/internal";
+import { uploadVolume } from "../transfer";
 
 interface CallsJob {
   uri: string;

@@ -13,12 +13,8 @@ import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import {
-  RemoteNonnullStorageVol,
-  TransferResult,
-  downloadVolume,
-  uploadVolume,
-} from "../rpc/internal";
+import { RemoteNonnullStorageVol } from "../rpc/internal";
+import { TransferResult, downloadVolume, uploadVolume } from "../transfer";
 import { connectTestbed, uniqueName } from "../test/support/testbed";
 
 const MiB = 1024 * 1024;

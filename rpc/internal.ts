@@ -28,22 +28,21 @@ export { isSshTransport, redact } from "./transport/uri";
 export type { TransportName } from "./transport/uri";
 export { SshPrivateKey, readSshPrivateKey } from "./transport/ssh-key";
 export type { SshKeyProblem } from "./transport/ssh-key";
-export { Stream, openStream } from "./client/stream";
-export type { OpenStreamOptions, StreamChunk, StreamDirection } from "./client/stream";
+export { Stream } from "./client/stream";
+export { openStream } from "./client/open-stream";
+export type {
+  OpenStreamOptions,
+  StreamChunk,
+  StreamDirection,
+  StreamSink,
+  StreamSource,
+  WholeStreamOptions,
+} from "./client/stream";
 export {
-  downloadVolume,
-  uploadVolume,
+  downloadSize,
+  openVolumeDownload,
+  openVolumeUpload,
   VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
   VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-} from "./volume-transfer";
-export type {
-  DownloadDestination,
-  DownloadOptions,
-  StreamHost,
-  TransferProgress,
-  TransferResult,
-  UploadOptions,
-  UploadSource,
-} from "./volume-transfer";
-export { FileReader } from "./file-reader";
-export type { FileReaderOptions } from "./file-reader";
+} from "./volume-stream";
+export type { StreamHost, VolumeRange } from "./volume-stream";

@@ -11,7 +11,8 @@
  * name the old disk has to go first (deleteBeforeReplace).
  */
 import { Writable } from "node:stream";
-import { Libvirt, RemoteNonnullStorageVol, downloadVolume } from "../../rpc/internal";
+import { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { downloadVolume } from "../../transfer";
 import { UNKNOWN, nameBase } from "../kit/check";
 import { deepEqual, sameHost } from "../kit/diff";
 import { digest } from "../kit/naming";

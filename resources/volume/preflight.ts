@@ -10,12 +10,13 @@
  * when the base or the capacity is new or changed.
  */
 import type { Stats } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UNKNOWN } from "../kit/check";
 import { deepEqual } from "../kit/diff";
 import type { CheckFailure, ResourceContext } from "../kit/resource";
 import { parseSize } from "../kit/units";
+import { FileReader } from "../../transfer";
 import type { VolumeInputs } from "../kit/generated/types";
 import { lookupBase, overlayTooSmall } from "./base";
 import { contentProblem } from "./content-rules";
@@ -73,19 +74,15 @@ async function preflightSource(
   }
   let file;
   try {
-    file = await open(full, "r");
+    file = await FileReader.open(full);
   } catch (error) {
     return fail(openFailure(error as NodeJS.ErrnoException));
   }
   try {
-    const header = Buffer.alloc(IMAGE_HEADER_BYTES);
-    const { bytesRead } = await file.read(header, 0, IMAGE_HEADER_BYTES, 0).catch((error) => {
+    const header = await file.head(IMAGE_HEADER_BYTES).catch((error) => {
       throw new Error(`reading source.path ${shown} failed: ${(error as Error).message}`);
     });
-    const problem = contentProblem(
-      { label: shown, header: header.subarray(0, bytesRead), size: stats.size },
-      inputs,
-    );
+    const problem = contentProblem({ label: shown, header, size: stats.size }, inputs);
     return problem ? [problem] : [];
   } finally {
     await file.close();

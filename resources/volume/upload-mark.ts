@@ -17,8 +17,9 @@
  */
 import { Writable } from "node:stream";
 import { createHash } from "node:crypto";
-import { downloadVolume, uploadVolume } from "../../rpc/internal";
-import type { Libvirt, RemoteNonnullStorageVol, TransferResult } from "../../rpc/internal";
+import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
+import type { TransferResult } from "../../transfer";
 
 export const MARK_BYTES = 512;
 
@@ -40,7 +41,8 @@ export interface UploadMark {
 
 /**
  * Uploads `chunks` into `vol` (sparse) with the upload mark over its first bytes until the end;
- * without a URN, or into a volume of `capacity` under 512 bytes, as a plain upload.
+ * without a URN, or into a volume of `capacity` under 512 bytes, as a plain upload. `onBytes`
+ * hears of the content's bytes as they reach the daemon.
  */
 export async function uploadMarked(
   lv: Libvirt,
@@ -48,9 +50,10 @@ export async function uploadMarked(
   chunks: AsyncIterable<Buffer>,
   mark: UploadMark,
   capacity: number,
+  onBytes?: (bytes: number) => void,
 ): Promise<TransferResult> {
   if (mark.owner === undefined || capacity < MARK_BYTES) {
-    return uploadVolume(lv, vol, chunks, { sparse: true });
+    return uploadVolume(lv, vol, chunks, { sparse: true, onProgress: (p) => onBytes?.(p.bytes) });
   }
   mark.present = true;
   await uploadVolume(lv, vol, once(uploadMark(mark.owner)), { length: MARK_BYTES });
@@ -59,6 +62,7 @@ export async function uploadMarked(
   const rest = await uploadVolume(lv, vol, holdBack(chunks, head, held), {
     offset: MARK_BYTES,
     sparse: true,
+    onProgress: (p) => onBytes?.(held.bytes + p.bytes),
   });
   // Zeros past a short content stay zeros, as a plain upload leaves them.
   await uploadVolume(lv, vol, once(head), { length: MARK_BYTES });

@@ -1,12 +1,13 @@
 /**
- * Content into a volume over STORAGE_VOL_UPLOAD with sparse streams: runs of zeros travel as
- * holes and stay unallocated on the host. The bytes are hashed on the way (source.sha256 is
- * checked before the stream completes) and progress is shown on the volume's row. Until the
+ * Content into a volume over STORAGE_VOL_UPLOAD with sparse streams (transfer/): runs of zeros
+ * travel as holes and stay unallocated on the host. The bytes are hashed on the way (source.sha256
+ * is checked before the stream completes) and progress is shown on the volume's row. Until the
  * upload ends, the volume carries the mark of the resource (upload-mark.ts).
  */
-import { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
+import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { measure } from "../../transfer";
 import { ProgressLines, progressReporter } from "./progress";
-import { ContentSource, measure } from "./source";
+import type { ContentSource } from "./source";
 import { UploadMark, uploadMarked } from "./upload-mark";
 
 export interface UploadContentOptions {
@@ -41,9 +42,10 @@ export async function uploadContent(
     expectedSize: content.size,
     limit: options.limit,
     sha256: options.sha256,
-    onBytes: (bytes) => progress.update(bytes),
   });
-  const result = await uploadMarked(lv, vol, measured.chunks, options.mark, options.capacity);
+  const { mark, capacity } = options;
+  const onBytes = (bytes: number) => progress.update(bytes);
+  const result = await uploadMarked(lv, vol, measured.chunks, mark, capacity, onBytes);
   progress.finish(result);
   return { ...result, sha256: measured.result().sha256 };
 }

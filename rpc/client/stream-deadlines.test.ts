@@ -9,7 +9,8 @@ import { errorReply, packet, streamPacket } from "../../test/support/packets";
 import { rejection } from "../../test/support/promises";
 import { Connection } from "./connection";
 import { DEFAULT_DEADLINES } from "./deadlines";
-import { OpenStreamOptions, Stream, openStream } from "./stream";
+import { openStream } from "./open-stream";
+import { OpenStreamOptions, Stream } from "./stream";
 
 // Streams need real nextTick/microtasks; only the clocks and timers are fake.
 beforeEach(() => jest.useFakeTimers({ doNotFake: ["nextTick", "queueMicrotask", "setImmediate"] }));

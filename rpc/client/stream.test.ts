@@ -9,7 +9,8 @@ import { backpressurePair } from "../../test/support/duplex-pair";
 import { FakeDaemon, fakeConnection } from "../../test/support/fake-daemon";
 import { errorPayload, errorReply, hex, packet, streamPacket } from "../../test/support/packets";
 import { Connection } from "./connection";
-import { RECEIVE_HIGH_WATER, Stream, StreamChunk, openStream } from "./stream";
+import { openStream } from "./open-stream";
+import { RECEIVE_HIGH_WATER, Stream, StreamChunk } from "./stream";
 
 const UPLOAD = RemoteProcedures.StorageVolUpload;
 const DOWNLOAD = RemoteProcedures.StorageVolDownload;

@@ -21,13 +21,14 @@ import { Packet } from "../protocol/packet";
 import { Procedure } from "../protocol/program";
 import { decodeStreamHole, encodeStreamHole } from "../protocol/stream-hole";
 import { decodeLibvirtError } from "../protocol/virnet-error";
-import { callProcedure } from "./call";
 import { Connection } from "./connection";
-import { startDeadline, streamDeadline, validateTimeout } from "./deadlines";
+import { startDeadline, streamDeadline } from "./deadlines";
 import { ReceiveQueue, StreamChunk } from "./receive-queue";
+import { StreamSink, StreamSource, WholeStreamOptions, receiveAll, sendAll } from "./stream-all";
 
 export { RECEIVE_HIGH_WATER, RECEIVE_LOW_WATER } from "./receive-queue";
 export type { StreamChunk } from "./receive-queue";
+export type { StreamSink, StreamSource, WholeStreamOptions } from "./stream-all";
 
 /** Which way data flows: "send" for uploads, "receive" for downloads. */
 export type StreamDirection = "send" | "receive";
@@ -44,33 +45,6 @@ export interface OpenStreamOptions {
 
 /** Largest data payload per packet: libvirt's own chunk (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
 export const STREAM_DATA_MAX = STREAM_CHUNK_SIZE;
-
-/**
- * Sends the stream call `procedure` and resolves with its stream once the server has answered
- * the call. A failed call rejects with its LibvirtError, and no stream exists.
- */
-export async function openStream<A>(
-  connection: Connection,
-  procedure: Procedure<A, unknown>,
-  args: A,
-  options: OpenStreamOptions,
-): Promise<Stream> {
-  if (options.idleTimeoutMs !== undefined) validateTimeout("idleTimeoutMs", options.idleTimeoutMs);
-  let stream: Stream | undefined;
-  try {
-    await callProcedure(connection, procedure, args, {
-      onSerial: (serial) => {
-        stream = new Stream(connection, procedure, serial, options);
-      },
-    });
-  } catch (error) {
-    // A call given up on may still be answered: the stream then waits to abort what it opens.
-    if (stream && connection.awaitsLateReply(stream.serial)) stream.orphan(error as Error);
-    else stream?.dispose(error as Error);
-    throw error;
-  }
-  return stream!;
-}
 
 export class Stream {
   readonly sparse: boolean;
@@ -168,6 +142,16 @@ export class Stream {
     } finally {
       if (!complete) await this.abort();
     }
+  }
+
+  /** virStreamSparseSendAll: every extent of `source`, then the finish (stream-all.ts). */
+  sendAll(source: StreamSource, options?: WholeStreamOptions): Promise<void> {
+    return sendAll(this, source, options);
+  }
+
+  /** virStreamSparseRecvAll: all that arrives into `sink`, then the finish (stream-all.ts). */
+  receiveAll(sink: StreamSink, options?: WholeStreamOptions): Promise<void> {
+    return receiveAll(this, sink, options);
   }
 
   /**

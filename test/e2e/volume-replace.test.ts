@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Libvirt, RemoteNonnullStoragePool } from "../../rpc";
-import { downloadVolume, uploadVolume } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 import { PulumiProject } from "./pulumi-project";
 

@@ -8,7 +8,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Libvirt, RemoteNonnullStoragePool, downloadVolume } from "../../rpc/internal";
+import { Libvirt, RemoteNonnullStoragePool } from "../../rpc/internal";
+import { downloadVolume } from "../../transfer";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import { isSecret, secret } from "../support/pulumi-wire";
 import { VirtwireEngine } from "../support/virtwire-engine";

@@ -15,9 +15,8 @@ import {
   Libvirt,
   RemoteNonnullStorageVol,
   StreamTimeoutError,
-  downloadVolume,
-  uploadVolume,
 } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { PrivateDaemon } from "../support/private-daemon";
 import { rejection } from "../support/promises";
 import { VirtwireEngine } from "../support/virtwire-engine";

@@ -18,8 +18,8 @@ import {
   callbackCredentials,
   parseLibvirtUri,
   staticCredentials,
-  uploadVolume,
 } from "../../rpc/internal";
+import { uploadVolume } from "../../transfer";
 import { remoteSocketPath } from "../../rpc/transport/sockets";
 import {
   ClientKey,

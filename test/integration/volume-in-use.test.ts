@@ -12,13 +12,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  DomainCreateFlags,
-  Libvirt,
-  RemoteNonnullStoragePool,
-  downloadVolume,
-  uploadVolume,
-} from "../../rpc/internal";
+import { DomainCreateFlags, Libvirt, RemoteNonnullStoragePool } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, guestDomainXml } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";

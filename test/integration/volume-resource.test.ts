@@ -13,12 +13,8 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  Libvirt,
-  RemoteNonnullStoragePool,
-  downloadVolume,
-  uploadVolume,
-} from "../../rpc/internal";
+import { Libvirt, RemoteNonnullStoragePool } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { StepError } from "../support/engine";
 import { UNKNOWN } from "../support/pulumi-wire";

@@ -13,13 +13,8 @@ import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import {
-  Libvirt,
-  RemoteNonnullStoragePool,
-  RemoteNonnullStorageVol,
-  downloadVolume,
-  uploadVolume,
-} from "../../rpc/internal";
+import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { connectTestbed, dirPoolXml, uniqueName } from "../support/testbed";
 
 const MiB = 1024 * 1024;

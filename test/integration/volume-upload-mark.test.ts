@@ -14,13 +14,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import {
-  Libvirt,
-  RemoteNonnullStoragePool,
-  RemoteNonnullStorageVol,
-  downloadVolume,
-  uploadVolume,
-} from "../../rpc/internal";
+import { Libvirt, RemoteNonnullStoragePool, RemoteNonnullStorageVol } from "../../rpc/internal";
+import { downloadVolume, uploadVolume } from "../../transfer";
 import { hasUploadMark, uploadMark, uploadMarked } from "../../resources/volume/upload-mark";
 import { TEST_URI, connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 import { VirtwireEngine } from "../support/virtwire-engine";

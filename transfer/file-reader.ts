@@ -100,6 +100,13 @@ export class FileReader {
     }
   }
 
+  /** The file's first `length` bytes (fewer for a shorter file), read through the page cache. */
+  async head(length: number): Promise<Buffer> {
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await this.buffered.read(head, 0, length, 0);
+    return head.subarray(0, bytesRead);
+  }
+
   async close(): Promise<void> {
     await this.stopDirectReads();
     await this.buffered.close();

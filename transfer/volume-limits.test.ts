@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProtocolError } from "./errors";
-import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "./protocol/header";
-import { RemoteProcedures } from "./protocol/remote";
-import { decode } from "./xdr";
+import { ProtocolError } from "../rpc/errors";
+import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from "../rpc/protocol/header";
+import { RemoteProcedures } from "../rpc/protocol/remote";
+import { decode } from "../rpc/xdr";
 import { FakeDaemon, fakeConnection } from "../test/support/fake-daemon";
 import { packet, streamPacket } from "../test/support/packets";
-import { downloadVolume } from "./volume-transfer";
+import { downloadVolume } from "./volume";
 
 const vol = { pool: "default", name: "disk.raw", key: "/images/disk.raw" };
 const DOWNLOAD = RemoteProcedures.StorageVolDownload.number;

@@ -1,98 +1,17 @@
 /**
- * The two ends of a volume transfer on this side: where an upload's bytes come from (a file, read
- * in large blocks, or any byte stream) and where a download's go (a file written at offsets, so
- * holes stay holes, or a Writable, with its backpressure).
+ * Where a download's bytes go: a file written at offsets, so holes stay holes, or a Writable, with
+ * its backpressure (holes written as zeros).
  */
 import { open, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import type { StreamChunk } from "./client/stream";
-import { FileReader, READ_SIZE } from "./file-reader";
-import { HoleScanner } from "./hole-scanner";
+import type { StreamChunk } from "../rpc/internal";
 
 /** Largest zero buffer written at once when a hole goes to a destination that cannot seek. */
 const ZERO_WRITE_SIZE = 1024 * 1024;
 
-/** A file path, an open file (read from its current position), or any byte stream. */
-export type UploadSource = string | FileHandle | AsyncIterable<Uint8Array>;
 /** A file path (created or truncated), or a byte stream (ended when the download completes). */
 export type DownloadDestination = string | Writable;
-
-/** An upload's input: its bytes in chunks, its size if known, and what to release after. */
-export interface Source {
-  /**
-   * The bytes, in order. A chunk is valid only until the next one is asked for: a file is read
-   * into one buffer over and over (file-reader.ts). The upload is done with a chunk by then,
-   * since a stream send resolves only once the transport copied or wrote it (Connection.write).
-   */
-  chunks: AsyncIterable<Buffer>;
-  total: number | undefined;
-  close(): Promise<void>;
-}
-
-/** Opens an upload source, reading at most `length` bytes (0: all of it). */
-export async function openSource(
-  source: UploadSource,
-  length: number,
-  sparse: boolean,
-): Promise<Source> {
-  if (typeof source === "string") {
-    const file = await FileReader.open(source, { sparse });
-    const total = length > 0 ? Math.min(length, file.size) : file.size;
-    return { chunks: file.chunks(length), total, close: () => file.close() };
-  }
-  return {
-    chunks: Symbol.asyncIterator in source ? limit(source, length) : readFile(source, length),
-    total: length > 0 ? length : undefined,
-    close: async () => undefined, // the caller's stream or open file: theirs to close
-  };
-}
-
-/**
- * Reads an open file sequentially from its current position, up to `length` bytes, always into
- * the same buffer (a fresh buffer per read is new memory for the kernel to map and zero each time).
- */
-async function* readFile(file: FileHandle, length: number): AsyncGenerator<Buffer> {
-  let remaining = length > 0 ? length : Infinity;
-  const buffer = Buffer.allocUnsafeSlow(Math.min(READ_SIZE, remaining));
-  while (remaining > 0) {
-    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, remaining), null);
-    if (bytesRead === 0) return;
-    remaining -= bytesRead;
-    yield buffer.subarray(0, bytesRead);
-  }
-}
-
-/** Byte chunks of an iterable as Buffers, cut off after `length` bytes (0: no limit). */
-async function* limit(source: AsyncIterable<Uint8Array>, length: number): AsyncGenerator<Buffer> {
-  let remaining = length > 0 ? length : Infinity;
-  for await (const chunk of source) {
-    if (!(chunk instanceof Uint8Array)) throw new TypeError("an upload source must yield bytes");
-    const bytes = Buffer.isBuffer(chunk)
-      ? chunk
-      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (bytes.length >= remaining) {
-      yield bytes.subarray(0, remaining);
-      return;
-    }
-    remaining -= bytes.length;
-    if (bytes.length > 0) yield bytes;
-  }
-}
-
-/** Data only, or (sparse) data and holes as the hole scanner finds them. */
-export async function* extents(
-  chunks: AsyncIterable<Buffer>,
-  sparse: boolean,
-): AsyncGenerator<StreamChunk> {
-  if (!sparse) {
-    for await (const data of chunks) yield { type: "data", data };
-    return;
-  }
-  const scanner = new HoleScanner();
-  for await (const chunk of chunks) yield* scanner.push(chunk);
-  yield* scanner.end();
-}
 
 export interface Sink {
   write(chunks: StreamChunk[]): Promise<void>;

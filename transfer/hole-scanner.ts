@@ -11,7 +11,7 @@
  * seek and a truncate, for little space saved.
  */
 
-import type { StreamChunk } from "./client/stream";
+import type { StreamChunk } from "../rpc/internal";
 
 /** Size of the unit classified as data or hole. */
 export const HOLE_GRANULE = 64 * 1024;

@@ -1,6 +1,6 @@
 import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { httpGet, redactUrl } from "./http-source";
+import { httpGet, redactUrl } from "./http";
 
 describe("URLs in messages", () => {
   it("hide the user, password and query, which may hold credentials", () => {

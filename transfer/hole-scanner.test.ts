@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { StreamChunk } from "./client/stream";
+import type { StreamChunk } from "../rpc/internal";
 import { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
 
 /** Turns extents back into the bytes they stand for. */

@@ -262,13 +262,15 @@ function agentDiagnosis(nic: DomainNetworkInterface, agentError: unknown): strin
     return `the guest agent answered but reports no address for MAC ${nic.mac} (is the interface up and configured in the guest?)`;
   }
   const message = (agentError as Error).message;
-  if (hasErrorCode(agentError, ErrorCode.ARGUMENT_UNSUPPORTED) || /not configured/i.test(message)) {
+  // The codes carry what the words say. libvirt's qemuDomainAgentAvailable (src/qemu/qemu_domain.c):
+  // no agent channel in the XML is ARGUMENT_UNSUPPORTED ("QEMU guest agent is not configured"); a
+  // channel nobody answers on, or an agent in error, AGENT_UNRESPONSIVE, as is a reply that does
+  // not come in time (src/qemu/qemu_agent.c); "Guest agent is not responding: …" is the text
+  // virerror.c puts before every AGENT_UNRESPONSIVE message.
+  if (hasErrorCode(agentError, ErrorCode.ARGUMENT_UNSUPPORTED)) {
     return "no guest agent channel is configured (set qemuAgent: true)";
   }
-  if (
-    hasErrorCode(agentError, ErrorCode.AGENT_UNRESPONSIVE) ||
-    /not (connected|responding)/i.test(message)
-  ) {
+  if (hasErrorCode(agentError, ErrorCode.AGENT_UNRESPONSIVE)) {
     return `the QEMU guest agent did not answer (${message}): is qemu-guest-agent installed and running in the guest?`;
   }
   return `asking the guest agent failed: ${message}`;

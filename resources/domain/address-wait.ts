@@ -14,6 +14,7 @@ import { markIn } from "../kit/owner";
 import type { CheckFailure, ResourceContext } from "../kit/resource";
 import { element, elements, parseXml } from "../kit/xml";
 import type { DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import {
   AddressLookup,
   AddressQuery,
@@ -22,7 +23,7 @@ import {
   renewedSince,
   sourcesFor,
 } from "./addresses";
-import { isUnknown, waitWithDefaults } from "./normalize";
+import { isUnknown } from "./normalize";
 import { domainState, isRunningState, sleep, stateName } from "./power";
 
 const POLL_MS = 500;
@@ -181,12 +182,13 @@ export async function dhcpProblem(lv: Libvirt, name: string): Promise<DhcpProble
  * agent are new or changed.
  */
 export async function addressFailures(
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
-  const wait = waitWithDefaults(inputs.waitForAddresses);
-  if (!wait || isUnknown(wait.source) || inputs.running === false) return [];
+  const wait = inputs.waitForAddresses;
+  // A wait not known yet has no known source either.
+  if (!wait || isUnknown(wait) || isUnknown(wait.source) || !inputs.running) return [];
   const asked = ["networkInterfaces", "waitForAddresses", "qemuAgent"] as const;
   if (asked.every((name) => deepEqual(inputs[name], olds[name]))) return [];
   const query: AddressQuery = { source: wait.source, qemuAgent: inputs.qemuAgent === true };

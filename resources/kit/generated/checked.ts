@@ -13,6 +13,62 @@ export const networkAddressDefaults: Readonly<Pick<CheckedNetworkAddress, "withi
   within: "10.112.0.0/12",
 };
 
+/** DomainDisk objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainDisk extends types.DomainDisk {
+  device: types.DomainDiskDevice;
+}
+
+/** schema.json's defaults for CheckedDomainDisk, where no checked inputs are at hand (e.g. a get). */
+export const domainDiskDefaults: Readonly<Pick<CheckedDomainDisk, "device">> = {
+  device: "disk",
+};
+
+/** DomainNetworkInterface objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainNetworkInterface extends types.DomainNetworkInterface {
+  model: string;
+}
+
+/** schema.json's defaults for CheckedDomainNetworkInterface, where no checked inputs are at hand (e.g. a get). */
+export const domainNetworkInterfaceDefaults: Readonly<
+  Pick<CheckedDomainNetworkInterface, "model">
+> = {
+  model: "virtio",
+};
+
+/** DomainGraphics objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainGraphics extends types.DomainGraphics {
+  listen: string;
+}
+
+/** schema.json's defaults for CheckedDomainGraphics, where no checked inputs are at hand (e.g. a get). */
+export const domainGraphicsDefaults: Readonly<Pick<CheckedDomainGraphics, "listen">> = {
+  listen: "127.0.0.1",
+};
+
+/** DomainConsole objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainConsole extends types.DomainConsole {
+  type: types.DomainConsoleType;
+}
+
+/** schema.json's defaults for CheckedDomainConsole, where no checked inputs are at hand (e.g. a get). */
+export const domainConsoleDefaults: Readonly<Pick<CheckedDomainConsole, "type">> = {
+  type: "pty",
+};
+
+/** DomainWaitForAddresses objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainWaitForAddresses extends types.DomainWaitForAddresses {
+  timeout: number;
+  source: types.DomainAddressSource;
+}
+
+/** schema.json's defaults for CheckedDomainWaitForAddresses, where no checked inputs are at hand (e.g. a get). */
+export const domainWaitForAddressesDefaults: Readonly<
+  Pick<CheckedDomainWaitForAddresses, "timeout" | "source">
+> = {
+  timeout: 300,
+  source: "any",
+};
+
 /** DomainWaitForCloudInit objects as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedDomainWaitForCloudInit extends types.DomainWaitForCloudInit {
   timeout: number;
@@ -61,13 +117,16 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   vcpu: number;
   memory: number | string;
   firmware: types.DomainFirmware;
-  disks: types.DomainDisk[];
-  networkInterfaces: types.DomainNetworkInterface[];
+  disks: CheckedDomainDisk[];
+  networkInterfaces: CheckedDomainNetworkInterface[];
+  graphics?: CheckedDomainGraphics;
+  console: CheckedDomainConsole;
   qemuAgent: boolean;
   autostart: boolean;
   running: boolean;
   shutdownTimeout: number;
   allowRestart: boolean;
+  waitForAddresses?: CheckedDomainWaitForAddresses;
   waitForCloudInit?: CheckedDomainWaitForCloudInit;
 }
 
@@ -81,6 +140,7 @@ export const domainDefaults: Readonly<
     | "firmware"
     | "disks"
     | "networkInterfaces"
+    | "console"
     | "qemuAgent"
     | "autostart"
     | "running"
@@ -94,6 +154,7 @@ export const domainDefaults: Readonly<
   firmware: "bios",
   disks: [],
   networkInterfaces: [],
+  console: { type: "pty" },
   qemuAgent: false,
   autostart: false,
   running: true,

@@ -302,7 +302,7 @@ export interface DomainDiskArgs {
    */
   file?: pulumi.Input<string>;
   /**
-   * Disk or CD-ROM (default: `disk`).
+   * Disk or CD-ROM.
    */
   device?: pulumi.Input<types.DomainDiskDevice>;
   /**
@@ -358,7 +358,7 @@ export interface DomainNetworkInterfaceArgs {
    */
   mac?: pulumi.Input<string>;
   /**
-   * NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+   * NIC model, e.g. `e1000e`, `rtl8139`.
    */
   model?: pulumi.Input<string>;
 }
@@ -372,7 +372,7 @@ export interface DomainGraphicsArgs {
    */
   type: pulumi.Input<types.DomainGraphicsType>;
   /**
-   * Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+   * Address the display listens on (`0.0.0.0` exposes it to the network).
    */
   listen?: pulumi.Input<string>;
   /**
@@ -386,7 +386,7 @@ export interface DomainGraphicsArgs {
  */
 export interface DomainConsoleArgs {
   /**
-   * pty or file (default: `pty`).
+   * pty or file.
    */
   type?: pulumi.Input<types.DomainConsoleType>;
   /**
@@ -400,11 +400,11 @@ export interface DomainConsoleArgs {
  */
 export interface DomainWaitForAddressesArgs {
   /**
-   * Seconds to wait (default: 300).
+   * Seconds to wait.
    */
   timeout?: pulumi.Input<number>;
   /**
-   * Where to look (default: `any`).
+   * Where to look.
    */
   source?: pulumi.Input<types.DomainAddressSource>;
 }
@@ -1031,7 +1031,7 @@ export interface DomainArgs {
    */
   graphics?: pulumi.Input<DomainGraphicsArgs>;
   /**
-   * The serial console (default: a pty).
+   * The serial console.
    */
   console?: pulumi.Input<DomainConsoleArgs>;
   /**

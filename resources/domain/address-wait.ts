@@ -14,6 +14,7 @@ import { markIn } from "../kit/owner";
 import type { CheckFailure, ResourceContext } from "../kit/resource";
 import { element, elements, parseXml } from "../kit/xml";
 import type { DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import {
   AddressLookup,
   AddressQuery,
@@ -22,7 +23,7 @@ import {
   renewedSince,
   sourcesFor,
 } from "./addresses";
-import { isUnknown, waitWithDefaults } from "./normalize";
+import { isUnknown } from "./normalize";
 import { domainState, isRunningState, sleep, stateName } from "./power";
 
 const POLL_MS = 500;
@@ -181,12 +182,13 @@ export async function dhcpProblem(lv: Libvirt, name: string): Promise<DhcpProble
  * agent are new or changed.
  */
 export async function addressFailures(
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
-  const wait = waitWithDefaults(inputs.waitForAddresses);
-  if (!wait || isUnknown(wait.source) || inputs.running === false) return [];
+  const wait = inputs.waitForAddresses;
+  // A wait not known yet has no known source either.
+  if (!wait || isUnknown(wait) || isUnknown(wait.source) || !inputs.running) return [];
   const asked = ["networkInterfaces", "waitForAddresses", "qemuAgent"] as const;
   if (asked.every((name) => deepEqual(inputs[name], olds[name]))) return [];
   const query: AddressQuery = { source: wait.source, qemuAgent: inputs.qemuAgent === true };
@@ -262,13 +264,15 @@ function agentDiagnosis(nic: DomainNetworkInterface, agentError: unknown): strin
     return `the guest agent answered but reports no address for MAC ${nic.mac} (is the interface up and configured in the guest?)`;
   }
   const message = (agentError as Error).message;
-  if (hasErrorCode(agentError, ErrorCode.ARGUMENT_UNSUPPORTED) || /not configured/i.test(message)) {
+  // The codes carry what the words say. libvirt's qemuDomainAgentAvailable (src/qemu/qemu_domain.c):
+  // no agent channel in the XML is ARGUMENT_UNSUPPORTED ("QEMU guest agent is not configured"); a
+  // channel nobody answers on, or an agent in error, AGENT_UNRESPONSIVE, as is a reply that does
+  // not come in time (src/qemu/qemu_agent.c); "Guest agent is not responding: …" is the text
+  // virerror.c puts before every AGENT_UNRESPONSIVE message.
+  if (hasErrorCode(agentError, ErrorCode.ARGUMENT_UNSUPPORTED)) {
     return "no guest agent channel is configured (set qemuAgent: true)";
   }
-  if (
-    hasErrorCode(agentError, ErrorCode.AGENT_UNRESPONSIVE) ||
-    /not (connected|responding)/i.test(message)
-  ) {
+  if (hasErrorCode(agentError, ErrorCode.AGENT_UNRESPONSIVE)) {
     return `the QEMU guest agent did not answer (${message}): is qemu-guest-agent installed and running in the guest?`;
   }
   return `asking the guest agent failed: ${message}`;

@@ -6,25 +6,19 @@
 import { isIP } from "node:net";
 import type { CheckFailure } from "../kit/resource";
 import { bareNumberHint } from "../kit/units";
-import type { DomainInputs } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
-import {
-  defaultBus,
-  formatBytes,
-  isSet,
-  isUnknown,
-  targetPrefix,
-  waitWithDefaults,
-} from "./normalize";
+import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./normalize";
 import { checkPatches } from "./patches";
 
-type Rule = (inputs: DomainInputs) => CheckFailure[];
+/** Rules see the checked inputs that are known: any of them may be missing in a preview. */
+type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
 
-export function checkDomain(given: DomainInputs): CheckFailure[] {
+export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
   // In preview, any input may be a value not known yet: rules see only what is known.
-  const inputs = Object.fromEntries(
+  const inputs: Partial<CheckedDomainInputs> = Object.fromEntries(
     Object.entries(given).filter(([, value]) => !isUnknown(value)),
-  ) as DomainInputs;
+  );
   const patches: Rule = (domain) => checkPatches(domain.xmlPatches ?? []);
   const rules = [
     sizes,
@@ -129,7 +123,7 @@ const disks: Rule = (inputs) => {
   (inputs.disks ?? []).forEach((disk, index) => {
     if (!isObject(disk)) return;
     const path = `disks[${index}]`;
-    const device = disk.device ?? "disk";
+    const device = disk.device;
     const bus = disk.bus ?? defaultBus(device);
     if (isSet(disk.volume) && isSet(disk.file)) {
       failures.push(...fail(path, `${path} has both volume and file: give one source`));
@@ -212,7 +206,7 @@ const sharedImages: Rule = (inputs) => {
   (inputs.disks ?? []).forEach((disk, index) => {
     if (!isObject(disk)) return;
     const key = imageKey(disk.file, disk.volume);
-    const writes = (disk.device ?? "disk") === "disk" && disk.readOnly !== true;
+    const writes = disk.device === "disk" && disk.readOnly !== true;
     if (key) users.push({ property: `disks[${index}]`, key, writes });
   });
   const seed = inputs.cloudInitDisk;
@@ -323,7 +317,7 @@ const consoleRule: Rule = ({ console: spec }) => {
 };
 
 const addresses: Rule = (inputs) => {
-  const wait = waitWithDefaults(inputs.waitForAddresses);
+  const wait = inputs.waitForAddresses;
   if (!wait) return [];
   const nics = inputs.networkInterfaces ?? [];
   if (inputs.running === false) {

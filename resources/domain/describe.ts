@@ -10,7 +10,8 @@ import { DomainXMLFlags, formatUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
-import { sameMachine, sizeInUserSpelling, waitWithDefaults } from "./normalize";
+import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated/checked";
+import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
 import { DomainDescription, readDomainXml, readGraphicsPort } from "./xml-read";
 
@@ -43,8 +44,9 @@ export async function describeDomain(
   let byMac = new Map<string, string[]>();
   if (running && runTimeFacts) {
     graphicsPort = readGraphicsPort((await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml);
-    const wait = waitWithDefaults(previous.waitForAddresses);
-    const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;
+    // The wait's source; without a wait (or in a get, with no inputs), the default one: any.
+    const source = previous.waitForAddresses?.source ?? domainWaitForAddressesDefaults.source;
+    const query = { source, qemuAgent: description.qemuAgent } as const;
     // Addresses are a report, not a requirement: a failure to look them up leaves them empty.
     byMac =
       (await lookupAddresses(lv, dom, description.networkInterfaces, query).catch(() => undefined))
@@ -81,9 +83,9 @@ export async function describeDomain(
     qemuAgent: description.qemuAgent,
     autostart: autostart === 1,
     running,
-    // virtwire's own settings, not libvirt's: carried over as given.
-    shutdownTimeout: previous.shutdownTimeout ?? 60,
-    allowRestart: previous.allowRestart ?? true,
+    // virtwire's own settings, not libvirt's: carried over as given (a get has none: defaults).
+    shutdownTimeout: previous.shutdownTimeout ?? domainDefaults.shutdownTimeout,
+    allowRestart: previous.allowRestart ?? domainDefaults.allowRestart,
     waitForAddresses: previous.waitForAddresses,
     waitForCloudInit: previous.waitForCloudInit,
     xmlPatches: previous.xmlPatches,

@@ -15,17 +15,18 @@ import type { DomainDisk, DomainNetworkInterface } from "../kit/generated/types"
 import { deepEqual } from "../kit/diff";
 import { isUnknown } from "./normalize";
 
-export interface DeviceMatch<T> {
+/** `W`: the wanted devices' type, which may know more than the current ones' (`C`). */
+export interface DeviceMatch<W, C = W> {
   /** Wanted devices that correspond to an existing one. */
-  pairs: { wanted: T; current: T }[];
-  added: T[];
-  removed: T[];
+  pairs: { wanted: W; current: C }[];
+  added: W[];
+  removed: C[];
 }
 
-type Rule<T> = (wanted: T, current: T) => boolean;
+type Rule<W, C> = (wanted: W, current: C) => boolean;
 
 /** Pairs devices rule by rule; each rule only sees what earlier rules left unpaired. */
-function pairUp<T>(wanted: T[], current: T[], rules: Rule<T>[]): DeviceMatch<T> {
+function pairUp<W, C>(wanted: W[], current: C[], rules: Rule<W, C>[]): DeviceMatch<W, C> {
   const partner = new Map<number, number>();
   const taken = new Set<number>();
   for (const rule of rules) {
@@ -55,8 +56,11 @@ function known(value: object): boolean {
   return Object.values(value).every((item) => !isUnknown(item));
 }
 
-export function matchDisks(wanted: DomainDisk[], current: DomainDisk[]): DeviceMatch<DomainDisk> {
-  return pairUp(wanted, current, [
+export function matchDisks<W extends DomainDisk>(
+  wanted: W[],
+  current: DomainDisk[],
+): DeviceMatch<W, DomainDisk> {
+  return pairUp<W, DomainDisk>(wanted, current, [
     (w, c) => w.target !== undefined && w.target === c.target,
     (w, c) =>
       w.target === undefined && w.device !== "cdrom" && c.device !== "cdrom" && sameSource(w, c),
@@ -65,13 +69,13 @@ export function matchDisks(wanted: DomainDisk[], current: DomainDisk[]): DeviceM
   ]);
 }
 
-export function matchInterfaces(
-  wanted: DomainNetworkInterface[],
+export function matchInterfaces<W extends DomainNetworkInterface>(
+  wanted: W[],
   current: DomainNetworkInterface[],
-): DeviceMatch<DomainNetworkInterface> {
+): DeviceMatch<W, DomainNetworkInterface> {
   const sameAttachment = (w: DomainNetworkInterface, c: DomainNetworkInterface) =>
     w.network !== undefined ? w.network === c.network : w.bridge === c.bridge;
-  return pairUp(wanted, current, [
+  return pairUp<W, DomainNetworkInterface>(wanted, current, [
     (w, c) => w.mac !== undefined && w.mac.toLowerCase() === c.mac?.toLowerCase(),
     (w, c) => w.mac === undefined && sameAttachment(w, c),
     (w) => w.mac === undefined,

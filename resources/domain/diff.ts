@@ -23,15 +23,16 @@
  */
 import { deepEqual, sameHost } from "../kit/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
-  consoleWithDefaults,
+  checkedDomain,
+  comparableConsole,
+  comparableInterface,
   diskWithDefaults,
   effectiveMaxMemory,
   effectiveMaxVcpus,
-  graphicsWithDefaults,
-  interfaceWithDefaults,
   isSet,
   isUnknown,
   matchesWhereSet,
@@ -72,8 +73,10 @@ export interface Classification {
 
 type Current = Omit<DomainOutputs, "uuid" | "state" | "macAddresses" | "interfaces">;
 
-export function classifyChanges(current: Current, news: DomainInputs): Classification {
-  const wantRunning = news.running ?? true;
+/** `given`: inputs as check() returns them, or anything check() would complete (checkedDomain). */
+export function classifyChanges(current: Current, given: DomainInputs): Classification {
+  const news = checkedDomain(given);
+  const wantRunning = news.running;
   // A restart-class change needs a power cycle only if the domain runs and should keep running.
   const cycle = current.running === true && wantRunning;
   const changes: DomainChange[] = [];
@@ -96,12 +99,8 @@ export function classifyChanges(current: Current, news: DomainInputs): Classific
     if (!deepEqual(current[key], news[key]))
       add("setting", key, change(key, current[key], news[key]));
   }
-  if (!same(current.autostart ?? false, news.autostart ?? false)) {
-    add(
-      "live",
-      "autostart",
-      `autostart ${current.autostart ?? false} → ${news.autostart ?? false}`,
-    );
+  if (!same(current.autostart, news.autostart)) {
+    add("live", "autostart", `autostart ${current.autostart} → ${news.autostart}`);
   }
   if (!same(current.running, wantRunning)) {
     add("power", "running", `running ${current.running ?? false} → ${wantRunning}`);
@@ -140,11 +139,10 @@ function change(key: string, old: unknown, value: unknown): string {
   return `${key} ${old ?? "unset"} → ${value ?? "unset"}`;
 }
 
-function classifyReplacements(current: Current, news: DomainInputs, add: Add): void {
+function classifyReplacements(current: Current, news: CheckedDomainInputs, add: Add): void {
   if (!same(current.name, news.name)) add("replace", "name", `name ${current.name} → ${news.name}`);
-  if (!same(current.type, news.type ?? "kvm"))
-    add("replace", "type", `type ${current.type} → ${news.type}`);
-  if (!same(current.firmware, news.firmware ?? "bios"))
+  if (!same(current.type, news.type)) add("replace", "type", `type ${current.type} → ${news.type}`);
+  if (!same(current.firmware, news.firmware))
     add("replace", "firmware", `firmware ${current.firmware} → ${news.firmware}`);
   if (isSet(news.arch) && !same(current.arch, news.arch))
     add("replace", "arch", `arch ${current.arch} → ${news.arch}`);
@@ -161,7 +159,7 @@ function classifyReplacements(current: Current, news: DomainInputs, add: Add): v
  * A maximum the user set (or had set, and removed) is a change of its own; one left unset follows
  * memory or vcpu, and its change is described as theirs.
  */
-function classifySizes(current: Current, news: DomainInputs, add: Add): void {
+function classifySizes(current: Current, news: CheckedDomainInputs, add: Add): void {
   const maxBefore = effectiveMaxMemory(current);
   const maxAfter = effectiveMaxMemory(news);
   const maxChanged = maxBefore !== maxAfter;
@@ -192,14 +190,14 @@ function classifySizes(current: Current, news: DomainInputs, add: Add): void {
       !vcpuMaxChanged &&
       typeof news.vcpu === "number" &&
       news.vcpu > current.vcpu &&
-      news.vcpu <= (vcpusAfter ?? 0);
+      news.vcpu <= vcpusAfter;
     add(live ? "live" : "config", "vcpu", `vcpu ${current.vcpu} → ${news.vcpu}`);
   }
 }
 
-function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
+function classifyDisks(current: Current, news: CheckedDomainInputs, add: Add): void {
   if (!knownList(news.disks)) return add("config", "disks", "disks not known yet");
-  const match = matchDisks((news.disks ?? []).map(diskWithDefaults), current.disks ?? []);
+  const match = matchDisks(news.disks.map(diskWithDefaults), current.disks);
   for (const disk of match.added) add("live", "disks", `disks: attach ${describeDisk(disk)}`);
   for (const disk of match.removed) add("config", "disks", `disks: detach ${describeDisk(disk)}`);
   for (const { wanted, current: have } of match.pairs) {
@@ -218,12 +216,12 @@ function classifyDisks(current: Current, news: DomainInputs, add: Add): void {
   }
 }
 
-function classifyInterfaces(current: Current, news: DomainInputs, add: Add): void {
+function classifyInterfaces(current: Current, news: CheckedDomainInputs, add: Add): void {
   if (!knownList(news.networkInterfaces)) {
     return add("config", "networkInterfaces", "networkInterfaces not known yet");
   }
-  const wanted = (news.networkInterfaces ?? []).map(interfaceWithDefaults);
-  const match = matchInterfaces(wanted, current.networkInterfaces ?? []);
+  const wanted = news.networkInterfaces.map(comparableInterface);
+  const match = matchInterfaces(wanted, current.networkInterfaces);
   const where = (nic: { network?: string; bridge?: string }) =>
     nic.network !== undefined ? `network ${nic.network}` : `bridge ${nic.bridge}`;
   const nicChange = (cls: "live" | "config", detail: string) =>
@@ -236,7 +234,7 @@ function classifyInterfaces(current: Current, news: DomainInputs, add: Add): voi
 }
 
 /** Properties that can only be applied by redefining the domain. */
-function classifyRestartOnly(current: Current, news: DomainInputs, add: Add): void {
+function classifyRestartOnly(current: Current, news: CheckedDomainInputs, add: Add): void {
   const changed = (property: string, wanted: unknown, have: unknown) => {
     if (!same(have, wanted)) add("config", property, `${property} changed`);
   };
@@ -255,15 +253,15 @@ function classifyRestartOnly(current: Current, news: DomainInputs, add: Add): vo
     cloudInitSource(news.cloudInitDisk),
     cloudInitSource(current.cloudInitDisk),
   );
-  const graphics = graphicsWithDefaults(news.graphics);
-  if (isUnknown(news.graphics)) {
+  const graphics = news.graphics;
+  if (isUnknown(graphics)) {
     add("config", "graphics", "graphics not known yet");
   } else if (!graphics ? isSet(current.graphics) : !matchesWhereSet(graphics, current.graphics)) {
     add("config", "graphics", "graphics changed");
   }
-  const console = isUnknown(news.console) ? news.console : consoleWithDefaults(news.console);
+  const console = isUnknown(news.console) ? news.console : comparableConsole(news.console);
   changed("console", console, current.console);
-  changed("qemuAgent", news.qemuAgent ?? false, current.qemuAgent ?? false);
+  changed("qemuAgent", news.qemuAgent, current.qemuAgent);
   changed("xmlPatches", news.xmlPatches ?? [], current.xmlPatches ?? []);
 }
 

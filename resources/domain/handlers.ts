@@ -11,6 +11,7 @@ import { unlessNotFound } from "../kit/not-found";
 import { NotFoundError, lookupByUuidOrName } from "../kit/get";
 import type { ResourceContext, ResourceHandlers } from "../kit/resource";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { leaseBaseline } from "./addresses";
 import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";
@@ -19,7 +20,7 @@ import { describeDomain } from "./describe";
 import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
-import { cloudInitTimeout, waitWithDefaults } from "./normalize";
+import { checkedDomain } from "./normalize";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
@@ -27,10 +28,11 @@ import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
 
 export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
-  check: checkDomain,
-  preflight: preflightDomain,
+  check: (inputs) => checkDomain(checkedDomain(inputs)),
+  preflight: (inputs, olds, ctx) => preflightDomain(checkedDomain(inputs), olds, ctx),
 
-  diff(id, olds, news, ctx) {
+  diff(id, olds, given, ctx) {
+    const news = checkedDomain(given);
     // What a refresh found is shown as it is: nothing is about to be applied.
     if (ctx?.refresh) return decide(id, olds, news, ctx);
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
@@ -39,16 +41,17 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     return decide(id, olds, news);
   },
 
-  async create(inputs, ctx) {
+  async create(given, ctx) {
+    const inputs = checkedDomain(given);
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverDomains(lv, inputs.name!, ctx, inputs.shutdownTimeout ?? 60);
+    await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
-    const dom = await defineDomain(lv, xml, inputs.name!, ctx);
+    const dom = await defineDomain(lv, xml, inputs.name, ctx);
     // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
-      if (inputs.running ?? true) await startAndWait(lv, dom, inputs, ctx);
+      if (inputs.running) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
       const undone = await undoDomain(ctx, error, dom, inputs.host);
@@ -88,7 +91,8 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     return dom && unlessNotFound(async () => (await describeDomain(lv, dom, props)).outputs);
   },
 
-  async update(id, olds, news, ctx) {
+  async update(id, olds, given, ctx) {
+    const news = checkedDomain(given);
     const lv = await ctx.connect(news.host);
     const dom = await lookup(lv, id);
     if (!dom) throw new Error(`domain ${olds.name} (${id}) no longer exists; run pulumi refresh`);
@@ -117,19 +121,19 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
         flags: DefineFlags.VALIDATE,
       });
       if (classification.needsRestart) {
-        const how = await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
+        const how = await stopDomain(lv, dom, news.shutdownTimeout);
         ctx.log(`virtwire: domain ${news.name}: stopped (${how}) to restart it`);
       }
     } else {
       await applyLiveChanges(lv, dom, before.outputs, plan, before.active);
     }
-    if (before.outputs.autostart !== (news.autostart ?? false)) {
+    if (before.outputs.autostart !== news.autostart) {
       await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
     }
-    if (news.running ?? true) {
+    if (news.running) {
       await startAndWait(lv, dom, news, ctx);
     } else {
-      await stopDomain(lv, dom, news.shutdownTimeout ?? 60);
+      await stopDomain(lv, dom, news.shutdownTimeout);
     }
     return (await describeDomain(lv, dom, news)).outputs;
   },
@@ -139,7 +143,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const dom = await lookup(lv, id);
     if (!dom) return;
     await unlessNotFound(async () => {
-      await stopDomain(lv, dom, props.shutdownTimeout ?? 60);
+      await stopDomain(lv, dom, props.shutdownTimeout);
       await undefine(lv, dom);
     });
   },
@@ -162,19 +166,19 @@ export function summary(name: string | undefined, classification: Classification
 async function startAndWait(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   ctx: ResourceContext,
 ): Promise<void> {
-  const wait = waitWithDefaults(inputs.waitForAddresses);
+  const wait = inputs.waitForAddresses;
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
   const description = readDomainXml(xml);
   const starting = !(await lv.DomainIsActive({ dom })).active;
-  const query = { source: wait?.source ?? "any", qemuAgent: description.qemuAgent } as const;
-  if (wait) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
+  const query = wait && ({ source: wait.source, qemuAgent: description.qemuAgent } as const);
+  if (query) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
   await ensureRunning(lv, dom);
-  if (wait) {
+  if (wait && query) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
       ...query,
       timeoutSeconds: wait.timeout,
@@ -187,7 +191,7 @@ async function startAndWait(
   // cloud-init runs as the guest boots: a domain that was running already has nothing to wait for.
   if (inputs.waitForCloudInit && starting) {
     const { elapsedMs } = await waitForCloudInit(lv, dom, {
-      timeoutSeconds: cloudInitTimeout(inputs.waitForCloudInit),
+      timeoutSeconds: inputs.waitForCloudInit.timeout,
       seedAttached: description.cloudInitDisk !== undefined,
       status: (line) => ctx.status(`virtwire: domain ${inputs.name}: ${line}`),
     });
@@ -200,7 +204,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(1);
 /** The summary line diff printed last for a domain id, so that update does not print it again. */
 const announced = new Map<string, string>();
 
-function refuseUnallowedRestart(classification: Classification, news: DomainInputs): void {
+function refuseUnallowedRestart(classification: Classification, news: CheckedDomainInputs): void {
   const restarts = classification.changes.filter((change) => change.class === "restart");
   if (restarts.length > 0 && news.allowRestart === false) {
     throw new Error(
@@ -214,7 +218,7 @@ function refuseUnallowedRestart(classification: Classification, news: DomainInpu
  * the resource (engine-log.ts) is how a preview shows whether each change is live, restarts or
  * replaces the domain. A refresh's diff prints and refuses nothing.
  */
-function decide(id: string, olds: DomainOutputs, news: DomainInputs, ctx?: ResourceContext) {
+function decide(id: string, olds: DomainOutputs, news: CheckedDomainInputs, ctx?: ResourceContext) {
   const classification = classifyChanges(olds, news);
   if (!ctx?.refresh) {
     // Fail at preview, before anything is touched, rather than halfway through an update.

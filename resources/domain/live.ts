@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { attr, element, parseXml } from "../kit/xml";
-import type { DomainDiskFormat, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type { DomainDiskFormat, DomainOutputs } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { VolumeFormats, volumeKey } from "./plan";
@@ -27,7 +28,7 @@ export async function applyLiveChanges(
   if (memory !== parseSize(current.memory)) {
     await lv.DomainSetMemoryFlags({ dom, memory: BigInt(memory / 1024), flags });
   }
-  if (news.vcpu !== undefined && news.vcpu !== current.vcpu) {
+  if (news.vcpu !== current.vcpu) {
     await lv.DomainSetVcpusFlags({ dom, nvcpus: news.vcpu, flags });
   }
   // Disks are only ever added here: an unplug or a new source is a restart (diff.ts), never a
@@ -64,10 +65,10 @@ export function randomMac(): string {
  */
 export async function lookupVolumeFormats(
   lv: Libvirt,
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
 ): Promise<VolumeFormats> {
   const formats: VolumeFormats = new Map();
-  const volumes = (inputs.disks ?? []).flatMap((disk, index) =>
+  const volumes = inputs.disks.flatMap((disk, index) =>
     disk.volume ? [{ volume: disk.volume, property: `disks[${index}].volume` }] : [],
   );
   const seed = inputs.cloudInitDisk;

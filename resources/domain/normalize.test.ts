@@ -2,7 +2,7 @@ import { create } from "xmlbuilder2";
 import { usable } from "./addresses";
 import { matchDisks, matchInterfaces } from "./devices";
 import {
-  cloudInitTimeout,
+  checkedDomain,
   formatBytes,
   matchesWhereSet,
   nextTarget,
@@ -51,8 +51,10 @@ describe("normalisation", () => {
   });
 
   it("waits for cloud-init as long as given, else schema.json's default", () => {
-    expect(cloudInitTimeout({ timeout: 60 })).toBe(60);
-    expect(cloudInitTimeout({})).toBe(900);
+    const timeout = (waitForCloudInit: object) =>
+      checkedDomain({ waitForCloudInit }).waitForCloudInit?.timeout;
+    expect(timeout({ timeout: 60 })).toBe(60);
+    expect(timeout({})).toBe(900);
   });
 
   it("ignores link-local and loopback addresses, which come before DHCP has finished", () => {

@@ -1,30 +1,30 @@
 /**
  * What counts as "the same" when a Domain's inputs are compared with what libvirt reports, and
- * the defaults virtwire fills into nested inputs. libvirt rewrites what it is given: it expands
- * machine aliases (`q35` → `pc-q35-7.2`), stores memory in KiB, generates MAC addresses and disk
- * addresses, and adds controllers, aliases, seclabels, pty paths and vnetN names. xml-read.ts
- * reads only the properties virtwire models (so additions it does not model never show up); the
- * rules here settle the rest.
+ * the few defaults schema.json cannot hold (they depend on another input). libvirt rewrites what
+ * it is given: it expands machine aliases (`q35` → `pc-q35-7.2`), stores memory in KiB, generates
+ * MAC addresses and disk addresses, and adds controllers, aliases, seclabels, pty paths and vnetN
+ * names. xml-read.ts reads only the properties virtwire models (so additions it does not model
+ * never show up); the rules here settle the rest.
  */
-import { UNKNOWN, typeDefault } from "../kit/check";
+import { UNKNOWN, fillDefaults } from "../kit/check";
 import { deepEqual } from "../kit/diff";
 import { parseSize } from "../kit/units";
 import type {
   DomainConsole,
   DomainDisk,
   DomainDiskBus,
-  DomainGraphics,
   DomainInputs,
-  DomainNetworkInterface,
-  DomainWaitForAddresses,
-  DomainWaitForCloudInit,
 } from "../kit/generated/types";
+import type {
+  CheckedDomainConsole,
+  CheckedDomainDisk,
+  CheckedDomainInputs,
+  CheckedDomainNetworkInterface,
+} from "../kit/generated/checked";
 
 export const GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
 /** The user alias that marks the cloud-init CD-ROM in the domain XML (`<alias name='ua-…'/>`). */
 export const CLOUD_INIT_ALIAS = "ua-virtwire-cloudinit";
-export const DEFAULT_LISTEN = "127.0.0.1";
-export const DEFAULT_WAIT_SECONDS = 300;
 
 export function isUnknown(value: unknown): boolean {
   return value === UNKNOWN;
@@ -65,44 +65,47 @@ export function sameMachine(given: string, actual: string | undefined): boolean 
   return actual.startsWith(`pc-${given}-`) || actual.startsWith(`${given}-`);
 }
 
+/**
+ * The inputs as check() returns them, schema.json's defaults set at every depth. The provider
+ * hands over checked inputs already (a no-op then); the entry points fill what they are given
+ * all the same, so hand-made inputs and those of a state an older virtwire wrote are complete too.
+ */
+export function checkedDomain(inputs: DomainInputs): CheckedDomainInputs {
+  return fillDefaults("Domain", inputs);
+}
+
+/**
+ * A disk's bus when none is given. Not a schema default: it depends on the device (a CD-ROM on
+ * virtio is refused, check.ts).
+ */
 export function defaultBus(device: DomainDisk["device"]): DomainDiskBus {
   return device === "cdrom" ? "sata" : "virtio";
 }
 
-/** A disk with every default filled in except `target` and `format` (decided when planning). */
-export function diskWithDefaults(disk: DomainDisk): DomainDisk {
-  const device = disk.device ?? "disk";
+/**
+ * A disk with bus and readOnly decided, `target` and `format` left to planning. Neither is a
+ * schema default, as both depend on the device: a CD-ROM is read-only and on SATA.
+ */
+export function diskWithDefaults(
+  disk: CheckedDomainDisk,
+): CheckedDomainDisk & Required<Pick<DomainDisk, "bus" | "readOnly">> {
   return {
     ...disk,
-    device,
-    bus: disk.bus ?? defaultBus(device),
-    readOnly: device === "cdrom" ? true : (disk.readOnly ?? false),
+    bus: disk.bus ?? defaultBus(disk.device),
+    readOnly: disk.device === "cdrom" ? true : (disk.readOnly ?? false),
   };
 }
 
-export function interfaceWithDefaults(nic: DomainNetworkInterface): DomainNetworkInterface {
-  return { ...nic, mac: nic.mac?.toLowerCase(), model: nic.model ?? "virtio" };
+/** An interface as compared with libvirt's: its MAC in lower case, as libvirt writes it. */
+export function comparableInterface(
+  nic: CheckedDomainNetworkInterface,
+): CheckedDomainNetworkInterface {
+  return { ...nic, mac: nic.mac?.toLowerCase() };
 }
 
-export function consoleWithDefaults(console: DomainConsole | undefined): DomainConsole {
-  return console?.type === "file"
-    ? { type: "file", path: console.path }
-    : { type: console?.type ?? "pty" };
-}
-
-export function graphicsWithDefaults(graphics: DomainGraphics | undefined) {
-  return graphics && { ...graphics, listen: graphics.listen ?? DEFAULT_LISTEN };
-}
-
-export function waitWithDefaults(
-  wait: DomainWaitForAddresses | undefined,
-): Required<DomainWaitForAddresses> | undefined {
-  return wait && { timeout: wait.timeout ?? DEFAULT_WAIT_SECONDS, source: wait.source ?? "any" };
-}
-
-/** The cloud-init wait's timeout in seconds; check() fills in schema.json's default, as here. */
-export function cloudInitTimeout(wait: DomainWaitForCloudInit): number {
-  return wait.timeout ?? (typeDefault("DomainWaitForCloudInit", "timeout") as number);
+/** The console as libvirt keeps it: a path only for a file console. */
+export function comparableConsole(console: CheckedDomainConsole): DomainConsole {
+  return console.type === "file" ? { type: "file", path: console.path } : { type: console.type };
 }
 
 /** Device-name prefix of a bus: vd, sd or hd. */
@@ -132,7 +135,9 @@ export function effectiveMaxMemory(inputs: Pick<DomainInputs, "memory" | "maxMem
   return parseSize(inputs.maxMemory ?? inputs.memory);
 }
 
-export function effectiveMaxVcpus(inputs: Pick<DomainInputs, "vcpu" | "maxVcpus">) {
+export function effectiveMaxVcpus<T extends Pick<DomainInputs, "vcpu" | "maxVcpus">>(
+  inputs: T,
+): T["vcpu"] | number {
   return inputs.maxVcpus ?? inputs.vcpu;
 }
 

@@ -5,9 +5,16 @@
  * redefinition changes only what the user changed.
  */
 import type { DomainDisk, DomainDiskFormat, DomainInputs } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { matchDisks, matchInterfaces } from "./devices";
-import { diskWithDefaults, interfaceWithDefaults, nextTarget, targetPrefix } from "./normalize";
-import type { DomainPlan } from "./xml-build";
+import {
+  checkedDomain,
+  comparableInterface,
+  diskWithDefaults,
+  nextTarget,
+  targetPrefix,
+} from "./normalize";
+import type { DomainPlan, PlannedDisk } from "./xml-build";
 import type { DomainDescription } from "./xml-read";
 
 /** What the planner needs to know about the domain as it is (absent when creating it). */
@@ -23,13 +30,15 @@ export function volumeKey(volume: { pool: string; name: string }): string {
   return `${volume.pool}/${volume.name}`;
 }
 
+/** `given`: inputs as check() returns them, or anything check() would complete (checkedDomain). */
 export function planDomain(
-  inputs: DomainInputs,
+  given: DomainInputs,
   current: CurrentDevices | undefined,
   formats: VolumeFormats,
   uuid?: string,
 ): DomainPlan {
-  const wanted = (inputs.disks ?? []).map(diskWithDefaults);
+  const inputs = checkedDomain(given);
+  const wanted = inputs.disks.map(diskWithDefaults);
   const existing = current?.disks ?? [];
   const match = matchDisks(wanted, existing);
   const carried = new Map(match.pairs.map(({ wanted: w, current: c }) => [w, c]));
@@ -39,11 +48,11 @@ export function planDomain(
     ...wanted.flatMap((disk) => (disk.target ? [disk.target] : [])),
     ...(current?.cloudInitTarget ? [current.cloudInitTarget] : []),
   ]);
-  const disks = wanted.map((disk) => {
+  const disks = wanted.map((disk): PlannedDisk => {
     const before = carried.get(disk);
     let target = disk.target ?? before?.target;
     if (target === undefined) {
-      target = nextTarget(targetPrefix(disk.bus!), taken);
+      target = nextTarget(targetPrefix(disk.bus), taken);
       taken.add(target);
     }
     return { ...disk, target, format: formatOf(disk, before, formats) };
@@ -67,14 +76,15 @@ function formatOf(
     const format = formats.get(volumeKey(disk.volume));
     if (format) return format;
   }
+  // Not a schema default: a volume's own format, else the format the disk has, else raw (a file).
   return before?.format ?? "raw";
 }
 
 function planCloudInit(
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   currentTarget: string | undefined,
   taken: Set<string>,
-): DomainDisk | undefined {
+): PlannedDisk | undefined {
   const seed = inputs.cloudInitDisk;
   if (!seed) return undefined;
   const target = currentTarget ?? nextTarget("sd", taken);
@@ -86,8 +96,8 @@ function planCloudInit(
   return { ...source, device: "cdrom", bus: "sata", target, readOnly: true, format: "raw" };
 }
 
-function planInterfaces(inputs: DomainInputs, current: CurrentDevices | undefined) {
-  const wanted = (inputs.networkInterfaces ?? []).map(interfaceWithDefaults);
+function planInterfaces(inputs: CheckedDomainInputs, current: CurrentDevices | undefined) {
+  const wanted = inputs.networkInterfaces.map(comparableInterface);
   const match = matchInterfaces(wanted, current?.networkInterfaces ?? []);
   const carried = new Map(match.pairs.map(({ wanted: w, current: c }) => [w, c]));
   return wanted.map((nic) => ({ ...nic, mac: nic.mac ?? carried.get(nic)?.mac }));

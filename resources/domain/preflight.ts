@@ -15,8 +15,10 @@ import { deepEqual } from "../kit/diff";
 import type { CheckFailure, ResourceContext } from "../kit/resource";
 import { closest } from "../kit/suggest";
 import type { DomainInputs, DomainXmlPatch } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { addressFailures } from "./address-wait";
 import { HostCapabilities, readCapabilities } from "./capabilities";
+import { checkedDomain } from "./normalize";
 import { describePatch } from "./patches";
 import { buildDomainXml } from "./xml-build";
 
@@ -56,7 +58,7 @@ const SUSPECTS = ["cpu", "firmware", "graphics", "console", "boot", "kernel", "q
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;
 
 export async function preflightDomain(
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
@@ -66,7 +68,7 @@ export async function preflightDomain(
 
 /** The domain's own settings and XML patches, as libvirt on the host takes them. */
 async function settingsFailures(
-  inputs: DomainInputs,
+  inputs: CheckedDomainInputs,
   olds: Partial<DomainInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
@@ -123,7 +125,8 @@ function said(error: LibvirtError): string {
   return `${error.message} (${error.codeName})`;
 }
 
-function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailure[] {
+function hostFailures(inputs: CheckedDomainInputs, caps: HostCapabilities): CheckFailure[] {
+  // Not a schema default: an arch left out is the host's, as libvirt picks it.
   const arch = inputs.arch ?? caps.hostArch ?? "x86_64";
   const guest = caps.guests.get(arch);
   const archs = [...caps.guests.keys()].join(", ");
@@ -135,7 +138,7 @@ function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailur
       },
     ];
   }
-  const type = inputs.type ?? "kvm";
+  const type = inputs.type;
   const machines = guest.types.get(type);
   if (!machines) {
     const offered = [...guest.types.keys()].map((name) => JSON.stringify(name)).join(" or ");
@@ -157,9 +160,9 @@ function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailur
   }
   const limits = [...machines.values()].filter((max): max is number => max !== undefined);
   const limit = machine ? machines.get(machine) : limits.length ? Math.max(...limits) : undefined;
-  const vcpus = Math.max(inputs.vcpu ?? 1, inputs.maxVcpus ?? 0);
+  const vcpus = Math.max(inputs.vcpu, inputs.maxVcpus ?? 0);
   if (limit !== undefined && vcpus > limit) {
-    const property = (inputs.maxVcpus ?? 0) >= (inputs.vcpu ?? 1) ? "maxVcpus" : "vcpu";
+    const property = (inputs.maxVcpus ?? 0) >= inputs.vcpu ? "maxVcpus" : "vcpu";
     const takes = machine
       ? `machine ${machine} takes`
       : `any machine type of ${type} ${arch} guests on this host takes`;
@@ -179,7 +182,8 @@ function hostFailures(inputs: DomainInputs, caps: HostCapabilities): CheckFailur
  */
 function probeXml(settings: Settings, patches: DomainXmlPatch[]): string {
   return buildDomainXml({
-    inputs: { ...settings, name: "virtwire-check", xmlPatches: patches },
+    // A setting left out (blame) is the default, as in a domain that does not set it.
+    inputs: checkedDomain({ ...settings, name: "virtwire-check", xmlPatches: patches }),
     disks: [],
     interfaces: [],
   });

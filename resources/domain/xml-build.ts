@@ -13,28 +13,34 @@
  */
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
-import type { DomainDisk, DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
+import type { DomainDisk, DomainNetworkInterface } from "../kit/generated/types";
+import type { CheckedDomainDisk, CheckedDomainInputs } from "../kit/generated/checked";
 import {
   CLOUD_INIT_ALIAS,
   GUEST_AGENT_CHANNEL,
-  consoleWithDefaults,
+  comparableConsole,
   effectiveMaxMemory,
   effectiveMaxVcpus,
-  graphicsWithDefaults,
 } from "./normalize";
 import { parseSize } from "../kit/units";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 
+/** A disk as planned: device, bus, target, readOnly and format decided. */
+export type PlannedDisk = CheckedDomainDisk &
+  Required<Pick<DomainDisk, "bus" | "target" | "readOnly" | "format">>;
+
+/** What writing a disk needs: its device; a planned disk has everything else decided too. */
+type DiskToWrite = DomainDisk & Pick<CheckedDomainDisk, "device">;
+
 export interface DomainPlan {
-  inputs: DomainInputs;
+  inputs: CheckedDomainInputs;
   /** Set when redefining an existing domain, so libvirt updates it instead of refusing the name. */
   uuid?: string;
-  /** Every disk with target, bus, device, readOnly and format decided. */
-  disks: DomainDisk[];
+  disks: PlannedDisk[];
   /** The cloud-init seed as a SATA CD-ROM, target decided. */
-  cloudInit?: DomainDisk;
+  cloudInit?: PlannedDisk;
   /** Interfaces with their MAC when known (kept across redefinitions), model decided. */
   interfaces: DomainNetworkInterface[];
   /** The resource, whose mark is written into `<metadata>` (resources/kit/owner.ts). */
@@ -43,14 +49,14 @@ export interface DomainPlan {
 
 export function buildDomainXml(plan: DomainPlan): string {
   const inputs = plan.inputs;
-  const domain = create().ele("domain", { type: inputs.type ?? "kvm" });
-  domain.ele("name").txt(inputs.name!);
+  const domain = create().ele("domain", { type: inputs.type });
+  domain.ele("name").txt(inputs.name);
   if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
   if (plan.owner) addMark(domain, plan.owner);
   domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
   domain.ele("currentMemory", { unit: "KiB" }).txt(kib(parseSize(inputs.memory)));
-  const vcpu = inputs.vcpu ?? 1;
-  const maxVcpus = effectiveMaxVcpus({ vcpu, maxVcpus: inputs.maxVcpus }) ?? vcpu;
+  const vcpu = inputs.vcpu;
+  const maxVcpus = effectiveMaxVcpus(inputs);
   domain
     .ele("vcpu", maxVcpus > vcpu ? { placement: "static", current: String(vcpu) } : {})
     .txt(String(maxVcpus));
@@ -68,7 +74,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
   for (const nic of plan.interfaces) addInterface(devices, nic);
   buildConsoleAndChannels(devices, inputs);
-  const graphics = graphicsWithDefaults(inputs.graphics);
+  const graphics = inputs.graphics;
   if (graphics) {
     const port = graphics.port;
     devices.ele("graphics", {
@@ -83,7 +89,7 @@ export function buildDomainXml(plan: DomainPlan): string {
 }
 
 /** One disk as a device document, for attach, detach and media changes. */
-export function diskXml(disk: DomainDisk): string {
+export function diskXml(disk: DiskToWrite): string {
   const root = create();
   addDisk(root, disk);
   return root.end({ headless: true, prettyPrint: true });
@@ -101,7 +107,7 @@ function kib(count: number | undefined): string {
   return String(Math.floor(count / 1024));
 }
 
-function buildOs(domain: XMLBuilder, inputs: DomainInputs): void {
+function buildOs(domain: XMLBuilder, inputs: CheckedDomainInputs): void {
   const os = domain.ele("os", inputs.firmware === "efi" ? { firmware: "efi" } : {});
   const type = os.ele("type");
   if (inputs.arch) type.att("arch", inputs.arch);
@@ -113,11 +119,12 @@ function buildOs(domain: XMLBuilder, inputs: DomainInputs): void {
   for (const dev of inputs.boot ?? []) os.ele("boot", { dev });
 }
 
-function addDisk(parent: XMLBuilder, disk: DomainDisk, alias?: string): void {
+function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   const isBlock = !disk.volume && disk.file?.startsWith("/dev/");
   const type = disk.volume ? "volume" : isBlock ? "block" : "file";
-  const node = parent.ele("disk", { type, device: disk.device ?? "disk" });
-  node.ele("driver", { name: "qemu", type: disk.format ?? "raw" });
+  const node = parent.ele("disk", { type, device: disk.device });
+  // Planned disks have a format; libvirt takes a disk without one as raw.
+  node.ele("driver", disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" });
   if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
   else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
   node.ele("target", { dev: disk.target, bus: disk.bus });
@@ -130,11 +137,12 @@ function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
   if (nic.mac) node.ele("mac", { address: nic.mac });
   if (nic.network !== undefined) node.ele("source", { network: nic.network });
   else node.ele("source", { bridge: nic.bridge });
-  node.ele("model", { type: nic.model ?? "virtio" });
+  // Interfaces read back from libvirt (to detach them) may have no model; planned ones always do.
+  if (nic.model !== undefined) node.ele("model", { type: nic.model });
 }
 
-function buildConsoleAndChannels(devices: XMLBuilder, inputs: DomainInputs): void {
-  const console = consoleWithDefaults(inputs.console);
+function buildConsoleAndChannels(devices: XMLBuilder, inputs: CheckedDomainInputs): void {
+  const console = comparableConsole(inputs.console);
   if (console.type === "file") {
     devices.ele("serial", { type: "file" }).ele("source", { path: console.path });
   } else {

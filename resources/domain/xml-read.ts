@@ -121,6 +121,7 @@ function readCpu(cpu: XmlNode | undefined): DomainCpu | undefined {
 }
 
 function readDisk(disk: XmlNode): DomainDisk[] {
+  // libvirt's default, not ours: a <disk> without a device is a disk (domain_conf.c).
   const device = attr(disk, "device") ?? "disk";
   if (device !== "disk" && device !== "cdrom") return [];
   const source = element(disk, "source");

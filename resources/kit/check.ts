@@ -2,10 +2,12 @@
  * check(): inputs validated against schema.json (types, enums, required, patterns, bounds, sizes)
  * before anything touches libvirt, each failure naming the property and the fix. Also fills in
  * defaults, those inside object inputs too, and auto-names (`<resource name>-<7 hex>`, kept stable
- * across updates; the same again when a failed create is retried, naming.ts).
+ * across updates; the same again when a failed create is retried, naming.ts): the result has the
+ * kind's `Checked…Inputs` type (generated/checked.ts).
  */
 import { randomBytes } from "node:crypto";
 import { schema } from "./generated/schema";
+import type { CheckedInputsByKind } from "./generated/checked";
 import type { PropertySchema, ResourceSchema, TypeSchema } from "./schema-types";
 import type { CheckFailure } from "./resource";
 import { nameDigits } from "./naming";
@@ -25,11 +27,6 @@ function typeOf(ref: string): TypeSchema {
   const type = schema.types?.[ref.replace(/^#\/types\//, "")];
   if (!type) throw new Error(`schema.json refers to a missing type ${ref}`);
   return type;
-}
-
-/** The schema default of a property of an object type (`typeDefault("DomainWaitForCloudInit", "timeout")`). */
-export function typeDefault(type: string, property: string): unknown {
-  return typeOf(`virtwire:index:${type}`).properties?.[property]?.default;
 }
 
 export function validateInputs(kind: string, inputs: Record<string, unknown>): CheckFailure[] {
@@ -161,37 +158,57 @@ function validateRef(
   return failures;
 }
 
-/** Fills defaults and auto-names; an auto-name given before is kept. */
-export function applyDefaults(
-  kind: string,
+/** Inputs as check() returns them: a kind's checked inputs, with the `__` keys beside them. */
+export type Checked<Kind extends string> = (Kind extends keyof CheckedInputsByKind
+  ? CheckedInputsByKind[Kind]
+  : unknown) &
+  Record<string, unknown>;
+
+/**
+ * Fills defaults and auto-names; an auto-name given before is kept. Every property with a default
+ * in schema.json is set afterwards, at any depth: the kind's `Checked…Inputs` type says so.
+ */
+export function applyDefaults<Kind extends string>(
+  kind: Kind,
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
-): Record<string, unknown> {
+): Checked<Kind> {
   const resource = resourceSchema(kind);
   const inputs = { ...news };
   for (const [name, property] of Object.entries(resource.inputProperties)) {
-    if (inputs[name] !== undefined && inputs[name] !== null) continue;
-    if (property.language?.virtwire?.autoName) {
-      const logicalName = String(news.__logicalName ?? kind.toLowerCase());
-      const previous = olds[name];
-      inputs[name] =
-        typeof previous === "string" &&
-        olds.__logicalName === news.__logicalName &&
-        olds.__autoNamed === name
-          ? previous
-          : autoName(logicalName, nameDigits(resource, news, name));
-      inputs.__autoNamed = name;
-    } else if (property.default !== undefined) {
-      inputs[name] = property.default;
-    } else {
-      delete inputs[name];
-    }
+    if (!property.language?.virtwire?.autoName || isSet(inputs[name])) continue;
+    const logicalName = String(news.__logicalName ?? kind.toLowerCase());
+    const previous = olds[name];
+    inputs[name] =
+      typeof previous === "string" &&
+      olds.__logicalName === news.__logicalName &&
+      olds.__autoNamed === name
+        ? previous
+        : autoName(logicalName, nameDigits(resource, news, name));
+    inputs.__autoNamed = name;
   }
-  for (const [name, property] of Object.entries(resource.inputProperties)) {
+  return fillDefaults(kind, inputs);
+}
+
+/**
+ * `given` with schema.json's defaults set where a property is unset, inside objects and lists of
+ * objects too; an unset property without one is left out. The one place defaults are applied:
+ * filling checked inputs again changes nothing, so a kind may fill what it is handed (inputs from
+ * a test, or a refresh's inputs from a state an older virtwire wrote) to be sure they are checked.
+ */
+export function fillDefaults<Kind extends string>(kind: Kind, given: object): Checked<Kind> {
+  const inputs: Record<string, unknown> = { ...given };
+  for (const [name, property] of Object.entries(resourceSchema(kind).inputProperties)) {
+    if (!isSet(inputs[name])) {
+      if (property.default === undefined) delete inputs[name];
+      else inputs[name] = property.default;
+    }
     if (inputs[name] !== undefined) inputs[name] = withNestedDefaults(inputs[name], property);
   }
-  return inputs;
+  return inputs as Checked<Kind>;
 }
+
+const isSet = (value: unknown) => value !== undefined && value !== null;
 
 /**
  * The auto-name a replacement of a resource with these checked inputs gets: the engine checks a

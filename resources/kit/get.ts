@@ -8,7 +8,6 @@
  */
 import { isNotFound, parseUuid } from "../../rpc";
 import { schema } from "./generated/schema";
-import { resourceSchema } from "./check";
 
 /** True when `props` hold no output-only property of the kind: a Get, not a refresh. */
 export function readsFromNothing(kind: string, props: Record<string, unknown>): boolean {
@@ -24,11 +23,6 @@ export function givenState(props: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(
     Object.entries(props).filter(([key, value]) => !key.startsWith("__") && value != null),
   );
-}
-
-/** The schema default of an input property (`inputDefault("Pool", "deleteTargetOnDestroy")`). */
-export function inputDefault(kind: string, property: string): unknown {
-  return resourceSchema(kind).inputProperties[property]?.default;
 }
 
 /** True for libvirt's text form of a UUID (dashes optional), as virsh tells a UUID from a name. */

@@ -116,7 +116,10 @@ export function noFreeSubnet(
 }
 
 /** The inputs with every `auto` address chosen so that it overlaps none of `taken`. */
-export function chooseAuto(inputs: NetworkInputs, taken: Subnet[]): NetworkInputs {
+export function chooseAuto<T extends NetworkInputs>(
+  inputs: T,
+  taken: Subnet[],
+): T & { addresses?: NetworkAddress[] } {
   const addresses = inputs.addresses ?? [];
   if (!addresses.some(isAuto)) return inputs;
   const used = [...taken, ...subnetsOf(addresses)];

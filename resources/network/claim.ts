@@ -24,6 +24,7 @@ import { LibvirtError } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
 import type { ResourceContext } from "../kit/resource";
 import type { NetworkInputs } from "../kit/generated/types";
+import type { CheckedNetworkInputs } from "../kit/generated/checked";
 import { chooseAuto, isAuto, subnetsOf } from "./auto";
 import { formatSubnet, overlaps } from "./ip";
 import { otherNetworks } from "./others";
@@ -39,10 +40,10 @@ const MAX_ATTEMPTS = 10;
  */
 export async function defineAndStart(
   lv: Libvirt,
-  inputs: NetworkInputs,
+  inputs: CheckedNetworkInputs,
   ctx: ResourceContext,
 ): Promise<{ net: RemoteNonnullNetwork; made: NetworkInputs }> {
-  const name = inputs.name!;
+  const name = inputs.name;
   const auto = inputs.addresses?.some(isAuto) ?? false;
   for (let attempt = 1; ; attempt++) {
     const taken = auto ? (await otherNetworks(lv)).filter((other) => other.name !== name) : [];

@@ -15,6 +15,7 @@ import {
   networkUpdate,
   parseUuid,
 } from "../../rpc";
+import { fillDefaults } from "../kit/check";
 import { preserveUserIntent, schemaDiff } from "../kit/diff";
 import { unlessNotFound } from "../kit/not-found";
 import { NotFoundError, lookupByUuidOrName } from "../kit/get";
@@ -68,9 +69,10 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     };
   },
 
-  async create(inputs, ctx) {
+  async create(given, ctx) {
+    const inputs = fillDefaults("Network", given);
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverNetworks(lv, inputs.name!, ctx);
+    await removeLeftoverNetworks(lv, inputs.name, ctx);
     const { net, made } = await defineAndStart(lv, inputs, ctx);
     // Until the engine has the id, a failure must remove the network: describing it is part of that.
     try {

@@ -24,15 +24,19 @@ import type {
   NetworkMode,
 } from "../kit/generated/types";
 import { attr, element, elements, parseXml, text, XmlNode } from "../kit/xml";
+import type { CheckedNetworkInputs } from "../kit/generated/checked";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 
 /** `owner`: the resource, whose mark is written into the XML (resources/kit/owner.ts). */
-export function buildNetworkXml(inputs: NetworkInputs, owner?: Owner): string {
+export function buildNetworkXml(
+  inputs: NetworkInputs & Pick<CheckedNetworkInputs, "name" | "mode">,
+  owner?: Owner,
+): string {
   const network = create().ele("network");
-  network.ele("name").txt(inputs.name!);
+  network.ele("name").txt(inputs.name);
   if (owner) addMark(network, owner);
-  const mode = inputs.mode ?? "nat";
+  const mode = inputs.mode;
   if (mode !== "isolated") {
     network.ele("forward", {
       mode,
@@ -116,6 +120,7 @@ export function readNetworkXml(xml: string): NetworkDescription {
   const stp = attr(bridge, "stp");
   return {
     name: text(network, "name") ?? "",
+    // libvirt's default, not ours: a <forward> without a mode is NAT (network_conf.c).
     mode: forward === undefined ? "isolated" : ((attr(forward, "mode") ?? "nat") as NetworkMode),
     forwardDevice: attr(forward, "dev"),
     bridge: {

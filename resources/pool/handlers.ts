@@ -15,7 +15,8 @@ import {
 } from "../../rpc";
 import { preserveUserIntent, sameHost, schemaDiff } from "../kit/diff";
 import { unlessNotFound } from "../kit/not-found";
-import { NotFoundError, inputDefault, lookupByUuidOrName } from "../kit/get";
+import { NotFoundError, lookupByUuidOrName } from "../kit/get";
+import { poolDefaults } from "../kit/generated/checked";
 import { markedUuid } from "../kit/owner";
 import type { ResourceHandlers } from "../kit/resource";
 import type { PoolInputs, PoolOutputs, PoolSource } from "../kit/generated/types";
@@ -73,8 +74,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     await refreshStorage(lv, pool);
     const settings = {
       host: state.host,
-      deleteTargetOnDestroy:
-        state.deleteTargetOnDestroy ?? (inputDefault("Pool", "deleteTargetOnDestroy") as boolean),
+      deleteTargetOnDestroy: state.deleteTargetOnDestroy ?? poolDefaults.deleteTargetOnDestroy,
     };
     return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, settings, true) };
   },

@@ -45,6 +45,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
       : {
           name: inputs.name!,
           capacity: parseSize(inputs.capacity)!,
+          // Not a schema default: format's depends on baseVolume and source (schema.json says so).
           format: inputs.format ?? "raw",
         };
     const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx) };

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateChecked } from "./gen-checked";
 import { generateSdk, tokenName } from "./gen-sdk";
 
 const root = join(__dirname, "..", "..");
@@ -42,5 +43,60 @@ describe("the generated sdk/", () => {
       );
       expect(index).toContain(`static override isInstance(obj: unknown): obj is ${kind} {`);
     }
+  });
+});
+
+describe("the generated checked inputs (resources/kit/generated/checked.ts)", () => {
+  const schema = {
+    name: "t",
+    types: {
+      "t:index:Wait": {
+        type: "object" as const,
+        properties: {
+          timeout: { type: "integer" as const, default: 300 },
+          note: { type: "string" as const },
+        },
+      },
+      "t:index:Plain": {
+        type: "object" as const,
+        properties: { note: { type: "string" as const } },
+      },
+    },
+    resources: {
+      "t:index:Thing": {
+        inputProperties: {
+          name: { type: "string" as const, language: { virtwire: { autoName: true } } },
+          running: { type: "boolean" as const, default: true },
+          waits: { type: "array" as const, items: { $ref: "#/types/t:index:Wait" } },
+          plain: { $ref: "#/types/t:index:Plain" },
+        },
+        properties: {},
+      },
+      "t:index:Bare": { inputProperties: { note: { type: "string" as const } }, properties: {} },
+    },
+  };
+  const checked = generateChecked(schema);
+
+  it("makes every property with a default, or an auto-name, required", () => {
+    expect(checked).toContain(
+      "export interface CheckedThingInputs extends types.ThingInputs {\n  name: string;\n  running: boolean;\n  waits?: CheckedWait[];\n}",
+    );
+    expect(checked).toContain(
+      "export interface CheckedWait extends types.Wait {\n  timeout: number;\n}",
+    );
+  });
+
+  it("leaves types without defaults inside as they are", () => {
+    expect(checked).not.toContain("CheckedPlain");
+    expect(checked).toContain("export type CheckedBareInputs = types.BareInputs;");
+  });
+
+  it("emits the defaults as typed values, and the checked inputs by kind", () => {
+    expect(checked).toContain(
+      'export const thingDefaults: Readonly<Pick<CheckedThingInputs, "running">> = {\n  running: true,\n};',
+    );
+    expect(checked).toContain(
+      "export interface CheckedInputsByKind {\n  Thing: CheckedThingInputs;\n  Bare: CheckedBareInputs;\n}",
+    );
   });
 });

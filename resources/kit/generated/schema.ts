@@ -556,6 +556,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         device: {
           $ref: "#/types/virtwire:index:DomainDiskDevice",
+          default: "disk",
         },
         bus: {
           $ref: "#/types/virtwire:index:DomainDiskBus",
@@ -623,6 +624,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         model: {
           type: "string",
+          default: "virtio",
           language: {
             virtwire: {
               pattern: "^[A-Za-z0-9_-]+$",
@@ -651,6 +653,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         listen: {
           type: "string",
+          default: "127.0.0.1",
         },
         port: {
           type: "integer",
@@ -680,6 +683,7 @@ export const schema: Omit<PackageSchema, "name"> = {
       properties: {
         type: {
           $ref: "#/types/virtwire:index:DomainConsoleType",
+          default: "pty",
         },
         path: {
           type: "string",
@@ -711,6 +715,7 @@ export const schema: Omit<PackageSchema, "name"> = {
       properties: {
         timeout: {
           type: "integer",
+          default: 300,
           language: {
             virtwire: {
               minimum: 1,
@@ -720,6 +725,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         source: {
           $ref: "#/types/virtwire:index:DomainAddressSource",
+          default: "any",
         },
       },
     },
@@ -1215,6 +1221,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         console: {
           $ref: "#/types/virtwire:index:DomainConsole",
+          default: {
+            type: "pty",
+          },
         },
         qemuAgent: {
           type: "boolean",

@@ -305,7 +305,7 @@ export interface DomainDisk {
    */
   file?: string;
   /**
-   * Disk or CD-ROM (default: `disk`).
+   * Disk or CD-ROM.
    */
   device?: DomainDiskDevice;
   /**
@@ -361,7 +361,7 @@ export interface DomainNetworkInterface {
    */
   mac?: string;
   /**
-   * NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+   * NIC model, e.g. `e1000e`, `rtl8139`.
    */
   model?: string;
 }
@@ -380,7 +380,7 @@ export interface DomainGraphics {
    */
   type: DomainGraphicsType;
   /**
-   * Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+   * Address the display listens on (`0.0.0.0` exposes it to the network).
    */
   listen?: string;
   /**
@@ -399,7 +399,7 @@ export type DomainConsoleType = "pty" | "file";
  */
 export interface DomainConsole {
   /**
-   * pty or file (default: `pty`).
+   * pty or file.
    */
   type?: DomainConsoleType;
   /**
@@ -418,11 +418,11 @@ export type DomainAddressSource = "lease" | "agent" | "any";
  */
 export interface DomainWaitForAddresses {
   /**
-   * Seconds to wait (default: 300).
+   * Seconds to wait.
    */
   timeout?: number;
   /**
-   * Where to look (default: `any`).
+   * Where to look.
    */
   source?: DomainAddressSource;
 }
@@ -795,7 +795,7 @@ export interface DomainInputs {
    */
   graphics?: DomainGraphics;
   /**
-   * The serial console (default: a pty).
+   * The serial console.
    */
   console?: DomainConsole;
   /**

@@ -98,8 +98,14 @@ func NewDomain(ctx *pulumi.Context,
 	if args.Autostart == nil {
 		args.Autostart = pulumi.BoolPtr(false)
 	}
+	if args.Console != nil {
+		args.Console = args.Console.ToDomainConsolePtrOutput().ApplyT(func(v *DomainConsole) *DomainConsole { return v.Defaults() }).(DomainConsolePtrOutput)
+	}
 	if args.Firmware == nil {
 		args.Firmware = DomainFirmware("bios")
+	}
+	if args.Graphics != nil {
+		args.Graphics = args.Graphics.ToDomainGraphicsPtrOutput().ApplyT(func(v *DomainGraphics) *DomainGraphics { return v.Defaults() }).(DomainGraphicsPtrOutput)
 	}
 	if args.QemuAgent == nil {
 		args.QemuAgent = pulumi.BoolPtr(false)
@@ -115,6 +121,9 @@ func NewDomain(ctx *pulumi.Context,
 	}
 	if args.Vcpu == nil {
 		args.Vcpu = pulumi.IntPtr(1)
+	}
+	if args.WaitForAddresses != nil {
+		args.WaitForAddresses = args.WaitForAddresses.ToDomainWaitForAddressesPtrOutput().ApplyT(func(v *DomainWaitForAddresses) *DomainWaitForAddresses { return v.Defaults() }).(DomainWaitForAddressesPtrOutput)
 	}
 	if args.WaitForCloudInit != nil {
 		args.WaitForCloudInit = args.WaitForCloudInit.ToDomainWaitForCloudInitPtrOutput().ApplyT(func(v *DomainWaitForCloudInit) *DomainWaitForCloudInit { return v.Defaults() }).(DomainWaitForCloudInitPtrOutput)
@@ -164,7 +173,7 @@ type domainArgs struct {
 	CloudInitDisk *DomainCloudInitDisk `pulumi:"cloudInitDisk"`
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline *string `pulumi:"cmdline"`
-	// The serial console (default: a pty).
+	// The serial console.
 	Console *DomainConsole `pulumi:"console"`
 	// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
 	Cpu *DomainCpu `pulumi:"cpu"`
@@ -224,7 +233,7 @@ type DomainArgs struct {
 	CloudInitDisk DomainCloudInitDiskPtrInput
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline pulumi.StringPtrInput
-	// The serial console (default: a pty).
+	// The serial console.
 	Console DomainConsolePtrInput
 	// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
 	Cpu DomainCpuPtrInput

@@ -195,8 +195,21 @@ func (o DomainCloudInitDiskPtrOutput) Pool() pulumi.StringPtrOutput {
 type DomainConsole struct {
 	// The log file, for type `file`.
 	Path *string `pulumi:"path"`
-	// pty or file (default: `pty`).
+	// pty or file.
 	Type *DomainConsoleType `pulumi:"type"`
+}
+
+// Defaults sets the appropriate defaults for DomainConsole
+func (val *DomainConsole) Defaults() *DomainConsole {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Type == nil {
+		type_ := DomainConsoleType("pty")
+		tmp.Type = &type_
+	}
+	return &tmp
 }
 
 // DomainConsoleInput is an input type that accepts DomainConsoleArgs and DomainConsoleOutput values.
@@ -214,10 +227,21 @@ type DomainConsoleInput interface {
 type DomainConsoleArgs struct {
 	// The log file, for type `file`.
 	Path pulumi.StringPtrInput `pulumi:"path"`
-	// pty or file (default: `pty`).
+	// pty or file.
 	Type DomainConsoleTypePtrInput `pulumi:"type"`
 }
 
+// Defaults sets the appropriate defaults for DomainConsoleArgs
+func (val *DomainConsoleArgs) Defaults() *DomainConsoleArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Type == nil {
+		tmp.Type = DomainConsoleType("pty")
+	}
+	return &tmp
+}
 func (DomainConsoleArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainConsole)(nil)).Elem()
 }
@@ -301,7 +325,7 @@ func (o DomainConsoleOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainConsole) *string { return v.Path }).(pulumi.StringPtrOutput)
 }
 
-// pty or file (default: `pty`).
+// pty or file.
 func (o DomainConsoleOutput) Type() DomainConsoleTypePtrOutput {
 	return o.ApplyT(func(v DomainConsole) *DomainConsoleType { return v.Type }).(DomainConsoleTypePtrOutput)
 }
@@ -340,7 +364,7 @@ func (o DomainConsolePtrOutput) Path() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// pty or file (default: `pty`).
+// pty or file.
 func (o DomainConsolePtrOutput) Type() DomainConsoleTypePtrOutput {
 	return o.ApplyT(func(v *DomainConsole) *DomainConsoleType {
 		if v == nil {
@@ -513,7 +537,7 @@ func (o DomainCpuPtrOutput) Model() pulumi.StringPtrOutput {
 type DomainDisk struct {
 	// The bus (default: `virtio` for disks, `sata` for CD-ROMs).
 	Bus *DomainDiskBus `pulumi:"bus"`
-	// Disk or CD-ROM (default: `disk`).
+	// Disk or CD-ROM.
 	Device *DomainDiskDevice `pulumi:"device"`
 	// A file on the libvirt host (an image or an ISO).
 	File *string `pulumi:"file"`
@@ -525,6 +549,19 @@ type DomainDisk struct {
 	Target *string `pulumi:"target"`
 	// A storage volume (e.g. from a virtwire Volume).
 	Volume *DomainVolumeRef `pulumi:"volume"`
+}
+
+// Defaults sets the appropriate defaults for DomainDisk
+func (val *DomainDisk) Defaults() *DomainDisk {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Device == nil {
+		device_ := DomainDiskDevice("disk")
+		tmp.Device = &device_
+	}
+	return &tmp
 }
 
 // DomainDiskInput is an input type that accepts DomainDiskArgs and DomainDiskOutput values.
@@ -542,7 +579,7 @@ type DomainDiskInput interface {
 type DomainDiskArgs struct {
 	// The bus (default: `virtio` for disks, `sata` for CD-ROMs).
 	Bus DomainDiskBusPtrInput `pulumi:"bus"`
-	// Disk or CD-ROM (default: `disk`).
+	// Disk or CD-ROM.
 	Device DomainDiskDevicePtrInput `pulumi:"device"`
 	// A file on the libvirt host (an image or an ISO).
 	File pulumi.StringPtrInput `pulumi:"file"`
@@ -556,6 +593,17 @@ type DomainDiskArgs struct {
 	Volume DomainVolumeRefPtrInput `pulumi:"volume"`
 }
 
+// Defaults sets the appropriate defaults for DomainDiskArgs
+func (val *DomainDiskArgs) Defaults() *DomainDiskArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Device == nil {
+		tmp.Device = DomainDiskDevice("disk")
+	}
+	return &tmp
+}
 func (DomainDiskArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainDisk)(nil)).Elem()
 }
@@ -613,7 +661,7 @@ func (o DomainDiskOutput) Bus() DomainDiskBusPtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainDiskBus { return v.Bus }).(DomainDiskBusPtrOutput)
 }
 
-// Disk or CD-ROM (default: `disk`).
+// Disk or CD-ROM.
 func (o DomainDiskOutput) Device() DomainDiskDevicePtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainDiskDevice { return v.Device }).(DomainDiskDevicePtrOutput)
 }
@@ -665,12 +713,25 @@ func (o DomainDiskArrayOutput) Index(i pulumi.IntInput) DomainDiskOutput {
 
 // A graphical console. Changing it restarts the domain.
 type DomainGraphics struct {
-	// Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+	// Address the display listens on (`0.0.0.0` exposes it to the network).
 	Listen *string `pulumi:"listen"`
 	// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
 	Port *int `pulumi:"port"`
 	// VNC or SPICE.
 	Type DomainGraphicsType `pulumi:"type"`
+}
+
+// Defaults sets the appropriate defaults for DomainGraphics
+func (val *DomainGraphics) Defaults() *DomainGraphics {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Listen == nil {
+		listen_ := "127.0.0.1"
+		tmp.Listen = &listen_
+	}
+	return &tmp
 }
 
 // DomainGraphicsInput is an input type that accepts DomainGraphicsArgs and DomainGraphicsOutput values.
@@ -686,7 +747,7 @@ type DomainGraphicsInput interface {
 
 // A graphical console. Changing it restarts the domain.
 type DomainGraphicsArgs struct {
-	// Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+	// Address the display listens on (`0.0.0.0` exposes it to the network).
 	Listen pulumi.StringPtrInput `pulumi:"listen"`
 	// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
 	Port pulumi.IntPtrInput `pulumi:"port"`
@@ -694,6 +755,17 @@ type DomainGraphicsArgs struct {
 	Type DomainGraphicsTypeInput `pulumi:"type"`
 }
 
+// Defaults sets the appropriate defaults for DomainGraphicsArgs
+func (val *DomainGraphicsArgs) Defaults() *DomainGraphicsArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Listen == nil {
+		tmp.Listen = pulumi.StringPtr("127.0.0.1")
+	}
+	return &tmp
+}
 func (DomainGraphicsArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainGraphics)(nil)).Elem()
 }
@@ -772,7 +844,7 @@ func (o DomainGraphicsOutput) ToDomainGraphicsPtrOutputWithContext(ctx context.C
 	}).(DomainGraphicsPtrOutput)
 }
 
-// Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+// Address the display listens on (`0.0.0.0` exposes it to the network).
 func (o DomainGraphicsOutput) Listen() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainGraphics) *string { return v.Listen }).(pulumi.StringPtrOutput)
 }
@@ -811,7 +883,7 @@ func (o DomainGraphicsPtrOutput) Elem() DomainGraphicsOutput {
 	}).(DomainGraphicsOutput)
 }
 
-// Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+// Address the display listens on (`0.0.0.0` exposes it to the network).
 func (o DomainGraphicsPtrOutput) Listen() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DomainGraphics) *string {
 		if v == nil {
@@ -914,10 +986,23 @@ type DomainNetworkInterface struct {
 	Bridge *string `pulumi:"bridge"`
 	// MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
 	Mac *string `pulumi:"mac"`
-	// NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+	// NIC model, e.g. `e1000e`, `rtl8139`.
 	Model *string `pulumi:"model"`
 	// Name of a libvirt network (e.g. a virtwire Network's `name`).
 	Network *string `pulumi:"network"`
+}
+
+// Defaults sets the appropriate defaults for DomainNetworkInterface
+func (val *DomainNetworkInterface) Defaults() *DomainNetworkInterface {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		model_ := "virtio"
+		tmp.Model = &model_
+	}
+	return &tmp
 }
 
 // DomainNetworkInterfaceInput is an input type that accepts DomainNetworkInterfaceArgs and DomainNetworkInterfaceOutput values.
@@ -937,12 +1022,23 @@ type DomainNetworkInterfaceArgs struct {
 	Bridge pulumi.StringPtrInput `pulumi:"bridge"`
 	// MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
 	Mac pulumi.StringPtrInput `pulumi:"mac"`
-	// NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+	// NIC model, e.g. `e1000e`, `rtl8139`.
 	Model pulumi.StringPtrInput `pulumi:"model"`
 	// Name of a libvirt network (e.g. a virtwire Network's `name`).
 	Network pulumi.StringPtrInput `pulumi:"network"`
 }
 
+// Defaults sets the appropriate defaults for DomainNetworkInterfaceArgs
+func (val *DomainNetworkInterfaceArgs) Defaults() *DomainNetworkInterfaceArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		tmp.Model = pulumi.StringPtr("virtio")
+	}
+	return &tmp
+}
 func (DomainNetworkInterfaceArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainNetworkInterface)(nil)).Elem()
 }
@@ -1005,7 +1101,7 @@ func (o DomainNetworkInterfaceOutput) Mac() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Mac }).(pulumi.StringPtrOutput)
 }
 
-// NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+// NIC model, e.g. `e1000e`, `rtl8139`.
 func (o DomainNetworkInterfaceOutput) Model() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Model }).(pulumi.StringPtrOutput)
 }
@@ -1196,10 +1292,27 @@ func (o DomainVolumeRefPtrOutput) Pool() pulumi.StringPtrOutput {
 
 // Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.
 type DomainWaitForAddresses struct {
-	// Where to look (default: `any`).
+	// Where to look.
 	Source *DomainAddressSource `pulumi:"source"`
-	// Seconds to wait (default: 300).
+	// Seconds to wait.
 	Timeout *int `pulumi:"timeout"`
+}
+
+// Defaults sets the appropriate defaults for DomainWaitForAddresses
+func (val *DomainWaitForAddresses) Defaults() *DomainWaitForAddresses {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Source == nil {
+		source_ := DomainAddressSource("any")
+		tmp.Source = &source_
+	}
+	if tmp.Timeout == nil {
+		timeout_ := 300
+		tmp.Timeout = &timeout_
+	}
+	return &tmp
 }
 
 // DomainWaitForAddressesInput is an input type that accepts DomainWaitForAddressesArgs and DomainWaitForAddressesOutput values.
@@ -1215,12 +1328,26 @@ type DomainWaitForAddressesInput interface {
 
 // Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.
 type DomainWaitForAddressesArgs struct {
-	// Where to look (default: `any`).
+	// Where to look.
 	Source DomainAddressSourcePtrInput `pulumi:"source"`
-	// Seconds to wait (default: 300).
+	// Seconds to wait.
 	Timeout pulumi.IntPtrInput `pulumi:"timeout"`
 }
 
+// Defaults sets the appropriate defaults for DomainWaitForAddressesArgs
+func (val *DomainWaitForAddressesArgs) Defaults() *DomainWaitForAddressesArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Source == nil {
+		tmp.Source = DomainAddressSource("any")
+	}
+	if tmp.Timeout == nil {
+		tmp.Timeout = pulumi.IntPtr(300)
+	}
+	return &tmp
+}
 func (DomainWaitForAddressesArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainWaitForAddresses)(nil)).Elem()
 }
@@ -1299,12 +1426,12 @@ func (o DomainWaitForAddressesOutput) ToDomainWaitForAddressesPtrOutputWithConte
 	}).(DomainWaitForAddressesPtrOutput)
 }
 
-// Where to look (default: `any`).
+// Where to look.
 func (o DomainWaitForAddressesOutput) Source() DomainAddressSourcePtrOutput {
 	return o.ApplyT(func(v DomainWaitForAddresses) *DomainAddressSource { return v.Source }).(DomainAddressSourcePtrOutput)
 }
 
-// Seconds to wait (default: 300).
+// Seconds to wait.
 func (o DomainWaitForAddressesOutput) Timeout() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v DomainWaitForAddresses) *int { return v.Timeout }).(pulumi.IntPtrOutput)
 }
@@ -1333,7 +1460,7 @@ func (o DomainWaitForAddressesPtrOutput) Elem() DomainWaitForAddressesOutput {
 	}).(DomainWaitForAddressesOutput)
 }
 
-// Where to look (default: `any`).
+// Where to look.
 func (o DomainWaitForAddressesPtrOutput) Source() DomainAddressSourcePtrOutput {
 	return o.ApplyT(func(v *DomainWaitForAddresses) *DomainAddressSource {
 		if v == nil {
@@ -1343,7 +1470,7 @@ func (o DomainWaitForAddressesPtrOutput) Source() DomainAddressSourcePtrOutput {
 	}).(DomainAddressSourcePtrOutput)
 }
 
-// Seconds to wait (default: 300).
+// Seconds to wait.
 func (o DomainWaitForAddressesPtrOutput) Timeout() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *DomainWaitForAddresses) *int {
 		if v == nil {

@@ -142,7 +142,7 @@ class DomainConsoleArgsDict(TypedDict):
     """
     type: NotRequired[pulumi.Input[Optional['DomainConsoleType']]]
     """
-    pty or file (default: `pty`).
+    pty or file.
     """
 
 @pulumi.input_type
@@ -154,10 +154,12 @@ class DomainConsoleArgs:
         The serial console (ttyS0). Changing it restarts the domain.
 
         :param pulumi.Input[_builtins.str] path: The log file, for type `file`.
-        :param pulumi.Input['DomainConsoleType'] type: pty or file (default: `pty`).
+        :param pulumi.Input['DomainConsoleType'] type: pty or file.
         """
         if path is not None:
             pulumi.set(__self__, "path", path)
+        if type is None:
+            type = 'pty'
         if type is not None:
             pulumi.set(__self__, "type", type)
 
@@ -177,7 +179,7 @@ class DomainConsoleArgs:
     @pulumi.getter
     def type(self) -> pulumi.Input[Optional['DomainConsoleType']]:
         """
-        pty or file (default: `pty`).
+        pty or file.
         """
         return pulumi.get(self, "type")
 
@@ -249,7 +251,7 @@ class DomainDiskArgsDict(TypedDict):
     """
     device: NotRequired[pulumi.Input[Optional['DomainDiskDevice']]]
     """
-    Disk or CD-ROM (default: `disk`).
+    Disk or CD-ROM.
     """
     file: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -286,7 +288,7 @@ class DomainDiskArgs:
         A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 
         :param pulumi.Input['DomainDiskBus'] bus: The bus (default: `virtio` for disks, `sata` for CD-ROMs).
-        :param pulumi.Input['DomainDiskDevice'] device: Disk or CD-ROM (default: `disk`).
+        :param pulumi.Input['DomainDiskDevice'] device: Disk or CD-ROM.
         :param pulumi.Input[_builtins.str] file: A file on the libvirt host (an image or an ISO).
         :param pulumi.Input['DomainDiskFormat'] format: Image format (default: the volume's own format; `raw` for files).
         :param pulumi.Input[_builtins.bool] read_only: Attach read-only (CD-ROMs always are).
@@ -295,6 +297,8 @@ class DomainDiskArgs:
         """
         if bus is not None:
             pulumi.set(__self__, "bus", bus)
+        if device is None:
+            device = 'disk'
         if device is not None:
             pulumi.set(__self__, "device", device)
         if file is not None:
@@ -324,7 +328,7 @@ class DomainDiskArgs:
     @pulumi.getter
     def device(self) -> pulumi.Input[Optional['DomainDiskDevice']]:
         """
-        Disk or CD-ROM (default: `disk`).
+        Disk or CD-ROM.
         """
         return pulumi.get(self, "device")
 
@@ -403,7 +407,7 @@ class DomainGraphicsArgsDict(TypedDict):
     """
     listen: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+    Address the display listens on (`0.0.0.0` exposes it to the network).
     """
     port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -420,10 +424,12 @@ class DomainGraphicsArgs:
         A graphical console. Changing it restarts the domain.
 
         :param pulumi.Input['DomainGraphicsType'] type: VNC or SPICE.
-        :param pulumi.Input[_builtins.str] listen: Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+        :param pulumi.Input[_builtins.str] listen: Address the display listens on (`0.0.0.0` exposes it to the network).
         :param pulumi.Input[_builtins.int] port: TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
         """
         pulumi.set(__self__, "type", type)
+        if listen is None:
+            listen = '127.0.0.1'
         if listen is not None:
             pulumi.set(__self__, "listen", listen)
         if port is not None:
@@ -445,7 +451,7 @@ class DomainGraphicsArgs:
     @pulumi.getter
     def listen(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Address the display listens on (default: `127.0.0.1`; `0.0.0.0` exposes it to the network).
+        Address the display listens on (`0.0.0.0` exposes it to the network).
         """
         return pulumi.get(self, "listen")
 
@@ -480,7 +486,7 @@ class DomainNetworkInterfaceArgsDict(TypedDict):
     """
     model: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+    NIC model, e.g. `e1000e`, `rtl8139`.
     """
     network: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -499,13 +505,15 @@ class DomainNetworkInterfaceArgs:
 
         :param pulumi.Input[_builtins.str] bridge: Name of a host bridge device.
         :param pulumi.Input[_builtins.str] mac: MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
-        :param pulumi.Input[_builtins.str] model: NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+        :param pulumi.Input[_builtins.str] model: NIC model, e.g. `e1000e`, `rtl8139`.
         :param pulumi.Input[_builtins.str] network: Name of a libvirt network (e.g. a virtwire Network's `name`).
         """
         if bridge is not None:
             pulumi.set(__self__, "bridge", bridge)
         if mac is not None:
             pulumi.set(__self__, "mac", mac)
+        if model is None:
+            model = 'virtio'
         if model is not None:
             pulumi.set(__self__, "model", model)
         if network is not None:
@@ -539,7 +547,7 @@ class DomainNetworkInterfaceArgs:
     @pulumi.getter
     def model(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        NIC model (default: `virtio`), e.g. `e1000e`, `rtl8139`.
+        NIC model, e.g. `e1000e`, `rtl8139`.
         """
         return pulumi.get(self, "model")
 
@@ -618,11 +626,11 @@ class DomainWaitForAddressesArgsDict(TypedDict):
     """
     source: NotRequired[pulumi.Input[Optional['DomainAddressSource']]]
     """
-    Where to look (default: `any`).
+    Where to look.
     """
     timeout: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    Seconds to wait (default: 300).
+    Seconds to wait.
     """
 
 @pulumi.input_type
@@ -633,11 +641,15 @@ class DomainWaitForAddressesArgs:
         """
         Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.
 
-        :param pulumi.Input['DomainAddressSource'] source: Where to look (default: `any`).
-        :param pulumi.Input[_builtins.int] timeout: Seconds to wait (default: 300).
+        :param pulumi.Input['DomainAddressSource'] source: Where to look.
+        :param pulumi.Input[_builtins.int] timeout: Seconds to wait.
         """
+        if source is None:
+            source = 'any'
         if source is not None:
             pulumi.set(__self__, "source", source)
+        if timeout is None:
+            timeout = 300
         if timeout is not None:
             pulumi.set(__self__, "timeout", timeout)
 
@@ -645,7 +657,7 @@ class DomainWaitForAddressesArgs:
     @pulumi.getter
     def source(self) -> pulumi.Input[Optional['DomainAddressSource']]:
         """
-        Where to look (default: `any`).
+        Where to look.
         """
         return pulumi.get(self, "source")
 
@@ -657,7 +669,7 @@ class DomainWaitForAddressesArgs:
     @pulumi.getter
     def timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        Seconds to wait (default: 300).
+        Seconds to wait.
         """
         return pulumi.get(self, "timeout")
 

@@ -59,7 +59,7 @@ class DomainArgs:
         :param pulumi.Input[Sequence[pulumi.Input['DomainBootDevice']]] boot: Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
         :param pulumi.Input['DomainCloudInitDiskArgs'] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
-        :param pulumi.Input['DomainConsoleArgs'] console: The serial console (default: a pty).
+        :param pulumi.Input['DomainConsoleArgs'] console: The serial console.
         :param pulumi.Input['DomainCpuArgs'] cpu: The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainDiskArgs']]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
@@ -231,7 +231,7 @@ class DomainArgs:
     @pulumi.getter
     def console(self) -> pulumi.Input[Optional['DomainConsoleArgs']]:
         """
-        The serial console (default: a pty).
+        The serial console.
         """
         return pulumi.get(self, "console")
 
@@ -538,7 +538,7 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input['DomainBootDevice']]] boot: Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
         :param pulumi.Input[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
-        :param pulumi.Input[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']] console: The serial console (default: a pty).
+        :param pulumi.Input[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']] console: The serial console.
         :param pulumi.Input[Union['DomainCpuArgs', 'DomainCpuArgsDict']] cpu: The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.

@@ -65,6 +65,7 @@ export type {
   RemoteNetworkDhcpLease,
   RemoteNonnullDomain,
   RemoteNonnullNetwork,
+  RemoteNonnullNodeDevice,
   RemoteNonnullSecret,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,

@@ -6,6 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import provider = require("../provider");
 import type * as types from "../resources/kit/generated/types";
 export * from "../resources/kit/generated/types";
+import { callFunction } from "../provider/functions";
+import type { FunctionOptions } from "../provider/functions";
+export type { FunctionOptions } from "../provider/functions";
 
 /**
  * The stack's Pulumi organization, which virtwire's mark on what it creates holds beside the URN
@@ -503,6 +506,310 @@ export interface VolumeBackingStoreArgs {
    * Format of the base volume.
    */
   format?: pulumi.Input<string>;
+}
+
+/**
+ * One IP address of a guest interface.
+ */
+export interface GuestIpAddressArgs {
+  /**
+   * `ipv4` or `ipv6`.
+   */
+  type: pulumi.Input<types.IpAddressType>;
+  /**
+   * The address, without prefix.
+   */
+  address: pulumi.Input<string>;
+  /**
+   * Prefix length (24 for a /24).
+   */
+  prefix: pulumi.Input<number>;
+}
+
+/**
+ * A guest interface with the addresses libvirt found for it.
+ */
+export interface GuestInterfaceArgs {
+  /**
+   * The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * MAC address, lower case; absent when libvirt does not know it.
+   */
+  mac?: pulumi.Input<string>;
+  /**
+   * Its addresses, as the source reports them.
+   */
+  addresses: pulumi.Input<pulumi.Input<GuestIpAddressArgs>[]>;
+}
+
+/**
+ * A DHCP lease of a libvirt network.
+ */
+export interface DhcpLeaseArgs {
+  /**
+   * The network's bridge on the host (`virbr0`).
+   */
+  interface: pulumi.Input<string>;
+  /**
+   * When the lease expires, in seconds since the Unix epoch; 0 for never.
+   */
+  expiryTime: pulumi.Input<number>;
+  /**
+   * `ipv4` or `ipv6`.
+   */
+  type: pulumi.Input<types.IpAddressType>;
+  /**
+   * The client's MAC address (IPv4 leases).
+   */
+  mac?: pulumi.Input<string>;
+  /**
+   * The identity association identifier (IPv6 leases).
+   */
+  iaid?: pulumi.Input<string>;
+  /**
+   * The leased address.
+   */
+  ipAddress: pulumi.Input<string>;
+  /**
+   * Prefix length of the network's address range.
+   */
+  prefix: pulumi.Input<number>;
+  /**
+   * The host name the client sent, if any.
+   */
+  hostname?: pulumi.Input<string>;
+  /**
+   * The client identifier (DUID for IPv6), if any.
+   */
+  clientId?: pulumi.Input<string>;
+}
+
+/**
+ * A PCI device's address and identity (`<capability type='pci'>`).
+ */
+export interface NodeDevicePciArgs {
+  /**
+   * The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+   */
+  address: pulumi.Input<string>;
+  /**
+   * PCI domain.
+   */
+  domain: pulumi.Input<number>;
+  /**
+   * Bus.
+   */
+  bus: pulumi.Input<number>;
+  /**
+   * Slot.
+   */
+  slot: pulumi.Input<number>;
+  /**
+   * Function.
+   */
+  function: pulumi.Input<number>;
+  /**
+   * Vendor id, `0x1af4`.
+   */
+  vendorId?: pulumi.Input<string>;
+  /**
+   * Vendor name, when the host's PCI id database knows it.
+   */
+  vendorName?: pulumi.Input<string>;
+  /**
+   * Product id, `0x1053`.
+   */
+  productId?: pulumi.Input<string>;
+  /**
+   * Product name, when known.
+   */
+  productName?: pulumi.Input<string>;
+  /**
+   * Device class, `0x020000` for an Ethernet controller.
+   */
+  class?: pulumi.Input<string>;
+  /**
+   * The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+   */
+  iommuGroup?: pulumi.Input<number>;
+}
+
+/**
+ * A USB device's identity (`<capability type='usb_device'>`).
+ */
+export interface NodeDeviceUsbArgs {
+  /**
+   * USB bus number.
+   */
+  bus: pulumi.Input<number>;
+  /**
+   * Device number on the bus.
+   */
+  device: pulumi.Input<number>;
+  /**
+   * Vendor id, `0x046d`.
+   */
+  vendorId?: pulumi.Input<string>;
+  /**
+   * Vendor name, when known.
+   */
+  vendorName?: pulumi.Input<string>;
+  /**
+   * Product id, `0xc52b`.
+   */
+  productId?: pulumi.Input<string>;
+  /**
+   * Product name, when known.
+   */
+  productName?: pulumi.Input<string>;
+}
+
+/**
+ * A network interface of the host (`<capability type='net'>`).
+ */
+export interface NodeDeviceNetArgs {
+  /**
+   * Interface name, `eth0`.
+   */
+  interface: pulumi.Input<string>;
+  /**
+   * MAC address.
+   */
+  address?: pulumi.Input<string>;
+  /**
+   * `up`, `down` or `unknown`.
+   */
+  linkState?: pulumi.Input<string>;
+  /**
+   * Link speed in Mbit/s, when known.
+   */
+  linkSpeed?: pulumi.Input<number>;
+}
+
+/**
+ * A block device of the host (`<capability type='storage'>`).
+ */
+export interface NodeDeviceStorageArgs {
+  /**
+   * Device node, `/dev/sda`.
+   */
+  block?: pulumi.Input<string>;
+  /**
+   * `disk`, `cdrom`, …
+   */
+  driveType?: pulumi.Input<string>;
+  /**
+   * Model, when known.
+   */
+  model?: pulumi.Input<string>;
+  /**
+   * Vendor, when known.
+   */
+  vendor?: pulumi.Input<string>;
+  /**
+   * Serial number, when known.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * Size in bytes, when known (not for removable media).
+   */
+  size?: pulumi.Input<number>;
+}
+
+/**
+ * A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+ */
+export interface NodeDeviceArgs {
+  /**
+   * libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * The name of its parent device; absent for the root (`computer`).
+   */
+  parent?: pulumi.Input<string>;
+  /**
+   * Its sysfs path, when it has one.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+   */
+  driver?: pulumi.Input<string>;
+  /**
+   * Its device node, when it has one (`/dev/vda`).
+   */
+  devnode?: pulumi.Input<string>;
+  /**
+   * Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+   */
+  capability: pulumi.Input<string>;
+  /**
+   * Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+   */
+  capabilities: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * PCI address and identity, for a PCI device.
+   */
+  pci?: pulumi.Input<NodeDevicePciArgs>;
+  /**
+   * Bus, device and identity, for a USB device.
+   */
+  usb?: pulumi.Input<NodeDeviceUsbArgs>;
+  /**
+   * Interface name, MAC and link, for a network interface.
+   */
+  net?: pulumi.Input<NodeDeviceNetArgs>;
+  /**
+   * Device node, type and size, for a block device.
+   */
+  storage?: pulumi.Input<NodeDeviceStorageArgs>;
+  /**
+   * The device's XML as libvirt gives it, for what the typed fields leave out.
+   */
+  xml: pulumi.Input<string>;
+}
+
+/**
+ * The firmware loaders (UEFI) a domain can boot with.
+ */
+export interface DomainCapabilitiesLoaderArgs {
+  /**
+   * Whether a `<loader>` can be given at all.
+   */
+  supported: pulumi.Input<boolean>;
+  /**
+   * Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+   */
+  paths: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Loader types: `rom`, `pflash`.
+   */
+  types: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Allowed `readonly` values: `yes`, `no`.
+   */
+  readonly: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+   */
+  secureBoot: pulumi.Input<boolean>;
+}
+
+/**
+ * A CPU mode and whether the host supports it for this virt type.
+ */
+export interface DomainCpuModeSupportArgs {
+  /**
+   * `host-passthrough`, `host-model`, `maximum` or `custom`.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * Whether a domain can use it here.
+   */
+  supported: pulumi.Input<boolean>;
 }
 
 /** The arguments of a {@link Pool}. */
@@ -1865,4 +2172,208 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     };
     super(provider, name, props, opts, "virtwire", "CloudInitDisk");
   }
+}
+
+/** The arguments of {@link getNodeInfoOutput}: those of {@link getNodeInfo}, each of which may be an Output. */
+export interface GetNodeInfoOutputArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/**
+ * The host's CPU, memory and topology (libvirt's `virNodeGetInfo`, `virsh nodeinfo`), its host name and the libvirt and hypervisor versions.
+ *
+ * Runs when the program runs (in `pulumi preview` too), connected to the host as the stack's virtwire config says (`virtwire:uri`, `virtwire:hosts`, credentials); outside Pulumi, or for a host of no stack, give `opts.connection`. Fails when the host cannot be reached.
+ */
+export function getNodeInfo(
+  args?: types.GetNodeInfoArgs,
+  opts?: FunctionOptions,
+): Promise<types.GetNodeInfoResult> {
+  return callFunction<types.GetNodeInfoResult>("virtwire:index:getNodeInfo", { ...args }, opts);
+}
+
+/** {@link getNodeInfo} with arguments that may be Outputs (another resource's outputs): an Output of its result. */
+export function getNodeInfoOutput(
+  args?: GetNodeInfoOutputArgs,
+  opts?: FunctionOptions,
+): pulumi.Output<types.GetNodeInfoResult> {
+  return pulumi
+    .output(args ?? {})
+    .apply((resolved) => getNodeInfo(resolved as types.GetNodeInfoArgs, opts));
+}
+
+/** The arguments of {@link getNodeDevicesOutput}: those of {@link getNodeDevices}, each of which may be an Output. */
+export interface GetNodeDevicesOutputArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * Only devices with this capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `fc_host`, `vports`, `scsi_generic`, `drm`, `mdev_types`, `mdev`, `ccw`, `css`, `vdpa`, `ap_card`, `ap_queue`, `ap_matrix`, `vpd`. Default: every device.
+   */
+  capability?: pulumi.Input<string>;
+}
+
+/**
+ * The host's devices as libvirt's node device driver sees them (`virsh nodedev-list` and `nodedev-dumpxml`): PCI and USB devices for passthrough, network interfaces, block devices, …, optionally only those of one capability.
+ *
+ * Runs when the program runs (in `pulumi preview` too), connected to the host as the stack's virtwire config says (`virtwire:uri`, `virtwire:hosts`, credentials); outside Pulumi, or for a host of no stack, give `opts.connection`. Fails when the host cannot be reached.
+ */
+export function getNodeDevices(
+  args?: types.GetNodeDevicesArgs,
+  opts?: FunctionOptions,
+): Promise<types.GetNodeDevicesResult> {
+  return callFunction<types.GetNodeDevicesResult>(
+    "virtwire:index:getNodeDevices",
+    { ...args },
+    opts,
+  );
+}
+
+/** {@link getNodeDevices} with arguments that may be Outputs (another resource's outputs): an Output of its result. */
+export function getNodeDevicesOutput(
+  args?: GetNodeDevicesOutputArgs,
+  opts?: FunctionOptions,
+): pulumi.Output<types.GetNodeDevicesResult> {
+  return pulumi
+    .output(args ?? {})
+    .apply((resolved) => getNodeDevices(resolved as types.GetNodeDevicesArgs, opts));
+}
+
+/** The arguments of {@link getDomainInterfaceAddressesOutput}: those of {@link getDomainInterfaceAddresses}, each of which may be an Output. */
+export interface GetDomainInterfaceAddressesOutputArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * The domain's name or UUID.
+   */
+  domain: pulumi.Input<string>;
+  /**
+   * Where the addresses come from.
+   */
+  source?: pulumi.Input<types.InterfaceAddressSource>;
+}
+
+/**
+ * The IP addresses of a domain's interfaces, from DHCP leases, the guest agent or the host's ARP table (libvirt's `virDomainInterfaceAddresses`, `virsh domifaddr`). The domain must be running.
+ *
+ * Runs when the program runs (in `pulumi preview` too), connected to the host as the stack's virtwire config says (`virtwire:uri`, `virtwire:hosts`, credentials); outside Pulumi, or for a host of no stack, give `opts.connection`. Fails when the host cannot be reached.
+ */
+export function getDomainInterfaceAddresses(
+  args: types.GetDomainInterfaceAddressesArgs,
+  opts?: FunctionOptions,
+): Promise<types.GetDomainInterfaceAddressesResult> {
+  return callFunction<types.GetDomainInterfaceAddressesResult>(
+    "virtwire:index:getDomainInterfaceAddresses",
+    { ...args },
+    opts,
+  );
+}
+
+/** {@link getDomainInterfaceAddresses} with arguments that may be Outputs (another resource's outputs): an Output of its result. */
+export function getDomainInterfaceAddressesOutput(
+  args: GetDomainInterfaceAddressesOutputArgs,
+  opts?: FunctionOptions,
+): pulumi.Output<types.GetDomainInterfaceAddressesResult> {
+  return pulumi
+    .output(args ?? {})
+    .apply((resolved) =>
+      getDomainInterfaceAddresses(resolved as types.GetDomainInterfaceAddressesArgs, opts),
+    );
+}
+
+/** The arguments of {@link getNetworkDhcpLeasesOutput}: those of {@link getNetworkDhcpLeases}, each of which may be an Output. */
+export interface GetNetworkDhcpLeasesOutputArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * The network's name or UUID.
+   */
+  network: pulumi.Input<string>;
+  /**
+   * Only the leases of this MAC address.
+   */
+  mac?: pulumi.Input<string>;
+}
+
+/**
+ * The DHCP leases a libvirt network has handed out (libvirt's `virNetworkGetDHCPLeases`, `virsh net-dhcp-leases`), leases that expired left out. The network must be active.
+ *
+ * Runs when the program runs (in `pulumi preview` too), connected to the host as the stack's virtwire config says (`virtwire:uri`, `virtwire:hosts`, credentials); outside Pulumi, or for a host of no stack, give `opts.connection`. Fails when the host cannot be reached.
+ */
+export function getNetworkDhcpLeases(
+  args: types.GetNetworkDhcpLeasesArgs,
+  opts?: FunctionOptions,
+): Promise<types.GetNetworkDhcpLeasesResult> {
+  return callFunction<types.GetNetworkDhcpLeasesResult>(
+    "virtwire:index:getNetworkDhcpLeases",
+    { ...args },
+    opts,
+  );
+}
+
+/** {@link getNetworkDhcpLeases} with arguments that may be Outputs (another resource's outputs): an Output of its result. */
+export function getNetworkDhcpLeasesOutput(
+  args: GetNetworkDhcpLeasesOutputArgs,
+  opts?: FunctionOptions,
+): pulumi.Output<types.GetNetworkDhcpLeasesResult> {
+  return pulumi
+    .output(args ?? {})
+    .apply((resolved) => getNetworkDhcpLeases(resolved as types.GetNetworkDhcpLeasesArgs, opts));
+}
+
+/** The arguments of {@link getDomainCapabilitiesOutput}: those of {@link getDomainCapabilities}, each of which may be an Output. */
+export interface GetDomainCapabilitiesOutputArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * The virt type: `kvm` or `qemu` (TCG). Default: the host's default (`kvm` where /dev/kvm exists).
+   */
+  virtType?: pulumi.Input<string>;
+  /**
+   * The guest architecture, `x86_64`. Default: the host's.
+   */
+  arch?: pulumi.Input<string>;
+  /**
+   * The machine type, `q35` or `pc`. Default: the emulator's default (on x86, `pc`: Secure Boot needs `q35`).
+   */
+  machine?: pulumi.Input<string>;
+  /**
+   * The emulator binary, `/usr/bin/qemu-system-x86_64`. Default: the one for the architecture.
+   */
+  emulator?: pulumi.Input<string>;
+}
+
+/**
+ * What a domain of one emulator, architecture, machine type and virt type can use on the host (libvirt's `virConnectGetDomainCapabilities`, `virsh domcapabilities`): machine types, firmware and Secure Boot, CPU modes and models, device buses and models, with the raw XML for anything else.
+ *
+ * Runs when the program runs (in `pulumi preview` too), connected to the host as the stack's virtwire config says (`virtwire:uri`, `virtwire:hosts`, credentials); outside Pulumi, or for a host of no stack, give `opts.connection`. Fails when the host cannot be reached.
+ */
+export function getDomainCapabilities(
+  args?: types.GetDomainCapabilitiesArgs,
+  opts?: FunctionOptions,
+): Promise<types.GetDomainCapabilitiesResult> {
+  return callFunction<types.GetDomainCapabilitiesResult>(
+    "virtwire:index:getDomainCapabilities",
+    { ...args },
+    opts,
+  );
+}
+
+/** {@link getDomainCapabilities} with arguments that may be Outputs (another resource's outputs): an Output of its result. */
+export function getDomainCapabilitiesOutput(
+  args?: GetDomainCapabilitiesOutputArgs,
+  opts?: FunctionOptions,
+): pulumi.Output<types.GetDomainCapabilitiesResult> {
+  return pulumi
+    .output(args ?? {})
+    .apply((resolved) => getDomainCapabilities(resolved as types.GetDomainCapabilitiesArgs, opts));
 }

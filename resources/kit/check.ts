@@ -158,6 +158,41 @@ function validateRef(
   return failures;
 }
 
+/**
+ * A function's arguments checked against schema.json as a resource's inputs are (types, enums,
+ * patterns, required, unknown names with "did you mean"), with the schema's defaults filled in.
+ */
+export function checkFunctionArgs(
+  token: string,
+  args: Record<string, unknown>,
+): { args: Record<string, unknown>; failures: CheckFailure[] } {
+  const fn = schema.functions?.[token];
+  if (!fn) throw new Error(`virtwire has no function ${token}`);
+  const name = token.split(":").pop()!;
+  const properties = fn.inputs?.properties ?? {};
+  const failures: CheckFailure[] = [];
+  for (const key of fn.inputs?.required ?? []) {
+    if (args[key] === undefined || args[key] === null) {
+      failures.push({ property: key, reason: `${key} is required: give it to ${name}` });
+    }
+  }
+  const filled: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined || value === null) continue;
+    const property = properties[key];
+    if (!property) {
+      failures.push({ property: key, reason: unknownProperty(key, Object.keys(properties), name) });
+      continue;
+    }
+    failures.push(...validateValue(key, value, property));
+    filled[key] = value;
+  }
+  for (const [key, property] of Object.entries(properties)) {
+    if (filled[key] === undefined && property.default !== undefined) filled[key] = property.default;
+  }
+  return { args: filled, failures };
+}
+
 /** Inputs as check() returns them: a kind's checked inputs, with the `__` keys beside them. */
 export type Checked<Kind extends string> = (Kind extends keyof CheckedInputsByKind
   ? CheckedInputsByKind[Kind]

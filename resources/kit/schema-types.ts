@@ -46,9 +46,17 @@ export interface ResourceSchema {
   language?: { virtwire?: { getIds?: string } };
 }
 
+/** A function (data source, an invoke): its arguments and the object it returns. */
+export interface FunctionSchema {
+  description?: string;
+  inputs?: { properties: Record<string, PropertySchema>; required?: string[] };
+  outputs: { properties: Record<string, PropertySchema>; required?: string[] };
+}
+
 export interface PackageSchema {
   name: string;
   config?: { variables?: Record<string, PropertySchema> };
   types?: Record<string, TypeSchema>;
   resources: Record<string, ResourceSchema>;
+  functions?: Record<string, FunctionSchema>;
 }

@@ -75,6 +75,7 @@ export function generateReference(schema: PackageSchema): string {
     );
     parts.push("", "Outputs (besides the inputs):", "", table(schema, outputs, []));
   }
+  parts.push(...functionSections(schema));
   const objectTypes = Object.entries(schema.types ?? {}).filter(([, type]) => !type.enum);
   if (objectTypes.length) {
     parts.push("", "### Object types");
@@ -91,6 +92,31 @@ export function generateReference(schema: PackageSchema): string {
   }
   parts.push("", END);
   return parts.join("\n");
+}
+
+/** Each function (data source): what it does, how to call it, its arguments and its result. */
+function functionSections(schema: PackageSchema): string[] {
+  const parts: string[] = [];
+  for (const [token, fn] of Object.entries(schema.functions ?? {})) {
+    const name = tokenName(token);
+    parts.push(
+      "",
+      `### ${name}`,
+      "",
+      cell(fn.description),
+      "",
+      `\`${name}(args, opts?)\` returns a promise, \`${name}Output(args, opts?)\` an Output and takes Outputs as arguments; the plugin serves it as \`${token}\`.`,
+      "",
+      "Arguments:",
+      "",
+      table(schema, fn.inputs?.properties ?? {}, fn.inputs?.required ?? []),
+      "",
+      "Result:",
+      "",
+      table(schema, fn.outputs.properties, []),
+    );
+  }
+  return parts;
 }
 
 /** How `<Kind>.get` finds an existing object, and what its `state` may qualify the lookup with. */

@@ -100,3 +100,23 @@ describe("the generated checked inputs (resources/kit/generated/checked.ts)", ()
     );
   });
 });
+
+describe("the generated functions", () => {
+  it("give every function of schema.json a promise form and an Output form, as Pulumi's SDKs", () => {
+    const schema = JSON.parse(readFileSync(join(root, "schema.json"), "utf8"));
+    const files = generateSdk(schema);
+    for (const token of Object.keys(schema.functions)) {
+      const name = tokenName(token);
+      const stem = name.charAt(0).toUpperCase() + name.slice(1);
+      expect(files["resources/kit/generated/types.ts"]).toContain(`export interface ${stem}Args {`);
+      expect(files["resources/kit/generated/types.ts"]).toContain(
+        `export interface ${stem}Result {`,
+      );
+      expect(files["sdk/index.ts"]).toContain(`export function ${name}(`);
+      expect(files["sdk/index.ts"]).toContain(`export function ${name}Output(`);
+      expect(files["sdk/index.ts"]).toContain(
+        `callFunction<types.${stem}Result>(${JSON.stringify(token)}`,
+      );
+    }
+  });
+});

@@ -846,6 +846,288 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["path"],
     },
+    "virtwire:index:InterfaceAddressSource": {
+      type: "string",
+      enum: [
+        {
+          value: "lease",
+        },
+        {
+          value: "agent",
+        },
+        {
+          value: "arp",
+        },
+      ],
+    },
+    "virtwire:index:IpAddressType": {
+      type: "string",
+      enum: [
+        {
+          value: "ipv4",
+        },
+        {
+          value: "ipv6",
+        },
+      ],
+    },
+    "virtwire:index:GuestIpAddress": {
+      type: "object",
+      properties: {
+        type: {
+          $ref: "#/types/virtwire:index:IpAddressType",
+        },
+        address: {
+          type: "string",
+        },
+        prefix: {
+          type: "integer",
+        },
+      },
+      required: ["type", "address", "prefix"],
+    },
+    "virtwire:index:GuestInterface": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+        },
+        mac: {
+          type: "string",
+        },
+        addresses: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:GuestIpAddress",
+          },
+        },
+      },
+      required: ["name", "addresses"],
+    },
+    "virtwire:index:DhcpLease": {
+      type: "object",
+      properties: {
+        interface: {
+          type: "string",
+        },
+        expiryTime: {
+          type: "integer",
+        },
+        type: {
+          $ref: "#/types/virtwire:index:IpAddressType",
+        },
+        mac: {
+          type: "string",
+        },
+        iaid: {
+          type: "string",
+        },
+        ipAddress: {
+          type: "string",
+        },
+        prefix: {
+          type: "integer",
+        },
+        hostname: {
+          type: "string",
+        },
+        clientId: {
+          type: "string",
+        },
+      },
+      required: ["interface", "expiryTime", "type", "ipAddress", "prefix"],
+    },
+    "virtwire:index:NodeDevicePci": {
+      type: "object",
+      properties: {
+        address: {
+          type: "string",
+        },
+        domain: {
+          type: "integer",
+        },
+        bus: {
+          type: "integer",
+        },
+        slot: {
+          type: "integer",
+        },
+        function: {
+          type: "integer",
+        },
+        vendorId: {
+          type: "string",
+        },
+        vendorName: {
+          type: "string",
+        },
+        productId: {
+          type: "string",
+        },
+        productName: {
+          type: "string",
+        },
+        class: {
+          type: "string",
+        },
+        iommuGroup: {
+          type: "integer",
+        },
+      },
+      required: ["address", "domain", "bus", "slot", "function"],
+    },
+    "virtwire:index:NodeDeviceUsb": {
+      type: "object",
+      properties: {
+        bus: {
+          type: "integer",
+        },
+        device: {
+          type: "integer",
+        },
+        vendorId: {
+          type: "string",
+        },
+        vendorName: {
+          type: "string",
+        },
+        productId: {
+          type: "string",
+        },
+        productName: {
+          type: "string",
+        },
+      },
+      required: ["bus", "device"],
+    },
+    "virtwire:index:NodeDeviceNet": {
+      type: "object",
+      properties: {
+        interface: {
+          type: "string",
+        },
+        address: {
+          type: "string",
+        },
+        linkState: {
+          type: "string",
+        },
+        linkSpeed: {
+          type: "integer",
+        },
+      },
+      required: ["interface"],
+    },
+    "virtwire:index:NodeDeviceStorage": {
+      type: "object",
+      properties: {
+        block: {
+          type: "string",
+        },
+        driveType: {
+          type: "string",
+        },
+        model: {
+          type: "string",
+        },
+        vendor: {
+          type: "string",
+        },
+        serial: {
+          type: "string",
+        },
+        size: {
+          type: "integer",
+        },
+      },
+    },
+    "virtwire:index:NodeDevice": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+        },
+        parent: {
+          type: "string",
+        },
+        path: {
+          type: "string",
+        },
+        driver: {
+          type: "string",
+        },
+        devnode: {
+          type: "string",
+        },
+        capability: {
+          type: "string",
+        },
+        capabilities: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+        pci: {
+          $ref: "#/types/virtwire:index:NodeDevicePci",
+        },
+        usb: {
+          $ref: "#/types/virtwire:index:NodeDeviceUsb",
+        },
+        net: {
+          $ref: "#/types/virtwire:index:NodeDeviceNet",
+        },
+        storage: {
+          $ref: "#/types/virtwire:index:NodeDeviceStorage",
+        },
+        xml: {
+          type: "string",
+        },
+      },
+      required: ["name", "capability", "capabilities", "xml"],
+    },
+    "virtwire:index:DomainCapabilitiesLoader": {
+      type: "object",
+      properties: {
+        supported: {
+          type: "boolean",
+        },
+        paths: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+        types: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+        readonly: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+        secureBoot: {
+          type: "boolean",
+        },
+      },
+      required: ["supported", "paths", "types", "readonly", "secureBoot"],
+    },
+    "virtwire:index:DomainCpuModeSupport": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+        },
+        supported: {
+          type: "boolean",
+        },
+      },
+      required: ["name", "supported"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -1617,6 +1899,334 @@ export const schema: Omit<PackageSchema, "name"> = {
           getIds:
             "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
         },
+      },
+    },
+  },
+  functions: {
+    "virtwire:index:getNodeInfo": {
+      inputs: {
+        properties: {
+          host: {
+            type: "string",
+          },
+        },
+      },
+      outputs: {
+        properties: {
+          hostname: {
+            type: "string",
+          },
+          model: {
+            type: "string",
+          },
+          arch: {
+            type: "string",
+          },
+          cpuModel: {
+            type: "string",
+          },
+          cpuVendor: {
+            type: "string",
+          },
+          memory: {
+            type: "integer",
+          },
+          freeMemory: {
+            type: "integer",
+          },
+          cpus: {
+            type: "integer",
+          },
+          mhz: {
+            type: "integer",
+          },
+          nodes: {
+            type: "integer",
+          },
+          sockets: {
+            type: "integer",
+          },
+          cores: {
+            type: "integer",
+          },
+          threads: {
+            type: "integer",
+          },
+          libvirtVersion: {
+            type: "string",
+          },
+          hypervisor: {
+            type: "string",
+          },
+          hypervisorVersion: {
+            type: "string",
+          },
+        },
+        required: [
+          "hostname",
+          "model",
+          "memory",
+          "freeMemory",
+          "cpus",
+          "mhz",
+          "nodes",
+          "sockets",
+          "cores",
+          "threads",
+          "libvirtVersion",
+          "hypervisor",
+        ],
+      },
+    },
+    "virtwire:index:getNodeDevices": {
+      inputs: {
+        properties: {
+          host: {
+            type: "string",
+          },
+          capability: {
+            type: "string",
+            language: {
+              virtwire: {
+                pattern:
+                  "^(system|pci|usb_device|usb|net|scsi_host|scsi_target|scsi|storage|fc_host|vports|scsi_generic|drm|mdev_types|mdev|ccw|css|vdpa|ap_card|ap_queue|ap_matrix|vpd)$",
+                help: "give one of libvirt's capability types: system, pci, usb_device, usb, net, scsi_host, scsi_target, scsi, storage, fc_host, vports, scsi_generic, drm, mdev_types, mdev, ccw, css, vdpa, ap_card, ap_queue, ap_matrix, vpd",
+              },
+            },
+          },
+        },
+      },
+      outputs: {
+        properties: {
+          devices: {
+            type: "array",
+            items: {
+              $ref: "#/types/virtwire:index:NodeDevice",
+            },
+          },
+        },
+        required: ["devices"],
+      },
+    },
+    "virtwire:index:getDomainInterfaceAddresses": {
+      inputs: {
+        properties: {
+          host: {
+            type: "string",
+          },
+          domain: {
+            type: "string",
+          },
+          source: {
+            $ref: "#/types/virtwire:index:InterfaceAddressSource",
+            default: "lease",
+          },
+        },
+        required: ["domain"],
+      },
+      outputs: {
+        properties: {
+          name: {
+            type: "string",
+          },
+          uuid: {
+            type: "string",
+          },
+          interfaces: {
+            type: "array",
+            items: {
+              $ref: "#/types/virtwire:index:GuestInterface",
+            },
+          },
+        },
+        required: ["name", "uuid", "interfaces"],
+      },
+    },
+    "virtwire:index:getNetworkDhcpLeases": {
+      inputs: {
+        properties: {
+          host: {
+            type: "string",
+          },
+          network: {
+            type: "string",
+          },
+          mac: {
+            type: "string",
+            language: {
+              virtwire: {
+                pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+                help: "give six hex pairs separated by colons, e.g. 52:54:00:12:34:56",
+              },
+            },
+          },
+        },
+        required: ["network"],
+      },
+      outputs: {
+        properties: {
+          name: {
+            type: "string",
+          },
+          uuid: {
+            type: "string",
+          },
+          leases: {
+            type: "array",
+            items: {
+              $ref: "#/types/virtwire:index:DhcpLease",
+            },
+          },
+        },
+        required: ["name", "uuid", "leases"],
+      },
+    },
+    "virtwire:index:getDomainCapabilities": {
+      inputs: {
+        properties: {
+          host: {
+            type: "string",
+          },
+          virtType: {
+            type: "string",
+          },
+          arch: {
+            type: "string",
+          },
+          machine: {
+            type: "string",
+          },
+          emulator: {
+            type: "string",
+          },
+        },
+      },
+      outputs: {
+        properties: {
+          emulator: {
+            type: "string",
+          },
+          virtType: {
+            type: "string",
+          },
+          machine: {
+            type: "string",
+          },
+          arch: {
+            type: "string",
+          },
+          maxVcpus: {
+            type: "integer",
+          },
+          machineTypes: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          firmware: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          loader: {
+            $ref: "#/types/virtwire:index:DomainCapabilitiesLoader",
+          },
+          cpuModes: {
+            type: "array",
+            items: {
+              $ref: "#/types/virtwire:index:DomainCpuModeSupport",
+            },
+          },
+          hostCpuModel: {
+            type: "string",
+          },
+          cpuModels: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          diskDevices: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          diskBuses: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          graphicsTypes: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          videoModels: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          hostdevTypes: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          rngModels: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          tpmModels: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          filesystemDrivers: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          features: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+          },
+          xml: {
+            type: "string",
+          },
+        },
+        required: [
+          "emulator",
+          "virtType",
+          "machine",
+          "arch",
+          "machineTypes",
+          "firmware",
+          "loader",
+          "cpuModes",
+          "cpuModels",
+          "diskDevices",
+          "diskBuses",
+          "graphicsTypes",
+          "videoModels",
+          "hostdevTypes",
+          "rngModels",
+          "tpmModels",
+          "filesystemDrivers",
+          "features",
+          "xml",
+        ],
       },
     },
   },

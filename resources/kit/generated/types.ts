@@ -528,6 +528,320 @@ export interface VolumeBackingStore {
   format?: string;
 }
 
+/**
+ * Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
+ */
+export type InterfaceAddressSource = "lease" | "agent" | "arp";
+
+/**
+ * The family of an IP address.
+ */
+export type IpAddressType = "ipv4" | "ipv6";
+
+/**
+ * One IP address of a guest interface.
+ */
+export interface GuestIpAddress {
+  /**
+   * `ipv4` or `ipv6`.
+   */
+  type: IpAddressType;
+  /**
+   * The address, without prefix.
+   */
+  address: string;
+  /**
+   * Prefix length (24 for a /24).
+   */
+  prefix: number;
+}
+
+/**
+ * A guest interface with the addresses libvirt found for it.
+ */
+export interface GuestInterface {
+  /**
+   * The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+   */
+  name: string;
+  /**
+   * MAC address, lower case; absent when libvirt does not know it.
+   */
+  mac?: string;
+  /**
+   * Its addresses, as the source reports them.
+   */
+  addresses: GuestIpAddress[];
+}
+
+/**
+ * A DHCP lease of a libvirt network.
+ */
+export interface DhcpLease {
+  /**
+   * The network's bridge on the host (`virbr0`).
+   */
+  interface: string;
+  /**
+   * When the lease expires, in seconds since the Unix epoch; 0 for never.
+   */
+  expiryTime: number;
+  /**
+   * `ipv4` or `ipv6`.
+   */
+  type: IpAddressType;
+  /**
+   * The client's MAC address (IPv4 leases).
+   */
+  mac?: string;
+  /**
+   * The identity association identifier (IPv6 leases).
+   */
+  iaid?: string;
+  /**
+   * The leased address.
+   */
+  ipAddress: string;
+  /**
+   * Prefix length of the network's address range.
+   */
+  prefix: number;
+  /**
+   * The host name the client sent, if any.
+   */
+  hostname?: string;
+  /**
+   * The client identifier (DUID for IPv6), if any.
+   */
+  clientId?: string;
+}
+
+/**
+ * A PCI device's address and identity (`<capability type='pci'>`).
+ */
+export interface NodeDevicePci {
+  /**
+   * The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+   */
+  address: string;
+  /**
+   * PCI domain.
+   */
+  domain: number;
+  /**
+   * Bus.
+   */
+  bus: number;
+  /**
+   * Slot.
+   */
+  slot: number;
+  /**
+   * Function.
+   */
+  function: number;
+  /**
+   * Vendor id, `0x1af4`.
+   */
+  vendorId?: string;
+  /**
+   * Vendor name, when the host's PCI id database knows it.
+   */
+  vendorName?: string;
+  /**
+   * Product id, `0x1053`.
+   */
+  productId?: string;
+  /**
+   * Product name, when known.
+   */
+  productName?: string;
+  /**
+   * Device class, `0x020000` for an Ethernet controller.
+   */
+  class?: string;
+  /**
+   * The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+   */
+  iommuGroup?: number;
+}
+
+/**
+ * A USB device's identity (`<capability type='usb_device'>`).
+ */
+export interface NodeDeviceUsb {
+  /**
+   * USB bus number.
+   */
+  bus: number;
+  /**
+   * Device number on the bus.
+   */
+  device: number;
+  /**
+   * Vendor id, `0x046d`.
+   */
+  vendorId?: string;
+  /**
+   * Vendor name, when known.
+   */
+  vendorName?: string;
+  /**
+   * Product id, `0xc52b`.
+   */
+  productId?: string;
+  /**
+   * Product name, when known.
+   */
+  productName?: string;
+}
+
+/**
+ * A network interface of the host (`<capability type='net'>`).
+ */
+export interface NodeDeviceNet {
+  /**
+   * Interface name, `eth0`.
+   */
+  interface: string;
+  /**
+   * MAC address.
+   */
+  address?: string;
+  /**
+   * `up`, `down` or `unknown`.
+   */
+  linkState?: string;
+  /**
+   * Link speed in Mbit/s, when known.
+   */
+  linkSpeed?: number;
+}
+
+/**
+ * A block device of the host (`<capability type='storage'>`).
+ */
+export interface NodeDeviceStorage {
+  /**
+   * Device node, `/dev/sda`.
+   */
+  block?: string;
+  /**
+   * `disk`, `cdrom`, …
+   */
+  driveType?: string;
+  /**
+   * Model, when known.
+   */
+  model?: string;
+  /**
+   * Vendor, when known.
+   */
+  vendor?: string;
+  /**
+   * Serial number, when known.
+   */
+  serial?: string;
+  /**
+   * Size in bytes, when known (not for removable media).
+   */
+  size?: number;
+}
+
+/**
+ * A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+ */
+export interface NodeDevice {
+  /**
+   * libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+   */
+  name: string;
+  /**
+   * The name of its parent device; absent for the root (`computer`).
+   */
+  parent?: string;
+  /**
+   * Its sysfs path, when it has one.
+   */
+  path?: string;
+  /**
+   * The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+   */
+  driver?: string;
+  /**
+   * Its device node, when it has one (`/dev/vda`).
+   */
+  devnode?: string;
+  /**
+   * Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+   */
+  capability: string;
+  /**
+   * Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+   */
+  capabilities: string[];
+  /**
+   * PCI address and identity, for a PCI device.
+   */
+  pci?: NodeDevicePci;
+  /**
+   * Bus, device and identity, for a USB device.
+   */
+  usb?: NodeDeviceUsb;
+  /**
+   * Interface name, MAC and link, for a network interface.
+   */
+  net?: NodeDeviceNet;
+  /**
+   * Device node, type and size, for a block device.
+   */
+  storage?: NodeDeviceStorage;
+  /**
+   * The device's XML as libvirt gives it, for what the typed fields leave out.
+   */
+  xml: string;
+}
+
+/**
+ * The firmware loaders (UEFI) a domain can boot with.
+ */
+export interface DomainCapabilitiesLoader {
+  /**
+   * Whether a `<loader>` can be given at all.
+   */
+  supported: boolean;
+  /**
+   * Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+   */
+  paths: string[];
+  /**
+   * Loader types: `rom`, `pflash`.
+   */
+  types: string[];
+  /**
+   * Allowed `readonly` values: `yes`, `no`.
+   */
+  readonly: string[];
+  /**
+   * Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+   */
+  secureBoot: boolean;
+}
+
+/**
+ * A CPU mode and whether the host supports it for this virt type.
+ */
+export interface DomainCpuModeSupport {
+  /**
+   * `host-passthrough`, `host-model`, `maximum` or `custom`.
+   */
+  name: string;
+  /**
+   * Whether a domain can use it here.
+   */
+  supported: boolean;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -1138,4 +1452,276 @@ export interface CloudInitDiskOutputs {
    * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
+}
+
+/** The arguments of {@link getNodeInfo}. */
+export interface GetNodeInfoArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: string;
+}
+
+/** What {@link getNodeInfo} returns. */
+export interface GetNodeInfoResult {
+  /**
+   * The host's name, as libvirt's daemon reports it.
+   */
+  hostname: string;
+  /**
+   * The CPU model field of `virNodeGetInfo`: on Linux the machine's architecture (`x86_64`).
+   */
+  model: string;
+  /**
+   * The host's CPU architecture from its capabilities (`x86_64`).
+   */
+  arch?: string;
+  /**
+   * The host's CPU model as libvirt names it (`EPYC`, `Skylake-Client-IBRS`), when known.
+   */
+  cpuModel?: string;
+  /**
+   * The CPU vendor (`AMD`, `Intel`), when known.
+   */
+  cpuVendor?: string;
+  /**
+   * The host's memory in bytes.
+   */
+  memory: number;
+  /**
+   * Free memory in bytes at the time of the call.
+   */
+  freeMemory: number;
+  /**
+   * Active CPUs.
+   */
+  cpus: number;
+  /**
+   * Expected CPU frequency in MHz (0 when unknown).
+   */
+  mhz: number;
+  /**
+   * NUMA nodes (1 for a uniform memory host).
+   */
+  nodes: number;
+  /**
+   * CPU sockets per node.
+   */
+  sockets: number;
+  /**
+   * Cores per socket.
+   */
+  cores: number;
+  /**
+   * Threads per core.
+   */
+  threads: number;
+  /**
+   * The daemon's libvirt version, `9.0.0`.
+   */
+  libvirtVersion: string;
+  /**
+   * The hypervisor driver's name, `QEMU`.
+   */
+  hypervisor: string;
+  /**
+   * The hypervisor's version, `7.2.22`; absent when the driver has none.
+   */
+  hypervisorVersion?: string;
+}
+
+/** The arguments of {@link getNodeDevices}. */
+export interface GetNodeDevicesArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: string;
+  /**
+   * Only devices with this capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `fc_host`, `vports`, `scsi_generic`, `drm`, `mdev_types`, `mdev`, `ccw`, `css`, `vdpa`, `ap_card`, `ap_queue`, `ap_matrix`, `vpd`. Default: every device.
+   */
+  capability?: string;
+}
+
+/** What {@link getNodeDevices} returns. */
+export interface GetNodeDevicesResult {
+  /**
+   * The devices, sorted by name.
+   */
+  devices: NodeDevice[];
+}
+
+/** The arguments of {@link getDomainInterfaceAddresses}. */
+export interface GetDomainInterfaceAddressesArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: string;
+  /**
+   * The domain's name or UUID.
+   */
+  domain: string;
+  /**
+   * Where the addresses come from.
+   */
+  source?: InterfaceAddressSource;
+}
+
+/** What {@link getDomainInterfaceAddresses} returns. */
+export interface GetDomainInterfaceAddressesResult {
+  /**
+   * The domain's name.
+   */
+  name: string;
+  /**
+   * The domain's UUID.
+   */
+  uuid: string;
+  /**
+   * Its interfaces with their addresses; interfaces with none are left out by libvirt for leases and ARP.
+   */
+  interfaces: GuestInterface[];
+}
+
+/** The arguments of {@link getNetworkDhcpLeases}. */
+export interface GetNetworkDhcpLeasesArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: string;
+  /**
+   * The network's name or UUID.
+   */
+  network: string;
+  /**
+   * Only the leases of this MAC address.
+   */
+  mac?: string;
+}
+
+/** What {@link getNetworkDhcpLeases} returns. */
+export interface GetNetworkDhcpLeasesResult {
+  /**
+   * The network's name.
+   */
+  name: string;
+  /**
+   * The network's UUID.
+   */
+  uuid: string;
+  /**
+   * The leases.
+   */
+  leases: DhcpLease[];
+}
+
+/** The arguments of {@link getDomainCapabilities}. */
+export interface GetDomainCapabilitiesArgs {
+  /**
+   * Name of the libvirt host to ask (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`.
+   */
+  host?: string;
+  /**
+   * The virt type: `kvm` or `qemu` (TCG). Default: the host's default (`kvm` where /dev/kvm exists).
+   */
+  virtType?: string;
+  /**
+   * The guest architecture, `x86_64`. Default: the host's.
+   */
+  arch?: string;
+  /**
+   * The machine type, `q35` or `pc`. Default: the emulator's default (on x86, `pc`: Secure Boot needs `q35`).
+   */
+  machine?: string;
+  /**
+   * The emulator binary, `/usr/bin/qemu-system-x86_64`. Default: the one for the architecture.
+   */
+  emulator?: string;
+}
+
+/** What {@link getDomainCapabilities} returns. */
+export interface GetDomainCapabilitiesResult {
+  /**
+   * The emulator binary these capabilities are of.
+   */
+  emulator: string;
+  /**
+   * The virt type (`kvm`, `qemu`).
+   */
+  virtType: string;
+  /**
+   * The machine type, as its canonical name (`pc-q35-7.2`).
+   */
+  machine: string;
+  /**
+   * The guest architecture.
+   */
+  arch: string;
+  /**
+   * Most vCPUs a domain of this machine type can have.
+   */
+  maxVcpus?: number;
+  /**
+   * Every machine type the emulator offers for this architecture and virt type, aliases (`q35`, `pc`) and canonical names, from the host's capabilities.
+   */
+  machineTypes: string[];
+  /**
+   * Firmware that `os.firmware` auto-selection can pick (`efi`); empty when none is installed.
+   */
+  firmware: string[];
+  /**
+   * The firmware loaders, with their paths and Secure Boot support.
+   */
+  loader: DomainCapabilitiesLoader;
+  /**
+   * Each CPU mode and whether it can be used.
+   */
+  cpuModes: DomainCpuModeSupport[];
+  /**
+   * The CPU model `host-model` resolves to, when supported.
+   */
+  hostCpuModel?: string;
+  /**
+   * Named CPU models (`custom` mode) the host can run here.
+   */
+  cpuModels: string[];
+  /**
+   * Disk device kinds: `disk`, `cdrom`, `floppy`, `lun`.
+   */
+  diskDevices: string[];
+  /**
+   * Disk buses: `virtio`, `sata`, `scsi`, `ide`, `usb`, …
+   */
+  diskBuses: string[];
+  /**
+   * Graphics types: `vnc`, `spice`, …
+   */
+  graphicsTypes: string[];
+  /**
+   * Video models: `virtio`, `qxl`, `vga`, …
+   */
+  videoModels: string[];
+  /**
+   * Host device passthrough kinds: `pci`, `usb`, `scsi`, …
+   */
+  hostdevTypes: string[];
+  /**
+   * Random number generator models.
+   */
+  rngModels: string[];
+  /**
+   * TPM models: `tpm-tis`, `tpm-crb`, …
+   */
+  tpmModels: string[];
+  /**
+   * Filesystem passthrough drivers: `path`, `virtiofs`, …
+   */
+  filesystemDrivers: string[];
+  /**
+   * Optional features the host supports for this domain (`vmcoreinfo`, `genid`, `sev`, …): those marked supported.
+   */
+  features: string[];
+  /**
+   * The whole `<domainCapabilities>` document as libvirt gives it.
+   */
+  xml: string;
 }

@@ -345,3 +345,37 @@ export enum StorageVolInfoFlags {
 export enum StorageVolTransferFlags {
   SPARSE_STREAM = 1,
 }
+
+/**
+ * `virConnectListAllNodeDeviceFlags`: CONNECT_LIST_ALL_NODE_DEVICES lists the devices with any of
+ * the capabilities given (0: every device). Each is named after the capability type of the
+ * device XML (`<capability type='pci'>` is PCI_DEV).
+ */
+export enum ConnectListAllNodeDevicesFlags {
+  CAP_SYSTEM = 1 << 0,
+  CAP_PCI_DEV = 1 << 1,
+  CAP_USB_DEV = 1 << 2,
+  CAP_USB_INTERFACE = 1 << 3,
+  CAP_NET = 1 << 4,
+  CAP_SCSI_HOST = 1 << 5,
+  CAP_SCSI_TARGET = 1 << 6,
+  CAP_SCSI = 1 << 7,
+  CAP_STORAGE = 1 << 8,
+  CAP_FC_HOST = 1 << 9,
+  CAP_VPORTS = 1 << 10,
+  CAP_SCSI_GENERIC = 1 << 11,
+  CAP_DRM = 1 << 12,
+  CAP_MDEV_TYPES = 1 << 13,
+  CAP_MDEV = 1 << 14,
+  CAP_CCW_DEV = 1 << 15,
+  CAP_CSS_DEV = 1 << 16,
+  CAP_VDPA = 1 << 17,
+  CAP_AP_CARD = 1 << 18,
+  CAP_AP_QUEUE = 1 << 19,
+  CAP_AP_MATRIX = 1 << 20,
+  CAP_VPD = 1 << 21,
+  /** Defined but not started (mediated devices); libvirt 7.3 and later. */
+  INACTIVE = 1 << 30,
+  /** libvirt 7.3 and later. */
+  ACTIVE = 2 ** 31,
+}

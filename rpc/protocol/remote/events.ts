@@ -17,6 +17,7 @@ import {
   RemoteNetwork,
   RemoteNonnullDomain,
   RemoteNonnullNetwork,
+  RemoteNonnullNodeDevice,
   RemoteNonnullSecret,
   RemoteNonnullStoragePool,
   RemoteNonnullString,
@@ -30,8 +31,6 @@ const REMOTE_DOMAIN_EVENT_TUNABLE_MAX = 2048;
 const REMOTE_DOMAIN_JOB_STATS_MAX = 64;
 const REMOTE_DOMAIN_EVENT_GRAPHICS_IDENTITY_MAX = 20;
 
-/** `remote_nonnull_node_device` */
-const RemoteNonnullNodeDevice = struct({ name: RemoteNonnullString });
 const CallbackID = struct({ callbackID: int });
 
 export const RemoteEventProcedures = defineProcedures(RemoteProgram, {

@@ -8,6 +8,7 @@ import { authProcedures } from "./auth";
 import { connectProcedures } from "./connect";
 import { domainProcedures } from "./domain";
 import { networkProcedures } from "./network";
+import { nodeDeviceProcedures } from "./node-device";
 import { RemoteProgram } from "./program";
 import { secretProcedures } from "./secret";
 import { storageProcedures } from "./storage";
@@ -17,6 +18,7 @@ export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...authProcedures,
   ...domainProcedures,
   ...networkProcedures,
+  ...nodeDeviceProcedures,
   ...storageProcedures,
   ...secretProcedures,
 });

@@ -164,6 +164,9 @@ describe("the REMOTE procedure table", () => {
       SecretLookupByUsage: 147,
       ConnectListAllSecrets: 287,
       ConnectGetDomainCapabilities: 342,
+      NodeListDevices: 112,
+      NodeDeviceGetXMLDesc: 114,
+      ConnectListAllNodeDevices: 285,
     });
   });
 });

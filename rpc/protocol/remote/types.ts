@@ -32,6 +32,7 @@ export const REMOTE_SECRET_VALUE_MAX = 65536;
 export const REMOTE_DOMAIN_INTERFACE_MAX = 2048;
 export const REMOTE_DOMAIN_IP_ADDR_MAX = 2048;
 export const REMOTE_NETWORK_DHCP_LEASES_MAX = 65536;
+export const REMOTE_NODE_DEVICE_LIST_MAX = 65536;
 export const REMOTE_DOMAIN_GUEST_INFO_PARAMS_MAX = 2048;
 export const VIR_UUID_BUFLEN = 16;
 
@@ -69,6 +70,10 @@ export const RemoteNonnullSecret = struct({
   usageID: RemoteNonnullString,
 });
 export type RemoteNonnullSecret = Infer<typeof RemoteNonnullSecret>;
+
+/** `remote_nonnull_node_device` */
+export const RemoteNonnullNodeDevice = struct({ name: RemoteNonnullString });
+export type RemoteNonnullNodeDevice = Infer<typeof RemoteNonnullNodeDevice>;
 
 export const RemoteDomain = optional(RemoteNonnullDomain);
 export const RemoteNetwork = optional(RemoteNonnullNetwork);

@@ -1753,6 +1753,268 @@ func (in *domainTypePtr) ToDomainTypePtrOutputWithContext(ctx context.Context) D
 	return pulumi.ToOutputWithContext(ctx, in).(DomainTypePtrOutput)
 }
 
+// Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
+type InterfaceAddressSource string
+
+const (
+	// DHCP leases of libvirt's own networks (interfaces on a `network` only).
+	InterfaceAddressSourceLease = InterfaceAddressSource("lease")
+	// The QEMU guest agent in the running guest (any interface, also loopback and link-local addresses).
+	InterfaceAddressSourceAgent = InterfaceAddressSource("agent")
+	// The host's ARP table (IPv4 only; addresses the host has talked to recently).
+	InterfaceAddressSourceArp = InterfaceAddressSource("arp")
+)
+
+func (InterfaceAddressSource) ElementType() reflect.Type {
+	return reflect.TypeOf((*InterfaceAddressSource)(nil)).Elem()
+}
+
+func (e InterfaceAddressSource) ToInterfaceAddressSourceOutput() InterfaceAddressSourceOutput {
+	return pulumi.ToOutput(e).(InterfaceAddressSourceOutput)
+}
+
+func (e InterfaceAddressSource) ToInterfaceAddressSourceOutputWithContext(ctx context.Context) InterfaceAddressSourceOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(InterfaceAddressSourceOutput)
+}
+
+func (e InterfaceAddressSource) ToInterfaceAddressSourcePtrOutput() InterfaceAddressSourcePtrOutput {
+	return e.ToInterfaceAddressSourcePtrOutputWithContext(context.Background())
+}
+
+func (e InterfaceAddressSource) ToInterfaceAddressSourcePtrOutputWithContext(ctx context.Context) InterfaceAddressSourcePtrOutput {
+	return InterfaceAddressSource(e).ToInterfaceAddressSourceOutputWithContext(ctx).ToInterfaceAddressSourcePtrOutputWithContext(ctx)
+}
+
+func (e InterfaceAddressSource) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e InterfaceAddressSource) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e InterfaceAddressSource) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e InterfaceAddressSource) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type InterfaceAddressSourceOutput struct{ *pulumi.OutputState }
+
+func (InterfaceAddressSourceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*InterfaceAddressSource)(nil)).Elem()
+}
+
+func (o InterfaceAddressSourceOutput) ToInterfaceAddressSourceOutput() InterfaceAddressSourceOutput {
+	return o
+}
+
+func (o InterfaceAddressSourceOutput) ToInterfaceAddressSourceOutputWithContext(ctx context.Context) InterfaceAddressSourceOutput {
+	return o
+}
+
+func (o InterfaceAddressSourceOutput) ToInterfaceAddressSourcePtrOutput() InterfaceAddressSourcePtrOutput {
+	return o.ToInterfaceAddressSourcePtrOutputWithContext(context.Background())
+}
+
+func (o InterfaceAddressSourceOutput) ToInterfaceAddressSourcePtrOutputWithContext(ctx context.Context) InterfaceAddressSourcePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v InterfaceAddressSource) *InterfaceAddressSource {
+		return &v
+	}).(InterfaceAddressSourcePtrOutput)
+}
+
+func (o InterfaceAddressSourceOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o InterfaceAddressSourceOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e InterfaceAddressSource) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o InterfaceAddressSourceOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o InterfaceAddressSourceOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e InterfaceAddressSource) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type InterfaceAddressSourcePtrOutput struct{ *pulumi.OutputState }
+
+func (InterfaceAddressSourcePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**InterfaceAddressSource)(nil)).Elem()
+}
+
+func (o InterfaceAddressSourcePtrOutput) ToInterfaceAddressSourcePtrOutput() InterfaceAddressSourcePtrOutput {
+	return o
+}
+
+func (o InterfaceAddressSourcePtrOutput) ToInterfaceAddressSourcePtrOutputWithContext(ctx context.Context) InterfaceAddressSourcePtrOutput {
+	return o
+}
+
+func (o InterfaceAddressSourcePtrOutput) Elem() InterfaceAddressSourceOutput {
+	return o.ApplyT(func(v *InterfaceAddressSource) InterfaceAddressSource {
+		if v != nil {
+			return *v
+		}
+		var ret InterfaceAddressSource
+		return ret
+	}).(InterfaceAddressSourceOutput)
+}
+
+func (o InterfaceAddressSourcePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o InterfaceAddressSourcePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *InterfaceAddressSource) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// InterfaceAddressSourceInput is an input type that accepts values of the InterfaceAddressSource enum
+// A concrete instance of `InterfaceAddressSourceInput` can be one of the following:
+//
+//	InterfaceAddressSourceLease
+//	InterfaceAddressSourceAgent
+//	InterfaceAddressSourceArp
+type InterfaceAddressSourceInput interface {
+	pulumi.Input
+
+	ToInterfaceAddressSourceOutput() InterfaceAddressSourceOutput
+	ToInterfaceAddressSourceOutputWithContext(context.Context) InterfaceAddressSourceOutput
+}
+
+var interfaceAddressSourcePtrType = reflect.TypeOf((**InterfaceAddressSource)(nil)).Elem()
+
+type InterfaceAddressSourcePtrInput interface {
+	pulumi.Input
+
+	ToInterfaceAddressSourcePtrOutput() InterfaceAddressSourcePtrOutput
+	ToInterfaceAddressSourcePtrOutputWithContext(context.Context) InterfaceAddressSourcePtrOutput
+}
+
+type interfaceAddressSourcePtr string
+
+func InterfaceAddressSourcePtr(v string) InterfaceAddressSourcePtrInput {
+	return (*interfaceAddressSourcePtr)(&v)
+}
+
+func (*interfaceAddressSourcePtr) ElementType() reflect.Type {
+	return interfaceAddressSourcePtrType
+}
+
+func (in *interfaceAddressSourcePtr) ToInterfaceAddressSourcePtrOutput() InterfaceAddressSourcePtrOutput {
+	return pulumi.ToOutput(in).(InterfaceAddressSourcePtrOutput)
+}
+
+func (in *interfaceAddressSourcePtr) ToInterfaceAddressSourcePtrOutputWithContext(ctx context.Context) InterfaceAddressSourcePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(InterfaceAddressSourcePtrOutput)
+}
+
+// The family of an IP address.
+type IpAddressType string
+
+const (
+	IpAddressTypeIpv4 = IpAddressType("ipv4")
+	IpAddressTypeIpv6 = IpAddressType("ipv6")
+)
+
+type IpAddressTypeOutput struct{ *pulumi.OutputState }
+
+func (IpAddressTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*IpAddressType)(nil)).Elem()
+}
+
+func (o IpAddressTypeOutput) ToIpAddressTypeOutput() IpAddressTypeOutput {
+	return o
+}
+
+func (o IpAddressTypeOutput) ToIpAddressTypeOutputWithContext(ctx context.Context) IpAddressTypeOutput {
+	return o
+}
+
+func (o IpAddressTypeOutput) ToIpAddressTypePtrOutput() IpAddressTypePtrOutput {
+	return o.ToIpAddressTypePtrOutputWithContext(context.Background())
+}
+
+func (o IpAddressTypeOutput) ToIpAddressTypePtrOutputWithContext(ctx context.Context) IpAddressTypePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v IpAddressType) *IpAddressType {
+		return &v
+	}).(IpAddressTypePtrOutput)
+}
+
+func (o IpAddressTypeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o IpAddressTypeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e IpAddressType) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o IpAddressTypeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o IpAddressTypeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e IpAddressType) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type IpAddressTypePtrOutput struct{ *pulumi.OutputState }
+
+func (IpAddressTypePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**IpAddressType)(nil)).Elem()
+}
+
+func (o IpAddressTypePtrOutput) ToIpAddressTypePtrOutput() IpAddressTypePtrOutput {
+	return o
+}
+
+func (o IpAddressTypePtrOutput) ToIpAddressTypePtrOutputWithContext(ctx context.Context) IpAddressTypePtrOutput {
+	return o
+}
+
+func (o IpAddressTypePtrOutput) Elem() IpAddressTypeOutput {
+	return o.ApplyT(func(v *IpAddressType) IpAddressType {
+		if v != nil {
+			return *v
+		}
+		var ret IpAddressType
+		return ret
+	}).(IpAddressTypeOutput)
+}
+
+func (o IpAddressTypePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o IpAddressTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *IpAddressType) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
 // How a network reaches the outside.
 type NetworkMode string
 
@@ -2294,6 +2556,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsTypePtrInput)(nil)).Elem(), DomainGraphicsType("vnc"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypeInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypePtrInput)(nil)).Elem(), DomainType("kvm"))
+	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourceInput)(nil)).Elem(), InterfaceAddressSource("lease"))
+	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourcePtrInput)(nil)).Elem(), InterfaceAddressSource("lease"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkModeInput)(nil)).Elem(), NetworkMode("isolated"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkModePtrInput)(nil)).Elem(), NetworkMode("isolated"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolTypeInput)(nil)).Elem(), PoolType("dir"))
@@ -2321,6 +2585,10 @@ func init() {
 	pulumi.RegisterOutputType(DomainGraphicsTypePtrOutput{})
 	pulumi.RegisterOutputType(DomainTypeOutput{})
 	pulumi.RegisterOutputType(DomainTypePtrOutput{})
+	pulumi.RegisterOutputType(InterfaceAddressSourceOutput{})
+	pulumi.RegisterOutputType(InterfaceAddressSourcePtrOutput{})
+	pulumi.RegisterOutputType(IpAddressTypeOutput{})
+	pulumi.RegisterOutputType(IpAddressTypePtrOutput{})
 	pulumi.RegisterOutputType(NetworkModeOutput{})
 	pulumi.RegisterOutputType(NetworkModePtrOutput{})
 	pulumi.RegisterOutputType(PoolTypeOutput{})

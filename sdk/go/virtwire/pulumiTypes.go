@@ -13,6 +13,162 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// A DHCP lease of a libvirt network.
+type DhcpLease struct {
+	// The client identifier (DUID for IPv6), if any.
+	ClientId *string `pulumi:"clientId"`
+	// When the lease expires, in seconds since the Unix epoch; 0 for never.
+	ExpiryTime int `pulumi:"expiryTime"`
+	// The host name the client sent, if any.
+	Hostname *string `pulumi:"hostname"`
+	// The identity association identifier (IPv6 leases).
+	Iaid *string `pulumi:"iaid"`
+	// The network's bridge on the host (`virbr0`).
+	Interface string `pulumi:"interface"`
+	// The leased address.
+	IpAddress string `pulumi:"ipAddress"`
+	// The client's MAC address (IPv4 leases).
+	Mac *string `pulumi:"mac"`
+	// Prefix length of the network's address range.
+	Prefix int `pulumi:"prefix"`
+	// `ipv4` or `ipv6`.
+	Type IpAddressType `pulumi:"type"`
+}
+
+// A DHCP lease of a libvirt network.
+type DhcpLeaseOutput struct{ *pulumi.OutputState }
+
+func (DhcpLeaseOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DhcpLease)(nil)).Elem()
+}
+
+func (o DhcpLeaseOutput) ToDhcpLeaseOutput() DhcpLeaseOutput {
+	return o
+}
+
+func (o DhcpLeaseOutput) ToDhcpLeaseOutputWithContext(ctx context.Context) DhcpLeaseOutput {
+	return o
+}
+
+// The client identifier (DUID for IPv6), if any.
+func (o DhcpLeaseOutput) ClientId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DhcpLease) *string { return v.ClientId }).(pulumi.StringPtrOutput)
+}
+
+// When the lease expires, in seconds since the Unix epoch; 0 for never.
+func (o DhcpLeaseOutput) ExpiryTime() pulumi.IntOutput {
+	return o.ApplyT(func(v DhcpLease) int { return v.ExpiryTime }).(pulumi.IntOutput)
+}
+
+// The host name the client sent, if any.
+func (o DhcpLeaseOutput) Hostname() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DhcpLease) *string { return v.Hostname }).(pulumi.StringPtrOutput)
+}
+
+// The identity association identifier (IPv6 leases).
+func (o DhcpLeaseOutput) Iaid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DhcpLease) *string { return v.Iaid }).(pulumi.StringPtrOutput)
+}
+
+// The network's bridge on the host (`virbr0`).
+func (o DhcpLeaseOutput) Interface() pulumi.StringOutput {
+	return o.ApplyT(func(v DhcpLease) string { return v.Interface }).(pulumi.StringOutput)
+}
+
+// The leased address.
+func (o DhcpLeaseOutput) IpAddress() pulumi.StringOutput {
+	return o.ApplyT(func(v DhcpLease) string { return v.IpAddress }).(pulumi.StringOutput)
+}
+
+// The client's MAC address (IPv4 leases).
+func (o DhcpLeaseOutput) Mac() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DhcpLease) *string { return v.Mac }).(pulumi.StringPtrOutput)
+}
+
+// Prefix length of the network's address range.
+func (o DhcpLeaseOutput) Prefix() pulumi.IntOutput {
+	return o.ApplyT(func(v DhcpLease) int { return v.Prefix }).(pulumi.IntOutput)
+}
+
+// `ipv4` or `ipv6`.
+func (o DhcpLeaseOutput) Type() IpAddressTypeOutput {
+	return o.ApplyT(func(v DhcpLease) IpAddressType { return v.Type }).(IpAddressTypeOutput)
+}
+
+type DhcpLeaseArrayOutput struct{ *pulumi.OutputState }
+
+func (DhcpLeaseArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DhcpLease)(nil)).Elem()
+}
+
+func (o DhcpLeaseArrayOutput) ToDhcpLeaseArrayOutput() DhcpLeaseArrayOutput {
+	return o
+}
+
+func (o DhcpLeaseArrayOutput) ToDhcpLeaseArrayOutputWithContext(ctx context.Context) DhcpLeaseArrayOutput {
+	return o
+}
+
+func (o DhcpLeaseArrayOutput) Index(i pulumi.IntInput) DhcpLeaseOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DhcpLease {
+		return vs[0].([]DhcpLease)[vs[1].(int)]
+	}).(DhcpLeaseOutput)
+}
+
+// The firmware loaders (UEFI) a domain can boot with.
+type DomainCapabilitiesLoader struct {
+	// Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+	Paths []string `pulumi:"paths"`
+	// Allowed `readonly` values: `yes`, `no`.
+	Readonly []string `pulumi:"readonly"`
+	// Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+	SecureBoot bool `pulumi:"secureBoot"`
+	// Whether a `<loader>` can be given at all.
+	Supported bool `pulumi:"supported"`
+	// Loader types: `rom`, `pflash`.
+	Types []string `pulumi:"types"`
+}
+
+// The firmware loaders (UEFI) a domain can boot with.
+type DomainCapabilitiesLoaderOutput struct{ *pulumi.OutputState }
+
+func (DomainCapabilitiesLoaderOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCapabilitiesLoader)(nil)).Elem()
+}
+
+func (o DomainCapabilitiesLoaderOutput) ToDomainCapabilitiesLoaderOutput() DomainCapabilitiesLoaderOutput {
+	return o
+}
+
+func (o DomainCapabilitiesLoaderOutput) ToDomainCapabilitiesLoaderOutputWithContext(ctx context.Context) DomainCapabilitiesLoaderOutput {
+	return o
+}
+
+// Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+func (o DomainCapabilitiesLoaderOutput) Paths() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v DomainCapabilitiesLoader) []string { return v.Paths }).(pulumi.StringArrayOutput)
+}
+
+// Allowed `readonly` values: `yes`, `no`.
+func (o DomainCapabilitiesLoaderOutput) Readonly() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v DomainCapabilitiesLoader) []string { return v.Readonly }).(pulumi.StringArrayOutput)
+}
+
+// Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+func (o DomainCapabilitiesLoaderOutput) SecureBoot() pulumi.BoolOutput {
+	return o.ApplyT(func(v DomainCapabilitiesLoader) bool { return v.SecureBoot }).(pulumi.BoolOutput)
+}
+
+// Whether a `<loader>` can be given at all.
+func (o DomainCapabilitiesLoaderOutput) Supported() pulumi.BoolOutput {
+	return o.ApplyT(func(v DomainCapabilitiesLoader) bool { return v.Supported }).(pulumi.BoolOutput)
+}
+
+// Loader types: `rom`, `pflash`.
+func (o DomainCapabilitiesLoaderOutput) Types() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v DomainCapabilitiesLoader) []string { return v.Types }).(pulumi.StringArrayOutput)
+}
+
 // The NoCloud seed ISO (e.g. a virtwire CloudInitDisk), attached as a SATA CD-ROM. Give `path`, or `pool` and `name`. Changing it puts the new ISO in the drive and restarts the domain so cloud-init reads it.
 type DomainCloudInitDisk struct {
 	// Volume name of the ISO.
@@ -531,6 +687,59 @@ func (o DomainCpuPtrOutput) Model() pulumi.StringPtrOutput {
 		}
 		return v.Model
 	}).(pulumi.StringPtrOutput)
+}
+
+// A CPU mode and whether the host supports it for this virt type.
+type DomainCpuModeSupport struct {
+	// `host-passthrough`, `host-model`, `maximum` or `custom`.
+	Name string `pulumi:"name"`
+	// Whether a domain can use it here.
+	Supported bool `pulumi:"supported"`
+}
+
+// A CPU mode and whether the host supports it for this virt type.
+type DomainCpuModeSupportOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuModeSupportOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuModeSupport)(nil)).Elem()
+}
+
+func (o DomainCpuModeSupportOutput) ToDomainCpuModeSupportOutput() DomainCpuModeSupportOutput {
+	return o
+}
+
+func (o DomainCpuModeSupportOutput) ToDomainCpuModeSupportOutputWithContext(ctx context.Context) DomainCpuModeSupportOutput {
+	return o
+}
+
+// `host-passthrough`, `host-model`, `maximum` or `custom`.
+func (o DomainCpuModeSupportOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainCpuModeSupport) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// Whether a domain can use it here.
+func (o DomainCpuModeSupportOutput) Supported() pulumi.BoolOutput {
+	return o.ApplyT(func(v DomainCpuModeSupport) bool { return v.Supported }).(pulumi.BoolOutput)
+}
+
+type DomainCpuModeSupportArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuModeSupportArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainCpuModeSupport)(nil)).Elem()
+}
+
+func (o DomainCpuModeSupportArrayOutput) ToDomainCpuModeSupportArrayOutput() DomainCpuModeSupportArrayOutput {
+	return o
+}
+
+func (o DomainCpuModeSupportArrayOutput) ToDomainCpuModeSupportArrayOutputWithContext(ctx context.Context) DomainCpuModeSupportArrayOutput {
+	return o
+}
+
+func (o DomainCpuModeSupportArrayOutput) Index(i pulumi.IntInput) DomainCpuModeSupportOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainCpuModeSupport {
+		return vs[0].([]DomainCpuModeSupport)[vs[1].(int)]
+	}).(DomainCpuModeSupportOutput)
 }
 
 // A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
@@ -1753,6 +1962,126 @@ func (o DomainXmlPatchArrayOutput) Index(i pulumi.IntInput) DomainXmlPatchOutput
 	}).(DomainXmlPatchOutput)
 }
 
+// A guest interface with the addresses libvirt found for it.
+type GuestInterface struct {
+	// Its addresses, as the source reports them.
+	Addresses []GuestIpAddress `pulumi:"addresses"`
+	// MAC address, lower case; absent when libvirt does not know it.
+	Mac *string `pulumi:"mac"`
+	// The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+	Name string `pulumi:"name"`
+}
+
+// A guest interface with the addresses libvirt found for it.
+type GuestInterfaceOutput struct{ *pulumi.OutputState }
+
+func (GuestInterfaceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GuestInterface)(nil)).Elem()
+}
+
+func (o GuestInterfaceOutput) ToGuestInterfaceOutput() GuestInterfaceOutput {
+	return o
+}
+
+func (o GuestInterfaceOutput) ToGuestInterfaceOutputWithContext(ctx context.Context) GuestInterfaceOutput {
+	return o
+}
+
+// Its addresses, as the source reports them.
+func (o GuestInterfaceOutput) Addresses() GuestIpAddressArrayOutput {
+	return o.ApplyT(func(v GuestInterface) []GuestIpAddress { return v.Addresses }).(GuestIpAddressArrayOutput)
+}
+
+// MAC address, lower case; absent when libvirt does not know it.
+func (o GuestInterfaceOutput) Mac() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GuestInterface) *string { return v.Mac }).(pulumi.StringPtrOutput)
+}
+
+// The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+func (o GuestInterfaceOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v GuestInterface) string { return v.Name }).(pulumi.StringOutput)
+}
+
+type GuestInterfaceArrayOutput struct{ *pulumi.OutputState }
+
+func (GuestInterfaceArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GuestInterface)(nil)).Elem()
+}
+
+func (o GuestInterfaceArrayOutput) ToGuestInterfaceArrayOutput() GuestInterfaceArrayOutput {
+	return o
+}
+
+func (o GuestInterfaceArrayOutput) ToGuestInterfaceArrayOutputWithContext(ctx context.Context) GuestInterfaceArrayOutput {
+	return o
+}
+
+func (o GuestInterfaceArrayOutput) Index(i pulumi.IntInput) GuestInterfaceOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GuestInterface {
+		return vs[0].([]GuestInterface)[vs[1].(int)]
+	}).(GuestInterfaceOutput)
+}
+
+// One IP address of a guest interface.
+type GuestIpAddress struct {
+	// The address, without prefix.
+	Address string `pulumi:"address"`
+	// Prefix length (24 for a /24).
+	Prefix int `pulumi:"prefix"`
+	// `ipv4` or `ipv6`.
+	Type IpAddressType `pulumi:"type"`
+}
+
+// One IP address of a guest interface.
+type GuestIpAddressOutput struct{ *pulumi.OutputState }
+
+func (GuestIpAddressOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GuestIpAddress)(nil)).Elem()
+}
+
+func (o GuestIpAddressOutput) ToGuestIpAddressOutput() GuestIpAddressOutput {
+	return o
+}
+
+func (o GuestIpAddressOutput) ToGuestIpAddressOutputWithContext(ctx context.Context) GuestIpAddressOutput {
+	return o
+}
+
+// The address, without prefix.
+func (o GuestIpAddressOutput) Address() pulumi.StringOutput {
+	return o.ApplyT(func(v GuestIpAddress) string { return v.Address }).(pulumi.StringOutput)
+}
+
+// Prefix length (24 for a /24).
+func (o GuestIpAddressOutput) Prefix() pulumi.IntOutput {
+	return o.ApplyT(func(v GuestIpAddress) int { return v.Prefix }).(pulumi.IntOutput)
+}
+
+// `ipv4` or `ipv6`.
+func (o GuestIpAddressOutput) Type() IpAddressTypeOutput {
+	return o.ApplyT(func(v GuestIpAddress) IpAddressType { return v.Type }).(IpAddressTypeOutput)
+}
+
+type GuestIpAddressArrayOutput struct{ *pulumi.OutputState }
+
+func (GuestIpAddressArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GuestIpAddress)(nil)).Elem()
+}
+
+func (o GuestIpAddressArrayOutput) ToGuestIpAddressArrayOutput() GuestIpAddressArrayOutput {
+	return o
+}
+
+func (o GuestIpAddressArrayOutput) ToGuestIpAddressArrayOutputWithContext(ctx context.Context) GuestIpAddressArrayOutput {
+	return o
+}
+
+func (o GuestIpAddressArrayOutput) Index(i pulumi.IntInput) GuestIpAddressOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GuestIpAddress {
+		return vs[0].([]GuestIpAddress)[vs[1].(int)]
+	}).(GuestIpAddressOutput)
+}
+
 // Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.
 type HostConfig struct {
 	// libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
@@ -2644,6 +2973,760 @@ func (o NetworkDnsHostArrayOutput) Index(i pulumi.IntInput) NetworkDnsHostOutput
 	}).(NetworkDnsHostOutput)
 }
 
+// A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+type NodeDevice struct {
+	// Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+	Capabilities []string `pulumi:"capabilities"`
+	// Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+	Capability string `pulumi:"capability"`
+	// Its device node, when it has one (`/dev/vda`).
+	Devnode *string `pulumi:"devnode"`
+	// The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+	Driver *string `pulumi:"driver"`
+	// libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+	Name string `pulumi:"name"`
+	// Interface name, MAC and link, for a network interface.
+	Net *NodeDeviceNet `pulumi:"net"`
+	// The name of its parent device; absent for the root (`computer`).
+	Parent *string `pulumi:"parent"`
+	// Its sysfs path, when it has one.
+	Path *string `pulumi:"path"`
+	// PCI address and identity, for a PCI device.
+	Pci *NodeDevicePci `pulumi:"pci"`
+	// Device node, type and size, for a block device.
+	Storage *NodeDeviceStorage `pulumi:"storage"`
+	// Bus, device and identity, for a USB device.
+	Usb *NodeDeviceUsb `pulumi:"usb"`
+	// The device's XML as libvirt gives it, for what the typed fields leave out.
+	Xml string `pulumi:"xml"`
+}
+
+// A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+type NodeDeviceOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeDevice)(nil)).Elem()
+}
+
+func (o NodeDeviceOutput) ToNodeDeviceOutput() NodeDeviceOutput {
+	return o
+}
+
+func (o NodeDeviceOutput) ToNodeDeviceOutputWithContext(ctx context.Context) NodeDeviceOutput {
+	return o
+}
+
+// Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+func (o NodeDeviceOutput) Capabilities() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NodeDevice) []string { return v.Capabilities }).(pulumi.StringArrayOutput)
+}
+
+// Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+func (o NodeDeviceOutput) Capability() pulumi.StringOutput {
+	return o.ApplyT(func(v NodeDevice) string { return v.Capability }).(pulumi.StringOutput)
+}
+
+// Its device node, when it has one (`/dev/vda`).
+func (o NodeDeviceOutput) Devnode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *string { return v.Devnode }).(pulumi.StringPtrOutput)
+}
+
+// The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+func (o NodeDeviceOutput) Driver() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *string { return v.Driver }).(pulumi.StringPtrOutput)
+}
+
+// libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+func (o NodeDeviceOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v NodeDevice) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// Interface name, MAC and link, for a network interface.
+func (o NodeDeviceOutput) Net() NodeDeviceNetPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *NodeDeviceNet { return v.Net }).(NodeDeviceNetPtrOutput)
+}
+
+// The name of its parent device; absent for the root (`computer`).
+func (o NodeDeviceOutput) Parent() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *string { return v.Parent }).(pulumi.StringPtrOutput)
+}
+
+// Its sysfs path, when it has one.
+func (o NodeDeviceOutput) Path() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *string { return v.Path }).(pulumi.StringPtrOutput)
+}
+
+// PCI address and identity, for a PCI device.
+func (o NodeDeviceOutput) Pci() NodeDevicePciPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *NodeDevicePci { return v.Pci }).(NodeDevicePciPtrOutput)
+}
+
+// Device node, type and size, for a block device.
+func (o NodeDeviceOutput) Storage() NodeDeviceStoragePtrOutput {
+	return o.ApplyT(func(v NodeDevice) *NodeDeviceStorage { return v.Storage }).(NodeDeviceStoragePtrOutput)
+}
+
+// Bus, device and identity, for a USB device.
+func (o NodeDeviceOutput) Usb() NodeDeviceUsbPtrOutput {
+	return o.ApplyT(func(v NodeDevice) *NodeDeviceUsb { return v.Usb }).(NodeDeviceUsbPtrOutput)
+}
+
+// The device's XML as libvirt gives it, for what the typed fields leave out.
+func (o NodeDeviceOutput) Xml() pulumi.StringOutput {
+	return o.ApplyT(func(v NodeDevice) string { return v.Xml }).(pulumi.StringOutput)
+}
+
+type NodeDeviceArrayOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NodeDevice)(nil)).Elem()
+}
+
+func (o NodeDeviceArrayOutput) ToNodeDeviceArrayOutput() NodeDeviceArrayOutput {
+	return o
+}
+
+func (o NodeDeviceArrayOutput) ToNodeDeviceArrayOutputWithContext(ctx context.Context) NodeDeviceArrayOutput {
+	return o
+}
+
+func (o NodeDeviceArrayOutput) Index(i pulumi.IntInput) NodeDeviceOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NodeDevice {
+		return vs[0].([]NodeDevice)[vs[1].(int)]
+	}).(NodeDeviceOutput)
+}
+
+// A network interface of the host (`<capability type='net'>`).
+type NodeDeviceNet struct {
+	// MAC address.
+	Address *string `pulumi:"address"`
+	// Interface name, `eth0`.
+	Interface string `pulumi:"interface"`
+	// Link speed in Mbit/s, when known.
+	LinkSpeed *int `pulumi:"linkSpeed"`
+	// `up`, `down` or `unknown`.
+	LinkState *string `pulumi:"linkState"`
+}
+
+// A network interface of the host (`<capability type='net'>`).
+type NodeDeviceNetOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceNetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeDeviceNet)(nil)).Elem()
+}
+
+func (o NodeDeviceNetOutput) ToNodeDeviceNetOutput() NodeDeviceNetOutput {
+	return o
+}
+
+func (o NodeDeviceNetOutput) ToNodeDeviceNetOutputWithContext(ctx context.Context) NodeDeviceNetOutput {
+	return o
+}
+
+// MAC address.
+func (o NodeDeviceNetOutput) Address() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceNet) *string { return v.Address }).(pulumi.StringPtrOutput)
+}
+
+// Interface name, `eth0`.
+func (o NodeDeviceNetOutput) Interface() pulumi.StringOutput {
+	return o.ApplyT(func(v NodeDeviceNet) string { return v.Interface }).(pulumi.StringOutput)
+}
+
+// Link speed in Mbit/s, when known.
+func (o NodeDeviceNetOutput) LinkSpeed() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeDeviceNet) *int { return v.LinkSpeed }).(pulumi.IntPtrOutput)
+}
+
+// `up`, `down` or `unknown`.
+func (o NodeDeviceNetOutput) LinkState() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceNet) *string { return v.LinkState }).(pulumi.StringPtrOutput)
+}
+
+type NodeDeviceNetPtrOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceNetPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeDeviceNet)(nil)).Elem()
+}
+
+func (o NodeDeviceNetPtrOutput) ToNodeDeviceNetPtrOutput() NodeDeviceNetPtrOutput {
+	return o
+}
+
+func (o NodeDeviceNetPtrOutput) ToNodeDeviceNetPtrOutputWithContext(ctx context.Context) NodeDeviceNetPtrOutput {
+	return o
+}
+
+func (o NodeDeviceNetPtrOutput) Elem() NodeDeviceNetOutput {
+	return o.ApplyT(func(v *NodeDeviceNet) NodeDeviceNet {
+		if v != nil {
+			return *v
+		}
+		var ret NodeDeviceNet
+		return ret
+	}).(NodeDeviceNetOutput)
+}
+
+// MAC address.
+func (o NodeDeviceNetPtrOutput) Address() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceNet) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Address
+	}).(pulumi.StringPtrOutput)
+}
+
+// Interface name, `eth0`.
+func (o NodeDeviceNetPtrOutput) Interface() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceNet) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Interface
+	}).(pulumi.StringPtrOutput)
+}
+
+// Link speed in Mbit/s, when known.
+func (o NodeDeviceNetPtrOutput) LinkSpeed() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceNet) *int {
+		if v == nil {
+			return nil
+		}
+		return v.LinkSpeed
+	}).(pulumi.IntPtrOutput)
+}
+
+// `up`, `down` or `unknown`.
+func (o NodeDeviceNetPtrOutput) LinkState() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceNet) *string {
+		if v == nil {
+			return nil
+		}
+		return v.LinkState
+	}).(pulumi.StringPtrOutput)
+}
+
+// A PCI device's address and identity (`<capability type='pci'>`).
+type NodeDevicePci struct {
+	// The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+	Address string `pulumi:"address"`
+	// Bus.
+	Bus int `pulumi:"bus"`
+	// Device class, `0x020000` for an Ethernet controller.
+	Class *string `pulumi:"class"`
+	// PCI domain.
+	Domain int `pulumi:"domain"`
+	// Function.
+	Function int `pulumi:"function"`
+	// The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+	IommuGroup *int `pulumi:"iommuGroup"`
+	// Product id, `0x1053`.
+	ProductId *string `pulumi:"productId"`
+	// Product name, when known.
+	ProductName *string `pulumi:"productName"`
+	// Slot.
+	Slot int `pulumi:"slot"`
+	// Vendor id, `0x1af4`.
+	VendorId *string `pulumi:"vendorId"`
+	// Vendor name, when the host's PCI id database knows it.
+	VendorName *string `pulumi:"vendorName"`
+}
+
+// A PCI device's address and identity (`<capability type='pci'>`).
+type NodeDevicePciOutput struct{ *pulumi.OutputState }
+
+func (NodeDevicePciOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeDevicePci)(nil)).Elem()
+}
+
+func (o NodeDevicePciOutput) ToNodeDevicePciOutput() NodeDevicePciOutput {
+	return o
+}
+
+func (o NodeDevicePciOutput) ToNodeDevicePciOutputWithContext(ctx context.Context) NodeDevicePciOutput {
+	return o
+}
+
+// The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+func (o NodeDevicePciOutput) Address() pulumi.StringOutput {
+	return o.ApplyT(func(v NodeDevicePci) string { return v.Address }).(pulumi.StringOutput)
+}
+
+// Bus.
+func (o NodeDevicePciOutput) Bus() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDevicePci) int { return v.Bus }).(pulumi.IntOutput)
+}
+
+// Device class, `0x020000` for an Ethernet controller.
+func (o NodeDevicePciOutput) Class() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *string { return v.Class }).(pulumi.StringPtrOutput)
+}
+
+// PCI domain.
+func (o NodeDevicePciOutput) Domain() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDevicePci) int { return v.Domain }).(pulumi.IntOutput)
+}
+
+// Function.
+func (o NodeDevicePciOutput) Function() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDevicePci) int { return v.Function }).(pulumi.IntOutput)
+}
+
+// The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+func (o NodeDevicePciOutput) IommuGroup() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *int { return v.IommuGroup }).(pulumi.IntPtrOutput)
+}
+
+// Product id, `0x1053`.
+func (o NodeDevicePciOutput) ProductId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *string { return v.ProductId }).(pulumi.StringPtrOutput)
+}
+
+// Product name, when known.
+func (o NodeDevicePciOutput) ProductName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *string { return v.ProductName }).(pulumi.StringPtrOutput)
+}
+
+// Slot.
+func (o NodeDevicePciOutput) Slot() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDevicePci) int { return v.Slot }).(pulumi.IntOutput)
+}
+
+// Vendor id, `0x1af4`.
+func (o NodeDevicePciOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *string { return v.VendorId }).(pulumi.StringPtrOutput)
+}
+
+// Vendor name, when the host's PCI id database knows it.
+func (o NodeDevicePciOutput) VendorName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDevicePci) *string { return v.VendorName }).(pulumi.StringPtrOutput)
+}
+
+type NodeDevicePciPtrOutput struct{ *pulumi.OutputState }
+
+func (NodeDevicePciPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeDevicePci)(nil)).Elem()
+}
+
+func (o NodeDevicePciPtrOutput) ToNodeDevicePciPtrOutput() NodeDevicePciPtrOutput {
+	return o
+}
+
+func (o NodeDevicePciPtrOutput) ToNodeDevicePciPtrOutputWithContext(ctx context.Context) NodeDevicePciPtrOutput {
+	return o
+}
+
+func (o NodeDevicePciPtrOutput) Elem() NodeDevicePciOutput {
+	return o.ApplyT(func(v *NodeDevicePci) NodeDevicePci {
+		if v != nil {
+			return *v
+		}
+		var ret NodeDevicePci
+		return ret
+	}).(NodeDevicePciOutput)
+}
+
+// The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+func (o NodeDevicePciPtrOutput) Address() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Address
+	}).(pulumi.StringPtrOutput)
+}
+
+// Bus.
+func (o NodeDevicePciPtrOutput) Bus() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Bus
+	}).(pulumi.IntPtrOutput)
+}
+
+// Device class, `0x020000` for an Ethernet controller.
+func (o NodeDevicePciPtrOutput) Class() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Class
+	}).(pulumi.StringPtrOutput)
+}
+
+// PCI domain.
+func (o NodeDevicePciPtrOutput) Domain() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Domain
+	}).(pulumi.IntPtrOutput)
+}
+
+// Function.
+func (o NodeDevicePciPtrOutput) Function() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Function
+	}).(pulumi.IntPtrOutput)
+}
+
+// The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+func (o NodeDevicePciPtrOutput) IommuGroup() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *int {
+		if v == nil {
+			return nil
+		}
+		return v.IommuGroup
+	}).(pulumi.IntPtrOutput)
+}
+
+// Product id, `0x1053`.
+func (o NodeDevicePciPtrOutput) ProductId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ProductId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Product name, when known.
+func (o NodeDevicePciPtrOutput) ProductName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ProductName
+	}).(pulumi.StringPtrOutput)
+}
+
+// Slot.
+func (o NodeDevicePciPtrOutput) Slot() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Slot
+	}).(pulumi.IntPtrOutput)
+}
+
+// Vendor id, `0x1af4`.
+func (o NodeDevicePciPtrOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VendorId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Vendor name, when the host's PCI id database knows it.
+func (o NodeDevicePciPtrOutput) VendorName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDevicePci) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VendorName
+	}).(pulumi.StringPtrOutput)
+}
+
+// A block device of the host (`<capability type='storage'>`).
+type NodeDeviceStorage struct {
+	// Device node, `/dev/sda`.
+	Block *string `pulumi:"block"`
+	// `disk`, `cdrom`, …
+	DriveType *string `pulumi:"driveType"`
+	// Model, when known.
+	Model *string `pulumi:"model"`
+	// Serial number, when known.
+	Serial *string `pulumi:"serial"`
+	// Size in bytes, when known (not for removable media).
+	Size *int `pulumi:"size"`
+	// Vendor, when known.
+	Vendor *string `pulumi:"vendor"`
+}
+
+// A block device of the host (`<capability type='storage'>`).
+type NodeDeviceStorageOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceStorageOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeDeviceStorage)(nil)).Elem()
+}
+
+func (o NodeDeviceStorageOutput) ToNodeDeviceStorageOutput() NodeDeviceStorageOutput {
+	return o
+}
+
+func (o NodeDeviceStorageOutput) ToNodeDeviceStorageOutputWithContext(ctx context.Context) NodeDeviceStorageOutput {
+	return o
+}
+
+// Device node, `/dev/sda`.
+func (o NodeDeviceStorageOutput) Block() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *string { return v.Block }).(pulumi.StringPtrOutput)
+}
+
+// `disk`, `cdrom`, …
+func (o NodeDeviceStorageOutput) DriveType() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *string { return v.DriveType }).(pulumi.StringPtrOutput)
+}
+
+// Model, when known.
+func (o NodeDeviceStorageOutput) Model() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *string { return v.Model }).(pulumi.StringPtrOutput)
+}
+
+// Serial number, when known.
+func (o NodeDeviceStorageOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *string { return v.Serial }).(pulumi.StringPtrOutput)
+}
+
+// Size in bytes, when known (not for removable media).
+func (o NodeDeviceStorageOutput) Size() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *int { return v.Size }).(pulumi.IntPtrOutput)
+}
+
+// Vendor, when known.
+func (o NodeDeviceStorageOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceStorage) *string { return v.Vendor }).(pulumi.StringPtrOutput)
+}
+
+type NodeDeviceStoragePtrOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceStoragePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeDeviceStorage)(nil)).Elem()
+}
+
+func (o NodeDeviceStoragePtrOutput) ToNodeDeviceStoragePtrOutput() NodeDeviceStoragePtrOutput {
+	return o
+}
+
+func (o NodeDeviceStoragePtrOutput) ToNodeDeviceStoragePtrOutputWithContext(ctx context.Context) NodeDeviceStoragePtrOutput {
+	return o
+}
+
+func (o NodeDeviceStoragePtrOutput) Elem() NodeDeviceStorageOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) NodeDeviceStorage {
+		if v != nil {
+			return *v
+		}
+		var ret NodeDeviceStorage
+		return ret
+	}).(NodeDeviceStorageOutput)
+}
+
+// Device node, `/dev/sda`.
+func (o NodeDeviceStoragePtrOutput) Block() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Block
+	}).(pulumi.StringPtrOutput)
+}
+
+// `disk`, `cdrom`, …
+func (o NodeDeviceStoragePtrOutput) DriveType() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *string {
+		if v == nil {
+			return nil
+		}
+		return v.DriveType
+	}).(pulumi.StringPtrOutput)
+}
+
+// Model, when known.
+func (o NodeDeviceStoragePtrOutput) Model() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Model
+	}).(pulumi.StringPtrOutput)
+}
+
+// Serial number, when known.
+func (o NodeDeviceStoragePtrOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serial
+	}).(pulumi.StringPtrOutput)
+}
+
+// Size in bytes, when known (not for removable media).
+func (o NodeDeviceStoragePtrOutput) Size() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Size
+	}).(pulumi.IntPtrOutput)
+}
+
+// Vendor, when known.
+func (o NodeDeviceStoragePtrOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceStorage) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Vendor
+	}).(pulumi.StringPtrOutput)
+}
+
+// A USB device's identity (`<capability type='usb_device'>`).
+type NodeDeviceUsb struct {
+	// USB bus number.
+	Bus int `pulumi:"bus"`
+	// Device number on the bus.
+	Device int `pulumi:"device"`
+	// Product id, `0xc52b`.
+	ProductId *string `pulumi:"productId"`
+	// Product name, when known.
+	ProductName *string `pulumi:"productName"`
+	// Vendor id, `0x046d`.
+	VendorId *string `pulumi:"vendorId"`
+	// Vendor name, when known.
+	VendorName *string `pulumi:"vendorName"`
+}
+
+// A USB device's identity (`<capability type='usb_device'>`).
+type NodeDeviceUsbOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceUsbOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NodeDeviceUsb)(nil)).Elem()
+}
+
+func (o NodeDeviceUsbOutput) ToNodeDeviceUsbOutput() NodeDeviceUsbOutput {
+	return o
+}
+
+func (o NodeDeviceUsbOutput) ToNodeDeviceUsbOutputWithContext(ctx context.Context) NodeDeviceUsbOutput {
+	return o
+}
+
+// USB bus number.
+func (o NodeDeviceUsbOutput) Bus() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) int { return v.Bus }).(pulumi.IntOutput)
+}
+
+// Device number on the bus.
+func (o NodeDeviceUsbOutput) Device() pulumi.IntOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) int { return v.Device }).(pulumi.IntOutput)
+}
+
+// Product id, `0xc52b`.
+func (o NodeDeviceUsbOutput) ProductId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) *string { return v.ProductId }).(pulumi.StringPtrOutput)
+}
+
+// Product name, when known.
+func (o NodeDeviceUsbOutput) ProductName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) *string { return v.ProductName }).(pulumi.StringPtrOutput)
+}
+
+// Vendor id, `0x046d`.
+func (o NodeDeviceUsbOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) *string { return v.VendorId }).(pulumi.StringPtrOutput)
+}
+
+// Vendor name, when known.
+func (o NodeDeviceUsbOutput) VendorName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NodeDeviceUsb) *string { return v.VendorName }).(pulumi.StringPtrOutput)
+}
+
+type NodeDeviceUsbPtrOutput struct{ *pulumi.OutputState }
+
+func (NodeDeviceUsbPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NodeDeviceUsb)(nil)).Elem()
+}
+
+func (o NodeDeviceUsbPtrOutput) ToNodeDeviceUsbPtrOutput() NodeDeviceUsbPtrOutput {
+	return o
+}
+
+func (o NodeDeviceUsbPtrOutput) ToNodeDeviceUsbPtrOutputWithContext(ctx context.Context) NodeDeviceUsbPtrOutput {
+	return o
+}
+
+func (o NodeDeviceUsbPtrOutput) Elem() NodeDeviceUsbOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) NodeDeviceUsb {
+		if v != nil {
+			return *v
+		}
+		var ret NodeDeviceUsb
+		return ret
+	}).(NodeDeviceUsbOutput)
+}
+
+// USB bus number.
+func (o NodeDeviceUsbPtrOutput) Bus() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Bus
+	}).(pulumi.IntPtrOutput)
+}
+
+// Device number on the bus.
+func (o NodeDeviceUsbPtrOutput) Device() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Device
+	}).(pulumi.IntPtrOutput)
+}
+
+// Product id, `0xc52b`.
+func (o NodeDeviceUsbPtrOutput) ProductId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ProductId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Product name, when known.
+func (o NodeDeviceUsbPtrOutput) ProductName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ProductName
+	}).(pulumi.StringPtrOutput)
+}
+
+// Vendor id, `0x046d`.
+func (o NodeDeviceUsbPtrOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VendorId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Vendor name, when known.
+func (o NodeDeviceUsbPtrOutput) VendorName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NodeDeviceUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VendorName
+	}).(pulumi.StringPtrOutput)
+}
+
 // Ownership and mode of the pool's target directory.
 type PoolPermissions struct {
 	// Numeric group id.
@@ -3512,12 +4595,17 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeBasePtrInput)(nil)).Elem(), VolumeBaseArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeSourceInput)(nil)).Elem(), VolumeSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeSourcePtrInput)(nil)).Elem(), VolumeSourceArgs{})
+	pulumi.RegisterOutputType(DhcpLeaseOutput{})
+	pulumi.RegisterOutputType(DhcpLeaseArrayOutput{})
+	pulumi.RegisterOutputType(DomainCapabilitiesLoaderOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleOutput{})
 	pulumi.RegisterOutputType(DomainConsolePtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuOutput{})
 	pulumi.RegisterOutputType(DomainCpuPtrOutput{})
+	pulumi.RegisterOutputType(DomainCpuModeSupportOutput{})
+	pulumi.RegisterOutputType(DomainCpuModeSupportArrayOutput{})
 	pulumi.RegisterOutputType(DomainDiskOutput{})
 	pulumi.RegisterOutputType(DomainDiskArrayOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsOutput{})
@@ -3534,6 +4622,10 @@ func init() {
 	pulumi.RegisterOutputType(DomainWaitForCloudInitPtrOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchArrayOutput{})
+	pulumi.RegisterOutputType(GuestInterfaceOutput{})
+	pulumi.RegisterOutputType(GuestInterfaceArrayOutput{})
+	pulumi.RegisterOutputType(GuestIpAddressOutput{})
+	pulumi.RegisterOutputType(GuestIpAddressArrayOutput{})
 	pulumi.RegisterOutputType(NetworkAddressOutput{})
 	pulumi.RegisterOutputType(NetworkAddressArrayOutput{})
 	pulumi.RegisterOutputType(NetworkBridgeOutput{})
@@ -3546,6 +4638,16 @@ func init() {
 	pulumi.RegisterOutputType(NetworkDhcpRangeArrayOutput{})
 	pulumi.RegisterOutputType(NetworkDnsHostOutput{})
 	pulumi.RegisterOutputType(NetworkDnsHostArrayOutput{})
+	pulumi.RegisterOutputType(NodeDeviceOutput{})
+	pulumi.RegisterOutputType(NodeDeviceArrayOutput{})
+	pulumi.RegisterOutputType(NodeDeviceNetOutput{})
+	pulumi.RegisterOutputType(NodeDeviceNetPtrOutput{})
+	pulumi.RegisterOutputType(NodeDevicePciOutput{})
+	pulumi.RegisterOutputType(NodeDevicePciPtrOutput{})
+	pulumi.RegisterOutputType(NodeDeviceStorageOutput{})
+	pulumi.RegisterOutputType(NodeDeviceStoragePtrOutput{})
+	pulumi.RegisterOutputType(NodeDeviceUsbOutput{})
+	pulumi.RegisterOutputType(NodeDeviceUsbPtrOutput{})
 	pulumi.RegisterOutputType(PoolPermissionsOutput{})
 	pulumi.RegisterOutputType(PoolPermissionsPtrOutput{})
 	pulumi.RegisterOutputType(PoolSourceOutput{})

@@ -9,6 +9,11 @@ import typing
 from ._enums import *
 from .cloud_init_disk import *
 from .domain import *
+from .get_domain_capabilities import *
+from .get_domain_interface_addresses import *
+from .get_network_dhcp_leases import *
+from .get_node_devices import *
+from .get_node_info import *
 from .network import *
 from .pool import *
 from .provider import *

@@ -17,6 +17,8 @@ __all__ = [
     'DomainFirmware',
     'DomainGraphicsType',
     'DomainType',
+    'InterfaceAddressSource',
+    'IpAddressType',
     'NetworkMode',
     'PoolType',
     'VolumeFormat',
@@ -195,6 +197,34 @@ class DomainType(_builtins.str, Enum):
     """
     Plain QEMU emulation (TCG): slow, works without KVM.
     """
+
+
+@pulumi.type_token("virtwire:index:InterfaceAddressSource")
+class InterfaceAddressSource(_builtins.str, Enum):
+    """
+    Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
+    """
+    LEASE = "lease"
+    """
+    DHCP leases of libvirt's own networks (interfaces on a `network` only).
+    """
+    AGENT = "agent"
+    """
+    The QEMU guest agent in the running guest (any interface, also loopback and link-local addresses).
+    """
+    ARP = "arp"
+    """
+    The host's ARP table (IPv4 only; addresses the host has talked to recently).
+    """
+
+
+@pulumi.type_token("virtwire:index:IpAddressType")
+class IpAddressType(_builtins.str, Enum):
+    """
+    The family of an IP address.
+    """
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
 
 
 @pulumi.type_token("virtwire:index:NetworkMode")

@@ -17,9 +17,12 @@ from . import outputs
 from ._enums import *
 
 __all__ = [
+    'DhcpLease',
+    'DomainCapabilitiesLoader',
     'DomainCloudInitDisk',
     'DomainConsole',
     'DomainCpu',
+    'DomainCpuModeSupport',
     'DomainDisk',
     'DomainGraphics',
     'DomainInterfaceState',
@@ -28,6 +31,8 @@ __all__ = [
     'DomainWaitForAddresses',
     'DomainWaitForCloudInit',
     'DomainXmlPatch',
+    'GuestInterface',
+    'GuestIpAddress',
     'HostConfig',
     'NetworkAddress',
     'NetworkBridge',
@@ -35,12 +40,199 @@ __all__ = [
     'NetworkDhcpHost',
     'NetworkDhcpRange',
     'NetworkDnsHost',
+    'NodeDevice',
+    'NodeDeviceNet',
+    'NodeDevicePci',
+    'NodeDeviceStorage',
+    'NodeDeviceUsb',
     'PoolPermissions',
     'PoolSource',
     'VolumeBackingStore',
     'VolumeBase',
     'VolumeSource',
 ]
+
+@pulumi.output_type
+class DhcpLease(dict):
+    """
+    A DHCP lease of a libvirt network.
+    """
+    def __init__(__self__, *,
+                 expiry_time: _builtins.int,
+                 interface: _builtins.str,
+                 ip_address: _builtins.str,
+                 prefix: _builtins.int,
+                 type: 'IpAddressType',
+                 client_id: Optional[_builtins.str] = None,
+                 hostname: Optional[_builtins.str] = None,
+                 iaid: Optional[_builtins.str] = None,
+                 mac: Optional[_builtins.str] = None):
+        """
+        A DHCP lease of a libvirt network.
+
+        :param _builtins.int expiry_time: When the lease expires, in seconds since the Unix epoch; 0 for never.
+        :param _builtins.str interface: The network's bridge on the host (`virbr0`).
+        :param _builtins.str ip_address: The leased address.
+        :param _builtins.int prefix: Prefix length of the network's address range.
+        :param 'IpAddressType' type: `ipv4` or `ipv6`.
+        :param _builtins.str client_id: The client identifier (DUID for IPv6), if any.
+        :param _builtins.str hostname: The host name the client sent, if any.
+        :param _builtins.str iaid: The identity association identifier (IPv6 leases).
+        :param _builtins.str mac: The client's MAC address (IPv4 leases).
+        """
+        pulumi.set(__self__, "expiry_time", expiry_time)
+        pulumi.set(__self__, "interface", interface)
+        pulumi.set(__self__, "ip_address", ip_address)
+        pulumi.set(__self__, "prefix", prefix)
+        pulumi.set(__self__, "type", type)
+        if client_id is not None:
+            pulumi.set(__self__, "client_id", client_id)
+        if hostname is not None:
+            pulumi.set(__self__, "hostname", hostname)
+        if iaid is not None:
+            pulumi.set(__self__, "iaid", iaid)
+        if mac is not None:
+            pulumi.set(__self__, "mac", mac)
+
+    @_builtins.property
+    @pulumi.getter(name="expiryTime")
+    def expiry_time(self) -> _builtins.int:
+        """
+        When the lease expires, in seconds since the Unix epoch; 0 for never.
+        """
+        return pulumi.get(self, "expiry_time")
+
+    @_builtins.property
+    @pulumi.getter
+    def interface(self) -> _builtins.str:
+        """
+        The network's bridge on the host (`virbr0`).
+        """
+        return pulumi.get(self, "interface")
+
+    @_builtins.property
+    @pulumi.getter(name="ipAddress")
+    def ip_address(self) -> _builtins.str:
+        """
+        The leased address.
+        """
+        return pulumi.get(self, "ip_address")
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> _builtins.int:
+        """
+        Prefix length of the network's address range.
+        """
+        return pulumi.get(self, "prefix")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> 'IpAddressType':
+        """
+        `ipv4` or `ipv6`.
+        """
+        return pulumi.get(self, "type")
+
+    @_builtins.property
+    @pulumi.getter(name="clientId")
+    def client_id(self) -> Optional[_builtins.str]:
+        """
+        The client identifier (DUID for IPv6), if any.
+        """
+        return pulumi.get(self, "client_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def hostname(self) -> Optional[_builtins.str]:
+        """
+        The host name the client sent, if any.
+        """
+        return pulumi.get(self, "hostname")
+
+    @_builtins.property
+    @pulumi.getter
+    def iaid(self) -> Optional[_builtins.str]:
+        """
+        The identity association identifier (IPv6 leases).
+        """
+        return pulumi.get(self, "iaid")
+
+    @_builtins.property
+    @pulumi.getter
+    def mac(self) -> Optional[_builtins.str]:
+        """
+        The client's MAC address (IPv4 leases).
+        """
+        return pulumi.get(self, "mac")
+
+
+@pulumi.output_type
+class DomainCapabilitiesLoader(dict):
+    """
+    The firmware loaders (UEFI) a domain can boot with.
+    """
+    def __init__(__self__, *,
+                 paths: Sequence[_builtins.str],
+                 readonly: Sequence[_builtins.str],
+                 secure_boot: _builtins.bool,
+                 supported: _builtins.bool,
+                 types: Sequence[_builtins.str]):
+        """
+        The firmware loaders (UEFI) a domain can boot with.
+
+        :param Sequence[_builtins.str] paths: Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+        :param Sequence[_builtins.str] readonly: Allowed `readonly` values: `yes`, `no`.
+        :param _builtins.bool secure_boot: Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+        :param _builtins.bool supported: Whether a `<loader>` can be given at all.
+        :param Sequence[_builtins.str] types: Loader types: `rom`, `pflash`.
+        """
+        pulumi.set(__self__, "paths", paths)
+        pulumi.set(__self__, "readonly", readonly)
+        pulumi.set(__self__, "secure_boot", secure_boot)
+        pulumi.set(__self__, "supported", supported)
+        pulumi.set(__self__, "types", types)
+
+    @_builtins.property
+    @pulumi.getter
+    def paths(self) -> Sequence[_builtins.str]:
+        """
+        Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
+        """
+        return pulumi.get(self, "paths")
+
+    @_builtins.property
+    @pulumi.getter
+    def readonly(self) -> Sequence[_builtins.str]:
+        """
+        Allowed `readonly` values: `yes`, `no`.
+        """
+        return pulumi.get(self, "readonly")
+
+    @_builtins.property
+    @pulumi.getter(name="secureBoot")
+    def secure_boot(self) -> _builtins.bool:
+        """
+        Whether a loader with Secure Boot can be used (the `secure` values include `yes`; on x86 that needs a q35 machine).
+        """
+        return pulumi.get(self, "secure_boot")
+
+    @_builtins.property
+    @pulumi.getter
+    def supported(self) -> _builtins.bool:
+        """
+        Whether a `<loader>` can be given at all.
+        """
+        return pulumi.get(self, "supported")
+
+    @_builtins.property
+    @pulumi.getter
+    def types(self) -> Sequence[_builtins.str]:
+        """
+        Loader types: `rom`, `pflash`.
+        """
+        return pulumi.get(self, "types")
+
 
 @pulumi.output_type
 class DomainCloudInitDisk(dict):
@@ -161,6 +353,40 @@ class DomainCpu(dict):
         CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
         """
         return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainCpuModeSupport(dict):
+    """
+    A CPU mode and whether the host supports it for this virt type.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 supported: _builtins.bool):
+        """
+        A CPU mode and whether the host supports it for this virt type.
+
+        :param _builtins.str name: `host-passthrough`, `host-model`, `maximum` or `custom`.
+        :param _builtins.bool supported: Whether a domain can use it here.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "supported", supported)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        `host-passthrough`, `host-model`, `maximum` or `custom`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def supported(self) -> _builtins.bool:
+        """
+        Whether a domain can use it here.
+        """
+        return pulumi.get(self, "supported")
 
 
 @pulumi.output_type
@@ -579,6 +805,97 @@ class DomainXmlPatch(dict):
         One or more XML elements to append.
         """
         return pulumi.get(self, "xml")
+
+
+@pulumi.output_type
+class GuestInterface(dict):
+    """
+    A guest interface with the addresses libvirt found for it.
+    """
+    def __init__(__self__, *,
+                 addresses: Sequence['outputs.GuestIpAddress'],
+                 name: _builtins.str,
+                 mac: Optional[_builtins.str] = None):
+        """
+        A guest interface with the addresses libvirt found for it.
+
+        :param Sequence['GuestIpAddress'] addresses: Its addresses, as the source reports them.
+        :param _builtins.str name: The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+        :param _builtins.str mac: MAC address, lower case; absent when libvirt does not know it.
+        """
+        pulumi.set(__self__, "addresses", addresses)
+        pulumi.set(__self__, "name", name)
+        if mac is not None:
+            pulumi.set(__self__, "mac", mac)
+
+    @_builtins.property
+    @pulumi.getter
+    def addresses(self) -> Sequence['outputs.GuestIpAddress']:
+        """
+        Its addresses, as the source reports them.
+        """
+        return pulumi.get(self, "addresses")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The interface's name: the guest's own (`eth0`) with the agent, the host-side device (`vnet3`) with leases and ARP.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def mac(self) -> Optional[_builtins.str]:
+        """
+        MAC address, lower case; absent when libvirt does not know it.
+        """
+        return pulumi.get(self, "mac")
+
+
+@pulumi.output_type
+class GuestIpAddress(dict):
+    """
+    One IP address of a guest interface.
+    """
+    def __init__(__self__, *,
+                 address: _builtins.str,
+                 prefix: _builtins.int,
+                 type: 'IpAddressType'):
+        """
+        One IP address of a guest interface.
+
+        :param _builtins.str address: The address, without prefix.
+        :param _builtins.int prefix: Prefix length (24 for a /24).
+        :param 'IpAddressType' type: `ipv4` or `ipv6`.
+        """
+        pulumi.set(__self__, "address", address)
+        pulumi.set(__self__, "prefix", prefix)
+        pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> _builtins.str:
+        """
+        The address, without prefix.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> _builtins.int:
+        """
+        Prefix length (24 for a /24).
+        """
+        return pulumi.get(self, "prefix")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> 'IpAddressType':
+        """
+        `ipv4` or `ipv6`.
+        """
+        return pulumi.get(self, "type")
 
 
 @pulumi.output_type
@@ -1063,6 +1380,522 @@ class NetworkDnsHost(dict):
         The address.
         """
         return pulumi.get(self, "ip")
+
+
+@pulumi.output_type
+class NodeDevice(dict):
+    """
+    A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+    """
+    def __init__(__self__, *,
+                 capabilities: Sequence[_builtins.str],
+                 capability: _builtins.str,
+                 name: _builtins.str,
+                 xml: _builtins.str,
+                 devnode: Optional[_builtins.str] = None,
+                 driver: Optional[_builtins.str] = None,
+                 net: Optional['outputs.NodeDeviceNet'] = None,
+                 parent: Optional[_builtins.str] = None,
+                 path: Optional[_builtins.str] = None,
+                 pci: Optional['outputs.NodeDevicePci'] = None,
+                 storage: Optional['outputs.NodeDeviceStorage'] = None,
+                 usb: Optional['outputs.NodeDeviceUsb'] = None):
+        """
+        A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
+
+        :param Sequence[_builtins.str] capabilities: Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+        :param _builtins.str capability: Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+        :param _builtins.str name: libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+        :param _builtins.str xml: The device's XML as libvirt gives it, for what the typed fields leave out.
+        :param _builtins.str devnode: Its device node, when it has one (`/dev/vda`).
+        :param _builtins.str driver: The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+        :param 'NodeDeviceNet' net: Interface name, MAC and link, for a network interface.
+        :param _builtins.str parent: The name of its parent device; absent for the root (`computer`).
+        :param _builtins.str path: Its sysfs path, when it has one.
+        :param 'NodeDevicePci' pci: PCI address and identity, for a PCI device.
+        :param 'NodeDeviceStorage' storage: Device node, type and size, for a block device.
+        :param 'NodeDeviceUsb' usb: Bus, device and identity, for a USB device.
+        """
+        pulumi.set(__self__, "capabilities", capabilities)
+        pulumi.set(__self__, "capability", capability)
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "xml", xml)
+        if devnode is not None:
+            pulumi.set(__self__, "devnode", devnode)
+        if driver is not None:
+            pulumi.set(__self__, "driver", driver)
+        if net is not None:
+            pulumi.set(__self__, "net", net)
+        if parent is not None:
+            pulumi.set(__self__, "parent", parent)
+        if path is not None:
+            pulumi.set(__self__, "path", path)
+        if pci is not None:
+            pulumi.set(__self__, "pci", pci)
+        if storage is not None:
+            pulumi.set(__self__, "storage", storage)
+        if usb is not None:
+            pulumi.set(__self__, "usb", usb)
+
+    @_builtins.property
+    @pulumi.getter
+    def capabilities(self) -> Sequence[_builtins.str]:
+        """
+        Every capability type it has, nested ones too (a PCI device with SR-IOV: `pci`, `virt_functions`).
+        """
+        return pulumi.get(self, "capabilities")
+
+    @_builtins.property
+    @pulumi.getter
+    def capability(self) -> _builtins.str:
+        """
+        Its main capability type: `system`, `pci`, `usb_device`, `usb`, `net`, `scsi_host`, `scsi_target`, `scsi`, `storage`, `drm`, `mdev`, …
+        """
+        return pulumi.get(self, "capability")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        libvirt's name for it: `pci_0000_00_04_0`, `net_eth0_52_54_00_12_34_56`, `computer`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def xml(self) -> _builtins.str:
+        """
+        The device's XML as libvirt gives it, for what the typed fields leave out.
+        """
+        return pulumi.get(self, "xml")
+
+    @_builtins.property
+    @pulumi.getter
+    def devnode(self) -> Optional[_builtins.str]:
+        """
+        Its device node, when it has one (`/dev/vda`).
+        """
+        return pulumi.get(self, "devnode")
+
+    @_builtins.property
+    @pulumi.getter
+    def driver(self) -> Optional[_builtins.str]:
+        """
+        The host driver bound to it (`virtio-pci`, `vfio-pci`), if any.
+        """
+        return pulumi.get(self, "driver")
+
+    @_builtins.property
+    @pulumi.getter
+    def net(self) -> Optional['outputs.NodeDeviceNet']:
+        """
+        Interface name, MAC and link, for a network interface.
+        """
+        return pulumi.get(self, "net")
+
+    @_builtins.property
+    @pulumi.getter
+    def parent(self) -> Optional[_builtins.str]:
+        """
+        The name of its parent device; absent for the root (`computer`).
+        """
+        return pulumi.get(self, "parent")
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> Optional[_builtins.str]:
+        """
+        Its sysfs path, when it has one.
+        """
+        return pulumi.get(self, "path")
+
+    @_builtins.property
+    @pulumi.getter
+    def pci(self) -> Optional['outputs.NodeDevicePci']:
+        """
+        PCI address and identity, for a PCI device.
+        """
+        return pulumi.get(self, "pci")
+
+    @_builtins.property
+    @pulumi.getter
+    def storage(self) -> Optional['outputs.NodeDeviceStorage']:
+        """
+        Device node, type and size, for a block device.
+        """
+        return pulumi.get(self, "storage")
+
+    @_builtins.property
+    @pulumi.getter
+    def usb(self) -> Optional['outputs.NodeDeviceUsb']:
+        """
+        Bus, device and identity, for a USB device.
+        """
+        return pulumi.get(self, "usb")
+
+
+@pulumi.output_type
+class NodeDeviceNet(dict):
+    """
+    A network interface of the host (`<capability type='net'>`).
+    """
+    def __init__(__self__, *,
+                 interface: _builtins.str,
+                 address: Optional[_builtins.str] = None,
+                 link_speed: Optional[_builtins.int] = None,
+                 link_state: Optional[_builtins.str] = None):
+        """
+        A network interface of the host (`<capability type='net'>`).
+
+        :param _builtins.str interface: Interface name, `eth0`.
+        :param _builtins.str address: MAC address.
+        :param _builtins.int link_speed: Link speed in Mbit/s, when known.
+        :param _builtins.str link_state: `up`, `down` or `unknown`.
+        """
+        pulumi.set(__self__, "interface", interface)
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if link_speed is not None:
+            pulumi.set(__self__, "link_speed", link_speed)
+        if link_state is not None:
+            pulumi.set(__self__, "link_state", link_state)
+
+    @_builtins.property
+    @pulumi.getter
+    def interface(self) -> _builtins.str:
+        """
+        Interface name, `eth0`.
+        """
+        return pulumi.get(self, "interface")
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> Optional[_builtins.str]:
+        """
+        MAC address.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter(name="linkSpeed")
+    def link_speed(self) -> Optional[_builtins.int]:
+        """
+        Link speed in Mbit/s, when known.
+        """
+        return pulumi.get(self, "link_speed")
+
+    @_builtins.property
+    @pulumi.getter(name="linkState")
+    def link_state(self) -> Optional[_builtins.str]:
+        """
+        `up`, `down` or `unknown`.
+        """
+        return pulumi.get(self, "link_state")
+
+
+@pulumi.output_type
+class NodeDevicePci(dict):
+    """
+    A PCI device's address and identity (`<capability type='pci'>`).
+    """
+    def __init__(__self__, *,
+                 address: _builtins.str,
+                 bus: _builtins.int,
+                 domain: _builtins.int,
+                 function: _builtins.int,
+                 slot: _builtins.int,
+                 class_: Optional[_builtins.str] = None,
+                 iommu_group: Optional[_builtins.int] = None,
+                 product_id: Optional[_builtins.str] = None,
+                 product_name: Optional[_builtins.str] = None,
+                 vendor_id: Optional[_builtins.str] = None,
+                 vendor_name: Optional[_builtins.str] = None):
+        """
+        A PCI device's address and identity (`<capability type='pci'>`).
+
+        :param _builtins.str address: The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+        :param _builtins.int bus: Bus.
+        :param _builtins.int domain: PCI domain.
+        :param _builtins.int function: Function.
+        :param _builtins.int slot: Slot.
+        :param _builtins.str class_: Device class, `0x020000` for an Ethernet controller.
+        :param _builtins.int iommu_group: The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+        :param _builtins.str product_id: Product id, `0x1053`.
+        :param _builtins.str product_name: Product name, when known.
+        :param _builtins.str vendor_id: Vendor id, `0x1af4`.
+        :param _builtins.str vendor_name: Vendor name, when the host's PCI id database knows it.
+        """
+        pulumi.set(__self__, "address", address)
+        pulumi.set(__self__, "bus", bus)
+        pulumi.set(__self__, "domain", domain)
+        pulumi.set(__self__, "function", function)
+        pulumi.set(__self__, "slot", slot)
+        if class_ is not None:
+            pulumi.set(__self__, "class_", class_)
+        if iommu_group is not None:
+            pulumi.set(__self__, "iommu_group", iommu_group)
+        if product_id is not None:
+            pulumi.set(__self__, "product_id", product_id)
+        if product_name is not None:
+            pulumi.set(__self__, "product_name", product_name)
+        if vendor_id is not None:
+            pulumi.set(__self__, "vendor_id", vendor_id)
+        if vendor_name is not None:
+            pulumi.set(__self__, "vendor_name", vendor_name)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> _builtins.str:
+        """
+        The PCI address as `lspci -D` prints it: `0000:00:04.0`.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> _builtins.int:
+        """
+        Bus.
+        """
+        return pulumi.get(self, "bus")
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> _builtins.int:
+        """
+        PCI domain.
+        """
+        return pulumi.get(self, "domain")
+
+    @_builtins.property
+    @pulumi.getter
+    def function(self) -> _builtins.int:
+        """
+        Function.
+        """
+        return pulumi.get(self, "function")
+
+    @_builtins.property
+    @pulumi.getter
+    def slot(self) -> _builtins.int:
+        """
+        Slot.
+        """
+        return pulumi.get(self, "slot")
+
+    @_builtins.property
+    @pulumi.getter(name="class")
+    def class_(self) -> Optional[_builtins.str]:
+        """
+        Device class, `0x020000` for an Ethernet controller.
+        """
+        return pulumi.get(self, "class_")
+
+    @_builtins.property
+    @pulumi.getter(name="iommuGroup")
+    def iommu_group(self) -> Optional[_builtins.int]:
+        """
+        The IOMMU group the device is in, when the host has an IOMMU: devices of one group are passed through together.
+        """
+        return pulumi.get(self, "iommu_group")
+
+    @_builtins.property
+    @pulumi.getter(name="productId")
+    def product_id(self) -> Optional[_builtins.str]:
+        """
+        Product id, `0x1053`.
+        """
+        return pulumi.get(self, "product_id")
+
+    @_builtins.property
+    @pulumi.getter(name="productName")
+    def product_name(self) -> Optional[_builtins.str]:
+        """
+        Product name, when known.
+        """
+        return pulumi.get(self, "product_name")
+
+    @_builtins.property
+    @pulumi.getter(name="vendorId")
+    def vendor_id(self) -> Optional[_builtins.str]:
+        """
+        Vendor id, `0x1af4`.
+        """
+        return pulumi.get(self, "vendor_id")
+
+    @_builtins.property
+    @pulumi.getter(name="vendorName")
+    def vendor_name(self) -> Optional[_builtins.str]:
+        """
+        Vendor name, when the host's PCI id database knows it.
+        """
+        return pulumi.get(self, "vendor_name")
+
+
+@pulumi.output_type
+class NodeDeviceStorage(dict):
+    """
+    A block device of the host (`<capability type='storage'>`).
+    """
+    def __init__(__self__, *,
+                 block: Optional[_builtins.str] = None,
+                 drive_type: Optional[_builtins.str] = None,
+                 model: Optional[_builtins.str] = None,
+                 serial: Optional[_builtins.str] = None,
+                 size: Optional[_builtins.int] = None,
+                 vendor: Optional[_builtins.str] = None):
+        """
+        A block device of the host (`<capability type='storage'>`).
+
+        :param _builtins.str block: Device node, `/dev/sda`.
+        :param _builtins.str drive_type: `disk`, `cdrom`, …
+        :param _builtins.str model: Model, when known.
+        :param _builtins.str serial: Serial number, when known.
+        :param _builtins.int size: Size in bytes, when known (not for removable media).
+        :param _builtins.str vendor: Vendor, when known.
+        """
+        if block is not None:
+            pulumi.set(__self__, "block", block)
+        if drive_type is not None:
+            pulumi.set(__self__, "drive_type", drive_type)
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if size is not None:
+            pulumi.set(__self__, "size", size)
+        if vendor is not None:
+            pulumi.set(__self__, "vendor", vendor)
+
+    @_builtins.property
+    @pulumi.getter
+    def block(self) -> Optional[_builtins.str]:
+        """
+        Device node, `/dev/sda`.
+        """
+        return pulumi.get(self, "block")
+
+    @_builtins.property
+    @pulumi.getter(name="driveType")
+    def drive_type(self) -> Optional[_builtins.str]:
+        """
+        `disk`, `cdrom`, …
+        """
+        return pulumi.get(self, "drive_type")
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> Optional[_builtins.str]:
+        """
+        Model, when known.
+        """
+        return pulumi.get(self, "model")
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> Optional[_builtins.str]:
+        """
+        Serial number, when known.
+        """
+        return pulumi.get(self, "serial")
+
+    @_builtins.property
+    @pulumi.getter
+    def size(self) -> Optional[_builtins.int]:
+        """
+        Size in bytes, when known (not for removable media).
+        """
+        return pulumi.get(self, "size")
+
+    @_builtins.property
+    @pulumi.getter
+    def vendor(self) -> Optional[_builtins.str]:
+        """
+        Vendor, when known.
+        """
+        return pulumi.get(self, "vendor")
+
+
+@pulumi.output_type
+class NodeDeviceUsb(dict):
+    """
+    A USB device's identity (`<capability type='usb_device'>`).
+    """
+    def __init__(__self__, *,
+                 bus: _builtins.int,
+                 device: _builtins.int,
+                 product_id: Optional[_builtins.str] = None,
+                 product_name: Optional[_builtins.str] = None,
+                 vendor_id: Optional[_builtins.str] = None,
+                 vendor_name: Optional[_builtins.str] = None):
+        """
+        A USB device's identity (`<capability type='usb_device'>`).
+
+        :param _builtins.int bus: USB bus number.
+        :param _builtins.int device: Device number on the bus.
+        :param _builtins.str product_id: Product id, `0xc52b`.
+        :param _builtins.str product_name: Product name, when known.
+        :param _builtins.str vendor_id: Vendor id, `0x046d`.
+        :param _builtins.str vendor_name: Vendor name, when known.
+        """
+        pulumi.set(__self__, "bus", bus)
+        pulumi.set(__self__, "device", device)
+        if product_id is not None:
+            pulumi.set(__self__, "product_id", product_id)
+        if product_name is not None:
+            pulumi.set(__self__, "product_name", product_name)
+        if vendor_id is not None:
+            pulumi.set(__self__, "vendor_id", vendor_id)
+        if vendor_name is not None:
+            pulumi.set(__self__, "vendor_name", vendor_name)
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> _builtins.int:
+        """
+        USB bus number.
+        """
+        return pulumi.get(self, "bus")
+
+    @_builtins.property
+    @pulumi.getter
+    def device(self) -> _builtins.int:
+        """
+        Device number on the bus.
+        """
+        return pulumi.get(self, "device")
+
+    @_builtins.property
+    @pulumi.getter(name="productId")
+    def product_id(self) -> Optional[_builtins.str]:
+        """
+        Product id, `0xc52b`.
+        """
+        return pulumi.get(self, "product_id")
+
+    @_builtins.property
+    @pulumi.getter(name="productName")
+    def product_name(self) -> Optional[_builtins.str]:
+        """
+        Product name, when known.
+        """
+        return pulumi.get(self, "product_name")
+
+    @_builtins.property
+    @pulumi.getter(name="vendorId")
+    def vendor_id(self) -> Optional[_builtins.str]:
+        """
+        Vendor id, `0x046d`.
+        """
+        return pulumi.get(self, "vendor_id")
+
+    @_builtins.property
+    @pulumi.getter(name="vendorName")
+    def vendor_name(self) -> Optional[_builtins.str]:
+        """
+        Vendor name, when known.
+        """
+        return pulumi.get(self, "vendor_name")
 
 
 @pulumi.output_type

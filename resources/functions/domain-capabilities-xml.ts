@@ -26,7 +26,7 @@
  * A device or mode with supported='no' offers nothing, whatever its enums list.
  */
 import type { GetDomainCapabilitiesResult } from "../kit/generated/types";
-import { XmlNode, attr, element, elements, parseXml, text } from "../kit/xml";
+import { XmlNode, attr, children, element, elements, parseXml, text } from "../kit/xml";
 
 /** Everything but `machineTypes`, which come from the host's capabilities document. */
 export type DomainCapabilities = Omit<GetDomainCapabilitiesResult, "machineTypes">;
@@ -61,7 +61,7 @@ export function readDomainCapabilities(xml: string): DomainCapabilities {
       supported: attr(m, "supported") === "yes",
     })),
     ...optional("hostCpuModel", text(mode("host-model"), "model")),
-    cpuModels: interleaved(mode("custom"), "model")
+    cpuModels: elements(mode("custom"), "model")
       .filter((model) => attr(model, "usable") !== "no")
       .map((model) => text(model) ?? ""),
     diskDevices: device("disk", "diskDevice"),
@@ -77,17 +77,6 @@ export function readDomainCapabilities(xml: string): DomainCapabilities {
   };
 }
 
-/**
- * Every child `name`, also where other elements come between them: libvirt 11 follows each
- * unusable CPU model with its `<blockers>`, and the object form then keeps the children in order
- * as a `#` list of groups (`{ "#": [{ model: […] }, { blockers: … }, { model: … }] }`).
- */
-function interleaved(node: XmlNode | undefined, name: string): XmlNode[] {
-  if (node === undefined || typeof node === "string") return [];
-  const groups = Array.isArray(node["#"]) ? (node["#"] as XmlNode[]) : [];
-  return [...elements(node, name), ...groups.flatMap((group) => elements(group, name))];
-}
-
 /** The node when it is there and not `supported='no'`. */
 function supported(node: XmlNode | undefined): XmlNode | undefined {
   return node === undefined || attr(node, "supported") === "no" ? undefined : node;
@@ -101,15 +90,10 @@ function values(node: XmlNode | undefined, name: string): string[] {
 
 /** The names of `<features>` children marked supported='yes' (`vmcoreinfo`, `genid`, …). */
 function supportedFeatures(features: XmlNode | undefined): string[] {
-  if (features === undefined || typeof features === "string") return [];
-  return Object.entries(features)
-    .filter(([name]) => !name.startsWith("@") && name !== "#")
-    .filter(([, node]) =>
-      (Array.isArray(node) ? node : [node]).some(
-        (item) => attr(item as XmlNode, "supported") === "yes",
-      ),
-    )
+  const names = children(features)
+    .filter(([, node]) => attr(node, "supported") === "yes")
     .map(([name]) => name);
+  return [...new Set(names)];
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

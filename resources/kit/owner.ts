@@ -32,7 +32,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { formatUuid } from "../../rpc";
-import { attr, element, unescapeXml, XmlNode } from "./xml";
+import { attr, children, element, unescapeXml, XmlNode } from "./xml";
 
 /** The namespace of virtwire's element in a domain's or network's `<metadata>`. */
 export const RESOURCE_NAMESPACE = "https://virtwire.dev/xmlns/resource/1";
@@ -72,16 +72,14 @@ export function markOf(urn: string, org?: string): string {
 export function markIn(root: XmlNode): string | undefined {
   const metadata = element(root, "metadata");
   if (metadata === undefined || typeof metadata === "string") return undefined;
-  for (const [key, value] of Object.entries(metadata)) {
+  for (const [key, node] of children(metadata)) {
     const [prefix, local] = key.includes(":") ? key.split(":") : ["", key];
     if (local !== "resource") continue;
-    for (const node of Array.isArray(value) ? value : [value]) {
-      const declared = attr(node as XmlNode, prefix ? `xmlns:${prefix}` : "xmlns");
-      if (declared !== RESOURCE_NAMESPACE) continue;
-      const urn = attr(node as XmlNode, "urn");
-      // attr() gives the value decoded (xml.ts).
-      return urn === undefined ? undefined : markOf(urn, attr(node as XmlNode, "org"));
-    }
+    const declared = attr(node, prefix ? `xmlns:${prefix}` : "xmlns");
+    if (declared !== RESOURCE_NAMESPACE) continue;
+    const urn = attr(node, "urn");
+    // attr() gives the value decoded (xml.ts).
+    return urn === undefined ? undefined : markOf(urn, attr(node, "org"));
   }
   return undefined;
 }

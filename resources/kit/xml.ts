@@ -47,12 +47,32 @@ function decodeStrings(value: unknown, ampersand: string): unknown {
   );
 }
 
+/**
+ * Every child element as [name, element], in document order. The object form keeps children of
+ * one name under that name while they are adjacent; when names interleave (`<b/><c/><b/>`, as in
+ * libvirt 11's CPU model lists or a user's patches) it keeps them all, in order, as one-key objects
+ * in an array under `#` (`#1`, `#2`… beside text).
+ */
+export function children(node: XmlNode | undefined): Array<[string, XmlNode]> {
+  if (node === undefined || typeof node === "string") return [];
+  const found: Array<[string, XmlNode]> = [];
+  for (const [key, value] of Object.entries(node)) {
+    if (key.startsWith("@")) continue;
+    if (key.startsWith("#")) {
+      if (!Array.isArray(value)) continue; // text
+      for (const group of value) found.push(...children(group as XmlNode));
+      continue;
+    }
+    for (const item of Array.isArray(value) ? value : [value]) found.push([key, item as XmlNode]);
+  }
+  return found;
+}
+
 /** Every child element called `name`. */
 export function elements(node: XmlNode | undefined, name: string): XmlNode[] {
-  if (node === undefined || typeof node === "string") return [];
-  const value = node[name];
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]) as XmlNode[];
+  return children(node)
+    .filter(([key]) => key === name)
+    .map(([, child]) => child);
 }
 
 /** The first child element called `name`. */

@@ -10,14 +10,19 @@ import { redact } from "../rpc/internal";
 import { createChecker } from "./check-step";
 import { ConfigSource, ProviderSettings, hostSettings, readSettings } from "./config";
 import { ConnectionCache } from "./connections";
-import { deepEqual, schemaDiff } from "../resources/kit/diff";
+import { changeClasses, classesLine, deepEqual, schemaDiff } from "../resources/kit/diff";
 import { EngineLog, engineLog, pluginEngineAddress } from "./engine-log";
 import { describeError } from "./errors";
 import { givenState, readsFromNothing } from "../resources/kit/get";
 import { LeftBehindError } from "../resources/kit/leftovers";
 import { ownerOf } from "../resources/kit/owner";
 import { reportOnce } from "./report-once";
-import type { Registry, ResourceContext, ResourceHandlers } from "../resources/kit/resource";
+import type {
+  ChangeClass,
+  Registry,
+  ResourceContext,
+  ResourceHandlers,
+} from "../resources/kit/resource";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyHandlers = ResourceHandlers<any, any>;
@@ -33,10 +38,20 @@ export interface ProviderOptions {
   log?: EngineLog;
 }
 
-export function createProvider(
-  registry: Registry,
-  options: ProviderOptions = {},
-): pulumi.dynamic.ResourceProvider & { configure(req: { config: ConfigSource }): Promise<void> } {
+/**
+ * The dynamic provider, and what the plugin (provider/plugin/) reads beside it: configure, and
+ * each changed property's class in diff's answer.
+ */
+export type DispatchProvider = Omit<pulumi.dynamic.ResourceProvider, "diff"> & {
+  configure(req: { config: ConfigSource }): Promise<void>;
+  diff(
+    id: string,
+    olds: Props,
+    news: Props,
+  ): Promise<pulumi.dynamic.DiffResult & { classes?: Record<string, ChangeClass> }>;
+};
+
+export function createProvider(registry: Registry, options: ProviderOptions = {}): DispatchProvider {
   let settings: Promise<ProviderSettings> | undefined;
   const connections = new ConnectionCache();
   const log = options.log ?? engineLog(pluginEngineAddress());
@@ -55,14 +70,15 @@ export function createProvider(
     return (settings ??= Promise.resolve(readSettings({ get: () => undefined })));
   };
 
-  const context = (config: ProviderSettings, props?: Props): ResourceContext => {
+  /** `said` hears of every kept line (log, warn). */
+  const context = (config: ProviderSettings, props?: Props, said = () => {}): ResourceContext => {
     const owner = props && ownerOf(props);
     const urn = owner?.urn;
     return {
       connect: (host) => connections.get(hostSettings(config, host)),
       virsh: (host) => `virsh -c '${redact(hostSettings(config, host).uri)}'`,
-      log: (message) => log.write({ message, urn }),
-      warn: (message) => log.write({ message, urn, severity: "warning" }),
+      log: (message) => (said(), log.write({ message, urn })),
+      warn: (message) => (said(), log.write({ message, urn, severity: "warning" })),
       status: (message) => log.write({ message, urn, ephemeral: true }),
       owner,
     };
@@ -96,10 +112,11 @@ export function createProvider(
     verb: "planning the change of" | "creating" | "reading" | "updating" | "deleting",
     work: (handlers: AnyHandlers, ctx: ResourceContext, kind: string) => Promise<T>,
     extra: Partial<ResourceContext> = {},
+    said?: () => void,
   ): Promise<T> => {
     const { kind, handlers } = lookup(props);
     try {
-      return await work(handlers, { ...context(await ready(), props), ...extra }, kind);
+      return await work(handlers, { ...context(await ready(), props, said), ...extra }, kind);
     } catch (error) {
       const name = typeof props.name === "string" ? ` ${props.name}` : "";
       const left = error instanceof LeftBehindError ? error : undefined;
@@ -138,12 +155,25 @@ export function createProvider(
     async diff(id: string, olds: Props, news: Props) {
       const refresh = refreshed.has(id) && deepEqual(refreshed.get(id), withoutProvider(olds));
       refreshed.delete(id);
+      let said = false;
       const result = await run(
         news,
         "planning the change of",
-        async (handlers, ctx, kind) =>
-          handlers.diff ? handlers.diff(id, olds, news, ctx) : schemaDiff(kind, olds, news),
+        async (handlers, ctx, kind) => {
+          const found = await (handlers.diff
+            ? handlers.diff(id, olds, news, ctx)
+            : schemaDiff(kind, olds, news));
+          const classes = changeClasses(found);
+          // Next to each changed property, how it is applied, unless the kind said it already
+          // (a Domain's line names each change).
+          if (found.changes && !refresh && !said && Object.keys(classes).length > 0) {
+            const name = typeof news.name === "string" ? ` ${news.name}` : "";
+            ctx.log(`virtwire: ${registry.nouns[kind] ?? kind}${name}: ${classesLine(classes)}`);
+          }
+          return { ...found, classes };
+        },
         refresh ? { refresh } : {},
+        () => (said = true),
       );
       // A replacement is made before the old object goes, unless it would take the same name:
       // a name the user chose (not an auto-name) means delete first.
@@ -153,6 +183,8 @@ export function createProvider(
         replaces: result.replaces,
         deleteBeforeReplace:
           result.deleteBeforeReplace ?? (result.replaces.length > 0 && userNamed),
+        // Read by the plugin (provider/plugin/): a dynamic provider's diff has no per-property kinds.
+        classes: result.classes,
       };
     },
 

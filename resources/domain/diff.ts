@@ -24,6 +24,7 @@
 import { deepEqual, sameHost } from "../kit/diff";
 import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
+import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
@@ -39,7 +40,7 @@ import {
   sameMachine,
 } from "./normalize";
 
-export type ChangeClass = "live" | "restart" | "offline" | "replace" | "power" | "setting";
+export type { ChangeClass };
 
 export interface DomainChange {
   property: string;

@@ -9,7 +9,7 @@ import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../kit/not-found";
 import { NotFoundError, lookupByUuidOrName } from "../kit/get";
-import type { ResourceContext, ResourceHandlers } from "../kit/resource";
+import type { ChangeClass, ResourceContext, ResourceHandlers } from "../kit/resource";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { leaseBaseline } from "./addresses";
@@ -232,11 +232,29 @@ function decide(id: string, olds: DomainOutputs, news: CheckedDomainInputs, ctx?
   return {
     changes: classification.changes.length > 0,
     replaces: classification.replaces,
+    classes: propertyClasses(classification),
     // Never run two domains on the same disks and MAC addresses, not even for a moment. Set even
     // with no replacement here: a replacement that `replaceOnChanges` asks for takes this flag too,
     // and a create-first replacement would meet the old domain as its own leftover.
     deleteBeforeReplace: true,
   };
+}
+
+/** The order in which one property's several changes name its class: the weightiest first. */
+const WEIGHT: ChangeClass[] = ["replace", "restart", "offline", "power", "live", "setting"];
+
+/** Each changed top-level property and the weightiest way one of its changes is applied. */
+export function propertyClasses(classification: Classification): Record<string, ChangeClass> {
+  const classes: Record<string, ChangeClass> = {};
+  for (const change of classification.changes) {
+    const property = change.property.split(/[.[]/)[0]!;
+    const known = classes[property];
+    if (!known || WEIGHT.indexOf(change.class) < WEIGHT.indexOf(known)) {
+      classes[property] = change.class;
+    }
+  }
+  for (const property of classification.replaces) classes[property] = "replace";
+  return classes;
 }
 
 /** The last outputs with `running` as libvirt has it now (unchanged if the domain is gone). */

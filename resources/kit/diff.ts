@@ -6,7 +6,7 @@
  */
 import type { PropertySchema } from "./schema-types";
 import { UNKNOWN, resourceSchema } from "./check";
-import type { DiffResult } from "./resource";
+import type { ChangeClass, DiffResult } from "./resource";
 import { parseSize } from "./units";
 
 export function schemaDiff(
@@ -108,4 +108,24 @@ function intent(previous: unknown, actual: unknown): unknown {
     return kept;
   }
   return actual;
+}
+
+/**
+ * Each changed top-level property of a diff and how its change is applied: the kind's own
+ * classes, else `replace` for what replaces the object and `live` for any other change (a Network's
+ * DHCP hosts, a Pool's autostart, a Volume's growth are all applied in place).
+ */
+export function changeClasses(result: DiffResult): Record<string, ChangeClass> {
+  if (result.classes) return { ...result.classes };
+  const classes: Record<string, ChangeClass> = {};
+  for (const property of result.changed ?? []) classes[property] = "live";
+  for (const property of result.replaces) classes[property] = "replace";
+  return classes;
+}
+
+/** `addresses [replace]; dnsHosts [live]`: the classes as a preview line shows them. */
+export function classesLine(classes: Record<string, ChangeClass>): string {
+  return Object.entries(classes)
+    .map(([property, cls]) => `${property} [${cls}]`)
+    .join("; ");
 }

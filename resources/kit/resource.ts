@@ -11,10 +11,25 @@ export interface CheckFailure {
   reason: string;
 }
 
+/**
+ * How a change of a property is applied: `live` (nothing restarts), `restart` (the running domain
+ * is shut down and started again), `replace` (a new object replaces this one); a Domain's finer
+ * classes too: `offline` (redefined while shut off), `power` (started or shut down), `setting`
+ * (virtwire's own setting: nothing to do in libvirt).
+ */
+export type ChangeClass = "live" | "restart" | "offline" | "replace" | "power" | "setting";
+
 export interface DiffResult {
   changes: boolean;
   replaces: string[];
   deleteBeforeReplace?: boolean;
+  /**
+   * Each changed top-level input property and how its change is applied, for preview's
+   * per-property diff; default: those in `replaces` replace, any other in `changed` is live.
+   */
+  classes?: Record<string, ChangeClass>;
+  /** The changed top-level input properties, when `classes` is not given. */
+  changed?: string[];
 }
 
 export interface ResourceContext {

@@ -65,6 +65,7 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     return {
       changes: changed.size > 0 || olds.active === false,
       replaces,
+      changed: [...changed],
       deleteBeforeReplace: true,
     };
   },

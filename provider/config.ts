@@ -22,6 +22,7 @@
  *   virtwire:keepaliveInterval        seconds of silence before a keepalive PING (rpc/client/keepalive.ts)
  *   virtwire:keepaliveCount           unanswered PINGs before the daemon is taken as dead
  *   virtwire:hosts                    JSON map: host name → { uri, and any key above }
+ *   virtwire:plugin                   true: the TypeScript SDK's resources use the plugin (sdk/)
  *
  * The top-level keys describe the default host only; an entry of virtwire:hosts has its own. A key
  * that is set but empty is an error, as is an unknown key: nothing is silently ignored.
@@ -102,6 +103,7 @@ export function readSettings(
   env: NodeJS.ProcessEnv = process.env,
 ): ProviderSettings {
   checkKnownKeys(config);
+  checkPluginSwitch(config.get("virtwire:plugin"));
   const fields: Record<string, unknown> = {};
   for (const key of HOST_KEYS) fields[key] = config.get(`virtwire:${key}`);
   fields.uri ??= env.LIBVIRT_DEFAULT_URI || "qemu:///system";
@@ -124,6 +126,17 @@ function checkKnownKeys(config: ConfigSource): void {
     if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
     throw new ConfigError(
       `${full} is not a virtwire setting${suggest(key, CONFIG_KEYS)}; known settings: ${CONFIG_KEYS.map((k) => `virtwire:${k}`).join(", ")}`,
+    );
+  }
+}
+
+/** `virtwire:plugin` is read by the TypeScript SDK (sdk/); here it is only checked. */
+function checkPluginSwitch(value: string | undefined): void {
+  if (value === undefined) return;
+  if (value.trim() === "") throw emptyError("virtwire:plugin");
+  if (!/^(true|false)$/.test(value.trim())) {
+    throw new ConfigError(
+      "virtwire:plugin must be true (resources go through the provider plugin) or false (the dynamic provider, the default)",
     );
   }
 }

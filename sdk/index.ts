@@ -23,6 +23,35 @@ function organization(): string | undefined {
   }
 }
 
+let serializedProvider: pulumi.Output<string> | undefined;
+
+/**
+ * The dynamic provider as every resource of the dynamic path stores it in `__provider`: the
+ * `require("virtwire/provider")` stub, serialized once, as pulumi.dynamic.Resource does.
+ */
+function dynamicProvider(): pulumi.Output<string> {
+  return (serializedProvider ??= pulumi
+    .output(pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }))
+    .apply((serialized) =>
+      serialized.containsSecrets ? pulumi.secret(serialized.text) : pulumi.output(serialized.text),
+    ));
+}
+
+/**
+ * Whether a resource goes through the provider plugin `pulumi-resource-virtwire`: when it is given
+ * a {@link Provider} (`provider`, `providers`, or from its parent), or when the stack config
+ * says `virtwire:plugin: true`; otherwise it is a dynamic resource, as it always was.
+ */
+function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
+  if (opts?.provider) return Provider.isInstance(opts.provider);
+  // `providers` is ResourceOptions' in the SDK's code, ComponentResourceOptions' in its types.
+  const providers = (opts as pulumi.ComponentResourceOptions | undefined)?.providers;
+  const given = Array.isArray(providers) ? providers : Object.values(providers ?? {});
+  if (given.some((p) => Provider.isInstance(p))) return true;
+  if (Provider.isInstance(opts?.parent?.getProvider("virtwire::"))) return true;
+  return new pulumi.Config("virtwire").getBoolean("plugin") ?? false;
+}
+
 /**
  * The URN the engine gives the resource (as pulumi.createUrn computes it), for the provider to mark
  * what it creates with. A promise, not an Output: the parent must not become a dependency.
@@ -44,6 +73,139 @@ function resourceUrn(
       return parentUrn;
     }),
   );
+}
+
+/** The arguments of a {@link Provider}: the settings of `virtwire:` stack config, for one provider. */
+export interface ProviderArgs {
+  /**
+   * URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+   */
+  uri?: pulumi.Input<string>;
+  /**
+   * User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
+   */
+  username?: pulumi.Input<string>;
+  /**
+   * Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+   */
+  password?: pulumi.Input<string>;
+  /**
+   * SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+   */
+  sshPrivateKey?: pulumi.Input<string>;
+  /**
+   * Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+   */
+  sshPrivateKeyPassphrase?: pulumi.Input<string>;
+  /**
+   * SSH password, for the `password` and `keyboard-interactive` methods.
+   */
+  sshPassword?: pulumi.Input<string>;
+  /**
+   * Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+   */
+  sshHostKeyFingerprint?: pulumi.Input<string>;
+  /**
+   * known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+   */
+  sshKnownHosts?: pulumi.Input<string>;
+  /**
+   * CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+   */
+  tlsCaCert?: pulumi.Input<string>;
+  /**
+   * Client certificate (PEM text); needs `tlsClientKey`.
+   */
+  tlsClientCert?: pulumi.Input<string>;
+  /**
+   * Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+   */
+  tlsClientKey?: pulumi.Input<string>;
+  /**
+   * libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+   */
+  authFile?: pulumi.Input<string>;
+  /**
+   * Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+   */
+  callTimeout?: pulumi.Input<number>;
+  /**
+   * Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+   */
+  longCallTimeout?: pulumi.Input<number>;
+  /**
+   * Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+   */
+  streamIdleTimeout?: pulumi.Input<number>;
+  /**
+   * Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+   */
+  keepaliveInterval?: pulumi.Input<number>;
+  /**
+   * Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+   */
+  keepaliveCount?: pulumi.Input<number>;
+  /**
+   * More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+   */
+  hosts?: pulumi.Input<Record<string, pulumi.Input<HostConfigArgs>>>;
+}
+
+/**
+ * An explicit virtwire provider: a libvirt host (`uri`, more in `hosts`) and its credentials,
+ * for the resources given it (`{ provider }`), which then go through the provider plugin
+ * `pulumi-resource-virtwire`. A changed setting (a rotated password, a new host key pin) is used by
+ * the next operation of every resource of it, deletes included; it never replaces them.
+ */
+export class Provider extends pulumi.ProviderResource {
+  /** @internal */
+  static readonly __pulumiType = "pulumi:providers:virtwire";
+
+  /** Whether `obj` is a virtwire Provider, also from another copy of the package. */
+  static override isInstance(obj: unknown): obj is Provider {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Provider.__pulumiType;
+  }
+
+  constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
+    const props: Record<string, unknown> = {};
+    for (const key of [
+      "uri",
+      "username",
+      "password",
+      "sshPrivateKey",
+      "sshPrivateKeyPassphrase",
+      "sshPassword",
+      "sshHostKeyFingerprint",
+      "sshKnownHosts",
+      "tlsCaCert",
+      "tlsClientCert",
+      "tlsClientKey",
+      "authFile",
+      "callTimeout",
+      "longCallTimeout",
+      "streamIdleTimeout",
+      "keepaliveInterval",
+      "keepaliveCount",
+      "hosts",
+    ])
+      props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Secrets stay secrets in the state; `hosts` may hold any of them, so all of it is one.
+    for (const key of [
+      "password",
+      "sshPrivateKey",
+      "sshPrivateKeyPassphrase",
+      "sshPassword",
+      "tlsClientKey",
+    ])
+      if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+    // Providers take their settings as text: the map travels as JSON, as stack config holds it.
+    if (props.hosts !== undefined)
+      props.hosts = pulumi.secret(
+        pulumi.output(props.hosts).apply((hosts) => JSON.stringify(hosts)),
+      );
+    super("virtwire", name, props, opts);
+  }
 }
 
 /**
@@ -907,7 +1069,7 @@ export interface PoolState {
 /**
  * A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
  */
-export class Pool extends pulumi.dynamic.Resource {
+export class Pool extends pulumi.CustomResource {
   /**
    * Pool name.
    */
@@ -975,8 +1137,10 @@ export class Pool extends pulumi.dynamic.Resource {
     return new Pool(name, state as PoolArgs | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every Pool registers, for isInstance. */
+  /** @internal The type token every Pool of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Pool";
+  /** @internal The type token of a Pool served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:Pool";
 
   /**
    * Whether `obj` is a Pool, also when it was made by another copy of the virtwire package
@@ -984,16 +1148,21 @@ export class Pool extends pulumi.dynamic.Resource {
    */
   static override isInstance(obj: unknown): obj is Pool {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === Pool.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === Pool.__pulumiType || type === Pool.__pluginType;
   }
 
   constructor(name: string, args: PoolArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      __kind: "Pool",
-      __logicalName: name,
-      __urn: resourceUrn(name, "Pool", opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "Pool",
+          __logicalName: name,
+          __urn: resourceUrn(name, "Pool", opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // Pool.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -1028,7 +1197,8 @@ export class Pool extends pulumi.dynamic.Resource {
     }
     for (const key of ["uuid", "active", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
-    super(provider, name, props, opts, "virtwire", "Pool");
+    if (plugin) super(Pool.__pluginType, name, props, opts);
+    else super(Pool.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 
@@ -1135,7 +1305,7 @@ export interface NetworkState {
 /**
  * A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
  */
-export class Network extends pulumi.dynamic.Resource {
+export class Network extends pulumi.CustomResource {
   /**
    * Network name.
    */
@@ -1203,8 +1373,10 @@ export class Network extends pulumi.dynamic.Resource {
     return new Network(name, state as NetworkArgs | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every Network registers, for isInstance. */
+  /** @internal The type token every Network of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Network";
+  /** @internal The type token of a Network served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:Network";
 
   /**
    * Whether `obj` is a Network, also when it was made by another copy of the virtwire package
@@ -1212,16 +1384,21 @@ export class Network extends pulumi.dynamic.Resource {
    */
   static override isInstance(obj: unknown): obj is Network {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === Network.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === Network.__pulumiType || type === Network.__pluginType;
   }
 
   constructor(name: string, args: NetworkArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      __kind: "Network",
-      __logicalName: name,
-      __urn: resourceUrn(name, "Network", opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "Network",
+          __logicalName: name,
+          __urn: resourceUrn(name, "Network", opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // Network.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -1259,7 +1436,8 @@ export class Network extends pulumi.dynamic.Resource {
         if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ["uuid", "bridgeName", "active"]) if (!(key in props)) props[key] = undefined;
-    super(provider, name, props, opts, "virtwire", "Network");
+    if (plugin) super(Network.__pluginType, name, props, opts);
+    else super(Network.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 
@@ -1522,7 +1700,7 @@ export interface DomainState {
 /**
  * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
  */
-export class Domain extends pulumi.dynamic.Resource {
+export class Domain extends pulumi.CustomResource {
   /**
    * Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
    */
@@ -1674,8 +1852,10 @@ export class Domain extends pulumi.dynamic.Resource {
     return new Domain(name, state as DomainArgs | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every Domain registers, for isInstance. */
+  /** @internal The type token every Domain of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Domain";
+  /** @internal The type token of a Domain served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:Domain";
 
   /**
    * Whether `obj` is a Domain, also when it was made by another copy of the virtwire package
@@ -1683,16 +1863,21 @@ export class Domain extends pulumi.dynamic.Resource {
    */
   static override isInstance(obj: unknown): obj is Domain {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === Domain.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === Domain.__pulumiType || type === Domain.__pluginType;
   }
 
   constructor(name: string, args: DomainArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      __kind: "Domain",
-      __logicalName: name,
-      __urn: resourceUrn(name, "Domain", opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "Domain",
+          __logicalName: name,
+          __urn: resourceUrn(name, "Domain", opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // Domain.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -1767,7 +1952,8 @@ export class Domain extends pulumi.dynamic.Resource {
     }
     for (const key of ["uuid", "state", "macAddresses", "interfaces", "ipAddress", "graphicsPort"])
       if (!(key in props)) props[key] = undefined;
-    super(provider, name, props, opts, "virtwire", "Domain");
+    if (plugin) super(Domain.__pluginType, name, props, opts);
+    else super(Domain.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 
@@ -1858,7 +2044,7 @@ export interface VolumeState {
 /**
  * A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first). `Volume.get` reports `source`, `contentSha256` and `baseVolume` as unset: libvirt does not record them (`backingStore` names the base file).
  */
-export class Volume extends pulumi.dynamic.Resource {
+export class Volume extends pulumi.CustomResource {
   /**
    * Volume name.
    */
@@ -1924,8 +2110,10 @@ export class Volume extends pulumi.dynamic.Resource {
     return new Volume(name, state as VolumeArgs | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every Volume registers, for isInstance. */
+  /** @internal The type token every Volume of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Volume";
+  /** @internal The type token of a Volume served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:Volume";
 
   /**
    * Whether `obj` is a Volume, also when it was made by another copy of the virtwire package
@@ -1933,16 +2121,21 @@ export class Volume extends pulumi.dynamic.Resource {
    */
   static override isInstance(obj: unknown): obj is Volume {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === Volume.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === Volume.__pulumiType || type === Volume.__pluginType;
   }
 
   constructor(name: string, args: VolumeArgs | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      __kind: "Volume",
-      __logicalName: name,
-      __urn: resourceUrn(name, "Volume", opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "Volume",
+          __logicalName: name,
+          __urn: resourceUrn(name, "Volume", opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // Volume.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -1959,7 +2152,8 @@ export class Volume extends pulumi.dynamic.Resource {
     }
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
       if (!(key in props)) props[key] = undefined;
-    super(provider, name, props, opts, "virtwire", "Volume");
+    if (plugin) super(Volume.__pluginType, name, props, opts);
+    else super(Volume.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 
@@ -2046,7 +2240,7 @@ export interface CloudInitDiskState {
 /**
  * A cloud-init NoCloud seed disk: an ISO 9660 image labelled `cidata` holding user-data, meta-data and optionally network-config and vendor-data, built in memory and uploaded into a pool as a raw volume; nothing is written on the machine running Pulumi. Attach it to a domain as a cdrom. Any change of the data replaces the disk; without a fixed `name` the name carries a hash of the data, so the new disk is created next to the old one and the old one is deleted only after the domain has moved to the new one. `CloudInitDisk.get` reads the data and the instance-id back from the image.
  */
-export class CloudInitDisk extends pulumi.dynamic.Resource {
+export class CloudInitDisk extends pulumi.CustomResource {
   /**
    * Volume name.
    */
@@ -2108,8 +2302,10 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     return new CloudInitDisk(name, state as CloudInitDiskArgs | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every CloudInitDisk registers, for isInstance. */
+  /** @internal The type token every CloudInitDisk of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:CloudInitDisk";
+  /** @internal The type token of a CloudInitDisk served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:CloudInitDisk";
 
   /**
    * Whether `obj` is a CloudInitDisk, also when it was made by another copy of the virtwire package
@@ -2117,7 +2313,8 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
    */
   static override isInstance(obj: unknown): obj is CloudInitDisk {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === CloudInitDisk.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === CloudInitDisk.__pulumiType || type === CloudInitDisk.__pluginType;
   }
 
   constructor(
@@ -2125,12 +2322,16 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
     args: CloudInitDiskArgs | undefined,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    const props: Record<string, unknown> = {
-      __kind: "CloudInitDisk",
-      __logicalName: name,
-      __urn: resourceUrn(name, "CloudInitDisk", opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "CloudInitDisk",
+          __logicalName: name,
+          __urn: resourceUrn(name, "CloudInitDisk", opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // CloudInitDisk.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -2170,7 +2371,8 @@ export class CloudInitDisk extends pulumi.dynamic.Resource {
       ...opts,
       additionalSecretOutputs: [...["userData"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    super(provider, name, props, opts, "virtwire", "CloudInitDisk");
+    if (plugin) super(CloudInitDisk.__pluginType, name, props, opts);
+    else super(CloudInitDisk.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 

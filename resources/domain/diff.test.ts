@@ -80,6 +80,7 @@ describe("the change classifier", () => {
     expect(domainHandlers.diff!("id", current, inputs)).toEqual({
       changes: false,
       replaces: [],
+      classes: {},
       deleteBeforeReplace: true,
     });
   });
@@ -272,6 +273,7 @@ describe("the change classifier", () => {
     expect(domainHandlers.diff!("id", current, { ...inputs, firmware: "efi" })).toEqual({
       changes: true,
       replaces: ["firmware"],
+      classes: { firmware: "replace" },
       deleteBeforeReplace: true,
     });
   });
@@ -359,6 +361,7 @@ describe("the diff a refresh asks for", () => {
     expect(await domainHandlers.diff!("id", drifted, news, refresh)).toEqual({
       changes: true,
       replaces: [],
+      classes: { allowRestart: "setting", autostart: "live", disks: "restart" },
       deleteBeforeReplace: true,
     });
     expect(said).toEqual([]);

@@ -124,6 +124,7 @@ describe("Volume diff rules", () => {
     expect(diffVolume(current(), wanted())).toEqual({
       changes: false,
       replaces: [],
+      changed: [],
       deleteBeforeReplace: false,
     });
     expect(diffVolume(current(), wanted({ capacity: 10 * GiB })).changes).toBe(false);
@@ -133,6 +134,7 @@ describe("Volume diff rules", () => {
     expect(diffVolume(current(), wanted({ capacity: "20GiB" }))).toEqual({
       changes: true,
       replaces: [],
+      changed: ["capacity"],
       deleteBeforeReplace: false,
     });
   });
@@ -158,6 +160,7 @@ describe("Volume diff rules", () => {
     expect(diffVolume(current(), wanted({ capacity: "5GiB" }), false)).toEqual({
       changes: true,
       replaces: [],
+      changed: ["capacity"],
       deleteBeforeReplace: false,
     });
   });

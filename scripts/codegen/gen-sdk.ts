@@ -188,7 +188,7 @@ export interface ${name}State {
 ${stateFields}
 }
 
-${doc(resource.description)}export class ${name} extends pulumi.dynamic.Resource {
+${doc(resource.description)}export class ${name} extends pulumi.CustomResource {
 ${outputs}
 
 ${doc(
@@ -201,8 +201,10 @@ ${doc(
     return new ${name}(name, state as ${name}Args | undefined, { ...opts, id });
   }
 
-  /** @internal The type token every ${name} registers, for isInstance. */
+  /** @internal The type token every ${name} of the dynamic path registers, for isInstance. */
   static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:${name}";
+  /** @internal The type token of a ${name} served by the plugin (schema.json's). */
+  static readonly __pluginType = ${JSON.stringify(token)};
 
   /**
    * Whether \`obj\` is a ${name}, also when it was made by another copy of the virtwire package
@@ -210,16 +212,21 @@ ${doc(
    */
   static override isInstance(obj: unknown): obj is ${name} {
     if (obj === undefined || obj === null) return false;
-    return (obj as Record<string, unknown>)["__pulumiType"] === ${name}.__pulumiType;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === ${name}.__pulumiType || type === ${name}.__pluginType;
   }
 
   constructor(name: string, args: ${name}Args | undefined, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      __kind: ${JSON.stringify(name)},
-      __logicalName: name,
-      __urn: resourceUrn(name, ${JSON.stringify(name)}, opts),
-      __org: organization(),
-    };
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: ${JSON.stringify(name)},
+          __logicalName: name,
+          __urn: resourceUrn(name, ${JSON.stringify(name)}, opts),
+          __org: organization(),
+        };
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // ${name}.get: only what qualifies the lookup is sent; the provider reads everything else.
@@ -238,7 +245,8 @@ ${doc(
       for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ${JSON.stringify(outputOnly)}) if (!(key in props)) props[key] = undefined;
-    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}super(provider, name, props, opts, "virtwire", ${JSON.stringify(name)});
+    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}if (plugin) super(${name}.__pluginType, name, props, opts);
+    else super(${name}.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 `;
@@ -260,6 +268,35 @@ function organization(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+let serializedProvider: pulumi.Output<string> | undefined;
+
+/**
+ * The dynamic provider as every resource of the dynamic path stores it in \`__provider\`: the
+ * \`require("virtwire/provider")\` stub, serialized once, as pulumi.dynamic.Resource does.
+ */
+function dynamicProvider(): pulumi.Output<string> {
+  return (serializedProvider ??= pulumi
+    .output(pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }))
+    .apply((serialized) =>
+      serialized.containsSecrets ? pulumi.secret(serialized.text) : pulumi.output(serialized.text),
+    ));
+}
+
+/**
+ * Whether a resource goes through the provider plugin \`pulumi-resource-virtwire\`: when it is given
+ * a {@link Provider} (\`provider\`, \`providers\`, or from its parent), or when the stack config
+ * says \`virtwire:plugin: true\`; otherwise it is a dynamic resource, as it always was.
+ */
+function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
+  if (opts?.provider) return Provider.isInstance(opts.provider);
+  // \`providers\` is ResourceOptions' in the SDK's code, ComponentResourceOptions' in its types.
+  const providers = (opts as pulumi.ComponentResourceOptions | undefined)?.providers;
+  const given = Array.isArray(providers) ? providers : Object.values(providers ?? {});
+  if (given.some((p) => Provider.isInstance(p))) return true;
+  if (Provider.isInstance(opts?.parent?.getProvider("virtwire::"))) return true;
+  return new pulumi.Config("virtwire").getBoolean("plugin") ?? false;
 }
 
 /**
@@ -286,6 +323,53 @@ function resourceUrn(
 }
 `;
 
+/** Stack config keys that only the TypeScript SDK reads, not the provider's settings. */
+const SDK_ONLY_CONFIG = ["plugin"];
+
+/**
+ * \`virtwire.Provider\`: an explicit provider (\`pulumi:providers:virtwire\`) with the settings of the
+ * stack config, for resources given it with \`{ provider }\`; always served by the plugin.
+ */
+function generateProviderClass(schema: PackageSchema): string {
+  const variables = Object.fromEntries(
+    Object.entries(schema.config?.variables ?? {}).filter(([key]) => !SDK_ONLY_CONFIG.includes(key)),
+  );
+  const keys = Object.keys(variables);
+  const secrets = keys.filter((key) => variables[key]!.secret);
+  return `/** The arguments of a {@link Provider}: the settings of \`virtwire:\` stack config, for one provider. */
+export interface ProviderArgs {
+${fields(schema, variables, [], true, "types.")}
+}
+
+/**
+ * An explicit virtwire provider: a libvirt host (\`uri\`, more in \`hosts\`) and its credentials,
+ * for the resources given it (\`{ provider }\`), which then go through the provider plugin
+ * \`pulumi-resource-virtwire\`. A changed setting (a rotated password, a new host key pin) is used by
+ * the next operation of every resource of it, deletes included; it never replaces them.
+ */
+export class Provider extends pulumi.ProviderResource {
+  /** @internal */
+  static readonly __pulumiType = "pulumi:providers:virtwire";
+
+  /** Whether \`obj\` is a virtwire Provider, also from another copy of the package. */
+  static override isInstance(obj: unknown): obj is Provider {
+    if (obj === undefined || obj === null) return false;
+    return (obj as Record<string, unknown>)["__pulumiType"] === Provider.__pulumiType;
+  }
+
+  constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
+    const props: Record<string, unknown> = {};
+    for (const key of ${JSON.stringify(keys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];
+    // Secrets stay secrets in the state; \`hosts\` may hold any of them, so all of it is one.
+    for (const key of ${JSON.stringify(secrets)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+    // Providers take their settings as text: the map travels as JSON, as stack config holds it.
+    if (props.hosts !== undefined) props.hosts = pulumi.secret(pulumi.output(props.hosts).apply((hosts) => JSON.stringify(hosts)));
+    super("virtwire", name, props, opts);
+  }
+}
+`;
+}
+
 function generateIndex(schema: PackageSchema): string {
   const parts = [
     HEADER("index.ts"),
@@ -296,6 +380,7 @@ function generateIndex(schema: PackageSchema): string {
     `export * from "../resources/kit/generated/types";`,
     FUNCTIONS_IMPORT,
     RESOURCE_URN,
+    generateProviderClass(schema),
   ];
   for (const [token, type] of Object.entries(schema.types ?? {})) {
     if (type.enum) continue;

@@ -104,6 +104,10 @@ export const schema: Omit<PackageSchema, "name"> = {
           $ref: "#/types/virtwire:index:HostConfig",
         },
       },
+      plugin: {
+        type: "boolean",
+        default: false,
+      },
     },
   },
   types: {

@@ -51,7 +51,10 @@ export type DispatchProvider = Omit<pulumi.dynamic.ResourceProvider, "diff"> & {
   ): Promise<pulumi.dynamic.DiffResult & { classes?: Record<string, ChangeClass> }>;
 };
 
-export function createProvider(registry: Registry, options: ProviderOptions = {}): DispatchProvider {
+export function createProvider(
+  registry: Registry,
+  options: ProviderOptions = {},
+): DispatchProvider {
   let settings: Promise<ProviderSettings> | undefined;
   const connections = new ConnectionCache();
   const log = options.log ?? engineLog(pluginEngineAddress());

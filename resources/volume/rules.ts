@@ -106,7 +106,11 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = t
   return {
     changes: replaces.length > 0 || grows || source === "update",
     replaces,
-    changed: [...replaces, ...(grows ? ["capacity"] : []), ...(source === "update" ? ["source"] : [])],
+    changed: [
+      ...replaces,
+      ...(grows ? ["capacity"] : []),
+      ...(source === "update" ? ["source"] : []),
+    ],
     // A replacement under the same name in the same pool: the old volume must go first.
     deleteBeforeReplace: replaces.length > 0 && replacementKeepsName(olds, news),
   };

@@ -332,7 +332,9 @@ const SDK_ONLY_CONFIG = ["plugin"];
  */
 function generateProviderClass(schema: PackageSchema): string {
   const variables = Object.fromEntries(
-    Object.entries(schema.config?.variables ?? {}).filter(([key]) => !SDK_ONLY_CONFIG.includes(key)),
+    Object.entries(schema.config?.variables ?? {}).filter(
+      ([key]) => !SDK_ONLY_CONFIG.includes(key),
+    ),
   );
   const keys = Object.keys(variables);
   const secrets = keys.filter((key) => variables[key]!.secret);

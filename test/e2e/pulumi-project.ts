@@ -25,6 +25,24 @@ export interface ProjectOptions {
   commandTimeoutMs?: number;
   /** More environment for every command (e.g. a CI's job variables); `""` hides a variable. */
   env?: Record<string, string>;
+  /**
+   * Puts the provider plugin `pulumi-resource-virtwire` of the project's virtwire package on PATH,
+   * as `npm install -g virtwire` or an unpacked plugin archive would.
+   */
+  plugin?: boolean;
+}
+
+/**
+ * A launcher named as the CLI looks for the plugin, in `dir`/.plugin-bin: the package's bin entry
+ * run with node (a packed package extracted by a test has no executable bits).
+ */
+function pluginLauncher(dir: string): string {
+  const bin = path.join(dir, ".plugin-bin");
+  fs.mkdirSync(bin, { recursive: true });
+  const main = path.join(dir, "node_modules/virtwire/dist/provider/plugin/main.js");
+  const launcher = path.join(bin, "pulumi-resource-virtwire");
+  fs.writeFileSync(launcher, `#!/bin/sh\nexec node '${main}' "$@"\n`, { mode: 0o755 });
+  return bin;
 }
 
 /** The bin directory of the CLI: $VIRTWIRE_PULUMI_BIN, else what scripts/pulumi-cli.sh provides. */
@@ -82,7 +100,7 @@ export class PulumiProject {
     fs.mkdirSync(path.join(dir, ".state"));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PATH: `${await pulumiBin()}:${process.env.PATH}`,
+      PATH: `${options.plugin ? `${pluginLauncher(dir)}:` : ""}${await pulumiBin()}:${process.env.PATH}`,
       PULUMI_HOME: path.join(dir, ".pulumi-home"),
       PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),

@@ -19,7 +19,8 @@ export function resourcesOf(exported: string): ExportedResource[] {
   return (JSON.parse(exported) as ExportedState).deployment.resources ?? [];
 }
 
-const VIRTWIRE_TYPE = /^pulumi-nodejs:dynamic\/virtwire:(\w+)$/;
+/** A virtwire resource of either path: the dynamic provider or the plugin. */
+const VIRTWIRE_TYPE = /^(?:pulumi-nodejs:dynamic\/virtwire|virtwire:index):(\w+)$/;
 
 /** The names (domains, networks, pools) and keys (volumes, seeds) of the stack's libvirt objects. */
 export function stackObjects(exported: string) {

@@ -70,6 +70,17 @@ func GetPassword(ctx *pulumi.Context) string {
 	return config.Get(ctx, "virtwire:password")
 }
 
+// TypeScript only: `true` makes every virtwire resource of the program go through the provider plugin `pulumi-resource-virtwire` (type tokens `virtwire:index:…`, `pulumi import`, per-property diffs) instead of the dynamic provider; a resource given an explicit `virtwire.Provider` uses the plugin either way. Switching changes the resources' types, so it is for new stacks (or move resources with `pulumi import`). Other languages always use the plugin.
+func GetPlugin(ctx *pulumi.Context) bool {
+	v, err := config.TryBool(ctx, "virtwire:plugin")
+	if err == nil {
+		return v
+	}
+	var value bool
+	value = false
+	return value
+}
+
 // Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
 func GetSshHostKeyFingerprint(ctx *pulumi.Context) string {
 	return config.Get(ctx, "virtwire:sshHostKeyFingerprint")

@@ -71,6 +71,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('password')
 
     @_builtins.property
+    def plugin(self) -> bool:
+        """
+        TypeScript only: `true` makes every virtwire resource of the program go through the provider plugin `pulumi-resource-virtwire` (type tokens `virtwire:index:…`, `pulumi import`, per-property diffs) instead of the dynamic provider; a resource given an explicit `virtwire.Provider` uses the plugin either way. Switching changes the resources' types, so it is for new stacks (or move resources with `pulumi import`). Other languages always use the plugin.
+        """
+        return __config__.get_bool('plugin') or False
+
+    @_builtins.property
     def ssh_host_key_fingerprint(self) -> Optional[str]:
         """
         Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.

@@ -7,9 +7,11 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
 import { promisify } from "node:util";
 import { Libvirt, RemoteNonnullStoragePool, formatUuid } from "../../rpc";
 import { guestDomainXml } from "../support/guest";
+import { writeYamlProject, yamlProjectEnv } from "../support/languages";
 import { REPO_ROOT } from "../support/program-dir";
 import {
   TEST_URI,
@@ -100,6 +102,7 @@ describe("pulumi import through the provider plugin", () => {
   let pool: RemoteNonnullStoragePool;
   let poolDir: string;
   const ids: Record<string, string> = {};
+  let importFile = "";
 
   beforeAll(async () => {
     project = await PulumiProject.create(FIXTURE, "import", { plugin: true });
@@ -130,7 +133,7 @@ describe("pulumi import through the provider plugin", () => {
   });
 
   it("adopts objects made outside Pulumi; a program of what it stored compiles and previews no changes", async () => {
-    const file = path.join(project.dir, "import.json");
+    const file = (importFile = path.join(project.dir, "import.json"));
     fs.writeFileSync(
       file,
       JSON.stringify({
@@ -195,6 +198,33 @@ describe("pulumi import through the provider plugin", () => {
     expect(lines).toContain(`virtwire: network ${names.network}: dnsHosts [live]`);
     expect(lines).toContain(`virtwire: storage pool ${names.pool}-renamed: name [replace]`);
     fs.writeFileSync(index, program);
+  });
+
+  it("prints a YAML program for the same objects, which previews no changes", async () => {
+    // Pulumi's YAML host writes the program `pulumi import` prints (GenerateProgram).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-import-yaml-"));
+    writeYamlProject(dir, "vwtest-import-yaml", "");
+    const yaml = await PulumiProject.inDirectory(dir, "import-yaml", {
+      env: await yamlProjectEnv(),
+      plugin: project.dir,
+    });
+    try {
+      await yaml.setConfig("virtwire:uri", TEST_URI);
+      const out = path.join(dir, "imported.yaml");
+      await yaml.pulumi("import", "--file", importFile, "--yes", "--protect=false", "--out", out);
+      const printed = fs.readFileSync(out, "utf8");
+      expect(printed).toMatch(/type: virtwire:(index:)?Domain/);
+      fs.appendFileSync(path.join(dir, "Pulumi.yaml"), printed);
+      await yaml.pulumi("preview", "--expect-no-changes");
+      // The objects stay: the TypeScript stack above owns them and destroys them next.
+      await yaml.pulumi("stack", "rm", "--force", "--yes");
+    } catch (error) {
+      throw new Error(
+        `${(error as Error).message}\n--- Pulumi.yaml:\n${fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")}`,
+      );
+    } finally {
+      yaml.remove();
+    }
   });
 
   it("destroys what it imported", async () => {

@@ -26,20 +26,21 @@ export interface ProjectOptions {
   /** More environment for every command (e.g. a CI's job variables); `""` hides a variable. */
   env?: Record<string, string>;
   /**
-   * Puts the provider plugin `pulumi-resource-virtwire` of the project's virtwire package on PATH,
-   * as `npm install -g virtwire` or an unpacked plugin archive would.
+   * Puts the provider plugin `pulumi-resource-virtwire` of the project's virtwire package (or of
+   * the project in the directory given) on PATH, first, as `npm install -g virtwire` or an
+   * unpacked plugin archive would.
    */
-  plugin?: boolean;
+  plugin?: true | string;
 }
 
 /**
  * A launcher named as the CLI looks for the plugin, in `dir`/.plugin-bin: the package's bin entry
  * run with node (a packed package extracted by a test has no executable bits).
  */
-function pluginLauncher(dir: string): string {
+function pluginLauncher(dir: string, packages: string): string {
   const bin = path.join(dir, ".plugin-bin");
   fs.mkdirSync(bin, { recursive: true });
-  const main = path.join(dir, "node_modules/virtwire/dist/provider/plugin/main.js");
+  const main = path.join(packages, "node_modules/virtwire/dist/provider/plugin/main.js");
   const launcher = path.join(bin, "pulumi-resource-virtwire");
   fs.writeFileSync(launcher, `#!/bin/sh\nexec node '${main}' "$@"\n`, { mode: 0o755 });
   return bin;
@@ -100,7 +101,7 @@ export class PulumiProject {
     fs.mkdirSync(path.join(dir, ".state"));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PATH: `${options.plugin ? `${pluginLauncher(dir)}:` : ""}${await pulumiBin()}:${process.env.PATH}`,
+      PATH: `${await pulumiBin()}:${process.env.PATH}`,
       PULUMI_HOME: path.join(dir, ".pulumi-home"),
       PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
@@ -110,6 +111,10 @@ export class PulumiProject {
       NO_COLOR: "1",
       ...options.env,
     };
+    if (options.plugin) {
+      const packages = options.plugin === true ? dir : options.plugin;
+      env.PATH = `${pluginLauncher(dir, packages)}:${env.PATH}`;
+    }
     const project = new PulumiProject(dir, env, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
     await project.pulumi("stack", "init", stack);
     return project;

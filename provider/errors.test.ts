@@ -1,4 +1,4 @@
-import { CallTimeoutError, KeepaliveTimeoutError, StreamTimeoutError } from "../rpc";
+import { AuthError, CallTimeoutError, KeepaliveTimeoutError, StreamTimeoutError } from "../rpc";
 import { describeError } from "./errors";
 
 describe("describeError for deadlines", () => {
@@ -44,6 +44,21 @@ describe("describeError for a daemon that stopped answering", () => {
         "closed. Check libvirtd on the host; if it is only slow to answer (a busy host or a slow " +
         "link), raise virtwire:hosts.kvm2.keepaliveInterval (seconds) or " +
         "virtwire:hosts.kvm2.keepaliveCount",
+    );
+  });
+});
+
+describe("describeError for logins", () => {
+  it("tells refresh and destroy how to use a rotated credential or host key", () => {
+    const login = new AuthError("the SSH host key of kvm2 is not the one pinned");
+    const deleting = describeError(login, "deleting domain vm1", "kvm2").message;
+    expect(deleting).toMatch(
+      /^Deleting domain vm1 on host kvm2 failed: cannot log in to libvirt: /,
+    );
+    expect(deleting).toContain("run pulumi up first (it updates the provider)");
+    expect(deleting).toContain("pulumi destroy --run-program");
+    expect(describeError(login, "creating domain vm1", "kvm2").message).not.toContain(
+      "run-program",
     );
   });
 });

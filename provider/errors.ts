@@ -22,6 +22,8 @@ export function describeError(error: unknown, action: string, host: string): Err
     reason = `${error.message} (${error.codeName}, ${error.domainName})`;
   } else if (error instanceof AuthError) {
     reason = `cannot log in to libvirt: ${error.message}`;
+    // refresh and destroy use the provider settings the state holds, not the program's.
+    if (/^(reading|deleting) /.test(action)) reason += STALE_SETTINGS;
   } else if (error instanceof CallTimeoutError) {
     reason =
       `libvirt did not answer ${error.procedure} within ${seconds(error.timeoutMs)}; the call ` +
@@ -42,6 +44,12 @@ export function describeError(error: unknown, action: string, host: string): Err
   }
   return new Error(`${failed}: ${reason}`, { cause: error });
 }
+
+/** Why a login may fail only for refresh and destroy, and how to go on. */
+const STALE_SETTINGS =
+  ". If a password, key or host key changed since the stack was last updated, refresh and destroy " +
+  "still use the old one from the state: run pulumi up first (it updates the provider), or " +
+  "pulumi refresh --run-program / pulumi destroy --run-program, which take the program's settings";
 
 const SETTINGS: Record<string, DeadlineKey> = {
   callTimeoutMs: "callTimeout",

@@ -21,6 +21,7 @@ const suffix = randomBytes(3).toString("hex");
 const subnet = `10.${randomInt(160, 200)}.${randomInt(0, 256)}`;
 const poolPath = `/var/lib/libvirt/images/vwtest-plugin-lab-${suffix}`;
 const timings: string[] = [];
+const libvirtPassword = `lv-${randomBytes(9).toString("hex")}`;
 
 describe("examples/lab through the provider plugin", () => {
   let project: PulumiProject;
@@ -59,6 +60,8 @@ describe("examples/lab through the provider plugin", () => {
     await project.setConfig("lab:password", `vm-${randomBytes(9).toString("hex")}`, {
       secret: true,
     });
+    // Not needed by the test bed (no SASL); set to prove the default provider keeps it secret.
+    await project.setConfig("virtwire:password", libvirtPassword, { secret: true });
   });
 
   afterAll(async () => {
@@ -78,6 +81,7 @@ describe("examples/lab through the provider plugin", () => {
     expect(created.volumes).toHaveLength(7);
     expect(state).toContain('"type": "virtwire:index:Domain"');
     expect(state).not.toContain("pulumi-nodejs:dynamic");
+    expect(state).not.toContain(libvirtPassword);
     const ips = (await project.outputs()).addresses as Record<string, string>;
     expect(Object.keys(ips).sort()).toEqual(["vm1", "vm2", "vm3"]);
   });

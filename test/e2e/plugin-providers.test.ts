@@ -5,7 +5,8 @@
  * each. Then the credentials rotate on the live stack: the SASL password changes in the daemon's
  * database and the sshd gets a new host key; the program gives the providers the new password and
  * pin. The providers are updated, never replaced, and so is nothing else; refresh and destroy,
- * which act with the new settings, succeed, and nothing is left in libvirt.
+ * which act with the new settings, succeed. After one more rotation, a refresh without the program
+ * fails saying how to go on, and `destroy --run-program` removes everything with the new settings.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -76,6 +77,20 @@ describe("explicit providers for two hosts, with credentials rotated on a live s
     }
   }
 
+  /** A new SASL password in the daemon's database and a new host key in the sshd; the program's too. */
+  async function rotate(): Promise<string> {
+    const password = randomBytes(18).toString("base64url");
+    execFileSync(
+      "saslpasswd2",
+      ["-p", "-a", "libvirt", "-f", path.join(sasl.dir, "sasl2/passwd.db"), sasl.username],
+      { input: password, stdio: ["pipe", "ignore", "pipe"] },
+    );
+    await sshd.rotateHostKey();
+    await project.setConfig("test:saslPassword", password, { secret: true });
+    await project.setConfig("test:sshPin", sshd.fingerprint);
+    return password;
+  }
+
   beforeAll(async () => {
     testbed = await connectTestbed();
     sasl = await SaslDaemon.start();
@@ -131,15 +146,7 @@ describe("explicit providers for two hosts, with credentials rotated on a live s
   });
 
   it("takes a new SASL password and a new host key pin without replacing anything", async () => {
-    const password = randomBytes(18).toString("base64url");
-    execFileSync(
-      "saslpasswd2",
-      ["-p", "-a", "libvirt", "-f", path.join(sasl.dir, "sasl2/passwd.db"), sasl.username],
-      { input: password, stdio: ["pipe", "ignore", "pipe"] },
-    );
-    await sshd.rotateHostKey();
-    await project.setConfig("test:saslPassword", password, { secret: true });
-    await project.setConfig("test:sshPin", sshd.fingerprint);
+    const password = await rotate();
     expect(await project.plannedChanges()).toEqual(["update kvm1", "update kvm2"]);
     await timed("up (rotated)", ["up", "--yes", "--skip-preview"]);
     await timed("refresh (new settings)", ["refresh", "--yes", "--skip-preview"]);
@@ -151,8 +158,13 @@ describe("explicit providers for two hosts, with credentials rotated on a live s
     saslPassword = password;
   });
 
-  it("destroys both hosts' resources with the rotated settings; nothing is left", async () => {
-    await timed("destroy", ["destroy", "--yes", "--skip-preview"]);
+  it("after another rotation, destroy with the program's settings removes both; nothing is left", async () => {
+    saslPassword = await rotate();
+    // Without the program, refresh has only the settings in the state, and says how to go on.
+    await expect(project.pulumi("refresh", "--yes", "--skip-preview")).rejects.toThrow(
+      /cannot log in to libvirt: .*pulumi destroy --run-program/,
+    );
+    await timed("destroy --run-program", ["destroy", "--run-program", "--yes", "--skip-preview"]);
     destroyed = true;
     expect(await onHosts(saslPassword)).toEqual({ pools: [], networks: [] });
   });

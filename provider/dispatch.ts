@@ -44,6 +44,8 @@ export interface ProviderOptions {
  */
 export type DispatchProvider = Omit<pulumi.dynamic.ResourceProvider, "diff"> & {
   configure(req: { config: ConfigSource }): Promise<void>;
+  /** The settings configure() read and the shared connections: what the plugin's invoke uses. */
+  hosts(): Promise<{ settings: ProviderSettings; connections: ConnectionCache }>;
   diff(
     id: string,
     olds: Props,
@@ -139,6 +141,10 @@ export function createProvider(
   };
 
   return {
+    async hosts() {
+      return { settings: await ready(), connections };
+    },
+
     // Never throws: the plugin calls it inside the first request and would print the error with
     // its stack; a setting that cannot be read fails that request (check: as a check failure).
     async configure(req) {

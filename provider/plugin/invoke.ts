@@ -1,11 +1,16 @@
 /**
- * Functions (data sources) of the plugin, by token (`virtwire:index:getNodeInfo`, …): the hook the
- * functions module plugs into. Until it does, no token is known and the engine's Invoke answers
- * "virtwire has no function <token>".
+ * The plugin's `invoke`: the functions of schema.json (`virtwire:index:getNodeInfo`, …) as
+ * provider/functions.ts runs them, with this provider's settings (its Configure) and the
+ * connections its resources share.
  */
+import type { DispatchProvider } from "../dispatch";
+import { invokeFunction } from "../functions";
+
 type Props = Record<string, unknown>;
 
-/** The function a token names, called with its arguments; undefined for an unknown token. */
-export type InvokeFunction = (token: string, args: Props) => Promise<Props> | undefined;
+/** The function a token names, called with its arguments. */
+export type InvokeFunction = (token: string, args: Props) => Promise<Props>;
 
-export const invokeFunction: InvokeFunction = () => undefined;
+export function pluginInvoke(provider: DispatchProvider): InvokeFunction {
+  return async (token, args) => invokeFunction(token, args, await provider.hosts());
+}

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { createProvider } from "../dispatch";
 import { engineLog } from "../engine-log";
 import { registry } from "../../resources/registry";
-import { invokeFunction } from "./invoke";
+import { pluginInvoke } from "./invoke";
 import { pluginSchema } from "./schema";
 import { serve } from "./server";
 
@@ -30,11 +30,12 @@ function main(): void {
     version: string;
   };
   const schemaText = readFileSync(path.join(root, "schema.json"), "utf8");
+  const provider = createProvider(registry, { log });
   serve({
-    provider: createProvider(registry, { log }),
+    provider,
     version,
     schema: () => pluginSchema(schemaText, version),
-    invoke: invokeFunction,
+    invoke: pluginInvoke(provider),
   }).catch((error: unknown) => {
     process.stderr.write(`pulumi-resource-virtwire: ${(error as Error).message}\n`);
     process.exit(1);

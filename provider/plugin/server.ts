@@ -31,8 +31,8 @@ export interface PluginOptions {
   provider: DispatchProvider;
   version: string;
   schema: () => string;
-  /** Functions (data sources), by token; undefined answers "no such function". */
-  invoke?: (token: string, args: Props) => Promise<Props> | undefined;
+  /** Functions (data sources), by token (invoke.ts). */
+  invoke: (token: string, args: Props) => Promise<Props>;
 }
 
 /** @pulumi/pulumi's gRPC and stubs: the message classes must be the ones its services check. */
@@ -203,12 +203,7 @@ function service(options: PluginOptions, m: ReturnType<typeof modules>) {
       () => new m.empty.Empty(),
     ),
     invoke: unary(
-      async (call) => {
-        const token: string = call.request.getTok();
-        const answer = options.invoke?.(token, js(call.request.getArgs()));
-        if (!answer) throw new Error(`virtwire has no function ${token}`);
-        return answer;
-      },
+      (call) => options.invoke(call.request.getTok(), js(call.request.getArgs())),
       (outputs) => new pb.InvokeResponse().setReturn(toStruct(outputs)),
     ),
   };

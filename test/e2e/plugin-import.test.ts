@@ -200,7 +200,7 @@ describe("pulumi import through the provider plugin", () => {
     fs.writeFileSync(index, program);
   });
 
-  it("prints a YAML program for the same objects, which previews no changes", async () => {
+  it("prints a YAML program for the same objects, which previews no changes and can invoke functions", async () => {
     // Pulumi's YAML host writes the program `pulumi import` prints (GenerateProgram).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vwtest-import-yaml-"));
     writeYamlProject(dir, "vwtest-import-yaml", "");
@@ -216,6 +216,15 @@ describe("pulumi import through the provider plugin", () => {
       expect(printed).toMatch(/type: virtwire:(index:)?Domain/);
       fs.appendFileSync(path.join(dir, "Pulumi.yaml"), printed);
       await yaml.pulumi("preview", "--expect-no-changes");
+      // A function through the plugin's invoke, with the provider's settings.
+      fs.appendFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        "variables:\n  node:\n    fn::invoke:\n      function: virtwire:index:getNodeInfo\n" +
+          "      arguments: {}\noutputs:\n  hostname: ${node.hostname}\n",
+      );
+      await yaml.pulumi("up", "--yes", "--skip-preview");
+      const { hostname } = await lv.ConnectGetHostname();
+      expect(await yaml.outputs()).toEqual({ hostname });
       // The objects stay: the TypeScript stack above owns them and destroys them next.
       await yaml.pulumi("stack", "rm", "--force", "--yes");
     } catch (error) {

@@ -36,9 +36,9 @@ export function readTrace(file: string, origin: number): Process[] {
     if (!process) byPid.set(pid, (process = { pid, role, marks: new Map() }));
     if (!process.marks.has(mark)) process.marks.set(mark, (t - origin) / 1000);
   }
-  return [...byPid.values()]
-    .filter((p) => !p.role.startsWith("node -p")) // the plugin shim's require.resolve
-    .sort((a, b) => (a.marks.get("start") ?? 0) - (b.marks.get("start") ?? 0));
+  return [...byPid.values()].sort(
+    (a, b) => (a.marks.get("start") ?? 0) - (b.marks.get("start") ?? 0),
+  );
 }
 
 /** Named spans of one command, seconds; absent when the command had no such step. */
@@ -85,6 +85,7 @@ export function virtwireSpans(
     );
     put(`${what}: @pulumi/pulumi load`, span(m("load:@pulumi/pulumi"), m("loaded:@pulumi/pulumi")));
     const compiled = [...p.marks.entries()].find(([name]) => name.startsWith("compile:index"))?.[1];
+    put(`${what}: index.ts type-check + compile (ts-node)`, span(m("load:index.ts"), compiled));
     put(`${what}: runner start → index.ts compiled (type-check)`, span(m("preload"), compiled));
     put(`${what}: virtwire load`, span(m("load:virtwire"), m("loaded:virtwire")));
     put(`${what}: index.ts compiled → exit`, span(compiled, m("exit")));

@@ -37,6 +37,11 @@ const VMS = Number(process.env.VWBENCH_VMS ?? 3);
 const POLL_MS = Number(process.env.VWBENCH_POLL_MS ?? 250);
 const DAEMON_SOCKET = process.env.VWBENCH_DAEMON_SOCKET ?? "/var/run/libvirt/libvirt-sock";
 const PRELOAD = need("VWBENCH_PRELOAD");
+/**
+ * The measured commands run inside the test bed's namespace, like the tests. The harness stays
+ * outside: `ip netns exec` mounts a fresh /sys, without the cgroup hierarchies.
+ */
+const NETNS = process.env.VWBENCH_NETNS ? ["ip", "netns", "exec", process.env.VWBENCH_NETNS] : [];
 const PHASE_TIMEOUT_MS = Number(process.env.VWBENCH_PHASE_TIMEOUT ?? 600) * 1000;
 
 let interrupted = false;
@@ -84,7 +89,7 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
   const started = now();
   const child = spawn(
     "sh",
-    ["-c", `echo $$ > "${group.procs}" && exec "$@"`, "sh", ...command.argv],
+    ["-c", `echo $$ > "${group.procs}" && exec "$@"`, "sh", ...NETNS, ...command.argv],
     { cwd: command.cwd, env, stdio: ["ignore", out, out] },
   );
   current = { pid: child.pid! };
@@ -136,7 +141,7 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
       lastAddress === undefined ? undefined : (lastAddress - started) / 1000,
       wall,
     );
-    if (round === 1 && phase === "create") {
+    if (round === 1 && phase === "create" && tool.name === "virtwire") {
       const rows = callTable(connections).map(([name, count, seconds]) => [
         name,
         String(count),
@@ -205,7 +210,12 @@ async function runTool(
   }
 }
 
-async function virtwireTool(work: string): Promise<Tool> {
+/**
+ * examples/lab as `pulumi up` runs it by default, and, with VWBENCH_VARIANTS=transpile-only, the
+ * same with PULUMI_NODEJS_TRANSPILE_ONLY=true (an option of @pulumi/pulumi's runner: ts-node
+ * without type-checking), as a further column.
+ */
+async function virtwireTools(work: string): Promise<Tool[]> {
   const program = await prepareProgramDir([await packVirtwire()]);
   const dir = path.join(work, "lab");
   fs.mkdirSync(dir);
@@ -221,7 +231,7 @@ async function virtwireTool(work: string): Promise<Tool> {
     ),
   );
   fs.mkdirSync(path.join(dir, ".state"));
-  return new PulumiLab(dir, {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${need("VWBENCH_PULUMI_BIN")}:${process.env.PATH}`,
     PULUMI_HOME: path.join(dir, ".pulumi-home"),
@@ -231,7 +241,13 @@ async function virtwireTool(work: string): Promise<Tool> {
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     NO_COLOR: "1",
-  });
+  };
+  const tools: Tool[] = [new PulumiLab("virtwire", dir, env)];
+  if ((process.env.VWBENCH_VARIANTS ?? "").split(",").includes("transpile-only")) {
+    const transpileOnly = { ...env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+    tools.push(new PulumiLab("virtwire-transpile-only", dir, transpileOnly));
+  }
+  return tools;
 }
 
 async function main() {
@@ -252,7 +268,7 @@ async function main() {
       image,
     };
     const bench: Bench = { work, relay, cgroups, lv, guest };
-    const tools: Tool[] = [await virtwireTool(work)];
+    const tools: Tool[] = await virtwireTools(work);
     for (const entry of (process.env.VWBENCH_TPL ?? "").split(",").filter(Boolean)) {
       const [name, cliConfig] = entry.split("=") as [string, string];
       const hcl = path.join(REPO_ROOT, "examples/lab/terraform/main.tf");
@@ -280,7 +296,11 @@ async function main() {
     );
     console.log(headline(results, names));
     console.log(`\nEvery run:\n${everyRun(results)}`);
-    console.log(`\n## Where virtwire's time goes${breakdownTables(results, "virtwire", PHASES)}`);
+    for (const tool of tools.filter((t) => t.traced)) {
+      console.log(
+        `\n## Where ${tool.name}'s time goes${breakdownTables(results, tool.name, PHASES)}`,
+      );
+    }
   } finally {
     await relay.stop().catch(() => undefined);
     await lv?.close().catch(() => undefined);

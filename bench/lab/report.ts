@@ -52,7 +52,8 @@ export function headline(results: PhaseResult[], tools: string[]): string {
     phase: Phase,
     pick: (r: PhaseResult) => number | undefined,
     d = 1,
-  ) => [label, ...tools.map((tool) => spread(ok(tool, phase).map(pick), d))];
+    unit = " s",
+  ) => [label, ...tools.map((tool) => spread(ok(tool, phase).map(pick), d, unit))];
   return table(
     ["median [min–max] of successful rounds", ...tools],
     [
@@ -60,7 +61,7 @@ export function headline(results: PhaseResult[], tools: string[]): string {
       row("create, CPU (whole process tree)", "create", (r) => r.cpu),
       row("create: first libvirt call after", "create", (r) => r.firstCall, 2),
       row("create: last guest's lease after", "create", (r) => r.lastAddress),
-      row("create: libvirt calls", "create", (r) => r.calls, 0),
+      row("create: libvirt calls", "create", (r) => r.calls, 0, ""),
       row("no-change plan / preview, wall", "nochange", (r) => r.wall),
       row("no-change plan / preview, CPU", "nochange", (r) => r.cpu),
       row("refresh, wall", "refresh", (r) => r.wall),

@@ -76,5 +76,7 @@ node node_modules/typescript/bin/tsc --outDir "$tmp/preload" --module commonjs -
 export VWBENCH_PULUMI_BIN="$pulumi_bin" VWBENCH_TERRAFORM="$terraform" VWBENCH_TPL="$tpl"
 export VWBENCH_PRELOAD="$tmp/preload/trace-preload.js" VWBENCH_DAEMON_SOCKET="$VIRTWIRE_LIBVIRT_SOCK"
 # The harness itself runs through ts-node (it is not measured; the measured processes are plain
-# node, pulumi and terraform), inside the test bed's namespace like the tests.
-ip netns exec "$VIRTWIRE_NETNS" node -r ts-node/register/transpile-only bench/lab/compare.ts
+# node, pulumi and terraform). It starts each measured command inside the test bed's namespace;
+# it stays outside, where the cgroup hierarchies are mounted (ip netns exec mounts its own /sys).
+export VWBENCH_NETNS="$VIRTWIRE_NETNS"
+node -r ts-node/register/transpile-only bench/lab/compare.ts

@@ -63,11 +63,11 @@ async function quiet(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeou
 
 /** examples/lab through the Pulumi CLI, one stack per run in a file backend in `projectDir`. */
 export class PulumiLab implements Tool {
-  readonly name = "virtwire";
   readonly traced = true;
   private stack = "";
 
   constructor(
+    readonly name: string,
     private readonly projectDir: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {}

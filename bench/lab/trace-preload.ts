@@ -22,6 +22,7 @@ const file = process.env.VWBENCH_TRACE_FILE;
 const now = () => performance.timeOrigin + performance.now();
 
 function role(): string {
+  if (process.execArgv.includes("-p")) return "plugin shim (node -p require.resolve)";
   const args = process.argv.slice(1).join(" ");
   if (/language-host[/\\]main\.js/.test(args)) return "language-host";
   if (/cmd[/\\]run\b/.test(args)) {

@@ -51,7 +51,9 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     if (interrupted) return;
     interrupted = true;
     console.error(`\nbench: ${signal}: stopping after the running command, then cleaning up`);
-    if (current) process.kill(current.pid, "SIGINT"); // our own child; it cancels and exits
+    // Ctrl-C reaches the running command from the terminal too; a second SIGINT would make
+    // pulumi terminate at once instead of cancelling. Other signals are passed on as SIGINT.
+    if (current && signal !== "SIGINT") process.kill(current.pid, "SIGINT"); // our own child
   });
 }
 
@@ -253,10 +255,11 @@ async function virtwireTools(work: string): Promise<Tool[]> {
 async function main() {
   const hex = randomBytes(3).toString("hex");
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `vwtest-bench-${hex}-`));
-  const cgroups = RunCgroups.create(`vwtest-bench-${hex}`);
   const relay = new LibvirtRelay(path.join(work, "libvirt-sock"), DAEMON_SOCKET);
   let lv: Libvirt | undefined;
+  let cgroups: RunCgroups | undefined;
   try {
+    cgroups = RunCgroups.create(`vwtest-bench-${hex}`);
     await relay.start();
     lv = await Libvirt.connect(`qemu:///system?socket=${DAEMON_SOCKET}`);
     const image = path.join(work, "guest.img"); // the lab's stand-in base image, as lab.sh makes it
@@ -304,7 +307,7 @@ async function main() {
   } finally {
     await relay.stop().catch(() => undefined);
     await lv?.close().catch(() => undefined);
-    cgroups.removeAll();
+    cgroups?.removeAll();
     fs.rmSync(work, { recursive: true, force: true });
   }
   if (interrupted) process.exit(130);

@@ -144,17 +144,19 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
       wall,
     );
     if (round === 1 && phase === "create" && tool.name === "virtwire") {
-      const rows = callTable(connections).map(([name, count, seconds]) => [
-        name,
-        String(count),
-        seconds.toFixed(3),
-      ]);
-      console.log(
-        `\n${tool.name} create, round 1: libvirt calls by procedure (round trips as the client sees them)\n` +
-          table(["procedure", "calls", "summed round trip s"], rows.slice(0, 15)),
-      );
       console.log(processTimeline(processes));
     }
+  }
+  if (round === 1 && tool.name !== "virtwire-transpile-only" && phase !== "nochange") {
+    const rows = callTable(connections).map(([name, count, seconds]) => [
+      name,
+      String(count),
+      seconds.toFixed(3),
+    ]);
+    console.log(
+      `\n${tool.name} ${phase}, round 1: libvirt calls by procedure (round trips as the client sees them)\n` +
+        table(["procedure", "calls", "summed round trip s"], rows.slice(0, 12)),
+    );
   }
   return result;
 }

@@ -63,11 +63,25 @@ export function virtwireSpans(
   const put = (name: string, value: number | undefined) => {
     if (value !== undefined && !(name in spans)) spans[name] = value;
   };
-  const host = processes.find((p) => p.role === "language-host");
-  put("CLI start → language host process", host?.marks.get("start"));
+  // Our language host (scripts/pulumi-cli/language-host), started by the CLI once per question it
+  // asks a program's runtime; upstream's is a Go binary doing the same at each launch.
+  const hosts = processes.filter((p) => p.role === "language-host");
+  put("CLI start → first language host process", hosts[0]?.marks.get("start"));
+  put("language host launches", hosts.length);
   put(
-    "language host: node start → ready (port line)",
-    span(host?.marks.get("start"), host?.marks.get("stdout")),
+    "language host: node start → ready (port line), summed over launches",
+    sum(...hosts.map((h) => span(h.marks.get("start"), h.marks.get("stdout")))),
+  );
+  const shims = processes.filter((p) => p.role.startsWith("plugin shim"));
+  put(
+    "plugin shim's `node -p require.resolve`, summed",
+    sum(...shims.map((p) => span(p.marks.get("start"), p.marks.get("exit")))),
+  );
+  const preview = processes.find((p) => p.role === "program-preview");
+  const update = processes.find((p) => p.role === "program-update");
+  put(
+    "preview program exit → update program start",
+    span(preview?.marks.get("exit"), update?.marks.get("start")),
   );
   for (const role of ["program-preview", "program-update"]) {
     const p = processes.find((q) => q.role === role);
@@ -95,6 +109,10 @@ export function virtwireSpans(
     const what = providers.length > 1 ? `provider plugin ${index + 1}` : "provider plugin";
     const start = p.marks.get("start");
     put(`${what}: started at`, start);
+    put(
+      `${what}: typescript load (by @pulumi/pulumi's dynamic provider)`,
+      span(p.marks.get("load:typescript"), p.marks.get("loaded:typescript")),
+    );
     put(
       `${what}: node start → virtwire/provider loaded`,
       span(start, p.marks.get("loaded:virtwire/provider") ?? p.marks.get("loaded:virtwire")),

@@ -82,6 +82,23 @@ export class RunCgroups {
     };
   }
 
+  /** SIGKILL to every process in a run's group: the run's own processes, nothing else. */
+  kill(dir: string): void {
+    let procs = "";
+    try {
+      procs = fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").trim();
+    } catch {
+      return; // the group is gone already
+    }
+    for (const pid of procs.split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   /** Removes a run's group once its processes are gone (a group with processes cannot go). */
   remove(dir: string): void {
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -89,14 +106,7 @@ export class RunCgroups {
         fs.rmdirSync(dir);
         return;
       } catch {
-        const procs = fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").trim();
-        for (const pid of procs.split("\n").filter(Boolean)) {
-          try {
-            process.kill(Number(pid), "SIGKILL"); // a leftover of our own run, nothing else
-          } catch {
-            // already gone
-          }
-        }
+        this.kill(dir); // stragglers of our own run
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       }
     }

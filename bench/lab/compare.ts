@@ -42,7 +42,16 @@ const PRELOAD = need("VWBENCH_PRELOAD");
  * outside: `ip netns exec` mounts a fresh /sys, without the cgroup hierarchies.
  */
 const NETNS = process.env.VWBENCH_NETNS ? ["ip", "netns", "exec", process.env.VWBENCH_NETNS] : [];
-const PHASE_TIMEOUT_MS = Number(process.env.VWBENCH_PHASE_TIMEOUT ?? 600) * 1000;
+/**
+ * How long a command may take: create boots guests; the others take seconds, but TPL 0.8.3's
+ * refresh sometimes hangs reading a cloud-init seed back (StorageVolDownload), with or without
+ * the relay. Past the limit the command gets SIGINT, and 30 s later its cgroup's processes (its
+ * own, nothing else) get SIGKILL: terraform waits for a hung provider forever.
+ */
+const TIMEOUT_MS = {
+  create: Number(process.env.VWBENCH_CREATE_TIMEOUT ?? 600) * 1000,
+  other: Number(process.env.VWBENCH_PHASE_TIMEOUT ?? 180) * 1000,
+};
 
 let interrupted = false;
 let current: { pid: number } | undefined;
@@ -95,7 +104,15 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
     { cwd: command.cwd, env, stdio: ["ignore", out, out] },
   );
   current = { pid: child.pid! };
-  const timer = setTimeout(() => child.kill("SIGINT"), PHASE_TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      child.kill("SIGINT");
+      setTimeout(() => bench.cgroups.kill(group.dir), 30_000).unref();
+    },
+    phase === "create" ? TIMEOUT_MS.create : TIMEOUT_MS.other,
+  );
   const code = await new Promise<number>((resolve) =>
     child.on("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1))),
   );
@@ -127,7 +144,7 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
     load: load(),
   };
   if (!result.ok) {
-    result.note = `exit ${code}`;
+    result.note = timedOut ? `timed out, exit ${code}` : `exit ${code}`;
     const text = fs.readFileSync(log, "utf8");
     console.error(
       `bench: ${tool.name} ${phase} (round ${round}) failed, exit ${code}; last output:\n` +

@@ -192,10 +192,20 @@ export class TerraformLab implements Tool {
   async cleanup(destroyed: boolean): Promise<void> {
     if (!this.dir) return;
     if (!destroyed) {
+      // No refresh (it may hang reading a seed back) and no lock (a killed run may hold it).
       await quiet(
-        [this.terraform, "destroy", "-auto-approve", "-input=false", "-no-color"],
+        [
+          this.terraform,
+          "destroy",
+          "-auto-approve",
+          "-refresh=false",
+          "-lock=false",
+          "-input=false",
+          "-no-color",
+        ],
         this.dir,
         this.env,
+        180_000,
       ).catch(() => undefined);
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

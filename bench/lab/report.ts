@@ -120,7 +120,8 @@ export function breakdownTables(results: PhaseResult[], tool: string, phases: Ph
     const names: string[] = [];
     for (const run of runs)
       for (const name of Object.keys(run.spans!)) if (!names.includes(name)) names.push(name);
-    const counts = (name: string) => /^libvirt (calls|connections)$|launches$/.test(name);
+    const counts = (name: string) =>
+      /^libvirt (calls|connections)$|^language host launches$/.test(name);
     out.push(
       `\n${tool}, ${phase} (${runs.length} rounds; times in s since \`pulumi\` started, or durations)\n` +
         table(

@@ -73,6 +73,13 @@ fi
 node node_modules/typescript/bin/tsc --outDir "$tmp/preload" --module commonjs --target ES2020 \
 	--types node --skipLibCheck --esModuleInterop bench/lab/trace-preload.ts
 
+# A private copy of the CLI's bin directory (hard links: instant, no space): the shared cache's
+# language host is reinstalled in place (rm -rf, then mv) whenever a checkout with other host
+# sources runs scripts/pulumi-cli.sh, which broke a run midway. pulumi finds the host and the
+# shim beside its own executable, so the copy is self-contained.
+cp -al "$pulumi_bin" "$tmp/pulumi-bin" 2>/dev/null || cp -a "$pulumi_bin" "$tmp/pulumi-bin"
+pulumi_bin="$tmp/pulumi-bin"
+
 export VWBENCH_PULUMI_BIN="$pulumi_bin" VWBENCH_TERRAFORM="$terraform" VWBENCH_TPL="$tpl"
 export VWBENCH_PRELOAD="$tmp/preload/trace-preload.js" VWBENCH_DAEMON_SOCKET="$VIRTWIRE_LIBVIRT_SOCK"
 # The harness itself runs through ts-node (it is not measured; the measured processes are plain

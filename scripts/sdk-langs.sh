@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # virtwire's Python and Go SDKs, generated from schema.json by Pulumi's own code generators
 # (scripts/sdkgen: pkg/v3/codegen/python and codegen/go at the CLI's version) into sdk/python and
-# sdk/go. Every generated file says so in its header.
+# sdk/go. Every generated file says so in its header. The generators read schema.json as the
+# provider plugin serves it (scripts/codegen/served-schema.ts): with the explicit provider's
+# section derived from `config`, so `Provider` takes the same settings in every language.
 #
 #   scripts/sdk-langs.sh [gen]   regenerate sdk/python and sdk/go  (npm run gen:langs)
 #   scripts/sdk-langs.sh check   exit 1 when either is stale        (npm run gen:langs:check)
@@ -54,12 +56,14 @@ sdkgen() {
 	echo "$CACHE/sdkgen"
 }
 
-# Generates every language into directory $1 (<dir>/python, <dir>/go).
+# Generates every language into directory $1 (<dir>/python, <dir>/go), from the served schema.
 generate_into() {
 	local out="$1" gen language
 	gen="$(sdkgen)"
+	"$REPO/node_modules/.bin/ts-node" --transpile-only "$REPO/scripts/codegen/served-schema.ts" \
+		>"$out/schema.json" || die "deriving the served schema failed"
 	for language in "${LANGUAGES[@]}"; do
-		"$gen" "$REPO/schema.json" "$language" "$out/$language" || die "generating the $language SDK failed"
+		"$gen" "$out/schema.json" "$language" "$out/$language" || die "generating the $language SDK failed"
 	done
 }
 

@@ -87,6 +87,13 @@ describe("the plugin's schema", () => {
     expect(schema.provider.inputProperties.plugin).toBeUndefined();
   });
 
+  it("derives the provider from `config`, which schema.json holds once, with no section of its own", () => {
+    expect(JSON.parse(text).provider).toBeUndefined();
+    const { plugin, ...settings } = JSON.parse(text).config.variables;
+    expect(plugin).toBeDefined();
+    expect(Object.keys(schema.provider.inputProperties)).toEqual(Object.keys(settings));
+  });
+
   it("has constant defaults only, as Pulumi's schema allows", () => {
     const defaults: unknown[] = [];
     const visit = (value: unknown): void => {

@@ -1,26 +1,37 @@
 /**
  * What GetSchema answers: schema.json, with the version of this package, and the explicit provider
- * (`pulumi:providers:virtwire`) described by the same settings as the stack config minus `plugin`
- * (which only says how the TypeScript SDK reaches virtwire), so they are written down once.
+ * (`pulumi:providers:virtwire`) derived from the stack config (providerSection). schema.json has
+ * no `provider` section of its own: the settings are written down once, in `config`, and every
+ * reader derives the provider from them the same way — this plugin, `npm run gen:langs` (which
+ * feeds this very schema to Pulumi's Python and Go generators, scripts/codegen/served-schema.ts)
+ * and the TypeScript SDK's `Provider` (scripts/codegen/gen-sdk.ts).
  */
 export function pluginSchema(schemaText: string, version: string): string {
-  const schema = JSON.parse(schemaText) as {
-    config?: { variables?: Record<string, { secret?: boolean }> };
-    provider?: unknown;
-  };
-  const variables = { ...(schema.config?.variables ?? {}) };
-  delete variables.plugin;
+  const schema = JSON.parse(schemaText) as SchemaWithConfig;
   return JSON.stringify(
-    withoutComplexDefaults({
-      ...schema,
-      version,
-      provider: schema.provider ?? {
-        description:
-          "The virtwire provider: the default libvirt host and other hosts, with their credentials.",
-        inputProperties: variables,
-      },
-    }),
+    withoutComplexDefaults({ ...schema, version, provider: providerSection(schema) }),
   );
+}
+
+/** Stack config keys that only say how the TypeScript SDK reaches virtwire: no provider setting. */
+export const TYPESCRIPT_ONLY_CONFIG = ["plugin"];
+
+interface SchemaWithConfig<V = { secret?: boolean }> {
+  config?: { variables?: Record<string, V> };
+}
+
+/**
+ * The explicit provider's schema: every `virtwire:` config key but the TypeScript-only ones, with
+ * their types, descriptions, defaults and `secret` marks.
+ */
+export function providerSection<V>(schema: SchemaWithConfig<V>) {
+  const variables: Record<string, V> = { ...(schema.config?.variables ?? {}) };
+  for (const key of TYPESCRIPT_ONLY_CONFIG) delete variables[key];
+  return {
+    description:
+      "The virtwire provider: the default libvirt host and other hosts, with their credentials.",
+    inputProperties: variables,
+  };
 }
 
 /**

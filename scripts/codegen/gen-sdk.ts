@@ -10,6 +10,7 @@
  * The first two sit below resources/, which build on them; the SDK on top re-exports the types.
  * Run `npm run gen` after editing schema.json; a unit test fails while a generated file is stale.
  */
+import { providerSection } from "../../provider/plugin/schema";
 import { PackageSchema, PropertySchema, ResourceSchema } from "../../resources/kit/schema-types";
 import { generateChecked } from "./gen-checked";
 import { FUNCTIONS_IMPORT, functionTypes, functionWrappers } from "./gen-functions";
@@ -323,19 +324,13 @@ function resourceUrn(
 }
 `;
 
-/** Stack config keys that only the TypeScript SDK reads, not the provider's settings. */
-const SDK_ONLY_CONFIG = ["plugin"];
-
 /**
  * \`virtwire.Provider\`: an explicit provider (\`pulumi:providers:virtwire\`) with the settings of the
  * stack config, for resources given it with \`{ provider }\`; always served by the plugin.
  */
 function generateProviderClass(schema: PackageSchema): string {
-  const variables = Object.fromEntries(
-    Object.entries(schema.config?.variables ?? {}).filter(
-      ([key]) => !SDK_ONLY_CONFIG.includes(key),
-    ),
-  );
+  // The plugin's GetSchema and the Python and Go SDKs derive the same (provider/plugin/schema.ts).
+  const variables = providerSection(schema).inputProperties;
   const keys = Object.keys(variables);
   const secrets = keys.filter((key) => variables[key]!.secret);
   return `/** The arguments of a {@link Provider}: the settings of \`virtwire:\` stack config, for one provider. */

@@ -11,6 +11,7 @@ import (
 	"virtwire.dev/sdk/go/virtwire/internal"
 )
 
+// The virtwire provider: the default libvirt host and other hosts, with their credentials.
 type Provider struct {
 	pulumi.ProviderResourceState
 }
@@ -22,6 +23,36 @@ func NewProvider(ctx *pulumi.Context,
 		args = &ProviderArgs{}
 	}
 
+	if args.CallTimeout == nil {
+		args.CallTimeout = pulumi.IntPtr(300)
+	}
+	if args.KeepaliveCount == nil {
+		args.KeepaliveCount = pulumi.IntPtr(5)
+	}
+	if args.KeepaliveInterval == nil {
+		args.KeepaliveInterval = pulumi.IntPtr(5)
+	}
+	if args.LongCallTimeout == nil {
+		args.LongCallTimeout = pulumi.IntPtr(3600)
+	}
+	if args.StreamIdleTimeout == nil {
+		args.StreamIdleTimeout = pulumi.IntPtr(300)
+	}
+	if args.Password != nil {
+		args.Password = pulumi.ToSecret(args.Password).(pulumi.StringPtrInput)
+	}
+	if args.SshPassword != nil {
+		args.SshPassword = pulumi.ToSecret(args.SshPassword).(pulumi.StringPtrInput)
+	}
+	if args.SshPrivateKey != nil {
+		args.SshPrivateKey = pulumi.ToSecret(args.SshPrivateKey).(pulumi.StringPtrInput)
+	}
+	if args.SshPrivateKeyPassphrase != nil {
+		args.SshPrivateKeyPassphrase = pulumi.ToSecret(args.SshPrivateKeyPassphrase).(pulumi.StringPtrInput)
+	}
+	if args.TlsClientKey != nil {
+		args.TlsClientKey = pulumi.ToSecret(args.TlsClientKey).(pulumi.StringPtrInput)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:virtwire", name, args, &resource, opts...)
@@ -32,10 +63,82 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+	AuthFile *string `pulumi:"authFile"`
+	// Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+	CallTimeout *int `pulumi:"callTimeout"`
+	// More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+	Hosts map[string]HostConfig `pulumi:"hosts"`
+	// Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+	KeepaliveCount *int `pulumi:"keepaliveCount"`
+	// Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+	KeepaliveInterval *int `pulumi:"keepaliveInterval"`
+	// Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+	LongCallTimeout *int `pulumi:"longCallTimeout"`
+	// Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+	Password *string `pulumi:"password"`
+	// Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+	SshHostKeyFingerprint *string `pulumi:"sshHostKeyFingerprint"`
+	// known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+	SshKnownHosts *string `pulumi:"sshKnownHosts"`
+	// SSH password, for the `password` and `keyboard-interactive` methods.
+	SshPassword *string `pulumi:"sshPassword"`
+	// SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+	SshPrivateKey *string `pulumi:"sshPrivateKey"`
+	// Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+	SshPrivateKeyPassphrase *string `pulumi:"sshPrivateKeyPassphrase"`
+	// Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+	StreamIdleTimeout *int `pulumi:"streamIdleTimeout"`
+	// CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+	TlsCaCert *string `pulumi:"tlsCaCert"`
+	// Client certificate (PEM text); needs `tlsClientKey`.
+	TlsClientCert *string `pulumi:"tlsClientCert"`
+	// Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+	TlsClientKey *string `pulumi:"tlsClientKey"`
+	// URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+	Uri *string `pulumi:"uri"`
+	// User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
+	Username *string `pulumi:"username"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+	AuthFile pulumi.StringPtrInput
+	// Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+	CallTimeout pulumi.IntPtrInput
+	// More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+	Hosts HostConfigMapInput
+	// Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+	KeepaliveCount pulumi.IntPtrInput
+	// Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+	KeepaliveInterval pulumi.IntPtrInput
+	// Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+	LongCallTimeout pulumi.IntPtrInput
+	// Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+	Password pulumi.StringPtrInput
+	// Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+	SshHostKeyFingerprint pulumi.StringPtrInput
+	// known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+	SshKnownHosts pulumi.StringPtrInput
+	// SSH password, for the `password` and `keyboard-interactive` methods.
+	SshPassword pulumi.StringPtrInput
+	// SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+	SshPrivateKey pulumi.StringPtrInput
+	// Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+	SshPrivateKeyPassphrase pulumi.StringPtrInput
+	// Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+	StreamIdleTimeout pulumi.IntPtrInput
+	// CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+	TlsCaCert pulumi.StringPtrInput
+	// Client certificate (PEM text); needs `tlsClientKey`.
+	TlsClientCert pulumi.StringPtrInput
+	// Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+	TlsClientKey pulumi.StringPtrInput
+	// URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+	Uri pulumi.StringPtrInput
+	// User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
+	Username pulumi.StringPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {

@@ -2149,6 +2149,235 @@ func (val *HostConfig) Defaults() *HostConfig {
 	return &tmp
 }
 
+// HostConfigInput is an input type that accepts HostConfigArgs and HostConfigOutput values.
+// You can construct a concrete instance of `HostConfigInput` via:
+//
+//	HostConfigArgs{...}
+type HostConfigInput interface {
+	pulumi.Input
+
+	ToHostConfigOutput() HostConfigOutput
+	ToHostConfigOutputWithContext(context.Context) HostConfigOutput
+}
+
+// Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.
+type HostConfigArgs struct {
+	// libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+	AuthFile pulumi.StringPtrInput `pulumi:"authFile"`
+	// Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+	CallTimeout pulumi.IntPtrInput `pulumi:"callTimeout"`
+	// Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+	KeepaliveCount pulumi.IntPtrInput `pulumi:"keepaliveCount"`
+	// Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+	KeepaliveInterval pulumi.IntPtrInput `pulumi:"keepaliveInterval"`
+	// Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+	LongCallTimeout pulumi.IntPtrInput `pulumi:"longCallTimeout"`
+	// Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).
+	Password pulumi.StringPtrInput `pulumi:"password"`
+	// Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+	SshHostKeyFingerprint pulumi.StringPtrInput `pulumi:"sshHostKeyFingerprint"`
+	// known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+	SshKnownHosts pulumi.StringPtrInput `pulumi:"sshKnownHosts"`
+	// SSH password, for the `password` and `keyboard-interactive` methods.
+	SshPassword pulumi.StringPtrInput `pulumi:"sshPassword"`
+	// SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.
+	SshPrivateKey pulumi.StringPtrInput `pulumi:"sshPrivateKey"`
+	// Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+	SshPrivateKeyPassphrase pulumi.StringPtrInput `pulumi:"sshPrivateKeyPassphrase"`
+	// Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+	StreamIdleTimeout pulumi.IntPtrInput `pulumi:"streamIdleTimeout"`
+	// CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+	TlsCaCert pulumi.StringPtrInput `pulumi:"tlsCaCert"`
+	// Client certificate (PEM text); needs `tlsClientKey`.
+	TlsClientCert pulumi.StringPtrInput `pulumi:"tlsClientCert"`
+	// Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.
+	TlsClientKey pulumi.StringPtrInput `pulumi:"tlsClientKey"`
+	// The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.
+	Uri pulumi.StringInput `pulumi:"uri"`
+	// User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).
+	Username pulumi.StringPtrInput `pulumi:"username"`
+}
+
+// Defaults sets the appropriate defaults for HostConfigArgs
+func (val *HostConfigArgs) Defaults() *HostConfigArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.CallTimeout == nil {
+		tmp.CallTimeout = pulumi.IntPtr(300)
+	}
+	if tmp.KeepaliveCount == nil {
+		tmp.KeepaliveCount = pulumi.IntPtr(5)
+	}
+	if tmp.KeepaliveInterval == nil {
+		tmp.KeepaliveInterval = pulumi.IntPtr(5)
+	}
+	if tmp.LongCallTimeout == nil {
+		tmp.LongCallTimeout = pulumi.IntPtr(3600)
+	}
+	if tmp.StreamIdleTimeout == nil {
+		tmp.StreamIdleTimeout = pulumi.IntPtr(300)
+	}
+	return &tmp
+}
+func (HostConfigArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*HostConfig)(nil)).Elem()
+}
+
+func (i HostConfigArgs) ToHostConfigOutput() HostConfigOutput {
+	return i.ToHostConfigOutputWithContext(context.Background())
+}
+
+func (i HostConfigArgs) ToHostConfigOutputWithContext(ctx context.Context) HostConfigOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(HostConfigOutput)
+}
+
+// HostConfigMapInput is an input type that accepts HostConfigMap and HostConfigMapOutput values.
+// You can construct a concrete instance of `HostConfigMapInput` via:
+//
+//	HostConfigMap{ "key": HostConfigArgs{...} }
+type HostConfigMapInput interface {
+	pulumi.Input
+
+	ToHostConfigMapOutput() HostConfigMapOutput
+	ToHostConfigMapOutputWithContext(context.Context) HostConfigMapOutput
+}
+
+type HostConfigMap map[string]HostConfigInput
+
+func (HostConfigMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]HostConfig)(nil)).Elem()
+}
+
+func (i HostConfigMap) ToHostConfigMapOutput() HostConfigMapOutput {
+	return i.ToHostConfigMapOutputWithContext(context.Background())
+}
+
+func (i HostConfigMap) ToHostConfigMapOutputWithContext(ctx context.Context) HostConfigMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(HostConfigMapOutput)
+}
+
+// Connection settings of one host in `virtwire:hosts`: the same keys as the default host's `virtwire:*` keys.
+type HostConfigOutput struct{ *pulumi.OutputState }
+
+func (HostConfigOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*HostConfig)(nil)).Elem()
+}
+
+func (o HostConfigOutput) ToHostConfigOutput() HostConfigOutput {
+	return o
+}
+
+func (o HostConfigOutput) ToHostConfigOutputWithContext(ctx context.Context) HostConfigOutput {
+	return o
+}
+
+// libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+func (o HostConfigOutput) AuthFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.AuthFile }).(pulumi.StringPtrOutput)
+}
+
+// Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+func (o HostConfigOutput) CallTimeout() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v HostConfig) *int { return v.CallTimeout }).(pulumi.IntPtrOutput)
+}
+
+// Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+func (o HostConfigOutput) KeepaliveCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v HostConfig) *int { return v.KeepaliveCount }).(pulumi.IntPtrOutput)
+}
+
+// Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+func (o HostConfigOutput) KeepaliveInterval() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v HostConfig) *int { return v.KeepaliveInterval }).(pulumi.IntPtrOutput)
+}
+
+// Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+func (o HostConfigOutput) LongCallTimeout() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v HostConfig) *int { return v.LongCallTimeout }).(pulumi.IntPtrOutput)
+}
+
+// Password for SASL logins (SCRAM-SHA-256, SCRAM-SHA-1, or PLAIN on an encrypted or local channel only).
+func (o HostConfigOutput) Password() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.Password }).(pulumi.StringPtrOutput)
+}
+
+// Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+func (o HostConfigOutput) SshHostKeyFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.SshHostKeyFingerprint }).(pulumi.StringPtrOutput)
+}
+
+// known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+func (o HostConfigOutput) SshKnownHosts() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.SshKnownHosts }).(pulumi.StringPtrOutput)
+}
+
+// SSH password, for the `password` and `keyboard-interactive` methods.
+func (o HostConfigOutput) SshPassword() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.SshPassword }).(pulumi.StringPtrOutput)
+}
+
+// SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.sshPrivateKey' < ~/.ssh/id_ed25519`.
+func (o HostConfigOutput) SshPrivateKey() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.SshPrivateKey }).(pulumi.StringPtrOutput)
+}
+
+// Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+func (o HostConfigOutput) SshPrivateKeyPassphrase() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.SshPrivateKeyPassphrase }).(pulumi.StringPtrOutput)
+}
+
+// Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+func (o HostConfigOutput) StreamIdleTimeout() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v HostConfig) *int { return v.StreamIdleTimeout }).(pulumi.IntPtrOutput)
+}
+
+// CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+func (o HostConfigOutput) TlsCaCert() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.TlsCaCert }).(pulumi.StringPtrOutput)
+}
+
+// Client certificate (PEM text); needs `tlsClientKey`.
+func (o HostConfigOutput) TlsClientCert() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.TlsClientCert }).(pulumi.StringPtrOutput)
+}
+
+// Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret --path 'virtwire:hosts.<name>.tlsClientKey' < clientkey.pem`.
+func (o HostConfigOutput) TlsClientKey() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.TlsClientKey }).(pulumi.StringPtrOutput)
+}
+
+// The host's libvirt URI, e.g. `qemu:///system`, `qemu+ssh://root@kvm1/system`, `qemu+tls://kvm1/system`. Unknown URI parameters are refused.
+func (o HostConfigOutput) Uri() pulumi.StringOutput {
+	return o.ApplyT(func(v HostConfig) string { return v.Uri }).(pulumi.StringOutput)
+}
+
+// User name for SASL logins (`auth_unix_rw`, `auth_tls` or `auth_tcp` = "sasl" on the daemon).
+func (o HostConfigOutput) Username() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v HostConfig) *string { return v.Username }).(pulumi.StringPtrOutput)
+}
+
+type HostConfigMapOutput struct{ *pulumi.OutputState }
+
+func (HostConfigMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]HostConfig)(nil)).Elem()
+}
+
+func (o HostConfigMapOutput) ToHostConfigMapOutput() HostConfigMapOutput {
+	return o
+}
+
+func (o HostConfigMapOutput) ToHostConfigMapOutputWithContext(ctx context.Context) HostConfigMapOutput {
+	return o
+}
+
+func (o HostConfigMapOutput) MapIndex(k pulumi.StringInput) HostConfigOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) HostConfig {
+		return vs[0].(map[string]HostConfig)[vs[1].(string)]
+	}).(HostConfigOutput)
+}
+
 // An IPv4 or IPv6 address of the host on the network, with its prefix and optional DHCP; or `auto`, a free IPv4 subnet chosen when the network is created.
 type NetworkAddress struct {
 	// The host's address on the network, e.g. `10.17.3.1` or `fd00:17::1`; the family follows from it. Or `auto`: when it creates the network, virtwire picks an IPv4 subnet of `prefix` bits inside `within` that no other libvirt network on the host has (also when several stacks create networks at once) and gives the host its first address; the `addresses` output shows it, and it stays for the life of the network. With `auto`, `dhcp: {}` hands out the rest of the subnet (no ranges or hosts: their addresses are not known in advance).
@@ -4575,6 +4804,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForCloudInitPtrInput)(nil)).Elem(), DomainWaitForCloudInitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchInput)(nil)).Elem(), DomainXmlPatchArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchArrayInput)(nil)).Elem(), DomainXmlPatchArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*HostConfigInput)(nil)).Elem(), HostConfigArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*HostConfigMapInput)(nil)).Elem(), HostConfigMap{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAddressInput)(nil)).Elem(), NetworkAddressArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAddressArrayInput)(nil)).Elem(), NetworkAddressArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBridgeInput)(nil)).Elem(), NetworkBridgeArgs{})
@@ -4626,6 +4857,8 @@ func init() {
 	pulumi.RegisterOutputType(GuestInterfaceArrayOutput{})
 	pulumi.RegisterOutputType(GuestIpAddressOutput{})
 	pulumi.RegisterOutputType(GuestIpAddressArrayOutput{})
+	pulumi.RegisterOutputType(HostConfigOutput{})
+	pulumi.RegisterOutputType(HostConfigMapOutput{})
 	pulumi.RegisterOutputType(NetworkAddressOutput{})
 	pulumi.RegisterOutputType(NetworkAddressArrayOutput{})
 	pulumi.RegisterOutputType(NetworkBridgeOutput{})

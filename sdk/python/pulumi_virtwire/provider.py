@@ -13,16 +13,315 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from ._inputs import *
 
 __all__ = ['ProviderArgs', 'Provider']
 
 @pulumi.input_type
 class ProviderArgs:
-    def __init__(__self__):
+    def __init__(__self__, *,
+                 auth_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 hosts: pulumi.Input[Optional[Mapping[str, pulumi.Input['HostConfigArgs']]]] = None,
+                 keepalive_count: pulumi.Input[Optional[_builtins.int]] = None,
+                 keepalive_interval: pulumi.Input[Optional[_builtins.int]] = None,
+                 long_call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_host_key_fingerprint: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_known_hosts: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key_passphrase: pulumi.Input[Optional[_builtins.str]] = None,
+                 stream_idle_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 tls_ca_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 uri: pulumi.Input[Optional[_builtins.str]] = None,
+                 username: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
+
+        :param pulumi.Input[_builtins.str] auth_file: libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+        :param pulumi.Input[_builtins.int] call_timeout: Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+        :param pulumi.Input[Mapping[str, pulumi.Input['HostConfigArgs']]] hosts: More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+        :param pulumi.Input[_builtins.int] keepalive_count: Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+        :param pulumi.Input[_builtins.int] keepalive_interval: Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+        :param pulumi.Input[_builtins.int] long_call_timeout: Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+        :param pulumi.Input[_builtins.str] password: Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+        :param pulumi.Input[_builtins.str] ssh_host_key_fingerprint: Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+        :param pulumi.Input[_builtins.str] ssh_known_hosts: known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+        :param pulumi.Input[_builtins.str] ssh_password: SSH password, for the `password` and `keyboard-interactive` methods.
+        :param pulumi.Input[_builtins.str] ssh_private_key: SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+        :param pulumi.Input[_builtins.str] ssh_private_key_passphrase: Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+        :param pulumi.Input[_builtins.int] stream_idle_timeout: Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+        :param pulumi.Input[_builtins.str] tls_ca_cert: CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+        :param pulumi.Input[_builtins.str] tls_client_cert: Client certificate (PEM text); needs `tlsClientKey`.
+        :param pulumi.Input[_builtins.str] tls_client_key: Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+        :param pulumi.Input[_builtins.str] uri: URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+        :param pulumi.Input[_builtins.str] username: User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
         """
-        pass
+        if auth_file is not None:
+            pulumi.set(__self__, "auth_file", auth_file)
+        if call_timeout is None:
+            call_timeout = 300
+        if call_timeout is not None:
+            pulumi.set(__self__, "call_timeout", call_timeout)
+        if hosts is not None:
+            pulumi.set(__self__, "hosts", hosts)
+        if keepalive_count is None:
+            keepalive_count = 5
+        if keepalive_count is not None:
+            pulumi.set(__self__, "keepalive_count", keepalive_count)
+        if keepalive_interval is None:
+            keepalive_interval = 5
+        if keepalive_interval is not None:
+            pulumi.set(__self__, "keepalive_interval", keepalive_interval)
+        if long_call_timeout is None:
+            long_call_timeout = 3600
+        if long_call_timeout is not None:
+            pulumi.set(__self__, "long_call_timeout", long_call_timeout)
+        if password is not None:
+            pulumi.set(__self__, "password", password)
+        if ssh_host_key_fingerprint is not None:
+            pulumi.set(__self__, "ssh_host_key_fingerprint", ssh_host_key_fingerprint)
+        if ssh_known_hosts is not None:
+            pulumi.set(__self__, "ssh_known_hosts", ssh_known_hosts)
+        if ssh_password is not None:
+            pulumi.set(__self__, "ssh_password", ssh_password)
+        if ssh_private_key is not None:
+            pulumi.set(__self__, "ssh_private_key", ssh_private_key)
+        if ssh_private_key_passphrase is not None:
+            pulumi.set(__self__, "ssh_private_key_passphrase", ssh_private_key_passphrase)
+        if stream_idle_timeout is None:
+            stream_idle_timeout = 300
+        if stream_idle_timeout is not None:
+            pulumi.set(__self__, "stream_idle_timeout", stream_idle_timeout)
+        if tls_ca_cert is not None:
+            pulumi.set(__self__, "tls_ca_cert", tls_ca_cert)
+        if tls_client_cert is not None:
+            pulumi.set(__self__, "tls_client_cert", tls_client_cert)
+        if tls_client_key is not None:
+            pulumi.set(__self__, "tls_client_key", tls_client_key)
+        if uri is not None:
+            pulumi.set(__self__, "uri", uri)
+        if username is not None:
+            pulumi.set(__self__, "username", username)
+
+    @_builtins.property
+    @pulumi.getter(name="authFile")
+    def auth_file(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+        """
+        return pulumi.get(self, "auth_file")
+
+    @auth_file.setter
+    def auth_file(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "auth_file", value)
+
+    @_builtins.property
+    @pulumi.getter(name="callTimeout")
+    def call_timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+        """
+        return pulumi.get(self, "call_timeout")
+
+    @call_timeout.setter
+    def call_timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "call_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def hosts(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input['HostConfigArgs']]]]:
+        """
+        More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+        """
+        return pulumi.get(self, "hosts")
+
+    @hosts.setter
+    def hosts(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input['HostConfigArgs']]]]):
+        pulumi.set(self, "hosts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="keepaliveCount")
+    def keepalive_count(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+        """
+        return pulumi.get(self, "keepalive_count")
+
+    @keepalive_count.setter
+    def keepalive_count(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "keepalive_count", value)
+
+    @_builtins.property
+    @pulumi.getter(name="keepaliveInterval")
+    def keepalive_interval(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+        """
+        return pulumi.get(self, "keepalive_interval")
+
+    @keepalive_interval.setter
+    def keepalive_interval(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "keepalive_interval", value)
+
+    @_builtins.property
+    @pulumi.getter(name="longCallTimeout")
+    def long_call_timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+        """
+        return pulumi.get(self, "long_call_timeout")
+
+    @long_call_timeout.setter
+    def long_call_timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "long_call_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+        """
+        return pulumi.get(self, "password")
+
+    @password.setter
+    def password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "password", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sshHostKeyFingerprint")
+    def ssh_host_key_fingerprint(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+        """
+        return pulumi.get(self, "ssh_host_key_fingerprint")
+
+    @ssh_host_key_fingerprint.setter
+    def ssh_host_key_fingerprint(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssh_host_key_fingerprint", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sshKnownHosts")
+    def ssh_known_hosts(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+        """
+        return pulumi.get(self, "ssh_known_hosts")
+
+    @ssh_known_hosts.setter
+    def ssh_known_hosts(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssh_known_hosts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sshPassword")
+    def ssh_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        SSH password, for the `password` and `keyboard-interactive` methods.
+        """
+        return pulumi.get(self, "ssh_password")
+
+    @ssh_password.setter
+    def ssh_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssh_password", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sshPrivateKey")
+    def ssh_private_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+        """
+        return pulumi.get(self, "ssh_private_key")
+
+    @ssh_private_key.setter
+    def ssh_private_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssh_private_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sshPrivateKeyPassphrase")
+    def ssh_private_key_passphrase(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+        """
+        return pulumi.get(self, "ssh_private_key_passphrase")
+
+    @ssh_private_key_passphrase.setter
+    def ssh_private_key_passphrase(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssh_private_key_passphrase", value)
+
+    @_builtins.property
+    @pulumi.getter(name="streamIdleTimeout")
+    def stream_idle_timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+        """
+        return pulumi.get(self, "stream_idle_timeout")
+
+    @stream_idle_timeout.setter
+    def stream_idle_timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "stream_idle_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tlsCaCert")
+    def tls_ca_cert(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+        """
+        return pulumi.get(self, "tls_ca_cert")
+
+    @tls_ca_cert.setter
+    def tls_ca_cert(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tls_ca_cert", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tlsClientCert")
+    def tls_client_cert(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Client certificate (PEM text); needs `tlsClientKey`.
+        """
+        return pulumi.get(self, "tls_client_cert")
+
+    @tls_client_cert.setter
+    def tls_client_cert(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tls_client_cert", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tlsClientKey")
+    def tls_client_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+        """
+        return pulumi.get(self, "tls_client_key")
+
+    @tls_client_key.setter
+    def tls_client_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tls_client_key", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def uri(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+        """
+        return pulumi.get(self, "uri")
+
+    @uri.setter
+    def uri(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "uri", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
+        """
+        return pulumi.get(self, "username")
+
+    @username.setter
+    def username(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "username", value)
 
 
 @pulumi.type_token("pulumi:providers:virtwire")
@@ -31,12 +330,48 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 auth_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 hosts: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['HostConfigArgs', 'HostConfigArgsDict']]]]] = None,
+                 keepalive_count: pulumi.Input[Optional[_builtins.int]] = None,
+                 keepalive_interval: pulumi.Input[Optional[_builtins.int]] = None,
+                 long_call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_host_key_fingerprint: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_known_hosts: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key_passphrase: pulumi.Input[Optional[_builtins.str]] = None,
+                 stream_idle_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 tls_ca_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 uri: pulumi.Input[Optional[_builtins.str]] = None,
+                 username: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
-        Create a Virtwire resource with the given unique name, props, and options.
+        The virtwire provider: the default libvirt host and other hosts, with their credentials.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] auth_file: libvirt `auth.conf` file to take SASL and SSH credentials from, instead of libvirt's search (`$LIBVIRT_AUTH_FILE`, `authfile=`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`).
+        :param pulumi.Input[_builtins.int] call_timeout: Seconds to wait for libvirt to answer a call before failing with a message naming it (libvirt's own client waits forever); `0` waits forever. The slow calls get `longCallTimeout` instead. A call given up on may still complete on the host.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Union['HostConfigArgs', 'HostConfigArgsDict']]]] hosts: More libvirt hosts, by name; a resource picks one with its `host` input. Each entry takes the same keys as the default host (`uri` required). Set entries with `pulumi config set --path 'virtwire:hosts.kvm2.uri' qemu+ssh://root@kvm2/system` (and `--secret` for passwords and keys).
+        :param pulumi.Input[_builtins.int] keepalive_count: Keepalive PINGs libvirt may leave unanswered before the daemon is taken as dead (libvirt's own default); `0` gives up after one silent `keepaliveInterval`.
+        :param pulumi.Input[_builtins.int] keepalive_interval: Seconds of silence from libvirt after which virtwire sends a keepalive PING, and between PINGs (libvirt's own default); a daemon silent for `keepaliveInterval × (keepaliveCount + 1)` seconds is taken as dead and the operation fails at once instead of waiting for its deadline. `0` turns keepalive off.
+        :param pulumi.Input[_builtins.int] long_call_timeout: Seconds to wait for the calls that copy, write or scan whole volumes or load guest memory (cloning, wiping, preallocating or resizing a volume; building, starting or refreshing a pool; starting a domain from a managed-save image), and for libvirt to confirm that an upload reached the disk; `0` waits forever.
+        :param pulumi.Input[_builtins.str] password: Password for SASL logins to the default host; else `VIRTWIRE_PASSWORD`, then auth.conf. Set it with `pulumi config set --secret virtwire:password …`.
+        :param pulumi.Input[_builtins.str] ssh_host_key_fingerprint: Pinned SSH host key fingerprint(s), `SHA256:…` as `ssh-keygen -lf` prints them, comma-separated; when set, known_hosts is not consulted and any other key is refused.
+        :param pulumi.Input[_builtins.str] ssh_known_hosts: known_hosts file to check the SSH host key against (the URI's `known_hosts=`); default `~/.ssh/known_hosts` and `/etc/ssh/ssh_known_hosts` for `+ssh`.
+        :param pulumi.Input[_builtins.str] ssh_password: SSH password, for the `password` and `keyboard-interactive` methods.
+        :param pulumi.Input[_builtins.str] ssh_private_key: SSH private key as text (OpenSSH or PEM), used instead of `keyfile=` and `~/.ssh`. Set it from the file: `pulumi config set --secret virtwire:sshPrivateKey < ~/.ssh/id_ed25519`.
+        :param pulumi.Input[_builtins.str] ssh_private_key_passphrase: Passphrase of an encrypted SSH private key (`sshPrivateKey`, `keyfile=` or `~/.ssh`).
+        :param pulumi.Input[_builtins.int] stream_idle_timeout: Seconds a volume upload or download may wait on libvirt with no data moving before it is aborted; `0` waits forever.
+        :param pulumi.Input[_builtins.str] tls_ca_cert: CA certificate (PEM text) that signed the daemon's certificate; instead of `cacert.pem` in `pkipath=` or `/etc/pki/CA`.
+        :param pulumi.Input[_builtins.str] tls_client_cert: Client certificate (PEM text); needs `tlsClientKey`.
+        :param pulumi.Input[_builtins.str] tls_client_key: Client private key (PEM text, unencrypted); needs `tlsClientCert`. Set it from the file: `pulumi config set --secret virtwire:tlsClientKey < clientkey.pem`.
+        :param pulumi.Input[_builtins.str] uri: URI of the default libvirt host, e.g. `qemu:///system` or `qemu+ssh://root@kvm1/system`. Falls back to `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+        :param pulumi.Input[_builtins.str] username: User name for SASL logins to the default host; else the URI's user name, `VIRTWIRE_USERNAME`, then auth.conf.
         """
         ...
     @overload
@@ -45,7 +380,7 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        Create a Virtwire resource with the given unique name, props, and options.
+        The virtwire provider: the default libvirt host and other hosts, with their credentials.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
@@ -62,6 +397,24 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 auth_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 hosts: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['HostConfigArgs', 'HostConfigArgsDict']]]]] = None,
+                 keepalive_count: pulumi.Input[Optional[_builtins.int]] = None,
+                 keepalive_interval: pulumi.Input[Optional[_builtins.int]] = None,
+                 long_call_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_host_key_fingerprint: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_known_hosts: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssh_private_key_passphrase: pulumi.Input[Optional[_builtins.str]] = None,
+                 stream_idle_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 tls_ca_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_cert: pulumi.Input[Optional[_builtins.str]] = None,
+                 tls_client_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 uri: pulumi.Input[Optional[_builtins.str]] = None,
+                 username: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -71,6 +424,34 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["auth_file"] = auth_file
+            if call_timeout is None:
+                call_timeout = 300
+            __props__.__dict__["call_timeout"] = pulumi.Output.from_input(call_timeout).apply(pulumi.runtime.to_json) if call_timeout is not None else None
+            __props__.__dict__["hosts"] = pulumi.Output.from_input(hosts).apply(pulumi.runtime.to_json) if hosts is not None else None
+            if keepalive_count is None:
+                keepalive_count = 5
+            __props__.__dict__["keepalive_count"] = pulumi.Output.from_input(keepalive_count).apply(pulumi.runtime.to_json) if keepalive_count is not None else None
+            if keepalive_interval is None:
+                keepalive_interval = 5
+            __props__.__dict__["keepalive_interval"] = pulumi.Output.from_input(keepalive_interval).apply(pulumi.runtime.to_json) if keepalive_interval is not None else None
+            if long_call_timeout is None:
+                long_call_timeout = 3600
+            __props__.__dict__["long_call_timeout"] = pulumi.Output.from_input(long_call_timeout).apply(pulumi.runtime.to_json) if long_call_timeout is not None else None
+            __props__.__dict__["password"] = None if password is None else pulumi.Output.secret(password)
+            __props__.__dict__["ssh_host_key_fingerprint"] = ssh_host_key_fingerprint
+            __props__.__dict__["ssh_known_hosts"] = ssh_known_hosts
+            __props__.__dict__["ssh_password"] = None if ssh_password is None else pulumi.Output.secret(ssh_password)
+            __props__.__dict__["ssh_private_key"] = None if ssh_private_key is None else pulumi.Output.secret(ssh_private_key)
+            __props__.__dict__["ssh_private_key_passphrase"] = None if ssh_private_key_passphrase is None else pulumi.Output.secret(ssh_private_key_passphrase)
+            if stream_idle_timeout is None:
+                stream_idle_timeout = 300
+            __props__.__dict__["stream_idle_timeout"] = pulumi.Output.from_input(stream_idle_timeout).apply(pulumi.runtime.to_json) if stream_idle_timeout is not None else None
+            __props__.__dict__["tls_ca_cert"] = tls_ca_cert
+            __props__.__dict__["tls_client_cert"] = tls_client_cert
+            __props__.__dict__["tls_client_key"] = None if tls_client_key is None else pulumi.Output.secret(tls_client_key)
+            __props__.__dict__["uri"] = uri
+            __props__.__dict__["username"] = username
         super(Provider, __self__).__init__(
             'virtwire',
             resource_name,

@@ -92,6 +92,9 @@ describe("the plugin's schema", () => {
     const { plugin, ...settings } = JSON.parse(text).config.variables;
     expect(plugin).toBeDefined();
     expect(Object.keys(schema.provider.inputProperties)).toEqual(Object.keys(settings));
+    // The hosts' entries hold passwords and keys: the map is a secret as a whole.
+    expect(settings.hosts.secret).toBeUndefined();
+    expect(schema.provider.inputProperties.hosts.secret).toBe(true);
   });
 
   it("has constant defaults only, as Pulumi's schema allows", () => {

@@ -18,15 +18,28 @@ export const TYPESCRIPT_ONLY_CONFIG = ["plugin"];
 
 interface SchemaWithConfig<V = { secret?: boolean }> {
   config?: { variables?: Record<string, V> };
+  types?: Record<string, { properties?: Record<string, { secret?: boolean }> }>;
 }
 
 /**
  * The explicit provider's schema: every `virtwire:` config key but the TypeScript-only ones, with
- * their types, descriptions, defaults and `secret` marks.
+ * their types, descriptions, defaults and `secret` marks. A setting whose values hold secrets
+ * (`hosts`: each entry's password and keys) is a secret as a whole, as the TypeScript `Provider`
+ * sends it: a provider's inputs are stored as given, and the generated SDKs mark top-level
+ * properties only.
  */
-export function providerSection<V>(schema: SchemaWithConfig<V>) {
+export function providerSection<V extends object>(schema: SchemaWithConfig<V>) {
   const variables: Record<string, V> = { ...(schema.config?.variables ?? {}) };
   for (const key of TYPESCRIPT_ONLY_CONFIG) delete variables[key];
+  for (const [key, variable] of Object.entries(variables)) {
+    const refs = JSON.stringify(variable).match(/#\/types\/[^"]+/g) ?? [];
+    const holdsSecret = refs.some((ref) =>
+      Object.values(schema.types?.[ref.slice("#/types/".length)]?.properties ?? {}).some(
+        (property) => property.secret,
+      ),
+    );
+    if (holdsSecret) variables[key] = { ...variable, secret: true };
+  }
   return {
     description:
       "The virtwire provider: the default libvirt host and other hosts, with their credentials.",

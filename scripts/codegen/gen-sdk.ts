@@ -357,10 +357,10 @@ export class Provider extends pulumi.ProviderResource {
   constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
     const props: Record<string, unknown> = {};
     for (const key of ${JSON.stringify(keys)}) props[key] = (args as Record<string, unknown> | undefined)?.[key];
-    // Secrets stay secrets in the state; \`hosts\` may hold any of them, so all of it is one.
+    // Secrets stay secrets in the state; \`hosts\` holds some, so all of it is one (providerSection).
     for (const key of ${JSON.stringify(secrets)}) if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
     // Providers take their settings as text: the map travels as JSON, as stack config holds it.
-    if (props.hosts !== undefined) props.hosts = pulumi.secret(pulumi.output(props.hosts).apply((hosts) => JSON.stringify(hosts)));
+    if (props.hosts !== undefined) props.hosts = pulumi.output(props.hosts).apply((hosts) => JSON.stringify(hosts));
     super("virtwire", name, props, opts);
   }
 }

@@ -35,13 +35,29 @@ export interface LabSettings {
   plugin: string;
 }
 
+/** The name of the provider each resource of the stack went through (`default` for stack config). */
+function providersByResource(state: string): Record<string, string> {
+  const { resources = [] } = (
+    JSON.parse(state) as { deployment: { resources?: { urn: string; provider?: string }[] } }
+  ).deployment;
+  const byName: Record<string, string> = {};
+  for (const { urn, provider } of resources) {
+    if (!provider) continue;
+    const [providerUrn] = provider.split("::").slice(-2);
+    byName[urn.split("::").pop()!] = providerUrn!.replace(/_\d+_\d+_\d+$/, "");
+  }
+  return byName;
+}
+
 /**
  * Runs the lab steps as tests under `title`, on the project `makeProject` writes into `dir`; the
- * program exports `address` (the VM's) and `domain` (its name).
+ * program exports `address` (the VM's) and `domain` (its name). `providers` names the provider
+ * each resource (`net`, `pool`, `disk`, `vm`) goes through.
  */
 export function describeLab(
   title: string,
   purpose: string,
+  providers: Record<string, string>,
   makeProject: (lab: LabSettings) => Promise<PulumiProject>,
 ): void {
   const marker = `vwtest-${purpose}-${randomBytes(3).toString("hex")}`;
@@ -90,6 +106,7 @@ export function describeLab(
       expect(created).toMatchObject({ domains: [marker], networks: [marker], pools: [marker] });
       expect(created.volumes).toEqual([`${poolPath}/disk.img`]);
       expect(state).toContain('"type": "virtwire:index:Domain"');
+      expect(providersByResource(state)).toEqual(providers);
       const { address, domain } = await project.outputs();
       expect(domain).toBe(marker);
       expect(address).toMatch(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.1\\d\\d$`));

@@ -57,9 +57,14 @@ pulumi.export("domain", vm.name)
 `;
 }
 
-describeLab("a Python lab through the provider plugin", "pylab", async (lab) => {
-  await writePythonProject(lab.dir, "vwtest-python-lab", program(lab));
-  const project = await PulumiProject.inDirectory(lab.dir, "lab", { plugin: lab.plugin });
-  await project.setConfig("virtwire:uri", TEST_URI);
-  return project;
-});
+describeLab(
+  "a Python lab through the provider plugin",
+  "pylab",
+  { net: "host", pool: "default", disk: "default", vm: "host" },
+  async (lab) => {
+    await writePythonProject(lab.dir, "vwtest-python-lab", program(lab));
+    const project = await PulumiProject.inDirectory(lab.dir, "lab", { plugin: lab.plugin });
+    await project.setConfig("virtwire:uri", TEST_URI);
+    return project;
+  },
+);

@@ -62,12 +62,17 @@ outputs:
 `;
 }
 
-describeLab("a YAML lab through the provider plugin", "yamllab", async (lab) => {
-  writeYamlProject(lab.dir, "vwtest-yaml-lab", program(lab));
-  const project = await PulumiProject.inDirectory(lab.dir, "lab", {
-    env: await yamlProjectEnv(),
-    plugin: lab.plugin,
-  });
-  await project.setConfig("virtwire:uri", TEST_URI);
-  return project;
-});
+describeLab(
+  "a YAML lab through the provider plugin",
+  "yamllab",
+  { net: "default", pool: "default", disk: "default", vm: "default" },
+  async (lab) => {
+    writeYamlProject(lab.dir, "vwtest-yaml-lab", program(lab));
+    const project = await PulumiProject.inDirectory(lab.dir, "lab", {
+      env: await yamlProjectEnv(),
+      plugin: lab.plugin,
+    });
+    await project.setConfig("virtwire:uri", TEST_URI);
+    return project;
+  },
+);

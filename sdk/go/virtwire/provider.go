@@ -38,6 +38,9 @@ func NewProvider(ctx *pulumi.Context,
 	if args.StreamIdleTimeout == nil {
 		args.StreamIdleTimeout = pulumi.IntPtr(300)
 	}
+	if args.Hosts != nil {
+		args.Hosts = pulumi.ToSecret(args.Hosts).(HostConfigMapInput)
+	}
 	if args.Password != nil {
 		args.Password = pulumi.ToSecret(args.Password).(pulumi.StringPtrInput)
 	}

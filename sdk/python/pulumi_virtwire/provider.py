@@ -428,7 +428,7 @@ class Provider(pulumi.ProviderResource):
             if call_timeout is None:
                 call_timeout = 300
             __props__.__dict__["call_timeout"] = pulumi.Output.from_input(call_timeout).apply(pulumi.runtime.to_json) if call_timeout is not None else None
-            __props__.__dict__["hosts"] = pulumi.Output.from_input(hosts).apply(pulumi.runtime.to_json) if hosts is not None else None
+            __props__.__dict__["hosts"] = pulumi.Output.secret(hosts).apply(pulumi.runtime.to_json) if hosts is not None else None
             if keepalive_count is None:
                 keepalive_count = 5
             __props__.__dict__["keepalive_count"] = pulumi.Output.from_input(keepalive_count).apply(pulumi.runtime.to_json) if keepalive_count is not None else None

@@ -33,6 +33,11 @@ export interface LabSettings {
   image: string;
   /** The PATH entries of the package whose plugin `pulumi-resource-virtwire` the CLI runs. */
   plugin: string;
+  /**
+   * A libvirt password for the program to give its provider as a secret (the test bed's unix
+   * socket asks for none): it must not reach the state.
+   */
+  password: string;
 }
 
 /** The name of the provider each resource of the stack went through (`default` for stack config). */
@@ -63,6 +68,7 @@ export function describeLab(
   const marker = `vwtest-${purpose}-${randomBytes(3).toString("hex")}`;
   const subnet = `10.${randomInt(160, 200)}.${randomInt(0, 256)}`;
   const poolPath = `/var/lib/libvirt/images/${marker}`;
+  const password = `lv-${randomBytes(9).toString("hex")}`;
   const timings: string[] = [];
 
   describe(title, () => {
@@ -82,7 +88,7 @@ export function describeLab(
       const image = path.join(dir, "test-guest.img");
       fs.writeFileSync(image, gunzipSync(fs.readFileSync(GUEST_INITRD)));
       const plugin = (await prepareProgramDir([await packVirtwire()])).dir;
-      project = await makeProject({ marker, subnet, poolPath, dir, image, plugin });
+      project = await makeProject({ marker, subnet, poolPath, dir, image, plugin, password });
     });
 
     afterAll(async () => {
@@ -107,6 +113,7 @@ export function describeLab(
       expect(created.volumes).toEqual([`${poolPath}/disk.img`]);
       expect(state).toContain('"type": "virtwire:index:Domain"');
       expect(providersByResource(state)).toEqual(providers);
+      expect(state).not.toContain(password);
       const { address, domain } = await project.outputs();
       expect(domain).toBe(marker);
       expect(address).toMatch(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.1\\d\\d$`));

@@ -1,8 +1,8 @@
 /**
  * The lab of language-lab.ts in Python, with the generated SDK (sdk/python) through virtwire's
  * Python language host (scripts/pulumi-python.sh) and the provider plugin. The network and the VM
- * take an explicit `virtwire.Provider(uri=…)`; the pool and the volume the default provider from
- * stack config.
+ * take an explicit `virtwire.Provider(uri=…, password=…)` (its password a secret, though the
+ * program gives it in plain text); the pool and the volume the default provider from stack config.
  */
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { writePythonProject } from "../support/languages";
@@ -10,12 +10,12 @@ import { TEST_URI } from "../support/testbed";
 import { LabSettings, describeLab } from "./language-lab";
 import { PulumiProject } from "./pulumi-project";
 
-function program({ marker, subnet, poolPath, image }: LabSettings): string {
+function program({ marker, subnet, poolPath, image, password }: LabSettings): string {
   const text = JSON.stringify;
   return `import pulumi
 import pulumi_virtwire as virtwire
 
-host = virtwire.Provider("host", uri=${text(TEST_URI)})
+host = virtwire.Provider("host", uri=${text(TEST_URI)}, password=${text(password)})
 explicit = pulumi.ResourceOptions(provider=host)
 
 net = virtwire.Network(

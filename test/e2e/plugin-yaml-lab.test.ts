@@ -1,6 +1,7 @@
 /**
  * The lab of language-lab.ts in Pulumi YAML, through the provider plugin and Pulumi's YAML
- * language host (scripts/pulumi-yaml.sh), on the default provider from stack config.
+ * language host (scripts/pulumi-yaml.sh), on the default provider from stack config (with a secret
+ * `virtwire:password`).
  */
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { writeYamlProject, yamlProjectEnv } from "../support/languages";
@@ -73,6 +74,7 @@ describeLab(
       plugin: lab.plugin,
     });
     await project.setConfig("virtwire:uri", TEST_URI);
+    await project.setConfig("virtwire:password", lab.password, { secret: true });
     return project;
   },
 );

@@ -14,10 +14,9 @@ import * as language from "@pulumi/pulumi/proto/language_pb";
 /** Where scripts/pulumi-cli.sh installs the generator: beside the compiled host. */
 export const PROGRAMGEN = path.join(__dirname, "programgen");
 
-/** Runs `command` with the encoded request on stdin; its stdout is the encoded response. */
-export function runGenerator(command: string[], request: Uint8Array): Promise<Buffer> {
+/** Runs `file` with the encoded request on stdin; its stdout is the encoded response. */
+export function runGenerator(file: string, args: string[], request: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const [file, ...args] = command;
     const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -47,6 +46,6 @@ export async function generateProgram(
         "run scripts/pulumi-cli.sh again to install it",
     );
   }
-  const response = await runGenerator([generator], request.serializeBinary());
+  const response = await runGenerator(generator, [], request.serializeBinary());
   return language.GenerateProgramResponse.deserializeBinary(response);
 }

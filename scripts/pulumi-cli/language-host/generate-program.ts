@@ -15,7 +15,11 @@ import * as language from "@pulumi/pulumi/proto/language_pb";
 export const PROGRAMGEN = path.join(__dirname, "programgen");
 
 /** Runs `file` with the encoded request on stdin; its stdout is the encoded response. */
-export function runGenerator(file: string, args: string[], request: Uint8Array): Promise<Buffer> {
+export function runGenerator(
+  file: string,
+  args: readonly string[],
+  request: Uint8Array,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
     const stdout: Buffer[] = [];

@@ -43,29 +43,72 @@ CACHE="$(virtwire_cache_root)/pulumi"
 HOST_SOURCES="$WRAPPER/language-host"
 LAUNCHERS="$WRAPPER/bin"
 
-# The language host's sources and launchers; a cached host with another hash is reinstalled.
+PROGRAMGEN="$WRAPPER/programgen"
+
+# The language host's sources, launchers and program generator; a cached host with another hash is
+# reinstalled.
 host_hash() {
-	(cd "$WRAPPER" && find language-host bin -type f ! -name '*.test.ts' -print0 |
+	(cd "$WRAPPER" && find language-host bin programgen -type f ! -name '*.test.ts' -print0 |
 		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
+# Prints the path of the host's program generator (programgen/, Pulumi's TypeScript generator at
+# the CLI's version), building it once per version of its sources into $CACHE/programgen/<hash>.
+# The caller holds the lock.
+programgen() {
+	local out
+	out="$CACHE/programgen/$(files_hash "$PROGRAMGEN" go.mod go.sum main.go)"
+	if [ ! -x "$out/programgen" ]; then
+		ensure_go "$PROGRAMGEN/go.mod" "$CACHE"
+		log "building the host's program generator from the Go modules"
+		mkdir -p "$out"
+		(cd "$PROGRAMGEN" && nice -n 10 go build -mod=readonly -buildvcs=false -trimpath -ldflags "-w -s" \
+			-o "$out/programgen.new" .) >&2 || die "building scripts/pulumi-cli/programgen failed (see above)"
+		mv "$out/programgen.new" "$out/programgen"
+		# Builds of earlier sources are never used again.
+		find "$CACHE/programgen" -mindepth 1 -maxdepth 1 -type d ! -path "$out" -exec rm -rf {} +
+	fi
+	echo "$out/programgen"
+}
+
 # Installs our language host and the dynamic-provider shim into bin dir $1: the launchers, the
-# host compiled with the repository's TypeScript, and its runtime packages (npm ci from its lock
-# file; --prefer-offline takes them from npm's cache when the repository installed them).
+# host compiled with the repository's TypeScript, its runtime packages (npm ci from its lock file;
+# --prefer-offline takes them from npm's cache when the repository installed them) and its program
+# generator. CLIs may be running from $1 meanwhile (other test runs share the cache), so nothing
+# they use is ever missing: the host is built in a directory of its own, `language-host` is a
+# symbolic link switched to it in one rename, and the previous host stays until the next install.
 install_host() {
-	local bin="$1" tsc="$REPO/node_modules/typescript/bin/tsc" host
+	local bin="$1" tsc="$REPO/node_modules/typescript/bin/tsc" host new previous="" link file
 	[ -f "$tsc" ] || die "TypeScript is missing from $REPO/node_modules: run npm ci in $REPO first"
 	host="$bin/language-host"
-	rm -rf "$host" "$host.new"
+	new="$(mktemp -d "$bin/language-host.XXXXXX")"
 	log "installing the Node.js language host into $bin"
-	node "$tsc" -p "$HOST_SOURCES/tsconfig.json" --outDir "$host.new" >&2 ||
+	node "$tsc" -p "$HOST_SOURCES/tsconfig.json" --outDir "$new" >&2 ||
 		die "compiling the language host failed (see above)"
-	cp "$HOST_SOURCES/package.json" "$HOST_SOURCES/package-lock.json" "$host.new/"
-	(cd "$host.new" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error) >&2 ||
+	cp "$HOST_SOURCES/package.json" "$HOST_SOURCES/package-lock.json" "$new/"
+	(cd "$new" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error) >&2 ||
 		die "installing the language host's packages failed (see above)"
-	mv "$host.new" "$host"
-	cp "$LAUNCHERS/pulumi-language-nodejs" "$LAUNCHERS/pulumi-resource-pulumi-nodejs" "$bin/"
-	chmod +x "$bin/pulumi-language-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+	cp "$(programgen)" "$new/programgen"
+	chmod 755 "$new"
+	if [ -L "$host" ]; then
+		previous="$bin/$(readlink "$host")"
+	elif [ -d "$host" ]; then
+		# A host installed before hosts were links is a directory, which a rename cannot replace.
+		previous="$(mktemp -u "$bin/language-host.XXXXXX")"
+		mv "$host" "$previous"
+	fi
+	link="$(mktemp -u "$bin/.language-host-link.XXXXXX")"
+	ln -s "$(basename "$new")" "$link"
+	mv -T "$link" "$host"
+	# Hosts older than the previous one are no longer running.
+	for file in "$bin"/language-host.*; do
+		[ "$file" = "$new" ] || [ "$file" = "$previous" ] || rm -rf "$file"
+	done
+	for file in pulumi-language-nodejs pulumi-resource-pulumi-nodejs; do
+		cp "$LAUNCHERS/$file" "$bin/.$file.new"
+		chmod +x "$bin/.$file.new"
+		mv "$bin/.$file.new" "$bin/$file"
+	done
 }
 
 # Line 1 of a cache entry's stamp says where `pulumi` came from; line 2 which host is installed.

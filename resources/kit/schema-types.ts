@@ -33,7 +33,7 @@ export interface TypeSchema {
   description?: string;
   properties?: Record<string, PropertySchema>;
   required?: string[];
-  enum?: { value: string; description?: string }[];
+  enum?: { value: string; name?: string; description?: string }[];
 }
 
 export interface ResourceSchema {

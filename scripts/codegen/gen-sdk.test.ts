@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateChecked } from "./gen-checked";
-import { generateSdk, tokenName } from "./gen-sdk";
+import { enumMemberName, generateSdk, tokenName } from "./gen-sdk";
 
 const root = join(__dirname, "..", "..");
 
@@ -21,6 +21,19 @@ describe("the generated sdk/", () => {
 
   it("names types after the last segment of their token", () => {
     expect(tokenName("virtwire:index:PoolPermissions")).toBe("PoolPermissions");
+  });
+
+  it("names enum members as Pulumi's TypeScript generators do, for the programs `pulumi import` prints", () => {
+    const member = (value: string, name?: string) =>
+      enumMemberName("DomainCpuMode", { value, name });
+    expect(member("qcow2")).toBe("Qcow2");
+    expect(member("host-passthrough")).toBe("Host_passthrough");
+    expect(member("a--b")).toBe("A_b");
+    expect(member("7")).toBe("Seven");
+    expect(member("*")).toBe("Asterisk");
+    expect(member("-x")).toBe("DomainCpuMode_x");
+    expect(member("42")).toBe("DomainCpuMode_42");
+    expect(member("custom", "Own")).toBe("Own");
   });
 
   it("marks every generated file as generated", () => {

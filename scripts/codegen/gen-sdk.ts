@@ -111,13 +111,52 @@ export function fields(
     .join("\n");
 }
 
+/** Single characters Pulumi's generators spell out in enum member names. */
+const SHORT_ENUM_NAMES: Record<string, string> = {
+  "*": "Asterisk",
+  ...Object.fromEntries(
+    ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"].map(
+      (word, digit) => [String(digit), word],
+    ),
+  ),
+};
+
+/**
+ * The name Pulumi's TypeScript generators give an enum member (pkg/v3/codegen/nodejs,
+ * makeSafeEnumName), so that the programs `pulumi import` prints (`virtwire.NetworkMode.Isolated`)
+ * compile against this package: the schema's name, else the value, with its first letter
+ * upper-cased and every character that cannot be part of an identifier replaced by `_`
+ * (`host-passthrough` → `Host_passthrough`).
+ */
+export function enumMemberName(typeName: string, member: { name?: string; value: string }): string {
+  let name = member.name ?? member.value;
+  name = SHORT_ENUM_NAMES[name] ?? name;
+  name = name.charAt(0).toUpperCase() + name.slice(1);
+  name = [...name]
+    .map((c, i) =>
+      /^[\p{L}\p{Nl}$_\p{Mn}\p{Mc}\p{Nd}\p{Pc}]$/u.test(c)
+        ? i === 0 && !/^[\p{L}\p{Nl}$_]$/u.test(c)
+          ? `_${c}`
+          : c
+        : "_",
+    )
+    .join("")
+    .replace(/_+/g, "_");
+  return name.startsWith("_") ? typeName + name : name;
+}
+
 function generateTypes(schema: PackageSchema): string {
   const parts = [HEADER("types.ts")];
   for (const [token, type] of Object.entries(schema.types ?? {})) {
     const name = tokenName(token);
     if (type.enum) {
+      const members = type.enum.map(
+        (member) =>
+          `${doc(member.description, "  ")}  ${enumMemberName(name, member)}: ${JSON.stringify(member.value)},`,
+      );
       parts.push(
-        `${doc(type.description)}export type ${name} = ${type.enum.map((e) => JSON.stringify(e.value)).join(" | ")};\n`,
+        `${doc(type.description)}export const ${name} = {\n${members.join("\n")}\n} as const;\n`,
+        `${doc(type.description)}export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`,
       );
     } else {
       parts.push(

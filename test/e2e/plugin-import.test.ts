@@ -1,7 +1,7 @@
 /**
  * The provider plugin `pulumi-resource-virtwire` through the real Pulumi CLI against the test bed:
  * `pulumi import` adopts a network, a pool, a volume and a domain made over RPC (not by Pulumi),
- * by UUID and by name; a program of the inputs it stored compiles, and its first preview shows no
+ * by UUID and by name; the TypeScript program it prints compiles, and its first preview shows no
  * changes; destroy removes them. A preview of changes names, next to each property, how it is applied.
  */
 import { execFile } from "node:child_process";
@@ -132,7 +132,7 @@ describe("pulumi import through the provider plugin", () => {
     project?.remove();
   });
 
-  it("adopts objects made outside Pulumi; a program of what it stored compiles and previews no changes", async () => {
+  it("adopts objects made outside Pulumi and prints a program that compiles and previews no changes", async () => {
     const file = (importFile = path.join(project.dir, "import.json"));
     fs.writeFileSync(
       file,
@@ -145,19 +145,12 @@ describe("pulumi import through the provider plugin", () => {
         ],
       }),
     );
-    // The test bed's Node.js language host (scripts/pulumi-cli/language-host) has no
-    // GenerateProgram, so the program is written here from the inputs the import stored, as the
-    // code generator writes it: one `new virtwire.<Kind>(name, inputs)` each.
-    await project.pulumi(
-      "import",
-      "--file",
-      file,
-      "--yes",
-      "--protect=false",
-      "--generate-code=false",
-    );
-    const program = programFromState(JSON.parse(await project.exportState()));
-    fs.writeFileSync(path.join(project.dir, "index.ts"), program);
+    // The program `pulumi import` prints, written by Pulumi's TypeScript generator (the language
+    // host's GenerateProgram), becomes the project's program.
+    const index = path.join(project.dir, "index.ts");
+    await project.pulumi("import", "--file", file, "--yes", "--protect=false", "--out", index);
+    const program = fs.readFileSync(index, "utf8");
+    expect(program).toMatch(/new virtwire\.Domain\("vm"/);
     // It type-checks against the package, as a user's `tsc` would.
     const tsc = path.join(project.dir, "node_modules/typescript/bin/tsc");
     await run(process.execPath, [tsc, "--noEmit", "-p", project.dir]).catch(
@@ -237,8 +230,8 @@ describe("pulumi import through the provider plugin", () => {
   });
 
   it("destroys what it imported", async () => {
-    // One at a time, last imported first: the program the import printed names the volume's pool
-    // by name, not by reference, so no dependency orders the deletes.
+    // One at a time, last imported first: the state holds no dependencies between imported
+    // resources (a preview never writes them), so none orders the deletes.
     await project.pulumi("destroy", "--yes", "--skip-preview", "--parallel", "1");
     expect(await leftovers()).toEqual([]);
   });

@@ -4,7 +4,29 @@
 /**
  * The kind of storage pool.
  */
-export type PoolType = "dir" | "fs" | "netfs" | "logical";
+export const PoolType = {
+  /**
+   * A directory on the host holding one file per volume.
+   */
+  Dir: "dir",
+  /**
+   * A block device with a file system, mounted at the target path.
+   */
+  Fs: "fs",
+  /**
+   * A network file system (NFS) mounted at the target path.
+   */
+  Netfs: "netfs",
+  /**
+   * An LVM volume group; volumes are logical volumes.
+   */
+  Logical: "logical",
+} as const;
+
+/**
+ * The kind of storage pool.
+ */
+export type PoolType = (typeof PoolType)[keyof typeof PoolType];
 
 /**
  * Ownership and mode of the pool's target directory.
@@ -127,7 +149,33 @@ export interface HostConfig {
 /**
  * How a network reaches the outside.
  */
-export type NetworkMode = "isolated" | "nat" | "route" | "open" | "bridge";
+export const NetworkMode = {
+  /**
+   * Guests reach each other and the host only.
+   */
+  Isolated: "isolated",
+  /**
+   * Guests reach the outside through NAT on the host.
+   */
+  Nat: "nat",
+  /**
+   * Guests are routed to the outside without NAT.
+   */
+  Route: "route",
+  /**
+   * Like route, but libvirt adds no firewall rules.
+   */
+  Open: "open",
+  /**
+   * Guests join an existing host bridge (`bridge.name`); libvirt manages no addresses.
+   */
+  Bridge: "bridge",
+} as const;
+
+/**
+ * How a network reaches the outside.
+ */
+export type NetworkMode = (typeof NetworkMode)[keyof typeof NetworkMode];
 
 /**
  * The network's bridge device.
@@ -232,17 +280,67 @@ export interface NetworkDnsHost {
 /**
  * The hypervisor driver of a domain.
  */
-export type DomainType = "kvm" | "qemu";
+export const DomainType = {
+  /**
+   * Hardware virtualisation (needs /dev/kvm on the host).
+   */
+  Kvm: "kvm",
+  /**
+   * Plain QEMU emulation (TCG): slow, works without KVM.
+   */
+  Qemu: "qemu",
+} as const;
+
+/**
+ * The hypervisor driver of a domain.
+ */
+export type DomainType = (typeof DomainType)[keyof typeof DomainType];
 
 /**
  * What the guest boots from.
  */
-export type DomainFirmware = "bios" | "efi";
+export const DomainFirmware = {
+  /**
+   * SeaBIOS (libvirt's default).
+   */
+  Bios: "bios",
+  /**
+   * UEFI: `<os firmware='efi'>`; libvirt picks the firmware and manages the NVRAM file, which is removed with the domain.
+   */
+  Efi: "efi",
+} as const;
+
+/**
+ * What the guest boots from.
+ */
+export type DomainFirmware = (typeof DomainFirmware)[keyof typeof DomainFirmware];
 
 /**
  * How the guest CPU is modelled.
  */
-export type DomainCpuMode = "host-passthrough" | "host-model" | "maximum" | "custom";
+export const DomainCpuMode = {
+  /**
+   * The host CPU as is (KVM only).
+   */
+  Host_passthrough: "host-passthrough",
+  /**
+   * A named model close to the host CPU.
+   */
+  Host_model: "host-model",
+  /**
+   * Every feature the hypervisor can offer (also under TCG).
+   */
+  Maximum: "maximum",
+  /**
+   * The named `model`.
+   */
+  Custom: "custom",
+} as const;
+
+/**
+ * How the guest CPU is modelled.
+ */
+export type DomainCpuMode = (typeof DomainCpuMode)[keyof typeof DomainCpuMode];
 
 /**
  * The guest CPU. Changing it restarts the domain.
@@ -261,22 +359,90 @@ export interface DomainCpu {
 /**
  * A device class to boot from.
  */
-export type DomainBootDevice = "hd" | "cdrom" | "network";
+export const DomainBootDevice = {
+  /**
+   * The first disk.
+   */
+  Hd: "hd",
+  /**
+   * The first CD-ROM.
+   */
+  Cdrom: "cdrom",
+  /**
+   * PXE on the first network interface.
+   */
+  Network: "network",
+} as const;
+
+/**
+ * A device class to boot from.
+ */
+export type DomainBootDevice = (typeof DomainBootDevice)[keyof typeof DomainBootDevice];
 
 /**
  * The bus a disk is attached to.
  */
-export type DomainDiskBus = "virtio" | "sata" | "scsi" | "ide";
+export const DomainDiskBus = {
+  /**
+   * virtio-blk (`vdX`); the default for disks.
+   */
+  Virtio: "virtio",
+  /**
+   * SATA/AHCI (`sdX`); the default for CD-ROMs.
+   */
+  Sata: "sata",
+  /**
+   * SCSI (`sdX`).
+   */
+  Scsi: "scsi",
+  /**
+   * IDE (`hdX`, only on the `pc` machine).
+   */
+  Ide: "ide",
+} as const;
+
+/**
+ * The bus a disk is attached to.
+ */
+export type DomainDiskBus = (typeof DomainDiskBus)[keyof typeof DomainDiskBus];
 
 /**
  * What the guest sees.
  */
-export type DomainDiskDevice = "disk" | "cdrom";
+export const DomainDiskDevice = {
+  /**
+   * A hard disk.
+   */
+  Disk: "disk",
+  /**
+   * A read-only CD-ROM drive.
+   */
+  Cdrom: "cdrom",
+} as const;
+
+/**
+ * What the guest sees.
+ */
+export type DomainDiskDevice = (typeof DomainDiskDevice)[keyof typeof DomainDiskDevice];
 
 /**
  * Image format of a disk's source.
  */
-export type DomainDiskFormat = "raw" | "qcow2";
+export const DomainDiskFormat = {
+  /**
+   * A raw image (also ISO files).
+   */
+  Raw: "raw",
+  /**
+   * A qcow2 image.
+   */
+  Qcow2: "qcow2",
+} as const;
+
+/**
+ * Image format of a disk's source.
+ */
+export type DomainDiskFormat = (typeof DomainDiskFormat)[keyof typeof DomainDiskFormat];
 
 /**
  * A storage volume, by pool and volume name.
@@ -369,7 +535,21 @@ export interface DomainNetworkInterface {
 /**
  * The remote display protocol.
  */
-export type DomainGraphicsType = "vnc" | "spice";
+export const DomainGraphicsType = {
+  /**
+   * VNC.
+   */
+  Vnc: "vnc",
+  /**
+   * SPICE.
+   */
+  Spice: "spice",
+} as const;
+
+/**
+ * The remote display protocol.
+ */
+export type DomainGraphicsType = (typeof DomainGraphicsType)[keyof typeof DomainGraphicsType];
 
 /**
  * A graphical console. Changing it restarts the domain.
@@ -392,7 +572,21 @@ export interface DomainGraphics {
 /**
  * Where the serial console goes.
  */
-export type DomainConsoleType = "pty" | "file";
+export const DomainConsoleType = {
+  /**
+   * A pseudo-terminal (`virsh console`).
+   */
+  Pty: "pty",
+  /**
+   * A log file on the libvirt host.
+   */
+  File: "file",
+} as const;
+
+/**
+ * Where the serial console goes.
+ */
+export type DomainConsoleType = (typeof DomainConsoleType)[keyof typeof DomainConsoleType];
 
 /**
  * The serial console (ttyS0). Changing it restarts the domain.
@@ -411,7 +605,25 @@ export interface DomainConsole {
 /**
  * Where IP addresses come from.
  */
-export type DomainAddressSource = "lease" | "agent" | "any";
+export const DomainAddressSource = {
+  /**
+   * DHCP leases of libvirt networks (interfaces on a `network` only).
+   */
+  Lease: "lease",
+  /**
+   * The QEMU guest agent (needs `qemuAgent: true` and the agent running in the guest).
+   */
+  Agent: "agent",
+  /**
+   * Leases for interfaces on libvirt networks, the agent for the others.
+   */
+  Any: "any",
+} as const;
+
+/**
+ * Where IP addresses come from.
+ */
+export type DomainAddressSource = (typeof DomainAddressSource)[keyof typeof DomainAddressSource];
 
 /**
  * Makes create and update wait until every interface has an IP address, then fail with a diagnosis (no lease for a MAC, no agent channel, agent not answering) instead of waiting for ever.
@@ -476,7 +688,21 @@ export interface DomainInterfaceState {
 /**
  * How a volume stores its data.
  */
-export type VolumeFormat = "raw" | "qcow2";
+export const VolumeFormat = {
+  /**
+   * The guest's disk byte for byte (sparse: unwritten parts take no space).
+   */
+  Raw: "raw",
+  /**
+   * QEMU copy-on-write image: grows as written, can sit on a base volume (`baseVolume`).
+   */
+  Qcow2: "qcow2",
+} as const;
+
+/**
+ * How a volume stores its data.
+ */
+export type VolumeFormat = (typeof VolumeFormat)[keyof typeof VolumeFormat];
 
 /**
  * Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.
@@ -531,12 +757,39 @@ export interface VolumeBackingStore {
 /**
  * Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
  */
-export type InterfaceAddressSource = "lease" | "agent" | "arp";
+export const InterfaceAddressSource = {
+  /**
+   * DHCP leases of libvirt's own networks (interfaces on a `network` only).
+   */
+  Lease: "lease",
+  /**
+   * The QEMU guest agent in the running guest (any interface, also loopback and link-local addresses).
+   */
+  Agent: "agent",
+  /**
+   * The host's ARP table (IPv4 only; addresses the host has talked to recently).
+   */
+  Arp: "arp",
+} as const;
+
+/**
+ * Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
+ */
+export type InterfaceAddressSource =
+  (typeof InterfaceAddressSource)[keyof typeof InterfaceAddressSource];
 
 /**
  * The family of an IP address.
  */
-export type IpAddressType = "ipv4" | "ipv6";
+export const IpAddressType = {
+  Ipv4: "ipv4",
+  Ipv6: "ipv6",
+} as const;
+
+/**
+ * The family of an IP address.
+ */
+export type IpAddressType = (typeof IpAddressType)[keyof typeof IpAddressType];
 
 /**
  * One IP address of a guest interface.

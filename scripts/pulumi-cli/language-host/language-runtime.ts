@@ -12,9 +12,11 @@
  *   RuntimeOptionsPrompts    none
  *   Handshake                accepted (the CLI calls it only when attaching to a running host)
  *   Cancel                   interrupts running programs
+ *   GenerateProgram          TypeScript from PCL (`pulumi import`), by Pulumi's own generator
+ *                            (generate-program.ts)
  *
- * Everything else (Template, RunPlugin, GenerateProgram/Project/Package, Pack, Link) is left to
- * grpc-js, which answers UNIMPLEMENTED.
+ * Everything else (Template, RunPlugin, GenerateProject/Package, Pack, Link) is left to grpc-js,
+ * which answers UNIMPLEMENTED.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,6 +26,7 @@ import type { ILanguageRuntimeServer } from "@pulumi/pulumi/proto/language_grpc_
 import * as language from "@pulumi/pulumi/proto/language_pb";
 import * as plugin from "@pulumi/pulumi/proto/plugin_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { generateProgram } from "./generate-program";
 import { cancelPrograms, runProgram, type ProgramRun } from "./run-program";
 
 /** This host's version, reported by GetPluginInfo (its package.json's). */
@@ -139,6 +142,9 @@ export function languageRuntime(engineAddress: string): Partial<ILanguageRuntime
         if (outcome.bail) response.setBail(true);
         callback(null, response);
       }, callback);
+    },
+    generateProgram: (call, callback) => {
+      generateProgram(call.request).then((response) => callback(null, response), callback);
     },
     cancel: (_call, callback) => {
       cancelPrograms();

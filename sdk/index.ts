@@ -528,7 +528,7 @@ export interface DomainNetworkInterfaceArgs {
 }
 
 /**
- * A graphical console. Changing it restarts the domain.
+ * A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
  */
 export interface DomainGraphicsArgs {
   /**
@@ -540,9 +540,13 @@ export interface DomainGraphicsArgs {
    */
   listen?: pulumi.Input<string>;
   /**
-   * TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+   * TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
    */
   port?: pulumi.Input<number>;
+  /**
+   * VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+   */
+  websocket?: pulumi.Input<number>;
 }
 
 /**
@@ -971,6 +975,74 @@ export interface DomainCpuModeSupportArgs {
    * Whether a domain can use it here.
    */
   supported: pulumi.Input<boolean>;
+}
+
+/**
+ * The video card. Changing it restarts the domain.
+ */
+export interface DomainVideoArgs {
+  /**
+   * The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+   */
+  model: pulumi.Input<types.DomainVideoModel>;
+}
+
+/**
+ * A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+ */
+export interface DomainRngArgs {
+  /**
+   * The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+   */
+  source?: pulumi.Input<string>;
+}
+
+/**
+ * A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+ */
+export interface DomainWatchdogArgs {
+  /**
+   * The device.
+   */
+  model?: pulumi.Input<types.DomainWatchdogModel>;
+  /**
+   * What happens when the watchdog expires.
+   */
+  action?: pulumi.Input<types.DomainWatchdogAction>;
+}
+
+/**
+ * A sound card. Changing it restarts the domain.
+ */
+export interface DomainSoundArgs {
+  /**
+   * The model.
+   */
+  model: pulumi.Input<types.DomainSoundModel>;
+}
+
+/**
+ * An input device.
+ */
+export interface DomainInputArgs {
+  /**
+   * Tablet, keyboard or mouse.
+   */
+  type: pulumi.Input<types.DomainInputType>;
+  /**
+   * The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+   */
+  bus?: pulumi.Input<types.DomainInputBus>;
+}
+
+/**
+ * The memory balloon device. Changing it restarts the domain.
+ */
+export interface DomainMemoryBalloonArgs {
+  /**
+   * The model, or `none`.
+   */
+  model: pulumi.Input<types.DomainMemoryBalloonModel>;
 }
 
 /** The arguments of a {@link Pool}. */
@@ -1523,6 +1595,38 @@ export interface DomainArgs {
    */
   qemuAgent?: pulumi.Input<boolean>;
   /**
+   * Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
+   */
+  graphicsPassword?: pulumi.Input<string>;
+  /**
+   * The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+   */
+  video?: pulumi.Input<DomainVideoArgs>;
+  /**
+   * Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+   */
+  spiceAgent?: pulumi.Input<boolean>;
+  /**
+   * A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+   */
+  rng?: pulumi.Input<DomainRngArgs>;
+  /**
+   * A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+   */
+  watchdog?: pulumi.Input<DomainWatchdogArgs>;
+  /**
+   * A sound card. Default: none.
+   */
+  sound?: pulumi.Input<DomainSoundArgs>;
+  /**
+   * Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+   */
+  inputs?: pulumi.Input<pulumi.Input<DomainInputArgs>[]>;
+  /**
+   * The memory balloon. Default: libvirt's (virtio on x86), not compared.
+   */
+  memoryBalloon?: pulumi.Input<DomainMemoryBalloonArgs>;
+  /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
   autostart?: pulumi.Input<boolean>;
@@ -1639,6 +1743,38 @@ export interface DomainState {
    */
   qemuAgent?: pulumi.Input<boolean>;
   /**
+   * Password of the display (secret).
+   */
+  graphicsPassword?: pulumi.Input<string>;
+  /**
+   * The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+   */
+  video?: pulumi.Input<DomainVideoArgs>;
+  /**
+   * Whether the SPICE agent channel is there.
+   */
+  spiceAgent?: pulumi.Input<boolean>;
+  /**
+   * A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+   */
+  rng?: pulumi.Input<DomainRngArgs>;
+  /**
+   * A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+   */
+  watchdog?: pulumi.Input<DomainWatchdogArgs>;
+  /**
+   * A sound card. Default: none.
+   */
+  sound?: pulumi.Input<DomainSoundArgs>;
+  /**
+   * Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+   */
+  inputs?: pulumi.Input<pulumi.Input<DomainInputArgs>[]>;
+  /**
+   * The memory balloon. Default: libvirt's (virtio on x86), not compared.
+   */
+  memoryBalloon?: pulumi.Input<DomainMemoryBalloonArgs>;
+  /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
   autostart?: pulumi.Input<boolean>;
@@ -1697,7 +1833,7 @@ export interface DomainState {
 }
 
 /**
- * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+ * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
  */
 export class Domain extends pulumi.CustomResource {
   /**
@@ -1780,6 +1916,38 @@ export class Domain extends pulumi.CustomResource {
    * Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
    */
   declare public readonly qemuAgent: pulumi.Output<boolean>;
+  /**
+   * Password of the display (secret).
+   */
+  declare public readonly graphicsPassword: pulumi.Output<string>;
+  /**
+   * The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+   */
+  declare public readonly video: pulumi.Output<types.DomainVideo>;
+  /**
+   * Whether the SPICE agent channel is there.
+   */
+  declare public readonly spiceAgent: pulumi.Output<boolean>;
+  /**
+   * A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+   */
+  declare public readonly rng: pulumi.Output<types.DomainRng>;
+  /**
+   * A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+   */
+  declare public readonly watchdog: pulumi.Output<types.DomainWatchdog>;
+  /**
+   * A sound card. Default: none.
+   */
+  declare public readonly sound: pulumi.Output<types.DomainSound>;
+  /**
+   * Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+   */
+  declare public readonly inputs: pulumi.Output<types.DomainInput[]>;
+  /**
+   * The memory balloon. Default: libvirt's (virtio on x86), not compared.
+   */
+  declare public readonly memoryBalloon: pulumi.Output<types.DomainMemoryBalloon>;
   /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
@@ -1901,6 +2069,14 @@ export class Domain extends pulumi.CustomResource {
         "graphics",
         "console",
         "qemuAgent",
+        "graphicsPassword",
+        "video",
+        "spiceAgent",
+        "rng",
+        "watchdog",
+        "sound",
+        "inputs",
+        "memoryBalloon",
         "autostart",
         "running",
         "shutdownTimeout",
@@ -1933,6 +2109,14 @@ export class Domain extends pulumi.CustomResource {
         "graphics",
         "console",
         "qemuAgent",
+        "graphicsPassword",
+        "video",
+        "spiceAgent",
+        "rng",
+        "watchdog",
+        "sound",
+        "inputs",
+        "memoryBalloon",
         "autostart",
         "running",
         "shutdownTimeout",
@@ -1943,6 +2127,9 @@ export class Domain extends pulumi.CustomResource {
         "host",
       ])
         props[key] = given?.[key];
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ["graphicsPassword"])
+        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
       // Any other argument goes to the provider too, whose check() refuses it by name ("did you
       // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
       // silently dropped. An output's name given as an argument is refused the same way.
@@ -1951,6 +2138,10 @@ export class Domain extends pulumi.CustomResource {
     }
     for (const key of ["uuid", "state", "macAddresses", "interfaces", "ipAddress", "graphicsPort"])
       if (!(key in props)) props[key] = undefined;
+    opts = {
+      ...opts,
+      additionalSecretOutputs: [...["graphicsPassword"], ...(opts?.additionalSecretOutputs ?? [])],
+    };
     if (plugin) super(Domain.__pluginType, name, props, opts);
     else super(Domain.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }

@@ -10,6 +10,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./normalize";
 import { checkPatches } from "./patches";
+import { checkDevices } from "./device-checks";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -33,6 +34,7 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     addresses,
     cloudInitWait,
     boot,
+    checkDevices,
   ];
   return [...rules, patches].flatMap((rule) => rule(inputs));
 }

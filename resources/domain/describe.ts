@@ -33,7 +33,8 @@ export async function describeDomain(
   runTimeFacts = true,
 ): Promise<DomainSnapshot> {
   const [{ xml }, state, { autostart }, { active }] = await Promise.all([
-    lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE }),
+    // SECURE: with the display's password, an output kept secret (schema.json), never logged.
+    lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE | DomainXMLFlags.SECURE }),
     domainState(lv, dom),
     lv.DomainGetAutostart({ dom }),
     lv.DomainIsActive({ dom }),
@@ -81,6 +82,14 @@ export async function describeDomain(
     graphics: description.graphics,
     console: description.console,
     qemuAgent: description.qemuAgent,
+    graphicsPassword: description.graphicsPassword,
+    video: description.video,
+    spiceAgent: description.spiceAgent,
+    rng: description.rng,
+    watchdog: description.watchdog,
+    sound: description.sound,
+    inputs: description.inputs,
+    memoryBalloon: description.memoryBalloon,
     autostart: autostart === 1,
     running,
     // virtwire's own settings, not libvirt's: carried over as given (a get has none: defaults).

@@ -40,6 +40,8 @@ const current: DomainOutputs = {
   graphics: { type: "vnc", listen: "127.0.0.1" },
   console: { type: "pty" },
   qemuAgent: false,
+  spiceAgent: false,
+  inputs: [],
   autostart: false,
   running: true,
   shutdownTimeout: 60,

@@ -5,7 +5,7 @@
  *
  *   live     applied to the running domain and its config, no restart: autostart, memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
- *            CD-ROM media. A disk the guest may be using is never unplugged or swapped live (the
+ *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be using is never unplugged or swapped live (the
  *            guest's filesystem on it would be cut off mid-write): removing a disk or changing its
  *            source is a restart, so the guest shuts down cleanly first
  *   restart  the XML is redefined and the running domain is shut down and started again
@@ -26,6 +26,7 @@ import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/t
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
+import { classifyDeviceChanges } from "./device-changes";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
   checkedDomain,
@@ -90,6 +91,12 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
   classifyDisks(current, news, add);
   classifyInterfaces(current, news, add);
   classifyRestartOnly(current, news, add);
+  classifyDeviceChanges(
+    current,
+    news,
+    add,
+    changes.some((c) => c.property === "graphics"),
+  );
   const settings = [
     "shutdownTimeout",
     "allowRestart",

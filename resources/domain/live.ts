@@ -10,6 +10,7 @@ import { attr, element, parseXml } from "../kit/xml";
 import type { DomainDiskFormat, DomainOutputs } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
+import { applyDeviceLiveChanges } from "./device-changes";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";
@@ -51,6 +52,7 @@ export async function applyLiveChanges(
     const xml = interfaceXml({ ...nic, mac: nic.mac ?? randomMac() });
     await lv.DomainAttachDeviceFlags({ dom, xml, flags });
   }
+  await applyDeviceLiveChanges(lv, dom, current, news, flags);
 }
 
 /** A locally administered address in QEMU's 52:54:00 range, as libvirt generates them. */

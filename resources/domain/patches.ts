@@ -103,6 +103,15 @@ export function describePatch(patch: DomainXmlPatch): string {
   return `${names.join(", ") || "no element"} under ${patch.parent === "." ? "<domain>" : patch.parent}`;
 }
 
+/** The names of the elements patches add directly under `<devices>`: `rng`, `watchdog`, … */
+export function patchedDevices(patches: DomainXmlPatch[]): Set<string> {
+  return new Set(
+    patches
+      .filter((patch) => patch.parent === "devices" && !isUnknown(patch.xml))
+      .flatMap((patch) => topLevelElements(patch.xml).map((element) => element.name)),
+  );
+}
+
 /** Appends each patch's elements under its parent, creating missing parents. */
 export function applyPatches(domain: XMLBuilder, patches: DomainXmlPatch[]): void {
   for (const patch of patches) {

@@ -50,10 +50,32 @@ const ASKED = [
   "graphics",
   "console",
   "qemuAgent",
+  "video",
+  "spiceAgent",
+  "rng",
+  "watchdog",
+  "sound",
+  "inputs",
+  "memoryBalloon",
 ] as const;
 
 /** The settings a refusal of the whole is pinned on, one at a time, in this order. */
-const SUSPECTS = ["cpu", "firmware", "graphics", "console", "boot", "kernel", "qemuAgent"] as const;
+const SUSPECTS = [
+  "cpu",
+  "firmware",
+  "graphics",
+  "console",
+  "boot",
+  "kernel",
+  "qemuAgent",
+  "video",
+  "spiceAgent",
+  "rng",
+  "watchdog",
+  "sound",
+  "inputs",
+  "memoryBalloon",
+] as const;
 
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;
 

@@ -6,7 +6,8 @@
  *     <name/> <uuid/>?  <metadata><virtwire:resource urn/></metadata>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
  *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
  *     <features><acpi/></features>  <cpu mode/>?
- *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? </devices>
+ *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? and the small
+ *       devices of xml-devices.ts </devices>
  *   </domain>
  *
  * xmlPatches are appended last (patches.ts).
@@ -26,6 +27,7 @@ import { parseSize } from "../kit/units";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
+import { buildDevices } from "./xml-devices";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
 export type PlannedDisk = CheckedDomainDisk &
@@ -74,16 +76,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
   for (const nic of plan.interfaces) addInterface(devices, nic);
   buildConsoleAndChannels(devices, inputs);
-  const graphics = inputs.graphics;
-  if (graphics) {
-    const port = graphics.port;
-    devices.ele("graphics", {
-      type: graphics.type,
-      port: String(port ?? -1),
-      autoport: port === undefined ? "yes" : "no",
-      listen: graphics.listen,
-    });
-  }
+  buildDevices(devices, inputs);
   applyPatches(domain, inputs.xmlPatches ?? []);
   return domain.end({ headless: true, prettyPrint: true });
 }

@@ -1,7 +1,7 @@
 /**
  * Reading a domain's XML (https://libvirt.org/formatdomain.html) back into the shape of a Domain's
  * inputs. Only what virtwire models is read, so whatever libvirt adds on its own (PCI and drive
- * addresses, aliases, controllers, seclabels, emulator, clock, inputs, video, memballoon, the
+ * addresses, aliases, controllers, seclabels, emulator, clock, PS/2 inputs, the
  * console that mirrors the first serial port, pty paths, vnetN names) never shows up as a change.
  * Read the inactive XML (the persistent config) for drift; the live XML only for run-time facts.
  */
@@ -18,14 +18,14 @@ import type {
   DomainDiskBus,
   DomainDiskFormat,
   DomainFirmware,
-  DomainGraphics,
-  DomainGraphicsType,
   DomainNetworkInterface,
   DomainType,
 } from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
+import { readDevices } from "./xml-devices";
+import type { DeviceDescription } from "./xml-devices";
 
-export interface DomainDescription {
+export interface DomainDescription extends DeviceDescription {
   name: string;
   uuid: string;
   type: DomainType;
@@ -46,7 +46,6 @@ export interface DomainDescription {
   /** The device name of the cloud-init CD-ROM, kept when the domain is redefined. */
   cloudInitTarget?: string;
   networkInterfaces: DomainNetworkInterface[];
-  graphics?: DomainGraphics;
   console?: DomainConsole;
   qemuAgent: boolean;
 }
@@ -81,7 +80,7 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitDisk: cloudInit ? readCloudInit(cloudInit) : undefined,
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
-    graphics: readGraphics(element(devices, "graphics")),
+    ...readDevices(devices),
     console: readConsole(element(devices, "serial")),
     qemuAgent: elements(devices, "channel").some(
       (channel) => attr(element(channel, "target"), "name") === GUEST_AGENT_CHANNEL,
@@ -161,15 +160,6 @@ function readInterface(nic: XmlNode): DomainNetworkInterface[] {
   else if (type === "bridge") result.bridge = attr(source, "bridge");
   else return [];
   return [result];
-}
-
-function readGraphics(graphics: XmlNode | undefined): DomainGraphics | undefined {
-  if (graphics === undefined) return undefined;
-  const listen = attr(graphics, "listen") ?? attr(element(graphics, "listen"), "address");
-  const result: DomainGraphics = { type: attr(graphics, "type") as DomainGraphicsType };
-  if (listen !== undefined) result.listen = listen;
-  if (attr(graphics, "autoport") === "no") result.port = Number(attr(graphics, "port"));
-  return result;
 }
 
 function readConsole(serial: XmlNode | undefined): DomainConsole | undefined {

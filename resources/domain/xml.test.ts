@@ -207,6 +207,11 @@ describe("the domain XML reader", () => {
       graphics: { type: "vnc", listen: "127.0.0.1" },
       console: { type: "pty" },
       qemuAgent: true,
+      // libvirt's own video card and balloon are read (and compared only when set); PS/2 is not.
+      video: { model: "cirrus" },
+      memoryBalloon: { model: "virtio" },
+      inputs: [],
+      spiceAgent: false,
     });
   });
 

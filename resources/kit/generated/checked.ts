@@ -81,6 +81,38 @@ export const domainWaitForCloudInitDefaults: Readonly<
   timeout: 900,
 };
 
+/** DomainRng objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainRng extends types.DomainRng {
+  source: string;
+}
+
+/** schema.json's defaults for CheckedDomainRng, where no checked inputs are at hand (e.g. a get). */
+export const domainRngDefaults: Readonly<Pick<CheckedDomainRng, "source">> = {
+  source: "/dev/urandom",
+};
+
+/** DomainWatchdog objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainWatchdog extends types.DomainWatchdog {
+  model: types.DomainWatchdogModel;
+  action: types.DomainWatchdogAction;
+}
+
+/** schema.json's defaults for CheckedDomainWatchdog, where no checked inputs are at hand (e.g. a get). */
+export const domainWatchdogDefaults: Readonly<Pick<CheckedDomainWatchdog, "model" | "action">> = {
+  model: "i6300esb",
+  action: "reset",
+};
+
+/** DomainInput objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainInput extends types.DomainInput {
+  bus: types.DomainInputBus;
+}
+
+/** schema.json's defaults for CheckedDomainInput, where no checked inputs are at hand (e.g. a get). */
+export const domainInputDefaults: Readonly<Pick<CheckedDomainInput, "bus">> = {
+  bus: "usb",
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -122,6 +154,10 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   graphics?: CheckedDomainGraphics;
   console: CheckedDomainConsole;
   qemuAgent: boolean;
+  spiceAgent: boolean;
+  rng?: CheckedDomainRng;
+  watchdog?: CheckedDomainWatchdog;
+  inputs?: CheckedDomainInput[];
   autostart: boolean;
   running: boolean;
   shutdownTimeout: number;
@@ -142,6 +178,7 @@ export const domainDefaults: Readonly<
     | "networkInterfaces"
     | "console"
     | "qemuAgent"
+    | "spiceAgent"
     | "autostart"
     | "running"
     | "shutdownTimeout"
@@ -156,6 +193,7 @@ export const domainDefaults: Readonly<
   networkInterfaces: [],
   console: { type: "pty" },
   qemuAgent: false,
+  spiceAgent: false,
   autostart: false,
   running: true,
   shutdownTimeout: 60,

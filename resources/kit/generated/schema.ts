@@ -668,6 +668,15 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        websocket: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1024,
+              maximum: 65535,
+            },
+          },
+        },
       },
       required: ["type"],
     },
@@ -1132,6 +1141,211 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["name", "supported"],
     },
+    "virtwire:index:DomainVideoModel": {
+      type: "string",
+      enum: [
+        {
+          value: "vga",
+        },
+        {
+          value: "cirrus",
+        },
+        {
+          value: "virtio",
+        },
+        {
+          value: "qxl",
+        },
+        {
+          value: "bochs",
+        },
+        {
+          value: "ramfb",
+        },
+        {
+          value: "none",
+        },
+      ],
+    },
+    "virtwire:index:DomainVideo": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainVideoModel",
+        },
+      },
+      required: ["model"],
+    },
+    "virtwire:index:DomainRng": {
+      type: "object",
+      properties: {
+        source: {
+          type: "string",
+          default: "/dev/urandom",
+          language: {
+            virtwire: {
+              pattern: "^/dev/(u?random|hwrng)$",
+              help: "use /dev/urandom, /dev/random or /dev/hwrng",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainWatchdogModel": {
+      type: "string",
+      enum: [
+        {
+          value: "i6300esb",
+        },
+        {
+          value: "ib700",
+        },
+        {
+          value: "itco",
+        },
+        {
+          value: "diag288",
+        },
+      ],
+    },
+    "virtwire:index:DomainWatchdogAction": {
+      type: "string",
+      enum: [
+        {
+          value: "reset",
+        },
+        {
+          value: "shutdown",
+        },
+        {
+          value: "poweroff",
+        },
+        {
+          value: "pause",
+        },
+        {
+          value: "none",
+        },
+        {
+          value: "dump",
+        },
+        {
+          value: "inject-nmi",
+        },
+      ],
+    },
+    "virtwire:index:DomainWatchdog": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainWatchdogModel",
+          default: "i6300esb",
+        },
+        action: {
+          $ref: "#/types/virtwire:index:DomainWatchdogAction",
+          default: "reset",
+        },
+      },
+    },
+    "virtwire:index:DomainSoundModel": {
+      type: "string",
+      enum: [
+        {
+          value: "ich9",
+        },
+        {
+          value: "ich6",
+        },
+        {
+          value: "ac97",
+        },
+        {
+          value: "es1370",
+        },
+        {
+          value: "sb16",
+        },
+        {
+          value: "usb",
+        },
+        {
+          value: "ich7",
+        },
+      ],
+    },
+    "virtwire:index:DomainSound": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainSoundModel",
+        },
+      },
+      required: ["model"],
+    },
+    "virtwire:index:DomainInputType": {
+      type: "string",
+      enum: [
+        {
+          value: "tablet",
+        },
+        {
+          value: "keyboard",
+        },
+        {
+          value: "mouse",
+        },
+      ],
+    },
+    "virtwire:index:DomainInputBus": {
+      type: "string",
+      enum: [
+        {
+          value: "usb",
+        },
+        {
+          value: "virtio",
+        },
+      ],
+    },
+    "virtwire:index:DomainInput": {
+      type: "object",
+      properties: {
+        type: {
+          $ref: "#/types/virtwire:index:DomainInputType",
+        },
+        bus: {
+          $ref: "#/types/virtwire:index:DomainInputBus",
+          default: "usb",
+        },
+      },
+      required: ["type"],
+    },
+    "virtwire:index:DomainMemoryBalloonModel": {
+      type: "string",
+      enum: [
+        {
+          value: "virtio",
+        },
+        {
+          value: "virtio-transitional",
+        },
+        {
+          value: "virtio-non-transitional",
+        },
+        {
+          value: "none",
+        },
+      ],
+    },
+    "virtwire:index:DomainMemoryBalloon": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainMemoryBalloonModel",
+        },
+      },
+      required: ["model"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -1515,6 +1729,41 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "boolean",
           default: false,
         },
+        graphicsPassword: {
+          type: "string",
+          secret: true,
+          language: {
+            virtwire: {
+              pattern: "^[^\\t\\r\\n]{1,64}$",
+              help: "use 1 to 64 characters without tabs or line breaks (VNC: at most 8)",
+            },
+          },
+        },
+        video: {
+          $ref: "#/types/virtwire:index:DomainVideo",
+        },
+        spiceAgent: {
+          type: "boolean",
+          default: false,
+        },
+        rng: {
+          $ref: "#/types/virtwire:index:DomainRng",
+        },
+        watchdog: {
+          $ref: "#/types/virtwire:index:DomainWatchdog",
+        },
+        sound: {
+          $ref: "#/types/virtwire:index:DomainSound",
+        },
+        inputs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainInput",
+          },
+        },
+        memoryBalloon: {
+          $ref: "#/types/virtwire:index:DomainMemoryBalloon",
+        },
         autostart: {
           type: "boolean",
           default: false,
@@ -1638,6 +1887,34 @@ export const schema: Omit<PackageSchema, "name"> = {
         qemuAgent: {
           type: "boolean",
         },
+        graphicsPassword: {
+          type: "string",
+          secret: true,
+        },
+        video: {
+          $ref: "#/types/virtwire:index:DomainVideo",
+        },
+        spiceAgent: {
+          type: "boolean",
+        },
+        rng: {
+          $ref: "#/types/virtwire:index:DomainRng",
+        },
+        watchdog: {
+          $ref: "#/types/virtwire:index:DomainWatchdog",
+        },
+        sound: {
+          $ref: "#/types/virtwire:index:DomainSound",
+        },
+        inputs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainInput",
+          },
+        },
+        memoryBalloon: {
+          $ref: "#/types/virtwire:index:DomainMemoryBalloon",
+        },
         autostart: {
           type: "boolean",
         },
@@ -1699,6 +1976,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         "disks",
         "networkInterfaces",
         "qemuAgent",
+        "spiceAgent",
         "autostart",
         "running",
         "shutdownTimeout",

@@ -552,7 +552,7 @@ export const DomainGraphicsType = {
 export type DomainGraphicsType = (typeof DomainGraphicsType)[keyof typeof DomainGraphicsType];
 
 /**
- * A graphical console. Changing it restarts the domain.
+ * A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
  */
 export interface DomainGraphics {
   /**
@@ -564,9 +564,13 @@ export interface DomainGraphics {
    */
   listen?: string;
   /**
-   * TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+   * TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
    */
   port?: number;
+  /**
+   * VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+   */
+  websocket?: number;
 }
 
 /**
@@ -1095,6 +1099,111 @@ export interface DomainCpuModeSupport {
   supported: boolean;
 }
 
+/**
+ * The emulated video card.
+ */
+export type DomainVideoModel = "vga" | "cirrus" | "virtio" | "qxl" | "bochs" | "ramfb" | "none";
+
+/**
+ * The video card. Changing it restarts the domain.
+ */
+export interface DomainVideo {
+  /**
+   * The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+   */
+  model: DomainVideoModel;
+}
+
+/**
+ * A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+ */
+export interface DomainRng {
+  /**
+   * The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+   */
+  source?: string;
+}
+
+/**
+ * The emulated watchdog device.
+ */
+export type DomainWatchdogModel = "i6300esb" | "ib700" | "itco" | "diag288";
+
+/**
+ * What the host does when the guest stops feeding the watchdog.
+ */
+export type DomainWatchdogAction =
+  "reset" | "shutdown" | "poweroff" | "pause" | "none" | "dump" | "inject-nmi";
+
+/**
+ * A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+ */
+export interface DomainWatchdog {
+  /**
+   * The device.
+   */
+  model?: DomainWatchdogModel;
+  /**
+   * What happens when the watchdog expires.
+   */
+  action?: DomainWatchdogAction;
+}
+
+/**
+ * The emulated sound card.
+ */
+export type DomainSoundModel = "ich9" | "ich6" | "ac97" | "es1370" | "sb16" | "usb" | "ich7";
+
+/**
+ * A sound card. Changing it restarts the domain.
+ */
+export interface DomainSound {
+  /**
+   * The model.
+   */
+  model: DomainSoundModel;
+}
+
+/**
+ * The kind of input device.
+ */
+export type DomainInputType = "tablet" | "keyboard" | "mouse";
+
+/**
+ * How the input device is attached.
+ */
+export type DomainInputBus = "usb" | "virtio";
+
+/**
+ * An input device.
+ */
+export interface DomainInput {
+  /**
+   * Tablet, keyboard or mouse.
+   */
+  type: DomainInputType;
+  /**
+   * The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+   */
+  bus?: DomainInputBus;
+}
+
+/**
+ * The memory balloon device.
+ */
+export type DomainMemoryBalloonModel =
+  "virtio" | "virtio-transitional" | "virtio-non-transitional" | "none";
+
+/**
+ * The memory balloon device. Changing it restarts the domain.
+ */
+export interface DomainMemoryBalloon {
+  /**
+   * The model, or `none`.
+   */
+  model: DomainMemoryBalloonModel;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -1370,6 +1479,38 @@ export interface DomainInputs {
    */
   qemuAgent?: boolean;
   /**
+   * Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
+   */
+  graphicsPassword?: string;
+  /**
+   * The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+   */
+  video?: DomainVideo;
+  /**
+   * Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+   */
+  spiceAgent?: boolean;
+  /**
+   * A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+   */
+  rng?: DomainRng;
+  /**
+   * A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+   */
+  watchdog?: DomainWatchdog;
+  /**
+   * A sound card. Default: none.
+   */
+  sound?: DomainSound;
+  /**
+   * Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+   */
+  inputs?: DomainInput[];
+  /**
+   * The memory balloon. Default: libvirt's (virtio on x86), not compared.
+   */
+  memoryBalloon?: DomainMemoryBalloon;
+  /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
   autostart?: boolean;
@@ -1485,6 +1626,38 @@ export interface DomainOutputs {
    * Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
    */
   qemuAgent: boolean;
+  /**
+   * Password of the display (secret).
+   */
+  graphicsPassword?: string;
+  /**
+   * The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+   */
+  video?: DomainVideo;
+  /**
+   * Whether the SPICE agent channel is there.
+   */
+  spiceAgent: boolean;
+  /**
+   * A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+   */
+  rng?: DomainRng;
+  /**
+   * A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+   */
+  watchdog?: DomainWatchdog;
+  /**
+   * A sound card. Default: none.
+   */
+  sound?: DomainSound;
+  /**
+   * Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+   */
+  inputs?: DomainInput[];
+  /**
+   * The memory balloon. Default: libvirt's (virtio on x86), not compared.
+   */
+  memoryBalloon?: DomainMemoryBalloon;
   /**
    * Start the domain when the host's libvirt starts. Changed live.
    */

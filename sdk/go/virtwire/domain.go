@@ -11,7 +11,7 @@ import (
 	"virtwire.dev/sdk/go/virtwire/internal"
 )
 
-// A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+// A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 type Domain struct {
 	pulumi.CustomResourceState
 
@@ -37,12 +37,16 @@ type Domain struct {
 	Firmware DomainFirmwareOutput `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
 	Graphics DomainGraphicsPtrOutput `pulumi:"graphics"`
+	// Password of the display (secret).
+	GraphicsPassword pulumi.StringPtrOutput `pulumi:"graphicsPassword"`
 	// The display's TCP port while running.
 	GraphicsPort pulumi.IntPtrOutput `pulumi:"graphicsPort"`
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host pulumi.StringPtrOutput `pulumi:"host"`
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd pulumi.StringPtrOutput `pulumi:"initrd"`
+	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+	Inputs DomainInputTypeArrayOutput `pulumi:"inputs"`
 	// Each network interface with the IP addresses seen for it (when running).
 	Interfaces DomainInterfaceStateArrayOutput `pulumi:"interfaces"`
 	// The first IPv4 address of the first interface that has one.
@@ -59,16 +63,24 @@ type Domain struct {
 	MaxVcpus pulumi.IntPtrOutput `pulumi:"maxVcpus"`
 	// Memory (`<currentMemory>`), in the spelling given when equal.
 	Memory pulumi.AnyOutput `pulumi:"memory"`
+	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
+	MemoryBalloon DomainMemoryBalloonPtrOutput `pulumi:"memoryBalloon"`
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Network interfaces, with their MAC addresses.
 	NetworkInterfaces DomainNetworkInterfaceArrayOutput `pulumi:"networkInterfaces"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolOutput `pulumi:"qemuAgent"`
+	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+	Rng DomainRngPtrOutput `pulumi:"rng"`
 	// Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
 	Running pulumi.BoolOutput `pulumi:"running"`
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout pulumi.IntOutput `pulumi:"shutdownTimeout"`
+	// A sound card. Default: none.
+	Sound DomainSoundPtrOutput `pulumi:"sound"`
+	// Whether the SPICE agent channel is there.
+	SpiceAgent pulumi.BoolOutput `pulumi:"spiceAgent"`
 	// Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
 	State pulumi.StringOutput `pulumi:"state"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
@@ -77,10 +89,14 @@ type Domain struct {
 	Uuid pulumi.StringOutput `pulumi:"uuid"`
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
 	Vcpu pulumi.IntOutput `pulumi:"vcpu"`
+	// The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+	Video DomainVideoPtrOutput `pulumi:"video"`
 	// Wait for IP addresses on create and update (default: do not wait).
 	WaitForAddresses DomainWaitForAddressesPtrOutput `pulumi:"waitForAddresses"`
 	// Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
 	WaitForCloudInit DomainWaitForCloudInitPtrOutput `pulumi:"waitForCloudInit"`
+	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+	Watchdog DomainWatchdogPtrOutput `pulumi:"watchdog"`
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches DomainXmlPatchArrayOutput `pulumi:"xmlPatches"`
 }
@@ -110,11 +126,17 @@ func NewDomain(ctx *pulumi.Context,
 	if args.QemuAgent == nil {
 		args.QemuAgent = pulumi.BoolPtr(false)
 	}
+	if args.Rng != nil {
+		args.Rng = args.Rng.ToDomainRngPtrOutput().ApplyT(func(v *DomainRng) *DomainRng { return v.Defaults() }).(DomainRngPtrOutput)
+	}
 	if args.Running == nil {
 		args.Running = pulumi.BoolPtr(true)
 	}
 	if args.ShutdownTimeout == nil {
 		args.ShutdownTimeout = pulumi.IntPtr(60)
+	}
+	if args.SpiceAgent == nil {
+		args.SpiceAgent = pulumi.BoolPtr(false)
 	}
 	if args.Type == nil {
 		args.Type = DomainType("kvm")
@@ -128,6 +150,16 @@ func NewDomain(ctx *pulumi.Context,
 	if args.WaitForCloudInit != nil {
 		args.WaitForCloudInit = args.WaitForCloudInit.ToDomainWaitForCloudInitPtrOutput().ApplyT(func(v *DomainWaitForCloudInit) *DomainWaitForCloudInit { return v.Defaults() }).(DomainWaitForCloudInitPtrOutput)
 	}
+	if args.Watchdog != nil {
+		args.Watchdog = args.Watchdog.ToDomainWatchdogPtrOutput().ApplyT(func(v *DomainWatchdog) *DomainWatchdog { return v.Defaults() }).(DomainWatchdogPtrOutput)
+	}
+	if args.GraphicsPassword != nil {
+		args.GraphicsPassword = pulumi.ToSecret(args.GraphicsPassword).(pulumi.StringPtrInput)
+	}
+	secrets := pulumi.AdditionalSecretOutputs([]string{
+		"graphicsPassword",
+	})
+	opts = append(opts, secrets)
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Domain
 	err := ctx.RegisterResource("virtwire:index:Domain", name, args, &resource, opts...)
@@ -183,10 +215,14 @@ type domainArgs struct {
 	Firmware *DomainFirmware `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
 	Graphics *DomainGraphics `pulumi:"graphics"`
+	// Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
+	GraphicsPassword *string `pulumi:"graphicsPassword"`
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host *string `pulumi:"host"`
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd *string `pulumi:"initrd"`
+	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+	Inputs []DomainInputType `pulumi:"inputs"`
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel *string `pulumi:"kernel"`
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
@@ -197,24 +233,36 @@ type domainArgs struct {
 	MaxVcpus *int `pulumi:"maxVcpus"`
 	// Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
 	Memory interface{} `pulumi:"memory"`
+	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
+	MemoryBalloon *DomainMemoryBalloon `pulumi:"memoryBalloon"`
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name *string `pulumi:"name"`
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces []DomainNetworkInterface `pulumi:"networkInterfaces"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent *bool `pulumi:"qemuAgent"`
+	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+	Rng *DomainRng `pulumi:"rng"`
 	// Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
 	Running *bool `pulumi:"running"`
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout *int `pulumi:"shutdownTimeout"`
+	// A sound card. Default: none.
+	Sound *DomainSound `pulumi:"sound"`
+	// Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+	SpiceAgent *bool `pulumi:"spiceAgent"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type *DomainType `pulumi:"type"`
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
 	Vcpu *int `pulumi:"vcpu"`
+	// The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+	Video *DomainVideo `pulumi:"video"`
 	// Wait for IP addresses on create and update (default: do not wait).
 	WaitForAddresses *DomainWaitForAddresses `pulumi:"waitForAddresses"`
 	// Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
 	WaitForCloudInit *DomainWaitForCloudInit `pulumi:"waitForCloudInit"`
+	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+	Watchdog *DomainWatchdog `pulumi:"watchdog"`
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches []DomainXmlPatch `pulumi:"xmlPatches"`
 }
@@ -243,10 +291,14 @@ type DomainArgs struct {
 	Firmware DomainFirmwarePtrInput
 	// A VNC or SPICE display (default: none).
 	Graphics DomainGraphicsPtrInput
+	// Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
+	GraphicsPassword pulumi.StringPtrInput
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host pulumi.StringPtrInput
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd pulumi.StringPtrInput
+	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+	Inputs DomainInputTypeArrayInput
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel pulumi.StringPtrInput
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
@@ -257,24 +309,36 @@ type DomainArgs struct {
 	MaxVcpus pulumi.IntPtrInput
 	// Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
 	Memory pulumi.Input
+	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
+	MemoryBalloon DomainMemoryBalloonPtrInput
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name pulumi.StringPtrInput
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces DomainNetworkInterfaceArrayInput
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolPtrInput
+	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+	Rng DomainRngPtrInput
 	// Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
 	Running pulumi.BoolPtrInput
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout pulumi.IntPtrInput
+	// A sound card. Default: none.
+	Sound DomainSoundPtrInput
+	// Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+	SpiceAgent pulumi.BoolPtrInput
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type DomainTypePtrInput
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
 	Vcpu pulumi.IntPtrInput
+	// The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+	Video DomainVideoPtrInput
 	// Wait for IP addresses on create and update (default: do not wait).
 	WaitForAddresses DomainWaitForAddressesPtrInput
 	// Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
 	WaitForCloudInit DomainWaitForCloudInitPtrInput
+	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+	Watchdog DomainWatchdogPtrInput
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches DomainXmlPatchArrayInput
 }
@@ -421,6 +485,11 @@ func (o DomainOutput) Graphics() DomainGraphicsPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainGraphicsPtrOutput { return v.Graphics }).(DomainGraphicsPtrOutput)
 }
 
+// Password of the display (secret).
+func (o DomainOutput) GraphicsPassword() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.GraphicsPassword }).(pulumi.StringPtrOutput)
+}
+
 // The display's TCP port while running.
 func (o DomainOutput) GraphicsPort() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.IntPtrOutput { return v.GraphicsPort }).(pulumi.IntPtrOutput)
@@ -434,6 +503,11 @@ func (o DomainOutput) Host() pulumi.StringPtrOutput {
 // Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 func (o DomainOutput) Initrd() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Initrd }).(pulumi.StringPtrOutput)
+}
+
+// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+func (o DomainOutput) Inputs() DomainInputTypeArrayOutput {
+	return o.ApplyT(func(v *Domain) DomainInputTypeArrayOutput { return v.Inputs }).(DomainInputTypeArrayOutput)
 }
 
 // Each network interface with the IP addresses seen for it (when running).
@@ -476,6 +550,11 @@ func (o DomainOutput) Memory() pulumi.AnyOutput {
 	return o.ApplyT(func(v *Domain) pulumi.AnyOutput { return v.Memory }).(pulumi.AnyOutput)
 }
 
+// The memory balloon. Default: libvirt's (virtio on x86), not compared.
+func (o DomainOutput) MemoryBalloon() DomainMemoryBalloonPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainMemoryBalloonPtrOutput { return v.MemoryBalloon }).(DomainMemoryBalloonPtrOutput)
+}
+
 // Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 func (o DomainOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringOutput { return v.Name }).(pulumi.StringOutput)
@@ -491,6 +570,11 @@ func (o DomainOutput) QemuAgent() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Domain) pulumi.BoolOutput { return v.QemuAgent }).(pulumi.BoolOutput)
 }
 
+// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+func (o DomainOutput) Rng() DomainRngPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainRngPtrOutput { return v.Rng }).(DomainRngPtrOutput)
+}
+
 // Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
 func (o DomainOutput) Running() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Domain) pulumi.BoolOutput { return v.Running }).(pulumi.BoolOutput)
@@ -499,6 +583,16 @@ func (o DomainOutput) Running() pulumi.BoolOutput {
 // Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 func (o DomainOutput) ShutdownTimeout() pulumi.IntOutput {
 	return o.ApplyT(func(v *Domain) pulumi.IntOutput { return v.ShutdownTimeout }).(pulumi.IntOutput)
+}
+
+// A sound card. Default: none.
+func (o DomainOutput) Sound() DomainSoundPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainSoundPtrOutput { return v.Sound }).(DomainSoundPtrOutput)
+}
+
+// Whether the SPICE agent channel is there.
+func (o DomainOutput) SpiceAgent() pulumi.BoolOutput {
+	return o.ApplyT(func(v *Domain) pulumi.BoolOutput { return v.SpiceAgent }).(pulumi.BoolOutput)
 }
 
 // Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
@@ -521,6 +615,11 @@ func (o DomainOutput) Vcpu() pulumi.IntOutput {
 	return o.ApplyT(func(v *Domain) pulumi.IntOutput { return v.Vcpu }).(pulumi.IntOutput)
 }
 
+// The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+func (o DomainOutput) Video() DomainVideoPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainVideoPtrOutput { return v.Video }).(DomainVideoPtrOutput)
+}
+
 // Wait for IP addresses on create and update (default: do not wait).
 func (o DomainOutput) WaitForAddresses() DomainWaitForAddressesPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainWaitForAddressesPtrOutput { return v.WaitForAddresses }).(DomainWaitForAddressesPtrOutput)
@@ -529,6 +628,11 @@ func (o DomainOutput) WaitForAddresses() DomainWaitForAddressesPtrOutput {
 // Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
 func (o DomainOutput) WaitForCloudInit() DomainWaitForCloudInitPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainWaitForCloudInitPtrOutput { return v.WaitForCloudInit }).(DomainWaitForCloudInitPtrOutput)
+}
+
+// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+func (o DomainOutput) Watchdog() DomainWatchdogPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainWatchdogPtrOutput { return v.Watchdog }).(DomainWatchdogPtrOutput)
 }
 
 // Escape hatch: raw XML appended to the generated domain XML.

@@ -1585,6 +1585,702 @@ func (in *domainGraphicsTypePtr) ToDomainGraphicsTypePtrOutputWithContext(ctx co
 	return pulumi.ToOutputWithContext(ctx, in).(DomainGraphicsTypePtrOutput)
 }
 
+// How the input device is attached.
+type DomainInputBus string
+
+const (
+	// USB (a USB controller is added as needed).
+	DomainInputBusUsb = DomainInputBus("usb")
+	// virtio-input (Linux guests).
+	DomainInputBusVirtio = DomainInputBus("virtio")
+)
+
+func (DomainInputBus) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputBus)(nil)).Elem()
+}
+
+func (e DomainInputBus) ToDomainInputBusOutput() DomainInputBusOutput {
+	return pulumi.ToOutput(e).(DomainInputBusOutput)
+}
+
+func (e DomainInputBus) ToDomainInputBusOutputWithContext(ctx context.Context) DomainInputBusOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainInputBusOutput)
+}
+
+func (e DomainInputBus) ToDomainInputBusPtrOutput() DomainInputBusPtrOutput {
+	return e.ToDomainInputBusPtrOutputWithContext(context.Background())
+}
+
+func (e DomainInputBus) ToDomainInputBusPtrOutputWithContext(ctx context.Context) DomainInputBusPtrOutput {
+	return DomainInputBus(e).ToDomainInputBusOutputWithContext(ctx).ToDomainInputBusPtrOutputWithContext(ctx)
+}
+
+func (e DomainInputBus) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainInputBus) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainInputBus) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainInputBus) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainInputBusOutput struct{ *pulumi.OutputState }
+
+func (DomainInputBusOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputBus)(nil)).Elem()
+}
+
+func (o DomainInputBusOutput) ToDomainInputBusOutput() DomainInputBusOutput {
+	return o
+}
+
+func (o DomainInputBusOutput) ToDomainInputBusOutputWithContext(ctx context.Context) DomainInputBusOutput {
+	return o
+}
+
+func (o DomainInputBusOutput) ToDomainInputBusPtrOutput() DomainInputBusPtrOutput {
+	return o.ToDomainInputBusPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputBusOutput) ToDomainInputBusPtrOutputWithContext(ctx context.Context) DomainInputBusPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainInputBus) *DomainInputBus {
+		return &v
+	}).(DomainInputBusPtrOutput)
+}
+
+func (o DomainInputBusOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainInputBusOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainInputBus) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainInputBusOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputBusOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainInputBus) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainInputBusPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainInputBusPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainInputBus)(nil)).Elem()
+}
+
+func (o DomainInputBusPtrOutput) ToDomainInputBusPtrOutput() DomainInputBusPtrOutput {
+	return o
+}
+
+func (o DomainInputBusPtrOutput) ToDomainInputBusPtrOutputWithContext(ctx context.Context) DomainInputBusPtrOutput {
+	return o
+}
+
+func (o DomainInputBusPtrOutput) Elem() DomainInputBusOutput {
+	return o.ApplyT(func(v *DomainInputBus) DomainInputBus {
+		if v != nil {
+			return *v
+		}
+		var ret DomainInputBus
+		return ret
+	}).(DomainInputBusOutput)
+}
+
+func (o DomainInputBusPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputBusPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainInputBus) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainInputBusInput is an input type that accepts values of the DomainInputBus enum
+// A concrete instance of `DomainInputBusInput` can be one of the following:
+//
+//	DomainInputBusUsb
+//	DomainInputBusVirtio
+type DomainInputBusInput interface {
+	pulumi.Input
+
+	ToDomainInputBusOutput() DomainInputBusOutput
+	ToDomainInputBusOutputWithContext(context.Context) DomainInputBusOutput
+}
+
+var domainInputBusPtrType = reflect.TypeOf((**DomainInputBus)(nil)).Elem()
+
+type DomainInputBusPtrInput interface {
+	pulumi.Input
+
+	ToDomainInputBusPtrOutput() DomainInputBusPtrOutput
+	ToDomainInputBusPtrOutputWithContext(context.Context) DomainInputBusPtrOutput
+}
+
+type domainInputBusPtr string
+
+func DomainInputBusPtr(v string) DomainInputBusPtrInput {
+	return (*domainInputBusPtr)(&v)
+}
+
+func (*domainInputBusPtr) ElementType() reflect.Type {
+	return domainInputBusPtrType
+}
+
+func (in *domainInputBusPtr) ToDomainInputBusPtrOutput() DomainInputBusPtrOutput {
+	return pulumi.ToOutput(in).(DomainInputBusPtrOutput)
+}
+
+func (in *domainInputBusPtr) ToDomainInputBusPtrOutputWithContext(ctx context.Context) DomainInputBusPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainInputBusPtrOutput)
+}
+
+// The kind of input device.
+type DomainInputTypeEnum string
+
+const (
+	// A pointer with absolute coordinates: the mouse follows the VNC or SPICE client's pointer exactly.
+	DomainInputTypeEnumTablet = DomainInputTypeEnum("tablet")
+	// A keyboard.
+	DomainInputTypeEnumKeyboard = DomainInputTypeEnum("keyboard")
+	// A relative mouse.
+	DomainInputTypeEnumMouse = DomainInputTypeEnum("mouse")
+)
+
+func (DomainInputTypeEnum) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputTypeEnum)(nil)).Elem()
+}
+
+func (e DomainInputTypeEnum) ToDomainInputTypeEnumOutput() DomainInputTypeEnumOutput {
+	return pulumi.ToOutput(e).(DomainInputTypeEnumOutput)
+}
+
+func (e DomainInputTypeEnum) ToDomainInputTypeEnumOutputWithContext(ctx context.Context) DomainInputTypeEnumOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainInputTypeEnumOutput)
+}
+
+func (e DomainInputTypeEnum) ToDomainInputTypeEnumPtrOutput() DomainInputTypeEnumPtrOutput {
+	return e.ToDomainInputTypeEnumPtrOutputWithContext(context.Background())
+}
+
+func (e DomainInputTypeEnum) ToDomainInputTypeEnumPtrOutputWithContext(ctx context.Context) DomainInputTypeEnumPtrOutput {
+	return DomainInputTypeEnum(e).ToDomainInputTypeEnumOutputWithContext(ctx).ToDomainInputTypeEnumPtrOutputWithContext(ctx)
+}
+
+func (e DomainInputTypeEnum) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainInputTypeEnum) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainInputTypeEnum) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainInputTypeEnum) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainInputTypeEnumOutput struct{ *pulumi.OutputState }
+
+func (DomainInputTypeEnumOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputTypeEnum)(nil)).Elem()
+}
+
+func (o DomainInputTypeEnumOutput) ToDomainInputTypeEnumOutput() DomainInputTypeEnumOutput {
+	return o
+}
+
+func (o DomainInputTypeEnumOutput) ToDomainInputTypeEnumOutputWithContext(ctx context.Context) DomainInputTypeEnumOutput {
+	return o
+}
+
+func (o DomainInputTypeEnumOutput) ToDomainInputTypeEnumPtrOutput() DomainInputTypeEnumPtrOutput {
+	return o.ToDomainInputTypeEnumPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputTypeEnumOutput) ToDomainInputTypeEnumPtrOutputWithContext(ctx context.Context) DomainInputTypeEnumPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainInputTypeEnum) *DomainInputTypeEnum {
+		return &v
+	}).(DomainInputTypeEnumPtrOutput)
+}
+
+func (o DomainInputTypeEnumOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainInputTypeEnumOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainInputTypeEnum) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainInputTypeEnumOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputTypeEnumOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainInputTypeEnum) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainInputTypeEnumPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainInputTypeEnumPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainInputTypeEnum)(nil)).Elem()
+}
+
+func (o DomainInputTypeEnumPtrOutput) ToDomainInputTypeEnumPtrOutput() DomainInputTypeEnumPtrOutput {
+	return o
+}
+
+func (o DomainInputTypeEnumPtrOutput) ToDomainInputTypeEnumPtrOutputWithContext(ctx context.Context) DomainInputTypeEnumPtrOutput {
+	return o
+}
+
+func (o DomainInputTypeEnumPtrOutput) Elem() DomainInputTypeEnumOutput {
+	return o.ApplyT(func(v *DomainInputTypeEnum) DomainInputTypeEnum {
+		if v != nil {
+			return *v
+		}
+		var ret DomainInputTypeEnum
+		return ret
+	}).(DomainInputTypeEnumOutput)
+}
+
+func (o DomainInputTypeEnumPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainInputTypeEnumPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainInputTypeEnum) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainInputTypeEnumInput is an input type that accepts values of the DomainInputTypeEnum enum
+// A concrete instance of `DomainInputTypeEnumInput` can be one of the following:
+//
+//	DomainInputTypeEnumTablet
+//	DomainInputTypeEnumKeyboard
+//	DomainInputTypeEnumMouse
+type DomainInputTypeEnumInput interface {
+	pulumi.Input
+
+	ToDomainInputTypeEnumOutput() DomainInputTypeEnumOutput
+	ToDomainInputTypeEnumOutputWithContext(context.Context) DomainInputTypeEnumOutput
+}
+
+var domainInputTypeEnumPtrType = reflect.TypeOf((**DomainInputTypeEnum)(nil)).Elem()
+
+type DomainInputTypeEnumPtrInput interface {
+	pulumi.Input
+
+	ToDomainInputTypeEnumPtrOutput() DomainInputTypeEnumPtrOutput
+	ToDomainInputTypeEnumPtrOutputWithContext(context.Context) DomainInputTypeEnumPtrOutput
+}
+
+type domainInputTypeEnumPtr string
+
+func DomainInputTypeEnumPtr(v string) DomainInputTypeEnumPtrInput {
+	return (*domainInputTypeEnumPtr)(&v)
+}
+
+func (*domainInputTypeEnumPtr) ElementType() reflect.Type {
+	return domainInputTypeEnumPtrType
+}
+
+func (in *domainInputTypeEnumPtr) ToDomainInputTypeEnumPtrOutput() DomainInputTypeEnumPtrOutput {
+	return pulumi.ToOutput(in).(DomainInputTypeEnumPtrOutput)
+}
+
+func (in *domainInputTypeEnumPtr) ToDomainInputTypeEnumPtrOutputWithContext(ctx context.Context) DomainInputTypeEnumPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainInputTypeEnumPtrOutput)
+}
+
+// The memory balloon device.
+type DomainMemoryBalloonModel string
+
+const (
+	// virtio-balloon: the guest can return memory to the host, and reports memory statistics.
+	DomainMemoryBalloonModelVirtio = DomainMemoryBalloonModel("virtio")
+	// virtio-balloon for guests with legacy virtio drivers only.
+	DomainMemoryBalloonModel_Virtio_Transitional = DomainMemoryBalloonModel("virtio-transitional")
+	// virtio-balloon, virtio 1.0 only.
+	DomainMemoryBalloonModel_Virtio_Non_Transitional = DomainMemoryBalloonModel("virtio-non-transitional")
+	// No balloon: the guest keeps all its memory; live memory changes then fail.
+	DomainMemoryBalloonModelNone = DomainMemoryBalloonModel("none")
+)
+
+func (DomainMemoryBalloonModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBalloonModel)(nil)).Elem()
+}
+
+func (e DomainMemoryBalloonModel) ToDomainMemoryBalloonModelOutput() DomainMemoryBalloonModelOutput {
+	return pulumi.ToOutput(e).(DomainMemoryBalloonModelOutput)
+}
+
+func (e DomainMemoryBalloonModel) ToDomainMemoryBalloonModelOutputWithContext(ctx context.Context) DomainMemoryBalloonModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainMemoryBalloonModelOutput)
+}
+
+func (e DomainMemoryBalloonModel) ToDomainMemoryBalloonModelPtrOutput() DomainMemoryBalloonModelPtrOutput {
+	return e.ToDomainMemoryBalloonModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemoryBalloonModel) ToDomainMemoryBalloonModelPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonModelPtrOutput {
+	return DomainMemoryBalloonModel(e).ToDomainMemoryBalloonModelOutputWithContext(ctx).ToDomainMemoryBalloonModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainMemoryBalloonModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemoryBalloonModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemoryBalloonModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemoryBalloonModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainMemoryBalloonModelOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBalloonModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBalloonModel)(nil)).Elem()
+}
+
+func (o DomainMemoryBalloonModelOutput) ToDomainMemoryBalloonModelOutput() DomainMemoryBalloonModelOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonModelOutput) ToDomainMemoryBalloonModelOutputWithContext(ctx context.Context) DomainMemoryBalloonModelOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonModelOutput) ToDomainMemoryBalloonModelPtrOutput() DomainMemoryBalloonModelPtrOutput {
+	return o.ToDomainMemoryBalloonModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBalloonModelOutput) ToDomainMemoryBalloonModelPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMemoryBalloonModel) *DomainMemoryBalloonModel {
+		return &v
+	}).(DomainMemoryBalloonModelPtrOutput)
+}
+
+func (o DomainMemoryBalloonModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBalloonModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemoryBalloonModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainMemoryBalloonModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBalloonModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemoryBalloonModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainMemoryBalloonModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBalloonModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryBalloonModel)(nil)).Elem()
+}
+
+func (o DomainMemoryBalloonModelPtrOutput) ToDomainMemoryBalloonModelPtrOutput() DomainMemoryBalloonModelPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonModelPtrOutput) ToDomainMemoryBalloonModelPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonModelPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonModelPtrOutput) Elem() DomainMemoryBalloonModelOutput {
+	return o.ApplyT(func(v *DomainMemoryBalloonModel) DomainMemoryBalloonModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMemoryBalloonModel
+		return ret
+	}).(DomainMemoryBalloonModelOutput)
+}
+
+func (o DomainMemoryBalloonModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBalloonModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainMemoryBalloonModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainMemoryBalloonModelInput is an input type that accepts values of the DomainMemoryBalloonModel enum
+// A concrete instance of `DomainMemoryBalloonModelInput` can be one of the following:
+//
+//	DomainMemoryBalloonModelVirtio
+//	DomainMemoryBalloonModel_Virtio_Transitional
+//	DomainMemoryBalloonModel_Virtio_Non_Transitional
+//	DomainMemoryBalloonModelNone
+type DomainMemoryBalloonModelInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBalloonModelOutput() DomainMemoryBalloonModelOutput
+	ToDomainMemoryBalloonModelOutputWithContext(context.Context) DomainMemoryBalloonModelOutput
+}
+
+var domainMemoryBalloonModelPtrType = reflect.TypeOf((**DomainMemoryBalloonModel)(nil)).Elem()
+
+type DomainMemoryBalloonModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBalloonModelPtrOutput() DomainMemoryBalloonModelPtrOutput
+	ToDomainMemoryBalloonModelPtrOutputWithContext(context.Context) DomainMemoryBalloonModelPtrOutput
+}
+
+type domainMemoryBalloonModelPtr string
+
+func DomainMemoryBalloonModelPtr(v string) DomainMemoryBalloonModelPtrInput {
+	return (*domainMemoryBalloonModelPtr)(&v)
+}
+
+func (*domainMemoryBalloonModelPtr) ElementType() reflect.Type {
+	return domainMemoryBalloonModelPtrType
+}
+
+func (in *domainMemoryBalloonModelPtr) ToDomainMemoryBalloonModelPtrOutput() DomainMemoryBalloonModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainMemoryBalloonModelPtrOutput)
+}
+
+func (in *domainMemoryBalloonModelPtr) ToDomainMemoryBalloonModelPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainMemoryBalloonModelPtrOutput)
+}
+
+// The emulated sound card.
+type DomainSoundModel string
+
+const (
+	// Intel HD Audio on ICH9 (for q35 machines).
+	DomainSoundModelIch9 = DomainSoundModel("ich9")
+	// Intel HD Audio on ICH6.
+	DomainSoundModelIch6 = DomainSoundModel("ich6")
+	// AC'97, for older guests.
+	DomainSoundModelAc97 = DomainSoundModel("ac97")
+	// Ensoniq AudioPCI ES1370.
+	DomainSoundModelEs1370 = DomainSoundModel("es1370")
+	// Sound Blaster 16 (ISA).
+	DomainSoundModelSb16 = DomainSoundModel("sb16")
+	// USB audio.
+	DomainSoundModelUsb = DomainSoundModel("usb")
+	// Intel HD Audio on ICH7.
+	DomainSoundModelIch7 = DomainSoundModel("ich7")
+)
+
+func (DomainSoundModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSoundModel)(nil)).Elem()
+}
+
+func (e DomainSoundModel) ToDomainSoundModelOutput() DomainSoundModelOutput {
+	return pulumi.ToOutput(e).(DomainSoundModelOutput)
+}
+
+func (e DomainSoundModel) ToDomainSoundModelOutputWithContext(ctx context.Context) DomainSoundModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainSoundModelOutput)
+}
+
+func (e DomainSoundModel) ToDomainSoundModelPtrOutput() DomainSoundModelPtrOutput {
+	return e.ToDomainSoundModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainSoundModel) ToDomainSoundModelPtrOutputWithContext(ctx context.Context) DomainSoundModelPtrOutput {
+	return DomainSoundModel(e).ToDomainSoundModelOutputWithContext(ctx).ToDomainSoundModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainSoundModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainSoundModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainSoundModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainSoundModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainSoundModelOutput struct{ *pulumi.OutputState }
+
+func (DomainSoundModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSoundModel)(nil)).Elem()
+}
+
+func (o DomainSoundModelOutput) ToDomainSoundModelOutput() DomainSoundModelOutput {
+	return o
+}
+
+func (o DomainSoundModelOutput) ToDomainSoundModelOutputWithContext(ctx context.Context) DomainSoundModelOutput {
+	return o
+}
+
+func (o DomainSoundModelOutput) ToDomainSoundModelPtrOutput() DomainSoundModelPtrOutput {
+	return o.ToDomainSoundModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSoundModelOutput) ToDomainSoundModelPtrOutputWithContext(ctx context.Context) DomainSoundModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSoundModel) *DomainSoundModel {
+		return &v
+	}).(DomainSoundModelPtrOutput)
+}
+
+func (o DomainSoundModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainSoundModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainSoundModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainSoundModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSoundModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainSoundModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainSoundModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSoundModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSoundModel)(nil)).Elem()
+}
+
+func (o DomainSoundModelPtrOutput) ToDomainSoundModelPtrOutput() DomainSoundModelPtrOutput {
+	return o
+}
+
+func (o DomainSoundModelPtrOutput) ToDomainSoundModelPtrOutputWithContext(ctx context.Context) DomainSoundModelPtrOutput {
+	return o
+}
+
+func (o DomainSoundModelPtrOutput) Elem() DomainSoundModelOutput {
+	return o.ApplyT(func(v *DomainSoundModel) DomainSoundModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSoundModel
+		return ret
+	}).(DomainSoundModelOutput)
+}
+
+func (o DomainSoundModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSoundModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainSoundModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainSoundModelInput is an input type that accepts values of the DomainSoundModel enum
+// A concrete instance of `DomainSoundModelInput` can be one of the following:
+//
+//	DomainSoundModelIch9
+//	DomainSoundModelIch6
+//	DomainSoundModelAc97
+//	DomainSoundModelEs1370
+//	DomainSoundModelSb16
+//	DomainSoundModelUsb
+//	DomainSoundModelIch7
+type DomainSoundModelInput interface {
+	pulumi.Input
+
+	ToDomainSoundModelOutput() DomainSoundModelOutput
+	ToDomainSoundModelOutputWithContext(context.Context) DomainSoundModelOutput
+}
+
+var domainSoundModelPtrType = reflect.TypeOf((**DomainSoundModel)(nil)).Elem()
+
+type DomainSoundModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainSoundModelPtrOutput() DomainSoundModelPtrOutput
+	ToDomainSoundModelPtrOutputWithContext(context.Context) DomainSoundModelPtrOutput
+}
+
+type domainSoundModelPtr string
+
+func DomainSoundModelPtr(v string) DomainSoundModelPtrInput {
+	return (*domainSoundModelPtr)(&v)
+}
+
+func (*domainSoundModelPtr) ElementType() reflect.Type {
+	return domainSoundModelPtrType
+}
+
+func (in *domainSoundModelPtr) ToDomainSoundModelPtrOutput() DomainSoundModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainSoundModelPtrOutput)
+}
+
+func (in *domainSoundModelPtr) ToDomainSoundModelPtrOutputWithContext(ctx context.Context) DomainSoundModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainSoundModelPtrOutput)
+}
+
 // The hypervisor driver of a domain.
 type DomainType string
 
@@ -1751,6 +2447,546 @@ func (in *domainTypePtr) ToDomainTypePtrOutput() DomainTypePtrOutput {
 
 func (in *domainTypePtr) ToDomainTypePtrOutputWithContext(ctx context.Context) DomainTypePtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainTypePtrOutput)
+}
+
+// The emulated video card.
+type DomainVideoModel string
+
+const (
+	// Standard VGA (QEMU's stdvga).
+	DomainVideoModelVga = DomainVideoModel("vga")
+	// Cirrus Logic, for very old guests.
+	DomainVideoModelCirrus = DomainVideoModel("cirrus")
+	// virtio-gpu: the best choice for Linux guests.
+	DomainVideoModelVirtio = DomainVideoModel("virtio")
+	// QXL, for SPICE displays.
+	DomainVideoModelQxl = DomainVideoModel("qxl")
+	// Bochs display: VGA without legacy I/O ports, for UEFI guests.
+	DomainVideoModelBochs = DomainVideoModel("bochs")
+	// A framebuffer in guest RAM, for UEFI boot screens on aarch64.
+	DomainVideoModelRamfb = DomainVideoModel("ramfb")
+	// No video card (a headless guest with a display would show nothing).
+	DomainVideoModelNone = DomainVideoModel("none")
+)
+
+func (DomainVideoModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainVideoModel)(nil)).Elem()
+}
+
+func (e DomainVideoModel) ToDomainVideoModelOutput() DomainVideoModelOutput {
+	return pulumi.ToOutput(e).(DomainVideoModelOutput)
+}
+
+func (e DomainVideoModel) ToDomainVideoModelOutputWithContext(ctx context.Context) DomainVideoModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainVideoModelOutput)
+}
+
+func (e DomainVideoModel) ToDomainVideoModelPtrOutput() DomainVideoModelPtrOutput {
+	return e.ToDomainVideoModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainVideoModel) ToDomainVideoModelPtrOutputWithContext(ctx context.Context) DomainVideoModelPtrOutput {
+	return DomainVideoModel(e).ToDomainVideoModelOutputWithContext(ctx).ToDomainVideoModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainVideoModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainVideoModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainVideoModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainVideoModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainVideoModelOutput struct{ *pulumi.OutputState }
+
+func (DomainVideoModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainVideoModel)(nil)).Elem()
+}
+
+func (o DomainVideoModelOutput) ToDomainVideoModelOutput() DomainVideoModelOutput {
+	return o
+}
+
+func (o DomainVideoModelOutput) ToDomainVideoModelOutputWithContext(ctx context.Context) DomainVideoModelOutput {
+	return o
+}
+
+func (o DomainVideoModelOutput) ToDomainVideoModelPtrOutput() DomainVideoModelPtrOutput {
+	return o.ToDomainVideoModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainVideoModelOutput) ToDomainVideoModelPtrOutputWithContext(ctx context.Context) DomainVideoModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainVideoModel) *DomainVideoModel {
+		return &v
+	}).(DomainVideoModelPtrOutput)
+}
+
+func (o DomainVideoModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainVideoModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainVideoModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainVideoModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainVideoModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainVideoModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainVideoModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainVideoModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainVideoModel)(nil)).Elem()
+}
+
+func (o DomainVideoModelPtrOutput) ToDomainVideoModelPtrOutput() DomainVideoModelPtrOutput {
+	return o
+}
+
+func (o DomainVideoModelPtrOutput) ToDomainVideoModelPtrOutputWithContext(ctx context.Context) DomainVideoModelPtrOutput {
+	return o
+}
+
+func (o DomainVideoModelPtrOutput) Elem() DomainVideoModelOutput {
+	return o.ApplyT(func(v *DomainVideoModel) DomainVideoModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainVideoModel
+		return ret
+	}).(DomainVideoModelOutput)
+}
+
+func (o DomainVideoModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainVideoModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainVideoModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainVideoModelInput is an input type that accepts values of the DomainVideoModel enum
+// A concrete instance of `DomainVideoModelInput` can be one of the following:
+//
+//	DomainVideoModelVga
+//	DomainVideoModelCirrus
+//	DomainVideoModelVirtio
+//	DomainVideoModelQxl
+//	DomainVideoModelBochs
+//	DomainVideoModelRamfb
+//	DomainVideoModelNone
+type DomainVideoModelInput interface {
+	pulumi.Input
+
+	ToDomainVideoModelOutput() DomainVideoModelOutput
+	ToDomainVideoModelOutputWithContext(context.Context) DomainVideoModelOutput
+}
+
+var domainVideoModelPtrType = reflect.TypeOf((**DomainVideoModel)(nil)).Elem()
+
+type DomainVideoModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainVideoModelPtrOutput() DomainVideoModelPtrOutput
+	ToDomainVideoModelPtrOutputWithContext(context.Context) DomainVideoModelPtrOutput
+}
+
+type domainVideoModelPtr string
+
+func DomainVideoModelPtr(v string) DomainVideoModelPtrInput {
+	return (*domainVideoModelPtr)(&v)
+}
+
+func (*domainVideoModelPtr) ElementType() reflect.Type {
+	return domainVideoModelPtrType
+}
+
+func (in *domainVideoModelPtr) ToDomainVideoModelPtrOutput() DomainVideoModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainVideoModelPtrOutput)
+}
+
+func (in *domainVideoModelPtr) ToDomainVideoModelPtrOutputWithContext(ctx context.Context) DomainVideoModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainVideoModelPtrOutput)
+}
+
+// What the host does when the guest stops feeding the watchdog.
+type DomainWatchdogAction string
+
+const (
+	// Reset the guest.
+	DomainWatchdogActionReset = DomainWatchdogAction("reset")
+	// Shut the guest down gracefully (ACPI).
+	DomainWatchdogActionShutdown = DomainWatchdogAction("shutdown")
+	// Power the guest off at once.
+	DomainWatchdogActionPoweroff = DomainWatchdogAction("poweroff")
+	// Pause the guest.
+	DomainWatchdogActionPause = DomainWatchdogAction("pause")
+	// Nothing.
+	DomainWatchdogActionNone = DomainWatchdogAction("none")
+	// Dump the guest's memory (to libvirt's auto-dump path) and go on.
+	DomainWatchdogActionDump = DomainWatchdogAction("dump")
+	// Inject a non-maskable interrupt into the guest.
+	DomainWatchdogAction_Inject_Nmi = DomainWatchdogAction("inject-nmi")
+)
+
+func (DomainWatchdogAction) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdogAction)(nil)).Elem()
+}
+
+func (e DomainWatchdogAction) ToDomainWatchdogActionOutput() DomainWatchdogActionOutput {
+	return pulumi.ToOutput(e).(DomainWatchdogActionOutput)
+}
+
+func (e DomainWatchdogAction) ToDomainWatchdogActionOutputWithContext(ctx context.Context) DomainWatchdogActionOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainWatchdogActionOutput)
+}
+
+func (e DomainWatchdogAction) ToDomainWatchdogActionPtrOutput() DomainWatchdogActionPtrOutput {
+	return e.ToDomainWatchdogActionPtrOutputWithContext(context.Background())
+}
+
+func (e DomainWatchdogAction) ToDomainWatchdogActionPtrOutputWithContext(ctx context.Context) DomainWatchdogActionPtrOutput {
+	return DomainWatchdogAction(e).ToDomainWatchdogActionOutputWithContext(ctx).ToDomainWatchdogActionPtrOutputWithContext(ctx)
+}
+
+func (e DomainWatchdogAction) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainWatchdogAction) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainWatchdogAction) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainWatchdogAction) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainWatchdogActionOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogActionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdogAction)(nil)).Elem()
+}
+
+func (o DomainWatchdogActionOutput) ToDomainWatchdogActionOutput() DomainWatchdogActionOutput {
+	return o
+}
+
+func (o DomainWatchdogActionOutput) ToDomainWatchdogActionOutputWithContext(ctx context.Context) DomainWatchdogActionOutput {
+	return o
+}
+
+func (o DomainWatchdogActionOutput) ToDomainWatchdogActionPtrOutput() DomainWatchdogActionPtrOutput {
+	return o.ToDomainWatchdogActionPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogActionOutput) ToDomainWatchdogActionPtrOutputWithContext(ctx context.Context) DomainWatchdogActionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainWatchdogAction) *DomainWatchdogAction {
+		return &v
+	}).(DomainWatchdogActionPtrOutput)
+}
+
+func (o DomainWatchdogActionOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogActionOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainWatchdogAction) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainWatchdogActionOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogActionOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainWatchdogAction) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainWatchdogActionPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogActionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainWatchdogAction)(nil)).Elem()
+}
+
+func (o DomainWatchdogActionPtrOutput) ToDomainWatchdogActionPtrOutput() DomainWatchdogActionPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogActionPtrOutput) ToDomainWatchdogActionPtrOutputWithContext(ctx context.Context) DomainWatchdogActionPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogActionPtrOutput) Elem() DomainWatchdogActionOutput {
+	return o.ApplyT(func(v *DomainWatchdogAction) DomainWatchdogAction {
+		if v != nil {
+			return *v
+		}
+		var ret DomainWatchdogAction
+		return ret
+	}).(DomainWatchdogActionOutput)
+}
+
+func (o DomainWatchdogActionPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogActionPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainWatchdogAction) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainWatchdogActionInput is an input type that accepts values of the DomainWatchdogAction enum
+// A concrete instance of `DomainWatchdogActionInput` can be one of the following:
+//
+//	DomainWatchdogActionReset
+//	DomainWatchdogActionShutdown
+//	DomainWatchdogActionPoweroff
+//	DomainWatchdogActionPause
+//	DomainWatchdogActionNone
+//	DomainWatchdogActionDump
+//	DomainWatchdogAction_Inject_Nmi
+type DomainWatchdogActionInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogActionOutput() DomainWatchdogActionOutput
+	ToDomainWatchdogActionOutputWithContext(context.Context) DomainWatchdogActionOutput
+}
+
+var domainWatchdogActionPtrType = reflect.TypeOf((**DomainWatchdogAction)(nil)).Elem()
+
+type DomainWatchdogActionPtrInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogActionPtrOutput() DomainWatchdogActionPtrOutput
+	ToDomainWatchdogActionPtrOutputWithContext(context.Context) DomainWatchdogActionPtrOutput
+}
+
+type domainWatchdogActionPtr string
+
+func DomainWatchdogActionPtr(v string) DomainWatchdogActionPtrInput {
+	return (*domainWatchdogActionPtr)(&v)
+}
+
+func (*domainWatchdogActionPtr) ElementType() reflect.Type {
+	return domainWatchdogActionPtrType
+}
+
+func (in *domainWatchdogActionPtr) ToDomainWatchdogActionPtrOutput() DomainWatchdogActionPtrOutput {
+	return pulumi.ToOutput(in).(DomainWatchdogActionPtrOutput)
+}
+
+func (in *domainWatchdogActionPtr) ToDomainWatchdogActionPtrOutputWithContext(ctx context.Context) DomainWatchdogActionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainWatchdogActionPtrOutput)
+}
+
+// The emulated watchdog device.
+type DomainWatchdogModel string
+
+const (
+	// Intel 6300ESB, a PCI device: the usual choice for x86 guests.
+	DomainWatchdogModelI6300esb = DomainWatchdogModel("i6300esb")
+	// iBase IB700, an ISA device (machine type pc only).
+	DomainWatchdogModelIb700 = DomainWatchdogModel("ib700")
+	// Intel TCO, built into q35 machines.
+	DomainWatchdogModelItco = DomainWatchdogModel("itco")
+	// The s390x diag288 watchdog.
+	DomainWatchdogModelDiag288 = DomainWatchdogModel("diag288")
+)
+
+func (DomainWatchdogModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdogModel)(nil)).Elem()
+}
+
+func (e DomainWatchdogModel) ToDomainWatchdogModelOutput() DomainWatchdogModelOutput {
+	return pulumi.ToOutput(e).(DomainWatchdogModelOutput)
+}
+
+func (e DomainWatchdogModel) ToDomainWatchdogModelOutputWithContext(ctx context.Context) DomainWatchdogModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainWatchdogModelOutput)
+}
+
+func (e DomainWatchdogModel) ToDomainWatchdogModelPtrOutput() DomainWatchdogModelPtrOutput {
+	return e.ToDomainWatchdogModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainWatchdogModel) ToDomainWatchdogModelPtrOutputWithContext(ctx context.Context) DomainWatchdogModelPtrOutput {
+	return DomainWatchdogModel(e).ToDomainWatchdogModelOutputWithContext(ctx).ToDomainWatchdogModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainWatchdogModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainWatchdogModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainWatchdogModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainWatchdogModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainWatchdogModelOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdogModel)(nil)).Elem()
+}
+
+func (o DomainWatchdogModelOutput) ToDomainWatchdogModelOutput() DomainWatchdogModelOutput {
+	return o
+}
+
+func (o DomainWatchdogModelOutput) ToDomainWatchdogModelOutputWithContext(ctx context.Context) DomainWatchdogModelOutput {
+	return o
+}
+
+func (o DomainWatchdogModelOutput) ToDomainWatchdogModelPtrOutput() DomainWatchdogModelPtrOutput {
+	return o.ToDomainWatchdogModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogModelOutput) ToDomainWatchdogModelPtrOutputWithContext(ctx context.Context) DomainWatchdogModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainWatchdogModel) *DomainWatchdogModel {
+		return &v
+	}).(DomainWatchdogModelPtrOutput)
+}
+
+func (o DomainWatchdogModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainWatchdogModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainWatchdogModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainWatchdogModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainWatchdogModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainWatchdogModel)(nil)).Elem()
+}
+
+func (o DomainWatchdogModelPtrOutput) ToDomainWatchdogModelPtrOutput() DomainWatchdogModelPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogModelPtrOutput) ToDomainWatchdogModelPtrOutputWithContext(ctx context.Context) DomainWatchdogModelPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogModelPtrOutput) Elem() DomainWatchdogModelOutput {
+	return o.ApplyT(func(v *DomainWatchdogModel) DomainWatchdogModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainWatchdogModel
+		return ret
+	}).(DomainWatchdogModelOutput)
+}
+
+func (o DomainWatchdogModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainWatchdogModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainWatchdogModelInput is an input type that accepts values of the DomainWatchdogModel enum
+// A concrete instance of `DomainWatchdogModelInput` can be one of the following:
+//
+//	DomainWatchdogModelI6300esb
+//	DomainWatchdogModelIb700
+//	DomainWatchdogModelItco
+//	DomainWatchdogModelDiag288
+type DomainWatchdogModelInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogModelOutput() DomainWatchdogModelOutput
+	ToDomainWatchdogModelOutputWithContext(context.Context) DomainWatchdogModelOutput
+}
+
+var domainWatchdogModelPtrType = reflect.TypeOf((**DomainWatchdogModel)(nil)).Elem()
+
+type DomainWatchdogModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogModelPtrOutput() DomainWatchdogModelPtrOutput
+	ToDomainWatchdogModelPtrOutputWithContext(context.Context) DomainWatchdogModelPtrOutput
+}
+
+type domainWatchdogModelPtr string
+
+func DomainWatchdogModelPtr(v string) DomainWatchdogModelPtrInput {
+	return (*domainWatchdogModelPtr)(&v)
+}
+
+func (*domainWatchdogModelPtr) ElementType() reflect.Type {
+	return domainWatchdogModelPtrType
+}
+
+func (in *domainWatchdogModelPtr) ToDomainWatchdogModelPtrOutput() DomainWatchdogModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainWatchdogModelPtrOutput)
+}
+
+func (in *domainWatchdogModelPtr) ToDomainWatchdogModelPtrOutputWithContext(ctx context.Context) DomainWatchdogModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainWatchdogModelPtrOutput)
 }
 
 // Where a domain's interface addresses come from (libvirt's `virDomainInterfaceAddressesSource`).
@@ -2554,8 +3790,22 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainFirmwarePtrInput)(nil)).Elem(), DomainFirmware("bios"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsTypeInput)(nil)).Elem(), DomainGraphicsType("vnc"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsTypePtrInput)(nil)).Elem(), DomainGraphicsType("vnc"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputBusInput)(nil)).Elem(), DomainInputBus("usb"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputBusPtrInput)(nil)).Elem(), DomainInputBus("usb"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeEnumInput)(nil)).Elem(), DomainInputTypeEnum("tablet"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeEnumPtrInput)(nil)).Elem(), DomainInputTypeEnum("tablet"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelPtrInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelInput)(nil)).Elem(), DomainSoundModel("ich9"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelPtrInput)(nil)).Elem(), DomainSoundModel("ich9"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypeInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypePtrInput)(nil)).Elem(), DomainType("kvm"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoModelInput)(nil)).Elem(), DomainVideoModel("vga"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoModelPtrInput)(nil)).Elem(), DomainVideoModel("vga"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogActionInput)(nil)).Elem(), DomainWatchdogAction("reset"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogActionPtrInput)(nil)).Elem(), DomainWatchdogAction("reset"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogModelInput)(nil)).Elem(), DomainWatchdogModel("i6300esb"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogModelPtrInput)(nil)).Elem(), DomainWatchdogModel("i6300esb"))
 	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourceInput)(nil)).Elem(), InterfaceAddressSource("lease"))
 	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourcePtrInput)(nil)).Elem(), InterfaceAddressSource("lease"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkModeInput)(nil)).Elem(), NetworkMode("isolated"))
@@ -2583,8 +3833,22 @@ func init() {
 	pulumi.RegisterOutputType(DomainFirmwarePtrOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsTypeOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsTypePtrOutput{})
+	pulumi.RegisterOutputType(DomainInputBusOutput{})
+	pulumi.RegisterOutputType(DomainInputBusPtrOutput{})
+	pulumi.RegisterOutputType(DomainInputTypeEnumOutput{})
+	pulumi.RegisterOutputType(DomainInputTypeEnumPtrOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBalloonModelOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBalloonModelPtrOutput{})
+	pulumi.RegisterOutputType(DomainSoundModelOutput{})
+	pulumi.RegisterOutputType(DomainSoundModelPtrOutput{})
 	pulumi.RegisterOutputType(DomainTypeOutput{})
 	pulumi.RegisterOutputType(DomainTypePtrOutput{})
+	pulumi.RegisterOutputType(DomainVideoModelOutput{})
+	pulumi.RegisterOutputType(DomainVideoModelPtrOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogActionOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogActionPtrOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogModelOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogModelPtrOutput{})
 	pulumi.RegisterOutputType(InterfaceAddressSourceOutput{})
 	pulumi.RegisterOutputType(InterfaceAddressSourcePtrOutput{})
 	pulumi.RegisterOutputType(IpAddressTypeOutput{})

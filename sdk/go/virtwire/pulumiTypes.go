@@ -920,14 +920,16 @@ func (o DomainDiskArrayOutput) Index(i pulumi.IntInput) DomainDiskOutput {
 	}).(DomainDiskOutput)
 }
 
-// A graphical console. Changing it restarts the domain.
+// A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
 type DomainGraphics struct {
 	// Address the display listens on (`0.0.0.0` exposes it to the network).
 	Listen *string `pulumi:"listen"`
-	// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+	// TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
 	Port *int `pulumi:"port"`
 	// VNC or SPICE.
 	Type DomainGraphicsType `pulumi:"type"`
+	// VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+	Websocket *int `pulumi:"websocket"`
 }
 
 // Defaults sets the appropriate defaults for DomainGraphics
@@ -954,14 +956,16 @@ type DomainGraphicsInput interface {
 	ToDomainGraphicsOutputWithContext(context.Context) DomainGraphicsOutput
 }
 
-// A graphical console. Changing it restarts the domain.
+// A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
 type DomainGraphicsArgs struct {
 	// Address the display listens on (`0.0.0.0` exposes it to the network).
 	Listen pulumi.StringPtrInput `pulumi:"listen"`
-	// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+	// TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
 	Port pulumi.IntPtrInput `pulumi:"port"`
 	// VNC or SPICE.
 	Type DomainGraphicsTypeInput `pulumi:"type"`
+	// VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+	Websocket pulumi.IntPtrInput `pulumi:"websocket"`
 }
 
 // Defaults sets the appropriate defaults for DomainGraphicsArgs
@@ -1028,7 +1032,7 @@ func (i *domainGraphicsPtrType) ToDomainGraphicsPtrOutputWithContext(ctx context
 	return pulumi.ToOutputWithContext(ctx, i).(DomainGraphicsPtrOutput)
 }
 
-// A graphical console. Changing it restarts the domain.
+// A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
 type DomainGraphicsOutput struct{ *pulumi.OutputState }
 
 func (DomainGraphicsOutput) ElementType() reflect.Type {
@@ -1058,7 +1062,7 @@ func (o DomainGraphicsOutput) Listen() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainGraphics) *string { return v.Listen }).(pulumi.StringPtrOutput)
 }
 
-// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+// TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
 func (o DomainGraphicsOutput) Port() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v DomainGraphics) *int { return v.Port }).(pulumi.IntPtrOutput)
 }
@@ -1066,6 +1070,11 @@ func (o DomainGraphicsOutput) Port() pulumi.IntPtrOutput {
 // VNC or SPICE.
 func (o DomainGraphicsOutput) Type() DomainGraphicsTypeOutput {
 	return o.ApplyT(func(v DomainGraphics) DomainGraphicsType { return v.Type }).(DomainGraphicsTypeOutput)
+}
+
+// VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+func (o DomainGraphicsOutput) Websocket() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainGraphics) *int { return v.Websocket }).(pulumi.IntPtrOutput)
 }
 
 type DomainGraphicsPtrOutput struct{ *pulumi.OutputState }
@@ -1102,7 +1111,7 @@ func (o DomainGraphicsPtrOutput) Listen() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+// TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
 func (o DomainGraphicsPtrOutput) Port() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *DomainGraphics) *int {
 		if v == nil {
@@ -1120,6 +1129,149 @@ func (o DomainGraphicsPtrOutput) Type() DomainGraphicsTypePtrOutput {
 		}
 		return &v.Type
 	}).(DomainGraphicsTypePtrOutput)
+}
+
+// VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+func (o DomainGraphicsPtrOutput) Websocket() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainGraphics) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Websocket
+	}).(pulumi.IntPtrOutput)
+}
+
+// An input device.
+type DomainInputType struct {
+	// The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+	Bus *DomainInputBus `pulumi:"bus"`
+	// Tablet, keyboard or mouse.
+	Type DomainInputTypeEnum `pulumi:"type"`
+}
+
+// Defaults sets the appropriate defaults for DomainInputType
+func (val *DomainInputType) Defaults() *DomainInputType {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Bus == nil {
+		bus_ := DomainInputBus("usb")
+		tmp.Bus = &bus_
+	}
+	return &tmp
+}
+
+// DomainInputTypeInput is an input type that accepts DomainInputTypeArgs and DomainInputTypeOutput values.
+// You can construct a concrete instance of `DomainInputTypeInput` via:
+//
+//	DomainInputTypeArgs{...}
+type DomainInputTypeInput interface {
+	pulumi.Input
+
+	ToDomainInputTypeOutput() DomainInputTypeOutput
+	ToDomainInputTypeOutputWithContext(context.Context) DomainInputTypeOutput
+}
+
+// An input device.
+type DomainInputTypeArgs struct {
+	// The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+	Bus DomainInputBusPtrInput `pulumi:"bus"`
+	// Tablet, keyboard or mouse.
+	Type DomainInputTypeEnumInput `pulumi:"type"`
+}
+
+// Defaults sets the appropriate defaults for DomainInputTypeArgs
+func (val *DomainInputTypeArgs) Defaults() *DomainInputTypeArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Bus == nil {
+		tmp.Bus = DomainInputBus("usb")
+	}
+	return &tmp
+}
+func (DomainInputTypeArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputType)(nil)).Elem()
+}
+
+func (i DomainInputTypeArgs) ToDomainInputTypeOutput() DomainInputTypeOutput {
+	return i.ToDomainInputTypeOutputWithContext(context.Background())
+}
+
+func (i DomainInputTypeArgs) ToDomainInputTypeOutputWithContext(ctx context.Context) DomainInputTypeOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainInputTypeOutput)
+}
+
+// DomainInputTypeArrayInput is an input type that accepts DomainInputTypeArray and DomainInputTypeArrayOutput values.
+// You can construct a concrete instance of `DomainInputTypeArrayInput` via:
+//
+//	DomainInputTypeArray{ DomainInputTypeArgs{...} }
+type DomainInputTypeArrayInput interface {
+	pulumi.Input
+
+	ToDomainInputTypeArrayOutput() DomainInputTypeArrayOutput
+	ToDomainInputTypeArrayOutputWithContext(context.Context) DomainInputTypeArrayOutput
+}
+
+type DomainInputTypeArray []DomainInputTypeInput
+
+func (DomainInputTypeArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainInputType)(nil)).Elem()
+}
+
+func (i DomainInputTypeArray) ToDomainInputTypeArrayOutput() DomainInputTypeArrayOutput {
+	return i.ToDomainInputTypeArrayOutputWithContext(context.Background())
+}
+
+func (i DomainInputTypeArray) ToDomainInputTypeArrayOutputWithContext(ctx context.Context) DomainInputTypeArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainInputTypeArrayOutput)
+}
+
+// An input device.
+type DomainInputTypeOutput struct{ *pulumi.OutputState }
+
+func (DomainInputTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainInputType)(nil)).Elem()
+}
+
+func (o DomainInputTypeOutput) ToDomainInputTypeOutput() DomainInputTypeOutput {
+	return o
+}
+
+func (o DomainInputTypeOutput) ToDomainInputTypeOutputWithContext(ctx context.Context) DomainInputTypeOutput {
+	return o
+}
+
+// The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+func (o DomainInputTypeOutput) Bus() DomainInputBusPtrOutput {
+	return o.ApplyT(func(v DomainInputType) *DomainInputBus { return v.Bus }).(DomainInputBusPtrOutput)
+}
+
+// Tablet, keyboard or mouse.
+func (o DomainInputTypeOutput) Type() DomainInputTypeEnumOutput {
+	return o.ApplyT(func(v DomainInputType) DomainInputTypeEnum { return v.Type }).(DomainInputTypeEnumOutput)
+}
+
+type DomainInputTypeArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainInputTypeArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainInputType)(nil)).Elem()
+}
+
+func (o DomainInputTypeArrayOutput) ToDomainInputTypeArrayOutput() DomainInputTypeArrayOutput {
+	return o
+}
+
+func (o DomainInputTypeArrayOutput) ToDomainInputTypeArrayOutputWithContext(ctx context.Context) DomainInputTypeArrayOutput {
+	return o
+}
+
+func (o DomainInputTypeArrayOutput) Index(i pulumi.IntInput) DomainInputTypeOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainInputType {
+		return vs[0].([]DomainInputType)[vs[1].(int)]
+	}).(DomainInputTypeOutput)
 }
 
 // An interface as the domain has it, with its current addresses.
@@ -1187,6 +1339,146 @@ func (o DomainInterfaceStateArrayOutput) Index(i pulumi.IntInput) DomainInterfac
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainInterfaceState {
 		return vs[0].([]DomainInterfaceState)[vs[1].(int)]
 	}).(DomainInterfaceStateOutput)
+}
+
+// The memory balloon device. Changing it restarts the domain.
+type DomainMemoryBalloon struct {
+	// The model, or `none`.
+	Model DomainMemoryBalloonModel `pulumi:"model"`
+}
+
+// DomainMemoryBalloonInput is an input type that accepts DomainMemoryBalloonArgs and DomainMemoryBalloonOutput values.
+// You can construct a concrete instance of `DomainMemoryBalloonInput` via:
+//
+//	DomainMemoryBalloonArgs{...}
+type DomainMemoryBalloonInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBalloonOutput() DomainMemoryBalloonOutput
+	ToDomainMemoryBalloonOutputWithContext(context.Context) DomainMemoryBalloonOutput
+}
+
+// The memory balloon device. Changing it restarts the domain.
+type DomainMemoryBalloonArgs struct {
+	// The model, or `none`.
+	Model DomainMemoryBalloonModelInput `pulumi:"model"`
+}
+
+func (DomainMemoryBalloonArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBalloon)(nil)).Elem()
+}
+
+func (i DomainMemoryBalloonArgs) ToDomainMemoryBalloonOutput() DomainMemoryBalloonOutput {
+	return i.ToDomainMemoryBalloonOutputWithContext(context.Background())
+}
+
+func (i DomainMemoryBalloonArgs) ToDomainMemoryBalloonOutputWithContext(ctx context.Context) DomainMemoryBalloonOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBalloonOutput)
+}
+
+func (i DomainMemoryBalloonArgs) ToDomainMemoryBalloonPtrOutput() DomainMemoryBalloonPtrOutput {
+	return i.ToDomainMemoryBalloonPtrOutputWithContext(context.Background())
+}
+
+func (i DomainMemoryBalloonArgs) ToDomainMemoryBalloonPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBalloonOutput).ToDomainMemoryBalloonPtrOutputWithContext(ctx)
+}
+
+// DomainMemoryBalloonPtrInput is an input type that accepts DomainMemoryBalloonArgs, DomainMemoryBalloonPtr and DomainMemoryBalloonPtrOutput values.
+// You can construct a concrete instance of `DomainMemoryBalloonPtrInput` via:
+//
+//	        DomainMemoryBalloonArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainMemoryBalloonPtrInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBalloonPtrOutput() DomainMemoryBalloonPtrOutput
+	ToDomainMemoryBalloonPtrOutputWithContext(context.Context) DomainMemoryBalloonPtrOutput
+}
+
+type domainMemoryBalloonPtrType DomainMemoryBalloonArgs
+
+func DomainMemoryBalloonPtr(v *DomainMemoryBalloonArgs) DomainMemoryBalloonPtrInput {
+	return (*domainMemoryBalloonPtrType)(v)
+}
+
+func (*domainMemoryBalloonPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryBalloon)(nil)).Elem()
+}
+
+func (i *domainMemoryBalloonPtrType) ToDomainMemoryBalloonPtrOutput() DomainMemoryBalloonPtrOutput {
+	return i.ToDomainMemoryBalloonPtrOutputWithContext(context.Background())
+}
+
+func (i *domainMemoryBalloonPtrType) ToDomainMemoryBalloonPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBalloonPtrOutput)
+}
+
+// The memory balloon device. Changing it restarts the domain.
+type DomainMemoryBalloonOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBalloonOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBalloon)(nil)).Elem()
+}
+
+func (o DomainMemoryBalloonOutput) ToDomainMemoryBalloonOutput() DomainMemoryBalloonOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonOutput) ToDomainMemoryBalloonOutputWithContext(ctx context.Context) DomainMemoryBalloonOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonOutput) ToDomainMemoryBalloonPtrOutput() DomainMemoryBalloonPtrOutput {
+	return o.ToDomainMemoryBalloonPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBalloonOutput) ToDomainMemoryBalloonPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMemoryBalloon) *DomainMemoryBalloon {
+		return &v
+	}).(DomainMemoryBalloonPtrOutput)
+}
+
+// The model, or `none`.
+func (o DomainMemoryBalloonOutput) Model() DomainMemoryBalloonModelOutput {
+	return o.ApplyT(func(v DomainMemoryBalloon) DomainMemoryBalloonModel { return v.Model }).(DomainMemoryBalloonModelOutput)
+}
+
+type DomainMemoryBalloonPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBalloonPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryBalloon)(nil)).Elem()
+}
+
+func (o DomainMemoryBalloonPtrOutput) ToDomainMemoryBalloonPtrOutput() DomainMemoryBalloonPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonPtrOutput) ToDomainMemoryBalloonPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBalloonPtrOutput) Elem() DomainMemoryBalloonOutput {
+	return o.ApplyT(func(v *DomainMemoryBalloon) DomainMemoryBalloon {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMemoryBalloon
+		return ret
+	}).(DomainMemoryBalloonOutput)
+}
+
+// The model, or `none`.
+func (o DomainMemoryBalloonPtrOutput) Model() DomainMemoryBalloonModelPtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBalloon) *DomainMemoryBalloonModel {
+		if v == nil {
+			return nil
+		}
+		return &v.Model
+	}).(DomainMemoryBalloonModelPtrOutput)
 }
 
 // A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
@@ -1338,6 +1630,450 @@ func (o DomainNetworkInterfaceArrayOutput) Index(i pulumi.IntInput) DomainNetwor
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainNetworkInterface {
 		return vs[0].([]DomainNetworkInterface)[vs[1].(int)]
 	}).(DomainNetworkInterfaceOutput)
+}
+
+// A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+type DomainRng struct {
+	// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+	Source *string `pulumi:"source"`
+}
+
+// Defaults sets the appropriate defaults for DomainRng
+func (val *DomainRng) Defaults() *DomainRng {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Source == nil {
+		source_ := "/dev/urandom"
+		tmp.Source = &source_
+	}
+	return &tmp
+}
+
+// DomainRngInput is an input type that accepts DomainRngArgs and DomainRngOutput values.
+// You can construct a concrete instance of `DomainRngInput` via:
+//
+//	DomainRngArgs{...}
+type DomainRngInput interface {
+	pulumi.Input
+
+	ToDomainRngOutput() DomainRngOutput
+	ToDomainRngOutputWithContext(context.Context) DomainRngOutput
+}
+
+// A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+type DomainRngArgs struct {
+	// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+	Source pulumi.StringPtrInput `pulumi:"source"`
+}
+
+// Defaults sets the appropriate defaults for DomainRngArgs
+func (val *DomainRngArgs) Defaults() *DomainRngArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Source == nil {
+		tmp.Source = pulumi.StringPtr("/dev/urandom")
+	}
+	return &tmp
+}
+func (DomainRngArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainRng)(nil)).Elem()
+}
+
+func (i DomainRngArgs) ToDomainRngOutput() DomainRngOutput {
+	return i.ToDomainRngOutputWithContext(context.Background())
+}
+
+func (i DomainRngArgs) ToDomainRngOutputWithContext(ctx context.Context) DomainRngOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainRngOutput)
+}
+
+func (i DomainRngArgs) ToDomainRngPtrOutput() DomainRngPtrOutput {
+	return i.ToDomainRngPtrOutputWithContext(context.Background())
+}
+
+func (i DomainRngArgs) ToDomainRngPtrOutputWithContext(ctx context.Context) DomainRngPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainRngOutput).ToDomainRngPtrOutputWithContext(ctx)
+}
+
+// DomainRngPtrInput is an input type that accepts DomainRngArgs, DomainRngPtr and DomainRngPtrOutput values.
+// You can construct a concrete instance of `DomainRngPtrInput` via:
+//
+//	        DomainRngArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainRngPtrInput interface {
+	pulumi.Input
+
+	ToDomainRngPtrOutput() DomainRngPtrOutput
+	ToDomainRngPtrOutputWithContext(context.Context) DomainRngPtrOutput
+}
+
+type domainRngPtrType DomainRngArgs
+
+func DomainRngPtr(v *DomainRngArgs) DomainRngPtrInput {
+	return (*domainRngPtrType)(v)
+}
+
+func (*domainRngPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainRng)(nil)).Elem()
+}
+
+func (i *domainRngPtrType) ToDomainRngPtrOutput() DomainRngPtrOutput {
+	return i.ToDomainRngPtrOutputWithContext(context.Background())
+}
+
+func (i *domainRngPtrType) ToDomainRngPtrOutputWithContext(ctx context.Context) DomainRngPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainRngPtrOutput)
+}
+
+// A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+type DomainRngOutput struct{ *pulumi.OutputState }
+
+func (DomainRngOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainRng)(nil)).Elem()
+}
+
+func (o DomainRngOutput) ToDomainRngOutput() DomainRngOutput {
+	return o
+}
+
+func (o DomainRngOutput) ToDomainRngOutputWithContext(ctx context.Context) DomainRngOutput {
+	return o
+}
+
+func (o DomainRngOutput) ToDomainRngPtrOutput() DomainRngPtrOutput {
+	return o.ToDomainRngPtrOutputWithContext(context.Background())
+}
+
+func (o DomainRngOutput) ToDomainRngPtrOutputWithContext(ctx context.Context) DomainRngPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainRng) *DomainRng {
+		return &v
+	}).(DomainRngPtrOutput)
+}
+
+// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+func (o DomainRngOutput) Source() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainRng) *string { return v.Source }).(pulumi.StringPtrOutput)
+}
+
+type DomainRngPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainRngPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainRng)(nil)).Elem()
+}
+
+func (o DomainRngPtrOutput) ToDomainRngPtrOutput() DomainRngPtrOutput {
+	return o
+}
+
+func (o DomainRngPtrOutput) ToDomainRngPtrOutputWithContext(ctx context.Context) DomainRngPtrOutput {
+	return o
+}
+
+func (o DomainRngPtrOutput) Elem() DomainRngOutput {
+	return o.ApplyT(func(v *DomainRng) DomainRng {
+		if v != nil {
+			return *v
+		}
+		var ret DomainRng
+		return ret
+	}).(DomainRngOutput)
+}
+
+// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+func (o DomainRngPtrOutput) Source() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainRng) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Source
+	}).(pulumi.StringPtrOutput)
+}
+
+// A sound card. Changing it restarts the domain.
+type DomainSound struct {
+	// The model.
+	Model DomainSoundModel `pulumi:"model"`
+}
+
+// DomainSoundInput is an input type that accepts DomainSoundArgs and DomainSoundOutput values.
+// You can construct a concrete instance of `DomainSoundInput` via:
+//
+//	DomainSoundArgs{...}
+type DomainSoundInput interface {
+	pulumi.Input
+
+	ToDomainSoundOutput() DomainSoundOutput
+	ToDomainSoundOutputWithContext(context.Context) DomainSoundOutput
+}
+
+// A sound card. Changing it restarts the domain.
+type DomainSoundArgs struct {
+	// The model.
+	Model DomainSoundModelInput `pulumi:"model"`
+}
+
+func (DomainSoundArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSound)(nil)).Elem()
+}
+
+func (i DomainSoundArgs) ToDomainSoundOutput() DomainSoundOutput {
+	return i.ToDomainSoundOutputWithContext(context.Background())
+}
+
+func (i DomainSoundArgs) ToDomainSoundOutputWithContext(ctx context.Context) DomainSoundOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSoundOutput)
+}
+
+func (i DomainSoundArgs) ToDomainSoundPtrOutput() DomainSoundPtrOutput {
+	return i.ToDomainSoundPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSoundArgs) ToDomainSoundPtrOutputWithContext(ctx context.Context) DomainSoundPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSoundOutput).ToDomainSoundPtrOutputWithContext(ctx)
+}
+
+// DomainSoundPtrInput is an input type that accepts DomainSoundArgs, DomainSoundPtr and DomainSoundPtrOutput values.
+// You can construct a concrete instance of `DomainSoundPtrInput` via:
+//
+//	        DomainSoundArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSoundPtrInput interface {
+	pulumi.Input
+
+	ToDomainSoundPtrOutput() DomainSoundPtrOutput
+	ToDomainSoundPtrOutputWithContext(context.Context) DomainSoundPtrOutput
+}
+
+type domainSoundPtrType DomainSoundArgs
+
+func DomainSoundPtr(v *DomainSoundArgs) DomainSoundPtrInput {
+	return (*domainSoundPtrType)(v)
+}
+
+func (*domainSoundPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSound)(nil)).Elem()
+}
+
+func (i *domainSoundPtrType) ToDomainSoundPtrOutput() DomainSoundPtrOutput {
+	return i.ToDomainSoundPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSoundPtrType) ToDomainSoundPtrOutputWithContext(ctx context.Context) DomainSoundPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSoundPtrOutput)
+}
+
+// A sound card. Changing it restarts the domain.
+type DomainSoundOutput struct{ *pulumi.OutputState }
+
+func (DomainSoundOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSound)(nil)).Elem()
+}
+
+func (o DomainSoundOutput) ToDomainSoundOutput() DomainSoundOutput {
+	return o
+}
+
+func (o DomainSoundOutput) ToDomainSoundOutputWithContext(ctx context.Context) DomainSoundOutput {
+	return o
+}
+
+func (o DomainSoundOutput) ToDomainSoundPtrOutput() DomainSoundPtrOutput {
+	return o.ToDomainSoundPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSoundOutput) ToDomainSoundPtrOutputWithContext(ctx context.Context) DomainSoundPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSound) *DomainSound {
+		return &v
+	}).(DomainSoundPtrOutput)
+}
+
+// The model.
+func (o DomainSoundOutput) Model() DomainSoundModelOutput {
+	return o.ApplyT(func(v DomainSound) DomainSoundModel { return v.Model }).(DomainSoundModelOutput)
+}
+
+type DomainSoundPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSoundPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSound)(nil)).Elem()
+}
+
+func (o DomainSoundPtrOutput) ToDomainSoundPtrOutput() DomainSoundPtrOutput {
+	return o
+}
+
+func (o DomainSoundPtrOutput) ToDomainSoundPtrOutputWithContext(ctx context.Context) DomainSoundPtrOutput {
+	return o
+}
+
+func (o DomainSoundPtrOutput) Elem() DomainSoundOutput {
+	return o.ApplyT(func(v *DomainSound) DomainSound {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSound
+		return ret
+	}).(DomainSoundOutput)
+}
+
+// The model.
+func (o DomainSoundPtrOutput) Model() DomainSoundModelPtrOutput {
+	return o.ApplyT(func(v *DomainSound) *DomainSoundModel {
+		if v == nil {
+			return nil
+		}
+		return &v.Model
+	}).(DomainSoundModelPtrOutput)
+}
+
+// The video card. Changing it restarts the domain.
+type DomainVideo struct {
+	// The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+	Model DomainVideoModel `pulumi:"model"`
+}
+
+// DomainVideoInput is an input type that accepts DomainVideoArgs and DomainVideoOutput values.
+// You can construct a concrete instance of `DomainVideoInput` via:
+//
+//	DomainVideoArgs{...}
+type DomainVideoInput interface {
+	pulumi.Input
+
+	ToDomainVideoOutput() DomainVideoOutput
+	ToDomainVideoOutputWithContext(context.Context) DomainVideoOutput
+}
+
+// The video card. Changing it restarts the domain.
+type DomainVideoArgs struct {
+	// The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+	Model DomainVideoModelInput `pulumi:"model"`
+}
+
+func (DomainVideoArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainVideo)(nil)).Elem()
+}
+
+func (i DomainVideoArgs) ToDomainVideoOutput() DomainVideoOutput {
+	return i.ToDomainVideoOutputWithContext(context.Background())
+}
+
+func (i DomainVideoArgs) ToDomainVideoOutputWithContext(ctx context.Context) DomainVideoOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainVideoOutput)
+}
+
+func (i DomainVideoArgs) ToDomainVideoPtrOutput() DomainVideoPtrOutput {
+	return i.ToDomainVideoPtrOutputWithContext(context.Background())
+}
+
+func (i DomainVideoArgs) ToDomainVideoPtrOutputWithContext(ctx context.Context) DomainVideoPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainVideoOutput).ToDomainVideoPtrOutputWithContext(ctx)
+}
+
+// DomainVideoPtrInput is an input type that accepts DomainVideoArgs, DomainVideoPtr and DomainVideoPtrOutput values.
+// You can construct a concrete instance of `DomainVideoPtrInput` via:
+//
+//	        DomainVideoArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainVideoPtrInput interface {
+	pulumi.Input
+
+	ToDomainVideoPtrOutput() DomainVideoPtrOutput
+	ToDomainVideoPtrOutputWithContext(context.Context) DomainVideoPtrOutput
+}
+
+type domainVideoPtrType DomainVideoArgs
+
+func DomainVideoPtr(v *DomainVideoArgs) DomainVideoPtrInput {
+	return (*domainVideoPtrType)(v)
+}
+
+func (*domainVideoPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainVideo)(nil)).Elem()
+}
+
+func (i *domainVideoPtrType) ToDomainVideoPtrOutput() DomainVideoPtrOutput {
+	return i.ToDomainVideoPtrOutputWithContext(context.Background())
+}
+
+func (i *domainVideoPtrType) ToDomainVideoPtrOutputWithContext(ctx context.Context) DomainVideoPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainVideoPtrOutput)
+}
+
+// The video card. Changing it restarts the domain.
+type DomainVideoOutput struct{ *pulumi.OutputState }
+
+func (DomainVideoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainVideo)(nil)).Elem()
+}
+
+func (o DomainVideoOutput) ToDomainVideoOutput() DomainVideoOutput {
+	return o
+}
+
+func (o DomainVideoOutput) ToDomainVideoOutputWithContext(ctx context.Context) DomainVideoOutput {
+	return o
+}
+
+func (o DomainVideoOutput) ToDomainVideoPtrOutput() DomainVideoPtrOutput {
+	return o.ToDomainVideoPtrOutputWithContext(context.Background())
+}
+
+func (o DomainVideoOutput) ToDomainVideoPtrOutputWithContext(ctx context.Context) DomainVideoPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainVideo) *DomainVideo {
+		return &v
+	}).(DomainVideoPtrOutput)
+}
+
+// The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+func (o DomainVideoOutput) Model() DomainVideoModelOutput {
+	return o.ApplyT(func(v DomainVideo) DomainVideoModel { return v.Model }).(DomainVideoModelOutput)
+}
+
+type DomainVideoPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainVideoPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainVideo)(nil)).Elem()
+}
+
+func (o DomainVideoPtrOutput) ToDomainVideoPtrOutput() DomainVideoPtrOutput {
+	return o
+}
+
+func (o DomainVideoPtrOutput) ToDomainVideoPtrOutputWithContext(ctx context.Context) DomainVideoPtrOutput {
+	return o
+}
+
+func (o DomainVideoPtrOutput) Elem() DomainVideoOutput {
+	return o.ApplyT(func(v *DomainVideo) DomainVideo {
+		if v != nil {
+			return *v
+		}
+		var ret DomainVideo
+		return ret
+	}).(DomainVideoOutput)
+}
+
+// The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+func (o DomainVideoPtrOutput) Model() DomainVideoModelPtrOutput {
+	return o.ApplyT(func(v *DomainVideo) *DomainVideoModel {
+		if v == nil {
+			return nil
+		}
+		return &v.Model
+	}).(DomainVideoModelPtrOutput)
 }
 
 // A storage volume, by pool and volume name.
@@ -1851,6 +2587,196 @@ func (o DomainWaitForCloudInitPtrOutput) Timeout() pulumi.IntPtrOutput {
 		}
 		return v.Timeout
 	}).(pulumi.IntPtrOutput)
+}
+
+// A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+type DomainWatchdog struct {
+	// What happens when the watchdog expires.
+	Action *DomainWatchdogAction `pulumi:"action"`
+	// The device.
+	Model *DomainWatchdogModel `pulumi:"model"`
+}
+
+// Defaults sets the appropriate defaults for DomainWatchdog
+func (val *DomainWatchdog) Defaults() *DomainWatchdog {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Action == nil {
+		action_ := DomainWatchdogAction("reset")
+		tmp.Action = &action_
+	}
+	if tmp.Model == nil {
+		model_ := DomainWatchdogModel("i6300esb")
+		tmp.Model = &model_
+	}
+	return &tmp
+}
+
+// DomainWatchdogInput is an input type that accepts DomainWatchdogArgs and DomainWatchdogOutput values.
+// You can construct a concrete instance of `DomainWatchdogInput` via:
+//
+//	DomainWatchdogArgs{...}
+type DomainWatchdogInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogOutput() DomainWatchdogOutput
+	ToDomainWatchdogOutputWithContext(context.Context) DomainWatchdogOutput
+}
+
+// A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+type DomainWatchdogArgs struct {
+	// What happens when the watchdog expires.
+	Action DomainWatchdogActionPtrInput `pulumi:"action"`
+	// The device.
+	Model DomainWatchdogModelPtrInput `pulumi:"model"`
+}
+
+// Defaults sets the appropriate defaults for DomainWatchdogArgs
+func (val *DomainWatchdogArgs) Defaults() *DomainWatchdogArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Action == nil {
+		tmp.Action = DomainWatchdogAction("reset")
+	}
+	if tmp.Model == nil {
+		tmp.Model = DomainWatchdogModel("i6300esb")
+	}
+	return &tmp
+}
+func (DomainWatchdogArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdog)(nil)).Elem()
+}
+
+func (i DomainWatchdogArgs) ToDomainWatchdogOutput() DomainWatchdogOutput {
+	return i.ToDomainWatchdogOutputWithContext(context.Background())
+}
+
+func (i DomainWatchdogArgs) ToDomainWatchdogOutputWithContext(ctx context.Context) DomainWatchdogOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainWatchdogOutput)
+}
+
+func (i DomainWatchdogArgs) ToDomainWatchdogPtrOutput() DomainWatchdogPtrOutput {
+	return i.ToDomainWatchdogPtrOutputWithContext(context.Background())
+}
+
+func (i DomainWatchdogArgs) ToDomainWatchdogPtrOutputWithContext(ctx context.Context) DomainWatchdogPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainWatchdogOutput).ToDomainWatchdogPtrOutputWithContext(ctx)
+}
+
+// DomainWatchdogPtrInput is an input type that accepts DomainWatchdogArgs, DomainWatchdogPtr and DomainWatchdogPtrOutput values.
+// You can construct a concrete instance of `DomainWatchdogPtrInput` via:
+//
+//	        DomainWatchdogArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainWatchdogPtrInput interface {
+	pulumi.Input
+
+	ToDomainWatchdogPtrOutput() DomainWatchdogPtrOutput
+	ToDomainWatchdogPtrOutputWithContext(context.Context) DomainWatchdogPtrOutput
+}
+
+type domainWatchdogPtrType DomainWatchdogArgs
+
+func DomainWatchdogPtr(v *DomainWatchdogArgs) DomainWatchdogPtrInput {
+	return (*domainWatchdogPtrType)(v)
+}
+
+func (*domainWatchdogPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainWatchdog)(nil)).Elem()
+}
+
+func (i *domainWatchdogPtrType) ToDomainWatchdogPtrOutput() DomainWatchdogPtrOutput {
+	return i.ToDomainWatchdogPtrOutputWithContext(context.Background())
+}
+
+func (i *domainWatchdogPtrType) ToDomainWatchdogPtrOutputWithContext(ctx context.Context) DomainWatchdogPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainWatchdogPtrOutput)
+}
+
+// A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+type DomainWatchdogOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainWatchdog)(nil)).Elem()
+}
+
+func (o DomainWatchdogOutput) ToDomainWatchdogOutput() DomainWatchdogOutput {
+	return o
+}
+
+func (o DomainWatchdogOutput) ToDomainWatchdogOutputWithContext(ctx context.Context) DomainWatchdogOutput {
+	return o
+}
+
+func (o DomainWatchdogOutput) ToDomainWatchdogPtrOutput() DomainWatchdogPtrOutput {
+	return o.ToDomainWatchdogPtrOutputWithContext(context.Background())
+}
+
+func (o DomainWatchdogOutput) ToDomainWatchdogPtrOutputWithContext(ctx context.Context) DomainWatchdogPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainWatchdog) *DomainWatchdog {
+		return &v
+	}).(DomainWatchdogPtrOutput)
+}
+
+// What happens when the watchdog expires.
+func (o DomainWatchdogOutput) Action() DomainWatchdogActionPtrOutput {
+	return o.ApplyT(func(v DomainWatchdog) *DomainWatchdogAction { return v.Action }).(DomainWatchdogActionPtrOutput)
+}
+
+// The device.
+func (o DomainWatchdogOutput) Model() DomainWatchdogModelPtrOutput {
+	return o.ApplyT(func(v DomainWatchdog) *DomainWatchdogModel { return v.Model }).(DomainWatchdogModelPtrOutput)
+}
+
+type DomainWatchdogPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainWatchdogPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainWatchdog)(nil)).Elem()
+}
+
+func (o DomainWatchdogPtrOutput) ToDomainWatchdogPtrOutput() DomainWatchdogPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogPtrOutput) ToDomainWatchdogPtrOutputWithContext(ctx context.Context) DomainWatchdogPtrOutput {
+	return o
+}
+
+func (o DomainWatchdogPtrOutput) Elem() DomainWatchdogOutput {
+	return o.ApplyT(func(v *DomainWatchdog) DomainWatchdog {
+		if v != nil {
+			return *v
+		}
+		var ret DomainWatchdog
+		return ret
+	}).(DomainWatchdogOutput)
+}
+
+// What happens when the watchdog expires.
+func (o DomainWatchdogPtrOutput) Action() DomainWatchdogActionPtrOutput {
+	return o.ApplyT(func(v *DomainWatchdog) *DomainWatchdogAction {
+		if v == nil {
+			return nil
+		}
+		return v.Action
+	}).(DomainWatchdogActionPtrOutput)
+}
+
+// The device.
+func (o DomainWatchdogPtrOutput) Model() DomainWatchdogModelPtrOutput {
+	return o.ApplyT(func(v *DomainWatchdog) *DomainWatchdogModel {
+		if v == nil {
+			return nil
+		}
+		return v.Model
+	}).(DomainWatchdogModelPtrOutput)
 }
 
 // Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: "devices", xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.
@@ -4794,14 +5720,26 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskArrayInput)(nil)).Elem(), DomainDiskArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsInput)(nil)).Elem(), DomainGraphicsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsPtrInput)(nil)).Elem(), DomainGraphicsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeInput)(nil)).Elem(), DomainInputTypeArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeArrayInput)(nil)).Elem(), DomainInputTypeArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonInput)(nil)).Elem(), DomainMemoryBalloonArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonPtrInput)(nil)).Elem(), DomainMemoryBalloonArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainNetworkInterfaceInput)(nil)).Elem(), DomainNetworkInterfaceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainNetworkInterfaceArrayInput)(nil)).Elem(), DomainNetworkInterfaceArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainRngInput)(nil)).Elem(), DomainRngArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainRngPtrInput)(nil)).Elem(), DomainRngArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundInput)(nil)).Elem(), DomainSoundArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundPtrInput)(nil)).Elem(), DomainSoundArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoInput)(nil)).Elem(), DomainVideoArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoPtrInput)(nil)).Elem(), DomainVideoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVolumeRefInput)(nil)).Elem(), DomainVolumeRefArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVolumeRefPtrInput)(nil)).Elem(), DomainVolumeRefArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForAddressesInput)(nil)).Elem(), DomainWaitForAddressesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForAddressesPtrInput)(nil)).Elem(), DomainWaitForAddressesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForCloudInitInput)(nil)).Elem(), DomainWaitForCloudInitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForCloudInitPtrInput)(nil)).Elem(), DomainWaitForCloudInitArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogInput)(nil)).Elem(), DomainWatchdogArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogPtrInput)(nil)).Elem(), DomainWatchdogArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchInput)(nil)).Elem(), DomainXmlPatchArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchArrayInput)(nil)).Elem(), DomainXmlPatchArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HostConfigInput)(nil)).Elem(), HostConfigArgs{})
@@ -4841,16 +5779,28 @@ func init() {
 	pulumi.RegisterOutputType(DomainDiskArrayOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsPtrOutput{})
+	pulumi.RegisterOutputType(DomainInputTypeOutput{})
+	pulumi.RegisterOutputType(DomainInputTypeArrayOutput{})
 	pulumi.RegisterOutputType(DomainInterfaceStateOutput{})
 	pulumi.RegisterOutputType(DomainInterfaceStateArrayOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBalloonOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBalloonPtrOutput{})
 	pulumi.RegisterOutputType(DomainNetworkInterfaceOutput{})
 	pulumi.RegisterOutputType(DomainNetworkInterfaceArrayOutput{})
+	pulumi.RegisterOutputType(DomainRngOutput{})
+	pulumi.RegisterOutputType(DomainRngPtrOutput{})
+	pulumi.RegisterOutputType(DomainSoundOutput{})
+	pulumi.RegisterOutputType(DomainSoundPtrOutput{})
+	pulumi.RegisterOutputType(DomainVideoOutput{})
+	pulumi.RegisterOutputType(DomainVideoPtrOutput{})
 	pulumi.RegisterOutputType(DomainVolumeRefOutput{})
 	pulumi.RegisterOutputType(DomainVolumeRefPtrOutput{})
 	pulumi.RegisterOutputType(DomainWaitForAddressesOutput{})
 	pulumi.RegisterOutputType(DomainWaitForAddressesPtrOutput{})
 	pulumi.RegisterOutputType(DomainWaitForCloudInitOutput{})
 	pulumi.RegisterOutputType(DomainWaitForCloudInitPtrOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogOutput{})
+	pulumi.RegisterOutputType(DomainWatchdogPtrOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchArrayOutput{})
 	pulumi.RegisterOutputType(GuestInterfaceOutput{})

@@ -16,7 +16,14 @@ __all__ = [
     'DomainDiskFormat',
     'DomainFirmware',
     'DomainGraphicsType',
+    'DomainInputBus',
+    'DomainInputType',
+    'DomainMemoryBalloonModel',
+    'DomainSoundModel',
     'DomainType',
+    'DomainVideoModel',
+    'DomainWatchdogAction',
+    'DomainWatchdogModel',
     'InterfaceAddressSource',
     'IpAddressType',
     'NetworkMode',
@@ -184,6 +191,98 @@ class DomainGraphicsType(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainInputBus")
+class DomainInputBus(_builtins.str, Enum):
+    """
+    How the input device is attached.
+    """
+    USB = "usb"
+    """
+    USB (a USB controller is added as needed).
+    """
+    VIRTIO = "virtio"
+    """
+    virtio-input (Linux guests).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainInputType")
+class DomainInputType(_builtins.str, Enum):
+    """
+    The kind of input device.
+    """
+    TABLET = "tablet"
+    """
+    A pointer with absolute coordinates: the mouse follows the VNC or SPICE client's pointer exactly.
+    """
+    KEYBOARD = "keyboard"
+    """
+    A keyboard.
+    """
+    MOUSE = "mouse"
+    """
+    A relative mouse.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainMemoryBalloonModel")
+class DomainMemoryBalloonModel(_builtins.str, Enum):
+    """
+    The memory balloon device.
+    """
+    VIRTIO = "virtio"
+    """
+    virtio-balloon: the guest can return memory to the host, and reports memory statistics.
+    """
+    VIRTIO_TRANSITIONAL = "virtio-transitional"
+    """
+    virtio-balloon for guests with legacy virtio drivers only.
+    """
+    VIRTIO_NON_TRANSITIONAL = "virtio-non-transitional"
+    """
+    virtio-balloon, virtio 1.0 only.
+    """
+    NONE = "none"
+    """
+    No balloon: the guest keeps all its memory; live memory changes then fail.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainSoundModel")
+class DomainSoundModel(_builtins.str, Enum):
+    """
+    The emulated sound card.
+    """
+    ICH9 = "ich9"
+    """
+    Intel HD Audio on ICH9 (for q35 machines).
+    """
+    ICH6 = "ich6"
+    """
+    Intel HD Audio on ICH6.
+    """
+    AC97 = "ac97"
+    """
+    AC'97, for older guests.
+    """
+    ES1370 = "es1370"
+    """
+    Ensoniq AudioPCI ES1370.
+    """
+    SB16 = "sb16"
+    """
+    Sound Blaster 16 (ISA).
+    """
+    USB = "usb"
+    """
+    USB audio.
+    """
+    ICH7 = "ich7"
+    """
+    Intel HD Audio on ICH7.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainType")
 class DomainType(_builtins.str, Enum):
     """
@@ -196,6 +295,99 @@ class DomainType(_builtins.str, Enum):
     QEMU = "qemu"
     """
     Plain QEMU emulation (TCG): slow, works without KVM.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainVideoModel")
+class DomainVideoModel(_builtins.str, Enum):
+    """
+    The emulated video card.
+    """
+    VGA = "vga"
+    """
+    Standard VGA (QEMU's stdvga).
+    """
+    CIRRUS = "cirrus"
+    """
+    Cirrus Logic, for very old guests.
+    """
+    VIRTIO = "virtio"
+    """
+    virtio-gpu: the best choice for Linux guests.
+    """
+    QXL = "qxl"
+    """
+    QXL, for SPICE displays.
+    """
+    BOCHS = "bochs"
+    """
+    Bochs display: VGA without legacy I/O ports, for UEFI guests.
+    """
+    RAMFB = "ramfb"
+    """
+    A framebuffer in guest RAM, for UEFI boot screens on aarch64.
+    """
+    NONE = "none"
+    """
+    No video card (a headless guest with a display would show nothing).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainWatchdogAction")
+class DomainWatchdogAction(_builtins.str, Enum):
+    """
+    What the host does when the guest stops feeding the watchdog.
+    """
+    RESET = "reset"
+    """
+    Reset the guest.
+    """
+    SHUTDOWN = "shutdown"
+    """
+    Shut the guest down gracefully (ACPI).
+    """
+    POWEROFF = "poweroff"
+    """
+    Power the guest off at once.
+    """
+    PAUSE = "pause"
+    """
+    Pause the guest.
+    """
+    NONE = "none"
+    """
+    Nothing.
+    """
+    DUMP = "dump"
+    """
+    Dump the guest's memory (to libvirt's auto-dump path) and go on.
+    """
+    INJECT_NMI = "inject-nmi"
+    """
+    Inject a non-maskable interrupt into the guest.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainWatchdogModel")
+class DomainWatchdogModel(_builtins.str, Enum):
+    """
+    The emulated watchdog device.
+    """
+    I6300ESB = "i6300esb"
+    """
+    Intel 6300ESB, a PCI device: the usual choice for x86 guests.
+    """
+    IB700 = "ib700"
+    """
+    iBase IB700, an ISA device (machine type pc only).
+    """
+    ITCO = "itco"
+    """
+    Intel TCO, built into q35 machines.
+    """
+    DIAG288 = "diag288"
+    """
+    The s390x diag288 watchdog.
     """
 
 

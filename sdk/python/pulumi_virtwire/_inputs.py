@@ -26,14 +26,26 @@ __all__ = [
     'DomainDiskArgsDict',
     'DomainGraphicsArgs',
     'DomainGraphicsArgsDict',
+    'DomainInputArgs',
+    'DomainInputArgsDict',
+    'DomainMemoryBalloonArgs',
+    'DomainMemoryBalloonArgsDict',
     'DomainNetworkInterfaceArgs',
     'DomainNetworkInterfaceArgsDict',
+    'DomainRngArgs',
+    'DomainRngArgsDict',
+    'DomainSoundArgs',
+    'DomainSoundArgsDict',
+    'DomainVideoArgs',
+    'DomainVideoArgsDict',
     'DomainVolumeRefArgs',
     'DomainVolumeRefArgsDict',
     'DomainWaitForAddressesArgs',
     'DomainWaitForAddressesArgsDict',
     'DomainWaitForCloudInitArgs',
     'DomainWaitForCloudInitArgsDict',
+    'DomainWatchdogArgs',
+    'DomainWatchdogArgsDict',
     'DomainXmlPatchArgs',
     'DomainXmlPatchArgsDict',
     'HostConfigArgs',
@@ -401,7 +413,7 @@ class DomainDiskArgs:
 
 class DomainGraphicsArgsDict(TypedDict):
     """
-    A graphical console. Changing it restarts the domain.
+    A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
     """
     type: pulumi.Input['DomainGraphicsType']
     """
@@ -413,7 +425,11 @@ class DomainGraphicsArgsDict(TypedDict):
     """
     port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+    TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
+    """
+    websocket: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
     """
 
 @pulumi.input_type
@@ -421,13 +437,15 @@ class DomainGraphicsArgs:
     def __init__(__self__, *,
                  type: pulumi.Input['DomainGraphicsType'],
                  listen: pulumi.Input[Optional[_builtins.str]] = None,
-                 port: pulumi.Input[Optional[_builtins.int]] = None):
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 websocket: pulumi.Input[Optional[_builtins.int]] = None):
         """
-        A graphical console. Changing it restarts the domain.
+        A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
 
         :param pulumi.Input['DomainGraphicsType'] type: VNC or SPICE.
         :param pulumi.Input[_builtins.str] listen: Address the display listens on (`0.0.0.0` exposes it to the network).
-        :param pulumi.Input[_builtins.int] port: TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+        :param pulumi.Input[_builtins.int] port: TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
+        :param pulumi.Input[_builtins.int] websocket: VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
         """
         pulumi.set(__self__, "type", type)
         if listen is None:
@@ -436,6 +454,8 @@ class DomainGraphicsArgs:
             pulumi.set(__self__, "listen", listen)
         if port is not None:
             pulumi.set(__self__, "port", port)
+        if websocket is not None:
+            pulumi.set(__self__, "websocket", websocket)
 
     @_builtins.property
     @pulumi.getter
@@ -465,13 +485,113 @@ class DomainGraphicsArgs:
     @pulumi.getter
     def port(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+        TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
         """
         return pulumi.get(self, "port")
 
     @port.setter
     def port(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "port", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def websocket(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+        """
+        return pulumi.get(self, "websocket")
+
+    @websocket.setter
+    def websocket(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "websocket", value)
+
+
+class DomainInputArgsDict(TypedDict):
+    """
+    An input device.
+    """
+    type: pulumi.Input['DomainInputType']
+    """
+    Tablet, keyboard or mouse.
+    """
+    bus: NotRequired[pulumi.Input[Optional['DomainInputBus']]]
+    """
+    The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+    """
+
+@pulumi.input_type
+class DomainInputArgs:
+    def __init__(__self__, *,
+                 type: pulumi.Input['DomainInputType'],
+                 bus: pulumi.Input[Optional['DomainInputBus']] = None):
+        """
+        An input device.
+
+        :param pulumi.Input['DomainInputType'] type: Tablet, keyboard or mouse.
+        :param pulumi.Input['DomainInputBus'] bus: The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+        """
+        pulumi.set(__self__, "type", type)
+        if bus is None:
+            bus = 'usb'
+        if bus is not None:
+            pulumi.set(__self__, "bus", bus)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input['DomainInputType']:
+        """
+        Tablet, keyboard or mouse.
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input['DomainInputType']):
+        pulumi.set(self, "type", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> pulumi.Input[Optional['DomainInputBus']]:
+        """
+        The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+        """
+        return pulumi.get(self, "bus")
+
+    @bus.setter
+    def bus(self, value: pulumi.Input[Optional['DomainInputBus']]):
+        pulumi.set(self, "bus", value)
+
+
+class DomainMemoryBalloonArgsDict(TypedDict):
+    """
+    The memory balloon device. Changing it restarts the domain.
+    """
+    model: pulumi.Input['DomainMemoryBalloonModel']
+    """
+    The model, or `none`.
+    """
+
+@pulumi.input_type
+class DomainMemoryBalloonArgs:
+    def __init__(__self__, *,
+                 model: pulumi.Input['DomainMemoryBalloonModel']):
+        """
+        The memory balloon device. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainMemoryBalloonModel'] model: The model, or `none`.
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input['DomainMemoryBalloonModel']:
+        """
+        The model, or `none`.
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input['DomainMemoryBalloonModel']):
+        pulumi.set(self, "model", value)
 
 
 class DomainNetworkInterfaceArgsDict(TypedDict):
@@ -568,6 +688,108 @@ class DomainNetworkInterfaceArgs:
     @network.setter
     def network(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "network", value)
+
+
+class DomainRngArgsDict(TypedDict):
+    """
+    A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+    """
+    source: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+    """
+
+@pulumi.input_type
+class DomainRngArgs:
+    def __init__(__self__, *,
+                 source: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+
+        :param pulumi.Input[_builtins.str] source: The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        """
+        if source is None:
+            source = '/dev/urandom'
+        if source is not None:
+            pulumi.set(__self__, "source", source)
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        """
+        return pulumi.get(self, "source")
+
+    @source.setter
+    def source(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "source", value)
+
+
+class DomainSoundArgsDict(TypedDict):
+    """
+    A sound card. Changing it restarts the domain.
+    """
+    model: pulumi.Input['DomainSoundModel']
+    """
+    The model.
+    """
+
+@pulumi.input_type
+class DomainSoundArgs:
+    def __init__(__self__, *,
+                 model: pulumi.Input['DomainSoundModel']):
+        """
+        A sound card. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainSoundModel'] model: The model.
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input['DomainSoundModel']:
+        """
+        The model.
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input['DomainSoundModel']):
+        pulumi.set(self, "model", value)
+
+
+class DomainVideoArgsDict(TypedDict):
+    """
+    The video card. Changing it restarts the domain.
+    """
+    model: pulumi.Input['DomainVideoModel']
+    """
+    The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+    """
+
+@pulumi.input_type
+class DomainVideoArgs:
+    def __init__(__self__, *,
+                 model: pulumi.Input['DomainVideoModel']):
+        """
+        The video card. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainVideoModel'] model: The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input['DomainVideoModel']:
+        """
+        The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input['DomainVideoModel']):
+        pulumi.set(self, "model", value)
 
 
 class DomainVolumeRefArgsDict(TypedDict):
@@ -714,6 +936,64 @@ class DomainWaitForCloudInitArgs:
     @timeout.setter
     def timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "timeout", value)
+
+
+class DomainWatchdogArgsDict(TypedDict):
+    """
+    A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+    """
+    action: NotRequired[pulumi.Input[Optional['DomainWatchdogAction']]]
+    """
+    What happens when the watchdog expires.
+    """
+    model: NotRequired[pulumi.Input[Optional['DomainWatchdogModel']]]
+    """
+    The device.
+    """
+
+@pulumi.input_type
+class DomainWatchdogArgs:
+    def __init__(__self__, *,
+                 action: pulumi.Input[Optional['DomainWatchdogAction']] = None,
+                 model: pulumi.Input[Optional['DomainWatchdogModel']] = None):
+        """
+        A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainWatchdogAction'] action: What happens when the watchdog expires.
+        :param pulumi.Input['DomainWatchdogModel'] model: The device.
+        """
+        if action is None:
+            action = 'reset'
+        if action is not None:
+            pulumi.set(__self__, "action", action)
+        if model is None:
+            model = 'i6300esb'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def action(self) -> pulumi.Input[Optional['DomainWatchdogAction']]:
+        """
+        What happens when the watchdog expires.
+        """
+        return pulumi.get(self, "action")
+
+    @action.setter
+    def action(self, value: pulumi.Input[Optional['DomainWatchdogAction']]):
+        pulumi.set(self, "action", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input[Optional['DomainWatchdogModel']]:
+        """
+        The device.
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input[Optional['DomainWatchdogModel']]):
+        pulumi.set(self, "model", value)
 
 
 class DomainXmlPatchArgsDict(TypedDict):

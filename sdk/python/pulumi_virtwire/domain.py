@@ -33,22 +33,30 @@ class DomainArgs:
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input['DomainDiskArgs']]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional['DomainGraphicsArgs']] = None,
+                 graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
+                 inputs: pulumi.Input[Optional[Sequence[pulumi.Input['DomainInputArgs']]]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_balloon: pulumi.Input[Optional['DomainMemoryBalloonArgs']] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]]] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 rng: pulumi.Input[Optional['DomainRngArgs']] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 sound: pulumi.Input[Optional['DomainSoundArgs']] = None,
+                 spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
+                 video: pulumi.Input[Optional['DomainVideoArgs']] = None,
                  wait_for_addresses: pulumi.Input[Optional['DomainWaitForAddressesArgs']] = None,
                  wait_for_cloud_init: pulumi.Input[Optional['DomainWaitForCloudInitArgs']] = None,
+                 watchdog: pulumi.Input[Optional['DomainWatchdogArgs']] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlPatchArgs']]]] = None):
         """
         The set of arguments for constructing a Domain resource.
@@ -64,22 +72,30 @@ class DomainArgs:
         :param pulumi.Input[Sequence[pulumi.Input['DomainDiskArgs']]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input['DomainGraphicsArgs'] graphics: A VNC or SPICE display (default: none).
+        :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
+        :param pulumi.Input[Sequence[pulumi.Input['DomainInputArgs']]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] memory: Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+        :param pulumi.Input['DomainMemoryBalloonArgs'] memory_balloon: The memory balloon. Default: libvirt's (virtio on x86), not compared.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]] network_interfaces: Network interfaces. Added and removed live.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
+        :param pulumi.Input['DomainRngArgs'] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
+        :param pulumi.Input['DomainSoundArgs'] sound: A sound card. Default: none.
+        :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
+        :param pulumi.Input['DomainVideoArgs'] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
         :param pulumi.Input['DomainWaitForAddressesArgs'] wait_for_addresses: Wait for IP addresses on create and update (default: do not wait).
         :param pulumi.Input['DomainWaitForCloudInitArgs'] wait_for_cloud_init: Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
+        :param pulumi.Input['DomainWatchdogArgs'] watchdog: A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
         :param pulumi.Input[Sequence[pulumi.Input['DomainXmlPatchArgs']]] xml_patches: Escape hatch: raw XML appended to the generated domain XML.
         """
         if allow_restart is None:
@@ -110,10 +126,14 @@ class DomainArgs:
             pulumi.set(__self__, "firmware", firmware)
         if graphics is not None:
             pulumi.set(__self__, "graphics", graphics)
+        if graphics_password is not None:
+            pulumi.set(__self__, "graphics_password", graphics_password)
         if host is not None:
             pulumi.set(__self__, "host", host)
         if initrd is not None:
             pulumi.set(__self__, "initrd", initrd)
+        if inputs is not None:
+            pulumi.set(__self__, "inputs", inputs)
         if kernel is not None:
             pulumi.set(__self__, "kernel", kernel)
         if machine is not None:
@@ -124,6 +144,8 @@ class DomainArgs:
             pulumi.set(__self__, "max_vcpus", max_vcpus)
         if memory is not None:
             pulumi.set(__self__, "memory", memory)
+        if memory_balloon is not None:
+            pulumi.set(__self__, "memory_balloon", memory_balloon)
         if name is not None:
             pulumi.set(__self__, "name", name)
         if network_interfaces is not None:
@@ -132,6 +154,8 @@ class DomainArgs:
             qemu_agent = False
         if qemu_agent is not None:
             pulumi.set(__self__, "qemu_agent", qemu_agent)
+        if rng is not None:
+            pulumi.set(__self__, "rng", rng)
         if running is None:
             running = True
         if running is not None:
@@ -140,6 +164,12 @@ class DomainArgs:
             shutdown_timeout = 60
         if shutdown_timeout is not None:
             pulumi.set(__self__, "shutdown_timeout", shutdown_timeout)
+        if sound is not None:
+            pulumi.set(__self__, "sound", sound)
+        if spice_agent is None:
+            spice_agent = False
+        if spice_agent is not None:
+            pulumi.set(__self__, "spice_agent", spice_agent)
         if type is None:
             type = 'kvm'
         if type is not None:
@@ -148,10 +178,14 @@ class DomainArgs:
             vcpu = 1
         if vcpu is not None:
             pulumi.set(__self__, "vcpu", vcpu)
+        if video is not None:
+            pulumi.set(__self__, "video", video)
         if wait_for_addresses is not None:
             pulumi.set(__self__, "wait_for_addresses", wait_for_addresses)
         if wait_for_cloud_init is not None:
             pulumi.set(__self__, "wait_for_cloud_init", wait_for_cloud_init)
+        if watchdog is not None:
+            pulumi.set(__self__, "watchdog", watchdog)
         if xml_patches is not None:
             pulumi.set(__self__, "xml_patches", xml_patches)
 
@@ -288,6 +322,18 @@ class DomainArgs:
         pulumi.set(self, "graphics", value)
 
     @_builtins.property
+    @pulumi.getter(name="graphicsPassword")
+    def graphics_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
+        """
+        return pulumi.get(self, "graphics_password")
+
+    @graphics_password.setter
+    def graphics_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "graphics_password", value)
+
+    @_builtins.property
     @pulumi.getter
     def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -310,6 +356,18 @@ class DomainArgs:
     @initrd.setter
     def initrd(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "initrd", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def inputs(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainInputArgs']]]]:
+        """
+        Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "inputs")
+
+    @inputs.setter
+    def inputs(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainInputArgs']]]]):
+        pulumi.set(self, "inputs", value)
 
     @_builtins.property
     @pulumi.getter
@@ -372,6 +430,18 @@ class DomainArgs:
         pulumi.set(self, "memory", value)
 
     @_builtins.property
+    @pulumi.getter(name="memoryBalloon")
+    def memory_balloon(self) -> pulumi.Input[Optional['DomainMemoryBalloonArgs']]:
+        """
+        The memory balloon. Default: libvirt's (virtio on x86), not compared.
+        """
+        return pulumi.get(self, "memory_balloon")
+
+    @memory_balloon.setter
+    def memory_balloon(self, value: pulumi.Input[Optional['DomainMemoryBalloonArgs']]):
+        pulumi.set(self, "memory_balloon", value)
+
+    @_builtins.property
     @pulumi.getter
     def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -409,6 +479,18 @@ class DomainArgs:
 
     @_builtins.property
     @pulumi.getter
+    def rng(self) -> pulumi.Input[Optional['DomainRngArgs']]:
+        """
+        A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+        """
+        return pulumi.get(self, "rng")
+
+    @rng.setter
+    def rng(self, value: pulumi.Input[Optional['DomainRngArgs']]):
+        pulumi.set(self, "rng", value)
+
+    @_builtins.property
+    @pulumi.getter
     def running(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
@@ -430,6 +512,30 @@ class DomainArgs:
     @shutdown_timeout.setter
     def shutdown_timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "shutdown_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sound(self) -> pulumi.Input[Optional['DomainSoundArgs']]:
+        """
+        A sound card. Default: none.
+        """
+        return pulumi.get(self, "sound")
+
+    @sound.setter
+    def sound(self, value: pulumi.Input[Optional['DomainSoundArgs']]):
+        pulumi.set(self, "sound", value)
+
+    @_builtins.property
+    @pulumi.getter(name="spiceAgent")
+    def spice_agent(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "spice_agent")
+
+    @spice_agent.setter
+    def spice_agent(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "spice_agent", value)
 
     @_builtins.property
     @pulumi.getter
@@ -456,6 +562,18 @@ class DomainArgs:
         pulumi.set(self, "vcpu", value)
 
     @_builtins.property
+    @pulumi.getter
+    def video(self) -> pulumi.Input[Optional['DomainVideoArgs']]:
+        """
+        The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+        """
+        return pulumi.get(self, "video")
+
+    @video.setter
+    def video(self, value: pulumi.Input[Optional['DomainVideoArgs']]):
+        pulumi.set(self, "video", value)
+
+    @_builtins.property
     @pulumi.getter(name="waitForAddresses")
     def wait_for_addresses(self) -> pulumi.Input[Optional['DomainWaitForAddressesArgs']]:
         """
@@ -478,6 +596,18 @@ class DomainArgs:
     @wait_for_cloud_init.setter
     def wait_for_cloud_init(self, value: pulumi.Input[Optional['DomainWaitForCloudInitArgs']]):
         pulumi.set(self, "wait_for_cloud_init", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def watchdog(self) -> pulumi.Input[Optional['DomainWatchdogArgs']]:
+        """
+        A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+        """
+        return pulumi.get(self, "watchdog")
+
+    @watchdog.setter
+    def watchdog(self, value: pulumi.Input[Optional['DomainWatchdogArgs']]):
+        pulumi.set(self, "watchdog", value)
 
     @_builtins.property
     @pulumi.getter(name="xmlPatches")
@@ -509,26 +639,34 @@ class Domain(pulumi.CustomResource):
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
+                 graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
+                 inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_balloon: pulumi.Input[Optional[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
+                 spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
+                 video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
                  wait_for_addresses: pulumi.Input[Optional[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']]] = None,
                  wait_for_cloud_init: pulumi.Input[Optional[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']]] = None,
+                 watchdog: pulumi.Input[Optional[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']]] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]]] = None,
                  __props__=None):
         """
-        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -543,22 +681,30 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']] graphics: A VNC or SPICE display (default: none).
+        :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] memory: Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+        :param pulumi.Input[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']] memory_balloon: The memory balloon. Default: libvirt's (virtio on x86), not compared.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]] network_interfaces: Network interfaces. Added and removed live.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
+        :param pulumi.Input[Union['DomainRngArgs', 'DomainRngArgsDict']] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
+        :param pulumi.Input[Union['DomainSoundArgs', 'DomainSoundArgsDict']] sound: A sound card. Default: none.
+        :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
+        :param pulumi.Input[Union['DomainVideoArgs', 'DomainVideoArgsDict']] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
         :param pulumi.Input[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']] wait_for_addresses: Wait for IP addresses on create and update (default: do not wait).
         :param pulumi.Input[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']] wait_for_cloud_init: Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
+        :param pulumi.Input[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']] watchdog: A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]] xml_patches: Escape hatch: raw XML appended to the generated domain XML.
         """
         ...
@@ -568,7 +714,7 @@ class Domain(pulumi.CustomResource):
                  args: Optional[DomainArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 
         :param str resource_name: The name of the resource.
         :param DomainArgs args: The arguments to use to populate this resource's properties.
@@ -596,22 +742,30 @@ class Domain(pulumi.CustomResource):
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
+                 graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
+                 inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_balloon: pulumi.Input[Optional[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
+                 spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
+                 video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
                  wait_for_addresses: pulumi.Input[Optional[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']]] = None,
                  wait_for_cloud_init: pulumi.Input[Optional[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']]] = None,
+                 watchdog: pulumi.Input[Optional[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']]] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -639,32 +793,42 @@ class Domain(pulumi.CustomResource):
                 firmware = 'bios'
             __props__.__dict__["firmware"] = firmware
             __props__.__dict__["graphics"] = graphics
+            __props__.__dict__["graphics_password"] = None if graphics_password is None else pulumi.Output.secret(graphics_password)
             __props__.__dict__["host"] = host
             __props__.__dict__["initrd"] = initrd
+            __props__.__dict__["inputs"] = inputs
             __props__.__dict__["kernel"] = kernel
             __props__.__dict__["machine"] = machine
             __props__.__dict__["max_memory"] = max_memory
             __props__.__dict__["max_vcpus"] = max_vcpus
             __props__.__dict__["memory"] = memory
+            __props__.__dict__["memory_balloon"] = memory_balloon
             __props__.__dict__["name"] = name
             __props__.__dict__["network_interfaces"] = network_interfaces
             if qemu_agent is None:
                 qemu_agent = False
             __props__.__dict__["qemu_agent"] = qemu_agent
+            __props__.__dict__["rng"] = rng
             if running is None:
                 running = True
             __props__.__dict__["running"] = running
             if shutdown_timeout is None:
                 shutdown_timeout = 60
             __props__.__dict__["shutdown_timeout"] = shutdown_timeout
+            __props__.__dict__["sound"] = sound
+            if spice_agent is None:
+                spice_agent = False
+            __props__.__dict__["spice_agent"] = spice_agent
             if type is None:
                 type = 'kvm'
             __props__.__dict__["type"] = type
             if vcpu is None:
                 vcpu = 1
             __props__.__dict__["vcpu"] = vcpu
+            __props__.__dict__["video"] = video
             __props__.__dict__["wait_for_addresses"] = wait_for_addresses
             __props__.__dict__["wait_for_cloud_init"] = wait_for_cloud_init
+            __props__.__dict__["watchdog"] = watchdog
             __props__.__dict__["xml_patches"] = xml_patches
             __props__.__dict__["graphics_port"] = None
             __props__.__dict__["interfaces"] = None
@@ -672,6 +836,8 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["mac_addresses"] = None
             __props__.__dict__["state"] = None
             __props__.__dict__["uuid"] = None
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["graphicsPassword"])
+        opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(Domain, __self__).__init__(
             'virtwire:index:Domain',
             resource_name,
@@ -705,9 +871,11 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["disks"] = None
         __props__.__dict__["firmware"] = None
         __props__.__dict__["graphics"] = None
+        __props__.__dict__["graphics_password"] = None
         __props__.__dict__["graphics_port"] = None
         __props__.__dict__["host"] = None
         __props__.__dict__["initrd"] = None
+        __props__.__dict__["inputs"] = None
         __props__.__dict__["interfaces"] = None
         __props__.__dict__["ip_address"] = None
         __props__.__dict__["kernel"] = None
@@ -716,17 +884,23 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["max_memory"] = None
         __props__.__dict__["max_vcpus"] = None
         __props__.__dict__["memory"] = None
+        __props__.__dict__["memory_balloon"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["network_interfaces"] = None
         __props__.__dict__["qemu_agent"] = None
+        __props__.__dict__["rng"] = None
         __props__.__dict__["running"] = None
         __props__.__dict__["shutdown_timeout"] = None
+        __props__.__dict__["sound"] = None
+        __props__.__dict__["spice_agent"] = None
         __props__.__dict__["state"] = None
         __props__.__dict__["type"] = None
         __props__.__dict__["uuid"] = None
         __props__.__dict__["vcpu"] = None
+        __props__.__dict__["video"] = None
         __props__.__dict__["wait_for_addresses"] = None
         __props__.__dict__["wait_for_cloud_init"] = None
+        __props__.__dict__["watchdog"] = None
         __props__.__dict__["xml_patches"] = None
         return Domain(resource_name, opts=opts, __props__=__props__)
 
@@ -819,6 +993,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "graphics")
 
     @_builtins.property
+    @pulumi.getter(name="graphicsPassword")
+    def graphics_password(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Password of the display (secret).
+        """
+        return pulumi.get(self, "graphics_password")
+
+    @_builtins.property
     @pulumi.getter(name="graphicsPort")
     def graphics_port(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
@@ -841,6 +1023,14 @@ class Domain(pulumi.CustomResource):
         Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
         """
         return pulumi.get(self, "initrd")
+
+    @_builtins.property
+    @pulumi.getter
+    def inputs(self) -> pulumi.Output[Optional[Sequence['outputs.DomainInput']]]:
+        """
+        Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "inputs")
 
     @_builtins.property
     @pulumi.getter
@@ -907,6 +1097,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "memory")
 
     @_builtins.property
+    @pulumi.getter(name="memoryBalloon")
+    def memory_balloon(self) -> pulumi.Output[Optional['outputs.DomainMemoryBalloon']]:
+        """
+        The memory balloon. Default: libvirt's (virtio on x86), not compared.
+        """
+        return pulumi.get(self, "memory_balloon")
+
+    @_builtins.property
     @pulumi.getter
     def name(self) -> pulumi.Output[_builtins.str]:
         """
@@ -932,6 +1130,14 @@ class Domain(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def rng(self) -> pulumi.Output[Optional['outputs.DomainRng']]:
+        """
+        A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
+        """
+        return pulumi.get(self, "rng")
+
+    @_builtins.property
+    @pulumi.getter
     def running(self) -> pulumi.Output[_builtins.bool]:
         """
         Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
@@ -945,6 +1151,22 @@ class Domain(pulumi.CustomResource):
         Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
         """
         return pulumi.get(self, "shutdown_timeout")
+
+    @_builtins.property
+    @pulumi.getter
+    def sound(self) -> pulumi.Output[Optional['outputs.DomainSound']]:
+        """
+        A sound card. Default: none.
+        """
+        return pulumi.get(self, "sound")
+
+    @_builtins.property
+    @pulumi.getter(name="spiceAgent")
+    def spice_agent(self) -> pulumi.Output[_builtins.bool]:
+        """
+        Whether the SPICE agent channel is there.
+        """
+        return pulumi.get(self, "spice_agent")
 
     @_builtins.property
     @pulumi.getter
@@ -979,6 +1201,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "vcpu")
 
     @_builtins.property
+    @pulumi.getter
+    def video(self) -> pulumi.Output[Optional['outputs.DomainVideo']]:
+        """
+        The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
+        """
+        return pulumi.get(self, "video")
+
+    @_builtins.property
     @pulumi.getter(name="waitForAddresses")
     def wait_for_addresses(self) -> pulumi.Output[Optional['outputs.DomainWaitForAddresses']]:
         """
@@ -993,6 +1223,14 @@ class Domain(pulumi.CustomResource):
         Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
         """
         return pulumi.get(self, "wait_for_cloud_init")
+
+    @_builtins.property
+    @pulumi.getter
+    def watchdog(self) -> pulumi.Output[Optional['outputs.DomainWatchdog']]:
+        """
+        A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+        """
+        return pulumi.get(self, "watchdog")
 
     @_builtins.property
     @pulumi.getter(name="xmlPatches")

@@ -25,11 +25,17 @@ __all__ = [
     'DomainCpuModeSupport',
     'DomainDisk',
     'DomainGraphics',
+    'DomainInput',
     'DomainInterfaceState',
+    'DomainMemoryBalloon',
     'DomainNetworkInterface',
+    'DomainRng',
+    'DomainSound',
+    'DomainVideo',
     'DomainVolumeRef',
     'DomainWaitForAddresses',
     'DomainWaitForCloudInit',
+    'DomainWatchdog',
     'DomainXmlPatch',
     'GuestInterface',
     'GuestIpAddress',
@@ -507,18 +513,20 @@ class DomainDisk(dict):
 @pulumi.output_type
 class DomainGraphics(dict):
     """
-    A graphical console. Changing it restarts the domain.
+    A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
     """
     def __init__(__self__, *,
                  type: 'DomainGraphicsType',
                  listen: Optional[_builtins.str] = None,
-                 port: Optional[_builtins.int] = None):
+                 port: Optional[_builtins.int] = None,
+                 websocket: Optional[_builtins.int] = None):
         """
-        A graphical console. Changing it restarts the domain.
+        A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
 
         :param 'DomainGraphicsType' type: VNC or SPICE.
         :param _builtins.str listen: Address the display listens on (`0.0.0.0` exposes it to the network).
-        :param _builtins.int port: TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+        :param _builtins.int port: TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
+        :param _builtins.int websocket: VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
         """
         pulumi.set(__self__, "type", type)
         if listen is None:
@@ -527,6 +535,8 @@ class DomainGraphics(dict):
             pulumi.set(__self__, "listen", listen)
         if port is not None:
             pulumi.set(__self__, "port", port)
+        if websocket is not None:
+            pulumi.set(__self__, "websocket", websocket)
 
     @_builtins.property
     @pulumi.getter
@@ -548,9 +558,54 @@ class DomainGraphics(dict):
     @pulumi.getter
     def port(self) -> Optional[_builtins.int]:
         """
-        TCP port (default: chosen by libvirt from 5900 up; see the `graphicsPort` output).
+        TCP port. Default: autoport, chosen by libvirt from 5900 up at each start (see the `graphicsPort` output).
         """
         return pulumi.get(self, "port")
+
+    @_builtins.property
+    @pulumi.getter
+    def websocket(self) -> Optional[_builtins.int]:
+        """
+        VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
+        """
+        return pulumi.get(self, "websocket")
+
+
+@pulumi.output_type
+class DomainInput(dict):
+    """
+    An input device.
+    """
+    def __init__(__self__, *,
+                 type: 'DomainInputType',
+                 bus: Optional['DomainInputBus'] = None):
+        """
+        An input device.
+
+        :param 'DomainInputType' type: Tablet, keyboard or mouse.
+        :param 'DomainInputBus' bus: The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+        """
+        pulumi.set(__self__, "type", type)
+        if bus is None:
+            bus = 'usb'
+        if bus is not None:
+            pulumi.set(__self__, "bus", bus)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> 'DomainInputType':
+        """
+        Tablet, keyboard or mouse.
+        """
+        return pulumi.get(self, "type")
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> Optional['DomainInputBus']:
+        """
+        The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
+        """
+        return pulumi.get(self, "bus")
 
 
 @pulumi.output_type
@@ -609,6 +664,29 @@ class DomainInterfaceState(dict):
         The libvirt network, if on one.
         """
         return pulumi.get(self, "network")
+
+
+@pulumi.output_type
+class DomainMemoryBalloon(dict):
+    """
+    The memory balloon device. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 model: 'DomainMemoryBalloonModel'):
+        """
+        The memory balloon device. Changing it restarts the domain.
+
+        :param 'DomainMemoryBalloonModel' model: The model, or `none`.
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> 'DomainMemoryBalloonModel':
+        """
+        The model, or `none`.
+        """
+        return pulumi.get(self, "model")
 
 
 @pulumi.output_type
@@ -671,6 +749,78 @@ class DomainNetworkInterface(dict):
         Name of a libvirt network (e.g. a virtwire Network's `name`).
         """
         return pulumi.get(self, "network")
+
+
+@pulumi.output_type
+class DomainRng(dict):
+    """
+    A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 source: Optional[_builtins.str] = None):
+        """
+        A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
+
+        :param _builtins.str source: The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        """
+        if source is None:
+            source = '/dev/urandom'
+        if source is not None:
+            pulumi.set(__self__, "source", source)
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> Optional[_builtins.str]:
+        """
+        The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        """
+        return pulumi.get(self, "source")
+
+
+@pulumi.output_type
+class DomainSound(dict):
+    """
+    A sound card. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 model: 'DomainSoundModel'):
+        """
+        A sound card. Changing it restarts the domain.
+
+        :param 'DomainSoundModel' model: The model.
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> 'DomainSoundModel':
+        """
+        The model.
+        """
+        return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainVideo(dict):
+    """
+    The video card. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 model: 'DomainVideoModel'):
+        """
+        The video card. Changing it restarts the domain.
+
+        :param 'DomainVideoModel' model: The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+        """
+        pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> 'DomainVideoModel':
+        """
+        The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
+        """
+        return pulumi.get(self, "model")
 
 
 @pulumi.output_type
@@ -771,6 +921,46 @@ class DomainWaitForCloudInit(dict):
         Seconds to wait for cloud-init, counted from the end of the address wait.
         """
         return pulumi.get(self, "timeout")
+
+
+@pulumi.output_type
+class DomainWatchdog(dict):
+    """
+    A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 action: Optional['DomainWatchdogAction'] = None,
+                 model: Optional['DomainWatchdogModel'] = None):
+        """
+        A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
+
+        :param 'DomainWatchdogAction' action: What happens when the watchdog expires.
+        :param 'DomainWatchdogModel' model: The device.
+        """
+        if action is None:
+            action = 'reset'
+        if action is not None:
+            pulumi.set(__self__, "action", action)
+        if model is None:
+            model = 'i6300esb'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def action(self) -> Optional['DomainWatchdogAction']:
+        """
+        What happens when the watchdog expires.
+        """
+        return pulumi.get(self, "action")
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> Optional['DomainWatchdogModel']:
+        """
+        The device.
+        """
+        return pulumi.get(self, "model")
 
 
 @pulumi.output_type

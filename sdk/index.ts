@@ -992,7 +992,7 @@ export interface DomainVideoArgs {
  */
 export interface DomainRngArgs {
   /**
-   * The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+   * Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
    */
   source?: pulumi.Input<string>;
 }

@@ -1,9 +1,14 @@
 /**
  * check() rules for the display's options and the small devices (xml-devices.ts) that schema.json
- * cannot express. Whether the host's QEMU has a model (video, sound, watchdog) is asked at preview
- * (preflight.ts, which names the property libvirt refuses). No message ever holds the password.
+ * cannot express, and at preview the display types and video models the host's QEMU offers (its
+ * domain capabilities: QEMU builds differ, e.g. Debian 13's has neither QXL nor SPICE); whether it
+ * takes the rest (a sound or watchdog model) preflight.ts asks libvirt, naming the property
+ * refused. No message ever holds the password.
  */
+import { LibvirtError } from "../../rpc";
+import type { Libvirt } from "../../rpc";
 import type { CheckFailure } from "../kit/resource";
+import { attr, element, elements, parseXml, text } from "../kit/xml";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { isSet, isUnknown } from "./normalize";
 import { patchedDevices } from "./patches";
@@ -79,4 +84,49 @@ export function checkDevices(inputs: Partial<CheckedDomainInputs>): CheckFailure
     }
   }
   return failures;
+}
+
+/**
+ * The display type and video model against the host's domain capabilities for this domain type,
+ * arch and machine:
+ *   <domainCapabilities> <devices>
+ *     <graphics supported='yes'><enum name='type'><value>vnc</value>…</enum></graphics>
+ *     <video supported='yes'><enum name='modelType'><value>vga</value>…</enum></video>
+ */
+export async function deviceHostFailures(
+  lv: Libvirt,
+  inputs: CheckedDomainInputs,
+): Promise<CheckFailure[]> {
+  const wanted = [
+    { property: "graphics.type", device: "graphics", name: "type", value: inputs.graphics?.type },
+    { property: "video.model", device: "video", name: "modelType", value: inputs.video?.model },
+  ].filter((item) => item.value !== undefined && item.value !== "none");
+  if (wanted.length === 0) return [];
+  let xml: string;
+  try {
+    ({ capabilities: xml } = await lv.ConnectGetDomainCapabilities({
+      emulatorbin: null,
+      arch: inputs.arch ?? null,
+      machine: inputs.machine ?? null,
+      virttype: inputs.type,
+      flags: 0,
+    }));
+  } catch (error) {
+    // An older daemon or another driver: it cannot tell, and the define will.
+    if (error instanceof LibvirtError) return [];
+    throw error;
+  }
+  const devices = element(parseXml(xml, "domainCapabilities"), "devices");
+  return wanted.flatMap(({ property, device, name, value }) => {
+    const list = elements(element(devices, device), "enum").find((e) => attr(e, "name") === name);
+    if (list === undefined) return [];
+    const offered = elements(list, "value").map((node) => text(node) ?? "");
+    if (offered.includes(value!)) return [];
+    return [
+      {
+        property,
+        reason: `${property} ${JSON.stringify(value)} is not offered by QEMU on this host (it offers ${offered.map((v) => JSON.stringify(v)).join(", ") || "none"}): use one of those`,
+      },
+    ];
+  });
 }

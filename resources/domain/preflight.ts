@@ -18,6 +18,7 @@ import type { DomainInputs, DomainXmlPatch } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { addressFailures } from "./address-wait";
 import { HostCapabilities, readCapabilities } from "./capabilities";
+import { deviceHostFailures } from "./device-checks";
 import { checkedDomain } from "./normalize";
 import { describePatch } from "./patches";
 import { buildDomainXml } from "./xml-build";
@@ -105,6 +106,7 @@ async function settingsFailures(
   const lv = await ctx.connect(inputs.host);
   const { capabilities } = await lv.ConnectGetCapabilities();
   const failures = hostFailures(inputs, readCapabilities(capabilities));
+  if (failures.length === 0) failures.push(...(await deviceHostFailures(lv, inputs)));
   if (failures.length > 0) return failures;
   const settings = Object.fromEntries(ASKED.map((name) => [name, inputs[name]])) as Settings;
   const refused = await refusal(lv, probeXml(settings, []));

@@ -103,6 +103,12 @@ describe("the display and small devices in the domain XML", () => {
     });
   });
 
+  it("write QEMU's own entropy source as libvirt's builtin backend, and read it back", () => {
+    const xml = devicesXml({ ...base, rng: { source: "builtin" } });
+    expect(xml).toBe('<devices><rng model="virtio"><backend model="builtin"/></rng></devices>');
+    expect(read(xml).rng).toEqual({ source: "builtin" });
+  });
+
   it("are part of the whole domain XML, and the display alone makes a device document", () => {
     expect(
       buildDomainXml({ inputs: checkedDomain(everything), disks: [], interfaces: [] }),

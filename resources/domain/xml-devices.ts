@@ -5,7 +5,7 @@
  *   <graphics type="vnc|spice" port="-1|N" autoport="yes|no" listen="…" websocket="N"? passwd="…"?/>
  *   <video><model type="virtio"/></video>
  *   <channel type="spicevmc"><target type="virtio" name="com.redhat.spice.0"/></channel>
- *   <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>
+ *   <rng model="virtio"><backend model="random">/dev/urandom</backend></rng>  or <backend model="builtin"/>
  *   <watchdog model="i6300esb" action="reset"/>
  *   <sound model="ich9"/>
  *   <input type="tablet" bus="usb"/>*
@@ -41,6 +41,8 @@ import type {
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 
 export const SPICE_AGENT_CHANNEL = "com.redhat.spice.0";
+/** QEMU's own entropy source (rng-builtin), both as `rng.source` and as libvirt's backend model. */
+const BUILTIN = "builtin";
 
 /** The devices of this file as read back, in the shape of the Domain's properties. */
 export interface DeviceDescription {
@@ -77,10 +79,9 @@ export function buildDevices(devices: XMLBuilder, inputs: DeviceInputs): void {
       .ele("target", { type: "virtio", name: SPICE_AGENT_CHANNEL });
   }
   if (inputs.rng) {
-    devices
-      .ele("rng", { model: "virtio" })
-      .ele("backend", { model: "random" })
-      .txt(inputs.rng.source);
+    const rng = devices.ele("rng", { model: "virtio" });
+    if (inputs.rng.source === BUILTIN) rng.ele("backend", { model: BUILTIN });
+    else rng.ele("backend", { model: "random" }).txt(inputs.rng.source);
   }
   if (inputs.watchdog) {
     devices.ele("watchdog", { model: inputs.watchdog.model, action: inputs.watchdog.action });
@@ -113,8 +114,8 @@ function addGraphics(parent: XMLBuilder, graphics: DomainGraphics, password?: st
 export function readDevices(devices: XmlNode | undefined): DeviceDescription {
   const graphics = element(devices, "graphics");
   const watchdogs = elements(devices, "watchdog").map(readWatchdog);
-  const rng = elements(devices, "rng").find(
-    (node) => attr(element(node, "backend"), "model") === "random",
+  const rng = elements(devices, "rng").find((node) =>
+    ["random", BUILTIN].includes(attr(element(node, "backend"), "model") ?? ""),
   );
   const video = attr(element(element(devices, "video"), "model"), "type");
   const sound = attr(element(devices, "sound"), "model");
@@ -126,9 +127,7 @@ export function readDevices(devices: XmlNode | undefined): DeviceDescription {
     spiceAgent: elements(devices, "channel").some(
       (channel) => attr(element(channel, "target"), "name") === SPICE_AGENT_CHANNEL,
     ),
-    // libvirt's default source of a random backend is /dev/urandom (since 2.2.0).
-    rng:
-      rng === undefined ? undefined : { source: text(element(rng, "backend")) ?? "/dev/urandom" },
+    rng: rng === undefined ? undefined : { source: rngSource(element(rng, "backend")) },
     // An explicit watchdog rather than q35's built-in one, when there are both.
     watchdog: watchdogs.find((dog) => dog.model !== "itco") ?? watchdogs[0],
     sound: sound === undefined ? undefined : { model: sound as DomainSoundModel },
@@ -162,4 +161,10 @@ function readInput(node: XmlNode): DomainInput[] {
   const bus = attr(node, "bus");
   if (bus !== "usb" && bus !== "virtio") return [];
   return [{ type: attr(node, "type") as DomainInputType, bus: bus as DomainInputBus }];
+}
+
+function rngSource(backend: XmlNode | undefined): string {
+  if (attr(backend, "model") === BUILTIN) return BUILTIN;
+  // libvirt's default source of a random backend is /dev/urandom (since 2.2.0).
+  return text(backend) ?? "/dev/urandom";
 }

@@ -1184,8 +1184,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           default: "/dev/urandom",
           language: {
             virtwire: {
-              pattern: "^/dev/(u?random|hwrng)$",
-              help: "use /dev/urandom, /dev/random or /dev/hwrng",
+              pattern: "^(/dev/(u?random|hwrng)|builtin)$",
+              help: "use /dev/urandom, /dev/random, /dev/hwrng or builtin",
             },
           },
         },

@@ -1119,7 +1119,7 @@ export interface DomainVideo {
  */
 export interface DomainRng {
   /**
-   * The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+   * Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
    */
   source?: string;
 }

@@ -550,17 +550,29 @@ export interface DomainGraphicsArgs {
 }
 
 /**
- * The serial console (ttyS0). Changing it restarts the domain.
+ * The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
  */
 export interface DomainConsoleArgs {
   /**
-   * pty or file.
+   * Where the console goes: `pty`, `file`, `unix` or `tcp`.
    */
   type?: pulumi.Input<types.DomainConsoleType>;
   /**
-   * The log file, for type `file`.
+   * The log file for type `file`; the socket libvirt listens on for type `unix`.
    */
   path?: pulumi.Input<string>;
+  /**
+   * For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+   */
+  port?: pulumi.Input<number>;
+  /**
+   * For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+   */
+  listen?: pulumi.Input<string>;
+  /**
+   * How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+   */
+  target?: pulumi.Input<types.DomainConsoleTarget>;
 }
 
 /**

@@ -306,14 +306,31 @@ const graphicsRule: Rule = ({ graphics }) => {
 
 const consoleRule: Rule = ({ console: spec }) => {
   if (!spec) return [];
-  if (spec.type === "file" && !isSet(spec.path)) {
+  const withPath = spec.type === "file" || spec.type === "unix";
+  const what = spec.type === "file" ? "the log file" : "the socket";
+  if (withPath && !isSet(spec.path)) {
     return fail(
       "console.path",
-      `console.type "file" needs console.path (the log file on the libvirt host)`,
+      `console.type "${spec.type}" needs console.path (${what} on the libvirt host)`,
     );
   }
-  if (spec.type !== "file" && isSet(spec.path)) {
-    return fail("console.path", `console.path is only used with console.type "file"`);
+  if (!withPath && isSet(spec.path)) {
+    return fail("console.path", `console.path is only used with console.type "file" or "unix"`);
+  }
+  if (spec.type === "tcp" && !isSet(spec.port)) {
+    return fail("console.port", `console.type "tcp" needs console.port (e.g. 4555)`);
+  }
+  for (const key of ["port", "listen"] as const) {
+    if (spec.type !== "tcp" && isSet(spec[key])) {
+      return fail(`console.${key}`, `console.${key} is only used with console.type "tcp"`);
+    }
+  }
+  const listen = spec.listen;
+  if (typeof listen === "string" && !isUnknown(listen) && !isIP(listen)) {
+    return fail(
+      "console.listen",
+      `console.listen ${JSON.stringify(listen)} is not an IP address: use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every address)`,
+    );
   }
   return [];
 };

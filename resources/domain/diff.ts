@@ -27,10 +27,10 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
 import { classifyDeviceChanges } from "./device-changes";
+import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import {
   checkedDomain,
-  comparableConsole,
   comparableInterface,
   diskWithDefaults,
   effectiveMaxMemory,

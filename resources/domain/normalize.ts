@@ -9,14 +9,8 @@
 import { UNKNOWN, fillDefaults } from "../kit/check";
 import { deepEqual } from "../kit/diff";
 import { parseSize } from "../kit/units";
+import type { DomainDisk, DomainDiskBus, DomainInputs } from "../kit/generated/types";
 import type {
-  DomainConsole,
-  DomainDisk,
-  DomainDiskBus,
-  DomainInputs,
-} from "../kit/generated/types";
-import type {
-  CheckedDomainConsole,
   CheckedDomainDisk,
   CheckedDomainInputs,
   CheckedDomainNetworkInterface,
@@ -101,11 +95,6 @@ export function comparableInterface(
   nic: CheckedDomainNetworkInterface,
 ): CheckedDomainNetworkInterface {
   return { ...nic, mac: nic.mac?.toLowerCase() };
-}
-
-/** The console as libvirt keeps it: a path only for a file console. */
-export function comparableConsole(console: CheckedDomainConsole): DomainConsole {
-  return console.type === "file" ? { type: "file", path: console.path } : { type: console.type };
 }
 
 /** Device-name prefix of a bus: vd, sd or hd. */

@@ -19,7 +19,6 @@ import type { CheckedDomainDisk, CheckedDomainInputs } from "../kit/generated/ch
 import {
   CLOUD_INIT_ALIAS,
   GUEST_AGENT_CHANNEL,
-  comparableConsole,
   effectiveMaxMemory,
   effectiveMaxVcpus,
 } from "./normalize";
@@ -28,6 +27,7 @@ import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { buildDevices } from "./xml-devices";
+import { buildConsole } from "./xml-console";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
 export type PlannedDisk = CheckedDomainDisk &
@@ -135,12 +135,7 @@ function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
 }
 
 function buildConsoleAndChannels(devices: XMLBuilder, inputs: CheckedDomainInputs): void {
-  const console = comparableConsole(inputs.console);
-  if (console.type === "file") {
-    devices.ele("serial", { type: "file" }).ele("source", { path: console.path });
-  } else {
-    devices.ele("serial", { type: "pty" });
-  }
+  buildConsole(devices, inputs.console);
   if (inputs.qemuAgent) {
     devices
       .ele("channel", { type: "unix" })

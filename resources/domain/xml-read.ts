@@ -23,6 +23,7 @@ import type {
 } from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
+import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
 
 export interface DomainDescription extends DeviceDescription {
@@ -81,7 +82,7 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
     ...readDevices(devices),
-    console: readConsole(element(devices, "serial")),
+    console: readConsole(devices),
     qemuAgent: elements(devices, "channel").some(
       (channel) => attr(element(channel, "target"), "name") === GUEST_AGENT_CHANNEL,
     ),
@@ -160,11 +161,4 @@ function readInterface(nic: XmlNode): DomainNetworkInterface[] {
   else if (type === "bridge") result.bridge = attr(source, "bridge");
   else return [];
   return [result];
-}
-
-function readConsole(serial: XmlNode | undefined): DomainConsole | undefined {
-  const type = attr(serial, "type");
-  if (type === "pty") return { type: "pty" };
-  if (type === "file") return { type: "file", path: attr(element(serial, "source"), "path") };
-  return undefined;
 }

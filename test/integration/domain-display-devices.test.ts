@@ -3,8 +3,9 @@
  * test bed: a guest with a VNC display (password, websocket), a video card, rng, watchdog, sound,
  * inputs and a balloon boots, reads back with no diff, takes a new password live (the same QEMU
  * process) and a new watchdog action with a restart; the password never shows in clear in the
- * state or the log. A SPICE display with the SPICE agent is defined shut off. A watchdog the host
- * cannot have is refused at preview, naming the property.
+ * state or the log. A SPICE display with the SPICE agent is defined shut off where QEMU has SPICE
+ * (else SPICE and QXL are refused at preview, naming the property), with a virtio console on a
+ * UNIX socket, changed to a TCP one. A watchdog the host cannot have is refused at preview.
  */
 import { randomInt } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -175,6 +176,7 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
     spiceAgent: true,
     video: { model: hasSpice ? "qxl" : "virtio" },
     rng: {},
+    console: { type: "unix", path: join(scratch, "spice.sock"), target: "virtio" },
   });
   const refusal = (name: string, extra: Partial<DomainInputs>) =>
     engine
@@ -183,6 +185,7 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
         () => "accepted",
         (error: Error) => error.message,
       );
+  let defined: { name: string; args: DomainInputs };
   if (hasSpice) {
     const created = await up("spice", args);
     expect(created.outputs).toMatchObject({
@@ -193,7 +196,7 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
     expect(await xmlOf(created.id, DomainXMLFlags.INACTIVE)).toMatch(
       /<channel type='spicevmc'>\s*<target type='virtio' name='com.redhat.spice.0'\/>/,
     );
-    expect((await up("spice", args)).step).toBe("same");
+    defined = { name: "spice", args };
   } else {
     expect(await refusal("spice", args)).toMatch(
       /graphics\.type "spice" is not offered by QEMU on this host \(it offers .*"vnc".*\): use one of those/,
@@ -201,12 +204,25 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
     expect(await refusal("qxl", { running: false, video: { model: "qxl" } })).toMatch(
       /video\.model "qxl" is not offered by QEMU on this host/,
     );
-    const created = await up("urandom", { ...args, graphics: { type: "vnc" }, spiceAgent: false });
+    defined = { name: "urandom", args: { ...args, graphics: { type: "vnc" }, spiceAgent: false } };
+    const created = await up(defined.name, defined.args);
     expect(created.outputs.rng).toEqual({ source: "/dev/urandom" });
-    expect(
-      (await up("urandom", { ...args, graphics: { type: "vnc" }, spiceAgent: false })).step,
-    ).toBe("same");
   }
+  const first = await up(defined.name, defined.args);
+  expect(first.step).toBe("same");
+  expect(first.outputs.console).toEqual({
+    type: "unix",
+    path: join(scratch, "spice.sock"),
+    target: "virtio",
+  });
+  expect(await xmlOf(first.id, DomainXMLFlags.INACTIVE)).not.toContain("<serial");
+  const port = randomInt(20000, 30000);
+  const tcp = await up(defined.name, { ...defined.args, console: { type: "tcp", port } });
+  expect(tcp.log).toContain("console changed [while shut off]");
+  expect(tcp.outputs.console).toEqual({ type: "tcp", listen: "127.0.0.1", port });
+  expect((await up(defined.name, { ...defined.args, console: { type: "tcp", port } })).step).toBe(
+    "same",
+  );
   expect(await refusal("s390dog", { running: false, watchdog: { model: "diag288" } })).toMatch(
     /watchdog is refused by libvirt on this host: .*; change or remove watchdog/,
   );

@@ -48,11 +48,13 @@ export const domainGraphicsDefaults: Readonly<Pick<CheckedDomainGraphics, "liste
 /** DomainConsole objects as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedDomainConsole extends types.DomainConsole {
   type: types.DomainConsoleType;
+  target: types.DomainConsoleTarget;
 }
 
 /** schema.json's defaults for CheckedDomainConsole, where no checked inputs are at hand (e.g. a get). */
-export const domainConsoleDefaults: Readonly<Pick<CheckedDomainConsole, "type">> = {
+export const domainConsoleDefaults: Readonly<Pick<CheckedDomainConsole, "type" | "target">> = {
   type: "pty",
+  target: "serial",
 };
 
 /** DomainWaitForAddresses objects as check() returns them: whatever has a default in schema.json is set. */
@@ -191,7 +193,7 @@ export const domainDefaults: Readonly<
   firmware: "bios",
   disks: [],
   networkInterfaces: [],
-  console: { type: "pty" },
+  console: { type: "pty", target: "serial" },
   qemuAgent: false,
   spiceAgent: false,
   autostart: false,

@@ -689,6 +689,23 @@ export const schema: Omit<PackageSchema, "name"> = {
         {
           value: "file",
         },
+        {
+          value: "unix",
+        },
+        {
+          value: "tcp",
+        },
+      ],
+    },
+    "virtwire:index:DomainConsoleTarget": {
+      type: "string",
+      enum: [
+        {
+          value: "serial",
+        },
+        {
+          value: "virtio",
+        },
       ],
     },
     "virtwire:index:DomainConsole": {
@@ -706,6 +723,22 @@ export const schema: Omit<PackageSchema, "name"> = {
               help: "use the absolute path of a file on the libvirt host, without tabs or line breaks, e.g. /var/lib/libvirt/images/disk.qcow2",
             },
           },
+        },
+        port: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+        listen: {
+          type: "string",
+        },
+        target: {
+          $ref: "#/types/virtwire:index:DomainConsoleTarget",
+          default: "serial",
         },
       },
     },
@@ -1723,6 +1756,7 @@ export const schema: Omit<PackageSchema, "name"> = {
           $ref: "#/types/virtwire:index:DomainConsole",
           default: {
             type: "pty",
+            target: "serial",
           },
         },
         qemuAgent: {

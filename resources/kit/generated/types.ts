@@ -585,6 +585,14 @@ export const DomainConsoleType = {
    * A log file on the libvirt host.
    */
   File: "file",
+  /**
+   * A UNIX socket on the libvirt host (`path`), e.g. for `socat - UNIX-CONNECT:<path>`.
+   */
+  Unix: "unix",
+  /**
+   * A TCP port on the libvirt host (`port`, `listen`).
+   */
+  Tcp: "tcp",
 } as const;
 
 /**
@@ -593,17 +601,48 @@ export const DomainConsoleType = {
 export type DomainConsoleType = (typeof DomainConsoleType)[keyof typeof DomainConsoleType];
 
 /**
- * The serial console (ttyS0). Changing it restarts the domain.
+ * The device the guest sees for its console.
+ */
+export const DomainConsoleTarget = {
+  /**
+   * A 16550A serial port: ttyS0.
+   */
+  Serial: "serial",
+  /**
+   * A virtio console: hvc0.
+   */
+  Virtio: "virtio",
+} as const;
+
+/**
+ * The device the guest sees for its console.
+ */
+export type DomainConsoleTarget = (typeof DomainConsoleTarget)[keyof typeof DomainConsoleTarget];
+
+/**
+ * The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
  */
 export interface DomainConsole {
   /**
-   * pty or file.
+   * Where the console goes: `pty`, `file`, `unix` or `tcp`.
    */
   type?: DomainConsoleType;
   /**
-   * The log file, for type `file`.
+   * The log file for type `file`; the socket libvirt listens on for type `unix`.
    */
   path?: string;
+  /**
+   * For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+   */
+  port?: number;
+  /**
+   * For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+   */
+  listen?: string;
+  /**
+   * How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+   */
+  target?: DomainConsoleTarget;
 }
 
 /**
@@ -1102,7 +1141,41 @@ export interface DomainCpuModeSupport {
 /**
  * The emulated video card.
  */
-export type DomainVideoModel = "vga" | "cirrus" | "virtio" | "qxl" | "bochs" | "ramfb" | "none";
+export const DomainVideoModel = {
+  /**
+   * Standard VGA (QEMU's stdvga).
+   */
+  Vga: "vga",
+  /**
+   * Cirrus Logic, for very old guests.
+   */
+  Cirrus: "cirrus",
+  /**
+   * virtio-gpu: the best choice for Linux guests.
+   */
+  Virtio: "virtio",
+  /**
+   * QXL, for SPICE displays.
+   */
+  Qxl: "qxl",
+  /**
+   * Bochs display: VGA without legacy I/O ports, for UEFI guests.
+   */
+  Bochs: "bochs",
+  /**
+   * A framebuffer in guest RAM, for UEFI boot screens on aarch64.
+   */
+  Ramfb: "ramfb",
+  /**
+   * No video card (a headless guest with a display would show nothing).
+   */
+  None: "none",
+} as const;
+
+/**
+ * The emulated video card.
+ */
+export type DomainVideoModel = (typeof DomainVideoModel)[keyof typeof DomainVideoModel];
 
 /**
  * The video card. Changing it restarts the domain.
@@ -1127,13 +1200,68 @@ export interface DomainRng {
 /**
  * The emulated watchdog device.
  */
-export type DomainWatchdogModel = "i6300esb" | "ib700" | "itco" | "diag288";
+export const DomainWatchdogModel = {
+  /**
+   * Intel 6300ESB, a PCI device: the usual choice for x86 guests.
+   */
+  I6300esb: "i6300esb",
+  /**
+   * iBase IB700, an ISA device (machine type pc only).
+   */
+  Ib700: "ib700",
+  /**
+   * Intel TCO, built into q35 machines.
+   */
+  Itco: "itco",
+  /**
+   * The s390x diag288 watchdog.
+   */
+  Diag288: "diag288",
+} as const;
+
+/**
+ * The emulated watchdog device.
+ */
+export type DomainWatchdogModel = (typeof DomainWatchdogModel)[keyof typeof DomainWatchdogModel];
 
 /**
  * What the host does when the guest stops feeding the watchdog.
  */
-export type DomainWatchdogAction =
-  "reset" | "shutdown" | "poweroff" | "pause" | "none" | "dump" | "inject-nmi";
+export const DomainWatchdogAction = {
+  /**
+   * Reset the guest.
+   */
+  Reset: "reset",
+  /**
+   * Shut the guest down gracefully (ACPI).
+   */
+  Shutdown: "shutdown",
+  /**
+   * Power the guest off at once.
+   */
+  Poweroff: "poweroff",
+  /**
+   * Pause the guest.
+   */
+  Pause: "pause",
+  /**
+   * Nothing.
+   */
+  None: "none",
+  /**
+   * Dump the guest's memory (to libvirt's auto-dump path) and go on.
+   */
+  Dump: "dump",
+  /**
+   * Inject a non-maskable interrupt into the guest.
+   */
+  Inject_nmi: "inject-nmi",
+} as const;
+
+/**
+ * What the host does when the guest stops feeding the watchdog.
+ */
+export type DomainWatchdogAction = (typeof DomainWatchdogAction)[keyof typeof DomainWatchdogAction];
 
 /**
  * A watchdog device: the guest's watchdog daemon must keep it fed, else the host takes `action`. Changing it restarts the domain.
@@ -1152,7 +1280,41 @@ export interface DomainWatchdog {
 /**
  * The emulated sound card.
  */
-export type DomainSoundModel = "ich9" | "ich6" | "ac97" | "es1370" | "sb16" | "usb" | "ich7";
+export const DomainSoundModel = {
+  /**
+   * Intel HD Audio on ICH9 (for q35 machines).
+   */
+  Ich9: "ich9",
+  /**
+   * Intel HD Audio on ICH6.
+   */
+  Ich6: "ich6",
+  /**
+   * AC'97, for older guests.
+   */
+  Ac97: "ac97",
+  /**
+   * Ensoniq AudioPCI ES1370.
+   */
+  Es1370: "es1370",
+  /**
+   * Sound Blaster 16 (ISA).
+   */
+  Sb16: "sb16",
+  /**
+   * USB audio.
+   */
+  Usb: "usb",
+  /**
+   * Intel HD Audio on ICH7.
+   */
+  Ich7: "ich7",
+} as const;
+
+/**
+ * The emulated sound card.
+ */
+export type DomainSoundModel = (typeof DomainSoundModel)[keyof typeof DomainSoundModel];
 
 /**
  * A sound card. Changing it restarts the domain.
@@ -1167,12 +1329,44 @@ export interface DomainSound {
 /**
  * The kind of input device.
  */
-export type DomainInputType = "tablet" | "keyboard" | "mouse";
+export const DomainInputType = {
+  /**
+   * A pointer with absolute coordinates: the mouse follows the VNC or SPICE client's pointer exactly.
+   */
+  Tablet: "tablet",
+  /**
+   * A keyboard.
+   */
+  Keyboard: "keyboard",
+  /**
+   * A relative mouse.
+   */
+  Mouse: "mouse",
+} as const;
+
+/**
+ * The kind of input device.
+ */
+export type DomainInputType = (typeof DomainInputType)[keyof typeof DomainInputType];
 
 /**
  * How the input device is attached.
  */
-export type DomainInputBus = "usb" | "virtio";
+export const DomainInputBus = {
+  /**
+   * USB (a USB controller is added as needed).
+   */
+  Usb: "usb",
+  /**
+   * virtio-input (Linux guests).
+   */
+  Virtio: "virtio",
+} as const;
+
+/**
+ * How the input device is attached.
+ */
+export type DomainInputBus = (typeof DomainInputBus)[keyof typeof DomainInputBus];
 
 /**
  * An input device.
@@ -1191,8 +1385,30 @@ export interface DomainInput {
 /**
  * The memory balloon device.
  */
+export const DomainMemoryBalloonModel = {
+  /**
+   * virtio-balloon: the guest can return memory to the host, and reports memory statistics.
+   */
+  Virtio: "virtio",
+  /**
+   * virtio-balloon for guests with legacy virtio drivers only.
+   */
+  Virtio_transitional: "virtio-transitional",
+  /**
+   * virtio-balloon, virtio 1.0 only.
+   */
+  Virtio_non_transitional: "virtio-non-transitional",
+  /**
+   * No balloon: the guest keeps all its memory; live memory changes then fail.
+   */
+  None: "none",
+} as const;
+
+/**
+ * The memory balloon device.
+ */
 export type DomainMemoryBalloonModel =
-  "virtio" | "virtio-transitional" | "virtio-non-transitional" | "none";
+  (typeof DomainMemoryBalloonModel)[keyof typeof DomainMemoryBalloonModel];
 
 /**
  * The memory balloon device. Changing it restarts the domain.

@@ -1634,7 +1634,7 @@ func (o DomainNetworkInterfaceArrayOutput) Index(i pulumi.IntInput) DomainNetwor
 
 // A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
 type DomainRng struct {
-	// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+	// Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
 	Source *string `pulumi:"source"`
 }
 
@@ -1664,7 +1664,7 @@ type DomainRngInput interface {
 
 // A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
 type DomainRngArgs struct {
-	// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+	// Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
 	Source pulumi.StringPtrInput `pulumi:"source"`
 }
 
@@ -1757,7 +1757,7 @@ func (o DomainRngOutput) ToDomainRngPtrOutputWithContext(ctx context.Context) Do
 	}).(DomainRngPtrOutput)
 }
 
-// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+// Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
 func (o DomainRngOutput) Source() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainRng) *string { return v.Source }).(pulumi.StringPtrOutput)
 }
@@ -1786,7 +1786,7 @@ func (o DomainRngPtrOutput) Elem() DomainRngOutput {
 	}).(DomainRngOutput)
 }
 
-// The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+// Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
 func (o DomainRngPtrOutput) Source() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DomainRng) *string {
 		if v == nil {

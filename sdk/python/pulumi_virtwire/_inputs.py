@@ -696,7 +696,7 @@ class DomainRngArgsDict(TypedDict):
     """
     source: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+    Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
     """
 
 @pulumi.input_type
@@ -706,7 +706,7 @@ class DomainRngArgs:
         """
         A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
 
-        :param pulumi.Input[_builtins.str] source: The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        :param pulumi.Input[_builtins.str] source: Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
         """
         if source is None:
             source = '/dev/urandom'
@@ -717,7 +717,7 @@ class DomainRngArgs:
     @pulumi.getter
     def source(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
         """
         return pulumi.get(self, "source")
 

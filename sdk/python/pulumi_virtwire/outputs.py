@@ -761,7 +761,7 @@ class DomainRng(dict):
         """
         A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
 
-        :param _builtins.str source: The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        :param _builtins.str source: Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
         """
         if source is None:
             source = '/dev/urandom'
@@ -772,7 +772,7 @@ class DomainRng(dict):
     @pulumi.getter
     def source(self) -> Optional[_builtins.str]:
         """
-        The host's random device that feeds it: `/dev/urandom` (never blocks) or `/dev/random`.
+        Where the entropy comes from: a random device of the host (`/dev/urandom`, which never blocks, `/dev/random` or `/dev/hwrng`), or `builtin`: QEMU's own source (getrandom(), no device file; libvirt 6.1 and later).
         """
         return pulumi.get(self, "source")
 

@@ -98,6 +98,14 @@ describe("the change classifier", () => {
       ["another host replaces", { host: "other" }, [["host", "replace"]]],
       ["memory within maxMemory is live", { memory: "192MiB" }, [["memory", "live"]]],
       [
+        "memory without a balloon restarts",
+        { memory: "192MiB", memoryBalloon: { model: "none" } },
+        [
+          ["memory", "restart"],
+          ["memoryBalloon", "restart"],
+        ],
+      ],
+      [
         "memory above the old ceiling restarts",
         { memory: "384MiB", maxMemory: "512MiB" },
         [

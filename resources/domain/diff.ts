@@ -181,8 +181,13 @@ function classifySizes(current: Current, news: CheckedDomainInputs, add: Add): v
     );
   }
   if (memoryChanged) {
+    // Without a balloon (memoryBalloon none) QEMU cannot change a running guest's memory.
     const live =
-      !maxChanged && memory !== undefined && maxAfter !== undefined && memory <= maxAfter;
+      !maxChanged &&
+      memory !== undefined &&
+      maxAfter !== undefined &&
+      memory <= maxAfter &&
+      news.memoryBalloon?.model !== "none";
     add(live ? "live" : "config", "memory", `memory ${current.memory} → ${news.memory}`);
   }
   const vcpusBefore = effectiveMaxVcpus(current);

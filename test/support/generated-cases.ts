@@ -211,15 +211,28 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
       random.pick([undefined, "127.0.0.1", "0.0.0.0", generate()]),
     // A fixed port another guest of the machine might hold: a high one, rarely.
     "graphics.port": (random) => (random.chance(0.8) ? undefined : random.int(20000, 60000)),
+    // Ports and addresses this host has, high ports rarely held: a bind fails only at start.
+    "graphics.websocket": (random) => (random.chance(0.8) ? undefined : random.int(20000, 60000)),
+    "console.port": (random) => (random.chance(0.2) ? undefined : random.int(20000, 60000)),
+    "console.listen": (random, generate) =>
+      random.pick([undefined, "127.0.0.1", "0.0.0.0", generate()]),
+    rng: sometimes(0.3),
+    video: sometimes(0.3),
+    watchdog: sometimes(0.3),
+    sound: sometimes(0.3),
+    inputs: sometimes(0.3),
+    memoryBalloon: sometimes(0.3),
     "console.path": (random) =>
       random.chance(0.5) ? undefined : `${fixture.scratch}/console-${segment(random)}.log`,
     // The libvirt 11 daemon of the test bed runs in a chroot where QEMU cannot make a PTY: there,
     // every console is a file.
+    // Nor open a random device (/dev/urandom): its rng is QEMU's own.
     ...(process.env.VIRTWIRE_DAEMON_ROOT && {
       console: (random: Random) => ({
         type: "file",
         path: `${fixture.scratch}/console-${random.hex(6)}.log`,
       }),
+      "rng.source": () => "builtin",
     }),
     // The tiny guest ignores ACPI: every second of this is waited for at each delete.
     shutdownTimeout: (random) => random.int(0, 2),
@@ -359,8 +372,17 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (console?.type === "file" && console.path === undefined && usually()) {
     console.path = `${fixture.scratch}/console-${random.hex(6)}.log`;
   }
-  if (console && console.type !== "file" && console.path !== undefined && usually()) {
-    delete console.path;
+  if (console?.type === "unix" && console.path === undefined && usually()) {
+    console.path = `${fixture.scratch}/console-${random.hex(6)}.sock`;
+  }
+  const withPath = console?.type === "file" || console?.type === "unix";
+  if (console && !withPath && console.path !== undefined && usually()) delete console.path;
+  if (console?.type === "tcp" && console.port === undefined && usually()) {
+    console.port = random.int(20000, 60000);
+  }
+  if (console && console.type !== "tcp" && usually()) {
+    delete console.port;
+    delete console.listen;
   }
   const seed = args.cloudInitDisk as Args | undefined;
   if (seed && seed.path !== undefined && seed.name !== undefined && usually()) {

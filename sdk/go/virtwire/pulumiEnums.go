@@ -397,6 +397,174 @@ func (o DomainBootDeviceArrayOutput) Index(i pulumi.IntInput) DomainBootDeviceOu
 	}).(DomainBootDeviceOutput)
 }
 
+// The device the guest sees for its console.
+type DomainConsoleTarget string
+
+const (
+	// A 16550A serial port: ttyS0.
+	DomainConsoleTargetSerial = DomainConsoleTarget("serial")
+	// A virtio console: hvc0.
+	DomainConsoleTargetVirtio = DomainConsoleTarget("virtio")
+)
+
+func (DomainConsoleTarget) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainConsoleTarget)(nil)).Elem()
+}
+
+func (e DomainConsoleTarget) ToDomainConsoleTargetOutput() DomainConsoleTargetOutput {
+	return pulumi.ToOutput(e).(DomainConsoleTargetOutput)
+}
+
+func (e DomainConsoleTarget) ToDomainConsoleTargetOutputWithContext(ctx context.Context) DomainConsoleTargetOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainConsoleTargetOutput)
+}
+
+func (e DomainConsoleTarget) ToDomainConsoleTargetPtrOutput() DomainConsoleTargetPtrOutput {
+	return e.ToDomainConsoleTargetPtrOutputWithContext(context.Background())
+}
+
+func (e DomainConsoleTarget) ToDomainConsoleTargetPtrOutputWithContext(ctx context.Context) DomainConsoleTargetPtrOutput {
+	return DomainConsoleTarget(e).ToDomainConsoleTargetOutputWithContext(ctx).ToDomainConsoleTargetPtrOutputWithContext(ctx)
+}
+
+func (e DomainConsoleTarget) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainConsoleTarget) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainConsoleTarget) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainConsoleTarget) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainConsoleTargetOutput struct{ *pulumi.OutputState }
+
+func (DomainConsoleTargetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainConsoleTarget)(nil)).Elem()
+}
+
+func (o DomainConsoleTargetOutput) ToDomainConsoleTargetOutput() DomainConsoleTargetOutput {
+	return o
+}
+
+func (o DomainConsoleTargetOutput) ToDomainConsoleTargetOutputWithContext(ctx context.Context) DomainConsoleTargetOutput {
+	return o
+}
+
+func (o DomainConsoleTargetOutput) ToDomainConsoleTargetPtrOutput() DomainConsoleTargetPtrOutput {
+	return o.ToDomainConsoleTargetPtrOutputWithContext(context.Background())
+}
+
+func (o DomainConsoleTargetOutput) ToDomainConsoleTargetPtrOutputWithContext(ctx context.Context) DomainConsoleTargetPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainConsoleTarget) *DomainConsoleTarget {
+		return &v
+	}).(DomainConsoleTargetPtrOutput)
+}
+
+func (o DomainConsoleTargetOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainConsoleTargetOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainConsoleTarget) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainConsoleTargetOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainConsoleTargetOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainConsoleTarget) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainConsoleTargetPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainConsoleTargetPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainConsoleTarget)(nil)).Elem()
+}
+
+func (o DomainConsoleTargetPtrOutput) ToDomainConsoleTargetPtrOutput() DomainConsoleTargetPtrOutput {
+	return o
+}
+
+func (o DomainConsoleTargetPtrOutput) ToDomainConsoleTargetPtrOutputWithContext(ctx context.Context) DomainConsoleTargetPtrOutput {
+	return o
+}
+
+func (o DomainConsoleTargetPtrOutput) Elem() DomainConsoleTargetOutput {
+	return o.ApplyT(func(v *DomainConsoleTarget) DomainConsoleTarget {
+		if v != nil {
+			return *v
+		}
+		var ret DomainConsoleTarget
+		return ret
+	}).(DomainConsoleTargetOutput)
+}
+
+func (o DomainConsoleTargetPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainConsoleTargetPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainConsoleTarget) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainConsoleTargetInput is an input type that accepts values of the DomainConsoleTarget enum
+// A concrete instance of `DomainConsoleTargetInput` can be one of the following:
+//
+//	DomainConsoleTargetSerial
+//	DomainConsoleTargetVirtio
+type DomainConsoleTargetInput interface {
+	pulumi.Input
+
+	ToDomainConsoleTargetOutput() DomainConsoleTargetOutput
+	ToDomainConsoleTargetOutputWithContext(context.Context) DomainConsoleTargetOutput
+}
+
+var domainConsoleTargetPtrType = reflect.TypeOf((**DomainConsoleTarget)(nil)).Elem()
+
+type DomainConsoleTargetPtrInput interface {
+	pulumi.Input
+
+	ToDomainConsoleTargetPtrOutput() DomainConsoleTargetPtrOutput
+	ToDomainConsoleTargetPtrOutputWithContext(context.Context) DomainConsoleTargetPtrOutput
+}
+
+type domainConsoleTargetPtr string
+
+func DomainConsoleTargetPtr(v string) DomainConsoleTargetPtrInput {
+	return (*domainConsoleTargetPtr)(&v)
+}
+
+func (*domainConsoleTargetPtr) ElementType() reflect.Type {
+	return domainConsoleTargetPtrType
+}
+
+func (in *domainConsoleTargetPtr) ToDomainConsoleTargetPtrOutput() DomainConsoleTargetPtrOutput {
+	return pulumi.ToOutput(in).(DomainConsoleTargetPtrOutput)
+}
+
+func (in *domainConsoleTargetPtr) ToDomainConsoleTargetPtrOutputWithContext(ctx context.Context) DomainConsoleTargetPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainConsoleTargetPtrOutput)
+}
+
 // Where the serial console goes.
 type DomainConsoleType string
 
@@ -405,6 +573,10 @@ const (
 	DomainConsoleTypePty = DomainConsoleType("pty")
 	// A log file on the libvirt host.
 	DomainConsoleTypeFile = DomainConsoleType("file")
+	// A UNIX socket on the libvirt host (`path`), e.g. for `socat - UNIX-CONNECT:<path>`.
+	DomainConsoleTypeUnix = DomainConsoleType("unix")
+	// A TCP port on the libvirt host (`port`, `listen`).
+	DomainConsoleTypeTcp = DomainConsoleType("tcp")
 )
 
 func (DomainConsoleType) ElementType() reflect.Type {
@@ -531,6 +703,8 @@ func (o DomainConsoleTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Con
 //
 //	DomainConsoleTypePty
 //	DomainConsoleTypeFile
+//	DomainConsoleTypeUnix
+//	DomainConsoleTypeTcp
 type DomainConsoleTypeInput interface {
 	pulumi.Input
 
@@ -3776,6 +3950,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDeviceInput)(nil)).Elem(), DomainBootDevice("hd"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDevicePtrInput)(nil)).Elem(), DomainBootDevice("hd"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDeviceArrayInput)(nil)).Elem(), DomainBootDeviceArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTargetInput)(nil)).Elem(), DomainConsoleTarget("serial"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTargetPtrInput)(nil)).Elem(), DomainConsoleTarget("serial"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTypeInput)(nil)).Elem(), DomainConsoleType("pty"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTypePtrInput)(nil)).Elem(), DomainConsoleType("pty"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuModeInput)(nil)).Elem(), DomainCpuMode("host-passthrough"))
@@ -3819,6 +3995,8 @@ func init() {
 	pulumi.RegisterOutputType(DomainBootDeviceOutput{})
 	pulumi.RegisterOutputType(DomainBootDevicePtrOutput{})
 	pulumi.RegisterOutputType(DomainBootDeviceArrayOutput{})
+	pulumi.RegisterOutputType(DomainConsoleTargetOutput{})
+	pulumi.RegisterOutputType(DomainConsoleTargetPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTypeOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTypePtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuModeOutput{})

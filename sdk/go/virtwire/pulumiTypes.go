@@ -347,11 +347,17 @@ func (o DomainCloudInitDiskPtrOutput) Pool() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// The serial console (ttyS0). Changing it restarts the domain.
+// The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
 type DomainConsole struct {
-	// The log file, for type `file`.
+	// For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+	Listen *string `pulumi:"listen"`
+	// The log file for type `file`; the socket libvirt listens on for type `unix`.
 	Path *string `pulumi:"path"`
-	// pty or file.
+	// For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+	Port *int `pulumi:"port"`
+	// How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+	Target *DomainConsoleTarget `pulumi:"target"`
+	// Where the console goes: `pty`, `file`, `unix` or `tcp`.
 	Type *DomainConsoleType `pulumi:"type"`
 }
 
@@ -361,6 +367,10 @@ func (val *DomainConsole) Defaults() *DomainConsole {
 		return nil
 	}
 	tmp := *val
+	if tmp.Target == nil {
+		target_ := DomainConsoleTarget("serial")
+		tmp.Target = &target_
+	}
 	if tmp.Type == nil {
 		type_ := DomainConsoleType("pty")
 		tmp.Type = &type_
@@ -379,11 +389,17 @@ type DomainConsoleInput interface {
 	ToDomainConsoleOutputWithContext(context.Context) DomainConsoleOutput
 }
 
-// The serial console (ttyS0). Changing it restarts the domain.
+// The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
 type DomainConsoleArgs struct {
-	// The log file, for type `file`.
+	// For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+	Listen pulumi.StringPtrInput `pulumi:"listen"`
+	// The log file for type `file`; the socket libvirt listens on for type `unix`.
 	Path pulumi.StringPtrInput `pulumi:"path"`
-	// pty or file.
+	// For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+	Port pulumi.IntPtrInput `pulumi:"port"`
+	// How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+	Target DomainConsoleTargetPtrInput `pulumi:"target"`
+	// Where the console goes: `pty`, `file`, `unix` or `tcp`.
 	Type DomainConsoleTypePtrInput `pulumi:"type"`
 }
 
@@ -393,6 +409,9 @@ func (val *DomainConsoleArgs) Defaults() *DomainConsoleArgs {
 		return nil
 	}
 	tmp := *val
+	if tmp.Target == nil {
+		tmp.Target = DomainConsoleTarget("serial")
+	}
 	if tmp.Type == nil {
 		tmp.Type = DomainConsoleType("pty")
 	}
@@ -451,7 +470,7 @@ func (i *domainConsolePtrType) ToDomainConsolePtrOutputWithContext(ctx context.C
 	return pulumi.ToOutputWithContext(ctx, i).(DomainConsolePtrOutput)
 }
 
-// The serial console (ttyS0). Changing it restarts the domain.
+// The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
 type DomainConsoleOutput struct{ *pulumi.OutputState }
 
 func (DomainConsoleOutput) ElementType() reflect.Type {
@@ -476,12 +495,27 @@ func (o DomainConsoleOutput) ToDomainConsolePtrOutputWithContext(ctx context.Con
 	}).(DomainConsolePtrOutput)
 }
 
-// The log file, for type `file`.
+// For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+func (o DomainConsoleOutput) Listen() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainConsole) *string { return v.Listen }).(pulumi.StringPtrOutput)
+}
+
+// The log file for type `file`; the socket libvirt listens on for type `unix`.
 func (o DomainConsoleOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainConsole) *string { return v.Path }).(pulumi.StringPtrOutput)
 }
 
-// pty or file.
+// For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+func (o DomainConsoleOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainConsole) *int { return v.Port }).(pulumi.IntPtrOutput)
+}
+
+// How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+func (o DomainConsoleOutput) Target() DomainConsoleTargetPtrOutput {
+	return o.ApplyT(func(v DomainConsole) *DomainConsoleTarget { return v.Target }).(DomainConsoleTargetPtrOutput)
+}
+
+// Where the console goes: `pty`, `file`, `unix` or `tcp`.
 func (o DomainConsoleOutput) Type() DomainConsoleTypePtrOutput {
 	return o.ApplyT(func(v DomainConsole) *DomainConsoleType { return v.Type }).(DomainConsoleTypePtrOutput)
 }
@@ -510,7 +544,17 @@ func (o DomainConsolePtrOutput) Elem() DomainConsoleOutput {
 	}).(DomainConsoleOutput)
 }
 
-// The log file, for type `file`.
+// For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+func (o DomainConsolePtrOutput) Listen() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainConsole) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Listen
+	}).(pulumi.StringPtrOutput)
+}
+
+// The log file for type `file`; the socket libvirt listens on for type `unix`.
 func (o DomainConsolePtrOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DomainConsole) *string {
 		if v == nil {
@@ -520,7 +564,27 @@ func (o DomainConsolePtrOutput) Path() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// pty or file.
+// For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+func (o DomainConsolePtrOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainConsole) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Port
+	}).(pulumi.IntPtrOutput)
+}
+
+// How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+func (o DomainConsolePtrOutput) Target() DomainConsoleTargetPtrOutput {
+	return o.ApplyT(func(v *DomainConsole) *DomainConsoleTarget {
+		if v == nil {
+			return nil
+		}
+		return v.Target
+	}).(DomainConsoleTargetPtrOutput)
+}
+
+// Where the console goes: `pty`, `file`, `unix` or `tcp`.
 func (o DomainConsolePtrOutput) Type() DomainConsoleTypePtrOutput {
 	return o.ApplyT(func(v *DomainConsole) *DomainConsoleType {
 		if v == nil {

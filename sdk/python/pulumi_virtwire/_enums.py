@@ -9,6 +9,7 @@ from enum import Enum
 __all__ = [
     'DomainAddressSource',
     'DomainBootDevice',
+    'DomainConsoleTarget',
     'DomainConsoleType',
     'DomainCpuMode',
     'DomainDiskBus',
@@ -70,6 +71,21 @@ class DomainBootDevice(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainConsoleTarget")
+class DomainConsoleTarget(_builtins.str, Enum):
+    """
+    The device the guest sees for its console.
+    """
+    SERIAL = "serial"
+    """
+    A 16550A serial port: ttyS0.
+    """
+    VIRTIO = "virtio"
+    """
+    A virtio console: hvc0.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainConsoleType")
 class DomainConsoleType(_builtins.str, Enum):
     """
@@ -82,6 +98,14 @@ class DomainConsoleType(_builtins.str, Enum):
     FILE = "file"
     """
     A log file on the libvirt host.
+    """
+    UNIX = "unix"
+    """
+    A UNIX socket on the libvirt host (`path`), e.g. for `socat - UNIX-CONNECT:<path>`.
+    """
+    TCP = "tcp"
+    """
+    A TCP port on the libvirt host (`port`, `listen`).
     """
 
 

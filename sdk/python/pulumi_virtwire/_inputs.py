@@ -148,30 +148,56 @@ class DomainCloudInitDiskArgs:
 
 class DomainConsoleArgsDict(TypedDict):
     """
-    The serial console (ttyS0). Changing it restarts the domain.
+    The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
+    """
+    listen: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
     """
     path: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    The log file, for type `file`.
+    The log file for type `file`; the socket libvirt listens on for type `unix`.
+    """
+    port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+    """
+    target: NotRequired[pulumi.Input[Optional['DomainConsoleTarget']]]
+    """
+    How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
     """
     type: NotRequired[pulumi.Input[Optional['DomainConsoleType']]]
     """
-    pty or file.
+    Where the console goes: `pty`, `file`, `unix` or `tcp`.
     """
 
 @pulumi.input_type
 class DomainConsoleArgs:
     def __init__(__self__, *,
+                 listen: pulumi.Input[Optional[_builtins.str]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 target: pulumi.Input[Optional['DomainConsoleTarget']] = None,
                  type: pulumi.Input[Optional['DomainConsoleType']] = None):
         """
-        The serial console (ttyS0). Changing it restarts the domain.
+        The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
 
-        :param pulumi.Input[_builtins.str] path: The log file, for type `file`.
-        :param pulumi.Input['DomainConsoleType'] type: pty or file.
+        :param pulumi.Input[_builtins.str] listen: For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+        :param pulumi.Input[_builtins.str] path: The log file for type `file`; the socket libvirt listens on for type `unix`.
+        :param pulumi.Input[_builtins.int] port: For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+        :param pulumi.Input['DomainConsoleTarget'] target: How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+        :param pulumi.Input['DomainConsoleType'] type: Where the console goes: `pty`, `file`, `unix` or `tcp`.
         """
+        if listen is not None:
+            pulumi.set(__self__, "listen", listen)
         if path is not None:
             pulumi.set(__self__, "path", path)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+        if target is None:
+            target = 'serial'
+        if target is not None:
+            pulumi.set(__self__, "target", target)
         if type is None:
             type = 'pty'
         if type is not None:
@@ -179,9 +205,21 @@ class DomainConsoleArgs:
 
     @_builtins.property
     @pulumi.getter
+    def listen(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+        """
+        return pulumi.get(self, "listen")
+
+    @listen.setter
+    def listen(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "listen", value)
+
+    @_builtins.property
+    @pulumi.getter
     def path(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The log file, for type `file`.
+        The log file for type `file`; the socket libvirt listens on for type `unix`.
         """
         return pulumi.get(self, "path")
 
@@ -191,9 +229,33 @@ class DomainConsoleArgs:
 
     @_builtins.property
     @pulumi.getter
+    def port(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+        """
+        return pulumi.get(self, "port")
+
+    @port.setter
+    def port(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional['DomainConsoleTarget']]:
+        """
+        How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional['DomainConsoleTarget']]):
+        pulumi.set(self, "target", value)
+
+    @_builtins.property
+    @pulumi.getter
     def type(self) -> pulumi.Input[Optional['DomainConsoleType']]:
         """
-        pty or file.
+        Where the console goes: `pty`, `file`, `unix` or `tcp`.
         """
         return pulumi.get(self, "type")
 

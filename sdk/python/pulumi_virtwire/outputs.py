@@ -291,19 +291,33 @@ class DomainCloudInitDisk(dict):
 @pulumi.output_type
 class DomainConsole(dict):
     """
-    The serial console (ttyS0). Changing it restarts the domain.
+    The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
     """
     def __init__(__self__, *,
+                 listen: Optional[_builtins.str] = None,
                  path: Optional[_builtins.str] = None,
+                 port: Optional[_builtins.int] = None,
+                 target: Optional['DomainConsoleTarget'] = None,
                  type: Optional['DomainConsoleType'] = None):
         """
-        The serial console (ttyS0). Changing it restarts the domain.
+        The serial console (ttyS0, or hvc0 with `target: virtio`). Changing it restarts the domain.
 
-        :param _builtins.str path: The log file, for type `file`.
-        :param 'DomainConsoleType' type: pty or file.
+        :param _builtins.str listen: For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+        :param _builtins.str path: The log file for type `file`; the socket libvirt listens on for type `unix`.
+        :param _builtins.int port: For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+        :param 'DomainConsoleTarget' target: How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+        :param 'DomainConsoleType' type: Where the console goes: `pty`, `file`, `unix` or `tcp`.
         """
+        if listen is not None:
+            pulumi.set(__self__, "listen", listen)
         if path is not None:
             pulumi.set(__self__, "path", path)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+        if target is None:
+            target = 'serial'
+        if target is not None:
+            pulumi.set(__self__, "target", target)
         if type is None:
             type = 'pty'
         if type is not None:
@@ -311,17 +325,41 @@ class DomainConsole(dict):
 
     @_builtins.property
     @pulumi.getter
+    def listen(self) -> Optional[_builtins.str]:
+        """
+        For type `tcp`: the address the console listens on. Default: `127.0.0.1` (this host only).
+        """
+        return pulumi.get(self, "listen")
+
+    @_builtins.property
+    @pulumi.getter
     def path(self) -> Optional[_builtins.str]:
         """
-        The log file, for type `file`.
+        The log file for type `file`; the socket libvirt listens on for type `unix`.
         """
         return pulumi.get(self, "path")
 
     @_builtins.property
     @pulumi.getter
+    def port(self) -> Optional[_builtins.int]:
+        """
+        For type `tcp`: the TCP port the console listens on (raw TCP: `nc 127.0.0.1 <port>` or `socat`).
+        """
+        return pulumi.get(self, "port")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional['DomainConsoleTarget']:
+        """
+        How the guest sees the console: `serial` (ttyS0, the kernel's `console=ttyS0`) or `virtio` (hvc0, `console=hvc0`; faster, needs virtio-console in the guest).
+        """
+        return pulumi.get(self, "target")
+
+    @_builtins.property
+    @pulumi.getter
     def type(self) -> Optional['DomainConsoleType']:
         """
-        pty or file.
+        Where the console goes: `pty`, `file`, `unix` or `tcp`.
         """
         return pulumi.get(self, "type")
 

@@ -21,21 +21,9 @@ import type { ChangeClass } from "../kit/resource";
 import { isSet, isUnknown } from "./normalize";
 import { patchedDevices } from "./patches";
 import { graphicsXml } from "./xml-devices";
+import type { DeviceProperty } from "./xml-devices";
 
-type Current = Partial<
-  Pick<
-    DomainOutputs,
-    | "graphics"
-    | "graphicsPassword"
-    | "video"
-    | "spiceAgent"
-    | "rng"
-    | "watchdog"
-    | "sound"
-    | "inputs"
-    | "memoryBalloon"
-  >
->;
+type Current = Partial<Pick<DomainOutputs, DeviceProperty>>;
 
 type Add = (cls: Extract<ChangeClass, "live"> | "config", property: string, detail: string) => void;
 

@@ -33,6 +33,17 @@ const REFUSALS: readonly number[] = [
   ErrorCode.OPERATION_UNSUPPORTED,
 ];
 
+/** The small devices (xml-devices.ts), asked about and suspected alike. */
+const DEVICES = [
+  "video",
+  "spiceAgent",
+  "rng",
+  "watchdog",
+  "sound",
+  "inputs",
+  "memoryBalloon",
+] as const;
+
 /** What the host is asked about again when it changes (disks and interfaces never: see above). */
 const ASKED = [
   "type",
@@ -51,13 +62,7 @@ const ASKED = [
   "graphics",
   "console",
   "qemuAgent",
-  "video",
-  "spiceAgent",
-  "rng",
-  "watchdog",
-  "sound",
-  "inputs",
-  "memoryBalloon",
+  ...DEVICES,
 ] as const;
 
 /** The settings a refusal of the whole is pinned on, one at a time, in this order. */
@@ -69,13 +74,7 @@ const SUSPECTS = [
   "boot",
   "kernel",
   "qemuAgent",
-  "video",
-  "spiceAgent",
-  "rng",
-  "watchdog",
-  "sound",
-  "inputs",
-  "memoryBalloon",
+  ...DEVICES,
 ] as const;
 
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;

@@ -57,18 +57,10 @@ export interface DeviceDescription {
   memoryBalloon?: DomainMemoryBalloon;
 }
 
-type DeviceInputs = Pick<
-  CheckedDomainInputs,
-  | "graphics"
-  | "graphicsPassword"
-  | "video"
-  | "spiceAgent"
-  | "rng"
-  | "watchdog"
-  | "sound"
-  | "inputs"
-  | "memoryBalloon"
->;
+/** The Domain properties this file writes and reads. */
+export type DeviceProperty = keyof DeviceDescription;
+
+type DeviceInputs = Pick<CheckedDomainInputs, DeviceProperty>;
 
 export function buildDevices(devices: XMLBuilder, inputs: DeviceInputs): void {
   if (inputs.graphics) addGraphics(devices, inputs.graphics, inputs.graphicsPassword);

@@ -5,9 +5,10 @@
  *
  *   live     applied to the running domain and its config, no restart: autostart, memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
- *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be using is never unplugged or swapped live (the
- *            guest's filesystem on it would be cut off mid-write): removing a disk or changing its
- *            source is a restart, so the guest shuts down cleanly first
+ *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be
+ *            using is never unplugged or swapped live (the guest's filesystem on it would be cut
+ *            off mid-write): removing a disk or changing its source is a restart, so the guest
+ *            shuts down cleanly first
  *   restart  the XML is redefined and the running domain is shut down and started again
  *            (refused before anything is touched when allowRestart is false)
  *   offline  as restart, but the domain is (or will be) shut off, so the redefinition is enough

@@ -10,7 +10,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./normalize";
 import { checkPatches } from "./patches";
-import { checkDevices } from "./device-checks";
+import { checkConsole, checkDevices } from "./device-checks";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -30,7 +30,7 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     cloudInit,
     interfaces,
     graphicsRule,
-    consoleRule,
+    checkConsole,
     addresses,
     cloudInitWait,
     boot,
@@ -302,37 +302,6 @@ const graphicsRule: Rule = ({ graphics }) => {
     "graphics.listen",
     `graphics.listen ${JSON.stringify(listen)} is not an IP address or host name: use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every address)`,
   );
-};
-
-const consoleRule: Rule = ({ console: spec }) => {
-  if (!spec) return [];
-  const withPath = spec.type === "file" || spec.type === "unix";
-  const what = spec.type === "file" ? "the log file" : "the socket";
-  if (withPath && !isSet(spec.path)) {
-    return fail(
-      "console.path",
-      `console.type "${spec.type}" needs console.path (${what} on the libvirt host)`,
-    );
-  }
-  if (!withPath && isSet(spec.path)) {
-    return fail("console.path", `console.path is only used with console.type "file" or "unix"`);
-  }
-  if (spec.type === "tcp" && !isSet(spec.port)) {
-    return fail("console.port", `console.type "tcp" needs console.port (e.g. 4555)`);
-  }
-  for (const key of ["port", "listen"] as const) {
-    if (spec.type !== "tcp" && isSet(spec[key])) {
-      return fail(`console.${key}`, `console.${key} is only used with console.type "tcp"`);
-    }
-  }
-  const listen = spec.listen;
-  if (typeof listen === "string" && !isUnknown(listen) && !isIP(listen)) {
-    return fail(
-      "console.listen",
-      `console.listen ${JSON.stringify(listen)} is not an IP address: use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every address)`,
-    );
-  }
-  return [];
 };
 
 const addresses: Rule = (inputs) => {

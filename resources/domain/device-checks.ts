@@ -10,6 +10,7 @@ import type { Libvirt } from "../../rpc";
 import type { CheckFailure } from "../kit/resource";
 import { attr, element, elements, parseXml, text } from "../kit/xml";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
+import { isIP } from "node:net";
 import { isSet, isUnknown } from "./normalize";
 import { patchedDevices } from "./patches";
 
@@ -93,6 +94,40 @@ export function checkDevices(inputs: Partial<CheckedDomainInputs>): CheckFailure
  *     <graphics supported='yes'><enum name='type'><value>vnc</value>…</enum></graphics>
  *     <video supported='yes'><enum name='modelType'><value>vga</value>…</enum></video>
  */
+const failOne = (property: string, reason: string): CheckFailure[] => [{ property, reason }];
+
+/** What each kind of console needs, and only it. */
+export function checkConsole({ console: spec }: Partial<CheckedDomainInputs>): CheckFailure[] {
+  if (!spec) return [];
+  const withPath = spec.type === "file" || spec.type === "unix";
+  const what = spec.type === "file" ? "the log file" : "the socket";
+  if (withPath && !isSet(spec.path)) {
+    return failOne(
+      "console.path",
+      `console.type "${spec.type}" needs console.path (${what} on the libvirt host)`,
+    );
+  }
+  if (!withPath && isSet(spec.path)) {
+    return failOne("console.path", `console.path is only used with console.type "file" or "unix"`);
+  }
+  if (spec.type === "tcp" && !isSet(spec.port)) {
+    return failOne("console.port", `console.type "tcp" needs console.port (e.g. 4555)`);
+  }
+  for (const key of ["port", "listen"] as const) {
+    if (spec.type !== "tcp" && isSet(spec[key])) {
+      return failOne(`console.${key}`, `console.${key} is only used with console.type "tcp"`);
+    }
+  }
+  const listen = spec.listen;
+  if (typeof listen === "string" && !isUnknown(listen) && !isIP(listen)) {
+    return failOne(
+      "console.listen",
+      `console.listen ${JSON.stringify(listen)} is not an IP address: use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every address)`,
+    );
+  }
+  return [];
+}
+
 export async function deviceHostFailures(
   lv: Libvirt,
   inputs: CheckedDomainInputs,

@@ -3,7 +3,7 @@
  * cannot express, and at preview the display types and video models the host's QEMU offers (its
  * domain capabilities: QEMU builds differ, e.g. Debian 13's has neither QXL nor SPICE); whether it
  * takes the rest (a sound or watchdog model) preflight.ts asks libvirt, naming the property
- * refused. No message ever holds the password.
+ * refused; and what each kind of console needs. No message ever holds the password.
  */
 import { LibvirtError } from "../../rpc";
 import type { Libvirt } from "../../rpc";

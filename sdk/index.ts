@@ -426,7 +426,7 @@ export interface NetworkDnsHostArgs {
 }
 
 /**
- * The guest CPU. Changing it restarts the domain.
+ * The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
  */
 export interface DomainCpuArgs {
   /**
@@ -437,6 +437,22 @@ export interface DomainCpuArgs {
    * CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
    */
   model?: pulumi.Input<string>;
+  /**
+   * For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+   */
+  fallback?: pulumi.Input<types.DomainCpuFallback>;
+  /**
+   * Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+   */
+  features?: pulumi.Input<pulumi.Input<DomainCpuFeatureArgs>[]>;
+  /**
+   * Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+   */
+  topology?: pulumi.Input<DomainCpuTopologyArgs>;
+  /**
+   * Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+   */
+  numaCells?: pulumi.Input<pulumi.Input<DomainNumaCellArgs>[]>;
 }
 
 /**
@@ -1057,6 +1073,350 @@ export interface DomainMemoryBalloonArgs {
   model: pulumi.Input<types.DomainMemoryBalloonModel>;
 }
 
+/**
+ * One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+ */
+export interface DomainCpuFeatureArgs {
+  /**
+   * The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * What to do with it.
+   */
+  policy?: pulumi.Input<types.DomainCpuFeaturePolicy>;
+}
+
+/**
+ * How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+ */
+export interface DomainCpuTopologyArgs {
+  /**
+   * CPU sockets.
+   */
+  sockets?: pulumi.Input<number>;
+  /**
+   * Cores per socket.
+   */
+  cores?: pulumi.Input<number>;
+  /**
+   * Threads per core.
+   */
+  threads?: pulumi.Input<number>;
+}
+
+/**
+ * A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+ */
+export interface DomainNumaCellArgs {
+  /**
+   * The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+   */
+  cpus: pulumi.Input<string>;
+  /**
+   * The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+   */
+  memory: pulumi.Input<number | string>;
+}
+
+/**
+ * How the host backs guest memory. Changing it restarts the domain.
+ */
+export interface DomainMemoryBackingArgs {
+  /**
+   * Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+   */
+  hugepages?: pulumi.Input<boolean>;
+  /**
+   * The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+   */
+  hugepageSize?: pulumi.Input<number | string>;
+  /**
+   * Keep guest memory locked in host RAM, never swapped (default: no).
+   */
+  locked?: pulumi.Input<boolean>;
+  /**
+   * Exclude guest memory from kernel same-page merging (KSM) (default: no).
+   */
+  noSharePages?: pulumi.Input<boolean>;
+  /**
+   * What backs the memory (default: libvirt's, anonymous).
+   */
+  source?: pulumi.Input<types.DomainMemorySource>;
+  /**
+   * Private or shared (default: libvirt's, private).
+   */
+  access?: pulumi.Input<types.DomainMemoryAccess>;
+}
+
+/**
+ * SMBIOS type 0, the BIOS.
+ */
+export interface DomainSysinfoBiosArgs {
+  /**
+   * Vendor.
+   */
+  vendor?: pulumi.Input<string>;
+  /**
+   * Version.
+   */
+  version?: pulumi.Input<string>;
+  /**
+   * Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+   */
+  date?: pulumi.Input<string>;
+  /**
+   * System BIOS release, `major.minor`, e.g. `1.2`.
+   */
+  release?: pulumi.Input<string>;
+}
+
+/**
+ * SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+ */
+export interface DomainSysinfoSystemArgs {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: pulumi.Input<string>;
+  /**
+   * Product name.
+   */
+  product?: pulumi.Input<string>;
+  /**
+   * Version.
+   */
+  version?: pulumi.Input<string>;
+  /**
+   * Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * SKU number.
+   */
+  sku?: pulumi.Input<string>;
+  /**
+   * Family.
+   */
+  family?: pulumi.Input<string>;
+}
+
+/**
+ * SMBIOS type 2, the base board.
+ */
+export interface DomainSysinfoBaseBoardArgs {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: pulumi.Input<string>;
+  /**
+   * Product.
+   */
+  product?: pulumi.Input<string>;
+  /**
+   * Version.
+   */
+  version?: pulumi.Input<string>;
+  /**
+   * Serial number.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * Asset tag.
+   */
+  asset?: pulumi.Input<string>;
+  /**
+   * Location in the chassis.
+   */
+  location?: pulumi.Input<string>;
+}
+
+/**
+ * SMBIOS type 3, the chassis.
+ */
+export interface DomainSysinfoChassisArgs {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: pulumi.Input<string>;
+  /**
+   * Version.
+   */
+  version?: pulumi.Input<string>;
+  /**
+   * Serial number.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * Asset tag.
+   */
+  asset?: pulumi.Input<string>;
+  /**
+   * SKU number.
+   */
+  sku?: pulumi.Input<string>;
+}
+
+/**
+ * SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+ */
+export interface DomainSysinfoArgs {
+  /**
+   * BIOS fields.
+   */
+  bios?: pulumi.Input<DomainSysinfoBiosArgs>;
+  /**
+   * System fields.
+   */
+  system?: pulumi.Input<DomainSysinfoSystemArgs>;
+  /**
+   * Base board fields.
+   */
+  baseBoard?: pulumi.Input<DomainSysinfoBaseBoardArgs>;
+  /**
+   * Chassis fields.
+   */
+  chassis?: pulumi.Input<DomainSysinfoChassisArgs>;
+  /**
+   * SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+   */
+  oemStrings?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
+ * One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+ */
+export interface DomainTimerArgs {
+  /**
+   * The timer.
+   */
+  name: pulumi.Input<types.DomainTimerName>;
+  /**
+   * Whether the guest has the timer (default: the hypervisor's).
+   */
+  present?: pulumi.Input<boolean>;
+  /**
+   * Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+   */
+  tickPolicy?: pulumi.Input<types.DomainTimerTickPolicy>;
+}
+
+/**
+ * The guest's clock and timers. Changing it restarts the domain.
+ */
+export interface DomainClockArgs {
+  /**
+   * UTC or local time (default: libvirt's, utc).
+   */
+  offset?: pulumi.Input<types.DomainClockOffset>;
+  /**
+   * Timer settings, each timer at most once.
+   */
+  timers?: pulumi.Input<pulumi.Input<DomainTimerArgs>[]>;
+}
+
+/**
+ * Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+ */
+export interface DomainHypervArgs {
+  /**
+   * Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+   */
+  relaxed?: pulumi.Input<boolean>;
+  /**
+   * Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+   */
+  vapic?: pulumi.Input<boolean>;
+  /**
+   * Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+   */
+  vpindex?: pulumi.Input<boolean>;
+  /**
+   * Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+   */
+  runtime?: pulumi.Input<boolean>;
+  /**
+   * Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  synic?: pulumi.Input<boolean>;
+  /**
+   * Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+   */
+  stimer?: pulumi.Input<boolean>;
+  /**
+   * Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+   */
+  reset?: pulumi.Input<boolean>;
+  /**
+   * TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+   */
+  frequencies?: pulumi.Input<boolean>;
+  /**
+   * Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+   */
+  reenlightenment?: pulumi.Input<boolean>;
+  /**
+   * Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  tlbflush?: pulumi.Input<boolean>;
+  /**
+   * Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  ipi?: pulumi.Input<boolean>;
+  /**
+   * Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+   */
+  spinlocks?: pulumi.Input<number>;
+  /**
+   * The Hyper-V vendor ID the guest sees, up to 12 characters.
+   */
+  vendorId?: pulumi.Input<string>;
+}
+
+/**
+ * Machine features. Changing them restarts the domain.
+ */
+export interface DomainFeaturesArgs {
+  /**
+   * ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+   */
+  acpi?: pulumi.Input<boolean>;
+  /**
+   * The APIC (default: the hypervisor's).
+   */
+  apic?: pulumi.Input<boolean>;
+  /**
+   * Physical address extension for 32-bit guests (default: the hypervisor's).
+   */
+  pae?: pulumi.Input<boolean>;
+  /**
+   * System management mode, which UEFI secure boot needs (default: the hypervisor's).
+   */
+  smm?: pulumi.Input<boolean>;
+  /**
+   * Hyper-V enlightenments (default: none).
+   */
+  hyperv?: pulumi.Input<DomainHypervArgs>;
+}
+
+/**
+ * Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+ */
+export interface DomainMetadataArgs {
+  /**
+   * The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+   */
+  namespace: pulumi.Input<string>;
+  /**
+   * The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+   */
+  prefix: pulumi.Input<string>;
+  /**
+   * One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+   */
+  xml: pulumi.Input<string>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -1559,9 +1919,53 @@ export interface DomainArgs {
    */
   arch?: pulumi.Input<string>;
   /**
-   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   * The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
    */
   cpu?: pulumi.Input<DomainCpuArgs>;
+  /**
+   * Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+   */
+  memoryBacking?: pulumi.Input<DomainMemoryBackingArgs>;
+  /**
+   * I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+   */
+  iothreads?: pulumi.Input<number>;
+  /**
+   * SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+   */
+  sysinfo?: pulumi.Input<DomainSysinfoArgs>;
+  /**
+   * Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+   */
+  clock?: pulumi.Input<DomainClockArgs>;
+  /**
+   * ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+   */
+  features?: pulumi.Input<DomainFeaturesArgs>;
+  /**
+   * When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onPoweroff?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+   */
+  onReboot?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onCrash?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * A short title, one line (`virsh list --title`). Changed live.
+   */
+  title?: pulumi.Input<string>;
+  /**
+   * A free-form description. Changed live.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * Your own XML element in `<metadata>` (default: none). Changed live.
+   */
+  metadata?: pulumi.Input<DomainMetadataArgs>;
   /**
    * BIOS or UEFI. Changing it replaces the domain.
    */
@@ -1707,9 +2111,53 @@ export interface DomainState {
    */
   arch?: pulumi.Input<string>;
   /**
-   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   * The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
    */
   cpu?: pulumi.Input<DomainCpuArgs>;
+  /**
+   * Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+   */
+  memoryBacking?: pulumi.Input<DomainMemoryBackingArgs>;
+  /**
+   * I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+   */
+  iothreads?: pulumi.Input<number>;
+  /**
+   * SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+   */
+  sysinfo?: pulumi.Input<DomainSysinfoArgs>;
+  /**
+   * Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+   */
+  clock?: pulumi.Input<DomainClockArgs>;
+  /**
+   * ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+   */
+  features?: pulumi.Input<DomainFeaturesArgs>;
+  /**
+   * When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onPoweroff?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+   */
+  onReboot?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onCrash?: pulumi.Input<types.DomainLifecycleAction>;
+  /**
+   * A short title, one line (`virsh list --title`). Changed live.
+   */
+  title?: pulumi.Input<string>;
+  /**
+   * A free-form description. Changed live.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * Your own XML element in `<metadata>` (default: none). Changed live.
+   */
+  metadata?: pulumi.Input<DomainMetadataArgs>;
   /**
    * BIOS or UEFI. Changing it replaces the domain.
    */
@@ -1881,9 +2329,53 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly arch: pulumi.Output<string>;
   /**
-   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   * The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
    */
   declare public readonly cpu: pulumi.Output<types.DomainCpu>;
+  /**
+   * Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+   */
+  declare public readonly memoryBacking: pulumi.Output<types.DomainMemoryBacking>;
+  /**
+   * I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+   */
+  declare public readonly iothreads: pulumi.Output<number>;
+  /**
+   * SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+   */
+  declare public readonly sysinfo: pulumi.Output<types.DomainSysinfo>;
+  /**
+   * Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+   */
+  declare public readonly clock: pulumi.Output<types.DomainClock>;
+  /**
+   * ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+   */
+  declare public readonly features: pulumi.Output<types.DomainFeatures>;
+  /**
+   * When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  declare public readonly onPoweroff: pulumi.Output<types.DomainLifecycleAction>;
+  /**
+   * When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+   */
+  declare public readonly onReboot: pulumi.Output<types.DomainLifecycleAction>;
+  /**
+   * When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  declare public readonly onCrash: pulumi.Output<types.DomainLifecycleAction>;
+  /**
+   * A short title, one line (`virsh list --title`). Changed live.
+   */
+  declare public readonly title: pulumi.Output<string>;
+  /**
+   * A free-form description. Changed live.
+   */
+  declare public readonly description: pulumi.Output<string>;
+  /**
+   * Your own XML element in `<metadata>` (default: none). Changed live.
+   */
+  declare public readonly metadata: pulumi.Output<types.DomainMetadata>;
   /**
    * BIOS or UEFI. Changing it replaces the domain.
    */
@@ -2070,6 +2562,17 @@ export class Domain extends pulumi.CustomResource {
         "machine",
         "arch",
         "cpu",
+        "memoryBacking",
+        "iothreads",
+        "sysinfo",
+        "clock",
+        "features",
+        "onPoweroff",
+        "onReboot",
+        "onCrash",
+        "title",
+        "description",
+        "metadata",
         "firmware",
         "boot",
         "kernel",
@@ -2110,6 +2613,17 @@ export class Domain extends pulumi.CustomResource {
         "machine",
         "arch",
         "cpu",
+        "memoryBacking",
+        "iothreads",
+        "sysinfo",
+        "clock",
+        "features",
+        "onPoweroff",
+        "onReboot",
+        "onCrash",
+        "title",
+        "description",
+        "metadata",
         "firmware",
         "boot",
         "kernel",

@@ -13,6 +13,12 @@ export const networkAddressDefaults: Readonly<Pick<CheckedNetworkAddress, "withi
   within: "10.112.0.0/12",
 };
 
+/** DomainCpu objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainCpu extends types.DomainCpu {
+  features?: CheckedDomainCpuFeature[];
+  topology?: CheckedDomainCpuTopology;
+}
+
 /** DomainDisk objects as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedDomainDisk extends types.DomainDisk {
   device: types.DomainDiskDevice;
@@ -115,6 +121,32 @@ export const domainInputDefaults: Readonly<Pick<CheckedDomainInput, "bus">> = {
   bus: "usb",
 };
 
+/** DomainCpuFeature objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainCpuFeature extends types.DomainCpuFeature {
+  policy: types.DomainCpuFeaturePolicy;
+}
+
+/** schema.json's defaults for CheckedDomainCpuFeature, where no checked inputs are at hand (e.g. a get). */
+export const domainCpuFeatureDefaults: Readonly<Pick<CheckedDomainCpuFeature, "policy">> = {
+  policy: "require",
+};
+
+/** DomainCpuTopology objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainCpuTopology extends types.DomainCpuTopology {
+  sockets: number;
+  cores: number;
+  threads: number;
+}
+
+/** schema.json's defaults for CheckedDomainCpuTopology, where no checked inputs are at hand (e.g. a get). */
+export const domainCpuTopologyDefaults: Readonly<
+  Pick<CheckedDomainCpuTopology, "sockets" | "cores" | "threads">
+> = {
+  sockets: 1,
+  cores: 1,
+  threads: 1,
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -150,6 +182,7 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   type: types.DomainType;
   vcpu: number;
   memory: number | string;
+  cpu?: CheckedDomainCpu;
   firmware: types.DomainFirmware;
   disks: CheckedDomainDisk[];
   networkInterfaces: CheckedDomainNetworkInterface[];

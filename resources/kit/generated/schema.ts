@@ -475,6 +475,24 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        fallback: {
+          $ref: "#/types/virtwire:index:DomainCpuFallback",
+        },
+        features: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainCpuFeature",
+          },
+        },
+        topology: {
+          $ref: "#/types/virtwire:index:DomainCpuTopology",
+        },
+        numaCells: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainNumaCell",
+          },
+        },
       },
       required: ["mode"],
     },
@@ -1379,6 +1397,505 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["model"],
     },
+    "virtwire:index:DomainCpuFallback": {
+      type: "string",
+      enum: [
+        {
+          value: "allow",
+        },
+        {
+          value: "forbid",
+        },
+      ],
+    },
+    "virtwire:index:DomainCpuFeaturePolicy": {
+      type: "string",
+      enum: [
+        {
+          value: "force",
+        },
+        {
+          value: "require",
+        },
+        {
+          value: "optional",
+        },
+        {
+          value: "disable",
+        },
+        {
+          value: "forbid",
+        },
+      ],
+    },
+    "virtwire:index:DomainCpuFeature": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[a-z0-9][a-z0-9_.-]*$",
+              help: "use a lower-case CPU feature name such as vmx, avx2 or x2apic",
+            },
+          },
+        },
+        policy: {
+          $ref: "#/types/virtwire:index:DomainCpuFeaturePolicy",
+          default: "require",
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainCpuTopology": {
+      type: "object",
+      properties: {
+        sockets: {
+          type: "integer",
+          default: 1,
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4096,
+            },
+          },
+        },
+        cores: {
+          type: "integer",
+          default: 1,
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4096,
+            },
+          },
+        },
+        threads: {
+          type: "integer",
+          default: 1,
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 64,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainNumaCell": {
+      type: "object",
+      properties: {
+        cpus: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$",
+              help: "use vCPU numbers and ranges such as 0-1 or 0,2-3",
+            },
+          },
+        },
+        memory: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          language: {
+            virtwire: {
+              units: "bytes",
+            },
+          },
+        },
+      },
+      required: ["cpus", "memory"],
+    },
+    "virtwire:index:DomainMemorySource": {
+      type: "string",
+      enum: [
+        {
+          value: "anonymous",
+        },
+        {
+          value: "file",
+        },
+        {
+          value: "memfd",
+        },
+      ],
+    },
+    "virtwire:index:DomainMemoryAccess": {
+      type: "string",
+      enum: [
+        {
+          value: "private",
+        },
+        {
+          value: "shared",
+        },
+      ],
+    },
+    "virtwire:index:DomainMemoryBacking": {
+      type: "object",
+      properties: {
+        hugepages: {
+          type: "boolean",
+        },
+        hugepageSize: {
+          oneOf: [
+            {
+              type: "integer",
+            },
+            {
+              type: "string",
+            },
+          ],
+          language: {
+            virtwire: {
+              units: "bytes",
+            },
+          },
+        },
+        locked: {
+          type: "boolean",
+        },
+        noSharePages: {
+          type: "boolean",
+        },
+        source: {
+          $ref: "#/types/virtwire:index:DomainMemorySource",
+        },
+        access: {
+          $ref: "#/types/virtwire:index:DomainMemoryAccess",
+        },
+      },
+    },
+    "virtwire:index:DomainSysinfoBios": {
+      type: "object",
+      properties: {
+        vendor: {
+          type: "string",
+        },
+        version: {
+          type: "string",
+        },
+        date: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9]{2}/[0-9]{2}/([0-9]{2}|[0-9]{4})$",
+              help: "use mm/dd/yy or mm/dd/yyyy, e.g. 01/31/2024",
+            },
+          },
+        },
+        release: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9]+\\.[0-9]+$",
+              help: "use major.minor, e.g. 1.2",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainSysinfoSystem": {
+      type: "object",
+      properties: {
+        manufacturer: {
+          type: "string",
+        },
+        product: {
+          type: "string",
+        },
+        version: {
+          type: "string",
+        },
+        serial: {
+          type: "string",
+        },
+        sku: {
+          type: "string",
+        },
+        family: {
+          type: "string",
+        },
+      },
+    },
+    "virtwire:index:DomainSysinfoBaseBoard": {
+      type: "object",
+      properties: {
+        manufacturer: {
+          type: "string",
+        },
+        product: {
+          type: "string",
+        },
+        version: {
+          type: "string",
+        },
+        serial: {
+          type: "string",
+        },
+        asset: {
+          type: "string",
+        },
+        location: {
+          type: "string",
+        },
+      },
+    },
+    "virtwire:index:DomainSysinfoChassis": {
+      type: "object",
+      properties: {
+        manufacturer: {
+          type: "string",
+        },
+        version: {
+          type: "string",
+        },
+        serial: {
+          type: "string",
+        },
+        asset: {
+          type: "string",
+        },
+        sku: {
+          type: "string",
+        },
+      },
+    },
+    "virtwire:index:DomainSysinfo": {
+      type: "object",
+      properties: {
+        bios: {
+          $ref: "#/types/virtwire:index:DomainSysinfoBios",
+        },
+        system: {
+          $ref: "#/types/virtwire:index:DomainSysinfoSystem",
+        },
+        baseBoard: {
+          $ref: "#/types/virtwire:index:DomainSysinfoBaseBoard",
+        },
+        chassis: {
+          $ref: "#/types/virtwire:index:DomainSysinfoChassis",
+        },
+        oemStrings: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainClockOffset": {
+      type: "string",
+      enum: [
+        {
+          value: "utc",
+        },
+        {
+          value: "localtime",
+        },
+      ],
+    },
+    "virtwire:index:DomainTimerName": {
+      type: "string",
+      enum: [
+        {
+          value: "rtc",
+        },
+        {
+          value: "pit",
+        },
+        {
+          value: "hpet",
+        },
+        {
+          value: "kvmclock",
+        },
+        {
+          value: "hypervclock",
+        },
+        {
+          value: "tsc",
+        },
+      ],
+    },
+    "virtwire:index:DomainTimerTickPolicy": {
+      type: "string",
+      enum: [
+        {
+          value: "delay",
+        },
+        {
+          value: "catchup",
+        },
+        {
+          value: "merge",
+        },
+        {
+          value: "discard",
+        },
+      ],
+    },
+    "virtwire:index:DomainTimer": {
+      type: "object",
+      properties: {
+        name: {
+          $ref: "#/types/virtwire:index:DomainTimerName",
+        },
+        present: {
+          type: "boolean",
+        },
+        tickPolicy: {
+          $ref: "#/types/virtwire:index:DomainTimerTickPolicy",
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainClock": {
+      type: "object",
+      properties: {
+        offset: {
+          $ref: "#/types/virtwire:index:DomainClockOffset",
+        },
+        timers: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainTimer",
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainHyperv": {
+      type: "object",
+      properties: {
+        relaxed: {
+          type: "boolean",
+        },
+        vapic: {
+          type: "boolean",
+        },
+        vpindex: {
+          type: "boolean",
+        },
+        runtime: {
+          type: "boolean",
+        },
+        synic: {
+          type: "boolean",
+        },
+        stimer: {
+          type: "boolean",
+        },
+        reset: {
+          type: "boolean",
+        },
+        frequencies: {
+          type: "boolean",
+        },
+        reenlightenment: {
+          type: "boolean",
+        },
+        tlbflush: {
+          type: "boolean",
+        },
+        ipi: {
+          type: "boolean",
+        },
+        spinlocks: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 4095,
+              maximum: 4294967295,
+            },
+          },
+        },
+        vendorId: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9 _-]{1,12}$",
+              help: "use up to 12 letters, digits, spaces, _ or -",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainFeatures": {
+      type: "object",
+      properties: {
+        acpi: {
+          type: "boolean",
+        },
+        apic: {
+          type: "boolean",
+        },
+        pae: {
+          type: "boolean",
+        },
+        smm: {
+          type: "boolean",
+        },
+        hyperv: {
+          $ref: "#/types/virtwire:index:DomainHyperv",
+        },
+      },
+    },
+    "virtwire:index:DomainLifecycleAction": {
+      type: "string",
+      enum: [
+        {
+          value: "destroy",
+        },
+        {
+          value: "restart",
+        },
+        {
+          value: "preserve",
+        },
+        {
+          value: "rename-restart",
+        },
+        {
+          value: "coredump-destroy",
+        },
+        {
+          value: "coredump-restart",
+        },
+      ],
+    },
+    "virtwire:index:DomainMetadata": {
+      type: "object",
+      properties: {
+        namespace: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[a-zA-Z][a-zA-Z0-9+.-]*:[^\\s]+$",
+              help: "use an absolute URI such as https://example.com/xmlns/app/1",
+            },
+          },
+        },
+        prefix: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z_][A-Za-z0-9_.-]*$",
+              help: "use a name such as app (letters, digits, _ . -, not starting with a digit)",
+            },
+          },
+        },
+        xml: {
+          type: "string",
+        },
+      },
+      required: ["namespace", "prefix", "xml"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -1700,6 +2217,51 @@ export const schema: Omit<PackageSchema, "name"> = {
         cpu: {
           $ref: "#/types/virtwire:index:DomainCpu",
         },
+        memoryBacking: {
+          $ref: "#/types/virtwire:index:DomainMemoryBacking",
+        },
+        iothreads: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 256,
+            },
+          },
+        },
+        sysinfo: {
+          $ref: "#/types/virtwire:index:DomainSysinfo",
+        },
+        clock: {
+          $ref: "#/types/virtwire:index:DomainClock",
+        },
+        features: {
+          $ref: "#/types/virtwire:index:DomainFeatures",
+        },
+        onPoweroff: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        onReboot: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        onCrash: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        title: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\r\\n]*$",
+              help: "use one line of text",
+            },
+          },
+        },
+        description: {
+          type: "string",
+        },
+        metadata: {
+          $ref: "#/types/virtwire:index:DomainMetadata",
+        },
         firmware: {
           $ref: "#/types/virtwire:index:DomainFirmware",
           default: "bios",
@@ -1878,6 +2440,51 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         cpu: {
           $ref: "#/types/virtwire:index:DomainCpu",
+        },
+        memoryBacking: {
+          $ref: "#/types/virtwire:index:DomainMemoryBacking",
+        },
+        iothreads: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 256,
+            },
+          },
+        },
+        sysinfo: {
+          $ref: "#/types/virtwire:index:DomainSysinfo",
+        },
+        clock: {
+          $ref: "#/types/virtwire:index:DomainClock",
+        },
+        features: {
+          $ref: "#/types/virtwire:index:DomainFeatures",
+        },
+        onPoweroff: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        onReboot: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        onCrash: {
+          $ref: "#/types/virtwire:index:DomainLifecycleAction",
+        },
+        title: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\r\\n]*$",
+              help: "use one line of text",
+            },
+          },
+        },
+        description: {
+          type: "string",
+        },
+        metadata: {
+          $ref: "#/types/virtwire:index:DomainMetadata",
         },
         firmware: {
           $ref: "#/types/virtwire:index:DomainFirmware",

@@ -343,7 +343,7 @@ export const DomainCpuMode = {
 export type DomainCpuMode = (typeof DomainCpuMode)[keyof typeof DomainCpuMode];
 
 /**
- * The guest CPU. Changing it restarts the domain.
+ * The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
  */
 export interface DomainCpu {
   /**
@@ -354,6 +354,22 @@ export interface DomainCpu {
    * CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
    */
   model?: string;
+  /**
+   * For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+   */
+  fallback?: DomainCpuFallback;
+  /**
+   * Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+   */
+  features?: DomainCpuFeature[];
+  /**
+   * Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+   */
+  topology?: DomainCpuTopology;
+  /**
+   * Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+   */
+  numaCells?: DomainNumaCell[];
 }
 
 /**
@@ -1420,6 +1436,561 @@ export interface DomainMemoryBalloon {
   model: DomainMemoryBalloonModel;
 }
 
+/**
+ * Whether libvirt may use a close model when the host cannot provide the named one.
+ */
+export const DomainCpuFallback = {
+  /**
+   * Use a close model (libvirt's default).
+   */
+  Allow: "allow",
+  /**
+   * Refuse to start instead.
+   */
+  Forbid: "forbid",
+} as const;
+
+/**
+ * Whether libvirt may use a close model when the host cannot provide the named one.
+ */
+export type DomainCpuFallback = (typeof DomainCpuFallback)[keyof typeof DomainCpuFallback];
+
+/**
+ * What the guest CPU does with a feature.
+ */
+export const DomainCpuFeaturePolicy = {
+  /**
+   * On, even if the host lacks it.
+   */
+  Force: "force",
+  /**
+   * On; the domain does not start where the host lacks it.
+   */
+  Require: "require",
+  /**
+   * On where the host has it.
+   */
+  Optional: "optional",
+  /**
+   * Off.
+   */
+  Disable: "disable",
+  /**
+   * Off; the domain does not start where the host has it.
+   */
+  Forbid: "forbid",
+} as const;
+
+/**
+ * What the guest CPU does with a feature.
+ */
+export type DomainCpuFeaturePolicy =
+  (typeof DomainCpuFeaturePolicy)[keyof typeof DomainCpuFeaturePolicy];
+
+/**
+ * One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+ */
+export interface DomainCpuFeature {
+  /**
+   * The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+   */
+  name: string;
+  /**
+   * What to do with it.
+   */
+  policy?: DomainCpuFeaturePolicy;
+}
+
+/**
+ * How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+ */
+export interface DomainCpuTopology {
+  /**
+   * CPU sockets.
+   */
+  sockets?: number;
+  /**
+   * Cores per socket.
+   */
+  cores?: number;
+  /**
+   * Threads per core.
+   */
+  threads?: number;
+}
+
+/**
+ * A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+ */
+export interface DomainNumaCell {
+  /**
+   * The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+   */
+  cpus: string;
+  /**
+   * The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+   */
+  memory: number | string;
+}
+
+/**
+ * What backs guest memory.
+ */
+export const DomainMemorySource = {
+  /**
+   * Anonymous memory (libvirt's default).
+   */
+  Anonymous: "anonymous",
+  /**
+   * Files under the memory backing directory of qemu.conf.
+   */
+  File: "file",
+  /**
+   * An anonymous file (memfd), which can be shared: what virtiofs needs, with access `shared`.
+   */
+  Memfd: "memfd",
+} as const;
+
+/**
+ * What backs guest memory.
+ */
+export type DomainMemorySource = (typeof DomainMemorySource)[keyof typeof DomainMemorySource];
+
+/**
+ * Whether guest memory may be shared with other processes.
+ */
+export const DomainMemoryAccess = {
+  /**
+   * Private (libvirt's default).
+   */
+  Private: "private",
+  /**
+   * Shared, e.g. with virtiofsd: virtiofs needs `source: "memfd"` (or `file`) and `access: "shared"`.
+   */
+  Shared: "shared",
+} as const;
+
+/**
+ * Whether guest memory may be shared with other processes.
+ */
+export type DomainMemoryAccess = (typeof DomainMemoryAccess)[keyof typeof DomainMemoryAccess];
+
+/**
+ * How the host backs guest memory. Changing it restarts the domain.
+ */
+export interface DomainMemoryBacking {
+  /**
+   * Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+   */
+  hugepages?: boolean;
+  /**
+   * The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+   */
+  hugepageSize?: number | string;
+  /**
+   * Keep guest memory locked in host RAM, never swapped (default: no).
+   */
+  locked?: boolean;
+  /**
+   * Exclude guest memory from kernel same-page merging (KSM) (default: no).
+   */
+  noSharePages?: boolean;
+  /**
+   * What backs the memory (default: libvirt's, anonymous).
+   */
+  source?: DomainMemorySource;
+  /**
+   * Private or shared (default: libvirt's, private).
+   */
+  access?: DomainMemoryAccess;
+}
+
+/**
+ * SMBIOS type 0, the BIOS.
+ */
+export interface DomainSysinfoBios {
+  /**
+   * Vendor.
+   */
+  vendor?: string;
+  /**
+   * Version.
+   */
+  version?: string;
+  /**
+   * Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+   */
+  date?: string;
+  /**
+   * System BIOS release, `major.minor`, e.g. `1.2`.
+   */
+  release?: string;
+}
+
+/**
+ * SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+ */
+export interface DomainSysinfoSystem {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: string;
+  /**
+   * Product name.
+   */
+  product?: string;
+  /**
+   * Version.
+   */
+  version?: string;
+  /**
+   * Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+   */
+  serial?: string;
+  /**
+   * SKU number.
+   */
+  sku?: string;
+  /**
+   * Family.
+   */
+  family?: string;
+}
+
+/**
+ * SMBIOS type 2, the base board.
+ */
+export interface DomainSysinfoBaseBoard {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: string;
+  /**
+   * Product.
+   */
+  product?: string;
+  /**
+   * Version.
+   */
+  version?: string;
+  /**
+   * Serial number.
+   */
+  serial?: string;
+  /**
+   * Asset tag.
+   */
+  asset?: string;
+  /**
+   * Location in the chassis.
+   */
+  location?: string;
+}
+
+/**
+ * SMBIOS type 3, the chassis.
+ */
+export interface DomainSysinfoChassis {
+  /**
+   * Manufacturer.
+   */
+  manufacturer?: string;
+  /**
+   * Version.
+   */
+  version?: string;
+  /**
+   * Serial number.
+   */
+  serial?: string;
+  /**
+   * Asset tag.
+   */
+  asset?: string;
+  /**
+   * SKU number.
+   */
+  sku?: string;
+}
+
+/**
+ * SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+ */
+export interface DomainSysinfo {
+  /**
+   * BIOS fields.
+   */
+  bios?: DomainSysinfoBios;
+  /**
+   * System fields.
+   */
+  system?: DomainSysinfoSystem;
+  /**
+   * Base board fields.
+   */
+  baseBoard?: DomainSysinfoBaseBoard;
+  /**
+   * Chassis fields.
+   */
+  chassis?: DomainSysinfoChassis;
+  /**
+   * SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+   */
+  oemStrings?: string[];
+}
+
+/**
+ * What the guest's hardware clock keeps.
+ */
+export const DomainClockOffset = {
+  /**
+   * UTC (libvirt's default; what Linux expects).
+   */
+  Utc: "utc",
+  /**
+   * The host's local time (what Windows expects).
+   */
+  Localtime: "localtime",
+} as const;
+
+/**
+ * What the guest's hardware clock keeps.
+ */
+export type DomainClockOffset = (typeof DomainClockOffset)[keyof typeof DomainClockOffset];
+
+/**
+ * A guest timer.
+ */
+export const DomainTimerName = {
+  /**
+   * The real-time clock.
+   */
+  Rtc: "rtc",
+  /**
+   * The i8254 programmable interval timer.
+   */
+  Pit: "pit",
+  /**
+   * The high precision event timer.
+   */
+  Hpet: "hpet",
+  /**
+   * KVM's paravirtual clock (KVM only).
+   */
+  Kvmclock: "kvmclock",
+  /**
+   * Hyper-V's reference time counter (with `features.hyperv`).
+   */
+  Hypervclock: "hypervclock",
+  /**
+   * The time stamp counter.
+   */
+  Tsc: "tsc",
+} as const;
+
+/**
+ * A guest timer.
+ */
+export type DomainTimerName = (typeof DomainTimerName)[keyof typeof DomainTimerName];
+
+/**
+ * What happens to ticks the guest missed.
+ */
+export const DomainTimerTickPolicy = {
+  /**
+   * Deliver them late, at the normal rate.
+   */
+  Delay: "delay",
+  /**
+   * Deliver them faster until caught up.
+   */
+  Catchup: "catchup",
+  /**
+   * Merge them into one.
+   */
+  Merge: "merge",
+  /**
+   * Drop them.
+   */
+  Discard: "discard",
+} as const;
+
+/**
+ * What happens to ticks the guest missed.
+ */
+export type DomainTimerTickPolicy =
+  (typeof DomainTimerTickPolicy)[keyof typeof DomainTimerTickPolicy];
+
+/**
+ * One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+ */
+export interface DomainTimer {
+  /**
+   * The timer.
+   */
+  name: DomainTimerName;
+  /**
+   * Whether the guest has the timer (default: the hypervisor's).
+   */
+  present?: boolean;
+  /**
+   * Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+   */
+  tickPolicy?: DomainTimerTickPolicy;
+}
+
+/**
+ * The guest's clock and timers. Changing it restarts the domain.
+ */
+export interface DomainClock {
+  /**
+   * UTC or local time (default: libvirt's, utc).
+   */
+  offset?: DomainClockOffset;
+  /**
+   * Timer settings, each timer at most once.
+   */
+  timers?: DomainTimer[];
+}
+
+/**
+ * Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+ */
+export interface DomainHyperv {
+  /**
+   * Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+   */
+  relaxed?: boolean;
+  /**
+   * Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+   */
+  vapic?: boolean;
+  /**
+   * Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+   */
+  vpindex?: boolean;
+  /**
+   * Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+   */
+  runtime?: boolean;
+  /**
+   * Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  synic?: boolean;
+  /**
+   * Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+   */
+  stimer?: boolean;
+  /**
+   * Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+   */
+  reset?: boolean;
+  /**
+   * TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+   */
+  frequencies?: boolean;
+  /**
+   * Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+   */
+  reenlightenment?: boolean;
+  /**
+   * Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  tlbflush?: boolean;
+  /**
+   * Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+   */
+  ipi?: boolean;
+  /**
+   * Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+   */
+  spinlocks?: number;
+  /**
+   * The Hyper-V vendor ID the guest sees, up to 12 characters.
+   */
+  vendorId?: string;
+}
+
+/**
+ * Machine features. Changing them restarts the domain.
+ */
+export interface DomainFeatures {
+  /**
+   * ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+   */
+  acpi?: boolean;
+  /**
+   * The APIC (default: the hypervisor's).
+   */
+  apic?: boolean;
+  /**
+   * Physical address extension for 32-bit guests (default: the hypervisor's).
+   */
+  pae?: boolean;
+  /**
+   * System management mode, which UEFI secure boot needs (default: the hypervisor's).
+   */
+  smm?: boolean;
+  /**
+   * Hyper-V enlightenments (default: none).
+   */
+  hyperv?: DomainHyperv;
+}
+
+/**
+ * What libvirt does when the guest powers off, reboots or crashes.
+ */
+export const DomainLifecycleAction = {
+  /**
+   * Stop the domain.
+   */
+  Destroy: "destroy",
+  /**
+   * Start it again.
+   */
+  Restart: "restart",
+  /**
+   * Keep it (stopped, for inspection).
+   */
+  Preserve: "preserve",
+  /**
+   * Start it again under a new name.
+   */
+  Rename_restart: "rename-restart",
+  /**
+   * Dump its core, then stop it (`onCrash` only).
+   */
+  Coredump_destroy: "coredump-destroy",
+  /**
+   * Dump its core, then start it again (`onCrash` only).
+   */
+  Coredump_restart: "coredump-restart",
+} as const;
+
+/**
+ * What libvirt does when the guest powers off, reboots or crashes.
+ */
+export type DomainLifecycleAction =
+  (typeof DomainLifecycleAction)[keyof typeof DomainLifecycleAction];
+
+/**
+ * Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+ */
+export interface DomainMetadata {
+  /**
+   * The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+   */
+  namespace: string;
+  /**
+   * The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+   */
+  prefix: string;
+  /**
+   * One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+   */
+  xml: string;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -1647,9 +2218,53 @@ export interface DomainInputs {
    */
   arch?: string;
   /**
-   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   * The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
    */
   cpu?: DomainCpu;
+  /**
+   * Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+   */
+  memoryBacking?: DomainMemoryBacking;
+  /**
+   * I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+   */
+  iothreads?: number;
+  /**
+   * SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+   */
+  sysinfo?: DomainSysinfo;
+  /**
+   * Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+   */
+  clock?: DomainClock;
+  /**
+   * ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+   */
+  features?: DomainFeatures;
+  /**
+   * When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onPoweroff?: DomainLifecycleAction;
+  /**
+   * When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+   */
+  onReboot?: DomainLifecycleAction;
+  /**
+   * When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onCrash?: DomainLifecycleAction;
+  /**
+   * A short title, one line (`virsh list --title`). Changed live.
+   */
+  title?: string;
+  /**
+   * A free-form description. Changed live.
+   */
+  description?: string;
+  /**
+   * Your own XML element in `<metadata>` (default: none). Changed live.
+   */
+  metadata?: DomainMetadata;
   /**
    * BIOS or UEFI. Changing it replaces the domain.
    */
@@ -1795,9 +2410,53 @@ export interface DomainOutputs {
    */
   arch?: string;
   /**
-   * The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+   * The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
    */
   cpu?: DomainCpu;
+  /**
+   * Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+   */
+  memoryBacking?: DomainMemoryBacking;
+  /**
+   * I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+   */
+  iothreads?: number;
+  /**
+   * SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+   */
+  sysinfo?: DomainSysinfo;
+  /**
+   * Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+   */
+  clock?: DomainClock;
+  /**
+   * ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+   */
+  features?: DomainFeatures;
+  /**
+   * When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onPoweroff?: DomainLifecycleAction;
+  /**
+   * When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+   */
+  onReboot?: DomainLifecycleAction;
+  /**
+   * When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+   */
+  onCrash?: DomainLifecycleAction;
+  /**
+   * A short title, one line (`virsh list --title`). Changed live.
+   */
+  title?: string;
+  /**
+   * A free-form description. Changed live.
+   */
+  description?: string;
+  /**
+   * Your own XML element in `<metadata>` (default: none). Changed live.
+   */
+  metadata?: DomainMetadata;
   /**
    * BIOS or UEFI. Changing it replaces the domain.
    */

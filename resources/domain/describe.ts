@@ -10,6 +10,7 @@ import { DomainXMLFlags, formatUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
+import { machineOutputs } from "./machine-state";
 import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated/checked";
 import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
@@ -70,7 +71,6 @@ export async function describeDomain(
         ? previous.machine
         : description.machine,
     arch: description.arch,
-    cpu: description.cpu,
     firmware: description.firmware,
     boot: description.boot,
     kernel: description.kernel,
@@ -90,6 +90,7 @@ export async function describeDomain(
     sound: description.sound,
     inputs: description.inputs,
     memoryBalloon: description.memoryBalloon,
+    ...machineOutputs(description, previous),
     autostart: autostart === 1,
     running,
     // virtwire's own settings, not libvirt's: carried over as given (a get has none: defaults).

@@ -30,6 +30,7 @@ import { parseSize } from "../kit/units";
 import { classifyDeviceChanges } from "./device-changes";
 import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
+import { classifyMachine } from "./machine-state";
 import {
   checkedDomain,
   comparableInterface,
@@ -98,6 +99,7 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
     add,
     changes.some((c) => c.property === "graphics"),
   );
+  classifyMachine(current, news, add);
   const settings = [
     "shutdownTimeout",
     "allowRestart",
@@ -252,8 +254,6 @@ function classifyRestartOnly(current: Current, news: CheckedDomainInputs, add: A
   const changed = (property: string, wanted: unknown, have: unknown) => {
     if (!same(have, wanted)) add("config", property, `${property} changed`);
   };
-  if (isSet(news.cpu) && !matchesWhereSet(news.cpu, current.cpu))
-    add("config", "cpu", "cpu changed");
   // An empty boot list is libvirt's default order, as no list is (found by the generated-inputs
   // test: `boot: []` read back as no list, and every up restarted the domain).
   if (isSet(news.boot) && (isUnknown(news.boot) || news.boot.length > 0)) {

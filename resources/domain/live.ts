@@ -12,6 +12,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { applyDeviceLiveChanges } from "./device-changes";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
+import { applyMachineLive } from "./machine-state";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";
 import type { DomainPlan } from "./xml-build";
@@ -43,6 +44,7 @@ export async function applyLiveChanges(
   for (const disk of disks.added) {
     await lv.DomainAttachDeviceFlags({ dom, xml: diskXml(disk), flags });
   }
+  await applyMachineLive(lv, dom, current, news, flags);
   const nics = matchInterfaces(plan.interfaces, current.networkInterfaces);
   for (const nic of nics.removed) {
     await lv.DomainDetachDeviceFlags({ dom, xml: interfaceXml(nic), flags });

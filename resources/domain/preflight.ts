@@ -63,6 +63,14 @@ const ASKED = [
   "console",
   "qemuAgent",
   ...DEVICES,
+  "memoryBacking",
+  "iothreads",
+  "sysinfo",
+  "clock",
+  "features",
+  "onPoweroff",
+  "onReboot",
+  "onCrash",
 ] as const;
 
 /** The settings a refusal of the whole is pinned on, one at a time, in this order. */
@@ -75,6 +83,14 @@ const SUSPECTS = [
   "kernel",
   "qemuAgent",
   ...DEVICES,
+  "memoryBacking",
+  "iothreads",
+  "sysinfo",
+  "clock",
+  "features",
+  "onPoweroff",
+  "onReboot",
+  "onCrash",
 ] as const;
 
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;

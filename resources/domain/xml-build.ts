@@ -5,7 +5,7 @@
  *   <domain type="kvm|qemu">
  *     <name/> <uuid/>?  <metadata><virtwire:resource urn/></metadata>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
  *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
- *     <features><acpi/></features>  <cpu mode/>?
+ *     <features/> <cpu/>? and the other machine-level elements (xml-machine.ts)
  *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? and the small
  *       devices of xml-devices.ts </devices>
  *   </domain>
@@ -28,6 +28,7 @@ import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { buildDevices } from "./xml-devices";
 import { buildConsole } from "./xml-console";
+import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
 export type PlannedDisk = CheckedDomainDisk &
@@ -55,6 +56,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   domain.ele("name").txt(inputs.name);
   if (plan.uuid) domain.ele("uuid").txt(plan.uuid);
   if (plan.owner) addMark(domain, plan.owner);
+  addMachineHead(domain, inputs);
   domain.ele("memory", { unit: "KiB" }).txt(kib(effectiveMaxMemory(inputs)));
   domain.ele("currentMemory", { unit: "KiB" }).txt(kib(parseSize(inputs.memory)));
   const vcpu = inputs.vcpu;
@@ -63,14 +65,7 @@ export function buildDomainXml(plan: DomainPlan): string {
     .ele("vcpu", maxVcpus > vcpu ? { placement: "static", current: String(vcpu) } : {})
     .txt(String(maxVcpus));
   buildOs(domain, inputs);
-  if (!inputs.arch || /^(x86_64|i686)$/.test(inputs.arch)) domain.ele("features").ele("acpi");
-  if (inputs.cpu) {
-    const cpu = domain.ele("cpu", { mode: inputs.cpu.mode });
-    if (inputs.cpu.model) {
-      cpu.att("match", "exact");
-      cpu.ele("model", { fallback: "allow" }).txt(inputs.cpu.model);
-    }
-  }
+  addMachine(domain, inputs, !inputs.arch || /^(x86_64|i686)$/.test(inputs.arch));
   const devices = domain.ele("devices");
   for (const disk of plan.disks) addDisk(devices, disk);
   if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
@@ -110,6 +105,7 @@ function buildOs(domain: XMLBuilder, inputs: CheckedDomainInputs): void {
   if (inputs.initrd) os.ele("initrd").txt(inputs.initrd);
   if (inputs.cmdline) os.ele("cmdline").txt(inputs.cmdline);
   for (const dev of inputs.boot ?? []) os.ele("boot", { dev });
+  addSmbiosMode(os, inputs);
 }
 
 function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {

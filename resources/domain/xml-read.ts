@@ -12,8 +12,6 @@ import type {
   DomainBootDevice,
   DomainCloudInitDisk,
   DomainConsole,
-  DomainCpu,
-  DomainCpuMode,
   DomainDisk,
   DomainDiskBus,
   DomainDiskFormat,
@@ -25,8 +23,10 @@ import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
 import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
+import { readMachineXml } from "./xml-machine";
+import type { MachineDescription } from "./xml-machine";
 
-export interface DomainDescription extends DeviceDescription {
+export interface DomainDescription extends DeviceDescription, MachineDescription {
   name: string;
   uuid: string;
   type: DomainType;
@@ -37,7 +37,6 @@ export interface DomainDescription extends DeviceDescription {
   machine?: string;
   arch?: string;
   firmware: DomainFirmware;
-  cpu?: DomainCpu;
   boot?: DomainBootDevice[];
   kernel?: string;
   initrd?: string;
@@ -72,7 +71,6 @@ export function readDomainXml(xml: string): DomainDescription {
     machine: attr(element(os, "type"), "machine"),
     arch: attr(element(os, "type"), "arch"),
     firmware: readFirmware(os),
-    cpu: readCpu(element(domain, "cpu")),
     boot: boot.length > 0 ? boot : undefined,
     kernel: text(os, "kernel"),
     initrd: text(os, "initrd"),
@@ -86,6 +84,7 @@ export function readDomainXml(xml: string): DomainDescription {
     qemuAgent: elements(devices, "channel").some(
       (channel) => attr(element(channel, "target"), "name") === GUEST_AGENT_CHANNEL,
     ),
+    ...readMachineXml(domain),
   };
 }
 
@@ -110,14 +109,6 @@ function alias(node: XmlNode): string | undefined {
 function readFirmware(os: XmlNode | undefined): DomainFirmware {
   if (attr(os, "firmware") === "efi") return "efi";
   return attr(element(os, "loader"), "type") === "pflash" ? "efi" : "bios";
-}
-
-function readCpu(cpu: XmlNode | undefined): DomainCpu | undefined {
-  if (cpu === undefined) return undefined;
-  // libvirt's default mode is custom; a <cpu> with only a topology has no model.
-  const mode = (attr(cpu, "mode") ?? "custom") as DomainCpuMode;
-  const model = text(cpu, "model");
-  return model === undefined ? { mode } : { mode, model };
 }
 
 function readDisk(disk: XmlNode): DomainDisk[] {

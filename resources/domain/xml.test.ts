@@ -212,6 +212,18 @@ describe("the domain XML reader", () => {
       memoryBalloon: { model: "virtio" },
       inputs: [],
       spiceAgent: false,
+      // The machine-level settings as libvirt wrote its defaults (xml-machine.ts).
+      clock: { offset: "utc" },
+      features: { acpi: true, apic: true, pae: false },
+      memoryBacking: { hugepages: false, locked: false, noSharePages: false },
+      onPoweroff: "destroy",
+      onReboot: "restart",
+      onCrash: "destroy",
+      metadataElements: [],
+      description: undefined,
+      iothreads: undefined,
+      sysinfo: undefined,
+      title: undefined,
     });
   });
 

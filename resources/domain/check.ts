@@ -11,6 +11,7 @@ import { parseSize } from "../kit/units";
 import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./normalize";
 import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
+import { checkMachine } from "./check-machine";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -36,7 +37,7 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     boot,
     checkDevices,
   ];
-  return [...rules, patches].flatMap((rule) => rule(inputs));
+  return [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
 }
 
 const fail = (property: string, reason: string): CheckFailure[] => [{ property, reason }];

@@ -75,7 +75,7 @@ describe("the machine-level settings in the domain XML", () => {
     expect(xml).toContain(`<timer name="hpet" present="no"/>`);
     expect(xml).toContain(`<on_crash>coredump-destroy</on_crash>`);
     expect(xml).toMatch(
-      /<app:app xmlns:app="https:\/\/example.com\/xmlns\/app\/1" tier="1">\s*<owner>alice &amp; bob<\/owner>/,
+      /<app:app xmlns:app="https:\/\/example.com\/xmlns\/app\/1" tier="1">\s*<app:owner>alice &amp; bob<\/app:owner>/,
     );
   });
 

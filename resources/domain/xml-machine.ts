@@ -84,21 +84,35 @@ export function addMachineHead(domain: XMLBuilder, inputs: Inputs): void {
   addUserElement(existing ?? domain.ele("metadata"), wanted);
 }
 
-/** The little of xmlbuilder2's DOM element used here (the project compiles without lib "dom"). */
-interface ParsedElement {
-  localName: string;
-  attributes: ArrayLike<{ name: string; value: string }>;
-  childNodes: ArrayLike<unknown>;
+/** The little of xmlbuilder2's DOM used here (the project compiles without lib "dom"). */
+interface ParsedNode {
+  nodeType: number;
+  localName?: string;
+  attributes?: ArrayLike<{ name: string; value: string }>;
+  childNodes: ArrayLike<ParsedNode>;
 }
 
+const ELEMENT_NODE = 1;
+
+/**
+ * The user's element and every element inside it in the user's namespace, with the user's prefix:
+ * what DOMAIN_SET_METADATA writes too, so a define and a live change read back alike.
+ */
 function addUserElement(metadata: XMLBuilder, wanted: DomainMetadata): void {
-  const root = fragment(wanted.xml).first().node as unknown as ParsedElement;
-  const node = metadata.ele(wanted.namespace, `${wanted.prefix}:${root.localName}`);
-  for (const attribute of Array.from(root.attributes)) {
+  const root = fragment(wanted.xml).first().node as unknown as ParsedNode;
+  copyInto(metadata, root, wanted);
+}
+
+function copyInto(parent: XMLBuilder, source: ParsedNode, wanted: DomainMetadata): void {
+  const node = parent.ele(wanted.namespace, `${wanted.prefix}:${source.localName}`);
+  for (const attribute of Array.from(source.attributes ?? [])) {
     if (attribute.name !== "xmlns" && !attribute.name.startsWith("xmlns:"))
       node.att(attribute.name, attribute.value);
   }
-  for (const child of Array.from(root.childNodes)) node.import(builder(child as never));
+  for (const child of Array.from(source.childNodes)) {
+    if (child.nodeType === ELEMENT_NODE) copyInto(node, child, wanted);
+    else node.import(builder(child as never));
+  }
 }
 
 /** `<smbios mode='sysinfo'/>` in `<os>`, so the guest sees the sysinfo tables. */
@@ -364,15 +378,22 @@ function readMetadataElements(metadata: XmlNode | undefined): DomainMetadata[] {
   return found;
 }
 
-/** An element of the object form as XML text, without namespace declarations. */
+/** An element of the object form as XML text, without namespace declarations or prefixes. */
 function serializeElement(name: string, node: XmlNode): string {
   return create({ [name]: withoutNamespaces(node) }).end({ headless: true });
 }
 
-function withoutNamespaces(node: XmlNode): XmlNode {
-  if (typeof node === "string") return node;
+/** The object form without `xmlns` attributes, and element names without their prefix. */
+function withoutNamespaces(value: unknown): XmlNode {
+  if (Array.isArray(value)) return value.map(withoutNamespaces) as unknown as XmlNode;
+  if (typeof value !== "object" || value === null) return value as XmlNode;
   return Object.fromEntries(
-    Object.entries(node).filter(([key]) => key !== "@xmlns" && !key.startsWith("@xmlns:")),
+    Object.entries(value)
+      .filter(([key]) => key !== "@xmlns" && !key.startsWith("@xmlns:"))
+      .map(([key, item]) => [
+        key.startsWith("@") || key.startsWith("#") ? key : key.replace(/^[^:]*:/, ""),
+        withoutNamespaces(item),
+      ]),
   );
 }
 

@@ -23,16 +23,22 @@ type Domain struct {
 	Autostart pulumi.BoolOutput `pulumi:"autostart"`
 	// Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
 	Boot DomainBootDeviceArrayOutput `pulumi:"boot"`
+	// Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+	Clock DomainClockPtrOutput `pulumi:"clock"`
 	// The cloud-init seed ISO, attached as a SATA CD-ROM.
 	CloudInitDisk DomainCloudInitDiskPtrOutput `pulumi:"cloudInitDisk"`
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline pulumi.StringPtrOutput `pulumi:"cmdline"`
 	// The serial console (default: a pty).
 	Console DomainConsolePtrOutput `pulumi:"console"`
-	// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
 	Cpu DomainCpuPtrOutput `pulumi:"cpu"`
+	// A free-form description. Changed live.
+	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// Disks and CD-ROMs, with the target, bus and format libvirt uses.
 	Disks DomainDiskArrayOutput `pulumi:"disks"`
+	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+	Features DomainFeaturesPtrOutput `pulumi:"features"`
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware DomainFirmwareOutput `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
@@ -49,6 +55,8 @@ type Domain struct {
 	Inputs DomainInputTypeArrayOutput `pulumi:"inputs"`
 	// Each network interface with the IP addresses seen for it (when running).
 	Interfaces DomainInterfaceStateArrayOutput `pulumi:"interfaces"`
+	// I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+	Iothreads pulumi.IntPtrOutput `pulumi:"iothreads"`
 	// The first IPv4 address of the first interface that has one.
 	IpAddress pulumi.StringPtrOutput `pulumi:"ipAddress"`
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
@@ -63,12 +71,22 @@ type Domain struct {
 	MaxVcpus pulumi.IntPtrOutput `pulumi:"maxVcpus"`
 	// Memory (`<currentMemory>`), in the spelling given when equal.
 	Memory pulumi.AnyOutput `pulumi:"memory"`
+	// Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+	MemoryBacking DomainMemoryBackingPtrOutput `pulumi:"memoryBacking"`
 	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
 	MemoryBalloon DomainMemoryBalloonPtrOutput `pulumi:"memoryBalloon"`
+	// Your own XML element in `<metadata>` (default: none). Changed live.
+	Metadata DomainMetadataPtrOutput `pulumi:"metadata"`
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Network interfaces, with their MAC addresses.
 	NetworkInterfaces DomainNetworkInterfaceArrayOutput `pulumi:"networkInterfaces"`
+	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+	OnCrash DomainLifecycleActionPtrOutput `pulumi:"onCrash"`
+	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+	OnPoweroff DomainLifecycleActionPtrOutput `pulumi:"onPoweroff"`
+	// When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+	OnReboot DomainLifecycleActionPtrOutput `pulumi:"onReboot"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolOutput `pulumi:"qemuAgent"`
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
@@ -83,6 +101,10 @@ type Domain struct {
 	SpiceAgent pulumi.BoolOutput `pulumi:"spiceAgent"`
 	// Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
 	State pulumi.StringOutput `pulumi:"state"`
+	// SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+	Sysinfo DomainSysinfoPtrOutput `pulumi:"sysinfo"`
+	// A short title, one line (`virsh list --title`). Changed live.
+	Title pulumi.StringPtrOutput `pulumi:"title"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type DomainTypeOutput `pulumi:"type"`
 	// libvirt's UUID of the domain (also the resource id).
@@ -116,6 +138,9 @@ func NewDomain(ctx *pulumi.Context,
 	}
 	if args.Console != nil {
 		args.Console = args.Console.ToDomainConsolePtrOutput().ApplyT(func(v *DomainConsole) *DomainConsole { return v.Defaults() }).(DomainConsolePtrOutput)
+	}
+	if args.Cpu != nil {
+		args.Cpu = args.Cpu.ToDomainCpuPtrOutput().ApplyT(func(v *DomainCpu) *DomainCpu { return v.Defaults() }).(DomainCpuPtrOutput)
 	}
 	if args.Firmware == nil {
 		args.Firmware = DomainFirmware("bios")
@@ -201,16 +226,22 @@ type domainArgs struct {
 	Autostart *bool `pulumi:"autostart"`
 	// Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
 	Boot []DomainBootDevice `pulumi:"boot"`
+	// Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+	Clock *DomainClock `pulumi:"clock"`
 	// The cloud-init seed ISO, attached as a SATA CD-ROM.
 	CloudInitDisk *DomainCloudInitDisk `pulumi:"cloudInitDisk"`
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline *string `pulumi:"cmdline"`
 	// The serial console.
 	Console *DomainConsole `pulumi:"console"`
-	// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
 	Cpu *DomainCpu `pulumi:"cpu"`
+	// A free-form description. Changed live.
+	Description *string `pulumi:"description"`
 	// Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
 	Disks []DomainDisk `pulumi:"disks"`
+	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+	Features *DomainFeatures `pulumi:"features"`
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware *DomainFirmware `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
@@ -223,6 +254,8 @@ type domainArgs struct {
 	Initrd *string `pulumi:"initrd"`
 	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
 	Inputs []DomainInputType `pulumi:"inputs"`
+	// I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+	Iothreads *int `pulumi:"iothreads"`
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel *string `pulumi:"kernel"`
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
@@ -233,12 +266,22 @@ type domainArgs struct {
 	MaxVcpus *int `pulumi:"maxVcpus"`
 	// Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
 	Memory interface{} `pulumi:"memory"`
+	// Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+	MemoryBacking *DomainMemoryBacking `pulumi:"memoryBacking"`
 	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
 	MemoryBalloon *DomainMemoryBalloon `pulumi:"memoryBalloon"`
+	// Your own XML element in `<metadata>` (default: none). Changed live.
+	Metadata *DomainMetadata `pulumi:"metadata"`
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name *string `pulumi:"name"`
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces []DomainNetworkInterface `pulumi:"networkInterfaces"`
+	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+	OnCrash *DomainLifecycleAction `pulumi:"onCrash"`
+	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+	OnPoweroff *DomainLifecycleAction `pulumi:"onPoweroff"`
+	// When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+	OnReboot *DomainLifecycleAction `pulumi:"onReboot"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent *bool `pulumi:"qemuAgent"`
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
@@ -251,6 +294,10 @@ type domainArgs struct {
 	Sound *DomainSound `pulumi:"sound"`
 	// Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
 	SpiceAgent *bool `pulumi:"spiceAgent"`
+	// SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+	Sysinfo *DomainSysinfo `pulumi:"sysinfo"`
+	// A short title, one line (`virsh list --title`). Changed live.
+	Title *string `pulumi:"title"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type *DomainType `pulumi:"type"`
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
@@ -277,16 +324,22 @@ type DomainArgs struct {
 	Autostart pulumi.BoolPtrInput
 	// Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
 	Boot DomainBootDeviceArrayInput
+	// Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+	Clock DomainClockPtrInput
 	// The cloud-init seed ISO, attached as a SATA CD-ROM.
 	CloudInitDisk DomainCloudInitDiskPtrInput
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline pulumi.StringPtrInput
 	// The serial console.
 	Console DomainConsolePtrInput
-	// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
 	Cpu DomainCpuPtrInput
+	// A free-form description. Changed live.
+	Description pulumi.StringPtrInput
 	// Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
 	Disks DomainDiskArrayInput
+	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+	Features DomainFeaturesPtrInput
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware DomainFirmwarePtrInput
 	// A VNC or SPICE display (default: none).
@@ -299,6 +352,8 @@ type DomainArgs struct {
 	Initrd pulumi.StringPtrInput
 	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
 	Inputs DomainInputTypeArrayInput
+	// I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+	Iothreads pulumi.IntPtrInput
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel pulumi.StringPtrInput
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
@@ -309,12 +364,22 @@ type DomainArgs struct {
 	MaxVcpus pulumi.IntPtrInput
 	// Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
 	Memory pulumi.Input
+	// Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+	MemoryBacking DomainMemoryBackingPtrInput
 	// The memory balloon. Default: libvirt's (virtio on x86), not compared.
 	MemoryBalloon DomainMemoryBalloonPtrInput
+	// Your own XML element in `<metadata>` (default: none). Changed live.
+	Metadata DomainMetadataPtrInput
 	// Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
 	Name pulumi.StringPtrInput
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces DomainNetworkInterfaceArrayInput
+	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+	OnCrash DomainLifecycleActionPtrInput
+	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+	OnPoweroff DomainLifecycleActionPtrInput
+	// When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+	OnReboot DomainLifecycleActionPtrInput
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolPtrInput
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
@@ -327,6 +392,10 @@ type DomainArgs struct {
 	Sound DomainSoundPtrInput
 	// Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
 	SpiceAgent pulumi.BoolPtrInput
+	// SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+	Sysinfo DomainSysinfoPtrInput
+	// A short title, one line (`virsh list --title`). Changed live.
+	Title pulumi.StringPtrInput
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type DomainTypePtrInput
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
@@ -450,6 +519,11 @@ func (o DomainOutput) Boot() DomainBootDeviceArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainBootDeviceArrayOutput { return v.Boot }).(DomainBootDeviceArrayOutput)
 }
 
+// Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+func (o DomainOutput) Clock() DomainClockPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainClockPtrOutput { return v.Clock }).(DomainClockPtrOutput)
+}
+
 // The cloud-init seed ISO, attached as a SATA CD-ROM.
 func (o DomainOutput) CloudInitDisk() DomainCloudInitDiskPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainCloudInitDiskPtrOutput { return v.CloudInitDisk }).(DomainCloudInitDiskPtrOutput)
@@ -465,14 +539,24 @@ func (o DomainOutput) Console() DomainConsolePtrOutput {
 	return o.ApplyT(func(v *Domain) DomainConsolePtrOutput { return v.Console }).(DomainConsolePtrOutput)
 }
 
-// The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
 func (o DomainOutput) Cpu() DomainCpuPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainCpuPtrOutput { return v.Cpu }).(DomainCpuPtrOutput)
+}
+
+// A free-form description. Changed live.
+func (o DomainOutput) Description() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Description }).(pulumi.StringPtrOutput)
 }
 
 // Disks and CD-ROMs, with the target, bus and format libvirt uses.
 func (o DomainOutput) Disks() DomainDiskArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainDiskArrayOutput { return v.Disks }).(DomainDiskArrayOutput)
+}
+
+// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+func (o DomainOutput) Features() DomainFeaturesPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainFeaturesPtrOutput { return v.Features }).(DomainFeaturesPtrOutput)
 }
 
 // BIOS or UEFI. Changing it replaces the domain.
@@ -515,6 +599,11 @@ func (o DomainOutput) Interfaces() DomainInterfaceStateArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainInterfaceStateArrayOutput { return v.Interfaces }).(DomainInterfaceStateArrayOutput)
 }
 
+// I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+func (o DomainOutput) Iothreads() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.IntPtrOutput { return v.Iothreads }).(pulumi.IntPtrOutput)
+}
+
 // The first IPv4 address of the first interface that has one.
 func (o DomainOutput) IpAddress() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.IpAddress }).(pulumi.StringPtrOutput)
@@ -550,9 +639,19 @@ func (o DomainOutput) Memory() pulumi.AnyOutput {
 	return o.ApplyT(func(v *Domain) pulumi.AnyOutput { return v.Memory }).(pulumi.AnyOutput)
 }
 
+// Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+func (o DomainOutput) MemoryBacking() DomainMemoryBackingPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainMemoryBackingPtrOutput { return v.MemoryBacking }).(DomainMemoryBackingPtrOutput)
+}
+
 // The memory balloon. Default: libvirt's (virtio on x86), not compared.
 func (o DomainOutput) MemoryBalloon() DomainMemoryBalloonPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainMemoryBalloonPtrOutput { return v.MemoryBalloon }).(DomainMemoryBalloonPtrOutput)
+}
+
+// Your own XML element in `<metadata>` (default: none). Changed live.
+func (o DomainOutput) Metadata() DomainMetadataPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainMetadataPtrOutput { return v.Metadata }).(DomainMetadataPtrOutput)
 }
 
 // Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
@@ -563,6 +662,21 @@ func (o DomainOutput) Name() pulumi.StringOutput {
 // Network interfaces, with their MAC addresses.
 func (o DomainOutput) NetworkInterfaces() DomainNetworkInterfaceArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainNetworkInterfaceArrayOutput { return v.NetworkInterfaces }).(DomainNetworkInterfaceArrayOutput)
+}
+
+// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+func (o DomainOutput) OnCrash() DomainLifecycleActionPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainLifecycleActionPtrOutput { return v.OnCrash }).(DomainLifecycleActionPtrOutput)
+}
+
+// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+func (o DomainOutput) OnPoweroff() DomainLifecycleActionPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainLifecycleActionPtrOutput { return v.OnPoweroff }).(DomainLifecycleActionPtrOutput)
+}
+
+// When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+func (o DomainOutput) OnReboot() DomainLifecycleActionPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainLifecycleActionPtrOutput { return v.OnReboot }).(DomainLifecycleActionPtrOutput)
 }
 
 // Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
@@ -598,6 +712,16 @@ func (o DomainOutput) SpiceAgent() pulumi.BoolOutput {
 // Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
 func (o DomainOutput) State() pulumi.StringOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringOutput { return v.State }).(pulumi.StringOutput)
+}
+
+// SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+func (o DomainOutput) Sysinfo() DomainSysinfoPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainSysinfoPtrOutput { return v.Sysinfo }).(DomainSysinfoPtrOutput)
+}
+
+// A short title, one line (`virsh list --title`). Changed live.
+func (o DomainOutput) Title() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Title }).(pulumi.StringPtrOutput)
 }
 
 // Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.

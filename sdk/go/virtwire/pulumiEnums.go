@@ -397,6 +397,174 @@ func (o DomainBootDeviceArrayOutput) Index(i pulumi.IntInput) DomainBootDeviceOu
 	}).(DomainBootDeviceOutput)
 }
 
+// What the guest's hardware clock keeps.
+type DomainClockOffset string
+
+const (
+	// UTC (libvirt's default; what Linux expects).
+	DomainClockOffsetUtc = DomainClockOffset("utc")
+	// The host's local time (what Windows expects).
+	DomainClockOffsetLocaltime = DomainClockOffset("localtime")
+)
+
+func (DomainClockOffset) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainClockOffset)(nil)).Elem()
+}
+
+func (e DomainClockOffset) ToDomainClockOffsetOutput() DomainClockOffsetOutput {
+	return pulumi.ToOutput(e).(DomainClockOffsetOutput)
+}
+
+func (e DomainClockOffset) ToDomainClockOffsetOutputWithContext(ctx context.Context) DomainClockOffsetOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainClockOffsetOutput)
+}
+
+func (e DomainClockOffset) ToDomainClockOffsetPtrOutput() DomainClockOffsetPtrOutput {
+	return e.ToDomainClockOffsetPtrOutputWithContext(context.Background())
+}
+
+func (e DomainClockOffset) ToDomainClockOffsetPtrOutputWithContext(ctx context.Context) DomainClockOffsetPtrOutput {
+	return DomainClockOffset(e).ToDomainClockOffsetOutputWithContext(ctx).ToDomainClockOffsetPtrOutputWithContext(ctx)
+}
+
+func (e DomainClockOffset) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainClockOffset) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainClockOffset) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainClockOffset) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainClockOffsetOutput struct{ *pulumi.OutputState }
+
+func (DomainClockOffsetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainClockOffset)(nil)).Elem()
+}
+
+func (o DomainClockOffsetOutput) ToDomainClockOffsetOutput() DomainClockOffsetOutput {
+	return o
+}
+
+func (o DomainClockOffsetOutput) ToDomainClockOffsetOutputWithContext(ctx context.Context) DomainClockOffsetOutput {
+	return o
+}
+
+func (o DomainClockOffsetOutput) ToDomainClockOffsetPtrOutput() DomainClockOffsetPtrOutput {
+	return o.ToDomainClockOffsetPtrOutputWithContext(context.Background())
+}
+
+func (o DomainClockOffsetOutput) ToDomainClockOffsetPtrOutputWithContext(ctx context.Context) DomainClockOffsetPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainClockOffset) *DomainClockOffset {
+		return &v
+	}).(DomainClockOffsetPtrOutput)
+}
+
+func (o DomainClockOffsetOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainClockOffsetOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainClockOffset) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainClockOffsetOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainClockOffsetOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainClockOffset) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainClockOffsetPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainClockOffsetPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainClockOffset)(nil)).Elem()
+}
+
+func (o DomainClockOffsetPtrOutput) ToDomainClockOffsetPtrOutput() DomainClockOffsetPtrOutput {
+	return o
+}
+
+func (o DomainClockOffsetPtrOutput) ToDomainClockOffsetPtrOutputWithContext(ctx context.Context) DomainClockOffsetPtrOutput {
+	return o
+}
+
+func (o DomainClockOffsetPtrOutput) Elem() DomainClockOffsetOutput {
+	return o.ApplyT(func(v *DomainClockOffset) DomainClockOffset {
+		if v != nil {
+			return *v
+		}
+		var ret DomainClockOffset
+		return ret
+	}).(DomainClockOffsetOutput)
+}
+
+func (o DomainClockOffsetPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainClockOffsetPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainClockOffset) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainClockOffsetInput is an input type that accepts values of the DomainClockOffset enum
+// A concrete instance of `DomainClockOffsetInput` can be one of the following:
+//
+//	DomainClockOffsetUtc
+//	DomainClockOffsetLocaltime
+type DomainClockOffsetInput interface {
+	pulumi.Input
+
+	ToDomainClockOffsetOutput() DomainClockOffsetOutput
+	ToDomainClockOffsetOutputWithContext(context.Context) DomainClockOffsetOutput
+}
+
+var domainClockOffsetPtrType = reflect.TypeOf((**DomainClockOffset)(nil)).Elem()
+
+type DomainClockOffsetPtrInput interface {
+	pulumi.Input
+
+	ToDomainClockOffsetPtrOutput() DomainClockOffsetPtrOutput
+	ToDomainClockOffsetPtrOutputWithContext(context.Context) DomainClockOffsetPtrOutput
+}
+
+type domainClockOffsetPtr string
+
+func DomainClockOffsetPtr(v string) DomainClockOffsetPtrInput {
+	return (*domainClockOffsetPtr)(&v)
+}
+
+func (*domainClockOffsetPtr) ElementType() reflect.Type {
+	return domainClockOffsetPtrType
+}
+
+func (in *domainClockOffsetPtr) ToDomainClockOffsetPtrOutput() DomainClockOffsetPtrOutput {
+	return pulumi.ToOutput(in).(DomainClockOffsetPtrOutput)
+}
+
+func (in *domainClockOffsetPtr) ToDomainClockOffsetPtrOutputWithContext(ctx context.Context) DomainClockOffsetPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainClockOffsetPtrOutput)
+}
+
 // The device the guest sees for its console.
 type DomainConsoleTarget string
 
@@ -737,6 +905,351 @@ func (in *domainConsoleTypePtr) ToDomainConsoleTypePtrOutput() DomainConsoleType
 
 func (in *domainConsoleTypePtr) ToDomainConsoleTypePtrOutputWithContext(ctx context.Context) DomainConsoleTypePtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainConsoleTypePtrOutput)
+}
+
+// Whether libvirt may use a close model when the host cannot provide the named one.
+type DomainCpuFallback string
+
+const (
+	// Use a close model (libvirt's default).
+	DomainCpuFallbackAllow = DomainCpuFallback("allow")
+	// Refuse to start instead.
+	DomainCpuFallbackForbid = DomainCpuFallback("forbid")
+)
+
+func (DomainCpuFallback) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFallback)(nil)).Elem()
+}
+
+func (e DomainCpuFallback) ToDomainCpuFallbackOutput() DomainCpuFallbackOutput {
+	return pulumi.ToOutput(e).(DomainCpuFallbackOutput)
+}
+
+func (e DomainCpuFallback) ToDomainCpuFallbackOutputWithContext(ctx context.Context) DomainCpuFallbackOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainCpuFallbackOutput)
+}
+
+func (e DomainCpuFallback) ToDomainCpuFallbackPtrOutput() DomainCpuFallbackPtrOutput {
+	return e.ToDomainCpuFallbackPtrOutputWithContext(context.Background())
+}
+
+func (e DomainCpuFallback) ToDomainCpuFallbackPtrOutputWithContext(ctx context.Context) DomainCpuFallbackPtrOutput {
+	return DomainCpuFallback(e).ToDomainCpuFallbackOutputWithContext(ctx).ToDomainCpuFallbackPtrOutputWithContext(ctx)
+}
+
+func (e DomainCpuFallback) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainCpuFallback) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainCpuFallback) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainCpuFallback) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainCpuFallbackOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFallbackOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFallback)(nil)).Elem()
+}
+
+func (o DomainCpuFallbackOutput) ToDomainCpuFallbackOutput() DomainCpuFallbackOutput {
+	return o
+}
+
+func (o DomainCpuFallbackOutput) ToDomainCpuFallbackOutputWithContext(ctx context.Context) DomainCpuFallbackOutput {
+	return o
+}
+
+func (o DomainCpuFallbackOutput) ToDomainCpuFallbackPtrOutput() DomainCpuFallbackPtrOutput {
+	return o.ToDomainCpuFallbackPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFallbackOutput) ToDomainCpuFallbackPtrOutputWithContext(ctx context.Context) DomainCpuFallbackPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainCpuFallback) *DomainCpuFallback {
+		return &v
+	}).(DomainCpuFallbackPtrOutput)
+}
+
+func (o DomainCpuFallbackOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFallbackOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainCpuFallback) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainCpuFallbackOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFallbackOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainCpuFallback) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainCpuFallbackPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFallbackPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCpuFallback)(nil)).Elem()
+}
+
+func (o DomainCpuFallbackPtrOutput) ToDomainCpuFallbackPtrOutput() DomainCpuFallbackPtrOutput {
+	return o
+}
+
+func (o DomainCpuFallbackPtrOutput) ToDomainCpuFallbackPtrOutputWithContext(ctx context.Context) DomainCpuFallbackPtrOutput {
+	return o
+}
+
+func (o DomainCpuFallbackPtrOutput) Elem() DomainCpuFallbackOutput {
+	return o.ApplyT(func(v *DomainCpuFallback) DomainCpuFallback {
+		if v != nil {
+			return *v
+		}
+		var ret DomainCpuFallback
+		return ret
+	}).(DomainCpuFallbackOutput)
+}
+
+func (o DomainCpuFallbackPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFallbackPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainCpuFallback) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainCpuFallbackInput is an input type that accepts values of the DomainCpuFallback enum
+// A concrete instance of `DomainCpuFallbackInput` can be one of the following:
+//
+//	DomainCpuFallbackAllow
+//	DomainCpuFallbackForbid
+type DomainCpuFallbackInput interface {
+	pulumi.Input
+
+	ToDomainCpuFallbackOutput() DomainCpuFallbackOutput
+	ToDomainCpuFallbackOutputWithContext(context.Context) DomainCpuFallbackOutput
+}
+
+var domainCpuFallbackPtrType = reflect.TypeOf((**DomainCpuFallback)(nil)).Elem()
+
+type DomainCpuFallbackPtrInput interface {
+	pulumi.Input
+
+	ToDomainCpuFallbackPtrOutput() DomainCpuFallbackPtrOutput
+	ToDomainCpuFallbackPtrOutputWithContext(context.Context) DomainCpuFallbackPtrOutput
+}
+
+type domainCpuFallbackPtr string
+
+func DomainCpuFallbackPtr(v string) DomainCpuFallbackPtrInput {
+	return (*domainCpuFallbackPtr)(&v)
+}
+
+func (*domainCpuFallbackPtr) ElementType() reflect.Type {
+	return domainCpuFallbackPtrType
+}
+
+func (in *domainCpuFallbackPtr) ToDomainCpuFallbackPtrOutput() DomainCpuFallbackPtrOutput {
+	return pulumi.ToOutput(in).(DomainCpuFallbackPtrOutput)
+}
+
+func (in *domainCpuFallbackPtr) ToDomainCpuFallbackPtrOutputWithContext(ctx context.Context) DomainCpuFallbackPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainCpuFallbackPtrOutput)
+}
+
+// What the guest CPU does with a feature.
+type DomainCpuFeaturePolicy string
+
+const (
+	// On, even if the host lacks it.
+	DomainCpuFeaturePolicyForce = DomainCpuFeaturePolicy("force")
+	// On; the domain does not start where the host lacks it.
+	DomainCpuFeaturePolicyRequire = DomainCpuFeaturePolicy("require")
+	// On where the host has it.
+	DomainCpuFeaturePolicyOptional = DomainCpuFeaturePolicy("optional")
+	// Off.
+	DomainCpuFeaturePolicyDisable = DomainCpuFeaturePolicy("disable")
+	// Off; the domain does not start where the host has it.
+	DomainCpuFeaturePolicyForbid = DomainCpuFeaturePolicy("forbid")
+)
+
+func (DomainCpuFeaturePolicy) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFeaturePolicy)(nil)).Elem()
+}
+
+func (e DomainCpuFeaturePolicy) ToDomainCpuFeaturePolicyOutput() DomainCpuFeaturePolicyOutput {
+	return pulumi.ToOutput(e).(DomainCpuFeaturePolicyOutput)
+}
+
+func (e DomainCpuFeaturePolicy) ToDomainCpuFeaturePolicyOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainCpuFeaturePolicyOutput)
+}
+
+func (e DomainCpuFeaturePolicy) ToDomainCpuFeaturePolicyPtrOutput() DomainCpuFeaturePolicyPtrOutput {
+	return e.ToDomainCpuFeaturePolicyPtrOutputWithContext(context.Background())
+}
+
+func (e DomainCpuFeaturePolicy) ToDomainCpuFeaturePolicyPtrOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyPtrOutput {
+	return DomainCpuFeaturePolicy(e).ToDomainCpuFeaturePolicyOutputWithContext(ctx).ToDomainCpuFeaturePolicyPtrOutputWithContext(ctx)
+}
+
+func (e DomainCpuFeaturePolicy) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainCpuFeaturePolicy) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainCpuFeaturePolicy) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainCpuFeaturePolicy) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainCpuFeaturePolicyOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFeaturePolicyOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFeaturePolicy)(nil)).Elem()
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToDomainCpuFeaturePolicyOutput() DomainCpuFeaturePolicyOutput {
+	return o
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToDomainCpuFeaturePolicyOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyOutput {
+	return o
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToDomainCpuFeaturePolicyPtrOutput() DomainCpuFeaturePolicyPtrOutput {
+	return o.ToDomainCpuFeaturePolicyPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToDomainCpuFeaturePolicyPtrOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainCpuFeaturePolicy) *DomainCpuFeaturePolicy {
+		return &v
+	}).(DomainCpuFeaturePolicyPtrOutput)
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainCpuFeaturePolicy) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFeaturePolicyOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainCpuFeaturePolicy) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainCpuFeaturePolicyPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFeaturePolicyPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCpuFeaturePolicy)(nil)).Elem()
+}
+
+func (o DomainCpuFeaturePolicyPtrOutput) ToDomainCpuFeaturePolicyPtrOutput() DomainCpuFeaturePolicyPtrOutput {
+	return o
+}
+
+func (o DomainCpuFeaturePolicyPtrOutput) ToDomainCpuFeaturePolicyPtrOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyPtrOutput {
+	return o
+}
+
+func (o DomainCpuFeaturePolicyPtrOutput) Elem() DomainCpuFeaturePolicyOutput {
+	return o.ApplyT(func(v *DomainCpuFeaturePolicy) DomainCpuFeaturePolicy {
+		if v != nil {
+			return *v
+		}
+		var ret DomainCpuFeaturePolicy
+		return ret
+	}).(DomainCpuFeaturePolicyOutput)
+}
+
+func (o DomainCpuFeaturePolicyPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuFeaturePolicyPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainCpuFeaturePolicy) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainCpuFeaturePolicyInput is an input type that accepts values of the DomainCpuFeaturePolicy enum
+// A concrete instance of `DomainCpuFeaturePolicyInput` can be one of the following:
+//
+//	DomainCpuFeaturePolicyForce
+//	DomainCpuFeaturePolicyRequire
+//	DomainCpuFeaturePolicyOptional
+//	DomainCpuFeaturePolicyDisable
+//	DomainCpuFeaturePolicyForbid
+type DomainCpuFeaturePolicyInput interface {
+	pulumi.Input
+
+	ToDomainCpuFeaturePolicyOutput() DomainCpuFeaturePolicyOutput
+	ToDomainCpuFeaturePolicyOutputWithContext(context.Context) DomainCpuFeaturePolicyOutput
+}
+
+var domainCpuFeaturePolicyPtrType = reflect.TypeOf((**DomainCpuFeaturePolicy)(nil)).Elem()
+
+type DomainCpuFeaturePolicyPtrInput interface {
+	pulumi.Input
+
+	ToDomainCpuFeaturePolicyPtrOutput() DomainCpuFeaturePolicyPtrOutput
+	ToDomainCpuFeaturePolicyPtrOutputWithContext(context.Context) DomainCpuFeaturePolicyPtrOutput
+}
+
+type domainCpuFeaturePolicyPtr string
+
+func DomainCpuFeaturePolicyPtr(v string) DomainCpuFeaturePolicyPtrInput {
+	return (*domainCpuFeaturePolicyPtr)(&v)
+}
+
+func (*domainCpuFeaturePolicyPtr) ElementType() reflect.Type {
+	return domainCpuFeaturePolicyPtrType
+}
+
+func (in *domainCpuFeaturePolicyPtr) ToDomainCpuFeaturePolicyPtrOutput() DomainCpuFeaturePolicyPtrOutput {
+	return pulumi.ToOutput(in).(DomainCpuFeaturePolicyPtrOutput)
+}
+
+func (in *domainCpuFeaturePolicyPtr) ToDomainCpuFeaturePolicyPtrOutputWithContext(ctx context.Context) DomainCpuFeaturePolicyPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainCpuFeaturePolicyPtrOutput)
 }
 
 // How the guest CPU is modelled.
@@ -2098,6 +2611,354 @@ func (in *domainInputTypeEnumPtr) ToDomainInputTypeEnumPtrOutputWithContext(ctx 
 	return pulumi.ToOutputWithContext(ctx, in).(DomainInputTypeEnumPtrOutput)
 }
 
+// What libvirt does when the guest powers off, reboots or crashes.
+type DomainLifecycleAction string
+
+const (
+	// Stop the domain.
+	DomainLifecycleActionDestroy = DomainLifecycleAction("destroy")
+	// Start it again.
+	DomainLifecycleActionRestart = DomainLifecycleAction("restart")
+	// Keep it (stopped, for inspection).
+	DomainLifecycleActionPreserve = DomainLifecycleAction("preserve")
+	// Start it again under a new name.
+	DomainLifecycleAction_Rename_Restart = DomainLifecycleAction("rename-restart")
+	// Dump its core, then stop it (`onCrash` only).
+	DomainLifecycleAction_Coredump_Destroy = DomainLifecycleAction("coredump-destroy")
+	// Dump its core, then start it again (`onCrash` only).
+	DomainLifecycleAction_Coredump_Restart = DomainLifecycleAction("coredump-restart")
+)
+
+func (DomainLifecycleAction) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainLifecycleAction)(nil)).Elem()
+}
+
+func (e DomainLifecycleAction) ToDomainLifecycleActionOutput() DomainLifecycleActionOutput {
+	return pulumi.ToOutput(e).(DomainLifecycleActionOutput)
+}
+
+func (e DomainLifecycleAction) ToDomainLifecycleActionOutputWithContext(ctx context.Context) DomainLifecycleActionOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainLifecycleActionOutput)
+}
+
+func (e DomainLifecycleAction) ToDomainLifecycleActionPtrOutput() DomainLifecycleActionPtrOutput {
+	return e.ToDomainLifecycleActionPtrOutputWithContext(context.Background())
+}
+
+func (e DomainLifecycleAction) ToDomainLifecycleActionPtrOutputWithContext(ctx context.Context) DomainLifecycleActionPtrOutput {
+	return DomainLifecycleAction(e).ToDomainLifecycleActionOutputWithContext(ctx).ToDomainLifecycleActionPtrOutputWithContext(ctx)
+}
+
+func (e DomainLifecycleAction) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainLifecycleAction) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainLifecycleAction) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainLifecycleAction) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainLifecycleActionOutput struct{ *pulumi.OutputState }
+
+func (DomainLifecycleActionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainLifecycleAction)(nil)).Elem()
+}
+
+func (o DomainLifecycleActionOutput) ToDomainLifecycleActionOutput() DomainLifecycleActionOutput {
+	return o
+}
+
+func (o DomainLifecycleActionOutput) ToDomainLifecycleActionOutputWithContext(ctx context.Context) DomainLifecycleActionOutput {
+	return o
+}
+
+func (o DomainLifecycleActionOutput) ToDomainLifecycleActionPtrOutput() DomainLifecycleActionPtrOutput {
+	return o.ToDomainLifecycleActionPtrOutputWithContext(context.Background())
+}
+
+func (o DomainLifecycleActionOutput) ToDomainLifecycleActionPtrOutputWithContext(ctx context.Context) DomainLifecycleActionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainLifecycleAction) *DomainLifecycleAction {
+		return &v
+	}).(DomainLifecycleActionPtrOutput)
+}
+
+func (o DomainLifecycleActionOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainLifecycleActionOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainLifecycleAction) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainLifecycleActionOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainLifecycleActionOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainLifecycleAction) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainLifecycleActionPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainLifecycleActionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainLifecycleAction)(nil)).Elem()
+}
+
+func (o DomainLifecycleActionPtrOutput) ToDomainLifecycleActionPtrOutput() DomainLifecycleActionPtrOutput {
+	return o
+}
+
+func (o DomainLifecycleActionPtrOutput) ToDomainLifecycleActionPtrOutputWithContext(ctx context.Context) DomainLifecycleActionPtrOutput {
+	return o
+}
+
+func (o DomainLifecycleActionPtrOutput) Elem() DomainLifecycleActionOutput {
+	return o.ApplyT(func(v *DomainLifecycleAction) DomainLifecycleAction {
+		if v != nil {
+			return *v
+		}
+		var ret DomainLifecycleAction
+		return ret
+	}).(DomainLifecycleActionOutput)
+}
+
+func (o DomainLifecycleActionPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainLifecycleActionPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainLifecycleAction) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainLifecycleActionInput is an input type that accepts values of the DomainLifecycleAction enum
+// A concrete instance of `DomainLifecycleActionInput` can be one of the following:
+//
+//	DomainLifecycleActionDestroy
+//	DomainLifecycleActionRestart
+//	DomainLifecycleActionPreserve
+//	DomainLifecycleAction_Rename_Restart
+//	DomainLifecycleAction_Coredump_Destroy
+//	DomainLifecycleAction_Coredump_Restart
+type DomainLifecycleActionInput interface {
+	pulumi.Input
+
+	ToDomainLifecycleActionOutput() DomainLifecycleActionOutput
+	ToDomainLifecycleActionOutputWithContext(context.Context) DomainLifecycleActionOutput
+}
+
+var domainLifecycleActionPtrType = reflect.TypeOf((**DomainLifecycleAction)(nil)).Elem()
+
+type DomainLifecycleActionPtrInput interface {
+	pulumi.Input
+
+	ToDomainLifecycleActionPtrOutput() DomainLifecycleActionPtrOutput
+	ToDomainLifecycleActionPtrOutputWithContext(context.Context) DomainLifecycleActionPtrOutput
+}
+
+type domainLifecycleActionPtr string
+
+func DomainLifecycleActionPtr(v string) DomainLifecycleActionPtrInput {
+	return (*domainLifecycleActionPtr)(&v)
+}
+
+func (*domainLifecycleActionPtr) ElementType() reflect.Type {
+	return domainLifecycleActionPtrType
+}
+
+func (in *domainLifecycleActionPtr) ToDomainLifecycleActionPtrOutput() DomainLifecycleActionPtrOutput {
+	return pulumi.ToOutput(in).(DomainLifecycleActionPtrOutput)
+}
+
+func (in *domainLifecycleActionPtr) ToDomainLifecycleActionPtrOutputWithContext(ctx context.Context) DomainLifecycleActionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainLifecycleActionPtrOutput)
+}
+
+// Whether guest memory may be shared with other processes.
+type DomainMemoryAccess string
+
+const (
+	// Private (libvirt's default).
+	DomainMemoryAccessPrivate = DomainMemoryAccess("private")
+	// Shared, e.g. with virtiofsd: virtiofs needs `source: "memfd"` (or `file`) and `access: "shared"`.
+	DomainMemoryAccessShared = DomainMemoryAccess("shared")
+)
+
+func (DomainMemoryAccess) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryAccess)(nil)).Elem()
+}
+
+func (e DomainMemoryAccess) ToDomainMemoryAccessOutput() DomainMemoryAccessOutput {
+	return pulumi.ToOutput(e).(DomainMemoryAccessOutput)
+}
+
+func (e DomainMemoryAccess) ToDomainMemoryAccessOutputWithContext(ctx context.Context) DomainMemoryAccessOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainMemoryAccessOutput)
+}
+
+func (e DomainMemoryAccess) ToDomainMemoryAccessPtrOutput() DomainMemoryAccessPtrOutput {
+	return e.ToDomainMemoryAccessPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemoryAccess) ToDomainMemoryAccessPtrOutputWithContext(ctx context.Context) DomainMemoryAccessPtrOutput {
+	return DomainMemoryAccess(e).ToDomainMemoryAccessOutputWithContext(ctx).ToDomainMemoryAccessPtrOutputWithContext(ctx)
+}
+
+func (e DomainMemoryAccess) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemoryAccess) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemoryAccess) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemoryAccess) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainMemoryAccessOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryAccessOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryAccess)(nil)).Elem()
+}
+
+func (o DomainMemoryAccessOutput) ToDomainMemoryAccessOutput() DomainMemoryAccessOutput {
+	return o
+}
+
+func (o DomainMemoryAccessOutput) ToDomainMemoryAccessOutputWithContext(ctx context.Context) DomainMemoryAccessOutput {
+	return o
+}
+
+func (o DomainMemoryAccessOutput) ToDomainMemoryAccessPtrOutput() DomainMemoryAccessPtrOutput {
+	return o.ToDomainMemoryAccessPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryAccessOutput) ToDomainMemoryAccessPtrOutputWithContext(ctx context.Context) DomainMemoryAccessPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMemoryAccess) *DomainMemoryAccess {
+		return &v
+	}).(DomainMemoryAccessPtrOutput)
+}
+
+func (o DomainMemoryAccessOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryAccessOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemoryAccess) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainMemoryAccessOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryAccessOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemoryAccess) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainMemoryAccessPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryAccessPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryAccess)(nil)).Elem()
+}
+
+func (o DomainMemoryAccessPtrOutput) ToDomainMemoryAccessPtrOutput() DomainMemoryAccessPtrOutput {
+	return o
+}
+
+func (o DomainMemoryAccessPtrOutput) ToDomainMemoryAccessPtrOutputWithContext(ctx context.Context) DomainMemoryAccessPtrOutput {
+	return o
+}
+
+func (o DomainMemoryAccessPtrOutput) Elem() DomainMemoryAccessOutput {
+	return o.ApplyT(func(v *DomainMemoryAccess) DomainMemoryAccess {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMemoryAccess
+		return ret
+	}).(DomainMemoryAccessOutput)
+}
+
+func (o DomainMemoryAccessPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryAccessPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainMemoryAccess) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainMemoryAccessInput is an input type that accepts values of the DomainMemoryAccess enum
+// A concrete instance of `DomainMemoryAccessInput` can be one of the following:
+//
+//	DomainMemoryAccessPrivate
+//	DomainMemoryAccessShared
+type DomainMemoryAccessInput interface {
+	pulumi.Input
+
+	ToDomainMemoryAccessOutput() DomainMemoryAccessOutput
+	ToDomainMemoryAccessOutputWithContext(context.Context) DomainMemoryAccessOutput
+}
+
+var domainMemoryAccessPtrType = reflect.TypeOf((**DomainMemoryAccess)(nil)).Elem()
+
+type DomainMemoryAccessPtrInput interface {
+	pulumi.Input
+
+	ToDomainMemoryAccessPtrOutput() DomainMemoryAccessPtrOutput
+	ToDomainMemoryAccessPtrOutputWithContext(context.Context) DomainMemoryAccessPtrOutput
+}
+
+type domainMemoryAccessPtr string
+
+func DomainMemoryAccessPtr(v string) DomainMemoryAccessPtrInput {
+	return (*domainMemoryAccessPtr)(&v)
+}
+
+func (*domainMemoryAccessPtr) ElementType() reflect.Type {
+	return domainMemoryAccessPtrType
+}
+
+func (in *domainMemoryAccessPtr) ToDomainMemoryAccessPtrOutput() DomainMemoryAccessPtrOutput {
+	return pulumi.ToOutput(in).(DomainMemoryAccessPtrOutput)
+}
+
+func (in *domainMemoryAccessPtr) ToDomainMemoryAccessPtrOutputWithContext(ctx context.Context) DomainMemoryAccessPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainMemoryAccessPtrOutput)
+}
+
 // The memory balloon device.
 type DomainMemoryBalloonModel string
 
@@ -2270,6 +3131,177 @@ func (in *domainMemoryBalloonModelPtr) ToDomainMemoryBalloonModelPtrOutput() Dom
 
 func (in *domainMemoryBalloonModelPtr) ToDomainMemoryBalloonModelPtrOutputWithContext(ctx context.Context) DomainMemoryBalloonModelPtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainMemoryBalloonModelPtrOutput)
+}
+
+// What backs guest memory.
+type DomainMemorySource string
+
+const (
+	// Anonymous memory (libvirt's default).
+	DomainMemorySourceAnonymous = DomainMemorySource("anonymous")
+	// Files under the memory backing directory of qemu.conf.
+	DomainMemorySourceFile = DomainMemorySource("file")
+	// An anonymous file (memfd), which can be shared: what virtiofs needs, with access `shared`.
+	DomainMemorySourceMemfd = DomainMemorySource("memfd")
+)
+
+func (DomainMemorySource) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemorySource)(nil)).Elem()
+}
+
+func (e DomainMemorySource) ToDomainMemorySourceOutput() DomainMemorySourceOutput {
+	return pulumi.ToOutput(e).(DomainMemorySourceOutput)
+}
+
+func (e DomainMemorySource) ToDomainMemorySourceOutputWithContext(ctx context.Context) DomainMemorySourceOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainMemorySourceOutput)
+}
+
+func (e DomainMemorySource) ToDomainMemorySourcePtrOutput() DomainMemorySourcePtrOutput {
+	return e.ToDomainMemorySourcePtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemorySource) ToDomainMemorySourcePtrOutputWithContext(ctx context.Context) DomainMemorySourcePtrOutput {
+	return DomainMemorySource(e).ToDomainMemorySourceOutputWithContext(ctx).ToDomainMemorySourcePtrOutputWithContext(ctx)
+}
+
+func (e DomainMemorySource) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemorySource) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMemorySource) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMemorySource) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainMemorySourceOutput struct{ *pulumi.OutputState }
+
+func (DomainMemorySourceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemorySource)(nil)).Elem()
+}
+
+func (o DomainMemorySourceOutput) ToDomainMemorySourceOutput() DomainMemorySourceOutput {
+	return o
+}
+
+func (o DomainMemorySourceOutput) ToDomainMemorySourceOutputWithContext(ctx context.Context) DomainMemorySourceOutput {
+	return o
+}
+
+func (o DomainMemorySourceOutput) ToDomainMemorySourcePtrOutput() DomainMemorySourcePtrOutput {
+	return o.ToDomainMemorySourcePtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemorySourceOutput) ToDomainMemorySourcePtrOutputWithContext(ctx context.Context) DomainMemorySourcePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMemorySource) *DomainMemorySource {
+		return &v
+	}).(DomainMemorySourcePtrOutput)
+}
+
+func (o DomainMemorySourceOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainMemorySourceOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemorySource) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainMemorySourceOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemorySourceOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMemorySource) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainMemorySourcePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMemorySourcePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemorySource)(nil)).Elem()
+}
+
+func (o DomainMemorySourcePtrOutput) ToDomainMemorySourcePtrOutput() DomainMemorySourcePtrOutput {
+	return o
+}
+
+func (o DomainMemorySourcePtrOutput) ToDomainMemorySourcePtrOutputWithContext(ctx context.Context) DomainMemorySourcePtrOutput {
+	return o
+}
+
+func (o DomainMemorySourcePtrOutput) Elem() DomainMemorySourceOutput {
+	return o.ApplyT(func(v *DomainMemorySource) DomainMemorySource {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMemorySource
+		return ret
+	}).(DomainMemorySourceOutput)
+}
+
+func (o DomainMemorySourcePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemorySourcePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainMemorySource) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainMemorySourceInput is an input type that accepts values of the DomainMemorySource enum
+// A concrete instance of `DomainMemorySourceInput` can be one of the following:
+//
+//	DomainMemorySourceAnonymous
+//	DomainMemorySourceFile
+//	DomainMemorySourceMemfd
+type DomainMemorySourceInput interface {
+	pulumi.Input
+
+	ToDomainMemorySourceOutput() DomainMemorySourceOutput
+	ToDomainMemorySourceOutputWithContext(context.Context) DomainMemorySourceOutput
+}
+
+var domainMemorySourcePtrType = reflect.TypeOf((**DomainMemorySource)(nil)).Elem()
+
+type DomainMemorySourcePtrInput interface {
+	pulumi.Input
+
+	ToDomainMemorySourcePtrOutput() DomainMemorySourcePtrOutput
+	ToDomainMemorySourcePtrOutputWithContext(context.Context) DomainMemorySourcePtrOutput
+}
+
+type domainMemorySourcePtr string
+
+func DomainMemorySourcePtr(v string) DomainMemorySourcePtrInput {
+	return (*domainMemorySourcePtr)(&v)
+}
+
+func (*domainMemorySourcePtr) ElementType() reflect.Type {
+	return domainMemorySourcePtrType
+}
+
+func (in *domainMemorySourcePtr) ToDomainMemorySourcePtrOutput() DomainMemorySourcePtrOutput {
+	return pulumi.ToOutput(in).(DomainMemorySourcePtrOutput)
+}
+
+func (in *domainMemorySourcePtr) ToDomainMemorySourcePtrOutputWithContext(ctx context.Context) DomainMemorySourcePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainMemorySourcePtrOutput)
 }
 
 // The emulated sound card.
@@ -2453,6 +3485,360 @@ func (in *domainSoundModelPtr) ToDomainSoundModelPtrOutput() DomainSoundModelPtr
 
 func (in *domainSoundModelPtr) ToDomainSoundModelPtrOutputWithContext(ctx context.Context) DomainSoundModelPtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainSoundModelPtrOutput)
+}
+
+// A guest timer.
+type DomainTimerName string
+
+const (
+	// The real-time clock.
+	DomainTimerNameRtc = DomainTimerName("rtc")
+	// The i8254 programmable interval timer.
+	DomainTimerNamePit = DomainTimerName("pit")
+	// The high precision event timer.
+	DomainTimerNameHpet = DomainTimerName("hpet")
+	// KVM's paravirtual clock (KVM only).
+	DomainTimerNameKvmclock = DomainTimerName("kvmclock")
+	// Hyper-V's reference time counter (with `features.hyperv`).
+	DomainTimerNameHypervclock = DomainTimerName("hypervclock")
+	// The time stamp counter.
+	DomainTimerNameTsc = DomainTimerName("tsc")
+)
+
+func (DomainTimerName) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimerName)(nil)).Elem()
+}
+
+func (e DomainTimerName) ToDomainTimerNameOutput() DomainTimerNameOutput {
+	return pulumi.ToOutput(e).(DomainTimerNameOutput)
+}
+
+func (e DomainTimerName) ToDomainTimerNameOutputWithContext(ctx context.Context) DomainTimerNameOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainTimerNameOutput)
+}
+
+func (e DomainTimerName) ToDomainTimerNamePtrOutput() DomainTimerNamePtrOutput {
+	return e.ToDomainTimerNamePtrOutputWithContext(context.Background())
+}
+
+func (e DomainTimerName) ToDomainTimerNamePtrOutputWithContext(ctx context.Context) DomainTimerNamePtrOutput {
+	return DomainTimerName(e).ToDomainTimerNameOutputWithContext(ctx).ToDomainTimerNamePtrOutputWithContext(ctx)
+}
+
+func (e DomainTimerName) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTimerName) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTimerName) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTimerName) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainTimerNameOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerNameOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimerName)(nil)).Elem()
+}
+
+func (o DomainTimerNameOutput) ToDomainTimerNameOutput() DomainTimerNameOutput {
+	return o
+}
+
+func (o DomainTimerNameOutput) ToDomainTimerNameOutputWithContext(ctx context.Context) DomainTimerNameOutput {
+	return o
+}
+
+func (o DomainTimerNameOutput) ToDomainTimerNamePtrOutput() DomainTimerNamePtrOutput {
+	return o.ToDomainTimerNamePtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerNameOutput) ToDomainTimerNamePtrOutputWithContext(ctx context.Context) DomainTimerNamePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainTimerName) *DomainTimerName {
+		return &v
+	}).(DomainTimerNamePtrOutput)
+}
+
+func (o DomainTimerNameOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainTimerNameOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTimerName) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainTimerNameOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerNameOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTimerName) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainTimerNamePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerNamePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTimerName)(nil)).Elem()
+}
+
+func (o DomainTimerNamePtrOutput) ToDomainTimerNamePtrOutput() DomainTimerNamePtrOutput {
+	return o
+}
+
+func (o DomainTimerNamePtrOutput) ToDomainTimerNamePtrOutputWithContext(ctx context.Context) DomainTimerNamePtrOutput {
+	return o
+}
+
+func (o DomainTimerNamePtrOutput) Elem() DomainTimerNameOutput {
+	return o.ApplyT(func(v *DomainTimerName) DomainTimerName {
+		if v != nil {
+			return *v
+		}
+		var ret DomainTimerName
+		return ret
+	}).(DomainTimerNameOutput)
+}
+
+func (o DomainTimerNamePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerNamePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainTimerName) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainTimerNameInput is an input type that accepts values of the DomainTimerName enum
+// A concrete instance of `DomainTimerNameInput` can be one of the following:
+//
+//	DomainTimerNameRtc
+//	DomainTimerNamePit
+//	DomainTimerNameHpet
+//	DomainTimerNameKvmclock
+//	DomainTimerNameHypervclock
+//	DomainTimerNameTsc
+type DomainTimerNameInput interface {
+	pulumi.Input
+
+	ToDomainTimerNameOutput() DomainTimerNameOutput
+	ToDomainTimerNameOutputWithContext(context.Context) DomainTimerNameOutput
+}
+
+var domainTimerNamePtrType = reflect.TypeOf((**DomainTimerName)(nil)).Elem()
+
+type DomainTimerNamePtrInput interface {
+	pulumi.Input
+
+	ToDomainTimerNamePtrOutput() DomainTimerNamePtrOutput
+	ToDomainTimerNamePtrOutputWithContext(context.Context) DomainTimerNamePtrOutput
+}
+
+type domainTimerNamePtr string
+
+func DomainTimerNamePtr(v string) DomainTimerNamePtrInput {
+	return (*domainTimerNamePtr)(&v)
+}
+
+func (*domainTimerNamePtr) ElementType() reflect.Type {
+	return domainTimerNamePtrType
+}
+
+func (in *domainTimerNamePtr) ToDomainTimerNamePtrOutput() DomainTimerNamePtrOutput {
+	return pulumi.ToOutput(in).(DomainTimerNamePtrOutput)
+}
+
+func (in *domainTimerNamePtr) ToDomainTimerNamePtrOutputWithContext(ctx context.Context) DomainTimerNamePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainTimerNamePtrOutput)
+}
+
+// What happens to ticks the guest missed.
+type DomainTimerTickPolicy string
+
+const (
+	// Deliver them late, at the normal rate.
+	DomainTimerTickPolicyDelay = DomainTimerTickPolicy("delay")
+	// Deliver them faster until caught up.
+	DomainTimerTickPolicyCatchup = DomainTimerTickPolicy("catchup")
+	// Merge them into one.
+	DomainTimerTickPolicyMerge = DomainTimerTickPolicy("merge")
+	// Drop them.
+	DomainTimerTickPolicyDiscard = DomainTimerTickPolicy("discard")
+)
+
+func (DomainTimerTickPolicy) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimerTickPolicy)(nil)).Elem()
+}
+
+func (e DomainTimerTickPolicy) ToDomainTimerTickPolicyOutput() DomainTimerTickPolicyOutput {
+	return pulumi.ToOutput(e).(DomainTimerTickPolicyOutput)
+}
+
+func (e DomainTimerTickPolicy) ToDomainTimerTickPolicyOutputWithContext(ctx context.Context) DomainTimerTickPolicyOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainTimerTickPolicyOutput)
+}
+
+func (e DomainTimerTickPolicy) ToDomainTimerTickPolicyPtrOutput() DomainTimerTickPolicyPtrOutput {
+	return e.ToDomainTimerTickPolicyPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTimerTickPolicy) ToDomainTimerTickPolicyPtrOutputWithContext(ctx context.Context) DomainTimerTickPolicyPtrOutput {
+	return DomainTimerTickPolicy(e).ToDomainTimerTickPolicyOutputWithContext(ctx).ToDomainTimerTickPolicyPtrOutputWithContext(ctx)
+}
+
+func (e DomainTimerTickPolicy) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTimerTickPolicy) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTimerTickPolicy) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTimerTickPolicy) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainTimerTickPolicyOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerTickPolicyOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimerTickPolicy)(nil)).Elem()
+}
+
+func (o DomainTimerTickPolicyOutput) ToDomainTimerTickPolicyOutput() DomainTimerTickPolicyOutput {
+	return o
+}
+
+func (o DomainTimerTickPolicyOutput) ToDomainTimerTickPolicyOutputWithContext(ctx context.Context) DomainTimerTickPolicyOutput {
+	return o
+}
+
+func (o DomainTimerTickPolicyOutput) ToDomainTimerTickPolicyPtrOutput() DomainTimerTickPolicyPtrOutput {
+	return o.ToDomainTimerTickPolicyPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerTickPolicyOutput) ToDomainTimerTickPolicyPtrOutputWithContext(ctx context.Context) DomainTimerTickPolicyPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainTimerTickPolicy) *DomainTimerTickPolicy {
+		return &v
+	}).(DomainTimerTickPolicyPtrOutput)
+}
+
+func (o DomainTimerTickPolicyOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainTimerTickPolicyOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTimerTickPolicy) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainTimerTickPolicyOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerTickPolicyOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTimerTickPolicy) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainTimerTickPolicyPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerTickPolicyPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTimerTickPolicy)(nil)).Elem()
+}
+
+func (o DomainTimerTickPolicyPtrOutput) ToDomainTimerTickPolicyPtrOutput() DomainTimerTickPolicyPtrOutput {
+	return o
+}
+
+func (o DomainTimerTickPolicyPtrOutput) ToDomainTimerTickPolicyPtrOutputWithContext(ctx context.Context) DomainTimerTickPolicyPtrOutput {
+	return o
+}
+
+func (o DomainTimerTickPolicyPtrOutput) Elem() DomainTimerTickPolicyOutput {
+	return o.ApplyT(func(v *DomainTimerTickPolicy) DomainTimerTickPolicy {
+		if v != nil {
+			return *v
+		}
+		var ret DomainTimerTickPolicy
+		return ret
+	}).(DomainTimerTickPolicyOutput)
+}
+
+func (o DomainTimerTickPolicyPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTimerTickPolicyPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainTimerTickPolicy) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainTimerTickPolicyInput is an input type that accepts values of the DomainTimerTickPolicy enum
+// A concrete instance of `DomainTimerTickPolicyInput` can be one of the following:
+//
+//	DomainTimerTickPolicyDelay
+//	DomainTimerTickPolicyCatchup
+//	DomainTimerTickPolicyMerge
+//	DomainTimerTickPolicyDiscard
+type DomainTimerTickPolicyInput interface {
+	pulumi.Input
+
+	ToDomainTimerTickPolicyOutput() DomainTimerTickPolicyOutput
+	ToDomainTimerTickPolicyOutputWithContext(context.Context) DomainTimerTickPolicyOutput
+}
+
+var domainTimerTickPolicyPtrType = reflect.TypeOf((**DomainTimerTickPolicy)(nil)).Elem()
+
+type DomainTimerTickPolicyPtrInput interface {
+	pulumi.Input
+
+	ToDomainTimerTickPolicyPtrOutput() DomainTimerTickPolicyPtrOutput
+	ToDomainTimerTickPolicyPtrOutputWithContext(context.Context) DomainTimerTickPolicyPtrOutput
+}
+
+type domainTimerTickPolicyPtr string
+
+func DomainTimerTickPolicyPtr(v string) DomainTimerTickPolicyPtrInput {
+	return (*domainTimerTickPolicyPtr)(&v)
+}
+
+func (*domainTimerTickPolicyPtr) ElementType() reflect.Type {
+	return domainTimerTickPolicyPtrType
+}
+
+func (in *domainTimerTickPolicyPtr) ToDomainTimerTickPolicyPtrOutput() DomainTimerTickPolicyPtrOutput {
+	return pulumi.ToOutput(in).(DomainTimerTickPolicyPtrOutput)
+}
+
+func (in *domainTimerTickPolicyPtr) ToDomainTimerTickPolicyPtrOutputWithContext(ctx context.Context) DomainTimerTickPolicyPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainTimerTickPolicyPtrOutput)
 }
 
 // The hypervisor driver of a domain.
@@ -3950,10 +5336,16 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDeviceInput)(nil)).Elem(), DomainBootDevice("hd"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDevicePtrInput)(nil)).Elem(), DomainBootDevice("hd"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainBootDeviceArrayInput)(nil)).Elem(), DomainBootDeviceArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockOffsetInput)(nil)).Elem(), DomainClockOffset("utc"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockOffsetPtrInput)(nil)).Elem(), DomainClockOffset("utc"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTargetInput)(nil)).Elem(), DomainConsoleTarget("serial"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTargetPtrInput)(nil)).Elem(), DomainConsoleTarget("serial"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTypeInput)(nil)).Elem(), DomainConsoleType("pty"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleTypePtrInput)(nil)).Elem(), DomainConsoleType("pty"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFallbackInput)(nil)).Elem(), DomainCpuFallback("allow"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFallbackPtrInput)(nil)).Elem(), DomainCpuFallback("allow"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeaturePolicyInput)(nil)).Elem(), DomainCpuFeaturePolicy("force"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeaturePolicyPtrInput)(nil)).Elem(), DomainCpuFeaturePolicy("force"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuModeInput)(nil)).Elem(), DomainCpuMode("host-passthrough"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuModePtrInput)(nil)).Elem(), DomainCpuMode("host-passthrough"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskBusInput)(nil)).Elem(), DomainDiskBus("virtio"))
@@ -3970,10 +5362,20 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputBusPtrInput)(nil)).Elem(), DomainInputBus("usb"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeEnumInput)(nil)).Elem(), DomainInputTypeEnum("tablet"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeEnumPtrInput)(nil)).Elem(), DomainInputTypeEnum("tablet"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainLifecycleActionInput)(nil)).Elem(), DomainLifecycleAction("destroy"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainLifecycleActionPtrInput)(nil)).Elem(), DomainLifecycleAction("destroy"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryAccessInput)(nil)).Elem(), DomainMemoryAccess("private"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryAccessPtrInput)(nil)).Elem(), DomainMemoryAccess("private"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelPtrInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemorySourceInput)(nil)).Elem(), DomainMemorySource("anonymous"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemorySourcePtrInput)(nil)).Elem(), DomainMemorySource("anonymous"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelInput)(nil)).Elem(), DomainSoundModel("ich9"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelPtrInput)(nil)).Elem(), DomainSoundModel("ich9"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerNameInput)(nil)).Elem(), DomainTimerName("rtc"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerNamePtrInput)(nil)).Elem(), DomainTimerName("rtc"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerTickPolicyInput)(nil)).Elem(), DomainTimerTickPolicy("delay"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerTickPolicyPtrInput)(nil)).Elem(), DomainTimerTickPolicy("delay"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypeInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypePtrInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoModelInput)(nil)).Elem(), DomainVideoModel("vga"))
@@ -3995,10 +5397,16 @@ func init() {
 	pulumi.RegisterOutputType(DomainBootDeviceOutput{})
 	pulumi.RegisterOutputType(DomainBootDevicePtrOutput{})
 	pulumi.RegisterOutputType(DomainBootDeviceArrayOutput{})
+	pulumi.RegisterOutputType(DomainClockOffsetOutput{})
+	pulumi.RegisterOutputType(DomainClockOffsetPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTargetOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTargetPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTypeOutput{})
 	pulumi.RegisterOutputType(DomainConsoleTypePtrOutput{})
+	pulumi.RegisterOutputType(DomainCpuFallbackOutput{})
+	pulumi.RegisterOutputType(DomainCpuFallbackPtrOutput{})
+	pulumi.RegisterOutputType(DomainCpuFeaturePolicyOutput{})
+	pulumi.RegisterOutputType(DomainCpuFeaturePolicyPtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuModeOutput{})
 	pulumi.RegisterOutputType(DomainCpuModePtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskBusOutput{})
@@ -4015,10 +5423,20 @@ func init() {
 	pulumi.RegisterOutputType(DomainInputBusPtrOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeEnumOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeEnumPtrOutput{})
+	pulumi.RegisterOutputType(DomainLifecycleActionOutput{})
+	pulumi.RegisterOutputType(DomainLifecycleActionPtrOutput{})
+	pulumi.RegisterOutputType(DomainMemoryAccessOutput{})
+	pulumi.RegisterOutputType(DomainMemoryAccessPtrOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonModelOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonModelPtrOutput{})
+	pulumi.RegisterOutputType(DomainMemorySourceOutput{})
+	pulumi.RegisterOutputType(DomainMemorySourcePtrOutput{})
 	pulumi.RegisterOutputType(DomainSoundModelOutput{})
 	pulumi.RegisterOutputType(DomainSoundModelPtrOutput{})
+	pulumi.RegisterOutputType(DomainTimerNameOutput{})
+	pulumi.RegisterOutputType(DomainTimerNamePtrOutput{})
+	pulumi.RegisterOutputType(DomainTimerTickPolicyOutput{})
+	pulumi.RegisterOutputType(DomainTimerTickPolicyPtrOutput{})
 	pulumi.RegisterOutputType(DomainTypeOutput{})
 	pulumi.RegisterOutputType(DomainTypePtrOutput{})
 	pulumi.RegisterOutputType(DomainVideoModelOutput{})

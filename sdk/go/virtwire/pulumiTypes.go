@@ -169,6 +169,165 @@ func (o DomainCapabilitiesLoaderOutput) Types() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v DomainCapabilitiesLoader) []string { return v.Types }).(pulumi.StringArrayOutput)
 }
 
+// The guest's clock and timers. Changing it restarts the domain.
+type DomainClock struct {
+	// UTC or local time (default: libvirt's, utc).
+	Offset *DomainClockOffset `pulumi:"offset"`
+	// Timer settings, each timer at most once.
+	Timers []DomainTimer `pulumi:"timers"`
+}
+
+// DomainClockInput is an input type that accepts DomainClockArgs and DomainClockOutput values.
+// You can construct a concrete instance of `DomainClockInput` via:
+//
+//	DomainClockArgs{...}
+type DomainClockInput interface {
+	pulumi.Input
+
+	ToDomainClockOutput() DomainClockOutput
+	ToDomainClockOutputWithContext(context.Context) DomainClockOutput
+}
+
+// The guest's clock and timers. Changing it restarts the domain.
+type DomainClockArgs struct {
+	// UTC or local time (default: libvirt's, utc).
+	Offset DomainClockOffsetPtrInput `pulumi:"offset"`
+	// Timer settings, each timer at most once.
+	Timers DomainTimerArrayInput `pulumi:"timers"`
+}
+
+func (DomainClockArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainClock)(nil)).Elem()
+}
+
+func (i DomainClockArgs) ToDomainClockOutput() DomainClockOutput {
+	return i.ToDomainClockOutputWithContext(context.Background())
+}
+
+func (i DomainClockArgs) ToDomainClockOutputWithContext(ctx context.Context) DomainClockOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainClockOutput)
+}
+
+func (i DomainClockArgs) ToDomainClockPtrOutput() DomainClockPtrOutput {
+	return i.ToDomainClockPtrOutputWithContext(context.Background())
+}
+
+func (i DomainClockArgs) ToDomainClockPtrOutputWithContext(ctx context.Context) DomainClockPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainClockOutput).ToDomainClockPtrOutputWithContext(ctx)
+}
+
+// DomainClockPtrInput is an input type that accepts DomainClockArgs, DomainClockPtr and DomainClockPtrOutput values.
+// You can construct a concrete instance of `DomainClockPtrInput` via:
+//
+//	        DomainClockArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainClockPtrInput interface {
+	pulumi.Input
+
+	ToDomainClockPtrOutput() DomainClockPtrOutput
+	ToDomainClockPtrOutputWithContext(context.Context) DomainClockPtrOutput
+}
+
+type domainClockPtrType DomainClockArgs
+
+func DomainClockPtr(v *DomainClockArgs) DomainClockPtrInput {
+	return (*domainClockPtrType)(v)
+}
+
+func (*domainClockPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainClock)(nil)).Elem()
+}
+
+func (i *domainClockPtrType) ToDomainClockPtrOutput() DomainClockPtrOutput {
+	return i.ToDomainClockPtrOutputWithContext(context.Background())
+}
+
+func (i *domainClockPtrType) ToDomainClockPtrOutputWithContext(ctx context.Context) DomainClockPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainClockPtrOutput)
+}
+
+// The guest's clock and timers. Changing it restarts the domain.
+type DomainClockOutput struct{ *pulumi.OutputState }
+
+func (DomainClockOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainClock)(nil)).Elem()
+}
+
+func (o DomainClockOutput) ToDomainClockOutput() DomainClockOutput {
+	return o
+}
+
+func (o DomainClockOutput) ToDomainClockOutputWithContext(ctx context.Context) DomainClockOutput {
+	return o
+}
+
+func (o DomainClockOutput) ToDomainClockPtrOutput() DomainClockPtrOutput {
+	return o.ToDomainClockPtrOutputWithContext(context.Background())
+}
+
+func (o DomainClockOutput) ToDomainClockPtrOutputWithContext(ctx context.Context) DomainClockPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainClock) *DomainClock {
+		return &v
+	}).(DomainClockPtrOutput)
+}
+
+// UTC or local time (default: libvirt's, utc).
+func (o DomainClockOutput) Offset() DomainClockOffsetPtrOutput {
+	return o.ApplyT(func(v DomainClock) *DomainClockOffset { return v.Offset }).(DomainClockOffsetPtrOutput)
+}
+
+// Timer settings, each timer at most once.
+func (o DomainClockOutput) Timers() DomainTimerArrayOutput {
+	return o.ApplyT(func(v DomainClock) []DomainTimer { return v.Timers }).(DomainTimerArrayOutput)
+}
+
+type DomainClockPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainClockPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainClock)(nil)).Elem()
+}
+
+func (o DomainClockPtrOutput) ToDomainClockPtrOutput() DomainClockPtrOutput {
+	return o
+}
+
+func (o DomainClockPtrOutput) ToDomainClockPtrOutputWithContext(ctx context.Context) DomainClockPtrOutput {
+	return o
+}
+
+func (o DomainClockPtrOutput) Elem() DomainClockOutput {
+	return o.ApplyT(func(v *DomainClock) DomainClock {
+		if v != nil {
+			return *v
+		}
+		var ret DomainClock
+		return ret
+	}).(DomainClockOutput)
+}
+
+// UTC or local time (default: libvirt's, utc).
+func (o DomainClockPtrOutput) Offset() DomainClockOffsetPtrOutput {
+	return o.ApplyT(func(v *DomainClock) *DomainClockOffset {
+		if v == nil {
+			return nil
+		}
+		return v.Offset
+	}).(DomainClockOffsetPtrOutput)
+}
+
+// Timer settings, each timer at most once.
+func (o DomainClockPtrOutput) Timers() DomainTimerArrayOutput {
+	return o.ApplyT(func(v *DomainClock) []DomainTimer {
+		if v == nil {
+			return nil
+		}
+		return v.Timers
+	}).(DomainTimerArrayOutput)
+}
+
 // The NoCloud seed ISO (e.g. a virtwire CloudInitDisk), attached as a SATA CD-ROM. Give `path`, or `pool` and `name`. Changing it puts the new ISO in the drive and restarts the domain so cloud-init reads it.
 type DomainCloudInitDisk struct {
 	// Volume name of the ISO.
@@ -594,12 +753,31 @@ func (o DomainConsolePtrOutput) Type() DomainConsoleTypePtrOutput {
 	}).(DomainConsoleTypePtrOutput)
 }
 
-// The guest CPU. Changing it restarts the domain.
+// The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
 type DomainCpu struct {
+	// For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+	Fallback *DomainCpuFallback `pulumi:"fallback"`
+	// Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+	Features []DomainCpuFeature `pulumi:"features"`
 	// The CPU mode.
 	Mode DomainCpuMode `pulumi:"mode"`
 	// CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
 	Model *string `pulumi:"model"`
+	// Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+	NumaCells []DomainNumaCell `pulumi:"numaCells"`
+	// Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+	Topology *DomainCpuTopology `pulumi:"topology"`
+}
+
+// Defaults sets the appropriate defaults for DomainCpu
+func (val *DomainCpu) Defaults() *DomainCpu {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	tmp.Topology = tmp.Topology.Defaults()
+
+	return &tmp
 }
 
 // DomainCpuInput is an input type that accepts DomainCpuArgs and DomainCpuOutput values.
@@ -613,14 +791,31 @@ type DomainCpuInput interface {
 	ToDomainCpuOutputWithContext(context.Context) DomainCpuOutput
 }
 
-// The guest CPU. Changing it restarts the domain.
+// The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
 type DomainCpuArgs struct {
+	// For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+	Fallback DomainCpuFallbackPtrInput `pulumi:"fallback"`
+	// Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+	Features DomainCpuFeatureArrayInput `pulumi:"features"`
 	// The CPU mode.
 	Mode DomainCpuModeInput `pulumi:"mode"`
 	// CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
 	Model pulumi.StringPtrInput `pulumi:"model"`
+	// Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+	NumaCells DomainNumaCellArrayInput `pulumi:"numaCells"`
+	// Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+	Topology DomainCpuTopologyPtrInput `pulumi:"topology"`
 }
 
+// Defaults sets the appropriate defaults for DomainCpuArgs
+func (val *DomainCpuArgs) Defaults() *DomainCpuArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+
+	return &tmp
+}
 func (DomainCpuArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*DomainCpu)(nil)).Elem()
 }
@@ -674,7 +869,7 @@ func (i *domainCpuPtrType) ToDomainCpuPtrOutputWithContext(ctx context.Context) 
 	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuPtrOutput)
 }
 
-// The guest CPU. Changing it restarts the domain.
+// The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
 type DomainCpuOutput struct{ *pulumi.OutputState }
 
 func (DomainCpuOutput) ElementType() reflect.Type {
@@ -699,6 +894,16 @@ func (o DomainCpuOutput) ToDomainCpuPtrOutputWithContext(ctx context.Context) Do
 	}).(DomainCpuPtrOutput)
 }
 
+// For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+func (o DomainCpuOutput) Fallback() DomainCpuFallbackPtrOutput {
+	return o.ApplyT(func(v DomainCpu) *DomainCpuFallback { return v.Fallback }).(DomainCpuFallbackPtrOutput)
+}
+
+// Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+func (o DomainCpuOutput) Features() DomainCpuFeatureArrayOutput {
+	return o.ApplyT(func(v DomainCpu) []DomainCpuFeature { return v.Features }).(DomainCpuFeatureArrayOutput)
+}
+
 // The CPU mode.
 func (o DomainCpuOutput) Mode() DomainCpuModeOutput {
 	return o.ApplyT(func(v DomainCpu) DomainCpuMode { return v.Mode }).(DomainCpuModeOutput)
@@ -707,6 +912,16 @@ func (o DomainCpuOutput) Mode() DomainCpuModeOutput {
 // CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
 func (o DomainCpuOutput) Model() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainCpu) *string { return v.Model }).(pulumi.StringPtrOutput)
+}
+
+// Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+func (o DomainCpuOutput) NumaCells() DomainNumaCellArrayOutput {
+	return o.ApplyT(func(v DomainCpu) []DomainNumaCell { return v.NumaCells }).(DomainNumaCellArrayOutput)
+}
+
+// Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+func (o DomainCpuOutput) Topology() DomainCpuTopologyPtrOutput {
+	return o.ApplyT(func(v DomainCpu) *DomainCpuTopology { return v.Topology }).(DomainCpuTopologyPtrOutput)
 }
 
 type DomainCpuPtrOutput struct{ *pulumi.OutputState }
@@ -733,6 +948,26 @@ func (o DomainCpuPtrOutput) Elem() DomainCpuOutput {
 	}).(DomainCpuOutput)
 }
 
+// For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+func (o DomainCpuPtrOutput) Fallback() DomainCpuFallbackPtrOutput {
+	return o.ApplyT(func(v *DomainCpu) *DomainCpuFallback {
+		if v == nil {
+			return nil
+		}
+		return v.Fallback
+	}).(DomainCpuFallbackPtrOutput)
+}
+
+// Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+func (o DomainCpuPtrOutput) Features() DomainCpuFeatureArrayOutput {
+	return o.ApplyT(func(v *DomainCpu) []DomainCpuFeature {
+		if v == nil {
+			return nil
+		}
+		return v.Features
+	}).(DomainCpuFeatureArrayOutput)
+}
+
 // The CPU mode.
 func (o DomainCpuPtrOutput) Mode() DomainCpuModePtrOutput {
 	return o.ApplyT(func(v *DomainCpu) *DomainCpuMode {
@@ -751,6 +986,159 @@ func (o DomainCpuPtrOutput) Model() pulumi.StringPtrOutput {
 		}
 		return v.Model
 	}).(pulumi.StringPtrOutput)
+}
+
+// Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+func (o DomainCpuPtrOutput) NumaCells() DomainNumaCellArrayOutput {
+	return o.ApplyT(func(v *DomainCpu) []DomainNumaCell {
+		if v == nil {
+			return nil
+		}
+		return v.NumaCells
+	}).(DomainNumaCellArrayOutput)
+}
+
+// Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+func (o DomainCpuPtrOutput) Topology() DomainCpuTopologyPtrOutput {
+	return o.ApplyT(func(v *DomainCpu) *DomainCpuTopology {
+		if v == nil {
+			return nil
+		}
+		return v.Topology
+	}).(DomainCpuTopologyPtrOutput)
+}
+
+// One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+type DomainCpuFeature struct {
+	// The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+	Name string `pulumi:"name"`
+	// What to do with it.
+	Policy *DomainCpuFeaturePolicy `pulumi:"policy"`
+}
+
+// Defaults sets the appropriate defaults for DomainCpuFeature
+func (val *DomainCpuFeature) Defaults() *DomainCpuFeature {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Policy == nil {
+		policy_ := DomainCpuFeaturePolicy("require")
+		tmp.Policy = &policy_
+	}
+	return &tmp
+}
+
+// DomainCpuFeatureInput is an input type that accepts DomainCpuFeatureArgs and DomainCpuFeatureOutput values.
+// You can construct a concrete instance of `DomainCpuFeatureInput` via:
+//
+//	DomainCpuFeatureArgs{...}
+type DomainCpuFeatureInput interface {
+	pulumi.Input
+
+	ToDomainCpuFeatureOutput() DomainCpuFeatureOutput
+	ToDomainCpuFeatureOutputWithContext(context.Context) DomainCpuFeatureOutput
+}
+
+// One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+type DomainCpuFeatureArgs struct {
+	// The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+	Name pulumi.StringInput `pulumi:"name"`
+	// What to do with it.
+	Policy DomainCpuFeaturePolicyPtrInput `pulumi:"policy"`
+}
+
+// Defaults sets the appropriate defaults for DomainCpuFeatureArgs
+func (val *DomainCpuFeatureArgs) Defaults() *DomainCpuFeatureArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Policy == nil {
+		tmp.Policy = DomainCpuFeaturePolicy("require")
+	}
+	return &tmp
+}
+func (DomainCpuFeatureArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFeature)(nil)).Elem()
+}
+
+func (i DomainCpuFeatureArgs) ToDomainCpuFeatureOutput() DomainCpuFeatureOutput {
+	return i.ToDomainCpuFeatureOutputWithContext(context.Background())
+}
+
+func (i DomainCpuFeatureArgs) ToDomainCpuFeatureOutputWithContext(ctx context.Context) DomainCpuFeatureOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuFeatureOutput)
+}
+
+// DomainCpuFeatureArrayInput is an input type that accepts DomainCpuFeatureArray and DomainCpuFeatureArrayOutput values.
+// You can construct a concrete instance of `DomainCpuFeatureArrayInput` via:
+//
+//	DomainCpuFeatureArray{ DomainCpuFeatureArgs{...} }
+type DomainCpuFeatureArrayInput interface {
+	pulumi.Input
+
+	ToDomainCpuFeatureArrayOutput() DomainCpuFeatureArrayOutput
+	ToDomainCpuFeatureArrayOutputWithContext(context.Context) DomainCpuFeatureArrayOutput
+}
+
+type DomainCpuFeatureArray []DomainCpuFeatureInput
+
+func (DomainCpuFeatureArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainCpuFeature)(nil)).Elem()
+}
+
+func (i DomainCpuFeatureArray) ToDomainCpuFeatureArrayOutput() DomainCpuFeatureArrayOutput {
+	return i.ToDomainCpuFeatureArrayOutputWithContext(context.Background())
+}
+
+func (i DomainCpuFeatureArray) ToDomainCpuFeatureArrayOutputWithContext(ctx context.Context) DomainCpuFeatureArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuFeatureArrayOutput)
+}
+
+// One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+type DomainCpuFeatureOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFeatureOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuFeature)(nil)).Elem()
+}
+
+func (o DomainCpuFeatureOutput) ToDomainCpuFeatureOutput() DomainCpuFeatureOutput {
+	return o
+}
+
+func (o DomainCpuFeatureOutput) ToDomainCpuFeatureOutputWithContext(ctx context.Context) DomainCpuFeatureOutput {
+	return o
+}
+
+// The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+func (o DomainCpuFeatureOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainCpuFeature) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// What to do with it.
+func (o DomainCpuFeatureOutput) Policy() DomainCpuFeaturePolicyPtrOutput {
+	return o.ApplyT(func(v DomainCpuFeature) *DomainCpuFeaturePolicy { return v.Policy }).(DomainCpuFeaturePolicyPtrOutput)
+}
+
+type DomainCpuFeatureArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuFeatureArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainCpuFeature)(nil)).Elem()
+}
+
+func (o DomainCpuFeatureArrayOutput) ToDomainCpuFeatureArrayOutput() DomainCpuFeatureArrayOutput {
+	return o
+}
+
+func (o DomainCpuFeatureArrayOutput) ToDomainCpuFeatureArrayOutputWithContext(ctx context.Context) DomainCpuFeatureArrayOutput {
+	return o
+}
+
+func (o DomainCpuFeatureArrayOutput) Index(i pulumi.IntInput) DomainCpuFeatureOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainCpuFeature {
+		return vs[0].([]DomainCpuFeature)[vs[1].(int)]
+	}).(DomainCpuFeatureOutput)
 }
 
 // A CPU mode and whether the host supports it for this virt type.
@@ -804,6 +1192,222 @@ func (o DomainCpuModeSupportArrayOutput) Index(i pulumi.IntInput) DomainCpuModeS
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainCpuModeSupport {
 		return vs[0].([]DomainCpuModeSupport)[vs[1].(int)]
 	}).(DomainCpuModeSupportOutput)
+}
+
+// How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+type DomainCpuTopology struct {
+	// Cores per socket.
+	Cores *int `pulumi:"cores"`
+	// CPU sockets.
+	Sockets *int `pulumi:"sockets"`
+	// Threads per core.
+	Threads *int `pulumi:"threads"`
+}
+
+// Defaults sets the appropriate defaults for DomainCpuTopology
+func (val *DomainCpuTopology) Defaults() *DomainCpuTopology {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Cores == nil {
+		cores_ := 1
+		tmp.Cores = &cores_
+	}
+	if tmp.Sockets == nil {
+		sockets_ := 1
+		tmp.Sockets = &sockets_
+	}
+	if tmp.Threads == nil {
+		threads_ := 1
+		tmp.Threads = &threads_
+	}
+	return &tmp
+}
+
+// DomainCpuTopologyInput is an input type that accepts DomainCpuTopologyArgs and DomainCpuTopologyOutput values.
+// You can construct a concrete instance of `DomainCpuTopologyInput` via:
+//
+//	DomainCpuTopologyArgs{...}
+type DomainCpuTopologyInput interface {
+	pulumi.Input
+
+	ToDomainCpuTopologyOutput() DomainCpuTopologyOutput
+	ToDomainCpuTopologyOutputWithContext(context.Context) DomainCpuTopologyOutput
+}
+
+// How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+type DomainCpuTopologyArgs struct {
+	// Cores per socket.
+	Cores pulumi.IntPtrInput `pulumi:"cores"`
+	// CPU sockets.
+	Sockets pulumi.IntPtrInput `pulumi:"sockets"`
+	// Threads per core.
+	Threads pulumi.IntPtrInput `pulumi:"threads"`
+}
+
+// Defaults sets the appropriate defaults for DomainCpuTopologyArgs
+func (val *DomainCpuTopologyArgs) Defaults() *DomainCpuTopologyArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Cores == nil {
+		tmp.Cores = pulumi.IntPtr(1)
+	}
+	if tmp.Sockets == nil {
+		tmp.Sockets = pulumi.IntPtr(1)
+	}
+	if tmp.Threads == nil {
+		tmp.Threads = pulumi.IntPtr(1)
+	}
+	return &tmp
+}
+func (DomainCpuTopologyArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuTopology)(nil)).Elem()
+}
+
+func (i DomainCpuTopologyArgs) ToDomainCpuTopologyOutput() DomainCpuTopologyOutput {
+	return i.ToDomainCpuTopologyOutputWithContext(context.Background())
+}
+
+func (i DomainCpuTopologyArgs) ToDomainCpuTopologyOutputWithContext(ctx context.Context) DomainCpuTopologyOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuTopologyOutput)
+}
+
+func (i DomainCpuTopologyArgs) ToDomainCpuTopologyPtrOutput() DomainCpuTopologyPtrOutput {
+	return i.ToDomainCpuTopologyPtrOutputWithContext(context.Background())
+}
+
+func (i DomainCpuTopologyArgs) ToDomainCpuTopologyPtrOutputWithContext(ctx context.Context) DomainCpuTopologyPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuTopologyOutput).ToDomainCpuTopologyPtrOutputWithContext(ctx)
+}
+
+// DomainCpuTopologyPtrInput is an input type that accepts DomainCpuTopologyArgs, DomainCpuTopologyPtr and DomainCpuTopologyPtrOutput values.
+// You can construct a concrete instance of `DomainCpuTopologyPtrInput` via:
+//
+//	        DomainCpuTopologyArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainCpuTopologyPtrInput interface {
+	pulumi.Input
+
+	ToDomainCpuTopologyPtrOutput() DomainCpuTopologyPtrOutput
+	ToDomainCpuTopologyPtrOutputWithContext(context.Context) DomainCpuTopologyPtrOutput
+}
+
+type domainCpuTopologyPtrType DomainCpuTopologyArgs
+
+func DomainCpuTopologyPtr(v *DomainCpuTopologyArgs) DomainCpuTopologyPtrInput {
+	return (*domainCpuTopologyPtrType)(v)
+}
+
+func (*domainCpuTopologyPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCpuTopology)(nil)).Elem()
+}
+
+func (i *domainCpuTopologyPtrType) ToDomainCpuTopologyPtrOutput() DomainCpuTopologyPtrOutput {
+	return i.ToDomainCpuTopologyPtrOutputWithContext(context.Background())
+}
+
+func (i *domainCpuTopologyPtrType) ToDomainCpuTopologyPtrOutputWithContext(ctx context.Context) DomainCpuTopologyPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCpuTopologyPtrOutput)
+}
+
+// How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+type DomainCpuTopologyOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuTopologyOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCpuTopology)(nil)).Elem()
+}
+
+func (o DomainCpuTopologyOutput) ToDomainCpuTopologyOutput() DomainCpuTopologyOutput {
+	return o
+}
+
+func (o DomainCpuTopologyOutput) ToDomainCpuTopologyOutputWithContext(ctx context.Context) DomainCpuTopologyOutput {
+	return o
+}
+
+func (o DomainCpuTopologyOutput) ToDomainCpuTopologyPtrOutput() DomainCpuTopologyPtrOutput {
+	return o.ToDomainCpuTopologyPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCpuTopologyOutput) ToDomainCpuTopologyPtrOutputWithContext(ctx context.Context) DomainCpuTopologyPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainCpuTopology) *DomainCpuTopology {
+		return &v
+	}).(DomainCpuTopologyPtrOutput)
+}
+
+// Cores per socket.
+func (o DomainCpuTopologyOutput) Cores() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainCpuTopology) *int { return v.Cores }).(pulumi.IntPtrOutput)
+}
+
+// CPU sockets.
+func (o DomainCpuTopologyOutput) Sockets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainCpuTopology) *int { return v.Sockets }).(pulumi.IntPtrOutput)
+}
+
+// Threads per core.
+func (o DomainCpuTopologyOutput) Threads() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainCpuTopology) *int { return v.Threads }).(pulumi.IntPtrOutput)
+}
+
+type DomainCpuTopologyPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainCpuTopologyPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCpuTopology)(nil)).Elem()
+}
+
+func (o DomainCpuTopologyPtrOutput) ToDomainCpuTopologyPtrOutput() DomainCpuTopologyPtrOutput {
+	return o
+}
+
+func (o DomainCpuTopologyPtrOutput) ToDomainCpuTopologyPtrOutputWithContext(ctx context.Context) DomainCpuTopologyPtrOutput {
+	return o
+}
+
+func (o DomainCpuTopologyPtrOutput) Elem() DomainCpuTopologyOutput {
+	return o.ApplyT(func(v *DomainCpuTopology) DomainCpuTopology {
+		if v != nil {
+			return *v
+		}
+		var ret DomainCpuTopology
+		return ret
+	}).(DomainCpuTopologyOutput)
+}
+
+// Cores per socket.
+func (o DomainCpuTopologyPtrOutput) Cores() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainCpuTopology) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Cores
+	}).(pulumi.IntPtrOutput)
+}
+
+// CPU sockets.
+func (o DomainCpuTopologyPtrOutput) Sockets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainCpuTopology) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Sockets
+	}).(pulumi.IntPtrOutput)
+}
+
+// Threads per core.
+func (o DomainCpuTopologyPtrOutput) Threads() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainCpuTopology) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Threads
+	}).(pulumi.IntPtrOutput)
 }
 
 // A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
@@ -982,6 +1586,222 @@ func (o DomainDiskArrayOutput) Index(i pulumi.IntInput) DomainDiskOutput {
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainDisk {
 		return vs[0].([]DomainDisk)[vs[1].(int)]
 	}).(DomainDiskOutput)
+}
+
+// Machine features. Changing them restarts the domain.
+type DomainFeatures struct {
+	// ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+	Acpi *bool `pulumi:"acpi"`
+	// The APIC (default: the hypervisor's).
+	Apic *bool `pulumi:"apic"`
+	// Hyper-V enlightenments (default: none).
+	Hyperv *DomainHyperv `pulumi:"hyperv"`
+	// Physical address extension for 32-bit guests (default: the hypervisor's).
+	Pae *bool `pulumi:"pae"`
+	// System management mode, which UEFI secure boot needs (default: the hypervisor's).
+	Smm *bool `pulumi:"smm"`
+}
+
+// DomainFeaturesInput is an input type that accepts DomainFeaturesArgs and DomainFeaturesOutput values.
+// You can construct a concrete instance of `DomainFeaturesInput` via:
+//
+//	DomainFeaturesArgs{...}
+type DomainFeaturesInput interface {
+	pulumi.Input
+
+	ToDomainFeaturesOutput() DomainFeaturesOutput
+	ToDomainFeaturesOutputWithContext(context.Context) DomainFeaturesOutput
+}
+
+// Machine features. Changing them restarts the domain.
+type DomainFeaturesArgs struct {
+	// ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+	Acpi pulumi.BoolPtrInput `pulumi:"acpi"`
+	// The APIC (default: the hypervisor's).
+	Apic pulumi.BoolPtrInput `pulumi:"apic"`
+	// Hyper-V enlightenments (default: none).
+	Hyperv DomainHypervPtrInput `pulumi:"hyperv"`
+	// Physical address extension for 32-bit guests (default: the hypervisor's).
+	Pae pulumi.BoolPtrInput `pulumi:"pae"`
+	// System management mode, which UEFI secure boot needs (default: the hypervisor's).
+	Smm pulumi.BoolPtrInput `pulumi:"smm"`
+}
+
+func (DomainFeaturesArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFeatures)(nil)).Elem()
+}
+
+func (i DomainFeaturesArgs) ToDomainFeaturesOutput() DomainFeaturesOutput {
+	return i.ToDomainFeaturesOutputWithContext(context.Background())
+}
+
+func (i DomainFeaturesArgs) ToDomainFeaturesOutputWithContext(ctx context.Context) DomainFeaturesOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFeaturesOutput)
+}
+
+func (i DomainFeaturesArgs) ToDomainFeaturesPtrOutput() DomainFeaturesPtrOutput {
+	return i.ToDomainFeaturesPtrOutputWithContext(context.Background())
+}
+
+func (i DomainFeaturesArgs) ToDomainFeaturesPtrOutputWithContext(ctx context.Context) DomainFeaturesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFeaturesOutput).ToDomainFeaturesPtrOutputWithContext(ctx)
+}
+
+// DomainFeaturesPtrInput is an input type that accepts DomainFeaturesArgs, DomainFeaturesPtr and DomainFeaturesPtrOutput values.
+// You can construct a concrete instance of `DomainFeaturesPtrInput` via:
+//
+//	        DomainFeaturesArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainFeaturesPtrInput interface {
+	pulumi.Input
+
+	ToDomainFeaturesPtrOutput() DomainFeaturesPtrOutput
+	ToDomainFeaturesPtrOutputWithContext(context.Context) DomainFeaturesPtrOutput
+}
+
+type domainFeaturesPtrType DomainFeaturesArgs
+
+func DomainFeaturesPtr(v *DomainFeaturesArgs) DomainFeaturesPtrInput {
+	return (*domainFeaturesPtrType)(v)
+}
+
+func (*domainFeaturesPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFeatures)(nil)).Elem()
+}
+
+func (i *domainFeaturesPtrType) ToDomainFeaturesPtrOutput() DomainFeaturesPtrOutput {
+	return i.ToDomainFeaturesPtrOutputWithContext(context.Background())
+}
+
+func (i *domainFeaturesPtrType) ToDomainFeaturesPtrOutputWithContext(ctx context.Context) DomainFeaturesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFeaturesPtrOutput)
+}
+
+// Machine features. Changing them restarts the domain.
+type DomainFeaturesOutput struct{ *pulumi.OutputState }
+
+func (DomainFeaturesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFeatures)(nil)).Elem()
+}
+
+func (o DomainFeaturesOutput) ToDomainFeaturesOutput() DomainFeaturesOutput {
+	return o
+}
+
+func (o DomainFeaturesOutput) ToDomainFeaturesOutputWithContext(ctx context.Context) DomainFeaturesOutput {
+	return o
+}
+
+func (o DomainFeaturesOutput) ToDomainFeaturesPtrOutput() DomainFeaturesPtrOutput {
+	return o.ToDomainFeaturesPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFeaturesOutput) ToDomainFeaturesPtrOutputWithContext(ctx context.Context) DomainFeaturesPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainFeatures) *DomainFeatures {
+		return &v
+	}).(DomainFeaturesPtrOutput)
+}
+
+// ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+func (o DomainFeaturesOutput) Acpi() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainFeatures) *bool { return v.Acpi }).(pulumi.BoolPtrOutput)
+}
+
+// The APIC (default: the hypervisor's).
+func (o DomainFeaturesOutput) Apic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainFeatures) *bool { return v.Apic }).(pulumi.BoolPtrOutput)
+}
+
+// Hyper-V enlightenments (default: none).
+func (o DomainFeaturesOutput) Hyperv() DomainHypervPtrOutput {
+	return o.ApplyT(func(v DomainFeatures) *DomainHyperv { return v.Hyperv }).(DomainHypervPtrOutput)
+}
+
+// Physical address extension for 32-bit guests (default: the hypervisor's).
+func (o DomainFeaturesOutput) Pae() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainFeatures) *bool { return v.Pae }).(pulumi.BoolPtrOutput)
+}
+
+// System management mode, which UEFI secure boot needs (default: the hypervisor's).
+func (o DomainFeaturesOutput) Smm() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainFeatures) *bool { return v.Smm }).(pulumi.BoolPtrOutput)
+}
+
+type DomainFeaturesPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainFeaturesPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFeatures)(nil)).Elem()
+}
+
+func (o DomainFeaturesPtrOutput) ToDomainFeaturesPtrOutput() DomainFeaturesPtrOutput {
+	return o
+}
+
+func (o DomainFeaturesPtrOutput) ToDomainFeaturesPtrOutputWithContext(ctx context.Context) DomainFeaturesPtrOutput {
+	return o
+}
+
+func (o DomainFeaturesPtrOutput) Elem() DomainFeaturesOutput {
+	return o.ApplyT(func(v *DomainFeatures) DomainFeatures {
+		if v != nil {
+			return *v
+		}
+		var ret DomainFeatures
+		return ret
+	}).(DomainFeaturesOutput)
+}
+
+// ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+func (o DomainFeaturesPtrOutput) Acpi() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainFeatures) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Acpi
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The APIC (default: the hypervisor's).
+func (o DomainFeaturesPtrOutput) Apic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainFeatures) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Apic
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Hyper-V enlightenments (default: none).
+func (o DomainFeaturesPtrOutput) Hyperv() DomainHypervPtrOutput {
+	return o.ApplyT(func(v *DomainFeatures) *DomainHyperv {
+		if v == nil {
+			return nil
+		}
+		return v.Hyperv
+	}).(DomainHypervPtrOutput)
+}
+
+// Physical address extension for 32-bit guests (default: the hypervisor's).
+func (o DomainFeaturesPtrOutput) Pae() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainFeatures) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Pae
+	}).(pulumi.BoolPtrOutput)
+}
+
+// System management mode, which UEFI secure boot needs (default: the hypervisor's).
+func (o DomainFeaturesPtrOutput) Smm() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainFeatures) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Smm
+	}).(pulumi.BoolPtrOutput)
 }
 
 // A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -1205,6 +2025,374 @@ func (o DomainGraphicsPtrOutput) Websocket() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+// Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+type DomainHyperv struct {
+	// TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+	Frequencies *bool `pulumi:"frequencies"`
+	// Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Ipi *bool `pulumi:"ipi"`
+	// Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+	Reenlightenment *bool `pulumi:"reenlightenment"`
+	// Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+	Relaxed *bool `pulumi:"relaxed"`
+	// Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+	Reset *bool `pulumi:"reset"`
+	// Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+	Runtime *bool `pulumi:"runtime"`
+	// Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+	Spinlocks *int `pulumi:"spinlocks"`
+	// Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+	Stimer *bool `pulumi:"stimer"`
+	// Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Synic *bool `pulumi:"synic"`
+	// Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Tlbflush *bool `pulumi:"tlbflush"`
+	// Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+	Vapic *bool `pulumi:"vapic"`
+	// The Hyper-V vendor ID the guest sees, up to 12 characters.
+	VendorId *string `pulumi:"vendorId"`
+	// Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+	Vpindex *bool `pulumi:"vpindex"`
+}
+
+// DomainHypervInput is an input type that accepts DomainHypervArgs and DomainHypervOutput values.
+// You can construct a concrete instance of `DomainHypervInput` via:
+//
+//	DomainHypervArgs{...}
+type DomainHypervInput interface {
+	pulumi.Input
+
+	ToDomainHypervOutput() DomainHypervOutput
+	ToDomainHypervOutputWithContext(context.Context) DomainHypervOutput
+}
+
+// Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+type DomainHypervArgs struct {
+	// TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+	Frequencies pulumi.BoolPtrInput `pulumi:"frequencies"`
+	// Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Ipi pulumi.BoolPtrInput `pulumi:"ipi"`
+	// Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+	Reenlightenment pulumi.BoolPtrInput `pulumi:"reenlightenment"`
+	// Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+	Relaxed pulumi.BoolPtrInput `pulumi:"relaxed"`
+	// Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+	Reset pulumi.BoolPtrInput `pulumi:"reset"`
+	// Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+	Runtime pulumi.BoolPtrInput `pulumi:"runtime"`
+	// Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+	Spinlocks pulumi.IntPtrInput `pulumi:"spinlocks"`
+	// Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+	Stimer pulumi.BoolPtrInput `pulumi:"stimer"`
+	// Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Synic pulumi.BoolPtrInput `pulumi:"synic"`
+	// Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+	Tlbflush pulumi.BoolPtrInput `pulumi:"tlbflush"`
+	// Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+	Vapic pulumi.BoolPtrInput `pulumi:"vapic"`
+	// The Hyper-V vendor ID the guest sees, up to 12 characters.
+	VendorId pulumi.StringPtrInput `pulumi:"vendorId"`
+	// Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+	Vpindex pulumi.BoolPtrInput `pulumi:"vpindex"`
+}
+
+func (DomainHypervArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHyperv)(nil)).Elem()
+}
+
+func (i DomainHypervArgs) ToDomainHypervOutput() DomainHypervOutput {
+	return i.ToDomainHypervOutputWithContext(context.Background())
+}
+
+func (i DomainHypervArgs) ToDomainHypervOutputWithContext(ctx context.Context) DomainHypervOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHypervOutput)
+}
+
+func (i DomainHypervArgs) ToDomainHypervPtrOutput() DomainHypervPtrOutput {
+	return i.ToDomainHypervPtrOutputWithContext(context.Background())
+}
+
+func (i DomainHypervArgs) ToDomainHypervPtrOutputWithContext(ctx context.Context) DomainHypervPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHypervOutput).ToDomainHypervPtrOutputWithContext(ctx)
+}
+
+// DomainHypervPtrInput is an input type that accepts DomainHypervArgs, DomainHypervPtr and DomainHypervPtrOutput values.
+// You can construct a concrete instance of `DomainHypervPtrInput` via:
+//
+//	        DomainHypervArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainHypervPtrInput interface {
+	pulumi.Input
+
+	ToDomainHypervPtrOutput() DomainHypervPtrOutput
+	ToDomainHypervPtrOutputWithContext(context.Context) DomainHypervPtrOutput
+}
+
+type domainHypervPtrType DomainHypervArgs
+
+func DomainHypervPtr(v *DomainHypervArgs) DomainHypervPtrInput {
+	return (*domainHypervPtrType)(v)
+}
+
+func (*domainHypervPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHyperv)(nil)).Elem()
+}
+
+func (i *domainHypervPtrType) ToDomainHypervPtrOutput() DomainHypervPtrOutput {
+	return i.ToDomainHypervPtrOutputWithContext(context.Background())
+}
+
+func (i *domainHypervPtrType) ToDomainHypervPtrOutputWithContext(ctx context.Context) DomainHypervPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHypervPtrOutput)
+}
+
+// Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+type DomainHypervOutput struct{ *pulumi.OutputState }
+
+func (DomainHypervOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHyperv)(nil)).Elem()
+}
+
+func (o DomainHypervOutput) ToDomainHypervOutput() DomainHypervOutput {
+	return o
+}
+
+func (o DomainHypervOutput) ToDomainHypervOutputWithContext(ctx context.Context) DomainHypervOutput {
+	return o
+}
+
+func (o DomainHypervOutput) ToDomainHypervPtrOutput() DomainHypervPtrOutput {
+	return o.ToDomainHypervPtrOutputWithContext(context.Background())
+}
+
+func (o DomainHypervOutput) ToDomainHypervPtrOutputWithContext(ctx context.Context) DomainHypervPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainHyperv) *DomainHyperv {
+		return &v
+	}).(DomainHypervPtrOutput)
+}
+
+// TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Frequencies() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Frequencies }).(pulumi.BoolPtrOutput)
+}
+
+// Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Ipi() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Ipi }).(pulumi.BoolPtrOutput)
+}
+
+// Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Reenlightenment() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Reenlightenment }).(pulumi.BoolPtrOutput)
+}
+
+// Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Relaxed() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Relaxed }).(pulumi.BoolPtrOutput)
+}
+
+// Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Reset() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Reset }).(pulumi.BoolPtrOutput)
+}
+
+// Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Runtime() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Runtime }).(pulumi.BoolPtrOutput)
+}
+
+// Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+func (o DomainHypervOutput) Spinlocks() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *int { return v.Spinlocks }).(pulumi.IntPtrOutput)
+}
+
+// Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Stimer() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Stimer }).(pulumi.BoolPtrOutput)
+}
+
+// Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Synic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Synic }).(pulumi.BoolPtrOutput)
+}
+
+// Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Tlbflush() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Tlbflush }).(pulumi.BoolPtrOutput)
+}
+
+// Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Vapic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Vapic }).(pulumi.BoolPtrOutput)
+}
+
+// The Hyper-V vendor ID the guest sees, up to 12 characters.
+func (o DomainHypervOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *string { return v.VendorId }).(pulumi.StringPtrOutput)
+}
+
+// Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervOutput) Vpindex() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHyperv) *bool { return v.Vpindex }).(pulumi.BoolPtrOutput)
+}
+
+type DomainHypervPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainHypervPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHyperv)(nil)).Elem()
+}
+
+func (o DomainHypervPtrOutput) ToDomainHypervPtrOutput() DomainHypervPtrOutput {
+	return o
+}
+
+func (o DomainHypervPtrOutput) ToDomainHypervPtrOutputWithContext(ctx context.Context) DomainHypervPtrOutput {
+	return o
+}
+
+func (o DomainHypervPtrOutput) Elem() DomainHypervOutput {
+	return o.ApplyT(func(v *DomainHyperv) DomainHyperv {
+		if v != nil {
+			return *v
+		}
+		var ret DomainHyperv
+		return ret
+	}).(DomainHypervOutput)
+}
+
+// TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Frequencies() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Frequencies
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Ipi() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Ipi
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Reenlightenment() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Reenlightenment
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Relaxed() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Relaxed
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Reset() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Reset
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Runtime() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Runtime
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+func (o DomainHypervPtrOutput) Spinlocks() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Spinlocks
+	}).(pulumi.IntPtrOutput)
+}
+
+// Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Stimer() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Stimer
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Synic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Synic
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Tlbflush() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Tlbflush
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Vapic() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Vapic
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The Hyper-V vendor ID the guest sees, up to 12 characters.
+func (o DomainHypervPtrOutput) VendorId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *string {
+		if v == nil {
+			return nil
+		}
+		return v.VendorId
+	}).(pulumi.StringPtrOutput)
+}
+
+// Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+func (o DomainHypervPtrOutput) Vpindex() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainHyperv) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Vpindex
+	}).(pulumi.BoolPtrOutput)
+}
+
 // An input device.
 type DomainInputType struct {
 	// The bus. The PS/2 mouse and keyboard of x86 machines are always there and not listed.
@@ -1405,6 +2593,241 @@ func (o DomainInterfaceStateArrayOutput) Index(i pulumi.IntInput) DomainInterfac
 	}).(DomainInterfaceStateOutput)
 }
 
+// How the host backs guest memory. Changing it restarts the domain.
+type DomainMemoryBacking struct {
+	// Private or shared (default: libvirt's, private).
+	Access *DomainMemoryAccess `pulumi:"access"`
+	// The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+	HugepageSize interface{} `pulumi:"hugepageSize"`
+	// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+	Hugepages *bool `pulumi:"hugepages"`
+	// Keep guest memory locked in host RAM, never swapped (default: no).
+	Locked *bool `pulumi:"locked"`
+	// Exclude guest memory from kernel same-page merging (KSM) (default: no).
+	NoSharePages *bool `pulumi:"noSharePages"`
+	// What backs the memory (default: libvirt's, anonymous).
+	Source *DomainMemorySource `pulumi:"source"`
+}
+
+// DomainMemoryBackingInput is an input type that accepts DomainMemoryBackingArgs and DomainMemoryBackingOutput values.
+// You can construct a concrete instance of `DomainMemoryBackingInput` via:
+//
+//	DomainMemoryBackingArgs{...}
+type DomainMemoryBackingInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBackingOutput() DomainMemoryBackingOutput
+	ToDomainMemoryBackingOutputWithContext(context.Context) DomainMemoryBackingOutput
+}
+
+// How the host backs guest memory. Changing it restarts the domain.
+type DomainMemoryBackingArgs struct {
+	// Private or shared (default: libvirt's, private).
+	Access DomainMemoryAccessPtrInput `pulumi:"access"`
+	// The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+	HugepageSize pulumi.Input `pulumi:"hugepageSize"`
+	// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+	Hugepages pulumi.BoolPtrInput `pulumi:"hugepages"`
+	// Keep guest memory locked in host RAM, never swapped (default: no).
+	Locked pulumi.BoolPtrInput `pulumi:"locked"`
+	// Exclude guest memory from kernel same-page merging (KSM) (default: no).
+	NoSharePages pulumi.BoolPtrInput `pulumi:"noSharePages"`
+	// What backs the memory (default: libvirt's, anonymous).
+	Source DomainMemorySourcePtrInput `pulumi:"source"`
+}
+
+func (DomainMemoryBackingArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBacking)(nil)).Elem()
+}
+
+func (i DomainMemoryBackingArgs) ToDomainMemoryBackingOutput() DomainMemoryBackingOutput {
+	return i.ToDomainMemoryBackingOutputWithContext(context.Background())
+}
+
+func (i DomainMemoryBackingArgs) ToDomainMemoryBackingOutputWithContext(ctx context.Context) DomainMemoryBackingOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBackingOutput)
+}
+
+func (i DomainMemoryBackingArgs) ToDomainMemoryBackingPtrOutput() DomainMemoryBackingPtrOutput {
+	return i.ToDomainMemoryBackingPtrOutputWithContext(context.Background())
+}
+
+func (i DomainMemoryBackingArgs) ToDomainMemoryBackingPtrOutputWithContext(ctx context.Context) DomainMemoryBackingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBackingOutput).ToDomainMemoryBackingPtrOutputWithContext(ctx)
+}
+
+// DomainMemoryBackingPtrInput is an input type that accepts DomainMemoryBackingArgs, DomainMemoryBackingPtr and DomainMemoryBackingPtrOutput values.
+// You can construct a concrete instance of `DomainMemoryBackingPtrInput` via:
+//
+//	        DomainMemoryBackingArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainMemoryBackingPtrInput interface {
+	pulumi.Input
+
+	ToDomainMemoryBackingPtrOutput() DomainMemoryBackingPtrOutput
+	ToDomainMemoryBackingPtrOutputWithContext(context.Context) DomainMemoryBackingPtrOutput
+}
+
+type domainMemoryBackingPtrType DomainMemoryBackingArgs
+
+func DomainMemoryBackingPtr(v *DomainMemoryBackingArgs) DomainMemoryBackingPtrInput {
+	return (*domainMemoryBackingPtrType)(v)
+}
+
+func (*domainMemoryBackingPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryBacking)(nil)).Elem()
+}
+
+func (i *domainMemoryBackingPtrType) ToDomainMemoryBackingPtrOutput() DomainMemoryBackingPtrOutput {
+	return i.ToDomainMemoryBackingPtrOutputWithContext(context.Background())
+}
+
+func (i *domainMemoryBackingPtrType) ToDomainMemoryBackingPtrOutputWithContext(ctx context.Context) DomainMemoryBackingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMemoryBackingPtrOutput)
+}
+
+// How the host backs guest memory. Changing it restarts the domain.
+type DomainMemoryBackingOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBackingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMemoryBacking)(nil)).Elem()
+}
+
+func (o DomainMemoryBackingOutput) ToDomainMemoryBackingOutput() DomainMemoryBackingOutput {
+	return o
+}
+
+func (o DomainMemoryBackingOutput) ToDomainMemoryBackingOutputWithContext(ctx context.Context) DomainMemoryBackingOutput {
+	return o
+}
+
+func (o DomainMemoryBackingOutput) ToDomainMemoryBackingPtrOutput() DomainMemoryBackingPtrOutput {
+	return o.ToDomainMemoryBackingPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMemoryBackingOutput) ToDomainMemoryBackingPtrOutputWithContext(ctx context.Context) DomainMemoryBackingPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMemoryBacking) *DomainMemoryBacking {
+		return &v
+	}).(DomainMemoryBackingPtrOutput)
+}
+
+// Private or shared (default: libvirt's, private).
+func (o DomainMemoryBackingOutput) Access() DomainMemoryAccessPtrOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) *DomainMemoryAccess { return v.Access }).(DomainMemoryAccessPtrOutput)
+}
+
+// The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+func (o DomainMemoryBackingOutput) HugepageSize() pulumi.AnyOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) interface{} { return v.HugepageSize }).(pulumi.AnyOutput)
+}
+
+// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+func (o DomainMemoryBackingOutput) Hugepages() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) *bool { return v.Hugepages }).(pulumi.BoolPtrOutput)
+}
+
+// Keep guest memory locked in host RAM, never swapped (default: no).
+func (o DomainMemoryBackingOutput) Locked() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) *bool { return v.Locked }).(pulumi.BoolPtrOutput)
+}
+
+// Exclude guest memory from kernel same-page merging (KSM) (default: no).
+func (o DomainMemoryBackingOutput) NoSharePages() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) *bool { return v.NoSharePages }).(pulumi.BoolPtrOutput)
+}
+
+// What backs the memory (default: libvirt's, anonymous).
+func (o DomainMemoryBackingOutput) Source() DomainMemorySourcePtrOutput {
+	return o.ApplyT(func(v DomainMemoryBacking) *DomainMemorySource { return v.Source }).(DomainMemorySourcePtrOutput)
+}
+
+type DomainMemoryBackingPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMemoryBackingPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMemoryBacking)(nil)).Elem()
+}
+
+func (o DomainMemoryBackingPtrOutput) ToDomainMemoryBackingPtrOutput() DomainMemoryBackingPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBackingPtrOutput) ToDomainMemoryBackingPtrOutputWithContext(ctx context.Context) DomainMemoryBackingPtrOutput {
+	return o
+}
+
+func (o DomainMemoryBackingPtrOutput) Elem() DomainMemoryBackingOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) DomainMemoryBacking {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMemoryBacking
+		return ret
+	}).(DomainMemoryBackingOutput)
+}
+
+// Private or shared (default: libvirt's, private).
+func (o DomainMemoryBackingPtrOutput) Access() DomainMemoryAccessPtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) *DomainMemoryAccess {
+		if v == nil {
+			return nil
+		}
+		return v.Access
+	}).(DomainMemoryAccessPtrOutput)
+}
+
+// The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+func (o DomainMemoryBackingPtrOutput) HugepageSize() pulumi.AnyOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) interface{} {
+		if v == nil {
+			return nil
+		}
+		return v.HugepageSize
+	}).(pulumi.AnyOutput)
+}
+
+// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+func (o DomainMemoryBackingPtrOutput) Hugepages() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Hugepages
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Keep guest memory locked in host RAM, never swapped (default: no).
+func (o DomainMemoryBackingPtrOutput) Locked() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Locked
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Exclude guest memory from kernel same-page merging (KSM) (default: no).
+func (o DomainMemoryBackingPtrOutput) NoSharePages() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.NoSharePages
+	}).(pulumi.BoolPtrOutput)
+}
+
+// What backs the memory (default: libvirt's, anonymous).
+func (o DomainMemoryBackingPtrOutput) Source() DomainMemorySourcePtrOutput {
+	return o.ApplyT(func(v *DomainMemoryBacking) *DomainMemorySource {
+		if v == nil {
+			return nil
+		}
+		return v.Source
+	}).(DomainMemorySourcePtrOutput)
+}
+
 // The memory balloon device. Changing it restarts the domain.
 type DomainMemoryBalloon struct {
 	// The model, or `none`.
@@ -1543,6 +2966,184 @@ func (o DomainMemoryBalloonPtrOutput) Model() DomainMemoryBalloonModelPtrOutput 
 		}
 		return &v.Model
 	}).(DomainMemoryBalloonModelPtrOutput)
+}
+
+// Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+type DomainMetadata struct {
+	// The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+	Namespace string `pulumi:"namespace"`
+	// The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+	Prefix string `pulumi:"prefix"`
+	// One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+	Xml string `pulumi:"xml"`
+}
+
+// DomainMetadataInput is an input type that accepts DomainMetadataArgs and DomainMetadataOutput values.
+// You can construct a concrete instance of `DomainMetadataInput` via:
+//
+//	DomainMetadataArgs{...}
+type DomainMetadataInput interface {
+	pulumi.Input
+
+	ToDomainMetadataOutput() DomainMetadataOutput
+	ToDomainMetadataOutputWithContext(context.Context) DomainMetadataOutput
+}
+
+// Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+type DomainMetadataArgs struct {
+	// The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+	Namespace pulumi.StringInput `pulumi:"namespace"`
+	// The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+	Prefix pulumi.StringInput `pulumi:"prefix"`
+	// One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+	Xml pulumi.StringInput `pulumi:"xml"`
+}
+
+func (DomainMetadataArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMetadata)(nil)).Elem()
+}
+
+func (i DomainMetadataArgs) ToDomainMetadataOutput() DomainMetadataOutput {
+	return i.ToDomainMetadataOutputWithContext(context.Background())
+}
+
+func (i DomainMetadataArgs) ToDomainMetadataOutputWithContext(ctx context.Context) DomainMetadataOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMetadataOutput)
+}
+
+func (i DomainMetadataArgs) ToDomainMetadataPtrOutput() DomainMetadataPtrOutput {
+	return i.ToDomainMetadataPtrOutputWithContext(context.Background())
+}
+
+func (i DomainMetadataArgs) ToDomainMetadataPtrOutputWithContext(ctx context.Context) DomainMetadataPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMetadataOutput).ToDomainMetadataPtrOutputWithContext(ctx)
+}
+
+// DomainMetadataPtrInput is an input type that accepts DomainMetadataArgs, DomainMetadataPtr and DomainMetadataPtrOutput values.
+// You can construct a concrete instance of `DomainMetadataPtrInput` via:
+//
+//	        DomainMetadataArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainMetadataPtrInput interface {
+	pulumi.Input
+
+	ToDomainMetadataPtrOutput() DomainMetadataPtrOutput
+	ToDomainMetadataPtrOutputWithContext(context.Context) DomainMetadataPtrOutput
+}
+
+type domainMetadataPtrType DomainMetadataArgs
+
+func DomainMetadataPtr(v *DomainMetadataArgs) DomainMetadataPtrInput {
+	return (*domainMetadataPtrType)(v)
+}
+
+func (*domainMetadataPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMetadata)(nil)).Elem()
+}
+
+func (i *domainMetadataPtrType) ToDomainMetadataPtrOutput() DomainMetadataPtrOutput {
+	return i.ToDomainMetadataPtrOutputWithContext(context.Background())
+}
+
+func (i *domainMetadataPtrType) ToDomainMetadataPtrOutputWithContext(ctx context.Context) DomainMetadataPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainMetadataPtrOutput)
+}
+
+// Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+type DomainMetadataOutput struct{ *pulumi.OutputState }
+
+func (DomainMetadataOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMetadata)(nil)).Elem()
+}
+
+func (o DomainMetadataOutput) ToDomainMetadataOutput() DomainMetadataOutput {
+	return o
+}
+
+func (o DomainMetadataOutput) ToDomainMetadataOutputWithContext(ctx context.Context) DomainMetadataOutput {
+	return o
+}
+
+func (o DomainMetadataOutput) ToDomainMetadataPtrOutput() DomainMetadataPtrOutput {
+	return o.ToDomainMetadataPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMetadataOutput) ToDomainMetadataPtrOutputWithContext(ctx context.Context) DomainMetadataPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMetadata) *DomainMetadata {
+		return &v
+	}).(DomainMetadataPtrOutput)
+}
+
+// The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+func (o DomainMetadataOutput) Namespace() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainMetadata) string { return v.Namespace }).(pulumi.StringOutput)
+}
+
+// The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+func (o DomainMetadataOutput) Prefix() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainMetadata) string { return v.Prefix }).(pulumi.StringOutput)
+}
+
+// One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+func (o DomainMetadataOutput) Xml() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainMetadata) string { return v.Xml }).(pulumi.StringOutput)
+}
+
+type DomainMetadataPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMetadataPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMetadata)(nil)).Elem()
+}
+
+func (o DomainMetadataPtrOutput) ToDomainMetadataPtrOutput() DomainMetadataPtrOutput {
+	return o
+}
+
+func (o DomainMetadataPtrOutput) ToDomainMetadataPtrOutputWithContext(ctx context.Context) DomainMetadataPtrOutput {
+	return o
+}
+
+func (o DomainMetadataPtrOutput) Elem() DomainMetadataOutput {
+	return o.ApplyT(func(v *DomainMetadata) DomainMetadata {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMetadata
+		return ret
+	}).(DomainMetadataOutput)
+}
+
+// The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+func (o DomainMetadataPtrOutput) Namespace() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainMetadata) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Namespace
+	}).(pulumi.StringPtrOutput)
+}
+
+// The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+func (o DomainMetadataPtrOutput) Prefix() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainMetadata) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Prefix
+	}).(pulumi.StringPtrOutput)
+}
+
+// One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+func (o DomainMetadataPtrOutput) Xml() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainMetadata) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Xml
+	}).(pulumi.StringPtrOutput)
 }
 
 // A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
@@ -1694,6 +3295,115 @@ func (o DomainNetworkInterfaceArrayOutput) Index(i pulumi.IntInput) DomainNetwor
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainNetworkInterface {
 		return vs[0].([]DomainNetworkInterface)[vs[1].(int)]
 	}).(DomainNetworkInterfaceOutput)
+}
+
+// A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+type DomainNumaCell struct {
+	// The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+	Cpus string `pulumi:"cpus"`
+	// The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+	Memory interface{} `pulumi:"memory"`
+}
+
+// DomainNumaCellInput is an input type that accepts DomainNumaCellArgs and DomainNumaCellOutput values.
+// You can construct a concrete instance of `DomainNumaCellInput` via:
+//
+//	DomainNumaCellArgs{...}
+type DomainNumaCellInput interface {
+	pulumi.Input
+
+	ToDomainNumaCellOutput() DomainNumaCellOutput
+	ToDomainNumaCellOutputWithContext(context.Context) DomainNumaCellOutput
+}
+
+// A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+type DomainNumaCellArgs struct {
+	// The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+	Cpus pulumi.StringInput `pulumi:"cpus"`
+	// The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+	Memory pulumi.Input `pulumi:"memory"`
+}
+
+func (DomainNumaCellArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainNumaCell)(nil)).Elem()
+}
+
+func (i DomainNumaCellArgs) ToDomainNumaCellOutput() DomainNumaCellOutput {
+	return i.ToDomainNumaCellOutputWithContext(context.Background())
+}
+
+func (i DomainNumaCellArgs) ToDomainNumaCellOutputWithContext(ctx context.Context) DomainNumaCellOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainNumaCellOutput)
+}
+
+// DomainNumaCellArrayInput is an input type that accepts DomainNumaCellArray and DomainNumaCellArrayOutput values.
+// You can construct a concrete instance of `DomainNumaCellArrayInput` via:
+//
+//	DomainNumaCellArray{ DomainNumaCellArgs{...} }
+type DomainNumaCellArrayInput interface {
+	pulumi.Input
+
+	ToDomainNumaCellArrayOutput() DomainNumaCellArrayOutput
+	ToDomainNumaCellArrayOutputWithContext(context.Context) DomainNumaCellArrayOutput
+}
+
+type DomainNumaCellArray []DomainNumaCellInput
+
+func (DomainNumaCellArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainNumaCell)(nil)).Elem()
+}
+
+func (i DomainNumaCellArray) ToDomainNumaCellArrayOutput() DomainNumaCellArrayOutput {
+	return i.ToDomainNumaCellArrayOutputWithContext(context.Background())
+}
+
+func (i DomainNumaCellArray) ToDomainNumaCellArrayOutputWithContext(ctx context.Context) DomainNumaCellArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainNumaCellArrayOutput)
+}
+
+// A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+type DomainNumaCellOutput struct{ *pulumi.OutputState }
+
+func (DomainNumaCellOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainNumaCell)(nil)).Elem()
+}
+
+func (o DomainNumaCellOutput) ToDomainNumaCellOutput() DomainNumaCellOutput {
+	return o
+}
+
+func (o DomainNumaCellOutput) ToDomainNumaCellOutputWithContext(ctx context.Context) DomainNumaCellOutput {
+	return o
+}
+
+// The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+func (o DomainNumaCellOutput) Cpus() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainNumaCell) string { return v.Cpus }).(pulumi.StringOutput)
+}
+
+// The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+func (o DomainNumaCellOutput) Memory() pulumi.AnyOutput {
+	return o.ApplyT(func(v DomainNumaCell) interface{} { return v.Memory }).(pulumi.AnyOutput)
+}
+
+type DomainNumaCellArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainNumaCellArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainNumaCell)(nil)).Elem()
+}
+
+func (o DomainNumaCellArrayOutput) ToDomainNumaCellArrayOutput() DomainNumaCellArrayOutput {
+	return o
+}
+
+func (o DomainNumaCellArrayOutput) ToDomainNumaCellArrayOutputWithContext(ctx context.Context) DomainNumaCellArrayOutput {
+	return o
+}
+
+func (o DomainNumaCellArrayOutput) Index(i pulumi.IntInput) DomainNumaCellOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainNumaCell {
+		return vs[0].([]DomainNumaCell)[vs[1].(int)]
+	}).(DomainNumaCellOutput)
 }
 
 // A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
@@ -1998,6 +3708,1223 @@ func (o DomainSoundPtrOutput) Model() DomainSoundModelPtrOutput {
 		}
 		return &v.Model
 	}).(DomainSoundModelPtrOutput)
+}
+
+// SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+type DomainSysinfo struct {
+	// Base board fields.
+	BaseBoard *DomainSysinfoBaseBoard `pulumi:"baseBoard"`
+	// BIOS fields.
+	Bios *DomainSysinfoBios `pulumi:"bios"`
+	// Chassis fields.
+	Chassis *DomainSysinfoChassis `pulumi:"chassis"`
+	// SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+	OemStrings []string `pulumi:"oemStrings"`
+	// System fields.
+	System *DomainSysinfoSystem `pulumi:"system"`
+}
+
+// DomainSysinfoInput is an input type that accepts DomainSysinfoArgs and DomainSysinfoOutput values.
+// You can construct a concrete instance of `DomainSysinfoInput` via:
+//
+//	DomainSysinfoArgs{...}
+type DomainSysinfoInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoOutput() DomainSysinfoOutput
+	ToDomainSysinfoOutputWithContext(context.Context) DomainSysinfoOutput
+}
+
+// SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+type DomainSysinfoArgs struct {
+	// Base board fields.
+	BaseBoard DomainSysinfoBaseBoardPtrInput `pulumi:"baseBoard"`
+	// BIOS fields.
+	Bios DomainSysinfoBiosPtrInput `pulumi:"bios"`
+	// Chassis fields.
+	Chassis DomainSysinfoChassisPtrInput `pulumi:"chassis"`
+	// SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+	OemStrings pulumi.StringArrayInput `pulumi:"oemStrings"`
+	// System fields.
+	System DomainSysinfoSystemPtrInput `pulumi:"system"`
+}
+
+func (DomainSysinfoArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfo)(nil)).Elem()
+}
+
+func (i DomainSysinfoArgs) ToDomainSysinfoOutput() DomainSysinfoOutput {
+	return i.ToDomainSysinfoOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoArgs) ToDomainSysinfoOutputWithContext(ctx context.Context) DomainSysinfoOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoOutput)
+}
+
+func (i DomainSysinfoArgs) ToDomainSysinfoPtrOutput() DomainSysinfoPtrOutput {
+	return i.ToDomainSysinfoPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoArgs) ToDomainSysinfoPtrOutputWithContext(ctx context.Context) DomainSysinfoPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoOutput).ToDomainSysinfoPtrOutputWithContext(ctx)
+}
+
+// DomainSysinfoPtrInput is an input type that accepts DomainSysinfoArgs, DomainSysinfoPtr and DomainSysinfoPtrOutput values.
+// You can construct a concrete instance of `DomainSysinfoPtrInput` via:
+//
+//	        DomainSysinfoArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSysinfoPtrInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoPtrOutput() DomainSysinfoPtrOutput
+	ToDomainSysinfoPtrOutputWithContext(context.Context) DomainSysinfoPtrOutput
+}
+
+type domainSysinfoPtrType DomainSysinfoArgs
+
+func DomainSysinfoPtr(v *DomainSysinfoArgs) DomainSysinfoPtrInput {
+	return (*domainSysinfoPtrType)(v)
+}
+
+func (*domainSysinfoPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfo)(nil)).Elem()
+}
+
+func (i *domainSysinfoPtrType) ToDomainSysinfoPtrOutput() DomainSysinfoPtrOutput {
+	return i.ToDomainSysinfoPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSysinfoPtrType) ToDomainSysinfoPtrOutputWithContext(ctx context.Context) DomainSysinfoPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoPtrOutput)
+}
+
+// SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+type DomainSysinfoOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfo)(nil)).Elem()
+}
+
+func (o DomainSysinfoOutput) ToDomainSysinfoOutput() DomainSysinfoOutput {
+	return o
+}
+
+func (o DomainSysinfoOutput) ToDomainSysinfoOutputWithContext(ctx context.Context) DomainSysinfoOutput {
+	return o
+}
+
+func (o DomainSysinfoOutput) ToDomainSysinfoPtrOutput() DomainSysinfoPtrOutput {
+	return o.ToDomainSysinfoPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSysinfoOutput) ToDomainSysinfoPtrOutputWithContext(ctx context.Context) DomainSysinfoPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSysinfo) *DomainSysinfo {
+		return &v
+	}).(DomainSysinfoPtrOutput)
+}
+
+// Base board fields.
+func (o DomainSysinfoOutput) BaseBoard() DomainSysinfoBaseBoardPtrOutput {
+	return o.ApplyT(func(v DomainSysinfo) *DomainSysinfoBaseBoard { return v.BaseBoard }).(DomainSysinfoBaseBoardPtrOutput)
+}
+
+// BIOS fields.
+func (o DomainSysinfoOutput) Bios() DomainSysinfoBiosPtrOutput {
+	return o.ApplyT(func(v DomainSysinfo) *DomainSysinfoBios { return v.Bios }).(DomainSysinfoBiosPtrOutput)
+}
+
+// Chassis fields.
+func (o DomainSysinfoOutput) Chassis() DomainSysinfoChassisPtrOutput {
+	return o.ApplyT(func(v DomainSysinfo) *DomainSysinfoChassis { return v.Chassis }).(DomainSysinfoChassisPtrOutput)
+}
+
+// SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+func (o DomainSysinfoOutput) OemStrings() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v DomainSysinfo) []string { return v.OemStrings }).(pulumi.StringArrayOutput)
+}
+
+// System fields.
+func (o DomainSysinfoOutput) System() DomainSysinfoSystemPtrOutput {
+	return o.ApplyT(func(v DomainSysinfo) *DomainSysinfoSystem { return v.System }).(DomainSysinfoSystemPtrOutput)
+}
+
+type DomainSysinfoPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfo)(nil)).Elem()
+}
+
+func (o DomainSysinfoPtrOutput) ToDomainSysinfoPtrOutput() DomainSysinfoPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoPtrOutput) ToDomainSysinfoPtrOutputWithContext(ctx context.Context) DomainSysinfoPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoPtrOutput) Elem() DomainSysinfoOutput {
+	return o.ApplyT(func(v *DomainSysinfo) DomainSysinfo {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSysinfo
+		return ret
+	}).(DomainSysinfoOutput)
+}
+
+// Base board fields.
+func (o DomainSysinfoPtrOutput) BaseBoard() DomainSysinfoBaseBoardPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfo) *DomainSysinfoBaseBoard {
+		if v == nil {
+			return nil
+		}
+		return v.BaseBoard
+	}).(DomainSysinfoBaseBoardPtrOutput)
+}
+
+// BIOS fields.
+func (o DomainSysinfoPtrOutput) Bios() DomainSysinfoBiosPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfo) *DomainSysinfoBios {
+		if v == nil {
+			return nil
+		}
+		return v.Bios
+	}).(DomainSysinfoBiosPtrOutput)
+}
+
+// Chassis fields.
+func (o DomainSysinfoPtrOutput) Chassis() DomainSysinfoChassisPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfo) *DomainSysinfoChassis {
+		if v == nil {
+			return nil
+		}
+		return v.Chassis
+	}).(DomainSysinfoChassisPtrOutput)
+}
+
+// SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+func (o DomainSysinfoPtrOutput) OemStrings() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *DomainSysinfo) []string {
+		if v == nil {
+			return nil
+		}
+		return v.OemStrings
+	}).(pulumi.StringArrayOutput)
+}
+
+// System fields.
+func (o DomainSysinfoPtrOutput) System() DomainSysinfoSystemPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfo) *DomainSysinfoSystem {
+		if v == nil {
+			return nil
+		}
+		return v.System
+	}).(DomainSysinfoSystemPtrOutput)
+}
+
+// SMBIOS type 2, the base board.
+type DomainSysinfoBaseBoard struct {
+	// Asset tag.
+	Asset *string `pulumi:"asset"`
+	// Location in the chassis.
+	Location *string `pulumi:"location"`
+	// Manufacturer.
+	Manufacturer *string `pulumi:"manufacturer"`
+	// Product.
+	Product *string `pulumi:"product"`
+	// Serial number.
+	Serial *string `pulumi:"serial"`
+	// Version.
+	Version *string `pulumi:"version"`
+}
+
+// DomainSysinfoBaseBoardInput is an input type that accepts DomainSysinfoBaseBoardArgs and DomainSysinfoBaseBoardOutput values.
+// You can construct a concrete instance of `DomainSysinfoBaseBoardInput` via:
+//
+//	DomainSysinfoBaseBoardArgs{...}
+type DomainSysinfoBaseBoardInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoBaseBoardOutput() DomainSysinfoBaseBoardOutput
+	ToDomainSysinfoBaseBoardOutputWithContext(context.Context) DomainSysinfoBaseBoardOutput
+}
+
+// SMBIOS type 2, the base board.
+type DomainSysinfoBaseBoardArgs struct {
+	// Asset tag.
+	Asset pulumi.StringPtrInput `pulumi:"asset"`
+	// Location in the chassis.
+	Location pulumi.StringPtrInput `pulumi:"location"`
+	// Manufacturer.
+	Manufacturer pulumi.StringPtrInput `pulumi:"manufacturer"`
+	// Product.
+	Product pulumi.StringPtrInput `pulumi:"product"`
+	// Serial number.
+	Serial pulumi.StringPtrInput `pulumi:"serial"`
+	// Version.
+	Version pulumi.StringPtrInput `pulumi:"version"`
+}
+
+func (DomainSysinfoBaseBoardArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoBaseBoard)(nil)).Elem()
+}
+
+func (i DomainSysinfoBaseBoardArgs) ToDomainSysinfoBaseBoardOutput() DomainSysinfoBaseBoardOutput {
+	return i.ToDomainSysinfoBaseBoardOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoBaseBoardArgs) ToDomainSysinfoBaseBoardOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBaseBoardOutput)
+}
+
+func (i DomainSysinfoBaseBoardArgs) ToDomainSysinfoBaseBoardPtrOutput() DomainSysinfoBaseBoardPtrOutput {
+	return i.ToDomainSysinfoBaseBoardPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoBaseBoardArgs) ToDomainSysinfoBaseBoardPtrOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBaseBoardOutput).ToDomainSysinfoBaseBoardPtrOutputWithContext(ctx)
+}
+
+// DomainSysinfoBaseBoardPtrInput is an input type that accepts DomainSysinfoBaseBoardArgs, DomainSysinfoBaseBoardPtr and DomainSysinfoBaseBoardPtrOutput values.
+// You can construct a concrete instance of `DomainSysinfoBaseBoardPtrInput` via:
+//
+//	        DomainSysinfoBaseBoardArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSysinfoBaseBoardPtrInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoBaseBoardPtrOutput() DomainSysinfoBaseBoardPtrOutput
+	ToDomainSysinfoBaseBoardPtrOutputWithContext(context.Context) DomainSysinfoBaseBoardPtrOutput
+}
+
+type domainSysinfoBaseBoardPtrType DomainSysinfoBaseBoardArgs
+
+func DomainSysinfoBaseBoardPtr(v *DomainSysinfoBaseBoardArgs) DomainSysinfoBaseBoardPtrInput {
+	return (*domainSysinfoBaseBoardPtrType)(v)
+}
+
+func (*domainSysinfoBaseBoardPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoBaseBoard)(nil)).Elem()
+}
+
+func (i *domainSysinfoBaseBoardPtrType) ToDomainSysinfoBaseBoardPtrOutput() DomainSysinfoBaseBoardPtrOutput {
+	return i.ToDomainSysinfoBaseBoardPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSysinfoBaseBoardPtrType) ToDomainSysinfoBaseBoardPtrOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBaseBoardPtrOutput)
+}
+
+// SMBIOS type 2, the base board.
+type DomainSysinfoBaseBoardOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoBaseBoardOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoBaseBoard)(nil)).Elem()
+}
+
+func (o DomainSysinfoBaseBoardOutput) ToDomainSysinfoBaseBoardOutput() DomainSysinfoBaseBoardOutput {
+	return o
+}
+
+func (o DomainSysinfoBaseBoardOutput) ToDomainSysinfoBaseBoardOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardOutput {
+	return o
+}
+
+func (o DomainSysinfoBaseBoardOutput) ToDomainSysinfoBaseBoardPtrOutput() DomainSysinfoBaseBoardPtrOutput {
+	return o.ToDomainSysinfoBaseBoardPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSysinfoBaseBoardOutput) ToDomainSysinfoBaseBoardPtrOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSysinfoBaseBoard) *DomainSysinfoBaseBoard {
+		return &v
+	}).(DomainSysinfoBaseBoardPtrOutput)
+}
+
+// Asset tag.
+func (o DomainSysinfoBaseBoardOutput) Asset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Asset }).(pulumi.StringPtrOutput)
+}
+
+// Location in the chassis.
+func (o DomainSysinfoBaseBoardOutput) Location() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Location }).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoBaseBoardOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Manufacturer }).(pulumi.StringPtrOutput)
+}
+
+// Product.
+func (o DomainSysinfoBaseBoardOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Product }).(pulumi.StringPtrOutput)
+}
+
+// Serial number.
+func (o DomainSysinfoBaseBoardOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Serial }).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoBaseBoardOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBaseBoard) *string { return v.Version }).(pulumi.StringPtrOutput)
+}
+
+type DomainSysinfoBaseBoardPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoBaseBoardPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoBaseBoard)(nil)).Elem()
+}
+
+func (o DomainSysinfoBaseBoardPtrOutput) ToDomainSysinfoBaseBoardPtrOutput() DomainSysinfoBaseBoardPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoBaseBoardPtrOutput) ToDomainSysinfoBaseBoardPtrOutputWithContext(ctx context.Context) DomainSysinfoBaseBoardPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoBaseBoardPtrOutput) Elem() DomainSysinfoBaseBoardOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) DomainSysinfoBaseBoard {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSysinfoBaseBoard
+		return ret
+	}).(DomainSysinfoBaseBoardOutput)
+}
+
+// Asset tag.
+func (o DomainSysinfoBaseBoardPtrOutput) Asset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Asset
+	}).(pulumi.StringPtrOutput)
+}
+
+// Location in the chassis.
+func (o DomainSysinfoBaseBoardPtrOutput) Location() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Location
+	}).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoBaseBoardPtrOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Manufacturer
+	}).(pulumi.StringPtrOutput)
+}
+
+// Product.
+func (o DomainSysinfoBaseBoardPtrOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Product
+	}).(pulumi.StringPtrOutput)
+}
+
+// Serial number.
+func (o DomainSysinfoBaseBoardPtrOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serial
+	}).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoBaseBoardPtrOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBaseBoard) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Version
+	}).(pulumi.StringPtrOutput)
+}
+
+// SMBIOS type 0, the BIOS.
+type DomainSysinfoBios struct {
+	// Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+	Date *string `pulumi:"date"`
+	// System BIOS release, `major.minor`, e.g. `1.2`.
+	Release *string `pulumi:"release"`
+	// Vendor.
+	Vendor *string `pulumi:"vendor"`
+	// Version.
+	Version *string `pulumi:"version"`
+}
+
+// DomainSysinfoBiosInput is an input type that accepts DomainSysinfoBiosArgs and DomainSysinfoBiosOutput values.
+// You can construct a concrete instance of `DomainSysinfoBiosInput` via:
+//
+//	DomainSysinfoBiosArgs{...}
+type DomainSysinfoBiosInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoBiosOutput() DomainSysinfoBiosOutput
+	ToDomainSysinfoBiosOutputWithContext(context.Context) DomainSysinfoBiosOutput
+}
+
+// SMBIOS type 0, the BIOS.
+type DomainSysinfoBiosArgs struct {
+	// Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+	Date pulumi.StringPtrInput `pulumi:"date"`
+	// System BIOS release, `major.minor`, e.g. `1.2`.
+	Release pulumi.StringPtrInput `pulumi:"release"`
+	// Vendor.
+	Vendor pulumi.StringPtrInput `pulumi:"vendor"`
+	// Version.
+	Version pulumi.StringPtrInput `pulumi:"version"`
+}
+
+func (DomainSysinfoBiosArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoBios)(nil)).Elem()
+}
+
+func (i DomainSysinfoBiosArgs) ToDomainSysinfoBiosOutput() DomainSysinfoBiosOutput {
+	return i.ToDomainSysinfoBiosOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoBiosArgs) ToDomainSysinfoBiosOutputWithContext(ctx context.Context) DomainSysinfoBiosOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBiosOutput)
+}
+
+func (i DomainSysinfoBiosArgs) ToDomainSysinfoBiosPtrOutput() DomainSysinfoBiosPtrOutput {
+	return i.ToDomainSysinfoBiosPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoBiosArgs) ToDomainSysinfoBiosPtrOutputWithContext(ctx context.Context) DomainSysinfoBiosPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBiosOutput).ToDomainSysinfoBiosPtrOutputWithContext(ctx)
+}
+
+// DomainSysinfoBiosPtrInput is an input type that accepts DomainSysinfoBiosArgs, DomainSysinfoBiosPtr and DomainSysinfoBiosPtrOutput values.
+// You can construct a concrete instance of `DomainSysinfoBiosPtrInput` via:
+//
+//	        DomainSysinfoBiosArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSysinfoBiosPtrInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoBiosPtrOutput() DomainSysinfoBiosPtrOutput
+	ToDomainSysinfoBiosPtrOutputWithContext(context.Context) DomainSysinfoBiosPtrOutput
+}
+
+type domainSysinfoBiosPtrType DomainSysinfoBiosArgs
+
+func DomainSysinfoBiosPtr(v *DomainSysinfoBiosArgs) DomainSysinfoBiosPtrInput {
+	return (*domainSysinfoBiosPtrType)(v)
+}
+
+func (*domainSysinfoBiosPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoBios)(nil)).Elem()
+}
+
+func (i *domainSysinfoBiosPtrType) ToDomainSysinfoBiosPtrOutput() DomainSysinfoBiosPtrOutput {
+	return i.ToDomainSysinfoBiosPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSysinfoBiosPtrType) ToDomainSysinfoBiosPtrOutputWithContext(ctx context.Context) DomainSysinfoBiosPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoBiosPtrOutput)
+}
+
+// SMBIOS type 0, the BIOS.
+type DomainSysinfoBiosOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoBiosOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoBios)(nil)).Elem()
+}
+
+func (o DomainSysinfoBiosOutput) ToDomainSysinfoBiosOutput() DomainSysinfoBiosOutput {
+	return o
+}
+
+func (o DomainSysinfoBiosOutput) ToDomainSysinfoBiosOutputWithContext(ctx context.Context) DomainSysinfoBiosOutput {
+	return o
+}
+
+func (o DomainSysinfoBiosOutput) ToDomainSysinfoBiosPtrOutput() DomainSysinfoBiosPtrOutput {
+	return o.ToDomainSysinfoBiosPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSysinfoBiosOutput) ToDomainSysinfoBiosPtrOutputWithContext(ctx context.Context) DomainSysinfoBiosPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSysinfoBios) *DomainSysinfoBios {
+		return &v
+	}).(DomainSysinfoBiosPtrOutput)
+}
+
+// Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+func (o DomainSysinfoBiosOutput) Date() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBios) *string { return v.Date }).(pulumi.StringPtrOutput)
+}
+
+// System BIOS release, `major.minor`, e.g. `1.2`.
+func (o DomainSysinfoBiosOutput) Release() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBios) *string { return v.Release }).(pulumi.StringPtrOutput)
+}
+
+// Vendor.
+func (o DomainSysinfoBiosOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBios) *string { return v.Vendor }).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoBiosOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoBios) *string { return v.Version }).(pulumi.StringPtrOutput)
+}
+
+type DomainSysinfoBiosPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoBiosPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoBios)(nil)).Elem()
+}
+
+func (o DomainSysinfoBiosPtrOutput) ToDomainSysinfoBiosPtrOutput() DomainSysinfoBiosPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoBiosPtrOutput) ToDomainSysinfoBiosPtrOutputWithContext(ctx context.Context) DomainSysinfoBiosPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoBiosPtrOutput) Elem() DomainSysinfoBiosOutput {
+	return o.ApplyT(func(v *DomainSysinfoBios) DomainSysinfoBios {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSysinfoBios
+		return ret
+	}).(DomainSysinfoBiosOutput)
+}
+
+// Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+func (o DomainSysinfoBiosPtrOutput) Date() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBios) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Date
+	}).(pulumi.StringPtrOutput)
+}
+
+// System BIOS release, `major.minor`, e.g. `1.2`.
+func (o DomainSysinfoBiosPtrOutput) Release() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBios) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Release
+	}).(pulumi.StringPtrOutput)
+}
+
+// Vendor.
+func (o DomainSysinfoBiosPtrOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBios) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Vendor
+	}).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoBiosPtrOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoBios) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Version
+	}).(pulumi.StringPtrOutput)
+}
+
+// SMBIOS type 3, the chassis.
+type DomainSysinfoChassis struct {
+	// Asset tag.
+	Asset *string `pulumi:"asset"`
+	// Manufacturer.
+	Manufacturer *string `pulumi:"manufacturer"`
+	// Serial number.
+	Serial *string `pulumi:"serial"`
+	// SKU number.
+	Sku *string `pulumi:"sku"`
+	// Version.
+	Version *string `pulumi:"version"`
+}
+
+// DomainSysinfoChassisInput is an input type that accepts DomainSysinfoChassisArgs and DomainSysinfoChassisOutput values.
+// You can construct a concrete instance of `DomainSysinfoChassisInput` via:
+//
+//	DomainSysinfoChassisArgs{...}
+type DomainSysinfoChassisInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoChassisOutput() DomainSysinfoChassisOutput
+	ToDomainSysinfoChassisOutputWithContext(context.Context) DomainSysinfoChassisOutput
+}
+
+// SMBIOS type 3, the chassis.
+type DomainSysinfoChassisArgs struct {
+	// Asset tag.
+	Asset pulumi.StringPtrInput `pulumi:"asset"`
+	// Manufacturer.
+	Manufacturer pulumi.StringPtrInput `pulumi:"manufacturer"`
+	// Serial number.
+	Serial pulumi.StringPtrInput `pulumi:"serial"`
+	// SKU number.
+	Sku pulumi.StringPtrInput `pulumi:"sku"`
+	// Version.
+	Version pulumi.StringPtrInput `pulumi:"version"`
+}
+
+func (DomainSysinfoChassisArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoChassis)(nil)).Elem()
+}
+
+func (i DomainSysinfoChassisArgs) ToDomainSysinfoChassisOutput() DomainSysinfoChassisOutput {
+	return i.ToDomainSysinfoChassisOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoChassisArgs) ToDomainSysinfoChassisOutputWithContext(ctx context.Context) DomainSysinfoChassisOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoChassisOutput)
+}
+
+func (i DomainSysinfoChassisArgs) ToDomainSysinfoChassisPtrOutput() DomainSysinfoChassisPtrOutput {
+	return i.ToDomainSysinfoChassisPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoChassisArgs) ToDomainSysinfoChassisPtrOutputWithContext(ctx context.Context) DomainSysinfoChassisPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoChassisOutput).ToDomainSysinfoChassisPtrOutputWithContext(ctx)
+}
+
+// DomainSysinfoChassisPtrInput is an input type that accepts DomainSysinfoChassisArgs, DomainSysinfoChassisPtr and DomainSysinfoChassisPtrOutput values.
+// You can construct a concrete instance of `DomainSysinfoChassisPtrInput` via:
+//
+//	        DomainSysinfoChassisArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSysinfoChassisPtrInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoChassisPtrOutput() DomainSysinfoChassisPtrOutput
+	ToDomainSysinfoChassisPtrOutputWithContext(context.Context) DomainSysinfoChassisPtrOutput
+}
+
+type domainSysinfoChassisPtrType DomainSysinfoChassisArgs
+
+func DomainSysinfoChassisPtr(v *DomainSysinfoChassisArgs) DomainSysinfoChassisPtrInput {
+	return (*domainSysinfoChassisPtrType)(v)
+}
+
+func (*domainSysinfoChassisPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoChassis)(nil)).Elem()
+}
+
+func (i *domainSysinfoChassisPtrType) ToDomainSysinfoChassisPtrOutput() DomainSysinfoChassisPtrOutput {
+	return i.ToDomainSysinfoChassisPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSysinfoChassisPtrType) ToDomainSysinfoChassisPtrOutputWithContext(ctx context.Context) DomainSysinfoChassisPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoChassisPtrOutput)
+}
+
+// SMBIOS type 3, the chassis.
+type DomainSysinfoChassisOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoChassisOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoChassis)(nil)).Elem()
+}
+
+func (o DomainSysinfoChassisOutput) ToDomainSysinfoChassisOutput() DomainSysinfoChassisOutput {
+	return o
+}
+
+func (o DomainSysinfoChassisOutput) ToDomainSysinfoChassisOutputWithContext(ctx context.Context) DomainSysinfoChassisOutput {
+	return o
+}
+
+func (o DomainSysinfoChassisOutput) ToDomainSysinfoChassisPtrOutput() DomainSysinfoChassisPtrOutput {
+	return o.ToDomainSysinfoChassisPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSysinfoChassisOutput) ToDomainSysinfoChassisPtrOutputWithContext(ctx context.Context) DomainSysinfoChassisPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSysinfoChassis) *DomainSysinfoChassis {
+		return &v
+	}).(DomainSysinfoChassisPtrOutput)
+}
+
+// Asset tag.
+func (o DomainSysinfoChassisOutput) Asset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoChassis) *string { return v.Asset }).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoChassisOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoChassis) *string { return v.Manufacturer }).(pulumi.StringPtrOutput)
+}
+
+// Serial number.
+func (o DomainSysinfoChassisOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoChassis) *string { return v.Serial }).(pulumi.StringPtrOutput)
+}
+
+// SKU number.
+func (o DomainSysinfoChassisOutput) Sku() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoChassis) *string { return v.Sku }).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoChassisOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoChassis) *string { return v.Version }).(pulumi.StringPtrOutput)
+}
+
+type DomainSysinfoChassisPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoChassisPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoChassis)(nil)).Elem()
+}
+
+func (o DomainSysinfoChassisPtrOutput) ToDomainSysinfoChassisPtrOutput() DomainSysinfoChassisPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoChassisPtrOutput) ToDomainSysinfoChassisPtrOutputWithContext(ctx context.Context) DomainSysinfoChassisPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoChassisPtrOutput) Elem() DomainSysinfoChassisOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) DomainSysinfoChassis {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSysinfoChassis
+		return ret
+	}).(DomainSysinfoChassisOutput)
+}
+
+// Asset tag.
+func (o DomainSysinfoChassisPtrOutput) Asset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Asset
+	}).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoChassisPtrOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Manufacturer
+	}).(pulumi.StringPtrOutput)
+}
+
+// Serial number.
+func (o DomainSysinfoChassisPtrOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serial
+	}).(pulumi.StringPtrOutput)
+}
+
+// SKU number.
+func (o DomainSysinfoChassisPtrOutput) Sku() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Sku
+	}).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoChassisPtrOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoChassis) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Version
+	}).(pulumi.StringPtrOutput)
+}
+
+// SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+type DomainSysinfoSystem struct {
+	// Family.
+	Family *string `pulumi:"family"`
+	// Manufacturer.
+	Manufacturer *string `pulumi:"manufacturer"`
+	// Product name.
+	Product *string `pulumi:"product"`
+	// Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+	Serial *string `pulumi:"serial"`
+	// SKU number.
+	Sku *string `pulumi:"sku"`
+	// Version.
+	Version *string `pulumi:"version"`
+}
+
+// DomainSysinfoSystemInput is an input type that accepts DomainSysinfoSystemArgs and DomainSysinfoSystemOutput values.
+// You can construct a concrete instance of `DomainSysinfoSystemInput` via:
+//
+//	DomainSysinfoSystemArgs{...}
+type DomainSysinfoSystemInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoSystemOutput() DomainSysinfoSystemOutput
+	ToDomainSysinfoSystemOutputWithContext(context.Context) DomainSysinfoSystemOutput
+}
+
+// SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+type DomainSysinfoSystemArgs struct {
+	// Family.
+	Family pulumi.StringPtrInput `pulumi:"family"`
+	// Manufacturer.
+	Manufacturer pulumi.StringPtrInput `pulumi:"manufacturer"`
+	// Product name.
+	Product pulumi.StringPtrInput `pulumi:"product"`
+	// Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+	Serial pulumi.StringPtrInput `pulumi:"serial"`
+	// SKU number.
+	Sku pulumi.StringPtrInput `pulumi:"sku"`
+	// Version.
+	Version pulumi.StringPtrInput `pulumi:"version"`
+}
+
+func (DomainSysinfoSystemArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoSystem)(nil)).Elem()
+}
+
+func (i DomainSysinfoSystemArgs) ToDomainSysinfoSystemOutput() DomainSysinfoSystemOutput {
+	return i.ToDomainSysinfoSystemOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoSystemArgs) ToDomainSysinfoSystemOutputWithContext(ctx context.Context) DomainSysinfoSystemOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoSystemOutput)
+}
+
+func (i DomainSysinfoSystemArgs) ToDomainSysinfoSystemPtrOutput() DomainSysinfoSystemPtrOutput {
+	return i.ToDomainSysinfoSystemPtrOutputWithContext(context.Background())
+}
+
+func (i DomainSysinfoSystemArgs) ToDomainSysinfoSystemPtrOutputWithContext(ctx context.Context) DomainSysinfoSystemPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoSystemOutput).ToDomainSysinfoSystemPtrOutputWithContext(ctx)
+}
+
+// DomainSysinfoSystemPtrInput is an input type that accepts DomainSysinfoSystemArgs, DomainSysinfoSystemPtr and DomainSysinfoSystemPtrOutput values.
+// You can construct a concrete instance of `DomainSysinfoSystemPtrInput` via:
+//
+//	        DomainSysinfoSystemArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainSysinfoSystemPtrInput interface {
+	pulumi.Input
+
+	ToDomainSysinfoSystemPtrOutput() DomainSysinfoSystemPtrOutput
+	ToDomainSysinfoSystemPtrOutputWithContext(context.Context) DomainSysinfoSystemPtrOutput
+}
+
+type domainSysinfoSystemPtrType DomainSysinfoSystemArgs
+
+func DomainSysinfoSystemPtr(v *DomainSysinfoSystemArgs) DomainSysinfoSystemPtrInput {
+	return (*domainSysinfoSystemPtrType)(v)
+}
+
+func (*domainSysinfoSystemPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoSystem)(nil)).Elem()
+}
+
+func (i *domainSysinfoSystemPtrType) ToDomainSysinfoSystemPtrOutput() DomainSysinfoSystemPtrOutput {
+	return i.ToDomainSysinfoSystemPtrOutputWithContext(context.Background())
+}
+
+func (i *domainSysinfoSystemPtrType) ToDomainSysinfoSystemPtrOutputWithContext(ctx context.Context) DomainSysinfoSystemPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainSysinfoSystemPtrOutput)
+}
+
+// SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+type DomainSysinfoSystemOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoSystemOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSysinfoSystem)(nil)).Elem()
+}
+
+func (o DomainSysinfoSystemOutput) ToDomainSysinfoSystemOutput() DomainSysinfoSystemOutput {
+	return o
+}
+
+func (o DomainSysinfoSystemOutput) ToDomainSysinfoSystemOutputWithContext(ctx context.Context) DomainSysinfoSystemOutput {
+	return o
+}
+
+func (o DomainSysinfoSystemOutput) ToDomainSysinfoSystemPtrOutput() DomainSysinfoSystemPtrOutput {
+	return o.ToDomainSysinfoSystemPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSysinfoSystemOutput) ToDomainSysinfoSystemPtrOutputWithContext(ctx context.Context) DomainSysinfoSystemPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSysinfoSystem) *DomainSysinfoSystem {
+		return &v
+	}).(DomainSysinfoSystemPtrOutput)
+}
+
+// Family.
+func (o DomainSysinfoSystemOutput) Family() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Family }).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoSystemOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Manufacturer }).(pulumi.StringPtrOutput)
+}
+
+// Product name.
+func (o DomainSysinfoSystemOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Product }).(pulumi.StringPtrOutput)
+}
+
+// Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+func (o DomainSysinfoSystemOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Serial }).(pulumi.StringPtrOutput)
+}
+
+// SKU number.
+func (o DomainSysinfoSystemOutput) Sku() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Sku }).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoSystemOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainSysinfoSystem) *string { return v.Version }).(pulumi.StringPtrOutput)
+}
+
+type DomainSysinfoSystemPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSysinfoSystemPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSysinfoSystem)(nil)).Elem()
+}
+
+func (o DomainSysinfoSystemPtrOutput) ToDomainSysinfoSystemPtrOutput() DomainSysinfoSystemPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoSystemPtrOutput) ToDomainSysinfoSystemPtrOutputWithContext(ctx context.Context) DomainSysinfoSystemPtrOutput {
+	return o
+}
+
+func (o DomainSysinfoSystemPtrOutput) Elem() DomainSysinfoSystemOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) DomainSysinfoSystem {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSysinfoSystem
+		return ret
+	}).(DomainSysinfoSystemOutput)
+}
+
+// Family.
+func (o DomainSysinfoSystemPtrOutput) Family() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Family
+	}).(pulumi.StringPtrOutput)
+}
+
+// Manufacturer.
+func (o DomainSysinfoSystemPtrOutput) Manufacturer() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Manufacturer
+	}).(pulumi.StringPtrOutput)
+}
+
+// Product name.
+func (o DomainSysinfoSystemPtrOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Product
+	}).(pulumi.StringPtrOutput)
+}
+
+// Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+func (o DomainSysinfoSystemPtrOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serial
+	}).(pulumi.StringPtrOutput)
+}
+
+// SKU number.
+func (o DomainSysinfoSystemPtrOutput) Sku() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Sku
+	}).(pulumi.StringPtrOutput)
+}
+
+// Version.
+func (o DomainSysinfoSystemPtrOutput) Version() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainSysinfoSystem) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Version
+	}).(pulumi.StringPtrOutput)
+}
+
+// One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+type DomainTimer struct {
+	// The timer.
+	Name DomainTimerName `pulumi:"name"`
+	// Whether the guest has the timer (default: the hypervisor's).
+	Present *bool `pulumi:"present"`
+	// Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+	TickPolicy *DomainTimerTickPolicy `pulumi:"tickPolicy"`
+}
+
+// DomainTimerInput is an input type that accepts DomainTimerArgs and DomainTimerOutput values.
+// You can construct a concrete instance of `DomainTimerInput` via:
+//
+//	DomainTimerArgs{...}
+type DomainTimerInput interface {
+	pulumi.Input
+
+	ToDomainTimerOutput() DomainTimerOutput
+	ToDomainTimerOutputWithContext(context.Context) DomainTimerOutput
+}
+
+// One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+type DomainTimerArgs struct {
+	// The timer.
+	Name DomainTimerNameInput `pulumi:"name"`
+	// Whether the guest has the timer (default: the hypervisor's).
+	Present pulumi.BoolPtrInput `pulumi:"present"`
+	// Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+	TickPolicy DomainTimerTickPolicyPtrInput `pulumi:"tickPolicy"`
+}
+
+func (DomainTimerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimer)(nil)).Elem()
+}
+
+func (i DomainTimerArgs) ToDomainTimerOutput() DomainTimerOutput {
+	return i.ToDomainTimerOutputWithContext(context.Background())
+}
+
+func (i DomainTimerArgs) ToDomainTimerOutputWithContext(ctx context.Context) DomainTimerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainTimerOutput)
+}
+
+// DomainTimerArrayInput is an input type that accepts DomainTimerArray and DomainTimerArrayOutput values.
+// You can construct a concrete instance of `DomainTimerArrayInput` via:
+//
+//	DomainTimerArray{ DomainTimerArgs{...} }
+type DomainTimerArrayInput interface {
+	pulumi.Input
+
+	ToDomainTimerArrayOutput() DomainTimerArrayOutput
+	ToDomainTimerArrayOutputWithContext(context.Context) DomainTimerArrayOutput
+}
+
+type DomainTimerArray []DomainTimerInput
+
+func (DomainTimerArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainTimer)(nil)).Elem()
+}
+
+func (i DomainTimerArray) ToDomainTimerArrayOutput() DomainTimerArrayOutput {
+	return i.ToDomainTimerArrayOutputWithContext(context.Background())
+}
+
+func (i DomainTimerArray) ToDomainTimerArrayOutputWithContext(ctx context.Context) DomainTimerArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainTimerArrayOutput)
+}
+
+// One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+type DomainTimerOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTimer)(nil)).Elem()
+}
+
+func (o DomainTimerOutput) ToDomainTimerOutput() DomainTimerOutput {
+	return o
+}
+
+func (o DomainTimerOutput) ToDomainTimerOutputWithContext(ctx context.Context) DomainTimerOutput {
+	return o
+}
+
+// The timer.
+func (o DomainTimerOutput) Name() DomainTimerNameOutput {
+	return o.ApplyT(func(v DomainTimer) DomainTimerName { return v.Name }).(DomainTimerNameOutput)
+}
+
+// Whether the guest has the timer (default: the hypervisor's).
+func (o DomainTimerOutput) Present() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainTimer) *bool { return v.Present }).(pulumi.BoolPtrOutput)
+}
+
+// Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+func (o DomainTimerOutput) TickPolicy() DomainTimerTickPolicyPtrOutput {
+	return o.ApplyT(func(v DomainTimer) *DomainTimerTickPolicy { return v.TickPolicy }).(DomainTimerTickPolicyPtrOutput)
+}
+
+type DomainTimerArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainTimerArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainTimer)(nil)).Elem()
+}
+
+func (o DomainTimerArrayOutput) ToDomainTimerArrayOutput() DomainTimerArrayOutput {
+	return o
+}
+
+func (o DomainTimerArrayOutput) ToDomainTimerArrayOutputWithContext(ctx context.Context) DomainTimerArrayOutput {
+	return o
+}
+
+func (o DomainTimerArrayOutput) Index(i pulumi.IntInput) DomainTimerOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainTimer {
+		return vs[0].([]DomainTimer)[vs[1].(int)]
+	}).(DomainTimerOutput)
 }
 
 // The video card. Changing it restarts the domain.
@@ -5774,26 +8701,54 @@ func (o VolumeSourcePtrOutput) Url() pulumi.StringPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockInput)(nil)).Elem(), DomainClockArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockPtrInput)(nil)).Elem(), DomainClockArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCloudInitDiskInput)(nil)).Elem(), DomainCloudInitDiskArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCloudInitDiskPtrInput)(nil)).Elem(), DomainCloudInitDiskArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleInput)(nil)).Elem(), DomainConsoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsolePtrInput)(nil)).Elem(), DomainConsoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuInput)(nil)).Elem(), DomainCpuArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuPtrInput)(nil)).Elem(), DomainCpuArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeatureInput)(nil)).Elem(), DomainCpuFeatureArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeatureArrayInput)(nil)).Elem(), DomainCpuFeatureArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuTopologyInput)(nil)).Elem(), DomainCpuTopologyArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuTopologyPtrInput)(nil)).Elem(), DomainCpuTopologyArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskInput)(nil)).Elem(), DomainDiskArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskArrayInput)(nil)).Elem(), DomainDiskArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFeaturesInput)(nil)).Elem(), DomainFeaturesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFeaturesPtrInput)(nil)).Elem(), DomainFeaturesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsInput)(nil)).Elem(), DomainGraphicsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsPtrInput)(nil)).Elem(), DomainGraphicsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHypervInput)(nil)).Elem(), DomainHypervArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHypervPtrInput)(nil)).Elem(), DomainHypervArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeInput)(nil)).Elem(), DomainInputTypeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeArrayInput)(nil)).Elem(), DomainInputTypeArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBackingInput)(nil)).Elem(), DomainMemoryBackingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBackingPtrInput)(nil)).Elem(), DomainMemoryBackingArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonInput)(nil)).Elem(), DomainMemoryBalloonArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonPtrInput)(nil)).Elem(), DomainMemoryBalloonArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMetadataInput)(nil)).Elem(), DomainMetadataArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMetadataPtrInput)(nil)).Elem(), DomainMetadataArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainNetworkInterfaceInput)(nil)).Elem(), DomainNetworkInterfaceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainNetworkInterfaceArrayInput)(nil)).Elem(), DomainNetworkInterfaceArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainNumaCellInput)(nil)).Elem(), DomainNumaCellArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainNumaCellArrayInput)(nil)).Elem(), DomainNumaCellArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainRngInput)(nil)).Elem(), DomainRngArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainRngPtrInput)(nil)).Elem(), DomainRngArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundInput)(nil)).Elem(), DomainSoundArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundPtrInput)(nil)).Elem(), DomainSoundArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoInput)(nil)).Elem(), DomainSysinfoArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoPtrInput)(nil)).Elem(), DomainSysinfoArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoBaseBoardInput)(nil)).Elem(), DomainSysinfoBaseBoardArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoBaseBoardPtrInput)(nil)).Elem(), DomainSysinfoBaseBoardArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoBiosInput)(nil)).Elem(), DomainSysinfoBiosArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoBiosPtrInput)(nil)).Elem(), DomainSysinfoBiosArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoChassisInput)(nil)).Elem(), DomainSysinfoChassisArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoChassisPtrInput)(nil)).Elem(), DomainSysinfoChassisArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoSystemInput)(nil)).Elem(), DomainSysinfoSystemArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoSystemPtrInput)(nil)).Elem(), DomainSysinfoSystemArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerInput)(nil)).Elem(), DomainTimerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerArrayInput)(nil)).Elem(), DomainTimerArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoInput)(nil)).Elem(), DomainVideoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoPtrInput)(nil)).Elem(), DomainVideoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVolumeRefInput)(nil)).Elem(), DomainVolumeRefArgs{})
@@ -5831,30 +8786,58 @@ func init() {
 	pulumi.RegisterOutputType(DhcpLeaseOutput{})
 	pulumi.RegisterOutputType(DhcpLeaseArrayOutput{})
 	pulumi.RegisterOutputType(DomainCapabilitiesLoaderOutput{})
+	pulumi.RegisterOutputType(DomainClockOutput{})
+	pulumi.RegisterOutputType(DomainClockPtrOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleOutput{})
 	pulumi.RegisterOutputType(DomainConsolePtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuOutput{})
 	pulumi.RegisterOutputType(DomainCpuPtrOutput{})
+	pulumi.RegisterOutputType(DomainCpuFeatureOutput{})
+	pulumi.RegisterOutputType(DomainCpuFeatureArrayOutput{})
 	pulumi.RegisterOutputType(DomainCpuModeSupportOutput{})
 	pulumi.RegisterOutputType(DomainCpuModeSupportArrayOutput{})
+	pulumi.RegisterOutputType(DomainCpuTopologyOutput{})
+	pulumi.RegisterOutputType(DomainCpuTopologyPtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskOutput{})
 	pulumi.RegisterOutputType(DomainDiskArrayOutput{})
+	pulumi.RegisterOutputType(DomainFeaturesOutput{})
+	pulumi.RegisterOutputType(DomainFeaturesPtrOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsPtrOutput{})
+	pulumi.RegisterOutputType(DomainHypervOutput{})
+	pulumi.RegisterOutputType(DomainHypervPtrOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeArrayOutput{})
 	pulumi.RegisterOutputType(DomainInterfaceStateOutput{})
 	pulumi.RegisterOutputType(DomainInterfaceStateArrayOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBackingOutput{})
+	pulumi.RegisterOutputType(DomainMemoryBackingPtrOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonPtrOutput{})
+	pulumi.RegisterOutputType(DomainMetadataOutput{})
+	pulumi.RegisterOutputType(DomainMetadataPtrOutput{})
 	pulumi.RegisterOutputType(DomainNetworkInterfaceOutput{})
 	pulumi.RegisterOutputType(DomainNetworkInterfaceArrayOutput{})
+	pulumi.RegisterOutputType(DomainNumaCellOutput{})
+	pulumi.RegisterOutputType(DomainNumaCellArrayOutput{})
 	pulumi.RegisterOutputType(DomainRngOutput{})
 	pulumi.RegisterOutputType(DomainRngPtrOutput{})
 	pulumi.RegisterOutputType(DomainSoundOutput{})
 	pulumi.RegisterOutputType(DomainSoundPtrOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoPtrOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoBaseBoardOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoBaseBoardPtrOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoBiosOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoBiosPtrOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoChassisOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoChassisPtrOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoSystemOutput{})
+	pulumi.RegisterOutputType(DomainSysinfoSystemPtrOutput{})
+	pulumi.RegisterOutputType(DomainTimerOutput{})
+	pulumi.RegisterOutputType(DomainTimerArrayOutput{})
 	pulumi.RegisterOutputType(DomainVideoOutput{})
 	pulumi.RegisterOutputType(DomainVideoPtrOutput{})
 	pulumi.RegisterOutputType(DomainVolumeRefOutput{})

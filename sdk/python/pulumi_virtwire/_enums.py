@@ -9,8 +9,11 @@ from enum import Enum
 __all__ = [
     'DomainAddressSource',
     'DomainBootDevice',
+    'DomainClockOffset',
     'DomainConsoleTarget',
     'DomainConsoleType',
+    'DomainCpuFallback',
+    'DomainCpuFeaturePolicy',
     'DomainCpuMode',
     'DomainDiskBus',
     'DomainDiskDevice',
@@ -19,8 +22,13 @@ __all__ = [
     'DomainGraphicsType',
     'DomainInputBus',
     'DomainInputType',
+    'DomainLifecycleAction',
+    'DomainMemoryAccess',
     'DomainMemoryBalloonModel',
+    'DomainMemorySource',
     'DomainSoundModel',
+    'DomainTimerName',
+    'DomainTimerTickPolicy',
     'DomainType',
     'DomainVideoModel',
     'DomainWatchdogAction',
@@ -71,6 +79,21 @@ class DomainBootDevice(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainClockOffset")
+class DomainClockOffset(_builtins.str, Enum):
+    """
+    What the guest's hardware clock keeps.
+    """
+    UTC = "utc"
+    """
+    UTC (libvirt's default; what Linux expects).
+    """
+    LOCALTIME = "localtime"
+    """
+    The host's local time (what Windows expects).
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainConsoleTarget")
 class DomainConsoleTarget(_builtins.str, Enum):
     """
@@ -106,6 +129,48 @@ class DomainConsoleType(_builtins.str, Enum):
     TCP = "tcp"
     """
     A TCP port on the libvirt host (`port`, `listen`).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainCpuFallback")
+class DomainCpuFallback(_builtins.str, Enum):
+    """
+    Whether libvirt may use a close model when the host cannot provide the named one.
+    """
+    ALLOW = "allow"
+    """
+    Use a close model (libvirt's default).
+    """
+    FORBID = "forbid"
+    """
+    Refuse to start instead.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainCpuFeaturePolicy")
+class DomainCpuFeaturePolicy(_builtins.str, Enum):
+    """
+    What the guest CPU does with a feature.
+    """
+    FORCE = "force"
+    """
+    On, even if the host lacks it.
+    """
+    REQUIRE = "require"
+    """
+    On; the domain does not start where the host lacks it.
+    """
+    OPTIONAL = "optional"
+    """
+    On where the host has it.
+    """
+    DISABLE = "disable"
+    """
+    Off.
+    """
+    FORBID = "forbid"
+    """
+    Off; the domain does not start where the host has it.
     """
 
 
@@ -249,6 +314,52 @@ class DomainInputType(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainLifecycleAction")
+class DomainLifecycleAction(_builtins.str, Enum):
+    """
+    What libvirt does when the guest powers off, reboots or crashes.
+    """
+    DESTROY = "destroy"
+    """
+    Stop the domain.
+    """
+    RESTART = "restart"
+    """
+    Start it again.
+    """
+    PRESERVE = "preserve"
+    """
+    Keep it (stopped, for inspection).
+    """
+    RENAME_RESTART = "rename-restart"
+    """
+    Start it again under a new name.
+    """
+    COREDUMP_DESTROY = "coredump-destroy"
+    """
+    Dump its core, then stop it (`onCrash` only).
+    """
+    COREDUMP_RESTART = "coredump-restart"
+    """
+    Dump its core, then start it again (`onCrash` only).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainMemoryAccess")
+class DomainMemoryAccess(_builtins.str, Enum):
+    """
+    Whether guest memory may be shared with other processes.
+    """
+    PRIVATE = "private"
+    """
+    Private (libvirt's default).
+    """
+    SHARED = "shared"
+    """
+    Shared, e.g. with virtiofsd: virtiofs needs `source: "memfd"` (or `file`) and `access: "shared"`.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainMemoryBalloonModel")
 class DomainMemoryBalloonModel(_builtins.str, Enum):
     """
@@ -269,6 +380,25 @@ class DomainMemoryBalloonModel(_builtins.str, Enum):
     NONE = "none"
     """
     No balloon: the guest keeps all its memory; live memory changes then fail.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainMemorySource")
+class DomainMemorySource(_builtins.str, Enum):
+    """
+    What backs guest memory.
+    """
+    ANONYMOUS = "anonymous"
+    """
+    Anonymous memory (libvirt's default).
+    """
+    FILE = "file"
+    """
+    Files under the memory backing directory of qemu.conf.
+    """
+    MEMFD = "memfd"
+    """
+    An anonymous file (memfd), which can be shared: what virtiofs needs, with access `shared`.
     """
 
 
@@ -304,6 +434,60 @@ class DomainSoundModel(_builtins.str, Enum):
     ICH7 = "ich7"
     """
     Intel HD Audio on ICH7.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainTimerName")
+class DomainTimerName(_builtins.str, Enum):
+    """
+    A guest timer.
+    """
+    RTC = "rtc"
+    """
+    The real-time clock.
+    """
+    PIT = "pit"
+    """
+    The i8254 programmable interval timer.
+    """
+    HPET = "hpet"
+    """
+    The high precision event timer.
+    """
+    KVMCLOCK = "kvmclock"
+    """
+    KVM's paravirtual clock (KVM only).
+    """
+    HYPERVCLOCK = "hypervclock"
+    """
+    Hyper-V's reference time counter (with `features.hyperv`).
+    """
+    TSC = "tsc"
+    """
+    The time stamp counter.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainTimerTickPolicy")
+class DomainTimerTickPolicy(_builtins.str, Enum):
+    """
+    What happens to ticks the guest missed.
+    """
+    DELAY = "delay"
+    """
+    Deliver them late, at the normal rate.
+    """
+    CATCHUP = "catchup"
+    """
+    Deliver them faster until caught up.
+    """
+    MERGE = "merge"
+    """
+    Merge them into one.
+    """
+    DISCARD = "discard"
+    """
+    Drop them.
     """
 
 

@@ -16,26 +16,54 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'DomainClockArgs',
+    'DomainClockArgsDict',
     'DomainCloudInitDiskArgs',
     'DomainCloudInitDiskArgsDict',
     'DomainConsoleArgs',
     'DomainConsoleArgsDict',
     'DomainCpuArgs',
     'DomainCpuArgsDict',
+    'DomainCpuFeatureArgs',
+    'DomainCpuFeatureArgsDict',
+    'DomainCpuTopologyArgs',
+    'DomainCpuTopologyArgsDict',
     'DomainDiskArgs',
     'DomainDiskArgsDict',
+    'DomainFeaturesArgs',
+    'DomainFeaturesArgsDict',
     'DomainGraphicsArgs',
     'DomainGraphicsArgsDict',
+    'DomainHypervArgs',
+    'DomainHypervArgsDict',
     'DomainInputArgs',
     'DomainInputArgsDict',
+    'DomainMemoryBackingArgs',
+    'DomainMemoryBackingArgsDict',
     'DomainMemoryBalloonArgs',
     'DomainMemoryBalloonArgsDict',
+    'DomainMetadataArgs',
+    'DomainMetadataArgsDict',
     'DomainNetworkInterfaceArgs',
     'DomainNetworkInterfaceArgsDict',
+    'DomainNumaCellArgs',
+    'DomainNumaCellArgsDict',
     'DomainRngArgs',
     'DomainRngArgsDict',
     'DomainSoundArgs',
     'DomainSoundArgsDict',
+    'DomainSysinfoArgs',
+    'DomainSysinfoArgsDict',
+    'DomainSysinfoBaseBoardArgs',
+    'DomainSysinfoBaseBoardArgsDict',
+    'DomainSysinfoBiosArgs',
+    'DomainSysinfoBiosArgsDict',
+    'DomainSysinfoChassisArgs',
+    'DomainSysinfoChassisArgsDict',
+    'DomainSysinfoSystemArgs',
+    'DomainSysinfoSystemArgsDict',
+    'DomainTimerArgs',
+    'DomainTimerArgsDict',
     'DomainVideoArgs',
     'DomainVideoArgsDict',
     'DomainVolumeRefArgs',
@@ -71,6 +99,60 @@ __all__ = [
     'VolumeSourceArgs',
     'VolumeSourceArgsDict',
 ]
+
+class DomainClockArgsDict(TypedDict):
+    """
+    The guest's clock and timers. Changing it restarts the domain.
+    """
+    offset: NotRequired[pulumi.Input[Optional['DomainClockOffset']]]
+    """
+    UTC or local time (default: libvirt's, utc).
+    """
+    timers: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['DomainTimerArgsDict']]]]]
+    """
+    Timer settings, each timer at most once.
+    """
+
+@pulumi.input_type
+class DomainClockArgs:
+    def __init__(__self__, *,
+                 offset: pulumi.Input[Optional['DomainClockOffset']] = None,
+                 timers: pulumi.Input[Optional[Sequence[pulumi.Input['DomainTimerArgs']]]] = None):
+        """
+        The guest's clock and timers. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainClockOffset'] offset: UTC or local time (default: libvirt's, utc).
+        :param pulumi.Input[Sequence[pulumi.Input['DomainTimerArgs']]] timers: Timer settings, each timer at most once.
+        """
+        if offset is not None:
+            pulumi.set(__self__, "offset", offset)
+        if timers is not None:
+            pulumi.set(__self__, "timers", timers)
+
+    @_builtins.property
+    @pulumi.getter
+    def offset(self) -> pulumi.Input[Optional['DomainClockOffset']]:
+        """
+        UTC or local time (default: libvirt's, utc).
+        """
+        return pulumi.get(self, "offset")
+
+    @offset.setter
+    def offset(self, value: pulumi.Input[Optional['DomainClockOffset']]):
+        pulumi.set(self, "offset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainTimerArgs']]]]:
+        """
+        Timer settings, each timer at most once.
+        """
+        return pulumi.get(self, "timers")
+
+    @timers.setter
+    def timers(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainTimerArgs']]]]):
+        pulumi.set(self, "timers", value)
+
 
 class DomainCloudInitDiskArgsDict(TypedDict):
     """
@@ -266,31 +348,63 @@ class DomainConsoleArgs:
 
 class DomainCpuArgsDict(TypedDict):
     """
-    The guest CPU. Changing it restarts the domain.
+    The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
     """
     mode: pulumi.Input['DomainCpuMode']
     """
     The CPU mode.
     """
+    fallback: NotRequired[pulumi.Input[Optional['DomainCpuFallback']]]
+    """
+    For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+    """
+    features: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['DomainCpuFeatureArgsDict']]]]]
+    """
+    Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+    """
     model: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
+    """
+    numa_cells: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['DomainNumaCellArgsDict']]]]]
+    """
+    Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+    """
+    topology: NotRequired[pulumi.Input[Optional['DomainCpuTopologyArgsDict']]]
+    """
+    Sockets, cores and threads (default: libvirt's, one socket per vCPU).
     """
 
 @pulumi.input_type
 class DomainCpuArgs:
     def __init__(__self__, *,
                  mode: pulumi.Input['DomainCpuMode'],
-                 model: pulumi.Input[Optional[_builtins.str]] = None):
+                 fallback: pulumi.Input[Optional['DomainCpuFallback']] = None,
+                 features: pulumi.Input[Optional[Sequence[pulumi.Input['DomainCpuFeatureArgs']]]] = None,
+                 model: pulumi.Input[Optional[_builtins.str]] = None,
+                 numa_cells: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNumaCellArgs']]]] = None,
+                 topology: pulumi.Input[Optional['DomainCpuTopologyArgs']] = None):
         """
-        The guest CPU. Changing it restarts the domain.
+        The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
 
         :param pulumi.Input['DomainCpuMode'] mode: The CPU mode.
+        :param pulumi.Input['DomainCpuFallback'] fallback: For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+        :param pulumi.Input[Sequence[pulumi.Input['DomainCpuFeatureArgs']]] features: Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
         :param pulumi.Input[_builtins.str] model: CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
+        :param pulumi.Input[Sequence[pulumi.Input['DomainNumaCellArgs']]] numa_cells: Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+        :param pulumi.Input['DomainCpuTopologyArgs'] topology: Sockets, cores and threads (default: libvirt's, one socket per vCPU).
         """
         pulumi.set(__self__, "mode", mode)
+        if fallback is not None:
+            pulumi.set(__self__, "fallback", fallback)
+        if features is not None:
+            pulumi.set(__self__, "features", features)
         if model is not None:
             pulumi.set(__self__, "model", model)
+        if numa_cells is not None:
+            pulumi.set(__self__, "numa_cells", numa_cells)
+        if topology is not None:
+            pulumi.set(__self__, "topology", topology)
 
     @_builtins.property
     @pulumi.getter
@@ -306,6 +420,30 @@ class DomainCpuArgs:
 
     @_builtins.property
     @pulumi.getter
+    def fallback(self) -> pulumi.Input[Optional['DomainCpuFallback']]:
+        """
+        For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+        """
+        return pulumi.get(self, "fallback")
+
+    @fallback.setter
+    def fallback(self, value: pulumi.Input[Optional['DomainCpuFallback']]):
+        pulumi.set(self, "fallback", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def features(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainCpuFeatureArgs']]]]:
+        """
+        Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+        """
+        return pulumi.get(self, "features")
+
+    @features.setter
+    def features(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainCpuFeatureArgs']]]]):
+        pulumi.set(self, "features", value)
+
+    @_builtins.property
+    @pulumi.getter
     def model(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
@@ -315,6 +453,165 @@ class DomainCpuArgs:
     @model.setter
     def model(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "model", value)
+
+    @_builtins.property
+    @pulumi.getter(name="numaCells")
+    def numa_cells(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainNumaCellArgs']]]]:
+        """
+        Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+        """
+        return pulumi.get(self, "numa_cells")
+
+    @numa_cells.setter
+    def numa_cells(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNumaCellArgs']]]]):
+        pulumi.set(self, "numa_cells", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def topology(self) -> pulumi.Input[Optional['DomainCpuTopologyArgs']]:
+        """
+        Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+        """
+        return pulumi.get(self, "topology")
+
+    @topology.setter
+    def topology(self, value: pulumi.Input[Optional['DomainCpuTopologyArgs']]):
+        pulumi.set(self, "topology", value)
+
+
+class DomainCpuFeatureArgsDict(TypedDict):
+    """
+    One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+    """
+    policy: NotRequired[pulumi.Input[Optional['DomainCpuFeaturePolicy']]]
+    """
+    What to do with it.
+    """
+
+@pulumi.input_type
+class DomainCpuFeatureArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 policy: pulumi.Input[Optional['DomainCpuFeaturePolicy']] = None):
+        """
+        One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+
+        :param pulumi.Input[_builtins.str] name: The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+        :param pulumi.Input['DomainCpuFeaturePolicy'] policy: What to do with it.
+        """
+        pulumi.set(__self__, "name", name)
+        if policy is None:
+            policy = 'require'
+        if policy is not None:
+            pulumi.set(__self__, "policy", policy)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def policy(self) -> pulumi.Input[Optional['DomainCpuFeaturePolicy']]:
+        """
+        What to do with it.
+        """
+        return pulumi.get(self, "policy")
+
+    @policy.setter
+    def policy(self, value: pulumi.Input[Optional['DomainCpuFeaturePolicy']]):
+        pulumi.set(self, "policy", value)
+
+
+class DomainCpuTopologyArgsDict(TypedDict):
+    """
+    How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+    """
+    cores: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Cores per socket.
+    """
+    sockets: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    CPU sockets.
+    """
+    threads: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Threads per core.
+    """
+
+@pulumi.input_type
+class DomainCpuTopologyArgs:
+    def __init__(__self__, *,
+                 cores: pulumi.Input[Optional[_builtins.int]] = None,
+                 sockets: pulumi.Input[Optional[_builtins.int]] = None,
+                 threads: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+
+        :param pulumi.Input[_builtins.int] cores: Cores per socket.
+        :param pulumi.Input[_builtins.int] sockets: CPU sockets.
+        :param pulumi.Input[_builtins.int] threads: Threads per core.
+        """
+        if cores is None:
+            cores = 1
+        if cores is not None:
+            pulumi.set(__self__, "cores", cores)
+        if sockets is None:
+            sockets = 1
+        if sockets is not None:
+            pulumi.set(__self__, "sockets", sockets)
+        if threads is None:
+            threads = 1
+        if threads is not None:
+            pulumi.set(__self__, "threads", threads)
+
+    @_builtins.property
+    @pulumi.getter
+    def cores(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Cores per socket.
+        """
+        return pulumi.get(self, "cores")
+
+    @cores.setter
+    def cores(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "cores", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sockets(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        CPU sockets.
+        """
+        return pulumi.get(self, "sockets")
+
+    @sockets.setter
+    def sockets(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "sockets", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def threads(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Threads per core.
+        """
+        return pulumi.get(self, "threads")
+
+    @threads.setter
+    def threads(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "threads", value)
 
 
 class DomainDiskArgsDict(TypedDict):
@@ -473,6 +770,120 @@ class DomainDiskArgs:
         pulumi.set(self, "volume", value)
 
 
+class DomainFeaturesArgsDict(TypedDict):
+    """
+    Machine features. Changing them restarts the domain.
+    """
+    acpi: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+    """
+    apic: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    The APIC (default: the hypervisor's).
+    """
+    hyperv: NotRequired[pulumi.Input[Optional['DomainHypervArgsDict']]]
+    """
+    Hyper-V enlightenments (default: none).
+    """
+    pae: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Physical address extension for 32-bit guests (default: the hypervisor's).
+    """
+    smm: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    System management mode, which UEFI secure boot needs (default: the hypervisor's).
+    """
+
+@pulumi.input_type
+class DomainFeaturesArgs:
+    def __init__(__self__, *,
+                 acpi: pulumi.Input[Optional[_builtins.bool]] = None,
+                 apic: pulumi.Input[Optional[_builtins.bool]] = None,
+                 hyperv: pulumi.Input[Optional['DomainHypervArgs']] = None,
+                 pae: pulumi.Input[Optional[_builtins.bool]] = None,
+                 smm: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        Machine features. Changing them restarts the domain.
+
+        :param pulumi.Input[_builtins.bool] acpi: ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+        :param pulumi.Input[_builtins.bool] apic: The APIC (default: the hypervisor's).
+        :param pulumi.Input['DomainHypervArgs'] hyperv: Hyper-V enlightenments (default: none).
+        :param pulumi.Input[_builtins.bool] pae: Physical address extension for 32-bit guests (default: the hypervisor's).
+        :param pulumi.Input[_builtins.bool] smm: System management mode, which UEFI secure boot needs (default: the hypervisor's).
+        """
+        if acpi is not None:
+            pulumi.set(__self__, "acpi", acpi)
+        if apic is not None:
+            pulumi.set(__self__, "apic", apic)
+        if hyperv is not None:
+            pulumi.set(__self__, "hyperv", hyperv)
+        if pae is not None:
+            pulumi.set(__self__, "pae", pae)
+        if smm is not None:
+            pulumi.set(__self__, "smm", smm)
+
+    @_builtins.property
+    @pulumi.getter
+    def acpi(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+        """
+        return pulumi.get(self, "acpi")
+
+    @acpi.setter
+    def acpi(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "acpi", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def apic(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        The APIC (default: the hypervisor's).
+        """
+        return pulumi.get(self, "apic")
+
+    @apic.setter
+    def apic(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "apic", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def hyperv(self) -> pulumi.Input[Optional['DomainHypervArgs']]:
+        """
+        Hyper-V enlightenments (default: none).
+        """
+        return pulumi.get(self, "hyperv")
+
+    @hyperv.setter
+    def hyperv(self, value: pulumi.Input[Optional['DomainHypervArgs']]):
+        pulumi.set(self, "hyperv", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def pae(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Physical address extension for 32-bit guests (default: the hypervisor's).
+        """
+        return pulumi.get(self, "pae")
+
+    @pae.setter
+    def pae(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "pae", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def smm(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        System management mode, which UEFI secure boot needs (default: the hypervisor's).
+        """
+        return pulumi.get(self, "smm")
+
+    @smm.setter
+    def smm(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "smm", value)
+
+
 class DomainGraphicsArgsDict(TypedDict):
     """
     A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -568,6 +979,280 @@ class DomainGraphicsArgs:
         pulumi.set(self, "websocket", value)
 
 
+class DomainHypervArgsDict(TypedDict):
+    """
+    Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+    """
+    frequencies: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+    """
+    ipi: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+    """
+    reenlightenment: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+    """
+    relaxed: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+    """
+    reset: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+    """
+    runtime: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+    """
+    spinlocks: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+    """
+    stimer: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+    """
+    synic: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+    """
+    tlbflush: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+    """
+    vapic: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+    """
+    vendor_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The Hyper-V vendor ID the guest sees, up to 12 characters.
+    """
+    vpindex: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+    """
+
+@pulumi.input_type
+class DomainHypervArgs:
+    def __init__(__self__, *,
+                 frequencies: pulumi.Input[Optional[_builtins.bool]] = None,
+                 ipi: pulumi.Input[Optional[_builtins.bool]] = None,
+                 reenlightenment: pulumi.Input[Optional[_builtins.bool]] = None,
+                 relaxed: pulumi.Input[Optional[_builtins.bool]] = None,
+                 reset: pulumi.Input[Optional[_builtins.bool]] = None,
+                 runtime: pulumi.Input[Optional[_builtins.bool]] = None,
+                 spinlocks: pulumi.Input[Optional[_builtins.int]] = None,
+                 stimer: pulumi.Input[Optional[_builtins.bool]] = None,
+                 synic: pulumi.Input[Optional[_builtins.bool]] = None,
+                 tlbflush: pulumi.Input[Optional[_builtins.bool]] = None,
+                 vapic: pulumi.Input[Optional[_builtins.bool]] = None,
+                 vendor_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 vpindex: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+
+        :param pulumi.Input[_builtins.bool] frequencies: TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] ipi: Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] reenlightenment: Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] relaxed: Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] reset: Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] runtime: Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.int] spinlocks: Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+        :param pulumi.Input[_builtins.bool] stimer: Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] synic: Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] tlbflush: Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.bool] vapic: Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+        :param pulumi.Input[_builtins.str] vendor_id: The Hyper-V vendor ID the guest sees, up to 12 characters.
+        :param pulumi.Input[_builtins.bool] vpindex: Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+        """
+        if frequencies is not None:
+            pulumi.set(__self__, "frequencies", frequencies)
+        if ipi is not None:
+            pulumi.set(__self__, "ipi", ipi)
+        if reenlightenment is not None:
+            pulumi.set(__self__, "reenlightenment", reenlightenment)
+        if relaxed is not None:
+            pulumi.set(__self__, "relaxed", relaxed)
+        if reset is not None:
+            pulumi.set(__self__, "reset", reset)
+        if runtime is not None:
+            pulumi.set(__self__, "runtime", runtime)
+        if spinlocks is not None:
+            pulumi.set(__self__, "spinlocks", spinlocks)
+        if stimer is not None:
+            pulumi.set(__self__, "stimer", stimer)
+        if synic is not None:
+            pulumi.set(__self__, "synic", synic)
+        if tlbflush is not None:
+            pulumi.set(__self__, "tlbflush", tlbflush)
+        if vapic is not None:
+            pulumi.set(__self__, "vapic", vapic)
+        if vendor_id is not None:
+            pulumi.set(__self__, "vendor_id", vendor_id)
+        if vpindex is not None:
+            pulumi.set(__self__, "vpindex", vpindex)
+
+    @_builtins.property
+    @pulumi.getter
+    def frequencies(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "frequencies")
+
+    @frequencies.setter
+    def frequencies(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "frequencies", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ipi(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "ipi")
+
+    @ipi.setter
+    def ipi(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "ipi", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def reenlightenment(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "reenlightenment")
+
+    @reenlightenment.setter
+    def reenlightenment(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "reenlightenment", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def relaxed(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "relaxed")
+
+    @relaxed.setter
+    def relaxed(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "relaxed", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def reset(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "reset")
+
+    @reset.setter
+    def reset(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "reset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def runtime(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "runtime")
+
+    @runtime.setter
+    def runtime(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "runtime", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def spinlocks(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+        """
+        return pulumi.get(self, "spinlocks")
+
+    @spinlocks.setter
+    def spinlocks(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "spinlocks", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def stimer(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "stimer")
+
+    @stimer.setter
+    def stimer(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "stimer", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def synic(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "synic")
+
+    @synic.setter
+    def synic(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "synic", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tlbflush(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "tlbflush")
+
+    @tlbflush.setter
+    def tlbflush(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "tlbflush", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def vapic(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "vapic")
+
+    @vapic.setter
+    def vapic(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "vapic", value)
+
+    @_builtins.property
+    @pulumi.getter(name="vendorId")
+    def vendor_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Hyper-V vendor ID the guest sees, up to 12 characters.
+        """
+        return pulumi.get(self, "vendor_id")
+
+    @vendor_id.setter
+    def vendor_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "vendor_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def vpindex(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "vpindex")
+
+    @vpindex.setter
+    def vpindex(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "vpindex", value)
+
+
 class DomainInputArgsDict(TypedDict):
     """
     An input device.
@@ -623,6 +1308,140 @@ class DomainInputArgs:
         pulumi.set(self, "bus", value)
 
 
+class DomainMemoryBackingArgsDict(TypedDict):
+    """
+    How the host backs guest memory. Changing it restarts the domain.
+    """
+    access: NotRequired[pulumi.Input[Optional['DomainMemoryAccess']]]
+    """
+    Private or shared (default: libvirt's, private).
+    """
+    hugepage_size: NotRequired[pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]]]
+    """
+    The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+    """
+    hugepages: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+    """
+    locked: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Keep guest memory locked in host RAM, never swapped (default: no).
+    """
+    no_share_pages: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Exclude guest memory from kernel same-page merging (KSM) (default: no).
+    """
+    source: NotRequired[pulumi.Input[Optional['DomainMemorySource']]]
+    """
+    What backs the memory (default: libvirt's, anonymous).
+    """
+
+@pulumi.input_type
+class DomainMemoryBackingArgs:
+    def __init__(__self__, *,
+                 access: pulumi.Input[Optional['DomainMemoryAccess']] = None,
+                 hugepage_size: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 hugepages: pulumi.Input[Optional[_builtins.bool]] = None,
+                 locked: pulumi.Input[Optional[_builtins.bool]] = None,
+                 no_share_pages: pulumi.Input[Optional[_builtins.bool]] = None,
+                 source: pulumi.Input[Optional['DomainMemorySource']] = None):
+        """
+        How the host backs guest memory. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainMemoryAccess'] access: Private or shared (default: libvirt's, private).
+        :param pulumi.Input[Union[_builtins.int, _builtins.str]] hugepage_size: The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+        :param pulumi.Input[_builtins.bool] hugepages: Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+        :param pulumi.Input[_builtins.bool] locked: Keep guest memory locked in host RAM, never swapped (default: no).
+        :param pulumi.Input[_builtins.bool] no_share_pages: Exclude guest memory from kernel same-page merging (KSM) (default: no).
+        :param pulumi.Input['DomainMemorySource'] source: What backs the memory (default: libvirt's, anonymous).
+        """
+        if access is not None:
+            pulumi.set(__self__, "access", access)
+        if hugepage_size is not None:
+            pulumi.set(__self__, "hugepage_size", hugepage_size)
+        if hugepages is not None:
+            pulumi.set(__self__, "hugepages", hugepages)
+        if locked is not None:
+            pulumi.set(__self__, "locked", locked)
+        if no_share_pages is not None:
+            pulumi.set(__self__, "no_share_pages", no_share_pages)
+        if source is not None:
+            pulumi.set(__self__, "source", source)
+
+    @_builtins.property
+    @pulumi.getter
+    def access(self) -> pulumi.Input[Optional['DomainMemoryAccess']]:
+        """
+        Private or shared (default: libvirt's, private).
+        """
+        return pulumi.get(self, "access")
+
+    @access.setter
+    def access(self, value: pulumi.Input[Optional['DomainMemoryAccess']]):
+        pulumi.set(self, "access", value)
+
+    @_builtins.property
+    @pulumi.getter(name="hugepageSize")
+    def hugepage_size(self) -> pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]]:
+        """
+        The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+        """
+        return pulumi.get(self, "hugepage_size")
+
+    @hugepage_size.setter
+    def hugepage_size(self, value: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]]):
+        pulumi.set(self, "hugepage_size", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def hugepages(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+        """
+        return pulumi.get(self, "hugepages")
+
+    @hugepages.setter
+    def hugepages(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "hugepages", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def locked(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Keep guest memory locked in host RAM, never swapped (default: no).
+        """
+        return pulumi.get(self, "locked")
+
+    @locked.setter
+    def locked(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "locked", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noSharePages")
+    def no_share_pages(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Exclude guest memory from kernel same-page merging (KSM) (default: no).
+        """
+        return pulumi.get(self, "no_share_pages")
+
+    @no_share_pages.setter
+    def no_share_pages(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "no_share_pages", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> pulumi.Input[Optional['DomainMemorySource']]:
+        """
+        What backs the memory (default: libvirt's, anonymous).
+        """
+        return pulumi.get(self, "source")
+
+    @source.setter
+    def source(self, value: pulumi.Input[Optional['DomainMemorySource']]):
+        pulumi.set(self, "source", value)
+
+
 class DomainMemoryBalloonArgsDict(TypedDict):
     """
     The memory balloon device. Changing it restarts the domain.
@@ -654,6 +1473,77 @@ class DomainMemoryBalloonArgs:
     @model.setter
     def model(self, value: pulumi.Input['DomainMemoryBalloonModel']):
         pulumi.set(self, "model", value)
+
+
+class DomainMetadataArgsDict(TypedDict):
+    """
+    Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+    """
+    namespace: pulumi.Input[_builtins.str]
+    """
+    The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+    """
+    prefix: pulumi.Input[_builtins.str]
+    """
+    The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+    """
+    xml: pulumi.Input[_builtins.str]
+    """
+    One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+    """
+
+@pulumi.input_type
+class DomainMetadataArgs:
+    def __init__(__self__, *,
+                 namespace: pulumi.Input[_builtins.str],
+                 prefix: pulumi.Input[_builtins.str],
+                 xml: pulumi.Input[_builtins.str]):
+        """
+        Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+
+        :param pulumi.Input[_builtins.str] namespace: The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+        :param pulumi.Input[_builtins.str] prefix: The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+        :param pulumi.Input[_builtins.str] xml: One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+        """
+        pulumi.set(__self__, "namespace", namespace)
+        pulumi.set(__self__, "prefix", prefix)
+        pulumi.set(__self__, "xml", xml)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> pulumi.Input[_builtins.str]:
+        """
+        The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "namespace", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> pulumi.Input[_builtins.str]:
+        """
+        The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+        """
+        return pulumi.get(self, "prefix")
+
+    @prefix.setter
+    def prefix(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "prefix", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def xml(self) -> pulumi.Input[_builtins.str]:
+        """
+        One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+        """
+        return pulumi.get(self, "xml")
+
+    @xml.setter
+    def xml(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "xml", value)
 
 
 class DomainNetworkInterfaceArgsDict(TypedDict):
@@ -752,6 +1642,58 @@ class DomainNetworkInterfaceArgs:
         pulumi.set(self, "network", value)
 
 
+class DomainNumaCellArgsDict(TypedDict):
+    """
+    A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+    """
+    cpus: pulumi.Input[_builtins.str]
+    """
+    The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+    """
+    memory: pulumi.Input[Union[_builtins.int, _builtins.str]]
+    """
+    The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+    """
+
+@pulumi.input_type
+class DomainNumaCellArgs:
+    def __init__(__self__, *,
+                 cpus: pulumi.Input[_builtins.str],
+                 memory: pulumi.Input[Union[_builtins.int, _builtins.str]]):
+        """
+        A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+
+        :param pulumi.Input[_builtins.str] cpus: The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+        :param pulumi.Input[Union[_builtins.int, _builtins.str]] memory: The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+        """
+        pulumi.set(__self__, "cpus", cpus)
+        pulumi.set(__self__, "memory", memory)
+
+    @_builtins.property
+    @pulumi.getter
+    def cpus(self) -> pulumi.Input[_builtins.str]:
+        """
+        The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+        """
+        return pulumi.get(self, "cpus")
+
+    @cpus.setter
+    def cpus(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "cpus", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def memory(self) -> pulumi.Input[Union[_builtins.int, _builtins.str]]:
+        """
+        The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+        """
+        return pulumi.get(self, "memory")
+
+    @memory.setter
+    def memory(self, value: pulumi.Input[Union[_builtins.int, _builtins.str]]):
+        pulumi.set(self, "memory", value)
+
+
 class DomainRngArgsDict(TypedDict):
     """
     A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
@@ -819,6 +1761,669 @@ class DomainSoundArgs:
     @model.setter
     def model(self, value: pulumi.Input['DomainSoundModel']):
         pulumi.set(self, "model", value)
+
+
+class DomainSysinfoArgsDict(TypedDict):
+    """
+    SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+    """
+    base_board: NotRequired[pulumi.Input[Optional['DomainSysinfoBaseBoardArgsDict']]]
+    """
+    Base board fields.
+    """
+    bios: NotRequired[pulumi.Input[Optional['DomainSysinfoBiosArgsDict']]]
+    """
+    BIOS fields.
+    """
+    chassis: NotRequired[pulumi.Input[Optional['DomainSysinfoChassisArgsDict']]]
+    """
+    Chassis fields.
+    """
+    oem_strings: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+    """
+    system: NotRequired[pulumi.Input[Optional['DomainSysinfoSystemArgsDict']]]
+    """
+    System fields.
+    """
+
+@pulumi.input_type
+class DomainSysinfoArgs:
+    def __init__(__self__, *,
+                 base_board: pulumi.Input[Optional['DomainSysinfoBaseBoardArgs']] = None,
+                 bios: pulumi.Input[Optional['DomainSysinfoBiosArgs']] = None,
+                 chassis: pulumi.Input[Optional['DomainSysinfoChassisArgs']] = None,
+                 oem_strings: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 system: pulumi.Input[Optional['DomainSysinfoSystemArgs']] = None):
+        """
+        SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainSysinfoBaseBoardArgs'] base_board: Base board fields.
+        :param pulumi.Input['DomainSysinfoBiosArgs'] bios: BIOS fields.
+        :param pulumi.Input['DomainSysinfoChassisArgs'] chassis: Chassis fields.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] oem_strings: SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+        :param pulumi.Input['DomainSysinfoSystemArgs'] system: System fields.
+        """
+        if base_board is not None:
+            pulumi.set(__self__, "base_board", base_board)
+        if bios is not None:
+            pulumi.set(__self__, "bios", bios)
+        if chassis is not None:
+            pulumi.set(__self__, "chassis", chassis)
+        if oem_strings is not None:
+            pulumi.set(__self__, "oem_strings", oem_strings)
+        if system is not None:
+            pulumi.set(__self__, "system", system)
+
+    @_builtins.property
+    @pulumi.getter(name="baseBoard")
+    def base_board(self) -> pulumi.Input[Optional['DomainSysinfoBaseBoardArgs']]:
+        """
+        Base board fields.
+        """
+        return pulumi.get(self, "base_board")
+
+    @base_board.setter
+    def base_board(self, value: pulumi.Input[Optional['DomainSysinfoBaseBoardArgs']]):
+        pulumi.set(self, "base_board", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def bios(self) -> pulumi.Input[Optional['DomainSysinfoBiosArgs']]:
+        """
+        BIOS fields.
+        """
+        return pulumi.get(self, "bios")
+
+    @bios.setter
+    def bios(self, value: pulumi.Input[Optional['DomainSysinfoBiosArgs']]):
+        pulumi.set(self, "bios", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def chassis(self) -> pulumi.Input[Optional['DomainSysinfoChassisArgs']]:
+        """
+        Chassis fields.
+        """
+        return pulumi.get(self, "chassis")
+
+    @chassis.setter
+    def chassis(self, value: pulumi.Input[Optional['DomainSysinfoChassisArgs']]):
+        pulumi.set(self, "chassis", value)
+
+    @_builtins.property
+    @pulumi.getter(name="oemStrings")
+    def oem_strings(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+        """
+        return pulumi.get(self, "oem_strings")
+
+    @oem_strings.setter
+    def oem_strings(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "oem_strings", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def system(self) -> pulumi.Input[Optional['DomainSysinfoSystemArgs']]:
+        """
+        System fields.
+        """
+        return pulumi.get(self, "system")
+
+    @system.setter
+    def system(self, value: pulumi.Input[Optional['DomainSysinfoSystemArgs']]):
+        pulumi.set(self, "system", value)
+
+
+class DomainSysinfoBaseBoardArgsDict(TypedDict):
+    """
+    SMBIOS type 2, the base board.
+    """
+    asset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Asset tag.
+    """
+    location: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Location in the chassis.
+    """
+    manufacturer: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Manufacturer.
+    """
+    product: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Product.
+    """
+    serial: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Serial number.
+    """
+    version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Version.
+    """
+
+@pulumi.input_type
+class DomainSysinfoBaseBoardArgs:
+    def __init__(__self__, *,
+                 asset: pulumi.Input[Optional[_builtins.str]] = None,
+                 location: pulumi.Input[Optional[_builtins.str]] = None,
+                 manufacturer: pulumi.Input[Optional[_builtins.str]] = None,
+                 product: pulumi.Input[Optional[_builtins.str]] = None,
+                 serial: pulumi.Input[Optional[_builtins.str]] = None,
+                 version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        SMBIOS type 2, the base board.
+
+        :param pulumi.Input[_builtins.str] asset: Asset tag.
+        :param pulumi.Input[_builtins.str] location: Location in the chassis.
+        :param pulumi.Input[_builtins.str] manufacturer: Manufacturer.
+        :param pulumi.Input[_builtins.str] product: Product.
+        :param pulumi.Input[_builtins.str] serial: Serial number.
+        :param pulumi.Input[_builtins.str] version: Version.
+        """
+        if asset is not None:
+            pulumi.set(__self__, "asset", asset)
+        if location is not None:
+            pulumi.set(__self__, "location", location)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def asset(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Asset tag.
+        """
+        return pulumi.get(self, "asset")
+
+    @asset.setter
+    def asset(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "asset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def location(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Location in the chassis.
+        """
+        return pulumi.get(self, "location")
+
+    @location.setter
+    def location(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "location", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @manufacturer.setter
+    def manufacturer(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "manufacturer", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Product.
+        """
+        return pulumi.get(self, "product")
+
+    @product.setter
+    def product(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Serial number.
+        """
+        return pulumi.get(self, "serial")
+
+    @serial.setter
+    def serial(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serial", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "version", value)
+
+
+class DomainSysinfoBiosArgsDict(TypedDict):
+    """
+    SMBIOS type 0, the BIOS.
+    """
+    date: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+    """
+    release: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    System BIOS release, `major.minor`, e.g. `1.2`.
+    """
+    vendor: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Vendor.
+    """
+    version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Version.
+    """
+
+@pulumi.input_type
+class DomainSysinfoBiosArgs:
+    def __init__(__self__, *,
+                 date: pulumi.Input[Optional[_builtins.str]] = None,
+                 release: pulumi.Input[Optional[_builtins.str]] = None,
+                 vendor: pulumi.Input[Optional[_builtins.str]] = None,
+                 version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        SMBIOS type 0, the BIOS.
+
+        :param pulumi.Input[_builtins.str] date: Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+        :param pulumi.Input[_builtins.str] release: System BIOS release, `major.minor`, e.g. `1.2`.
+        :param pulumi.Input[_builtins.str] vendor: Vendor.
+        :param pulumi.Input[_builtins.str] version: Version.
+        """
+        if date is not None:
+            pulumi.set(__self__, "date", date)
+        if release is not None:
+            pulumi.set(__self__, "release", release)
+        if vendor is not None:
+            pulumi.set(__self__, "vendor", vendor)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def date(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+        """
+        return pulumi.get(self, "date")
+
+    @date.setter
+    def date(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "date", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def release(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        System BIOS release, `major.minor`, e.g. `1.2`.
+        """
+        return pulumi.get(self, "release")
+
+    @release.setter
+    def release(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "release", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def vendor(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Vendor.
+        """
+        return pulumi.get(self, "vendor")
+
+    @vendor.setter
+    def vendor(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "vendor", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "version", value)
+
+
+class DomainSysinfoChassisArgsDict(TypedDict):
+    """
+    SMBIOS type 3, the chassis.
+    """
+    asset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Asset tag.
+    """
+    manufacturer: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Manufacturer.
+    """
+    serial: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Serial number.
+    """
+    sku: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    SKU number.
+    """
+    version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Version.
+    """
+
+@pulumi.input_type
+class DomainSysinfoChassisArgs:
+    def __init__(__self__, *,
+                 asset: pulumi.Input[Optional[_builtins.str]] = None,
+                 manufacturer: pulumi.Input[Optional[_builtins.str]] = None,
+                 serial: pulumi.Input[Optional[_builtins.str]] = None,
+                 sku: pulumi.Input[Optional[_builtins.str]] = None,
+                 version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        SMBIOS type 3, the chassis.
+
+        :param pulumi.Input[_builtins.str] asset: Asset tag.
+        :param pulumi.Input[_builtins.str] manufacturer: Manufacturer.
+        :param pulumi.Input[_builtins.str] serial: Serial number.
+        :param pulumi.Input[_builtins.str] sku: SKU number.
+        :param pulumi.Input[_builtins.str] version: Version.
+        """
+        if asset is not None:
+            pulumi.set(__self__, "asset", asset)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if sku is not None:
+            pulumi.set(__self__, "sku", sku)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def asset(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Asset tag.
+        """
+        return pulumi.get(self, "asset")
+
+    @asset.setter
+    def asset(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "asset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @manufacturer.setter
+    def manufacturer(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "manufacturer", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Serial number.
+        """
+        return pulumi.get(self, "serial")
+
+    @serial.setter
+    def serial(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serial", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sku(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        SKU number.
+        """
+        return pulumi.get(self, "sku")
+
+    @sku.setter
+    def sku(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sku", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "version", value)
+
+
+class DomainSysinfoSystemArgsDict(TypedDict):
+    """
+    SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+    """
+    family: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Family.
+    """
+    manufacturer: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Manufacturer.
+    """
+    product: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Product name.
+    """
+    serial: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+    """
+    sku: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    SKU number.
+    """
+    version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Version.
+    """
+
+@pulumi.input_type
+class DomainSysinfoSystemArgs:
+    def __init__(__self__, *,
+                 family: pulumi.Input[Optional[_builtins.str]] = None,
+                 manufacturer: pulumi.Input[Optional[_builtins.str]] = None,
+                 product: pulumi.Input[Optional[_builtins.str]] = None,
+                 serial: pulumi.Input[Optional[_builtins.str]] = None,
+                 sku: pulumi.Input[Optional[_builtins.str]] = None,
+                 version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+
+        :param pulumi.Input[_builtins.str] family: Family.
+        :param pulumi.Input[_builtins.str] manufacturer: Manufacturer.
+        :param pulumi.Input[_builtins.str] product: Product name.
+        :param pulumi.Input[_builtins.str] serial: Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+        :param pulumi.Input[_builtins.str] sku: SKU number.
+        :param pulumi.Input[_builtins.str] version: Version.
+        """
+        if family is not None:
+            pulumi.set(__self__, "family", family)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if sku is not None:
+            pulumi.set(__self__, "sku", sku)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def family(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Family.
+        """
+        return pulumi.get(self, "family")
+
+    @family.setter
+    def family(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "family", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @manufacturer.setter
+    def manufacturer(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "manufacturer", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Product name.
+        """
+        return pulumi.get(self, "product")
+
+    @product.setter
+    def product(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+        """
+        return pulumi.get(self, "serial")
+
+    @serial.setter
+    def serial(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serial", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sku(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        SKU number.
+        """
+        return pulumi.get(self, "sku")
+
+    @sku.setter
+    def sku(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sku", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "version", value)
+
+
+class DomainTimerArgsDict(TypedDict):
+    """
+    One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+    """
+    name: pulumi.Input['DomainTimerName']
+    """
+    The timer.
+    """
+    present: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Whether the guest has the timer (default: the hypervisor's).
+    """
+    tick_policy: NotRequired[pulumi.Input[Optional['DomainTimerTickPolicy']]]
+    """
+    Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+    """
+
+@pulumi.input_type
+class DomainTimerArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input['DomainTimerName'],
+                 present: pulumi.Input[Optional[_builtins.bool]] = None,
+                 tick_policy: pulumi.Input[Optional['DomainTimerTickPolicy']] = None):
+        """
+        One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+
+        :param pulumi.Input['DomainTimerName'] name: The timer.
+        :param pulumi.Input[_builtins.bool] present: Whether the guest has the timer (default: the hypervisor's).
+        :param pulumi.Input['DomainTimerTickPolicy'] tick_policy: Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+        """
+        pulumi.set(__self__, "name", name)
+        if present is not None:
+            pulumi.set(__self__, "present", present)
+        if tick_policy is not None:
+            pulumi.set(__self__, "tick_policy", tick_policy)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input['DomainTimerName']:
+        """
+        The timer.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input['DomainTimerName']):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def present(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Whether the guest has the timer (default: the hypervisor's).
+        """
+        return pulumi.get(self, "present")
+
+    @present.setter
+    def present(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "present", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tickPolicy")
+    def tick_policy(self) -> pulumi.Input[Optional['DomainTimerTickPolicy']]:
+        """
+        Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+        """
+        return pulumi.get(self, "tick_policy")
+
+    @tick_policy.setter
+    def tick_policy(self, value: pulumi.Input[Optional['DomainTimerTickPolicy']]):
+        pulumi.set(self, "tick_policy", value)
 
 
 class DomainVideoArgsDict(TypedDict):

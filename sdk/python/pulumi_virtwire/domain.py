@@ -26,31 +26,42 @@ class DomainArgs:
                  arch: pulumi.Input[Optional[_builtins.str]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
                  boot: pulumi.Input[Optional[Sequence[pulumi.Input['DomainBootDevice']]]] = None,
+                 clock: pulumi.Input[Optional['DomainClockArgs']] = None,
                  cloud_init_disk: pulumi.Input[Optional['DomainCloudInitDiskArgs']] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
                  console: pulumi.Input[Optional['DomainConsoleArgs']] = None,
                  cpu: pulumi.Input[Optional['DomainCpuArgs']] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input['DomainDiskArgs']]]] = None,
+                 features: pulumi.Input[Optional['DomainFeaturesArgs']] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional['DomainGraphicsArgs']] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input['DomainInputArgs']]]] = None,
+                 iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_backing: pulumi.Input[Optional['DomainMemoryBackingArgs']] = None,
                  memory_balloon: pulumi.Input[Optional['DomainMemoryBalloonArgs']] = None,
+                 metadata: pulumi.Input[Optional['DomainMetadataArgs']] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]]] = None,
+                 on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  rng: pulumi.Input[Optional['DomainRngArgs']] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional['DomainSoundArgs']] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 sysinfo: pulumi.Input[Optional['DomainSysinfoArgs']] = None,
+                 title: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional['DomainVideoArgs']] = None,
@@ -65,31 +76,42 @@ class DomainArgs:
         :param pulumi.Input[_builtins.str] arch: Guest architecture, e.g. `x86_64` or `aarch64`. Default: the host's. Changing it replaces the domain.
         :param pulumi.Input[_builtins.bool] autostart: Start the domain when the host's libvirt starts. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input['DomainBootDevice']]] boot: Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
+        :param pulumi.Input['DomainClockArgs'] clock: Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
         :param pulumi.Input['DomainCloudInitDiskArgs'] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
         :param pulumi.Input['DomainConsoleArgs'] console: The serial console.
-        :param pulumi.Input['DomainCpuArgs'] cpu: The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+        :param pulumi.Input['DomainCpuArgs'] cpu: The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] description: A free-form description. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input['DomainDiskArgs']]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
+        :param pulumi.Input['DomainFeaturesArgs'] features: ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input['DomainGraphicsArgs'] graphics: A VNC or SPICE display (default: none).
         :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainInputArgs']]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+        :param pulumi.Input[_builtins.int] iothreads: I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] memory: Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+        :param pulumi.Input['DomainMemoryBackingArgs'] memory_backing: Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
         :param pulumi.Input['DomainMemoryBalloonArgs'] memory_balloon: The memory balloon. Default: libvirt's (virtio on x86), not compared.
+        :param pulumi.Input['DomainMetadataArgs'] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]] network_interfaces: Network interfaces. Added and removed live.
+        :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+        :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+        :param pulumi.Input['DomainLifecycleAction'] on_reboot: When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
         :param pulumi.Input['DomainRngArgs'] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
         :param pulumi.Input['DomainSoundArgs'] sound: A sound card. Default: none.
         :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+        :param pulumi.Input['DomainSysinfoArgs'] sysinfo: SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] title: A short title, one line (`virsh list --title`). Changed live.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
         :param pulumi.Input['DomainVideoArgs'] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
@@ -110,6 +132,8 @@ class DomainArgs:
             pulumi.set(__self__, "autostart", autostart)
         if boot is not None:
             pulumi.set(__self__, "boot", boot)
+        if clock is not None:
+            pulumi.set(__self__, "clock", clock)
         if cloud_init_disk is not None:
             pulumi.set(__self__, "cloud_init_disk", cloud_init_disk)
         if cmdline is not None:
@@ -118,8 +142,12 @@ class DomainArgs:
             pulumi.set(__self__, "console", console)
         if cpu is not None:
             pulumi.set(__self__, "cpu", cpu)
+        if description is not None:
+            pulumi.set(__self__, "description", description)
         if disks is not None:
             pulumi.set(__self__, "disks", disks)
+        if features is not None:
+            pulumi.set(__self__, "features", features)
         if firmware is None:
             firmware = 'bios'
         if firmware is not None:
@@ -134,6 +162,8 @@ class DomainArgs:
             pulumi.set(__self__, "initrd", initrd)
         if inputs is not None:
             pulumi.set(__self__, "inputs", inputs)
+        if iothreads is not None:
+            pulumi.set(__self__, "iothreads", iothreads)
         if kernel is not None:
             pulumi.set(__self__, "kernel", kernel)
         if machine is not None:
@@ -144,12 +174,22 @@ class DomainArgs:
             pulumi.set(__self__, "max_vcpus", max_vcpus)
         if memory is not None:
             pulumi.set(__self__, "memory", memory)
+        if memory_backing is not None:
+            pulumi.set(__self__, "memory_backing", memory_backing)
         if memory_balloon is not None:
             pulumi.set(__self__, "memory_balloon", memory_balloon)
+        if metadata is not None:
+            pulumi.set(__self__, "metadata", metadata)
         if name is not None:
             pulumi.set(__self__, "name", name)
         if network_interfaces is not None:
             pulumi.set(__self__, "network_interfaces", network_interfaces)
+        if on_crash is not None:
+            pulumi.set(__self__, "on_crash", on_crash)
+        if on_poweroff is not None:
+            pulumi.set(__self__, "on_poweroff", on_poweroff)
+        if on_reboot is not None:
+            pulumi.set(__self__, "on_reboot", on_reboot)
         if qemu_agent is None:
             qemu_agent = False
         if qemu_agent is not None:
@@ -170,6 +210,10 @@ class DomainArgs:
             spice_agent = False
         if spice_agent is not None:
             pulumi.set(__self__, "spice_agent", spice_agent)
+        if sysinfo is not None:
+            pulumi.set(__self__, "sysinfo", sysinfo)
+        if title is not None:
+            pulumi.set(__self__, "title", title)
         if type is None:
             type = 'kvm'
         if type is not None:
@@ -238,6 +282,18 @@ class DomainArgs:
         pulumi.set(self, "boot", value)
 
     @_builtins.property
+    @pulumi.getter
+    def clock(self) -> pulumi.Input[Optional['DomainClockArgs']]:
+        """
+        Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "clock")
+
+    @clock.setter
+    def clock(self, value: pulumi.Input[Optional['DomainClockArgs']]):
+        pulumi.set(self, "clock", value)
+
+    @_builtins.property
     @pulumi.getter(name="cloudInitDisk")
     def cloud_init_disk(self) -> pulumi.Input[Optional['DomainCloudInitDiskArgs']]:
         """
@@ -277,13 +333,25 @@ class DomainArgs:
     @pulumi.getter
     def cpu(self) -> pulumi.Input[Optional['DomainCpuArgs']]:
         """
-        The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+        The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
         """
         return pulumi.get(self, "cpu")
 
     @cpu.setter
     def cpu(self, value: pulumi.Input[Optional['DomainCpuArgs']]):
         pulumi.set(self, "cpu", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A free-form description. Changed live.
+        """
+        return pulumi.get(self, "description")
+
+    @description.setter
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter
@@ -296,6 +364,18 @@ class DomainArgs:
     @disks.setter
     def disks(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainDiskArgs']]]]):
         pulumi.set(self, "disks", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def features(self) -> pulumi.Input[Optional['DomainFeaturesArgs']]:
+        """
+        ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+        """
+        return pulumi.get(self, "features")
+
+    @features.setter
+    def features(self, value: pulumi.Input[Optional['DomainFeaturesArgs']]):
+        pulumi.set(self, "features", value)
 
     @_builtins.property
     @pulumi.getter
@@ -371,6 +451,18 @@ class DomainArgs:
 
     @_builtins.property
     @pulumi.getter
+    def iothreads(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "iothreads")
+
+    @iothreads.setter
+    def iothreads(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "iothreads", value)
+
+    @_builtins.property
+    @pulumi.getter
     def kernel(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
@@ -430,6 +522,18 @@ class DomainArgs:
         pulumi.set(self, "memory", value)
 
     @_builtins.property
+    @pulumi.getter(name="memoryBacking")
+    def memory_backing(self) -> pulumi.Input[Optional['DomainMemoryBackingArgs']]:
+        """
+        Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "memory_backing")
+
+    @memory_backing.setter
+    def memory_backing(self, value: pulumi.Input[Optional['DomainMemoryBackingArgs']]):
+        pulumi.set(self, "memory_backing", value)
+
+    @_builtins.property
     @pulumi.getter(name="memoryBalloon")
     def memory_balloon(self) -> pulumi.Input[Optional['DomainMemoryBalloonArgs']]:
         """
@@ -440,6 +544,18 @@ class DomainArgs:
     @memory_balloon.setter
     def memory_balloon(self, value: pulumi.Input[Optional['DomainMemoryBalloonArgs']]):
         pulumi.set(self, "memory_balloon", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def metadata(self) -> pulumi.Input[Optional['DomainMetadataArgs']]:
+        """
+        Your own XML element in `<metadata>` (default: none). Changed live.
+        """
+        return pulumi.get(self, "metadata")
+
+    @metadata.setter
+    def metadata(self, value: pulumi.Input[Optional['DomainMetadataArgs']]):
+        pulumi.set(self, "metadata", value)
 
     @_builtins.property
     @pulumi.getter
@@ -464,6 +580,42 @@ class DomainArgs:
     @network_interfaces.setter
     def network_interfaces(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]]]):
         pulumi.set(self, "network_interfaces", value)
+
+    @_builtins.property
+    @pulumi.getter(name="onCrash")
+    def on_crash(self) -> pulumi.Input[Optional['DomainLifecycleAction']]:
+        """
+        When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_crash")
+
+    @on_crash.setter
+    def on_crash(self, value: pulumi.Input[Optional['DomainLifecycleAction']]):
+        pulumi.set(self, "on_crash", value)
+
+    @_builtins.property
+    @pulumi.getter(name="onPoweroff")
+    def on_poweroff(self) -> pulumi.Input[Optional['DomainLifecycleAction']]:
+        """
+        When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_poweroff")
+
+    @on_poweroff.setter
+    def on_poweroff(self, value: pulumi.Input[Optional['DomainLifecycleAction']]):
+        pulumi.set(self, "on_poweroff", value)
+
+    @_builtins.property
+    @pulumi.getter(name="onReboot")
+    def on_reboot(self) -> pulumi.Input[Optional['DomainLifecycleAction']]:
+        """
+        When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_reboot")
+
+    @on_reboot.setter
+    def on_reboot(self, value: pulumi.Input[Optional['DomainLifecycleAction']]):
+        pulumi.set(self, "on_reboot", value)
 
     @_builtins.property
     @pulumi.getter(name="qemuAgent")
@@ -536,6 +688,30 @@ class DomainArgs:
     @spice_agent.setter
     def spice_agent(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "spice_agent", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sysinfo(self) -> pulumi.Input[Optional['DomainSysinfoArgs']]:
+        """
+        SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "sysinfo")
+
+    @sysinfo.setter
+    def sysinfo(self, value: pulumi.Input[Optional['DomainSysinfoArgs']]):
+        pulumi.set(self, "sysinfo", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def title(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A short title, one line (`virsh list --title`). Changed live.
+        """
+        return pulumi.get(self, "title")
+
+    @title.setter
+    def title(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "title", value)
 
     @_builtins.property
     @pulumi.getter
@@ -632,31 +808,42 @@ class Domain(pulumi.CustomResource):
                  arch: pulumi.Input[Optional[_builtins.str]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
                  boot: pulumi.Input[Optional[Sequence[pulumi.Input['DomainBootDevice']]]] = None,
+                 clock: pulumi.Input[Optional[Union['DomainClockArgs', 'DomainClockArgsDict']]] = None,
                  cloud_init_disk: pulumi.Input[Optional[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']]] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
                  console: pulumi.Input[Optional[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']]] = None,
                  cpu: pulumi.Input[Optional[Union['DomainCpuArgs', 'DomainCpuArgsDict']]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
+                 features: pulumi.Input[Optional[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
+                 iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_backing: pulumi.Input[Optional[Union['DomainMemoryBackingArgs', 'DomainMemoryBackingArgsDict']]] = None,
                  memory_balloon: pulumi.Input[Optional[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']]] = None,
+                 metadata: pulumi.Input[Optional[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
+                 on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 sysinfo: pulumi.Input[Optional[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']]] = None,
+                 title: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
@@ -674,31 +861,42 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] arch: Guest architecture, e.g. `x86_64` or `aarch64`. Default: the host's. Changing it replaces the domain.
         :param pulumi.Input[_builtins.bool] autostart: Start the domain when the host's libvirt starts. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input['DomainBootDevice']]] boot: Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
+        :param pulumi.Input[Union['DomainClockArgs', 'DomainClockArgsDict']] clock: Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
         :param pulumi.Input[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
         :param pulumi.Input[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']] console: The serial console.
-        :param pulumi.Input[Union['DomainCpuArgs', 'DomainCpuArgsDict']] cpu: The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+        :param pulumi.Input[Union['DomainCpuArgs', 'DomainCpuArgsDict']] cpu: The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] description: A free-form description. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
+        :param pulumi.Input[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']] features: ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']] graphics: A VNC or SPICE display (default: none).
         :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
+        :param pulumi.Input[_builtins.int] iothreads: I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] memory: Memory, e.g. `512MiB` or `2GiB` (a whole number of KiB; a bare number is bytes, not MiB). Changed live (balloon) within `maxMemory`; without `maxMemory`, a change restarts the domain.
+        :param pulumi.Input[Union['DomainMemoryBackingArgs', 'DomainMemoryBackingArgsDict']] memory_backing: Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
         :param pulumi.Input[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']] memory_balloon: The memory balloon. Default: libvirt's (virtio on x86), not compared.
+        :param pulumi.Input[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]] network_interfaces: Network interfaces. Added and removed live.
+        :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+        :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+        :param pulumi.Input['DomainLifecycleAction'] on_reboot: When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
         :param pulumi.Input[Union['DomainRngArgs', 'DomainRngArgsDict']] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
         :param pulumi.Input[Union['DomainSoundArgs', 'DomainSoundArgsDict']] sound: A sound card. Default: none.
         :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
+        :param pulumi.Input[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']] sysinfo: SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] title: A short title, one line (`virsh list --title`). Changed live.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
         :param pulumi.Input[Union['DomainVideoArgs', 'DomainVideoArgsDict']] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
@@ -735,31 +933,42 @@ class Domain(pulumi.CustomResource):
                  arch: pulumi.Input[Optional[_builtins.str]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
                  boot: pulumi.Input[Optional[Sequence[pulumi.Input['DomainBootDevice']]]] = None,
+                 clock: pulumi.Input[Optional[Union['DomainClockArgs', 'DomainClockArgsDict']]] = None,
                  cloud_init_disk: pulumi.Input[Optional[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']]] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
                  console: pulumi.Input[Optional[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']]] = None,
                  cpu: pulumi.Input[Optional[Union['DomainCpuArgs', 'DomainCpuArgsDict']]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
+                 features: pulumi.Input[Optional[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
+                 iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
                  memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 memory_backing: pulumi.Input[Optional[Union['DomainMemoryBackingArgs', 'DomainMemoryBackingArgsDict']]] = None,
                  memory_balloon: pulumi.Input[Optional[Union['DomainMemoryBalloonArgs', 'DomainMemoryBalloonArgsDict']]] = None,
+                 metadata: pulumi.Input[Optional[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
+                 on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
+                 on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 sysinfo: pulumi.Input[Optional[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']]] = None,
+                 title: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
@@ -784,11 +993,14 @@ class Domain(pulumi.CustomResource):
                 autostart = False
             __props__.__dict__["autostart"] = autostart
             __props__.__dict__["boot"] = boot
+            __props__.__dict__["clock"] = clock
             __props__.__dict__["cloud_init_disk"] = cloud_init_disk
             __props__.__dict__["cmdline"] = cmdline
             __props__.__dict__["console"] = console
             __props__.__dict__["cpu"] = cpu
+            __props__.__dict__["description"] = description
             __props__.__dict__["disks"] = disks
+            __props__.__dict__["features"] = features
             if firmware is None:
                 firmware = 'bios'
             __props__.__dict__["firmware"] = firmware
@@ -797,14 +1009,20 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["host"] = host
             __props__.__dict__["initrd"] = initrd
             __props__.__dict__["inputs"] = inputs
+            __props__.__dict__["iothreads"] = iothreads
             __props__.__dict__["kernel"] = kernel
             __props__.__dict__["machine"] = machine
             __props__.__dict__["max_memory"] = max_memory
             __props__.__dict__["max_vcpus"] = max_vcpus
             __props__.__dict__["memory"] = memory
+            __props__.__dict__["memory_backing"] = memory_backing
             __props__.__dict__["memory_balloon"] = memory_balloon
+            __props__.__dict__["metadata"] = metadata
             __props__.__dict__["name"] = name
             __props__.__dict__["network_interfaces"] = network_interfaces
+            __props__.__dict__["on_crash"] = on_crash
+            __props__.__dict__["on_poweroff"] = on_poweroff
+            __props__.__dict__["on_reboot"] = on_reboot
             if qemu_agent is None:
                 qemu_agent = False
             __props__.__dict__["qemu_agent"] = qemu_agent
@@ -819,6 +1037,8 @@ class Domain(pulumi.CustomResource):
             if spice_agent is None:
                 spice_agent = False
             __props__.__dict__["spice_agent"] = spice_agent
+            __props__.__dict__["sysinfo"] = sysinfo
+            __props__.__dict__["title"] = title
             if type is None:
                 type = 'kvm'
             __props__.__dict__["type"] = type
@@ -864,11 +1084,14 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["arch"] = None
         __props__.__dict__["autostart"] = None
         __props__.__dict__["boot"] = None
+        __props__.__dict__["clock"] = None
         __props__.__dict__["cloud_init_disk"] = None
         __props__.__dict__["cmdline"] = None
         __props__.__dict__["console"] = None
         __props__.__dict__["cpu"] = None
+        __props__.__dict__["description"] = None
         __props__.__dict__["disks"] = None
+        __props__.__dict__["features"] = None
         __props__.__dict__["firmware"] = None
         __props__.__dict__["graphics"] = None
         __props__.__dict__["graphics_password"] = None
@@ -877,6 +1100,7 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["initrd"] = None
         __props__.__dict__["inputs"] = None
         __props__.__dict__["interfaces"] = None
+        __props__.__dict__["iothreads"] = None
         __props__.__dict__["ip_address"] = None
         __props__.__dict__["kernel"] = None
         __props__.__dict__["mac_addresses"] = None
@@ -884,9 +1108,14 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["max_memory"] = None
         __props__.__dict__["max_vcpus"] = None
         __props__.__dict__["memory"] = None
+        __props__.__dict__["memory_backing"] = None
         __props__.__dict__["memory_balloon"] = None
+        __props__.__dict__["metadata"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["network_interfaces"] = None
+        __props__.__dict__["on_crash"] = None
+        __props__.__dict__["on_poweroff"] = None
+        __props__.__dict__["on_reboot"] = None
         __props__.__dict__["qemu_agent"] = None
         __props__.__dict__["rng"] = None
         __props__.__dict__["running"] = None
@@ -894,6 +1123,8 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["sound"] = None
         __props__.__dict__["spice_agent"] = None
         __props__.__dict__["state"] = None
+        __props__.__dict__["sysinfo"] = None
+        __props__.__dict__["title"] = None
         __props__.__dict__["type"] = None
         __props__.__dict__["uuid"] = None
         __props__.__dict__["vcpu"] = None
@@ -937,6 +1168,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "boot")
 
     @_builtins.property
+    @pulumi.getter
+    def clock(self) -> pulumi.Output[Optional['outputs.DomainClock']]:
+        """
+        Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "clock")
+
+    @_builtins.property
     @pulumi.getter(name="cloudInitDisk")
     def cloud_init_disk(self) -> pulumi.Output[Optional['outputs.DomainCloudInitDisk']]:
         """
@@ -964,9 +1203,17 @@ class Domain(pulumi.CustomResource):
     @pulumi.getter
     def cpu(self) -> pulumi.Output[Optional['outputs.DomainCpu']]:
         """
-        The guest CPU (default: the hypervisor's default CPU). Changing it restarts the domain.
+        The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
         """
         return pulumi.get(self, "cpu")
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A free-form description. Changed live.
+        """
+        return pulumi.get(self, "description")
 
     @_builtins.property
     @pulumi.getter
@@ -975,6 +1222,14 @@ class Domain(pulumi.CustomResource):
         Disks and CD-ROMs, with the target, bus and format libvirt uses.
         """
         return pulumi.get(self, "disks")
+
+    @_builtins.property
+    @pulumi.getter
+    def features(self) -> pulumi.Output[Optional['outputs.DomainFeatures']]:
+        """
+        ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+        """
+        return pulumi.get(self, "features")
 
     @_builtins.property
     @pulumi.getter
@@ -1041,6 +1296,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "interfaces")
 
     @_builtins.property
+    @pulumi.getter
+    def iothreads(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "iothreads")
+
+    @_builtins.property
     @pulumi.getter(name="ipAddress")
     def ip_address(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
@@ -1097,12 +1360,28 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "memory")
 
     @_builtins.property
+    @pulumi.getter(name="memoryBacking")
+    def memory_backing(self) -> pulumi.Output[Optional['outputs.DomainMemoryBacking']]:
+        """
+        Huge pages, locked or shared memory, e.g. `{ source: "memfd", access: "shared" }` for virtiofs (default: libvirt's). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "memory_backing")
+
+    @_builtins.property
     @pulumi.getter(name="memoryBalloon")
     def memory_balloon(self) -> pulumi.Output[Optional['outputs.DomainMemoryBalloon']]:
         """
         The memory balloon. Default: libvirt's (virtio on x86), not compared.
         """
         return pulumi.get(self, "memory_balloon")
+
+    @_builtins.property
+    @pulumi.getter
+    def metadata(self) -> pulumi.Output[Optional['outputs.DomainMetadata']]:
+        """
+        Your own XML element in `<metadata>` (default: none). Changed live.
+        """
+        return pulumi.get(self, "metadata")
 
     @_builtins.property
     @pulumi.getter
@@ -1119,6 +1398,30 @@ class Domain(pulumi.CustomResource):
         Network interfaces, with their MAC addresses.
         """
         return pulumi.get(self, "network_interfaces")
+
+    @_builtins.property
+    @pulumi.getter(name="onCrash")
+    def on_crash(self) -> pulumi.Output[Optional['DomainLifecycleAction']]:
+        """
+        When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_crash")
+
+    @_builtins.property
+    @pulumi.getter(name="onPoweroff")
+    def on_poweroff(self) -> pulumi.Output[Optional['DomainLifecycleAction']]:
+        """
+        When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_poweroff")
+
+    @_builtins.property
+    @pulumi.getter(name="onReboot")
+    def on_reboot(self) -> pulumi.Output[Optional['DomainLifecycleAction']]:
+        """
+        When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "on_reboot")
 
     @_builtins.property
     @pulumi.getter(name="qemuAgent")
@@ -1175,6 +1478,22 @@ class Domain(pulumi.CustomResource):
         Power state: `running`, `paused`, `shutoff`, `shutdown` (in progress), `crashed`, `pmsuspended` or `blocked`.
         """
         return pulumi.get(self, "state")
+
+    @_builtins.property
+    @pulumi.getter
+    def sysinfo(self) -> pulumi.Output[Optional['outputs.DomainSysinfo']]:
+        """
+        SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "sysinfo")
+
+    @_builtins.property
+    @pulumi.getter
+    def title(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A short title, one line (`virsh list --title`). Changed live.
+        """
+        return pulumi.get(self, "title")
 
     @_builtins.property
     @pulumi.getter

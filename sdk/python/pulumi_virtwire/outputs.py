@@ -19,18 +19,32 @@ from ._enums import *
 __all__ = [
     'DhcpLease',
     'DomainCapabilitiesLoader',
+    'DomainClock',
     'DomainCloudInitDisk',
     'DomainConsole',
     'DomainCpu',
+    'DomainCpuFeature',
     'DomainCpuModeSupport',
+    'DomainCpuTopology',
     'DomainDisk',
+    'DomainFeatures',
     'DomainGraphics',
+    'DomainHyperv',
     'DomainInput',
     'DomainInterfaceState',
+    'DomainMemoryBacking',
     'DomainMemoryBalloon',
+    'DomainMetadata',
     'DomainNetworkInterface',
+    'DomainNumaCell',
     'DomainRng',
     'DomainSound',
+    'DomainSysinfo',
+    'DomainSysinfoBaseBoard',
+    'DomainSysinfoBios',
+    'DomainSysinfoChassis',
+    'DomainSysinfoSystem',
+    'DomainTimer',
     'DomainVideo',
     'DomainVolumeRef',
     'DomainWaitForAddresses',
@@ -241,6 +255,42 @@ class DomainCapabilitiesLoader(dict):
 
 
 @pulumi.output_type
+class DomainClock(dict):
+    """
+    The guest's clock and timers. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 offset: Optional['DomainClockOffset'] = None,
+                 timers: Optional[Sequence['outputs.DomainTimer']] = None):
+        """
+        The guest's clock and timers. Changing it restarts the domain.
+
+        :param 'DomainClockOffset' offset: UTC or local time (default: libvirt's, utc).
+        :param Sequence['DomainTimer'] timers: Timer settings, each timer at most once.
+        """
+        if offset is not None:
+            pulumi.set(__self__, "offset", offset)
+        if timers is not None:
+            pulumi.set(__self__, "timers", timers)
+
+    @_builtins.property
+    @pulumi.getter
+    def offset(self) -> Optional['DomainClockOffset']:
+        """
+        UTC or local time (default: libvirt's, utc).
+        """
+        return pulumi.get(self, "offset")
+
+    @_builtins.property
+    @pulumi.getter
+    def timers(self) -> Optional[Sequence['outputs.DomainTimer']]:
+        """
+        Timer settings, each timer at most once.
+        """
+        return pulumi.get(self, "timers")
+
+
+@pulumi.output_type
 class DomainCloudInitDisk(dict):
     """
     The NoCloud seed ISO (e.g. a virtwire CloudInitDisk), attached as a SATA CD-ROM. Give `path`, or `pool` and `name`. Changing it puts the new ISO in the drive and restarts the domain so cloud-init reads it.
@@ -367,20 +417,53 @@ class DomainConsole(dict):
 @pulumi.output_type
 class DomainCpu(dict):
     """
-    The guest CPU. Changing it restarts the domain.
+    The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
     """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "numaCells":
+            suggest = "numa_cells"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainCpu. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainCpu.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainCpu.__key_warning(key)
+        return super().get(key, default)
+
     def __init__(__self__, *,
                  mode: 'DomainCpuMode',
-                 model: Optional[_builtins.str] = None):
+                 fallback: Optional['DomainCpuFallback'] = None,
+                 features: Optional[Sequence['outputs.DomainCpuFeature']] = None,
+                 model: Optional[_builtins.str] = None,
+                 numa_cells: Optional[Sequence['outputs.DomainNumaCell']] = None,
+                 topology: Optional['outputs.DomainCpuTopology'] = None):
         """
-        The guest CPU. Changing it restarts the domain.
+        The guest CPU: mode, model, feature flags, topology and NUMA cells. Changing it restarts the domain.
 
         :param 'DomainCpuMode' mode: The CPU mode.
+        :param 'DomainCpuFallback' fallback: For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+        :param Sequence['DomainCpuFeature'] features: Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
         :param _builtins.str model: CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
+        :param Sequence['DomainNumaCell'] numa_cells: Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+        :param 'DomainCpuTopology' topology: Sockets, cores and threads (default: libvirt's, one socket per vCPU).
         """
         pulumi.set(__self__, "mode", mode)
+        if fallback is not None:
+            pulumi.set(__self__, "fallback", fallback)
+        if features is not None:
+            pulumi.set(__self__, "features", features)
         if model is not None:
             pulumi.set(__self__, "model", model)
+        if numa_cells is not None:
+            pulumi.set(__self__, "numa_cells", numa_cells)
+        if topology is not None:
+            pulumi.set(__self__, "topology", topology)
 
     @_builtins.property
     @pulumi.getter
@@ -392,11 +475,80 @@ class DomainCpu(dict):
 
     @_builtins.property
     @pulumi.getter
+    def fallback(self) -> Optional['DomainCpuFallback']:
+        """
+        For mode `custom`: whether libvirt may fall back to a close model (libvirt's default: allow).
+        """
+        return pulumi.get(self, "fallback")
+
+    @_builtins.property
+    @pulumi.getter
+    def features(self) -> Optional[Sequence['outputs.DomainCpuFeature']]:
+        """
+        Feature flags on top of the mode or model, e.g. `[{ name: "vmx", policy: "disable" }]`. Each name at most once.
+        """
+        return pulumi.get(self, "features")
+
+    @_builtins.property
+    @pulumi.getter
     def model(self) -> Optional[_builtins.str]:
         """
         CPU model for mode `custom`, e.g. `Skylake-Client` or `qemu64`.
         """
         return pulumi.get(self, "model")
+
+    @_builtins.property
+    @pulumi.getter(name="numaCells")
+    def numa_cells(self) -> Optional[Sequence['outputs.DomainNumaCell']]:
+        """
+        Guest NUMA nodes (default: none, one node). Every vCPU in at most one cell; the cells' memory adds up to `maxMemory` (or `memory`).
+        """
+        return pulumi.get(self, "numa_cells")
+
+    @_builtins.property
+    @pulumi.getter
+    def topology(self) -> Optional['outputs.DomainCpuTopology']:
+        """
+        Sockets, cores and threads (default: libvirt's, one socket per vCPU).
+        """
+        return pulumi.get(self, "topology")
+
+
+@pulumi.output_type
+class DomainCpuFeature(dict):
+    """
+    One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 policy: Optional['DomainCpuFeaturePolicy'] = None):
+        """
+        One CPU feature flag, e.g. `{ name: "vmx", policy: "disable" }`.
+
+        :param _builtins.str name: The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+        :param 'DomainCpuFeaturePolicy' policy: What to do with it.
+        """
+        pulumi.set(__self__, "name", name)
+        if policy is None:
+            policy = 'require'
+        if policy is not None:
+            pulumi.set(__self__, "policy", policy)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The feature's name as libvirt knows it (`virsh cpu-models`, cpu_map), e.g. `vmx`, `avx2`, `x2apic`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def policy(self) -> Optional['DomainCpuFeaturePolicy']:
+        """
+        What to do with it.
+        """
+        return pulumi.get(self, "policy")
 
 
 @pulumi.output_type
@@ -431,6 +583,60 @@ class DomainCpuModeSupport(dict):
         Whether a domain can use it here.
         """
         return pulumi.get(self, "supported")
+
+
+@pulumi.output_type
+class DomainCpuTopology(dict):
+    """
+    How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+    """
+    def __init__(__self__, *,
+                 cores: Optional[_builtins.int] = None,
+                 sockets: Optional[_builtins.int] = None,
+                 threads: Optional[_builtins.int] = None):
+        """
+        How the vCPUs are laid out: sockets × cores × threads must equal `maxVcpus` (or `vcpu` when `maxVcpus` is unset). Guests license and schedule by it (e.g. Windows client editions use at most 2 sockets).
+
+        :param _builtins.int cores: Cores per socket.
+        :param _builtins.int sockets: CPU sockets.
+        :param _builtins.int threads: Threads per core.
+        """
+        if cores is None:
+            cores = 1
+        if cores is not None:
+            pulumi.set(__self__, "cores", cores)
+        if sockets is None:
+            sockets = 1
+        if sockets is not None:
+            pulumi.set(__self__, "sockets", sockets)
+        if threads is None:
+            threads = 1
+        if threads is not None:
+            pulumi.set(__self__, "threads", threads)
+
+    @_builtins.property
+    @pulumi.getter
+    def cores(self) -> Optional[_builtins.int]:
+        """
+        Cores per socket.
+        """
+        return pulumi.get(self, "cores")
+
+    @_builtins.property
+    @pulumi.getter
+    def sockets(self) -> Optional[_builtins.int]:
+        """
+        CPU sockets.
+        """
+        return pulumi.get(self, "sockets")
+
+    @_builtins.property
+    @pulumi.getter
+    def threads(self) -> Optional[_builtins.int]:
+        """
+        Threads per core.
+        """
+        return pulumi.get(self, "threads")
 
 
 @pulumi.output_type
@@ -549,6 +755,78 @@ class DomainDisk(dict):
 
 
 @pulumi.output_type
+class DomainFeatures(dict):
+    """
+    Machine features. Changing them restarts the domain.
+    """
+    def __init__(__self__, *,
+                 acpi: Optional[_builtins.bool] = None,
+                 apic: Optional[_builtins.bool] = None,
+                 hyperv: Optional['outputs.DomainHyperv'] = None,
+                 pae: Optional[_builtins.bool] = None,
+                 smm: Optional[_builtins.bool] = None):
+        """
+        Machine features. Changing them restarts the domain.
+
+        :param _builtins.bool acpi: ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+        :param _builtins.bool apic: The APIC (default: the hypervisor's).
+        :param 'DomainHyperv' hyperv: Hyper-V enlightenments (default: none).
+        :param _builtins.bool pae: Physical address extension for 32-bit guests (default: the hypervisor's).
+        :param _builtins.bool smm: System management mode, which UEFI secure boot needs (default: the hypervisor's).
+        """
+        if acpi is not None:
+            pulumi.set(__self__, "acpi", acpi)
+        if apic is not None:
+            pulumi.set(__self__, "apic", apic)
+        if hyperv is not None:
+            pulumi.set(__self__, "hyperv", hyperv)
+        if pae is not None:
+            pulumi.set(__self__, "pae", pae)
+        if smm is not None:
+            pulumi.set(__self__, "smm", smm)
+
+    @_builtins.property
+    @pulumi.getter
+    def acpi(self) -> Optional[_builtins.bool]:
+        """
+        ACPI, for a clean shutdown by the power button (default: on for x86 guests).
+        """
+        return pulumi.get(self, "acpi")
+
+    @_builtins.property
+    @pulumi.getter
+    def apic(self) -> Optional[_builtins.bool]:
+        """
+        The APIC (default: the hypervisor's).
+        """
+        return pulumi.get(self, "apic")
+
+    @_builtins.property
+    @pulumi.getter
+    def hyperv(self) -> Optional['outputs.DomainHyperv']:
+        """
+        Hyper-V enlightenments (default: none).
+        """
+        return pulumi.get(self, "hyperv")
+
+    @_builtins.property
+    @pulumi.getter
+    def pae(self) -> Optional[_builtins.bool]:
+        """
+        Physical address extension for 32-bit guests (default: the hypervisor's).
+        """
+        return pulumi.get(self, "pae")
+
+    @_builtins.property
+    @pulumi.getter
+    def smm(self) -> Optional[_builtins.bool]:
+        """
+        System management mode, which UEFI secure boot needs (default: the hypervisor's).
+        """
+        return pulumi.get(self, "smm")
+
+
+@pulumi.output_type
 class DomainGraphics(dict):
     """
     A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -607,6 +885,191 @@ class DomainGraphics(dict):
         VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
         """
         return pulumi.get(self, "websocket")
+
+
+@pulumi.output_type
+class DomainHyperv(dict):
+    """
+    Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "vendorId":
+            suggest = "vendor_id"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainHyperv. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainHyperv.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainHyperv.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 frequencies: Optional[_builtins.bool] = None,
+                 ipi: Optional[_builtins.bool] = None,
+                 reenlightenment: Optional[_builtins.bool] = None,
+                 relaxed: Optional[_builtins.bool] = None,
+                 reset: Optional[_builtins.bool] = None,
+                 runtime: Optional[_builtins.bool] = None,
+                 spinlocks: Optional[_builtins.int] = None,
+                 stimer: Optional[_builtins.bool] = None,
+                 synic: Optional[_builtins.bool] = None,
+                 tlbflush: Optional[_builtins.bool] = None,
+                 vapic: Optional[_builtins.bool] = None,
+                 vendor_id: Optional[_builtins.str] = None,
+                 vpindex: Optional[_builtins.bool] = None):
+        """
+        Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
+
+        :param _builtins.bool frequencies: TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool ipi: Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool reenlightenment: Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool relaxed: Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool reset: Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool runtime: Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.int spinlocks: Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+        :param _builtins.bool stimer: Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool synic: Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool tlbflush: Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.bool vapic: Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+        :param _builtins.str vendor_id: The Hyper-V vendor ID the guest sees, up to 12 characters.
+        :param _builtins.bool vpindex: Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+        """
+        if frequencies is not None:
+            pulumi.set(__self__, "frequencies", frequencies)
+        if ipi is not None:
+            pulumi.set(__self__, "ipi", ipi)
+        if reenlightenment is not None:
+            pulumi.set(__self__, "reenlightenment", reenlightenment)
+        if relaxed is not None:
+            pulumi.set(__self__, "relaxed", relaxed)
+        if reset is not None:
+            pulumi.set(__self__, "reset", reset)
+        if runtime is not None:
+            pulumi.set(__self__, "runtime", runtime)
+        if spinlocks is not None:
+            pulumi.set(__self__, "spinlocks", spinlocks)
+        if stimer is not None:
+            pulumi.set(__self__, "stimer", stimer)
+        if synic is not None:
+            pulumi.set(__self__, "synic", synic)
+        if tlbflush is not None:
+            pulumi.set(__self__, "tlbflush", tlbflush)
+        if vapic is not None:
+            pulumi.set(__self__, "vapic", vapic)
+        if vendor_id is not None:
+            pulumi.set(__self__, "vendor_id", vendor_id)
+        if vpindex is not None:
+            pulumi.set(__self__, "vpindex", vpindex)
+
+    @_builtins.property
+    @pulumi.getter
+    def frequencies(self) -> Optional[_builtins.bool]:
+        """
+        TSC and APIC frequency MSRs. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "frequencies")
+
+    @_builtins.property
+    @pulumi.getter
+    def ipi(self) -> Optional[_builtins.bool]:
+        """
+        Paravirtual IPIs (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "ipi")
+
+    @_builtins.property
+    @pulumi.getter
+    def reenlightenment(self) -> Optional[_builtins.bool]:
+        """
+        Re-enlightenment after migration. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "reenlightenment")
+
+    @_builtins.property
+    @pulumi.getter
+    def relaxed(self) -> Optional[_builtins.bool]:
+        """
+        Relaxed timing: no watchdog timeouts when the host is slow. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "relaxed")
+
+    @_builtins.property
+    @pulumi.getter
+    def reset(self) -> Optional[_builtins.bool]:
+        """
+        Guest-initiated reset. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "reset")
+
+    @_builtins.property
+    @pulumi.getter
+    def runtime(self) -> Optional[_builtins.bool]:
+        """
+        Processor run-time accounting. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "runtime")
+
+    @_builtins.property
+    @pulumi.getter
+    def spinlocks(self) -> Optional[_builtins.int]:
+        """
+        Spinlock retries before the guest notifies the hypervisor, e.g. 8191 (default: off).
+        """
+        return pulumi.get(self, "spinlocks")
+
+    @_builtins.property
+    @pulumi.getter
+    def stimer(self) -> Optional[_builtins.bool]:
+        """
+        Synthetic timers (needs synic and, in the clock, timer hypervclock). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "stimer")
+
+    @_builtins.property
+    @pulumi.getter
+    def synic(self) -> Optional[_builtins.bool]:
+        """
+        Synthetic interrupt controller (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "synic")
+
+    @_builtins.property
+    @pulumi.getter
+    def tlbflush(self) -> Optional[_builtins.bool]:
+        """
+        Paravirtual TLB flush (needs vpindex). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "tlbflush")
+
+    @_builtins.property
+    @pulumi.getter
+    def vapic(self) -> Optional[_builtins.bool]:
+        """
+        Virtual APIC assist. true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "vapic")
+
+    @_builtins.property
+    @pulumi.getter(name="vendorId")
+    def vendor_id(self) -> Optional[_builtins.str]:
+        """
+        The Hyper-V vendor ID the guest sees, up to 12 characters.
+        """
+        return pulumi.get(self, "vendor_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def vpindex(self) -> Optional[_builtins.bool]:
+        """
+        Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
+        """
+        return pulumi.get(self, "vpindex")
 
 
 @pulumi.output_type
@@ -705,6 +1168,109 @@ class DomainInterfaceState(dict):
 
 
 @pulumi.output_type
+class DomainMemoryBacking(dict):
+    """
+    How the host backs guest memory. Changing it restarts the domain.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "hugepageSize":
+            suggest = "hugepage_size"
+        elif key == "noSharePages":
+            suggest = "no_share_pages"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainMemoryBacking. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainMemoryBacking.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainMemoryBacking.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 access: Optional['DomainMemoryAccess'] = None,
+                 hugepage_size: Optional[Any] = None,
+                 hugepages: Optional[_builtins.bool] = None,
+                 locked: Optional[_builtins.bool] = None,
+                 no_share_pages: Optional[_builtins.bool] = None,
+                 source: Optional['DomainMemorySource'] = None):
+        """
+        How the host backs guest memory. Changing it restarts the domain.
+
+        :param 'DomainMemoryAccess' access: Private or shared (default: libvirt's, private).
+        :param Union[_builtins.int, _builtins.str] hugepage_size: The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+        :param _builtins.bool hugepages: Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+        :param _builtins.bool locked: Keep guest memory locked in host RAM, never swapped (default: no).
+        :param _builtins.bool no_share_pages: Exclude guest memory from kernel same-page merging (KSM) (default: no).
+        :param 'DomainMemorySource' source: What backs the memory (default: libvirt's, anonymous).
+        """
+        if access is not None:
+            pulumi.set(__self__, "access", access)
+        if hugepage_size is not None:
+            pulumi.set(__self__, "hugepage_size", hugepage_size)
+        if hugepages is not None:
+            pulumi.set(__self__, "hugepages", hugepages)
+        if locked is not None:
+            pulumi.set(__self__, "locked", locked)
+        if no_share_pages is not None:
+            pulumi.set(__self__, "no_share_pages", no_share_pages)
+        if source is not None:
+            pulumi.set(__self__, "source", source)
+
+    @_builtins.property
+    @pulumi.getter
+    def access(self) -> Optional['DomainMemoryAccess']:
+        """
+        Private or shared (default: libvirt's, private).
+        """
+        return pulumi.get(self, "access")
+
+    @_builtins.property
+    @pulumi.getter(name="hugepageSize")
+    def hugepage_size(self) -> Optional[Any]:
+        """
+        The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
+        """
+        return pulumi.get(self, "hugepage_size")
+
+    @_builtins.property
+    @pulumi.getter
+    def hugepages(self) -> Optional[_builtins.bool]:
+        """
+        Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
+        """
+        return pulumi.get(self, "hugepages")
+
+    @_builtins.property
+    @pulumi.getter
+    def locked(self) -> Optional[_builtins.bool]:
+        """
+        Keep guest memory locked in host RAM, never swapped (default: no).
+        """
+        return pulumi.get(self, "locked")
+
+    @_builtins.property
+    @pulumi.getter(name="noSharePages")
+    def no_share_pages(self) -> Optional[_builtins.bool]:
+        """
+        Exclude guest memory from kernel same-page merging (KSM) (default: no).
+        """
+        return pulumi.get(self, "no_share_pages")
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> Optional['DomainMemorySource']:
+        """
+        What backs the memory (default: libvirt's, anonymous).
+        """
+        return pulumi.get(self, "source")
+
+
+@pulumi.output_type
 class DomainMemoryBalloon(dict):
     """
     The memory balloon device. Changing it restarts the domain.
@@ -725,6 +1291,51 @@ class DomainMemoryBalloon(dict):
         The model, or `none`.
         """
         return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainMetadata(dict):
+    """
+    Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+    """
+    def __init__(__self__, *,
+                 namespace: _builtins.str,
+                 prefix: _builtins.str,
+                 xml: _builtins.str):
+        """
+        Your own XML element in the domain's `<metadata>`, in your own namespace, e.g. `{ namespace: "https://example.com/xmlns/app/1", prefix: "app", xml: "<app><owner>alice</owner></app>" }`. It sits beside virtwire's own mark, which it can neither replace nor imitate. Changed live.
+
+        :param _builtins.str namespace: The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+        :param _builtins.str prefix: The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+        :param _builtins.str xml: One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+        """
+        pulumi.set(__self__, "namespace", namespace)
+        pulumi.set(__self__, "prefix", prefix)
+        pulumi.set(__self__, "xml", xml)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> _builtins.str:
+        """
+        The namespace URI, e.g. `https://example.com/xmlns/app/1`; not virtwire's.
+        """
+        return pulumi.get(self, "namespace")
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> _builtins.str:
+        """
+        The namespace prefix libvirt writes, e.g. `app`; not `virtwire`.
+        """
+        return pulumi.get(self, "prefix")
+
+    @_builtins.property
+    @pulumi.getter
+    def xml(self) -> _builtins.str:
+        """
+        One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
+        """
+        return pulumi.get(self, "xml")
 
 
 @pulumi.output_type
@@ -790,6 +1401,40 @@ class DomainNetworkInterface(dict):
 
 
 @pulumi.output_type
+class DomainNumaCell(dict):
+    """
+    A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+    """
+    def __init__(__self__, *,
+                 cpus: _builtins.str,
+                 memory: Any):
+        """
+        A guest NUMA node: its vCPUs and memory. Cells are numbered in the order given.
+
+        :param _builtins.str cpus: The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+        :param Union[_builtins.int, _builtins.str] memory: The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+        """
+        pulumi.set(__self__, "cpus", cpus)
+        pulumi.set(__self__, "memory", memory)
+
+    @_builtins.property
+    @pulumi.getter
+    def cpus(self) -> _builtins.str:
+        """
+        The node's vCPUs, e.g. `0-1` or `0,2-3` (numbered from 0, below `maxVcpus`).
+        """
+        return pulumi.get(self, "cpus")
+
+    @_builtins.property
+    @pulumi.getter
+    def memory(self) -> Any:
+        """
+        The node's memory, e.g. `512MiB`; the cells' memory adds up to `maxMemory` (or `memory` when `maxMemory` is unset).
+        """
+        return pulumi.get(self, "memory")
+
+
+@pulumi.output_type
 class DomainRng(dict):
     """
     A virtio-rng device: entropy from the host for the guest's /dev/hwrng. Changing it restarts the domain.
@@ -836,6 +1481,461 @@ class DomainSound(dict):
         The model.
         """
         return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainSysinfo(dict):
+    """
+    SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "baseBoard":
+            suggest = "base_board"
+        elif key == "oemStrings":
+            suggest = "oem_strings"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainSysinfo. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainSysinfo.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainSysinfo.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 base_board: Optional['outputs.DomainSysinfoBaseBoard'] = None,
+                 bios: Optional['outputs.DomainSysinfoBios'] = None,
+                 chassis: Optional['outputs.DomainSysinfoChassis'] = None,
+                 oem_strings: Optional[Sequence[_builtins.str]] = None,
+                 system: Optional['outputs.DomainSysinfoSystem'] = None):
+        """
+        SMBIOS tables the guest firmware shows (`<sysinfo type='smbios'>` with `<smbios mode='sysinfo'/>`), e.g. for cloud-init's NoCloud data source in `system.serial`, or software that checks the vendor. Changing it restarts the domain.
+
+        :param 'DomainSysinfoBaseBoard' base_board: Base board fields.
+        :param 'DomainSysinfoBios' bios: BIOS fields.
+        :param 'DomainSysinfoChassis' chassis: Chassis fields.
+        :param Sequence[_builtins.str] oem_strings: SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+        :param 'DomainSysinfoSystem' system: System fields.
+        """
+        if base_board is not None:
+            pulumi.set(__self__, "base_board", base_board)
+        if bios is not None:
+            pulumi.set(__self__, "bios", bios)
+        if chassis is not None:
+            pulumi.set(__self__, "chassis", chassis)
+        if oem_strings is not None:
+            pulumi.set(__self__, "oem_strings", oem_strings)
+        if system is not None:
+            pulumi.set(__self__, "system", system)
+
+    @_builtins.property
+    @pulumi.getter(name="baseBoard")
+    def base_board(self) -> Optional['outputs.DomainSysinfoBaseBoard']:
+        """
+        Base board fields.
+        """
+        return pulumi.get(self, "base_board")
+
+    @_builtins.property
+    @pulumi.getter
+    def bios(self) -> Optional['outputs.DomainSysinfoBios']:
+        """
+        BIOS fields.
+        """
+        return pulumi.get(self, "bios")
+
+    @_builtins.property
+    @pulumi.getter
+    def chassis(self) -> Optional['outputs.DomainSysinfoChassis']:
+        """
+        Chassis fields.
+        """
+        return pulumi.get(self, "chassis")
+
+    @_builtins.property
+    @pulumi.getter(name="oemStrings")
+    def oem_strings(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        SMBIOS type 11 OEM strings (`dmidecode -t 11`).
+        """
+        return pulumi.get(self, "oem_strings")
+
+    @_builtins.property
+    @pulumi.getter
+    def system(self) -> Optional['outputs.DomainSysinfoSystem']:
+        """
+        System fields.
+        """
+        return pulumi.get(self, "system")
+
+
+@pulumi.output_type
+class DomainSysinfoBaseBoard(dict):
+    """
+    SMBIOS type 2, the base board.
+    """
+    def __init__(__self__, *,
+                 asset: Optional[_builtins.str] = None,
+                 location: Optional[_builtins.str] = None,
+                 manufacturer: Optional[_builtins.str] = None,
+                 product: Optional[_builtins.str] = None,
+                 serial: Optional[_builtins.str] = None,
+                 version: Optional[_builtins.str] = None):
+        """
+        SMBIOS type 2, the base board.
+
+        :param _builtins.str asset: Asset tag.
+        :param _builtins.str location: Location in the chassis.
+        :param _builtins.str manufacturer: Manufacturer.
+        :param _builtins.str product: Product.
+        :param _builtins.str serial: Serial number.
+        :param _builtins.str version: Version.
+        """
+        if asset is not None:
+            pulumi.set(__self__, "asset", asset)
+        if location is not None:
+            pulumi.set(__self__, "location", location)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def asset(self) -> Optional[_builtins.str]:
+        """
+        Asset tag.
+        """
+        return pulumi.get(self, "asset")
+
+    @_builtins.property
+    @pulumi.getter
+    def location(self) -> Optional[_builtins.str]:
+        """
+        Location in the chassis.
+        """
+        return pulumi.get(self, "location")
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> Optional[_builtins.str]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> Optional[_builtins.str]:
+        """
+        Product.
+        """
+        return pulumi.get(self, "product")
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> Optional[_builtins.str]:
+        """
+        Serial number.
+        """
+        return pulumi.get(self, "serial")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> Optional[_builtins.str]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+
+@pulumi.output_type
+class DomainSysinfoBios(dict):
+    """
+    SMBIOS type 0, the BIOS.
+    """
+    def __init__(__self__, *,
+                 date: Optional[_builtins.str] = None,
+                 release: Optional[_builtins.str] = None,
+                 vendor: Optional[_builtins.str] = None,
+                 version: Optional[_builtins.str] = None):
+        """
+        SMBIOS type 0, the BIOS.
+
+        :param _builtins.str date: Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+        :param _builtins.str release: System BIOS release, `major.minor`, e.g. `1.2`.
+        :param _builtins.str vendor: Vendor.
+        :param _builtins.str version: Version.
+        """
+        if date is not None:
+            pulumi.set(__self__, "date", date)
+        if release is not None:
+            pulumi.set(__self__, "release", release)
+        if vendor is not None:
+            pulumi.set(__self__, "vendor", vendor)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def date(self) -> Optional[_builtins.str]:
+        """
+        Release date, `mm/dd/yy` or `mm/dd/yyyy`.
+        """
+        return pulumi.get(self, "date")
+
+    @_builtins.property
+    @pulumi.getter
+    def release(self) -> Optional[_builtins.str]:
+        """
+        System BIOS release, `major.minor`, e.g. `1.2`.
+        """
+        return pulumi.get(self, "release")
+
+    @_builtins.property
+    @pulumi.getter
+    def vendor(self) -> Optional[_builtins.str]:
+        """
+        Vendor.
+        """
+        return pulumi.get(self, "vendor")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> Optional[_builtins.str]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+
+@pulumi.output_type
+class DomainSysinfoChassis(dict):
+    """
+    SMBIOS type 3, the chassis.
+    """
+    def __init__(__self__, *,
+                 asset: Optional[_builtins.str] = None,
+                 manufacturer: Optional[_builtins.str] = None,
+                 serial: Optional[_builtins.str] = None,
+                 sku: Optional[_builtins.str] = None,
+                 version: Optional[_builtins.str] = None):
+        """
+        SMBIOS type 3, the chassis.
+
+        :param _builtins.str asset: Asset tag.
+        :param _builtins.str manufacturer: Manufacturer.
+        :param _builtins.str serial: Serial number.
+        :param _builtins.str sku: SKU number.
+        :param _builtins.str version: Version.
+        """
+        if asset is not None:
+            pulumi.set(__self__, "asset", asset)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if sku is not None:
+            pulumi.set(__self__, "sku", sku)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def asset(self) -> Optional[_builtins.str]:
+        """
+        Asset tag.
+        """
+        return pulumi.get(self, "asset")
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> Optional[_builtins.str]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> Optional[_builtins.str]:
+        """
+        Serial number.
+        """
+        return pulumi.get(self, "serial")
+
+    @_builtins.property
+    @pulumi.getter
+    def sku(self) -> Optional[_builtins.str]:
+        """
+        SKU number.
+        """
+        return pulumi.get(self, "sku")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> Optional[_builtins.str]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+
+@pulumi.output_type
+class DomainSysinfoSystem(dict):
+    """
+    SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+    """
+    def __init__(__self__, *,
+                 family: Optional[_builtins.str] = None,
+                 manufacturer: Optional[_builtins.str] = None,
+                 product: Optional[_builtins.str] = None,
+                 serial: Optional[_builtins.str] = None,
+                 sku: Optional[_builtins.str] = None,
+                 version: Optional[_builtins.str] = None):
+        """
+        SMBIOS type 1, the system (`/sys/class/dmi/id/sys_vendor`, `product_name`, `product_serial`… in a Linux guest). Its UUID is always the domain's own.
+
+        :param _builtins.str family: Family.
+        :param _builtins.str manufacturer: Manufacturer.
+        :param _builtins.str product: Product name.
+        :param _builtins.str serial: Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+        :param _builtins.str sku: SKU number.
+        :param _builtins.str version: Version.
+        """
+        if family is not None:
+            pulumi.set(__self__, "family", family)
+        if manufacturer is not None:
+            pulumi.set(__self__, "manufacturer", manufacturer)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if sku is not None:
+            pulumi.set(__self__, "sku", sku)
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def family(self) -> Optional[_builtins.str]:
+        """
+        Family.
+        """
+        return pulumi.get(self, "family")
+
+    @_builtins.property
+    @pulumi.getter
+    def manufacturer(self) -> Optional[_builtins.str]:
+        """
+        Manufacturer.
+        """
+        return pulumi.get(self, "manufacturer")
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> Optional[_builtins.str]:
+        """
+        Product name.
+        """
+        return pulumi.get(self, "product")
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> Optional[_builtins.str]:
+        """
+        Serial number. cloud-init reads its NoCloud data source from it: `ds=nocloud;s=http://10.0.0.1:8000/` makes cloud-init fetch `user-data` and `meta-data` from that URL (the nocloud-net `seedfrom`; end it with `/`), with no seed disk.
+        """
+        return pulumi.get(self, "serial")
+
+    @_builtins.property
+    @pulumi.getter
+    def sku(self) -> Optional[_builtins.str]:
+        """
+        SKU number.
+        """
+        return pulumi.get(self, "sku")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> Optional[_builtins.str]:
+        """
+        Version.
+        """
+        return pulumi.get(self, "version")
+
+
+@pulumi.output_type
+class DomainTimer(dict):
+    """
+    One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "tickPolicy":
+            suggest = "tick_policy"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainTimer. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainTimer.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainTimer.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 name: 'DomainTimerName',
+                 present: Optional[_builtins.bool] = None,
+                 tick_policy: Optional['DomainTimerTickPolicy'] = None):
+        """
+        One timer's settings, e.g. `{ name: "hpet", present: false }` or `{ name: "rtc", tickPolicy: "catchup" }`.
+
+        :param 'DomainTimerName' name: The timer.
+        :param _builtins.bool present: Whether the guest has the timer (default: the hypervisor's).
+        :param 'DomainTimerTickPolicy' tick_policy: Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+        """
+        pulumi.set(__self__, "name", name)
+        if present is not None:
+            pulumi.set(__self__, "present", present)
+        if tick_policy is not None:
+            pulumi.set(__self__, "tick_policy", tick_policy)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> 'DomainTimerName':
+        """
+        The timer.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def present(self) -> Optional[_builtins.bool]:
+        """
+        Whether the guest has the timer (default: the hypervisor's).
+        """
+        return pulumi.get(self, "present")
+
+    @_builtins.property
+    @pulumi.getter(name="tickPolicy")
+    def tick_policy(self) -> Optional['DomainTimerTickPolicy']:
+        """
+        Missed ticks (default: the hypervisor's); for rtc, pit and hpet.
+        """
+        return pulumi.get(self, "tick_policy")
 
 
 @pulumi.output_type

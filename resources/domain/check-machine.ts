@@ -26,7 +26,38 @@ export function checkMachine(inputs: Inputs): CheckFailure[] {
     ...timers(inputs),
     ...lifecycle(inputs),
     ...metadata(inputs),
+    ...patchesOverProperties(inputs),
   ];
+}
+
+/** Top-level elements a property writes, which a patch under `<domain>` would write twice. */
+const WRITTEN_BY: Record<string, keyof Inputs> = {
+  memoryBacking: "memoryBacking",
+  iothreads: "iothreads",
+  sysinfo: "sysinfo",
+  clock: "clock",
+  on_poweroff: "onPoweroff",
+  on_reboot: "onReboot",
+  on_crash: "onCrash",
+  title: "title",
+  description: "description",
+};
+
+function patchesOverProperties(inputs: Inputs): CheckFailure[] {
+  const patches = inputs.xmlPatches;
+  if (!known(patches) || !Array.isArray(patches)) return [];
+  return patches.flatMap((patch, index) => {
+    if (!known(patch) || patch.parent !== "." || !known(patch.xml)) return [];
+    for (const [element, property] of Object.entries(WRITTEN_BY)) {
+      if (inputs[property] === undefined || !new RegExp(`<${element}[\\s/>]`).test(patch.xml))
+        continue;
+      return fail(
+        `xmlPatches[${index}]`,
+        `xmlPatches[${index}] adds <${element}>, which ${property} writes too: set it in ${property} and remove it from the patch`,
+      );
+    }
+    return [];
+  });
 }
 
 function topology({ cpu, vcpu, maxVcpus }: Inputs): CheckFailure[] {

@@ -199,6 +199,9 @@ describe("the machine-level checks", () => {
     expect(
       reasons({ clock: { timers: [{ name: "hpet", present: false, tickPolicy: "delay" }] } })[0],
     ).toMatch(/has no ticks/);
+    expect(reasons({ xmlPatches: [{ parent: ".", xml: "<clock offset='utc'/>" }] })[0]).toMatch(
+      /adds <clock>, which clock writes too/,
+    );
     expect(reasons({ memoryBacking: { hugepageSize: "2MiB" } })[0]).toMatch(
       /needs memoryBacking.hugepages: true/,
     );

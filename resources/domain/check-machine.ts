@@ -264,6 +264,12 @@ function metadata({ metadata: given }: Inputs): CheckFailure[] {
       "metadata.xml",
       `metadata.xml is not well-formed XML (${problem}); give one element, e.g. <app><owner>alice</owner></app>`,
     );
+  const oneElement = fail(
+    "metadata.xml",
+    `metadata.xml must be exactly one element (with anything inside it), e.g. <app><owner>alice</owner></app>`,
+  );
+  // xmlbuilder2 takes a string that is not markup ("" too) as an element name: refuse it first.
+  if (!/^\s*</.test(xml)) return oneElement;
   let elements = 0;
   let root:
     { localName?: string; namespaceURI?: string | null; prefix?: string | null } | undefined;
@@ -284,11 +290,7 @@ function metadata({ metadata: given }: Inputs): CheckFailure[] {
       `metadata.xml is not well-formed XML (${(error as Error).message}); give one element, e.g. <app><owner>alice</owner></app>`,
     );
   }
-  if (elements !== 1)
-    return fail(
-      "metadata.xml",
-      `metadata.xml must be exactly one element (with anything inside it), e.g. <app><owner>alice</owner></app>`,
-    );
+  if (elements !== 1) return oneElement;
   if (root?.prefix || root?.namespaceURI)
     return fail(
       "metadata.xml",

@@ -192,6 +192,8 @@ describe("the machine-level checks", () => {
     );
     expect(meta({ xml: "<a/><b/>" })[0]).toMatch(/exactly one element/);
     expect(meta({ xml: "<a>" })[0]).toMatch(/not well-formed/);
+    expect(meta({ xml: "" })[0]).toMatch(/exactly one element/);
+    expect(meta({ xml: "app" })[0]).toMatch(/exactly one element/);
   });
 
   it("refuse a core dump on power-off, and tick policies where they mean nothing", () => {

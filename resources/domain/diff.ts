@@ -3,7 +3,8 @@
  * outputs of the last read, i.e. libvirt's inactive XML plus the power state), each with the way
  * it is applied:
  *
- *   live     applied to the running domain and its config, no restart: autostart, memory within
+ *   live     applied to the running domain and its config, no restart: autostart, title,
+ *            description and the user's metadata element (machine-state.ts), memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
  *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be
  *            using is never unplugged or swapped live (the guest's filesystem on it would be cut

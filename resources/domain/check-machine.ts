@@ -25,6 +25,7 @@ export function checkMachine(inputs: Inputs): CheckFailure[] {
     ...memoryBacking(inputs),
     ...timers(inputs),
     ...lifecycle(inputs),
+    ...acpiForUefi(inputs),
     ...metadata(inputs),
     ...patchesOverProperties(inputs),
   ];
@@ -227,16 +228,47 @@ function timers({ clock }: Inputs): CheckFailure[] {
   return failures;
 }
 
+/**
+ * The QEMU driver's limits on the lifecycle actions (qemuValidateLifecycleAction): a core dump only
+ * on a crash, no preserve or rename-restart on power-off or reboot, and not "reboot → destroy"
+ * with "power-off → restart".
+ */
 function lifecycle(inputs: Inputs): CheckFailure[] {
-  return (["onPoweroff", "onReboot"] as const).flatMap((key) => {
+  for (const key of ["onPoweroff", "onReboot"] as const) {
     const action = inputs[key];
-    return known(action) && action!.startsWith("coredump-")
-      ? fail(
-          key,
-          `${key} ${JSON.stringify(action)} is only for onCrash; use destroy, restart, preserve or rename-restart`,
-        )
-      : [];
-  });
+    if (!known(action)) continue;
+    if (action!.startsWith("coredump-"))
+      return fail(
+        key,
+        `${key} ${JSON.stringify(action)} is only for onCrash; use destroy or restart`,
+      );
+    if (action === "preserve" || action === "rename-restart")
+      return fail(
+        key,
+        `${key} ${JSON.stringify(action)} is not supported by QEMU domains (only onCrash takes preserve); use destroy or restart`,
+      );
+  }
+  if (inputs.onReboot === "destroy" && inputs.onPoweroff === "restart")
+    return fail(
+      "onPoweroff",
+      `onPoweroff "restart" with onReboot "destroy" is not supported by QEMU domains; use onPoweroff "destroy", or onReboot "restart"`,
+    );
+  if (inputs.onCrash === "rename-restart")
+    return fail(
+      "onCrash",
+      `onCrash "rename-restart" is not supported by QEMU domains; use restart, destroy, preserve or a coredump- action`,
+    );
+  return [];
+}
+
+/** UEFI on x86 needs ACPI (libvirt refuses it otherwise). */
+function acpiForUefi({ features, firmware }: Inputs): CheckFailure[] {
+  return known(features) && features!.acpi === false && firmware === "efi"
+    ? fail(
+        "features.acpi",
+        `features.acpi false: UEFI (firmware "efi") needs ACPI; remove features.acpi: false, or use firmware "bios"`,
+      )
+    : [];
 }
 
 function metadata({ metadata: given }: Inputs): CheckFailure[] {

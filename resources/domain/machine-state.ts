@@ -106,7 +106,8 @@ function comparableCpu(cpu: DomainInputs["cpu"]): unknown {
   };
 }
 
-const RESTART_PROPERTIES = [
+/** The machine-level settings applied by a redefinition (preflight.ts asks the host about them). */
+export const MACHINE_SETTINGS = [
   "memoryBacking",
   "iothreads",
   "sysinfo",
@@ -120,12 +121,12 @@ const RESTART_PROPERTIES = [
 type Add = (cls: "live" | "config", property: string, detail: string) => void;
 
 type Current = Partial<Pick<DomainOutputs, "cpu" | "title" | "description" | "metadata">> &
-  Partial<Pick<DomainOutputs, (typeof RESTART_PROPERTIES)[number]>>;
+  Partial<Pick<DomainOutputs, (typeof MACHINE_SETTINGS)[number]>>;
 
 export function classifyMachine(current: Current, news: CheckedDomainInputs, add: Add): void {
   if (isSet(news.cpu) && !matchesDeep(comparableCpu(news.cpu), comparableCpu(current.cpu)))
     add("config", "cpu", "cpu changed");
-  for (const key of RESTART_PROPERTIES) {
+  for (const key of MACHINE_SETTINGS) {
     if (isSet(news[key]) && !matchesDeep(news[key], current[key]))
       add("config", key, `${key} changed`);
   }

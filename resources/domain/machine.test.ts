@@ -91,10 +91,23 @@ describe("the machine-level settings in the domain XML", () => {
     ]);
   });
 
+  /** The outputs of a read of what the builder wrote, running. */
+  const currentOf = (inputs: DomainInputs) => {
+    const description = readDomainXml(built(inputs));
+    return {
+      ...description,
+      ...machineOutputs(description, inputs),
+      memory: "256MiB",
+      running: true,
+      autostart: false,
+      shutdownTimeout: 60,
+      allowRestart: true,
+    } as unknown as DomainOutputs;
+  };
+
   it("read back as given, so a second run sees no change", () => {
-    const description = readDomainXml(built(machine));
-    const outputs = { ...description, ...machineOutputs(description, machine) };
-    expect(outputs).toMatchObject({
+    const current = currentOf(machine);
+    expect(current).toMatchObject({
       cpu: machine.cpu,
       memoryBacking: { source: "memfd", access: "shared", locked: true, hugepages: false },
       iothreads: 2,
@@ -105,29 +118,11 @@ describe("the machine-level settings in the domain XML", () => {
       description: machine.description,
       metadata: machine.metadata,
     });
-    const current = {
-      ...outputs,
-      memory: "256MiB",
-      running: true,
-      autostart: false,
-      shutdownTimeout: 60,
-      allowRestart: true,
-    } as unknown as DomainOutputs;
     expect(classifyChanges(current, machine).changes).toEqual([]);
   });
 
   it("classify title, description and metadata as live, the rest as restart", () => {
-    const description = readDomainXml(built(machine));
-    const current = {
-      ...description,
-      ...machineOutputs(description, machine),
-      memory: "256MiB",
-      running: true,
-      autostart: false,
-      shutdownTimeout: 60,
-      allowRestart: true,
-    } as unknown as DomainOutputs;
-    const changes = classifyChanges(current, {
+    const changes = classifyChanges(currentOf(machine), {
       ...machine,
       title: "db server",
       metadata: { ...machine.metadata!, xml: "<app tier='2'/>" },
@@ -198,6 +193,13 @@ describe("the machine-level checks", () => {
 
   it("refuse a core dump on power-off, and tick policies where they mean nothing", () => {
     expect(reasons({ onPoweroff: "coredump-restart" })[0]).toMatch(/only for onCrash/);
+    expect(reasons({ onReboot: "preserve" })[0]).toMatch(/not supported by QEMU domains/);
+    expect(reasons({ onReboot: "destroy", onPoweroff: "restart" })[0]).toMatch(
+      /use onPoweroff "destroy"/,
+    );
+    expect(reasons({ features: { acpi: false }, firmware: "efi" })[0]).toMatch(
+      /UEFI .* needs ACPI/,
+    );
     expect(
       reasons({ clock: { timers: [{ name: "hpet", present: false, tickPolicy: "delay" }] } })[0],
     ).toMatch(/has no ticks/);

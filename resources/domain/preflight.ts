@@ -22,6 +22,7 @@ import { deviceHostFailures } from "./device-checks";
 import { checkedDomain } from "./normalize";
 import { describePatch } from "./patches";
 import { buildDomainXml } from "./xml-build";
+import { MACHINE_SETTINGS } from "./machine-state";
 
 /** Error codes with which libvirt refuses a domain definition (and not, say, the connection). */
 const REFUSALS: readonly number[] = [
@@ -63,14 +64,7 @@ const ASKED = [
   "console",
   "qemuAgent",
   ...DEVICES,
-  "memoryBacking",
-  "iothreads",
-  "sysinfo",
-  "clock",
-  "features",
-  "onPoweroff",
-  "onReboot",
-  "onCrash",
+  ...MACHINE_SETTINGS,
 ] as const;
 
 /** The settings a refusal of the whole is pinned on, one at a time, in this order. */
@@ -83,14 +77,7 @@ const SUSPECTS = [
   "kernel",
   "qemuAgent",
   ...DEVICES,
-  "memoryBacking",
-  "iothreads",
-  "sysinfo",
-  "clock",
-  "features",
-  "onPoweroff",
-  "onReboot",
-  "onCrash",
+  ...MACHINE_SETTINGS,
 ] as const;
 
 type Settings = Pick<DomainInputs, (typeof ASKED)[number]>;

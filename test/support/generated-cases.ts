@@ -177,6 +177,46 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
         : random.chance(0.8)
           ? random.pick(["qemu64", "qemu32", "kvm64"])
           : generate(),
+    // Features QEMU's TCG knows, on or off where the host has them: never one a start refuses.
+    "cpu.features": (random) =>
+      random.chance(0.7)
+        ? undefined
+        : [
+            {
+              name: random.pick(["x2apic", "pdpe1gb"]),
+              policy: random.pick(["disable", "optional"]),
+            },
+          ],
+    // The product must be the vCPU count (finishDomain); NUMA cells are in domain-machine.test.ts.
+    "cpu.numaCells": never,
+    memoryBacking: sometimes(0.2),
+    // The test bed's host has no huge pages (domain-machine.test.ts checks the refusal).
+    "memoryBacking.hugepages": never,
+    "memoryBacking.hugepageSize": never,
+    iothreads: (random) => (random.chance(0.7) ? undefined : random.int(1, 4)),
+    sysinfo: sometimes(0.3),
+    "sysinfo.bios": never,
+    clock: sometimes(0.3),
+    "clock.timers": (random) =>
+      random.pick([
+        undefined,
+        [{ name: "rtc", tickPolicy: "catchup" }],
+        [
+          { name: "hpet", present: false },
+          { name: "pit", tickPolicy: "delay" },
+        ],
+      ]),
+    features: sometimes(0.3),
+    // Hyper-V under TCG: defined and read back in domain-machine.test.ts.
+    "features.hyperv": never,
+    metadata: (random) =>
+      random.chance(0.7)
+        ? undefined
+        : {
+            namespace: "https://example.com/xmlns/pbt/1",
+            prefix: "pbt",
+            xml: `<pbt><v>${escapeXml(random.text(12))}</v></pbt>`,
+          },
     kernel: () => GUEST_KERNEL,
     initrd: () => GUEST_INITRD,
     cmdline: (random) =>
@@ -368,6 +408,11 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (cpu?.mode === "host-passthrough" && usually()) cpu.mode = "maximum";
   if (cpu && cpu.mode === "custom" && cpu.model === undefined && usually()) cpu.model = "qemu64";
   if (cpu && cpu.mode !== "custom" && cpu.model !== undefined && usually()) delete cpu.model;
+  // QEMU takes only destroy and restart there (check-machine.ts).
+  for (const key of ["onPoweroff", "onReboot"]) {
+    if (!["destroy", "restart", undefined].includes(args[key] as string) && usually())
+      delete args[key];
+  }
   const console = args.console as Args | undefined;
   if (console?.type === "file" && console.path === undefined && usually()) {
     console.path = `${fixture.scratch}/console-${random.hex(6)}.log`;
@@ -395,5 +440,15 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
     usually()
   ) {
     args.maxVcpus = args.vcpu;
+  }
+  // After maxVcpus is settled: the topology's product is the vCPU count (check-machine.ts).
+  const topology = (cpu as { topology?: Args } | undefined)?.topology;
+  if (topology && usually()) {
+    const vcpus = (args.maxVcpus ?? args.vcpu ?? 1) as number;
+    Object.assign(topology, {
+      sockets: 1,
+      cores: typeof vcpus === "number" ? vcpus : 1,
+      threads: 1,
+    });
   }
 }

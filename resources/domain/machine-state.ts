@@ -16,8 +16,8 @@ import { parseSize } from "../kit/units";
 import type { DomainInputs, DomainMetadata, DomainOutputs } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { isSet, isUnknown, sizeInUserSpelling } from "./normalize";
-import { canonicalXml } from "./xml-machine";
-import type { MachineDescription } from "./xml-machine";
+import { canonicalXml } from "./xml-machine-read";
+import type { MachineDescription } from "./xml-machine-read";
 
 type Previous = Partial<DomainInputs | DomainOutputs>;
 

@@ -23,8 +23,8 @@ import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
 import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
-import { readMachineXml } from "./xml-machine";
-import type { MachineDescription } from "./xml-machine";
+import { readMachineXml } from "./xml-machine-read";
+import type { MachineDescription } from "./xml-machine-read";
 
 export interface DomainDescription extends DeviceDescription, MachineDescription {
   name: string;

@@ -16,9 +16,9 @@
  *   <clock offset> <timer name present? tickpolicy?/>* </clock>
  *   <on_poweroff/> <on_reboot/> <on_crash/>
  *
- * Reading them back: xml-machine-read.ts. The user's metadata element is written with the user's prefix and namespace on its root (its
- * children keep no namespace, as DomainSetMetadata writes them); virtwire's own element is found by
- * its namespace (owner.ts), which check() refuses for the user's.
+ * Reading them back: xml-machine-read.ts. The user's metadata element, and every element inside
+ * it, is written in the user's namespace with the user's prefix, as DomainSetMetadata writes it;
+ * virtwire's own element is found by its namespace (owner.ts), which check() refuses for the user's.
  */
 import { builder, fragment } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";

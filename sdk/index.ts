@@ -1132,7 +1132,7 @@ export interface DomainMemoryBackingArgs {
    */
   hugepageSize?: pulumi.Input<number | string>;
   /**
-   * Keep guest memory locked in host RAM, never swapped (default: no).
+   * Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
    */
   locked?: pulumi.Input<boolean>;
   /**

@@ -172,6 +172,11 @@ function duplicates(names: unknown[], property: string, what: string): CheckFail
 }
 
 function cpuFeatures({ cpu }: Inputs): CheckFailure[] {
+  if (known(cpu?.fallback) && !known(cpu?.model) && !isUnknown(cpu?.model))
+    return fail(
+      "cpu.fallback",
+      `cpu.fallback is only used with cpu.model (mode "custom"); remove it, or name a model`,
+    );
   const features = cpu?.features;
   if (!known(features) || !Array.isArray(features)) return [];
   return duplicates(

@@ -77,6 +77,8 @@ function userMetadata(
 export function matchesDeep(wanted: unknown, have: unknown): boolean {
   if (isUnknown(wanted)) return false;
   if (Array.isArray(wanted)) {
+    // An empty list writes nothing, and libvirt has nothing: the same.
+    if (wanted.length === 0 && have === undefined) return true;
     return (
       Array.isArray(have) &&
       have.length === wanted.length &&

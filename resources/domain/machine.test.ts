@@ -121,6 +121,15 @@ describe("the machine-level settings in the domain XML", () => {
     expect(classifyChanges(current, machine).changes).toEqual([]);
   });
 
+  it("take an empty list as libvirt's nothing (found by the generated-inputs test)", () => {
+    const inputs: DomainInputs = {
+      ...machine,
+      sysinfo: { ...machine.sysinfo, oemStrings: [] },
+      clock: { timers: [] },
+    };
+    expect(classifyChanges(currentOf(inputs), inputs).changes).toEqual([]);
+  });
+
   it("classify title, description and metadata as live, the rest as restart", () => {
     const changes = classifyChanges(currentOf(machine), {
       ...machine,
@@ -193,6 +202,9 @@ describe("the machine-level checks", () => {
 
   it("refuse a core dump on power-off, and tick policies where they mean nothing", () => {
     expect(reasons({ onPoweroff: "coredump-restart" })[0]).toMatch(/only for onCrash/);
+    expect(reasons({ cpu: { mode: "maximum", fallback: "forbid" } })[0]).toMatch(
+      /only used with cpu.model/,
+    );
     expect(reasons({ onReboot: "preserve" })[0]).toMatch(/not supported by QEMU domains/);
     expect(reasons({ onReboot: "destroy", onPoweroff: "restart" })[0]).toMatch(
       /use onPoweroff "destroy"/,

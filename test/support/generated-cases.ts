@@ -193,6 +193,8 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     // The test bed's host has no huge pages (domain-machine.test.ts checks the refusal).
     "memoryBacking.hugepages": never,
     "memoryBacking.hugepageSize": never,
+    // Locked memory needs a daemon that may raise QEMU's memory-lock limit; the test bed's may not.
+    "memoryBacking.locked": never,
     iothreads: (random) => (random.chance(0.7) ? undefined : random.int(1, 4)),
     sysinfo: sometimes(0.3),
     "sysinfo.bios": never,
@@ -408,6 +410,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (cpu?.mode === "host-passthrough" && usually()) cpu.mode = "maximum";
   if (cpu && cpu.mode === "custom" && cpu.model === undefined && usually()) cpu.model = "qemu64";
   if (cpu && cpu.mode !== "custom" && cpu.model !== undefined && usually()) delete cpu.model;
+  if (args.onCrash === "rename-restart" && usually()) delete args.onCrash;
   // QEMU takes only destroy and restart there (check-machine.ts).
   for (const key of ["onPoweroff", "onReboot"]) {
     if (!["destroy", "restart", undefined].includes(args[key] as string) && usually())

@@ -1588,7 +1588,7 @@ export interface DomainMemoryBacking {
    */
   hugepageSize?: number | string;
   /**
-   * Keep guest memory locked in host RAM, never swapped (default: no).
+   * Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
    */
   locked?: boolean;
   /**

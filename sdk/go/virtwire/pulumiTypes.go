@@ -2601,7 +2601,7 @@ type DomainMemoryBacking struct {
 	HugepageSize interface{} `pulumi:"hugepageSize"`
 	// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
 	Hugepages *bool `pulumi:"hugepages"`
-	// Keep guest memory locked in host RAM, never swapped (default: no).
+	// Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
 	Locked *bool `pulumi:"locked"`
 	// Exclude guest memory from kernel same-page merging (KSM) (default: no).
 	NoSharePages *bool `pulumi:"noSharePages"`
@@ -2628,7 +2628,7 @@ type DomainMemoryBackingArgs struct {
 	HugepageSize pulumi.Input `pulumi:"hugepageSize"`
 	// Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
 	Hugepages pulumi.BoolPtrInput `pulumi:"hugepages"`
-	// Keep guest memory locked in host RAM, never swapped (default: no).
+	// Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
 	Locked pulumi.BoolPtrInput `pulumi:"locked"`
 	// Exclude guest memory from kernel same-page merging (KSM) (default: no).
 	NoSharePages pulumi.BoolPtrInput `pulumi:"noSharePages"`
@@ -2729,7 +2729,7 @@ func (o DomainMemoryBackingOutput) Hugepages() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v DomainMemoryBacking) *bool { return v.Hugepages }).(pulumi.BoolPtrOutput)
 }
 
-// Keep guest memory locked in host RAM, never swapped (default: no).
+// Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
 func (o DomainMemoryBackingOutput) Locked() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v DomainMemoryBacking) *bool { return v.Locked }).(pulumi.BoolPtrOutput)
 }
@@ -2798,7 +2798,7 @@ func (o DomainMemoryBackingPtrOutput) Hugepages() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Keep guest memory locked in host RAM, never swapped (default: no).
+// Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
 func (o DomainMemoryBackingPtrOutput) Locked() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *DomainMemoryBacking) *bool {
 		if v == nil {

@@ -1326,7 +1326,7 @@ class DomainMemoryBackingArgsDict(TypedDict):
     """
     locked: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    Keep guest memory locked in host RAM, never swapped (default: no).
+    Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
     """
     no_share_pages: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
@@ -1352,7 +1352,7 @@ class DomainMemoryBackingArgs:
         :param pulumi.Input['DomainMemoryAccess'] access: Private or shared (default: libvirt's, private).
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] hugepage_size: The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
         :param pulumi.Input[_builtins.bool] hugepages: Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
-        :param pulumi.Input[_builtins.bool] locked: Keep guest memory locked in host RAM, never swapped (default: no).
+        :param pulumi.Input[_builtins.bool] locked: Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
         :param pulumi.Input[_builtins.bool] no_share_pages: Exclude guest memory from kernel same-page merging (KSM) (default: no).
         :param pulumi.Input['DomainMemorySource'] source: What backs the memory (default: libvirt's, anonymous).
         """
@@ -1409,7 +1409,7 @@ class DomainMemoryBackingArgs:
     @pulumi.getter
     def locked(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Keep guest memory locked in host RAM, never swapped (default: no).
+        Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
         """
         return pulumi.get(self, "locked")
 

@@ -1204,7 +1204,7 @@ class DomainMemoryBacking(dict):
         :param 'DomainMemoryAccess' access: Private or shared (default: libvirt's, private).
         :param Union[_builtins.int, _builtins.str] hugepage_size: The huge page size, e.g. `2MiB` or `1GiB` (default: the host's default size); needs `hugepages`.
         :param _builtins.bool hugepages: Back guest memory with huge pages (default: no). The host must have enough free huge pages of the size (`/proc/sys/vm/nr_hugepages`), or the domain does not start.
-        :param _builtins.bool locked: Keep guest memory locked in host RAM, never swapped (default: no).
+        :param _builtins.bool locked: Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
         :param _builtins.bool no_share_pages: Exclude guest memory from kernel same-page merging (KSM) (default: no).
         :param 'DomainMemorySource' source: What backs the memory (default: libvirt's, anonymous).
         """
@@ -1249,7 +1249,7 @@ class DomainMemoryBacking(dict):
     @pulumi.getter
     def locked(self) -> Optional[_builtins.bool]:
         """
-        Keep guest memory locked in host RAM, never swapped (default: no).
+        Keep guest memory locked in host RAM, never swapped (default: no). libvirt then lifts QEMU's memory-lock limit, which a daemon without that right (CAP_SYS_RESOURCE, e.g. in a container) cannot: the start fails with "cannot limit locked memory".
         """
         return pulumi.get(self, "locked")
 

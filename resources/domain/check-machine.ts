@@ -9,6 +9,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { RESOURCE_NAMESPACE, RESOURCE_PREFIX } from "../kit/owner";
 import { parseSize } from "../kit/units";
 import { wellFormedProblem } from "./patches";
+import { SYSINFO_BLOCKS } from "./xml-machine";
 import { effectiveMaxMemory, effectiveMaxVcpus, formatBytes, isUnknown } from "./normalize";
 
 type Inputs = Partial<CheckedDomainInputs>;
@@ -26,6 +27,7 @@ export function checkMachine(inputs: Inputs): CheckFailure[] {
     ...timers(inputs),
     ...lifecycle(inputs),
     ...acpiForUefi(inputs),
+    ...sysinfoValues(inputs),
     ...metadata(inputs),
     ...patchesOverProperties(inputs),
   ];
@@ -263,6 +265,33 @@ function lifecycle(inputs: Inputs): CheckFailure[] {
       "onCrash",
       `onCrash "rename-restart" is not supported by QEMU domains; use restart, destroy, preserve or a coredump- action`,
     );
+  return [];
+}
+
+/**
+ * libvirt drops an SMBIOS value that is empty or only white space, and trims others: such a value
+ * would never read back as given (found by the generated-inputs test on libvirt 11).
+ */
+function sysinfoValues({ sysinfo }: Inputs): CheckFailure[] {
+  if (!known(sysinfo)) return [];
+  const values: Array<[string, unknown]> = Object.entries(SYSINFO_BLOCKS).flatMap(
+    ([block, names]) =>
+      names.map((name): [string, unknown] => [
+        `sysinfo.${block}.${name}`,
+        (sysinfo as Record<string, Record<string, unknown> | undefined>)[block]?.[name],
+      ]),
+  );
+  if (Array.isArray(sysinfo!.oemStrings))
+    sysinfo!.oemStrings.forEach((value, index) =>
+      values.push([`sysinfo.oemStrings[${index}]`, value]),
+    );
+  for (const [property, value] of values) {
+    if (typeof value === "string" && (value === "" || value.trim() !== value))
+      return fail(
+        property,
+        `${property} ${JSON.stringify(value)} ${value.trim() ? "starts or ends with white space, which libvirt trims" : "is empty, and libvirt drops it"}; remove the white space, or leave ${property} out`,
+      );
+  }
   return [];
 }
 

@@ -202,6 +202,9 @@ describe("the machine-level checks", () => {
 
   it("refuse a core dump on power-off, and tick policies where they mean nothing", () => {
     expect(reasons({ onPoweroff: "coredump-restart" })[0]).toMatch(/only for onCrash/);
+    expect(reasons({ sysinfo: { baseBoard: { asset: " " } } })[0]).toMatch(
+      /sysinfo.baseBoard.asset " " is empty, and libvirt drops it/,
+    );
     expect(reasons({ cpu: { mode: "maximum", fallback: "forbid" } })[0]).toMatch(
       /only used with cpu.model/,
     );

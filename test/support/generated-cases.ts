@@ -410,6 +410,8 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (cpu?.mode === "host-passthrough" && usually()) cpu.mode = "maximum";
   if (cpu && cpu.mode === "custom" && cpu.model === undefined && usually()) cpu.model = "qemu64";
   if (cpu && cpu.mode !== "custom" && cpu.model !== undefined && usually()) delete cpu.model;
+  if (cpu && cpu.model === undefined && cpu.fallback !== undefined && usually())
+    delete cpu.fallback;
   if (args.onCrash === "rename-restart" && usually()) delete args.onCrash;
   // QEMU takes only destroy and restart there (check-machine.ts).
   for (const key of ["onPoweroff", "onReboot"]) {

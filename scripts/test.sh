@@ -55,7 +55,10 @@ mkdir -p reports
 rm -f reports/jest.json
 log "running jest inside network namespace ${VIRTWIRE_NETNS}"
 status=0
-ip netns exec "${VIRTWIRE_NETNS}" npx jest --ci --json --outputFile=reports/jest.json "$@" || status=$?
+# Two test files at a time: most of a file's time is spent waiting on guests, daemons and the
+# Pulumi CLI, so on a 2-core machine two overlap well (jest's default would be one).
+ip netns exec "${VIRTWIRE_NETNS}" npx jest --ci --maxWorkers=2 --json --outputFile=reports/jest.json "$@" ||
+	status=$?
 
 summary_printed=1
 node scripts/summarize-jest.js reports/jest.json || status=$?

@@ -1,4 +1,4 @@
-import provider = require("./index");
+import provider from "./index";
 import { createProvider } from "./dispatch";
 import { registry } from "../resources/registry";
 
@@ -12,7 +12,7 @@ describe("virtwire/provider, the object built on its first call", () => {
   });
 
   it("answers a call as the built provider does", async () => {
-    await expect(provider.check({}, { __kind: "NoSuchKind" })).rejects.toThrow(
+    await expect(provider.check!({}, { __kind: "NoSuchKind" })).rejects.toThrow(
       /does not know the resource kind "NoSuchKind"/,
     );
   });

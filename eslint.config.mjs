@@ -29,6 +29,40 @@ export default tseslint.config(
     rules: { "virtwire/layers": "error" },
   },
   {
+    // Packages that cost a program or plugin time at start and are needed only for some work are
+    // loaded on first use, through one module each (README, "Performance"); types are free.
+    files: ["**/*.ts"],
+    ignores: [
+      "**/*.test.ts",
+      "test/**",
+      "scripts/**",
+      "bench/**",
+      "examples/**",
+      "resources/kit/xmlbuilder.ts",
+      "rpc/transport/ssh2.ts",
+    ],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "xmlbuilder2",
+              message:
+                "import create/fragment/convert from resources/kit/xmlbuilder.ts (loaded on first use)",
+              allowTypeImports: true,
+            },
+            {
+              name: "ssh2",
+              message: "use ssh2() from rpc/transport/ssh2.ts (loaded on first use)",
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["rpc/**/*.ts", "transfer/**/*.ts", "resources/kit/**/*.ts"],
     ignores: ["**/*.test.ts"],
     rules: {

@@ -8,59 +8,28 @@
  *                                       process: the stack's virtwire config (or
  *                                       `opts.connection`), one connection per call
  *
- * Like index.ts, a composition root: it imports resources/functions.
+ * Like index.ts, a composition root: it imports resources/functions, through function-invoke.ts
+ * when a function is first called.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Libvirt } from "../rpc";
-import { checkFunctionArgs } from "../resources/kit/check";
 import type { HostConfig } from "../resources/kit/generated/types";
-import { FunctionLookupError, functions } from "../resources/functions";
-import { ConfigError, ConfigSource, HostSettings, ProviderSettings } from "./config";
-import { hostSettings, readSettings } from "./config";
-import { ConnectionCache } from "./connections";
-import { plainValue } from "./dispatch";
-import { describeError } from "./errors";
+import type { ConfigSource } from "./config";
+import type { FunctionHosts } from "./function-invoke";
 
-/** What invokeFunction needs of the provider: its settings and a connection to a host. */
-export interface FunctionHosts {
-  settings: ProviderSettings;
-  connections: { get(host: HostSettings): Promise<Libvirt> };
-}
+export type { FunctionHosts } from "./function-invoke";
 
-/**
- * Runs the function `token` (`virtwire:index:getNodeInfo`) with `args` as the engine sends them:
- * checked against schema.json (a bad or unknown argument fails, naming it), defaults filled in,
- * on the host of `args.host`. Resolves to the result as the engine can take it (plain JSON
- * values); rejects with an Error whose message is for the user and holds no secret.
+/*
+ * The SDK imports this module, and with it every program that loads virtwire: what runs a
+ * function (function-invoke.ts, the settings, the RPC client) is imported when one is called.
  */
+
+/** Runs the function `token` on a host of the provider (function-invoke.ts). */
 export async function invokeFunction(
   token: string,
   args: Record<string, unknown>,
   hosts: FunctionHosts,
 ): Promise<Record<string, unknown>> {
-  const implementation = functions[token];
-  const name = token.split(":").pop() ?? token;
-  if (!implementation) {
-    const known = Object.keys(functions).map((known) => known.split(":").pop());
-    throw new Error(`virtwire has no function ${token}; it has ${known.join(", ")}`);
-  }
-  const checked = checkFunctionArgs(token, args ?? {});
-  if (checked.failures.length > 0) {
-    throw new Error(
-      `${name} cannot be called with these arguments: ${checked.failures.map((failure) => failure.reason).join("; ")}`,
-    );
-  }
-  const given = checked.args.host;
-  const host = typeof given === "string" && given !== "" ? given : "default";
-  try {
-    const lv = await hosts.connections.get(
-      hostSettings(hosts.settings, given as string | undefined),
-    );
-    return plainValue(await implementation(lv, checked.args, host)) as Record<string, unknown>;
-  } catch (error) {
-    if (error instanceof FunctionLookupError || error instanceof ConfigError) throw error;
-    throw describeError(error, `calling ${name}`, host);
-  }
+  return (await import("./function-invoke")).invokeFunction(token, args, hosts);
 }
 
 /** How the SDK's functions connect, besides their arguments. */
@@ -82,6 +51,8 @@ export async function callFunction<Result>(
   args: Record<string, unknown>,
   opts: FunctionOptions = {},
 ): Promise<Result> {
+  const { ConfigError, readSettings } = await import("./config");
+  const { ConnectionCache } = await import("./connections");
   if (opts.connection !== undefined && args.host !== undefined) {
     throw new ConfigError(
       `${token.split(":").pop()}: give either the host argument (a virtwire:hosts entry) or opts.connection, not both`,

@@ -4,10 +4,46 @@
  * `require("virtwire/provider")` stub instead of a copy of the code: stable across package
  * versions and machines.
  *
+ * The object is built on its first call: a program loads this module with `require("virtwire")`
+ * (the SDK passes the object) and never calls it; only the dynamic-provider plugin does. So the
+ * dispatcher, the resources and the RPC client load in the plugin, when Pulumi first calls it.
+ *
  * This file is the composition root: the only one in provider/ that imports resources/.
  */
-import { createProvider } from "./dispatch";
-import { registry } from "../resources/registry";
+import type { DispatchProvider } from "./dispatch";
+import type * as Dispatch from "./dispatch";
+import type * as Registry from "../resources/registry";
 
-const provider = createProvider(registry);
+let built: DispatchProvider | undefined;
+
+function build(): DispatchProvider {
+  if (!built) {
+    // Deferred imports: a static import would load them with this module.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { createProvider } = require("./dispatch") as typeof Dispatch;
+    const { registry } = require("../resources/registry") as typeof Registry;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    built = createProvider(registry);
+  }
+  return built;
+}
+
+/** The methods of createProvider's object: the plugin looks for each by name. */
+const METHODS = [
+  "hosts",
+  "configure",
+  "check",
+  "diff",
+  "create",
+  "read",
+  "update",
+  "delete",
+] as const;
+
+const provider = Object.fromEntries(
+  METHODS.map((name) => [
+    name,
+    (...args: unknown[]) => (build()[name] as (...args: unknown[]) => unknown)(...args),
+  ]),
+) as unknown as DispatchProvider;
 export = provider;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { StreamChunk } from "../rpc/internal";
-import { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
+import { HOLE_GRANULE, HoleScanner, ZERO_PREFIX, isAllZero } from "./hole-scanner";
 
 /** Turns extents back into the bytes they stand for. */
 function materialise(extents: StreamChunk[]): Buffer {
@@ -102,5 +102,72 @@ describe("HoleScanner", () => {
   it("refuses a granule that is not a positive whole number", () => {
     expect(() => new HoleScanner(0)).toThrow(RangeError);
     expect(() => new HoleScanner(1.5)).toThrow(RangeError);
+  });
+
+  it("finds a single nonzero byte anywhere in a chunk that is otherwise one long hole", () => {
+    const g = 16;
+    const input = Buffer.alloc(20 * g);
+    for (const at of [
+      0,
+      1,
+      ZERO_PREFIX - 1,
+      ZERO_PREFIX,
+      ZERO_PREFIX + 1,
+      10 * g + 3,
+      20 * g - 1,
+    ]) {
+      input.fill(0);
+      input[at] = 0x80;
+      const granuleStart = Math.floor(at / g) * g;
+      const expected = [
+        granuleStart > 0 ? `H${granuleStart}` : "",
+        `D${g}`,
+        granuleStart + g < input.length ? `H${input.length - granuleStart - g}` : "",
+      ];
+      expect(shape(scan([input], g))).toBe(expected.filter(Boolean).join(" "));
+    }
+  });
+});
+
+describe("isAllZero", () => {
+  it("finds any one nonzero byte in spans shorter than, as long as and longer than its prefix", () => {
+    for (const length of [
+      1,
+      7,
+      ZERO_PREFIX - 1,
+      ZERO_PREFIX,
+      ZERO_PREFIX + 1,
+      3 * ZERO_PREFIX + 5,
+    ]) {
+      const buffer = Buffer.alloc(length + 10);
+      expect(isAllZero(buffer, 5, length)).toBe(true);
+      for (let at = 5; at < 5 + length; at++) {
+        for (const value of [1, 0x80, 0xff]) {
+          buffer.fill(0);
+          buffer[at] = value;
+          expect(isAllZero(buffer, 5, length)).toBe(false);
+        }
+      }
+    }
+  });
+
+  it("looks only at its span: nonzero bytes just before and just after do not count", () => {
+    const buffer = Buffer.alloc(2 * ZERO_PREFIX + 2);
+    buffer[0] = 1;
+    buffer[buffer.length - 1] = 1;
+    expect(isAllZero(buffer, 1, buffer.length - 2)).toBe(true);
+    expect(isAllZero(buffer, 0, buffer.length - 1)).toBe(false);
+    expect(isAllZero(buffer, 1, buffer.length - 1)).toBe(false);
+  });
+
+  it("finds a span repeating a nonzero pattern with the prefix's period", () => {
+    const buffer = Buffer.alloc(4 * ZERO_PREFIX, 0x55);
+    expect(isAllZero(buffer, 0, buffer.length)).toBe(false);
+    buffer.fill(0, 0, ZERO_PREFIX - 1);
+    expect(isAllZero(buffer, 0, buffer.length)).toBe(false);
+  });
+
+  it("calls an empty span all zeros", () => {
+    expect(isAllZero(Buffer.alloc(4), 2, 0)).toBe(true);
   });
 });

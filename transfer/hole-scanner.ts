@@ -4,7 +4,7 @@
  * into granules (HOLE_GRANULE bytes, counted from the start of the input) and a granule that is
  * all zeros becomes part of a hole. That works for any source, files and pipes alike, and also
  * turns zeros a file really stores into holes (like `cp --sparse=always`). The price is reading
- * the holes, which the kernel serves from no disk at memory speed, and a memcmp per granule.
+ * the holes, which the kernel serves from no disk at memory speed, and the zero check (isAllZero).
  *
  * Granules of 64 KiB (sixteen 4 KiB file-system blocks) keep small zero runs inside data packets:
  * finer granules would split data into many small packets and holes, each costing the daemon a
@@ -22,7 +22,6 @@ export const HOLE_GRANULE = 64 * 1024;
  * side in one chunk come back as one extent (a view of the chunk, not a copy).
  */
 export class HoleScanner {
-  private readonly zeros: Buffer;
   /** Bytes of a granule that straddles chunks, copied until it is complete. */
   private readonly partial: Buffer;
   private partialLength = 0;
@@ -33,7 +32,6 @@ export class HoleScanner {
     if (!Number.isSafeInteger(granule) || granule <= 0) {
       throw new RangeError(`hole granule must be a positive whole number, not ${granule}`);
     }
-    this.zeros = Buffer.alloc(granule);
     this.partial = Buffer.allocUnsafe(granule);
   }
 
@@ -49,10 +47,17 @@ export class HoleScanner {
       this.classify(Buffer.from(this.partial), extents);
       this.partialLength = 0;
     }
-    // Whole granules straight from the chunk; a run of data granules stays one view.
+    // Whole granules straight from the chunk; a run of data granules stays one view. A chunk of
+    // a file that is mostly holes is usually all zeros: one check of all its whole granules then
+    // costs one pass, and a chunk with data fails it early (at the first nonzero byte).
+    const wholeEnd = position + Math.floor((chunk.length - position) / this.granule) * this.granule;
+    if (wholeEnd > position && isAllZero(chunk, position, wholeEnd - position)) {
+      this.pendingHole += wholeEnd - position;
+      position = wholeEnd;
+    }
     let dataStart = -1;
     for (; position + this.granule <= chunk.length; position += this.granule) {
-      const isZero = isAllZero(chunk, position, this.granule, this.zeros);
+      const isZero = isAllZero(chunk, position, this.granule);
       if (isZero) {
         if (dataStart >= 0) this.emitData(chunk.subarray(dataStart, position), extents);
         dataStart = -1;
@@ -82,7 +87,7 @@ export class HoleScanner {
   }
 
   private classify(granule: Buffer, extents: StreamChunk[]): void {
-    if (isAllZero(granule, 0, granule.length, this.zeros)) this.pendingHole += granule.length;
+    if (isAllZero(granule, 0, granule.length)) this.pendingHole += granule.length;
     else this.emitData(granule, extents);
   }
 
@@ -93,7 +98,23 @@ export class HoleScanner {
   }
 }
 
-/** memcmp against a zero buffer: fast, and stops at the first non-zero byte. */
-function isAllZero(buffer: Buffer, start: number, length: number, zeros: Buffer): boolean {
-  return buffer.compare(zeros, 0, length, start, start + length) === 0;
+/** Bytes of the span checked against zeros directly; the rest is checked against itself. */
+export const ZERO_PREFIX = 64;
+const ZEROS = Buffer.alloc(ZERO_PREFIX);
+
+/**
+ * Whether buffer[start, start + length) is all zeros. The first ZERO_PREFIX bytes are compared
+ * with zeros, then the span with itself ZERO_PREFIX bytes further on: if buffer[i] equals
+ * buffer[i - ZERO_PREFIX] for every i past the prefix and the prefix is zero, every byte is zero
+ * (by induction), and any nonzero byte makes some pair differ. Both are one memcmp (Buffer.compare)
+ * that stops at the first difference; comparing a span with itself reads one stream of memory
+ * where comparing it with a zero buffer reads two, which measured 0.013–0.016 s per GiB of zeros
+ * against 0.029 (a JavaScript loop over 32- or 64-bit words took 0.2–0.5 s).
+ */
+export function isAllZero(buffer: Buffer, start: number, length: number): boolean {
+  const prefix = Math.min(length, ZERO_PREFIX);
+  if (buffer.compare(ZEROS, 0, prefix, start, start + prefix) !== 0) return false;
+  if (length <= ZERO_PREFIX) return true;
+  const end = start + length;
+  return buffer.compare(buffer, start + ZERO_PREFIX, end, start, end - ZERO_PREFIX) === 0;
 }

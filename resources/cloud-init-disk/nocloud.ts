@@ -9,8 +9,21 @@
  * instance).
  */
 import { createHash } from "node:crypto";
-import { buildIso9660, Iso9660Error, type IsoFile } from "./iso9660";
-import { readIso9660 } from "./iso9660-read";
+import type * as Iso9660Writer from "./iso9660";
+import type { IsoFile } from "./iso9660";
+import type * as Iso9660Reader from "./iso9660-read";
+import type * as Iso9660Fields from "./iso9660-fields";
+
+/*
+ * The ISO 9660 writer and reader are loaded on first use, not with the provider: a program's
+ * `require("virtwire")` and a plugin that serves no CloudInitDisk never build or read an image.
+ * A static import would load them with this module; require() in these functions defers it.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const writer = (): typeof Iso9660Writer => require("./iso9660") as typeof Iso9660Writer;
+const reader = (): typeof Iso9660Reader => require("./iso9660-read") as typeof Iso9660Reader;
+const fields = (): typeof Iso9660Fields => require("./iso9660-fields") as typeof Iso9660Fields;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The label cloud-init's NoCloud datasource looks for (lower-case, as genisoimage -V cidata). */
 export const NOCLOUD_VOLUME_ID = "cidata";
@@ -63,7 +76,11 @@ export function buildNoCloudIso(seed: NoCloudSeed): NoCloudImage {
   if (seed.vendorData !== undefined) {
     files.push({ name: "vendor-data", data: bytes(seed.vendorData) });
   }
-  const image = buildIso9660({ volumeId: NOCLOUD_VOLUME_ID, files, timestamp: seed.timestamp });
+  const image = writer().buildIso9660({
+    volumeId: NOCLOUD_VOLUME_ID,
+    files,
+    timestamp: seed.timestamp,
+  });
   return { image, instanceId, metaData };
 }
 
@@ -93,9 +110,9 @@ export function readNoCloudIso(image: Buffer): NoCloudContents {
   let volumeId: string;
   let files: Map<string, Buffer>;
   try {
-    ({ volumeId, files } = readIso9660(image));
+    ({ volumeId, files } = reader().readIso9660(image));
   } catch (error) {
-    if (!(error instanceof Iso9660Error)) throw error;
+    if (!(error instanceof fields().Iso9660Error)) throw error;
     throw new NoCloudError(`it is not an ISO 9660 image that virtwire can read: ${error.message}`);
   }
   if (volumeId.toLowerCase() !== NOCLOUD_VOLUME_ID) {

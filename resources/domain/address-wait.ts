@@ -70,8 +70,9 @@ export async function waitForAddresses(
   const started = Date.now();
   const deadline = started + wait.timeoutSeconds * 1000;
   let nextStatus = started;
+  const query: AddressQuery = { ...wait, networks: wait.networks ?? new Map() };
   for (;;) {
-    const found = await lookupAddresses(lv, dom, nics, wait);
+    const found = await lookupAddresses(lv, dom, nics, query);
     const missing = nics.filter((nic) => addressesOf(found, nic).length === 0);
     if (missing.length === 0) return { byMac: found.byMac, elapsedMs: Date.now() - started };
     const state = await domainState(lv, dom);

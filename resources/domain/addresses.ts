@@ -7,7 +7,12 @@
  * fe80:: before DHCP finishes, and returning then is the "too early" bug of other providers.
  */
 import { DomainInterfaceAddressesSource, LibvirtError, isNotFound } from "../../rpc";
-import type { Libvirt, RemoteNetworkDhcpLease, RemoteNonnullDomain } from "../../rpc";
+import type {
+  Libvirt,
+  RemoteNetworkDhcpLease,
+  RemoteNonnullDomain,
+  RemoteNonnullNetwork,
+} from "../../rpc";
 import type {
   DomainAddressSource,
   DomainInterfaceState,
@@ -19,7 +24,12 @@ export interface AddressQuery {
   qemuAgent: boolean;
   /** Leases from before a (re)start, which do not count (see leaseBaseline). */
   baseline?: LeaseBaseline;
+  /** Networks looked up already, by name: a wait that asks every 500 ms looks each up once. */
+  networks?: NetworkRefs;
 }
+
+/** Network references by name, kept for the length of one wait (currentLeases). */
+export type NetworkRefs = Map<string, RemoteNonnullNetwork>;
 
 export interface AddressLookup {
   byMac: Map<string, string[]>;
@@ -68,7 +78,7 @@ export async function lookupAddresses(
   for (const nic of nics) {
     const mac = nic.mac?.toLowerCase();
     if (!mac || !sourcesFor(nic, query).includes("lease")) continue;
-    const leases = await currentLeases(lv, nic);
+    const leases = await currentLeases(lv, nic, query.networks);
     const before = query.baseline?.get(mac);
     if (before !== undefined && !renewedSince(leases, before)) {
       if (leases.length > 0) staleLeases.add(mac);
@@ -141,21 +151,36 @@ export function renewedSince(leases: RemoteNetworkDhcpLease[], before: bigint): 
 /**
  * The current lease of each address family for the NIC's MAC: the one that expires last. A guest
  * that got a new address (a re-imaged disk, a new DHCP client id) leaves its old lease in the
- * network until it expires; it is not the guest's address any more.
+ * network until it expires; it is not the guest's address any more. With `networks`, the network
+ * is looked up by name only the first time, and again when the reference kept is gone (the network
+ * was destroyed, or replaced by one of the same name).
  */
 export async function currentLeases(
   lv: Libvirt,
   nic: DomainNetworkInterface,
+  networks?: NetworkRefs,
 ): Promise<RemoteNetworkDhcpLease[]> {
   if (nic.network === undefined || !nic.mac) return [];
+  const { network: name, mac } = nic;
+  const lookup = async () => (await lv.NetworkLookupByName({ name })).net;
+  const leasesOn = (net: RemoteNonnullNetwork) =>
+    lv.NetworkGetDHCPLeases({ net, mac, need_results: 1, flags: 0 });
   try {
-    const { net } = await lv.NetworkLookupByName({ name: nic.network });
-    const { leases } = await lv.NetworkGetDHCPLeases({
-      net,
-      mac: nic.mac,
-      need_results: 1,
-      flags: 0,
-    });
+    const kept = networks?.get(name);
+    let leases: RemoteNetworkDhcpLease[] | undefined;
+    if (kept) {
+      try {
+        ({ leases } = await leasesOn(kept));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        networks!.delete(name);
+      }
+    }
+    if (!leases) {
+      const net = await lookup();
+      networks?.set(name, net);
+      ({ leases } = await leasesOn(net));
+    }
     const newest = new Map<number, RemoteNetworkDhcpLease>();
     for (const lease of leases) {
       const seen = newest.get(lease.type);

@@ -5,7 +5,7 @@
  * missing), and nothing that virtwire manages itself, so a patch cannot fight a property or make
  * read-back ambiguous. check() refuses anything else, naming the patch.
  */
-import { fragment } from "xmlbuilder2";
+import { fragment } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type { CheckFailure } from "../kit/resource";
 import type { DomainXmlPatch } from "../kit/generated/types";

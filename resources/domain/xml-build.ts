@@ -12,7 +12,7 @@
  *
  * xmlPatches are appended last (patches.ts).
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type { DomainDisk, DomainNetworkInterface } from "../kit/generated/types";
 import type { CheckedDomainDisk, CheckedDomainInputs } from "../kit/generated/checked";

@@ -17,7 +17,7 @@
  * and the PS/2 inputs never are. The password is in the XML only when it is read with
  * DomainXMLFlags.SECURE.
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import { attr, element, elements, text } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";

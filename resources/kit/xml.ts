@@ -10,7 +10,7 @@
  * reads back as it was given (found by the generated-inputs test: a pool in `/srv/a>b` read back
  * as `/srv/a&gt;b` and was replaced at every up).
  */
-import { convert } from "xmlbuilder2";
+import { convert } from "./xmlbuilder";
 
 export type XmlNode = Record<string, unknown> | string;
 

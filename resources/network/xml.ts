@@ -12,7 +12,7 @@
  *     </ip>
  *   </network>
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type {
   NetworkAddress,

@@ -8,7 +8,7 @@
  *     <target>  <path>…</path>  <permissions><mode/><owner/><group/></permissions>  </target>
  *   </pool>
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import type { PoolInputs, PoolPermissions, PoolSource, PoolType } from "../kit/generated/types";
 import { attr, element, elements, numberText, parseXml, text } from "../kit/xml";
 

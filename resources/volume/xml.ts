@@ -13,7 +13,7 @@
  * libvirt adds `<key>`, `<physical>`, permissions and timestamps; a dir pool reads the format from
  * the file's content when it refreshes, so a raw volume holding an ISO image reads back as `iso`.
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import { parseSize } from "../kit/units";
 import { attr, element, parseXml, text } from "../kit/xml";
 

@@ -4,7 +4,7 @@
  * so the SSH transport does not read it again. A key ssh2 cannot use becomes a typed problem.
  */
 import type { ParsedKey } from "ssh2";
-import { utils } from "ssh2";
+import { ssh2 } from "./ssh2";
 
 /**
  * A private key as ssh2's utils.parseKey returns it (its ParsedKey), in a type of our own: the
@@ -47,7 +47,7 @@ export function readSshPrivateKey(
   data: string | Buffer,
   passphrase?: string,
 ): SshPrivateKey | SshKeyProblem {
-  const parsed = utils.parseKey(data, passphrase);
+  const parsed = ssh2().utils.parseKey(data, passphrase);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined || !key.isPrivateKey()) {
     const problem = key instanceof Error ? key.message : "it is not a private key";

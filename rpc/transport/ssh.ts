@@ -13,8 +13,7 @@
  */
 import { homedir, userInfo } from "node:os";
 import type { Duplex } from "node:stream";
-import { Client, ClientChannel } from "ssh2";
-import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from "ssh2";
+import type { AnyAuthMethod, AuthHandlerMiddleware, Client, ClientChannel, ParsedKey } from "ssh2";
 import { ConnectionClosedError, UriError } from "../errors";
 import { CredentialSource } from "../client/auth/credentials";
 import { abortReason } from "../client/connect-deadline";
@@ -24,6 +23,7 @@ import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
 import { SshAuthAttempt, SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
 import { remoteCommandFor } from "./ssh-command";
+import { ssh2 } from "./ssh2";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { LibvirtUri, parseSshAuth, redact, uriFlag } from "./uri";
 
@@ -123,7 +123,7 @@ export async function dialSsh(uri: LibvirtUri, options: SshDialOptions): Promise
     }),
   );
   const command = remoteCommandFor(uri, options.readOnly);
-  const client = new Client();
+  const client = new (ssh2().Client)();
   let hostKeyFailure: Error | undefined;
 
   const ready = new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@
  * topology against the vCPU count, NUMA cells against vCPUs and memory, names given twice, and the
  * user's metadata element, which must never stand in for virtwire's mark (owner.ts).
  */
-import { fragment } from "xmlbuilder2";
+import { fragment } from "../kit/xmlbuilder";
 import type { CheckFailure } from "../kit/resource";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { RESOURCE_NAMESPACE, RESOURCE_PREFIX } from "../kit/owner";

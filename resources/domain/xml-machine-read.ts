@@ -3,7 +3,7 @@
  * a Domain's properties: booleans for the presence-only switches (libvirt drops what is off), every
  * other key only when libvirt has it, so that read-back objects compare equal to the user's.
  */
-import { create } from "xmlbuilder2";
+import { create } from "../kit/xmlbuilder";
 import type { DomainMetadata, DomainOutputs } from "../kit/generated/types";
 import { RESOURCE_NAMESPACE } from "../kit/owner";
 import { parseSize } from "../kit/units";

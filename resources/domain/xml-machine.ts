@@ -20,7 +20,7 @@
  * it, is written in the user's namespace with the user's prefix, as DomainSetMetadata writes it;
  * virtwire's own element is found by its namespace (owner.ts), which check() refuses for the user's.
  */
-import { builder, fragment } from "xmlbuilder2";
+import { builder, fragment } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type { DomainMetadata } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";

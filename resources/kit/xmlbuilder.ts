@@ -2,7 +2,7 @@
  * xmlbuilder2, loaded on first use. Loading it (with its DOM implementation) costs 0.1–0.3 s,
  * and `require("virtwire")` in a Pulumi program loads the provider's modules without ever building
  * or reading XML: that happens in the provider plugin, and in a program only for a function that
- * reads XML. Resources import `create`, `fragment` and `convert` from here, not from xmlbuilder2.
+ * reads XML. Resources import `create`, `fragment`, `convert` and `builder` from here, not from xmlbuilder2.
  */
 import type * as Xmlbuilder2 from "xmlbuilder2";
 
@@ -16,7 +16,9 @@ function xmlbuilder2(): Api {
 }
 
 /** xmlbuilder2's function `name`, resolved when first called. */
-function deferred<Name extends "create" | "fragment" | "convert">(name: Name): Api[Name] {
+function deferred<Name extends "create" | "fragment" | "convert" | "builder">(
+  name: Name,
+): Api[Name] {
   const call = (...args: unknown[]): unknown =>
     (xmlbuilder2()[name] as (...args: unknown[]) => unknown)(...args);
   return call as Api[Name];
@@ -25,3 +27,4 @@ function deferred<Name extends "create" | "fragment" | "convert">(name: Name): A
 export const create = deferred("create");
 export const fragment = deferred("fragment");
 export const convert = deferred("convert");
+export const builder = deferred("builder");

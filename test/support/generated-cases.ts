@@ -264,6 +264,8 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     sound: sometimes(0.3),
     inputs: sometimes(0.3),
     memoryBalloon: sometimes(0.3),
+    graphicsPassword: sometimes(0.2),
+    spiceAgent: sometimes(0.2),
     "console.path": (random) =>
       random.chance(0.5) ? undefined : `${fixture.scratch}/console-${segment(random)}.log`,
     // The libvirt 11 daemon of the test bed runs in a chroot where QEMU cannot make a PTY: there,
@@ -433,6 +435,16 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (console && console.type !== "tcp" && usually()) {
     delete console.port;
     delete console.listen;
+  }
+  // A password needs a display, VNC reads 8 characters at most, the SPICE agent needs SPICE
+  // (device-checks.ts).
+  const graphics = args.graphics as Args | undefined;
+  if (args.graphicsPassword !== undefined && !graphics && usually()) delete args.graphicsPassword;
+  if (typeof args.graphicsPassword === "string" && graphics?.type !== "spice" && usually()) {
+    args.graphicsPassword = args.graphicsPassword.slice(0, 8);
+  }
+  if (args.spiceAgent !== undefined && graphics?.type !== "spice" && usually()) {
+    delete args.spiceAgent;
   }
   const seed = args.cloudInitDisk as Args | undefined;
   if (seed && seed.path !== undefined && seed.name !== undefined && usually()) {

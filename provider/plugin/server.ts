@@ -18,6 +18,7 @@ import type * as providerPb from "@pulumi/pulumi/proto/provider_pb";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import { checkConfig, configSource, diffConfig, fromVariables } from "./provider-config";
 import { PluginDiff, pluginResources } from "./resources";
+import { withSecrets } from "./secrets";
 import type { DispatchProvider } from "../dispatch";
 import type { ChangeClass } from "../../resources/kit/resource";
 
@@ -165,8 +166,14 @@ function service(options: PluginOptions, m: ReturnType<typeof modules>) {
       ({ olds, diff }) => diffResponse(pb, diff, olds),
     ),
     create: unary(
-      (call) => resources.create(call.request.getUrn(), js(call.request.getProperties())),
-      (r) => new pb.CreateResponse().setId(r.id).setProperties(toStruct(r.outs)),
+      async (call) => ({
+        urn: call.request.getUrn(),
+        ...(await resources.create(call.request.getUrn(), js(call.request.getProperties()))),
+      }),
+      (r) =>
+        new pb.CreateResponse()
+          .setId(r.id)
+          .setProperties(toStruct(withSecrets(r.urn, r.outs, "outputs"))),
     ),
     read: unary(
       (call) => {
@@ -174,24 +181,29 @@ function service(options: PluginOptions, m: ReturnType<typeof modules>) {
         const inputs = js(call.request.getInputs());
         // `pulumi import` sends neither outputs nor inputs, only the id.
         const importing = Object.keys(props).length === 0 && Object.keys(inputs).length === 0;
-        return resources.read(call.request.getId(), call.request.getUrn(), props, importing);
+        const urn = call.request.getUrn();
+        return resources
+          .read(call.request.getId(), urn, props, importing)
+          .then((r) => ({ urn, ...r }));
       },
       (r) => {
         const response = new pb.ReadResponse().setId(r.id);
-        if (r.props) response.setProperties(toStruct(r.props));
-        if (r.inputs) response.setInputs(toStruct(r.inputs));
+        if (r.props) response.setProperties(toStruct(withSecrets(r.urn, r.props, "outputs")));
+        if (r.inputs) response.setInputs(toStruct(withSecrets(r.urn, r.inputs, "inputs")));
         return response;
       },
     ),
     update: unary(
-      (call) =>
-        resources.update(
+      async (call) => ({
+        urn: call.request.getUrn(),
+        ...(await resources.update(
           call.request.getId(),
           call.request.getUrn(),
           js(call.request.getOlds()),
           js(call.request.getNews()),
-        ),
-      (r) => new pb.UpdateResponse().setProperties(toStruct(r.outs)),
+        )),
+      }),
+      (r) => new pb.UpdateResponse().setProperties(toStruct(withSecrets(r.urn, r.outs, "outputs"))),
     ),
     delete: unary(
       (call) =>

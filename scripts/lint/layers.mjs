@@ -48,6 +48,12 @@ export const layers = {
         node.moduleReference.type === "TSExternalModuleReference" &&
         check(node, node.moduleReference.expression.value),
       ImportExpression: (node) => node.source.type === "Literal" && check(node, node.source.value),
+      // A deferred load (`require("./x")` inside a function) is an import too.
+      CallExpression: (node) =>
+        node.callee.type === "Identifier" &&
+        node.callee.name === "require" &&
+        node.arguments[0]?.type === "Literal" &&
+        check(node, node.arguments[0].value),
     };
   },
 };

@@ -7,7 +7,7 @@ import type {
   PropertySchema,
   ResourceSchema,
 } from "../../resources/kit/schema-types";
-import { getQualifiers, tokenName } from "./gen-sdk";
+import { getQualifiers, tokenName } from "./ts-types";
 
 export const BEGIN = "<!-- BEGIN GENERATED: reference (npm run gen) -->";
 export const END = "<!-- END GENERATED: reference -->";

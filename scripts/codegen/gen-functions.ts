@@ -9,7 +9,7 @@
  * config, or `opts.connection`), so they work with the dynamic provider, with nothing installed.
  */
 import type { FunctionSchema, PackageSchema } from "../../resources/kit/schema-types";
-import { doc, fields, tokenName } from "./gen-sdk";
+import { doc, fields, tokenName } from "./ts-types";
 
 /** What sdk/index.ts imports for the functions. */
 export const FUNCTIONS_IMPORT = `import { callFunction } from "../provider/functions";

@@ -14,7 +14,16 @@
  * handler (virStreamSinkHoleFunc) skips a hole in the destination. Here one sink takes both, every
  * extent received so far at once and in order, so a file can write a run of data with one writev.
  */
-import type { Stream, StreamChunk } from "./stream";
+import type { StreamChunk } from "./receive-queue";
+
+/** What sendAll and receiveAll ask of a stream (a Stream is one). */
+export interface WholeStream {
+  send(data: Uint8Array): Promise<void>;
+  sendHole(length: number): Promise<void>;
+  readAvailable(): Promise<StreamChunk[] | null>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
 
 /** What `sendAll` sends: data and (on a sparse stream) holes, in order. */
 export type StreamSource = AsyncIterable<StreamChunk> | Iterable<StreamChunk>;
@@ -29,7 +38,7 @@ export interface WholeStreamOptions {
 
 /** virStreamSparseSendAll: sends every extent of `source`, then the finish, and awaits its confirmation. */
 export async function sendAll(
-  stream: Stream,
+  stream: WholeStream,
   source: StreamSource,
   { signal }: WholeStreamOptions = {},
 ): Promise<void> {
@@ -44,7 +53,7 @@ export async function sendAll(
 
 /** virStreamSparseRecvAll: hands everything received to `sink` until the end of data, then finishes. */
 export async function receiveAll(
-  stream: Stream,
+  stream: WholeStream,
   sink: StreamSink,
   { signal }: WholeStreamOptions = {},
 ): Promise<void> {
@@ -62,7 +71,7 @@ export async function receiveAll(
  * not wait for `body`, which may be stuck waiting on its source or destination.
  */
 async function runToEnd(
-  stream: Stream,
+  stream: WholeStream,
   signal: AbortSignal | undefined,
   body: () => Promise<void>,
 ): Promise<void> {

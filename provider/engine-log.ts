@@ -59,8 +59,13 @@ const DELIVERY_MS = 5_000;
 export function pluginEngineAddress(argv: readonly string[] = process.argv): string | undefined {
   const [, script = "", address = ""] = argv;
   if (!/[\\/]cmd[\\/]dynamic-provider([\\/]index\.js)?$/.test(script)) return undefined;
-  if (/^:\d+$/.test(address)) return `127.0.0.1${address}`;
-  return /^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d+$/.test(address) ? address : undefined;
+  return engineAddressOf(address);
+}
+
+/** The engine's address as a plugin's argument gives it, or undefined; older engines give `:port`. */
+export function engineAddressOf(argument: string): string | undefined {
+  if (/^:\d+$/.test(argument)) return `127.0.0.1${argument}`;
+  return /^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d+$/.test(argument) ? argument : undefined;
 }
 
 /** What a line looks like on stdout, where the engine shows it on the stack's row. */

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { createProvider } from "../dispatch";
-import { engineLog } from "../engine-log";
+import { engineAddressOf, engineLog } from "../engine-log";
 import { registry } from "../../resources/registry";
 import { pluginInvoke } from "./invoke";
 import { pluginSchema } from "./schema";
@@ -25,7 +25,7 @@ function packageRoot(): string {
 function main(): void {
   const [address] = process.argv.slice(2);
   const root = packageRoot();
-  const log = engineLog(address ? engineAddress(address) : undefined);
+  const log = engineLog(address ? engineAddressOf(address) : undefined);
   const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
     version: string;
   };
@@ -40,12 +40,6 @@ function main(): void {
     process.stderr.write(`pulumi-resource-virtwire: ${(error as Error).message}\n`);
     process.exit(1);
   });
-}
-
-/** Older engines give only `:port`. */
-function engineAddress(argument: string): string | undefined {
-  if (/^:\d+$/.test(argument)) return `127.0.0.1${argument}`;
-  return /^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d+$/.test(argument) ? argument : undefined;
 }
 
 main();

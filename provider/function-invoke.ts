@@ -8,8 +8,7 @@
 import type { Libvirt } from "../rpc";
 import { checkFunctionArgs } from "../resources/kit/check";
 import { FunctionLookupError, functions } from "../resources/functions";
-import { ConfigError, HostSettings, ProviderSettings } from "./config";
-import { hostSettings } from "./config";
+import { ConfigError, HostSettings, ProviderSettings, hostSettings } from "./config";
 import { plainValue } from "./dispatch";
 import { describeError } from "./errors";
 
@@ -42,12 +41,9 @@ export async function invokeFunction(
       `${name} cannot be called with these arguments: ${checked.failures.map((failure) => failure.reason).join("; ")}`,
     );
   }
-  const given = checked.args.host;
-  const host = typeof given === "string" && given !== "" ? given : "default";
+  const host = (checked.args.host as string | undefined) || "default";
   try {
-    const lv = await hosts.connections.get(
-      hostSettings(hosts.settings, given as string | undefined),
-    );
+    const lv = await hosts.connections.get(hostSettings(hosts.settings, host));
     return plainValue(await implementation(lv, checked.args, host)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof FunctionLookupError || error instanceof ConfigError) throw error;

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateChecked } from "./gen-checked";
-import { enumMemberName, generateSdk, tokenName } from "./gen-sdk";
+import { generateSdk } from "./gen-sdk";
+import { enumMemberName, tokenName } from "./ts-types";
 
 const root = join(__dirname, "..", "..");
 

@@ -12,11 +12,6 @@ import { RemoteProcedures } from "./protocol/remote";
 import { StorageVolInfoFlags, StorageVolTransferFlags } from "./protocol/remote/constants";
 import type { RemoteNonnullStorageVol } from "./protocol/remote/types";
 
-/** `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
-/** `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM` */
-export const VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM = StorageVolTransferFlags.SPARSE_STREAM;
-
 /** What a volume stream needs of a connection: a `Libvirt` will do. */
 export interface StreamHost {
   readonly connection: Connection;

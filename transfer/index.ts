@@ -11,15 +11,9 @@
  *   volume.ts       uploadVolume / downloadVolume: the pipeline from end to end
  */
 export { uploadVolume, downloadVolume } from "./volume";
-export type { DownloadOptions, TransferOptions, UploadOptions } from "./volume";
-export type { TransferProgress, TransferResult } from "./progress";
+export type { TransferResult } from "./progress";
 export { openSource } from "./source";
-export type { Source, UploadSource } from "./source";
-export type { DownloadDestination } from "./sink";
-export { ChecksumMismatchError, ContentTooLargeError, measure, peek } from "./measure";
-export type { MeasureOptions, Measured } from "./measure";
-export { httpGet, redactUrl } from "./http";
-export type { HttpResponse } from "./http";
-export { FileReader, READ_SIZE } from "./file-reader";
-export type { FileReaderOptions } from "./file-reader";
-export { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
+export type { Source } from "./source";
+export { measure, peek } from "./measure";
+export { redactUrl } from "./http";
+export { FileReader } from "./file-reader";

@@ -6,7 +6,8 @@
  * properties (`uuid`, `key`, …). So a read without any of those reads from nothing: it finds the
  * object by what users know it by and reports its complete state, not only what a user had set.
  */
-import { isNotFound, parseUuid } from "../../rpc";
+import { parseUuid } from "../../rpc";
+import { unlessNotFound } from "./not-found";
 import { schema } from "./generated/schema";
 
 /** True when `props` hold no output-only property of the kind: a Get, not a refresh. */
@@ -40,16 +41,11 @@ export async function lookupByUuidOrName<T>(
   byUuid: (uuid: Buffer) => Promise<T>,
   byName: (name: string) => Promise<T>,
 ): Promise<T | undefined> {
-  const attempts = looksLikeUuid(id) ? [() => byUuid(parseUuid(id)), () => byName(id)] : [];
-  if (attempts.length === 0) attempts.push(() => byName(id));
-  for (const attempt of attempts) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+  if (looksLikeUuid(id)) {
+    const found = await unlessNotFound(() => byUuid(parseUuid(id)));
+    if (found !== undefined) return found;
   }
-  return undefined;
+  return unlessNotFound(() => byName(id));
 }
 
 /** Thrown by a get that finds nothing: names the kind, the id given and what it accepts. */

@@ -44,7 +44,7 @@ export class HoleScanner {
       this.partialLength += used;
       position = used;
       if (this.partialLength < this.granule) return extents;
-      this.classify(Buffer.from(this.partial), extents);
+      this.classifyPartial(this.granule, extents);
       this.partialLength = 0;
     }
     // Whole granules straight from the chunk; a run of data granules stays one view. A chunk of
@@ -78,7 +78,7 @@ export class HoleScanner {
   end(): StreamChunk[] {
     const extents: StreamChunk[] = [];
     if (this.partialLength > 0) {
-      this.classify(Buffer.from(this.partial.subarray(0, this.partialLength)), extents);
+      this.classifyPartial(this.partialLength, extents);
       this.partialLength = 0;
     }
     if (this.pendingHole > 0) extents.push({ type: "hole", length: this.pendingHole });
@@ -86,9 +86,10 @@ export class HoleScanner {
     return extents;
   }
 
-  private classify(granule: Buffer, extents: StreamChunk[]): void {
-    if (isAllZero(granule, 0, granule.length)) this.pendingHole += granule.length;
-    else this.emitData(granule, extents);
+  /** The first `length` bytes of the reused granule buffer: data leaves as a copy, a hole needs none. */
+  private classifyPartial(length: number, extents: StreamChunk[]): void {
+    if (isAllZero(this.partial, 0, length)) this.pendingHole += length;
+    else this.emitData(Buffer.from(this.partial.subarray(0, length)), extents);
   }
 
   private emitData(data: Buffer, extents: StreamChunk[]): void {

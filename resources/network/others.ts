@@ -12,7 +12,7 @@ import { unlessNotFound } from "../kit/not-found";
 import { markIn } from "../kit/owner";
 import { parseXml } from "../kit/xml";
 import { Subnet, parseIp, subnetOf } from "./ip";
-import { readNetworkXml } from "./xml";
+import { readNetworkNode } from "./xml";
 
 export interface OtherNetwork {
   name: string;
@@ -42,8 +42,9 @@ async function describe(
   net: RemoteNonnullNetwork,
 ): Promise<Omit<OtherNetwork, "active">> {
   const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
-  const config = readNetworkXml(xml);
-  const mark = markIn(parseXml(xml, "network"));
+  const network = parseXml(xml, "network");
+  const config = readNetworkNode(network);
+  const mark = markIn(network);
   const subnets = config.addresses.flatMap((address) => {
     const ip = parseIp(address.address);
     return ip ? [subnetOf(ip, address.prefix)] : [];

@@ -112,7 +112,11 @@ export interface NetworkDescription {
 }
 
 export function readNetworkXml(xml: string): NetworkDescription {
-  const network = parseXml(xml, "network");
+  return readNetworkNode(parseXml(xml, "network"));
+}
+
+/** readNetworkXml of a `<network>` already parsed (for callers that read its mark too). */
+export function readNetworkNode(network: XmlNode): NetworkDescription {
   const forward = element(network, "forward");
   const bridge = element(network, "bridge");
   const mtu = attr(element(network, "mtu"), "size");

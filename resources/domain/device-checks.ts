@@ -87,13 +87,6 @@ export function checkDevices(inputs: Partial<CheckedDomainInputs>): CheckFailure
   return failures;
 }
 
-/**
- * The display type and video model against the host's domain capabilities for this domain type,
- * arch and machine:
- *   <domainCapabilities> <devices>
- *     <graphics supported='yes'><enum name='type'><value>vnc</value>…</enum></graphics>
- *     <video supported='yes'><enum name='modelType'><value>vga</value>…</enum></video>
- */
 const failOne = (property: string, reason: string): CheckFailure[] => [{ property, reason }];
 
 /** What each kind of console needs, and only it. */
@@ -128,6 +121,13 @@ export function checkConsole({ console: spec }: Partial<CheckedDomainInputs>): C
   return [];
 }
 
+/**
+ * The display type and video model against the host's domain capabilities for this domain type,
+ * arch and machine:
+ *   <domainCapabilities> <devices>
+ *     <graphics supported='yes'><enum name='type'><value>vnc</value>…</enum></graphics>
+ *     <video supported='yes'><enum name='modelType'><value>vga</value>…</enum></video>
+ */
 export async function deviceHostFailures(
   lv: Libvirt,
   inputs: CheckedDomainInputs,

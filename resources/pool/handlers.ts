@@ -145,11 +145,6 @@ const POOLS_HINT = " (virsh pool-list --all lists the storage pools of a host)";
 
 /**
  * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
- * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds and
- * starts it again).
- */
-/**
- * libvirt looks at the storage again only on a refresh: volumes deleted behind its back are
  * dropped then, and a pool whose directory is gone fails the refresh and stops (update builds
  * and starts it again).
  */

@@ -18,9 +18,6 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 SOURCES="$HERE/pulumi-python"
-# The `pulumi` package from PyPI: the CLI's version (read by lib/python.sh).
-# shellcheck disable=SC2034
-PYTHON_PULUMI="3.260.0"
 
 log() { echo "pulumi-python: $*" >&2; }
 die() { log "$*"; exit 1; }

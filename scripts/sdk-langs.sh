@@ -23,8 +23,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 WRAPPER="$HERE/sdkgen"
 LANGUAGES=(python go)
-# The `pulumi` package from PyPI that `verify` imports the Python SDK with: the CLI's version.
-PYTHON_PULUMI="3.260.0"
 
 log() { echo "sdk-langs: $*" >&2; }
 die() { log "$*"; exit 1; }

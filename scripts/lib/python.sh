@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # ensure_python_venv ROOT: prints the path of a venv with `pulumi` $PYTHON_PULUMI from PyPI (and
-# what the generated SDK and pip builds need), made once under ROOT/python. Sourcing scripts set
-# PYTHON_PULUMI and define log and die.
+# what the generated SDK and pip builds need), made once under ROOT/python. Sourcing scripts define
+# log and die.
+
+# The `pulumi` package from PyPI: the CLI's version (scripts/pulumi-cli.sh BUILD_VERSION).
+: "${PYTHON_PULUMI:=3.260.0}"
 ensure_python_venv() {
 	local venv="$1/python/venv-pulumi-$PYTHON_PULUMI"
 	# A venv cannot move (its scripts name its path), so `.complete` marks a finished one.

@@ -14,7 +14,7 @@ import { gunzipSync } from "node:zlib";
 import type { Libvirt } from "../../rpc";
 import { GUEST_INITRD } from "../support/guest";
 import { packVirtwire, prepareProgramDir } from "../support/program-dir";
-import { connectTestbed } from "../support/testbed";
+import { connectTestbed, uniqueName } from "../support/testbed";
 import { inventory } from "./libvirt-inventory";
 import { PulumiProject } from "./pulumi-project";
 import { stackObjects } from "./state-report";
@@ -65,7 +65,7 @@ export function describeLab(
   providers: Record<string, string>,
   makeProject: (lab: LabSettings) => Promise<PulumiProject>,
 ): void {
-  const marker = `vwtest-${purpose}-${randomBytes(3).toString("hex")}`;
+  const marker = uniqueName(purpose);
   const subnet = `10.${randomInt(160, 200)}.${randomInt(0, 256)}`;
   const poolPath = `/var/lib/libvirt/images/${marker}`;
   const password = `lv-${randomBytes(9).toString("hex")}`;

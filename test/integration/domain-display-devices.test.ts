@@ -7,7 +7,7 @@
  * (else SPICE and QXL are refused at preview, naming the property), with a virtio console on a
  * UNIX socket, changed to a TCP one. A watchdog the host cannot have is refused at preview.
  */
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +25,8 @@ import {
 } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
-/** VNC takes 8 characters at most; distinct enough to find anywhere it leaks. */
-const PASSWORDS = ["vwPw7Qx1", "vwPw7Qx2"];
+/** VNC takes 8 characters at most; made at run time, distinct enough to find anywhere it leaks. */
+const PASSWORDS = [1, 2].map(() => `vw${randomBytes(3).toString("hex")}`);
 
 jest.setTimeout(180_000);
 

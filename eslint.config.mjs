@@ -54,7 +54,7 @@ export default tseslint.config(
             },
             {
               name: "ssh2",
-              message: "use ssh2() from rpc/transport/ssh2.ts (loaded on first use)",
+              message: "load it with loadSsh2() from rpc/transport/ssh2.ts (loaded on first use)",
               allowTypeImports: true,
             },
           ],

@@ -4,7 +4,10 @@
  * so the SSH transport does not read it again. A key ssh2 cannot use becomes a typed problem.
  */
 import type { ParsedKey } from "ssh2";
-import { ssh2 } from "./ssh2";
+import type * as Ssh2 from "ssh2";
+import { loadSsh2 } from "./ssh2";
+
+const ssh2 = () => loadSsh2<typeof Ssh2>();
 
 /**
  * A private key as ssh2's utils.parseKey returns it (its ParsedKey), in a type of our own: the

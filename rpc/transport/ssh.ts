@@ -23,9 +23,12 @@ import { DEFAULT_SSH_PORT, knownKeyTypes, readKnownHosts } from "./known-hosts";
 import { processDuplex } from "./process-duplex";
 import { SshAuthAttempt, SshAuthSession, SshOptions, planSshAuth } from "./ssh-auth";
 import { remoteCommandFor } from "./ssh-command";
-import { ssh2 } from "./ssh2";
+import type * as Ssh2 from "ssh2";
+import { loadSsh2 } from "./ssh2";
 import { describeNetworkError, formatHostPort } from "./tcp";
 import { LibvirtUri, parseSshAuth, redact, uriFlag } from "./uri";
+
+const ssh2 = () => loadSsh2<typeof Ssh2>();
 
 export interface SshDialOptions {
   readOnly: boolean;

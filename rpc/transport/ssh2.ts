@@ -1,13 +1,13 @@
 /**
  * The ssh2 package, loaded on first use: loading it costs 0.05–0.15 s, and only ssh URIs
- * (qemu+ssh://, libssh, libssh2) and SSH private keys need it.
+ * (qemu+ssh://, libssh, libssh2) and SSH private keys need it. Each user keeps its own unexported
+ * `const ssh2 = () => loadSsh2<typeof Ssh2>()`: an exported function typed with ssh2's types would
+ * put them into the published declarations, and @types/ssh2 is a development dependency.
  */
-import type * as Ssh2 from "ssh2";
+let loaded: unknown;
 
-let loaded: typeof Ssh2 | undefined;
-
-export function ssh2(): typeof Ssh2 {
+export function loadSsh2<T>(): T {
   // A static import would load it with the module; require() here is the deferred load.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (loaded ??= require("ssh2") as typeof Ssh2);
+  return (loaded ??= require("ssh2")) as T;
 }

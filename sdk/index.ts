@@ -630,6 +630,28 @@ export interface DomainXmlPatchArgs {
 }
 
 /**
+ * A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+ */
+export interface DomainXmlEditArgs {
+  /**
+   * The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+   */
+  xpath: pulumi.Input<string>;
+  /**
+   * Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+   */
+  value?: pulumi.Input<string>;
+  /**
+   * Replaces each selected element with these XML elements (one or more).
+   */
+  xml?: pulumi.Input<string>;
+  /**
+   * Removes each selected element, attribute or text.
+   */
+  remove?: pulumi.Input<boolean>;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceStateArgs {
@@ -2071,6 +2093,10 @@ export interface DomainArgs {
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
   /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: pulumi.Input<pulumi.Input<DomainXmlEditArgs>[]>;
+  /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
   host?: pulumi.Input<string>;
@@ -2262,6 +2288,10 @@ export interface DomainState {
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: pulumi.Input<pulumi.Input<DomainXmlEditArgs>[]>;
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2481,6 +2511,10 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly xmlPatches: pulumi.Output<types.DomainXmlPatch[]>;
   /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  declare public readonly xmlEdits: pulumi.Output<types.DomainXmlEdit[]>;
+  /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
   declare public readonly host: pulumi.Output<string>;
@@ -2599,6 +2633,7 @@ export class Domain extends pulumi.CustomResource {
         "waitForAddresses",
         "waitForCloudInit",
         "xmlPatches",
+        "xmlEdits",
         "host",
       ])
         props[key] = ["host"].includes(key) ? given?.[key] : undefined;
@@ -2650,6 +2685,7 @@ export class Domain extends pulumi.CustomResource {
         "waitForAddresses",
         "waitForCloudInit",
         "xmlPatches",
+        "xmlEdits",
         "host",
       ])
         props[key] = given?.[key];

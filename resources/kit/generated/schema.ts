@@ -826,6 +826,24 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["parent", "xml"],
     },
+    "virtwire:index:DomainXmlEdit": {
+      type: "object",
+      properties: {
+        xpath: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+        },
+        xml: {
+          type: "string",
+        },
+        remove: {
+          type: "boolean",
+        },
+      },
+      required: ["xpath"],
+    },
     "virtwire:index:DomainInterfaceState": {
       type: "object",
       properties: {
@@ -2394,6 +2412,12 @@ export const schema: Omit<PackageSchema, "name"> = {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
           },
         },
+        xmlEdits: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlEdit",
+          },
+        },
         host: {
           type: "string",
           replaceOnChanges: true,
@@ -2578,6 +2602,12 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
+          },
+        },
+        xmlEdits: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlEdit",
           },
         },
         host: {

@@ -723,6 +723,28 @@ export interface DomainXmlPatch {
 }
 
 /**
+ * A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+ */
+export interface DomainXmlEdit {
+  /**
+   * The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+   */
+  xpath: string;
+  /**
+   * Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+   */
+  value?: string;
+  /**
+   * Replaces each selected element with these XML elements (one or more).
+   */
+  xml?: string;
+  /**
+   * Removes each selected element, attribute or text.
+   */
+  remove?: boolean;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceState {
@@ -2370,6 +2392,10 @@ export interface DomainInputs {
    */
   xmlPatches?: DomainXmlPatch[];
   /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: DomainXmlEdit[];
+  /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
   host?: string;
@@ -2561,6 +2587,10 @@ export interface DomainOutputs {
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: DomainXmlEdit[];
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */

@@ -652,6 +652,16 @@ export interface DomainXmlEditArgs {
 }
 
 /**
+ * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a Volume's `path`).
+ */
+export interface DomainIgnitionArgs {
+  /**
+   * Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+   */
+  path: pulumi.Input<string>;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceStateArgs {
@@ -2089,6 +2099,10 @@ export interface DomainArgs {
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: pulumi.Input<DomainIgnitionArgs>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
@@ -2284,6 +2298,10 @@ export interface DomainState {
    * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
+  /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: pulumi.Input<DomainIgnitionArgs>;
   /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
@@ -2507,6 +2525,10 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly waitForCloudInit: pulumi.Output<types.DomainWaitForCloudInit>;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  declare public readonly ignition: pulumi.Output<types.DomainIgnition>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   declare public readonly xmlPatches: pulumi.Output<types.DomainXmlPatch[]>;
@@ -2632,6 +2654,7 @@ export class Domain extends pulumi.CustomResource {
         "allowRestart",
         "waitForAddresses",
         "waitForCloudInit",
+        "ignition",
         "xmlPatches",
         "xmlEdits",
         "host",
@@ -2684,6 +2707,7 @@ export class Domain extends pulumi.CustomResource {
         "allowRestart",
         "waitForAddresses",
         "waitForCloudInit",
+        "ignition",
         "xmlPatches",
         "xmlEdits",
         "host",

@@ -3,7 +3,7 @@
  *
  *   live     title, description and the user's metadata element: DOMAIN_SET_METADATA on the
  *            running domain and its config (AFFECT_LIVE | AFFECT_CONFIG), or the config only
- *   config   everything else (cpu, memoryBacking, iothreads, sysinfo, clock, features, on_*):
+ *   config   everything else (cpu, memoryBacking, iothreads, sysinfo, ignition, clock, features, on_*):
  *            a redefinition, so a restart while running (diff.ts)
  *
  * Only what the user set is compared, at every depth (libvirt adds its defaults: `fallback` on a
@@ -48,6 +48,7 @@ export function machineOutputs(description: MachineDescription, previous: Previo
     memoryBacking,
     iothreads: description.iothreads,
     sysinfo: description.sysinfo,
+    ignition: description.ignition,
     clock: description.clock,
     features: description.features,
     onPoweroff: description.onPoweroff,
@@ -122,7 +123,9 @@ export const MACHINE_SETTINGS = [
 
 type Add = (cls: "live" | "config", property: string, detail: string) => void;
 
-type Current = Partial<Pick<DomainOutputs, "cpu" | "title" | "description" | "metadata">> &
+type Current = Partial<
+  Pick<DomainOutputs, "cpu" | "title" | "description" | "metadata" | "ignition">
+> &
   Partial<Pick<DomainOutputs, (typeof MACHINE_SETTINGS)[number]>>;
 
 export function classifyMachine(current: Current, news: CheckedDomainInputs, add: Add): void {
@@ -132,6 +135,9 @@ export function classifyMachine(current: Current, news: CheckedDomainInputs, add
     if (isSet(news[key]) && !matchesDeep(news[key], current[key]))
       add("config", key, `${key} changed`);
   }
+  // Unlike the settings above, removing the config removes its fw_cfg entry.
+  if (!isUnknown(news.ignition) && !deepEqual(news.ignition, current.ignition))
+    add("config", "ignition", "ignition changed");
   for (const key of ["title", "description"] as const) {
     const wanted = news[key];
     if (isSet(wanted) && (isUnknown(wanted) || (wanted || undefined) !== current[key]))

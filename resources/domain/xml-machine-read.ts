@@ -10,7 +10,7 @@ import { parseSize } from "../kit/units";
 import { attr, children, element, elements, text } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
 import { formatBytes } from "./normalize";
-import { HYPERV_SWITCHES, SYSINFO_BLOCKS } from "./xml-machine";
+import { HYPERV_SWITCHES, IGNITION_FW_CFG, SYSINFO_BLOCKS } from "./xml-machine";
 
 /** What this module reads back: the machine-level properties as libvirt has them. */
 export type MachineDescription = Pick<
@@ -26,6 +26,7 @@ export type MachineDescription = Pick<
   | "onCrash"
   | "title"
   | "description"
+  | "ignition"
 > & {
   /** Every element in `<metadata>` other than virtwire's mark, by namespace. */
   metadataElements: DomainMetadata[];
@@ -39,6 +40,7 @@ export function readMachineXml(domain: XmlNode): MachineDescription {
     sysinfo: readSysinfo(
       elements(domain, "sysinfo").find((node) => attr(node, "type") === "smbios"),
     ),
+    ignition: readIgnition(elements(domain, "sysinfo")),
     clock: readClock(element(domain, "clock")),
     features: readFeatures(element(domain, "features")),
     onPoweroff: text(domain, "on_poweroff") as MachineDescription["onPoweroff"],
@@ -124,6 +126,17 @@ function readSysinfo(node: XmlNode | undefined): DomainOutputs["sysinfo"] {
   const oem = elements(element(node, "oemStrings"), "entry").map((entry) => text(entry) ?? "");
   if (oem.length > 0) result.oemStrings = oem;
   return result as DomainOutputs["sysinfo"];
+}
+
+function readIgnition(sysinfos: XmlNode[]): DomainOutputs["ignition"] {
+  const entries = sysinfos
+    .filter((node) => attr(node, "type") === "fwcfg")
+    .flatMap((node) => elements(node, "entry"));
+  const path = attr(
+    entries.find((entry) => attr(entry, "name") === IGNITION_FW_CFG),
+    "file",
+  );
+  return path === undefined ? undefined : { path };
 }
 
 function readClock(node: XmlNode | undefined): DomainOutputs["clock"] {

@@ -8,6 +8,7 @@
  *   <iothreads>N</iothreads>
  *   <sysinfo type="smbios"> <bios|system|baseBoard|chassis> <entry name>value</entry>* </…>
  *                           <oemStrings> <entry>value</entry>* </oemStrings> </sysinfo>
+ *   <sysinfo type="fwcfg"> <entry name="opt/com.coreos/config" file/> </sysinfo>   (ignition)
  *   <os> … <smbios mode="sysinfo"/> </os>
  *   <features> <acpi/>? <apic/>? <pae/>? <hyperv mode="custom"> <relaxed state="on|off"/> …
  *              <spinlocks state="on" retries/> <vendor_id state="on" value/> </hyperv>? <smm state/>? </features>
@@ -102,6 +103,7 @@ export function addMachine(domain: XMLBuilder, inputs: Inputs, x86: boolean): vo
   addMemoryBacking(domain, inputs);
   if (inputs.iothreads !== undefined) domain.ele("iothreads").txt(String(inputs.iothreads));
   addSysinfo(domain, inputs);
+  addFwCfg(domain, inputs);
   addFeatures(domain, inputs, x86);
   addCpu(domain, inputs);
   const clock = inputs.clock;
@@ -149,6 +151,15 @@ function addSysinfo(domain: XMLBuilder, inputs: Inputs): void {
     const oem = node.ele("oemStrings");
     for (const value of sysinfo.oemStrings) oem.ele("entry").txt(value);
   }
+}
+
+/** The fw_cfg file where Ignition (Fedora CoreOS, Flatcar) looks for its config on first boot. */
+export const IGNITION_FW_CFG = "opt/com.coreos/config";
+
+function addFwCfg(domain: XMLBuilder, inputs: Inputs): void {
+  if (!inputs.ignition) return;
+  const node = domain.ele("sysinfo", { type: "fwcfg" });
+  node.ele("entry", { name: IGNITION_FW_CFG, file: inputs.ignition.path });
 }
 
 function addFeatures(domain: XMLBuilder, inputs: Inputs, x86: boolean): void {

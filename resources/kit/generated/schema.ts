@@ -844,6 +844,21 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["xpath"],
     },
+    "virtwire:index:DomainIgnition": {
+      type: "object",
+      properties: {
+        path: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/.*[^/]$",
+              help: "use an absolute path of a file on the libvirt host, e.g. /var/lib/libvirt/images/node1.ign",
+            },
+          },
+        },
+      },
+      required: ["path"],
+    },
     "virtwire:index:DomainInterfaceState": {
       type: "object",
       properties: {
@@ -2406,6 +2421,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         waitForCloudInit: {
           $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
         },
+        ignition: {
+          $ref: "#/types/virtwire:index:DomainIgnition",
+        },
         xmlPatches: {
           type: "array",
           items: {
@@ -2597,6 +2615,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         waitForCloudInit: {
           $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
+        },
+        ignition: {
+          $ref: "#/types/virtwire:index:DomainIgnition",
         },
         xmlPatches: {
           type: "array",

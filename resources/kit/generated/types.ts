@@ -745,6 +745,16 @@ export interface DomainXmlEdit {
 }
 
 /**
+ * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a Volume's `path`).
+ */
+export interface DomainIgnition {
+  /**
+   * Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+   */
+  path: string;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceState {
@@ -2388,6 +2398,10 @@ export interface DomainInputs {
    */
   waitForCloudInit?: DomainWaitForCloudInit;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: DomainIgnition;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
@@ -2583,6 +2597,10 @@ export interface DomainOutputs {
    * Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
    */
   waitForCloudInit?: DomainWaitForCloudInit;
+  /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: DomainIgnition;
   /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */

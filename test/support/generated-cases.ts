@@ -289,9 +289,25 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
         : random.chance(0.5)
           ? [random.pick(VALID_PATCHES)(random)]
           : generate(),
+    // Any file QEMU can read will do as fw_cfg content (nothing here runs Ignition).
+    ignition: (random) => (random.chance(0.8) ? undefined : { path: fixture.volumes.seed.path }),
+    xmlEdits: (random, generate) =>
+      random.chance(0.75)
+        ? undefined
+        : random.chance(0.5)
+          ? [random.pick(VALID_EDITS)(random)]
+          : generate(),
     host,
   }),
 };
+
+/** Edits that select something in every Domain this test draws, and that libvirt takes. */
+const VALID_EDITS: ((random: Random) => Record<string, unknown>)[] = [
+  () => ({ xpath: "/domain/@type", value: "qemu" }),
+  // Overrides cmdline where it has a random tail: read back as the input (edits-read.ts).
+  () => ({ xpath: "/domain/os/cmdline", value: GUEST_CMDLINE }),
+  () => ({ xpath: "features", xml: "<features><acpi/><pae/></features>" }),
+];
 
 /** The images disks name by path. */
 const fileImages = (fixture: Fixture) => [

@@ -8,7 +8,8 @@
  *   <iothreads>N</iothreads>
  *   <sysinfo type="smbios"> <bios|system|baseBoard|chassis> <entry name>value</entry>* </…>
  *                           <oemStrings> <entry>value</entry>* </oemStrings> </sysinfo>
- *   <sysinfo type="fwcfg"> <entry name="opt/com.coreos/config" file/> </sysinfo>   (ignition)
+ *   <sysinfo type="fwcfg"> <entry name="opt/com.coreos/config|opt/org.opensuse.combustion/script"
+ *                                 file/>* </sysinfo>                        (ignition, combustion)
  *   <os> … <smbios mode="sysinfo"/> </os>
  *   <features> <acpi/>? <apic/>? <pae/>? <hyperv mode="custom"> <relaxed state="on|off"/> …
  *              <spinlocks state="on" retries/> <vendor_id state="on" value/> </hyperv>? <smm state/>? </features>
@@ -153,13 +154,22 @@ function addSysinfo(domain: XMLBuilder, inputs: Inputs): void {
   }
 }
 
-/** The fw_cfg file where Ignition (Fedora CoreOS, Flatcar) looks for its config on first boot. */
-export const IGNITION_FW_CFG = "opt/com.coreos/config";
+/**
+ * The fw_cfg files where first-boot tools look for their config: Ignition (Fedora CoreOS, Flatcar)
+ * and Combustion (openSUSE MicroOS, which reads it before looking for a config drive).
+ */
+export const FW_CFG_FILES = {
+  ignition: "opt/com.coreos/config",
+  combustion: "opt/org.opensuse.combustion/script",
+} as const;
 
 function addFwCfg(domain: XMLBuilder, inputs: Inputs): void {
-  if (!inputs.ignition) return;
+  const given = (Object.keys(FW_CFG_FILES) as Array<keyof typeof FW_CFG_FILES>).filter(
+    (key) => inputs[key],
+  );
+  if (given.length === 0) return;
   const node = domain.ele("sysinfo", { type: "fwcfg" });
-  node.ele("entry", { name: IGNITION_FW_CFG, file: inputs.ignition.path });
+  for (const key of given) node.ele("entry", { name: FW_CFG_FILES[key], file: inputs[key]!.path });
 }
 
 function addFeatures(domain: XMLBuilder, inputs: Inputs, x86: boolean): void {

@@ -745,11 +745,21 @@ export interface DomainXmlEdit {
 }
 
 /**
- * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a Volume's `path`).
+ * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
  */
 export interface DomainIgnition {
   /**
    * Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+   */
+  path: string;
+}
+
+/**
+ * A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+ */
+export interface DomainCombustion {
+  /**
+   * Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
    */
   path: string;
 }
@@ -2402,6 +2412,10 @@ export interface DomainInputs {
    */
   ignition?: DomainIgnition;
   /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: DomainCombustion;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
@@ -2602,6 +2616,10 @@ export interface DomainOutputs {
    */
   ignition?: DomainIgnition;
   /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: DomainCombustion;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
@@ -2801,6 +2819,110 @@ export interface CloudInitDiskOutputs {
    * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
+}
+
+/** The resolved inputs of a IgnitionConfig, as its provider receives them. */
+export interface IgnitionConfigInputs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the content (`node-ign-1a2b3c4`), so a change of the content gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: string;
+  /**
+   * The Ignition config as JSON (e.g. made by butane): checked at preview to be a JSON object with `ignition.version`. Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  content: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: string;
+}
+
+/** The outputs of a IgnitionConfig, as its provider returns them. */
+export interface IgnitionConfigOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * The config (secret). `IgnitionConfig.get` reads it from the volume.
+   */
+  content: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the file on the host, for the Domain's `ignition` property.
+   */
+  path: string;
+  /**
+   * Size of the file in bytes.
+   */
+  size: number;
+}
+
+/** The resolved inputs of a CombustionScript, as its provider receives them. */
+export interface CombustionScriptInputs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the script (`node-combustion-1a2b3c4`), so a change of the script gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: string;
+  /**
+   * The Combustion script: checked at preview to start with `#!` (Combustion runs it as an executable; a `# combustion: network` line asks for networking first). Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  script: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: string;
+}
+
+/** The outputs of a CombustionScript, as its provider returns them. */
+export interface CombustionScriptOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * The script (secret). `CombustionScript.get` reads it from the volume.
+   */
+  script: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the file on the host, for the Domain's `combustion` property.
+   */
+  path: string;
+  /**
+   * Size of the file in bytes.
+   */
+  size: number;
 }
 
 /** The arguments of {@link getNodeInfo}. */

@@ -50,8 +50,11 @@ const guest = (name: string, xmlEdits: DomainXmlEdit[]): DomainInputs => ({
   xmlEdits,
 });
 
+/** `pulumi up`, with what the plugin printed (the diff's summary line among it). */
 async function up(args: DomainInputs) {
-  return engine.up(DOMAIN, "edited", resourceInputs("Domain", "edited", args as PropertyMap));
+  const printed = virtwire.plugin.mark();
+  const props = resourceInputs("Domain", "edited", args as PropertyMap);
+  return { ...(await engine.up(DOMAIN, "edited", props)), log: printed() };
 }
 
 async function inactiveXml(id: string): Promise<string> {
@@ -81,6 +84,10 @@ it("runs a guest whose managed elements edits changed, reads it back unchanged, 
   const changed = [{ xpath: "/domain/vcpu", value: "3" }, ...edits.slice(1)];
   const restarted = await up(guest(name, changed));
   expect(restarted.step).toBe("update");
+  // The preview's line shows each edit on the XML virtwire builds, before → after.
+  expect(restarted.log).toContain(
+    'xmlEdits changed: [0] /domain/vcpu: <vcpu>1</vcpu> → <vcpu>3</vcpu>; [1] /domain/os/cmdline: <cmdline>console=ttyS0</cmdline> → (removed); [2] //serial/source/@append: (none) → @append="on" [restart]',
+  );
   expect(restarted.outputs).toMatchObject({ vcpu: 1, state: "running" });
   expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(runningId);
   expect(await inactiveXml(created.id)).toMatch(/<vcpu placement='static'>3<\/vcpu>/);

@@ -78,6 +78,10 @@ it("runs a guest whose managed elements edits changed, reads it back unchanged, 
   expect(xml).not.toMatch(/<cmdline>/);
   expect(xml).toMatch(/<source path='[^']+' append='on'\/>/);
   expect((await up(guest(name, edits))).step).toBe("same");
+  // A refresh reads the edited XML back as the inputs too: nothing changes in the state.
+  expect(await engine.refresh()).toEqual([
+    expect.objectContaining({ changed: false, deleted: false }),
+  ]);
 
   const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
   const runningId = dom.id;

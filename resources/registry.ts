@@ -2,6 +2,7 @@
 import type { Registry } from "./kit/resource";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
+import { combustionScriptHandlers, ignitionConfigHandlers } from "./first-boot/kinds";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
@@ -9,14 +10,18 @@ import { volumeHandlers } from "./volume/handlers";
 export const registry: Registry = {
   handlers: {
     CloudInitDisk: cloudInitDiskHandlers,
+    CombustionScript: combustionScriptHandlers,
     Domain: domainHandlers,
+    IgnitionConfig: ignitionConfigHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
   },
   nouns: {
     CloudInitDisk: "cloud-init disk",
+    CombustionScript: "Combustion script",
     Domain: "domain",
+    IgnitionConfig: "Ignition config",
     Network: "network",
     Pool: "storage pool",
     Volume: "volume",

@@ -630,6 +630,48 @@ export interface DomainXmlPatchArgs {
 }
 
 /**
+ * A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+ */
+export interface DomainXmlEditArgs {
+  /**
+   * The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+   */
+  xpath: pulumi.Input<string>;
+  /**
+   * Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+   */
+  value?: pulumi.Input<string>;
+  /**
+   * Replaces each selected element with these XML elements (one or more).
+   */
+  xml?: pulumi.Input<string>;
+  /**
+   * Removes each selected element, attribute or text.
+   */
+  remove?: pulumi.Input<boolean>;
+}
+
+/**
+ * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+ */
+export interface DomainIgnitionArgs {
+  /**
+   * Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+   */
+  path: pulumi.Input<string>;
+}
+
+/**
+ * A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+ */
+export interface DomainCombustionArgs {
+  /**
+   * Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+   */
+  path: pulumi.Input<string>;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceStateArgs {
@@ -2067,9 +2109,21 @@ export interface DomainArgs {
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: pulumi.Input<DomainIgnitionArgs>;
+  /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: pulumi.Input<DomainCombustionArgs>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: pulumi.Input<pulumi.Input<DomainXmlEditArgs>[]>;
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2259,9 +2313,21 @@ export interface DomainState {
    */
   waitForCloudInit?: pulumi.Input<DomainWaitForCloudInitArgs>;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: pulumi.Input<DomainIgnitionArgs>;
+  /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: pulumi.Input<DomainCombustionArgs>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: pulumi.Input<pulumi.Input<DomainXmlPatchArgs>[]>;
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: pulumi.Input<pulumi.Input<DomainXmlEditArgs>[]>;
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2293,7 +2359,7 @@ export interface DomainState {
 }
 
 /**
- * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+ * A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit`, `xmlPatches` and `xmlEdits` unset (their changes are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
  */
 export class Domain extends pulumi.CustomResource {
   /**
@@ -2477,9 +2543,21 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly waitForCloudInit: pulumi.Output<types.DomainWaitForCloudInit>;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  declare public readonly ignition: pulumi.Output<types.DomainIgnition>;
+  /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  declare public readonly combustion: pulumi.Output<types.DomainCombustion>;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   declare public readonly xmlPatches: pulumi.Output<types.DomainXmlPatch[]>;
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  declare public readonly xmlEdits: pulumi.Output<types.DomainXmlEdit[]>;
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2598,7 +2676,10 @@ export class Domain extends pulumi.CustomResource {
         "allowRestart",
         "waitForAddresses",
         "waitForCloudInit",
+        "ignition",
+        "combustion",
         "xmlPatches",
+        "xmlEdits",
         "host",
       ])
         props[key] = ["host"].includes(key) ? given?.[key] : undefined;
@@ -2649,7 +2730,10 @@ export class Domain extends pulumi.CustomResource {
         "allowRestart",
         "waitForAddresses",
         "waitForCloudInit",
+        "ignition",
+        "combustion",
         "xmlPatches",
+        "xmlEdits",
         "host",
       ])
         props[key] = given?.[key];
@@ -3089,6 +3173,322 @@ export class CloudInitDisk extends pulumi.CustomResource {
     };
     if (plugin) super(CloudInitDisk.__pluginType, name, props, opts);
     else super(CloudInitDisk.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link IgnitionConfig}. */
+export interface IgnitionConfigArgs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the content (`node-ign-1a2b3c4`), so a change of the content gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: pulumi.Input<string>;
+  /**
+   * The Ignition config as JSON (e.g. made by butane): checked at preview to be a JSON object with `ignition.version`. Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  content: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link IgnitionConfig} can be looked up with ({@link IgnitionConfig.get}); every property of it. */
+export interface IgnitionConfigState {
+  /**
+   * Volume name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Storage pool name.
+   */
+  pool?: pulumi.Input<string>;
+  /**
+   * The config (secret). `IgnitionConfig.get` reads it from the volume.
+   */
+  content?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * Path of the file on the host, for the Domain's `ignition` property.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * Size of the file in bytes.
+   */
+  size?: pulumi.Input<number>;
+}
+
+/**
+ * An Ignition config (Fedora CoreOS, Flatcar, openSUSE MicroOS) stored as a raw volume in a pool, its bytes exactly the JSON; nothing is written on the machine running Pulumi. Give its `path` to a Domain's `ignition` property, which hands it to the guest through QEMU's fw_cfg (`opt/com.coreos/config`). Any change of the content replaces the volume; without a fixed `name` the name carries a hash of the content, so the new volume is created next to the old one and the old one is deleted only after the domain has moved to it. `IgnitionConfig.get` reads the content back from the volume.
+ */
+export class IgnitionConfig extends pulumi.CustomResource {
+  /**
+   * Volume name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Storage pool name.
+   */
+  declare public readonly pool: pulumi.Output<string>;
+  /**
+   * The config (secret). `IgnitionConfig.get` reads it from the volume.
+   */
+  declare public readonly content: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  declare public readonly key: pulumi.Output<string>;
+  /**
+   * Path of the file on the host, for the Domain's `ignition` property.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * Size of the file in bytes.
+   */
+  declare public readonly size: pulumi.Output<number>;
+
+  /**
+   * Reads an existing IgnitionConfig into the program, found by its key (the `id` output; its path
+   * in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in
+   * every running pool: several pools with a volume of that name is an error naming them), with
+   * every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies the
+   * lookup: `pool` and `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: IgnitionConfigState,
+    opts?: pulumi.CustomResourceOptions,
+  ): IgnitionConfig {
+    return new IgnitionConfig(name, state as IgnitionConfigArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every IgnitionConfig of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:IgnitionConfig";
+  /** @internal The type token of a IgnitionConfig served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:IgnitionConfig";
+
+  /**
+   * Whether `obj` is a IgnitionConfig, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is IgnitionConfig {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === IgnitionConfig.__pulumiType || type === IgnitionConfig.__pluginType;
+  }
+
+  constructor(
+    name: string,
+    args: IgnitionConfigArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "IgnitionConfig",
+          __logicalName: name,
+          __urn: resourceUrn(name, "IgnitionConfig", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // IgnitionConfig.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["name", "pool", "content", "host"])
+        props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["name", "pool", "content", "host"]) props[key] = given?.[key];
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ["content"])
+        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["key", "path", "size"]) if (!(key in props)) props[key] = undefined;
+    opts = {
+      ...opts,
+      additionalSecretOutputs: [...["content"], ...(opts?.additionalSecretOutputs ?? [])],
+    };
+    if (plugin) super(IgnitionConfig.__pluginType, name, props, opts);
+    else
+      super(IgnitionConfig.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link CombustionScript}. */
+export interface CombustionScriptArgs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the script (`node-combustion-1a2b3c4`), so a change of the script gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: pulumi.Input<string>;
+  /**
+   * The Combustion script: checked at preview to start with `#!` (Combustion runs it as an executable; a `# combustion: network` line asks for networking first). Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  script: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link CombustionScript} can be looked up with ({@link CombustionScript.get}); every property of it. */
+export interface CombustionScriptState {
+  /**
+   * Volume name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Storage pool name.
+   */
+  pool?: pulumi.Input<string>;
+  /**
+   * The script (secret). `CombustionScript.get` reads it from the volume.
+   */
+  script?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * Path of the file on the host, for the Domain's `combustion` property.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * Size of the file in bytes.
+   */
+  size?: pulumi.Input<number>;
+}
+
+/**
+ * A Combustion script (openSUSE MicroOS, SLE Micro) stored as a raw volume in a pool, its bytes exactly the script; nothing is written on the machine running Pulumi. Give its `path` to a Domain's `combustion` property, which hands it to the guest through QEMU's fw_cfg (`opt/org.opensuse.combustion/script`, where Combustion looks before any config drive). Any change of the script replaces the volume; without a fixed `name` the name carries a hash of the script, so the new volume is created next to the old one and the old one is deleted only after the domain has moved to it. `CombustionScript.get` reads the script back from the volume.
+ */
+export class CombustionScript extends pulumi.CustomResource {
+  /**
+   * Volume name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Storage pool name.
+   */
+  declare public readonly pool: pulumi.Output<string>;
+  /**
+   * The script (secret). `CombustionScript.get` reads it from the volume.
+   */
+  declare public readonly script: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  declare public readonly key: pulumi.Output<string>;
+  /**
+   * Path of the file on the host, for the Domain's `combustion` property.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * Size of the file in bytes.
+   */
+  declare public readonly size: pulumi.Output<number>;
+
+  /**
+   * Reads an existing CombustionScript into the program, found by its key (the `id` output; its
+   * path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in
+   * every running pool: several pools with a volume of that name is an error naming them), with
+   * every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies the
+   * lookup: `pool` and `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: CombustionScriptState,
+    opts?: pulumi.CustomResourceOptions,
+  ): CombustionScript {
+    return new CombustionScript(name, state as CombustionScriptArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every CombustionScript of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:CombustionScript";
+  /** @internal The type token of a CombustionScript served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:CombustionScript";
+
+  /**
+   * Whether `obj` is a CombustionScript, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is CombustionScript {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === CombustionScript.__pulumiType || type === CombustionScript.__pluginType;
+  }
+
+  constructor(
+    name: string,
+    args: CombustionScriptArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "CombustionScript",
+          __logicalName: name,
+          __urn: resourceUrn(name, "CombustionScript", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // CombustionScript.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["name", "pool", "script", "host"])
+        props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["name", "pool", "script", "host"]) props[key] = given?.[key];
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ["script"])
+        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["key", "path", "size"]) if (!(key in props)) props[key] = undefined;
+    opts = {
+      ...opts,
+      additionalSecretOutputs: [...["script"], ...(opts?.additionalSecretOutputs ?? [])],
+    };
+    if (plugin) super(CombustionScript.__pluginType, name, props, opts);
+    else
+      super(CombustionScript.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 

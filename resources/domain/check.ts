@@ -12,6 +12,7 @@ import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./norma
 import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
+import { checkEdits } from "./check-edits";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -37,7 +38,9 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     boot,
     checkDevices,
   ];
-  return [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
+  const failures = [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
+  // The edits are tried on the XML the inputs build, so only once the rest is sound.
+  return failures.length > 0 ? failures : checkEdits(given);
 }
 
 const fail = (property: string, reason: string): CheckFailure[] => [{ property, reason }];

@@ -15,6 +15,7 @@ import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated
 import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
 import { DomainDescription, readDomainXml, readGraphicsPort } from "./xml-read";
+import { describedAsInputs } from "./edits-read";
 
 export interface DomainSnapshot {
   outputs: DomainOutputs;
@@ -40,7 +41,9 @@ export async function describeDomain(
     lv.DomainGetAutostart({ dom }),
     lv.DomainIsActive({ dom }),
   ]);
-  const description = readDomainXml(xml);
+  const live = readDomainXml(xml);
+  // What xmlEdits override is reported as the inputs while libvirt holds the edited values.
+  const description = describedAsInputs(live, previous);
   const running = isRunningState(state);
   let graphicsPort: number | undefined;
   let byMac = new Map<string, string[]>();
@@ -99,6 +102,7 @@ export async function describeDomain(
     waitForAddresses: previous.waitForAddresses,
     waitForCloudInit: previous.waitForCloudInit,
     xmlPatches: previous.xmlPatches,
+    xmlEdits: previous.xmlEdits,
     host: previous.host,
     uuid: formatUuid(dom.uuid),
     state: stateName(state),
@@ -109,5 +113,5 @@ export async function describeDomain(
       .find((addr) => /^\d+\.\d+\.\d+\.\d+$/.test(addr)),
     graphicsPort,
   };
-  return { outputs, description, active: active === 1 };
+  return { outputs, description: live, active: active === 1 };
 }

@@ -32,6 +32,7 @@ import { classifyDeviceChanges } from "./device-changes";
 import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
+import { editsPreview } from "./check-edits";
 import {
   checkedDomain,
   comparableInterface,
@@ -278,6 +279,9 @@ function classifyRestartOnly(current: Current, news: CheckedDomainInputs, add: A
   changed("console", console, current.console);
   changed("qemuAgent", news.qemuAgent, current.qemuAgent);
   changed("xmlPatches", news.xmlPatches ?? [], current.xmlPatches ?? []);
+  if (!same(current.xmlEdits ?? [], news.xmlEdits ?? [])) {
+    add("config", "xmlEdits", `xmlEdits changed${editsPreview(news)}`);
+  }
 }
 
 function cloudInitSource(seed: DomainInputs["cloudInitDisk"]) {

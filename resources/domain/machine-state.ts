@@ -3,7 +3,7 @@
  *
  *   live     title, description and the user's metadata element: DOMAIN_SET_METADATA on the
  *            running domain and its config (AFFECT_LIVE | AFFECT_CONFIG), or the config only
- *   config   everything else (cpu, memoryBacking, iothreads, sysinfo, clock, features, on_*):
+ *   config   everything else (cpu, memoryBacking, iothreads, sysinfo, ignition, combustion, clock, features, on_*):
  *            a redefinition, so a restart while running (diff.ts)
  *
  * Only what the user set is compared, at every depth (libvirt adds its defaults: `fallback` on a
@@ -48,6 +48,8 @@ export function machineOutputs(description: MachineDescription, previous: Previo
     memoryBacking,
     iothreads: description.iothreads,
     sysinfo: description.sysinfo,
+    ignition: description.ignition,
+    combustion: description.combustion,
     clock: description.clock,
     features: description.features,
     onPoweroff: description.onPoweroff,
@@ -122,7 +124,9 @@ export const MACHINE_SETTINGS = [
 
 type Add = (cls: "live" | "config", property: string, detail: string) => void;
 
-type Current = Partial<Pick<DomainOutputs, "cpu" | "title" | "description" | "metadata">> &
+type Current = Partial<
+  Pick<DomainOutputs, "cpu" | "title" | "description" | "metadata" | "ignition" | "combustion">
+> &
   Partial<Pick<DomainOutputs, (typeof MACHINE_SETTINGS)[number]>>;
 
 export function classifyMachine(current: Current, news: CheckedDomainInputs, add: Add): void {
@@ -130,6 +134,11 @@ export function classifyMachine(current: Current, news: CheckedDomainInputs, add
     add("config", "cpu", "cpu changed");
   for (const key of MACHINE_SETTINGS) {
     if (isSet(news[key]) && !matchesDeep(news[key], current[key]))
+      add("config", key, `${key} changed`);
+  }
+  // Unlike the settings above, removing a first-boot config removes its fw_cfg entry.
+  for (const key of ["ignition", "combustion"] as const) {
+    if (!isUnknown(news[key]) && !deepEqual(news[key], current[key]))
       add("config", key, `${key} changed`);
   }
   for (const key of ["title", "description"] as const) {

@@ -10,7 +10,7 @@
  *       devices of xml-devices.ts </devices>
  *   </domain>
  *
- * xmlPatches are appended last (patches.ts).
+ * xmlPatches are appended last (patches.ts), then xmlEdits change what they select (xml-edits.ts).
  */
 import { create } from "../kit/xmlbuilder";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
@@ -26,6 +26,7 @@ import { parseSize } from "../kit/units";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
+import { type EditOutcome, applyEdits } from "./xml-edits";
 import { buildDevices } from "./xml-devices";
 import { buildConsole } from "./xml-console";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
@@ -51,6 +52,11 @@ export interface DomainPlan {
 }
 
 export function buildDomainXml(plan: DomainPlan): string {
+  return buildEditedDomainXml(plan).xml;
+}
+
+/** The XML and what each of xmlEdits did to it (throws EditError for an edit that cannot apply). */
+export function buildEditedDomainXml(plan: DomainPlan): { xml: string; edits: EditOutcome[] } {
   const inputs = plan.inputs;
   const domain = create().ele("domain", { type: inputs.type });
   domain.ele("name").txt(inputs.name);
@@ -73,7 +79,8 @@ export function buildDomainXml(plan: DomainPlan): string {
   buildConsoleAndChannels(devices, inputs);
   buildDevices(devices, inputs);
   applyPatches(domain, inputs.xmlPatches ?? []);
-  return domain.end({ headless: true, prettyPrint: true });
+  const edits = applyEdits(domain, inputs.xmlEdits ?? []);
+  return { xml: domain.end({ headless: true, prettyPrint: true }), edits };
 }
 
 /** One disk as a device document, for attach, detach and media changes. */

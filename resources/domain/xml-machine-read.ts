@@ -10,7 +10,7 @@ import { parseSize } from "../kit/units";
 import { attr, children, element, elements, text } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
 import { formatBytes } from "./normalize";
-import { HYPERV_SWITCHES, SYSINFO_BLOCKS } from "./xml-machine";
+import { HYPERV_SWITCHES, FW_CFG_FILES, SYSINFO_BLOCKS } from "./xml-machine";
 
 /** What this module reads back: the machine-level properties as libvirt has them. */
 export type MachineDescription = Pick<
@@ -26,6 +26,8 @@ export type MachineDescription = Pick<
   | "onCrash"
   | "title"
   | "description"
+  | "ignition"
+  | "combustion"
 > & {
   /** Every element in `<metadata>` other than virtwire's mark, by namespace. */
   metadataElements: DomainMetadata[];
@@ -39,6 +41,8 @@ export function readMachineXml(domain: XmlNode): MachineDescription {
     sysinfo: readSysinfo(
       elements(domain, "sysinfo").find((node) => attr(node, "type") === "smbios"),
     ),
+    ignition: readFwCfg(elements(domain, "sysinfo"), FW_CFG_FILES.ignition),
+    combustion: readFwCfg(elements(domain, "sysinfo"), FW_CFG_FILES.combustion),
     clock: readClock(element(domain, "clock")),
     features: readFeatures(element(domain, "features")),
     onPoweroff: text(domain, "on_poweroff") as MachineDescription["onPoweroff"],
@@ -124,6 +128,17 @@ function readSysinfo(node: XmlNode | undefined): DomainOutputs["sysinfo"] {
   const oem = elements(element(node, "oemStrings"), "entry").map((entry) => text(entry) ?? "");
   if (oem.length > 0) result.oemStrings = oem;
   return result as DomainOutputs["sysinfo"];
+}
+
+function readFwCfg(sysinfos: XmlNode[], name: string): { path: string } | undefined {
+  const entries = sysinfos
+    .filter((node) => attr(node, "type") === "fwcfg")
+    .flatMap((node) => elements(node, "entry"));
+  const path = attr(
+    entries.find((entry) => attr(entry, "name") === name),
+    "file",
+  );
+  return path === undefined ? undefined : { path };
 }
 
 function readClock(node: XmlNode | undefined): DomainOutputs["clock"] {

@@ -8,6 +8,8 @@
  *   <iothreads>N</iothreads>
  *   <sysinfo type="smbios"> <bios|system|baseBoard|chassis> <entry name>value</entry>* </…>
  *                           <oemStrings> <entry>value</entry>* </oemStrings> </sysinfo>
+ *   <sysinfo type="fwcfg"> <entry name="opt/com.coreos/config|opt/org.opensuse.combustion/script"
+ *                                 file/>* </sysinfo>                        (ignition, combustion)
  *   <os> … <smbios mode="sysinfo"/> </os>
  *   <features> <acpi/>? <apic/>? <pae/>? <hyperv mode="custom"> <relaxed state="on|off"/> …
  *              <spinlocks state="on" retries/> <vendor_id state="on" value/> </hyperv>? <smm state/>? </features>
@@ -102,6 +104,7 @@ export function addMachine(domain: XMLBuilder, inputs: Inputs, x86: boolean): vo
   addMemoryBacking(domain, inputs);
   if (inputs.iothreads !== undefined) domain.ele("iothreads").txt(String(inputs.iothreads));
   addSysinfo(domain, inputs);
+  addFwCfg(domain, inputs);
   addFeatures(domain, inputs, x86);
   addCpu(domain, inputs);
   const clock = inputs.clock;
@@ -149,6 +152,24 @@ function addSysinfo(domain: XMLBuilder, inputs: Inputs): void {
     const oem = node.ele("oemStrings");
     for (const value of sysinfo.oemStrings) oem.ele("entry").txt(value);
   }
+}
+
+/**
+ * The fw_cfg files where first-boot tools look for their config: Ignition (Fedora CoreOS, Flatcar)
+ * and Combustion (openSUSE MicroOS, which reads it before looking for a config drive).
+ */
+export const FW_CFG_FILES = {
+  ignition: "opt/com.coreos/config",
+  combustion: "opt/org.opensuse.combustion/script",
+} as const;
+
+function addFwCfg(domain: XMLBuilder, inputs: Inputs): void {
+  const given = (Object.keys(FW_CFG_FILES) as Array<keyof typeof FW_CFG_FILES>).filter(
+    (key) => inputs[key],
+  );
+  if (given.length === 0) return;
+  const node = domain.ele("sysinfo", { type: "fwcfg" });
+  for (const key of given) node.ele("entry", { name: FW_CFG_FILES[key], file: inputs[key]!.path });
 }
 
 function addFeatures(domain: XMLBuilder, inputs: Inputs, x86: boolean): void {

@@ -19,7 +19,8 @@
  *                          </metadata>
  *   Pool                   its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
  *                          SHA-256 of the mark, the last group is random (pool XML has no metadata)
- *   Volume, CloudInitDisk  its name, when virtwire chose it: derived from the URN (naming.ts);
+ *   Volume, CloudInitDisk, IgnitionConfig, CombustionScript
+ *                          its name, when virtwire chose it: derived from the URN (naming.ts);
  *                          and while its content is uploaded, its first 512 bytes
  *                          (resources/volume/upload-mark.ts), so that an upload cut short is
  *                          known under a name the user chose too

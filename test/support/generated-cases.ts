@@ -34,7 +34,15 @@ export interface Fixture {
   url: string;
 }
 
-export const KINDS = ["Pool", "Network", "Volume", "CloudInitDisk", "Domain"] as const;
+export const KINDS = [
+  "Pool",
+  "Network",
+  "Volume",
+  "CloudInitDisk",
+  "IgnitionConfig",
+  "CombustionScript",
+  "Domain",
+] as const;
 export type Kind = (typeof KINDS)[number];
 
 const MiB = 1024 ** 2;
@@ -154,6 +162,25 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     pool: () => fixture.pool,
     userData: (random, generate) =>
       random.chance(0.85) ? `#cloud-config\n${random.text(40)}` : generate(),
+    host,
+  }),
+
+  // Mostly content the guest would take; otherwise random text, refused at check.
+  IgnitionConfig: (fixture, logical) => ({
+    name: ownName(logical, 255),
+    pool: () => fixture.pool,
+    content: (random, generate) =>
+      random.chance(0.8)
+        ? JSON.stringify({ ignition: { version: "3.4.0" }, note: random.text(30) })
+        : generate(),
+    host,
+  }),
+
+  CombustionScript: (fixture, logical) => ({
+    name: ownName(logical, 255),
+    pool: () => fixture.pool,
+    script: (random, generate) =>
+      random.chance(0.8) ? `#!/bin/bash\n# ${random.text(40)}\n` : generate(),
     host,
   }),
 
@@ -289,9 +316,26 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
         : random.chance(0.8)
           ? [random.pick(VALID_PATCHES)(random)]
           : generate(),
+    // Any file QEMU can read will do as fw_cfg content (nothing here runs Ignition).
+    ignition: (random) => (random.chance(0.8) ? undefined : { path: fixture.volumes.seed.path }),
+    combustion: (random) => (random.chance(0.8) ? undefined : { path: fixture.volumes.raw.path }),
+    xmlEdits: (random, generate) =>
+      random.chance(0.75)
+        ? undefined
+        : random.chance(0.5)
+          ? [random.pick(VALID_EDITS)(random)]
+          : generate(),
     host,
   }),
 };
+
+/** Edits that select something in every Domain this test draws, and that libvirt takes. */
+const VALID_EDITS: ((random: Random) => Record<string, unknown>)[] = [
+  () => ({ xpath: "/domain/@type", value: "qemu" }),
+  // Overrides cmdline where it has a random tail: read back as the input (edits-read.ts).
+  () => ({ xpath: "/domain/os/cmdline", value: GUEST_CMDLINE }),
+  () => ({ xpath: "features", xml: "<features><acpi/><pae/></features>" }),
+];
 
 /** The images disks name by path. */
 const fileImages = (fixture: Fixture) => [

@@ -243,6 +243,12 @@ export interface CheckedVolumeInputs extends types.VolumeInputs {
 /** The inputs of a CloudInitDisk as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCloudInitDiskInputs = types.CloudInitDiskInputs;
 
+/** The inputs of a IgnitionConfig as check() returns them: whatever has a default in schema.json is set. */
+export type CheckedIgnitionConfigInputs = types.IgnitionConfigInputs;
+
+/** The inputs of a CombustionScript as check() returns them: whatever has a default in schema.json is set. */
+export type CheckedCombustionScriptInputs = types.CombustionScriptInputs;
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -250,4 +256,6 @@ export interface CheckedInputsByKind {
   Domain: CheckedDomainInputs;
   Volume: CheckedVolumeInputs;
   CloudInitDisk: CheckedCloudInitDiskInputs;
+  IgnitionConfig: CheckedIgnitionConfigInputs;
+  CombustionScript: CheckedCombustionScriptInputs;
 }

@@ -826,6 +826,54 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["parent", "xml"],
     },
+    "virtwire:index:DomainXmlEdit": {
+      type: "object",
+      properties: {
+        xpath: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+        },
+        xml: {
+          type: "string",
+        },
+        remove: {
+          type: "boolean",
+        },
+      },
+      required: ["xpath"],
+    },
+    "virtwire:index:DomainIgnition": {
+      type: "object",
+      properties: {
+        path: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/.*[^/]$",
+              help: "use an absolute path of a file on the libvirt host, e.g. /var/lib/libvirt/images/node1.ign",
+            },
+          },
+        },
+      },
+      required: ["path"],
+    },
+    "virtwire:index:DomainCombustion": {
+      type: "object",
+      properties: {
+        path: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/.*[^/]$",
+              help: "use an absolute path of a file on the libvirt host, e.g. /var/lib/libvirt/images/node1.sh",
+            },
+          },
+        },
+      },
+      required: ["path"],
+    },
     "virtwire:index:DomainInterfaceState": {
       type: "object",
       properties: {
@@ -2388,10 +2436,22 @@ export const schema: Omit<PackageSchema, "name"> = {
         waitForCloudInit: {
           $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
         },
+        ignition: {
+          $ref: "#/types/virtwire:index:DomainIgnition",
+        },
+        combustion: {
+          $ref: "#/types/virtwire:index:DomainCombustion",
+        },
         xmlPatches: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
+          },
+        },
+        xmlEdits: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlEdit",
           },
         },
         host: {
@@ -2574,10 +2634,22 @@ export const schema: Omit<PackageSchema, "name"> = {
         waitForCloudInit: {
           $ref: "#/types/virtwire:index:DomainWaitForCloudInit",
         },
+        ignition: {
+          $ref: "#/types/virtwire:index:DomainIgnition",
+        },
+        combustion: {
+          $ref: "#/types/virtwire:index:DomainCombustion",
+        },
         xmlPatches: {
           type: "array",
           items: {
             $ref: "#/types/virtwire:index:DomainXmlPatch",
+          },
+        },
+        xmlEdits: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainXmlEdit",
           },
         },
         host: {
@@ -2817,6 +2889,136 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["name", "pool", "userData", "key", "path", "size", "instanceId"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
+    },
+    "virtwire:index:IgnitionConfig": {
+      inputProperties: {
+        name: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,254}$",
+              help: "use up to 255 letters, digits and _ . + : - , starting with a letter, digit or _ (it becomes a file name in the pool)",
+            },
+          },
+        },
+        pool: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use the name of a storage pool, e.g. `pool.name`",
+            },
+          },
+        },
+        content: {
+          type: "string",
+          secret: true,
+          replaceOnChanges: true,
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["pool", "content"],
+      properties: {
+        name: {
+          type: "string",
+        },
+        pool: {
+          type: "string",
+        },
+        content: {
+          type: "string",
+          secret: true,
+        },
+        host: {
+          type: "string",
+        },
+        key: {
+          type: "string",
+        },
+        path: {
+          type: "string",
+        },
+        size: {
+          type: "number",
+        },
+      },
+      required: ["name", "pool", "content", "key", "path", "size"],
+      language: {
+        virtwire: {
+          getIds:
+            "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
+    },
+    "virtwire:index:CombustionScript": {
+      inputProperties: {
+        name: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,254}$",
+              help: "use up to 255 letters, digits and _ . + : - , starting with a letter, digit or _ (it becomes a file name in the pool)",
+            },
+          },
+        },
+        pool: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use the name of a storage pool, e.g. `pool.name`",
+            },
+          },
+        },
+        script: {
+          type: "string",
+          secret: true,
+          replaceOnChanges: true,
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["pool", "script"],
+      properties: {
+        name: {
+          type: "string",
+        },
+        pool: {
+          type: "string",
+        },
+        script: {
+          type: "string",
+          secret: true,
+        },
+        host: {
+          type: "string",
+        },
+        key: {
+          type: "string",
+        },
+        path: {
+          type: "string",
+        },
+        size: {
+          type: "number",
+        },
+      },
+      required: ["name", "pool", "script", "key", "path", "size"],
       language: {
         virtwire: {
           getIds:

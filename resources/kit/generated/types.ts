@@ -723,6 +723,48 @@ export interface DomainXmlPatch {
 }
 
 /**
+ * A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+ */
+export interface DomainXmlEdit {
+  /**
+   * The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+   */
+  xpath: string;
+  /**
+   * Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+   */
+  value?: string;
+  /**
+   * Replaces each selected element with these XML elements (one or more).
+   */
+  xml?: string;
+  /**
+   * Removes each selected element, attribute or text.
+   */
+  remove?: boolean;
+}
+
+/**
+ * An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+ */
+export interface DomainIgnition {
+  /**
+   * Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+   */
+  path: string;
+}
+
+/**
+ * A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+ */
+export interface DomainCombustion {
+  /**
+   * Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+   */
+  path: string;
+}
+
+/**
  * An interface as the domain has it, with its current addresses.
  */
 export interface DomainInterfaceState {
@@ -2366,9 +2408,21 @@ export interface DomainInputs {
    */
   waitForCloudInit?: DomainWaitForCloudInit;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: DomainIgnition;
+  /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: DomainCombustion;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: DomainXmlEdit[];
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2558,9 +2612,21 @@ export interface DomainOutputs {
    */
   waitForCloudInit?: DomainWaitForCloudInit;
   /**
+   * First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+   */
+  ignition?: DomainIgnition;
+  /**
+   * First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+   */
+  combustion?: DomainCombustion;
+  /**
    * Escape hatch: raw XML appended to the generated domain XML.
    */
   xmlPatches?: DomainXmlPatch[];
+  /**
+   * Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+   */
+  xmlEdits?: DomainXmlEdit[];
   /**
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
@@ -2753,6 +2819,110 @@ export interface CloudInitDiskOutputs {
    * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
+}
+
+/** The resolved inputs of a IgnitionConfig, as its provider receives them. */
+export interface IgnitionConfigInputs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the content (`node-ign-1a2b3c4`), so a change of the content gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: string;
+  /**
+   * The Ignition config as JSON (e.g. made by butane): checked at preview to be a JSON object with `ignition.version`. Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  content: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: string;
+}
+
+/** The outputs of a IgnitionConfig, as its provider returns them. */
+export interface IgnitionConfigOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * The config (secret). `IgnitionConfig.get` reads it from the volume.
+   */
+  content: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the file on the host, for the Domain's `ignition` property.
+   */
+  path: string;
+  /**
+   * Size of the file in bytes.
+   */
+  size: number;
+}
+
+/** The resolved inputs of a CombustionScript, as its provider receives them. */
+export interface CombustionScriptInputs {
+  /**
+   * Volume name. Default: the resource name plus 7 hex digits of a hash of the resource's URN and the script (`node-combustion-1a2b3c4`), so a change of the script gives a new name. A fixed name makes a change delete the old volume before creating the new one.
+   */
+  name?: string;
+  /**
+   * Name of the storage pool to store it in, e.g. `pool.name`. Changing it replaces the volume.
+   */
+  pool: string;
+  /**
+   * The Combustion script: checked at preview to start with `#!` (Combustion runs it as an executable; a `# combustion: network` line asks for networking first). Often holds password hashes and keys, so it is kept secret in the state. Changing it replaces the volume.
+   */
+  script: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
+   */
+  host?: string;
+}
+
+/** The outputs of a CombustionScript, as its provider returns them. */
+export interface CombustionScriptOutputs {
+  /**
+   * Volume name.
+   */
+  name: string;
+  /**
+   * Storage pool name.
+   */
+  pool: string;
+  /**
+   * The script (secret). `CombustionScript.get` reads it from the volume.
+   */
+  script: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's key of the volume (its path, in dir pools); the resource id.
+   */
+  key: string;
+  /**
+   * Path of the file on the host, for the Domain's `combustion` property.
+   */
+  path: string;
+  /**
+   * Size of the file in bytes.
+   */
+  size: number;
 }
 
 /** The arguments of {@link getNodeInfo}. */

@@ -66,6 +66,18 @@ export function checkExtras(inputs: NetworkInputs, fail: Fail): void {
     }
   });
   checkPortGroups(inputs, fail);
+  // dnsmasq stops at a keyword given twice ("illegal repeated keyword", found by the
+  // generated-inputs test); what the options mean is dnsmasq's to judge.
+  const lines = new Map<string, number>();
+  (inputs.dnsmasqOptions ?? []).forEach((line, index) => {
+    if (typeof line !== "string" || unknown(line)) return;
+    const first = lines.get(line);
+    if (first === undefined) return void lines.set(line, index);
+    fail(
+      `dnsmasqOptions[${index}]`,
+      `dnsmasqOptions[${index}] ${JSON.stringify(line)} repeats dnsmasqOptions[${first}], and dnsmasq refuses to start with a repeated option: give it once`,
+    );
+  });
 }
 
 function checkRoutes(inputs: NetworkInputs, fail: Fail): void {

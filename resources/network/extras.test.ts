@@ -177,6 +177,11 @@ describe("Network rules for the new properties", () => {
       "portGroups[1].default: portGroups[0] is the default already",
     ],
     [
+      "a dnsmasq option given twice",
+      { dnsmasqOptions: ["log-async", "no-negcache", "log-async"] },
+      'dnsmasqOptions[2] "log-async" repeats dnsmasqOptions[0]',
+    ],
+    [
       "two port groups of one name",
       { portGroups: [{ name: "a" }, { name: "a" }] },
       "portGroups[1].name a is the name of portGroups[0] too",

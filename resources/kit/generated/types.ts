@@ -2322,11 +2322,11 @@ export interface NetworkInputs {
    */
   nat?: NetworkNat;
   /**
-   * Traffic limits on the whole network (its bridge). Default: none. Changing them replaces the network.
+   * Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
    */
   bandwidth?: NetworkBandwidth;
   /**
-   * Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network; interfaces already in a group keep its old limits until they are plugged again.
+   * Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
    */
   portGroups?: NetworkPortGroup[];
   /**

@@ -14,7 +14,7 @@ import { SET_PROPERTIES } from "../../resources/network/records";
 import { buildNetworkXml, readNetworkXml } from "../../resources/network/xml";
 import { guestDomainXml } from "../support/guest";
 import { PropertyMap, reveal } from "../support/pulumi-wire";
-import { connectTestbed, daemonPath, uniqueName } from "../support/testbed";
+import { connectTestbed, daemonPath, randomSubnet, uniqueName } from "../support/testbed";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 jest.setTimeout(120_000);
@@ -22,9 +22,10 @@ jest.setTimeout(120_000);
 let virtwire: VirtwireEngine;
 let lv: Libvirt;
 // Subnets of this run's own, so parallel runs do not clash.
-const v4 = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+const v4 = randomSubnet();
 const v6 = `fd${randomBytes(1).toString("hex")}:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
-const routed = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+// Routed through a guest of the network, never the network's own subnet.
+const routed = `10.${randomInt(100, 200)}.${randomInt(0, 256)}`;
 
 beforeAll(async () => {
   [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
@@ -205,7 +206,12 @@ describe("a Network with routes, IPv6, DNS records, NAT ranges and port groups",
       const portsBefore = ports();
       expect(portsBefore).toMatch(/\S/);
       const events: string[] = [];
-      const subscription = await lv.events.onNetworkLifecycle((event) => events.push(event.event));
+      // Events of this network only: other tests start and stop networks on the same daemon.
+      const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
+      const subscription = await lv.events.onNetworkLifecycle(
+        (event) => events.push(String(event.event)),
+        { net },
+      );
 
       const changed = lab({
         dnsSrvRecords: [

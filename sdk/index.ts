@@ -1459,6 +1459,162 @@ export interface DomainMetadataArgs {
   xml: pulumi.Input<string>;
 }
 
+/**
+ * A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+ */
+export interface NetworkRouteArgs {
+  /**
+   * The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+   */
+  address: pulumi.Input<string>;
+  /**
+   * The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+   */
+  prefix: pulumi.Input<number>;
+  /**
+   * The next hop: an address inside one of the network's own `addresses` subnets.
+   */
+  gateway: pulumi.Input<string>;
+  /**
+   * Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+   */
+  metric?: pulumi.Input<number>;
+}
+
+/**
+ * Where the network's DNS server sends queries it does not answer itself.
+ */
+export interface NetworkDnsForwarderArgs {
+  /**
+   * The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+   */
+  address?: pulumi.Input<string>;
+  /**
+   * Only queries for names under this domain go to `address` (default: all queries).
+   */
+  domain?: pulumi.Input<string>;
+}
+
+/**
+ * A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsSrvRecordArgs {
+  /**
+   * The service name without its underscore, e.g. `ldap`.
+   */
+  service: pulumi.Input<string>;
+  /**
+   * `tcp` or `udp`.
+   */
+  protocol: pulumi.Input<types.NetworkDnsSrvProtocol>;
+  /**
+   * The domain the record is in (default: the network's `domain`).
+   */
+  domain?: pulumi.Input<string>;
+  /**
+   * The host that offers the service. Without it the record says the service is not offered.
+   */
+  target?: pulumi.Input<string>;
+  /**
+   * The service's port on `target` (needs `target`). Default: 0.
+   */
+  port?: pulumi.Input<number>;
+  /**
+   * Lower is tried first (needs `target`). Default: 0.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * Share among records of equal priority (needs `target`). Default: 0.
+   */
+  weight?: pulumi.Input<number>;
+}
+
+/**
+ * A DNS TXT record served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsTxtRecordArgs {
+  /**
+   * The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * The text: 1 to 255 printable ASCII characters, no double quote.
+   */
+  value: pulumi.Input<string>;
+}
+
+/**
+ * The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+ */
+export interface NetworkNatArgs {
+  /**
+   * First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+   */
+  addressStart?: pulumi.Input<string>;
+  /**
+   * Last IPv4 address of that range (with `addressStart`).
+   */
+  addressEnd?: pulumi.Input<string>;
+  /**
+   * First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+   */
+  portStart?: pulumi.Input<number>;
+  /**
+   * Last source port (default: 65535). With `portStart`.
+   */
+  portEnd?: pulumi.Input<number>;
+}
+
+/**
+ * A traffic limit in one direction.
+ */
+export interface NetworkBandwidthLimitArgs {
+  /**
+   * Average rate in kilobytes per second.
+   */
+  average: pulumi.Input<number>;
+  /**
+   * Highest rate in kilobytes per second while a burst lasts (default: no peak).
+   */
+  peak?: pulumi.Input<number>;
+  /**
+   * How many kilobytes may go at peak rate (default: no burst).
+   */
+  burst?: pulumi.Input<number>;
+}
+
+/**
+ * Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+ */
+export interface NetworkBandwidthArgs {
+  /**
+   * Limit on traffic towards the guests.
+   */
+  inbound?: pulumi.Input<NetworkBandwidthLimitArgs>;
+  /**
+   * Limit on traffic from the guests.
+   */
+  outbound?: pulumi.Input<NetworkBandwidthLimitArgs>;
+}
+
+/**
+ * A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+ */
+export interface NetworkPortGroupArgs {
+  /**
+   * The port group's name.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * Interfaces that name no port group join this one (at most one per network). Default: false.
+   */
+  default?: pulumi.Input<boolean>;
+  /**
+   * Traffic limits for each interface in the group (default: none).
+   */
+  bandwidth?: pulumi.Input<NetworkBandwidthArgs>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -1722,6 +1878,42 @@ export interface NetworkArgs {
    */
   mtu?: pulumi.Input<number>;
   /**
+   * Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
+   */
+  routes?: pulumi.Input<pulumi.Input<NetworkRouteArgs>[]>;
+  /**
+   * Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
+   */
+  dnsForwarders?: pulumi.Input<pulumi.Input<NetworkDnsForwarderArgs>[]>;
+  /**
+   * DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+   */
+  dnsSrvRecords?: pulumi.Input<pulumi.Input<NetworkDnsSrvRecordArgs>[]>;
+  /**
+   * DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+   */
+  dnsTxtRecords?: pulumi.Input<pulumi.Input<NetworkDnsTxtRecordArgs>[]>;
+  /**
+   * Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+   */
+  dnsLocalOnly?: pulumi.Input<boolean>;
+  /**
+   * Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
+   */
+  dnsmasqOptions?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+   */
+  nat?: pulumi.Input<NetworkNatArgs>;
+  /**
+   * Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
+   */
+  bandwidth?: pulumi.Input<NetworkBandwidthArgs>;
+  /**
+   * Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+   */
+  portGroups?: pulumi.Input<pulumi.Input<NetworkPortGroupArgs>[]>;
+  /**
    * Start the network when the host's libvirt starts. Changed in place.
    */
   autostart?: pulumi.Input<boolean>;
@@ -1766,6 +1958,42 @@ export interface NetworkState {
    */
   mtu?: pulumi.Input<number>;
   /**
+   * Static routes.
+   */
+  routes?: pulumi.Input<pulumi.Input<NetworkRouteArgs>[]>;
+  /**
+   * Upstream DNS servers.
+   */
+  dnsForwarders?: pulumi.Input<pulumi.Input<NetworkDnsForwarderArgs>[]>;
+  /**
+   * DNS SRV records.
+   */
+  dnsSrvRecords?: pulumi.Input<pulumi.Input<NetworkDnsSrvRecordArgs>[]>;
+  /**
+   * DNS TXT records.
+   */
+  dnsTxtRecords?: pulumi.Input<pulumi.Input<NetworkDnsTxtRecordArgs>[]>;
+  /**
+   * Whether names under the domain are never forwarded.
+   */
+  dnsLocalOnly?: pulumi.Input<boolean>;
+  /**
+   * Extra dnsmasq configuration lines.
+   */
+  dnsmasqOptions?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * NAT addresses and ports.
+   */
+  nat?: pulumi.Input<NetworkNatArgs>;
+  /**
+   * Traffic limits of the network.
+   */
+  bandwidth?: pulumi.Input<NetworkBandwidthArgs>;
+  /**
+   * Port groups.
+   */
+  portGroups?: pulumi.Input<pulumi.Input<NetworkPortGroupArgs>[]>;
+  /**
    * Whether the network starts with libvirt.
    */
   autostart?: pulumi.Input<boolean>;
@@ -1788,7 +2016,7 @@ export interface NetworkState {
 }
 
 /**
- * A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
+ * A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges, DNS hosts, SRV and TXT records and port groups are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain, MTU, routes, DNS forwarders, dnsmasq options, NAT ranges or bandwidth replaces the network.
  */
 export class Network extends pulumi.CustomResource {
   /**
@@ -1823,6 +2051,42 @@ export class Network extends pulumi.CustomResource {
    * MTU of the bridge.
    */
   declare public readonly mtu: pulumi.Output<number>;
+  /**
+   * Static routes.
+   */
+  declare public readonly routes: pulumi.Output<types.NetworkRoute[]>;
+  /**
+   * Upstream DNS servers.
+   */
+  declare public readonly dnsForwarders: pulumi.Output<types.NetworkDnsForwarder[]>;
+  /**
+   * DNS SRV records.
+   */
+  declare public readonly dnsSrvRecords: pulumi.Output<types.NetworkDnsSrvRecord[]>;
+  /**
+   * DNS TXT records.
+   */
+  declare public readonly dnsTxtRecords: pulumi.Output<types.NetworkDnsTxtRecord[]>;
+  /**
+   * Whether names under the domain are never forwarded.
+   */
+  declare public readonly dnsLocalOnly: pulumi.Output<boolean>;
+  /**
+   * Extra dnsmasq configuration lines.
+   */
+  declare public readonly dnsmasqOptions: pulumi.Output<string[]>;
+  /**
+   * NAT addresses and ports.
+   */
+  declare public readonly nat: pulumi.Output<types.NetworkNat>;
+  /**
+   * Traffic limits of the network.
+   */
+  declare public readonly bandwidth: pulumi.Output<types.NetworkBandwidth>;
+  /**
+   * Port groups.
+   */
+  declare public readonly portGroups: pulumi.Output<types.NetworkPortGroup[]>;
   /**
    * Whether the network starts with libvirt.
    */
@@ -1896,6 +2160,15 @@ export class Network extends pulumi.CustomResource {
         "addresses",
         "dnsHosts",
         "mtu",
+        "routes",
+        "dnsForwarders",
+        "dnsSrvRecords",
+        "dnsTxtRecords",
+        "dnsLocalOnly",
+        "dnsmasqOptions",
+        "nat",
+        "bandwidth",
+        "portGroups",
         "autostart",
         "host",
       ])
@@ -1910,6 +2183,15 @@ export class Network extends pulumi.CustomResource {
         "addresses",
         "dnsHosts",
         "mtu",
+        "routes",
+        "dnsForwarders",
+        "dnsSrvRecords",
+        "dnsTxtRecords",
+        "dnsLocalOnly",
+        "dnsmasqOptions",
+        "nat",
+        "bandwidth",
+        "portGroups",
         "autostart",
         "host",
       ])

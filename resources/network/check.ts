@@ -6,12 +6,14 @@
  * on one address per family, DNS hosts with an address and a name; for an `auto` address an IPv4
  * `within` that can hold its prefix, and no DHCP entries; an address on a network that forwards
  * (nat, route, open: "… forwarding requested, but no IP address provided", found by the
- * generated-inputs test for the default mode nat). Values not known yet are skipped.
+ * generated-inputs test for the default mode nat). Routes, DNS records, NAT ranges and port groups:
+ * check-extras.ts. Values not known yet are skipped.
  */
 import { UNKNOWN } from "../kit/check";
 import type { CheckFailure } from "../kit/resource";
 import type { NetworkAddress, NetworkDhcp, NetworkInputs } from "../kit/generated/types";
 import { isAuto } from "./auto";
+import { checkExtras } from "./check-extras";
 import { Ip, Subnet, contains, formatSubnet, lastOf, parseIp, parseSubnet, subnetOf } from "./ip";
 
 /** libvirt refuses a DHCP range of more addresses than this (virSocketAddrGetRange). */
@@ -136,6 +138,7 @@ export function checkNetwork(inputs: NetworkInputs): CheckFailure[] {
       );
     });
   });
+  checkExtras(inputs, fail);
   return failures;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Network: define → start → autostart on create (undone if a step fails). Static DHCP hosts, DHCP
- * ranges and DNS hosts are edited live (NETWORK_UPDATE on the running network and its config), so
+ * ranges, DNS hosts, SRV and TXT records and port groups are edited live (NETWORK_UPDATE on the running network and its config), so
  * attached guests keep their link; see changes.ts for what replaces the network instead. An `auto`
  * address is chosen at create and is from then on the subnet the network has (auto.ts).
  */
@@ -33,6 +33,16 @@ import {
   sameSet,
 } from "./changes";
 import { keepChosen } from "./auto";
+import {
+  SET_PROPERTIES,
+  applyRecordEdits,
+  changedSets,
+  forwarderKey,
+  portGroupKey,
+  routeKey,
+  srvKey,
+  txtKey,
+} from "./records";
 import { checkNetwork } from "./check";
 import { defineAndStart } from "./claim";
 import { preflightNetwork } from "./preflight";
@@ -52,6 +62,8 @@ export const networkHandlers: ResourceHandlers<NetworkInputs, NetworkOutputs> = 
     // Lists compare as sets; addresses split into what replaces and what changes live.
     changed.delete("addresses");
     changed.delete("dnsHosts");
+    for (const name of Object.keys(SET_PROPERTIES)) changed.delete(name);
+    for (const name of changedSets(olds, news)) changed.add(name);
     const replaces = result.replaces.filter((name) => changed.has(name));
     if (addressLayout(olds.addresses) !== addressLayout(news.addresses)) {
       changed.add("addresses");
@@ -161,6 +173,7 @@ async function applyLiveEdits(
     await update(Command.DELETE, Section.DNS_HOST, -1, fragments.dnsHost(host));
   for (const host of dns.add)
     await update(Command.ADD_LAST, Section.DNS_HOST, -1, fragments.dnsHost(host));
+  await applyRecordEdits(update, olds, news);
 }
 
 function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullNetwork | undefined> {
@@ -209,6 +222,15 @@ async function describe(
     addresses,
     dnsHosts: asGiven(previous.dnsHosts, config.dnsHosts, dnsKey),
     mtu: config.mtu,
+    routes: asGiven(previous.routes, config.routes ?? [], routeKey),
+    dnsForwarders: asGiven(previous.dnsForwarders, config.dnsForwarders ?? [], forwarderKey),
+    dnsSrvRecords: asGiven(previous.dnsSrvRecords, config.dnsSrvRecords ?? [], srvKey),
+    dnsTxtRecords: asGiven(previous.dnsTxtRecords, config.dnsTxtRecords ?? [], txtKey),
+    dnsLocalOnly: config.dnsLocalOnly,
+    dnsmasqOptions: config.dnsmasqOptions,
+    nat: config.nat,
+    bandwidth: config.bandwidth,
+    portGroups: asGiven(previous.portGroups, config.portGroups ?? [], portGroupKey),
     autostart: autostart === 1,
     host: previous.host,
     uuid: formatUuid(net.uuid),

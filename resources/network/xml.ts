@@ -10,6 +10,8 @@
  *     <ip address="…" prefix="…" [family="ipv6"]>
  *       <dhcp> <range start="…" end="…"/> <host mac="…" ip="…" name="…"/> </dhcp>
  *     </ip>
+ *     … and NAT ranges, DNS forwarders, SRV and TXT records, bandwidth, port groups, routes and
+ *     dnsmasq options (extras.ts)
  *   </network>
  */
 import { create } from "../kit/xmlbuilder";
@@ -27,6 +29,7 @@ import { attr, element, elements, parseXml, text, XmlNode } from "../kit/xml";
 import type { CheckedNetworkInputs } from "../kit/generated/checked";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
+import { NetworkExtras, addDnsExtras, addExtras, addNat, hasDnsExtras, readExtras } from "./extras";
 
 /** `owner`: the resource, whose mark is written into the XML (resources/kit/owner.ts). */
 export function buildNetworkXml(
@@ -38,10 +41,11 @@ export function buildNetworkXml(
   if (owner) addMark(network, owner);
   const mode = inputs.mode;
   if (mode !== "isolated") {
-    network.ele("forward", {
+    const forward = network.ele("forward", {
       mode,
       ...(inputs.forwardDevice ? { dev: inputs.forwardDevice } : {}),
     });
+    if (mode === "nat") addNat(forward, inputs.nat);
   }
   const bridge = inputs.bridge;
   if (bridge && (bridge.name || bridge.stp !== undefined || bridge.delay !== undefined)) {
@@ -52,10 +56,16 @@ export function buildNetworkXml(
     });
   }
   if (inputs.mtu !== undefined) network.ele("mtu", { size: String(inputs.mtu) });
-  if (inputs.domain) network.ele("domain", { name: inputs.domain });
-  if (inputs.dnsHosts?.length) {
+  if (inputs.domain) {
+    network.ele("domain", {
+      name: inputs.domain,
+      ...(inputs.dnsLocalOnly ? { localOnly: "yes" } : {}),
+    });
+  }
+  if (inputs.dnsHosts?.length || hasDnsExtras(inputs)) {
     const dns = network.ele("dns");
-    for (const host of inputs.dnsHosts) addDnsHost(dns, host);
+    for (const host of inputs.dnsHosts ?? []) addDnsHost(dns, host);
+    addDnsExtras(dns, inputs);
   }
   for (const address of inputs.addresses ?? []) {
     const ip = network.ele("ip", {
@@ -70,6 +80,7 @@ export function buildNetworkXml(
       for (const host of dhcp.hosts ?? []) node.ele("host", dhcpHostAttributes(host));
     }
   }
+  addExtras(network, inputs);
   return network.end({ headless: true, prettyPrint: true });
 }
 
@@ -100,7 +111,7 @@ export const fragments = {
   dnsHost: (host: NetworkDnsHost) => addDnsHost(create(), host).end({ headless: true }),
 };
 
-export interface NetworkDescription {
+export interface NetworkDescription extends NetworkExtras {
   name: string;
   mode: NetworkMode;
   forwardDevice?: string;
@@ -139,6 +150,7 @@ export function readNetworkNode(network: XmlNode): NetworkDescription {
       ip: attr(host, "ip") ?? "",
       hostnames: elements(host, "hostname").map((name) => text(name) ?? ""),
     })),
+    ...readExtras(network),
   };
 }
 

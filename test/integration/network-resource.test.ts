@@ -181,7 +181,11 @@ describe("a Network", () => {
       const portsBefore = ports();
       expect(portsBefore.length).toBeGreaterThan(0);
       const events: string[] = [];
-      const subscription = await lv.events.onNetworkLifecycle((event) => events.push(event.event));
+      // Events of this network only: other tests start and stop networks on the same daemon.
+      const { net: own } = await lv.NetworkLookupByUUID({ uuid: parseUuid(created.id) });
+      const subscription = await lv.events.onNetworkLifecycle((event) => events.push(event.event), {
+        net: own,
+      });
 
       const updated = await virtwire.up(
         "Network",

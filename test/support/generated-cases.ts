@@ -124,6 +124,18 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     forwardDevice: sometimes(0.2),
     "dnsHosts[].hostnames[]": (random, generate) =>
       random.chance(0.85) ? random.matching("^[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,5})?$") : generate(),
+    "dnsForwarders[].address": (random, generate) =>
+      random.chance(0.8) ? random.pick(["10.9.9.9", "fd00::53", undefined]) : generate(),
+    // dnsmasq refuses to start with an option it does not know: ones it takes, as users write them.
+    "dnsmasqOptions[]": (random) =>
+      random.pick(["no-negcache", "cache-size=300", "log-async", "neg-ttl=30", "local-ttl=60"]),
+    "nat.addressStart": (random, generate) =>
+      random.chance(0.85) ? `192.0.2.${random.int(1, 9)}` : generate(),
+    "nat.addressEnd": (random, generate) =>
+      random.chance(0.85) ? `192.0.2.${random.int(9, 20)}` : generate(),
+    // libvirt's tc limits need the sfq qdisc, which this host's kernel does not have.
+    bandwidth: never,
+    "portGroups[].bandwidth": never,
     host,
   }),
 
@@ -414,8 +426,62 @@ function finishNetwork(args: Args, random: Random, fixture: Fixture): void {
       entry.ip = host(10 + at);
     });
   });
+  finishNetworkExtras(args, random);
   for (const entry of (args.dnsHosts as { ip?: unknown }[] | undefined) ?? []) {
     if (random.chance(0.9)) entry.ip = `10.${random.int(0, 255)}.${random.int(0, 255)}.7`;
+  }
+}
+
+/**
+ * Routes to a subnet of this run's own through a guest's address on the network (none without
+ * one), NAT ranges on a nat network in order, forwarders with an address or a domain, SRV records
+ * without port, priority or weight unless they have a target, one default port group, no dnsmasq
+ * option twice: each rule kept nine times in ten, so refusals stay in the mix.
+ */
+function finishNetworkExtras(args: Args, random: Random): void {
+  const usually = () => random.chance(0.9);
+  const own = ((args.addresses as AddressArgs[] | undefined) ?? []).map((a) => String(a.address));
+  const routes = (args.routes as Args[] | undefined) ?? [];
+  for (const route of routes) {
+    const v6 = random.chance(0.3);
+    const on = own.find((address) => address.includes(":") === v6 && address.endsWith("1"));
+    if (!on || !usually()) continue;
+    route.address = v6
+      ? `fd${random.hex(2)}:${random.hex(4)}:${random.hex(4)}::`
+      : `10.${random.int(200, 249)}.${random.int(0, 255)}.0`;
+    route.prefix = v6 ? 64 : 24;
+    route.gateway = `${on.slice(0, -1)}2`;
+  }
+  if (args.routes && own.length === 0 && usually()) delete args.routes;
+  const nat = args.nat as Args | undefined;
+  if (nat && args.mode !== undefined && args.mode !== "nat" && usually()) delete args.nat;
+  if (nat && usually()) {
+    const ports = [random.int(1024, 65535), random.int(1024, 65535)].sort((a, b) => a - b);
+    if (nat.portStart !== undefined || nat.portEnd !== undefined) {
+      [nat.portStart, nat.portEnd] = ports;
+    }
+    if (nat.addressStart !== undefined || nat.addressEnd !== undefined) {
+      [nat.addressStart, nat.addressEnd] = ["192.0.2.1", `192.0.2.${random.int(1, 20)}`];
+    }
+  }
+  for (const forwarder of (args.dnsForwarders as Args[] | undefined) ?? []) {
+    if (forwarder.address === undefined && forwarder.domain === undefined && usually()) {
+      forwarder.address = "10.9.9.9";
+    }
+  }
+  for (const srv of (args.dnsSrvRecords as Args[] | undefined) ?? []) {
+    if (srv.target === undefined && usually()) {
+      for (const field of ["port", "priority", "weight"]) delete srv[field];
+    }
+  }
+  const groups = (args.portGroups as Args[] | undefined) ?? [];
+  groups.forEach((group, index) => {
+    if (group.default === true && groups.findIndex((g) => g.default === true) < index) {
+      if (usually()) delete group.default;
+    }
+  });
+  if (Array.isArray(args.dnsmasqOptions) && usually()) {
+    args.dnsmasqOptions = [...new Set(args.dnsmasqOptions)];
   }
 }
 

@@ -1944,6 +1944,249 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["namespace", "prefix", "xml"],
     },
+    "virtwire:index:NetworkRoute": {
+      type: "object",
+      properties: {
+        address: {
+          type: "string",
+        },
+        prefix: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 128,
+            },
+          },
+        },
+        gateway: {
+          type: "string",
+        },
+        metric: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+      },
+      required: ["address", "prefix", "gateway"],
+    },
+    "virtwire:index:NetworkDnsForwarder": {
+      type: "object",
+      properties: {
+        address: {
+          type: "string",
+        },
+        domain: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$",
+              help: "use a DNS domain such as corp.example",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:NetworkDnsSrvProtocol": {
+      type: "string",
+      enum: [
+        {
+          value: "tcp",
+        },
+        {
+          value: "udp",
+        },
+      ],
+    },
+    "virtwire:index:NetworkDnsSrvRecord": {
+      type: "object",
+      properties: {
+        service: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9][A-Za-z0-9-]{0,14}$",
+              help: "use a service name of 1 to 15 letters, digits and -, such as ldap",
+            },
+          },
+        },
+        protocol: {
+          $ref: "#/types/virtwire:index:NetworkDnsSrvProtocol",
+        },
+        domain: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+              help: "use a DNS domain such as lab.internal",
+            },
+          },
+        },
+        target: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+              help: "use a host name such as ldap.lab.internal",
+            },
+          },
+        },
+        port: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+        priority: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+        weight: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+      required: ["service", "protocol"],
+    },
+    "virtwire:index:NetworkDnsTxtRecord": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$",
+              help: "use a DNS name such as info or info.lab.internal",
+            },
+          },
+        },
+        value: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[ !#-~]{1,255}$",
+              help: "use 1 to 255 printable ASCII characters other than a double quote (dnsmasq reads it as the start of a quoted string and refuses to start)",
+            },
+          },
+        },
+      },
+      required: ["name", "value"],
+    },
+    "virtwire:index:NetworkNat": {
+      type: "object",
+      properties: {
+        addressStart: {
+          type: "string",
+        },
+        addressEnd: {
+          type: "string",
+        },
+        portStart: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+        portEnd: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:NetworkBandwidthLimit": {
+      type: "object",
+      properties: {
+        average: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        peak: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        burst: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4194303,
+            },
+          },
+        },
+      },
+      required: ["average"],
+    },
+    "virtwire:index:NetworkBandwidth": {
+      type: "object",
+      properties: {
+        inbound: {
+          $ref: "#/types/virtwire:index:NetworkBandwidthLimit",
+        },
+        outbound: {
+          $ref: "#/types/virtwire:index:NetworkBandwidthLimit",
+        },
+      },
+    },
+    "virtwire:index:NetworkPortGroup": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$",
+              help: "use up to 64 letters, digits and _ . -, starting with a letter, digit or _",
+            },
+          },
+        },
+        default: {
+          type: "boolean",
+        },
+        bandwidth: {
+          $ref: "#/types/virtwire:index:NetworkBandwidth",
+        },
+      },
+      required: ["name"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2111,6 +2354,63 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        routes: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkRoute",
+          },
+          replaceOnChanges: true,
+        },
+        dnsForwarders: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsForwarder",
+          },
+          replaceOnChanges: true,
+        },
+        dnsSrvRecords: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsSrvRecord",
+          },
+        },
+        dnsTxtRecords: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsTxtRecord",
+          },
+        },
+        dnsLocalOnly: {
+          type: "boolean",
+          replaceOnChanges: true,
+        },
+        dnsmasqOptions: {
+          type: "array",
+          items: {
+            type: "string",
+            language: {
+              virtwire: {
+                pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(=[^\\n\\r]*)?$",
+                help: "use a dnsmasq option as its config file writes it, e.g. cache-size=500 or no-negcache",
+              },
+            },
+          },
+          replaceOnChanges: true,
+        },
+        nat: {
+          $ref: "#/types/virtwire:index:NetworkNat",
+          replaceOnChanges: true,
+        },
+        bandwidth: {
+          $ref: "#/types/virtwire:index:NetworkBandwidth",
+          replaceOnChanges: true,
+        },
+        portGroups: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkPortGroup",
+          },
+        },
         autostart: {
           type: "boolean",
           default: true,
@@ -2150,6 +2450,57 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         mtu: {
           type: "integer",
+        },
+        routes: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkRoute",
+          },
+        },
+        dnsForwarders: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsForwarder",
+          },
+        },
+        dnsSrvRecords: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsSrvRecord",
+          },
+        },
+        dnsTxtRecords: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkDnsTxtRecord",
+          },
+        },
+        dnsLocalOnly: {
+          type: "boolean",
+        },
+        dnsmasqOptions: {
+          type: "array",
+          items: {
+            type: "string",
+            language: {
+              virtwire: {
+                pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(=[^\\n\\r]*)?$",
+                help: "use a dnsmasq option as its config file writes it, e.g. cache-size=500 or no-negcache",
+              },
+            },
+          },
+        },
+        nat: {
+          $ref: "#/types/virtwire:index:NetworkNat",
+        },
+        bandwidth: {
+          $ref: "#/types/virtwire:index:NetworkBandwidth",
+        },
+        portGroups: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NetworkPortGroup",
+          },
         },
         autostart: {
           type: "boolean",

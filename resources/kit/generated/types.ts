@@ -2033,6 +2033,182 @@ export interface DomainMetadata {
   xml: string;
 }
 
+/**
+ * A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+ */
+export interface NetworkRoute {
+  /**
+   * The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+   */
+  address: string;
+  /**
+   * The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+   */
+  prefix: number;
+  /**
+   * The next hop: an address inside one of the network's own `addresses` subnets.
+   */
+  gateway: string;
+  /**
+   * Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+   */
+  metric?: number;
+}
+
+/**
+ * Where the network's DNS server sends queries it does not answer itself.
+ */
+export interface NetworkDnsForwarder {
+  /**
+   * The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+   */
+  address?: string;
+  /**
+   * Only queries for names under this domain go to `address` (default: all queries).
+   */
+  domain?: string;
+}
+
+/**
+ * The transport of an SRV record's service.
+ */
+export const NetworkDnsSrvProtocol = {
+  /**
+   * TCP.
+   */
+  Tcp: "tcp",
+  /**
+   * UDP.
+   */
+  Udp: "udp",
+} as const;
+
+/**
+ * The transport of an SRV record's service.
+ */
+export type NetworkDnsSrvProtocol =
+  (typeof NetworkDnsSrvProtocol)[keyof typeof NetworkDnsSrvProtocol];
+
+/**
+ * A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsSrvRecord {
+  /**
+   * The service name without its underscore, e.g. `ldap`.
+   */
+  service: string;
+  /**
+   * `tcp` or `udp`.
+   */
+  protocol: NetworkDnsSrvProtocol;
+  /**
+   * The domain the record is in (default: the network's `domain`).
+   */
+  domain?: string;
+  /**
+   * The host that offers the service. Without it the record says the service is not offered.
+   */
+  target?: string;
+  /**
+   * The service's port on `target` (needs `target`). Default: 0.
+   */
+  port?: number;
+  /**
+   * Lower is tried first (needs `target`). Default: 0.
+   */
+  priority?: number;
+  /**
+   * Share among records of equal priority (needs `target`). Default: 0.
+   */
+  weight?: number;
+}
+
+/**
+ * A DNS TXT record served by the network's DNS server. Changed live.
+ */
+export interface NetworkDnsTxtRecord {
+  /**
+   * The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+   */
+  name: string;
+  /**
+   * The text: 1 to 255 printable ASCII characters, no double quote.
+   */
+  value: string;
+}
+
+/**
+ * The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+ */
+export interface NetworkNat {
+  /**
+   * First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+   */
+  addressStart?: string;
+  /**
+   * Last IPv4 address of that range (with `addressStart`).
+   */
+  addressEnd?: string;
+  /**
+   * First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+   */
+  portStart?: number;
+  /**
+   * Last source port (default: 65535). With `portStart`.
+   */
+  portEnd?: number;
+}
+
+/**
+ * A traffic limit in one direction.
+ */
+export interface NetworkBandwidthLimit {
+  /**
+   * Average rate in kilobytes per second.
+   */
+  average: number;
+  /**
+   * Highest rate in kilobytes per second while a burst lasts (default: no peak).
+   */
+  peak?: number;
+  /**
+   * How many kilobytes may go at peak rate (default: no burst).
+   */
+  burst?: number;
+}
+
+/**
+ * Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+ */
+export interface NetworkBandwidth {
+  /**
+   * Limit on traffic towards the guests.
+   */
+  inbound?: NetworkBandwidthLimit;
+  /**
+   * Limit on traffic from the guests.
+   */
+  outbound?: NetworkBandwidthLimit;
+}
+
+/**
+ * A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+ */
+export interface NetworkPortGroup {
+  /**
+   * The port group's name.
+   */
+  name: string;
+  /**
+   * Interfaces that name no port group join this one (at most one per network). Default: false.
+   */
+  default?: boolean;
+  /**
+   * Traffic limits for each interface in the group (default: none).
+   */
+  bandwidth?: NetworkBandwidth;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -2160,6 +2336,42 @@ export interface NetworkInputs {
    */
   mtu?: number;
   /**
+   * Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
+   */
+  routes?: NetworkRoute[];
+  /**
+   * Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
+   */
+  dnsForwarders?: NetworkDnsForwarder[];
+  /**
+   * DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+   */
+  dnsSrvRecords?: NetworkDnsSrvRecord[];
+  /**
+   * DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+   */
+  dnsTxtRecords?: NetworkDnsTxtRecord[];
+  /**
+   * Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+   */
+  dnsLocalOnly?: boolean;
+  /**
+   * Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
+   */
+  dnsmasqOptions?: string[];
+  /**
+   * The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+   */
+  nat?: NetworkNat;
+  /**
+   * Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
+   */
+  bandwidth?: NetworkBandwidth;
+  /**
+   * Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+   */
+  portGroups?: NetworkPortGroup[];
+  /**
    * Start the network when the host's libvirt starts. Changed in place.
    */
   autostart?: boolean;
@@ -2203,6 +2415,42 @@ export interface NetworkOutputs {
    * MTU of the bridge.
    */
   mtu?: number;
+  /**
+   * Static routes.
+   */
+  routes?: NetworkRoute[];
+  /**
+   * Upstream DNS servers.
+   */
+  dnsForwarders?: NetworkDnsForwarder[];
+  /**
+   * DNS SRV records.
+   */
+  dnsSrvRecords?: NetworkDnsSrvRecord[];
+  /**
+   * DNS TXT records.
+   */
+  dnsTxtRecords?: NetworkDnsTxtRecord[];
+  /**
+   * Whether names under the domain are never forwarded.
+   */
+  dnsLocalOnly?: boolean;
+  /**
+   * Extra dnsmasq configuration lines.
+   */
+  dnsmasqOptions?: string[];
+  /**
+   * NAT addresses and ports.
+   */
+  nat?: NetworkNat;
+  /**
+   * Traffic limits of the network.
+   */
+  bandwidth?: NetworkBandwidth;
+  /**
+   * Port groups.
+   */
+  portGroups?: NetworkPortGroup[];
   /**
    * Whether the network starts with libvirt.
    */

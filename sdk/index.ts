@@ -1417,6 +1417,46 @@ export interface DomainMetadataArgs {
   xml: pulumi.Input<string>;
 }
 
+/**
+ * A host directory shared with the guest. Changing it restarts the domain.
+ */
+export interface DomainFilesystemArgs {
+  /**
+   * virtiofs or 9p.
+   */
+  driver?: pulumi.Input<types.DomainFilesystemDriver>;
+  /**
+   * The directory on the libvirt host, an absolute path.
+   */
+  source: pulumi.Input<string>;
+  /**
+   * The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+   */
+  target: pulumi.Input<string>;
+  /**
+   * The guest can only read (default: no). virtiofs read-only shares need libvirt 10.9 or later (older ones refuse the domain).
+   */
+  readOnly?: pulumi.Input<boolean>;
+  /**
+   * How owners and permissions map (9p); virtiofs takes only passthrough.
+   */
+  accessMode?: pulumi.Input<types.DomainFilesystemAccessMode>;
+}
+
+/**
+ * A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+ */
+export interface DomainTpmArgs {
+  /**
+   * The interface to the guest.
+   */
+  model?: pulumi.Input<types.DomainTpmModel>;
+  /**
+   * The TPM version.
+   */
+  version?: pulumi.Input<types.DomainTpmVersion>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -1971,6 +2011,26 @@ export interface DomainArgs {
    */
   firmware?: pulumi.Input<types.DomainFirmware>;
   /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: pulumi.Input<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   */
+  loader?: pulumi.Input<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: pulumi.Input<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: pulumi.Input<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: pulumi.Input<string>;
+  /**
    * Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
    */
   boot?: pulumi.Input<pulumi.Input<types.DomainBootDevice>[]>;
@@ -2042,6 +2102,14 @@ export interface DomainArgs {
    * The memory balloon. Default: libvirt's (virtio on x86), not compared.
    */
   memoryBalloon?: pulumi.Input<DomainMemoryBalloonArgs>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: pulumi.Input<pulumi.Input<DomainFilesystemArgs>[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: pulumi.Input<DomainTpmArgs>;
   /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
@@ -2163,6 +2231,26 @@ export interface DomainState {
    */
   firmware?: pulumi.Input<types.DomainFirmware>;
   /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: pulumi.Input<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   */
+  loader?: pulumi.Input<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: pulumi.Input<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: pulumi.Input<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: pulumi.Input<string>;
+  /**
    * Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
    */
   boot?: pulumi.Input<pulumi.Input<types.DomainBootDevice>[]>;
@@ -2234,6 +2322,14 @@ export interface DomainState {
    * The memory balloon. Default: libvirt's (virtio on x86), not compared.
    */
   memoryBalloon?: pulumi.Input<DomainMemoryBalloonArgs>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: pulumi.Input<pulumi.Input<DomainFilesystemArgs>[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: pulumi.Input<DomainTpmArgs>;
   /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
@@ -2381,6 +2477,26 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly firmware: pulumi.Output<types.DomainFirmware>;
   /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  declare public readonly secureBoot: pulumi.Output<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   */
+  declare public readonly loader: pulumi.Output<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  declare public readonly nvram: pulumi.Output<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  declare public readonly nvramTemplate: pulumi.Output<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  declare public readonly resetNvram: pulumi.Output<string>;
+  /**
    * Boot order, e.g. `["hd", "network"]` (default: libvirt's, the first disk). Changing it restarts the domain.
    */
   declare public readonly boot: pulumi.Output<types.DomainBootDevice[]>;
@@ -2452,6 +2568,14 @@ export class Domain extends pulumi.CustomResource {
    * The memory balloon. Default: libvirt's (virtio on x86), not compared.
    */
   declare public readonly memoryBalloon: pulumi.Output<types.DomainMemoryBalloon>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  declare public readonly filesystems: pulumi.Output<types.DomainFilesystem[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  declare public readonly tpm: pulumi.Output<types.DomainTpm>;
   /**
    * Start the domain when the host's libvirt starts. Changed live.
    */
@@ -2574,6 +2698,11 @@ export class Domain extends pulumi.CustomResource {
         "description",
         "metadata",
         "firmware",
+        "secureBoot",
+        "loader",
+        "nvram",
+        "nvramTemplate",
+        "resetNvram",
         "boot",
         "kernel",
         "initrd",
@@ -2592,6 +2721,8 @@ export class Domain extends pulumi.CustomResource {
         "sound",
         "inputs",
         "memoryBalloon",
+        "filesystems",
+        "tpm",
         "autostart",
         "running",
         "shutdownTimeout",
@@ -2625,6 +2756,11 @@ export class Domain extends pulumi.CustomResource {
         "description",
         "metadata",
         "firmware",
+        "secureBoot",
+        "loader",
+        "nvram",
+        "nvramTemplate",
+        "resetNvram",
         "boot",
         "kernel",
         "initrd",
@@ -2643,6 +2779,8 @@ export class Domain extends pulumi.CustomResource {
         "sound",
         "inputs",
         "memoryBalloon",
+        "filesystems",
+        "tpm",
         "autostart",
         "running",
         "shutdownTimeout",

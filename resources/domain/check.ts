@@ -12,6 +12,7 @@ import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./norma
 import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
+import { checkFirmware } from "./check-firmware";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -37,7 +38,10 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     boot,
     checkDevices,
   ];
-  return [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
+  // These rules tell an unknown value (preview) from an unset one themselves.
+  return [...rules, patches, checkMachine]
+    .flatMap((rule) => rule(inputs))
+    .concat(checkFirmware(given));
 }
 
 const fail = (property: string, reason: string): CheckFailure[] => [{ property, reason }];

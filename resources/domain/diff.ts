@@ -32,6 +32,7 @@ import { classifyDeviceChanges } from "./device-changes";
 import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
+import { classifyFirmware } from "./firmware-state";
 import {
   checkedDomain,
   comparableInterface,
@@ -101,6 +102,7 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
     changes.some((c) => c.property === "graphics"),
   );
   classifyMachine(current, news, add);
+  classifyFirmware(current, news, add);
   const settings = [
     "shutdownTimeout",
     "allowRestart",

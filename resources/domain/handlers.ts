@@ -23,6 +23,8 @@ import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain } from "./normalize";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
+import { wantsNvramReset } from "./firmware-state";
+import { START_WITH_FRESH_NVRAM, resetNvramWhileOff } from "./nvram";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
@@ -130,10 +132,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     if (before.outputs.autostart !== news.autostart) {
       await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
     }
+    const freshNvram = wantsNvramReset(classification.changes);
     if (news.running) {
-      await startAndWait(lv, dom, news, ctx);
+      await startAndWait(lv, dom, news, ctx, freshNvram ? START_WITH_FRESH_NVRAM : 0);
     } else {
       await stopDomain(lv, dom, news.shutdownTimeout);
+      if (freshNvram) await resetNvramWhileOff(lv, dom);
     }
     return (await describeDomain(lv, dom, news)).outputs;
   },
@@ -168,6 +172,7 @@ async function startAndWait(
   dom: RemoteNonnullDomain,
   inputs: CheckedDomainInputs,
   ctx: ResourceContext,
+  startFlags = 0,
 ): Promise<void> {
   const wait = inputs.waitForAddresses;
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
@@ -177,7 +182,7 @@ async function startAndWait(
   if (query) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
-  await ensureRunning(lv, dom);
+  await ensureRunning(lv, dom, startFlags);
   if (wait && query) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
       ...query,

@@ -147,6 +147,34 @@ export const domainCpuTopologyDefaults: Readonly<
   threads: 1,
 };
 
+/** DomainFilesystem objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainFilesystem extends types.DomainFilesystem {
+  driver: types.DomainFilesystemDriver;
+  readOnly: boolean;
+  accessMode: types.DomainFilesystemAccessMode;
+}
+
+/** schema.json's defaults for CheckedDomainFilesystem, where no checked inputs are at hand (e.g. a get). */
+export const domainFilesystemDefaults: Readonly<
+  Pick<CheckedDomainFilesystem, "driver" | "readOnly" | "accessMode">
+> = {
+  driver: "virtiofs",
+  readOnly: false,
+  accessMode: "passthrough",
+};
+
+/** DomainTpm objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainTpm extends types.DomainTpm {
+  model: types.DomainTpmModel;
+  version: types.DomainTpmVersion;
+}
+
+/** schema.json's defaults for CheckedDomainTpm, where no checked inputs are at hand (e.g. a get). */
+export const domainTpmDefaults: Readonly<Pick<CheckedDomainTpm, "model" | "version">> = {
+  model: "tpm-crb",
+  version: "2.0",
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -184,6 +212,7 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   memory: number | string;
   cpu?: CheckedDomainCpu;
   firmware: types.DomainFirmware;
+  secureBoot: boolean;
   disks: CheckedDomainDisk[];
   networkInterfaces: CheckedDomainNetworkInterface[];
   graphics?: CheckedDomainGraphics;
@@ -193,6 +222,8 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   rng?: CheckedDomainRng;
   watchdog?: CheckedDomainWatchdog;
   inputs?: CheckedDomainInput[];
+  filesystems?: CheckedDomainFilesystem[];
+  tpm?: CheckedDomainTpm;
   autostart: boolean;
   running: boolean;
   shutdownTimeout: number;
@@ -209,6 +240,7 @@ export const domainDefaults: Readonly<
     | "vcpu"
     | "memory"
     | "firmware"
+    | "secureBoot"
     | "disks"
     | "networkInterfaces"
     | "console"
@@ -224,6 +256,7 @@ export const domainDefaults: Readonly<
   vcpu: 1,
   memory: "512MiB",
   firmware: "bios",
+  secureBoot: false,
   disks: [],
   networkInterfaces: [],
   console: { type: "pty", target: "serial" },

@@ -1896,6 +1896,96 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["namespace", "prefix", "xml"],
     },
+    "virtwire:index:DomainFilesystemDriver": {
+      type: "string",
+      enum: [
+        {
+          value: "virtiofs",
+        },
+        {
+          value: "9p",
+        },
+      ],
+    },
+    "virtwire:index:DomainFilesystemAccessMode": {
+      type: "string",
+      enum: [
+        {
+          value: "passthrough",
+        },
+        {
+          value: "mapped",
+        },
+        {
+          value: "squash",
+        },
+      ],
+    },
+    "virtwire:index:DomainFilesystem": {
+      type: "object",
+      properties: {
+        driver: {
+          $ref: "#/types/virtwire:index:DomainFilesystemDriver",
+          default: "virtiofs",
+        },
+        source: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /srv/share",
+            },
+          },
+        },
+        target: {
+          type: "string",
+        },
+        readOnly: {
+          type: "boolean",
+          default: false,
+        },
+        accessMode: {
+          $ref: "#/types/virtwire:index:DomainFilesystemAccessMode",
+          default: "passthrough",
+        },
+      },
+      required: ["source", "target"],
+    },
+    "virtwire:index:DomainTpmModel": {
+      type: "string",
+      enum: [
+        {
+          value: "tpm-crb",
+        },
+        {
+          value: "tpm-tis",
+        },
+      ],
+    },
+    "virtwire:index:DomainTpmVersion": {
+      type: "string",
+      enum: [
+        {
+          value: "2.0",
+        },
+        {
+          value: "1.2",
+        },
+      ],
+    },
+    "virtwire:index:DomainTpm": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainTpmModel",
+          default: "tpm-crb",
+        },
+        version: {
+          $ref: "#/types/virtwire:index:DomainTpmVersion",
+          default: "2.0",
+        },
+      },
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2267,6 +2357,40 @@ export const schema: Omit<PackageSchema, "name"> = {
           default: "bios",
           replaceOnChanges: true,
         },
+        secureBoot: {
+          type: "boolean",
+          default: false,
+        },
+        loader: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /usr/share/OVMF/OVMF_CODE_4M.fd",
+            },
+          },
+        },
+        nvram: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        nvramTemplate: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        resetNvram: {
+          type: "string",
+        },
         boot: {
           type: "array",
           items: {
@@ -2359,6 +2483,15 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         memoryBalloon: {
           $ref: "#/types/virtwire:index:DomainMemoryBalloon",
+        },
+        filesystems: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainFilesystem",
+          },
+        },
+        tpm: {
+          $ref: "#/types/virtwire:index:DomainTpm",
         },
         autostart: {
           type: "boolean",
@@ -2489,6 +2622,40 @@ export const schema: Omit<PackageSchema, "name"> = {
         firmware: {
           $ref: "#/types/virtwire:index:DomainFirmware",
         },
+        secureBoot: {
+          type: "boolean",
+          default: false,
+        },
+        loader: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /usr/share/OVMF/OVMF_CODE_4M.fd",
+            },
+          },
+        },
+        nvram: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        nvramTemplate: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        resetNvram: {
+          type: "string",
+        },
         boot: {
           type: "array",
           items: {
@@ -2555,6 +2722,15 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         memoryBalloon: {
           $ref: "#/types/virtwire:index:DomainMemoryBalloon",
+        },
+        filesystems: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainFilesystem",
+          },
+        },
+        tpm: {
+          $ref: "#/types/virtwire:index:DomainTpm",
         },
         autostart: {
           type: "boolean",

@@ -1434,7 +1434,7 @@ export interface DomainFilesystemArgs {
    */
   target: pulumi.Input<string>;
   /**
-   * The guest can only read (default: no). virtiofs read-only shares need libvirt 10.9 or later (older ones refuse the domain).
+   * The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
    */
   readOnly?: pulumi.Input<boolean>;
   /**
@@ -2015,7 +2015,7 @@ export interface DomainArgs {
    */
   secureBoot?: pulumi.Input<boolean>;
   /**
-   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
    */
   loader?: pulumi.Input<string>;
   /**
@@ -2235,7 +2235,7 @@ export interface DomainState {
    */
   secureBoot?: pulumi.Input<boolean>;
   /**
-   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
    */
   loader?: pulumi.Input<string>;
   /**
@@ -2481,7 +2481,7 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly secureBoot: pulumi.Output<boolean>;
   /**
-   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
    */
   declare public readonly loader: pulumi.Output<string>;
   /**

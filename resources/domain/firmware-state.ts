@@ -8,8 +8,9 @@
  *            fresh NVRAM (nvram.ts)
  *   setting  resetNvram removed: nothing to do in libvirt
  *
- * `nvram` and `nvramTemplate` are compared only when set: libvirt fills in its own when they are
- * not. `loader` is read only where the user gave one (xml-firmware.ts), so it is always compared.
+ * `loader`, `nvram` and `nvramTemplate` are compared only when set: libvirt fills in its own when
+ * they are not (libvirt 11 even for a loader it picked). Removing one is no change of its own: the
+ * next redefinition (any restart change) lets libvirt pick again.
  */
 import { deepEqual } from "../kit/diff";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
@@ -58,7 +59,7 @@ export function classifyFirmware(current: Current, news: CheckedDomainInputs, ad
   changed("filesystems", news.filesystems ?? [], current.filesystems ?? []);
   changed("tpm", news.tpm, current.tpm);
   changed("secureBoot", news.secureBoot, current.secureBoot ?? false);
-  changed("loader", news.loader, current.loader);
+  if (isSet(news.loader)) changed("loader", news.loader, current.loader);
   if (isSet(news.nvram)) changed("nvram", news.nvram, current.nvram);
   if (isSet(news.nvramTemplate))
     changed("nvramTemplate", news.nvramTemplate, current.nvramTemplate);

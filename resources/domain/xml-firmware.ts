@@ -12,8 +12,10 @@
  * Secure Boot off is written as a feature too, so that libvirt does not pick a Secure Boot build
  * (Debian lists those first) for a domain that did not ask for one. Newer libvirt (11 here) makes
  * the pick when the domain is defined and writes the chosen `<loader>` and `<nvram>` into the
- * inactive XML beside `firmware="efi"`; 9.0 at each start. So `loader` is read only where
- * the user gave it (no `firmware` attribute), and Secure Boot from what was asked for.
+ * inactive XML beside `firmware="efi"`; 9.0 at each start. libvirt 11 also turns a `<loader>`
+ * without `<nvram>` into `firmware="efi"` with the features that loader has. So Secure Boot is read
+ * from the features where there are any, else from the loader; the loader, NVRAM and template as
+ * libvirt has them (diff.ts compares them only where the user set them).
  */
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type { DomainFirmware } from "../kit/generated/types";
@@ -53,17 +55,17 @@ export function addFirmware(os: XMLBuilder, inputs: Inputs): void {
 export function readFirmware(os: XmlNode | undefined): FirmwareDescription {
   const loader = element(os, "loader");
   const nvram = element(os, "nvram");
-  const picked = attr(os, "firmware") === "efi";
-  const efi = picked || attr(loader, "type") === "pflash";
   const secureFeature = elements(element(os, "firmware"), "feature").find(
     (feature) => attr(feature, "name") === "secure-boot",
   );
+  const efi = attr(os, "firmware") === "efi" || attr(loader, "type") === "pflash";
   return {
     firmware: efi ? "efi" : "bios",
-    secureBoot: picked
-      ? attr(secureFeature, "enabled") === "yes"
-      : attr(loader, "secure") === "yes",
-    loader: picked ? undefined : text(loader),
+    secureBoot:
+      secureFeature !== undefined
+        ? attr(secureFeature, "enabled") === "yes"
+        : attr(loader, "secure") === "yes",
+    loader: text(loader),
     nvram: text(nvram),
     nvramTemplate: attr(nvram, "template"),
   };

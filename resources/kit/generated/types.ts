@@ -2052,7 +2052,7 @@ export interface DomainFilesystem {
    */
   target: string;
   /**
-   * The guest can only read (default: no). virtiofs read-only shares need libvirt 10.9 or later (older ones refuse the domain).
+   * The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
    */
   readOnly?: boolean;
   /**
@@ -2396,7 +2396,7 @@ export interface DomainInputs {
    */
   secureBoot?: boolean;
   /**
-   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
    */
   loader?: string;
   /**
@@ -2616,7 +2616,7 @@ export interface DomainOutputs {
    */
   secureBoot?: boolean;
   /**
-   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain.
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
    */
   loader?: string;
   /**

@@ -266,6 +266,21 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     memoryBalloon: sometimes(0.3),
     graphicsPassword: sometimes(0.2),
     spiceAgent: sometimes(0.2),
+    // Shares of this run's scratch directory; virtiofs's needs are met in finishDomain.
+    filesystems: sometimes(0.2),
+    "filesystems[].source": () => fixture.scratch,
+    "filesystems[].target": (random, generate) =>
+      random.chance(0.9) ? random.matching("^[a-z][a-z0-9_]{0,15}$") : generate(),
+    tpm: sometimes(0.2),
+    secureBoot: sometimes(0.1),
+    // Firmware files both daemons have (Debian's ovmf); the loader matches secureBoot (finishDomain).
+    loader: (random) => (random.chance(0.8) ? undefined : OVMF_CODE),
+    nvram: (random) =>
+      random.chance(0.7) ? undefined : `${fixture.scratch}/vars-${random.hex(6)}.fd`,
+    nvramTemplate: (random) =>
+      random.chance(0.7)
+        ? undefined
+        : random.pick(["/usr/share/OVMF/OVMF_VARS_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"]),
     "console.path": (random) =>
       random.chance(0.5) ? undefined : `${fixture.scratch}/console-${segment(random)}.log`,
     // The libvirt 11 daemon of the test bed runs in a chroot where QEMU cannot make a PTY: there,
@@ -292,6 +307,9 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     host,
   }),
 };
+
+const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_SECURE_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
 
 /** The images disks name by path. */
 const fileImages = (fixture: Fixture) => [
@@ -446,6 +464,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (args.spiceAgent !== undefined && graphics?.type !== "spice" && usually()) {
     delete args.spiceAgent;
   }
+  finishShares(args, random);
   const seed = args.cloudInitDisk as Args | undefined;
   if (seed && seed.path !== undefined && seed.name !== undefined && usually()) {
     args.cloudInitDisk = { path: seed.path };
@@ -468,4 +487,19 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
       threads: 1,
     });
   }
+}
+
+/**
+ * virtiofs needs shared memory (check-firmware.ts), kept nine times in ten; libvirt 9.0 refuses a
+ * read-only virtiofs share at define, which preview cannot know, so there is none. A user's loader
+ * is a Secure Boot build exactly when secureBoot is set (libvirt 11 matches it to its descriptors).
+ */
+function finishShares(args: Args, random: Random): void {
+  const shares = (args.filesystems as Args[] | undefined) ?? [];
+  const virtiofs = shares.filter((share) => (share.driver ?? "virtiofs") === "virtiofs");
+  for (const share of virtiofs) delete share.readOnly;
+  if (virtiofs.length > 0 && random.chance(0.9)) {
+    args.memoryBacking = { ...(args.memoryBacking as Args | undefined), access: "shared" };
+  }
+  if (args.loader !== undefined) args.loader = args.secureBoot ? OVMF_SECURE_CODE : OVMF_CODE;
 }

@@ -2,8 +2,9 @@
  * Domain: define (validated) → autostart → start → wait for addresses and cloud-init on create,
  * all undone if a step fails; updates classified by diff.ts and applied live, by redefining (with
  * a restart only when the domain runs and `allowRestart` allows it), with the power state enforced
- * last; delete shuts down gracefully, forces off after `shutdownTimeout`, and undefines with
- * NVRAM, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ * last (a start with a fresh NVRAM when `resetNvram` changed, nvram.ts); delete shuts down
+ * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, TPM state, managed
+ * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";

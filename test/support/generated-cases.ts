@@ -273,6 +273,7 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
       random.chance(0.9) ? random.matching("^[a-z][a-z0-9_]{0,15}$") : generate(),
     tpm: sometimes(0.2),
     secureBoot: sometimes(0.1),
+    resetNvram: sometimes(0.1),
     // Firmware files both daemons have (Debian's ovmf); the loader matches secureBoot (finishDomain).
     loader: (random) => (random.chance(0.8) ? undefined : OVMF_CODE),
     nvram: (random) =>
@@ -493,6 +494,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
  * virtiofs needs shared memory (check-firmware.ts), kept nine times in ten; libvirt 9.0 refuses a
  * read-only virtiofs share at define, which preview cannot know, so there is none. A user's loader
  * is a Secure Boot build exactly when secureBoot is set (libvirt 11 matches it to its descriptors).
+ * The UEFI settings come mostly with what they need (firmware "efi"; q35 and SMM for Secure Boot).
  */
 function finishShares(args: Args, random: Random): void {
   const shares = (args.filesystems as Args[] | undefined) ?? [];
@@ -502,4 +504,16 @@ function finishShares(args: Args, random: Random): void {
     args.memoryBacking = { ...(args.memoryBacking as Args | undefined), access: "shared" };
   }
   if (args.loader !== undefined) args.loader = args.secureBoot ? OVMF_SECURE_CODE : OVMF_CODE;
+  const uefi = ["secureBoot", "loader", "nvram", "nvramTemplate", "resetNvram"];
+  if (uefi.some((key) => args[key] !== undefined && args[key] !== false) && random.chance(0.9)) {
+    args.firmware = "efi";
+  }
+  if (args.loader === undefined && random.chance(0.9)) {
+    delete args.nvram;
+    delete args.nvramTemplate;
+  }
+  if (args.secureBoot === true && random.chance(0.9)) {
+    args.machine = "q35";
+    args.features = { ...(args.features as Args | undefined), smm: true };
+  }
 }

@@ -153,6 +153,10 @@ it("defines a Secure Boot domain with its own loader, template and NVRAM file, a
   const inactive = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
   expect(inactive).toMatch(/<loader readonly='yes' secure='yes' type='pflash'[^>]*>[^<]*secboot/);
   expect((await up("uefi", args)).step).toBe("same");
+  expect((await engine.refresh()).map((r) => r.changed)).toEqual([false]);
+  const props = resourceInputs("Domain", "got", {}, virtwire.urn("Domain", "got"));
+  const read = await engine.get(DOMAIN, "got", created.id, props);
+  expect(reveal(read.outputs)).toMatchObject({ secureBoot: true, loader: args.loader, nvram });
 
   const templateBytes = await readFile(daemonPath(template));
   const reset = await up("uefi", { ...args, resetNvram: "first" });

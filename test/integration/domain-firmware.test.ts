@@ -3,7 +3,8 @@
  * the test bed: the tiny guest runs with a virtiofs share (libvirt starts virtiofsd), a 9p share
  * and a TPM 2.0 (swtpm), all read back with no change, and deleting the domain leaves no swtpm
  * state; a Secure Boot domain with its own loader, template and NVRAM file is defined shut off,
- * and `resetNvram` copies the template over the NVRAM without the guest running; what cannot work
+ * and `resetNvram` copies the template over the NVRAM without the guest running, or with a restart
+ * of a running one; what cannot work
  * is refused at preview. Runs on both daemons (jest.config.js).
  */
 import { existsSync } from "node:fs";
@@ -126,7 +127,7 @@ it("runs the tiny guest with a virtiofs share, a 9p share and a TPM 2.0, reads t
   expect(await processesWith(virtiofsDir)).toEqual([]);
 });
 
-it("defines a Secure Boot domain with its own loader, template and NVRAM file, and resets the NVRAM to the template with the domain kept shut off", async () => {
+it("defines a Secure Boot domain with its own loader, template and NVRAM file, and resets the NVRAM to the template, kept shut off or restarted", async () => {
   const name = uniqueName("uefi");
   const nvram = join(scratch, `${name}_VARS.fd`);
   const template = `${OVMF}/OVMF_VARS_4M.ms.fd`;
@@ -169,6 +170,18 @@ it("defines a Secure Boot domain with its own loader, template and NVRAM file, a
   expect((await up("uefi", { ...args, resetNvram: "second" })).step).toBe("update");
   expect((await readFile(nvram)).equals(templateBytes)).toBe(true);
   expect((await up("uefi", { ...args, resetNvram: "second" })).step).toBe("same");
+
+  // Running: the reset restarts the domain with a fresh NVRAM. The firmware may write variables
+  // as soon as it runs, but never the store's header, which the garbage had overwritten.
+  const running = { ...args, running: true, resetNvram: "second" };
+  expect((await up("uefi", running)).outputs).toMatchObject({ state: "running" });
+  const firstRun = (await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
+  await writeFile(nvram, Buffer.alloc(templateBytes.length, 0x5a));
+  const restarted = await up("uefi", { ...running, resetNvram: "third" });
+  expect(restarted.outputs).toMatchObject({ resetNvram: "third", state: "running" });
+  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(firstRun);
+  const header = (await readFile(nvram)).subarray(0, 64);
+  expect(header.equals(templateBytes.subarray(0, 64))).toBe(true);
 
   await engine.destroy();
   expect(existsSync(nvram)).toBe(false);

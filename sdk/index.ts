@@ -1615,6 +1615,46 @@ export interface NetworkPortGroupArgs {
   bandwidth?: pulumi.Input<NetworkBandwidthArgs>;
 }
 
+/**
+ * A host directory shared with the guest. Changing it restarts the domain.
+ */
+export interface DomainFilesystemArgs {
+  /**
+   * virtiofs or 9p.
+   */
+  driver?: pulumi.Input<types.DomainFilesystemDriver>;
+  /**
+   * The directory on the libvirt host, an absolute path.
+   */
+  source: pulumi.Input<string>;
+  /**
+   * The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+   */
+  target: pulumi.Input<string>;
+  /**
+   * The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+   */
+  readOnly?: pulumi.Input<boolean>;
+  /**
+   * How owners and permissions map (9p); virtiofs takes only passthrough.
+   */
+  accessMode?: pulumi.Input<types.DomainFilesystemAccessMode>;
+}
+
+/**
+ * A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+ */
+export interface DomainTpmArgs {
+  /**
+   * The interface to the guest.
+   */
+  model?: pulumi.Input<types.DomainTpmModel>;
+  /**
+   * The TPM version.
+   */
+  version?: pulumi.Input<types.DomainTpmVersion>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -2410,6 +2450,34 @@ export interface DomainArgs {
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
   host?: pulumi.Input<string>;
+  /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: pulumi.Input<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+   */
+  loader?: pulumi.Input<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: pulumi.Input<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: pulumi.Input<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: pulumi.Input<string>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: pulumi.Input<pulumi.Input<DomainFilesystemArgs>[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: pulumi.Input<DomainTpmArgs>;
 }
 
 /** The state a {@link Domain} can be looked up with ({@link Domain.get}); every property of it. */
@@ -2638,6 +2706,34 @@ export interface DomainState {
    * The display's TCP port while running.
    */
   graphicsPort?: pulumi.Input<number>;
+  /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: pulumi.Input<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+   */
+  loader?: pulumi.Input<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: pulumi.Input<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: pulumi.Input<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: pulumi.Input<string>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: pulumi.Input<pulumi.Input<DomainFilesystemArgs>[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: pulumi.Input<DomainTpmArgs>;
 }
 
 /**
@@ -2868,6 +2964,34 @@ export class Domain extends pulumi.CustomResource {
    * The display's TCP port while running.
    */
   declare public readonly graphicsPort: pulumi.Output<number>;
+  /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  declare public readonly secureBoot: pulumi.Output<boolean>;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+   */
+  declare public readonly loader: pulumi.Output<string>;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  declare public readonly nvram: pulumi.Output<string>;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  declare public readonly nvramTemplate: pulumi.Output<string>;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  declare public readonly resetNvram: pulumi.Output<string>;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  declare public readonly filesystems: pulumi.Output<types.DomainFilesystem[]>;
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  declare public readonly tpm: pulumi.Output<types.DomainTpm>;
 
   /**
    * Reads an existing Domain into the program, found by its UUID (the `id` output) or its name,
@@ -2963,6 +3087,13 @@ export class Domain extends pulumi.CustomResource {
         "xmlPatches",
         "xmlEdits",
         "host",
+        "secureBoot",
+        "loader",
+        "nvram",
+        "nvramTemplate",
+        "resetNvram",
+        "filesystems",
+        "tpm",
       ])
         props[key] = ["host"].includes(key) ? given?.[key] : undefined;
     } else {
@@ -3017,6 +3148,13 @@ export class Domain extends pulumi.CustomResource {
         "xmlPatches",
         "xmlEdits",
         "host",
+        "secureBoot",
+        "loader",
+        "nvram",
+        "nvramTemplate",
+        "resetNvram",
+        "filesystems",
+        "tpm",
       ])
         props[key] = given?.[key];
       // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.

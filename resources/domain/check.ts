@@ -13,6 +13,7 @@ import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
 import { checkEdits } from "./check-edits";
+import { checkFirmware } from "./check-firmware";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -38,7 +39,10 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     boot,
     checkDevices,
   ];
-  const failures = [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
+  // checkFirmware tells an unknown value (preview) from an unset one itself.
+  const failures = [...rules, patches, checkMachine]
+    .flatMap((rule) => rule(inputs))
+    .concat(checkFirmware(given));
   // The edits are tried on the XML the inputs build, so only once the rest is sound.
   return failures.length > 0 ? failures : checkEdits(given);
 }

@@ -11,6 +11,7 @@ import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
 import { machineOutputs } from "./machine-state";
+import { firmwareOutputs } from "./firmware-state";
 import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated/checked";
 import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
@@ -94,6 +95,7 @@ export async function describeDomain(
     inputs: description.inputs,
     memoryBalloon: description.memoryBalloon,
     ...machineOutputs(description, previous),
+    ...firmwareOutputs(description, previous),
     autostart: autostart === 1,
     running,
     // virtwire's own settings, not libvirt's: carried over as given (a get has none: defaults).

@@ -33,6 +33,7 @@ import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
 import { editsPreview } from "./check-edits";
+import { classifyFirmware } from "./firmware-state";
 import {
   checkedDomain,
   comparableInterface,
@@ -102,6 +103,7 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
     changes.some((c) => c.property === "graphics"),
   );
   classifyMachine(current, news, add);
+  classifyFirmware(current, news, add);
   const settings = [
     "shutdownTimeout",
     "allowRestart",

@@ -2,8 +2,9 @@
  * Domain: define (validated) → autostart → start → wait for addresses and cloud-init on create,
  * all undone if a step fails; updates classified by diff.ts and applied live, by redefining (with
  * a restart only when the domain runs and `allowRestart` allows it), with the power state enforced
- * last; delete shuts down gracefully, forces off after `shutdownTimeout`, and undefines with
- * NVRAM, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ * last (a start with a fresh NVRAM when `resetNvram` changed, nvram.ts); delete shuts down
+ * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, TPM state, managed
+ * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
@@ -23,6 +24,8 @@ import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain } from "./normalize";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
+import { wantsNvramReset } from "./firmware-state";
+import { START_WITH_FRESH_NVRAM, resetNvramWhileOff } from "./nvram";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
 import { buildDomainXml } from "./xml-build";
 import { readDomainXml } from "./xml-read";
@@ -130,10 +133,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     if (before.outputs.autostart !== news.autostart) {
       await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
     }
+    const freshNvram = wantsNvramReset(classification.changes);
     if (news.running) {
-      await startAndWait(lv, dom, news, ctx);
+      await startAndWait(lv, dom, news, ctx, freshNvram ? START_WITH_FRESH_NVRAM : 0);
     } else {
       await stopDomain(lv, dom, news.shutdownTimeout);
+      if (freshNvram) await resetNvramWhileOff(lv, dom);
     }
     return (await describeDomain(lv, dom, news)).outputs;
   },
@@ -168,6 +173,7 @@ async function startAndWait(
   dom: RemoteNonnullDomain,
   inputs: CheckedDomainInputs,
   ctx: ResourceContext,
+  startFlags = 0,
 ): Promise<void> {
   const wait = inputs.waitForAddresses;
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
@@ -177,7 +183,7 @@ async function startAndWait(
   if (query) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
-  await ensureRunning(lv, dom);
+  await ensureRunning(lv, dom, startFlags);
   if (wait && query) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
       ...query,

@@ -25,15 +25,23 @@ export function isRunningState(state: DomainState): boolean {
   return state === DomainState.RUNNING || state === DomainState.BLOCKED;
 }
 
-/** Starts a shut-off domain, resumes a paused one; a running one is left alone. */
-export async function ensureRunning(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
+/**
+ * Starts a shut-off domain (with virDomainCreateFlags `startFlags`, if any), resumes a paused one;
+ * a running one is left alone.
+ */
+export async function ensureRunning(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  startFlags = 0,
+): Promise<void> {
   const state = await domainState(lv, dom);
   if (isRunningState(state)) return;
   if (state === DomainState.PAUSED) {
     await lv.DomainResume({ dom });
     return;
   }
-  await lv.DomainCreate({ dom });
+  if (startFlags) await lv.DomainCreateWithFlags({ dom, flags: startFlags });
+  else await lv.DomainCreate({ dom });
 }
 
 /**

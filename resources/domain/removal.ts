@@ -27,8 +27,17 @@ import { RESOURCE_NAMESPACE, markInMetadata } from "../kit/owner";
 import type { ResourceContext } from "../kit/resource";
 import { stopDomain } from "./power";
 
-/** VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. */
+/**
+ * VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. TPM
+ * (libvirt 8.9 and later) removes the swtpm state even of a TPM marked persistent_state, which
+ * libvirt would otherwise keep.
+ */
 const UNDEFINE_FLAGS = [
+  DomainUndefineFlags.MANAGED_SAVE |
+    DomainUndefineFlags.NVRAM |
+    DomainUndefineFlags.SNAPSHOTS_METADATA |
+    DomainUndefineFlags.CHECKPOINTS_METADATA |
+    DomainUndefineFlags.TPM,
   DomainUndefineFlags.MANAGED_SAVE |
     DomainUndefineFlags.NVRAM |
     DomainUndefineFlags.SNAPSHOTS_METADATA |

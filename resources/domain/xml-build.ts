@@ -4,10 +4,11 @@
  *
  *   <domain type="kvm|qemu">
  *     <name/> <uuid/>?  <metadata><virtwire:resource urn/></metadata>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
- *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
+ *     <os firmware="efi"?> <type arch? machine?>hvm</type> firmware (xml-firmware.ts) <kernel/> <initrd/>
+ *         <cmdline/> <boot dev/>* </os>
  *     <features/> <cpu/>? and the other machine-level elements (xml-machine.ts)
  *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? and the small
- *       devices of xml-devices.ts </devices>
+ *       devices of xml-devices.ts, the shared folders and TPM of xml-filesystems.ts </devices>
  *   </domain>
  *
  * xmlPatches are appended last (patches.ts), then xmlEdits change what they select (xml-edits.ts).
@@ -30,6 +31,8 @@ import { type EditOutcome, applyEdits } from "./xml-edits";
 import { buildDevices } from "./xml-devices";
 import { buildConsole } from "./xml-console";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
+import { addFirmware } from "./xml-firmware";
+import { buildFilesystems } from "./xml-filesystems";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
 export type PlannedDisk = CheckedDomainDisk &
@@ -78,6 +81,7 @@ export function buildEditedDomainXml(plan: DomainPlan): { xml: string; edits: Ed
   for (const nic of plan.interfaces) addInterface(devices, nic);
   buildConsoleAndChannels(devices, inputs);
   buildDevices(devices, inputs);
+  buildFilesystems(devices, inputs);
   applyPatches(domain, inputs.xmlPatches ?? []);
   const edits = applyEdits(domain, inputs.xmlEdits ?? []);
   return { xml: domain.end({ headless: true, prettyPrint: true }), edits };
@@ -103,11 +107,12 @@ function kib(count: number | undefined): string {
 }
 
 function buildOs(domain: XMLBuilder, inputs: CheckedDomainInputs): void {
-  const os = domain.ele("os", inputs.firmware === "efi" ? { firmware: "efi" } : {});
+  const os = domain.ele("os");
   const type = os.ele("type");
   if (inputs.arch) type.att("arch", inputs.arch);
   if (inputs.machine) type.att("machine", inputs.machine);
   type.txt("hvm");
+  addFirmware(os, inputs);
   if (inputs.kernel) os.ele("kernel").txt(inputs.kernel);
   if (inputs.initrd) os.ele("initrd").txt(inputs.initrd);
   if (inputs.cmdline) os.ele("cmdline").txt(inputs.cmdline);

@@ -15,7 +15,6 @@ import type {
   DomainDisk,
   DomainDiskBus,
   DomainDiskFormat,
-  DomainFirmware,
   DomainNetworkInterface,
   DomainType,
 } from "../kit/generated/types";
@@ -24,9 +23,14 @@ import { readDevices } from "./xml-devices";
 import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
+import { readFirmware } from "./xml-firmware";
+import type { FirmwareDescription } from "./xml-firmware";
+import { readFilesystems } from "./xml-filesystems";
+import type { FilesystemDescription } from "./xml-filesystems";
 import type { MachineDescription } from "./xml-machine-read";
 
-export interface DomainDescription extends DeviceDescription, MachineDescription {
+export interface DomainDescription
+  extends DeviceDescription, MachineDescription, FilesystemDescription, FirmwareDescription {
   name: string;
   uuid: string;
   type: DomainType;
@@ -36,7 +40,6 @@ export interface DomainDescription extends DeviceDescription, MachineDescription
   maxVcpus: number;
   machine?: string;
   arch?: string;
-  firmware: DomainFirmware;
   boot?: DomainBootDevice[];
   kernel?: string;
   initrd?: string;
@@ -70,7 +73,7 @@ export function readDomainXml(xml: string): DomainDescription {
     vcpu: Number(attr(vcpuNode, "current") ?? maxVcpus),
     machine: attr(element(os, "type"), "machine"),
     arch: attr(element(os, "type"), "arch"),
-    firmware: readFirmware(os),
+    ...readFirmware(os),
     boot: boot.length > 0 ? boot : undefined,
     kernel: text(os, "kernel"),
     initrd: text(os, "initrd"),
@@ -80,6 +83,7 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
     ...readDevices(devices),
+    ...readFilesystems(devices),
     console: readConsole(devices),
     qemuAgent: elements(devices, "channel").some(
       (channel) => attr(element(channel, "target"), "name") === GUEST_AGENT_CHANNEL,
@@ -103,12 +107,6 @@ function sizeOf(node: XmlNode | undefined): number | undefined {
 
 function alias(node: XmlNode): string | undefined {
   return attr(element(node, "alias"), "name");
-}
-
-/** `<os firmware='efi'>` (autoselection), or a pflash loader given explicitly. */
-function readFirmware(os: XmlNode | undefined): DomainFirmware {
-  if (attr(os, "firmware") === "efi") return "efi";
-  return attr(element(os, "loader"), "type") === "pflash" ? "efi" : "bios";
 }
 
 function readDisk(disk: XmlNode): DomainDisk[] {

@@ -175,6 +175,8 @@ describe("the domain XML reader", () => {
       machine: "pc-i440fx-7.2",
       arch: "x86_64",
       firmware: "bios",
+      secureBoot: false,
+      filesystems: [],
       cpu: { mode: "maximum" },
       boot: ["hd", "cdrom"],
       kernel: "/var/cache/virtwire/guest/vmlinuz",

@@ -24,7 +24,8 @@ L11_SUITE=trixie
 L11_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-network
   libvirt-daemon-driver-storage libvirt-daemon-driver-secret libvirt-daemon-driver-nodedev
   libvirt-daemon-driver-nwfilter libvirt-daemon-driver-interface libvirt-clients qemu-system-x86
-  qemu-utils dnsmasq-base iptables ovmf)
+  qemu-utils dnsmasq-base iptables ovmf swtpm swtpm-tools virtiofsd)
+# swtpm, swtpm-tools: emulated TPMs; virtiofsd: virtiofs shares (trixie packages it on its own).
 L11_SOCK="$L11_ROOT/run/libvirt/libvirt-sock"
 L11_URI="qemu:///system?socket=$L11_SOCK"
 # Paths as the chroot sees them (the host sees them under $L11_ROOT).

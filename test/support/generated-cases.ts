@@ -305,6 +305,22 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     memoryBalloon: sometimes(0.3),
     graphicsPassword: sometimes(0.2),
     spiceAgent: sometimes(0.2),
+    // Shares of this run's scratch directory; virtiofs's needs are met in finishDomain.
+    filesystems: sometimes(0.2),
+    "filesystems[].source": () => fixture.scratch,
+    "filesystems[].target": (random, generate) =>
+      random.chance(0.9) ? random.matching("^[a-z][a-z0-9_]{0,15}$") : generate(),
+    tpm: sometimes(0.2),
+    secureBoot: sometimes(0.1),
+    resetNvram: sometimes(0.1),
+    // Firmware files both daemons have (Debian's ovmf); the loader matches secureBoot (finishDomain).
+    loader: (random) => (random.chance(0.8) ? undefined : OVMF_CODE),
+    nvram: (random) =>
+      random.chance(0.7) ? undefined : `${fixture.scratch}/vars-${random.hex(6)}.fd`,
+    nvramTemplate: (random) =>
+      random.chance(0.7)
+        ? undefined
+        : random.pick(["/usr/share/OVMF/OVMF_VARS_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"]),
     "console.path": (random) =>
       random.chance(0.5) ? undefined : `${fixture.scratch}/console-${segment(random)}.log`,
     // The libvirt 11 daemon of the test bed runs in a chroot where QEMU cannot make a PTY: there,
@@ -348,6 +364,8 @@ const VALID_EDITS: ((random: Random) => Record<string, unknown>)[] = [
   () => ({ xpath: "/domain/os/cmdline", value: GUEST_CMDLINE }),
   () => ({ xpath: "features", xml: "<features><acpi/><pae/></features>" }),
 ];
+const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_SECURE_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
 
 /** The images disks name by path. */
 const fileImages = (fixture: Fixture) => [
@@ -593,6 +611,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
   if (graphics?.type === "spice" && graphics.websocket !== undefined && usually()) {
     delete graphics.websocket;
   }
+  finishShares(args, random);
   const seed = args.cloudInitDisk as Args | undefined;
   if (seed && seed.path !== undefined && seed.name !== undefined && usually()) {
     args.cloudInitDisk = { path: seed.path };
@@ -617,5 +636,33 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
       cores: typeof vcpus === "number" ? vcpus : 1,
       threads: 1,
     });
+  }
+}
+
+/**
+ * virtiofs needs shared memory (check-firmware.ts), kept nine times in ten; libvirt 9.0 refuses a
+ * read-only virtiofs share at define, which preview cannot know, so there is none. A user's loader
+ * is a Secure Boot build exactly when secureBoot is set (libvirt 11 matches it to its descriptors).
+ * The UEFI settings come mostly with what they need (firmware "efi"; q35 and SMM for Secure Boot).
+ */
+function finishShares(args: Args, random: Random): void {
+  const shares = (args.filesystems as Args[] | undefined) ?? [];
+  const virtiofs = shares.filter((share) => (share.driver ?? "virtiofs") === "virtiofs");
+  for (const share of virtiofs) delete share.readOnly;
+  if (virtiofs.length > 0 && random.chance(0.9)) {
+    args.memoryBacking = { ...(args.memoryBacking as Args | undefined), access: "shared" };
+  }
+  if (args.loader !== undefined) args.loader = args.secureBoot ? OVMF_SECURE_CODE : OVMF_CODE;
+  const uefi = ["secureBoot", "loader", "nvram", "nvramTemplate", "resetNvram"];
+  if (uefi.some((key) => args[key] !== undefined && args[key] !== false) && random.chance(0.9)) {
+    args.firmware = "efi";
+  }
+  if (args.loader === undefined && random.chance(0.9)) {
+    delete args.nvram;
+    delete args.nvramTemplate;
+  }
+  if (args.secureBoot === true && random.chance(0.9)) {
+    args.machine = "q35";
+    args.features = { ...(args.features as Args | undefined), smm: true };
   }
 }

@@ -147,6 +147,34 @@ export const domainCpuTopologyDefaults: Readonly<
   threads: 1,
 };
 
+/** DomainFilesystem objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainFilesystem extends types.DomainFilesystem {
+  driver: types.DomainFilesystemDriver;
+  readOnly: boolean;
+  accessMode: types.DomainFilesystemAccessMode;
+}
+
+/** schema.json's defaults for CheckedDomainFilesystem, where no checked inputs are at hand (e.g. a get). */
+export const domainFilesystemDefaults: Readonly<
+  Pick<CheckedDomainFilesystem, "driver" | "readOnly" | "accessMode">
+> = {
+  driver: "virtiofs",
+  readOnly: false,
+  accessMode: "passthrough",
+};
+
+/** DomainTpm objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainTpm extends types.DomainTpm {
+  model: types.DomainTpmModel;
+  version: types.DomainTpmVersion;
+}
+
+/** schema.json's defaults for CheckedDomainTpm, where no checked inputs are at hand (e.g. a get). */
+export const domainTpmDefaults: Readonly<Pick<CheckedDomainTpm, "model" | "version">> = {
+  model: "tpm-crb",
+  version: "2.0",
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -199,6 +227,9 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   allowRestart: boolean;
   waitForAddresses?: CheckedDomainWaitForAddresses;
   waitForCloudInit?: CheckedDomainWaitForCloudInit;
+  secureBoot: boolean;
+  filesystems?: CheckedDomainFilesystem[];
+  tpm?: CheckedDomainTpm;
 }
 
 /** schema.json's defaults for CheckedDomainInputs, where no checked inputs are at hand (e.g. a get). */
@@ -218,6 +249,7 @@ export const domainDefaults: Readonly<
     | "running"
     | "shutdownTimeout"
     | "allowRestart"
+    | "secureBoot"
   >
 > = {
   type: "kvm",
@@ -233,6 +265,7 @@ export const domainDefaults: Readonly<
   running: true,
   shutdownTimeout: 60,
   allowRestart: true,
+  secureBoot: false,
 };
 
 /** The inputs of a Volume as check() returns them: whatever has a default in schema.json is set. */

@@ -2187,6 +2187,96 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["name"],
     },
+    "virtwire:index:DomainFilesystemDriver": {
+      type: "string",
+      enum: [
+        {
+          value: "virtiofs",
+        },
+        {
+          value: "9p",
+        },
+      ],
+    },
+    "virtwire:index:DomainFilesystemAccessMode": {
+      type: "string",
+      enum: [
+        {
+          value: "passthrough",
+        },
+        {
+          value: "mapped",
+        },
+        {
+          value: "squash",
+        },
+      ],
+    },
+    "virtwire:index:DomainFilesystem": {
+      type: "object",
+      properties: {
+        driver: {
+          $ref: "#/types/virtwire:index:DomainFilesystemDriver",
+          default: "virtiofs",
+        },
+        source: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /srv/share",
+            },
+          },
+        },
+        target: {
+          type: "string",
+        },
+        readOnly: {
+          type: "boolean",
+          default: false,
+        },
+        accessMode: {
+          $ref: "#/types/virtwire:index:DomainFilesystemAccessMode",
+          default: "passthrough",
+        },
+      },
+      required: ["source", "target"],
+    },
+    "virtwire:index:DomainTpmModel": {
+      type: "string",
+      enum: [
+        {
+          value: "tpm-crb",
+        },
+        {
+          value: "tpm-tis",
+        },
+      ],
+    },
+    "virtwire:index:DomainTpmVersion": {
+      type: "string",
+      enum: [
+        {
+          value: "2.0",
+        },
+        {
+          value: "1.2",
+        },
+      ],
+    },
+    "virtwire:index:DomainTpm": {
+      type: "object",
+      properties: {
+        model: {
+          $ref: "#/types/virtwire:index:DomainTpmModel",
+          default: "tpm-crb",
+        },
+        version: {
+          $ref: "#/types/virtwire:index:DomainTpmVersion",
+          default: "2.0",
+        },
+      },
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2809,6 +2899,49 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           replaceOnChanges: true,
         },
+        secureBoot: {
+          type: "boolean",
+          default: false,
+        },
+        loader: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /usr/share/OVMF/OVMF_CODE_4M.fd",
+            },
+          },
+        },
+        nvram: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        nvramTemplate: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        resetNvram: {
+          type: "string",
+        },
+        filesystems: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainFilesystem",
+          },
+        },
+        tpm: {
+          $ref: "#/types/virtwire:index:DomainTpm",
+        },
       },
       properties: {
         name: {
@@ -3029,6 +3162,49 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         graphicsPort: {
           type: "integer",
+        },
+        secureBoot: {
+          type: "boolean",
+          default: false,
+        },
+        loader: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host, e.g. /usr/share/OVMF/OVMF_CODE_4M.fd",
+            },
+          },
+        },
+        nvram: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        nvramTemplate: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/",
+              help: "an absolute path on the libvirt host",
+            },
+          },
+        },
+        resetNvram: {
+          type: "string",
+        },
+        filesystems: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainFilesystem",
+          },
+        },
+        tpm: {
+          $ref: "#/types/virtwire:index:DomainTpm",
         },
       },
       required: [

@@ -2209,6 +2209,128 @@ export interface NetworkPortGroup {
   bandwidth?: NetworkBandwidth;
 }
 
+/**
+ * How a shared folder reaches the guest.
+ */
+export const DomainFilesystemDriver = {
+  /**
+   * virtio-fs: fast and POSIX-faithful; libvirt runs virtiofsd on the host (Debian package `virtiofsd`). Needs `memoryBacking: { source: "memfd", access: "shared" }`. Mount in the guest with `mount -t virtiofs <target> /mnt`.
+   */
+  Virtiofs: "virtiofs",
+  /**
+   * 9p (virtio-9p, QEMU's own file server): needs nothing on the host, slower. Mount in the guest with `mount -t 9p -o trans=virtio <target> /mnt`.
+   */
+  DomainFilesystemDriver_9p: "9p",
+} as const;
+
+/**
+ * How a shared folder reaches the guest.
+ */
+export type DomainFilesystemDriver =
+  (typeof DomainFilesystemDriver)[keyof typeof DomainFilesystemDriver];
+
+/**
+ * How the guest's file owners and permissions map onto the host's (9p; virtiofs has only passthrough).
+ */
+export const DomainFilesystemAccessMode = {
+  /**
+   * Files are created with the guest's owner and mode, as the QEMU (or virtiofsd) process's user can (libvirt's default).
+   */
+  Passthrough: "passthrough",
+  /**
+   * Guest owners and modes are kept in extended attributes of the host files, which the QEMU user owns.
+   */
+  Mapped: "mapped",
+  /**
+   * As passthrough, but failures to set owners are ignored.
+   */
+  Squash: "squash",
+} as const;
+
+/**
+ * How the guest's file owners and permissions map onto the host's (9p; virtiofs has only passthrough).
+ */
+export type DomainFilesystemAccessMode =
+  (typeof DomainFilesystemAccessMode)[keyof typeof DomainFilesystemAccessMode];
+
+/**
+ * A host directory shared with the guest. Changing it restarts the domain.
+ */
+export interface DomainFilesystem {
+  /**
+   * virtiofs or 9p.
+   */
+  driver?: DomainFilesystemDriver;
+  /**
+   * The directory on the libvirt host, an absolute path.
+   */
+  source: string;
+  /**
+   * The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+   */
+  target: string;
+  /**
+   * The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+   */
+  readOnly?: boolean;
+  /**
+   * How owners and permissions map (9p); virtiofs takes only passthrough.
+   */
+  accessMode?: DomainFilesystemAccessMode;
+}
+
+/**
+ * The TPM's interface to the guest.
+ */
+export const DomainTpmModel = {
+  /**
+   * Command Response Buffer: TPM 2.0 only, what Windows 11 and current Linux expect.
+   */
+  Tpm_crb: "tpm-crb",
+  /**
+   * TPM Interface Specification: TPM 1.2 or 2.0 (libvirt's default model).
+   */
+  Tpm_tis: "tpm-tis",
+} as const;
+
+/**
+ * The TPM's interface to the guest.
+ */
+export type DomainTpmModel = (typeof DomainTpmModel)[keyof typeof DomainTpmModel];
+
+/**
+ * The TPM specification the emulator follows.
+ */
+export const DomainTpmVersion = {
+  /**
+   * TPM 2.0.
+   */
+  DomainTpmVersion_2_0: "2.0",
+  /**
+   * TPM 1.2 (needs `model: "tpm-tis"`).
+   */
+  DomainTpmVersion_1_2: "1.2",
+} as const;
+
+/**
+ * The TPM specification the emulator follows.
+ */
+export type DomainTpmVersion = (typeof DomainTpmVersion)[keyof typeof DomainTpmVersion];
+
+/**
+ * A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+ */
+export interface DomainTpm {
+  /**
+   * The interface to the guest.
+   */
+  model?: DomainTpmModel;
+  /**
+   * The TPM version.
+   */
+  version?: DomainTpmVersion;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -2675,6 +2797,34 @@ export interface DomainInputs {
    * Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
    */
   host?: string;
+  /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: boolean;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+   */
+  loader?: string;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: string;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: string;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: string;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: DomainFilesystem[];
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: DomainTpm;
 }
 
 /** The outputs of a Domain, as its provider returns them. */
@@ -2903,6 +3053,34 @@ export interface DomainOutputs {
    * The display's TCP port while running.
    */
   graphicsPort?: number;
+  /**
+   * UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+   */
+  secureBoot?: boolean;
+  /**
+   * A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+   */
+  loader?: string;
+  /**
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   */
+  nvram?: string;
+  /**
+   * The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+   */
+  nvramTemplate?: string;
+  /**
+   * A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+   */
+  resetNvram?: string;
+  /**
+   * Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+   */
+  filesystems?: DomainFilesystem[];
+  /**
+   * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+   */
+  tpm?: DomainTpm;
 }
 
 /** The resolved inputs of a Volume, as its provider receives them. */

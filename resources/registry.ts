@@ -2,6 +2,7 @@
 import type { Registry } from "./kit/resource";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
+import { domainSnapshotHandlers } from "./domain-snapshot/handlers";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
@@ -10,6 +11,7 @@ export const registry: Registry = {
   handlers: {
     CloudInitDisk: cloudInitDiskHandlers,
     Domain: domainHandlers,
+    DomainSnapshot: domainSnapshotHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
@@ -17,6 +19,7 @@ export const registry: Registry = {
   nouns: {
     CloudInitDisk: "cloud-init disk",
     Domain: "domain",
+    DomainSnapshot: "domain snapshot",
     Network: "network",
     Pool: "storage pool",
     Volume: "volume",

@@ -243,6 +243,21 @@ export interface CheckedVolumeInputs extends types.VolumeInputs {
 /** The inputs of a CloudInitDisk as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCloudInitDiskInputs = types.CloudInitDiskInputs;
 
+/** The inputs of a DomainSnapshot as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainSnapshotInputs extends types.DomainSnapshotInputs {
+  name: string;
+  kind: types.DomainSnapshotKind;
+  quiesce: boolean;
+}
+
+/** schema.json's defaults for CheckedDomainSnapshotInputs, where no checked inputs are at hand (e.g. a get). */
+export const domainSnapshotDefaults: Readonly<
+  Pick<CheckedDomainSnapshotInputs, "kind" | "quiesce">
+> = {
+  kind: "internal",
+  quiesce: false,
+};
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -250,4 +265,5 @@ export interface CheckedInputsByKind {
   Domain: CheckedDomainInputs;
   Volume: CheckedVolumeInputs;
   CloudInitDisk: CheckedCloudInitDiskInputs;
+  DomainSnapshot: CheckedDomainSnapshotInputs;
 }

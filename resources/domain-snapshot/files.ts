@@ -2,18 +2,21 @@
  * Removing an external snapshot's files (overlays, memory file) once nothing uses them. Over RPC a
  * file can only be removed as a storage volume: one not yet known to its pool (libvirt made it
  * behind the pool's back) is found after a refresh of the running pools. A file in no pool is
- * reported for removal by hand; it holds no data the domain still needs.
+ * reported for removal by hand; it holds no data the domain still needs. libvirt's own delete
+ * (9.0 and later) removes the files itself; what it leaves in a pool is removed here too.
  */
 import { ConnectListAllStoragePoolsFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import type { ResourceContext } from "../kit/resource";
 
-/** Removes each file in `paths` that still exists; warns about those no pool holds. */
+/**
+ * Removes each file in `paths` that a pool holds; with `ctx`, warns about the others (after
+ * libvirt's own delete there is none left to warn about: it removes the files itself).
+ */
 export async function removeFiles(
   lv: Libvirt,
   paths: string[],
-  ctx: ResourceContext,
-  host: string | undefined,
+  warnTo?: { ctx: ResourceContext; host: string | undefined },
 ): Promise<void> {
   let refreshed = false;
   for (const path of paths) {
@@ -24,8 +27,8 @@ export async function removeFiles(
       vol = await volumeAt(lv, path);
     }
     if (vol === undefined) {
-      ctx.warn(
-        `virtwire: ${path} is in no storage pool, so it cannot be removed over libvirt; nothing uses it now: remove it on the host (${ctx.virsh(host)} shows the pools)`,
+      warnTo?.ctx.warn(
+        `virtwire: ${path} is in no storage pool, so it cannot be removed over libvirt; nothing uses it now: remove it on the host (${warnTo.ctx.virsh(warnTo.host)} pool-list shows the pools)`,
       );
       continue;
     }

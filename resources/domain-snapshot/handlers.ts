@@ -121,15 +121,17 @@ export const domainSnapshotHandlers: ResourceHandlers<Inputs, Outputs> = {
     const { dom, snap } = found;
     const facts = readSnapshotXml((await lv.DomainSnapshotGetXMLDesc({ snap, flags: 0 })).xml);
     if (facts.kind === "external") {
+      const files = facts.overlays.map((overlay) => overlay.path);
+      if (facts.memoryFile !== undefined) files.push(facts.memoryFile);
       try {
         await lv.DomainSnapshotDelete({ snap, flags: 0 });
       } catch (error) {
         if (!refusedAsUnsupported(error)) throw error;
         await mergeAndForget(lv, dom, snap, facts, ctx);
+        await removeFiles(lv, files, { ctx, host: props.host });
+        return;
       }
-      const files = facts.overlays.map((overlay) => overlay.path);
-      if (facts.memoryFile !== undefined) files.push(facts.memoryFile);
-      await removeFiles(lv, files, ctx, props.host);
+      await removeFiles(lv, files);
       return;
     }
     await lv.DomainSnapshotDelete({ snap, flags: 0 });

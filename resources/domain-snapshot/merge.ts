@@ -1,8 +1,9 @@
 /**
- * Deleting an external snapshot. libvirt 9.7 and later merge the overlays back themselves (a
- * block commit while the domain runs, `qemu-img commit` while it is off). Earlier daemons refuse
- * with CONFIG_UNSUPPORTED; for them, while the domain runs, virtwire does what virsh users do by
- * hand: per disk, a block commit of the active layer (the overlay) into the image below, a pivot
+ * Deleting an external snapshot. libvirt 9.0 and later merge the overlays back themselves (a
+ * block commit while the domain runs, `qemu-img commit` while it is off) and remove the overlay
+ * and memory files (both shown by test/integration/domain-snapshot.test.ts on 9.0 and 11.3).
+ * Earlier daemons refuse with CONFIG_UNSUPPORTED; for them, while the domain runs, virtwire does
+ * what virsh users do by hand: per disk, a block commit of the active layer (the overlay) into the image below, a pivot
  * to that image once the job is ready, and only then the snapshot's metadata is deleted and the
  * overlay files removed. Nothing starts unless every overlay of the snapshot is still the top
  * image of its disk (a later external snapshot sits on top otherwise), and a job that fails
@@ -23,7 +24,7 @@ import { SnapshotFacts, readDomainDisks } from "./xml";
 const COMMIT_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 200;
 
-/** Codes with which a daemon before 9.7 refuses to delete an external snapshot. */
+/** Codes with which a daemon before 9.0 refuses to delete an external snapshot. */
 const NOT_SUPPORTED = [
   ErrorCode.CONFIG_UNSUPPORTED,
   ErrorCode.OPERATION_UNSUPPORTED,
@@ -52,7 +53,7 @@ export async function mergeAndForget(
   const { active } = await lv.DomainIsActive({ dom });
   if (!active) {
     throw new CannotMergeError(
-      `cannot delete external ${what}: this libvirt (before 9.7) merges overlays back only while the domain runs, and it is shut off; start the domain (running: true) and run the delete again. Nothing was changed.`,
+      `cannot delete external ${what}: this libvirt (before 9.0) merges overlays back only while the domain runs, and it is shut off; start the domain (running: true) and run the delete again. Nothing was changed.`,
     );
   }
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: 0 });

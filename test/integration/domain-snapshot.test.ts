@@ -6,7 +6,7 @@
  * 11.3 libvirt does). Each guest has one qcow2 volume of a pool of this run.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainState, Libvirt, RemoteNonnullDomain, RemoteNonnullStoragePool } from "../../rpc";
@@ -82,6 +82,12 @@ const snapshotCount = async (dom: RemoteNonnullDomain) =>
 
 const state = async (dom: RemoteNonnullDomain) =>
   (await lv.DomainGetState({ dom, flags: 0 })).state;
+
+/** Files of the domain's in the scratch directory but its disk and console log: overlays, memory. */
+const filesBeside = async (dom: RemoteNonnullDomain) =>
+  (await readdir(scratch)).filter(
+    (file) => file.startsWith(`${dom.name}.`) && !/\.(qcow2|log)$/.test(file),
+  );
 
 const diskSource = async (dom: RemoteNonnullDomain) =>
   readDomainDisks((await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml)[0]!.path;
@@ -162,6 +168,7 @@ describe("DomainSnapshot", () => {
     expect(await diskSource(dom)).toBe(disk);
     expect(existsSync(outs.overlays[0]!)).toBe(false);
     expect(existsSync(memoryFile)).toBe(false);
+    expect(await filesBeside(dom)).toEqual([]);
   });
 
   it("an external snapshot of a domain shut off since is deleted too", async () => {
@@ -206,6 +213,26 @@ describe("DomainSnapshot", () => {
     await handlers.delete(second.id, second.outs, ctx);
     await handlers.delete(first.id, first.outs, ctx);
     expect(await snapshotCount(dom)).toBe(0);
+  });
+
+  it("an external snapshot is reverted from libvirt 9.7 on; before, libvirt refuses and the domain stays as it was", async () => {
+    const { dom } = await guest(true);
+    const given = inputs(dom, { kind: "external" });
+    const { id, outs } = await handlers.create(given, ctx);
+    const reverting = handlers.update(id, outs, { ...given, revert: "1" }, ctx);
+    const { lib_ver } = await lv.ConnectGetLibVersion();
+    if (lib_ver >= 9_007_000n) {
+      await reverting;
+      // A disk-only snapshot has no memory to run from: the domain is shut off after it.
+      expect(await state(dom)).toBe(DomainState.SHUTOFF);
+    } else {
+      await expect(reverting).rejects.toThrow();
+      expect(await diskSource(dom)).toBe(outs.overlays[0]);
+      expect(await state(dom)).toBe(DomainState.RUNNING);
+    }
+    await handlers.delete(id, outs, ctx);
+    expect(await snapshotCount(dom)).toBe(0);
+    expect(await filesBeside(dom)).toEqual([]);
   });
 
   it("refuses at check a memory file for an internal snapshot and quiesce with memory", () => {

@@ -2801,7 +2801,7 @@ export interface DomainSnapshotInputs {
    */
   quiesce?: boolean;
   /**
-   * Revert trigger; nothing happens while it stays the same, and a new snapshot never reverts. To revert the domain to this snapshot: (1) set `revert` to a value it never had (a date, a counter), (2) run `pulumi preview`: the diff shows `revert` changing on this snapshot, (3) run `pulumi up`: the domain's disks (and, when the snapshot has it, its memory) go back to the snapshot, and the domain runs afterwards if it ran when the snapshot was taken, else is shut off; the next `pulumi up` brings the Domain back to its `running` input. Changes made in the guest since the snapshot are lost. On libvirt before 9.7, external snapshots cannot be reverted (libvirt refuses and nothing changes). Update: in place (nothing is replaced).
+   * Revert trigger; nothing happens while it stays the same, and a new snapshot never reverts. To revert the domain to this snapshot: (1) set `revert` to a value it never had (a date, a counter), (2) run `pulumi preview`: the diff shows `revert` changing on this snapshot, (3) run `pulumi up`: the domain's disks (and, when the snapshot has it, its memory) go back to the snapshot, and the domain runs afterwards if the snapshot holds a running domain's memory, else it is shut off (a snapshot of a shut-off domain, a disk-only one); the next `pulumi up` brings the Domain back to its `running` input. Changes made in the guest since the snapshot are lost. On libvirt before 9.7, external snapshots cannot be reverted (libvirt refuses and nothing changes). Update: in place (nothing is replaced).
    */
   revert?: string;
   /**

@@ -15,12 +15,11 @@
  */
 import { DomainSnapshotCreateFlags, ErrorCode, formatUuid, hasErrorCode } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain, RemoteNonnullDomainSnapshot } from "../../rpc";
-import { UNKNOWN } from "../kit/check";
 import { schemaDiff } from "../kit/diff";
-import { fillDefaults } from "../kit/check";
+import { UNKNOWN, fillDefaults } from "../kit/check";
 import { NotFoundError, lookupByUuidOrName } from "../kit/get";
 import { unlessNotFound } from "../kit/not-found";
-import type { ResourceHandlers } from "../kit/resource";
+import type { CheckFailure, ResourceHandlers } from "../kit/resource";
 import type { DomainSnapshotInputs, DomainSnapshotOutputs } from "../kit/generated/types";
 import { removeFiles } from "./files";
 import { mergeAndForget, refusedAsUnsupported } from "./merge";
@@ -34,7 +33,9 @@ type Outputs = DomainSnapshotOutputs;
 
 export const domainSnapshotHandlers: ResourceHandlers<Inputs, Outputs> = {
   check(inputs) {
-    const failures = [];
+    const failures: CheckFailure[] = [];
+    // An unknown kind is known at up, where create meets what libvirt refuses.
+    if ((inputs.kind as string) === UNKNOWN) return failures;
     const external = inputs.kind === "external";
     if (inputs.memoryFile !== undefined && !external) {
       failures.push({
@@ -232,7 +233,8 @@ async function describe(
     domain: carried.domain ?? dom.name,
     domainUuid: formatUuid(dom.uuid),
     name: facts.name,
-    description: facts.description,
+    // libvirt keeps no empty description: "" given reads back as given, not as a change.
+    description: facts.description ?? (carried.description === "" ? "" : undefined),
     kind: facts.kind,
     memoryFile: facts.memoryFile,
     quiesce: carried.quiesce ?? false,

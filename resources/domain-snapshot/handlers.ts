@@ -23,7 +23,13 @@ import type { CheckFailure, ResourceHandlers } from "../kit/resource";
 import type { DomainSnapshotInputs, DomainSnapshotOutputs } from "../kit/generated/types";
 import { removeFiles } from "./files";
 import { mergeAndForget, refusedAsUnsupported } from "./merge";
-import { buildSnapshotXml, hasAgentChannel, readDomainDisks, readSnapshotXml } from "./xml";
+import {
+  buildSnapshotXml,
+  hasAgentChannel,
+  overlayBeside,
+  readDomainDisks,
+  readSnapshotXml,
+} from "./xml";
 
 /** The channel the QEMU guest agent talks on (as the Domain's `qemuAgent` adds it). */
 const AGENT_CHANNEL = "org.qemu.guest_agent.0";
@@ -188,15 +194,28 @@ async function request(lv: Libvirt, dom: RemoteNonnullDomain, inputs: Inputs) {
     throw new Error(`quiesce needs a running domain with its guest agent, and ${what}`);
   }
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: 0 });
-  const disks = readDomainDisks(xml).map((disk) => ({
-    target: disk.target,
-    external: disk.writable,
-  }));
+  const disks = await Promise.all(
+    readDomainDisks(xml).map(async (disk) => ({
+      target: disk.target,
+      external: disk.writable,
+      // libvirt names no overlay for a volume disk: virtwire puts it where it would for a file.
+      overlay:
+        disk.writable && disk.volume
+          ? overlayBeside(await volumePath(lv, disk.volume), name)
+          : undefined,
+    })),
+  );
   const memoryFile = inputs.memoryFile;
   let flags = DomainSnapshotCreateFlags.ATOMIC;
   if (memoryFile === undefined) flags |= DomainSnapshotCreateFlags.DISK_ONLY;
   if (inputs.quiesce) flags |= DomainSnapshotCreateFlags.QUIESCE;
   return { xml: buildSnapshotXml({ name, description, memoryFile, disks }), flags };
+}
+
+async function volumePath(lv: Libvirt, volume: { pool: string; name: string }): Promise<string> {
+  const { pool } = await lv.StoragePoolLookupByName({ name: volume.pool });
+  const { vol } = await lv.StorageVolLookupByName({ pool, name: volume.name });
+  return (await lv.StorageVolGetPath({ vol })).name;
 }
 
 /** A failed quiesced create explained by what the domain lacks; other errors as they are. */

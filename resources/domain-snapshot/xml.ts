@@ -12,8 +12,11 @@ export interface SnapshotRequest {
   description?: string;
   /** External snapshots: where the memory goes (a full system checkpoint); unset: disk-only. */
   memoryFile?: string;
-  /** External snapshots: each disk of the domain and whether it gets an overlay file. */
-  disks?: Array<{ target: string; external: boolean }>;
+  /**
+   * External snapshots: each disk of the domain and whether it gets an overlay file, and where
+   * (default: libvirt's choice, beside the image; it has none for a disk given as a pool volume).
+   */
+  disks?: Array<{ target: string; external: boolean; overlay?: string }>;
 }
 
 export function buildSnapshotXml(request: SnapshotRequest): string {
@@ -26,7 +29,11 @@ export function buildSnapshotXml(request: SnapshotRequest): string {
   if (request.disks !== undefined) {
     const disks = root.ele("disks");
     for (const disk of request.disks) {
-      disks.ele("disk", { name: disk.target, snapshot: disk.external ? "external" : "no" });
+      const entry = disks.ele("disk", {
+        name: disk.target,
+        snapshot: disk.external ? "external" : "no",
+      });
+      if (disk.overlay !== undefined) entry.ele("source", { file: disk.overlay });
     }
   }
   return root.end({ headless: true });
@@ -79,20 +86,37 @@ function sourcePath(source: XmlNode | undefined): string | undefined {
 export interface DomainDisk {
   target: string;
   path?: string;
+  /** A disk given as a pool's volume (`<disk type='volume'>`). */
+  volume?: { pool: string; name: string };
   writable: boolean;
 }
 
 /** The disks of a `<domain>` XML (cdroms and read-only disks are not writable). */
 export function readDomainDisks(xml: string): DomainDisk[] {
   const devices = element(parseXml(xml, "domain"), "devices");
-  return elements(devices, "disk").map((disk) => ({
-    target: attr(element(disk, "target"), "dev") ?? "",
-    path: sourcePath(element(disk, "source")),
-    writable:
-      attr(disk, "device") !== "cdrom" &&
-      attr(disk, "device") !== "floppy" &&
-      element(disk, "readonly") === undefined,
-  }));
+  return elements(devices, "disk").map((disk) => {
+    const source = element(disk, "source");
+    const [pool, volume] = [attr(source, "pool"), attr(source, "volume")];
+    return {
+      target: attr(element(disk, "target"), "dev") ?? "",
+      path: sourcePath(source),
+      ...(pool !== undefined && volume !== undefined && { volume: { pool, name: volume } }),
+      writable:
+        attr(disk, "device") !== "cdrom" &&
+        attr(disk, "device") !== "floppy" &&
+        element(disk, "readonly") === undefined,
+    };
+  });
+}
+
+/**
+ * Where libvirt would put the overlay of an image for snapshot `name`: beside it, its extension
+ * replaced (`/srv/vm.qcow2` → `/srv/vm.<name>`), as libvirt names overlays of file disks.
+ */
+export function overlayBeside(image: string, name: string): string {
+  const slash = image.lastIndexOf("/");
+  const dot = image.lastIndexOf(".");
+  return `${dot > slash + 1 ? image.slice(0, dot) : image}.${name}`;
 }
 
 /** Whether a `<domain>` XML has the QEMU guest agent's channel. */

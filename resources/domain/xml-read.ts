@@ -111,7 +111,7 @@ function readFirmware(os: XmlNode | undefined): DomainFirmware {
   return attr(element(os, "loader"), "type") === "pflash" ? "efi" : "bios";
 }
 
-function readDisk(disk: XmlNode): DomainDisk[] {
+export function readDisk(disk: XmlNode): DomainDisk[] {
   // libvirt's default, not ours: a <disk> without a device is a disk (domain_conf.c).
   const device = attr(disk, "device") ?? "disk";
   if (device !== "disk" && device !== "cdrom") return [];

@@ -96,6 +96,13 @@ it("a DomainSnapshot is taken, left alone, reverted on request and destroyed bef
   expect((await virtwire.up("Domain", "vm", vmArgs)).step).toBe("same");
   expect((await virtwire.up("DomainSnapshot", "checkpoint", reverting)).step).toBe("same");
 
+  // An external one moves the disk onto an overlay: the Domain still has no diff.
+  const overlay = await virtwire.up("DomainSnapshot", "overlay", { domain, kind: "external" });
+  expect(overlay.outputs.overlays).toHaveLength(1);
+  const again = await virtwire.up("Domain", "vm", vmArgs);
+  expect(again.step).toBe("same");
+  expect(await virtwire.refresh("vm")).toBe("same");
+
   // One destroy: the snapshot (made last) goes first, then the domain.
   await virtwire.engine.destroy();
   await expect(lv.DomainLookupByName({ name: domain })).rejects.toThrow();

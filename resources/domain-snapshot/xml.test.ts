@@ -1,4 +1,4 @@
-import { buildSnapshotXml, readDomainDisks, readSnapshotXml } from "./xml";
+import { buildSnapshotXml, overlayBeside, readDomainDisks, readSnapshotXml } from "./xml";
 
 describe("snapshot XML", () => {
   it("asks for an overlay per writable disk and a memory file, and nothing for a cdrom", () => {
@@ -60,5 +60,23 @@ describe("snapshot XML", () => {
       { target: "sda", path: "/seed.iso", writable: false },
       { target: "vdb", path: "/dev/vg/b", writable: false },
     ]);
+  });
+
+  it("puts a volume disk's overlay beside its image, as libvirt names those of file disks", () => {
+    expect(overlayBeside("/srv/pool/vm.qcow2", "s1")).toBe("/srv/pool/vm.s1");
+    expect(overlayBeside("/srv/pool.d/vm", "s1")).toBe("/srv/pool.d/vm.s1");
+    expect(overlayBeside("/srv/.hidden", "s1")).toBe("/srv/.hidden.s1");
+  });
+
+  it("reads a disk given as a pool's volume with its pool and name", () => {
+    const [disk] = readDomainDisks(
+      "<domain><devices><disk type='volume' device='disk'><source pool='p' volume='v.qcow2'/><target dev='vda'/></disk></devices></domain>",
+    );
+    expect(disk).toEqual({
+      target: "vda",
+      path: undefined,
+      volume: { pool: "p", name: "v.qcow2" },
+      writable: true,
+    });
   });
 });

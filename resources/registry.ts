@@ -3,6 +3,7 @@ import type { Registry } from "./kit/resource";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
 import { combustionScriptHandlers, ignitionConfigHandlers } from "./first-boot/kinds";
+import { domainSnapshotHandlers } from "./domain-snapshot/handlers";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
@@ -13,6 +14,7 @@ export const registry: Registry = {
     CombustionScript: combustionScriptHandlers,
     Domain: domainHandlers,
     IgnitionConfig: ignitionConfigHandlers,
+    DomainSnapshot: domainSnapshotHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
@@ -22,6 +24,7 @@ export const registry: Registry = {
     CombustionScript: "Combustion script",
     Domain: "domain",
     IgnitionConfig: "Ignition config",
+    DomainSnapshot: "domain snapshot",
     Network: "network",
     Pool: "storage pool",
     Volume: "volume",

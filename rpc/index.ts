@@ -64,6 +64,7 @@ export type {
   RemoteDomainInterface,
   RemoteNetworkDhcpLease,
   RemoteNonnullDomain,
+  RemoteNonnullDomainSnapshot,
   RemoteNonnullNetwork,
   RemoteNonnullNodeDevice,
   RemoteNonnullSecret,

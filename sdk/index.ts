@@ -3912,6 +3912,248 @@ export class CombustionScript extends pulumi.CustomResource {
   }
 }
 
+/** The arguments of a {@link DomainSnapshot}. */
+export interface DomainSnapshotArgs {
+  /**
+   * Name or UUID of the domain to snapshot, e.g. a Domain's `name` output (which also orders a destroy: the snapshot is deleted before its domain). Changing it replaces the snapshot.
+   */
+  domain: pulumi.Input<string>;
+  /**
+   * Snapshot name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs; such a name is virtwire's mark of the snapshot (libvirt keeps no metadata element for snapshots). Changing it replaces the snapshot.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Free text kept with the snapshot (`virsh snapshot-info`). Changing it replaces the snapshot.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * `internal`: the data stays inside the qcow2 images (of a running domain, its memory too: a full system checkpoint). `external`: an overlay file per disk (disk-only, unless `memoryFile` is set). Default: `internal`. Changing it replaces the snapshot.
+   */
+  kind?: pulumi.Input<types.DomainSnapshotKind>;
+  /**
+   * External snapshots of a running domain only: the absolute path on the host to save the guest's memory to, making a full system checkpoint; removed with the snapshot. Unset: the external snapshot is disk-only (crash-consistent, or file-system consistent with `quiesce`). Changing it replaces the snapshot.
+   */
+  memoryFile?: pulumi.Input<string>;
+  /**
+   * Freeze the guest's file systems while a disk-only external snapshot is taken. Needs a running domain with the QEMU guest agent (Domain `qemuAgent`) answering inside the guest; that is known only at `pulumi up`, which fails saying so. Default: false. Changing it replaces the snapshot.
+   */
+  quiesce?: pulumi.Input<boolean>;
+  /**
+   * Revert trigger; nothing happens while it stays the same, and a new snapshot never reverts. To revert the domain to this snapshot: (1) set `revert` to a value it never had (a date, a counter), (2) run `pulumi preview`: the diff shows `revert` changing on this snapshot, (3) run `pulumi up`: the domain's disks (and, when the snapshot has it, its memory) go back to the snapshot, and the domain runs afterwards if the snapshot holds a running domain's memory, else it is shut off (a snapshot of a shut-off domain, a disk-only one); the next `pulumi up` brings the Domain back to its `running` input. Changes made in the guest since the snapshot are lost. On libvirt before 9.7, external snapshots cannot be reverted (libvirt refuses and nothing changes). Update: in place (nothing is replaced).
+   */
+  revert?: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the domain is on. Default: the host of `virtwire:uri`. Changing it replaces the snapshot.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link DomainSnapshot} can be looked up with ({@link DomainSnapshot.get}); every property of it. */
+export interface DomainSnapshotState {
+  /**
+   * The domain's name.
+   */
+  domain?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the domain.
+   */
+  domainUuid?: pulumi.Input<string>;
+  /**
+   * Snapshot name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * The description.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * `internal` or `external`.
+   */
+  kind?: pulumi.Input<types.DomainSnapshotKind>;
+  /**
+   * The memory file of an external full system checkpoint.
+   */
+  memoryFile?: pulumi.Input<string>;
+  /**
+   * Whether the file systems were frozen (as given; libvirt does not record it).
+   */
+  quiesce?: pulumi.Input<boolean>;
+  /**
+   * The revert trigger, as given.
+   */
+  revert?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * When the snapshot was taken, in seconds since 1970 (UTC).
+   */
+  creationTime?: pulumi.Input<number>;
+  /**
+   * The domain's state when the snapshot was taken, as libvirt records it: `running`, `shutoff`, `paused`, or `disk-snapshot` for a disk-only one.
+   */
+  state?: pulumi.Input<string>;
+  /**
+   * Name of the parent snapshot; unset for a root.
+   */
+  parent?: pulumi.Input<string>;
+  /**
+   * Whether it is the domain's current snapshot (the one the domain runs on from).
+   */
+  current?: pulumi.Input<boolean>;
+  /**
+   * External snapshots: the overlay file of each disk (what the domain writes to now), on the host.
+   */
+  overlays?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
+ * A snapshot of a domain: `internal` (inside the qcow2 images; of a running domain with its memory, a full system checkpoint) or `external` (an overlay file per disk, disk-only or with a memory file). Any change of an input but `revert` replaces the snapshot: the old one is deleted and a new one taken of the domain as it is then. Revert is explicit: see `revert`. Deleting an internal snapshot removes its data from the images. Deleting an external one merges each overlay back into the image below it and removes the overlay and memory files: libvirt 9.0 and later do that themselves (also for a shut-off domain); with an older daemon virtwire commits the active layer, pivots to the image below, deletes the metadata and removes the files, and refuses while the domain is shut off. No data is lost: a snapshot that cannot be merged (say, a later external snapshot sits on top of it) is left as it was and the delete fails saying why. In one `pulumi destroy` a snapshot is deleted before its domain when `domain` is the Domain's `name` output; a Domain's delete removes the metadata of any snapshot it still has (their overlay files stay). While an external snapshot exists its Domain reads each disk through the overlay, as the image it configured (no diff, nothing for refresh to undo); but a Domain change that redefines the domain (a restart or offline change) would define the disk on its image again, under the overlay: delete external snapshots before such a change. virtwire knows its own snapshots by their name, derived from the URN when `name` is unset (snapshot XML has no metadata element). `DomainSnapshot.get` reads a snapshot back by `<domain>/<name>`.
+ */
+export class DomainSnapshot extends pulumi.CustomResource {
+  /**
+   * The domain's name.
+   */
+  declare public readonly domain: pulumi.Output<string>;
+  /**
+   * libvirt's UUID of the domain.
+   */
+  declare public readonly domainUuid: pulumi.Output<string>;
+  /**
+   * Snapshot name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * The description.
+   */
+  declare public readonly description: pulumi.Output<string>;
+  /**
+   * `internal` or `external`.
+   */
+  declare public readonly kind: pulumi.Output<types.DomainSnapshotKind>;
+  /**
+   * The memory file of an external full system checkpoint.
+   */
+  declare public readonly memoryFile: pulumi.Output<string>;
+  /**
+   * Whether the file systems were frozen (as given; libvirt does not record it).
+   */
+  declare public readonly quiesce: pulumi.Output<boolean>;
+  /**
+   * The revert trigger, as given.
+   */
+  declare public readonly revert: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * When the snapshot was taken, in seconds since 1970 (UTC).
+   */
+  declare public readonly creationTime: pulumi.Output<number>;
+  /**
+   * The domain's state when the snapshot was taken, as libvirt records it: `running`, `shutoff`, `paused`, or `disk-snapshot` for a disk-only one.
+   */
+  declare public readonly state: pulumi.Output<string>;
+  /**
+   * Name of the parent snapshot; unset for a root.
+   */
+  declare public readonly parent: pulumi.Output<string>;
+  /**
+   * Whether it is the domain's current snapshot (the one the domain runs on from).
+   */
+  declare public readonly current: pulumi.Output<boolean>;
+  /**
+   * External snapshots: the overlay file of each disk (what the domain writes to now), on the host.
+   */
+  declare public readonly overlays: pulumi.Output<string[]>;
+
+  /**
+   * Reads an existing DomainSnapshot into the program, found by `<domain uuid or name>/<snapshot
+   * name>` (the `id` output is `<domain uuid>/<snapshot name>`), with every property as libvirt
+   * has it; Pulumi never changes or deletes it. `state` qualifies the lookup: `host`; its other
+   * properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: DomainSnapshotState,
+    opts?: pulumi.CustomResourceOptions,
+  ): DomainSnapshot {
+    return new DomainSnapshot(name, state as DomainSnapshotArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every DomainSnapshot of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:DomainSnapshot";
+  /** @internal The type token of a DomainSnapshot served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:DomainSnapshot";
+
+  /**
+   * Whether `obj` is a DomainSnapshot, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is DomainSnapshot {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === DomainSnapshot.__pulumiType || type === DomainSnapshot.__pluginType;
+  }
+
+  constructor(
+    name: string,
+    args: DomainSnapshotArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "DomainSnapshot",
+          __logicalName: name,
+          __urn: resourceUrn(name, "DomainSnapshot", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // DomainSnapshot.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "domain",
+        "name",
+        "description",
+        "kind",
+        "memoryFile",
+        "quiesce",
+        "revert",
+        "host",
+      ])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "domain",
+        "name",
+        "description",
+        "kind",
+        "memoryFile",
+        "quiesce",
+        "revert",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["domainUuid", "creationTime", "state", "parent", "current", "overlays"])
+      if (!(key in props)) props[key] = undefined;
+    if (plugin) super(DomainSnapshot.__pluginType, name, props, opts);
+    else
+      super(DomainSnapshot.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
 /** The arguments of {@link getNodeInfoOutput}: those of {@link getNodeInfo}, each of which may be an Output. */
 export interface GetNodeInfoOutputArgs {
   /**

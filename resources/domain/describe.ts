@@ -15,7 +15,9 @@ import { firmwareOutputs } from "./firmware-state";
 import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated/checked";
 import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
-import { DomainDescription, readDomainXml, readGraphicsPort } from "./xml-read";
+import { snapshotOverlays } from "../kit/snapshot-overlays";
+import type { DomainDisk } from "../kit/generated/types";
+import { DomainDescription, readDisk, readDomainXml, readGraphicsPort } from "./xml-read";
 import { describedAsInputs } from "./edits-read";
 
 export interface DomainSnapshot {
@@ -43,6 +45,7 @@ export async function describeDomain(
     lv.DomainIsActive({ dom }),
   ]);
   const live = readDomainXml(xml);
+  live.disks = await throughOverlays(lv, dom, live.disks);
   // What xmlEdits override is reported as the inputs while libvirt holds the edited values.
   const description = describedAsInputs(live, previous);
   const running = isRunningState(state);
@@ -116,4 +119,31 @@ export async function describeDomain(
     graphicsPort,
   };
   return { outputs, description: live, active: active === 1 };
+}
+
+/**
+ * The disks as the user configured them: a disk an external snapshot moved onto an overlay file
+ * is read as the image (volume or file) it had before, through a chain of such snapshots too.
+ */
+async function throughOverlays(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  disks: DomainDisk[],
+): Promise<DomainDisk[]> {
+  if (!disks.some((disk) => disk.file !== undefined)) return disks;
+  const overlays = await snapshotOverlays(lv, dom);
+  return disks.map((disk) => {
+    let result = disk;
+    for (let depth = 0; depth < 64 && result.file !== undefined; depth++) {
+      const replaced = overlays.get(result.file);
+      const before = replaced && readDisk(replaced)[0];
+      if (!before) break;
+      result = { ...result };
+      for (const key of ["volume", "file", "format"] as const) {
+        if (before[key] === undefined) delete result[key];
+        else Object.assign(result, { [key]: before[key] });
+      }
+    }
+    return result;
+  });
 }

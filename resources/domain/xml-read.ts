@@ -109,7 +109,7 @@ function alias(node: XmlNode): string | undefined {
   return attr(element(node, "alias"), "name");
 }
 
-function readDisk(disk: XmlNode): DomainDisk[] {
+export function readDisk(disk: XmlNode): DomainDisk[] {
   // libvirt's default, not ours: a <disk> without a device is a disk (domain_conf.c).
   const device = attr(disk, "device") ?? "disk";
   if (device !== "disk" && device !== "cdrom") return [];

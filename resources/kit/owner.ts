@@ -24,6 +24,8 @@
  *                          and while its content is uploaded, its first 512 bytes
  *                          (resources/volume/upload-mark.ts), so that an upload cut short is
  *                          known under a name the user chose too
+ *   DomainSnapshot         its name, when virtwire chose it (snapshot XML has no metadata element);
+ *                          a create never takes over a snapshot of that name: libvirt refuses it
  *
  * The URN names the project and stack but not the Pulumi organization: `alice/lab/dev` and
  * `bob/lab/dev` have the same URNs. So the mark is the URN and, when the stack belongs to an

@@ -282,6 +282,21 @@ export type CheckedIgnitionConfigInputs = types.IgnitionConfigInputs;
 /** The inputs of a CombustionScript as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCombustionScriptInputs = types.CombustionScriptInputs;
 
+/** The inputs of a DomainSnapshot as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainSnapshotInputs extends types.DomainSnapshotInputs {
+  name: string;
+  kind: types.DomainSnapshotKind;
+  quiesce: boolean;
+}
+
+/** schema.json's defaults for CheckedDomainSnapshotInputs, where no checked inputs are at hand (e.g. a get). */
+export const domainSnapshotDefaults: Readonly<
+  Pick<CheckedDomainSnapshotInputs, "kind" | "quiesce">
+> = {
+  kind: "internal",
+  quiesce: false,
+};
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -291,4 +306,5 @@ export interface CheckedInputsByKind {
   CloudInitDisk: CheckedCloudInitDiskInputs;
   IgnitionConfig: CheckedIgnitionConfigInputs;
   CombustionScript: CheckedCombustionScriptInputs;
+  DomainSnapshot: CheckedDomainSnapshotInputs;
 }

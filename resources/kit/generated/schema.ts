@@ -2277,6 +2277,17 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
     },
+    "virtwire:index:DomainSnapshotKind": {
+      type: "string",
+      enum: [
+        {
+          value: "internal",
+        },
+        {
+          value: "external",
+        },
+      ],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -3550,6 +3561,127 @@ export const schema: Omit<PackageSchema, "name"> = {
         virtwire: {
           getIds:
             "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
+    },
+    "virtwire:index:DomainSnapshot": {
+      inputProperties: {
+        domain: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[^/]{1,255}$",
+              help: "use the name or UUID of a domain, e.g. `domain.name`",
+            },
+          },
+        },
+        name: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use up to 100 letters, digits and _ . + : - , starting with a letter, digit or _ (external snapshots put it in overlay file names)",
+              autoName: true,
+            },
+          },
+        },
+        description: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+        kind: {
+          $ref: "#/types/virtwire:index:DomainSnapshotKind",
+          default: "internal",
+          replaceOnChanges: true,
+        },
+        memoryFile: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^/.+$",
+              help: "use an absolute path on the libvirt host",
+            },
+          },
+        },
+        quiesce: {
+          type: "boolean",
+          default: false,
+          replaceOnChanges: true,
+        },
+        revert: {
+          type: "string",
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["domain"],
+      properties: {
+        domain: {
+          type: "string",
+        },
+        domainUuid: {
+          type: "string",
+        },
+        name: {
+          type: "string",
+        },
+        description: {
+          type: "string",
+        },
+        kind: {
+          $ref: "#/types/virtwire:index:DomainSnapshotKind",
+        },
+        memoryFile: {
+          type: "string",
+        },
+        quiesce: {
+          type: "boolean",
+        },
+        revert: {
+          type: "string",
+        },
+        host: {
+          type: "string",
+        },
+        creationTime: {
+          type: "number",
+        },
+        state: {
+          type: "string",
+        },
+        parent: {
+          type: "string",
+        },
+        current: {
+          type: "boolean",
+        },
+        overlays: {
+          type: "array",
+          items: {
+            type: "string",
+          },
+        },
+      },
+      required: [
+        "domain",
+        "domainUuid",
+        "name",
+        "kind",
+        "quiesce",
+        "creationTime",
+        "state",
+        "current",
+        "overlays",
+      ],
+      language: {
+        virtwire: {
+          getIds:
+            "`<domain uuid or name>/<snapshot name>` (the `id` output is `<domain uuid>/<snapshot name>`)",
         },
       },
     },

@@ -2331,6 +2331,25 @@ export interface DomainTpm {
   version?: DomainTpmVersion;
 }
 
+/**
+ * Where a domain snapshot keeps its data.
+ */
+export const DomainSnapshotKind = {
+  /**
+   * Inside each qcow2 disk image; of a running domain with its memory too (a full system checkpoint). Every disk must be qcow2.
+   */
+  Internal: "internal",
+  /**
+   * A new qcow2 overlay file per disk, beside the disk's image, that the domain writes to from then on; the memory too, into `memoryFile`, when that is set.
+   */
+  External: "external",
+} as const;
+
+/**
+ * Where a domain snapshot keeps its data.
+ */
+export type DomainSnapshotKind = (typeof DomainSnapshotKind)[keyof typeof DomainSnapshotKind];
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -3349,6 +3368,102 @@ export interface CombustionScriptOutputs {
    * Size of the file in bytes.
    */
   size: number;
+}
+
+/** The resolved inputs of a DomainSnapshot, as its provider receives them. */
+export interface DomainSnapshotInputs {
+  /**
+   * Name or UUID of the domain to snapshot, e.g. a Domain's `name` output (which also orders a destroy: the snapshot is deleted before its domain). Changing it replaces the snapshot.
+   */
+  domain: string;
+  /**
+   * Snapshot name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs; such a name is virtwire's mark of the snapshot (libvirt keeps no metadata element for snapshots). Changing it replaces the snapshot.
+   */
+  name?: string;
+  /**
+   * Free text kept with the snapshot (`virsh snapshot-info`). Changing it replaces the snapshot.
+   */
+  description?: string;
+  /**
+   * `internal`: the data stays inside the qcow2 images (of a running domain, its memory too: a full system checkpoint). `external`: an overlay file per disk (disk-only, unless `memoryFile` is set). Default: `internal`. Changing it replaces the snapshot.
+   */
+  kind?: DomainSnapshotKind;
+  /**
+   * External snapshots of a running domain only: the absolute path on the host to save the guest's memory to, making a full system checkpoint; removed with the snapshot. Unset: the external snapshot is disk-only (crash-consistent, or file-system consistent with `quiesce`). Changing it replaces the snapshot.
+   */
+  memoryFile?: string;
+  /**
+   * Freeze the guest's file systems while a disk-only external snapshot is taken. Needs a running domain with the QEMU guest agent (Domain `qemuAgent`) answering inside the guest; that is known only at `pulumi up`, which fails saying so. Default: false. Changing it replaces the snapshot.
+   */
+  quiesce?: boolean;
+  /**
+   * Revert trigger; nothing happens while it stays the same, and a new snapshot never reverts. To revert the domain to this snapshot: (1) set `revert` to a value it never had (a date, a counter), (2) run `pulumi preview`: the diff shows `revert` changing on this snapshot, (3) run `pulumi up`: the domain's disks (and, when the snapshot has it, its memory) go back to the snapshot, and the domain runs afterwards if the snapshot holds a running domain's memory, else it is shut off (a snapshot of a shut-off domain, a disk-only one); the next `pulumi up` brings the Domain back to its `running` input. Changes made in the guest since the snapshot are lost. On libvirt before 9.7, external snapshots cannot be reverted (libvirt refuses and nothing changes). Update: in place (nothing is replaced).
+   */
+  revert?: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the domain is on. Default: the host of `virtwire:uri`. Changing it replaces the snapshot.
+   */
+  host?: string;
+}
+
+/** The outputs of a DomainSnapshot, as its provider returns them. */
+export interface DomainSnapshotOutputs {
+  /**
+   * The domain's name.
+   */
+  domain: string;
+  /**
+   * libvirt's UUID of the domain.
+   */
+  domainUuid: string;
+  /**
+   * Snapshot name.
+   */
+  name: string;
+  /**
+   * The description.
+   */
+  description?: string;
+  /**
+   * `internal` or `external`.
+   */
+  kind: DomainSnapshotKind;
+  /**
+   * The memory file of an external full system checkpoint.
+   */
+  memoryFile?: string;
+  /**
+   * Whether the file systems were frozen (as given; libvirt does not record it).
+   */
+  quiesce: boolean;
+  /**
+   * The revert trigger, as given.
+   */
+  revert?: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * When the snapshot was taken, in seconds since 1970 (UTC).
+   */
+  creationTime: number;
+  /**
+   * The domain's state when the snapshot was taken, as libvirt records it: `running`, `shutoff`, `paused`, or `disk-snapshot` for a disk-only one.
+   */
+  state: string;
+  /**
+   * Name of the parent snapshot; unset for a root.
+   */
+  parent?: string;
+  /**
+   * Whether it is the domain's current snapshot (the one the domain runs on from).
+   */
+  current: boolean;
+  /**
+   * External snapshots: the overlay file of each disk (what the domain writes to now), on the host.
+   */
+  overlays: string[];
 }
 
 /** The arguments of {@link getNodeInfo}. */

@@ -11,6 +11,7 @@ import { networkProcedures } from "./network";
 import { nodeDeviceProcedures } from "./node-device";
 import { RemoteProgram } from "./program";
 import { secretProcedures } from "./secret";
+import { snapshotProcedures } from "./snapshot";
 import { storageProcedures } from "./storage";
 
 export const RemoteProcedures = defineProcedures(RemoteProgram, {
@@ -21,6 +22,7 @@ export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...nodeDeviceProcedures,
   ...storageProcedures,
   ...secretProcedures,
+  ...snapshotProcedures,
 });
 
 export type RemoteProcedures = typeof RemoteProcedures;

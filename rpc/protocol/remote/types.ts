@@ -47,6 +47,13 @@ export const RemoteUuid = fixedOpaque(VIR_UUID_BUFLEN);
 export const RemoteNonnullDomain = struct({ name: RemoteNonnullString, uuid: RemoteUuid, id: int });
 export type RemoteNonnullDomain = Infer<typeof RemoteNonnullDomain>;
 
+/** `remote_nonnull_domain_snapshot` */
+export const RemoteNonnullDomainSnapshot = struct({
+  name: RemoteNonnullString,
+  dom: RemoteNonnullDomain,
+});
+export type RemoteNonnullDomainSnapshot = Infer<typeof RemoteNonnullDomainSnapshot>;
+
 /** `remote_nonnull_network` */
 export const RemoteNonnullNetwork = struct({ name: RemoteNonnullString, uuid: RemoteUuid });
 export type RemoteNonnullNetwork = Infer<typeof RemoteNonnullNetwork>;

@@ -1,0 +1,108 @@
+/**
+ * Deleting an external snapshot. libvirt 9.0 and later merge the overlays back themselves (a
+ * block commit while the domain runs, `qemu-img commit` while it is off) and remove the overlay
+ * and memory files (both shown by test/integration/domain-snapshot.test.ts on 9.0 and 11.3).
+ * Earlier daemons refuse with CONFIG_UNSUPPORTED; for them, while the domain runs, virtwire does
+ * what virsh users do by hand: per disk, a block commit of the active layer (the overlay) into the image below, a pivot
+ * to that image once the job is ready, and only then the snapshot's metadata is deleted and the
+ * overlay files removed. Nothing starts unless every overlay of the snapshot is still the top
+ * image of its disk (a later external snapshot sits on top otherwise), and a job that fails
+ * before the pivot is cancelled, leaving the overlay in use: no data is lost.
+ */
+import {
+  DomainBlockCommitFlags,
+  DomainBlockJobAbortFlags,
+  DomainSnapshotDeleteFlags,
+  ErrorCode,
+  hasErrorCode,
+} from "../../rpc";
+import type { Libvirt, RemoteNonnullDomain, RemoteNonnullDomainSnapshot } from "../../rpc";
+import type { ResourceContext } from "../kit/resource";
+import { SnapshotFacts, readDomainDisks } from "./xml";
+
+/** How long one disk's commit may take to become ready before it is cancelled. */
+const COMMIT_TIMEOUT_MS = 10 * 60_000;
+const POLL_MS = 200;
+
+/** Codes with which a daemon before 9.0 refuses to delete an external snapshot. */
+const NOT_SUPPORTED = [
+  ErrorCode.CONFIG_UNSUPPORTED,
+  ErrorCode.OPERATION_UNSUPPORTED,
+  ErrorCode.NO_SUPPORT,
+  ErrorCode.ARGUMENT_UNSUPPORTED,
+];
+
+export function refusedAsUnsupported(error: unknown): boolean {
+  return NOT_SUPPORTED.some((code) => hasErrorCode(error, code));
+}
+
+/** Thrown when a snapshot cannot be merged; the snapshot and the domain are left as they were. */
+export class CannotMergeError extends Error {
+  override name = "CannotMergeError";
+}
+
+/** Merges every overlay of `facts` back and deletes the snapshot's metadata (running domain). */
+export async function mergeAndForget(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  snap: RemoteNonnullDomainSnapshot,
+  facts: SnapshotFacts,
+  ctx: ResourceContext,
+): Promise<void> {
+  const what = `snapshot ${facts.name} of domain ${dom.name}`;
+  const { active } = await lv.DomainIsActive({ dom });
+  if (!active) {
+    throw new CannotMergeError(
+      `cannot delete external ${what}: this libvirt (before 9.0) merges overlays back only while the domain runs, and it is shut off; start the domain (running: true) and run the delete again. Nothing was changed.`,
+    );
+  }
+  const { xml } = await lv.DomainGetXMLDesc({ dom, flags: 0 });
+  const disks = new Map(readDomainDisks(xml).map((disk) => [disk.target, disk.path]));
+  for (const overlay of facts.overlays) {
+    const top = disks.get(overlay.target);
+    if (top !== overlay.path) {
+      throw new CannotMergeError(
+        `cannot delete external ${what}: disk ${overlay.target} writes to ${top ?? "nothing"}, not to the snapshot's overlay ${overlay.path} (a later external snapshot sits on top of it: delete that one first). Nothing was changed.`,
+      );
+    }
+  }
+  for (const overlay of facts.overlays) await commitActiveLayer(lv, dom, overlay.target, ctx);
+  await lv.DomainSnapshotDelete({ snap, flags: DomainSnapshotDeleteFlags.METADATA_ONLY });
+}
+
+/** Commits disk `target`'s top image into the one below and pivots to that one. */
+async function commitActiveLayer(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  target: string,
+  ctx: ResourceContext,
+): Promise<void> {
+  await lv.DomainBlockCommit({
+    dom,
+    disk: target,
+    base: null,
+    top: null,
+    bandwidth: 0n,
+    flags: DomainBlockCommitFlags.ACTIVE,
+  });
+  const deadline = Date.now() + COMMIT_TIMEOUT_MS;
+  try {
+    for (;;) {
+      const job = await lv.DomainGetBlockJobInfo({ dom, path: target, flags: 0 });
+      // libvirt reports cur == end only once an active commit is ready to pivot.
+      if (job.found && job.end > 0n && job.cur === job.end) break;
+      if (!job.found) throw new CannotMergeError(`the commit of disk ${target} ended unready`);
+      if (Date.now() > deadline) {
+        throw new CannotMergeError(`the commit of disk ${target} was not ready in time`);
+      }
+      ctx.status(`merging the overlay of disk ${target}: ${job.cur} of ${job.end} bytes`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } catch (error) {
+    // Cancelled before the pivot, the domain keeps writing to the overlay: nothing is lost.
+    await lv.DomainBlockJobAbort({ dom, path: target, flags: 0 }).catch(() => undefined);
+    throw error;
+  }
+  await lv.DomainBlockJobAbort({ dom, path: target, flags: DomainBlockJobAbortFlags.PIVOT });
+  ctx.log(`virtwire: merged the overlay of disk ${target} of domain ${dom.name} back`);
+}

@@ -470,7 +470,7 @@ export interface DomainVolumeRefArgs {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+ * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDiskArgs {
   /**
@@ -501,6 +501,42 @@ export interface DomainDiskArgs {
    * Image format (default: the volume's own format; `raw` for files).
    */
   format?: pulumi.Input<types.DomainDiskFormat>;
+  /**
+   * Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+   */
+  cache?: pulumi.Input<types.DomainDiskCache>;
+  /**
+   * I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+   */
+  io?: pulumi.Input<types.DomainDiskIo>;
+  /**
+   * Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+   */
+  discard?: pulumi.Input<types.DomainDiskDiscard>;
+  /**
+   * Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+   */
+  detectZeroes?: pulumi.Input<types.DomainDiskDetectZeroes>;
+  /**
+   * Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+   */
+  wwn?: pulumi.Input<string>;
+  /**
+   * Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+   */
+  shareable?: pulumi.Input<boolean>;
+  /**
+   * This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+   */
+  bootOrder?: pulumi.Input<number>;
+  /**
+   * I/O limits (default: none). Changing them is applied live, without a restart.
+   */
+  iotune?: pulumi.Input<DomainDiskIoTuneArgs>;
 }
 
 /**
@@ -1415,6 +1451,60 @@ export interface DomainMetadataArgs {
    * One XML element without a namespace of its own, e.g. `<app><owner>alice</owner></app>`.
    */
   xml: pulumi.Input<string>;
+}
+
+/**
+ * I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+ */
+export interface DomainDiskIoTuneArgs {
+  /**
+   * Limit on reads and writes together, in bytes per second.
+   */
+  totalBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads, in bytes per second.
+   */
+  readBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on writes, in bytes per second.
+   */
+  writeBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads and writes together, in I/O operations per second.
+   */
+  totalIopsSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads, in I/O operations per second.
+   */
+  readIopsSec?: pulumi.Input<number>;
+  /**
+   * Limit on writes, in I/O operations per second.
+   */
+  writeIopsSec?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+   */
+  totalBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+   */
+  readBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+   */
+  writeBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+   */
+  totalIopsSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+   */
+  readIopsSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+   */
+  writeIopsSecMax?: pulumi.Input<number>;
 }
 
 /** The arguments of a {@link Pool}. */

@@ -12,6 +12,7 @@ import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./norma
 import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
+import { checkDiskTuning } from "./check-disks";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -36,6 +37,7 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     cloudInitWait,
     boot,
     checkDevices,
+    checkDiskTuning,
   ];
   return [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
 }
@@ -209,7 +211,7 @@ const sharedImages: Rule = (inputs) => {
   (inputs.disks ?? []).forEach((disk, index) => {
     if (!isObject(disk)) return;
     const key = imageKey(disk.file, disk.volume);
-    const writes = disk.device === "disk" && disk.readOnly !== true;
+    const writes = disk.device === "disk" && disk.readOnly !== true && disk.shareable !== true;
     if (key) users.push({ property: `disks[${index}]`, key, writes });
   });
   const seed = inputs.cloudInitDisk;
@@ -221,7 +223,7 @@ const sharedImages: Rule = (inputs) => {
     return conflict
       ? fail(
           user.property,
-          `${user.property} uses the image of ${users[first]!.property} too, and QEMU locks an image a disk writes: give each its own image, or make every disk on it readOnly`,
+          `${user.property} uses the image of ${users[first]!.property} too, and QEMU locks an image a disk writes: give each its own image, or make every disk on it readOnly or shareable`,
         )
       : [];
   });

@@ -27,6 +27,7 @@ import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { buildDevices } from "./xml-devices";
+import { addDiskTuning, driverTuning } from "./xml-disks";
 import { buildConsole } from "./xml-console";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 
@@ -113,10 +114,12 @@ function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   const type = disk.volume ? "volume" : isBlock ? "block" : "file";
   const node = parent.ele("disk", { type, device: disk.device });
   // Planned disks have a format; libvirt takes a disk without one as raw.
-  node.ele("driver", disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" });
+  const driver = disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" };
+  node.ele("driver", { ...driver, ...driverTuning(disk) });
   if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
   else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
   node.ele("target", { dev: disk.target, bus: disk.bus });
+  addDiskTuning(node, disk);
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
   if (alias) node.ele("alias", { name: alias });
 }

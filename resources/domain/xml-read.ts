@@ -21,6 +21,7 @@ import type {
 } from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
+import { readDiskTuning } from "./xml-disks";
 import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
@@ -123,6 +124,7 @@ function readDisk(disk: XmlNode): DomainDisk[] {
     bus: attr(target, "bus") as DomainDiskBus,
     target: attr(target, "dev"),
     readOnly: element(disk, "readonly") !== undefined,
+    ...readDiskTuning(disk),
   };
   const pool = attr(source, "pool");
   const volume = attr(source, "volume");

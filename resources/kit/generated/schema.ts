@@ -598,6 +598,51 @@ export const schema: Omit<PackageSchema, "name"> = {
         format: {
           $ref: "#/types/virtwire:index:DomainDiskFormat",
         },
+        cache: {
+          $ref: "#/types/virtwire:index:DomainDiskCache",
+        },
+        io: {
+          $ref: "#/types/virtwire:index:DomainDiskIo",
+        },
+        discard: {
+          $ref: "#/types/virtwire:index:DomainDiskDiscard",
+        },
+        detectZeroes: {
+          $ref: "#/types/virtwire:index:DomainDiskDetectZeroes",
+        },
+        serial: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.+-]{1,20}$",
+              help: "use 1 to 20 letters, digits and _ . + -, e.g. data-01",
+            },
+          },
+        },
+        wwn: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(0x)?[0-9a-fA-F]{16}$",
+              help: "use 16 hexadecimal digits, e.g. 5000c50015ea71ac",
+            },
+          },
+        },
+        shareable: {
+          type: "boolean",
+        },
+        bootOrder: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+        iotune: {
+          $ref: "#/types/virtwire:index:DomainDiskIoTune",
+        },
       },
     },
     "virtwire:index:DomainCloudInitDisk": {
@@ -1895,6 +1940,178 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
       required: ["namespace", "prefix", "xml"],
+    },
+    "virtwire:index:DomainDiskCache": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "writeback",
+        },
+        {
+          value: "writethrough",
+        },
+        {
+          value: "directsync",
+        },
+        {
+          value: "unsafe",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskIo": {
+      type: "string",
+      enum: [
+        {
+          value: "native",
+        },
+        {
+          value: "threads",
+        },
+        {
+          value: "io_uring",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskDiscard": {
+      type: "string",
+      enum: [
+        {
+          value: "unmap",
+        },
+        {
+          value: "ignore",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskDetectZeroes": {
+      type: "string",
+      enum: [
+        {
+          value: "off",
+        },
+        {
+          value: "on",
+        },
+        {
+          value: "unmap",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskIoTune": {
+      type: "object",
+      properties: {
+        totalBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+      },
     },
   },
   resources: {

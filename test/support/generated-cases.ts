@@ -9,6 +9,7 @@
 import { parseSize } from "../../resources/kit/units";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "./guest";
 import { Hints, Random, schemaInputs } from "./schema-inputs";
+import { finishDiskTuning } from "./generated-disks";
 
 type Args = Record<string, unknown>;
 
@@ -231,6 +232,16 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
             name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
           },
     "disks[].file": (random) => (random.chance(0.5) ? undefined : random.pick(fileImages(fixture))),
+    // A disk's tuning now and then, so most disks stay plain (their rules in finishDomain).
+    "disks[].cache": sometimes(0.3),
+    "disks[].io": sometimes(0.2),
+    "disks[].discard": sometimes(0.3),
+    "disks[].detectZeroes": sometimes(0.2),
+    "disks[].serial": sometimes(0.3),
+    "disks[].wwn": sometimes(0.1),
+    "disks[].shareable": sometimes(0.1),
+    "disks[].bootOrder": sometimes(0.15),
+    "disks[].iotune": sometimes(0.2),
     // A path or volume that does not exist fails only at up (it may be made by the same program);
     // the refusals here are of the shape.
     cloudInitDisk: (random) =>
@@ -399,7 +410,12 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
       if (usually()) disk.file = random.pick([...formats.keys()]);
       if (typeof disk.file === "string") disk.format = formats.get(disk.file);
     }
+    finishDiskTuning(disk, usually, args.boot !== undefined);
   }
+  // Boot orders are unique (check-disks.ts).
+  disks.forEach((disk, index) => {
+    if (disk.bootOrder !== undefined && usually()) disk.bootOrder = index + 1;
+  });
   const nics = (args.networkInterfaces as Args[] | undefined) ?? [];
   for (const nic of nics) {
     if (nic.network !== undefined && nic.bridge !== undefined && usually()) delete nic.bridge;

@@ -470,7 +470,7 @@ export interface DomainVolumeRefArgs {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+ * A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDiskArgs {
   /**
@@ -481,6 +481,14 @@ export interface DomainDiskArgs {
    * A file on the libvirt host (an image or an ISO).
    */
   file?: pulumi.Input<string>;
+  /**
+   * A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+   */
+  block?: pulumi.Input<string>;
+  /**
+   * A network disk: NBD, iSCSI or RBD.
+   */
+  network?: pulumi.Input<DomainDiskNetworkArgs>;
   /**
    * Disk or CD-ROM.
    */
@@ -1505,6 +1513,60 @@ export interface DomainDiskIoTuneArgs {
    * Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
    */
   writeIopsSecMax?: pulumi.Input<number>;
+}
+
+/**
+ * A server of a network disk.
+ */
+export interface DomainDiskNetworkHostArgs {
+  /**
+   * Host name or IP address of the server, as the libvirt host reaches it.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+   */
+  port?: pulumi.Input<number>;
+}
+
+/**
+ * How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+ */
+export interface DomainDiskNetworkAuthArgs {
+  /**
+   * The CHAP or cephx user name.
+   */
+  username: pulumi.Input<string>;
+  /**
+   * UUID of the libvirt secret.
+   */
+  secretUuid?: pulumi.Input<string>;
+  /**
+   * Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+   */
+  secretUsage?: pulumi.Input<string>;
+}
+
+/**
+ * A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+ */
+export interface DomainDiskNetworkArgs {
+  /**
+   * NBD, iSCSI or RBD.
+   */
+  protocol: pulumi.Input<types.DomainDiskNetworkProtocol>;
+  /**
+   * What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+   */
+  hosts: pulumi.Input<pulumi.Input<DomainDiskNetworkHostArgs>[]>;
+  /**
+   * Authentication for iSCSI or RBD (default: none).
+   */
+  auth?: pulumi.Input<DomainDiskNetworkAuthArgs>;
 }
 
 /** The arguments of a {@link Pool}. */

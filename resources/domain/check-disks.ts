@@ -1,11 +1,11 @@
 /**
  * Rules for a disk's tuning (xml-disks.ts) that schema.json cannot express: settings that need
  * another setting (QEMU refuses them at start, long after the preview), boot orders against the
- * domain's `boot` list, and I/O limits QEMU would refuse.
+ * domain's `boot` list, I/O limits QEMU would refuse, and network disks libvirt would refuse.
  */
 import type { CheckFailure } from "../kit/resource";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
-import type { DomainDisk, DomainDiskIoTune } from "../kit/generated/types";
+import type { DomainDisk, DomainDiskIoTune, DomainDiskNetwork } from "../kit/generated/types";
 import { defaultBus, isSet, isUnknown } from "./normalize";
 
 type Inputs = Partial<CheckedDomainInputs>;
@@ -63,6 +63,55 @@ function oneDisk(disk: DomainDisk, path: string): CheckFailure[] {
     );
   }
   if (known(disk.iotune)) failures.push(...ioTune(disk.iotune!, `${path}.iotune`));
+  if (known(disk.network)) failures.push(...network(disk.network!, `${path}.network`));
+  return failures;
+}
+
+/** What libvirt refuses of a network disk (virDomainDiskSourceNetworkParse and QEMU's checks). */
+function network(source: DomainDiskNetwork, path: string): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const { protocol, hosts, auth } = source;
+  if (!known(protocol)) return [];
+  if (known(hosts) && hosts.length === 0) {
+    failures.push(
+      ...fail(
+        `${path}.hosts`,
+        `${path}.hosts is empty: give the server, e.g. [{ name: "192.0.2.10" }]`,
+      ),
+    );
+  }
+  if (protocol !== "rbd" && known(hosts) && hosts.length > 1) {
+    failures.push(
+      ...fail(
+        `${path}.hosts`,
+        `${path}.hosts: ${protocol} takes one server, not ${hosts.length}: give one (only rbd takes several monitors)`,
+      ),
+    );
+  }
+  if (protocol !== "nbd" && source.name === undefined) {
+    const example = protocol === "rbd" ? "pool/image" : "iqn.2024-01.org.example:disk/1";
+    failures.push(
+      ...fail(`${path}.name`, `${path}: ${protocol} needs name: give it, e.g. "${example}"`),
+    );
+  }
+  if (auth && protocol === "nbd") {
+    failures.push(
+      ...fail(
+        `${path}.auth`,
+        `${path}.auth: libvirt authenticates iscsi and rbd disks only: remove auth for nbd`,
+      ),
+    );
+  } else if (auth && known(auth)) {
+    const given = [auth.secretUuid, auth.secretUsage].filter((value) => value !== undefined);
+    if (given.length !== 1) {
+      failures.push(
+        ...fail(
+          `${path}.auth`,
+          `${path}.auth needs the libvirt secret by secretUuid or by secretUsage: give one of them`,
+        ),
+      );
+    }
+  }
   return failures;
 }
 

@@ -122,6 +122,9 @@ const cpu: Rule = ({ cpu: spec, type }) => {
   return [];
 };
 
+/** A disk's sources, of which it has one (an empty CD-ROM drive none). */
+const SOURCES = ["volume", "file", "block", "network"] as const;
+
 const disks: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   const targets = new Map<string, number>();
@@ -130,13 +133,14 @@ const disks: Rule = (inputs) => {
     const path = `disks[${index}]`;
     const device = disk.device;
     const bus = disk.bus ?? defaultBus(device);
-    if (isSet(disk.volume) && isSet(disk.file)) {
-      failures.push(...fail(path, `${path} has both volume and file: give one source`));
-    } else if (!isSet(disk.volume) && !isSet(disk.file) && device !== "cdrom") {
+    const sources = SOURCES.filter((source) => isSet(disk[source]));
+    if (sources.length > 1) {
+      failures.push(...fail(path, `${path} has ${sources.join(" and ")}: give one source`));
+    } else if (sources.length === 0 && device !== "cdrom") {
       failures.push(
         ...fail(
           path,
-          `${path} has no source: give volume ({ pool, name }) or file (a path); only a cdrom may be empty`,
+          `${path} has no source: give volume ({ pool, name }), file (a path), block (a device) or network; only a cdrom may be empty`,
         ),
       );
     }
@@ -210,7 +214,7 @@ const sharedImages: Rule = (inputs) => {
   const users: { property: string; key: string; writes: boolean }[] = [];
   (inputs.disks ?? []).forEach((disk, index) => {
     if (!isObject(disk)) return;
-    const key = imageKey(disk.file, disk.volume);
+    const key = imageKey(disk.file ?? disk.block, disk.volume);
     const writes = disk.device === "disk" && disk.readOnly !== true && disk.shareable !== true;
     if (key) users.push({ property: `disks[${index}]`, key, writes });
   });

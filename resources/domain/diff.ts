@@ -299,7 +299,9 @@ export function describeDisk(disk: DomainDisk): string {
 }
 
 function source(disk: DomainDisk): string {
-  if (!disk.volume) return disk.file ?? "empty drive";
+  const network = disk.network;
+  if (network) return `${network.protocol} ${network.name ?? ""}@${network.hosts?.[0]?.name}`;
+  if (!disk.volume) return disk.block ?? disk.file ?? "empty drive";
   const name = isUnknown(disk.volume.name) ? "(not known yet)" : disk.volume.name;
   return `volume ${disk.volume.pool}/${name}`;
 }

@@ -47,7 +47,7 @@ describe("a disk's tuning in the domain XML", () => {
   it("reads back as it was given", () => {
     const [first, second] = readDomainXml(xml).disks;
     expect(first).toMatchObject(tuned);
-    expect(second).toMatchObject({ file: "/dev/sdz", wwn: "5000c50015ea71ac" });
+    expect(second).toMatchObject({ block: "/dev/sdz", wwn: "5000c50015ea71ac" });
     expect(second!.cache).toBeUndefined();
     expect(second!.iotune).toBeUndefined();
   });

@@ -28,6 +28,7 @@ import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { buildDevices } from "./xml-devices";
 import { addDiskTuning, driverTuning } from "./xml-disks";
+import { addDiskSource, diskType } from "./xml-disk-source";
 import { buildConsole } from "./xml-console";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 
@@ -110,14 +111,11 @@ function buildOs(domain: XMLBuilder, inputs: CheckedDomainInputs): void {
 }
 
 function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
-  const isBlock = !disk.volume && disk.file?.startsWith("/dev/");
-  const type = disk.volume ? "volume" : isBlock ? "block" : "file";
-  const node = parent.ele("disk", { type, device: disk.device });
+  const node = parent.ele("disk", { type: diskType(disk), device: disk.device });
   // Planned disks have a format; libvirt takes a disk without one as raw.
   const driver = disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" };
   node.ele("driver", { ...driver, ...driverTuning(disk) });
-  if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
-  else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
+  addDiskSource(node, disk);
   node.ele("target", { dev: disk.target, bus: disk.bus });
   addDiskTuning(node, disk);
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");

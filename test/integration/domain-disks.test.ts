@@ -153,7 +153,7 @@ it("defines a loop device, a shared image, a WWN and boot orders shut off, and r
     const shared = join(scratch, "shared.raw");
     await writeSparseFile(shared, 8 * MiB, []);
     const disks: DomainDisk[] = [
-      { file: loop, bootOrder: 2, cache: "directsync", io: "native" },
+      { block: loop, bootOrder: 2, cache: "directsync", io: "native" },
       { file: shared, format: "raw", shareable: true, bootOrder: 1 },
       { file: shared, format: "raw", shareable: true, bus: "scsi", wwn: "5000c50015ea71ac" },
     ];

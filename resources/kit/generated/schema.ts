@@ -576,6 +576,18 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        block: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/dev/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the path of a block device, e.g. /dev/vg0/data",
+            },
+          },
+        },
+        network: {
+          $ref: "#/types/virtwire:index:DomainDiskNetwork",
+        },
         device: {
           $ref: "#/types/virtwire:index:DomainDiskDevice",
           default: "disk",
@@ -2112,6 +2124,104 @@ export const schema: Omit<PackageSchema, "name"> = {
           },
         },
       },
+    },
+    "virtwire:index:DomainDiskNetworkProtocol": {
+      type: "string",
+      enum: [
+        {
+          value: "nbd",
+        },
+        {
+          value: "iscsi",
+        },
+        {
+          value: "rbd",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskNetworkHost": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9.:_-]{1,253}$",
+              help: "use a host name or an IP address, e.g. 192.0.2.10",
+            },
+          },
+        },
+        port: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainDiskNetworkAuth": {
+      type: "object",
+      properties: {
+        username: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\s<>&\"']{1,255}$",
+              help: "use a user name without spaces, quotes, < > or &",
+            },
+          },
+        },
+        secretUuid: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+              help: "use a UUID in lower case, as libvirt writes it, such as 6a3d2b5e-0c43-4b5f-9d2e-7f1a2b3c4d5e",
+            },
+          },
+        },
+        secretUsage: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\t\\r\\n<>&\"']{1,255}$",
+              help: "use the secret's usage name, without quotes, < > or &",
+            },
+          },
+        },
+      },
+      required: ["username"],
+    },
+    "virtwire:index:DomainDiskNetwork": {
+      type: "object",
+      properties: {
+        protocol: {
+          $ref: "#/types/virtwire:index:DomainDiskNetworkProtocol",
+        },
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\t\\r\\n<>&\"']{1,1024}$",
+              help: "use the export, IQN/LUN or pool/image name, without quotes, < > or &",
+            },
+          },
+        },
+        hosts: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainDiskNetworkHost",
+          },
+        },
+        auth: {
+          $ref: "#/types/virtwire:index:DomainDiskNetworkAuth",
+        },
+      },
+      required: ["protocol", "hosts"],
     },
   },
   resources: {

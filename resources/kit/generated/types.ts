@@ -475,7 +475,7 @@ export interface DomainVolumeRef {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+ * A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDisk {
   /**
@@ -486,6 +486,14 @@ export interface DomainDisk {
    * A file on the libvirt host (an image or an ISO).
    */
   file?: string;
+  /**
+   * A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+   */
+  block?: string;
+  /**
+   * A network disk: NBD, iSCSI or RBD.
+   */
+  network?: DomainDiskNetwork;
   /**
    * Disk or CD-ROM.
    */
@@ -2176,6 +2184,84 @@ export interface DomainDiskIoTune {
    * Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
    */
   writeIopsSecMax?: number;
+}
+
+/**
+ * The protocol of a network disk.
+ */
+export const DomainDiskNetworkProtocol = {
+  /**
+   * An NBD export (e.g. `qemu-nbd`, `nbdkit`); `name` is the export name (default: the server's default export).
+   */
+  Nbd: "nbd",
+  /**
+   * An iSCSI LUN; `name` is the target IQN and LUN, e.g. `iqn.2024-01.org.example:disk/1`. Authentication: CHAP with a libvirt secret of usage type `iscsi`.
+   */
+  Iscsi: "iscsi",
+  /**
+   * A Ceph RBD image; `name` is `pool/image`. Authentication: cephx with a libvirt secret of usage type `ceph`.
+   */
+  Rbd: "rbd",
+} as const;
+
+/**
+ * The protocol of a network disk.
+ */
+export type DomainDiskNetworkProtocol =
+  (typeof DomainDiskNetworkProtocol)[keyof typeof DomainDiskNetworkProtocol];
+
+/**
+ * A server of a network disk.
+ */
+export interface DomainDiskNetworkHost {
+  /**
+   * Host name or IP address of the server, as the libvirt host reaches it.
+   */
+  name: string;
+  /**
+   * TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+   */
+  port?: number;
+}
+
+/**
+ * How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+ */
+export interface DomainDiskNetworkAuth {
+  /**
+   * The CHAP or cephx user name.
+   */
+  username: string;
+  /**
+   * UUID of the libvirt secret.
+   */
+  secretUuid?: string;
+  /**
+   * Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+   */
+  secretUsage?: string;
+}
+
+/**
+ * A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+ */
+export interface DomainDiskNetwork {
+  /**
+   * NBD, iSCSI or RBD.
+   */
+  protocol: DomainDiskNetworkProtocol;
+  /**
+   * What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+   */
+  name?: string;
+  /**
+   * The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+   */
+  hosts: DomainDiskNetworkHost[];
+  /**
+   * Authentication for iSCSI or RBD (default: none).
+   */
+  auth?: DomainDiskNetworkAuth;
 }
 
 /** The resolved inputs of a Pool, as its provider receives them. */

@@ -2,15 +2,20 @@
  * A Domain's disk settings through the real plugin against the test bed: the tiny guest boots
  * with a tuned data disk (cache, io, discard, detectZeroes, serial, I/O limits), reads back with
  * no diff, takes new I/O limits live (the same QEMU process, live and config XML both changed)
- * and a new cache mode with a restart; refresh and get() read what was given. A shut-off domain
+ * and a new cache mode with a restart; refresh and get() read what was given. Its second disk is
+ * an NBD export that qemu-nbd serves from a file on 127.0.0.1 (in the test's namespace), which QEMU
+ * opens at each start. iSCSI and RBD disks, authenticated by a libvirt secret made for the test
+ * (by usage and by UUID), are defined and read back (the test bed has neither server). A shut-off domain
  * holds a loop device as a block disk, a shared raw image, a SCSI disk with a WWN and per-disk boot
  * orders; impossible combinations are refused at preview, naming the property.
  */
-import { execFileSync } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import type { RemoteNonnullSecret } from "../../rpc";
 import type { DomainDisk, DomainInputs } from "../../resources/kit/generated/types";
 import { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
@@ -85,9 +90,41 @@ async function xmlOf(id: string, flags: number): Promise<string> {
   return (await lv.DomainGetXMLDesc({ dom: await domainOf(id), flags })).xml;
 }
 
-it("boots with a tuned disk, changes its I/O limits live and its cache with a restart", async () => {
+/** qemu-nbd serving `file` as export `data` on 127.0.0.1:`port` to any number of clients in turn. */
+async function serveNbd(file: string, port: number): Promise<ChildProcess> {
+  const args = ["-f", "raw", "-x", "data", "-b", "127.0.0.1", "-p", String(port), "-t", "-e", "4"];
+  const server = spawn("qemu-nbd", [...args, file], { stdio: "ignore" });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const listening = execFileSync("ss", ["-Htln", `sport = :${port}`], { encoding: "utf8" });
+    if (listening.trim()) return server;
+    if (Date.now() > deadline || server.exitCode !== null) {
+      server.kill();
+      throw new Error(`qemu-nbd did not listen on 127.0.0.1:${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it("boots with a tuned disk and an NBD disk, changes I/O limits live and the cache with a restart", async () => {
   const image = join(scratch, "data.raw");
   await writeSparseFile(image, 16 * MiB, []);
+  const exported = join(scratch, "nbd.raw");
+  await writeSparseFile(exported, 8 * MiB, []);
+  const port = randomInt(20000, 30000);
+  const server = await serveNbd(exported, port);
+  try {
+    await tunedAndNbd(image, port);
+  } finally {
+    server.kill();
+  }
+});
+
+async function tunedAndNbd(image: string, port: number) {
+  const nbd: DomainDisk = {
+    network: { protocol: "nbd", name: "data", hosts: [{ name: "127.0.0.1", port }] },
+    format: "raw",
+  };
   const data = (iotune: DomainDisk["iotune"], cache: DomainDisk["cache"] = "none"): DomainDisk => ({
     file: image,
     format: "raw",
@@ -101,11 +138,19 @@ it("boots with a tuned disk, changes its I/O limits live and its cache with a re
   const first = { totalBytesSec: 8 * MiB, totalBytesSecMax: 16 * MiB, readIopsSec: 400 };
   const second = { readBytesSec: 4 * MiB, writeBytesSec: 2 * MiB, totalIopsSec: 300 };
   let started = Date.now();
-  const created = await up("tuned", guest("tuned", [data(first)]));
+  const created = await up("tuned", guest("tuned", [data(first), nbd]));
   expect(created.step).toBe("create");
   await waitForConsole(join(scratch, "tuned.log"), /VIRTWIRE-GUEST: booted/);
   const booted = Date.now() - started;
   started = Date.now();
+  // QEMU opened the export: its size as the running domain sees it.
+  const vdb = await lv.DomainGetBlockInfo({
+    dom: await domainOf(created.id),
+    path: "vdb",
+    flags: 0,
+  });
+  expect(vdb.capacity).toBe(BigInt(8 * MiB));
+  expect((created.outputs.disks as DomainDisk[])[1]).toMatchObject({ ...nbd, target: "vdb" });
   expect((created.outputs.disks as DomainDisk[])[0]).toMatchObject({
     ...data(first),
     target: "vda",
@@ -115,10 +160,10 @@ it("boots with a tuned disk, changes its I/O limits live and its cache with a re
     /<driver name='qemu' type='raw' cache='none' io='native' discard='unmap' detect_zeroes='unmap'\/>/,
   );
   expect(inactive).toContain("<serial>vw-data-1</serial>");
-  expect((await up("tuned", guest("tuned", [data(first)]))).step).toBe("same");
+  expect((await up("tuned", guest("tuned", [data(first), nbd]))).step).toBe("same");
 
   const running = (await domainOf(created.id)).id;
-  const live = await up("tuned", guest("tuned", [data(second)]));
+  const live = await up("tuned", guest("tuned", [data(second), nbd]));
   expect(live.log).toContain("disks: vda iotune changed [live]");
   expect((await domainOf(created.id)).id).toBe(running);
   for (const flags of [0, DomainXMLFlags.INACTIVE]) {
@@ -128,9 +173,9 @@ it("boots with a tuned disk, changes its I/O limits live and its cache with a re
     expect(xml).not.toContain("<total_bytes_sec>");
   }
   expect((live.outputs.disks as DomainDisk[])[0]!.iotune).toEqual(second);
-  expect((await up("tuned", guest("tuned", [data(second)]))).step).toBe("same");
+  expect((await up("tuned", guest("tuned", [data(second), nbd]))).step).toBe("same");
 
-  const restarted = await up("tuned", guest("tuned", [data(second, "writeback")]));
+  const restarted = await up("tuned", guest("tuned", [data(second, "writeback"), nbd]));
   expect(restarted.log).toContain("disks: vda changed [restart]");
   expect((await domainOf(created.id)).id).not.toBe(running);
   expect((restarted.outputs.disks as DomainDisk[])[0]).toMatchObject(data(second, "writeback"));
@@ -143,7 +188,7 @@ it("boots with a tuned disk, changes its I/O limits live and its cache with a re
   console.log(
     `tuned disk guest: up and booted ${booted} ms; the checks and four ups ${changes} ms`,
   );
-});
+}
 
 it("defines a loop device, a shared image, a WWN and boot orders shut off, and refuses what QEMU would", async () => {
   const backing = join(scratch, "loop.raw");
@@ -191,5 +236,57 @@ it("defines a loop device, a shared image, a WWN and boot orders shut off, and r
     await engine.destroy();
   } finally {
     execFileSync("losetup", ["--detach", loop]);
+  }
+});
+
+it("defines iSCSI and RBD disks whose auth names a libvirt secret by usage and by UUID", async () => {
+  const usage = uniqueName("disk-iscsi");
+  const made: RemoteNonnullSecret[] = [];
+  const define = async (xml: string) => {
+    const { secret } = await lv.SecretDefineXML({ xml, flags: 0 });
+    made.push(secret);
+    // A value no one sees: it is never printed, and the domain names the secret only.
+    await lv.SecretSetValue({ secret, value: randomBytes(16), flags: 0 });
+  };
+  try {
+    await define(
+      `<secret ephemeral='no' private='yes'><usage type='iscsi'><target>${usage}</target></usage></secret>`,
+    );
+    const uuid = randomUUID();
+    await define(
+      `<secret ephemeral='no' private='yes'><uuid>${uuid}</uuid><usage type='ceph'><name>${uniqueName("disk-ceph")}</name></usage></secret>`,
+    );
+    const disks: DomainDisk[] = [
+      {
+        network: {
+          protocol: "iscsi",
+          name: "iqn.2024-01.org.example:disk/1",
+          hosts: [{ name: "192.0.2.10", port: 3260 }],
+          auth: { username: "chap", secretUsage: usage },
+        },
+      },
+      {
+        network: {
+          protocol: "rbd",
+          name: "vms/web",
+          hosts: [{ name: "192.0.2.1" }, { name: "192.0.2.2", port: 6789 }],
+          auth: { username: "libvirt", secretUuid: uuid },
+        },
+      },
+    ];
+    const args = guest("network", disks, { running: false });
+    const created = await up("network", args);
+    const inactive = await xmlOf(created.id, DomainXMLFlags.INACTIVE);
+    expect(inactive).toMatch(/<secret type='iscsi' usage='vwtest-disk-iscsi-/);
+    expect(inactive).toContain(`<secret type='ceph' uuid='${uuid}'/>`);
+    expect(created.outputs.disks).toEqual([
+      expect.objectContaining({ ...disks[0], target: "vda" }),
+      expect.objectContaining({ ...disks[1], target: "vdb" }),
+    ]);
+    expect((await up("network", args)).step).toBe("same");
+    expect(await engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
+    await engine.destroy();
+  } finally {
+    for (const secret of made) await lv.SecretUndefine({ secret }).catch(() => undefined);
   }
 });

@@ -3,7 +3,7 @@
  * with a tuned data disk (cache, io, discard, detectZeroes, serial, I/O limits), reads back with
  * no diff, takes new I/O limits live (the same QEMU process, live and config XML both changed)
  * and a new cache mode with a restart; refresh and get() read what was given. Its second disk is
- * an NBD export that qemu-nbd serves from a file on 127.0.0.1 (in the test's namespace), which QEMU
+ * an NBD export that qemu-nbd serves from a file on 127.0.0.1 (in the daemon's namespace), which QEMU
  * opens at each start. iSCSI and RBD disks, authenticated by a libvirt secret made for the test
  * (by usage and by UUID), are defined and read back (the test bed has neither server). A shut-off domain
  * holds a loop device as a block disk, a shared raw image, a SCSI disk with a WWN and per-disk boot
@@ -90,13 +90,24 @@ async function xmlOf(id: string, flags: number): Promise<string> {
   return (await lv.DomainGetXMLDesc({ dom: await domainOf(id), flags })).xml;
 }
 
-/** qemu-nbd serving `file` as export `data` on 127.0.0.1:`port` to any number of clients in turn. */
+/** A command in the daemon's network namespace (libvirt 11 has one of its own), else in ours. */
+function inDaemonNetns(command: string[]): [string, string[]] {
+  const netns = process.env.VIRTWIRE_DAEMON_NETNS;
+  const full = netns ? ["ip", "netns", "exec", netns, ...command] : command;
+  return [full[0]!, full.slice(1)];
+}
+
+/**
+ * qemu-nbd serving `file` as export `data` on 127.0.0.1:`port`, where the daemon's QEMU reaches
+ * it, to any number of clients in turn (`ip netns exec` becomes qemu-nbd: its pid is the server's).
+ */
 async function serveNbd(file: string, port: number): Promise<ChildProcess> {
   const args = ["-f", "raw", "-x", "data", "-b", "127.0.0.1", "-p", String(port), "-t", "-e", "4"];
-  const server = spawn("qemu-nbd", [...args, file], { stdio: "ignore" });
+  const server = spawn(...inDaemonNetns(["qemu-nbd", ...args, file]), { stdio: "ignore" });
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const listening = execFileSync("ss", ["-Htln", `sport = :${port}`], { encoding: "utf8" });
+    const ss = inDaemonNetns(["ss", "-Htln", `sport = :${port}`]);
+    const listening = execFileSync(ss[0], ss[1], { encoding: "utf8" });
     if (listening.trim()) return server;
     if (Date.now() > deadline || server.exitCode !== null) {
       server.kill();

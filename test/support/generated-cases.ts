@@ -232,6 +232,9 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
             name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
           },
     "disks[].file": (random) => (random.chance(0.5) ? undefined : random.pick(fileImages(fixture))),
+    // No block device or disk server here for a guest to start with: domain-disks.test.ts.
+    "disks[].block": never,
+    "disks[].network": never,
     // A disk's tuning now and then, so most disks stay plain (their rules in finishDomain).
     "disks[].cache": sometimes(0.3),
     "disks[].io": sometimes(0.2),

@@ -18,8 +18,29 @@ export function checkDiskTuning(inputs: Inputs): CheckFailure[] {
   const disks = (inputs.disks ?? []).filter((disk) => typeof disk === "object" && disk !== null);
   return [
     ...disks.flatMap((disk, index) => oneDisk(disk, `disks[${index}]`)),
+    ...disks.flatMap((disk, index) => ioThread(disk, `disks[${index}].iothread`, inputs)),
     ...bootOrders(inputs),
   ];
+}
+
+/** libvirt: an I/O thread the domain has, for a virtio disk ("IOThreads only available for virtio"). */
+function ioThread(disk: DomainDisk, path: string, inputs: Inputs): CheckFailure[] {
+  if (!known(disk.iothread) || isUnknown(inputs.iothreads)) return [];
+  const bus = disk.bus ?? defaultBus(disk.device);
+  if (known(bus) && bus !== "virtio") {
+    return fail(
+      path,
+      `${path}: only virtio disks take an I/O thread (bus is ${bus}): use bus virtio, or remove iothread`,
+    );
+  }
+  const threads = inputs.iothreads ?? 0;
+  if (disk.iothread! > threads) {
+    return fail(
+      path,
+      `${path} ${disk.iothread} is not one of the domain's I/O threads (iothreads is ${threads || "unset"}): set iothreads to at least ${disk.iothread}`,
+    );
+  }
+  return [];
 }
 
 function oneDisk(disk: DomainDisk, path: string): CheckFailure[] {

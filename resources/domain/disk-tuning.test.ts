@@ -177,6 +177,18 @@ describe("check() of a disk's tuning", () => {
       { boot: ["hd"] },
     ],
     ["a serial with a space", { file: "/a", serial: "a b" }, /disks\[0\]\.serial/, {}],
+    [
+      "an I/O thread the domain does not have",
+      { file: "/a", iothread: 2 },
+      /disks\[0\]\.iothread 2 is not one of the domain's I\/O threads \(iothreads is 1\)/,
+      { iothreads: 1 },
+    ],
+    [
+      "an I/O thread for a SATA disk",
+      { file: "/a", bus: "sata", iothread: 1 },
+      /disks\[0\]\.iothread: only virtio disks take an I\/O thread/,
+      { iothreads: 1 },
+    ],
   ];
   it.each(bad)("refuses %s, naming the property and the fix", async (_, disk, reason, more) => {
     const failures = await check(disk, more);

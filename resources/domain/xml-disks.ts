@@ -3,7 +3,7 @@
  * written and read back the same way so that a second preview is clean:
  *
  *   <disk>
- *     <driver name="qemu" type? cache? io? discard? detect_zeroes?/>
+ *     <driver name="qemu" type? cache? io? discard? detect_zeroes? iothread?/>
  *     … <source/> <target/> …
  *     <iotune> <total_bytes_sec>N</total_bytes_sec> … <write_iops_sec_max>N</write_iops_sec_max> </iotune>?
  *     <boot order="N"/>?  <shareable/>?  <serial>S</serial>?  <wwn>W</wwn>?
@@ -22,6 +22,7 @@ export const DISK_TUNING = [
   "io",
   "discard",
   "detectZeroes",
+  "iothread",
   "serial",
   "wwn",
   "shareable",
@@ -48,6 +49,7 @@ export function driverTuning(disk: DomainDisk): Record<string, string> {
   if (disk.io !== undefined) result.io = disk.io;
   if (disk.discard !== undefined) result.discard = disk.discard;
   if (disk.detectZeroes !== undefined) result.detect_zeroes = disk.detectZeroes;
+  if (disk.iothread !== undefined) result.iothread = String(disk.iothread);
   return result;
 }
 
@@ -76,6 +78,8 @@ export function readDiskTuning(disk: XmlNode): Partial<DomainDisk> {
   if (discard !== undefined) result.discard = discard as DomainDisk["discard"];
   const zeroes = attr(driver, "detect_zeroes");
   if (zeroes !== undefined) result.detectZeroes = zeroes as DomainDisk["detectZeroes"];
+  const iothread = attr(driver, "iothread");
+  if (iothread !== undefined) result.iothread = Number(iothread);
   const iotune = readIoTune(element(disk, "iotune"));
   if (iotune) result.iotune = iotune;
   const order = attr(element(disk, "boot"), "order");

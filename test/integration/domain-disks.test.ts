@@ -1,6 +1,6 @@
 /**
  * A Domain's disk settings through the real plugin against the test bed: the tiny guest boots
- * with a tuned data disk (cache, io, discard, detectZeroes, serial, I/O limits), reads back with
+ * with a tuned data disk (cache, io, discard, detectZeroes, serial, an I/O thread, I/O limits), reads back with
  * no diff, takes new I/O limits live (the same QEMU process, live and config XML both changed)
  * and a new cache mode with a restart; refresh and get() read what was given. Its second disk is
  * an NBD export that qemu-nbd serves from a file on 127.0.0.1 (in the daemon's namespace), which QEMU
@@ -144,12 +144,13 @@ async function tunedAndNbd(image: string, port: number) {
     discard: "unmap",
     detectZeroes: "unmap",
     serial: "vw-data-1",
+    iothread: 1,
     iotune,
   });
   const first = { totalBytesSec: 8 * MiB, totalBytesSecMax: 16 * MiB, readIopsSec: 400 };
   const second = { readBytesSec: 4 * MiB, writeBytesSec: 2 * MiB, totalIopsSec: 300 };
   let started = Date.now();
-  const created = await up("tuned", guest("tuned", [data(first), nbd]));
+  const created = await up("tuned", guest("tuned", [data(first), nbd], { iothreads: 1 }));
   expect(created.step).toBe("create");
   await waitForConsole(join(scratch, "tuned.log"), /VIRTWIRE-GUEST: booted/);
   const booted = Date.now() - started;
@@ -171,10 +172,12 @@ async function tunedAndNbd(image: string, port: number) {
     /<driver name='qemu' type='raw' cache='none' io='native' discard='unmap' detect_zeroes='unmap'\/>/,
   );
   expect(inactive).toContain("<serial>vw-data-1</serial>");
-  expect((await up("tuned", guest("tuned", [data(first), nbd]))).step).toBe("same");
+  expect((await up("tuned", guest("tuned", [data(first), nbd], { iothreads: 1 }))).step).toBe(
+    "same",
+  );
 
   const running = (await domainOf(created.id)).id;
-  const live = await up("tuned", guest("tuned", [data(second), nbd]));
+  const live = await up("tuned", guest("tuned", [data(second), nbd], { iothreads: 1 }));
   expect(live.log).toContain("disks: vda iotune changed [live]");
   expect((await domainOf(created.id)).id).toBe(running);
   for (const flags of [0, DomainXMLFlags.INACTIVE]) {
@@ -184,9 +187,14 @@ async function tunedAndNbd(image: string, port: number) {
     expect(xml).not.toContain("<total_bytes_sec>");
   }
   expect((live.outputs.disks as DomainDisk[])[0]!.iotune).toEqual(second);
-  expect((await up("tuned", guest("tuned", [data(second), nbd]))).step).toBe("same");
+  expect((await up("tuned", guest("tuned", [data(second), nbd], { iothreads: 1 }))).step).toBe(
+    "same",
+  );
 
-  const restarted = await up("tuned", guest("tuned", [data(second, "writeback"), nbd]));
+  const restarted = await up(
+    "tuned",
+    guest("tuned", [data(second, "writeback"), nbd], { iothreads: 1 }),
+  );
   expect(restarted.log).toContain("disks: vda changed [restart]");
   expect((await domainOf(created.id)).id).not.toBe(running);
   expect((restarted.outputs.disks as DomainDisk[])[0]).toMatchObject(data(second, "writeback"));

@@ -240,6 +240,7 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     "disks[].io": sometimes(0.2),
     "disks[].discard": sometimes(0.3),
     "disks[].detectZeroes": sometimes(0.2),
+    "disks[].iothread": sometimes(0.1),
     "disks[].serial": sometimes(0.3),
     "disks[].wwn": sometimes(0.1),
     "disks[].shareable": sometimes(0.1),
@@ -413,7 +414,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
       if (usually()) disk.file = random.pick([...formats.keys()]);
       if (typeof disk.file === "string") disk.format = formats.get(disk.file);
     }
-    finishDiskTuning(disk, usually, args.boot !== undefined);
+    finishDiskTuning(disk, usually, args);
   }
   // Boot orders are unique (check-disks.ts).
   disks.forEach((disk, index) => {

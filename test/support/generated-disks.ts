@@ -5,7 +5,8 @@
  */
 type Args = Record<string, unknown>;
 
-export function finishDiskTuning(disk: Args, usually: () => boolean, bootList: boolean): void {
+export function finishDiskTuning(disk: Args, usually: () => boolean, domain: Args): void {
+  const bootList = domain.boot !== undefined;
   if (disk.io === "native" && !["none", "directsync"].includes(disk.cache as string) && usually())
     disk.cache = "none";
   if (disk.detectZeroes === "unmap" && disk.discard !== "unmap" && usually())
@@ -15,6 +16,12 @@ export function finishDiskTuning(disk: Args, usually: () => boolean, bootList: b
   // Only a raw image is shared, and a volume's format is known only on the host.
   if (disk.shareable === true && disk.format !== "raw" && usually()) delete disk.shareable;
   if (disk.bootOrder !== undefined && bootList && usually()) delete disk.bootOrder;
+  // An I/O thread the domain has, on virtio.
+  if (typeof disk.iothread === "number" && usually()) {
+    if (bus !== "virtio") delete disk.iothread;
+    else if (typeof domain.iothreads !== "number" || domain.iothreads < disk.iothread)
+      domain.iothreads = disk.iothread;
+  }
   const iotune = disk.iotune as Record<string, number> | undefined;
   for (const kind of iotune ? ["Bytes", "Iops"] : []) {
     const limit = (rw: string) => iotune![`${rw}${kind}Sec`] ?? 0;

@@ -622,6 +622,15 @@ export const schema: Omit<PackageSchema, "name"> = {
         detectZeroes: {
           $ref: "#/types/virtwire:index:DomainDiskDetectZeroes",
         },
+        iothread: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 256,
+            },
+          },
+        },
         serial: {
           type: "string",
           language: {

@@ -531,6 +531,10 @@ export interface DomainDisk {
    */
   detectZeroes?: DomainDiskDetectZeroes;
   /**
+   * The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+   */
+  iothread?: number;
+  /**
    * Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
    */
   serial?: string;

@@ -169,7 +169,7 @@ async function tunedAndNbd(image: string, port: number) {
   });
   const inactive = await xmlOf(created.id, DomainXMLFlags.INACTIVE);
   expect(inactive).toMatch(
-    /<driver name='qemu' type='raw' cache='none' io='native' discard='unmap' detect_zeroes='unmap'\/>/,
+    /<driver name='qemu' type='raw' cache='none' io='native' discard='unmap' iothread='1' detect_zeroes='unmap'\/>/,
   );
   expect(inactive).toContain("<serial>vw-data-1</serial>");
   expect((await up("tuned", guest("tuned", [data(first), nbd], { iothreads: 1 }))).step).toBe(

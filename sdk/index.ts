@@ -470,7 +470,7 @@ export interface DomainVolumeRefArgs {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+ * A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDiskArgs {
   /**
@@ -481,6 +481,14 @@ export interface DomainDiskArgs {
    * A file on the libvirt host (an image or an ISO).
    */
   file?: pulumi.Input<string>;
+  /**
+   * A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+   */
+  block?: pulumi.Input<string>;
+  /**
+   * A network disk: NBD, iSCSI or RBD.
+   */
+  network?: pulumi.Input<DomainDiskNetworkArgs>;
   /**
    * Disk or CD-ROM.
    */
@@ -501,6 +509,46 @@ export interface DomainDiskArgs {
    * Image format (default: the volume's own format; `raw` for files).
    */
   format?: pulumi.Input<types.DomainDiskFormat>;
+  /**
+   * Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+   */
+  cache?: pulumi.Input<types.DomainDiskCache>;
+  /**
+   * I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+   */
+  io?: pulumi.Input<types.DomainDiskIo>;
+  /**
+   * Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+   */
+  discard?: pulumi.Input<types.DomainDiskDiscard>;
+  /**
+   * Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+   */
+  detectZeroes?: pulumi.Input<types.DomainDiskDetectZeroes>;
+  /**
+   * The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+   */
+  iothread?: pulumi.Input<number>;
+  /**
+   * Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+   */
+  serial?: pulumi.Input<string>;
+  /**
+   * World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+   */
+  wwn?: pulumi.Input<string>;
+  /**
+   * Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+   */
+  shareable?: pulumi.Input<boolean>;
+  /**
+   * This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+   */
+  bootOrder?: pulumi.Input<number>;
+  /**
+   * I/O limits (default: none). Changing them is applied live, without a restart.
+   */
+  iotune?: pulumi.Input<DomainDiskIoTuneArgs>;
 }
 
 /**
@@ -1653,6 +1701,114 @@ export interface DomainTpmArgs {
    * The TPM version.
    */
   version?: pulumi.Input<types.DomainTpmVersion>;
+}
+
+/**
+ * I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+ */
+export interface DomainDiskIoTuneArgs {
+  /**
+   * Limit on reads and writes together, in bytes per second.
+   */
+  totalBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads, in bytes per second.
+   */
+  readBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on writes, in bytes per second.
+   */
+  writeBytesSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads and writes together, in I/O operations per second.
+   */
+  totalIopsSec?: pulumi.Input<number>;
+  /**
+   * Limit on reads, in I/O operations per second.
+   */
+  readIopsSec?: pulumi.Input<number>;
+  /**
+   * Limit on writes, in I/O operations per second.
+   */
+  writeIopsSec?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+   */
+  totalBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+   */
+  readBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+   */
+  writeBytesSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+   */
+  totalIopsSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+   */
+  readIopsSecMax?: pulumi.Input<number>;
+  /**
+   * Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+   */
+  writeIopsSecMax?: pulumi.Input<number>;
+}
+
+/**
+ * A server of a network disk.
+ */
+export interface DomainDiskNetworkHostArgs {
+  /**
+   * Host name or IP address of the server, as the libvirt host reaches it.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+   */
+  port?: pulumi.Input<number>;
+}
+
+/**
+ * How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+ */
+export interface DomainDiskNetworkAuthArgs {
+  /**
+   * The CHAP or cephx user name.
+   */
+  username: pulumi.Input<string>;
+  /**
+   * UUID of the libvirt secret.
+   */
+  secretUuid?: pulumi.Input<string>;
+  /**
+   * Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+   */
+  secretUsage?: pulumi.Input<string>;
+}
+
+/**
+ * A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+ */
+export interface DomainDiskNetworkArgs {
+  /**
+   * NBD, iSCSI or RBD.
+   */
+  protocol: pulumi.Input<types.DomainDiskNetworkProtocol>;
+  /**
+   * What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+   */
+  hosts: pulumi.Input<pulumi.Input<DomainDiskNetworkHostArgs>[]>;
+  /**
+   * Authentication for iSCSI or RBD (default: none).
+   */
+  auth?: pulumi.Input<DomainDiskNetworkAuthArgs>;
 }
 
 /** The arguments of a {@link Pool}. */

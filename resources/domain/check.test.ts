@@ -193,7 +193,7 @@ describe("check() of a Domain", () => {
       "a disk with two sources",
       { disks: [{ file: "/a.img", volume: { pool: "p", name: "v" } }] },
       "disks[0]",
-      /both volume and file/,
+      /has volume and file: give one source/,
     ],
     [
       "a volume without its pool",

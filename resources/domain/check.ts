@@ -14,6 +14,7 @@ import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
 import { checkEdits } from "./check-edits";
 import { checkFirmware } from "./check-firmware";
+import { checkDiskTuning } from "./check-disks";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -38,6 +39,7 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     cloudInitWait,
     boot,
     checkDevices,
+    checkDiskTuning,
   ];
   // checkFirmware tells an unknown value (preview) from an unset one itself.
   const failures = [...rules, patches, checkMachine]
@@ -127,6 +129,9 @@ const cpu: Rule = ({ cpu: spec, type }) => {
   return [];
 };
 
+/** A disk's sources, of which it has one (an empty CD-ROM drive none). */
+const SOURCES = ["volume", "file", "block", "network"] as const;
+
 const disks: Rule = (inputs) => {
   const failures: CheckFailure[] = [];
   const targets = new Map<string, number>();
@@ -135,13 +140,14 @@ const disks: Rule = (inputs) => {
     const path = `disks[${index}]`;
     const device = disk.device;
     const bus = disk.bus ?? defaultBus(device);
-    if (isSet(disk.volume) && isSet(disk.file)) {
-      failures.push(...fail(path, `${path} has both volume and file: give one source`));
-    } else if (!isSet(disk.volume) && !isSet(disk.file) && device !== "cdrom") {
+    const sources = SOURCES.filter((source) => isSet(disk[source]));
+    if (sources.length > 1) {
+      failures.push(...fail(path, `${path} has ${sources.join(" and ")}: give one source`));
+    } else if (sources.length === 0 && device !== "cdrom") {
       failures.push(
         ...fail(
           path,
-          `${path} has no source: give volume ({ pool, name }) or file (a path); only a cdrom may be empty`,
+          `${path} has no source: give volume ({ pool, name }), file (a path), block (a device) or network; only a cdrom may be empty`,
         ),
       );
     }
@@ -215,8 +221,8 @@ const sharedImages: Rule = (inputs) => {
   const users: { property: string; key: string; writes: boolean }[] = [];
   (inputs.disks ?? []).forEach((disk, index) => {
     if (!isObject(disk)) return;
-    const key = imageKey(disk.file, disk.volume);
-    const writes = disk.device === "disk" && disk.readOnly !== true;
+    const key = imageKey(disk.file ?? disk.block, disk.volume);
+    const writes = disk.device === "disk" && disk.readOnly !== true && disk.shareable !== true;
     if (key) users.push({ property: `disks[${index}]`, key, writes });
   });
   const seed = inputs.cloudInitDisk;
@@ -228,7 +234,7 @@ const sharedImages: Rule = (inputs) => {
     return conflict
       ? fail(
           user.property,
-          `${user.property} uses the image of ${users[first]!.property} too, and QEMU locks an image a disk writes: give each its own image, or make every disk on it readOnly`,
+          `${user.property} uses the image of ${users[first]!.property} too, and QEMU locks an image a disk writes: give each its own image, or make every disk on it readOnly or shareable`,
         )
       : [];
   });

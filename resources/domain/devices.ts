@@ -45,11 +45,20 @@ function pairUp<W, C>(wanted: W[], current: C[], rules: Rule<W, C>[]): DeviceMat
   };
 }
 
-/** Same volume or file; never true while a source is not known yet (preview). */
+/** Same volume, network disk, block device or file; never while a source is not known yet. */
 export function sameSource(a: DomainDisk, b: DomainDisk): boolean {
   if (a.volume) return !!b.volume && known(a.volume) && deepEqual(a.volume, b.volume);
+  if (a.network) return !!b.network && !hasUnknown(a.network) && deepEqual(a.network, b.network);
+  if (a.block !== undefined) return !isUnknown(a.block) && a.block === b.block;
   if (a.file !== undefined) return !isUnknown(a.file) && a.file === b.file;
-  return !b.volume && b.file === undefined;
+  return !b.volume && !b.network && b.block === undefined && b.file === undefined;
+}
+
+/** Some value anywhere inside is not known yet. */
+function hasUnknown(value: unknown): boolean {
+  if (isUnknown(value)) return true;
+  if (typeof value !== "object" || value === null) return false;
+  return Object.values(value).some(hasUnknown);
 }
 
 function known(value: object): boolean {

@@ -6,10 +6,11 @@
  *   live     applied to the running domain and its config, no restart: autostart, title,
  *            description and the user's metadata element (machine-state.ts), memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
- *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be
- *            using is never unplugged or swapped live (the guest's filesystem on it would be cut
- *            off mid-write): removing a disk or changing its source is a restart, so the guest
- *            shuts down cleanly first
+ *            CD-ROM media, a disk's I/O limits (disk-iotune.ts), the display's password
+ *            (device-changes.ts). A disk the guest may be using is never unplugged or swapped
+ *            live (the guest's filesystem on it would be cut off mid-write): removing a disk,
+ *            changing its source or any other setting is a restart, so the guest shuts down
+ *            cleanly first
  *   restart  the XML is redefined and the running domain is shut down and started again
  *            (refused before anything is touched when allowRestart is false)
  *   offline  as restart, but the domain is (or will be) shut off, so the redefinition is enough
@@ -29,6 +30,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
 import { classifyDeviceChanges } from "./device-changes";
+import { sameIoTune, sameTuning, withoutTuning } from "./disk-iotune";
 import { comparableConsole } from "./xml-console";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
@@ -221,13 +223,20 @@ function classifyDisks(current: Current, news: CheckedDomainInputs, add: Add): v
   for (const disk of match.added) add("live", "disks", `disks: attach ${describeDisk(disk)}`);
   for (const disk of match.removed) add("config", "disks", `disks: detach ${describeDisk(disk)}`);
   for (const { wanted, current: have } of match.pairs) {
-    if (matchesWhereSet(wanted, have)) continue;
+    const rest = withoutTuning(wanted);
+    const tuned = sameTuning(wanted, have);
+    if (tuned && matchesWhereSet(rest, have)) {
+      if (!sameIoTune(wanted, have)) add("live", "disks", `disks: ${have.target} iotune changed`);
+      continue;
+    }
     const newSource = !sameSource(wanted, have);
     const mediaOnly =
       wanted.device === "cdrom" &&
       have.device === "cdrom" &&
       newSource &&
-      matchesWhereSet({ ...wanted, volume: undefined, file: undefined }, have);
+      tuned &&
+      sameIoTune(wanted, have) &&
+      matchesWhereSet({ ...rest, volume: undefined, file: undefined }, have);
     if (mediaOnly)
       add("live", "disks", `disks: ${have.target} medium ${source(have)} → ${source(wanted)}`);
     else if (newSource)
@@ -296,7 +305,9 @@ export function describeDisk(disk: DomainDisk): string {
 }
 
 function source(disk: DomainDisk): string {
-  if (!disk.volume) return disk.file ?? "empty drive";
+  const network = disk.network;
+  if (network) return `${network.protocol} ${network.name ?? ""}@${network.hosts?.[0]?.name}`;
+  if (!disk.volume) return disk.block ?? disk.file ?? "empty drive";
   const name = isUnknown(disk.volume.name) ? "(not known yet)" : disk.volume.name;
   return `volume ${disk.volume.pool}/${name}`;
 }

@@ -11,6 +11,7 @@ import type { DomainDiskFormat, DomainOutputs } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { parseSize } from "../kit/units";
 import { applyDeviceLiveChanges } from "./device-changes";
+import { applyIoTune, sameIoTune } from "./disk-iotune";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { applyMachineLive } from "./machine-state";
 import { VolumeFormats, volumeKey } from "./plan";
@@ -40,6 +41,7 @@ export async function applyLiveChanges(
     if (wanted.device === "cdrom" && !sameSource(wanted, have)) {
       await lv.DomainUpdateDeviceFlags({ dom, xml: diskXml(wanted), flags });
     }
+    if (!sameIoTune(wanted, have)) await applyIoTune(lv, dom, wanted.target, wanted.iotune, flags);
   }
   for (const disk of disks.added) {
     await lv.DomainAttachDeviceFlags({ dom, xml: diskXml(disk), flags });

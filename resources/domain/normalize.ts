@@ -15,6 +15,7 @@ import type {
   CheckedDomainInputs,
   CheckedDomainNetworkInterface,
 } from "../kit/generated/checked";
+import { withBlockSource } from "./xml-disk-source";
 
 export const GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
 /** The user alias that marks the cloud-init CD-ROM in the domain XML (`<alias name='ua-…'/>`). */
@@ -77,14 +78,15 @@ export function defaultBus(device: DomainDisk["device"]): DomainDiskBus {
 }
 
 /**
- * A disk with bus and readOnly decided, `target` and `format` left to planning. Neither is a
+ * A disk with bus and readOnly decided (and a `file` below /dev as the `block` device it is),
+ * `target` and `format` left to planning. Neither is a
  * schema default, as both depend on the device: a CD-ROM is read-only and on SATA.
  */
 export function diskWithDefaults(
   disk: CheckedDomainDisk,
 ): CheckedDomainDisk & Required<Pick<DomainDisk, "bus" | "readOnly">> {
   return {
-    ...disk,
+    ...withBlockSource(disk),
     bus: disk.bus ?? defaultBus(disk.device),
     readOnly: disk.device === "cdrom" ? true : (disk.readOnly ?? false),
   };

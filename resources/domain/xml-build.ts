@@ -29,6 +29,8 @@ import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { type EditOutcome, applyEdits } from "./xml-edits";
 import { buildDevices } from "./xml-devices";
+import { addDiskTuning, driverTuning } from "./xml-disks";
+import { addDiskSource, diskType } from "./xml-disk-source";
 import { buildConsole } from "./xml-console";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 import { addFirmware } from "./xml-firmware";
@@ -121,14 +123,13 @@ function buildOs(domain: XMLBuilder, inputs: CheckedDomainInputs): void {
 }
 
 function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
-  const isBlock = !disk.volume && disk.file?.startsWith("/dev/");
-  const type = disk.volume ? "volume" : isBlock ? "block" : "file";
-  const node = parent.ele("disk", { type, device: disk.device });
+  const node = parent.ele("disk", { type: diskType(disk), device: disk.device });
   // Planned disks have a format; libvirt takes a disk without one as raw.
-  node.ele("driver", disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" });
-  if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
-  else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
+  const driver = disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" };
+  node.ele("driver", { ...driver, ...driverTuning(disk) });
+  addDiskSource(node, disk);
   node.ele("target", { dev: disk.target, bus: disk.bus });
+  addDiskTuning(node, disk);
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
   if (alias) node.ele("alias", { name: alias });
 }

@@ -20,6 +20,8 @@ import type {
 } from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
+import { readDiskTuning } from "./xml-disks";
+import { readDiskSource } from "./xml-disk-source";
 import { readConsole } from "./xml-console";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
@@ -113,7 +115,6 @@ export function readDisk(disk: XmlNode): DomainDisk[] {
   // libvirt's default, not ours: a <disk> without a device is a disk (domain_conf.c).
   const device = attr(disk, "device") ?? "disk";
   if (device !== "disk" && device !== "cdrom") return [];
-  const source = element(disk, "source");
   const target = element(disk, "target");
   const format = attr(element(disk, "driver"), "type") as DomainDiskFormat | undefined;
   const result: DomainDisk = {
@@ -121,12 +122,9 @@ export function readDisk(disk: XmlNode): DomainDisk[] {
     bus: attr(target, "bus") as DomainDiskBus,
     target: attr(target, "dev"),
     readOnly: element(disk, "readonly") !== undefined,
+    ...readDiskTuning(disk),
   };
-  const pool = attr(source, "pool");
-  const volume = attr(source, "volume");
-  if (pool !== undefined && volume !== undefined) result.volume = { pool, name: volume };
-  const path = attr(source, "file") ?? attr(source, "dev");
-  if (path !== undefined) result.file = path;
+  Object.assign(result, readDiskSource(disk));
   if (format !== undefined) result.format = format;
   return [result];
 }

@@ -41,6 +41,8 @@ const marker = `marker-${randomBytes(6).toString("hex")}`;
 const MARKER_FILE = "/root/virtwire-marker";
 const VARIANT_FILE = "/etc/virtwire-image-variant";
 const variant = `variant ${suffix}\n`;
+/** The I/O limit put on the dhcp guest's running disk in step (a), lifted in (b). */
+const IOTUNE_BYTES = 2 * 1024 * 1024;
 /** Boot to SSH and cloud-init done, under TCG on a busy 2-core machine. */
 const GUEST_READY_MS = 480_000;
 const STEP_MS = 1_200_000;
@@ -84,6 +86,10 @@ describe("real Debian guests with the Pulumi CLI", () => {
     const { domains } = await outputs();
     const id = async (vm: Vm) => (await lv.DomainLookupByName({ name: domains[vm] })).dom.id;
     return { dhcp: await id("dhcp"), static: await id("static") };
+  };
+  const liveXml = async (vm: Vm) => {
+    const { dom } = await lv.DomainLookupByName({ name: (await outputs()).domains[vm] });
+    return (await lv.DomainGetXMLDesc({ dom, flags: 0 })).xml;
   };
   const memoryKiB = async (vm: Vm) => {
     const { dom } = await lv.DomainLookupByName({ name: (await outputs()).domains[vm] });
@@ -214,6 +220,10 @@ describe("real Debian guests with the Pulumi CLI", () => {
         expect(await shell.output("cat /etc/virtwire-test/seed")).toBe("seed 1");
         expect(await shell.output("cat /etc/virtwire-image")).toMatch(/^virtwire debian-12 /);
         expect(await shell.output("cloud-init status")).toMatch(/status: done/);
+        // The disk's serial and discard (disks[0].serial, discard) as the guest's kernel sees them.
+        expect(await shell.output("cat /sys/block/vda/serial")).toBe(`vw-${vm}`);
+        const discard = await shell.output("cat /sys/block/vda/queue/discard_max_bytes");
+        expect(Number(discard)).toBeGreaterThan(0);
       }
       expect(await shells.get("static")!.output("ip -4 -o addr show dev eth0")).toContain(
         `inet ${staticAddress}/24`,
@@ -227,14 +237,27 @@ describe("real Debian guests with the Pulumi CLI", () => {
   );
 
   it(
-    "(a) a memory change within maxMemory is applied live: same boot, data intact",
+    "(a) a memory change within maxMemory and a disk's I/O limit are applied live: same boot, data intact",
     async () => {
       const before = await all(bootId);
       const runs = await runIds();
       for (const vm of VMS)
         await project.setConfig(`guest:vms.${vm}.memory`, "768MiB", { path: true });
-      const log = await up("up (a: memory 1 GiB → 768 MiB, live)");
+      await project.setConfig("guest:vms.dhcp.iotuneBytes", String(IOTUNE_BYTES), { path: true });
+      const log = await up("up (a: memory 1 GiB → 768 MiB, dhcp's disk limited; live)");
       expect(log.join("\n")).not.toMatch(/\[restart\]|stopped/);
+      expect(log).toContainEqual(
+        expect.stringMatching(`${prefix}-dhcp-.*disks: vda iotune changed \\[live\\]`),
+      );
+      expect(await liveXml("dhcp")).toContain(`<total_bytes_sec>${IOTUNE_BYTES}</total_bytes_sec>`);
+      // The running guest's writes now take their time: 8 MiB at 2 MiB/s, direct to the disk.
+      const ms = await shells
+        .get("dhcp")!
+        .output(
+          "sudo sh -c 's=$(date +%s%N); dd if=/dev/urandom of=/var/tmp/vw-io bs=1M count=8 oflag=direct status=none; e=$(date +%s%N); rm /var/tmp/vw-io; echo $(((e-s)/1000000))'",
+        );
+      timings.push(`  dhcp: 8 MiB written in ${ms} ms under the ${IOTUNE_BYTES} B/s limit`);
+      expect(Number(ms)).toBeGreaterThan(2_500);
       for (const vm of VMS) {
         expect(log).toContainEqual(expect.stringMatching(`${prefix}-${vm}-.*\\[live\\]`));
         // The guest hands the memory to the balloon at its own pace.
@@ -257,8 +280,16 @@ describe("real Debian guests with the Pulumi CLI", () => {
     async () => {
       const before = await lifeSigns();
       await project.setConfig("guest:vms.static.cmdlineExtra", "virtwire.step=b", { path: true });
-      expectGracefulRestart(await up("up (b: cmdline of static, restart)"), "static");
+      // The limit of (a) lifted from the running dhcp guest in the same up (live, no restart).
+      await project.setConfig("guest:vms.dhcp.iotuneBytes", "0", { path: true });
+      const log = await up("up (b: cmdline of static, restart; dhcp's limit lifted, live)");
+      expectGracefulRestart(log, "static");
+      expect(log).toContainEqual(
+        expect.stringMatching(`${prefix}-dhcp-.*disks: vda iotune changed \\[live\\]`),
+      );
+      expect(await liveXml("dhcp")).not.toContain("<iotune>");
       await expectOnlyStaticRestarted(before);
+      await expectHealthyRoot("dhcp", false);
       expect(await shells.get("static")!.output("cat /proc/cmdline")).toContain("virtwire.step=b");
     },
     STEP_MS,

@@ -105,7 +105,7 @@ const cases: BadInput[] = [
     what: "a disk with two sources",
     kind: "Domain",
     args: vm(disk({ volume: { pool: "p", name: "v" }, file: "/x.img" })),
-    problems: [/^disks\[0\] has both volume and file: give one source/],
+    problems: [/^disks\[0\] has volume and file: give one source/],
   },
   {
     what: "a disk without a source",

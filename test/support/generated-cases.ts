@@ -9,6 +9,7 @@
 import { parseSize } from "../../resources/kit/units";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "./guest";
 import { Hints, Random, schemaInputs } from "./schema-inputs";
+import { finishDiskTuning } from "./generated-disks";
 
 type Args = Record<string, unknown>;
 
@@ -270,6 +271,20 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
             name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
           },
     "disks[].file": (random) => (random.chance(0.5) ? undefined : random.pick(fileImages(fixture))),
+    // No block device or disk server here for a guest to start with: domain-disks.test.ts.
+    "disks[].block": never,
+    "disks[].network": never,
+    // A disk's tuning now and then, so most disks stay plain (their rules in finishDomain).
+    "disks[].cache": sometimes(0.3),
+    "disks[].io": sometimes(0.2),
+    "disks[].discard": sometimes(0.3),
+    "disks[].detectZeroes": sometimes(0.2),
+    "disks[].iothread": sometimes(0.1),
+    "disks[].serial": sometimes(0.3),
+    "disks[].wwn": sometimes(0.1),
+    "disks[].shareable": sometimes(0.1),
+    "disks[].bootOrder": sometimes(0.15),
+    "disks[].iotune": sometimes(0.2),
     // A path or volume that does not exist fails only at up (it may be made by the same program);
     // the refusals here are of the shape.
     cloudInitDisk: (random) =>
@@ -537,6 +552,7 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
       if (usually()) disk.file = random.pick([...formats.keys()]);
       if (typeof disk.file === "string") disk.format = formats.get(disk.file);
     }
+    finishDiskTuning(disk, usually, args);
   }
   // QEMU locks an image a disk writes: one disk per image.
   const images = new Set<string>();
@@ -548,6 +564,10 @@ function finishDomain(args: Args, random: Random, fixture: Fixture): void {
     args.disks = disks.filter((disk) => disk.device === "cdrom" || !shared(disk));
   }
   if (Array.isArray(args.boot) && usually()) args.boot = [...new Set(args.boot)];
+  // Boot orders are unique (check-disks.ts).
+  disks.forEach((disk, index) => {
+    if (disk.bootOrder !== undefined && usually()) disk.bootOrder = index + 1;
+  });
   const nics = (args.networkInterfaces as Args[] | undefined) ?? [];
   for (const nic of nics) {
     if (nic.network !== undefined && nic.bridge !== undefined && usually()) delete nic.bridge;

@@ -576,6 +576,18 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        block: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^/dev/[^\\t\\r\\n]*[^/\\t\\r\\n]$",
+              help: "use the path of a block device, e.g. /dev/vg0/data",
+            },
+          },
+        },
+        network: {
+          $ref: "#/types/virtwire:index:DomainDiskNetwork",
+        },
         device: {
           $ref: "#/types/virtwire:index:DomainDiskDevice",
           default: "disk",
@@ -597,6 +609,60 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         format: {
           $ref: "#/types/virtwire:index:DomainDiskFormat",
+        },
+        cache: {
+          $ref: "#/types/virtwire:index:DomainDiskCache",
+        },
+        io: {
+          $ref: "#/types/virtwire:index:DomainDiskIo",
+        },
+        discard: {
+          $ref: "#/types/virtwire:index:DomainDiskDiscard",
+        },
+        detectZeroes: {
+          $ref: "#/types/virtwire:index:DomainDiskDetectZeroes",
+        },
+        iothread: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 256,
+            },
+          },
+        },
+        serial: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.+-]{1,20}$",
+              help: "use 1 to 20 letters, digits and _ . + -, e.g. data-01",
+            },
+          },
+        },
+        wwn: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(0x)?[0-9a-fA-F]{16}$",
+              help: "use 16 hexadecimal digits, e.g. 5000c50015ea71ac",
+            },
+          },
+        },
+        shareable: {
+          type: "boolean",
+        },
+        bootOrder: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+        iotune: {
+          $ref: "#/types/virtwire:index:DomainDiskIoTune",
         },
       },
     },
@@ -2287,6 +2353,276 @@ export const schema: Omit<PackageSchema, "name"> = {
           value: "external",
         },
       ],
+    },
+    "virtwire:index:DomainDiskCache": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "writeback",
+        },
+        {
+          value: "writethrough",
+        },
+        {
+          value: "directsync",
+        },
+        {
+          value: "unsafe",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskIo": {
+      type: "string",
+      enum: [
+        {
+          value: "native",
+        },
+        {
+          value: "threads",
+        },
+        {
+          value: "io_uring",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskDiscard": {
+      type: "string",
+      enum: [
+        {
+          value: "unmap",
+        },
+        {
+          value: "ignore",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskDetectZeroes": {
+      type: "string",
+      enum: [
+        {
+          value: "off",
+        },
+        {
+          value: "on",
+        },
+        {
+          value: "unmap",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskIoTune": {
+      type: "object",
+      properties: {
+        totalBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeBytesSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeIopsSec: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeBytesSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        totalIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        readIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+        writeIopsSecMax: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 1000000000000000,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainDiskNetworkProtocol": {
+      type: "string",
+      enum: [
+        {
+          value: "nbd",
+        },
+        {
+          value: "iscsi",
+        },
+        {
+          value: "rbd",
+        },
+      ],
+    },
+    "virtwire:index:DomainDiskNetworkHost": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9.:_-]{1,253}$",
+              help: "use a host name or an IP address, e.g. 192.0.2.10",
+            },
+          },
+        },
+        port: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainDiskNetworkAuth": {
+      type: "object",
+      properties: {
+        username: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\s<>&\"']{1,255}$",
+              help: "use a user name without spaces, quotes, < > or &",
+            },
+          },
+        },
+        secretUuid: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+              help: "use a UUID in lower case, as libvirt writes it, such as 6a3d2b5e-0c43-4b5f-9d2e-7f1a2b3c4d5e",
+            },
+          },
+        },
+        secretUsage: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\t\\r\\n<>&\"']{1,255}$",
+              help: "use the secret's usage name, without quotes, < > or &",
+            },
+          },
+        },
+      },
+      required: ["username"],
+    },
+    "virtwire:index:DomainDiskNetwork": {
+      type: "object",
+      properties: {
+        protocol: {
+          $ref: "#/types/virtwire:index:DomainDiskNetworkProtocol",
+        },
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\t\\r\\n<>&\"']{1,1024}$",
+              help: "use the export, IQN/LUN or pool/image name, without quotes, < > or &",
+            },
+          },
+        },
+        hosts: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainDiskNetworkHost",
+          },
+        },
+        auth: {
+          $ref: "#/types/virtwire:index:DomainDiskNetworkAuth",
+        },
+      },
+      required: ["protocol", "hosts"],
     },
   },
   resources: {

@@ -475,7 +475,7 @@ export interface DomainVolumeRef {
 }
 
 /**
- * A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+ * A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
  */
 export interface DomainDisk {
   /**
@@ -486,6 +486,14 @@ export interface DomainDisk {
    * A file on the libvirt host (an image or an ISO).
    */
   file?: string;
+  /**
+   * A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+   */
+  block?: string;
+  /**
+   * A network disk: NBD, iSCSI or RBD.
+   */
+  network?: DomainDiskNetwork;
   /**
    * Disk or CD-ROM.
    */
@@ -506,6 +514,46 @@ export interface DomainDisk {
    * Image format (default: the volume's own format; `raw` for files).
    */
   format?: DomainDiskFormat;
+  /**
+   * Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+   */
+  cache?: DomainDiskCache;
+  /**
+   * I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+   */
+  io?: DomainDiskIo;
+  /**
+   * Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+   */
+  discard?: DomainDiskDiscard;
+  /**
+   * Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+   */
+  detectZeroes?: DomainDiskDetectZeroes;
+  /**
+   * The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+   */
+  iothread?: number;
+  /**
+   * Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+   */
+  serial?: string;
+  /**
+   * World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+   */
+  wwn?: string;
+  /**
+   * Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+   */
+  shareable?: boolean;
+  /**
+   * This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+   */
+  bootOrder?: number;
+  /**
+   * I/O limits (default: none). Changing them is applied live, without a restart.
+   */
+  iotune?: DomainDiskIoTune;
 }
 
 /**
@@ -2349,6 +2397,235 @@ export const DomainSnapshotKind = {
  * Where a domain snapshot keeps its data.
  */
 export type DomainSnapshotKind = (typeof DomainSnapshotKind)[keyof typeof DomainSnapshotKind];
+
+/**
+ * How QEMU caches a disk's I/O on the host (https://libvirt.org/formatdomain.html#hard-drives-floppy-disks-cdroms).
+ */
+export const DomainDiskCache = {
+  /**
+   * No host page cache (O_DIRECT); the guest's flushes reach the disk. Needed for `io: native`.
+   */
+  None: "none",
+  /**
+   * Host page cache, writes reported done once cached; the guest's flushes are honoured.
+   */
+  Writeback: "writeback",
+  /**
+   * Host page cache for reads; every write reaches the disk before it is reported done.
+   */
+  Writethrough: "writethrough",
+  /**
+   * No host page cache, and every write reaches the disk before it is reported done.
+   */
+  Directsync: "directsync",
+  /**
+   * Host page cache, the guest's flushes ignored: fast, and data is lost if the host crashes.
+   */
+  Unsafe: "unsafe",
+} as const;
+
+/**
+ * How QEMU caches a disk's I/O on the host (https://libvirt.org/formatdomain.html#hard-drives-floppy-disks-cdroms).
+ */
+export type DomainDiskCache = (typeof DomainDiskCache)[keyof typeof DomainDiskCache];
+
+/**
+ * QEMU's I/O mechanism for a disk.
+ */
+export const DomainDiskIo = {
+  /**
+   * Linux native AIO; needs `cache: none` or `directsync`.
+   */
+  Native: "native",
+  /**
+   * A pool of host threads.
+   */
+  Threads: "threads",
+  /**
+   * Linux io_uring.
+   */
+  Io_uring: "io_uring",
+} as const;
+
+/**
+ * QEMU's I/O mechanism for a disk.
+ */
+export type DomainDiskIo = (typeof DomainDiskIo)[keyof typeof DomainDiskIo];
+
+/**
+ * What QEMU does with the guest's discard (TRIM/UNMAP) requests.
+ */
+export const DomainDiskDiscard = {
+  /**
+   * Pass them on, freeing space in the image.
+   */
+  Unmap: "unmap",
+  /**
+   * Ignore them.
+   */
+  Ignore: "ignore",
+} as const;
+
+/**
+ * What QEMU does with the guest's discard (TRIM/UNMAP) requests.
+ */
+export type DomainDiskDiscard = (typeof DomainDiskDiscard)[keyof typeof DomainDiskDiscard];
+
+/**
+ * Whether QEMU looks for writes of zeroes.
+ */
+export const DomainDiskDetectZeroes = {
+  /**
+   * No detection.
+   */
+  Off: "off",
+  /**
+   * Write detected zeroes as zero-writes, without their data.
+   */
+  On: "on",
+  /**
+   * Like `on`, and free the space where the image allows it; needs `discard: unmap`.
+   */
+  Unmap: "unmap",
+} as const;
+
+/**
+ * Whether QEMU looks for writes of zeroes.
+ */
+export type DomainDiskDetectZeroes =
+  (typeof DomainDiskDetectZeroes)[keyof typeof DomainDiskDetectZeroes];
+
+/**
+ * I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+ */
+export interface DomainDiskIoTune {
+  /**
+   * Limit on reads and writes together, in bytes per second.
+   */
+  totalBytesSec?: number;
+  /**
+   * Limit on reads, in bytes per second.
+   */
+  readBytesSec?: number;
+  /**
+   * Limit on writes, in bytes per second.
+   */
+  writeBytesSec?: number;
+  /**
+   * Limit on reads and writes together, in I/O operations per second.
+   */
+  totalIopsSec?: number;
+  /**
+   * Limit on reads, in I/O operations per second.
+   */
+  readIopsSec?: number;
+  /**
+   * Limit on writes, in I/O operations per second.
+   */
+  writeIopsSec?: number;
+  /**
+   * Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+   */
+  totalBytesSecMax?: number;
+  /**
+   * Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+   */
+  readBytesSecMax?: number;
+  /**
+   * Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+   */
+  writeBytesSecMax?: number;
+  /**
+   * Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+   */
+  totalIopsSecMax?: number;
+  /**
+   * Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+   */
+  readIopsSecMax?: number;
+  /**
+   * Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+   */
+  writeIopsSecMax?: number;
+}
+
+/**
+ * The protocol of a network disk.
+ */
+export const DomainDiskNetworkProtocol = {
+  /**
+   * An NBD export (e.g. `qemu-nbd`, `nbdkit`); `name` is the export name (default: the server's default export).
+   */
+  Nbd: "nbd",
+  /**
+   * An iSCSI LUN; `name` is the target IQN and LUN, e.g. `iqn.2024-01.org.example:disk/1`. Authentication: CHAP with a libvirt secret of usage type `iscsi`.
+   */
+  Iscsi: "iscsi",
+  /**
+   * A Ceph RBD image; `name` is `pool/image`. Authentication: cephx with a libvirt secret of usage type `ceph`.
+   */
+  Rbd: "rbd",
+} as const;
+
+/**
+ * The protocol of a network disk.
+ */
+export type DomainDiskNetworkProtocol =
+  (typeof DomainDiskNetworkProtocol)[keyof typeof DomainDiskNetworkProtocol];
+
+/**
+ * A server of a network disk.
+ */
+export interface DomainDiskNetworkHost {
+  /**
+   * Host name or IP address of the server, as the libvirt host reaches it.
+   */
+  name: string;
+  /**
+   * TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+   */
+  port?: number;
+}
+
+/**
+ * How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+ */
+export interface DomainDiskNetworkAuth {
+  /**
+   * The CHAP or cephx user name.
+   */
+  username: string;
+  /**
+   * UUID of the libvirt secret.
+   */
+  secretUuid?: string;
+  /**
+   * Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+   */
+  secretUsage?: string;
+}
+
+/**
+ * A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+ */
+export interface DomainDiskNetwork {
+  /**
+   * NBD, iSCSI or RBD.
+   */
+  protocol: DomainDiskNetworkProtocol;
+  /**
+   * What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+   */
+  name?: string;
+  /**
+   * The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+   */
+  hosts: DomainDiskNetworkHost[];
+  /**
+   * Authentication for iSCSI or RBD (default: none).
+   */
+  auth?: DomainDiskNetworkAuth;
+}
 
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {

@@ -4,6 +4,7 @@
  */
 import { array, int, struct, uhyper, uint, xdrVoid } from "../../xdr";
 import {
+  REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX,
   REMOTE_DOMAIN_GUEST_INFO_PARAMS_MAX,
   REMOTE_DOMAIN_INTERFACE_MAX,
   REMOTE_DOMAIN_LIST_MAX,
@@ -141,6 +142,20 @@ const devices = {
   DomainBlockResize: [
     251,
     struct({ dom: RemoteNonnullDomain, disk: RemoteNonnullString, size: uhyper, flags: uint }),
+    xdrVoid,
+  ],
+  /**
+   * REMOTE_PROC_DOMAIN_SET_BLOCK_IO_TUNE (252): a disk's I/O limits (`total_bytes_sec`,
+   * `read_iops_sec_max`…, ULLONG typed params), live and/or in the config (AffectFlags).
+   */
+  DomainSetBlockIoTune: [
+    252,
+    struct({
+      dom: RemoteNonnullDomain,
+      disk: RemoteNonnullString,
+      params: array(RemoteTypedParam, REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX),
+      flags: uint,
+    }),
     xdrVoid,
   ],
 } as const;

@@ -12,6 +12,8 @@ import { defaultBus, formatBytes, isSet, isUnknown, targetPrefix } from "./norma
 import { checkPatches } from "./patches";
 import { checkConsole, checkDevices } from "./device-checks";
 import { checkMachine } from "./check-machine";
+import { checkHostdevs, checkInterfaceExtras } from "./nic-checks";
+import { attachmentOf } from "./nic-xml";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -36,6 +38,8 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     cloudInitWait,
     boot,
     checkDevices,
+    checkInterfaceExtras,
+    checkHostdevs,
   ];
   return [...rules, patches, checkMachine].flatMap((rule) => rule(inputs));
 }
@@ -257,11 +261,11 @@ const interfaces: Rule = (inputs) => {
   (inputs.networkInterfaces ?? []).forEach((nic, index) => {
     if (!isObject(nic)) return;
     const path = `networkInterfaces[${index}]`;
-    if (isSet(nic.network) === isSet(nic.bridge)) {
+    if ([nic.network, nic.bridge, nic.direct].filter(isSet).length !== 1) {
       failures.push(
         ...fail(
           path,
-          `${path} needs exactly one of network (a libvirt network) or bridge (a host bridge)`,
+          `${path} needs exactly one of network (a libvirt network), bridge (a host bridge) or direct (a host interface, macvtap)`,
         ),
       );
     }
@@ -327,17 +331,17 @@ const addresses: Rule = (inputs) => {
       `waitForAddresses.source "agent" needs qemuAgent: true (the guest agent channel), and the agent installed in the guest`,
     );
   }
-  const index = nics.findIndex((nic) => isSet(nic.bridge));
+  const index = nics.findIndex((nic) => isSet(nic.bridge) || isSet(nic.direct));
   if (index >= 0 && wait.source === "lease") {
     return fail(
       "waitForAddresses.source",
-      `waitForAddresses.source "lease" cannot work for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: libvirt sees DHCP leases only on its own networks; use "agent" or "any" with qemuAgent: true`,
+      `waitForAddresses.source "lease" cannot work for networkInterfaces[${index}] on ${attachmentOf(nics[index]!)}: libvirt sees DHCP leases only on its own networks; use "agent" or "any" with qemuAgent: true`,
     );
   }
   if (index >= 0 && wait.source === "any" && !inputs.qemuAgent) {
     return fail(
       "waitForAddresses",
-      `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: only the guest agent can tell its address`,
+      `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on ${attachmentOf(nics[index]!)}: only the guest agent can tell its address`,
     );
   }
   return [];

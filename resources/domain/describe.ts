@@ -79,6 +79,7 @@ export async function describeDomain(
     disks: description.disks,
     cloudInitDisk: description.cloudInitDisk,
     networkInterfaces: description.networkInterfaces,
+    hostdevs: description.hostdevs,
     graphics: description.graphics,
     console: description.console,
     qemuAgent: description.qemuAgent,

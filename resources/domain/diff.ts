@@ -30,6 +30,8 @@ import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
 import { classifyDeviceChanges } from "./device-changes";
 import { comparableConsole } from "./xml-console";
+import { attachmentOf } from "./nic-xml";
+import { comparableHostdev } from "./xml-hostdevs";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
 import {
@@ -93,6 +95,7 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
   classifySizes(current, news, add);
   classifyDisks(current, news, add);
   classifyInterfaces(current, news, add);
+  classifyHostdevs(current, news, add);
   classifyRestartOnly(current, news, add);
   classifyDeviceChanges(
     current,
@@ -239,15 +242,27 @@ function classifyInterfaces(current: Current, news: CheckedDomainInputs, add: Ad
   }
   const wanted = news.networkInterfaces.map(comparableInterface);
   const match = matchInterfaces(wanted, current.networkInterfaces);
-  const where = (nic: { network?: string; bridge?: string }) =>
-    nic.network !== undefined ? `network ${nic.network}` : `bridge ${nic.bridge}`;
   const nicChange = (cls: "live" | "config", detail: string) =>
     add(cls, "networkInterfaces", `networkInterfaces: ${detail}`);
-  for (const nic of match.added) nicChange("live", `attach on ${where(nic)}`);
-  for (const nic of match.removed) nicChange("live", `detach ${nic.mac} (on ${where(nic)})`);
-  for (const { wanted: w, current: have } of match.pairs) {
-    if (!matchesWhereSet(w, have)) nicChange("config", `${have.mac} (on ${where(have)}) changed`);
+  for (const nic of match.added) nicChange("live", `attach on ${attachmentOf(nic)}`);
+  for (const nic of match.removed) nicChange("live", `detach ${nic.mac} (on ${attachmentOf(nic)})`);
+  for (const { wanted: w, current: found } of match.pairs) {
+    // A state from before linkState was read has none: libvirt's default, up.
+    const have = { ...found, linkState: found.linkState ?? "up" };
+    if (matchesWhereSet(w, have)) continue;
+    const where = `${have.mac} (on ${attachmentOf(have)})`;
+    // Only the link state differs: DomainUpdateDeviceFlags sets it on the running guest.
+    if (matchesWhereSet({ ...w, linkState: undefined }, have)) {
+      nicChange("live", `${where} link ${have.linkState ?? "up"} → ${w.linkState}`);
+    } else nicChange("config", `${where} changed`);
   }
+}
+
+function classifyHostdevs(current: Current, news: CheckedDomainInputs, add: Add): void {
+  if (!knownList(news.hostdevs)) return add("config", "hostdevs", "hostdevs not known yet");
+  const wanted = news.hostdevs.map(comparableHostdev);
+  if (!deepEqual(wanted, (current.hostdevs ?? []).map(comparableHostdev)))
+    add("config", "hostdevs", "hostdevs changed");
 }
 
 /** Properties that can only be applied by redefining the domain. */

@@ -21,6 +21,7 @@ import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain } from "./normalize";
+import { explainHostdevStart } from "./hostdev-start";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
@@ -177,7 +178,9 @@ async function startAndWait(
   if (query) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
-  await ensureRunning(lv, dom);
+  await ensureRunning(lv, dom).catch((error: unknown) => {
+    throw explainHostdevStart(error, inputs.name, inputs.hostdevs);
+  });
   if (wait && query) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
       ...query,

@@ -49,6 +49,13 @@ export async function applyLiveChanges(
   for (const nic of nics.removed) {
     await lv.DomainDetachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
   }
+  for (const { wanted, current: have } of nics.pairs) {
+    // diff.ts made this live only when the link state is all that differs.
+    if (wanted.linkState !== undefined && wanted.linkState !== (have.linkState ?? "up")) {
+      const xml = interfaceXml({ ...have, linkState: wanted.linkState });
+      await lv.DomainUpdateDeviceFlags({ dom, xml, flags });
+    }
+  }
   for (const nic of nics.added) {
     // One MAC for the live device and the config copy, whatever libvirt's version does.
     const xml = interfaceXml({ ...nic, mac: nic.mac ?? randomMac() });

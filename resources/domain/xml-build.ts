@@ -6,7 +6,8 @@
  *     <name/> <uuid/>?  <metadata><virtwire:resource urn/></metadata>?  <memory unit="KiB"/> <currentMemory unit="KiB"/>  <vcpu current?/>
  *     <os firmware="efi"?> <type arch? machine?>hvm</type> <kernel/> <initrd/> <cmdline/> <boot dev/>* </os>
  *     <features/> <cpu/>? and the other machine-level elements (xml-machine.ts)
- *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? and the small
+ *     <devices> disk* (cloud-init CD-ROM) interface* (nic-xml.ts) hostdev* (xml-hostdevs.ts) serial
+ *       channel? graphics? and the small
  *       devices of xml-devices.ts </devices>
  *   </domain>
  *
@@ -28,6 +29,8 @@ import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
 import { buildDevices } from "./xml-devices";
 import { buildConsole } from "./xml-console";
+import { addInterface } from "./nic-xml";
+import { addHostdevs } from "./xml-hostdevs";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
@@ -70,6 +73,7 @@ export function buildDomainXml(plan: DomainPlan): string {
   for (const disk of plan.disks) addDisk(devices, disk);
   if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
   for (const nic of plan.interfaces) addInterface(devices, nic);
+  addHostdevs(devices, inputs.hostdevs);
   buildConsoleAndChannels(devices, inputs);
   buildDevices(devices, inputs);
   applyPatches(domain, inputs.xmlPatches ?? []);
@@ -119,15 +123,6 @@ function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   node.ele("target", { dev: disk.target, bus: disk.bus });
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
   if (alias) node.ele("alias", { name: alias });
-}
-
-function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
-  const node = parent.ele("interface", { type: nic.network !== undefined ? "network" : "bridge" });
-  if (nic.mac) node.ele("mac", { address: nic.mac });
-  if (nic.network !== undefined) node.ele("source", { network: nic.network });
-  else node.ele("source", { bridge: nic.bridge });
-  // Interfaces read back from libvirt (to detach them) may have no model; planned ones always do.
-  if (nic.model !== undefined) node.ele("model", { type: nic.model });
 }
 
 function buildConsoleAndChannels(devices: XMLBuilder, inputs: CheckedDomainInputs): void {

@@ -16,12 +16,15 @@ import type {
   DomainDiskBus,
   DomainDiskFormat,
   DomainFirmware,
+  DomainHostdev,
   DomainNetworkInterface,
   DomainType,
 } from "../kit/generated/types";
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
 import { readConsole } from "./xml-console";
+import { readInterface } from "./nic-xml";
+import { readHostdevs } from "./xml-hostdevs";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
 import type { MachineDescription } from "./xml-machine-read";
@@ -46,6 +49,7 @@ export interface DomainDescription extends DeviceDescription, MachineDescription
   /** The device name of the cloud-init CD-ROM, kept when the domain is redefined. */
   cloudInitTarget?: string;
   networkInterfaces: DomainNetworkInterface[];
+  hostdevs: DomainHostdev[];
   console?: DomainConsole;
   qemuAgent: boolean;
 }
@@ -79,6 +83,7 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitDisk: cloudInit ? readCloudInit(cloudInit) : undefined,
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
+    hostdevs: readHostdevs(devices),
     ...readDevices(devices),
     console: readConsole(devices),
     qemuAgent: elements(devices, "channel").some(
@@ -139,17 +144,4 @@ function readCloudInit(disk: XmlNode): DomainCloudInitDisk {
   const name = attr(source, "volume");
   if (pool !== undefined && name !== undefined) return { pool, name };
   return { path: attr(source, "file") };
-}
-
-function readInterface(nic: XmlNode): DomainNetworkInterface[] {
-  const type = attr(nic, "type");
-  const source = element(nic, "source");
-  const result: DomainNetworkInterface = {
-    mac: attr(element(nic, "mac"), "address")?.toLowerCase(),
-    model: attr(element(nic, "model"), "type"),
-  };
-  if (type === "network") result.network = attr(source, "network");
-  else if (type === "bridge") result.bridge = attr(source, "bridge");
-  else return [];
-  return [result];
 }

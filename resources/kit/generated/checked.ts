@@ -32,13 +32,16 @@ export const domainDiskDefaults: Readonly<Pick<CheckedDomainDisk, "device">> = {
 /** DomainNetworkInterface objects as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedDomainNetworkInterface extends types.DomainNetworkInterface {
   model: string;
+  direct?: CheckedDomainDirectAttachment;
+  linkState: types.DomainLinkState;
 }
 
 /** schema.json's defaults for CheckedDomainNetworkInterface, where no checked inputs are at hand (e.g. a get). */
 export const domainNetworkInterfaceDefaults: Readonly<
-  Pick<CheckedDomainNetworkInterface, "model">
+  Pick<CheckedDomainNetworkInterface, "model" | "linkState">
 > = {
   model: "virtio",
+  linkState: "up",
 };
 
 /** DomainGraphics objects as check() returns them: whatever has a default in schema.json is set. */
@@ -147,6 +150,38 @@ export const domainCpuTopologyDefaults: Readonly<
   threads: 1,
 };
 
+/** DomainDirectAttachment objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainDirectAttachment extends types.DomainDirectAttachment {
+  mode: types.DomainDirectMode;
+}
+
+/** schema.json's defaults for CheckedDomainDirectAttachment, where no checked inputs are at hand (e.g. a get). */
+export const domainDirectAttachmentDefaults: Readonly<Pick<CheckedDomainDirectAttachment, "mode">> =
+  {
+    mode: "vepa",
+  };
+
+/** DomainHostdevMdev objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainHostdevMdev extends types.DomainHostdevMdev {
+  model: types.DomainMdevModel;
+}
+
+/** schema.json's defaults for CheckedDomainHostdevMdev, where no checked inputs are at hand (e.g. a get). */
+export const domainHostdevMdevDefaults: Readonly<Pick<CheckedDomainHostdevMdev, "model">> = {
+  model: "vfio-pci",
+};
+
+/** DomainHostdev objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainHostdev extends types.DomainHostdev {
+  mdev?: CheckedDomainHostdevMdev;
+  managed: boolean;
+}
+
+/** schema.json's defaults for CheckedDomainHostdev, where no checked inputs are at hand (e.g. a get). */
+export const domainHostdevDefaults: Readonly<Pick<CheckedDomainHostdev, "managed">> = {
+  managed: true,
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -186,6 +221,7 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   firmware: types.DomainFirmware;
   disks: CheckedDomainDisk[];
   networkInterfaces: CheckedDomainNetworkInterface[];
+  hostdevs: CheckedDomainHostdev[];
   graphics?: CheckedDomainGraphics;
   console: CheckedDomainConsole;
   qemuAgent: boolean;
@@ -211,6 +247,7 @@ export const domainDefaults: Readonly<
     | "firmware"
     | "disks"
     | "networkInterfaces"
+    | "hostdevs"
     | "console"
     | "qemuAgent"
     | "spiceAgent"
@@ -226,6 +263,7 @@ export const domainDefaults: Readonly<
   firmware: "bios",
   disks: [],
   networkInterfaces: [],
+  hostdevs: [],
   console: { type: "pty", target: "serial" },
   qemuAgent: false,
   spiceAgent: false,

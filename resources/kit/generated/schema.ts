@@ -654,6 +654,28 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        direct: {
+          $ref: "#/types/virtwire:index:DomainDirectAttachment",
+        },
+        mtu: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 68,
+              maximum: 65535,
+            },
+          },
+        },
+        linkState: {
+          $ref: "#/types/virtwire:index:DomainLinkState",
+          default: "up",
+        },
+        bandwidth: {
+          $ref: "#/types/virtwire:index:DomainBandwidth",
+        },
+        filter: {
+          $ref: "#/types/virtwire:index:DomainFilterRef",
+        },
       },
     },
     "virtwire:index:DomainGraphicsType": {
@@ -1896,6 +1918,217 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["namespace", "prefix", "xml"],
     },
+    "virtwire:index:DomainDirectMode": {
+      type: "string",
+      enum: [
+        {
+          value: "vepa",
+        },
+        {
+          value: "bridge",
+        },
+        {
+          value: "private",
+        },
+        {
+          value: "passthrough",
+        },
+      ],
+    },
+    "virtwire:index:DomainDirectAttachment": {
+      type: "object",
+      properties: {
+        device: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]{1,15}$",
+              help: "use a Linux interface name: at most 15 letters, digits and _ . -",
+            },
+          },
+        },
+        mode: {
+          $ref: "#/types/virtwire:index:DomainDirectMode",
+          default: "vepa",
+        },
+      },
+      required: ["device"],
+    },
+    "virtwire:index:DomainLinkState": {
+      type: "string",
+      enum: [
+        {
+          value: "up",
+        },
+        {
+          value: "down",
+        },
+      ],
+    },
+    "virtwire:index:DomainBandwidthLimit": {
+      type: "object",
+      properties: {
+        average: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        peak: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        burst: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+      },
+      required: ["average"],
+    },
+    "virtwire:index:DomainBandwidth": {
+      type: "object",
+      properties: {
+        inbound: {
+          $ref: "#/types/virtwire:index:DomainBandwidthLimit",
+        },
+        outbound: {
+          $ref: "#/types/virtwire:index:DomainBandwidthLimit",
+        },
+      },
+    },
+    "virtwire:index:DomainFilterRef": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.:-]+$",
+              help: "use a filter name: letters, digits and _ . : -",
+            },
+          },
+        },
+        parameters: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainHostdevUsb": {
+      type: "object",
+      properties: {
+        vendor: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^0x[0-9a-fA-F]{4}$",
+              help: "use a 4-digit hexadecimal id with 0x, e.g. 0x046d",
+            },
+          },
+        },
+        product: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^0x[0-9a-fA-F]{4}$",
+              help: "use a 4-digit hexadecimal id with 0x, e.g. 0xc077",
+            },
+          },
+        },
+        bus: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+        device: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainMdevModel": {
+      type: "string",
+      enum: [
+        {
+          value: "vfio-pci",
+        },
+        {
+          value: "vfio-ccw",
+        },
+        {
+          value: "vfio-ap",
+        },
+      ],
+    },
+    "virtwire:index:DomainHostdevMdev": {
+      type: "object",
+      properties: {
+        uuid: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+              help: "use a UUID such as c2177883-f1bb-47f0-914d-32a22e3a8804",
+            },
+          },
+        },
+        model: {
+          $ref: "#/types/virtwire:index:DomainMdevModel",
+          default: "vfio-pci",
+        },
+      },
+      required: ["uuid"],
+    },
+    "virtwire:index:DomainHostdev": {
+      type: "object",
+      properties: {
+        pci: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\\.[0-7]$",
+              help: "use a PCI address as lspci -D prints it, e.g. 0000:03:00.0",
+            },
+          },
+        },
+        usb: {
+          $ref: "#/types/virtwire:index:DomainHostdevUsb",
+        },
+        mdev: {
+          $ref: "#/types/virtwire:index:DomainHostdevMdev",
+        },
+        managed: {
+          type: "boolean",
+          default: true,
+        },
+      },
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2311,6 +2544,13 @@ export const schema: Omit<PackageSchema, "name"> = {
           },
           default: [],
         },
+        hostdevs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainHostdev",
+          },
+          default: [],
+        },
         graphics: {
           $ref: "#/types/virtwire:index:DomainGraphics",
         },
@@ -2519,6 +2759,12 @@ export const schema: Omit<PackageSchema, "name"> = {
             $ref: "#/types/virtwire:index:DomainNetworkInterface",
           },
         },
+        hostdevs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainHostdev",
+          },
+        },
         graphics: {
           $ref: "#/types/virtwire:index:DomainGraphics",
         },
@@ -2616,6 +2862,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         "firmware",
         "disks",
         "networkInterfaces",
+        "hostdevs",
         "qemuAgent",
         "spiceAgent",
         "autostart",

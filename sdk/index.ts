@@ -546,7 +546,7 @@ export interface DomainNetworkInterfaceArgs {
    */
   direct?: pulumi.Input<DomainDirectAttachmentArgs>;
   /**
-   * The interface's MTU in bytes (default: that of the network or bridge, usually 1500). Changing it restarts the domain.
+   * The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
    */
   mtu?: pulumi.Input<number>;
   /**

@@ -28,6 +28,13 @@ export function checkInterfaceExtras(inputs: Partial<CheckedDomainInputs>): Chec
         );
       }
     }
+    if (isSet(nic.direct) && isSet(nic.mtu)) {
+      // libvirt refuses it at define (CONFIG_UNSUPPORTED): a macvtap takes its host interface's MTU.
+      fail(
+        `${path}.mtu`,
+        `${path}.mtu cannot be set on a direct interface (it has the MTU of host interface ${nic.direct.device}): set the MTU there, or remove mtu`,
+      );
+    }
     const passthrough = nic.direct?.mode === "passthrough";
     if (passthrough && isSet(nic.bandwidth)) {
       fail(

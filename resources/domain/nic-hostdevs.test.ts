@@ -167,7 +167,7 @@ describe("check() of interfaces' extras and host devices", () => {
     ]);
   });
 
-  it("refuses filter variables libvirt would not take, and shaping a passthrough interface", () => {
+  it("refuses filter variables libvirt would not take, an MTU on macvtap and shaping a passthrough interface", () => {
     expect(
       reasons({
         ...base,
@@ -176,11 +176,13 @@ describe("check() of interfaces' extras and host devices", () => {
           {
             direct: { device: "eth0", mode: "passthrough" },
             bandwidth: { inbound: { average: 1 } },
+            mtu: 9000,
           },
         ],
       }),
     ).toEqual([
       'networkInterfaces[0].filter.parameters: networkInterfaces[0].filter.parameters has "my ip", which is not a filter variable name: use letters, digits and _ only (e.g. IP, DHCPSERVER)',
+      "networkInterfaces[1].mtu: networkInterfaces[1].mtu cannot be set on a direct interface (it has the MTU of host interface eth0): set the MTU there, or remove mtu",
       'networkInterfaces[1].bandwidth: networkInterfaces[1].bandwidth cannot shape a direct interface in passthrough mode (the guest owns the host interface): remove bandwidth, or use mode "bridge"',
     ]);
   });

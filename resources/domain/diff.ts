@@ -6,7 +6,9 @@
  *   live     applied to the running domain and its config, no restart: autostart, title,
  *            description and the user's metadata element (machine-state.ts), memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
- *            CD-ROM media, the display's password (device-changes.ts). A disk the guest may be
+ *            an interface's link state, CD-ROM media, the display's password (device-changes.ts).
+ *            Any other change of an interface (MTU, shaping, filter, attachment) or of host devices
+ *            restarts: an interface is never pulled from under a running guest and plugged back. A disk the guest may be
  *            using is never unplugged or swapped live (the guest's filesystem on it would be cut
  *            off mid-write): removing a disk or changing its source is a restart, so the guest
  *            shuts down cleanly first
@@ -249,14 +251,18 @@ function classifyInterfaces(current: Current, news: CheckedDomainInputs, add: Ad
   for (const { wanted: w, current: found } of match.pairs) {
     // A state from before linkState was read has none: libvirt's default, up.
     const have = { ...found, linkState: found.linkState ?? "up" };
-    if (matchesWhereSet(w, have)) continue;
+    // libvirt never adds these on its own: unset is none, and taking one away is a change.
+    const removed = NONE_UNLESS_SET.some((key) => !isSet(w[key]) && isSet(have[key]));
+    if (!removed && matchesWhereSet(w, have)) continue;
     const where = `${have.mac} (on ${attachmentOf(have)})`;
     // Only the link state differs: DomainUpdateDeviceFlags sets it on the running guest.
-    if (matchesWhereSet({ ...w, linkState: undefined }, have)) {
+    if (!removed && matchesWhereSet({ ...w, linkState: undefined }, have)) {
       nicChange("live", `${where} link ${have.linkState ?? "up"} → ${w.linkState}`);
     } else nicChange("config", `${where} changed`);
   }
 }
+
+const NONE_UNLESS_SET = ["mtu", "bandwidth", "filter"] as const;
 
 function classifyHostdevs(current: Current, news: CheckedDomainInputs, add: Add): void {
   if (!knownList(news.hostdevs)) return add("config", "hostdevs", "hostdevs not known yet");

@@ -126,6 +126,17 @@ describe("how changes of interfaces' extras and host devices are applied", () =>
     }
   });
 
+  it("takes an MTU, shaping or a filter away with a restart, as libvirt never adds them itself", () => {
+    const extras = { mtu: 1400, bandwidth: { outbound: { average: 10 } }, filter: { name: "f" } };
+    for (const key of Object.keys(extras)) {
+      const rest: Record<string, unknown> = { ...extras };
+      delete rest[key];
+      expect(changes(withNic(extras), withNic(rest))).toEqual([
+        ["restart", "networkInterfaces: 52:54:00:00:00:01 (on network lab) changed"],
+      ]);
+    }
+  });
+
   it("plugs a macvtap interface in live, and a new host interface or mode restarts", () => {
     const direct = (device: string, mode?: "bridge") => ({
       ...base,

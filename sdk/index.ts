@@ -561,6 +561,14 @@ export interface DomainNetworkInterfaceArgs {
    * A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
    */
   filter?: pulumi.Input<DomainFilterRefArgs>;
+  /**
+   * A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+   */
+  address?: pulumi.Input<string>;
+  /**
+   * The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+   */
+  hostname?: pulumi.Input<string>;
 }
 
 /**

@@ -26,7 +26,12 @@
  * or maxVcpus left unset follows memory or vcpu, so its change is part of theirs.
  */
 import { deepEqual, sameHost } from "../kit/diff";
-import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type {
+  DomainDisk,
+  DomainInputs,
+  DomainNetworkInterface,
+  DomainOutputs,
+} from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
@@ -251,15 +256,28 @@ function classifyInterfaces(current: Current, news: CheckedDomainInputs, add: Ad
   for (const { wanted: w, current: found } of match.pairs) {
     // A state from before linkState was read has none: libvirt's default, up.
     const have = { ...found, linkState: found.linkState ?? "up" };
+    const where = `${have.mac} (on ${attachmentOf(have)})`;
     // libvirt never adds these on its own: unset is none, and taking one away is a change.
     const removed = NONE_UNLESS_SET.some((key) => !isSet(w[key]) && isSet(have[key]));
-    if (!removed && matchesWhereSet(w, have)) continue;
-    const where = `${have.mac} (on ${attachmentOf(have)})`;
-    // Only the link state differs: DomainUpdateDeviceFlags sets it on the running guest.
-    if (!removed && matchesWhereSet({ ...w, linkState: undefined }, have)) {
-      nicChange("live", `${where} link ${have.linkState ?? "up"} → ${w.linkState}`);
-    } else nicChange("config", `${where} changed`);
+    const live = liveChanges(w, have);
+    if (!removed && live.length === 0 && matchesWhereSet(w, have)) continue;
+    const rest = { ...w, linkState: undefined, address: undefined, hostname: undefined };
+    // Only the link state or the DHCP entry differ: both change without touching the guest.
+    if (!removed && matchesWhereSet(rest, have)) nicChange("live", `${where} ${live.join(", ")}`);
+    else nicChange("config", `${where} changed`);
   }
+}
+
+/** `link up → down`, `address a → b`: the interface's changes that are applied live. */
+function liveChanges(wanted: DomainNetworkInterface, have: DomainNetworkInterface): string[] {
+  const parts: string[] = [];
+  if (wanted.linkState !== have.linkState)
+    parts.push(`link ${have.linkState} → ${wanted.linkState}`);
+  for (const key of ["address", "hostname"] as const) {
+    if (isUnknown(wanted[key]) || wanted[key] !== have[key])
+      parts.push(`${key} ${have[key] ?? "unset"} → ${wanted[key] ?? "unset"}`);
+  }
+  return parts;
 }
 
 const NONE_UNLESS_SET = ["mtu", "bandwidth", "filter"] as const;

@@ -3,7 +3,6 @@
  * (AFFECT_LIVE | AFFECT_CONFIG), or to the config only while it is shut off. Also the lookups a
  * plan needs first: the format of each pool volume, found or reported as missing by name.
  */
-import { randomBytes } from "node:crypto";
 import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { attr, element, parseXml } from "../kit/xml";
@@ -15,6 +14,7 @@ import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { applyMachineLive } from "./machine-state";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";
+import { randomMac } from "./nic-xml";
 import type { DomainPlan } from "./xml-build";
 
 export async function applyLiveChanges(
@@ -64,11 +64,7 @@ export async function applyLiveChanges(
   await applyDeviceLiveChanges(lv, dom, current, news, flags);
 }
 
-/** A locally administered address in QEMU's 52:54:00 range, as libvirt generates them. */
-export function randomMac(): string {
-  const tail = [...randomBytes(3)].map((byte) => byte.toString(16).padStart(2, "0"));
-  return ["52", "54", "00", ...tail].join(":");
-}
+export { randomMac } from "./nic-xml";
 
 /**
  * The format of every pool volume the domain uses, from the volume's XML. A missing pool or volume

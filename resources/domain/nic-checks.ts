@@ -2,6 +2,7 @@
  * check() rules of the interfaces' extras and of host devices that schema.json cannot express:
  * what each needs together, names libvirt would refuse only at define, and a device given twice.
  */
+import { isIP } from "node:net";
 import { UNKNOWN } from "../kit/check";
 import type { CheckFailure } from "../kit/resource";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
@@ -27,6 +28,25 @@ export function checkInterfaceExtras(inputs: Partial<CheckedDomainInputs>): Chec
           `${path}.filter.parameters has ${JSON.stringify(name)}, which is not a filter variable name: use letters, digits and _ only (e.g. IP, DHCPSERVER)`,
         );
       }
+    }
+    const address = nic.address;
+    if (typeof address === "string" && !isUnknown(address) && !isIP(address)) {
+      fail(
+        `${path}.address`,
+        `${path}.address ${JSON.stringify(address)} is not an IP address: use e.g. 192.168.122.50`,
+      );
+    }
+    if (isSet(address) && !isSet(nic.network)) {
+      fail(
+        `${path}.address`,
+        `${path}.address needs a libvirt network (network): a fixed address is a DHCP host entry of that network; on a bridge or direct interface set it in the guest`,
+      );
+    }
+    if (isSet(nic.hostname) && !isSet(address)) {
+      fail(
+        `${path}.hostname`,
+        `${path}.hostname needs address: it is the name of the interface's DHCP host entry`,
+      );
     }
     if (isSet(nic.direct) && isSet(nic.mtu)) {
       // libvirt refuses it at define (CONFIG_UNSUPPORTED): a macvtap takes its host interface's MTU.

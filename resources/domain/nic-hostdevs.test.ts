@@ -31,6 +31,9 @@ const hostdevs: DomainInputs["hostdevs"] = [
 ];
 const everything: DomainInputs = { ...base, networkInterfaces: nics, hostdevs };
 
+const reasons = (inputs: DomainInputs) =>
+  checkDomain(checkedDomain(inputs)).map((f) => `${f.property}: ${f.reason}`);
+
 const xmlOf = (inputs: DomainInputs) =>
   buildDomainXml(planDomain(checkedDomain(inputs), undefined, new Map()));
 
@@ -39,7 +42,11 @@ function definedAs(inputs: DomainInputs, running = true): DomainOutputs {
   const read = readDomainXml(xmlOf(inputs));
   return {
     ...(checkedDomain(inputs) as unknown as DomainOutputs),
-    networkInterfaces: read.networkInterfaces,
+    // The DHCP entries as withDhcpEntries reads them from the network: what was asked.
+    networkInterfaces: read.networkInterfaces.map((nic, index) => {
+      const { address, hostname } = inputs.networkInterfaces?.[index] ?? {};
+      return { ...nic, ...(address && { address }), ...(hostname && { hostname }) };
+    }),
     hostdevs: read.hostdevs,
     running,
   };
@@ -63,6 +70,14 @@ describe("interfaces' extras and host devices in the domain XML", () => {
     expect(xml).toMatch(
       /<filterref filter="clean-traffic">\s*<parameter name="IP" value="10.0.0.5"\/>/,
     );
+  });
+
+  it("gives an interface with a fixed address a MAC of its own and marks it with an alias", () => {
+    const xml = xmlOf({ ...base, networkInterfaces: [{ network: "lab", address: "10.0.0.5" }] });
+    const mac = /<mac address="(52:54:00:[0-9a-f:]{8})"\/>/.exec(xml)?.[1];
+    expect(mac).toBeDefined();
+    expect(xml).toContain(`<alias name="ua-vw-dhcp-${mac!.replace(/:/g, "")}"/>`);
+    expect(readDomainXml(xml).dhcpMacs).toEqual([mac]);
   });
 
   it("writes each kind of host device, managed only for PCI", () => {
@@ -126,6 +141,22 @@ describe("how changes of interfaces' extras and host devices are applied", () =>
     }
   });
 
+  it("changes a fixed address and host name live (the network's DHCP entry), with the link state", () => {
+    const fixed = { address: "10.0.0.5", hostname: "web" };
+    expect(changes(withNic({}), withNic(fixed))).toEqual([
+      [
+        "live",
+        "networkInterfaces: 52:54:00:00:00:01 (on network lab) address unset → 10.0.0.5, hostname unset → web",
+      ],
+    ]);
+    expect(changes(withNic(fixed), withNic({ linkState: "down" }))).toEqual([
+      [
+        "live",
+        "networkInterfaces: 52:54:00:00:00:01 (on network lab) link up → down, address 10.0.0.5 → unset, hostname web → unset",
+      ],
+    ]);
+  });
+
   it("takes an MTU, shaping or a filter away with a restart, as libvirt never adds them itself", () => {
     const extras = { mtu: 1400, bandwidth: { outbound: { average: 10 } }, filter: { name: "f" } };
     for (const key of Object.keys(extras)) {
@@ -163,8 +194,22 @@ describe("how changes of interfaces' extras and host devices are applied", () =>
 });
 
 describe("check() of interfaces' extras and host devices", () => {
-  const reasons = (inputs: DomainInputs) =>
-    checkDomain(checkedDomain(inputs)).map((f) => `${f.property}: ${f.reason}`);
+  it("wants a fixed address to be an IP address on a libvirt network, and a host name with one", () => {
+    expect(
+      reasons({
+        ...base,
+        networkInterfaces: [
+          { network: "lab", address: "10.0.0.300" },
+          { bridge: "br0", address: "10.0.0.5" },
+          { network: "lab", hostname: "web" },
+        ],
+      }),
+    ).toEqual([
+      'networkInterfaces[0].address: networkInterfaces[0].address "10.0.0.300" is not an IP address: use e.g. 192.168.122.50',
+      "networkInterfaces[1].address: networkInterfaces[1].address needs a libvirt network (network): a fixed address is a DHCP host entry of that network; on a bridge or direct interface set it in the guest",
+      "networkInterfaces[2].hostname: networkInterfaces[2].hostname needs address: it is the name of the interface's DHCP host entry",
+    ]);
+  });
 
   it("accepts every kind", () => {
     expect(reasons(everything)).toEqual([]);

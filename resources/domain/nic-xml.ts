@@ -10,11 +10,13 @@
  *     <bandwidth> <inbound average="…" peak="…"? burst="…"?/>? <outbound …/>? </bandwidth>?
  *     <link state="up|down"/>?
  *     <mtu size="…"/>?
+ *     <alias name="ua-vw-dhcp-…"/>?   (an interface with an `address`, nic-dhcp.ts)
  *   </interface>
  *
  * libvirt adds a target (vnetN), an alias and a PCI address of its own: never read. It writes
  * `<link>` only when a state was given, and a direct interface's mode always.
  */
+import { randomBytes } from "node:crypto";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import { attr, element, elements } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
@@ -26,6 +28,7 @@ import type {
   DomainLinkState,
   DomainNetworkInterface,
 } from "../kit/generated/types";
+import { dhcpAlias, isDhcpAlias } from "./nic-dhcp";
 
 export function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
   const type = nic.network !== undefined ? "network" : nic.direct ? "direct" : "bridge";
@@ -46,6 +49,22 @@ export function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): v
   if (nic.bandwidth) addBandwidth(node, nic.bandwidth);
   if (nic.linkState !== undefined) node.ele("link", { state: nic.linkState });
   if (nic.mtu !== undefined) node.ele("mtu", { size: String(nic.mtu) });
+  // The mark of an interface whose DHCP host entry the domain keeps (nic-dhcp.ts).
+  if (nic.address !== undefined && nic.mac) node.ele("alias", { name: dhcpAlias(nic.mac) });
+}
+
+/** A locally administered address in QEMU's 52:54:00 range, as libvirt generates them. */
+export function randomMac(): string {
+  const tail = [...randomBytes(3)].map((byte) => byte.toString(16).padStart(2, "0"));
+  return ["52", "54", "00", ...tail].join(":");
+}
+
+/** The MACs of the interfaces marked as keeping a DHCP host entry. */
+export function dhcpMarkedMacs(devices: XmlNode | undefined): string[] {
+  return elements(devices, "interface").flatMap((nic) => {
+    const mac = attr(element(nic, "mac"), "address")?.toLowerCase();
+    return mac && isDhcpAlias(attr(element(nic, "alias"), "name")) ? [mac] : [];
+  });
 }
 
 function addBandwidth(node: XMLBuilder, bandwidth: DomainBandwidth): void {

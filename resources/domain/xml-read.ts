@@ -23,7 +23,7 @@ import type {
 import { CLOUD_INIT_ALIAS, GUEST_AGENT_CHANNEL } from "./normalize";
 import { readDevices } from "./xml-devices";
 import { readConsole } from "./xml-console";
-import { readInterface } from "./nic-xml";
+import { dhcpMarkedMacs, readInterface } from "./nic-xml";
 import { readHostdevs } from "./xml-hostdevs";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
@@ -50,6 +50,8 @@ export interface DomainDescription extends DeviceDescription, MachineDescription
   cloudInitTarget?: string;
   networkInterfaces: DomainNetworkInterface[];
   hostdevs: DomainHostdev[];
+  /** MACs of the interfaces whose DHCP host entry the domain keeps (nic-dhcp.ts). */
+  dhcpMacs: string[];
   console?: DomainConsole;
   qemuAgent: boolean;
 }
@@ -84,6 +86,7 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
     hostdevs: readHostdevs(devices),
+    dhcpMacs: dhcpMarkedMacs(devices),
     ...readDevices(devices),
     console: readConsole(devices),
     qemuAgent: elements(devices, "channel").some(

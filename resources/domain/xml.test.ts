@@ -205,6 +205,7 @@ describe("the domain XML reader", () => {
         { mac: "52:54:00:c4:83:28", model: "e1000", bridge: "vwbr0", linkState: "up" },
       ],
       hostdevs: [],
+      dhcpMacs: [],
       graphics: { type: "vnc", listen: "127.0.0.1" },
       console: { type: "pty" },
       qemuAgent: true,

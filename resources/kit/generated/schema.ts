@@ -676,6 +676,18 @@ export const schema: Omit<PackageSchema, "name"> = {
         filter: {
           $ref: "#/types/virtwire:index:DomainFilterRef",
         },
+        address: {
+          type: "string",
+        },
+        hostname: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+              help: "use a host name label: letters, digits and -, at most 63",
+            },
+          },
+        },
       },
     },
     "virtwire:index:DomainGraphicsType": {

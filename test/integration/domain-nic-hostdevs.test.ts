@@ -5,19 +5,21 @@
  * device and what to check, the failed create undone. Interfaces with an MTU, shaping, a filter
  * reference (clean-traffic, shipped with libvirt) and a macvtap (`direct`) interface on a veth
  * made in the daemon's namespace (this kernel has no dummy interfaces) are defined and read back the same way. The tiny guest
- * boots with a macvtap interface, and its link goes down and up again live (the same QEMU).
+ * boots with a macvtap interface, and its link goes down and up again live (the same QEMU). On a
+ * network of this file, the tiny guest gets the fixed address its interface asks for (a DHCP host
+ * entry the domain adds), which changes live and goes with the interface and the domain.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, Libvirt, NetworkXMLFlags, parseUuid } from "../../rpc";
 import type { DomainInputs } from "../../resources/kit/generated/types";
 import { Engine } from "../support/engine";
-import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
+import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
+import { connectTestbed, isolatedNetworkXml, randomSubnet, uniqueName } from "../support/testbed";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 
 const DOMAIN = virtwireType("Domain");
@@ -31,6 +33,8 @@ let scratch: string;
 /** One end of a veth pair in the daemon's network namespace, for macvtap; the other is `peer`. */
 const dummy = `vwd${randomBytes(4).toString("hex")}`;
 const peer = dummy.replace("vwd", "vwp");
+const subnet = randomSubnet();
+const network = uniqueName("nicnet");
 const netns = process.env.VIRTWIRE_DAEMON_NETNS;
 const inDaemonNetns = (args: string[]) =>
   execFileSync("ip", netns ? ["netns", "exec", netns, "ip", ...args] : args);
@@ -40,6 +44,8 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "vwtest-nic-"));
   inDaemonNetns(["link", "add", dummy, "type", "veth", "peer", "name", peer]);
   inDaemonNetns(["link", "set", dummy, "up"]);
+  const { net } = await lv.NetworkDefineXML({ xml: isolatedNetworkXml(network, subnet) });
+  await lv.NetworkCreate({ net });
 });
 
 beforeEach(() => {
@@ -53,6 +59,14 @@ afterEach(async () => {
 afterAll(async () => {
   await virtwire?.close();
   await rm(scratch, { recursive: true, force: true });
+  const net = await lv?.NetworkLookupByName({ name: network }).then(
+    (found) => found.net,
+    () => undefined,
+  );
+  if (net) {
+    await lv.NetworkDestroy({ net }).catch(() => undefined);
+    await lv.NetworkUndefine({ net });
+  }
   await lv?.close();
   try {
     inDaemonNetns(["link", "del", dummy]);
@@ -196,4 +210,87 @@ it("boots the tiny guest on a macvtap interface and takes its link down and up l
   expect(again.outputs.networkInterfaces).toMatchObject([{ linkState: "up" }]);
   expect(await xmlOf(created.id, 0)).toMatch(/<link state='up'\/>/);
   console.log(`macvtap guest: up, link down and up live ${Date.now() - started} ms`);
+});
+
+/** The network's DHCP hosts as `mac ip name`, live and in its config. */
+async function dhcpHosts(): Promise<{ live: string[]; config: string[] }> {
+  const { net } = await lv.NetworkLookupByName({ name: network });
+  const hosts = async (flags: number) =>
+    [...(await lv.NetworkGetXMLDesc({ net, flags })).xml.matchAll(/<host ([^>]*)\/>/g)].map(
+      ([, attrs]) =>
+        ["mac", "ip", "name"]
+          .map((key) => new RegExp(`${key}='([^']*)'`).exec(attrs!)?.[1] ?? "-")
+          .join(" "),
+    );
+  return { live: await hosts(0), config: await hosts(NetworkXMLFlags.INACTIVE) };
+}
+
+it("gives the tiny guest its fixed address by a DHCP entry that changes live and goes with the interface and the domain", async () => {
+  const started = Date.now();
+  const fixedMac = "52:54:00:7a:00:02";
+  const args = (first: string, second: boolean) =>
+    guest("fixed", {
+      networkInterfaces: [
+        { network, address: `${subnet}.${first}`, hostname: "vwweb" },
+        ...(second ? [{ network, mac: fixedMac, address: `${subnet}.51` }] : []),
+      ],
+    });
+  const created = await up("fixed", args("50", true));
+  const nics = created.outputs.networkInterfaces as { mac: string; address?: string }[];
+  const mac = nics[0]!.mac;
+  expect(nics).toMatchObject([
+    { network, address: `${subnet}.50`, hostname: "vwweb" },
+    { network, mac: fixedMac, address: `${subnet}.51` },
+  ]);
+  const both = [`${mac} ${subnet}.50 vwweb`, `${fixedMac} ${subnet}.51 -`];
+  expect(await dhcpHosts()).toEqual({ live: both, config: both });
+  const [, lease] = await waitForConsole(join(scratch, "fixed.log"), /VIRTWIRE-GUEST: lease (\S+)/);
+  expect(lease).toBe(`${subnet}.50`);
+  const booted = Date.now() - started;
+
+  expect((await up("fixed", args("50", true))).step).toBe("same");
+  // The guest's lease is new since the create: the refresh reads the rest as it was.
+  await engine.refresh();
+  const refreshed = engine.resource(engine.urn(DOMAIN, "fixed")).outputs;
+  expect(refreshed.networkInterfaces).toEqual(created.outputs.networkInterfaces);
+  expect(refreshed.ipAddress).toBe(`${subnet}.50`);
+  const got = await engine.get(
+    DOMAIN,
+    "gotfixed",
+    created.id,
+    resourceInputs("Domain", "gotfixed", {}, virtwire.urn("Domain", "gotfixed")),
+  );
+  expect(got.outputs.networkInterfaces).toEqual(created.outputs.networkInterfaces);
+
+  const running = await qemuId(created.id);
+  const moved = await up("fixed", args("60", false));
+  expect(moved.step).toBe("update");
+  expect(await qemuId(created.id)).toBe(running);
+  const one = [`${mac} ${subnet}.60 vwweb`];
+  expect(await dhcpHosts()).toEqual({ live: one, config: one });
+  expect((await up("fixed", args("60", false))).step).toBe("same");
+
+  await engine.destroy();
+  expect(await dhcpHosts()).toEqual({ live: [], config: [] });
+  console.log(`fixed address: booted to its lease ${booted} ms, all ${Date.now() - started} ms`);
+});
+
+it("refuses at up a fixed address outside the network's subnets, leaving nothing behind", async () => {
+  const failure = await up(
+    "outside",
+    guest("outside", {
+      running: false,
+      networkInterfaces: [{ network, address: "192.0.2.9" }],
+    }),
+  ).then(
+    () => "created",
+    (error: Error) => error.message,
+  );
+  expect(failure).toContain(
+    `networkInterfaces[0].address 192.0.2.9 is not in a subnet of network ${network} (${subnet}.1/24): use an address in one of them`,
+  );
+  await expect(lv.DomainLookupByName({ name: nameOf("outside") })).rejects.toMatchObject({
+    codeName: "VIR_ERR_NO_DOMAIN",
+  });
+  expect(await dhcpHosts()).toEqual({ live: [], config: [] });
 });

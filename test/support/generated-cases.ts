@@ -252,6 +252,10 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     "networkInterfaces[].direct": never,
     "networkInterfaces[].filter": never,
     hostdevs: never,
+    // A fixed address must be in the fixture network's subnet, which the hints do not know; a
+    // random one is refused at up (domain-nic-hostdevs.test.ts checks that refusal).
+    "networkInterfaces[].address": never,
+    "networkInterfaces[].hostname": never,
     // MTUs a tap device under the network's bridge takes; rates tc takes.
     "networkInterfaces[].mtu": (random) => random.pick([undefined, undefined, 1280, 1400, 1500]),
     "networkInterfaces[].bandwidth": (random) =>

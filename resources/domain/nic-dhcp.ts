@@ -9,7 +9,7 @@
  *
  *   <network> <ip address="192.168.7.1" prefix="24"> <dhcp> <host mac ip name?/>* </dhcp> </ip>* </network>
  */
-import { BlockList, isIPv6 } from "node:net";
+import { BlockList, isIP, isIPv6 } from "node:net";
 import {
   AffectFlags,
   NetworkUpdateCommand,
@@ -22,7 +22,12 @@ import type { Libvirt } from "../../rpc";
 import { create } from "../kit/xmlbuilder";
 import { attr, element, elements, parseXml } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
-import type { DomainNetworkInterface } from "../kit/generated/types";
+import { UNKNOWN } from "../kit/check";
+import { markIn } from "../kit/owner";
+import type { CheckFailure, ResourceContext } from "../kit/resource";
+import type { DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
+import type { CheckedDomainInputs } from "../kit/generated/checked";
+import { sameStack } from "./address-wait";
 
 const ALIAS_PREFIX = "ua-vw-dhcp-";
 
@@ -96,16 +101,51 @@ async function editEntry(lv: Libvirt, entry: DhcpEntry, command: NetworkUpdateCo
   const index = ips.findIndex((ip) => holds(ip, entry.ip));
   if (index < 0) {
     if (!adding) return;
-    const subnets = ips.map((ip) => `${attr(ip, "address")}/${prefixOf(ip)}`).join(", ");
-    throw new Error(
-      `${entry.property ?? "networkInterfaces"}.address ${entry.ip} is not in a subnet of network ${entry.network} (${subnets || "it has none"}): use an address in one of them`,
-    );
+    throw new Error(outside(entry.property ?? "networkInterfaces", entry.ip, entry.network, ips));
   }
   const host = create().ele("host", { mac: entry.mac, ip: entry.ip });
   if (entry.name !== undefined) host.att("name", entry.name);
   const flags = active ? AffectFlags.LIVE | AffectFlags.CONFIG : AffectFlags.CONFIG;
   const fragment = host.end({ headless: true });
   await networkUpdate(lv, net, command, NetworkUpdateSection.IP_DHCP_HOST, index, fragment, flags);
+}
+
+function outside(property: string, address: string, network: string, ips: XmlNode[]): string {
+  const subnets = ips.map((ip) => `${attr(ip, "address")}/${prefixOf(ip)}`).join(", ");
+  return `${property}.address ${address} is not in a subnet of network ${network} (${subnets || "it has none"}): use an address in one of them`;
+}
+
+/**
+ * At preview, a new fixed address outside the subnets of a network that exists now. A network of
+ * the same stack may change in the same update (a new subnet): a warning then, and up decides.
+ */
+export async function fixedAddressFailures(
+  inputs: CheckedDomainInputs,
+  olds: Partial<DomainInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  const nics = Array.isArray(inputs.networkInterfaces) ? inputs.networkInterfaces : [];
+  const before = Array.isArray(olds.networkInterfaces) ? olds.networkInterfaces : [];
+  const failures: CheckFailure[] = [];
+  let lv: Libvirt | undefined;
+  for (const [index, { network, address }] of nics.entries()) {
+    if (typeof network !== "string" || typeof address !== "string") continue;
+    if (network === UNKNOWN || address === UNKNOWN || !isIP(address)) continue;
+    if (before.some((old) => old.network === network && old.address === address)) continue;
+    lv ??= await ctx.connect(inputs.host);
+    const root = await networkXml(lv, network);
+    if (!root) continue; // made later by the same program, perhaps: up decides
+    const ips = elements(root, "ip");
+    if (ips.some((ip) => holds(ip, address))) continue;
+    const reason = outside(`networkInterfaces[${index}]`, address, network, ips);
+    const owner = markIn(root);
+    if (owner !== undefined && sameStack(owner, ctx.owner?.mark)) {
+      ctx.warn(
+        `virtwire: domain ${inputs.name}: ${reason}, unless this update changes the network`,
+      );
+    } else failures.push({ property: `networkInterfaces[${index}].address`, reason });
+  }
+  return failures;
 }
 
 function prefixOf(ip: XmlNode): number {
@@ -157,15 +197,20 @@ export async function withDhcpEntries(
 }
 
 async function networkHosts(lv: Libvirt, name: string): Promise<XmlNode[]> {
+  // A network that is gone has no entries to report.
+  return elements(await networkXml(lv, name), "ip").flatMap((ip) =>
+    elements(element(ip, "dhcp"), "host"),
+  );
+}
+
+/** A network's config, or undefined when there is no such network. */
+async function networkXml(lv: Libvirt, name: string): Promise<XmlNode | undefined> {
   try {
     const { net } = await lv.NetworkLookupByName({ name });
     const { xml } = await lv.NetworkGetXMLDesc({ net, flags: NetworkXMLFlags.INACTIVE });
-    return elements(parseXml(xml, "network"), "ip").flatMap((ip) =>
-      elements(element(ip, "dhcp"), "host"),
-    );
+    return parseXml(xml, "network");
   } catch (error) {
-    // A network that is gone has no entries to report.
-    if (isNotFound(error)) return [];
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -275,20 +275,20 @@ it("gives the tiny guest its fixed address by a DHCP entry that changes live and
   console.log(`fixed address: booted to its lease ${booted} ms, all ${Date.now() - started} ms`);
 });
 
-it("refuses at up a fixed address outside the network's subnets, leaving nothing behind", async () => {
-  const failure = await up(
-    "outside",
-    guest("outside", {
-      running: false,
-      networkInterfaces: [{ network, address: "192.0.2.9" }],
-    }),
-  ).then(
-    () => "created",
-    (error: Error) => error.message,
-  );
-  expect(failure).toContain(
-    `networkInterfaces[0].address 192.0.2.9 is not in a subnet of network ${network} (${subnet}.1/24): use an address in one of them`,
-  );
+it("refuses at preview a fixed address outside the subnets of a network that exists, leaving nothing behind", async () => {
+  const args = guest("outside", {
+    running: false,
+    networkInterfaces: [{ network, address: "192.0.2.9" }],
+  });
+  const said = (step: Promise<unknown>) =>
+    step.then(
+      () => "accepted",
+      (error: Error) => error.message,
+    );
+  const reason = `networkInterfaces[0].address 192.0.2.9 is not in a subnet of network ${network} (${subnet}.1/24): use an address in one of them`;
+  const inputs = resourceInputs("Domain", "outside", args as PropertyMap);
+  expect(await said(engine.preview(DOMAIN, "outside", inputs))).toContain(reason);
+  expect(await said(up("outside", args))).toContain(reason);
   await expect(lv.DomainLookupByName({ name: nameOf("outside") })).rejects.toMatchObject({
     codeName: "VIR_ERR_NO_DOMAIN",
   });

@@ -6,7 +6,8 @@
  *   live     applied to the running domain and its config, no restart: autostart, title,
  *            description and the user's metadata element (machine-state.ts), memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
- *            an interface's link state, CD-ROM media, the display's password (device-changes.ts).
+ *            an interface's link state and fixed address (its network's DHCP entry, nic-dhcp.ts),
+ *            CD-ROM media, the display's password (device-changes.ts).
  *            Any other change of an interface (MTU, shaping, filter, attachment) or of host devices
  *            restarts: an interface is never pulled from under a running guest and plugged back. A disk the guest may be
  *            using is never unplugged or swapped live (the guest's filesystem on it would be cut

@@ -570,7 +570,7 @@ export interface DomainCloudInitDiskArgs {
 }
 
 /**
- * A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+ * A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
  */
 export interface DomainNetworkInterfaceArgs {
   /**
@@ -589,6 +589,34 @@ export interface DomainNetworkInterfaceArgs {
    * NIC model, e.g. `e1000e`, `rtl8139`.
    */
   model?: pulumi.Input<string>;
+  /**
+   * Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+   */
+  direct?: pulumi.Input<DomainDirectAttachmentArgs>;
+  /**
+   * The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+   */
+  mtu?: pulumi.Input<number>;
+  /**
+   * Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+   */
+  linkState?: pulumi.Input<types.DomainLinkState>;
+  /**
+   * Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+   */
+  bandwidth?: pulumi.Input<DomainBandwidthArgs>;
+  /**
+   * A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+   */
+  filter?: pulumi.Input<DomainFilterRefArgs>;
+  /**
+   * A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+   */
+  address?: pulumi.Input<string>;
+  /**
+   * The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+   */
+  hostname?: pulumi.Input<string>;
 }
 
 /**
@@ -1811,6 +1839,124 @@ export interface DomainDiskNetworkArgs {
   auth?: pulumi.Input<DomainDiskNetworkAuthArgs>;
 }
 
+/**
+ * A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+ */
+export interface DomainDirectAttachmentArgs {
+  /**
+   * The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+   */
+  device: pulumi.Input<string>;
+  /**
+   * How the host interface is shared.
+   */
+  mode?: pulumi.Input<types.DomainDirectMode>;
+}
+
+/**
+ * Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+ */
+export interface DomainBandwidthLimitArgs {
+  /**
+   * The average rate, in KiB/s.
+   */
+  average: pulumi.Input<number>;
+  /**
+   * The highest rate, in KiB/s (default: none beyond average).
+   */
+  peak?: pulumi.Input<number>;
+  /**
+   * How much may be sent at peak rate, in KiB (default: the host's)
+   */
+  burst?: pulumi.Input<number>;
+}
+
+/**
+ * Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+ */
+export interface DomainBandwidthArgs {
+  /**
+   * Traffic to the guest (default: not shaped).
+   */
+  inbound?: pulumi.Input<DomainBandwidthLimitArgs>;
+  /**
+   * Traffic from the guest (default: not shaped).
+   */
+  outbound?: pulumi.Input<DomainBandwidthLimitArgs>;
+}
+
+/**
+ * A reference to a libvirt network filter by name, with the filter's parameters.
+ */
+export interface DomainFilterRefArgs {
+  /**
+   * The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+   */
+  name: pulumi.Input<string>;
+  /**
+   * The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+   */
+  parameters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+ */
+export interface DomainHostdevUsbArgs {
+  /**
+   * Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+   */
+  vendor?: pulumi.Input<string>;
+  /**
+   * Product id, e.g. `0xc077`.
+   */
+  product?: pulumi.Input<string>;
+  /**
+   * USB bus number.
+   */
+  bus?: pulumi.Input<number>;
+  /**
+   * Device number on that bus.
+   */
+  device?: pulumi.Input<number>;
+}
+
+/**
+ * A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+ */
+export interface DomainHostdevMdevArgs {
+  /**
+   * The mediated device's UUID (`mdevctl list`).
+   */
+  uuid: pulumi.Input<string>;
+  /**
+   * The device API.
+   */
+  model?: pulumi.Input<types.DomainMdevModel>;
+}
+
+/**
+ * A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+ */
+export interface DomainHostdevArgs {
+  /**
+   * A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+   */
+  pci?: pulumi.Input<string>;
+  /**
+   * A USB device, by vendor and product or by bus and device.
+   */
+  usb?: pulumi.Input<DomainHostdevUsbArgs>;
+  /**
+   * A mediated device, by UUID.
+   */
+  mdev?: pulumi.Input<DomainHostdevMdevArgs>;
+  /**
+   * PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+   */
+  managed?: pulumi.Input<boolean>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -2634,6 +2780,10 @@ export interface DomainArgs {
    * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
    */
   tpm?: pulumi.Input<DomainTpmArgs>;
+  /**
+   * Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+   */
+  hostdevs?: pulumi.Input<pulumi.Input<DomainHostdevArgs>[]>;
 }
 
 /** The state a {@link Domain} can be looked up with ({@link Domain.get}); every property of it. */
@@ -2890,6 +3040,10 @@ export interface DomainState {
    * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
    */
   tpm?: pulumi.Input<DomainTpmArgs>;
+  /**
+   * Host devices passed through to the guest.
+   */
+  hostdevs?: pulumi.Input<pulumi.Input<DomainHostdevArgs>[]>;
 }
 
 /**
@@ -3148,6 +3302,10 @@ export class Domain extends pulumi.CustomResource {
    * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
    */
   declare public readonly tpm: pulumi.Output<types.DomainTpm>;
+  /**
+   * Host devices passed through to the guest.
+   */
+  declare public readonly hostdevs: pulumi.Output<types.DomainHostdev[]>;
 
   /**
    * Reads an existing Domain into the program, found by its UUID (the `id` output) or its name,
@@ -3250,6 +3408,7 @@ export class Domain extends pulumi.CustomResource {
         "resetNvram",
         "filesystems",
         "tpm",
+        "hostdevs",
       ])
         props[key] = ["host"].includes(key) ? given?.[key] : undefined;
     } else {
@@ -3311,6 +3470,7 @@ export class Domain extends pulumi.CustomResource {
         "resetNvram",
         "filesystems",
         "tpm",
+        "hostdevs",
       ])
         props[key] = given?.[key];
       // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.

@@ -216,7 +216,7 @@ export async function addressFailures(
 }
 
 /** `[org/]urn:pulumi:<stack>::<project>::…`: both marks (owner.ts) of the same stack of the same project. */
-function sameStack(urn: string, other: string | undefined): boolean {
+export function sameStack(urn: string, other: string | undefined): boolean {
   const stackOf = (value: string) => value.split("::").slice(0, 2).join("::");
   return other !== undefined && stackOf(urn) === stackOf(other);
 }

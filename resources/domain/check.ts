@@ -15,6 +15,8 @@ import { checkMachine } from "./check-machine";
 import { checkEdits } from "./check-edits";
 import { checkFirmware } from "./check-firmware";
 import { checkDiskTuning } from "./check-disks";
+import { checkHostdevs, checkInterfaceExtras } from "./nic-checks";
+import { attachmentOf } from "./nic-xml";
 
 /** Rules see the checked inputs that are known: any of them may be missing in a preview. */
 type Rule = (inputs: Partial<CheckedDomainInputs>) => CheckFailure[];
@@ -40,6 +42,8 @@ export function checkDomain(given: CheckedDomainInputs): CheckFailure[] {
     boot,
     checkDevices,
     checkDiskTuning,
+    checkInterfaceExtras,
+    checkHostdevs,
   ];
   // checkFirmware tells an unknown value (preview) from an unset one itself.
   const failures = [...rules, patches, checkMachine]
@@ -270,11 +274,11 @@ const interfaces: Rule = (inputs) => {
   (inputs.networkInterfaces ?? []).forEach((nic, index) => {
     if (!isObject(nic)) return;
     const path = `networkInterfaces[${index}]`;
-    if (isSet(nic.network) === isSet(nic.bridge)) {
+    if ([nic.network, nic.bridge, nic.direct].filter(isSet).length !== 1) {
       failures.push(
         ...fail(
           path,
-          `${path} needs exactly one of network (a libvirt network) or bridge (a host bridge)`,
+          `${path} needs exactly one of network (a libvirt network), bridge (a host bridge) or direct (a host interface, macvtap)`,
         ),
       );
     }
@@ -340,17 +344,17 @@ const addresses: Rule = (inputs) => {
       `waitForAddresses.source "agent" needs qemuAgent: true (the guest agent channel), and the agent installed in the guest`,
     );
   }
-  const index = nics.findIndex((nic) => isSet(nic.bridge));
+  const index = nics.findIndex((nic) => isSet(nic.bridge) || isSet(nic.direct));
   if (index >= 0 && wait.source === "lease") {
     return fail(
       "waitForAddresses.source",
-      `waitForAddresses.source "lease" cannot work for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: libvirt sees DHCP leases only on its own networks; use "agent" or "any" with qemuAgent: true`,
+      `waitForAddresses.source "lease" cannot work for networkInterfaces[${index}] on ${attachmentOf(nics[index]!)}: libvirt sees DHCP leases only on its own networks; use "agent" or "any" with qemuAgent: true`,
     );
   }
   if (index >= 0 && wait.source === "any" && !inputs.qemuAgent) {
     return fail(
       "waitForAddresses",
-      `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on bridge ${nics[index]!.bridge}: only the guest agent can tell its address`,
+      `waitForAddresses needs qemuAgent: true for networkInterfaces[${index}] on ${attachmentOf(nics[index]!)}: only the guest agent can tell its address`,
     );
   }
   return [];

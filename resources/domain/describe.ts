@@ -12,6 +12,7 @@ import type { DomainInputs, DomainOutputs } from "../kit/generated/types";
 import { interfaceStates, lookupAddresses } from "./addresses";
 import { machineOutputs } from "./machine-state";
 import { firmwareOutputs } from "./firmware-state";
+import { withDhcpEntries } from "./nic-dhcp";
 import { domainDefaults, domainWaitForAddressesDefaults } from "../kit/generated/checked";
 import { sameMachine, sizeInUserSpelling } from "./normalize";
 import { domainState, isRunningState, stateName } from "./power";
@@ -62,6 +63,10 @@ export async function describeDomain(
         ?.byMac ?? byMac;
   }
   const interfaces = interfaceStates(description.networkInterfaces, byMac);
+  const networkInterfaces =
+    description.dhcpMacs.length > 0
+      ? await withDhcpEntries(lv, description.networkInterfaces, new Set(description.dhcpMacs))
+      : description.networkInterfaces;
   const outputs: DomainOutputs = {
     name: description.name,
     type: description.type,
@@ -85,7 +90,8 @@ export async function describeDomain(
     cmdline: description.cmdline,
     disks: description.disks,
     cloudInitDisk: description.cloudInitDisk,
-    networkInterfaces: description.networkInterfaces,
+    networkInterfaces,
+    hostdevs: description.hostdevs,
     graphics: description.graphics,
     console: description.console,
     qemuAgent: description.qemuAgent,

@@ -8,12 +8,14 @@
  * media change) and disks with disks (a new source in the same place is a change of that disk, the
  * boot disk above all, and keeps its target, instead of an unplug of the old disk and a plug of a
  * new one).
- * Interfaces: by `mac` when the user gave one; then by the same network or bridge, in order; then
+ * Interfaces: by `mac` when the user gave one; then by the same network, bridge or host interface
+ * (direct), in order; then
  * by position (a changed network keeps the interface and its MAC).
  */
 import type { DomainDisk, DomainNetworkInterface } from "../kit/generated/types";
 import { deepEqual } from "../kit/diff";
 import { isUnknown } from "./normalize";
+import { attachmentOf } from "./nic-xml";
 
 /** `W`: the wanted devices' type, which may know more than the current ones' (`C`). */
 export interface DeviceMatch<W, C = W> {
@@ -83,7 +85,7 @@ export function matchInterfaces<W extends DomainNetworkInterface>(
   current: DomainNetworkInterface[],
 ): DeviceMatch<W, DomainNetworkInterface> {
   const sameAttachment = (w: DomainNetworkInterface, c: DomainNetworkInterface) =>
-    w.network !== undefined ? w.network === c.network : w.bridge === c.bridge;
+    attachmentOf(w) === attachmentOf(c);
   return pairUp<W, DomainNetworkInterface>(wanted, current, [
     (w, c) => w.mac !== undefined && w.mac.toLowerCase() === c.mac?.toLowerCase(),
     (w, c) => w.mac === undefined && sameAttachment(w, c),

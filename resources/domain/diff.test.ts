@@ -37,6 +37,7 @@ const current: DomainOutputs = {
     { network: "lab", mac: "52:54:00:00:00:01", model: "virtio" },
     { bridge: "br0", mac: "52:54:00:00:00:02", model: "virtio" },
   ],
+  hostdevs: [],
   graphics: { type: "vnc", listen: "127.0.0.1" },
   console: { type: "pty" },
   qemuAgent: false,

@@ -6,10 +6,13 @@
  *   live     applied to the running domain and its config, no restart: autostart, title,
  *            description and the user's metadata element (machine-state.ts), memory within
  *            maxMemory, more vCPUs within maxVcpus, a new disk plugged in, interface hot(un)plug,
+ *            an interface's link state and fixed address (its network's DHCP entry, nic-dhcp.ts),
  *            CD-ROM media, a disk's I/O limits (disk-iotune.ts), the display's password
- *            (device-changes.ts). A disk the guest may be using is never unplugged or swapped
- *            live (the guest's filesystem on it would be cut off mid-write): removing a disk,
- *            changing its source or any other setting is a restart, so the guest shuts down
+ *            (device-changes.ts). Any other change of an interface (MTU, shaping, filter,
+ *            attachment) or of host devices restarts: an interface is never pulled from under a
+ *            running guest and plugged back. A disk the guest may be using is never unplugged or
+ *            swapped live (the guest's filesystem on it would be cut off mid-write): removing a
+ *            disk, changing its source or any other setting is a restart, so the guest shuts down
  *            cleanly first
  *   restart  the XML is redefined and the running domain is shut down and started again
  *            (refused before anything is touched when allowRestart is false)
@@ -25,13 +28,20 @@
  * or maxVcpus left unset follows memory or vcpu, so its change is part of theirs.
  */
 import { deepEqual, sameHost } from "../kit/diff";
-import type { DomainDisk, DomainInputs, DomainOutputs } from "../kit/generated/types";
+import type {
+  DomainDisk,
+  DomainInputs,
+  DomainNetworkInterface,
+  DomainOutputs,
+} from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import type { ChangeClass } from "../kit/resource";
 import { parseSize } from "../kit/units";
 import { classifyDeviceChanges } from "./device-changes";
 import { sameIoTune, sameTuning, withoutTuning } from "./disk-iotune";
 import { comparableConsole } from "./xml-console";
+import { attachmentOf } from "./nic-xml";
+import { comparableHostdev } from "./xml-hostdevs";
 import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { classifyMachine } from "./machine-state";
 import { editsPreview } from "./check-edits";
@@ -97,6 +107,7 @@ export function classifyChanges(current: Current, given: DomainInputs): Classifi
   classifySizes(current, news, add);
   classifyDisks(current, news, add);
   classifyInterfaces(current, news, add);
+  classifyHostdevs(current, news, add);
   classifyRestartOnly(current, news, add);
   classifyDeviceChanges(
     current,
@@ -251,15 +262,44 @@ function classifyInterfaces(current: Current, news: CheckedDomainInputs, add: Ad
   }
   const wanted = news.networkInterfaces.map(comparableInterface);
   const match = matchInterfaces(wanted, current.networkInterfaces);
-  const where = (nic: { network?: string; bridge?: string }) =>
-    nic.network !== undefined ? `network ${nic.network}` : `bridge ${nic.bridge}`;
   const nicChange = (cls: "live" | "config", detail: string) =>
     add(cls, "networkInterfaces", `networkInterfaces: ${detail}`);
-  for (const nic of match.added) nicChange("live", `attach on ${where(nic)}`);
-  for (const nic of match.removed) nicChange("live", `detach ${nic.mac} (on ${where(nic)})`);
-  for (const { wanted: w, current: have } of match.pairs) {
-    if (!matchesWhereSet(w, have)) nicChange("config", `${have.mac} (on ${where(have)}) changed`);
+  for (const nic of match.added) nicChange("live", `attach on ${attachmentOf(nic)}`);
+  for (const nic of match.removed) nicChange("live", `detach ${nic.mac} (on ${attachmentOf(nic)})`);
+  for (const { wanted: w, current: found } of match.pairs) {
+    // A state from before linkState was read has none: libvirt's default, up.
+    const have = { ...found, linkState: found.linkState ?? "up" };
+    const where = `${have.mac} (on ${attachmentOf(have)})`;
+    // libvirt never adds these on its own: unset is none, and taking one away is a change.
+    const removed = NONE_UNLESS_SET.some((key) => !isSet(w[key]) && isSet(have[key]));
+    const live = liveChanges(w, have);
+    if (!removed && live.length === 0 && matchesWhereSet(w, have)) continue;
+    const rest = { ...w, linkState: undefined, address: undefined, hostname: undefined };
+    // Only the link state or the DHCP entry differ: both change without touching the guest.
+    if (!removed && matchesWhereSet(rest, have)) nicChange("live", `${where} ${live.join(", ")}`);
+    else nicChange("config", `${where} changed`);
   }
+}
+
+/** `link up → down`, `address a → b`: the interface's changes that are applied live. */
+function liveChanges(wanted: DomainNetworkInterface, have: DomainNetworkInterface): string[] {
+  const parts: string[] = [];
+  if (wanted.linkState !== have.linkState)
+    parts.push(`link ${have.linkState} → ${wanted.linkState}`);
+  for (const key of ["address", "hostname"] as const) {
+    if (isUnknown(wanted[key]) || wanted[key] !== have[key])
+      parts.push(`${key} ${have[key] ?? "unset"} → ${wanted[key] ?? "unset"}`);
+  }
+  return parts;
+}
+
+const NONE_UNLESS_SET = ["mtu", "bandwidth", "filter"] as const;
+
+function classifyHostdevs(current: Current, news: CheckedDomainInputs, add: Add): void {
+  if (!knownList(news.hostdevs)) return add("config", "hostdevs", "hostdevs not known yet");
+  const wanted = news.hostdevs.map(comparableHostdev);
+  if (!deepEqual(wanted, (current.hostdevs ?? []).map(comparableHostdev)))
+    add("config", "hostdevs", "hostdevs changed");
 }
 
 /** Properties that can only be applied by redefining the domain. */

@@ -22,6 +22,8 @@ import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain } from "./normalize";
+import { explainHostdevStart } from "./hostdev-start";
+import { entriesOf, syncDhcpEntries } from "./nic-dhcp";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { wantsNvramReset } from "./firmware-state";
@@ -51,12 +53,16 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name, ctx);
+    const entries = entriesOf(plan.interfaces);
     // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
+      await syncDhcpEntries(lv, [], entries);
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
+      // Best effort, as the undo is: the entries this create added (none if adding failed).
+      await syncDhcpEntries(lv, entries, []).catch(() => undefined);
       const undone = await undoDomain(ctx, error, dom, inputs.host);
       if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
       // The guest whose log the message points to is gone: say how to keep one to look into.
@@ -130,6 +136,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     } else {
       await applyLiveChanges(lv, dom, before.outputs, plan, before.active);
     }
+    // The DHCP entries of fixed addresses: removed for interfaces gone, added for new ones.
+    await syncDhcpEntries(
+      lv,
+      entriesOf(before.outputs.networkInterfaces),
+      entriesOf(plan.interfaces),
+    );
     if (before.outputs.autostart !== news.autostart) {
       await lv.DomainSetAutostart({ dom, autostart: news.autostart ? 1 : 0 });
     }
@@ -151,6 +163,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
       await stopDomain(lv, dom, props.shutdownTimeout);
       await undefine(lv, dom);
     });
+    await syncDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []), []);
   },
 };
 
@@ -183,7 +196,9 @@ async function startAndWait(
   if (query) await ensureAddressesCanCome(lv, description.networkInterfaces, query);
   const baseline =
     wait && starting ? await leaseBaseline(lv, description.networkInterfaces) : undefined;
-  await ensureRunning(lv, dom, startFlags);
+  await ensureRunning(lv, dom, startFlags).catch((error: unknown) => {
+    throw explainHostdevStart(error, inputs.name, inputs.hostdevs);
+  });
   if (wait && query) {
     const { byMac, elapsedMs } = await waitForAddresses(lv, dom, description.networkInterfaces, {
       ...query,

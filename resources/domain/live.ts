@@ -3,7 +3,6 @@
  * (AFFECT_LIVE | AFFECT_CONFIG), or to the config only while it is shut off. Also the lookups a
  * plan needs first: the format of each pool volume, found or reported as missing by name.
  */
-import { randomBytes } from "node:crypto";
 import { AffectFlags, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { attr, element, parseXml } from "../kit/xml";
@@ -16,6 +15,7 @@ import { matchDisks, matchInterfaces, sameSource } from "./devices";
 import { applyMachineLive } from "./machine-state";
 import { VolumeFormats, volumeKey } from "./plan";
 import { diskXml, interfaceXml } from "./xml-build";
+import { randomMac } from "./nic-xml";
 import type { DomainPlan } from "./xml-build";
 
 export async function applyLiveChanges(
@@ -51,6 +51,13 @@ export async function applyLiveChanges(
   for (const nic of nics.removed) {
     await lv.DomainDetachDeviceFlags({ dom, xml: interfaceXml(nic), flags });
   }
+  for (const { wanted, current: have } of nics.pairs) {
+    // diff.ts made this live only when the link state is all that differs.
+    if (wanted.linkState !== undefined && wanted.linkState !== (have.linkState ?? "up")) {
+      const xml = interfaceXml({ ...have, linkState: wanted.linkState });
+      await lv.DomainUpdateDeviceFlags({ dom, xml, flags });
+    }
+  }
   for (const nic of nics.added) {
     // One MAC for the live device and the config copy, whatever libvirt's version does.
     const xml = interfaceXml({ ...nic, mac: nic.mac ?? randomMac() });
@@ -59,11 +66,7 @@ export async function applyLiveChanges(
   await applyDeviceLiveChanges(lv, dom, current, news, flags);
 }
 
-/** A locally administered address in QEMU's 52:54:00 range, as libvirt generates them. */
-export function randomMac(): string {
-  const tail = [...randomBytes(3)].map((byte) => byte.toString(16).padStart(2, "0"));
-  return ["52", "54", "00", ...tail].join(":");
-}
+export { randomMac } from "./nic-xml";
 
 /**
  * The format of every pool volume the domain uses, from the volume's XML. A missing pool or volume

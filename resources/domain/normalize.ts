@@ -92,11 +92,26 @@ export function diskWithDefaults(
   };
 }
 
-/** An interface as compared with libvirt's: its MAC in lower case, as libvirt writes it. */
+/**
+ * An interface as compared with libvirt's: its MAC in lower case, as libvirt writes it; an empty
+ * bandwidth or filter parameter list is none, as libvirt keeps none of it.
+ */
 export function comparableInterface(
   nic: CheckedDomainNetworkInterface,
 ): CheckedDomainNetworkInterface {
-  return { ...nic, mac: nic.mac?.toLowerCase() };
+  const result = { ...nic, mac: nic.mac?.toLowerCase() };
+  const bandwidth = nic.bandwidth;
+  if (bandwidth && !isUnknown(bandwidth) && !isSet(bandwidth.inbound) && !isSet(bandwidth.outbound))
+    result.bandwidth = undefined;
+  const parameters = nic.filter?.parameters;
+  if (
+    nic.filter &&
+    isSet(parameters) &&
+    !isUnknown(parameters) &&
+    Object.keys(parameters).length === 0
+  )
+    result.filter = { name: nic.filter.name };
+  return result;
 }
 
 /** Device-name prefix of a bus: vd, sd or hd. */

@@ -5,7 +5,8 @@
  * redefinition changes only what the user changed.
  */
 import type { DomainDisk, DomainDiskFormat, DomainInputs } from "../kit/generated/types";
-import type { CheckedDomainInputs } from "../kit/generated/checked";
+import type { CheckedDomainInputs, CheckedDomainNetworkInterface } from "../kit/generated/checked";
+import { randomMac } from "./nic-xml";
 import { matchDisks, matchInterfaces } from "./devices";
 import {
   checkedDomain,
@@ -100,5 +101,8 @@ function planInterfaces(inputs: CheckedDomainInputs, current: CurrentDevices | u
   const wanted = inputs.networkInterfaces.map(comparableInterface);
   const match = matchInterfaces(wanted, current?.networkInterfaces ?? []);
   const carried = new Map(match.pairs.map(({ wanted: w, current: c }) => [w, c]));
-  return wanted.map((nic) => ({ ...nic, mac: nic.mac ?? carried.get(nic)?.mac }));
+  // An interface with a fixed address needs its MAC before libvirt makes one: its DHCP entry.
+  const fresh = (nic: CheckedDomainNetworkInterface) =>
+    nic.address !== undefined ? randomMac() : undefined;
+  return wanted.map((nic) => ({ ...nic, mac: nic.mac ?? carried.get(nic)?.mac ?? fresh(nic) }));
 }

@@ -7,7 +7,7 @@
  * asking with that patch alone. Only what is new or changed is asked about. Disks and interfaces
  * are not: the volumes and networks they name may be made by the same program, after this check;
  * except that an interface waitForAddresses would wait for in vain, on a network that exists now,
- * is (address-wait.ts).
+ * is (address-wait.ts), and so is a fixed address outside such a network's subnets (nic-dhcp.ts).
  */
 import { ErrorCode, Libvirt, LibvirtError } from "../../rpc";
 import { UNKNOWN } from "../kit/check";
@@ -17,6 +17,7 @@ import { closest } from "../kit/suggest";
 import type { DomainInputs, DomainXmlPatch } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { addressFailures } from "./address-wait";
+import { fixedAddressFailures } from "./nic-dhcp";
 import { HostCapabilities, readCapabilities } from "./capabilities";
 import { deviceHostFailures } from "./device-checks";
 import { checkedDomain } from "./normalize";
@@ -88,7 +89,11 @@ export async function preflightDomain(
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
   const failures = await settingsFailures(inputs, olds, ctx);
-  return failures.length > 0 ? failures : addressFailures(inputs, olds, ctx);
+  if (failures.length > 0) return failures;
+  return [
+    ...(await addressFailures(inputs, olds, ctx)),
+    ...(await fixedAddressFailures(inputs, olds, ctx)),
+  ];
 }
 
 /** The domain's own settings and XML patches, as libvirt on the host takes them. */

@@ -7,8 +7,9 @@
  *     <os firmware="efi"?> <type arch? machine?>hvm</type> firmware (xml-firmware.ts) <kernel/> <initrd/>
  *         <cmdline/> <boot dev/>* </os>
  *     <features/> <cpu/>? and the other machine-level elements (xml-machine.ts)
- *     <devices> disk* (cloud-init CD-ROM) interface* serial channel? graphics? and the small
- *       devices of xml-devices.ts, the shared folders and TPM of xml-filesystems.ts </devices>
+ *     <devices> disk* (cloud-init CD-ROM) interface* (nic-xml.ts) hostdev* (xml-hostdevs.ts) serial
+ *       channel? graphics? and the small devices of xml-devices.ts, the shared folders and TPM of
+ *       xml-filesystems.ts </devices>
  *   </domain>
  *
  * xmlPatches are appended last (patches.ts), then xmlEdits change what they select (xml-edits.ts).
@@ -32,6 +33,8 @@ import { buildDevices } from "./xml-devices";
 import { addDiskTuning, driverTuning } from "./xml-disks";
 import { addDiskSource, diskType } from "./xml-disk-source";
 import { buildConsole } from "./xml-console";
+import { addInterface } from "./nic-xml";
+import { addHostdevs } from "./xml-hostdevs";
 import { addMachine, addMachineHead, addSmbiosMode } from "./xml-machine";
 import { addFirmware } from "./xml-firmware";
 import { buildFilesystems } from "./xml-filesystems";
@@ -81,6 +84,7 @@ export function buildEditedDomainXml(plan: DomainPlan): { xml: string; edits: Ed
   for (const disk of plan.disks) addDisk(devices, disk);
   if (plan.cloudInit) addDisk(devices, plan.cloudInit, CLOUD_INIT_ALIAS);
   for (const nic of plan.interfaces) addInterface(devices, nic);
+  addHostdevs(devices, inputs.hostdevs);
   buildConsoleAndChannels(devices, inputs);
   buildDevices(devices, inputs);
   buildFilesystems(devices, inputs);
@@ -132,15 +136,6 @@ function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   addDiskTuning(node, disk);
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
   if (alias) node.ele("alias", { name: alias });
-}
-
-function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
-  const node = parent.ele("interface", { type: nic.network !== undefined ? "network" : "bridge" });
-  if (nic.mac) node.ele("mac", { address: nic.mac });
-  if (nic.network !== undefined) node.ele("source", { network: nic.network });
-  else node.ele("source", { bridge: nic.bridge });
-  // Interfaces read back from libvirt (to detach them) may have no model; planned ones always do.
-  if (nic.model !== undefined) node.ele("model", { type: nic.model });
 }
 
 function buildConsoleAndChannels(devices: XMLBuilder, inputs: CheckedDomainInputs): void {

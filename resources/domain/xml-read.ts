@@ -15,6 +15,7 @@ import type {
   DomainDisk,
   DomainDiskBus,
   DomainDiskFormat,
+  DomainHostdev,
   DomainNetworkInterface,
   DomainType,
 } from "../kit/generated/types";
@@ -23,6 +24,8 @@ import { readDevices } from "./xml-devices";
 import { readDiskTuning } from "./xml-disks";
 import { readDiskSource } from "./xml-disk-source";
 import { readConsole } from "./xml-console";
+import { dhcpMarkedMacs, readInterface } from "./nic-xml";
+import { readHostdevs } from "./xml-hostdevs";
 import type { DeviceDescription } from "./xml-devices";
 import { readMachineXml } from "./xml-machine-read";
 import { readFirmware } from "./xml-firmware";
@@ -51,6 +54,9 @@ export interface DomainDescription
   /** The device name of the cloud-init CD-ROM, kept when the domain is redefined. */
   cloudInitTarget?: string;
   networkInterfaces: DomainNetworkInterface[];
+  hostdevs: DomainHostdev[];
+  /** MACs of the interfaces whose DHCP host entry the domain keeps (nic-dhcp.ts). */
+  dhcpMacs: string[];
   console?: DomainConsole;
   qemuAgent: boolean;
 }
@@ -84,6 +90,8 @@ export function readDomainXml(xml: string): DomainDescription {
     cloudInitDisk: cloudInit ? readCloudInit(cloudInit) : undefined,
     cloudInitTarget: cloudInit ? attr(element(cloudInit, "target"), "dev") : undefined,
     networkInterfaces: elements(devices, "interface").flatMap(readInterface),
+    hostdevs: readHostdevs(devices),
+    dhcpMacs: dhcpMarkedMacs(devices),
     ...readDevices(devices),
     ...readFilesystems(devices),
     console: readConsole(devices),
@@ -135,17 +143,4 @@ function readCloudInit(disk: XmlNode): DomainCloudInitDisk {
   const name = attr(source, "volume");
   if (pool !== undefined && name !== undefined) return { pool, name };
   return { path: attr(source, "file") };
-}
-
-function readInterface(nic: XmlNode): DomainNetworkInterface[] {
-  const type = attr(nic, "type");
-  const source = element(nic, "source");
-  const result: DomainNetworkInterface = {
-    mac: attr(element(nic, "mac"), "address")?.toLowerCase(),
-    model: attr(element(nic, "model"), "type"),
-  };
-  if (type === "network") result.network = attr(source, "network");
-  else if (type === "bridge") result.bridge = attr(source, "bridge");
-  else return [];
-  return [result];
 }

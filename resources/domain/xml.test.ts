@@ -203,9 +203,11 @@ describe("the domain XML reader", () => {
       cloudInitDisk: { path: "/var/lib/libvirt/images/seed.iso" },
       cloudInitTarget: "sdb",
       networkInterfaces: [
-        { mac: "52:54:00:d2:ec:e5", model: "virtio", network: "default" },
-        { mac: "52:54:00:c4:83:28", model: "e1000", bridge: "vwbr0" },
+        { mac: "52:54:00:d2:ec:e5", model: "virtio", network: "default", linkState: "up" },
+        { mac: "52:54:00:c4:83:28", model: "e1000", bridge: "vwbr0", linkState: "up" },
       ],
+      hostdevs: [],
+      dhcpMacs: [],
       graphics: { type: "vnc", listen: "127.0.0.1" },
       console: { type: "pty" },
       qemuAgent: true,
@@ -234,8 +236,8 @@ describe("the domain XML reader", () => {
     const read = readDomainXml(buildDomainXml(plan));
     expect(read.disks).toEqual(plan.disks.map((disk) => expect.objectContaining(disk)));
     expect(read.networkInterfaces).toEqual([
-      { network: "lab", model: "virtio" },
-      { bridge: "br0", mac: "52:54:00:aa:bb:cc", model: "e1000e" },
+      { network: "lab", model: "virtio", linkState: "up" },
+      { bridge: "br0", mac: "52:54:00:aa:bb:cc", model: "e1000e", linkState: "up" },
     ]);
     expect(read.cloudInitDisk).toEqual({ path: "/var/lib/libvirt/images/seed.iso" });
     expect(read.console).toEqual({ type: "file", path: "/var/log/web-1.log" });

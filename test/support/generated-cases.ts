@@ -301,6 +301,24 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     // QEMU knows these; libvirt takes any name and only QEMU's start would refuse another.
     "networkInterfaces[].model": (random) =>
       random.chance(0.5) ? undefined : random.pick(["virtio", "e1000", "rtl8139", "e1000e"]),
+    // No macvtap host interface, network filter or passthrough hardware on the test bed's daemons:
+    // all three are defined and read back in domain-nic-hostdevs.test.ts.
+    "networkInterfaces[].direct": never,
+    "networkInterfaces[].filter": never,
+    hostdevs: never,
+    // A fixed address must be in the fixture network's subnet, which the hints do not know; a
+    // random one is refused at up (domain-nic-hostdevs.test.ts checks that refusal).
+    "networkInterfaces[].address": never,
+    "networkInterfaces[].hostname": never,
+    // MTUs a tap device under the network's bridge takes; rates tc takes.
+    "networkInterfaces[].mtu": (random) => random.pick([undefined, undefined, 1280, 1400, 1500]),
+    "networkInterfaces[].bandwidth": (random) =>
+      random.chance(0.8)
+        ? undefined
+        : {
+            inbound: { average: random.int(100, 100000), burst: random.int(64, 1024) },
+            outbound: random.chance(0.5) ? undefined : { average: random.int(100, 100000) },
+          },
     graphics: sometimes(0.3),
     // Not ::1: this test bed's namespace has no IPv6, and SPICE fails to start on it.
     "graphics.listen": (random, generate) =>

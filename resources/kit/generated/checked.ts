@@ -32,13 +32,16 @@ export const domainDiskDefaults: Readonly<Pick<CheckedDomainDisk, "device">> = {
 /** DomainNetworkInterface objects as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedDomainNetworkInterface extends types.DomainNetworkInterface {
   model: string;
+  direct?: CheckedDomainDirectAttachment;
+  linkState: types.DomainLinkState;
 }
 
 /** schema.json's defaults for CheckedDomainNetworkInterface, where no checked inputs are at hand (e.g. a get). */
 export const domainNetworkInterfaceDefaults: Readonly<
-  Pick<CheckedDomainNetworkInterface, "model">
+  Pick<CheckedDomainNetworkInterface, "model" | "linkState">
 > = {
   model: "virtio",
+  linkState: "up",
 };
 
 /** DomainGraphics objects as check() returns them: whatever has a default in schema.json is set. */
@@ -175,6 +178,38 @@ export const domainTpmDefaults: Readonly<Pick<CheckedDomainTpm, "model" | "versi
   version: "2.0",
 };
 
+/** DomainDirectAttachment objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainDirectAttachment extends types.DomainDirectAttachment {
+  mode: types.DomainDirectMode;
+}
+
+/** schema.json's defaults for CheckedDomainDirectAttachment, where no checked inputs are at hand (e.g. a get). */
+export const domainDirectAttachmentDefaults: Readonly<Pick<CheckedDomainDirectAttachment, "mode">> =
+  {
+    mode: "vepa",
+  };
+
+/** DomainHostdevMdev objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainHostdevMdev extends types.DomainHostdevMdev {
+  model: types.DomainMdevModel;
+}
+
+/** schema.json's defaults for CheckedDomainHostdevMdev, where no checked inputs are at hand (e.g. a get). */
+export const domainHostdevMdevDefaults: Readonly<Pick<CheckedDomainHostdevMdev, "model">> = {
+  model: "vfio-pci",
+};
+
+/** DomainHostdev objects as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedDomainHostdev extends types.DomainHostdev {
+  mdev?: CheckedDomainHostdevMdev;
+  managed: boolean;
+}
+
+/** schema.json's defaults for CheckedDomainHostdev, where no checked inputs are at hand (e.g. a get). */
+export const domainHostdevDefaults: Readonly<Pick<CheckedDomainHostdev, "managed">> = {
+  managed: true,
+};
+
 /** The inputs of a Pool as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedPoolInputs extends types.PoolInputs {
   name: string;
@@ -230,6 +265,7 @@ export interface CheckedDomainInputs extends types.DomainInputs {
   secureBoot: boolean;
   filesystems?: CheckedDomainFilesystem[];
   tpm?: CheckedDomainTpm;
+  hostdevs: CheckedDomainHostdev[];
 }
 
 /** schema.json's defaults for CheckedDomainInputs, where no checked inputs are at hand (e.g. a get). */
@@ -250,6 +286,7 @@ export const domainDefaults: Readonly<
     | "shutdownTimeout"
     | "allowRestart"
     | "secureBoot"
+    | "hostdevs"
   >
 > = {
   type: "kvm",
@@ -266,6 +303,7 @@ export const domainDefaults: Readonly<
   shutdownTimeout: 60,
   allowRestart: true,
   secureBoot: false,
+  hostdevs: [],
 };
 
 /** The inputs of a Volume as check() returns them: whatever has a default in schema.json is set. */

@@ -720,6 +720,40 @@ export const schema: Omit<PackageSchema, "name"> = {
             },
           },
         },
+        direct: {
+          $ref: "#/types/virtwire:index:DomainDirectAttachment",
+        },
+        mtu: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 68,
+              maximum: 65535,
+            },
+          },
+        },
+        linkState: {
+          $ref: "#/types/virtwire:index:DomainLinkState",
+          default: "up",
+        },
+        bandwidth: {
+          $ref: "#/types/virtwire:index:DomainBandwidth",
+        },
+        filter: {
+          $ref: "#/types/virtwire:index:DomainFilterRef",
+        },
+        address: {
+          type: "string",
+        },
+        hostname: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+              help: "use a host name label: letters, digits and -, at most 63",
+            },
+          },
+        },
       },
     },
     "virtwire:index:DomainGraphicsType": {
@@ -2624,6 +2658,217 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["protocol", "hosts"],
     },
+    "virtwire:index:DomainDirectMode": {
+      type: "string",
+      enum: [
+        {
+          value: "vepa",
+        },
+        {
+          value: "bridge",
+        },
+        {
+          value: "private",
+        },
+        {
+          value: "passthrough",
+        },
+      ],
+    },
+    "virtwire:index:DomainDirectAttachment": {
+      type: "object",
+      properties: {
+        device: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.-]{1,15}$",
+              help: "use a Linux interface name: at most 15 letters, digits and _ . -",
+            },
+          },
+        },
+        mode: {
+          $ref: "#/types/virtwire:index:DomainDirectMode",
+          default: "vepa",
+        },
+      },
+      required: ["device"],
+    },
+    "virtwire:index:DomainLinkState": {
+      type: "string",
+      enum: [
+        {
+          value: "up",
+        },
+        {
+          value: "down",
+        },
+      ],
+    },
+    "virtwire:index:DomainBandwidthLimit": {
+      type: "object",
+      properties: {
+        average: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        peak: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+        burst: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 1,
+              maximum: 4294967295,
+            },
+          },
+        },
+      },
+      required: ["average"],
+    },
+    "virtwire:index:DomainBandwidth": {
+      type: "object",
+      properties: {
+        inbound: {
+          $ref: "#/types/virtwire:index:DomainBandwidthLimit",
+        },
+        outbound: {
+          $ref: "#/types/virtwire:index:DomainBandwidthLimit",
+        },
+      },
+    },
+    "virtwire:index:DomainFilterRef": {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_.:-]+$",
+              help: "use a filter name: letters, digits and _ . : -",
+            },
+          },
+        },
+        parameters: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+        },
+      },
+      required: ["name"],
+    },
+    "virtwire:index:DomainHostdevUsb": {
+      type: "object",
+      properties: {
+        vendor: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^0x[0-9a-fA-F]{4}$",
+              help: "use a 4-digit hexadecimal id with 0x, e.g. 0x046d",
+            },
+          },
+        },
+        product: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^0x[0-9a-fA-F]{4}$",
+              help: "use a 4-digit hexadecimal id with 0x, e.g. 0xc077",
+            },
+          },
+        },
+        bus: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+        device: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:DomainMdevModel": {
+      type: "string",
+      enum: [
+        {
+          value: "vfio-pci",
+        },
+        {
+          value: "vfio-ccw",
+        },
+        {
+          value: "vfio-ap",
+        },
+      ],
+    },
+    "virtwire:index:DomainHostdevMdev": {
+      type: "object",
+      properties: {
+        uuid: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+              help: "use a UUID such as c2177883-f1bb-47f0-914d-32a22e3a8804",
+            },
+          },
+        },
+        model: {
+          $ref: "#/types/virtwire:index:DomainMdevModel",
+          default: "vfio-pci",
+        },
+      },
+      required: ["uuid"],
+    },
+    "virtwire:index:DomainHostdev": {
+      type: "object",
+      properties: {
+        pci: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\\.[0-7]$",
+              help: "use a PCI address as lspci -D prints it, e.g. 0000:03:00.0",
+            },
+          },
+        },
+        usb: {
+          $ref: "#/types/virtwire:index:DomainHostdevUsb",
+        },
+        mdev: {
+          $ref: "#/types/virtwire:index:DomainHostdevMdev",
+        },
+        managed: {
+          type: "boolean",
+          default: true,
+        },
+      },
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -3289,6 +3534,13 @@ export const schema: Omit<PackageSchema, "name"> = {
         tpm: {
           $ref: "#/types/virtwire:index:DomainTpm",
         },
+        hostdevs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainHostdev",
+          },
+          default: [],
+        },
       },
       properties: {
         name: {
@@ -3553,6 +3805,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         tpm: {
           $ref: "#/types/virtwire:index:DomainTpm",
         },
+        hostdevs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:DomainHostdev",
+          },
+        },
       },
       required: [
         "name",
@@ -3562,6 +3820,7 @@ export const schema: Omit<PackageSchema, "name"> = {
         "firmware",
         "disks",
         "networkInterfaces",
+        "hostdevs",
         "qemuAgent",
         "spiceAgent",
         "autostart",

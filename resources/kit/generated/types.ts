@@ -575,7 +575,7 @@ export interface DomainCloudInitDisk {
 }
 
 /**
- * A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+ * A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
  */
 export interface DomainNetworkInterface {
   /**
@@ -594,6 +594,34 @@ export interface DomainNetworkInterface {
    * NIC model, e.g. `e1000e`, `rtl8139`.
    */
   model?: string;
+  /**
+   * Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+   */
+  direct?: DomainDirectAttachment;
+  /**
+   * The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+   */
+  mtu?: number;
+  /**
+   * Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+   */
+  linkState?: DomainLinkState;
+  /**
+   * Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+   */
+  bandwidth?: DomainBandwidth;
+  /**
+   * A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+   */
+  filter?: DomainFilterRef;
+  /**
+   * A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+   */
+  address?: string;
+  /**
+   * The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+   */
+  hostname?: string;
 }
 
 /**
@@ -2627,6 +2655,193 @@ export interface DomainDiskNetwork {
   auth?: DomainDiskNetworkAuth;
 }
 
+/**
+ * How a macvtap interface shares its host interface.
+ */
+export const DomainDirectMode = {
+  /**
+   * Every packet goes out to the external switch, also between guests of the host (needs a VEPA-capable switch for guest-to-guest traffic). libvirt's default.
+   */
+  Vepa: "vepa",
+  /**
+   * Guests on the same host interface reach each other directly; the host itself cannot reach them over that interface.
+   */
+  Bridge: "bridge",
+  /**
+   * Like vepa, but guests never reach each other.
+   */
+  Private: "private",
+  /**
+   * The host interface is given to this one guest (e.g. an SR-IOV virtual function).
+   */
+  Passthrough: "passthrough",
+} as const;
+
+/**
+ * How a macvtap interface shares its host interface.
+ */
+export type DomainDirectMode = (typeof DomainDirectMode)[keyof typeof DomainDirectMode];
+
+/**
+ * A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+ */
+export interface DomainDirectAttachment {
+  /**
+   * The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+   */
+  device: string;
+  /**
+   * How the host interface is shared.
+   */
+  mode?: DomainDirectMode;
+}
+
+/**
+ * The link state a guest sees on an interface.
+ */
+export const DomainLinkState = {
+  /**
+   * Link up (a cable plugged in).
+   */
+  Up: "up",
+  /**
+   * Link down (the cable pulled).
+   */
+  Down: "down",
+} as const;
+
+/**
+ * The link state a guest sees on an interface.
+ */
+export type DomainLinkState = (typeof DomainLinkState)[keyof typeof DomainLinkState];
+
+/**
+ * Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+ */
+export interface DomainBandwidthLimit {
+  /**
+   * The average rate, in KiB/s.
+   */
+  average: number;
+  /**
+   * The highest rate, in KiB/s (default: none beyond average).
+   */
+  peak?: number;
+  /**
+   * How much may be sent at peak rate, in KiB (default: the host's)
+   */
+  burst?: number;
+}
+
+/**
+ * Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+ */
+export interface DomainBandwidth {
+  /**
+   * Traffic to the guest (default: not shaped).
+   */
+  inbound?: DomainBandwidthLimit;
+  /**
+   * Traffic from the guest (default: not shaped).
+   */
+  outbound?: DomainBandwidthLimit;
+}
+
+/**
+ * A reference to a libvirt network filter by name, with the filter's parameters.
+ */
+export interface DomainFilterRef {
+  /**
+   * The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+   */
+  name: string;
+  /**
+   * The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+   */
+  parameters?: Record<string, string>;
+}
+
+/**
+ * A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+ */
+export interface DomainHostdevUsb {
+  /**
+   * Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+   */
+  vendor?: string;
+  /**
+   * Product id, e.g. `0xc077`.
+   */
+  product?: string;
+  /**
+   * USB bus number.
+   */
+  bus?: number;
+  /**
+   * Device number on that bus.
+   */
+  device?: number;
+}
+
+/**
+ * The device API of a mediated device.
+ */
+export const DomainMdevModel = {
+  /**
+   * A PCI device (vGPUs, e.g. NVIDIA GRID, Intel GVT-g).
+   */
+  Vfio_pci: "vfio-pci",
+  /**
+   * An s390 channel I/O device.
+   */
+  Vfio_ccw: "vfio-ccw",
+  /**
+   * An s390 crypto adapter.
+   */
+  Vfio_ap: "vfio-ap",
+} as const;
+
+/**
+ * The device API of a mediated device.
+ */
+export type DomainMdevModel = (typeof DomainMdevModel)[keyof typeof DomainMdevModel];
+
+/**
+ * A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+ */
+export interface DomainHostdevMdev {
+  /**
+   * The mediated device's UUID (`mdevctl list`).
+   */
+  uuid: string;
+  /**
+   * The device API.
+   */
+  model?: DomainMdevModel;
+}
+
+/**
+ * A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+ */
+export interface DomainHostdev {
+  /**
+   * A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+   */
+  pci?: string;
+  /**
+   * A USB device, by vendor and product or by bus and device.
+   */
+  usb?: DomainHostdevUsb;
+  /**
+   * A mediated device, by UUID.
+   */
+  mdev?: DomainHostdevMdev;
+  /**
+   * PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+   */
+  managed?: boolean;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -3121,6 +3336,10 @@ export interface DomainInputs {
    * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
    */
   tpm?: DomainTpm;
+  /**
+   * Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+   */
+  hostdevs?: DomainHostdev[];
 }
 
 /** The outputs of a Domain, as its provider returns them. */
@@ -3377,6 +3596,10 @@ export interface DomainOutputs {
    * An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
    */
   tpm?: DomainTpm;
+  /**
+   * Host devices passed through to the guest.
+   */
+  hostdevs: DomainHostdev[];
 }
 
 /** The resolved inputs of a Volume, as its provider receives them. */

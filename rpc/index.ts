@@ -66,6 +66,7 @@ export type {
   RemoteNonnullDomain,
   RemoteNonnullNetwork,
   RemoteNonnullNodeDevice,
+  RemoteNonnullNWFilter,
   RemoteNonnullSecret,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,

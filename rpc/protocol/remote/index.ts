@@ -9,6 +9,7 @@ import { connectProcedures } from "./connect";
 import { domainProcedures } from "./domain";
 import { networkProcedures } from "./network";
 import { nodeDeviceProcedures } from "./node-device";
+import { nwfilterProcedures } from "./nwfilter";
 import { RemoteProgram } from "./program";
 import { secretProcedures } from "./secret";
 import { storageProcedures } from "./storage";
@@ -21,6 +22,7 @@ export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...nodeDeviceProcedures,
   ...storageProcedures,
   ...secretProcedures,
+  ...nwfilterProcedures,
 });
 
 export type RemoteProcedures = typeof RemoteProcedures;

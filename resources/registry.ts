@@ -3,6 +3,7 @@ import type { Registry } from "./kit/resource";
 import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
 import { networkHandlers } from "./network/handlers";
+import { nwFilterHandlers } from "./nwfilter/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
 
@@ -11,6 +12,7 @@ export const registry: Registry = {
     CloudInitDisk: cloudInitDiskHandlers,
     Domain: domainHandlers,
     Network: networkHandlers,
+    NwFilter: nwFilterHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
   },
@@ -18,6 +20,7 @@ export const registry: Registry = {
     CloudInitDisk: "cloud-init disk",
     Domain: "domain",
     Network: "network",
+    NwFilter: "network filter",
     Pool: "storage pool",
     Volume: "volume",
   },

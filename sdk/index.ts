@@ -1417,6 +1417,128 @@ export interface DomainMetadataArgs {
   xml: pulumi.Input<string>;
 }
 
+/**
+ * What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+ */
+export interface NwFilterMatchArgs {
+  /**
+   * Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+   */
+  srcmacaddr?: pulumi.Input<string>;
+  /**
+   * Destination MAC address (mac, arp, ip, ipv6).
+   */
+  dstmacaddr?: pulumi.Input<string>;
+  /**
+   * Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+   */
+  protocolid?: pulumi.Input<string>;
+  /**
+   * Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+   */
+  srcipaddr?: pulumi.Input<string>;
+  /**
+   * Prefix length of `srcipaddr` (e.g. 24).
+   */
+  srcipmask?: pulumi.Input<number>;
+  /**
+   * Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+   */
+  dstipaddr?: pulumi.Input<string>;
+  /**
+   * Prefix length of `dstipaddr` (e.g. 24).
+   */
+  dstipmask?: pulumi.Input<number>;
+  /**
+   * Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+   */
+  protocol?: pulumi.Input<string>;
+  /**
+   * First source port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  srcportstart?: pulumi.Input<number>;
+  /**
+   * Last source port of a range starting at `srcportstart`.
+   */
+  srcportend?: pulumi.Input<number>;
+  /**
+   * First destination port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  dstportstart?: pulumi.Input<number>;
+  /**
+   * Last destination port of a range starting at `dstportstart`.
+   */
+  dstportend?: pulumi.Input<number>;
+  /**
+   * ICMP message type (icmp), e.g. 8 for echo request.
+   */
+  type?: pulumi.Input<number>;
+  /**
+   * ICMP message code (icmp).
+   */
+  code?: pulumi.Input<number>;
+  /**
+   * ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+   */
+  opcode?: pulumi.Input<string>;
+  /**
+   * Sender IP address inside an ARP packet (arp).
+   */
+  arpsrcipaddr?: pulumi.Input<string>;
+  /**
+   * Target IP address inside an ARP packet (arp).
+   */
+  arpdstipaddr?: pulumi.Input<string>;
+  /**
+   * Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+   */
+  state?: pulumi.Input<string>;
+  /**
+   * A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+   */
+  comment?: pulumi.Input<string>;
+}
+
+/**
+ * One rule of a network filter.
+ */
+export interface NwFilterRuleArgs {
+  /**
+   * What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+   */
+  action: pulumi.Input<string>;
+  /**
+   * Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+   */
+  direction: pulumi.Input<string>;
+  /**
+   * Order of the rule among the chain's rules, lower first; libvirt's default 500.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+   */
+  protocol: pulumi.Input<string>;
+  /**
+   * Attributes the packet must have; none matches every packet of the protocol.
+   */
+  match?: pulumi.Input<NwFilterMatchArgs>;
+}
+
+/**
+ * Another network filter whose rules this one includes.
+ */
+export interface NwFilterRefArgs {
+  /**
+   * Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+   */
+  filter: pulumi.Input<string>;
+  /**
+   * Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+   */
+  parameters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -3089,6 +3211,159 @@ export class CloudInitDisk extends pulumi.CustomResource {
     };
     if (plugin) super(CloudInitDisk.__pluginType, name, props, opts);
     else super(CloudInitDisk.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link NwFilter}. */
+export interface NwFilterArgs {
+  /**
+   * Filter name, the one domain NICs refer to. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`web-1a2b3c4`). Changing it replaces the filter.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: pulumi.Input<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: pulumi.Input<pulumi.Input<NwFilterRuleArgs>[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: pulumi.Input<pulumi.Input<NwFilterRefArgs>[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link NwFilter} can be looked up with ({@link NwFilter.get}); every property of it. */
+export interface NwFilterState {
+  /**
+   * Filter name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: pulumi.Input<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: pulumi.Input<pulumi.Input<NwFilterRuleArgs>[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: pulumi.Input<pulumi.Input<NwFilterRefArgs>[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  uuid?: pulumi.Input<string>;
+}
+
+/**
+ * A libvirt network filter (nwfilter): firewall rules for guests' NICs, applied by libvirt with ebtables/iptables on the host when a NIC refers to the filter. Defined on create; any change but the name and host redefines it in place, and libvirt applies the new rules to running guests at once. Destroying it undefines it; libvirt refuses while a running guest's NIC uses it (remove the reference or stop the guest first). Filter XML has no metadata: virtwire's mark is in the filter's UUID, as for pools.
+ */
+export class NwFilter extends pulumi.CustomResource {
+  /**
+   * Filter name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  declare public readonly chain: pulumi.Output<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   */
+  declare public readonly priority: pulumi.Output<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  declare public readonly rules: pulumi.Output<types.NwFilterRule[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  declare public readonly filterRefs: pulumi.Output<types.NwFilterRef[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  declare public readonly uuid: pulumi.Output<string>;
+
+  /**
+   * Reads an existing NwFilter into the program, found by its UUID (the `id` output) or its name,
+   * with every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies
+   * the lookup: `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: NwFilterState,
+    opts?: pulumi.CustomResourceOptions,
+  ): NwFilter {
+    return new NwFilter(name, state as NwFilterArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every NwFilter of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:NwFilter";
+  /** @internal The type token of a NwFilter served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:NwFilter";
+
+  /**
+   * Whether `obj` is a NwFilter, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is NwFilter {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === NwFilter.__pulumiType || type === NwFilter.__pluginType;
+  }
+
+  constructor(name: string, args: NwFilterArgs | undefined, opts?: pulumi.CustomResourceOptions) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "NwFilter",
+          __logicalName: name,
+          __urn: resourceUrn(name, "NwFilter", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // NwFilter.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["name", "chain", "priority", "rules", "filterRefs", "host"])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["name", "chain", "priority", "rules", "filterRefs", "host"])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
+    if (plugin) super(NwFilter.__pluginType, name, props, opts);
+    else super(NwFilter.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 

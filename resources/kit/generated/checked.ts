@@ -243,6 +243,11 @@ export interface CheckedVolumeInputs extends types.VolumeInputs {
 /** The inputs of a CloudInitDisk as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCloudInitDiskInputs = types.CloudInitDiskInputs;
 
+/** The inputs of a NwFilter as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedNwFilterInputs extends types.NwFilterInputs {
+  name: string;
+}
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -250,4 +255,5 @@ export interface CheckedInputsByKind {
   Domain: CheckedDomainInputs;
   Volume: CheckedVolumeInputs;
   CloudInitDisk: CheckedCloudInitDiskInputs;
+  NwFilter: CheckedNwFilterInputs;
 }

@@ -1991,6 +1991,128 @@ export interface DomainMetadata {
   xml: string;
 }
 
+/**
+ * What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+ */
+export interface NwFilterMatch {
+  /**
+   * Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+   */
+  srcmacaddr?: string;
+  /**
+   * Destination MAC address (mac, arp, ip, ipv6).
+   */
+  dstmacaddr?: string;
+  /**
+   * Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+   */
+  protocolid?: string;
+  /**
+   * Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+   */
+  srcipaddr?: string;
+  /**
+   * Prefix length of `srcipaddr` (e.g. 24).
+   */
+  srcipmask?: number;
+  /**
+   * Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+   */
+  dstipaddr?: string;
+  /**
+   * Prefix length of `dstipaddr` (e.g. 24).
+   */
+  dstipmask?: number;
+  /**
+   * Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+   */
+  protocol?: string;
+  /**
+   * First source port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  srcportstart?: number;
+  /**
+   * Last source port of a range starting at `srcportstart`.
+   */
+  srcportend?: number;
+  /**
+   * First destination port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  dstportstart?: number;
+  /**
+   * Last destination port of a range starting at `dstportstart`.
+   */
+  dstportend?: number;
+  /**
+   * ICMP message type (icmp), e.g. 8 for echo request.
+   */
+  type?: number;
+  /**
+   * ICMP message code (icmp).
+   */
+  code?: number;
+  /**
+   * ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+   */
+  opcode?: string;
+  /**
+   * Sender IP address inside an ARP packet (arp).
+   */
+  arpsrcipaddr?: string;
+  /**
+   * Target IP address inside an ARP packet (arp).
+   */
+  arpdstipaddr?: string;
+  /**
+   * Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+   */
+  state?: string;
+  /**
+   * A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+   */
+  comment?: string;
+}
+
+/**
+ * One rule of a network filter.
+ */
+export interface NwFilterRule {
+  /**
+   * What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+   */
+  action: string;
+  /**
+   * Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+   */
+  direction: string;
+  /**
+   * Order of the rule among the chain's rules, lower first; libvirt's default 500.
+   */
+  priority?: number;
+  /**
+   * Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+   */
+  protocol: string;
+  /**
+   * Attributes the packet must have; none matches every packet of the protocol.
+   */
+  match?: NwFilterMatch;
+}
+
+/**
+ * Another network filter whose rules this one includes.
+ */
+export interface NwFilterRef {
+  /**
+   * Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+   */
+  filter: string;
+  /**
+   * Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+   */
+  parameters?: Record<string, string>;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -2753,6 +2875,66 @@ export interface CloudInitDiskOutputs {
    * The instance-id the guest sees. `CloudInitDisk.get` reads it from the image's meta-data (cloud-init's default `nocloud` when that sets none).
    */
   instanceId: string;
+}
+
+/** The resolved inputs of a NwFilter, as its provider receives them. */
+export interface NwFilterInputs {
+  /**
+   * Filter name, the one domain NICs refer to. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`web-1a2b3c4`). Changing it replaces the filter.
+   */
+  name?: string;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: string;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   */
+  priority?: number;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: NwFilterRule[];
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: NwFilterRef[];
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: string;
+}
+
+/** The outputs of a NwFilter, as its provider returns them. */
+export interface NwFilterOutputs {
+  /**
+   * Filter name.
+   */
+  name: string;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: string;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   */
+  priority?: number;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: NwFilterRule[];
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: NwFilterRef[];
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: string;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  uuid: string;
 }
 
 /** The arguments of {@link getNodeInfo}. */

@@ -226,11 +226,11 @@ export interface PoolPermissionsArgs {
 }
 
 /**
- * Where a netfs, fs or logical pool's storage comes from.
+ * Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
  */
 export interface PoolSourceArgs {
   /**
-   * NFS server (netfs).
+   * Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
    */
   host?: pulumi.Input<string>;
   /**
@@ -238,7 +238,7 @@ export interface PoolSourceArgs {
    */
   dir?: pulumi.Input<string>;
   /**
-   * Block devices (fs: the one device to mount; logical: the physical volumes).
+   * Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
    */
   devices?: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -246,7 +246,7 @@ export interface PoolSourceArgs {
    */
   name?: pulumi.Input<string>;
   /**
-   * File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+   * Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
    */
   format?: pulumi.Input<string>;
 }
@@ -1558,7 +1558,7 @@ export interface PoolArgs {
    */
   permissions?: pulumi.Input<PoolPermissionsArgs>;
   /**
-   * Source of a netfs, fs or logical pool. Changing it replaces the pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
    */
   source?: pulumi.Input<PoolSourceArgs>;
   /**
@@ -1566,7 +1566,7 @@ export interface PoolArgs {
    */
   autostart?: pulumi.Input<boolean>;
   /**
-   * When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+   * When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
    */
   deleteTargetOnDestroy?: pulumi.Input<boolean>;
   /**
@@ -1594,7 +1594,7 @@ export interface PoolState {
    */
   permissions?: pulumi.Input<PoolPermissionsArgs>;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   source?: pulumi.Input<PoolSourceArgs>;
   /**
@@ -1618,6 +1618,10 @@ export interface PoolState {
    */
   active?: pulumi.Input<boolean>;
   /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  built?: pulumi.Input<boolean>;
+  /**
    * Size of the pool's storage in bytes.
    */
   capacity?: pulumi.Input<number>;
@@ -1632,7 +1636,7 @@ export interface PoolState {
 }
 
 /**
- * A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
+ * A libvirt storage pool. It is defined, built (a dir pool's directory created; a logical pool's volume group or a disk pool's partition table made only when the device holds none: virtwire never writes over a device that has data), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps its storage unless `deleteTargetOnDestroy` is set.
  */
 export class Pool extends pulumi.CustomResource {
   /**
@@ -1652,7 +1656,7 @@ export class Pool extends pulumi.CustomResource {
    */
   declare public readonly permissions: pulumi.Output<types.PoolPermissions>;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   declare public readonly source: pulumi.Output<types.PoolSource>;
   /**
@@ -1675,6 +1679,10 @@ export class Pool extends pulumi.CustomResource {
    * Whether the pool is running.
    */
   declare public readonly active: pulumi.Output<boolean>;
+  /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  declare public readonly built: pulumi.Output<boolean>;
   /**
    * Size of the pool's storage in bytes.
    */
@@ -1760,7 +1768,7 @@ export class Pool extends pulumi.CustomResource {
       for (const [key, value] of Object.entries(args ?? {}))
         if (value !== undefined && !(key in props)) props[key] = value;
     }
-    for (const key of ["uuid", "active", "capacity", "allocation", "available"])
+    for (const key of ["uuid", "active", "built", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
     if (plugin) super(Pool.__pluginType, name, props, opts);
     else super(Pool.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);

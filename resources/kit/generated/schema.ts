@@ -126,6 +126,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         {
           value: "logical",
         },
+        {
+          value: "disk",
+        },
+        {
+          value: "iscsi",
+        },
       ],
     },
     "virtwire:index:PoolPermissions": {
@@ -2227,6 +2233,9 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
         },
         active: {
+          type: "boolean",
+        },
+        built: {
           type: "boolean",
         },
         capacity: {

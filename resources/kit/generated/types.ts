@@ -21,6 +21,14 @@ export const PoolType = {
    * An LVM volume group; volumes are logical volumes.
    */
   Logical: "logical",
+  /**
+   * A whole disk with a partition table; volumes are partitions.
+   */
+  Disk: "disk",
+  /**
+   * The LUNs of an iSCSI target, logged in to with the host's open-iscsi (iscsiadm); volumes are the LUNs and cannot be created.
+   */
+  Iscsi: "iscsi",
 } as const;
 
 /**
@@ -47,11 +55,11 @@ export interface PoolPermissions {
 }
 
 /**
- * Where a netfs, fs or logical pool's storage comes from.
+ * Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
  */
 export interface PoolSource {
   /**
-   * NFS server (netfs).
+   * Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
    */
   host?: string;
   /**
@@ -59,7 +67,7 @@ export interface PoolSource {
    */
   dir?: string;
   /**
-   * Block devices (fs: the one device to mount; logical: the physical volumes).
+   * Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
    */
   devices?: string[];
   /**
@@ -67,7 +75,7 @@ export interface PoolSource {
    */
   name?: string;
   /**
-   * File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+   * Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
    */
   format?: string;
 }
@@ -2132,7 +2140,7 @@ export interface PoolInputs {
    */
   permissions?: PoolPermissions;
   /**
-   * Source of a netfs, fs or logical pool. Changing it replaces the pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
    */
   source?: PoolSource;
   /**
@@ -2140,7 +2148,7 @@ export interface PoolInputs {
    */
   autostart?: boolean;
   /**
-   * When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+   * When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
    */
   deleteTargetOnDestroy?: boolean;
   /**
@@ -2168,7 +2176,7 @@ export interface PoolOutputs {
    */
   permissions?: PoolPermissions;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   source?: PoolSource;
   /**
@@ -2191,6 +2199,10 @@ export interface PoolOutputs {
    * Whether the pool is running.
    */
   active: boolean;
+  /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  built?: boolean;
   /**
    * Size of the pool's storage in bytes.
    */

@@ -3229,11 +3229,11 @@ export interface NwFilterArgs {
    */
   name?: pulumi.Input<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: pulumi.Input<string>;
   /**
-   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
    */
   priority?: pulumi.Input<number>;
   /**
@@ -3257,11 +3257,11 @@ export interface NwFilterState {
    */
   name?: pulumi.Input<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: pulumi.Input<string>;
   /**
-   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
    */
   priority?: pulumi.Input<number>;
   /**
@@ -3291,11 +3291,11 @@ export class NwFilter extends pulumi.CustomResource {
    */
   declare public readonly name: pulumi.Output<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   declare public readonly chain: pulumi.Output<string>;
   /**
-   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
    */
   declare public readonly priority: pulumi.Output<number>;
   /**

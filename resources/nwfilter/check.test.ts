@@ -52,4 +52,11 @@ describe("the NwFilter checks", () => {
       }),
     ]);
   });
+
+  it("refuse a priority for the root chain, which libvirt drops", () => {
+    expect(checkNwFilter({ priority: -500 })).toEqual([
+      expect.objectContaining({ property: "priority", reason: expect.stringMatching(/set chain/) }),
+    ]);
+    expect(checkNwFilter({ chain: "ipv4-web", priority: -500 })).toEqual([]);
+  });
 });

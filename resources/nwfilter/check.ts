@@ -26,7 +26,18 @@ export const PROTOCOL_ATTRIBUTES: Record<string, readonly Attribute[]> = {
 };
 
 export function checkNwFilter(inputs: NwFilterInputs): CheckFailure[] {
-  return (inputs.rules ?? []).flatMap((rule, index) => checkRule(rule, `rules[${index}]`));
+  const failures = (inputs.rules ?? []).flatMap((rule, index) =>
+    checkRule(rule, `rules[${index}]`),
+  );
+  // libvirt drops a root chain's priority without a word: every up would show it changed.
+  if (inputs.priority !== undefined && (inputs.chain ?? "root") === "root") {
+    failures.unshift({
+      property: "priority",
+      reason:
+        "priority orders a chain among the root chain's entries and does nothing for the root chain itself: set chain (e.g. ipv4), or remove priority",
+    });
+  }
+  return failures;
 }
 
 function checkRule(rule: NwFilterRule, at: string): CheckFailure[] {

@@ -2896,11 +2896,11 @@ export interface NwFilterInputs {
    */
   name?: string;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: string;
   /**
-   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
    */
   priority?: number;
   /**
@@ -2924,11 +2924,11 @@ export interface NwFilterOutputs {
    */
   name: string;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: string;
   /**
-   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500, root: 0 …). Changed in place.
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
    */
   priority?: number;
   /**

@@ -3229,7 +3229,7 @@ export interface NwFilterArgs {
    */
   name?: pulumi.Input<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: pulumi.Input<string>;
   /**
@@ -3257,7 +3257,7 @@ export interface NwFilterState {
    */
   name?: pulumi.Input<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: pulumi.Input<string>;
   /**
@@ -3291,7 +3291,7 @@ export class NwFilter extends pulumi.CustomResource {
    */
   declare public readonly name: pulumi.Output<string>;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   declare public readonly chain: pulumi.Output<string>;
   /**

@@ -3102,8 +3102,8 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           language: {
             virtwire: {
-              pattern: "^(root|mac|vlan|stp|arp|rarp|ipv4|ipv6)(-[A-Za-z0-9_]{1,7})?$",
-              help: "use root, mac, vlan, stp, arp, rarp, ipv4 or ipv6, optionally with a suffix of up to 7 letters, digits or _ such as ipv4-web (libvirt takes chain names of up to 12 characters)",
+              pattern: "^(root|(mac|vlan|stp|arp|rarp|ipv4|ipv6)(-[A-Za-z0-9_]{1,7})?)$",
+              help: "use root, or mac, vlan, stp, arp, rarp, ipv4 or ipv6, optionally with a suffix of up to 7 letters, digits or _ such as ipv4-web (libvirt takes chain names of up to 12 characters, and none after root)",
             },
           },
         },

@@ -2896,7 +2896,7 @@ export interface NwFilterInputs {
    */
   name?: string;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: string;
   /**
@@ -2924,7 +2924,7 @@ export interface NwFilterOutputs {
    */
   name: string;
   /**
-   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
    */
   chain?: string;
   /**

@@ -5,6 +5,7 @@ import { domainHandlers } from "./domain/handlers";
 import { combustionScriptHandlers, ignitionConfigHandlers } from "./first-boot/kinds";
 import { domainSnapshotHandlers } from "./domain-snapshot/handlers";
 import { networkHandlers } from "./network/handlers";
+import { nwFilterHandlers } from "./nwfilter/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { volumeHandlers } from "./volume/handlers";
 
@@ -16,6 +17,7 @@ export const registry: Registry = {
     IgnitionConfig: ignitionConfigHandlers,
     DomainSnapshot: domainSnapshotHandlers,
     Network: networkHandlers,
+    NwFilter: nwFilterHandlers,
     Pool: poolHandlers,
     Volume: volumeHandlers,
   },
@@ -26,6 +28,7 @@ export const registry: Registry = {
     IgnitionConfig: "Ignition config",
     DomainSnapshot: "domain snapshot",
     Network: "network",
+    NwFilter: "network filter",
     Pool: "storage pool",
     Volume: "volume",
   },

@@ -67,6 +67,7 @@ export type {
   RemoteNonnullDomainSnapshot,
   RemoteNonnullNetwork,
   RemoteNonnullNodeDevice,
+  RemoteNonnullNWFilter,
   RemoteNonnullSecret,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,

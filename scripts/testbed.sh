@@ -42,10 +42,12 @@ START_TIMEOUT=60
 PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip xz-utils python3-libvirt
   openssh-server openssh-client sasl2-bin libsasl2-modules openssl netcat-openbsd
-  genisoimage ovmf debootstrap swtpm swtpm-tools)
+  genisoimage ovmf debootstrap swtpm swtpm-tools parted lvm2)
 # genisoimage: only its isoinfo/isovfy, which tests use to read our ISO images back; ovmf: UEFI
 # guests (firmware "efi"); debootstrap: the libvirt 11 root (testbed/libvirt11.sh); swtpm,
 # swtpm-tools: emulated TPMs (Domain `tpm`). virtiofsd comes with bookworm's qemu-system-common.
+# parted, lvm2: the tools libvirt's disk and logical pool backends run (pool-types test, on loop
+# devices)
 
 say() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }

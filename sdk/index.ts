@@ -226,11 +226,11 @@ export interface PoolPermissionsArgs {
 }
 
 /**
- * Where a netfs, fs or logical pool's storage comes from.
+ * Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
  */
 export interface PoolSourceArgs {
   /**
-   * NFS server (netfs).
+   * Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
    */
   host?: pulumi.Input<string>;
   /**
@@ -238,7 +238,7 @@ export interface PoolSourceArgs {
    */
   dir?: pulumi.Input<string>;
   /**
-   * Block devices (fs: the one device to mount; logical: the physical volumes).
+   * Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
    */
   devices?: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -246,7 +246,7 @@ export interface PoolSourceArgs {
    */
   name?: pulumi.Input<string>;
   /**
-   * File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+   * Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
    */
   format?: pulumi.Input<string>;
 }
@@ -1957,6 +1957,128 @@ export interface DomainHostdevArgs {
   managed?: pulumi.Input<boolean>;
 }
 
+/**
+ * What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+ */
+export interface NwFilterMatchArgs {
+  /**
+   * Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+   */
+  srcmacaddr?: pulumi.Input<string>;
+  /**
+   * Destination MAC address (mac, arp, ip, ipv6).
+   */
+  dstmacaddr?: pulumi.Input<string>;
+  /**
+   * Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+   */
+  protocolid?: pulumi.Input<string>;
+  /**
+   * Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+   */
+  srcipaddr?: pulumi.Input<string>;
+  /**
+   * Prefix length of `srcipaddr` (e.g. 24).
+   */
+  srcipmask?: pulumi.Input<number>;
+  /**
+   * Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+   */
+  dstipaddr?: pulumi.Input<string>;
+  /**
+   * Prefix length of `dstipaddr` (e.g. 24).
+   */
+  dstipmask?: pulumi.Input<number>;
+  /**
+   * Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+   */
+  protocol?: pulumi.Input<string>;
+  /**
+   * First source port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  srcportstart?: pulumi.Input<number>;
+  /**
+   * Last source port of a range starting at `srcportstart`.
+   */
+  srcportend?: pulumi.Input<number>;
+  /**
+   * First destination port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  dstportstart?: pulumi.Input<number>;
+  /**
+   * Last destination port of a range starting at `dstportstart`.
+   */
+  dstportend?: pulumi.Input<number>;
+  /**
+   * ICMP message type (icmp), e.g. 8 for echo request.
+   */
+  type?: pulumi.Input<number>;
+  /**
+   * ICMP message code (icmp).
+   */
+  code?: pulumi.Input<number>;
+  /**
+   * ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+   */
+  opcode?: pulumi.Input<string>;
+  /**
+   * Sender IP address inside an ARP packet (arp).
+   */
+  arpsrcipaddr?: pulumi.Input<string>;
+  /**
+   * Target IP address inside an ARP packet (arp).
+   */
+  arpdstipaddr?: pulumi.Input<string>;
+  /**
+   * Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+   */
+  state?: pulumi.Input<string>;
+  /**
+   * A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+   */
+  comment?: pulumi.Input<string>;
+}
+
+/**
+ * One rule of a network filter.
+ */
+export interface NwFilterRuleArgs {
+  /**
+   * What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+   */
+  action: pulumi.Input<string>;
+  /**
+   * Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+   */
+  direction: pulumi.Input<string>;
+  /**
+   * Order of the rule among the chain's rules, lower first; libvirt's default 500.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+   */
+  protocol: pulumi.Input<string>;
+  /**
+   * Attributes the packet must have; none matches every packet of the protocol.
+   */
+  match?: pulumi.Input<NwFilterMatchArgs>;
+}
+
+/**
+ * Another network filter whose rules this one includes.
+ */
+export interface NwFilterRefArgs {
+  /**
+   * Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+   */
+  filter: pulumi.Input<string>;
+  /**
+   * Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+   */
+  parameters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -1976,7 +2098,7 @@ export interface PoolArgs {
    */
   permissions?: pulumi.Input<PoolPermissionsArgs>;
   /**
-   * Source of a netfs, fs or logical pool. Changing it replaces the pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
    */
   source?: pulumi.Input<PoolSourceArgs>;
   /**
@@ -1984,7 +2106,7 @@ export interface PoolArgs {
    */
   autostart?: pulumi.Input<boolean>;
   /**
-   * When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+   * When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
    */
   deleteTargetOnDestroy?: pulumi.Input<boolean>;
   /**
@@ -2012,7 +2134,7 @@ export interface PoolState {
    */
   permissions?: pulumi.Input<PoolPermissionsArgs>;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   source?: pulumi.Input<PoolSourceArgs>;
   /**
@@ -2036,6 +2158,10 @@ export interface PoolState {
    */
   active?: pulumi.Input<boolean>;
   /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  built?: pulumi.Input<boolean>;
+  /**
    * Size of the pool's storage in bytes.
    */
   capacity?: pulumi.Input<number>;
@@ -2050,7 +2176,7 @@ export interface PoolState {
 }
 
 /**
- * A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
+ * A libvirt storage pool. It is defined, built (a dir pool's directory created; a logical pool's volume group or a disk pool's partition table made only when the device holds none: virtwire never writes over a device that has data), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps its storage unless `deleteTargetOnDestroy` is set.
  */
 export class Pool extends pulumi.CustomResource {
   /**
@@ -2070,7 +2196,7 @@ export class Pool extends pulumi.CustomResource {
    */
   declare public readonly permissions: pulumi.Output<types.PoolPermissions>;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   declare public readonly source: pulumi.Output<types.PoolSource>;
   /**
@@ -2093,6 +2219,10 @@ export class Pool extends pulumi.CustomResource {
    * Whether the pool is running.
    */
   declare public readonly active: pulumi.Output<boolean>;
+  /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  declare public readonly built: pulumi.Output<boolean>;
   /**
    * Size of the pool's storage in bytes.
    */
@@ -2178,7 +2308,7 @@ export class Pool extends pulumi.CustomResource {
       for (const [key, value] of Object.entries(args ?? {}))
         if (value !== undefined && !(key in props)) props[key] = value;
     }
-    for (const key of ["uuid", "active", "capacity", "allocation", "available"])
+    for (const key of ["uuid", "active", "built", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
     if (plugin) super(Pool.__pluginType, name, props, opts);
     else super(Pool.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
@@ -4467,6 +4597,159 @@ export class DomainSnapshot extends pulumi.CustomResource {
     if (plugin) super(DomainSnapshot.__pluginType, name, props, opts);
     else
       super(DomainSnapshot.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link NwFilter}. */
+export interface NwFilterArgs {
+  /**
+   * Filter name, the one domain NICs refer to. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`web-1a2b3c4`). Changing it replaces the filter.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: pulumi.Input<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: pulumi.Input<pulumi.Input<NwFilterRuleArgs>[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: pulumi.Input<pulumi.Input<NwFilterRefArgs>[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link NwFilter} can be looked up with ({@link NwFilter.get}); every property of it. */
+export interface NwFilterState {
+  /**
+   * Filter name.
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: pulumi.Input<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
+   */
+  priority?: pulumi.Input<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: pulumi.Input<pulumi.Input<NwFilterRuleArgs>[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: pulumi.Input<pulumi.Input<NwFilterRefArgs>[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  uuid?: pulumi.Input<string>;
+}
+
+/**
+ * A libvirt network filter (nwfilter): firewall rules for guests' NICs, applied by libvirt with ebtables/iptables on the host when a NIC refers to the filter. Defined on create; any change but the name and host redefines it in place, and libvirt applies the new rules to running guests at once. Destroying it undefines it; libvirt refuses while a running guest's NIC uses it (remove the reference or stop the guest first). Filter XML has no metadata: virtwire's mark is in the filter's UUID, as for pools.
+ */
+export class NwFilter extends pulumi.CustomResource {
+  /**
+   * Filter name.
+   */
+  declare public readonly name: pulumi.Output<string>;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  declare public readonly chain: pulumi.Output<string>;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
+   */
+  declare public readonly priority: pulumi.Output<number>;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  declare public readonly rules: pulumi.Output<types.NwFilterRule[]>;
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  declare public readonly filterRefs: pulumi.Output<types.NwFilterRef[]>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  declare public readonly uuid: pulumi.Output<string>;
+
+  /**
+   * Reads an existing NwFilter into the program, found by its UUID (the `id` output) or its name,
+   * with every property as libvirt has it; Pulumi never changes or deletes it. `state` qualifies
+   * the lookup: `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: NwFilterState,
+    opts?: pulumi.CustomResourceOptions,
+  ): NwFilter {
+    return new NwFilter(name, state as NwFilterArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every NwFilter of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:NwFilter";
+  /** @internal The type token of a NwFilter served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:NwFilter";
+
+  /**
+   * Whether `obj` is a NwFilter, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is NwFilter {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === NwFilter.__pulumiType || type === NwFilter.__pluginType;
+  }
+
+  constructor(name: string, args: NwFilterArgs | undefined, opts?: pulumi.CustomResourceOptions) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "NwFilter",
+          __logicalName: name,
+          __urn: resourceUrn(name, "NwFilter", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // NwFilter.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["name", "chain", "priority", "rules", "filterRefs", "host"])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["name", "chain", "priority", "rules", "filterRefs", "host"])
+        props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
+    if (plugin) super(NwFilter.__pluginType, name, props, opts);
+    else super(NwFilter.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 

@@ -21,7 +21,7 @@ describe("checking inputs against schema.json", () => {
 
   it("suggests the enum value the user probably meant", () => {
     expect(validateInputs("Pool", pool({ type: "dri", targetPath: "/x" }))[0]!.reason).toBe(
-      'type must be one of "dir", "fs", "netfs", "logical"; got "dri" (did you mean "dir"?)',
+      'type must be one of "dir", "fs", "netfs", "logical", "disk", "iscsi"; got "dri" (did you mean "dir"?)',
     );
   });
 

@@ -17,8 +17,9 @@
  *   Domain, Network        <metadata>
  *                            <virtwire:resource xmlns:virtwire="https://virtwire.dev/xmlns/resource/1" urn="…" org="…"/>
  *                          </metadata>
- *   Pool                   its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
- *                          SHA-256 of the mark, the last group is random (pool XML has no metadata)
+ *   Pool, NwFilter         its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
+ *                          SHA-256 of the mark, the last group is random (pool and filter XML have
+ *                          no metadata)
  *   Volume, CloudInitDisk, IgnitionConfig, CombustionScript
  *                          its name, when virtwire chose it: derived from the URN (naming.ts);
  *                          and while its content is uploaded, its first 512 bytes

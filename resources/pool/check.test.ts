@@ -45,4 +45,30 @@ describe("a Pool's source", () => {
     );
     expect(checkPool(pool({ type: "fs" }))[0]!.property).toBe("source.devices");
   });
+
+  it("of a disk or iscsi pool names one device, and an iscsi pool its portal", () => {
+    const disk = pool({ type: "disk", source: { devices: ["/dev/sdb", "/dev/sdc"] } });
+    expect(checkPool(disk)).toEqual([
+      {
+        property: "source.devices",
+        reason: "a disk pool uses one block device, not 2: give one (a pool per disk)",
+      },
+    ]);
+    const iscsi = pool({ type: "iscsi", source: { devices: ["iqn.2024-01.org.example:a"] } });
+    expect(checkPool(iscsi)[0]!.reason).toMatch(/needs source.host \(the portal\)/);
+    const portal = { host: "san1", devices: ["iqn.2024-01.org.example:a"] };
+    expect(checkPool(pool({ type: "iscsi", source: portal }))).toEqual([]);
+  });
+
+  it("has a format the pool type's backend knows", () => {
+    const gpt = pool({ type: "disk", source: { devices: ["/dev/sdb"], format: "gpt" } });
+    expect(checkPool(gpt)).toEqual([]);
+    const ext4 = pool({ type: "disk", source: { devices: ["/dev/sdb"], format: "ext4" } });
+    expect(checkPool(ext4)).toEqual([
+      {
+        property: "source.format",
+        reason: `a disk pool's format is one of dos, gpt, dvh, mac, bsd, pc98, sun, not "ext4": use one of those, or leave it out`,
+      },
+    ]);
+  });
 });

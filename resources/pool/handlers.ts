@@ -2,15 +2,20 @@
  * Pool: define → build → start → autostart on create (undone in reverse if a step fails);
  * autostart and permissions change in place (permissions by stopping, building and starting the
  * pool again), and a stopped pool is started again (a dir pool's directory built again first); name, type, target and source replace the pool.
- * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set.
+ * Delete stops and undefines, and deletes the storage only when `deleteTargetOnDestroy` is set, and
+ * then a logical pool's volume group or a disk pool's partition table only when virtwire built it
+ * (`built`): building never writes over a device that holds one (NO_OVERWRITE), and what was there
+ * before is somebody's data.
  */
 import {
+  ErrorCode,
   Libvirt,
   RemoteNonnullStoragePool,
   StoragePoolBuildFlags,
   StoragePoolState,
   StorageXMLFlags,
   formatUuid,
+  hasErrorCode,
   parseUuid,
 } from "../../rpc";
 import { preserveUserIntent, sameHost, schemaDiff } from "../kit/diff";
@@ -53,13 +58,14 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const uuid = ctx.owner && markedUuid(ctx.owner.mark);
     const { pool } = await lv.StoragePoolDefineXML({ xml: buildPoolXml(inputs, uuid), flags: 0 });
     // Until the engine has the id, a failure must remove the pool: describing it is part of that.
+    let built = false;
     try {
-      await build(lv, pool, inputs);
+      built = await build(lv, pool, inputs);
       await lv.StoragePoolCreate({ pool, flags: 0 });
       await lv.StoragePoolSetAutostart({ pool, autostart: inputs.autostart ? 1 : 0 });
-      return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, inputs) };
+      return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, { ...inputs, built }) };
     } catch (error) {
-      throw await undoPool(ctx, error, pool, inputs);
+      throw await undoPool(ctx, error, pool, inputs, built);
     }
   },
 
@@ -75,6 +81,8 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     const settings = {
       host: state.host,
       deleteTargetOnDestroy: state.deleteTargetOnDestroy ?? poolDefaults.deleteTargetOnDestroy,
+      // Pulumi never deletes what it got: nothing of it counts as built by virtwire.
+      built: false,
     };
     return { id: formatUuid(pool.uuid), outs: await describe(lv, pool, settings, true) };
   },
@@ -100,7 +108,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
       // libvirt sets the target directory's mode and owner when it builds the pool, and builds
       // only a stopped pool ("already active", found by generated inputs): the pool stops for a
       // moment. Its volumes stay as they are; guests keep the files they have open.
-      if (news.type !== "logical") {
+      if (hasDirectory(news.type)) {
         if (active) await lv.StoragePoolDestroy({ pool });
         active = 0;
         await build(lv, pool, news);
@@ -114,7 +122,7 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
       await lv.StoragePoolCreate({ pool, flags: 0 });
     }
     await lv.StoragePoolSetAutostart({ pool, autostart: news.autostart ? 1 : 0 });
-    return describe(lv, pool, news);
+    return describe(lv, pool, { ...news, built: olds.built });
   },
 
   async delete(id, props, ctx) {
@@ -123,22 +131,54 @@ export const poolHandlers: ResourceHandlers<PoolInputs, PoolOutputs> = {
     if (!pool) return;
     await unlessNotFound(async () => {
       if ((await lv.StoragePoolIsActive({ pool })).active) await lv.StoragePoolDestroy({ pool });
-      if (props.deleteTargetOnDestroy) await lv.StoragePoolDelete({ pool, flags: 0 });
+      if (props.deleteTargetOnDestroy) {
+        if (hasDirectory(props.type) || props.built) await lv.StoragePoolDelete({ pool, flags: 0 });
+        else
+          ctx.log(
+            `virtwire: storage pool ${props.name}: its ${props.type} storage kept, as virtwire did not build it`,
+          );
+      }
       await lv.StoragePoolUndefine({ pool });
     });
   },
 };
 
-/** dir pools: creates the directory with its permissions. Others: never overwrites existing data. */
+/**
+ * How each type is built: NO_OVERWRITE makes storage on a device only when it holds none (fs:
+ * mkfs, logical: a volume group, disk: a partition table); a netfs pool's build makes its mount
+ * point only, and NO_OVERWRITE would ask it to format a device it has not got.
+ */
+const BUILD_FLAGS: Partial<Record<string, number>> = {
+  dir: StoragePoolBuildFlags.NEW,
+  netfs: 0,
+};
+
+/** Pools whose storage is a directory of the host (a mount point for fs and netfs). */
+function hasDirectory(type: string | undefined): boolean {
+  return type === "dir" || type === "fs" || type === "netfs";
+}
+
+/**
+ * dir pools: creates the directory with its permissions. Others: never overwrites existing data:
+ * a device that already holds a file system, volume group or partition table (STORAGE_POOL_BUILT)
+ * is used as it is. An iscsi pool has nothing to build. Whether this build made the pool's storage.
+ */
 async function build(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
   inputs: PoolInputs,
-): Promise<void> {
-  await lv.StoragePoolBuild({
-    pool,
-    flags: inputs.type === "dir" ? StoragePoolBuildFlags.NEW : StoragePoolBuildFlags.NO_OVERWRITE,
-  });
+): Promise<boolean> {
+  if (inputs.type === "iscsi") return false;
+  try {
+    await lv.StoragePoolBuild({
+      pool,
+      flags: BUILD_FLAGS[inputs.type] ?? StoragePoolBuildFlags.NO_OVERWRITE,
+    });
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, ErrorCode.STORAGE_POOL_BUILT)) return false;
+    throw error;
+  }
 }
 
 const POOLS_HINT = " (virsh pool-list --all lists the storage pools of a host)";
@@ -165,7 +205,7 @@ function lookup(lv: Libvirt, id: string): Promise<RemoteNonnullStoragePool | und
 async function describe(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  previous: Partial<PoolInputs | PoolOutputs>,
+  previous: Partial<PoolInputs & Pick<PoolOutputs, "built">>,
   complete = false,
 ): Promise<PoolOutputs> {
   const [{ xml }, info, { autostart }] = await Promise.all([
@@ -198,6 +238,7 @@ async function describe(
     capacity: Number(info.capacity),
     allocation: Number(info.allocation),
     available: Number(info.available),
+    built: previous.built ?? false,
   };
   return complete ? outputs : preserveUserIntent("Pool", previous, outputs);
 }

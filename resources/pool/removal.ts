@@ -15,12 +15,16 @@ import type { HalfMade } from "../kit/leftovers";
 import { uuidMarks } from "../kit/owner";
 import type { ResourceContext } from "../kit/resource";
 
-/** The error to throw after a create failed with `error` once `pool` was defined. */
+/**
+ * The error to throw after a create failed with `error` once `pool` was defined; `built`: the
+ * create had built the pool's storage.
+ */
 export function undoPool(
   ctx: ResourceContext,
   error: unknown,
   pool: RemoteNonnullStoragePool,
   inputs: { host?: string; type: string },
+  built = false,
 ): Promise<unknown> {
   const object: HalfMade = {
     host: inputs.host,
@@ -35,6 +39,10 @@ export function undoPool(
     // A dir pool's directory goes only if it is empty; one that is not is left as it is.
     if (inputs.type === "dir")
       await lv.StoragePoolDelete({ pool, flags: 0 }).catch(() => undefined);
+    // A volume group or partition table this create made goes too: a retry would take it for
+    // somebody's (STORAGE_POOL_BUILT) and never delete it.
+    else if (built && (inputs.type === "logical" || inputs.type === "disk"))
+      await lv.StoragePoolDelete({ pool, flags: 0 });
     await lv.StoragePoolUndefine({ pool });
   });
 }

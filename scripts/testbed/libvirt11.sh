@@ -24,8 +24,12 @@ L11_SUITE=trixie
 L11_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-network
   libvirt-daemon-driver-storage libvirt-daemon-driver-secret libvirt-daemon-driver-nodedev
   libvirt-daemon-driver-nwfilter libvirt-daemon-driver-interface libvirt-clients qemu-system-x86
-  qemu-utils dnsmasq-base iptables ovmf swtpm swtpm-tools virtiofsd)
+  qemu-utils dnsmasq-base iptables ovmf swtpm swtpm-tools virtiofsd
+  libvirt-daemon-driver-storage-disk libvirt-daemon-driver-storage-logical
+  libvirt-daemon-driver-storage-iscsi parted lvm2)
 # swtpm, swtpm-tools: emulated TPMs; virtiofsd: virtiofs shares (trixie packages it on its own).
+# …-storage-disk/-logical/-iscsi, parted, lvm2: the disk, logical and iscsi pool backends and the
+# tools they run (pool-types test); a daemon loads backends only when it starts.
 L11_SOCK="$L11_ROOT/run/libvirt/libvirt-sock"
 L11_URI="qemu:///system?socket=$L11_SOCK"
 # Paths as the chroot sees them (the host sees them under $L11_ROOT).

@@ -49,7 +49,7 @@ const cases: BadInput[] = [
     kind: "Pool",
     args: pool({ type: "dri" }),
     problems: [
-      /^type must be one of "dir", "fs", "netfs", "logical"; got "dri" \(did you mean "dir"\?\)/,
+      /^type must be one of "dir", "fs", "netfs", "logical", "disk", "iscsi"; got "dri" \(did you mean "dir"\?\)/,
     ],
   },
   {

@@ -197,7 +197,7 @@ describe("a Pool", () => {
       .up("Pool", "images", pool({ type: "dri", targetPath: "relative" }))
       .catch((e: Error) => e);
     expect(String(error)).toContain(
-      'has a problem: type must be one of "dir", "fs", "netfs", "logical"; got "dri" (did you mean "dir"?)',
+      'has a problem: type must be one of "dir", "fs", "netfs", "logical", "disk", "iscsi"; got "dri" (did you mean "dir"?)',
     );
     expect(String(error)).toContain('targetPath "relative" is not valid: use an absolute path');
   });

@@ -43,6 +43,7 @@ export const KINDS = [
   "IgnitionConfig",
   "CombustionScript",
   "Domain",
+  "NwFilter",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -167,6 +168,22 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
       const digest = where.path === fixture.volumes.qcow2.path ? undefined : fixture.file.sha256;
       return digest && random.chance(0.4) ? { ...where, sha256: digest } : where;
     },
+    host,
+  }),
+
+  NwFilter: (_fixture, logical) => ({
+    name: ownName(logical, 100),
+    // A reference to a filter that is not there, or to the filter itself, is refused only when a
+    // guest uses the filter: references are tested in nwfilter-resource.test.ts.
+    filterRefs: never,
+    // Addresses of both families and variables, so that some rules pass the family check.
+    "rules[].match.srcipaddr": (random) => random.pick(["10.1.2.3", "fd00::5", "$IP"]),
+    "rules[].match.dstipaddr": (random) => random.pick(["10.1.2.0", "fd00::", "$GATEWAY"]),
+    "rules[].match.arpsrcipaddr": (random) => random.pick(["10.1.2.3", "$IP"]),
+    "rules[].match.arpdstipaddr": (random) => random.pick(["10.1.2.1", "$GATEWAY"]),
+    // Printable text: XML cannot carry control characters.
+    "rules[].match.comment": (random) => random.matching("^[A-Za-z0-9 .,:;_<>&-]{0,40}$"),
+    "rules[].match": sometimes(0.8),
     host,
   }),
 

@@ -335,6 +335,11 @@ export const domainSnapshotDefaults: Readonly<
   quiesce: false,
 };
 
+/** The inputs of a NwFilter as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedNwFilterInputs extends types.NwFilterInputs {
+  name: string;
+}
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -345,4 +350,5 @@ export interface CheckedInputsByKind {
   IgnitionConfig: CheckedIgnitionConfigInputs;
   CombustionScript: CheckedCombustionScriptInputs;
   DomainSnapshot: CheckedDomainSnapshotInputs;
+  NwFilter: CheckedNwFilterInputs;
 }

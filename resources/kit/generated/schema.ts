@@ -126,6 +126,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         {
           value: "logical",
         },
+        {
+          value: "disk",
+        },
+        {
+          value: "iscsi",
+        },
       ],
     },
     "virtwire:index:PoolPermissions": {
@@ -2869,6 +2875,258 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
     },
+    "virtwire:index:NwFilterMatch": {
+      type: "object",
+      properties: {
+        srcmacaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use a MAC address such as 52:54:00:12:34:56, or a variable such as $MAC",
+            },
+          },
+        },
+        dstmacaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use a MAC address such as 52:54:00:12:34:56, or a variable such as $MAC",
+            },
+          },
+        },
+        protocolid: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(ipv4|ipv6|arp|rarp)$",
+              help: "use ipv4, ipv6, arp or rarp",
+            },
+          },
+        },
+        srcipaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^([0-9A-Fa-f:.]{2,45}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use an IPv4 address (IPv6 for protocol ipv6) such as 10.0.0.5, or a variable such as $IP",
+            },
+          },
+        },
+        srcipmask: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 128,
+              help: "use a prefix length: 0 to 32 for IPv4, 0 to 128 for IPv6",
+            },
+          },
+        },
+        dstipaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^([0-9A-Fa-f:.]{2,45}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use an IPv4 address (IPv6 for protocol ipv6) such as 10.0.0.5, or a variable such as $IP",
+            },
+          },
+        },
+        dstipmask: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 128,
+              help: "use a prefix length: 0 to 32 for IPv4, 0 to 128 for IPv6",
+            },
+          },
+        },
+        protocol: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(tcp|udp|icmp|igmp|sctp|esp|ah|udplite|icmpv6)$",
+              help: "use tcp, udp, icmp, igmp, sctp, esp, ah, udplite or icmpv6",
+            },
+          },
+        },
+        srcportstart: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+              help: "use a port number from 0 to 65535",
+            },
+          },
+        },
+        srcportend: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+              help: "use a port number from 0 to 65535",
+            },
+          },
+        },
+        dstportstart: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+              help: "use a port number from 0 to 65535",
+            },
+          },
+        },
+        dstportend: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 65535,
+              help: "use a port number from 0 to 65535",
+            },
+          },
+        },
+        type: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 255,
+              help: "use an ICMP type from 0 to 255",
+            },
+          },
+        },
+        code: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: 0,
+              maximum: 255,
+              help: "use an ICMP code from 0 to 255",
+            },
+          },
+        },
+        opcode: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(Request|Reply|Request_Reverse|Reply_Reverse)$",
+              help: "use Request, Reply, Request_Reverse or Reply_Reverse",
+            },
+          },
+        },
+        arpsrcipaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^([0-9.]{7,15}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use an IPv4 address such as 10.0.0.5, or a variable such as $IP",
+            },
+          },
+        },
+        arpdstipaddr: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^([0-9.]{7,15}|\\$[A-Za-z_][A-Za-z0-9_]*)$",
+              help: "use an IPv4 address such as 10.0.0.5, or a variable such as $IP",
+            },
+          },
+        },
+        state: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern:
+                "^(NEW|ESTABLISHED|RELATED|INVALID|NONE)(,(NEW|ESTABLISHED|RELATED|INVALID|NONE)){0,4}$",
+              help: "use states such as NEW,ESTABLISHED",
+            },
+          },
+        },
+        comment: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[^\\u0000'\"]{0,256}$",
+              help: "use up to 256 characters without quotes",
+            },
+          },
+        },
+      },
+    },
+    "virtwire:index:NwFilterRule": {
+      type: "object",
+      properties: {
+        action: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(accept|drop|reject|return|continue)$",
+              help: "use accept, drop, reject, return or continue",
+            },
+          },
+        },
+        direction: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(in|out|inout)$",
+              help: "use in, out or inout",
+            },
+          },
+        },
+        priority: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: -1000,
+              maximum: 1000,
+              help: "use a number from -1000 to 1000",
+            },
+          },
+        },
+        protocol: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(mac|arp|ip|ipv6|tcp|udp|icmp|all)$",
+              help: "use mac, arp, ip, ipv6, tcp, udp, icmp or all",
+            },
+          },
+        },
+        match: {
+          $ref: "#/types/virtwire:index:NwFilterMatch",
+        },
+      },
+      required: ["action", "direction", "protocol"],
+    },
+    "virtwire:index:NwFilterRef": {
+      type: "object",
+      properties: {
+        filter: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              help: "use a filter name such as clean-traffic",
+            },
+          },
+        },
+        parameters: {
+          type: "object",
+          additionalProperties: {
+            type: "string",
+          },
+        },
+      },
+      required: ["filter"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2948,6 +3206,9 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
         },
         active: {
+          type: "boolean",
+        },
+        built: {
           type: "boolean",
         },
         capacity: {
@@ -4277,6 +4538,91 @@ export const schema: Omit<PackageSchema, "name"> = {
         virtwire: {
           getIds:
             "`<domain uuid or name>/<snapshot name>` (the `id` output is `<domain uuid>/<snapshot name>`)",
+        },
+      },
+    },
+    "virtwire:index:NwFilter": {
+      inputProperties: {
+        name: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,99}$",
+              autoName: true,
+              help: "use up to 100 letters, digits and _ . + : - , starting with a letter, digit or _",
+            },
+          },
+        },
+        chain: {
+          type: "string",
+          language: {
+            virtwire: {
+              pattern: "^(root|(mac|vlan|stp|arp|rarp|ipv4|ipv6)(-[A-Za-z0-9_]{1,7})?)$",
+              help: "use root, or mac, vlan, stp, arp, rarp, ipv4 or ipv6, optionally with a suffix of up to 7 letters, digits or _ such as ipv4-web (libvirt takes chain names of up to 12 characters, and none after root)",
+            },
+          },
+        },
+        priority: {
+          type: "integer",
+          language: {
+            virtwire: {
+              minimum: -1000,
+              maximum: 1000,
+              help: "use a number from -1000 to 1000",
+            },
+          },
+        },
+        rules: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NwFilterRule",
+          },
+        },
+        filterRefs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NwFilterRef",
+          },
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      properties: {
+        name: {
+          type: "string",
+        },
+        chain: {
+          type: "string",
+        },
+        priority: {
+          type: "integer",
+        },
+        rules: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NwFilterRule",
+          },
+        },
+        filterRefs: {
+          type: "array",
+          items: {
+            $ref: "#/types/virtwire:index:NwFilterRef",
+          },
+        },
+        host: {
+          type: "string",
+        },
+        uuid: {
+          type: "string",
+        },
+      },
+      required: ["name", "uuid"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its name",
         },
       },
     },

@@ -21,6 +21,14 @@ export const PoolType = {
    * An LVM volume group; volumes are logical volumes.
    */
   Logical: "logical",
+  /**
+   * A whole disk with a partition table; volumes are partitions.
+   */
+  Disk: "disk",
+  /**
+   * The LUNs of an iSCSI target, logged in to with the host's open-iscsi (iscsiadm); volumes are the LUNs and cannot be created.
+   */
+  Iscsi: "iscsi",
 } as const;
 
 /**
@@ -47,11 +55,11 @@ export interface PoolPermissions {
 }
 
 /**
- * Where a netfs, fs or logical pool's storage comes from.
+ * Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
  */
 export interface PoolSource {
   /**
-   * NFS server (netfs).
+   * Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
    */
   host?: string;
   /**
@@ -59,7 +67,7 @@ export interface PoolSource {
    */
   dir?: string;
   /**
-   * Block devices (fs: the one device to mount; logical: the physical volumes).
+   * Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
    */
   devices?: string[];
   /**
@@ -67,7 +75,7 @@ export interface PoolSource {
    */
   name?: string;
   /**
-   * File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+   * Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
    */
   format?: string;
 }
@@ -2842,6 +2850,128 @@ export interface DomainHostdev {
   managed?: boolean;
 }
 
+/**
+ * What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+ */
+export interface NwFilterMatch {
+  /**
+   * Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+   */
+  srcmacaddr?: string;
+  /**
+   * Destination MAC address (mac, arp, ip, ipv6).
+   */
+  dstmacaddr?: string;
+  /**
+   * Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+   */
+  protocolid?: string;
+  /**
+   * Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+   */
+  srcipaddr?: string;
+  /**
+   * Prefix length of `srcipaddr` (e.g. 24).
+   */
+  srcipmask?: number;
+  /**
+   * Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+   */
+  dstipaddr?: string;
+  /**
+   * Prefix length of `dstipaddr` (e.g. 24).
+   */
+  dstipmask?: number;
+  /**
+   * Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+   */
+  protocol?: string;
+  /**
+   * First source port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  srcportstart?: number;
+  /**
+   * Last source port of a range starting at `srcportstart`.
+   */
+  srcportend?: number;
+  /**
+   * First destination port (ip, ipv6 with a protocol; tcp, udp).
+   */
+  dstportstart?: number;
+  /**
+   * Last destination port of a range starting at `dstportstart`.
+   */
+  dstportend?: number;
+  /**
+   * ICMP message type (icmp), e.g. 8 for echo request.
+   */
+  type?: number;
+  /**
+   * ICMP message code (icmp).
+   */
+  code?: number;
+  /**
+   * ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+   */
+  opcode?: string;
+  /**
+   * Sender IP address inside an ARP packet (arp).
+   */
+  arpsrcipaddr?: string;
+  /**
+   * Target IP address inside an ARP packet (arp).
+   */
+  arpdstipaddr?: string;
+  /**
+   * Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+   */
+  state?: string;
+  /**
+   * A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+   */
+  comment?: string;
+}
+
+/**
+ * One rule of a network filter.
+ */
+export interface NwFilterRule {
+  /**
+   * What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+   */
+  action: string;
+  /**
+   * Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+   */
+  direction: string;
+  /**
+   * Order of the rule among the chain's rules, lower first; libvirt's default 500.
+   */
+  priority?: number;
+  /**
+   * Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+   */
+  protocol: string;
+  /**
+   * Attributes the packet must have; none matches every packet of the protocol.
+   */
+  match?: NwFilterMatch;
+}
+
+/**
+ * Another network filter whose rules this one includes.
+ */
+export interface NwFilterRef {
+  /**
+   * Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+   */
+  filter: string;
+  /**
+   * Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+   */
+  parameters?: Record<string, string>;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -2861,7 +2991,7 @@ export interface PoolInputs {
    */
   permissions?: PoolPermissions;
   /**
-   * Source of a netfs, fs or logical pool. Changing it replaces the pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
    */
   source?: PoolSource;
   /**
@@ -2869,7 +2999,7 @@ export interface PoolInputs {
    */
   autostart?: boolean;
   /**
-   * When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+   * When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
    */
   deleteTargetOnDestroy?: boolean;
   /**
@@ -2897,7 +3027,7 @@ export interface PoolOutputs {
    */
   permissions?: PoolPermissions;
   /**
-   * Source of a netfs, fs or logical pool.
+   * Source of a netfs, fs, logical, disk or iscsi pool.
    */
   source?: PoolSource;
   /**
@@ -2920,6 +3050,10 @@ export interface PoolOutputs {
    * Whether the pool is running.
    */
   active: boolean;
+  /**
+   * Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+   */
+  built?: boolean;
   /**
    * Size of the pool's storage in bytes.
    */
@@ -3964,6 +4098,66 @@ export interface DomainSnapshotOutputs {
    * External snapshots: the overlay file of each disk (what the domain writes to now), on the host.
    */
   overlays: string[];
+}
+
+/** The resolved inputs of a NwFilter, as its provider receives them. */
+export interface NwFilterInputs {
+  /**
+   * Filter name, the one domain NICs refer to. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`web-1a2b3c4`). Changing it replaces the filter.
+   */
+  name?: string;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: string;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
+   */
+  priority?: number;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: NwFilterRule[];
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: NwFilterRef[];
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: string;
+}
+
+/** The outputs of a NwFilter, as its provider returns them. */
+export interface NwFilterOutputs {
+  /**
+   * Filter name.
+   */
+  name: string;
+  /**
+   * Chain the filter's rules go into: `root` (libvirt's default), `mac`, `vlan`, `stp`, `arp`, `rarp`, `ipv4` or `ipv6`, the last seven optionally with a suffix of up to 7 characters (`ipv4-web`). Changed in place: libvirt applies the redefined filter to running guests at once.
+   */
+  chain?: string;
+  /**
+   * Order of the chain among the root chain's entries, lower first (-1000 to 1000); libvirt's default depends on the chain (ipv4: -700, arp: -500 …). Only for a filter with a `chain` other than `root` (libvirt ignores it on the root chain). Changed in place.
+   */
+  priority?: number;
+  /**
+   * The filter's rules, in order. Changed in place: libvirt applies the redefined filter to the NICs of running guests that use it at once (no restart).
+   */
+  rules?: NwFilterRule[];
+  /**
+   * Other filters included ahead of the rules, each with values for its variables. Changed in place, like `rules`.
+   */
+  filterRefs?: NwFilterRef[];
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the filter on. Default: the host of `virtwire:uri`. Changing it replaces the filter.
+   */
+  host?: string;
+  /**
+   * libvirt's UUID of the filter.
+   */
+  uuid: string;
 }
 
 /** The arguments of {@link getNodeInfo}. */

@@ -9,6 +9,7 @@ import { connectProcedures } from "./connect";
 import { domainProcedures } from "./domain";
 import { networkProcedures } from "./network";
 import { nodeDeviceProcedures } from "./node-device";
+import { nwfilterProcedures } from "./nwfilter";
 import { RemoteProgram } from "./program";
 import { secretProcedures } from "./secret";
 import { snapshotProcedures } from "./snapshot";
@@ -23,6 +24,7 @@ export const RemoteProcedures = defineProcedures(RemoteProgram, {
   ...storageProcedures,
   ...secretProcedures,
   ...snapshotProcedures,
+  ...nwfilterProcedures,
 });
 
 export type RemoteProcedures = typeof RemoteProcedures;

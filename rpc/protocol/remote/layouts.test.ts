@@ -167,6 +167,9 @@ describe("the REMOTE procedure table", () => {
       NodeListDevices: 112,
       NodeDeviceGetXMLDesc: 114,
       ConnectListAllNodeDevices: 285,
+      NWFilterDefineXML: 180,
+      NWFilterUndefine: 181,
+      ConnectListAllNWFilters: 286,
     });
   });
 });

@@ -26,6 +26,7 @@ export const REMOTE_NETWORK_LIST_MAX = 16384;
 export const REMOTE_STORAGE_POOL_LIST_MAX = 16384;
 export const REMOTE_STORAGE_VOL_LIST_MAX = 16384;
 export const REMOTE_SECRET_LIST_MAX = 16384;
+export const REMOTE_NWFILTER_LIST_MAX = 16384;
 export const REMOTE_AUTH_TYPE_LIST_MAX = 20;
 export const REMOTE_AUTH_SASL_DATA_MAX = 65536;
 export const REMOTE_SECRET_VALUE_MAX = 65536;
@@ -78,6 +79,10 @@ export const RemoteNonnullSecret = struct({
   usageID: RemoteNonnullString,
 });
 export type RemoteNonnullSecret = Infer<typeof RemoteNonnullSecret>;
+
+/** `remote_nonnull_nwfilter` */
+export const RemoteNonnullNWFilter = struct({ name: RemoteNonnullString, uuid: RemoteUuid });
+export type RemoteNonnullNWFilter = Infer<typeof RemoteNonnullNWFilter>;
 
 /** `remote_nonnull_node_device` */
 export const RemoteNonnullNodeDevice = struct({ name: RemoteNonnullString });

@@ -4,6 +4,7 @@ import { cloudInitDiskHandlers } from "./cloud-init-disk/handlers";
 import { domainHandlers } from "./domain/handlers";
 import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
+import { secretHandlers } from "./secret/handlers";
 import { volumeHandlers } from "./volume/handlers";
 
 export const registry: Registry = {
@@ -12,6 +13,7 @@ export const registry: Registry = {
     Domain: domainHandlers,
     Network: networkHandlers,
     Pool: poolHandlers,
+    Secret: secretHandlers,
     Volume: volumeHandlers,
   },
   nouns: {
@@ -19,6 +21,7 @@ export const registry: Registry = {
     Domain: "domain",
     Network: "network",
     Pool: "storage pool",
+    Secret: "secret",
     Volume: "volume",
   },
 };

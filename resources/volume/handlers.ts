@@ -9,6 +9,8 @@ import type { ResourceContext, ResourceHandlers } from "../kit/resource";
 import { formatSize, parseSize } from "../kit/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { findBase, overlayTooSmall } from "./base";
+import { cloneSpec } from "./clone";
+import { volumeDefaults } from "../kit/generated/checked";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";
 import { findVolumeForGet } from "./find";
@@ -26,7 +28,8 @@ import { readVolumeOrGone, replaceIfMissing } from "./presence";
 import { VolumeSpec, buildVolumeXml, formatClass, readVolumeXml } from "./xml";
 
 /** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
-type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256">;
+type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256"> &
+  Partial<Pick<VolumeOutputs, "cloneOf" | "wipeOnDelete">>;
 
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
@@ -40,6 +43,14 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
     const lv = await ctx.connect(inputs.host);
     const pool = await runningPool(lv, inputs.pool);
     if (inputs.source) return createFromSource(lv, pool, inputs, ctx);
+    if (inputs.cloneOf) {
+      const { spec, from } = await cloneSpec(lv, inputs, inputs.cloneOf);
+      const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx), from };
+      return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
+        await growTo(lv, vol, parseSize(inputs.capacity), false);
+        return { id: vol.key, outs: await describe(lv, vol, inputs) };
+      });
+    }
     const spec: VolumeSpec = inputs.baseVolume
       ? await overlaySpec(lv, inputs, inputs.baseVolume)
       : {
@@ -60,7 +71,8 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   async get(id, state, ctx) {
     const lv = await ctx.connect(state.host);
     const vol = await findVolumeForGet(lv, id, "volume", state.pool);
-    return { id: vol.key, outs: await describe(lv, vol, { host: state.host }) };
+    const carried = { host: state.host, wipeOnDelete: volumeDefaults.wipeOnDelete };
+    return { id: vol.key, outs: await describe(lv, vol, carried) };
   },
 
   read: (id, props, ctx) => readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props)),
@@ -73,6 +85,9 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
       ctx.log(
         `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
       );
+    }
+    if (olds.wipeOnDelete !== news.wipeOnDelete && news.wipeOnDelete !== "none") {
+      ctx.log(`virtwire: volume ${vol.name}: will be wiped (${news.wipeOnDelete}) when deleted`);
     }
     return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
   },
@@ -197,5 +212,8 @@ async function describe(
     backingStore: description.backingStore,
     source: carried.source,
     contentSha256: carried.contentSha256,
+    cloneOf: carried.cloneOf,
+    // Volumes made before wipeOnDelete existed are not wiped.
+    wipeOnDelete: carried.wipeOnDelete ?? "none",
   } satisfies VolumeOutputs;
 }

@@ -19,6 +19,7 @@ const current = (fields: Partial<VolumeOutputs> = {}): VolumeOutputs => ({
   format: "raw",
   key: "/srv/images/data",
   path: "/srv/images/data",
+  wipeOnDelete: "none",
   ...fields,
 });
 

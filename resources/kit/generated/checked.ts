@@ -238,10 +238,34 @@ export const domainDefaults: Readonly<
 /** The inputs of a Volume as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedVolumeInputs extends types.VolumeInputs {
   name: string;
+  wipeOnDelete: types.VolumeWipeAlgorithm;
 }
+
+/** schema.json's defaults for CheckedVolumeInputs, where no checked inputs are at hand (e.g. a get). */
+export const volumeDefaults: Readonly<Pick<CheckedVolumeInputs, "wipeOnDelete">> = {
+  wipeOnDelete: "none",
+};
 
 /** The inputs of a CloudInitDisk as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCloudInitDiskInputs = types.CloudInitDiskInputs;
+
+/** The inputs of a Secret as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedSecretInputs extends types.SecretInputs {
+  usageType: types.SecretUsageType;
+  valueEncoding: types.SecretValueEncoding;
+  private: boolean;
+  ephemeral: boolean;
+}
+
+/** schema.json's defaults for CheckedSecretInputs, where no checked inputs are at hand (e.g. a get). */
+export const secretDefaults: Readonly<
+  Pick<CheckedSecretInputs, "usageType" | "valueEncoding" | "private" | "ephemeral">
+> = {
+  usageType: "none",
+  valueEncoding: "utf8",
+  private: false,
+  ephemeral: false,
+};
 
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
@@ -250,4 +274,5 @@ export interface CheckedInputsByKind {
   Domain: CheckedDomainInputs;
   Volume: CheckedVolumeInputs;
   CloudInitDisk: CheckedCloudInitDiskInputs;
+  Secret: CheckedSecretInputs;
 }

@@ -1896,6 +1896,87 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["namespace", "prefix", "xml"],
     },
+    "virtwire:index:SecretUsageType": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "volume",
+        },
+        {
+          value: "ceph",
+        },
+        {
+          value: "iscsi",
+        },
+        {
+          value: "tls",
+        },
+        {
+          value: "vtpm",
+        },
+      ],
+    },
+    "virtwire:index:SecretValueEncoding": {
+      type: "string",
+      enum: [
+        {
+          value: "utf8",
+        },
+        {
+          value: "base64",
+        },
+      ],
+    },
+    "virtwire:index:VolumeWipeAlgorithm": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "zero",
+        },
+        {
+          value: "nnsa",
+        },
+        {
+          value: "dod",
+        },
+        {
+          value: "bsi",
+        },
+        {
+          value: "gutmann",
+        },
+        {
+          value: "schneier",
+        },
+        {
+          value: "pfitzner7",
+        },
+        {
+          value: "pfitzner33",
+        },
+        {
+          value: "random",
+        },
+      ],
+    },
+    "virtwire:index:VolumeCloneOf": {
+      type: "object",
+      properties: {
+        pool: {
+          type: "string",
+        },
+        name: {
+          type: "string",
+        },
+      },
+      required: ["pool", "name"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2687,6 +2768,14 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           replaceOnChanges: true,
         },
+        cloneOf: {
+          $ref: "#/types/virtwire:index:VolumeCloneOf",
+          replaceOnChanges: true,
+        },
+        wipeOnDelete: {
+          $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
+          default: "none",
+        },
       },
       requiredInputs: ["pool"],
       properties: {
@@ -2726,8 +2815,14 @@ export const schema: Omit<PackageSchema, "name"> = {
         contentSha256: {
           type: "string",
         },
+        cloneOf: {
+          $ref: "#/types/virtwire:index:VolumeCloneOf",
+        },
+        wipeOnDelete: {
+          $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
+        },
       },
-      required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+      required: ["name", "pool", "capacity", "format", "key", "path", "allocation", "wipeOnDelete"],
       language: {
         virtwire: {
           getIds:
@@ -2821,6 +2916,84 @@ export const schema: Omit<PackageSchema, "name"> = {
         virtwire: {
           getIds:
             "its key (the `id` output; its path in dir pools), its path, `<pool>/<name>`, or its name (looked up in `state.pool`, else in every running pool: several pools with a volume of that name is an error naming them)",
+        },
+      },
+    },
+    "virtwire:index:Secret": {
+      inputProperties: {
+        usageType: {
+          $ref: "#/types/virtwire:index:SecretUsageType",
+          default: "none",
+          replaceOnChanges: true,
+        },
+        usageId: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[^\\u0000<>&]{1,1024}$",
+              help: "use up to 1024 characters without < > & (a volume's absolute path for usageType volume)",
+            },
+          },
+        },
+        description: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+          secret: true,
+        },
+        valueEncoding: {
+          $ref: "#/types/virtwire:index:SecretValueEncoding",
+          default: "utf8",
+        },
+        private: {
+          type: "boolean",
+          default: false,
+        },
+        ephemeral: {
+          type: "boolean",
+          default: false,
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      properties: {
+        usageType: {
+          $ref: "#/types/virtwire:index:SecretUsageType",
+        },
+        usageId: {
+          type: "string",
+        },
+        description: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+          secret: true,
+        },
+        valueEncoding: {
+          $ref: "#/types/virtwire:index:SecretValueEncoding",
+        },
+        private: {
+          type: "boolean",
+        },
+        ephemeral: {
+          type: "boolean",
+        },
+        host: {
+          type: "string",
+        },
+        uuid: {
+          type: "string",
+        },
+      },
+      required: ["usageType", "valueEncoding", "private", "ephemeral", "uuid"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its usage id (`usageId`)",
         },
       },
     },

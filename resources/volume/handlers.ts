@@ -10,7 +10,6 @@ import { formatSize, parseSize } from "../kit/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { findBase, overlayTooSmall } from "./base";
 import { cloneSpec } from "./clone";
-import { volumeDefaults } from "../kit/generated/checked";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";
 import { findVolumeForGet } from "./find";
@@ -71,8 +70,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   async get(id, state, ctx) {
     const lv = await ctx.connect(state.host);
     const vol = await findVolumeForGet(lv, id, "volume", state.pool);
-    const carried = { host: state.host, wipeOnDelete: volumeDefaults.wipeOnDelete };
-    return { id: vol.key, outs: await describe(lv, vol, carried) };
+    return { id: vol.key, outs: await describe(lv, vol, { host: state.host }) };
   },
 
   read: (id, props, ctx) => readVolumeOrGone(id, props, ctx, (lv, vol) => describe(lv, vol, props)),
@@ -86,7 +84,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
         `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
       );
     }
-    if (olds.wipeOnDelete !== news.wipeOnDelete && news.wipeOnDelete !== "none") {
+    if (olds.wipeOnDelete !== news.wipeOnDelete && (news.wipeOnDelete ?? "none") !== "none") {
       ctx.log(`virtwire: volume ${vol.name}: will be wiped (${news.wipeOnDelete}) when deleted`);
     }
     return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
@@ -213,7 +211,8 @@ async function describe(
     source: carried.source,
     contentSha256: carried.contentSha256,
     cloneOf: carried.cloneOf,
-    // Volumes made before wipeOnDelete existed are not wiped.
+    // Not a schema default: a default would enter the name derived for a replacement
+    // (replacementAutoName in resources/kit/check.ts), and names must not change between versions.
     wipeOnDelete: carried.wipeOnDelete ?? "none",
   } satisfies VolumeOutputs;
 }

@@ -266,3 +266,28 @@ describe("Volume diff rules", () => {
     expect(diffVolume(current(), wanted({ capacity: UNKNOWN })).changes).toBe(true);
   });
 });
+
+describe("Volume copies and wiping", () => {
+  const original = { pool: "images", name: "golden" };
+
+  it("takes a copy without capacity, but not with an upload or a base volume", () => {
+    expect(checkVolume({ pool: "images", cloneOf: original })).toEqual([]);
+    const both = checkVolume({ pool: "images", cloneOf: original, baseVolume: original });
+    expect(both.map((failure) => failure.property)).toContain("cloneOf");
+  });
+
+  it("replaces a copy of another original, and keeps the copy's format when none is asked for", () => {
+    const copy = current({ cloneOf: original, format: "qcow2" });
+    expect(diffVolume(copy, wanted({ cloneOf: original, capacity: undefined })).changes).toBe(
+      false,
+    );
+    const other = wanted({ cloneOf: { pool: "images", name: "other" }, capacity: undefined });
+    expect(diffVolume(copy, other).replaces).toEqual(["cloneOf"]);
+  });
+
+  it("changes wipeOnDelete in place, and reads a volume made before it as not wiped", () => {
+    const result = diffVolume(current(), wanted({ wipeOnDelete: "zero" }));
+    expect(result).toMatchObject({ changes: true, replaces: [], changed: ["wipeOnDelete"] });
+    expect(diffVolume(current({ wipeOnDelete: undefined }), wanted()).changes).toBe(false);
+  });
+});

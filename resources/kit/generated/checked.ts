@@ -238,13 +238,7 @@ export const domainDefaults: Readonly<
 /** The inputs of a Volume as check() returns them: whatever has a default in schema.json is set. */
 export interface CheckedVolumeInputs extends types.VolumeInputs {
   name: string;
-  wipeOnDelete: types.VolumeWipeAlgorithm;
 }
-
-/** schema.json's defaults for CheckedVolumeInputs, where no checked inputs are at hand (e.g. a get). */
-export const volumeDefaults: Readonly<Pick<CheckedVolumeInputs, "wipeOnDelete">> = {
-  wipeOnDelete: "none",
-};
 
 /** The inputs of a CloudInitDisk as check() returns them: whatever has a default in schema.json is set. */
 export type CheckedCloudInitDiskInputs = types.CloudInitDiskInputs;

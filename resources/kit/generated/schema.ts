@@ -2774,7 +2774,6 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         wipeOnDelete: {
           $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
-          default: "none",
         },
       },
       requiredInputs: ["pool"],

@@ -1431,6 +1431,16 @@ export interface VolumeCloneOfArgs {
   name: pulumi.Input<string>;
 }
 
+/**
+ * LUKS encryption of a volume with the passphrase of a libvirt secret.
+ */
+export interface VolumeEncryptionArgs {
+  /**
+   * The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+   */
+  secret: pulumi.Input<string>;
+}
+
 /** The arguments of a {@link Pool}. */
 export interface PoolArgs {
   /**
@@ -2725,6 +2735,10 @@ export interface VolumeArgs {
    * Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
    */
   wipeOnDelete?: pulumi.Input<types.VolumeWipeAlgorithm>;
+  /**
+   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too (`<encryption>` in the disk's `<source>`), which virtwire's Domain does not write yet. Changing it replaces the volume.
+   */
+  encryption?: pulumi.Input<VolumeEncryptionArgs>;
 }
 
 /** The state a {@link Volume} can be looked up with ({@link Volume.get}); every property of it. */
@@ -2785,6 +2799,10 @@ export interface VolumeState {
    * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
    */
   wipeOnDelete?: pulumi.Input<types.VolumeWipeAlgorithm>;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  encryption?: pulumi.Input<VolumeEncryptionArgs>;
 }
 
 /**
@@ -2847,6 +2865,10 @@ export class Volume extends pulumi.CustomResource {
    * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
    */
   declare public readonly wipeOnDelete: pulumi.Output<types.VolumeWipeAlgorithm>;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  declare public readonly encryption: pulumi.Output<types.VolumeEncryption>;
 
   /**
    * Reads an existing Volume into the program, found by its key (the `id` output; its path in dir
@@ -2903,6 +2925,7 @@ export class Volume extends pulumi.CustomResource {
         "host",
         "cloneOf",
         "wipeOnDelete",
+        "encryption",
       ])
         props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
     } else {
@@ -2916,6 +2939,7 @@ export class Volume extends pulumi.CustomResource {
         "host",
         "cloneOf",
         "wipeOnDelete",
+        "encryption",
       ])
         props[key] = given?.[key];
       // Any other argument goes to the provider too, whose check() refuses it by name ("did you

@@ -6,21 +6,17 @@
  * starts as large as the original, and a larger `capacity` grows it afterwards.
  */
 import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
-import { unlessNotFound } from "../kit/not-found";
+import { volumeInPool } from "./by-name";
 import { formatSize, parseSize } from "../kit/units";
 import type { VolumeCloneOf, VolumeInputs } from "../kit/generated/types";
 import { VolumeSpec, formatClass, readVolumeXml } from "./xml";
 
 /** The volume to copy, or undefined when its pool or the volume does not exist (yet). */
-export async function lookupOriginal(
+export function lookupOriginal(
   lv: Libvirt,
   original: VolumeCloneOf,
 ): Promise<RemoteNonnullStorageVol | undefined> {
-  const found = await unlessNotFound(async () => {
-    const { pool } = await lv.StoragePoolLookupByName({ name: original.pool });
-    return lv.StorageVolLookupByName({ pool, name: original.name });
-  });
-  return found?.vol;
+  return volumeInPool(lv, original.pool, original.name);
 }
 
 /** The new volume's description and the volume libvirt copies into it. */

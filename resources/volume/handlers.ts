@@ -28,7 +28,7 @@ import { VolumeSpec, buildVolumeXml, formatClass, readVolumeXml } from "./xml";
 
 /** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
 type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256"> &
-  Partial<Pick<VolumeOutputs, "cloneOf" | "wipeOnDelete">>;
+  Partial<Pick<VolumeOutputs, "cloneOf" | "wipeOnDelete" | "encryption">>;
 
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
@@ -57,6 +57,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
           capacity: parseSize(inputs.capacity)!,
           // Not a schema default: format's depends on baseVolume and source (schema.json says so).
           format: inputs.format ?? "raw",
+          encryption: inputs.encryption,
         };
     const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx) };
     return createFilledVolume(lv, pool, volume, ctx, async (vol) => ({
@@ -169,6 +170,7 @@ async function overlaySpec(
       path: description.path,
       format: formatClass(description.format),
     },
+    encryption: inputs.encryption,
   };
 }
 
@@ -211,6 +213,8 @@ async function describe(
     source: carried.source,
     contentSha256: carried.contentSha256,
     cloneOf: carried.cloneOf,
+    // libvirt forgets the secret of a volume once its pool is refreshed: as given.
+    encryption: carried.encryption,
     // Not a schema default: a default would enter the name derived for a replacement
     // (replacementAutoName in resources/kit/check.ts), and names must not change between versions.
     wipeOnDelete: carried.wipeOnDelete ?? "none",

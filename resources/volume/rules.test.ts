@@ -291,3 +291,20 @@ describe("Volume copies and wiping", () => {
     expect(diffVolume(current({ wipeOnDelete: undefined }), wanted()).changes).toBe(false);
   });
 });
+
+describe("Volume encryption rules", () => {
+  const encryption = { secret: "416110b7-6492-4554-9866-471115544a41" };
+
+  it("refuses encrypting an upload or a copy, and takes an empty volume or an overlay", () => {
+    const upload = checkVolume({ pool: "p", encryption, source: { path: "/a.img" } });
+    expect(upload.map((failure) => failure.property)).toEqual(["encryption"]);
+    const copy = checkVolume({ pool: "p", encryption, cloneOf: { pool: "p", name: "a" } });
+    expect(copy.map((failure) => failure.property)).toEqual(["encryption"]);
+    expect(checkVolume({ pool: "p", encryption, capacity: "1GiB" })).toEqual([]);
+    expect(checkVolume({ pool: "p", encryption, baseVolume: { key: "/b" } })).toEqual([]);
+  });
+
+  it("replaces the volume when the encryption changes", () => {
+    expect(diffVolume(current(), wanted({ encryption })).replaces).toEqual(["encryption"]);
+  });
+});

@@ -55,6 +55,14 @@ export function checkVolume(inputs: VolumeInputs): CheckFailure[] {
       );
     }
   }
+  if (inputs.encryption && (source || inputs.cloneOf)) {
+    fail(
+      "encryption",
+      source
+        ? "an uploaded volume cannot be encrypted by libvirt (the uploaded bytes are written as they are): upload an image that is encrypted already, or copy the data in from the guest"
+        : "a copy (cloneOf) cannot be encrypted by libvirt (it copies the bytes as they are): leave encryption out, or make an empty encrypted volume",
+    );
+  }
   if (inputs.cloneOf && (source || baseVolume)) {
     fail(
       "cloneOf",
@@ -87,7 +95,7 @@ export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefine
  */
 export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = true): DiffResult {
   const replaces: string[] = [];
-  for (const name of ["name", "pool", "baseVolume", "cloneOf"] as const) {
+  for (const name of ["name", "pool", "baseVolume", "cloneOf", "encryption"] as const) {
     if (changed(olds[name], news[name])) replaces.push(name);
   }
   if (!sameHost(olds.host, news.host)) replaces.push("host");

@@ -1977,6 +1977,15 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["pool", "name"],
     },
+    "virtwire:index:VolumeEncryption": {
+      type: "object",
+      properties: {
+        secret: {
+          type: "string",
+        },
+      },
+      required: ["secret"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -2775,6 +2784,10 @@ export const schema: Omit<PackageSchema, "name"> = {
         wipeOnDelete: {
           $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
         },
+        encryption: {
+          $ref: "#/types/virtwire:index:VolumeEncryption",
+          replaceOnChanges: true,
+        },
       },
       requiredInputs: ["pool"],
       properties: {
@@ -2819,6 +2832,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
         wipeOnDelete: {
           $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
+        },
+        encryption: {
+          $ref: "#/types/virtwire:index:VolumeEncryption",
         },
       },
       required: ["name", "pool", "capacity", "format", "key", "path", "allocation", "wipeOnDelete"],
@@ -2949,10 +2965,12 @@ export const schema: Omit<PackageSchema, "name"> = {
         private: {
           type: "boolean",
           default: false,
+          replaceOnChanges: true,
         },
         ephemeral: {
           type: "boolean",
           default: false,
+          replaceOnChanges: true,
         },
         host: {
           type: "string",

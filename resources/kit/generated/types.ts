@@ -2110,6 +2110,16 @@ export interface VolumeCloneOf {
   name: string;
 }
 
+/**
+ * LUKS encryption of a volume with the passphrase of a libvirt secret.
+ */
+export interface VolumeEncryption {
+  /**
+   * The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+   */
+  secret: string;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -2748,6 +2758,10 @@ export interface VolumeInputs {
    * Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
    */
   wipeOnDelete?: VolumeWipeAlgorithm;
+  /**
+   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too (`<encryption>` in the disk's `<source>`), which virtwire's Domain does not write yet. Changing it replaces the volume.
+   */
+  encryption?: VolumeEncryption;
 }
 
 /** The outputs of a Volume, as its provider returns them. */
@@ -2808,6 +2822,10 @@ export interface VolumeOutputs {
    * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
    */
   wipeOnDelete: VolumeWipeAlgorithm;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  encryption?: VolumeEncryption;
 }
 
 /** The resolved inputs of a CloudInitDisk, as its provider receives them. */

@@ -135,6 +135,17 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
             { key: fixture.volumes.qcow2.path },
             generate(),
           ]),
+    cloneOf: (random) =>
+      random.chance(0.8)
+        ? undefined
+        : {
+            pool: fixture.pool,
+            name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
+          },
+    // The other patterns need scrub on the host; zero is libvirt's own.
+    wipeOnDelete: (random) => random.pick([undefined, "none", "zero"]),
+    // Needs a Secret of the run (test/integration/volume-operations.test.ts encrypts a volume).
+    encryption: () => undefined,
     source: (random) => {
       if (random.chance(0.6)) return undefined;
       const where = random.pick([

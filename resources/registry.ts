@@ -6,6 +6,7 @@ import { networkHandlers } from "./network/handlers";
 import { poolHandlers } from "./pool/handlers";
 import { secretHandlers } from "./secret/handlers";
 import { volumeHandlers } from "./volume/handlers";
+import { volumeExportHandlers } from "./volume-export/handlers";
 
 export const registry: Registry = {
   handlers: {
@@ -15,6 +16,7 @@ export const registry: Registry = {
     Pool: poolHandlers,
     Secret: secretHandlers,
     Volume: volumeHandlers,
+    VolumeExport: volumeExportHandlers,
   },
   nouns: {
     CloudInitDisk: "cloud-init disk",
@@ -23,5 +25,6 @@ export const registry: Registry = {
     Pool: "storage pool",
     Secret: "secret",
     Volume: "volume",
+    VolumeExport: "volume export",
   },
 };

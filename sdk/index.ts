@@ -3376,6 +3376,134 @@ export class Secret extends pulumi.CustomResource {
   }
 }
 
+/** The arguments of a {@link VolumeExport}. */
+export interface VolumeExportArgs {
+  /**
+   * The volume to download: its key or path, e.g. `disk.key` of a Volume. Changing it downloads again into a new file.
+   */
+  volume: pulumi.Input<string>;
+  /**
+   * The file to write on the machine that runs Pulumi, absolute or relative to the project directory; its directory must exist. Changing it downloads again.
+   */
+  path: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the volume is on. Default: the host of `virtwire:uri`. Changing it downloads again.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link VolumeExport} can be looked up with ({@link VolumeExport.get}); every property of it. */
+export interface VolumeExportState {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  volume?: pulumi.Input<string>;
+  /**
+   * The file written, as given.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * Bytes in the file (holes included).
+   */
+  size?: pulumi.Input<number>;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  dataBytes?: pulumi.Input<number>;
+}
+
+/**
+ * A copy of a volume's content in a file on the machine that runs Pulumi, downloaded when the resource is created (STORAGE_VOL_DOWNLOAD, sparse: holes in the volume stay holes in the file). The file is the volume's file as it is on the host (a qcow2 volume gives its qcow2 image). Changing `volume`, `path` or `host` downloads again into the new file; to download the same volume again, replace the resource (`pulumi up --replace`). A file already at `path` is refused at preview, so nothing is overwritten. Destroying the resource deletes the file; a file deleted by hand is downloaded again by the next `pulumi up` after a refresh.
+ */
+export class VolumeExport extends pulumi.CustomResource {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  declare public readonly volume: pulumi.Output<string>;
+  /**
+   * The file written, as given.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * Bytes in the file (holes included).
+   */
+  declare public readonly size: pulumi.Output<number>;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  declare public readonly dataBytes: pulumi.Output<number>;
+
+  /**
+   * Reads an existing VolumeExport into the program, found by its id, with every property as
+   * libvirt has it; Pulumi never changes or deletes it. `state` qualifies the lookup: `host`; its
+   * other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: VolumeExportState,
+    opts?: pulumi.CustomResourceOptions,
+  ): VolumeExport {
+    return new VolumeExport(name, state as VolumeExportArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every VolumeExport of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:VolumeExport";
+  /** @internal The type token of a VolumeExport served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:VolumeExport";
+
+  /**
+   * Whether `obj` is a VolumeExport, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is VolumeExport {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === VolumeExport.__pulumiType || type === VolumeExport.__pluginType;
+  }
+
+  constructor(
+    name: string,
+    args: VolumeExportArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "VolumeExport",
+          __logicalName: name,
+          __urn: resourceUrn(name, "VolumeExport", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // VolumeExport.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["volume", "path", "host"])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["volume", "path", "host"]) props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["size", "dataBytes"]) if (!(key in props)) props[key] = undefined;
+    if (plugin) super(VolumeExport.__pluginType, name, props, opts);
+    else super(VolumeExport.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
 /** The arguments of {@link getNodeInfoOutput}: those of {@link getNodeInfo}, each of which may be an Output. */
 export interface GetNodeInfoOutputArgs {
   /**

@@ -4,7 +4,7 @@
  * by name (the pool is refreshed), wiping before delete, and LUKS encryption with a Secret.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool } from "../../rpc/internal";
@@ -163,5 +163,39 @@ describe("an encrypted Volume", () => {
         (e: Error) => e,
       );
     expect(error.message).toMatch(/encryption.*uploaded volume cannot be encrypted/s);
+  });
+});
+
+describe("a VolumeExport", () => {
+  it("downloads a volume into a local file with its holes kept, and deletes the file with the resource", async () => {
+    const source = await imageFile("exported.img", 64 * MiB);
+    const volume = await virtwire.up("Volume", "data", {
+      pool: pool.name,
+      source: { path: source },
+    });
+    const path = join(dir, "download.img");
+    const args = { volume: volume.id, path };
+    const exported = await virtwire.up("VolumeExport", "backup", args);
+    expect(exported.outputs).toMatchObject({ size: 64 * MiB, path });
+    expect(await sha256(path)).toBe(await sha256(source));
+    // du: 2 MiB of data in a 64 MiB file.
+    const { size, blocks } = await stat(path);
+    expect(size).toBe(64 * MiB);
+    expect(blocks * 512).toBeLessThan(8 * MiB);
+    expect(await virtwire.refresh("backup")).toBe("same");
+    expect((await virtwire.up("VolumeExport", "backup", args)).step).toBe("same");
+    await virtwire.destroy("backup");
+    await expect(stat(path)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("never overwrites a file: one at the path is refused at preview", async () => {
+    const path = join(dir, "taken.img");
+    await writeFile(path, "mine");
+    const error = await virtwire.up("VolumeExport", "taken", { volume: "/nowhere", path }).then(
+      () => new Error("the up passed"),
+      (e: Error) => e,
+    );
+    expect(error.message).toContain("exists already, and a VolumeExport never overwrites a file");
+    expect(await readFile(path, "utf8")).toBe("mine");
   });
 });

@@ -261,6 +261,9 @@ export const secretDefaults: Readonly<
   ephemeral: false,
 };
 
+/** The inputs of a VolumeExport as check() returns them: whatever has a default in schema.json is set. */
+export type CheckedVolumeExportInputs = types.VolumeExportInputs;
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -269,4 +272,5 @@ export interface CheckedInputsByKind {
   Volume: CheckedVolumeInputs;
   CloudInitDisk: CheckedCloudInitDiskInputs;
   Secret: CheckedSecretInputs;
+  VolumeExport: CheckedVolumeExportInputs;
 }

@@ -3014,6 +3014,47 @@ export const schema: Omit<PackageSchema, "name"> = {
         },
       },
     },
+    "virtwire:index:VolumeExport": {
+      inputProperties: {
+        volume: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+        path: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[^\\u0000]+$",
+              help: "use a file path such as ./backup/disk.img",
+            },
+          },
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["volume", "path"],
+      properties: {
+        volume: {
+          type: "string",
+        },
+        path: {
+          type: "string",
+        },
+        host: {
+          type: "string",
+        },
+        size: {
+          type: "number",
+        },
+        dataBytes: {
+          type: "number",
+        },
+      },
+      required: ["volume", "path", "size", "dataBytes"],
+    },
   },
   functions: {
     "virtwire:index:getNodeInfo": {

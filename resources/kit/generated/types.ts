@@ -2984,6 +2984,46 @@ export interface SecretOutputs {
   uuid: string;
 }
 
+/** The resolved inputs of a VolumeExport, as its provider receives them. */
+export interface VolumeExportInputs {
+  /**
+   * The volume to download: its key or path, e.g. `disk.key` of a Volume. Changing it downloads again into a new file.
+   */
+  volume: string;
+  /**
+   * The file to write on the machine that runs Pulumi, absolute or relative to the project directory; its directory must exist. Changing it downloads again.
+   */
+  path: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the volume is on. Default: the host of `virtwire:uri`. Changing it downloads again.
+   */
+  host?: string;
+}
+
+/** The outputs of a VolumeExport, as its provider returns them. */
+export interface VolumeExportOutputs {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  volume: string;
+  /**
+   * The file written, as given.
+   */
+  path: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * Bytes in the file (holes included).
+   */
+  size: number;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  dataBytes: number;
+}
+
 /** The arguments of {@link getNodeInfo}. */
 export interface GetNodeInfoArgs {
   /**

@@ -44,7 +44,7 @@ const CASES: Record<Kind, number> = process.env.VIRTWIRE_PBT_CASES
   ? (Object.fromEntries(
       KINDS.map((kind) => [kind, Number(process.env.VIRTWIRE_PBT_CASES)]),
     ) as Record<Kind, number>)
-  : { Pool: 8, Network: 8, Volume: 10, CloudInitDisk: 6, Domain: 10 };
+  : { Pool: 8, Network: 8, Volume: 10, CloudInitDisk: 6, Domain: 10, Secret: 6 };
 const VERBOSE = process.env.VIRTWIRE_PBT_VERBOSE === "1";
 /** Every name this run gives starts with it. */
 const RUN = `vwtest-pbt${randomBytes(3).toString("hex")}`;

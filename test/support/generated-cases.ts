@@ -34,7 +34,7 @@ export interface Fixture {
   url: string;
 }
 
-export const KINDS = ["Pool", "Network", "Volume", "CloudInitDisk", "Domain"] as const;
+export const KINDS = ["Pool", "Network", "Volume", "CloudInitDisk", "Domain", "Secret"] as const;
 export type Kind = (typeof KINDS)[number];
 
 const MiB = 1024 ** 2;
@@ -157,6 +157,19 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
       const digest = where.path === fixture.volumes.qcow2.path ? undefined : fixture.file.sha256;
       return digest && random.chance(0.4) ? { ...where, sha256: digest } : where;
     },
+    host,
+  }),
+
+  // A usage id of the case's own (a path, as a volume secret needs; any text serves the others),
+  // so that a leftover is found by name; now and then none (usageType none) or the schema's own.
+  Secret: (fixture, logical) => ({
+    usageType: (random, generate) =>
+      random.chance(0.9) ? random.pick(["volume", "ceph", "iscsi", "tls", "vtpm"]) : generate(),
+    // Base64 is text too: valid whichever the encoding.
+    value: (random, generate) =>
+      random.chance(0.5) ? Buffer.from(random.text(12)).toString("base64") : generate(),
+    usageId: (random) =>
+      random.chance(0.1) ? undefined : `${fixture.scratch}/${logical}-${random.hex(4)}`,
     host,
   }),
 

@@ -7,7 +7,7 @@
  * download, so there is nothing to get.
  */
 import { rm, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { downloadVolume } from "../../transfer";
 import { unlessNotFound } from "../kit/not-found";
 import type { CheckFailure, ResourceHandlers } from "../kit/resource";
@@ -64,20 +64,20 @@ function carried(inputs: VolumeExportInputs) {
 
 async function fileProblems(path: string): Promise<CheckFailure[]> {
   const full = resolve(path);
-  const found = await stat(full).catch((error: NodeJS.ErrnoException) => error);
-  if (!(found instanceof Error)) {
-    return [
-      {
-        property: "path",
-        reason: `${full} exists already, and a VolumeExport never overwrites a file: move it away or choose another path`,
-      },
-    ];
+  const fail = (reason: string) => [{ property: "path", reason }];
+  const code = await stat(full).then(
+    () => "EEXIST",
+    (error: NodeJS.ErrnoException) => error.code ?? "EIO",
+  );
+  if (code === "EEXIST") {
+    return fail(
+      `${full} exists already, and a VolumeExport never overwrites a file: move it away or choose another path`,
+    );
   }
-  const directory = await stat(resolve(full, "..")).catch(() => undefined);
+  if (code !== "ENOENT") return fail(`${full} cannot be looked at (${code})`);
+  const directory = await stat(dirname(full)).catch(() => undefined);
   if (!directory?.isDirectory()) {
-    return [
-      { property: "path", reason: `the directory of ${full} does not exist: create it first` },
-    ];
+    return fail(`the directory of ${full} does not exist: create it first`);
   }
   return [];
 }

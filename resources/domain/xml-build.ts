@@ -23,6 +23,7 @@ import {
   effectiveMaxVcpus,
 } from "./normalize";
 import { parseSize } from "../kit/units";
+import { looksLikeUuid } from "../kit/get";
 import type { Owner } from "../kit/owner";
 import { addMark } from "../kit/xml-mark";
 import { applyPatches } from "./patches";
@@ -114,8 +115,17 @@ function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   const node = parent.ele("disk", { type, device: disk.device });
   // Planned disks have a format; libvirt takes a disk without one as raw.
   node.ele("driver", disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" });
-  if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
-  else if (disk.file) node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file });
+  const source = disk.volume
+    ? node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name })
+    : disk.file
+      ? node.ele("source", isBlock ? { dev: disk.file } : { file: disk.file })
+      : undefined;
+  // The passphrase of a LUKS image (raw or qcow2), which QEMU gets from libvirt's secret.
+  if (source && disk.encryptionSecret) {
+    const secret = disk.encryptionSecret;
+    const by = looksLikeUuid(secret) ? { uuid: secret } : { usage: secret };
+    source.ele("encryption", { format: "luks" }).ele("secret", { type: "passphrase", ...by });
+  }
   node.ele("target", { dev: disk.target, bus: disk.bus });
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");
   if (alias) node.ele("alias", { name: alias });

@@ -130,6 +130,9 @@ function readDisk(disk: XmlNode): DomainDisk[] {
   const path = attr(source, "file") ?? attr(source, "dev");
   if (path !== undefined) result.file = path;
   if (format !== undefined) result.format = format;
+  const secret = element(element(source, "encryption") ?? element(disk, "encryption"), "secret");
+  const encryptionSecret = attr(secret, "uuid") ?? attr(secret, "usage");
+  if (encryptionSecret !== undefined) result.encryptionSecret = encryptionSecret;
   return [result];
 }
 

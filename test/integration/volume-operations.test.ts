@@ -8,6 +8,7 @@ import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Libvirt, RemoteNonnullStoragePool } from "../../rpc/internal";
+import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import { secret } from "../support/pulumi-wire";
 import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
 import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
@@ -152,6 +153,26 @@ describe("an encrypted Volume", () => {
     expect(header.readUInt32BE(32)).toBe(2);
     expect(await virtwire.refresh("enc")).toBe("same");
     expect((await virtwire.up("Volume", "enc", args)).step).toBe("same");
+
+    // A guest whose disk names the secret starts: QEMU opens the image with its passphrase.
+    const disk = { volume: { pool: pool.name, name }, format: "qcow2", encryptionSecret: key.id };
+    const guest = {
+      type: "qemu",
+      memory: "128MiB",
+      kernel: GUEST_KERNEL,
+      initrd: GUEST_INITRD,
+      cmdline: "console=ttyS0",
+      console: { type: "file", path: join(dir, "enc.log") },
+      shutdownTimeout: 5,
+      disks: [disk],
+    };
+    const withoutSecret = { volume: disk.volume, format: disk.format };
+    const refused = virtwire.up("Domain", "plainguest", { ...guest, disks: [withoutSecret] });
+    await expect(refused).rejects.toThrow(/secret/i);
+    const started = await virtwire.up("Domain", "encguest", guest);
+    expect(started.outputs).toMatchObject({ running: true, disks: [disk] });
+    expect(await virtwire.refresh("encguest")).toBe("same");
+    expect((await virtwire.up("Domain", "encguest", guest)).step).toBe("same");
   });
 
   it("is refused at preview for an upload", async () => {

@@ -598,6 +598,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         format: {
           $ref: "#/types/virtwire:index:DomainDiskFormat",
         },
+        encryptionSecret: {
+          type: "string",
+        },
       },
     },
     "virtwire:index:DomainCloudInitDisk": {

@@ -506,6 +506,10 @@ export interface DomainDisk {
    * Image format (default: the volume's own format; `raw` for files).
    */
   format?: DomainDiskFormat;
+  /**
+   * For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+   */
+  encryptionSecret?: string;
 }
 
 /**
@@ -2759,7 +2763,7 @@ export interface VolumeInputs {
    */
   wipeOnDelete?: VolumeWipeAlgorithm;
   /**
-   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too (`<encryption>` in the disk's `<source>`), which virtwire's Domain does not write yet. Changing it replaces the volume.
+   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
    */
   encryption?: VolumeEncryption;
 }

@@ -7,7 +7,9 @@ import { domainSnapshotHandlers } from "./domain-snapshot/handlers";
 import { networkHandlers } from "./network/handlers";
 import { nwFilterHandlers } from "./nwfilter/handlers";
 import { poolHandlers } from "./pool/handlers";
+import { secretHandlers } from "./secret/handlers";
 import { volumeHandlers } from "./volume/handlers";
+import { volumeExportHandlers } from "./volume-export/handlers";
 
 export const registry: Registry = {
   handlers: {
@@ -19,7 +21,9 @@ export const registry: Registry = {
     Network: networkHandlers,
     NwFilter: nwFilterHandlers,
     Pool: poolHandlers,
+    Secret: secretHandlers,
     Volume: volumeHandlers,
+    VolumeExport: volumeExportHandlers,
   },
   nouns: {
     CloudInitDisk: "cloud-init disk",
@@ -30,6 +34,8 @@ export const registry: Registry = {
     Network: "network",
     NwFilter: "network filter",
     Pool: "storage pool",
+    Secret: "secret",
     Volume: "volume",
+    VolumeExport: "volume export",
   },
 };

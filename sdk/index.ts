@@ -549,6 +549,10 @@ export interface DomainDiskArgs {
    * I/O limits (default: none). Changing them is applied live, without a restart.
    */
   iotune?: pulumi.Input<DomainDiskIoTuneArgs>;
+  /**
+   * For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+   */
+  encryptionSecret?: pulumi.Input<string>;
 }
 
 /**
@@ -2077,6 +2081,30 @@ export interface NwFilterRefArgs {
    * Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
    */
   parameters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * The volume a full copy is made of, by its pool and name.
+ */
+export interface VolumeCloneOfArgs {
+  /**
+   * Pool of the volume to copy.
+   */
+  pool: pulumi.Input<string>;
+  /**
+   * Name of the volume to copy in `pool`.
+   */
+  name: pulumi.Input<string>;
+}
+
+/**
+ * LUKS encryption of a volume with the passphrase of a libvirt secret.
+ */
+export interface VolumeEncryptionArgs {
+  /**
+   * The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+   */
+  secret: pulumi.Input<string>;
 }
 
 /** The arguments of a {@link Pool}. */
@@ -3653,6 +3681,18 @@ export interface VolumeArgs {
    * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
    */
   host?: pulumi.Input<string>;
+  /**
+   * Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+   */
+  cloneOf?: pulumi.Input<VolumeCloneOfArgs>;
+  /**
+   * Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
+   */
+  wipeOnDelete?: pulumi.Input<types.VolumeWipeAlgorithm>;
+  /**
+   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
+   */
+  encryption?: pulumi.Input<VolumeEncryptionArgs>;
 }
 
 /** The state a {@link Volume} can be looked up with ({@link Volume.get}); every property of it. */
@@ -3705,6 +3745,18 @@ export interface VolumeState {
    * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   contentSha256?: pulumi.Input<string>;
+  /**
+   * The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+   */
+  cloneOf?: pulumi.Input<VolumeCloneOfArgs>;
+  /**
+   * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+   */
+  wipeOnDelete?: pulumi.Input<types.VolumeWipeAlgorithm>;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  encryption?: pulumi.Input<VolumeEncryptionArgs>;
 }
 
 /**
@@ -3759,6 +3811,18 @@ export class Volume extends pulumi.CustomResource {
    * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   declare public readonly contentSha256: pulumi.Output<string>;
+  /**
+   * The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+   */
+  declare public readonly cloneOf: pulumi.Output<types.VolumeCloneOf>;
+  /**
+   * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+   */
+  declare public readonly wipeOnDelete: pulumi.Output<types.VolumeWipeAlgorithm>;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  declare public readonly encryption: pulumi.Output<types.VolumeEncryption>;
 
   /**
    * Reads an existing Volume into the program, found by its key (the `id` output; its path in dir
@@ -3805,10 +3869,32 @@ export class Volume extends pulumi.CustomResource {
     const given = args as Record<string, unknown> | undefined;
     if (opts?.id !== undefined) {
       // Volume.get: only what qualifies the lookup is sent; the provider reads everything else.
-      for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
+      for (const key of [
+        "name",
+        "pool",
+        "capacity",
+        "format",
+        "baseVolume",
+        "source",
+        "host",
+        "cloneOf",
+        "wipeOnDelete",
+        "encryption",
+      ])
         props[key] = ["pool", "host"].includes(key) ? given?.[key] : undefined;
     } else {
-      for (const key of ["name", "pool", "capacity", "format", "baseVolume", "source", "host"])
+      for (const key of [
+        "name",
+        "pool",
+        "capacity",
+        "format",
+        "baseVolume",
+        "source",
+        "host",
+        "cloneOf",
+        "wipeOnDelete",
+        "encryption",
+      ])
         props[key] = given?.[key];
       // Any other argument goes to the provider too, whose check() refuses it by name ("did you
       // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
@@ -4750,6 +4836,336 @@ export class NwFilter extends pulumi.CustomResource {
     for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
     if (plugin) super(NwFilter.__pluginType, name, props, opts);
     else super(NwFilter.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link Secret}. */
+export interface SecretArgs {
+  /**
+   * What the secret is for. Default `none` (found by its UUID only). Changing it replaces the secret.
+   */
+  usageType?: pulumi.Input<types.SecretUsageType>;
+  /**
+   * Which object of `usageType` the secret is for: the volume's path for `volume`, a name of your choice for the others (the Ceph, iSCSI, TLS or vTPM configuration refers to the secret by it or by UUID). Required with a usage type, not allowed with `none`. Changing it replaces the secret.
+   */
+  usageId?: pulumi.Input<string>;
+  /**
+   * Free text libvirt keeps with the secret (`virsh secret-list` shows it). Changed in place.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * The secret's value, kept secret in the state. Without it the secret is defined without a value (set it later with `virsh secret-set-value`). Changed in place (SECRET_SET_VALUE); `pulumi refresh` notices a value changed behind virtwire's back only when the secret is not `private`. Up to 65536 bytes.
+   */
+  value?: pulumi.Input<string>;
+  /**
+   * How `value` is written: `utf8` (default) stores the text's bytes, `base64` the bytes it encodes (for binary keys such as Ceph's). Changed in place.
+   */
+  valueEncoding?: pulumi.Input<types.SecretValueEncoding>;
+  /**
+   * libvirt never gives the value out again, not even to virtwire (`virsh secret-get-value` is refused). Default false. Changing it replaces the secret.
+   */
+  private?: pulumi.Input<boolean>;
+  /**
+   * libvirt keeps the secret in memory only: it is gone when libvirtd restarts (and the next `pulumi up` after a refresh defines it again). Default false. Changing it replaces the secret.
+   */
+  ephemeral?: pulumi.Input<boolean>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the secret on. Default: the host of `virtwire:uri`. Changing it replaces the secret.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link Secret} can be looked up with ({@link Secret.get}); every property of it. */
+export interface SecretState {
+  /**
+   * What the secret is for.
+   */
+  usageType?: pulumi.Input<types.SecretUsageType>;
+  /**
+   * The object of `usageType` the secret is for.
+   */
+  usageId?: pulumi.Input<string>;
+  /**
+   * The secret's description.
+   */
+  description?: pulumi.Input<string>;
+  /**
+   * The value, secret; as given for a `private` secret, whose value libvirt does not give out (unset after `Secret.get`).
+   */
+  value?: pulumi.Input<string>;
+  /**
+   * How `value` is written.
+   */
+  valueEncoding?: pulumi.Input<types.SecretValueEncoding>;
+  /**
+   * Whether libvirt refuses to give the value out.
+   */
+  private?: pulumi.Input<boolean>;
+  /**
+   * Whether libvirt keeps the secret in memory only.
+   */
+  ephemeral?: pulumi.Input<boolean>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * libvirt's UUID of the secret; the resource id, and what domain and volume XML name it by.
+   */
+  uuid?: pulumi.Input<string>;
+}
+
+/**
+ * A libvirt secret: a value (a passphrase, a key) that libvirt keeps for a purpose and gives to QEMU or a storage backend itself, e.g. the passphrase of an encrypted volume (`Volume.encryption`) or a Ceph key. The value is a Pulumi secret from the program through the state, set with SECRET_SET_VALUE and never logged. Changing `value`, `valueEncoding` or `description` is applied in place; changing the usage, `private` or `ephemeral` replaces the secret. The secret's UUID carries virtwire's mark of the resource, so a create retried after a failure removes what the failed one left. A `private` secret's value cannot be read back from libvirt: `pulumi refresh` and `Secret.get` cannot see it, so a value changed behind virtwire's back is not noticed and `Secret.get` reports no value.
+ */
+export class Secret extends pulumi.CustomResource {
+  /**
+   * What the secret is for.
+   */
+  declare public readonly usageType: pulumi.Output<types.SecretUsageType>;
+  /**
+   * The object of `usageType` the secret is for.
+   */
+  declare public readonly usageId: pulumi.Output<string>;
+  /**
+   * The secret's description.
+   */
+  declare public readonly description: pulumi.Output<string>;
+  /**
+   * The value, secret; as given for a `private` secret, whose value libvirt does not give out (unset after `Secret.get`).
+   */
+  declare public readonly value: pulumi.Output<string>;
+  /**
+   * How `value` is written.
+   */
+  declare public readonly valueEncoding: pulumi.Output<types.SecretValueEncoding>;
+  /**
+   * Whether libvirt refuses to give the value out.
+   */
+  declare public readonly private: pulumi.Output<boolean>;
+  /**
+   * Whether libvirt keeps the secret in memory only.
+   */
+  declare public readonly ephemeral: pulumi.Output<boolean>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * libvirt's UUID of the secret; the resource id, and what domain and volume XML name it by.
+   */
+  declare public readonly uuid: pulumi.Output<string>;
+
+  /**
+   * Reads an existing Secret into the program, found by its UUID (the `id` output) or its usage id
+   * (`usageId`), with every property as libvirt has it; Pulumi never changes or deletes it.
+   * `state` qualifies the lookup: `host`; its other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: SecretState,
+    opts?: pulumi.CustomResourceOptions,
+  ): Secret {
+    return new Secret(name, state as SecretArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every Secret of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:Secret";
+  /** @internal The type token of a Secret served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:Secret";
+
+  /**
+   * Whether `obj` is a Secret, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is Secret {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === Secret.__pulumiType || type === Secret.__pluginType;
+  }
+
+  constructor(name: string, args: SecretArgs | undefined, opts?: pulumi.CustomResourceOptions) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "Secret",
+          __logicalName: name,
+          __urn: resourceUrn(name, "Secret", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // Secret.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of [
+        "usageType",
+        "usageId",
+        "description",
+        "value",
+        "valueEncoding",
+        "private",
+        "ephemeral",
+        "host",
+      ])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of [
+        "usageType",
+        "usageId",
+        "description",
+        "value",
+        "valueEncoding",
+        "private",
+        "ephemeral",
+        "host",
+      ])
+        props[key] = given?.[key];
+      // Secret inputs are stored encrypted in the state's inputs too, not only in its outputs.
+      for (const key of ["value"])
+        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
+    opts = {
+      ...opts,
+      additionalSecretOutputs: [...["value"], ...(opts?.additionalSecretOutputs ?? [])],
+    };
+    if (plugin) super(Secret.__pluginType, name, props, opts);
+    else super(Secret.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+  }
+}
+
+/** The arguments of a {@link VolumeExport}. */
+export interface VolumeExportArgs {
+  /**
+   * The volume to download: its key or path, e.g. `disk.key` of a Volume. Changing it downloads again into a new file.
+   */
+  volume: pulumi.Input<string>;
+  /**
+   * The file to write on the machine that runs Pulumi, absolute or relative to the project directory; its directory must exist. Changing it downloads again.
+   */
+  path: pulumi.Input<string>;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the volume is on. Default: the host of `virtwire:uri`. Changing it downloads again.
+   */
+  host?: pulumi.Input<string>;
+}
+
+/** The state a {@link VolumeExport} can be looked up with ({@link VolumeExport.get}); every property of it. */
+export interface VolumeExportState {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  volume?: pulumi.Input<string>;
+  /**
+   * The file written, as given.
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: pulumi.Input<string>;
+  /**
+   * Bytes in the file (holes included).
+   */
+  size?: pulumi.Input<number>;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  dataBytes?: pulumi.Input<number>;
+}
+
+/**
+ * A copy of a volume's content in a file on the machine that runs Pulumi, downloaded when the resource is created (STORAGE_VOL_DOWNLOAD, sparse: holes in the volume stay holes in the file). The file is the volume's file as it is on the host (a qcow2 volume gives its qcow2 image). Changing `volume`, `path` or `host` downloads again into the new file; to download the same volume again, replace the resource (`pulumi up --replace`). A file already at `path` is refused at preview, so nothing is overwritten. Destroying the resource deletes the file; a file deleted by hand is downloaded again by the next `pulumi up` after a refresh.
+ */
+export class VolumeExport extends pulumi.CustomResource {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  declare public readonly volume: pulumi.Output<string>;
+  /**
+   * The file written, as given.
+   */
+  declare public readonly path: pulumi.Output<string>;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  declare public readonly host: pulumi.Output<string>;
+  /**
+   * Bytes in the file (holes included).
+   */
+  declare public readonly size: pulumi.Output<number>;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  declare public readonly dataBytes: pulumi.Output<number>;
+
+  /**
+   * Reads an existing VolumeExport into the program, found by its id, with every property as
+   * libvirt has it; Pulumi never changes or deletes it. `state` qualifies the lookup: `host`; its
+   * other properties are ignored.
+   */
+  static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    state?: VolumeExportState,
+    opts?: pulumi.CustomResourceOptions,
+  ): VolumeExport {
+    return new VolumeExport(name, state as VolumeExportArgs | undefined, { ...opts, id });
+  }
+
+  /** @internal The type token every VolumeExport of the dynamic path registers, for isInstance. */
+  static readonly __pulumiType = "pulumi-nodejs:dynamic/virtwire:VolumeExport";
+  /** @internal The type token of a VolumeExport served by the plugin (schema.json's). */
+  static readonly __pluginType = "virtwire:index:VolumeExport";
+
+  /**
+   * Whether `obj` is a VolumeExport, also when it was made by another copy of the virtwire package
+   * (where `instanceof` says no): it carries the type token Pulumi records on every resource.
+   */
+  static override isInstance(obj: unknown): obj is VolumeExport {
+    if (obj === undefined || obj === null) return false;
+    const type = (obj as Record<string, unknown>)["__pulumiType"];
+    return type === VolumeExport.__pulumiType || type === VolumeExport.__pluginType;
+  }
+
+  constructor(
+    name: string,
+    args: VolumeExportArgs | undefined,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const plugin = usesPlugin(opts);
+    // The plugin is told the URN in every request and derives the other hidden inputs from it.
+    const props: Record<string, unknown> = plugin
+      ? { __org: organization() }
+      : {
+          __kind: "VolumeExport",
+          __logicalName: name,
+          __urn: resourceUrn(name, "VolumeExport", opts),
+          __org: organization(),
+        };
+    const given = args as Record<string, unknown> | undefined;
+    if (opts?.id !== undefined) {
+      // VolumeExport.get: only what qualifies the lookup is sent; the provider reads everything else.
+      for (const key of ["volume", "path", "host"])
+        props[key] = ["host"].includes(key) ? given?.[key] : undefined;
+    } else {
+      for (const key of ["volume", "path", "host"]) props[key] = given?.[key];
+      // Any other argument goes to the provider too, whose check() refuses it by name ("did you
+      // mean ...?"): a misspelt key from JavaScript, or from an object spread from config, is never
+      // silently dropped. An output's name given as an argument is refused the same way.
+      for (const [key, value] of Object.entries(args ?? {}))
+        if (value !== undefined && !(key in props)) props[key] = value;
+    }
+    for (const key of ["size", "dataBytes"]) if (!(key in props)) props[key] = undefined;
+    if (plugin) super(VolumeExport.__pluginType, name, props, opts);
+    else super(VolumeExport.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
   }
 }
 

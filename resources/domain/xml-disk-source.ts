@@ -4,6 +4,8 @@
  *   <disk type="volume">  <source pool volume/>
  *   <disk type="file">    <source file/>
  *   <disk type="block">   <source dev/>                   (`block`, or a `file` below /dev)
+ *   (volume, file and block sources may hold <encryption format="luks"><secret type="passphrase"
+ *    uuid|usage/></encryption>: the passphrase of a LUKS image, `encryptionSecret`)
  *   <disk type="network"> <source protocol="nbd|iscsi|rbd" name?>
  *                           <host name port?/>*
  *                           <auth username> <secret type="iscsi|ceph" uuid|usage/> </auth>?
@@ -13,6 +15,7 @@
  * older place) and writes it back where it found it: both are read.
  */
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
+import { looksLikeUuid } from "../kit/get";
 import { attr, element, elements } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
 import type { DomainDisk, DomainDiskNetwork } from "../kit/generated/types";
@@ -37,10 +40,18 @@ export function diskType(disk: DomainDisk): DiskType {
 
 export function addDiskSource(node: XMLBuilder, disk: DomainDisk): void {
   const block = disk.block ?? (disk.file?.startsWith("/dev/") ? disk.file : undefined);
-  if (disk.volume) node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
+  let source: XMLBuilder | undefined;
+  if (disk.volume)
+    source = node.ele("source", { pool: disk.volume.pool, volume: disk.volume.name });
   else if (disk.network) addNetworkSource(node, disk.network);
-  else if (block !== undefined) node.ele("source", { dev: block });
-  else if (disk.file !== undefined) node.ele("source", { file: disk.file });
+  else if (block !== undefined) source = node.ele("source", { dev: block });
+  else if (disk.file !== undefined) source = node.ele("source", { file: disk.file });
+  // The passphrase of a LUKS image (raw or qcow2), which QEMU gets from libvirt's secret.
+  if (source && disk.encryptionSecret) {
+    const secret = disk.encryptionSecret;
+    const by = looksLikeUuid(secret) ? { uuid: secret } : { usage: secret };
+    source.ele("encryption", { format: "luks" }).ele("secret", { type: "passphrase", ...by });
+  }
 }
 
 function addNetworkSource(node: XMLBuilder, network: DomainDiskNetwork): void {

@@ -134,6 +134,11 @@ export function readDisk(disk: XmlNode): DomainDisk[] {
   };
   Object.assign(result, readDiskSource(disk));
   if (format !== undefined) result.format = format;
+  const source = element(disk, "source");
+  // libvirt writes <encryption> inside <source>; older XML has it beside.
+  const secret = element(element(source, "encryption") ?? element(disk, "encryption"), "secret");
+  const encryptionSecret = attr(secret, "uuid") ?? attr(secret, "usage");
+  if (encryptionSecret !== undefined) result.encryptionSecret = encryptionSecret;
   return [result];
 }
 

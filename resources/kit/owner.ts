@@ -20,6 +20,9 @@
  *   Pool, NwFilter         its UUID: the first four groups (80 bits, RFC 9562 version 8) come from
  *                          SHA-256 of the mark, the last group is random (pool and filter XML have
  *                          no metadata)
+ *   Secret                 its UUID, made as a pool's (secret XML has no metadata, and its
+ *                          description is the user's); the random last group gives a replacement
+ *                          another id
  *   Volume, CloudInitDisk, IgnitionConfig, CombustionScript
  *                          its name, when virtwire chose it: derived from the URN (naming.ts);
  *                          and while its content is uploaded, its first 512 bytes

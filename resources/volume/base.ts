@@ -5,6 +5,7 @@
  */
 import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import { unlessNotFound } from "../kit/not-found";
+import { volumeInPool } from "./by-name";
 import { formatSize } from "../kit/units";
 import type { VolumeBase } from "../kit/generated/types";
 
@@ -13,22 +14,11 @@ export async function lookupBase(
   lv: Libvirt,
   base: VolumeBase,
 ): Promise<RemoteNonnullStorageVol | undefined> {
-  const attempts: (() => Promise<{ vol: RemoteNonnullStorageVol }>)[] = base.key
-    ? [
-        () => lv.StorageVolLookupByKey({ key: base.key! }),
-        () => lv.StorageVolLookupByPath({ path: base.key! }),
-      ]
-    : [
-        async () => {
-          const { pool } = await lv.StoragePoolLookupByName({ name: base.pool! });
-          return lv.StorageVolLookupByName({ pool, name: base.name! });
-        },
-      ];
-  for (const attempt of attempts) {
-    const found = await unlessNotFound(attempt);
-    if (found) return found.vol;
-  }
-  return undefined;
+  if (!base.key) return volumeInPool(lv, base.pool!, base.name!);
+  const found =
+    (await unlessNotFound(() => lv.StorageVolLookupByKey({ key: base.key! }))) ??
+    (await unlessNotFound(() => lv.StorageVolLookupByPath({ path: base.key! })));
+  return found?.vol;
 }
 
 /** The base volume; fails, saying which, when it does not exist. */

@@ -3,11 +3,13 @@
  * path, in dir pools), but users also know it by its path, as `<pool>/<name>`, or by its name.
  * Names are unique within a pool only, so a name alone is looked up in the pool the program gives
  * (`state.pool`), else in every running pool, and refused, naming the pools, when several have it.
- * libvirt allows no `/` in pool or volume names, so `<pool>/<name>` cannot be misread.
+ * libvirt allows no `/` in pool or volume names, so `<pool>/<name>` cannot be misread. A name
+ * not found in a dir pool is looked for again after a refresh of the pool (by-name.ts).
  */
 import { ConnectListAllStoragePoolsFlags, Libvirt, RemoteNonnullStorageVol } from "../../rpc";
 import { unlessNotFound } from "../kit/not-found";
 import { NotFoundError } from "../kit/get";
+import { volumeInPool } from "./by-name";
 
 /** What a volume id may be, for messages. */
 export const VOLUME_IDS = "key, path, <pool>/<name> or name";
@@ -28,10 +30,10 @@ export async function findVolumeForGet(
   if (found) return found.vol;
   const slash = id.indexOf("/");
   if (slash > 0) {
-    const vol = await inPool(lv, id.slice(0, slash), id.slice(slash + 1));
+    const vol = await volumeInPool(lv, id.slice(0, slash), id.slice(slash + 1));
     if (vol) return vol;
   } else if (slash < 0) {
-    const vols = pool ? [await inPool(lv, pool, id)] : await inRunningPools(lv, id);
+    const vols = pool ? [await volumeInPool(lv, pool, id)] : await inRunningPools(lv, id);
     const named = vols.filter((vol) => vol !== undefined);
     if (named.length === 1) return named[0]!;
     if (named.length > 1) {
@@ -45,16 +47,6 @@ export async function findVolumeForGet(
   throw new NotFoundError(noun, id, VOLUME_IDS, `${where}${VOLUMES_HINT}`);
 }
 
-async function inPool(
-  lv: Libvirt,
-  poolName: string,
-  name: string,
-): Promise<RemoteNonnullStorageVol | undefined> {
-  const found = await unlessNotFound(() => lv.StoragePoolLookupByName({ name: poolName }));
-  if (!found) return undefined;
-  return (await unlessNotFound(() => lv.StorageVolLookupByName({ pool: found.pool, name })))?.vol;
-}
-
 /** The volume called `name` in each running pool that has one (a stopped pool lists none). */
 async function inRunningPools(
   lv: Libvirt,
@@ -64,9 +56,5 @@ async function inRunningPools(
     need_results: 1,
     flags: ConnectListAllStoragePoolsFlags.ACTIVE,
   });
-  return Promise.all(
-    pools.map(
-      async (pool) => (await unlessNotFound(() => lv.StorageVolLookupByName({ pool, name })))?.vol,
-    ),
-  );
+  return Promise.all(pools.map((pool) => volumeInPool(lv, pool.name, name)));
 }

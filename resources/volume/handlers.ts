@@ -9,6 +9,7 @@ import type { ResourceContext, ResourceHandlers } from "../kit/resource";
 import { formatSize, parseSize } from "../kit/units";
 import type { VolumeBase, VolumeInputs, VolumeOutputs } from "../kit/generated/types";
 import { findBase, overlayTooSmall } from "./base";
+import { cloneSpec } from "./clone";
 import { contentProblem } from "./content-rules";
 import { checkVolume, diffVolume, isAutoNamed, shrinkMessage } from "./rules";
 import { findVolumeForGet } from "./find";
@@ -26,7 +27,8 @@ import { readVolumeOrGone, replaceIfMissing } from "./presence";
 import { VolumeSpec, buildVolumeXml, formatClass, readVolumeXml } from "./xml";
 
 /** What outputs carry over from the inputs (or the previous outputs) rather than from libvirt. */
-type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256">;
+type Carried = Pick<VolumeOutputs, "host" | "baseVolume" | "source" | "contentSha256"> &
+  Partial<Pick<VolumeOutputs, "cloneOf" | "wipeOnDelete" | "encryption">>;
 
 export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
   check: (inputs) => checkVolume(inputs),
@@ -40,6 +42,14 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
     const lv = await ctx.connect(inputs.host);
     const pool = await runningPool(lv, inputs.pool);
     if (inputs.source) return createFromSource(lv, pool, inputs, ctx);
+    if (inputs.cloneOf) {
+      const { spec, from } = await cloneSpec(lv, inputs, inputs.cloneOf);
+      const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx), from };
+      return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
+        await growTo(lv, vol, parseSize(inputs.capacity), false);
+        return { id: vol.key, outs: await describe(lv, vol, inputs) };
+      });
+    }
     const spec: VolumeSpec = inputs.baseVolume
       ? await overlaySpec(lv, inputs, inputs.baseVolume)
       : {
@@ -47,6 +57,7 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
           capacity: parseSize(inputs.capacity)!,
           // Not a schema default: format's depends on baseVolume and source (schema.json says so).
           format: inputs.format ?? "raw",
+          encryption: inputs.encryption,
         };
     const volume = { xml: buildVolumeXml(spec), ...newVolume(inputs, ctx) };
     return createFilledVolume(lv, pool, volume, ctx, async (vol) => ({
@@ -73,6 +84,9 @@ export const volumeHandlers: ResourceHandlers<VolumeInputs, VolumeOutputs> = {
       ctx.log(
         `virtwire: volume ${vol.name} grown from ${formatSize(grownFrom)} to ${formatSize(wanted!)}`,
       );
+    }
+    if (olds.wipeOnDelete !== news.wipeOnDelete && (news.wipeOnDelete ?? "none") !== "none") {
+      ctx.log(`virtwire: volume ${vol.name}: will be wiped (${news.wipeOnDelete}) when deleted`);
     }
     return describe(lv, vol, { ...news, contentSha256: olds.contentSha256 });
   },
@@ -156,6 +170,7 @@ async function overlaySpec(
       path: description.path,
       format: formatClass(description.format),
     },
+    encryption: inputs.encryption,
   };
 }
 
@@ -197,5 +212,11 @@ async function describe(
     backingStore: description.backingStore,
     source: carried.source,
     contentSha256: carried.contentSha256,
+    cloneOf: carried.cloneOf,
+    // libvirt forgets the secret of a volume once its pool is refreshed: as given.
+    encryption: carried.encryption,
+    // Not a schema default: a default would enter the name derived for a replacement
+    // (replacementAutoName in resources/kit/check.ts), and names must not change between versions.
+    wipeOnDelete: carried.wipeOnDelete ?? "none",
   } satisfies VolumeOutputs;
 }

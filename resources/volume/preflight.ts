@@ -7,7 +7,7 @@
  *
  * An overlay's base volume, when it exists already, is asked for its capacity: an overlay smaller
  * than its base is refused (found by the generated-inputs test, which saw it fail at up). Asked
- * when the base or the capacity is new or changed.
+ * when the base or the capacity is new or changed. The same for the original of a copy (cloneOf).
  */
 import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -19,6 +19,7 @@ import { parseSize } from "../kit/units";
 import { FileReader } from "../../transfer";
 import type { VolumeInputs } from "../kit/generated/types";
 import { lookupBase, overlayTooSmall } from "./base";
+import { cloneTooSmall, lookupOriginal } from "./clone";
 import { contentProblem } from "./content-rules";
 import { IMAGE_HEADER_BYTES } from "./image-format";
 
@@ -27,7 +28,30 @@ export async function preflightVolume(
   olds: Partial<VolumeInputs>,
   ctx: ResourceContext,
 ): Promise<CheckFailure[]> {
-  return [...(await preflightBase(inputs, olds, ctx)), ...(await preflightSource(inputs, olds))];
+  return [
+    ...(await preflightBase(inputs, olds, ctx)),
+    ...(await preflightClone(inputs, olds, ctx)),
+    ...(await preflightSource(inputs, olds)),
+  ];
+}
+
+/** As for an overlay: a copy smaller than its original (when that exists already) is refused. */
+async function preflightClone(
+  inputs: VolumeInputs,
+  olds: Partial<VolumeInputs>,
+  ctx: ResourceContext,
+): Promise<CheckFailure[]> {
+  const original = inputs.cloneOf;
+  const wanted = parseSize(inputs.capacity);
+  if (!original || wanted === undefined || containsUnknown(original)) return [];
+  if (deepEqual(original, olds.cloneOf) && inputs.capacity === olds.capacity) return [];
+  const lv = await ctx.connect(inputs.host);
+  const vol = await lookupOriginal(lv, original);
+  if (!vol) return [];
+  const capacity = Number((await lv.StorageVolGetInfo({ vol })).capacity);
+  return wanted < capacity
+    ? [{ property: "capacity", reason: cloneTooSmall(wanted, capacity) }]
+    : [];
 }
 
 async function preflightBase(

@@ -19,6 +19,7 @@ const current = (fields: Partial<VolumeOutputs> = {}): VolumeOutputs => ({
   format: "raw",
   key: "/srv/images/data",
   path: "/srv/images/data",
+  wipeOnDelete: "none",
   ...fields,
 });
 
@@ -263,5 +264,47 @@ describe("Volume diff rules", () => {
   it("treats values unknown in preview as changes, never as a shrink", () => {
     expect(diffVolume(current(), wanted({ pool: UNKNOWN })).replaces).toEqual(["pool"]);
     expect(diffVolume(current(), wanted({ capacity: UNKNOWN })).changes).toBe(true);
+  });
+});
+
+describe("Volume copies and wiping", () => {
+  const original = { pool: "images", name: "golden" };
+
+  it("takes a copy without capacity, but not with an upload or a base volume", () => {
+    expect(checkVolume({ pool: "images", cloneOf: original })).toEqual([]);
+    const both = checkVolume({ pool: "images", cloneOf: original, baseVolume: original });
+    expect(both.map((failure) => failure.property)).toContain("cloneOf");
+  });
+
+  it("replaces a copy of another original, and keeps the copy's format when none is asked for", () => {
+    const copy = current({ cloneOf: original, format: "qcow2" });
+    expect(diffVolume(copy, wanted({ cloneOf: original, capacity: undefined })).changes).toBe(
+      false,
+    );
+    const other = wanted({ cloneOf: { pool: "images", name: "other" }, capacity: undefined });
+    expect(diffVolume(copy, other).replaces).toEqual(["cloneOf"]);
+  });
+
+  it("changes wipeOnDelete in place, and reads a volume made before it as not wiped", () => {
+    const result = diffVolume(current(), wanted({ wipeOnDelete: "zero" }));
+    expect(result).toMatchObject({ changes: true, replaces: [], changed: ["wipeOnDelete"] });
+    expect(diffVolume(current({ wipeOnDelete: undefined }), wanted()).changes).toBe(false);
+  });
+});
+
+describe("Volume encryption rules", () => {
+  const encryption = { secret: "416110b7-6492-4554-9866-471115544a41" };
+
+  it("refuses encrypting an upload or a copy, and takes an empty volume or an overlay", () => {
+    const upload = checkVolume({ pool: "p", encryption, source: { path: "/a.img" } });
+    expect(upload.map((failure) => failure.property)).toEqual(["encryption"]);
+    const copy = checkVolume({ pool: "p", encryption, cloneOf: { pool: "p", name: "a" } });
+    expect(copy.map((failure) => failure.property)).toEqual(["encryption"]);
+    expect(checkVolume({ pool: "p", encryption, capacity: "1GiB" })).toEqual([]);
+    expect(checkVolume({ pool: "p", encryption, baseVolume: { key: "/b" } })).toEqual([]);
+  });
+
+  it("replaces the volume when the encryption changes", () => {
+    expect(diffVolume(current(), wanted({ encryption })).replaces).toEqual(["encryption"]);
   });
 });

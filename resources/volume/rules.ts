@@ -55,10 +55,24 @@ export function checkVolume(inputs: VolumeInputs): CheckFailure[] {
       );
     }
   }
-  if (!source && !baseVolume && !set(inputs.capacity)) {
+  if (inputs.encryption && (source || inputs.cloneOf)) {
+    fail(
+      "encryption",
+      source
+        ? "an uploaded volume cannot be encrypted by libvirt (the uploaded bytes are written as they are): upload an image that is encrypted already, or copy the data in from the guest"
+        : "a copy (cloneOf) cannot be encrypted by libvirt (it copies the bytes as they are): leave encryption out, or make an empty encrypted volume",
+    );
+  }
+  if (inputs.cloneOf && (source || baseVolume)) {
+    fail(
+      "cloneOf",
+      "a volume is a copy of another volume (cloneOf), uploaded (source) or an overlay (baseVolume): one of them, not several",
+    );
+  }
+  if (!source && !baseVolume && !inputs.cloneOf && !set(inputs.capacity)) {
     fail(
       "capacity",
-      'capacity is required for an empty volume (e.g. "20GiB"); a volume with source or baseVolume takes the image\'s size',
+      'capacity is required for an empty volume (e.g. "20GiB"); a volume with source, baseVolume or cloneOf takes the image\'s size',
     );
   }
   if (known(inputs.capacity) && parseSize(inputs.capacity) === 0) {
@@ -71,7 +85,8 @@ export function checkVolume(inputs: VolumeInputs): CheckFailure[] {
 export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefined {
   if (inputs.format) return inputs.format;
   if (inputs.baseVolume) return "qcow2";
-  return inputs.source ? undefined : "raw";
+  // A clone keeps the original's format unless told otherwise.
+  return inputs.source || inputs.cloneOf ? undefined : "raw";
 }
 
 /**
@@ -80,7 +95,7 @@ export function expectedFormat(inputs: VolumeInputs): "raw" | "qcow2" | undefine
  */
 export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = true): DiffResult {
   const replaces: string[] = [];
-  for (const name of ["name", "pool", "baseVolume"] as const) {
+  for (const name of ["name", "pool", "baseVolume", "cloneOf", "encryption"] as const) {
     if (changed(olds[name], news[name])) replaces.push(name);
   }
   if (!sameHost(olds.host, news.host)) replaces.push("host");
@@ -103,13 +118,17 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs, refusing = t
     }
   }
 
+  // What a later delete does; a volume made before wipeOnDelete existed is not wiped.
+  const wipe = (olds.wipeOnDelete ?? "none") !== (news.wipeOnDelete ?? "none");
+
   return {
-    changes: replaces.length > 0 || grows || source === "update",
+    changes: replaces.length > 0 || grows || source === "update" || wipe,
     replaces,
     changed: [
       ...replaces,
       ...(grows ? ["capacity"] : []),
       ...(source === "update" ? ["source"] : []),
+      ...(wipe ? ["wipeOnDelete"] : []),
     ],
     // A replacement under the same name in the same pool: the old volume must go first.
     deleteBeforeReplace: replaces.length > 0 && replacementKeepsName(olds, news),

@@ -10,6 +10,7 @@ import {
   Libvirt,
   RemoteNonnullStoragePool,
   RemoteNonnullStorageVol,
+  StorageVolWipeAlgorithm,
   hasErrorCode,
   isNoStoragePool,
   isNotFound,
@@ -19,6 +20,7 @@ import { unlessNotFound } from "../kit/not-found";
 import { leftoverRemoved, undoHalfMade } from "../kit/leftovers";
 import type { HalfMade } from "../kit/leftovers";
 import type { ResourceContext } from "../kit/resource";
+import type { VolumeWipeAlgorithm } from "../kit/generated/types";
 import { lookAgainIfDir } from "../pool/look-again";
 import { UploadMark, hasUploadMark } from "./upload-mark";
 import { describeUsers, domainsUsing, VolumeUser } from "./users";
@@ -27,7 +29,22 @@ import { describeUsers, domainsUsing, VolumeUser } from "./users";
 export interface VolumePlace {
   host?: string;
   pool: string;
+  /** How the volume is overwritten before it is deleted (a Volume's `wipeOnDelete`). */
+  wipeOnDelete?: VolumeWipeAlgorithm;
 }
+
+/** libvirt's number for each `wipeOnDelete` algorithm but none. */
+const WIPE_ALGORITHM: Record<Exclude<VolumeWipeAlgorithm, "none">, StorageVolWipeAlgorithm> = {
+  zero: StorageVolWipeAlgorithm.ZERO,
+  nnsa: StorageVolWipeAlgorithm.NNSA,
+  dod: StorageVolWipeAlgorithm.DOD,
+  bsi: StorageVolWipeAlgorithm.BSI,
+  gutmann: StorageVolWipeAlgorithm.GUTMANN,
+  schneier: StorageVolWipeAlgorithm.SCHNEIER,
+  pfitzner7: StorageVolWipeAlgorithm.PFITZNER7,
+  pfitzner33: StorageVolWipeAlgorithm.PFITZNER33,
+  random: StorageVolWipeAlgorithm.RANDOM,
+};
 
 /**
  * Keys of volumes a create in this process made (and filled) under their own derived name after
@@ -131,6 +148,14 @@ export async function deleteVolumeByKey(
       `volume ${vol.name} in storage pool ${vol.pool} (${path}) is in use by ${describeUsers(users)}, so it was not deleted: deleting it would pull the disk from under the guest. ${stopFirst(users)} and run pulumi up again, or change the Domain so that it no longer uses the volume in the same pulumi up (a replacement volume with another name is made beside this one, and this one is deleted only after the Domain moved over)`,
     );
   }
+  const wipe = place.wipeOnDelete;
+  if (wipe !== undefined && wipe !== "none") {
+    // A failed wipe fails the delete: the volume stays, with its data, and the error says why.
+    await lv.StorageVolWipePattern({ vol, algorithm: WIPE_ALGORITHM[wipe], flags: 0 });
+    ctx.log(
+      `virtwire: volume ${vol.name} in storage pool ${vol.pool}: wiped (${wipe}) before its deletion`,
+    );
+  }
   await deleteVolume(lv, vol);
 }
 
@@ -170,6 +195,8 @@ export interface NewVolume {
   hint?: string;
   /** The mark of the volume's upload, for one that is uploaded (upload-mark.ts). */
   mark?: UploadMark;
+  /** The volume libvirt copies into the new one (STORAGE_VOL_CREATE_XML_FROM), for a clone. */
+  from?: RemoteNonnullStorageVol;
 }
 
 /**
@@ -213,9 +240,13 @@ async function createVolume(
   volume: NewVolume,
   ctx: ResourceContext,
 ): Promise<{ vol: RemoteNonnullStorageVol; remade: boolean }> {
-  const { xml, name } = volume;
+  const { xml, name, from } = volume;
+  const make = async () =>
+    from
+      ? (await lv.StorageVolCreateXMLFrom({ pool, xml, clonevol: from, flags: 0 })).vol
+      : (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
   try {
-    return { vol: (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol, remade: false };
+    return { vol: await make(), remade: false };
   } catch (error) {
     if (!hasErrorCode(error, ErrorCode.STORAGE_VOL_EXIST)) throw error;
     // Gone again meanwhile: nothing to tell about it.
@@ -229,7 +260,7 @@ async function createVolume(
     if (existing && removed) {
       await deleteVolume(lv, existing.vol);
       ctx.log(removed);
-      return { vol: (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol, remade: true };
+      return { vol: await make(), remade: true };
     }
     throw new Error(takenMessage(volume, pool.name, users), { cause: error });
   }

@@ -98,3 +98,24 @@ describe("volume XML", () => {
     expect(formatClass(undefined)).toBe("raw");
   });
 });
+
+describe("an encrypted volume's XML", () => {
+  it("names the secret by UUID, or by usage for a volume secret", () => {
+    const uuid = "416110b7-6492-4554-9866-471115544a41";
+    const byUuid = buildVolumeXml({
+      name: "a",
+      capacity: 1,
+      format: "raw",
+      encryption: { secret: uuid },
+    });
+    expect(byUuid).toContain('<encryption format="luks">');
+    expect(byUuid).toContain(`<secret type="passphrase" uuid="${uuid}"/>`);
+    const byUsage = buildVolumeXml({
+      name: "a",
+      capacity: 1,
+      format: "qcow2",
+      encryption: { secret: "/v/a" },
+    });
+    expect(byUsage).toContain('<secret type="passphrase" usage="/v/a"/>');
+  });
+});

@@ -6,7 +6,8 @@
  *     <name>disk.qcow2</name>
  *     <capacity unit="bytes">…</capacity>      what the guest sees (qcow2: the virtual size)
  *     <allocation unit="bytes">0</allocation>  omitted, libvirt would allocate the whole capacity
- *     <target> <format type="raw|qcow2|iso|…"/> <compat>1.1</compat> <path>…</path> </target>
+ *     <target> <format type="raw|qcow2|iso|…"/> <compat>1.1</compat> <path>…</path>
+ *       <encryption format="luks"> <secret type="passphrase" uuid="…"/> </encryption>  </target>
  *     <backingStore> <path>/base.qcow2</path> <format type="qcow2"/> </backingStore>
  *   </volume>
  *
@@ -16,6 +17,7 @@
 import { create } from "../kit/xmlbuilder";
 import { parseSize } from "../kit/units";
 import { attr, element, parseXml, text } from "../kit/xml";
+import { looksLikeUuid } from "../kit/get";
 
 export interface VolumeSpec {
   name: string;
@@ -23,6 +25,8 @@ export interface VolumeSpec {
   capacity?: number;
   format: string;
   backingStore?: { path: string; format: string };
+  /** LUKS with the passphrase of this libvirt secret: its UUID, or a volume secret's usage id. */
+  encryption?: { secret: string };
 }
 
 export function buildVolumeXml(spec: VolumeSpec): string {
@@ -38,6 +42,12 @@ export function buildVolumeXml(spec: VolumeSpec): string {
   // qcow2 v3; without <compat> libvirt writes v2 (0.10). Every QEMU that libvirt 9 and later
   // drive (4.2 and up) reads v3, so there is no reason to ask for the older format.
   if (spec.format === "qcow2") target.ele("compat").txt("1.1");
+  // raw: a LUKS container (qemu-img create -f luks); qcow2: qcow2's own LUKS encryption.
+  if (spec.encryption) {
+    const secret = spec.encryption.secret;
+    const by = looksLikeUuid(secret) ? { uuid: secret } : { usage: secret };
+    target.ele("encryption", { format: "luks" }).ele("secret", { type: "passphrase", ...by });
+  }
   if (spec.backingStore) {
     const backing = volume.ele("backingStore");
     backing.ele("path").txt(spec.backingStore.path);

@@ -53,6 +53,7 @@ const CASES: Record<Kind, number> = process.env.VIRTWIRE_PBT_CASES
       CombustionScript: 3,
       Domain: 10,
       NwFilter: 8,
+      Secret: 6,
     };
 const VERBOSE = process.env.VIRTWIRE_PBT_VERBOSE === "1";
 /** Every name this run gives starts with it. */

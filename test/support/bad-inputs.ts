@@ -76,6 +76,7 @@ export async function ownInventory(lv: Libvirt, ours: string): Promise<Inventory
     networks: all.networks.filter(keep).sort(),
     pools: all.pools.filter(keep).sort(),
     volumes: all.volumes.filter(keep).sort(),
+    secrets: all.secrets.filter(keep).sort(),
   };
 }
 

@@ -44,6 +44,7 @@ export const KINDS = [
   "CombustionScript",
   "Domain",
   "NwFilter",
+  "Secret",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -157,6 +158,17 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
             { key: fixture.volumes.qcow2.path },
             generate(),
           ]),
+    cloneOf: (random) =>
+      random.chance(0.8)
+        ? undefined
+        : {
+            pool: fixture.pool,
+            name: random.pick([fixture.volumes.raw, fixture.volumes.qcow2]).name,
+          },
+    // The other patterns need scrub on the host; zero is libvirt's own.
+    wipeOnDelete: (random) => random.pick([undefined, "none", "zero"]),
+    // Needs a Secret of the run (test/integration/volume-operations.test.ts encrypts a volume).
+    encryption: () => undefined,
     source: (random) => {
       if (random.chance(0.6)) return undefined;
       const where = random.pick([
@@ -184,6 +196,19 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     // Printable text: XML cannot carry control characters.
     "rules[].match.comment": (random) => random.matching("^[A-Za-z0-9 .,:;_<>&-]{0,40}$"),
     "rules[].match": sometimes(0.8),
+    host,
+  }),
+
+  // A usage id of the case's own (a path, as a volume secret needs; any text serves the others),
+  // so that a leftover is found by name; now and then none (usageType none) or the schema's own.
+  Secret: (fixture, logical) => ({
+    usageType: (random, generate) =>
+      random.chance(0.9) ? random.pick(["volume", "ceph", "iscsi", "tls", "vtpm"]) : generate(),
+    // Base64 is text too: valid whichever the encoding.
+    value: (random, generate) =>
+      random.chance(0.5) ? Buffer.from(random.text(12)).toString("base64") : generate(),
+    usageId: (random) =>
+      random.chance(0.1) ? undefined : `${fixture.scratch}/${logical}-${random.hex(4)}`,
     host,
   }),
 

@@ -340,6 +340,27 @@ export interface CheckedNwFilterInputs extends types.NwFilterInputs {
   name: string;
 }
 
+/** The inputs of a Secret as check() returns them: whatever has a default in schema.json is set. */
+export interface CheckedSecretInputs extends types.SecretInputs {
+  usageType: types.SecretUsageType;
+  valueEncoding: types.SecretValueEncoding;
+  private: boolean;
+  ephemeral: boolean;
+}
+
+/** schema.json's defaults for CheckedSecretInputs, where no checked inputs are at hand (e.g. a get). */
+export const secretDefaults: Readonly<
+  Pick<CheckedSecretInputs, "usageType" | "valueEncoding" | "private" | "ephemeral">
+> = {
+  usageType: "none",
+  valueEncoding: "utf8",
+  private: false,
+  ephemeral: false,
+};
+
+/** The inputs of a VolumeExport as check() returns them: whatever has a default in schema.json is set. */
+export type CheckedVolumeExportInputs = types.VolumeExportInputs;
+
 /** Each resource kind's checked inputs, by the kind's name (applyDefaults' result). */
 export interface CheckedInputsByKind {
   Pool: CheckedPoolInputs;
@@ -351,4 +372,6 @@ export interface CheckedInputsByKind {
   CombustionScript: CheckedCombustionScriptInputs;
   DomainSnapshot: CheckedDomainSnapshotInputs;
   NwFilter: CheckedNwFilterInputs;
+  Secret: CheckedSecretInputs;
+  VolumeExport: CheckedVolumeExportInputs;
 }

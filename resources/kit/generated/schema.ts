@@ -670,6 +670,9 @@ export const schema: Omit<PackageSchema, "name"> = {
         iotune: {
           $ref: "#/types/virtwire:index:DomainDiskIoTune",
         },
+        encryptionSecret: {
+          type: "string",
+        },
       },
     },
     "virtwire:index:DomainCloudInitDisk": {
@@ -3127,6 +3130,96 @@ export const schema: Omit<PackageSchema, "name"> = {
       },
       required: ["filter"],
     },
+    "virtwire:index:SecretUsageType": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "volume",
+        },
+        {
+          value: "ceph",
+        },
+        {
+          value: "iscsi",
+        },
+        {
+          value: "tls",
+        },
+        {
+          value: "vtpm",
+        },
+      ],
+    },
+    "virtwire:index:SecretValueEncoding": {
+      type: "string",
+      enum: [
+        {
+          value: "utf8",
+        },
+        {
+          value: "base64",
+        },
+      ],
+    },
+    "virtwire:index:VolumeWipeAlgorithm": {
+      type: "string",
+      enum: [
+        {
+          value: "none",
+        },
+        {
+          value: "zero",
+        },
+        {
+          value: "nnsa",
+        },
+        {
+          value: "dod",
+        },
+        {
+          value: "bsi",
+        },
+        {
+          value: "gutmann",
+        },
+        {
+          value: "schneier",
+        },
+        {
+          value: "pfitzner7",
+        },
+        {
+          value: "pfitzner33",
+        },
+        {
+          value: "random",
+        },
+      ],
+    },
+    "virtwire:index:VolumeCloneOf": {
+      type: "object",
+      properties: {
+        pool: {
+          type: "string",
+        },
+        name: {
+          type: "string",
+        },
+      },
+      required: ["pool", "name"],
+    },
+    "virtwire:index:VolumeEncryption": {
+      type: "object",
+      properties: {
+        secret: {
+          type: "string",
+        },
+      },
+      required: ["secret"],
+    },
   },
   resources: {
     "virtwire:index:Pool": {
@@ -4153,6 +4246,17 @@ export const schema: Omit<PackageSchema, "name"> = {
           type: "string",
           replaceOnChanges: true,
         },
+        cloneOf: {
+          $ref: "#/types/virtwire:index:VolumeCloneOf",
+          replaceOnChanges: true,
+        },
+        wipeOnDelete: {
+          $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
+        },
+        encryption: {
+          $ref: "#/types/virtwire:index:VolumeEncryption",
+          replaceOnChanges: true,
+        },
       },
       requiredInputs: ["pool"],
       properties: {
@@ -4192,8 +4296,17 @@ export const schema: Omit<PackageSchema, "name"> = {
         contentSha256: {
           type: "string",
         },
+        cloneOf: {
+          $ref: "#/types/virtwire:index:VolumeCloneOf",
+        },
+        wipeOnDelete: {
+          $ref: "#/types/virtwire:index:VolumeWipeAlgorithm",
+        },
+        encryption: {
+          $ref: "#/types/virtwire:index:VolumeEncryption",
+        },
       },
-      required: ["name", "pool", "capacity", "format", "key", "path", "allocation"],
+      required: ["name", "pool", "capacity", "format", "key", "path", "allocation", "wipeOnDelete"],
       language: {
         virtwire: {
           getIds:
@@ -4625,6 +4738,127 @@ export const schema: Omit<PackageSchema, "name"> = {
           getIds: "its UUID (the `id` output) or its name",
         },
       },
+    },
+    "virtwire:index:Secret": {
+      inputProperties: {
+        usageType: {
+          $ref: "#/types/virtwire:index:SecretUsageType",
+          default: "none",
+          replaceOnChanges: true,
+        },
+        usageId: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[^\\u0000<>&]{1,1024}$",
+              help: "use up to 1024 characters without < > & (a volume's absolute path for usageType volume)",
+            },
+          },
+        },
+        description: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+          secret: true,
+        },
+        valueEncoding: {
+          $ref: "#/types/virtwire:index:SecretValueEncoding",
+          default: "utf8",
+        },
+        private: {
+          type: "boolean",
+          default: false,
+          replaceOnChanges: true,
+        },
+        ephemeral: {
+          type: "boolean",
+          default: false,
+          replaceOnChanges: true,
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      properties: {
+        usageType: {
+          $ref: "#/types/virtwire:index:SecretUsageType",
+        },
+        usageId: {
+          type: "string",
+        },
+        description: {
+          type: "string",
+        },
+        value: {
+          type: "string",
+          secret: true,
+        },
+        valueEncoding: {
+          $ref: "#/types/virtwire:index:SecretValueEncoding",
+        },
+        private: {
+          type: "boolean",
+        },
+        ephemeral: {
+          type: "boolean",
+        },
+        host: {
+          type: "string",
+        },
+        uuid: {
+          type: "string",
+        },
+      },
+      required: ["usageType", "valueEncoding", "private", "ephemeral", "uuid"],
+      language: {
+        virtwire: {
+          getIds: "its UUID (the `id` output) or its usage id (`usageId`)",
+        },
+      },
+    },
+    "virtwire:index:VolumeExport": {
+      inputProperties: {
+        volume: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+        path: {
+          type: "string",
+          replaceOnChanges: true,
+          language: {
+            virtwire: {
+              pattern: "^[^\\u0000]+$",
+              help: "use a file path such as ./backup/disk.img",
+            },
+          },
+        },
+        host: {
+          type: "string",
+          replaceOnChanges: true,
+        },
+      },
+      requiredInputs: ["volume", "path"],
+      properties: {
+        volume: {
+          type: "string",
+        },
+        path: {
+          type: "string",
+        },
+        host: {
+          type: "string",
+        },
+        size: {
+          type: "number",
+        },
+        dataBytes: {
+          type: "number",
+        },
+      },
+      required: ["volume", "path", "size", "dataBytes"],
     },
   },
   functions: {

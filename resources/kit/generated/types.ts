@@ -562,6 +562,10 @@ export interface DomainDisk {
    * I/O limits (default: none). Changing them is applied live, without a restart.
    */
   iotune?: DomainDiskIoTune;
+  /**
+   * For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+   */
+  encryptionSecret?: string;
 }
 
 /**
@@ -2972,6 +2976,135 @@ export interface NwFilterRef {
   parameters?: Record<string, string>;
 }
 
+/**
+ * What a libvirt secret is for; libvirt allows one secret per usage type and usage id on a host.
+ */
+export const SecretUsageType = {
+  /**
+   * No usage: the secret is found by its UUID only.
+   */
+  None: "none",
+  /**
+   * A storage volume's encryption passphrase; `usageId` is the volume's path.
+   */
+  Volume: "volume",
+  /**
+   * A Ceph (RBD) user's key; `usageId` is a name of your choice, e.g. `client.admin secret`.
+   */
+  Ceph: "ceph",
+  /**
+   * An iSCSI CHAP password; `usageId` is a name of your choice for the target.
+   */
+  Iscsi: "iscsi",
+  /**
+   * The passphrase of a TLS private key; `usageId` is a name of your choice.
+   */
+  Tls: "tls",
+  /**
+   * The encryption passphrase of an emulated TPM's state; `usageId` is a name of your choice.
+   */
+  Vtpm: "vtpm",
+} as const;
+
+/**
+ * What a libvirt secret is for; libvirt allows one secret per usage type and usage id on a host.
+ */
+export type SecretUsageType = (typeof SecretUsageType)[keyof typeof SecretUsageType];
+
+/**
+ * How `value` is written.
+ */
+export const SecretValueEncoding = {
+  /**
+   * The value is the text itself (its UTF-8 bytes), e.g. a passphrase.
+   */
+  Utf8: "utf8",
+  /**
+   * The value is base64 of the bytes, e.g. a Ceph key as `ceph auth get-key` prints it.
+   */
+  Base64: "base64",
+} as const;
+
+/**
+ * How `value` is written.
+ */
+export type SecretValueEncoding = (typeof SecretValueEncoding)[keyof typeof SecretValueEncoding];
+
+/**
+ * How a volume's data is overwritten before it is deleted (libvirt's STORAGE_VOL_WIPE_PATTERN).
+ */
+export const VolumeWipeAlgorithm = {
+  /**
+   * Not overwritten: the volume is deleted as it is.
+   */
+  None: "none",
+  /**
+   * One pass of zeros, written by libvirt itself.
+   */
+  Zero: "zero",
+  /**
+   * 4 passes, NNSA Policy Letter NAP-14.1-C (needs `scrub` on the host).
+   */
+  Nnsa: "nnsa",
+  /**
+   * 4 passes, DoD 5220.22-M section 8-306 (needs `scrub` on the host).
+   */
+  Dod: "dod",
+  /**
+   * 9 passes, German Center of Security in Information Technologies (needs `scrub` on the host).
+   */
+  Bsi: "bsi",
+  /**
+   * The canonical 35 passes (needs `scrub` on the host).
+   */
+  Gutmann: "gutmann",
+  /**
+   * 7 passes, as Bruce Schneier's Applied Cryptography describes (needs `scrub` on the host).
+   */
+  Schneier: "schneier",
+  /**
+   * 7 random passes (needs `scrub` on the host).
+   */
+  Pfitzner7: "pfitzner7",
+  /**
+   * 33 random passes (needs `scrub` on the host).
+   */
+  Pfitzner33: "pfitzner33",
+  /**
+   * One random pass (needs `scrub` on the host).
+   */
+  Random: "random",
+} as const;
+
+/**
+ * How a volume's data is overwritten before it is deleted (libvirt's STORAGE_VOL_WIPE_PATTERN).
+ */
+export type VolumeWipeAlgorithm = (typeof VolumeWipeAlgorithm)[keyof typeof VolumeWipeAlgorithm];
+
+/**
+ * The volume a full copy is made of, by its pool and name.
+ */
+export interface VolumeCloneOf {
+  /**
+   * Pool of the volume to copy.
+   */
+  pool: string;
+  /**
+   * Name of the volume to copy in `pool`.
+   */
+  name: string;
+}
+
+/**
+ * LUKS encryption of a volume with the passphrase of a libvirt secret.
+ */
+export interface VolumeEncryption {
+  /**
+   * The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+   */
+  secret: string;
+}
+
 /** The resolved inputs of a Pool, as its provider receives them. */
 export interface PoolInputs {
   /**
@@ -3766,6 +3899,18 @@ export interface VolumeInputs {
    * Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
    */
   host?: string;
+  /**
+   * Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+   */
+  cloneOf?: VolumeCloneOf;
+  /**
+   * Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
+   */
+  wipeOnDelete?: VolumeWipeAlgorithm;
+  /**
+   * Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
+   */
+  encryption?: VolumeEncryption;
 }
 
 /** The outputs of a Volume, as its provider returns them. */
@@ -3818,6 +3963,18 @@ export interface VolumeOutputs {
    * SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
    */
   contentSha256?: string;
+  /**
+   * The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+   */
+  cloneOf?: VolumeCloneOf;
+  /**
+   * How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+   */
+  wipeOnDelete: VolumeWipeAlgorithm;
+  /**
+   * The encryption, as given. Unknown to `Volume.get`.
+   */
+  encryption?: VolumeEncryption;
 }
 
 /** The resolved inputs of a CloudInitDisk, as its provider receives them. */
@@ -4158,6 +4315,122 @@ export interface NwFilterOutputs {
    * libvirt's UUID of the filter.
    */
   uuid: string;
+}
+
+/** The resolved inputs of a Secret, as its provider receives them. */
+export interface SecretInputs {
+  /**
+   * What the secret is for. Default `none` (found by its UUID only). Changing it replaces the secret.
+   */
+  usageType?: SecretUsageType;
+  /**
+   * Which object of `usageType` the secret is for: the volume's path for `volume`, a name of your choice for the others (the Ceph, iSCSI, TLS or vTPM configuration refers to the secret by it or by UUID). Required with a usage type, not allowed with `none`. Changing it replaces the secret.
+   */
+  usageId?: string;
+  /**
+   * Free text libvirt keeps with the secret (`virsh secret-list` shows it). Changed in place.
+   */
+  description?: string;
+  /**
+   * The secret's value, kept secret in the state. Without it the secret is defined without a value (set it later with `virsh secret-set-value`). Changed in place (SECRET_SET_VALUE); `pulumi refresh` notices a value changed behind virtwire's back only when the secret is not `private`. Up to 65536 bytes.
+   */
+  value?: string;
+  /**
+   * How `value` is written: `utf8` (default) stores the text's bytes, `base64` the bytes it encodes (for binary keys such as Ceph's). Changed in place.
+   */
+  valueEncoding?: SecretValueEncoding;
+  /**
+   * libvirt never gives the value out again, not even to virtwire (`virsh secret-get-value` is refused). Default false. Changing it replaces the secret.
+   */
+  private?: boolean;
+  /**
+   * libvirt keeps the secret in memory only: it is gone when libvirtd restarts (and the next `pulumi up` after a refresh defines it again). Default false. Changing it replaces the secret.
+   */
+  ephemeral?: boolean;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) to define the secret on. Default: the host of `virtwire:uri`. Changing it replaces the secret.
+   */
+  host?: string;
+}
+
+/** The outputs of a Secret, as its provider returns them. */
+export interface SecretOutputs {
+  /**
+   * What the secret is for.
+   */
+  usageType: SecretUsageType;
+  /**
+   * The object of `usageType` the secret is for.
+   */
+  usageId?: string;
+  /**
+   * The secret's description.
+   */
+  description?: string;
+  /**
+   * The value, secret; as given for a `private` secret, whose value libvirt does not give out (unset after `Secret.get`).
+   */
+  value?: string;
+  /**
+   * How `value` is written.
+   */
+  valueEncoding: SecretValueEncoding;
+  /**
+   * Whether libvirt refuses to give the value out.
+   */
+  private: boolean;
+  /**
+   * Whether libvirt keeps the secret in memory only.
+   */
+  ephemeral: boolean;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * libvirt's UUID of the secret; the resource id, and what domain and volume XML name it by.
+   */
+  uuid: string;
+}
+
+/** The resolved inputs of a VolumeExport, as its provider receives them. */
+export interface VolumeExportInputs {
+  /**
+   * The volume to download: its key or path, e.g. `disk.key` of a Volume. Changing it downloads again into a new file.
+   */
+  volume: string;
+  /**
+   * The file to write on the machine that runs Pulumi, absolute or relative to the project directory; its directory must exist. Changing it downloads again.
+   */
+  path: string;
+  /**
+   * Name of the libvirt host (a key of `virtwire:hosts`) the volume is on. Default: the host of `virtwire:uri`. Changing it downloads again.
+   */
+  host?: string;
+}
+
+/** The outputs of a VolumeExport, as its provider returns them. */
+export interface VolumeExportOutputs {
+  /**
+   * The key or path of the volume downloaded.
+   */
+  volume: string;
+  /**
+   * The file written, as given.
+   */
+  path: string;
+  /**
+   * The libvirt host name, when not the default.
+   */
+  host?: string;
+  /**
+   * Bytes in the file (holes included).
+   */
+  size: number;
+  /**
+   * Of those, bytes that came as data; the rest came as holes and take no space in the file.
+   */
+  dataBytes: number;
 }
 
 /** The arguments of {@link getNodeInfo}. */

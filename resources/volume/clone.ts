@@ -1,0 +1,49 @@
+/**
+ * A full copy of another volume (`cloneOf`), made by libvirt on the host with
+ * STORAGE_VOL_CREATE_XML_FROM: the new volume is independent of the original from the start, unlike
+ * a `baseVolume` overlay, which reads its base for as long as it lives. libvirt copies the data
+ * (converting the format with qemu-img when it differs, keeping holes in raw files); the copy
+ * starts as large as the original, and a larger `capacity` grows it afterwards.
+ */
+import type { Libvirt, RemoteNonnullStorageVol } from "../../rpc";
+import { volumeInPool } from "./by-name";
+import { formatSize, parseSize } from "../kit/units";
+import type { VolumeCloneOf, VolumeInputs } from "../kit/generated/types";
+import { VolumeSpec, formatClass, readVolumeXml } from "./xml";
+
+/** The volume to copy, or undefined when its pool or the volume does not exist (yet). */
+export function lookupOriginal(
+  lv: Libvirt,
+  original: VolumeCloneOf,
+): Promise<RemoteNonnullStorageVol | undefined> {
+  return volumeInPool(lv, original.pool, original.name);
+}
+
+/** The new volume's description and the volume libvirt copies into it. */
+export async function cloneSpec(
+  lv: Libvirt,
+  inputs: VolumeInputs,
+  original: VolumeCloneOf,
+): Promise<{ spec: VolumeSpec; from: RemoteNonnullStorageVol }> {
+  const from = await lookupOriginal(lv, original);
+  if (!from) {
+    throw new Error(
+      `the volume to copy (cloneOf), ${original.name} in storage pool ${original.pool}, does not exist (is its pool running?)`,
+    );
+  }
+  const description = readVolumeXml((await lv.StorageVolGetXMLDesc({ vol: from, flags: 0 })).xml);
+  const wanted = parseSize(inputs.capacity);
+  if (wanted !== undefined && wanted < description.capacity) {
+    throw new Error(cloneTooSmall(wanted, description.capacity));
+  }
+  const spec = {
+    name: inputs.name!,
+    capacity: description.capacity,
+    format: inputs.format ?? formatClass(description.format),
+  };
+  return { spec, from };
+}
+
+export function cloneTooSmall(wanted: number, capacity: number): string {
+  return `capacity ${formatSize(wanted)} is smaller than the original volume's ${formatSize(capacity)} (${capacity} bytes): a copy is at least as large as its original; leave capacity out or make it larger`;
+}

@@ -11,7 +11,7 @@ import (
 	"virtwire.dev/sdk/go/virtwire/internal"
 )
 
-// A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+// A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit`, `xmlPatches` and `xmlEdits` unset (their changes are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 type Domain struct {
 	pulumi.CustomResourceState
 
@@ -29,6 +29,8 @@ type Domain struct {
 	CloudInitDisk DomainCloudInitDiskPtrOutput `pulumi:"cloudInitDisk"`
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline pulumi.StringPtrOutput `pulumi:"cmdline"`
+	// First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+	Combustion DomainCombustionPtrOutput `pulumi:"combustion"`
 	// The serial console (default: a pty).
 	Console DomainConsolePtrOutput `pulumi:"console"`
 	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
@@ -39,6 +41,8 @@ type Domain struct {
 	Disks DomainDiskArrayOutput `pulumi:"disks"`
 	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
 	Features DomainFeaturesPtrOutput `pulumi:"features"`
+	// Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+	Filesystems DomainFilesystemArrayOutput `pulumi:"filesystems"`
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware DomainFirmwareOutput `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
@@ -49,6 +53,10 @@ type Domain struct {
 	GraphicsPort pulumi.IntPtrOutput `pulumi:"graphicsPort"`
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host pulumi.StringPtrOutput `pulumi:"host"`
+	// Host devices passed through to the guest.
+	Hostdevs DomainHostdevArrayOutput `pulumi:"hostdevs"`
+	// First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+	Ignition DomainIgnitionPtrOutput `pulumi:"ignition"`
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd pulumi.StringPtrOutput `pulumi:"initrd"`
 	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
@@ -61,6 +69,8 @@ type Domain struct {
 	IpAddress pulumi.StringPtrOutput `pulumi:"ipAddress"`
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel pulumi.StringPtrOutput `pulumi:"kernel"`
+	// A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+	Loader pulumi.StringPtrOutput `pulumi:"loader"`
 	// MAC address of each network interface, in order.
 	MacAddresses pulumi.StringArrayOutput `pulumi:"macAddresses"`
 	// Machine type (as libvirt expanded it, unless given and equal).
@@ -81,6 +91,10 @@ type Domain struct {
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Network interfaces, with their MAC addresses.
 	NetworkInterfaces DomainNetworkInterfaceArrayOutput `pulumi:"networkInterfaces"`
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	Nvram pulumi.StringPtrOutput `pulumi:"nvram"`
+	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+	NvramTemplate pulumi.StringPtrOutput `pulumi:"nvramTemplate"`
 	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
 	OnCrash DomainLifecycleActionPtrOutput `pulumi:"onCrash"`
 	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
@@ -89,10 +103,14 @@ type Domain struct {
 	OnReboot DomainLifecycleActionPtrOutput `pulumi:"onReboot"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolOutput `pulumi:"qemuAgent"`
+	// A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+	ResetNvram pulumi.StringPtrOutput `pulumi:"resetNvram"`
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
 	Rng DomainRngPtrOutput `pulumi:"rng"`
 	// Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
 	Running pulumi.BoolOutput `pulumi:"running"`
+	// UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+	SecureBoot pulumi.BoolPtrOutput `pulumi:"secureBoot"`
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout pulumi.IntOutput `pulumi:"shutdownTimeout"`
 	// A sound card. Default: none.
@@ -105,6 +123,8 @@ type Domain struct {
 	Sysinfo DomainSysinfoPtrOutput `pulumi:"sysinfo"`
 	// A short title, one line (`virsh list --title`). Changed live.
 	Title pulumi.StringPtrOutput `pulumi:"title"`
+	// An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+	Tpm DomainTpmPtrOutput `pulumi:"tpm"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type DomainTypeOutput `pulumi:"type"`
 	// libvirt's UUID of the domain (also the resource id).
@@ -119,6 +139,8 @@ type Domain struct {
 	WaitForCloudInit DomainWaitForCloudInitPtrOutput `pulumi:"waitForCloudInit"`
 	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
 	Watchdog DomainWatchdogPtrOutput `pulumi:"watchdog"`
+	// Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+	XmlEdits DomainXmlEditArrayOutput `pulumi:"xmlEdits"`
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches DomainXmlPatchArrayOutput `pulumi:"xmlPatches"`
 }
@@ -157,11 +179,17 @@ func NewDomain(ctx *pulumi.Context,
 	if args.Running == nil {
 		args.Running = pulumi.BoolPtr(true)
 	}
+	if args.SecureBoot == nil {
+		args.SecureBoot = pulumi.BoolPtr(false)
+	}
 	if args.ShutdownTimeout == nil {
 		args.ShutdownTimeout = pulumi.IntPtr(60)
 	}
 	if args.SpiceAgent == nil {
 		args.SpiceAgent = pulumi.BoolPtr(false)
+	}
+	if args.Tpm != nil {
+		args.Tpm = args.Tpm.ToDomainTpmPtrOutput().ApplyT(func(v *DomainTpm) *DomainTpm { return v.Defaults() }).(DomainTpmPtrOutput)
 	}
 	if args.Type == nil {
 		args.Type = DomainType("kvm")
@@ -232,6 +260,8 @@ type domainArgs struct {
 	CloudInitDisk *DomainCloudInitDisk `pulumi:"cloudInitDisk"`
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline *string `pulumi:"cmdline"`
+	// First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+	Combustion *DomainCombustion `pulumi:"combustion"`
 	// The serial console.
 	Console *DomainConsole `pulumi:"console"`
 	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
@@ -242,6 +272,8 @@ type domainArgs struct {
 	Disks []DomainDisk `pulumi:"disks"`
 	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
 	Features *DomainFeatures `pulumi:"features"`
+	// Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+	Filesystems []DomainFilesystem `pulumi:"filesystems"`
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware *DomainFirmware `pulumi:"firmware"`
 	// A VNC or SPICE display (default: none).
@@ -250,6 +282,10 @@ type domainArgs struct {
 	GraphicsPassword *string `pulumi:"graphicsPassword"`
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host *string `pulumi:"host"`
+	// Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+	Hostdevs []DomainHostdev `pulumi:"hostdevs"`
+	// First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+	Ignition *DomainIgnition `pulumi:"ignition"`
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd *string `pulumi:"initrd"`
 	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
@@ -258,6 +294,8 @@ type domainArgs struct {
 	Iothreads *int `pulumi:"iothreads"`
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel *string `pulumi:"kernel"`
+	// A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+	Loader *string `pulumi:"loader"`
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
 	Machine *string `pulumi:"machine"`
 	// Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
@@ -276,6 +314,10 @@ type domainArgs struct {
 	Name *string `pulumi:"name"`
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces []DomainNetworkInterface `pulumi:"networkInterfaces"`
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	Nvram *string `pulumi:"nvram"`
+	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+	NvramTemplate *string `pulumi:"nvramTemplate"`
 	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
 	OnCrash *DomainLifecycleAction `pulumi:"onCrash"`
 	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
@@ -284,10 +326,14 @@ type domainArgs struct {
 	OnReboot *DomainLifecycleAction `pulumi:"onReboot"`
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent *bool `pulumi:"qemuAgent"`
+	// A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+	ResetNvram *string `pulumi:"resetNvram"`
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
 	Rng *DomainRng `pulumi:"rng"`
 	// Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
 	Running *bool `pulumi:"running"`
+	// UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+	SecureBoot *bool `pulumi:"secureBoot"`
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout *int `pulumi:"shutdownTimeout"`
 	// A sound card. Default: none.
@@ -298,6 +344,8 @@ type domainArgs struct {
 	Sysinfo *DomainSysinfo `pulumi:"sysinfo"`
 	// A short title, one line (`virsh list --title`). Changed live.
 	Title *string `pulumi:"title"`
+	// An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+	Tpm *DomainTpm `pulumi:"tpm"`
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type *DomainType `pulumi:"type"`
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
@@ -310,6 +358,8 @@ type domainArgs struct {
 	WaitForCloudInit *DomainWaitForCloudInit `pulumi:"waitForCloudInit"`
 	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
 	Watchdog *DomainWatchdog `pulumi:"watchdog"`
+	// Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+	XmlEdits []DomainXmlEdit `pulumi:"xmlEdits"`
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches []DomainXmlPatch `pulumi:"xmlPatches"`
 }
@@ -330,6 +380,8 @@ type DomainArgs struct {
 	CloudInitDisk DomainCloudInitDiskPtrInput
 	// Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
 	Cmdline pulumi.StringPtrInput
+	// First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+	Combustion DomainCombustionPtrInput
 	// The serial console.
 	Console DomainConsolePtrInput
 	// The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
@@ -340,6 +392,8 @@ type DomainArgs struct {
 	Disks DomainDiskArrayInput
 	// ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
 	Features DomainFeaturesPtrInput
+	// Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+	Filesystems DomainFilesystemArrayInput
 	// BIOS or UEFI. Changing it replaces the domain.
 	Firmware DomainFirmwarePtrInput
 	// A VNC or SPICE display (default: none).
@@ -348,6 +402,10 @@ type DomainArgs struct {
 	GraphicsPassword pulumi.StringPtrInput
 	// Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 	Host pulumi.StringPtrInput
+	// Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+	Hostdevs DomainHostdevArrayInput
+	// First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+	Ignition DomainIgnitionPtrInput
 	// Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
 	Initrd pulumi.StringPtrInput
 	// Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
@@ -356,6 +414,8 @@ type DomainArgs struct {
 	Iothreads pulumi.IntPtrInput
 	// Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 	Kernel pulumi.StringPtrInput
+	// A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+	Loader pulumi.StringPtrInput
 	// Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
 	Machine pulumi.StringPtrInput
 	// Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
@@ -374,6 +434,10 @@ type DomainArgs struct {
 	Name pulumi.StringPtrInput
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces DomainNetworkInterfaceArrayInput
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	Nvram pulumi.StringPtrInput
+	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+	NvramTemplate pulumi.StringPtrInput
 	// When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
 	OnCrash DomainLifecycleActionPtrInput
 	// When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
@@ -382,10 +446,14 @@ type DomainArgs struct {
 	OnReboot DomainLifecycleActionPtrInput
 	// Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
 	QemuAgent pulumi.BoolPtrInput
+	// A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+	ResetNvram pulumi.StringPtrInput
 	// A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
 	Rng DomainRngPtrInput
 	// Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
 	Running pulumi.BoolPtrInput
+	// UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+	SecureBoot pulumi.BoolPtrInput
 	// Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
 	ShutdownTimeout pulumi.IntPtrInput
 	// A sound card. Default: none.
@@ -396,6 +464,8 @@ type DomainArgs struct {
 	Sysinfo DomainSysinfoPtrInput
 	// A short title, one line (`virsh list --title`). Changed live.
 	Title pulumi.StringPtrInput
+	// An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+	Tpm DomainTpmPtrInput
 	// Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
 	Type DomainTypePtrInput
 	// Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
@@ -408,6 +478,8 @@ type DomainArgs struct {
 	WaitForCloudInit DomainWaitForCloudInitPtrInput
 	// A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
 	Watchdog DomainWatchdogPtrInput
+	// Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+	XmlEdits DomainXmlEditArrayInput
 	// Escape hatch: raw XML appended to the generated domain XML.
 	XmlPatches DomainXmlPatchArrayInput
 }
@@ -534,6 +606,11 @@ func (o DomainOutput) Cmdline() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Cmdline }).(pulumi.StringPtrOutput)
 }
 
+// First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+func (o DomainOutput) Combustion() DomainCombustionPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainCombustionPtrOutput { return v.Combustion }).(DomainCombustionPtrOutput)
+}
+
 // The serial console (default: a pty).
 func (o DomainOutput) Console() DomainConsolePtrOutput {
 	return o.ApplyT(func(v *Domain) DomainConsolePtrOutput { return v.Console }).(DomainConsolePtrOutput)
@@ -559,6 +636,11 @@ func (o DomainOutput) Features() DomainFeaturesPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainFeaturesPtrOutput { return v.Features }).(DomainFeaturesPtrOutput)
 }
 
+// Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+func (o DomainOutput) Filesystems() DomainFilesystemArrayOutput {
+	return o.ApplyT(func(v *Domain) DomainFilesystemArrayOutput { return v.Filesystems }).(DomainFilesystemArrayOutput)
+}
+
 // BIOS or UEFI. Changing it replaces the domain.
 func (o DomainOutput) Firmware() DomainFirmwareOutput {
 	return o.ApplyT(func(v *Domain) DomainFirmwareOutput { return v.Firmware }).(DomainFirmwareOutput)
@@ -582,6 +664,16 @@ func (o DomainOutput) GraphicsPort() pulumi.IntPtrOutput {
 // Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
 func (o DomainOutput) Host() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Host }).(pulumi.StringPtrOutput)
+}
+
+// Host devices passed through to the guest.
+func (o DomainOutput) Hostdevs() DomainHostdevArrayOutput {
+	return o.ApplyT(func(v *Domain) DomainHostdevArrayOutput { return v.Hostdevs }).(DomainHostdevArrayOutput)
+}
+
+// First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+func (o DomainOutput) Ignition() DomainIgnitionPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainIgnitionPtrOutput { return v.Ignition }).(DomainIgnitionPtrOutput)
 }
 
 // Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
@@ -612,6 +704,11 @@ func (o DomainOutput) IpAddress() pulumi.StringPtrOutput {
 // Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
 func (o DomainOutput) Kernel() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Kernel }).(pulumi.StringPtrOutput)
+}
+
+// A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+func (o DomainOutput) Loader() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Loader }).(pulumi.StringPtrOutput)
 }
 
 // MAC address of each network interface, in order.
@@ -664,6 +761,16 @@ func (o DomainOutput) NetworkInterfaces() DomainNetworkInterfaceArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainNetworkInterfaceArrayOutput { return v.NetworkInterfaces }).(DomainNetworkInterfaceArrayOutput)
 }
 
+// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+func (o DomainOutput) Nvram() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Nvram }).(pulumi.StringPtrOutput)
+}
+
+// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+func (o DomainOutput) NvramTemplate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.NvramTemplate }).(pulumi.StringPtrOutput)
+}
+
 // When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
 func (o DomainOutput) OnCrash() DomainLifecycleActionPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainLifecycleActionPtrOutput { return v.OnCrash }).(DomainLifecycleActionPtrOutput)
@@ -684,6 +791,11 @@ func (o DomainOutput) QemuAgent() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Domain) pulumi.BoolOutput { return v.QemuAgent }).(pulumi.BoolOutput)
 }
 
+// A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+func (o DomainOutput) ResetNvram() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.ResetNvram }).(pulumi.StringPtrOutput)
+}
+
 // A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
 func (o DomainOutput) Rng() DomainRngPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainRngPtrOutput { return v.Rng }).(DomainRngPtrOutput)
@@ -692,6 +804,11 @@ func (o DomainOutput) Rng() DomainRngPtrOutput {
 // Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
 func (o DomainOutput) Running() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Domain) pulumi.BoolOutput { return v.Running }).(pulumi.BoolOutput)
+}
+
+// UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+func (o DomainOutput) SecureBoot() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Domain) pulumi.BoolPtrOutput { return v.SecureBoot }).(pulumi.BoolPtrOutput)
 }
 
 // Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
@@ -722,6 +839,11 @@ func (o DomainOutput) Sysinfo() DomainSysinfoPtrOutput {
 // A short title, one line (`virsh list --title`). Changed live.
 func (o DomainOutput) Title() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Title }).(pulumi.StringPtrOutput)
+}
+
+// An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+func (o DomainOutput) Tpm() DomainTpmPtrOutput {
+	return o.ApplyT(func(v *Domain) DomainTpmPtrOutput { return v.Tpm }).(DomainTpmPtrOutput)
 }
 
 // Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
@@ -757,6 +879,11 @@ func (o DomainOutput) WaitForCloudInit() DomainWaitForCloudInitPtrOutput {
 // A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
 func (o DomainOutput) Watchdog() DomainWatchdogPtrOutput {
 	return o.ApplyT(func(v *Domain) DomainWatchdogPtrOutput { return v.Watchdog }).(DomainWatchdogPtrOutput)
+}
+
+// Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+func (o DomainOutput) XmlEdits() DomainXmlEditArrayOutput {
+	return o.ApplyT(func(v *Domain) DomainXmlEditArrayOutput { return v.XmlEdits }).(DomainXmlEditArrayOutput)
 }
 
 // Escape hatch: raw XML appended to the generated domain XML.

@@ -23,14 +23,26 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "virtwire:index:CloudInitDisk":
 		r = &CloudInitDisk{}
+	case "virtwire:index:CombustionScript":
+		r = &CombustionScript{}
 	case "virtwire:index:Domain":
 		r = &Domain{}
+	case "virtwire:index:DomainSnapshot":
+		r = &DomainSnapshot{}
+	case "virtwire:index:IgnitionConfig":
+		r = &IgnitionConfig{}
 	case "virtwire:index:Network":
 		r = &Network{}
+	case "virtwire:index:NwFilter":
+		r = &NwFilter{}
 	case "virtwire:index:Pool":
 		r = &Pool{}
+	case "virtwire:index:Secret":
+		r = &Secret{}
 	case "virtwire:index:Volume":
 		r = &Volume{}
+	case "virtwire:index:VolumeExport":
+		r = &VolumeExport{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

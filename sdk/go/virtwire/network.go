@@ -11,7 +11,7 @@ import (
 	"virtwire.dev/sdk/go/virtwire/internal"
 )
 
-// A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
+// A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges, DNS hosts, SRV and TXT records and port groups are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain, MTU, routes, DNS forwarders, dnsmasq options, NAT ranges or bandwidth replaces the network.
 type Network struct {
 	pulumi.CustomResourceState
 
@@ -21,12 +21,24 @@ type Network struct {
 	Addresses NetworkAddressArrayOutput `pulumi:"addresses"`
 	// Whether the network starts with libvirt.
 	Autostart pulumi.BoolOutput `pulumi:"autostart"`
+	// Traffic limits of the network.
+	Bandwidth NetworkBandwidthPtrOutput `pulumi:"bandwidth"`
 	// The bridge device, as given.
 	Bridge NetworkBridgePtrOutput `pulumi:"bridge"`
 	// The bridge device the network uses (e.g. `virbr3`).
 	BridgeName pulumi.StringPtrOutput `pulumi:"bridgeName"`
+	// Upstream DNS servers.
+	DnsForwarders NetworkDnsForwarderArrayOutput `pulumi:"dnsForwarders"`
 	// Extra DNS records.
 	DnsHosts NetworkDnsHostArrayOutput `pulumi:"dnsHosts"`
+	// Whether names under the domain are never forwarded.
+	DnsLocalOnly pulumi.BoolPtrOutput `pulumi:"dnsLocalOnly"`
+	// DNS SRV records.
+	DnsSrvRecords NetworkDnsSrvRecordArrayOutput `pulumi:"dnsSrvRecords"`
+	// DNS TXT records.
+	DnsTxtRecords NetworkDnsTxtRecordArrayOutput `pulumi:"dnsTxtRecords"`
+	// Extra dnsmasq configuration lines.
+	DnsmasqOptions pulumi.StringArrayOutput `pulumi:"dnsmasqOptions"`
 	// DNS domain.
 	Domain pulumi.StringPtrOutput `pulumi:"domain"`
 	// Host interface for NAT or routed traffic.
@@ -39,6 +51,12 @@ type Network struct {
 	Mtu pulumi.IntPtrOutput `pulumi:"mtu"`
 	// Network name.
 	Name pulumi.StringOutput `pulumi:"name"`
+	// NAT addresses and ports.
+	Nat NetworkNatPtrOutput `pulumi:"nat"`
+	// Port groups.
+	PortGroups NetworkPortGroupArrayOutput `pulumi:"portGroups"`
+	// Static routes.
+	Routes NetworkRouteArrayOutput `pulumi:"routes"`
 	// libvirt's UUID of the network.
 	Uuid pulumi.StringOutput `pulumi:"uuid"`
 }
@@ -93,10 +111,22 @@ type networkArgs struct {
 	Addresses []NetworkAddress `pulumi:"addresses"`
 	// Start the network when the host's libvirt starts. Changed in place.
 	Autostart *bool `pulumi:"autostart"`
+	// Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
+	Bandwidth *NetworkBandwidth `pulumi:"bandwidth"`
 	// The bridge device. Changing it replaces the network.
 	Bridge *NetworkBridge `pulumi:"bridge"`
+	// Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
+	DnsForwarders []NetworkDnsForwarder `pulumi:"dnsForwarders"`
 	// Extra DNS records. Changed live.
 	DnsHosts []NetworkDnsHost `pulumi:"dnsHosts"`
+	// Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+	DnsLocalOnly *bool `pulumi:"dnsLocalOnly"`
+	// DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+	DnsSrvRecords []NetworkDnsSrvRecord `pulumi:"dnsSrvRecords"`
+	// DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+	DnsTxtRecords []NetworkDnsTxtRecord `pulumi:"dnsTxtRecords"`
+	// Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
+	DnsmasqOptions []string `pulumi:"dnsmasqOptions"`
 	// DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
 	Domain *string `pulumi:"domain"`
 	// Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
@@ -109,6 +139,12 @@ type networkArgs struct {
 	Mtu *int `pulumi:"mtu"`
 	// Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
 	Name *string `pulumi:"name"`
+	// The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+	Nat *NetworkNat `pulumi:"nat"`
+	// Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+	PortGroups []NetworkPortGroup `pulumi:"portGroups"`
+	// Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
+	Routes []NetworkRoute `pulumi:"routes"`
 }
 
 // The set of arguments for constructing a Network resource.
@@ -117,10 +153,22 @@ type NetworkArgs struct {
 	Addresses NetworkAddressArrayInput
 	// Start the network when the host's libvirt starts. Changed in place.
 	Autostart pulumi.BoolPtrInput
+	// Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
+	Bandwidth NetworkBandwidthPtrInput
 	// The bridge device. Changing it replaces the network.
 	Bridge NetworkBridgePtrInput
+	// Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
+	DnsForwarders NetworkDnsForwarderArrayInput
 	// Extra DNS records. Changed live.
 	DnsHosts NetworkDnsHostArrayInput
+	// Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+	DnsLocalOnly pulumi.BoolPtrInput
+	// DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+	DnsSrvRecords NetworkDnsSrvRecordArrayInput
+	// DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+	DnsTxtRecords NetworkDnsTxtRecordArrayInput
+	// Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
+	DnsmasqOptions pulumi.StringArrayInput
 	// DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
 	Domain pulumi.StringPtrInput
 	// Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
@@ -133,6 +181,12 @@ type NetworkArgs struct {
 	Mtu pulumi.IntPtrInput
 	// Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
 	Name pulumi.StringPtrInput
+	// The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+	Nat NetworkNatPtrInput
+	// Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+	PortGroups NetworkPortGroupArrayInput
+	// Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
+	Routes NetworkRouteArrayInput
 }
 
 func (NetworkArgs) ElementType() reflect.Type {
@@ -237,6 +291,11 @@ func (o NetworkOutput) Autostart() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Network) pulumi.BoolOutput { return v.Autostart }).(pulumi.BoolOutput)
 }
 
+// Traffic limits of the network.
+func (o NetworkOutput) Bandwidth() NetworkBandwidthPtrOutput {
+	return o.ApplyT(func(v *Network) NetworkBandwidthPtrOutput { return v.Bandwidth }).(NetworkBandwidthPtrOutput)
+}
+
 // The bridge device, as given.
 func (o NetworkOutput) Bridge() NetworkBridgePtrOutput {
 	return o.ApplyT(func(v *Network) NetworkBridgePtrOutput { return v.Bridge }).(NetworkBridgePtrOutput)
@@ -247,9 +306,34 @@ func (o NetworkOutput) BridgeName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Network) pulumi.StringPtrOutput { return v.BridgeName }).(pulumi.StringPtrOutput)
 }
 
+// Upstream DNS servers.
+func (o NetworkOutput) DnsForwarders() NetworkDnsForwarderArrayOutput {
+	return o.ApplyT(func(v *Network) NetworkDnsForwarderArrayOutput { return v.DnsForwarders }).(NetworkDnsForwarderArrayOutput)
+}
+
 // Extra DNS records.
 func (o NetworkOutput) DnsHosts() NetworkDnsHostArrayOutput {
 	return o.ApplyT(func(v *Network) NetworkDnsHostArrayOutput { return v.DnsHosts }).(NetworkDnsHostArrayOutput)
+}
+
+// Whether names under the domain are never forwarded.
+func (o NetworkOutput) DnsLocalOnly() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Network) pulumi.BoolPtrOutput { return v.DnsLocalOnly }).(pulumi.BoolPtrOutput)
+}
+
+// DNS SRV records.
+func (o NetworkOutput) DnsSrvRecords() NetworkDnsSrvRecordArrayOutput {
+	return o.ApplyT(func(v *Network) NetworkDnsSrvRecordArrayOutput { return v.DnsSrvRecords }).(NetworkDnsSrvRecordArrayOutput)
+}
+
+// DNS TXT records.
+func (o NetworkOutput) DnsTxtRecords() NetworkDnsTxtRecordArrayOutput {
+	return o.ApplyT(func(v *Network) NetworkDnsTxtRecordArrayOutput { return v.DnsTxtRecords }).(NetworkDnsTxtRecordArrayOutput)
+}
+
+// Extra dnsmasq configuration lines.
+func (o NetworkOutput) DnsmasqOptions() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *Network) pulumi.StringArrayOutput { return v.DnsmasqOptions }).(pulumi.StringArrayOutput)
 }
 
 // DNS domain.
@@ -280,6 +364,21 @@ func (o NetworkOutput) Mtu() pulumi.IntPtrOutput {
 // Network name.
 func (o NetworkOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v *Network) pulumi.StringOutput { return v.Name }).(pulumi.StringOutput)
+}
+
+// NAT addresses and ports.
+func (o NetworkOutput) Nat() NetworkNatPtrOutput {
+	return o.ApplyT(func(v *Network) NetworkNatPtrOutput { return v.Nat }).(NetworkNatPtrOutput)
+}
+
+// Port groups.
+func (o NetworkOutput) PortGroups() NetworkPortGroupArrayOutput {
+	return o.ApplyT(func(v *Network) NetworkPortGroupArrayOutput { return v.PortGroups }).(NetworkPortGroupArrayOutput)
+}
+
+// Static routes.
+func (o NetworkOutput) Routes() NetworkRouteArrayOutput {
+	return o.ApplyT(func(v *Network) NetworkRouteArrayOutput { return v.Routes }).(NetworkRouteArrayOutput)
 }
 
 // libvirt's UUID of the network.

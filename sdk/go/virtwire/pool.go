@@ -12,7 +12,7 @@ import (
 	"virtwire.dev/sdk/go/virtwire/internal"
 )
 
-// A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
+// A libvirt storage pool. It is defined, built (a dir pool's directory created; a logical pool's volume group or a disk pool's partition table made only when the device holds none: virtwire never writes over a device that has data), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps its storage unless `deleteTargetOnDestroy` is set.
 type Pool struct {
 	pulumi.CustomResourceState
 
@@ -24,6 +24,8 @@ type Pool struct {
 	Autostart pulumi.BoolOutput `pulumi:"autostart"`
 	// Bytes free for new volumes.
 	Available pulumi.Float64Output `pulumi:"available"`
+	// Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+	Built pulumi.BoolPtrOutput `pulumi:"built"`
 	// Size of the pool's storage in bytes.
 	Capacity pulumi.Float64Output `pulumi:"capacity"`
 	// Whether destroying the pool deletes its storage. `Pool.get` reports the default (Pulumi never deletes what it got).
@@ -34,7 +36,7 @@ type Pool struct {
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Mode and ownership of the target directory.
 	Permissions PoolPermissionsPtrOutput `pulumi:"permissions"`
-	// Source of a netfs, fs or logical pool.
+	// Source of a netfs, fs, logical, disk or iscsi pool.
 	Source PoolSourcePtrOutput `pulumi:"source"`
 	// Target path on the host.
 	TargetPath pulumi.StringOutput `pulumi:"targetPath"`
@@ -98,7 +100,7 @@ func (PoolState) ElementType() reflect.Type {
 type poolArgs struct {
 	// Start the pool when the host's libvirt starts. Changed in place.
 	Autostart *bool `pulumi:"autostart"`
-	// When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+	// When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
 	DeleteTargetOnDestroy *bool `pulumi:"deleteTargetOnDestroy"`
 	// Name of the libvirt host (a key of `virtwire:hosts`) to create the pool on. Default: the host of `virtwire:uri`. Changing it replaces the pool.
 	Host *string `pulumi:"host"`
@@ -106,7 +108,7 @@ type poolArgs struct {
 	Name *string `pulumi:"name"`
 	// Mode and ownership of the target directory, applied when the pool is built.
 	Permissions *PoolPermissions `pulumi:"permissions"`
-	// Source of a netfs, fs or logical pool. Changing it replaces the pool.
+	// Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
 	Source *PoolSource `pulumi:"source"`
 	// Absolute path on the host where the pool's volumes live (the directory of a dir pool, the mount point of netfs/fs). Changing it replaces the pool.
 	TargetPath string `pulumi:"targetPath"`
@@ -118,7 +120,7 @@ type poolArgs struct {
 type PoolArgs struct {
 	// Start the pool when the host's libvirt starts. Changed in place.
 	Autostart pulumi.BoolPtrInput
-	// When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+	// When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
 	DeleteTargetOnDestroy pulumi.BoolPtrInput
 	// Name of the libvirt host (a key of `virtwire:hosts`) to create the pool on. Default: the host of `virtwire:uri`. Changing it replaces the pool.
 	Host pulumi.StringPtrInput
@@ -126,7 +128,7 @@ type PoolArgs struct {
 	Name pulumi.StringPtrInput
 	// Mode and ownership of the target directory, applied when the pool is built.
 	Permissions PoolPermissionsPtrInput
-	// Source of a netfs, fs or logical pool. Changing it replaces the pool.
+	// Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
 	Source PoolSourcePtrInput
 	// Absolute path on the host where the pool's volumes live (the directory of a dir pool, the mount point of netfs/fs). Changing it replaces the pool.
 	TargetPath pulumi.StringInput
@@ -241,6 +243,11 @@ func (o PoolOutput) Available() pulumi.Float64Output {
 	return o.ApplyT(func(v *Pool) pulumi.Float64Output { return v.Available }).(pulumi.Float64Output)
 }
 
+// Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+func (o PoolOutput) Built() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Pool) pulumi.BoolPtrOutput { return v.Built }).(pulumi.BoolPtrOutput)
+}
+
 // Size of the pool's storage in bytes.
 func (o PoolOutput) Capacity() pulumi.Float64Output {
 	return o.ApplyT(func(v *Pool) pulumi.Float64Output { return v.Capacity }).(pulumi.Float64Output)
@@ -266,7 +273,7 @@ func (o PoolOutput) Permissions() PoolPermissionsPtrOutput {
 	return o.ApplyT(func(v *Pool) PoolPermissionsPtrOutput { return v.Permissions }).(PoolPermissionsPtrOutput)
 }
 
-// Source of a netfs, fs or logical pool.
+// Source of a netfs, fs, logical, disk or iscsi pool.
 func (o PoolOutput) Source() PoolSourcePtrOutput {
 	return o.ApplyT(func(v *Pool) PoolSourcePtrOutput { return v.Source }).(PoolSourcePtrOutput)
 }

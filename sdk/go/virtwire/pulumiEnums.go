@@ -1426,6 +1426,180 @@ func (in *domainCpuModePtr) ToDomainCpuModePtrOutputWithContext(ctx context.Cont
 	return pulumi.ToOutputWithContext(ctx, in).(DomainCpuModePtrOutput)
 }
 
+// How a macvtap interface shares its host interface.
+type DomainDirectMode string
+
+const (
+	// Every packet goes out to the external switch, also between guests of the host (needs a VEPA-capable switch for guest-to-guest traffic). libvirt's default.
+	DomainDirectModeVepa = DomainDirectMode("vepa")
+	// Guests on the same host interface reach each other directly; the host itself cannot reach them over that interface.
+	DomainDirectModeBridge = DomainDirectMode("bridge")
+	// Like vepa, but guests never reach each other.
+	DomainDirectModePrivate = DomainDirectMode("private")
+	// The host interface is given to this one guest (e.g. an SR-IOV virtual function).
+	DomainDirectModePassthrough = DomainDirectMode("passthrough")
+)
+
+func (DomainDirectMode) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDirectMode)(nil)).Elem()
+}
+
+func (e DomainDirectMode) ToDomainDirectModeOutput() DomainDirectModeOutput {
+	return pulumi.ToOutput(e).(DomainDirectModeOutput)
+}
+
+func (e DomainDirectMode) ToDomainDirectModeOutputWithContext(ctx context.Context) DomainDirectModeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDirectModeOutput)
+}
+
+func (e DomainDirectMode) ToDomainDirectModePtrOutput() DomainDirectModePtrOutput {
+	return e.ToDomainDirectModePtrOutputWithContext(context.Background())
+}
+
+func (e DomainDirectMode) ToDomainDirectModePtrOutputWithContext(ctx context.Context) DomainDirectModePtrOutput {
+	return DomainDirectMode(e).ToDomainDirectModeOutputWithContext(ctx).ToDomainDirectModePtrOutputWithContext(ctx)
+}
+
+func (e DomainDirectMode) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDirectMode) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDirectMode) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDirectMode) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDirectModeOutput struct{ *pulumi.OutputState }
+
+func (DomainDirectModeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDirectMode)(nil)).Elem()
+}
+
+func (o DomainDirectModeOutput) ToDomainDirectModeOutput() DomainDirectModeOutput {
+	return o
+}
+
+func (o DomainDirectModeOutput) ToDomainDirectModeOutputWithContext(ctx context.Context) DomainDirectModeOutput {
+	return o
+}
+
+func (o DomainDirectModeOutput) ToDomainDirectModePtrOutput() DomainDirectModePtrOutput {
+	return o.ToDomainDirectModePtrOutputWithContext(context.Background())
+}
+
+func (o DomainDirectModeOutput) ToDomainDirectModePtrOutputWithContext(ctx context.Context) DomainDirectModePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDirectMode) *DomainDirectMode {
+		return &v
+	}).(DomainDirectModePtrOutput)
+}
+
+func (o DomainDirectModeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDirectModeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDirectMode) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDirectModeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDirectModeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDirectMode) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDirectModePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDirectModePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDirectMode)(nil)).Elem()
+}
+
+func (o DomainDirectModePtrOutput) ToDomainDirectModePtrOutput() DomainDirectModePtrOutput {
+	return o
+}
+
+func (o DomainDirectModePtrOutput) ToDomainDirectModePtrOutputWithContext(ctx context.Context) DomainDirectModePtrOutput {
+	return o
+}
+
+func (o DomainDirectModePtrOutput) Elem() DomainDirectModeOutput {
+	return o.ApplyT(func(v *DomainDirectMode) DomainDirectMode {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDirectMode
+		return ret
+	}).(DomainDirectModeOutput)
+}
+
+func (o DomainDirectModePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDirectModePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDirectMode) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDirectModeInput is an input type that accepts values of the DomainDirectMode enum
+// A concrete instance of `DomainDirectModeInput` can be one of the following:
+//
+//	DomainDirectModeVepa
+//	DomainDirectModeBridge
+//	DomainDirectModePrivate
+//	DomainDirectModePassthrough
+type DomainDirectModeInput interface {
+	pulumi.Input
+
+	ToDomainDirectModeOutput() DomainDirectModeOutput
+	ToDomainDirectModeOutputWithContext(context.Context) DomainDirectModeOutput
+}
+
+var domainDirectModePtrType = reflect.TypeOf((**DomainDirectMode)(nil)).Elem()
+
+type DomainDirectModePtrInput interface {
+	pulumi.Input
+
+	ToDomainDirectModePtrOutput() DomainDirectModePtrOutput
+	ToDomainDirectModePtrOutputWithContext(context.Context) DomainDirectModePtrOutput
+}
+
+type domainDirectModePtr string
+
+func DomainDirectModePtr(v string) DomainDirectModePtrInput {
+	return (*domainDirectModePtr)(&v)
+}
+
+func (*domainDirectModePtr) ElementType() reflect.Type {
+	return domainDirectModePtrType
+}
+
+func (in *domainDirectModePtr) ToDomainDirectModePtrOutput() DomainDirectModePtrOutput {
+	return pulumi.ToOutput(in).(DomainDirectModePtrOutput)
+}
+
+func (in *domainDirectModePtr) ToDomainDirectModePtrOutputWithContext(ctx context.Context) DomainDirectModePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDirectModePtrOutput)
+}
+
 // The bus a disk is attached to.
 type DomainDiskBus string
 
@@ -1600,6 +1774,354 @@ func (in *domainDiskBusPtr) ToDomainDiskBusPtrOutputWithContext(ctx context.Cont
 	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskBusPtrOutput)
 }
 
+// How QEMU caches a disk's I/O on the host (https://libvirt.org/formatdomain.html#hard-drives-floppy-disks-cdroms).
+type DomainDiskCache string
+
+const (
+	// No host page cache (O_DIRECT); the guest's flushes reach the disk. Needed for `io: native`.
+	DomainDiskCacheNone = DomainDiskCache("none")
+	// Host page cache, writes reported done once cached; the guest's flushes are honoured.
+	DomainDiskCacheWriteback = DomainDiskCache("writeback")
+	// Host page cache for reads; every write reaches the disk before it is reported done.
+	DomainDiskCacheWritethrough = DomainDiskCache("writethrough")
+	// No host page cache, and every write reaches the disk before it is reported done.
+	DomainDiskCacheDirectsync = DomainDiskCache("directsync")
+	// Host page cache, the guest's flushes ignored: fast, and data is lost if the host crashes.
+	DomainDiskCacheUnsafe = DomainDiskCache("unsafe")
+)
+
+func (DomainDiskCache) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskCache)(nil)).Elem()
+}
+
+func (e DomainDiskCache) ToDomainDiskCacheOutput() DomainDiskCacheOutput {
+	return pulumi.ToOutput(e).(DomainDiskCacheOutput)
+}
+
+func (e DomainDiskCache) ToDomainDiskCacheOutputWithContext(ctx context.Context) DomainDiskCacheOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDiskCacheOutput)
+}
+
+func (e DomainDiskCache) ToDomainDiskCachePtrOutput() DomainDiskCachePtrOutput {
+	return e.ToDomainDiskCachePtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskCache) ToDomainDiskCachePtrOutputWithContext(ctx context.Context) DomainDiskCachePtrOutput {
+	return DomainDiskCache(e).ToDomainDiskCacheOutputWithContext(ctx).ToDomainDiskCachePtrOutputWithContext(ctx)
+}
+
+func (e DomainDiskCache) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskCache) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskCache) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskCache) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDiskCacheOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskCacheOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskCache)(nil)).Elem()
+}
+
+func (o DomainDiskCacheOutput) ToDomainDiskCacheOutput() DomainDiskCacheOutput {
+	return o
+}
+
+func (o DomainDiskCacheOutput) ToDomainDiskCacheOutputWithContext(ctx context.Context) DomainDiskCacheOutput {
+	return o
+}
+
+func (o DomainDiskCacheOutput) ToDomainDiskCachePtrOutput() DomainDiskCachePtrOutput {
+	return o.ToDomainDiskCachePtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskCacheOutput) ToDomainDiskCachePtrOutputWithContext(ctx context.Context) DomainDiskCachePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskCache) *DomainDiskCache {
+		return &v
+	}).(DomainDiskCachePtrOutput)
+}
+
+func (o DomainDiskCacheOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDiskCacheOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskCache) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDiskCacheOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskCacheOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskCache) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDiskCachePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskCachePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskCache)(nil)).Elem()
+}
+
+func (o DomainDiskCachePtrOutput) ToDomainDiskCachePtrOutput() DomainDiskCachePtrOutput {
+	return o
+}
+
+func (o DomainDiskCachePtrOutput) ToDomainDiskCachePtrOutputWithContext(ctx context.Context) DomainDiskCachePtrOutput {
+	return o
+}
+
+func (o DomainDiskCachePtrOutput) Elem() DomainDiskCacheOutput {
+	return o.ApplyT(func(v *DomainDiskCache) DomainDiskCache {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskCache
+		return ret
+	}).(DomainDiskCacheOutput)
+}
+
+func (o DomainDiskCachePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskCachePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDiskCache) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDiskCacheInput is an input type that accepts values of the DomainDiskCache enum
+// A concrete instance of `DomainDiskCacheInput` can be one of the following:
+//
+//	DomainDiskCacheNone
+//	DomainDiskCacheWriteback
+//	DomainDiskCacheWritethrough
+//	DomainDiskCacheDirectsync
+//	DomainDiskCacheUnsafe
+type DomainDiskCacheInput interface {
+	pulumi.Input
+
+	ToDomainDiskCacheOutput() DomainDiskCacheOutput
+	ToDomainDiskCacheOutputWithContext(context.Context) DomainDiskCacheOutput
+}
+
+var domainDiskCachePtrType = reflect.TypeOf((**DomainDiskCache)(nil)).Elem()
+
+type DomainDiskCachePtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskCachePtrOutput() DomainDiskCachePtrOutput
+	ToDomainDiskCachePtrOutputWithContext(context.Context) DomainDiskCachePtrOutput
+}
+
+type domainDiskCachePtr string
+
+func DomainDiskCachePtr(v string) DomainDiskCachePtrInput {
+	return (*domainDiskCachePtr)(&v)
+}
+
+func (*domainDiskCachePtr) ElementType() reflect.Type {
+	return domainDiskCachePtrType
+}
+
+func (in *domainDiskCachePtr) ToDomainDiskCachePtrOutput() DomainDiskCachePtrOutput {
+	return pulumi.ToOutput(in).(DomainDiskCachePtrOutput)
+}
+
+func (in *domainDiskCachePtr) ToDomainDiskCachePtrOutputWithContext(ctx context.Context) DomainDiskCachePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskCachePtrOutput)
+}
+
+// Whether QEMU looks for writes of zeroes.
+type DomainDiskDetectZeroes string
+
+const (
+	// No detection.
+	DomainDiskDetectZeroesOff = DomainDiskDetectZeroes("off")
+	// Write detected zeroes as zero-writes, without their data.
+	DomainDiskDetectZeroesOn = DomainDiskDetectZeroes("on")
+	// Like `on`, and free the space where the image allows it; needs `discard: unmap`.
+	DomainDiskDetectZeroesUnmap = DomainDiskDetectZeroes("unmap")
+)
+
+func (DomainDiskDetectZeroes) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskDetectZeroes)(nil)).Elem()
+}
+
+func (e DomainDiskDetectZeroes) ToDomainDiskDetectZeroesOutput() DomainDiskDetectZeroesOutput {
+	return pulumi.ToOutput(e).(DomainDiskDetectZeroesOutput)
+}
+
+func (e DomainDiskDetectZeroes) ToDomainDiskDetectZeroesOutputWithContext(ctx context.Context) DomainDiskDetectZeroesOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDiskDetectZeroesOutput)
+}
+
+func (e DomainDiskDetectZeroes) ToDomainDiskDetectZeroesPtrOutput() DomainDiskDetectZeroesPtrOutput {
+	return e.ToDomainDiskDetectZeroesPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskDetectZeroes) ToDomainDiskDetectZeroesPtrOutputWithContext(ctx context.Context) DomainDiskDetectZeroesPtrOutput {
+	return DomainDiskDetectZeroes(e).ToDomainDiskDetectZeroesOutputWithContext(ctx).ToDomainDiskDetectZeroesPtrOutputWithContext(ctx)
+}
+
+func (e DomainDiskDetectZeroes) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskDetectZeroes) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskDetectZeroes) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskDetectZeroes) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDiskDetectZeroesOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskDetectZeroesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskDetectZeroes)(nil)).Elem()
+}
+
+func (o DomainDiskDetectZeroesOutput) ToDomainDiskDetectZeroesOutput() DomainDiskDetectZeroesOutput {
+	return o
+}
+
+func (o DomainDiskDetectZeroesOutput) ToDomainDiskDetectZeroesOutputWithContext(ctx context.Context) DomainDiskDetectZeroesOutput {
+	return o
+}
+
+func (o DomainDiskDetectZeroesOutput) ToDomainDiskDetectZeroesPtrOutput() DomainDiskDetectZeroesPtrOutput {
+	return o.ToDomainDiskDetectZeroesPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDetectZeroesOutput) ToDomainDiskDetectZeroesPtrOutputWithContext(ctx context.Context) DomainDiskDetectZeroesPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskDetectZeroes) *DomainDiskDetectZeroes {
+		return &v
+	}).(DomainDiskDetectZeroesPtrOutput)
+}
+
+func (o DomainDiskDetectZeroesOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDetectZeroesOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskDetectZeroes) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDiskDetectZeroesOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDetectZeroesOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskDetectZeroes) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDiskDetectZeroesPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskDetectZeroesPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskDetectZeroes)(nil)).Elem()
+}
+
+func (o DomainDiskDetectZeroesPtrOutput) ToDomainDiskDetectZeroesPtrOutput() DomainDiskDetectZeroesPtrOutput {
+	return o
+}
+
+func (o DomainDiskDetectZeroesPtrOutput) ToDomainDiskDetectZeroesPtrOutputWithContext(ctx context.Context) DomainDiskDetectZeroesPtrOutput {
+	return o
+}
+
+func (o DomainDiskDetectZeroesPtrOutput) Elem() DomainDiskDetectZeroesOutput {
+	return o.ApplyT(func(v *DomainDiskDetectZeroes) DomainDiskDetectZeroes {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskDetectZeroes
+		return ret
+	}).(DomainDiskDetectZeroesOutput)
+}
+
+func (o DomainDiskDetectZeroesPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDetectZeroesPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDiskDetectZeroes) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDiskDetectZeroesInput is an input type that accepts values of the DomainDiskDetectZeroes enum
+// A concrete instance of `DomainDiskDetectZeroesInput` can be one of the following:
+//
+//	DomainDiskDetectZeroesOff
+//	DomainDiskDetectZeroesOn
+//	DomainDiskDetectZeroesUnmap
+type DomainDiskDetectZeroesInput interface {
+	pulumi.Input
+
+	ToDomainDiskDetectZeroesOutput() DomainDiskDetectZeroesOutput
+	ToDomainDiskDetectZeroesOutputWithContext(context.Context) DomainDiskDetectZeroesOutput
+}
+
+var domainDiskDetectZeroesPtrType = reflect.TypeOf((**DomainDiskDetectZeroes)(nil)).Elem()
+
+type DomainDiskDetectZeroesPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskDetectZeroesPtrOutput() DomainDiskDetectZeroesPtrOutput
+	ToDomainDiskDetectZeroesPtrOutputWithContext(context.Context) DomainDiskDetectZeroesPtrOutput
+}
+
+type domainDiskDetectZeroesPtr string
+
+func DomainDiskDetectZeroesPtr(v string) DomainDiskDetectZeroesPtrInput {
+	return (*domainDiskDetectZeroesPtr)(&v)
+}
+
+func (*domainDiskDetectZeroesPtr) ElementType() reflect.Type {
+	return domainDiskDetectZeroesPtrType
+}
+
+func (in *domainDiskDetectZeroesPtr) ToDomainDiskDetectZeroesPtrOutput() DomainDiskDetectZeroesPtrOutput {
+	return pulumi.ToOutput(in).(DomainDiskDetectZeroesPtrOutput)
+}
+
+func (in *domainDiskDetectZeroesPtr) ToDomainDiskDetectZeroesPtrOutputWithContext(ctx context.Context) DomainDiskDetectZeroesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskDetectZeroesPtrOutput)
+}
+
 // What the guest sees.
 type DomainDiskDevice string
 
@@ -1768,6 +2290,174 @@ func (in *domainDiskDevicePtr) ToDomainDiskDevicePtrOutputWithContext(ctx contex
 	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskDevicePtrOutput)
 }
 
+// What QEMU does with the guest's discard (TRIM/UNMAP) requests.
+type DomainDiskDiscard string
+
+const (
+	// Pass them on, freeing space in the image.
+	DomainDiskDiscardUnmap = DomainDiskDiscard("unmap")
+	// Ignore them.
+	DomainDiskDiscardIgnore = DomainDiskDiscard("ignore")
+)
+
+func (DomainDiskDiscard) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskDiscard)(nil)).Elem()
+}
+
+func (e DomainDiskDiscard) ToDomainDiskDiscardOutput() DomainDiskDiscardOutput {
+	return pulumi.ToOutput(e).(DomainDiskDiscardOutput)
+}
+
+func (e DomainDiskDiscard) ToDomainDiskDiscardOutputWithContext(ctx context.Context) DomainDiskDiscardOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDiskDiscardOutput)
+}
+
+func (e DomainDiskDiscard) ToDomainDiskDiscardPtrOutput() DomainDiskDiscardPtrOutput {
+	return e.ToDomainDiskDiscardPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskDiscard) ToDomainDiskDiscardPtrOutputWithContext(ctx context.Context) DomainDiskDiscardPtrOutput {
+	return DomainDiskDiscard(e).ToDomainDiskDiscardOutputWithContext(ctx).ToDomainDiskDiscardPtrOutputWithContext(ctx)
+}
+
+func (e DomainDiskDiscard) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskDiscard) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskDiscard) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskDiscard) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDiskDiscardOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskDiscardOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskDiscard)(nil)).Elem()
+}
+
+func (o DomainDiskDiscardOutput) ToDomainDiskDiscardOutput() DomainDiskDiscardOutput {
+	return o
+}
+
+func (o DomainDiskDiscardOutput) ToDomainDiskDiscardOutputWithContext(ctx context.Context) DomainDiskDiscardOutput {
+	return o
+}
+
+func (o DomainDiskDiscardOutput) ToDomainDiskDiscardPtrOutput() DomainDiskDiscardPtrOutput {
+	return o.ToDomainDiskDiscardPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDiscardOutput) ToDomainDiskDiscardPtrOutputWithContext(ctx context.Context) DomainDiskDiscardPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskDiscard) *DomainDiskDiscard {
+		return &v
+	}).(DomainDiskDiscardPtrOutput)
+}
+
+func (o DomainDiskDiscardOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDiscardOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskDiscard) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDiskDiscardOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDiscardOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskDiscard) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDiskDiscardPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskDiscardPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskDiscard)(nil)).Elem()
+}
+
+func (o DomainDiskDiscardPtrOutput) ToDomainDiskDiscardPtrOutput() DomainDiskDiscardPtrOutput {
+	return o
+}
+
+func (o DomainDiskDiscardPtrOutput) ToDomainDiskDiscardPtrOutputWithContext(ctx context.Context) DomainDiskDiscardPtrOutput {
+	return o
+}
+
+func (o DomainDiskDiscardPtrOutput) Elem() DomainDiskDiscardOutput {
+	return o.ApplyT(func(v *DomainDiskDiscard) DomainDiskDiscard {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskDiscard
+		return ret
+	}).(DomainDiskDiscardOutput)
+}
+
+func (o DomainDiskDiscardPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskDiscardPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDiskDiscard) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDiskDiscardInput is an input type that accepts values of the DomainDiskDiscard enum
+// A concrete instance of `DomainDiskDiscardInput` can be one of the following:
+//
+//	DomainDiskDiscardUnmap
+//	DomainDiskDiscardIgnore
+type DomainDiskDiscardInput interface {
+	pulumi.Input
+
+	ToDomainDiskDiscardOutput() DomainDiskDiscardOutput
+	ToDomainDiskDiscardOutputWithContext(context.Context) DomainDiskDiscardOutput
+}
+
+var domainDiskDiscardPtrType = reflect.TypeOf((**DomainDiskDiscard)(nil)).Elem()
+
+type DomainDiskDiscardPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskDiscardPtrOutput() DomainDiskDiscardPtrOutput
+	ToDomainDiskDiscardPtrOutputWithContext(context.Context) DomainDiskDiscardPtrOutput
+}
+
+type domainDiskDiscardPtr string
+
+func DomainDiskDiscardPtr(v string) DomainDiskDiscardPtrInput {
+	return (*domainDiskDiscardPtr)(&v)
+}
+
+func (*domainDiskDiscardPtr) ElementType() reflect.Type {
+	return domainDiskDiscardPtrType
+}
+
+func (in *domainDiskDiscardPtr) ToDomainDiskDiscardPtrOutput() DomainDiskDiscardPtrOutput {
+	return pulumi.ToOutput(in).(DomainDiskDiscardPtrOutput)
+}
+
+func (in *domainDiskDiscardPtr) ToDomainDiskDiscardPtrOutputWithContext(ctx context.Context) DomainDiskDiscardPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskDiscardPtrOutput)
+}
+
 // Image format of a disk's source.
 type DomainDiskFormat string
 
@@ -1934,6 +2624,687 @@ func (in *domainDiskFormatPtr) ToDomainDiskFormatPtrOutput() DomainDiskFormatPtr
 
 func (in *domainDiskFormatPtr) ToDomainDiskFormatPtrOutputWithContext(ctx context.Context) DomainDiskFormatPtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskFormatPtrOutput)
+}
+
+// QEMU's I/O mechanism for a disk.
+type DomainDiskIo string
+
+const (
+	// Linux native AIO; needs `cache: none` or `directsync`.
+	DomainDiskIoNative = DomainDiskIo("native")
+	// A pool of host threads.
+	DomainDiskIoThreads = DomainDiskIo("threads")
+	// Linux io_uring.
+	DomainDiskIo_Io_uring = DomainDiskIo("io_uring")
+)
+
+func (DomainDiskIo) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskIo)(nil)).Elem()
+}
+
+func (e DomainDiskIo) ToDomainDiskIoOutput() DomainDiskIoOutput {
+	return pulumi.ToOutput(e).(DomainDiskIoOutput)
+}
+
+func (e DomainDiskIo) ToDomainDiskIoOutputWithContext(ctx context.Context) DomainDiskIoOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDiskIoOutput)
+}
+
+func (e DomainDiskIo) ToDomainDiskIoPtrOutput() DomainDiskIoPtrOutput {
+	return e.ToDomainDiskIoPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskIo) ToDomainDiskIoPtrOutputWithContext(ctx context.Context) DomainDiskIoPtrOutput {
+	return DomainDiskIo(e).ToDomainDiskIoOutputWithContext(ctx).ToDomainDiskIoPtrOutputWithContext(ctx)
+}
+
+func (e DomainDiskIo) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskIo) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskIo) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskIo) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDiskIoOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskIoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskIo)(nil)).Elem()
+}
+
+func (o DomainDiskIoOutput) ToDomainDiskIoOutput() DomainDiskIoOutput {
+	return o
+}
+
+func (o DomainDiskIoOutput) ToDomainDiskIoOutputWithContext(ctx context.Context) DomainDiskIoOutput {
+	return o
+}
+
+func (o DomainDiskIoOutput) ToDomainDiskIoPtrOutput() DomainDiskIoPtrOutput {
+	return o.ToDomainDiskIoPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskIoOutput) ToDomainDiskIoPtrOutputWithContext(ctx context.Context) DomainDiskIoPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskIo) *DomainDiskIo {
+		return &v
+	}).(DomainDiskIoPtrOutput)
+}
+
+func (o DomainDiskIoOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDiskIoOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskIo) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDiskIoOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskIoOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskIo) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDiskIoPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskIoPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskIo)(nil)).Elem()
+}
+
+func (o DomainDiskIoPtrOutput) ToDomainDiskIoPtrOutput() DomainDiskIoPtrOutput {
+	return o
+}
+
+func (o DomainDiskIoPtrOutput) ToDomainDiskIoPtrOutputWithContext(ctx context.Context) DomainDiskIoPtrOutput {
+	return o
+}
+
+func (o DomainDiskIoPtrOutput) Elem() DomainDiskIoOutput {
+	return o.ApplyT(func(v *DomainDiskIo) DomainDiskIo {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskIo
+		return ret
+	}).(DomainDiskIoOutput)
+}
+
+func (o DomainDiskIoPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskIoPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDiskIo) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDiskIoInput is an input type that accepts values of the DomainDiskIo enum
+// A concrete instance of `DomainDiskIoInput` can be one of the following:
+//
+//	DomainDiskIoNative
+//	DomainDiskIoThreads
+//	DomainDiskIo_Io_uring
+type DomainDiskIoInput interface {
+	pulumi.Input
+
+	ToDomainDiskIoOutput() DomainDiskIoOutput
+	ToDomainDiskIoOutputWithContext(context.Context) DomainDiskIoOutput
+}
+
+var domainDiskIoPtrType = reflect.TypeOf((**DomainDiskIo)(nil)).Elem()
+
+type DomainDiskIoPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskIoPtrOutput() DomainDiskIoPtrOutput
+	ToDomainDiskIoPtrOutputWithContext(context.Context) DomainDiskIoPtrOutput
+}
+
+type domainDiskIoPtr string
+
+func DomainDiskIoPtr(v string) DomainDiskIoPtrInput {
+	return (*domainDiskIoPtr)(&v)
+}
+
+func (*domainDiskIoPtr) ElementType() reflect.Type {
+	return domainDiskIoPtrType
+}
+
+func (in *domainDiskIoPtr) ToDomainDiskIoPtrOutput() DomainDiskIoPtrOutput {
+	return pulumi.ToOutput(in).(DomainDiskIoPtrOutput)
+}
+
+func (in *domainDiskIoPtr) ToDomainDiskIoPtrOutputWithContext(ctx context.Context) DomainDiskIoPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskIoPtrOutput)
+}
+
+// The protocol of a network disk.
+type DomainDiskNetworkProtocol string
+
+const (
+	// An NBD export (e.g. `qemu-nbd`, `nbdkit`); `name` is the export name (default: the server's default export).
+	DomainDiskNetworkProtocolNbd = DomainDiskNetworkProtocol("nbd")
+	// An iSCSI LUN; `name` is the target IQN and LUN, e.g. `iqn.2024-01.org.example:disk/1`. Authentication: CHAP with a libvirt secret of usage type `iscsi`.
+	DomainDiskNetworkProtocolIscsi = DomainDiskNetworkProtocol("iscsi")
+	// A Ceph RBD image; `name` is `pool/image`. Authentication: cephx with a libvirt secret of usage type `ceph`.
+	DomainDiskNetworkProtocolRbd = DomainDiskNetworkProtocol("rbd")
+)
+
+func (DomainDiskNetworkProtocol) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkProtocol)(nil)).Elem()
+}
+
+func (e DomainDiskNetworkProtocol) ToDomainDiskNetworkProtocolOutput() DomainDiskNetworkProtocolOutput {
+	return pulumi.ToOutput(e).(DomainDiskNetworkProtocolOutput)
+}
+
+func (e DomainDiskNetworkProtocol) ToDomainDiskNetworkProtocolOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainDiskNetworkProtocolOutput)
+}
+
+func (e DomainDiskNetworkProtocol) ToDomainDiskNetworkProtocolPtrOutput() DomainDiskNetworkProtocolPtrOutput {
+	return e.ToDomainDiskNetworkProtocolPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskNetworkProtocol) ToDomainDiskNetworkProtocolPtrOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolPtrOutput {
+	return DomainDiskNetworkProtocol(e).ToDomainDiskNetworkProtocolOutputWithContext(ctx).ToDomainDiskNetworkProtocolPtrOutputWithContext(ctx)
+}
+
+func (e DomainDiskNetworkProtocol) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskNetworkProtocol) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainDiskNetworkProtocol) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainDiskNetworkProtocol) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainDiskNetworkProtocolOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkProtocolOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkProtocol)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToDomainDiskNetworkProtocolOutput() DomainDiskNetworkProtocolOutput {
+	return o
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToDomainDiskNetworkProtocolOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolOutput {
+	return o
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToDomainDiskNetworkProtocolPtrOutput() DomainDiskNetworkProtocolPtrOutput {
+	return o.ToDomainDiskNetworkProtocolPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToDomainDiskNetworkProtocolPtrOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskNetworkProtocol) *DomainDiskNetworkProtocol {
+		return &v
+	}).(DomainDiskNetworkProtocolPtrOutput)
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskNetworkProtocol) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkProtocolOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainDiskNetworkProtocol) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainDiskNetworkProtocolPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkProtocolPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskNetworkProtocol)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkProtocolPtrOutput) ToDomainDiskNetworkProtocolPtrOutput() DomainDiskNetworkProtocolPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkProtocolPtrOutput) ToDomainDiskNetworkProtocolPtrOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkProtocolPtrOutput) Elem() DomainDiskNetworkProtocolOutput {
+	return o.ApplyT(func(v *DomainDiskNetworkProtocol) DomainDiskNetworkProtocol {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskNetworkProtocol
+		return ret
+	}).(DomainDiskNetworkProtocolOutput)
+}
+
+func (o DomainDiskNetworkProtocolPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkProtocolPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainDiskNetworkProtocol) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainDiskNetworkProtocolInput is an input type that accepts values of the DomainDiskNetworkProtocol enum
+// A concrete instance of `DomainDiskNetworkProtocolInput` can be one of the following:
+//
+//	DomainDiskNetworkProtocolNbd
+//	DomainDiskNetworkProtocolIscsi
+//	DomainDiskNetworkProtocolRbd
+type DomainDiskNetworkProtocolInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkProtocolOutput() DomainDiskNetworkProtocolOutput
+	ToDomainDiskNetworkProtocolOutputWithContext(context.Context) DomainDiskNetworkProtocolOutput
+}
+
+var domainDiskNetworkProtocolPtrType = reflect.TypeOf((**DomainDiskNetworkProtocol)(nil)).Elem()
+
+type DomainDiskNetworkProtocolPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkProtocolPtrOutput() DomainDiskNetworkProtocolPtrOutput
+	ToDomainDiskNetworkProtocolPtrOutputWithContext(context.Context) DomainDiskNetworkProtocolPtrOutput
+}
+
+type domainDiskNetworkProtocolPtr string
+
+func DomainDiskNetworkProtocolPtr(v string) DomainDiskNetworkProtocolPtrInput {
+	return (*domainDiskNetworkProtocolPtr)(&v)
+}
+
+func (*domainDiskNetworkProtocolPtr) ElementType() reflect.Type {
+	return domainDiskNetworkProtocolPtrType
+}
+
+func (in *domainDiskNetworkProtocolPtr) ToDomainDiskNetworkProtocolPtrOutput() DomainDiskNetworkProtocolPtrOutput {
+	return pulumi.ToOutput(in).(DomainDiskNetworkProtocolPtrOutput)
+}
+
+func (in *domainDiskNetworkProtocolPtr) ToDomainDiskNetworkProtocolPtrOutputWithContext(ctx context.Context) DomainDiskNetworkProtocolPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainDiskNetworkProtocolPtrOutput)
+}
+
+// How the guest's file owners and permissions map onto the host's (9p; virtiofs has only passthrough).
+type DomainFilesystemAccessMode string
+
+const (
+	// Files are created with the guest's owner and mode, as the QEMU (or virtiofsd) process's user can (libvirt's default).
+	DomainFilesystemAccessModePassthrough = DomainFilesystemAccessMode("passthrough")
+	// Guest owners and modes are kept in extended attributes of the host files, which the QEMU user owns.
+	DomainFilesystemAccessModeMapped = DomainFilesystemAccessMode("mapped")
+	// As passthrough, but failures to set owners are ignored.
+	DomainFilesystemAccessModeSquash = DomainFilesystemAccessMode("squash")
+)
+
+func (DomainFilesystemAccessMode) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystemAccessMode)(nil)).Elem()
+}
+
+func (e DomainFilesystemAccessMode) ToDomainFilesystemAccessModeOutput() DomainFilesystemAccessModeOutput {
+	return pulumi.ToOutput(e).(DomainFilesystemAccessModeOutput)
+}
+
+func (e DomainFilesystemAccessMode) ToDomainFilesystemAccessModeOutputWithContext(ctx context.Context) DomainFilesystemAccessModeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainFilesystemAccessModeOutput)
+}
+
+func (e DomainFilesystemAccessMode) ToDomainFilesystemAccessModePtrOutput() DomainFilesystemAccessModePtrOutput {
+	return e.ToDomainFilesystemAccessModePtrOutputWithContext(context.Background())
+}
+
+func (e DomainFilesystemAccessMode) ToDomainFilesystemAccessModePtrOutputWithContext(ctx context.Context) DomainFilesystemAccessModePtrOutput {
+	return DomainFilesystemAccessMode(e).ToDomainFilesystemAccessModeOutputWithContext(ctx).ToDomainFilesystemAccessModePtrOutputWithContext(ctx)
+}
+
+func (e DomainFilesystemAccessMode) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainFilesystemAccessMode) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainFilesystemAccessMode) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainFilesystemAccessMode) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainFilesystemAccessModeOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemAccessModeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystemAccessMode)(nil)).Elem()
+}
+
+func (o DomainFilesystemAccessModeOutput) ToDomainFilesystemAccessModeOutput() DomainFilesystemAccessModeOutput {
+	return o
+}
+
+func (o DomainFilesystemAccessModeOutput) ToDomainFilesystemAccessModeOutputWithContext(ctx context.Context) DomainFilesystemAccessModeOutput {
+	return o
+}
+
+func (o DomainFilesystemAccessModeOutput) ToDomainFilesystemAccessModePtrOutput() DomainFilesystemAccessModePtrOutput {
+	return o.ToDomainFilesystemAccessModePtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemAccessModeOutput) ToDomainFilesystemAccessModePtrOutputWithContext(ctx context.Context) DomainFilesystemAccessModePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainFilesystemAccessMode) *DomainFilesystemAccessMode {
+		return &v
+	}).(DomainFilesystemAccessModePtrOutput)
+}
+
+func (o DomainFilesystemAccessModeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemAccessModeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainFilesystemAccessMode) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainFilesystemAccessModeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemAccessModeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainFilesystemAccessMode) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainFilesystemAccessModePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemAccessModePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFilesystemAccessMode)(nil)).Elem()
+}
+
+func (o DomainFilesystemAccessModePtrOutput) ToDomainFilesystemAccessModePtrOutput() DomainFilesystemAccessModePtrOutput {
+	return o
+}
+
+func (o DomainFilesystemAccessModePtrOutput) ToDomainFilesystemAccessModePtrOutputWithContext(ctx context.Context) DomainFilesystemAccessModePtrOutput {
+	return o
+}
+
+func (o DomainFilesystemAccessModePtrOutput) Elem() DomainFilesystemAccessModeOutput {
+	return o.ApplyT(func(v *DomainFilesystemAccessMode) DomainFilesystemAccessMode {
+		if v != nil {
+			return *v
+		}
+		var ret DomainFilesystemAccessMode
+		return ret
+	}).(DomainFilesystemAccessModeOutput)
+}
+
+func (o DomainFilesystemAccessModePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemAccessModePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainFilesystemAccessMode) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainFilesystemAccessModeInput is an input type that accepts values of the DomainFilesystemAccessMode enum
+// A concrete instance of `DomainFilesystemAccessModeInput` can be one of the following:
+//
+//	DomainFilesystemAccessModePassthrough
+//	DomainFilesystemAccessModeMapped
+//	DomainFilesystemAccessModeSquash
+type DomainFilesystemAccessModeInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemAccessModeOutput() DomainFilesystemAccessModeOutput
+	ToDomainFilesystemAccessModeOutputWithContext(context.Context) DomainFilesystemAccessModeOutput
+}
+
+var domainFilesystemAccessModePtrType = reflect.TypeOf((**DomainFilesystemAccessMode)(nil)).Elem()
+
+type DomainFilesystemAccessModePtrInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemAccessModePtrOutput() DomainFilesystemAccessModePtrOutput
+	ToDomainFilesystemAccessModePtrOutputWithContext(context.Context) DomainFilesystemAccessModePtrOutput
+}
+
+type domainFilesystemAccessModePtr string
+
+func DomainFilesystemAccessModePtr(v string) DomainFilesystemAccessModePtrInput {
+	return (*domainFilesystemAccessModePtr)(&v)
+}
+
+func (*domainFilesystemAccessModePtr) ElementType() reflect.Type {
+	return domainFilesystemAccessModePtrType
+}
+
+func (in *domainFilesystemAccessModePtr) ToDomainFilesystemAccessModePtrOutput() DomainFilesystemAccessModePtrOutput {
+	return pulumi.ToOutput(in).(DomainFilesystemAccessModePtrOutput)
+}
+
+func (in *domainFilesystemAccessModePtr) ToDomainFilesystemAccessModePtrOutputWithContext(ctx context.Context) DomainFilesystemAccessModePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainFilesystemAccessModePtrOutput)
+}
+
+// How a shared folder reaches the guest.
+type DomainFilesystemDriver string
+
+const (
+	// virtio-fs: fast and POSIX-faithful; libvirt runs virtiofsd on the host (Debian package `virtiofsd`). Needs `memoryBacking: { source: "memfd", access: "shared" }`. Mount in the guest with `mount -t virtiofs <target> /mnt`.
+	DomainFilesystemDriverVirtiofs = DomainFilesystemDriver("virtiofs")
+	// 9p (virtio-9p, QEMU's own file server): needs nothing on the host, slower. Mount in the guest with `mount -t 9p -o trans=virtio <target> /mnt`.
+	DomainFilesystemDriver_9p = DomainFilesystemDriver("9p")
+)
+
+func (DomainFilesystemDriver) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystemDriver)(nil)).Elem()
+}
+
+func (e DomainFilesystemDriver) ToDomainFilesystemDriverOutput() DomainFilesystemDriverOutput {
+	return pulumi.ToOutput(e).(DomainFilesystemDriverOutput)
+}
+
+func (e DomainFilesystemDriver) ToDomainFilesystemDriverOutputWithContext(ctx context.Context) DomainFilesystemDriverOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainFilesystemDriverOutput)
+}
+
+func (e DomainFilesystemDriver) ToDomainFilesystemDriverPtrOutput() DomainFilesystemDriverPtrOutput {
+	return e.ToDomainFilesystemDriverPtrOutputWithContext(context.Background())
+}
+
+func (e DomainFilesystemDriver) ToDomainFilesystemDriverPtrOutputWithContext(ctx context.Context) DomainFilesystemDriverPtrOutput {
+	return DomainFilesystemDriver(e).ToDomainFilesystemDriverOutputWithContext(ctx).ToDomainFilesystemDriverPtrOutputWithContext(ctx)
+}
+
+func (e DomainFilesystemDriver) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainFilesystemDriver) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainFilesystemDriver) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainFilesystemDriver) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainFilesystemDriverOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemDriverOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystemDriver)(nil)).Elem()
+}
+
+func (o DomainFilesystemDriverOutput) ToDomainFilesystemDriverOutput() DomainFilesystemDriverOutput {
+	return o
+}
+
+func (o DomainFilesystemDriverOutput) ToDomainFilesystemDriverOutputWithContext(ctx context.Context) DomainFilesystemDriverOutput {
+	return o
+}
+
+func (o DomainFilesystemDriverOutput) ToDomainFilesystemDriverPtrOutput() DomainFilesystemDriverPtrOutput {
+	return o.ToDomainFilesystemDriverPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemDriverOutput) ToDomainFilesystemDriverPtrOutputWithContext(ctx context.Context) DomainFilesystemDriverPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainFilesystemDriver) *DomainFilesystemDriver {
+		return &v
+	}).(DomainFilesystemDriverPtrOutput)
+}
+
+func (o DomainFilesystemDriverOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemDriverOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainFilesystemDriver) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainFilesystemDriverOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemDriverOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainFilesystemDriver) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainFilesystemDriverPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemDriverPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFilesystemDriver)(nil)).Elem()
+}
+
+func (o DomainFilesystemDriverPtrOutput) ToDomainFilesystemDriverPtrOutput() DomainFilesystemDriverPtrOutput {
+	return o
+}
+
+func (o DomainFilesystemDriverPtrOutput) ToDomainFilesystemDriverPtrOutputWithContext(ctx context.Context) DomainFilesystemDriverPtrOutput {
+	return o
+}
+
+func (o DomainFilesystemDriverPtrOutput) Elem() DomainFilesystemDriverOutput {
+	return o.ApplyT(func(v *DomainFilesystemDriver) DomainFilesystemDriver {
+		if v != nil {
+			return *v
+		}
+		var ret DomainFilesystemDriver
+		return ret
+	}).(DomainFilesystemDriverOutput)
+}
+
+func (o DomainFilesystemDriverPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilesystemDriverPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainFilesystemDriver) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainFilesystemDriverInput is an input type that accepts values of the DomainFilesystemDriver enum
+// A concrete instance of `DomainFilesystemDriverInput` can be one of the following:
+//
+//	DomainFilesystemDriverVirtiofs
+//	DomainFilesystemDriver_9p
+type DomainFilesystemDriverInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemDriverOutput() DomainFilesystemDriverOutput
+	ToDomainFilesystemDriverOutputWithContext(context.Context) DomainFilesystemDriverOutput
+}
+
+var domainFilesystemDriverPtrType = reflect.TypeOf((**DomainFilesystemDriver)(nil)).Elem()
+
+type DomainFilesystemDriverPtrInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemDriverPtrOutput() DomainFilesystemDriverPtrOutput
+	ToDomainFilesystemDriverPtrOutputWithContext(context.Context) DomainFilesystemDriverPtrOutput
+}
+
+type domainFilesystemDriverPtr string
+
+func DomainFilesystemDriverPtr(v string) DomainFilesystemDriverPtrInput {
+	return (*domainFilesystemDriverPtr)(&v)
+}
+
+func (*domainFilesystemDriverPtr) ElementType() reflect.Type {
+	return domainFilesystemDriverPtrType
+}
+
+func (in *domainFilesystemDriverPtr) ToDomainFilesystemDriverPtrOutput() DomainFilesystemDriverPtrOutput {
+	return pulumi.ToOutput(in).(DomainFilesystemDriverPtrOutput)
+}
+
+func (in *domainFilesystemDriverPtr) ToDomainFilesystemDriverPtrOutputWithContext(ctx context.Context) DomainFilesystemDriverPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainFilesystemDriverPtrOutput)
 }
 
 // What the guest boots from.
@@ -2791,6 +4162,345 @@ func (in *domainLifecycleActionPtr) ToDomainLifecycleActionPtrOutputWithContext(
 	return pulumi.ToOutputWithContext(ctx, in).(DomainLifecycleActionPtrOutput)
 }
 
+// The link state a guest sees on an interface.
+type DomainLinkState string
+
+const (
+	// Link up (a cable plugged in).
+	DomainLinkStateUp = DomainLinkState("up")
+	// Link down (the cable pulled).
+	DomainLinkStateDown = DomainLinkState("down")
+)
+
+func (DomainLinkState) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainLinkState)(nil)).Elem()
+}
+
+func (e DomainLinkState) ToDomainLinkStateOutput() DomainLinkStateOutput {
+	return pulumi.ToOutput(e).(DomainLinkStateOutput)
+}
+
+func (e DomainLinkState) ToDomainLinkStateOutputWithContext(ctx context.Context) DomainLinkStateOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainLinkStateOutput)
+}
+
+func (e DomainLinkState) ToDomainLinkStatePtrOutput() DomainLinkStatePtrOutput {
+	return e.ToDomainLinkStatePtrOutputWithContext(context.Background())
+}
+
+func (e DomainLinkState) ToDomainLinkStatePtrOutputWithContext(ctx context.Context) DomainLinkStatePtrOutput {
+	return DomainLinkState(e).ToDomainLinkStateOutputWithContext(ctx).ToDomainLinkStatePtrOutputWithContext(ctx)
+}
+
+func (e DomainLinkState) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainLinkState) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainLinkState) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainLinkState) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainLinkStateOutput struct{ *pulumi.OutputState }
+
+func (DomainLinkStateOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainLinkState)(nil)).Elem()
+}
+
+func (o DomainLinkStateOutput) ToDomainLinkStateOutput() DomainLinkStateOutput {
+	return o
+}
+
+func (o DomainLinkStateOutput) ToDomainLinkStateOutputWithContext(ctx context.Context) DomainLinkStateOutput {
+	return o
+}
+
+func (o DomainLinkStateOutput) ToDomainLinkStatePtrOutput() DomainLinkStatePtrOutput {
+	return o.ToDomainLinkStatePtrOutputWithContext(context.Background())
+}
+
+func (o DomainLinkStateOutput) ToDomainLinkStatePtrOutputWithContext(ctx context.Context) DomainLinkStatePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainLinkState) *DomainLinkState {
+		return &v
+	}).(DomainLinkStatePtrOutput)
+}
+
+func (o DomainLinkStateOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainLinkStateOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainLinkState) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainLinkStateOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainLinkStateOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainLinkState) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainLinkStatePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainLinkStatePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainLinkState)(nil)).Elem()
+}
+
+func (o DomainLinkStatePtrOutput) ToDomainLinkStatePtrOutput() DomainLinkStatePtrOutput {
+	return o
+}
+
+func (o DomainLinkStatePtrOutput) ToDomainLinkStatePtrOutputWithContext(ctx context.Context) DomainLinkStatePtrOutput {
+	return o
+}
+
+func (o DomainLinkStatePtrOutput) Elem() DomainLinkStateOutput {
+	return o.ApplyT(func(v *DomainLinkState) DomainLinkState {
+		if v != nil {
+			return *v
+		}
+		var ret DomainLinkState
+		return ret
+	}).(DomainLinkStateOutput)
+}
+
+func (o DomainLinkStatePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainLinkStatePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainLinkState) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainLinkStateInput is an input type that accepts values of the DomainLinkState enum
+// A concrete instance of `DomainLinkStateInput` can be one of the following:
+//
+//	DomainLinkStateUp
+//	DomainLinkStateDown
+type DomainLinkStateInput interface {
+	pulumi.Input
+
+	ToDomainLinkStateOutput() DomainLinkStateOutput
+	ToDomainLinkStateOutputWithContext(context.Context) DomainLinkStateOutput
+}
+
+var domainLinkStatePtrType = reflect.TypeOf((**DomainLinkState)(nil)).Elem()
+
+type DomainLinkStatePtrInput interface {
+	pulumi.Input
+
+	ToDomainLinkStatePtrOutput() DomainLinkStatePtrOutput
+	ToDomainLinkStatePtrOutputWithContext(context.Context) DomainLinkStatePtrOutput
+}
+
+type domainLinkStatePtr string
+
+func DomainLinkStatePtr(v string) DomainLinkStatePtrInput {
+	return (*domainLinkStatePtr)(&v)
+}
+
+func (*domainLinkStatePtr) ElementType() reflect.Type {
+	return domainLinkStatePtrType
+}
+
+func (in *domainLinkStatePtr) ToDomainLinkStatePtrOutput() DomainLinkStatePtrOutput {
+	return pulumi.ToOutput(in).(DomainLinkStatePtrOutput)
+}
+
+func (in *domainLinkStatePtr) ToDomainLinkStatePtrOutputWithContext(ctx context.Context) DomainLinkStatePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainLinkStatePtrOutput)
+}
+
+// The device API of a mediated device.
+type DomainMdevModel string
+
+const (
+	// A PCI device (vGPUs, e.g. NVIDIA GRID, Intel GVT-g).
+	DomainMdevModel_Vfio_Pci = DomainMdevModel("vfio-pci")
+	// An s390 channel I/O device.
+	DomainMdevModel_Vfio_Ccw = DomainMdevModel("vfio-ccw")
+	// An s390 crypto adapter.
+	DomainMdevModel_Vfio_Ap = DomainMdevModel("vfio-ap")
+)
+
+func (DomainMdevModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMdevModel)(nil)).Elem()
+}
+
+func (e DomainMdevModel) ToDomainMdevModelOutput() DomainMdevModelOutput {
+	return pulumi.ToOutput(e).(DomainMdevModelOutput)
+}
+
+func (e DomainMdevModel) ToDomainMdevModelOutputWithContext(ctx context.Context) DomainMdevModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainMdevModelOutput)
+}
+
+func (e DomainMdevModel) ToDomainMdevModelPtrOutput() DomainMdevModelPtrOutput {
+	return e.ToDomainMdevModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMdevModel) ToDomainMdevModelPtrOutputWithContext(ctx context.Context) DomainMdevModelPtrOutput {
+	return DomainMdevModel(e).ToDomainMdevModelOutputWithContext(ctx).ToDomainMdevModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainMdevModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMdevModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainMdevModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainMdevModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainMdevModelOutput struct{ *pulumi.OutputState }
+
+func (DomainMdevModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainMdevModel)(nil)).Elem()
+}
+
+func (o DomainMdevModelOutput) ToDomainMdevModelOutput() DomainMdevModelOutput {
+	return o
+}
+
+func (o DomainMdevModelOutput) ToDomainMdevModelOutputWithContext(ctx context.Context) DomainMdevModelOutput {
+	return o
+}
+
+func (o DomainMdevModelOutput) ToDomainMdevModelPtrOutput() DomainMdevModelPtrOutput {
+	return o.ToDomainMdevModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMdevModelOutput) ToDomainMdevModelPtrOutputWithContext(ctx context.Context) DomainMdevModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainMdevModel) *DomainMdevModel {
+		return &v
+	}).(DomainMdevModelPtrOutput)
+}
+
+func (o DomainMdevModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainMdevModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMdevModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainMdevModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMdevModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainMdevModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainMdevModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainMdevModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainMdevModel)(nil)).Elem()
+}
+
+func (o DomainMdevModelPtrOutput) ToDomainMdevModelPtrOutput() DomainMdevModelPtrOutput {
+	return o
+}
+
+func (o DomainMdevModelPtrOutput) ToDomainMdevModelPtrOutputWithContext(ctx context.Context) DomainMdevModelPtrOutput {
+	return o
+}
+
+func (o DomainMdevModelPtrOutput) Elem() DomainMdevModelOutput {
+	return o.ApplyT(func(v *DomainMdevModel) DomainMdevModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainMdevModel
+		return ret
+	}).(DomainMdevModelOutput)
+}
+
+func (o DomainMdevModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainMdevModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainMdevModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainMdevModelInput is an input type that accepts values of the DomainMdevModel enum
+// A concrete instance of `DomainMdevModelInput` can be one of the following:
+//
+//	DomainMdevModel_Vfio_Pci
+//	DomainMdevModel_Vfio_Ccw
+//	DomainMdevModel_Vfio_Ap
+type DomainMdevModelInput interface {
+	pulumi.Input
+
+	ToDomainMdevModelOutput() DomainMdevModelOutput
+	ToDomainMdevModelOutputWithContext(context.Context) DomainMdevModelOutput
+}
+
+var domainMdevModelPtrType = reflect.TypeOf((**DomainMdevModel)(nil)).Elem()
+
+type DomainMdevModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainMdevModelPtrOutput() DomainMdevModelPtrOutput
+	ToDomainMdevModelPtrOutputWithContext(context.Context) DomainMdevModelPtrOutput
+}
+
+type domainMdevModelPtr string
+
+func DomainMdevModelPtr(v string) DomainMdevModelPtrInput {
+	return (*domainMdevModelPtr)(&v)
+}
+
+func (*domainMdevModelPtr) ElementType() reflect.Type {
+	return domainMdevModelPtrType
+}
+
+func (in *domainMdevModelPtr) ToDomainMdevModelPtrOutput() DomainMdevModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainMdevModelPtrOutput)
+}
+
+func (in *domainMdevModelPtr) ToDomainMdevModelPtrOutputWithContext(ctx context.Context) DomainMdevModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainMdevModelPtrOutput)
+}
+
 // Whether guest memory may be shared with other processes.
 type DomainMemoryAccess string
 
@@ -3302,6 +5012,174 @@ func (in *domainMemorySourcePtr) ToDomainMemorySourcePtrOutput() DomainMemorySou
 
 func (in *domainMemorySourcePtr) ToDomainMemorySourcePtrOutputWithContext(ctx context.Context) DomainMemorySourcePtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainMemorySourcePtrOutput)
+}
+
+// Where a domain snapshot keeps its data.
+type DomainSnapshotKind string
+
+const (
+	// Inside each qcow2 disk image; of a running domain with its memory too (a full system checkpoint). Every disk must be qcow2.
+	DomainSnapshotKindInternal = DomainSnapshotKind("internal")
+	// A new qcow2 overlay file per disk, beside the disk's image, that the domain writes to from then on; the memory too, into `memoryFile`, when that is set.
+	DomainSnapshotKindExternal = DomainSnapshotKind("external")
+)
+
+func (DomainSnapshotKind) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSnapshotKind)(nil)).Elem()
+}
+
+func (e DomainSnapshotKind) ToDomainSnapshotKindOutput() DomainSnapshotKindOutput {
+	return pulumi.ToOutput(e).(DomainSnapshotKindOutput)
+}
+
+func (e DomainSnapshotKind) ToDomainSnapshotKindOutputWithContext(ctx context.Context) DomainSnapshotKindOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainSnapshotKindOutput)
+}
+
+func (e DomainSnapshotKind) ToDomainSnapshotKindPtrOutput() DomainSnapshotKindPtrOutput {
+	return e.ToDomainSnapshotKindPtrOutputWithContext(context.Background())
+}
+
+func (e DomainSnapshotKind) ToDomainSnapshotKindPtrOutputWithContext(ctx context.Context) DomainSnapshotKindPtrOutput {
+	return DomainSnapshotKind(e).ToDomainSnapshotKindOutputWithContext(ctx).ToDomainSnapshotKindPtrOutputWithContext(ctx)
+}
+
+func (e DomainSnapshotKind) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainSnapshotKind) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainSnapshotKind) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainSnapshotKind) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainSnapshotKindOutput struct{ *pulumi.OutputState }
+
+func (DomainSnapshotKindOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainSnapshotKind)(nil)).Elem()
+}
+
+func (o DomainSnapshotKindOutput) ToDomainSnapshotKindOutput() DomainSnapshotKindOutput {
+	return o
+}
+
+func (o DomainSnapshotKindOutput) ToDomainSnapshotKindOutputWithContext(ctx context.Context) DomainSnapshotKindOutput {
+	return o
+}
+
+func (o DomainSnapshotKindOutput) ToDomainSnapshotKindPtrOutput() DomainSnapshotKindPtrOutput {
+	return o.ToDomainSnapshotKindPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSnapshotKindOutput) ToDomainSnapshotKindPtrOutputWithContext(ctx context.Context) DomainSnapshotKindPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainSnapshotKind) *DomainSnapshotKind {
+		return &v
+	}).(DomainSnapshotKindPtrOutput)
+}
+
+func (o DomainSnapshotKindOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainSnapshotKindOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainSnapshotKind) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainSnapshotKindOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSnapshotKindOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainSnapshotKind) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainSnapshotKindPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainSnapshotKindPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainSnapshotKind)(nil)).Elem()
+}
+
+func (o DomainSnapshotKindPtrOutput) ToDomainSnapshotKindPtrOutput() DomainSnapshotKindPtrOutput {
+	return o
+}
+
+func (o DomainSnapshotKindPtrOutput) ToDomainSnapshotKindPtrOutputWithContext(ctx context.Context) DomainSnapshotKindPtrOutput {
+	return o
+}
+
+func (o DomainSnapshotKindPtrOutput) Elem() DomainSnapshotKindOutput {
+	return o.ApplyT(func(v *DomainSnapshotKind) DomainSnapshotKind {
+		if v != nil {
+			return *v
+		}
+		var ret DomainSnapshotKind
+		return ret
+	}).(DomainSnapshotKindOutput)
+}
+
+func (o DomainSnapshotKindPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainSnapshotKindPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainSnapshotKind) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainSnapshotKindInput is an input type that accepts values of the DomainSnapshotKind enum
+// A concrete instance of `DomainSnapshotKindInput` can be one of the following:
+//
+//	DomainSnapshotKindInternal
+//	DomainSnapshotKindExternal
+type DomainSnapshotKindInput interface {
+	pulumi.Input
+
+	ToDomainSnapshotKindOutput() DomainSnapshotKindOutput
+	ToDomainSnapshotKindOutputWithContext(context.Context) DomainSnapshotKindOutput
+}
+
+var domainSnapshotKindPtrType = reflect.TypeOf((**DomainSnapshotKind)(nil)).Elem()
+
+type DomainSnapshotKindPtrInput interface {
+	pulumi.Input
+
+	ToDomainSnapshotKindPtrOutput() DomainSnapshotKindPtrOutput
+	ToDomainSnapshotKindPtrOutputWithContext(context.Context) DomainSnapshotKindPtrOutput
+}
+
+type domainSnapshotKindPtr string
+
+func DomainSnapshotKindPtr(v string) DomainSnapshotKindPtrInput {
+	return (*domainSnapshotKindPtr)(&v)
+}
+
+func (*domainSnapshotKindPtr) ElementType() reflect.Type {
+	return domainSnapshotKindPtrType
+}
+
+func (in *domainSnapshotKindPtr) ToDomainSnapshotKindPtrOutput() DomainSnapshotKindPtrOutput {
+	return pulumi.ToOutput(in).(DomainSnapshotKindPtrOutput)
+}
+
+func (in *domainSnapshotKindPtr) ToDomainSnapshotKindPtrOutputWithContext(ctx context.Context) DomainSnapshotKindPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainSnapshotKindPtrOutput)
 }
 
 // The emulated sound card.
@@ -3839,6 +5717,342 @@ func (in *domainTimerTickPolicyPtr) ToDomainTimerTickPolicyPtrOutput() DomainTim
 
 func (in *domainTimerTickPolicyPtr) ToDomainTimerTickPolicyPtrOutputWithContext(ctx context.Context) DomainTimerTickPolicyPtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(DomainTimerTickPolicyPtrOutput)
+}
+
+// The TPM's interface to the guest.
+type DomainTpmModel string
+
+const (
+	// Command Response Buffer: TPM 2.0 only, what Windows 11 and current Linux expect.
+	DomainTpmModel_Tpm_Crb = DomainTpmModel("tpm-crb")
+	// TPM Interface Specification: TPM 1.2 or 2.0 (libvirt's default model).
+	DomainTpmModel_Tpm_Tis = DomainTpmModel("tpm-tis")
+)
+
+func (DomainTpmModel) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpmModel)(nil)).Elem()
+}
+
+func (e DomainTpmModel) ToDomainTpmModelOutput() DomainTpmModelOutput {
+	return pulumi.ToOutput(e).(DomainTpmModelOutput)
+}
+
+func (e DomainTpmModel) ToDomainTpmModelOutputWithContext(ctx context.Context) DomainTpmModelOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainTpmModelOutput)
+}
+
+func (e DomainTpmModel) ToDomainTpmModelPtrOutput() DomainTpmModelPtrOutput {
+	return e.ToDomainTpmModelPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTpmModel) ToDomainTpmModelPtrOutputWithContext(ctx context.Context) DomainTpmModelPtrOutput {
+	return DomainTpmModel(e).ToDomainTpmModelOutputWithContext(ctx).ToDomainTpmModelPtrOutputWithContext(ctx)
+}
+
+func (e DomainTpmModel) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTpmModel) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTpmModel) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTpmModel) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainTpmModelOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmModelOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpmModel)(nil)).Elem()
+}
+
+func (o DomainTpmModelOutput) ToDomainTpmModelOutput() DomainTpmModelOutput {
+	return o
+}
+
+func (o DomainTpmModelOutput) ToDomainTpmModelOutputWithContext(ctx context.Context) DomainTpmModelOutput {
+	return o
+}
+
+func (o DomainTpmModelOutput) ToDomainTpmModelPtrOutput() DomainTpmModelPtrOutput {
+	return o.ToDomainTpmModelPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmModelOutput) ToDomainTpmModelPtrOutputWithContext(ctx context.Context) DomainTpmModelPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainTpmModel) *DomainTpmModel {
+		return &v
+	}).(DomainTpmModelPtrOutput)
+}
+
+func (o DomainTpmModelOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainTpmModelOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTpmModel) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainTpmModelOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmModelOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTpmModel) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainTpmModelPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmModelPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTpmModel)(nil)).Elem()
+}
+
+func (o DomainTpmModelPtrOutput) ToDomainTpmModelPtrOutput() DomainTpmModelPtrOutput {
+	return o
+}
+
+func (o DomainTpmModelPtrOutput) ToDomainTpmModelPtrOutputWithContext(ctx context.Context) DomainTpmModelPtrOutput {
+	return o
+}
+
+func (o DomainTpmModelPtrOutput) Elem() DomainTpmModelOutput {
+	return o.ApplyT(func(v *DomainTpmModel) DomainTpmModel {
+		if v != nil {
+			return *v
+		}
+		var ret DomainTpmModel
+		return ret
+	}).(DomainTpmModelOutput)
+}
+
+func (o DomainTpmModelPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmModelPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainTpmModel) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainTpmModelInput is an input type that accepts values of the DomainTpmModel enum
+// A concrete instance of `DomainTpmModelInput` can be one of the following:
+//
+//	DomainTpmModel_Tpm_Crb
+//	DomainTpmModel_Tpm_Tis
+type DomainTpmModelInput interface {
+	pulumi.Input
+
+	ToDomainTpmModelOutput() DomainTpmModelOutput
+	ToDomainTpmModelOutputWithContext(context.Context) DomainTpmModelOutput
+}
+
+var domainTpmModelPtrType = reflect.TypeOf((**DomainTpmModel)(nil)).Elem()
+
+type DomainTpmModelPtrInput interface {
+	pulumi.Input
+
+	ToDomainTpmModelPtrOutput() DomainTpmModelPtrOutput
+	ToDomainTpmModelPtrOutputWithContext(context.Context) DomainTpmModelPtrOutput
+}
+
+type domainTpmModelPtr string
+
+func DomainTpmModelPtr(v string) DomainTpmModelPtrInput {
+	return (*domainTpmModelPtr)(&v)
+}
+
+func (*domainTpmModelPtr) ElementType() reflect.Type {
+	return domainTpmModelPtrType
+}
+
+func (in *domainTpmModelPtr) ToDomainTpmModelPtrOutput() DomainTpmModelPtrOutput {
+	return pulumi.ToOutput(in).(DomainTpmModelPtrOutput)
+}
+
+func (in *domainTpmModelPtr) ToDomainTpmModelPtrOutputWithContext(ctx context.Context) DomainTpmModelPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainTpmModelPtrOutput)
+}
+
+// The TPM specification the emulator follows.
+type DomainTpmVersion string
+
+const (
+	// TPM 2.0.
+	DomainTpmVersion_2_0 = DomainTpmVersion("2.0")
+	// TPM 1.2 (needs `model: "tpm-tis"`).
+	DomainTpmVersion_1_2 = DomainTpmVersion("1.2")
+)
+
+func (DomainTpmVersion) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpmVersion)(nil)).Elem()
+}
+
+func (e DomainTpmVersion) ToDomainTpmVersionOutput() DomainTpmVersionOutput {
+	return pulumi.ToOutput(e).(DomainTpmVersionOutput)
+}
+
+func (e DomainTpmVersion) ToDomainTpmVersionOutputWithContext(ctx context.Context) DomainTpmVersionOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(DomainTpmVersionOutput)
+}
+
+func (e DomainTpmVersion) ToDomainTpmVersionPtrOutput() DomainTpmVersionPtrOutput {
+	return e.ToDomainTpmVersionPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTpmVersion) ToDomainTpmVersionPtrOutputWithContext(ctx context.Context) DomainTpmVersionPtrOutput {
+	return DomainTpmVersion(e).ToDomainTpmVersionOutputWithContext(ctx).ToDomainTpmVersionPtrOutputWithContext(ctx)
+}
+
+func (e DomainTpmVersion) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTpmVersion) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e DomainTpmVersion) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e DomainTpmVersion) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type DomainTpmVersionOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmVersionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpmVersion)(nil)).Elem()
+}
+
+func (o DomainTpmVersionOutput) ToDomainTpmVersionOutput() DomainTpmVersionOutput {
+	return o
+}
+
+func (o DomainTpmVersionOutput) ToDomainTpmVersionOutputWithContext(ctx context.Context) DomainTpmVersionOutput {
+	return o
+}
+
+func (o DomainTpmVersionOutput) ToDomainTpmVersionPtrOutput() DomainTpmVersionPtrOutput {
+	return o.ToDomainTpmVersionPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmVersionOutput) ToDomainTpmVersionPtrOutputWithContext(ctx context.Context) DomainTpmVersionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainTpmVersion) *DomainTpmVersion {
+		return &v
+	}).(DomainTpmVersionPtrOutput)
+}
+
+func (o DomainTpmVersionOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o DomainTpmVersionOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTpmVersion) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o DomainTpmVersionOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmVersionOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e DomainTpmVersion) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type DomainTpmVersionPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmVersionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTpmVersion)(nil)).Elem()
+}
+
+func (o DomainTpmVersionPtrOutput) ToDomainTpmVersionPtrOutput() DomainTpmVersionPtrOutput {
+	return o
+}
+
+func (o DomainTpmVersionPtrOutput) ToDomainTpmVersionPtrOutputWithContext(ctx context.Context) DomainTpmVersionPtrOutput {
+	return o
+}
+
+func (o DomainTpmVersionPtrOutput) Elem() DomainTpmVersionOutput {
+	return o.ApplyT(func(v *DomainTpmVersion) DomainTpmVersion {
+		if v != nil {
+			return *v
+		}
+		var ret DomainTpmVersion
+		return ret
+	}).(DomainTpmVersionOutput)
+}
+
+func (o DomainTpmVersionPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmVersionPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *DomainTpmVersion) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// DomainTpmVersionInput is an input type that accepts values of the DomainTpmVersion enum
+// A concrete instance of `DomainTpmVersionInput` can be one of the following:
+//
+//	DomainTpmVersion_2_0
+//	DomainTpmVersion_1_2
+type DomainTpmVersionInput interface {
+	pulumi.Input
+
+	ToDomainTpmVersionOutput() DomainTpmVersionOutput
+	ToDomainTpmVersionOutputWithContext(context.Context) DomainTpmVersionOutput
+}
+
+var domainTpmVersionPtrType = reflect.TypeOf((**DomainTpmVersion)(nil)).Elem()
+
+type DomainTpmVersionPtrInput interface {
+	pulumi.Input
+
+	ToDomainTpmVersionPtrOutput() DomainTpmVersionPtrOutput
+	ToDomainTpmVersionPtrOutputWithContext(context.Context) DomainTpmVersionPtrOutput
+}
+
+type domainTpmVersionPtr string
+
+func DomainTpmVersionPtr(v string) DomainTpmVersionPtrInput {
+	return (*domainTpmVersionPtr)(&v)
+}
+
+func (*domainTpmVersionPtr) ElementType() reflect.Type {
+	return domainTpmVersionPtrType
+}
+
+func (in *domainTpmVersionPtr) ToDomainTpmVersionPtrOutput() DomainTpmVersionPtrOutput {
+	return pulumi.ToOutput(in).(DomainTpmVersionPtrOutput)
+}
+
+func (in *domainTpmVersionPtr) ToDomainTpmVersionPtrOutputWithContext(ctx context.Context) DomainTpmVersionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(DomainTpmVersionPtrOutput)
 }
 
 // The hypervisor driver of a domain.
@@ -4811,6 +7025,174 @@ func (o IpAddressTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context
 	}).(pulumi.StringPtrOutput)
 }
 
+// The transport of an SRV record's service.
+type NetworkDnsSrvProtocol string
+
+const (
+	// TCP.
+	NetworkDnsSrvProtocolTcp = NetworkDnsSrvProtocol("tcp")
+	// UDP.
+	NetworkDnsSrvProtocolUdp = NetworkDnsSrvProtocol("udp")
+)
+
+func (NetworkDnsSrvProtocol) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsSrvProtocol)(nil)).Elem()
+}
+
+func (e NetworkDnsSrvProtocol) ToNetworkDnsSrvProtocolOutput() NetworkDnsSrvProtocolOutput {
+	return pulumi.ToOutput(e).(NetworkDnsSrvProtocolOutput)
+}
+
+func (e NetworkDnsSrvProtocol) ToNetworkDnsSrvProtocolOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(NetworkDnsSrvProtocolOutput)
+}
+
+func (e NetworkDnsSrvProtocol) ToNetworkDnsSrvProtocolPtrOutput() NetworkDnsSrvProtocolPtrOutput {
+	return e.ToNetworkDnsSrvProtocolPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkDnsSrvProtocol) ToNetworkDnsSrvProtocolPtrOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolPtrOutput {
+	return NetworkDnsSrvProtocol(e).ToNetworkDnsSrvProtocolOutputWithContext(ctx).ToNetworkDnsSrvProtocolPtrOutputWithContext(ctx)
+}
+
+func (e NetworkDnsSrvProtocol) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkDnsSrvProtocol) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkDnsSrvProtocol) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkDnsSrvProtocol) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type NetworkDnsSrvProtocolOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsSrvProtocolOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsSrvProtocol)(nil)).Elem()
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToNetworkDnsSrvProtocolOutput() NetworkDnsSrvProtocolOutput {
+	return o
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToNetworkDnsSrvProtocolOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolOutput {
+	return o
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToNetworkDnsSrvProtocolPtrOutput() NetworkDnsSrvProtocolPtrOutput {
+	return o.ToNetworkDnsSrvProtocolPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToNetworkDnsSrvProtocolPtrOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkDnsSrvProtocol) *NetworkDnsSrvProtocol {
+		return &v
+	}).(NetworkDnsSrvProtocolPtrOutput)
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkDnsSrvProtocol) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkDnsSrvProtocolOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkDnsSrvProtocol) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type NetworkDnsSrvProtocolPtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsSrvProtocolPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkDnsSrvProtocol)(nil)).Elem()
+}
+
+func (o NetworkDnsSrvProtocolPtrOutput) ToNetworkDnsSrvProtocolPtrOutput() NetworkDnsSrvProtocolPtrOutput {
+	return o
+}
+
+func (o NetworkDnsSrvProtocolPtrOutput) ToNetworkDnsSrvProtocolPtrOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolPtrOutput {
+	return o
+}
+
+func (o NetworkDnsSrvProtocolPtrOutput) Elem() NetworkDnsSrvProtocolOutput {
+	return o.ApplyT(func(v *NetworkDnsSrvProtocol) NetworkDnsSrvProtocol {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkDnsSrvProtocol
+		return ret
+	}).(NetworkDnsSrvProtocolOutput)
+}
+
+func (o NetworkDnsSrvProtocolPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkDnsSrvProtocolPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *NetworkDnsSrvProtocol) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// NetworkDnsSrvProtocolInput is an input type that accepts values of the NetworkDnsSrvProtocol enum
+// A concrete instance of `NetworkDnsSrvProtocolInput` can be one of the following:
+//
+//	NetworkDnsSrvProtocolTcp
+//	NetworkDnsSrvProtocolUdp
+type NetworkDnsSrvProtocolInput interface {
+	pulumi.Input
+
+	ToNetworkDnsSrvProtocolOutput() NetworkDnsSrvProtocolOutput
+	ToNetworkDnsSrvProtocolOutputWithContext(context.Context) NetworkDnsSrvProtocolOutput
+}
+
+var networkDnsSrvProtocolPtrType = reflect.TypeOf((**NetworkDnsSrvProtocol)(nil)).Elem()
+
+type NetworkDnsSrvProtocolPtrInput interface {
+	pulumi.Input
+
+	ToNetworkDnsSrvProtocolPtrOutput() NetworkDnsSrvProtocolPtrOutput
+	ToNetworkDnsSrvProtocolPtrOutputWithContext(context.Context) NetworkDnsSrvProtocolPtrOutput
+}
+
+type networkDnsSrvProtocolPtr string
+
+func NetworkDnsSrvProtocolPtr(v string) NetworkDnsSrvProtocolPtrInput {
+	return (*networkDnsSrvProtocolPtr)(&v)
+}
+
+func (*networkDnsSrvProtocolPtr) ElementType() reflect.Type {
+	return networkDnsSrvProtocolPtrType
+}
+
+func (in *networkDnsSrvProtocolPtr) ToNetworkDnsSrvProtocolPtrOutput() NetworkDnsSrvProtocolPtrOutput {
+	return pulumi.ToOutput(in).(NetworkDnsSrvProtocolPtrOutput)
+}
+
+func (in *networkDnsSrvProtocolPtr) ToNetworkDnsSrvProtocolPtrOutputWithContext(ctx context.Context) NetworkDnsSrvProtocolPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(NetworkDnsSrvProtocolPtrOutput)
+}
+
 // How a network reaches the outside.
 type NetworkMode string
 
@@ -5000,6 +7382,10 @@ const (
 	PoolTypeNetfs = PoolType("netfs")
 	// An LVM volume group; volumes are logical volumes.
 	PoolTypeLogical = PoolType("logical")
+	// A whole disk with a partition table; volumes are partitions.
+	PoolTypeDisk = PoolType("disk")
+	// The LUNs of an iSCSI target, logged in to with the host's open-iscsi (iscsiadm); volumes are the LUNs and cannot be created.
+	PoolTypeIscsi = PoolType("iscsi")
 )
 
 func (PoolType) ElementType() reflect.Type {
@@ -5128,6 +7514,8 @@ func (o PoolTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pul
 //	PoolTypeFs
 //	PoolTypeNetfs
 //	PoolTypeLogical
+//	PoolTypeDisk
+//	PoolTypeIscsi
 type PoolTypeInput interface {
 	pulumi.Input
 
@@ -5160,6 +7548,354 @@ func (in *poolTypePtr) ToPoolTypePtrOutput() PoolTypePtrOutput {
 
 func (in *poolTypePtr) ToPoolTypePtrOutputWithContext(ctx context.Context) PoolTypePtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(PoolTypePtrOutput)
+}
+
+// What a libvirt secret is for; libvirt allows one secret per usage type and usage id on a host.
+type SecretUsageType string
+
+const (
+	// No usage: the secret is found by its UUID only.
+	SecretUsageTypeNone = SecretUsageType("none")
+	// A storage volume's encryption passphrase; `usageId` is the volume's path.
+	SecretUsageTypeVolume = SecretUsageType("volume")
+	// A Ceph (RBD) user's key; `usageId` is a name of your choice, e.g. `client.admin secret`.
+	SecretUsageTypeCeph = SecretUsageType("ceph")
+	// An iSCSI CHAP password; `usageId` is a name of your choice for the target.
+	SecretUsageTypeIscsi = SecretUsageType("iscsi")
+	// The passphrase of a TLS private key; `usageId` is a name of your choice.
+	SecretUsageTypeTls = SecretUsageType("tls")
+	// The encryption passphrase of an emulated TPM's state; `usageId` is a name of your choice.
+	SecretUsageTypeVtpm = SecretUsageType("vtpm")
+)
+
+func (SecretUsageType) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretUsageType)(nil)).Elem()
+}
+
+func (e SecretUsageType) ToSecretUsageTypeOutput() SecretUsageTypeOutput {
+	return pulumi.ToOutput(e).(SecretUsageTypeOutput)
+}
+
+func (e SecretUsageType) ToSecretUsageTypeOutputWithContext(ctx context.Context) SecretUsageTypeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(SecretUsageTypeOutput)
+}
+
+func (e SecretUsageType) ToSecretUsageTypePtrOutput() SecretUsageTypePtrOutput {
+	return e.ToSecretUsageTypePtrOutputWithContext(context.Background())
+}
+
+func (e SecretUsageType) ToSecretUsageTypePtrOutputWithContext(ctx context.Context) SecretUsageTypePtrOutput {
+	return SecretUsageType(e).ToSecretUsageTypeOutputWithContext(ctx).ToSecretUsageTypePtrOutputWithContext(ctx)
+}
+
+func (e SecretUsageType) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SecretUsageType) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SecretUsageType) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e SecretUsageType) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type SecretUsageTypeOutput struct{ *pulumi.OutputState }
+
+func (SecretUsageTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretUsageType)(nil)).Elem()
+}
+
+func (o SecretUsageTypeOutput) ToSecretUsageTypeOutput() SecretUsageTypeOutput {
+	return o
+}
+
+func (o SecretUsageTypeOutput) ToSecretUsageTypeOutputWithContext(ctx context.Context) SecretUsageTypeOutput {
+	return o
+}
+
+func (o SecretUsageTypeOutput) ToSecretUsageTypePtrOutput() SecretUsageTypePtrOutput {
+	return o.ToSecretUsageTypePtrOutputWithContext(context.Background())
+}
+
+func (o SecretUsageTypeOutput) ToSecretUsageTypePtrOutputWithContext(ctx context.Context) SecretUsageTypePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v SecretUsageType) *SecretUsageType {
+		return &v
+	}).(SecretUsageTypePtrOutput)
+}
+
+func (o SecretUsageTypeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o SecretUsageTypeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SecretUsageType) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o SecretUsageTypeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SecretUsageTypeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SecretUsageType) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type SecretUsageTypePtrOutput struct{ *pulumi.OutputState }
+
+func (SecretUsageTypePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**SecretUsageType)(nil)).Elem()
+}
+
+func (o SecretUsageTypePtrOutput) ToSecretUsageTypePtrOutput() SecretUsageTypePtrOutput {
+	return o
+}
+
+func (o SecretUsageTypePtrOutput) ToSecretUsageTypePtrOutputWithContext(ctx context.Context) SecretUsageTypePtrOutput {
+	return o
+}
+
+func (o SecretUsageTypePtrOutput) Elem() SecretUsageTypeOutput {
+	return o.ApplyT(func(v *SecretUsageType) SecretUsageType {
+		if v != nil {
+			return *v
+		}
+		var ret SecretUsageType
+		return ret
+	}).(SecretUsageTypeOutput)
+}
+
+func (o SecretUsageTypePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SecretUsageTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *SecretUsageType) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// SecretUsageTypeInput is an input type that accepts values of the SecretUsageType enum
+// A concrete instance of `SecretUsageTypeInput` can be one of the following:
+//
+//	SecretUsageTypeNone
+//	SecretUsageTypeVolume
+//	SecretUsageTypeCeph
+//	SecretUsageTypeIscsi
+//	SecretUsageTypeTls
+//	SecretUsageTypeVtpm
+type SecretUsageTypeInput interface {
+	pulumi.Input
+
+	ToSecretUsageTypeOutput() SecretUsageTypeOutput
+	ToSecretUsageTypeOutputWithContext(context.Context) SecretUsageTypeOutput
+}
+
+var secretUsageTypePtrType = reflect.TypeOf((**SecretUsageType)(nil)).Elem()
+
+type SecretUsageTypePtrInput interface {
+	pulumi.Input
+
+	ToSecretUsageTypePtrOutput() SecretUsageTypePtrOutput
+	ToSecretUsageTypePtrOutputWithContext(context.Context) SecretUsageTypePtrOutput
+}
+
+type secretUsageTypePtr string
+
+func SecretUsageTypePtr(v string) SecretUsageTypePtrInput {
+	return (*secretUsageTypePtr)(&v)
+}
+
+func (*secretUsageTypePtr) ElementType() reflect.Type {
+	return secretUsageTypePtrType
+}
+
+func (in *secretUsageTypePtr) ToSecretUsageTypePtrOutput() SecretUsageTypePtrOutput {
+	return pulumi.ToOutput(in).(SecretUsageTypePtrOutput)
+}
+
+func (in *secretUsageTypePtr) ToSecretUsageTypePtrOutputWithContext(ctx context.Context) SecretUsageTypePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(SecretUsageTypePtrOutput)
+}
+
+// How `value` is written.
+type SecretValueEncoding string
+
+const (
+	// The value is the text itself (its UTF-8 bytes), e.g. a passphrase.
+	SecretValueEncodingUtf8 = SecretValueEncoding("utf8")
+	// The value is base64 of the bytes, e.g. a Ceph key as `ceph auth get-key` prints it.
+	SecretValueEncodingBase64 = SecretValueEncoding("base64")
+)
+
+func (SecretValueEncoding) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretValueEncoding)(nil)).Elem()
+}
+
+func (e SecretValueEncoding) ToSecretValueEncodingOutput() SecretValueEncodingOutput {
+	return pulumi.ToOutput(e).(SecretValueEncodingOutput)
+}
+
+func (e SecretValueEncoding) ToSecretValueEncodingOutputWithContext(ctx context.Context) SecretValueEncodingOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(SecretValueEncodingOutput)
+}
+
+func (e SecretValueEncoding) ToSecretValueEncodingPtrOutput() SecretValueEncodingPtrOutput {
+	return e.ToSecretValueEncodingPtrOutputWithContext(context.Background())
+}
+
+func (e SecretValueEncoding) ToSecretValueEncodingPtrOutputWithContext(ctx context.Context) SecretValueEncodingPtrOutput {
+	return SecretValueEncoding(e).ToSecretValueEncodingOutputWithContext(ctx).ToSecretValueEncodingPtrOutputWithContext(ctx)
+}
+
+func (e SecretValueEncoding) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SecretValueEncoding) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e SecretValueEncoding) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e SecretValueEncoding) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type SecretValueEncodingOutput struct{ *pulumi.OutputState }
+
+func (SecretValueEncodingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretValueEncoding)(nil)).Elem()
+}
+
+func (o SecretValueEncodingOutput) ToSecretValueEncodingOutput() SecretValueEncodingOutput {
+	return o
+}
+
+func (o SecretValueEncodingOutput) ToSecretValueEncodingOutputWithContext(ctx context.Context) SecretValueEncodingOutput {
+	return o
+}
+
+func (o SecretValueEncodingOutput) ToSecretValueEncodingPtrOutput() SecretValueEncodingPtrOutput {
+	return o.ToSecretValueEncodingPtrOutputWithContext(context.Background())
+}
+
+func (o SecretValueEncodingOutput) ToSecretValueEncodingPtrOutputWithContext(ctx context.Context) SecretValueEncodingPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v SecretValueEncoding) *SecretValueEncoding {
+		return &v
+	}).(SecretValueEncodingPtrOutput)
+}
+
+func (o SecretValueEncodingOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o SecretValueEncodingOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SecretValueEncoding) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o SecretValueEncodingOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SecretValueEncodingOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e SecretValueEncoding) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type SecretValueEncodingPtrOutput struct{ *pulumi.OutputState }
+
+func (SecretValueEncodingPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**SecretValueEncoding)(nil)).Elem()
+}
+
+func (o SecretValueEncodingPtrOutput) ToSecretValueEncodingPtrOutput() SecretValueEncodingPtrOutput {
+	return o
+}
+
+func (o SecretValueEncodingPtrOutput) ToSecretValueEncodingPtrOutputWithContext(ctx context.Context) SecretValueEncodingPtrOutput {
+	return o
+}
+
+func (o SecretValueEncodingPtrOutput) Elem() SecretValueEncodingOutput {
+	return o.ApplyT(func(v *SecretValueEncoding) SecretValueEncoding {
+		if v != nil {
+			return *v
+		}
+		var ret SecretValueEncoding
+		return ret
+	}).(SecretValueEncodingOutput)
+}
+
+func (o SecretValueEncodingPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o SecretValueEncodingPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *SecretValueEncoding) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// SecretValueEncodingInput is an input type that accepts values of the SecretValueEncoding enum
+// A concrete instance of `SecretValueEncodingInput` can be one of the following:
+//
+//	SecretValueEncodingUtf8
+//	SecretValueEncodingBase64
+type SecretValueEncodingInput interface {
+	pulumi.Input
+
+	ToSecretValueEncodingOutput() SecretValueEncodingOutput
+	ToSecretValueEncodingOutputWithContext(context.Context) SecretValueEncodingOutput
+}
+
+var secretValueEncodingPtrType = reflect.TypeOf((**SecretValueEncoding)(nil)).Elem()
+
+type SecretValueEncodingPtrInput interface {
+	pulumi.Input
+
+	ToSecretValueEncodingPtrOutput() SecretValueEncodingPtrOutput
+	ToSecretValueEncodingPtrOutputWithContext(context.Context) SecretValueEncodingPtrOutput
+}
+
+type secretValueEncodingPtr string
+
+func SecretValueEncodingPtr(v string) SecretValueEncodingPtrInput {
+	return (*secretValueEncodingPtr)(&v)
+}
+
+func (*secretValueEncodingPtr) ElementType() reflect.Type {
+	return secretValueEncodingPtrType
+}
+
+func (in *secretValueEncodingPtr) ToSecretValueEncodingPtrOutput() SecretValueEncodingPtrOutput {
+	return pulumi.ToOutput(in).(SecretValueEncodingPtrOutput)
+}
+
+func (in *secretValueEncodingPtr) ToSecretValueEncodingPtrOutputWithContext(ctx context.Context) SecretValueEncodingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(SecretValueEncodingPtrOutput)
 }
 
 // How a volume stores its data.
@@ -5330,6 +8066,198 @@ func (in *volumeFormatPtr) ToVolumeFormatPtrOutputWithContext(ctx context.Contex
 	return pulumi.ToOutputWithContext(ctx, in).(VolumeFormatPtrOutput)
 }
 
+// How a volume's data is overwritten before it is deleted (libvirt's STORAGE_VOL_WIPE_PATTERN).
+type VolumeWipeAlgorithm string
+
+const (
+	// Not overwritten: the volume is deleted as it is.
+	VolumeWipeAlgorithmNone = VolumeWipeAlgorithm("none")
+	// One pass of zeros, written by libvirt itself.
+	VolumeWipeAlgorithmZero = VolumeWipeAlgorithm("zero")
+	// 4 passes, NNSA Policy Letter NAP-14.1-C (needs `scrub` on the host).
+	VolumeWipeAlgorithmNnsa = VolumeWipeAlgorithm("nnsa")
+	// 4 passes, DoD 5220.22-M section 8-306 (needs `scrub` on the host).
+	VolumeWipeAlgorithmDod = VolumeWipeAlgorithm("dod")
+	// 9 passes, German Center of Security in Information Technologies (needs `scrub` on the host).
+	VolumeWipeAlgorithmBsi = VolumeWipeAlgorithm("bsi")
+	// The canonical 35 passes (needs `scrub` on the host).
+	VolumeWipeAlgorithmGutmann = VolumeWipeAlgorithm("gutmann")
+	// 7 passes, as Bruce Schneier's Applied Cryptography describes (needs `scrub` on the host).
+	VolumeWipeAlgorithmSchneier = VolumeWipeAlgorithm("schneier")
+	// 7 random passes (needs `scrub` on the host).
+	VolumeWipeAlgorithmPfitzner7 = VolumeWipeAlgorithm("pfitzner7")
+	// 33 random passes (needs `scrub` on the host).
+	VolumeWipeAlgorithmPfitzner33 = VolumeWipeAlgorithm("pfitzner33")
+	// One random pass (needs `scrub` on the host).
+	VolumeWipeAlgorithmRandom = VolumeWipeAlgorithm("random")
+)
+
+func (VolumeWipeAlgorithm) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeWipeAlgorithm)(nil)).Elem()
+}
+
+func (e VolumeWipeAlgorithm) ToVolumeWipeAlgorithmOutput() VolumeWipeAlgorithmOutput {
+	return pulumi.ToOutput(e).(VolumeWipeAlgorithmOutput)
+}
+
+func (e VolumeWipeAlgorithm) ToVolumeWipeAlgorithmOutputWithContext(ctx context.Context) VolumeWipeAlgorithmOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(VolumeWipeAlgorithmOutput)
+}
+
+func (e VolumeWipeAlgorithm) ToVolumeWipeAlgorithmPtrOutput() VolumeWipeAlgorithmPtrOutput {
+	return e.ToVolumeWipeAlgorithmPtrOutputWithContext(context.Background())
+}
+
+func (e VolumeWipeAlgorithm) ToVolumeWipeAlgorithmPtrOutputWithContext(ctx context.Context) VolumeWipeAlgorithmPtrOutput {
+	return VolumeWipeAlgorithm(e).ToVolumeWipeAlgorithmOutputWithContext(ctx).ToVolumeWipeAlgorithmPtrOutputWithContext(ctx)
+}
+
+func (e VolumeWipeAlgorithm) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e VolumeWipeAlgorithm) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e VolumeWipeAlgorithm) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e VolumeWipeAlgorithm) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type VolumeWipeAlgorithmOutput struct{ *pulumi.OutputState }
+
+func (VolumeWipeAlgorithmOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeWipeAlgorithm)(nil)).Elem()
+}
+
+func (o VolumeWipeAlgorithmOutput) ToVolumeWipeAlgorithmOutput() VolumeWipeAlgorithmOutput {
+	return o
+}
+
+func (o VolumeWipeAlgorithmOutput) ToVolumeWipeAlgorithmOutputWithContext(ctx context.Context) VolumeWipeAlgorithmOutput {
+	return o
+}
+
+func (o VolumeWipeAlgorithmOutput) ToVolumeWipeAlgorithmPtrOutput() VolumeWipeAlgorithmPtrOutput {
+	return o.ToVolumeWipeAlgorithmPtrOutputWithContext(context.Background())
+}
+
+func (o VolumeWipeAlgorithmOutput) ToVolumeWipeAlgorithmPtrOutputWithContext(ctx context.Context) VolumeWipeAlgorithmPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v VolumeWipeAlgorithm) *VolumeWipeAlgorithm {
+		return &v
+	}).(VolumeWipeAlgorithmPtrOutput)
+}
+
+func (o VolumeWipeAlgorithmOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o VolumeWipeAlgorithmOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e VolumeWipeAlgorithm) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o VolumeWipeAlgorithmOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o VolumeWipeAlgorithmOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e VolumeWipeAlgorithm) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type VolumeWipeAlgorithmPtrOutput struct{ *pulumi.OutputState }
+
+func (VolumeWipeAlgorithmPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**VolumeWipeAlgorithm)(nil)).Elem()
+}
+
+func (o VolumeWipeAlgorithmPtrOutput) ToVolumeWipeAlgorithmPtrOutput() VolumeWipeAlgorithmPtrOutput {
+	return o
+}
+
+func (o VolumeWipeAlgorithmPtrOutput) ToVolumeWipeAlgorithmPtrOutputWithContext(ctx context.Context) VolumeWipeAlgorithmPtrOutput {
+	return o
+}
+
+func (o VolumeWipeAlgorithmPtrOutput) Elem() VolumeWipeAlgorithmOutput {
+	return o.ApplyT(func(v *VolumeWipeAlgorithm) VolumeWipeAlgorithm {
+		if v != nil {
+			return *v
+		}
+		var ret VolumeWipeAlgorithm
+		return ret
+	}).(VolumeWipeAlgorithmOutput)
+}
+
+func (o VolumeWipeAlgorithmPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o VolumeWipeAlgorithmPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *VolumeWipeAlgorithm) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// VolumeWipeAlgorithmInput is an input type that accepts values of the VolumeWipeAlgorithm enum
+// A concrete instance of `VolumeWipeAlgorithmInput` can be one of the following:
+//
+//	VolumeWipeAlgorithmNone
+//	VolumeWipeAlgorithmZero
+//	VolumeWipeAlgorithmNnsa
+//	VolumeWipeAlgorithmDod
+//	VolumeWipeAlgorithmBsi
+//	VolumeWipeAlgorithmGutmann
+//	VolumeWipeAlgorithmSchneier
+//	VolumeWipeAlgorithmPfitzner7
+//	VolumeWipeAlgorithmPfitzner33
+//	VolumeWipeAlgorithmRandom
+type VolumeWipeAlgorithmInput interface {
+	pulumi.Input
+
+	ToVolumeWipeAlgorithmOutput() VolumeWipeAlgorithmOutput
+	ToVolumeWipeAlgorithmOutputWithContext(context.Context) VolumeWipeAlgorithmOutput
+}
+
+var volumeWipeAlgorithmPtrType = reflect.TypeOf((**VolumeWipeAlgorithm)(nil)).Elem()
+
+type VolumeWipeAlgorithmPtrInput interface {
+	pulumi.Input
+
+	ToVolumeWipeAlgorithmPtrOutput() VolumeWipeAlgorithmPtrOutput
+	ToVolumeWipeAlgorithmPtrOutputWithContext(context.Context) VolumeWipeAlgorithmPtrOutput
+}
+
+type volumeWipeAlgorithmPtr string
+
+func VolumeWipeAlgorithmPtr(v string) VolumeWipeAlgorithmPtrInput {
+	return (*volumeWipeAlgorithmPtr)(&v)
+}
+
+func (*volumeWipeAlgorithmPtr) ElementType() reflect.Type {
+	return volumeWipeAlgorithmPtrType
+}
+
+func (in *volumeWipeAlgorithmPtr) ToVolumeWipeAlgorithmPtrOutput() VolumeWipeAlgorithmPtrOutput {
+	return pulumi.ToOutput(in).(VolumeWipeAlgorithmPtrOutput)
+}
+
+func (in *volumeWipeAlgorithmPtr) ToVolumeWipeAlgorithmPtrOutputWithContext(ctx context.Context) VolumeWipeAlgorithmPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(VolumeWipeAlgorithmPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainAddressSourceInput)(nil)).Elem(), DomainAddressSource("lease"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainAddressSourcePtrInput)(nil)).Elem(), DomainAddressSource("lease"))
@@ -5348,12 +8276,28 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeaturePolicyPtrInput)(nil)).Elem(), DomainCpuFeaturePolicy("force"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuModeInput)(nil)).Elem(), DomainCpuMode("host-passthrough"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuModePtrInput)(nil)).Elem(), DomainCpuMode("host-passthrough"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDirectModeInput)(nil)).Elem(), DomainDirectMode("vepa"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDirectModePtrInput)(nil)).Elem(), DomainDirectMode("vepa"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskBusInput)(nil)).Elem(), DomainDiskBus("virtio"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskBusPtrInput)(nil)).Elem(), DomainDiskBus("virtio"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskCacheInput)(nil)).Elem(), DomainDiskCache("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskCachePtrInput)(nil)).Elem(), DomainDiskCache("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDetectZeroesInput)(nil)).Elem(), DomainDiskDetectZeroes("off"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDetectZeroesPtrInput)(nil)).Elem(), DomainDiskDetectZeroes("off"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDeviceInput)(nil)).Elem(), DomainDiskDevice("disk"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDevicePtrInput)(nil)).Elem(), DomainDiskDevice("disk"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDiscardInput)(nil)).Elem(), DomainDiskDiscard("unmap"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskDiscardPtrInput)(nil)).Elem(), DomainDiskDiscard("unmap"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskFormatInput)(nil)).Elem(), DomainDiskFormat("raw"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskFormatPtrInput)(nil)).Elem(), DomainDiskFormat("raw"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskIoInput)(nil)).Elem(), DomainDiskIo("native"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskIoPtrInput)(nil)).Elem(), DomainDiskIo("native"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkProtocolInput)(nil)).Elem(), DomainDiskNetworkProtocol("nbd"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkProtocolPtrInput)(nil)).Elem(), DomainDiskNetworkProtocol("nbd"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemAccessModeInput)(nil)).Elem(), DomainFilesystemAccessMode("passthrough"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemAccessModePtrInput)(nil)).Elem(), DomainFilesystemAccessMode("passthrough"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemDriverInput)(nil)).Elem(), DomainFilesystemDriver("virtiofs"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemDriverPtrInput)(nil)).Elem(), DomainFilesystemDriver("virtiofs"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainFirmwareInput)(nil)).Elem(), DomainFirmware("bios"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainFirmwarePtrInput)(nil)).Elem(), DomainFirmware("bios"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsTypeInput)(nil)).Elem(), DomainGraphicsType("vnc"))
@@ -5364,18 +8308,28 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeEnumPtrInput)(nil)).Elem(), DomainInputTypeEnum("tablet"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainLifecycleActionInput)(nil)).Elem(), DomainLifecycleAction("destroy"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainLifecycleActionPtrInput)(nil)).Elem(), DomainLifecycleAction("destroy"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainLinkStateInput)(nil)).Elem(), DomainLinkState("up"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainLinkStatePtrInput)(nil)).Elem(), DomainLinkState("up"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMdevModelInput)(nil)).Elem(), DomainMdevModel("vfio-pci"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainMdevModelPtrInput)(nil)).Elem(), DomainMdevModel("vfio-pci"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryAccessInput)(nil)).Elem(), DomainMemoryAccess("private"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryAccessPtrInput)(nil)).Elem(), DomainMemoryAccess("private"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBalloonModelPtrInput)(nil)).Elem(), DomainMemoryBalloonModel("virtio"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemorySourceInput)(nil)).Elem(), DomainMemorySource("anonymous"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemorySourcePtrInput)(nil)).Elem(), DomainMemorySource("anonymous"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSnapshotKindInput)(nil)).Elem(), DomainSnapshotKind("internal"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainSnapshotKindPtrInput)(nil)).Elem(), DomainSnapshotKind("internal"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelInput)(nil)).Elem(), DomainSoundModel("ich9"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSoundModelPtrInput)(nil)).Elem(), DomainSoundModel("ich9"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerNameInput)(nil)).Elem(), DomainTimerName("rtc"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerNamePtrInput)(nil)).Elem(), DomainTimerName("rtc"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerTickPolicyInput)(nil)).Elem(), DomainTimerTickPolicy("delay"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerTickPolicyPtrInput)(nil)).Elem(), DomainTimerTickPolicy("delay"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmModelInput)(nil)).Elem(), DomainTpmModel("tpm-crb"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmModelPtrInput)(nil)).Elem(), DomainTpmModel("tpm-crb"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmVersionInput)(nil)).Elem(), DomainTpmVersion("2.0"))
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmVersionPtrInput)(nil)).Elem(), DomainTpmVersion("2.0"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypeInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTypePtrInput)(nil)).Elem(), DomainType("kvm"))
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoModelInput)(nil)).Elem(), DomainVideoModel("vga"))
@@ -5386,12 +8340,20 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogModelPtrInput)(nil)).Elem(), DomainWatchdogModel("i6300esb"))
 	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourceInput)(nil)).Elem(), InterfaceAddressSource("lease"))
 	pulumi.RegisterInputType(reflect.TypeOf((*InterfaceAddressSourcePtrInput)(nil)).Elem(), InterfaceAddressSource("lease"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsSrvProtocolInput)(nil)).Elem(), NetworkDnsSrvProtocol("tcp"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsSrvProtocolPtrInput)(nil)).Elem(), NetworkDnsSrvProtocol("tcp"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkModeInput)(nil)).Elem(), NetworkMode("isolated"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkModePtrInput)(nil)).Elem(), NetworkMode("isolated"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolTypeInput)(nil)).Elem(), PoolType("dir"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolTypePtrInput)(nil)).Elem(), PoolType("dir"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretUsageTypeInput)(nil)).Elem(), SecretUsageType("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretUsageTypePtrInput)(nil)).Elem(), SecretUsageType("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretValueEncodingInput)(nil)).Elem(), SecretValueEncoding("utf8"))
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretValueEncodingPtrInput)(nil)).Elem(), SecretValueEncoding("utf8"))
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeFormatInput)(nil)).Elem(), VolumeFormat("raw"))
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeFormatPtrInput)(nil)).Elem(), VolumeFormat("raw"))
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeWipeAlgorithmInput)(nil)).Elem(), VolumeWipeAlgorithm("none"))
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeWipeAlgorithmPtrInput)(nil)).Elem(), VolumeWipeAlgorithm("none"))
 	pulumi.RegisterOutputType(DomainAddressSourceOutput{})
 	pulumi.RegisterOutputType(DomainAddressSourcePtrOutput{})
 	pulumi.RegisterOutputType(DomainBootDeviceOutput{})
@@ -5409,12 +8371,28 @@ func init() {
 	pulumi.RegisterOutputType(DomainCpuFeaturePolicyPtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuModeOutput{})
 	pulumi.RegisterOutputType(DomainCpuModePtrOutput{})
+	pulumi.RegisterOutputType(DomainDirectModeOutput{})
+	pulumi.RegisterOutputType(DomainDirectModePtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskBusOutput{})
 	pulumi.RegisterOutputType(DomainDiskBusPtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskCacheOutput{})
+	pulumi.RegisterOutputType(DomainDiskCachePtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskDetectZeroesOutput{})
+	pulumi.RegisterOutputType(DomainDiskDetectZeroesPtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskDeviceOutput{})
 	pulumi.RegisterOutputType(DomainDiskDevicePtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskDiscardOutput{})
+	pulumi.RegisterOutputType(DomainDiskDiscardPtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskFormatOutput{})
 	pulumi.RegisterOutputType(DomainDiskFormatPtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskIoOutput{})
+	pulumi.RegisterOutputType(DomainDiskIoPtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkProtocolOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkProtocolPtrOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemAccessModeOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemAccessModePtrOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemDriverOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemDriverPtrOutput{})
 	pulumi.RegisterOutputType(DomainFirmwareOutput{})
 	pulumi.RegisterOutputType(DomainFirmwarePtrOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsTypeOutput{})
@@ -5425,18 +8403,28 @@ func init() {
 	pulumi.RegisterOutputType(DomainInputTypeEnumPtrOutput{})
 	pulumi.RegisterOutputType(DomainLifecycleActionOutput{})
 	pulumi.RegisterOutputType(DomainLifecycleActionPtrOutput{})
+	pulumi.RegisterOutputType(DomainLinkStateOutput{})
+	pulumi.RegisterOutputType(DomainLinkStatePtrOutput{})
+	pulumi.RegisterOutputType(DomainMdevModelOutput{})
+	pulumi.RegisterOutputType(DomainMdevModelPtrOutput{})
 	pulumi.RegisterOutputType(DomainMemoryAccessOutput{})
 	pulumi.RegisterOutputType(DomainMemoryAccessPtrOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonModelOutput{})
 	pulumi.RegisterOutputType(DomainMemoryBalloonModelPtrOutput{})
 	pulumi.RegisterOutputType(DomainMemorySourceOutput{})
 	pulumi.RegisterOutputType(DomainMemorySourcePtrOutput{})
+	pulumi.RegisterOutputType(DomainSnapshotKindOutput{})
+	pulumi.RegisterOutputType(DomainSnapshotKindPtrOutput{})
 	pulumi.RegisterOutputType(DomainSoundModelOutput{})
 	pulumi.RegisterOutputType(DomainSoundModelPtrOutput{})
 	pulumi.RegisterOutputType(DomainTimerNameOutput{})
 	pulumi.RegisterOutputType(DomainTimerNamePtrOutput{})
 	pulumi.RegisterOutputType(DomainTimerTickPolicyOutput{})
 	pulumi.RegisterOutputType(DomainTimerTickPolicyPtrOutput{})
+	pulumi.RegisterOutputType(DomainTpmModelOutput{})
+	pulumi.RegisterOutputType(DomainTpmModelPtrOutput{})
+	pulumi.RegisterOutputType(DomainTpmVersionOutput{})
+	pulumi.RegisterOutputType(DomainTpmVersionPtrOutput{})
 	pulumi.RegisterOutputType(DomainTypeOutput{})
 	pulumi.RegisterOutputType(DomainTypePtrOutput{})
 	pulumi.RegisterOutputType(DomainVideoModelOutput{})
@@ -5449,10 +8437,18 @@ func init() {
 	pulumi.RegisterOutputType(InterfaceAddressSourcePtrOutput{})
 	pulumi.RegisterOutputType(IpAddressTypeOutput{})
 	pulumi.RegisterOutputType(IpAddressTypePtrOutput{})
+	pulumi.RegisterOutputType(NetworkDnsSrvProtocolOutput{})
+	pulumi.RegisterOutputType(NetworkDnsSrvProtocolPtrOutput{})
 	pulumi.RegisterOutputType(NetworkModeOutput{})
 	pulumi.RegisterOutputType(NetworkModePtrOutput{})
 	pulumi.RegisterOutputType(PoolTypeOutput{})
 	pulumi.RegisterOutputType(PoolTypePtrOutput{})
+	pulumi.RegisterOutputType(SecretUsageTypeOutput{})
+	pulumi.RegisterOutputType(SecretUsageTypePtrOutput{})
+	pulumi.RegisterOutputType(SecretValueEncodingOutput{})
+	pulumi.RegisterOutputType(SecretValueEncodingPtrOutput{})
 	pulumi.RegisterOutputType(VolumeFormatOutput{})
 	pulumi.RegisterOutputType(VolumeFormatPtrOutput{})
+	pulumi.RegisterOutputType(VolumeWipeAlgorithmOutput{})
+	pulumi.RegisterOutputType(VolumeWipeAlgorithmPtrOutput{})
 }

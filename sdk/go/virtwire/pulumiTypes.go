@@ -115,6 +115,343 @@ func (o DhcpLeaseArrayOutput) Index(i pulumi.IntInput) DhcpLeaseOutput {
 	}).(DhcpLeaseOutput)
 }
 
+// Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+type DomainBandwidth struct {
+	// Traffic to the guest (default: not shaped).
+	Inbound *DomainBandwidthLimit `pulumi:"inbound"`
+	// Traffic from the guest (default: not shaped).
+	Outbound *DomainBandwidthLimit `pulumi:"outbound"`
+}
+
+// DomainBandwidthInput is an input type that accepts DomainBandwidthArgs and DomainBandwidthOutput values.
+// You can construct a concrete instance of `DomainBandwidthInput` via:
+//
+//	DomainBandwidthArgs{...}
+type DomainBandwidthInput interface {
+	pulumi.Input
+
+	ToDomainBandwidthOutput() DomainBandwidthOutput
+	ToDomainBandwidthOutputWithContext(context.Context) DomainBandwidthOutput
+}
+
+// Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+type DomainBandwidthArgs struct {
+	// Traffic to the guest (default: not shaped).
+	Inbound DomainBandwidthLimitPtrInput `pulumi:"inbound"`
+	// Traffic from the guest (default: not shaped).
+	Outbound DomainBandwidthLimitPtrInput `pulumi:"outbound"`
+}
+
+func (DomainBandwidthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainBandwidth)(nil)).Elem()
+}
+
+func (i DomainBandwidthArgs) ToDomainBandwidthOutput() DomainBandwidthOutput {
+	return i.ToDomainBandwidthOutputWithContext(context.Background())
+}
+
+func (i DomainBandwidthArgs) ToDomainBandwidthOutputWithContext(ctx context.Context) DomainBandwidthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthOutput)
+}
+
+func (i DomainBandwidthArgs) ToDomainBandwidthPtrOutput() DomainBandwidthPtrOutput {
+	return i.ToDomainBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (i DomainBandwidthArgs) ToDomainBandwidthPtrOutputWithContext(ctx context.Context) DomainBandwidthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthOutput).ToDomainBandwidthPtrOutputWithContext(ctx)
+}
+
+// DomainBandwidthPtrInput is an input type that accepts DomainBandwidthArgs, DomainBandwidthPtr and DomainBandwidthPtrOutput values.
+// You can construct a concrete instance of `DomainBandwidthPtrInput` via:
+//
+//	        DomainBandwidthArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainBandwidthPtrInput interface {
+	pulumi.Input
+
+	ToDomainBandwidthPtrOutput() DomainBandwidthPtrOutput
+	ToDomainBandwidthPtrOutputWithContext(context.Context) DomainBandwidthPtrOutput
+}
+
+type domainBandwidthPtrType DomainBandwidthArgs
+
+func DomainBandwidthPtr(v *DomainBandwidthArgs) DomainBandwidthPtrInput {
+	return (*domainBandwidthPtrType)(v)
+}
+
+func (*domainBandwidthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainBandwidth)(nil)).Elem()
+}
+
+func (i *domainBandwidthPtrType) ToDomainBandwidthPtrOutput() DomainBandwidthPtrOutput {
+	return i.ToDomainBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (i *domainBandwidthPtrType) ToDomainBandwidthPtrOutputWithContext(ctx context.Context) DomainBandwidthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthPtrOutput)
+}
+
+// Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+type DomainBandwidthOutput struct{ *pulumi.OutputState }
+
+func (DomainBandwidthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainBandwidth)(nil)).Elem()
+}
+
+func (o DomainBandwidthOutput) ToDomainBandwidthOutput() DomainBandwidthOutput {
+	return o
+}
+
+func (o DomainBandwidthOutput) ToDomainBandwidthOutputWithContext(ctx context.Context) DomainBandwidthOutput {
+	return o
+}
+
+func (o DomainBandwidthOutput) ToDomainBandwidthPtrOutput() DomainBandwidthPtrOutput {
+	return o.ToDomainBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (o DomainBandwidthOutput) ToDomainBandwidthPtrOutputWithContext(ctx context.Context) DomainBandwidthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainBandwidth) *DomainBandwidth {
+		return &v
+	}).(DomainBandwidthPtrOutput)
+}
+
+// Traffic to the guest (default: not shaped).
+func (o DomainBandwidthOutput) Inbound() DomainBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v DomainBandwidth) *DomainBandwidthLimit { return v.Inbound }).(DomainBandwidthLimitPtrOutput)
+}
+
+// Traffic from the guest (default: not shaped).
+func (o DomainBandwidthOutput) Outbound() DomainBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v DomainBandwidth) *DomainBandwidthLimit { return v.Outbound }).(DomainBandwidthLimitPtrOutput)
+}
+
+type DomainBandwidthPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainBandwidthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainBandwidth)(nil)).Elem()
+}
+
+func (o DomainBandwidthPtrOutput) ToDomainBandwidthPtrOutput() DomainBandwidthPtrOutput {
+	return o
+}
+
+func (o DomainBandwidthPtrOutput) ToDomainBandwidthPtrOutputWithContext(ctx context.Context) DomainBandwidthPtrOutput {
+	return o
+}
+
+func (o DomainBandwidthPtrOutput) Elem() DomainBandwidthOutput {
+	return o.ApplyT(func(v *DomainBandwidth) DomainBandwidth {
+		if v != nil {
+			return *v
+		}
+		var ret DomainBandwidth
+		return ret
+	}).(DomainBandwidthOutput)
+}
+
+// Traffic to the guest (default: not shaped).
+func (o DomainBandwidthPtrOutput) Inbound() DomainBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v *DomainBandwidth) *DomainBandwidthLimit {
+		if v == nil {
+			return nil
+		}
+		return v.Inbound
+	}).(DomainBandwidthLimitPtrOutput)
+}
+
+// Traffic from the guest (default: not shaped).
+func (o DomainBandwidthPtrOutput) Outbound() DomainBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v *DomainBandwidth) *DomainBandwidthLimit {
+		if v == nil {
+			return nil
+		}
+		return v.Outbound
+	}).(DomainBandwidthLimitPtrOutput)
+}
+
+// Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+type DomainBandwidthLimit struct {
+	// The average rate, in KiB/s.
+	Average int `pulumi:"average"`
+	// How much may be sent at peak rate, in KiB (default: the host's)
+	Burst *int `pulumi:"burst"`
+	// The highest rate, in KiB/s (default: none beyond average).
+	Peak *int `pulumi:"peak"`
+}
+
+// DomainBandwidthLimitInput is an input type that accepts DomainBandwidthLimitArgs and DomainBandwidthLimitOutput values.
+// You can construct a concrete instance of `DomainBandwidthLimitInput` via:
+//
+//	DomainBandwidthLimitArgs{...}
+type DomainBandwidthLimitInput interface {
+	pulumi.Input
+
+	ToDomainBandwidthLimitOutput() DomainBandwidthLimitOutput
+	ToDomainBandwidthLimitOutputWithContext(context.Context) DomainBandwidthLimitOutput
+}
+
+// Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+type DomainBandwidthLimitArgs struct {
+	// The average rate, in KiB/s.
+	Average pulumi.IntInput `pulumi:"average"`
+	// How much may be sent at peak rate, in KiB (default: the host's)
+	Burst pulumi.IntPtrInput `pulumi:"burst"`
+	// The highest rate, in KiB/s (default: none beyond average).
+	Peak pulumi.IntPtrInput `pulumi:"peak"`
+}
+
+func (DomainBandwidthLimitArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainBandwidthLimit)(nil)).Elem()
+}
+
+func (i DomainBandwidthLimitArgs) ToDomainBandwidthLimitOutput() DomainBandwidthLimitOutput {
+	return i.ToDomainBandwidthLimitOutputWithContext(context.Background())
+}
+
+func (i DomainBandwidthLimitArgs) ToDomainBandwidthLimitOutputWithContext(ctx context.Context) DomainBandwidthLimitOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthLimitOutput)
+}
+
+func (i DomainBandwidthLimitArgs) ToDomainBandwidthLimitPtrOutput() DomainBandwidthLimitPtrOutput {
+	return i.ToDomainBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (i DomainBandwidthLimitArgs) ToDomainBandwidthLimitPtrOutputWithContext(ctx context.Context) DomainBandwidthLimitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthLimitOutput).ToDomainBandwidthLimitPtrOutputWithContext(ctx)
+}
+
+// DomainBandwidthLimitPtrInput is an input type that accepts DomainBandwidthLimitArgs, DomainBandwidthLimitPtr and DomainBandwidthLimitPtrOutput values.
+// You can construct a concrete instance of `DomainBandwidthLimitPtrInput` via:
+//
+//	        DomainBandwidthLimitArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainBandwidthLimitPtrInput interface {
+	pulumi.Input
+
+	ToDomainBandwidthLimitPtrOutput() DomainBandwidthLimitPtrOutput
+	ToDomainBandwidthLimitPtrOutputWithContext(context.Context) DomainBandwidthLimitPtrOutput
+}
+
+type domainBandwidthLimitPtrType DomainBandwidthLimitArgs
+
+func DomainBandwidthLimitPtr(v *DomainBandwidthLimitArgs) DomainBandwidthLimitPtrInput {
+	return (*domainBandwidthLimitPtrType)(v)
+}
+
+func (*domainBandwidthLimitPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainBandwidthLimit)(nil)).Elem()
+}
+
+func (i *domainBandwidthLimitPtrType) ToDomainBandwidthLimitPtrOutput() DomainBandwidthLimitPtrOutput {
+	return i.ToDomainBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (i *domainBandwidthLimitPtrType) ToDomainBandwidthLimitPtrOutputWithContext(ctx context.Context) DomainBandwidthLimitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainBandwidthLimitPtrOutput)
+}
+
+// Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+type DomainBandwidthLimitOutput struct{ *pulumi.OutputState }
+
+func (DomainBandwidthLimitOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainBandwidthLimit)(nil)).Elem()
+}
+
+func (o DomainBandwidthLimitOutput) ToDomainBandwidthLimitOutput() DomainBandwidthLimitOutput {
+	return o
+}
+
+func (o DomainBandwidthLimitOutput) ToDomainBandwidthLimitOutputWithContext(ctx context.Context) DomainBandwidthLimitOutput {
+	return o
+}
+
+func (o DomainBandwidthLimitOutput) ToDomainBandwidthLimitPtrOutput() DomainBandwidthLimitPtrOutput {
+	return o.ToDomainBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (o DomainBandwidthLimitOutput) ToDomainBandwidthLimitPtrOutputWithContext(ctx context.Context) DomainBandwidthLimitPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainBandwidthLimit) *DomainBandwidthLimit {
+		return &v
+	}).(DomainBandwidthLimitPtrOutput)
+}
+
+// The average rate, in KiB/s.
+func (o DomainBandwidthLimitOutput) Average() pulumi.IntOutput {
+	return o.ApplyT(func(v DomainBandwidthLimit) int { return v.Average }).(pulumi.IntOutput)
+}
+
+// How much may be sent at peak rate, in KiB (default: the host's)
+func (o DomainBandwidthLimitOutput) Burst() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainBandwidthLimit) *int { return v.Burst }).(pulumi.IntPtrOutput)
+}
+
+// The highest rate, in KiB/s (default: none beyond average).
+func (o DomainBandwidthLimitOutput) Peak() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainBandwidthLimit) *int { return v.Peak }).(pulumi.IntPtrOutput)
+}
+
+type DomainBandwidthLimitPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainBandwidthLimitPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainBandwidthLimit)(nil)).Elem()
+}
+
+func (o DomainBandwidthLimitPtrOutput) ToDomainBandwidthLimitPtrOutput() DomainBandwidthLimitPtrOutput {
+	return o
+}
+
+func (o DomainBandwidthLimitPtrOutput) ToDomainBandwidthLimitPtrOutputWithContext(ctx context.Context) DomainBandwidthLimitPtrOutput {
+	return o
+}
+
+func (o DomainBandwidthLimitPtrOutput) Elem() DomainBandwidthLimitOutput {
+	return o.ApplyT(func(v *DomainBandwidthLimit) DomainBandwidthLimit {
+		if v != nil {
+			return *v
+		}
+		var ret DomainBandwidthLimit
+		return ret
+	}).(DomainBandwidthLimitOutput)
+}
+
+// The average rate, in KiB/s.
+func (o DomainBandwidthLimitPtrOutput) Average() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Average
+	}).(pulumi.IntPtrOutput)
+}
+
+// How much may be sent at peak rate, in KiB (default: the host's)
+func (o DomainBandwidthLimitPtrOutput) Burst() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Burst
+	}).(pulumi.IntPtrOutput)
+}
+
+// The highest rate, in KiB/s (default: none beyond average).
+func (o DomainBandwidthLimitPtrOutput) Peak() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Peak
+	}).(pulumi.IntPtrOutput)
+}
+
 // The firmware loaders (UEFI) a domain can boot with.
 type DomainCapabilitiesLoader struct {
 	// Firmware images libvirt knows for this machine (`/usr/share/OVMF/OVMF_CODE_4M.fd`, …), as it lists them.
@@ -503,6 +840,146 @@ func (o DomainCloudInitDiskPtrOutput) Pool() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Pool
+	}).(pulumi.StringPtrOutput)
+}
+
+// A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+type DomainCombustion struct {
+	// Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+	Path string `pulumi:"path"`
+}
+
+// DomainCombustionInput is an input type that accepts DomainCombustionArgs and DomainCombustionOutput values.
+// You can construct a concrete instance of `DomainCombustionInput` via:
+//
+//	DomainCombustionArgs{...}
+type DomainCombustionInput interface {
+	pulumi.Input
+
+	ToDomainCombustionOutput() DomainCombustionOutput
+	ToDomainCombustionOutputWithContext(context.Context) DomainCombustionOutput
+}
+
+// A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+type DomainCombustionArgs struct {
+	// Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+	Path pulumi.StringInput `pulumi:"path"`
+}
+
+func (DomainCombustionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCombustion)(nil)).Elem()
+}
+
+func (i DomainCombustionArgs) ToDomainCombustionOutput() DomainCombustionOutput {
+	return i.ToDomainCombustionOutputWithContext(context.Background())
+}
+
+func (i DomainCombustionArgs) ToDomainCombustionOutputWithContext(ctx context.Context) DomainCombustionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCombustionOutput)
+}
+
+func (i DomainCombustionArgs) ToDomainCombustionPtrOutput() DomainCombustionPtrOutput {
+	return i.ToDomainCombustionPtrOutputWithContext(context.Background())
+}
+
+func (i DomainCombustionArgs) ToDomainCombustionPtrOutputWithContext(ctx context.Context) DomainCombustionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCombustionOutput).ToDomainCombustionPtrOutputWithContext(ctx)
+}
+
+// DomainCombustionPtrInput is an input type that accepts DomainCombustionArgs, DomainCombustionPtr and DomainCombustionPtrOutput values.
+// You can construct a concrete instance of `DomainCombustionPtrInput` via:
+//
+//	        DomainCombustionArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainCombustionPtrInput interface {
+	pulumi.Input
+
+	ToDomainCombustionPtrOutput() DomainCombustionPtrOutput
+	ToDomainCombustionPtrOutputWithContext(context.Context) DomainCombustionPtrOutput
+}
+
+type domainCombustionPtrType DomainCombustionArgs
+
+func DomainCombustionPtr(v *DomainCombustionArgs) DomainCombustionPtrInput {
+	return (*domainCombustionPtrType)(v)
+}
+
+func (*domainCombustionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCombustion)(nil)).Elem()
+}
+
+func (i *domainCombustionPtrType) ToDomainCombustionPtrOutput() DomainCombustionPtrOutput {
+	return i.ToDomainCombustionPtrOutputWithContext(context.Background())
+}
+
+func (i *domainCombustionPtrType) ToDomainCombustionPtrOutputWithContext(ctx context.Context) DomainCombustionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainCombustionPtrOutput)
+}
+
+// A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+type DomainCombustionOutput struct{ *pulumi.OutputState }
+
+func (DomainCombustionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainCombustion)(nil)).Elem()
+}
+
+func (o DomainCombustionOutput) ToDomainCombustionOutput() DomainCombustionOutput {
+	return o
+}
+
+func (o DomainCombustionOutput) ToDomainCombustionOutputWithContext(ctx context.Context) DomainCombustionOutput {
+	return o
+}
+
+func (o DomainCombustionOutput) ToDomainCombustionPtrOutput() DomainCombustionPtrOutput {
+	return o.ToDomainCombustionPtrOutputWithContext(context.Background())
+}
+
+func (o DomainCombustionOutput) ToDomainCombustionPtrOutputWithContext(ctx context.Context) DomainCombustionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainCombustion) *DomainCombustion {
+		return &v
+	}).(DomainCombustionPtrOutput)
+}
+
+// Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+func (o DomainCombustionOutput) Path() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainCombustion) string { return v.Path }).(pulumi.StringOutput)
+}
+
+type DomainCombustionPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainCombustionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainCombustion)(nil)).Elem()
+}
+
+func (o DomainCombustionPtrOutput) ToDomainCombustionPtrOutput() DomainCombustionPtrOutput {
+	return o
+}
+
+func (o DomainCombustionPtrOutput) ToDomainCombustionPtrOutputWithContext(ctx context.Context) DomainCombustionPtrOutput {
+	return o
+}
+
+func (o DomainCombustionPtrOutput) Elem() DomainCombustionOutput {
+	return o.ApplyT(func(v *DomainCombustion) DomainCombustion {
+		if v != nil {
+			return *v
+		}
+		var ret DomainCombustion
+		return ret
+	}).(DomainCombustionOutput)
+}
+
+// Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+func (o DomainCombustionPtrOutput) Path() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainCombustion) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Path
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -1410,22 +1887,231 @@ func (o DomainCpuTopologyPtrOutput) Threads() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+// A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+type DomainDirectAttachment struct {
+	// The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+	Device string `pulumi:"device"`
+	// How the host interface is shared.
+	Mode *DomainDirectMode `pulumi:"mode"`
+}
+
+// Defaults sets the appropriate defaults for DomainDirectAttachment
+func (val *DomainDirectAttachment) Defaults() *DomainDirectAttachment {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Mode == nil {
+		mode_ := DomainDirectMode("vepa")
+		tmp.Mode = &mode_
+	}
+	return &tmp
+}
+
+// DomainDirectAttachmentInput is an input type that accepts DomainDirectAttachmentArgs and DomainDirectAttachmentOutput values.
+// You can construct a concrete instance of `DomainDirectAttachmentInput` via:
+//
+//	DomainDirectAttachmentArgs{...}
+type DomainDirectAttachmentInput interface {
+	pulumi.Input
+
+	ToDomainDirectAttachmentOutput() DomainDirectAttachmentOutput
+	ToDomainDirectAttachmentOutputWithContext(context.Context) DomainDirectAttachmentOutput
+}
+
+// A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+type DomainDirectAttachmentArgs struct {
+	// The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+	Device pulumi.StringInput `pulumi:"device"`
+	// How the host interface is shared.
+	Mode DomainDirectModePtrInput `pulumi:"mode"`
+}
+
+// Defaults sets the appropriate defaults for DomainDirectAttachmentArgs
+func (val *DomainDirectAttachmentArgs) Defaults() *DomainDirectAttachmentArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Mode == nil {
+		tmp.Mode = DomainDirectMode("vepa")
+	}
+	return &tmp
+}
+func (DomainDirectAttachmentArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDirectAttachment)(nil)).Elem()
+}
+
+func (i DomainDirectAttachmentArgs) ToDomainDirectAttachmentOutput() DomainDirectAttachmentOutput {
+	return i.ToDomainDirectAttachmentOutputWithContext(context.Background())
+}
+
+func (i DomainDirectAttachmentArgs) ToDomainDirectAttachmentOutputWithContext(ctx context.Context) DomainDirectAttachmentOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDirectAttachmentOutput)
+}
+
+func (i DomainDirectAttachmentArgs) ToDomainDirectAttachmentPtrOutput() DomainDirectAttachmentPtrOutput {
+	return i.ToDomainDirectAttachmentPtrOutputWithContext(context.Background())
+}
+
+func (i DomainDirectAttachmentArgs) ToDomainDirectAttachmentPtrOutputWithContext(ctx context.Context) DomainDirectAttachmentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDirectAttachmentOutput).ToDomainDirectAttachmentPtrOutputWithContext(ctx)
+}
+
+// DomainDirectAttachmentPtrInput is an input type that accepts DomainDirectAttachmentArgs, DomainDirectAttachmentPtr and DomainDirectAttachmentPtrOutput values.
+// You can construct a concrete instance of `DomainDirectAttachmentPtrInput` via:
+//
+//	        DomainDirectAttachmentArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainDirectAttachmentPtrInput interface {
+	pulumi.Input
+
+	ToDomainDirectAttachmentPtrOutput() DomainDirectAttachmentPtrOutput
+	ToDomainDirectAttachmentPtrOutputWithContext(context.Context) DomainDirectAttachmentPtrOutput
+}
+
+type domainDirectAttachmentPtrType DomainDirectAttachmentArgs
+
+func DomainDirectAttachmentPtr(v *DomainDirectAttachmentArgs) DomainDirectAttachmentPtrInput {
+	return (*domainDirectAttachmentPtrType)(v)
+}
+
+func (*domainDirectAttachmentPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDirectAttachment)(nil)).Elem()
+}
+
+func (i *domainDirectAttachmentPtrType) ToDomainDirectAttachmentPtrOutput() DomainDirectAttachmentPtrOutput {
+	return i.ToDomainDirectAttachmentPtrOutputWithContext(context.Background())
+}
+
+func (i *domainDirectAttachmentPtrType) ToDomainDirectAttachmentPtrOutputWithContext(ctx context.Context) DomainDirectAttachmentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDirectAttachmentPtrOutput)
+}
+
+// A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+type DomainDirectAttachmentOutput struct{ *pulumi.OutputState }
+
+func (DomainDirectAttachmentOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDirectAttachment)(nil)).Elem()
+}
+
+func (o DomainDirectAttachmentOutput) ToDomainDirectAttachmentOutput() DomainDirectAttachmentOutput {
+	return o
+}
+
+func (o DomainDirectAttachmentOutput) ToDomainDirectAttachmentOutputWithContext(ctx context.Context) DomainDirectAttachmentOutput {
+	return o
+}
+
+func (o DomainDirectAttachmentOutput) ToDomainDirectAttachmentPtrOutput() DomainDirectAttachmentPtrOutput {
+	return o.ToDomainDirectAttachmentPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDirectAttachmentOutput) ToDomainDirectAttachmentPtrOutputWithContext(ctx context.Context) DomainDirectAttachmentPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDirectAttachment) *DomainDirectAttachment {
+		return &v
+	}).(DomainDirectAttachmentPtrOutput)
+}
+
+// The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+func (o DomainDirectAttachmentOutput) Device() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainDirectAttachment) string { return v.Device }).(pulumi.StringOutput)
+}
+
+// How the host interface is shared.
+func (o DomainDirectAttachmentOutput) Mode() DomainDirectModePtrOutput {
+	return o.ApplyT(func(v DomainDirectAttachment) *DomainDirectMode { return v.Mode }).(DomainDirectModePtrOutput)
+}
+
+type DomainDirectAttachmentPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDirectAttachmentPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDirectAttachment)(nil)).Elem()
+}
+
+func (o DomainDirectAttachmentPtrOutput) ToDomainDirectAttachmentPtrOutput() DomainDirectAttachmentPtrOutput {
+	return o
+}
+
+func (o DomainDirectAttachmentPtrOutput) ToDomainDirectAttachmentPtrOutputWithContext(ctx context.Context) DomainDirectAttachmentPtrOutput {
+	return o
+}
+
+func (o DomainDirectAttachmentPtrOutput) Elem() DomainDirectAttachmentOutput {
+	return o.ApplyT(func(v *DomainDirectAttachment) DomainDirectAttachment {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDirectAttachment
+		return ret
+	}).(DomainDirectAttachmentOutput)
+}
+
+// The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+func (o DomainDirectAttachmentPtrOutput) Device() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainDirectAttachment) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Device
+	}).(pulumi.StringPtrOutput)
+}
+
+// How the host interface is shared.
+func (o DomainDirectAttachmentPtrOutput) Mode() DomainDirectModePtrOutput {
+	return o.ApplyT(func(v *DomainDirectAttachment) *DomainDirectMode {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(DomainDirectModePtrOutput)
+}
+
+// A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 type DomainDisk struct {
+	// A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+	Block *string `pulumi:"block"`
+	// This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+	BootOrder *int `pulumi:"bootOrder"`
 	// The bus (default: `virtio` for disks, `sata` for CD-ROMs).
 	Bus *DomainDiskBus `pulumi:"bus"`
+	// Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+	Cache *DomainDiskCache `pulumi:"cache"`
+	// Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+	DetectZeroes *DomainDiskDetectZeroes `pulumi:"detectZeroes"`
 	// Disk or CD-ROM.
 	Device *DomainDiskDevice `pulumi:"device"`
+	// Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+	Discard *DomainDiskDiscard `pulumi:"discard"`
+	// For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+	EncryptionSecret *string `pulumi:"encryptionSecret"`
 	// A file on the libvirt host (an image or an ISO).
 	File *string `pulumi:"file"`
 	// Image format (default: the volume's own format; `raw` for files).
 	Format *DomainDiskFormat `pulumi:"format"`
+	// I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+	Io *DomainDiskIo `pulumi:"io"`
+	// The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+	Iothread *int `pulumi:"iothread"`
+	// I/O limits (default: none). Changing them is applied live, without a restart.
+	Iotune *DomainDiskIoTune `pulumi:"iotune"`
+	// A network disk: NBD, iSCSI or RBD.
+	Network *DomainDiskNetwork `pulumi:"network"`
 	// Attach read-only (CD-ROMs always are).
 	ReadOnly *bool `pulumi:"readOnly"`
+	// Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+	Serial *string `pulumi:"serial"`
+	// Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+	Shareable *bool `pulumi:"shareable"`
 	// Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).
 	Target *string `pulumi:"target"`
 	// A storage volume (e.g. from a virtwire Volume).
 	Volume *DomainVolumeRef `pulumi:"volume"`
+	// World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+	Wwn *string `pulumi:"wwn"`
 }
 
 // Defaults sets the appropriate defaults for DomainDisk
@@ -1452,22 +2138,48 @@ type DomainDiskInput interface {
 	ToDomainDiskOutputWithContext(context.Context) DomainDiskOutput
 }
 
-// A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+// A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 type DomainDiskArgs struct {
+	// A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+	Block pulumi.StringPtrInput `pulumi:"block"`
+	// This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+	BootOrder pulumi.IntPtrInput `pulumi:"bootOrder"`
 	// The bus (default: `virtio` for disks, `sata` for CD-ROMs).
 	Bus DomainDiskBusPtrInput `pulumi:"bus"`
+	// Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+	Cache DomainDiskCachePtrInput `pulumi:"cache"`
+	// Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+	DetectZeroes DomainDiskDetectZeroesPtrInput `pulumi:"detectZeroes"`
 	// Disk or CD-ROM.
 	Device DomainDiskDevicePtrInput `pulumi:"device"`
+	// Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+	Discard DomainDiskDiscardPtrInput `pulumi:"discard"`
+	// For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+	EncryptionSecret pulumi.StringPtrInput `pulumi:"encryptionSecret"`
 	// A file on the libvirt host (an image or an ISO).
 	File pulumi.StringPtrInput `pulumi:"file"`
 	// Image format (default: the volume's own format; `raw` for files).
 	Format DomainDiskFormatPtrInput `pulumi:"format"`
+	// I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+	Io DomainDiskIoPtrInput `pulumi:"io"`
+	// The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+	Iothread pulumi.IntPtrInput `pulumi:"iothread"`
+	// I/O limits (default: none). Changing them is applied live, without a restart.
+	Iotune DomainDiskIoTunePtrInput `pulumi:"iotune"`
+	// A network disk: NBD, iSCSI or RBD.
+	Network DomainDiskNetworkPtrInput `pulumi:"network"`
 	// Attach read-only (CD-ROMs always are).
 	ReadOnly pulumi.BoolPtrInput `pulumi:"readOnly"`
+	// Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+	Serial pulumi.StringPtrInput `pulumi:"serial"`
+	// Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+	Shareable pulumi.BoolPtrInput `pulumi:"shareable"`
 	// Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).
 	Target pulumi.StringPtrInput `pulumi:"target"`
 	// A storage volume (e.g. from a virtwire Volume).
 	Volume DomainVolumeRefPtrInput `pulumi:"volume"`
+	// World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+	Wwn pulumi.StringPtrInput `pulumi:"wwn"`
 }
 
 // Defaults sets the appropriate defaults for DomainDiskArgs
@@ -1518,7 +2230,7 @@ func (i DomainDiskArray) ToDomainDiskArrayOutputWithContext(ctx context.Context)
 	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskArrayOutput)
 }
 
-// A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+// A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 type DomainDiskOutput struct{ *pulumi.OutputState }
 
 func (DomainDiskOutput) ElementType() reflect.Type {
@@ -1533,14 +2245,44 @@ func (o DomainDiskOutput) ToDomainDiskOutputWithContext(ctx context.Context) Dom
 	return o
 }
 
+// A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+func (o DomainDiskOutput) Block() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *string { return v.Block }).(pulumi.StringPtrOutput)
+}
+
+// This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+func (o DomainDiskOutput) BootOrder() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *int { return v.BootOrder }).(pulumi.IntPtrOutput)
+}
+
 // The bus (default: `virtio` for disks, `sata` for CD-ROMs).
 func (o DomainDiskOutput) Bus() DomainDiskBusPtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainDiskBus { return v.Bus }).(DomainDiskBusPtrOutput)
 }
 
+// Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+func (o DomainDiskOutput) Cache() DomainDiskCachePtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskCache { return v.Cache }).(DomainDiskCachePtrOutput)
+}
+
+// Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+func (o DomainDiskOutput) DetectZeroes() DomainDiskDetectZeroesPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskDetectZeroes { return v.DetectZeroes }).(DomainDiskDetectZeroesPtrOutput)
+}
+
 // Disk or CD-ROM.
 func (o DomainDiskOutput) Device() DomainDiskDevicePtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainDiskDevice { return v.Device }).(DomainDiskDevicePtrOutput)
+}
+
+// Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+func (o DomainDiskOutput) Discard() DomainDiskDiscardPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskDiscard { return v.Discard }).(DomainDiskDiscardPtrOutput)
+}
+
+// For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+func (o DomainDiskOutput) EncryptionSecret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *string { return v.EncryptionSecret }).(pulumi.StringPtrOutput)
 }
 
 // A file on the libvirt host (an image or an ISO).
@@ -1553,9 +2295,39 @@ func (o DomainDiskOutput) Format() DomainDiskFormatPtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainDiskFormat { return v.Format }).(DomainDiskFormatPtrOutput)
 }
 
+// I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+func (o DomainDiskOutput) Io() DomainDiskIoPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskIo { return v.Io }).(DomainDiskIoPtrOutput)
+}
+
+// The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+func (o DomainDiskOutput) Iothread() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *int { return v.Iothread }).(pulumi.IntPtrOutput)
+}
+
+// I/O limits (default: none). Changing them is applied live, without a restart.
+func (o DomainDiskOutput) Iotune() DomainDiskIoTunePtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskIoTune { return v.Iotune }).(DomainDiskIoTunePtrOutput)
+}
+
+// A network disk: NBD, iSCSI or RBD.
+func (o DomainDiskOutput) Network() DomainDiskNetworkPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *DomainDiskNetwork { return v.Network }).(DomainDiskNetworkPtrOutput)
+}
+
 // Attach read-only (CD-ROMs always are).
 func (o DomainDiskOutput) ReadOnly() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v DomainDisk) *bool { return v.ReadOnly }).(pulumi.BoolPtrOutput)
+}
+
+// Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+func (o DomainDiskOutput) Serial() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *string { return v.Serial }).(pulumi.StringPtrOutput)
+}
+
+// Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+func (o DomainDiskOutput) Shareable() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *bool { return v.Shareable }).(pulumi.BoolPtrOutput)
 }
 
 // Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).
@@ -1566,6 +2338,11 @@ func (o DomainDiskOutput) Target() pulumi.StringPtrOutput {
 // A storage volume (e.g. from a virtwire Volume).
 func (o DomainDiskOutput) Volume() DomainVolumeRefPtrOutput {
 	return o.ApplyT(func(v DomainDisk) *DomainVolumeRef { return v.Volume }).(DomainVolumeRefPtrOutput)
+}
+
+// World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+func (o DomainDiskOutput) Wwn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDisk) *string { return v.Wwn }).(pulumi.StringPtrOutput)
 }
 
 type DomainDiskArrayOutput struct{ *pulumi.OutputState }
@@ -1586,6 +2363,839 @@ func (o DomainDiskArrayOutput) Index(i pulumi.IntInput) DomainDiskOutput {
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainDisk {
 		return vs[0].([]DomainDisk)[vs[1].(int)]
 	}).(DomainDiskOutput)
+}
+
+// I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+type DomainDiskIoTune struct {
+	// Limit on reads, in bytes per second.
+	ReadBytesSec *int `pulumi:"readBytesSec"`
+	// Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+	ReadBytesSecMax *int `pulumi:"readBytesSecMax"`
+	// Limit on reads, in I/O operations per second.
+	ReadIopsSec *int `pulumi:"readIopsSec"`
+	// Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+	ReadIopsSecMax *int `pulumi:"readIopsSecMax"`
+	// Limit on reads and writes together, in bytes per second.
+	TotalBytesSec *int `pulumi:"totalBytesSec"`
+	// Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+	TotalBytesSecMax *int `pulumi:"totalBytesSecMax"`
+	// Limit on reads and writes together, in I/O operations per second.
+	TotalIopsSec *int `pulumi:"totalIopsSec"`
+	// Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+	TotalIopsSecMax *int `pulumi:"totalIopsSecMax"`
+	// Limit on writes, in bytes per second.
+	WriteBytesSec *int `pulumi:"writeBytesSec"`
+	// Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+	WriteBytesSecMax *int `pulumi:"writeBytesSecMax"`
+	// Limit on writes, in I/O operations per second.
+	WriteIopsSec *int `pulumi:"writeIopsSec"`
+	// Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+	WriteIopsSecMax *int `pulumi:"writeIopsSecMax"`
+}
+
+// DomainDiskIoTuneInput is an input type that accepts DomainDiskIoTuneArgs and DomainDiskIoTuneOutput values.
+// You can construct a concrete instance of `DomainDiskIoTuneInput` via:
+//
+//	DomainDiskIoTuneArgs{...}
+type DomainDiskIoTuneInput interface {
+	pulumi.Input
+
+	ToDomainDiskIoTuneOutput() DomainDiskIoTuneOutput
+	ToDomainDiskIoTuneOutputWithContext(context.Context) DomainDiskIoTuneOutput
+}
+
+// I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+type DomainDiskIoTuneArgs struct {
+	// Limit on reads, in bytes per second.
+	ReadBytesSec pulumi.IntPtrInput `pulumi:"readBytesSec"`
+	// Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+	ReadBytesSecMax pulumi.IntPtrInput `pulumi:"readBytesSecMax"`
+	// Limit on reads, in I/O operations per second.
+	ReadIopsSec pulumi.IntPtrInput `pulumi:"readIopsSec"`
+	// Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+	ReadIopsSecMax pulumi.IntPtrInput `pulumi:"readIopsSecMax"`
+	// Limit on reads and writes together, in bytes per second.
+	TotalBytesSec pulumi.IntPtrInput `pulumi:"totalBytesSec"`
+	// Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+	TotalBytesSecMax pulumi.IntPtrInput `pulumi:"totalBytesSecMax"`
+	// Limit on reads and writes together, in I/O operations per second.
+	TotalIopsSec pulumi.IntPtrInput `pulumi:"totalIopsSec"`
+	// Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+	TotalIopsSecMax pulumi.IntPtrInput `pulumi:"totalIopsSecMax"`
+	// Limit on writes, in bytes per second.
+	WriteBytesSec pulumi.IntPtrInput `pulumi:"writeBytesSec"`
+	// Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+	WriteBytesSecMax pulumi.IntPtrInput `pulumi:"writeBytesSecMax"`
+	// Limit on writes, in I/O operations per second.
+	WriteIopsSec pulumi.IntPtrInput `pulumi:"writeIopsSec"`
+	// Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+	WriteIopsSecMax pulumi.IntPtrInput `pulumi:"writeIopsSecMax"`
+}
+
+func (DomainDiskIoTuneArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskIoTune)(nil)).Elem()
+}
+
+func (i DomainDiskIoTuneArgs) ToDomainDiskIoTuneOutput() DomainDiskIoTuneOutput {
+	return i.ToDomainDiskIoTuneOutputWithContext(context.Background())
+}
+
+func (i DomainDiskIoTuneArgs) ToDomainDiskIoTuneOutputWithContext(ctx context.Context) DomainDiskIoTuneOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskIoTuneOutput)
+}
+
+func (i DomainDiskIoTuneArgs) ToDomainDiskIoTunePtrOutput() DomainDiskIoTunePtrOutput {
+	return i.ToDomainDiskIoTunePtrOutputWithContext(context.Background())
+}
+
+func (i DomainDiskIoTuneArgs) ToDomainDiskIoTunePtrOutputWithContext(ctx context.Context) DomainDiskIoTunePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskIoTuneOutput).ToDomainDiskIoTunePtrOutputWithContext(ctx)
+}
+
+// DomainDiskIoTunePtrInput is an input type that accepts DomainDiskIoTuneArgs, DomainDiskIoTunePtr and DomainDiskIoTunePtrOutput values.
+// You can construct a concrete instance of `DomainDiskIoTunePtrInput` via:
+//
+//	        DomainDiskIoTuneArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainDiskIoTunePtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskIoTunePtrOutput() DomainDiskIoTunePtrOutput
+	ToDomainDiskIoTunePtrOutputWithContext(context.Context) DomainDiskIoTunePtrOutput
+}
+
+type domainDiskIoTunePtrType DomainDiskIoTuneArgs
+
+func DomainDiskIoTunePtr(v *DomainDiskIoTuneArgs) DomainDiskIoTunePtrInput {
+	return (*domainDiskIoTunePtrType)(v)
+}
+
+func (*domainDiskIoTunePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskIoTune)(nil)).Elem()
+}
+
+func (i *domainDiskIoTunePtrType) ToDomainDiskIoTunePtrOutput() DomainDiskIoTunePtrOutput {
+	return i.ToDomainDiskIoTunePtrOutputWithContext(context.Background())
+}
+
+func (i *domainDiskIoTunePtrType) ToDomainDiskIoTunePtrOutputWithContext(ctx context.Context) DomainDiskIoTunePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskIoTunePtrOutput)
+}
+
+// I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+type DomainDiskIoTuneOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskIoTuneOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskIoTune)(nil)).Elem()
+}
+
+func (o DomainDiskIoTuneOutput) ToDomainDiskIoTuneOutput() DomainDiskIoTuneOutput {
+	return o
+}
+
+func (o DomainDiskIoTuneOutput) ToDomainDiskIoTuneOutputWithContext(ctx context.Context) DomainDiskIoTuneOutput {
+	return o
+}
+
+func (o DomainDiskIoTuneOutput) ToDomainDiskIoTunePtrOutput() DomainDiskIoTunePtrOutput {
+	return o.ToDomainDiskIoTunePtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskIoTuneOutput) ToDomainDiskIoTunePtrOutputWithContext(ctx context.Context) DomainDiskIoTunePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskIoTune) *DomainDiskIoTune {
+		return &v
+	}).(DomainDiskIoTunePtrOutput)
+}
+
+// Limit on reads, in bytes per second.
+func (o DomainDiskIoTuneOutput) ReadBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.ReadBytesSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+func (o DomainDiskIoTuneOutput) ReadBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.ReadBytesSecMax }).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads, in I/O operations per second.
+func (o DomainDiskIoTuneOutput) ReadIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.ReadIopsSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+func (o DomainDiskIoTuneOutput) ReadIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.ReadIopsSecMax }).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads and writes together, in bytes per second.
+func (o DomainDiskIoTuneOutput) TotalBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.TotalBytesSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+func (o DomainDiskIoTuneOutput) TotalBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.TotalBytesSecMax }).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads and writes together, in I/O operations per second.
+func (o DomainDiskIoTuneOutput) TotalIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.TotalIopsSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+func (o DomainDiskIoTuneOutput) TotalIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.TotalIopsSecMax }).(pulumi.IntPtrOutput)
+}
+
+// Limit on writes, in bytes per second.
+func (o DomainDiskIoTuneOutput) WriteBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.WriteBytesSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+func (o DomainDiskIoTuneOutput) WriteBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.WriteBytesSecMax }).(pulumi.IntPtrOutput)
+}
+
+// Limit on writes, in I/O operations per second.
+func (o DomainDiskIoTuneOutput) WriteIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.WriteIopsSec }).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+func (o DomainDiskIoTuneOutput) WriteIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskIoTune) *int { return v.WriteIopsSecMax }).(pulumi.IntPtrOutput)
+}
+
+type DomainDiskIoTunePtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskIoTunePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskIoTune)(nil)).Elem()
+}
+
+func (o DomainDiskIoTunePtrOutput) ToDomainDiskIoTunePtrOutput() DomainDiskIoTunePtrOutput {
+	return o
+}
+
+func (o DomainDiskIoTunePtrOutput) ToDomainDiskIoTunePtrOutputWithContext(ctx context.Context) DomainDiskIoTunePtrOutput {
+	return o
+}
+
+func (o DomainDiskIoTunePtrOutput) Elem() DomainDiskIoTuneOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) DomainDiskIoTune {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskIoTune
+		return ret
+	}).(DomainDiskIoTuneOutput)
+}
+
+// Limit on reads, in bytes per second.
+func (o DomainDiskIoTunePtrOutput) ReadBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.ReadBytesSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) ReadBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.ReadBytesSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads, in I/O operations per second.
+func (o DomainDiskIoTunePtrOutput) ReadIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.ReadIopsSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) ReadIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.ReadIopsSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads and writes together, in bytes per second.
+func (o DomainDiskIoTunePtrOutput) TotalBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.TotalBytesSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) TotalBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.TotalBytesSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// Limit on reads and writes together, in I/O operations per second.
+func (o DomainDiskIoTunePtrOutput) TotalIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.TotalIopsSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) TotalIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.TotalIopsSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// Limit on writes, in bytes per second.
+func (o DomainDiskIoTunePtrOutput) WriteBytesSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.WriteBytesSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) WriteBytesSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.WriteBytesSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// Limit on writes, in I/O operations per second.
+func (o DomainDiskIoTunePtrOutput) WriteIopsSec() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.WriteIopsSec
+	}).(pulumi.IntPtrOutput)
+}
+
+// Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+func (o DomainDiskIoTunePtrOutput) WriteIopsSecMax() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainDiskIoTune) *int {
+		if v == nil {
+			return nil
+		}
+		return v.WriteIopsSecMax
+	}).(pulumi.IntPtrOutput)
+}
+
+// A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+type DomainDiskNetwork struct {
+	// Authentication for iSCSI or RBD (default: none).
+	Auth *DomainDiskNetworkAuth `pulumi:"auth"`
+	// The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+	Hosts []DomainDiskNetworkHost `pulumi:"hosts"`
+	// What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+	Name *string `pulumi:"name"`
+	// NBD, iSCSI or RBD.
+	Protocol DomainDiskNetworkProtocol `pulumi:"protocol"`
+}
+
+// DomainDiskNetworkInput is an input type that accepts DomainDiskNetworkArgs and DomainDiskNetworkOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkInput` via:
+//
+//	DomainDiskNetworkArgs{...}
+type DomainDiskNetworkInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkOutput() DomainDiskNetworkOutput
+	ToDomainDiskNetworkOutputWithContext(context.Context) DomainDiskNetworkOutput
+}
+
+// A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+type DomainDiskNetworkArgs struct {
+	// Authentication for iSCSI or RBD (default: none).
+	Auth DomainDiskNetworkAuthPtrInput `pulumi:"auth"`
+	// The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+	Hosts DomainDiskNetworkHostArrayInput `pulumi:"hosts"`
+	// What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+	Name pulumi.StringPtrInput `pulumi:"name"`
+	// NBD, iSCSI or RBD.
+	Protocol DomainDiskNetworkProtocolInput `pulumi:"protocol"`
+}
+
+func (DomainDiskNetworkArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetwork)(nil)).Elem()
+}
+
+func (i DomainDiskNetworkArgs) ToDomainDiskNetworkOutput() DomainDiskNetworkOutput {
+	return i.ToDomainDiskNetworkOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkArgs) ToDomainDiskNetworkOutputWithContext(ctx context.Context) DomainDiskNetworkOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkOutput)
+}
+
+func (i DomainDiskNetworkArgs) ToDomainDiskNetworkPtrOutput() DomainDiskNetworkPtrOutput {
+	return i.ToDomainDiskNetworkPtrOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkArgs) ToDomainDiskNetworkPtrOutputWithContext(ctx context.Context) DomainDiskNetworkPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkOutput).ToDomainDiskNetworkPtrOutputWithContext(ctx)
+}
+
+// DomainDiskNetworkPtrInput is an input type that accepts DomainDiskNetworkArgs, DomainDiskNetworkPtr and DomainDiskNetworkPtrOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkPtrInput` via:
+//
+//	        DomainDiskNetworkArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainDiskNetworkPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkPtrOutput() DomainDiskNetworkPtrOutput
+	ToDomainDiskNetworkPtrOutputWithContext(context.Context) DomainDiskNetworkPtrOutput
+}
+
+type domainDiskNetworkPtrType DomainDiskNetworkArgs
+
+func DomainDiskNetworkPtr(v *DomainDiskNetworkArgs) DomainDiskNetworkPtrInput {
+	return (*domainDiskNetworkPtrType)(v)
+}
+
+func (*domainDiskNetworkPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskNetwork)(nil)).Elem()
+}
+
+func (i *domainDiskNetworkPtrType) ToDomainDiskNetworkPtrOutput() DomainDiskNetworkPtrOutput {
+	return i.ToDomainDiskNetworkPtrOutputWithContext(context.Background())
+}
+
+func (i *domainDiskNetworkPtrType) ToDomainDiskNetworkPtrOutputWithContext(ctx context.Context) DomainDiskNetworkPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkPtrOutput)
+}
+
+// A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+type DomainDiskNetworkOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetwork)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkOutput) ToDomainDiskNetworkOutput() DomainDiskNetworkOutput {
+	return o
+}
+
+func (o DomainDiskNetworkOutput) ToDomainDiskNetworkOutputWithContext(ctx context.Context) DomainDiskNetworkOutput {
+	return o
+}
+
+func (o DomainDiskNetworkOutput) ToDomainDiskNetworkPtrOutput() DomainDiskNetworkPtrOutput {
+	return o.ToDomainDiskNetworkPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkOutput) ToDomainDiskNetworkPtrOutputWithContext(ctx context.Context) DomainDiskNetworkPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskNetwork) *DomainDiskNetwork {
+		return &v
+	}).(DomainDiskNetworkPtrOutput)
+}
+
+// Authentication for iSCSI or RBD (default: none).
+func (o DomainDiskNetworkOutput) Auth() DomainDiskNetworkAuthPtrOutput {
+	return o.ApplyT(func(v DomainDiskNetwork) *DomainDiskNetworkAuth { return v.Auth }).(DomainDiskNetworkAuthPtrOutput)
+}
+
+// The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+func (o DomainDiskNetworkOutput) Hosts() DomainDiskNetworkHostArrayOutput {
+	return o.ApplyT(func(v DomainDiskNetwork) []DomainDiskNetworkHost { return v.Hosts }).(DomainDiskNetworkHostArrayOutput)
+}
+
+// What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+func (o DomainDiskNetworkOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDiskNetwork) *string { return v.Name }).(pulumi.StringPtrOutput)
+}
+
+// NBD, iSCSI or RBD.
+func (o DomainDiskNetworkOutput) Protocol() DomainDiskNetworkProtocolOutput {
+	return o.ApplyT(func(v DomainDiskNetwork) DomainDiskNetworkProtocol { return v.Protocol }).(DomainDiskNetworkProtocolOutput)
+}
+
+type DomainDiskNetworkPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskNetwork)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkPtrOutput) ToDomainDiskNetworkPtrOutput() DomainDiskNetworkPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkPtrOutput) ToDomainDiskNetworkPtrOutputWithContext(ctx context.Context) DomainDiskNetworkPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkPtrOutput) Elem() DomainDiskNetworkOutput {
+	return o.ApplyT(func(v *DomainDiskNetwork) DomainDiskNetwork {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskNetwork
+		return ret
+	}).(DomainDiskNetworkOutput)
+}
+
+// Authentication for iSCSI or RBD (default: none).
+func (o DomainDiskNetworkPtrOutput) Auth() DomainDiskNetworkAuthPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetwork) *DomainDiskNetworkAuth {
+		if v == nil {
+			return nil
+		}
+		return v.Auth
+	}).(DomainDiskNetworkAuthPtrOutput)
+}
+
+// The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+func (o DomainDiskNetworkPtrOutput) Hosts() DomainDiskNetworkHostArrayOutput {
+	return o.ApplyT(func(v *DomainDiskNetwork) []DomainDiskNetworkHost {
+		if v == nil {
+			return nil
+		}
+		return v.Hosts
+	}).(DomainDiskNetworkHostArrayOutput)
+}
+
+// What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+func (o DomainDiskNetworkPtrOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetwork) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Name
+	}).(pulumi.StringPtrOutput)
+}
+
+// NBD, iSCSI or RBD.
+func (o DomainDiskNetworkPtrOutput) Protocol() DomainDiskNetworkProtocolPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetwork) *DomainDiskNetworkProtocol {
+		if v == nil {
+			return nil
+		}
+		return &v.Protocol
+	}).(DomainDiskNetworkProtocolPtrOutput)
+}
+
+// How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+type DomainDiskNetworkAuth struct {
+	// Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+	SecretUsage *string `pulumi:"secretUsage"`
+	// UUID of the libvirt secret.
+	SecretUuid *string `pulumi:"secretUuid"`
+	// The CHAP or cephx user name.
+	Username string `pulumi:"username"`
+}
+
+// DomainDiskNetworkAuthInput is an input type that accepts DomainDiskNetworkAuthArgs and DomainDiskNetworkAuthOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkAuthInput` via:
+//
+//	DomainDiskNetworkAuthArgs{...}
+type DomainDiskNetworkAuthInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkAuthOutput() DomainDiskNetworkAuthOutput
+	ToDomainDiskNetworkAuthOutputWithContext(context.Context) DomainDiskNetworkAuthOutput
+}
+
+// How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+type DomainDiskNetworkAuthArgs struct {
+	// Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+	SecretUsage pulumi.StringPtrInput `pulumi:"secretUsage"`
+	// UUID of the libvirt secret.
+	SecretUuid pulumi.StringPtrInput `pulumi:"secretUuid"`
+	// The CHAP or cephx user name.
+	Username pulumi.StringInput `pulumi:"username"`
+}
+
+func (DomainDiskNetworkAuthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkAuth)(nil)).Elem()
+}
+
+func (i DomainDiskNetworkAuthArgs) ToDomainDiskNetworkAuthOutput() DomainDiskNetworkAuthOutput {
+	return i.ToDomainDiskNetworkAuthOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkAuthArgs) ToDomainDiskNetworkAuthOutputWithContext(ctx context.Context) DomainDiskNetworkAuthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkAuthOutput)
+}
+
+func (i DomainDiskNetworkAuthArgs) ToDomainDiskNetworkAuthPtrOutput() DomainDiskNetworkAuthPtrOutput {
+	return i.ToDomainDiskNetworkAuthPtrOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkAuthArgs) ToDomainDiskNetworkAuthPtrOutputWithContext(ctx context.Context) DomainDiskNetworkAuthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkAuthOutput).ToDomainDiskNetworkAuthPtrOutputWithContext(ctx)
+}
+
+// DomainDiskNetworkAuthPtrInput is an input type that accepts DomainDiskNetworkAuthArgs, DomainDiskNetworkAuthPtr and DomainDiskNetworkAuthPtrOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkAuthPtrInput` via:
+//
+//	        DomainDiskNetworkAuthArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainDiskNetworkAuthPtrInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkAuthPtrOutput() DomainDiskNetworkAuthPtrOutput
+	ToDomainDiskNetworkAuthPtrOutputWithContext(context.Context) DomainDiskNetworkAuthPtrOutput
+}
+
+type domainDiskNetworkAuthPtrType DomainDiskNetworkAuthArgs
+
+func DomainDiskNetworkAuthPtr(v *DomainDiskNetworkAuthArgs) DomainDiskNetworkAuthPtrInput {
+	return (*domainDiskNetworkAuthPtrType)(v)
+}
+
+func (*domainDiskNetworkAuthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskNetworkAuth)(nil)).Elem()
+}
+
+func (i *domainDiskNetworkAuthPtrType) ToDomainDiskNetworkAuthPtrOutput() DomainDiskNetworkAuthPtrOutput {
+	return i.ToDomainDiskNetworkAuthPtrOutputWithContext(context.Background())
+}
+
+func (i *domainDiskNetworkAuthPtrType) ToDomainDiskNetworkAuthPtrOutputWithContext(ctx context.Context) DomainDiskNetworkAuthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkAuthPtrOutput)
+}
+
+// How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+type DomainDiskNetworkAuthOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkAuthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkAuth)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkAuthOutput) ToDomainDiskNetworkAuthOutput() DomainDiskNetworkAuthOutput {
+	return o
+}
+
+func (o DomainDiskNetworkAuthOutput) ToDomainDiskNetworkAuthOutputWithContext(ctx context.Context) DomainDiskNetworkAuthOutput {
+	return o
+}
+
+func (o DomainDiskNetworkAuthOutput) ToDomainDiskNetworkAuthPtrOutput() DomainDiskNetworkAuthPtrOutput {
+	return o.ToDomainDiskNetworkAuthPtrOutputWithContext(context.Background())
+}
+
+func (o DomainDiskNetworkAuthOutput) ToDomainDiskNetworkAuthPtrOutputWithContext(ctx context.Context) DomainDiskNetworkAuthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainDiskNetworkAuth) *DomainDiskNetworkAuth {
+		return &v
+	}).(DomainDiskNetworkAuthPtrOutput)
+}
+
+// Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+func (o DomainDiskNetworkAuthOutput) SecretUsage() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDiskNetworkAuth) *string { return v.SecretUsage }).(pulumi.StringPtrOutput)
+}
+
+// UUID of the libvirt secret.
+func (o DomainDiskNetworkAuthOutput) SecretUuid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainDiskNetworkAuth) *string { return v.SecretUuid }).(pulumi.StringPtrOutput)
+}
+
+// The CHAP or cephx user name.
+func (o DomainDiskNetworkAuthOutput) Username() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainDiskNetworkAuth) string { return v.Username }).(pulumi.StringOutput)
+}
+
+type DomainDiskNetworkAuthPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkAuthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainDiskNetworkAuth)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkAuthPtrOutput) ToDomainDiskNetworkAuthPtrOutput() DomainDiskNetworkAuthPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkAuthPtrOutput) ToDomainDiskNetworkAuthPtrOutputWithContext(ctx context.Context) DomainDiskNetworkAuthPtrOutput {
+	return o
+}
+
+func (o DomainDiskNetworkAuthPtrOutput) Elem() DomainDiskNetworkAuthOutput {
+	return o.ApplyT(func(v *DomainDiskNetworkAuth) DomainDiskNetworkAuth {
+		if v != nil {
+			return *v
+		}
+		var ret DomainDiskNetworkAuth
+		return ret
+	}).(DomainDiskNetworkAuthOutput)
+}
+
+// Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+func (o DomainDiskNetworkAuthPtrOutput) SecretUsage() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetworkAuth) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SecretUsage
+	}).(pulumi.StringPtrOutput)
+}
+
+// UUID of the libvirt secret.
+func (o DomainDiskNetworkAuthPtrOutput) SecretUuid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetworkAuth) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SecretUuid
+	}).(pulumi.StringPtrOutput)
+}
+
+// The CHAP or cephx user name.
+func (o DomainDiskNetworkAuthPtrOutput) Username() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainDiskNetworkAuth) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Username
+	}).(pulumi.StringPtrOutput)
+}
+
+// A server of a network disk.
+type DomainDiskNetworkHost struct {
+	// Host name or IP address of the server, as the libvirt host reaches it.
+	Name string `pulumi:"name"`
+	// TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+	Port *int `pulumi:"port"`
+}
+
+// DomainDiskNetworkHostInput is an input type that accepts DomainDiskNetworkHostArgs and DomainDiskNetworkHostOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkHostInput` via:
+//
+//	DomainDiskNetworkHostArgs{...}
+type DomainDiskNetworkHostInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkHostOutput() DomainDiskNetworkHostOutput
+	ToDomainDiskNetworkHostOutputWithContext(context.Context) DomainDiskNetworkHostOutput
+}
+
+// A server of a network disk.
+type DomainDiskNetworkHostArgs struct {
+	// Host name or IP address of the server, as the libvirt host reaches it.
+	Name pulumi.StringInput `pulumi:"name"`
+	// TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+	Port pulumi.IntPtrInput `pulumi:"port"`
+}
+
+func (DomainDiskNetworkHostArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkHost)(nil)).Elem()
+}
+
+func (i DomainDiskNetworkHostArgs) ToDomainDiskNetworkHostOutput() DomainDiskNetworkHostOutput {
+	return i.ToDomainDiskNetworkHostOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkHostArgs) ToDomainDiskNetworkHostOutputWithContext(ctx context.Context) DomainDiskNetworkHostOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkHostOutput)
+}
+
+// DomainDiskNetworkHostArrayInput is an input type that accepts DomainDiskNetworkHostArray and DomainDiskNetworkHostArrayOutput values.
+// You can construct a concrete instance of `DomainDiskNetworkHostArrayInput` via:
+//
+//	DomainDiskNetworkHostArray{ DomainDiskNetworkHostArgs{...} }
+type DomainDiskNetworkHostArrayInput interface {
+	pulumi.Input
+
+	ToDomainDiskNetworkHostArrayOutput() DomainDiskNetworkHostArrayOutput
+	ToDomainDiskNetworkHostArrayOutputWithContext(context.Context) DomainDiskNetworkHostArrayOutput
+}
+
+type DomainDiskNetworkHostArray []DomainDiskNetworkHostInput
+
+func (DomainDiskNetworkHostArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainDiskNetworkHost)(nil)).Elem()
+}
+
+func (i DomainDiskNetworkHostArray) ToDomainDiskNetworkHostArrayOutput() DomainDiskNetworkHostArrayOutput {
+	return i.ToDomainDiskNetworkHostArrayOutputWithContext(context.Background())
+}
+
+func (i DomainDiskNetworkHostArray) ToDomainDiskNetworkHostArrayOutputWithContext(ctx context.Context) DomainDiskNetworkHostArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainDiskNetworkHostArrayOutput)
+}
+
+// A server of a network disk.
+type DomainDiskNetworkHostOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkHostOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainDiskNetworkHost)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkHostOutput) ToDomainDiskNetworkHostOutput() DomainDiskNetworkHostOutput {
+	return o
+}
+
+func (o DomainDiskNetworkHostOutput) ToDomainDiskNetworkHostOutputWithContext(ctx context.Context) DomainDiskNetworkHostOutput {
+	return o
+}
+
+// Host name or IP address of the server, as the libvirt host reaches it.
+func (o DomainDiskNetworkHostOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainDiskNetworkHost) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+func (o DomainDiskNetworkHostOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainDiskNetworkHost) *int { return v.Port }).(pulumi.IntPtrOutput)
+}
+
+type DomainDiskNetworkHostArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainDiskNetworkHostArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainDiskNetworkHost)(nil)).Elem()
+}
+
+func (o DomainDiskNetworkHostArrayOutput) ToDomainDiskNetworkHostArrayOutput() DomainDiskNetworkHostArrayOutput {
+	return o
+}
+
+func (o DomainDiskNetworkHostArrayOutput) ToDomainDiskNetworkHostArrayOutputWithContext(ctx context.Context) DomainDiskNetworkHostArrayOutput {
+	return o
+}
+
+func (o DomainDiskNetworkHostArrayOutput) Index(i pulumi.IntInput) DomainDiskNetworkHostOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainDiskNetworkHost {
+		return vs[0].([]DomainDiskNetworkHost)[vs[1].(int)]
+	}).(DomainDiskNetworkHostOutput)
 }
 
 // Machine features. Changing them restarts the domain.
@@ -1802,6 +3412,339 @@ func (o DomainFeaturesPtrOutput) Smm() pulumi.BoolPtrOutput {
 		}
 		return v.Smm
 	}).(pulumi.BoolPtrOutput)
+}
+
+// A host directory shared with the guest. Changing it restarts the domain.
+type DomainFilesystem struct {
+	// How owners and permissions map (9p); virtiofs takes only passthrough.
+	AccessMode *DomainFilesystemAccessMode `pulumi:"accessMode"`
+	// virtiofs or 9p.
+	Driver *DomainFilesystemDriver `pulumi:"driver"`
+	// The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+	ReadOnly *bool `pulumi:"readOnly"`
+	// The directory on the libvirt host, an absolute path.
+	Source string `pulumi:"source"`
+	// The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+	Target string `pulumi:"target"`
+}
+
+// Defaults sets the appropriate defaults for DomainFilesystem
+func (val *DomainFilesystem) Defaults() *DomainFilesystem {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AccessMode == nil {
+		accessMode_ := DomainFilesystemAccessMode("passthrough")
+		tmp.AccessMode = &accessMode_
+	}
+	if tmp.Driver == nil {
+		driver_ := DomainFilesystemDriver("virtiofs")
+		tmp.Driver = &driver_
+	}
+	if tmp.ReadOnly == nil {
+		readOnly_ := false
+		tmp.ReadOnly = &readOnly_
+	}
+	return &tmp
+}
+
+// DomainFilesystemInput is an input type that accepts DomainFilesystemArgs and DomainFilesystemOutput values.
+// You can construct a concrete instance of `DomainFilesystemInput` via:
+//
+//	DomainFilesystemArgs{...}
+type DomainFilesystemInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemOutput() DomainFilesystemOutput
+	ToDomainFilesystemOutputWithContext(context.Context) DomainFilesystemOutput
+}
+
+// A host directory shared with the guest. Changing it restarts the domain.
+type DomainFilesystemArgs struct {
+	// How owners and permissions map (9p); virtiofs takes only passthrough.
+	AccessMode DomainFilesystemAccessModePtrInput `pulumi:"accessMode"`
+	// virtiofs or 9p.
+	Driver DomainFilesystemDriverPtrInput `pulumi:"driver"`
+	// The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+	ReadOnly pulumi.BoolPtrInput `pulumi:"readOnly"`
+	// The directory on the libvirt host, an absolute path.
+	Source pulumi.StringInput `pulumi:"source"`
+	// The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+	Target pulumi.StringInput `pulumi:"target"`
+}
+
+// Defaults sets the appropriate defaults for DomainFilesystemArgs
+func (val *DomainFilesystemArgs) Defaults() *DomainFilesystemArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AccessMode == nil {
+		tmp.AccessMode = DomainFilesystemAccessMode("passthrough")
+	}
+	if tmp.Driver == nil {
+		tmp.Driver = DomainFilesystemDriver("virtiofs")
+	}
+	if tmp.ReadOnly == nil {
+		tmp.ReadOnly = pulumi.BoolPtr(false)
+	}
+	return &tmp
+}
+func (DomainFilesystemArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystem)(nil)).Elem()
+}
+
+func (i DomainFilesystemArgs) ToDomainFilesystemOutput() DomainFilesystemOutput {
+	return i.ToDomainFilesystemOutputWithContext(context.Background())
+}
+
+func (i DomainFilesystemArgs) ToDomainFilesystemOutputWithContext(ctx context.Context) DomainFilesystemOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFilesystemOutput)
+}
+
+// DomainFilesystemArrayInput is an input type that accepts DomainFilesystemArray and DomainFilesystemArrayOutput values.
+// You can construct a concrete instance of `DomainFilesystemArrayInput` via:
+//
+//	DomainFilesystemArray{ DomainFilesystemArgs{...} }
+type DomainFilesystemArrayInput interface {
+	pulumi.Input
+
+	ToDomainFilesystemArrayOutput() DomainFilesystemArrayOutput
+	ToDomainFilesystemArrayOutputWithContext(context.Context) DomainFilesystemArrayOutput
+}
+
+type DomainFilesystemArray []DomainFilesystemInput
+
+func (DomainFilesystemArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainFilesystem)(nil)).Elem()
+}
+
+func (i DomainFilesystemArray) ToDomainFilesystemArrayOutput() DomainFilesystemArrayOutput {
+	return i.ToDomainFilesystemArrayOutputWithContext(context.Background())
+}
+
+func (i DomainFilesystemArray) ToDomainFilesystemArrayOutputWithContext(ctx context.Context) DomainFilesystemArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFilesystemArrayOutput)
+}
+
+// A host directory shared with the guest. Changing it restarts the domain.
+type DomainFilesystemOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilesystem)(nil)).Elem()
+}
+
+func (o DomainFilesystemOutput) ToDomainFilesystemOutput() DomainFilesystemOutput {
+	return o
+}
+
+func (o DomainFilesystemOutput) ToDomainFilesystemOutputWithContext(ctx context.Context) DomainFilesystemOutput {
+	return o
+}
+
+// How owners and permissions map (9p); virtiofs takes only passthrough.
+func (o DomainFilesystemOutput) AccessMode() DomainFilesystemAccessModePtrOutput {
+	return o.ApplyT(func(v DomainFilesystem) *DomainFilesystemAccessMode { return v.AccessMode }).(DomainFilesystemAccessModePtrOutput)
+}
+
+// virtiofs or 9p.
+func (o DomainFilesystemOutput) Driver() DomainFilesystemDriverPtrOutput {
+	return o.ApplyT(func(v DomainFilesystem) *DomainFilesystemDriver { return v.Driver }).(DomainFilesystemDriverPtrOutput)
+}
+
+// The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+func (o DomainFilesystemOutput) ReadOnly() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainFilesystem) *bool { return v.ReadOnly }).(pulumi.BoolPtrOutput)
+}
+
+// The directory on the libvirt host, an absolute path.
+func (o DomainFilesystemOutput) Source() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainFilesystem) string { return v.Source }).(pulumi.StringOutput)
+}
+
+// The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+func (o DomainFilesystemOutput) Target() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainFilesystem) string { return v.Target }).(pulumi.StringOutput)
+}
+
+type DomainFilesystemArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainFilesystemArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainFilesystem)(nil)).Elem()
+}
+
+func (o DomainFilesystemArrayOutput) ToDomainFilesystemArrayOutput() DomainFilesystemArrayOutput {
+	return o
+}
+
+func (o DomainFilesystemArrayOutput) ToDomainFilesystemArrayOutputWithContext(ctx context.Context) DomainFilesystemArrayOutput {
+	return o
+}
+
+func (o DomainFilesystemArrayOutput) Index(i pulumi.IntInput) DomainFilesystemOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainFilesystem {
+		return vs[0].([]DomainFilesystem)[vs[1].(int)]
+	}).(DomainFilesystemOutput)
+}
+
+// A reference to a libvirt network filter by name, with the filter's parameters.
+type DomainFilterRef struct {
+	// The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+	Name string `pulumi:"name"`
+	// The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+	Parameters map[string]string `pulumi:"parameters"`
+}
+
+// DomainFilterRefInput is an input type that accepts DomainFilterRefArgs and DomainFilterRefOutput values.
+// You can construct a concrete instance of `DomainFilterRefInput` via:
+//
+//	DomainFilterRefArgs{...}
+type DomainFilterRefInput interface {
+	pulumi.Input
+
+	ToDomainFilterRefOutput() DomainFilterRefOutput
+	ToDomainFilterRefOutputWithContext(context.Context) DomainFilterRefOutput
+}
+
+// A reference to a libvirt network filter by name, with the filter's parameters.
+type DomainFilterRefArgs struct {
+	// The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+	Name pulumi.StringInput `pulumi:"name"`
+	// The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+	Parameters pulumi.StringMapInput `pulumi:"parameters"`
+}
+
+func (DomainFilterRefArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilterRef)(nil)).Elem()
+}
+
+func (i DomainFilterRefArgs) ToDomainFilterRefOutput() DomainFilterRefOutput {
+	return i.ToDomainFilterRefOutputWithContext(context.Background())
+}
+
+func (i DomainFilterRefArgs) ToDomainFilterRefOutputWithContext(ctx context.Context) DomainFilterRefOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFilterRefOutput)
+}
+
+func (i DomainFilterRefArgs) ToDomainFilterRefPtrOutput() DomainFilterRefPtrOutput {
+	return i.ToDomainFilterRefPtrOutputWithContext(context.Background())
+}
+
+func (i DomainFilterRefArgs) ToDomainFilterRefPtrOutputWithContext(ctx context.Context) DomainFilterRefPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFilterRefOutput).ToDomainFilterRefPtrOutputWithContext(ctx)
+}
+
+// DomainFilterRefPtrInput is an input type that accepts DomainFilterRefArgs, DomainFilterRefPtr and DomainFilterRefPtrOutput values.
+// You can construct a concrete instance of `DomainFilterRefPtrInput` via:
+//
+//	        DomainFilterRefArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainFilterRefPtrInput interface {
+	pulumi.Input
+
+	ToDomainFilterRefPtrOutput() DomainFilterRefPtrOutput
+	ToDomainFilterRefPtrOutputWithContext(context.Context) DomainFilterRefPtrOutput
+}
+
+type domainFilterRefPtrType DomainFilterRefArgs
+
+func DomainFilterRefPtr(v *DomainFilterRefArgs) DomainFilterRefPtrInput {
+	return (*domainFilterRefPtrType)(v)
+}
+
+func (*domainFilterRefPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFilterRef)(nil)).Elem()
+}
+
+func (i *domainFilterRefPtrType) ToDomainFilterRefPtrOutput() DomainFilterRefPtrOutput {
+	return i.ToDomainFilterRefPtrOutputWithContext(context.Background())
+}
+
+func (i *domainFilterRefPtrType) ToDomainFilterRefPtrOutputWithContext(ctx context.Context) DomainFilterRefPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainFilterRefPtrOutput)
+}
+
+// A reference to a libvirt network filter by name, with the filter's parameters.
+type DomainFilterRefOutput struct{ *pulumi.OutputState }
+
+func (DomainFilterRefOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainFilterRef)(nil)).Elem()
+}
+
+func (o DomainFilterRefOutput) ToDomainFilterRefOutput() DomainFilterRefOutput {
+	return o
+}
+
+func (o DomainFilterRefOutput) ToDomainFilterRefOutputWithContext(ctx context.Context) DomainFilterRefOutput {
+	return o
+}
+
+func (o DomainFilterRefOutput) ToDomainFilterRefPtrOutput() DomainFilterRefPtrOutput {
+	return o.ToDomainFilterRefPtrOutputWithContext(context.Background())
+}
+
+func (o DomainFilterRefOutput) ToDomainFilterRefPtrOutputWithContext(ctx context.Context) DomainFilterRefPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainFilterRef) *DomainFilterRef {
+		return &v
+	}).(DomainFilterRefPtrOutput)
+}
+
+// The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+func (o DomainFilterRefOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainFilterRef) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+func (o DomainFilterRefOutput) Parameters() pulumi.StringMapOutput {
+	return o.ApplyT(func(v DomainFilterRef) map[string]string { return v.Parameters }).(pulumi.StringMapOutput)
+}
+
+type DomainFilterRefPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainFilterRefPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainFilterRef)(nil)).Elem()
+}
+
+func (o DomainFilterRefPtrOutput) ToDomainFilterRefPtrOutput() DomainFilterRefPtrOutput {
+	return o
+}
+
+func (o DomainFilterRefPtrOutput) ToDomainFilterRefPtrOutputWithContext(ctx context.Context) DomainFilterRefPtrOutput {
+	return o
+}
+
+func (o DomainFilterRefPtrOutput) Elem() DomainFilterRefOutput {
+	return o.ApplyT(func(v *DomainFilterRef) DomainFilterRef {
+		if v != nil {
+			return *v
+		}
+		var ret DomainFilterRef
+		return ret
+	}).(DomainFilterRefOutput)
+}
+
+// The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+func (o DomainFilterRefPtrOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainFilterRef) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Name
+	}).(pulumi.StringPtrOutput)
+}
+
+// The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+func (o DomainFilterRefPtrOutput) Parameters() pulumi.StringMapOutput {
+	return o.ApplyT(func(v *DomainFilterRef) map[string]string {
+		if v == nil {
+			return nil
+		}
+		return v.Parameters
+	}).(pulumi.StringMapOutput)
 }
 
 // A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -2023,6 +3966,540 @@ func (o DomainGraphicsPtrOutput) Websocket() pulumi.IntPtrOutput {
 		}
 		return v.Websocket
 	}).(pulumi.IntPtrOutput)
+}
+
+// A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+type DomainHostdev struct {
+	// PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+	Managed *bool `pulumi:"managed"`
+	// A mediated device, by UUID.
+	Mdev *DomainHostdevMdev `pulumi:"mdev"`
+	// A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+	Pci *string `pulumi:"pci"`
+	// A USB device, by vendor and product or by bus and device.
+	Usb *DomainHostdevUsb `pulumi:"usb"`
+}
+
+// Defaults sets the appropriate defaults for DomainHostdev
+func (val *DomainHostdev) Defaults() *DomainHostdev {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Managed == nil {
+		managed_ := true
+		tmp.Managed = &managed_
+	}
+	tmp.Mdev = tmp.Mdev.Defaults()
+
+	return &tmp
+}
+
+// DomainHostdevInput is an input type that accepts DomainHostdevArgs and DomainHostdevOutput values.
+// You can construct a concrete instance of `DomainHostdevInput` via:
+//
+//	DomainHostdevArgs{...}
+type DomainHostdevInput interface {
+	pulumi.Input
+
+	ToDomainHostdevOutput() DomainHostdevOutput
+	ToDomainHostdevOutputWithContext(context.Context) DomainHostdevOutput
+}
+
+// A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+type DomainHostdevArgs struct {
+	// PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+	Managed pulumi.BoolPtrInput `pulumi:"managed"`
+	// A mediated device, by UUID.
+	Mdev DomainHostdevMdevPtrInput `pulumi:"mdev"`
+	// A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+	Pci pulumi.StringPtrInput `pulumi:"pci"`
+	// A USB device, by vendor and product or by bus and device.
+	Usb DomainHostdevUsbPtrInput `pulumi:"usb"`
+}
+
+// Defaults sets the appropriate defaults for DomainHostdevArgs
+func (val *DomainHostdevArgs) Defaults() *DomainHostdevArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Managed == nil {
+		tmp.Managed = pulumi.BoolPtr(true)
+	}
+
+	return &tmp
+}
+func (DomainHostdevArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdev)(nil)).Elem()
+}
+
+func (i DomainHostdevArgs) ToDomainHostdevOutput() DomainHostdevOutput {
+	return i.ToDomainHostdevOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevArgs) ToDomainHostdevOutputWithContext(ctx context.Context) DomainHostdevOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevOutput)
+}
+
+// DomainHostdevArrayInput is an input type that accepts DomainHostdevArray and DomainHostdevArrayOutput values.
+// You can construct a concrete instance of `DomainHostdevArrayInput` via:
+//
+//	DomainHostdevArray{ DomainHostdevArgs{...} }
+type DomainHostdevArrayInput interface {
+	pulumi.Input
+
+	ToDomainHostdevArrayOutput() DomainHostdevArrayOutput
+	ToDomainHostdevArrayOutputWithContext(context.Context) DomainHostdevArrayOutput
+}
+
+type DomainHostdevArray []DomainHostdevInput
+
+func (DomainHostdevArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainHostdev)(nil)).Elem()
+}
+
+func (i DomainHostdevArray) ToDomainHostdevArrayOutput() DomainHostdevArrayOutput {
+	return i.ToDomainHostdevArrayOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevArray) ToDomainHostdevArrayOutputWithContext(ctx context.Context) DomainHostdevArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevArrayOutput)
+}
+
+// A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+type DomainHostdevOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdev)(nil)).Elem()
+}
+
+func (o DomainHostdevOutput) ToDomainHostdevOutput() DomainHostdevOutput {
+	return o
+}
+
+func (o DomainHostdevOutput) ToDomainHostdevOutputWithContext(ctx context.Context) DomainHostdevOutput {
+	return o
+}
+
+// PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+func (o DomainHostdevOutput) Managed() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainHostdev) *bool { return v.Managed }).(pulumi.BoolPtrOutput)
+}
+
+// A mediated device, by UUID.
+func (o DomainHostdevOutput) Mdev() DomainHostdevMdevPtrOutput {
+	return o.ApplyT(func(v DomainHostdev) *DomainHostdevMdev { return v.Mdev }).(DomainHostdevMdevPtrOutput)
+}
+
+// A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+func (o DomainHostdevOutput) Pci() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainHostdev) *string { return v.Pci }).(pulumi.StringPtrOutput)
+}
+
+// A USB device, by vendor and product or by bus and device.
+func (o DomainHostdevOutput) Usb() DomainHostdevUsbPtrOutput {
+	return o.ApplyT(func(v DomainHostdev) *DomainHostdevUsb { return v.Usb }).(DomainHostdevUsbPtrOutput)
+}
+
+type DomainHostdevArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainHostdev)(nil)).Elem()
+}
+
+func (o DomainHostdevArrayOutput) ToDomainHostdevArrayOutput() DomainHostdevArrayOutput {
+	return o
+}
+
+func (o DomainHostdevArrayOutput) ToDomainHostdevArrayOutputWithContext(ctx context.Context) DomainHostdevArrayOutput {
+	return o
+}
+
+func (o DomainHostdevArrayOutput) Index(i pulumi.IntInput) DomainHostdevOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainHostdev {
+		return vs[0].([]DomainHostdev)[vs[1].(int)]
+	}).(DomainHostdevOutput)
+}
+
+// A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+type DomainHostdevMdev struct {
+	// The device API.
+	Model *DomainMdevModel `pulumi:"model"`
+	// The mediated device's UUID (`mdevctl list`).
+	Uuid string `pulumi:"uuid"`
+}
+
+// Defaults sets the appropriate defaults for DomainHostdevMdev
+func (val *DomainHostdevMdev) Defaults() *DomainHostdevMdev {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		model_ := DomainMdevModel("vfio-pci")
+		tmp.Model = &model_
+	}
+	return &tmp
+}
+
+// DomainHostdevMdevInput is an input type that accepts DomainHostdevMdevArgs and DomainHostdevMdevOutput values.
+// You can construct a concrete instance of `DomainHostdevMdevInput` via:
+//
+//	DomainHostdevMdevArgs{...}
+type DomainHostdevMdevInput interface {
+	pulumi.Input
+
+	ToDomainHostdevMdevOutput() DomainHostdevMdevOutput
+	ToDomainHostdevMdevOutputWithContext(context.Context) DomainHostdevMdevOutput
+}
+
+// A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+type DomainHostdevMdevArgs struct {
+	// The device API.
+	Model DomainMdevModelPtrInput `pulumi:"model"`
+	// The mediated device's UUID (`mdevctl list`).
+	Uuid pulumi.StringInput `pulumi:"uuid"`
+}
+
+// Defaults sets the appropriate defaults for DomainHostdevMdevArgs
+func (val *DomainHostdevMdevArgs) Defaults() *DomainHostdevMdevArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		tmp.Model = DomainMdevModel("vfio-pci")
+	}
+	return &tmp
+}
+func (DomainHostdevMdevArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdevMdev)(nil)).Elem()
+}
+
+func (i DomainHostdevMdevArgs) ToDomainHostdevMdevOutput() DomainHostdevMdevOutput {
+	return i.ToDomainHostdevMdevOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevMdevArgs) ToDomainHostdevMdevOutputWithContext(ctx context.Context) DomainHostdevMdevOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevMdevOutput)
+}
+
+func (i DomainHostdevMdevArgs) ToDomainHostdevMdevPtrOutput() DomainHostdevMdevPtrOutput {
+	return i.ToDomainHostdevMdevPtrOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevMdevArgs) ToDomainHostdevMdevPtrOutputWithContext(ctx context.Context) DomainHostdevMdevPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevMdevOutput).ToDomainHostdevMdevPtrOutputWithContext(ctx)
+}
+
+// DomainHostdevMdevPtrInput is an input type that accepts DomainHostdevMdevArgs, DomainHostdevMdevPtr and DomainHostdevMdevPtrOutput values.
+// You can construct a concrete instance of `DomainHostdevMdevPtrInput` via:
+//
+//	        DomainHostdevMdevArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainHostdevMdevPtrInput interface {
+	pulumi.Input
+
+	ToDomainHostdevMdevPtrOutput() DomainHostdevMdevPtrOutput
+	ToDomainHostdevMdevPtrOutputWithContext(context.Context) DomainHostdevMdevPtrOutput
+}
+
+type domainHostdevMdevPtrType DomainHostdevMdevArgs
+
+func DomainHostdevMdevPtr(v *DomainHostdevMdevArgs) DomainHostdevMdevPtrInput {
+	return (*domainHostdevMdevPtrType)(v)
+}
+
+func (*domainHostdevMdevPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHostdevMdev)(nil)).Elem()
+}
+
+func (i *domainHostdevMdevPtrType) ToDomainHostdevMdevPtrOutput() DomainHostdevMdevPtrOutput {
+	return i.ToDomainHostdevMdevPtrOutputWithContext(context.Background())
+}
+
+func (i *domainHostdevMdevPtrType) ToDomainHostdevMdevPtrOutputWithContext(ctx context.Context) DomainHostdevMdevPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevMdevPtrOutput)
+}
+
+// A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+type DomainHostdevMdevOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevMdevOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdevMdev)(nil)).Elem()
+}
+
+func (o DomainHostdevMdevOutput) ToDomainHostdevMdevOutput() DomainHostdevMdevOutput {
+	return o
+}
+
+func (o DomainHostdevMdevOutput) ToDomainHostdevMdevOutputWithContext(ctx context.Context) DomainHostdevMdevOutput {
+	return o
+}
+
+func (o DomainHostdevMdevOutput) ToDomainHostdevMdevPtrOutput() DomainHostdevMdevPtrOutput {
+	return o.ToDomainHostdevMdevPtrOutputWithContext(context.Background())
+}
+
+func (o DomainHostdevMdevOutput) ToDomainHostdevMdevPtrOutputWithContext(ctx context.Context) DomainHostdevMdevPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainHostdevMdev) *DomainHostdevMdev {
+		return &v
+	}).(DomainHostdevMdevPtrOutput)
+}
+
+// The device API.
+func (o DomainHostdevMdevOutput) Model() DomainMdevModelPtrOutput {
+	return o.ApplyT(func(v DomainHostdevMdev) *DomainMdevModel { return v.Model }).(DomainMdevModelPtrOutput)
+}
+
+// The mediated device's UUID (`mdevctl list`).
+func (o DomainHostdevMdevOutput) Uuid() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainHostdevMdev) string { return v.Uuid }).(pulumi.StringOutput)
+}
+
+type DomainHostdevMdevPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevMdevPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHostdevMdev)(nil)).Elem()
+}
+
+func (o DomainHostdevMdevPtrOutput) ToDomainHostdevMdevPtrOutput() DomainHostdevMdevPtrOutput {
+	return o
+}
+
+func (o DomainHostdevMdevPtrOutput) ToDomainHostdevMdevPtrOutputWithContext(ctx context.Context) DomainHostdevMdevPtrOutput {
+	return o
+}
+
+func (o DomainHostdevMdevPtrOutput) Elem() DomainHostdevMdevOutput {
+	return o.ApplyT(func(v *DomainHostdevMdev) DomainHostdevMdev {
+		if v != nil {
+			return *v
+		}
+		var ret DomainHostdevMdev
+		return ret
+	}).(DomainHostdevMdevOutput)
+}
+
+// The device API.
+func (o DomainHostdevMdevPtrOutput) Model() DomainMdevModelPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevMdev) *DomainMdevModel {
+		if v == nil {
+			return nil
+		}
+		return v.Model
+	}).(DomainMdevModelPtrOutput)
+}
+
+// The mediated device's UUID (`mdevctl list`).
+func (o DomainHostdevMdevPtrOutput) Uuid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevMdev) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Uuid
+	}).(pulumi.StringPtrOutput)
+}
+
+// A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+type DomainHostdevUsb struct {
+	// USB bus number.
+	Bus *int `pulumi:"bus"`
+	// Device number on that bus.
+	Device *int `pulumi:"device"`
+	// Product id, e.g. `0xc077`.
+	Product *string `pulumi:"product"`
+	// Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+	Vendor *string `pulumi:"vendor"`
+}
+
+// DomainHostdevUsbInput is an input type that accepts DomainHostdevUsbArgs and DomainHostdevUsbOutput values.
+// You can construct a concrete instance of `DomainHostdevUsbInput` via:
+//
+//	DomainHostdevUsbArgs{...}
+type DomainHostdevUsbInput interface {
+	pulumi.Input
+
+	ToDomainHostdevUsbOutput() DomainHostdevUsbOutput
+	ToDomainHostdevUsbOutputWithContext(context.Context) DomainHostdevUsbOutput
+}
+
+// A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+type DomainHostdevUsbArgs struct {
+	// USB bus number.
+	Bus pulumi.IntPtrInput `pulumi:"bus"`
+	// Device number on that bus.
+	Device pulumi.IntPtrInput `pulumi:"device"`
+	// Product id, e.g. `0xc077`.
+	Product pulumi.StringPtrInput `pulumi:"product"`
+	// Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+	Vendor pulumi.StringPtrInput `pulumi:"vendor"`
+}
+
+func (DomainHostdevUsbArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdevUsb)(nil)).Elem()
+}
+
+func (i DomainHostdevUsbArgs) ToDomainHostdevUsbOutput() DomainHostdevUsbOutput {
+	return i.ToDomainHostdevUsbOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevUsbArgs) ToDomainHostdevUsbOutputWithContext(ctx context.Context) DomainHostdevUsbOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevUsbOutput)
+}
+
+func (i DomainHostdevUsbArgs) ToDomainHostdevUsbPtrOutput() DomainHostdevUsbPtrOutput {
+	return i.ToDomainHostdevUsbPtrOutputWithContext(context.Background())
+}
+
+func (i DomainHostdevUsbArgs) ToDomainHostdevUsbPtrOutputWithContext(ctx context.Context) DomainHostdevUsbPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevUsbOutput).ToDomainHostdevUsbPtrOutputWithContext(ctx)
+}
+
+// DomainHostdevUsbPtrInput is an input type that accepts DomainHostdevUsbArgs, DomainHostdevUsbPtr and DomainHostdevUsbPtrOutput values.
+// You can construct a concrete instance of `DomainHostdevUsbPtrInput` via:
+//
+//	        DomainHostdevUsbArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainHostdevUsbPtrInput interface {
+	pulumi.Input
+
+	ToDomainHostdevUsbPtrOutput() DomainHostdevUsbPtrOutput
+	ToDomainHostdevUsbPtrOutputWithContext(context.Context) DomainHostdevUsbPtrOutput
+}
+
+type domainHostdevUsbPtrType DomainHostdevUsbArgs
+
+func DomainHostdevUsbPtr(v *DomainHostdevUsbArgs) DomainHostdevUsbPtrInput {
+	return (*domainHostdevUsbPtrType)(v)
+}
+
+func (*domainHostdevUsbPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHostdevUsb)(nil)).Elem()
+}
+
+func (i *domainHostdevUsbPtrType) ToDomainHostdevUsbPtrOutput() DomainHostdevUsbPtrOutput {
+	return i.ToDomainHostdevUsbPtrOutputWithContext(context.Background())
+}
+
+func (i *domainHostdevUsbPtrType) ToDomainHostdevUsbPtrOutputWithContext(ctx context.Context) DomainHostdevUsbPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainHostdevUsbPtrOutput)
+}
+
+// A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+type DomainHostdevUsbOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevUsbOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainHostdevUsb)(nil)).Elem()
+}
+
+func (o DomainHostdevUsbOutput) ToDomainHostdevUsbOutput() DomainHostdevUsbOutput {
+	return o
+}
+
+func (o DomainHostdevUsbOutput) ToDomainHostdevUsbOutputWithContext(ctx context.Context) DomainHostdevUsbOutput {
+	return o
+}
+
+func (o DomainHostdevUsbOutput) ToDomainHostdevUsbPtrOutput() DomainHostdevUsbPtrOutput {
+	return o.ToDomainHostdevUsbPtrOutputWithContext(context.Background())
+}
+
+func (o DomainHostdevUsbOutput) ToDomainHostdevUsbPtrOutputWithContext(ctx context.Context) DomainHostdevUsbPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainHostdevUsb) *DomainHostdevUsb {
+		return &v
+	}).(DomainHostdevUsbPtrOutput)
+}
+
+// USB bus number.
+func (o DomainHostdevUsbOutput) Bus() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainHostdevUsb) *int { return v.Bus }).(pulumi.IntPtrOutput)
+}
+
+// Device number on that bus.
+func (o DomainHostdevUsbOutput) Device() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainHostdevUsb) *int { return v.Device }).(pulumi.IntPtrOutput)
+}
+
+// Product id, e.g. `0xc077`.
+func (o DomainHostdevUsbOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainHostdevUsb) *string { return v.Product }).(pulumi.StringPtrOutput)
+}
+
+// Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+func (o DomainHostdevUsbOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainHostdevUsb) *string { return v.Vendor }).(pulumi.StringPtrOutput)
+}
+
+type DomainHostdevUsbPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainHostdevUsbPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainHostdevUsb)(nil)).Elem()
+}
+
+func (o DomainHostdevUsbPtrOutput) ToDomainHostdevUsbPtrOutput() DomainHostdevUsbPtrOutput {
+	return o
+}
+
+func (o DomainHostdevUsbPtrOutput) ToDomainHostdevUsbPtrOutputWithContext(ctx context.Context) DomainHostdevUsbPtrOutput {
+	return o
+}
+
+func (o DomainHostdevUsbPtrOutput) Elem() DomainHostdevUsbOutput {
+	return o.ApplyT(func(v *DomainHostdevUsb) DomainHostdevUsb {
+		if v != nil {
+			return *v
+		}
+		var ret DomainHostdevUsb
+		return ret
+	}).(DomainHostdevUsbOutput)
+}
+
+// USB bus number.
+func (o DomainHostdevUsbPtrOutput) Bus() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevUsb) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Bus
+	}).(pulumi.IntPtrOutput)
+}
+
+// Device number on that bus.
+func (o DomainHostdevUsbPtrOutput) Device() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevUsb) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Device
+	}).(pulumi.IntPtrOutput)
+}
+
+// Product id, e.g. `0xc077`.
+func (o DomainHostdevUsbPtrOutput) Product() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Product
+	}).(pulumi.StringPtrOutput)
+}
+
+// Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+func (o DomainHostdevUsbPtrOutput) Vendor() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainHostdevUsb) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Vendor
+	}).(pulumi.StringPtrOutput)
 }
 
 // Hyper-V enlightenments for Windows guests, e.g. `{ relaxed: true, vapic: true, spinlocks: 8191 }`. Most need KVM: under TCG (type `qemu`) the domain may not start.
@@ -2391,6 +4868,146 @@ func (o DomainHypervPtrOutput) Vpindex() pulumi.BoolPtrOutput {
 		}
 		return v.Vpindex
 	}).(pulumi.BoolPtrOutput)
+}
+
+// An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+type DomainIgnition struct {
+	// Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+	Path string `pulumi:"path"`
+}
+
+// DomainIgnitionInput is an input type that accepts DomainIgnitionArgs and DomainIgnitionOutput values.
+// You can construct a concrete instance of `DomainIgnitionInput` via:
+//
+//	DomainIgnitionArgs{...}
+type DomainIgnitionInput interface {
+	pulumi.Input
+
+	ToDomainIgnitionOutput() DomainIgnitionOutput
+	ToDomainIgnitionOutputWithContext(context.Context) DomainIgnitionOutput
+}
+
+// An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+type DomainIgnitionArgs struct {
+	// Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+	Path pulumi.StringInput `pulumi:"path"`
+}
+
+func (DomainIgnitionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainIgnition)(nil)).Elem()
+}
+
+func (i DomainIgnitionArgs) ToDomainIgnitionOutput() DomainIgnitionOutput {
+	return i.ToDomainIgnitionOutputWithContext(context.Background())
+}
+
+func (i DomainIgnitionArgs) ToDomainIgnitionOutputWithContext(ctx context.Context) DomainIgnitionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainIgnitionOutput)
+}
+
+func (i DomainIgnitionArgs) ToDomainIgnitionPtrOutput() DomainIgnitionPtrOutput {
+	return i.ToDomainIgnitionPtrOutputWithContext(context.Background())
+}
+
+func (i DomainIgnitionArgs) ToDomainIgnitionPtrOutputWithContext(ctx context.Context) DomainIgnitionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainIgnitionOutput).ToDomainIgnitionPtrOutputWithContext(ctx)
+}
+
+// DomainIgnitionPtrInput is an input type that accepts DomainIgnitionArgs, DomainIgnitionPtr and DomainIgnitionPtrOutput values.
+// You can construct a concrete instance of `DomainIgnitionPtrInput` via:
+//
+//	        DomainIgnitionArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainIgnitionPtrInput interface {
+	pulumi.Input
+
+	ToDomainIgnitionPtrOutput() DomainIgnitionPtrOutput
+	ToDomainIgnitionPtrOutputWithContext(context.Context) DomainIgnitionPtrOutput
+}
+
+type domainIgnitionPtrType DomainIgnitionArgs
+
+func DomainIgnitionPtr(v *DomainIgnitionArgs) DomainIgnitionPtrInput {
+	return (*domainIgnitionPtrType)(v)
+}
+
+func (*domainIgnitionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainIgnition)(nil)).Elem()
+}
+
+func (i *domainIgnitionPtrType) ToDomainIgnitionPtrOutput() DomainIgnitionPtrOutput {
+	return i.ToDomainIgnitionPtrOutputWithContext(context.Background())
+}
+
+func (i *domainIgnitionPtrType) ToDomainIgnitionPtrOutputWithContext(ctx context.Context) DomainIgnitionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainIgnitionPtrOutput)
+}
+
+// An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+type DomainIgnitionOutput struct{ *pulumi.OutputState }
+
+func (DomainIgnitionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainIgnition)(nil)).Elem()
+}
+
+func (o DomainIgnitionOutput) ToDomainIgnitionOutput() DomainIgnitionOutput {
+	return o
+}
+
+func (o DomainIgnitionOutput) ToDomainIgnitionOutputWithContext(ctx context.Context) DomainIgnitionOutput {
+	return o
+}
+
+func (o DomainIgnitionOutput) ToDomainIgnitionPtrOutput() DomainIgnitionPtrOutput {
+	return o.ToDomainIgnitionPtrOutputWithContext(context.Background())
+}
+
+func (o DomainIgnitionOutput) ToDomainIgnitionPtrOutputWithContext(ctx context.Context) DomainIgnitionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainIgnition) *DomainIgnition {
+		return &v
+	}).(DomainIgnitionPtrOutput)
+}
+
+// Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+func (o DomainIgnitionOutput) Path() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainIgnition) string { return v.Path }).(pulumi.StringOutput)
+}
+
+type DomainIgnitionPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainIgnitionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainIgnition)(nil)).Elem()
+}
+
+func (o DomainIgnitionPtrOutput) ToDomainIgnitionPtrOutput() DomainIgnitionPtrOutput {
+	return o
+}
+
+func (o DomainIgnitionPtrOutput) ToDomainIgnitionPtrOutputWithContext(ctx context.Context) DomainIgnitionPtrOutput {
+	return o
+}
+
+func (o DomainIgnitionPtrOutput) Elem() DomainIgnitionOutput {
+	return o.ApplyT(func(v *DomainIgnition) DomainIgnition {
+		if v != nil {
+			return *v
+		}
+		var ret DomainIgnition
+		return ret
+	}).(DomainIgnitionOutput)
+}
+
+// Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+func (o DomainIgnitionPtrOutput) Path() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DomainIgnition) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Path
+	}).(pulumi.StringPtrOutput)
 }
 
 // An input device.
@@ -3146,14 +5763,28 @@ func (o DomainMetadataPtrOutput) Xml() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+// A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
 type DomainNetworkInterface struct {
+	// A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+	Address *string `pulumi:"address"`
+	// Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+	Bandwidth *DomainBandwidth `pulumi:"bandwidth"`
 	// Name of a host bridge device.
 	Bridge *string `pulumi:"bridge"`
+	// Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+	Direct *DomainDirectAttachment `pulumi:"direct"`
+	// A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+	Filter *DomainFilterRef `pulumi:"filter"`
+	// The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+	Hostname *string `pulumi:"hostname"`
+	// Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+	LinkState *DomainLinkState `pulumi:"linkState"`
 	// MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
 	Mac *string `pulumi:"mac"`
 	// NIC model, e.g. `e1000e`, `rtl8139`.
 	Model *string `pulumi:"model"`
+	// The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+	Mtu *int `pulumi:"mtu"`
 	// Name of a libvirt network (e.g. a virtwire Network's `name`).
 	Network *string `pulumi:"network"`
 }
@@ -3164,6 +5795,12 @@ func (val *DomainNetworkInterface) Defaults() *DomainNetworkInterface {
 		return nil
 	}
 	tmp := *val
+	tmp.Direct = tmp.Direct.Defaults()
+
+	if tmp.LinkState == nil {
+		linkState_ := DomainLinkState("up")
+		tmp.LinkState = &linkState_
+	}
 	if tmp.Model == nil {
 		model_ := "virtio"
 		tmp.Model = &model_
@@ -3182,14 +5819,28 @@ type DomainNetworkInterfaceInput interface {
 	ToDomainNetworkInterfaceOutputWithContext(context.Context) DomainNetworkInterfaceOutput
 }
 
-// A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+// A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
 type DomainNetworkInterfaceArgs struct {
+	// A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+	Address pulumi.StringPtrInput `pulumi:"address"`
+	// Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+	Bandwidth DomainBandwidthPtrInput `pulumi:"bandwidth"`
 	// Name of a host bridge device.
 	Bridge pulumi.StringPtrInput `pulumi:"bridge"`
+	// Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+	Direct DomainDirectAttachmentPtrInput `pulumi:"direct"`
+	// A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+	Filter DomainFilterRefPtrInput `pulumi:"filter"`
+	// The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+	Hostname pulumi.StringPtrInput `pulumi:"hostname"`
+	// Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+	LinkState DomainLinkStatePtrInput `pulumi:"linkState"`
 	// MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
 	Mac pulumi.StringPtrInput `pulumi:"mac"`
 	// NIC model, e.g. `e1000e`, `rtl8139`.
 	Model pulumi.StringPtrInput `pulumi:"model"`
+	// The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+	Mtu pulumi.IntPtrInput `pulumi:"mtu"`
 	// Name of a libvirt network (e.g. a virtwire Network's `name`).
 	Network pulumi.StringPtrInput `pulumi:"network"`
 }
@@ -3200,6 +5851,10 @@ func (val *DomainNetworkInterfaceArgs) Defaults() *DomainNetworkInterfaceArgs {
 		return nil
 	}
 	tmp := *val
+
+	if tmp.LinkState == nil {
+		tmp.LinkState = DomainLinkState("up")
+	}
 	if tmp.Model == nil {
 		tmp.Model = pulumi.StringPtr("virtio")
 	}
@@ -3242,7 +5897,7 @@ func (i DomainNetworkInterfaceArray) ToDomainNetworkInterfaceArrayOutputWithCont
 	return pulumi.ToOutputWithContext(ctx, i).(DomainNetworkInterfaceArrayOutput)
 }
 
-// A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+// A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
 type DomainNetworkInterfaceOutput struct{ *pulumi.OutputState }
 
 func (DomainNetworkInterfaceOutput) ElementType() reflect.Type {
@@ -3257,9 +5912,39 @@ func (o DomainNetworkInterfaceOutput) ToDomainNetworkInterfaceOutputWithContext(
 	return o
 }
 
+// A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+func (o DomainNetworkInterfaceOutput) Address() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Address }).(pulumi.StringPtrOutput)
+}
+
+// Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+func (o DomainNetworkInterfaceOutput) Bandwidth() DomainBandwidthPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *DomainBandwidth { return v.Bandwidth }).(DomainBandwidthPtrOutput)
+}
+
 // Name of a host bridge device.
 func (o DomainNetworkInterfaceOutput) Bridge() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Bridge }).(pulumi.StringPtrOutput)
+}
+
+// Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+func (o DomainNetworkInterfaceOutput) Direct() DomainDirectAttachmentPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *DomainDirectAttachment { return v.Direct }).(DomainDirectAttachmentPtrOutput)
+}
+
+// A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+func (o DomainNetworkInterfaceOutput) Filter() DomainFilterRefPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *DomainFilterRef { return v.Filter }).(DomainFilterRefPtrOutput)
+}
+
+// The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+func (o DomainNetworkInterfaceOutput) Hostname() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Hostname }).(pulumi.StringPtrOutput)
+}
+
+// Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+func (o DomainNetworkInterfaceOutput) LinkState() DomainLinkStatePtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *DomainLinkState { return v.LinkState }).(DomainLinkStatePtrOutput)
 }
 
 // MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
@@ -3270,6 +5955,11 @@ func (o DomainNetworkInterfaceOutput) Mac() pulumi.StringPtrOutput {
 // NIC model, e.g. `e1000e`, `rtl8139`.
 func (o DomainNetworkInterfaceOutput) Model() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DomainNetworkInterface) *string { return v.Model }).(pulumi.StringPtrOutput)
+}
+
+// The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+func (o DomainNetworkInterfaceOutput) Mtu() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DomainNetworkInterface) *int { return v.Mtu }).(pulumi.IntPtrOutput)
 }
 
 // Name of a libvirt network (e.g. a virtwire Network's `name`).
@@ -4927,6 +7617,196 @@ func (o DomainTimerArrayOutput) Index(i pulumi.IntInput) DomainTimerOutput {
 	}).(DomainTimerOutput)
 }
 
+// A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+type DomainTpm struct {
+	// The interface to the guest.
+	Model *DomainTpmModel `pulumi:"model"`
+	// The TPM version.
+	Version *DomainTpmVersion `pulumi:"version"`
+}
+
+// Defaults sets the appropriate defaults for DomainTpm
+func (val *DomainTpm) Defaults() *DomainTpm {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		model_ := DomainTpmModel("tpm-crb")
+		tmp.Model = &model_
+	}
+	if tmp.Version == nil {
+		version_ := DomainTpmVersion("2.0")
+		tmp.Version = &version_
+	}
+	return &tmp
+}
+
+// DomainTpmInput is an input type that accepts DomainTpmArgs and DomainTpmOutput values.
+// You can construct a concrete instance of `DomainTpmInput` via:
+//
+//	DomainTpmArgs{...}
+type DomainTpmInput interface {
+	pulumi.Input
+
+	ToDomainTpmOutput() DomainTpmOutput
+	ToDomainTpmOutputWithContext(context.Context) DomainTpmOutput
+}
+
+// A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+type DomainTpmArgs struct {
+	// The interface to the guest.
+	Model DomainTpmModelPtrInput `pulumi:"model"`
+	// The TPM version.
+	Version DomainTpmVersionPtrInput `pulumi:"version"`
+}
+
+// Defaults sets the appropriate defaults for DomainTpmArgs
+func (val *DomainTpmArgs) Defaults() *DomainTpmArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Model == nil {
+		tmp.Model = DomainTpmModel("tpm-crb")
+	}
+	if tmp.Version == nil {
+		tmp.Version = DomainTpmVersion("2.0")
+	}
+	return &tmp
+}
+func (DomainTpmArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpm)(nil)).Elem()
+}
+
+func (i DomainTpmArgs) ToDomainTpmOutput() DomainTpmOutput {
+	return i.ToDomainTpmOutputWithContext(context.Background())
+}
+
+func (i DomainTpmArgs) ToDomainTpmOutputWithContext(ctx context.Context) DomainTpmOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainTpmOutput)
+}
+
+func (i DomainTpmArgs) ToDomainTpmPtrOutput() DomainTpmPtrOutput {
+	return i.ToDomainTpmPtrOutputWithContext(context.Background())
+}
+
+func (i DomainTpmArgs) ToDomainTpmPtrOutputWithContext(ctx context.Context) DomainTpmPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainTpmOutput).ToDomainTpmPtrOutputWithContext(ctx)
+}
+
+// DomainTpmPtrInput is an input type that accepts DomainTpmArgs, DomainTpmPtr and DomainTpmPtrOutput values.
+// You can construct a concrete instance of `DomainTpmPtrInput` via:
+//
+//	        DomainTpmArgs{...}
+//
+//	or:
+//
+//	        nil
+type DomainTpmPtrInput interface {
+	pulumi.Input
+
+	ToDomainTpmPtrOutput() DomainTpmPtrOutput
+	ToDomainTpmPtrOutputWithContext(context.Context) DomainTpmPtrOutput
+}
+
+type domainTpmPtrType DomainTpmArgs
+
+func DomainTpmPtr(v *DomainTpmArgs) DomainTpmPtrInput {
+	return (*domainTpmPtrType)(v)
+}
+
+func (*domainTpmPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTpm)(nil)).Elem()
+}
+
+func (i *domainTpmPtrType) ToDomainTpmPtrOutput() DomainTpmPtrOutput {
+	return i.ToDomainTpmPtrOutputWithContext(context.Background())
+}
+
+func (i *domainTpmPtrType) ToDomainTpmPtrOutputWithContext(ctx context.Context) DomainTpmPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainTpmPtrOutput)
+}
+
+// A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+type DomainTpmOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainTpm)(nil)).Elem()
+}
+
+func (o DomainTpmOutput) ToDomainTpmOutput() DomainTpmOutput {
+	return o
+}
+
+func (o DomainTpmOutput) ToDomainTpmOutputWithContext(ctx context.Context) DomainTpmOutput {
+	return o
+}
+
+func (o DomainTpmOutput) ToDomainTpmPtrOutput() DomainTpmPtrOutput {
+	return o.ToDomainTpmPtrOutputWithContext(context.Background())
+}
+
+func (o DomainTpmOutput) ToDomainTpmPtrOutputWithContext(ctx context.Context) DomainTpmPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DomainTpm) *DomainTpm {
+		return &v
+	}).(DomainTpmPtrOutput)
+}
+
+// The interface to the guest.
+func (o DomainTpmOutput) Model() DomainTpmModelPtrOutput {
+	return o.ApplyT(func(v DomainTpm) *DomainTpmModel { return v.Model }).(DomainTpmModelPtrOutput)
+}
+
+// The TPM version.
+func (o DomainTpmOutput) Version() DomainTpmVersionPtrOutput {
+	return o.ApplyT(func(v DomainTpm) *DomainTpmVersion { return v.Version }).(DomainTpmVersionPtrOutput)
+}
+
+type DomainTpmPtrOutput struct{ *pulumi.OutputState }
+
+func (DomainTpmPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DomainTpm)(nil)).Elem()
+}
+
+func (o DomainTpmPtrOutput) ToDomainTpmPtrOutput() DomainTpmPtrOutput {
+	return o
+}
+
+func (o DomainTpmPtrOutput) ToDomainTpmPtrOutputWithContext(ctx context.Context) DomainTpmPtrOutput {
+	return o
+}
+
+func (o DomainTpmPtrOutput) Elem() DomainTpmOutput {
+	return o.ApplyT(func(v *DomainTpm) DomainTpm {
+		if v != nil {
+			return *v
+		}
+		var ret DomainTpm
+		return ret
+	}).(DomainTpmOutput)
+}
+
+// The interface to the guest.
+func (o DomainTpmPtrOutput) Model() DomainTpmModelPtrOutput {
+	return o.ApplyT(func(v *DomainTpm) *DomainTpmModel {
+		if v == nil {
+			return nil
+		}
+		return v.Model
+	}).(DomainTpmModelPtrOutput)
+}
+
+// The TPM version.
+func (o DomainTpmPtrOutput) Version() DomainTpmVersionPtrOutput {
+	return o.ApplyT(func(v *DomainTpm) *DomainTpmVersion {
+		if v == nil {
+			return nil
+		}
+		return v.Version
+	}).(DomainTpmVersionPtrOutput)
+}
+
 // The video card. Changing it restarts the domain.
 type DomainVideo struct {
 	// The model; the host's QEMU must offer it (`getDomainCapabilities` lists `videoModels`; preview asks libvirt).
@@ -5770,6 +8650,133 @@ func (o DomainWatchdogPtrOutput) Model() DomainWatchdogModelPtrOutput {
 	}).(DomainWatchdogModelPtrOutput)
 }
 
+// A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+type DomainXmlEdit struct {
+	// Removes each selected element, attribute or text.
+	Remove *bool `pulumi:"remove"`
+	// Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+	Value *string `pulumi:"value"`
+	// Replaces each selected element with these XML elements (one or more).
+	Xml *string `pulumi:"xml"`
+	// The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+	Xpath string `pulumi:"xpath"`
+}
+
+// DomainXmlEditInput is an input type that accepts DomainXmlEditArgs and DomainXmlEditOutput values.
+// You can construct a concrete instance of `DomainXmlEditInput` via:
+//
+//	DomainXmlEditArgs{...}
+type DomainXmlEditInput interface {
+	pulumi.Input
+
+	ToDomainXmlEditOutput() DomainXmlEditOutput
+	ToDomainXmlEditOutputWithContext(context.Context) DomainXmlEditOutput
+}
+
+// A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+type DomainXmlEditArgs struct {
+	// Removes each selected element, attribute or text.
+	Remove pulumi.BoolPtrInput `pulumi:"remove"`
+	// Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+	Value pulumi.StringPtrInput `pulumi:"value"`
+	// Replaces each selected element with these XML elements (one or more).
+	Xml pulumi.StringPtrInput `pulumi:"xml"`
+	// The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+	Xpath pulumi.StringInput `pulumi:"xpath"`
+}
+
+func (DomainXmlEditArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainXmlEdit)(nil)).Elem()
+}
+
+func (i DomainXmlEditArgs) ToDomainXmlEditOutput() DomainXmlEditOutput {
+	return i.ToDomainXmlEditOutputWithContext(context.Background())
+}
+
+func (i DomainXmlEditArgs) ToDomainXmlEditOutputWithContext(ctx context.Context) DomainXmlEditOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainXmlEditOutput)
+}
+
+// DomainXmlEditArrayInput is an input type that accepts DomainXmlEditArray and DomainXmlEditArrayOutput values.
+// You can construct a concrete instance of `DomainXmlEditArrayInput` via:
+//
+//	DomainXmlEditArray{ DomainXmlEditArgs{...} }
+type DomainXmlEditArrayInput interface {
+	pulumi.Input
+
+	ToDomainXmlEditArrayOutput() DomainXmlEditArrayOutput
+	ToDomainXmlEditArrayOutputWithContext(context.Context) DomainXmlEditArrayOutput
+}
+
+type DomainXmlEditArray []DomainXmlEditInput
+
+func (DomainXmlEditArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainXmlEdit)(nil)).Elem()
+}
+
+func (i DomainXmlEditArray) ToDomainXmlEditArrayOutput() DomainXmlEditArrayOutput {
+	return i.ToDomainXmlEditArrayOutputWithContext(context.Background())
+}
+
+func (i DomainXmlEditArray) ToDomainXmlEditArrayOutputWithContext(ctx context.Context) DomainXmlEditArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DomainXmlEditArrayOutput)
+}
+
+// A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+type DomainXmlEditOutput struct{ *pulumi.OutputState }
+
+func (DomainXmlEditOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DomainXmlEdit)(nil)).Elem()
+}
+
+func (o DomainXmlEditOutput) ToDomainXmlEditOutput() DomainXmlEditOutput {
+	return o
+}
+
+func (o DomainXmlEditOutput) ToDomainXmlEditOutputWithContext(ctx context.Context) DomainXmlEditOutput {
+	return o
+}
+
+// Removes each selected element, attribute or text.
+func (o DomainXmlEditOutput) Remove() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v DomainXmlEdit) *bool { return v.Remove }).(pulumi.BoolPtrOutput)
+}
+
+// Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+func (o DomainXmlEditOutput) Value() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainXmlEdit) *string { return v.Value }).(pulumi.StringPtrOutput)
+}
+
+// Replaces each selected element with these XML elements (one or more).
+func (o DomainXmlEditOutput) Xml() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DomainXmlEdit) *string { return v.Xml }).(pulumi.StringPtrOutput)
+}
+
+// The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+func (o DomainXmlEditOutput) Xpath() pulumi.StringOutput {
+	return o.ApplyT(func(v DomainXmlEdit) string { return v.Xpath }).(pulumi.StringOutput)
+}
+
+type DomainXmlEditArrayOutput struct{ *pulumi.OutputState }
+
+func (DomainXmlEditArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]DomainXmlEdit)(nil)).Elem()
+}
+
+func (o DomainXmlEditArrayOutput) ToDomainXmlEditArrayOutput() DomainXmlEditArrayOutput {
+	return o
+}
+
+func (o DomainXmlEditArrayOutput) ToDomainXmlEditArrayOutputWithContext(ctx context.Context) DomainXmlEditArrayOutput {
+	return o
+}
+
+func (o DomainXmlEditArrayOutput) Index(i pulumi.IntInput) DomainXmlEditOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) DomainXmlEdit {
+		return vs[0].([]DomainXmlEdit)[vs[1].(int)]
+	}).(DomainXmlEditOutput)
+}
+
 // Raw libvirt XML appended under an element of the domain XML that virtwire builds, for settings virtwire has no property for (e.g. `{ parent: "devices", xml: "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>" }`). Elements virtwire manages (disks, interfaces, graphics, serial, console and channels, memory, vcpu, os, cpu…) are refused: use the properties. Changing a patch restarts the domain; drift inside patched XML is not detected.
 type DomainXmlPatch struct {
 	// Path of element names below `<domain>`, e.g. `devices`, `features` or `clock`; missing elements are created. `.` is `<domain>` itself.
@@ -6446,6 +9453,343 @@ func (o NetworkAddressArrayOutput) Index(i pulumi.IntInput) NetworkAddressOutput
 	}).(NetworkAddressOutput)
 }
 
+// Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+type NetworkBandwidth struct {
+	// Limit on traffic towards the guests.
+	Inbound *NetworkBandwidthLimit `pulumi:"inbound"`
+	// Limit on traffic from the guests.
+	Outbound *NetworkBandwidthLimit `pulumi:"outbound"`
+}
+
+// NetworkBandwidthInput is an input type that accepts NetworkBandwidthArgs and NetworkBandwidthOutput values.
+// You can construct a concrete instance of `NetworkBandwidthInput` via:
+//
+//	NetworkBandwidthArgs{...}
+type NetworkBandwidthInput interface {
+	pulumi.Input
+
+	ToNetworkBandwidthOutput() NetworkBandwidthOutput
+	ToNetworkBandwidthOutputWithContext(context.Context) NetworkBandwidthOutput
+}
+
+// Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+type NetworkBandwidthArgs struct {
+	// Limit on traffic towards the guests.
+	Inbound NetworkBandwidthLimitPtrInput `pulumi:"inbound"`
+	// Limit on traffic from the guests.
+	Outbound NetworkBandwidthLimitPtrInput `pulumi:"outbound"`
+}
+
+func (NetworkBandwidthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkBandwidth)(nil)).Elem()
+}
+
+func (i NetworkBandwidthArgs) ToNetworkBandwidthOutput() NetworkBandwidthOutput {
+	return i.ToNetworkBandwidthOutputWithContext(context.Background())
+}
+
+func (i NetworkBandwidthArgs) ToNetworkBandwidthOutputWithContext(ctx context.Context) NetworkBandwidthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthOutput)
+}
+
+func (i NetworkBandwidthArgs) ToNetworkBandwidthPtrOutput() NetworkBandwidthPtrOutput {
+	return i.ToNetworkBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (i NetworkBandwidthArgs) ToNetworkBandwidthPtrOutputWithContext(ctx context.Context) NetworkBandwidthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthOutput).ToNetworkBandwidthPtrOutputWithContext(ctx)
+}
+
+// NetworkBandwidthPtrInput is an input type that accepts NetworkBandwidthArgs, NetworkBandwidthPtr and NetworkBandwidthPtrOutput values.
+// You can construct a concrete instance of `NetworkBandwidthPtrInput` via:
+//
+//	        NetworkBandwidthArgs{...}
+//
+//	or:
+//
+//	        nil
+type NetworkBandwidthPtrInput interface {
+	pulumi.Input
+
+	ToNetworkBandwidthPtrOutput() NetworkBandwidthPtrOutput
+	ToNetworkBandwidthPtrOutputWithContext(context.Context) NetworkBandwidthPtrOutput
+}
+
+type networkBandwidthPtrType NetworkBandwidthArgs
+
+func NetworkBandwidthPtr(v *NetworkBandwidthArgs) NetworkBandwidthPtrInput {
+	return (*networkBandwidthPtrType)(v)
+}
+
+func (*networkBandwidthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkBandwidth)(nil)).Elem()
+}
+
+func (i *networkBandwidthPtrType) ToNetworkBandwidthPtrOutput() NetworkBandwidthPtrOutput {
+	return i.ToNetworkBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (i *networkBandwidthPtrType) ToNetworkBandwidthPtrOutputWithContext(ctx context.Context) NetworkBandwidthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthPtrOutput)
+}
+
+// Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+type NetworkBandwidthOutput struct{ *pulumi.OutputState }
+
+func (NetworkBandwidthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkBandwidth)(nil)).Elem()
+}
+
+func (o NetworkBandwidthOutput) ToNetworkBandwidthOutput() NetworkBandwidthOutput {
+	return o
+}
+
+func (o NetworkBandwidthOutput) ToNetworkBandwidthOutputWithContext(ctx context.Context) NetworkBandwidthOutput {
+	return o
+}
+
+func (o NetworkBandwidthOutput) ToNetworkBandwidthPtrOutput() NetworkBandwidthPtrOutput {
+	return o.ToNetworkBandwidthPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkBandwidthOutput) ToNetworkBandwidthPtrOutputWithContext(ctx context.Context) NetworkBandwidthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkBandwidth) *NetworkBandwidth {
+		return &v
+	}).(NetworkBandwidthPtrOutput)
+}
+
+// Limit on traffic towards the guests.
+func (o NetworkBandwidthOutput) Inbound() NetworkBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v NetworkBandwidth) *NetworkBandwidthLimit { return v.Inbound }).(NetworkBandwidthLimitPtrOutput)
+}
+
+// Limit on traffic from the guests.
+func (o NetworkBandwidthOutput) Outbound() NetworkBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v NetworkBandwidth) *NetworkBandwidthLimit { return v.Outbound }).(NetworkBandwidthLimitPtrOutput)
+}
+
+type NetworkBandwidthPtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkBandwidthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkBandwidth)(nil)).Elem()
+}
+
+func (o NetworkBandwidthPtrOutput) ToNetworkBandwidthPtrOutput() NetworkBandwidthPtrOutput {
+	return o
+}
+
+func (o NetworkBandwidthPtrOutput) ToNetworkBandwidthPtrOutputWithContext(ctx context.Context) NetworkBandwidthPtrOutput {
+	return o
+}
+
+func (o NetworkBandwidthPtrOutput) Elem() NetworkBandwidthOutput {
+	return o.ApplyT(func(v *NetworkBandwidth) NetworkBandwidth {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkBandwidth
+		return ret
+	}).(NetworkBandwidthOutput)
+}
+
+// Limit on traffic towards the guests.
+func (o NetworkBandwidthPtrOutput) Inbound() NetworkBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v *NetworkBandwidth) *NetworkBandwidthLimit {
+		if v == nil {
+			return nil
+		}
+		return v.Inbound
+	}).(NetworkBandwidthLimitPtrOutput)
+}
+
+// Limit on traffic from the guests.
+func (o NetworkBandwidthPtrOutput) Outbound() NetworkBandwidthLimitPtrOutput {
+	return o.ApplyT(func(v *NetworkBandwidth) *NetworkBandwidthLimit {
+		if v == nil {
+			return nil
+		}
+		return v.Outbound
+	}).(NetworkBandwidthLimitPtrOutput)
+}
+
+// A traffic limit in one direction.
+type NetworkBandwidthLimit struct {
+	// Average rate in kilobytes per second.
+	Average int `pulumi:"average"`
+	// How many kilobytes may go at peak rate (default: no burst).
+	Burst *int `pulumi:"burst"`
+	// Highest rate in kilobytes per second while a burst lasts (default: no peak).
+	Peak *int `pulumi:"peak"`
+}
+
+// NetworkBandwidthLimitInput is an input type that accepts NetworkBandwidthLimitArgs and NetworkBandwidthLimitOutput values.
+// You can construct a concrete instance of `NetworkBandwidthLimitInput` via:
+//
+//	NetworkBandwidthLimitArgs{...}
+type NetworkBandwidthLimitInput interface {
+	pulumi.Input
+
+	ToNetworkBandwidthLimitOutput() NetworkBandwidthLimitOutput
+	ToNetworkBandwidthLimitOutputWithContext(context.Context) NetworkBandwidthLimitOutput
+}
+
+// A traffic limit in one direction.
+type NetworkBandwidthLimitArgs struct {
+	// Average rate in kilobytes per second.
+	Average pulumi.IntInput `pulumi:"average"`
+	// How many kilobytes may go at peak rate (default: no burst).
+	Burst pulumi.IntPtrInput `pulumi:"burst"`
+	// Highest rate in kilobytes per second while a burst lasts (default: no peak).
+	Peak pulumi.IntPtrInput `pulumi:"peak"`
+}
+
+func (NetworkBandwidthLimitArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkBandwidthLimit)(nil)).Elem()
+}
+
+func (i NetworkBandwidthLimitArgs) ToNetworkBandwidthLimitOutput() NetworkBandwidthLimitOutput {
+	return i.ToNetworkBandwidthLimitOutputWithContext(context.Background())
+}
+
+func (i NetworkBandwidthLimitArgs) ToNetworkBandwidthLimitOutputWithContext(ctx context.Context) NetworkBandwidthLimitOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthLimitOutput)
+}
+
+func (i NetworkBandwidthLimitArgs) ToNetworkBandwidthLimitPtrOutput() NetworkBandwidthLimitPtrOutput {
+	return i.ToNetworkBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (i NetworkBandwidthLimitArgs) ToNetworkBandwidthLimitPtrOutputWithContext(ctx context.Context) NetworkBandwidthLimitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthLimitOutput).ToNetworkBandwidthLimitPtrOutputWithContext(ctx)
+}
+
+// NetworkBandwidthLimitPtrInput is an input type that accepts NetworkBandwidthLimitArgs, NetworkBandwidthLimitPtr and NetworkBandwidthLimitPtrOutput values.
+// You can construct a concrete instance of `NetworkBandwidthLimitPtrInput` via:
+//
+//	        NetworkBandwidthLimitArgs{...}
+//
+//	or:
+//
+//	        nil
+type NetworkBandwidthLimitPtrInput interface {
+	pulumi.Input
+
+	ToNetworkBandwidthLimitPtrOutput() NetworkBandwidthLimitPtrOutput
+	ToNetworkBandwidthLimitPtrOutputWithContext(context.Context) NetworkBandwidthLimitPtrOutput
+}
+
+type networkBandwidthLimitPtrType NetworkBandwidthLimitArgs
+
+func NetworkBandwidthLimitPtr(v *NetworkBandwidthLimitArgs) NetworkBandwidthLimitPtrInput {
+	return (*networkBandwidthLimitPtrType)(v)
+}
+
+func (*networkBandwidthLimitPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkBandwidthLimit)(nil)).Elem()
+}
+
+func (i *networkBandwidthLimitPtrType) ToNetworkBandwidthLimitPtrOutput() NetworkBandwidthLimitPtrOutput {
+	return i.ToNetworkBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (i *networkBandwidthLimitPtrType) ToNetworkBandwidthLimitPtrOutputWithContext(ctx context.Context) NetworkBandwidthLimitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkBandwidthLimitPtrOutput)
+}
+
+// A traffic limit in one direction.
+type NetworkBandwidthLimitOutput struct{ *pulumi.OutputState }
+
+func (NetworkBandwidthLimitOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkBandwidthLimit)(nil)).Elem()
+}
+
+func (o NetworkBandwidthLimitOutput) ToNetworkBandwidthLimitOutput() NetworkBandwidthLimitOutput {
+	return o
+}
+
+func (o NetworkBandwidthLimitOutput) ToNetworkBandwidthLimitOutputWithContext(ctx context.Context) NetworkBandwidthLimitOutput {
+	return o
+}
+
+func (o NetworkBandwidthLimitOutput) ToNetworkBandwidthLimitPtrOutput() NetworkBandwidthLimitPtrOutput {
+	return o.ToNetworkBandwidthLimitPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkBandwidthLimitOutput) ToNetworkBandwidthLimitPtrOutputWithContext(ctx context.Context) NetworkBandwidthLimitPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkBandwidthLimit) *NetworkBandwidthLimit {
+		return &v
+	}).(NetworkBandwidthLimitPtrOutput)
+}
+
+// Average rate in kilobytes per second.
+func (o NetworkBandwidthLimitOutput) Average() pulumi.IntOutput {
+	return o.ApplyT(func(v NetworkBandwidthLimit) int { return v.Average }).(pulumi.IntOutput)
+}
+
+// How many kilobytes may go at peak rate (default: no burst).
+func (o NetworkBandwidthLimitOutput) Burst() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkBandwidthLimit) *int { return v.Burst }).(pulumi.IntPtrOutput)
+}
+
+// Highest rate in kilobytes per second while a burst lasts (default: no peak).
+func (o NetworkBandwidthLimitOutput) Peak() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkBandwidthLimit) *int { return v.Peak }).(pulumi.IntPtrOutput)
+}
+
+type NetworkBandwidthLimitPtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkBandwidthLimitPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkBandwidthLimit)(nil)).Elem()
+}
+
+func (o NetworkBandwidthLimitPtrOutput) ToNetworkBandwidthLimitPtrOutput() NetworkBandwidthLimitPtrOutput {
+	return o
+}
+
+func (o NetworkBandwidthLimitPtrOutput) ToNetworkBandwidthLimitPtrOutputWithContext(ctx context.Context) NetworkBandwidthLimitPtrOutput {
+	return o
+}
+
+func (o NetworkBandwidthLimitPtrOutput) Elem() NetworkBandwidthLimitOutput {
+	return o.ApplyT(func(v *NetworkBandwidthLimit) NetworkBandwidthLimit {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkBandwidthLimit
+		return ret
+	}).(NetworkBandwidthLimitOutput)
+}
+
+// Average rate in kilobytes per second.
+func (o NetworkBandwidthLimitPtrOutput) Average() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NetworkBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Average
+	}).(pulumi.IntPtrOutput)
+}
+
+// How many kilobytes may go at peak rate (default: no burst).
+func (o NetworkBandwidthLimitPtrOutput) Burst() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NetworkBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Burst
+	}).(pulumi.IntPtrOutput)
+}
+
+// Highest rate in kilobytes per second while a burst lasts (default: no peak).
+func (o NetworkBandwidthLimitPtrOutput) Peak() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NetworkBandwidthLimit) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Peak
+	}).(pulumi.IntPtrOutput)
+}
+
 // The network's bridge device.
 type NetworkBridge struct {
 	// Forward delay in seconds.
@@ -7010,6 +10354,115 @@ func (o NetworkDhcpRangeArrayOutput) Index(i pulumi.IntInput) NetworkDhcpRangeOu
 	}).(NetworkDhcpRangeOutput)
 }
 
+// Where the network's DNS server sends queries it does not answer itself.
+type NetworkDnsForwarder struct {
+	// The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+	Address *string `pulumi:"address"`
+	// Only queries for names under this domain go to `address` (default: all queries).
+	Domain *string `pulumi:"domain"`
+}
+
+// NetworkDnsForwarderInput is an input type that accepts NetworkDnsForwarderArgs and NetworkDnsForwarderOutput values.
+// You can construct a concrete instance of `NetworkDnsForwarderInput` via:
+//
+//	NetworkDnsForwarderArgs{...}
+type NetworkDnsForwarderInput interface {
+	pulumi.Input
+
+	ToNetworkDnsForwarderOutput() NetworkDnsForwarderOutput
+	ToNetworkDnsForwarderOutputWithContext(context.Context) NetworkDnsForwarderOutput
+}
+
+// Where the network's DNS server sends queries it does not answer itself.
+type NetworkDnsForwarderArgs struct {
+	// The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+	Address pulumi.StringPtrInput `pulumi:"address"`
+	// Only queries for names under this domain go to `address` (default: all queries).
+	Domain pulumi.StringPtrInput `pulumi:"domain"`
+}
+
+func (NetworkDnsForwarderArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsForwarder)(nil)).Elem()
+}
+
+func (i NetworkDnsForwarderArgs) ToNetworkDnsForwarderOutput() NetworkDnsForwarderOutput {
+	return i.ToNetworkDnsForwarderOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsForwarderArgs) ToNetworkDnsForwarderOutputWithContext(ctx context.Context) NetworkDnsForwarderOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsForwarderOutput)
+}
+
+// NetworkDnsForwarderArrayInput is an input type that accepts NetworkDnsForwarderArray and NetworkDnsForwarderArrayOutput values.
+// You can construct a concrete instance of `NetworkDnsForwarderArrayInput` via:
+//
+//	NetworkDnsForwarderArray{ NetworkDnsForwarderArgs{...} }
+type NetworkDnsForwarderArrayInput interface {
+	pulumi.Input
+
+	ToNetworkDnsForwarderArrayOutput() NetworkDnsForwarderArrayOutput
+	ToNetworkDnsForwarderArrayOutputWithContext(context.Context) NetworkDnsForwarderArrayOutput
+}
+
+type NetworkDnsForwarderArray []NetworkDnsForwarderInput
+
+func (NetworkDnsForwarderArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsForwarder)(nil)).Elem()
+}
+
+func (i NetworkDnsForwarderArray) ToNetworkDnsForwarderArrayOutput() NetworkDnsForwarderArrayOutput {
+	return i.ToNetworkDnsForwarderArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsForwarderArray) ToNetworkDnsForwarderArrayOutputWithContext(ctx context.Context) NetworkDnsForwarderArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsForwarderArrayOutput)
+}
+
+// Where the network's DNS server sends queries it does not answer itself.
+type NetworkDnsForwarderOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsForwarderOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsForwarder)(nil)).Elem()
+}
+
+func (o NetworkDnsForwarderOutput) ToNetworkDnsForwarderOutput() NetworkDnsForwarderOutput {
+	return o
+}
+
+func (o NetworkDnsForwarderOutput) ToNetworkDnsForwarderOutputWithContext(ctx context.Context) NetworkDnsForwarderOutput {
+	return o
+}
+
+// The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+func (o NetworkDnsForwarderOutput) Address() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkDnsForwarder) *string { return v.Address }).(pulumi.StringPtrOutput)
+}
+
+// Only queries for names under this domain go to `address` (default: all queries).
+func (o NetworkDnsForwarderOutput) Domain() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkDnsForwarder) *string { return v.Domain }).(pulumi.StringPtrOutput)
+}
+
+type NetworkDnsForwarderArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsForwarderArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsForwarder)(nil)).Elem()
+}
+
+func (o NetworkDnsForwarderArrayOutput) ToNetworkDnsForwarderArrayOutput() NetworkDnsForwarderArrayOutput {
+	return o
+}
+
+func (o NetworkDnsForwarderArrayOutput) ToNetworkDnsForwarderArrayOutputWithContext(ctx context.Context) NetworkDnsForwarderArrayOutput {
+	return o
+}
+
+func (o NetworkDnsForwarderArrayOutput) Index(i pulumi.IntInput) NetworkDnsForwarderOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkDnsForwarder {
+		return vs[0].([]NetworkDnsForwarder)[vs[1].(int)]
+	}).(NetworkDnsForwarderOutput)
+}
+
 // A DNS record served by the network's DNS server. Changed live.
 type NetworkDnsHost struct {
 	// Names that resolve to it.
@@ -7117,6 +10570,702 @@ func (o NetworkDnsHostArrayOutput) Index(i pulumi.IntInput) NetworkDnsHostOutput
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkDnsHost {
 		return vs[0].([]NetworkDnsHost)[vs[1].(int)]
 	}).(NetworkDnsHostOutput)
+}
+
+// A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+type NetworkDnsSrvRecord struct {
+	// The domain the record is in (default: the network's `domain`).
+	Domain *string `pulumi:"domain"`
+	// The service's port on `target` (needs `target`). Default: 0.
+	Port *int `pulumi:"port"`
+	// Lower is tried first (needs `target`). Default: 0.
+	Priority *int `pulumi:"priority"`
+	// `tcp` or `udp`.
+	Protocol NetworkDnsSrvProtocol `pulumi:"protocol"`
+	// The service name without its underscore, e.g. `ldap`.
+	Service string `pulumi:"service"`
+	// The host that offers the service. Without it the record says the service is not offered.
+	Target *string `pulumi:"target"`
+	// Share among records of equal priority (needs `target`). Default: 0.
+	Weight *int `pulumi:"weight"`
+}
+
+// NetworkDnsSrvRecordInput is an input type that accepts NetworkDnsSrvRecordArgs and NetworkDnsSrvRecordOutput values.
+// You can construct a concrete instance of `NetworkDnsSrvRecordInput` via:
+//
+//	NetworkDnsSrvRecordArgs{...}
+type NetworkDnsSrvRecordInput interface {
+	pulumi.Input
+
+	ToNetworkDnsSrvRecordOutput() NetworkDnsSrvRecordOutput
+	ToNetworkDnsSrvRecordOutputWithContext(context.Context) NetworkDnsSrvRecordOutput
+}
+
+// A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+type NetworkDnsSrvRecordArgs struct {
+	// The domain the record is in (default: the network's `domain`).
+	Domain pulumi.StringPtrInput `pulumi:"domain"`
+	// The service's port on `target` (needs `target`). Default: 0.
+	Port pulumi.IntPtrInput `pulumi:"port"`
+	// Lower is tried first (needs `target`). Default: 0.
+	Priority pulumi.IntPtrInput `pulumi:"priority"`
+	// `tcp` or `udp`.
+	Protocol NetworkDnsSrvProtocolInput `pulumi:"protocol"`
+	// The service name without its underscore, e.g. `ldap`.
+	Service pulumi.StringInput `pulumi:"service"`
+	// The host that offers the service. Without it the record says the service is not offered.
+	Target pulumi.StringPtrInput `pulumi:"target"`
+	// Share among records of equal priority (needs `target`). Default: 0.
+	Weight pulumi.IntPtrInput `pulumi:"weight"`
+}
+
+func (NetworkDnsSrvRecordArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsSrvRecord)(nil)).Elem()
+}
+
+func (i NetworkDnsSrvRecordArgs) ToNetworkDnsSrvRecordOutput() NetworkDnsSrvRecordOutput {
+	return i.ToNetworkDnsSrvRecordOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsSrvRecordArgs) ToNetworkDnsSrvRecordOutputWithContext(ctx context.Context) NetworkDnsSrvRecordOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsSrvRecordOutput)
+}
+
+// NetworkDnsSrvRecordArrayInput is an input type that accepts NetworkDnsSrvRecordArray and NetworkDnsSrvRecordArrayOutput values.
+// You can construct a concrete instance of `NetworkDnsSrvRecordArrayInput` via:
+//
+//	NetworkDnsSrvRecordArray{ NetworkDnsSrvRecordArgs{...} }
+type NetworkDnsSrvRecordArrayInput interface {
+	pulumi.Input
+
+	ToNetworkDnsSrvRecordArrayOutput() NetworkDnsSrvRecordArrayOutput
+	ToNetworkDnsSrvRecordArrayOutputWithContext(context.Context) NetworkDnsSrvRecordArrayOutput
+}
+
+type NetworkDnsSrvRecordArray []NetworkDnsSrvRecordInput
+
+func (NetworkDnsSrvRecordArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsSrvRecord)(nil)).Elem()
+}
+
+func (i NetworkDnsSrvRecordArray) ToNetworkDnsSrvRecordArrayOutput() NetworkDnsSrvRecordArrayOutput {
+	return i.ToNetworkDnsSrvRecordArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsSrvRecordArray) ToNetworkDnsSrvRecordArrayOutputWithContext(ctx context.Context) NetworkDnsSrvRecordArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsSrvRecordArrayOutput)
+}
+
+// A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+type NetworkDnsSrvRecordOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsSrvRecordOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsSrvRecord)(nil)).Elem()
+}
+
+func (o NetworkDnsSrvRecordOutput) ToNetworkDnsSrvRecordOutput() NetworkDnsSrvRecordOutput {
+	return o
+}
+
+func (o NetworkDnsSrvRecordOutput) ToNetworkDnsSrvRecordOutputWithContext(ctx context.Context) NetworkDnsSrvRecordOutput {
+	return o
+}
+
+// The domain the record is in (default: the network's `domain`).
+func (o NetworkDnsSrvRecordOutput) Domain() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) *string { return v.Domain }).(pulumi.StringPtrOutput)
+}
+
+// The service's port on `target` (needs `target`). Default: 0.
+func (o NetworkDnsSrvRecordOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) *int { return v.Port }).(pulumi.IntPtrOutput)
+}
+
+// Lower is tried first (needs `target`). Default: 0.
+func (o NetworkDnsSrvRecordOutput) Priority() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) *int { return v.Priority }).(pulumi.IntPtrOutput)
+}
+
+// `tcp` or `udp`.
+func (o NetworkDnsSrvRecordOutput) Protocol() NetworkDnsSrvProtocolOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) NetworkDnsSrvProtocol { return v.Protocol }).(NetworkDnsSrvProtocolOutput)
+}
+
+// The service name without its underscore, e.g. `ldap`.
+func (o NetworkDnsSrvRecordOutput) Service() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) string { return v.Service }).(pulumi.StringOutput)
+}
+
+// The host that offers the service. Without it the record says the service is not offered.
+func (o NetworkDnsSrvRecordOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) *string { return v.Target }).(pulumi.StringPtrOutput)
+}
+
+// Share among records of equal priority (needs `target`). Default: 0.
+func (o NetworkDnsSrvRecordOutput) Weight() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkDnsSrvRecord) *int { return v.Weight }).(pulumi.IntPtrOutput)
+}
+
+type NetworkDnsSrvRecordArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsSrvRecordArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsSrvRecord)(nil)).Elem()
+}
+
+func (o NetworkDnsSrvRecordArrayOutput) ToNetworkDnsSrvRecordArrayOutput() NetworkDnsSrvRecordArrayOutput {
+	return o
+}
+
+func (o NetworkDnsSrvRecordArrayOutput) ToNetworkDnsSrvRecordArrayOutputWithContext(ctx context.Context) NetworkDnsSrvRecordArrayOutput {
+	return o
+}
+
+func (o NetworkDnsSrvRecordArrayOutput) Index(i pulumi.IntInput) NetworkDnsSrvRecordOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkDnsSrvRecord {
+		return vs[0].([]NetworkDnsSrvRecord)[vs[1].(int)]
+	}).(NetworkDnsSrvRecordOutput)
+}
+
+// A DNS TXT record served by the network's DNS server. Changed live.
+type NetworkDnsTxtRecord struct {
+	// The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+	Name string `pulumi:"name"`
+	// The text: 1 to 255 printable ASCII characters, no double quote.
+	Value string `pulumi:"value"`
+}
+
+// NetworkDnsTxtRecordInput is an input type that accepts NetworkDnsTxtRecordArgs and NetworkDnsTxtRecordOutput values.
+// You can construct a concrete instance of `NetworkDnsTxtRecordInput` via:
+//
+//	NetworkDnsTxtRecordArgs{...}
+type NetworkDnsTxtRecordInput interface {
+	pulumi.Input
+
+	ToNetworkDnsTxtRecordOutput() NetworkDnsTxtRecordOutput
+	ToNetworkDnsTxtRecordOutputWithContext(context.Context) NetworkDnsTxtRecordOutput
+}
+
+// A DNS TXT record served by the network's DNS server. Changed live.
+type NetworkDnsTxtRecordArgs struct {
+	// The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+	Name pulumi.StringInput `pulumi:"name"`
+	// The text: 1 to 255 printable ASCII characters, no double quote.
+	Value pulumi.StringInput `pulumi:"value"`
+}
+
+func (NetworkDnsTxtRecordArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsTxtRecord)(nil)).Elem()
+}
+
+func (i NetworkDnsTxtRecordArgs) ToNetworkDnsTxtRecordOutput() NetworkDnsTxtRecordOutput {
+	return i.ToNetworkDnsTxtRecordOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsTxtRecordArgs) ToNetworkDnsTxtRecordOutputWithContext(ctx context.Context) NetworkDnsTxtRecordOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsTxtRecordOutput)
+}
+
+// NetworkDnsTxtRecordArrayInput is an input type that accepts NetworkDnsTxtRecordArray and NetworkDnsTxtRecordArrayOutput values.
+// You can construct a concrete instance of `NetworkDnsTxtRecordArrayInput` via:
+//
+//	NetworkDnsTxtRecordArray{ NetworkDnsTxtRecordArgs{...} }
+type NetworkDnsTxtRecordArrayInput interface {
+	pulumi.Input
+
+	ToNetworkDnsTxtRecordArrayOutput() NetworkDnsTxtRecordArrayOutput
+	ToNetworkDnsTxtRecordArrayOutputWithContext(context.Context) NetworkDnsTxtRecordArrayOutput
+}
+
+type NetworkDnsTxtRecordArray []NetworkDnsTxtRecordInput
+
+func (NetworkDnsTxtRecordArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsTxtRecord)(nil)).Elem()
+}
+
+func (i NetworkDnsTxtRecordArray) ToNetworkDnsTxtRecordArrayOutput() NetworkDnsTxtRecordArrayOutput {
+	return i.ToNetworkDnsTxtRecordArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkDnsTxtRecordArray) ToNetworkDnsTxtRecordArrayOutputWithContext(ctx context.Context) NetworkDnsTxtRecordArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkDnsTxtRecordArrayOutput)
+}
+
+// A DNS TXT record served by the network's DNS server. Changed live.
+type NetworkDnsTxtRecordOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsTxtRecordOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkDnsTxtRecord)(nil)).Elem()
+}
+
+func (o NetworkDnsTxtRecordOutput) ToNetworkDnsTxtRecordOutput() NetworkDnsTxtRecordOutput {
+	return o
+}
+
+func (o NetworkDnsTxtRecordOutput) ToNetworkDnsTxtRecordOutputWithContext(ctx context.Context) NetworkDnsTxtRecordOutput {
+	return o
+}
+
+// The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+func (o NetworkDnsTxtRecordOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkDnsTxtRecord) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The text: 1 to 255 printable ASCII characters, no double quote.
+func (o NetworkDnsTxtRecordOutput) Value() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkDnsTxtRecord) string { return v.Value }).(pulumi.StringOutput)
+}
+
+type NetworkDnsTxtRecordArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkDnsTxtRecordArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkDnsTxtRecord)(nil)).Elem()
+}
+
+func (o NetworkDnsTxtRecordArrayOutput) ToNetworkDnsTxtRecordArrayOutput() NetworkDnsTxtRecordArrayOutput {
+	return o
+}
+
+func (o NetworkDnsTxtRecordArrayOutput) ToNetworkDnsTxtRecordArrayOutputWithContext(ctx context.Context) NetworkDnsTxtRecordArrayOutput {
+	return o
+}
+
+func (o NetworkDnsTxtRecordArrayOutput) Index(i pulumi.IntInput) NetworkDnsTxtRecordOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkDnsTxtRecord {
+		return vs[0].([]NetworkDnsTxtRecord)[vs[1].(int)]
+	}).(NetworkDnsTxtRecordOutput)
+}
+
+// The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+type NetworkNat struct {
+	// Last IPv4 address of that range (with `addressStart`).
+	AddressEnd *string `pulumi:"addressEnd"`
+	// First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+	AddressStart *string `pulumi:"addressStart"`
+	// Last source port (default: 65535). With `portStart`.
+	PortEnd *int `pulumi:"portEnd"`
+	// First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+	PortStart *int `pulumi:"portStart"`
+}
+
+// NetworkNatInput is an input type that accepts NetworkNatArgs and NetworkNatOutput values.
+// You can construct a concrete instance of `NetworkNatInput` via:
+//
+//	NetworkNatArgs{...}
+type NetworkNatInput interface {
+	pulumi.Input
+
+	ToNetworkNatOutput() NetworkNatOutput
+	ToNetworkNatOutputWithContext(context.Context) NetworkNatOutput
+}
+
+// The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+type NetworkNatArgs struct {
+	// Last IPv4 address of that range (with `addressStart`).
+	AddressEnd pulumi.StringPtrInput `pulumi:"addressEnd"`
+	// First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+	AddressStart pulumi.StringPtrInput `pulumi:"addressStart"`
+	// Last source port (default: 65535). With `portStart`.
+	PortEnd pulumi.IntPtrInput `pulumi:"portEnd"`
+	// First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+	PortStart pulumi.IntPtrInput `pulumi:"portStart"`
+}
+
+func (NetworkNatArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkNat)(nil)).Elem()
+}
+
+func (i NetworkNatArgs) ToNetworkNatOutput() NetworkNatOutput {
+	return i.ToNetworkNatOutputWithContext(context.Background())
+}
+
+func (i NetworkNatArgs) ToNetworkNatOutputWithContext(ctx context.Context) NetworkNatOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkNatOutput)
+}
+
+func (i NetworkNatArgs) ToNetworkNatPtrOutput() NetworkNatPtrOutput {
+	return i.ToNetworkNatPtrOutputWithContext(context.Background())
+}
+
+func (i NetworkNatArgs) ToNetworkNatPtrOutputWithContext(ctx context.Context) NetworkNatPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkNatOutput).ToNetworkNatPtrOutputWithContext(ctx)
+}
+
+// NetworkNatPtrInput is an input type that accepts NetworkNatArgs, NetworkNatPtr and NetworkNatPtrOutput values.
+// You can construct a concrete instance of `NetworkNatPtrInput` via:
+//
+//	        NetworkNatArgs{...}
+//
+//	or:
+//
+//	        nil
+type NetworkNatPtrInput interface {
+	pulumi.Input
+
+	ToNetworkNatPtrOutput() NetworkNatPtrOutput
+	ToNetworkNatPtrOutputWithContext(context.Context) NetworkNatPtrOutput
+}
+
+type networkNatPtrType NetworkNatArgs
+
+func NetworkNatPtr(v *NetworkNatArgs) NetworkNatPtrInput {
+	return (*networkNatPtrType)(v)
+}
+
+func (*networkNatPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkNat)(nil)).Elem()
+}
+
+func (i *networkNatPtrType) ToNetworkNatPtrOutput() NetworkNatPtrOutput {
+	return i.ToNetworkNatPtrOutputWithContext(context.Background())
+}
+
+func (i *networkNatPtrType) ToNetworkNatPtrOutputWithContext(ctx context.Context) NetworkNatPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkNatPtrOutput)
+}
+
+// The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+type NetworkNatOutput struct{ *pulumi.OutputState }
+
+func (NetworkNatOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkNat)(nil)).Elem()
+}
+
+func (o NetworkNatOutput) ToNetworkNatOutput() NetworkNatOutput {
+	return o
+}
+
+func (o NetworkNatOutput) ToNetworkNatOutputWithContext(ctx context.Context) NetworkNatOutput {
+	return o
+}
+
+func (o NetworkNatOutput) ToNetworkNatPtrOutput() NetworkNatPtrOutput {
+	return o.ToNetworkNatPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkNatOutput) ToNetworkNatPtrOutputWithContext(ctx context.Context) NetworkNatPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkNat) *NetworkNat {
+		return &v
+	}).(NetworkNatPtrOutput)
+}
+
+// Last IPv4 address of that range (with `addressStart`).
+func (o NetworkNatOutput) AddressEnd() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkNat) *string { return v.AddressEnd }).(pulumi.StringPtrOutput)
+}
+
+// First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+func (o NetworkNatOutput) AddressStart() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkNat) *string { return v.AddressStart }).(pulumi.StringPtrOutput)
+}
+
+// Last source port (default: 65535). With `portStart`.
+func (o NetworkNatOutput) PortEnd() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkNat) *int { return v.PortEnd }).(pulumi.IntPtrOutput)
+}
+
+// First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+func (o NetworkNatOutput) PortStart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkNat) *int { return v.PortStart }).(pulumi.IntPtrOutput)
+}
+
+type NetworkNatPtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkNatPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkNat)(nil)).Elem()
+}
+
+func (o NetworkNatPtrOutput) ToNetworkNatPtrOutput() NetworkNatPtrOutput {
+	return o
+}
+
+func (o NetworkNatPtrOutput) ToNetworkNatPtrOutputWithContext(ctx context.Context) NetworkNatPtrOutput {
+	return o
+}
+
+func (o NetworkNatPtrOutput) Elem() NetworkNatOutput {
+	return o.ApplyT(func(v *NetworkNat) NetworkNat {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkNat
+		return ret
+	}).(NetworkNatOutput)
+}
+
+// Last IPv4 address of that range (with `addressStart`).
+func (o NetworkNatPtrOutput) AddressEnd() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NetworkNat) *string {
+		if v == nil {
+			return nil
+		}
+		return v.AddressEnd
+	}).(pulumi.StringPtrOutput)
+}
+
+// First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+func (o NetworkNatPtrOutput) AddressStart() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NetworkNat) *string {
+		if v == nil {
+			return nil
+		}
+		return v.AddressStart
+	}).(pulumi.StringPtrOutput)
+}
+
+// Last source port (default: 65535). With `portStart`.
+func (o NetworkNatPtrOutput) PortEnd() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NetworkNat) *int {
+		if v == nil {
+			return nil
+		}
+		return v.PortEnd
+	}).(pulumi.IntPtrOutput)
+}
+
+// First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+func (o NetworkNatPtrOutput) PortStart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NetworkNat) *int {
+		if v == nil {
+			return nil
+		}
+		return v.PortStart
+	}).(pulumi.IntPtrOutput)
+}
+
+// A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+type NetworkPortGroup struct {
+	// Traffic limits for each interface in the group (default: none).
+	Bandwidth *NetworkBandwidth `pulumi:"bandwidth"`
+	// The port group's name.
+	Name string `pulumi:"name"`
+}
+
+// NetworkPortGroupInput is an input type that accepts NetworkPortGroupArgs and NetworkPortGroupOutput values.
+// You can construct a concrete instance of `NetworkPortGroupInput` via:
+//
+//	NetworkPortGroupArgs{...}
+type NetworkPortGroupInput interface {
+	pulumi.Input
+
+	ToNetworkPortGroupOutput() NetworkPortGroupOutput
+	ToNetworkPortGroupOutputWithContext(context.Context) NetworkPortGroupOutput
+}
+
+// A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+type NetworkPortGroupArgs struct {
+	// Traffic limits for each interface in the group (default: none).
+	Bandwidth NetworkBandwidthPtrInput `pulumi:"bandwidth"`
+	// The port group's name.
+	Name pulumi.StringInput `pulumi:"name"`
+}
+
+func (NetworkPortGroupArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkPortGroup)(nil)).Elem()
+}
+
+func (i NetworkPortGroupArgs) ToNetworkPortGroupOutput() NetworkPortGroupOutput {
+	return i.ToNetworkPortGroupOutputWithContext(context.Background())
+}
+
+func (i NetworkPortGroupArgs) ToNetworkPortGroupOutputWithContext(ctx context.Context) NetworkPortGroupOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkPortGroupOutput)
+}
+
+// NetworkPortGroupArrayInput is an input type that accepts NetworkPortGroupArray and NetworkPortGroupArrayOutput values.
+// You can construct a concrete instance of `NetworkPortGroupArrayInput` via:
+//
+//	NetworkPortGroupArray{ NetworkPortGroupArgs{...} }
+type NetworkPortGroupArrayInput interface {
+	pulumi.Input
+
+	ToNetworkPortGroupArrayOutput() NetworkPortGroupArrayOutput
+	ToNetworkPortGroupArrayOutputWithContext(context.Context) NetworkPortGroupArrayOutput
+}
+
+type NetworkPortGroupArray []NetworkPortGroupInput
+
+func (NetworkPortGroupArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkPortGroup)(nil)).Elem()
+}
+
+func (i NetworkPortGroupArray) ToNetworkPortGroupArrayOutput() NetworkPortGroupArrayOutput {
+	return i.ToNetworkPortGroupArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkPortGroupArray) ToNetworkPortGroupArrayOutputWithContext(ctx context.Context) NetworkPortGroupArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkPortGroupArrayOutput)
+}
+
+// A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+type NetworkPortGroupOutput struct{ *pulumi.OutputState }
+
+func (NetworkPortGroupOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkPortGroup)(nil)).Elem()
+}
+
+func (o NetworkPortGroupOutput) ToNetworkPortGroupOutput() NetworkPortGroupOutput {
+	return o
+}
+
+func (o NetworkPortGroupOutput) ToNetworkPortGroupOutputWithContext(ctx context.Context) NetworkPortGroupOutput {
+	return o
+}
+
+// Traffic limits for each interface in the group (default: none).
+func (o NetworkPortGroupOutput) Bandwidth() NetworkBandwidthPtrOutput {
+	return o.ApplyT(func(v NetworkPortGroup) *NetworkBandwidth { return v.Bandwidth }).(NetworkBandwidthPtrOutput)
+}
+
+// The port group's name.
+func (o NetworkPortGroupOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkPortGroup) string { return v.Name }).(pulumi.StringOutput)
+}
+
+type NetworkPortGroupArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkPortGroupArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkPortGroup)(nil)).Elem()
+}
+
+func (o NetworkPortGroupArrayOutput) ToNetworkPortGroupArrayOutput() NetworkPortGroupArrayOutput {
+	return o
+}
+
+func (o NetworkPortGroupArrayOutput) ToNetworkPortGroupArrayOutputWithContext(ctx context.Context) NetworkPortGroupArrayOutput {
+	return o
+}
+
+func (o NetworkPortGroupArrayOutput) Index(i pulumi.IntInput) NetworkPortGroupOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkPortGroup {
+		return vs[0].([]NetworkPortGroup)[vs[1].(int)]
+	}).(NetworkPortGroupOutput)
+}
+
+// A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+type NetworkRoute struct {
+	// The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+	Address string `pulumi:"address"`
+	// The next hop: an address inside one of the network's own `addresses` subnets.
+	Gateway string `pulumi:"gateway"`
+	// Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+	Metric *int `pulumi:"metric"`
+	// The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+	Prefix int `pulumi:"prefix"`
+}
+
+// NetworkRouteInput is an input type that accepts NetworkRouteArgs and NetworkRouteOutput values.
+// You can construct a concrete instance of `NetworkRouteInput` via:
+//
+//	NetworkRouteArgs{...}
+type NetworkRouteInput interface {
+	pulumi.Input
+
+	ToNetworkRouteOutput() NetworkRouteOutput
+	ToNetworkRouteOutputWithContext(context.Context) NetworkRouteOutput
+}
+
+// A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+type NetworkRouteArgs struct {
+	// The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+	Address pulumi.StringInput `pulumi:"address"`
+	// The next hop: an address inside one of the network's own `addresses` subnets.
+	Gateway pulumi.StringInput `pulumi:"gateway"`
+	// Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+	Metric pulumi.IntPtrInput `pulumi:"metric"`
+	// The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+	Prefix pulumi.IntInput `pulumi:"prefix"`
+}
+
+func (NetworkRouteArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkRoute)(nil)).Elem()
+}
+
+func (i NetworkRouteArgs) ToNetworkRouteOutput() NetworkRouteOutput {
+	return i.ToNetworkRouteOutputWithContext(context.Background())
+}
+
+func (i NetworkRouteArgs) ToNetworkRouteOutputWithContext(ctx context.Context) NetworkRouteOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkRouteOutput)
+}
+
+// NetworkRouteArrayInput is an input type that accepts NetworkRouteArray and NetworkRouteArrayOutput values.
+// You can construct a concrete instance of `NetworkRouteArrayInput` via:
+//
+//	NetworkRouteArray{ NetworkRouteArgs{...} }
+type NetworkRouteArrayInput interface {
+	pulumi.Input
+
+	ToNetworkRouteArrayOutput() NetworkRouteArrayOutput
+	ToNetworkRouteArrayOutputWithContext(context.Context) NetworkRouteArrayOutput
+}
+
+type NetworkRouteArray []NetworkRouteInput
+
+func (NetworkRouteArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkRoute)(nil)).Elem()
+}
+
+func (i NetworkRouteArray) ToNetworkRouteArrayOutput() NetworkRouteArrayOutput {
+	return i.ToNetworkRouteArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkRouteArray) ToNetworkRouteArrayOutputWithContext(ctx context.Context) NetworkRouteArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkRouteArrayOutput)
+}
+
+// A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+type NetworkRouteOutput struct{ *pulumi.OutputState }
+
+func (NetworkRouteOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkRoute)(nil)).Elem()
+}
+
+func (o NetworkRouteOutput) ToNetworkRouteOutput() NetworkRouteOutput {
+	return o
+}
+
+func (o NetworkRouteOutput) ToNetworkRouteOutputWithContext(ctx context.Context) NetworkRouteOutput {
+	return o
+}
+
+// The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+func (o NetworkRouteOutput) Address() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkRoute) string { return v.Address }).(pulumi.StringOutput)
+}
+
+// The next hop: an address inside one of the network's own `addresses` subnets.
+func (o NetworkRouteOutput) Gateway() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkRoute) string { return v.Gateway }).(pulumi.StringOutput)
+}
+
+// Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+func (o NetworkRouteOutput) Metric() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NetworkRoute) *int { return v.Metric }).(pulumi.IntPtrOutput)
+}
+
+// The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+func (o NetworkRouteOutput) Prefix() pulumi.IntOutput {
+	return o.ApplyT(func(v NetworkRoute) int { return v.Prefix }).(pulumi.IntOutput)
+}
+
+type NetworkRouteArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkRouteArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkRoute)(nil)).Elem()
+}
+
+func (o NetworkRouteArrayOutput) ToNetworkRouteArrayOutput() NetworkRouteArrayOutput {
+	return o
+}
+
+func (o NetworkRouteArrayOutput) ToNetworkRouteArrayOutputWithContext(ctx context.Context) NetworkRouteArrayOutput {
+	return o
+}
+
+func (o NetworkRouteArrayOutput) Index(i pulumi.IntInput) NetworkRouteOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkRoute {
+		return vs[0].([]NetworkRoute)[vs[1].(int)]
+	}).(NetworkRouteOutput)
 }
 
 // A device of the host, as libvirt's node device driver lists it (`virsh nodedev-dumpxml`).
@@ -7873,6 +12022,733 @@ func (o NodeDeviceUsbPtrOutput) VendorName() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+type NwFilterMatch struct {
+	// Target IP address inside an ARP packet (arp).
+	Arpdstipaddr *string `pulumi:"arpdstipaddr"`
+	// Sender IP address inside an ARP packet (arp).
+	Arpsrcipaddr *string `pulumi:"arpsrcipaddr"`
+	// ICMP message code (icmp).
+	Code *int `pulumi:"code"`
+	// A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+	Comment *string `pulumi:"comment"`
+	// Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+	Dstipaddr *string `pulumi:"dstipaddr"`
+	// Prefix length of `dstipaddr` (e.g. 24).
+	Dstipmask *int `pulumi:"dstipmask"`
+	// Destination MAC address (mac, arp, ip, ipv6).
+	Dstmacaddr *string `pulumi:"dstmacaddr"`
+	// Last destination port of a range starting at `dstportstart`.
+	Dstportend *int `pulumi:"dstportend"`
+	// First destination port (ip, ipv6 with a protocol; tcp, udp).
+	Dstportstart *int `pulumi:"dstportstart"`
+	// ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+	Opcode *string `pulumi:"opcode"`
+	// Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+	Protocol *string `pulumi:"protocol"`
+	// Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+	Protocolid *string `pulumi:"protocolid"`
+	// Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+	Srcipaddr *string `pulumi:"srcipaddr"`
+	// Prefix length of `srcipaddr` (e.g. 24).
+	Srcipmask *int `pulumi:"srcipmask"`
+	// Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+	Srcmacaddr *string `pulumi:"srcmacaddr"`
+	// Last source port of a range starting at `srcportstart`.
+	Srcportend *int `pulumi:"srcportend"`
+	// First source port (ip, ipv6 with a protocol; tcp, udp).
+	Srcportstart *int `pulumi:"srcportstart"`
+	// Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+	State *string `pulumi:"state"`
+	// ICMP message type (icmp), e.g. 8 for echo request.
+	Type *int `pulumi:"type"`
+}
+
+// NwFilterMatchInput is an input type that accepts NwFilterMatchArgs and NwFilterMatchOutput values.
+// You can construct a concrete instance of `NwFilterMatchInput` via:
+//
+//	NwFilterMatchArgs{...}
+type NwFilterMatchInput interface {
+	pulumi.Input
+
+	ToNwFilterMatchOutput() NwFilterMatchOutput
+	ToNwFilterMatchOutputWithContext(context.Context) NwFilterMatchOutput
+}
+
+// What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+type NwFilterMatchArgs struct {
+	// Target IP address inside an ARP packet (arp).
+	Arpdstipaddr pulumi.StringPtrInput `pulumi:"arpdstipaddr"`
+	// Sender IP address inside an ARP packet (arp).
+	Arpsrcipaddr pulumi.StringPtrInput `pulumi:"arpsrcipaddr"`
+	// ICMP message code (icmp).
+	Code pulumi.IntPtrInput `pulumi:"code"`
+	// A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+	Comment pulumi.StringPtrInput `pulumi:"comment"`
+	// Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+	Dstipaddr pulumi.StringPtrInput `pulumi:"dstipaddr"`
+	// Prefix length of `dstipaddr` (e.g. 24).
+	Dstipmask pulumi.IntPtrInput `pulumi:"dstipmask"`
+	// Destination MAC address (mac, arp, ip, ipv6).
+	Dstmacaddr pulumi.StringPtrInput `pulumi:"dstmacaddr"`
+	// Last destination port of a range starting at `dstportstart`.
+	Dstportend pulumi.IntPtrInput `pulumi:"dstportend"`
+	// First destination port (ip, ipv6 with a protocol; tcp, udp).
+	Dstportstart pulumi.IntPtrInput `pulumi:"dstportstart"`
+	// ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+	Opcode pulumi.StringPtrInput `pulumi:"opcode"`
+	// Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+	Protocol pulumi.StringPtrInput `pulumi:"protocol"`
+	// Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+	Protocolid pulumi.StringPtrInput `pulumi:"protocolid"`
+	// Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+	Srcipaddr pulumi.StringPtrInput `pulumi:"srcipaddr"`
+	// Prefix length of `srcipaddr` (e.g. 24).
+	Srcipmask pulumi.IntPtrInput `pulumi:"srcipmask"`
+	// Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+	Srcmacaddr pulumi.StringPtrInput `pulumi:"srcmacaddr"`
+	// Last source port of a range starting at `srcportstart`.
+	Srcportend pulumi.IntPtrInput `pulumi:"srcportend"`
+	// First source port (ip, ipv6 with a protocol; tcp, udp).
+	Srcportstart pulumi.IntPtrInput `pulumi:"srcportstart"`
+	// Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+	State pulumi.StringPtrInput `pulumi:"state"`
+	// ICMP message type (icmp), e.g. 8 for echo request.
+	Type pulumi.IntPtrInput `pulumi:"type"`
+}
+
+func (NwFilterMatchArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterMatch)(nil)).Elem()
+}
+
+func (i NwFilterMatchArgs) ToNwFilterMatchOutput() NwFilterMatchOutput {
+	return i.ToNwFilterMatchOutputWithContext(context.Background())
+}
+
+func (i NwFilterMatchArgs) ToNwFilterMatchOutputWithContext(ctx context.Context) NwFilterMatchOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterMatchOutput)
+}
+
+func (i NwFilterMatchArgs) ToNwFilterMatchPtrOutput() NwFilterMatchPtrOutput {
+	return i.ToNwFilterMatchPtrOutputWithContext(context.Background())
+}
+
+func (i NwFilterMatchArgs) ToNwFilterMatchPtrOutputWithContext(ctx context.Context) NwFilterMatchPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterMatchOutput).ToNwFilterMatchPtrOutputWithContext(ctx)
+}
+
+// NwFilterMatchPtrInput is an input type that accepts NwFilterMatchArgs, NwFilterMatchPtr and NwFilterMatchPtrOutput values.
+// You can construct a concrete instance of `NwFilterMatchPtrInput` via:
+//
+//	        NwFilterMatchArgs{...}
+//
+//	or:
+//
+//	        nil
+type NwFilterMatchPtrInput interface {
+	pulumi.Input
+
+	ToNwFilterMatchPtrOutput() NwFilterMatchPtrOutput
+	ToNwFilterMatchPtrOutputWithContext(context.Context) NwFilterMatchPtrOutput
+}
+
+type nwFilterMatchPtrType NwFilterMatchArgs
+
+func NwFilterMatchPtr(v *NwFilterMatchArgs) NwFilterMatchPtrInput {
+	return (*nwFilterMatchPtrType)(v)
+}
+
+func (*nwFilterMatchPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NwFilterMatch)(nil)).Elem()
+}
+
+func (i *nwFilterMatchPtrType) ToNwFilterMatchPtrOutput() NwFilterMatchPtrOutput {
+	return i.ToNwFilterMatchPtrOutputWithContext(context.Background())
+}
+
+func (i *nwFilterMatchPtrType) ToNwFilterMatchPtrOutputWithContext(ctx context.Context) NwFilterMatchPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterMatchPtrOutput)
+}
+
+// What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+type NwFilterMatchOutput struct{ *pulumi.OutputState }
+
+func (NwFilterMatchOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterMatch)(nil)).Elem()
+}
+
+func (o NwFilterMatchOutput) ToNwFilterMatchOutput() NwFilterMatchOutput {
+	return o
+}
+
+func (o NwFilterMatchOutput) ToNwFilterMatchOutputWithContext(ctx context.Context) NwFilterMatchOutput {
+	return o
+}
+
+func (o NwFilterMatchOutput) ToNwFilterMatchPtrOutput() NwFilterMatchPtrOutput {
+	return o.ToNwFilterMatchPtrOutputWithContext(context.Background())
+}
+
+func (o NwFilterMatchOutput) ToNwFilterMatchPtrOutputWithContext(ctx context.Context) NwFilterMatchPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NwFilterMatch) *NwFilterMatch {
+		return &v
+	}).(NwFilterMatchPtrOutput)
+}
+
+// Target IP address inside an ARP packet (arp).
+func (o NwFilterMatchOutput) Arpdstipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Arpdstipaddr }).(pulumi.StringPtrOutput)
+}
+
+// Sender IP address inside an ARP packet (arp).
+func (o NwFilterMatchOutput) Arpsrcipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Arpsrcipaddr }).(pulumi.StringPtrOutput)
+}
+
+// ICMP message code (icmp).
+func (o NwFilterMatchOutput) Code() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Code }).(pulumi.IntPtrOutput)
+}
+
+// A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+func (o NwFilterMatchOutput) Comment() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Comment }).(pulumi.StringPtrOutput)
+}
+
+// Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+func (o NwFilterMatchOutput) Dstipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Dstipaddr }).(pulumi.StringPtrOutput)
+}
+
+// Prefix length of `dstipaddr` (e.g. 24).
+func (o NwFilterMatchOutput) Dstipmask() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Dstipmask }).(pulumi.IntPtrOutput)
+}
+
+// Destination MAC address (mac, arp, ip, ipv6).
+func (o NwFilterMatchOutput) Dstmacaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Dstmacaddr }).(pulumi.StringPtrOutput)
+}
+
+// Last destination port of a range starting at `dstportstart`.
+func (o NwFilterMatchOutput) Dstportend() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Dstportend }).(pulumi.IntPtrOutput)
+}
+
+// First destination port (ip, ipv6 with a protocol; tcp, udp).
+func (o NwFilterMatchOutput) Dstportstart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Dstportstart }).(pulumi.IntPtrOutput)
+}
+
+// ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+func (o NwFilterMatchOutput) Opcode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Opcode }).(pulumi.StringPtrOutput)
+}
+
+// Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+func (o NwFilterMatchOutput) Protocol() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Protocol }).(pulumi.StringPtrOutput)
+}
+
+// Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+func (o NwFilterMatchOutput) Protocolid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Protocolid }).(pulumi.StringPtrOutput)
+}
+
+// Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+func (o NwFilterMatchOutput) Srcipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Srcipaddr }).(pulumi.StringPtrOutput)
+}
+
+// Prefix length of `srcipaddr` (e.g. 24).
+func (o NwFilterMatchOutput) Srcipmask() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Srcipmask }).(pulumi.IntPtrOutput)
+}
+
+// Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+func (o NwFilterMatchOutput) Srcmacaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.Srcmacaddr }).(pulumi.StringPtrOutput)
+}
+
+// Last source port of a range starting at `srcportstart`.
+func (o NwFilterMatchOutput) Srcportend() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Srcportend }).(pulumi.IntPtrOutput)
+}
+
+// First source port (ip, ipv6 with a protocol; tcp, udp).
+func (o NwFilterMatchOutput) Srcportstart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Srcportstart }).(pulumi.IntPtrOutput)
+}
+
+// Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+func (o NwFilterMatchOutput) State() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *string { return v.State }).(pulumi.StringPtrOutput)
+}
+
+// ICMP message type (icmp), e.g. 8 for echo request.
+func (o NwFilterMatchOutput) Type() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterMatch) *int { return v.Type }).(pulumi.IntPtrOutput)
+}
+
+type NwFilterMatchPtrOutput struct{ *pulumi.OutputState }
+
+func (NwFilterMatchPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NwFilterMatch)(nil)).Elem()
+}
+
+func (o NwFilterMatchPtrOutput) ToNwFilterMatchPtrOutput() NwFilterMatchPtrOutput {
+	return o
+}
+
+func (o NwFilterMatchPtrOutput) ToNwFilterMatchPtrOutputWithContext(ctx context.Context) NwFilterMatchPtrOutput {
+	return o
+}
+
+func (o NwFilterMatchPtrOutput) Elem() NwFilterMatchOutput {
+	return o.ApplyT(func(v *NwFilterMatch) NwFilterMatch {
+		if v != nil {
+			return *v
+		}
+		var ret NwFilterMatch
+		return ret
+	}).(NwFilterMatchOutput)
+}
+
+// Target IP address inside an ARP packet (arp).
+func (o NwFilterMatchPtrOutput) Arpdstipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Arpdstipaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// Sender IP address inside an ARP packet (arp).
+func (o NwFilterMatchPtrOutput) Arpsrcipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Arpsrcipaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// ICMP message code (icmp).
+func (o NwFilterMatchPtrOutput) Code() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Code
+	}).(pulumi.IntPtrOutput)
+}
+
+// A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+func (o NwFilterMatchPtrOutput) Comment() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Comment
+	}).(pulumi.StringPtrOutput)
+}
+
+// Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+func (o NwFilterMatchPtrOutput) Dstipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Dstipaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// Prefix length of `dstipaddr` (e.g. 24).
+func (o NwFilterMatchPtrOutput) Dstipmask() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Dstipmask
+	}).(pulumi.IntPtrOutput)
+}
+
+// Destination MAC address (mac, arp, ip, ipv6).
+func (o NwFilterMatchPtrOutput) Dstmacaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Dstmacaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// Last destination port of a range starting at `dstportstart`.
+func (o NwFilterMatchPtrOutput) Dstportend() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Dstportend
+	}).(pulumi.IntPtrOutput)
+}
+
+// First destination port (ip, ipv6 with a protocol; tcp, udp).
+func (o NwFilterMatchPtrOutput) Dstportstart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Dstportstart
+	}).(pulumi.IntPtrOutput)
+}
+
+// ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+func (o NwFilterMatchPtrOutput) Opcode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Opcode
+	}).(pulumi.StringPtrOutput)
+}
+
+// Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+func (o NwFilterMatchPtrOutput) Protocol() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Protocol
+	}).(pulumi.StringPtrOutput)
+}
+
+// Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+func (o NwFilterMatchPtrOutput) Protocolid() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Protocolid
+	}).(pulumi.StringPtrOutput)
+}
+
+// Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+func (o NwFilterMatchPtrOutput) Srcipaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Srcipaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// Prefix length of `srcipaddr` (e.g. 24).
+func (o NwFilterMatchPtrOutput) Srcipmask() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Srcipmask
+	}).(pulumi.IntPtrOutput)
+}
+
+// Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+func (o NwFilterMatchPtrOutput) Srcmacaddr() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Srcmacaddr
+	}).(pulumi.StringPtrOutput)
+}
+
+// Last source port of a range starting at `srcportstart`.
+func (o NwFilterMatchPtrOutput) Srcportend() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Srcportend
+	}).(pulumi.IntPtrOutput)
+}
+
+// First source port (ip, ipv6 with a protocol; tcp, udp).
+func (o NwFilterMatchPtrOutput) Srcportstart() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Srcportstart
+	}).(pulumi.IntPtrOutput)
+}
+
+// Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+func (o NwFilterMatchPtrOutput) State() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *string {
+		if v == nil {
+			return nil
+		}
+		return v.State
+	}).(pulumi.StringPtrOutput)
+}
+
+// ICMP message type (icmp), e.g. 8 for echo request.
+func (o NwFilterMatchPtrOutput) Type() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *NwFilterMatch) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Type
+	}).(pulumi.IntPtrOutput)
+}
+
+// Another network filter whose rules this one includes.
+type NwFilterRef struct {
+	// Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+	Filter string `pulumi:"filter"`
+	// Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+	Parameters map[string]string `pulumi:"parameters"`
+}
+
+// NwFilterRefInput is an input type that accepts NwFilterRefArgs and NwFilterRefOutput values.
+// You can construct a concrete instance of `NwFilterRefInput` via:
+//
+//	NwFilterRefArgs{...}
+type NwFilterRefInput interface {
+	pulumi.Input
+
+	ToNwFilterRefOutput() NwFilterRefOutput
+	ToNwFilterRefOutputWithContext(context.Context) NwFilterRefOutput
+}
+
+// Another network filter whose rules this one includes.
+type NwFilterRefArgs struct {
+	// Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+	Filter pulumi.StringInput `pulumi:"filter"`
+	// Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+	Parameters pulumi.StringMapInput `pulumi:"parameters"`
+}
+
+func (NwFilterRefArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterRef)(nil)).Elem()
+}
+
+func (i NwFilterRefArgs) ToNwFilterRefOutput() NwFilterRefOutput {
+	return i.ToNwFilterRefOutputWithContext(context.Background())
+}
+
+func (i NwFilterRefArgs) ToNwFilterRefOutputWithContext(ctx context.Context) NwFilterRefOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterRefOutput)
+}
+
+// NwFilterRefArrayInput is an input type that accepts NwFilterRefArray and NwFilterRefArrayOutput values.
+// You can construct a concrete instance of `NwFilterRefArrayInput` via:
+//
+//	NwFilterRefArray{ NwFilterRefArgs{...} }
+type NwFilterRefArrayInput interface {
+	pulumi.Input
+
+	ToNwFilterRefArrayOutput() NwFilterRefArrayOutput
+	ToNwFilterRefArrayOutputWithContext(context.Context) NwFilterRefArrayOutput
+}
+
+type NwFilterRefArray []NwFilterRefInput
+
+func (NwFilterRefArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NwFilterRef)(nil)).Elem()
+}
+
+func (i NwFilterRefArray) ToNwFilterRefArrayOutput() NwFilterRefArrayOutput {
+	return i.ToNwFilterRefArrayOutputWithContext(context.Background())
+}
+
+func (i NwFilterRefArray) ToNwFilterRefArrayOutputWithContext(ctx context.Context) NwFilterRefArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterRefArrayOutput)
+}
+
+// Another network filter whose rules this one includes.
+type NwFilterRefOutput struct{ *pulumi.OutputState }
+
+func (NwFilterRefOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterRef)(nil)).Elem()
+}
+
+func (o NwFilterRefOutput) ToNwFilterRefOutput() NwFilterRefOutput {
+	return o
+}
+
+func (o NwFilterRefOutput) ToNwFilterRefOutputWithContext(ctx context.Context) NwFilterRefOutput {
+	return o
+}
+
+// Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+func (o NwFilterRefOutput) Filter() pulumi.StringOutput {
+	return o.ApplyT(func(v NwFilterRef) string { return v.Filter }).(pulumi.StringOutput)
+}
+
+// Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+func (o NwFilterRefOutput) Parameters() pulumi.StringMapOutput {
+	return o.ApplyT(func(v NwFilterRef) map[string]string { return v.Parameters }).(pulumi.StringMapOutput)
+}
+
+type NwFilterRefArrayOutput struct{ *pulumi.OutputState }
+
+func (NwFilterRefArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NwFilterRef)(nil)).Elem()
+}
+
+func (o NwFilterRefArrayOutput) ToNwFilterRefArrayOutput() NwFilterRefArrayOutput {
+	return o
+}
+
+func (o NwFilterRefArrayOutput) ToNwFilterRefArrayOutputWithContext(ctx context.Context) NwFilterRefArrayOutput {
+	return o
+}
+
+func (o NwFilterRefArrayOutput) Index(i pulumi.IntInput) NwFilterRefOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NwFilterRef {
+		return vs[0].([]NwFilterRef)[vs[1].(int)]
+	}).(NwFilterRefOutput)
+}
+
+// One rule of a network filter.
+type NwFilterRule struct {
+	// What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+	Action string `pulumi:"action"`
+	// Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+	Direction string `pulumi:"direction"`
+	// Attributes the packet must have; none matches every packet of the protocol.
+	Match *NwFilterMatch `pulumi:"match"`
+	// Order of the rule among the chain's rules, lower first; libvirt's default 500.
+	Priority *int `pulumi:"priority"`
+	// Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+	Protocol string `pulumi:"protocol"`
+}
+
+// NwFilterRuleInput is an input type that accepts NwFilterRuleArgs and NwFilterRuleOutput values.
+// You can construct a concrete instance of `NwFilterRuleInput` via:
+//
+//	NwFilterRuleArgs{...}
+type NwFilterRuleInput interface {
+	pulumi.Input
+
+	ToNwFilterRuleOutput() NwFilterRuleOutput
+	ToNwFilterRuleOutputWithContext(context.Context) NwFilterRuleOutput
+}
+
+// One rule of a network filter.
+type NwFilterRuleArgs struct {
+	// What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+	Action pulumi.StringInput `pulumi:"action"`
+	// Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+	Direction pulumi.StringInput `pulumi:"direction"`
+	// Attributes the packet must have; none matches every packet of the protocol.
+	Match NwFilterMatchPtrInput `pulumi:"match"`
+	// Order of the rule among the chain's rules, lower first; libvirt's default 500.
+	Priority pulumi.IntPtrInput `pulumi:"priority"`
+	// Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+	Protocol pulumi.StringInput `pulumi:"protocol"`
+}
+
+func (NwFilterRuleArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterRule)(nil)).Elem()
+}
+
+func (i NwFilterRuleArgs) ToNwFilterRuleOutput() NwFilterRuleOutput {
+	return i.ToNwFilterRuleOutputWithContext(context.Background())
+}
+
+func (i NwFilterRuleArgs) ToNwFilterRuleOutputWithContext(ctx context.Context) NwFilterRuleOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterRuleOutput)
+}
+
+// NwFilterRuleArrayInput is an input type that accepts NwFilterRuleArray and NwFilterRuleArrayOutput values.
+// You can construct a concrete instance of `NwFilterRuleArrayInput` via:
+//
+//	NwFilterRuleArray{ NwFilterRuleArgs{...} }
+type NwFilterRuleArrayInput interface {
+	pulumi.Input
+
+	ToNwFilterRuleArrayOutput() NwFilterRuleArrayOutput
+	ToNwFilterRuleArrayOutputWithContext(context.Context) NwFilterRuleArrayOutput
+}
+
+type NwFilterRuleArray []NwFilterRuleInput
+
+func (NwFilterRuleArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NwFilterRule)(nil)).Elem()
+}
+
+func (i NwFilterRuleArray) ToNwFilterRuleArrayOutput() NwFilterRuleArrayOutput {
+	return i.ToNwFilterRuleArrayOutputWithContext(context.Background())
+}
+
+func (i NwFilterRuleArray) ToNwFilterRuleArrayOutputWithContext(ctx context.Context) NwFilterRuleArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NwFilterRuleArrayOutput)
+}
+
+// One rule of a network filter.
+type NwFilterRuleOutput struct{ *pulumi.OutputState }
+
+func (NwFilterRuleOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NwFilterRule)(nil)).Elem()
+}
+
+func (o NwFilterRuleOutput) ToNwFilterRuleOutput() NwFilterRuleOutput {
+	return o
+}
+
+func (o NwFilterRuleOutput) ToNwFilterRuleOutputWithContext(ctx context.Context) NwFilterRuleOutput {
+	return o
+}
+
+// What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+func (o NwFilterRuleOutput) Action() pulumi.StringOutput {
+	return o.ApplyT(func(v NwFilterRule) string { return v.Action }).(pulumi.StringOutput)
+}
+
+// Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+func (o NwFilterRuleOutput) Direction() pulumi.StringOutput {
+	return o.ApplyT(func(v NwFilterRule) string { return v.Direction }).(pulumi.StringOutput)
+}
+
+// Attributes the packet must have; none matches every packet of the protocol.
+func (o NwFilterRuleOutput) Match() NwFilterMatchPtrOutput {
+	return o.ApplyT(func(v NwFilterRule) *NwFilterMatch { return v.Match }).(NwFilterMatchPtrOutput)
+}
+
+// Order of the rule among the chain's rules, lower first; libvirt's default 500.
+func (o NwFilterRuleOutput) Priority() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v NwFilterRule) *int { return v.Priority }).(pulumi.IntPtrOutput)
+}
+
+// Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+func (o NwFilterRuleOutput) Protocol() pulumi.StringOutput {
+	return o.ApplyT(func(v NwFilterRule) string { return v.Protocol }).(pulumi.StringOutput)
+}
+
+type NwFilterRuleArrayOutput struct{ *pulumi.OutputState }
+
+func (NwFilterRuleArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NwFilterRule)(nil)).Elem()
+}
+
+func (o NwFilterRuleArrayOutput) ToNwFilterRuleArrayOutput() NwFilterRuleArrayOutput {
+	return o
+}
+
+func (o NwFilterRuleArrayOutput) ToNwFilterRuleArrayOutputWithContext(ctx context.Context) NwFilterRuleArrayOutput {
+	return o
+}
+
+func (o NwFilterRuleArrayOutput) Index(i pulumi.IntInput) NwFilterRuleOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NwFilterRule {
+		return vs[0].([]NwFilterRule)[vs[1].(int)]
+	}).(NwFilterRuleOutput)
+}
+
 // Ownership and mode of the pool's target directory.
 type PoolPermissions struct {
 	// Numeric group id.
@@ -8051,15 +12927,15 @@ func (o PoolPermissionsPtrOutput) Owner() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Where a netfs, fs or logical pool's storage comes from.
+// Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
 type PoolSource struct {
-	// Block devices (fs: the one device to mount; logical: the physical volumes).
+	// Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
 	Devices []string `pulumi:"devices"`
 	// Exported directory on the NFS server (netfs).
 	Dir *string `pulumi:"dir"`
-	// File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+	// Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
 	Format *string `pulumi:"format"`
-	// NFS server (netfs).
+	// Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
 	Host *string `pulumi:"host"`
 	// Volume group name (logical); defaults to the pool name.
 	Name *string `pulumi:"name"`
@@ -8076,15 +12952,15 @@ type PoolSourceInput interface {
 	ToPoolSourceOutputWithContext(context.Context) PoolSourceOutput
 }
 
-// Where a netfs, fs or logical pool's storage comes from.
+// Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
 type PoolSourceArgs struct {
-	// Block devices (fs: the one device to mount; logical: the physical volumes).
+	// Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
 	Devices pulumi.StringArrayInput `pulumi:"devices"`
 	// Exported directory on the NFS server (netfs).
 	Dir pulumi.StringPtrInput `pulumi:"dir"`
-	// File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+	// Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
 	Format pulumi.StringPtrInput `pulumi:"format"`
-	// NFS server (netfs).
+	// Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
 	Host pulumi.StringPtrInput `pulumi:"host"`
 	// Volume group name (logical); defaults to the pool name.
 	Name pulumi.StringPtrInput `pulumi:"name"`
@@ -8143,7 +13019,7 @@ func (i *poolSourcePtrType) ToPoolSourcePtrOutputWithContext(ctx context.Context
 	return pulumi.ToOutputWithContext(ctx, i).(PoolSourcePtrOutput)
 }
 
-// Where a netfs, fs or logical pool's storage comes from.
+// Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
 type PoolSourceOutput struct{ *pulumi.OutputState }
 
 func (PoolSourceOutput) ElementType() reflect.Type {
@@ -8168,7 +13044,7 @@ func (o PoolSourceOutput) ToPoolSourcePtrOutputWithContext(ctx context.Context) 
 	}).(PoolSourcePtrOutput)
 }
 
-// Block devices (fs: the one device to mount; logical: the physical volumes).
+// Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
 func (o PoolSourceOutput) Devices() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v PoolSource) []string { return v.Devices }).(pulumi.StringArrayOutput)
 }
@@ -8178,12 +13054,12 @@ func (o PoolSourceOutput) Dir() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v PoolSource) *string { return v.Dir }).(pulumi.StringPtrOutput)
 }
 
-// File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+// Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
 func (o PoolSourceOutput) Format() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v PoolSource) *string { return v.Format }).(pulumi.StringPtrOutput)
 }
 
-// NFS server (netfs).
+// Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
 func (o PoolSourceOutput) Host() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v PoolSource) *string { return v.Host }).(pulumi.StringPtrOutput)
 }
@@ -8217,7 +13093,7 @@ func (o PoolSourcePtrOutput) Elem() PoolSourceOutput {
 	}).(PoolSourceOutput)
 }
 
-// Block devices (fs: the one device to mount; logical: the physical volumes).
+// Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
 func (o PoolSourcePtrOutput) Devices() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *PoolSource) []string {
 		if v == nil {
@@ -8237,7 +13113,7 @@ func (o PoolSourcePtrOutput) Dir() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+// Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
 func (o PoolSourcePtrOutput) Format() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *PoolSource) *string {
 		if v == nil {
@@ -8247,7 +13123,7 @@ func (o PoolSourcePtrOutput) Format() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// NFS server (netfs).
+// Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
 func (o PoolSourcePtrOutput) Host() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *PoolSource) *string {
 		if v == nil {
@@ -8522,6 +13398,305 @@ func (o VolumeBasePtrOutput) Pool() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// The volume a full copy is made of, by its pool and name.
+type VolumeCloneOf struct {
+	// Name of the volume to copy in `pool`.
+	Name string `pulumi:"name"`
+	// Pool of the volume to copy.
+	Pool string `pulumi:"pool"`
+}
+
+// VolumeCloneOfInput is an input type that accepts VolumeCloneOfArgs and VolumeCloneOfOutput values.
+// You can construct a concrete instance of `VolumeCloneOfInput` via:
+//
+//	VolumeCloneOfArgs{...}
+type VolumeCloneOfInput interface {
+	pulumi.Input
+
+	ToVolumeCloneOfOutput() VolumeCloneOfOutput
+	ToVolumeCloneOfOutputWithContext(context.Context) VolumeCloneOfOutput
+}
+
+// The volume a full copy is made of, by its pool and name.
+type VolumeCloneOfArgs struct {
+	// Name of the volume to copy in `pool`.
+	Name pulumi.StringInput `pulumi:"name"`
+	// Pool of the volume to copy.
+	Pool pulumi.StringInput `pulumi:"pool"`
+}
+
+func (VolumeCloneOfArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeCloneOf)(nil)).Elem()
+}
+
+func (i VolumeCloneOfArgs) ToVolumeCloneOfOutput() VolumeCloneOfOutput {
+	return i.ToVolumeCloneOfOutputWithContext(context.Background())
+}
+
+func (i VolumeCloneOfArgs) ToVolumeCloneOfOutputWithContext(ctx context.Context) VolumeCloneOfOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeCloneOfOutput)
+}
+
+func (i VolumeCloneOfArgs) ToVolumeCloneOfPtrOutput() VolumeCloneOfPtrOutput {
+	return i.ToVolumeCloneOfPtrOutputWithContext(context.Background())
+}
+
+func (i VolumeCloneOfArgs) ToVolumeCloneOfPtrOutputWithContext(ctx context.Context) VolumeCloneOfPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeCloneOfOutput).ToVolumeCloneOfPtrOutputWithContext(ctx)
+}
+
+// VolumeCloneOfPtrInput is an input type that accepts VolumeCloneOfArgs, VolumeCloneOfPtr and VolumeCloneOfPtrOutput values.
+// You can construct a concrete instance of `VolumeCloneOfPtrInput` via:
+//
+//	        VolumeCloneOfArgs{...}
+//
+//	or:
+//
+//	        nil
+type VolumeCloneOfPtrInput interface {
+	pulumi.Input
+
+	ToVolumeCloneOfPtrOutput() VolumeCloneOfPtrOutput
+	ToVolumeCloneOfPtrOutputWithContext(context.Context) VolumeCloneOfPtrOutput
+}
+
+type volumeCloneOfPtrType VolumeCloneOfArgs
+
+func VolumeCloneOfPtr(v *VolumeCloneOfArgs) VolumeCloneOfPtrInput {
+	return (*volumeCloneOfPtrType)(v)
+}
+
+func (*volumeCloneOfPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**VolumeCloneOf)(nil)).Elem()
+}
+
+func (i *volumeCloneOfPtrType) ToVolumeCloneOfPtrOutput() VolumeCloneOfPtrOutput {
+	return i.ToVolumeCloneOfPtrOutputWithContext(context.Background())
+}
+
+func (i *volumeCloneOfPtrType) ToVolumeCloneOfPtrOutputWithContext(ctx context.Context) VolumeCloneOfPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeCloneOfPtrOutput)
+}
+
+// The volume a full copy is made of, by its pool and name.
+type VolumeCloneOfOutput struct{ *pulumi.OutputState }
+
+func (VolumeCloneOfOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeCloneOf)(nil)).Elem()
+}
+
+func (o VolumeCloneOfOutput) ToVolumeCloneOfOutput() VolumeCloneOfOutput {
+	return o
+}
+
+func (o VolumeCloneOfOutput) ToVolumeCloneOfOutputWithContext(ctx context.Context) VolumeCloneOfOutput {
+	return o
+}
+
+func (o VolumeCloneOfOutput) ToVolumeCloneOfPtrOutput() VolumeCloneOfPtrOutput {
+	return o.ToVolumeCloneOfPtrOutputWithContext(context.Background())
+}
+
+func (o VolumeCloneOfOutput) ToVolumeCloneOfPtrOutputWithContext(ctx context.Context) VolumeCloneOfPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v VolumeCloneOf) *VolumeCloneOf {
+		return &v
+	}).(VolumeCloneOfPtrOutput)
+}
+
+// Name of the volume to copy in `pool`.
+func (o VolumeCloneOfOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v VolumeCloneOf) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// Pool of the volume to copy.
+func (o VolumeCloneOfOutput) Pool() pulumi.StringOutput {
+	return o.ApplyT(func(v VolumeCloneOf) string { return v.Pool }).(pulumi.StringOutput)
+}
+
+type VolumeCloneOfPtrOutput struct{ *pulumi.OutputState }
+
+func (VolumeCloneOfPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**VolumeCloneOf)(nil)).Elem()
+}
+
+func (o VolumeCloneOfPtrOutput) ToVolumeCloneOfPtrOutput() VolumeCloneOfPtrOutput {
+	return o
+}
+
+func (o VolumeCloneOfPtrOutput) ToVolumeCloneOfPtrOutputWithContext(ctx context.Context) VolumeCloneOfPtrOutput {
+	return o
+}
+
+func (o VolumeCloneOfPtrOutput) Elem() VolumeCloneOfOutput {
+	return o.ApplyT(func(v *VolumeCloneOf) VolumeCloneOf {
+		if v != nil {
+			return *v
+		}
+		var ret VolumeCloneOf
+		return ret
+	}).(VolumeCloneOfOutput)
+}
+
+// Name of the volume to copy in `pool`.
+func (o VolumeCloneOfPtrOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *VolumeCloneOf) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Name
+	}).(pulumi.StringPtrOutput)
+}
+
+// Pool of the volume to copy.
+func (o VolumeCloneOfPtrOutput) Pool() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *VolumeCloneOf) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Pool
+	}).(pulumi.StringPtrOutput)
+}
+
+// LUKS encryption of a volume with the passphrase of a libvirt secret.
+type VolumeEncryption struct {
+	// The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+	Secret string `pulumi:"secret"`
+}
+
+// VolumeEncryptionInput is an input type that accepts VolumeEncryptionArgs and VolumeEncryptionOutput values.
+// You can construct a concrete instance of `VolumeEncryptionInput` via:
+//
+//	VolumeEncryptionArgs{...}
+type VolumeEncryptionInput interface {
+	pulumi.Input
+
+	ToVolumeEncryptionOutput() VolumeEncryptionOutput
+	ToVolumeEncryptionOutputWithContext(context.Context) VolumeEncryptionOutput
+}
+
+// LUKS encryption of a volume with the passphrase of a libvirt secret.
+type VolumeEncryptionArgs struct {
+	// The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+	Secret pulumi.StringInput `pulumi:"secret"`
+}
+
+func (VolumeEncryptionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeEncryption)(nil)).Elem()
+}
+
+func (i VolumeEncryptionArgs) ToVolumeEncryptionOutput() VolumeEncryptionOutput {
+	return i.ToVolumeEncryptionOutputWithContext(context.Background())
+}
+
+func (i VolumeEncryptionArgs) ToVolumeEncryptionOutputWithContext(ctx context.Context) VolumeEncryptionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeEncryptionOutput)
+}
+
+func (i VolumeEncryptionArgs) ToVolumeEncryptionPtrOutput() VolumeEncryptionPtrOutput {
+	return i.ToVolumeEncryptionPtrOutputWithContext(context.Background())
+}
+
+func (i VolumeEncryptionArgs) ToVolumeEncryptionPtrOutputWithContext(ctx context.Context) VolumeEncryptionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeEncryptionOutput).ToVolumeEncryptionPtrOutputWithContext(ctx)
+}
+
+// VolumeEncryptionPtrInput is an input type that accepts VolumeEncryptionArgs, VolumeEncryptionPtr and VolumeEncryptionPtrOutput values.
+// You can construct a concrete instance of `VolumeEncryptionPtrInput` via:
+//
+//	        VolumeEncryptionArgs{...}
+//
+//	or:
+//
+//	        nil
+type VolumeEncryptionPtrInput interface {
+	pulumi.Input
+
+	ToVolumeEncryptionPtrOutput() VolumeEncryptionPtrOutput
+	ToVolumeEncryptionPtrOutputWithContext(context.Context) VolumeEncryptionPtrOutput
+}
+
+type volumeEncryptionPtrType VolumeEncryptionArgs
+
+func VolumeEncryptionPtr(v *VolumeEncryptionArgs) VolumeEncryptionPtrInput {
+	return (*volumeEncryptionPtrType)(v)
+}
+
+func (*volumeEncryptionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**VolumeEncryption)(nil)).Elem()
+}
+
+func (i *volumeEncryptionPtrType) ToVolumeEncryptionPtrOutput() VolumeEncryptionPtrOutput {
+	return i.ToVolumeEncryptionPtrOutputWithContext(context.Background())
+}
+
+func (i *volumeEncryptionPtrType) ToVolumeEncryptionPtrOutputWithContext(ctx context.Context) VolumeEncryptionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VolumeEncryptionPtrOutput)
+}
+
+// LUKS encryption of a volume with the passphrase of a libvirt secret.
+type VolumeEncryptionOutput struct{ *pulumi.OutputState }
+
+func (VolumeEncryptionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VolumeEncryption)(nil)).Elem()
+}
+
+func (o VolumeEncryptionOutput) ToVolumeEncryptionOutput() VolumeEncryptionOutput {
+	return o
+}
+
+func (o VolumeEncryptionOutput) ToVolumeEncryptionOutputWithContext(ctx context.Context) VolumeEncryptionOutput {
+	return o
+}
+
+func (o VolumeEncryptionOutput) ToVolumeEncryptionPtrOutput() VolumeEncryptionPtrOutput {
+	return o.ToVolumeEncryptionPtrOutputWithContext(context.Background())
+}
+
+func (o VolumeEncryptionOutput) ToVolumeEncryptionPtrOutputWithContext(ctx context.Context) VolumeEncryptionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v VolumeEncryption) *VolumeEncryption {
+		return &v
+	}).(VolumeEncryptionPtrOutput)
+}
+
+// The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+func (o VolumeEncryptionOutput) Secret() pulumi.StringOutput {
+	return o.ApplyT(func(v VolumeEncryption) string { return v.Secret }).(pulumi.StringOutput)
+}
+
+type VolumeEncryptionPtrOutput struct{ *pulumi.OutputState }
+
+func (VolumeEncryptionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**VolumeEncryption)(nil)).Elem()
+}
+
+func (o VolumeEncryptionPtrOutput) ToVolumeEncryptionPtrOutput() VolumeEncryptionPtrOutput {
+	return o
+}
+
+func (o VolumeEncryptionPtrOutput) ToVolumeEncryptionPtrOutputWithContext(ctx context.Context) VolumeEncryptionPtrOutput {
+	return o
+}
+
+func (o VolumeEncryptionPtrOutput) Elem() VolumeEncryptionOutput {
+	return o.ApplyT(func(v *VolumeEncryption) VolumeEncryption {
+		if v != nil {
+			return *v
+		}
+		var ret VolumeEncryption
+		return ret
+	}).(VolumeEncryptionOutput)
+}
+
+// The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+func (o VolumeEncryptionPtrOutput) Secret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *VolumeEncryption) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Secret
+	}).(pulumi.StringPtrOutput)
+}
+
 // Content to upload into a new volume: a file on the machine running Pulumi, or an http(s) URL that this machine downloads and streams to the host. Holes (runs of zeros) travel as holes, so sparse images upload fast and stay sparse. A qcow2 image is recognised by its header and gives a qcow2 volume whose capacity is the image's virtual size.
 type VolumeSource struct {
 	// Path of an image file on the machine running Pulumi (relative to the program's directory); read only when the volume is created.
@@ -8701,10 +13876,16 @@ func (o VolumeSourcePtrOutput) Url() pulumi.StringPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainBandwidthInput)(nil)).Elem(), DomainBandwidthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainBandwidthPtrInput)(nil)).Elem(), DomainBandwidthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainBandwidthLimitInput)(nil)).Elem(), DomainBandwidthLimitArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainBandwidthLimitPtrInput)(nil)).Elem(), DomainBandwidthLimitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockInput)(nil)).Elem(), DomainClockArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainClockPtrInput)(nil)).Elem(), DomainClockArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCloudInitDiskInput)(nil)).Elem(), DomainCloudInitDiskArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCloudInitDiskPtrInput)(nil)).Elem(), DomainCloudInitDiskArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCombustionInput)(nil)).Elem(), DomainCombustionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainCombustionPtrInput)(nil)).Elem(), DomainCombustionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsoleInput)(nil)).Elem(), DomainConsoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainConsolePtrInput)(nil)).Elem(), DomainConsoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuInput)(nil)).Elem(), DomainCpuArgs{})
@@ -8713,14 +13894,36 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuFeatureArrayInput)(nil)).Elem(), DomainCpuFeatureArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuTopologyInput)(nil)).Elem(), DomainCpuTopologyArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainCpuTopologyPtrInput)(nil)).Elem(), DomainCpuTopologyArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDirectAttachmentInput)(nil)).Elem(), DomainDirectAttachmentArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDirectAttachmentPtrInput)(nil)).Elem(), DomainDirectAttachmentArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskInput)(nil)).Elem(), DomainDiskArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskArrayInput)(nil)).Elem(), DomainDiskArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskIoTuneInput)(nil)).Elem(), DomainDiskIoTuneArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskIoTunePtrInput)(nil)).Elem(), DomainDiskIoTuneArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkInput)(nil)).Elem(), DomainDiskNetworkArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkPtrInput)(nil)).Elem(), DomainDiskNetworkArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkAuthInput)(nil)).Elem(), DomainDiskNetworkAuthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkAuthPtrInput)(nil)).Elem(), DomainDiskNetworkAuthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkHostInput)(nil)).Elem(), DomainDiskNetworkHostArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainDiskNetworkHostArrayInput)(nil)).Elem(), DomainDiskNetworkHostArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainFeaturesInput)(nil)).Elem(), DomainFeaturesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainFeaturesPtrInput)(nil)).Elem(), DomainFeaturesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemInput)(nil)).Elem(), DomainFilesystemArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilesystemArrayInput)(nil)).Elem(), DomainFilesystemArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilterRefInput)(nil)).Elem(), DomainFilterRefArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainFilterRefPtrInput)(nil)).Elem(), DomainFilterRefArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsInput)(nil)).Elem(), DomainGraphicsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainGraphicsPtrInput)(nil)).Elem(), DomainGraphicsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevInput)(nil)).Elem(), DomainHostdevArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevArrayInput)(nil)).Elem(), DomainHostdevArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevMdevInput)(nil)).Elem(), DomainHostdevMdevArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevMdevPtrInput)(nil)).Elem(), DomainHostdevMdevArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevUsbInput)(nil)).Elem(), DomainHostdevUsbArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainHostdevUsbPtrInput)(nil)).Elem(), DomainHostdevUsbArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainHypervInput)(nil)).Elem(), DomainHypervArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainHypervPtrInput)(nil)).Elem(), DomainHypervArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainIgnitionInput)(nil)).Elem(), DomainIgnitionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainIgnitionPtrInput)(nil)).Elem(), DomainIgnitionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeInput)(nil)).Elem(), DomainInputTypeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainInputTypeArrayInput)(nil)).Elem(), DomainInputTypeArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainMemoryBackingInput)(nil)).Elem(), DomainMemoryBackingArgs{})
@@ -8749,6 +13952,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainSysinfoSystemPtrInput)(nil)).Elem(), DomainSysinfoSystemArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerInput)(nil)).Elem(), DomainTimerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainTimerArrayInput)(nil)).Elem(), DomainTimerArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmInput)(nil)).Elem(), DomainTpmArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainTpmPtrInput)(nil)).Elem(), DomainTpmArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoInput)(nil)).Elem(), DomainVideoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVideoPtrInput)(nil)).Elem(), DomainVideoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainVolumeRefInput)(nil)).Elem(), DomainVolumeRefArgs{})
@@ -8759,12 +13964,18 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWaitForCloudInitPtrInput)(nil)).Elem(), DomainWaitForCloudInitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogInput)(nil)).Elem(), DomainWatchdogArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainWatchdogPtrInput)(nil)).Elem(), DomainWatchdogArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlEditInput)(nil)).Elem(), DomainXmlEditArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlEditArrayInput)(nil)).Elem(), DomainXmlEditArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchInput)(nil)).Elem(), DomainXmlPatchArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DomainXmlPatchArrayInput)(nil)).Elem(), DomainXmlPatchArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HostConfigInput)(nil)).Elem(), HostConfigArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HostConfigMapInput)(nil)).Elem(), HostConfigMap{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAddressInput)(nil)).Elem(), NetworkAddressArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAddressArrayInput)(nil)).Elem(), NetworkAddressArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBandwidthInput)(nil)).Elem(), NetworkBandwidthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBandwidthPtrInput)(nil)).Elem(), NetworkBandwidthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBandwidthLimitInput)(nil)).Elem(), NetworkBandwidthLimitArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBandwidthLimitPtrInput)(nil)).Elem(), NetworkBandwidthLimitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBridgeInput)(nil)).Elem(), NetworkBridgeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkBridgePtrInput)(nil)).Elem(), NetworkBridgeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDhcpInput)(nil)).Elem(), NetworkDhcpArgs{})
@@ -8773,23 +13984,51 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDhcpHostArrayInput)(nil)).Elem(), NetworkDhcpHostArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDhcpRangeInput)(nil)).Elem(), NetworkDhcpRangeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDhcpRangeArrayInput)(nil)).Elem(), NetworkDhcpRangeArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsForwarderInput)(nil)).Elem(), NetworkDnsForwarderArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsForwarderArrayInput)(nil)).Elem(), NetworkDnsForwarderArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsHostInput)(nil)).Elem(), NetworkDnsHostArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsHostArrayInput)(nil)).Elem(), NetworkDnsHostArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsSrvRecordInput)(nil)).Elem(), NetworkDnsSrvRecordArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsSrvRecordArrayInput)(nil)).Elem(), NetworkDnsSrvRecordArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsTxtRecordInput)(nil)).Elem(), NetworkDnsTxtRecordArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkDnsTxtRecordArrayInput)(nil)).Elem(), NetworkDnsTxtRecordArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkNatInput)(nil)).Elem(), NetworkNatArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkNatPtrInput)(nil)).Elem(), NetworkNatArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkPortGroupInput)(nil)).Elem(), NetworkPortGroupArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkPortGroupArrayInput)(nil)).Elem(), NetworkPortGroupArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkRouteInput)(nil)).Elem(), NetworkRouteArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkRouteArrayInput)(nil)).Elem(), NetworkRouteArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterMatchInput)(nil)).Elem(), NwFilterMatchArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterMatchPtrInput)(nil)).Elem(), NwFilterMatchArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterRefInput)(nil)).Elem(), NwFilterRefArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterRefArrayInput)(nil)).Elem(), NwFilterRefArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterRuleInput)(nil)).Elem(), NwFilterRuleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NwFilterRuleArrayInput)(nil)).Elem(), NwFilterRuleArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolPermissionsInput)(nil)).Elem(), PoolPermissionsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolPermissionsPtrInput)(nil)).Elem(), PoolPermissionsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolSourceInput)(nil)).Elem(), PoolSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolSourcePtrInput)(nil)).Elem(), PoolSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeBaseInput)(nil)).Elem(), VolumeBaseArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeBasePtrInput)(nil)).Elem(), VolumeBaseArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeCloneOfInput)(nil)).Elem(), VolumeCloneOfArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeCloneOfPtrInput)(nil)).Elem(), VolumeCloneOfArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeEncryptionInput)(nil)).Elem(), VolumeEncryptionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VolumeEncryptionPtrInput)(nil)).Elem(), VolumeEncryptionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeSourceInput)(nil)).Elem(), VolumeSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VolumeSourcePtrInput)(nil)).Elem(), VolumeSourceArgs{})
 	pulumi.RegisterOutputType(DhcpLeaseOutput{})
 	pulumi.RegisterOutputType(DhcpLeaseArrayOutput{})
+	pulumi.RegisterOutputType(DomainBandwidthOutput{})
+	pulumi.RegisterOutputType(DomainBandwidthPtrOutput{})
+	pulumi.RegisterOutputType(DomainBandwidthLimitOutput{})
+	pulumi.RegisterOutputType(DomainBandwidthLimitPtrOutput{})
 	pulumi.RegisterOutputType(DomainCapabilitiesLoaderOutput{})
 	pulumi.RegisterOutputType(DomainClockOutput{})
 	pulumi.RegisterOutputType(DomainClockPtrOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskOutput{})
 	pulumi.RegisterOutputType(DomainCloudInitDiskPtrOutput{})
+	pulumi.RegisterOutputType(DomainCombustionOutput{})
+	pulumi.RegisterOutputType(DomainCombustionPtrOutput{})
 	pulumi.RegisterOutputType(DomainConsoleOutput{})
 	pulumi.RegisterOutputType(DomainConsolePtrOutput{})
 	pulumi.RegisterOutputType(DomainCpuOutput{})
@@ -8800,14 +14039,36 @@ func init() {
 	pulumi.RegisterOutputType(DomainCpuModeSupportArrayOutput{})
 	pulumi.RegisterOutputType(DomainCpuTopologyOutput{})
 	pulumi.RegisterOutputType(DomainCpuTopologyPtrOutput{})
+	pulumi.RegisterOutputType(DomainDirectAttachmentOutput{})
+	pulumi.RegisterOutputType(DomainDirectAttachmentPtrOutput{})
 	pulumi.RegisterOutputType(DomainDiskOutput{})
 	pulumi.RegisterOutputType(DomainDiskArrayOutput{})
+	pulumi.RegisterOutputType(DomainDiskIoTuneOutput{})
+	pulumi.RegisterOutputType(DomainDiskIoTunePtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkPtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkAuthOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkAuthPtrOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkHostOutput{})
+	pulumi.RegisterOutputType(DomainDiskNetworkHostArrayOutput{})
 	pulumi.RegisterOutputType(DomainFeaturesOutput{})
 	pulumi.RegisterOutputType(DomainFeaturesPtrOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemOutput{})
+	pulumi.RegisterOutputType(DomainFilesystemArrayOutput{})
+	pulumi.RegisterOutputType(DomainFilterRefOutput{})
+	pulumi.RegisterOutputType(DomainFilterRefPtrOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsOutput{})
 	pulumi.RegisterOutputType(DomainGraphicsPtrOutput{})
+	pulumi.RegisterOutputType(DomainHostdevOutput{})
+	pulumi.RegisterOutputType(DomainHostdevArrayOutput{})
+	pulumi.RegisterOutputType(DomainHostdevMdevOutput{})
+	pulumi.RegisterOutputType(DomainHostdevMdevPtrOutput{})
+	pulumi.RegisterOutputType(DomainHostdevUsbOutput{})
+	pulumi.RegisterOutputType(DomainHostdevUsbPtrOutput{})
 	pulumi.RegisterOutputType(DomainHypervOutput{})
 	pulumi.RegisterOutputType(DomainHypervPtrOutput{})
+	pulumi.RegisterOutputType(DomainIgnitionOutput{})
+	pulumi.RegisterOutputType(DomainIgnitionPtrOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeOutput{})
 	pulumi.RegisterOutputType(DomainInputTypeArrayOutput{})
 	pulumi.RegisterOutputType(DomainInterfaceStateOutput{})
@@ -8838,6 +14099,8 @@ func init() {
 	pulumi.RegisterOutputType(DomainSysinfoSystemPtrOutput{})
 	pulumi.RegisterOutputType(DomainTimerOutput{})
 	pulumi.RegisterOutputType(DomainTimerArrayOutput{})
+	pulumi.RegisterOutputType(DomainTpmOutput{})
+	pulumi.RegisterOutputType(DomainTpmPtrOutput{})
 	pulumi.RegisterOutputType(DomainVideoOutput{})
 	pulumi.RegisterOutputType(DomainVideoPtrOutput{})
 	pulumi.RegisterOutputType(DomainVolumeRefOutput{})
@@ -8848,6 +14111,8 @@ func init() {
 	pulumi.RegisterOutputType(DomainWaitForCloudInitPtrOutput{})
 	pulumi.RegisterOutputType(DomainWatchdogOutput{})
 	pulumi.RegisterOutputType(DomainWatchdogPtrOutput{})
+	pulumi.RegisterOutputType(DomainXmlEditOutput{})
+	pulumi.RegisterOutputType(DomainXmlEditArrayOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchOutput{})
 	pulumi.RegisterOutputType(DomainXmlPatchArrayOutput{})
 	pulumi.RegisterOutputType(GuestInterfaceOutput{})
@@ -8858,6 +14123,10 @@ func init() {
 	pulumi.RegisterOutputType(HostConfigMapOutput{})
 	pulumi.RegisterOutputType(NetworkAddressOutput{})
 	pulumi.RegisterOutputType(NetworkAddressArrayOutput{})
+	pulumi.RegisterOutputType(NetworkBandwidthOutput{})
+	pulumi.RegisterOutputType(NetworkBandwidthPtrOutput{})
+	pulumi.RegisterOutputType(NetworkBandwidthLimitOutput{})
+	pulumi.RegisterOutputType(NetworkBandwidthLimitPtrOutput{})
 	pulumi.RegisterOutputType(NetworkBridgeOutput{})
 	pulumi.RegisterOutputType(NetworkBridgePtrOutput{})
 	pulumi.RegisterOutputType(NetworkDhcpOutput{})
@@ -8866,8 +14135,20 @@ func init() {
 	pulumi.RegisterOutputType(NetworkDhcpHostArrayOutput{})
 	pulumi.RegisterOutputType(NetworkDhcpRangeOutput{})
 	pulumi.RegisterOutputType(NetworkDhcpRangeArrayOutput{})
+	pulumi.RegisterOutputType(NetworkDnsForwarderOutput{})
+	pulumi.RegisterOutputType(NetworkDnsForwarderArrayOutput{})
 	pulumi.RegisterOutputType(NetworkDnsHostOutput{})
 	pulumi.RegisterOutputType(NetworkDnsHostArrayOutput{})
+	pulumi.RegisterOutputType(NetworkDnsSrvRecordOutput{})
+	pulumi.RegisterOutputType(NetworkDnsSrvRecordArrayOutput{})
+	pulumi.RegisterOutputType(NetworkDnsTxtRecordOutput{})
+	pulumi.RegisterOutputType(NetworkDnsTxtRecordArrayOutput{})
+	pulumi.RegisterOutputType(NetworkNatOutput{})
+	pulumi.RegisterOutputType(NetworkNatPtrOutput{})
+	pulumi.RegisterOutputType(NetworkPortGroupOutput{})
+	pulumi.RegisterOutputType(NetworkPortGroupArrayOutput{})
+	pulumi.RegisterOutputType(NetworkRouteOutput{})
+	pulumi.RegisterOutputType(NetworkRouteArrayOutput{})
 	pulumi.RegisterOutputType(NodeDeviceOutput{})
 	pulumi.RegisterOutputType(NodeDeviceArrayOutput{})
 	pulumi.RegisterOutputType(NodeDeviceNetOutput{})
@@ -8878,6 +14159,12 @@ func init() {
 	pulumi.RegisterOutputType(NodeDeviceStoragePtrOutput{})
 	pulumi.RegisterOutputType(NodeDeviceUsbOutput{})
 	pulumi.RegisterOutputType(NodeDeviceUsbPtrOutput{})
+	pulumi.RegisterOutputType(NwFilterMatchOutput{})
+	pulumi.RegisterOutputType(NwFilterMatchPtrOutput{})
+	pulumi.RegisterOutputType(NwFilterRefOutput{})
+	pulumi.RegisterOutputType(NwFilterRefArrayOutput{})
+	pulumi.RegisterOutputType(NwFilterRuleOutput{})
+	pulumi.RegisterOutputType(NwFilterRuleArrayOutput{})
 	pulumi.RegisterOutputType(PoolPermissionsOutput{})
 	pulumi.RegisterOutputType(PoolPermissionsPtrOutput{})
 	pulumi.RegisterOutputType(PoolSourceOutput{})
@@ -8886,6 +14173,10 @@ func init() {
 	pulumi.RegisterOutputType(VolumeBackingStorePtrOutput{})
 	pulumi.RegisterOutputType(VolumeBaseOutput{})
 	pulumi.RegisterOutputType(VolumeBasePtrOutput{})
+	pulumi.RegisterOutputType(VolumeCloneOfOutput{})
+	pulumi.RegisterOutputType(VolumeCloneOfPtrOutput{})
+	pulumi.RegisterOutputType(VolumeEncryptionOutput{})
+	pulumi.RegisterOutputType(VolumeEncryptionPtrOutput{})
 	pulumi.RegisterOutputType(VolumeSourceOutput{})
 	pulumi.RegisterOutputType(VolumeSourcePtrOutput{})
 }

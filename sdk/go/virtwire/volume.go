@@ -24,8 +24,12 @@ type Volume struct {
 	BaseVolume VolumeBasePtrOutput `pulumi:"baseVolume"`
 	// Size the guest sees, in bytes (for qcow2, the virtual size).
 	Capacity pulumi.Float64Output `pulumi:"capacity"`
+	// The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+	CloneOf VolumeCloneOfPtrOutput `pulumi:"cloneOf"`
 	// SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
 	ContentSha256 pulumi.StringPtrOutput `pulumi:"contentSha256"`
+	// The encryption, as given. Unknown to `Volume.get`.
+	Encryption VolumeEncryptionPtrOutput `pulumi:"encryption"`
 	// Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).
 	Format pulumi.StringOutput `pulumi:"format"`
 	// The libvirt host name, when not the default.
@@ -40,6 +44,8 @@ type Volume struct {
 	Pool pulumi.StringOutput `pulumi:"pool"`
 	// The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
 	Source VolumeSourcePtrOutput `pulumi:"source"`
+	// How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+	WipeOnDelete VolumeWipeAlgorithmOutput `pulumi:"wipeOnDelete"`
 }
 
 // NewVolume registers a new resource with the given unique name, arguments, and options.
@@ -89,6 +95,10 @@ type volumeArgs struct {
 	BaseVolume *VolumeBase `pulumi:"baseVolume"`
 	// Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
 	Capacity interface{} `pulumi:"capacity"`
+	// Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+	CloneOf *VolumeCloneOf `pulumi:"cloneOf"`
+	// Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
+	Encryption *VolumeEncryption `pulumi:"encryption"`
 	// Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume. qcow2 volumes that virtwire creates (empty ones and overlays) are qcow2 v3 (`compat` 1.1), which every QEMU that libvirt 9 and later support reads; an uploaded image keeps its own.
 	Format *VolumeFormat `pulumi:"format"`
 	// Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
@@ -99,6 +109,8 @@ type volumeArgs struct {
 	Pool string `pulumi:"pool"`
 	// Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.
 	Source *VolumeSource `pulumi:"source"`
+	// Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
+	WipeOnDelete *VolumeWipeAlgorithm `pulumi:"wipeOnDelete"`
 }
 
 // The set of arguments for constructing a Volume resource.
@@ -107,6 +119,10 @@ type VolumeArgs struct {
 	BaseVolume VolumeBasePtrInput
 	// Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
 	Capacity pulumi.Input
+	// Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+	CloneOf VolumeCloneOfPtrInput
+	// Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
+	Encryption VolumeEncryptionPtrInput
 	// Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume. qcow2 volumes that virtwire creates (empty ones and overlays) are qcow2 v3 (`compat` 1.1), which every QEMU that libvirt 9 and later support reads; an uploaded image keeps its own.
 	Format VolumeFormatPtrInput
 	// Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
@@ -117,6 +133,8 @@ type VolumeArgs struct {
 	Pool pulumi.StringInput
 	// Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.
 	Source VolumeSourcePtrInput
+	// Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
+	WipeOnDelete VolumeWipeAlgorithmPtrInput
 }
 
 func (VolumeArgs) ElementType() reflect.Type {
@@ -226,9 +244,19 @@ func (o VolumeOutput) Capacity() pulumi.Float64Output {
 	return o.ApplyT(func(v *Volume) pulumi.Float64Output { return v.Capacity }).(pulumi.Float64Output)
 }
 
+// The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+func (o VolumeOutput) CloneOf() VolumeCloneOfPtrOutput {
+	return o.ApplyT(func(v *Volume) VolumeCloneOfPtrOutput { return v.CloneOf }).(VolumeCloneOfPtrOutput)
+}
+
 // SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
 func (o VolumeOutput) ContentSha256() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Volume) pulumi.StringPtrOutput { return v.ContentSha256 }).(pulumi.StringPtrOutput)
+}
+
+// The encryption, as given. Unknown to `Volume.get`.
+func (o VolumeOutput) Encryption() VolumeEncryptionPtrOutput {
+	return o.ApplyT(func(v *Volume) VolumeEncryptionPtrOutput { return v.Encryption }).(VolumeEncryptionPtrOutput)
 }
 
 // Format as libvirt reads it from the volume (`raw`, `qcow2`, or e.g. `iso` for raw content libvirt recognises).
@@ -264,6 +292,11 @@ func (o VolumeOutput) Pool() pulumi.StringOutput {
 // The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
 func (o VolumeOutput) Source() VolumeSourcePtrOutput {
 	return o.ApplyT(func(v *Volume) VolumeSourcePtrOutput { return v.Source }).(VolumeSourcePtrOutput)
+}
+
+// How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+func (o VolumeOutput) WipeOnDelete() VolumeWipeAlgorithmOutput {
+	return o.ApplyT(func(v *Volume) VolumeWipeAlgorithmOutput { return v.WipeOnDelete }).(VolumeWipeAlgorithmOutput)
 }
 
 type VolumeArrayOutput struct{ *pulumi.OutputState }

@@ -8,16 +8,22 @@ import typing
 # Export this package's modules as members:
 from ._enums import *
 from .cloud_init_disk import *
+from .combustion_script import *
 from .domain import *
+from .domain_snapshot import *
 from .get_domain_capabilities import *
 from .get_domain_interface_addresses import *
 from .get_network_dhcp_leases import *
 from .get_node_devices import *
 from .get_node_info import *
+from .ignition_config import *
 from .network import *
+from .nw_filter import *
 from .pool import *
 from .provider import *
+from .secret import *
 from .volume import *
+from .volume_export import *
 from ._inputs import *
 from . import outputs
 
@@ -37,10 +43,16 @@ _utilities.register(
   "fqn": "pulumi_virtwire",
   "classes": {
    "virtwire:index:CloudInitDisk": "CloudInitDisk",
+   "virtwire:index:CombustionScript": "CombustionScript",
    "virtwire:index:Domain": "Domain",
+   "virtwire:index:DomainSnapshot": "DomainSnapshot",
+   "virtwire:index:IgnitionConfig": "IgnitionConfig",
    "virtwire:index:Network": "Network",
+   "virtwire:index:NwFilter": "NwFilter",
    "virtwire:index:Pool": "Pool",
-   "virtwire:index:Volume": "Volume"
+   "virtwire:index:Secret": "Secret",
+   "virtwire:index:Volume": "Volume",
+   "virtwire:index:VolumeExport": "VolumeExport"
   }
  }
 ]

@@ -15,29 +15,46 @@ __all__ = [
     'DomainCpuFallback',
     'DomainCpuFeaturePolicy',
     'DomainCpuMode',
+    'DomainDirectMode',
     'DomainDiskBus',
+    'DomainDiskCache',
+    'DomainDiskDetectZeroes',
     'DomainDiskDevice',
+    'DomainDiskDiscard',
     'DomainDiskFormat',
+    'DomainDiskIo',
+    'DomainDiskNetworkProtocol',
+    'DomainFilesystemAccessMode',
+    'DomainFilesystemDriver',
     'DomainFirmware',
     'DomainGraphicsType',
     'DomainInputBus',
     'DomainInputType',
     'DomainLifecycleAction',
+    'DomainLinkState',
+    'DomainMdevModel',
     'DomainMemoryAccess',
     'DomainMemoryBalloonModel',
     'DomainMemorySource',
+    'DomainSnapshotKind',
     'DomainSoundModel',
     'DomainTimerName',
     'DomainTimerTickPolicy',
+    'DomainTpmModel',
+    'DomainTpmVersion',
     'DomainType',
     'DomainVideoModel',
     'DomainWatchdogAction',
     'DomainWatchdogModel',
     'InterfaceAddressSource',
     'IpAddressType',
+    'NetworkDnsSrvProtocol',
     'NetworkMode',
     'PoolType',
+    'SecretUsageType',
+    'SecretValueEncoding',
     'VolumeFormat',
+    'VolumeWipeAlgorithm',
 ]
 
 
@@ -197,6 +214,29 @@ class DomainCpuMode(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainDirectMode")
+class DomainDirectMode(_builtins.str, Enum):
+    """
+    How a macvtap interface shares its host interface.
+    """
+    VEPA = "vepa"
+    """
+    Every packet goes out to the external switch, also between guests of the host (needs a VEPA-capable switch for guest-to-guest traffic). libvirt's default.
+    """
+    BRIDGE = "bridge"
+    """
+    Guests on the same host interface reach each other directly; the host itself cannot reach them over that interface.
+    """
+    PRIVATE = "private"
+    """
+    Like vepa, but guests never reach each other.
+    """
+    PASSTHROUGH = "passthrough"
+    """
+    The host interface is given to this one guest (e.g. an SR-IOV virtual function).
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainDiskBus")
 class DomainDiskBus(_builtins.str, Enum):
     """
@@ -220,6 +260,52 @@ class DomainDiskBus(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainDiskCache")
+class DomainDiskCache(_builtins.str, Enum):
+    """
+    How QEMU caches a disk's I/O on the host (https://libvirt.org/formatdomain.html#hard-drives-floppy-disks-cdroms).
+    """
+    NONE = "none"
+    """
+    No host page cache (O_DIRECT); the guest's flushes reach the disk. Needed for `io: native`.
+    """
+    WRITEBACK = "writeback"
+    """
+    Host page cache, writes reported done once cached; the guest's flushes are honoured.
+    """
+    WRITETHROUGH = "writethrough"
+    """
+    Host page cache for reads; every write reaches the disk before it is reported done.
+    """
+    DIRECTSYNC = "directsync"
+    """
+    No host page cache, and every write reaches the disk before it is reported done.
+    """
+    UNSAFE = "unsafe"
+    """
+    Host page cache, the guest's flushes ignored: fast, and data is lost if the host crashes.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainDiskDetectZeroes")
+class DomainDiskDetectZeroes(_builtins.str, Enum):
+    """
+    Whether QEMU looks for writes of zeroes.
+    """
+    OFF = "off"
+    """
+    No detection.
+    """
+    ON = "on"
+    """
+    Write detected zeroes as zero-writes, without their data.
+    """
+    UNMAP = "unmap"
+    """
+    Like `on`, and free the space where the image allows it; needs `discard: unmap`.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainDiskDevice")
 class DomainDiskDevice(_builtins.str, Enum):
     """
@@ -235,6 +321,21 @@ class DomainDiskDevice(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainDiskDiscard")
+class DomainDiskDiscard(_builtins.str, Enum):
+    """
+    What QEMU does with the guest's discard (TRIM/UNMAP) requests.
+    """
+    UNMAP = "unmap"
+    """
+    Pass them on, freeing space in the image.
+    """
+    IGNORE = "ignore"
+    """
+    Ignore them.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainDiskFormat")
 class DomainDiskFormat(_builtins.str, Enum):
     """
@@ -247,6 +348,78 @@ class DomainDiskFormat(_builtins.str, Enum):
     QCOW2 = "qcow2"
     """
     A qcow2 image.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainDiskIo")
+class DomainDiskIo(_builtins.str, Enum):
+    """
+    QEMU's I/O mechanism for a disk.
+    """
+    NATIVE = "native"
+    """
+    Linux native AIO; needs `cache: none` or `directsync`.
+    """
+    THREADS = "threads"
+    """
+    A pool of host threads.
+    """
+    IO_URING = "io_uring"
+    """
+    Linux io_uring.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainDiskNetworkProtocol")
+class DomainDiskNetworkProtocol(_builtins.str, Enum):
+    """
+    The protocol of a network disk.
+    """
+    NBD = "nbd"
+    """
+    An NBD export (e.g. `qemu-nbd`, `nbdkit`); `name` is the export name (default: the server's default export).
+    """
+    ISCSI = "iscsi"
+    """
+    An iSCSI LUN; `name` is the target IQN and LUN, e.g. `iqn.2024-01.org.example:disk/1`. Authentication: CHAP with a libvirt secret of usage type `iscsi`.
+    """
+    RBD = "rbd"
+    """
+    A Ceph RBD image; `name` is `pool/image`. Authentication: cephx with a libvirt secret of usage type `ceph`.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainFilesystemAccessMode")
+class DomainFilesystemAccessMode(_builtins.str, Enum):
+    """
+    How the guest's file owners and permissions map onto the host's (9p; virtiofs has only passthrough).
+    """
+    PASSTHROUGH = "passthrough"
+    """
+    Files are created with the guest's owner and mode, as the QEMU (or virtiofsd) process's user can (libvirt's default).
+    """
+    MAPPED = "mapped"
+    """
+    Guest owners and modes are kept in extended attributes of the host files, which the QEMU user owns.
+    """
+    SQUASH = "squash"
+    """
+    As passthrough, but failures to set owners are ignored.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainFilesystemDriver")
+class DomainFilesystemDriver(_builtins.str, Enum):
+    """
+    How a shared folder reaches the guest.
+    """
+    VIRTIOFS = "virtiofs"
+    """
+    virtio-fs: fast and POSIX-faithful; libvirt runs virtiofsd on the host (Debian package `virtiofsd`). Needs `memoryBacking: { source: "memfd", access: "shared" }`. Mount in the guest with `mount -t virtiofs <target> /mnt`.
+    """
+    DOMAIN_FILESYSTEM_DRIVER_9P = "9p"
+    """
+    9p (virtio-9p, QEMU's own file server): needs nothing on the host, slower. Mount in the guest with `mount -t 9p -o trans=virtio <target> /mnt`.
     """
 
 
@@ -345,6 +518,40 @@ class DomainLifecycleAction(_builtins.str, Enum):
     """
 
 
+@pulumi.type_token("virtwire:index:DomainLinkState")
+class DomainLinkState(_builtins.str, Enum):
+    """
+    The link state a guest sees on an interface.
+    """
+    UP = "up"
+    """
+    Link up (a cable plugged in).
+    """
+    DOWN = "down"
+    """
+    Link down (the cable pulled).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainMdevModel")
+class DomainMdevModel(_builtins.str, Enum):
+    """
+    The device API of a mediated device.
+    """
+    VFIO_PCI = "vfio-pci"
+    """
+    A PCI device (vGPUs, e.g. NVIDIA GRID, Intel GVT-g).
+    """
+    VFIO_CCW = "vfio-ccw"
+    """
+    An s390 channel I/O device.
+    """
+    VFIO_AP = "vfio-ap"
+    """
+    An s390 crypto adapter.
+    """
+
+
 @pulumi.type_token("virtwire:index:DomainMemoryAccess")
 class DomainMemoryAccess(_builtins.str, Enum):
     """
@@ -399,6 +606,21 @@ class DomainMemorySource(_builtins.str, Enum):
     MEMFD = "memfd"
     """
     An anonymous file (memfd), which can be shared: what virtiofs needs, with access `shared`.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainSnapshotKind")
+class DomainSnapshotKind(_builtins.str, Enum):
+    """
+    Where a domain snapshot keeps its data.
+    """
+    INTERNAL = "internal"
+    """
+    Inside each qcow2 disk image; of a running domain with its memory too (a full system checkpoint). Every disk must be qcow2.
+    """
+    EXTERNAL = "external"
+    """
+    A new qcow2 overlay file per disk, beside the disk's image, that the domain writes to from then on; the memory too, into `memoryFile`, when that is set.
     """
 
 
@@ -488,6 +710,36 @@ class DomainTimerTickPolicy(_builtins.str, Enum):
     DISCARD = "discard"
     """
     Drop them.
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainTpmModel")
+class DomainTpmModel(_builtins.str, Enum):
+    """
+    The TPM's interface to the guest.
+    """
+    TPM_CRB = "tpm-crb"
+    """
+    Command Response Buffer: TPM 2.0 only, what Windows 11 and current Linux expect.
+    """
+    TPM_TIS = "tpm-tis"
+    """
+    TPM Interface Specification: TPM 1.2 or 2.0 (libvirt's default model).
+    """
+
+
+@pulumi.type_token("virtwire:index:DomainTpmVersion")
+class DomainTpmVersion(_builtins.str, Enum):
+    """
+    The TPM specification the emulator follows.
+    """
+    DOMAIN_TPM_VERSION_2_0 = "2.0"
+    """
+    TPM 2.0.
+    """
+    DOMAIN_TPM_VERSION_1_2 = "1.2"
+    """
+    TPM 1.2 (needs `model: "tpm-tis"`).
     """
 
 
@@ -627,6 +879,21 @@ class IpAddressType(_builtins.str, Enum):
     IPV6 = "ipv6"
 
 
+@pulumi.type_token("virtwire:index:NetworkDnsSrvProtocol")
+class NetworkDnsSrvProtocol(_builtins.str, Enum):
+    """
+    The transport of an SRV record's service.
+    """
+    TCP = "tcp"
+    """
+    TCP.
+    """
+    UDP = "udp"
+    """
+    UDP.
+    """
+
+
 @pulumi.type_token("virtwire:index:NetworkMode")
 class NetworkMode(_builtins.str, Enum):
     """
@@ -675,6 +942,60 @@ class PoolType(_builtins.str, Enum):
     """
     An LVM volume group; volumes are logical volumes.
     """
+    DISK = "disk"
+    """
+    A whole disk with a partition table; volumes are partitions.
+    """
+    ISCSI = "iscsi"
+    """
+    The LUNs of an iSCSI target, logged in to with the host's open-iscsi (iscsiadm); volumes are the LUNs and cannot be created.
+    """
+
+
+@pulumi.type_token("virtwire:index:SecretUsageType")
+class SecretUsageType(_builtins.str, Enum):
+    """
+    What a libvirt secret is for; libvirt allows one secret per usage type and usage id on a host.
+    """
+    NONE = "none"
+    """
+    No usage: the secret is found by its UUID only.
+    """
+    VOLUME = "volume"
+    """
+    A storage volume's encryption passphrase; `usageId` is the volume's path.
+    """
+    CEPH = "ceph"
+    """
+    A Ceph (RBD) user's key; `usageId` is a name of your choice, e.g. `client.admin secret`.
+    """
+    ISCSI = "iscsi"
+    """
+    An iSCSI CHAP password; `usageId` is a name of your choice for the target.
+    """
+    TLS = "tls"
+    """
+    The passphrase of a TLS private key; `usageId` is a name of your choice.
+    """
+    VTPM = "vtpm"
+    """
+    The encryption passphrase of an emulated TPM's state; `usageId` is a name of your choice.
+    """
+
+
+@pulumi.type_token("virtwire:index:SecretValueEncoding")
+class SecretValueEncoding(_builtins.str, Enum):
+    """
+    How `value` is written.
+    """
+    UTF8 = "utf8"
+    """
+    The value is the text itself (its UTF-8 bytes), e.g. a passphrase.
+    """
+    BASE64 = "base64"
+    """
+    The value is base64 of the bytes, e.g. a Ceph key as `ceph auth get-key` prints it.
+    """
 
 
 @pulumi.type_token("virtwire:index:VolumeFormat")
@@ -689,4 +1010,51 @@ class VolumeFormat(_builtins.str, Enum):
     QCOW2 = "qcow2"
     """
     QEMU copy-on-write image: grows as written, can sit on a base volume (`baseVolume`).
+    """
+
+
+@pulumi.type_token("virtwire:index:VolumeWipeAlgorithm")
+class VolumeWipeAlgorithm(_builtins.str, Enum):
+    """
+    How a volume's data is overwritten before it is deleted (libvirt's STORAGE_VOL_WIPE_PATTERN).
+    """
+    NONE = "none"
+    """
+    Not overwritten: the volume is deleted as it is.
+    """
+    ZERO = "zero"
+    """
+    One pass of zeros, written by libvirt itself.
+    """
+    NNSA = "nnsa"
+    """
+    4 passes, NNSA Policy Letter NAP-14.1-C (needs `scrub` on the host).
+    """
+    DOD = "dod"
+    """
+    4 passes, DoD 5220.22-M section 8-306 (needs `scrub` on the host).
+    """
+    BSI = "bsi"
+    """
+    9 passes, German Center of Security in Information Technologies (needs `scrub` on the host).
+    """
+    GUTMANN = "gutmann"
+    """
+    The canonical 35 passes (needs `scrub` on the host).
+    """
+    SCHNEIER = "schneier"
+    """
+    7 passes, as Bruce Schneier's Applied Cryptography describes (needs `scrub` on the host).
+    """
+    PFITZNER7 = "pfitzner7"
+    """
+    7 random passes (needs `scrub` on the host).
+    """
+    PFITZNER33 = "pfitzner33"
+    """
+    33 random passes (needs `scrub` on the host).
+    """
+    RANDOM = "random"
+    """
+    One random pass (needs `scrub` on the host).
     """

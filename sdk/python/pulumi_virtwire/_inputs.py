@@ -16,10 +16,16 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'DomainBandwidthArgs',
+    'DomainBandwidthArgsDict',
+    'DomainBandwidthLimitArgs',
+    'DomainBandwidthLimitArgsDict',
     'DomainClockArgs',
     'DomainClockArgsDict',
     'DomainCloudInitDiskArgs',
     'DomainCloudInitDiskArgsDict',
+    'DomainCombustionArgs',
+    'DomainCombustionArgsDict',
     'DomainConsoleArgs',
     'DomainConsoleArgsDict',
     'DomainCpuArgs',
@@ -28,14 +34,36 @@ __all__ = [
     'DomainCpuFeatureArgsDict',
     'DomainCpuTopologyArgs',
     'DomainCpuTopologyArgsDict',
+    'DomainDirectAttachmentArgs',
+    'DomainDirectAttachmentArgsDict',
     'DomainDiskArgs',
     'DomainDiskArgsDict',
+    'DomainDiskIoTuneArgs',
+    'DomainDiskIoTuneArgsDict',
+    'DomainDiskNetworkArgs',
+    'DomainDiskNetworkArgsDict',
+    'DomainDiskNetworkAuthArgs',
+    'DomainDiskNetworkAuthArgsDict',
+    'DomainDiskNetworkHostArgs',
+    'DomainDiskNetworkHostArgsDict',
     'DomainFeaturesArgs',
     'DomainFeaturesArgsDict',
+    'DomainFilesystemArgs',
+    'DomainFilesystemArgsDict',
+    'DomainFilterRefArgs',
+    'DomainFilterRefArgsDict',
     'DomainGraphicsArgs',
     'DomainGraphicsArgsDict',
+    'DomainHostdevArgs',
+    'DomainHostdevArgsDict',
+    'DomainHostdevMdevArgs',
+    'DomainHostdevMdevArgsDict',
+    'DomainHostdevUsbArgs',
+    'DomainHostdevUsbArgsDict',
     'DomainHypervArgs',
     'DomainHypervArgsDict',
+    'DomainIgnitionArgs',
+    'DomainIgnitionArgsDict',
     'DomainInputArgs',
     'DomainInputArgsDict',
     'DomainMemoryBackingArgs',
@@ -64,6 +92,8 @@ __all__ = [
     'DomainSysinfoSystemArgsDict',
     'DomainTimerArgs',
     'DomainTimerArgsDict',
+    'DomainTpmArgs',
+    'DomainTpmArgsDict',
     'DomainVideoArgs',
     'DomainVideoArgsDict',
     'DomainVolumeRefArgs',
@@ -74,12 +104,18 @@ __all__ = [
     'DomainWaitForCloudInitArgsDict',
     'DomainWatchdogArgs',
     'DomainWatchdogArgsDict',
+    'DomainXmlEditArgs',
+    'DomainXmlEditArgsDict',
     'DomainXmlPatchArgs',
     'DomainXmlPatchArgsDict',
     'HostConfigArgs',
     'HostConfigArgsDict',
     'NetworkAddressArgs',
     'NetworkAddressArgsDict',
+    'NetworkBandwidthArgs',
+    'NetworkBandwidthArgsDict',
+    'NetworkBandwidthLimitArgs',
+    'NetworkBandwidthLimitArgsDict',
     'NetworkBridgeArgs',
     'NetworkBridgeArgsDict',
     'NetworkDhcpArgs',
@@ -88,17 +124,166 @@ __all__ = [
     'NetworkDhcpHostArgsDict',
     'NetworkDhcpRangeArgs',
     'NetworkDhcpRangeArgsDict',
+    'NetworkDnsForwarderArgs',
+    'NetworkDnsForwarderArgsDict',
     'NetworkDnsHostArgs',
     'NetworkDnsHostArgsDict',
+    'NetworkDnsSrvRecordArgs',
+    'NetworkDnsSrvRecordArgsDict',
+    'NetworkDnsTxtRecordArgs',
+    'NetworkDnsTxtRecordArgsDict',
+    'NetworkNatArgs',
+    'NetworkNatArgsDict',
+    'NetworkPortGroupArgs',
+    'NetworkPortGroupArgsDict',
+    'NetworkRouteArgs',
+    'NetworkRouteArgsDict',
+    'NwFilterMatchArgs',
+    'NwFilterMatchArgsDict',
+    'NwFilterRefArgs',
+    'NwFilterRefArgsDict',
+    'NwFilterRuleArgs',
+    'NwFilterRuleArgsDict',
     'PoolPermissionsArgs',
     'PoolPermissionsArgsDict',
     'PoolSourceArgs',
     'PoolSourceArgsDict',
     'VolumeBaseArgs',
     'VolumeBaseArgsDict',
+    'VolumeCloneOfArgs',
+    'VolumeCloneOfArgsDict',
+    'VolumeEncryptionArgs',
+    'VolumeEncryptionArgsDict',
     'VolumeSourceArgs',
     'VolumeSourceArgsDict',
 ]
+
+class DomainBandwidthArgsDict(TypedDict):
+    """
+    Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+    """
+    inbound: NotRequired[pulumi.Input[Optional['DomainBandwidthLimitArgsDict']]]
+    """
+    Traffic to the guest (default: not shaped).
+    """
+    outbound: NotRequired[pulumi.Input[Optional['DomainBandwidthLimitArgsDict']]]
+    """
+    Traffic from the guest (default: not shaped).
+    """
+
+@pulumi.input_type
+class DomainBandwidthArgs:
+    def __init__(__self__, *,
+                 inbound: pulumi.Input[Optional['DomainBandwidthLimitArgs']] = None,
+                 outbound: pulumi.Input[Optional['DomainBandwidthLimitArgs']] = None):
+        """
+        Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+
+        :param pulumi.Input['DomainBandwidthLimitArgs'] inbound: Traffic to the guest (default: not shaped).
+        :param pulumi.Input['DomainBandwidthLimitArgs'] outbound: Traffic from the guest (default: not shaped).
+        """
+        if inbound is not None:
+            pulumi.set(__self__, "inbound", inbound)
+        if outbound is not None:
+            pulumi.set(__self__, "outbound", outbound)
+
+    @_builtins.property
+    @pulumi.getter
+    def inbound(self) -> pulumi.Input[Optional['DomainBandwidthLimitArgs']]:
+        """
+        Traffic to the guest (default: not shaped).
+        """
+        return pulumi.get(self, "inbound")
+
+    @inbound.setter
+    def inbound(self, value: pulumi.Input[Optional['DomainBandwidthLimitArgs']]):
+        pulumi.set(self, "inbound", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def outbound(self) -> pulumi.Input[Optional['DomainBandwidthLimitArgs']]:
+        """
+        Traffic from the guest (default: not shaped).
+        """
+        return pulumi.get(self, "outbound")
+
+    @outbound.setter
+    def outbound(self, value: pulumi.Input[Optional['DomainBandwidthLimitArgs']]):
+        pulumi.set(self, "outbound", value)
+
+
+class DomainBandwidthLimitArgsDict(TypedDict):
+    """
+    Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+    """
+    average: pulumi.Input[_builtins.int]
+    """
+    The average rate, in KiB/s.
+    """
+    burst: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How much may be sent at peak rate, in KiB (default: the host's)
+    """
+    peak: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The highest rate, in KiB/s (default: none beyond average).
+    """
+
+@pulumi.input_type
+class DomainBandwidthLimitArgs:
+    def __init__(__self__, *,
+                 average: pulumi.Input[_builtins.int],
+                 burst: pulumi.Input[Optional[_builtins.int]] = None,
+                 peak: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+
+        :param pulumi.Input[_builtins.int] average: The average rate, in KiB/s.
+        :param pulumi.Input[_builtins.int] burst: How much may be sent at peak rate, in KiB (default: the host's)
+        :param pulumi.Input[_builtins.int] peak: The highest rate, in KiB/s (default: none beyond average).
+        """
+        pulumi.set(__self__, "average", average)
+        if burst is not None:
+            pulumi.set(__self__, "burst", burst)
+        if peak is not None:
+            pulumi.set(__self__, "peak", peak)
+
+    @_builtins.property
+    @pulumi.getter
+    def average(self) -> pulumi.Input[_builtins.int]:
+        """
+        The average rate, in KiB/s.
+        """
+        return pulumi.get(self, "average")
+
+    @average.setter
+    def average(self, value: pulumi.Input[_builtins.int]):
+        pulumi.set(self, "average", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def burst(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How much may be sent at peak rate, in KiB (default: the host's)
+        """
+        return pulumi.get(self, "burst")
+
+    @burst.setter
+    def burst(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "burst", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def peak(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The highest rate, in KiB/s (default: none beyond average).
+        """
+        return pulumi.get(self, "peak")
+
+    @peak.setter
+    def peak(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "peak", value)
+
 
 class DomainClockArgsDict(TypedDict):
     """
@@ -226,6 +411,39 @@ class DomainCloudInitDiskArgs:
     @pool.setter
     def pool(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pool", value)
+
+
+class DomainCombustionArgsDict(TypedDict):
+    """
+    A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+    """
+    path: pulumi.Input[_builtins.str]
+    """
+    Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+    """
+
+@pulumi.input_type
+class DomainCombustionArgs:
+    def __init__(__self__, *,
+                 path: pulumi.Input[_builtins.str]):
+        """
+        A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+
+        :param pulumi.Input[_builtins.str] path: Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+        """
+        pulumi.set(__self__, "path", path)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> pulumi.Input[_builtins.str]:
+        """
+        Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+        """
+        return pulumi.get(self, "path")
+
+    @path.setter
+    def path(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "path", value)
 
 
 class DomainConsoleArgsDict(TypedDict):
@@ -614,17 +832,96 @@ class DomainCpuTopologyArgs:
         pulumi.set(self, "threads", value)
 
 
+class DomainDirectAttachmentArgsDict(TypedDict):
+    """
+    A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+    """
+    device: pulumi.Input[_builtins.str]
+    """
+    The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+    """
+    mode: NotRequired[pulumi.Input[Optional['DomainDirectMode']]]
+    """
+    How the host interface is shared.
+    """
+
+@pulumi.input_type
+class DomainDirectAttachmentArgs:
+    def __init__(__self__, *,
+                 device: pulumi.Input[_builtins.str],
+                 mode: pulumi.Input[Optional['DomainDirectMode']] = None):
+        """
+        A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+
+        :param pulumi.Input[_builtins.str] device: The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+        :param pulumi.Input['DomainDirectMode'] mode: How the host interface is shared.
+        """
+        pulumi.set(__self__, "device", device)
+        if mode is None:
+            mode = 'vepa'
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+
+    @_builtins.property
+    @pulumi.getter
+    def device(self) -> pulumi.Input[_builtins.str]:
+        """
+        The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+        """
+        return pulumi.get(self, "device")
+
+    @device.setter
+    def device(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "device", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional['DomainDirectMode']]:
+        """
+        How the host interface is shared.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional['DomainDirectMode']]):
+        pulumi.set(self, "mode", value)
+
+
 class DomainDiskArgsDict(TypedDict):
     """
-    A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+    A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+    """
+    block: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+    """
+    boot_order: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
     """
     bus: NotRequired[pulumi.Input[Optional['DomainDiskBus']]]
     """
     The bus (default: `virtio` for disks, `sata` for CD-ROMs).
     """
+    cache: NotRequired[pulumi.Input[Optional['DomainDiskCache']]]
+    """
+    Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+    """
+    detect_zeroes: NotRequired[pulumi.Input[Optional['DomainDiskDetectZeroes']]]
+    """
+    Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+    """
     device: NotRequired[pulumi.Input[Optional['DomainDiskDevice']]]
     """
     Disk or CD-ROM.
+    """
+    discard: NotRequired[pulumi.Input[Optional['DomainDiskDiscard']]]
+    """
+    Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+    """
+    encryption_secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
     """
     file: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -634,9 +931,33 @@ class DomainDiskArgsDict(TypedDict):
     """
     Image format (default: the volume's own format; `raw` for files).
     """
+    io: NotRequired[pulumi.Input[Optional['DomainDiskIo']]]
+    """
+    I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+    """
+    iothread: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+    """
+    iotune: NotRequired[pulumi.Input[Optional['DomainDiskIoTuneArgsDict']]]
+    """
+    I/O limits (default: none). Changing them is applied live, without a restart.
+    """
+    network: NotRequired[pulumi.Input[Optional['DomainDiskNetworkArgsDict']]]
+    """
+    A network disk: NBD, iSCSI or RBD.
+    """
     read_only: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     Attach read-only (CD-ROMs always are).
+    """
+    serial: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+    """
+    shareable: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
     """
     target: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -646,44 +967,124 @@ class DomainDiskArgsDict(TypedDict):
     """
     A storage volume (e.g. from a virtwire Volume).
     """
+    wwn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+    """
 
 @pulumi.input_type
 class DomainDiskArgs:
     def __init__(__self__, *,
+                 block: pulumi.Input[Optional[_builtins.str]] = None,
+                 boot_order: pulumi.Input[Optional[_builtins.int]] = None,
                  bus: pulumi.Input[Optional['DomainDiskBus']] = None,
+                 cache: pulumi.Input[Optional['DomainDiskCache']] = None,
+                 detect_zeroes: pulumi.Input[Optional['DomainDiskDetectZeroes']] = None,
                  device: pulumi.Input[Optional['DomainDiskDevice']] = None,
+                 discard: pulumi.Input[Optional['DomainDiskDiscard']] = None,
+                 encryption_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  file: pulumi.Input[Optional[_builtins.str]] = None,
                  format: pulumi.Input[Optional['DomainDiskFormat']] = None,
+                 io: pulumi.Input[Optional['DomainDiskIo']] = None,
+                 iothread: pulumi.Input[Optional[_builtins.int]] = None,
+                 iotune: pulumi.Input[Optional['DomainDiskIoTuneArgs']] = None,
+                 network: pulumi.Input[Optional['DomainDiskNetworkArgs']] = None,
                  read_only: pulumi.Input[Optional[_builtins.bool]] = None,
+                 serial: pulumi.Input[Optional[_builtins.str]] = None,
+                 shareable: pulumi.Input[Optional[_builtins.bool]] = None,
                  target: pulumi.Input[Optional[_builtins.str]] = None,
-                 volume: pulumi.Input[Optional['DomainVolumeRefArgs']] = None):
+                 volume: pulumi.Input[Optional['DomainVolumeRefArgs']] = None,
+                 wwn: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+        A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 
+        :param pulumi.Input[_builtins.str] block: A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+        :param pulumi.Input[_builtins.int] boot_order: This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
         :param pulumi.Input['DomainDiskBus'] bus: The bus (default: `virtio` for disks, `sata` for CD-ROMs).
+        :param pulumi.Input['DomainDiskCache'] cache: Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+        :param pulumi.Input['DomainDiskDetectZeroes'] detect_zeroes: Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
         :param pulumi.Input['DomainDiskDevice'] device: Disk or CD-ROM.
+        :param pulumi.Input['DomainDiskDiscard'] discard: Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] encryption_secret: For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
         :param pulumi.Input[_builtins.str] file: A file on the libvirt host (an image or an ISO).
         :param pulumi.Input['DomainDiskFormat'] format: Image format (default: the volume's own format; `raw` for files).
+        :param pulumi.Input['DomainDiskIo'] io: I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.int] iothread: The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+        :param pulumi.Input['DomainDiskIoTuneArgs'] iotune: I/O limits (default: none). Changing them is applied live, without a restart.
+        :param pulumi.Input['DomainDiskNetworkArgs'] network: A network disk: NBD, iSCSI or RBD.
         :param pulumi.Input[_builtins.bool] read_only: Attach read-only (CD-ROMs always are).
+        :param pulumi.Input[_builtins.str] serial: Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.bool] shareable: Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] target: Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).
         :param pulumi.Input['DomainVolumeRefArgs'] volume: A storage volume (e.g. from a virtwire Volume).
+        :param pulumi.Input[_builtins.str] wwn: World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
         """
+        if block is not None:
+            pulumi.set(__self__, "block", block)
+        if boot_order is not None:
+            pulumi.set(__self__, "boot_order", boot_order)
         if bus is not None:
             pulumi.set(__self__, "bus", bus)
+        if cache is not None:
+            pulumi.set(__self__, "cache", cache)
+        if detect_zeroes is not None:
+            pulumi.set(__self__, "detect_zeroes", detect_zeroes)
         if device is None:
             device = 'disk'
         if device is not None:
             pulumi.set(__self__, "device", device)
+        if discard is not None:
+            pulumi.set(__self__, "discard", discard)
+        if encryption_secret is not None:
+            pulumi.set(__self__, "encryption_secret", encryption_secret)
         if file is not None:
             pulumi.set(__self__, "file", file)
         if format is not None:
             pulumi.set(__self__, "format", format)
+        if io is not None:
+            pulumi.set(__self__, "io", io)
+        if iothread is not None:
+            pulumi.set(__self__, "iothread", iothread)
+        if iotune is not None:
+            pulumi.set(__self__, "iotune", iotune)
+        if network is not None:
+            pulumi.set(__self__, "network", network)
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if shareable is not None:
+            pulumi.set(__self__, "shareable", shareable)
         if target is not None:
             pulumi.set(__self__, "target", target)
         if volume is not None:
             pulumi.set(__self__, "volume", volume)
+        if wwn is not None:
+            pulumi.set(__self__, "wwn", wwn)
+
+    @_builtins.property
+    @pulumi.getter
+    def block(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+        """
+        return pulumi.get(self, "block")
+
+    @block.setter
+    def block(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "block", value)
+
+    @_builtins.property
+    @pulumi.getter(name="bootOrder")
+    def boot_order(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "boot_order")
+
+    @boot_order.setter
+    def boot_order(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "boot_order", value)
 
     @_builtins.property
     @pulumi.getter
@@ -699,6 +1100,30 @@ class DomainDiskArgs:
 
     @_builtins.property
     @pulumi.getter
+    def cache(self) -> pulumi.Input[Optional['DomainDiskCache']]:
+        """
+        Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "cache")
+
+    @cache.setter
+    def cache(self, value: pulumi.Input[Optional['DomainDiskCache']]):
+        pulumi.set(self, "cache", value)
+
+    @_builtins.property
+    @pulumi.getter(name="detectZeroes")
+    def detect_zeroes(self) -> pulumi.Input[Optional['DomainDiskDetectZeroes']]:
+        """
+        Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "detect_zeroes")
+
+    @detect_zeroes.setter
+    def detect_zeroes(self, value: pulumi.Input[Optional['DomainDiskDetectZeroes']]):
+        pulumi.set(self, "detect_zeroes", value)
+
+    @_builtins.property
+    @pulumi.getter
     def device(self) -> pulumi.Input[Optional['DomainDiskDevice']]:
         """
         Disk or CD-ROM.
@@ -708,6 +1133,30 @@ class DomainDiskArgs:
     @device.setter
     def device(self, value: pulumi.Input[Optional['DomainDiskDevice']]):
         pulumi.set(self, "device", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def discard(self) -> pulumi.Input[Optional['DomainDiskDiscard']]:
+        """
+        Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "discard")
+
+    @discard.setter
+    def discard(self, value: pulumi.Input[Optional['DomainDiskDiscard']]):
+        pulumi.set(self, "discard", value)
+
+    @_builtins.property
+    @pulumi.getter(name="encryptionSecret")
+    def encryption_secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+        """
+        return pulumi.get(self, "encryption_secret")
+
+    @encryption_secret.setter
+    def encryption_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "encryption_secret", value)
 
     @_builtins.property
     @pulumi.getter
@@ -734,6 +1183,54 @@ class DomainDiskArgs:
         pulumi.set(self, "format", value)
 
     @_builtins.property
+    @pulumi.getter
+    def io(self) -> pulumi.Input[Optional['DomainDiskIo']]:
+        """
+        I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "io")
+
+    @io.setter
+    def io(self, value: pulumi.Input[Optional['DomainDiskIo']]):
+        pulumi.set(self, "io", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def iothread(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "iothread")
+
+    @iothread.setter
+    def iothread(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "iothread", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def iotune(self) -> pulumi.Input[Optional['DomainDiskIoTuneArgs']]:
+        """
+        I/O limits (default: none). Changing them is applied live, without a restart.
+        """
+        return pulumi.get(self, "iotune")
+
+    @iotune.setter
+    def iotune(self, value: pulumi.Input[Optional['DomainDiskIoTuneArgs']]):
+        pulumi.set(self, "iotune", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def network(self) -> pulumi.Input[Optional['DomainDiskNetworkArgs']]:
+        """
+        A network disk: NBD, iSCSI or RBD.
+        """
+        return pulumi.get(self, "network")
+
+    @network.setter
+    def network(self, value: pulumi.Input[Optional['DomainDiskNetworkArgs']]):
+        pulumi.set(self, "network", value)
+
+    @_builtins.property
     @pulumi.getter(name="readOnly")
     def read_only(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -744,6 +1241,30 @@ class DomainDiskArgs:
     @read_only.setter
     def read_only(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "read_only", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "serial")
+
+    @serial.setter
+    def serial(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serial", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def shareable(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "shareable")
+
+    @shareable.setter
+    def shareable(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "shareable", value)
 
     @_builtins.property
     @pulumi.getter
@@ -768,6 +1289,490 @@ class DomainDiskArgs:
     @volume.setter
     def volume(self, value: pulumi.Input[Optional['DomainVolumeRefArgs']]):
         pulumi.set(self, "volume", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def wwn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "wwn")
+
+    @wwn.setter
+    def wwn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "wwn", value)
+
+
+class DomainDiskIoTuneArgsDict(TypedDict):
+    """
+    I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+    """
+    read_bytes_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on reads, in bytes per second.
+    """
+    read_bytes_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+    """
+    read_iops_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on reads, in I/O operations per second.
+    """
+    read_iops_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+    """
+    total_bytes_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on reads and writes together, in bytes per second.
+    """
+    total_bytes_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+    """
+    total_iops_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on reads and writes together, in I/O operations per second.
+    """
+    total_iops_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+    """
+    write_bytes_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on writes, in bytes per second.
+    """
+    write_bytes_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+    """
+    write_iops_sec: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Limit on writes, in I/O operations per second.
+    """
+    write_iops_sec_max: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+    """
+
+@pulumi.input_type
+class DomainDiskIoTuneArgs:
+    def __init__(__self__, *,
+                 read_bytes_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 read_bytes_sec_max: pulumi.Input[Optional[_builtins.int]] = None,
+                 read_iops_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 read_iops_sec_max: pulumi.Input[Optional[_builtins.int]] = None,
+                 total_bytes_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 total_bytes_sec_max: pulumi.Input[Optional[_builtins.int]] = None,
+                 total_iops_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 total_iops_sec_max: pulumi.Input[Optional[_builtins.int]] = None,
+                 write_bytes_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 write_bytes_sec_max: pulumi.Input[Optional[_builtins.int]] = None,
+                 write_iops_sec: pulumi.Input[Optional[_builtins.int]] = None,
+                 write_iops_sec_max: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+
+        :param pulumi.Input[_builtins.int] read_bytes_sec: Limit on reads, in bytes per second.
+        :param pulumi.Input[_builtins.int] read_bytes_sec_max: Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+        :param pulumi.Input[_builtins.int] read_iops_sec: Limit on reads, in I/O operations per second.
+        :param pulumi.Input[_builtins.int] read_iops_sec_max: Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+        :param pulumi.Input[_builtins.int] total_bytes_sec: Limit on reads and writes together, in bytes per second.
+        :param pulumi.Input[_builtins.int] total_bytes_sec_max: Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+        :param pulumi.Input[_builtins.int] total_iops_sec: Limit on reads and writes together, in I/O operations per second.
+        :param pulumi.Input[_builtins.int] total_iops_sec_max: Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+        :param pulumi.Input[_builtins.int] write_bytes_sec: Limit on writes, in bytes per second.
+        :param pulumi.Input[_builtins.int] write_bytes_sec_max: Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+        :param pulumi.Input[_builtins.int] write_iops_sec: Limit on writes, in I/O operations per second.
+        :param pulumi.Input[_builtins.int] write_iops_sec_max: Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+        """
+        if read_bytes_sec is not None:
+            pulumi.set(__self__, "read_bytes_sec", read_bytes_sec)
+        if read_bytes_sec_max is not None:
+            pulumi.set(__self__, "read_bytes_sec_max", read_bytes_sec_max)
+        if read_iops_sec is not None:
+            pulumi.set(__self__, "read_iops_sec", read_iops_sec)
+        if read_iops_sec_max is not None:
+            pulumi.set(__self__, "read_iops_sec_max", read_iops_sec_max)
+        if total_bytes_sec is not None:
+            pulumi.set(__self__, "total_bytes_sec", total_bytes_sec)
+        if total_bytes_sec_max is not None:
+            pulumi.set(__self__, "total_bytes_sec_max", total_bytes_sec_max)
+        if total_iops_sec is not None:
+            pulumi.set(__self__, "total_iops_sec", total_iops_sec)
+        if total_iops_sec_max is not None:
+            pulumi.set(__self__, "total_iops_sec_max", total_iops_sec_max)
+        if write_bytes_sec is not None:
+            pulumi.set(__self__, "write_bytes_sec", write_bytes_sec)
+        if write_bytes_sec_max is not None:
+            pulumi.set(__self__, "write_bytes_sec_max", write_bytes_sec_max)
+        if write_iops_sec is not None:
+            pulumi.set(__self__, "write_iops_sec", write_iops_sec)
+        if write_iops_sec_max is not None:
+            pulumi.set(__self__, "write_iops_sec_max", write_iops_sec_max)
+
+    @_builtins.property
+    @pulumi.getter(name="readBytesSec")
+    def read_bytes_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on reads, in bytes per second.
+        """
+        return pulumi.get(self, "read_bytes_sec")
+
+    @read_bytes_sec.setter
+    def read_bytes_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "read_bytes_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="readBytesSecMax")
+    def read_bytes_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "read_bytes_sec_max")
+
+    @read_bytes_sec_max.setter
+    def read_bytes_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "read_bytes_sec_max", value)
+
+    @_builtins.property
+    @pulumi.getter(name="readIopsSec")
+    def read_iops_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on reads, in I/O operations per second.
+        """
+        return pulumi.get(self, "read_iops_sec")
+
+    @read_iops_sec.setter
+    def read_iops_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "read_iops_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="readIopsSecMax")
+    def read_iops_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "read_iops_sec_max")
+
+    @read_iops_sec_max.setter
+    def read_iops_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "read_iops_sec_max", value)
+
+    @_builtins.property
+    @pulumi.getter(name="totalBytesSec")
+    def total_bytes_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on reads and writes together, in bytes per second.
+        """
+        return pulumi.get(self, "total_bytes_sec")
+
+    @total_bytes_sec.setter
+    def total_bytes_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "total_bytes_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="totalBytesSecMax")
+    def total_bytes_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "total_bytes_sec_max")
+
+    @total_bytes_sec_max.setter
+    def total_bytes_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "total_bytes_sec_max", value)
+
+    @_builtins.property
+    @pulumi.getter(name="totalIopsSec")
+    def total_iops_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on reads and writes together, in I/O operations per second.
+        """
+        return pulumi.get(self, "total_iops_sec")
+
+    @total_iops_sec.setter
+    def total_iops_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "total_iops_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="totalIopsSecMax")
+    def total_iops_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "total_iops_sec_max")
+
+    @total_iops_sec_max.setter
+    def total_iops_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "total_iops_sec_max", value)
+
+    @_builtins.property
+    @pulumi.getter(name="writeBytesSec")
+    def write_bytes_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on writes, in bytes per second.
+        """
+        return pulumi.get(self, "write_bytes_sec")
+
+    @write_bytes_sec.setter
+    def write_bytes_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "write_bytes_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="writeBytesSecMax")
+    def write_bytes_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "write_bytes_sec_max")
+
+    @write_bytes_sec_max.setter
+    def write_bytes_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "write_bytes_sec_max", value)
+
+    @_builtins.property
+    @pulumi.getter(name="writeIopsSec")
+    def write_iops_sec(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Limit on writes, in I/O operations per second.
+        """
+        return pulumi.get(self, "write_iops_sec")
+
+    @write_iops_sec.setter
+    def write_iops_sec(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "write_iops_sec", value)
+
+    @_builtins.property
+    @pulumi.getter(name="writeIopsSecMax")
+    def write_iops_sec_max(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "write_iops_sec_max")
+
+    @write_iops_sec_max.setter
+    def write_iops_sec_max(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "write_iops_sec_max", value)
+
+
+class DomainDiskNetworkArgsDict(TypedDict):
+    """
+    A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+    """
+    hosts: pulumi.Input[Sequence[pulumi.Input['DomainDiskNetworkHostArgsDict']]]
+    """
+    The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+    """
+    protocol: pulumi.Input['DomainDiskNetworkProtocol']
+    """
+    NBD, iSCSI or RBD.
+    """
+    auth: NotRequired[pulumi.Input[Optional['DomainDiskNetworkAuthArgsDict']]]
+    """
+    Authentication for iSCSI or RBD (default: none).
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+    """
+
+@pulumi.input_type
+class DomainDiskNetworkArgs:
+    def __init__(__self__, *,
+                 hosts: pulumi.Input[Sequence[pulumi.Input['DomainDiskNetworkHostArgs']]],
+                 protocol: pulumi.Input['DomainDiskNetworkProtocol'],
+                 auth: pulumi.Input[Optional['DomainDiskNetworkAuthArgs']] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+
+        :param pulumi.Input[Sequence[pulumi.Input['DomainDiskNetworkHostArgs']]] hosts: The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+        :param pulumi.Input['DomainDiskNetworkProtocol'] protocol: NBD, iSCSI or RBD.
+        :param pulumi.Input['DomainDiskNetworkAuthArgs'] auth: Authentication for iSCSI or RBD (default: none).
+        :param pulumi.Input[_builtins.str] name: What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+        """
+        pulumi.set(__self__, "hosts", hosts)
+        pulumi.set(__self__, "protocol", protocol)
+        if auth is not None:
+            pulumi.set(__self__, "auth", auth)
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+
+    @_builtins.property
+    @pulumi.getter
+    def hosts(self) -> pulumi.Input[Sequence[pulumi.Input['DomainDiskNetworkHostArgs']]]:
+        """
+        The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+        """
+        return pulumi.get(self, "hosts")
+
+    @hosts.setter
+    def hosts(self, value: pulumi.Input[Sequence[pulumi.Input['DomainDiskNetworkHostArgs']]]):
+        pulumi.set(self, "hosts", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> pulumi.Input['DomainDiskNetworkProtocol']:
+        """
+        NBD, iSCSI or RBD.
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: pulumi.Input['DomainDiskNetworkProtocol']):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def auth(self) -> pulumi.Input[Optional['DomainDiskNetworkAuthArgs']]:
+        """
+        Authentication for iSCSI or RBD (default: none).
+        """
+        return pulumi.get(self, "auth")
+
+    @auth.setter
+    def auth(self, value: pulumi.Input[Optional['DomainDiskNetworkAuthArgs']]):
+        pulumi.set(self, "auth", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "name", value)
+
+
+class DomainDiskNetworkAuthArgsDict(TypedDict):
+    """
+    How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+    """
+    username: pulumi.Input[_builtins.str]
+    """
+    The CHAP or cephx user name.
+    """
+    secret_usage: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+    """
+    secret_uuid: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    UUID of the libvirt secret.
+    """
+
+@pulumi.input_type
+class DomainDiskNetworkAuthArgs:
+    def __init__(__self__, *,
+                 username: pulumi.Input[_builtins.str],
+                 secret_usage: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_uuid: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+
+        :param pulumi.Input[_builtins.str] username: The CHAP or cephx user name.
+        :param pulumi.Input[_builtins.str] secret_usage: Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+        :param pulumi.Input[_builtins.str] secret_uuid: UUID of the libvirt secret.
+        """
+        pulumi.set(__self__, "username", username)
+        if secret_usage is not None:
+            pulumi.set(__self__, "secret_usage", secret_usage)
+        if secret_uuid is not None:
+            pulumi.set(__self__, "secret_uuid", secret_uuid)
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> pulumi.Input[_builtins.str]:
+        """
+        The CHAP or cephx user name.
+        """
+        return pulumi.get(self, "username")
+
+    @username.setter
+    def username(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "username", value)
+
+    @_builtins.property
+    @pulumi.getter(name="secretUsage")
+    def secret_usage(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+        """
+        return pulumi.get(self, "secret_usage")
+
+    @secret_usage.setter
+    def secret_usage(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret_usage", value)
+
+    @_builtins.property
+    @pulumi.getter(name="secretUuid")
+    def secret_uuid(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        UUID of the libvirt secret.
+        """
+        return pulumi.get(self, "secret_uuid")
+
+    @secret_uuid.setter
+    def secret_uuid(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret_uuid", value)
+
+
+class DomainDiskNetworkHostArgsDict(TypedDict):
+    """
+    A server of a network disk.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    Host name or IP address of the server, as the libvirt host reaches it.
+    """
+    port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+    """
+
+@pulumi.input_type
+class DomainDiskNetworkHostArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 port: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        A server of a network disk.
+
+        :param pulumi.Input[_builtins.str] name: Host name or IP address of the server, as the libvirt host reaches it.
+        :param pulumi.Input[_builtins.int] port: TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+        """
+        pulumi.set(__self__, "name", name)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        Host name or IP address of the server, as the libvirt host reaches it.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def port(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+        """
+        return pulumi.get(self, "port")
+
+    @port.setter
+    def port(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port", value)
 
 
 class DomainFeaturesArgsDict(TypedDict):
@@ -884,6 +1889,177 @@ class DomainFeaturesArgs:
         pulumi.set(self, "smm", value)
 
 
+class DomainFilesystemArgsDict(TypedDict):
+    """
+    A host directory shared with the guest. Changing it restarts the domain.
+    """
+    source: pulumi.Input[_builtins.str]
+    """
+    The directory on the libvirt host, an absolute path.
+    """
+    target: pulumi.Input[_builtins.str]
+    """
+    The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+    """
+    access_mode: NotRequired[pulumi.Input[Optional['DomainFilesystemAccessMode']]]
+    """
+    How owners and permissions map (9p); virtiofs takes only passthrough.
+    """
+    driver: NotRequired[pulumi.Input[Optional['DomainFilesystemDriver']]]
+    """
+    virtiofs or 9p.
+    """
+    read_only: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+    """
+
+@pulumi.input_type
+class DomainFilesystemArgs:
+    def __init__(__self__, *,
+                 source: pulumi.Input[_builtins.str],
+                 target: pulumi.Input[_builtins.str],
+                 access_mode: pulumi.Input[Optional['DomainFilesystemAccessMode']] = None,
+                 driver: pulumi.Input[Optional['DomainFilesystemDriver']] = None,
+                 read_only: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        A host directory shared with the guest. Changing it restarts the domain.
+
+        :param pulumi.Input[_builtins.str] source: The directory on the libvirt host, an absolute path.
+        :param pulumi.Input[_builtins.str] target: The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+        :param pulumi.Input['DomainFilesystemAccessMode'] access_mode: How owners and permissions map (9p); virtiofs takes only passthrough.
+        :param pulumi.Input['DomainFilesystemDriver'] driver: virtiofs or 9p.
+        :param pulumi.Input[_builtins.bool] read_only: The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+        """
+        pulumi.set(__self__, "source", source)
+        pulumi.set(__self__, "target", target)
+        if access_mode is None:
+            access_mode = 'passthrough'
+        if access_mode is not None:
+            pulumi.set(__self__, "access_mode", access_mode)
+        if driver is None:
+            driver = 'virtiofs'
+        if driver is not None:
+            pulumi.set(__self__, "driver", driver)
+        if read_only is None:
+            read_only = False
+        if read_only is not None:
+            pulumi.set(__self__, "read_only", read_only)
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> pulumi.Input[_builtins.str]:
+        """
+        The directory on the libvirt host, an absolute path.
+        """
+        return pulumi.get(self, "source")
+
+    @source.setter
+    def source(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "source", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[_builtins.str]:
+        """
+        The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "target", value)
+
+    @_builtins.property
+    @pulumi.getter(name="accessMode")
+    def access_mode(self) -> pulumi.Input[Optional['DomainFilesystemAccessMode']]:
+        """
+        How owners and permissions map (9p); virtiofs takes only passthrough.
+        """
+        return pulumi.get(self, "access_mode")
+
+    @access_mode.setter
+    def access_mode(self, value: pulumi.Input[Optional['DomainFilesystemAccessMode']]):
+        pulumi.set(self, "access_mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def driver(self) -> pulumi.Input[Optional['DomainFilesystemDriver']]:
+        """
+        virtiofs or 9p.
+        """
+        return pulumi.get(self, "driver")
+
+    @driver.setter
+    def driver(self, value: pulumi.Input[Optional['DomainFilesystemDriver']]):
+        pulumi.set(self, "driver", value)
+
+    @_builtins.property
+    @pulumi.getter(name="readOnly")
+    def read_only(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+        """
+        return pulumi.get(self, "read_only")
+
+    @read_only.setter
+    def read_only(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "read_only", value)
+
+
+class DomainFilterRefArgsDict(TypedDict):
+    """
+    A reference to a libvirt network filter by name, with the filter's parameters.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+    """
+    parameters: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+    """
+
+@pulumi.input_type
+class DomainFilterRefArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
+        """
+        A reference to a libvirt network filter by name, with the filter's parameters.
+
+        :param pulumi.Input[_builtins.str] name: The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] parameters: The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+        """
+        pulumi.set(__self__, "name", name)
+        if parameters is not None:
+            pulumi.set(__self__, "parameters", parameters)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def parameters(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+        """
+        return pulumi.get(self, "parameters")
+
+    @parameters.setter
+    def parameters(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "parameters", value)
+
+
 class DomainGraphicsArgsDict(TypedDict):
     """
     A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -977,6 +2153,251 @@ class DomainGraphicsArgs:
     @websocket.setter
     def websocket(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "websocket", value)
+
+
+class DomainHostdevArgsDict(TypedDict):
+    """
+    A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+    """
+    managed: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+    """
+    mdev: NotRequired[pulumi.Input[Optional['DomainHostdevMdevArgsDict']]]
+    """
+    A mediated device, by UUID.
+    """
+    pci: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+    """
+    usb: NotRequired[pulumi.Input[Optional['DomainHostdevUsbArgsDict']]]
+    """
+    A USB device, by vendor and product or by bus and device.
+    """
+
+@pulumi.input_type
+class DomainHostdevArgs:
+    def __init__(__self__, *,
+                 managed: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mdev: pulumi.Input[Optional['DomainHostdevMdevArgs']] = None,
+                 pci: pulumi.Input[Optional[_builtins.str]] = None,
+                 usb: pulumi.Input[Optional['DomainHostdevUsbArgs']] = None):
+        """
+        A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+
+        :param pulumi.Input[_builtins.bool] managed: PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+        :param pulumi.Input['DomainHostdevMdevArgs'] mdev: A mediated device, by UUID.
+        :param pulumi.Input[_builtins.str] pci: A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+        :param pulumi.Input['DomainHostdevUsbArgs'] usb: A USB device, by vendor and product or by bus and device.
+        """
+        if managed is None:
+            managed = True
+        if managed is not None:
+            pulumi.set(__self__, "managed", managed)
+        if mdev is not None:
+            pulumi.set(__self__, "mdev", mdev)
+        if pci is not None:
+            pulumi.set(__self__, "pci", pci)
+        if usb is not None:
+            pulumi.set(__self__, "usb", usb)
+
+    @_builtins.property
+    @pulumi.getter
+    def managed(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+        """
+        return pulumi.get(self, "managed")
+
+    @managed.setter
+    def managed(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "managed", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def mdev(self) -> pulumi.Input[Optional['DomainHostdevMdevArgs']]:
+        """
+        A mediated device, by UUID.
+        """
+        return pulumi.get(self, "mdev")
+
+    @mdev.setter
+    def mdev(self, value: pulumi.Input[Optional['DomainHostdevMdevArgs']]):
+        pulumi.set(self, "mdev", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def pci(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+        """
+        return pulumi.get(self, "pci")
+
+    @pci.setter
+    def pci(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "pci", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def usb(self) -> pulumi.Input[Optional['DomainHostdevUsbArgs']]:
+        """
+        A USB device, by vendor and product or by bus and device.
+        """
+        return pulumi.get(self, "usb")
+
+    @usb.setter
+    def usb(self, value: pulumi.Input[Optional['DomainHostdevUsbArgs']]):
+        pulumi.set(self, "usb", value)
+
+
+class DomainHostdevMdevArgsDict(TypedDict):
+    """
+    A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+    """
+    uuid: pulumi.Input[_builtins.str]
+    """
+    The mediated device's UUID (`mdevctl list`).
+    """
+    model: NotRequired[pulumi.Input[Optional['DomainMdevModel']]]
+    """
+    The device API.
+    """
+
+@pulumi.input_type
+class DomainHostdevMdevArgs:
+    def __init__(__self__, *,
+                 uuid: pulumi.Input[_builtins.str],
+                 model: pulumi.Input[Optional['DomainMdevModel']] = None):
+        """
+        A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+
+        :param pulumi.Input[_builtins.str] uuid: The mediated device's UUID (`mdevctl list`).
+        :param pulumi.Input['DomainMdevModel'] model: The device API.
+        """
+        pulumi.set(__self__, "uuid", uuid)
+        if model is None:
+            model = 'vfio-pci'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def uuid(self) -> pulumi.Input[_builtins.str]:
+        """
+        The mediated device's UUID (`mdevctl list`).
+        """
+        return pulumi.get(self, "uuid")
+
+    @uuid.setter
+    def uuid(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "uuid", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input[Optional['DomainMdevModel']]:
+        """
+        The device API.
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input[Optional['DomainMdevModel']]):
+        pulumi.set(self, "model", value)
+
+
+class DomainHostdevUsbArgsDict(TypedDict):
+    """
+    A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+    """
+    bus: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    USB bus number.
+    """
+    device: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Device number on that bus.
+    """
+    product: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Product id, e.g. `0xc077`.
+    """
+    vendor: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+    """
+
+@pulumi.input_type
+class DomainHostdevUsbArgs:
+    def __init__(__self__, *,
+                 bus: pulumi.Input[Optional[_builtins.int]] = None,
+                 device: pulumi.Input[Optional[_builtins.int]] = None,
+                 product: pulumi.Input[Optional[_builtins.str]] = None,
+                 vendor: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+
+        :param pulumi.Input[_builtins.int] bus: USB bus number.
+        :param pulumi.Input[_builtins.int] device: Device number on that bus.
+        :param pulumi.Input[_builtins.str] product: Product id, e.g. `0xc077`.
+        :param pulumi.Input[_builtins.str] vendor: Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+        """
+        if bus is not None:
+            pulumi.set(__self__, "bus", bus)
+        if device is not None:
+            pulumi.set(__self__, "device", device)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if vendor is not None:
+            pulumi.set(__self__, "vendor", vendor)
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        USB bus number.
+        """
+        return pulumi.get(self, "bus")
+
+    @bus.setter
+    def bus(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "bus", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def device(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Device number on that bus.
+        """
+        return pulumi.get(self, "device")
+
+    @device.setter
+    def device(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "device", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Product id, e.g. `0xc077`.
+        """
+        return pulumi.get(self, "product")
+
+    @product.setter
+    def product(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def vendor(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+        """
+        return pulumi.get(self, "vendor")
+
+    @vendor.setter
+    def vendor(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "vendor", value)
 
 
 class DomainHypervArgsDict(TypedDict):
@@ -1251,6 +2672,39 @@ class DomainHypervArgs:
     @vpindex.setter
     def vpindex(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "vpindex", value)
+
+
+class DomainIgnitionArgsDict(TypedDict):
+    """
+    An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+    """
+    path: pulumi.Input[_builtins.str]
+    """
+    Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+    """
+
+@pulumi.input_type
+class DomainIgnitionArgs:
+    def __init__(__self__, *,
+                 path: pulumi.Input[_builtins.str]):
+        """
+        An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+
+        :param pulumi.Input[_builtins.str] path: Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+        """
+        pulumi.set(__self__, "path", path)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> pulumi.Input[_builtins.str]:
+        """
+        Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+        """
+        return pulumi.get(self, "path")
+
+    @path.setter
+    def path(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "path", value)
 
 
 class DomainInputArgsDict(TypedDict):
@@ -1548,11 +3002,35 @@ class DomainMetadataArgs:
 
 class DomainNetworkInterfaceArgsDict(TypedDict):
     """
-    A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+    A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
+    """
+    address: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+    """
+    bandwidth: NotRequired[pulumi.Input[Optional['DomainBandwidthArgsDict']]]
+    """
+    Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
     """
     bridge: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Name of a host bridge device.
+    """
+    direct: NotRequired[pulumi.Input[Optional['DomainDirectAttachmentArgsDict']]]
+    """
+    Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+    """
+    filter: NotRequired[pulumi.Input[Optional['DomainFilterRefArgsDict']]]
+    """
+    A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+    """
+    hostname: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+    """
+    link_state: NotRequired[pulumi.Input[Optional['DomainLinkState']]]
+    """
+    Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
     """
     mac: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1562,6 +3040,10 @@ class DomainNetworkInterfaceArgsDict(TypedDict):
     """
     NIC model, e.g. `e1000e`, `rtl8139`.
     """
+    mtu: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+    """
     network: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Name of a libvirt network (e.g. a virtwire Network's `name`).
@@ -1570,28 +3052,82 @@ class DomainNetworkInterfaceArgsDict(TypedDict):
 @pulumi.input_type
 class DomainNetworkInterfaceArgs:
     def __init__(__self__, *,
+                 address: pulumi.Input[Optional[_builtins.str]] = None,
+                 bandwidth: pulumi.Input[Optional['DomainBandwidthArgs']] = None,
                  bridge: pulumi.Input[Optional[_builtins.str]] = None,
+                 direct: pulumi.Input[Optional['DomainDirectAttachmentArgs']] = None,
+                 filter: pulumi.Input[Optional['DomainFilterRefArgs']] = None,
+                 hostname: pulumi.Input[Optional[_builtins.str]] = None,
+                 link_state: pulumi.Input[Optional['DomainLinkState']] = None,
                  mac: pulumi.Input[Optional[_builtins.str]] = None,
                  model: pulumi.Input[Optional[_builtins.str]] = None,
+                 mtu: pulumi.Input[Optional[_builtins.int]] = None,
                  network: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+        A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
 
+        :param pulumi.Input[_builtins.str] address: A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+        :param pulumi.Input['DomainBandwidthArgs'] bandwidth: Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
         :param pulumi.Input[_builtins.str] bridge: Name of a host bridge device.
+        :param pulumi.Input['DomainDirectAttachmentArgs'] direct: Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+        :param pulumi.Input['DomainFilterRefArgs'] filter: A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] hostname: The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+        :param pulumi.Input['DomainLinkState'] link_state: Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
         :param pulumi.Input[_builtins.str] mac: MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
         :param pulumi.Input[_builtins.str] model: NIC model, e.g. `e1000e`, `rtl8139`.
+        :param pulumi.Input[_builtins.int] mtu: The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] network: Name of a libvirt network (e.g. a virtwire Network's `name`).
         """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if bandwidth is not None:
+            pulumi.set(__self__, "bandwidth", bandwidth)
         if bridge is not None:
             pulumi.set(__self__, "bridge", bridge)
+        if direct is not None:
+            pulumi.set(__self__, "direct", direct)
+        if filter is not None:
+            pulumi.set(__self__, "filter", filter)
+        if hostname is not None:
+            pulumi.set(__self__, "hostname", hostname)
+        if link_state is None:
+            link_state = 'up'
+        if link_state is not None:
+            pulumi.set(__self__, "link_state", link_state)
         if mac is not None:
             pulumi.set(__self__, "mac", mac)
         if model is None:
             model = 'virtio'
         if model is not None:
             pulumi.set(__self__, "model", model)
+        if mtu is not None:
+            pulumi.set(__self__, "mtu", mtu)
         if network is not None:
             pulumi.set(__self__, "network", network)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+        """
+        return pulumi.get(self, "address")
+
+    @address.setter
+    def address(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def bandwidth(self) -> pulumi.Input[Optional['DomainBandwidthArgs']]:
+        """
+        Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+        """
+        return pulumi.get(self, "bandwidth")
+
+    @bandwidth.setter
+    def bandwidth(self, value: pulumi.Input[Optional['DomainBandwidthArgs']]):
+        pulumi.set(self, "bandwidth", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1604,6 +3140,54 @@ class DomainNetworkInterfaceArgs:
     @bridge.setter
     def bridge(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "bridge", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def direct(self) -> pulumi.Input[Optional['DomainDirectAttachmentArgs']]:
+        """
+        Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "direct")
+
+    @direct.setter
+    def direct(self, value: pulumi.Input[Optional['DomainDirectAttachmentArgs']]):
+        pulumi.set(self, "direct", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def filter(self) -> pulumi.Input[Optional['DomainFilterRefArgs']]:
+        """
+        A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "filter")
+
+    @filter.setter
+    def filter(self, value: pulumi.Input[Optional['DomainFilterRefArgs']]):
+        pulumi.set(self, "filter", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def hostname(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+        """
+        return pulumi.get(self, "hostname")
+
+    @hostname.setter
+    def hostname(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hostname", value)
+
+    @_builtins.property
+    @pulumi.getter(name="linkState")
+    def link_state(self) -> pulumi.Input[Optional['DomainLinkState']]:
+        """
+        Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+        """
+        return pulumi.get(self, "link_state")
+
+    @link_state.setter
+    def link_state(self, value: pulumi.Input[Optional['DomainLinkState']]):
+        pulumi.set(self, "link_state", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1628,6 +3212,18 @@ class DomainNetworkInterfaceArgs:
     @model.setter
     def model(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "model", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def mtu(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "mtu")
+
+    @mtu.setter
+    def mtu(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "mtu", value)
 
     @_builtins.property
     @pulumi.getter
@@ -2426,6 +4022,64 @@ class DomainTimerArgs:
         pulumi.set(self, "tick_policy", value)
 
 
+class DomainTpmArgsDict(TypedDict):
+    """
+    A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+    """
+    model: NotRequired[pulumi.Input[Optional['DomainTpmModel']]]
+    """
+    The interface to the guest.
+    """
+    version: NotRequired[pulumi.Input[Optional['DomainTpmVersion']]]
+    """
+    The TPM version.
+    """
+
+@pulumi.input_type
+class DomainTpmArgs:
+    def __init__(__self__, *,
+                 model: pulumi.Input[Optional['DomainTpmModel']] = None,
+                 version: pulumi.Input[Optional['DomainTpmVersion']] = None):
+        """
+        A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+
+        :param pulumi.Input['DomainTpmModel'] model: The interface to the guest.
+        :param pulumi.Input['DomainTpmVersion'] version: The TPM version.
+        """
+        if model is None:
+            model = 'tpm-crb'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+        if version is None:
+            version = '2.0'
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> pulumi.Input[Optional['DomainTpmModel']]:
+        """
+        The interface to the guest.
+        """
+        return pulumi.get(self, "model")
+
+    @model.setter
+    def model(self, value: pulumi.Input[Optional['DomainTpmModel']]):
+        pulumi.set(self, "model", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> pulumi.Input[Optional['DomainTpmVersion']]:
+        """
+        The TPM version.
+        """
+        return pulumi.get(self, "version")
+
+    @version.setter
+    def version(self, value: pulumi.Input[Optional['DomainTpmVersion']]):
+        pulumi.set(self, "version", value)
+
+
 class DomainVideoArgsDict(TypedDict):
     """
     The video card. Changing it restarts the domain.
@@ -2661,6 +4315,99 @@ class DomainWatchdogArgs:
     @model.setter
     def model(self, value: pulumi.Input[Optional['DomainWatchdogModel']]):
         pulumi.set(self, "model", value)
+
+
+class DomainXmlEditArgsDict(TypedDict):
+    """
+    A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+    """
+    xpath: pulumi.Input[_builtins.str]
+    """
+    The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+    """
+    remove: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Removes each selected element, attribute or text.
+    """
+    value: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+    """
+    xml: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Replaces each selected element with these XML elements (one or more).
+    """
+
+@pulumi.input_type
+class DomainXmlEditArgs:
+    def __init__(__self__, *,
+                 xpath: pulumi.Input[_builtins.str],
+                 remove: pulumi.Input[Optional[_builtins.bool]] = None,
+                 value: pulumi.Input[Optional[_builtins.str]] = None,
+                 xml: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+
+        :param pulumi.Input[_builtins.str] xpath: The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+        :param pulumi.Input[_builtins.bool] remove: Removes each selected element, attribute or text.
+        :param pulumi.Input[_builtins.str] value: Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+        :param pulumi.Input[_builtins.str] xml: Replaces each selected element with these XML elements (one or more).
+        """
+        pulumi.set(__self__, "xpath", xpath)
+        if remove is not None:
+            pulumi.set(__self__, "remove", remove)
+        if value is not None:
+            pulumi.set(__self__, "value", value)
+        if xml is not None:
+            pulumi.set(__self__, "xml", xml)
+
+    @_builtins.property
+    @pulumi.getter
+    def xpath(self) -> pulumi.Input[_builtins.str]:
+        """
+        The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+        """
+        return pulumi.get(self, "xpath")
+
+    @xpath.setter
+    def xpath(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "xpath", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def remove(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Removes each selected element, attribute or text.
+        """
+        return pulumi.get(self, "remove")
+
+    @remove.setter
+    def remove(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "remove", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+        """
+        return pulumi.get(self, "value")
+
+    @value.setter
+    def value(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def xml(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Replaces each selected element with these XML elements (one or more).
+        """
+        return pulumi.get(self, "xml")
+
+    @xml.setter
+    def xml(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "xml", value)
 
 
 class DomainXmlPatchArgsDict(TypedDict):
@@ -3172,6 +4919,133 @@ class NetworkAddressArgs:
         pulumi.set(self, "within", value)
 
 
+class NetworkBandwidthArgsDict(TypedDict):
+    """
+    Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+    """
+    inbound: NotRequired[pulumi.Input[Optional['NetworkBandwidthLimitArgsDict']]]
+    """
+    Limit on traffic towards the guests.
+    """
+    outbound: NotRequired[pulumi.Input[Optional['NetworkBandwidthLimitArgsDict']]]
+    """
+    Limit on traffic from the guests.
+    """
+
+@pulumi.input_type
+class NetworkBandwidthArgs:
+    def __init__(__self__, *,
+                 inbound: pulumi.Input[Optional['NetworkBandwidthLimitArgs']] = None,
+                 outbound: pulumi.Input[Optional['NetworkBandwidthLimitArgs']] = None):
+        """
+        Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+
+        :param pulumi.Input['NetworkBandwidthLimitArgs'] inbound: Limit on traffic towards the guests.
+        :param pulumi.Input['NetworkBandwidthLimitArgs'] outbound: Limit on traffic from the guests.
+        """
+        if inbound is not None:
+            pulumi.set(__self__, "inbound", inbound)
+        if outbound is not None:
+            pulumi.set(__self__, "outbound", outbound)
+
+    @_builtins.property
+    @pulumi.getter
+    def inbound(self) -> pulumi.Input[Optional['NetworkBandwidthLimitArgs']]:
+        """
+        Limit on traffic towards the guests.
+        """
+        return pulumi.get(self, "inbound")
+
+    @inbound.setter
+    def inbound(self, value: pulumi.Input[Optional['NetworkBandwidthLimitArgs']]):
+        pulumi.set(self, "inbound", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def outbound(self) -> pulumi.Input[Optional['NetworkBandwidthLimitArgs']]:
+        """
+        Limit on traffic from the guests.
+        """
+        return pulumi.get(self, "outbound")
+
+    @outbound.setter
+    def outbound(self, value: pulumi.Input[Optional['NetworkBandwidthLimitArgs']]):
+        pulumi.set(self, "outbound", value)
+
+
+class NetworkBandwidthLimitArgsDict(TypedDict):
+    """
+    A traffic limit in one direction.
+    """
+    average: pulumi.Input[_builtins.int]
+    """
+    Average rate in kilobytes per second.
+    """
+    burst: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many kilobytes may go at peak rate (default: no burst).
+    """
+    peak: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Highest rate in kilobytes per second while a burst lasts (default: no peak).
+    """
+
+@pulumi.input_type
+class NetworkBandwidthLimitArgs:
+    def __init__(__self__, *,
+                 average: pulumi.Input[_builtins.int],
+                 burst: pulumi.Input[Optional[_builtins.int]] = None,
+                 peak: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        A traffic limit in one direction.
+
+        :param pulumi.Input[_builtins.int] average: Average rate in kilobytes per second.
+        :param pulumi.Input[_builtins.int] burst: How many kilobytes may go at peak rate (default: no burst).
+        :param pulumi.Input[_builtins.int] peak: Highest rate in kilobytes per second while a burst lasts (default: no peak).
+        """
+        pulumi.set(__self__, "average", average)
+        if burst is not None:
+            pulumi.set(__self__, "burst", burst)
+        if peak is not None:
+            pulumi.set(__self__, "peak", peak)
+
+    @_builtins.property
+    @pulumi.getter
+    def average(self) -> pulumi.Input[_builtins.int]:
+        """
+        Average rate in kilobytes per second.
+        """
+        return pulumi.get(self, "average")
+
+    @average.setter
+    def average(self, value: pulumi.Input[_builtins.int]):
+        pulumi.set(self, "average", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def burst(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many kilobytes may go at peak rate (default: no burst).
+        """
+        return pulumi.get(self, "burst")
+
+    @burst.setter
+    def burst(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "burst", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def peak(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Highest rate in kilobytes per second while a burst lasts (default: no peak).
+        """
+        return pulumi.get(self, "peak")
+
+    @peak.setter
+    def peak(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "peak", value)
+
+
 class NetworkBridgeArgsDict(TypedDict):
     """
     The network's bridge device.
@@ -3425,6 +5299,60 @@ class NetworkDhcpRangeArgs:
         pulumi.set(self, "start", value)
 
 
+class NetworkDnsForwarderArgsDict(TypedDict):
+    """
+    Where the network's DNS server sends queries it does not answer itself.
+    """
+    address: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+    """
+    domain: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Only queries for names under this domain go to `address` (default: all queries).
+    """
+
+@pulumi.input_type
+class NetworkDnsForwarderArgs:
+    def __init__(__self__, *,
+                 address: pulumi.Input[Optional[_builtins.str]] = None,
+                 domain: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Where the network's DNS server sends queries it does not answer itself.
+
+        :param pulumi.Input[_builtins.str] address: The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+        :param pulumi.Input[_builtins.str] domain: Only queries for names under this domain go to `address` (default: all queries).
+        """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if domain is not None:
+            pulumi.set(__self__, "domain", domain)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+        """
+        return pulumi.get(self, "address")
+
+    @address.setter
+    def address(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Only queries for names under this domain go to `address` (default: all queries).
+        """
+        return pulumi.get(self, "domain")
+
+    @domain.setter
+    def domain(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "domain", value)
+
+
 class NetworkDnsHostArgsDict(TypedDict):
     """
     A DNS record served by the network's DNS server. Changed live.
@@ -3475,6 +5403,1006 @@ class NetworkDnsHostArgs:
     @ip.setter
     def ip(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "ip", value)
+
+
+class NetworkDnsSrvRecordArgsDict(TypedDict):
+    """
+    A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+    """
+    protocol: pulumi.Input['NetworkDnsSrvProtocol']
+    """
+    `tcp` or `udp`.
+    """
+    service: pulumi.Input[_builtins.str]
+    """
+    The service name without its underscore, e.g. `ldap`.
+    """
+    domain: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The domain the record is in (default: the network's `domain`).
+    """
+    port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The service's port on `target` (needs `target`). Default: 0.
+    """
+    priority: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Lower is tried first (needs `target`). Default: 0.
+    """
+    target: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The host that offers the service. Without it the record says the service is not offered.
+    """
+    weight: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Share among records of equal priority (needs `target`). Default: 0.
+    """
+
+@pulumi.input_type
+class NetworkDnsSrvRecordArgs:
+    def __init__(__self__, *,
+                 protocol: pulumi.Input['NetworkDnsSrvProtocol'],
+                 service: pulumi.Input[_builtins.str],
+                 domain: pulumi.Input[Optional[_builtins.str]] = None,
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 priority: pulumi.Input[Optional[_builtins.int]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
+                 weight: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+
+        :param pulumi.Input['NetworkDnsSrvProtocol'] protocol: `tcp` or `udp`.
+        :param pulumi.Input[_builtins.str] service: The service name without its underscore, e.g. `ldap`.
+        :param pulumi.Input[_builtins.str] domain: The domain the record is in (default: the network's `domain`).
+        :param pulumi.Input[_builtins.int] port: The service's port on `target` (needs `target`). Default: 0.
+        :param pulumi.Input[_builtins.int] priority: Lower is tried first (needs `target`). Default: 0.
+        :param pulumi.Input[_builtins.str] target: The host that offers the service. Without it the record says the service is not offered.
+        :param pulumi.Input[_builtins.int] weight: Share among records of equal priority (needs `target`). Default: 0.
+        """
+        pulumi.set(__self__, "protocol", protocol)
+        pulumi.set(__self__, "service", service)
+        if domain is not None:
+            pulumi.set(__self__, "domain", domain)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+        if priority is not None:
+            pulumi.set(__self__, "priority", priority)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+        if weight is not None:
+            pulumi.set(__self__, "weight", weight)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> pulumi.Input['NetworkDnsSrvProtocol']:
+        """
+        `tcp` or `udp`.
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: pulumi.Input['NetworkDnsSrvProtocol']):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def service(self) -> pulumi.Input[_builtins.str]:
+        """
+        The service name without its underscore, e.g. `ldap`.
+        """
+        return pulumi.get(self, "service")
+
+    @service.setter
+    def service(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "service", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The domain the record is in (default: the network's `domain`).
+        """
+        return pulumi.get(self, "domain")
+
+    @domain.setter
+    def domain(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "domain", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def port(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The service's port on `target` (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "port")
+
+    @port.setter
+    def port(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def priority(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Lower is tried first (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "priority")
+
+    @priority.setter
+    def priority(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "priority", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The host that offers the service. Without it the record says the service is not offered.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def weight(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Share among records of equal priority (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "weight")
+
+    @weight.setter
+    def weight(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "weight", value)
+
+
+class NetworkDnsTxtRecordArgsDict(TypedDict):
+    """
+    A DNS TXT record served by the network's DNS server. Changed live.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+    """
+    value: pulumi.Input[_builtins.str]
+    """
+    The text: 1 to 255 printable ASCII characters, no double quote.
+    """
+
+@pulumi.input_type
+class NetworkDnsTxtRecordArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 value: pulumi.Input[_builtins.str]):
+        """
+        A DNS TXT record served by the network's DNS server. Changed live.
+
+        :param pulumi.Input[_builtins.str] name: The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+        :param pulumi.Input[_builtins.str] value: The text: 1 to 255 printable ASCII characters, no double quote.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> pulumi.Input[_builtins.str]:
+        """
+        The text: 1 to 255 printable ASCII characters, no double quote.
+        """
+        return pulumi.get(self, "value")
+
+    @value.setter
+    def value(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "value", value)
+
+
+class NetworkNatArgsDict(TypedDict):
+    """
+    The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+    """
+    address_end: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Last IPv4 address of that range (with `addressStart`).
+    """
+    address_start: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+    """
+    port_end: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Last source port (default: 65535). With `portStart`.
+    """
+    port_start: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+    """
+
+@pulumi.input_type
+class NetworkNatArgs:
+    def __init__(__self__, *,
+                 address_end: pulumi.Input[Optional[_builtins.str]] = None,
+                 address_start: pulumi.Input[Optional[_builtins.str]] = None,
+                 port_end: pulumi.Input[Optional[_builtins.int]] = None,
+                 port_start: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+
+        :param pulumi.Input[_builtins.str] address_end: Last IPv4 address of that range (with `addressStart`).
+        :param pulumi.Input[_builtins.str] address_start: First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+        :param pulumi.Input[_builtins.int] port_end: Last source port (default: 65535). With `portStart`.
+        :param pulumi.Input[_builtins.int] port_start: First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+        """
+        if address_end is not None:
+            pulumi.set(__self__, "address_end", address_end)
+        if address_start is not None:
+            pulumi.set(__self__, "address_start", address_start)
+        if port_end is not None:
+            pulumi.set(__self__, "port_end", port_end)
+        if port_start is not None:
+            pulumi.set(__self__, "port_start", port_start)
+
+    @_builtins.property
+    @pulumi.getter(name="addressEnd")
+    def address_end(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Last IPv4 address of that range (with `addressStart`).
+        """
+        return pulumi.get(self, "address_end")
+
+    @address_end.setter
+    def address_end(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "address_end", value)
+
+    @_builtins.property
+    @pulumi.getter(name="addressStart")
+    def address_start(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+        """
+        return pulumi.get(self, "address_start")
+
+    @address_start.setter
+    def address_start(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "address_start", value)
+
+    @_builtins.property
+    @pulumi.getter(name="portEnd")
+    def port_end(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Last source port (default: 65535). With `portStart`.
+        """
+        return pulumi.get(self, "port_end")
+
+    @port_end.setter
+    def port_end(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port_end", value)
+
+    @_builtins.property
+    @pulumi.getter(name="portStart")
+    def port_start(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+        """
+        return pulumi.get(self, "port_start")
+
+    @port_start.setter
+    def port_start(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port_start", value)
+
+
+class NetworkPortGroupArgsDict(TypedDict):
+    """
+    A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The port group's name.
+    """
+    bandwidth: NotRequired[pulumi.Input[Optional['NetworkBandwidthArgsDict']]]
+    """
+    Traffic limits for each interface in the group (default: none).
+    """
+
+@pulumi.input_type
+class NetworkPortGroupArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 bandwidth: pulumi.Input[Optional['NetworkBandwidthArgs']] = None):
+        """
+        A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+
+        :param pulumi.Input[_builtins.str] name: The port group's name.
+        :param pulumi.Input['NetworkBandwidthArgs'] bandwidth: Traffic limits for each interface in the group (default: none).
+        """
+        pulumi.set(__self__, "name", name)
+        if bandwidth is not None:
+            pulumi.set(__self__, "bandwidth", bandwidth)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The port group's name.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def bandwidth(self) -> pulumi.Input[Optional['NetworkBandwidthArgs']]:
+        """
+        Traffic limits for each interface in the group (default: none).
+        """
+        return pulumi.get(self, "bandwidth")
+
+    @bandwidth.setter
+    def bandwidth(self, value: pulumi.Input[Optional['NetworkBandwidthArgs']]):
+        pulumi.set(self, "bandwidth", value)
+
+
+class NetworkRouteArgsDict(TypedDict):
+    """
+    A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+    """
+    address: pulumi.Input[_builtins.str]
+    """
+    The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+    """
+    gateway: pulumi.Input[_builtins.str]
+    """
+    The next hop: an address inside one of the network's own `addresses` subnets.
+    """
+    prefix: pulumi.Input[_builtins.int]
+    """
+    The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+    """
+    metric: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+    """
+
+@pulumi.input_type
+class NetworkRouteArgs:
+    def __init__(__self__, *,
+                 address: pulumi.Input[_builtins.str],
+                 gateway: pulumi.Input[_builtins.str],
+                 prefix: pulumi.Input[_builtins.int],
+                 metric: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+
+        :param pulumi.Input[_builtins.str] address: The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+        :param pulumi.Input[_builtins.str] gateway: The next hop: an address inside one of the network's own `addresses` subnets.
+        :param pulumi.Input[_builtins.int] prefix: The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+        :param pulumi.Input[_builtins.int] metric: Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+        """
+        pulumi.set(__self__, "address", address)
+        pulumi.set(__self__, "gateway", gateway)
+        pulumi.set(__self__, "prefix", prefix)
+        if metric is not None:
+            pulumi.set(__self__, "metric", metric)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> pulumi.Input[_builtins.str]:
+        """
+        The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+        """
+        return pulumi.get(self, "address")
+
+    @address.setter
+    def address(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def gateway(self) -> pulumi.Input[_builtins.str]:
+        """
+        The next hop: an address inside one of the network's own `addresses` subnets.
+        """
+        return pulumi.get(self, "gateway")
+
+    @gateway.setter
+    def gateway(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "gateway", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> pulumi.Input[_builtins.int]:
+        """
+        The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+        """
+        return pulumi.get(self, "prefix")
+
+    @prefix.setter
+    def prefix(self, value: pulumi.Input[_builtins.int]):
+        pulumi.set(self, "prefix", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def metric(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+        """
+        return pulumi.get(self, "metric")
+
+    @metric.setter
+    def metric(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "metric", value)
+
+
+class NwFilterMatchArgsDict(TypedDict):
+    """
+    What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+    """
+    arpdstipaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Target IP address inside an ARP packet (arp).
+    """
+    arpsrcipaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Sender IP address inside an ARP packet (arp).
+    """
+    code: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    ICMP message code (icmp).
+    """
+    comment: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+    """
+    dstipaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+    """
+    dstipmask: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Prefix length of `dstipaddr` (e.g. 24).
+    """
+    dstmacaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Destination MAC address (mac, arp, ip, ipv6).
+    """
+    dstportend: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Last destination port of a range starting at `dstportstart`.
+    """
+    dstportstart: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    First destination port (ip, ipv6 with a protocol; tcp, udp).
+    """
+    opcode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+    """
+    protocol: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+    """
+    protocolid: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+    """
+    srcipaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+    """
+    srcipmask: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Prefix length of `srcipaddr` (e.g. 24).
+    """
+    srcmacaddr: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+    """
+    srcportend: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Last source port of a range starting at `srcportstart`.
+    """
+    srcportstart: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    First source port (ip, ipv6 with a protocol; tcp, udp).
+    """
+    state: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+    """
+    type: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    ICMP message type (icmp), e.g. 8 for echo request.
+    """
+
+@pulumi.input_type
+class NwFilterMatchArgs:
+    def __init__(__self__, *,
+                 arpdstipaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 arpsrcipaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 code: pulumi.Input[Optional[_builtins.int]] = None,
+                 comment: pulumi.Input[Optional[_builtins.str]] = None,
+                 dstipaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 dstipmask: pulumi.Input[Optional[_builtins.int]] = None,
+                 dstmacaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 dstportend: pulumi.Input[Optional[_builtins.int]] = None,
+                 dstportstart: pulumi.Input[Optional[_builtins.int]] = None,
+                 opcode: pulumi.Input[Optional[_builtins.str]] = None,
+                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 protocolid: pulumi.Input[Optional[_builtins.str]] = None,
+                 srcipaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 srcipmask: pulumi.Input[Optional[_builtins.int]] = None,
+                 srcmacaddr: pulumi.Input[Optional[_builtins.str]] = None,
+                 srcportend: pulumi.Input[Optional[_builtins.int]] = None,
+                 srcportstart: pulumi.Input[Optional[_builtins.int]] = None,
+                 state: pulumi.Input[Optional[_builtins.str]] = None,
+                 type: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+
+        :param pulumi.Input[_builtins.str] arpdstipaddr: Target IP address inside an ARP packet (arp).
+        :param pulumi.Input[_builtins.str] arpsrcipaddr: Sender IP address inside an ARP packet (arp).
+        :param pulumi.Input[_builtins.int] code: ICMP message code (icmp).
+        :param pulumi.Input[_builtins.str] comment: A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+        :param pulumi.Input[_builtins.str] dstipaddr: Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+        :param pulumi.Input[_builtins.int] dstipmask: Prefix length of `dstipaddr` (e.g. 24).
+        :param pulumi.Input[_builtins.str] dstmacaddr: Destination MAC address (mac, arp, ip, ipv6).
+        :param pulumi.Input[_builtins.int] dstportend: Last destination port of a range starting at `dstportstart`.
+        :param pulumi.Input[_builtins.int] dstportstart: First destination port (ip, ipv6 with a protocol; tcp, udp).
+        :param pulumi.Input[_builtins.str] opcode: ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+        :param pulumi.Input[_builtins.str] protocol: Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+        :param pulumi.Input[_builtins.str] protocolid: Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+        :param pulumi.Input[_builtins.str] srcipaddr: Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+        :param pulumi.Input[_builtins.int] srcipmask: Prefix length of `srcipaddr` (e.g. 24).
+        :param pulumi.Input[_builtins.str] srcmacaddr: Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+        :param pulumi.Input[_builtins.int] srcportend: Last source port of a range starting at `srcportstart`.
+        :param pulumi.Input[_builtins.int] srcportstart: First source port (ip, ipv6 with a protocol; tcp, udp).
+        :param pulumi.Input[_builtins.str] state: Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+        :param pulumi.Input[_builtins.int] type: ICMP message type (icmp), e.g. 8 for echo request.
+        """
+        if arpdstipaddr is not None:
+            pulumi.set(__self__, "arpdstipaddr", arpdstipaddr)
+        if arpsrcipaddr is not None:
+            pulumi.set(__self__, "arpsrcipaddr", arpsrcipaddr)
+        if code is not None:
+            pulumi.set(__self__, "code", code)
+        if comment is not None:
+            pulumi.set(__self__, "comment", comment)
+        if dstipaddr is not None:
+            pulumi.set(__self__, "dstipaddr", dstipaddr)
+        if dstipmask is not None:
+            pulumi.set(__self__, "dstipmask", dstipmask)
+        if dstmacaddr is not None:
+            pulumi.set(__self__, "dstmacaddr", dstmacaddr)
+        if dstportend is not None:
+            pulumi.set(__self__, "dstportend", dstportend)
+        if dstportstart is not None:
+            pulumi.set(__self__, "dstportstart", dstportstart)
+        if opcode is not None:
+            pulumi.set(__self__, "opcode", opcode)
+        if protocol is not None:
+            pulumi.set(__self__, "protocol", protocol)
+        if protocolid is not None:
+            pulumi.set(__self__, "protocolid", protocolid)
+        if srcipaddr is not None:
+            pulumi.set(__self__, "srcipaddr", srcipaddr)
+        if srcipmask is not None:
+            pulumi.set(__self__, "srcipmask", srcipmask)
+        if srcmacaddr is not None:
+            pulumi.set(__self__, "srcmacaddr", srcmacaddr)
+        if srcportend is not None:
+            pulumi.set(__self__, "srcportend", srcportend)
+        if srcportstart is not None:
+            pulumi.set(__self__, "srcportstart", srcportstart)
+        if state is not None:
+            pulumi.set(__self__, "state", state)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter
+    def arpdstipaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Target IP address inside an ARP packet (arp).
+        """
+        return pulumi.get(self, "arpdstipaddr")
+
+    @arpdstipaddr.setter
+    def arpdstipaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "arpdstipaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def arpsrcipaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Sender IP address inside an ARP packet (arp).
+        """
+        return pulumi.get(self, "arpsrcipaddr")
+
+    @arpsrcipaddr.setter
+    def arpsrcipaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "arpsrcipaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def code(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        ICMP message code (icmp).
+        """
+        return pulumi.get(self, "code")
+
+    @code.setter
+    def code(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "code", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def comment(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+        """
+        return pulumi.get(self, "comment")
+
+    @comment.setter
+    def comment(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "comment", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dstipaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+        """
+        return pulumi.get(self, "dstipaddr")
+
+    @dstipaddr.setter
+    def dstipaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "dstipaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dstipmask(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Prefix length of `dstipaddr` (e.g. 24).
+        """
+        return pulumi.get(self, "dstipmask")
+
+    @dstipmask.setter
+    def dstipmask(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "dstipmask", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dstmacaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Destination MAC address (mac, arp, ip, ipv6).
+        """
+        return pulumi.get(self, "dstmacaddr")
+
+    @dstmacaddr.setter
+    def dstmacaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "dstmacaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dstportend(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Last destination port of a range starting at `dstportstart`.
+        """
+        return pulumi.get(self, "dstportend")
+
+    @dstportend.setter
+    def dstportend(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "dstportend", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dstportstart(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        First destination port (ip, ipv6 with a protocol; tcp, udp).
+        """
+        return pulumi.get(self, "dstportstart")
+
+    @dstportstart.setter
+    def dstportstart(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "dstportstart", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def opcode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+        """
+        return pulumi.get(self, "opcode")
+
+    @opcode.setter
+    def opcode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "opcode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocolid(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+        """
+        return pulumi.get(self, "protocolid")
+
+    @protocolid.setter
+    def protocolid(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "protocolid", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def srcipaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+        """
+        return pulumi.get(self, "srcipaddr")
+
+    @srcipaddr.setter
+    def srcipaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "srcipaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def srcipmask(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Prefix length of `srcipaddr` (e.g. 24).
+        """
+        return pulumi.get(self, "srcipmask")
+
+    @srcipmask.setter
+    def srcipmask(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "srcipmask", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def srcmacaddr(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+        """
+        return pulumi.get(self, "srcmacaddr")
+
+    @srcmacaddr.setter
+    def srcmacaddr(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "srcmacaddr", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def srcportend(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Last source port of a range starting at `srcportstart`.
+        """
+        return pulumi.get(self, "srcportend")
+
+    @srcportend.setter
+    def srcportend(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "srcportend", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def srcportstart(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        First source port (ip, ipv6 with a protocol; tcp, udp).
+        """
+        return pulumi.get(self, "srcportstart")
+
+    @srcportstart.setter
+    def srcportstart(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "srcportstart", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def state(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+        """
+        return pulumi.get(self, "state")
+
+    @state.setter
+    def state(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "state", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        ICMP message type (icmp), e.g. 8 for echo request.
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "type", value)
+
+
+class NwFilterRefArgsDict(TypedDict):
+    """
+    Another network filter whose rules this one includes.
+    """
+    filter: pulumi.Input[_builtins.str]
+    """
+    Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+    """
+    parameters: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+    """
+
+@pulumi.input_type
+class NwFilterRefArgs:
+    def __init__(__self__, *,
+                 filter: pulumi.Input[_builtins.str],
+                 parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
+        """
+        Another network filter whose rules this one includes.
+
+        :param pulumi.Input[_builtins.str] filter: Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] parameters: Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+        """
+        pulumi.set(__self__, "filter", filter)
+        if parameters is not None:
+            pulumi.set(__self__, "parameters", parameters)
+
+    @_builtins.property
+    @pulumi.getter
+    def filter(self) -> pulumi.Input[_builtins.str]:
+        """
+        Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+        """
+        return pulumi.get(self, "filter")
+
+    @filter.setter
+    def filter(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "filter", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def parameters(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+        """
+        return pulumi.get(self, "parameters")
+
+    @parameters.setter
+    def parameters(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "parameters", value)
+
+
+class NwFilterRuleArgsDict(TypedDict):
+    """
+    One rule of a network filter.
+    """
+    action: pulumi.Input[_builtins.str]
+    """
+    What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+    """
+    direction: pulumi.Input[_builtins.str]
+    """
+    Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+    """
+    protocol: pulumi.Input[_builtins.str]
+    """
+    Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+    """
+    match: NotRequired[pulumi.Input[Optional['NwFilterMatchArgsDict']]]
+    """
+    Attributes the packet must have; none matches every packet of the protocol.
+    """
+    priority: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Order of the rule among the chain's rules, lower first; libvirt's default 500.
+    """
+
+@pulumi.input_type
+class NwFilterRuleArgs:
+    def __init__(__self__, *,
+                 action: pulumi.Input[_builtins.str],
+                 direction: pulumi.Input[_builtins.str],
+                 protocol: pulumi.Input[_builtins.str],
+                 match: pulumi.Input[Optional['NwFilterMatchArgs']] = None,
+                 priority: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        One rule of a network filter.
+
+        :param pulumi.Input[_builtins.str] action: What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+        :param pulumi.Input[_builtins.str] direction: Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+        :param pulumi.Input[_builtins.str] protocol: Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+        :param pulumi.Input['NwFilterMatchArgs'] match: Attributes the packet must have; none matches every packet of the protocol.
+        :param pulumi.Input[_builtins.int] priority: Order of the rule among the chain's rules, lower first; libvirt's default 500.
+        """
+        pulumi.set(__self__, "action", action)
+        pulumi.set(__self__, "direction", direction)
+        pulumi.set(__self__, "protocol", protocol)
+        if match is not None:
+            pulumi.set(__self__, "match", match)
+        if priority is not None:
+            pulumi.set(__self__, "priority", priority)
+
+    @_builtins.property
+    @pulumi.getter
+    def action(self) -> pulumi.Input[_builtins.str]:
+        """
+        What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+        """
+        return pulumi.get(self, "action")
+
+    @action.setter
+    def action(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "action", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def direction(self) -> pulumi.Input[_builtins.str]:
+        """
+        Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+        """
+        return pulumi.get(self, "direction")
+
+    @direction.setter
+    def direction(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "direction", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> pulumi.Input[_builtins.str]:
+        """
+        Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def match(self) -> pulumi.Input[Optional['NwFilterMatchArgs']]:
+        """
+        Attributes the packet must have; none matches every packet of the protocol.
+        """
+        return pulumi.get(self, "match")
+
+    @match.setter
+    def match(self, value: pulumi.Input[Optional['NwFilterMatchArgs']]):
+        pulumi.set(self, "match", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def priority(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Order of the rule among the chain's rules, lower first; libvirt's default 500.
+        """
+        return pulumi.get(self, "priority")
+
+    @priority.setter
+    def priority(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "priority", value)
 
 
 class PoolPermissionsArgsDict(TypedDict):
@@ -3553,11 +6481,11 @@ class PoolPermissionsArgs:
 
 class PoolSourceArgsDict(TypedDict):
     """
-    Where a netfs, fs or logical pool's storage comes from.
+    Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
     """
     devices: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
-    Block devices (fs: the one device to mount; logical: the physical volumes).
+    Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
     """
     dir: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -3565,11 +6493,11 @@ class PoolSourceArgsDict(TypedDict):
     """
     format: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+    Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
     """
     host: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    NFS server (netfs).
+    Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
     """
     name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -3585,12 +6513,12 @@ class PoolSourceArgs:
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        Where a netfs, fs or logical pool's storage comes from.
+        Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
 
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] devices: Block devices (fs: the one device to mount; logical: the physical volumes).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] devices: Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
         :param pulumi.Input[_builtins.str] dir: Exported directory on the NFS server (netfs).
-        :param pulumi.Input[_builtins.str] format: File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
-        :param pulumi.Input[_builtins.str] host: NFS server (netfs).
+        :param pulumi.Input[_builtins.str] format: Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
+        :param pulumi.Input[_builtins.str] host: Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
         :param pulumi.Input[_builtins.str] name: Volume group name (logical); defaults to the pool name.
         """
         if devices is not None:
@@ -3608,7 +6536,7 @@ class PoolSourceArgs:
     @pulumi.getter
     def devices(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Block devices (fs: the one device to mount; logical: the physical volumes).
+        Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
         """
         return pulumi.get(self, "devices")
 
@@ -3632,7 +6560,7 @@ class PoolSourceArgs:
     @pulumi.getter
     def format(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+        Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
         """
         return pulumi.get(self, "format")
 
@@ -3644,7 +6572,7 @@ class PoolSourceArgs:
     @pulumi.getter
     def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        NFS server (netfs).
+        Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
         """
         return pulumi.get(self, "host")
 
@@ -3737,6 +6665,91 @@ class VolumeBaseArgs:
     @pool.setter
     def pool(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pool", value)
+
+
+class VolumeCloneOfArgsDict(TypedDict):
+    """
+    The volume a full copy is made of, by its pool and name.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    Name of the volume to copy in `pool`.
+    """
+    pool: pulumi.Input[_builtins.str]
+    """
+    Pool of the volume to copy.
+    """
+
+@pulumi.input_type
+class VolumeCloneOfArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 pool: pulumi.Input[_builtins.str]):
+        """
+        The volume a full copy is made of, by its pool and name.
+
+        :param pulumi.Input[_builtins.str] name: Name of the volume to copy in `pool`.
+        :param pulumi.Input[_builtins.str] pool: Pool of the volume to copy.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "pool", pool)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        Name of the volume to copy in `pool`.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def pool(self) -> pulumi.Input[_builtins.str]:
+        """
+        Pool of the volume to copy.
+        """
+        return pulumi.get(self, "pool")
+
+    @pool.setter
+    def pool(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "pool", value)
+
+
+class VolumeEncryptionArgsDict(TypedDict):
+    """
+    LUKS encryption of a volume with the passphrase of a libvirt secret.
+    """
+    secret: pulumi.Input[_builtins.str]
+    """
+    The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+    """
+
+@pulumi.input_type
+class VolumeEncryptionArgs:
+    def __init__(__self__, *,
+                 secret: pulumi.Input[_builtins.str]):
+        """
+        LUKS encryption of a volume with the passphrase of a libvirt secret.
+
+        :param pulumi.Input[_builtins.str] secret: The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+        """
+        pulumi.set(__self__, "secret", secret)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> pulumi.Input[_builtins.str]:
+        """
+        The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+        """
+        return pulumi.get(self, "secret")
+
+    @secret.setter
+    def secret(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "secret", value)
 
 
 class VolumeSourceArgsDict(TypedDict):

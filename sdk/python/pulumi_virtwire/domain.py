@@ -29,19 +29,24 @@ class DomainArgs:
                  clock: pulumi.Input[Optional['DomainClockArgs']] = None,
                  cloud_init_disk: pulumi.Input[Optional['DomainCloudInitDiskArgs']] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
+                 combustion: pulumi.Input[Optional['DomainCombustionArgs']] = None,
                  console: pulumi.Input[Optional['DomainConsoleArgs']] = None,
                  cpu: pulumi.Input[Optional['DomainCpuArgs']] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input['DomainDiskArgs']]]] = None,
                  features: pulumi.Input[Optional['DomainFeaturesArgs']] = None,
+                 filesystems: pulumi.Input[Optional[Sequence[pulumi.Input['DomainFilesystemArgs']]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional['DomainGraphicsArgs']] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
+                 hostdevs: pulumi.Input[Optional[Sequence[pulumi.Input['DomainHostdevArgs']]]] = None,
+                 ignition: pulumi.Input[Optional['DomainIgnitionArgs']] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input['DomainInputArgs']]]] = None,
                  iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
+                 loader: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
@@ -51,23 +56,29 @@ class DomainArgs:
                  metadata: pulumi.Input[Optional['DomainMetadataArgs']] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]]] = None,
+                 nvram: pulumi.Input[Optional[_builtins.str]] = None,
+                 nvram_template: pulumi.Input[Optional[_builtins.str]] = None,
                  on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 reset_nvram: pulumi.Input[Optional[_builtins.str]] = None,
                  rng: pulumi.Input[Optional['DomainRngArgs']] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
+                 secure_boot: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional['DomainSoundArgs']] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  sysinfo: pulumi.Input[Optional['DomainSysinfoArgs']] = None,
                  title: pulumi.Input[Optional[_builtins.str]] = None,
+                 tpm: pulumi.Input[Optional['DomainTpmArgs']] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional['DomainVideoArgs']] = None,
                  wait_for_addresses: pulumi.Input[Optional['DomainWaitForAddressesArgs']] = None,
                  wait_for_cloud_init: pulumi.Input[Optional['DomainWaitForCloudInitArgs']] = None,
                  watchdog: pulumi.Input[Optional['DomainWatchdogArgs']] = None,
+                 xml_edits: pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlEditArgs']]]] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlPatchArgs']]]] = None):
         """
         The set of arguments for constructing a Domain resource.
@@ -79,19 +90,24 @@ class DomainArgs:
         :param pulumi.Input['DomainClockArgs'] clock: Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
         :param pulumi.Input['DomainCloudInitDiskArgs'] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
+        :param pulumi.Input['DomainCombustionArgs'] combustion: First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
         :param pulumi.Input['DomainConsoleArgs'] console: The serial console.
         :param pulumi.Input['DomainCpuArgs'] cpu: The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] description: A free-form description. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input['DomainDiskArgs']]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input['DomainFeaturesArgs'] features: ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+        :param pulumi.Input[Sequence[pulumi.Input['DomainFilesystemArgs']]] filesystems: Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input['DomainGraphicsArgs'] graphics: A VNC or SPICE display (default: none).
         :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
+        :param pulumi.Input[Sequence[pulumi.Input['DomainHostdevArgs']]] hostdevs: Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+        :param pulumi.Input['DomainIgnitionArgs'] ignition: First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainInputArgs']]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
         :param pulumi.Input[_builtins.int] iothreads: I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] loader: A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
@@ -101,23 +117,29 @@ class DomainArgs:
         :param pulumi.Input['DomainMetadataArgs'] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]] network_interfaces: Network interfaces. Added and removed live.
+        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] nvram_template: The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_reboot: When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] reset_nvram: A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
         :param pulumi.Input['DomainRngArgs'] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
+        :param pulumi.Input[_builtins.bool] secure_boot: UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
         :param pulumi.Input['DomainSoundArgs'] sound: A sound card. Default: none.
         :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
         :param pulumi.Input['DomainSysinfoArgs'] sysinfo: SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] title: A short title, one line (`virsh list --title`). Changed live.
+        :param pulumi.Input['DomainTpmArgs'] tpm: An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
         :param pulumi.Input['DomainVideoArgs'] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
         :param pulumi.Input['DomainWaitForAddressesArgs'] wait_for_addresses: Wait for IP addresses on create and update (default: do not wait).
         :param pulumi.Input['DomainWaitForCloudInitArgs'] wait_for_cloud_init: Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
         :param pulumi.Input['DomainWatchdogArgs'] watchdog: A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+        :param pulumi.Input[Sequence[pulumi.Input['DomainXmlEditArgs']]] xml_edits: Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainXmlPatchArgs']]] xml_patches: Escape hatch: raw XML appended to the generated domain XML.
         """
         if allow_restart is None:
@@ -138,6 +160,8 @@ class DomainArgs:
             pulumi.set(__self__, "cloud_init_disk", cloud_init_disk)
         if cmdline is not None:
             pulumi.set(__self__, "cmdline", cmdline)
+        if combustion is not None:
+            pulumi.set(__self__, "combustion", combustion)
         if console is not None:
             pulumi.set(__self__, "console", console)
         if cpu is not None:
@@ -148,6 +172,8 @@ class DomainArgs:
             pulumi.set(__self__, "disks", disks)
         if features is not None:
             pulumi.set(__self__, "features", features)
+        if filesystems is not None:
+            pulumi.set(__self__, "filesystems", filesystems)
         if firmware is None:
             firmware = 'bios'
         if firmware is not None:
@@ -158,6 +184,10 @@ class DomainArgs:
             pulumi.set(__self__, "graphics_password", graphics_password)
         if host is not None:
             pulumi.set(__self__, "host", host)
+        if hostdevs is not None:
+            pulumi.set(__self__, "hostdevs", hostdevs)
+        if ignition is not None:
+            pulumi.set(__self__, "ignition", ignition)
         if initrd is not None:
             pulumi.set(__self__, "initrd", initrd)
         if inputs is not None:
@@ -166,6 +196,8 @@ class DomainArgs:
             pulumi.set(__self__, "iothreads", iothreads)
         if kernel is not None:
             pulumi.set(__self__, "kernel", kernel)
+        if loader is not None:
+            pulumi.set(__self__, "loader", loader)
         if machine is not None:
             pulumi.set(__self__, "machine", machine)
         if max_memory is not None:
@@ -184,6 +216,10 @@ class DomainArgs:
             pulumi.set(__self__, "name", name)
         if network_interfaces is not None:
             pulumi.set(__self__, "network_interfaces", network_interfaces)
+        if nvram is not None:
+            pulumi.set(__self__, "nvram", nvram)
+        if nvram_template is not None:
+            pulumi.set(__self__, "nvram_template", nvram_template)
         if on_crash is not None:
             pulumi.set(__self__, "on_crash", on_crash)
         if on_poweroff is not None:
@@ -194,12 +230,18 @@ class DomainArgs:
             qemu_agent = False
         if qemu_agent is not None:
             pulumi.set(__self__, "qemu_agent", qemu_agent)
+        if reset_nvram is not None:
+            pulumi.set(__self__, "reset_nvram", reset_nvram)
         if rng is not None:
             pulumi.set(__self__, "rng", rng)
         if running is None:
             running = True
         if running is not None:
             pulumi.set(__self__, "running", running)
+        if secure_boot is None:
+            secure_boot = False
+        if secure_boot is not None:
+            pulumi.set(__self__, "secure_boot", secure_boot)
         if shutdown_timeout is None:
             shutdown_timeout = 60
         if shutdown_timeout is not None:
@@ -214,6 +256,8 @@ class DomainArgs:
             pulumi.set(__self__, "sysinfo", sysinfo)
         if title is not None:
             pulumi.set(__self__, "title", title)
+        if tpm is not None:
+            pulumi.set(__self__, "tpm", tpm)
         if type is None:
             type = 'kvm'
         if type is not None:
@@ -230,6 +274,8 @@ class DomainArgs:
             pulumi.set(__self__, "wait_for_cloud_init", wait_for_cloud_init)
         if watchdog is not None:
             pulumi.set(__self__, "watchdog", watchdog)
+        if xml_edits is not None:
+            pulumi.set(__self__, "xml_edits", xml_edits)
         if xml_patches is not None:
             pulumi.set(__self__, "xml_patches", xml_patches)
 
@@ -319,6 +365,18 @@ class DomainArgs:
 
     @_builtins.property
     @pulumi.getter
+    def combustion(self) -> pulumi.Input[Optional['DomainCombustionArgs']]:
+        """
+        First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+        """
+        return pulumi.get(self, "combustion")
+
+    @combustion.setter
+    def combustion(self, value: pulumi.Input[Optional['DomainCombustionArgs']]):
+        pulumi.set(self, "combustion", value)
+
+    @_builtins.property
+    @pulumi.getter
     def console(self) -> pulumi.Input[Optional['DomainConsoleArgs']]:
         """
         The serial console.
@@ -379,6 +437,18 @@ class DomainArgs:
 
     @_builtins.property
     @pulumi.getter
+    def filesystems(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainFilesystemArgs']]]]:
+        """
+        Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "filesystems")
+
+    @filesystems.setter
+    def filesystems(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainFilesystemArgs']]]]):
+        pulumi.set(self, "filesystems", value)
+
+    @_builtins.property
+    @pulumi.getter
     def firmware(self) -> pulumi.Input[Optional['DomainFirmware']]:
         """
         BIOS or UEFI. Changing it replaces the domain.
@@ -427,6 +497,30 @@ class DomainArgs:
 
     @_builtins.property
     @pulumi.getter
+    def hostdevs(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainHostdevArgs']]]]:
+        """
+        Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+        """
+        return pulumi.get(self, "hostdevs")
+
+    @hostdevs.setter
+    def hostdevs(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainHostdevArgs']]]]):
+        pulumi.set(self, "hostdevs", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ignition(self) -> pulumi.Input[Optional['DomainIgnitionArgs']]:
+        """
+        First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+        """
+        return pulumi.get(self, "ignition")
+
+    @ignition.setter
+    def ignition(self, value: pulumi.Input[Optional['DomainIgnitionArgs']]):
+        pulumi.set(self, "ignition", value)
+
+    @_builtins.property
+    @pulumi.getter
     def initrd(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
@@ -472,6 +566,18 @@ class DomainArgs:
     @kernel.setter
     def kernel(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "kernel", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def loader(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+        """
+        return pulumi.get(self, "loader")
+
+    @loader.setter
+    def loader(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "loader", value)
 
     @_builtins.property
     @pulumi.getter
@@ -582,6 +688,30 @@ class DomainArgs:
         pulumi.set(self, "network_interfaces", value)
 
     @_builtins.property
+    @pulumi.getter
+    def nvram(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "nvram")
+
+    @nvram.setter
+    def nvram(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "nvram", value)
+
+    @_builtins.property
+    @pulumi.getter(name="nvramTemplate")
+    def nvram_template(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "nvram_template")
+
+    @nvram_template.setter
+    def nvram_template(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "nvram_template", value)
+
+    @_builtins.property
     @pulumi.getter(name="onCrash")
     def on_crash(self) -> pulumi.Input[Optional['DomainLifecycleAction']]:
         """
@@ -630,6 +760,18 @@ class DomainArgs:
         pulumi.set(self, "qemu_agent", value)
 
     @_builtins.property
+    @pulumi.getter(name="resetNvram")
+    def reset_nvram(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+        """
+        return pulumi.get(self, "reset_nvram")
+
+    @reset_nvram.setter
+    def reset_nvram(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "reset_nvram", value)
+
+    @_builtins.property
     @pulumi.getter
     def rng(self) -> pulumi.Input[Optional['DomainRngArgs']]:
         """
@@ -652,6 +794,18 @@ class DomainArgs:
     @running.setter
     def running(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "running", value)
+
+    @_builtins.property
+    @pulumi.getter(name="secureBoot")
+    def secure_boot(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "secure_boot")
+
+    @secure_boot.setter
+    def secure_boot(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "secure_boot", value)
 
     @_builtins.property
     @pulumi.getter(name="shutdownTimeout")
@@ -712,6 +866,18 @@ class DomainArgs:
     @title.setter
     def title(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "title", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tpm(self) -> pulumi.Input[Optional['DomainTpmArgs']]:
+        """
+        An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "tpm")
+
+    @tpm.setter
+    def tpm(self, value: pulumi.Input[Optional['DomainTpmArgs']]):
+        pulumi.set(self, "tpm", value)
 
     @_builtins.property
     @pulumi.getter
@@ -786,6 +952,18 @@ class DomainArgs:
         pulumi.set(self, "watchdog", value)
 
     @_builtins.property
+    @pulumi.getter(name="xmlEdits")
+    def xml_edits(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlEditArgs']]]]:
+        """
+        Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "xml_edits")
+
+    @xml_edits.setter
+    def xml_edits(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlEditArgs']]]]):
+        pulumi.set(self, "xml_edits", value)
+
+    @_builtins.property
     @pulumi.getter(name="xmlPatches")
     def xml_patches(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DomainXmlPatchArgs']]]]:
         """
@@ -811,19 +989,24 @@ class Domain(pulumi.CustomResource):
                  clock: pulumi.Input[Optional[Union['DomainClockArgs', 'DomainClockArgsDict']]] = None,
                  cloud_init_disk: pulumi.Input[Optional[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']]] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
+                 combustion: pulumi.Input[Optional[Union['DomainCombustionArgs', 'DomainCombustionArgsDict']]] = None,
                  console: pulumi.Input[Optional[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']]] = None,
                  cpu: pulumi.Input[Optional[Union['DomainCpuArgs', 'DomainCpuArgsDict']]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
                  features: pulumi.Input[Optional[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']]] = None,
+                 filesystems: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainFilesystemArgs', 'DomainFilesystemArgsDict']]]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
+                 hostdevs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainHostdevArgs', 'DomainHostdevArgsDict']]]]] = None,
+                 ignition: pulumi.Input[Optional[Union['DomainIgnitionArgs', 'DomainIgnitionArgsDict']]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
                  iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
+                 loader: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
@@ -833,27 +1016,33 @@ class Domain(pulumi.CustomResource):
                  metadata: pulumi.Input[Optional[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
+                 nvram: pulumi.Input[Optional[_builtins.str]] = None,
+                 nvram_template: pulumi.Input[Optional[_builtins.str]] = None,
                  on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 reset_nvram: pulumi.Input[Optional[_builtins.str]] = None,
                  rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
+                 secure_boot: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  sysinfo: pulumi.Input[Optional[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']]] = None,
                  title: pulumi.Input[Optional[_builtins.str]] = None,
+                 tpm: pulumi.Input[Optional[Union['DomainTpmArgs', 'DomainTpmArgsDict']]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
                  wait_for_addresses: pulumi.Input[Optional[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']]] = None,
                  wait_for_cloud_init: pulumi.Input[Optional[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']]] = None,
                  watchdog: pulumi.Input[Optional[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']]] = None,
+                 xml_edits: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlEditArgs', 'DomainXmlEditArgsDict']]]]] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]]] = None,
                  __props__=None):
         """
-        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit`, `xmlPatches` and `xmlEdits` unset (their changes are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -864,19 +1053,24 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[Union['DomainClockArgs', 'DomainClockArgsDict']] clock: Clock offset and timers (default: libvirt's, UTC). Changing it restarts the domain.
         :param pulumi.Input[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']] cloud_init_disk: The cloud-init seed ISO, attached as a SATA CD-ROM.
         :param pulumi.Input[_builtins.str] cmdline: Direct kernel boot: the kernel command line, e.g. `console=ttyS0 root=/dev/vda1`. Changing it restarts the domain.
+        :param pulumi.Input[Union['DomainCombustionArgs', 'DomainCombustionArgsDict']] combustion: First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
         :param pulumi.Input[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']] console: The serial console.
         :param pulumi.Input[Union['DomainCpuArgs', 'DomainCpuArgsDict']] cpu: The guest CPU: mode, model, features, topology, NUMA cells (default: the hypervisor's default CPU). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] description: A free-form description. Changed live.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]] disks: Disks and CD-ROMs. A new disk is attached live; removing a disk or giving it a new source restarts the domain (a graceful shutdown first), because the guest may be using it.
         :param pulumi.Input[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']] features: ACPI, APIC, PAE, SMM and Hyper-V enlightenments (default: ACPI on x86). Changing them restarts the domain.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DomainFilesystemArgs', 'DomainFilesystemArgsDict']]]] filesystems: Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
         :param pulumi.Input['DomainFirmware'] firmware: BIOS or UEFI. Changing it replaces the domain.
         :param pulumi.Input[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']] graphics: A VNC or SPICE display (default: none).
         :param pulumi.Input[_builtins.str] graphics_password: Password of the display in `graphics` (secret: kept encrypted in the state and never logged). VNC uses at most 8 characters. Setting or changing it is applied live; removing it restarts the domain. `Domain.get` reads it from libvirt.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DomainHostdevArgs', 'DomainHostdevArgsDict']]]] hostdevs: Host devices passed through to the guest: PCI devices by address, USB devices by vendor/product or bus/device, mediated devices by UUID. Default: none. Any change restarts the domain.
+        :param pulumi.Input[Union['DomainIgnitionArgs', 'DomainIgnitionArgsDict']] ignition: First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
         :param pulumi.Input[_builtins.str] initrd: Direct kernel boot: the initramfs on the libvirt host. Changing it restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]] inputs: Input devices besides the PS/2 mouse and keyboard of x86 machines, e.g. `[{ type: "tablet" }]` for a pointer that follows a VNC client exactly. Default: none. Changing them restarts the domain.
         :param pulumi.Input[_builtins.int] iothreads: I/O threads the domain gets for its disks (default: none). Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] kernel: Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] loader: A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
         :param pulumi.Input[_builtins.str] machine: Machine type, e.g. `q35` or `pc` (libvirt expands them to versioned names such as `pc-q35-7.2`, which compare equal). Default: the hypervisor's. Changing it replaces the domain.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] max_memory: Memory the domain can grow to without a restart (libvirt's `<memory>`; default: `memory`). Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] max_vcpus: vCPUs the domain can grow to without a restart (default: `vcpu`). Changing it restarts the domain.
@@ -886,23 +1080,29 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]] network_interfaces: Network interfaces. Added and removed live.
+        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] nvram_template: The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_reboot: When the guest reboots (default: libvirt's, restart). Changing it restarts the domain.
         :param pulumi.Input[_builtins.bool] qemu_agent: Add the QEMU guest agent channel (`org.qemu.guest_agent.0`), for agent-sourced addresses and graceful shutdown. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] reset_nvram: A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
         :param pulumi.Input[Union['DomainRngArgs', 'DomainRngArgsDict']] rng: A virtio-rng device (`rng: {}` for one fed by /dev/urandom). Default: none.
         :param pulumi.Input[_builtins.bool] running: Desired power state, enforced on every `pulumi up`: a domain stopped outside Pulumi is started again (diff asks libvirt for the power state, so no refresh is needed), and `false` shuts it down (ACPI, then forced off after `shutdownTimeout`).
+        :param pulumi.Input[_builtins.bool] secure_boot: UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
         :param pulumi.Input[_builtins.int] shutdown_timeout: Seconds to wait for a graceful (ACPI) shutdown before forcing the domain off, on stop, restart and delete. 0 forces it off at once.
         :param pulumi.Input[Union['DomainSoundArgs', 'DomainSoundArgsDict']] sound: A sound card. Default: none.
         :param pulumi.Input[_builtins.bool] spice_agent: Add the SPICE agent channel (`com.redhat.spice.0`): clipboard sharing and display resizing with spice-vdagent in the guest. Needs `graphics.type: spice`. Changing it restarts the domain.
         :param pulumi.Input[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']] sysinfo: SMBIOS fields the guest sees (default: the hypervisor's), e.g. `{ system: { serial: "ds=nocloud;s=http://10.0.0.1:8000/" } }` for cloud-init. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] title: A short title, one line (`virsh list --title`). Changed live.
+        :param pulumi.Input[Union['DomainTpmArgs', 'DomainTpmArgsDict']] tpm: An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
         :param pulumi.Input['DomainType'] type: Hypervisor: `kvm`, or `qemu` for emulation without KVM. Changing it replaces the domain.
         :param pulumi.Input[_builtins.int] vcpu: Number of vCPUs. Raised live up to `maxVcpus`; any other change restarts the domain.
         :param pulumi.Input[Union['DomainVideoArgs', 'DomainVideoArgsDict']] video: The video card. Default: libvirt's choice (VGA, or QXL with SPICE), not compared.
         :param pulumi.Input[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']] wait_for_addresses: Wait for IP addresses on create and update (default: do not wait).
         :param pulumi.Input[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']] wait_for_cloud_init: Wait until cloud-init in the guest has finished, on create and on every update that starts or restarts the domain (default: do not wait). Needs `qemuAgent: true` and an image with cloud-init and qemu-guest-agent. It reads cloud-init's status files through the agent's file commands, which libvirt sends for virtwire as custom agent commands: libvirt notes the domain as tainted (`custom-ga-command`) in its log, as it does for `virsh qemu-agent-command`.
         :param pulumi.Input[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']] watchdog: A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DomainXmlEditArgs', 'DomainXmlEditArgsDict']]]] xml_edits: Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]] xml_patches: Escape hatch: raw XML appended to the generated domain XML.
         """
         ...
@@ -912,7 +1112,7 @@ class Domain(pulumi.CustomResource):
                  args: Optional[DomainArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit` and `xmlPatches` unset (patches are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
+        A libvirt domain (virtual machine). Changes are applied the least disruptive way: live (autostart, memory within `maxMemory`, vCPUs up to `maxVcpus`, new disks, interface hotplug, CD-ROM media, the display password), by redefining and restarting (allowed unless `allowRestart: false`), or by replacement (only `name`, `type`, `arch`, `machine`, `firmware`, `host`). Drift is detected against libvirt's inactive XML with its own additions ignored, and the power state is enforced. A redefinition writes the XML virtwire builds, so settings made outside virtwire that no property covers are dropped then: keep them in `xmlPatches`. `Domain.get` reports virtwire's own settings as libvirt cannot know them: `waitForAddresses`, `waitForCloudInit`, `xmlPatches` and `xmlEdits` unset (their changes are part of the XML then), `allowRestart` and `shutdownTimeout` at their defaults.
 
         :param str resource_name: The name of the resource.
         :param DomainArgs args: The arguments to use to populate this resource's properties.
@@ -936,19 +1136,24 @@ class Domain(pulumi.CustomResource):
                  clock: pulumi.Input[Optional[Union['DomainClockArgs', 'DomainClockArgsDict']]] = None,
                  cloud_init_disk: pulumi.Input[Optional[Union['DomainCloudInitDiskArgs', 'DomainCloudInitDiskArgsDict']]] = None,
                  cmdline: pulumi.Input[Optional[_builtins.str]] = None,
+                 combustion: pulumi.Input[Optional[Union['DomainCombustionArgs', 'DomainCombustionArgsDict']]] = None,
                  console: pulumi.Input[Optional[Union['DomainConsoleArgs', 'DomainConsoleArgsDict']]] = None,
                  cpu: pulumi.Input[Optional[Union['DomainCpuArgs', 'DomainCpuArgsDict']]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  disks: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainDiskArgs', 'DomainDiskArgsDict']]]]] = None,
                  features: pulumi.Input[Optional[Union['DomainFeaturesArgs', 'DomainFeaturesArgsDict']]] = None,
+                 filesystems: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainFilesystemArgs', 'DomainFilesystemArgsDict']]]]] = None,
                  firmware: pulumi.Input[Optional['DomainFirmware']] = None,
                  graphics: pulumi.Input[Optional[Union['DomainGraphicsArgs', 'DomainGraphicsArgsDict']]] = None,
                  graphics_password: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
+                 hostdevs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainHostdevArgs', 'DomainHostdevArgsDict']]]]] = None,
+                 ignition: pulumi.Input[Optional[Union['DomainIgnitionArgs', 'DomainIgnitionArgsDict']]] = None,
                  initrd: pulumi.Input[Optional[_builtins.str]] = None,
                  inputs: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainInputArgs', 'DomainInputArgsDict']]]]] = None,
                  iothreads: pulumi.Input[Optional[_builtins.int]] = None,
                  kernel: pulumi.Input[Optional[_builtins.str]] = None,
+                 loader: pulumi.Input[Optional[_builtins.str]] = None,
                  machine: pulumi.Input[Optional[_builtins.str]] = None,
                  max_memory: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
                  max_vcpus: pulumi.Input[Optional[_builtins.int]] = None,
@@ -958,23 +1163,29 @@ class Domain(pulumi.CustomResource):
                  metadata: pulumi.Input[Optional[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  network_interfaces: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]]] = None,
+                 nvram: pulumi.Input[Optional[_builtins.str]] = None,
+                 nvram_template: pulumi.Input[Optional[_builtins.str]] = None,
                  on_crash: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_poweroff: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  on_reboot: pulumi.Input[Optional['DomainLifecycleAction']] = None,
                  qemu_agent: pulumi.Input[Optional[_builtins.bool]] = None,
+                 reset_nvram: pulumi.Input[Optional[_builtins.str]] = None,
                  rng: pulumi.Input[Optional[Union['DomainRngArgs', 'DomainRngArgsDict']]] = None,
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
+                 secure_boot: pulumi.Input[Optional[_builtins.bool]] = None,
                  shutdown_timeout: pulumi.Input[Optional[_builtins.int]] = None,
                  sound: pulumi.Input[Optional[Union['DomainSoundArgs', 'DomainSoundArgsDict']]] = None,
                  spice_agent: pulumi.Input[Optional[_builtins.bool]] = None,
                  sysinfo: pulumi.Input[Optional[Union['DomainSysinfoArgs', 'DomainSysinfoArgsDict']]] = None,
                  title: pulumi.Input[Optional[_builtins.str]] = None,
+                 tpm: pulumi.Input[Optional[Union['DomainTpmArgs', 'DomainTpmArgsDict']]] = None,
                  type: pulumi.Input[Optional['DomainType']] = None,
                  vcpu: pulumi.Input[Optional[_builtins.int]] = None,
                  video: pulumi.Input[Optional[Union['DomainVideoArgs', 'DomainVideoArgsDict']]] = None,
                  wait_for_addresses: pulumi.Input[Optional[Union['DomainWaitForAddressesArgs', 'DomainWaitForAddressesArgsDict']]] = None,
                  wait_for_cloud_init: pulumi.Input[Optional[Union['DomainWaitForCloudInitArgs', 'DomainWaitForCloudInitArgsDict']]] = None,
                  watchdog: pulumi.Input[Optional[Union['DomainWatchdogArgs', 'DomainWatchdogArgsDict']]] = None,
+                 xml_edits: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlEditArgs', 'DomainXmlEditArgsDict']]]]] = None,
                  xml_patches: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DomainXmlPatchArgs', 'DomainXmlPatchArgsDict']]]]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -996,21 +1207,26 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["clock"] = clock
             __props__.__dict__["cloud_init_disk"] = cloud_init_disk
             __props__.__dict__["cmdline"] = cmdline
+            __props__.__dict__["combustion"] = combustion
             __props__.__dict__["console"] = console
             __props__.__dict__["cpu"] = cpu
             __props__.__dict__["description"] = description
             __props__.__dict__["disks"] = disks
             __props__.__dict__["features"] = features
+            __props__.__dict__["filesystems"] = filesystems
             if firmware is None:
                 firmware = 'bios'
             __props__.__dict__["firmware"] = firmware
             __props__.__dict__["graphics"] = graphics
             __props__.__dict__["graphics_password"] = None if graphics_password is None else pulumi.Output.secret(graphics_password)
             __props__.__dict__["host"] = host
+            __props__.__dict__["hostdevs"] = hostdevs
+            __props__.__dict__["ignition"] = ignition
             __props__.__dict__["initrd"] = initrd
             __props__.__dict__["inputs"] = inputs
             __props__.__dict__["iothreads"] = iothreads
             __props__.__dict__["kernel"] = kernel
+            __props__.__dict__["loader"] = loader
             __props__.__dict__["machine"] = machine
             __props__.__dict__["max_memory"] = max_memory
             __props__.__dict__["max_vcpus"] = max_vcpus
@@ -1020,16 +1236,22 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["metadata"] = metadata
             __props__.__dict__["name"] = name
             __props__.__dict__["network_interfaces"] = network_interfaces
+            __props__.__dict__["nvram"] = nvram
+            __props__.__dict__["nvram_template"] = nvram_template
             __props__.__dict__["on_crash"] = on_crash
             __props__.__dict__["on_poweroff"] = on_poweroff
             __props__.__dict__["on_reboot"] = on_reboot
             if qemu_agent is None:
                 qemu_agent = False
             __props__.__dict__["qemu_agent"] = qemu_agent
+            __props__.__dict__["reset_nvram"] = reset_nvram
             __props__.__dict__["rng"] = rng
             if running is None:
                 running = True
             __props__.__dict__["running"] = running
+            if secure_boot is None:
+                secure_boot = False
+            __props__.__dict__["secure_boot"] = secure_boot
             if shutdown_timeout is None:
                 shutdown_timeout = 60
             __props__.__dict__["shutdown_timeout"] = shutdown_timeout
@@ -1039,6 +1261,7 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["spice_agent"] = spice_agent
             __props__.__dict__["sysinfo"] = sysinfo
             __props__.__dict__["title"] = title
+            __props__.__dict__["tpm"] = tpm
             if type is None:
                 type = 'kvm'
             __props__.__dict__["type"] = type
@@ -1049,6 +1272,7 @@ class Domain(pulumi.CustomResource):
             __props__.__dict__["wait_for_addresses"] = wait_for_addresses
             __props__.__dict__["wait_for_cloud_init"] = wait_for_cloud_init
             __props__.__dict__["watchdog"] = watchdog
+            __props__.__dict__["xml_edits"] = xml_edits
             __props__.__dict__["xml_patches"] = xml_patches
             __props__.__dict__["graphics_port"] = None
             __props__.__dict__["interfaces"] = None
@@ -1087,22 +1311,27 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["clock"] = None
         __props__.__dict__["cloud_init_disk"] = None
         __props__.__dict__["cmdline"] = None
+        __props__.__dict__["combustion"] = None
         __props__.__dict__["console"] = None
         __props__.__dict__["cpu"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["disks"] = None
         __props__.__dict__["features"] = None
+        __props__.__dict__["filesystems"] = None
         __props__.__dict__["firmware"] = None
         __props__.__dict__["graphics"] = None
         __props__.__dict__["graphics_password"] = None
         __props__.__dict__["graphics_port"] = None
         __props__.__dict__["host"] = None
+        __props__.__dict__["hostdevs"] = None
+        __props__.__dict__["ignition"] = None
         __props__.__dict__["initrd"] = None
         __props__.__dict__["inputs"] = None
         __props__.__dict__["interfaces"] = None
         __props__.__dict__["iothreads"] = None
         __props__.__dict__["ip_address"] = None
         __props__.__dict__["kernel"] = None
+        __props__.__dict__["loader"] = None
         __props__.__dict__["mac_addresses"] = None
         __props__.__dict__["machine"] = None
         __props__.__dict__["max_memory"] = None
@@ -1113,18 +1342,23 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["metadata"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["network_interfaces"] = None
+        __props__.__dict__["nvram"] = None
+        __props__.__dict__["nvram_template"] = None
         __props__.__dict__["on_crash"] = None
         __props__.__dict__["on_poweroff"] = None
         __props__.__dict__["on_reboot"] = None
         __props__.__dict__["qemu_agent"] = None
+        __props__.__dict__["reset_nvram"] = None
         __props__.__dict__["rng"] = None
         __props__.__dict__["running"] = None
+        __props__.__dict__["secure_boot"] = None
         __props__.__dict__["shutdown_timeout"] = None
         __props__.__dict__["sound"] = None
         __props__.__dict__["spice_agent"] = None
         __props__.__dict__["state"] = None
         __props__.__dict__["sysinfo"] = None
         __props__.__dict__["title"] = None
+        __props__.__dict__["tpm"] = None
         __props__.__dict__["type"] = None
         __props__.__dict__["uuid"] = None
         __props__.__dict__["vcpu"] = None
@@ -1132,6 +1366,7 @@ class Domain(pulumi.CustomResource):
         __props__.__dict__["wait_for_addresses"] = None
         __props__.__dict__["wait_for_cloud_init"] = None
         __props__.__dict__["watchdog"] = None
+        __props__.__dict__["xml_edits"] = None
         __props__.__dict__["xml_patches"] = None
         return Domain(resource_name, opts=opts, __props__=__props__)
 
@@ -1193,6 +1428,14 @@ class Domain(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def combustion(self) -> pulumi.Output[Optional['outputs.DomainCombustion']]:
+        """
+        First-boot Combustion script given through fw_cfg (`opt/org.opensuse.combustion/script`). Default: none. Changing or removing it restarts the domain (Combustion itself runs only on a first boot).
+        """
+        return pulumi.get(self, "combustion")
+
+    @_builtins.property
+    @pulumi.getter
     def console(self) -> pulumi.Output[Optional['outputs.DomainConsole']]:
         """
         The serial console (default: a pty).
@@ -1233,6 +1476,14 @@ class Domain(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def filesystems(self) -> pulumi.Output[Optional[Sequence['outputs.DomainFilesystem']]]:
+        """
+        Host directories shared with the guest, each mounted in the guest by its `target` tag, e.g. `[{ source: "/srv/share", target: "share" }]` (virtiofs, which needs `memoryBacking: { source: "memfd", access: "shared" }`). Default: none. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "filesystems")
+
+    @_builtins.property
+    @pulumi.getter
     def firmware(self) -> pulumi.Output['DomainFirmware']:
         """
         BIOS or UEFI. Changing it replaces the domain.
@@ -1270,6 +1521,22 @@ class Domain(pulumi.CustomResource):
         Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the domain.
         """
         return pulumi.get(self, "host")
+
+    @_builtins.property
+    @pulumi.getter
+    def hostdevs(self) -> pulumi.Output[Sequence['outputs.DomainHostdev']]:
+        """
+        Host devices passed through to the guest.
+        """
+        return pulumi.get(self, "hostdevs")
+
+    @_builtins.property
+    @pulumi.getter
+    def ignition(self) -> pulumi.Output[Optional['outputs.DomainIgnition']]:
+        """
+        First-boot Ignition config given through fw_cfg (`opt/com.coreos/config`). Default: none. Changing or removing it restarts the domain (Ignition itself runs only on a first boot).
+        """
+        return pulumi.get(self, "ignition")
 
     @_builtins.property
     @pulumi.getter
@@ -1318,6 +1585,14 @@ class Domain(pulumi.CustomResource):
         Direct kernel boot: the kernel image on the libvirt host. Changing it restarts the domain.
         """
         return pulumi.get(self, "kernel")
+
+    @_builtins.property
+    @pulumi.getter
+    def loader(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A UEFI firmware image of your choice on the libvirt host, e.g. `/usr/share/OVMF/OVMF_CODE_4M.secboot.fd`, read-only in flash (default: none, libvirt picks one). Needs `firmware: "efi"`; with `secureBoot` it must be a Secure Boot build. Changing it restarts the domain; removing it lets libvirt pick again at the next restart change.
+        """
+        return pulumi.get(self, "loader")
 
     @_builtins.property
     @pulumi.getter(name="macAddresses")
@@ -1400,6 +1675,22 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "network_interfaces")
 
     @_builtins.property
+    @pulumi.getter
+    def nvram(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "nvram")
+
+    @_builtins.property
+    @pulumi.getter(name="nvramTemplate")
+    def nvram_template(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "nvram_template")
+
+    @_builtins.property
     @pulumi.getter(name="onCrash")
     def on_crash(self) -> pulumi.Output[Optional['DomainLifecycleAction']]:
         """
@@ -1432,6 +1723,14 @@ class Domain(pulumi.CustomResource):
         return pulumi.get(self, "qemu_agent")
 
     @_builtins.property
+    @pulumi.getter(name="resetNvram")
+    def reset_nvram(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        A trigger to reset the UEFI variables (boot entries, Secure Boot keys) to the template: any value, e.g. a date; each change of it copies the template over the NVRAM at once. A running domain is restarted with the fresh NVRAM (VIR_DOMAIN_START_RESET_NVRAM, libvirt 8.1 or later); a shut-off domain is started paused with it and stopped again, so the guest runs no code. Setting it at creation, or removing it, does nothing. Needs `firmware: "efi"`. Default: unset.
+        """
+        return pulumi.get(self, "reset_nvram")
+
+    @_builtins.property
     @pulumi.getter
     def rng(self) -> pulumi.Output[Optional['outputs.DomainRng']]:
         """
@@ -1446,6 +1745,14 @@ class Domain(pulumi.CustomResource):
         Whether the domain is running now (read reports the real state, so a domain stopped outside Pulumi shows `false` and the next update starts it).
         """
         return pulumi.get(self, "running")
+
+    @_builtins.property
+    @pulumi.getter(name="secureBoot")
+    def secure_boot(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        UEFI Secure Boot with Microsoft's keys enrolled (default: no). Needs `firmware: "efi"`, a q35 machine (`machine: "q35"`) and `features: { smm: true }`, which check() asks for. libvirt picks a Secure Boot OVMF build, or takes `loader` and `nvramTemplate`. An existing NVRAM keeps its variables: change `resetNvram` with it to start from the new template. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "secure_boot")
 
     @_builtins.property
     @pulumi.getter(name="shutdownTimeout")
@@ -1494,6 +1801,14 @@ class Domain(pulumi.CustomResource):
         A short title, one line (`virsh list --title`). Changed live.
         """
         return pulumi.get(self, "title")
+
+    @_builtins.property
+    @pulumi.getter
+    def tpm(self) -> pulumi.Output[Optional['outputs.DomainTpm']]:
+        """
+        An emulated TPM, e.g. `tpm: {}` for a TPM 2.0 on the CRB interface. Default: none. Its state is kept across restarts and removed with the domain. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "tpm")
 
     @_builtins.property
     @pulumi.getter
@@ -1550,6 +1865,14 @@ class Domain(pulumi.CustomResource):
         A watchdog device. Default: none (q35 machines on libvirt 9.1 and later always show their built-in `itco` watchdog, with action reset, which counts as none).
         """
         return pulumi.get(self, "watchdog")
+
+    @_builtins.property
+    @pulumi.getter(name="xmlEdits")
+    def xml_edits(self) -> pulumi.Output[Optional[Sequence['outputs.DomainXmlEdit']]]:
+        """
+        Escape hatch: XPath-addressed changes (set, replace, remove) to the domain XML virtwire builds, applied in order after `xmlPatches`. Changing them restarts the domain.
+        """
+        return pulumi.get(self, "xml_edits")
 
     @_builtins.property
     @pulumi.getter(name="xmlPatches")

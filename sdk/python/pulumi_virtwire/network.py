@@ -24,27 +24,45 @@ class NetworkArgs:
     def __init__(__self__, *,
                  addresses: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkAddressArgs']]]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
+                 bandwidth: pulumi.Input[Optional['NetworkBandwidthArgs']] = None,
                  bridge: pulumi.Input[Optional['NetworkBridgeArgs']] = None,
+                 dns_forwarders: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsForwarderArgs']]]] = None,
                  dns_hosts: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsHostArgs']]]] = None,
+                 dns_local_only: pulumi.Input[Optional[_builtins.bool]] = None,
+                 dns_srv_records: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsSrvRecordArgs']]]] = None,
+                 dns_txt_records: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsTxtRecordArgs']]]] = None,
+                 dnsmasq_options: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  domain: pulumi.Input[Optional[_builtins.str]] = None,
                  forward_device: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional['NetworkMode']] = None,
                  mtu: pulumi.Input[Optional[_builtins.int]] = None,
-                 name: pulumi.Input[Optional[_builtins.str]] = None):
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 nat: pulumi.Input[Optional['NetworkNatArgs']] = None,
+                 port_groups: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkPortGroupArgs']]]] = None,
+                 routes: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkRouteArgs']]]] = None):
         """
         The set of arguments for constructing a Network resource.
 
         :param pulumi.Input[Sequence[pulumi.Input['NetworkAddressArgs']]] addresses: The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.
         :param pulumi.Input[_builtins.bool] autostart: Start the network when the host's libvirt starts. Changed in place.
+        :param pulumi.Input['NetworkBandwidthArgs'] bandwidth: Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
         :param pulumi.Input['NetworkBridgeArgs'] bridge: The bridge device. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input['NetworkDnsForwarderArgs']]] dns_forwarders: Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
         :param pulumi.Input[Sequence[pulumi.Input['NetworkDnsHostArgs']]] dns_hosts: Extra DNS records. Changed live.
+        :param pulumi.Input[_builtins.bool] dns_local_only: Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input['NetworkDnsSrvRecordArgs']]] dns_srv_records: DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+        :param pulumi.Input[Sequence[pulumi.Input['NetworkDnsTxtRecordArgs']]] dns_txt_records: DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dnsmasq_options: Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
         :param pulumi.Input[_builtins.str] domain: DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
         :param pulumi.Input[_builtins.str] forward_device: Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.
         :param pulumi.Input['NetworkMode'] mode: How guests reach the outside. Changing it replaces the network.
         :param pulumi.Input[_builtins.int] mtu: MTU of the bridge. Changing it replaces the network.
         :param pulumi.Input[_builtins.str] name: Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
+        :param pulumi.Input['NetworkNatArgs'] nat: The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input['NetworkPortGroupArgs']]] port_groups: Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+        :param pulumi.Input[Sequence[pulumi.Input['NetworkRouteArgs']]] routes: Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
         """
         if addresses is not None:
             pulumi.set(__self__, "addresses", addresses)
@@ -52,10 +70,22 @@ class NetworkArgs:
             autostart = True
         if autostart is not None:
             pulumi.set(__self__, "autostart", autostart)
+        if bandwidth is not None:
+            pulumi.set(__self__, "bandwidth", bandwidth)
         if bridge is not None:
             pulumi.set(__self__, "bridge", bridge)
+        if dns_forwarders is not None:
+            pulumi.set(__self__, "dns_forwarders", dns_forwarders)
         if dns_hosts is not None:
             pulumi.set(__self__, "dns_hosts", dns_hosts)
+        if dns_local_only is not None:
+            pulumi.set(__self__, "dns_local_only", dns_local_only)
+        if dns_srv_records is not None:
+            pulumi.set(__self__, "dns_srv_records", dns_srv_records)
+        if dns_txt_records is not None:
+            pulumi.set(__self__, "dns_txt_records", dns_txt_records)
+        if dnsmasq_options is not None:
+            pulumi.set(__self__, "dnsmasq_options", dnsmasq_options)
         if domain is not None:
             pulumi.set(__self__, "domain", domain)
         if forward_device is not None:
@@ -70,6 +100,12 @@ class NetworkArgs:
             pulumi.set(__self__, "mtu", mtu)
         if name is not None:
             pulumi.set(__self__, "name", name)
+        if nat is not None:
+            pulumi.set(__self__, "nat", nat)
+        if port_groups is not None:
+            pulumi.set(__self__, "port_groups", port_groups)
+        if routes is not None:
+            pulumi.set(__self__, "routes", routes)
 
     @_builtins.property
     @pulumi.getter
@@ -97,6 +133,18 @@ class NetworkArgs:
 
     @_builtins.property
     @pulumi.getter
+    def bandwidth(self) -> pulumi.Input[Optional['NetworkBandwidthArgs']]:
+        """
+        Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
+        """
+        return pulumi.get(self, "bandwidth")
+
+    @bandwidth.setter
+    def bandwidth(self, value: pulumi.Input[Optional['NetworkBandwidthArgs']]):
+        pulumi.set(self, "bandwidth", value)
+
+    @_builtins.property
+    @pulumi.getter
     def bridge(self) -> pulumi.Input[Optional['NetworkBridgeArgs']]:
         """
         The bridge device. Changing it replaces the network.
@@ -106,6 +154,18 @@ class NetworkArgs:
     @bridge.setter
     def bridge(self, value: pulumi.Input[Optional['NetworkBridgeArgs']]):
         pulumi.set(self, "bridge", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsForwarders")
+    def dns_forwarders(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsForwarderArgs']]]]:
+        """
+        Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
+        """
+        return pulumi.get(self, "dns_forwarders")
+
+    @dns_forwarders.setter
+    def dns_forwarders(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsForwarderArgs']]]]):
+        pulumi.set(self, "dns_forwarders", value)
 
     @_builtins.property
     @pulumi.getter(name="dnsHosts")
@@ -118,6 +178,54 @@ class NetworkArgs:
     @dns_hosts.setter
     def dns_hosts(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsHostArgs']]]]):
         pulumi.set(self, "dns_hosts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsLocalOnly")
+    def dns_local_only(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+        """
+        return pulumi.get(self, "dns_local_only")
+
+    @dns_local_only.setter
+    def dns_local_only(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "dns_local_only", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsSrvRecords")
+    def dns_srv_records(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsSrvRecordArgs']]]]:
+        """
+        DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+        """
+        return pulumi.get(self, "dns_srv_records")
+
+    @dns_srv_records.setter
+    def dns_srv_records(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsSrvRecordArgs']]]]):
+        pulumi.set(self, "dns_srv_records", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsTxtRecords")
+    def dns_txt_records(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsTxtRecordArgs']]]]:
+        """
+        DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+        """
+        return pulumi.get(self, "dns_txt_records")
+
+    @dns_txt_records.setter
+    def dns_txt_records(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkDnsTxtRecordArgs']]]]):
+        pulumi.set(self, "dns_txt_records", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsmasqOptions")
+    def dnsmasq_options(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
+        """
+        return pulumi.get(self, "dnsmasq_options")
+
+    @dnsmasq_options.setter
+    def dnsmasq_options(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "dnsmasq_options", value)
 
     @_builtins.property
     @pulumi.getter
@@ -191,6 +299,42 @@ class NetworkArgs:
     def name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def nat(self) -> pulumi.Input[Optional['NetworkNatArgs']]:
+        """
+        The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+        """
+        return pulumi.get(self, "nat")
+
+    @nat.setter
+    def nat(self, value: pulumi.Input[Optional['NetworkNatArgs']]):
+        pulumi.set(self, "nat", value)
+
+    @_builtins.property
+    @pulumi.getter(name="portGroups")
+    def port_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NetworkPortGroupArgs']]]]:
+        """
+        Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+        """
+        return pulumi.get(self, "port_groups")
+
+    @port_groups.setter
+    def port_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkPortGroupArgs']]]]):
+        pulumi.set(self, "port_groups", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def routes(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['NetworkRouteArgs']]]]:
+        """
+        Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
+        """
+        return pulumi.get(self, "routes")
+
+    @routes.setter
+    def routes(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['NetworkRouteArgs']]]]):
+        pulumi.set(self, "routes", value)
+
 
 @pulumi.type_token("virtwire:index:Network")
 class Network(pulumi.CustomResource):
@@ -200,30 +344,48 @@ class Network(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  addresses: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkAddressArgs', 'NetworkAddressArgsDict']]]]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
+                 bandwidth: pulumi.Input[Optional[Union['NetworkBandwidthArgs', 'NetworkBandwidthArgsDict']]] = None,
                  bridge: pulumi.Input[Optional[Union['NetworkBridgeArgs', 'NetworkBridgeArgsDict']]] = None,
+                 dns_forwarders: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsForwarderArgs', 'NetworkDnsForwarderArgsDict']]]]] = None,
                  dns_hosts: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsHostArgs', 'NetworkDnsHostArgsDict']]]]] = None,
+                 dns_local_only: pulumi.Input[Optional[_builtins.bool]] = None,
+                 dns_srv_records: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsSrvRecordArgs', 'NetworkDnsSrvRecordArgsDict']]]]] = None,
+                 dns_txt_records: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsTxtRecordArgs', 'NetworkDnsTxtRecordArgsDict']]]]] = None,
+                 dnsmasq_options: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  domain: pulumi.Input[Optional[_builtins.str]] = None,
                  forward_device: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional['NetworkMode']] = None,
                  mtu: pulumi.Input[Optional[_builtins.int]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
+                 nat: pulumi.Input[Optional[Union['NetworkNatArgs', 'NetworkNatArgsDict']]] = None,
+                 port_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkPortGroupArgs', 'NetworkPortGroupArgsDict']]]]] = None,
+                 routes: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkRouteArgs', 'NetworkRouteArgsDict']]]]] = None,
                  __props__=None):
         """
-        A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
+        A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges, DNS hosts, SRV and TXT records and port groups are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain, MTU, routes, DNS forwarders, dnsmasq options, NAT ranges or bandwidth replaces the network.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkAddressArgs', 'NetworkAddressArgsDict']]]] addresses: The host's IPv4/IPv6 addresses on the network, with DHCP. Changing an address or prefix replaces the network; DHCP ranges and hosts change live.
         :param pulumi.Input[_builtins.bool] autostart: Start the network when the host's libvirt starts. Changed in place.
+        :param pulumi.Input[Union['NetworkBandwidthArgs', 'NetworkBandwidthArgsDict']] bandwidth: Traffic limits on the whole network (its bridge), applied by libvirt with tc when the network starts: the host's kernel needs the htb and sfq queueing disciplines, or the start fails naming them. Default: none. Changing them replaces the network.
         :param pulumi.Input[Union['NetworkBridgeArgs', 'NetworkBridgeArgsDict']] bridge: The bridge device. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkDnsForwarderArgs', 'NetworkDnsForwarderArgsDict']]]] dns_forwarders: Upstream DNS servers for the network's DNS server, optionally per domain. Default: the host's resolvers. Changing them replaces the network (libvirt cannot change them live).
         :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkDnsHostArgs', 'NetworkDnsHostArgsDict']]]] dns_hosts: Extra DNS records. Changed live.
+        :param pulumi.Input[_builtins.bool] dns_local_only: Answer names under `domain` from this network only and never forward them upstream (needs `domain`). Default: false. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkDnsSrvRecordArgs', 'NetworkDnsSrvRecordArgsDict']]]] dns_srv_records: DNS SRV records served to the guests. Default: none. Changed live, without restarting the network.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkDnsTxtRecordArgs', 'NetworkDnsTxtRecordArgsDict']]]] dns_txt_records: DNS TXT records served to the guests. Default: none. Changed live, without restarting the network.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dnsmasq_options: Extra lines for the network's dnsmasq configuration, as dnsmasq's config file writes them (`cache-size=500`, `no-negcache`). virtwire does not check what they mean: an option dnsmasq refuses makes the network fail to start. Default: none. Changing them replaces the network.
         :param pulumi.Input[_builtins.str] domain: DNS domain of the network; guests' names resolve as `<name>.<domain>` on it. Changing it replaces the network.
         :param pulumi.Input[_builtins.str] forward_device: Host interface that NAT or routed traffic leaves through (default: any). Changing it replaces the network.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`). Default: the host of `virtwire:uri`. Changing it replaces the network.
         :param pulumi.Input['NetworkMode'] mode: How guests reach the outside. Changing it replaces the network.
         :param pulumi.Input[_builtins.int] mtu: MTU of the bridge. Changing it replaces the network.
         :param pulumi.Input[_builtins.str] name: Network name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the network.
+        :param pulumi.Input[Union['NetworkNatArgs', 'NetworkNatArgsDict']] nat: The addresses and ports NAT gives outgoing traffic (mode `nat` only). Default: the address of the interface it leaves by, ports 1024 to 65535. Changing it replaces the network.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkPortGroupArgs', 'NetworkPortGroupArgsDict']]]] port_groups: Port groups guests' interfaces can join, each with its own traffic limits. Default: none. Changed live, without restarting the network (libvirt applies a group's limits to an interface when the interface is plugged in).
+        :param pulumi.Input[Sequence[pulumi.Input[Union['NetworkRouteArgs', 'NetworkRouteArgsDict']]]] routes: Static routes to networks behind a guest on this network, added by the host when the network starts. Default: none. Changing them replaces the network (libvirt cannot change routes of a running network).
         """
         ...
     @overload
@@ -232,7 +394,7 @@ class Network(pulumi.CustomResource):
                  args: Optional[NetworkArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges and DNS hosts are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain or MTU replaces the network.
+        A libvirt virtual network: a bridge with optional NAT or routing, DHCP and DNS. Static DHCP hosts, DHCP ranges, DNS hosts, SRV and TXT records and port groups are changed live with libvirt's network update, so attached guests stay connected; autostart changes in place; changing the mode, bridge, addresses, domain, MTU, routes, DNS forwarders, dnsmasq options, NAT ranges or bandwidth replaces the network.
 
         :param str resource_name: The name of the resource.
         :param NetworkArgs args: The arguments to use to populate this resource's properties.
@@ -251,14 +413,23 @@ class Network(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  addresses: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkAddressArgs', 'NetworkAddressArgsDict']]]]] = None,
                  autostart: pulumi.Input[Optional[_builtins.bool]] = None,
+                 bandwidth: pulumi.Input[Optional[Union['NetworkBandwidthArgs', 'NetworkBandwidthArgsDict']]] = None,
                  bridge: pulumi.Input[Optional[Union['NetworkBridgeArgs', 'NetworkBridgeArgsDict']]] = None,
+                 dns_forwarders: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsForwarderArgs', 'NetworkDnsForwarderArgsDict']]]]] = None,
                  dns_hosts: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsHostArgs', 'NetworkDnsHostArgsDict']]]]] = None,
+                 dns_local_only: pulumi.Input[Optional[_builtins.bool]] = None,
+                 dns_srv_records: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsSrvRecordArgs', 'NetworkDnsSrvRecordArgsDict']]]]] = None,
+                 dns_txt_records: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkDnsTxtRecordArgs', 'NetworkDnsTxtRecordArgsDict']]]]] = None,
+                 dnsmasq_options: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  domain: pulumi.Input[Optional[_builtins.str]] = None,
                  forward_device: pulumi.Input[Optional[_builtins.str]] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  mode: pulumi.Input[Optional['NetworkMode']] = None,
                  mtu: pulumi.Input[Optional[_builtins.int]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
+                 nat: pulumi.Input[Optional[Union['NetworkNatArgs', 'NetworkNatArgsDict']]] = None,
+                 port_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkPortGroupArgs', 'NetworkPortGroupArgsDict']]]]] = None,
+                 routes: pulumi.Input[Optional[Sequence[pulumi.Input[Union['NetworkRouteArgs', 'NetworkRouteArgsDict']]]]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -272,8 +443,14 @@ class Network(pulumi.CustomResource):
             if autostart is None:
                 autostart = True
             __props__.__dict__["autostart"] = autostart
+            __props__.__dict__["bandwidth"] = bandwidth
             __props__.__dict__["bridge"] = bridge
+            __props__.__dict__["dns_forwarders"] = dns_forwarders
             __props__.__dict__["dns_hosts"] = dns_hosts
+            __props__.__dict__["dns_local_only"] = dns_local_only
+            __props__.__dict__["dns_srv_records"] = dns_srv_records
+            __props__.__dict__["dns_txt_records"] = dns_txt_records
+            __props__.__dict__["dnsmasq_options"] = dnsmasq_options
             __props__.__dict__["domain"] = domain
             __props__.__dict__["forward_device"] = forward_device
             __props__.__dict__["host"] = host
@@ -282,6 +459,9 @@ class Network(pulumi.CustomResource):
             __props__.__dict__["mode"] = mode
             __props__.__dict__["mtu"] = mtu
             __props__.__dict__["name"] = name
+            __props__.__dict__["nat"] = nat
+            __props__.__dict__["port_groups"] = port_groups
+            __props__.__dict__["routes"] = routes
             __props__.__dict__["active"] = None
             __props__.__dict__["bridge_name"] = None
             __props__.__dict__["uuid"] = None
@@ -310,15 +490,24 @@ class Network(pulumi.CustomResource):
         __props__.__dict__["active"] = None
         __props__.__dict__["addresses"] = None
         __props__.__dict__["autostart"] = None
+        __props__.__dict__["bandwidth"] = None
         __props__.__dict__["bridge"] = None
         __props__.__dict__["bridge_name"] = None
+        __props__.__dict__["dns_forwarders"] = None
         __props__.__dict__["dns_hosts"] = None
+        __props__.__dict__["dns_local_only"] = None
+        __props__.__dict__["dns_srv_records"] = None
+        __props__.__dict__["dns_txt_records"] = None
+        __props__.__dict__["dnsmasq_options"] = None
         __props__.__dict__["domain"] = None
         __props__.__dict__["forward_device"] = None
         __props__.__dict__["host"] = None
         __props__.__dict__["mode"] = None
         __props__.__dict__["mtu"] = None
         __props__.__dict__["name"] = None
+        __props__.__dict__["nat"] = None
+        __props__.__dict__["port_groups"] = None
+        __props__.__dict__["routes"] = None
         __props__.__dict__["uuid"] = None
         return Network(resource_name, opts=opts, __props__=__props__)
 
@@ -348,6 +537,14 @@ class Network(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def bandwidth(self) -> pulumi.Output[Optional['outputs.NetworkBandwidth']]:
+        """
+        Traffic limits of the network.
+        """
+        return pulumi.get(self, "bandwidth")
+
+    @_builtins.property
+    @pulumi.getter
     def bridge(self) -> pulumi.Output[Optional['outputs.NetworkBridge']]:
         """
         The bridge device, as given.
@@ -363,12 +560,52 @@ class Network(pulumi.CustomResource):
         return pulumi.get(self, "bridge_name")
 
     @_builtins.property
+    @pulumi.getter(name="dnsForwarders")
+    def dns_forwarders(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkDnsForwarder']]]:
+        """
+        Upstream DNS servers.
+        """
+        return pulumi.get(self, "dns_forwarders")
+
+    @_builtins.property
     @pulumi.getter(name="dnsHosts")
     def dns_hosts(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkDnsHost']]]:
         """
         Extra DNS records.
         """
         return pulumi.get(self, "dns_hosts")
+
+    @_builtins.property
+    @pulumi.getter(name="dnsLocalOnly")
+    def dns_local_only(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Whether names under the domain are never forwarded.
+        """
+        return pulumi.get(self, "dns_local_only")
+
+    @_builtins.property
+    @pulumi.getter(name="dnsSrvRecords")
+    def dns_srv_records(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkDnsSrvRecord']]]:
+        """
+        DNS SRV records.
+        """
+        return pulumi.get(self, "dns_srv_records")
+
+    @_builtins.property
+    @pulumi.getter(name="dnsTxtRecords")
+    def dns_txt_records(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkDnsTxtRecord']]]:
+        """
+        DNS TXT records.
+        """
+        return pulumi.get(self, "dns_txt_records")
+
+    @_builtins.property
+    @pulumi.getter(name="dnsmasqOptions")
+    def dnsmasq_options(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        Extra dnsmasq configuration lines.
+        """
+        return pulumi.get(self, "dnsmasq_options")
 
     @_builtins.property
     @pulumi.getter
@@ -417,6 +654,30 @@ class Network(pulumi.CustomResource):
         Network name.
         """
         return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def nat(self) -> pulumi.Output[Optional['outputs.NetworkNat']]:
+        """
+        NAT addresses and ports.
+        """
+        return pulumi.get(self, "nat")
+
+    @_builtins.property
+    @pulumi.getter(name="portGroups")
+    def port_groups(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkPortGroup']]]:
+        """
+        Port groups.
+        """
+        return pulumi.get(self, "port_groups")
+
+    @_builtins.property
+    @pulumi.getter
+    def routes(self) -> pulumi.Output[Optional[Sequence['outputs.NetworkRoute']]]:
+        """
+        Static routes.
+        """
+        return pulumi.get(self, "routes")
 
     @_builtins.property
     @pulumi.getter

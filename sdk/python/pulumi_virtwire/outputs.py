@@ -18,18 +18,32 @@ from ._enums import *
 
 __all__ = [
     'DhcpLease',
+    'DomainBandwidth',
+    'DomainBandwidthLimit',
     'DomainCapabilitiesLoader',
     'DomainClock',
     'DomainCloudInitDisk',
+    'DomainCombustion',
     'DomainConsole',
     'DomainCpu',
     'DomainCpuFeature',
     'DomainCpuModeSupport',
     'DomainCpuTopology',
+    'DomainDirectAttachment',
     'DomainDisk',
+    'DomainDiskIoTune',
+    'DomainDiskNetwork',
+    'DomainDiskNetworkAuth',
+    'DomainDiskNetworkHost',
     'DomainFeatures',
+    'DomainFilesystem',
+    'DomainFilterRef',
     'DomainGraphics',
+    'DomainHostdev',
+    'DomainHostdevMdev',
+    'DomainHostdevUsb',
     'DomainHyperv',
+    'DomainIgnition',
     'DomainInput',
     'DomainInterfaceState',
     'DomainMemoryBacking',
@@ -45,30 +59,45 @@ __all__ = [
     'DomainSysinfoChassis',
     'DomainSysinfoSystem',
     'DomainTimer',
+    'DomainTpm',
     'DomainVideo',
     'DomainVolumeRef',
     'DomainWaitForAddresses',
     'DomainWaitForCloudInit',
     'DomainWatchdog',
+    'DomainXmlEdit',
     'DomainXmlPatch',
     'GuestInterface',
     'GuestIpAddress',
     'HostConfig',
     'NetworkAddress',
+    'NetworkBandwidth',
+    'NetworkBandwidthLimit',
     'NetworkBridge',
     'NetworkDhcp',
     'NetworkDhcpHost',
     'NetworkDhcpRange',
+    'NetworkDnsForwarder',
     'NetworkDnsHost',
+    'NetworkDnsSrvRecord',
+    'NetworkDnsTxtRecord',
+    'NetworkNat',
+    'NetworkPortGroup',
+    'NetworkRoute',
     'NodeDevice',
     'NodeDeviceNet',
     'NodeDevicePci',
     'NodeDeviceStorage',
     'NodeDeviceUsb',
+    'NwFilterMatch',
+    'NwFilterRef',
+    'NwFilterRule',
     'PoolPermissions',
     'PoolSource',
     'VolumeBackingStore',
     'VolumeBase',
+    'VolumeCloneOf',
+    'VolumeEncryption',
     'VolumeSource',
 ]
 
@@ -185,6 +214,89 @@ class DhcpLease(dict):
         The client's MAC address (IPv4 leases).
         """
         return pulumi.get(self, "mac")
+
+
+@pulumi.output_type
+class DomainBandwidth(dict):
+    """
+    Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+    """
+    def __init__(__self__, *,
+                 inbound: Optional['outputs.DomainBandwidthLimit'] = None,
+                 outbound: Optional['outputs.DomainBandwidthLimit'] = None):
+        """
+        Traffic shaping as the guest sees it: `inbound` is traffic to the guest, `outbound` traffic from it.
+
+        :param 'DomainBandwidthLimit' inbound: Traffic to the guest (default: not shaped).
+        :param 'DomainBandwidthLimit' outbound: Traffic from the guest (default: not shaped).
+        """
+        if inbound is not None:
+            pulumi.set(__self__, "inbound", inbound)
+        if outbound is not None:
+            pulumi.set(__self__, "outbound", outbound)
+
+    @_builtins.property
+    @pulumi.getter
+    def inbound(self) -> Optional['outputs.DomainBandwidthLimit']:
+        """
+        Traffic to the guest (default: not shaped).
+        """
+        return pulumi.get(self, "inbound")
+
+    @_builtins.property
+    @pulumi.getter
+    def outbound(self) -> Optional['outputs.DomainBandwidthLimit']:
+        """
+        Traffic from the guest (default: not shaped).
+        """
+        return pulumi.get(self, "outbound")
+
+
+@pulumi.output_type
+class DomainBandwidthLimit(dict):
+    """
+    Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+    """
+    def __init__(__self__, *,
+                 average: _builtins.int,
+                 burst: Optional[_builtins.int] = None,
+                 peak: Optional[_builtins.int] = None):
+        """
+        Rates of one direction: `average` and `peak` in KiB per second, `burst` in KiB.
+
+        :param _builtins.int average: The average rate, in KiB/s.
+        :param _builtins.int burst: How much may be sent at peak rate, in KiB (default: the host's)
+        :param _builtins.int peak: The highest rate, in KiB/s (default: none beyond average).
+        """
+        pulumi.set(__self__, "average", average)
+        if burst is not None:
+            pulumi.set(__self__, "burst", burst)
+        if peak is not None:
+            pulumi.set(__self__, "peak", peak)
+
+    @_builtins.property
+    @pulumi.getter
+    def average(self) -> _builtins.int:
+        """
+        The average rate, in KiB/s.
+        """
+        return pulumi.get(self, "average")
+
+    @_builtins.property
+    @pulumi.getter
+    def burst(self) -> Optional[_builtins.int]:
+        """
+        How much may be sent at peak rate, in KiB (default: the host's)
+        """
+        return pulumi.get(self, "burst")
+
+    @_builtins.property
+    @pulumi.getter
+    def peak(self) -> Optional[_builtins.int]:
+        """
+        The highest rate, in KiB/s (default: none beyond average).
+        """
+        return pulumi.get(self, "peak")
 
 
 @pulumi.output_type
@@ -336,6 +448,29 @@ class DomainCloudInitDisk(dict):
         Storage pool of the ISO volume.
         """
         return pulumi.get(self, "pool")
+
+
+@pulumi.output_type
+class DomainCombustion(dict):
+    """
+    A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+    """
+    def __init__(__self__, *,
+                 path: _builtins.str):
+        """
+        A Combustion script (openSUSE MicroOS) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/org.opensuse.combustion/script' file='…'/></sysinfo>` (libvirt 6.5 or later): Combustion runs it on first boot, after Ignition when both are given. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. a CombustionScript's `path`).
+
+        :param _builtins.str path: Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+        """
+        pulumi.set(__self__, "path", path)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> _builtins.str:
+        """
+        Absolute path of the Combustion script on the libvirt host, e.g. `/var/lib/libvirt/images/node1.sh`.
+        """
+        return pulumi.get(self, "path")
 
 
 @pulumi.output_type
@@ -640,14 +775,57 @@ class DomainCpuTopology(dict):
 
 
 @pulumi.output_type
+class DomainDirectAttachment(dict):
+    """
+    A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+    """
+    def __init__(__self__, *,
+                 device: _builtins.str,
+                 mode: Optional['DomainDirectMode'] = None):
+        """
+        A macvtap attachment to a host interface, e.g. `{ device: "eth0", mode: "bridge" }`.
+
+        :param _builtins.str device: The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+        :param 'DomainDirectMode' mode: How the host interface is shared.
+        """
+        pulumi.set(__self__, "device", device)
+        if mode is None:
+            mode = 'vepa'
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+
+    @_builtins.property
+    @pulumi.getter
+    def device(self) -> _builtins.str:
+        """
+        The host interface, e.g. `eth0` (it must exist on the host when the domain starts).
+        """
+        return pulumi.get(self, "device")
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional['DomainDirectMode']:
+        """
+        How the host interface is shared.
+        """
+        return pulumi.get(self, "mode")
+
+
+@pulumi.output_type
 class DomainDisk(dict):
     """
-    A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+    A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
     """
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "readOnly":
+        if key == "bootOrder":
+            suggest = "boot_order"
+        elif key == "detectZeroes":
+            suggest = "detect_zeroes"
+        elif key == "encryptionSecret":
+            suggest = "encryption_secret"
+        elif key == "readOnly":
             suggest = "read_only"
 
         if suggest:
@@ -662,40 +840,108 @@ class DomainDisk(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 block: Optional[_builtins.str] = None,
+                 boot_order: Optional[_builtins.int] = None,
                  bus: Optional['DomainDiskBus'] = None,
+                 cache: Optional['DomainDiskCache'] = None,
+                 detect_zeroes: Optional['DomainDiskDetectZeroes'] = None,
                  device: Optional['DomainDiskDevice'] = None,
+                 discard: Optional['DomainDiskDiscard'] = None,
+                 encryption_secret: Optional[_builtins.str] = None,
                  file: Optional[_builtins.str] = None,
                  format: Optional['DomainDiskFormat'] = None,
+                 io: Optional['DomainDiskIo'] = None,
+                 iothread: Optional[_builtins.int] = None,
+                 iotune: Optional['outputs.DomainDiskIoTune'] = None,
+                 network: Optional['outputs.DomainDiskNetwork'] = None,
                  read_only: Optional[_builtins.bool] = None,
+                 serial: Optional[_builtins.str] = None,
+                 shareable: Optional[_builtins.bool] = None,
                  target: Optional[_builtins.str] = None,
-                 volume: Optional['outputs.DomainVolumeRef'] = None):
+                 volume: Optional['outputs.DomainVolumeRef'] = None,
+                 wwn: Optional[_builtins.str] = None):
         """
-        A disk or CD-ROM. Give `volume` or `file` (a CD-ROM may have neither: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new `volume` or `file` (a re-imaged boot disk, say) or changing any other setting restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
+        A disk or CD-ROM. Give one source: `volume`, `file`, `block` or `network` (a CD-ROM may have none: an empty drive). Adding a disk is applied live (hotplug), and so is changing a CD-ROM's medium. A disk the guest may be using is never pulled from under it: removing a disk, giving it a new source (a re-imaged boot disk, say) or changing any other setting except `iotune` (applied live) restarts the domain, so the guest shuts down cleanly first (refused with `allowRestart: false`; or set `running: false` to apply it while shut off). Disks are matched by `target` when given, then by source, so reordering them changes nothing, then in order, so a disk with a new source keeps its place and target.
 
+        :param _builtins.str block: A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+        :param _builtins.int boot_order: This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
         :param 'DomainDiskBus' bus: The bus (default: `virtio` for disks, `sata` for CD-ROMs).
+        :param 'DomainDiskCache' cache: Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+        :param 'DomainDiskDetectZeroes' detect_zeroes: Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
         :param 'DomainDiskDevice' device: Disk or CD-ROM.
+        :param 'DomainDiskDiscard' discard: Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+        :param _builtins.str encryption_secret: For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
         :param _builtins.str file: A file on the libvirt host (an image or an ISO).
         :param 'DomainDiskFormat' format: Image format (default: the volume's own format; `raw` for files).
+        :param 'DomainDiskIo' io: I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+        :param _builtins.int iothread: The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+        :param 'DomainDiskIoTune' iotune: I/O limits (default: none). Changing them is applied live, without a restart.
+        :param 'DomainDiskNetwork' network: A network disk: NBD, iSCSI or RBD.
         :param _builtins.bool read_only: Attach read-only (CD-ROMs always are).
+        :param _builtins.str serial: Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+        :param _builtins.bool shareable: Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
         :param _builtins.str target: Device name in the guest's XML, e.g. `vdb` (default: the next free name for the bus: vda, vdb… / sda… / hda…).
         :param 'DomainVolumeRef' volume: A storage volume (e.g. from a virtwire Volume).
+        :param _builtins.str wwn: World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
         """
+        if block is not None:
+            pulumi.set(__self__, "block", block)
+        if boot_order is not None:
+            pulumi.set(__self__, "boot_order", boot_order)
         if bus is not None:
             pulumi.set(__self__, "bus", bus)
+        if cache is not None:
+            pulumi.set(__self__, "cache", cache)
+        if detect_zeroes is not None:
+            pulumi.set(__self__, "detect_zeroes", detect_zeroes)
         if device is None:
             device = 'disk'
         if device is not None:
             pulumi.set(__self__, "device", device)
+        if discard is not None:
+            pulumi.set(__self__, "discard", discard)
+        if encryption_secret is not None:
+            pulumi.set(__self__, "encryption_secret", encryption_secret)
         if file is not None:
             pulumi.set(__self__, "file", file)
         if format is not None:
             pulumi.set(__self__, "format", format)
+        if io is not None:
+            pulumi.set(__self__, "io", io)
+        if iothread is not None:
+            pulumi.set(__self__, "iothread", iothread)
+        if iotune is not None:
+            pulumi.set(__self__, "iotune", iotune)
+        if network is not None:
+            pulumi.set(__self__, "network", network)
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
+        if serial is not None:
+            pulumi.set(__self__, "serial", serial)
+        if shareable is not None:
+            pulumi.set(__self__, "shareable", shareable)
         if target is not None:
             pulumi.set(__self__, "target", target)
         if volume is not None:
             pulumi.set(__self__, "volume", volume)
+        if wwn is not None:
+            pulumi.set(__self__, "wwn", wwn)
+
+    @_builtins.property
+    @pulumi.getter
+    def block(self) -> Optional[_builtins.str]:
+        """
+        A block device on the libvirt host (`<disk type='block'>`), e.g. a partition, an LVM volume or a loop device. A `file` below /dev means the same and reads back as `block`.
+        """
+        return pulumi.get(self, "block")
+
+    @_builtins.property
+    @pulumi.getter(name="bootOrder")
+    def boot_order(self) -> Optional[_builtins.int]:
+        """
+        This disk's place in the boot order (1 first); default: none. Not together with the domain's `boot` list; orders are unique. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "boot_order")
 
     @_builtins.property
     @pulumi.getter
@@ -707,11 +953,43 @@ class DomainDisk(dict):
 
     @_builtins.property
     @pulumi.getter
+    def cache(self) -> Optional['DomainDiskCache']:
+        """
+        Host cache mode (default: QEMU's, `writeback`). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "cache")
+
+    @_builtins.property
+    @pulumi.getter(name="detectZeroes")
+    def detect_zeroes(self) -> Optional['DomainDiskDetectZeroes']:
+        """
+        Detection of zero writes (default: `off`). `unmap` needs `discard: unmap`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "detect_zeroes")
+
+    @_builtins.property
+    @pulumi.getter
     def device(self) -> Optional['DomainDiskDevice']:
         """
         Disk or CD-ROM.
         """
         return pulumi.get(self, "device")
+
+    @_builtins.property
+    @pulumi.getter
+    def discard(self) -> Optional['DomainDiskDiscard']:
+        """
+        Discard (TRIM) requests of the guest (default: QEMU's, `ignore`). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "discard")
+
+    @_builtins.property
+    @pulumi.getter(name="encryptionSecret")
+    def encryption_secret(self) -> Optional[_builtins.str]:
+        """
+        For a disk on a LUKS-encrypted volume (`Volume.encryption`): the libvirt secret with its passphrase, its UUID (e.g. `secret.uuid`) or a volume secret's usage id, written as the disk's `<encryption>` so that QEMU can open the image. Default: none (the image is opened as it is). Changing it is a change of the disk.
+        """
+        return pulumi.get(self, "encryption_secret")
 
     @_builtins.property
     @pulumi.getter
@@ -730,12 +1008,60 @@ class DomainDisk(dict):
         return pulumi.get(self, "format")
 
     @_builtins.property
+    @pulumi.getter
+    def io(self) -> Optional['DomainDiskIo']:
+        """
+        I/O mechanism (default: QEMU's). `native` needs `cache: none` or `directsync`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "io")
+
+    @_builtins.property
+    @pulumi.getter
+    def iothread(self) -> Optional[_builtins.int]:
+        """
+        The domain's I/O thread (1 to `iothreads`) that serves this disk, instead of QEMU's main loop; virtio disks only (default: none). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "iothread")
+
+    @_builtins.property
+    @pulumi.getter
+    def iotune(self) -> Optional['outputs.DomainDiskIoTune']:
+        """
+        I/O limits (default: none). Changing them is applied live, without a restart.
+        """
+        return pulumi.get(self, "iotune")
+
+    @_builtins.property
+    @pulumi.getter
+    def network(self) -> Optional['outputs.DomainDiskNetwork']:
+        """
+        A network disk: NBD, iSCSI or RBD.
+        """
+        return pulumi.get(self, "network")
+
+    @_builtins.property
     @pulumi.getter(name="readOnly")
     def read_only(self) -> Optional[_builtins.bool]:
         """
         Attach read-only (CD-ROMs always are).
         """
         return pulumi.get(self, "read_only")
+
+    @_builtins.property
+    @pulumi.getter
+    def serial(self) -> Optional[_builtins.str]:
+        """
+        Serial number the guest sees (e.g. in /dev/disk/by-id); default: none. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "serial")
+
+    @_builtins.property
+    @pulumi.getter
+    def shareable(self) -> Optional[_builtins.bool]:
+        """
+        Several domains may use the image at once (QEMU does not lock it; needs `format: raw`); default: false. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "shareable")
 
     @_builtins.property
     @pulumi.getter
@@ -752,6 +1078,368 @@ class DomainDisk(dict):
         A storage volume (e.g. from a virtwire Volume).
         """
         return pulumi.get(self, "volume")
+
+    @_builtins.property
+    @pulumi.getter
+    def wwn(self) -> Optional[_builtins.str]:
+        """
+        World Wide Name the guest sees, 16 hexadecimal digits (only on bus `scsi` or `ide`); default: none. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "wwn")
+
+
+@pulumi.output_type
+class DomainDiskIoTune(dict):
+    """
+    I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "readBytesSec":
+            suggest = "read_bytes_sec"
+        elif key == "readBytesSecMax":
+            suggest = "read_bytes_sec_max"
+        elif key == "readIopsSec":
+            suggest = "read_iops_sec"
+        elif key == "readIopsSecMax":
+            suggest = "read_iops_sec_max"
+        elif key == "totalBytesSec":
+            suggest = "total_bytes_sec"
+        elif key == "totalBytesSecMax":
+            suggest = "total_bytes_sec_max"
+        elif key == "totalIopsSec":
+            suggest = "total_iops_sec"
+        elif key == "totalIopsSecMax":
+            suggest = "total_iops_sec_max"
+        elif key == "writeBytesSec":
+            suggest = "write_bytes_sec"
+        elif key == "writeBytesSecMax":
+            suggest = "write_bytes_sec_max"
+        elif key == "writeIopsSec":
+            suggest = "write_iops_sec"
+        elif key == "writeIopsSecMax":
+            suggest = "write_iops_sec_max"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainDiskIoTune. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainDiskIoTune.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainDiskIoTune.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 read_bytes_sec: Optional[_builtins.int] = None,
+                 read_bytes_sec_max: Optional[_builtins.int] = None,
+                 read_iops_sec: Optional[_builtins.int] = None,
+                 read_iops_sec_max: Optional[_builtins.int] = None,
+                 total_bytes_sec: Optional[_builtins.int] = None,
+                 total_bytes_sec_max: Optional[_builtins.int] = None,
+                 total_iops_sec: Optional[_builtins.int] = None,
+                 total_iops_sec_max: Optional[_builtins.int] = None,
+                 write_bytes_sec: Optional[_builtins.int] = None,
+                 write_bytes_sec_max: Optional[_builtins.int] = None,
+                 write_iops_sec: Optional[_builtins.int] = None,
+                 write_iops_sec_max: Optional[_builtins.int] = None):
+        """
+        I/O limits of a disk (libvirt's `<iotune>`). Give a `total…` limit or `read…`/`write…` limits of a kind, not both; a burst (`…Max`) needs its base limit. Changing them is applied live to the running domain and its config (DomainSetBlockIoTune), without a restart; unset (or 0) means no limit.
+
+        :param _builtins.int read_bytes_sec: Limit on reads, in bytes per second.
+        :param _builtins.int read_bytes_sec_max: Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+        :param _builtins.int read_iops_sec: Limit on reads, in I/O operations per second.
+        :param _builtins.int read_iops_sec_max: Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+        :param _builtins.int total_bytes_sec: Limit on reads and writes together, in bytes per second.
+        :param _builtins.int total_bytes_sec_max: Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+        :param _builtins.int total_iops_sec: Limit on reads and writes together, in I/O operations per second.
+        :param _builtins.int total_iops_sec_max: Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+        :param _builtins.int write_bytes_sec: Limit on writes, in bytes per second.
+        :param _builtins.int write_bytes_sec_max: Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+        :param _builtins.int write_iops_sec: Limit on writes, in I/O operations per second.
+        :param _builtins.int write_iops_sec_max: Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+        """
+        if read_bytes_sec is not None:
+            pulumi.set(__self__, "read_bytes_sec", read_bytes_sec)
+        if read_bytes_sec_max is not None:
+            pulumi.set(__self__, "read_bytes_sec_max", read_bytes_sec_max)
+        if read_iops_sec is not None:
+            pulumi.set(__self__, "read_iops_sec", read_iops_sec)
+        if read_iops_sec_max is not None:
+            pulumi.set(__self__, "read_iops_sec_max", read_iops_sec_max)
+        if total_bytes_sec is not None:
+            pulumi.set(__self__, "total_bytes_sec", total_bytes_sec)
+        if total_bytes_sec_max is not None:
+            pulumi.set(__self__, "total_bytes_sec_max", total_bytes_sec_max)
+        if total_iops_sec is not None:
+            pulumi.set(__self__, "total_iops_sec", total_iops_sec)
+        if total_iops_sec_max is not None:
+            pulumi.set(__self__, "total_iops_sec_max", total_iops_sec_max)
+        if write_bytes_sec is not None:
+            pulumi.set(__self__, "write_bytes_sec", write_bytes_sec)
+        if write_bytes_sec_max is not None:
+            pulumi.set(__self__, "write_bytes_sec_max", write_bytes_sec_max)
+        if write_iops_sec is not None:
+            pulumi.set(__self__, "write_iops_sec", write_iops_sec)
+        if write_iops_sec_max is not None:
+            pulumi.set(__self__, "write_iops_sec_max", write_iops_sec_max)
+
+    @_builtins.property
+    @pulumi.getter(name="readBytesSec")
+    def read_bytes_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on reads, in bytes per second.
+        """
+        return pulumi.get(self, "read_bytes_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="readBytesSecMax")
+    def read_bytes_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on reads, in bytes per second, allowed for a short while above `readBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "read_bytes_sec_max")
+
+    @_builtins.property
+    @pulumi.getter(name="readIopsSec")
+    def read_iops_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on reads, in I/O operations per second.
+        """
+        return pulumi.get(self, "read_iops_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="readIopsSecMax")
+    def read_iops_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on reads, in I/O operations per second, allowed for a short while above `readIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "read_iops_sec_max")
+
+    @_builtins.property
+    @pulumi.getter(name="totalBytesSec")
+    def total_bytes_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on reads and writes together, in bytes per second.
+        """
+        return pulumi.get(self, "total_bytes_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="totalBytesSecMax")
+    def total_bytes_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on reads and writes together, in bytes per second, allowed for a short while above `totalBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "total_bytes_sec_max")
+
+    @_builtins.property
+    @pulumi.getter(name="totalIopsSec")
+    def total_iops_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on reads and writes together, in I/O operations per second.
+        """
+        return pulumi.get(self, "total_iops_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="totalIopsSecMax")
+    def total_iops_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on reads and writes together, in I/O operations per second, allowed for a short while above `totalIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "total_iops_sec_max")
+
+    @_builtins.property
+    @pulumi.getter(name="writeBytesSec")
+    def write_bytes_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on writes, in bytes per second.
+        """
+        return pulumi.get(self, "write_bytes_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="writeBytesSecMax")
+    def write_bytes_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on writes, in bytes per second, allowed for a short while above `writeBytesSec` (which it needs).
+        """
+        return pulumi.get(self, "write_bytes_sec_max")
+
+    @_builtins.property
+    @pulumi.getter(name="writeIopsSec")
+    def write_iops_sec(self) -> Optional[_builtins.int]:
+        """
+        Limit on writes, in I/O operations per second.
+        """
+        return pulumi.get(self, "write_iops_sec")
+
+    @_builtins.property
+    @pulumi.getter(name="writeIopsSecMax")
+    def write_iops_sec_max(self) -> Optional[_builtins.int]:
+        """
+        Burst limit on writes, in I/O operations per second, allowed for a short while above `writeIopsSec` (which it needs).
+        """
+        return pulumi.get(self, "write_iops_sec_max")
+
+
+@pulumi.output_type
+class DomainDiskNetwork(dict):
+    """
+    A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 hosts: Sequence['outputs.DomainDiskNetworkHost'],
+                 protocol: 'DomainDiskNetworkProtocol',
+                 auth: Optional['outputs.DomainDiskNetworkAuth'] = None,
+                 name: Optional[_builtins.str] = None):
+        """
+        A disk served over the network (libvirt's `<disk type='network'>`): QEMU connects to the server itself. Changing it restarts the domain.
+
+        :param Sequence['DomainDiskNetworkHost'] hosts: The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+        :param 'DomainDiskNetworkProtocol' protocol: NBD, iSCSI or RBD.
+        :param 'DomainDiskNetworkAuth' auth: Authentication for iSCSI or RBD (default: none).
+        :param _builtins.str name: What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+        """
+        pulumi.set(__self__, "hosts", hosts)
+        pulumi.set(__self__, "protocol", protocol)
+        if auth is not None:
+            pulumi.set(__self__, "auth", auth)
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+
+    @_builtins.property
+    @pulumi.getter
+    def hosts(self) -> Sequence['outputs.DomainDiskNetworkHost']:
+        """
+        The servers (one for NBD and iSCSI; Ceph monitors for RBD).
+        """
+        return pulumi.get(self, "hosts")
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> 'DomainDiskNetworkProtocol':
+        """
+        NBD, iSCSI or RBD.
+        """
+        return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def auth(self) -> Optional['outputs.DomainDiskNetworkAuth']:
+        """
+        Authentication for iSCSI or RBD (default: none).
+        """
+        return pulumi.get(self, "auth")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> Optional[_builtins.str]:
+        """
+        What to open on the server: the NBD export, the iSCSI IQN/LUN or the RBD `pool/image` (required for iSCSI and RBD).
+        """
+        return pulumi.get(self, "name")
+
+
+@pulumi.output_type
+class DomainDiskNetworkAuth(dict):
+    """
+    How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "secretUsage":
+            suggest = "secret_usage"
+        elif key == "secretUuid":
+            suggest = "secret_uuid"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainDiskNetworkAuth. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainDiskNetworkAuth.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainDiskNetworkAuth.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 username: _builtins.str,
+                 secret_usage: Optional[_builtins.str] = None,
+                 secret_uuid: Optional[_builtins.str] = None):
+        """
+        How QEMU authenticates to an iSCSI or RBD server: a user name and a libvirt secret holding the password or key, named by its UUID or its usage (e.g. a virtwire Secret's). The value itself never appears in the domain or in virtwire's state.
+
+        :param _builtins.str username: The CHAP or cephx user name.
+        :param _builtins.str secret_usage: Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+        :param _builtins.str secret_uuid: UUID of the libvirt secret.
+        """
+        pulumi.set(__self__, "username", username)
+        if secret_usage is not None:
+            pulumi.set(__self__, "secret_usage", secret_usage)
+        if secret_uuid is not None:
+            pulumi.set(__self__, "secret_uuid", secret_uuid)
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> _builtins.str:
+        """
+        The CHAP or cephx user name.
+        """
+        return pulumi.get(self, "username")
+
+    @_builtins.property
+    @pulumi.getter(name="secretUsage")
+    def secret_usage(self) -> Optional[_builtins.str]:
+        """
+        Usage name of the libvirt secret (its `<usage><target>` for iSCSI, `<usage><name>` for Ceph).
+        """
+        return pulumi.get(self, "secret_usage")
+
+    @_builtins.property
+    @pulumi.getter(name="secretUuid")
+    def secret_uuid(self) -> Optional[_builtins.str]:
+        """
+        UUID of the libvirt secret.
+        """
+        return pulumi.get(self, "secret_uuid")
+
+
+@pulumi.output_type
+class DomainDiskNetworkHost(dict):
+    """
+    A server of a network disk.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 port: Optional[_builtins.int] = None):
+        """
+        A server of a network disk.
+
+        :param _builtins.str name: Host name or IP address of the server, as the libvirt host reaches it.
+        :param _builtins.int port: TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+        """
+        pulumi.set(__self__, "name", name)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        Host name or IP address of the server, as the libvirt host reaches it.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def port(self) -> Optional[_builtins.int]:
+        """
+        TCP port (default: the protocol's: 10809 for NBD, 3260 for iSCSI, 6789 for Ceph monitors).
+        """
+        return pulumi.get(self, "port")
 
 
 @pulumi.output_type
@@ -827,6 +1515,136 @@ class DomainFeatures(dict):
 
 
 @pulumi.output_type
+class DomainFilesystem(dict):
+    """
+    A host directory shared with the guest. Changing it restarts the domain.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "accessMode":
+            suggest = "access_mode"
+        elif key == "readOnly":
+            suggest = "read_only"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainFilesystem. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainFilesystem.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainFilesystem.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 source: _builtins.str,
+                 target: _builtins.str,
+                 access_mode: Optional['DomainFilesystemAccessMode'] = None,
+                 driver: Optional['DomainFilesystemDriver'] = None,
+                 read_only: Optional[_builtins.bool] = None):
+        """
+        A host directory shared with the guest. Changing it restarts the domain.
+
+        :param _builtins.str source: The directory on the libvirt host, an absolute path.
+        :param _builtins.str target: The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+        :param 'DomainFilesystemAccessMode' access_mode: How owners and permissions map (9p); virtiofs takes only passthrough.
+        :param 'DomainFilesystemDriver' driver: virtiofs or 9p.
+        :param _builtins.bool read_only: The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+        """
+        pulumi.set(__self__, "source", source)
+        pulumi.set(__self__, "target", target)
+        if access_mode is None:
+            access_mode = 'passthrough'
+        if access_mode is not None:
+            pulumi.set(__self__, "access_mode", access_mode)
+        if driver is None:
+            driver = 'virtiofs'
+        if driver is not None:
+            pulumi.set(__self__, "driver", driver)
+        if read_only is None:
+            read_only = False
+        if read_only is not None:
+            pulumi.set(__self__, "read_only", read_only)
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> _builtins.str:
+        """
+        The directory on the libvirt host, an absolute path.
+        """
+        return pulumi.get(self, "source")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> _builtins.str:
+        """
+        The mount tag the guest mounts it by (e.g. `share`), at most 36 bytes.
+        """
+        return pulumi.get(self, "target")
+
+    @_builtins.property
+    @pulumi.getter(name="accessMode")
+    def access_mode(self) -> Optional['DomainFilesystemAccessMode']:
+        """
+        How owners and permissions map (9p); virtiofs takes only passthrough.
+        """
+        return pulumi.get(self, "access_mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def driver(self) -> Optional['DomainFilesystemDriver']:
+        """
+        virtiofs or 9p.
+        """
+        return pulumi.get(self, "driver")
+
+    @_builtins.property
+    @pulumi.getter(name="readOnly")
+    def read_only(self) -> Optional[_builtins.bool]:
+        """
+        The guest can only read (default: no). virtiofs read-only shares need a recent libvirt: 11 takes them, 9.0 refuses the domain ("virtiofs does not yet support read-only mode").
+        """
+        return pulumi.get(self, "read_only")
+
+
+@pulumi.output_type
+class DomainFilterRef(dict):
+    """
+    A reference to a libvirt network filter by name, with the filter's parameters.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 parameters: Optional[Mapping[str, _builtins.str]] = None):
+        """
+        A reference to a libvirt network filter by name, with the filter's parameters.
+
+        :param _builtins.str name: The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+        :param Mapping[str, _builtins.str] parameters: The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+        """
+        pulumi.set(__self__, "name", name)
+        if parameters is not None:
+            pulumi.set(__self__, "parameters", parameters)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The filter's name, e.g. `clean-traffic` or an NwFilter's `name`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def parameters(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        The filter's variables, e.g. `{ IP: "192.168.122.10" }` (default: none; libvirt learns `IP` by itself when it is not given).
+        """
+        return pulumi.get(self, "parameters")
+
+
+@pulumi.output_type
 class DomainGraphics(dict):
     """
     A graphical console. Changing it restarts the domain (its password, `graphicsPassword`, changes live).
@@ -885,6 +1703,165 @@ class DomainGraphics(dict):
         VNC only: a TCP port for VNC over WebSocket (noVNC and other browser clients), on the `listen` address. Default: none.
         """
         return pulumi.get(self, "websocket")
+
+
+@pulumi.output_type
+class DomainHostdev(dict):
+    """
+    A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+    """
+    def __init__(__self__, *,
+                 managed: Optional[_builtins.bool] = None,
+                 mdev: Optional['outputs.DomainHostdevMdev'] = None,
+                 pci: Optional[_builtins.str] = None,
+                 usb: Optional['outputs.DomainHostdevUsb'] = None):
+        """
+        A host device given to the guest (libvirt `<hostdev mode='subsystem'>`): exactly one of `pci`, `usb` or `mdev`. The device must exist on the host when the domain starts; a start that fails on it names the device and what to check. Adding, removing or changing one restarts the domain.
+
+        :param _builtins.bool managed: PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+        :param 'DomainHostdevMdev' mdev: A mediated device, by UUID.
+        :param _builtins.str pci: A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+        :param 'DomainHostdevUsb' usb: A USB device, by vendor and product or by bus and device.
+        """
+        if managed is None:
+            managed = True
+        if managed is not None:
+            pulumi.set(__self__, "managed", managed)
+        if mdev is not None:
+            pulumi.set(__self__, "mdev", mdev)
+        if pci is not None:
+            pulumi.set(__self__, "pci", pci)
+        if usb is not None:
+            pulumi.set(__self__, "usb", usb)
+
+    @_builtins.property
+    @pulumi.getter
+    def managed(self) -> Optional[_builtins.bool]:
+        """
+        PCI only: libvirt detaches the device from its host driver and binds it to vfio-pci when the domain starts, and gives it back when it stops. With `false`, bind it to vfio-pci yourself beforehand.
+        """
+        return pulumi.get(self, "managed")
+
+    @_builtins.property
+    @pulumi.getter
+    def mdev(self) -> Optional['outputs.DomainHostdevMdev']:
+        """
+        A mediated device, by UUID.
+        """
+        return pulumi.get(self, "mdev")
+
+    @_builtins.property
+    @pulumi.getter
+    def pci(self) -> Optional[_builtins.str]:
+        """
+        A PCI device by its address `domain:bus:slot.function`, e.g. `0000:03:00.0` (`lspci -D`).
+        """
+        return pulumi.get(self, "pci")
+
+    @_builtins.property
+    @pulumi.getter
+    def usb(self) -> Optional['outputs.DomainHostdevUsb']:
+        """
+        A USB device, by vendor and product or by bus and device.
+        """
+        return pulumi.get(self, "usb")
+
+
+@pulumi.output_type
+class DomainHostdevMdev(dict):
+    """
+    A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+    """
+    def __init__(__self__, *,
+                 uuid: _builtins.str,
+                 model: Optional['DomainMdevModel'] = None):
+        """
+        A mediated device (mdev) of the host, created beforehand (e.g. with `mdevctl` or a NodeDevice), by its UUID.
+
+        :param _builtins.str uuid: The mediated device's UUID (`mdevctl list`).
+        :param 'DomainMdevModel' model: The device API.
+        """
+        pulumi.set(__self__, "uuid", uuid)
+        if model is None:
+            model = 'vfio-pci'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+
+    @_builtins.property
+    @pulumi.getter
+    def uuid(self) -> _builtins.str:
+        """
+        The mediated device's UUID (`mdevctl list`).
+        """
+        return pulumi.get(self, "uuid")
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> Optional['DomainMdevModel']:
+        """
+        The device API.
+        """
+        return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainHostdevUsb(dict):
+    """
+    A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+    """
+    def __init__(__self__, *,
+                 bus: Optional[_builtins.int] = None,
+                 device: Optional[_builtins.int] = None,
+                 product: Optional[_builtins.str] = None,
+                 vendor: Optional[_builtins.str] = None):
+        """
+        A USB device of the host: by `vendor` and `product` (found wherever it is plugged in when the domain starts), or by `bus` and `device` (as `lsusb` shows them; they change when it is plugged in again).
+
+        :param _builtins.int bus: USB bus number.
+        :param _builtins.int device: Device number on that bus.
+        :param _builtins.str product: Product id, e.g. `0xc077`.
+        :param _builtins.str vendor: Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+        """
+        if bus is not None:
+            pulumi.set(__self__, "bus", bus)
+        if device is not None:
+            pulumi.set(__self__, "device", device)
+        if product is not None:
+            pulumi.set(__self__, "product", product)
+        if vendor is not None:
+            pulumi.set(__self__, "vendor", vendor)
+
+    @_builtins.property
+    @pulumi.getter
+    def bus(self) -> Optional[_builtins.int]:
+        """
+        USB bus number.
+        """
+        return pulumi.get(self, "bus")
+
+    @_builtins.property
+    @pulumi.getter
+    def device(self) -> Optional[_builtins.int]:
+        """
+        Device number on that bus.
+        """
+        return pulumi.get(self, "device")
+
+    @_builtins.property
+    @pulumi.getter
+    def product(self) -> Optional[_builtins.str]:
+        """
+        Product id, e.g. `0xc077`.
+        """
+        return pulumi.get(self, "product")
+
+    @_builtins.property
+    @pulumi.getter
+    def vendor(self) -> Optional[_builtins.str]:
+        """
+        Vendor id, e.g. `0x046d` (`lsusb` shows `046d:c077`).
+        """
+        return pulumi.get(self, "vendor")
 
 
 @pulumi.output_type
@@ -1070,6 +2047,29 @@ class DomainHyperv(dict):
         Virtual processor index (needed by synic and tlbflush). true: on, false: off, unset: the hypervisor's default.
         """
         return pulumi.get(self, "vpindex")
+
+
+@pulumi.output_type
+class DomainIgnition(dict):
+    """
+    An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+    """
+    def __init__(__self__, *,
+                 path: _builtins.str):
+        """
+        An Ignition config (Fedora CoreOS, Flatcar) given to the guest through QEMU's fw_cfg, as `<sysinfo type='fwcfg'><entry name='opt/com.coreos/config' file='…'/></sysinfo>` (libvirt 6.5 or later; no qemu:commandline): Ignition reads it on first boot. The file must be on the libvirt host, readable by QEMU, when the domain starts (e.g. an IgnitionConfig's `path`).
+
+        :param _builtins.str path: Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+        """
+        pulumi.set(__self__, "path", path)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> _builtins.str:
+        """
+        Absolute path of the Ignition JSON config on the libvirt host, e.g. `/var/lib/libvirt/images/node1.ign`.
+        """
+        return pulumi.get(self, "path")
 
 
 @pulumi.output_type
@@ -1341,31 +2341,94 @@ class DomainMetadata(dict):
 @pulumi.output_type
 class DomainNetworkInterface(dict):
     """
-    A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+    A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
     """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "linkState":
+            suggest = "link_state"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DomainNetworkInterface. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DomainNetworkInterface.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DomainNetworkInterface.__key_warning(key)
+        return super().get(key, default)
+
     def __init__(__self__, *,
+                 address: Optional[_builtins.str] = None,
+                 bandwidth: Optional['outputs.DomainBandwidth'] = None,
                  bridge: Optional[_builtins.str] = None,
+                 direct: Optional['outputs.DomainDirectAttachment'] = None,
+                 filter: Optional['outputs.DomainFilterRef'] = None,
+                 hostname: Optional[_builtins.str] = None,
+                 link_state: Optional['DomainLinkState'] = None,
                  mac: Optional[_builtins.str] = None,
                  model: Optional[_builtins.str] = None,
+                 mtu: Optional[_builtins.int] = None,
                  network: Optional[_builtins.str] = None):
         """
-        A network interface: on a libvirt `network` or a host `bridge`. Adding or removing one is applied live (hotplug); changing one restarts the domain and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by position.
+        A network interface: on a libvirt `network`, a host `bridge`, or `direct` on a host interface (macvtap). Adding or removing one is applied live (hotplug); `linkState` changes live; any other change of an interface restarts the domain (an interface is never pulled from under a running guest) and keeps its MAC address. Interfaces with a `mac` are matched by it, the others by their network, bridge or host interface, then by position.
 
+        :param _builtins.str address: A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+        :param 'DomainBandwidth' bandwidth: Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
         :param _builtins.str bridge: Name of a host bridge device.
+        :param 'DomainDirectAttachment' direct: Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+        :param 'DomainFilterRef' filter: A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+        :param _builtins.str hostname: The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+        :param 'DomainLinkState' link_state: Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
         :param _builtins.str mac: MAC address (default: generated by libvirt and kept for the life of the interface; see the `macAddresses` output).
         :param _builtins.str model: NIC model, e.g. `e1000e`, `rtl8139`.
+        :param _builtins.int mtu: The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
         :param _builtins.str network: Name of a libvirt network (e.g. a virtwire Network's `name`).
         """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if bandwidth is not None:
+            pulumi.set(__self__, "bandwidth", bandwidth)
         if bridge is not None:
             pulumi.set(__self__, "bridge", bridge)
+        if direct is not None:
+            pulumi.set(__self__, "direct", direct)
+        if filter is not None:
+            pulumi.set(__self__, "filter", filter)
+        if hostname is not None:
+            pulumi.set(__self__, "hostname", hostname)
+        if link_state is None:
+            link_state = 'up'
+        if link_state is not None:
+            pulumi.set(__self__, "link_state", link_state)
         if mac is not None:
             pulumi.set(__self__, "mac", mac)
         if model is None:
             model = 'virtio'
         if model is not None:
             pulumi.set(__self__, "model", model)
+        if mtu is not None:
+            pulumi.set(__self__, "mtu", mtu)
         if network is not None:
             pulumi.set(__self__, "network", network)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> Optional[_builtins.str]:
+        """
+        A fixed IP address for this interface on its libvirt `network`, as terraform-provider-libvirt 0.8 had: a DHCP host entry (MAC, address, `hostname`) is added to the network live when the interface is made, and removed when the interface or the domain is (default: none, the network's DHCP range hands out an address). The address must be in one of the network's subnets; an address outside them is refused at up. Changed live (the guest gets it at its next DHCP request). An entry the network's own `dhcp.hosts` also lists is the network's to keep: give the address in one place.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter
+    def bandwidth(self) -> Optional['outputs.DomainBandwidth']:
+        """
+        Traffic shaping of the interface (libvirt `<bandwidth>`, applied with tc on the host when the domain starts; default: none). Changing it restarts the domain. Not for `direct` interfaces in passthrough mode.
+        """
+        return pulumi.get(self, "bandwidth")
 
     @_builtins.property
     @pulumi.getter
@@ -1374,6 +2437,38 @@ class DomainNetworkInterface(dict):
         Name of a host bridge device.
         """
         return pulumi.get(self, "bridge")
+
+    @_builtins.property
+    @pulumi.getter
+    def direct(self) -> Optional['outputs.DomainDirectAttachment']:
+        """
+        Attach straight to a host interface through macvtap (libvirt `type='direct'`), instead of `network` or `bridge`. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "direct")
+
+    @_builtins.property
+    @pulumi.getter
+    def filter(self) -> Optional['outputs.DomainFilterRef']:
+        """
+        A libvirt network filter applied to the interface (`<filterref>`), e.g. `{ name: "clean-traffic" }` (default: none). The filter must exist on the host when the domain starts (an NwFilter resource, or one libvirt ships). Changing it restarts the domain.
+        """
+        return pulumi.get(self, "filter")
+
+    @_builtins.property
+    @pulumi.getter
+    def hostname(self) -> Optional[_builtins.str]:
+        """
+        The host name of this interface's DHCP host entry (needs `address`; default: none). Changed live.
+        """
+        return pulumi.get(self, "hostname")
+
+    @_builtins.property
+    @pulumi.getter(name="linkState")
+    def link_state(self) -> Optional['DomainLinkState']:
+        """
+        Whether the guest sees its link up or down, as with a cable plugged in or pulled. Changed live on a running domain (DomainUpdateDeviceFlags), no restart.
+        """
+        return pulumi.get(self, "link_state")
 
     @_builtins.property
     @pulumi.getter
@@ -1390,6 +2485,14 @@ class DomainNetworkInterface(dict):
         NIC model, e.g. `e1000e`, `rtl8139`.
         """
         return pulumi.get(self, "model")
+
+    @_builtins.property
+    @pulumi.getter
+    def mtu(self) -> Optional[_builtins.int]:
+        """
+        The interface's MTU in bytes (default: that of the network or bridge, usually 1500); not for `direct` interfaces, which have their host interface's. Changing it restarts the domain.
+        """
+        return pulumi.get(self, "mtu")
 
     @_builtins.property
     @pulumi.getter
@@ -1939,6 +3042,46 @@ class DomainTimer(dict):
 
 
 @pulumi.output_type
+class DomainTpm(dict):
+    """
+    A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+    """
+    def __init__(__self__, *,
+                 model: Optional['DomainTpmModel'] = None,
+                 version: Optional['DomainTpmVersion'] = None):
+        """
+        A TPM emulated by swtpm on the libvirt host (Debian packages `swtpm` and `swtpm-tools`). libvirt keeps its state (keys, sealed secrets) in /var/lib/libvirt/swtpm/<uuid>/ across restarts; virtwire removes it with the domain. Changing it restarts the domain.
+
+        :param 'DomainTpmModel' model: The interface to the guest.
+        :param 'DomainTpmVersion' version: The TPM version.
+        """
+        if model is None:
+            model = 'tpm-crb'
+        if model is not None:
+            pulumi.set(__self__, "model", model)
+        if version is None:
+            version = '2.0'
+        if version is not None:
+            pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def model(self) -> Optional['DomainTpmModel']:
+        """
+        The interface to the guest.
+        """
+        return pulumi.get(self, "model")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> Optional['DomainTpmVersion']:
+        """
+        The TPM version.
+        """
+        return pulumi.get(self, "version")
+
+
+@pulumi.output_type
 class DomainVideo(dict):
     """
     The video card. Changing it restarts the domain.
@@ -2099,6 +3242,65 @@ class DomainWatchdog(dict):
         The device.
         """
         return pulumi.get(self, "model")
+
+
+@pulumi.output_type
+class DomainXmlEdit(dict):
+    """
+    A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+    """
+    def __init__(__self__, *,
+                 xpath: _builtins.str,
+                 remove: Optional[_builtins.bool] = None,
+                 value: Optional[_builtins.str] = None,
+                 xml: Optional[_builtins.str] = None):
+        """
+        A change to the domain XML virtwire builds, addressed by an XPath, for what no property covers, including elements virtwire manages (e.g. `{ xpath: "/domain/devices/disk[1]/driver/@cache", value: "none" }` or `{ xpath: "//memballoon", remove: true }`). Each edit sets `value`, replaces with `xml`, or has `remove: true` (exactly one). Edits apply in order, after `xmlPatches`, to every node the XPath selects, before the XML is defined; the XML they see is virtwire's, not libvirt's expansion of it (no default controllers or addresses). An XPath that selects nothing is refused at preview with the edit's index, and the preview's detail shows each edited node before → after. Supported XPath subset: absolute (`/domain/...`) and relative (to `<domain>`) paths, `//`, element names and `*`, `.` and `..`, `@attr`, `@*` and `text()` as the last step, and the predicates `[n]`, `[@a]`, `[@a='v']`, `[name]`, `[name='v']` and `[text()='v']`; axes, functions and unions are refused. Read-back: a property an edit overrides (e.g. `vcpu` under an edit of `/domain/vcpu`) is reported as its input while libvirt's XML still reads as the edited XML does, so it never diffs; a change made outside virtwire there shows as a diff of that property. Changing edits restarts the domain.
+
+        :param _builtins.str xpath: The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+        :param _builtins.bool remove: Removes each selected element, attribute or text.
+        :param _builtins.str value: Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+        :param _builtins.str xml: Replaces each selected element with these XML elements (one or more).
+        """
+        pulumi.set(__self__, "xpath", xpath)
+        if remove is not None:
+            pulumi.set(__self__, "remove", remove)
+        if value is not None:
+            pulumi.set(__self__, "value", value)
+        if xml is not None:
+            pulumi.set(__self__, "xml", xml)
+
+    @_builtins.property
+    @pulumi.getter
+    def xpath(self) -> _builtins.str:
+        """
+        The nodes to change, in the XPath subset described above, e.g. `/domain/vcpu`, `//disk[@device='cdrom']/target/@bus` or `devices/interface[1]/model/@type`.
+        """
+        return pulumi.get(self, "xpath")
+
+    @_builtins.property
+    @pulumi.getter
+    def remove(self) -> Optional[_builtins.bool]:
+        """
+        Removes each selected element, attribute or text.
+        """
+        return pulumi.get(self, "remove")
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> Optional[_builtins.str]:
+        """
+        Sets each selected attribute's value, or each selected element's text (replacing its content). A last step `@attr` or `text()` that selects nothing creates it on each element the path before it selects.
+        """
+        return pulumi.get(self, "value")
+
+    @_builtins.property
+    @pulumi.getter
+    def xml(self) -> Optional[_builtins.str]:
+        """
+        Replaces each selected element with these XML elements (one or more).
+        """
+        return pulumi.get(self, "xml")
 
 
 @pulumi.output_type
@@ -2512,6 +3714,89 @@ class NetworkAddress(dict):
 
 
 @pulumi.output_type
+class NetworkBandwidth(dict):
+    """
+    Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+    """
+    def __init__(__self__, *,
+                 inbound: Optional['outputs.NetworkBandwidthLimit'] = None,
+                 outbound: Optional['outputs.NetworkBandwidthLimit'] = None):
+        """
+        Traffic limits, applied with tc by libvirt. `inbound` is traffic towards the guests, `outbound` traffic from them.
+
+        :param 'NetworkBandwidthLimit' inbound: Limit on traffic towards the guests.
+        :param 'NetworkBandwidthLimit' outbound: Limit on traffic from the guests.
+        """
+        if inbound is not None:
+            pulumi.set(__self__, "inbound", inbound)
+        if outbound is not None:
+            pulumi.set(__self__, "outbound", outbound)
+
+    @_builtins.property
+    @pulumi.getter
+    def inbound(self) -> Optional['outputs.NetworkBandwidthLimit']:
+        """
+        Limit on traffic towards the guests.
+        """
+        return pulumi.get(self, "inbound")
+
+    @_builtins.property
+    @pulumi.getter
+    def outbound(self) -> Optional['outputs.NetworkBandwidthLimit']:
+        """
+        Limit on traffic from the guests.
+        """
+        return pulumi.get(self, "outbound")
+
+
+@pulumi.output_type
+class NetworkBandwidthLimit(dict):
+    """
+    A traffic limit in one direction.
+    """
+    def __init__(__self__, *,
+                 average: _builtins.int,
+                 burst: Optional[_builtins.int] = None,
+                 peak: Optional[_builtins.int] = None):
+        """
+        A traffic limit in one direction.
+
+        :param _builtins.int average: Average rate in kilobytes per second.
+        :param _builtins.int burst: How many kilobytes may go at peak rate (default: no burst).
+        :param _builtins.int peak: Highest rate in kilobytes per second while a burst lasts (default: no peak).
+        """
+        pulumi.set(__self__, "average", average)
+        if burst is not None:
+            pulumi.set(__self__, "burst", burst)
+        if peak is not None:
+            pulumi.set(__self__, "peak", peak)
+
+    @_builtins.property
+    @pulumi.getter
+    def average(self) -> _builtins.int:
+        """
+        Average rate in kilobytes per second.
+        """
+        return pulumi.get(self, "average")
+
+    @_builtins.property
+    @pulumi.getter
+    def burst(self) -> Optional[_builtins.int]:
+        """
+        How many kilobytes may go at peak rate (default: no burst).
+        """
+        return pulumi.get(self, "burst")
+
+    @_builtins.property
+    @pulumi.getter
+    def peak(self) -> Optional[_builtins.int]:
+        """
+        Highest rate in kilobytes per second while a burst lasts (default: no peak).
+        """
+        return pulumi.get(self, "peak")
+
+
+@pulumi.output_type
 class NetworkBridge(dict):
     """
     The network's bridge device.
@@ -2677,6 +3962,42 @@ class NetworkDhcpRange(dict):
 
 
 @pulumi.output_type
+class NetworkDnsForwarder(dict):
+    """
+    Where the network's DNS server sends queries it does not answer itself.
+    """
+    def __init__(__self__, *,
+                 address: Optional[_builtins.str] = None,
+                 domain: Optional[_builtins.str] = None):
+        """
+        Where the network's DNS server sends queries it does not answer itself.
+
+        :param _builtins.str address: The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+        :param _builtins.str domain: Only queries for names under this domain go to `address` (default: all queries).
+        """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if domain is not None:
+            pulumi.set(__self__, "domain", domain)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> Optional[_builtins.str]:
+        """
+        The upstream DNS server's IPv4 or IPv6 address. Without it (and with `domain`), names under `domain` are answered from this network only and never forwarded.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> Optional[_builtins.str]:
+        """
+        Only queries for names under this domain go to `address` (default: all queries).
+        """
+        return pulumi.get(self, "domain")
+
+
+@pulumi.output_type
 class NetworkDnsHost(dict):
     """
     A DNS record served by the network's DNS server. Changed live.
@@ -2708,6 +4029,309 @@ class NetworkDnsHost(dict):
         The address.
         """
         return pulumi.get(self, "ip")
+
+
+@pulumi.output_type
+class NetworkDnsSrvRecord(dict):
+    """
+    A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+    """
+    def __init__(__self__, *,
+                 protocol: 'NetworkDnsSrvProtocol',
+                 service: _builtins.str,
+                 domain: Optional[_builtins.str] = None,
+                 port: Optional[_builtins.int] = None,
+                 priority: Optional[_builtins.int] = None,
+                 target: Optional[_builtins.str] = None,
+                 weight: Optional[_builtins.int] = None):
+        """
+        A DNS SRV record (`_service._protocol.domain`) served by the network's DNS server. Changed live.
+
+        :param 'NetworkDnsSrvProtocol' protocol: `tcp` or `udp`.
+        :param _builtins.str service: The service name without its underscore, e.g. `ldap`.
+        :param _builtins.str domain: The domain the record is in (default: the network's `domain`).
+        :param _builtins.int port: The service's port on `target` (needs `target`). Default: 0.
+        :param _builtins.int priority: Lower is tried first (needs `target`). Default: 0.
+        :param _builtins.str target: The host that offers the service. Without it the record says the service is not offered.
+        :param _builtins.int weight: Share among records of equal priority (needs `target`). Default: 0.
+        """
+        pulumi.set(__self__, "protocol", protocol)
+        pulumi.set(__self__, "service", service)
+        if domain is not None:
+            pulumi.set(__self__, "domain", domain)
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+        if priority is not None:
+            pulumi.set(__self__, "priority", priority)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+        if weight is not None:
+            pulumi.set(__self__, "weight", weight)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> 'NetworkDnsSrvProtocol':
+        """
+        `tcp` or `udp`.
+        """
+        return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def service(self) -> _builtins.str:
+        """
+        The service name without its underscore, e.g. `ldap`.
+        """
+        return pulumi.get(self, "service")
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> Optional[_builtins.str]:
+        """
+        The domain the record is in (default: the network's `domain`).
+        """
+        return pulumi.get(self, "domain")
+
+    @_builtins.property
+    @pulumi.getter
+    def port(self) -> Optional[_builtins.int]:
+        """
+        The service's port on `target` (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "port")
+
+    @_builtins.property
+    @pulumi.getter
+    def priority(self) -> Optional[_builtins.int]:
+        """
+        Lower is tried first (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "priority")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional[_builtins.str]:
+        """
+        The host that offers the service. Without it the record says the service is not offered.
+        """
+        return pulumi.get(self, "target")
+
+    @_builtins.property
+    @pulumi.getter
+    def weight(self) -> Optional[_builtins.int]:
+        """
+        Share among records of equal priority (needs `target`). Default: 0.
+        """
+        return pulumi.get(self, "weight")
+
+
+@pulumi.output_type
+class NetworkDnsTxtRecord(dict):
+    """
+    A DNS TXT record served by the network's DNS server. Changed live.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 value: _builtins.str):
+        """
+        A DNS TXT record served by the network's DNS server. Changed live.
+
+        :param _builtins.str name: The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+        :param _builtins.str value: The text: 1 to 255 printable ASCII characters, no double quote.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The record's name, e.g. `info` (a name in the network's domain) or `info.lab.internal`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> _builtins.str:
+        """
+        The text: 1 to 255 printable ASCII characters, no double quote.
+        """
+        return pulumi.get(self, "value")
+
+
+@pulumi.output_type
+class NetworkNat(dict):
+    """
+    The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "addressEnd":
+            suggest = "address_end"
+        elif key == "addressStart":
+            suggest = "address_start"
+        elif key == "portEnd":
+            suggest = "port_end"
+        elif key == "portStart":
+            suggest = "port_start"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in NetworkNat. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        NetworkNat.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        NetworkNat.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 address_end: Optional[_builtins.str] = None,
+                 address_start: Optional[_builtins.str] = None,
+                 port_end: Optional[_builtins.int] = None,
+                 port_start: Optional[_builtins.int] = None):
+        """
+        The host addresses and ports NAT maps guests' outgoing connections to (mode `nat` only).
+
+        :param _builtins.str address_end: Last IPv4 address of that range (with `addressStart`).
+        :param _builtins.str address_start: First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+        :param _builtins.int port_end: Last source port (default: 65535). With `portStart`.
+        :param _builtins.int port_start: First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+        """
+        if address_end is not None:
+            pulumi.set(__self__, "address_end", address_end)
+        if address_start is not None:
+            pulumi.set(__self__, "address_start", address_start)
+        if port_end is not None:
+            pulumi.set(__self__, "port_end", port_end)
+        if port_start is not None:
+            pulumi.set(__self__, "port_start", port_start)
+
+    @_builtins.property
+    @pulumi.getter(name="addressEnd")
+    def address_end(self) -> Optional[_builtins.str]:
+        """
+        Last IPv4 address of that range (with `addressStart`).
+        """
+        return pulumi.get(self, "address_end")
+
+    @_builtins.property
+    @pulumi.getter(name="addressStart")
+    def address_start(self) -> Optional[_builtins.str]:
+        """
+        First IPv4 address of the host that outgoing traffic is given (default: the address of the interface it leaves by). With `addressEnd`.
+        """
+        return pulumi.get(self, "address_start")
+
+    @_builtins.property
+    @pulumi.getter(name="portEnd")
+    def port_end(self) -> Optional[_builtins.int]:
+        """
+        Last source port (default: 65535). With `portStart`.
+        """
+        return pulumi.get(self, "port_end")
+
+    @_builtins.property
+    @pulumi.getter(name="portStart")
+    def port_start(self) -> Optional[_builtins.int]:
+        """
+        First source port outgoing TCP and UDP connections are given (default: 1024). With `portEnd`.
+        """
+        return pulumi.get(self, "port_start")
+
+
+@pulumi.output_type
+class NetworkPortGroup(dict):
+    """
+    A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 bandwidth: Optional['outputs.NetworkBandwidth'] = None):
+        """
+        A named set of settings a guest's interface can join (the interface's `portgroup`). Changed live.
+
+        :param _builtins.str name: The port group's name.
+        :param 'NetworkBandwidth' bandwidth: Traffic limits for each interface in the group (default: none).
+        """
+        pulumi.set(__self__, "name", name)
+        if bandwidth is not None:
+            pulumi.set(__self__, "bandwidth", bandwidth)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The port group's name.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def bandwidth(self) -> Optional['outputs.NetworkBandwidth']:
+        """
+        Traffic limits for each interface in the group (default: none).
+        """
+        return pulumi.get(self, "bandwidth")
+
+
+@pulumi.output_type
+class NetworkRoute(dict):
+    """
+    A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+    """
+    def __init__(__self__, *,
+                 address: _builtins.str,
+                 gateway: _builtins.str,
+                 prefix: _builtins.int,
+                 metric: Optional[_builtins.int] = None):
+        """
+        A static route the host adds when the network starts: traffic for `address`/`prefix` goes to `gateway`, a guest on this network.
+
+        :param _builtins.str address: The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+        :param _builtins.str gateway: The next hop: an address inside one of the network's own `addresses` subnets.
+        :param _builtins.int prefix: The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+        :param _builtins.int metric: Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+        """
+        pulumi.set(__self__, "address", address)
+        pulumi.set(__self__, "gateway", gateway)
+        pulumi.set(__self__, "prefix", prefix)
+        if metric is not None:
+            pulumi.set(__self__, "metric", metric)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> _builtins.str:
+        """
+        The destination network's address, e.g. `10.40.0.0` or `fd00:40::`; IPv4 or IPv6, the family of `gateway`. Must be the first address of its subnet.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter
+    def gateway(self) -> _builtins.str:
+        """
+        The next hop: an address inside one of the network's own `addresses` subnets.
+        """
+        return pulumi.get(self, "gateway")
+
+    @_builtins.property
+    @pulumi.getter
+    def prefix(self) -> _builtins.int:
+        """
+        The destination's prefix length, e.g. 16 (0 to 32 for IPv4, 0 to 128 for IPv6).
+        """
+        return pulumi.get(self, "prefix")
+
+    @_builtins.property
+    @pulumi.getter
+    def metric(self) -> Optional[_builtins.int]:
+        """
+        Route metric; lower wins. Default: the kernel's (1 for IPv4, 1024 for IPv6).
+        """
+        return pulumi.get(self, "metric")
 
 
 @pulumi.output_type
@@ -3227,6 +4851,350 @@ class NodeDeviceUsb(dict):
 
 
 @pulumi.output_type
+class NwFilterMatch(dict):
+    """
+    What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+    """
+    def __init__(__self__, *,
+                 arpdstipaddr: Optional[_builtins.str] = None,
+                 arpsrcipaddr: Optional[_builtins.str] = None,
+                 code: Optional[_builtins.int] = None,
+                 comment: Optional[_builtins.str] = None,
+                 dstipaddr: Optional[_builtins.str] = None,
+                 dstipmask: Optional[_builtins.int] = None,
+                 dstmacaddr: Optional[_builtins.str] = None,
+                 dstportend: Optional[_builtins.int] = None,
+                 dstportstart: Optional[_builtins.int] = None,
+                 opcode: Optional[_builtins.str] = None,
+                 protocol: Optional[_builtins.str] = None,
+                 protocolid: Optional[_builtins.str] = None,
+                 srcipaddr: Optional[_builtins.str] = None,
+                 srcipmask: Optional[_builtins.int] = None,
+                 srcmacaddr: Optional[_builtins.str] = None,
+                 srcportend: Optional[_builtins.int] = None,
+                 srcportstart: Optional[_builtins.int] = None,
+                 state: Optional[_builtins.str] = None,
+                 type: Optional[_builtins.int] = None):
+        """
+        What a rule matches: attributes of its protocol, as libvirt names them (https://libvirt.org/formatnwfilter.html). Each protocol takes only some of them; a check at preview names any the rule's protocol does not take.
+
+        :param _builtins.str arpdstipaddr: Target IP address inside an ARP packet (arp).
+        :param _builtins.str arpsrcipaddr: Sender IP address inside an ARP packet (arp).
+        :param _builtins.int code: ICMP message code (icmp).
+        :param _builtins.str comment: A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+        :param _builtins.str dstipaddr: Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+        :param _builtins.int dstipmask: Prefix length of `dstipaddr` (e.g. 24).
+        :param _builtins.str dstmacaddr: Destination MAC address (mac, arp, ip, ipv6).
+        :param _builtins.int dstportend: Last destination port of a range starting at `dstportstart`.
+        :param _builtins.int dstportstart: First destination port (ip, ipv6 with a protocol; tcp, udp).
+        :param _builtins.str opcode: ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+        :param _builtins.str protocol: Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+        :param _builtins.str protocolid: Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+        :param _builtins.str srcipaddr: Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+        :param _builtins.int srcipmask: Prefix length of `srcipaddr` (e.g. 24).
+        :param _builtins.str srcmacaddr: Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+        :param _builtins.int srcportend: Last source port of a range starting at `srcportstart`.
+        :param _builtins.int srcportstart: First source port (ip, ipv6 with a protocol; tcp, udp).
+        :param _builtins.str state: Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+        :param _builtins.int type: ICMP message type (icmp), e.g. 8 for echo request.
+        """
+        if arpdstipaddr is not None:
+            pulumi.set(__self__, "arpdstipaddr", arpdstipaddr)
+        if arpsrcipaddr is not None:
+            pulumi.set(__self__, "arpsrcipaddr", arpsrcipaddr)
+        if code is not None:
+            pulumi.set(__self__, "code", code)
+        if comment is not None:
+            pulumi.set(__self__, "comment", comment)
+        if dstipaddr is not None:
+            pulumi.set(__self__, "dstipaddr", dstipaddr)
+        if dstipmask is not None:
+            pulumi.set(__self__, "dstipmask", dstipmask)
+        if dstmacaddr is not None:
+            pulumi.set(__self__, "dstmacaddr", dstmacaddr)
+        if dstportend is not None:
+            pulumi.set(__self__, "dstportend", dstportend)
+        if dstportstart is not None:
+            pulumi.set(__self__, "dstportstart", dstportstart)
+        if opcode is not None:
+            pulumi.set(__self__, "opcode", opcode)
+        if protocol is not None:
+            pulumi.set(__self__, "protocol", protocol)
+        if protocolid is not None:
+            pulumi.set(__self__, "protocolid", protocolid)
+        if srcipaddr is not None:
+            pulumi.set(__self__, "srcipaddr", srcipaddr)
+        if srcipmask is not None:
+            pulumi.set(__self__, "srcipmask", srcipmask)
+        if srcmacaddr is not None:
+            pulumi.set(__self__, "srcmacaddr", srcmacaddr)
+        if srcportend is not None:
+            pulumi.set(__self__, "srcportend", srcportend)
+        if srcportstart is not None:
+            pulumi.set(__self__, "srcportstart", srcportstart)
+        if state is not None:
+            pulumi.set(__self__, "state", state)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter
+    def arpdstipaddr(self) -> Optional[_builtins.str]:
+        """
+        Target IP address inside an ARP packet (arp).
+        """
+        return pulumi.get(self, "arpdstipaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def arpsrcipaddr(self) -> Optional[_builtins.str]:
+        """
+        Sender IP address inside an ARP packet (arp).
+        """
+        return pulumi.get(self, "arpsrcipaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def code(self) -> Optional[_builtins.int]:
+        """
+        ICMP message code (icmp).
+        """
+        return pulumi.get(self, "code")
+
+    @_builtins.property
+    @pulumi.getter
+    def comment(self) -> Optional[_builtins.str]:
+        """
+        A note kept with the rule (up to 256 characters; shown in the host's firewall rules).
+        """
+        return pulumi.get(self, "comment")
+
+    @_builtins.property
+    @pulumi.getter
+    def dstipaddr(self) -> Optional[_builtins.str]:
+        """
+        Destination IP address (ip, ipv6, tcp, udp, icmp, all).
+        """
+        return pulumi.get(self, "dstipaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def dstipmask(self) -> Optional[_builtins.int]:
+        """
+        Prefix length of `dstipaddr` (e.g. 24).
+        """
+        return pulumi.get(self, "dstipmask")
+
+    @_builtins.property
+    @pulumi.getter
+    def dstmacaddr(self) -> Optional[_builtins.str]:
+        """
+        Destination MAC address (mac, arp, ip, ipv6).
+        """
+        return pulumi.get(self, "dstmacaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def dstportend(self) -> Optional[_builtins.int]:
+        """
+        Last destination port of a range starting at `dstportstart`.
+        """
+        return pulumi.get(self, "dstportend")
+
+    @_builtins.property
+    @pulumi.getter
+    def dstportstart(self) -> Optional[_builtins.int]:
+        """
+        First destination port (ip, ipv6 with a protocol; tcp, udp).
+        """
+        return pulumi.get(self, "dstportstart")
+
+    @_builtins.property
+    @pulumi.getter
+    def opcode(self) -> Optional[_builtins.str]:
+        """
+        ARP operation (arp): `Request`, `Reply`, `Request_Reverse` or `Reply_Reverse`.
+        """
+        return pulumi.get(self, "opcode")
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> Optional[_builtins.str]:
+        """
+        Layer 4 protocol inside IP (ip, ipv6): `tcp`, `udp`, `icmp`, `igmp`, `sctp`, `esp`, `ah`, `udplite` or `icmpv6`.
+        """
+        return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def protocolid(self) -> Optional[_builtins.str]:
+        """
+        Layer 3 protocol of an Ethernet frame (mac): `ipv4`, `ipv6`, `arp` or `rarp`.
+        """
+        return pulumi.get(self, "protocolid")
+
+    @_builtins.property
+    @pulumi.getter
+    def srcipaddr(self) -> Optional[_builtins.str]:
+        """
+        Source IP address (ip, ipv6, tcp, udp, icmp, all); a variable such as `$IP` is filled in per NIC.
+        """
+        return pulumi.get(self, "srcipaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def srcipmask(self) -> Optional[_builtins.int]:
+        """
+        Prefix length of `srcipaddr` (e.g. 24).
+        """
+        return pulumi.get(self, "srcipmask")
+
+    @_builtins.property
+    @pulumi.getter
+    def srcmacaddr(self) -> Optional[_builtins.str]:
+        """
+        Source MAC address (every protocol but `mac`'s own match `dstmacaddr` too).
+        """
+        return pulumi.get(self, "srcmacaddr")
+
+    @_builtins.property
+    @pulumi.getter
+    def srcportend(self) -> Optional[_builtins.int]:
+        """
+        Last source port of a range starting at `srcportstart`.
+        """
+        return pulumi.get(self, "srcportend")
+
+    @_builtins.property
+    @pulumi.getter
+    def srcportstart(self) -> Optional[_builtins.int]:
+        """
+        First source port (ip, ipv6 with a protocol; tcp, udp).
+        """
+        return pulumi.get(self, "srcportstart")
+
+    @_builtins.property
+    @pulumi.getter
+    def state(self) -> Optional[_builtins.str]:
+        """
+        Connection states to match, comma-separated (tcp, udp, icmp, all): `NEW`, `ESTABLISHED`, `RELATED`, `INVALID` or `NONE`.
+        """
+        return pulumi.get(self, "state")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> Optional[_builtins.int]:
+        """
+        ICMP message type (icmp), e.g. 8 for echo request.
+        """
+        return pulumi.get(self, "type")
+
+
+@pulumi.output_type
+class NwFilterRef(dict):
+    """
+    Another network filter whose rules this one includes.
+    """
+    def __init__(__self__, *,
+                 filter: _builtins.str,
+                 parameters: Optional[Mapping[str, _builtins.str]] = None):
+        """
+        Another network filter whose rules this one includes.
+
+        :param _builtins.str filter: Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+        :param Mapping[str, _builtins.str] parameters: Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+        """
+        pulumi.set(__self__, "filter", filter)
+        if parameters is not None:
+            pulumi.set(__self__, "parameters", parameters)
+
+    @_builtins.property
+    @pulumi.getter
+    def filter(self) -> _builtins.str:
+        """
+        Name of the filter to include: one of libvirt's own (`clean-traffic`, `no-ip-spoofing`, …) or another NwFilter's `name`.
+        """
+        return pulumi.get(self, "filter")
+
+    @_builtins.property
+    @pulumi.getter
+    def parameters(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Values of the included filter's variables, e.g. `{ IP: "10.0.0.5" }` for clean-traffic's `$IP`.
+        """
+        return pulumi.get(self, "parameters")
+
+
+@pulumi.output_type
+class NwFilterRule(dict):
+    """
+    One rule of a network filter.
+    """
+    def __init__(__self__, *,
+                 action: _builtins.str,
+                 direction: _builtins.str,
+                 protocol: _builtins.str,
+                 match: Optional['outputs.NwFilterMatch'] = None,
+                 priority: Optional[_builtins.int] = None):
+        """
+        One rule of a network filter.
+
+        :param _builtins.str action: What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+        :param _builtins.str direction: Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+        :param _builtins.str protocol: Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+        :param 'NwFilterMatch' match: Attributes the packet must have; none matches every packet of the protocol.
+        :param _builtins.int priority: Order of the rule among the chain's rules, lower first; libvirt's default 500.
+        """
+        pulumi.set(__self__, "action", action)
+        pulumi.set(__self__, "direction", direction)
+        pulumi.set(__self__, "protocol", protocol)
+        if match is not None:
+            pulumi.set(__self__, "match", match)
+        if priority is not None:
+            pulumi.set(__self__, "priority", priority)
+
+    @_builtins.property
+    @pulumi.getter
+    def action(self) -> _builtins.str:
+        """
+        What happens to a matching packet: `accept`, `drop`, `reject`, `return` (leave this filter's chain) or `continue` (go on to the next rule).
+        """
+        return pulumi.get(self, "action")
+
+    @_builtins.property
+    @pulumi.getter
+    def direction(self) -> _builtins.str:
+        """
+        Traffic the rule looks at: `in` (to the guest), `out` (from the guest) or `inout`.
+        """
+        return pulumi.get(self, "direction")
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> _builtins.str:
+        """
+        Protocol the rule matches: `mac`, `arp`, `ip`, `ipv6`, `tcp`, `udp`, `icmp` or `all` (every IPv4 packet).
+        """
+        return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def match(self) -> Optional['outputs.NwFilterMatch']:
+        """
+        Attributes the packet must have; none matches every packet of the protocol.
+        """
+        return pulumi.get(self, "match")
+
+    @_builtins.property
+    @pulumi.getter
+    def priority(self) -> Optional[_builtins.int]:
+        """
+        Order of the rule among the chain's rules, lower first; libvirt's default 500.
+        """
+        return pulumi.get(self, "priority")
+
+
+@pulumi.output_type
 class PoolPermissions(dict):
     """
     Ownership and mode of the pool's target directory.
@@ -3277,7 +5245,7 @@ class PoolPermissions(dict):
 @pulumi.output_type
 class PoolSource(dict):
     """
-    Where a netfs, fs or logical pool's storage comes from.
+    Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
     """
     def __init__(__self__, *,
                  devices: Optional[Sequence[_builtins.str]] = None,
@@ -3286,12 +5254,12 @@ class PoolSource(dict):
                  host: Optional[_builtins.str] = None,
                  name: Optional[_builtins.str] = None):
         """
-        Where a netfs, fs or logical pool's storage comes from.
+        Where a netfs, fs, logical, disk or iscsi pool's storage comes from. A check at preview names any field the pool's type does not use.
 
-        :param Sequence[_builtins.str] devices: Block devices (fs: the one device to mount; logical: the physical volumes).
+        :param Sequence[_builtins.str] devices: Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
         :param _builtins.str dir: Exported directory on the NFS server (netfs).
-        :param _builtins.str format: File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
-        :param _builtins.str host: NFS server (netfs).
+        :param _builtins.str format: Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
+        :param _builtins.str host: Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
         :param _builtins.str name: Volume group name (logical); defaults to the pool name.
         """
         if devices is not None:
@@ -3309,7 +5277,7 @@ class PoolSource(dict):
     @pulumi.getter
     def devices(self) -> Optional[Sequence[_builtins.str]]:
         """
-        Block devices (fs: the one device to mount; logical: the physical volumes).
+        Devices: fs and disk the one block device (`/dev/sdb`), logical the physical volumes, iscsi the one target IQN (`iqn.2024-01.org.example:storage`).
         """
         return pulumi.get(self, "devices")
 
@@ -3325,7 +5293,7 @@ class PoolSource(dict):
     @pulumi.getter
     def format(self) -> Optional[_builtins.str]:
         """
-        File system or source format, e.g. `nfs`, `ext4`, `lvm2`.
+        Format: netfs `auto`, `nfs`, `glusterfs` or `cifs`; fs a file system such as `ext4`; logical `lvm2`; disk the partition table, `dos` or `gpt` (also `dvh`, `mac`, `bsd`, `pc98`, `sun`).
         """
         return pulumi.get(self, "format")
 
@@ -3333,7 +5301,7 @@ class PoolSource(dict):
     @pulumi.getter
     def host(self) -> Optional[_builtins.str]:
         """
-        NFS server (netfs).
+        Server: the NFS server (netfs) or the iSCSI portal's host (iscsi, port 3260).
         """
         return pulumi.get(self, "host")
 
@@ -3427,6 +5395,63 @@ class VolumeBase(dict):
         Pool of the base volume (with `name`).
         """
         return pulumi.get(self, "pool")
+
+
+@pulumi.output_type
+class VolumeCloneOf(dict):
+    """
+    The volume a full copy is made of, by its pool and name.
+    """
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 pool: _builtins.str):
+        """
+        The volume a full copy is made of, by its pool and name.
+
+        :param _builtins.str name: Name of the volume to copy in `pool`.
+        :param _builtins.str pool: Pool of the volume to copy.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "pool", pool)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        Name of the volume to copy in `pool`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def pool(self) -> _builtins.str:
+        """
+        Pool of the volume to copy.
+        """
+        return pulumi.get(self, "pool")
+
+
+@pulumi.output_type
+class VolumeEncryption(dict):
+    """
+    LUKS encryption of a volume with the passphrase of a libvirt secret.
+    """
+    def __init__(__self__, *,
+                 secret: _builtins.str):
+        """
+        LUKS encryption of a volume with the passphrase of a libvirt secret.
+
+        :param _builtins.str secret: The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+        """
+        pulumi.set(__self__, "secret", secret)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> _builtins.str:
+        """
+        The libvirt secret that holds the passphrase: its UUID (e.g. `secret.uuid` of a Secret), or its usage id when it is a `volume` secret (the volume's path).
+        """
+        return pulumi.get(self, "secret")
 
 
 @pulumi.output_type

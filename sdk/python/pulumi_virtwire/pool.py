@@ -36,11 +36,11 @@ class PoolArgs:
         :param pulumi.Input[_builtins.str] target_path: Absolute path on the host where the pool's volumes live (the directory of a dir pool, the mount point of netfs/fs). Changing it replaces the pool.
         :param pulumi.Input['PoolType'] type: Kind of pool. Changing it replaces the pool.
         :param pulumi.Input[_builtins.bool] autostart: Start the pool when the host's libvirt starts. Changed in place.
-        :param pulumi.Input[_builtins.bool] delete_target_on_destroy: When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+        :param pulumi.Input[_builtins.bool] delete_target_on_destroy: When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`) to create the pool on. Default: the host of `virtwire:uri`. Changing it replaces the pool.
         :param pulumi.Input[_builtins.str] name: Pool name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`images-1a2b3c4`): the same program retried after a failed create picks the same name. Changing it replaces the pool.
         :param pulumi.Input['PoolPermissionsArgs'] permissions: Mode and ownership of the target directory, applied when the pool is built.
-        :param pulumi.Input['PoolSourceArgs'] source: Source of a netfs, fs or logical pool. Changing it replaces the pool.
+        :param pulumi.Input['PoolSourceArgs'] source: Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
         """
         pulumi.set(__self__, "target_path", target_path)
         pulumi.set(__self__, "type", type)
@@ -101,7 +101,7 @@ class PoolArgs:
     @pulumi.getter(name="deleteTargetOnDestroy")
     def delete_target_on_destroy(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+        When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
         """
         return pulumi.get(self, "delete_target_on_destroy")
 
@@ -149,7 +149,7 @@ class PoolArgs:
     @pulumi.getter
     def source(self) -> pulumi.Input[Optional['PoolSourceArgs']]:
         """
-        Source of a netfs, fs or logical pool. Changing it replaces the pool.
+        Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
         """
         return pulumi.get(self, "source")
 
@@ -174,16 +174,16 @@ class Pool(pulumi.CustomResource):
                  type: pulumi.Input[Optional['PoolType']] = None,
                  __props__=None):
         """
-        A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
+        A libvirt storage pool. It is defined, built (a dir pool's directory created; a logical pool's volume group or a disk pool's partition table made only when the device holds none: virtwire never writes over a device that has data), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps its storage unless `deleteTargetOnDestroy` is set.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] autostart: Start the pool when the host's libvirt starts. Changed in place.
-        :param pulumi.Input[_builtins.bool] delete_target_on_destroy: When the pool is destroyed, also delete its storage (the target directory of a dir pool, which must then be empty). Default false: the directory and its files stay.
+        :param pulumi.Input[_builtins.bool] delete_target_on_destroy: When the pool is destroyed, also delete its storage: the target directory of a dir pool (which must then be empty), and the volume group of a logical pool or the partition table of a disk pool only when virtwire built it (`built`); storage that was there before is never wiped. Default false: the storage stays.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`) to create the pool on. Default: the host of `virtwire:uri`. Changing it replaces the pool.
         :param pulumi.Input[_builtins.str] name: Pool name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`images-1a2b3c4`): the same program retried after a failed create picks the same name. Changing it replaces the pool.
         :param pulumi.Input[Union['PoolPermissionsArgs', 'PoolPermissionsArgsDict']] permissions: Mode and ownership of the target directory, applied when the pool is built.
-        :param pulumi.Input[Union['PoolSourceArgs', 'PoolSourceArgsDict']] source: Source of a netfs, fs or logical pool. Changing it replaces the pool.
+        :param pulumi.Input[Union['PoolSourceArgs', 'PoolSourceArgsDict']] source: Source of a netfs, fs, logical, disk or iscsi pool. Changing it replaces the pool.
         :param pulumi.Input[_builtins.str] target_path: Absolute path on the host where the pool's volumes live (the directory of a dir pool, the mount point of netfs/fs). Changing it replaces the pool.
         :param pulumi.Input['PoolType'] type: Kind of pool. Changing it replaces the pool.
         """
@@ -194,7 +194,7 @@ class Pool(pulumi.CustomResource):
                  args: PoolArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A libvirt storage pool. It is defined, built (its target directory created), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps the target directory and its files unless `deleteTargetOnDestroy` is set.
+        A libvirt storage pool. It is defined, built (a dir pool's directory created; a logical pool's volume group or a disk pool's partition table made only when the device holds none: virtwire never writes over a device that has data), started and, by default, set to start with the host. Destroying it stops and undefines it but keeps its storage unless `deleteTargetOnDestroy` is set.
 
         :param str resource_name: The name of the resource.
         :param PoolArgs args: The arguments to use to populate this resource's properties.
@@ -247,6 +247,7 @@ class Pool(pulumi.CustomResource):
             __props__.__dict__["active"] = None
             __props__.__dict__["allocation"] = None
             __props__.__dict__["available"] = None
+            __props__.__dict__["built"] = None
             __props__.__dict__["capacity"] = None
             __props__.__dict__["uuid"] = None
         super(Pool, __self__).__init__(
@@ -275,6 +276,7 @@ class Pool(pulumi.CustomResource):
         __props__.__dict__["allocation"] = None
         __props__.__dict__["autostart"] = None
         __props__.__dict__["available"] = None
+        __props__.__dict__["built"] = None
         __props__.__dict__["capacity"] = None
         __props__.__dict__["delete_target_on_destroy"] = None
         __props__.__dict__["host"] = None
@@ -320,6 +322,14 @@ class Pool(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def built(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Whether virtwire made the pool's storage when it created the pool (a logical pool's volume group, a disk pool's partition table, a directory); false when the device already held it. Only storage virtwire built is deleted by `deleteTargetOnDestroy`. `Pool.get` reports false.
+        """
+        return pulumi.get(self, "built")
+
+    @_builtins.property
+    @pulumi.getter
     def capacity(self) -> pulumi.Output[_builtins.float]:
         """
         Size of the pool's storage in bytes.
@@ -362,7 +372,7 @@ class Pool(pulumi.CustomResource):
     @pulumi.getter
     def source(self) -> pulumi.Output[Optional['outputs.PoolSource']]:
         """
-        Source of a netfs, fs or logical pool.
+        Source of a netfs, fs, logical, disk or iscsi pool.
         """
         return pulumi.get(self, "source")
 

@@ -25,26 +25,36 @@ class VolumeArgs:
                  pool: pulumi.Input[_builtins.str],
                  base_volume: pulumi.Input[Optional['VolumeBaseArgs']] = None,
                  capacity: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 clone_of: pulumi.Input[Optional['VolumeCloneOfArgs']] = None,
+                 encryption: pulumi.Input[Optional['VolumeEncryptionArgs']] = None,
                  format: pulumi.Input[Optional['VolumeFormat']] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
-                 source: pulumi.Input[Optional['VolumeSourceArgs']] = None):
+                 source: pulumi.Input[Optional['VolumeSourceArgs']] = None,
+                 wipe_on_delete: pulumi.Input[Optional['VolumeWipeAlgorithm']] = None):
         """
         The set of arguments for constructing a Volume resource.
 
         :param pulumi.Input[_builtins.str] pool: Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.
         :param pulumi.Input['VolumeBaseArgs'] base_volume: Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] capacity: Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
+        :param pulumi.Input['VolumeCloneOfArgs'] clone_of: Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+        :param pulumi.Input['VolumeEncryptionArgs'] encryption: Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
         :param pulumi.Input['VolumeFormat'] format: Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume. qcow2 volumes that virtwire creates (empty ones and overlays) are qcow2 v3 (`compat` 1.1), which every QEMU that libvirt 9 and later support reads; an uploaded image keeps its own.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
         :param pulumi.Input[_builtins.str] name: Volume name (a file name in a dir pool). Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`disk-1a2b3c4`). Changing it replaces the volume.
         :param pulumi.Input['VolumeSourceArgs'] source: Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.
+        :param pulumi.Input['VolumeWipeAlgorithm'] wipe_on_delete: Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
         """
         pulumi.set(__self__, "pool", pool)
         if base_volume is not None:
             pulumi.set(__self__, "base_volume", base_volume)
         if capacity is not None:
             pulumi.set(__self__, "capacity", capacity)
+        if clone_of is not None:
+            pulumi.set(__self__, "clone_of", clone_of)
+        if encryption is not None:
+            pulumi.set(__self__, "encryption", encryption)
         if format is not None:
             pulumi.set(__self__, "format", format)
         if host is not None:
@@ -53,6 +63,8 @@ class VolumeArgs:
             pulumi.set(__self__, "name", name)
         if source is not None:
             pulumi.set(__self__, "source", source)
+        if wipe_on_delete is not None:
+            pulumi.set(__self__, "wipe_on_delete", wipe_on_delete)
 
     @_builtins.property
     @pulumi.getter
@@ -89,6 +101,30 @@ class VolumeArgs:
     @capacity.setter
     def capacity(self, value: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]]):
         pulumi.set(self, "capacity", value)
+
+    @_builtins.property
+    @pulumi.getter(name="cloneOf")
+    def clone_of(self) -> pulumi.Input[Optional['VolumeCloneOfArgs']]:
+        """
+        Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+        """
+        return pulumi.get(self, "clone_of")
+
+    @clone_of.setter
+    def clone_of(self, value: pulumi.Input[Optional['VolumeCloneOfArgs']]):
+        pulumi.set(self, "clone_of", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def encryption(self) -> pulumi.Input[Optional['VolumeEncryptionArgs']]:
+        """
+        Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
+        """
+        return pulumi.get(self, "encryption")
+
+    @encryption.setter
+    def encryption(self, value: pulumi.Input[Optional['VolumeEncryptionArgs']]):
+        pulumi.set(self, "encryption", value)
 
     @_builtins.property
     @pulumi.getter
@@ -138,6 +174,18 @@ class VolumeArgs:
     def source(self, value: pulumi.Input[Optional['VolumeSourceArgs']]):
         pulumi.set(self, "source", value)
 
+    @_builtins.property
+    @pulumi.getter(name="wipeOnDelete")
+    def wipe_on_delete(self) -> pulumi.Input[Optional['VolumeWipeAlgorithm']]:
+        """
+        Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
+        """
+        return pulumi.get(self, "wipe_on_delete")
+
+    @wipe_on_delete.setter
+    def wipe_on_delete(self, value: pulumi.Input[Optional['VolumeWipeAlgorithm']]):
+        pulumi.set(self, "wipe_on_delete", value)
+
 
 @pulumi.type_token("virtwire:index:Volume")
 class Volume(pulumi.CustomResource):
@@ -147,11 +195,14 @@ class Volume(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  base_volume: pulumi.Input[Optional[Union['VolumeBaseArgs', 'VolumeBaseArgsDict']]] = None,
                  capacity: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 clone_of: pulumi.Input[Optional[Union['VolumeCloneOfArgs', 'VolumeCloneOfArgsDict']]] = None,
+                 encryption: pulumi.Input[Optional[Union['VolumeEncryptionArgs', 'VolumeEncryptionArgsDict']]] = None,
                  format: pulumi.Input[Optional['VolumeFormat']] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  pool: pulumi.Input[Optional[_builtins.str]] = None,
                  source: pulumi.Input[Optional[Union['VolumeSourceArgs', 'VolumeSourceArgsDict']]] = None,
+                 wipe_on_delete: pulumi.Input[Optional['VolumeWipeAlgorithm']] = None,
                  __props__=None):
         """
         A storage volume in a pool: empty, uploaded from a local file or a URL (sparse, checked against a SHA-256, with progress), or a qcow2 overlay on a base volume. Growing `capacity` resizes the volume in place and keeps its data; it never shrinks. Changing the pool, name, format, base volume or source replaces it (a new volume is created before the old one is deleted, except when a fixed `name` forces the old one out first). `Volume.get` reports `source`, `contentSha256` and `baseVolume` as unset: libvirt does not record them (`backingStore` names the base file).
@@ -160,11 +211,14 @@ class Volume(pulumi.CustomResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['VolumeBaseArgs', 'VolumeBaseArgsDict']] base_volume: Make this volume a qcow2 copy-on-write overlay on a base volume (e.g. an uploaded cloud image); the base is only read. Changing it replaces the volume.
         :param pulumi.Input[Union[_builtins.int, _builtins.str]] capacity: Size the guest sees, in bytes or with a unit (`"20GiB"`). Required for an empty volume; with `source` or `baseVolume` it defaults to the image's (virtual) size, and a larger value grows the volume after the upload. Growing it later resizes the volume in place; a smaller value is refused (recreate the volume to shrink it).
+        :param pulumi.Input[Union['VolumeCloneOfArgs', 'VolumeCloneOfArgsDict']] clone_of: Make this volume a full copy of another volume, copied by libvirt on the host (STORAGE_VOL_CREATE_XML_FROM): unlike `baseVolume`, whose copy-on-write overlay keeps reading the base and stays small, a clone is independent of the original from the start (the original can be deleted) and takes as much space as its data. `format` defaults to the original's format and may convert it (raw ↔ qcow2); `capacity` defaults to the original's and a larger value grows the copy. The original must not be written to while it is copied (e.g. by a running guest). Not with `source` or `baseVolume`. Changing it replaces the volume.
+        :param pulumi.Input[Union['VolumeEncryptionArgs', 'VolumeEncryptionArgsDict']] encryption: Create the volume encrypted with LUKS, the passphrase taken from a libvirt secret (a `Secret`): a raw volume becomes a LUKS container (`qemu-img create -f luks`), a qcow2 volume (also an overlay on `baseVolume`) gets qcow2's built-in LUKS encryption. Default: not encrypted. Not with `source` (uploaded bytes would not be encrypted) nor `cloneOf` (libvirt copies the bytes as they are). libvirt does not keep which secret a volume was made with once its pool is refreshed, so it is reported as given. A guest opens the volume only when its disk names the secret too: set the Domain disk's `encryptionSecret`. Changing it replaces the volume.
         :param pulumi.Input['VolumeFormat'] format: Volume format. Default: `qcow2` for an overlay (`baseVolume`), the image's format for an upload (qcow2 when it has a qcow2 header, else raw), `raw` for an empty volume. Changing it replaces the volume. qcow2 volumes that virtwire creates (empty ones and overlays) are qcow2 v3 (`compat` 1.1), which every QEMU that libvirt 9 and later support reads; an uploaded image keeps its own.
         :param pulumi.Input[_builtins.str] host: Name of the libvirt host (a key of `virtwire:hosts`) the pool is on. Default: the host of `virtwire:uri`. Changing it replaces the volume.
         :param pulumi.Input[_builtins.str] name: Volume name (a file name in a dir pool). Default: the resource name plus 7 hex digits derived from the resource's URN and inputs (`disk-1a2b3c4`). Changing it replaces the volume.
         :param pulumi.Input[_builtins.str] pool: Name of the storage pool to create the volume in, e.g. `pool.name`. Changing it replaces the volume.
         :param pulumi.Input[Union['VolumeSourceArgs', 'VolumeSourceArgsDict']] source: Content to upload when the volume is created. Another path or URL replaces the volume unless `sha256` shows the content is the same; a changed file at the same path is noticed only through `sha256`.
+        :param pulumi.Input['VolumeWipeAlgorithm'] wipe_on_delete: Overwrite the volume's data this way when the volume is deleted (also when it is replaced), before libvirt deletes it, so that what was in it cannot be read from the host's disk afterwards. Default `none`. `zero` is written by libvirt; the other patterns need the `scrub` program on the host, and a failed wipe leaves the volume in place (the delete fails, saying why). Changing it changes only what a later delete does (nothing is written then).
         """
         ...
     @overload
@@ -192,11 +246,14 @@ class Volume(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  base_volume: pulumi.Input[Optional[Union['VolumeBaseArgs', 'VolumeBaseArgsDict']]] = None,
                  capacity: pulumi.Input[Optional[Union[_builtins.int, _builtins.str]]] = None,
+                 clone_of: pulumi.Input[Optional[Union['VolumeCloneOfArgs', 'VolumeCloneOfArgsDict']]] = None,
+                 encryption: pulumi.Input[Optional[Union['VolumeEncryptionArgs', 'VolumeEncryptionArgsDict']]] = None,
                  format: pulumi.Input[Optional['VolumeFormat']] = None,
                  host: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  pool: pulumi.Input[Optional[_builtins.str]] = None,
                  source: pulumi.Input[Optional[Union['VolumeSourceArgs', 'VolumeSourceArgsDict']]] = None,
+                 wipe_on_delete: pulumi.Input[Optional['VolumeWipeAlgorithm']] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -208,6 +265,8 @@ class Volume(pulumi.CustomResource):
 
             __props__.__dict__["base_volume"] = base_volume
             __props__.__dict__["capacity"] = capacity
+            __props__.__dict__["clone_of"] = clone_of
+            __props__.__dict__["encryption"] = encryption
             __props__.__dict__["format"] = format
             __props__.__dict__["host"] = host
             __props__.__dict__["name"] = name
@@ -215,6 +274,7 @@ class Volume(pulumi.CustomResource):
                 raise TypeError("Missing required property 'pool'")
             __props__.__dict__["pool"] = pool
             __props__.__dict__["source"] = source
+            __props__.__dict__["wipe_on_delete"] = wipe_on_delete
             __props__.__dict__["allocation"] = None
             __props__.__dict__["backing_store"] = None
             __props__.__dict__["content_sha256"] = None
@@ -246,7 +306,9 @@ class Volume(pulumi.CustomResource):
         __props__.__dict__["backing_store"] = None
         __props__.__dict__["base_volume"] = None
         __props__.__dict__["capacity"] = None
+        __props__.__dict__["clone_of"] = None
         __props__.__dict__["content_sha256"] = None
+        __props__.__dict__["encryption"] = None
         __props__.__dict__["format"] = None
         __props__.__dict__["host"] = None
         __props__.__dict__["key"] = None
@@ -254,6 +316,7 @@ class Volume(pulumi.CustomResource):
         __props__.__dict__["path"] = None
         __props__.__dict__["pool"] = None
         __props__.__dict__["source"] = None
+        __props__.__dict__["wipe_on_delete"] = None
         return Volume(resource_name, opts=opts, __props__=__props__)
 
     @_builtins.property
@@ -289,12 +352,28 @@ class Volume(pulumi.CustomResource):
         return pulumi.get(self, "capacity")
 
     @_builtins.property
+    @pulumi.getter(name="cloneOf")
+    def clone_of(self) -> pulumi.Output[Optional['outputs.VolumeCloneOf']]:
+        """
+        The volume this one was copied from, as given. Unknown to `Volume.get`: libvirt does not record it.
+        """
+        return pulumi.get(self, "clone_of")
+
+    @_builtins.property
     @pulumi.getter(name="contentSha256")
     def content_sha256(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         SHA-256 of the content uploaded from `source`. Unknown to `Volume.get`.
         """
         return pulumi.get(self, "content_sha256")
+
+    @_builtins.property
+    @pulumi.getter
+    def encryption(self) -> pulumi.Output[Optional['outputs.VolumeEncryption']]:
+        """
+        The encryption, as given. Unknown to `Volume.get`.
+        """
+        return pulumi.get(self, "encryption")
 
     @_builtins.property
     @pulumi.getter
@@ -351,4 +430,12 @@ class Volume(pulumi.CustomResource):
         The uploaded content's source, as given. Unknown to `Volume.get`: libvirt does not record where content came from.
         """
         return pulumi.get(self, "source")
+
+    @_builtins.property
+    @pulumi.getter(name="wipeOnDelete")
+    def wipe_on_delete(self) -> pulumi.Output['VolumeWipeAlgorithm']:
+        """
+        How the volume is overwritten when it is deleted. `Volume.get` reports the default.
+        """
+        return pulumi.get(self, "wipe_on_delete")
 

@@ -3,9 +3,10 @@
  * `<host mac="…" ip="…" name="…"/>` in the `<ip>` element of the interface's network whose subnet
  * holds the address, added and removed with NETWORK_UPDATE (IP_DHCP_HOST) on the running network
  * and its config, never restarting it. The domain marks the interfaces whose entry it made with
- * a user alias (`<alias name="ua-vw-dhcp-<mac>"/>`, kept in the inactive XML): only those entries
- * are read back as the interface's `address` and `hostname`, and only those are ever removed, so
- * an entry the network itself lists for a MAC stays the network's.
+ * a user alias (`<alias name="ua-vw-dhcp-<mac>"/>`, kept in the inactive XML; the convention is in
+ * resources/kit/dhcp-claims.ts, which Networks read to leave these entries alone): only those
+ * entries are read back as the interface's `address` and `hostname`, and only those are ever
+ * removed, so an entry the network itself lists for a MAC stays the network's.
  *
  *   <network> <ip address="192.168.7.1" prefix="24"> <dhcp> <host mac ip name?/>* </dhcp> </ip>* </network>
  */
@@ -28,15 +29,6 @@ import type { CheckFailure, ResourceContext } from "../kit/resource";
 import type { DomainInputs, DomainNetworkInterface } from "../kit/generated/types";
 import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { sameStack } from "./address-wait";
-
-const ALIAS_PREFIX = "ua-vw-dhcp-";
-
-/** The alias that marks an interface whose DHCP entry the domain made. */
-export function dhcpAlias(mac: string): string {
-  return ALIAS_PREFIX + mac.toLowerCase().replace(/:/g, "");
-}
-
-export const isDhcpAlias = (alias: string | undefined) => !!alias?.startsWith(ALIAS_PREFIX);
 
 export interface DhcpEntry {
   network: string;

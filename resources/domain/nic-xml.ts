@@ -28,7 +28,7 @@ import type {
   DomainLinkState,
   DomainNetworkInterface,
 } from "../kit/generated/types";
-import { dhcpAlias, isDhcpAlias } from "./nic-dhcp";
+import { dhcpAlias, isDhcpAlias } from "../kit/dhcp-claims";
 
 export function addInterface(parent: XMLBuilder, nic: DomainNetworkInterface): void {
   const type = nic.network !== undefined ? "network" : nic.direct ? "direct" : "bridge";

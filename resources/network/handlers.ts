@@ -45,6 +45,7 @@ import {
 } from "./records";
 import { checkNetwork } from "./check";
 import { defineAndStart } from "./claim";
+import { leaveDomainHosts, removableHosts } from "./domain-hosts";
 import { preflightNetwork } from "./preflight";
 import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
 import { fragments, readNetworkXml } from "./xml";
@@ -159,7 +160,9 @@ async function applyLiveEdits(
     const after = address?.dhcp;
     const hosts = listEdit(before?.hosts, after?.hosts, hostKey);
     const ranges = listEdit(before?.ranges, after?.ranges, rangeKey);
-    for (const host of hosts.remove)
+    // A host a domain made is the domain's, also when an older state still lists it.
+    const remove = hosts.remove.length ? await removableHosts(lv, olds.name, hosts.remove) : [];
+    for (const host of remove)
       await update(Command.DELETE, Section.IP_DHCP_HOST, index, fragments.dhcpHost(host));
     for (const range of ranges.remove)
       await update(Command.DELETE, Section.IP_DHCP_RANGE, index, fragments.dhcpRange(range));
@@ -198,7 +201,9 @@ async function describe(
   ]);
   const config = readNetworkXml(xml);
   const bridgeName = active ? (await lv.NetworkGetBridgeName({ net })).name : config.bridge.name;
-  const addresses = config.addresses.map((read, index) => {
+  // Hosts a domain made are not the network's (domain-hosts.ts).
+  const kept = await leaveDomainHosts(lv, config.name, config.addresses, previous.addresses);
+  const addresses = kept.map((read, index) => {
     const given = previous.addresses?.[index];
     const address =
       given && ipKey(given.address) === ipKey(read.address)

@@ -20,12 +20,16 @@ import { snapshotOverlays } from "../kit/snapshot-overlays";
 import type { DomainDisk } from "../kit/generated/types";
 import { DomainDescription, readDisk, readDomainXml, readGraphicsPort } from "./xml-read";
 import { describedAsInputs } from "./edits-read";
+import { backingChains } from "./xml-disk-source";
+import type { OverlaidDisk } from "./overlays";
 
 export interface DomainSnapshot {
   outputs: DomainOutputs;
   description: DomainDescription;
   /** Active in libvirt's sense: running, paused or suspended (a live config exists). */
   active: boolean;
+  /** The disks external snapshots moved onto overlays (description.disks reads through them). */
+  overlaid: OverlaidDisk[];
 }
 
 /**
@@ -46,7 +50,8 @@ export async function describeDomain(
     lv.DomainIsActive({ dom }),
   ]);
   const live = readDomainXml(xml);
-  live.disks = await throughOverlays(lv, dom, live.disks);
+  const overlaid = await overlaidDisks(lv, dom, xml, live.disks);
+  live.disks = live.disks.map((disk) => overlaid.find((o) => o.top === disk)?.configured ?? disk);
   // What xmlEdits override is reported as the inputs while libvirt holds the edited values.
   const description = describedAsInputs(live, previous);
   const running = isRunningState(state);
@@ -124,32 +129,45 @@ export async function describeDomain(
       .find((addr) => /^\d+\.\d+\.\d+\.\d+$/.test(addr)),
     graphicsPort,
   };
-  return { outputs, description: live, active: active === 1 };
+  return { outputs, description: live, active: active === 1, overlaid };
 }
 
 /**
- * The disks as the user configured them: a disk an external snapshot moved onto an overlay file
- * is read as the image (volume or file) it had before, through a chain of such snapshots too.
+ * The disks an external snapshot moved onto an overlay file, each with the disk as the user
+ * configured it: the image (volume or file) it had before, through a chain of such snapshots too.
  */
-async function throughOverlays(
+async function overlaidDisks(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
+  xml: string,
   disks: DomainDisk[],
-): Promise<DomainDisk[]> {
-  if (!disks.some((disk) => disk.file !== undefined)) return disks;
+): Promise<OverlaidDisk[]> {
+  if (!disks.some((disk) => disk.file !== undefined)) return [];
   const overlays = await snapshotOverlays(lv, dom);
-  return disks.map((disk) => {
-    let result = disk;
-    for (let depth = 0; depth < 64 && result.file !== undefined; depth++) {
-      const replaced = overlays.get(result.file);
-      const before = replaced && readDisk(replaced)[0];
-      if (!before) break;
-      result = { ...result };
+  if (overlays.size === 0) return [];
+  const chains = backingChains(xml);
+  return disks.flatMap((top) => {
+    let configured = top;
+    const snapshots: string[] = [];
+    for (let depth = 0; depth < 64 && configured.file !== undefined; depth++) {
+      const overlay = overlays.get(configured.file);
+      const before = overlay && readDisk(overlay.replaced)[0];
+      if (!overlay || !before) break;
+      snapshots.push(overlay.snapshot);
+      configured = { ...configured };
       for (const key of ["volume", "file", "format"] as const) {
-        if (before[key] === undefined) delete result[key];
-        else Object.assign(result, { [key]: before[key] });
+        if (before[key] === undefined) delete configured[key];
+        else Object.assign(configured, { [key]: before[key] });
       }
     }
-    return result;
+    if (snapshots.length === 0 || top.target === undefined) return [];
+    const chain = chains.get(top.target) ?? { images: [], closed: false };
+    return [{ top, chain, configured, snapshots }];
   });
+}
+
+/** The disks of the domain's definition that external snapshots moved onto overlays. */
+export async function readOverlaid(lv: Libvirt, dom: RemoteNonnullDomain): Promise<OverlaidDisk[]> {
+  const { xml } = await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE });
+  return overlaidDisks(lv, dom, xml, readDomainXml(xml).disks);
 }

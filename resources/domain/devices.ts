@@ -57,7 +57,7 @@ export function sameSource(a: DomainDisk, b: DomainDisk): boolean {
 }
 
 /** Some value anywhere inside is not known yet. */
-function hasUnknown(value: unknown): boolean {
+export function hasUnknown(value: unknown): boolean {
   if (isUnknown(value)) return true;
   if (typeof value !== "object" || value === null) return false;
   return Object.values(value).some(hasUnknown);

@@ -17,11 +17,18 @@ import { leaseBaseline } from "./addresses";
 import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";
 import { preflightDomain } from "./preflight";
-import { describeDomain } from "./describe";
+import { describeDomain, readOverlaid } from "./describe";
+import { hasUnknown } from "./devices";
+import {
+  changesDiskSources,
+  keepOverlays,
+  refuseOverlaidChanges,
+  refuseOverlaidInputs,
+} from "./overlays";
 import { Classification, changeLabel, classifyChanges } from "./diff";
 import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
-import { checkedDomain } from "./normalize";
+import { checkedDomain, diskWithDefaults } from "./normalize";
 import { explainHostdevStart } from "./hostdev-start";
 import { entriesOf, syncDhcpEntries } from "./nic-dhcp";
 import { planDomain } from "./plan";
@@ -42,7 +49,12 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     if (ctx?.refresh) return decide(id, olds, news, ctx);
     // The power state is the one thing that drifts on its own (a guest shuts down, someone runs
     // virsh destroy): ask libvirt, so a plain `pulumi up` restores it without a refresh first.
-    if (ctx) return withLiveRunning(id, olds, ctx).then((live) => decide(id, live, news, ctx));
+    if (ctx) {
+      return withLiveRunning(id, olds, ctx).then(async (live) => {
+        await refuseOverlaidAtPreview(id, live, news, ctx);
+        return decide(id, live, news, ctx);
+      });
+    }
     return decide(id, olds, news);
   },
 
@@ -123,7 +135,10 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     if (announced.get(id) !== line) ctx.log(line);
     announced.delete(id);
     const formats = await lookupVolumeFormats(lv, news);
-    const plan = planDomain(news, before.description, formats, id);
+    const planned = planDomain(news, before.description, formats, id);
+    // A disk an external snapshot moved stays on its overlay; a new source for it is refused.
+    refuseOverlaidChanges(news.name, planned.disks, before.overlaid);
+    const plan = { ...planned, disks: keepOverlays(planned.disks, before.overlaid) };
     if (classification.needsRedefine) {
       await lv.DomainDefineXMLFlags({
         xml: buildDomainXml({ ...plan, owner: ctx.owner }),
@@ -276,6 +291,25 @@ export function propertyClasses(classification: Classification): Record<string, 
   }
   for (const property of classification.replaces) classes[property] = "replace";
   return classes;
+}
+
+/**
+ * At preview, a disk that external snapshots moved onto an overlay may not get a new source or
+ * go (overlays.ts). libvirt is asked only when a disk's source changes, and the sources are known.
+ */
+async function refuseOverlaidAtPreview(
+  id: string,
+  olds: DomainOutputs,
+  news: CheckedDomainInputs,
+  ctx: ResourceContext,
+): Promise<void> {
+  if (!Array.isArray(news.disks) || hasUnknown(news.disks)) return;
+  const wanted = news.disks.map(diskWithDefaults);
+  const current = olds.disks ?? [];
+  if (!changesDiskSources(wanted, current)) return;
+  const lv = await ctx.connect(olds.host);
+  const dom = await lookup(lv, id);
+  if (dom) refuseOverlaidInputs(news.name, wanted, current, await readOverlaid(lv, dom));
 }
 
 /** The last outputs with `running` as libvirt has it now (unchanged if the domain is gone). */

@@ -31,7 +31,8 @@ import { applyPatches } from "./patches";
 import { type EditOutcome, applyEdits } from "./xml-edits";
 import { buildDevices } from "./xml-devices";
 import { addDiskTuning, driverTuning } from "./xml-disks";
-import { addDiskSource, diskType } from "./xml-disk-source";
+import { addBackingChain, addDiskSource, diskType } from "./xml-disk-source";
+import type { BackingChain } from "./xml-disk-source";
 import { buildConsole } from "./xml-console";
 import { addInterface } from "./nic-xml";
 import { addHostdevs } from "./xml-hostdevs";
@@ -41,10 +42,15 @@ import { buildFilesystems } from "./xml-filesystems";
 
 /** A disk as planned: device, bus, target, readOnly and format decided. */
 export type PlannedDisk = CheckedDomainDisk &
-  Required<Pick<DomainDisk, "bus" | "target" | "readOnly" | "format">>;
+  Required<Pick<DomainDisk, "bus" | "target" | "readOnly" | "format">> & {
+    /** The images below the source, for a disk kept on an external snapshot's overlay. */
+    backingChain?: BackingChain;
+  };
 
 /** What writing a disk needs: its device; a planned disk has everything else decided too. */
-type DiskToWrite = DomainDisk & Pick<CheckedDomainDisk, "device">;
+type DiskToWrite = DomainDisk &
+  Pick<CheckedDomainDisk, "device"> &
+  Pick<PlannedDisk, "backingChain">;
 
 export interface DomainPlan {
   inputs: CheckedDomainInputs;
@@ -132,6 +138,7 @@ function addDisk(parent: XMLBuilder, disk: DiskToWrite, alias?: string): void {
   const driver = disk.format ? { name: "qemu", type: disk.format } : { name: "qemu" };
   node.ele("driver", { ...driver, ...driverTuning(disk) });
   addDiskSource(node, disk);
+  if (disk.backingChain) addBackingChain(node, disk.backingChain);
   node.ele("target", { dev: disk.target, bus: disk.bus });
   addDiskTuning(node, disk);
   if (disk.readOnly || disk.device === "cdrom") node.ele("readonly");

@@ -16,7 +16,7 @@
  */
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import { looksLikeUuid } from "../kit/get";
-import { attr, element, elements } from "../kit/xml";
+import { attr, element, elements, parseXml } from "../kit/xml";
 import type { XmlNode } from "../kit/xml";
 import type { DomainDisk, DomainDiskNetwork } from "../kit/generated/types";
 
@@ -107,4 +107,45 @@ function readNetwork(disk: XmlNode, source: XmlNode): DomainDiskNetwork {
     };
   }
   return network;
+}
+
+/**
+ * The images below a disk's source, as libvirt keeps them in the definition of a domain an
+ * external snapshot moved onto an overlay (each `<backingStore type>` with `<format type>` and a
+ * `<source>` as above, nested); `closed` when the chain ends in an empty `<backingStore/>` (the
+ * last image has no backing), else libvirt probes on below the last image.
+ */
+export interface BackingChain {
+  images: { source: Partial<DomainDisk>; format?: string }[];
+  closed: boolean;
+}
+
+export function readBackingChain(disk: XmlNode): BackingChain {
+  const images: BackingChain["images"] = [];
+  let store = element(disk, "backingStore");
+  for (; store !== undefined && element(store, "source"); store = element(store, "backingStore")) {
+    images.push({ source: readDiskSource(store), format: attr(element(store, "format"), "type") });
+  }
+  return { images, closed: store !== undefined };
+}
+
+export function addBackingChain(node: XMLBuilder, chain: BackingChain): void {
+  let parent = node;
+  for (const { source, format } of chain.images) {
+    parent = parent.ele("backingStore", { type: diskType(source) });
+    if (format !== undefined) parent.ele("format", { type: format });
+    addDiskSource(parent, source);
+  }
+  if (chain.closed) parent.ele("backingStore");
+}
+
+/** The backing chain of each disk of a domain's XML, by target. */
+export function backingChains(domainXml: string): Map<string, BackingChain> {
+  const devices = element(parseXml(domainXml, "domain"), "devices");
+  const chains = new Map<string, BackingChain>();
+  for (const disk of elements(devices, "disk")) {
+    const target = attr(element(disk, "target"), "dev");
+    if (target !== undefined) chains.set(target, readBackingChain(disk));
+  }
+  return chains;
 }

@@ -8,12 +8,18 @@ import { ErrorCode, hasErrorCode, isNotFound } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { XmlNode, attr, element, elements, parseXml } from "./xml";
 
-/** Each overlay file of the domain's external snapshots, with the `<disk>` it replaced. */
+/** An overlay file's snapshot (by name) and the `<disk>` the overlay replaced. */
+export interface Overlay {
+  snapshot: string;
+  replaced: XmlNode;
+}
+
+/** Each overlay file of the domain's external snapshots. */
 export async function snapshotOverlays(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
-): Promise<Map<string, XmlNode>> {
-  const overlays = new Map<string, XmlNode>();
+): Promise<Map<string, Overlay>> {
+  const overlays = new Map<string, Overlay>();
   let snapshots;
   try {
     ({ snapshots } = await lv.DomainListAllSnapshots({ dom, need_results: 1, flags: 0 }));
@@ -34,7 +40,9 @@ export async function snapshotOverlays(
       if (attr(disk, "snapshot") !== "external") continue;
       const file = attr(element(disk, "source"), "file");
       const replaced = before.get(attr(disk, "name"));
-      if (file !== undefined && replaced !== undefined) overlays.set(file, replaced);
+      if (file !== undefined && replaced !== undefined) {
+        overlays.set(file, { snapshot: snap.name, replaced });
+      }
     }
   }
   return overlays;

@@ -23,7 +23,9 @@ let virtwire: VirtwireEngine;
 let lv: Libvirt;
 // Subnets of this run's own, so parallel runs do not clash.
 const v4 = randomSubnet();
-const v6 = `fd${randomBytes(1).toString("hex")}:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+// Groups without leading zeros, as `ip` prints them.
+const group = () => randomBytes(2).readUInt16BE(0).toString(16);
+const v6 = `fd${randomBytes(1).toString("hex")}:${group()}:${group()}`;
 // Routed through a guest of the network, never the network's own subnet.
 const routed = `10.${randomInt(100, 200)}.${randomInt(0, 256)}`;
 

@@ -45,7 +45,7 @@ describe("DomainSnapshot's read and delete when the daemon cannot be asked", () 
   const props = fillDefaults("DomainSnapshot", {
     domain: "vm",
     name: "s",
-  }) as DomainSnapshotOutputs;
+  }) as unknown as DomainSnapshotOutputs;
   const noDomain = new LibvirtError({
     code: ErrorCode.NO_DOMAIN,
     domain: ErrorDomain.QEMU,

@@ -143,7 +143,7 @@ export const domainSnapshotHandlers: ResourceHandlers<Inputs, Outputs> = {
         await lv.DomainSnapshotDelete({ snap, flags: 0 });
       } catch (error) {
         if (!refusedAsUnsupported(error)) throw error;
-        await mergeAndForget(lv, dom, snap, facts, ctx);
+        await mergeAndForget(lv, dom, snap, facts, ctx, error);
         await removeFiles(lv, files, { ctx, host: props.host });
         return;
       }

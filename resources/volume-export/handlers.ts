@@ -38,8 +38,9 @@ export const volumeExportHandlers: ResourceHandlers<VolumeExportInputs, VolumeEx
     const vol = await findVolume(lv, inputs.volume);
     const path = resolve(inputs.path);
     ctx.status(`virtwire: downloading volume ${vol.name} into ${path}`);
-    // The sink removes a file it created when the download fails.
-    const result = await downloadVolume(lv, vol, path, { sparse: true });
+    // exclusive: a file made at the path since the check above is refused, not overwritten. The
+    // sink removes a file it created when the download fails.
+    const result = await downloadVolume(lv, vol, path, { sparse: true, exclusive: true });
     ctx.log(
       `virtwire: volume ${vol.name} downloaded into ${path}: ${result.bytes} bytes, ${result.dataBytes} of them data`,
     );

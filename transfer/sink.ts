@@ -21,18 +21,30 @@ export interface Sink {
   discard(): Promise<void>;
 }
 
-export async function openSink(destination: DownloadDestination): Promise<Sink> {
-  return typeof destination === "string" ? openFileSink(destination) : streamSink(destination);
+/** Mode of a file a download creates: its owner's only, as a guest's disk may hold keys. */
+const FILE_MODE = 0o600;
+
+export async function openSink(
+  destination: DownloadDestination,
+  options: { exclusive?: boolean } = {},
+): Promise<Sink> {
+  return typeof destination === "string"
+    ? openFileSink(destination, options.exclusive ?? false)
+    : streamSink(destination);
 }
 
-/** Positional writes; holes only move the position, so they stay unallocated. */
-async function openFileSink(path: string): Promise<Sink> {
+/**
+ * Positional writes; holes only move the position, so they stay unallocated. `exclusive`: the
+ * file must be new (EEXIST otherwise, and the file there is not touched); else a file already
+ * there is overwritten (and keeps its mode).
+ */
+async function openFileSink(path: string, exclusive: boolean): Promise<Sink> {
   let created = true;
   let file: FileHandle;
   try {
-    file = await open(path, "wx");
+    file = await open(path, "wx", FILE_MODE);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (exclusive || (error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     created = false;
     file = await open(path, "w");
   }

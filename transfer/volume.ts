@@ -42,7 +42,14 @@ export interface TransferOptions {
 }
 
 export type UploadOptions = TransferOptions;
-export type DownloadOptions = TransferOptions;
+export interface DownloadOptions extends TransferOptions {
+  /**
+   * A path destination must be a new file: a file already there is an error (EEXIST) and is
+   * left alone; without, it is overwritten. A file a download creates is readable by its owner
+   * only either way (a guest's disk may hold keys).
+   */
+  exclusive?: boolean;
+}
 
 /**
  * Uploads `source` into `vol` (STORAGE_VOL_UPLOAD). Resolves once the daemon has confirmed that
@@ -82,7 +89,7 @@ export async function downloadVolume(
   const range = checkRange(options);
   const { offset, length } = range;
   const total = length > 0 ? length : await downloadSize(lv, vol, offset);
-  const sink = await openSink(destination);
+  const sink = await openSink(destination, { exclusive: options.exclusive });
   let completed = false;
   try {
     const stream = await openVolumeDownload(lv, vol, range);

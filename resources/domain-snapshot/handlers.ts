@@ -13,11 +13,17 @@
  * libvirt refuses the duplicate and nothing changes (snapshots are made atomically, so a failed
  * create leaves none behind to clean up).
  */
-import { DomainSnapshotCreateFlags, ErrorCode, formatUuid, hasErrorCode } from "../../rpc";
+import {
+  DomainSnapshotCreateFlags,
+  ErrorCode,
+  formatUuid,
+  hasErrorCode,
+  parseUuid,
+} from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain, RemoteNonnullDomainSnapshot } from "../../rpc";
 import { schemaDiff } from "../kit/diff";
 import { UNKNOWN, fillDefaults } from "../kit/check";
-import { NotFoundError, lookupByUuidOrName } from "../kit/get";
+import { NotFoundError, lookupByUuidOrName, looksLikeUuid } from "../kit/get";
 import { unlessNotFound } from "../kit/not-found";
 import type { CheckFailure, ResourceHandlers } from "../kit/resource";
 import type { DomainSnapshotInputs, DomainSnapshotOutputs } from "../kit/generated/types";
@@ -112,7 +118,10 @@ export const domainSnapshotHandlers: ResourceHandlers<Inputs, Outputs> = {
   async update(id, olds, news, ctx) {
     const lv = await ctx.connect(news.host);
     const found = await byId(lv, id);
-    if (!found) throw new Error(`snapshot ${olds.name} of domain ${olds.domain} no longer exists`);
+    if (!found)
+      throw new Error(
+        `snapshot ${olds.name} of domain ${olds.domain} no longer exists: run pulumi refresh (it drops the snapshot from the state), then pulumi up creates it again`,
+      );
     if (isSet(news.revert) && news.revert !== olds.revert) {
       ctx.status(`reverting domain ${found.dom.name} to snapshot ${found.snap.name}`);
       await lv.DomainRevertToSnapshot({ snap: found.snap, flags: 0 });
@@ -134,7 +143,7 @@ export const domainSnapshotHandlers: ResourceHandlers<Inputs, Outputs> = {
         await lv.DomainSnapshotDelete({ snap, flags: 0 });
       } catch (error) {
         if (!refusedAsUnsupported(error)) throw error;
-        await mergeAndForget(lv, dom, snap, facts, ctx);
+        await mergeAndForget(lv, dom, snap, facts, ctx, error);
         await removeFiles(lv, files, { ctx, host: props.host });
         return;
       }
@@ -157,7 +166,10 @@ async function findDomain(lv: Libvirt, domain: string): Promise<RemoteNonnullDom
     async (uuid) => (await lv.DomainLookupByUUID({ uuid })).dom,
     async (name) => (await lv.DomainLookupByName({ name })).dom,
   );
-  if (!dom) throw new Error(`no domain has the name or UUID ${JSON.stringify(domain)}`);
+  if (!dom)
+    throw new Error(
+      `no domain has the name or UUID ${JSON.stringify(domain)}: set domain to an existing Domain's name or UUID (e.g. vm.name)`,
+    );
   return dom;
 }
 
@@ -167,15 +179,19 @@ function lookupSnapshot(lv: Libvirt, dom: RemoteNonnullDomain, name: string) {
   );
 }
 
-/** The domain and snapshot an id names; undefined when either is gone. */
+/**
+ * The domain and snapshot an id names; undefined when libvirt says either is gone. Any other
+ * error (a lost connection, a refused login) is thrown: refresh must not drop a snapshot from
+ * state, nor delete skip one, because the daemon could not be asked.
+ */
 async function byId(lv: Libvirt, id: string) {
   const cut = id.lastIndexOf("/");
   const uuid = id.slice(0, cut);
-  const dom = await lookupByUuidOrName(
-    uuid,
-    async (bytes) => (await lv.DomainLookupByUUID({ uuid: bytes })).dom,
-    async () => Promise.reject(new Error(`not a UUID: ${uuid}`)),
-  ).catch(() => undefined);
+  // virtwire's ids always start with the domain's UUID; anything else names no snapshot.
+  if (!looksLikeUuid(uuid)) return undefined;
+  const dom = await unlessNotFound(
+    async () => (await lv.DomainLookupByUUID({ uuid: parseUuid(uuid) })).dom,
+  );
   const snap = dom && (await lookupSnapshot(lv, dom, id.slice(cut + 1)));
   return dom && snap ? { dom, snap } : undefined;
 }
@@ -191,7 +207,9 @@ async function request(lv: Libvirt, dom: RemoteNonnullDomain, inputs: Inputs) {
     throw new Error(`memoryFile needs a running domain, and ${what}: remove memoryFile`);
   }
   if (inputs.quiesce && !active) {
-    throw new Error(`quiesce needs a running domain with its guest agent, and ${what}`);
+    throw new Error(
+      `quiesce needs a running domain with its guest agent, and ${what}: start the domain (running: true), or set quiesce: false`,
+    );
   }
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: 0 });
   const disks = await Promise.all(

@@ -6,8 +6,9 @@
  * what virsh users do by hand: per disk, a block commit of the active layer (the overlay) into the image below, a pivot
  * to that image once the job is ready, and only then the snapshot's metadata is deleted and the
  * overlay files removed. Nothing starts unless every overlay of the snapshot is still the top
- * image of its disk (a later external snapshot sits on top otherwise), and a job that fails
- * before the pivot is cancelled, leaving the overlay in use: no data is lost.
+ * image of its disk (a later external snapshot sits on top otherwise) or already merged (a disk
+ * back on the image below its overlay: a retry after a partial merge), and a job that fails
+ * before or at the pivot is cancelled, leaving the overlay in use: no data is lost.
  */
 import {
   DomainBlockCommitFlags,
@@ -18,7 +19,7 @@ import {
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain, RemoteNonnullDomainSnapshot } from "../../rpc";
 import type { ResourceContext } from "../kit/resource";
-import { SnapshotFacts, readDomainDisks } from "./xml";
+import { SnapshotFacts, readDomainDisks, sameImage } from "./xml";
 
 /** How long one disk's commit may take to become ready before it is cancelled. */
 const COMMIT_TIMEOUT_MS = 10 * 60_000;
@@ -48,25 +49,35 @@ export async function mergeAndForget(
   snap: RemoteNonnullDomainSnapshot,
   facts: SnapshotFacts,
   ctx: ResourceContext,
+  /** The daemon's refusal to delete the snapshot itself. */
+  refusal?: unknown,
 ): Promise<void> {
   const what = `snapshot ${facts.name} of domain ${dom.name}`;
   const { active } = await lv.DomainIsActive({ dom });
   if (!active) {
-    throw new CannotMergeError(
-      `cannot delete external ${what}: this libvirt (before 9.0) merges overlays back only while the domain runs, and it is shut off; start the domain (running: true) and run the delete again. Nothing was changed.`,
-    );
+    // Only a daemon before 9.0 refuses with CONFIG_UNSUPPORTED ("not supported yet"); a later
+    // one refuses for reasons of its own, which are kept.
+    const why = hasErrorCode(refusal, ErrorCode.CONFIG_UNSUPPORTED)
+      ? "this libvirt (before 9.0) merges overlays back only while the domain runs, and it is shut off; start the domain (running: true) and run the delete again"
+      : `libvirt refused (${refusal instanceof Error ? refusal.message : String(refusal)}), and virtwire merges overlays back itself only while the domain runs, and it is shut off`;
+    throw new CannotMergeError(`cannot delete external ${what}: ${why}. Nothing was changed.`);
   }
   const { xml } = await lv.DomainGetXMLDesc({ dom, flags: 0 });
-  const disks = new Map(readDomainDisks(xml).map((disk) => [disk.target, disk.path]));
-  for (const overlay of facts.overlays) {
+  const disks = new Map(readDomainDisks(xml).map((disk) => [disk.target, disk]));
+  const pending = facts.overlays.filter((overlay) => {
     const top = disks.get(overlay.target);
+    // A disk back on the image below its overlay was merged by an earlier, partial delete.
+    return !(top && overlay.below && sameImage(top, overlay.below));
+  });
+  for (const overlay of pending) {
+    const top = disks.get(overlay.target)?.path;
     if (top !== overlay.path) {
       throw new CannotMergeError(
         `cannot delete external ${what}: disk ${overlay.target} writes to ${top ?? "nothing"}, not to the snapshot's overlay ${overlay.path} (a later external snapshot sits on top of it: delete that one first). Nothing was changed.`,
       );
     }
   }
-  for (const overlay of facts.overlays) await commitActiveLayer(lv, dom, overlay.target, ctx);
+  for (const overlay of pending) await commitActiveLayer(lv, dom, overlay.target, ctx);
   await lv.DomainSnapshotDelete({ snap, flags: DomainSnapshotDeleteFlags.METADATA_ONLY });
 }
 
@@ -98,11 +109,12 @@ async function commitActiveLayer(
       ctx.status(`merging the overlay of disk ${target}: ${job.cur} of ${job.end} bytes`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+    await lv.DomainBlockJobAbort({ dom, path: target, flags: DomainBlockJobAbortFlags.PIVOT });
   } catch (error) {
-    // Cancelled before the pivot, the domain keeps writing to the overlay: nothing is lost.
+    // Cancelled before the pivot (or the pivot refused), the domain keeps writing to the
+    // overlay: nothing is lost, and no commit job is left running.
     await lv.DomainBlockJobAbort({ dom, path: target, flags: 0 }).catch(() => undefined);
     throw error;
   }
-  await lv.DomainBlockJobAbort({ dom, path: target, flags: DomainBlockJobAbortFlags.PIVOT });
   ctx.log(`virtwire: merged the overlay of disk ${target} of domain ${dom.name} back`);
 }

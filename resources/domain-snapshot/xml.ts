@@ -4,6 +4,7 @@
  * memory and each disk's data went).
  */
 import { create } from "../kit/xmlbuilder";
+import { disksBefore, externalDisks } from "../kit/snapshot-overlays";
 import { XmlNode, attr, element, elements, parseXml, text } from "../kit/xml";
 
 /** What a create asks for. `disks` lists each disk target and whether it gets an overlay. */
@@ -49,21 +50,25 @@ export interface SnapshotFacts {
   parent?: string;
   kind: "internal" | "external";
   memoryFile?: string;
-  /** Each disk with an external overlay: its target and the overlay's path. */
-  overlays: Array<{ target: string; path: string }>;
+  /**
+   * Each disk with an external overlay: its target, the overlay's path, and the image the overlay
+   * was put on (what the disk writes to again once the overlay is merged back).
+   */
+  overlays: Array<{ target: string; path: string; below?: DiskImage }>;
 }
 
 export function readSnapshotXml(xml: string): SnapshotFacts {
   const root = parseXml(xml, "domainsnapshot");
   const memory = element(root, "memory");
+  const external = externalDisks(root);
+  const before = disksBefore(root);
   const overlays: SnapshotFacts["overlays"] = [];
-  let externalDisk = false;
-  for (const disk of elements(element(root, "disks"), "disk")) {
-    if (attr(disk, "snapshot") !== "external") continue;
-    externalDisk = true;
-    const path = sourcePath(element(disk, "source"));
-    if (path !== undefined) overlays.push({ target: attr(disk, "name") ?? "", path });
+  for (const { target, path } of external) {
+    if (path === undefined) continue;
+    const replaced = before.get(target);
+    overlays.push({ target, path, ...(replaced && { below: imageOf(replaced) }) });
   }
+  const externalDisk = external.length > 0;
   const memoryExternal = attr(memory, "snapshot") === "external";
   return {
     name: text(root, "name") ?? "",
@@ -82,25 +87,42 @@ function sourcePath(source: XmlNode | undefined): string | undefined {
   return attr(source, "file") ?? attr(source, "dev");
 }
 
-/** A disk of a domain: its target, its current top image, and whether it can get an overlay. */
-export interface DomainDisk {
-  target: string;
+/** A disk's top image: a file or device path, or a pool's volume (`<disk type='volume'>`). */
+export interface DiskImage {
   path?: string;
-  /** A disk given as a pool's volume (`<disk type='volume'>`). */
   volume?: { pool: string; name: string };
+}
+
+/** A disk of a domain: its target, its current top image, and whether it can get an overlay. */
+export interface DomainDisk extends DiskImage {
+  target: string;
   writable: boolean;
+}
+
+/** True when both name the same image (a path, or a pool and volume). */
+export function sameImage(a: DiskImage, b: DiskImage): boolean {
+  if (a.path !== undefined || b.path !== undefined) return a.path === b.path;
+  return (
+    a.volume !== undefined && a.volume.pool === b.volume?.pool && a.volume.name === b.volume.name
+  );
+}
+
+function imageOf(disk: XmlNode): DiskImage {
+  const source = element(disk, "source");
+  const [pool, volume] = [attr(source, "pool"), attr(source, "volume")];
+  return {
+    path: sourcePath(source),
+    ...(pool !== undefined && volume !== undefined && { volume: { pool, name: volume } }),
+  };
 }
 
 /** The disks of a `<domain>` XML (cdroms and read-only disks are not writable). */
 export function readDomainDisks(xml: string): DomainDisk[] {
   const devices = element(parseXml(xml, "domain"), "devices");
   return elements(devices, "disk").map((disk) => {
-    const source = element(disk, "source");
-    const [pool, volume] = [attr(source, "pool"), attr(source, "volume")];
     return {
       target: attr(element(disk, "target"), "dev") ?? "",
-      path: sourcePath(source),
-      ...(pool !== undefined && volume !== undefined && { volume: { pool, name: volume } }),
+      ...imageOf(disk),
       writable:
         attr(disk, "device") !== "cdrom" &&
         attr(disk, "device") !== "floppy" &&

@@ -30,20 +30,39 @@ export async function snapshotOverlays(
   for (const snap of snapshots) {
     const { xml } = await lv.DomainSnapshotGetXMLDesc({ snap, flags: 0 });
     const root = parseXml(xml, "domainsnapshot");
-    const before = new Map(
-      elements(element(element(root, "domain"), "devices"), "disk").map((disk) => [
-        attr(element(disk, "target"), "dev"),
-        disk,
-      ]),
-    );
-    for (const disk of elements(element(root, "disks"), "disk")) {
-      if (attr(disk, "snapshot") !== "external") continue;
-      const file = attr(element(disk, "source"), "file");
-      const replaced = before.get(attr(disk, "name"));
-      if (file !== undefined && replaced !== undefined) {
-        overlays.set(file, { snapshot: snap.name, replaced });
+    const before = disksBefore(root);
+    for (const { target, path } of externalDisks(root)) {
+      const replaced = before.get(target);
+      if (path !== undefined && replaced !== undefined) {
+        overlays.set(path, { snapshot: snap.name, replaced });
       }
     }
   }
   return overlays;
+}
+
+/**
+ * Each disk a `<domainsnapshot>` put on an overlay (`<disks><disk snapshot='external'>`): its
+ * target and the overlay's file (or block device); no path when libvirt names none.
+ */
+export function externalDisks(root: XmlNode): Array<{ target: string; path?: string }> {
+  return elements(element(root, "disks"), "disk")
+    .filter((disk) => attr(disk, "snapshot") === "external")
+    .map((disk) => {
+      const source = element(disk, "source");
+      return {
+        target: attr(disk, "name") ?? "",
+        path: attr(source, "file") ?? attr(source, "dev"),
+      };
+    });
+}
+
+/** The `<disk>`s of the domain definition a `<domainsnapshot>` keeps, by target. */
+export function disksBefore(root: XmlNode): Map<string | undefined, XmlNode> {
+  return new Map(
+    elements(element(element(root, "domain"), "devices"), "disk").map((disk) => [
+      attr(element(disk, "target"), "dev"),
+      disk,
+    ]),
+  );
 }

@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { volumeExportHandlers } from "./handlers";
 
 const ctx = {} as never;
@@ -44,5 +44,31 @@ describe("a VolumeExport's read", () => {
     await expect(volumeExportHandlers.read(join(dir, "gone.img"), outs, ctx)).resolves.toBe(
       undefined,
     );
+  });
+});
+
+describe("a VolumeExport's diff", () => {
+  const olds = { volume: "/v1", path: "./export.img", size: 1, dataBytes: 1 };
+  const diff = (news: { volume: string; path: string; host?: string }) =>
+    volumeExportHandlers.diff!("id", olds, news, ctx);
+
+  it("deletes the old file first when only the volume changes, since the new one goes to its path", async () => {
+    const result = await diff({ volume: "/v2", path: "./export.img" });
+    expect(result).toMatchObject({ replaces: ["volume"], deleteBeforeReplace: true });
+  });
+
+  it("deletes the old file first when the path names the same file differently", async () => {
+    const result = await diff({ volume: "/v1", path: resolve("export.img"), host: "other" });
+    expect(result).toMatchObject({ replaces: ["path", "host"], deleteBeforeReplace: true });
+  });
+
+  it("makes the new file before deleting the old one when the path changes", async () => {
+    const result = await diff({ volume: "/v2", path: "./elsewhere.img" });
+    expect(result).toMatchObject({ replaces: ["volume", "path"], deleteBeforeReplace: false });
+  });
+
+  it("reports no change when nothing changed", async () => {
+    const result = await diff({ volume: "/v1", path: "./export.img" });
+    expect(result).toMatchObject({ changes: false, deleteBeforeReplace: false });
   });
 });

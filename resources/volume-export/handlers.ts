@@ -2,7 +2,7 @@
  * VolumeExport: a volume's content downloaded into a local file when the resource is created
  * (transfer/'s downloadVolume with sparse streams: holes travel as holes and stay unallocated in
  * the file). The id is the file's absolute path. Every change replaces the resource (a new
- * download into a new file, the old file deleted); a file already at the path is refused, so
+ * download into a new file, the old file deleted; first when the path stays); a file already at the path is refused, so
  * nothing the user has is overwritten; delete removes the file. libvirt keeps no record of a
  * download, so there is nothing to get.
  */
@@ -13,9 +13,19 @@ import { unlessNotFound } from "../kit/not-found";
 import type { CheckFailure, ResourceHandlers } from "../kit/resource";
 import type { VolumeExportInputs, VolumeExportOutputs } from "../kit/generated/types";
 import { UNKNOWN } from "../kit/check";
+import { schemaDiff } from "../kit/diff";
 import type { Libvirt } from "../../rpc";
 
 export const volumeExportHandlers: ResourceHandlers<VolumeExportInputs, VolumeExportOutputs> = {
+  // Every input replaces (schema.json). The new file is made before the old one is deleted,
+  // except when both are at one path: then the old file goes first, or the create would find it
+  // there and refuse, at every up.
+  diff(_id, olds, news) {
+    const result = schemaDiff("VolumeExport", olds, news);
+    const samePath = news.path !== UNKNOWN && resolve(news.path) === resolve(olds.path);
+    return { ...result, deleteBeforeReplace: result.replaces.length > 0 && samePath };
+  },
+
   async preflight(inputs, olds) {
     if (inputs.path === UNKNOWN || inputs.path === olds.path) return [];
     return fileProblems(inputs.path);
@@ -28,8 +38,9 @@ export const volumeExportHandlers: ResourceHandlers<VolumeExportInputs, VolumeEx
     const vol = await findVolume(lv, inputs.volume);
     const path = resolve(inputs.path);
     ctx.status(`virtwire: downloading volume ${vol.name} into ${path}`);
-    // The sink removes a file it created when the download fails.
-    const result = await downloadVolume(lv, vol, path, { sparse: true });
+    // exclusive: a file made at the path since the check above is refused, not overwritten. The
+    // sink removes a file it created when the download fails.
+    const result = await downloadVolume(lv, vol, path, { sparse: true, exclusive: true });
     ctx.log(
       `virtwire: volume ${vol.name} downloaded into ${path}: ${result.bytes} bytes, ${result.dataBytes} of them data`,
     );

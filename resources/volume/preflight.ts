@@ -19,7 +19,8 @@ import { parseSize } from "../kit/units";
 import { FileReader } from "../../transfer";
 import type { VolumeInputs } from "../kit/generated/types";
 import { lookupBase, overlayTooSmall } from "./base";
-import { cloneTooSmall, lookupOriginal } from "./clone";
+import { cloneInUse, cloneTooSmall, lookupOriginal } from "./clone";
+import { domainsUsing } from "./users";
 import { contentProblem } from "./content-rules";
 import { IMAGE_HEADER_BYTES } from "./image-format";
 
@@ -35,7 +36,10 @@ export async function preflightVolume(
   ];
 }
 
-/** As for an overlay: a copy smaller than its original (when that exists already) is refused. */
+/**
+ * As for an overlay: a copy smaller than its original (when that exists already) is refused, and
+ * so is a new original a running guest writes to (clone.ts).
+ */
 async function preflightClone(
   inputs: VolumeInputs,
   olds: Partial<VolumeInputs>,
@@ -43,15 +47,24 @@ async function preflightClone(
 ): Promise<CheckFailure[]> {
   const original = inputs.cloneOf;
   const wanted = parseSize(inputs.capacity);
-  if (!original || wanted === undefined || containsUnknown(original)) return [];
-  if (deepEqual(original, olds.cloneOf) && inputs.capacity === olds.capacity) return [];
+  if (!original || containsUnknown(original)) return [];
+  const sameOriginal = deepEqual(original, olds.cloneOf);
+  if (sameOriginal && (wanted === undefined || inputs.capacity === olds.capacity)) return [];
   const lv = await ctx.connect(inputs.host);
   const vol = await lookupOriginal(lv, original);
   if (!vol) return [];
+  const failures: CheckFailure[] = [];
+  if (!sameOriginal) {
+    const writers = await domainsUsing(lv, vol, "running", { writing: true });
+    if (writers.length > 0) {
+      failures.push({ property: "cloneOf", reason: cloneInUse(original, writers) });
+    }
+  }
   const capacity = Number((await lv.StorageVolGetInfo({ vol })).capacity);
-  return wanted < capacity
-    ? [{ property: "capacity", reason: cloneTooSmall(wanted, capacity) }]
-    : [];
+  if (wanted !== undefined && wanted < capacity) {
+    failures.push({ property: "capacity", reason: cloneTooSmall(wanted, capacity) });
+  }
+  return failures;
 }
 
 async function preflightBase(

@@ -48,6 +48,13 @@ describe("the disk sources of a domain", () => {
     ]);
   });
 
+  it("written to are only the top image of each disk that is not read-only", () => {
+    expect(diskSources(LIVE, { writing: true })).toEqual([
+      { path: "/srv/pool/vm1-disk" },
+      { path: "/dev/vg0/data" },
+    ]);
+  });
+
   it("are none for a domain without disks", () => {
     expect(diskSources("<domain><name>d</name><devices/></domain>")).toEqual([]);
     expect(diskSources("<domain><name>d</name></domain>")).toEqual([]);

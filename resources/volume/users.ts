@@ -27,12 +27,15 @@ export interface DiskSource {
 
 /**
  * The domains that use `vol`: only the running ones (`"running"`), or every domain libvirt
- * knows (`"any"`, defined ones by their definition).
+ * knows (`"any"`, defined ones by their definition). With `writing`, only those whose guest
+ * writes to it: the top image of a disk that is not read-only (a base under an overlay, e.g.
+ * after an external snapshot, is read only).
  */
 export async function domainsUsing(
   lv: Libvirt,
   vol: RemoteNonnullStorageVol,
   which: "running" | "any",
+  options: { writing?: boolean } = {},
 ): Promise<VolumeUser[]> {
   const { name: path } = await lv.StorageVolGetPath({ vol });
   const flags = which === "running" ? ConnectListAllDomainsFlags.ACTIVE : 0;
@@ -42,7 +45,7 @@ export async function domainsUsing(
       // A domain that went away meanwhile uses nothing.
       const described = await unlessNotFound(() => lv.DomainGetXMLDesc({ dom, flags: 0 }));
       if (!described) return undefined;
-      const uses = diskSources(described.xml).some(
+      const uses = diskSources(described.xml, options).some(
         (source) =>
           source.path === path ||
           source.path === vol.key ||
@@ -55,19 +58,26 @@ export async function domainsUsing(
   return found.filter((user): user is VolumeUser => user !== undefined);
 }
 
-/** Every source of every disk of a `<domain>` document, backing chains included. */
-export function diskSources(xml: string): DiskSource[] {
+/**
+ * Every source of every disk of a `<domain>` document, backing chains included; with `writing`,
+ * only the top source of each disk that is not read-only.
+ */
+export function diskSources(xml: string, options: { writing?: boolean } = {}): DiskSource[] {
   const devices = element(parseXml(xml, "domain"), "devices");
   const sources: DiskSource[] = [];
   for (const disk of elements(devices, "disk")) {
+    if (options.writing && element(disk, "readonly") !== undefined) continue;
     // <disk> and each <backingStore> below it: a <source>, then the next <backingStore>.
-    for (let node: XmlNode | undefined = disk; node !== undefined;) {
+    for (
+      let node: XmlNode | undefined = disk;
+      node !== undefined;
+      node = options.writing ? undefined : element(node, "backingStore")
+    ) {
       const source = element(node, "source");
       const path = attr(source, "file") ?? attr(source, "dev");
       const pool = attr(source, "pool");
       const volume = attr(source, "volume");
       if (path !== undefined || volume !== undefined) sources.push({ path, pool, volume });
-      node = element(node, "backingStore");
     }
   }
   return sources;

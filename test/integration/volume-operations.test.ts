@@ -100,6 +100,34 @@ describe("a Volume copied with cloneOf", () => {
     );
     expect(got.id).toBe(join(target, name));
   });
+
+  it("is refused, at preview, for an original a running guest writes to, naming the guest and the fix", async () => {
+    const path = await imageFile("busy.img", MiB);
+    const original = await virtwire.up("Volume", "busy", { pool: pool.name, source: { path } });
+    const busy = { pool: pool.name, name: original.outputs.name as string };
+    const guest = await virtwire.up("Domain", "writer", {
+      type: "qemu",
+      memory: "128MiB",
+      kernel: GUEST_KERNEL,
+      initrd: GUEST_INITRD,
+      cmdline: "console=ttyS0",
+      console: { type: "file", path: join(dir, "writer.log") },
+      shutdownTimeout: 5,
+      disks: [{ volume: busy, format: "raw" }],
+    });
+    expect(guest.outputs.running).toBe(true);
+    const volumes = async () =>
+      (await lv.StoragePoolListAllVolumes({ pool, need_results: 1, flags: 0 })).vols.length;
+    const before = await volumes();
+    const refused = virtwire.up("Volume", "busycopy", { pool: pool.name, cloneOf: busy });
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `cloneOf.*written to by running domain ${guest.outputs.name as string}.*shut .* down first.*DomainSnapshot`,
+        "s",
+      ),
+    );
+    expect(await volumes()).toBe(before); // nothing was copied
+  });
 });
 
 describe("a Volume with wipeOnDelete", () => {
@@ -207,6 +235,23 @@ describe("a VolumeExport", () => {
     expect((await virtwire.up("VolumeExport", "backup", args)).step).toBe("same");
     await virtwire.destroy("backup");
     await expect(stat(path)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("is replaced at the same path, the old file deleted first, and is its owner's only", async () => {
+    const first = await virtwire.up("Volume", "one", {
+      pool: pool.name,
+      source: { path: await imageFile("one.img", MiB) },
+    });
+    const second = await virtwire.up("Volume", "two", {
+      pool: pool.name,
+      source: { path: await imageFile("two.img", MiB) },
+    });
+    const path = join(dir, "same.img");
+    await virtwire.up("VolumeExport", "same", { volume: first.id, path });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const replaced = await virtwire.up("VolumeExport", "same", { volume: second.id, path });
+    expect(replaced.step).toBe("replace");
+    expect(await sha256(path)).toBe(await sha256(join(dir, "two.img")));
   });
 
   it("never overwrites a file: one at the path is refused at preview", async () => {

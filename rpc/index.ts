@@ -55,6 +55,7 @@ export { ErrorCode, ErrorDomain } from "./protocol/error-codes";
 
 // The methods' arguments and results: libvirt's flag and state enums, object references, UUIDs.
 export * from "./protocol/remote/constants";
+export * from "./protocol/remote/constants-snapshot";
 export {
   DomainQemuAgentCommandTimeout,
   DomainQemuMonitorCommandFlags,

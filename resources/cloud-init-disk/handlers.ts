@@ -10,22 +10,15 @@
  * never has its cdrom deleted under it, and there is no "volume exists" failure. With a fixed
  * name the old disk has to go first (deleteBeforeReplace).
  */
-import { Writable } from "node:stream";
 import { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
-import { downloadVolume } from "../../transfer";
 import { UNKNOWN, nameBase } from "../kit/check";
 import { deepEqual, sameHost } from "../kit/diff";
 import { digest } from "../kit/naming";
 import type { DiffResult, ResourceHandlers } from "../kit/resource";
 import type { CloudInitDiskInputs, CloudInitDiskOutputs } from "../kit/generated/types";
-import {
-  createFilledVolume,
-  deleteVolumeByKey,
-  existingVolume,
-  runningPool,
-} from "../volume/storage";
-import { uploadMarked } from "../volume/upload-mark";
-import { buildVolumeXml, readVolumeXml } from "../volume/xml";
+import { deleteVolumeByKey, existingVolume, runningPool } from "../volume/storage";
+import { createHoldingVolume, readWholeVolume } from "../volume/in-memory";
+import { readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
 import { findVolumeForGet } from "../volume/find";
 import {
@@ -63,21 +56,19 @@ export const cloudInitDiskHandlers: ResourceHandlers<CloudInitDiskInputs, CloudI
     const lv = await ctx.connect(inputs.host);
     const pool = await runningPool(lv, inputs.pool);
     const { image, instanceId } = buildNoCloudIso(seedOf(inputs));
-    const name = diskName(inputs)!;
-    const volume = {
-      xml: buildVolumeXml({ name, capacity: image.length, format: "raw" }),
-      name,
+    const content = {
+      name: diskName(inputs)!,
       host: inputs.host,
-      derivedName: inputs.name === undefined && ctx.owner !== undefined,
+      data: image,
+      derivedName: inputs.name === undefined,
       hint: inputs.name
         ? ""
         : " (does another stack put a disk with the same resource name and data in this pool? then set name)",
-      mark: { owner: ctx.owner?.mark, present: false },
     };
-    return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
-      await uploadMarked(lv, vol, once(image), volume.mark, image.length);
-      return { id: vol.key, outs: await describe(lv, vol, inputs, instanceId) };
-    });
+    return createHoldingVolume(lv, pool, content, ctx, async (vol) => ({
+      id: vol.key,
+      outs: await describe(lv, vol, inputs, instanceId),
+    }));
   },
 
   // The data and the instance-id live only in the image: a get downloads and reads it.
@@ -198,24 +189,13 @@ async function readSeed(lv: Libvirt, vol: RemoteNonnullStorageVol): Promise<NoCl
       `it is ${capacity} bytes, and seed images are far smaller (at most ${MAX_SEED_BYTES / 2 ** 20} MiB here)`,
     );
   }
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  await downloadVolume(lv, vol, sink);
+  const image = await readWholeVolume(lv, vol);
   try {
-    return readNoCloudIso(Buffer.concat(chunks));
+    return readNoCloudIso(image);
   } catch (error) {
     if (error instanceof NoCloudError) throw notASeed(error.message);
     throw error;
   }
-}
-
-async function* once(image: Buffer): AsyncGenerator<Buffer> {
-  yield image;
 }
 
 async function describe(

@@ -16,9 +16,7 @@ import { isUnknown } from "./normalize";
 import { DISK_TUNING, IOTUNE_FIELDS } from "./xml-disks";
 
 /** The limits that are set (above 0), or undefined for none. */
-export function comparableIoTune(
-  iotune: DomainDiskIoTune | undefined,
-): DomainDiskIoTune | undefined {
+function comparableIoTune(iotune: DomainDiskIoTune | undefined): DomainDiskIoTune | undefined {
   if (iotune === undefined || isUnknown(iotune)) return iotune;
   const result: DomainDiskIoTune = {};
   for (const [ours] of IOTUNE_FIELDS) {

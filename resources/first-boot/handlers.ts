@@ -7,21 +7,14 @@
  * carries a hash of the URN and the content, so a new config is created beside the old one and the
  * old one deleted after the domain moved over.
  */
-import { Writable } from "node:stream";
 import { Libvirt, RemoteNonnullStorageVol } from "../../rpc/internal";
-import { downloadVolume } from "../../transfer";
 import { UNKNOWN, nameBase } from "../kit/check";
 import { deepEqual, sameHost } from "../kit/diff";
 import { digest } from "../kit/naming";
 import type { CheckFailure, DiffResult, ResourceHandlers } from "../kit/resource";
-import {
-  createFilledVolume,
-  deleteVolumeByKey,
-  existingVolume,
-  runningPool,
-} from "../volume/storage";
-import { uploadMarked } from "../volume/upload-mark";
-import { buildVolumeXml, readVolumeXml } from "../volume/xml";
+import { deleteVolumeByKey, existingVolume, runningPool } from "../volume/storage";
+import { createHoldingVolume, readWholeVolume } from "../volume/in-memory";
+import { readVolumeXml } from "../volume/xml";
 import { readVolumeOrGone, replaceIfMissing } from "../volume/presence";
 import { findVolumeForGet } from "../volume/find";
 import { createHash } from "node:crypto";
@@ -86,22 +79,19 @@ export function firstBootFileHandlers<K extends string>(
     async create(inputs, ctx) {
       const lv = await ctx.connect(inputs.host);
       const pool = await runningPool(lv, inputs.pool);
-      const data = Buffer.from(inputs[property], "utf8");
-      const name = nameOf(inputs)!;
-      const volume = {
-        xml: buildVolumeXml({ name, capacity: data.length, format: "raw" }),
-        name,
+      const content = {
+        name: nameOf(inputs)!,
         host: inputs.host,
-        derivedName: inputs.name === undefined && ctx.owner !== undefined,
+        data: Buffer.from(inputs[property], "utf8"),
+        derivedName: inputs.name === undefined,
         hint: inputs.name
           ? ""
           : ` (does another stack put a ${noun} with the same resource name and content in this pool? then set name)`,
-        mark: { owner: ctx.owner?.mark, present: false },
       };
-      return createFilledVolume(lv, pool, volume, ctx, async (vol) => {
-        await uploadMarked(lv, vol, once(data), volume.mark, data.length);
-        return { id: vol.key, outs: await describe(lv, vol, inputs) };
-      });
+      return createHoldingVolume(lv, pool, content, ctx, async (vol) => ({
+        id: vol.key,
+        outs: await describe(lv, vol, inputs),
+      }));
     },
 
     // The content lives only in the volume: a get downloads it.
@@ -163,17 +153,5 @@ async function readContent(lv: Libvirt, vol: RemoteNonnullStorageVol, noun: stri
       `volume ${vol.name} in storage pool ${vol.pool} is not a ${noun}: it is ${capacity} bytes`,
     );
   }
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  await downloadVolume(lv, vol, sink);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-async function* once(data: Buffer): AsyncGenerator<Buffer> {
-  yield data;
+  return (await readWholeVolume(lv, vol)).toString("utf8");
 }

@@ -26,6 +26,16 @@ describe("IgnitionConfig at preview", () => {
     expect(failure).toEqual({ property: "content", reason: expect.stringMatching(reason) });
     expect(failure!.reason).not.toContain("hunter2");
   });
+
+  it("says no position when the parser's message gives none (content cut short)", () => {
+    expect(check('{"ignition": {"version": "3.4.0"}, "passwd": ')).toEqual([
+      {
+        property: "content",
+        reason:
+          "content is not valid JSON: Ignition fails the first boot on it; write the config as JSON (e.g. made by butane)",
+      },
+    ]);
+  });
 });
 
 describe("CombustionScript at preview", () => {

@@ -5,7 +5,7 @@
 import { firstBootFileHandlers } from "./handlers";
 
 /** Ignition (Fedora CoreOS, Flatcar): a JSON object with `ignition.version`, or it fails the boot. */
-export function ignitionProblem(content: string): string | undefined {
+function ignitionProblem(content: string): string | undefined {
   let config: unknown;
   try {
     config = JSON.parse(content);
@@ -25,7 +25,7 @@ export function ignitionProblem(content: string): string | undefined {
 }
 
 /** Combustion (openSUSE MicroOS) runs the script as an executable: it needs an interpreter line. */
-export function combustionProblem(script: string): string | undefined {
+function combustionProblem(script: string): string | undefined {
   if (script.startsWith("#!")) return undefined;
   return "script does not start with #! (e.g. #!/bin/bash): Combustion runs it as an executable, and the first boot fails on it";
 }

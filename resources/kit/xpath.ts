@@ -209,7 +209,7 @@ function filter(nodes: XPathNode[], predicate: Predicate): XPathNode[] {
 }
 
 /** The concatenated text children of an element (not its descendants'). */
-export function ownText(node: XPathNode): string {
+function ownText(node: XPathNode): string {
   return childList(node)
     .filter((child) => child.nodeType === TEXT_NODE)
     .map((child) => child.textContent ?? "")
@@ -220,7 +220,7 @@ function childList(node: XPathNode): XPathNode[] {
   return Array.from(node.childNodes ?? []);
 }
 
-export function childElements(node: XPathNode): XPathNode[] {
+function childElements(node: XPathNode): XPathNode[] {
   return childList(node).filter((child) => child.nodeType === ELEMENT_NODE);
 }
 

@@ -1,4 +1,5 @@
 import type { NetworkAddress, NetworkDhcpHost } from "../kit/generated/types";
+import { hostKey, listEdit } from "./changes";
 import { undeclaredHosts, withoutClaimed } from "./domain-hosts";
 
 const web = { mac: "52:54:00:AA:BB:01", ip: "10.9.0.5", name: "web" };
@@ -35,6 +36,13 @@ describe("DHCP hosts a domain made on a network", () => {
     const read = withoutClaimed(withHosts(web, vm, byHand, v6), withHosts(web), claims);
     expect(read[0]!.dhcp?.hosts).toEqual([web, byHand, v6]);
     expect(read[0]!.dhcp?.ranges).toEqual([]);
+  });
+
+  it("are removed when the inputs declared them and no longer do, though a domain claims the MAC", () => {
+    const claims = new Set(["52:54:00:aa:bb:02"]);
+    const [state] = withoutClaimed(withHosts(web, vm), withHosts(web, vm), claims);
+    const [inputs] = withHosts(web);
+    expect(listEdit(state!.dhcp?.hosts, inputs!.dhcp?.hosts, hostKey).remove).toEqual([vm]);
   });
 
   it("leave an address without DHCP as it is", () => {

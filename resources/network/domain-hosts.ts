@@ -4,6 +4,10 @@
  * them as its own hosts (a refresh would take them into its state, and the next up would remove
  * them) nor removes them. Entries made by hand stay drift. The domains are read only when the
  * network has a host its inputs do not declare, so a network without such entries costs nothing.
+ *
+ * A host the inputs declare stays in the state even when a domain claims its MAC (it was the
+ * user's), so the state lists a claimed host only when the inputs declared it: an update removes
+ * every host the state lists and the new inputs lack, claimed or not.
  */
 import type { Libvirt } from "../../rpc";
 import { domainClaims } from "../kit/dhcp-claims";
@@ -36,7 +40,7 @@ export function withoutClaimed(
   });
 }
 
-export const isClaimed = (host: NetworkDhcpHost, claims: ReadonlySet<string>) =>
+const isClaimed = (host: NetworkDhcpHost, claims: ReadonlySet<string>) =>
   host.mac !== undefined && claims.has(host.mac.toLowerCase());
 
 /** The addresses of network `name` as read, less the hosts domains made that `declared` lacks. */
@@ -48,15 +52,4 @@ export async function leaveDomainHosts(
 ): Promise<NetworkAddress[]> {
   if (!undeclaredHosts(read, declared).some((host) => host.mac !== undefined)) return read;
   return withoutClaimed(read, declared, await domainClaims(lv, name));
-}
-
-/** The hosts to remove, less those a domain claims (read only when there are any to remove). */
-export async function removableHosts(
-  lv: Libvirt,
-  name: string,
-  remove: NetworkDhcpHost[],
-): Promise<NetworkDhcpHost[]> {
-  if (!remove.some((host) => host.mac !== undefined)) return remove;
-  const claims = await domainClaims(lv, name);
-  return remove.filter((host) => !isClaimed(host, claims));
 }

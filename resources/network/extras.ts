@@ -28,7 +28,7 @@ import type {
 } from "../kit/generated/types";
 import { attr, element, elements, XmlNode } from "../kit/xml";
 
-export const DNSMASQ_NAMESPACE = "http://libvirt.org/schemas/network/dnsmasq/1.0";
+const DNSMASQ_NAMESPACE = "http://libvirt.org/schemas/network/dnsmasq/1.0";
 
 /** The inputs this file builds and reads. */
 export type NetworkExtras = Pick<

@@ -45,7 +45,7 @@ import {
 } from "./records";
 import { checkNetwork } from "./check";
 import { defineAndStart } from "./claim";
-import { leaveDomainHosts, removableHosts } from "./domain-hosts";
+import { leaveDomainHosts } from "./domain-hosts";
 import { preflightNetwork } from "./preflight";
 import { removeLeftoverNetworks, removeNetwork, undoNetwork } from "./removal";
 import { fragments, readNetworkXml } from "./xml";
@@ -160,9 +160,8 @@ async function applyLiveEdits(
     const after = address?.dhcp;
     const hosts = listEdit(before?.hosts, after?.hosts, hostKey);
     const ranges = listEdit(before?.ranges, after?.ranges, rangeKey);
-    // A host a domain made is the domain's, also when an older state still lists it.
-    const remove = hosts.remove.length ? await removableHosts(lv, olds.name, hosts.remove) : [];
-    for (const host of remove)
+    // The state lists a host a domain claims only when the inputs declared it (domain-hosts.ts).
+    for (const host of hosts.remove)
       await update(Command.DELETE, Section.IP_DHCP_HOST, index, fragments.dhcpHost(host));
     for (const range of ranges.remove)
       await update(Command.DELETE, Section.IP_DHCP_RANGE, index, fragments.dhcpRange(range));

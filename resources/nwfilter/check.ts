@@ -14,7 +14,7 @@ const IP_MATCH: Attribute[] = ["srcipaddr", "srcipmask", "dstipaddr", "dstipmask
 const PORTS: Attribute[] = ["srcportstart", "srcportend", "dstportstart", "dstportend"];
 
 /** The attributes of virtwire's subset each protocol takes (a subset of libvirt's own lists). */
-export const PROTOCOL_ATTRIBUTES: Record<string, readonly Attribute[]> = {
+const PROTOCOL_ATTRIBUTES: Record<string, readonly Attribute[]> = {
   mac: ["srcmacaddr", "dstmacaddr", "protocolid", "comment"],
   arp: ["srcmacaddr", "dstmacaddr", "opcode", "arpsrcipaddr", "arpdstipaddr", "comment"],
   ip: ["srcmacaddr", "dstmacaddr", ...IP_MATCH, "protocol", ...PORTS, "comment"],

@@ -56,7 +56,7 @@ export function buildNwFilterXml(inputs: NwFilterInputs, uuid?: string): string 
   return filter.end({ headless: true, prettyPrint: true });
 }
 
-export interface NwFilterDescription {
+interface NwFilterDescription {
   name: string;
   uuid: string;
   chain?: string;

@@ -5,7 +5,7 @@
 import type { SecretValueEncoding } from "../kit/generated/types";
 
 /** libvirt's REMOTE_SECRET_VALUE_MAX. */
-export const MAX_VALUE_BYTES = 65536;
+const MAX_VALUE_BYTES = 65536;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -20,7 +20,7 @@ const USAGE_ELEMENT: Record<Exclude<SecretUsageType, "none">, string> = {
   vtpm: "name",
 };
 
-export interface SecretDescription {
+interface SecretDescription {
   uuid?: string;
   usageType: SecretUsageType;
   usageId?: string;

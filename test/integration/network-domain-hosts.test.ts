@@ -111,3 +111,34 @@ it("leaves the DHCP entry of a domain's fixed address alone, and still shows an 
   await virtwire.engine.destroy();
   console.log(`network beside a domain's DHCP entry: ${Date.now() - started} ms`);
 });
+
+it("removes a DHCP host its inputs declared and no longer do, though a domain claims the MAC", async () => {
+  const started = Date.now();
+  virtwire.reset();
+  const network = await virtwire.up("Network", "lab", lab);
+  await virtwire.up("Domain", "vm", vm(network.outputs.name as string));
+  // The network is to declare the domain's entry itself, as after the network was made anew.
+  const { net } = await lv.NetworkLookupByUUID({ uuid: parseUuid(network.id) });
+  const domainHost = `<host mac='${domainMac}' name='vwvm' ip='${subnet}.50'/>`;
+  const flags = AffectFlags.LIVE | AffectFlags.CONFIG;
+  const { DELETE } = NetworkUpdateCommand;
+  await networkUpdate(lv, net, DELETE, NetworkUpdateSection.IP_DHCP_HOST, 0, domainHost, flags);
+  const [address] = lab.addresses as PropertyMap[];
+  const host = { mac: domainMac, ip: `${subnet}.50`, name: "vwvm" };
+  const declaring = {
+    ...lab,
+    addresses: [{ ...address, dhcp: { ...(address!.dhcp as PropertyMap), hosts: [host] } }],
+  } as PropertyMap;
+  expect((await virtwire.up("Network", "lab", declaring)).step).toBe("update");
+  expect(hostsInState()).toEqual([domainMac]);
+
+  expect((await virtwire.up("Network", "lab", lab)).step).toBe("update");
+  expect(await hostsOf(network.id)).toEqual({ live: [], config: [] });
+  expect(hostsInState()).toEqual([]);
+
+  // The domain's delete removes its entry and fails when it is gone (resources/domain/nic-dhcp.ts).
+  const { ADD_LAST } = NetworkUpdateCommand;
+  await networkUpdate(lv, net, ADD_LAST, NetworkUpdateSection.IP_DHCP_HOST, 0, domainHost, flags);
+  await virtwire.engine.destroy();
+  console.log(`network removing a declared host a domain claims: ${Date.now() - started} ms`);
+});

@@ -31,3 +31,4 @@ export type RemoteProcedures = typeof RemoteProcedures;
 export { RemoteProgram };
 export * from "./types";
 export * from "./constants";
+export * from "./constants-snapshot";

@@ -30,7 +30,8 @@ import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain, diskWithDefaults } from "./normalize";
 import { explainHostdevStart } from "./hostdev-start";
-import { entriesOf, syncDhcpEntries } from "./nic-dhcp";
+import { entriesOf, removeDhcpEntries, syncDhcpEntries } from "./nic-dhcp";
+import type { DhcpEntry } from "./nic-dhcp";
 import { planDomain } from "./plan";
 import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { wantsNvramReset } from "./firmware-state";
@@ -66,15 +67,19 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name, ctx);
     const entries = entriesOf(plan.interfaces);
+    const added: DhcpEntry[] = [];
     // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
-      await syncDhcpEntries(lv, [], entries);
+      await syncDhcpEntries(lv, [], entries, added);
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
-      // Best effort, as the undo is: the entries this create added (none if adding failed).
-      await syncDhcpEntries(lv, entries, []).catch(() => undefined);
+      // Only the entries this create added: an equal one that was there (its ADD failed) stays.
+      // Best effort, as the undo is; what is left is said, not thrown over the create's error.
+      await removeDhcpEntries(lv, added).catch((undoError: Error) =>
+        ctx.warn(`virtwire: domain ${inputs.name}: ${undoError.message}`),
+      );
       const undone = await undoDomain(ctx, error, dom, inputs.host);
       if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
       // The guest whose log the message points to is gone: say how to keep one to look into.
@@ -174,11 +179,10 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(props.host);
     const dom = await lookup(lv, id);
     if (!dom) return;
-    await unlessNotFound(async () => {
-      await stopDomain(lv, dom, props.shutdownTimeout);
-      await undefine(lv, dom);
-    });
-    await syncDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []), []);
+    await unlessNotFound(() => stopDomain(lv, dom, props.shutdownTimeout));
+    // Before the undefine: should removing them fail, a retry still finds the domain.
+    await removeDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []));
+    await unlessNotFound(() => undefine(lv, dom));
   },
 };
 

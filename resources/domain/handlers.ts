@@ -3,8 +3,8 @@
  * all undone if a step fails; updates classified by diff.ts and applied live, by redefining (with
  * a restart only when the domain runs and `allowRestart` allows it), with the power state enforced
  * last (a start with a fresh NVRAM when `resetNvram` changed, nvram.ts); delete shuts down
- * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, TPM state, managed
- * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM (unless the user gave the
+ * `nvram` file), TPM state, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
@@ -62,7 +62,9 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   async create(given, ctx) {
     const inputs = checkedDomain(given);
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout);
+    // An `nvram` file the user gave may hold enrolled keys: removing a domain keeps it.
+    const keepNvram = inputs.nvram !== undefined;
+    await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout, keepNvram);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name, ctx);
@@ -80,7 +82,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
       await removeDhcpEntries(lv, added).catch((undoError: Error) =>
         ctx.warn(`virtwire: domain ${inputs.name}: ${undoError.message}`),
       );
-      const undone = await undoDomain(ctx, error, dom, inputs.host);
+      const undone = await undoDomain(ctx, error, dom, inputs.host, keepNvram);
       if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
       // The guest whose log the message points to is gone: say how to keep one to look into.
       throw new CloudInitWaitError(
@@ -182,7 +184,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     await unlessNotFound(() => stopDomain(lv, dom, props.shutdownTimeout));
     // Before the undefine: should removing them fail, a retry still finds the domain.
     await removeDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []));
-    await unlessNotFound(() => undefine(lv, dom));
+    await unlessNotFound(() => undefine(lv, dom, props.nvram !== undefined));
   },
 };
 

@@ -316,6 +316,10 @@ const HINTS: Record<Kind, (fixture: Fixture, logical: string) => Hints> = {
     // No block device or disk server here for a guest to start with: domain-disks.test.ts.
     "disks[].block": never,
     "disks[].network": never,
+    // A secret a random usage names does not exist ("Secret not found" at create): an encrypted
+    // volume opened by its secret is volume-operations.test.ts's (the network disk's auth goes
+    // with disks[].network, never drawn).
+    "disks[].encryptionSecret": never,
     // A disk's tuning now and then, so most disks stay plain (their rules in finishDomain).
     "disks[].cache": sometimes(0.3),
     "disks[].io": sometimes(0.2),

@@ -33,7 +33,7 @@ import { explainHostdevStart } from "./hostdev-start";
 import { entriesOf, removeDhcpEntries, syncDhcpEntries } from "./nic-dhcp";
 import type { DhcpEntry } from "./nic-dhcp";
 import { planDomain } from "./plan";
-import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
+import { defineDomain, keepsNvram, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { wantsNvramReset } from "./firmware-state";
 import { START_WITH_FRESH_NVRAM, resetNvramWhileOff } from "./nvram";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
@@ -63,7 +63,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const inputs = checkedDomain(given);
     const lv = await ctx.connect(inputs.host);
     // An `nvram` file the user gave may hold enrolled keys: removing a domain keeps it.
-    const keepNvram = inputs.nvram !== undefined;
+    const keepNvram = keepsNvram(inputs.name, inputs.nvram);
     await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout, keepNvram);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
@@ -184,7 +184,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     await unlessNotFound(() => stopDomain(lv, dom, props.shutdownTimeout));
     // Before the undefine: should removing them fail, a retry still finds the domain.
     await removeDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []));
-    await unlessNotFound(() => undefine(lv, dom, props.nvram !== undefined));
+    await unlessNotFound(() => undefine(lv, dom, keepsNvram(props.name, props.nvram)));
   },
 };
 

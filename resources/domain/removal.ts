@@ -44,6 +44,17 @@ export function undefineFlags(keepNvram: boolean): number[] {
   ];
 }
 
+/**
+ * Whether the domain's `nvram` file is one the user gave, kept when the domain goes. The state
+ * holds the path libvirt reports, and libvirt names its own file when it picks the firmware (11 at
+ * define, 9 at start): `<…>/libvirt/qemu/nvram/<name>_VARS.fd` (system or session daemon). That
+ * one is libvirt's, removed with the domain as libvirt would, even when a user wrote it out.
+ */
+export function keepsNvram(name: string | undefined, nvram: string | undefined): boolean {
+  if (nvram === undefined) return false;
+  return name === undefined || !nvram.endsWith(`/libvirt/qemu/nvram/${name}_VARS.fd`);
+}
+
 /** Undefine with the richest flag set the daemon accepts (older ones refuse newer flags). */
 export async function undefine(
   lv: Libvirt,

@@ -2919,7 +2919,7 @@ export interface DomainArgs {
    */
   loader?: pulumi.Input<string>;
   /**
-   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
    */
   nvram?: pulumi.Input<string>;
   /**
@@ -3179,7 +3179,7 @@ export interface DomainState {
    */
   loader?: pulumi.Input<string>;
   /**
-   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
    */
   nvram?: pulumi.Input<string>;
   /**
@@ -3441,7 +3441,7 @@ export class Domain extends pulumi.CustomResource {
    */
   declare public readonly loader: pulumi.Output<string>;
   /**
-   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
    */
   declare public readonly nvram: pulumi.Output<string>;
   /**

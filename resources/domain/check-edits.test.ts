@@ -43,6 +43,40 @@ describe("xmlEdits at preview", () => {
   });
 });
 
+describe("the display password under xmlEdits", () => {
+  const displayed: DomainInputs = {
+    ...guest,
+    graphics: { type: "vnc" },
+    graphicsPassword: "s3cr'et&",
+    xmlEdits: [{ xpath: "/domain/devices/graphics", xml: '<graphics type="spice"/>' }],
+  };
+
+  it("masks passwd in the nodes the preview shows, and the password wherever else it is", () => {
+    const preview = editsPreview(checkedDomain(displayed));
+    expect(preview).toContain('passwd="***"');
+    expect(preview).not.toContain("s3cr");
+    const removed = { ...displayed, xmlEdits: [{ xpath: "//devices", remove: true }] };
+    expect(editsPreview(checkedDomain(removed))).not.toContain("s3cr");
+  });
+
+  it.each([
+    [{ xpath: "/domain/devices/graphics/@passwd", value: "other" }],
+    [{ xpath: "//graphics[@passwd='s3cr']", remove: true }],
+    [{ xpath: "//graphics", xml: "<graphics type='vnc' passwd='other'/>" }],
+    [{ xpath: "//graphics/@*", value: "x" }],
+  ])("refuses an edit that selects or sets passwd, naming graphicsPassword: %j", (edit) => {
+    const inputs = checkedDomain({ ...displayed, xmlEdits: [guest.xmlEdits![0]!, edit] });
+    expect(checkEdits(inputs)).toEqual([
+      {
+        property: "xmlEdits[1]",
+        reason: expect.stringMatching(
+          /^xmlEdits\[1\] selects or sets the display password \(passwd\).*use graphicsPassword/,
+        ),
+      },
+    ]);
+  });
+});
+
 describe("read-back under xmlEdits", () => {
   it("reports an overridden property as its input while libvirt holds the edited value", () => {
     const live = built(guest);

@@ -38,12 +38,33 @@ function containsUnknown(value: unknown): boolean {
   return Object.values(value).some(containsUnknown);
 }
 
-/** `: [0] /domain/vcpu: <vcpu>2</vcpu> → <vcpu>4</vcpu>`, what the new edits do, when known. */
+/**
+ * `: [0] /domain/vcpu: <vcpu>2</vcpu> → <vcpu>4</vcpu>`, what the new edits do, when known. The
+ * nodes shown have their `passwd` masked (xml-edits.ts); the value of graphicsPassword, the one
+ * secret input, is masked wherever else it would show.
+ */
 export function editsPreview(news: CheckedDomainInputs): string {
   if (!news.xmlEdits?.length || containsUnknown(news)) return "";
   try {
-    return `: ${describeOutcomes(buildEditedDomainXml(planDomain(news, undefined, new Map())).edits)}`;
+    const outcomes = buildEditedDomainXml(planDomain(news, undefined, new Map())).edits;
+    return `: ${withoutSecret(describeOutcomes(outcomes), news.graphicsPassword)}`;
   } catch {
     return ""; // check() has refused these inputs already
   }
+}
+
+/** `text` with `secret` masked, as written, as XML escapes it and as JSON quotes it. */
+function withoutSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  const forms = [secret, escapeXml(secret), JSON.stringify(secret).slice(1, -1)];
+  return forms.reduce((shown, form) => shown.split(form).join("***"), text);
+}
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
 }

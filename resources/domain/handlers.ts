@@ -3,8 +3,8 @@
  * all undone if a step fails; updates classified by diff.ts and applied live, by redefining (with
  * a restart only when the domain runs and `allowRestart` allows it), with the power state enforced
  * last (a start with a fresh NVRAM when `resetNvram` changed, nvram.ts); delete shuts down
- * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM, TPM state, managed
- * save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
+ * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM (unless the user gave the
+ * `nvram` file), TPM state, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
 import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
@@ -30,9 +30,10 @@ import { applyLiveChanges, lookupVolumeFormats } from "./live";
 import { CloudInitWaitError, waitForCloudInit } from "./cloud-init-wait";
 import { checkedDomain, diskWithDefaults } from "./normalize";
 import { explainHostdevStart } from "./hostdev-start";
-import { entriesOf, syncDhcpEntries } from "./nic-dhcp";
+import { entriesOf, removeDhcpEntries, syncDhcpEntries } from "./nic-dhcp";
+import type { DhcpEntry } from "./nic-dhcp";
 import { planDomain } from "./plan";
-import { defineDomain, removeLeftoverDomains, undefine, undoDomain } from "./removal";
+import { defineDomain, keepsNvram, removeLeftoverDomains, undefine, undoDomain } from "./removal";
 import { wantsNvramReset } from "./firmware-state";
 import { START_WITH_FRESH_NVRAM, resetNvramWhileOff } from "./nvram";
 import { domainState, ensureRunning, isRunningState, stopDomain } from "./power";
@@ -61,21 +62,27 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
   async create(given, ctx) {
     const inputs = checkedDomain(given);
     const lv = await ctx.connect(inputs.host);
-    await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout);
+    // An `nvram` file the user gave may hold enrolled keys: removing a domain keeps it.
+    const keepNvram = keepsNvram(inputs.name, inputs.nvram);
+    await removeLeftoverDomains(lv, inputs.name, ctx, inputs.shutdownTimeout, keepNvram);
     const plan = planDomain(inputs, undefined, await lookupVolumeFormats(lv, inputs));
     const xml = buildDomainXml({ ...plan, owner: ctx.owner });
     const dom = await defineDomain(lv, xml, inputs.name, ctx);
     const entries = entriesOf(plan.interfaces);
+    const added: DhcpEntry[] = [];
     // Until the engine has the id, a failure must remove the domain: describing it is part of that.
     try {
-      await syncDhcpEntries(lv, [], entries);
+      await syncDhcpEntries(lv, [], entries, added);
       if (inputs.autostart) await lv.DomainSetAutostart({ dom, autostart: 1 });
       if (inputs.running) await startAndWait(lv, dom, inputs, ctx);
       return { id: formatUuid(dom.uuid), outs: (await describeDomain(lv, dom, inputs)).outputs };
     } catch (error) {
-      // Best effort, as the undo is: the entries this create added (none if adding failed).
-      await syncDhcpEntries(lv, entries, []).catch(() => undefined);
-      const undone = await undoDomain(ctx, error, dom, inputs.host);
+      // Only the entries this create added: an equal one that was there (its ADD failed) stays.
+      // Best effort, as the undo is; what is left is said, not thrown over the create's error.
+      await removeDhcpEntries(lv, added).catch((undoError: Error) =>
+        ctx.warn(`virtwire: domain ${inputs.name}: ${undoError.message}`),
+      );
+      const undone = await undoDomain(ctx, error, dom, inputs.host, keepNvram);
       if (undone !== error || !(error instanceof CloudInitWaitError)) throw undone;
       // The guest whose log the message points to is gone: say how to keep one to look into.
       throw new CloudInitWaitError(
@@ -174,11 +181,10 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     const lv = await ctx.connect(props.host);
     const dom = await lookup(lv, id);
     if (!dom) return;
-    await unlessNotFound(async () => {
-      await stopDomain(lv, dom, props.shutdownTimeout);
-      await undefine(lv, dom);
-    });
-    await syncDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []), []);
+    await unlessNotFound(() => stopDomain(lv, dom, props.shutdownTimeout));
+    // Before the undefine: should removing them fail, a retry still finds the domain.
+    await removeDhcpEntries(lv, entriesOf(props.networkInterfaces ?? []));
+    await unlessNotFound(() => undefine(lv, dom, keepsNvram(props.name, props.nvram)));
   },
 };
 

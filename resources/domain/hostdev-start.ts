@@ -2,9 +2,10 @@
  * A start that fails on a host device: libvirt answers with a generic code (no support for PCI
  * passthrough or VFIO: CONFIG_UNSUPPORTED; a sysfs path that is not there: SYSTEM_ERROR; a device
  * in use or not found: OPERATION_INVALID, OPERATION_FAILED, NO_NODE_DEVICE, DEVICE_MISSING,
- * INTERNAL_ERROR). By those codes, never by the English text, a start of a domain with host
- * devices that fails is explained with each device and what to check on the host; libvirt's own
- * message stays at the end, and as the cause.
+ * INTERNAL_ERROR). These codes are generic: they also come from failures that have nothing to do
+ * with host devices. So, by those codes (never by the English text), a start of a domain with host
+ * devices that fails keeps libvirt's own message first (and as the cause), then says the host
+ * devices may be the cause, each with what to check on the host.
  */
 import { ErrorCode, LibvirtError } from "../../rpc";
 import type { DomainHostdev } from "../kit/generated/types";
@@ -32,7 +33,7 @@ export function explainHostdevStart(
     (hostdev, index) => `hostdevs[${index}] ${describeHostdev(hostdev)}: ${whatToCheck(hostdev)}`,
   );
   return new Error(
-    `domain ${name} did not start, and it has host devices (libvirt error ${error.codeName}, which a missing or unusable host device gives): check on the libvirt host ${checks.join("; ")}; or remove them from hostdevs. libvirt said: ${error.message}`,
+    `domain ${name} did not start: ${error.message} (libvirt error ${error.codeName}). Its host devices may be the cause, as a missing or unusable one gives that error too: check on the libvirt host ${checks.join("; ")}; or remove them from hostdevs`,
     { cause: error },
   );
 }

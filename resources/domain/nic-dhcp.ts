@@ -59,20 +59,54 @@ export function entriesOf(nics: DomainNetworkInterface[]): DhcpEntry[] {
 const key = (entry: DhcpEntry) => [entry.network, entry.mac, entry.ip, entry.name ?? ""].join("|");
 
 /**
- * Removes the entries of `before` that `after` lacks, then adds those `after` has anew. A network
- * that is gone has no entries left to remove.
+ * Removes the entries of `before` that `after` lacks, then adds those `after` has anew. Each entry
+ * added is pushed to `added` at once, so a caller whose later step (or a later add) fails undoes
+ * only what this call made, never an equal entry that was there before (its ADD fails).
  */
 export async function syncDhcpEntries(
   lv: Libvirt,
   before: DhcpEntry[],
   after: DhcpEntry[],
+  added: DhcpEntry[] = [],
 ): Promise<void> {
   const keep = new Set(after.map(key));
   const had = new Set(before.map(key));
-  for (const entry of before.filter((item) => !keep.has(key(item))))
-    await editEntry(lv, entry, NetworkUpdateCommand.DELETE);
-  for (const entry of after.filter((item) => !had.has(key(item))))
+  await removeDhcpEntries(
+    lv,
+    before.filter((item) => !keep.has(key(item))),
+  );
+  for (const entry of after.filter((item) => !had.has(key(item)))) {
     await editEntry(lv, entry, NetworkUpdateCommand.ADD_LAST);
+    added.push(entry);
+  }
+}
+
+/**
+ * Removes each entry on its own: one that fails does not keep the others; the failures are
+ * reported together once every entry was tried. A network that is gone has none left to remove.
+ */
+export async function removeDhcpEntries(lv: Libvirt, entries: DhcpEntry[]): Promise<void> {
+  const failures: string[] = [];
+  let first: unknown;
+  for (const entry of entries) {
+    try {
+      await editEntry(lv, entry, NetworkUpdateCommand.DELETE);
+    } catch (error) {
+      first ??= error;
+      const reason = error instanceof Error ? error.message : String(error);
+      failures.push(`${describeEntry(entry)}: ${reason}`);
+    }
+  }
+  if (failures.length === 0) return;
+  throw new Error(
+    `could not remove ${failures.length} DHCP host ${failures.length === 1 ? "entry" : "entries"} (${failures.join("; ")}); remove each with virsh net-update <network> delete ip-dhcp-host "<host mac='…' ip='…'/>" --live --config`,
+    { cause: first },
+  );
+}
+
+/** `<host mac="…" ip="…"/> of network net`, for messages. */
+export function describeEntry(entry: DhcpEntry): string {
+  return `<host mac="${entry.mac}" ip="${entry.ip}"/> of network ${entry.network}`;
 }
 
 async function editEntry(lv: Libvirt, entry: DhcpEntry, command: NetworkUpdateCommand) {

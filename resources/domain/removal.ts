@@ -30,50 +30,63 @@ import { stopDomain } from "./power";
 /**
  * VIR_DOMAIN_UNDEFINE_*: remove what libvirt keeps beside the definition, then older sets. TPM
  * (libvirt 8.9 and later) removes the swtpm state even of a TPM marked persistent_state, which
- * libvirt would otherwise keep.
+ * libvirt would otherwise keep. With `keepNvram` (the user gave the `nvram` file, which may hold
+ * enrolled keys) KEEP_NVRAM takes NVRAM's place: the definition goes, the file stays.
  */
-const UNDEFINE_FLAGS = [
-  DomainUndefineFlags.MANAGED_SAVE |
-    DomainUndefineFlags.NVRAM |
-    DomainUndefineFlags.SNAPSHOTS_METADATA |
-    DomainUndefineFlags.CHECKPOINTS_METADATA |
-    DomainUndefineFlags.TPM,
-  DomainUndefineFlags.MANAGED_SAVE |
-    DomainUndefineFlags.NVRAM |
-    DomainUndefineFlags.SNAPSHOTS_METADATA |
-    DomainUndefineFlags.CHECKPOINTS_METADATA,
-  DomainUndefineFlags.MANAGED_SAVE |
-    DomainUndefineFlags.NVRAM |
-    DomainUndefineFlags.SNAPSHOTS_METADATA,
-  0,
-];
+export function undefineFlags(keepNvram: boolean): number[] {
+  const nvram = keepNvram ? DomainUndefineFlags.KEEP_NVRAM : DomainUndefineFlags.NVRAM;
+  const base = DomainUndefineFlags.MANAGED_SAVE | nvram | DomainUndefineFlags.SNAPSHOTS_METADATA;
+  return [
+    base | DomainUndefineFlags.CHECKPOINTS_METADATA | DomainUndefineFlags.TPM,
+    base | DomainUndefineFlags.CHECKPOINTS_METADATA,
+    base,
+    0,
+  ];
+}
+
+/**
+ * Whether the domain's `nvram` file is one the user gave, kept when the domain goes. The state
+ * holds the path libvirt reports, and libvirt names its own file when it picks the firmware (11 at
+ * define, 9 at start): `<…>/libvirt/qemu/nvram/<name>_VARS.fd` (system or session daemon). That
+ * one is libvirt's, removed with the domain as libvirt would, even when a user wrote it out.
+ */
+export function keepsNvram(name: string | undefined, nvram: string | undefined): boolean {
+  if (nvram === undefined) return false;
+  return name === undefined || !nvram.endsWith(`/libvirt/qemu/nvram/${name}_VARS.fd`);
+}
 
 /** Undefine with the richest flag set the daemon accepts (older ones refuse newer flags). */
-export async function undefine(lv: Libvirt, dom: RemoteNonnullDomain): Promise<void> {
-  for (const [index, flags] of UNDEFINE_FLAGS.entries()) {
+export async function undefine(
+  lv: Libvirt,
+  dom: RemoteNonnullDomain,
+  keepNvram = false,
+): Promise<void> {
+  const sets = undefineFlags(keepNvram);
+  for (const [index, flags] of sets.entries()) {
     try {
       await lv.DomainUndefineFlags({ dom, flags });
       return;
     } catch (error) {
       const unsupported =
         hasErrorCode(error, ErrorCode.INVALID_ARG) || hasErrorCode(error, ErrorCode.NO_SUPPORT);
-      if (!unsupported || index === UNDEFINE_FLAGS.length - 1) throw error;
+      if (!unsupported || index === sets.length - 1) throw error;
     }
   }
 }
 
 /**
  * Stops the domain (gracefully within `shutdownTimeout` seconds, then forced; at once with 0) and
- * undefines it; a transient one is gone once off.
+ * undefines it (keeping its NVRAM file with `keepNvram`); a transient one is gone once off.
  */
 export async function removeDomain(
   lv: Libvirt,
   dom: RemoteNonnullDomain,
   shutdownTimeout = 0,
+  keepNvram = false,
 ): Promise<void> {
   await stopDomain(lv, dom, shutdownTimeout);
   try {
-    await undefine(lv, dom);
+    await undefine(lv, dom, keepNvram);
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -82,21 +95,23 @@ export async function removeDomain(
 /**
  * The error to throw after a create failed with `error` once `dom` was defined: the error itself
  * when the domain could be removed, else one that says what is left and how to remove it.
+ * `keepNvram`: the user gave the NVRAM file, which stays.
  */
 export function undoDomain(
   ctx: ResourceContext,
   error: unknown,
   dom: RemoteNonnullDomain,
   host: string | undefined,
+  keepNvram = false,
 ): Promise<unknown> {
   const object: HalfMade = {
     host,
     what: `domain ${dom.name} (uuid ${formatUuid(dom.uuid)}), perhaps running`,
     marked: ctx.owner !== undefined,
     byHand: (virsh) =>
-      `${virsh} destroy ${dom.name} (if it runs), then ${virsh} undefine --nvram ${dom.name}`,
+      `${virsh} destroy ${dom.name} (if it runs), then ${virsh} undefine ${keepNvram ? "--keep-nvram" : "--nvram"} ${dom.name}`,
   };
-  return undoHalfMade(ctx, error, object, (lv) => removeDomain(lv, dom));
+  return undoHalfMade(ctx, error, object, (lv) => removeDomain(lv, dom, 0, keepNvram));
 }
 
 /**
@@ -104,12 +119,14 @@ export function undoDomain(
  * `name` is taken by a domain that is not one. Does nothing unless the create is fresh. A running
  * one is shut down as the resource's own domain would be (`shutdownTimeout`): `pulumi up
  * --replace` creates first without asking diff, so the "leftover" may be the domain in the state.
+ * `keepNvram`: the user gives the NVRAM file, which stays.
  */
 export async function removeLeftoverDomains(
   lv: Libvirt,
   name: string,
   ctx: ResourceContext,
   shutdownTimeout: number,
+  keepNvram = false,
 ): Promise<void> {
   const owner = ctx.owner;
   if (!owner?.fresh) return;
@@ -119,7 +136,7 @@ export async function removeLeftoverDomains(
   );
   for (const { object: dom } of leftoversOf("domain", name, found, owner)) {
     const { active } = await lv.DomainIsActive({ dom }).catch(() => ({ active: 0 }));
-    await removeDomain(lv, dom, shutdownTimeout);
+    await removeDomain(lv, dom, shutdownTimeout, keepNvram);
     ctx.log(leftoverRemoved(`domain ${dom.name}`, "", active ? " (it was running)" : ""));
   }
 }

@@ -53,6 +53,9 @@ export function editProblem(edit: DomainXmlEdit): string | undefined {
       return `xpath is outside the supported subset: ${error.message}`;
     throw error;
   }
+  if (touchesPassword(path) || (edit.xml !== undefined && PASSWD_ATTRIBUTE.test(edit.xml))) {
+    return PASSWORD_REFUSAL;
+  }
   const last = path.steps[path.steps.length - 1];
   if (edit.xml !== undefined) {
     if (last && last.kind !== "element" && last.kind !== "parent" && last.kind !== "self") {
@@ -64,6 +67,27 @@ export function editProblem(edit: DomainXmlEdit): string | undefined {
   return undefined;
 }
 
+/**
+ * The display password is graphicsPassword, a secret; an edit is kept in plain text (state, the
+ * preview), so it may neither select nor set `passwd`.
+ */
+const PASSWORD_REFUSAL =
+  "selects or sets the display password (passwd), which would then show in plain text in the preview and the state: use graphicsPassword, which is kept secret";
+
+/** A `passwd` attribute in XML text, and its value (`passwd="…"` or `passwd='…'`). */
+const PASSWD_ATTRIBUTE = /(\spasswd\s*=\s*)("[^"]*"|'[^']*')/;
+const PASSWD_ATTRIBUTES = new RegExp(PASSWD_ATTRIBUTE.source, "g");
+
+/** Whether a step or predicate of `path` names the `passwd` attribute. */
+function touchesPassword(path: XPath): boolean {
+  return path.steps.some(
+    (step) =>
+      (step.kind === "attribute" && step.name === "passwd") ||
+      (step.kind === "element" &&
+        step.predicates.some((test) => test.kind === "attribute" && test.name === "passwd")),
+  );
+}
+
 /** Applies `edits` to the `<domain>` element in order; throws EditError for the first that fails. */
 export function applyEdits(domain: XMLBuilder, edits: DomainXmlEdit[]): EditOutcome[] {
   const root = domain.node as unknown as XPathNode;
@@ -72,6 +96,10 @@ export function applyEdits(domain: XMLBuilder, edits: DomainXmlEdit[]): EditOutc
     if (problem) throw new EditError(index, problem);
     const path = parseXPath(edit.xpath);
     let nodes = selectNodes(path, root);
+    // `@*` names no attribute, yet selects `passwd` where there is one.
+    if (nodes.some((node) => node.nodeType === ATTRIBUTE_NODE && node.nodeName === "passwd")) {
+      throw new EditError(index, PASSWORD_REFUSAL);
+    }
     const before = nodes.map(show);
     if (nodes.length === 0 && edit.value !== undefined) nodes = created(path, root);
     if (nodes.length === 0) {
@@ -135,18 +163,27 @@ function change(node: XPathNode, edit: DomainXmlEdit): string {
   const replacement = parent.ownerDocument.importNode(fragment(edit.xml!).node, true);
   parent.insertBefore(replacement, node);
   parent.removeChild(node);
-  return edit.xml!.trim();
+  return masked(edit.xml!.trim());
 }
 
 const LONGEST = 160;
 
-/** A node as the preview shows it: `<vcpu>2</vcpu>`, `@cache="none"`, `"text"`. */
+/** XML text with the value of every `passwd` attribute (the display password) masked. */
+export function masked(xml: string): string {
+  return xml.replace(PASSWD_ATTRIBUTES, '$1"***"');
+}
+
+/**
+ * A node as the preview shows it: `<vcpu>2</vcpu>`, `@cache="none"`, `"text"`; the display
+ * password masked (before the cut, so no part of it shows).
+ */
 export function show(node: XPathNode): string {
   let shown: string;
-  if (node.nodeType === ATTRIBUTE_NODE)
-    shown = `@${node.nodeName}=${JSON.stringify(node.textContent)}`;
-  else if (node.nodeType === TEXT_NODE) shown = JSON.stringify(node.textContent);
-  else shown = builder(node as never).toString();
+  if (node.nodeType === ATTRIBUTE_NODE) {
+    const value = node.nodeName === "passwd" ? "***" : node.textContent;
+    shown = `@${node.nodeName}=${JSON.stringify(value)}`;
+  } else if (node.nodeType === TEXT_NODE) shown = JSON.stringify(node.textContent);
+  else shown = masked(builder(node as never).toString());
   return shown.length > LONGEST ? `${shown.slice(0, LONGEST - 1)}…` : shown;
 }
 

@@ -7,14 +7,24 @@
  * made in the daemon's namespace (this kernel has no dummy interfaces) are defined and read back the same way. The tiny guest
  * boots with a macvtap interface, and its link goes down and up again live (the same QEMU). On a
  * network of this file, the tiny guest gets the fixed address its interface asks for (a DHCP host
- * entry the domain adds), which changes live and goes with the interface and the domain.
+ * entry the domain adds), which changes live and goes with the interface and the domain; a failed
+ * create removes only the entries it added.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainXMLFlags, Libvirt, NetworkXMLFlags, parseUuid } from "../../rpc";
+import {
+  AffectFlags,
+  DomainXMLFlags,
+  Libvirt,
+  NetworkUpdateCommand,
+  NetworkUpdateSection,
+  NetworkXMLFlags,
+  networkUpdate,
+  parseUuid,
+} from "../../rpc";
 import type { DomainInputs } from "../../resources/kit/generated/types";
 import { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
@@ -180,7 +190,8 @@ it("refuses a start on a host device the host lacks, naming the device and what 
     () => "started",
     (error: Error) => error.message,
   );
-  expect(failure).toContain(`domain ${nameOf("pci")} did not start, and it has host devices`);
+  expect(failure).toContain(`domain ${nameOf("pci")} did not start: `);
+  expect(failure).toContain("Its host devices may be the cause");
   expect(failure).toContain(
     "hostdevs[0] PCI device 0000:7f:1f.7: it exists (lspci -D -s 0000:7f:1f.7)",
   );
@@ -293,4 +304,30 @@ it("refuses at preview a fixed address outside the subnets of a network that exi
     codeName: "VIR_ERR_NO_DOMAIN",
   });
   expect(await dhcpHosts()).toEqual({ live: [], config: [] });
+});
+
+it("undoes a failed create by removing only the DHCP entries it added, leaving an equal one that was there", async () => {
+  const theirs = `52:54:00:7a:00:0${randomBytes(1)[0]! % 8}`;
+  const { net } = await lv.NetworkLookupByName({ name: network });
+  const entry = `<host mac='${theirs}' ip='${subnet}.70'/>`;
+  const flags = AffectFlags.LIVE | AffectFlags.CONFIG;
+  const { IP_DHCP_HOST } = NetworkUpdateSection;
+  await networkUpdate(lv, net, NetworkUpdateCommand.ADD_LAST, IP_DHCP_HOST, 0, entry, flags);
+  try {
+    const args = guest("undo", {
+      running: false,
+      networkInterfaces: [
+        { network, address: `${subnet}.71` },
+        { network, mac: theirs, address: `${subnet}.70` },
+      ],
+    });
+    await expect(up("undo", args)).rejects.toThrow();
+    await expect(lv.DomainLookupByName({ name: nameOf("undo") })).rejects.toMatchObject({
+      codeName: "VIR_ERR_NO_DOMAIN",
+    });
+    const left = [`${theirs} ${subnet}.70 -`];
+    expect(await dhcpHosts()).toEqual({ live: left, config: left });
+  } finally {
+    await networkUpdate(lv, net, NetworkUpdateCommand.DELETE, IP_DHCP_HOST, 0, entry, flags);
+  }
 });

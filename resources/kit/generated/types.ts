@@ -3584,7 +3584,7 @@ export interface DomainInputs {
    */
   loader?: string;
   /**
-   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
    */
   nvram?: string;
   /**
@@ -3844,7 +3844,7 @@ export interface DomainOutputs {
    */
   loader?: string;
   /**
-   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+   * Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
    */
   nvram?: string;
   /**

@@ -91,7 +91,7 @@ type Domain struct {
 	Name pulumi.StringOutput `pulumi:"name"`
 	// Network interfaces, with their MAC addresses.
 	NetworkInterfaces DomainNetworkInterfaceArrayOutput `pulumi:"networkInterfaces"`
-	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
 	Nvram pulumi.StringPtrOutput `pulumi:"nvram"`
 	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
 	NvramTemplate pulumi.StringPtrOutput `pulumi:"nvramTemplate"`
@@ -314,7 +314,7 @@ type domainArgs struct {
 	Name *string `pulumi:"name"`
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces []DomainNetworkInterface `pulumi:"networkInterfaces"`
-	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
 	Nvram *string `pulumi:"nvram"`
 	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
 	NvramTemplate *string `pulumi:"nvramTemplate"`
@@ -434,7 +434,7 @@ type DomainArgs struct {
 	Name pulumi.StringPtrInput
 	// Network interfaces. Added and removed live.
 	NetworkInterfaces DomainNetworkInterfaceArrayInput
-	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+	// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
 	Nvram pulumi.StringPtrInput
 	// The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
 	NvramTemplate pulumi.StringPtrInput
@@ -761,7 +761,7 @@ func (o DomainOutput) NetworkInterfaces() DomainNetworkInterfaceArrayOutput {
 	return o.ApplyT(func(v *Domain) DomainNetworkInterfaceArrayOutput { return v.NetworkInterfaces }).(DomainNetworkInterfaceArrayOutput)
 }
 
-// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+// Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
 func (o DomainOutput) Nvram() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Domain) pulumi.StringPtrOutput { return v.Nvram }).(pulumi.StringPtrOutput)
 }

@@ -117,7 +117,7 @@ class DomainArgs:
         :param pulumi.Input['DomainMetadataArgs'] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input['DomainNetworkInterfaceArgs']]] network_interfaces: Network interfaces. Added and removed live.
-        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] nvram_template: The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
@@ -691,7 +691,7 @@ class DomainArgs:
     @pulumi.getter
     def nvram(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
         """
         return pulumi.get(self, "nvram")
 
@@ -1080,7 +1080,7 @@ class Domain(pulumi.CustomResource):
         :param pulumi.Input[Union['DomainMetadataArgs', 'DomainMetadataArgsDict']] metadata: Your own XML element in `<metadata>` (default: none). Changed live.
         :param pulumi.Input[_builtins.str] name: Domain name. Default: the resource name plus 7 hex digits derived from the resource's URN and inputs. Changing it replaces the domain.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DomainNetworkInterfaceArgs', 'DomainNetworkInterfaceArgsDict']]]] network_interfaces: Network interfaces. Added and removed live.
-        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        :param pulumi.Input[_builtins.str] nvram: Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
         :param pulumi.Input[_builtins.str] nvram_template: The variables file the NVRAM is first copied from (and again on `resetNvram`), e.g. `/usr/share/OVMF/OVMF_VARS_4M.ms.fd` for Microsoft's Secure Boot keys (default: libvirt's match for the loader). Needs `loader`. Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_crash: When the guest crashes (default: libvirt's, destroy). Changing it restarts the domain.
         :param pulumi.Input['DomainLifecycleAction'] on_poweroff: When the guest powers off (default: libvirt's, destroy). Changing it restarts the domain.
@@ -1678,7 +1678,7 @@ class Domain(pulumi.CustomResource):
     @pulumi.getter
     def nvram(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. Removed with the domain. Changing it restarts the domain.
+        Where the domain's UEFI variables are kept, a file on the libvirt host (default: libvirt's, /var/lib/libvirt/qemu/nvram/<name>_VARS.fd). Needs `loader`. A file of your own is kept when the domain is deleted or replaced (it may hold enrolled keys); libvirt's (the default path) is removed with the domain. Changing it restarts the domain.
         """
         return pulumi.get(self, "nvram")
 

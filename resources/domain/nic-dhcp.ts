@@ -129,6 +129,12 @@ async function editEntry(lv: Libvirt, entry: DhcpEntry, command: NetworkUpdateCo
     if (!adding) return;
     throw new Error(outside(entry.property ?? "networkInterfaces", entry.ip, entry.network, ips));
   }
+  // An entry already gone (removed by hand, or the network made again) is removed: libvirt would
+  // refuse to delete what it cannot find.
+  const hasEntry = elements(element(ips[index], "dhcp"), "host").some(
+    (host) => attr(host, "mac")?.toLowerCase() === entry.mac.toLowerCase(),
+  );
+  if (!adding && !hasEntry) return;
   const host = create().ele("host", { mac: entry.mac, ip: entry.ip });
   if (entry.name !== undefined) host.att("name", entry.name);
   const flags = active ? AffectFlags.LIVE | AffectFlags.CONFIG : AffectFlags.CONFIG;

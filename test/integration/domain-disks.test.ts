@@ -11,47 +11,23 @@
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, parseUuid } from "../../rpc";
 import type { RemoteNonnullSecret } from "../../rpc";
 import type { DomainDisk, DomainInputs } from "../../resources/kit/generated/types";
-import { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import { PropertyMap } from "../support/pulumi-wire";
 import { writeSparseFile } from "../support/sparse-file";
-import { connectTestbed, uniqueName } from "../support/testbed";
-import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { uniqueName } from "../support/testbed";
+import { resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { useDomainBed } from "../support/domain-bed";
 
 const DOMAIN = virtwireType("Domain");
 const MiB = 1024 * 1024;
 
 jest.setTimeout(180_000);
 
-let virtwire: VirtwireEngine;
-let lv: Libvirt;
-let engine: Engine;
-let scratch: string;
-
-beforeAll(async () => {
-  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
-  scratch = await mkdtemp(join(tmpdir(), "vwtest-disks-"));
-});
-
-beforeEach(() => {
-  engine = virtwire.reset();
-});
-
-afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await virtwire?.close();
-  await rm(scratch, { recursive: true, force: true });
-  await lv?.close();
-});
+const bed = useDomainBed("disks");
 
 const names = new Map<string, string>();
 const nameOf = (name: string) => names.get(name) ?? names.set(name, uniqueName(name)).get(name)!;
@@ -64,30 +40,34 @@ const guest = (name: string, disks: DomainDisk[], extra: Partial<DomainInputs> =
     kernel: GUEST_KERNEL,
     initrd: GUEST_INITRD,
     cmdline: GUEST_CMDLINE,
-    console: { type: "file", path: join(scratch, `${name}.log`) },
+    console: { type: "file", path: join(bed.scratch, `${name}.log`) },
     shutdownTimeout: 5,
     disks,
     ...extra,
   }) as DomainInputs;
 
 async function up(name: string, args: DomainInputs) {
-  const printed = virtwire.plugin.mark();
-  const step = await engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
+  const printed = bed.virtwire.plugin.mark();
+  const step = await bed.engine.up(
+    DOMAIN,
+    name,
+    resourceInputs("Domain", name, args as PropertyMap),
+  );
   return { ...step, outputs: step.outputs as Record<string, unknown>, log: printed() };
 }
 
 const preview = (name: string, args: DomainInputs) =>
-  engine.preview(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap)).then(
+  bed.engine.preview(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap)).then(
     () => "accepted",
     (error: Error) => error.message,
   );
 
 async function domainOf(id: string) {
-  return (await lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom;
+  return (await bed.lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom;
 }
 
 async function xmlOf(id: string, flags: number): Promise<string> {
-  return (await lv.DomainGetXMLDesc({ dom: await domainOf(id), flags })).xml;
+  return (await bed.lv.DomainGetXMLDesc({ dom: await domainOf(id), flags })).xml;
 }
 
 /** A command in the daemon's network namespace (libvirt 11 has one of its own), else in ours. */
@@ -118,9 +98,9 @@ async function serveNbd(file: string, port: number): Promise<ChildProcess> {
 }
 
 it("boots with a tuned disk and an NBD disk, changes I/O limits live and the cache with a restart", async () => {
-  const image = join(scratch, "data.raw");
+  const image = join(bed.scratch, "data.raw");
   await writeSparseFile(image, 16 * MiB, []);
-  const exported = join(scratch, "nbd.raw");
+  const exported = join(bed.scratch, "nbd.raw");
   await writeSparseFile(exported, 8 * MiB, []);
   const port = randomInt(20000, 30000);
   const server = await serveNbd(exported, port);
@@ -152,11 +132,11 @@ async function tunedAndNbd(image: string, port: number) {
   let started = Date.now();
   const created = await up("tuned", guest("tuned", [data(first), nbd], { iothreads: 1 }));
   expect(created.step).toBe("create");
-  await waitForConsole(join(scratch, "tuned.log"), /VIRTWIRE-GUEST: booted/);
+  await waitForConsole(join(bed.scratch, "tuned.log"), /VIRTWIRE-GUEST: booted/);
   const booted = Date.now() - started;
   started = Date.now();
   // QEMU opened the export: its size as the running domain sees it.
-  const vdb = await lv.DomainGetBlockInfo({
+  const vdb = await bed.lv.DomainGetBlockInfo({
     dom: await domainOf(created.id),
     path: "vdb",
     flags: 0,
@@ -199,9 +179,9 @@ async function tunedAndNbd(image: string, port: number) {
   expect((await domainOf(created.id)).id).not.toBe(running);
   expect((restarted.outputs.disks as DomainDisk[])[0]).toMatchObject(data(second, "writeback"));
 
-  expect(await engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
-  const props = resourceInputs("Domain", "got", {}, virtwire.urn("Domain", "got"));
-  const got = await engine.get(DOMAIN, "got", created.id, props);
+  expect(await bed.engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
+  const props = resourceInputs("Domain", "got", {}, bed.virtwire.urn("Domain", "got"));
+  const got = await bed.engine.get(DOMAIN, "got", created.id, props);
   expect(got.outputs.disks).toEqual(restarted.outputs.disks);
   const changes = Date.now() - started;
   console.log(
@@ -210,11 +190,11 @@ async function tunedAndNbd(image: string, port: number) {
 }
 
 it("defines a loop device, a shared image, a WWN and boot orders shut off, and refuses what QEMU would", async () => {
-  const backing = join(scratch, "loop.raw");
+  const backing = join(bed.scratch, "loop.raw");
   await writeSparseFile(backing, 8 * MiB, []);
   const loop = execFileSync("losetup", ["--find", "--show", backing], { encoding: "utf8" }).trim();
   try {
-    const shared = join(scratch, "shared.raw");
+    const shared = join(bed.scratch, "shared.raw");
     await writeSparseFile(shared, 8 * MiB, []);
     const disks: DomainDisk[] = [
       { block: loop, bootOrder: 2, cache: "directsync", io: "native" },
@@ -239,7 +219,7 @@ it("defines a loop device, a shared image, a WWN and boot orders shut off, and r
       expect.objectContaining({ ...disks[2], target: "sda" }),
     ]);
     expect((await up("defined", args)).step).toBe("same");
-    expect(await engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
+    expect(await bed.engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
 
     const refused = (disk: DomainDisk, extra: Partial<DomainInputs> = {}) =>
       preview("refused", guest("refused", [disk], { running: false, ...extra }));
@@ -252,7 +232,7 @@ it("defines a loop device, a shared image, a WWN and boot orders shut off, and r
     expect(await refused({ file: shared, bootOrder: 1 }, { boot: ["hd"] })).toMatch(
       /disks\[0\]\.bootOrder: a disk's boot order and the domain's boot list cannot be used together/,
     );
-    await engine.destroy();
+    await bed.engine.destroy();
   } finally {
     execFileSync("losetup", ["--detach", loop]);
   }
@@ -262,10 +242,10 @@ it("defines iSCSI and RBD disks whose auth names a libvirt secret by usage and b
   const usage = uniqueName("disk-iscsi");
   const made: RemoteNonnullSecret[] = [];
   const define = async (xml: string) => {
-    const { secret } = await lv.SecretDefineXML({ xml, flags: 0 });
+    const { secret } = await bed.lv.SecretDefineXML({ xml, flags: 0 });
     made.push(secret);
     // A value no one sees: it is never printed, and the domain names the secret only.
-    await lv.SecretSetValue({ secret, value: randomBytes(16), flags: 0 });
+    await bed.lv.SecretSetValue({ secret, value: randomBytes(16), flags: 0 });
   };
   try {
     await define(
@@ -303,9 +283,9 @@ it("defines iSCSI and RBD disks whose auth names a libvirt secret by usage and b
       expect.objectContaining({ ...disks[1], target: "vdb" }),
     ]);
     expect((await up("network", args)).step).toBe("same");
-    expect(await engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
-    await engine.destroy();
+    expect(await bed.engine.refresh()).toEqual([expect.objectContaining({ changed: false })]);
+    await bed.engine.destroy();
   } finally {
-    for (const secret of made) await lv.SecretUndefine({ secret }).catch(() => undefined);
+    for (const secret of made) await bed.lv.SecretUndefine({ secret }).catch(() => undefined);
   }
 });

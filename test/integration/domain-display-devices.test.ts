@@ -8,21 +8,14 @@
  * UNIX socket, changed to a TCP one. A watchdog the host cannot have is refused at preview.
  */
 import { randomBytes, randomInt } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, parseUuid } from "../../rpc";
 import type { DomainInputs } from "../../resources/kit/generated/types";
-import { Engine } from "../support/engine";
 import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import { PropertyMap, isSecret, reveal, secret } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
-import {
-  SECRET_OUTPUTS,
-  VirtwireEngine,
-  resourceInputs,
-  virtwireType,
-} from "../support/virtwire-engine";
+import { uniqueName } from "../support/testbed";
+import { SECRET_OUTPUTS, resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { useDomainBed } from "../support/domain-bed";
 
 const DOMAIN = virtwireType("Domain");
 /** VNC takes 8 characters at most; made at run time, distinct enough to find anywhere it leaks. */
@@ -30,29 +23,7 @@ const PASSWORDS = [1, 2].map(() => `vw${randomBytes(3).toString("hex")}`);
 
 jest.setTimeout(180_000);
 
-let virtwire: VirtwireEngine;
-let lv: Libvirt;
-let engine: Engine;
-let scratch: string;
-
-beforeAll(async () => {
-  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
-  scratch = await mkdtemp(join(tmpdir(), "vwtest-display-"));
-});
-
-beforeEach(() => {
-  engine = virtwire.reset();
-});
-
-afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await virtwire?.close();
-  await rm(scratch, { recursive: true, force: true });
-  await lv?.close();
-});
+const bed = useDomainBed("display");
 
 /** One libvirt name per resource name, for the whole file. */
 const names = new Map<string, string>();
@@ -65,17 +36,17 @@ const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs =>
   kernel: GUEST_KERNEL,
   initrd: GUEST_INITRD,
   cmdline: GUEST_CMDLINE,
-  console: { type: "file", path: join(scratch, `${name}.log`) },
+  console: { type: "file", path: join(bed.scratch, `${name}.log`) },
   shutdownTimeout: 5,
   ...extra,
 });
 
 /** `pulumi up` as the generated SDK does it: the password a secret input and a secret output. */
 async function up(name: string, args: DomainInputs) {
-  const printed = virtwire.plugin.mark();
+  const printed = bed.virtwire.plugin.mark();
   const props = resourceInputs("Domain", name, args as PropertyMap);
   if (args.graphicsPassword !== undefined) props.graphicsPassword = secret(args.graphicsPassword);
-  const step = await engine.up(DOMAIN, name, props, {
+  const step = await bed.engine.up(DOMAIN, name, props, {
     additionalSecretOutputs: SECRET_OUTPUTS.Domain,
   });
   if (args.graphicsPassword !== undefined)
@@ -84,12 +55,12 @@ async function up(name: string, args: DomainInputs) {
 }
 
 async function xmlOf(id: string, flags: number): Promise<string> {
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(id) });
-  return (await lv.DomainGetXMLDesc({ dom, flags })).xml;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(id) });
+  return (await bed.lv.DomainGetXMLDesc({ dom, flags })).xml;
 }
 
 async function qemuId(id: string): Promise<number> {
-  return (await lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom.id;
+  return (await bed.lv.DomainLookupByUUID({ uuid: parseUuid(id) })).dom.id;
 }
 
 it("boots a guest with its display and devices, changes the password live and the watchdog with a restart", async () => {
@@ -110,7 +81,7 @@ it("boots a guest with its display and devices, changes the password live and th
   let started = Date.now();
   const created = await up("display", args(PASSWORDS[0]!, "poweroff"));
   expect(created.step).toBe("create");
-  await waitForConsole(join(scratch, "display.log"), /VIRTWIRE-GUEST: booted/);
+  await waitForConsole(join(bed.scratch, "display.log"), /VIRTWIRE-GUEST: booted/);
   const booted = Date.now() - started;
   started = Date.now();
   const inactive = await xmlOf(created.id, DomainXMLFlags.INACTIVE | DomainXMLFlags.SECURE);
@@ -152,7 +123,7 @@ it("boots a guest with its display and devices, changes the password live and th
     created.log,
     live.log,
     restarted.log,
-    engine.stateJson(),
+    bed.engine.stateJson(),
     JSON.stringify(live.diff),
   ].join("\n");
   for (const password of PASSWORDS) expect(everything).not.toContain(password);
@@ -161,7 +132,7 @@ it("boots a guest with its display and devices, changes the password live and th
 });
 
 it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at preview what the host lacks", async () => {
-  const { capabilities } = await lv.ConnectGetDomainCapabilities({
+  const { capabilities } = await bed.lv.ConnectGetDomainCapabilities({
     emulatorbin: null,
     arch: null,
     machine: null,
@@ -176,10 +147,10 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
     spiceAgent: true,
     video: { model: hasSpice ? "qxl" : "virtio" },
     rng: {},
-    console: { type: "unix", path: join(scratch, "spice.sock"), target: "virtio" },
+    console: { type: "unix", path: join(bed.scratch, "spice.sock"), target: "virtio" },
   });
   const refusal = (name: string, extra: Partial<DomainInputs>) =>
-    engine
+    bed.engine
       .preview(DOMAIN, name, resourceInputs("Domain", name, guest(name, extra) as PropertyMap))
       .then(
         () => "accepted",
@@ -212,7 +183,7 @@ it("defines a SPICE display with its agent where QEMU has SPICE, and refuses at 
   expect(first.step).toBe("same");
   expect(first.outputs.console).toEqual({
     type: "unix",
-    path: join(scratch, "spice.sock"),
+    path: join(bed.scratch, "spice.sock"),
     target: "virtio",
   });
   expect(await xmlOf(first.id, DomainXMLFlags.INACTIVE)).not.toContain("<serial");

@@ -8,45 +8,22 @@
  * is refused at preview. Runs on both daemons (jest.config.js).
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DomainXMLFlags, ErrorCode, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, ErrorCode, parseUuid } from "../../rpc";
 import type { DomainInputs } from "../../resources/kit/generated/types";
-import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import { type PropertyMap, reveal } from "../support/pulumi-wire";
-import { connectTestbed, daemonPath, uniqueName } from "../support/testbed";
-import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { daemonPath, uniqueName } from "../support/testbed";
+import { resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { useDomainBed } from "../support/domain-bed";
 
 const DOMAIN = virtwireType("Domain");
 const OVMF = "/usr/share/OVMF";
 
 jest.setTimeout(180_000);
 
-let virtwire: VirtwireEngine;
-let lv: Libvirt;
-let engine: Engine;
-let scratch: string;
-
-beforeAll(async () => {
-  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
-  scratch = await mkdtemp(join(tmpdir(), "vwtest-fw-"));
-});
-
-beforeEach(() => {
-  engine = virtwire.reset();
-});
-
-afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await virtwire?.close();
-  await rm(scratch, { recursive: true, force: true });
-  await lv?.close();
-});
+const bed = useDomainBed("fw");
 
 const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs => ({
   name,
@@ -56,13 +33,13 @@ const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs =>
   kernel: GUEST_KERNEL,
   initrd: GUEST_INITRD,
   cmdline: "console=ttyS0",
-  console: { type: "file", path: join(scratch, `${name}.log`) },
+  console: { type: "file", path: join(bed.scratch, `${name}.log`) },
   shutdownTimeout: 0,
   ...extra,
 });
 
 async function up(name: string, args: DomainInputs) {
-  return engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
+  return bed.engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
 }
 
 /** The command lines of the host's processes that mention `needle`. */
@@ -78,8 +55,8 @@ async function processesWith(needle: string): Promise<string[]> {
 
 it("runs the tiny guest with a virtiofs share, a 9p share and a TPM 2.0, reads them back unchanged, and leaves no swtpm state behind", async () => {
   const name = uniqueName("shares");
-  const virtiofsDir = join(scratch, "virtiofs");
-  const nineDir = join(scratch, "nine");
+  const virtiofsDir = join(bed.scratch, "virtiofs");
+  const nineDir = join(bed.scratch, "nine");
   await Promise.all([mkdir(virtiofsDir), mkdir(nineDir)]);
   const args = guest(name, {
     memoryBacking: { source: "memfd", access: "shared" },
@@ -113,14 +90,14 @@ it("runs the tiny guest with a virtiofs share, a 9p share and a TPM 2.0, reads t
   await waitForConsole(args.console!.path!, /VIRTWIRE-GUEST: ready/, 90_000);
 
   expect((await up("shares", args)).step).toBe("same");
-  const refreshed = await engine.refresh();
+  const refreshed = await bed.engine.refresh();
   expect(refreshed.map((r) => r.changed)).toEqual([false]);
-  const props = resourceInputs("Domain", "got", {}, virtwire.urn("Domain", "got"));
-  const read = await engine.get(DOMAIN, "got", created.id, props);
+  const props = resourceInputs("Domain", "got", {}, bed.virtwire.urn("Domain", "got"));
+  const read = await bed.engine.get(DOMAIN, "got", created.id, props);
   expect(reveal(read.outputs)).toMatchObject({ filesystems: shares, tpm });
 
-  await engine.destroy();
-  await expect(lv.DomainLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toMatchObject({
+  await bed.engine.destroy();
+  await expect(bed.lv.DomainLookupByUUID({ uuid: parseUuid(created.id) })).rejects.toMatchObject({
     code: ErrorCode.NO_DOMAIN,
   });
   expect(existsSync(tpmState)).toBe(false);
@@ -129,7 +106,7 @@ it("runs the tiny guest with a virtiofs share, a 9p share and a TPM 2.0, reads t
 
 it("defines a Secure Boot domain with its own loader, template and NVRAM file, and resets the NVRAM to the template, kept shut off or restarted", async () => {
   const name = uniqueName("uefi");
-  const nvram = join(scratch, `${name}_VARS.fd`);
+  const nvram = join(bed.scratch, `${name}_VARS.fd`);
   const template = `${OVMF}/OVMF_VARS_4M.ms.fd`;
   const args = guest(name, {
     running: false,
@@ -150,13 +127,13 @@ it("defines a Secure Boot domain with its own loader, template and NVRAM file, a
     nvramTemplate: template,
     state: "shutoff",
   });
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
-  const inactive = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const inactive = (await bed.lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
   expect(inactive).toMatch(/<loader readonly='yes' secure='yes' type='pflash'[^>]*>[^<]*secboot/);
   expect((await up("uefi", args)).step).toBe("same");
-  expect((await engine.refresh()).map((r) => r.changed)).toEqual([false]);
-  const props = resourceInputs("Domain", "got", {}, virtwire.urn("Domain", "got"));
-  const read = await engine.get(DOMAIN, "got", created.id, props);
+  expect((await bed.engine.refresh()).map((r) => r.changed)).toEqual([false]);
+  const props = resourceInputs("Domain", "got", {}, bed.virtwire.urn("Domain", "got"));
+  const read = await bed.engine.get(DOMAIN, "got", created.id, props);
   expect(reveal(read.outputs)).toMatchObject({ secureBoot: true, loader: args.loader, nvram });
 
   const templateBytes = await readFile(daemonPath(template));
@@ -175,17 +152,17 @@ it("defines a Secure Boot domain with its own loader, template and NVRAM file, a
   // as soon as it runs, but never the store's header, which the garbage had overwritten.
   const running = { ...args, running: true, resetNvram: "second" };
   expect((await up("uefi", running)).outputs).toMatchObject({ state: "running" });
-  const firstRun = (await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
+  const firstRun = (await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
   await writeFile(nvram, Buffer.alloc(templateBytes.length, 0x5a));
   const restarted = await up("uefi", { ...running, resetNvram: "third" });
   expect(restarted.outputs).toMatchObject({ resetNvram: "third", state: "running" });
-  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(firstRun);
+  expect((await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(firstRun);
   const header = (await readFile(nvram)).subarray(0, 64);
   expect(header.equals(templateBytes.subarray(0, 64))).toBe(true);
 
   // The NVRAM file was the user's (it may hold enrolled keys): the domain goes, the file stays.
-  await engine.destroy();
-  await expect(lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
+  await bed.engine.destroy();
+  await expect(bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
     code: ErrorCode.NO_DOMAIN,
   });
   expect(existsSync(nvram)).toBe(true);
@@ -194,9 +171,9 @@ it("defines a Secure Boot domain with its own loader, template and NVRAM file, a
 it("refuses at preview a virtiofs share without shared memory and Secure Boot on a pc machine, naming the fix", async () => {
   const name = uniqueName("fwrefused");
   const refused = (args: DomainInputs) =>
-    engine.preview(DOMAIN, "refused", resourceInputs("Domain", "refused", args as PropertyMap));
+    bed.engine.preview(DOMAIN, "refused", resourceInputs("Domain", "refused", args as PropertyMap));
   const noSharedMemory = await refused(
-    guest(name, { filesystems: [{ source: scratch, target: "share" }] }),
+    guest(name, { filesystems: [{ source: bed.scratch, target: "share" }] }),
   ).catch((e: Error) => e);
   expect(String(noSharedMemory)).toMatch(
     /filesystems\[0\] is virtiofs, which needs the guest's memory shared with virtiofsd: add memoryBacking: \{ source: "memfd", access: "shared" \}/,

@@ -5,44 +5,20 @@
  * (title and metadata) and a restart change (the clock). Hyper-V, SMM and huge pages, which TCG or
  * the test bed's host may not run, are defined and read back shut off, and their start fails clearly.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DomainMetadataType, DomainXMLFlags, Libvirt, parseUuid } from "../../rpc";
+import { DomainMetadataType, DomainXMLFlags, parseUuid } from "../../rpc";
 import type { DomainInputs } from "../../resources/kit/generated/types";
-import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, uniqueName } from "../support/testbed";
-import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { uniqueName } from "../support/testbed";
+import { resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { useDomainBed } from "../support/domain-bed";
 
 const DOMAIN = virtwireType("Domain");
 
 jest.setTimeout(180_000);
 
-let virtwire: VirtwireEngine;
-let lv: Libvirt;
-let engine: Engine;
-let scratch: string;
-
-beforeAll(async () => {
-  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
-  scratch = await mkdtemp(join(tmpdir(), "vwtest-machine-"));
-});
-
-beforeEach(() => {
-  engine = virtwire.reset();
-});
-
-afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await virtwire?.close();
-  await rm(scratch, { recursive: true, force: true });
-  await lv?.close();
-});
+const bed = useDomainBed("machine");
 
 const NS = "https://example.com/xmlns/vwtest/1";
 
@@ -54,7 +30,7 @@ const machine = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs 
   kernel: GUEST_KERNEL,
   initrd: GUEST_INITRD,
   cmdline: "console=ttyS0",
-  console: { type: "file", path: join(scratch, `${name}.log`) },
+  console: { type: "file", path: join(bed.scratch, `${name}.log`) },
   shutdownTimeout: 5,
   cpu: {
     mode: "maximum",
@@ -83,12 +59,12 @@ const machine = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs 
 });
 
 async function up(name: string, args: DomainInputs) {
-  return engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
+  return bed.engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
 }
 
 async function inactiveXml(id: string): Promise<string> {
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(id) });
-  return (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(id) });
+  return (await bed.lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
 }
 
 it("runs a domain with topology, NUMA, shared memfd memory, SMBIOS and metadata; title and metadata change live, the clock with a restart", async () => {
@@ -110,7 +86,7 @@ it("runs a domain with topology, NUMA, shared memfd memory, SMBIOS and metadata;
   expect(xml).toMatch(/<smbios mode='sysinfo'\/>/);
   expect(xml).toMatch(/<vwt:app xmlns:vwt="https:\/\/example.com\/xmlns\/vwtest\/1">/);
   // What QEMU is told: the serial cloud-init reads as its NoCloud data source.
-  const { nativeConfig } = await lv.ConnectDomainXMLToNative({
+  const { nativeConfig } = await bed.lv.ConnectDomainXMLToNative({
     nativeFormat: "qemu-argv",
     domainXml: xml,
     flags: 0,
@@ -118,14 +94,14 @@ it("runs a domain with topology, NUMA, shared memfd memory, SMBIOS and metadata;
   expect(nativeConfig).toContain("serial=ds=nocloud;s=http://10.0.0.1:8000/");
   expect((await up("machine", args)).step).toBe("same");
 
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
-  const runningId = (await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const runningId = (await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
   const metadata = { namespace: NS, prefix: "vwt", xml: "<app><tier>2</tier></app>" };
   const live = await up("machine", { ...args, title: "renamed", metadata });
   expect(live.step).toBe("update");
-  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).toBe(runningId);
+  expect((await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).toBe(runningId);
   expect(live.outputs).toMatchObject({ title: "renamed", metadata });
-  const { metadata: element } = await lv.DomainGetMetadata({
+  const { metadata: element } = await bed.lv.DomainGetMetadata({
     dom,
     type: DomainMetadataType.ELEMENT,
     uri: NS,
@@ -142,7 +118,7 @@ it("runs a domain with topology, NUMA, shared memfd memory, SMBIOS and metadata;
   });
   expect(restarted.step).toBe("update");
   expect(restarted.outputs).toMatchObject({ clock: { offset: "localtime" }, state: "running" });
-  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(runningId);
+  expect((await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).not.toBe(runningId);
 });
 
 it("defines Hyper-V and SMM shut off and reads them back; huge pages the host lacks are refused at preview", async () => {

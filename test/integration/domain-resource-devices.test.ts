@@ -5,45 +5,22 @@
  * defined shut off.
  */
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DomainXMLFlags, ErrorCode, Libvirt, parseUuid } from "../../rpc";
+import { DomainXMLFlags, ErrorCode, parseUuid } from "../../rpc";
 import { buildNoCloudIso } from "../../resources/cloud-init-disk/nocloud";
 import type { DomainInputs } from "../../resources/kit/generated/types";
-import { Engine } from "../support/engine";
 import { GUEST_INITRD, GUEST_KERNEL, waitForConsole } from "../support/guest";
 import type { PropertyMap } from "../support/pulumi-wire";
-import { connectTestbed, isolatedNetworkXml, uniqueName } from "../support/testbed";
-import { VirtwireEngine, resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { isolatedNetworkXml, uniqueName } from "../support/testbed";
+import { resourceInputs, virtwireType } from "../support/virtwire-engine";
+import { useDomainBed } from "../support/domain-bed";
 
 const DOMAIN = virtwireType("Domain");
 
 jest.setTimeout(180_000);
 
-let virtwire: VirtwireEngine;
-let lv: Libvirt;
-let engine: Engine;
-let scratch: string;
-
-beforeAll(async () => {
-  [virtwire, lv] = await Promise.all([VirtwireEngine.start(), connectTestbed()]);
-  scratch = await mkdtemp(join(tmpdir(), "vwtest-domdev-"));
-});
-
-beforeEach(() => {
-  engine = virtwire.reset();
-});
-
-afterEach(async () => {
-  await engine.destroy().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await virtwire?.close();
-  await rm(scratch, { recursive: true, force: true });
-  await lv?.close();
-});
+const bed = useDomainBed("domdev");
 
 const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs => ({
   type: "qemu",
@@ -51,19 +28,23 @@ const guest = (name: string, extra: Partial<DomainInputs> = {}): DomainInputs =>
   kernel: GUEST_KERNEL,
   initrd: GUEST_INITRD,
   cmdline: "console=ttyS0",
-  console: { type: "file", path: join(scratch, `${name}.log`) },
+  console: { type: "file", path: join(bed.scratch, `${name}.log`) },
   shutdownTimeout: 20,
   ...extra,
 });
 
 async function up(name: string, args: DomainInputs) {
-  const printed = virtwire.plugin.mark();
-  const step = await engine.up(DOMAIN, name, resourceInputs("Domain", name, args as PropertyMap));
+  const printed = bed.virtwire.plugin.mark();
+  const step = await bed.engine.up(
+    DOMAIN,
+    name,
+    resourceInputs("Domain", name, args as PropertyMap),
+  );
   return { ...step, log: printed() };
 }
 
 async function seed(file: string, instanceId: string): Promise<string> {
-  const path = join(scratch, file);
+  const path = join(bed.scratch, file);
   const { image } = buildNoCloudIso({
     userData: "#cloud-config\n",
     metaData: `instance-id: ${instanceId}\n`,
@@ -73,7 +54,7 @@ async function seed(file: string, instanceId: string): Promise<string> {
 }
 
 it("attaches the cloud-init seed as a SATA CD-ROM the guest reads, and a new seed restarts", async () => {
-  const log = join(scratch, "seeded.log");
+  const log = join(bed.scratch, "seeded.log");
   const first = await seed("seed-1.iso", "iid-first");
   const args = (path: string, vcpu = 1) =>
     guest("seeded", { cloudInitDisk: { path }, vcpu, maxVcpus: 2 });
@@ -81,17 +62,17 @@ it("attaches the cloud-init seed as a SATA CD-ROM the guest reads, and a new see
   expect(created.step).toBe("create");
   await waitForConsole(log, /VIRTWIRE-INSTANCE-ID: iid-first/);
   expect(await waitForConsole(log, /VIRTWIRE-GUEST: cidata (\S+)/)).toContain("/dev/sr0");
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
-  const xml = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const xml = (await bed.lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
   expect(xml).toMatch(/<disk type='file' device='cdrom'>[\s\S]*<target dev='sda' bus='sata'\/>/);
   expect(created.outputs).toMatchObject({ cloudInitDisk: { path: first }, disks: [] });
   expect((await up("seeded", args(first))).step).toBe("same");
 
-  const runningId = (await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
+  const runningId = (await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id;
   const hotplug = await up("seeded", args(first, 2));
   expect(hotplug.log).toContain("vcpu 1 → 2 [live]");
-  expect((await lv.DomainGetVcpusFlags({ dom, flags: 1 })).num).toBe(2);
-  expect((await lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).toBe(runningId);
+  expect((await bed.lv.DomainGetVcpusFlags({ dom, flags: 1 })).num).toBe(2);
+  expect((await bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).dom.id).toBe(runningId);
 
   const second = await seed("seed-2.iso", "iid-second");
   const reseeded = await up("seeded", args(second, 2));
@@ -104,7 +85,7 @@ it("attaches the cloud-init seed as a SATA CD-ROM the guest reads, and a new see
 it("says the guest agent did not answer when addresses must come from it", async () => {
   const name = uniqueName("agent");
   const net = uniqueName("agent");
-  await lv.NetworkCreateXML({
+  await bed.lv.NetworkCreateXML({
     xml: isolatedNetworkXml(net, `10.254.${randomInt(0, 250)}`, { dhcp: false }),
   });
   try {
@@ -120,11 +101,11 @@ it("says the guest agent did not answer when addresses must come from it", async
     expect(String(error)).toMatch(
       /no IP address after 5 s \(waitForAddresses.source agent\): interface 52:54:00:[0-9a-f:]+: the QEMU guest agent did not answer \(.*\): is qemu-guest-agent installed and running in the guest\?/,
     );
-    await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+    await expect(bed.lv.DomainLookupByName({ name })).rejects.toMatchObject({
       code: ErrorCode.NO_DOMAIN,
     });
   } finally {
-    await lv.NetworkDestroy(await lv.NetworkLookupByName({ name: net }));
+    await bed.lv.NetworkDestroy(await bed.lv.NetworkLookupByName({ name: net }));
   }
 });
 
@@ -139,7 +120,7 @@ it("says the guest agent never answered when waiting for cloud-init, and removes
     /cloud-init did not finish within 5 s \(waitForCloudInit.timeout\): the QEMU guest agent never answered \(.*\): is qemu-guest-agent installed and running in the guest/,
   );
   expect(Date.now() - started).toBeLessThan(60_000);
-  await expect(lv.DomainLookupByName({ name })).rejects.toMatchObject({
+  await expect(bed.lv.DomainLookupByName({ name })).rejects.toMatchObject({
     code: ErrorCode.NO_DOMAIN,
   });
 });
@@ -158,14 +139,14 @@ it("defines a UEFI domain with an XML patch shut off, reads both back, and shows
   });
   const created = await up("uefi", args);
   expect(created.outputs).toMatchObject({ firmware: "efi", running: false, state: "shutoff" });
-  const { dom } = await lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
-  const xml = (await lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
+  const { dom } = await bed.lv.DomainLookupByUUID({ uuid: parseUuid(created.id) });
+  const xml = (await bed.lv.DomainGetXMLDesc({ dom, flags: DomainXMLFlags.INACTIVE })).xml;
   expect(xml).toContain("<os firmware='efi'>");
   expect(xml).toMatch(/<rng model='virtio'>\s*<backend model='random'>\/dev\/urandom<\/backend>/);
-  await engine.refresh();
+  await bed.engine.refresh();
   expect((await up("uefi", args)).step).toBe("same");
-  await engine.destroy();
-  await expect(lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
+  await bed.engine.destroy();
+  await expect(bed.lv.DomainLookupByUUID({ uuid: dom.uuid })).rejects.toMatchObject({
     code: ErrorCode.NO_DOMAIN,
   });
 });

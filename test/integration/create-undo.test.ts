@@ -31,6 +31,7 @@ import { GUEST_CMDLINE, GUEST_INITRD, GUEST_KERNEL } from "../support/guest";
 import {
   connectTestbed,
   dirPoolXml,
+  isolatedNetworkXml,
   randomSubnet,
   removePool,
   uniqueName,
@@ -118,17 +119,25 @@ describe("a create that fails once its object exists", () => {
 
   it("removes a network that cannot start", async () => {
     const name = uniqueName("undo");
-    // The loopback interface exists in the daemon's namespace: no bridge can take its name.
-    const inputs = {
-      name,
-      mode: "isolated",
-      bridge: { name: "lo" },
-      addresses: [{ address: `${randomSubnet()}.1`, prefix: 24 }],
-      autostart: false,
-    };
-    const error = await failedCreate(networkHandlers, inputs, contextFailing().ctx);
-    expect(error.message).toMatch(/error creating bridge interface lo/);
-    expect(await gone(() => lv.NetworkLookupByName({ name }))).toBe(true);
+    // A running network of this test holds the subnet, so libvirt refuses to start a second one
+    // on it. (Not a bridge named after an existing interface such as lo: libvirt 11 takes that
+    // interface down when the start fails, and lo of the daemon's namespace with it.)
+    const subnet = randomSubnet();
+    const holder = uniqueName("undo-holder");
+    const { net } = await lv.NetworkCreateXML({ xml: isolatedNetworkXml(holder, subnet) });
+    try {
+      const inputs = {
+        name,
+        mode: "isolated",
+        addresses: [{ address: `${subnet}.1`, prefix: 24 }],
+        autostart: false,
+      };
+      const error = await failedCreate(networkHandlers, inputs, contextFailing().ctx);
+      expect(error.message).toMatch(/already in use/);
+      expect(await gone(() => lv.NetworkLookupByName({ name }))).toBe(true);
+    } finally {
+      await lv.NetworkDestroy({ net });
+    }
   });
 
   const cases: [string, unknown, () => object, string, (name: string) => Promise<unknown>][] = [

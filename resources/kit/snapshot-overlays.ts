@@ -27,9 +27,12 @@ export async function snapshotOverlays(
     if (isNotFound(error) || hasErrorCode(error, ErrorCode.NO_SUPPORT)) return overlays;
     throw error;
   }
-  for (const snap of snapshots) {
-    const { xml } = await lv.DomainSnapshotGetXMLDesc({ snap, flags: 0 });
-    const root = parseXml(xml, "domainsnapshot");
+  // One round trip for all of them: the connection carries concurrent calls.
+  const xmls = await Promise.all(
+    snapshots.map((snap) => lv.DomainSnapshotGetXMLDesc({ snap, flags: 0 })),
+  );
+  for (const [index, snap] of snapshots.entries()) {
+    const root = parseXml(xmls[index]!.xml, "domainsnapshot");
     const before = disksBefore(root);
     for (const { target, path } of externalDisks(root)) {
       const replaced = before.get(target);

@@ -1,12 +1,12 @@
 /**
  * `virtwire/provider`: the dynamic provider object itself is this module's export. Every virtwire
- * resource passes this same object, so Pulumi stores `__provider` as a tiny
- * `require("virtwire/provider")` stub instead of a copy of the code: stable across package
- * versions and machines.
+ * resource of the dynamic path stores `__provider` as a tiny `require("virtwire/provider")` stub
+ * (sdk/index.ts writes it out) instead of a copy of the code: stable across package versions and
+ * machines.
  *
- * The object is built on its first call: a program loads this module with `require("virtwire")`
- * (the SDK passes the object) and never calls it; only the dynamic-provider plugin does. So the
- * dispatcher, the resources and the RPC client load in the plugin, when Pulumi first calls it.
+ * The object is built on its first call: a program never loads this module; only the
+ * dynamic-provider plugin does, through the stub. So the dispatcher, the resources and the RPC
+ * client load in the plugin, when Pulumi first calls it.
  *
  * This file is the composition root: the only one in provider/ that imports resources/.
  */

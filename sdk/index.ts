@@ -2,8 +2,6 @@
 // Regenerate with: npm run gen
 
 import * as pulumi from "@pulumi/pulumi";
-// The one provider object every resource passes, so __provider serializes to require("virtwire/provider").
-import provider = require("../provider");
 import type * as types from "../resources/kit/generated/types";
 export * from "../resources/kit/generated/types";
 import { callFunction } from "../provider/functions";
@@ -23,19 +21,16 @@ function organization(): string | undefined {
   }
 }
 
-let serializedProvider: pulumi.Output<string> | undefined;
-
 /**
- * The dynamic provider as every resource of the dynamic path stores it in `__provider`: the
- * `require("virtwire/provider")` stub, serialized once, as pulumi.dynamic.Resource does.
+ * What every resource of the dynamic path stores in `__provider`: the module text the
+ * dynamic-provider plugin loads (`requireFromString(text).handler()`), whose handler returns
+ * `require("virtwire/provider")`, so the provider's code is never copied into the state. It is
+ * byte for byte what `pulumi.runtime.serializeFunction(() => provider)` makes of that module
+ * (test/integration/sdk-registration.test.ts compares them), so stacks made before see the same
+ * input; written out because the closure serializer took 0.2 s of every program run to make it.
  */
-function dynamicProvider(): pulumi.Output<string> {
-  return (serializedProvider ??= pulumi
-    .output(pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }))
-    .apply((serialized) =>
-      serialized.containsSecrets ? pulumi.secret(serialized.text) : pulumi.output(serialized.text),
-    ));
-}
+const DYNAMIC_PROVIDER =
+  'exports.handler = __f0;\nconst provider = require("virtwire/provider");\n\nfunction __f0() {\n  return (function() {\n    with({ this: undefined, arguments: undefined }) {\n\nreturn () => provider;\n\n    }\n  }).apply(undefined, undefined).apply(this, arguments);\n}\n';
 
 /**
  * Whether a resource goes through the provider plugin `pulumi-resource-virtwire`: when it is given
@@ -2339,7 +2334,7 @@ export class Pool extends pulumi.CustomResource {
     for (const key of ["uuid", "active", "built", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
     if (plugin) super(Pool.__pluginType, name, props, opts);
-    else super(Pool.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(Pool.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -2704,7 +2699,7 @@ export class Network extends pulumi.CustomResource {
     }
     for (const key of ["uuid", "bridgeName", "active"]) if (!(key in props)) props[key] = undefined;
     if (plugin) super(Network.__pluginType, name, props, opts);
-    else super(Network.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(Network.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -3647,7 +3642,7 @@ export class Domain extends pulumi.CustomResource {
       additionalSecretOutputs: [...["graphicsPassword"], ...(opts?.additionalSecretOutputs ?? [])],
     };
     if (plugin) super(Domain.__pluginType, name, props, opts);
-    else super(Domain.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(Domain.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -3905,7 +3900,7 @@ export class Volume extends pulumi.CustomResource {
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
       if (!(key in props)) props[key] = undefined;
     if (plugin) super(Volume.__pluginType, name, props, opts);
-    else super(Volume.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(Volume.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -4124,7 +4119,7 @@ export class CloudInitDisk extends pulumi.CustomResource {
       additionalSecretOutputs: [...["userData"], ...(opts?.additionalSecretOutputs ?? [])],
     };
     if (plugin) super(CloudInitDisk.__pluginType, name, props, opts);
-    else super(CloudInitDisk.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(CloudInitDisk.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -4281,8 +4276,7 @@ export class IgnitionConfig extends pulumi.CustomResource {
       additionalSecretOutputs: [...["content"], ...(opts?.additionalSecretOutputs ?? [])],
     };
     if (plugin) super(IgnitionConfig.__pluginType, name, props, opts);
-    else
-      super(IgnitionConfig.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(IgnitionConfig.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -4440,7 +4434,7 @@ export class CombustionScript extends pulumi.CustomResource {
     };
     if (plugin) super(CombustionScript.__pluginType, name, props, opts);
     else
-      super(CombustionScript.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+      super(CombustionScript.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -4681,8 +4675,7 @@ export class DomainSnapshot extends pulumi.CustomResource {
     for (const key of ["domainUuid", "creationTime", "state", "parent", "current", "overlays"])
       if (!(key in props)) props[key] = undefined;
     if (plugin) super(DomainSnapshot.__pluginType, name, props, opts);
-    else
-      super(DomainSnapshot.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(DomainSnapshot.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -4835,7 +4828,7 @@ export class NwFilter extends pulumi.CustomResource {
     }
     for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
     if (plugin) super(NwFilter.__pluginType, name, props, opts);
-    else super(NwFilter.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(NwFilter.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -5037,7 +5030,7 @@ export class Secret extends pulumi.CustomResource {
       additionalSecretOutputs: [...["value"], ...(opts?.additionalSecretOutputs ?? [])],
     };
     if (plugin) super(Secret.__pluginType, name, props, opts);
-    else super(Secret.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(Secret.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 
@@ -5165,7 +5158,7 @@ export class VolumeExport extends pulumi.CustomResource {
     }
     for (const key of ["size", "dataBytes"]) if (!(key in props)) props[key] = undefined;
     if (plugin) super(VolumeExport.__pluginType, name, props, opts);
-    else super(VolumeExport.__pulumiType, name, { ...props, __provider: dynamicProvider() }, opts);
+    else super(VolumeExport.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
   }
 }
 

@@ -33,7 +33,10 @@ const isInstance = {
   nothing: virtwire.Pool.isInstance(undefined),
   outputs: ["name", "targetPath", "uuid", "capacity"].map((key) => pulumi.Output.isInstance(got[key])),
 };
-setTimeout(() => { console.log(JSON.stringify({ registered, isInstance })); }, 500);
+// What @pulumi/pulumi's closure serializer makes of the provider module, which the SDK writes out.
+const provider = require("virtwire/provider");
+pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then(({ text: serialized }) =>
+  setTimeout(() => { console.log(JSON.stringify({ registered, isInstance, serialized })); }, 500));
 `;
 
 interface Registration {
@@ -45,6 +48,7 @@ interface Registration {
 
 let registrations: Registration[];
 let isInstance: Record<string, unknown>;
+let serialized: string;
 
 beforeAll(async () => {
   const program = await prepareProgramDir([await packVirtwire()]);
@@ -54,7 +58,11 @@ beforeAll(async () => {
   const copy = path.join(program.dir, "virtwire-copy");
   fs.cpSync(path.join(program.dir, "node_modules", "virtwire"), copy, { recursive: true });
   const { stdout } = await run(process.execPath, [script, copy], { cwd: program.dir });
-  ({ registered: registrations, isInstance } = JSON.parse(stdout.trim().split("\n").pop()!));
+  ({
+    registered: registrations,
+    isInstance,
+    serialized,
+  } = JSON.parse(stdout.trim().split("\n").pop()!));
 }, 120_000);
 
 describe("a virtwire resource constructed in a program", () => {
@@ -76,6 +84,10 @@ describe("a virtwire resource constructed in a program", () => {
       expect(text).toContain('require("virtwire/provider")');
       expect(text).not.toMatch(/\/(tmp|work|root|home|usr)\//);
     }
+  });
+
+  it("stores the provider exactly as Pulumi's closure serializer would, so older stacks see no change", () => {
+    for (const { inputs } of registrations) expect(inputs.__provider).toBe(serialized);
   });
 
   it("registers secret inputs as secrets, so the state's inputs hold them encrypted", () => {

@@ -7,8 +7,10 @@
  *   await sub.unsubscribe();
  *
  * Each subscription is one server-side registration with its own callbackID, so several handlers
- * for the same event coexist. Incoming MESSAGE packets are routed by procedure number through the
- * table, then by (object kind, callbackID) to the subscription.
+ * for the same event coexist, except two narrowed to the same object: libvirt (9.0 and 11.3 alike)
+ * refuses the second with VIR_ERR_INVALID_ARG, "event callback already tracked". Incoming MESSAGE
+ * packets are routed by procedure number through the table, then by (object kind, callbackID) to
+ * the subscription.
  *
  * A handler that throws does not disturb the connection or other handlers; its error is rethrown
  * asynchronously (an uncaught exception, as with any throwing event listener).

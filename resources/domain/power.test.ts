@@ -75,6 +75,30 @@ class CrashedDomain extends FakeDomain {
   }
 }
 
+/** A FakeDomain on a connection with events: libvirt reports STOPPED the moment it is gone. */
+class ReportingDomain extends FakeDomain {
+  private report: ((event: { event: string }) => void) | undefined;
+  subscribed = false;
+  unsubscribed = false;
+
+  constructor(private readonly goneAfterMs: number) {
+    super(0, goneAfterMs);
+  }
+
+  readonly events = {
+    onDomainLifecycle: async (handler: (event: { event: string }) => void) => {
+      this.report = handler;
+      this.subscribed = true;
+      return { unsubscribe: async () => void (this.unsubscribed = true) };
+    },
+  };
+
+  override async DomainShutdown() {
+    await super.DomainShutdown();
+    setTimeout(() => this.report?.({ event: "STOPPED" }), this.goneAfterMs);
+  }
+}
+
 describe("stopDomain", () => {
   let started = 0;
   beforeEach(() => {
@@ -83,12 +107,12 @@ describe("stopDomain", () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  /** Runs stopDomain, moving the clock in steps of one poll until it returns. */
-  const stop = async (domain: FakeDomain, timeoutSeconds: number) => {
+  /** Runs stopDomain, moving the clock in steps (one poll by default) until it returns. */
+  const stop = async (domain: FakeDomain, timeoutSeconds: number, stepMs = 250) => {
     let result: string | undefined;
     void stopDomain(domain, dom, timeoutSeconds).then((how) => (result = how));
-    for (let ms = 0; result === undefined && ms < (timeoutSeconds + 5) * 1000; ms += 250) {
-      await jest.advanceTimersByTimeAsync(250);
+    for (let ms = 0; result === undefined && ms < (timeoutSeconds + 5) * 1000; ms += stepMs) {
+      await jest.advanceTimersByTimeAsync(stepMs);
     }
     return { how: result, stoppedAfterMs: Date.now() - started };
   };
@@ -125,5 +149,14 @@ describe("stopDomain", () => {
     const domain = new FakeDomain(0, 200);
     expect((await stop(domain, 60)).how).toBe("graceful");
     expect(domain.calls).toEqual(["shutdown while running"]);
+  });
+
+  it("goes on as soon as libvirt reports the domain stopped, not at the next poll", async () => {
+    const domain = new ReportingDomain(1_130);
+    const { how, stoppedAfterMs } = await stop(domain, 60, 10);
+    expect(how).toBe("graceful");
+    expect(stoppedAfterMs).toBeGreaterThanOrEqual(1_130);
+    expect(stoppedAfterMs).toBeLessThan(1_250);
+    expect([domain.subscribed, domain.unsubscribed]).toEqual([true, true]);
   });
 });

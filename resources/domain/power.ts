@@ -49,26 +49,32 @@ export async function ensureRunning(
  * went: "already" (was not active), "graceful" or "forced".
  */
 export async function stopDomain(
-  lv: Pick<Libvirt, "DomainIsActive" | "DomainGetState" | "DomainShutdown" | "DomainDestroy">,
+  lv: Pick<Libvirt, "DomainIsActive" | "DomainGetState" | "DomainShutdown" | "DomainDestroy"> &
+    Partial<Pick<Libvirt, "events">>,
   dom: RemoteNonnullDomain,
   timeoutSeconds: number,
 ): Promise<"already" | "graceful" | "forced"> {
   if (!(await lv.DomainIsActive({ dom })).active) return "already";
   if (timeoutSeconds > 0 && (await domainState(lv, dom)) !== DomainState.PAUSED) {
     const deadline = Date.now() + timeoutSeconds * 1000;
-    // A guest still booting misses an ACPI power button press (nothing listens yet), so the
-    // request is repeated until the guest goes or the time is up. Once the guest has powered off,
-    // libvirt refuses further requests (state shutdown) for a second or two while the domain is
-    // still active and its QEMU process exits; only inactive counts as stopped.
-    let nextRequest = 0;
-    while (Date.now() < deadline) {
-      if (Date.now() >= nextRequest) {
-        const answer = await requestShutdown(lv, dom);
-        if (answer === "refused") break;
-        nextRequest = answer === "requested" ? Date.now() + REPEAT_SHUTDOWN_MS : Infinity;
+    const stopped = await stopWatch(lv, dom);
+    try {
+      // A guest still booting misses an ACPI power button press (nothing listens yet), so the
+      // request is repeated until the guest goes or the time is up. Once the guest has powered
+      // off, libvirt refuses further requests (state shutdown) for a second or two while the
+      // domain is still active and its QEMU process exits; only inactive counts as stopped.
+      let nextRequest = 0;
+      while (Date.now() < deadline) {
+        if (Date.now() >= nextRequest) {
+          const answer = await requestShutdown(lv, dom);
+          if (answer === "refused") break;
+          nextRequest = answer === "requested" ? Date.now() + REPEAT_SHUTDOWN_MS : Infinity;
+        }
+        await stopped.sleep(POLL_MS);
+        if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
       }
-      await sleep(POLL_MS);
-      if (!(await lv.DomainIsActive({ dom })).active) return "graceful";
+    } finally {
+      await stopped.close();
     }
   }
   try {
@@ -103,6 +109,50 @@ async function requestShutdown(
     });
     return state === DomainState.SHUTDOWN || state === DomainState.SHUTOFF ? "going" : "refused";
   }
+}
+
+/**
+ * The stop wait's pause between polls, cut short when libvirt reports the domain stopped (lifecycle
+ * event STOPPED, sent once its QEMU process is gone), so a delete goes on at once instead of at
+ * the next poll. The poll still decides: the event only wakes it, and a connection that cannot
+ * register for events (or a fake without them) just polls.
+ */
+async function stopWatch(
+  lv: Partial<Pick<Libvirt, "events">>,
+  dom: RemoteNonnullDomain,
+): Promise<{ sleep(ms: number): Promise<void>; close(): Promise<void> }> {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const subscription = await lv.events
+    ?.onDomainLifecycle(
+      (event) => {
+        if (event.event !== "STOPPED") return;
+        stopped = true;
+        wake?.();
+      },
+      { dom },
+    )
+    // Only a quicker wake-up is lost: libvirt refuses a second registration for the same domain
+    // and event on one connection (another stop of it under way), and the poll's own calls
+    // report a broken connection.
+    .catch(() => undefined);
+  return {
+    sleep: (ms) =>
+      stopped
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const timer = setTimeout(done, ms);
+            function done() {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve();
+            }
+            wake = done;
+          }),
+    close: async () => {
+      await subscription?.unsubscribe().catch(() => undefined);
+    },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -164,7 +164,7 @@ async function measure(bench: Bench, tool: Tool, phase: Phase, spec: RunSpec, ro
       console.log(processTimeline(processes));
     }
   }
-  if (round === 1 && tool.name !== "virtwire-transpile-only" && phase !== "nochange") {
+  if (round === 1 && (tool.name === "virtwire" || !tool.traced) && phase !== "nochange") {
     const rows = callTable(connections).map(([name, count, seconds]) => [
       name,
       String(count),
@@ -232,9 +232,14 @@ async function runTool(
 }
 
 /**
- * examples/lab as `pulumi up` runs it by default, and, with VWBENCH_VARIANTS=transpile-only, the
- * same with PULUMI_NODEJS_TRANSPILE_ONLY=true (an option of @pulumi/pulumi's runner: ts-node
- * without type-checking), as a further column.
+ * examples/lab as `pulumi up` runs it by default, and the variants VWBENCH_VARIANTS names, each a
+ * further column, all what a user can do in their own project (README, "Making your own `pulumi
+ * up` faster"):
+ * - `transpile-only`: PULUMI_NODEJS_TRANSPILE_ONLY=true, an option of @pulumi/pulumi's runner
+ *   (ts-node without type-checking);
+ * - `skip-preview`: `--skip-preview` on up, refresh and destroy, as in CI where nobody reads it;
+ * - `js-skip-preview`: index.ts compiled with `tsc` beforehand (untimed, as a build step would) and
+ *   run as JavaScript (runtime option `typescript: false`), with `--skip-preview`.
  */
 async function virtwireTools(work: string): Promise<Tool[]> {
   const program = await prepareProgramDir([await packVirtwire()]);
@@ -264,11 +269,52 @@ async function virtwireTools(work: string): Promise<Tool[]> {
     NO_COLOR: "1",
   };
   const tools: Tool[] = [new PulumiLab("virtwire", dir, env)];
-  if ((process.env.VWBENCH_VARIANTS ?? "").split(",").includes("transpile-only")) {
+  const variants = (process.env.VWBENCH_VARIANTS ?? "").split(",");
+  if (variants.includes("transpile-only")) {
     const transpileOnly = { ...env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
     tools.push(new PulumiLab("virtwire-transpile-only", dir, transpileOnly));
   }
+  if (variants.includes("skip-preview")) {
+    tools.push(new PulumiLab("virtwire-skip-preview", dir, env, true));
+  }
+  if (variants.includes("js-skip-preview")) {
+    tools.push(new PulumiLab("virtwire-js-skip-preview", await compiledLab(dir), env, true));
+  }
   return tools;
+}
+
+/** A copy of the lab project whose program is index.ts compiled to index.js, run as JavaScript. */
+async function compiledLab(dir: string): Promise<string> {
+  const js = `${dir}-js`;
+  await new Promise<void>((resolve, reject) =>
+    spawn("cp", ["-al", dir, js], { stdio: "inherit" }).on("exit", (c) =>
+      c === 0 ? resolve() : reject(new Error("cp -al of the lab failed")),
+    ),
+  );
+  for (const file of ["index.ts", "package.json", "Pulumi.yaml", "tsconfig.json"]) {
+    fs.rmSync(path.join(js, file)); // hard links: written anew, not through the link
+    fs.copyFileSync(path.join(dir, file), path.join(js, file));
+  }
+  await new Promise<void>((resolve, reject) =>
+    spawn(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."], {
+      cwd: js,
+      stdio: "inherit",
+    }).on("exit", (c) => (c === 0 ? resolve() : reject(new Error("tsc of the lab failed")))),
+  );
+  const manifest = JSON.parse(fs.readFileSync(path.join(js, "package.json"), "utf8"));
+  fs.writeFileSync(
+    path.join(js, "package.json"),
+    JSON.stringify({ ...manifest, main: "index.js" }, null, 2),
+  );
+  const project = fs.readFileSync(path.join(js, "Pulumi.yaml"), "utf8");
+  fs.writeFileSync(
+    path.join(js, "Pulumi.yaml"),
+    project.replace(
+      /^runtime: nodejs$/m,
+      "runtime:\n  name: nodejs\n  options:\n    typescript: false",
+    ),
+  );
+  return js;
 }
 
 async function main() {

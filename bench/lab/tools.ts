@@ -8,7 +8,8 @@
  * | refresh  | `pulumi refresh --yes`                 | `terraform apply -refresh-only -auto-approve`  |
  * | destroy  | `pulumi destroy --yes`                 | `terraform destroy -auto-approve`              |
  *
- * Each side's defaults otherwise (Pulumi previews before it acts, as Terraform plans). Set-up
+ * Each side's defaults otherwise (Pulumi previews before it acts, as Terraform plans); the
+ * variants of bench/lab/compare.ts change how the program runs and add `--skip-preview`. Set-up
  * (stack init and config, `terraform init` from the private mirror) is not timed. Both reach the
  * daemon through the relay (`socket=` in the URI), so both are seen the same way.
  */
@@ -70,6 +71,8 @@ export class PulumiLab implements Tool {
     readonly name: string,
     private readonly projectDir: string,
     private readonly env: NodeJS.ProcessEnv,
+    /** `--skip-preview` on up, refresh and destroy: each acts without previewing first. */
+    private readonly skipPreview = false,
   ) {}
 
   async prepare(spec: RunSpec): Promise<void> {
@@ -104,6 +107,7 @@ export class PulumiLab implements Tool {
       refresh: ["refresh", "--yes"],
       destroy: ["destroy", "--yes"],
     }[phase];
+    if (this.skipPreview && phase !== "nochange") args.push("--skip-preview");
     return {
       argv: ["pulumi", "--non-interactive", ...args, "--stack", this.stack],
       cwd: this.projectDir,

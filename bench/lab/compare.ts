@@ -239,7 +239,9 @@ async function runTool(
  *   (ts-node without type-checking);
  * - `skip-preview`: `--skip-preview` on up, refresh and destroy, as in CI where nobody reads it;
  * - `js-skip-preview`: index.ts compiled with `tsc` beforehand (untimed, as a build step would) and
- *   run as JavaScript (runtime option `typescript: false`), with `--skip-preview`.
+ *   run as JavaScript (runtime option `typescript: false`), with `--skip-preview`;
+ * - `plugin`: the resources served by the provider plugin `pulumi-resource-virtwire` instead of
+ *   the dynamic provider (`virtwire:plugin: true`, the plugin's bin entry on PATH).
  */
 async function virtwireTools(work: string): Promise<Tool[]> {
   const program = await prepareProgramDir([await packVirtwire()]);
@@ -279,6 +281,24 @@ async function virtwireTools(work: string): Promise<Tool[]> {
   }
   if (variants.includes("js-skip-preview")) {
     tools.push(new PulumiLab("virtwire-js-skip-preview", await compiledLab(dir), env, true));
+  }
+  if (variants.includes("plugin")) {
+    // As a user's PATH has the package's bin entry; run with node (a packed package extracted
+    // into the program directory has no executable bits).
+    const bin = path.join(work, "plugin-bin");
+    fs.mkdirSync(bin);
+    const main = path.join(dir, "node_modules/virtwire/dist/provider/plugin/main.js");
+    fs.writeFileSync(
+      path.join(bin, "pulumi-resource-virtwire"),
+      `#!/bin/sh\nexec node '${main}' "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const pluginEnv = { ...env, PATH: `${bin}:${env.PATH}` };
+    tools.push(
+      new PulumiLab("virtwire-plugin", dir, pluginEnv, false, { "virtwire:plugin": "true" }),
+    );
   }
   return tools;
 }

@@ -73,6 +73,8 @@ export class PulumiLab implements Tool {
     private readonly env: NodeJS.ProcessEnv,
     /** `--skip-preview` on up, refresh and destroy: each acts without previewing first. */
     private readonly skipPreview = false,
+    /** More stack config, e.g. `virtwire:plugin`. */
+    private readonly config: Record<string, string> = {},
   ) {}
 
   async prepare(spec: RunSpec): Promise<void> {
@@ -90,6 +92,7 @@ export class PulumiLab implements Tool {
       "lab:subnet": spec.subnet,
       "lab:poolPath": spec.poolPath,
       "lab:addressTimeout": "120",
+      ...this.config,
     };
     await this.pulumi(
       "config",

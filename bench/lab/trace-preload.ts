@@ -29,6 +29,8 @@ function role(): string {
     return process.argv.includes("--dry-run") ? "program-preview" : "program-update";
   }
   if (/cmd[/\\]dynamic-provider/.test(args)) return "provider";
+  // virtwire's provider plugin (the `plugin` variant), in the same rows as the dynamic provider.
+  if (/provider[/\\]plugin[/\\]main\.js/.test(args)) return "provider";
   return `node ${args.slice(0, 60)}`;
 }
 

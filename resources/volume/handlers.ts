@@ -145,7 +145,12 @@ async function createFromSource(
 
 /** Name and host of the volume to create; an auto-name with a URN known is derived from it. */
 function newVolume(inputs: VolumeInputs, ctx: ResourceContext) {
-  return { name: inputs.name!, host: inputs.host, derivedName: isAutoNamed(inputs) && !!ctx.owner };
+  return {
+    name: inputs.name!,
+    host: inputs.host,
+    derivedName: isAutoNamed(inputs) && !!ctx.owner,
+    encrypted: inputs.encryption !== undefined,
+  };
 }
 
 /** A qcow2 overlay on the base volume, as large as the base unless `capacity` says more. */

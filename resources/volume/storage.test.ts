@@ -1,6 +1,7 @@
 import { ErrorCode, ErrorDomain, Libvirt, LibvirtError } from "../../rpc";
 import { libvirtError } from "../../test/support/packets";
-import { refreshPool } from "./storage";
+import type { ResourceContext } from "../kit/resource";
+import { createFilledVolume, refreshPool } from "./storage";
 
 const pool = { name: "images", uuid: Buffer.alloc(16) };
 
@@ -38,5 +39,56 @@ describe("refreshing a pool", () => {
     const { lv, calls } = refreshing(storageError(ErrorCode.NO_STORAGE_POOL, "no pool"));
     await expect(refreshPool(lv, pool, async () => undefined)).rejects.toThrow("no pool");
     expect(calls).toHaveLength(1);
+  });
+});
+
+/** A connection whose STORAGE_VOL_CREATE_XML fails with `failures` first, then succeeds. */
+function creating(...failures: LibvirtError[]) {
+  let calls = 0;
+  const vol = { pool: "images", name: "disk.qcow2", key: "/images/disk.qcow2" };
+  const lv = {
+    StorageVolCreateXML: async () => {
+      calls++;
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return { vol };
+    },
+  } as unknown as Libvirt;
+  return { lv, calls: () => calls };
+}
+
+describe("creating a volume", () => {
+  const qemuImgFailed = () =>
+    storageError(
+      ErrorCode.INTERNAL_ERROR,
+      "internal error: Child process (/usr/bin/qemu-img create …) unexpected exit status 1: qemu-img: Unable to get accurate CPU usage",
+    );
+  const volume = (encrypted: boolean) => ({
+    xml: "<volume/>",
+    name: "disk.qcow2",
+    derivedName: false,
+    encrypted,
+  });
+  const fill = async () => "filled";
+
+  it("tries an encrypted volume's create once more after libvirt's internal error", async () => {
+    const { lv, calls } = creating(qemuImgFailed());
+    await expect(
+      createFilledVolume(lv, pool, volume(true), {} as ResourceContext, fill),
+    ).resolves.toBe("filled");
+    expect(calls()).toBe(2);
+  });
+
+  it("fails an encrypted volume's create that fails twice, and any other volume's at once", async () => {
+    const twice = creating(qemuImgFailed(), qemuImgFailed());
+    await expect(
+      createFilledVolume(twice.lv, pool, volume(true), {} as ResourceContext, fill),
+    ).rejects.toThrow("CPU usage");
+    expect(twice.calls()).toBe(2);
+    const plain = creating(qemuImgFailed());
+    await expect(
+      createFilledVolume(plain.lv, pool, volume(false), {} as ResourceContext, fill),
+    ).rejects.toThrow("CPU usage");
+    expect(plain.calls()).toBe(1);
   });
 });

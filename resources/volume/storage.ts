@@ -197,6 +197,8 @@ export interface NewVolume {
   mark?: UploadMark;
   /** The volume libvirt copies into the new one (STORAGE_VOL_CREATE_XML_FROM), for a clone. */
   from?: RemoteNonnullStorageVol;
+  /** LUKS-encrypted (`encryption`): libvirt runs `qemu-img create` with a key derivation. */
+  encrypted?: boolean;
 }
 
 /**
@@ -241,10 +243,19 @@ async function createVolume(
   ctx: ResourceContext,
 ): Promise<{ vol: RemoteNonnullStorageVol; remade: boolean }> {
   const { xml, name, from } = volume;
-  const make = async () =>
+  const create = async () =>
     from
       ? (await lv.StorageVolCreateXMLFrom({ pool, xml, clonevol: from, flags: 0 })).vol
       : (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
+  // For a LUKS volume QEMU times its key derivation by the thread's CPU time and gives up when it
+  // reads 0 ms ("Unable to get accurate CPU usage", an INTERNAL_ERROR from libvirt), which a busy
+  // host with coarse CPU accounting produces now and then (it failed one test run of ~6 here).
+  // libvirt removes what the failed build made, so the create is tried once more.
+  const make = () =>
+    create().catch((error: unknown) => {
+      if (!volume.encrypted || !hasErrorCode(error, ErrorCode.INTERNAL_ERROR)) throw error;
+      return create();
+    });
   try {
     return { vol: await make(), remade: false };
   } catch (error) {

@@ -143,7 +143,10 @@ async function createFromSource(
   }
 }
 
-/** Name and host of the volume to create; an auto-name with a URN known is derived from it. */
+/**
+ * Name, host and encryption of the volume to create; an auto-name with a URN known is derived
+ * from it.
+ */
 function newVolume(inputs: VolumeInputs, ctx: ResourceContext) {
   return {
     name: inputs.name!,

@@ -81,6 +81,17 @@ export async function mergeAndForget(
   await lv.DomainSnapshotDelete({ snap, flags: DomainSnapshotDeleteFlags.METADATA_ONLY });
 }
 
+/** Pivots disk `target` to the image below; false when libvirt says the job is not ready yet. */
+async function pivoted(lv: Libvirt, dom: RemoteNonnullDomain, target: string): Promise<boolean> {
+  try {
+    await lv.DomainBlockJobAbort({ dom, path: target, flags: DomainBlockJobAbortFlags.PIVOT });
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, ErrorCode.BLOCK_COPY_ACTIVE)) return false;
+    throw error;
+  }
+}
+
 /** Commits disk `target`'s top image into the one below and pivots to that one. */
 async function commitActiveLayer(
   lv: Libvirt,
@@ -100,8 +111,12 @@ async function commitActiveLayer(
   try {
     for (;;) {
       const job = await lv.DomainGetBlockJobInfo({ dom, path: target, flags: 0 });
-      // libvirt reports cur == end only once an active commit is ready to pivot.
-      if (job.found && job.end > 0n && job.cur === job.end) break;
+      // cur == end says the data is copied; libvirt may still refuse the pivot for a moment
+      // (BLOCK_COPY_ACTIVE, "not ready for pivot yet": 11.3 marks the job ready a little later),
+      // so the pivot is asked again until the deadline.
+      if (job.found && job.end > 0n && job.cur === job.end && (await pivoted(lv, dom, target))) {
+        break;
+      }
       if (!job.found) throw new CannotMergeError(`the commit of disk ${target} ended unready`);
       if (Date.now() > deadline) {
         throw new CannotMergeError(`the commit of disk ${target} was not ready in time`);
@@ -109,7 +124,6 @@ async function commitActiveLayer(
       ctx.status(`merging the overlay of disk ${target}: ${job.cur} of ${job.end} bytes`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    await lv.DomainBlockJobAbort({ dom, path: target, flags: DomainBlockJobAbortFlags.PIVOT });
   } catch (error) {
     // Cancelled before the pivot (or the pivot refused), the domain keeps writing to the
     // overlay: nothing is lost, and no commit job is left running.

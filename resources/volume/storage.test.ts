@@ -71,7 +71,7 @@ describe("creating a volume", () => {
   });
   const fill = async () => "filled";
 
-  it("tries an encrypted volume's create once more after libvirt's internal error", async () => {
+  it("tries an encrypted volume's create again after libvirt's internal error", async () => {
     const { lv, calls } = creating(qemuImgFailed());
     await expect(
       createFilledVolume(lv, pool, volume(true), {} as ResourceContext, fill),
@@ -79,12 +79,12 @@ describe("creating a volume", () => {
     expect(calls()).toBe(2);
   });
 
-  it("fails an encrypted volume's create that fails twice, and any other volume's at once", async () => {
-    const twice = creating(qemuImgFailed(), qemuImgFailed());
+  it("fails an encrypted volume's create that fails three times, and any other volume's at once", async () => {
+    const twice = creating(qemuImgFailed(), qemuImgFailed(), qemuImgFailed());
     await expect(
       createFilledVolume(twice.lv, pool, volume(true), {} as ResourceContext, fill),
     ).rejects.toThrow("CPU usage");
-    expect(twice.calls()).toBe(2);
+    expect(twice.calls()).toBe(3);
     const plain = creating(qemuImgFailed());
     await expect(
       createFilledVolume(plain.lv, pool, volume(false), {} as ResourceContext, fill),

@@ -181,6 +181,10 @@ async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Pro
 }
 
 /** A volume to create: its XML and name, and what its name says about whose it is. */
+/** Tries of an encrypted volume's create, and the pause between them (see createVolume). */
+const ENCRYPTED_CREATE_ATTEMPTS = 3;
+const ENCRYPTED_CREATE_PAUSE_MS = 1000;
+
 export interface NewVolume {
   xml: string;
   name: string;
@@ -248,14 +252,20 @@ async function createVolume(
       ? (await lv.StorageVolCreateXMLFrom({ pool, xml, clonevol: from, flags: 0 })).vol
       : (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
   // For a LUKS volume QEMU times its key derivation by the thread's CPU time and gives up when it
-  // reads 0 ms ("Unable to get accurate CPU usage", an INTERNAL_ERROR from libvirt), which a busy
-  // host with coarse CPU accounting produces now and then (it failed one test run of ~6 here).
-  // libvirt removes what the failed build made, so the create is tried once more.
-  const make = () =>
-    create().catch((error: unknown) => {
-      if (!volume.encrypted || !hasErrorCode(error, ErrorCode.INTERNAL_ERROR)) throw error;
-      return create();
-    });
+  // reads 0 ms ("Unable to get accurate CPU usage", an INTERNAL_ERROR from libvirt), which this
+  // busy 2-core host produced in both whole test runs of one day, and twice in a row once.
+  // libvirt removes what the failed build made, so the create is tried twice more, a second apart.
+  const make = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await create();
+      } catch (error) {
+        const again = volume.encrypted && hasErrorCode(error, ErrorCode.INTERNAL_ERROR);
+        if (!again || attempt === ENCRYPTED_CREATE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, ENCRYPTED_CREATE_PAUSE_MS));
+      }
+    }
+  };
   try {
     return { vol: await make(), remade: false };
   } catch (error) {

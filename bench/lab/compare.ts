@@ -25,7 +25,7 @@ import { LeaseWatch } from "./leases";
 import { LibvirtRelay, now } from "./proxy";
 import { breakdownTables, everyRun, headline, PhaseResult, table } from "./report";
 import { sweepRun } from "./sweep";
-import { Phase, PHASES, PulumiLab, RunSpec, TerraformLab, Tool } from "./tools";
+import { Phase, PHASES, PulumiLab, RunSpec, TerraformLab, Tool, quiet } from "./tools";
 
 const need = (name: string) => {
   const value = process.env[name];
@@ -306,21 +306,12 @@ async function virtwireTools(work: string): Promise<Tool[]> {
 /** A copy of the lab project whose program is index.ts compiled to index.js, run as JavaScript. */
 async function compiledLab(dir: string): Promise<string> {
   const js = `${dir}-js`;
-  await new Promise<void>((resolve, reject) =>
-    spawn("cp", ["-al", dir, js], { stdio: "inherit" }).on("exit", (c) =>
-      c === 0 ? resolve() : reject(new Error("cp -al of the lab failed")),
-    ),
-  );
+  await quiet(["cp", "-al", dir, js], path.dirname(dir), process.env);
   for (const file of ["index.ts", "package.json", "Pulumi.yaml", "tsconfig.json"]) {
     fs.rmSync(path.join(js, file)); // hard links: written anew, not through the link
     fs.copyFileSync(path.join(dir, file), path.join(js, file));
   }
-  await new Promise<void>((resolve, reject) =>
-    spawn(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."], {
-      cwd: js,
-      stdio: "inherit",
-    }).on("exit", (c) => (c === 0 ? resolve() : reject(new Error("tsc of the lab failed")))),
-  );
+  await quiet([process.execPath, "node_modules/typescript/bin/tsc", "-p", "."], js, process.env);
   const manifest = JSON.parse(fs.readFileSync(path.join(js, "package.json"), "utf8"));
   fs.writeFileSync(
     path.join(js, "package.json"),

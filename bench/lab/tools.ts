@@ -53,7 +53,13 @@ export interface Tool {
   cleanup(destroyed: boolean): Promise<void>;
 }
 
-async function quiet(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeout = 600_000) {
+/** Runs `argv` in `cwd`, its output kept for the error that names the command if it fails. */
+export async function quiet(
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeout = 600_000,
+) {
   try {
     return await run(argv[0]!, argv.slice(1), { cwd, env, timeout, maxBuffer: 64 << 20 });
   } catch (error) {

@@ -50,7 +50,7 @@ module.exports = {
     {
       ...integration,
       displayName: "integration",
-      testEnvironmentOptions: { libvirt: "libvirt 9" },
+      testEnvironmentOptions: { libvirt: "libvirt 9", testbed: "9" },
     },
     {
       ...integration,
@@ -59,10 +59,14 @@ module.exports = {
       // scripts/testbed.sh env exports the libvirt 11 daemon's variables with the suffix _11.
       testEnvironmentOptions: {
         libvirt: "libvirt 11",
+        testbed: "11",
         env: {
           VIRTWIRE_TEST_URI: "VIRTWIRE_TEST_URI_11",
           VIRTWIRE_DAEMON_NETNS: "VIRTWIRE_DAEMON_NETNS_11",
           VIRTWIRE_DAEMON_ROOT: "VIRTWIRE_DAEMON_ROOT_11",
+          // Its own copy of the test guest (testbed/libvirt11.sh says why).
+          VIRTWIRE_GUEST_KERNEL: "VIRTWIRE_GUEST_KERNEL_11",
+          VIRTWIRE_GUEST_INITRD: "VIRTWIRE_GUEST_INITRD_11",
         },
       },
     },

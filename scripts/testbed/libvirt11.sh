@@ -87,10 +87,24 @@ l11_root_current() {
   [[ "$(cat "$L11_ROOT/.virtwire-recipe" 2>/dev/null)" == "$(l11_recipe)" ]]
 }
 
+# The test guest's kernel and initramfs as this daemon's own files. libvirt locks a file (a POSIX
+# lock on one byte) while it relabels it for a starting guest, and gives up after 10 s; two daemons
+# sharing one initrd then fail each other's starts whenever one of them stalls with the lock held,
+# which a host running one libvirt never sees. (Copies, not links: the lock is the inode's.)
+L11_GUEST="$(dirname "$GUEST_CACHE")/$(basename "$GUEST_CACHE")-libvirt11"
+
+l11_guest_copy() {
+  if cmp -s "$GUEST_CACHE/stamp" "$L11_GUEST/stamp"; then return; fi
+  mkdir -p "$L11_GUEST"
+  cp "$GUEST_CACHE/vmlinuz" "$GUEST_CACHE/initrd.gz" "$L11_GUEST/"
+  cp "$GUEST_CACHE/stamp" "$L11_GUEST/stamp"
+  say "libvirt 11: its copy of the test guest in $L11_GUEST"
+}
+
 # Host paths tests pass to the daemon (files, pools, the guest kernel), bound at the same paths.
 l11_binds() {
   local p
-  for p in /tmp /var/cache/virtwire "$GUEST_CACHE"; do
+  for p in /tmp /var/cache/virtwire "$GUEST_CACHE" "$L11_GUEST"; do
     [[ $p == /var/cache/virtwire/* ]] || echo "$p"
   done | awk '!seen[$0]++'
 }
@@ -214,6 +228,7 @@ l11_netns() {
 l11_up() {
   local start=$SECONDS
   l11_ensure_root
+  l11_guest_copy
   l11_write_config "$L11_ROOT$L11_CONF.new"
   if l11_running; then
     if cmp -s "$L11_ROOT$L11_CONF.new" "$L11_ROOT$L11_CONF"; then
@@ -274,5 +289,7 @@ export VIRTWIRE_TEST_URI_11='$L11_URI'
 export VIRTWIRE_LIBVIRT_SOCK_11='$L11_SOCK'
 export VIRTWIRE_DAEMON_NETNS_11='$L11_NETNS'
 export VIRTWIRE_DAEMON_ROOT_11='$L11_ROOT'
+export VIRTWIRE_GUEST_KERNEL_11='$L11_GUEST/vmlinuz'
+export VIRTWIRE_GUEST_INITRD_11='$L11_GUEST/initrd.gz'
 EOF
 }

@@ -1,9 +1,12 @@
 // Prints the closing line CI reads, `N passed, N failed, N skipped`, from jest's JSON report,
 // after one line per daemon for the integration tests, whose names start with `[libvirt N]`
-// (test/support/libvirt-environment.ts).
+// (test/support/libvirt-environment.ts), and before those the first failures in the order they
+// started and the daemons the test bed had to revive (testbed-events.log beside the report): CI
+// keeps only the end of the output, and when a daemon stalls the first failure is the cause.
 // Exits 1 when a test failed, a suite failed to run, or no test ran (so "nothing ran" is never
 // mistaken for success).
 const fs = require("node:fs");
+const path = require("node:path");
 
 const file = process.argv[2] ?? "reports/jest.json";
 let report;
@@ -20,6 +23,38 @@ const brokenSuites = report.testResults.filter(
 );
 for (const suite of brokenSuites) {
   console.log(`suite failed to run: ${suite.name}`);
+}
+const FIRST_FAILURES = 8;
+const ESCAPES = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+const failures = report.testResults
+  .flatMap((suite) =>
+    suite.assertionResults
+      .filter((test) => test.status === "failed")
+      .map((test) => ({ suite, test, at: test.startAt ?? suite.startTime })),
+  )
+  .sort((a, b) => a.at - b.at);
+if (failures.length > 0) {
+  console.log(
+    `first failures (${Math.min(FIRST_FAILURES, failures.length)} of ${failures.length}):`,
+  );
+  for (const { suite, test, at } of failures.slice(0, FIRST_FAILURES)) {
+    const file = suite.name.replace(`${process.cwd()}/`, "");
+    const reason = (test.failureMessages[0] ?? "")
+      .replace(ESCAPES, "")
+      .split("\n")
+      .map((line) => line.trim())
+      .find((line) => line !== "");
+    const time = new Date(at).toISOString().slice(11, 19);
+    console.log(`  ${time} ${file}: ${test.fullName}`);
+    console.log(`    ${(reason ?? "(no message)").slice(0, 200)}`);
+  }
+}
+const events = path.join(path.dirname(file), "testbed-events.log");
+if (fs.existsSync(events)) {
+  const lines = fs.readFileSync(events, "utf8").trimEnd().split("\n");
+  console.log(`the test bed revived a daemon that stopped answering (${events}):`);
+  for (const line of lines.slice(0, 24)) console.log(`  ${line}`);
+  if (lines.length > 24) console.log(`  … ${lines.length - 24} more lines`);
 }
 const byDaemon = new Map();
 for (const suite of report.testResults) {

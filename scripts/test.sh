@@ -52,7 +52,10 @@ log "type-checking"
 npx tsc -p tsconfig.json --noEmit
 
 mkdir -p reports
-rm -f reports/jest.json
+rm -f reports/jest.json reports/testbed-events.log
+# A shared daemon revived during the run (test/support/daemon-watch.ts) is written here, and the
+# summary below prints it.
+export VIRTWIRE_TESTBED_EVENTS="$PWD/reports/testbed-events.log"
 log "running jest inside network namespace ${VIRTWIRE_NETNS}"
 status=0
 # Two test files at a time: most of a file's time is spent waiting on guests, daemons and the

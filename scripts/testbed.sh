@@ -15,6 +15,10 @@
 #   scripts/testbed.sh guest   (re)build the test guest (kernel + initramfs) if its inputs changed
 #   scripts/testbed.sh debian  build the real Debian 12 guest (cloud-init, sshd, guest agent) if its
 #                              recipe changed; `up` does this last, after the daemons run (~6 min once)
+#   scripts/testbed.sh revive 9|11
+#                              a daemon that does not answer within 30 s: print what it is doing, kill it
+#                              and start it again (domains and networks keep running); tests ask this
+#                              before each file (test/support/daemon-watch.ts)
 #
 # Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
 # VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest),
@@ -62,6 +66,8 @@ source "$TESTBED_DIR/pki.sh"
 source "$TESTBED_DIR/sshd.sh"
 # shellcheck source-path=SCRIPTDIR source=testbed/libvirt11.sh
 source "$TESTBED_DIR/libvirt11.sh"
+# shellcheck source-path=SCRIPTDIR source=testbed/revive.sh
+source "$TESTBED_DIR/revive.sh"
 
 require_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (libvirtd, network namespaces and apt need it); try: sudo $0 $*"
@@ -438,6 +444,7 @@ main() {
     env) cmd_env ;;
     guest) require_root guest; lock_state; guest_build ;;
     debian) require_root debian; debian_build ;;
+    revive) cmd_revive "${2:-}" ;;
     # Internal: run by testbed/libvirt11.sh inside the namespaces it made (unshare -m, ip netns exec).
     _libvirt11-build) l11_build_root "$2" ;;
     _libvirt11-start) l11_start_in_namespaces ;;

@@ -8,24 +8,34 @@
  *   env      variables of this project's tests, each taken from another variable of the run's
  *            environment, e.g. { VIRTWIRE_TEST_URI: "VIRTWIRE_TEST_URI_11" }; a missing source
  *            fails every test file of the project with the fix
+ *   testbed  which daemon of scripts/testbed.sh this is ("9" or "11"): asked before each test
+ *            file, and revived when it has stopped answering (daemon-watch.ts)
  * Only the tests' own `process.env` changes (jest gives each test file a copy).
  */
 import type { EnvironmentContext, JestEnvironmentConfig } from "@jest/environment";
 import type { Circus } from "@jest/types";
 import NodeEnvironment from "jest-environment-node";
+import { keepDaemonAnswering } from "./daemon-watch";
 
 interface Options {
   libvirt?: string;
   env?: Record<string, string>;
+  testbed?: string;
 }
 
 export default class LibvirtEnvironment extends NodeEnvironment {
   private readonly label: string | undefined;
+  private readonly testbed: string | undefined;
+  private readonly testPath: string;
+  private readonly rootDir: string;
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     super(config, context);
     const options = config.projectConfig.testEnvironmentOptions as Options;
     this.label = options.libvirt;
+    this.testbed = options.testbed;
+    this.testPath = context.testPath;
+    this.rootDir = config.globalConfig.rootDir;
     const env = this.global.process.env;
     for (const [name, source] of Object.entries(options.env ?? {})) {
       const value = process.env[source];
@@ -36,6 +46,15 @@ export default class LibvirtEnvironment extends NodeEnvironment {
         );
       }
       env[name] = value;
+    }
+  }
+
+  override async setup(): Promise<void> {
+    await super.setup();
+    const uri = this.global.process.env.VIRTWIRE_TEST_URI;
+    if (this.testbed && uri) {
+      const watched = { label: this.label ?? "the daemon", daemon: this.testbed, uri };
+      await keepDaemonAnswering(watched, this.testPath, this.rootDir);
     }
   }
 

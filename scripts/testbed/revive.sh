@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# Sourced by scripts/testbed.sh: `revive 9|11`, for a shared daemon that stopped answering in the
+# middle of a test run (test/support/daemon-watch.ts asks before each test file).
+#
+# One stalled daemon used to fail every test after it: each connect waited its 30 s deadline, and a
+# run took 85 minutes instead of 30. Reviving it keeps the damage to the tests that ran while it
+# hung, which fail on their own. What it was doing is printed first (its threads' kernel wait
+# channels, its forked children, the POSIX locks on the test guest's files), so the report says why.
+# Domains (QEMU), networks (dnsmasq) and virtlogd keep running; the new daemon picks them up.
+
+REVIVE_WAIT=30 # seconds the daemon gets to answer before it counts as stalled
+
+revive_answers() { # 9|11
+  local uri="$TEST_URI" sock="$LIBVIRT_SOCK"
+  if [[ $1 == 11 ]]; then uri="$L11_URI" sock="$L11_SOCK"; fi
+  [[ -S $sock ]] && timeout "$REVIVE_WAIT" virsh -q -c "$uri" version >/dev/null 2>&1
+}
+
+# One line per fact, each starting with two spaces: the caller keeps them with the event.
+revive_describe() { # pid
+  local pid="$1" child inode holder
+  echo "  threads by kernel wait channel: $(
+    for task in /proc/"$pid"/task/*; do { cat "$task/wchan" 2>/dev/null; echo; }; done \
+      | sort | uniq -c | sort -rn | awk '{ printf "%s%s × %s", sep, $1, $2; sep = ", " }'
+  )"
+  for child in $(pgrep -P "$pid"); do
+    echo "  child $child ($(cat "/proc/$child/comm" 2>/dev/null)): state" \
+      "$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null), waiting in" \
+      "$(cat "/proc/$child/wchan" 2>/dev/null), running $(ps -o etime= -p "$child" | tr -d ' ')"
+  done
+  # /proc/locks: "1: POSIX ADVISORY WRITE <pid> <major>:<minor>:<inode> <start> <end>"
+  for file in "$GUEST_CACHE"/* "$L11_GUEST"/*; do
+    [[ -f $file ]] || continue
+    inode="$(stat -c %i "$file")"
+    while read -r holder; do
+      echo "  $file is locked by pid $holder ($(cat "/proc/$holder/comm" 2>/dev/null)," \
+        "parent $(awk '{ print $4 }' "/proc/$holder/stat" 2>/dev/null))"
+    done < <(awk -v inode="$inode" '$2 == "POSIX" && split($6, id, ":") == 3 && id[3] == inode { print $5 }' /proc/locks)
+  done
+}
+
+cmd_revive() { # 9|11
+  local which="${1:-}" pidfile pid
+  case "$which" in
+    9) pidfile="$STATE/libvirtd.pid" ;;
+    11) pidfile="$L11_ROOT$L11_PIDFILE" ;;
+    *) die "usage: $0 revive 9|11" ;;
+  esac
+  require_root revive
+  lock_state
+  if revive_answers "$which"; then
+    say "libvirt $which answers; nothing to revive"
+    return
+  fi
+  if ! pid="$(cat "$pidfile" 2>/dev/null)" || ! running "$pid"; then
+    die "libvirt $which is not running (no live pid in $pidfile); run: $0 up"
+  fi
+  echo "libvirt $which (libvirtd pid $pid) did not answer within ${REVIVE_WAIT} s; what it was doing:"
+  revive_describe "$pid"
+  # Its children are its own forks (relabelling inside a guest's namespace, running helpers);
+  # QEMU and dnsmasq daemonize and are not among them.
+  kill -9 $(pgrep -P "$pid") "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+  rm -f "$pidfile"
+  if [[ $which == 9 ]]; then
+    start_libvirtd
+    wait_for_daemon
+    wait_for_listeners
+    echo "libvirt 9: killed and started again (libvirtd pid $(cat "$pidfile"))"
+  else
+    l11_start
+    echo "libvirt 11: killed and started again (libvirtd pid $(l11_pid "$L11_PIDFILE"))"
+  fi
+}

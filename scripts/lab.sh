@@ -10,7 +10,7 @@
 # The lab runs on the test bed's libvirtd (scripts/testbed.sh), so its VMs are the test bed's tiny
 # TCG guest (128 MiB each, direct kernel boot); their network lives in the `virtwire` network
 # namespace: reach them with
-#   ip netns exec virtwire busybox ping -c1 "$(bash scripts/lab.sh address vm1)"
+#   ip netns exec virtwire busybox ping -c5 "$(bash scripts/lab.sh address vm1)"
 # Pulumi runs on this machine with a local file backend in $VIRTWIRE_LAB_STATE (default
 # /var/lib/virtwire/lab), which also holds a generated passphrase for the stack's secrets and the
 # base image.
@@ -104,7 +104,7 @@ cmd_up() {
   pulumi -C "$LAB" up --yes --skip-preview
   log "deployed in $((SECONDS - deploy)) s ($((SECONDS - started)) s in all); VM addresses:"
   pulumi -C "$LAB" stack output addresses --json
-  log "reach them inside the test bed's namespace, e.g.: ip netns exec virtwire busybox ping -c1 \"\$(bash scripts/lab.sh address vm1)\""
+  log "reach them inside the test bed's namespace, e.g.: ip netns exec virtwire busybox ping -c5 \"\$(bash scripts/lab.sh address vm1)\""
 }
 
 cmd_down() {

@@ -30,7 +30,7 @@ const failures = report.testResults
   .flatMap((suite) =>
     suite.assertionResults
       .filter((test) => test.status === "failed")
-      .map((test) => ({ suite, test, at: test.startAt ?? suite.startTime })),
+      .map((test) => ({ suite, test, at: test.startAt ?? suite.startTime ?? 0 })),
   )
   .sort((a, b) => a.at - b.at);
 if (failures.length > 0) {
@@ -38,14 +38,14 @@ if (failures.length > 0) {
     `first failures (${Math.min(FIRST_FAILURES, failures.length)} of ${failures.length}):`,
   );
   for (const { suite, test, at } of failures.slice(0, FIRST_FAILURES)) {
-    const file = suite.name.replace(`${process.cwd()}/`, "");
-    const reason = (test.failureMessages[0] ?? "")
+    const relative = suite.name.replace(`${process.cwd()}/`, "");
+    const reason = (test.failureMessages?.[0] ?? "")
       .replace(ESCAPES, "")
       .split("\n")
       .map((line) => line.trim())
       .find((line) => line !== "");
-    const time = new Date(at).toISOString().slice(11, 19);
-    console.log(`  ${time} ${file}: ${test.fullName}`);
+    const time = at > 0 ? new Date(at).toISOString().slice(11, 19) : "--:--:--";
+    console.log(`  ${time} ${relative}: ${test.fullName}`);
     console.log(`    ${(reason ?? "(no message)").slice(0, 200)}`);
   }
 }

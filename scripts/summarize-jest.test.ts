@@ -119,6 +119,28 @@ describe("the run's summary", () => {
     );
   });
 
+  it("still ends with the counts when a failure has no start time and no message", () => {
+    const { out } = summarize([
+      {
+        name: "/repo/d.test.ts",
+        status: "failed",
+        assertionResults: [{ status: "failed", fullName: "d" } as { status: string }],
+      },
+    ]);
+    expect(out).toContain("  --:--:-- /repo/d.test.ts: d\n    (no message)\n");
+    expect(out).toMatch(/\n0 passed, 1 failed, 0 skipped\n$/);
+  });
+
+  it("prints at most 24 lines of revivals and says how many more there were", () => {
+    const events = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
+    const { out } = summarize(
+      [{ name: "/repo/e.test.ts", status: "passed", assertionResults: [test("e", "passed", 1)] }],
+      events,
+    );
+    expect(out).toContain("  line 23\n  … 6 more lines\n");
+    expect(out).not.toContain("line 24");
+  });
+
   it("counts a suite that could not run as a failure, and a run without tests too", () => {
     const broken = summarize([{ name: "/repo/c.test.ts", status: "failed", assertionResults: [] }]);
     expect(broken.out).toContain("suite failed to run: /repo/c.test.ts");

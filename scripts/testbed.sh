@@ -17,8 +17,9 @@
 #                              recipe changed; `up` does this last, after the daemons run (~6 min once)
 #   scripts/testbed.sh revive 9|11
 #                              a daemon that does not answer within 30 s: print what it is doing, kill it
-#                              and start it again (domains and networks keep running); tests ask this
-#                              before each file (test/support/daemon-watch.ts)
+#                              and start it again; one that died: print its last faults and start it
+#                              (domains and networks keep running). Exit 3: it answered, nothing done.
+#                              Test files ask for this when their daemon is silent (test/support/daemon-watch.ts)
 #
 # Environment: VIRTWIRE_NETNS (default virtwire), VIRTWIRE_CACHE (default /var/cache/virtwire/guest),
 # VIRTWIRE_TESTBED_STATE (default /run/virtwire-testbed), VIRTWIRE_GUEST_KVER (kernel version for the guest),
@@ -442,7 +443,7 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    guest) require_root guest; lock_state; guest_build ;;
+    guest) require_root guest; lock_state; guest_build; l11_guest_copy ;;
     debian) require_root debian; debian_build ;;
     revive) cmd_revive "${2:-}" ;;
     # Internal: run by testbed/libvirt11.sh inside the namespaces it made (unshare -m, ip netns exec).

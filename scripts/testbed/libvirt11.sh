@@ -96,8 +96,12 @@ L11_GUEST="$(dirname "$GUEST_CACHE")/$(basename "$GUEST_CACHE")-libvirt11"
 l11_guest_copy() {
   if cmp -s "$GUEST_CACHE/stamp" "$L11_GUEST/stamp"; then return; fi
   mkdir -p "$L11_GUEST"
-  cp "$GUEST_CACHE/vmlinuz" "$GUEST_CACHE/initrd.gz" "$L11_GUEST/"
-  cp "$GUEST_CACHE/stamp" "$L11_GUEST/stamp"
+  local file
+  # Renamed into place, as guest_build does: a guest starting meanwhile reads a whole old file.
+  for file in vmlinuz initrd.gz stamp; do
+    install -m 0644 "$GUEST_CACHE/$file" "$L11_GUEST/.$file.new"
+    mv -f "$L11_GUEST/.$file.new" "$L11_GUEST/$file"
+  done
   say "libvirt 11: its copy of the test guest in $L11_GUEST"
 }
 
@@ -157,6 +161,7 @@ l11_write_config() { # file
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 log_outputs = "3:file:$L11_LOG"
+# Host paths bound into its root (a change restarts it, so that it sees them): $(l11_binds | tr '\n' ' ')
 EOF
 }
 

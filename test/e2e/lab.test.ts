@@ -115,8 +115,9 @@ describe("examples/lab with the Pulumi CLI", () => {
       };
       // What ping and lab.sh said, in the failure too.
       const { stdout } = await run("bash", ["-c", ping.code], { cwd: REPO_ROOT, env }).catch(
-        (error: { message: string; stdout: string; stderr: string }) => {
-          throw new Error(`${error.message}\n${error.stdout}${error.stderr}`);
+        // execFile's message holds the command and its stderr already.
+        (error: { message: string; stdout: string }) => {
+          throw new Error(`${error.message}\n${error.stdout}`);
         },
       );
       // Five pings, not one: the lease can be out before the guest has put the address on its NIC,

@@ -27,12 +27,18 @@ async function answers(uri: string): Promise<boolean> {
   }
 }
 
-function revive(daemon: string, rootDir: string): Promise<string> {
+/** `scripts/testbed.sh revive`'s exit status when the daemon answered it: nothing was done. */
+const ANSWERED = 3;
+
+/** What `scripts/testbed.sh revive` said, and whether it found the daemon answering after all. */
+function revive(daemon: string, rootDir: string): Promise<{ report: string; answered: boolean }> {
   const script = join(rootDir, "scripts", "testbed.sh");
   return new Promise((resolve) => {
-    execFile("bash", [script, "revive", daemon], { encoding: "utf8" }, (error, stdout, stderr) =>
-      resolve(`${stdout}${stderr}${error ? `(revive exited with ${error.code})\n` : ""}`),
-    );
+    execFile("bash", [script, "revive", daemon], { encoding: "utf8" }, (error, stdout, stderr) => {
+      const answered = error?.code === ANSWERED;
+      const failed = error && !answered ? `(revive exited with ${error.code})\n` : "";
+      resolve({ report: `${stdout}${stderr}${failed}`, answered });
+    });
   });
 }
 
@@ -45,11 +51,13 @@ export async function keepDaemonAnswering(
   testPath: string,
   rootDir: string,
 ): Promise<void> {
-  if (await answers(uri)) return;
-  const report = await revive(daemon, rootDir);
   const time = new Date().toISOString().slice(11, 19);
+  if (await answers(uri)) return;
+  const { report, answered } = await revive(daemon, rootDir);
+  // Answering the second time: slow for 30 s, or revived meanwhile by the other test worker.
+  const outcome = answered ? "; it answered when asked again, and was left alone" : "";
   const event =
-    `${time} ${label} did not answer before ${basename(testPath)}:\n` +
+    `${time} ${label} did not answer within 30 s before ${basename(testPath)}${outcome}:\n` +
     report
       .trimEnd()
       .split("\n")

@@ -180,11 +180,13 @@ async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Pro
   }
 }
 
-/** A volume to create: its XML and name, and what its name says about whose it is. */
 /** Tries of an encrypted volume's create, and the pause between them (see createVolume). */
 const ENCRYPTED_CREATE_ATTEMPTS = 3;
 const ENCRYPTED_CREATE_PAUSE_MS = 1000;
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A volume to create: its XML and name, and what its name says about whose it is. */
 export interface NewVolume {
   xml: string;
   name: string;
@@ -262,7 +264,7 @@ async function createVolume(
       } catch (error) {
         const again = volume.encrypted && hasErrorCode(error, ErrorCode.INTERNAL_ERROR);
         if (!again || attempt === ENCRYPTED_CREATE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, ENCRYPTED_CREATE_PAUSE_MS));
+        await pause(ENCRYPTED_CREATE_PAUSE_MS);
       }
     }
   };
@@ -341,7 +343,7 @@ function takenMessage(volume: NewVolume, pool: string, users: VolumeUser[]): str
 export async function refreshPool(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep = pause,
 ): Promise<void> {
   const deadline = Date.now() + REFRESH_PATIENCE_MS;
   for (;;) {

@@ -192,8 +192,8 @@ pid_alive() { # pidfile [command name]
     && [[ -z ${2:-} || "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$2" ]]
 }
 
-daemon_answers() {
-  [[ -S $LIBVIRT_SOCK ]] && timeout 10 virsh -q -c "$TEST_URI" version >/dev/null 2>&1
+daemon_answers() { # [seconds to wait, default 10]
+  [[ -S $LIBVIRT_SOCK ]] && timeout "${1:-10}" virsh -q -c "$TEST_URI" version >/dev/null 2>&1
 }
 
 ours() { pid_alive "$STATE/$1.pid" "$1"; }   # libvirtd | virtlogd, started by the test bed
@@ -242,6 +242,13 @@ wait_for_listeners() {
   done
 }
 
+# Starts libvirtd and returns once it answers on its socket and its tcp and tls listeners.
+launch_libvirtd() {
+  start_libvirtd
+  wait_for_daemon
+  wait_for_listeners
+}
+
 # True when the running daemon was started with --listen and the config it read is the one wanted.
 daemon_config_current() {
   write_daemon_config "$STATE/libvirtd.conf.new"
@@ -256,9 +263,7 @@ restart_libvirtd() {
   say "libvirtd configuration changed (tcp/tls listeners, socket group or PKI); restarting libvirtd only"
   stop_pid libvirtd "$STATE/libvirtd.pid"
   mv "$STATE/libvirtd.conf.new" "$STATE/libvirtd.conf"
-  start_libvirtd
-  wait_for_daemon
-  wait_for_listeners
+  launch_libvirtd
   say "libvirtd restarted in namespace $NETNS (pid $(cat "$STATE/libvirtd.pid"))"
 }
 
@@ -282,9 +287,7 @@ daemon_up() {
   prepare_qemu_conf
   write_daemon_config "$STATE/libvirtd.conf"
   start_virtlogd
-  start_libvirtd
-  wait_for_daemon
-  wait_for_listeners
+  launch_libvirtd
   say "libvirtd running in namespace $NETNS (pid $(cat "$STATE/libvirtd.pid")), $TEST_URI answers"
 }
 

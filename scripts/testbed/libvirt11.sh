@@ -175,8 +175,9 @@ l11_pid() { # chroot pid file -> pid, if that process runs in the root
 
 l11_running() { l11_pid "$L11_PIDFILE" >/dev/null; }
 
-l11_answers() {
-  [[ -S $L11_SOCK ]] && timeout 10 virsh -q -c "$L11_URI" version >/dev/null 2>&1
+# shellcheck disable=SC2120 # revive.sh passes a longer wait
+l11_answers() { # [seconds to wait, default 10]
+  [[ -S $L11_SOCK ]] && timeout "${1:-10}" virsh -q -c "$L11_URI" version >/dev/null 2>&1
 }
 
 # Runs inside `ip netns exec $L11_NETNS unshare -m` (`_libvirt11-start`): mounts, then the daemons.

@@ -15,9 +15,7 @@
 REVIVE_WAIT=30 # seconds the daemon gets to answer here before it counts as stalled
 
 revive_answers() { # 9|11
-  local uri="$TEST_URI" sock="$LIBVIRT_SOCK"
-  if [[ $1 == 11 ]]; then uri="$L11_URI" sock="$L11_SOCK"; fi
-  [[ -S $sock ]] && timeout "$REVIVE_WAIT" virsh -q -c "$uri" version >/dev/null 2>&1
+  if [[ $1 == 9 ]]; then daemon_answers "$REVIVE_WAIT"; else l11_answers "$REVIVE_WAIT"; fi
 }
 
 # One line per fact, each starting with two spaces: the caller keeps them with the event.
@@ -47,7 +45,7 @@ revive_describe() { # pid
 # libvirt 11 root's /run survives a reboot).
 revive_pid() { # 9|11
   if [[ $1 == 9 ]]; then
-    pid_alive "$STATE/libvirtd.pid" libvirtd && cat "$STATE/libvirtd.pid"
+    ours libvirtd && cat "$STATE/libvirtd.pid"
   else
     l11_pid "$L11_PIDFILE"
   fi
@@ -85,9 +83,7 @@ cmd_revive() { # 9|11
   fi
   rm -f "$pidfile"
   if [[ $which == 9 ]]; then
-    start_libvirtd
-    wait_for_daemon
-    wait_for_listeners
+    launch_libvirtd
     echo "libvirt 9: started again (libvirtd pid $(cat "$pidfile"))"
   else
     l11_start

@@ -54,10 +54,11 @@ export async function keepDaemonAnswering(
   const time = new Date().toISOString().slice(11, 19);
   if (await answers(uri)) return;
   const { report, answered } = await revive(daemon, rootDir);
-  // Answering the second time: slow for 30 s, or revived meanwhile by the other test worker.
+  // Answering the second time: slow for a while, or revived meanwhile by the other test worker.
   const outcome = answered ? "; it answered when asked again, and was left alone" : "";
   const event =
-    `${time} ${label} did not answer within 30 s before ${basename(testPath)}${outcome}:\n` +
+    `${time} ${label} did not answer within ${ANSWER_WITHIN_MS / 1000} s before ` +
+    `${basename(testPath)}${outcome}:\n` +
     report
       .trimEnd()
       .split("\n")

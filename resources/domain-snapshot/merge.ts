@@ -99,13 +99,16 @@ async function commitActiveLayer(
   target: string,
   ctx: ResourceContext,
 ): Promise<void> {
+  // SHALLOW: without a base, libvirt commits into the bottom of the whole chain. A disk that is
+  // itself an overlay of a shared base image (one per VM over a common base) would have the
+  // snapshot and everything the VM wrote since its creation written into that base.
   await lv.DomainBlockCommit({
     dom,
     disk: target,
     base: null,
     top: null,
     bandwidth: 0n,
-    flags: DomainBlockCommitFlags.ACTIVE,
+    flags: DomainBlockCommitFlags.ACTIVE | DomainBlockCommitFlags.SHALLOW,
   });
   const deadline = Date.now() + COMMIT_TIMEOUT_MS;
   try {

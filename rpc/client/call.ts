@@ -39,24 +39,38 @@ export function decodeRet<R>(procedure: Procedure<unknown, R>, payload: Buffer):
 /** What a caller may set for one call: its own deadline, or an AbortSignal to give up on it. */
 export type PerCallOptions = Pick<CallOptions, "timeoutMs" | "signal">;
 
-export async function callProcedure<A, R>(
+/**
+ * Calls `procedure`. This is the path of every method, so the options object is built with one
+ * fixed shape (with 32 calls in flight, object spreads here and in pending-calls.ts were about a
+ * third of a call's CPU), and the reply is decoded in a `then`, which makes one promise fewer than
+ * an `await` would.
+ */
+export function callProcedure<A, R>(
   connection: Connection,
   procedure: Procedure<A, R>,
   args: A,
   options: Omit<CallOptions, "name"> = {},
 ): Promise<R> {
-  const payload = encodeArgs(procedure, args);
-  // The connection's deadline for this procedure, unless the caller set one.
-  if (options.timeoutMs !== undefined) validateTimeout("timeoutMs", options.timeoutMs);
-  const deadline =
-    options.timeoutMs === undefined
-      ? callDeadline(connection.deadlines, procedure)
-      : { timeoutMs: options.timeoutMs, option: options.timeoutOption ?? "timeoutMs" };
-  const reply = await connection.call(procedure.program, procedure.number, payload, {
-    ...options,
+  let payload: Buffer;
+  let deadline: { timeoutMs: number; option: string };
+  try {
+    payload = encodeArgs(procedure, args);
+    // The connection's deadline for this procedure, unless the caller set one.
+    if (options.timeoutMs === undefined) {
+      deadline = callDeadline(connection.deadlines, procedure);
+    } else {
+      validateTimeout("timeoutMs", options.timeoutMs);
+      deadline = { timeoutMs: options.timeoutMs, option: options.timeoutOption ?? "timeoutMs" };
+    }
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  const reply = connection.call(procedure.program, procedure.number, payload, {
     name: procedure.name,
     timeoutMs: deadline.timeoutMs,
     timeoutOption: deadline.option,
+    signal: options.signal,
+    onSerial: options.onSerial,
   });
-  return decodeRet(procedure, reply);
+  return reply.then((payload) => decodeRet(procedure, payload));
 }

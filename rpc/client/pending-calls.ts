@@ -29,8 +29,10 @@ export interface CallWatch {
   signal: AbortSignal | undefined;
 }
 
-interface Watched extends PendingCall {
-  release(): void;
+/** A waiting call and what stops its watch. */
+interface Watched {
+  call: PendingCall;
+  release: () => void;
 }
 
 export class PendingCalls {
@@ -56,25 +58,28 @@ export class PendingCalls {
   }
 
   add(serial: number, call: PendingCall, watch: CallWatch): void {
+    // Objects of one fixed shape each, no spreads: this runs for every call.
     const release = watchCall({
-      ...watch,
+      timeoutMs: watch.timeoutMs,
+      signal: watch.signal,
+      timeoutError: watch.timeoutError,
       giveUp: (reason) => this.abandon(serial, reason),
       excused: this.excused,
     });
-    this.waiting.set(serial, { ...call, release });
+    this.waiting.set(serial, { call, release });
   }
 
   get(serial: number): PendingCall | undefined {
-    return this.waiting.get(serial);
+    return this.waiting.get(serial)?.call;
   }
 
   /** Removes the call (its reply came, or it could not be sent) and stops watching it. */
   take(serial: number): PendingCall | undefined {
-    const call = this.waiting.get(serial);
-    if (!call) return undefined;
+    const watched = this.waiting.get(serial);
+    if (!watched) return undefined;
     this.waiting.delete(serial);
-    call.release();
-    return call;
+    watched.release();
+    return watched.call;
   }
 
   /** True if `header` is the late reply of a call given up on; the serial is then free again. */
@@ -89,8 +94,8 @@ export class PendingCalls {
 
   /** Rejects every waiting call with `reason` (the connection closed). */
   failAll(reason: Error): void {
-    for (const call of this.waiting.values()) {
-      call.release();
+    for (const { call, release } of this.waiting.values()) {
+      release();
       call.reject(reason);
     }
     this.waiting.clear();

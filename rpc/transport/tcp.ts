@@ -3,15 +3,15 @@
  * treats it as insecure: SASL PLAIN is refused on it, and only a SASL mechanism with a security
  * layer protects it. Meant for test beds and trusted networks.
  */
-import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { ConnectionClosedError } from "../errors";
 import { connectSocket } from "./connect-socket";
+import { connectReusingReadBuffer } from "./reused-read-buffer";
 
 export const DEFAULT_TCP_PORT = 16509;
 
 export function dialTcp(host: string, port: number, signal?: AbortSignal): Promise<Duplex> {
-  const socket = connect({ host, port });
+  const socket = connectReusingReadBuffer({ host, port });
   socket.setNoDelay(true);
   return connectSocket(socket, "connect", signal, (error) => {
     return new ConnectionClosedError(describeNetworkError("tcp", host, port, error), {

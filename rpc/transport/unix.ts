@@ -2,16 +2,16 @@
  * The unix transport: a stream socket to a local libvirt daemon (libvirtd, virtproxyd or a modular
  * virt<driver>d). The peer is identified by SO_PEERCRED, which is what polkit and ACLs check.
  */
-import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import { ConnectionClosedError } from "../errors";
 import { connectSocket } from "./connect-socket";
+import { connectReusingReadBuffer } from "./reused-read-buffer";
 
 export { systemSocketPath } from "./sockets";
 
 /** Connects to a unix socket; failures name the socket and the likely fix. */
 export function dialUnix(path: string, signal?: AbortSignal): Promise<Duplex> {
-  return connectSocket(createConnection({ path }), "connect", signal, (error) => {
+  return connectSocket(connectReusingReadBuffer({ path }), "connect", signal, (error) => {
     return new ConnectionClosedError(describeDialError(path, error), { cause: error });
   });
 }

@@ -65,12 +65,13 @@ export function callProcedure<A, R>(
   } catch (error) {
     return Promise.reject(error as Error);
   }
-  const reply = connection.call(procedure.program, procedure.number, payload, {
+  const callOptions = {
     name: procedure.name,
     timeoutMs: deadline.timeoutMs,
     timeoutOption: deadline.option,
     signal: options.signal,
     onSerial: options.onSerial,
-  });
-  return reply.then((payload) => decodeRet(procedure, payload));
+  } satisfies Record<keyof CallOptions, unknown>; // an option added to CallOptions must be passed on
+  const reply = connection.call(procedure.program, procedure.number, payload, callOptions);
+  return reply.then((replyPayload) => decodeRet(procedure, replyPayload));
 }

@@ -17,8 +17,8 @@ import { readDomainDisks, readSnapshotXml } from "../../resources/domain-snapsho
 import { removeDomain } from "../../resources/domain/removal";
 import { fillDefaults } from "../../resources/kit/check";
 import type { DomainSnapshotInputs } from "../../resources/kit/generated/types";
-import type { ResourceContext } from "../../resources/kit/resource";
 import { guestDomainXml } from "../support/guest";
+import { recordingContext } from "../support/recording-context";
 import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 
 jest.setTimeout(120_000);
@@ -27,15 +27,7 @@ let lv: Libvirt;
 let scratch: string;
 let pool: RemoteNonnullStoragePool;
 const domains: RemoteNonnullDomain[] = [];
-const lines: string[] = [];
-
-const ctx: ResourceContext = {
-  connect: async () => lv,
-  virsh: () => "virsh",
-  log: (line) => lines.push(line),
-  warn: (line) => lines.push(line),
-  status: () => undefined,
-};
+const { ctx, lines } = recordingContext(() => lv);
 
 beforeAll(async () => {
   lv = await connectTestbed();

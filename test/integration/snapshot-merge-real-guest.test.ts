@@ -24,7 +24,6 @@ import { readDomainDisks, readSnapshotXml } from "../../resources/domain-snapsho
 import { removeDomain } from "../../resources/domain/removal";
 import { fillDefaults } from "../../resources/kit/check";
 import type { DomainSnapshotInputs } from "../../resources/kit/generated/types";
-import type { ResourceContext } from "../../resources/kit/resource";
 import {
   DEBIAN_CMDLINE,
   DEBIAN_INITRD,
@@ -32,6 +31,8 @@ import {
   DEBIAN_QCOW2,
   waitForConsole,
 } from "../support/guest";
+import { waitFor } from "../support/promises";
+import { recordingContext } from "../support/recording-context";
 import { connectTestbed, dirPoolXml, removePool, uniqueName } from "../support/testbed";
 
 jest.setTimeout(900_000);
@@ -43,15 +44,7 @@ let lv: Libvirt;
 let scratch: string;
 let pool: RemoteNonnullStoragePool;
 let dom: RemoteNonnullDomain | undefined;
-const lines: string[] = [];
-
-const ctx: ResourceContext = {
-  connect: async () => lv,
-  virsh: () => "virsh",
-  log: (line) => lines.push(line),
-  warn: (line) => lines.push(line),
-  status: () => undefined,
-};
+const { ctx, lines } = recordingContext(() => lv);
 
 beforeAll(async () => {
   lv = await connectTestbed();
@@ -100,11 +93,12 @@ async function debianGuest(name: string, base: string, serialLog: string) {
 
 async function shutDown(dom: RemoteNonnullDomain) {
   await lv.DomainShutdown({ dom });
-  const deadline = Date.now() + 180_000;
-  while ((await lv.DomainGetState({ dom, flags: 0 })).state !== DomainState.SHUTOFF) {
-    if (Date.now() > deadline) throw new Error(`${dom.name} did not shut down within 180 s`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+  await waitFor(
+    `${dom.name} to shut down`,
+    async () =>
+      (await lv.DomainGetState({ dom, flags: 0 })).state === DomainState.SHUTOFF || undefined,
+    180_000,
+  );
 }
 
 describe("an external snapshot of a booting Debian guest", () => {

@@ -4,14 +4,26 @@ import { constants, existsSync } from "node:fs";
 import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileReader, READ_SIZE } from "./file-reader";
+import { FileReader, READS_AT_ONCE, READ_SIZE } from "./file-reader";
 import { writeSparseFile } from "../test/support/sparse-file";
 
 const MiB = 1024 * 1024;
 
 let dir: string;
+/** Where FileHandle's methods live (the class itself is not exported by node:fs/promises). */
+let fileHandlePrototype: {
+  read: (
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number | null,
+  ) => Promise<{ bytesRead: number }>;
+};
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "vwtest-file-reader-"));
+  const probe = await open(join(dir, "probe"), "w");
+  fileHandlePrototype = Object.getPrototypeOf(probe);
+  await probe.close();
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -27,6 +39,36 @@ async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
   for await (const chunk of reader.chunks(length)) copies.push(Buffer.from(chunk));
   await reader.close();
   return Buffer.concat(copies);
+}
+
+/**
+ * Counts FileHandle reads (all of them, in this process) while it is installed; `lengthOf` can
+ * shorten the length the n-th read asks for, and every read but the first can be held back `delayMs`.
+ */
+function countReads(lengthOf = (_call: number, length: number) => length, delayMs = 0) {
+  const counts = { started: 0, running: 0, restore: () => spy.mockRestore() };
+  const real = fileHandlePrototype.read;
+  const spy = jest.spyOn(fileHandlePrototype, "read").mockImplementation(function (
+    this: unknown,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number | null,
+  ) {
+    counts.started++;
+    counts.running++;
+    const call = counts.started;
+    const read = real.call(this, buffer, offset, lengthOf(call, length), position);
+    const held =
+      call > 1 && delayMs > 0
+        ? read.then(async (result) => {
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            return result;
+          })
+        : read;
+    return held.finally(() => counts.running--);
+  });
+  return counts;
 }
 
 /** Whether O_DIRECT works for `path` the way FileReader asks for it (through /proc/self/fd). */
@@ -72,14 +114,45 @@ describe("FileReader", () => {
     expect(bytes.equals((await readFile(path)).subarray(0, READ_SIZE + 333))).toBe(true);
   });
 
-  it("yields every chunk as a view of one buffer, read over and over", async () => {
+  it("yields every chunk as a view of one of a fixed set of buffers, read over and over", async () => {
     const path = join(dir, "views.img");
-    await writeFile(path, randomBytes(3 * READ_SIZE));
+    await writeFile(path, randomBytes(3 * READS_AT_ONCE * READ_SIZE));
     const reader = await FileReader.open(path);
-    const buffers = new Set<ArrayBufferLike>();
-    for await (const chunk of reader.chunks()) buffers.add(chunk.buffer);
+    const buffers = new Set<string>();
+    for await (const chunk of reader.chunks()) buffers.add(`${chunk.byteOffset}`);
     await reader.close();
-    expect(buffers.size).toBe(1);
+    expect(buffers.size).toBe(READS_AT_ONCE);
+  });
+
+  it("reads the next blocks while the consumer still holds a chunk", async () => {
+    const path = join(dir, "ahead.img");
+    await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
+    const reader = await FileReader.open(path);
+    const reads = countReads(undefined, 50);
+    try {
+      const chunks = reader.chunks();
+      await chunks.next();
+      expect(reads.started).toBe(READS_AT_ONCE);
+      await chunks.return(undefined);
+      // Abandoned early: no read is left filling a buffer.
+      expect(reads.running).toBe(0);
+    } finally {
+      reads.restore();
+      await reader.close();
+    }
+  });
+
+  it("goes on right after a short read, so no byte is skipped", async () => {
+    const path = join(dir, "short.img");
+    await writeFile(path, randomBytes(3 * READ_SIZE + 5));
+    // The first read gets fewer bytes than asked for, as a file still being written could give.
+    const reads = countReads((call, length) => (call === 1 ? 1000 : length));
+    const reader = await FileReader.open(path);
+    try {
+      expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
+    } finally {
+      reads.restore();
+    }
   });
 
   it("goes on buffered from where it stands when a direct read is refused (EINVAL)", async () => {

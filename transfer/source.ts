@@ -19,7 +19,7 @@ export type UploadSource = string | URL | FileHandle | AsyncIterable<Uint8Array>
 export interface Source {
   /**
    * The bytes, in order. A chunk is valid only until the next one is asked for: a file is read
-   * into one buffer over and over (file-reader.ts). The upload is done with a chunk by then,
+   * into a few buffers in turn (file-reader.ts). The upload is done with a chunk by then,
    * since a stream send resolves only once the transport copied or wrote it (rpc's Connection.write).
    */
   chunks: AsyncIterable<Buffer>;

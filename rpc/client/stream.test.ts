@@ -10,7 +10,7 @@ import { FakeDaemon, fakeConnection } from "../../test/support/fake-daemon";
 import { errorPayload, errorReply, hex, packet, streamPacket } from "../../test/support/packets";
 import { Connection } from "./connection";
 import { openStream } from "./open-stream";
-import { RECEIVE_HIGH_WATER, Stream, StreamChunk } from "./stream";
+import { RECEIVE_HIGH_WATER, SEND_AHEAD_PACKETS, Stream, StreamChunk } from "./stream";
 
 const UPLOAD = RemoteProcedures.StorageVolUpload;
 const DOWNLOAD = RemoteProcedures.StorageVolDownload;
@@ -198,13 +198,14 @@ describe("Stream, uploading", () => {
     const daemon = new FakeDaemon(server);
     const { stream } = await open(connection, daemon, "send");
     server.pause(); // the daemon stops reading
-    const data = randomBytes(8 * 1024 * 1024);
+    const data = randomBytes(16 * 1024 * 1024);
     let sent = false;
     const sending = stream.send(data).then(() => (sent = true));
     for (let i = 0; i < 20; i++) await tick();
     expect(sent).toBe(false);
-    // Only a couple of packets left the client; the rest waits unread in `data`.
-    expect(client.writableLength).toBeLessThan(3 * STREAM_CHUNK_SIZE);
+    // A bounded run of packets left the client; the rest waits unread in `data`.
+    const packet = STREAM_CHUNK_SIZE + 28;
+    expect(client.writableLength).toBeLessThanOrEqual((SEND_AHEAD_PACKETS + 1) * packet);
     server.resume();
     await sending;
     const packets = await daemon.nextCalls(Math.ceil(data.length / STREAM_CHUNK_SIZE));

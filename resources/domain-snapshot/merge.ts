@@ -19,6 +19,7 @@ import {
 } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain, RemoteNonnullDomainSnapshot } from "../../rpc";
 import type { ResourceContext } from "../kit/resource";
+import { sleep } from "../kit/sleep";
 import { SnapshotFacts, readDomainDisks, sameImage } from "./xml";
 
 /** How long one disk's commit may take to become ready before it is cancelled. */
@@ -125,7 +126,7 @@ async function commitActiveLayer(
         throw new CannotMergeError(`the commit of disk ${target} was not ready in time`);
       }
       ctx.status(`merging the overlay of disk ${target}: ${job.cur} of ${job.end} bytes`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
   } catch (error) {
     // Cancelled before the pivot (or the pivot refused), the domain keeps writing to the

@@ -24,7 +24,8 @@ import {
   sourcesFor,
 } from "./addresses";
 import { isUnknown } from "./normalize";
-import { domainState, isRunningState, sleep, stateName } from "./power";
+import { sleep } from "../kit/sleep";
+import { domainState, isRunningState, stateName } from "./power";
 
 const POLL_MS = 500;
 /** How often the domain's row says how the wait goes. */

@@ -16,7 +16,8 @@
 import { ErrorCode, LibvirtError, hasErrorCode } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { GuestAgent } from "./guest-agent";
-import { domainState, isRunningState, sleep, stateName } from "./power";
+import { sleep } from "../kit/sleep";
+import { domainState, isRunningState, stateName } from "./power";
 
 const RESULT = "/run/cloud-init/result.json";
 const STATUS = "/run/cloud-init/status.json";

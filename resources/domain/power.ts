@@ -154,7 +154,3 @@ async function stopWatch(
     },
   };
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

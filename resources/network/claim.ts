@@ -23,6 +23,7 @@ import { randomInt } from "node:crypto";
 import { LibvirtError } from "../../rpc";
 import type { Libvirt, RemoteNonnullNetwork } from "../../rpc";
 import type { ResourceContext } from "../kit/resource";
+import { sleep } from "../kit/sleep";
 import type { NetworkInputs } from "../kit/generated/types";
 import type { CheckedNetworkInputs } from "../kit/generated/checked";
 import { chooseAuto, isAuto, subnetsOf } from "./auto";
@@ -73,7 +74,7 @@ export async function defineAndStart(
       throw await undoNetwork(ctx, error, net, inputs.host);
     });
     ctx.log(`virtwire: network ${name}: ${lost} while it was being created; trying again`);
-    await new Promise((resolve) => setTimeout(resolve, randomInt(50, 500)));
+    await sleep(randomInt(50, 500));
   }
 }
 

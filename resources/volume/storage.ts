@@ -20,6 +20,7 @@ import { unlessNotFound } from "../kit/not-found";
 import { leftoverRemoved, undoHalfMade } from "../kit/leftovers";
 import type { HalfMade } from "../kit/leftovers";
 import type { ResourceContext } from "../kit/resource";
+import { sleep } from "../kit/sleep";
 import type { VolumeWipeAlgorithm } from "../kit/generated/types";
 import { lookAgainIfDir } from "../pool/look-again";
 import { UploadMark, hasUploadMark } from "./upload-mark";
@@ -184,8 +185,6 @@ async function assertPoolNotStopped(lv: Libvirt, name: string, key: string): Pro
 const ENCRYPTED_CREATE_ATTEMPTS = 3;
 const ENCRYPTED_CREATE_PAUSE_MS = 1000;
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A volume to create: its XML and name, and what its name says about whose it is. */
 export interface NewVolume {
   xml: string;
@@ -264,7 +263,7 @@ async function createVolume(
       } catch (error) {
         const again = volume.encrypted && hasErrorCode(error, ErrorCode.INTERNAL_ERROR);
         if (!again || attempt === ENCRYPTED_CREATE_ATTEMPTS) throw error;
-        await pause(ENCRYPTED_CREATE_PAUSE_MS);
+        await sleep(ENCRYPTED_CREATE_PAUSE_MS);
       }
     }
   };
@@ -343,7 +342,7 @@ function takenMessage(volume: NewVolume, pool: string, users: VolumeUser[]): str
 export async function refreshPool(
   lv: Libvirt,
   pool: RemoteNonnullStoragePool,
-  sleep = pause,
+  wait = sleep,
 ): Promise<void> {
   const deadline = Date.now() + REFRESH_PATIENCE_MS;
   for (;;) {
@@ -352,7 +351,7 @@ export async function refreshPool(
       return;
     } catch (error) {
       if (!isPoolBusy(error) || Date.now() > deadline) throw error;
-      await sleep(REFRESH_RETRY_MS);
+      await wait(REFRESH_RETRY_MS);
     }
   }
 }

@@ -142,6 +142,24 @@ describe("FileReader", () => {
     }
   });
 
+  it("closes only once the reads under way have ended, and reads nothing after", async () => {
+    const path = join(dir, "closed.img");
+    await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
+    const reader = await FileReader.open(path);
+    const reads = countReads(undefined, 50);
+    try {
+      const chunks = reader.chunks();
+      await chunks.next();
+      // An aborted upload closes its source while the upload still holds a chunk.
+      await reader.close();
+      expect(reads.running).toBe(0);
+      await expect(chunks.next()).rejects.toThrow("the file was closed while it was being read");
+      expect(reads.started).toBe(READS_AT_ONCE);
+    } finally {
+      reads.restore();
+    }
+  });
+
   it("goes on right after a short read, so no byte is skipped", async () => {
     const path = join(dir, "short.img");
     await writeFile(path, randomBytes(3 * READ_SIZE + 5));

@@ -10,8 +10,9 @@
  * the disk, not from the cache, so a file that is mostly data is read buffered.
  *
  * O_DIRECT needs the buffer's address, the file offset and the length aligned to the device's
- * logical block size (512 or 4096 bytes). Offsets and lengths are multiples of READ_SIZE here; the
- * buffer is a WebAssembly memory, whose storage V8 maps page-aligned (an ordinary Buffer is only
+ * logical block size (512 or 4096 bytes). Offsets and lengths are multiples of READ_SIZE here (only
+ * a short read at the end of the file can leave the next offset unaligned, and a refused read
+ * there falls back as below); the buffer is a WebAssembly memory, whose storage V8 maps page-aligned (an ordinary Buffer is only
  * 16-byte aligned). If a file system refuses O_DIRECT anyway (tmpfs does at open, EINVAL), the
  * reader falls back to buffered reads where it stands.
  */
@@ -46,6 +47,11 @@ export interface FileReaderOptions {
 }
 
 export class FileReader {
+  /** Set by `close`: no read starts after it. */
+  private closing = false;
+  /** The reads under way, which `close` waits for. */
+  private readonly running = new Set<Promise<unknown>>();
+
   private constructor(
     /** Always open: read through when not direct, and what a refused direct read falls back to. */
     private readonly buffered: FileHandle,
@@ -103,6 +109,7 @@ export class FileReader {
     };
     try {
       for (let position = 0; position < end;) {
+        if (this.closing) throw new Error("the file was closed while it was being read");
         while (reads.length < inFlight && free.length > 0 && next < end) {
           const buffer = free.pop()!;
           reads.push(this.startRead(buffer, next));
@@ -149,6 +156,8 @@ export class FileReader {
       ({ bytesRead }) => ({ bytesRead }),
       (error: unknown) => ({ error }),
     );
+    this.running.add(result);
+    void result.then(() => this.running.delete(result));
     return { buffer, direct: direct !== undefined, result };
   }
 
@@ -159,7 +168,13 @@ export class FileReader {
     return head.subarray(0, bytesRead);
   }
 
+  /**
+   * Closes the file once the reads under way have ended. A `chunks` still being consumed (an
+   * upload aborted while it waited) then fails rather than read on.
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.running);
     await this.stopDirectReads();
     await this.buffered.close();
   }
@@ -171,7 +186,7 @@ export class FileReader {
   }
 }
 
-/** A read under way: the buffer it fills, where in the file, and how it ended. */
+/** A read under way: the buffer it fills, whether it is direct, and how it ended. */
 interface PendingRead {
   buffer: Buffer;
   direct: boolean;

@@ -50,14 +50,6 @@ export interface OpenStreamOptions {
  */
 export const STREAM_DATA_MAX = STREAM_CHUNK_SIZE;
 
-/**
- * Data packets handed to a full transport before waiting for it to drain (about 4 MiB). With a
- * wait after each packet, a process uploading 1 GiB used 0.97 s of CPU instead of 0.83 s, at the
- * same speed (medians of 7); the bound keeps what a failed upload still sends before it stops
- * (the daemon drops it) to that much.
- */
-export const SEND_AHEAD_PACKETS = 16;
-
 export class Stream {
   readonly sparse: boolean;
   readonly direction: StreamDirection;
@@ -103,25 +95,15 @@ export class Stream {
 
   /**
    * Sends bytes as STREAM/CONTINUE packets of at most STREAM_DATA_MAX bytes each, waiting for the
-   * transport to drain after SEND_AHEAD_PACKETS packets found it full, and at the end. Rejects as
-   * soon as the stream has failed (e.g. the server reported a write error), so an upload stops at
-   * once. The caller may reuse `data` once this resolved.
+   * transport to drain whenever it is full. Rejects as soon as the stream has failed (e.g. the
+   * server reported a write error), so an upload stops at once.
    */
   async send(data: Uint8Array): Promise<void> {
     this.assertSendable();
-    let full = 0; // packets written since the last wait that found the transport full
     for (let offset = 0; offset < data.length; offset += STREAM_DATA_MAX) {
       const end = Math.min(offset + STREAM_DATA_MAX, data.length);
-      const header = this.header(MessageType.STREAM, MessageStatus.CONTINUE);
-      if (!this.connection.write(header, data.subarray(offset, end))) full++;
-      if (full === SEND_AHEAD_PACKETS) {
-        await this.drained();
-        this.assertSendable();
-        full = 0;
-      }
+      await this.sendPacket(MessageType.STREAM, data.subarray(offset, end));
     }
-    if (full > 0) await this.drained();
-    this.assertSendable();
   }
 
   /** Sends a hole of `length` zero bytes (sparse streams only). */

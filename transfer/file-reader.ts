@@ -11,10 +11,10 @@
  *
  * O_DIRECT needs the buffer's address, the file offset and the length aligned to the device's
  * logical block size (512 or 4096 bytes). Offsets and lengths are multiples of READ_SIZE here (only
- * a short read at the end of the file can leave the next offset unaligned, and a refused read
- * there falls back as below); the buffer is a WebAssembly memory, whose storage V8 maps page-aligned (an ordinary Buffer is only
- * 16-byte aligned). If a file system refuses O_DIRECT anyway (tmpfs does at open, EINVAL), the
- * reader falls back to buffered reads where it stands.
+ * a short read at the end of the file can leave the next offset unaligned, and a read refused
+ * there falls back as below); the buffers are a WebAssembly memory, whose storage V8 maps
+ * page-aligned (an ordinary Buffer is only 16-byte aligned). If a file system refuses O_DIRECT
+ * anyway (tmpfs does at open, EINVAL), the reader falls back to buffered reads where it stands.
  */
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
@@ -25,8 +25,9 @@ export const READ_SIZE = 4 * 1024 * 1024;
 /**
  * Reads kept going at once, each into a buffer of its own: the next blocks are read while the
  * consumer sends or scans the last one, and holes, whose reads are the kernel zeroing our memory,
- * are read on more than one core. Reading and scanning 2 GiB of holes took 60–75 ms instead of
- * 100–130 ms with one read at a time; larger or more buffers were no faster (they outgrow the
+ * are read on more than one core. A process uploading 2 GiB with 8 MiB of data took 0.28 s
+ * instead of 0.30 s with one read at a time, one uploading 1 GiB of data 1.25 s instead of 1.30 s
+ * (medians of 9 and 7); larger or more buffers read and scanned holes no faster (they outgrow the
  * CPU's caches).
  */
 export const READS_AT_ONCE = 3;

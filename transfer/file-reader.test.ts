@@ -4,7 +4,7 @@ import { constants, existsSync } from "node:fs";
 import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileReader, READS_AT_ONCE, READ_SIZE } from "./file-reader";
+import { FileReader, READ_AHEAD_BLOCKS, READS_AT_ONCE, READ_SIZE } from "./file-reader";
 import { writeSparseFile } from "../test/support/sparse-file";
 
 const MiB = 1024 * 1024;
@@ -77,14 +77,19 @@ const laterReadsHeldBack =
     return result;
   };
 
-/**
- * A reader of a file of 4 × READS_AT_ONCE blocks that has yielded its first chunk, while its other
- * reads are held back 50 ms; `reads` counts them until restored.
- */
-async function readerHoldingFirstChunk(name: string) {
+/** A file of random data, 4 × READS_AT_ONCE blocks long, in the test's folder. */
+async function longFile(name: string): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
-  const reader = await FileReader.open(path);
+  return path;
+}
+
+/**
+ * A reader of a long file that has yielded its first chunk, while its other reads are held back
+ * 50 ms; `reads` counts them until restored.
+ */
+async function readerHoldingFirstChunk(name: string) {
+  const reader = await FileReader.open(await longFile(name));
   const reads = spyOnReads(laterReadsHeldBack(50));
   const chunks = reader.chunks();
   await chunks.next();
@@ -138,10 +143,49 @@ describe("FileReader", () => {
     const path = join(dir, "views.img");
     await writeFile(path, randomBytes(3 * READS_AT_ONCE * READ_SIZE));
     const reader = await FileReader.open(path);
-    const buffers = new Set<string>();
-    for await (const chunk of reader.chunks()) buffers.add(`${chunk.byteOffset}`);
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const chunk of reader.chunks()) buffers.add(chunk.buffer);
     await reader.close();
     expect(buffers.size).toBe(READS_AT_ONCE);
+  });
+
+  it("reads ahead for two uploads at a time, and a third one block at a time until one is done", async () => {
+    expect(READ_AHEAD_BLOCKS).toBe(2 * (READS_AT_ONCE - 1));
+    const opened = async (name: string) => FileReader.open(await longFile(name));
+    const readers = await Promise.all([opened("first"), opened("second"), opened("third")]);
+    const [first, second, third] = [readers[0].chunks(), readers[1].chunks(), readers[2].chunks()];
+    const reads = spyOnReads(laterReadsHeldBack(50));
+    try {
+      await first.next();
+      await second.next();
+      expect(reads.started).toBe(2 * READS_AT_ONCE);
+      await third.next();
+      await third.next();
+      expect(reads.started).toBe(2 * READS_AT_ONCE + 2);
+      await first.return(undefined);
+      await third.next();
+      expect(reads.started).toBe(2 * READS_AT_ONCE + 2 + READS_AT_ONCE);
+    } finally {
+      reads.restore();
+      await Promise.all([second.return(undefined), third.return(undefined)]);
+      await Promise.all(readers.map((reader) => reader.close()));
+    }
+  });
+
+  it("never reads into a block another reader has read into, which a failed upload may still be sending", async () => {
+    const path = join(dir, "blocks.img");
+    await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
+    const blocksOf = async () => {
+      const reader = await FileReader.open(path);
+      const blocks = new Set<ArrayBufferLike>();
+      for await (const chunk of reader.chunks()) blocks.add(chunk.buffer);
+      await reader.close();
+      return blocks;
+    };
+    const earlier = await blocksOf();
+    const later = await blocksOf();
+    expect(later.size).toBe(READS_AT_ONCE);
+    expect([...later].filter((block) => earlier.has(block))).toEqual([]);
   });
 
   it("reads the next blocks while the consumer still holds a chunk", async () => {

@@ -2,6 +2,11 @@
  * Reading an upload's source file from start to end: a few blocks ahead of the consumer, into a
  * fixed set of buffers used over and over, and with O_DIRECT when the file is mostly holes.
  *
+ * Memory: a reader holds one block of its own while it reads, and reads ahead into blocks of a
+ * budget the whole process shares (READ_AHEAD_BLOCKS), so a stack uploading many files at once
+ * holds one block per upload and a few more, not READS_AT_ONCE blocks per upload. A reader that
+ * only looks at the file's head holds none.
+ *
  * Why O_DIRECT: Node has no lseek(SEEK_DATA/SEEK_HOLE), so a sparse upload finds the holes by
  * reading them (hole-scanner.ts). A buffered read of a hole makes the kernel allocate and zero a
  * page-cache page for every 4 KiB of it: 2 GiB of never-read holes took 0.3–5 s on the test bed
@@ -31,6 +36,14 @@ export const READ_SIZE = 4 * 1024 * 1024;
  * CPU's caches).
  */
 export const READS_AT_ONCE = 3;
+/**
+ * Blocks read ahead, beyond each reader's own, in the whole process at once: two uploads at a time
+ * read READS_AT_ONCE blocks; more at once read one block at a time (as fast, but without the
+ * overlap), until one of the first is done.
+ */
+export const READ_AHEAD_BLOCKS = 2 * (READS_AT_ONCE - 1);
+/** How many of READ_AHEAD_BLOCKS no reader holds now. */
+let readAheadLeft = READ_AHEAD_BLOCKS;
 /** Size of a WebAssembly memory page. */
 const WASM_PAGE = 64 * 1024;
 
@@ -52,6 +65,8 @@ export class FileReader {
   private closing = false;
   /** The reads under way, which `close` waits for. */
   private readonly running = new Set<Promise<unknown>>();
+  /** The blocks this reader reads into: its own first, then those taken from READ_AHEAD_BLOCKS. */
+  private readonly blocks: Buffer[] = [];
 
   private constructor(
     /** Always open: read through when not direct, and what a refused direct read falls back to. */
@@ -60,8 +75,6 @@ export class FileReader {
     private direct: FileHandle | undefined,
     /** The file's size when opened. */
     readonly size: number,
-    /** READS_AT_ONCE buffers of READ_SIZE bytes. */
-    private readonly buffers: Buffer[],
     /** A regular file, read at explicit offsets; a FIFO or device is read where it stands. */
     private readonly seekable: boolean,
   ) {}
@@ -74,14 +87,12 @@ export class FileReader {
       const { size, blocks } = stats;
       // st_blocks counts 512-byte units on Linux, whatever the file system's block size.
       const mostlyHoles = stats.isFile() && size > 0 && blocks * 512 <= size / 2;
-      const total = READS_AT_ONCE * READ_SIZE;
-      const aligned = options.sparse && mostlyHoles ? alignedBuffer(total) : undefined;
+      // Direct reads need an aligned buffer: without one, the file is read buffered.
+      const aligned = options.sparse && mostlyHoles ? alignedBuffer(READ_SIZE) : undefined;
       const direct = aligned ? await openDirect(buffered) : undefined;
-      const memory = aligned ?? Buffer.allocUnsafeSlow(total);
-      const buffers = Array.from({ length: READS_AT_ONCE }, (_, i) =>
-        memory.subarray(i * READ_SIZE, (i + 1) * READ_SIZE),
-      );
-      return new FileReader(buffered, direct, size, buffers, stats.isFile());
+      const reader = new FileReader(buffered, direct, size, stats.isFile());
+      if (direct) reader.blocks.push(aligned!);
+      return reader;
     } catch (error) {
       await buffered.close();
       throw error;
@@ -100,8 +111,9 @@ export class FileReader {
   async *chunks(length = 0): AsyncGenerator<Buffer> {
     const end = length > 0 ? length : Infinity;
     // A FIFO's reads take what is there and cannot be redone: one at a time, and never ahead.
-    const inFlight = this.seekable ? this.buffers.length : 1;
-    const free = [...this.buffers];
+    const inFlight = this.seekable ? READS_AT_ONCE : 1;
+    if (this.blocks.length === 0) this.blocks.push(this.newBlock());
+    const free = [...this.blocks];
     const reads: PendingRead[] = [];
     let next = 0; // where the next read starts
     const settleAll = async () => {
@@ -111,8 +123,9 @@ export class FileReader {
     try {
       for (let position = 0; position < end;) {
         if (this.closing) throw new Error("the file was closed while it was being read");
-        while (reads.length < inFlight && free.length > 0 && next < end) {
-          const buffer = free.pop()!;
+        while (reads.length < inFlight && next < end) {
+          const buffer = free.pop() ?? this.takeReadAheadBlock();
+          if (!buffer) break;
           reads.push(this.startRead(buffer, next));
           next += buffer.length;
         }
@@ -144,7 +157,31 @@ export class FileReader {
     } finally {
       // No read may still be filling a buffer once the consumer is gone or the file is closed.
       await settleAll();
+      this.returnReadAheadBlocks();
     }
+  }
+
+  /** A fresh block, aligned for direct reads while they are made. */
+  private newBlock(): Buffer {
+    return (this.direct && alignedBuffer(READ_SIZE)) || Buffer.allocUnsafeSlow(READ_SIZE);
+  }
+
+  /** One more block to read ahead into, if the reader and the process may have it. */
+  private takeReadAheadBlock(): Buffer | undefined {
+    if (this.blocks.length >= READS_AT_ONCE || readAheadLeft === 0) return undefined;
+    readAheadLeft--;
+    const block = this.newBlock();
+    this.blocks.push(block);
+    return block;
+  }
+
+  /**
+   * Gives the blocks read ahead into back to the budget. The memory itself is left to the garbage
+   * collector, never handed to another reader: the transport may still be writing the last chunk
+   * of an upload that failed.
+   */
+  private returnReadAheadBlocks(): void {
+    readAheadLeft += this.blocks.splice(1).length;
   }
 
   /** Starts reading the buffer's worth of the file at `position`; never rejects. */
@@ -176,6 +213,7 @@ export class FileReader {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.running);
+    this.returnReadAheadBlocks(); // a `chunks` abandoned without being ended
     await this.stopDirectReads();
     await this.buffered.close();
   }

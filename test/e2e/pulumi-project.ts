@@ -120,23 +120,27 @@ export class PulumiProject {
     return project;
   }
 
-  /** Runs `pulumi <args>` in the project; fails with the CLI's output when it exits non-zero. */
+  /**
+   * Runs `pulumi <args>` in the project; fails with the CLI's output when it exits non-zero, and
+   * when a Node.js process under it printed a warning.
+   */
   async pulumi(...args: string[]): Promise<CommandResult> {
     const started = Date.now();
-    try {
-      const { stdout, stderr } = await run("pulumi", ["--non-interactive", ...args], {
-        cwd: this.dir,
-        env: this.env,
-        timeout: this.commandTimeoutMs,
-        maxBuffer: 64 << 20,
-      });
-      return { stdout, stderr, seconds: (Date.now() - started) / 1000 };
-    } catch (err) {
-      const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    const result = await run("pulumi", ["--non-interactive", ...args], {
+      cwd: this.dir,
+      env: this.env,
+      timeout: this.commandTimeoutMs,
+      maxBuffer: 64 << 20,
+    }).catch((err: { stdout?: string; stderr?: string }) => {
+      const { stdout, stderr } = err;
       throw new Error(
         `pulumi ${args.join(" ")} failed:\n${stdout ?? ""}\n${stderr ?? String(err)}`,
       );
-    }
+    });
+    const { stdout, stderr } = result;
+    const warning = nodeWarning(stdout) ?? nodeWarning(stderr);
+    if (warning) throw new Error(`pulumi ${args.join(" ")} printed a Node.js warning: ${warning}`);
+    return { stdout, stderr, seconds: (Date.now() - started) / 1000 };
   }
 
   /** Starts `pulumi <args>` in the project without waiting for it, e.g. to kill it midway. */
@@ -177,4 +181,13 @@ export class PulumiProject {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A warning Node.js printed in the program or the provider (`(node:1234) MaxListenersExceeded
+ * Warning: …`, `(node:1234) [DEP0005] DeprecationWarning: …`): the CLI shows it to the user on the
+ * stack's row.
+ */
+function nodeWarning(output: string): string | undefined {
+  return /\(node:\d+\) (\[\w+\] )?\w*Warning: .*/.exec(output)?.[0];
 }

@@ -3,9 +3,12 @@
  * private-daemon.ts) that these tests freeze, kill and restart; the shared test bed daemon is never
  * touched.
  */
+import { randomBytes } from "node:crypto";
 import { ConnectionClosedError, KeepaliveTimeoutError, Libvirt } from "../../rpc";
+import { uploadVolume } from "../../transfer";
 import { PrivateDaemon } from "../support/private-daemon";
 import { rejection } from "../support/promises";
+import { dirPoolXml } from "../support/testbed";
 
 const KEEPALIVE = { interval: 2, count: 3 }; // dead after 2 × (3 + 1) = 8 s of silence
 
@@ -96,6 +99,41 @@ describe("keepalive against a private libvirtd", () => {
     await expect(closed).resolves.toBe(error);
     const again = await connect();
     await expect(again.ConnectGetHostname()).resolves.toEqual({ hostname: expect.any(String) });
+  }, 60_000);
+
+  it("fails every upload under way with ConnectionClosedError when the daemon dies, none left waiting to send", async () => {
+    const lv = await connect();
+    const { pool } = await lv.StoragePoolCreateXML({
+      xml: dirPoolXml("vwtest-keepalive-uploads", `${daemon.dir}/pool`),
+      flags: 1, // VIR_STORAGE_POOL_CREATE_WITH_BUILD: the daemon's user makes the directory
+    });
+    const vols = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        const xml = `<volume><name>up-${i}.raw</name><capacity unit='MiB'>256</capacity><target><format type='raw'/></target></volume>`;
+        return (await lv.StorageVolCreateXML({ pool, xml, flags: 0 })).vol;
+      }),
+    );
+    async function* endless() {
+      const block = randomBytes(1024 * 1024);
+      for (;;) yield block;
+    }
+    // Four uploads share the connection and are under way; frozen, the daemon stops reading, and
+    // each waits for room to send.
+    const sending: Promise<void>[] = [];
+    const uploads = vols.map((vol) => {
+      let sent!: () => void;
+      sending.push(new Promise((resolve) => (sent = resolve)));
+      const onProgress = ({ bytes }: { bytes: number }) => bytes >= 8 * 1024 * 1024 && sent();
+      return failure(uploadVolume(lv, vol, endless(), { onProgress }));
+    });
+    await Promise.all(sending);
+    daemon.freeze();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await daemon.restart("SIGKILL");
+    for (const { error, ms } of await Promise.all(uploads)) {
+      expect(error).toBeInstanceOf(ConnectionClosedError);
+      expect(ms).toBeLessThan(6_000);
+    }
   }, 60_000);
 
   it("reports a clean daemon restart as a closed connection and reconnects", async () => {

@@ -37,8 +37,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** Receives the STREAM and STREAM_HOLE packets of one call. */
-export type StreamPacketHandler = (packet: Packet) => void;
+/** One open stream, as the connection routes to it. */
+export interface StreamEndpoint {
+  /** A STREAM or STREAM_HOLE packet of the stream, or a REPLY carrying its serial. */
+  receive(packet: Packet): void;
+  /** The connection closed or failed: the stream is over. */
+  connectionClosed(reason: Error): void;
+}
 /** Receives MESSAGE packets of one program (events). */
 export type MessageHandler = (packet: Packet) => void;
 
@@ -49,7 +54,7 @@ const ZERO_COPY_MIN = 64 * 1024;
 export class Connection extends EventEmitter {
   private readonly decoder = new PacketDecoder();
   private readonly pending = new PendingCalls(() => this.readingPaused);
-  private readonly streams = new Map<number, StreamPacketHandler>();
+  private readonly streams = new Map<number, StreamEndpoint>();
   private readonly messageHandlers = new Map<number, MessageHandler>();
   /** The programs spoken here, by number, whose version every packet must carry. */
   private readonly programs = new Map([[KeepaliveProgram.number, KeepaliveProgram]]);
@@ -74,8 +79,6 @@ export class Connection extends EventEmitter {
     readonly deadlines: Readonly<Deadlines> = DEFAULT_DEADLINES,
   ) {
     super();
-    // Every open stream listens for "closed"; how many there are at once is the caller's choice.
-    this.setMaxListeners(0);
     validateDeadlines(deadlines);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("end", () => this.receiveEnd());
@@ -196,9 +199,13 @@ export class Connection extends EventEmitter {
     for (const waiter of waiters) waiter.resolve();
   };
 
-  /** Routes STREAM / STREAM_HOLE packets carrying `serial` to `handler` until unregistered. */
-  registerStream(serial: number, handler: StreamPacketHandler): void {
-    this.streams.set(serial, handler);
+  /**
+   * Routes STREAM / STREAM_HOLE packets carrying `serial` to `stream` until unregistered, and tells
+   * it when the connection closes (the connection's "closed" event is not for streams: however
+   * many are open at once, they are no listeners).
+   */
+  registerStream(serial: number, stream: StreamEndpoint): void {
+    this.streams.set(serial, stream);
   }
 
   unregisterStream(serial: number): void {
@@ -270,7 +277,7 @@ export class Connection extends EventEmitter {
       case MessageType.STREAM:
       case MessageType.STREAM_HOLE:
         // Packets of a stream nobody waits for any more (after an abort) are dropped, as libvirt does.
-        this.streams.get(header.serial)?.(packet);
+        this.streams.get(header.serial)?.receive(packet);
         return;
       default:
         throw new ProtocolError(`unexpected ${MessageType[header.type]} message from the server`);
@@ -283,11 +290,11 @@ export class Connection extends EventEmitter {
     // The late reply of a call given up on is dropped; if the call opened a stream, the stream
     // gets it, to abort what the daemon just opened.
     if (!call && this.pending.takeLateReply(header))
-      return this.streams.get(header.serial)?.(packet);
+      return this.streams.get(header.serial)?.receive(packet);
     // After a stream call's own reply, libvirt answers a stream packet it could not handle (a hole
     // it failed to write) with a REPLY carrying the stream's serial: that reply is the stream's.
     const stream = call ? undefined : this.streams.get(header.serial);
-    if (stream) return stream(packet);
+    if (stream) return stream.receive(packet);
     if (!call || call.program.number !== header.program || call.procedure !== header.procedure) {
       throw new ProtocolError(
         `no call waiting for a reply with program ${header.program.toString(16)} procedure ${header.procedure} serial ${header.serial}`,
@@ -331,12 +338,14 @@ export class Connection extends EventEmitter {
     this.closedBy = reason;
     this.keepalive.stop();
     this.pending.failAll(reason);
+    const streams = [...this.streams.values()];
     this.streams.clear();
     this.socket.off("drain", this.onDrain);
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const waiter of waiters) waiter.reject(reason);
     this.socket.destroy();
+    for (const stream of streams) stream.connectionClosed(reason);
     this.emit("closed", reason);
   }
 }

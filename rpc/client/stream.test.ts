@@ -397,6 +397,22 @@ describe("Stream, downloading", () => {
     expect(connection.listenerCount("closed")).toBe(0);
   });
 
+  it("ends every open stream when the connection dies, with no listener on it for each", async () => {
+    const { connection, daemon, server } = fakeConnection();
+    const listeners = connection.listenerCount("closed");
+    // More streams at once than Node.js allows listeners on one emitter without a warning.
+    const uploads = [];
+    for (let i = 0; i < 12; i++) uploads.push(await open(connection, daemon, "send"));
+    expect(connection.listenerCount("closed")).toBe(listeners);
+    const closed = new Promise((resolve) => connection.once("closed", resolve));
+    server.end();
+    await closed;
+    for (const { stream } of uploads) {
+      expect(stream.closed).toBe(true);
+      await expect(stream.send(Buffer.from("x"))).rejects.toBeInstanceOf(ConnectionClosedError);
+    }
+  });
+
   it("stops reading the socket while the reader is behind, so memory stays bounded", async () => {
     const [client, server] = backpressurePair();
     const connection = new Connection(client);

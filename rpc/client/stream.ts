@@ -63,7 +63,6 @@ export class Stream {
   /** The stream call was given up on: its late OK is answered with an abort. */
   private orphaned = false;
   private wakers: (() => void)[] = [];
-  private readonly onConnectionClosed = (reason: Error) => this.dispose(reason);
 
   constructor(
     private readonly connection: Connection,
@@ -74,8 +73,10 @@ export class Stream {
     this.sparse = options.sparse ?? false;
     this.direction = options.direction;
     this.queue = new ReceiveQueue(connection, procedure.name, options.maxBytes);
-    connection.registerStream(serial, (packet) => this.receive(packet));
-    connection.once("closed", this.onConnectionClosed);
+    connection.registerStream(serial, {
+      receive: (packet) => this.receive(packet),
+      connectionClosed: (reason) => this.dispose(reason),
+    });
   }
 
   /** Received data bytes waiting to be read (holes do not count). */
@@ -306,7 +307,6 @@ export class Stream {
   /** Stops listening: unregisters the serial and undoes a read pause. */
   private release(): void {
     this.connection.unregisterStream(this.serial);
-    this.connection.off("closed", this.onConnectionClosed);
     this.queue.resume();
     this.wake();
   }

@@ -4,7 +4,13 @@ import { constants, existsSync } from "node:fs";
 import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileReader, READ_AHEAD_BLOCKS, READS_AT_ONCE, READ_SIZE } from "./file-reader";
+import {
+  FileReader,
+  READ_AHEAD_BLOCKS,
+  READS_AT_ONCE,
+  READ_SIZE,
+  readAheadBlocksFree,
+} from "./file-reader";
 import { writeSparseFile } from "../test/support/sparse-file";
 
 const MiB = 1024 * 1024;
@@ -28,6 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+// Every test's readers are done by its end: none may keep blocks of the process's read-ahead.
+afterEach(() => expect(readAheadBlocksFree()).toBe(READ_AHEAD_BLOCKS));
 
 /** A file with data at `extents` and holes elsewhere, `size` bytes long, in the test's folder. */
 const sparseFile = (name: string, size: number, extents: [number, number][]) =>
@@ -150,7 +158,6 @@ describe("FileReader", () => {
   });
 
   it("reads ahead for two uploads at a time, and a third one block at a time until one is done", async () => {
-    expect(READ_AHEAD_BLOCKS).toBe(2 * (READS_AT_ONCE - 1));
     const opened = async (name: string) => FileReader.open(await longFile(name));
     const readers = await Promise.all([opened("first"), opened("second"), opened("third")]);
     const [first, second, third] = [readers[0].chunks(), readers[1].chunks(), readers[2].chunks()];
@@ -170,6 +177,33 @@ describe("FileReader", () => {
       await Promise.all([second.return(undefined), third.return(undefined)]);
       await Promise.all(readers.map((reader) => reader.close()));
     }
+  });
+
+  it("gives its read-ahead back when closed in the middle of a read, for the next upload to read ahead", async () => {
+    const readers = await Promise.all(
+      ["a", "b", "c"].map(async (name) => FileReader.open(await longFile(`closed-early-${name}`))),
+    );
+    for (const reader of readers) {
+      await reader.chunks().next(); // an upload that failed holding its first chunk
+      await reader.close();
+    }
+    const path = join(dir, "after-closed.img");
+    await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
+    const next = await FileReader.open(path);
+    const blocks = new Set<ArrayBufferLike>();
+    for await (const chunk of next.chunks()) blocks.add(chunk.buffer);
+    await next.close();
+    expect(blocks.size).toBe(READS_AT_ONCE);
+  });
+
+  it("reads a file that is mostly holes directly to its end, the blocks it reads ahead into too", async () => {
+    const path = await sparseFile("direct-ahead.img", 3 * READS_AT_ONCE * READ_SIZE, [[0, 4096]]);
+    const reader = await FileReader.open(path, { sparse: true });
+    const expected = (await supportsDirect(path)) ? "direct" : "buffered";
+    const modes = new Set<string>();
+    for await (const chunk of reader.chunks()) modes.add(`${reader.mode} ${chunk.length}`);
+    await reader.close();
+    expect([...modes]).toEqual([`${expected} ${READ_SIZE}`]);
   });
 
   it("never reads into a block another reader has read into, which a failed upload may still be sending", async () => {

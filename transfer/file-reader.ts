@@ -1,6 +1,6 @@
 /**
  * Reading an upload's source file from start to end: a few blocks ahead of the consumer, into a
- * fixed set of buffers used over and over, and with O_DIRECT when the file is mostly holes.
+ * few buffers used over and over while it reads, and with O_DIRECT when the file is mostly holes.
  *
  * Memory: a reader holds one block of its own while it reads, and reads ahead into blocks of a
  * budget the whole process shares (READ_AHEAD_BLOCKS), so a stack uploading many files at once
@@ -44,6 +44,11 @@ export const READS_AT_ONCE = 3;
 export const READ_AHEAD_BLOCKS = 2 * (READS_AT_ONCE - 1);
 /** How many of READ_AHEAD_BLOCKS no reader holds now. */
 let readAheadLeft = READ_AHEAD_BLOCKS;
+
+/** How many of READ_AHEAD_BLOCKS no reader holds now: all of them once every reader is done. */
+export function readAheadBlocksFree(): number {
+  return readAheadLeft;
+}
 /** Size of a WebAssembly memory page. */
 const WASM_PAGE = 64 * 1024;
 
@@ -112,7 +117,8 @@ export class FileReader {
     const end = length > 0 ? length : Infinity;
     // A FIFO's reads take what is there and cannot be redone: one at a time, and never ahead.
     const inFlight = this.seekable ? READS_AT_ONCE : 1;
-    if (this.blocks.length === 0) this.blocks.push(this.newBlock());
+    // A direct reader got its (aligned) block at open.
+    if (this.blocks.length === 0) this.blocks.push(Buffer.allocUnsafeSlow(READ_SIZE));
     const free = [...this.blocks];
     const reads: PendingRead[] = [];
     let next = 0; // where the next read starts
@@ -161,16 +167,15 @@ export class FileReader {
     }
   }
 
-  /** A fresh block, aligned for direct reads while they are made. */
-  private newBlock(): Buffer {
-    return (this.direct && alignedBuffer(READ_SIZE)) || Buffer.allocUnsafeSlow(READ_SIZE);
-  }
-
-  /** One more block to read ahead into, if the reader and the process may have it. */
+  /**
+   * One more block to read ahead into, if the reader and the process may have it. A direct reader
+   * that gets no aligned memory reads one block at a time rather than through the page cache.
+   */
   private takeReadAheadBlock(): Buffer | undefined {
     if (this.blocks.length >= READS_AT_ONCE || readAheadLeft === 0) return undefined;
+    const block = this.direct ? alignedBuffer(READ_SIZE) : Buffer.allocUnsafeSlow(READ_SIZE);
+    if (!block) return undefined;
     readAheadLeft--;
-    const block = this.newBlock();
     this.blocks.push(block);
     return block;
   }

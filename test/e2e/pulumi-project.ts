@@ -189,5 +189,6 @@ export class PulumiProject {
  * stack's row.
  */
 function nodeWarning(output: string): string | undefined {
-  return /\(node:\d+\) (\[\w+\] )?\w*Warning: .*/.exec(output)?.[0];
+  // The whole line: the CLI prints it on the stack's row, with the progress of that moment.
+  return /^.*\(node:\d+\) (\[\w+\] )?\w*Warning: .*$/m.exec(output)?.[0];
 }

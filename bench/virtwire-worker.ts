@@ -6,6 +6,8 @@
  *   node virtwire-worker.js calls  '{"uri":"qemu:///system","op":"libversion","count":20000,"inflight":1}'
  *   node virtwire-worker.js upload '{"uri":"qemu:///system","pool":"…","volume":"…","file":"…","sparse":false}'
  *
+ * An upload job with `volumes` uploads the file into each of them at once, on one connection.
+ *
  * Prints one JSON line (see WorkerResult in compare.ts).
  */
 import { ErrorCode, Libvirt, LibvirtError } from "../rpc/internal";
@@ -23,6 +25,8 @@ interface UploadJob {
   uri: string;
   pool: string;
   volume: string;
+  /** Upload into all of these at once instead (`volume` is the first). */
+  volumes?: string[];
   file: string;
   sparse: boolean;
 }
@@ -84,16 +88,23 @@ async function upload(job: UploadJob): Promise<Record<string, number>> {
   }, 20);
   try {
     const { pool } = await lv.StoragePoolLookupByName({ name: job.pool });
-    const { vol } = await lv.StorageVolLookupByName({ pool, name: job.volume });
+    const vols = await Promise.all(
+      (job.volumes ?? [job.volume]).map(
+        async (name) => (await lv.StorageVolLookupByName({ pool, name })).vol,
+      ),
+    );
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
-    const result = await uploadVolume(lv, vol, job.file, { sparse: job.sparse });
+    const results = await Promise.all(
+      vols.map((vol) => uploadVolume(lv, vol, job.file, { sparse: job.sparse })),
+    );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const sum = (key: "bytes" | "dataBytes") => results.reduce((total, r) => total + r[key], 0);
     const used = process.cpuUsage(cpu);
     return {
       seconds,
-      bytes: result.bytes,
-      dataBytes: result.dataBytes,
+      bytes: sum("bytes"),
+      dataBytes: sum("dataBytes"),
       cpuSeconds: (used.user + used.system) / 1e6,
       sampledPeakRssKiB: Math.round(Math.max(sampledPeak, process.memoryUsage.rss()) / 1024),
     };

@@ -179,7 +179,7 @@ describe("FileReader", () => {
     }
   });
 
-  it("gives its read-ahead back when closed in the middle of a read, for the next upload to read ahead", async () => {
+  it("gives its read-ahead back when closed while it holds a chunk, for the next upload to read ahead", async () => {
     const readers = await Promise.all(
       ["a", "b", "c"].map(async (name) => FileReader.open(await longFile(`closed-early-${name}`))),
     );
@@ -196,14 +196,44 @@ describe("FileReader", () => {
     expect(blocks.size).toBe(READS_AT_ONCE);
   });
 
-  it("reads a file that is mostly holes directly to its end, the blocks it reads ahead into too", async () => {
+  it("reads a file that is mostly holes directly to its end, reading ahead into aligned blocks", async () => {
     const path = await sparseFile("direct-ahead.img", 3 * READS_AT_ONCE * READ_SIZE, [[0, 4096]]);
     const reader = await FileReader.open(path, { sparse: true });
     const expected = (await supportsDirect(path)) ? "direct" : "buffered";
     const modes = new Set<string>();
-    for await (const chunk of reader.chunks()) modes.add(`${reader.mode} ${chunk.length}`);
+    const blocks = new Set<ArrayBufferLike>();
+    for await (const chunk of reader.chunks()) {
+      modes.add(`${reader.mode} ${chunk.length}`);
+      blocks.add(chunk.buffer);
+    }
     await reader.close();
     expect([...modes]).toEqual([`${expected} ${READ_SIZE}`]);
+    expect(blocks.size).toBe(READS_AT_ONCE);
+  });
+
+  it("reads directly one block at a time where no aligned memory can be had, asking for it once", async () => {
+    const path = await sparseFile("no-aligned.img", 3 * READS_AT_ONCE * READ_SIZE, [[0, 4096]]);
+    if (!(await supportsDirect(path))) return; // read buffered: no aligned memory is needed
+    const reader = await FileReader.open(path, { sparse: true });
+    // As under a `ulimit -v` too small for another WebAssembly memory.
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new () => unknown } })
+      .WebAssembly;
+    const refused = jest.spyOn(wasm, "Memory").mockImplementation(() => {
+      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+    });
+    try {
+      const blocks = new Set<ArrayBufferLike>();
+      for await (const chunk of reader.chunks()) {
+        expect(reader.mode).toBe("direct");
+        expect(readAheadBlocksFree()).toBe(READ_AHEAD_BLOCKS);
+        blocks.add(chunk.buffer);
+      }
+      expect(blocks.size).toBe(1);
+      expect(refused).toHaveBeenCalledTimes(1);
+    } finally {
+      refused.mockRestore();
+      await reader.close();
+    }
   });
 
   it("never reads into a block another reader has read into, which a failed upload may still be sending", async () => {

@@ -4,8 +4,8 @@
  *
  * Memory: a reader holds one block of its own while it reads, and reads ahead into blocks of a
  * budget the whole process shares (READ_AHEAD_BLOCKS), so a stack uploading many files at once
- * holds one block per upload and a few more, not READS_AT_ONCE blocks per upload. A reader that
- * only looks at the file's head holds none.
+ * holds one block per upload and a few more, not READS_AT_ONCE blocks per upload. A buffered
+ * reader that only looks at the file's head (the preflight) holds none.
  *
  * Why O_DIRECT: Node has no lseek(SEEK_DATA/SEEK_HOLE), so a sparse upload finds the holes by
  * reading them (hole-scanner.ts). A buffered read of a hole makes the kernel allocate and zero a
@@ -45,10 +45,11 @@ export const READ_AHEAD_BLOCKS = 2 * (READS_AT_ONCE - 1);
 /** How many of READ_AHEAD_BLOCKS no reader holds now. */
 let readAheadLeft = READ_AHEAD_BLOCKS;
 
-/** How many of READ_AHEAD_BLOCKS no reader holds now: all of them once every reader is done. */
+/** For tests: READ_AHEAD_BLOCKS again once every reader is done. */
 export function readAheadBlocksFree(): number {
   return readAheadLeft;
 }
+
 /** Size of a WebAssembly memory page. */
 const WASM_PAGE = 64 * 1024;
 
@@ -72,6 +73,11 @@ export class FileReader {
   private readonly running = new Set<Promise<unknown>>();
   /** The blocks this reader reads into: its own first, then those taken from READ_AHEAD_BLOCKS. */
   private readonly blocks: Buffer[] = [];
+  /**
+   * No aligned memory could be had for a block: not asked again, since V8 collects garbage
+   * several times over before it refuses a WebAssembly memory.
+   */
+  private alignedMemoryRefused = false;
 
   private constructor(
     /** Always open: read through when not direct, and what a refused direct read falls back to. */
@@ -173,8 +179,12 @@ export class FileReader {
    */
   private takeReadAheadBlock(): Buffer | undefined {
     if (this.blocks.length >= READS_AT_ONCE || readAheadLeft === 0) return undefined;
+    if (this.direct && this.alignedMemoryRefused) return undefined;
     const block = this.direct ? alignedBuffer(READ_SIZE) : Buffer.allocUnsafeSlow(READ_SIZE);
-    if (!block) return undefined;
+    if (!block) {
+      this.alignedMemoryRefused = true;
+      return undefined;
+    }
     readAheadLeft--;
     this.blocks.push(block);
     return block;

@@ -41,7 +41,7 @@ export interface CallOptions {
 export interface StreamEndpoint {
   /** A STREAM or STREAM_HOLE packet of the stream, or a REPLY carrying its serial. */
   receive(packet: Packet): void;
-  /** The connection closed or failed: the stream is over. */
+  /** The connection closed or failed: the stream is over. Must not throw (others wait to be told). */
   connectionClosed(reason: Error): void;
 }
 /** Receives MESSAGE packets of one program (events). */
@@ -202,7 +202,7 @@ export class Connection extends EventEmitter {
   /**
    * Routes STREAM / STREAM_HOLE packets carrying `serial` to `stream` until unregistered, and tells
    * it when the connection closes (the connection's "closed" event is not for streams: however
-   * many are open at once, they are no listeners).
+   * many are open at once, they add no listeners).
    */
   registerStream(serial: number, stream: StreamEndpoint): void {
     this.streams.set(serial, stream);

@@ -1,7 +1,7 @@
 import { ErrorCode, ErrorDomain, Libvirt, LibvirtError } from "../../rpc";
 import { libvirtError } from "../../test/support/packets";
 import type { ResourceContext } from "../kit/resource";
-import { createFilledVolume, refreshPool } from "./storage";
+import { ENCRYPTED_CREATE_ATTEMPTS, createFilledVolume, refreshPool } from "./storage";
 
 const pool = { name: "images", uuid: Buffer.alloc(16) };
 
@@ -79,12 +79,20 @@ describe("creating a volume", () => {
     expect(calls()).toBe(2);
   });
 
-  it("fails an encrypted volume's create that fails three times, and any other volume's at once", async () => {
-    const twice = creating(qemuImgFailed(), qemuImgFailed(), qemuImgFailed());
-    await expect(
-      createFilledVolume(twice.lv, pool, volume(true), {} as ResourceContext, fill),
-    ).rejects.toThrow("CPU usage");
-    expect(twice.calls()).toBe(3);
+  it("fails an encrypted volume's create that fails every try, and any other volume's at once", async () => {
+    const failures = Array.from({ length: ENCRYPTED_CREATE_ATTEMPTS }, qemuImgFailed);
+    const always = creating(...failures);
+    jest.useFakeTimers(); // a second between tries
+    try {
+      const failed = expect(
+        createFilledVolume(always.lv, pool, volume(true), {} as ResourceContext, fill),
+      ).rejects.toThrow("CPU usage");
+      await jest.advanceTimersByTimeAsync(ENCRYPTED_CREATE_ATTEMPTS * 1000);
+      await failed;
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(always.calls()).toBe(ENCRYPTED_CREATE_ATTEMPTS);
     const plain = creating(qemuImgFailed());
     await expect(
       createFilledVolume(plain.lv, pool, volume(false), {} as ResourceContext, fill),

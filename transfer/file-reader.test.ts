@@ -49,6 +49,15 @@ async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
   return Buffer.concat(copies);
 }
 
+/** The blocks (ArrayBuffers) a reader of `path` yields its chunks from, reading it to its end. */
+async function blocksRead(path: string): Promise<Set<ArrayBufferLike>> {
+  const reader = await FileReader.open(path);
+  const blocks = new Set<ArrayBufferLike>();
+  for await (const chunk of reader.chunks()) blocks.add(chunk.buffer);
+  await reader.close();
+  return blocks;
+}
+
 /** A real read of the spied-on call, of `length` bytes if given (else as asked). */
 type Read = (length?: number) => Promise<{ bytesRead: number }>;
 
@@ -150,11 +159,7 @@ describe("FileReader", () => {
   it("yields every chunk as a view of one of a fixed set of buffers, read over and over", async () => {
     const path = join(dir, "views.img");
     await writeFile(path, randomBytes(3 * READS_AT_ONCE * READ_SIZE));
-    const reader = await FileReader.open(path);
-    const buffers = new Set<ArrayBufferLike>();
-    for await (const chunk of reader.chunks()) buffers.add(chunk.buffer);
-    await reader.close();
-    expect(buffers.size).toBe(READS_AT_ONCE);
+    expect((await blocksRead(path)).size).toBe(READS_AT_ONCE);
   });
 
   it("reads ahead for two uploads at a time, and a third one block at a time until one is done", async () => {
@@ -189,11 +194,7 @@ describe("FileReader", () => {
     }
     const path = join(dir, "after-closed.img");
     await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
-    const next = await FileReader.open(path);
-    const blocks = new Set<ArrayBufferLike>();
-    for await (const chunk of next.chunks()) blocks.add(chunk.buffer);
-    await next.close();
-    expect(blocks.size).toBe(READS_AT_ONCE);
+    expect((await blocksRead(path)).size).toBe(READS_AT_ONCE);
   });
 
   it("reads a file that is mostly holes directly to its end, reading ahead into aligned blocks", async () => {
@@ -239,15 +240,8 @@ describe("FileReader", () => {
   it("never reads into a block another reader has read into, which a failed upload may still be sending", async () => {
     const path = join(dir, "blocks.img");
     await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
-    const blocksOf = async () => {
-      const reader = await FileReader.open(path);
-      const blocks = new Set<ArrayBufferLike>();
-      for await (const chunk of reader.chunks()) blocks.add(chunk.buffer);
-      await reader.close();
-      return blocks;
-    };
-    const earlier = await blocksOf();
-    const later = await blocksOf();
+    const earlier = await blocksRead(path);
+    const later = await blocksRead(path);
     expect(later.size).toBe(READS_AT_ONCE);
     expect([...later].filter((block) => earlier.has(block))).toEqual([]);
   });

@@ -65,7 +65,7 @@ export class Connection extends EventEmitter {
    * Writers waiting for the transport to drain: one "drain" listener wakes them all, however many
    * uploads share the connection.
    */
-  private drainWaiters: { resolve: () => void; reject: (reason: Error) => void }[] = [];
+  private readonly drainWaiters: { resolve: () => void; reject: (reason: Error) => void }[] = [];
   private readPauses = 0;
   /**
    * Answers the daemon's PINGs from the start; sends PINGs of its own once started
@@ -194,9 +194,7 @@ export class Connection extends EventEmitter {
   }
 
   private readonly onDrain = () => {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
   };
 
   /**
@@ -341,9 +339,7 @@ export class Connection extends EventEmitter {
     const streams = [...this.streams.values()];
     this.streams.clear();
     this.socket.off("drain", this.onDrain);
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const waiter of waiters) waiter.reject(reason);
+    for (const waiter of this.drainWaiters.splice(0)) waiter.reject(reason);
     this.socket.destroy();
     for (const stream of streams) stream.connectionClosed(reason);
     this.emit("closed", reason);

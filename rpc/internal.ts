@@ -16,6 +16,7 @@ export { collectCredentials } from "./client/auth/credentials";
 export { isSshTransport, redact } from "./transport/uri";
 export { SshPrivateKey, readSshPrivateKey } from "./transport/ssh-key";
 export { openStream } from "./client/open-stream";
+export { STREAM_DATA_MAX } from "./client/stream";
 export type { StreamChunk } from "./client/stream";
 export { downloadSize, openVolumeDownload, openVolumeUpload } from "./volume-stream";
 export type { StreamHost, VolumeRange } from "./volume-stream";

@@ -5,12 +5,14 @@ import { mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  BUFFERED_READ_SIZE,
+  DIRECT_READ_SIZE,
   FileReader,
   READ_AHEAD_BLOCKS,
   READS_AT_ONCE,
-  READ_SIZE,
   readAheadBlocksFree,
 } from "./file-reader";
+import { STREAM_DATA_MAX } from "../rpc/internal";
 import { writeSparseFile } from "../test/support/sparse-file";
 
 const MiB = 1024 * 1024;
@@ -97,7 +99,7 @@ const laterReadsHeldBack =
 /** A file of random data, 4 × READS_AT_ONCE blocks long, in the test's folder. */
 async function longFile(name: string): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, randomBytes(4 * READS_AT_ONCE * READ_SIZE));
+  await writeFile(path, randomBytes(4 * READS_AT_ONCE * BUFFERED_READ_SIZE));
   return path;
 }
 
@@ -126,9 +128,9 @@ async function supportsDirect(path: string): Promise<boolean> {
 describe("FileReader", () => {
   it("reads a file that is mostly holes with O_DIRECT for a sparse upload, byte for byte", async () => {
     // An odd size, data in the middle and at the very end: the last read is short and unaligned.
-    const size = 3 * READ_SIZE + 12_345;
+    const size = 3 * DIRECT_READ_SIZE + 12_345;
     const path = await sparseFile("holes.img", size, [
-      [READ_SIZE + 4096, 100_000],
+      [DIRECT_READ_SIZE + 4096, 100_000],
       [size - 5000, 5000],
     ]);
     const reader = await FileReader.open(path, { sparse: true });
@@ -149,16 +151,26 @@ describe("FileReader", () => {
     expect((await readAll(reader)).equals(await readFile(dense))).toBe(true);
   });
 
+  it("reads through the page cache four whole stream packets at a time", async () => {
+    const path = join(dir, "packets.img");
+    await writeFile(path, randomBytes(2 * BUFFERED_READ_SIZE + 10));
+    const reader = await FileReader.open(path);
+    const sizes: number[] = [];
+    for await (const chunk of reader.chunks()) sizes.push(chunk.length);
+    await reader.close();
+    expect(sizes).toEqual([4 * STREAM_DATA_MAX, 4 * STREAM_DATA_MAX, 10]);
+  });
+
   it("stops after `length` bytes, even in the middle of a block", async () => {
-    const path = await sparseFile("limited.img", 2 * READ_SIZE, [[0, 10_000]]);
+    const path = await sparseFile("limited.img", 2 * DIRECT_READ_SIZE, [[0, 10_000]]);
     const reader = await FileReader.open(path, { sparse: true });
-    const bytes = await readAll(reader, READ_SIZE + 333);
-    expect(bytes.equals((await readFile(path)).subarray(0, READ_SIZE + 333))).toBe(true);
+    const bytes = await readAll(reader, DIRECT_READ_SIZE + 333);
+    expect(bytes.equals((await readFile(path)).subarray(0, DIRECT_READ_SIZE + 333))).toBe(true);
   });
 
   it("yields every chunk as a view of one of a fixed set of buffers, read over and over", async () => {
     const path = join(dir, "views.img");
-    await writeFile(path, randomBytes(3 * READS_AT_ONCE * READ_SIZE));
+    await writeFile(path, randomBytes(3 * READS_AT_ONCE * BUFFERED_READ_SIZE));
     expect((await blocksRead(path)).size).toBe(READS_AT_ONCE);
   });
 
@@ -193,12 +205,14 @@ describe("FileReader", () => {
       await reader.close();
     }
     const path = join(dir, "after-closed.img");
-    await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
+    await writeFile(path, randomBytes(2 * READS_AT_ONCE * BUFFERED_READ_SIZE));
     expect((await blocksRead(path)).size).toBe(READS_AT_ONCE);
   });
 
   it("reads a file that is mostly holes directly to its end, reading ahead into aligned blocks", async () => {
-    const path = await sparseFile("direct-ahead.img", 3 * READS_AT_ONCE * READ_SIZE, [[0, 4096]]);
+    const path = await sparseFile("direct-ahead.img", 3 * READS_AT_ONCE * DIRECT_READ_SIZE, [
+      [0, 4096],
+    ]);
     const reader = await FileReader.open(path, { sparse: true });
     const expected = (await supportsDirect(path)) ? "direct" : "buffered";
     const modes = new Set<string>();
@@ -208,12 +222,15 @@ describe("FileReader", () => {
       blocks.add(chunk.buffer);
     }
     await reader.close();
-    expect([...modes]).toEqual([`${expected} ${READ_SIZE}`]);
+    const blockSize = expected === "direct" ? DIRECT_READ_SIZE : BUFFERED_READ_SIZE;
+    expect([...modes]).toEqual([`${expected} ${blockSize}`]);
     expect(blocks.size).toBe(READS_AT_ONCE);
   });
 
   it("reads directly one block at a time where no aligned memory can be had, asking for it once", async () => {
-    const path = await sparseFile("no-aligned.img", 3 * READS_AT_ONCE * READ_SIZE, [[0, 4096]]);
+    const path = await sparseFile("no-aligned.img", 3 * READS_AT_ONCE * DIRECT_READ_SIZE, [
+      [0, 4096],
+    ]);
     if (!(await supportsDirect(path))) return; // read buffered: no aligned memory is needed
     const reader = await FileReader.open(path, { sparse: true });
     // As under a `ulimit -v` too small for another WebAssembly memory.
@@ -239,7 +256,7 @@ describe("FileReader", () => {
 
   it("never reads into a block another reader has read into, which a failed upload may still be sending", async () => {
     const path = join(dir, "blocks.img");
-    await writeFile(path, randomBytes(2 * READS_AT_ONCE * READ_SIZE));
+    await writeFile(path, randomBytes(2 * READS_AT_ONCE * BUFFERED_READ_SIZE));
     const earlier = await blocksRead(path);
     const later = await blocksRead(path);
     expect(later.size).toBe(READS_AT_ONCE);
@@ -274,7 +291,7 @@ describe("FileReader", () => {
 
   it("goes on right after a short read, so no byte is skipped", async () => {
     const path = join(dir, "short.img");
-    await writeFile(path, randomBytes(3 * READ_SIZE + 5));
+    await writeFile(path, randomBytes(3 * BUFFERED_READ_SIZE + 5));
     // The first read gets fewer bytes than asked for, as a file still being written could give.
     const reads = spyOnReads((call, read) => read(call === 1 ? 1000 : undefined));
     const reader = await FileReader.open(path);
@@ -286,7 +303,9 @@ describe("FileReader", () => {
   });
 
   it("goes on buffered from where it stands when a direct read is refused (EINVAL)", async () => {
-    const path = await sparseFile("refused.img", 3 * READ_SIZE, [[READ_SIZE + 1, 70_000]]);
+    const path = await sparseFile("refused.img", 3 * DIRECT_READ_SIZE, [
+      [DIRECT_READ_SIZE + 1, 70_000],
+    ]);
     const reader = await FileReader.open(path, { sparse: true });
     // A device whose logical blocks are larger than a page would refuse the second read.
     const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
@@ -322,7 +341,7 @@ describe("FileReader", () => {
   );
 
   it("reads the file it opened, even after its path was replaced", async () => {
-    const path = await sparseFile("replaced.img", 2 * READ_SIZE, [[4096, 8192]]);
+    const path = await sparseFile("replaced.img", 2 * DIRECT_READ_SIZE, [[4096, 8192]]);
     const original = await readFile(path);
     const reader = await FileReader.open(path, { sparse: true });
     const other = join(dir, "other.img");

@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { StreamChunk } from "../rpc/internal";
-import { FileReader, READ_SIZE } from "./file-reader";
+import { BUFFERED_READ_SIZE, FileReader } from "./file-reader";
 import { HoleScanner } from "./hole-scanner";
 import { httpGet } from "./http";
 
@@ -56,7 +56,7 @@ export async function openSource(
  */
 async function* readFile(file: FileHandle, length: number): AsyncGenerator<Buffer> {
   let remaining = length > 0 ? length : Infinity;
-  const buffer = Buffer.allocUnsafeSlow(Math.min(READ_SIZE, remaining));
+  const buffer = Buffer.allocUnsafeSlow(Math.min(BUFFERED_READ_SIZE, remaining));
   while (remaining > 0) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, remaining), null);
     if (bytesRead === 0) return;

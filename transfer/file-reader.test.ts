@@ -10,8 +10,10 @@ import {
   FileReader,
   READ_AHEAD_BLOCKS,
   READS_AT_ONCE,
+  SCANNED_READ_SIZE,
   readAheadBlocksFree,
 } from "./file-reader";
+import { HOLE_GRANULE } from "./hole-scanner";
 import { STREAM_DATA_MAX } from "../rpc/internal";
 import { writeSparseFile } from "../test/support/sparse-file";
 
@@ -49,6 +51,14 @@ async function readAll(reader: FileReader, length = 0): Promise<Buffer> {
   for await (const chunk of reader.chunks(length)) copies.push(Buffer.from(chunk));
   await reader.close();
   return Buffer.concat(copies);
+}
+
+/** The length of every chunk a reader yields, reading to the end; closes it. */
+async function chunkSizes(reader: FileReader): Promise<number[]> {
+  const sizes: number[] = [];
+  for await (const chunk of reader.chunks()) sizes.push(chunk.length);
+  await reader.close();
+  return sizes;
 }
 
 /** The blocks (ArrayBuffers) a reader of `path` yields its chunks from, reading it to its end. */
@@ -115,6 +125,10 @@ async function readerHoldingFirstChunk(name: string) {
   return { reader, reads, chunks };
 }
 
+/** The WebAssembly namespace, whose Memory a test can make refuse (the project's libs lack its types). */
+const wasmApi = () =>
+  (globalThis as unknown as { WebAssembly: { Memory: new () => unknown } }).WebAssembly;
+
 /** Whether O_DIRECT works for `path` the way FileReader asks for it (through /proc/self/fd). */
 async function supportsDirect(path: string): Promise<boolean> {
   const plain = await open(path, "r");
@@ -151,14 +165,23 @@ describe("FileReader", () => {
     expect((await readAll(reader)).equals(await readFile(dense))).toBe(true);
   });
 
-  it("reads through the page cache four whole stream packets at a time", async () => {
+  it("reads a file for a plain upload four whole stream packets at a time", async () => {
     const path = join(dir, "packets.img");
     await writeFile(path, randomBytes(2 * BUFFERED_READ_SIZE + 10));
-    const reader = await FileReader.open(path);
-    const sizes: number[] = [];
-    for await (const chunk of reader.chunks()) sizes.push(chunk.length);
-    await reader.close();
-    expect(sizes).toEqual([4 * STREAM_DATA_MAX, 4 * STREAM_DATA_MAX, 10]);
+    expect(await chunkSizes(await FileReader.open(path))).toEqual([
+      4 * STREAM_DATA_MAX,
+      4 * STREAM_DATA_MAX,
+      10,
+    ]);
+  });
+
+  it("reads a mostly-data file for a sparse upload in whole granules of the hole scanner", async () => {
+    const path = join(dir, "granules.img");
+    await writeFile(path, randomBytes(2 * SCANNED_READ_SIZE + 10));
+    const reader = await FileReader.open(path, { sparse: true });
+    expect(reader.mode).toBe("buffered");
+    expect(await chunkSizes(reader)).toEqual([SCANNED_READ_SIZE, SCANNED_READ_SIZE, 10]);
+    expect(SCANNED_READ_SIZE % HOLE_GRANULE).toBe(0);
   });
 
   it("stops after `length` bytes, even in the middle of a block", async () => {
@@ -222,7 +245,7 @@ describe("FileReader", () => {
       blocks.add(chunk.buffer);
     }
     await reader.close();
-    const blockSize = expected === "direct" ? DIRECT_READ_SIZE : BUFFERED_READ_SIZE;
+    const blockSize = expected === "direct" ? DIRECT_READ_SIZE : SCANNED_READ_SIZE;
     expect([...modes]).toEqual([`${expected} ${blockSize}`]);
     expect(blocks.size).toBe(READS_AT_ONCE);
   });
@@ -234,9 +257,7 @@ describe("FileReader", () => {
     if (!(await supportsDirect(path))) return; // read buffered: no aligned memory is needed
     const reader = await FileReader.open(path, { sparse: true });
     // As under a `ulimit -v` too small for another WebAssembly memory.
-    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new () => unknown } })
-      .WebAssembly;
-    const refused = jest.spyOn(wasm, "Memory").mockImplementation(() => {
+    const refused = jest.spyOn(wasmApi(), "Memory").mockImplementation(() => {
       throw new RangeError("WebAssembly.Memory(): could not allocate memory");
     });
     try {
@@ -317,6 +338,36 @@ describe("FileReader", () => {
       expect(reader.mode).toBe("buffered");
     } finally {
       reads.restore();
+    }
+  });
+
+  it("after a refused direct read, reads on ahead in buffered blocks beside its aligned one", async () => {
+    const size = 3 * DIRECT_READ_SIZE + 5000;
+    const path = await sparseFile("refused-alone.img", size, [[DIRECT_READ_SIZE + 1, 70_000]]);
+    const reader = await FileReader.open(path, { sparse: true });
+    if (reader.mode !== "direct") return void (await reader.close()); // nothing to refuse
+    // No aligned memory to read ahead into: the refusal finds the reader with its one block.
+    const refusedMemory = jest.spyOn(wasmApi(), "Memory").mockImplementation(() => {
+      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+    });
+    const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
+    const reads = spyOnReads((call, read) =>
+      call === 2 && reader.mode === "direct" ? Promise.reject(refused) : read(),
+    );
+    try {
+      const copies: Buffer[] = [];
+      const blockSizes = new Set<number>();
+      for await (const chunk of reader.chunks()) {
+        copies.push(Buffer.from(chunk));
+        blockSizes.add(chunk.buffer.byteLength);
+      }
+      expect(Buffer.concat(copies).equals(await readFile(path))).toBe(true);
+      expect(reader.mode).toBe("buffered");
+      expect([...blockSizes].sort()).toEqual([DIRECT_READ_SIZE, SCANNED_READ_SIZE].sort());
+    } finally {
+      reads.restore();
+      refusedMemory.mockRestore();
+      await reader.close();
     }
   });
 

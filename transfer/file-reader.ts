@@ -2,10 +2,11 @@
  * Reading an upload's source file from start to end: a few blocks ahead of the consumer, into a
  * few buffers used over and over while it reads, and with O_DIRECT when the file is mostly holes.
  *
- * Memory: a reader holds one block of its own while it reads, and reads ahead into blocks of a
- * budget the whole process shares (READ_AHEAD_BLOCKS), so a stack uploading many files at once
- * holds one block per upload and a few more, not READS_AT_ONCE blocks per upload. A buffered
- * reader that only looks at the file's head (the preflight) holds none.
+ * Memory: a reader holds one block of its own while it reads (1 MiB, or 4 MiB when it reads
+ * directly), and reads ahead into blocks of a budget the whole process shares (READ_AHEAD_BLOCKS),
+ * so a stack uploading many files at once holds one block per upload and a few more, not
+ * READS_AT_ONCE blocks per upload. A buffered reader that only looks at the file's head (the
+ * preflight) holds none.
  *
  * Why O_DIRECT: Node has no lseek(SEEK_DATA/SEEK_HOLE), so a sparse upload finds the holes by
  * reading them (hole-scanner.ts). A buffered read of a hole makes the kernel allocate and zero a
@@ -20,12 +21,13 @@
  * and a read refused there falls back as below); the buffers are a WebAssembly memory, whose
  * storage V8 maps page-aligned (an ordinary Buffer is only 16-byte aligned). If a file system
  * refuses O_DIRECT anyway (tmpfs does at open, EINVAL), the reader falls back to buffered reads
- * where it stands, into the blocks it has.
+ * where it stands, into the blocks it has and, to read further ahead, blocks of the buffered size.
  */
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { STREAM_DATA_MAX } from "../rpc/internal";
+import { HOLE_GRANULE } from "./hole-scanner";
 
 /**
  * Bytes per direct read (a file that is mostly holes): large reads halve the per-read cost of
@@ -33,13 +35,20 @@ import { STREAM_DATA_MAX } from "../rpc/internal";
  */
 export const DIRECT_READ_SIZE = 4 * 1024 * 1024;
 /**
- * Bytes per read through the page cache: four stream packets' worth, so a block goes out as whole
- * packets. Copying a file out of the page cache into 4 MiB blocks cost twice what copying the same
- * bytes into the socket did (perhaps because the blocks outgrow the CPU's caches): a 1 GiB upload
- * takes 0.84 s with these reads instead of 0.91 s with 4 MiB ones, as a whole process (medians of
- * 11 interleaved runs), and holds a quarter of the memory; reads of two packets were no faster.
+ * Bytes per read through the page cache for a plain upload: four stream packets' worth, so a block
+ * goes out as whole packets. Copying a file out of the page cache into 4 MiB blocks cost twice what
+ * copying the same bytes into the socket did (perhaps because the blocks outgrow the CPU's caches):
+ * a 1 GiB upload takes 0.87 s with these reads instead of 0.92 s with 4 MiB ones, as a whole
+ * process (medians of 15 interleaved runs), and holds a quarter of the memory; reads of two
+ * packets were 1.04× slower (11 runs).
  */
 export const BUFFERED_READ_SIZE = 4 * STREAM_DATA_MAX;
+/**
+ * Bytes per read through the page cache for a sparse upload, whose content the hole scanner cuts
+ * into granules counted from the start: whole granules (1 MiB), since a granule split between two
+ * reads is copied and, holding data, goes out as an extent of its own.
+ */
+export const SCANNED_READ_SIZE = 16 * HOLE_GRANULE;
 /**
  * Reads kept going at once, each into a buffer of its own: the next blocks are read while the
  * consumer sends or scans the last one, and holes, whose reads are the kernel zeroing our memory,
@@ -101,6 +110,8 @@ export class FileReader {
     readonly size: number,
     /** A regular file, read at explicit offsets; a FIFO or device is read where it stands. */
     private readonly seekable: boolean,
+    /** Bytes per read through the page cache (SCANNED_READ_SIZE or BUFFERED_READ_SIZE). */
+    private readonly bufferedReadSize: number,
   ) {}
 
   /** Opens `path`; a missing or unreadable file rejects with the open's own error (ENOENT, …). */
@@ -114,7 +125,8 @@ export class FileReader {
       // Direct reads need an aligned buffer: without one, the file is read buffered.
       const aligned = options.sparse && mostlyHoles ? alignedBuffer(DIRECT_READ_SIZE) : undefined;
       const direct = aligned ? await openDirect(buffered) : undefined;
-      const reader = new FileReader(buffered, direct, size, stats.isFile());
+      const readSize = options.sparse ? SCANNED_READ_SIZE : BUFFERED_READ_SIZE;
+      const reader = new FileReader(buffered, direct, size, stats.isFile(), readSize);
       if (direct) reader.blocks.push(aligned!);
       return reader;
     } catch (error) {
@@ -137,7 +149,7 @@ export class FileReader {
     // A FIFO's reads take what is there and cannot be redone: one at a time, and never ahead.
     const inFlight = this.seekable ? READS_AT_ONCE : 1;
     // A direct reader got its (aligned) block at open.
-    if (this.blocks.length === 0) this.blocks.push(Buffer.allocUnsafeSlow(BUFFERED_READ_SIZE));
+    if (this.blocks.length === 0) this.blocks.push(Buffer.allocUnsafeSlow(this.bufferedReadSize));
     const free = [...this.blocks];
     const reads: PendingRead[] = [];
     let next = 0; // where the next read starts
@@ -195,7 +207,7 @@ export class FileReader {
     if (this.direct && this.alignedMemoryRefused) return undefined;
     const block = this.direct
       ? alignedBuffer(DIRECT_READ_SIZE)
-      : Buffer.allocUnsafeSlow(BUFFERED_READ_SIZE);
+      : Buffer.allocUnsafeSlow(this.bufferedReadSize);
     if (!block) {
       this.alignedMemoryRefused = true;
       return undefined;

@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { StreamChunk } from "../rpc/internal";
-import { BUFFERED_READ_SIZE, FileReader } from "./file-reader";
+import { BUFFERED_READ_SIZE, FileReader, SCANNED_READ_SIZE } from "./file-reader";
 import { HoleScanner } from "./hole-scanner";
 import { httpGet } from "./http";
 
@@ -44,19 +44,27 @@ export async function openSource(
     return { chunks: limit(body, length), total, close: async () => void body.destroy() };
   }
   return {
-    chunks: Symbol.asyncIterator in source ? limit(source, length) : readFile(source, length),
+    chunks:
+      Symbol.asyncIterator in source
+        ? limit(source, length)
+        : readFile(source, length, sparse ? SCANNED_READ_SIZE : BUFFERED_READ_SIZE),
     total: length > 0 ? length : undefined,
     close: async () => undefined, // the caller's stream or open file: theirs to close
   };
 }
 
 /**
- * Reads an open file sequentially from its current position, up to `length` bytes, always into
- * the same buffer (a fresh buffer per read is new memory for the kernel to map and zero each time).
+ * Reads an open file sequentially from its current position, up to `length` bytes, `readSize` at
+ * a time, always into the same buffer (a fresh buffer per read is new memory for the kernel to map
+ * and zero each time).
  */
-async function* readFile(file: FileHandle, length: number): AsyncGenerator<Buffer> {
+async function* readFile(
+  file: FileHandle,
+  length: number,
+  readSize: number,
+): AsyncGenerator<Buffer> {
   let remaining = length > 0 ? length : Infinity;
-  const buffer = Buffer.allocUnsafeSlow(Math.min(BUFFERED_READ_SIZE, remaining));
+  const buffer = Buffer.allocUnsafeSlow(Math.min(readSize, remaining));
   while (remaining > 0) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, remaining), null);
     if (bytesRead === 0) return;

@@ -114,7 +114,7 @@ describe("the ssh transport", () => {
   });
 
   it("uploads a file byte for byte, though the channel's window fills and the read buffer is reused", async () => {
-    // 48 MiB of random data in 4 MiB reads into a few reused buffers: the SSH window (2 MiB)
+    // 48 MiB of random data in 1 MiB reads into a few reused buffers: the SSH window (2 MiB)
     // fills again and again, and a chunk the channel still held would be overwritten by a read.
     const source = join(scratch.dir, "upload.raw");
     const data = randomBytes(48 * 1024 * 1024);

@@ -45,8 +45,8 @@ export const DIRECT_READ_SIZE = 4 * 1024 * 1024;
 export const BUFFERED_READ_SIZE = 4 * STREAM_DATA_MAX;
 /**
  * Bytes per read through the page cache for a sparse upload, whose content the hole scanner cuts
- * into granules counted from the start: whole granules (1 MiB), since a granule split between two
- * reads is copied and, holding data, goes out as an extent of its own.
+ * into granules counted from the volume's start: whole granules (1 MiB), since a granule split
+ * between two reads is copied and, holding data, goes out as an extent of its own.
  */
 export const SCANNED_READ_SIZE = 16 * HOLE_GRANULE;
 /**
@@ -83,7 +83,8 @@ declare const WebAssembly: {
 export interface FileReaderOptions {
   /**
    * The content is going out as a sparse stream, so its holes will be read only to be skipped:
-   * read a file that is mostly holes with O_DIRECT.
+   * read a file that is mostly holes with O_DIRECT, and any other in whole granules of the hole
+   * scanner (SCANNED_READ_SIZE).
    */
   sparse?: boolean;
 }

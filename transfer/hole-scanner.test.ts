@@ -7,8 +7,8 @@ function materialise(extents: StreamChunk[]): Buffer {
   return Buffer.concat(extents.map((e) => (e.type === "data" ? e.data : Buffer.alloc(e.length))));
 }
 
-function scan(chunks: Buffer[], granule?: number): StreamChunk[] {
-  const scanner = new HoleScanner(granule);
+function scan(chunks: Buffer[], granule?: number, start?: number): StreamChunk[] {
+  const scanner = new HoleScanner(granule, start);
   return [...chunks.flatMap((chunk) => scanner.push(chunk)), ...scanner.end()];
 }
 
@@ -37,6 +37,33 @@ describe("HoleScanner", () => {
     expect(extents).toHaveLength(1);
     expect(extents[0]).toEqual({ type: "data", data });
     expect((extents[0] as { data: Buffer }).data.buffer).toBe(data.buffer);
+  });
+
+  it("counts granules from the volume's start, for an input that begins part-way into one", () => {
+    const g = 16;
+    // At volume offset 36: a 12-byte first granule of data, then a granule of zeros on the
+    // volume's grid (a hole), then data.
+    const input = Buffer.concat([randomBytes(12), Buffer.alloc(g), randomBytes(g)]);
+    const extents = scan([input.subarray(0, 5), input.subarray(5)], g, 36);
+    expect(shape(extents)).toBe(`D12 H${g} D${g}`);
+    expect(materialise(extents)).toEqual(input);
+    // Counted from the input's start instead, no granule is all zeros.
+    expect(shape(scan([input], g))).toBe(`D${input.length}`);
+  });
+
+  it("takes the data of chunks cut on the volume's grid as views, for an input that starts mid-granule", () => {
+    // As a marked Volume upload sends a file from byte 512, read in blocks of whole granules.
+    const file = randomBytes(4 * HOLE_GRANULE);
+    const chunks = [file.subarray(512, 2 * HOLE_GRANULE), file.subarray(2 * HOLE_GRANULE)];
+    const extents = scan(chunks, HOLE_GRANULE, 512);
+    expect(materialise(extents)).toEqual(file.subarray(512));
+    const views = extents.filter((e) => e.type === "data" && e.data.buffer === file.buffer);
+    expect(extents.length - views.length).toBe(1); // only the short first granule is a copy
+  });
+
+  it("rejects a negative or fractional start", () => {
+    expect(() => new HoleScanner(HOLE_GRANULE, -1)).toThrow(RangeError);
+    expect(() => new HoleScanner(HOLE_GRANULE, 0.5)).toThrow(RangeError);
   });
 
   it("keeps zero runs shorter than a granule inside the data", () => {

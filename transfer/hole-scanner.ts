@@ -1,8 +1,9 @@
 /**
  * Finding holes in data on its way to a sparse upload. Node has no lseek(SEEK_DATA/SEEK_HOLE),
  * which is how virsh finds a file's holes, so holes are found by content instead: the input is cut
- * into granules (HOLE_GRANULE bytes, counted from the start of the input) and a granule that is
- * all zeros becomes part of a hole. That works for any source, files and pipes alike, and also
+ * into granules (HOLE_GRANULE bytes, counted from the start of the volume: an input that starts
+ * part-way into one makes its first granule shorter) and a granule that is all zeros becomes part
+ * of a hole. That works for any source, files and pipes alike, and also
  * turns zeros a file really stores into holes (like `cp --sparse=always`). The price is reading
  * the holes, which the kernel serves from no disk at memory speed, and the zero check (isAllZero).
  *
@@ -25,27 +26,42 @@ export class HoleScanner {
   /** Bytes of a granule that straddles chunks, copied until it is complete. */
   private readonly partial: Buffer;
   private partialLength = 0;
+  /** Size of the granule being gathered in `partial`: a whole one, or the rest of the first. */
+  private partialSize: number;
   /** Zeros seen and not yet returned: they become one hole when data (or the end) follows. */
   private pendingHole = 0;
 
-  constructor(readonly granule: number = HOLE_GRANULE) {
+  /**
+   * `start`: where in the volume the input begins. Granules are counted from the volume's start,
+   * so an input read from a file in blocks of whole granules, and written at the same offsets,
+   * is never split mid-granule (a split granule is copied, and if it holds data goes out alone).
+   */
+  constructor(
+    readonly granule: number = HOLE_GRANULE,
+    start = 0,
+  ) {
     if (!Number.isSafeInteger(granule) || granule <= 0) {
       throw new RangeError(`hole granule must be a positive whole number, not ${granule}`);
     }
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new RangeError(`hole scan start must be a non-negative whole number, not ${start}`);
+    }
     this.partial = Buffer.allocUnsafe(granule);
+    this.partialSize = granule - (start % granule);
   }
 
   push(chunk: Buffer): StreamChunk[] {
     const extents: StreamChunk[] = [];
     let position = 0;
-    if (this.partialLength > 0) {
-      const used = Math.min(this.granule - this.partialLength, chunk.length);
+    if (this.partialLength > 0 || this.partialSize < this.granule) {
+      const used = Math.min(this.partialSize - this.partialLength, chunk.length);
       chunk.copy(this.partial, this.partialLength, 0, used);
       this.partialLength += used;
       position = used;
-      if (this.partialLength < this.granule) return extents;
-      this.classifyPartial(this.granule, extents);
+      if (this.partialLength < this.partialSize) return extents;
+      this.classifyPartial(this.partialSize, extents);
       this.partialLength = 0;
+      this.partialSize = this.granule;
     }
     // Whole granules straight from the chunk; a run of data granules stays one view. A chunk of
     // a file that is mostly holes is usually all zeros: one check of all its whole granules then

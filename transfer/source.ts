@@ -6,7 +6,7 @@
 import type { FileHandle } from "node:fs/promises";
 import type { StreamChunk } from "../rpc/internal";
 import { BUFFERED_READ_SIZE, FileReader, SCANNED_READ_SIZE } from "./file-reader";
-import { HoleScanner } from "./hole-scanner";
+import { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
 import { httpGet } from "./http";
 
 /**
@@ -90,16 +90,20 @@ async function* limit(source: AsyncIterable<Uint8Array>, length: number): AsyncG
   }
 }
 
-/** Data only, or (sparse) data and holes as the hole scanner finds them. */
+/**
+ * Data only, or (sparse) data and holes as the hole scanner finds them, its granules counted from
+ * the volume's start for an upload that begins at `offset` in the volume.
+ */
 export async function* extents(
   chunks: AsyncIterable<Buffer>,
   sparse: boolean,
+  offset = 0,
 ): AsyncGenerator<StreamChunk> {
   if (!sparse) {
     for await (const data of chunks) yield { type: "data", data };
     return;
   }
-  const scanner = new HoleScanner();
+  const scanner = new HoleScanner(HOLE_GRANULE, offset);
   for await (const chunk of chunks) yield* scanner.push(chunk);
   yield* scanner.end();
 }

@@ -193,6 +193,19 @@ describe("uploadVolume", () => {
     expect(result.holeBytes).toBe(2 * HOLE_GRANULE);
   });
 
+  it("counts a sparse upload's granules from the volume's start when it begins at an offset", async () => {
+    // Written at offset 512: the zeros fill one granule of the volume exactly.
+    const chunks = [randomBytes(HOLE_GRANULE - 512), Buffer.alloc(HOLE_GRANULE), randomBytes(10)];
+    const { connection, daemon } = fakeConnection();
+    const [result, served] = await Promise.all([
+      uploadVolume({ connection }, vol, Readable.from(chunks), { sparse: true, offset: 512 }),
+      serveUpload(daemon),
+    ]);
+    expect(served.args.offset).toBe(512n);
+    expect(served.content.equals(Buffer.concat(chunks))).toBe(true);
+    expect(result.holeBytes).toBe(HOLE_GRANULE);
+  });
+
   it("rejects with the daemon's error when the upload fails midway", async () => {
     const path = join(dir, "fails.raw");
     await writeFile(path, randomBytes(4 * MiB));

@@ -67,7 +67,7 @@ export async function uploadVolume(
   try {
     const stream = await openVolumeUpload(lv, vol, range);
     const progress = new Progress(input.total, options.onProgress);
-    const sent = progress.counting(extents(input.chunks, range.sparse));
+    const sent = progress.counting(extents(input.chunks, range.sparse, range.offset));
     await stream.sendAll(sent, { signal: options.signal });
     return progress.result();
   } finally {

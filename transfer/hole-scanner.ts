@@ -3,9 +3,9 @@
  * which is how virsh finds a file's holes, so holes are found by content instead: the input is cut
  * into granules (HOLE_GRANULE bytes, counted from the start of the volume: an input that starts
  * part-way into one makes its first granule shorter) and a granule that is all zeros becomes part
- * of a hole. That works for any source, files and pipes alike, and also
- * turns zeros a file really stores into holes (like `cp --sparse=always`). The price is reading
- * the holes, which the kernel serves from no disk at memory speed, and the zero check (isAllZero).
+ * of a hole. That works for any source, files and pipes alike, and also turns zeros a file really
+ * stores into holes (like `cp --sparse=always`). The price is reading the holes, which the kernel
+ * serves from no disk at memory speed, and the zero check (isAllZero).
  *
  * Granules of 64 KiB (sixteen 4 KiB file-system blocks) keep small zero runs inside data packets:
  * finer granules would split data into many small packets and holes, each costing the daemon a

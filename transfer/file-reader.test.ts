@@ -125,9 +125,28 @@ async function readerHoldingFirstChunk(name: string) {
   return { reader, reads, chunks };
 }
 
-/** WebAssembly, whose Memory a test makes refuse (the project's TypeScript libs lack its types). */
-const wasmApi = () =>
-  (globalThis as unknown as { WebAssembly: { Memory: new () => unknown } }).WebAssembly;
+/**
+ * Makes every WebAssembly memory asked for from now on refused, as under a `ulimit -v` too small
+ * for one, until the returned spy is restored (the project's TypeScript libs lack its types).
+ */
+function refuseAlignedMemory() {
+  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new () => unknown } })
+    .WebAssembly;
+  return jest.spyOn(wasm, "Memory").mockImplementation(() => {
+    throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+  });
+}
+
+/**
+ * Makes the reader's second read fail with EINVAL while it reads directly, as a device whose
+ * logical blocks are larger than a page would; counts reads until restored.
+ */
+function refuseSecondDirectRead(reader: FileReader) {
+  const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
+  return spyOnReads((call, read) =>
+    call === 2 && reader.mode === "direct" ? Promise.reject(refused) : read(),
+  );
+}
 
 /** Whether O_DIRECT works for `path` the way FileReader asks for it (through /proc/self/fd). */
 async function supportsDirect(path: string): Promise<boolean> {
@@ -256,10 +275,7 @@ describe("FileReader", () => {
     ]);
     if (!(await supportsDirect(path))) return; // read buffered: no aligned memory is needed
     const reader = await FileReader.open(path, { sparse: true });
-    // As under a `ulimit -v` too small for another WebAssembly memory.
-    const refused = jest.spyOn(wasmApi(), "Memory").mockImplementation(() => {
-      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
-    });
+    const refused = refuseAlignedMemory();
     try {
       const blocks = new Set<ArrayBufferLike>();
       for await (const chunk of reader.chunks()) {
@@ -328,11 +344,7 @@ describe("FileReader", () => {
       [DIRECT_READ_SIZE + 1, 70_000],
     ]);
     const reader = await FileReader.open(path, { sparse: true });
-    // A device whose logical blocks are larger than a page would refuse the second read.
-    const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
-    const reads = spyOnReads((call, read) =>
-      call === 2 && reader.mode === "direct" ? Promise.reject(refused) : read(),
-    );
+    const reads = refuseSecondDirectRead(reader);
     try {
       expect((await readAll(reader)).equals(await readFile(path))).toBe(true);
       expect(reader.mode).toBe("buffered");
@@ -347,13 +359,8 @@ describe("FileReader", () => {
     const reader = await FileReader.open(path, { sparse: true });
     if (reader.mode !== "direct") return void (await reader.close()); // nothing to refuse
     // No aligned memory to read ahead into: the refusal finds the reader with its one block.
-    const refusedMemory = jest.spyOn(wasmApi(), "Memory").mockImplementation(() => {
-      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
-    });
-    const refused = Object.assign(new Error("EINVAL: invalid argument, read"), { code: "EINVAL" });
-    const reads = spyOnReads((call, read) =>
-      call === 2 && reader.mode === "direct" ? Promise.reject(refused) : read(),
-    );
+    const refusedMemory = refuseAlignedMemory();
+    const reads = refuseSecondDirectRead(reader);
     try {
       const copies: Buffer[] = [];
       const blockSizesAfter = new Set<number>(); // of the blocks read buffered

@@ -49,6 +49,11 @@ export const BUFFERED_READ_SIZE = 4 * STREAM_DATA_MAX;
  * between two reads is copied and, holding data, goes out as an extent of its own.
  */
 export const SCANNED_READ_SIZE = 16 * HOLE_GRANULE;
+
+/** Bytes per read through the page cache for a sparse or a plain upload. */
+export function bufferedReadSize(sparse: boolean): number {
+  return sparse ? SCANNED_READ_SIZE : BUFFERED_READ_SIZE;
+}
 /**
  * Reads kept going at once, each into a buffer of its own: the next blocks are read while the
  * consumer sends or scans the last one, and holes, whose reads are the kernel zeroing our memory,
@@ -126,7 +131,7 @@ export class FileReader {
       // Direct reads need an aligned buffer: without one, the file is read buffered.
       const aligned = options.sparse && mostlyHoles ? alignedBuffer(DIRECT_READ_SIZE) : undefined;
       const direct = aligned ? await openDirect(buffered) : undefined;
-      const readSize = options.sparse ? SCANNED_READ_SIZE : BUFFERED_READ_SIZE;
+      const readSize = bufferedReadSize(options.sparse ?? false);
       const reader = new FileReader(buffered, direct, size, stats.isFile(), readSize);
       if (direct) reader.blocks.push(aligned!);
       return reader;

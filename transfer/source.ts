@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { StreamChunk } from "../rpc/internal";
-import { BUFFERED_READ_SIZE, FileReader, SCANNED_READ_SIZE } from "./file-reader";
+import { FileReader, bufferedReadSize } from "./file-reader";
 import { HOLE_GRANULE, HoleScanner } from "./hole-scanner";
 import { httpGet } from "./http";
 
@@ -47,7 +47,7 @@ export async function openSource(
     chunks:
       Symbol.asyncIterator in source
         ? limit(source, length)
-        : readFile(source, length, sparse ? SCANNED_READ_SIZE : BUFFERED_READ_SIZE),
+        : readFile(source, length, bufferedReadSize(sparse)),
     total: length > 0 ? length : undefined,
     close: async () => undefined, // the caller's stream or open file: theirs to close
   };

@@ -159,8 +159,16 @@ ${doc(
       for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ${JSON.stringify(outputOnly)}) if (!(key in props)) props[key] = undefined;
-    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}if (plugin) super(${name}.__pluginType, name, props, opts);
-    else super(${name}.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
+    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}const restoreStackTraces = withoutStackTraces();
+    try {
+      if (plugin) super(${name}.__pluginType, name, props, opts);
+      else super(${name}.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
+    } catch (error) {
+      restoreStackTraces();
+      throw withCallerStack(error, ${name});
+    } finally {
+      restoreStackTraces();
+    }
   }
 }
 `;
@@ -227,6 +235,45 @@ function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
   if (given.some((p) => Provider.isInstance(p))) return true;
   if (Provider.isInstance(opts?.parent?.getProvider("virtwire::"))) return true;
   return new pulumi.Config("virtwire").getBoolean("plugin") ?? false;
+}
+
+/**
+ * Turns V8's stack traces off while a resource registers (its \`super(...)\` call) and returns what
+ * turns them back on. @pulumi/pulumi records a stack trace for every promise it makes, four for
+ * each property of each resource, and formats it at once (\`new Error().stack\`), for a report it
+ * prints only when PULUMI_DEBUG_PROMISE_LEAKS is set: under ts-node, whose source-map-support maps
+ * every frame, that took a fifth of a no-change preview of 100 volumes. With that variable set
+ * they stay whole. So they do under @pulumi/pulumi before 3.192, which takes the source position
+ * it records for each resource from a stack trace of the current limit; since then the trace it
+ * takes for that (\`Resource.callsites\`) sets a limit of its own.
+ */
+function withoutStackTraces(): () => void {
+  const limit = Error.stackTraceLimit;
+  const ownLimit = typeof (pulumi.Resource as unknown as Record<string, unknown>).callsites === "function";
+  if (!ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS) return () => {};
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return () => {}; // a frozen Error (--frozen-intrinsics): leave it as it is
+  }
+  return () => {
+    Error.stackTraceLimit = limit;
+  };
+}
+
+/**
+ * An error thrown while a resource registered (a bad name or option, a throwing transformation)
+ * has no stack then: it gets the program's, from the line that constructed the resource.
+ */
+function withCallerStack(error: unknown, constructor: Function): unknown {
+  if (error instanceof Error && !/\\n\\s+at /.test(String(error.stack))) {
+    try {
+      Error.captureStackTrace(error, constructor);
+    } catch {
+      // A frozen error keeps the stack it has.
+    }
+  }
+  return error;
 }
 
 /**

@@ -163,6 +163,24 @@ describe("examples/lab with the Pulumi CLI", () => {
     expect((await addresses()).vm3).toMatch(/^10\./);
   });
 
+  it("the state records where in index.ts each resource is declared, as Pulumi maps it", () => {
+    // Pulumi takes it from a stack trace while the resource registers, with a limit of its own:
+    // virtwire's SDK turns stack traces off for that time (sdk/index.ts, withoutStackTraces).
+    const program = fs.readFileSync(path.join(REPO_ROOT, "examples/lab/index.ts"), "utf8");
+    const declared = (text: string) => {
+      const lines = program.split("\n");
+      const line = lines.findIndex((l) => l.includes(text));
+      return `project:///index.ts#${line + 1},${lines[line]!.indexOf(text) + 1}`;
+    };
+    const resources: { urn: string; sourcePosition?: string }[] =
+      JSON.parse(state).deployment.resources;
+    const position = (suffix: string) =>
+      resources.find((r) => r.urn.endsWith(suffix))?.sourcePosition;
+    expect(position(":Network::lab")).toBe(declared("new virtwire.Network("));
+    expect(position(":Pool::lab")).toBe(declared("new virtwire.Pool("));
+    expect(position(":Domain::vm2")).toBe(declared("new virtwire.Domain("));
+  });
+
   it("the state holds no secret and no path of this machine; sizes per resource", () => {
     expect(state).not.toContain(vmPassword);
     expect(state).not.toContain(libvirtPassword);

@@ -33,10 +33,28 @@ const isInstance = {
   nothing: virtwire.Pool.isInstance(undefined),
   outputs: ["name", "targetPath", "uuid", "capacity"].map((key) => pulumi.Output.isInstance(got[key])),
 };
+// V8's stack-trace limit while a resource registers (a transformation runs inside its super call),
+// after it, and with Pulumi's promise-leak debugging on; the stack of an error thrown in there.
+const stackTraces = { before: Error.stackTraceLimit };
+const seeLimit = (key) => ({ transformations: [() => { stackTraces[key] = Error.stackTraceLimit; return undefined; }] });
+new virtwire.Volume("traced", { pool: "images", capacity: "1MiB" }, seeLimit("registering"));
+stackTraces.after = Error.stackTraceLimit;
+process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
+new virtwire.Volume("debugged", { pool: "images", capacity: "1MiB" }, seeLimit("debugging"));
+delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+// @pulumi/pulumi before 3.192 has no Resource.callsites, and takes a resource's source position
+// from a stack trace of the current limit.
+const { callsites, stackTrace } = pulumi.Resource;
+Object.assign(pulumi.Resource, { callsites: undefined, stackTrace: () => [] });
+new virtwire.Volume("older", { pool: "images", capacity: "1MiB" }, seeLimit("olderPulumi"));
+Object.assign(pulumi.Resource, { callsites, stackTrace });
+function constructUnnamed() { return new virtwire.Pool("", { type: "dir", targetPath: "/srv/x" }); }
+try { constructUnnamed(); } catch (error) { stackTraces.thrown = error.stack; }
+stackTraces.afterThrow = Error.stackTraceLimit;
 // What @pulumi/pulumi's closure serializer makes of the provider module, which the SDK writes out.
 const provider = require("virtwire/provider");
 pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then(({ text: serialized }) =>
-  setTimeout(() => { console.log(JSON.stringify({ registered, isInstance, serialized })); }, 500));
+  setTimeout(() => { console.log(JSON.stringify({ registered, isInstance, serialized, stackTraces })); }, 500));
 `;
 
 interface Registration {
@@ -49,6 +67,7 @@ interface Registration {
 let registrations: Registration[];
 let isInstance: Record<string, unknown>;
 let serialized: string;
+let stackTraces: Record<string, unknown>;
 
 beforeAll(async () => {
   const program = await prepareProgramDir([await packVirtwire()]);
@@ -62,6 +81,7 @@ beforeAll(async () => {
     registered: registrations,
     isInstance,
     serialized,
+    stackTraces,
   } = JSON.parse(stdout.trim().split("\n").pop()!));
 }, 120_000);
 
@@ -74,6 +94,9 @@ describe("a virtwire resource constructed in a program", () => {
       typo: "pulumi-nodejs:dynamic/virtwire:Pool",
       got: "pulumi-nodejs:dynamic/virtwire:Pool",
       gotvol: "pulumi-nodejs:dynamic/virtwire:Volume",
+      traced: "pulumi-nodejs:dynamic/virtwire:Volume",
+      debugged: "pulumi-nodejs:dynamic/virtwire:Volume",
+      older: "pulumi-nodejs:dynamic/virtwire:Volume",
     });
   });
 
@@ -99,6 +122,27 @@ describe("a virtwire resource constructed in a program", () => {
     const typo = registrations.find((r) => r.name === "typo")!;
     expect(typo.inputs).toMatchObject({ targetpath: "/srv/typo", uuid: "given" });
     expect(typo.inputs).not.toHaveProperty("memry");
+  });
+
+  it("registers without stack traces, which Pulumi formats for every promise, and restores them", () => {
+    expect(stackTraces.before).toBe(10);
+    expect(stackTraces.registering).toBe(0);
+    expect(stackTraces.after).toBe(10);
+  });
+
+  it("keeps stack traces whole while Pulumi's promise-leak debugging is on", () => {
+    expect(stackTraces.debugging).toBe(10);
+  });
+
+  it("keeps stack traces whole under a @pulumi/pulumi that takes source positions from them", () => {
+    expect(stackTraces.olderPulumi).toBe(10);
+  });
+
+  it("gives an error thrown while registering the stack of the program that constructed it", () => {
+    expect(stackTraces.thrown).toMatch(/^\w*Error: Missing resource name argument/);
+    expect(stackTraces.thrown).toMatch(/\n\s+at constructUnnamed \(.*register-resources\.js:/);
+    expect(stackTraces.thrown).not.toMatch(/\bnew Resource\b/);
+    expect(stackTraces.afterThrow).toBe(10);
   });
 });
 

@@ -48,43 +48,36 @@ function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
 }
 
 /**
- * Turns V8's stack traces off while a resource registers (its `super(...)` call) and returns what
- * turns them back on. @pulumi/pulumi records a stack trace for every promise it makes, four for
- * each property of each resource, and formats it at once (`new Error().stack`), for a report it
- * prints only when PULUMI_DEBUG_PROMISE_LEAKS is set: under ts-node, whose source-map-support maps
- * every frame, that took a fifth of a no-change preview of 100 volumes. With that variable set
- * they stay whole. So they do under @pulumi/pulumi before 3.192, which takes the source position
- * it records for each resource from a stack trace of the current limit; since then the trace it
- * takes for that (`Resource.callsites`) sets a limit of its own.
+ * While a resource registers (its `super(...)` call), a stack trace read at once is formatted as
+ * its first line only; returns what puts the formatter back. @pulumi/pulumi records a stack trace
+ * for every promise it makes, four for each property of each resource, and reads it at once
+ * (`new Error().stack`), for a report it prints only when PULUMI_DEBUG_PROMISE_LEAKS is set; under
+ * ts-node, whose source-map-support maps every frame, that took about a sixth of a no-change
+ * preview of 100 volumes. V8 formats a trace when it is first read, with the formatter of that
+ * moment, so an error made in there and read later (a failed registration, a throwing
+ * transformation) keeps its whole stack. So does the trace Pulumi takes for the source position it
+ * records for each resource, which sets an unlimited stackTraceLimit of its own
+ * (`Resource.callsites`, @pulumi/pulumi 3.192 on; older versions read a trace of the current
+ * limit for it, and are left alone). Nothing changes either with PULUMI_DEBUG_PROMISE_LEAKS set, or
+ * without a formatter to spare (plain JavaScript: V8's own formats at less cost).
  */
-function withoutStackTraces(): () => void {
-  const limit = Error.stackTraceLimit;
+function headerOnlyStackTraces(): () => void {
+  const format = Error.prepareStackTrace;
   const ownLimit =
     typeof (pulumi.Resource as unknown as Record<string, unknown>).callsites === "function";
-  if (!ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS) return () => {};
+  if (typeof format !== "function" || !ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS)
+    return () => {};
   try {
-    Error.stackTraceLimit = 0;
+    Error.prepareStackTrace = (error, callSites) =>
+      Error.stackTraceLimit === Number.POSITIVE_INFINITY
+        ? format(error, callSites)
+        : Error.prototype.toString.call(error);
   } catch {
     return () => {}; // a frozen Error (--frozen-intrinsics): leave it as it is
   }
   return () => {
-    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = format;
   };
-}
-
-/**
- * An error thrown while a resource registered (a bad name or option, a throwing transformation)
- * has no stack then: it gets the program's, from the line that constructed the resource.
- */
-function withCallerStack(error: unknown, constructor: Function): unknown {
-  if (error instanceof Error && !/\n\s+at /.test(String(error.stack))) {
-    try {
-      Error.captureStackTrace(error, constructor);
-    } catch {
-      // A frozen error keeps the stack it has.
-    }
-  }
-  return error;
 }
 
 /**
@@ -2373,13 +2366,10 @@ export class Pool extends pulumi.CustomResource {
     }
     for (const key of ["uuid", "active", "built", "capacity", "allocation", "available"])
       if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(Pool.__pluginType, name, props, opts);
       else super(Pool.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, Pool);
     } finally {
       restoreStackTraces();
     }
@@ -2746,13 +2736,10 @@ export class Network extends pulumi.CustomResource {
         if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ["uuid", "bridgeName", "active"]) if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(Network.__pluginType, name, props, opts);
       else super(Network.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, Network);
     } finally {
       restoreStackTraces();
     }
@@ -3697,13 +3684,10 @@ export class Domain extends pulumi.CustomResource {
       ...opts,
       additionalSecretOutputs: [...["graphicsPassword"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(Domain.__pluginType, name, props, opts);
       else super(Domain.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, Domain);
     } finally {
       restoreStackTraces();
     }
@@ -3963,13 +3947,10 @@ export class Volume extends pulumi.CustomResource {
     }
     for (const key of ["key", "path", "allocation", "backingStore", "contentSha256"])
       if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(Volume.__pluginType, name, props, opts);
       else super(Volume.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, Volume);
     } finally {
       restoreStackTraces();
     }
@@ -4190,14 +4171,11 @@ export class CloudInitDisk extends pulumi.CustomResource {
       ...opts,
       additionalSecretOutputs: [...["userData"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(CloudInitDisk.__pluginType, name, props, opts);
       else
         super(CloudInitDisk.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, CloudInitDisk);
     } finally {
       restoreStackTraces();
     }
@@ -4356,14 +4334,11 @@ export class IgnitionConfig extends pulumi.CustomResource {
       ...opts,
       additionalSecretOutputs: [...["content"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(IgnitionConfig.__pluginType, name, props, opts);
       else
         super(IgnitionConfig.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, IgnitionConfig);
     } finally {
       restoreStackTraces();
     }
@@ -4522,7 +4497,7 @@ export class CombustionScript extends pulumi.CustomResource {
       ...opts,
       additionalSecretOutputs: [...["script"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(CombustionScript.__pluginType, name, props, opts);
       else
@@ -4532,9 +4507,6 @@ export class CombustionScript extends pulumi.CustomResource {
           { ...props, __provider: DYNAMIC_PROVIDER },
           opts,
         );
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, CombustionScript);
     } finally {
       restoreStackTraces();
     }
@@ -4777,14 +4749,11 @@ export class DomainSnapshot extends pulumi.CustomResource {
     }
     for (const key of ["domainUuid", "creationTime", "state", "parent", "current", "overlays"])
       if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(DomainSnapshot.__pluginType, name, props, opts);
       else
         super(DomainSnapshot.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, DomainSnapshot);
     } finally {
       restoreStackTraces();
     }
@@ -4939,13 +4908,10 @@ export class NwFilter extends pulumi.CustomResource {
         if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ["uuid"]) if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(NwFilter.__pluginType, name, props, opts);
       else super(NwFilter.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, NwFilter);
     } finally {
       restoreStackTraces();
     }
@@ -5149,13 +5115,10 @@ export class Secret extends pulumi.CustomResource {
       ...opts,
       additionalSecretOutputs: [...["value"], ...(opts?.additionalSecretOutputs ?? [])],
     };
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(Secret.__pluginType, name, props, opts);
       else super(Secret.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, Secret);
     } finally {
       restoreStackTraces();
     }
@@ -5285,13 +5248,10 @@ export class VolumeExport extends pulumi.CustomResource {
         if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ["size", "dataBytes"]) if (!(key in props)) props[key] = undefined;
-    const restoreStackTraces = withoutStackTraces();
+    const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(VolumeExport.__pluginType, name, props, opts);
       else super(VolumeExport.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, VolumeExport);
     } finally {
       restoreStackTraces();
     }

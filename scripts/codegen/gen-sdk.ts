@@ -159,13 +159,10 @@ ${doc(
       for (const [key, value] of Object.entries(args ?? {})) if (value !== undefined && !(key in props)) props[key] = value;
     }
     for (const key of ${JSON.stringify(outputOnly)}) if (!(key in props)) props[key] = undefined;
-    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}const restoreStackTraces = withoutStackTraces();
+    ${secrets.length ? `opts = { ...opts, additionalSecretOutputs: [...${JSON.stringify(secrets)}, ...(opts?.additionalSecretOutputs ?? [])] };\n    ` : ""}const restoreStackTraces = headerOnlyStackTraces();
     try {
       if (plugin) super(${name}.__pluginType, name, props, opts);
       else super(${name}.__pulumiType, name, { ...props, __provider: DYNAMIC_PROVIDER }, opts);
-    } catch (error) {
-      restoreStackTraces();
-      throw withCallerStack(error, ${name});
     } finally {
       restoreStackTraces();
     }
@@ -238,42 +235,34 @@ function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
 }
 
 /**
- * Turns V8's stack traces off while a resource registers (its \`super(...)\` call) and returns what
- * turns them back on. @pulumi/pulumi records a stack trace for every promise it makes, four for
- * each property of each resource, and formats it at once (\`new Error().stack\`), for a report it
- * prints only when PULUMI_DEBUG_PROMISE_LEAKS is set: under ts-node, whose source-map-support maps
- * every frame, that took a fifth of a no-change preview of 100 volumes. With that variable set
- * they stay whole. So they do under @pulumi/pulumi before 3.192, which takes the source position
- * it records for each resource from a stack trace of the current limit; since then the trace it
- * takes for that (\`Resource.callsites\`) sets a limit of its own.
+ * While a resource registers (its \`super(...)\` call), a stack trace read at once is formatted as
+ * its first line only; returns what puts the formatter back. @pulumi/pulumi records a stack trace
+ * for every promise it makes, four for each property of each resource, and reads it at once
+ * (\`new Error().stack\`), for a report it prints only when PULUMI_DEBUG_PROMISE_LEAKS is set; under
+ * ts-node, whose source-map-support maps every frame, that took about a sixth of a no-change
+ * preview of 100 volumes. V8 formats a trace when it is first read, with the formatter of that
+ * moment, so an error made in there and read later (a failed registration, a throwing
+ * transformation) keeps its whole stack. So does the trace Pulumi takes for the source position it
+ * records for each resource, which sets an unlimited stackTraceLimit of its own
+ * (\`Resource.callsites\`, @pulumi/pulumi 3.192 on; older versions read a trace of the current
+ * limit for it, and are left alone). Nothing changes either with PULUMI_DEBUG_PROMISE_LEAKS set, or
+ * without a formatter to spare (plain JavaScript: V8's own formats at less cost).
  */
-function withoutStackTraces(): () => void {
-  const limit = Error.stackTraceLimit;
+function headerOnlyStackTraces(): () => void {
+  const format = Error.prepareStackTrace;
   const ownLimit = typeof (pulumi.Resource as unknown as Record<string, unknown>).callsites === "function";
-  if (!ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS) return () => {};
+  if (typeof format !== "function" || !ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS) return () => {};
   try {
-    Error.stackTraceLimit = 0;
+    Error.prepareStackTrace = (error, callSites) =>
+      Error.stackTraceLimit === Number.POSITIVE_INFINITY
+        ? format(error, callSites)
+        : Error.prototype.toString.call(error);
   } catch {
     return () => {}; // a frozen Error (--frozen-intrinsics): leave it as it is
   }
   return () => {
-    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = format;
   };
-}
-
-/**
- * An error thrown while a resource registered (a bad name or option, a throwing transformation)
- * has no stack then: it gets the program's, from the line that constructed the resource.
- */
-function withCallerStack(error: unknown, constructor: Function): unknown {
-  if (error instanceof Error && !/\\n\\s+at /.test(String(error.stack))) {
-    try {
-      Error.captureStackTrace(error, constructor);
-    } catch {
-      // A frozen error keeps the stack it has.
-    }
-  }
-  return error;
 }
 
 /**

@@ -164,8 +164,8 @@ describe("examples/lab with the Pulumi CLI", () => {
   });
 
   it("the state records where in index.ts each resource is declared, as Pulumi maps it", () => {
-    // Pulumi takes it from a stack trace while the resource registers, with a limit of its own:
-    // virtwire's SDK turns stack traces off for that time (sdk/index.ts, withoutStackTraces).
+    // Pulumi takes it from a stack trace it reads while the resource registers, when virtwire's SDK
+    // formats every other trace read then as its first line only (sdk/index.ts, headerOnlyStackTraces).
     const program = fs.readFileSync(path.join(REPO_ROOT, "examples/lab/index.ts"), "utf8");
     const declared = (text: string) => {
       const lines = program.split("\n");

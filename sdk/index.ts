@@ -51,15 +51,16 @@ function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
  * While a resource registers (its `super(...)` call), a stack trace read at once is formatted as
  * its first line only; returns what puts the formatter back. @pulumi/pulumi records a stack trace
  * for every promise it makes, four for each property of each resource, and reads it at once
- * (`new Error().stack`), for a report it prints only when PULUMI_DEBUG_PROMISE_LEAKS is set; under
- * ts-node, whose source-map-support maps every frame, that took about a sixth of a no-change
- * preview of 100 volumes. V8 formats a trace when it is first read, with the formatter of that
- * moment, so an error made in there and read later (a failed registration, a throwing
- * transformation) keeps its whole stack. So does the trace Pulumi takes for the source position it
- * records for each resource, which sets an unlimited stackTraceLimit of its own
- * (`Resource.callsites`, @pulumi/pulumi 3.192 on; older versions read a trace of the current
- * limit for it, and are left alone). Nothing changes either with PULUMI_DEBUG_PROMISE_LEAKS set, or
- * without a formatter to spare (plain JavaScript: V8's own formats at less cost).
+ * (`new Error().stack`), for a report it prints only when PULUMI_DEBUG_PROMISE_LEAKS is set; its
+ * program runner installs source-map-support, which maps every frame (through ts-node's maps for a
+ * TypeScript program): that took about a sixth of a no-change preview of 100 volumes.
+ * - V8 formats a trace when it is first read, with the formatter of that moment, so an error made
+ *   in there and read later (a failed registration, a throwing transformation) keeps its whole stack.
+ * - The trace Pulumi reads at once for the source position it records for each resource sets an
+ *   unlimited stackTraceLimit of its own (`Resource.callsites`, @pulumi/pulumi 3.192 on), and is
+ *   formatted whole. Older versions read it with the current limit: they are left alone.
+ * - Nothing changes with PULUMI_DEBUG_PROMISE_LEAKS set, and a formatter installed in there (by a
+ *   transformation) is kept.
  */
 function headerOnlyStackTraces(): () => void {
   const format = Error.prepareStackTrace;
@@ -67,16 +68,17 @@ function headerOnlyStackTraces(): () => void {
     typeof (pulumi.Resource as unknown as Record<string, unknown>).callsites === "function";
   if (typeof format !== "function" || !ownLimit || process.env.PULUMI_DEBUG_PROMISE_LEAKS)
     return () => {};
+  const headerOnly: typeof format = (error, callSites) =>
+    Error.stackTraceLimit === Number.POSITIVE_INFINITY
+      ? format.call(Error, error, callSites)
+      : Error.prototype.toString.call(error);
   try {
-    Error.prepareStackTrace = (error, callSites) =>
-      Error.stackTraceLimit === Number.POSITIVE_INFINITY
-        ? format(error, callSites)
-        : Error.prototype.toString.call(error);
+    Error.prepareStackTrace = headerOnly;
   } catch {
     return () => {}; // a frozen Error (--frozen-intrinsics): leave it as it is
   }
   return () => {
-    Error.prepareStackTrace = format;
+    if (Error.prepareStackTrace === headerOnly) Error.prepareStackTrace = format;
   };
 }
 

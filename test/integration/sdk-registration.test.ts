@@ -54,6 +54,20 @@ function constructTraced() { return new virtwire.Volume("traced", { pool: "image
 constructTraced();
 stackTraces.registering.readLater = stackTraces.registering.error.stack;
 stackTraces.formatterAfter = Error.prepareStackTrace === format;
+// Pulumi reads a trace for every promise it makes while a resource registers: all but the one
+// for the source position skip the formatter.
+const formattedBefore = formatted;
+new virtwire.Volume("counted", { pool: "images", capacity: "1MiB" });
+stackTraces.formattedWhileRegistering = formatted - formattedBefore;
+// An error thrown while registering (Pulumi refuses an empty name), read where it is caught.
+function constructUnnamed() { return new virtwire.Pool("", { type: "dir", targetPath: "/srv/x" }); }
+try { constructUnnamed(); } catch (error) { stackTraces.thrown = error.stack; }
+stackTraces.formatterAfterThrow = Error.prepareStackTrace === format;
+// A formatter a transformation installs is the program's to keep.
+const own = () => "own";
+new virtwire.Volume("formatter", { pool: "images", capacity: "1MiB" }, { transformations: [() => { Error.prepareStackTrace = own; return undefined; }] });
+stackTraces.ownFormatterKept = Error.prepareStackTrace === own;
+Error.prepareStackTrace = format;
 process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
 new virtwire.Volume("debugged", { pool: "images", capacity: "1MiB" }, inRegistration("debugging"));
 delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
@@ -113,6 +127,8 @@ describe("a virtwire resource constructed in a program", () => {
       traced: "pulumi-nodejs:dynamic/virtwire:Volume",
       debugged: "pulumi-nodejs:dynamic/virtwire:Volume",
       older: "pulumi-nodejs:dynamic/virtwire:Volume",
+      counted: "pulumi-nodejs:dynamic/virtwire:Volume",
+      formatter: "pulumi-nodejs:dynamic/virtwire:Volume",
     });
   });
 
@@ -148,6 +164,10 @@ describe("a virtwire resource constructed in a program", () => {
     expect(stackTraces.formatterAfter).toBe(true);
   });
 
+  it("formats only the trace Pulumi takes for the source position of a resource it registers", () => {
+    expect(stackTraces.formattedWhileRegistering).toBe(1);
+  });
+
   it("still formats the trace Pulumi takes for the resource's source position", () => {
     const { sourcePosition } = stackTraces.registering as { sourcePosition: string[] };
     expect(sourcePosition).toContain("register-resources.js");
@@ -157,6 +177,16 @@ describe("a virtwire resource constructed in a program", () => {
     const { readLater } = stackTraces.registering as { readLater: string };
     expect(readLater).toMatch(/^Error: made while registering\n\s+at transformations /);
     expect(readLater).toMatch(/\n\s+at constructTraced \(.*register-resources\.js:/);
+  });
+
+  it("leaves an error thrown while it registers the stack of the program that constructed it", () => {
+    expect(stackTraces.thrown).toMatch(/^\w*Error: Missing resource name argument/);
+    expect(stackTraces.thrown).toMatch(/\n\s+at constructUnnamed \(.*register-resources\.js:/);
+    expect(stackTraces.formatterAfterThrow).toBe(true);
+  });
+
+  it("keeps a formatter that a transformation installs while it registers", () => {
+    expect(stackTraces.ownFormatterKept).toBe(true);
   });
 
   it("gives a refused registration's error the stack of the program that constructed it", () => {

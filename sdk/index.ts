@@ -43,7 +43,9 @@ function usesPlugin(opts: pulumi.CustomResourceOptions | undefined): boolean {
   const providers = (opts as pulumi.ComponentResourceOptions | undefined)?.providers;
   const given = Array.isArray(providers) ? providers : Object.values(providers ?? {});
   if (given.some((p) => Provider.isInstance(p))) return true;
-  if (Provider.isInstance(opts?.parent?.getProvider("virtwire::"))) return true;
+  // A parent that is no resource is Pulumi's to refuse ("Resource parent is not a valid Resource").
+  const parent = pulumi.Resource.isInstance(opts?.parent) ? opts.parent : undefined;
+  if (Provider.isInstance(parent?.getProvider("virtwire::"))) return true;
   return new pulumi.Config("virtwire").getBoolean("plugin") ?? false;
 }
 
@@ -94,7 +96,7 @@ function resourceUrn(
   const type = `pulumi-nodejs:dynamic/virtwire:${kind}`;
   const stackPrefix = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
   const parent = opts?.parent;
-  if (!parent) return `${stackPrefix}${type}::${name}`;
+  if (!pulumi.Resource.isInstance(parent)) return `${stackPrefix}${type}::${name}`;
   return new Promise((resolve) =>
     parent.urn.apply((parentUrn) => {
       const prefix = parentUrn.substring(0, parentUrn.lastIndexOf("::")) + "$";

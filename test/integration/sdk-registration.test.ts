@@ -78,13 +78,17 @@ Object.assign(pulumi.Resource, { callsites: undefined, stackTrace: () => [] });
 new virtwire.Volume("older", { pool: "images", capacity: "1MiB" }, inRegistration("olderPulumi"));
 Object.assign(pulumi.Resource, { callsites, stackTrace });
 // A registration the monitor refuses rejects with the error Pulumi made while it registered.
-process.on("unhandledRejection", (error) => { stackTraces.refused = error.stack; });
+const unhandled = [];
+process.on("unhandledRejection", (error) => { unhandled.push(String(error.stack)); });
 function constructRefused() { return new virtwire.Volume("refused", { pool: "images", capacity: "1MiB" }); }
 constructRefused().urn.apply(() => undefined);
+// A parent that is no resource: Pulumi's own refusal, not a TypeError from the SDK.
+let badParent;
+try { new virtwire.Pool("orphan", { type: "dir", targetPath: "/srv/o" }, { parent: {} }); } catch (error) { badParent = String(error); }
 // What @pulumi/pulumi's closure serializer makes of the provider module, which the SDK writes out.
 const provider = require("virtwire/provider");
 pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then(({ text: serialized }) =>
-  setTimeout(() => { console.log(JSON.stringify({ registered, isInstance, serialized, stackTraces })); }, 500));
+  setTimeout(() => { console.log(JSON.stringify({ registered, isInstance, serialized, stackTraces, badParent, unhandled })); }, 500));
 `;
 
 interface Registration {
@@ -98,6 +102,8 @@ let registrations: Registration[];
 let isInstance: Record<string, unknown>;
 let serialized: string;
 let stackTraces: Record<string, unknown>;
+let badParent: string;
+let unhandled: string[];
 
 beforeAll(async () => {
   const program = await prepareProgramDir([await packVirtwire()]);
@@ -112,6 +118,8 @@ beforeAll(async () => {
     isInstance,
     serialized,
     stackTraces,
+    badParent,
+    unhandled,
   } = JSON.parse(stdout.trim().split("\n").pop()!));
 }, 120_000);
 
@@ -190,10 +198,15 @@ describe("a virtwire resource constructed in a program", () => {
   });
 
   it("gives a refused registration's error the stack of the program that constructed it", () => {
-    expect(stackTraces.refused).toMatch(
-      /failed to register new resource refused .*the monitor refuses/,
-    );
-    expect(stackTraces.refused).toMatch(/\n\s+at constructRefused \(.*register-resources\.js:/);
+    // Each of its outputs rejects with it.
+    const refused = unhandled.filter((stack) => stack.includes("new resource refused"));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const stack of refused) {
+      expect(stack).toMatch(
+        /^Error: failed to register new resource refused .*the monitor refuses/,
+      );
+      expect(stack).toMatch(/\n\s+at constructRefused \(.*register-resources\.js:/);
+    }
   });
 
   it("formats every trace whole while Pulumi's promise-leak debugging is on", () => {
@@ -222,6 +235,12 @@ describe("Kind.get and Kind.isInstance, as generated Pulumi SDKs have them", () 
 
   it("gives the resource every output property", () => {
     expect(isInstance.outputs).toEqual([true, true, true, true]);
+  });
+
+  it("leaves a parent that is no resource to Pulumi to refuse", () => {
+    expect(badParent).toBe("Error: Resource parent is not a valid Resource: [object Object]");
+    // Nor does the SDK leave a promise behind that rejects unhandled (with a TypeError).
+    expect(unhandled.filter((stack) => !stack.includes("new resource refused"))).toEqual([]);
   });
 
   it("tells a resource of the kind, also from another copy of the package, and nothing else", () => {

@@ -6,7 +6,7 @@
  * gracefully, forces off after `shutdownTimeout`, and undefines with NVRAM (unless the user gave the
  * `nvram` file), TPM state, managed save, snapshot and checkpoint metadata. A domain already gone is fine to delete.
  */
-import { DefineFlags, DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
+import { DomainXMLFlags, formatUuid, parseUuid } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
 import { unlessNotFound } from "../kit/not-found";
 import { NotFoundError, lookupByUuidOrName } from "../kit/get";
@@ -16,6 +16,7 @@ import type { CheckedDomainInputs } from "../kit/generated/checked";
 import { leaseBaseline } from "./addresses";
 import { ensureAddressesCanCome, waitForAddresses } from "./address-wait";
 import { checkDomain } from "./check";
+import { defineValidated } from "./define";
 import { preflightDomain } from "./preflight";
 import { describeDomain, readOverlaid } from "./describe";
 import { hasUnknown } from "./devices";
@@ -147,10 +148,7 @@ export const domainHandlers: ResourceHandlers<DomainInputs, DomainOutputs> = {
     refuseOverlaidChanges(news.name, planned.disks, before.overlaid);
     const plan = { ...planned, disks: keepOverlays(planned.disks, before.overlaid) };
     if (classification.needsRedefine) {
-      await lv.DomainDefineXMLFlags({
-        xml: buildDomainXml({ ...plan, owner: ctx.owner }),
-        flags: DefineFlags.VALIDATE,
-      });
+      await defineValidated(lv, buildDomainXml({ ...plan, owner: ctx.owner }));
       if (classification.needsRestart) {
         const how = await stopDomain(lv, dom, news.shutdownTimeout);
         ctx.log(`virtwire: domain ${news.name}: stopped (${how}) to restart it`);

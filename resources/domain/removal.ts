@@ -11,7 +11,6 @@
  * nothing.
  */
 import {
-  DefineFlags,
   DomainMetadataType,
   DomainUndefineFlags,
   ErrorCode,
@@ -25,6 +24,7 @@ import { leftoverRemoved, leftoversOf, undoHalfMade } from "../kit/leftovers";
 import type { HalfMade } from "../kit/leftovers";
 import { RESOURCE_NAMESPACE, markInMetadata } from "../kit/owner";
 import type { ResourceContext } from "../kit/resource";
+import { defineValidated } from "./define";
 import { stopDomain } from "./power";
 
 /**
@@ -152,8 +152,7 @@ export async function defineDomain(
   name: string,
   ctx: ResourceContext,
 ): Promise<RemoteNonnullDomain> {
-  const define = async () =>
-    (await lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE })).dom;
+  const define = () => defineValidated(lv, xml);
   try {
     return await define();
   } catch (error) {

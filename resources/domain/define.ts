@@ -11,21 +11,15 @@
  */
 import { DefineFlags, ErrorCode, ErrorDomain, hasErrorCode } from "../../rpc";
 import type { Libvirt, RemoteNonnullDomain } from "../../rpc";
-import { sleep } from "../kit/sleep";
+import { tryAgainWhile } from "../kit/try-again";
 
 /** How often the define is tried, and the wait before each try after the first. */
 export const SCHEMA_TRIES = 3;
 export const SCHEMA_RETRY_MS = 500;
 
 export async function defineValidated(lv: Libvirt, xml: string): Promise<RemoteNonnullDomain> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return (await lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE })).dom;
-    } catch (error) {
-      if (tried >= SCHEMA_TRIES || !schemaUnloadable(error)) throw error;
-      await sleep(SCHEMA_RETRY_MS);
-    }
-  }
+  const define = () => lv.DomainDefineXMLFlags({ xml, flags: DefineFlags.VALIDATE });
+  return (await tryAgainWhile(schemaUnloadable, SCHEMA_TRIES, SCHEMA_RETRY_MS, define)).dom;
 }
 
 /** The daemon could not load its own RNG schema, as opposed to refusing the document. */

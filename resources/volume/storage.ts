@@ -21,6 +21,7 @@ import { leftoverRemoved, undoHalfMade } from "../kit/leftovers";
 import type { HalfMade } from "../kit/leftovers";
 import type { ResourceContext } from "../kit/resource";
 import { sleep } from "../kit/sleep";
+import { tryAgainWhile } from "../kit/try-again";
 import type { VolumeWipeAlgorithm } from "../kit/generated/types";
 import { lookAgainIfDir } from "../pool/look-again";
 import { UploadMark, hasUploadMark } from "./upload-mark";
@@ -258,17 +259,10 @@ async function createVolume(
   // LUKS creates on an idle test bed, up to 4 in a row, and three tries a second apart failed a
   // whole test run. libvirt removes what the failed build made, so the create is tried up to ten
   // times, a second apart (all failing would be 0.3^10, about 6 in a million, if independent).
-  const make = async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await create();
-      } catch (error) {
-        const again = volume.encrypted && hasErrorCode(error, ErrorCode.INTERNAL_ERROR);
-        if (!again || attempt === ENCRYPTED_CREATE_ATTEMPTS) throw error;
-        await sleep(ENCRYPTED_CREATE_PAUSE_MS);
-      }
-    }
-  };
+  const qemuImgFlaked = (error: unknown) =>
+    volume.encrypted === true && hasErrorCode(error, ErrorCode.INTERNAL_ERROR);
+  const make = () =>
+    tryAgainWhile(qemuImgFlaked, ENCRYPTED_CREATE_ATTEMPTS, ENCRYPTED_CREATE_PAUSE_MS, create);
   try {
     return { vol: await make(), remade: false };
   } catch (error) {

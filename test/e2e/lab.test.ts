@@ -166,9 +166,10 @@ describe("examples/lab with the Pulumi CLI", () => {
   it("the state records where in index.ts each resource is declared, as Pulumi maps it", () => {
     // Pulumi takes it from a stack trace it reads while the resource registers, when virtwire's SDK
     // formats every other trace read then as its first line only (sdk/index.ts, headerOnlyStackTraces).
-    const program = fs.readFileSync(path.join(REPO_ROOT, "examples/lab/index.ts"), "utf8");
+    const lines = fs
+      .readFileSync(path.join(REPO_ROOT, "examples/lab/index.ts"), "utf8")
+      .split("\n");
     const declared = (text: string) => {
-      const lines = program.split("\n");
       const line = lines.findIndex((l) => l.includes(text));
       return `project:///index.ts#${line + 1},${lines[line]!.indexOf(text) + 1}`;
     };
